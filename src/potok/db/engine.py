@@ -1,0 +1,80 @@
+"""Engines for SQLite (the embedded default) and PostgreSQL, set up to behave alike.
+
+SQLite: WAL journal, foreign keys on, and every write transaction opened with
+``BEGIN IMMEDIATE`` so that writers are serialised from their first statement (a
+reservation reads and writes under one lock; no lost updates, no oversell). Within a
+process writers also queue on a lock, so they wait without SQLite's busy polling.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from potok.settings import DatabaseSettings
+
+WRITE_OPTION = "potok_write"
+_write_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def create_engine(settings: DatabaseSettings) -> Engine:
+    """An engine for the configured URL, with each backend's connection set-up."""
+    if settings.url.startswith("sqlite"):
+        return _sqlite_engine(settings)
+    return sa.create_engine(
+        settings.url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        pool_recycle=3600,
+        echo=settings.echo,
+        connect_args={"application_name": "potok"},
+    )
+
+
+def _sqlite_engine(settings: DatabaseSettings) -> Engine:
+    engine = sa.create_engine(
+        settings.url,
+        pool_size=settings.pool_size,
+        max_overflow=settings.max_overflow,
+        pool_timeout=settings.pool_timeout_s,
+        echo=settings.echo,
+        connect_args={"check_same_thread": False, "timeout": 60},
+    )
+
+    @event.listens_for(engine, "connect")
+    def _configure(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # transactions are begun below, not by pysqlite
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "PRAGMA journal_mode=WAL",
+            "PRAGMA synchronous=NORMAL",
+            "PRAGMA foreign_keys=ON",
+            "PRAGMA busy_timeout=60000",
+        ):
+            cursor.execute(pragma)
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(connection: sa.Connection) -> None:
+        write = connection.get_execution_options().get(WRITE_OPTION, True)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+def is_sqlite(engine: Engine | sa.Connection) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def write_lock(engine: Engine) -> threading.Lock | None:
+    """The in-process queue for SQLite writers; PostgreSQL needs none."""
+    if not is_sqlite(engine):
+        return None
+    with _locks_guard:
+        return _write_locks.setdefault(id(engine), threading.Lock())

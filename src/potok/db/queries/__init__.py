@@ -1,0 +1,71 @@
+"""Read-side SQL: lists, searches and reports, reached through services."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from potok.db.queries import orders as order_queries
+from potok.db.queries import stock as stock_queries
+from potok.services.read_models import (
+    ChannelPromise,
+    Drift,
+    LevelPage,
+    MovementPage,
+    OrderFilter,
+    OrderPage,
+    WarehouseAvailability,
+)
+
+
+class Queries:
+    """The read side of one transaction."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def list_orders(
+        self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
+    ) -> OrderPage:
+        return order_queries.list_orders(self.connection, flt, sort=sort, cursor=cursor,
+                                         limit=limit)
+
+    def list_levels(
+        self,
+        *,
+        warehouse: str | None,
+        sku: str | None,
+        only_available: bool,
+        cursor: str | None,
+        limit: int,
+    ) -> LevelPage:
+        return stock_queries.list_levels(self.connection, warehouse=warehouse, sku=sku,
+                                         only_available=only_available, cursor=cursor,
+                                         limit=limit)
+
+    def availability(self, product_id: int) -> list[WarehouseAvailability]:
+        return stock_queries.availability(self.connection, product_id)
+
+    def promises(
+        self, product_ids: Sequence[int], channel_codes: Sequence[str] | None = None
+    ) -> dict[int, list[ChannelPromise]]:
+        return stock_queries.promises(self.connection, product_ids, channel_codes)
+
+    def list_movements(
+        self,
+        *,
+        warehouse: str | None,
+        sku: str | None,
+        movement_type: str | None,
+        since: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> MovementPage:
+        return stock_queries.list_movements(self.connection, warehouse=warehouse, sku=sku,
+                                            movement_type=movement_type, since=since,
+                                            cursor=cursor, limit=limit)
+
+    def drifts(self) -> tuple[int, list[Drift]]:
+        return stock_queries.drifts(self.connection)

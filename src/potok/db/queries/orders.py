@@ -1,0 +1,177 @@
+"""Order lists for the operator's window: filters, text search, sorting, keyset pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.queries.pagination import decode_cursor, encode_cursor
+from potok.db.tables import channels, order_lines, orders, reservations, warehouses
+from potok.db.types import UtcDateTime
+from potok.domain.customers import normalise_email, normalise_phone
+from potok.domain.errors import FieldError, InvalidInput
+from potok.services.read_models import OrderFilter, OrderPage, OrderSummary
+
+SORTS: dict[str, sa.ColumnElement[Any]] = {
+    "created_at": orders.c.created_at,
+    "updated_at": orders.c.updated_at,
+    "total": orders.c.total,
+    "priority": orders.c.priority,
+    "id": orders.c.id,
+}
+
+
+def parse_sort(sort: str) -> tuple[str, bool]:
+    descending = sort.startswith("-")
+    name = sort.lstrip("-")
+    if name not in SORTS:
+        raise InvalidInput(
+            [FieldError("sort", f"must be one of {', '.join(SORTS)}, optionally prefixed with '-'",
+                        "bad-sort")]
+        )
+    return name, descending
+
+
+def list_orders(
+    connection: sa.Connection,
+    flt: OrderFilter,
+    *,
+    sort: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> OrderPage:
+    name, descending = parse_sort(sort)
+    column = SORTS[name]
+    query = sa.select(orders, channels.c.code.label("channel_code")).join(
+        channels, channels.c.id == orders.c.channel_id
+    )
+    for condition in _conditions(flt):
+        query = query.where(condition)
+    if cursor:
+        last_value, last_id = decode_cursor(cursor, 2)
+        bound = _cursor_value(name, last_value)
+        if descending:
+            query = query.where(sa.tuple_(column, orders.c.id) < sa.tuple_(bound, last_id))
+        else:
+            query = query.where(sa.tuple_(column, orders.c.id) > sa.tuple_(bound, last_id))
+    ordering = [column.desc(), orders.c.id.desc()] if descending else [column, orders.c.id]
+    rows = list(connection.execute(query.order_by(*ordering).limit(limit + 1)))
+    more = len(rows) > limit
+    rows = rows[:limit]
+    ids = [r.id for r in rows]
+    counts: dict[int, int] = {}
+    places: dict[int, list[str]] = {}
+    if ids:
+        counts = dict(
+            connection.execute(  # type: ignore[arg-type]
+                sa.select(order_lines.c.order_id, sa.func.count())
+                .where(order_lines.c.order_id.in_(ids))
+                .group_by(order_lines.c.order_id)
+            ).all()
+        )
+        for r in connection.execute(
+            sa.select(reservations.c.order_id, warehouses.c.code)
+            .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+            .where(reservations.c.order_id.in_(ids), reservations.c.status.in_(["open", "consumed"]))
+            .distinct()
+            .order_by(warehouses.c.code)
+        ):
+            places.setdefault(r.order_id, []).append(r.code)
+    items = [
+        OrderSummary(
+            id=r.id,
+            external_id=r.external_id,
+            channel=r.channel_code,
+            status=r.status,
+            state=r.state,
+            allocation=r.allocation,
+            payment_status=r.payment_status,
+            priority=r.priority,
+            customer_name=r.customer_name,
+            customer_phone=r.customer_phone,
+            customer_email=r.customer_email,
+            currency=r.currency,
+            total=r.total,
+            line_count=counts.get(r.id, 0),
+            warehouses=places.get(r.id, []),
+            promised_at=r.promised_at,
+            created_at=r.created_at,
+            updated_at=r.updated_at,
+        )
+        for r in rows
+    ]
+    next_cursor = None
+    if more and rows:
+        last = rows[-1]
+        next_cursor = encode_cursor(_plain(getattr(last, name)), last.id)
+    return OrderPage(items, next_cursor)
+
+
+def _conditions(flt: OrderFilter) -> list[sa.ColumnElement[bool]]:
+    conditions: list[sa.ColumnElement[bool]] = []
+    if flt.statuses:
+        conditions.append(orders.c.status.in_(list(flt.statuses)))
+    if flt.payment_statuses:
+        conditions.append(orders.c.payment_status.in_(list(flt.payment_statuses)))
+    if flt.channels:
+        conditions.append(channels.c.code.in_(list(flt.channels)))
+    if flt.warehouses:
+        conditions.append(
+            sa.exists().where(
+                reservations.c.order_id == orders.c.id,
+                reservations.c.status.in_(["open", "consumed"]),
+                reservations.c.warehouse_id.in_(
+                    sa.select(warehouses.c.id).where(warehouses.c.code.in_(list(flt.warehouses)))
+                ),
+            )
+        )
+    if flt.created_from is not None:
+        conditions.append(orders.c.created_at >= flt.created_from)
+    if flt.created_to is not None:
+        conditions.append(orders.c.created_at < flt.created_to)
+    if flt.text:
+        conditions.append(_text_search(flt.text.strip()))
+    return conditions
+
+
+def _text_search(text: str) -> sa.ColumnElement[bool]:
+    """Order number, external id, the customer's phone or e-mail, or part of the name."""
+    matches: list[sa.ColumnElement[bool]] = [orders.c.external_id == text]
+    number = text.lstrip("#")
+    if number.isdigit() and len(number) <= 18:
+        matches.append(orders.c.id == int(number))
+    phone = normalise_phone(text)
+    if phone is not None and sum(ch.isdigit() for ch in text) >= 7:
+        matches.append(orders.c.customer_phone == phone)
+    email = normalise_email(text)
+    if email is not None:
+        matches.append(orders.c.customer_email == email)
+    elif len(text) >= 3 and not number.isdigit():
+        matches.append(orders.c.customer_name.ilike(f"%{text}%"))
+    return sa.or_(*matches)
+
+
+def _cursor_value(name: str, value: Any) -> Any:
+    try:
+        if name in ("created_at", "updated_at"):
+            return sa.literal(datetime.fromisoformat(value), UtcDateTime())
+        if name == "total":
+            return sa.literal(Decimal(value), orders.c.total.type)
+        return int(value)
+    except (TypeError, ValueError, ArithmeticError) as error:
+        raise InvalidInput(
+            [FieldError("cursor", "does not belong to this sort order; start again without it",
+                        "bad-cursor")]
+        ) from error
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value

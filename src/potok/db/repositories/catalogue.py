@@ -1,0 +1,131 @@
+"""Products in and out of the ``products`` table."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import order_lines, products, stock
+from potok.domain.catalogue import Product, ProductDraft
+from potok.domain.kernel import ProductId
+
+
+def _product(row: Any) -> Product:
+    return Product(
+        id=ProductId(row.id),
+        sku=row.sku,
+        name=row.name,
+        price=row.price,
+        vat_rate=row.vat_rate,
+        barcode=row.barcode,
+        weight_g=row.weight_g,
+        active=row.active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+class ProductRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def get_by_sku(self, sku: str) -> Product | None:
+        row = self.connection.execute(sa.select(products).where(products.c.sku == sku)).first()
+        return _product(row) if row else None
+
+    def get_by_barcode(self, barcode: str) -> Product | None:
+        row = self.connection.execute(
+            sa.select(products).where(products.c.barcode == barcode)
+        ).first()
+        return _product(row) if row else None
+
+    def get_many(self, skus: Collection[str]) -> dict[str, Product]:
+        if not skus:
+            return {}
+        rows = self.connection.execute(
+            sa.select(products).where(products.c.sku.in_(sorted(set(skus))))
+        )
+        return {row.sku: _product(row) for row in rows}
+
+    def ids_for(self, skus: Collection[str]) -> dict[str, ProductId]:
+        """SKU to id for many SKUs at once (bulk stock uploads)."""
+        result: dict[str, ProductId] = {}
+        unique = sorted(set(skus))
+        for start in range(0, len(unique), 5000):
+            chunk = unique[start : start + 5000]
+            rows = self.connection.execute(
+                sa.select(products.c.sku, products.c.id).where(products.c.sku.in_(chunk))
+            )
+            result.update({row.sku: ProductId(row.id) for row in rows})
+        return result
+
+    def list(
+        self,
+        *,
+        after_sku: str | None = None,
+        limit: int = 100,
+        search: str | None = None,
+        active: bool | None = None,
+    ) -> Sequence[Product]:
+        query = sa.select(products).order_by(products.c.sku).limit(limit)
+        if after_sku is not None:
+            query = query.where(products.c.sku > after_sku)
+        if search:
+            pattern = f"%{search.lower()}%"
+            query = query.where(
+                sa.or_(
+                    sa.func.lower(products.c.sku).like(pattern),
+                    sa.func.lower(products.c.name).like(pattern),
+                    products.c.barcode == search,
+                )
+            )
+        if active is not None:
+            query = query.where(products.c.active == active)
+        return [_product(row) for row in self.connection.execute(query)]
+
+    def add(self, draft: ProductDraft, at: datetime) -> Product:
+        row = self.connection.execute(
+            sa.insert(products)
+            .values(**_values(draft), created_at=at, updated_at=at)
+            .returning(products)
+        ).one()
+        return _product(row)
+
+    def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product:
+        row = self.connection.execute(
+            sa.update(products)
+            .where(products.c.id == product_id)
+            .values(**_values(draft), updated_at=at)
+            .returning(products)
+        ).one()
+        return _product(row)
+
+    def delete(self, product_id: ProductId) -> None:
+        self.connection.execute(sa.delete(products).where(products.c.id == product_id))
+
+    def usage(self, product_id: ProductId) -> str | None:
+        """Why the product cannot be deleted, or None when nothing refers to it."""
+        if self.connection.execute(
+            sa.select(order_lines.c.order_id).where(order_lines.c.product_id == product_id).limit(1)
+        ).first():
+            return "appears on orders"
+        if self.connection.execute(
+            sa.select(stock.c.id).where(stock.c.product_id == product_id).limit(1)
+        ).first():
+            return "has stock records"
+        return None
+
+
+def _values(draft: ProductDraft) -> dict[str, Any]:
+    return {
+        "sku": draft.sku,
+        "name": draft.name,
+        "price": draft.price,
+        "vat_rate": draft.vat_rate,
+        "barcode": draft.barcode,
+        "weight_g": draft.weight_g,
+        "active": draft.active,
+    }

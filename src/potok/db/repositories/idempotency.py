@@ -1,0 +1,50 @@
+"""Answers to create requests, kept under the caller's Idempotency-Key for replays."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import idempotency_keys
+from potok.domain.errors import TransientConflict
+from potok.services.ports import StoredAnswer
+
+
+class IdempotencyKeys:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def get(self, scope: str, key: str) -> StoredAnswer | None:
+        row = self.connection.execute(
+            sa.select(
+                idempotency_keys.c.request_hash,
+                idempotency_keys.c.status_code,
+                idempotency_keys.c.response,
+            ).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
+        ).first()
+        return StoredAnswer(row.request_hash, row.status_code, row.response) if row else None
+
+    def add(
+        self, scope: str, key: str, request_hash: str, status_code: int, response: Any, at: datetime
+    ) -> None:
+        try:
+            self.connection.execute(
+                sa.insert(idempotency_keys).values(
+                    scope=scope,
+                    key=key,
+                    request_hash=request_hash,
+                    status_code=status_code,
+                    response=response,
+                    created_at=at,
+                )
+            )
+        except sa.exc.IntegrityError as error:
+            # the same key arrived twice at once: retrying replays the first answer
+            raise TransientConflict(detail=f"Idempotency-Key '{key}' is in use") from error
+
+    def forget_older_than(self, moment: datetime) -> int:
+        return self.connection.execute(
+            sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < moment)
+        ).rowcount

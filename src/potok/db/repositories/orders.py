@@ -1,0 +1,452 @@
+"""Orders and everything that hangs off them, written from the aggregate's recorded changes."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.engine import is_sqlite
+from potok.db.tables import (
+    channels,
+    order_history,
+    order_holds,
+    order_lines,
+    orders,
+    products,
+    reservations,
+    warehouses,
+)
+from potok.domain.errors import TransientConflict
+from potok.domain.events import DomainEvent
+from potok.domain.kernel import (
+    ChannelId,
+    CustomerId,
+    OrderId,
+    ProductId,
+    StockId,
+    WarehouseId,
+)
+from potok.domain.orders import (
+    Address,
+    AllocationState,
+    Contact,
+    Delivery,
+    DeliveryMethod,
+    HistoryEntry,
+    Hold,
+    HoldState,
+    HoldType,
+    Order,
+    OrderLine,
+    OrderState,
+    PaymentStatus,
+    Reservation,
+    ReservationStatus,
+)
+
+pickup_points = warehouses.alias("pickup_points")
+
+
+class OrderRepository:
+    def __init__(self, connection: sa.Connection, events: list[DomainEvent]) -> None:
+        self.connection = connection
+        self.events = events
+        self.sqlite = is_sqlite(connection)
+
+    # ------------------------------------------------------------------ intake
+
+    def claim(self, channel_id: ChannelId, external_id: str | None) -> tuple[OrderId, bool]:
+        """A fresh id for a new order, or the id of the order that already has this external id.
+
+        Returns ``(id, True)`` for a new order and ``(existing_id, False)`` for a duplicate.
+        """
+        existing: sa.ScalarSelect[Any] | sa.Null = sa.null()
+        if external_id is not None:
+            existing = (
+                sa.select(orders.c.id)
+                .where(orders.c.channel_id == channel_id, orders.c.external_id == external_id)
+                .scalar_subquery()
+            )
+        if self.sqlite:
+            fresh: Any = sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1).scalar_subquery()
+        else:
+            fresh = sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id"))
+        row = self.connection.execute(sa.select(existing.label("existing"), fresh.label("fresh"))).one()
+        if row.existing is not None:
+            return OrderId(row.existing), False
+        return OrderId(row.fresh), True
+
+    def add(self, order: Order) -> None:
+        """Write a new order with its lines, reservations, holds and history."""
+        changes = order.take_changes()
+        try:
+            self.connection.execute(sa.insert(orders).values(id=order.id, **_header(order)))
+        except sa.exc.IntegrityError as error:
+            if "external_id" in str(error.orig) or "uq_orders" in str(error.orig):
+                # the same external id arrived twice at once: retrying finds the first one
+                raise TransientConflict(detail="the same order arrived twice at once") from error
+            raise
+        self.connection.execute(
+            sa.insert(order_lines),
+            [
+                {
+                    "order_id": order.id,
+                    "line_no": line.line_no,
+                    "product_id": line.product_id,
+                    "sku": line.sku,
+                    "name": line.name,
+                    "quantity": line.quantity,
+                    "unit_price": line.unit_price,
+                    "vat_rate": line.vat_rate,
+                    "total": line.total,
+                }
+                for line in order.lines
+            ],
+        )
+        self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
+        self.events.extend(changes.events)
+
+    # ------------------------------------------------------------------ changes
+
+    def save(self, order: Order) -> None:
+        """Write what changed since the order was loaded; the version goes up by one."""
+        changes = order.take_changes()
+        if not changes:
+            return
+        result = self.connection.execute(
+            sa.update(orders)
+            .where(orders.c.id == order.id, orders.c.version == order.version)
+            .values(**_header(order), version=order.version + 1)
+        )
+        if result.rowcount != 1:
+            raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
+        order.version += 1
+        for reservation in changes.ended_reservations:
+            self.connection.execute(
+                sa.update(reservations)
+                .where(reservations.c.id == reservation.id)
+                .values(status=reservation.status.value, ended_at=reservation.ended_at)
+            )
+        if changes.expiry_changed:
+            self.connection.execute(
+                sa.update(reservations)
+                .where(reservations.c.order_id == order.id, reservations.c.status == "open")
+                .values(expires_at=order.payment_due_at)
+            )
+        for hold in changes.ended_holds:
+            self.connection.execute(
+                sa.update(order_holds)
+                .where(order_holds.c.order_id == order.id, order_holds.c.hold_no == hold.hold_no)
+                .values(
+                    state=hold.state.value,
+                    ended_at=hold.ended_at,
+                    ended_by=hold.ended_by,
+                    end_reason=hold.end_reason,
+                )
+            )
+        self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
+        self.events.extend(changes.events)
+
+    def _write_children(
+        self,
+        order: Order,
+        new_reservations: Sequence[Reservation],
+        new_holds: Sequence[Hold],
+        history: Sequence[HistoryEntry],
+    ) -> None:
+        if new_reservations:
+            ids = self.connection.execute(
+                sa.insert(reservations).returning(reservations.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "order_id": order.id,
+                        "line_no": r.line_no,
+                        "stock_id": r.stock_id,
+                        "warehouse_id": r.warehouse_id,
+                        "product_id": r.product_id,
+                        "quantity": r.quantity,
+                        "status": r.status.value,
+                        "created_at": r.created_at,
+                        "expires_at": r.expires_at,
+                        "ended_at": r.ended_at,
+                    }
+                    for r in new_reservations
+                ],
+            ).scalars()
+            for reservation, new_id in zip(new_reservations, ids, strict=True):
+                reservation.id = new_id
+        if new_holds:
+            self.connection.execute(
+                sa.insert(order_holds),
+                [
+                    {
+                        "order_id": order.id,
+                        "hold_no": h.hold_no,
+                        "type": h.type.value,
+                        "state": h.state.value,
+                        "reason": h.reason,
+                        "placed_at": h.placed_at,
+                        "placed_by": h.placed_by,
+                        "expires_at": h.expires_at,
+                        "ended_at": h.ended_at,
+                        "ended_by": h.ended_by,
+                        "end_reason": h.end_reason,
+                    }
+                    for h in new_holds
+                ],
+            )
+        if history:
+            self.connection.execute(
+                sa.insert(order_history),
+                [
+                    {
+                        "order_id": order.id,
+                        "occurred_at": h.occurred_at,
+                        "actor": h.actor,
+                        "action": h.action,
+                        "reason": h.reason,
+                        "from_status": h.from_status,
+                        "to_status": h.to_status,
+                        "details": h.details,
+                    }
+                    for h in history
+                ],
+            )
+            order.history.extend(history)
+
+    # ------------------------------------------------------------------ reading
+
+    def get(self, order_id: int, *, lock: bool = False) -> Order | None:
+        """The order with lines, holds and reservations (history is read separately)."""
+        query = (
+            sa.select(orders, channels.c.code.label("channel_code"),
+                      pickup_points.c.code.label("pickup_point_code"))
+            .join(channels, channels.c.id == orders.c.channel_id)
+            .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
+            .where(orders.c.id == order_id)
+        )
+        if lock:
+            query = query.with_for_update(of=orders)
+        row = self.connection.execute(query).first()
+        if row is None:
+            return None
+        lines = [
+            OrderLine(
+                line_no=r.line_no,
+                product_id=ProductId(r.product_id),
+                sku=r.sku,
+                name=r.name,
+                quantity=r.quantity,
+                unit_price=r.unit_price,
+                vat_rate=r.vat_rate,
+            )
+            for r in self.connection.execute(
+                sa.select(order_lines).where(order_lines.c.order_id == order_id)
+                .order_by(order_lines.c.line_no)
+            )
+        ]
+        holds = [
+            Hold(
+                hold_no=r.hold_no,
+                type=HoldType(r.type),
+                state=HoldState(r.state),
+                reason=r.reason,
+                placed_at=r.placed_at,
+                placed_by=r.placed_by,
+                expires_at=r.expires_at,
+                ended_at=r.ended_at,
+                ended_by=r.ended_by,
+                end_reason=r.end_reason,
+            )
+            for r in self.connection.execute(
+                sa.select(order_holds).where(order_holds.c.order_id == order_id)
+                .order_by(order_holds.c.hold_no)
+            )
+        ]
+        order_reservations = [
+            Reservation(
+                id=r.id,
+                line_no=r.line_no,
+                stock_id=StockId(r.stock_id),
+                warehouse_id=WarehouseId(r.warehouse_id),
+                warehouse_code=r.code,
+                product_id=ProductId(r.product_id),
+                sku=r.sku,
+                quantity=r.quantity,
+                status=ReservationStatus(r.status),
+                created_at=r.created_at,
+                expires_at=r.expires_at,
+                ended_at=r.ended_at,
+            )
+            for r in self.connection.execute(
+                sa.select(reservations, warehouses.c.code, products.c.sku)
+                .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+                .join(products, products.c.id == reservations.c.product_id)
+                .where(reservations.c.order_id == order_id)
+                .order_by(reservations.c.id)
+            )
+        ]
+        order = _order(row, lines, holds, order_reservations)
+        order.announced_status = order.status
+        return order
+
+    def history(self, order_id: int) -> list[HistoryEntry]:
+        return [
+            HistoryEntry(
+                occurred_at=r.occurred_at,
+                actor=r.actor,
+                action=r.action,
+                reason=r.reason,
+                from_status=r.from_status,
+                to_status=r.to_status,
+                details=r.details,
+            )
+            for r in self.connection.execute(
+                sa.select(order_history)
+                .where(order_history.c.order_id == order_id)
+                .order_by(order_history.c.id)
+            )
+        ]
+
+    def backordered_for(self, product_ids: Collection[ProductId], limit: int) -> list[OrderId]:
+        """Orders waiting for stock of any of these products: most urgent, then oldest, first."""
+        if not product_ids:
+            return []
+        waiting = (
+            sa.select(orders.c.id, orders.c.priority, orders.c.created_at)
+            .where(
+                orders.c.allocation == AllocationState.BACKORDERED.value,
+                orders.c.state != OrderState.CANCELLED.value,
+                sa.exists().where(
+                    order_lines.c.order_id == orders.c.id,
+                    order_lines.c.product_id.in_(sorted(product_ids)),
+                ),
+            )
+            .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
+            .limit(limit)
+        )
+        return [OrderId(r.id) for r in self.connection.execute(waiting)]
+
+    def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]:
+        """Unpaid orders whose payment deadline has passed."""
+        rows = self.connection.execute(
+            sa.select(orders.c.id)
+            .where(
+                orders.c.payment_due_at.is_not(None),
+                orders.c.payment_due_at <= now,
+                orders.c.state != OrderState.CANCELLED.value,
+            )
+            .order_by(orders.c.payment_due_at)
+            .limit(limit)
+        )
+        return [OrderId(r.id) for r in rows]
+
+    def holds_due(self, now: datetime, limit: int) -> list[tuple[OrderId, int]]:
+        rows = self.connection.execute(
+            sa.select(order_holds.c.order_id, order_holds.c.hold_no)
+            .where(
+                order_holds.c.state == HoldState.ACTIVE.value,
+                order_holds.c.expires_at.is_not(None),
+                order_holds.c.expires_at <= now,
+            )
+            .order_by(order_holds.c.expires_at)
+            .limit(limit)
+        )
+        return [(OrderId(r.order_id), r.hold_no) for r in rows]
+
+
+def _header(order: Order) -> dict[str, Any]:
+    delivery = order.delivery
+    address = delivery.address
+    return {
+        "channel_id": order.channel_id,
+        "external_id": order.external_id,
+        "state": order.state.value,
+        "allocation": order.allocation.value,
+        "payment_status": order.payment_status.value,
+        "status": order.status.value,
+        "currency": order.currency,
+        "subtotal": order.subtotal.amount,
+        "delivery_price": delivery.price,
+        "delivery_vat_rate": delivery.vat_rate,
+        "vat_total": order.vat_total.amount,
+        "total": order.total.amount,
+        "customer_id": order.customer_id,
+        "customer_name": order.contact.name,
+        "customer_phone": order.contact.phone,
+        "customer_email": order.contact.email,
+        "delivery_method": delivery.method.value,
+        "address_country": address.country if address else None,
+        "address_region": address.region if address else None,
+        "address_city": address.city if address else None,
+        "address_postal_code": address.postal_code if address else None,
+        "address_line1": address.line1 if address else None,
+        "address_line2": address.line2 if address else None,
+        "pickup_point_id": delivery.pickup_point_id,
+        "destination_latitude": delivery.latitude,
+        "destination_longitude": delivery.longitude,
+        "priority": order.priority,
+        "promised_at": order.promised_at,
+        "payment_due_at": order.payment_due_at,
+        "comment": order.comment,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "confirmed_at": order.confirmed_at,
+        "cancelled_at": order.cancelled_at,
+        "cancel_reason": order.cancel_reason,
+    }
+
+
+def _order(
+    row: Any, lines: list[OrderLine], holds: list[Hold], order_reservations: list[Reservation]
+) -> Order:
+    address = None
+    if row.address_city is not None:
+        address = Address(
+            city=row.address_city,
+            line1=row.address_line1 or "",
+            line2=row.address_line2 or "",
+            region=row.address_region or "",
+            postal_code=row.address_postal_code or "",
+            country=row.address_country or "",
+            latitude=row.destination_latitude,
+            longitude=row.destination_longitude,
+        )
+    return Order(
+        id=OrderId(row.id),
+        channel_id=ChannelId(row.channel_id),
+        channel_code=row.channel_code,
+        external_id=row.external_id,
+        currency=row.currency,
+        contact=Contact(row.customer_name, row.customer_phone, row.customer_email),
+        delivery=Delivery(
+            method=DeliveryMethod(row.delivery_method),
+            address=address,
+            pickup_point_id=WarehouseId(row.pickup_point_id) if row.pickup_point_id else None,
+            pickup_point_code=row.pickup_point_code,
+            price=row.delivery_price,
+            vat_rate=row.delivery_vat_rate,
+            latitude=row.destination_latitude,
+            longitude=row.destination_longitude,
+        ),
+        lines=lines,
+        state=OrderState(row.state),
+        allocation=AllocationState(row.allocation),
+        payment_status=PaymentStatus(row.payment_status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        customer_id=CustomerId(row.customer_id) if row.customer_id else None,
+        priority=row.priority,
+        promised_at=row.promised_at,
+        payment_due_at=row.payment_due_at,
+        comment=row.comment,
+        confirmed_at=row.confirmed_at,
+        cancelled_at=row.cancelled_at,
+        cancel_reason=row.cancel_reason,
+        version=row.version,
+        holds=holds,
+        reservations=order_reservations,
+    )

@@ -1,0 +1,341 @@
+"""Stock positions: reading candidates, reserving without oversell, and the ledger.
+
+Reservations on PostgreSQL are one statement that locks the positions in a fixed key
+order (warehouse, then product), checks that every one still has enough, and only then
+adds to ``reserved`` - all of the order's positions or none. On SQLite the whole write
+transaction already holds the database's write lock, so a read followed by guarded
+updates is exact. The CHECK constraints (``0 <= reserved <= on_hand``) stand behind both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
+
+from potok.db.engine import is_sqlite
+from potok.db.tables import (
+    orders,
+    products,
+    reservations,
+    stock,
+    stock_movements,
+    warehouse_channels,
+    warehouses,
+)
+from potok.domain.inventory import Movement, StockLevel
+from potok.domain.kernel import ChannelId, OrderId, ProductId, StockId, WarehouseId
+from potok.domain.sourcing import Candidate, Position
+from potok.services.ports import Holder
+
+_PG_RESERVE = sa.text(
+    """
+    WITH req AS (
+        SELECT * FROM unnest(CAST(:stock_ids AS bigint[]), CAST(:quantities AS integer[]))
+            AS r(stock_id, quantity)
+    ), locked AS (
+        SELECT s.id, s.on_hand - s.reserved AS available
+          FROM stock s JOIN req ON req.stock_id = s.id
+         ORDER BY s.warehouse_id, s.product_id
+           FOR UPDATE OF s
+    ), verdict AS (
+        SELECT count(*) = (SELECT count(*) FROM req)
+               AND coalesce(bool_and(l.available >= r.quantity), false) AS ok
+          FROM locked l JOIN req r ON r.stock_id = l.id
+    )
+    UPDATE stock s
+       SET reserved = s.reserved + r.quantity, updated_at = :at
+      FROM req r, verdict v
+     WHERE s.id = r.stock_id AND v.ok AND s.on_hand - s.reserved >= r.quantity
+    RETURNING s.id
+    """
+)
+
+_PG_RELEASE = sa.text(
+    """
+    WITH req AS (
+        SELECT * FROM unnest(CAST(:stock_ids AS bigint[]), CAST(:quantities AS integer[]))
+            AS r(stock_id, quantity)
+    ), locked AS (
+        SELECT s.id FROM stock s JOIN req ON req.stock_id = s.id
+         ORDER BY s.warehouse_id, s.product_id
+           FOR UPDATE OF s
+    )
+    UPDATE stock s
+       SET reserved = s.reserved - r.quantity, updated_at = :at
+      FROM req r
+     WHERE s.id = r.stock_id AND s.id IN (SELECT id FROM locked)
+    RETURNING s.id
+    """
+)
+
+
+class StockRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+        self.sqlite = is_sqlite(connection)
+
+    # ------------------------------------------------------------------ sourcing
+
+    def candidates(
+        self, product_ids: Collection[ProductId], channel_id: ChannelId
+    ) -> tuple[list[Candidate], list[Position]]:
+        """Active locations serving the channel, with their sellable stock of these products."""
+        rows = self.connection.execute(
+            sa.select(
+                stock.c.id,
+                stock.c.warehouse_id,
+                stock.c.product_id,
+                (stock.c.on_hand - stock.c.reserved).label("available"),
+                warehouses.c.code,
+                warehouses.c.city,
+                warehouses.c.priority,
+                warehouses.c.latitude,
+                warehouses.c.longitude,
+            )
+            .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+            .join(
+                warehouse_channels,
+                sa.and_(
+                    warehouse_channels.c.warehouse_id == stock.c.warehouse_id,
+                    warehouse_channels.c.channel_id == channel_id,
+                ),
+            )
+            .where(
+                stock.c.product_id.in_(sorted(product_ids)),
+                warehouses.c.active.is_(True),
+                stock.c.on_hand > stock.c.reserved,
+            )
+        )
+        candidates: dict[int, Candidate] = {}
+        positions: list[Position] = []
+        for row in rows:
+            if row.warehouse_id not in candidates:
+                candidates[row.warehouse_id] = Candidate(
+                    WarehouseId(row.warehouse_id),
+                    row.code,
+                    row.city,
+                    row.priority,
+                    row.latitude,
+                    row.longitude,
+                )
+            positions.append(
+                Position(
+                    StockId(row.id),
+                    WarehouseId(row.warehouse_id),
+                    ProductId(row.product_id),
+                    row.available,
+                )
+            )
+        return list(candidates.values()), positions
+
+    # ------------------------------------------------------------------ reservations
+
+    def reserve(self, quantities: Mapping[StockId, int], at: datetime) -> bool:
+        """Add to ``reserved`` on every position, or on none when any lacks the units."""
+        if not quantities:
+            return True
+        ids = sorted(quantities)
+        if not self.sqlite:
+            updated = self.connection.execute(
+                _PG_RESERVE,
+                {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
+            ).all()
+            return len(updated) == len(ids)
+        available = dict(
+            self.connection.execute(  # type: ignore[arg-type]
+                sa.select(stock.c.id, stock.c.on_hand - stock.c.reserved).where(
+                    stock.c.id.in_(ids)
+                )
+            ).all()
+        )
+        if any(available.get(i, 0) < quantities[i] for i in ids):
+            return False
+        result = self.connection.execute(
+            sa.update(stock)
+            .where(
+                stock.c.id == sa.bindparam("sid"),
+                stock.c.on_hand - stock.c.reserved >= sa.bindparam("qty"),
+            )
+            .values(reserved=stock.c.reserved + sa.bindparam("qty"), updated_at=at),
+            [{"sid": i, "qty": quantities[i]} for i in ids],
+        )
+        if result.rowcount != len(ids):  # cannot happen under SQLite's write lock
+            raise RuntimeError("stock changed under the write lock")
+        return True
+
+    def release(self, quantities: Mapping[StockId, int], at: datetime) -> None:
+        """Take reservations back off ``reserved``."""
+        if not quantities:
+            return
+        ids = sorted(quantities)
+        if not self.sqlite:
+            updated = self.connection.execute(
+                _PG_RELEASE,
+                {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
+            ).all()
+            count = len(updated)
+        else:
+            count = self.connection.execute(
+                sa.update(stock)
+                .where(stock.c.id == sa.bindparam("sid"))
+                .values(reserved=stock.c.reserved - sa.bindparam("qty"), updated_at=at),
+                [{"sid": i, "qty": quantities[i]} for i in ids],
+            ).rowcount
+        if count != len(ids):
+            raise RuntimeError(f"released {count} of {len(ids)} stock positions")
+
+    def holders(self, stock_id: StockId) -> list[Holder]:
+        """Orders with open reservations here: lowest priority and newest first."""
+        rows = self.connection.execute(
+            sa.select(reservations.c.order_id, sa.func.sum(reservations.c.quantity).label("qty"))
+            .join(orders, orders.c.id == reservations.c.order_id)
+            .where(reservations.c.stock_id == stock_id, reservations.c.status == "open")
+            .group_by(reservations.c.order_id, orders.c.priority, orders.c.created_at)
+            .order_by(orders.c.priority, orders.c.created_at.desc(), reservations.c.order_id.desc())
+        )
+        return [Holder(OrderId(row.order_id), int(row.qty)) for row in rows]
+
+    # ------------------------------------------------------------------ levels
+
+    def _level_query(self) -> sa.Select[Any]:
+        return (
+            sa.select(
+                stock.c.id,
+                stock.c.warehouse_id,
+                warehouses.c.code,
+                stock.c.product_id,
+                products.c.sku,
+                stock.c.on_hand,
+                stock.c.reserved,
+            )
+            .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+            .join(products, products.c.id == stock.c.product_id)
+        )
+
+    def level(
+        self, warehouse_id: WarehouseId, product_id: ProductId, *, lock: bool = False
+    ) -> StockLevel | None:
+        query = self._level_query().where(
+            stock.c.warehouse_id == warehouse_id, stock.c.product_id == product_id
+        )
+        if lock:
+            query = query.with_for_update(of=stock)
+        row = self.connection.execute(query).first()
+        return _level(row) if row else None
+
+    def levels_for_keys(
+        self, keys: Collection[tuple[WarehouseId, ProductId]], *, lock: bool = False
+    ) -> dict[tuple[WarehouseId, ProductId], StockLevel]:
+        """Many positions at once, locked in key order when asked (bulk uploads)."""
+        result: dict[tuple[WarehouseId, ProductId], StockLevel] = {}
+        ordered = sorted(set(keys))
+        for start in range(0, len(ordered), 2000):
+            chunk = ordered[start : start + 2000]
+            query = (
+                self._level_query()
+                .where(sa.tuple_(stock.c.warehouse_id, stock.c.product_id).in_(chunk))
+                .order_by(stock.c.warehouse_id, stock.c.product_id)
+            )
+            if lock:
+                query = query.with_for_update(of=stock)
+            for row in self.connection.execute(query):
+                level = _level(row)
+                result[(level.warehouse_id, level.product_id)] = level
+        return result
+
+    def ensure_position(
+        self, warehouse_id: WarehouseId, product_id: ProductId, at: datetime
+    ) -> StockId:
+        """The position's id, creating an empty one when the SKU was never kept here."""
+        insert = (
+            sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
+        )
+        self.connection.execute(
+            insert.values(
+                warehouse_id=warehouse_id, product_id=product_id, on_hand=0, reserved=0,
+                updated_at=at,
+            ).on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"])
+        )
+        return StockId(
+            self.connection.execute(
+                sa.select(stock.c.id).where(
+                    stock.c.warehouse_id == warehouse_id, stock.c.product_id == product_id
+                )
+            ).scalar_one()
+        )
+
+    def ensure_positions(
+        self, keys: Iterable[tuple[WarehouseId, ProductId]], at: datetime
+    ) -> None:
+        rows = [
+            {"warehouse_id": w, "product_id": p, "on_hand": 0, "reserved": 0, "updated_at": at}
+            for w, p in sorted(set(keys))
+        ]
+        if not rows:
+            return
+        insert = (
+            sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
+        )
+        self.connection.execute(
+            insert.on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"]), rows
+        )
+
+    def add_on_hand(self, stock_id: StockId, quantity: int, at: datetime) -> tuple[int, int]:
+        """Add (or, negative, remove) units; returns the new (on_hand, reserved)."""
+        row = self.connection.execute(
+            sa.update(stock)
+            .where(stock.c.id == stock_id)
+            .values(on_hand=stock.c.on_hand + quantity, updated_at=at)
+            .returning(stock.c.on_hand, stock.c.reserved)
+        ).one()
+        return row.on_hand, row.reserved
+
+    def set_on_hand(self, levels: Mapping[StockId, int], at: datetime) -> None:
+        """Set absolute on-hand quantities (counts and uploads), in key order."""
+        if not levels:
+            return
+        self.connection.execute(
+            sa.update(stock)
+            .where(stock.c.id == sa.bindparam("sid"))
+            .values(on_hand=sa.bindparam("on_hand"), updated_at=at),
+            [{"sid": sid, "on_hand": levels[sid]} for sid in sorted(levels)],
+        )
+
+    def add_movements(self, movements: Sequence[Movement]) -> None:
+        if not movements:
+            return
+        self.connection.execute(
+            sa.insert(stock_movements),
+            [
+                {
+                    "stock_id": m.stock_id,
+                    "warehouse_id": m.warehouse_id,
+                    "product_id": m.product_id,
+                    "type": m.type.value,
+                    "quantity": m.quantity,
+                    "on_hand_after": m.on_hand_after,
+                    "reason": m.reason,
+                    "reference": m.reference,
+                    "actor": m.actor,
+                    "occurred_at": m.occurred_at,
+                }
+                for m in movements
+            ],
+        )
+
+
+def _level(row: Any) -> StockLevel:
+    return StockLevel(
+        stock_id=StockId(row.id),
+        warehouse_id=WarehouseId(row.warehouse_id),
+        warehouse_code=row.code,
+        product_id=ProductId(row.product_id),
+        sku=row.sku,
+        on_hand=row.on_hand,
+        reserved=row.reserved,
+    )

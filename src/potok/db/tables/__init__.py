@@ -1,0 +1,25 @@
+"""Every table, on one MetaData that Alembic compares against."""
+
+from potok.db.tables.base import metadata
+from potok.db.tables.catalogue import channels, customers, products, warehouse_channels, warehouses
+from potok.db.tables.events import idempotency_keys, outbox_events
+from potok.db.tables.inventory import stock, stock_movements
+from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+
+__all__ = [
+    "channels",
+    "customers",
+    "idempotency_keys",
+    "metadata",
+    "order_history",
+    "order_holds",
+    "order_lines",
+    "orders",
+    "outbox_events",
+    "products",
+    "reservations",
+    "stock",
+    "stock_movements",
+    "warehouse_channels",
+    "warehouses",
+]

@@ -1,0 +1,91 @@
+"""Tables of products, channels, the network and customers (the slowly changing data)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from potok.db.tables.base import id_column, metadata, timestamps
+from potok.db.types import Amount, Percent, UtcDateTime
+
+products = sa.Table(
+    "products",
+    metadata,
+    id_column(),
+    sa.Column("sku", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("barcode", sa.String(64), nullable=True, unique=True),
+    sa.Column("price", Amount(), nullable=False),
+    sa.Column("vat_rate", Percent(), nullable=False),
+    sa.Column("weight_g", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    *timestamps(),
+    sa.CheckConstraint("price >= 0", name="price_not_negative"),
+    sa.CheckConstraint("vat_rate >= 0", name="vat_rate_not_negative"),
+    sa.CheckConstraint("weight_g >= 0", name="weight_not_negative"),
+)
+
+channels = sa.Table(
+    "channels",
+    metadata,
+    id_column(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("confirmation", sa.String(20), nullable=False),
+    sa.Column("backorders", sa.String(20), nullable=False),
+    sa.Column("safety_buffer", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("payment_deadline_minutes", sa.Integer(), nullable=True),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    *timestamps(),
+    sa.CheckConstraint("safety_buffer >= 0", name="safety_buffer_not_negative"),
+)
+
+warehouses = sa.Table(
+    "warehouses",
+    metadata,
+    id_column(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    sa.Column("type", sa.String(20), nullable=False),
+    sa.Column("city", sa.String(120), nullable=False),
+    sa.Column("address", sa.String(500), nullable=False, server_default=""),
+    sa.Column("latitude", sa.Float(), nullable=False),
+    sa.Column("longitude", sa.Float(), nullable=False),
+    sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    *timestamps(),
+    sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
+    sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),
+)
+
+warehouse_channels = sa.Table(
+    "warehouse_channels",
+    metadata,
+    sa.Column(
+        "warehouse_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("warehouses.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column(
+        "channel_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("channels.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Index(None, "channel_id"),
+)
+
+customers = sa.Table(
+    "customers",
+    metadata,
+    id_column(),
+    sa.Column("name", sa.String(255), nullable=False, server_default=""),
+    sa.Column("phone", sa.String(20), nullable=True, unique=True),
+    sa.Column("email", sa.String(254), nullable=True, unique=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+__all__ = ["channels", "customers", "products", "warehouse_channels", "warehouses"]

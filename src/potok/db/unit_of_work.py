@@ -1,0 +1,137 @@
+"""The SQL unit of work: one connection, one transaction, the outbox written in the same commit."""
+
+from __future__ import annotations
+
+import threading
+from types import TracebackType
+from typing import Self
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.queries import Queries
+from potok.db.repositories.catalogue import ProductRepository
+from potok.db.repositories.channels import ChannelRepository
+from potok.db.repositories.customers import CustomerRepository
+from potok.db.repositories.idempotency import IdempotencyKeys
+from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.orders import OrderRepository
+from potok.db.repositories.outbox import Outbox
+from potok.db.repositories.stock import StockRepository
+from potok.domain.errors import PotokError, TransientConflict, Unavailable
+from potok.domain.events import DomainEvent
+
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
+
+
+class SqlUnitOfWork:
+    """``with uow:`` opens a write transaction; ``with uow.read():`` a read-only one.
+
+    Nothing is written until :meth:`commit`; leaving the block without committing rolls
+    back. Database failures leave as domain errors: lost races and deadlocks as
+    :class:`TransientConflict` (the caller may retry the whole use case), an unreachable
+    database as :class:`Unavailable`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._write_lock = write_lock(engine)
+        self._held_lock: threading.Lock | None = None
+        self._connection: sa.Connection | None = None
+        self._events: list[DomainEvent] = []
+        self._write = True
+
+    # ------------------------------------------------------------------ transaction
+
+    def __enter__(self) -> Self:
+        return self._begin(write=True)
+
+    def read(self) -> Self:
+        """Use as ``with uow.read():`` for a transaction that only reads."""
+        self._write = False
+        return self
+
+    def _begin(self, *, write: bool) -> Self:
+        write = write and self._write
+        self._write = True
+        if write and self._write_lock is not None:
+            self._write_lock.acquire()
+            self._held_lock = self._write_lock
+        try:
+            connection = self.engine.connect().execution_options(**{WRITE_OPTION: write})
+            connection.begin()
+        except sa.exc.DBAPIError as error:
+            self._release_lock()
+            raise _translate(error) from error
+        self._connection = connection
+        self._events = []
+        self.products = ProductRepository(connection)
+        self.channels = ChannelRepository(connection)
+        self.warehouses = WarehouseRepository(connection)
+        self.customers = CustomerRepository(connection)
+        self.stock = StockRepository(connection)
+        self.orders = OrderRepository(connection, self._events)
+        self.outbox = Outbox(connection)
+        self.idempotency = IdempotencyKeys(connection)
+        self.queries = Queries(connection)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        connection = self._connection
+        self._connection = None
+        try:
+            if connection is not None:
+                try:
+                    if connection.in_transaction():
+                        connection.rollback()
+                finally:
+                    connection.close()
+        finally:
+            self._release_lock()
+        if isinstance(exc, sa.exc.DBAPIError):
+            raise _translate(exc) from exc
+
+    def _release_lock(self) -> None:
+        if self._held_lock is not None:
+            self._held_lock.release()
+            self._held_lock = None
+
+    @property
+    def connection(self) -> sa.Connection:
+        if self._connection is None:
+            raise RuntimeError("use the unit of work inside a 'with' block")
+        return self._connection
+
+    def record(self, *events: DomainEvent) -> None:
+        """Events to write to the outbox with this transaction."""
+        self._events.extend(events)
+
+    def commit(self) -> None:
+        connection = self.connection
+        try:
+            self.outbox.add(self._events)
+            self._events.clear()
+            connection.commit()
+        except sa.exc.DBAPIError as error:
+            raise _translate(error) from error
+
+
+def _translate(error: sa.exc.DBAPIError) -> PotokError:
+    original = error.orig
+    sqlstate = getattr(original, "sqlstate", None)
+    if sqlstate in _RETRYABLE_SQLSTATES:
+        return TransientConflict(detail=f"concurrent change ({sqlstate}); retry the request")
+    message = str(original)
+    if isinstance(error, sa.exc.IntegrityError) and "UNIQUE constraint failed" in message:
+        return TransientConflict(detail="concurrent change; retry the request")
+    if "database is locked" in message:
+        return TransientConflict(detail="the database is busy; retry the request")
+    if isinstance(error, sa.exc.OperationalError) or error.connection_invalidated:
+        return Unavailable(detail="the database cannot be reached; retry later")
+    raise error

@@ -1,0 +1,32 @@
+"""Changes to the catalogue, the network and the channels, as facts for the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from potok.domain.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "product"
+    sku: str
+
+    def aggregate_id(self) -> str:
+        return self.sku
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductCreated(ProductEvent):
+    product: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductUpdated(ProductEvent):
+    product: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ProductDeleted(ProductEvent):
+    pass

@@ -1,0 +1,102 @@
+"""The root of Potok's errors and the few kinds every area's errors belong to.
+
+Errors carry a stable kebab-case ``code``, a fixed ``title`` and typed context from
+which a human ``detail`` is built. They know nothing of HTTP: the API maps kinds to
+status codes in one table, the CLI maps them to exit codes in one function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+
+class PotokError(Exception):
+    """Something Potok refuses to do, said in words an operator understands."""
+
+    code: ClassVar[str] = "potok-error"
+    title: ClassVar[str] = "Potok could not do this"
+    template: ClassVar[str] = ""
+
+    def __init__(self, detail: str | None = None, **context: Any) -> None:
+        self.context: dict[str, Any] = context
+        self._detail = detail
+        super().__init__(self.detail)
+
+    @property
+    def detail(self) -> str:
+        """The human explanation: the explicit one, else the template filled from context."""
+        if self._detail is not None:
+            return self._detail
+        if self.template:
+            try:
+                return self.template.format(**self.context)
+            except (KeyError, IndexError):
+                return self.title
+        return self.title
+
+
+class NotFound(PotokError):
+    """The thing asked for does not exist."""
+
+    code = "not-found"
+    title = "Not found"
+
+
+class Conflict(PotokError):
+    """The request clashes with the current state (a forbidden transition, a reused key)."""
+
+    code = "conflict"
+    title = "Conflict with the current state"
+
+
+class StaleVersion(PotokError):
+    """The caller's idea of the version (If-Match) no longer holds."""
+
+    code = "stale-version"
+    title = "The resource has changed since you read it"
+    template = "You sent version {expected}, the current version is {actual}; reload and retry."
+
+
+class Rejected(PotokError):
+    """A well-formed request that a business rule refuses."""
+
+    code = "rejected"
+    title = "Rejected by a business rule"
+
+
+class Unavailable(PotokError):
+    """A dependency (the database, a remote service) cannot be reached right now."""
+
+    code = "unavailable"
+    title = "Temporarily unavailable"
+
+
+class TransientConflict(Unavailable):
+    """Concurrent work got in the way (a deadlock, a lost race); the same request may be retried."""
+
+    code = "transient-conflict"
+    title = "Concurrent changes got in the way; retry the request"
+
+
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    """One thing wrong with one field of the input, and how to fix it."""
+
+    field: str
+    message: str
+    code: str = "invalid"
+
+
+class InvalidInput(PotokError):
+    """The input cannot be accepted as it is; ``errors`` lists each field to fix."""
+
+    code = "invalid-input"
+    title = "The input is not valid"
+
+    def __init__(self, errors: Sequence[FieldError], detail: str | None = None) -> None:
+        self.errors = list(errors)
+        if detail is None:
+            detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors) or self.title
+        super().__init__(detail)

@@ -1,0 +1,55 @@
+"""The base of domain events: past-tense facts that leave through the outbox."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, ClassVar
+
+_WORD = re.compile(r"[A-Z][a-z0-9]*")
+
+
+@dataclasses.dataclass(frozen=True, slots=True, kw_only=True)
+class DomainEvent:
+    """Something that happened; its external type is derived from the class name."""
+
+    aggregate_type: ClassVar[str] = "potok"
+    occurred_at: datetime
+
+    @classmethod
+    def event_type(cls) -> str:
+        """``OrderStatusChanged`` becomes ``order.status_changed``."""
+        words = _WORD.findall(cls.__name__)
+        return words[0].lower() + "." + "_".join(w.lower() for w in words[1:])
+
+    def aggregate_id(self) -> str:
+        raise NotImplementedError
+
+    def payload(self) -> dict[str, Any]:
+        """The event as JSON-ready data: Decimals and times as strings, enums as values."""
+        result = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return result
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready data from dataclasses, enums, Decimals and datetimes."""
+    return _plain(value)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return value

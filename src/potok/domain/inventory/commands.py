@@ -1,0 +1,57 @@
+"""Requests to change stock, shared by the API, the CLI and connectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from potok.domain.inventory.model import MovementType
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiveStock:
+    warehouse: str
+    sku: str
+    quantity: int
+    reason: str = "receipt"
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffStock:
+    warehouse: str
+    sku: str
+    quantity: int
+    reason: str
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CountStock:
+    """An absolute count; ``expected_on_hand`` is what the counter believes it replaces."""
+
+    warehouse: str
+    sku: str
+    expected_on_hand: int
+    counted: int
+    reason: str = "count"
+    reference: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRow:
+    """One row of a bulk upload: the on-hand quantity a warehouse has of a SKU."""
+
+    warehouse: str
+    sku: str
+    on_hand: int
+    expected_on_hand: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SetLevels:
+    """Set many on-hand levels at once (ERP/WMS sync, CSV import): all rows or none."""
+
+    rows: list[LevelRow]
+    source: str
+    reference: str | None = None
+    movement: MovementType = MovementType.SYNC

@@ -1,0 +1,61 @@
+"""What happens to stock, as facts for the outbox (marketplace stock sync feeds on them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from potok.domain.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "stock"
+    warehouse: str
+    sku: str
+
+    def aggregate_id(self) -> str:
+        return f"{self.warehouse}/{self.sku}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockChanged(StockEvent):
+    """``on_hand`` moved; says why and where it stands now."""
+
+    movement: str
+    quantity: int
+    on_hand: int
+    reserved: int
+    available: int
+    reason: str
+    reference: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockReserved(DomainEvent):
+    """Stock was set aside for an order (or given back, with negative quantities)."""
+
+    aggregate_type: ClassVar[str] = "stock"
+    order_id: int
+    items: list[dict[str, Any]]
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockReleased(StockReserved):
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockSynced(DomainEvent):
+    """A bulk upload set many levels at once; one event for the batch."""
+
+    aggregate_type: ClassVar[str] = "stock"
+    source: str
+    rows: int
+    changed: int
+
+    def aggregate_id(self) -> str:
+        return self.source

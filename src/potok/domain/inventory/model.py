@@ -1,0 +1,89 @@
+"""Stock levels per location and SKU, and the append-only ledger of their changes.
+
+A stock position is addressed by its own id. Today there is one position per
+(warehouse, SKU); lots, expiry dates and serial numbers will split a position into
+several without changing anything that refers to positions (reservations, movements).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from potok.domain.errors import InvalidInput
+from potok.domain.inventory.errors import WriteOffExceedsStock
+from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.validation import Problems
+
+MAX_QUANTITY = 1_000_000_000
+
+
+class MovementType(StrEnum):
+    """Why ``on_hand`` changed."""
+
+    RECEIPT = "receipt"
+    WRITE_OFF = "write_off"
+    COUNT = "count"
+    SYNC = "sync"  # an absolute level from an ERP/WMS bulk upload
+    IMPORT = "import"  # an absolute level from a CSV file
+
+
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """The counters of one stock position."""
+
+    stock_id: StockId
+    warehouse_id: WarehouseId
+    warehouse_code: str
+    product_id: ProductId
+    sku: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+    def write_off(self, quantity: int) -> int:
+        """The new on-hand after writing ``quantity`` off; never below zero."""
+        if quantity > self.on_hand:
+            raise WriteOffExceedsStock(
+                warehouse=self.warehouse_code, sku=self.sku, quantity=quantity, on_hand=self.on_hand
+            )
+        return self.on_hand - quantity
+
+    def overcommitment(self, new_on_hand: int) -> int:
+        """How many reserved units a new on-hand leaves without stock behind them."""
+        return max(0, self.reserved - new_on_hand)
+
+
+@dataclass(frozen=True, slots=True)
+class Movement:
+    """One entry of the stock ledger: a signed change of ``on_hand`` with its reason."""
+
+    stock_id: StockId
+    warehouse_id: WarehouseId
+    product_id: ProductId
+    type: MovementType
+    quantity: int
+    on_hand_after: int
+    reason: str
+    reference: str | None
+    actor: str
+    occurred_at: datetime
+
+
+def check_quantity(problems: Problems, field: str, quantity: int, *, allow_zero: bool) -> None:
+    if quantity < 0 or (quantity == 0 and not allow_zero):
+        problems.add(field, "must be a positive whole number" if not allow_zero
+                     else "must not be negative", "not-positive" if not allow_zero else "negative")
+    elif quantity > MAX_QUANTITY:
+        problems.add(field, f"must be at most {MAX_QUANTITY}", "too-large")
+
+
+def require_quantity(field: str, quantity: int, *, allow_zero: bool = False) -> None:
+    problems = Problems()
+    check_quantity(problems, field, quantity, allow_zero=allow_zero)
+    if problems:
+        raise InvalidInput(problems.errors)

@@ -1,0 +1,46 @@
+"""Orders: the aggregate, its state machines, the derived status, events and commands."""
+
+from potok.domain.orders.errors import OrderNotFound
+from potok.domain.orders.model import (
+    Address,
+    Contact,
+    Delivery,
+    DeliveryMethod,
+    Hold,
+    HistoryEntry,
+    Order,
+    OrderLine,
+    Reservation,
+    ReservationStatus,
+    Shortage,
+)
+from potok.domain.orders.states import (
+    AllocationState,
+    HoldState,
+    HoldType,
+    OrderState,
+    PaymentStatus,
+)
+from potok.domain.orders.status import OrderStatus, derive_status
+
+__all__ = [
+    "Address",
+    "AllocationState",
+    "Contact",
+    "Delivery",
+    "DeliveryMethod",
+    "HistoryEntry",
+    "Hold",
+    "HoldState",
+    "HoldType",
+    "Order",
+    "OrderLine",
+    "OrderNotFound",
+    "OrderState",
+    "OrderStatus",
+    "PaymentStatus",
+    "Reservation",
+    "ReservationStatus",
+    "Shortage",
+    "derive_status",
+]

@@ -1,0 +1,87 @@
+"""What happens to orders, as facts for the outbox."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from potok.domain.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "order"
+    order_id: int
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCreated(OrderEvent):
+    channel: str
+    external_id: str | None
+    status: str
+    allocation: str
+    payment_status: str
+    currency: str
+    total: Decimal
+    lines: list[dict[str, Any]]
+    reservations: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderStatusChanged(OrderEvent):
+    from_status: str
+    to_status: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderConfirmed(OrderEvent):
+    automatically: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderCancelled(OrderEvent):
+    reason: str
+    released: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReserved(OrderEvent):
+    reservations: list[dict[str, Any]]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderBackordered(OrderEvent):
+    shortages: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderAllocationReleased(OrderEvent):
+    reason: str
+    released: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderHoldPlaced(OrderEvent):
+    hold_no: int
+    hold_type: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderHoldEnded(OrderEvent):
+    hold_no: int
+    hold_type: str
+    outcome: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPaymentChanged(OrderEvent):
+    from_status: str
+    to_status: str

@@ -1,0 +1,604 @@
+"""The order aggregate: lines, delivery, holds, reservations and the history of every change."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+from potok.domain.events import DomainEvent
+from potok.domain.kernel import (
+    ChannelId,
+    CustomerId,
+    Money,
+    OrderId,
+    ProductId,
+    StockId,
+    WarehouseId,
+    round_money,
+    vat_included,
+)
+from potok.domain.orders import events as ev
+from potok.domain.orders.errors import (
+    HoldAlreadyActive,
+    HoldNotFound,
+    OrderClosed,
+    OrderOnHold,
+)
+from potok.domain.orders.states import (
+    ALLOCATION,
+    HOLD,
+    ORDER,
+    PAID_ENOUGH,
+    PAYMENT,
+    AllocationState,
+    HoldState,
+    HoldType,
+    OrderState,
+    PaymentStatus,
+)
+from potok.domain.orders.status import OrderStatus, derive_status
+
+
+class DeliveryMethod(StrEnum):
+    COURIER = "courier"
+    PICKUP = "pickup"
+
+
+class ReservationStatus(StrEnum):
+    OPEN = "open"
+    RELEASED = "released"
+    EXPIRED = "expired"
+    CONSUMED = "consumed"
+
+
+@dataclass(frozen=True, slots=True)
+class Address:
+    city: str
+    line1: str
+    line2: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = "RU"
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where the order goes: a courier address or a pickup point of the network."""
+
+    method: DeliveryMethod
+    address: Address | None = None
+    pickup_point_id: WarehouseId | None = None
+    pickup_point_code: str | None = None
+    price: Decimal = Decimal("0.00")
+    vat_rate: Decimal = Decimal("0")
+    latitude: float | None = None
+    longitude: float | None = None
+
+    @property
+    def destination(self) -> tuple[float, float] | None:
+        """The point the parcel travels to, when known."""
+        if self.latitude is None or self.longitude is None:
+            return None
+        return (self.latitude, self.longitude)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """The customer's contact as the order gave it (a snapshot, not the customer record)."""
+
+    name: str = ""
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    line_no: int
+    product_id: ProductId
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    vat_rate: Decimal
+
+    @property
+    def total(self) -> Decimal:
+        return round_money(self.unit_price * self.quantity)
+
+    @property
+    def vat_amount(self) -> Decimal:
+        return vat_included(self.total, self.vat_rate)
+
+
+@dataclass(slots=True)
+class Reservation:
+    """Stock set aside at one warehouse for (part of) one order line."""
+
+    line_no: int
+    stock_id: StockId
+    warehouse_id: WarehouseId
+    warehouse_code: str
+    product_id: ProductId
+    sku: str
+    quantity: int
+    status: ReservationStatus
+    created_at: datetime
+    expires_at: datetime | None = None
+    ended_at: datetime | None = None
+    id: int | None = None
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "line_no": self.line_no,
+            "warehouse": self.warehouse_code,
+            "sku": self.sku,
+            "quantity": self.quantity,
+        }
+
+
+@dataclass(slots=True)
+class Hold:
+    hold_no: int
+    type: HoldType
+    state: HoldState
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    expires_at: datetime | None = None
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    end_reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """One change of the order: when, who, what, why, and the status before and after."""
+
+    occurred_at: datetime
+    actor: str
+    action: str
+    reason: str | None
+    from_status: str | None
+    to_status: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Shortage:
+    """A line the network could not cover, with what the network had for it."""
+
+    line_no: int
+    sku: str
+    requested: int
+    available: int
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "line_no": self.line_no,
+            "sku": self.sku,
+            "requested": self.requested,
+            "available": self.available,
+        }
+
+
+@dataclass(slots=True)
+class Changes:
+    """What changed since the order was loaded, for the repository to write."""
+
+    history: list[HistoryEntry] = field(default_factory=list)
+    events: list[DomainEvent] = field(default_factory=list)
+    new_reservations: list[Reservation] = field(default_factory=list)
+    ended_reservations: list[Reservation] = field(default_factory=list)
+    new_holds: list[Hold] = field(default_factory=list)
+    ended_holds: list[Hold] = field(default_factory=list)
+    expiry_changed: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.history)
+
+
+@dataclass(slots=True, eq=False)
+class Order:
+    """An order from one channel; every change goes through a method that records history."""
+
+    id: OrderId | None
+    channel_id: ChannelId
+    channel_code: str
+    external_id: str | None
+    currency: str
+    contact: Contact
+    delivery: Delivery
+    lines: list[OrderLine]
+    state: OrderState
+    allocation: AllocationState
+    payment_status: PaymentStatus
+    created_at: datetime
+    updated_at: datetime
+    customer_id: CustomerId | None = None
+    priority: int = 0
+    promised_at: datetime | None = None
+    payment_due_at: datetime | None = None
+    comment: str = ""
+    confirmed_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+    version: int = 1
+    holds: list[Hold] = field(default_factory=list)
+    reservations: list[Reservation] = field(default_factory=list)
+    history: list[HistoryEntry] = field(default_factory=list)
+    changes: Changes = field(default_factory=Changes)
+    announced_status: OrderStatus | None = None
+    in_intake: bool = False
+
+    # ----------------------------------------------------------------- reading
+
+    @property
+    def status(self) -> OrderStatus:
+        return derive_status(self.state, self.allocation, on_hold=bool(self.active_holds))
+
+    @property
+    def active_holds(self) -> list[Hold]:
+        return [h for h in self.holds if h.state is HoldState.ACTIVE]
+
+    @property
+    def open_reservations(self) -> list[Reservation]:
+        return [r for r in self.reservations if r.status is ReservationStatus.OPEN]
+
+    @property
+    def subtotal(self) -> Money:
+        return Money(sum((line.total for line in self.lines), Decimal("0.00")), self.currency)
+
+    @property
+    def total(self) -> Money:
+        return Money(self.subtotal.amount + self.delivery.price, self.currency)
+
+    @property
+    def vat_total(self) -> Money:
+        lines_vat = sum((line.vat_amount for line in self.lines), Decimal("0.00"))
+        delivery_vat = vat_included(self.delivery.price, self.delivery.vat_rate)
+        return Money(lines_vat + delivery_vat, self.currency)
+
+    @property
+    def waits_for_payment(self) -> bool:
+        return self.payment_status not in PAID_ENOUGH
+
+    def reserved_quantity(self, line_no: int) -> int:
+        return sum(r.quantity for r in self.open_reservations if r.line_no == line_no)
+
+    def line(self, line_no: int) -> OrderLine:
+        for line in self.lines:
+            if line.line_no == line_no:
+                return line
+        raise KeyError(line_no)
+
+    def _emit(self, event: DomainEvent) -> None:
+        """Record an event; during intake the single ``order.created`` says it all."""
+        if not self.in_intake:
+            self.changes.events.append(event)
+
+    def _id(self) -> int:
+        if self.id is None:
+            raise RuntimeError("the order must be stored before its changes are recorded")
+        return self.id
+
+    # ----------------------------------------------------------------- recording
+
+    def _record(
+        self,
+        at: datetime,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        **details: Any,
+    ) -> None:
+        before = self.announced_status
+        after = self.status
+        self.changes.history.append(
+            HistoryEntry(
+                occurred_at=at,
+                actor=actor,
+                action=action,
+                reason=reason,
+                from_status=before.value if before else None,
+                to_status=after.value,
+                details=details,
+            )
+        )
+        self.updated_at = at
+        if before is not None and before is not after:
+            self._emit(
+                ev.OrderStatusChanged(
+                    occurred_at=at,
+                    order_id=self._id(),
+                    from_status=before.value,
+                    to_status=after.value,
+                    reason=reason,
+                )
+            )
+        if before is not None:
+            self.announced_status = after
+
+    def start_intake(self, actor: str, **details: Any) -> None:
+        """The order is stored: its history starts with ``created``; events wait for the end."""
+        self.in_intake = True
+        self.announced_status = OrderStatus.NEW
+        self.changes.history.append(
+            HistoryEntry(
+                occurred_at=self.created_at,
+                actor=actor,
+                action="created",
+                reason=None,
+                from_status=None,
+                to_status=OrderStatus.NEW.value,
+                details=details,
+            )
+        )
+
+    def finish_intake(self, at: datetime) -> None:
+        """Announce the order once, with the status and reservations intake ended with."""
+        self.in_intake = False
+        self.changes.events.insert(
+            0,
+            ev.OrderCreated(
+                occurred_at=at,
+                order_id=self._id(),
+                channel=self.channel_code,
+                external_id=self.external_id,
+                status=self.status.value,
+                allocation=self.allocation.value,
+                payment_status=self.payment_status.value,
+                currency=self.currency,
+                total=self.total.amount,
+                lines=[
+                    {
+                        "line_no": line.line_no,
+                        "sku": line.sku,
+                        "quantity": line.quantity,
+                        "unit_price": str(line.unit_price),
+                    }
+                    for line in self.lines
+                ],
+                reservations=[r.summary() for r in self.open_reservations],
+            ),
+        )
+
+    # ----------------------------------------------------------------- commercial state
+
+    def confirm(self, at: datetime, actor: str, *, automatically: bool, reason: str | None) -> None:
+        if self.active_holds:
+            raise OrderOnHold(
+                order_id=self._id(), holds=", ".join(h.type.value for h in self.active_holds)
+            )
+        self.state = ORDER.check(self.state, OrderState.CONFIRMED)
+        self.confirmed_at = at
+        self._record(at, actor, "confirmed", reason, automatically=automatically)
+        self._emit(
+            ev.OrderConfirmed(occurred_at=at, order_id=self._id(), automatically=automatically)
+        )
+
+    def cancel(self, at: datetime, actor: str, reason: str, *, expired: bool = False) -> list[Reservation]:
+        """Cancel the order; returns the reservations released, for stock to take back."""
+        self.state = ORDER.check(self.state, OrderState.CANCELLED)
+        self.cancelled_at = at
+        self.cancel_reason = reason
+        released = self._end_reservations(
+            at, ReservationStatus.EXPIRED if expired else ReservationStatus.RELEASED
+        )
+        if self.allocation is not AllocationState.UNALLOCATED:
+            self.allocation = ALLOCATION.check(self.allocation, AllocationState.UNALLOCATED)
+        self.payment_due_at = None
+        holds = self.active_holds
+        for hold in holds:  # ended quietly: the cancellation entry says it all
+            hold.state = HOLD.check(hold.state, HoldState.RELEASED)
+            hold.ended_at, hold.ended_by, hold.end_reason = at, actor, "order cancelled"
+            if hold not in self.changes.new_holds:
+                self.changes.ended_holds.append(hold)
+        self._record(
+            at,
+            actor,
+            "expired" if expired else "cancelled",
+            reason,
+            released=[r.summary() for r in released],
+            holds_released=[h.hold_no for h in holds],
+        )
+        self._emit(
+            ev.OrderCancelled(
+                occurred_at=at,
+                order_id=self._id(),
+                reason=reason,
+                released=[r.summary() for r in released],
+            )
+        )
+        return released
+
+    def _require_open(self, action: str) -> None:
+        if self.state is OrderState.CANCELLED:
+            raise OrderClosed(order_id=self._id(), status=self.status.value, action=action)
+
+    # ----------------------------------------------------------------- allocation
+
+    def reserve(
+        self, reservations: Sequence[Reservation], at: datetime, actor: str, explanation: str
+    ) -> None:
+        """Record stock the service has set aside for every line."""
+        self._require_open("reserved")
+        self.allocation = ALLOCATION.check(self.allocation, AllocationState.RESERVED)
+        for reservation in reservations:
+            reservation.expires_at = self.payment_due_at if self.waits_for_payment else None
+        self.reservations.extend(reservations)
+        self.changes.new_reservations.extend(reservations)
+        summary = [r.summary() for r in reservations]
+        self._record(at, actor, "reserved", explanation, reservations=summary)
+        self._emit(
+            ev.OrderReserved(
+                occurred_at=at, order_id=self._id(), reservations=summary, explanation=explanation
+            )
+        )
+
+    def backorder(self, shortages: Sequence[Shortage], at: datetime, actor: str) -> None:
+        """The network cannot cover the order now; it waits for stock."""
+        self._require_open("backordered")
+        summary = [s.summary() for s in shortages]
+        reason = "not enough stock in the network for " + ", ".join(
+            f"{s.sku} (needs {s.requested}, has {s.available})" for s in shortages
+        )
+        if self.allocation is AllocationState.BACKORDERED:
+            return  # still short: nothing new to say
+        self.allocation = ALLOCATION.check(self.allocation, AllocationState.BACKORDERED)
+        self._record(at, actor, "backordered", reason, shortages=summary)
+        self._emit(
+            ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary)
+        )
+
+    def release_allocation(
+        self, at: datetime, actor: str, reason: str, *, then: AllocationState
+    ) -> list[Reservation]:
+        """Give back every open reservation (stock shrank, or the order is re-sourced)."""
+        released = self._end_reservations(at, ReservationStatus.RELEASED)
+        if self.allocation is not then:
+            self.allocation = ALLOCATION.check(self.allocation, then)
+        self._record(
+            at, actor, "reservation_released", reason, released=[r.summary() for r in released]
+        )
+        self._emit(
+            ev.OrderAllocationReleased(
+                occurred_at=at,
+                order_id=self._id(),
+                reason=reason,
+                released=[r.summary() for r in released],
+            )
+        )
+        return released
+
+    def _end_reservations(self, at: datetime, outcome: ReservationStatus) -> list[Reservation]:
+        ended = self.open_reservations
+        for reservation in ended:
+            reservation.status = outcome
+            reservation.ended_at = at
+            if reservation in self.changes.new_reservations:
+                continue  # written with its final state
+            self.changes.ended_reservations.append(reservation)
+        return ended
+
+    # ----------------------------------------------------------------- holds
+
+    def place_hold(
+        self,
+        hold_type: HoldType,
+        reason: str,
+        at: datetime,
+        actor: str,
+        *,
+        expires_at: datetime | None = None,
+    ) -> Hold:
+        self._require_open("put on hold")
+        for hold in self.active_holds:
+            if hold.type is hold_type:
+                raise HoldAlreadyActive(
+                    order_id=self._id(), hold_type=hold_type.value, hold_no=hold.hold_no
+                )
+        hold = Hold(
+            hold_no=max((h.hold_no for h in self.holds), default=0) + 1,
+            type=hold_type,
+            state=HoldState.ACTIVE,
+            reason=reason,
+            placed_at=at,
+            placed_by=actor,
+            expires_at=expires_at,
+        )
+        self.holds.append(hold)
+        self.changes.new_holds.append(hold)
+        self._record(at, actor, "hold_placed", reason, hold_no=hold.hold_no, hold_type=hold_type.value)
+        self._emit(
+            ev.OrderHoldPlaced(
+                occurred_at=at,
+                order_id=self._id(),
+                hold_no=hold.hold_no,
+                hold_type=hold_type.value,
+                reason=reason,
+            )
+        )
+        return hold
+
+    def release_hold(self, hold_no: int, at: datetime, actor: str, reason: str | None) -> Hold:
+        return self._end_hold(self.hold(hold_no), HoldState.RELEASED, at, actor, reason)
+
+    def expire_hold(self, hold_no: int, at: datetime, actor: str) -> Hold:
+        return self._end_hold(self.hold(hold_no), HoldState.EXPIRED, at, actor, "hold expired")
+
+    def hold(self, hold_no: int) -> Hold:
+        for hold in self.holds:
+            if hold.hold_no == hold_no:
+                return hold
+        raise HoldNotFound(order_id=self._id(), hold_no=hold_no)
+
+    def _end_hold(
+        self, hold: Hold, outcome: HoldState, at: datetime, actor: str, reason: str | None
+    ) -> Hold:
+        hold.state = HOLD.check(hold.state, outcome)
+        hold.ended_at = at
+        hold.ended_by = actor
+        hold.end_reason = reason
+        if hold not in self.changes.new_holds:
+            self.changes.ended_holds.append(hold)
+        self._record(
+            at,
+            actor,
+            "hold_released" if outcome is HoldState.RELEASED else "hold_expired",
+            reason,
+            hold_no=hold.hold_no,
+            hold_type=hold.type.value,
+        )
+        self._emit(
+            ev.OrderHoldEnded(
+                occurred_at=at,
+                order_id=self._id(),
+                hold_no=hold.hold_no,
+                hold_type=hold.type.value,
+                outcome=outcome.value,
+                reason=reason,
+            )
+        )
+        return hold
+
+    # ----------------------------------------------------------------- payment
+
+    def record_payment(
+        self, status: PaymentStatus, at: datetime, actor: str, reason: str | None
+    ) -> None:
+        before = self.payment_status
+        self.payment_status = PAYMENT.check(before, status)
+        if not self.waits_for_payment and self.payment_due_at is not None:
+            self.payment_due_at = None
+            self.changes.expiry_changed = True
+            for reservation in self.open_reservations:
+                reservation.expires_at = None
+        self._record(
+            at, actor, "payment_changed", reason, from_payment=before.value, to_payment=status.value
+        )
+        self._emit(
+            ev.OrderPaymentChanged(
+                occurred_at=at, order_id=self._id(), from_status=before.value, to_status=status.value
+            )
+        )
+
+    # ----------------------------------------------------------------- persistence
+
+    def take_changes(self) -> Changes:
+        """Hand what changed to the repository and start afresh."""
+        changes, self.changes = self.changes, Changes()
+        return changes
+
+
+def lines_by_product(lines: Iterable[OrderLine]) -> dict[ProductId, int]:
+    """Total quantity per product, for lines that repeat a SKU."""
+    totals: dict[ProductId, int] = {}
+    for line in lines:
+        totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
+    return totals

@@ -1,0 +1,104 @@
+"""The order's small state machines, each a table of allowed transitions in one place."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from potok.domain.machine import StateMachine
+
+
+class OrderState(StrEnum):
+    """The commercial life of an order."""
+
+    NEW = "new"
+    CONFIRMED = "confirmed"
+    CANCELLED = "cancelled"
+
+
+class PaymentStatus(StrEnum):
+    NOT_REQUIRED = "not_required"
+    PENDING = "pending"
+    AUTHORIZED = "authorized"
+    PAID = "paid"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+
+
+class HoldType(StrEnum):
+    PAYMENT = "payment"
+    FRAUD = "fraud"
+    ADDRESS = "address"
+    MANUAL = "manual"
+
+
+class HoldState(StrEnum):
+    ACTIVE = "active"
+    RELEASED = "released"
+    EXPIRED = "expired"
+
+
+class AllocationState(StrEnum):
+    """Whether the order's lines have stock set aside for them."""
+
+    UNALLOCATED = "unallocated"
+    RESERVED = "reserved"
+    BACKORDERED = "backordered"
+
+
+ORDER = StateMachine[OrderState](
+    "order",
+    {
+        OrderState.NEW: frozenset({OrderState.CONFIRMED, OrderState.CANCELLED}),
+        OrderState.CONFIRMED: frozenset({OrderState.CANCELLED}),
+        OrderState.CANCELLED: frozenset(),
+    },
+)
+
+PAYMENT = StateMachine[PaymentStatus](
+    "payment",
+    {
+        PaymentStatus.NOT_REQUIRED: frozenset(),
+        PaymentStatus.PENDING: frozenset(
+            {PaymentStatus.AUTHORIZED, PaymentStatus.PAID, PaymentStatus.FAILED}
+        ),
+        PaymentStatus.AUTHORIZED: frozenset({PaymentStatus.PAID, PaymentStatus.FAILED}),
+        PaymentStatus.FAILED: frozenset(
+            {PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID}
+        ),
+        PaymentStatus.PAID: frozenset(
+            {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+        ),
+        PaymentStatus.PARTIALLY_REFUNDED: frozenset(
+            {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+        ),
+        PaymentStatus.REFUNDED: frozenset(),
+    },
+)
+
+HOLD = StateMachine[HoldState](
+    "hold",
+    {
+        HoldState.ACTIVE: frozenset({HoldState.RELEASED, HoldState.EXPIRED}),
+        HoldState.RELEASED: frozenset(),
+        HoldState.EXPIRED: frozenset(),
+    },
+)
+
+ALLOCATION = StateMachine[AllocationState](
+    "allocation",
+    {
+        AllocationState.UNALLOCATED: frozenset(
+            {AllocationState.RESERVED, AllocationState.BACKORDERED}
+        ),
+        AllocationState.BACKORDERED: frozenset(
+            {AllocationState.RESERVED, AllocationState.UNALLOCATED}
+        ),
+        AllocationState.RESERVED: frozenset(
+            {AllocationState.UNALLOCATED, AllocationState.BACKORDERED}
+        ),
+    },
+)
+
+PAID_ENOUGH = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.PAID, PaymentStatus.NOT_REQUIRED})
+"""Payment states in which an order no longer waits for money."""

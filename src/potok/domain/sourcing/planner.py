@@ -1,0 +1,282 @@
+"""The first sourcing rule: the nearest warehouse that can ship the whole order, else the
+fewest warehouses that together can, nearest first; every decision says why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+from math import comb, inf
+
+from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.sourcing.geo import distance_km
+
+EXACT_SEARCH_BUDGET = 20_000
+"""Subsets examined before the fewest-warehouses search falls back to a greedy cover."""
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A location that may ship the order: active and serving the order's channel."""
+
+    warehouse_id: WarehouseId
+    code: str
+    city: str
+    priority: int
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """Sellable stock of one product at one candidate, as read for this decision."""
+
+    stock_id: StockId
+    warehouse_id: WarehouseId
+    product_id: ProductId
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class Need:
+    line_no: int
+    product_id: ProductId
+    sku: str
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    line_no: int
+    stock_id: StockId
+    warehouse_id: WarehouseId
+    product_id: ProductId
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Where each line's units come from, and the reason in an operator's words."""
+
+    allocations: tuple[Allocation, ...]
+    warehouses: tuple[str, ...]
+    explanation: str
+
+    def quantities_by_stock(self) -> dict[StockId, int]:
+        totals: dict[StockId, int] = {}
+        for a in self.allocations:
+            totals[a.stock_id] = totals.get(a.stock_id, 0) + a.quantity
+        return totals
+
+
+@dataclass(frozen=True, slots=True)
+class Short:
+    line_no: int
+    sku: str
+    requested: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class Shortfall:
+    """The network as a whole lacks units of some lines."""
+
+    lines: tuple[Short, ...]
+
+
+@dataclass(slots=True)
+class _Site:
+    candidate: Candidate
+    distance: float
+    stock: dict[ProductId, Position]
+
+    def covers(self, demand: dict[ProductId, int]) -> bool:
+        return all(
+            (p := self.stock.get(product)) is not None and p.available >= qty
+            for product, qty in demand.items()
+        )
+
+
+def plan(
+    needs: Sequence[Need],
+    candidates: Iterable[Candidate],
+    positions: Iterable[Position],
+    destination: tuple[float, float] | None,
+) -> Decision | Shortfall:
+    """Choose warehouses for every need, or say which lines the network cannot cover."""
+    demand: dict[ProductId, int] = {}
+    for need in needs:
+        demand[need.product_id] = demand.get(need.product_id, 0) + need.quantity
+
+    sites = _rank_sites(candidates, positions, destination, demand)
+    shortfall = _network_shortfall(needs, demand, sites)
+    if shortfall is not None:
+        return shortfall
+
+    for index, site in enumerate(sites):
+        if site.covers(demand):
+            return _allocate(needs, [site], _single_reason(site, sites[:index], destination))
+
+    chosen = _fewest_sites(sites, demand)
+    return _allocate(needs, chosen, _split_reason(chosen, destination))
+
+
+def _rank_sites(
+    candidates: Iterable[Candidate],
+    positions: Iterable[Position],
+    destination: tuple[float, float] | None,
+    demand: dict[ProductId, int],
+) -> list[_Site]:
+    by_id = {c.warehouse_id: c for c in candidates}
+    sites: dict[WarehouseId, _Site] = {}
+    for position in positions:
+        candidate = by_id.get(position.warehouse_id)
+        if candidate is None or position.available <= 0 or position.product_id not in demand:
+            continue
+        site = sites.get(candidate.warehouse_id)
+        if site is None:
+            distance = (
+                distance_km(destination, (candidate.latitude, candidate.longitude))
+                if destination is not None
+                else inf
+            )
+            site = sites[candidate.warehouse_id] = _Site(candidate, distance, {})
+        site.stock[position.product_id] = position
+    return sorted(
+        sites.values(), key=lambda s: (s.distance, -s.candidate.priority, s.candidate.code)
+    )
+
+
+def _network_shortfall(
+    needs: Sequence[Need], demand: dict[ProductId, int], sites: list[_Site]
+) -> Shortfall | None:
+    network: dict[ProductId, int] = {}
+    for site in sites:
+        for product, position in site.stock.items():
+            network[product] = network.get(product, 0) + position.available
+    short_products = {p for p, qty in demand.items() if network.get(p, 0) < qty}
+    if not short_products:
+        return None
+    return Shortfall(
+        tuple(
+            Short(n.line_no, n.sku, n.quantity, network.get(n.product_id, 0))
+            for n in needs
+            if n.product_id in short_products
+        )
+    )
+
+
+def _fewest_sites(sites: list[_Site], demand: dict[ProductId, int]) -> list[_Site]:
+    """The smallest set of sites that covers the demand, least total distance among equals."""
+    pool = [s for s in sites if any(p in s.stock for p in demand)]
+    examined = 0
+    for size in range(2, len(pool) + 1):
+        if examined + comb(len(pool), size) > EXACT_SEARCH_BUDGET:
+            break
+        best: tuple[float, tuple[int, ...]] | None = None
+        for combo in combinations(range(len(pool)), size):
+            examined += 1
+            if _covers([pool[i] for i in combo], demand):
+                cost = sum(pool[i].distance for i in combo)
+                if best is None or (cost, combo) < best:
+                    best = (cost, combo)
+        if best is not None:
+            return [pool[i] for i in best[1]]
+    return _greedy_cover(pool, demand)
+
+
+def _covers(group: Sequence[_Site], demand: dict[ProductId, int]) -> bool:
+    for product, qty in demand.items():
+        have = 0
+        for site in group:
+            position = site.stock.get(product)
+            if position is not None:
+                have += position.available
+        if have < qty:
+            return False
+    return True
+
+
+def _greedy_cover(pool: list[_Site], demand: dict[ProductId, int]) -> list[_Site]:
+    remaining = dict(demand)
+    chosen: list[_Site] = []
+    while any(qty > 0 for qty in remaining.values()):
+        def gain(site: _Site) -> int:
+            return sum(
+                min(qty, site.stock[p].available) for p, qty in remaining.items() if p in site.stock
+            )
+
+        best = max((s for s in pool if s not in chosen), key=gain)  # ties: the nearer one
+        chosen.append(best)
+        for product, qty in list(remaining.items()):
+            position = best.stock.get(product)
+            if position is not None:
+                remaining[product] = max(0, qty - position.available)
+    return sorted(chosen, key=lambda s: (s.distance, -s.candidate.priority, s.candidate.code))
+
+
+def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decision:
+    left = {
+        (site.candidate.warehouse_id, product): position.available
+        for site in chosen
+        for product, position in site.stock.items()
+    }
+    allocations: list[Allocation] = []
+    for need in needs:
+        whole = next(
+            (s for s in chosen if left.get((s.candidate.warehouse_id, need.product_id), 0)
+             >= need.quantity),
+            None,
+        )
+        order = [whole] if whole is not None else chosen
+        remaining = need.quantity
+        for site in order:
+            key = (site.candidate.warehouse_id, need.product_id)
+            take = min(remaining, left.get(key, 0))
+            if take <= 0:
+                continue
+            left[key] -= take
+            remaining -= take
+            position = site.stock[need.product_id]
+            allocations.append(
+                Allocation(need.line_no, position.stock_id, position.warehouse_id,
+                           need.product_id, take)
+            )
+            if remaining == 0:
+                break
+    return Decision(tuple(allocations), tuple(s.candidate.code for s in chosen), reason)
+
+
+def _where(site: _Site) -> str:
+    if site.distance == inf:
+        return f"{site.candidate.code} ({site.candidate.city})"
+    return f"{site.candidate.code} ({site.candidate.city}, {site.distance:.0f} km)"
+
+
+def _single_reason(
+    site: _Site, nearer: list[_Site], destination: tuple[float, float] | None
+) -> str:
+    if destination is None:
+        reason = (
+            f"{_where(site)} ships the whole order; the order has no coordinates, "
+            "so warehouses were ranked by priority"
+        )
+    else:
+        reason = f"{_where(site)} is the nearest warehouse that has every line"
+    if nearer:
+        reason += "; nearer but short: " + ", ".join(_where(s) for s in nearer[:3])
+        if len(nearer) > 3:
+            reason += f" and {len(nearer) - 3} more"
+    return reason
+
+
+def _split_reason(chosen: list[_Site], destination: tuple[float, float] | None) -> str:
+    places = ", ".join(_where(s) for s in chosen)
+    reason = (
+        f"No single warehouse has every line; split across {len(chosen)} that together do: "
+        f"{places}"
+    )
+    if destination is None:
+        reason += " (the order has no coordinates, so warehouses were ranked by priority)"
+    return reason

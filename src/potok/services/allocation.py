@@ -1,0 +1,142 @@
+"""Setting stock aside for orders, giving it back, and re-sourcing when stock moves.
+
+Shared by intake, cancellation, stock corrections and the backorder queue; every
+function works inside the caller's unit of work and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from potok.domain.errors import TransientConflict
+from potok.domain.inventory import StockLevel
+from potok.domain.inventory.events import StockReleased, StockReserved
+from potok.domain.kernel import ProductId, StockId
+from potok.domain.orders import (
+    AllocationState,
+    Order,
+    OrderState,
+    Reservation,
+    ReservationStatus,
+    Shortage,
+)
+from potok.domain.sourcing import Decision, Need, Shortfall, plan
+from potok.services.unit_of_work import UnitOfWork
+
+RESERVE_ATTEMPTS = 8
+BACKORDER_BATCH = 50
+
+
+def allocate(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> Decision | Shortfall:
+    """Source the whole order and reserve it, or backorder it with the lines that are short.
+
+    On PostgreSQL another order may take the units between reading and reserving; the
+    reservation then fails as a whole and the order is planned again on fresh figures.
+    """
+    needs = [Need(line.line_no, line.product_id, line.sku, line.quantity) for line in order.lines]
+    product_ids = {line.product_id for line in order.lines}
+    for _ in range(RESERVE_ATTEMPTS):
+        candidates, positions = uow.stock.candidates(product_ids, order.channel_id)
+        outcome = plan(needs, candidates, positions, order.delivery.destination)
+        if isinstance(outcome, Shortfall):
+            order.backorder(
+                [Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines],
+                at,
+                actor,
+            )
+            return outcome
+        if uow.stock.reserve(outcome.quantities_by_stock(), at):
+            codes = {c.warehouse_id: c.code for c in candidates}
+            skus = {line.line_no: line.sku for line in order.lines}
+            reservations = [
+                Reservation(
+                    line_no=a.line_no,
+                    stock_id=a.stock_id,
+                    warehouse_id=a.warehouse_id,
+                    warehouse_code=codes[a.warehouse_id],
+                    product_id=a.product_id,
+                    sku=skus[a.line_no],
+                    quantity=a.quantity,
+                    status=ReservationStatus.OPEN,
+                    created_at=at,
+                )
+                for a in outcome.allocations
+            ]
+            order.reserve(reservations, at, actor, outcome.explanation)
+            assert order.id is not None
+            uow.record(
+                StockReserved(
+                    occurred_at=at,
+                    order_id=order.id,
+                    items=[r.summary() for r in reservations],
+                )
+            )
+            return outcome
+    raise TransientConflict(detail="stock kept changing while this order was being reserved")
+
+
+def give_back(
+    uow: UnitOfWork, order: Order, released: Iterable[Reservation], at: datetime, reason: str
+) -> None:
+    """Return released reservations to stock, in one statement, and say so."""
+    released = list(released)
+    if not released:
+        return
+    quantities: dict[StockId, int] = {}
+    for reservation in released:
+        quantities[reservation.stock_id] = quantities.get(reservation.stock_id, 0) + reservation.quantity
+    uow.stock.release(quantities, at)
+    assert order.id is not None
+    uow.record(
+        StockReleased(
+            occurred_at=at, order_id=order.id, items=[r.summary() for r in released], reason=reason
+        )
+    )
+
+
+def retry_backorders(
+    uow: UnitOfWork, product_ids: Collection[ProductId], at: datetime, actor: str
+) -> list[int]:
+    """Give orders waiting for these products another try; returns the ones now reserved."""
+    reserved: list[int] = []
+    for order_id in uow.orders.backordered_for(product_ids, BACKORDER_BATCH):
+        order = uow.orders.get(order_id, lock=True)
+        if order is None or order.allocation is not AllocationState.BACKORDERED:
+            continue
+        if order.state is OrderState.CANCELLED:
+            continue
+        outcome = allocate(uow, order, at, actor)
+        uow.orders.save(order)
+        if isinstance(outcome, Decision):
+            reserved.append(order_id)
+    return reserved
+
+
+def make_room(
+    uow: UnitOfWork, level: StockLevel, new_on_hand: int, at: datetime, actor: str, reason: str
+) -> list[Order]:
+    """Stock is about to drop below what is reserved here: take reservations back from the
+    least urgent, newest orders until the rest fit. Returns those orders, to re-source
+    once the new level is written."""
+    excess = level.overcommitment(new_on_hand)
+    displaced: list[Order] = []
+    for holder in uow.stock.holders(level.stock_id):
+        if excess <= 0:
+            break
+        order = uow.orders.get(holder.order_id, lock=True)
+        if order is None:
+            continue
+        why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
+        released = order.release_allocation(at, actor, why, then=AllocationState.UNALLOCATED)
+        give_back(uow, order, released, at, why)
+        excess -= holder.quantity
+        displaced.append(order)
+    return displaced
+
+
+def resource(uow: UnitOfWork, orders: Iterable[Order], at: datetime, actor: str) -> None:
+    """Source displaced orders again: elsewhere if the network has it, else backordered."""
+    for order in orders:
+        allocate(uow, order, at, actor)
+        uow.orders.save(order)

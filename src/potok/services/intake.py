@@ -1,0 +1,293 @@
+"""Intake: take an order from any channel, once, and reserve its stock in the same transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
+from potok.domain.channels.model import ChannelInactive
+from potok.domain.customers import normalise_email, normalise_phone
+from potok.domain.errors import InvalidInput
+from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.network import Warehouse
+from potok.domain.orders import (
+    AllocationState,
+    Contact,
+    Delivery,
+    DeliveryMethod,
+    Order,
+    OrderLine,
+    OrderState,
+    PaymentStatus,
+    Shortage,
+)
+from potok.domain.orders.commands import PlaceOrder
+from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
+from potok.domain.orders.states import PAID_ENOUGH
+from potok.domain.sourcing import Decision, Shortfall
+from potok.domain.validation import Problems
+from potok.services.allocation import allocate
+from potok.services.unit_of_work import UnitOfWork, atomically
+
+MAX_LINES = 500
+IDEMPOTENCY_SCOPE = "orders.create"
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    """What intake did: the order, whether it is new, and the sourcing outcome."""
+
+    order: Order
+    created: bool
+    explanation: str | None = None
+    shortages: tuple[Shortage, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The stored answer to a request sent again with the same Idempotency-Key."""
+
+    status_code: int
+    body: Any
+
+
+Responder = Callable[[Placement], tuple[int, Any]]
+
+
+def place_order(
+    uow: UnitOfWork,
+    command: PlaceOrder,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    respond: Responder | None = None,
+) -> Placement | Replay:
+    """Validate, deduplicate, reserve and confirm per channel policy, in one transaction.
+
+    With an Idempotency-Key, ``respond`` renders the answer that is stored with the
+    order, so that a replay returns exactly the first answer.
+    """
+
+    def work(uow: UnitOfWork) -> Placement | Replay:
+        at = clock()
+        key = command.idempotency_key
+        if key is not None:
+            stored = uow.idempotency.get(IDEMPOTENCY_SCOPE, key)
+            if stored is not None:
+                if stored.request_hash != command.request_hash:
+                    raise IdempotencyKeyReused(key=key)
+                return Replay(stored.status_code, stored.response)
+        placement = _place(uow, command, actor, at)
+        if key is not None and respond is not None:
+            status_code, body = respond(placement)
+            uow.idempotency.add(
+                IDEMPOTENCY_SCOPE, key, command.request_hash or "", status_code, body, at
+            )
+        return placement
+
+    return atomically(uow, work)
+
+
+def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
+    channel, lines, pickup_point = _validate(uow, command)
+    order_id, fresh = uow.orders.claim(channel.id, command.external_id)
+    if not fresh:
+        existing = uow.orders.get(order_id)
+        assert existing is not None
+        return Placement(existing, created=False)
+
+    phone = normalise_phone(command.customer_phone) if command.customer_phone else None
+    email = normalise_email(command.customer_email) if command.customer_email else None
+    order = Order(
+        id=order_id,
+        channel_id=channel.id,
+        channel_code=channel.code,
+        external_id=command.external_id,
+        currency=channel.currency,
+        contact=Contact(command.customer_name.strip(), phone, email),
+        delivery=_delivery(command, pickup_point),
+        lines=lines,
+        state=OrderState.NEW,
+        allocation=AllocationState.UNALLOCATED,
+        payment_status=command.payment_status,
+        created_at=at,
+        updated_at=at,
+        customer_id=uow.customers.find_or_add(command.customer_name.strip(), phone, email, at),
+        priority=command.priority,
+        promised_at=command.promised_at,
+        payment_due_at=_payment_due(channel, command.payment_status, at),
+        comment=command.comment,
+    )
+    who = str(actor)
+    order.start_intake(who, channel=channel.code, external_id=command.external_id)
+    _confirm_by_policy(order, channel, at, who)
+    outcome = allocate(uow, order, at, who)
+    if isinstance(outcome, Shortfall) and channel.backorders is BackorderPolicy.REJECT:
+        raise NetworkCannotCover(
+            short_lines=len(outcome.lines),
+            summary=", ".join(
+                f"{s.sku} needs {s.requested}, the network has {s.available}" for s in outcome.lines
+            ),
+            shortages=[
+                {"line_no": s.line_no, "sku": s.sku, "requested": s.requested,
+                 "available": s.available}
+                for s in outcome.lines
+            ],
+        )
+    order.finish_intake(at)
+    uow.orders.add(order)
+    if isinstance(outcome, Decision):
+        return Placement(order, created=True, explanation=outcome.explanation)
+    return Placement(
+        order,
+        created=True,
+        shortages=tuple(Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines),
+    )
+
+
+def _validate(
+    uow: UnitOfWork, command: PlaceOrder
+) -> tuple[Channel, list[OrderLine], Warehouse | None]:
+    """Everything wrong with the request at once, each error naming its field."""
+    problems = Problems()
+    channel = uow.channels.get_by_code(command.channel)
+    if channel is None:
+        problems.add("channel", f"there is no channel '{command.channel}'", "unknown-channel")
+    elif not channel.active:
+        raise ChannelInactive(code=channel.code)
+    elif command.currency is not None and command.currency != channel.currency:
+        problems.add(
+            "currency",
+            f"must be {channel.currency}, the currency of channel '{channel.code}'",
+            "currency-mismatch",
+        )
+    if not command.lines:
+        problems.add("lines", "an order needs at least one line", "required")
+    elif len(command.lines) > MAX_LINES:
+        problems.add("lines", f"at most {MAX_LINES} lines per order", "too-many")
+    if command.external_id is not None and not 1 <= len(command.external_id) <= 128:
+        problems.add("external_id", "must be 1-128 characters", "bad-length")
+    if command.customer_phone and normalise_phone(command.customer_phone) is None:
+        problems.add("customer.phone", "is not a phone number (7-15 digits, e.g. +7 916 123-45-67)",
+                     "bad-phone")
+    if command.customer_email and normalise_email(command.customer_email) is None:
+        problems.add("customer.email", "is not an e-mail address", "bad-email")
+    problems.text("customer.name", command.customer_name, required=False)
+    problems.text("comment", command.comment, max_length=2000, required=False)
+    if not 0 <= command.priority <= 9:
+        problems.add("priority", "must be from 0 (normal) to 9 (most urgent)", "out-of-range")
+
+    products = uow.products.get_many([line.sku for line in command.lines])
+    lines: list[OrderLine] = []
+    for index, request in enumerate(command.lines):
+        field = f"lines[{index}]."
+        product = products.get(request.sku)
+        if request.quantity <= 0:
+            problems.add(field + "quantity", "must be a positive whole number", "not-positive")
+        if product is None:
+            problems.add(field + "sku", f"there is no product with SKU '{request.sku}'",
+                         "unknown-sku")
+            continue
+        if not product.active:
+            problems.add(field + "sku", f"product '{request.sku}' is not on sale (inactive)",
+                         "inactive-sku")
+            continue
+        unit_price = request.unit_price if request.unit_price is not None else product.price
+        vat_rate = request.vat_rate if request.vat_rate is not None else product.vat_rate
+        problems.money(field + "unit_price", unit_price)
+        problems.vat_rate(field + "vat_rate", vat_rate)
+        lines.append(
+            OrderLine(
+                line_no=index + 1,
+                product_id=product.id,
+                sku=product.sku,
+                name=product.name,
+                quantity=request.quantity,
+                unit_price=unit_price,
+                vat_rate=vat_rate,
+            )
+        )
+
+    pickup_point = _check_delivery(uow, command, problems)
+    if problems:
+        raise InvalidInput(problems.errors)
+    assert channel is not None
+    return channel, lines, pickup_point
+
+
+def _check_delivery(uow: UnitOfWork, command: PlaceOrder, problems: Problems) -> Warehouse | None:
+    delivery = command.delivery
+    problems.money("delivery.price", delivery.price)
+    problems.vat_rate("delivery.vat_rate", delivery.vat_rate)
+    if delivery.method is DeliveryMethod.COURIER:
+        address = delivery.address
+        if address is None:
+            problems.add("delivery.address", "a courier delivery needs an address", "required")
+        else:
+            problems.text("delivery.address.city", address.city, max_length=120)
+            problems.text("delivery.address.line1", address.line1)
+            problems.coordinates("delivery.address.", address.latitude, address.longitude)
+        return None
+    if not delivery.pickup_point:
+        problems.add("delivery.pickup_point", "a pickup delivery needs a pickup point code",
+                     "required")
+        return None
+    point = uow.warehouses.get_by_code(delivery.pickup_point)
+    if point is None:
+        problems.add("delivery.pickup_point", f"there is no pickup point '{delivery.pickup_point}'",
+                     "unknown-pickup-point")
+    elif not point.hands_over_to_customers:
+        problems.add("delivery.pickup_point",
+                     f"'{point.code}' is a {point.type.value}, not a store or pickup point",
+                     "not-a-pickup-point")
+    elif not point.active:
+        problems.add("delivery.pickup_point", f"pickup point '{point.code}' is closed (inactive)",
+                     "inactive-pickup-point")
+    else:
+        return point
+    return None
+
+
+def _delivery(command: PlaceOrder, pickup_point: Warehouse | None) -> Delivery:
+    request = command.delivery
+    if pickup_point is not None:
+        return Delivery(
+            method=DeliveryMethod.PICKUP,
+            pickup_point_id=pickup_point.id,
+            pickup_point_code=pickup_point.code,
+            price=request.price,
+            vat_rate=request.vat_rate,
+            latitude=pickup_point.latitude,
+            longitude=pickup_point.longitude,
+        )
+    address = request.address
+    return Delivery(
+        method=DeliveryMethod.COURIER,
+        address=address,
+        price=request.price,
+        vat_rate=request.vat_rate,
+        latitude=address.latitude if address else None,
+        longitude=address.longitude if address else None,
+    )
+
+
+def _payment_due(channel: Channel, payment: PaymentStatus, at: datetime) -> datetime | None:
+    if channel.payment_deadline_minutes is None or payment in PAID_ENOUGH:
+        return None
+    return at + timedelta(minutes=channel.payment_deadline_minutes)
+
+
+def _confirm_by_policy(order: Order, channel: Channel, at: datetime, actor: str) -> None:
+    policy = channel.confirmation
+    if policy is ConfirmationPolicy.AUTO or (
+        policy is ConfirmationPolicy.WHEN_PAID and not order.waits_for_payment
+    ):
+        order.confirm(at, actor, automatically=True,
+                      reason=f"channel '{channel.code}' confirms {_policy_words(policy)}")
+
+
+def _policy_words(policy: ConfirmationPolicy) -> str:
+    return "on arrival" if policy is ConfirmationPolicy.AUTO else "paid orders"

@@ -1,0 +1,392 @@
+"""Stock use cases: receipts, write-offs, counts, bulk levels, availability and reconciliation.
+
+Every change of ``on_hand`` writes a ledger movement and a ``stock.changed`` event in
+the same transaction. Stock that drops below what is reserved takes reservations back
+from the least urgent, newest orders and re-sources them; stock that grows gives
+backordered orders another try.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from potok.domain.catalogue import ProductNotFound
+from potok.domain.channels import ChannelNotFound
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.inventory import Movement, MovementType, StockLevel, StockPositionNotFound
+from potok.domain.inventory.commands import (
+    CountStock,
+    ReceiveStock,
+    SetLevels,
+    WriteOffStock,
+)
+from potok.domain.inventory.errors import BulkRejected, CountMismatch
+from potok.domain.inventory.events import StockChanged, StockSynced
+from potok.domain.inventory.model import MAX_QUANTITY, require_quantity
+from potok.domain.kernel import Actor, Clock, ProductId, WarehouseId, utc_now
+from potok.domain.network import WarehouseNotFound
+from potok.domain.validation import Problems
+from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.read_models import (
+    ChannelPromise,
+    Drift,
+    LevelPage,
+    MovementPage,
+    WarehouseAvailability,
+)
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """A position after a change, and what the change set in motion."""
+
+    level: StockLevel
+    movement: Movement
+    backorders_reserved: list[int]
+    orders_resourced: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class LevelsApplied:
+    rows: int
+    changed: int
+    created: int
+    backorders_reserved: list[int]
+    orders_resourced: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    sku: str
+    product_id: int
+    warehouses: list[WarehouseAvailability]
+    channels: list[ChannelPromise]
+
+    @property
+    def on_hand(self) -> int:
+        return sum(w.on_hand for w in self.warehouses)
+
+    @property
+    def available(self) -> int:
+        return sum(w.available for w in self.warehouses if w.active)
+
+
+@dataclass(frozen=True, slots=True)
+class Reconciliation:
+    checked: int
+    drifts: list[Drift]
+
+
+def _ids(uow: UnitOfWork, warehouse: str, sku: str) -> tuple[WarehouseId, ProductId]:
+    warehouse_ids = uow.warehouses.ids_for([warehouse])
+    if warehouse not in warehouse_ids:
+        raise WarehouseNotFound(code=warehouse)
+    product_ids = uow.products.ids_for([sku])
+    if sku not in product_ids:
+        raise ProductNotFound(sku=sku)
+    return warehouse_ids[warehouse], product_ids[sku]
+
+
+def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
+    uow.record(
+        StockChanged(
+            occurred_at=movement.occurred_at,
+            warehouse=level.warehouse_code,
+            sku=level.sku,
+            movement=movement.type.value,
+            quantity=movement.quantity,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=level.available,
+            reason=movement.reason,
+            reference=movement.reference,
+        )
+    )
+
+
+def _apply(
+    uow: UnitOfWork,
+    level: StockLevel,
+    new_on_hand: int,
+    movement_type: MovementType,
+    reason: str,
+    reference: str | None,
+    at: datetime,
+    actor: str,
+) -> StockChange:
+    """Write one position's new on-hand with its movement; settle reservations and backorders."""
+    displaced = make_room(uow, level, new_on_hand, at, actor, reason) if new_on_hand < level.reserved else []
+    delta = new_on_hand - level.on_hand
+    uow.stock.set_on_hand({level.stock_id: new_on_hand}, at)
+    after = uow.stock.level(level.warehouse_id, level.product_id)
+    assert after is not None
+    movement = Movement(
+        stock_id=level.stock_id,
+        warehouse_id=level.warehouse_id,
+        product_id=level.product_id,
+        type=movement_type,
+        quantity=delta,
+        on_hand_after=new_on_hand,
+        reason=reason,
+        reference=reference,
+        actor=actor,
+        occurred_at=at,
+    )
+    uow.stock.add_movements([movement])
+    _announce(uow, after, movement)
+    resource(uow, displaced, at, actor)
+    backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
+    final = uow.stock.level(level.warehouse_id, level.product_id)
+    assert final is not None
+    return StockChange(final, movement, backorders, [o.id for o in displaced if o.id])
+
+
+def receive_stock(
+    uow: UnitOfWork, command: ReceiveStock, actor: Actor, *, clock: Clock = utc_now
+) -> StockChange:
+    """Goods arrived: on-hand goes up, and orders waiting for them are reserved."""
+    require_quantity("quantity", command.quantity)
+
+    def work(uow: UnitOfWork) -> StockChange:
+        at = clock()
+        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
+        uow.stock.ensure_position(warehouse_id, product_id, at)
+        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        assert level is not None
+        if level.on_hand + command.quantity > MAX_QUANTITY:
+            require_quantity("quantity", MAX_QUANTITY + 1)
+        return _apply(uow, level, level.on_hand + command.quantity, MovementType.RECEIPT,
+                      command.reason, command.reference, at, str(actor))
+
+    return atomically(uow, work)
+
+
+def write_off_stock(
+    uow: UnitOfWork, command: WriteOffStock, actor: Actor, *, clock: Clock = utc_now
+) -> StockChange:
+    """Damaged, lost or expired goods leave the books; never more than is on hand."""
+    require_quantity("quantity", command.quantity)
+    problems = Problems()
+    problems.text("reason", command.reason, max_length=500)
+    if problems:
+        raise InvalidInput(problems.errors)
+
+    def work(uow: UnitOfWork) -> StockChange:
+        at = clock()
+        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
+        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        if level is None:
+            raise StockPositionNotFound(warehouse=command.warehouse, sku=command.sku)
+        new_on_hand = level.write_off(command.quantity)
+        return _apply(uow, level, new_on_hand, MovementType.WRITE_OFF, command.reason,
+                      command.reference, at, str(actor))
+
+    return atomically(uow, work)
+
+
+def count_stock(
+    uow: UnitOfWork, command: CountStock, actor: Actor, *, clock: Clock = utc_now
+) -> StockChange:
+    """An absolute count, compare-and-set: it applies only if the expected quantity still holds."""
+    require_quantity("counted", command.counted, allow_zero=True)
+    require_quantity("expected_on_hand", command.expected_on_hand, allow_zero=True)
+
+    def work(uow: UnitOfWork) -> StockChange:
+        at = clock()
+        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
+        uow.stock.ensure_position(warehouse_id, product_id, at)
+        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        assert level is not None
+        if level.on_hand != command.expected_on_hand:
+            raise CountMismatch(
+                warehouse=command.warehouse,
+                sku=command.sku,
+                expected=command.expected_on_hand,
+                actual=level.on_hand,
+            )
+        return _apply(uow, level, command.counted, MovementType.COUNT, command.reason,
+                      command.reference, at, str(actor))
+
+    return atomically(uow, work)
+
+
+def set_levels(
+    uow: UnitOfWork, command: SetLevels, actor: Actor, *, clock: Clock = utc_now
+) -> LevelsApplied:
+    """Set many on-hand levels in one transaction: every row valid, or nothing changes."""
+
+    def work(uow: UnitOfWork) -> LevelsApplied:
+        at = clock()
+        who = str(actor)
+        warehouse_ids = uow.warehouses.ids_for(sorted({r.warehouse for r in command.rows}))
+        product_ids = uow.products.ids_for({r.sku for r in command.rows})
+        errors = _check_rows(command, warehouse_ids, product_ids)
+        keys = [(warehouse_ids[r.warehouse], product_ids[r.sku]) for r in command.rows] if not errors else []
+        before = uow.stock.levels_for_keys(keys, lock=True) if keys else {}
+        if not errors:
+            for index, row in enumerate(command.rows):
+                level = before.get((warehouse_ids[row.warehouse], product_ids[row.sku]))
+                current = level.on_hand if level else 0
+                if row.expected_on_hand is not None and row.expected_on_hand != current:
+                    errors.append(FieldError(
+                        f"rows[{index}].expected_on_hand",
+                        f"Potok has {current} on hand, not {row.expected_on_hand}; re-read and "
+                        "send again",
+                        "count-mismatch",
+                    ))
+        if errors:
+            raise BulkRejected(errors, rows=len(command.rows),
+                               bad_rows=len({e.field.split("]")[0] for e in errors}))
+
+        missing = [k for k in keys if k not in before]
+        uow.stock.ensure_positions(missing, at)
+        levels = uow.stock.levels_for_keys(keys, lock=True) if missing else before
+        displaced = []
+        targets: dict[int, int] = {}
+        movements: list[Movement] = []
+        for row, key in zip(command.rows, keys, strict=True):
+            level = levels[key]
+            if row.on_hand == level.on_hand:
+                continue
+            if row.on_hand < level.reserved:
+                displaced.extend(make_room(uow, level, row.on_hand, at, who,
+                                           f"{command.source} level"))
+            targets[level.stock_id] = row.on_hand
+            movements.append(Movement(
+                stock_id=level.stock_id, warehouse_id=level.warehouse_id,
+                product_id=level.product_id, type=command.movement,
+                quantity=row.on_hand - level.on_hand, on_hand_after=row.on_hand,
+                reason=f"{command.source} level", reference=command.reference,
+                actor=who, occurred_at=at,
+            ))
+        uow.stock.set_on_hand(targets, at)
+        uow.stock.add_movements(movements)
+        after = uow.stock.levels_for_keys([(m.warehouse_id, m.product_id) for m in movements])
+        for movement in movements:
+            _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+        uow.record(StockSynced(occurred_at=at, source=command.source, rows=len(command.rows),
+                               changed=len(movements)))
+        resource(uow, displaced, at, who)
+        grown = {m.product_id for m in movements if m.quantity > 0}
+        backorders = retry_backorders(uow, grown, at, who) if grown else []
+        return LevelsApplied(
+            rows=len(command.rows),
+            changed=len(movements),
+            created=len(missing),
+            backorders_reserved=backorders,
+            orders_resourced=[o.id for o in displaced if o.id],
+        )
+
+    return atomically(uow, work)
+
+
+def _check_rows(
+    command: SetLevels,
+    warehouse_ids: dict[str, WarehouseId],
+    product_ids: dict[str, ProductId],
+) -> list[FieldError]:
+    errors: list[FieldError] = []
+    seen: dict[tuple[str, str], int] = {}
+    if not command.rows:
+        errors.append(FieldError("rows", "send at least one row", "required"))
+    for index, row in enumerate(command.rows):
+        where = f"rows[{index}]."
+        if row.warehouse not in warehouse_ids:
+            errors.append(FieldError(where + "warehouse", f"there is no warehouse '{row.warehouse}'",
+                                     "unknown-warehouse"))
+        if row.sku not in product_ids:
+            errors.append(FieldError(where + "sku", f"there is no product with SKU '{row.sku}'",
+                                     "unknown-sku"))
+        if not 0 <= row.on_hand <= MAX_QUANTITY:
+            errors.append(FieldError(where + "on_hand",
+                                     f"must be a whole number from 0 to {MAX_QUANTITY}",
+                                     "out-of-range"))
+        key = (row.warehouse, row.sku)
+        if key in seen:
+            errors.append(FieldError(where + "sku",
+                                     f"repeats row {seen[key]} ({row.warehouse}, {row.sku})",
+                                     "duplicate"))
+        else:
+            seen[key] = index
+    return errors
+
+
+# ---------------------------------------------------------------------- reads
+
+
+def availability(uow: UnitOfWork, sku: str) -> Availability:
+    """Where a SKU is, and how much each channel may promise."""
+
+    def work(uow: UnitOfWork) -> Availability:
+        ids = uow.products.ids_for([sku])
+        if sku not in ids:
+            raise ProductNotFound(sku=sku)
+        product_id = ids[sku]
+        return Availability(
+            sku,
+            product_id,
+            uow.queries.availability(product_id),
+            uow.queries.promises([product_id]).get(product_id, []),
+        )
+
+    return reading(uow, work)
+
+
+def promises_for(
+    uow: UnitOfWork, channel: str, skus: list[str]
+) -> dict[str, ChannelPromise]:
+    """Available-to-promise of a channel for several SKUs (unknown SKUs are left out)."""
+
+    def work(uow: UnitOfWork) -> dict[str, ChannelPromise]:
+        if channel not in uow.channels.ids_for([channel]):
+            raise ChannelNotFound(code=channel)
+        ids = uow.products.ids_for(skus)
+        found = uow.queries.promises(list(ids.values()), [channel])
+        result: dict[str, ChannelPromise] = {}
+        for sku, pid in ids.items():
+            entries = found.get(pid, [])
+            if entries:
+                result[sku] = entries[0]
+        return result
+
+    return reading(uow, work)
+
+
+def list_levels(
+    uow: UnitOfWork,
+    *,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    only_available: bool = False,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> LevelPage:
+    return reading(uow, lambda uow: uow.queries.list_levels(
+        warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit))
+
+
+def list_movements(
+    uow: UnitOfWork,
+    *,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    movement_type: str | None = None,
+    since: datetime | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> MovementPage:
+    return reading(uow, lambda uow: uow.queries.list_movements(
+        warehouse=warehouse, sku=sku, movement_type=movement_type, since=since, cursor=cursor,
+        limit=limit))
+
+
+def reconcile(uow: UnitOfWork) -> Reconciliation:
+    """Recompute on-hand from the ledger and reserved from open reservations; report drift."""
+
+    def work(uow: UnitOfWork) -> Reconciliation:
+        checked, found = uow.queries.drifts()
+        return Reconciliation(checked, found)
+
+    return reading(uow, work)

@@ -1,0 +1,202 @@
+"""Operators' actions on orders (confirm, cancel, hold, payment) and the order reads."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from potok.domain.channels import ConfirmationPolicy
+from potok.domain.errors import StaleVersion
+from potok.domain.kernel import Actor, Clock, OrderId, utc_now
+from potok.domain.orders import HistoryEntry, Hold, Order, OrderNotFound, OrderState
+from potok.domain.orders.commands import (
+    CancelOrder,
+    ConfirmOrder,
+    PlaceHold,
+    RecordPayment,
+    ReleaseHold,
+)
+from potok.services.allocation import give_back, retry_backorders
+from potok.services.read_models import OrderFilter, OrderPage
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+
+@dataclass(frozen=True, slots=True)
+class OrderView:
+    """An order as the detail screen shows it: the aggregate and its whole history."""
+
+    order: Order
+    history: list[HistoryEntry]
+
+
+def _load(uow: UnitOfWork, order_id: int, expected_version: int | None) -> Order:
+    order = uow.orders.get(order_id, lock=True)
+    if order is None:
+        raise OrderNotFound(order_id=order_id)
+    if expected_version is not None and expected_version != order.version:
+        raise StaleVersion(expected=expected_version, actual=order.version)
+    return order
+
+
+def _change(
+    uow: UnitOfWork,
+    order_id: int,
+    expected_version: int | None,
+    change: Callable[[UnitOfWork, Order, datetime], None],
+    clock: Clock,
+) -> OrderView:
+    def work(uow: UnitOfWork) -> OrderView:
+        order = _load(uow, order_id, expected_version)
+        change(uow, order, clock())
+        uow.orders.save(order)
+        return OrderView(order, uow.orders.history(order_id))
+
+    return atomically(uow, work)
+
+
+def confirm_order(
+    uow: UnitOfWork, command: ConfirmOrder, actor: Actor, *, clock: Clock = utc_now
+) -> OrderView:
+    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        order.confirm(at, str(actor), automatically=False, reason=command.reason)
+
+    return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def cancel_order(
+    uow: UnitOfWork, command: CancelOrder, actor: Actor, *, clock: Clock = utc_now
+) -> OrderView:
+    """Cancel and give every reserved unit back; orders waiting for them get a try."""
+
+    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        released = order.cancel(at, str(actor), command.reason)
+        give_back(uow, order, released, at, f"order {order.id} cancelled")
+        retry_backorders(uow, {r.product_id for r in released}, at, str(Actor.system("backorders")))
+
+    return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def place_hold(
+    uow: UnitOfWork, command: PlaceHold, actor: Actor, *, clock: Clock = utc_now
+) -> tuple[OrderView, Hold]:
+    placed: list[Hold] = []
+
+    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        placed.append(
+            order.place_hold(command.type, command.reason, at, str(actor),
+                             expires_at=command.expires_at)
+        )
+
+    view = _change(uow, command.order_id, command.expected_version, change, clock)
+    return view, placed[-1]
+
+
+def release_hold(
+    uow: UnitOfWork, command: ReleaseHold, actor: Actor, *, clock: Clock = utc_now
+) -> OrderView:
+    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        order.release_hold(command.hold_no, at, str(actor), command.reason)
+
+    return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def record_payment(
+    uow: UnitOfWork, command: RecordPayment, actor: Actor, *, clock: Clock = utc_now
+) -> OrderView:
+    """A new payment state; a paid order of a ``when_paid`` channel is confirmed at once."""
+
+    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        order.record_payment(command.status, at, str(actor), command.reason)
+        channel = uow.channels.get(order.channel_id)
+        if (
+            channel is not None
+            and channel.confirmation is ConfirmationPolicy.WHEN_PAID
+            and order.state is OrderState.NEW
+            and not order.waits_for_payment
+            and not order.active_holds
+        ):
+            order.confirm(at, str(actor), automatically=True,
+                          reason=f"channel '{channel.code}' confirms paid orders")
+
+    return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def get_order(uow: UnitOfWork, order_id: int) -> OrderView:
+    def work(uow: UnitOfWork) -> OrderView:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id=order_id)
+        return OrderView(order, uow.orders.history(order_id))
+
+    return reading(uow, work)
+
+
+def list_orders(
+    uow: UnitOfWork,
+    flt: OrderFilter,
+    *,
+    sort: str = "-created_at",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> OrderPage:
+    return reading(uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor,
+                                                           limit=limit))
+
+
+# ---------------------------------------------------------------------- timed jobs
+
+
+def expire_unpaid_orders(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200) -> list[int]:
+    """Cancel orders whose payment deadline has passed and give their stock back.
+
+    Each order is its own transaction, so one failure does not hold the others back.
+    """
+    due = reading(uow, lambda uow: uow.orders.due_for_payment(clock(), limit))
+    actor = str(Actor.system("payment-deadline"))
+    expired: list[int] = []
+    for order_id in due:
+
+        def work(uow: UnitOfWork, order_id: OrderId = order_id) -> bool:
+            at = clock()
+            order = uow.orders.get(order_id, lock=True)
+            if (
+                order is None
+                or order.state is OrderState.CANCELLED
+                or order.payment_due_at is None
+                or order.payment_due_at > at
+                or not order.waits_for_payment
+            ):
+                return False
+            released = order.cancel(at, actor, "payment deadline passed", expired=True)
+            give_back(uow, order, released, at, f"order {order.id} expired unpaid")
+            uow.orders.save(order)
+            retry_backorders(uow, {r.product_id for r in released}, at, actor)
+            return True
+
+        if atomically(uow, work):
+            expired.append(order_id)
+    return expired
+
+
+def expire_holds(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200) -> int:
+    """End timed holds whose time is up."""
+    due = reading(uow, lambda uow: uow.orders.holds_due(clock(), limit))
+    actor = str(Actor.system("hold-expiry"))
+    count = 0
+    for order_id, hold_no in due:
+
+        def work(uow: UnitOfWork, order_id: OrderId = order_id, hold_no: int = hold_no) -> bool:
+            at = clock()
+            order = uow.orders.get(order_id, lock=True)
+            if order is None:
+                return False
+            hold = order.hold(hold_no)
+            if hold.expires_at is None or hold.expires_at > at or hold.state.value != "active":
+                return False
+            order.expire_hold(hold_no, at, actor)
+            uow.orders.save(order)
+            return True
+
+        count += atomically(uow, work)
+    return count

@@ -1,0 +1,126 @@
+"""Read models: what lists, searches and reports return, independent of how they are stored."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    statuses: Sequence[str] = ()
+    channels: Sequence[str] = ()
+    warehouses: Sequence[str] = ()
+    payment_statuses: Sequence[str] = ()
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+    text: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSummary:
+    id: int
+    external_id: str | None
+    channel: str
+    status: str
+    state: str
+    allocation: str
+    payment_status: str
+    priority: int
+    customer_name: str
+    customer_phone: str | None
+    customer_email: str | None
+    currency: str
+    total: Decimal
+    line_count: int
+    warehouses: list[str]
+    promised_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    items: list[OrderSummary]
+    next_cursor: str | None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRow:
+    warehouse: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LevelPage:
+    items: list[LevelRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class WarehouseAvailability:
+    warehouse: str
+    name: str
+    type: str
+    city: str
+    active: bool
+    on_hand: int
+    reserved: int
+    available: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelPromise:
+    channel: str
+    available_to_promise: int
+    safety_buffer: int
+    warehouses: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class MovementRow:
+    id: int
+    warehouse: str
+    sku: str
+    type: str
+    quantity: int
+    on_hand_after: int
+    reason: str
+    reference: str | None
+    actor: str
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class MovementPage:
+    items: list[MovementRow]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """A stock position whose counters disagree with the ledger or the reservations."""
+
+    stock_id: int
+    warehouse: str
+    sku: str
+    on_hand: int
+    ledger_on_hand: int
+    reserved: int
+    open_reservations: int
+
+    @property
+    def on_hand_drift(self) -> int:
+        return self.on_hand - self.ledger_on_hand
+
+    @property
+    def reserved_drift(self) -> int:
+        return self.reserved - self.open_reservations

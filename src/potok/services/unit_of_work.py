@@ -1,0 +1,73 @@
+"""The unit-of-work protocol every use case depends on, and the retry of lost races."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable
+from typing import Protocol, Self, TypeVar
+
+from potok.domain.errors import TransientConflict
+from potok.domain.events import DomainEvent
+from potok.services.ports import (
+    ChannelStore,
+    CustomerStore,
+    IdempotencyStore,
+    OrderStore,
+    ProductStore,
+    QueryStore,
+    StockStore,
+    WarehouseStore,
+)
+
+T = TypeVar("T")
+
+ATTEMPTS = 6
+
+
+class UnitOfWork(Protocol):
+    """One transaction: repositories inside it, events recorded with it, one commit."""
+
+    products: ProductStore
+    channels: ChannelStore
+    warehouses: WarehouseStore
+    customers: CustomerStore
+    stock: StockStore
+    orders: OrderStore
+    idempotency: IdempotencyStore
+    queries: QueryStore
+
+    def __enter__(self) -> Self: ...
+
+    def __exit__(self, *args: object) -> None: ...
+
+    def read(self) -> Self: ...
+
+    def record(self, *events: DomainEvent) -> None: ...
+
+    def commit(self) -> None: ...
+
+
+def atomically(uow: UnitOfWork, work: Callable[[UnitOfWork], T]) -> T:
+    """Run ``work`` in a write transaction and commit; run it afresh when a race was lost.
+
+    Lost races (deadlocks, a duplicate arriving at the same moment) roll the whole
+    transaction back; the next attempt sees what the winner committed.
+    """
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            with uow:
+                result = work(uow)
+                uow.commit()
+                return result
+        except TransientConflict:
+            if attempt == ATTEMPTS:
+                raise
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
+    raise AssertionError("unreachable")
+
+
+def reading(uow: UnitOfWork, work: Callable[[UnitOfWork], T]) -> T:
+    """Run ``work`` in a read-only transaction."""
+    with uow.read():
+        return work(uow)

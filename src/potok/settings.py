@@ -1,0 +1,78 @@
+"""Potok's settings: the only module that reads environment variables.
+
+Every setting has the ``POTOK_`` prefix; nested groups are separated by ``__``,
+for example ``POTOK_DB__URL`` or ``POTOK_API__PORT``.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///potok.db"
+
+
+class DatabaseSettings(BaseModel):
+    """Where the data lives and how many connections a process keeps."""
+
+    url: str = DEFAULT_DATABASE_URL
+    pool_size: int = Field(default=8, ge=1, le=256)
+    max_overflow: int = Field(default=4, ge=0, le=256)
+    pool_timeout_s: float = Field(default=30.0, gt=0)
+    echo: bool = False
+
+    @field_validator("url")
+    @classmethod
+    def _known_backend(cls, value: str) -> str:
+        value = normalise_database_url(value)
+        if not value.startswith(("sqlite:", "postgresql+psycopg:")):
+            raise ValueError(
+                "POTOK_DB__URL must be a sqlite:///path or postgresql://user@host/db URL"
+            )
+        return value
+
+
+class ApiSettings(BaseModel):
+    """How the HTTP API is served and how its problem documents are named."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(default=1, ge=1, le=64)
+    threads: int = Field(default=16, ge=1, le=256)
+    problem_base_uri: str = "https://potok.dev/problems/"
+    max_bulk_rows: int = Field(default=50_000, ge=1)
+
+
+class WorkerSettings(BaseModel):
+    """Timed jobs: expiry of unpaid reservations and of timed holds."""
+
+    interval_s: float = Field(default=30.0, gt=0)
+    batch_size: int = Field(default=200, ge=1)
+
+
+class Settings(BaseSettings):
+    """All of Potok's configuration, read once by an entry point."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="POTOK_", env_nested_delimiter="__", env_file=".env", extra="ignore"
+    )
+
+    db: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    worker: WorkerSettings = WorkerSettings()
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://) and pick the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings; entry points call this, nothing else does."""
+    return Settings()
