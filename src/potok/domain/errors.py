@@ -25,6 +25,11 @@ class PotokError(Exception):
         super().__init__(self.detail)
 
     @property
+    def explicit_detail(self) -> bool:
+        """Whether the detail was written for this instance rather than built from a template."""
+        return self._detail is not None
+
+    @property
     def detail(self) -> str:
         """The human explanation: the explicit one, else the template filled from context."""
         if self._detail is not None:

@@ -18,6 +18,7 @@ from potok.domain.orders import (
     Contact,
     Delivery,
     DeliveryMethod,
+    HistoryEntry,
     Order,
     OrderLine,
     OrderState,
@@ -42,6 +43,7 @@ class Placement:
 
     order: Order
     created: bool
+    history: list[HistoryEntry]
     explanation: str | None = None
     shortages: tuple[Shortage, ...] = ()
 
@@ -97,7 +99,7 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
     if not fresh:
         existing = uow.orders.get(order_id)
         assert existing is not None
-        return Placement(existing, created=False)
+        return Placement(existing, created=False, history=uow.orders.history(order_id))
 
     phone = normalise_phone(command.customer_phone) if command.customer_phone else None
     email = normalise_email(command.customer_email) if command.customer_email else None
@@ -140,10 +142,12 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
     order.finish_intake(at)
     uow.orders.add(order)
     if isinstance(outcome, Decision):
-        return Placement(order, created=True, explanation=outcome.explanation)
+        return Placement(order, created=True, history=order.history,
+                         explanation=outcome.explanation)
     return Placement(
         order,
         created=True,
+        history=order.history,
         shortages=tuple(Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines),
     )
 

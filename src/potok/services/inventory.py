@@ -44,6 +44,7 @@ class StockChange:
 
     level: StockLevel
     movement: Movement
+    movement_id: int
     backorders_reserved: list[int]
     orders_resourced: list[int]
 
@@ -134,13 +135,13 @@ def _apply(
         actor=actor,
         occurred_at=at,
     )
-    uow.stock.add_movements([movement])
+    (movement_id,) = uow.stock.add_movements([movement])
     _announce(uow, after, movement)
     resource(uow, displaced, at, actor)
     backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
     final = uow.stock.level(level.warehouse_id, level.product_id)
     assert final is not None
-    return StockChange(final, movement, backorders, [o.id for o in displaced if o.id])
+    return StockChange(final, movement, movement_id, backorders, [o.id for o in displaced if o.id])
 
 
 def receive_stock(

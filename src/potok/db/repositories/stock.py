@@ -306,11 +306,13 @@ class StockRepository:
             [{"sid": sid, "on_hand": levels[sid]} for sid in sorted(levels)],
         )
 
-    def add_movements(self, movements: Sequence[Movement]) -> None:
+    def add_movements(self, movements: Sequence[Movement]) -> list[int]:
+        """Append to the ledger; returns the new entries' ids in the same order."""
         if not movements:
-            return
-        self.connection.execute(
-            sa.insert(stock_movements),
+            return []
+        result = self.connection.execute(
+            sa.insert(stock_movements).returning(stock_movements.c.id,
+                                                 sort_by_parameter_order=True),
             [
                 {
                     "stock_id": m.stock_id,
@@ -327,6 +329,7 @@ class StockRepository:
                 for m in movements
             ],
         )
+        return list(result.scalars())
 
 
 def _level(row: Any) -> StockLevel:

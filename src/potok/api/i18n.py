@@ -1,0 +1,154 @@
+"""The words people read in problem documents, in English and Russian.
+
+``type`` and ``code`` never change with the language; ``title`` and ``detail`` follow
+the request's Accept-Language. Russian texts are kept here by error code, with the
+same placeholders as the English templates in the domain.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+
+from potok.domain.errors import PotokError
+
+RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
+    "not-found": ("Не найдено", None),
+    "conflict": ("Конфликт с текущим состоянием", None),
+    "rejected": ("Отклонено бизнес-правилом", None),
+    "unavailable": ("Временно недоступно", None),
+    "transient-conflict": ("Помешали одновременные изменения; повторите запрос", None),
+    "invalid-input": ("Данные не прошли проверку", None),
+    "stale-version": (
+        "Ресурс изменился с момента чтения",
+        "Вы прислали версию {expected}, текущая версия {actual}; перечитайте и повторите.",
+    ),
+    "illegal-transition": (
+        "Это изменение недопустимо в текущем состоянии",
+        "{machine}: переход из '{current}' в '{target}' запрещён.",
+    ),
+    "order-not-found": ("Заказ не найден", "Заказа {order_id} нет."),
+    "order-on-hold": (
+        "Заказ на удержании",
+        "У заказа {order_id} активное удержание ({holds}); сначала снимите его.",
+    ),
+    "order-closed": ("Заказ закрыт", "Заказ {order_id} в статусе {status}; изменить его нельзя."),
+    "hold-not-found": ("Удержание не найдено", "У заказа {order_id} нет удержания №{hold_no}."),
+    "hold-already-active": (
+        "У заказа уже есть такое удержание",
+        "У заказа {order_id} уже активно удержание типа {hold_type} (№{hold_no}).",
+    ),
+    "insufficient-stock": (
+        "Недостаточно товара для заказа",
+        "Сеть складов не может покрыть строк заказа: {short_lines} ({summary}).",
+    ),
+    "idempotency-key-reused": (
+        "Idempotency-Key уже использован для другого запроса",
+        "Ключ '{key}' уже использован с другим телом запроса; для нового запроса нужен новый ключ.",
+    ),
+    "product-not-found": ("Товар не найден", "Товара с артикулом '{sku}' нет."),
+    "sku-taken": ("Артикул уже существует", "Товар с артикулом '{sku}' уже есть."),
+    "sku-in-use": ("Артикул используется", "Товар '{sku}' {why}; вместо удаления деактивируйте его."),
+    "barcode-taken": ("Штрихкод принадлежит другому товару",
+                      "Штрихкод '{barcode}' уже у товара '{sku}'."),
+    "channel-not-found": ("Канал не найден", "Канала с кодом '{code}' нет."),
+    "channel-inactive": ("Канал не активен", "Канал '{code}' отключён и не принимает заказы."),
+    "channel-code-taken": ("Код канала занят", "Канал с кодом '{code}' уже есть."),
+    "channel-in-use": ("Канал используется",
+                       "Канал '{code}' {why}; вместо удаления деактивируйте его."),
+    "warehouse-not-found": ("Склад не найден", "Склада, магазина или ПВЗ с кодом '{code}' нет."),
+    "warehouse-code-taken": ("Код склада занят", "Склад с кодом '{code}' уже есть."),
+    "warehouse-in-use": ("Склад используется",
+                         "Склад '{code}' {why}; вместо удаления деактивируйте его."),
+    "stock-not-found": ("Остатков нет", "На складе '{warehouse}' нет учёта товара '{sku}'."),
+    "write-off-exceeds-stock": (
+        "Нельзя списать больше, чем есть",
+        "Списание {quantity} шт. '{sku}' на складе '{warehouse}', а в наличии {on_hand}.",
+    ),
+    "count-mismatch": (
+        "Остаток изменился с момента чтения",
+        "Вы ожидали {expected} шт. '{sku}' на складе '{warehouse}', а в учёте {actual}; "
+        "перечитайте остаток и пришлите пересчёт снова.",
+    ),
+    "bulk-rejected": ("В пакете есть ошибочные строки; ничего не изменено", None),
+    "currency-mismatch": ("Валюты не совпадают", None),
+}
+
+RU_FIELD_MESSAGES: dict[str, str] = {
+    "missing": "обязательное поле",
+    "required": "не может быть пустым",
+    "int_parsing": "должно быть целым числом",
+    "int_type": "должно быть целым числом",
+    "int_from_float": "должно быть целым числом",
+    "decimal_parsing": "должно быть числом",
+    "decimal_type": "должно быть числом",
+    "string_type": "должно быть строкой",
+    "bool_parsing": "должно быть true или false",
+    "datetime_parsing": "должно быть датой и временем ISO 8601",
+    "datetime_from_date_parsing": "должно быть датой и временем ISO 8601",
+    "timezone_aware": "укажите часовой пояс, например 2026-11-30T18:00:00+03:00",
+    "enum": "недопустимое значение",
+    "literal_error": "недопустимое значение",
+    "extra_forbidden": "неизвестное поле",
+    "json_invalid": "некорректный JSON",
+    "too_long": "слишком длинное",
+    "too_short": "слишком короткое",
+    "string_too_long": "слишком длинная строка",
+    "string_too_short": "слишком короткая строка",
+    "greater_than": "должно быть больше",
+    "greater_than_equal": "слишком маленькое значение",
+    "less_than_equal": "слишком большое значение",
+    "not-positive": "должно быть положительным целым числом",
+    "negative": "не может быть отрицательным",
+    "unknown-sku": "такого артикула нет",
+    "inactive-sku": "товар не продаётся (деактивирован)",
+    "unknown-channel": "такого канала нет",
+    "unknown-warehouse": "такого склада нет",
+    "unknown-pickup-point": "такого пункта выдачи нет",
+    "currency-mismatch": "валюта не совпадает с валютой канала",
+    "bad-phone": "это не номер телефона",
+    "bad-email": "это не адрес электронной почты",
+    "duplicate": "повторяет другую строку",
+    "count-mismatch": "остаток в учёте другой; перечитайте и повторите",
+}
+
+
+def language_of(request: Request) -> str:
+    """'ru' when the client prefers Russian, else 'en'."""
+    header = request.headers.get("accept-language", "")
+    best, best_q = "en", -1.0
+    for part in header.split(","):
+        piece = part.strip()
+        if not piece:
+            continue
+        tag, _, params = piece.partition(";")
+        q = 1.0
+        if params.strip().startswith("q="):
+            try:
+                q = float(params.strip()[2:])
+            except ValueError:
+                q = 0.0
+        lang = tag.strip().lower().split("-")[0]
+        if lang in ("ru", "en") and q > best_q:
+            best, best_q = lang, q
+    return best
+
+
+def translate_problem(error: PotokError, language: str) -> tuple[str, str]:
+    if language != "ru" or error.code not in RU_PROBLEMS:
+        return error.title, error.detail
+    title, template = RU_PROBLEMS[error.code]
+    detail = error.detail
+    if template is not None and not error.explicit_detail:
+        try:
+            detail = template.format(**error.context)
+        except (KeyError, IndexError):
+            detail = title
+    elif error.code == "invalid-input" or error.code == "bulk-rejected":
+        detail = title
+    return title, detail
+
+
+def translate_field_message(code: str, message: str, language: str) -> str:
+    if language == "ru" and code in RU_FIELD_MESSAGES:
+        return RU_FIELD_MESSAGES[code]
+    return message

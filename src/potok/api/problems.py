@@ -1,0 +1,166 @@
+"""RFC 9457 problem details: the one table from error kind to HTTP status, and the handlers."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from potok.api.i18n import language_of, translate_field_message, translate_problem
+from potok.domain.errors import (
+    Conflict,
+    InvalidInput,
+    NotFound,
+    PotokError,
+    Rejected,
+    StaleVersion,
+    TransientConflict,
+    Unavailable,
+)
+
+log = logging.getLogger("potok.api")
+
+PROBLEM_JSON = "application/problem+json"
+
+STATUS_BY_KIND: list[tuple[type[PotokError], int]] = [
+    (InvalidInput, 422),
+    (NotFound, 404),
+    (StaleVersion, 412),
+    (Conflict, 409),
+    (Rejected, 422),
+    (TransientConflict, 503),
+    (Unavailable, 503),
+]
+
+
+def status_for(error: PotokError) -> int:
+    for kind, status in STATUS_BY_KIND:
+        if isinstance(error, kind):
+            return status
+    return 400
+
+
+def problem_response(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    extra: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    base = getattr(request.app.state, "problem_base_uri", "about:blank#")
+    body: dict[str, Any] = {
+        "type": base + code,
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+    }
+    if extra:
+        body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
+    status = status_for(error)
+    language = language_of(request)
+    title, detail = translate_problem(error, language)
+    extra: dict[str, Any] = {k: v for k, v in error.context.items() if _json_ready(v)}
+    if isinstance(error, InvalidInput):
+        extra["errors"] = [
+            {"field": e.field, "message": translate_field_message(e.code, e.message, language),
+             "code": e.code}
+            for e in error.errors
+        ]
+        listed = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"])
+        detail = f"{detail} ({listed})" if error.code == "bulk-rejected" and listed else (
+            listed or detail)
+    headers = {"Retry-After": "1"} if status == 503 else None
+    return problem_response(request, status=status, code=error.code, title=title, detail=detail,
+                            extra=extra, headers=headers)
+
+
+def _json_ready(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool | list | dict) or value is None
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    """``("body", "lines", 0, "sku")`` becomes ``lines[0].sku``; query and header names stay."""
+    parts = list(loc)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    text = ""
+    for part in parts:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += ("." if text else "") + str(part)
+    return text or "body"
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error as a problem document."""
+
+    @app.exception_handler(PotokError)
+    async def _potok(request: Request, error: PotokError) -> JSONResponse:
+        return potok_error_response(request, error)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
+        language = language_of(request)
+        errors = [
+            {
+                "field": _location(tuple(e.get("loc", ()))),
+                "message": translate_field_message(e.get("type", ""), e.get("msg", ""), language),
+                "code": e.get("type", "invalid"),
+            }
+            for e in error.errors()
+        ]
+        title, detail = translate_problem(InvalidInput(errors=[]), language)
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or detail
+        return problem_response(request, status=422, code=InvalidInput.code, title=title,
+                                detail=detail, extra={"errors": errors})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
+        code = {404: "not-found", 405: "method-not-allowed", 413: "too-large",
+                415: "unsupported-media-type"}.get(error.status_code, f"http-{error.status_code}")
+        detail = error.detail if isinstance(error.detail, str) else "The request failed"
+        if error.status_code == 404 and detail == "Not Found":
+            detail = f"There is nothing at {request.url.path}; see /docs for the API."
+        return problem_response(request, status=error.status_code, code=code,
+                                title=str(detail) if error.status_code != 404 else "Not found",
+                                detail=detail, headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+        correlation_id = uuid.uuid4().hex
+        log.exception("unexpected error %s on %s %s", correlation_id, request.method,
+                      request.url.path)
+        return problem_response(
+            request,
+            status=500,
+            code="internal-error",
+            title="Internal error",
+            detail=f"Something went wrong on our side; quote {correlation_id} when reporting it.",
+            extra={"correlation_id": correlation_id},
+        )
+
+
+def responses(*errors: type[PotokError]) -> dict[int | str, dict[str, Any]]:
+    """The ``responses=`` of a route: each possible problem, for the OpenAPI document."""
+    table: dict[int | str, dict[str, Any]] = {}
+    for error in errors:
+        status = 422 if issubclass(error, InvalidInput) else status_for(error())
+        entry = table.setdefault(status, {"description": "", "content": {PROBLEM_JSON: {
+            "schema": {"$ref": "#/components/schemas/Problem"}}}})
+        entry["description"] = ", ".join(filter(None, [entry["description"], error.code]))
+    return table

@@ -1,0 +1,280 @@
+"""Orders: intake, the operator's actions, the list and the detail."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
+
+from potok.api.deps import CurrentActor, ExpectedVersion, Uow
+from potok.api.problems import responses
+from potok.api.schemas.orders import (
+    CancellationIn,
+    HoldIn,
+    HoldOut,
+    OrderIn,
+    OrderOut,
+    OrderPageOut,
+    PaymentIn,
+    ReasonIn,
+    render_order,
+    render_summary,
+)
+from potok.domain.channels import ChannelNotFound
+from potok.domain.channels.model import ChannelInactive
+from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
+from potok.domain.machine import IllegalTransition
+from potok.domain.orders import Hold, OrderNotFound, OrderStatus
+from potok.domain.orders.commands import (
+    CancelOrder,
+    ConfirmOrder,
+    PlaceHold,
+    RecordPayment,
+    ReleaseHold,
+)
+from potok.domain.orders.errors import (
+    HoldAlreadyActive,
+    HoldNotFound,
+    IdempotencyKeyReused,
+    NetworkCannotCover,
+    OrderClosed,
+    OrderOnHold,
+)
+from potok.services import intake
+from potok.services import orders as order_service
+from potok.services.orders import OrderView
+from potok.services.read_models import OrderFilter
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+JSON = "application/json"
+
+
+def _order_response(view: OrderView, status_code: int = 200) -> Response:
+    order = view.order
+    return Response(
+        content=render_order(order, view.history).model_dump_json(),
+        status_code=status_code,
+        media_type=JSON,
+        headers={"ETag": f'"{order.version}"'},
+    )
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=OrderOut,
+    summary="Take an order",
+    description=(
+        "Validates the order, takes it once per (channel, external_id), reserves stock at the "
+        "nearest warehouse that can ship it whole (else the fewest nearest that together can) "
+        "and confirms it if the channel says so - all in one transaction. An order the network "
+        "cannot cover is `backordered`, or refused with `insufficient-stock` if the channel "
+        "rejects backorders. Send an `Idempotency-Key` to make retries safe: a replay returns "
+        "the first answer; the same key with another body is a 409. A duplicate external id "
+        "answers 200 with the existing order."
+    ),
+    responses={
+        200: {"description": "The order already existed (same channel and external id)."},
+        **responses(InvalidInput, IdempotencyKeyReused, NetworkCannotCover, ChannelInactive,
+                    TransientConflict),
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {JSON: {"schema": {"$ref": "#/components/schemas/OrderIn"}}},
+        }
+    },
+)
+async def place_order(
+    request: Request,
+    uow: Uow,
+    actor: CurrentActor,
+    idempotency_key: Annotated[
+        str | None, Header(max_length=255, description="Makes retries of this request safe.")
+    ] = None,
+) -> Response:
+    body = await request.body()
+    try:
+        payload = OrderIn.model_validate_json(body)
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+        ) from None
+    request_hash = None
+    if idempotency_key is not None:
+        request_hash = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+    command = payload.to_command(idempotency_key, request_hash)
+
+    def respond(placement: intake.Placement) -> tuple[int, Any]:
+        body = render_order(placement.order, placement.history).model_dump(mode="json")
+        return (201 if placement.created else 200), body
+
+    result = await run_in_threadpool(intake.place_order, uow, command, actor, respond=respond)
+    if isinstance(result, intake.Replay):
+        return Response(
+            content=json.dumps(result.body, ensure_ascii=False),
+            status_code=result.status_code,
+            media_type=JSON,
+            headers={"Idempotent-Replayed": "true", "Location": f"{router.prefix}/{result.body['id']}"},
+        )
+    order = result.order
+    return Response(
+        content=render_order(order, result.history).model_dump_json(),
+        status_code=201 if result.created else 200,
+        media_type=JSON,
+        headers={"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
+    )
+
+
+@router.get(
+    "",
+    response_model=OrderPageOut,
+    summary="List and search orders",
+    responses=responses(InvalidInput),
+)
+def list_orders(
+    uow: Uow,
+    status: Annotated[list[OrderStatus] | None, Query(description="Any of these statuses.")] = None,
+    channel: Annotated[list[str] | None, Query(description="Channel codes.")] = None,
+    warehouse: Annotated[
+        list[str] | None, Query(description="Orders with stock reserved at these warehouses.")
+    ] = None,
+    payment_status: Annotated[list[str] | None, Query()] = None,
+    created_from: Annotated[datetime | None, Query(description="Inclusive.")] = None,
+    created_to: Annotated[datetime | None, Query(description="Exclusive.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=200, description="Order number, external id, phone, e-mail or name."),
+    ] = None,
+    sort: Annotated[
+        str,
+        Query(description="created_at, updated_at, total, priority or id; '-' for descending."),
+    ] = "-created_at",
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> OrderPageOut:
+    for name, moment in (("created_from", created_from), ("created_to", created_to)):
+        if moment is not None and moment.tzinfo is None:
+            raise InvalidInput([FieldError(name, "include a time zone, e.g. 2026-11-01T00:00:00Z",
+                                           "timezone_aware")])
+    page = order_service.list_orders(
+        uow,
+        OrderFilter(
+            statuses=[s.value for s in status or []],
+            channels=channel or [],
+            warehouses=warehouse or [],
+            payment_statuses=payment_status or [],
+            created_from=created_from,
+            created_to=created_to,
+            text=q,
+        ),
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+    )
+    return OrderPageOut(items=[render_summary(s) for s in page.items], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/{order_id}",
+    response_model=OrderOut,
+    summary="An order with its lines, reservations, holds and full history",
+    responses=responses(OrderNotFound),
+)
+def get_order(order_id: int, uow: Uow) -> Response:
+    return _order_response(order_service.get_order(uow, order_id))
+
+
+_ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, InvalidInput)
+
+
+@router.post(
+    "/{order_id}/confirmation",
+    response_model=OrderOut,
+    summary="Confirm a new order",
+    responses=responses(*_ACTION_ERRORS, OrderOnHold),
+)
+def confirm_order(
+    order_id: int, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    body: ReasonIn | None = None,
+) -> Response:
+    reason = body.reason if body else None
+    return _order_response(order_service.confirm_order(
+        uow, ConfirmOrder(order_id, reason, version), actor))
+
+
+@router.post(
+    "/{order_id}/cancellation",
+    response_model=OrderOut,
+    summary="Cancel an order and release its stock",
+    responses=responses(*_ACTION_ERRORS),
+)
+def cancel_order(
+    order_id: int, body: CancellationIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
+) -> Response:
+    return _order_response(order_service.cancel_order(
+        uow, CancelOrder(order_id, body.reason, version), actor))
+
+
+@router.post(
+    "/{order_id}/holds",
+    status_code=201,
+    response_model=HoldOut,
+    summary="Put an order on hold (payment, fraud, address or manual)",
+    responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
+)
+def place_hold(
+    order_id: int, body: HoldIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    response: Response,
+) -> HoldOut:
+    view, hold = order_service.place_hold(
+        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), actor)
+    response.headers["ETag"] = f'"{view.order.version}"'
+    response.headers["Location"] = f"{router.prefix}/{order_id}/holds/{hold.hold_no}"
+    return HoldOut.model_validate(_hold_dict(hold))
+
+
+def _hold_dict(hold: Hold) -> dict[str, Any]:
+    return {
+        "hold_no": hold.hold_no, "type": hold.type.value, "state": hold.state.value,
+        "reason": hold.reason, "placed_at": hold.placed_at, "placed_by": hold.placed_by,
+        "expires_at": hold.expires_at, "ended_at": hold.ended_at, "ended_by": hold.ended_by,
+        "end_reason": hold.end_reason,
+    }
+
+
+@router.post(
+    "/{order_id}/holds/{hold_no}/release",
+    response_model=OrderOut,
+    summary="Release a hold",
+    responses=responses(*_ACTION_ERRORS, HoldNotFound),
+)
+def release_hold(
+    order_id: int, hold_no: int, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    body: ReasonIn | None = None,
+) -> Response:
+    reason = body.reason if body else None
+    return _order_response(order_service.release_hold(
+        uow, ReleaseHold(order_id, hold_no, reason, version), actor))
+
+
+@router.post(
+    "/{order_id}/payment",
+    response_model=OrderOut,
+    summary="Record a new payment state",
+    description="A paid order of a `when_paid` channel is confirmed at once; a paid order no "
+    "longer expires.",
+    responses=responses(*_ACTION_ERRORS, ChannelNotFound),
+)
+def record_payment(
+    order_id: int, body: PaymentIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
+) -> Response:
+    return _order_response(order_service.record_payment(
+        uow, RecordPayment(order_id, body.status, body.reason, version), actor))

@@ -1,0 +1,187 @@
+"""Stock: receipts, write-offs, counts, bulk levels, availability, the ledger, reconciliation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from potok.api.deps import CurrentActor, Uow
+from potok.api.problems import responses
+from potok.api.schemas.stock import (
+    AvailabilityOut,
+    ChannelAvailabilityOut,
+    ChannelPromiseOut,
+    CountIn,
+    DriftOut,
+    LevelOut,
+    LevelPageOut,
+    LevelsAppliedOut,
+    LevelsIn,
+    MovementOut,
+    MovementPageOut,
+    PromiseOut,
+    ReceiptIn,
+    ReconciliationOut,
+    StockChangeOut,
+    WarehouseAvailabilityOut,
+    WriteOffIn,
+)
+from potok.domain.catalogue import ProductNotFound
+from potok.domain.channels import ChannelNotFound
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.inventory import CountMismatch, StockPositionNotFound
+from potok.domain.inventory.commands import (
+    CountStock,
+    LevelRow,
+    ReceiveStock,
+    SetLevels,
+    WriteOffStock,
+)
+from potok.domain.inventory.errors import BulkRejected, WriteOffExceedsStock
+from potok.domain.network import WarehouseNotFound
+from potok.services import inventory
+from potok.services.inventory import StockChange
+
+router = APIRouter(prefix="/api/v1", tags=["stock"])
+
+_POSITION_ERRORS = (WarehouseNotFound, ProductNotFound, InvalidInput)
+
+
+def _change_out(change: StockChange) -> StockChangeOut:
+    level, movement = change.level, change.movement
+    return StockChangeOut(
+        warehouse=level.warehouse_code,
+        sku=level.sku,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        available=level.available,
+        movement=MovementOut(
+            id=change.movement_id, warehouse=level.warehouse_code, sku=level.sku, type=movement.type.value,
+            quantity=movement.quantity, on_hand_after=movement.on_hand_after,
+            reason=movement.reason, reference=movement.reference, actor=movement.actor,
+            occurred_at=movement.occurred_at,
+        ),
+        backorders_reserved=change.backorders_reserved,
+        orders_resourced=change.orders_resourced,
+    )
+
+
+@router.post("/stock/receipts", status_code=201, response_model=StockChangeOut,
+             summary="Goods arrived at a location", responses=responses(*_POSITION_ERRORS))
+def receive(body: ReceiptIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+    return _change_out(inventory.receive_stock(
+        uow, ReceiveStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+        actor))
+
+
+@router.post("/stock/write-offs", status_code=201, response_model=StockChangeOut,
+             summary="Goods left the books (damaged, lost, expired)",
+             responses=responses(*_POSITION_ERRORS, StockPositionNotFound, WriteOffExceedsStock))
+def write_off(body: WriteOffIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+    return _change_out(inventory.write_off_stock(
+        uow, WriteOffStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+        actor))
+
+
+@router.post("/stock/counts", status_code=201, response_model=StockChangeOut,
+             summary="An absolute count, applied only if the expected quantity still holds",
+             responses=responses(*_POSITION_ERRORS, CountMismatch))
+def count(body: CountIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+    return _change_out(inventory.count_stock(
+        uow, CountStock(body.warehouse, body.sku, body.expected_on_hand, body.counted,
+                        body.reason, body.reference), actor))
+
+
+@router.put("/stock/levels", response_model=LevelsAppliedOut,
+            summary="Set many on-hand levels at once (ERP/WMS sync), all or nothing",
+            description="Every row must be valid, or nothing changes and the answer lists each "
+            "bad row. Rows not listed keep their levels.",
+            responses=responses(BulkRejected))
+def set_levels(body: LevelsIn, uow: Uow, actor: CurrentActor, request: Request) -> LevelsAppliedOut:
+    limit = request.app.state.max_bulk_rows
+    if len(body.rows) > limit:
+        raise InvalidInput([FieldError("rows", f"at most {limit} rows per request", "too-many")])
+    applied = inventory.set_levels(
+        uow,
+        SetLevels([LevelRow(r.warehouse, r.sku, r.on_hand, r.expected_on_hand) for r in body.rows],
+                  source=body.source, reference=body.reference),
+        actor,
+    )
+    return LevelsAppliedOut.model_validate(applied)
+
+
+@router.get("/stock/levels", response_model=LevelPageOut, summary="Stock positions")
+def list_levels(
+    uow: Uow,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    only_available: bool = False,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> LevelPageOut:
+    page = inventory.list_levels(uow, warehouse=warehouse, sku=sku, only_available=only_available,
+                                 cursor=cursor, limit=limit)
+    return LevelPageOut(items=[LevelOut.model_validate(r) for r in page.items],
+                        next_cursor=page.next_cursor)
+
+
+@router.get("/stock/movements", response_model=MovementPageOut,
+            summary="The stock ledger, newest first")
+def list_movements(
+    uow: Uow,
+    warehouse: str | None = None,
+    sku: str | None = None,
+    type: Annotated[str | None, Query(description="receipt, write_off, count, sync, import")] = None,
+    since: datetime | None = None,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> MovementPageOut:
+    page = inventory.list_movements(uow, warehouse=warehouse, sku=sku, movement_type=type,
+                                    since=since, cursor=cursor, limit=limit)
+    return MovementPageOut(items=[MovementOut.model_validate(r) for r in page.items],
+                           next_cursor=page.next_cursor)
+
+
+@router.get("/stock/reconciliation", response_model=ReconciliationOut,
+            summary="On-hand against the ledger, reserved against open reservations")
+def reconciliation(uow: Uow) -> ReconciliationOut:
+    result = inventory.reconcile(uow)
+    return ReconciliationOut(
+        checked=result.checked,
+        drifting=len(result.drifts),
+        drifts=[DriftOut.model_validate(d) for d in result.drifts],
+    )
+
+
+@router.get("/products/{sku}/availability", response_model=AvailabilityOut, tags=["products"],
+            summary="Where a SKU is, and what each channel may promise",
+            responses=responses(ProductNotFound))
+def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
+    found = inventory.availability(uow, sku)
+    return AvailabilityOut(
+        sku=found.sku,
+        on_hand=found.on_hand,
+        available=found.available,
+        warehouses=[WarehouseAvailabilityOut.model_validate(w) for w in found.warehouses],
+        channels=[ChannelPromiseOut.model_validate(c) for c in found.channels],
+    )
+
+
+@router.get("/channels/{code}/availability", response_model=ChannelAvailabilityOut,
+            tags=["channels"], summary="Available-to-promise of a channel for some SKUs",
+            responses=responses(ChannelNotFound))
+def channel_availability(
+    code: str,
+    uow: Uow,
+    sku: Annotated[list[str], Query(description="Repeat for several SKUs.", max_length=1000)],
+) -> ChannelAvailabilityOut:
+    found = inventory.promises_for(uow, code, sku)
+    buffer = next(iter(found.values())).safety_buffer if found else 0
+    return ChannelAvailabilityOut(
+        channel=code,
+        safety_buffer=buffer,
+        items=[PromiseOut(sku=s, available_to_promise=p.available_to_promise,
+                          warehouses=p.warehouses) for s, p in found.items()],
+    )

@@ -1,0 +1,153 @@
+"""Bodies of the products, channels and warehouses endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from pydantic import Field
+
+from potok.api.schemas.common import MoneyIn, MoneyOut, Out, Page, RateIn, Schema
+from potok.domain.catalogue import ProductDraft
+from potok.domain.channels import (
+    BackorderPolicy,
+    ChannelDraft,
+    ChannelType,
+    ConfirmationPolicy,
+)
+from potok.domain.network import WarehouseDraft, WarehouseType
+
+
+class ProductIn(Schema):
+    sku: str = Field(min_length=1, max_length=64, examples=["KET-001"])
+    name: str = Field(min_length=1, max_length=255, examples=["Чайник электрический 1,7 л"])
+    price: MoneyIn
+    vat_rate: RateIn = Field(description="VAT percentage included in the price: 22, 10, 0 …")
+    barcode: str | None = Field(default=None, max_length=64, examples=["4601234567893"])
+    weight_g: int = Field(default=0, ge=0, le=10_000_000)
+    active: bool = True
+
+    def draft(self) -> ProductDraft:
+        return ProductDraft(self.sku, self.name, self.price, self.vat_rate, self.barcode,
+                            self.weight_g, self.active)
+
+
+class ProductPatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    price: MoneyIn | None = None
+    vat_rate: RateIn | None = None
+    barcode: str | None = Field(default=None, max_length=64)
+    weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
+    active: bool | None = None
+
+
+class ProductOut(Out):
+    sku: str
+    name: str
+    price: MoneyOut
+    vat_rate: Decimal
+    barcode: str | None
+    weight_g: int
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductPageOut(Page):
+    items: list[ProductOut]
+
+
+class ChannelIn(Schema):
+    code: str = Field(min_length=1, max_length=64, examples=["ozon"])
+    name: str = Field(min_length=1, max_length=255, examples=["Ozon FBS"])
+    type: ChannelType
+    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    confirmation: ConfirmationPolicy = Field(
+        default=ConfirmationPolicy.AUTO,
+        description="`auto` on arrival, `when_paid` once paid, `manual` by an operator",
+    )
+    backorders: BackorderPolicy = Field(
+        default=BackorderPolicy.BACKORDER,
+        description="`backorder` accepts orders the network cannot cover yet; `reject` refuses them",
+    )
+    safety_buffer: int = Field(default=0, ge=0, description="Units held back from what the "
+                               "channel is told it may sell.")
+    payment_deadline_minutes: int | None = Field(
+        default=None, description="Unpaid orders are cancelled and their stock released after this."
+    )
+    active: bool = True
+
+    def draft(self) -> ChannelDraft:
+        return ChannelDraft(self.code, self.name, self.type, self.currency, self.confirmation,
+                            self.backorders, self.safety_buffer, self.payment_deadline_minutes,
+                            self.active)
+
+
+class ChannelPatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    type: ChannelType | None = None
+    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    confirmation: ConfirmationPolicy | None = None
+    backorders: BackorderPolicy | None = None
+    safety_buffer: int | None = Field(default=None, ge=0)
+    payment_deadline_minutes: int | None = None
+    active: bool | None = None
+
+
+class ChannelOut(Out):
+    code: str
+    name: str
+    type: str
+    currency: str
+    confirmation: str
+    backorders: str
+    safety_buffer: int
+    payment_deadline_minutes: int | None
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class WarehouseIn(Schema):
+    code: str = Field(min_length=1, max_length=64, examples=["MSK-1"])
+    name: str = Field(min_length=1, max_length=255, examples=["Склад Москва — Котляково"])
+    type: WarehouseType
+    city: str = Field(min_length=1, max_length=120, examples=["Москва"])
+    address: str = Field(default="", max_length=500)
+    latitude: float = Field(ge=-90, le=90, examples=[55.6408])
+    longitude: float = Field(ge=-180, le=180, examples=[37.6556])
+    priority: int = Field(default=0, ge=-1000, le=1000, description="Higher wins a tie in distance.")
+    active: bool = True
+    channels: list[str] = Field(default_factory=list, description="Codes of the channels served.")
+
+    def draft(self) -> WarehouseDraft:
+        return WarehouseDraft(self.code, self.name, self.type, self.city, self.latitude,
+                              self.longitude, self.address, self.priority, self.active,
+                              tuple(self.channels))
+
+
+class WarehousePatch(Schema):
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    type: WarehouseType | None = None
+    city: str | None = Field(default=None, min_length=1, max_length=120)
+    address: str | None = Field(default=None, max_length=500)
+    latitude: float | None = Field(default=None, ge=-90, le=90)
+    longitude: float | None = Field(default=None, ge=-180, le=180)
+    priority: int | None = Field(default=None, ge=-1000, le=1000)
+    active: bool | None = None
+    channels: list[str] | None = None
+
+
+class WarehouseOut(Out):
+    code: str
+    name: str
+    type: str
+    city: str
+    address: str
+    latitude: float
+    longitude: float
+    priority: int
+    active: bool
+    channels: list[str]
+    created_at: datetime
+    updated_at: datetime

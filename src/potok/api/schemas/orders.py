@@ -1,0 +1,390 @@
+"""Bodies of the orders endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import Field
+
+from potok.api.schemas.common import (
+    AwareDatetime,
+    MoneyIn,
+    MoneyOut,
+    Out,
+    Page,
+    RateIn,
+    Schema,
+)
+from potok.domain.orders import (
+    Address,
+    DeliveryMethod,
+    HistoryEntry,
+    HoldType,
+    Order,
+    OrderStatus,
+    PaymentStatus,
+)
+from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
+from potok.services.read_models import OrderSummary
+
+# ---------------------------------------------------------------------- in
+
+
+class AddressIn(Schema):
+    city: str = Field(max_length=120, examples=["Москва"])
+    line1: str = Field(max_length=255, examples=["ул. Тверская, д. 7, кв. 12"])
+    line2: str = Field(default="", max_length=255)
+    region: str = Field(default="", max_length=120)
+    postal_code: str = Field(default="", max_length=20, examples=["125009"])
+    country: str = Field(default="RU", min_length=2, max_length=2)
+    latitude: float | None = Field(default=None, examples=[55.7602])
+    longitude: float | None = Field(default=None, examples=[37.6085])
+
+
+class DeliveryIn(Schema):
+    method: DeliveryMethod = Field(description="`courier` to an address, `pickup` at a point")
+    address: AddressIn | None = Field(default=None, description="Required for `courier`.")
+    pickup_point: str | None = Field(
+        default=None, description="Code of a store or pickup point; required for `pickup`."
+    )
+    price: MoneyIn = Decimal("0.00")
+    vat_rate: RateIn = Decimal("0")
+
+
+class CustomerIn(Schema):
+    name: str = Field(default="", max_length=255, examples=["Анна Смирнова"])
+    phone: str | None = Field(default=None, max_length=40, examples=["+7 916 123-45-67"])
+    email: str | None = Field(default=None, max_length=254, examples=["anna@example.ru"])
+
+
+class LineIn(Schema):
+    sku: str = Field(min_length=1, max_length=64, examples=["KET-001"])
+    quantity: int = Field(examples=[2], description="Units; a positive whole number.")
+    unit_price: MoneyIn | None = Field(
+        default=None, description="VAT-inclusive; the catalogue price when omitted."
+    )
+    vat_rate: RateIn | None = Field(default=None, description="The product's rate when omitted.")
+
+
+class OrderIn(Schema):
+    channel: str = Field(examples=["web"], description="Code of the sales channel.")
+    external_id: str | None = Field(
+        default=None,
+        max_length=128,
+        description="The channel's own order number; an order is taken once per channel.",
+        examples=["SHOP-100234"],
+    )
+    currency: str | None = Field(
+        default=None, min_length=3, max_length=3, description="Must match the channel's currency."
+    )
+    customer: CustomerIn = CustomerIn()
+    delivery: DeliveryIn
+    lines: list[LineIn] = Field(description="At least one line.")
+    priority: int = Field(default=0, description="0 (normal) to 9 (most urgent).")
+    promised_at: AwareDatetime | None = Field(
+        default=None, description="When the customer was promised the order."
+    )
+    payment_status: Literal["pending", "authorized", "paid", "not_required"] = "pending"
+    comment: str = Field(default="", max_length=2000)
+
+    def to_command(self, idempotency_key: str | None, request_hash: str | None) -> PlaceOrder:
+        address = self.delivery.address
+        return PlaceOrder(
+            channel=self.channel,
+            currency=self.currency,
+            external_id=self.external_id,
+            lines=[LineRequest(li.sku, li.quantity, li.unit_price, li.vat_rate)
+                   for li in self.lines],
+            delivery=DeliveryRequest(
+                method=self.delivery.method,
+                address=Address(**address.model_dump()) if address else None,
+                pickup_point=self.delivery.pickup_point,
+                price=self.delivery.price,
+                vat_rate=self.delivery.vat_rate,
+            ),
+            customer_name=self.customer.name,
+            customer_phone=self.customer.phone,
+            customer_email=self.customer.email,
+            priority=self.priority,
+            promised_at=self.promised_at,
+            payment_status=PaymentStatus(self.payment_status),
+            comment=self.comment,
+            idempotency_key=idempotency_key,
+            request_hash=request_hash,
+        )
+
+
+class ReasonIn(Schema):
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class CancellationIn(Schema):
+    reason: str = Field(min_length=1, max_length=1000, examples=["the customer changed their mind"])
+
+
+class HoldIn(Schema):
+    type: HoldType
+    reason: str = Field(min_length=1, max_length=500, examples=["checking the address by phone"])
+    expires_at: AwareDatetime | None = Field(
+        default=None, description="The hold ends by itself at this moment."
+    )
+
+
+class PaymentIn(Schema):
+    status: PaymentStatus
+    reason: str | None = Field(default=None, max_length=500)
+
+
+# ---------------------------------------------------------------------- out
+
+
+class AddressOut(Out):
+    city: str
+    line1: str
+    line2: str
+    region: str
+    postal_code: str
+    country: str
+    latitude: float | None
+    longitude: float | None
+
+
+class DeliveryOut(Out):
+    method: str
+    address: AddressOut | None
+    pickup_point: str | None
+    price: MoneyOut
+    vat_rate: Decimal
+
+
+class CustomerOut(Out):
+    id: int | None
+    name: str
+    phone: str | None
+    email: str | None
+
+
+class LineOut(Out):
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: MoneyOut
+    vat_rate: Decimal
+    total: MoneyOut
+    vat_amount: MoneyOut
+    reserved_quantity: int
+    short_quantity: int
+
+
+class ReservationOut(Out):
+    line_no: int
+    warehouse: str
+    sku: str
+    quantity: int
+    status: str
+    created_at: datetime
+    expires_at: datetime | None
+    ended_at: datetime | None
+
+
+class HoldOut(Out):
+    hold_no: int
+    type: str
+    state: str
+    reason: str
+    placed_at: datetime
+    placed_by: str
+    expires_at: datetime | None
+    ended_at: datetime | None
+    ended_by: str | None
+    end_reason: str | None
+
+
+class HistoryOut(Out):
+    occurred_at: datetime
+    actor: str
+    action: str
+    reason: str | None
+    from_status: str | None
+    to_status: str
+    details: dict[str, Any]
+
+
+class TotalsOut(Out):
+    subtotal: MoneyOut
+    delivery: MoneyOut
+    vat: MoneyOut
+    total: MoneyOut
+
+
+class ShortageOut(Out):
+    line_no: int
+    sku: str
+    requested: int
+    available: int
+
+
+class SourcingOut(Out):
+    explanation: str | None = Field(description="Why the stock comes from where it comes from.")
+    shortages: list[ShortageOut] = Field(description="Lines the network could not cover.")
+
+
+class OrderOut(Out):
+    id: int = Field(description="Potok's order number.")
+    external_id: str | None
+    channel: str
+    status: OrderStatus = Field(description="The status an operator sees, derived from the states.")
+    state: str
+    allocation: str
+    payment_status: str
+    priority: int
+    currency: str
+    customer: CustomerOut
+    delivery: DeliveryOut
+    lines: list[LineOut]
+    totals: TotalsOut
+    reservations: list[ReservationOut]
+    holds: list[HoldOut]
+    sourcing: SourcingOut
+    promised_at: datetime | None
+    payment_due_at: datetime | None
+    comment: str
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    confirmed_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    history: list[HistoryOut]
+
+
+class OrderSummaryOut(Out):
+    id: int
+    external_id: str | None
+    channel: str
+    status: str
+    allocation: str
+    payment_status: str
+    priority: int
+    customer_name: str
+    customer_phone: str | None
+    customer_email: str | None
+    currency: str
+    total: MoneyOut
+    line_count: int
+    warehouses: list[str]
+    promised_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class OrderPageOut(Page):
+    items: list[OrderSummaryOut]
+
+
+# ---------------------------------------------------------------------- rendering
+
+
+def render_order(order: Order, history: list[HistoryEntry]) -> OrderOut:
+    delivery = order.delivery
+    address = delivery.address
+    explanation, shortages = _sourcing(order, history)
+    return OrderOut(
+        id=order.id or 0,
+        external_id=order.external_id,
+        channel=order.channel_code,
+        status=order.status,
+        state=order.state.value,
+        allocation=order.allocation.value,
+        payment_status=order.payment_status.value,
+        priority=order.priority,
+        currency=order.currency,
+        customer=CustomerOut(id=order.customer_id, name=order.contact.name,
+                             phone=order.contact.phone, email=order.contact.email),
+        delivery=DeliveryOut(
+            method=delivery.method.value,
+            address=AddressOut.model_validate(address) if address else None,
+            pickup_point=delivery.pickup_point_code,
+            price=delivery.price,
+            vat_rate=delivery.vat_rate,
+        ),
+        lines=[
+            LineOut(
+                line_no=line.line_no,
+                sku=line.sku,
+                name=line.name,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                total=line.total,
+                vat_amount=line.vat_amount,
+                reserved_quantity=(reserved := order.reserved_quantity(line.line_no)),
+                short_quantity=line.quantity - reserved if order.state.value != "cancelled" else 0,
+            )
+            for line in order.lines
+        ],
+        totals=TotalsOut(
+            subtotal=order.subtotal.amount,
+            delivery=delivery.price,
+            vat=order.vat_total.amount,
+            total=order.total.amount,
+        ),
+        reservations=[
+            ReservationOut(
+                line_no=r.line_no,
+                warehouse=r.warehouse_code,
+                sku=r.sku,
+                quantity=r.quantity,
+                status=r.status.value,
+                created_at=r.created_at,
+                expires_at=r.expires_at,
+                ended_at=r.ended_at,
+            )
+            for r in order.reservations
+        ],
+        holds=[
+            HoldOut(
+                hold_no=h.hold_no,
+                type=h.type.value,
+                state=h.state.value,
+                reason=h.reason,
+                placed_at=h.placed_at,
+                placed_by=h.placed_by,
+                expires_at=h.expires_at,
+                ended_at=h.ended_at,
+                ended_by=h.ended_by,
+                end_reason=h.end_reason,
+            )
+            for h in order.holds
+        ],
+        sourcing=SourcingOut(explanation=explanation, shortages=shortages),
+        promised_at=order.promised_at,
+        payment_due_at=order.payment_due_at,
+        comment=order.comment,
+        version=order.version,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        confirmed_at=order.confirmed_at,
+        cancelled_at=order.cancelled_at,
+        cancel_reason=order.cancel_reason,
+        history=[HistoryOut.model_validate(h) for h in history],
+    )
+
+
+def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, list[ShortageOut]]:
+    """The latest sourcing outcome, as the history recorded it."""
+    for entry in reversed(history):
+        if entry.action == "reserved":
+            return entry.reason, []
+        if entry.action == "backordered":
+            if order.allocation.value != "backordered":
+                return None, []
+            return entry.reason, [ShortageOut(**s) for s in entry.details.get("shortages", [])]
+    return None, []
+
+
+def render_summary(summary: OrderSummary) -> OrderSummaryOut:
+    return OrderSummaryOut.model_validate(summary)

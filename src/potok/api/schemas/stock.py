@@ -1,0 +1,153 @@
+"""Bodies of the stock endpoints."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from potok.api.schemas.common import Out, Page, Schema
+
+
+class ReceiptIn(Schema):
+    warehouse: str = Field(examples=["MSK-1"])
+    sku: str = Field(examples=["KET-001"])
+    quantity: int = Field(description="Units received; positive.", examples=[24])
+    reason: str = Field(default="receipt", max_length=500)
+    reference: str | None = Field(default=None, max_length=255, examples=["PO-2026-0042"])
+
+
+class WriteOffIn(Schema):
+    warehouse: str
+    sku: str
+    quantity: int = Field(description="Units written off; positive.")
+    reason: str = Field(min_length=1, max_length=500, examples=["damaged in handling"])
+    reference: str | None = Field(default=None, max_length=255)
+
+
+class CountIn(Schema):
+    warehouse: str
+    sku: str
+    expected_on_hand: int = Field(
+        description="The on-hand quantity you believe you are replacing; a mismatch is a 409."
+    )
+    counted: int = Field(description="What is physically there.")
+    reason: str = Field(default="count", max_length=500)
+    reference: str | None = Field(default=None, max_length=255)
+
+
+class LevelIn(Schema):
+    warehouse: str = Field(examples=["MSK-1"])
+    sku: str = Field(examples=["KET-001"])
+    on_hand: int = Field(examples=[120])
+    expected_on_hand: int | None = Field(
+        default=None, description="Optional compare-and-set for this row."
+    )
+
+
+class LevelsIn(Schema):
+    rows: list[LevelIn]
+    source: str = Field(default="erp", max_length=64, description="Who sends the levels.")
+    reference: str | None = Field(default=None, max_length=255)
+
+
+class LevelsAppliedOut(Out):
+    rows: int
+    changed: int
+    created: int
+    backorders_reserved: list[int]
+    orders_resourced: list[int]
+
+
+class LevelOut(Out):
+    warehouse: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    updated_at: datetime
+
+
+class LevelPageOut(Page):
+    items: list[LevelOut]
+
+
+class MovementOut(Out):
+    id: int
+    warehouse: str
+    sku: str
+    type: str
+    quantity: int
+    on_hand_after: int
+    reason: str
+    reference: str | None
+    actor: str
+    occurred_at: datetime
+
+
+class MovementPageOut(Page):
+    items: list[MovementOut]
+
+
+class StockChangeOut(Out):
+    warehouse: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    movement: MovementOut | None
+    backorders_reserved: list[int]
+    orders_resourced: list[int]
+
+
+class WarehouseAvailabilityOut(Out):
+    warehouse: str
+    name: str
+    type: str
+    city: str
+    active: bool
+    on_hand: int
+    reserved: int
+    available: int
+
+
+class ChannelPromiseOut(Out):
+    channel: str
+    available_to_promise: int
+    safety_buffer: int
+    warehouses: list[str]
+
+
+class AvailabilityOut(Out):
+    sku: str
+    on_hand: int
+    available: int
+    warehouses: list[WarehouseAvailabilityOut]
+    channels: list[ChannelPromiseOut]
+
+
+class PromiseOut(Out):
+    sku: str
+    available_to_promise: int
+    warehouses: list[str]
+
+
+class ChannelAvailabilityOut(Out):
+    channel: str
+    safety_buffer: int
+    items: list[PromiseOut]
+
+
+class DriftOut(Out):
+    warehouse: str
+    sku: str
+    on_hand: int
+    ledger_on_hand: int
+    reserved: int
+    open_reservations: int
+
+
+class ReconciliationOut(Out):
+    checked: int
+    drifting: int
+    drifts: list[DriftOut]

@@ -1,0 +1,68 @@
+"""``potok demo``: the sandbox - fictitious data in a fresh database, then the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from rich.table import Table
+
+from potok.bootstrap import Potok
+from potok.cli.common import console, handles_errors, open_potok
+from potok.cli.serve import serve as serve_api
+from potok.db import migrate
+from potok.sandbox.seed import has_data, seed
+
+
+@handles_errors
+def demo(
+    orders: int = typer.Option(300, min=0, max=100_000, help="How many orders to place."),
+    random_seed: int = typer.Option(7, "--seed", help="The same seed gives the same sandbox."),
+    fresh: bool = typer.Option(False, "--fresh",
+                               help="Start from an empty database (deletes Potok's tables!)."),
+    serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API afterwards."),
+    port: int | None = typer.Option(None, help="Port to serve on [default: 8000]."),
+) -> None:
+    """Create the sandbox: Russian warehouses, stores and pickup points, four channels, a
+    catalogue with stock, and a few hundred orders in assorted states; then serve the API."""
+    potok = open_potok()
+    try:
+        if fresh:
+            _wipe(potok)
+            potok = open_potok()
+        migrate.upgrade(potok.engine)
+        if has_data(potok):
+            console.print("the database already has data; keeping it (use --fresh to rebuild)")
+        else:
+            with Progress(TextColumn("placing sandbox orders"), BarColumn(),
+                          MofNCompleteColumn(), console=console) as bar:
+                task = bar.add_task("orders", total=orders)
+                report = seed(potok, orders=orders, seed=random_seed,
+                              progress=lambda done: bar.update(task, completed=done))
+            table = Table("status", "orders", title="Sandbox ready", title_justify="left")
+            for status, count in sorted(report.statuses.items()):
+                table.add_row(status, str(count))
+            console.print(
+                f"{report.warehouses} locations, {report.channels} channels, {report.products} "
+                f"products, {report.stock_rows} stock positions; {report.orders} orders "
+                f"({report.refused} refused by a channel that rejects backorders)"
+            )
+            console.print(table)
+    finally:
+        potok.close()
+    if serve:
+        serve_api(host=None, port=port, workers=None, jobs=True, access_log=True)
+
+
+def _wipe(potok: Potok) -> None:
+    engine = potok.engine
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        potok.close()
+        if database and database != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                Path(database + suffix).unlink(missing_ok=True)
+        return
+    migrate.downgrade(engine, "base")
+    potok.close()

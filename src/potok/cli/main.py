@@ -1,0 +1,43 @@
+"""The ``potok`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from potok import __version__
+from potok.cli import db, demo, orders, serve, stock
+from potok.cli.common import use_database
+
+app = typer.Typer(
+    name="potok",
+    help="Potok - order management for retailers who sell everywhere.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(stock.app, name="stock")
+app.add_typer(orders.app, name="orders")
+app.command()(serve.serve)
+app.command()(demo.demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"potok {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    database: str | None = typer.Option(
+        None, "--db", envvar="POTOK_DB__URL",
+        help="Database URL: sqlite:///potok.db (default) or postgresql://user@host/db.",
+    ),
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Show the version and exit."),
+) -> None:
+    use_database(database)
+
+
+def run() -> None:
+    app()

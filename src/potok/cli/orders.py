@@ -1,0 +1,110 @@
+"""``potok orders``: list, show, expire."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from potok.cli.common import console, handles_errors, open_potok
+from potok.services import orders as order_service
+from potok.services.read_models import OrderFilter
+
+app = typer.Typer(help="Orders: list, show, and run the payment-deadline expiry.",
+                  no_args_is_help=True)
+
+STATUS_STYLE = {
+    "new": "cyan",
+    "confirmed": "blue",
+    "reserved": "green",
+    "backordered": "yellow",
+    "on_hold": "magenta",
+    "cancelled": "dim",
+}
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+
+
+@app.command("list")
+@handles_errors
+def list_orders(
+    status: list[str] = typer.Option([], "--status", "-s", help="Repeat for several."),
+    channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
+    search: str | None = typer.Option(None, "--search", "-q",
+                                      help="Number, external id, phone, e-mail or name."),
+    sort: str = typer.Option("-created_at", help="created_at, updated_at, total, priority, id"),
+    limit: int = typer.Option(30, min=1, max=500),
+) -> None:
+    """Orders as a table, newest first."""
+    potok = open_potok()
+    try:
+        page = order_service.list_orders(
+            potok.uow(),
+            OrderFilter(statuses=status, channels=channel, warehouses=warehouse, text=search),
+            sort=sort,
+            limit=limit,
+        )
+    finally:
+        potok.close()
+    table = Table("order", "channel", "external id", "status", "customer", "lines", "total",
+                  "warehouses", "created")
+    for o in page.items:
+        style = STATUS_STYLE.get(o.status, "")
+        table.add_row(
+            str(o.id), o.channel, o.external_id or "", f"[{style}]{o.status}[/]",
+            o.customer_name or (o.customer_phone or o.customer_email or ""),
+            str(o.line_count), f"{o.total:,.2f} {o.currency}".replace(",", " "),
+            ", ".join(o.warehouses), _when(o.created_at),
+        )
+    console.print(table)
+    if page.next_cursor:
+        console.print(f"[dim]more orders exist; narrow the filters or raise --limit[/]")
+
+
+@app.command()
+@handles_errors
+def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> None:
+    """One order: lines, reservations, holds and history."""
+    potok = open_potok()
+    try:
+        view = order_service.get_order(potok.uow(), order_id)
+    finally:
+        potok.close()
+    order = view.order
+    console.print(f"[bold]Order {order.id}[/] ({order.channel_code} {order.external_id or ''}) "
+                  f"- [bold]{order.status.value}[/], payment {order.payment_status.value}, "
+                  f"total {order.total}")
+    lines = Table("#", "sku", "name", "qty", "price", "reserved")
+    for line in order.lines:
+        lines.add_row(str(line.line_no), line.sku, line.name, str(line.quantity),
+                      str(line.unit_price), str(order.reserved_quantity(line.line_no)))
+    console.print(lines)
+    if order.reservations:
+        res = Table("line", "warehouse", "sku", "qty", "status")
+        for r in order.reservations:
+            res.add_row(str(r.line_no), r.warehouse_code, r.sku, str(r.quantity), r.status.value)
+        console.print(res)
+    history = Table("when", "who", "what", "status", "why")
+    for h in view.history:
+        history.add_row(_when(h.occurred_at), h.actor, h.action,
+                        f"{h.from_status or ''} → {h.to_status}", h.reason or "")
+    console.print(history)
+
+
+@app.command()
+@handles_errors
+def expire() -> None:
+    """Cancel unpaid orders past their payment deadline and end timed holds, now."""
+    from potok.worker.jobs import run_due_jobs
+
+    potok = open_potok()
+    try:
+        report = run_due_jobs(potok)
+    finally:
+        potok.close()
+    console.print(f"expired {len(report.expired_orders)} unpaid orders, "
+                  f"{report.expired_holds} holds")

@@ -1,0 +1,1 @@
+"""The sandbox: fictitious but realistic data for trials, training and benchmarks."""

@@ -1,0 +1,1 @@
+"""Background work: timed jobs such as the expiry of unpaid orders and of timed holds."""

@@ -1,0 +1,59 @@
+"""Timed jobs, safe to run from several processes at once (each change locks its order)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+
+from potok.bootstrap import Potok
+from potok.domain.errors import PotokError
+from potok.domain.kernel import Clock, utc_now
+from potok.services.orders import expire_holds, expire_unpaid_orders
+from potok.services.unit_of_work import atomically
+
+log = logging.getLogger("potok.worker")
+
+IDEMPOTENCY_KEYS_KEPT = timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class JobReport:
+    expired_orders: list[int]
+    expired_holds: int
+    forgotten_keys: int
+
+
+def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
+    """Expire unpaid orders and timed holds whose time has come; forget old idempotency keys."""
+    batch = potok.settings.worker.batch_size
+    expired = expire_unpaid_orders(potok.uow(), clock=clock, limit=batch)
+    holds = expire_holds(potok.uow(), clock=clock, limit=batch)
+    cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
+    forgotten = atomically(potok.uow(), lambda uow: uow.idempotency.forget_older_than(cutoff))
+    return JobReport(expired, holds, forgotten)
+
+
+def run_forever(potok: Potok, stop: threading.Event) -> None:
+    """Run the jobs every ``worker.interval_s`` seconds until ``stop`` is set."""
+    interval = potok.settings.worker.interval_s
+    while not stop.is_set():
+        try:
+            report = run_due_jobs(potok)
+            if report.expired_orders or report.expired_holds:
+                log.info("expired %d unpaid orders and %d holds", len(report.expired_orders),
+                         report.expired_holds)
+        except PotokError as error:
+            log.warning("timed jobs failed: %s", error.detail)
+        except Exception:
+            log.exception("timed jobs failed")
+        stop.wait(interval)
+
+
+def start_in_background(potok: Potok) -> tuple[threading.Thread, threading.Event]:
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(potok, stop), name="potok-worker",
+                              daemon=True)
+    thread.start()
+    return thread, stop
