@@ -55,14 +55,21 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     app.state.problem_base_uri = settings.api.problem_base_uri
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
-    for router in (orders.router, catalogue.products, catalogue.channels, catalogue.warehouses,
-                   stock.router, health.router):
+    for router in (
+        orders.router,
+        catalogue.products,
+        catalogue.channels,
+        catalogue.warehouses,
+        stock.router,
+        health.router,
+    ):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version,
-                                 description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             components = schema.setdefault("components", {}).setdefault("schemas", {})
             components["Problem"] = Problem.model_json_schema(
                 ref_template="#/components/schemas/{model}"

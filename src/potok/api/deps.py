@@ -48,8 +48,13 @@ def get_expected_version(
         text = text[2:]
     text = text.strip('"')
     if not text.isdigit():
-        raise InvalidInput([FieldError("If-Match", "must be the ETag the order was read with, "
-                                       'e.g. "3"', "bad-if-match")])
+        raise InvalidInput(
+            [
+                FieldError(
+                    "If-Match", 'must be the ETag the order was read with, e.g. "3"', "bad-if-match"
+                )
+            ]
+        )
     return int(text)
 
 

@@ -76,16 +76,29 @@ def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
     extra: dict[str, Any] = {k: v for k, v in error.context.items() if _json_ready(v)}
     if isinstance(error, InvalidInput):
         extra["errors"] = [
-            {"field": e.field, "message": translate_field_message(e.code, e.message, language),
-             "code": e.code}
+            {
+                "field": e.field,
+                "message": translate_field_message(e.code, e.message, language),
+                "code": e.code,
+            }
             for e in error.errors
         ]
         listed = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"])
-        detail = f"{detail} ({listed})" if error.code == "bulk-rejected" and listed else (
-            listed or detail)
+        detail = (
+            f"{detail} ({listed})"
+            if error.code == "bulk-rejected" and listed
+            else (listed or detail)
+        )
     headers = {"Retry-After": "1"} if status == 503 else None
-    return problem_response(request, status=status, code=error.code, title=title, detail=detail,
-                            extra=extra, headers=headers)
+    return problem_response(
+        request,
+        status=status,
+        code=error.code,
+        title=title,
+        detail=detail,
+        extra=extra,
+        headers=headers,
+    )
 
 
 def _json_ready(value: Any) -> bool:
@@ -126,25 +139,41 @@ def install(app: FastAPI) -> None:
         ]
         title, detail = translate_problem(InvalidInput(errors=[]), language)
         detail = "; ".join(f"{e['field']}: {e['message']}" for e in errors) or detail
-        return problem_response(request, status=422, code=InvalidInput.code, title=title,
-                                detail=detail, extra={"errors": errors})
+        return problem_response(
+            request,
+            status=422,
+            code=InvalidInput.code,
+            title=title,
+            detail=detail,
+            extra={"errors": errors},
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {404: "not-found", 405: "method-not-allowed", 413: "too-large",
-                415: "unsupported-media-type"}.get(error.status_code, f"http-{error.status_code}")
+        code = {
+            404: "not-found",
+            405: "method-not-allowed",
+            413: "too-large",
+            415: "unsupported-media-type",
+        }.get(error.status_code, f"http-{error.status_code}")
         detail = error.detail if isinstance(error.detail, str) else "The request failed"
         if error.status_code == 404 and detail == "Not Found":
             detail = f"There is nothing at {request.url.path}; see /docs for the API."
-        return problem_response(request, status=error.status_code, code=code,
-                                title=str(detail) if error.status_code != 404 else "Not found",
-                                detail=detail, headers=getattr(error, "headers", None))
+        return problem_response(
+            request,
+            status=error.status_code,
+            code=code,
+            title=str(detail) if error.status_code != 404 else "Not found",
+            detail=detail,
+            headers=getattr(error, "headers", None),
+        )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         correlation_id = uuid.uuid4().hex
-        log.exception("unexpected error %s on %s %s", correlation_id, request.method,
-                      request.url.path)
+        log.exception(
+            "unexpected error %s on %s %s", correlation_id, request.method, request.url.path
+        )
         return problem_response(
             request,
             status=500,
@@ -160,7 +189,12 @@ def responses(*errors: type[PotokError]) -> dict[int | str, dict[str, Any]]:
     table: dict[int | str, dict[str, Any]] = {}
     for error in errors:
         status = 422 if issubclass(error, InvalidInput) else status_for(error())
-        entry = table.setdefault(status, {"description": "", "content": {PROBLEM_JSON: {
-            "schema": {"$ref": "#/components/schemas/Problem"}}}})
+        entry = table.setdefault(
+            status,
+            {
+                "description": "",
+                "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+            },
+        )
         entry["description"] = ", ".join(filter(None, [entry["description"], error.code]))
     return table

@@ -7,8 +7,9 @@ import typer
 from potok.cli.common import console, errors, handles_errors, open_potok
 from potok.db import migrate
 
-app = typer.Typer(help="Database schema: upgrade, show the revision, check for drift.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Database schema: upgrade, show the revision, check for drift.", no_args_is_help=True
+)
 
 
 @app.command()
@@ -18,8 +19,10 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
     potok = open_potok()
     try:
         migrate.upgrade(potok.engine, revision)
-        console.print(f"schema at [bold]{migrate.current_revision(potok.engine)}[/] "
-                      f"({potok.engine.url.render_as_string(hide_password=True)})")
+        console.print(
+            f"schema at [bold]{migrate.current_revision(potok.engine)}[/] "
+            f"({potok.engine.url.render_as_string(hide_password=True)})"
+        )
     finally:
         potok.close()
 

@@ -19,8 +19,9 @@ from potok.sandbox.seed import has_data, seed
 def demo(
     orders: int = typer.Option(300, min=0, max=100_000, help="How many orders to place."),
     random_seed: int = typer.Option(7, "--seed", help="The same seed gives the same sandbox."),
-    fresh: bool = typer.Option(False, "--fresh",
-                               help="Start from an empty database (deletes Potok's tables!)."),
+    fresh: bool = typer.Option(
+        False, "--fresh", help="Start from an empty database (deletes Potok's tables!)."
+    ),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API afterwards."),
     port: int | None = typer.Option(None, help="Port to serve on [default: 8000]."),
 ) -> None:
@@ -35,11 +36,19 @@ def demo(
         if has_data(potok):
             console.print("the database already has data; keeping it (use --fresh to rebuild)")
         else:
-            with Progress(TextColumn("placing sandbox orders"), BarColumn(),
-                          MofNCompleteColumn(), console=console) as bar:
+            with Progress(
+                TextColumn("placing sandbox orders"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+            ) as bar:
                 task = bar.add_task("orders", total=orders)
-                report = seed(potok, orders=orders, seed=random_seed,
-                              progress=lambda done: bar.update(task, completed=done))
+                report = seed(
+                    potok,
+                    orders=orders,
+                    seed=random_seed,
+                    progress=lambda done: bar.update(task, completed=done),
+                )
             table = Table("status", "orders", title="Sandbox ready", title_justify="left")
             for status, count in sorted(report.statuses.items()):
                 table.add_row(status, str(count))

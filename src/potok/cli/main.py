@@ -30,11 +30,14 @@ def _version(value: bool) -> None:
 @app.callback()
 def root(
     database: str | None = typer.Option(
-        None, "--db", envvar="POTOK_DB__URL",
+        None,
+        "--db",
+        envvar="POTOK_DB__URL",
         help="Database URL: sqlite:///potok.db (default) or postgresql://user@host/db.",
     ),
-    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                 help="Show the version and exit."),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
 ) -> None:
     use_database(database)
 

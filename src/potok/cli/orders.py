@@ -11,8 +11,9 @@ from potok.cli.common import console, handles_errors, open_potok
 from potok.services import orders as order_service
 from potok.services.read_models import OrderFilter
 
-app = typer.Typer(help="Orders: list, show, and run the payment-deadline expiry.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Orders: list, show, and run the payment-deadline expiry.", no_args_is_help=True
+)
 
 STATUS_STYLE = {
     "new": "cyan",
@@ -34,8 +35,9 @@ def list_orders(
     status: list[str] = typer.Option([], "--status", "-s", help="Repeat for several."),
     channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
     warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
-    search: str | None = typer.Option(None, "--search", "-q",
-                                      help="Number, external id, phone, e-mail or name."),
+    search: str | None = typer.Option(
+        None, "--search", "-q", help="Number, external id, phone, e-mail or name."
+    ),
     sort: str = typer.Option("-created_at", help="created_at, updated_at, total, priority, id"),
     limit: int = typer.Option(30, min=1, max=500),
 ) -> None:
@@ -50,19 +52,33 @@ def list_orders(
         )
     finally:
         potok.close()
-    table = Table("order", "channel", "external id", "status", "customer", "lines", "total",
-                  "warehouses", "created")
+    table = Table(
+        "order",
+        "channel",
+        "external id",
+        "status",
+        "customer",
+        "lines",
+        "total",
+        "warehouses",
+        "created",
+    )
     for o in page.items:
         style = STATUS_STYLE.get(o.status, "")
         table.add_row(
-            str(o.id), o.channel, o.external_id or "", f"[{style}]{o.status}[/]",
+            str(o.id),
+            o.channel,
+            o.external_id or "",
+            f"[{style}]{o.status}[/]",
             o.customer_name or (o.customer_phone or o.customer_email or ""),
-            str(o.line_count), f"{o.total:,.2f} {o.currency}".replace(",", " "),
-            ", ".join(o.warehouses), _when(o.created_at),
+            str(o.line_count),
+            f"{o.total:,.2f} {o.currency}".replace(",", " "),
+            ", ".join(o.warehouses),
+            _when(o.created_at),
         )
     console.print(table)
     if page.next_cursor:
-        console.print(f"[dim]more orders exist; narrow the filters or raise --limit[/]")
+        console.print("[dim]more orders exist; narrow the filters or raise --limit[/]")
 
 
 @app.command()
@@ -75,13 +91,21 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
     finally:
         potok.close()
     order = view.order
-    console.print(f"[bold]Order {order.id}[/] ({order.channel_code} {order.external_id or ''}) "
-                  f"- [bold]{order.status.value}[/], payment {order.payment_status.value}, "
-                  f"total {order.total}")
+    console.print(
+        f"[bold]Order {order.id}[/] ({order.channel_code} {order.external_id or ''}) "
+        f"- [bold]{order.status.value}[/], payment {order.payment_status.value}, "
+        f"total {order.total}"
+    )
     lines = Table("#", "sku", "name", "qty", "price", "reserved")
     for line in order.lines:
-        lines.add_row(str(line.line_no), line.sku, line.name, str(line.quantity),
-                      str(line.unit_price), str(order.reserved_quantity(line.line_no)))
+        lines.add_row(
+            str(line.line_no),
+            line.sku,
+            line.name,
+            str(line.quantity),
+            str(line.unit_price),
+            str(order.reserved_quantity(line.line_no)),
+        )
     console.print(lines)
     if order.reservations:
         res = Table("line", "warehouse", "sku", "qty", "status")
@@ -90,8 +114,13 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
         console.print(res)
     history = Table("when", "who", "what", "status", "why")
     for h in view.history:
-        history.add_row(_when(h.occurred_at), h.actor, h.action,
-                        f"{h.from_status or ''} → {h.to_status}", h.reason or "")
+        history.add_row(
+            _when(h.occurred_at),
+            h.actor,
+            h.action,
+            f"{h.from_status or ''} → {h.to_status}",
+            h.reason or "",
+        )
     console.print(history)
 
 
@@ -106,5 +135,6 @@ def expire() -> None:
         report = run_due_jobs(potok)
     finally:
         potok.close()
-    console.print(f"expired {len(report.expired_orders)} unpaid orders, "
-                  f"{report.expired_holds} holds")
+    console.print(
+        f"expired {len(report.expired_orders)} unpaid orders, {report.expired_holds} holds"
+    )

@@ -15,10 +15,10 @@ from potok.worker.jobs import start_in_background
 def serve(
     host: str | None = typer.Option(None, help="Interface to listen on [default: 127.0.0.1]."),
     port: int | None = typer.Option(None, help="Port [default: 8000]."),
-    workers: int | None = typer.Option(None, min=1, max=64,
-                                       help="Worker processes [default: 1]."),
-    jobs: bool = typer.Option(True, "--jobs/--no-jobs",
-                              help="Also run the timed jobs (payment deadlines, hold expiry)."),
+    workers: int | None = typer.Option(None, min=1, max=64, help="Worker processes [default: 1]."),
+    jobs: bool = typer.Option(
+        True, "--jobs/--no-jobs", help="Also run the timed jobs (payment deadlines, hold expiry)."
+    ),
     access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
 ) -> None:
     """Serve the API with its interactive documentation at /docs."""
@@ -29,14 +29,19 @@ def serve(
     potok = open_potok()
     try:
         if not migrate.is_up_to_date(potok.engine):
-            errors.print("[bold red]error:[/] the database schema is not current; run "
-                         "'potok db upgrade' first", highlight=False)
+            errors.print(
+                "[bold red]error:[/] the database schema is not current; run "
+                "'potok db upgrade' first",
+                highlight=False,
+            )
             raise typer.Exit(6)
         if jobs:
             start_in_background(potok)
-        console.print(f"Potok API on [bold]http://{host}:{port}[/] - docs at "
-                      f"http://{host}:{port}/docs ({workers} worker{'s' if workers > 1 else ''}, "
-                      f"{potok.engine.url.render_as_string(hide_password=True)})")
+        console.print(
+            f"Potok API on [bold]http://{host}:{port}[/] - docs at "
+            f"http://{host}:{port}/docs ({workers} worker{'s' if workers > 1 else ''}, "
+            f"{potok.engine.url.render_as_string(hide_password=True)})"
+        )
         os.environ.setdefault("POTOK_DB__URL", config.db.url)
         uvicorn.run(
             "potok.api.app:create_app",

@@ -17,8 +17,9 @@ from potok.domain.inventory.errors import BulkRejected
 from potok.services import inventory
 from potok.services.stock_files import BadHeader, BadRow, parse_levels
 
-app = typer.Typer(help="Stock: import levels from CSV, reconcile counters, show levels.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Stock: import levels from CSV, reconcile counters, show levels.", no_args_is_help=True
+)
 
 CHUNK = 5000
 
@@ -26,11 +27,17 @@ CHUNK = 5000
 @app.command("import")
 @handles_errors
 def import_levels(
-    file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True,
-                                help="CSV with a header: warehouse,sku,on_hand[,expected_on_hand]"),
+    file: Path = typer.Argument(
+        ...,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="CSV with a header: warehouse,sku,on_hand[,expected_on_hand]",
+    ),
     source: str = typer.Option("csv", help="Named in the ledger as the levels' origin."),
-    skip_bad: bool = typer.Option(False, "--skip-bad",
-                                  help="Import the good rows even if some are bad."),
+    skip_bad: bool = typer.Option(
+        False, "--skip-bad", help="Import the good rows even if some are bad."
+    ),
 ) -> None:
     """Set on-hand levels from a CSV file, with a progress bar and a report of bad rows.
 
@@ -54,32 +61,49 @@ def import_levels(
         if bad:
             _report_bad(bad)
             if not skip_bad:
-                errors.print(f"nothing imported: {len(bad)} bad rows of {len(parsed)}; fix them or "
-                             "pass --skip-bad", highlight=False)
+                errors.print(
+                    f"nothing imported: {len(bad)} bad rows of {len(parsed)}; fix them or "
+                    "pass --skip-bad",
+                    highlight=False,
+                )
                 raise typer.Exit(3)
         changed = created = 0
-        with Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console) as progress:
+        with Progress(
+            TextColumn("importing"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        ) as progress:
             task = progress.add_task("rows", total=len(good))
             for start in range(0, len(good), CHUNK):
                 chunk = good[start : start + CHUNK]
                 try:
                     applied = inventory.set_levels(
                         potok.uow(),
-                        SetLevels([r for _, r in chunk], source=source, reference=file.name,
-                                  movement=MovementType.IMPORT),
+                        SetLevels(
+                            [r for _, r in chunk],
+                            source=source,
+                            reference=file.name,
+                            movement=MovementType.IMPORT,
+                        ),
                         cli_actor(),
                     )
                 except BulkRejected as error:
                     _report_bad([_line_of(error_item, chunk) for error_item in error.errors])
-                    errors.print(f"stopped at the chunk starting on line {chunk[0][0]}; "
-                                 f"{start} rows were imported before it", highlight=False)
+                    errors.print(
+                        f"stopped at the chunk starting on line {chunk[0][0]}; "
+                        f"{start} rows were imported before it",
+                        highlight=False,
+                    )
                     raise typer.Exit(3) from None
                 changed += applied.changed
                 created += applied.created
                 progress.advance(task, len(chunk))
-        console.print(f"imported {len(good)} rows: {changed} levels changed, {created} new "
-                      f"positions; {len(bad)} bad rows skipped")
+        console.print(
+            f"imported {len(good)} rows: {changed} levels changed, {created} new "
+            f"positions; {len(bad)} bad rows skipped"
+        )
         if bad:
             raise typer.Exit(3)
     finally:
@@ -126,15 +150,33 @@ def reconcile() -> None:
     finally:
         potok.close()
     if not result.drifts:
-        console.print(f"[green]no drift[/]: {result.checked} stock positions agree with the "
-                      "ledger and the open reservations")
+        console.print(
+            f"[green]no drift[/]: {result.checked} stock positions agree with the "
+            "ledger and the open reservations"
+        )
         return
-    table = Table("warehouse", "sku", "on hand", "ledger", "drift", "reserved", "open res.",
-                  "drift", title=f"{len(result.drifts)} of {result.checked} positions drift")
+    table = Table(
+        "warehouse",
+        "sku",
+        "on hand",
+        "ledger",
+        "drift",
+        "reserved",
+        "open res.",
+        "drift",
+        title=f"{len(result.drifts)} of {result.checked} positions drift",
+    )
     for d in result.drifts:
-        table.add_row(d.warehouse, d.sku, str(d.on_hand), str(d.ledger_on_hand),
-                      f"{d.on_hand_drift:+d}", str(d.reserved), str(d.open_reservations),
-                      f"{d.reserved_drift:+d}")
+        table.add_row(
+            d.warehouse,
+            d.sku,
+            str(d.on_hand),
+            str(d.ledger_on_hand),
+            f"{d.on_hand_drift:+d}",
+            str(d.reserved),
+            str(d.open_reservations),
+            f"{d.reserved_drift:+d}",
+        )
     console.print(table)
     raise typer.Exit(1)
 
@@ -154,6 +196,7 @@ def levels(
         potok.close()
     table = Table("warehouse", "sku", "on hand", "reserved", "available")
     for row in page.items:
-        table.add_row(row.warehouse, row.sku, str(row.on_hand), str(row.reserved),
-                      str(row.available))
+        table.add_row(
+            row.warehouse, row.sku, str(row.on_hand), str(row.reserved), str(row.available)
+        )
     console.print(table)

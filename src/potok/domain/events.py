@@ -22,7 +22,7 @@ class DomainEvent:
     @classmethod
     def event_type(cls) -> str:
         """``OrderStatusChanged`` becomes ``order.status_changed``."""
-        words = _WORD.findall(cls.__name__)
+        words: list[str] = _WORD.findall(cls.__name__)
         return words[0].lower() + "." + "_".join(w.lower() for w in words[1:])
 
     def aggregate_id(self) -> str:
@@ -30,8 +30,7 @@ class DomainEvent:
 
     def payload(self) -> dict[str, Any]:
         """The event as JSON-ready data: Decimals and times as strings, enums as values."""
-        result = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
-        return result
+        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
 
 
 def plain(value: Any) -> Any:

@@ -58,8 +58,9 @@ class Problems:
         if not value.is_finite():
             self.add(field, "must be a number", "not-a-number")
         elif value < 0 or (value == 0 and not allow_zero):
-            self.add(field, "must be positive" if not allow_zero else "must not be negative",
-                     "negative")
+            self.add(
+                field, "must be positive" if not allow_zero else "must not be negative", "negative"
+            )
         elif value != value.quantize(Decimal("0.01")):
             self.add(field, "has more than 2 decimal places", "too-precise")
         elif value >= Decimal("1e12"):
@@ -67,7 +68,9 @@ class Problems:
 
     def vat_rate(self, field: str, value: Decimal) -> None:
         if not value.is_finite() or not Decimal(0) <= value < Decimal(100):
-            self.add(field, "must be a percentage from 0 to 99.99, e.g. 22, 10 or 0", "bad-vat-rate")
+            self.add(
+                field, "must be a percentage from 0 to 99.99, e.g. 22, 10 or 0", "bad-vat-rate"
+            )
         elif value != value.quantize(Decimal("0.01")):
             self.add(field, "has more than 2 decimal places", "too-precise")
 

@@ -88,8 +88,9 @@ def seed(
         report.warehouses += 1
     products = data.products()
     for sku, name, price, vat, weight, code in products:
-        catalogue.create_product(potok.uow(), ProductDraft(sku, name, price, vat, code, weight),
-                                 clock=clock)
+        catalogue.create_product(
+            potok.uow(), ProductDraft(sku, name, price, vat, code, weight), clock=clock
+        )
         report.products += 1
 
     skus = [p[0] for p in products]
@@ -103,12 +104,14 @@ def seed(
         clock.moment = start + step * index + timedelta(seconds=rng.randint(0, 600))
         command = _order(rng, index, skus, scarce)
         try:
-            result = intake.place_order(potok.uow(), command, _channel_actor(command.channel),
-                                        clock=clock)
+            result = intake.place_order(
+                potok.uow(), command, _channel_actor(command.channel), clock=clock
+            )
         except NetworkCannotCover:
             report.refused += 1
             continue
-        assert isinstance(result, intake.Placement) and result.order.id is not None
+        assert isinstance(result, intake.Placement)
+        assert result.order.id is not None
         placed.append(result.order.id)
         _follow_up(potok, rng, result.order.id, command, clock, rng.choice(operators))
         if progress:
@@ -118,8 +121,12 @@ def seed(
     # a delivery of some scarce goods arrives: a few backorders are served
     clock.moment = now - timedelta(hours=3)
     for sku in sorted(scarce)[:2]:
-        inventory.receive_stock(potok.uow(), ReceiveStock("MSK-1", sku, 3, "supplier delivery",
-                                                          "PO-SANDBOX-1"), admin, clock=clock)
+        inventory.receive_stock(
+            potok.uow(),
+            ReceiveStock("MSK-1", sku, 3, "supplier delivery", "PO-SANDBOX-1"),
+            admin,
+            clock=clock,
+        )
     clock.moment = now
     expire_unpaid_orders(potok.uow(), clock=clock, limit=10_000)
 
@@ -172,8 +179,10 @@ def _order(rng: random.Random, index: int, skus: list[str], scarce: set[str]) ->
     last = rng.choice(data.LAST_NAMES)
     if first.endswith("а") or first.endswith("я"):
         last += "а"
-    phone = f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-" \
-            f"{rng.randint(10, 99)}"
+    phone = (
+        f"+7 9{rng.randint(10, 99)} {rng.randint(100, 999)}-{rng.randint(10, 99)}-"
+        f"{rng.randint(10, 99)}"
+    )
     email = f"user{index + 1:04d}@example.ru"
     count = rng.choices([1, 2, 3, 4], weights=[45, 30, 17, 8])[0]
     chosen = rng.sample(skus, count)
@@ -191,9 +200,12 @@ def _order(rng: random.Random, index: int, skus: list[str], scarce: set[str]) ->
             point = rng.choice([w for w in data.NETWORK if w.type is not data.W])
             delivery = DeliveryRequest(DeliveryMethod.PICKUP, pickup_point=point.code)
         else:
-            delivery = DeliveryRequest(DeliveryMethod.COURIER, address=_address(rng),
-                                       price=Decimal(rng.choice(["0", "299", "399"])),
-                                       vat_rate=Decimal("22"))
+            delivery = DeliveryRequest(
+                DeliveryMethod.COURIER,
+                address=_address(rng),
+                price=Decimal(rng.choice(["0", "299", "399"])),
+                vat_rate=Decimal("22"),
+            )
         external = {
             "web": f"SHOP-{100000 + index}",
             "ozon": f"{rng.randint(10_000_000, 99_999_999)}-{rng.randint(1, 9999):04d}-1",
@@ -245,35 +257,56 @@ def _follow_up(
         if command.payment_status is PaymentStatus.PENDING and rng.random() < 0.75:
             clock.moment = start + timedelta(minutes=rng.randint(2, 25))
             order_service.record_payment(
-                potok.uow(), RecordPayment(order_id, PaymentStatus.PAID, "card payment"),
-                _channel_actor(command.channel), clock=clock)
+                potok.uow(),
+                RecordPayment(order_id, PaymentStatus.PAID, "card payment"),
+                _channel_actor(command.channel),
+                clock=clock,
+            )
         view = order_service.get_order(potok.uow(), order_id)
         if view.order.state is OrderState.NEW and command.channel == "pos" and rng.random() < 0.7:
             clock.moment = start + timedelta(minutes=rng.randint(1, 30))
-            order_service.confirm_order(potok.uow(), ConfirmOrder(order_id, "checked"), operator,
-                                        clock=clock)
+            order_service.confirm_order(
+                potok.uow(), ConfirmOrder(order_id, "checked"), operator, clock=clock
+            )
         roll = rng.random()
         if roll < 0.07:
             clock.moment = start + timedelta(hours=rng.randint(1, 20))
             order_service.cancel_order(
                 potok.uow(),
-                CancelOrder(order_id, rng.choice(["the customer changed their mind",
-                                                  "duplicate order", "price changed"])),
-                operator, clock=clock)
+                CancelOrder(
+                    order_id,
+                    rng.choice(
+                        ["the customer changed their mind", "duplicate order", "price changed"]
+                    ),
+                ),
+                operator,
+                clock=clock,
+            )
         elif roll < 0.12:
             clock.moment = start + timedelta(minutes=rng.randint(5, 90))
             hold_type = rng.choice([HoldType.FRAUD, HoldType.ADDRESS, HoldType.MANUAL])
             _, hold = order_service.place_hold(
-                potok.uow(), PlaceHold(order_id, hold_type, {
-                    HoldType.FRAUD: "unusual order for this customer",
-                    HoldType.ADDRESS: "the address needs a call to confirm",
-                    HoldType.MANUAL: "customer asked to wait",
-                }[hold_type]), operator, clock=clock)
+                potok.uow(),
+                PlaceHold(
+                    order_id,
+                    hold_type,
+                    {
+                        HoldType.FRAUD: "unusual order for this customer",
+                        HoldType.ADDRESS: "the address needs a call to confirm",
+                        HoldType.MANUAL: "customer asked to wait",
+                    }[hold_type],
+                ),
+                operator,
+                clock=clock,
+            )
             if rng.random() < 0.5:
                 clock.moment += timedelta(hours=rng.randint(1, 6))
-                order_service.release_hold(potok.uow(),
-                                           ReleaseHold(order_id, hold.hold_no, "checked"),
-                                           operator, clock=clock)
+                order_service.release_hold(
+                    potok.uow(),
+                    ReleaseHold(order_id, hold.hold_no, "checked"),
+                    operator,
+                    clock=clock,
+                )
     except PotokError:
         pass  # an action the order's state no longer allows: the sandbox simply moves on
     finally:

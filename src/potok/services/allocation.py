@@ -85,7 +85,9 @@ def give_back(
         return
     quantities: dict[StockId, int] = {}
     for reservation in released:
-        quantities[reservation.stock_id] = quantities.get(reservation.stock_id, 0) + reservation.quantity
+        quantities[reservation.stock_id] = (
+            quantities.get(reservation.stock_id, 0) + reservation.quantity
+        )
     uow.stock.release(quantities, at)
     assert order.id is not None
     uow.record(

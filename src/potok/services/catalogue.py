@@ -35,8 +35,9 @@ def create_product(uow: UnitOfWork, draft: ProductDraft, *, clock: Clock = utc_n
             raise SkuTaken(sku=draft.sku)
         _barcode_free(uow, draft, None)
         product = uow.products.add(draft, clock())
-        uow.record(ProductCreated(occurred_at=product.created_at, sku=product.sku,
-                                  product=plain(product)))
+        uow.record(
+            ProductCreated(occurred_at=product.created_at, sku=product.sku, product=plain(product))
+        )
         return product
 
     return atomically(uow, work)
@@ -48,8 +49,9 @@ def replace_product(
     """Replace a product's data; the SKU itself never changes."""
     draft.validate()
     if draft.sku != sku:
-        raise InvalidInput([FieldError("sku", f"must stay '{sku}'; a SKU cannot be renamed",
-                                       "sku-immutable")])
+        raise InvalidInput(
+            [FieldError("sku", f"must stay '{sku}'; a SKU cannot be renamed", "sku-immutable")]
+        )
 
     def work(uow: UnitOfWork) -> Product:
         current = uow.products.get_by_sku(sku)
@@ -105,8 +107,9 @@ def list_products(
 ) -> Sequence[Product]:
     return reading(
         uow,
-        lambda uow: uow.products.list(after_sku=after_sku, limit=limit, search=search,
-                                      active=active),
+        lambda uow: uow.products.list(
+            after_sku=after_sku, limit=limit, search=search, active=active
+        ),
     )
 
 
@@ -120,8 +123,11 @@ def create_channel(uow: UnitOfWork, draft: ChannelDraft, *, clock: Clock = utc_n
         if uow.channels.get_by_code(draft.code) is not None:
             raise ChannelCodeTaken(code=draft.code)
         channel = uow.channels.add(draft, clock())
-        uow.record(ChannelCreated(occurred_at=channel.created_at, code=channel.code,
-                                  channel=plain(channel)))
+        uow.record(
+            ChannelCreated(
+                occurred_at=channel.created_at, code=channel.code, channel=plain(channel)
+            )
+        )
         return channel
 
     return atomically(uow, work)
@@ -132,16 +138,18 @@ def replace_channel(
 ) -> Channel:
     draft.validate()
     if draft.code != code:
-        raise InvalidInput([FieldError("code", f"must stay '{code}'; a code cannot be renamed",
-                                       "code-immutable")])
+        raise InvalidInput(
+            [FieldError("code", f"must stay '{code}'; a code cannot be renamed", "code-immutable")]
+        )
 
     def work(uow: UnitOfWork) -> Channel:
         current = uow.channels.get_by_code(code)
         if current is None:
             raise ChannelNotFound(code=code)
         channel = uow.channels.replace(current.id, draft, clock())
-        uow.record(ChannelUpdated(occurred_at=channel.updated_at, code=code,
-                                  channel=plain(channel)))
+        uow.record(
+            ChannelUpdated(occurred_at=channel.updated_at, code=code, channel=plain(channel))
+        )
         return channel
 
     return atomically(uow, work)
@@ -182,10 +190,12 @@ def _channel_ids(uow: UnitOfWork, draft: WarehouseDraft) -> list[ChannelId]:
     found = uow.channels.ids_for(list(draft.channels))
     unknown = [code for code in draft.channels if code not in found]
     if unknown:
-        raise InvalidInput([
-            FieldError("channels", f"there is no channel '{code}'", "unknown-channel")
-            for code in unknown
-        ])
+        raise InvalidInput(
+            [
+                FieldError("channels", f"there is no channel '{code}'", "unknown-channel")
+                for code in unknown
+            ]
+        )
     return [found[code] for code in draft.channels]
 
 
@@ -198,8 +208,11 @@ def create_warehouse(
         if uow.warehouses.get_by_code(draft.code) is not None:
             raise WarehouseCodeTaken(code=draft.code)
         warehouse = uow.warehouses.add(draft, _channel_ids(uow, draft), clock())
-        uow.record(WarehouseCreated(occurred_at=warehouse.created_at, code=warehouse.code,
-                                    warehouse=plain(warehouse)))
+        uow.record(
+            WarehouseCreated(
+                occurred_at=warehouse.created_at, code=warehouse.code, warehouse=plain(warehouse)
+            )
+        )
         return warehouse
 
     return atomically(uow, work)
@@ -211,16 +224,20 @@ def replace_warehouse(
     """Replace a location's data; deactivating one re-sourcing its orders is later work."""
     draft.validate()
     if draft.code != code:
-        raise InvalidInput([FieldError("code", f"must stay '{code}'; a code cannot be renamed",
-                                       "code-immutable")])
+        raise InvalidInput(
+            [FieldError("code", f"must stay '{code}'; a code cannot be renamed", "code-immutable")]
+        )
 
     def work(uow: UnitOfWork) -> Warehouse:
         current = uow.warehouses.get_by_code(code)
         if current is None:
             raise WarehouseNotFound(code=code)
         warehouse = uow.warehouses.replace(current.id, draft, _channel_ids(uow, draft), clock())
-        uow.record(WarehouseUpdated(occurred_at=warehouse.updated_at, code=code,
-                                    warehouse=plain(warehouse)))
+        uow.record(
+            WarehouseUpdated(
+                occurred_at=warehouse.updated_at, code=code, warehouse=plain(warehouse)
+            )
+        )
         return warehouse
 
     return atomically(uow, work)

@@ -134,21 +134,28 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
                 f"{s.sku} needs {s.requested}, the network has {s.available}" for s in outcome.lines
             ),
             shortages=[
-                {"line_no": s.line_no, "sku": s.sku, "requested": s.requested,
-                 "available": s.available}
+                {
+                    "line_no": s.line_no,
+                    "sku": s.sku,
+                    "requested": s.requested,
+                    "available": s.available,
+                }
                 for s in outcome.lines
             ],
         )
     order.finish_intake(at)
     uow.orders.add(order)
     if isinstance(outcome, Decision):
-        return Placement(order, created=True, history=order.history,
-                         explanation=outcome.explanation)
+        return Placement(
+            order, created=True, history=order.history, explanation=outcome.explanation
+        )
     return Placement(
         order,
         created=True,
         history=order.history,
-        shortages=tuple(Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines),
+        shortages=tuple(
+            Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines
+        ),
     )
 
 
@@ -175,8 +182,11 @@ def _validate(
     if command.external_id is not None and not 1 <= len(command.external_id) <= 128:
         problems.add("external_id", "must be 1-128 characters", "bad-length")
     if command.customer_phone and normalise_phone(command.customer_phone) is None:
-        problems.add("customer.phone", "is not a phone number (7-15 digits, e.g. +7 916 123-45-67)",
-                     "bad-phone")
+        problems.add(
+            "customer.phone",
+            "is not a phone number (7-15 digits, e.g. +7 916 123-45-67)",
+            "bad-phone",
+        )
     if command.customer_email and normalise_email(command.customer_email) is None:
         problems.add("customer.email", "is not an e-mail address", "bad-email")
     problems.text("customer.name", command.customer_name, required=False)
@@ -192,12 +202,14 @@ def _validate(
         if request.quantity <= 0:
             problems.add(field + "quantity", "must be a positive whole number", "not-positive")
         if product is None:
-            problems.add(field + "sku", f"there is no product with SKU '{request.sku}'",
-                         "unknown-sku")
+            problems.add(
+                field + "sku", f"there is no product with SKU '{request.sku}'", "unknown-sku"
+            )
             continue
         if not product.active:
-            problems.add(field + "sku", f"product '{request.sku}' is not on sale (inactive)",
-                         "inactive-sku")
+            problems.add(
+                field + "sku", f"product '{request.sku}' is not on sale (inactive)", "inactive-sku"
+            )
             continue
         unit_price = request.unit_price if request.unit_price is not None else product.price
         vat_rate = request.vat_rate if request.vat_rate is not None else product.vat_rate
@@ -236,20 +248,29 @@ def _check_delivery(uow: UnitOfWork, command: PlaceOrder, problems: Problems) ->
             problems.coordinates("delivery.address.", address.latitude, address.longitude)
         return None
     if not delivery.pickup_point:
-        problems.add("delivery.pickup_point", "a pickup delivery needs a pickup point code",
-                     "required")
+        problems.add(
+            "delivery.pickup_point", "a pickup delivery needs a pickup point code", "required"
+        )
         return None
     point = uow.warehouses.get_by_code(delivery.pickup_point)
     if point is None:
-        problems.add("delivery.pickup_point", f"there is no pickup point '{delivery.pickup_point}'",
-                     "unknown-pickup-point")
+        problems.add(
+            "delivery.pickup_point",
+            f"there is no pickup point '{delivery.pickup_point}'",
+            "unknown-pickup-point",
+        )
     elif not point.hands_over_to_customers:
-        problems.add("delivery.pickup_point",
-                     f"'{point.code}' is a {point.type.value}, not a store or pickup point",
-                     "not-a-pickup-point")
+        problems.add(
+            "delivery.pickup_point",
+            f"'{point.code}' is a {point.type.value}, not a store or pickup point",
+            "not-a-pickup-point",
+        )
     elif not point.active:
-        problems.add("delivery.pickup_point", f"pickup point '{point.code}' is closed (inactive)",
-                     "inactive-pickup-point")
+        problems.add(
+            "delivery.pickup_point",
+            f"pickup point '{point.code}' is closed (inactive)",
+            "inactive-pickup-point",
+        )
     else:
         return point
     return None
@@ -289,8 +310,12 @@ def _confirm_by_policy(order: Order, channel: Channel, at: datetime, actor: str)
     if policy is ConfirmationPolicy.AUTO or (
         policy is ConfirmationPolicy.WHEN_PAID and not order.waits_for_payment
     ):
-        order.confirm(at, actor, automatically=True,
-                      reason=f"channel '{channel.code}' confirms {_policy_words(policy)}")
+        order.confirm(
+            at,
+            actor,
+            automatically=True,
+            reason=f"channel '{channel.code}' confirms {_policy_words(policy)}",
+        )
 
 
 def _policy_words(policy: ConfirmationPolicy) -> str:

@@ -24,7 +24,7 @@ from potok.domain.inventory.commands import (
 from potok.domain.inventory.errors import BulkRejected, CountMismatch
 from potok.domain.inventory.events import StockChanged, StockSynced
 from potok.domain.inventory.model import MAX_QUANTITY, require_quantity
-from potok.domain.kernel import Actor, Clock, ProductId, WarehouseId, utc_now
+from potok.domain.kernel import Actor, Clock, ProductId, StockId, WarehouseId, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.validation import Problems
 from potok.services.allocation import make_room, resource, retry_backorders
@@ -118,7 +118,11 @@ def _apply(
     actor: str,
 ) -> StockChange:
     """Write one position's new on-hand with its movement; settle reservations and backorders."""
-    displaced = make_room(uow, level, new_on_hand, at, actor, reason) if new_on_hand < level.reserved else []
+    displaced = (
+        make_room(uow, level, new_on_hand, at, actor, reason)
+        if new_on_hand < level.reserved
+        else []
+    )
     delta = new_on_hand - level.on_hand
     uow.stock.set_on_hand({level.stock_id: new_on_hand}, at)
     after = uow.stock.level(level.warehouse_id, level.product_id)
@@ -158,8 +162,16 @@ def receive_stock(
         assert level is not None
         if level.on_hand + command.quantity > MAX_QUANTITY:
             require_quantity("quantity", MAX_QUANTITY + 1)
-        return _apply(uow, level, level.on_hand + command.quantity, MovementType.RECEIPT,
-                      command.reason, command.reference, at, str(actor))
+        return _apply(
+            uow,
+            level,
+            level.on_hand + command.quantity,
+            MovementType.RECEIPT,
+            command.reason,
+            command.reference,
+            at,
+            str(actor),
+        )
 
     return atomically(uow, work)
 
@@ -181,8 +193,16 @@ def write_off_stock(
         if level is None:
             raise StockPositionNotFound(warehouse=command.warehouse, sku=command.sku)
         new_on_hand = level.write_off(command.quantity)
-        return _apply(uow, level, new_on_hand, MovementType.WRITE_OFF, command.reason,
-                      command.reference, at, str(actor))
+        return _apply(
+            uow,
+            level,
+            new_on_hand,
+            MovementType.WRITE_OFF,
+            command.reason,
+            command.reference,
+            at,
+            str(actor),
+        )
 
     return atomically(uow, work)
 
@@ -207,8 +227,16 @@ def count_stock(
                 expected=command.expected_on_hand,
                 actual=level.on_hand,
             )
-        return _apply(uow, level, command.counted, MovementType.COUNT, command.reason,
-                      command.reference, at, str(actor))
+        return _apply(
+            uow,
+            level,
+            command.counted,
+            MovementType.COUNT,
+            command.reason,
+            command.reference,
+            at,
+            str(actor),
+        )
 
     return atomically(uow, work)
 
@@ -224,51 +252,74 @@ def set_levels(
         warehouse_ids = uow.warehouses.ids_for(sorted({r.warehouse for r in command.rows}))
         product_ids = uow.products.ids_for({r.sku for r in command.rows})
         errors = _check_rows(command, warehouse_ids, product_ids)
-        keys = [(warehouse_ids[r.warehouse], product_ids[r.sku]) for r in command.rows] if not errors else []
+        keys = (
+            [(warehouse_ids[r.warehouse], product_ids[r.sku]) for r in command.rows]
+            if not errors
+            else []
+        )
         before = uow.stock.levels_for_keys(keys, lock=True) if keys else {}
         if not errors:
             for index, row in enumerate(command.rows):
                 level = before.get((warehouse_ids[row.warehouse], product_ids[row.sku]))
                 current = level.on_hand if level else 0
                 if row.expected_on_hand is not None and row.expected_on_hand != current:
-                    errors.append(FieldError(
-                        f"rows[{index}].expected_on_hand",
-                        f"Potok has {current} on hand, not {row.expected_on_hand}; re-read and "
-                        "send again",
-                        "count-mismatch",
-                    ))
+                    errors.append(
+                        FieldError(
+                            f"rows[{index}].expected_on_hand",
+                            f"Potok has {current} on hand, not {row.expected_on_hand}; re-read and "
+                            "send again",
+                            "count-mismatch",
+                        )
+                    )
         if errors:
-            raise BulkRejected(errors, rows=len(command.rows),
-                               bad_rows=len({e.field.split("]")[0] for e in errors}))
+            raise BulkRejected(
+                errors,
+                rows=len(command.rows),
+                bad_rows=len({e.field.split("]")[0] for e in errors}),
+            )
 
         missing = [k for k in keys if k not in before]
         uow.stock.ensure_positions(missing, at)
         levels = uow.stock.levels_for_keys(keys, lock=True) if missing else before
         displaced = []
-        targets: dict[int, int] = {}
+        targets: dict[StockId, int] = {}
         movements: list[Movement] = []
         for row, key in zip(command.rows, keys, strict=True):
             level = levels[key]
             if row.on_hand == level.on_hand:
                 continue
             if row.on_hand < level.reserved:
-                displaced.extend(make_room(uow, level, row.on_hand, at, who,
-                                           f"{command.source} level"))
+                displaced.extend(
+                    make_room(uow, level, row.on_hand, at, who, f"{command.source} level")
+                )
             targets[level.stock_id] = row.on_hand
-            movements.append(Movement(
-                stock_id=level.stock_id, warehouse_id=level.warehouse_id,
-                product_id=level.product_id, type=command.movement,
-                quantity=row.on_hand - level.on_hand, on_hand_after=row.on_hand,
-                reason=f"{command.source} level", reference=command.reference,
-                actor=who, occurred_at=at,
-            ))
+            movements.append(
+                Movement(
+                    stock_id=level.stock_id,
+                    warehouse_id=level.warehouse_id,
+                    product_id=level.product_id,
+                    type=command.movement,
+                    quantity=row.on_hand - level.on_hand,
+                    on_hand_after=row.on_hand,
+                    reason=f"{command.source} level",
+                    reference=command.reference,
+                    actor=who,
+                    occurred_at=at,
+                )
+            )
         uow.stock.set_on_hand(targets, at)
         uow.stock.add_movements(movements)
         after = uow.stock.levels_for_keys([(m.warehouse_id, m.product_id) for m in movements])
         for movement in movements:
             _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
-        uow.record(StockSynced(occurred_at=at, source=command.source, rows=len(command.rows),
-                               changed=len(movements)))
+        uow.record(
+            StockSynced(
+                occurred_at=at,
+                source=command.source,
+                rows=len(command.rows),
+                changed=len(movements),
+            )
+        )
         resource(uow, displaced, at, who)
         grown = {m.product_id for m in movements if m.quantity > 0}
         backorders = retry_backorders(uow, grown, at, who) if grown else []
@@ -295,20 +346,36 @@ def _check_rows(
     for index, row in enumerate(command.rows):
         where = f"rows[{index}]."
         if row.warehouse not in warehouse_ids:
-            errors.append(FieldError(where + "warehouse", f"there is no warehouse '{row.warehouse}'",
-                                     "unknown-warehouse"))
+            errors.append(
+                FieldError(
+                    where + "warehouse",
+                    f"there is no warehouse '{row.warehouse}'",
+                    "unknown-warehouse",
+                )
+            )
         if row.sku not in product_ids:
-            errors.append(FieldError(where + "sku", f"there is no product with SKU '{row.sku}'",
-                                     "unknown-sku"))
+            errors.append(
+                FieldError(
+                    where + "sku", f"there is no product with SKU '{row.sku}'", "unknown-sku"
+                )
+            )
         if not 0 <= row.on_hand <= MAX_QUANTITY:
-            errors.append(FieldError(where + "on_hand",
-                                     f"must be a whole number from 0 to {MAX_QUANTITY}",
-                                     "out-of-range"))
+            errors.append(
+                FieldError(
+                    where + "on_hand",
+                    f"must be a whole number from 0 to {MAX_QUANTITY}",
+                    "out-of-range",
+                )
+            )
         key = (row.warehouse, row.sku)
         if key in seen:
-            errors.append(FieldError(where + "sku",
-                                     f"repeats row {seen[key]} ({row.warehouse}, {row.sku})",
-                                     "duplicate"))
+            errors.append(
+                FieldError(
+                    where + "sku",
+                    f"repeats row {seen[key]} ({row.warehouse}, {row.sku})",
+                    "duplicate",
+                )
+            )
         else:
             seen[key] = index
     return errors
@@ -335,9 +402,7 @@ def availability(uow: UnitOfWork, sku: str) -> Availability:
     return reading(uow, work)
 
 
-def promises_for(
-    uow: UnitOfWork, channel: str, skus: list[str]
-) -> dict[str, ChannelPromise]:
+def promises_for(uow: UnitOfWork, channel: str, skus: list[str]) -> dict[str, ChannelPromise]:
     """Available-to-promise of a channel for several SKUs (unknown SKUs are left out)."""
 
     def work(uow: UnitOfWork) -> dict[str, ChannelPromise]:
@@ -364,8 +429,12 @@ def list_levels(
     cursor: str | None = None,
     limit: int = 100,
 ) -> LevelPage:
-    return reading(uow, lambda uow: uow.queries.list_levels(
-        warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit))
+    return reading(
+        uow,
+        lambda uow: uow.queries.list_levels(
+            warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit
+        ),
+    )
 
 
 def list_movements(
@@ -378,9 +447,17 @@ def list_movements(
     cursor: str | None = None,
     limit: int = 100,
 ) -> MovementPage:
-    return reading(uow, lambda uow: uow.queries.list_movements(
-        warehouse=warehouse, sku=sku, movement_type=movement_type, since=since, cursor=cursor,
-        limit=limit))
+    return reading(
+        uow,
+        lambda uow: uow.queries.list_movements(
+            warehouse=warehouse,
+            sku=sku,
+            movement_type=movement_type,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        ),
+    )
 
 
 def reconcile(uow: UnitOfWork) -> Reconciliation:

@@ -84,8 +84,9 @@ def place_hold(
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         placed.append(
-            order.place_hold(command.type, command.reason, at, str(actor),
-                             expires_at=command.expires_at)
+            order.place_hold(
+                command.type, command.reason, at, str(actor), expires_at=command.expires_at
+            )
         )
 
     view = _change(uow, command.order_id, command.expected_version, change, clock)
@@ -116,8 +117,12 @@ def record_payment(
             and not order.waits_for_payment
             and not order.active_holds
         ):
-            order.confirm(at, str(actor), automatically=True,
-                          reason=f"channel '{channel.code}' confirms paid orders")
+            order.confirm(
+                at,
+                str(actor),
+                automatically=True,
+                reason=f"channel '{channel.code}' confirms paid orders",
+            )
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
 
@@ -140,8 +145,9 @@ def list_orders(
     cursor: str | None = None,
     limit: int = 50,
 ) -> OrderPage:
-    return reading(uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor,
-                                                           limit=limit))
+    return reading(
+        uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor, limit=limit)
+    )
 
 
 # ---------------------------------------------------------------------- timed jobs

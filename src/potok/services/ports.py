@@ -133,7 +133,12 @@ class OrderStore(Protocol):
 class IdempotencyStore(Protocol):
     def get(self, scope: str, key: str) -> StoredAnswer | None: ...
     def add(
-        self, scope: str, key: str, request_hash: str, status_code: int, response: Any,
+        self,
+        scope: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        response: Any,
         at: datetime,
     ) -> None: ...
     def forget_older_than(self, moment: datetime) -> int: ...

@@ -39,15 +39,20 @@ def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]
     try:
         header = [h.strip().lower().lstrip("\ufeff") for h in next(reader)]
     except StopIteration:
-        raise BadHeader("the file is empty; the first line must be: warehouse,sku,on_hand") from None
+        raise BadHeader(
+            "the file is empty; the first line must be: warehouse,sku,on_hand"
+        ) from None
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise BadHeader(
             f"the header lacks {', '.join(missing)}; the first line must name the columns "
             "warehouse,sku,on_hand (expected_on_hand is optional)"
         )
-    index = {name: header.index(name) for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-             if name in header}
+    index = {
+        name: header.index(name)
+        for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
+        if name in header
+    }
     seen: dict[tuple[str, str], int] = {}
     for number, record in enumerate(reader, start=2):
         if not any(cell.strip() for cell in record):

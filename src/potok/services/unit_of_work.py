@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import TransientConflict
@@ -28,18 +29,38 @@ ATTEMPTS = 6
 class UnitOfWork(Protocol):
     """One transaction: repositories inside it, events recorded with it, one commit."""
 
-    products: ProductStore
-    channels: ChannelStore
-    warehouses: WarehouseStore
-    customers: CustomerStore
-    stock: StockStore
-    orders: OrderStore
-    idempotency: IdempotencyStore
-    queries: QueryStore
+    @property
+    def products(self) -> ProductStore: ...
+
+    @property
+    def channels(self) -> ChannelStore: ...
+
+    @property
+    def warehouses(self) -> WarehouseStore: ...
+
+    @property
+    def customers(self) -> CustomerStore: ...
+
+    @property
+    def stock(self) -> StockStore: ...
+
+    @property
+    def orders(self) -> OrderStore: ...
+
+    @property
+    def idempotency(self) -> IdempotencyStore: ...
+
+    @property
+    def queries(self) -> QueryStore: ...
 
     def __enter__(self) -> Self: ...
 
-    def __exit__(self, *args: object) -> None: ...
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None: ...
 
     def read(self) -> Self: ...
 

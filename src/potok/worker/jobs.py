@@ -42,8 +42,11 @@ def run_forever(potok: Potok, stop: threading.Event) -> None:
         try:
             report = run_due_jobs(potok)
             if report.expired_orders or report.expired_holds:
-                log.info("expired %d unpaid orders and %d holds", len(report.expired_orders),
-                         report.expired_holds)
+                log.info(
+                    "expired %d unpaid orders and %d holds",
+                    len(report.expired_orders),
+                    report.expired_holds,
+                )
         except PotokError as error:
             log.warning("timed jobs failed: %s", error.detail)
         except Exception:
@@ -53,7 +56,8 @@ def run_forever(potok: Potok, stop: threading.Event) -> None:
 
 def start_in_background(potok: Potok) -> tuple[threading.Thread, threading.Event]:
     stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(potok, stop), name="potok-worker",
-                              daemon=True)
+    thread = threading.Thread(
+        target=run_forever, args=(potok, stop), name="potok-worker", daemon=True
+    )
     thread.start()
     return thread, stop

@@ -38,8 +38,13 @@ warehouses = APIRouter(prefix="/api/v1/warehouses", tags=["warehouses"])
 # ---------------------------------------------------------------------- products
 
 
-@products.post("", status_code=201, response_model=ProductOut, summary="Add a product",
-               responses=responses(InvalidInput, SkuTaken, BarcodeTaken))
+@products.post(
+    "",
+    status_code=201,
+    response_model=ProductOut,
+    summary="Add a product",
+    responses=responses(InvalidInput, SkuTaken, BarcodeTaken),
+)
 def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
     product = catalogue.create_product(uow, body.draft())
     response.headers["Location"] = f"{products.prefix}/{product.sku}"
@@ -49,42 +54,58 @@ def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
 @products.get("", response_model=ProductPageOut, summary="List products by SKU")
 def list_products(
     uow: Uow,
-    q: Annotated[str | None, Query(max_length=200, description="Part of SKU or name, or a barcode.")] = None,
+    q: Annotated[
+        str | None, Query(max_length=200, description="Part of SKU or name, or a barcode.")
+    ] = None,
     active: bool | None = None,
     cursor: Annotated[str | None, Query(max_length=64, description="The last SKU seen.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ProductPageOut:
-    found = catalogue.list_products(uow, after_sku=cursor, limit=limit + 1, search=q,
-                                    active=active)
+    found = catalogue.list_products(uow, after_sku=cursor, limit=limit + 1, search=q, active=active)
     items = [ProductOut.model_validate(p) for p in found[:limit]]
     return ProductPageOut(items=items, next_cursor=items[-1].sku if len(found) > limit else None)
 
 
-@products.get("/{sku}", response_model=ProductOut, summary="A product",
-              responses=responses(ProductNotFound))
+@products.get(
+    "/{sku}", response_model=ProductOut, summary="A product", responses=responses(ProductNotFound)
+)
 def get_product(sku: str, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.get_product(uow, sku))
 
 
-@products.put("/{sku}", response_model=ProductOut, summary="Replace a product",
-              responses=responses(ProductNotFound, InvalidInput, BarcodeTaken))
+@products.put(
+    "/{sku}",
+    response_model=ProductOut,
+    summary="Replace a product",
+    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+)
 def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, body.draft()))
 
 
-@products.patch("/{sku}", response_model=ProductOut, summary="Change some of a product's fields",
-                responses=responses(ProductNotFound, InvalidInput, BarcodeTaken))
+@products.patch(
+    "/{sku}",
+    response_model=ProductOut,
+    summary="Change some of a product's fields",
+    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+)
 def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
     current = ProductOut.model_validate(catalogue.get_product(uow, sku))
     merged = ProductIn.model_validate(
-        {**current.model_dump(exclude={"created_at", "updated_at"}),
-         **body.model_dump(exclude_unset=True)}
+        {
+            **current.model_dump(exclude={"created_at", "updated_at"}),
+            **body.model_dump(exclude_unset=True),
+        }
     )
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, merged.draft()))
 
 
-@products.delete("/{sku}", status_code=204, summary="Delete a product nothing refers to",
-                 responses=responses(ProductNotFound, SkuInUse))
+@products.delete(
+    "/{sku}",
+    status_code=204,
+    summary="Delete a product nothing refers to",
+    responses=responses(ProductNotFound, SkuInUse),
+)
 def delete_product(sku: str, uow: Uow) -> Response:
     catalogue.delete_product(uow, sku)
     return Response(status_code=204)
@@ -93,8 +114,13 @@ def delete_product(sku: str, uow: Uow) -> Response:
 # ---------------------------------------------------------------------- channels
 
 
-@channels.post("", status_code=201, response_model=ChannelOut, summary="Add a sales channel",
-               responses=responses(InvalidInput, ChannelCodeTaken))
+@channels.post(
+    "",
+    status_code=201,
+    response_model=ChannelOut,
+    summary="Add a sales channel",
+    responses=responses(InvalidInput, ChannelCodeTaken),
+)
 def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
     channel = catalogue.create_channel(uow, body.draft())
     response.headers["Location"] = f"{channels.prefix}/{channel.code}"
@@ -106,31 +132,46 @@ def list_channels(uow: Uow) -> list[ChannelOut]:
     return [ChannelOut.model_validate(c) for c in catalogue.list_channels(uow)]
 
 
-@channels.get("/{code}", response_model=ChannelOut, summary="A channel",
-              responses=responses(ChannelNotFound))
+@channels.get(
+    "/{code}", response_model=ChannelOut, summary="A channel", responses=responses(ChannelNotFound)
+)
 def get_channel(code: str, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.get_channel(uow, code))
 
 
-@channels.put("/{code}", response_model=ChannelOut, summary="Replace a channel",
-              responses=responses(ChannelNotFound, InvalidInput))
+@channels.put(
+    "/{code}",
+    response_model=ChannelOut,
+    summary="Replace a channel",
+    responses=responses(ChannelNotFound, InvalidInput),
+)
 def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, body.draft()))
 
 
-@channels.patch("/{code}", response_model=ChannelOut, summary="Change some of a channel's fields",
-                responses=responses(ChannelNotFound, InvalidInput))
+@channels.patch(
+    "/{code}",
+    response_model=ChannelOut,
+    summary="Change some of a channel's fields",
+    responses=responses(ChannelNotFound, InvalidInput),
+)
 def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
     current = ChannelOut.model_validate(catalogue.get_channel(uow, code))
     merged = ChannelIn.model_validate(
-        {**current.model_dump(exclude={"created_at", "updated_at"}),
-         **body.model_dump(exclude_unset=True)}
+        {
+            **current.model_dump(exclude={"created_at", "updated_at"}),
+            **body.model_dump(exclude_unset=True),
+        }
     )
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, merged.draft()))
 
 
-@channels.delete("/{code}", status_code=204, summary="Delete a channel without orders",
-                 responses=responses(ChannelNotFound, ChannelInUse))
+@channels.delete(
+    "/{code}",
+    status_code=204,
+    summary="Delete a channel without orders",
+    responses=responses(ChannelNotFound, ChannelInUse),
+)
 def delete_channel(code: str, uow: Uow) -> Response:
     catalogue.delete_channel(uow, code)
     return Response(status_code=204)
@@ -139,9 +180,13 @@ def delete_channel(code: str, uow: Uow) -> Response:
 # ---------------------------------------------------------------------- warehouses
 
 
-@warehouses.post("", status_code=201, response_model=WarehouseOut,
-                 summary="Add a warehouse, store or pickup point",
-                 responses=responses(InvalidInput, WarehouseCodeTaken))
+@warehouses.post(
+    "",
+    status_code=201,
+    response_model=WarehouseOut,
+    summary="Add a warehouse, store or pickup point",
+    responses=responses(InvalidInput, WarehouseCodeTaken),
+)
 def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> WarehouseOut:
     warehouse = catalogue.create_warehouse(uow, body.draft())
     response.headers["Location"] = f"{warehouses.prefix}/{warehouse.code}"
@@ -153,32 +198,49 @@ def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     return [WarehouseOut.model_validate(w) for w in catalogue.list_warehouses(uow, active=active)]
 
 
-@warehouses.get("/{code}", response_model=WarehouseOut, summary="A location",
-                responses=responses(WarehouseNotFound))
+@warehouses.get(
+    "/{code}",
+    response_model=WarehouseOut,
+    summary="A location",
+    responses=responses(WarehouseNotFound),
+)
 def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
 
 
-@warehouses.put("/{code}", response_model=WarehouseOut, summary="Replace a location",
-                responses=responses(WarehouseNotFound, InvalidInput))
+@warehouses.put(
+    "/{code}",
+    response_model=WarehouseOut,
+    summary="Replace a location",
+    responses=responses(WarehouseNotFound, InvalidInput),
+)
 def replace_warehouse(code: str, body: WarehouseIn, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, body.draft()))
 
 
-@warehouses.patch("/{code}", response_model=WarehouseOut,
-                  summary="Change some of a location's fields",
-                  responses=responses(WarehouseNotFound, InvalidInput))
+@warehouses.patch(
+    "/{code}",
+    response_model=WarehouseOut,
+    summary="Change some of a location's fields",
+    responses=responses(WarehouseNotFound, InvalidInput),
+)
 def patch_warehouse(code: str, body: WarehousePatch, uow: Uow) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
     merged = WarehouseIn.model_validate(
-        {**current.model_dump(exclude={"created_at", "updated_at"}),
-         **body.model_dump(exclude_unset=True)}
+        {
+            **current.model_dump(exclude={"created_at", "updated_at"}),
+            **body.model_dump(exclude_unset=True),
+        }
     )
     return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, merged.draft()))
 
 
-@warehouses.delete("/{code}", status_code=204, summary="Delete a location nothing refers to",
-                   responses=responses(WarehouseNotFound, WarehouseInUse))
+@warehouses.delete(
+    "/{code}",
+    status_code=204,
+    summary="Delete a location nothing refers to",
+    responses=responses(WarehouseNotFound, WarehouseInUse),
+)
 def delete_warehouse(code: str, uow: Uow) -> Response:
     catalogue.delete_warehouse(uow, code)
     return Response(status_code=204)

@@ -24,7 +24,11 @@ def health(request: Request) -> JSONResponse:
     schema = "current" if database == "ok" and is_up_to_date(engine) else "behind"
     healthy = database == "ok" and schema == "current"
     return JSONResponse(
-        {"status": "ok" if healthy else "degraded", "database": database, "schema": schema,
-         "version": __version__},
+        {
+            "status": "ok" if healthy else "degraded",
+            "database": database,
+            "schema": schema,
+            "version": __version__,
+        },
         status_code=200 if healthy else 503,
     )

@@ -82,8 +82,13 @@ def _order_response(view: OrderView, status_code: int = 200) -> Response:
     ),
     responses={
         200: {"description": "The order already existed (same channel and external id)."},
-        **responses(InvalidInput, IdempotencyKeyReused, NetworkCannotCover, ChannelInactive,
-                    TransientConflict),
+        **responses(
+            InvalidInput,
+            IdempotencyKeyReused,
+            NetworkCannotCover,
+            ChannelInactive,
+            TransientConflict,
+        ),
     },
     openapi_extra={
         "requestBody": {
@@ -122,7 +127,10 @@ async def place_order(
             content=json.dumps(result.body, ensure_ascii=False),
             status_code=result.status_code,
             media_type=JSON,
-            headers={"Idempotent-Replayed": "true", "Location": f"{router.prefix}/{result.body['id']}"},
+            headers={
+                "Idempotent-Replayed": "true",
+                "Location": f"{router.prefix}/{result.body['id']}",
+            },
         )
     order = result.order
     return Response(
@@ -162,8 +170,13 @@ def list_orders(
 ) -> OrderPageOut:
     for name, moment in (("created_from", created_from), ("created_to", created_to)):
         if moment is not None and moment.tzinfo is None:
-            raise InvalidInput([FieldError(name, "include a time zone, e.g. 2026-11-01T00:00:00Z",
-                                           "timezone_aware")])
+            raise InvalidInput(
+                [
+                    FieldError(
+                        name, "include a time zone, e.g. 2026-11-01T00:00:00Z", "timezone_aware"
+                    )
+                ]
+            )
     page = order_service.list_orders(
         uow,
         OrderFilter(
@@ -202,12 +215,16 @@ _ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, I
     responses=responses(*_ACTION_ERRORS, OrderOnHold),
 )
 def confirm_order(
-    order_id: int, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    order_id: int,
+    uow: Uow,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     body: ReasonIn | None = None,
 ) -> Response:
     reason = body.reason if body else None
-    return _order_response(order_service.confirm_order(
-        uow, ConfirmOrder(order_id, reason, version), actor))
+    return _order_response(
+        order_service.confirm_order(uow, ConfirmOrder(order_id, reason, version), actor)
+    )
 
 
 @router.post(
@@ -219,8 +236,9 @@ def confirm_order(
 def cancel_order(
     order_id: int, body: CancellationIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
 ) -> Response:
-    return _order_response(order_service.cancel_order(
-        uow, CancelOrder(order_id, body.reason, version), actor))
+    return _order_response(
+        order_service.cancel_order(uow, CancelOrder(order_id, body.reason, version), actor)
+    )
 
 
 @router.post(
@@ -231,11 +249,16 @@ def cancel_order(
     responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
 )
 def place_hold(
-    order_id: int, body: HoldIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    order_id: int,
+    body: HoldIn,
+    uow: Uow,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     response: Response,
 ) -> HoldOut:
     view, hold = order_service.place_hold(
-        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), actor)
+        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), actor
+    )
     response.headers["ETag"] = f'"{view.order.version}"'
     response.headers["Location"] = f"{router.prefix}/{order_id}/holds/{hold.hold_no}"
     return HoldOut.model_validate(_hold_dict(hold))
@@ -243,9 +266,15 @@ def place_hold(
 
 def _hold_dict(hold: Hold) -> dict[str, Any]:
     return {
-        "hold_no": hold.hold_no, "type": hold.type.value, "state": hold.state.value,
-        "reason": hold.reason, "placed_at": hold.placed_at, "placed_by": hold.placed_by,
-        "expires_at": hold.expires_at, "ended_at": hold.ended_at, "ended_by": hold.ended_by,
+        "hold_no": hold.hold_no,
+        "type": hold.type.value,
+        "state": hold.state.value,
+        "reason": hold.reason,
+        "placed_at": hold.placed_at,
+        "placed_by": hold.placed_by,
+        "expires_at": hold.expires_at,
+        "ended_at": hold.ended_at,
+        "ended_by": hold.ended_by,
         "end_reason": hold.end_reason,
     }
 
@@ -257,12 +286,17 @@ def _hold_dict(hold: Hold) -> dict[str, Any]:
     responses=responses(*_ACTION_ERRORS, HoldNotFound),
 )
 def release_hold(
-    order_id: int, hold_no: int, uow: Uow, actor: CurrentActor, version: ExpectedVersion,
+    order_id: int,
+    hold_no: int,
+    uow: Uow,
+    actor: CurrentActor,
+    version: ExpectedVersion,
     body: ReasonIn | None = None,
 ) -> Response:
     reason = body.reason if body else None
-    return _order_response(order_service.release_hold(
-        uow, ReleaseHold(order_id, hold_no, reason, version), actor))
+    return _order_response(
+        order_service.release_hold(uow, ReleaseHold(order_id, hold_no, reason, version), actor)
+    )
 
 
 @router.post(
@@ -276,5 +310,8 @@ def release_hold(
 def record_payment(
     order_id: int, body: PaymentIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
 ) -> Response:
-    return _order_response(order_service.record_payment(
-        uow, RecordPayment(order_id, body.status, body.reason, version), actor))
+    return _order_response(
+        order_service.record_payment(
+            uow, RecordPayment(order_id, body.status, body.reason, version), actor
+        )
+    )

@@ -58,9 +58,15 @@ def _change_out(change: StockChange) -> StockChangeOut:
         reserved=level.reserved,
         available=level.available,
         movement=MovementOut(
-            id=change.movement_id, warehouse=level.warehouse_code, sku=level.sku, type=movement.type.value,
-            quantity=movement.quantity, on_hand_after=movement.on_hand_after,
-            reason=movement.reason, reference=movement.reference, actor=movement.actor,
+            id=change.movement_id,
+            warehouse=level.warehouse_code,
+            sku=level.sku,
+            type=movement.type.value,
+            quantity=movement.quantity,
+            on_hand_after=movement.on_hand_after,
+            reason=movement.reason,
+            reference=movement.reference,
+            actor=movement.actor,
             occurred_at=movement.occurred_at,
         ),
         backorders_reserved=change.backorders_reserved,
@@ -68,45 +74,83 @@ def _change_out(change: StockChange) -> StockChangeOut:
     )
 
 
-@router.post("/stock/receipts", status_code=201, response_model=StockChangeOut,
-             summary="Goods arrived at a location", responses=responses(*_POSITION_ERRORS))
+@router.post(
+    "/stock/receipts",
+    status_code=201,
+    response_model=StockChangeOut,
+    summary="Goods arrived at a location",
+    responses=responses(*_POSITION_ERRORS),
+)
 def receive(body: ReceiptIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
-    return _change_out(inventory.receive_stock(
-        uow, ReceiveStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
-        actor))
+    return _change_out(
+        inventory.receive_stock(
+            uow,
+            ReceiveStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+            actor,
+        )
+    )
 
 
-@router.post("/stock/write-offs", status_code=201, response_model=StockChangeOut,
-             summary="Goods left the books (damaged, lost, expired)",
-             responses=responses(*_POSITION_ERRORS, StockPositionNotFound, WriteOffExceedsStock))
+@router.post(
+    "/stock/write-offs",
+    status_code=201,
+    response_model=StockChangeOut,
+    summary="Goods left the books (damaged, lost, expired)",
+    responses=responses(*_POSITION_ERRORS, StockPositionNotFound, WriteOffExceedsStock),
+)
 def write_off(body: WriteOffIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
-    return _change_out(inventory.write_off_stock(
-        uow, WriteOffStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
-        actor))
+    return _change_out(
+        inventory.write_off_stock(
+            uow,
+            WriteOffStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+            actor,
+        )
+    )
 
 
-@router.post("/stock/counts", status_code=201, response_model=StockChangeOut,
-             summary="An absolute count, applied only if the expected quantity still holds",
-             responses=responses(*_POSITION_ERRORS, CountMismatch))
+@router.post(
+    "/stock/counts",
+    status_code=201,
+    response_model=StockChangeOut,
+    summary="An absolute count, applied only if the expected quantity still holds",
+    responses=responses(*_POSITION_ERRORS, CountMismatch),
+)
 def count(body: CountIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
-    return _change_out(inventory.count_stock(
-        uow, CountStock(body.warehouse, body.sku, body.expected_on_hand, body.counted,
-                        body.reason, body.reference), actor))
+    return _change_out(
+        inventory.count_stock(
+            uow,
+            CountStock(
+                body.warehouse,
+                body.sku,
+                body.expected_on_hand,
+                body.counted,
+                body.reason,
+                body.reference,
+            ),
+            actor,
+        )
+    )
 
 
-@router.put("/stock/levels", response_model=LevelsAppliedOut,
-            summary="Set many on-hand levels at once (ERP/WMS sync), all or nothing",
-            description="Every row must be valid, or nothing changes and the answer lists each "
-            "bad row. Rows not listed keep their levels.",
-            responses=responses(BulkRejected))
+@router.put(
+    "/stock/levels",
+    response_model=LevelsAppliedOut,
+    summary="Set many on-hand levels at once (ERP/WMS sync), all or nothing",
+    description="Every row must be valid, or nothing changes and the answer lists each "
+    "bad row. Rows not listed keep their levels.",
+    responses=responses(BulkRejected),
+)
 def set_levels(body: LevelsIn, uow: Uow, actor: CurrentActor, request: Request) -> LevelsAppliedOut:
     limit = request.app.state.max_bulk_rows
     if len(body.rows) > limit:
         raise InvalidInput([FieldError("rows", f"at most {limit} rows per request", "too-many")])
     applied = inventory.set_levels(
         uow,
-        SetLevels([LevelRow(r.warehouse, r.sku, r.on_hand, r.expected_on_hand) for r in body.rows],
-                  source=body.source, reference=body.reference),
+        SetLevels(
+            [LevelRow(r.warehouse, r.sku, r.on_hand, r.expected_on_hand) for r in body.rows],
+            source=body.source,
+            reference=body.reference,
+        ),
         actor,
     )
     return LevelsAppliedOut.model_validate(applied)
@@ -121,31 +165,47 @@ def list_levels(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LevelPageOut:
-    page = inventory.list_levels(uow, warehouse=warehouse, sku=sku, only_available=only_available,
-                                 cursor=cursor, limit=limit)
-    return LevelPageOut(items=[LevelOut.model_validate(r) for r in page.items],
-                        next_cursor=page.next_cursor)
+    page = inventory.list_levels(
+        uow, warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit
+    )
+    return LevelPageOut(
+        items=[LevelOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/stock/movements", response_model=MovementPageOut,
-            summary="The stock ledger, newest first")
+@router.get(
+    "/stock/movements", response_model=MovementPageOut, summary="The stock ledger, newest first"
+)
 def list_movements(
     uow: Uow,
     warehouse: str | None = None,
     sku: str | None = None,
-    type: Annotated[str | None, Query(description="receipt, write_off, count, sync, import")] = None,
+    type: Annotated[
+        str | None, Query(description="receipt, write_off, count, sync, import")
+    ] = None,
     since: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MovementPageOut:
-    page = inventory.list_movements(uow, warehouse=warehouse, sku=sku, movement_type=type,
-                                    since=since, cursor=cursor, limit=limit)
-    return MovementPageOut(items=[MovementOut.model_validate(r) for r in page.items],
-                           next_cursor=page.next_cursor)
+    page = inventory.list_movements(
+        uow,
+        warehouse=warehouse,
+        sku=sku,
+        movement_type=type,
+        since=since,
+        cursor=cursor,
+        limit=limit,
+    )
+    return MovementPageOut(
+        items=[MovementOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
+    )
 
 
-@router.get("/stock/reconciliation", response_model=ReconciliationOut,
-            summary="On-hand against the ledger, reserved against open reservations")
+@router.get(
+    "/stock/reconciliation",
+    response_model=ReconciliationOut,
+    summary="On-hand against the ledger, reserved against open reservations",
+)
 def reconciliation(uow: Uow) -> ReconciliationOut:
     result = inventory.reconcile(uow)
     return ReconciliationOut(
@@ -155,9 +215,13 @@ def reconciliation(uow: Uow) -> ReconciliationOut:
     )
 
 
-@router.get("/products/{sku}/availability", response_model=AvailabilityOut, tags=["products"],
-            summary="Where a SKU is, and what each channel may promise",
-            responses=responses(ProductNotFound))
+@router.get(
+    "/products/{sku}/availability",
+    response_model=AvailabilityOut,
+    tags=["products"],
+    summary="Where a SKU is, and what each channel may promise",
+    responses=responses(ProductNotFound),
+)
 def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
     found = inventory.availability(uow, sku)
     return AvailabilityOut(
@@ -169,9 +233,13 @@ def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
     )
 
 
-@router.get("/channels/{code}/availability", response_model=ChannelAvailabilityOut,
-            tags=["channels"], summary="Available-to-promise of a channel for some SKUs",
-            responses=responses(ChannelNotFound))
+@router.get(
+    "/channels/{code}/availability",
+    response_model=ChannelAvailabilityOut,
+    tags=["channels"],
+    summary="Available-to-promise of a channel for some SKUs",
+    responses=responses(ChannelNotFound),
+)
 def channel_availability(
     code: str,
     uow: Uow,
@@ -182,6 +250,8 @@ def channel_availability(
     return ChannelAvailabilityOut(
         channel=code,
         safety_buffer=buffer,
-        items=[PromiseOut(sku=s, available_to_promise=p.available_to_promise,
-                          warehouses=p.warehouses) for s, p in found.items()],
+        items=[
+            PromiseOut(sku=s, available_to_promise=p.available_to_promise, warehouses=p.warehouses)
+            for s, p in found.items()
+        ],
     )

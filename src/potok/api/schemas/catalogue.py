@@ -28,8 +28,9 @@ class ProductIn(Schema):
     active: bool = True
 
     def draft(self) -> ProductDraft:
-        return ProductDraft(self.sku, self.name, self.price, self.vat_rate, self.barcode,
-                            self.weight_g, self.active)
+        return ProductDraft(
+            self.sku, self.name, self.price, self.vat_rate, self.barcode, self.weight_g, self.active
+        )
 
 
 class ProductPatch(Schema):
@@ -68,19 +69,29 @@ class ChannelIn(Schema):
     )
     backorders: BackorderPolicy = Field(
         default=BackorderPolicy.BACKORDER,
-        description="`backorder` accepts orders the network cannot cover yet; `reject` refuses them",
+        description="`backorder` accepts orders the network cannot cover yet; "
+        "`reject` refuses them",
     )
-    safety_buffer: int = Field(default=0, ge=0, description="Units held back from what the "
-                               "channel is told it may sell.")
+    safety_buffer: int = Field(
+        default=0, ge=0, description="Units held back from what the channel is told it may sell."
+    )
     payment_deadline_minutes: int | None = Field(
         default=None, description="Unpaid orders are cancelled and their stock released after this."
     )
     active: bool = True
 
     def draft(self) -> ChannelDraft:
-        return ChannelDraft(self.code, self.name, self.type, self.currency, self.confirmation,
-                            self.backorders, self.safety_buffer, self.payment_deadline_minutes,
-                            self.active)
+        return ChannelDraft(
+            self.code,
+            self.name,
+            self.type,
+            self.currency,
+            self.confirmation,
+            self.backorders,
+            self.safety_buffer,
+            self.payment_deadline_minutes,
+            self.active,
+        )
 
 
 class ChannelPatch(Schema):
@@ -116,14 +127,25 @@ class WarehouseIn(Schema):
     address: str = Field(default="", max_length=500)
     latitude: float = Field(ge=-90, le=90, examples=[55.6408])
     longitude: float = Field(ge=-180, le=180, examples=[37.6556])
-    priority: int = Field(default=0, ge=-1000, le=1000, description="Higher wins a tie in distance.")
+    priority: int = Field(
+        default=0, ge=-1000, le=1000, description="Higher wins a tie in distance."
+    )
     active: bool = True
     channels: list[str] = Field(default_factory=list, description="Codes of the channels served.")
 
     def draft(self) -> WarehouseDraft:
-        return WarehouseDraft(self.code, self.name, self.type, self.city, self.latitude,
-                              self.longitude, self.address, self.priority, self.active,
-                              tuple(self.channels))
+        return WarehouseDraft(
+            self.code,
+            self.name,
+            self.type,
+            self.city,
+            self.latitude,
+            self.longitude,
+            self.address,
+            self.priority,
+            self.active,
+            tuple(self.channels),
+        )
 
 
 class WarehousePatch(Schema):

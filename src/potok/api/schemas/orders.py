@@ -95,8 +95,9 @@ class OrderIn(Schema):
             channel=self.channel,
             currency=self.currency,
             external_id=self.external_id,
-            lines=[LineRequest(li.sku, li.quantity, li.unit_price, li.vat_rate)
-                   for li in self.lines],
+            lines=[
+                LineRequest(li.sku, li.quantity, li.unit_price, li.vat_rate) for li in self.lines
+            ],
             delivery=DeliveryRequest(
                 method=self.delivery.method,
                 address=Address(**address.model_dump()) if address else None,
@@ -302,8 +303,12 @@ def render_order(order: Order, history: list[HistoryEntry]) -> OrderOut:
         payment_status=order.payment_status.value,
         priority=order.priority,
         currency=order.currency,
-        customer=CustomerOut(id=order.customer_id, name=order.contact.name,
-                             phone=order.contact.phone, email=order.contact.email),
+        customer=CustomerOut(
+            id=order.customer_id,
+            name=order.contact.name,
+            phone=order.contact.phone,
+            email=order.contact.email,
+        ),
         delivery=DeliveryOut(
             method=delivery.method.value,
             address=AddressOut.model_validate(address) if address else None,

@@ -29,8 +29,9 @@ class Queries:
     def list_orders(
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage:
-        return order_queries.list_orders(self.connection, flt, sort=sort, cursor=cursor,
-                                         limit=limit)
+        return order_queries.list_orders(
+            self.connection, flt, sort=sort, cursor=cursor, limit=limit
+        )
 
     def list_levels(
         self,
@@ -41,9 +42,14 @@ class Queries:
         cursor: str | None,
         limit: int,
     ) -> LevelPage:
-        return stock_queries.list_levels(self.connection, warehouse=warehouse, sku=sku,
-                                         only_available=only_available, cursor=cursor,
-                                         limit=limit)
+        return stock_queries.list_levels(
+            self.connection,
+            warehouse=warehouse,
+            sku=sku,
+            only_available=only_available,
+            cursor=cursor,
+            limit=limit,
+        )
 
     def availability(self, product_id: int) -> list[WarehouseAvailability]:
         return stock_queries.availability(self.connection, product_id)
@@ -63,9 +69,15 @@ class Queries:
         cursor: str | None,
         limit: int,
     ) -> MovementPage:
-        return stock_queries.list_movements(self.connection, warehouse=warehouse, sku=sku,
-                                            movement_type=movement_type, since=since,
-                                            cursor=cursor, limit=limit)
+        return stock_queries.list_movements(
+            self.connection,
+            warehouse=warehouse,
+            sku=sku,
+            movement_type=movement_type,
+            since=since,
+            cursor=cursor,
+            limit=limit,
+        )
 
     def drifts(self) -> tuple[int, list[Drift]]:
         return stock_queries.drifts(self.connection)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,8 +29,13 @@ def parse_sort(sort: str) -> tuple[str, bool]:
     name = sort.lstrip("-")
     if name not in SORTS:
         raise InvalidInput(
-            [FieldError("sort", f"must be one of {', '.join(SORTS)}, optionally prefixed with '-'",
-                        "bad-sort")]
+            [
+                FieldError(
+                    "sort",
+                    f"must be one of {', '.join(SORTS)}, optionally prefixed with '-'",
+                    "bad-sort",
+                )
+            ]
         )
     return name, descending
 
@@ -67,7 +71,7 @@ def list_orders(
     places: dict[int, list[str]] = {}
     if ids:
         counts = dict(
-            connection.execute(  # type: ignore[arg-type]
+            connection.execute(
                 sa.select(order_lines.c.order_id, sa.func.count())
                 .where(order_lines.c.order_id.in_(ids))
                 .group_by(order_lines.c.order_id)
@@ -76,7 +80,9 @@ def list_orders(
         for r in connection.execute(
             sa.select(reservations.c.order_id, warehouses.c.code)
             .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
-            .where(reservations.c.order_id.in_(ids), reservations.c.status.in_(["open", "consumed"]))
+            .where(
+                reservations.c.order_id.in_(ids), reservations.c.status.in_(["open", "consumed"])
+            )
             .distinct()
             .order_by(warehouses.c.code)
         ):
@@ -164,8 +170,13 @@ def _cursor_value(name: str, value: Any) -> Any:
         return int(value)
     except (TypeError, ValueError, ArithmeticError) as error:
         raise InvalidInput(
-            [FieldError("cursor", "does not belong to this sort order; start again without it",
-                        "bad-cursor")]
+            [
+                FieldError(
+                    "cursor",
+                    "does not belong to this sort order; start again without it",
+                    "bad-cursor",
+                )
+            ]
         ) from error
 
 

@@ -22,7 +22,12 @@ def decode_cursor(cursor: str, size: int) -> list[Any]:
         values = None
     if not isinstance(values, list) or len(values) != size:
         raise InvalidInput(
-            [FieldError("cursor", "is not a cursor this list gave out; start again without it",
-                        "bad-cursor")]
+            [
+                FieldError(
+                    "cursor",
+                    "is not a cursor this list gave out; start again without it",
+                    "bad-cursor",
+                )
+            ]
         )
     return values

@@ -9,15 +9,6 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_cursor, encode_cursor
-from potok.services.read_models import (
-    ChannelPromise,
-    Drift,
-    LevelPage,
-    LevelRow,
-    MovementPage,
-    MovementRow,
-    WarehouseAvailability,
-)
 from potok.db.tables import (
     channels,
     products,
@@ -26,6 +17,15 @@ from potok.db.tables import (
     stock_movements,
     warehouse_channels,
     warehouses,
+)
+from potok.services.read_models import (
+    ChannelPromise,
+    Drift,
+    LevelPage,
+    LevelRow,
+    MovementPage,
+    MovementRow,
+    WarehouseAvailability,
 )
 
 
@@ -40,8 +40,14 @@ def list_levels(
 ) -> LevelPage:
     query = (
         sa.select(
-            stock.c.id, warehouses.c.code, products.c.sku, stock.c.on_hand, stock.c.reserved,
-            stock.c.updated_at, stock.c.warehouse_id, stock.c.product_id,
+            stock.c.id,
+            warehouses.c.code,
+            products.c.sku,
+            stock.c.on_hand,
+            stock.c.reserved,
+            stock.c.updated_at,
+            stock.c.warehouse_id,
+            stock.c.product_id,
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .join(products, products.c.id == stock.c.product_id)
@@ -74,8 +80,13 @@ def list_levels(
 def availability(connection: sa.Connection, product_id: int) -> list[WarehouseAvailability]:
     rows = connection.execute(
         sa.select(
-            warehouses.c.code, warehouses.c.name, warehouses.c.type, warehouses.c.city,
-            warehouses.c.active, stock.c.on_hand, stock.c.reserved,
+            warehouses.c.code,
+            warehouses.c.name,
+            warehouses.c.type,
+            warehouses.c.city,
+            warehouses.c.active,
+            stock.c.on_hand,
+            stock.c.reserved,
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .where(stock.c.product_id == product_id)
@@ -90,7 +101,9 @@ def availability(connection: sa.Connection, product_id: int) -> list[WarehouseAv
 
 
 def promises(
-    connection: sa.Connection, product_ids: Sequence[int], channel_codes: Sequence[str] | None = None
+    connection: sa.Connection,
+    product_ids: Sequence[int],
+    channel_codes: Sequence[str] | None = None,
 ) -> dict[int, list[ChannelPromise]]:
     """Available-to-promise per product and active channel: the sellable stock of the active
     locations that serve the channel, less the channel's safety buffer, never below zero."""
@@ -167,8 +180,18 @@ def list_movements(
     more = len(rows) > limit
     rows = rows[:limit]
     items = [
-        MovementRow(r.id, r.code, r.sku, r.type, r.quantity, r.on_hand_after, r.reason,
-                    r.reference, r.actor, r.occurred_at)
+        MovementRow(
+            r.id,
+            r.code,
+            r.sku,
+            r.type,
+            r.quantity,
+            r.on_hand_after,
+            r.reason,
+            r.reference,
+            r.actor,
+            r.occurred_at,
+        )
         for r in rows
     ]
     return MovementPage(items, encode_cursor(rows[-1].id) if more else None)
@@ -180,7 +203,9 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
     Returns the number of positions checked and those that disagree.
     """
     ledger = (
-        sa.select(stock_movements.c.stock_id, sa.func.sum(stock_movements.c.quantity).label("total"))
+        sa.select(
+            stock_movements.c.stock_id, sa.func.sum(stock_movements.c.quantity).label("total")
+        )
         .group_by(stock_movements.c.stock_id)
         .subquery()
     )
@@ -194,8 +219,13 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
     held_total = sa.func.coalesce(held.c.total, 0)
     base = (
         sa.select(
-            stock.c.id, warehouses.c.code, products.c.sku, stock.c.on_hand, stock.c.reserved,
-            ledger_total.label("ledger_on_hand"), held_total.label("open_reservations"),
+            stock.c.id,
+            warehouses.c.code,
+            products.c.sku,
+            stock.c.on_hand,
+            stock.c.reserved,
+            ledger_total.label("ledger_on_hand"),
+            held_total.label("open_reservations"),
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .join(products, products.c.id == stock.c.product_id)
@@ -204,11 +234,19 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
     )
     checked = connection.execute(sa.select(sa.func.count()).select_from(stock)).scalar_one()
     rows = connection.execute(
-        base.where(sa.or_(stock.c.on_hand != ledger_total, stock.c.reserved != held_total))
-        .order_by(warehouses.c.code, products.c.sku)
+        base.where(
+            sa.or_(stock.c.on_hand != ledger_total, stock.c.reserved != held_total)
+        ).order_by(warehouses.c.code, products.c.sku)
     )
     return checked, [
-        Drift(r.id, r.code, r.sku, r.on_hand, int(r.ledger_on_hand), r.reserved,
-              int(r.open_reservations))
+        Drift(
+            r.id,
+            r.code,
+            r.sku,
+            r.on_hand,
+            int(r.ledger_on_hand),
+            r.reserved,
+            int(r.open_reservations),
+        )
         for r in rows
     ]

@@ -45,7 +45,9 @@ class ChannelRepository:
         return _channel(row) if row else None
 
     def get(self, channel_id: ChannelId) -> Channel | None:
-        row = self.connection.execute(sa.select(channels).where(channels.c.id == channel_id)).first()
+        row = self.connection.execute(
+            sa.select(channels).where(channels.c.id == channel_id)
+        ).first()
         return _channel(row) if row else None
 
     def list(self) -> Sequence[Channel]:

@@ -49,7 +49,9 @@ class WarehouseRepository:
         )
         return {row.code: WarehouseId(row.id) for row in rows}
 
-    def add(self, draft: WarehouseDraft, channel_ids: Sequence[ChannelId], at: datetime) -> Warehouse:
+    def add(
+        self, draft: WarehouseDraft, channel_ids: Sequence[ChannelId], at: datetime
+    ) -> Warehouse:
         warehouse_id = self.connection.execute(
             sa.insert(warehouses)
             .values(**_values(draft), created_at=at, updated_at=at)

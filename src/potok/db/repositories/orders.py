@@ -71,10 +71,14 @@ class OrderRepository:
                 .scalar_subquery()
             )
         if self.sqlite:
-            fresh: Any = sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1).scalar_subquery()
+            fresh: Any = sa.select(
+                sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1
+            ).scalar_subquery()
         else:
             fresh = sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id"))
-        row = self.connection.execute(sa.select(existing.label("existing"), fresh.label("fresh"))).one()
+        row = self.connection.execute(
+            sa.select(existing.label("existing"), fresh.label("fresh"))
+        ).one()
         if row.existing is not None:
             return OrderId(row.existing), False
         return OrderId(row.fresh), True
@@ -222,8 +226,11 @@ class OrderRepository:
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         """The order with lines, holds and reservations (history is read separately)."""
         query = (
-            sa.select(orders, channels.c.code.label("channel_code"),
-                      pickup_points.c.code.label("pickup_point_code"))
+            sa.select(
+                orders,
+                channels.c.code.label("channel_code"),
+                pickup_points.c.code.label("pickup_point_code"),
+            )
             .join(channels, channels.c.id == orders.c.channel_id)
             .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
             .where(orders.c.id == order_id)
@@ -244,7 +251,8 @@ class OrderRepository:
                 vat_rate=r.vat_rate,
             )
             for r in self.connection.execute(
-                sa.select(order_lines).where(order_lines.c.order_id == order_id)
+                sa.select(order_lines)
+                .where(order_lines.c.order_id == order_id)
                 .order_by(order_lines.c.line_no)
             )
         ]
@@ -262,7 +270,8 @@ class OrderRepository:
                 end_reason=r.end_reason,
             )
             for r in self.connection.execute(
-                sa.select(order_holds).where(order_holds.c.order_id == order_id)
+                sa.select(order_holds)
+                .where(order_holds.c.order_id == order_id)
                 .order_by(order_holds.c.hold_no)
             )
         ]

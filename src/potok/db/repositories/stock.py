@@ -147,10 +147,8 @@ class StockRepository:
             ).all()
             return len(updated) == len(ids)
         available = dict(
-            self.connection.execute(  # type: ignore[arg-type]
-                sa.select(stock.c.id, stock.c.on_hand - stock.c.reserved).where(
-                    stock.c.id.in_(ids)
-                )
+            self.connection.execute(
+                sa.select(stock.c.id, stock.c.on_hand - stock.c.reserved).where(stock.c.id.in_(ids))
             ).all()
         )
         if any(available.get(i, 0) < quantities[i] for i in ids):
@@ -252,12 +250,13 @@ class StockRepository:
         self, warehouse_id: WarehouseId, product_id: ProductId, at: datetime
     ) -> StockId:
         """The position's id, creating an empty one when the SKU was never kept here."""
-        insert = (
-            sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
-        )
+        insert = sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
         self.connection.execute(
             insert.values(
-                warehouse_id=warehouse_id, product_id=product_id, on_hand=0, reserved=0,
+                warehouse_id=warehouse_id,
+                product_id=product_id,
+                on_hand=0,
+                reserved=0,
                 updated_at=at,
             ).on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"])
         )
@@ -269,18 +268,14 @@ class StockRepository:
             ).scalar_one()
         )
 
-    def ensure_positions(
-        self, keys: Iterable[tuple[WarehouseId, ProductId]], at: datetime
-    ) -> None:
+    def ensure_positions(self, keys: Iterable[tuple[WarehouseId, ProductId]], at: datetime) -> None:
         rows = [
             {"warehouse_id": w, "product_id": p, "on_hand": 0, "reserved": 0, "updated_at": at}
             for w, p in sorted(set(keys))
         ]
         if not rows:
             return
-        insert = (
-            sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
-        )
+        insert = sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
         self.connection.execute(
             insert.on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"]), rows
         )
@@ -311,8 +306,9 @@ class StockRepository:
         if not movements:
             return []
         result = self.connection.execute(
-            sa.insert(stock_movements).returning(stock_movements.c.id,
-                                                 sort_by_parameter_order=True),
+            sa.insert(stock_movements).returning(
+                stock_movements.c.id, sort_by_parameter_order=True
+            ),
             [
                 {
                     "stock_id": m.stock_id,

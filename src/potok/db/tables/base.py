@@ -21,7 +21,9 @@ def id_column() -> sa.Column[int]:
     return sa.Column("id", id_type(), sa.Identity(), primary_key=True)
 
 
-def fk(column: str, target: str, *, nullable: bool = False, ondelete: str | None = None) -> sa.Column[int]:
+def fk(
+    column: str, target: str, *, nullable: bool = False, ondelete: str | None = None
+) -> sa.Column[int]:
     return sa.Column(column, id_type(), sa.ForeignKey(target, ondelete=ondelete), nullable=nullable)
 
 

@@ -76,8 +76,11 @@ class Movement:
 
 def check_quantity(problems: Problems, field: str, quantity: int, *, allow_zero: bool) -> None:
     if quantity < 0 or (quantity == 0 and not allow_zero):
-        problems.add(field, "must be a positive whole number" if not allow_zero
-                     else "must not be negative", "not-positive" if not allow_zero else "negative")
+        problems.add(
+            field,
+            "must be a positive whole number" if not allow_zero else "must not be negative",
+            "not-positive" if not allow_zero else "negative",
+        )
     elif quantity > MAX_QUANTITY:
         problems.add(field, f"must be at most {MAX_QUANTITY}", "too-large")
 

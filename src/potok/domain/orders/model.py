@@ -382,7 +382,9 @@ class Order:
             ev.OrderConfirmed(occurred_at=at, order_id=self._id(), automatically=automatically)
         )
 
-    def cancel(self, at: datetime, actor: str, reason: str, *, expired: bool = False) -> list[Reservation]:
+    def cancel(
+        self, at: datetime, actor: str, reason: str, *, expired: bool = False
+    ) -> list[Reservation]:
         """Cancel the order; returns the reservations released, for stock to take back."""
         self.state = ORDER.check(self.state, OrderState.CANCELLED)
         self.cancelled_at = at
@@ -452,9 +454,7 @@ class Order:
             return  # still short: nothing new to say
         self.allocation = ALLOCATION.check(self.allocation, AllocationState.BACKORDERED)
         self._record(at, actor, "backordered", reason, shortages=summary)
-        self._emit(
-            ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary)
-        )
+        self._emit(ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary))
 
     def release_allocation(
         self, at: datetime, actor: str, reason: str, *, then: AllocationState
@@ -514,7 +514,9 @@ class Order:
         )
         self.holds.append(hold)
         self.changes.new_holds.append(hold)
-        self._record(at, actor, "hold_placed", reason, hold_no=hold.hold_no, hold_type=hold_type.value)
+        self._record(
+            at, actor, "hold_placed", reason, hold_no=hold.hold_no, hold_type=hold_type.value
+        )
         self._emit(
             ev.OrderHoldPlaced(
                 occurred_at=at,
@@ -584,7 +586,10 @@ class Order:
         )
         self._emit(
             ev.OrderPaymentChanged(
-                occurred_at=at, order_id=self._id(), from_status=before.value, to_status=status.value
+                occurred_at=at,
+                order_id=self._id(),
+                from_status=before.value,
+                to_status=status.value,
             )
         )
 

@@ -66,9 +66,7 @@ PAYMENT = StateMachine[PaymentStatus](
         PaymentStatus.FAILED: frozenset(
             {PaymentStatus.PENDING, PaymentStatus.AUTHORIZED, PaymentStatus.PAID}
         ),
-        PaymentStatus.PAID: frozenset(
-            {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
-        ),
+        PaymentStatus.PAID: frozenset({PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}),
         PaymentStatus.PARTIALLY_REFUNDED: frozenset(
             {PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
         ),

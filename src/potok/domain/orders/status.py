@@ -23,9 +23,7 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
-def derive_status(
-    state: OrderState, allocation: AllocationState, *, on_hold: bool
-) -> OrderStatus:
+def derive_status(state: OrderState, allocation: AllocationState, *, on_hold: bool) -> OrderStatus:
     """The one rule from machine states to the operator's status, most decisive first."""
     if state is OrderState.CANCELLED:
         return OrderStatus.CANCELLED

@@ -202,6 +202,7 @@ def _greedy_cover(pool: list[_Site], demand: dict[ProductId, int]) -> list[_Site
     remaining = dict(demand)
     chosen: list[_Site] = []
     while any(qty > 0 for qty in remaining.values()):
+
         def gain(site: _Site) -> int:
             return sum(
                 min(qty, site.stock[p].available) for p, qty in remaining.items() if p in site.stock
@@ -225,8 +226,11 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
     allocations: list[Allocation] = []
     for need in needs:
         whole = next(
-            (s for s in chosen if left.get((s.candidate.warehouse_id, need.product_id), 0)
-             >= need.quantity),
+            (
+                s
+                for s in chosen
+                if left.get((s.candidate.warehouse_id, need.product_id), 0) >= need.quantity
+            ),
             None,
         )
         order = [whole] if whole is not None else chosen
@@ -240,8 +244,9 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
             remaining -= take
             position = site.stock[need.product_id]
             allocations.append(
-                Allocation(need.line_no, position.stock_id, position.warehouse_id,
-                           need.product_id, take)
+                Allocation(
+                    need.line_no, position.stock_id, position.warehouse_id, need.product_id, take
+                )
             )
             if remaining == 0:
                 break
@@ -274,8 +279,7 @@ def _single_reason(
 def _split_reason(chosen: list[_Site], destination: tuple[float, float] | None) -> str:
     places = ", ".join(_where(s) for s in chosen)
     reason = (
-        f"No single warehouse has every line; split across {len(chosen)} that together do: "
-        f"{places}"
+        f"No single warehouse has every line; split across {len(chosen)} that together do: {places}"
     )
     if destination is None:
         reason += " (the order has no coordinates, so warehouses were ranked by priority)"

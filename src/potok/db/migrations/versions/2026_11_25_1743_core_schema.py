@@ -11,9 +11,9 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import potok.db.types
-from sqlalchemy.dialects import postgresql
 
 revision: str = "3e146d93a4ac"
 down_revision: str | None = None

@@ -1,0 +1,208 @@
+"""Fixtures: real SQLite and PostgreSQL databases, a real HTTP server, sandbox-like data.
+
+PostgreSQL comes from ``POTOK_TEST_DATABASE_URL`` (default
+``postgresql://postgres@127.0.0.1:5432/potok_test``; the database is created if missing).
+When it cannot be reached its tests are skipped - except under ``CI=true``, where that
+is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+from potok.api.app import create_app
+from potok.bootstrap import Potok, bootstrap
+from potok.db import migrate
+from potok.db.tables import metadata
+from potok.settings import DatabaseSettings, Settings, normalise_database_url
+
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def postgres_url() -> str:
+    return normalise_database_url(os.environ.get("POTOK_TEST_DATABASE_URL", DEFAULT_PG_URL))
+
+
+def _ensure_postgres_database(url: str) -> str | None:
+    """Create the test database if needed; the reason it is unusable, or None when it is fine."""
+    target = sa.engine.make_url(url)
+    admin = target.set(database="postgres")
+    try:
+        engine = sa.create_engine(admin, isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            exists = connection.execute(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                {"name": target.database},
+            ).first()
+            if not exists:
+                connection.execute(sa.text(f'CREATE DATABASE "{target.database}"'))
+        engine.dispose()
+    except sa.exc.OperationalError as error:
+        return f"PostgreSQL is not reachable at {target.render_as_string()}: {error.orig}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    url = postgres_url()
+    problem = _ensure_postgres_database(url)
+    if problem is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(problem + " (under CI=true PostgreSQL is required)")
+        pytest.skip(problem)
+    return url
+
+
+def _settings(url: str, **db: object) -> Settings:
+    return Settings(db=DatabaseSettings(url=url, **db))  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres(postgres_ready: str) -> str:
+    """The PostgreSQL test database, emptied and migrated once per session."""
+    potok = bootstrap(_settings(postgres_ready))
+    with potok.engine.begin() as connection:
+        connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+        connection.execute(sa.text("CREATE SCHEMA public"))
+    migrate.upgrade(potok.engine)
+    potok.close()
+    return postgres_ready
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file that tests copy instead of migrating again."""
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    potok = bootstrap(_settings(f"sqlite:///{path}"))
+    migrate.upgrade(potok.engine)
+    potok.close()  # the last connection to close checkpoints the WAL into the file
+    assert not Path(f"{path}-wal").exists()
+    return path
+
+
+def empty_all_tables(potok: Potok) -> None:
+    """Delete every row, children first, and restart the ids."""
+    names = [t.name for t in reversed(metadata.sorted_tables)]
+    with potok.engine.begin() as connection:
+        if potok.engine.dialect.name == "postgresql":
+            connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                connection.execute(sa.text(f"DELETE FROM {name}"))
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
+@pytest.fixture
+def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database of the parametrised backend."""
+    if backend == "postgresql":
+        url: str = request.getfixturevalue("migrated_postgres")
+        return url
+    template: Path = request.getfixturevalue("sqlite_template")
+    path = tmp_path / "potok.db"
+    path.write_bytes(template.read_bytes())
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def potok(database_url: str) -> Iterator[Potok]:
+    """Potok on a migrated, empty database of each backend."""
+    instance = bootstrap(_settings(database_url, pool_size=40, max_overflow=10))
+    empty_all_tables(instance)
+    yield instance
+    instance.close()
+
+
+# ---------------------------------------------------------------------- a real HTTP server
+
+
+@dataclass
+class LiveServer:
+    url: str
+    potok: Potok
+    server: uvicorn.Server
+    thread: threading.Thread
+
+    def client(self, **kwargs: object) -> httpx.Client:
+        return httpx.Client(base_url=self.url, timeout=30, **kwargs)  # type: ignore[arg-type]
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start_server(potok: Potok) -> LiveServer:
+    """Uvicorn in a thread, serving the API for ``potok`` on a free port."""
+    port = free_port()
+    potok.settings.api.threads = 64
+    config = uvicorn.Config(
+        create_app(potok=potok),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.01)
+    return LiveServer(f"http://127.0.0.1:{port}", potok, server, thread)
+
+
+@pytest.fixture(scope="session")
+def _servers() -> Iterator[dict[str, LiveServer]]:
+    started: dict[str, LiveServer] = {}
+    yield started
+    for server in started.values():
+        server.stop()
+        server.potok.close()
+
+
+@pytest.fixture
+def live(backend: str, database_url: str, _servers: dict[str, LiveServer]) -> LiveServer:
+    """A real HTTP server on an empty database of each backend (one server per database)."""
+    server = _servers.get(database_url)
+    if server is None:
+        if backend == "sqlite":  # each SQLite test has its own file: stop the previous server
+            for key in [k for k in _servers if k.startswith("sqlite")]:
+                old = _servers.pop(key)
+                old.stop()
+                old.potok.close()
+        potok = bootstrap(_settings(database_url, pool_size=40, max_overflow=10))
+        server = _servers[database_url] = start_server(potok)
+    empty_all_tables(server.potok)
+    return server
+
+
+@pytest.fixture
+def api(live: LiveServer) -> Iterator[httpx.Client]:
+    """An HTTP client of the live server."""
+    with live.client() as client:
+        yield client

@@ -1,0 +1,147 @@
+"""No oversell under real concurrency: many connections race for the last units.
+
+The orders are placed by 32+ threads at once, each with its own database connection (the
+service tests) or its own HTTP connection to a real server (the API tests). Orders take
+one or two SKUs in either order, so lock ordering is exercised as well as the guard.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from potok.bootstrap import Potok
+from potok.domain.orders.errors import NetworkCannotCover
+from potok.services import intake
+from tests.conftest import LiveServer
+from tests.factories import TESTER, build_world, build_world_api, order_body, order_command
+from tests.invariants import assert_stock_invariants, reserved_units
+
+RACERS = 40
+LAST_UNITS = {("MSK", "KET"): 7, ("SPB", "KET"): 5, ("KZN", "MUG"): 6, ("MSK", "MUG"): 3}
+
+
+def _wishes(seed: int) -> list[list[tuple[str, int]]]:
+    rng = random.Random(seed)
+    wishes = []
+    for _ in range(RACERS):
+        kind = rng.random()
+        if kind < 0.4:
+            wishes.append([("KET", rng.choice([1, 1, 2]))])
+        elif kind < 0.7:
+            wishes.append([("MUG", rng.choice([1, 2]))])
+        elif kind < 0.85:
+            wishes.append([("KET", 1), ("MUG", 1)])
+        else:
+            wishes.append([("MUG", 1), ("KET", 1)])
+    return wishes
+
+
+def _check_outcome(potok: Potok, outcomes: list[str], wishes: list[list[tuple[str, int]]]) -> None:
+    """Nothing oversold, and nothing undersold: stock only shrank during the race, so every
+    order left waiting must still be impossible to cover with what is left."""
+    assert_stock_invariants(potok)
+    left = {
+        sku: sum(q for (_, s), q in LAST_UNITS.items() if s == sku) - reserved_units(potok, sku)
+        for sku in ("KET", "MUG")
+    }
+    assert all(units >= 0 for units in left.values()), left
+    reserved = Counter()
+    for outcome, wish in zip(outcomes, wishes, strict=True):
+        needs = Counter()
+        for sku, quantity in wish:
+            needs[sku] += quantity
+        if outcome == "reserved":
+            reserved.update(needs)
+        else:
+            assert outcome == "backordered"
+            assert any(q > left[sku] for sku, q in needs.items()), (wish, left)
+    for sku in ("KET", "MUG"):
+        assert reserved[sku] == reserved_units(potok, sku)
+    counts = Counter(outcomes)
+    assert counts["reserved"] > 0, counts
+    assert counts["backordered"] > 0, counts
+
+
+@pytest.mark.slow
+def test_racing_connections_never_oversell(potok: Potok) -> None:
+    build_world(potok, LAST_UNITS)
+    wishes = _wishes(seed=1)
+    start = threading.Barrier(RACERS)
+
+    def place(wish: list[tuple[str, int]]) -> str:
+        start.wait()
+        result = intake.place_order(potok.uow(), order_command(wish), TESTER)
+        assert isinstance(result, intake.Placement)
+        return result.order.status.value
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(place, wishes))
+
+    _check_outcome(potok, outcomes, wishes)
+
+
+@pytest.mark.slow
+def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
+    """32+ real HTTP connections at once against a real server, for the last units."""
+    with live.client() as client:
+        build_world_api(client, LAST_UNITS)
+    wishes = _wishes(seed=2)
+    start = threading.Barrier(RACERS)
+
+    def place(index_wish: tuple[int, list[tuple[str, int]]]) -> str:
+        index, wish = index_wish
+        with httpx.Client(base_url=live.url, timeout=60) as client:  # its own connection
+            start.wait()
+            response = client.post(
+                "/api/v1/orders", json=order_body(wish, external_id=f"race-{index}")
+            )
+        assert response.status_code == 201, response.text
+        return str(response.json()["status"])
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(place, enumerate(wishes)))
+
+    _check_outcome(live.potok, outcomes, wishes)
+
+
+@pytest.mark.slow
+def test_exactly_the_last_units_are_sold_when_everyone_wants_one(live: LiveServer) -> None:
+    """N units, many more buyers of one unit each: exactly N orders win, the rest wait."""
+    units = 9
+    with live.client() as client:
+        build_world_api(client, {("MSK", "KET"): 5, ("SPB", "KET"): 4})
+    start = threading.Barrier(RACERS)
+
+    def place(index: int) -> str:
+        with httpx.Client(base_url=live.url, timeout=60) as client:
+            start.wait()
+            response = client.post(
+                "/api/v1/orders",
+                json=order_body([("KET", 1)], channel="mp", external_id=f"mp-{index}"),
+            )
+        if response.status_code == 422:
+            assert response.json()["code"] == "insufficient-stock"
+            return "refused"
+        assert response.status_code == 201, response.text
+        return str(response.json()["status"])
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = Counter(pool.map(place, range(RACERS)))
+
+    assert outcomes == {"reserved": units, "refused": RACERS - units}
+    assert reserved_units(live.potok, "KET") == units
+    assert_stock_invariants(live.potok)
+
+
+def test_a_refused_order_leaves_no_trace(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 1})
+    with pytest.raises(NetworkCannotCover):
+        intake.place_order(potok.uow(), order_command([("KET", 2)], channel="mp"), TESTER)
+    assert_stock_invariants(potok)
+    assert reserved_units(potok, "KET") == 0

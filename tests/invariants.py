@@ -1,0 +1,71 @@
+"""Checks that every stock and reservation invariant holds, read straight from the tables."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from potok.bootstrap import Potok
+
+
+def assert_stock_invariants(potok: Potok) -> None:
+    """0 <= reserved <= on_hand; reserved = open reservations; on_hand = the ledger;
+    a reserved order has every unit reserved, any other order none."""
+    with potok.engine.connect() as connection:
+        broken = connection.execute(
+            sa.text(
+                "SELECT id, on_hand, reserved FROM stock WHERE reserved < 0 OR reserved > on_hand"
+            )
+        ).all()
+        assert broken == [], f"stock rows outside 0 <= reserved <= on_hand: {broken}"
+        drift = connection.execute(
+            sa.text(
+                """
+            SELECT s.id, s.reserved, COALESCE(r.total, 0) AS held
+              FROM stock s
+              LEFT JOIN (SELECT stock_id, SUM(quantity) AS total FROM reservations
+                          WHERE status = 'open' GROUP BY stock_id) r ON r.stock_id = s.id
+             WHERE s.reserved <> COALESCE(r.total, 0)
+            """
+            )
+        ).all()
+        assert drift == [], f"reserved differs from open reservations: {drift}"
+        ledger = connection.execute(
+            sa.text(
+                """
+            SELECT s.id, s.on_hand, COALESCE(m.total, 0) AS ledger
+              FROM stock s
+              LEFT JOIN (SELECT stock_id, SUM(quantity) AS total FROM stock_movements
+                          GROUP BY stock_id) m ON m.stock_id = s.id
+             WHERE s.on_hand <> COALESCE(m.total, 0)
+            """
+            )
+        ).all()
+        assert ledger == [], f"on_hand differs from the ledger: {ledger}"
+        partial = connection.execute(
+            sa.text(
+                """
+            SELECT o.id, o.allocation, l.line_no, l.quantity, COALESCE(r.total, 0) AS held
+              FROM orders o
+              JOIN order_lines l ON l.order_id = o.id
+              LEFT JOIN (SELECT order_id, line_no, SUM(quantity) AS total FROM reservations
+                          WHERE status = 'open' GROUP BY order_id, line_no) r
+                ON r.order_id = l.order_id AND r.line_no = l.line_no
+             WHERE (o.allocation = 'reserved' AND COALESCE(r.total, 0) <> l.quantity)
+                OR (o.allocation <> 'reserved' AND COALESCE(r.total, 0) <> 0)
+            """
+            )
+        ).all()
+        assert partial == [], f"orders whose reservations do not match their allocation: {partial}"
+
+
+def reserved_units(potok: Potok, sku: str) -> int:
+    with potok.engine.connect() as connection:
+        return int(
+            connection.execute(
+                sa.text(
+                    "SELECT COALESCE(SUM(s.reserved), 0) FROM stock s JOIN products p "
+                    "ON p.id = s.product_id WHERE p.sku = :sku"
+                ),
+                {"sku": sku},
+            ).scalar_one()
+        )
