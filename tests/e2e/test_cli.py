@@ -1,0 +1,595 @@
+"""The ``potok`` command line through typer's CliRunner: schema, sandbox, stock files,
+reconciliation, order lists and the timed jobs, on SQLite and PostgreSQL.
+
+Every invocation names its database with ``--db``; the sandbox (``demo``) runs only on
+fresh SQLite files, since ``--fresh`` would drop the shared PostgreSQL test schema.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from typer.testing import CliRunner, Result
+
+from potok.bootstrap import Potok, bootstrap
+from potok.cli.main import app
+from potok.db.tables import metadata, products
+from potok.domain.kernel import utc_now
+from potok.domain.orders import HoldType
+from potok.domain.orders.commands import CancelOrder, PlaceHold
+from potok.services import intake
+from potok.services import orders as order_service
+from potok.settings import DatabaseSettings, Settings, get_settings
+from tests.factories import MOSCOW, TESTER, build_world, order_command
+from tests.invariants import assert_stock_invariants
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_environment_as_found() -> Iterator[None]:
+    """``--db`` writes POTOK_DB__URL into the environment and re-reads the settings."""
+    before = os.environ.get("POTOK_DB__URL")
+    yield
+    if before is None:
+        os.environ.pop("POTOK_DB__URL", None)
+    else:
+        os.environ["POTOK_DB__URL"] = before
+    get_settings.cache_clear()
+
+
+def potok_cli(url: str, *args: str) -> Result:
+    """Run ``potok --db URL ARGS...`` wide enough that tables are not wrapped."""
+    return runner.invoke(app, ["--db", url, *args], env={"COLUMNS": "200"})
+
+
+def table_rows(text: str) -> list[list[str]]:
+    """The body rows of every table in ``text``, as lists of stripped cells."""
+    return [
+        [cell.strip() for cell in line.strip().strip("│").split("│")]
+        for line in text.splitlines()
+        if line.startswith("│")
+    ]
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def open_potok(url: str) -> Potok:
+    return bootstrap(Settings(db=DatabaseSettings(url=url)))
+
+
+def place(potok: Potok, lines: list[tuple[str, int]], **extra: Any) -> int:
+    result = intake.place_order(potok.uow(), order_command(lines, **extra), TESTER)
+    assert isinstance(result, intake.Placement)
+    assert result.order.id is not None
+    return result.order.id
+
+
+def levels(potok: Potok) -> dict[tuple[str, str], int]:
+    with potok.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT w.code, p.sku, s.on_hand FROM stock s "
+                "JOIN warehouses w ON w.id = s.warehouse_id "
+                "JOIN products p ON p.id = s.product_id"
+            )
+        ).all()
+    return {(code, sku): on_hand for code, sku, on_hand in rows if on_hand}
+
+
+def import_movements(potok: Potok) -> list[tuple[str, str, int, str | None]]:
+    with potok.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT w.code, p.sku, m.quantity, m.reference FROM stock_movements m "
+                "JOIN stock s ON s.id = m.stock_id "
+                "JOIN warehouses w ON w.id = s.warehouse_id "
+                "JOIN products p ON p.id = s.product_id "
+                "WHERE m.type = 'import' ORDER BY w.code, p.sku"
+            )
+        ).all()
+    return [(code, sku, quantity, reference) for code, sku, quantity, reference in rows]
+
+
+def order_statuses(url: str) -> Counter[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(sa.text("SELECT status, COUNT(*) FROM orders GROUP BY status"))
+        counts = Counter({status: int(count) for status, count in rows})
+    engine.dispose()
+    return counts
+
+
+def scalar(url: str, query: str) -> Any:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        value = connection.execute(sa.text(query)).scalar_one()
+    engine.dispose()
+    return value
+
+
+# ---------------------------------------------------------------------- db
+
+
+def test_db_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> None:
+    path = tmp_path / "new" / "potok.db"
+    path.parent.mkdir()
+    url = sqlite_url(path)
+
+    upgraded = potok_cli(url, "db", "upgrade")
+
+    assert upgraded.exit_code == 0, upgraded.output
+    assert path.exists()
+    engine = sa.create_engine(url)
+    tables = set(sa.inspect(engine).get_table_names())
+    engine.dispose()
+    assert set(metadata.tables) <= tables
+    assert potok_cli(url, "db", "current").exit_code == 0
+    check = potok_cli(url, "db", "check")
+    assert check.exit_code == 0, check.output
+    assert "drift" not in check.stderr
+
+
+def test_db_current_fails_on_a_database_that_was_never_upgraded(tmp_path: Path) -> None:
+    result = potok_cli(sqlite_url(tmp_path / "empty.db"), "db", "current")
+
+    assert result.exit_code == 1
+    assert "empty" in result.stdout
+
+
+def test_db_current_and_check_pass_on_a_migrated_database(database_url: str) -> None:
+    current = potok_cli(database_url, "db", "current")
+    check = potok_cli(database_url, "db", "check")
+
+    assert current.exit_code == 0, current.output
+    assert check.exit_code == 0, check.output
+
+
+def test_db_check_reports_a_column_added_by_hand(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "potok.db")
+    assert potok_cli(url, "db", "upgrade").exit_code == 0
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(sa.text("ALTER TABLE products ADD COLUMN colour VARCHAR(20)"))
+    engine.dispose()
+
+    result = potok_cli(url, "db", "check")
+
+    assert result.exit_code == 1
+    assert "colour" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="an OperationalError such as 'no such table' is reported as 'the database cannot "
+    "be reached; retry later' (exit 6) instead of asking for 'potok db upgrade'",
+)
+def test_a_command_on_a_database_without_the_schema_asks_for_db_upgrade(tmp_path: Path) -> None:
+    result = potok_cli(sqlite_url(tmp_path / "never-upgraded.db"), "stock", "reconcile")
+
+    assert result.exit_code != 0
+    assert "db upgrade" in result.stderr
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the db commands do not go through a unit of work: an OperationalError escapes "
+    "as a traceback with exit 1, where other commands print 'cannot be reached' and exit 6",
+)
+@pytest.mark.parametrize("where", ["missing-directory", "closed-port"])
+def test_db_upgrade_of_an_unreachable_database_exits_6_without_a_traceback(
+    tmp_path: Path, where: str
+) -> None:
+    url = {
+        "missing-directory": sqlite_url(tmp_path / "missing" / "potok.db"),
+        "closed-port": "postgresql://postgres@127.0.0.1:1/potok",
+    }[where]
+
+    result = potok_cli(url, "db", "upgrade")
+
+    assert isinstance(result.exception, SystemExit), result.exception
+    assert result.exit_code == 6
+    assert "cannot be reached" in result.stderr
+
+
+# ---------------------------------------------------------------------- demo (SQLite only)
+
+
+def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "sandbox.db")
+
+    result = potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3")
+
+    assert result.exit_code == 0, result.output
+    printed = Counter({row[0]: int(row[1]) for row in table_rows(result.stdout)})
+    statuses = order_statuses(url)
+    assert printed == statuses
+    assert len(statuses) >= 2, statuses
+    assert 0 < statuses.total() <= 40
+    assert scalar(url, "SELECT COUNT(*) FROM channels") == 4
+    reconcile = potok_cli(url, "stock", "reconcile")
+    assert reconcile.exit_code == 0, reconcile.output
+    assert "no drift" in reconcile.stdout
+    potok = open_potok(url)
+    try:
+        assert_stock_invariants(potok)
+    finally:
+        potok.close()
+
+
+def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) -> None:
+    url = sqlite_url(tmp_path / "sandbox.db")
+    assert potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3").exit_code == 0
+    first = order_statuses(url)
+
+    again = potok_cli(url, "demo", "--no-serve", "--orders", "5", "--seed", "9")
+
+    assert again.exit_code == 0, again.output
+    assert "already has data" in again.stdout
+    assert order_statuses(url) == first
+
+    fresh = potok_cli(url, "demo", "--fresh", "--no-serve", "--orders", "5", "--seed", "9")
+
+    assert fresh.exit_code == 0, fresh.output
+    rebuilt = order_statuses(url)
+    assert rebuilt == Counter({row[0]: int(row[1]) for row in table_rows(fresh.stdout)})
+    assert 0 < rebuilt.total() <= 5
+    assert scalar(url, "SELECT MAX(id) FROM orders") <= 5  # a new file: numbering restarted
+    assert scalar(url, "SELECT COUNT(*) FROM channels") == 4
+
+
+def test_the_same_seed_builds_the_same_sandbox(tmp_path: Path) -> None:
+    urls = [sqlite_url(tmp_path / f"sandbox-{n}.db") for n in (1, 2)]
+    for url in urls:
+        assert potok_cli(url, "demo", "--no-serve", "--orders", "20", "--seed", "11").exit_code == 0
+
+    def orders(url: str) -> list[tuple[Any, ...]]:
+        engine = sa.create_engine(url)
+        with engine.connect() as connection:
+            rows = connection.execute(
+                sa.text("SELECT external_id, status, customer_name FROM orders ORDER BY id")
+            ).all()
+        engine.dispose()
+        return [tuple(row) for row in rows]
+
+    assert orders(urls[0]) == orders(urls[1])
+    assert orders(urls[0])
+
+
+# ---------------------------------------------------------------------- stock import
+
+
+def write_csv(tmp_path: Path, text: str, name: str = "levels.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+BAD_FILE = """warehouse,sku,on_hand
+MSK,KET,10
+NOWHERE,KET,5
+MSK,NOPE,5
+SPB,MUG,many
+MSK,KET,11
+SPB,TOY
+SPB,BKS,8
+"""
+BAD_LINES = {3, 4, 5, 6, 7}
+
+
+def test_stock_import_sets_levels_and_writes_import_movements(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+    file = write_csv(tmp_path, "warehouse,sku,on_hand\nMSK,KET,10\nSPB,MUG,5\nKZN,TOY,7\n")
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert levels(potok) == {("MSK", "KET"): 10, ("SPB", "MUG"): 5, ("KZN", "TOY"): 7}
+    assert import_movements(potok) == [
+        ("KZN", "TOY", 7, "levels.csv"),
+        ("MSK", "KET", 7, "levels.csv"),
+    ]
+    assert_stock_invariants(potok)
+
+
+def test_stock_import_reads_columns_in_any_order_with_a_bom(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    file = write_csv(tmp_path, "\ufeffSKU, Warehouse ,On_Hand\r\nKET,MSK,4\r\n\r\nMUG,SPB,2\r\n")
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert levels(potok) == {("MSK", "KET"): 4, ("SPB", "MUG"): 2}
+
+
+def test_stock_import_with_bad_rows_names_each_line_and_imports_nothing(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    file = write_csv(tmp_path, BAD_FILE)
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert {int(row[0]) for row in table_rows(result.stderr)} == BAD_LINES
+    assert levels(potok) == {("MSK", "KET"): 3}
+    assert import_movements(potok) == []
+
+
+def test_stock_import_skip_bad_imports_the_good_rows_and_still_exits_3(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    file = write_csv(tmp_path, BAD_FILE)
+
+    result = potok_cli(database_url, "stock", "import", "--skip-bad", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert {int(row[0]) for row in table_rows(result.stderr)} == BAD_LINES
+    assert levels(potok) == {("MSK", "KET"): 10, ("SPB", "BKS"): 8}
+    assert [(w, s, q) for w, s, q, _ in import_movements(potok)] == [
+        ("MSK", "KET", 7),
+        ("SPB", "BKS", 8),
+    ]
+    assert_stock_invariants(potok)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["warehouse,product,qty\nMSK,KET,1\n", "sku,on_hand\nKET,1\n", ""],
+    ids=["wrong-names", "missing-warehouse", "empty-file"],
+)
+def test_stock_import_with_a_bad_header_names_the_needed_columns(
+    potok: Potok, database_url: str, tmp_path: Path, text: str
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    file = write_csv(tmp_path, text)
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert "warehouse,sku,on_hand" in result.stderr
+    assert "Traceback" not in result.output
+    assert levels(potok) == {("MSK", "KET"): 3}
+
+
+def test_stock_import_refuses_a_row_whose_expected_on_hand_is_stale(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 1})
+    file = write_csv(tmp_path, "warehouse,sku,on_hand,expected_on_hand\nSPB,MUG,6,1\nMSK,KET,9,2\n")
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert {int(row[0]) for row in table_rows(result.stderr)} == {3}
+    assert levels(potok) == {("MSK", "KET"): 3, ("SPB", "MUG"): 1}
+    assert import_movements(potok) == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="parse_levels numbers CSV records, not lines: a quoted cell spanning two lines "
+    "shifts every later line number (csv.reader.line_num would be right)",
+)
+def test_a_bad_row_after_a_cell_spanning_two_lines_is_named_by_its_line_in_the_file(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    file = write_csv(
+        tmp_path,
+        'warehouse,sku,on_hand,comment\nMSK,KET,4,"counted twice\nby the night shift"\n'
+        "MSK,MUG,lots,\n",
+    )
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert {int(row[0]) for row in table_rows(result.stderr)} == {4}
+
+
+@pytest.mark.slow
+def test_stock_import_of_a_file_bigger_than_one_chunk_imports_every_row(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    count = 4000
+    now = utc_now()
+    with potok.engine.begin() as connection:
+        connection.execute(
+            sa.insert(products),
+            [
+                {
+                    "sku": f"BULK-{n:05d}",
+                    "name": f"Bulk item {n}",
+                    "price": Decimal("100.00"),
+                    "vat_rate": Decimal("22"),
+                    "weight_g": 100,
+                    "active": True,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for n in range(count)
+            ],
+        )
+    rows = [
+        (warehouse, f"BULK-{n:05d}", 1 + (n + i) % 97)
+        for i, warehouse in enumerate(("MSK", "SPB", "KZN"))
+        for n in range(count)
+    ]
+    assert len(rows) == 12_000
+    body = "".join(f"{w},{s},{q}\n" for w, s, q in rows)
+    file = write_csv(tmp_path, "warehouse,sku,on_hand\n" + body)
+
+    result = potok_cli(database_url, "stock", "import", str(file))
+
+    assert result.exit_code == 0, result.output
+    assert levels(potok) == {(w, s): q for w, s, q in rows}
+    assert len(import_movements(potok)) == 12_000
+    assert_stock_invariants(potok)
+
+
+def test_stock_levels_shows_positions(potok: Potok, database_url: str) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("SPB", "KET"): 2, ("SPB", "MUG"): 4})
+    place(potok, [("KET", 2)], to=MOSCOW)
+
+    result = potok_cli(database_url, "stock", "levels", "--sku", "KET")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(table_rows(result.stdout)) == [
+        ["MSK", "KET", "5", "2", "3"],
+        ["SPB", "KET", "2", "0", "2"],
+    ]
+
+
+# ---------------------------------------------------------------------- stock reconcile
+
+
+def test_stock_reconcile_finds_no_drift_in_a_consistent_database(
+    potok: Potok, database_url: str
+) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("SPB", "MUG"): 3})
+    place(potok, [("KET", 2), ("MUG", 1)])
+
+    result = potok_cli(database_url, "stock", "reconcile")
+
+    assert result.exit_code == 0, result.output
+    assert "no drift" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("update", "drift_column", "drift"),
+    [("on_hand = on_hand + 5", 4, "+5"), ("reserved = reserved - 1", 7, "-1")],
+    ids=["on_hand", "reserved"],
+)
+def test_stock_reconcile_lists_a_position_changed_behind_potoks_back(
+    potok: Potok, database_url: str, update: str, drift_column: int, drift: str
+) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("SPB", "MUG"): 3})
+    place(potok, [("KET", 2)], to=MOSCOW)
+    with potok.engine.begin() as connection:
+        connection.execute(
+            sa.text(
+                f"UPDATE stock SET {update} "
+                "WHERE product_id = (SELECT id FROM products WHERE sku = 'KET')"
+            )
+        )
+
+    result = potok_cli(database_url, "stock", "reconcile")
+
+    assert result.exit_code == 1, result.output
+    rows = table_rows(result.stdout)
+    assert len(rows) == 1, rows
+    assert rows[0][:2] == ["MSK", "KET"]
+    assert rows[0][drift_column] == drift
+
+
+# ---------------------------------------------------------------------- orders
+
+
+def test_orders_list_finds_orders_by_phone_and_by_status(potok: Potok, database_url: str) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("SPB", "MUG"): 5})
+    anna = place(potok, [("KET", 1)], customer_name="Анна", customer_phone="+7 916 123-45-67")
+    boris = place(potok, [("MUG", 1)], customer_name="Борис", customer_phone="+7 903 555-00-11")
+    vera = place(potok, [("TOY", 2)], customer_name="Вера", customer_phone="+7 926 000-11-22")
+
+    everyone = potok_cli(database_url, "orders", "list")
+    by_phone = potok_cli(database_url, "orders", "list", "--search", "8 (916) 123 45 67")
+    waiting = potok_cli(database_url, "orders", "list", "--status", "backordered")
+
+    for result in (everyone, by_phone, waiting):
+        assert result.exit_code == 0, result.output
+    assert [int(r[0]) for r in table_rows(everyone.stdout)] == [vera, boris, anna]
+    assert [(int(r[0]), r[4]) for r in table_rows(by_phone.stdout)] == [(anna, "Анна")]
+    assert [(int(r[0]), r[3]) for r in table_rows(waiting.stdout)] == [(vera, "backordered")]
+
+
+def test_orders_show_prints_lines_reservations_and_history(potok: Potok, database_url: str) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("MSK", "MUG"): 5})
+    order_id = place(potok, [("KET", 1), ("MUG", 2)], to=MOSCOW)
+    order_service.cancel_order(
+        potok.uow(), CancelOrder(order_id, "the customer changed their mind"), TESTER
+    )
+
+    result = potok_cli(database_url, "orders", "show", str(order_id))
+
+    assert result.exit_code == 0, result.output
+    rows = table_rows(result.stdout)
+    assert ["1", "KET", "Kettle", "1", "2490.00", "0"] in rows
+    assert ["2", "MUG", "Mug", "2", "390.00", "0"] in rows
+    assert ["1", "MSK", "KET", "1", "released"] in rows
+    history = [r for r in rows if len(r) == 5 and "→" in r[3]]
+    assert [r[2] for r in history] == ["created", "confirmed", "reserved", "cancelled"]
+    assert history[-1][4] == "the customer changed their mind"
+
+
+def test_orders_show_of_an_unknown_order_exits_4_with_a_plain_error(
+    potok: Potok, database_url: str
+) -> None:
+    build_world(potok)
+
+    result = potok_cli(database_url, "orders", "show", "999")
+
+    assert result.exit_code == 4
+    assert "999" in result.stderr
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_orders_expire_cancels_overdue_unpaid_orders_and_ends_timed_holds(
+    potok: Potok, database_url: str
+) -> None:
+    build_world(potok, {("MSK", "KET"): 1})
+    hour_ago = utc_now() - timedelta(hours=1)
+    unpaid = intake.place_order(
+        potok.uow(), order_command([("KET", 1)], channel="app"), TESTER, clock=lambda: hour_ago
+    )
+    assert isinstance(unpaid, intake.Placement)
+    waiting = place(potok, [("KET", 1)])
+    held = place(potok, [("MUG", 1)])
+    order_service.place_hold(
+        potok.uow(),
+        PlaceHold(held, HoldType.ADDRESS, "call to check", expires_at=hour_ago),
+        TESTER,
+        clock=lambda: hour_ago - timedelta(minutes=5),
+    )
+
+    result = potok_cli(database_url, "orders", "expire")
+
+    assert result.exit_code == 0, result.output
+    assert "expired 1 unpaid orders, 1 holds" in result.stdout
+    assert unpaid.order.id is not None
+    assert order_service.get_order(potok.uow(), unpaid.order.id).order.status == "cancelled"
+    assert order_service.get_order(potok.uow(), waiting).order.status == "reserved"
+    held_order = order_service.get_order(potok.uow(), held).order
+    assert [h.state.value for h in held_order.holds] == ["expired"]
+    assert_stock_invariants(potok)
+
+
+# ---------------------------------------------------------------------- settings
+
+
+@pytest.mark.parametrize("url", ["mysql://x", "oracle://scott@db/orcl", "potok.db"])
+def test_an_unsupported_database_url_exits_2_and_says_what_to_use(url: str) -> None:
+    result = potok_cli(url, "stock", "reconcile")
+
+    assert result.exit_code == 2
+    assert "sqlite:///" in result.stderr
+    assert "postgresql://" in result.stderr
+    assert "Traceback" not in result.output
+    assert isinstance(result.exception, SystemExit)
