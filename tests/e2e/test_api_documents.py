@@ -122,13 +122,6 @@ def test_actions_document_conflict_and_stale_version_problems(document: dict[str
     assert "write-off-exceeds-stock" in write_off["422"]["description"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="routes with parameters but without InvalidInput in responses(...) (GET /orders/{id}, "
-    "GET /products, GET/DELETE /products/{sku}, GET /stock/levels, GET /stock/movements, the "
-    "availability routes, ...) keep FastAPI's default 422 documented as application/json "
-    "HTTPValidationError, although the server answers every 422 as application/problem+json",
-)
 def test_every_documented_error_response_is_a_problem_document(document: dict[str, Any]) -> None:
     wrong = [
         f"{method} {path} {status}"

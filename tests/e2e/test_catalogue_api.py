@@ -520,12 +520,6 @@ def test_an_unknown_warehouse_is_not_found(api: httpx.Client, method: str) -> No
 
 # ---------------------------------------------------------------------- a known bug
 
-CODE_OVERWRITTEN = (
-    "potok.api.problems.potok_error_response merges error.context into the problem body after "
-    "'code', so an error whose context carries the channel's or warehouse's own 'code' answers "
-    "with that code (e.g. 'ozon') instead of the problem code; `type` stays right"
-)
-
 
 def _duplicate_channel(api: httpx.Client) -> httpx.Response:
     return api.post(CHANNELS, json=channel_body("web", type="web"))
@@ -553,7 +547,6 @@ def _warehouse_in_use(api: httpx.Client) -> httpx.Response:
     return api.delete(f"{WAREHOUSES}/SPB")
 
 
-@pytest.mark.xfail(strict=True, reason=CODE_OVERWRITTEN)
 @pytest.mark.parametrize(
     ("act", "status", "code"),
     [

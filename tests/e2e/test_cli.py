@@ -169,11 +169,6 @@ def test_db_check_reports_a_column_added_by_hand(tmp_path: Path) -> None:
     assert "colour" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="an OperationalError such as 'no such table' is reported as 'the database cannot "
-    "be reached; retry later' (exit 6) instead of asking for 'potok db upgrade'",
-)
 def test_a_command_on_a_database_without_the_schema_asks_for_db_upgrade(tmp_path: Path) -> None:
     result = potok_cli(sqlite_url(tmp_path / "never-upgraded.db"), "stock", "reconcile")
 
@@ -181,11 +176,6 @@ def test_a_command_on_a_database_without_the_schema_asks_for_db_upgrade(tmp_path
     assert "db upgrade" in result.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the db commands do not go through a unit of work: an OperationalError escapes "
-    "as a traceback with exit 1, where other commands print 'cannot be reached' and exit 6",
-)
 @pytest.mark.parametrize("where", ["missing-directory", "closed-port"])
 def test_db_upgrade_of_an_unreachable_database_exits_6_without_a_traceback(
     tmp_path: Path, where: str
@@ -381,11 +371,6 @@ def test_stock_import_refuses_a_row_whose_expected_on_hand_is_stale(
     assert import_movements(potok) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="parse_levels numbers CSV records, not lines: a quoted cell spanning two lines "
-    "shifts every later line number (csv.reader.line_num would be right)",
-)
 def test_a_bad_row_after_a_cell_spanning_two_lines_is_named_by_its_line_in_the_file(
     potok: Potok, database_url: str, tmp_path: Path
 ) -> None:

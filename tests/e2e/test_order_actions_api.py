@@ -287,12 +287,6 @@ def test_a_cancelled_order_cannot_be_put_on_hold(api: httpx.Client) -> None:
     assert get_order(api, order["id"])["holds"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="potok.api.problems.potok_error_response merges error.context into the body after "
-    "'status': OrderClosed's context has status='cancelled', so the problem's `status` member "
-    "says 'cancelled' instead of 409",
-)
 def test_the_order_closed_problem_keeps_its_http_status(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 5})
     order = place(api, [("KET", 1)])

@@ -199,17 +199,7 @@ def test_orders_are_found_by_a_fragment_of_the_customers_name(api: httpx.Client)
     assert found(api, made, q="smith") == {"o6"}
 
 
-def test_a_cyrillic_name_fragment_is_found_whatever_its_case(
-    api: httpx.Client, backend: str, request: pytest.FixtureRequest
-) -> None:
-    if backend == "sqlite":
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="potok.db.queries.orders._text_search uses ilike, which SQLite folds "
-                "for ASCII letters only: 'смирнова' does not find 'Анна Смирнова'",
-            )
-        )
+def test_a_cyrillic_name_fragment_is_found_whatever_its_case(api: httpx.Client) -> None:
     made = seven_orders(api)
 
     assert found(api, made, q="смирнова") == {"o1", "o7"}

@@ -577,11 +577,6 @@ def test_a_garbage_level_cursor_is_refused(api: httpx.Client) -> None:
     assert field_codes(problem(response, 422, "invalid-input")) == {"cursor": "bad-cursor"}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="potok.db.queries.stock.list_levels calls int() on the decoded cursor values "
-    "unguarded: a well-formed cursor of another list (two non-numeric values) is a 500",
-)
 def test_a_cursor_of_another_list_is_refused_by_the_level_list(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 5})
     for _ in range(2):
@@ -639,11 +634,6 @@ def test_the_ledger_lists_movements_newest_first_with_filters_and_pages(
     assert paged == [m["id"] for m in everything]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="GET /api/v1/stock/movements accepts a naive `since` (no time-zone check as the "
-    "order list has); UtcDateTime.process_bind_param then raises ValueError, answered as 500",
-)
 def test_a_naive_since_is_refused_by_the_ledger(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 5})
 
@@ -761,12 +751,6 @@ def test_channel_availability_needs_a_sku_and_a_known_channel(api: httpx.Client)
     problem_of_type(no_channel, 404, "channel-not-found")  # see the catalogue tests' xfail
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the channel availability route (potok.api.routers.stock.channel_availability) "
-    "takes safety_buffer from the first SKU found and falls back to 0, so it misreports the "
-    "channel's buffer when none of the SKUs asked is known",
-)
 def test_channel_availability_reports_the_safety_buffer_even_for_unknown_skus(
     api: httpx.Client,
 ) -> None:

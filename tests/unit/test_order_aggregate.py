@@ -410,7 +410,11 @@ def test_a_cancelled_order_cannot_be_put_on_hold() -> None:
     with pytest.raises(OrderClosed) as raised:
         order.place_hold(HoldType.MANUAL, "why", T1, ACTOR)
     assert raised.value.code == "order-closed"
-    assert raised.value.context == {"order_id": 1, "status": "cancelled", "action": "put on hold"}
+    assert raised.value.context == {
+        "order_id": 1,
+        "order_status": "cancelled",
+        "action": "put on hold",
+    }
 
 
 def test_releasing_the_last_hold_returns_the_order_to_its_status() -> None:
@@ -661,7 +665,7 @@ def test_a_cancelled_order_cannot_be_allocated(
     order = make_order(state=OrderState.CANCELLED)
     with pytest.raises(OrderClosed) as raised:
         allocate(order)
-    assert raised.value.context == {"order_id": 1, "status": "cancelled", "action": action}
+    assert raised.value.context == {"order_id": 1, "order_status": "cancelled", "action": action}
     assert order.reservations == []
 
 
@@ -699,9 +703,7 @@ def test_releasing_the_allocation_gives_back_open_reservations() -> None:
         reservations=[open_1, open_2],
     )
 
-    released = order.release_allocation(
-        T1, SYSTEM, "count at MSK", then=AllocationState.UNALLOCATED
-    )
+    released = order.release_allocation(T1, SYSTEM, "count at MSK")
 
     assert released == [open_1, open_2]
     assert {r.status for r in released} == {ReservationStatus.RELEASED}
@@ -716,19 +718,23 @@ def test_releasing_the_allocation_gives_back_open_reservations() -> None:
     assert event_types(order) == ["order.status_changed", "order.allocation_released"]
 
 
-def test_releasing_the_allocation_can_leave_the_order_backordered() -> None:
+def test_a_reserved_order_must_release_its_stock_before_it_can_be_backordered() -> None:
     order = make_order(
         state=OrderState.CONFIRMED,
         allocation=AllocationState.RESERVED,
         reservations=[reservation(id=1)],
     )
-    order.release_allocation(T1, SYSTEM, "stock gone", then=AllocationState.BACKORDERED)
+    with pytest.raises(IllegalTransition):
+        order.backorder([Shortage(1, "KET", 1, 0)], T1, SYSTEM)
+    order.release_allocation(T1, SYSTEM, "stock gone")
+    order.backorder([Shortage(1, "KET", 1, 0)], T1, SYSTEM)
     assert order.status is OrderStatus.BACKORDERED
+    assert order.open_reservations == []
 
 
 def test_releasing_an_unallocated_order_into_the_same_state_is_allowed() -> None:
     order = make_order(state=OrderState.CONFIRMED)
-    released = order.release_allocation(T1, SYSTEM, "re-source", then=AllocationState.UNALLOCATED)
+    released = order.release_allocation(T1, SYSTEM, "re-source")
     assert released == []
     assert order.allocation is AllocationState.UNALLOCATED
     assert event_types(order) == ["order.allocation_released"]

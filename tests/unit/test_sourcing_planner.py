@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
 
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -484,13 +483,6 @@ def test_plan_covers_the_order_when_the_greedy_fallback_runs(network: Network) -
     _check_outcome(padded, outcome)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="planner._allocate fills lines in order and keeps a line whole in the first chosen "
-    "warehouse that can take it, so an earlier line of the same SKU can use up the only "
-    "warehouse that could have held a later, larger line whole",
-)
 def test_lines_repeating_a_sku_are_each_kept_whole_when_the_split_allows_it() -> None:
     # Neither warehouse has 10 units; NEAR (6) can hold line 2 whole and FAR (4) line 1.
     candidates = [site(1, "NEAR", 10), site(2, "FAR", 20)]

@@ -54,7 +54,6 @@ ALLOCATION_MOVES = {
     (AllocationState.BACKORDERED, AllocationState.RESERVED),
     (AllocationState.BACKORDERED, AllocationState.UNALLOCATED),
     (AllocationState.RESERVED, AllocationState.UNALLOCATED),
-    (AllocationState.RESERVED, AllocationState.BACKORDERED),
 }
 
 MACHINES: list[tuple[StateMachine[Any], type[StrEnum], set[tuple[Any, Any]]]] = [

@@ -189,22 +189,10 @@ def test_a_row_short_of_the_optional_column_is_bad() -> None:
 # ----------------------------------------------------------------- found by these tests
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=ValueError,
-    reason="_quantity accepts any str.isdigit() text, which includes '²', and int('²') "
-    "raises ValueError out of parse_levels instead of a BadRow",
-)
 def test_a_superscript_digit_is_a_bad_row_not_a_crash() -> None:
     assert bad_lines(HEADER + "MSK,TEA-1,²\n") == [2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="parse_levels numbers records, not lines: a quoted cell spanning two lines shifts "
-    "every later line number by one (csv.reader.line_num would be right)",
-)
 def test_line_numbers_stay_right_after_a_cell_that_spans_two_lines() -> None:
     text = HEADER + 'MSK,"TEA\n1",5\nMSK,TEA-2,oops\n'
     assert bad_lines(text) == [4]

@@ -14,6 +14,7 @@ from potok import __version__
 from potok.api import problems
 from potok.api.routers import catalogue, health, orders, stock
 from potok.api.schemas.common import Problem
+from potok.api.schemas.orders import OrderIn
 from potok.bootstrap import Potok, bootstrap
 from potok.settings import Settings, get_settings
 
@@ -76,14 +77,33 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
             )
             for name, sub in components["Problem"].pop("$defs", {}).items():
                 components.setdefault(name, sub)
-            from potok.api.schemas.orders import OrderIn
-
             order_in = OrderIn.model_json_schema(ref_template="#/components/schemas/{model}")
             for name, sub in order_in.pop("$defs", {}).items():
                 components.setdefault(name, sub)
             components["OrderIn"] = order_in
+            _problems_for_validation_errors(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def _problems_for_validation_errors(schema: dict[str, Any]) -> None:
+    """Every 422 is a problem document, whatever FastAPI's default says."""
+    problem = {
+        "description": "The input is not valid (invalid-input)",
+        "content": {problems.PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            current = responses.get("422")
+            if current is None:
+                continue
+            content = current.get("content", {})
+            if problems.PROBLEM_JSON not in content:
+                responses["422"] = problem
+    components = schema.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)

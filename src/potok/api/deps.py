@@ -12,16 +12,26 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, ActorKind
 
 
-def get_potok(request: Request) -> Potok:
+async def get_potok(request: Request) -> Potok:
     potok: Potok = request.app.state.potok
     return potok
 
 
-def get_uow(potok: Annotated[Potok, Depends(get_potok)]) -> SqlUnitOfWork:
+async def get_uow(potok: Annotated[Potok, Depends(get_potok)]) -> SqlUnitOfWork:
     return potok.uow()
 
 
-def get_actor(
+def actor_from(header: str | None) -> Actor:
+    """The actor named by the Potok-Actor header; anonymous when absent."""
+    name = (header or "").strip()
+    if len(name) > 120:
+        raise InvalidInput(
+            [FieldError("Potok-Actor", "must be at most 120 characters", "too-long")]
+        )
+    return Actor(ActorKind.API, name or "anonymous")
+
+
+async def get_actor(
     potok_actor: Annotated[
         str | None,
         Header(
@@ -31,11 +41,10 @@ def get_actor(
         ),
     ] = None,
 ) -> Actor:
-    name = (potok_actor or "anonymous").strip() or "anonymous"
-    return Actor(ActorKind.API, name)
+    return actor_from(potok_actor)
 
 
-def get_expected_version(
+async def get_expected_version(
     if_match: Annotated[
         str | None,
         Header(description="The order's version (its ETag); a stale one is answered with 412."),

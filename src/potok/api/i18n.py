@@ -16,6 +16,10 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
     "conflict": ("Конфликт с текущим состоянием", None),
     "rejected": ("Отклонено бизнес-правилом", None),
     "unavailable": ("Временно недоступно", None),
+    "schema-not-ready": (
+        "Схема базы данных не обновлена",
+        "В базе нет таблиц Potok или схема устарела; выполните 'potok db upgrade'.",
+    ),
     "transient-conflict": ("Помешали одновременные изменения; повторите запрос", None),
     "invalid-input": ("Данные не прошли проверку", None),
     "stale-version": (
@@ -31,7 +35,10 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Заказ на удержании",
         "У заказа {order_id} активное удержание ({holds}); сначала снимите его.",
     ),
-    "order-closed": ("Заказ закрыт", "Заказ {order_id} в статусе {status}; изменить его нельзя."),
+    "order-closed": (
+        "Заказ закрыт",
+        "Заказ {order_id} в статусе {order_status}; изменить его нельзя.",
+    ),
     "hold-not-found": ("Удержание не найдено", "У заказа {order_id} нет удержания №{hold_no}."),
     "hold-already-active": (
         "У заказа уже есть такое удержание",
@@ -55,18 +62,21 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Штрихкод принадлежит другому товару",
         "Штрихкод '{barcode}' уже у товара '{sku}'.",
     ),
-    "channel-not-found": ("Канал не найден", "Канала с кодом '{code}' нет."),
-    "channel-inactive": ("Канал не активен", "Канал '{code}' отключён и не принимает заказы."),
-    "channel-code-taken": ("Код канала занят", "Канал с кодом '{code}' уже есть."),
+    "channel-not-found": ("Канал не найден", "Канала с кодом '{channel}' нет."),
+    "channel-inactive": ("Канал не активен", "Канал '{channel}' отключён и не принимает заказы."),
+    "channel-code-taken": ("Код канала занят", "Канал с кодом '{channel}' уже есть."),
     "channel-in-use": (
         "Канал используется",
-        "Канал '{code}' {why}; вместо удаления деактивируйте его.",
+        "Канал '{channel}' {why}; вместо удаления деактивируйте его.",
     ),
-    "warehouse-not-found": ("Склад не найден", "Склада, магазина или ПВЗ с кодом '{code}' нет."),
-    "warehouse-code-taken": ("Код склада занят", "Склад с кодом '{code}' уже есть."),
+    "warehouse-not-found": (
+        "Склад не найден",
+        "Склада, магазина или ПВЗ с кодом '{warehouse}' нет.",
+    ),
+    "warehouse-code-taken": ("Код склада занят", "Склад с кодом '{warehouse}' уже есть."),
     "warehouse-in-use": (
         "Склад используется",
-        "Склад '{code}' {why}; вместо удаления деактивируйте его.",
+        "Склад '{warehouse}' {why}; вместо удаления деактивируйте его.",
     ),
     "stock-not-found": ("Остатков нет", "На складе '{warehouse}' нет учёта товара '{sku}'."),
     "write-off-exceeds-stock": (
@@ -137,7 +147,7 @@ def language_of(request: Request) -> str:
             except ValueError:
                 q = 0.0
         lang = tag.strip().lower().split("-")[0]
-        if lang in ("ru", "en") and q > best_q:
+        if lang in ("ru", "en") and q > max(best_q, 0.0):  # q=0 means "not this one"
             best, best_q = lang, q
     return best
 

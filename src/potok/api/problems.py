@@ -64,8 +64,8 @@ def problem_response(
         "instance": request.url.path,
         "code": code,
     }
-    if extra:
-        body.update(extra)
+    if extra:  # context never overrides the standard members
+        body.update({k: v for k, v in extra.items() if k not in body})
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 

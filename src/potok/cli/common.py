@@ -7,11 +7,13 @@ import os
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
+import sqlalchemy as sa
 import typer
 from pydantic import ValidationError
 from rich.console import Console
 
 from potok.bootstrap import Potok, bootstrap
+from potok.db.unit_of_work import translate_error
 from potok.domain.errors import (
     Conflict,
     InvalidInput,
@@ -65,6 +67,10 @@ def handles_errors(command: Callable[P, T]) -> Callable[P, T]:
         except PotokError as error:
             report(error)
             raise typer.Exit(exit_code_for(error)) from None
+        except sa.exc.DBAPIError as failure:  # outside a unit of work (schema commands)
+            translated = translate_error(failure)
+            report(translated)
+            raise typer.Exit(exit_code_for(translated)) from None
 
     return wrapper
 

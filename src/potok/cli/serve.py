@@ -7,11 +7,12 @@ import os
 import typer
 import uvicorn
 
-from potok.cli.common import console, errors, open_potok, settings
+from potok.cli.common import console, errors, handles_errors, open_potok, settings
 from potok.db import migrate
 from potok.worker.jobs import start_in_background
 
 
+@handles_errors
 def serve(
     host: str | None = typer.Option(None, help="Interface to listen on [default: 127.0.0.1]."),
     port: int | None = typer.Option(None, help="Port [default: 8000]."),

@@ -33,7 +33,11 @@ def create_engine(settings: DatabaseSettings) -> Engine:
         pool_timeout=settings.pool_timeout_s,
         pool_recycle=3600,
         echo=settings.echo,
-        connect_args={"application_name": "potok"},
+        connect_args={
+            "application_name": "potok",
+            # UTC sessions; and plans of prepared statements kept, not re-made per call
+            "options": "-c timezone=UTC -c plan_cache_mode=force_generic_plan",
+        },
     )
 
 
@@ -59,6 +63,8 @@ def _sqlite_engine(settings: DatabaseSettings) -> Engine:
         ):
             cursor.execute(pragma)
         cursor.close()
+        # SQLite's own lower() (and so ILIKE) folds only ASCII letters: use Python's
+        dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
@@ -66,6 +72,10 @@ def _sqlite_engine(settings: DatabaseSettings) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _lower(value: object) -> object:
+    return value.lower() if isinstance(value, str) else value
 
 
 def is_sqlite(engine: Engine | sa.Connection) -> bool:

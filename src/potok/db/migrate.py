@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
@@ -56,7 +55,5 @@ def schema_drift(engine: Engine) -> list[Any]:
 
 
 def is_up_to_date(engine: Engine) -> bool:
-    try:
-        return current_revision(engine) == head_revision(engine)
-    except sa.exc.OperationalError:
-        return False
+    """Whether the schema is at the newest revision (raises when the database is unreachable)."""
+    return current_revision(engine) == head_revision(engine)

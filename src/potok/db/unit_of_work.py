@@ -6,20 +6,23 @@ import threading
 from types import TracebackType
 from typing import Self
 
+import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.network_cache import NetworkCache
 from potok.db.queries import Queries
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
+from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.stock import StockRepository
-from potok.domain.errors import PotokError, TransientConflict, Unavailable
+from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
 from potok.domain.events import DomainEvent
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
@@ -34,8 +37,10 @@ class SqlUnitOfWork:
     database as :class:`Unavailable`.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, network: NetworkCache | None = None) -> None:
         self.engine = engine
+        self.network = network or NetworkCache()
+        self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
@@ -63,7 +68,7 @@ class SqlUnitOfWork:
             connection.begin()
         except sa.exc.DBAPIError as error:
             self._release_lock()
-            raise _translate(error) from error
+            raise translate_error(error) from error
         self._connection = connection
         self._events = []
         self.products = ProductRepository(connection)
@@ -75,6 +80,7 @@ class SqlUnitOfWork:
         self.outbox = Outbox(connection)
         self.idempotency = IdempotencyKeys(connection)
         self.queries = Queries(connection)
+        self.intake = IntakeReads(connection, self.orders, self.network)
         return self
 
     def __exit__(
@@ -94,8 +100,8 @@ class SqlUnitOfWork:
                     connection.close()
         finally:
             self._release_lock()
-        if isinstance(exc, sa.exc.DBAPIError):
-            raise _translate(exc) from exc
+        if isinstance(exc, sa.exc.DBAPIError | psycopg.Error):
+            raise translate_error(exc) from exc
 
     def _release_lock(self) -> None:
         if self._held_lock is not None:
@@ -115,23 +121,37 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         connection = self.connection
         try:
-            self.outbox.add(self._events)
+            if self._pipelined:
+                self.outbox.add_and_commit(self._events)
+            else:
+                self.outbox.add(self._events)
+                connection.commit()
             self._events.clear()
-            connection.commit()
-        except sa.exc.DBAPIError as error:
-            raise _translate(error) from error
+        except (sa.exc.DBAPIError, psycopg.Error) as error:
+            raise translate_error(error) from error
 
 
-def _translate(error: sa.exc.DBAPIError) -> PotokError:
-    original = error.orig
+def translate_error(error: sa.exc.DBAPIError | psycopg.Error) -> PotokError:
+    """The domain's name for a database failure; anything unexpected is raised again."""
+    original = error.orig if isinstance(error, sa.exc.DBAPIError) else error
     sqlstate = getattr(original, "sqlstate", None)
+    message = str(original)
+    if sqlstate in ("42P01", "42703") or "no such table" in message or "no such column" in message:
+        return SchemaNotReady()
     if sqlstate in _RETRYABLE_SQLSTATES:
         return TransientConflict(detail=f"concurrent change ({sqlstate}); retry the request")
-    message = str(original)
-    if isinstance(error, sa.exc.IntegrityError) and "UNIQUE constraint failed" in message:
+    if (
+        isinstance(error, sa.exc.IntegrityError | psycopg.IntegrityError)
+        and "UNIQUE constraint failed" in message
+    ):
         return TransientConflict(detail="concurrent change; retry the request")
     if "database is locked" in message:
         return TransientConflict(detail="the database is busy; retry the request")
-    if isinstance(error, sa.exc.OperationalError) or error.connection_invalidated:
-        return Unavailable(detail="the database cannot be reached; retry later")
+    invalidated = isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated
+    if isinstance(error, sa.exc.OperationalError | psycopg.OperationalError) or invalidated:
+        return Unavailable(detail=f"the database cannot be reached ({_first_line(message)})")
     raise error
+
+
+def _first_line(message: str) -> str:
+    return message.strip().splitlines()[0] if message.strip() else "no details"

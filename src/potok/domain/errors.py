@@ -78,6 +78,14 @@ class Unavailable(PotokError):
     title = "Temporarily unavailable"
 
 
+class SchemaNotReady(Unavailable):
+    """The database has no Potok schema, or an older one than this code needs."""
+
+    code = "schema-not-ready"
+    title = "The database schema is not up to date"
+    template = "The database has no Potok tables or an old schema; run 'potok db upgrade'."
+
+
 class TransientConflict(Unavailable):
     """Concurrent work got in the way (a deadlock, a lost race); the same request may be retried."""
 

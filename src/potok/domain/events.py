@@ -39,6 +39,8 @@ def plain(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float):
+        return value
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, Decimal):

@@ -7,8 +7,8 @@ from decimal import Decimal
 
 from potok.domain.errors import FieldError
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}$")
-CURRENCY_PATTERN = re.compile(r"^[A-Z]{3}$")
+CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
+CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
 
 
 class Problems:
@@ -28,7 +28,7 @@ class Problems:
         return bool(self.errors)
 
     def code(self, field: str, value: str) -> None:
-        if not CODE_PATTERN.match(value):
+        if not CODE_PATTERN.fullmatch(value):
             self.add(
                 field,
                 "use 1-64 letters, digits, '.', '_', '-' or '/', starting with a letter or digit",
@@ -42,7 +42,7 @@ class Problems:
             self.add(field, f"must be at most {max_length} characters", "too-long")
 
     def currency(self, field: str, value: str) -> None:
-        if not CURRENCY_PATTERN.match(value):
+        if not CURRENCY_PATTERN.fullmatch(value):
             self.add(field, "must be an ISO 4217 code such as RUB", "bad-currency")
 
     def coordinates(self, prefix: str, latitude: float | None, longitude: float | None) -> None:
@@ -61,10 +61,10 @@ class Problems:
             self.add(
                 field, "must be positive" if not allow_zero else "must not be negative", "negative"
             )
-        elif value != value.quantize(Decimal("0.01")):
-            self.add(field, "has more than 2 decimal places", "too-precise")
         elif value >= Decimal("1e12"):
             self.add(field, "is too large", "too-large")
+        elif value != value.quantize(Decimal("0.01")):
+            self.add(field, "has more than 2 decimal places", "too-precise")
 
     def vat_rate(self, field: str, value: Decimal) -> None:
         if not value.is_finite() or not Decimal(0) <= value < Decimal(100):

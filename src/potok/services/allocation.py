@@ -21,23 +21,35 @@ from potok.domain.orders import (
     ReservationStatus,
     Shortage,
 )
-from potok.domain.sourcing import Decision, Need, Shortfall, plan
+from potok.domain.sourcing import Candidate, Decision, Need, Position, Shortfall, plan
 from potok.services.unit_of_work import UnitOfWork
 
 RESERVE_ATTEMPTS = 8
 BACKORDER_BATCH = 50
 
 
-def allocate(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> Decision | Shortfall:
+def allocate(
+    uow: UnitOfWork,
+    order: Order,
+    at: datetime,
+    actor: str,
+    *,
+    first_read: tuple[list[Candidate], list[Position]] | None = None,
+) -> Decision | Shortfall:
     """Source the whole order and reserve it, or backorder it with the lines that are short.
 
     On PostgreSQL another order may take the units between reading and reserving; the
     reservation then fails as a whole and the order is planned again on fresh figures.
+    ``first_read`` is stock the caller has just read for this order (intake reads it
+    together with everything else).
     """
     needs = [Need(line.line_no, line.product_id, line.sku, line.quantity) for line in order.lines]
     product_ids = {line.product_id for line in order.lines}
-    for _ in range(RESERVE_ATTEMPTS):
-        candidates, positions = uow.stock.candidates(product_ids, order.channel_id)
+    for attempt in range(RESERVE_ATTEMPTS):
+        if attempt == 0 and first_read is not None:
+            candidates, positions = first_read
+        else:
+            candidates, positions = uow.stock.candidates(product_ids, order.channel_id)
         outcome = plan(needs, candidates, positions, order.delivery.destination)
         if isinstance(outcome, Shortfall):
             order.backorder(
@@ -130,7 +142,7 @@ def make_room(
         if order is None:
             continue
         why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
-        released = order.release_allocation(at, actor, why, then=AllocationState.UNALLOCATED)
+        released = order.release_allocation(at, actor, why)
         give_back(uow, order, released, at, why)
         excess -= holder.quantity
         displaced.append(order)

@@ -121,7 +121,7 @@ def create_channel(uow: UnitOfWork, draft: ChannelDraft, *, clock: Clock = utc_n
 
     def work(uow: UnitOfWork) -> Channel:
         if uow.channels.get_by_code(draft.code) is not None:
-            raise ChannelCodeTaken(code=draft.code)
+            raise ChannelCodeTaken(channel=draft.code)
         channel = uow.channels.add(draft, clock())
         uow.record(
             ChannelCreated(
@@ -145,7 +145,7 @@ def replace_channel(
     def work(uow: UnitOfWork) -> Channel:
         current = uow.channels.get_by_code(code)
         if current is None:
-            raise ChannelNotFound(code=code)
+            raise ChannelNotFound(channel=code)
         channel = uow.channels.replace(current.id, draft, clock())
         uow.record(
             ChannelUpdated(occurred_at=channel.updated_at, code=code, channel=plain(channel))
@@ -159,10 +159,10 @@ def delete_channel(uow: UnitOfWork, code: str, *, clock: Clock = utc_now) -> Non
     def work(uow: UnitOfWork) -> None:
         channel = uow.channels.get_by_code(code)
         if channel is None:
-            raise ChannelNotFound(code=code)
+            raise ChannelNotFound(channel=code)
         why = uow.channels.usage(channel.id)
         if why is not None:
-            raise ChannelInUse(code=code, why=why)
+            raise ChannelInUse(channel=code, why=why)
         uow.channels.delete(channel.id)
         uow.record(ChannelDeleted(occurred_at=clock(), code=code))
 
@@ -173,7 +173,7 @@ def get_channel(uow: UnitOfWork, code: str) -> Channel:
     def work(uow: UnitOfWork) -> Channel:
         channel = uow.channels.get_by_code(code)
         if channel is None:
-            raise ChannelNotFound(code=code)
+            raise ChannelNotFound(channel=code)
         return channel
 
     return reading(uow, work)
@@ -206,7 +206,7 @@ def create_warehouse(
 
     def work(uow: UnitOfWork) -> Warehouse:
         if uow.warehouses.get_by_code(draft.code) is not None:
-            raise WarehouseCodeTaken(code=draft.code)
+            raise WarehouseCodeTaken(warehouse=draft.code)
         warehouse = uow.warehouses.add(draft, _channel_ids(uow, draft), clock())
         uow.record(
             WarehouseCreated(
@@ -231,7 +231,7 @@ def replace_warehouse(
     def work(uow: UnitOfWork) -> Warehouse:
         current = uow.warehouses.get_by_code(code)
         if current is None:
-            raise WarehouseNotFound(code=code)
+            raise WarehouseNotFound(warehouse=code)
         warehouse = uow.warehouses.replace(current.id, draft, _channel_ids(uow, draft), clock())
         uow.record(
             WarehouseUpdated(
@@ -247,10 +247,10 @@ def delete_warehouse(uow: UnitOfWork, code: str, *, clock: Clock = utc_now) -> N
     def work(uow: UnitOfWork) -> None:
         warehouse = uow.warehouses.get_by_code(code)
         if warehouse is None:
-            raise WarehouseNotFound(code=code)
+            raise WarehouseNotFound(warehouse=code)
         why = uow.warehouses.usage(warehouse.id)
         if why is not None:
-            raise WarehouseInUse(code=code, why=why)
+            raise WarehouseInUse(warehouse=code, why=why)
         uow.warehouses.delete(warehouse.id)
         uow.record(WarehouseDeleted(occurred_at=clock(), code=code))
 
@@ -261,7 +261,7 @@ def get_warehouse(uow: UnitOfWork, code: str) -> Warehouse:
     def work(uow: UnitOfWork) -> Warehouse:
         warehouse = uow.warehouses.get_by_code(code)
         if warehouse is None:
-            raise WarehouseNotFound(code=code)
+            raise WarehouseNotFound(warehouse=code)
         return warehouse
 
     return reading(uow, work)

@@ -31,6 +31,7 @@ from potok.domain.orders.states import PAID_ENOUGH
 from potok.domain.sourcing import Decision, Shortfall
 from potok.domain.validation import Problems
 from potok.services.allocation import allocate
+from potok.services.ports import IntakeContext
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 MAX_LINES = 500
@@ -94,22 +95,33 @@ def place_order(
 
 
 def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
-    channel, lines, pickup_point = _validate(uow, command)
-    order_id, fresh = uow.orders.claim(channel.id, command.external_id)
-    if not fresh:
-        existing = uow.orders.get(order_id)
-        assert existing is not None
-        return Placement(existing, created=False, history=uow.orders.history(order_id))
-
     phone = normalise_phone(command.customer_phone) if command.customer_phone else None
     email = normalise_email(command.customer_email) if command.customer_email else None
+    name = command.customer_name.strip()
+    pickup = command.delivery.pickup_point
+    context = uow.intake.load(
+        channel=command.channel,
+        skus=[line.sku for line in command.lines],
+        external_id=command.external_id,
+        customer=(name, phone, email) if phone or email else None,
+        pickup_point=pickup if command.delivery.method is DeliveryMethod.PICKUP else None,
+        at=at,
+    )
+    channel, lines, pickup_point = _validate(context, command)
+    if context.existing_order_id is not None:
+        existing = uow.orders.get(context.existing_order_id)
+        assert existing is not None
+        return Placement(
+            existing, created=False, history=uow.orders.history(context.existing_order_id)
+        )
+
     order = Order(
-        id=order_id,
+        id=context.fresh_order_id,
         channel_id=channel.id,
         channel_code=channel.code,
         external_id=command.external_id,
         currency=channel.currency,
-        contact=Contact(command.customer_name.strip(), phone, email),
+        contact=Contact(name, phone, email),
         delivery=_delivery(command, pickup_point),
         lines=lines,
         state=OrderState.NEW,
@@ -117,7 +129,7 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
         payment_status=command.payment_status,
         created_at=at,
         updated_at=at,
-        customer_id=uow.customers.find_or_add(command.customer_name.strip(), phone, email, at),
+        customer_id=context.customer_id,
         priority=command.priority,
         promised_at=command.promised_at,
         payment_due_at=_payment_due(channel, command.payment_status, at),
@@ -126,7 +138,7 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
     who = str(actor)
     order.start_intake(who, channel=channel.code, external_id=command.external_id)
     _confirm_by_policy(order, channel, at, who)
-    outcome = allocate(uow, order, at, who)
+    outcome = allocate(uow, order, at, who, first_read=(context.candidates, context.positions))
     if isinstance(outcome, Shortfall) and channel.backorders is BackorderPolicy.REJECT:
         raise NetworkCannotCover(
             short_lines=len(outcome.lines),
@@ -160,15 +172,15 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
 
 
 def _validate(
-    uow: UnitOfWork, command: PlaceOrder
+    context: IntakeContext, command: PlaceOrder
 ) -> tuple[Channel, list[OrderLine], Warehouse | None]:
     """Everything wrong with the request at once, each error naming its field."""
     problems = Problems()
-    channel = uow.channels.get_by_code(command.channel)
+    channel = context.channel
     if channel is None:
         problems.add("channel", f"there is no channel '{command.channel}'", "unknown-channel")
     elif not channel.active:
-        raise ChannelInactive(code=channel.code)
+        raise ChannelInactive(channel=channel.code)
     elif command.currency is not None and command.currency != channel.currency:
         problems.add(
             "currency",
@@ -194,7 +206,7 @@ def _validate(
     if not 0 <= command.priority <= 9:
         problems.add("priority", "must be from 0 (normal) to 9 (most urgent)", "out-of-range")
 
-    products = uow.products.get_many([line.sku for line in command.lines])
+    products = context.products
     lines: list[OrderLine] = []
     for index, request in enumerate(command.lines):
         field = f"lines[{index}]."
@@ -227,14 +239,16 @@ def _validate(
             )
         )
 
-    pickup_point = _check_delivery(uow, command, problems)
+    pickup_point = _check_delivery(context, command, problems)
     if problems:
         raise InvalidInput(problems.errors)
     assert channel is not None
     return channel, lines, pickup_point
 
 
-def _check_delivery(uow: UnitOfWork, command: PlaceOrder, problems: Problems) -> Warehouse | None:
+def _check_delivery(
+    context: IntakeContext, command: PlaceOrder, problems: Problems
+) -> Warehouse | None:
     delivery = command.delivery
     problems.money("delivery.price", delivery.price)
     problems.vat_rate("delivery.vat_rate", delivery.vat_rate)
@@ -252,7 +266,7 @@ def _check_delivery(uow: UnitOfWork, command: PlaceOrder, problems: Problems) ->
             "delivery.pickup_point", "a pickup delivery needs a pickup point code", "required"
         )
         return None
-    point = uow.warehouses.get_by_code(delivery.pickup_point)
+    point = context.pickup_point
     if point is None:
         problems.add(
             "delivery.pickup_point",

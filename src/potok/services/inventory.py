@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from potok.domain.catalogue import ProductNotFound
-from potok.domain.channels import ChannelNotFound
+from potok.domain.channels import Channel, ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import Movement, MovementType, StockLevel, StockPositionNotFound
 from potok.domain.inventory.commands import (
@@ -83,7 +83,7 @@ class Reconciliation:
 def _ids(uow: UnitOfWork, warehouse: str, sku: str) -> tuple[WarehouseId, ProductId]:
     warehouse_ids = uow.warehouses.ids_for([warehouse])
     if warehouse not in warehouse_ids:
-        raise WarehouseNotFound(code=warehouse)
+        raise WarehouseNotFound(warehouse=warehouse)
     product_ids = uow.products.ids_for([sku])
     if sku not in product_ids:
         raise ProductNotFound(sku=sku)
@@ -402,12 +402,15 @@ def availability(uow: UnitOfWork, sku: str) -> Availability:
     return reading(uow, work)
 
 
-def promises_for(uow: UnitOfWork, channel: str, skus: list[str]) -> dict[str, ChannelPromise]:
-    """Available-to-promise of a channel for several SKUs (unknown SKUs are left out)."""
+def promises_for(
+    uow: UnitOfWork, channel: str, skus: list[str]
+) -> tuple[Channel, dict[str, ChannelPromise]]:
+    """A channel and its available-to-promise for several SKUs (unknown SKUs are left out)."""
 
-    def work(uow: UnitOfWork) -> dict[str, ChannelPromise]:
-        if channel not in uow.channels.ids_for([channel]):
-            raise ChannelNotFound(code=channel)
+    def work(uow: UnitOfWork) -> tuple[Channel, dict[str, ChannelPromise]]:
+        found_channel = uow.channels.get_by_code(channel)
+        if found_channel is None:
+            raise ChannelNotFound(channel=channel)
         ids = uow.products.ids_for(skus)
         found = uow.queries.promises(list(ids.values()), [channel])
         result: dict[str, ChannelPromise] = {}
@@ -415,7 +418,7 @@ def promises_for(uow: UnitOfWork, channel: str, skus: list[str]) -> dict[str, Ch
             entries = found.get(pid, [])
             if entries:
                 result[sku] = entries[0]
-        return result
+        return found_channel, result
 
     return reading(uow, work)
 

@@ -7,9 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from potok.domain.channels import ConfirmationPolicy
-from potok.domain.errors import StaleVersion
+from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, OrderId, utc_now
-from potok.domain.orders import HistoryEntry, Hold, Order, OrderNotFound, OrderState
+from potok.domain.orders import (
+    HistoryEntry,
+    Hold,
+    Order,
+    OrderNotFound,
+    OrderState,
+    OrderStatus,
+    PaymentStatus,
+)
 from potok.domain.orders.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -17,6 +25,7 @@ from potok.domain.orders.commands import (
     RecordPayment,
     ReleaseHold,
 )
+from potok.domain.validation import Problems
 from potok.services.allocation import give_back, retry_backorders
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -145,6 +154,26 @@ def list_orders(
     cursor: str | None = None,
     limit: int = 50,
 ) -> OrderPage:
+    """A page of orders; unknown statuses in the filter are refused rather than matching none."""
+    problems = Problems()
+    known = {s.value for s in OrderStatus}
+    for value in flt.statuses:
+        if value not in known:
+            problems.add(
+                "status",
+                f"'{value}' is not a status; use one of {', '.join(known)}",
+                "unknown-status",
+            )
+    payments = {s.value for s in PaymentStatus}
+    for value in flt.payment_statuses:
+        if value not in payments:
+            problems.add(
+                "payment_status",
+                f"'{value}' is not a payment status; use one of {', '.join(payments)}",
+                "unknown-status",
+            )
+    if problems:
+        raise InvalidInput(problems.errors)
     return reading(
         uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor, limit=limit)
     )

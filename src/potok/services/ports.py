@@ -42,6 +42,33 @@ class StoredAnswer:
     response: Any
 
 
+@dataclass(frozen=True, slots=True)
+class IntakeContext:
+    """Everything intake reads before it decides, fetched in one go."""
+
+    channel: Channel | None
+    products: dict[str, Product]
+    existing_order_id: OrderId | None
+    fresh_order_id: OrderId
+    customer_id: CustomerId | None
+    pickup_point: Warehouse | None
+    candidates: list[Candidate]
+    positions: list[Position]
+
+
+class IntakeReader(Protocol):
+    def load(
+        self,
+        *,
+        channel: str,
+        skus: Collection[str],
+        external_id: str | None,
+        customer: tuple[str, str | None, str | None] | None,
+        pickup_point: str | None,
+        at: datetime,
+    ) -> IntakeContext: ...
+
+
 class ProductStore(Protocol):
     def get_by_sku(self, sku: str) -> Product | None: ...
     def get_by_barcode(self, barcode: str) -> Product | None: ...

@@ -54,7 +54,10 @@ def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]
         if name in header
     }
     seen: dict[tuple[str, str], int] = {}
-    for number, record in enumerate(reader, start=2):
+    read_so_far = reader.line_num
+    for record in reader:
+        number = read_so_far + 1  # the line the record starts on, even after multi-line cells
+        read_so_far = reader.line_num
         if not any(cell.strip() for cell in record):
             continue
         if len(record) < len(header):
@@ -84,7 +87,7 @@ def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]
 
 def _quantity(text: str, name: str, problems: list[str]) -> int | None:
     value = text.strip()
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):
         problems.append(f"{name} '{value}' is not a whole number of units")
         return None
     quantity = int(value)

@@ -14,6 +14,7 @@ from potok.services.ports import (
     ChannelStore,
     CustomerStore,
     IdempotencyStore,
+    IntakeReader,
     OrderStore,
     ProductStore,
     QueryStore,
@@ -52,6 +53,9 @@ class UnitOfWork(Protocol):
 
     @property
     def queries(self) -> QueryStore: ...
+
+    @property
+    def intake(self) -> IntakeReader: ...
 
     def __enter__(self) -> Self: ...
 

@@ -21,7 +21,12 @@ def health(request: Request) -> JSONResponse:
         database = "ok"
     except sa.exc.SQLAlchemyError:
         database = "unreachable"
-    schema = "current" if database == "ok" and is_up_to_date(engine) else "behind"
+    schema = "unknown"
+    if database == "ok":
+        try:
+            schema = "current" if is_up_to_date(engine) else "behind"
+        except sa.exc.SQLAlchemyError:
+            schema = "unknown"
     healthy = database == "ok" and schema == "current"
     return JSONResponse(
         {

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
 from potok.api.deps import CurrentActor, Uow
 from potok.api.problems import responses
+from potok.api.schemas.common import AwareDatetime
 from potok.api.schemas.stock import (
     AvailabilityOut,
     ChannelAvailabilityOut,
@@ -183,7 +183,7 @@ def list_movements(
     type: Annotated[
         str | None, Query(description="receipt, write_off, count, sync, import")
     ] = None,
-    since: datetime | None = None,
+    since: Annotated[AwareDatetime | None, Query(description="With a time zone.")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> MovementPageOut:
@@ -245,11 +245,10 @@ def channel_availability(
     uow: Uow,
     sku: Annotated[list[str], Query(description="Repeat for several SKUs.", max_length=1000)],
 ) -> ChannelAvailabilityOut:
-    found = inventory.promises_for(uow, code, sku)
-    buffer = next(iter(found.values())).safety_buffer if found else 0
+    channel, found = inventory.promises_for(uow, code, sku)
     return ChannelAvailabilityOut(
-        channel=code,
-        safety_buffer=buffer,
+        channel=channel.code,
+        safety_buffer=channel.safety_buffer,
         items=[
             PromiseOut(sku=s, available_to_promise=p.available_to_promise, warehouses=p.warehouses)
             for s, p in found.items()

@@ -58,6 +58,7 @@ def list_orders(
     if cursor:
         last_value, last_id = decode_cursor(cursor, 2)
         bound = _cursor_value(name, last_value)
+        last_id = _cursor_value("id", last_id)
         if descending:
             query = query.where(sa.tuple_(column, orders.c.id) < sa.tuple_(bound, last_id))
         else:

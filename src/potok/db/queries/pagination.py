@@ -14,6 +14,22 @@ def encode_cursor(*values: Any) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def decode_int_cursor(cursor: str, size: int) -> list[int]:
+    """A cursor of ``size`` whole numbers (ids)."""
+    values = decode_cursor(cursor, size)
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "cursor",
+                    "is not a cursor this list gave out; start again without it",
+                    "bad-cursor",
+                )
+            ]
+        )
+    return values
+
+
 def decode_cursor(cursor: str, size: int) -> list[Any]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)

@@ -8,7 +8,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from potok.db.queries.pagination import decode_cursor, encode_cursor
+from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import (
     channels,
     products,
@@ -61,7 +61,7 @@ def list_levels(
     if only_available:
         query = query.where(stock.c.on_hand > stock.c.reserved)
     if cursor:
-        last_warehouse, last_product = decode_cursor(cursor, 2)
+        last_warehouse, last_product = decode_int_cursor(cursor, 2)
         query = query.where(
             sa.tuple_(stock.c.warehouse_id, stock.c.product_id)
             > sa.tuple_(int(last_warehouse), int(last_product))
@@ -174,7 +174,7 @@ def list_movements(
     if since is not None:
         query = query.where(stock_movements.c.occurred_at >= since)
     if cursor:
-        (last_id,) = decode_cursor(cursor, 1)
+        (last_id,) = decode_int_cursor(cursor, 1)
         query = query.where(stock_movements.c.id < int(last_id))
     rows = list(connection.execute(query))
     more = len(rows) > limit

@@ -28,6 +28,9 @@ def _product(row: Any) -> Product:
     )
 
 
+_BY_SKUS = sa.select(products).where(products.c.sku.in_(sa.bindparam("skus", expanding=True)))
+
+
 class ProductRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
@@ -45,9 +48,7 @@ class ProductRepository:
     def get_many(self, skus: Collection[str]) -> dict[str, Product]:
         if not skus:
             return {}
-        rows = self.connection.execute(
-            sa.select(products).where(products.c.sku.in_(sorted(set(skus))))
-        )
+        rows = self.connection.execute(_BY_SKUS, {"skus": sorted(set(skus))})
         return {row.sku: _product(row) for row in rows}
 
     def ids_for(self, skus: Collection[str]) -> dict[str, ProductId]:

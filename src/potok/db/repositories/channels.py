@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.reference_versions import bump_network
 from potok.db.tables import channels, orders, warehouse_channels
 from potok.domain.channels import (
     BackorderPolicy,
@@ -36,12 +37,15 @@ def _channel(row: Any) -> Channel:
     )
 
 
+_BY_CODE = sa.select(channels).where(channels.c.code == sa.bindparam("code"))
+
+
 class ChannelRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
     def get_by_code(self, code: str) -> Channel | None:
-        row = self.connection.execute(sa.select(channels).where(channels.c.code == code)).first()
+        row = self.connection.execute(_BY_CODE, {"code": code}).first()
         return _channel(row) if row else None
 
     def get(self, channel_id: ChannelId) -> Channel | None:
@@ -65,6 +69,7 @@ class ChannelRepository:
         return {row.code: ChannelId(row.id) for row in rows}
 
     def add(self, draft: ChannelDraft, at: datetime) -> Channel:
+        bump_network(self.connection)
         row = self.connection.execute(
             sa.insert(channels)
             .values(**_values(draft), created_at=at, updated_at=at)
@@ -73,6 +78,7 @@ class ChannelRepository:
         return _channel(row)
 
     def replace(self, channel_id: ChannelId, draft: ChannelDraft, at: datetime) -> Channel:
+        bump_network(self.connection)
         row = self.connection.execute(
             sa.update(channels)
             .where(channels.c.id == channel_id)
@@ -82,6 +88,7 @@ class ChannelRepository:
         return _channel(row)
 
     def delete(self, channel_id: ChannelId) -> None:
+        bump_network(self.connection)
         self.connection.execute(
             sa.delete(warehouse_channels).where(warehouse_channels.c.channel_id == channel_id)
         )

@@ -9,6 +9,20 @@ import sqlalchemy as sa
 from potok.db.tables import customers
 from potok.domain.kernel import CustomerId
 
+_FIND = (
+    sa.select(customers.c.id)
+    .where(
+        sa.or_(
+            customers.c.phone == sa.bindparam("phone"),
+            customers.c.email == sa.bindparam("email"),
+        )
+    )
+    # the phone's owner first: a shared family e-mail must not merge two people
+    .order_by(sa.case((customers.c.phone == sa.bindparam("phone"), 0), else_=1), customers.c.id)
+    .limit(1)
+)
+_ADD = sa.insert(customers).returning(customers.c.id)
+
 
 class CustomerRepository:
     def __init__(self, connection: sa.Connection) -> None:
@@ -20,22 +34,11 @@ class CustomerRepository:
         """The customer with this phone (else e-mail); a new record when there is none."""
         if phone is None and email is None:
             return None
-        conditions = []
-        if phone is not None:
-            conditions.append(customers.c.phone == phone)
-        if email is not None:
-            conditions.append(customers.c.email == email)
-        row = self.connection.execute(
-            sa.select(customers.c.id, customers.c.phone)
-            .where(sa.or_(*conditions))
-            .order_by(customers.c.phone.is_(None))  # a phone match first
-            .limit(1)
-        ).first()
-        if row is not None:
-            return CustomerId(row.id)
+        found = self.connection.execute(_FIND, {"phone": phone, "email": email}).scalar()
+        if found is not None:
+            return CustomerId(found)
         new_id = self.connection.execute(
-            sa.insert(customers)
-            .values(name=name, phone=phone, email=email, created_at=at, updated_at=at)
-            .returning(customers.c.id)
+            _ADD,
+            {"name": name, "phone": phone, "email": email, "created_at": at, "updated_at": at},
         ).scalar_one()
         return CustomerId(new_id)

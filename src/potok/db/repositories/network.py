@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.reference_versions import bump_network
 from potok.db.tables import channels, orders, stock, warehouse_channels, warehouses
 from potok.domain.kernel import ChannelId, WarehouseId
 from potok.domain.network import Warehouse, WarehouseDraft, WarehouseType
@@ -83,6 +84,7 @@ class WarehouseRepository:
         return found
 
     def _link(self, warehouse_id: WarehouseId, channel_ids: Sequence[ChannelId]) -> None:
+        bump_network(self.connection)  # every add and replace links
         if channel_ids:
             self.connection.execute(
                 sa.insert(warehouse_channels),
@@ -90,6 +92,7 @@ class WarehouseRepository:
             )
 
     def delete(self, warehouse_id: WarehouseId) -> None:
+        bump_network(self.connection)
         self.connection.execute(
             sa.delete(warehouse_channels).where(warehouse_channels.c.warehouse_id == warehouse_id)
         )

@@ -6,9 +6,11 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
+from potok.db.pg import driver, insert_document
 from potok.db.tables import (
     channels,
     order_history,
@@ -46,8 +48,45 @@ from potok.domain.orders import (
     Reservation,
     ReservationStatus,
 )
+from potok.domain.orders.model import Changes
 
 pickup_points = warehouses.alias("pickup_points")
+
+_EXISTING = (
+    sa.select(orders.c.id)
+    .where(
+        orders.c.channel_id == sa.bindparam("channel_id"),
+        orders.c.external_id == sa.bindparam("external_id"),
+    )
+    .scalar_subquery()
+)
+_NEXT_ID = {
+    True: sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1).scalar_subquery(),
+    False: sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id")),
+}
+_CLAIM = {
+    (sqlite, with_external): sa.select(
+        (_EXISTING if with_external else sa.null()).label("existing"),
+        _NEXT_ID[sqlite].label("fresh"),
+    )
+    for sqlite in (True, False)
+    for with_external in (True, False)
+}
+_INSERT_ORDER = sa.insert(orders)
+_INSERT_LINES = sa.insert(order_lines)
+_INSERT_RESERVATIONS = sa.insert(reservations)
+_INSERT_HOLDS = sa.insert(order_holds)
+_INSERT_HISTORY = sa.insert(order_history)
+_END_RESERVATION = (  # by what it is, not by id: one written earlier in the transaction has none
+    sa.update(reservations)
+    .where(
+        reservations.c.order_id == sa.bindparam("o_id"),
+        reservations.c.line_no == sa.bindparam("o_line"),
+        reservations.c.stock_id == sa.bindparam("o_stock"),
+        reservations.c.status == "open",
+    )
+    .values(status=sa.bindparam("new_status"), ended_at=sa.bindparam("o_ended_at"))
+)
 
 
 class OrderRepository:
@@ -62,22 +101,11 @@ class OrderRepository:
         """A fresh id for a new order, or the id of the order that already has this external id.
 
         Returns ``(id, True)`` for a new order and ``(existing_id, False)`` for a duplicate.
+        One round trip either way.
         """
-        existing: sa.ScalarSelect[Any] | sa.Null = sa.null()
-        if external_id is not None:
-            existing = (
-                sa.select(orders.c.id)
-                .where(orders.c.channel_id == channel_id, orders.c.external_id == external_id)
-                .scalar_subquery()
-            )
-        if self.sqlite:
-            fresh: Any = sa.select(
-                sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1
-            ).scalar_subquery()
-        else:
-            fresh = sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id"))
+        statement = _CLAIM[(self.sqlite, external_id is not None)]
         row = self.connection.execute(
-            sa.select(existing.label("existing"), fresh.label("fresh"))
+            statement, {"channel_id": channel_id, "external_id": external_id}
         ).one()
         if row.existing is not None:
             return OrderId(row.existing), False
@@ -86,32 +114,40 @@ class OrderRepository:
     def add(self, order: Order) -> None:
         """Write a new order with its lines, reservations, holds and history."""
         changes = order.take_changes()
+        if not self.sqlite:
+            self._add_pipelined(order, changes)
+            self.events.extend(changes.events)
+            return
         try:
-            self.connection.execute(sa.insert(orders).values(id=order.id, **_header(order)))
+            self.connection.execute(_INSERT_ORDER, {"id": order.id, **_header(order)})
         except sa.exc.IntegrityError as error:
             if "external_id" in str(error.orig) or "uq_orders" in str(error.orig):
                 # the same external id arrived twice at once: retrying finds the first one
                 raise TransientConflict(detail="the same order arrived twice at once") from error
             raise
-        self.connection.execute(
-            sa.insert(order_lines),
-            [
-                {
-                    "order_id": order.id,
-                    "line_no": line.line_no,
-                    "product_id": line.product_id,
-                    "sku": line.sku,
-                    "name": line.name,
-                    "quantity": line.quantity,
-                    "unit_price": line.unit_price,
-                    "vat_rate": line.vat_rate,
-                    "total": line.total,
-                }
-                for line in order.lines
-            ],
-        )
+        self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
         self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
         self.events.extend(changes.events)
+
+    def _add_pipelined(self, order: Order, changes: Changes) -> None:
+        """PostgreSQL: every row of the new order in one statement."""
+        raw = driver(self.connection)
+        try:
+            with raw.cursor() as cursor:
+                insert_document(
+                    cursor,
+                    [
+                        (orders, [{"id": order.id, "version": order.version, **_header(order)}]),
+                        (order_lines, [_line(order, li) for li in order.lines]),
+                        (reservations, [_reservation(order, r) for r in changes.new_reservations]),
+                        (order_holds, [_hold(order, h) for h in changes.new_holds]),
+                        (order_history, [_history(order, h) for h in changes.history]),
+                    ],
+                )
+        except psycopg.errors.UniqueViolation as error:
+            # the same external id arrived twice at once: retrying finds the first one
+            raise TransientConflict(detail="the same order arrived twice at once") from error
+        order.history.extend(changes.history)
 
     # ------------------------------------------------------------------ changes
 
@@ -128,11 +164,19 @@ class OrderRepository:
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
         order.version += 1
-        for reservation in changes.ended_reservations:
+        if changes.ended_reservations:
             self.connection.execute(
-                sa.update(reservations)
-                .where(reservations.c.id == reservation.id)
-                .values(status=reservation.status.value, ended_at=reservation.ended_at)
+                _END_RESERVATION,
+                [
+                    {
+                        "o_id": order.id,
+                        "o_line": r.line_no,
+                        "o_stock": r.stock_id,
+                        "new_status": r.status.value,
+                        "o_ended_at": r.ended_at,
+                    }
+                    for r in changes.ended_reservations
+                ],
             )
         if changes.expiry_changed:
             self.connection.execute(
@@ -162,63 +206,13 @@ class OrderRepository:
         history: Sequence[HistoryEntry],
     ) -> None:
         if new_reservations:
-            ids = self.connection.execute(
-                sa.insert(reservations).returning(reservations.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "order_id": order.id,
-                        "line_no": r.line_no,
-                        "stock_id": r.stock_id,
-                        "warehouse_id": r.warehouse_id,
-                        "product_id": r.product_id,
-                        "quantity": r.quantity,
-                        "status": r.status.value,
-                        "created_at": r.created_at,
-                        "expires_at": r.expires_at,
-                        "ended_at": r.ended_at,
-                    }
-                    for r in new_reservations
-                ],
-            ).scalars()
-            for reservation, new_id in zip(new_reservations, ids, strict=True):
-                reservation.id = new_id
+            self.connection.execute(
+                _INSERT_RESERVATIONS, [_reservation(order, r) for r in new_reservations]
+            )
         if new_holds:
-            self.connection.execute(
-                sa.insert(order_holds),
-                [
-                    {
-                        "order_id": order.id,
-                        "hold_no": h.hold_no,
-                        "type": h.type.value,
-                        "state": h.state.value,
-                        "reason": h.reason,
-                        "placed_at": h.placed_at,
-                        "placed_by": h.placed_by,
-                        "expires_at": h.expires_at,
-                        "ended_at": h.ended_at,
-                        "ended_by": h.ended_by,
-                        "end_reason": h.end_reason,
-                    }
-                    for h in new_holds
-                ],
-            )
+            self.connection.execute(_INSERT_HOLDS, [_hold(order, h) for h in new_holds])
         if history:
-            self.connection.execute(
-                sa.insert(order_history),
-                [
-                    {
-                        "order_id": order.id,
-                        "occurred_at": h.occurred_at,
-                        "actor": h.actor,
-                        "action": h.action,
-                        "reason": h.reason,
-                        "from_status": h.from_status,
-                        "to_status": h.to_status,
-                        "details": h.details,
-                    }
-                    for h in history
-                ],
-            )
+            self.connection.execute(_INSERT_HISTORY, [_history(order, h) for h in history])
             order.history.extend(history)
 
     # ------------------------------------------------------------------ reading
@@ -365,6 +359,64 @@ class OrderRepository:
             .limit(limit)
         )
         return [(OrderId(r.order_id), r.hold_no) for r in rows]
+
+
+def _line(order: Order, line: OrderLine) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "line_no": line.line_no,
+        "product_id": line.product_id,
+        "sku": line.sku,
+        "name": line.name,
+        "quantity": line.quantity,
+        "unit_price": line.unit_price,
+        "vat_rate": line.vat_rate,
+        "total": line.total,
+    }
+
+
+def _reservation(order: Order, r: Reservation) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "line_no": r.line_no,
+        "stock_id": r.stock_id,
+        "warehouse_id": r.warehouse_id,
+        "product_id": r.product_id,
+        "quantity": r.quantity,
+        "status": r.status.value,
+        "created_at": r.created_at,
+        "expires_at": r.expires_at,
+        "ended_at": r.ended_at,
+    }
+
+
+def _hold(order: Order, h: Hold) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "hold_no": h.hold_no,
+        "type": h.type.value,
+        "state": h.state.value,
+        "reason": h.reason,
+        "placed_at": h.placed_at,
+        "placed_by": h.placed_by,
+        "expires_at": h.expires_at,
+        "ended_at": h.ended_at,
+        "ended_by": h.ended_by,
+        "end_reason": h.end_reason,
+    }
+
+
+def _history(order: Order, h: HistoryEntry) -> dict[str, Any]:
+    return {
+        "order_id": order.id,
+        "occurred_at": h.occurred_at,
+        "actor": h.actor,
+        "action": h.action,
+        "reason": h.reason,
+        "from_status": h.from_status,
+        "to_status": h.to_status,
+        "details": h.details,
+    }
 
 
 def _header(order: Order) -> dict[str, Any]:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 
+from potok.db.pg import driver, insert_sql
 from potok.db.tables import outbox_events
 from potok.domain.events import DomainEvent
+
+_INSERT = sa.insert(outbox_events)
 
 
 class Outbox:
@@ -16,19 +21,28 @@ class Outbox:
         self.connection = connection
 
     def add(self, events: Sequence[DomainEvent]) -> None:
-        if not events:
-            return
-        self.connection.execute(
-            sa.insert(outbox_events),
-            [
-                {
-                    "event_id": str(uuid.uuid4()),
-                    "type": event.event_type(),
-                    "aggregate_type": event.aggregate_type,
-                    "aggregate_id": event.aggregate_id(),
-                    "payload": event.payload(),
-                    "occurred_at": event.occurred_at,
-                }
-                for event in events
-            ],
-        )
+        if events:
+            self.connection.execute(_INSERT, [_row(event) for event in events])
+
+    def add_and_commit(self, events: Sequence[DomainEvent]) -> None:
+        """PostgreSQL: the events and the COMMIT in one round trip."""
+        raw = driver(self.connection)
+        with raw.pipeline():
+            if events:
+                rows = [_row(e) for e in events]
+                for row in rows:
+                    row["payload"] = Jsonb(row["payload"])
+                raw.cursor().executemany(insert_sql(outbox_events, rows[0]), rows)
+            raw.commit()
+        self.connection.commit()  # the driver has committed; this settles SQLAlchemy's state
+
+
+def _row(event: DomainEvent) -> dict[str, Any]:
+    return {
+        "event_id": str(uuid.uuid4()),
+        "type": event.event_type(),
+        "aggregate_type": event.aggregate_type,
+        "aggregate_id": event.aggregate_id(),
+        "payload": event.payload(),
+        "occurred_at": event.occurred_at,
+    }

@@ -18,6 +18,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from potok.db.engine import is_sqlite
+from potok.db.pg import driver
 from potok.db.tables import (
     orders,
     products,
@@ -32,10 +33,10 @@ from potok.domain.kernel import ChannelId, OrderId, ProductId, StockId, Warehous
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import Holder
 
-_PG_RESERVE = sa.text(
+_PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     """
     WITH req AS (
-        SELECT * FROM unnest(CAST(:stock_ids AS bigint[]), CAST(:quantities AS integer[]))
+        SELECT * FROM unnest(CAST(%(stock_ids)s AS bigint[]), CAST(%(quantities)s AS integer[]))
             AS r(stock_id, quantity)
     ), locked AS (
         SELECT s.id, s.on_hand - s.reserved AS available
@@ -48,17 +49,16 @@ _PG_RESERVE = sa.text(
           FROM locked l JOIN req r ON r.stock_id = l.id
     )
     UPDATE stock s
-       SET reserved = s.reserved + r.quantity, updated_at = :at
+       SET reserved = s.reserved + r.quantity, updated_at = %(at)s
       FROM req r, verdict v
      WHERE s.id = r.stock_id AND v.ok AND s.on_hand - s.reserved >= r.quantity
     RETURNING s.id
     """
 )
 
-_PG_RELEASE = sa.text(
-    """
+_PG_RELEASE = """
     WITH req AS (
-        SELECT * FROM unnest(CAST(:stock_ids AS bigint[]), CAST(:quantities AS integer[]))
+        SELECT * FROM unnest(CAST(%(stock_ids)s AS bigint[]), CAST(%(quantities)s AS integer[]))
             AS r(stock_id, quantity)
     ), locked AS (
         SELECT s.id FROM stock s JOIN req ON req.stock_id = s.id
@@ -66,11 +66,38 @@ _PG_RELEASE = sa.text(
            FOR UPDATE OF s
     )
     UPDATE stock s
-       SET reserved = s.reserved - r.quantity, updated_at = :at
+       SET reserved = s.reserved - r.quantity, updated_at = %(at)s
       FROM req r
      WHERE s.id = r.stock_id AND s.id IN (SELECT id FROM locked)
     RETURNING s.id
     """
+
+
+_CANDIDATES = (
+    sa.select(
+        stock.c.id,
+        stock.c.warehouse_id,
+        stock.c.product_id,
+        (stock.c.on_hand - stock.c.reserved).label("available"),
+        warehouses.c.code,
+        warehouses.c.city,
+        warehouses.c.priority,
+        warehouses.c.latitude,
+        warehouses.c.longitude,
+    )
+    .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+    .join(
+        warehouse_channels,
+        sa.and_(
+            warehouse_channels.c.warehouse_id == stock.c.warehouse_id,
+            warehouse_channels.c.channel_id == sa.bindparam("channel_id"),
+        ),
+    )
+    .where(
+        stock.c.product_id.in_(sa.bindparam("product_ids", expanding=True)),
+        warehouses.c.active.is_(True),
+        stock.c.on_hand > stock.c.reserved,
+    )
 )
 
 
@@ -86,52 +113,9 @@ class StockRepository:
     ) -> tuple[list[Candidate], list[Position]]:
         """Active locations serving the channel, with their sellable stock of these products."""
         rows = self.connection.execute(
-            sa.select(
-                stock.c.id,
-                stock.c.warehouse_id,
-                stock.c.product_id,
-                (stock.c.on_hand - stock.c.reserved).label("available"),
-                warehouses.c.code,
-                warehouses.c.city,
-                warehouses.c.priority,
-                warehouses.c.latitude,
-                warehouses.c.longitude,
-            )
-            .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
-            .join(
-                warehouse_channels,
-                sa.and_(
-                    warehouse_channels.c.warehouse_id == stock.c.warehouse_id,
-                    warehouse_channels.c.channel_id == channel_id,
-                ),
-            )
-            .where(
-                stock.c.product_id.in_(sorted(product_ids)),
-                warehouses.c.active.is_(True),
-                stock.c.on_hand > stock.c.reserved,
-            )
+            _CANDIDATES, {"product_ids": sorted(product_ids), "channel_id": channel_id}
         )
-        candidates: dict[int, Candidate] = {}
-        positions: list[Position] = []
-        for row in rows:
-            if row.warehouse_id not in candidates:
-                candidates[row.warehouse_id] = Candidate(
-                    WarehouseId(row.warehouse_id),
-                    row.code,
-                    row.city,
-                    row.priority,
-                    row.latitude,
-                    row.longitude,
-                )
-            positions.append(
-                Position(
-                    StockId(row.id),
-                    WarehouseId(row.warehouse_id),
-                    ProductId(row.product_id),
-                    row.available,
-                )
-            )
-        return list(candidates.values()), positions
+        return candidates_from_rows(rows)
 
     # ------------------------------------------------------------------ reservations
 
@@ -141,10 +125,14 @@ class StockRepository:
             return True
         ids = sorted(quantities)
         if not self.sqlite:
-            updated = self.connection.execute(
-                _PG_RESERVE,
-                {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
-            ).all()
+            updated = (
+                driver(self.connection)
+                .execute(
+                    _PG_RESERVE,
+                    {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
+                )
+                .fetchall()
+            )
             return len(updated) == len(ids)
         available = dict(
             self.connection.execute(
@@ -172,10 +160,14 @@ class StockRepository:
             return
         ids = sorted(quantities)
         if not self.sqlite:
-            updated = self.connection.execute(
-                _PG_RELEASE,
-                {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
-            ).all()
+            updated = (
+                driver(self.connection)
+                .execute(
+                    _PG_RELEASE,
+                    {"stock_ids": ids, "quantities": [quantities[i] for i in ids], "at": at},
+                )
+                .fetchall()
+            )
             count = len(updated)
         else:
             count = self.connection.execute(
@@ -326,6 +318,32 @@ class StockRepository:
             ],
         )
         return list(result.scalars())
+
+
+def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Position]]:
+    """Candidates and positions from rows of (id, warehouse_id, product_id, available, code,
+    city, priority, latitude, longitude)."""
+    candidates: dict[int, Candidate] = {}
+    positions: list[Position] = []
+    for row in rows:
+        if row.warehouse_id not in candidates:
+            candidates[row.warehouse_id] = Candidate(
+                WarehouseId(row.warehouse_id),
+                row.code,
+                row.city,
+                row.priority,
+                row.latitude,
+                row.longitude,
+            )
+        positions.append(
+            Position(
+                StockId(row.id),
+                WarehouseId(row.warehouse_id),
+                ProductId(row.product_id),
+                row.available,
+            )
+        )
+    return list(candidates.values()), positions
 
 
 def _level(row: Any) -> StockLevel:

@@ -1,7 +1,14 @@
 """Every table, on one MetaData that Alembic compares against."""
 
 from potok.db.tables.base import metadata
-from potok.db.tables.catalogue import channels, customers, products, warehouse_channels, warehouses
+from potok.db.tables.catalogue import (
+    channels,
+    customers,
+    products,
+    reference_versions,
+    warehouse_channels,
+    warehouses,
+)
 from potok.db.tables.events import idempotency_keys, outbox_events
 from potok.db.tables.inventory import stock, stock_movements
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
@@ -17,6 +24,7 @@ __all__ = [
     "orders",
     "outbox_events",
     "products",
+    "reference_versions",
     "reservations",
     "stock",
     "stock_movements",

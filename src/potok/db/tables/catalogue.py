@@ -88,4 +88,19 @@ customers = sa.Table(
     sa.Column("updated_at", UtcDateTime(), nullable=False),
 )
 
-__all__ = ["channels", "customers", "products", "warehouse_channels", "warehouses"]
+reference_versions = sa.Table(
+    "reference_versions",
+    metadata,
+    sa.Column("name", sa.String(32), primary_key=True),
+    # a fresh random token on every change, so that a cached copy never matches by chance
+    sa.Column("token", sa.String(36), nullable=False),
+)
+
+__all__ = [
+    "channels",
+    "customers",
+    "products",
+    "reference_versions",
+    "warehouse_channels",
+    "warehouses",
+]

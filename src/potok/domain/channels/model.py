@@ -38,25 +38,25 @@ class BackorderPolicy(StrEnum):
 class ChannelNotFound(NotFound):
     code = "channel-not-found"
     title = "Channel not found"
-    template = "There is no channel with code '{code}'."
+    template = "There is no channel with code '{channel}'."
 
 
 class ChannelInactive(Rejected):
     code = "channel-inactive"
     title = "The channel is not active"
-    template = "Channel '{code}' is deactivated and does not take orders."
+    template = "Channel '{channel}' is deactivated and does not take orders."
 
 
 class ChannelCodeTaken(Conflict):
     code = "channel-code-taken"
     title = "The channel code already exists"
-    template = "A channel with code '{code}' already exists."
+    template = "A channel with code '{channel}' already exists."
 
 
 class ChannelInUse(Conflict):
     code = "channel-in-use"
     title = "The channel is in use"
-    template = "Channel '{code}' {why}; deactivate it instead of deleting it."
+    template = "Channel '{channel}' {why}; deactivate it instead of deleting it."
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,19 +22,19 @@ class WarehouseType(StrEnum):
 class WarehouseNotFound(NotFound):
     code = "warehouse-not-found"
     title = "Warehouse not found"
-    template = "There is no warehouse, store or pickup point with code '{code}'."
+    template = "There is no warehouse, store or pickup point with code '{warehouse}'."
 
 
 class WarehouseCodeTaken(Conflict):
     code = "warehouse-code-taken"
     title = "The warehouse code already exists"
-    template = "A warehouse with code '{code}' already exists."
+    template = "A warehouse with code '{warehouse}' already exists."
 
 
 class WarehouseInUse(Conflict):
     code = "warehouse-in-use"
     title = "The warehouse is in use"
-    template = "Warehouse '{code}' {why}; deactivate it instead of deleting it."
+    template = "Warehouse '{warehouse}' {why}; deactivate it instead of deleting it."
 
 
 @dataclass(frozen=True, slots=True)

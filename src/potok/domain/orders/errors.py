@@ -32,7 +32,7 @@ class HoldAlreadyActive(Conflict):
 class OrderClosed(Conflict):
     code = "order-closed"
     title = "The order is closed"
-    template = "Order {order_id} is {status}; it can no longer be {action}."
+    template = "Order {order_id} is {order_status}; it can no longer be {action}."
 
 
 class NetworkCannotCover(Rejected):

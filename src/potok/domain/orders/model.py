@@ -421,7 +421,7 @@ class Order:
 
     def _require_open(self, action: str) -> None:
         if self.state is OrderState.CANCELLED:
-            raise OrderClosed(order_id=self._id(), status=self.status.value, action=action)
+            raise OrderClosed(order_id=self._id(), order_status=self.status.value, action=action)
 
     # ----------------------------------------------------------------- allocation
 
@@ -456,13 +456,11 @@ class Order:
         self._record(at, actor, "backordered", reason, shortages=summary)
         self._emit(ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary))
 
-    def release_allocation(
-        self, at: datetime, actor: str, reason: str, *, then: AllocationState
-    ) -> list[Reservation]:
+    def release_allocation(self, at: datetime, actor: str, reason: str) -> list[Reservation]:
         """Give back every open reservation (stock shrank, or the order is re-sourced)."""
         released = self._end_reservations(at, ReservationStatus.RELEASED)
-        if self.allocation is not then:
-            self.allocation = ALLOCATION.check(self.allocation, then)
+        if self.allocation is not AllocationState.UNALLOCATED:
+            self.allocation = ALLOCATION.check(self.allocation, AllocationState.UNALLOCATED)
         self._record(
             at, actor, "reservation_released", reason, released=[r.summary() for r in released]
         )

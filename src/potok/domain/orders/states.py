@@ -92,9 +92,8 @@ ALLOCATION = StateMachine[AllocationState](
         AllocationState.BACKORDERED: frozenset(
             {AllocationState.RESERVED, AllocationState.UNALLOCATED}
         ),
-        AllocationState.RESERVED: frozenset(
-            {AllocationState.UNALLOCATED, AllocationState.BACKORDERED}
-        ),
+        # a reserved order gives its stock back (UNALLOCATED) before it can wait for more
+        AllocationState.RESERVED: frozenset({AllocationState.UNALLOCATED}),
     },
 )
 

@@ -224,7 +224,8 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
         for product, position in site.stock.items()
     }
     allocations: list[Allocation] = []
-    for need in needs:
+    # the biggest lines choose first, so that smaller ones fill the gaps and stay whole
+    for need in sorted(needs, key=lambda n: (-n.quantity, n.line_no)):
         whole = next(
             (
                 s
@@ -250,6 +251,7 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
             )
             if remaining == 0:
                 break
+    allocations.sort(key=lambda a: a.line_no)
     return Decision(tuple(allocations), tuple(s.candidate.code for s in chosen), reason)
 
 

@@ -1,0 +1,64 @@
+"""A per-process copy of the network (channels, locations, who serves whom) for intake.
+
+Channels and locations change rarely and are read by every order. Every change writes a
+new random token into ``reference_versions``; intake reads the token in the same
+statement as the stock and, when it differs from the copy's, reloads the copy and
+reads again. So a copy is never used once the database has moved on, in this process or
+any other.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+
+from potok.db.reference_versions import read_token
+from potok.db.repositories.channels import ChannelRepository
+from potok.db.repositories.network import WarehouseRepository
+from potok.domain.channels import Channel
+from potok.domain.kernel import ChannelId, WarehouseId
+from potok.domain.network import Warehouse
+
+
+@dataclass(frozen=True)
+class Network:
+    token: str | None
+    channels: dict[str, Channel]
+    warehouses: dict[WarehouseId, Warehouse]
+    by_code: dict[str, Warehouse] = field(init=False)
+    serving: dict[ChannelId, list[WarehouseId]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "by_code", {w.code: w for w in self.warehouses.values()})
+        serving: dict[ChannelId, list[WarehouseId]] = {c.id: [] for c in self.channels.values()}
+        for warehouse in self.warehouses.values():
+            if not warehouse.active:
+                continue
+            for code in warehouse.channels:
+                channel = self.channels.get(code)
+                if channel is not None:
+                    serving[channel.id].append(warehouse.id)
+        object.__setattr__(self, "serving", serving)
+
+
+class NetworkCache:
+    """The latest copy of the network this process has read; safe to share between threads."""
+
+    def __init__(self) -> None:
+        self._network: Network | None = None
+        self._lock = threading.Lock()
+
+    def current(self, connection: sa.Connection) -> Network:
+        network = self._network
+        return network if network is not None else self.reload(connection)
+
+    def reload(self, connection: sa.Connection) -> Network:
+        token = read_token(connection)
+        channels = {c.code: c for c in ChannelRepository(connection).list()}
+        warehouses = {w.id: w for w in WarehouseRepository(connection).list()}
+        network = Network(token, channels, warehouses)
+        with self._lock:
+            self._network = network
+        return network
