@@ -686,6 +686,8 @@ def main() -> None:
         help="pgbench ceiling script (e.g. ../shared/bench/pg-order-intake/run.sh)",
     )
     args = parser.parse_args()
+    # a timeout or Ctrl-C must not leave the server behind: make SIGTERM unwind like Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     client = args.client
     if client == "auto":

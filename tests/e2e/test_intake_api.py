@@ -139,3 +139,24 @@ def test_pickup_orders_are_sourced_towards_the_pickup_point(api: httpx.Client) -
 
     assert order["delivery"]["pickup_point"] == "MSK-P"
     assert order["reservations"][0]["warehouse"] == "MSK"
+
+
+def test_every_order_answer_has_the_documented_shape(api: httpx.Client) -> None:
+    """Orders are rendered by hand for speed; they must still match the OpenAPI schema."""
+    from potok.api.schemas.orders import OrderOut
+
+    build_world_api(api, {("MSK", "KET"): 1})
+    reserved = api.post("/api/v1/orders", json=order_body([("KET", 1)], external_id="A"))
+    waiting = api.post("/api/v1/orders", json=order_body([("KET", 2)], external_id="B"))
+    held = api.post(
+        f"/api/v1/orders/{reserved.json()['id']}/holds", json={"type": "fraud", "reason": "check"}
+    )
+    detail = api.get(f"/api/v1/orders/{reserved.json()['id']}")
+    cancelled = api.post(
+        f"/api/v1/orders/{waiting.json()['id']}/cancellation", json={"reason": "test"}
+    )
+
+    assert held.status_code == 201
+    for answer in (reserved, waiting, detail, cancelled):
+        order = OrderOut.model_validate(answer.json())
+        assert order.model_dump(mode="json") == answer.json()

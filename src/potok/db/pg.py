@@ -4,18 +4,21 @@ are sent in a pipeline (many statements, one round trip), and the SQL they use."
 from __future__ import annotations
 
 import functools
-import json
 from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
-from enum import Enum
 from typing import Any, cast
 
+import orjson
 import psycopg
 import sqlalchemy as sa
+from psycopg.types.json import Jsonb
 from sqlalchemy.dialects import postgresql
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+
+
+Section = tuple[sa.Table, Sequence[Mapping[str, Any]]]
+"""Rows for one table, in a document insert."""
 
 
 def driver(connection: sa.Connection) -> psycopg.Connection[tuple[object, ...]]:
@@ -38,9 +41,7 @@ def insert_many(
     cursor.execute(_insert_many_sql(table, columns), {c: [row[c] for row in rows] for c in columns})
 
 
-def insert_document(
-    cursor: psycopg.Cursor[Any], sections: Sequence[tuple[sa.Table, Sequence[Mapping[str, Any]]]]
-) -> None:
+def insert_document(cursor: psycopg.Cursor[Any], sections: Sequence[Section]) -> None:
     """Insert rows into several tables with one statement: the rows travel as one JSON
     document that the server unpacks (jsonb_populate_recordset), so a whole new order is
     one round trip and one execution, whatever its number of lines."""
@@ -48,20 +49,23 @@ def insert_document(
     if not present:
         return
     shape = tuple((table, tuple(rows[0])) for table, rows in present)
-    document = json.dumps(
-        [list(rows) for _, rows in present], default=_json_value, separators=(",", ":")
-    )
-    cursor.execute(_document_sql(shape), {"doc": document})
+    document = orjson.dumps([list(rows) for _, rows in present], default=_json_value)
+    cursor.execute(_document_sql(shape), {"doc": document.decode()})
 
 
 def _json_value(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
-    if isinstance(value, datetime):
-        return value.isoformat()
-    if isinstance(value, Enum):
-        return value.value
     raise TypeError(f"cannot put {type(value).__name__} into a JSON document")
+
+
+def jsonb(value: Any) -> Jsonb:
+    """A JSONB parameter encoded with orjson."""
+    return Jsonb(value, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return orjson.dumps(value, default=_json_value).decode()
 
 
 @functools.cache

@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.network_cache import NetworkCache
+from potok.db.pg import Section
 from potok.db.queries import Queries
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -45,6 +46,7 @@ class SqlUnitOfWork:
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
+        self._staged: list[Section] = []
         self._write = True
 
     # ------------------------------------------------------------------ transaction
@@ -71,12 +73,13 @@ class SqlUnitOfWork:
             raise translate_error(error) from error
         self._connection = connection
         self._events = []
+        self._staged = []
         self.products = ProductRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection)
         self.stock = StockRepository(connection)
-        self.orders = OrderRepository(connection, self._events)
+        self.orders = OrderRepository(connection, self._events, self._staged)
         self.outbox = Outbox(connection)
         self.idempotency = IdempotencyKeys(connection)
         self.queries = Queries(connection)
@@ -122,7 +125,8 @@ class SqlUnitOfWork:
         connection = self.connection
         try:
             if self._pipelined:
-                self.outbox.add_and_commit(self._events)
+                self.outbox.write_and_commit(self._staged, self._events)
+                self._staged.clear()
             else:
                 self.outbox.add(self._events)
                 connection.commit()

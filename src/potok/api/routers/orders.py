@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, Response
@@ -13,6 +12,7 @@ from pydantic import ValidationError
 
 from potok.api.deps import CurrentActor, ExpectedVersion, Uow, actor_from
 from potok.api.problems import responses
+from potok.api.responses import JSON, json_response, plain
 from potok.api.schemas.common import AwareDatetime
 from potok.api.schemas.orders import (
     CancellationIn,
@@ -53,16 +53,11 @@ from potok.services.read_models import OrderFilter
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
-JSON = "application/json"
-
 
 def _order_response(view: OrderView, status_code: int = 200) -> Response:
     order = view.order
-    return Response(
-        content=render_order(order, view.history).model_dump_json(),
-        status_code=status_code,
-        media_type=JSON,
-        headers={"ETag": f'"{order.version}"'},
+    return json_response(
+        render_order(order, view.history), status_code, {"ETag": f'"{order.version}"'}
     )
 
 
@@ -136,26 +131,21 @@ async def place_order(request: Request) -> Response:
     command = payload.to_command(idempotency_key, request_hash)
 
     def respond(placement: intake.Placement) -> tuple[int, Any]:
-        body = render_order(placement.order, placement.history).model_dump(mode="json")
+        body = plain(render_order(placement.order, placement.history))
         return (201 if placement.created else 200), body
 
     result = await run_in_threadpool(intake.place_order, uow, command, actor, respond=respond)
     if isinstance(result, intake.Replay):
-        return Response(
-            content=json.dumps(result.body, ensure_ascii=False),
-            status_code=result.status_code,
-            media_type=JSON,
-            headers={
-                "Idempotent-Replayed": "true",
-                "Location": f"{router.prefix}/{result.body['id']}",
-            },
+        return json_response(
+            result.body,
+            result.status_code,
+            {"Idempotent-Replayed": "true", "Location": f"{router.prefix}/{result.body['id']}"},
         )
     order = result.order
-    return Response(
-        content=render_order(order, result.history).model_dump_json(),
-        status_code=201 if result.created else 200,
-        media_type=JSON,
-        headers={"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
+    return json_response(
+        render_order(order, result.history),
+        201 if result.created else 200,
+        {"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
     )
 
 

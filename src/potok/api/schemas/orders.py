@@ -289,97 +289,132 @@ class OrderPageOut(Page):
 # ---------------------------------------------------------------------- rendering
 
 
-def render_order(order: Order, history: list[HistoryEntry]) -> OrderOut:
+def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
+    """The order as the API shows it (the shape of :class:`OrderOut`), ready for orjson.
+
+    Built as plain data rather than through the model: this is on the hottest path, and a
+    test checks that every rendered order validates against ``OrderOut``.
+    """
     delivery = order.delivery
     address = delivery.address
     explanation, shortages = _sourcing(order, history)
-    return OrderOut(
-        id=order.id or 0,
-        external_id=order.external_id,
-        channel=order.channel_code,
-        status=order.status,
-        state=order.state.value,
-        allocation=order.allocation.value,
-        payment_status=order.payment_status.value,
-        priority=order.priority,
-        currency=order.currency,
-        customer=CustomerOut(
-            id=order.customer_id,
-            name=order.contact.name,
-            phone=order.contact.phone,
-            email=order.contact.email,
-        ),
-        delivery=DeliveryOut(
-            method=delivery.method.value,
-            address=AddressOut.model_validate(address) if address else None,
-            pickup_point=delivery.pickup_point_code,
-            price=delivery.price,
-            vat_rate=delivery.vat_rate,
-        ),
-        lines=[
-            LineOut(
-                line_no=line.line_no,
-                sku=line.sku,
-                name=line.name,
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_rate=line.vat_rate,
-                total=line.total,
-                vat_amount=line.vat_amount,
-                reserved_quantity=(reserved := order.reserved_quantity(line.line_no)),
-                short_quantity=line.quantity - reserved if order.state.value != "cancelled" else 0,
-            )
-            for line in order.lines
-        ],
-        totals=TotalsOut(
-            subtotal=order.subtotal.amount,
-            delivery=delivery.price,
-            vat=order.vat_total.amount,
-            total=order.total.amount,
-        ),
-        reservations=[
-            ReservationOut(
-                line_no=r.line_no,
-                warehouse=r.warehouse_code,
-                sku=r.sku,
-                quantity=r.quantity,
-                status=r.status.value,
-                created_at=r.created_at,
-                expires_at=r.expires_at,
-                ended_at=r.ended_at,
-            )
+    cancelled = order.state.value == "cancelled"
+    lines = []
+    for line in order.lines:
+        reserved = order.reserved_quantity(line.line_no)
+        lines.append(
+            {
+                "line_no": line.line_no,
+                "sku": line.sku,
+                "name": line.name,
+                "quantity": line.quantity,
+                "unit_price": _money(line.unit_price),
+                "vat_rate": str(line.vat_rate),
+                "total": _money(line.total),
+                "vat_amount": _money(line.vat_amount),
+                "reserved_quantity": reserved,
+                "short_quantity": 0 if cancelled else line.quantity - reserved,
+            }
+        )
+    return {
+        "id": order.id or 0,
+        "external_id": order.external_id,
+        "channel": order.channel_code,
+        "status": order.status.value,
+        "state": order.state.value,
+        "allocation": order.allocation.value,
+        "payment_status": order.payment_status.value,
+        "priority": order.priority,
+        "currency": order.currency,
+        "customer": {
+            "id": order.customer_id,
+            "name": order.contact.name,
+            "phone": order.contact.phone,
+            "email": order.contact.email,
+        },
+        "delivery": {
+            "method": delivery.method.value,
+            "address": None
+            if address is None
+            else {
+                "city": address.city,
+                "line1": address.line1,
+                "line2": address.line2,
+                "region": address.region,
+                "postal_code": address.postal_code,
+                "country": address.country,
+                "latitude": address.latitude,
+                "longitude": address.longitude,
+            },
+            "pickup_point": delivery.pickup_point_code,
+            "price": _money(delivery.price),
+            "vat_rate": str(delivery.vat_rate),
+        },
+        "lines": lines,
+        "totals": {
+            "subtotal": _money(order.subtotal.amount),
+            "delivery": _money(delivery.price),
+            "vat": _money(order.vat_total.amount),
+            "total": _money(order.total.amount),
+        },
+        "reservations": [
+            {
+                "line_no": r.line_no,
+                "warehouse": r.warehouse_code,
+                "sku": r.sku,
+                "quantity": r.quantity,
+                "status": r.status.value,
+                "created_at": r.created_at,
+                "expires_at": r.expires_at,
+                "ended_at": r.ended_at,
+            }
             for r in order.reservations
         ],
-        holds=[
-            HoldOut(
-                hold_no=h.hold_no,
-                type=h.type.value,
-                state=h.state.value,
-                reason=h.reason,
-                placed_at=h.placed_at,
-                placed_by=h.placed_by,
-                expires_at=h.expires_at,
-                ended_at=h.ended_at,
-                ended_by=h.ended_by,
-                end_reason=h.end_reason,
-            )
+        "holds": [
+            {
+                "hold_no": h.hold_no,
+                "type": h.type.value,
+                "state": h.state.value,
+                "reason": h.reason,
+                "placed_at": h.placed_at,
+                "placed_by": h.placed_by,
+                "expires_at": h.expires_at,
+                "ended_at": h.ended_at,
+                "ended_by": h.ended_by,
+                "end_reason": h.end_reason,
+            }
             for h in order.holds
         ],
-        sourcing=SourcingOut(explanation=explanation, shortages=shortages),
-        promised_at=order.promised_at,
-        payment_due_at=order.payment_due_at,
-        comment=order.comment,
-        version=order.version,
-        created_at=order.created_at,
-        updated_at=order.updated_at,
-        confirmed_at=order.confirmed_at,
-        cancelled_at=order.cancelled_at,
-        cancel_reason=order.cancel_reason,
-        history=[HistoryOut.model_validate(h) for h in history],
-    )
+        "sourcing": {"explanation": explanation, "shortages": shortages},
+        "promised_at": order.promised_at,
+        "payment_due_at": order.payment_due_at,
+        "comment": order.comment,
+        "version": order.version,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "confirmed_at": order.confirmed_at,
+        "cancelled_at": order.cancelled_at,
+        "cancel_reason": order.cancel_reason,
+        "history": [
+            {
+                "occurred_at": h.occurred_at,
+                "actor": h.actor,
+                "action": h.action,
+                "reason": h.reason,
+                "from_status": h.from_status,
+                "to_status": h.to_status,
+                "details": h.details,
+            }
+            for h in history
+        ],
+    }
 
 
-def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, list[ShortageOut]]:
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, list[dict[str, Any]]]:
     """The latest sourcing outcome, as the history recorded it."""
     for entry in reversed(history):
         if entry.action == "reserved":
@@ -387,7 +422,7 @@ def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, li
         if entry.action == "backordered":
             if order.allocation.value != "backordered":
                 return None, []
-            return entry.reason, [ShortageOut(**s) for s in entry.details.get("shortages", [])]
+            return entry.reason, list(entry.details.get("shortages", []))
     return None, []
 
 

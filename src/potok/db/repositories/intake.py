@@ -163,9 +163,9 @@ class IntakeReads:
         network = self.network.current(self.connection)
         for _ in range(3):
             channel = network.channels.get(channel_code)
-            row: Any = (
-                driver(self.connection)
-                .execute(
+            raw = driver(self.connection)
+            with raw.pipeline():  # BEGIN travels with the statement: one round trip
+                row: Any = raw.execute(
                     _PG_SNAPSHOT,
                     {
                         "skus": sorted(set(skus)),
@@ -178,9 +178,7 @@ class IntakeReads:
                         "email": email,
                         "at": at,
                     },
-                )
-                .fetchone()
-            )
+                ).fetchone()
             if row[0] == network.token:
                 break
             network = self.network.reload(self.connection)  # changed meanwhile: read again

@@ -6,11 +6,10 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-import psycopg
 import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
-from potok.db.pg import driver, insert_document
+from potok.db.pg import Section
 from potok.db.tables import (
     channels,
     order_history,
@@ -48,7 +47,6 @@ from potok.domain.orders import (
     Reservation,
     ReservationStatus,
 )
-from potok.domain.orders.model import Changes
 
 pickup_points = warehouses.alias("pickup_points")
 
@@ -90,9 +88,12 @@ _END_RESERVATION = (  # by what it is, not by id: one written earlier in the tra
 
 
 class OrderRepository:
-    def __init__(self, connection: sa.Connection, events: list[DomainEvent]) -> None:
+    def __init__(
+        self, connection: sa.Connection, events: list[DomainEvent], staged: list[Section]
+    ) -> None:
         self.connection = connection
         self.events = events
+        self.staged = staged
         self.sqlite = is_sqlite(connection)
 
     # ------------------------------------------------------------------ intake
@@ -112,10 +113,24 @@ class OrderRepository:
         return OrderId(row.fresh), True
 
     def add(self, order: Order) -> None:
-        """Write a new order with its lines, reservations, holds and history."""
+        """Write a new order with its lines, reservations, holds and history.
+
+        On PostgreSQL the rows are staged and written with the commit, in the same
+        statement as the outbox (a duplicate external id then fails at commit, as a
+        :class:`TransientConflict`); nothing in the transaction reads them back before.
+        """
         changes = order.take_changes()
         if not self.sqlite:
-            self._add_pipelined(order, changes)
+            self.staged.extend(
+                [
+                    (orders, [{"id": order.id, "version": order.version, **_header(order)}]),
+                    (order_lines, [_line(order, li) for li in order.lines]),
+                    (reservations, [_reservation(order, r) for r in changes.new_reservations]),
+                    (order_holds, [_hold(order, h) for h in changes.new_holds]),
+                    (order_history, [_history(order, h) for h in changes.history]),
+                ]
+            )
+            order.history.extend(changes.history)
             self.events.extend(changes.events)
             return
         try:
@@ -128,26 +143,6 @@ class OrderRepository:
         self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
         self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
         self.events.extend(changes.events)
-
-    def _add_pipelined(self, order: Order, changes: Changes) -> None:
-        """PostgreSQL: every row of the new order in one statement."""
-        raw = driver(self.connection)
-        try:
-            with raw.cursor() as cursor:
-                insert_document(
-                    cursor,
-                    [
-                        (orders, [{"id": order.id, "version": order.version, **_header(order)}]),
-                        (order_lines, [_line(order, li) for li in order.lines]),
-                        (reservations, [_reservation(order, r) for r in changes.new_reservations]),
-                        (order_holds, [_hold(order, h) for h in changes.new_holds]),
-                        (order_history, [_history(order, h) for h in changes.history]),
-                    ],
-                )
-        except psycopg.errors.UniqueViolation as error:
-            # the same external id arrived twice at once: retrying finds the first one
-            raise TransientConflict(detail="the same order arrived twice at once") from error
-        order.history.extend(changes.history)
 
     # ------------------------------------------------------------------ changes
 

@@ -7,9 +7,8 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from psycopg.types.json import Jsonb
 
-from potok.db.pg import driver, insert_sql
+from potok.db.pg import Section, driver, insert_document
 from potok.db.tables import outbox_events
 from potok.domain.events import DomainEvent
 
@@ -24,15 +23,12 @@ class Outbox:
         if events:
             self.connection.execute(_INSERT, [_row(event) for event in events])
 
-    def add_and_commit(self, events: Sequence[DomainEvent]) -> None:
-        """PostgreSQL: the events and the COMMIT in one round trip."""
+    def write_and_commit(self, staged: list[Section], events: Sequence[DomainEvent]) -> None:
+        """PostgreSQL: the staged rows, the events and the COMMIT in one round trip."""
         raw = driver(self.connection)
-        with raw.pipeline():
-            if events:
-                rows = [_row(e) for e in events]
-                for row in rows:
-                    row["payload"] = Jsonb(row["payload"])
-                raw.cursor().executemany(insert_sql(outbox_events, rows[0]), rows)
+        sections = [*staged, (outbox_events, [_row(e) for e in events])]
+        with raw.pipeline(), raw.cursor() as cursor:
+            insert_document(cursor, sections)
             raw.commit()
         self.connection.commit()  # the driver has committed; this settles SQLAlchemy's state
 
