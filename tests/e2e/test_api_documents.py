@@ -7,19 +7,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.problems import problem
+
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_REF = "#/components/schemas/Problem"
 METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The problem document of ``response``, after checking its status, media type and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + code), body
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
 
 
 def operations(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -10,6 +10,7 @@ import pytest
 from tests.conftest import LiveServer
 from tests.factories import build_world_api, order_body
 from tests.invariants import assert_stock_invariants
+from tests.problems import field_codes, problem, problem_of_type
 
 PRODUCTS = "/api/v1/products"
 CHANNELS = "/api/v1/channels"
@@ -48,26 +49,6 @@ def warehouse_body(code: str = "EKB", **changes: Any) -> dict[str, Any]:
     }
     body.update(changes)
     return body
-
-
-def problem_of_type(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The problem document of ``response``, after checking its status, media type and `type`."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + code), body
-    return body
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """As :func:`problem_of_type`, and the body's own `code` and `status` too."""
-    body = problem_of_type(response, status, code)
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
-
-
-def field_codes(body: dict[str, Any]) -> dict[str, str]:
-    return {e["field"]: e["code"] for e in body["errors"]}
 
 
 def skus(response: httpx.Response) -> list[str]:

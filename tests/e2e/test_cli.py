@@ -557,7 +557,7 @@ def test_orders_expire_cancels_overdue_unpaid_orders_and_ends_timed_holds(
     result = potok_cli(database_url, "orders", "expire")
 
     assert result.exit_code == 0, result.output
-    assert "expired 1 unpaid orders, 1 holds" in result.stdout
+    assert "expired 1 unpaid orders and 1 holds" in result.stdout
     assert unpaid.order.id is not None
     assert order_service.get_order(potok.uow(), unpaid.order.id).order.status == "cancelled"
     assert order_service.get_order(potok.uow(), waiting).order.status == "reserved"

@@ -11,25 +11,10 @@ import pytest
 from tests.conftest import LiveServer
 from tests.factories import build_world_api, order_body
 from tests.invariants import assert_stock_invariants
+from tests.problems import problem, problem_of_type
 
 OPERATOR = {"Potok-Actor": "operator:ivanova"}
 WHO = "api:operator:ivanova"
-
-
-def problem_of_type(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The problem document of ``response``, after checking its status, media type and `type`."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + code), body
-    return body
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """As :func:`problem_of_type`, and the body's own `code` and `status` too."""
-    body = problem_of_type(response, status, code)
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
 
 
 def place(api: httpx.Client, lines: list[tuple[str, int]], **extra: Any) -> dict[str, Any]:

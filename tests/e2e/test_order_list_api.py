@@ -9,23 +9,10 @@ import httpx
 import pytest
 
 from tests.factories import VYBORG, build_world_api, order_body
+from tests.problems import field_codes, problem
 
 MOSCOW_TIME = timezone(timedelta(hours=3))
 ORDERS = "/api/v1/orders"
-
-
-def problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    """The problem document of ``response``, after checking its status, media type and code."""
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["type"].endswith("/" + code), body
-    assert (body["code"], body["status"]) == (code, status), body
-    return body
-
-
-def field_codes(body: dict[str, Any]) -> dict[str, str]:
-    return {e["field"]: e["code"] for e in body["errors"]}
 
 
 def customer(name: str, phone: str, email: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi_offline import FastAPIOffline
 
 from potok import __version__
 from potok.api import problems
@@ -43,7 +44,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         if owned:
             potok.close()
 
-    app = FastAPI(
+    # the documentation pages work offline: Swagger UI and ReDoc are served by Potok itself
+    app = FastAPIOffline(
         title="Potok",
         version=__version__,
         description=DESCRIPTION,

@@ -36,8 +36,7 @@ async def get_actor(
         str | None,
         Header(
             description="Who acts, as history will show it (e.g. `operator:ivanova`). "
-            "Until user accounts exist this is taken on trust.",
-            max_length=120,
+            "Until user accounts exist this is taken on trust. At most 120 characters.",
         ),
     ] = None,
 ) -> Actor:

@@ -83,7 +83,9 @@ def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
             }
             for e in error.errors
         ]
-        listed = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"])
+        listed = "; ".join(f"{e['field']}: {e['message']}" for e in extra["errors"][:10])
+        if len(extra["errors"]) > 10:
+            listed += f"; and {len(extra['errors']) - 10} more (see errors)"
         detail = (
             f"{detail} ({listed})"
             if error.code == "bulk-rejected" and listed

@@ -23,7 +23,9 @@ def demo(
         False, "--fresh", help="Start from an empty database (deletes Potok's tables!)."
     ),
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API afterwards."),
-    port: int | None = typer.Option(None, help="Port to serve on [default: 8000]."),
+    port: int | None = typer.Option(
+        None, help="Port to serve on (POTOK_API__PORT).", show_default="8000"
+    ),
 ) -> None:
     """Create the sandbox: Russian warehouses, stores and pickup points, four channels, a
     catalogue with stock, and a few hundred orders in assorted states; then serve the API."""

@@ -136,5 +136,6 @@ def expire() -> None:
     finally:
         potok.close()
     console.print(
-        f"expired {len(report.expired_orders)} unpaid orders, {report.expired_holds} holds"
+        f"expired {len(report.expired_orders)} unpaid orders and {report.expired_holds} holds; "
+        f"reserved {len(report.backorders_reserved)} backordered orders"
     )

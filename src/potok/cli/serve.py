@@ -14,9 +14,13 @@ from potok.worker.jobs import start_in_background
 
 @handles_errors
 def serve(
-    host: str | None = typer.Option(None, help="Interface to listen on [default: 127.0.0.1]."),
-    port: int | None = typer.Option(None, help="Port [default: 8000]."),
-    workers: int | None = typer.Option(None, min=1, max=64, help="Worker processes [default: 1]."),
+    host: str | None = typer.Option(
+        None, help="Interface to listen on (POTOK_API__HOST).", show_default="127.0.0.1"
+    ),
+    port: int | None = typer.Option(None, help="Port (POTOK_API__PORT).", show_default="8000"),
+    workers: int | None = typer.Option(
+        None, min=1, max=64, help="Worker processes (POTOK_API__WORKERS).", show_default="1"
+    ),
     jobs: bool = typer.Option(
         True, "--jobs/--no-jobs", help="Also run the timed jobs (payment deadlines, hold expiry)."
     ),

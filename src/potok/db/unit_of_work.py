@@ -71,6 +71,9 @@ class SqlUnitOfWork:
         except sa.exc.DBAPIError as error:
             self._release_lock()
             raise translate_error(error) from error
+        except sa.exc.TimeoutError as error:  # the pool had no free connection in time
+            self._release_lock()
+            raise Unavailable(detail="every database connection is busy; retry shortly") from error
         self._connection = connection
         self._events = []
         self._staged = []

@@ -144,6 +144,7 @@ def make_room(
         why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
         released = order.release_allocation(at, actor, why)
         give_back(uow, order, released, at, why)
+        uow.orders.save(order)  # written now: a later position of the same batch sees it free
         excess -= holder.quantity
         displaced.append(order)
     return displaced

@@ -11,7 +11,7 @@ from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import InvalidInput
-from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.kernel import CENT, Actor, Clock, as_utc, utc_now
 from potok.domain.network import Warehouse
 from potok.domain.orders import (
     AllocationState,
@@ -107,13 +107,14 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
         pickup_point=pickup if command.delivery.method is DeliveryMethod.PICKUP else None,
         at=at,
     )
-    channel, lines, pickup_point = _validate(context, command)
-    if context.existing_order_id is not None:
+    if context.channel is not None and context.existing_order_id is not None:
+        # a repeat of an order taken before is answered with it, whatever changed since
         existing = uow.orders.get(context.existing_order_id)
         assert existing is not None
         return Placement(
             existing, created=False, history=uow.orders.history(context.existing_order_id)
         )
+    channel, lines, pickup_point = _validate(context, command)
 
     order = Order(
         id=context.fresh_order_id,
@@ -131,7 +132,7 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
         updated_at=at,
         customer_id=context.customer_id,
         priority=command.priority,
-        promised_at=command.promised_at,
+        promised_at=as_utc(command.promised_at) if command.promised_at else None,
         payment_due_at=_payment_due(channel, command.payment_status, at),
         comment=command.comment,
     )
@@ -227,6 +228,9 @@ def _validate(
         vat_rate = request.vat_rate if request.vat_rate is not None else product.vat_rate
         problems.money(field + "unit_price", unit_price)
         problems.vat_rate(field + "vat_rate", vat_rate)
+        if problems:
+            continue
+        unit_price, vat_rate = unit_price.quantize(CENT), vat_rate.quantize(CENT)
         lines.append(
             OrderLine(
                 line_no=index + 1,
@@ -292,13 +296,14 @@ def _check_delivery(
 
 def _delivery(command: PlaceOrder, pickup_point: Warehouse | None) -> Delivery:
     request = command.delivery
+    price, vat_rate = request.price.quantize(CENT), request.vat_rate.quantize(CENT)
     if pickup_point is not None:
         return Delivery(
             method=DeliveryMethod.PICKUP,
             pickup_point_id=pickup_point.id,
             pickup_point_code=pickup_point.code,
-            price=request.price,
-            vat_rate=request.vat_rate,
+            price=price,
+            vat_rate=vat_rate,
             latitude=pickup_point.latitude,
             longitude=pickup_point.longitude,
         )
@@ -306,8 +311,8 @@ def _delivery(command: PlaceOrder, pickup_point: Warehouse | None) -> Delivery:
     return Delivery(
         method=DeliveryMethod.COURIER,
         address=address,
-        price=request.price,
-        vat_rate=request.vat_rate,
+        price=price,
+        vat_rate=vat_rate,
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,
     )

@@ -289,8 +289,11 @@ def set_levels(
             if row.on_hand == level.on_hand:
                 continue
             if row.on_hand < level.reserved:
+                # read again: an order released for an earlier row may have held stock here
+                fresh = uow.stock.level(level.warehouse_id, level.product_id, lock=True)
+                assert fresh is not None
                 displaced.extend(
-                    make_room(uow, level, row.on_hand, at, who, f"{command.source} level")
+                    make_room(uow, fresh, row.on_hand, at, who, f"{command.source} level")
                 )
             targets[level.stock_id] = row.on_hand
             movements.append(

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from potok.domain.channels import ConfirmationPolicy
-from potok.domain.errors import InvalidInput, StaleVersion
-from potok.domain.kernel import Actor, Clock, OrderId, utc_now
+from potok.domain.errors import FieldError, InvalidInput, StaleVersion
+from potok.domain.kernel import Actor, Clock, OrderId, as_utc, utc_now
 from potok.domain.orders import (
+    AllocationState,
     HistoryEntry,
     Hold,
     Order,
@@ -25,8 +26,9 @@ from potok.domain.orders.commands import (
     RecordPayment,
     ReleaseHold,
 )
+from potok.domain.sourcing import Decision
 from potok.domain.validation import Problems
-from potok.services.allocation import give_back, retry_backorders
+from potok.services.allocation import allocate, give_back, retry_backorders
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -89,12 +91,18 @@ def cancel_order(
 def place_hold(
     uow: UnitOfWork, command: PlaceHold, actor: Actor, *, clock: Clock = utc_now
 ) -> tuple[OrderView, Hold]:
+    if command.expires_at is not None and command.expires_at <= clock():
+        raise InvalidInput([FieldError("expires_at", "must be in the future", "in-the-past")])
     placed: list[Hold] = []
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         placed.append(
             order.place_hold(
-                command.type, command.reason, at, str(actor), expires_at=command.expires_at
+                command.type,
+                command.reason,
+                at,
+                str(actor),
+                expires_at=as_utc(command.expires_at) if command.expires_at else None,
             )
         )
 
@@ -107,6 +115,7 @@ def release_hold(
 ) -> OrderView:
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         order.release_hold(command.hold_no, at, str(actor), command.reason)
+        _confirm_if_paid(uow, order, at, str(actor))
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
 
@@ -118,22 +127,20 @@ def record_payment(
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         order.record_payment(command.status, at, str(actor), command.reason)
-        channel = uow.channels.get(order.channel_id)
-        if (
-            channel is not None
-            and channel.confirmation is ConfirmationPolicy.WHEN_PAID
-            and order.state is OrderState.NEW
-            and not order.waits_for_payment
-            and not order.active_holds
-        ):
-            order.confirm(
-                at,
-                str(actor),
-                automatically=True,
-                reason=f"channel '{channel.code}' confirms paid orders",
-            )
+        _confirm_if_paid(uow, order, at, str(actor))
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def _confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:
+    """A new, paid, unheld order of a ``when_paid`` channel is confirmed at once."""
+    if order.state is not OrderState.NEW or order.waits_for_payment or order.active_holds:
+        return
+    channel = uow.channels.get(order.channel_id)
+    if channel is not None and channel.confirmation is ConfirmationPolicy.WHEN_PAID:
+        order.confirm(
+            at, actor, automatically=True, reason=f"channel '{channel.code}' confirms paid orders"
+        )
 
 
 def get_order(uow: UnitOfWork, order_id: int) -> OrderView:
@@ -212,6 +219,31 @@ def expire_unpaid_orders(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int 
         if atomically(uow, work):
             expired.append(order_id)
     return expired
+
+
+def retry_backorders_everywhere(
+    uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200
+) -> list[int]:
+    """Give every waiting order another try (receipts and cancellations already do this for
+    the SKUs they touch; this catches stock that became sellable any other way)."""
+    waiting = reading(uow, lambda uow: uow.orders.backordered_for(None, limit))
+    actor = str(Actor.system("backorders"))
+    reserved: list[int] = []
+    for order_id in waiting:
+
+        def work(uow: UnitOfWork, order_id: OrderId = order_id) -> bool:
+            order = uow.orders.get(order_id, lock=True)
+            if order is None or order.allocation is not AllocationState.BACKORDERED:
+                return False
+            if order.state is OrderState.CANCELLED:
+                return False
+            outcome = allocate(uow, order, clock(), actor)
+            uow.orders.save(order)
+            return isinstance(outcome, Decision)
+
+        if atomically(uow, work):
+            reserved.append(order_id)
+    return reserved
 
 
 def expire_holds(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200) -> int:

@@ -10,7 +10,11 @@ from datetime import timedelta
 from potok.bootstrap import Potok
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Clock, utc_now
-from potok.services.orders import expire_holds, expire_unpaid_orders
+from potok.services.orders import (
+    expire_holds,
+    expire_unpaid_orders,
+    retry_backorders_everywhere,
+)
 from potok.services.unit_of_work import atomically
 
 log = logging.getLogger("potok.worker")
@@ -23,16 +27,19 @@ class JobReport:
     expired_orders: list[int]
     expired_holds: int
     forgotten_keys: int
+    backorders_reserved: list[int]
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
-    """Expire unpaid orders and timed holds whose time has come; forget old idempotency keys."""
+    """Expire unpaid orders and timed holds whose time has come, give backordered orders
+    another try, and forget old idempotency keys."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(potok.uow(), clock=clock, limit=batch)
     holds = expire_holds(potok.uow(), clock=clock, limit=batch)
+    served = retry_backorders_everywhere(potok.uow(), clock=clock, limit=batch)
     cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
     forgotten = atomically(potok.uow(), lambda uow: uow.idempotency.forget_older_than(cutoff))
-    return JobReport(expired, holds, forgotten)
+    return JobReport(expired, holds, forgotten, served)
 
 
 def run_forever(potok: Potok, stop: threading.Event) -> None:

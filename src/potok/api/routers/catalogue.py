@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Response
+from pydantic import BaseModel
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
@@ -29,6 +30,19 @@ from potok.domain.network import WarehouseNotFound
 from potok.domain.network.model import WarehouseCodeTaken, WarehouseInUse
 from potok.services import catalogue
 from potok.services.catalogue import BarcodeTaken
+
+In = TypeVar("In", bound=BaseModel)
+
+
+def merge(model: type[In], current: BaseModel, patch: BaseModel) -> In:
+    """A full body from the current representation and the fields a PATCH sets."""
+    return model.model_validate(
+        {
+            **current.model_dump(exclude={"created_at", "updated_at"}),
+            **patch.model_dump(exclude_unset=True),
+        }
+    )
+
 
 products = APIRouter(prefix="/api/v1/products", tags=["products"])
 channels = APIRouter(prefix="/api/v1/channels", tags=["channels"])
@@ -91,12 +105,7 @@ def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
 )
 def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
     current = ProductOut.model_validate(catalogue.get_product(uow, sku))
-    merged = ProductIn.model_validate(
-        {
-            **current.model_dump(exclude={"created_at", "updated_at"}),
-            **body.model_dump(exclude_unset=True),
-        }
-    )
+    merged = merge(ProductIn, current, body)
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, merged.draft()))
 
 
@@ -157,12 +166,7 @@ def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
 )
 def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
     current = ChannelOut.model_validate(catalogue.get_channel(uow, code))
-    merged = ChannelIn.model_validate(
-        {
-            **current.model_dump(exclude={"created_at", "updated_at"}),
-            **body.model_dump(exclude_unset=True),
-        }
-    )
+    merged = merge(ChannelIn, current, body)
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, merged.draft()))
 
 
@@ -226,12 +230,7 @@ def replace_warehouse(code: str, body: WarehouseIn, uow: Uow) -> WarehouseOut:
 )
 def patch_warehouse(code: str, body: WarehousePatch, uow: Uow) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
-    merged = WarehouseIn.model_validate(
-        {
-            **current.model_dump(exclude={"created_at", "updated_at"}),
-            **body.model_dump(exclude_unset=True),
-        }
-    )
+    merged = merge(WarehouseIn, current, body)
     return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, merged.draft()))
 
 

@@ -139,7 +139,11 @@ async def place_order(request: Request) -> Response:
         return json_response(
             result.body,
             result.status_code,
-            {"Idempotent-Replayed": "true", "Location": f"{router.prefix}/{result.body['id']}"},
+            {
+                "Idempotent-Replayed": "true",
+                "Location": f"{router.prefix}/{result.body['id']}",
+                "ETag": f'"{result.body["version"]}"',
+            },
         )
     order = result.order
     return json_response(

@@ -309,23 +309,29 @@ class OrderRepository:
             )
         ]
 
-    def backordered_for(self, product_ids: Collection[ProductId], limit: int) -> list[OrderId]:
-        """Orders waiting for stock of any of these products: most urgent, then oldest, first."""
-        if not product_ids:
+    def backordered_for(
+        self, product_ids: Collection[ProductId] | None, limit: int
+    ) -> list[OrderId]:
+        """Orders waiting for stock of any of these products (of anything, for None): most
+        urgent, then oldest, first."""
+        if product_ids is not None and not product_ids:
             return []
         waiting = (
             sa.select(orders.c.id, orders.c.priority, orders.c.created_at)
             .where(
                 orders.c.allocation == AllocationState.BACKORDERED.value,
                 orders.c.state != OrderState.CANCELLED.value,
-                sa.exists().where(
-                    order_lines.c.order_id == orders.c.id,
-                    order_lines.c.product_id.in_(sorted(product_ids)),
-                ),
             )
             .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
             .limit(limit)
         )
+        if product_ids is not None:
+            waiting = waiting.where(
+                sa.exists().where(
+                    order_lines.c.order_id == orders.c.id,
+                    order_lines.c.product_id.in_(sorted(product_ids)),
+                )
+            )
         return [OrderId(r.id) for r in self.connection.execute(waiting)]
 
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]:

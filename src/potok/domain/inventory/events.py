@@ -33,7 +33,7 @@ class StockChanged(StockEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StockReserved(DomainEvent):
-    """Stock was set aside for an order (or given back, with negative quantities)."""
+    """Stock was set aside for an order; ``items`` say where and how much."""
 
     aggregate_type: ClassVar[str] = "stock"
     order_id: int
@@ -45,6 +45,8 @@ class StockReserved(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StockReleased(StockReserved):
+    """Stock set aside for an order was given back (cancellation, expiry, correction)."""
+
     reason: str
 
 
