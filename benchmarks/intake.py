@@ -725,7 +725,11 @@ def main() -> None:
         pg_cpu = postgres_cpu() - pg_cpu
     finally:
         os.killpg(server.pid, signal.SIGTERM)
-        server.wait(timeout=30)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait()
 
     broken, statuses, hot_reserved = check_oversell(url, hot)
     supply = len(hot) * len(CITIES) * HOT_UNITS_PER_WAREHOUSE
