@@ -31,7 +31,6 @@ from potok.domain.orders import (
 )
 from potok.domain.orders import events as ev
 from potok.domain.orders.errors import HoldAlreadyActive, HoldNotFound, OrderClosed, OrderOnHold
-from potok.domain.orders.model import lines_by_product
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)
@@ -850,15 +849,6 @@ def test_an_order_without_lines_costs_only_its_delivery() -> None:
     assert order.subtotal.amount == Decimal("0.00")
     assert order.total.amount == Decimal("99.00")
     assert order.vat_total.amount == Decimal("0.00")
-
-
-def test_lines_repeating_a_product_are_summed() -> None:
-    lines = [
-        line(1, product_id=10, quantity=2),
-        line(2, product_id=11, sku="CUP", quantity=1),
-        line(3, product_id=10, quantity=5),
-    ]
-    assert lines_by_product(lines) == {ProductId(10): 7, ProductId(11): 1}
 
 
 def test_a_line_is_found_by_its_number() -> None:

@@ -272,16 +272,6 @@ class StockRepository:
             insert.on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"]), rows
         )
 
-    def add_on_hand(self, stock_id: StockId, quantity: int, at: datetime) -> tuple[int, int]:
-        """Add (or, negative, remove) units; returns the new (on_hand, reserved)."""
-        row = self.connection.execute(
-            sa.update(stock)
-            .where(stock.c.id == stock_id)
-            .values(on_hand=stock.c.on_hand + quantity, updated_at=at)
-            .returning(stock.c.on_hand, stock.c.reserved)
-        ).one()
-        return row.on_hand, row.reserved
-
     def set_on_hand(self, levels: Mapping[StockId, int], at: datetime) -> None:
         """Set absolute on-hand quantities (counts and uploads), in key order."""
         if not levels:

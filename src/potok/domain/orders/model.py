@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -597,11 +597,3 @@ class Order:
         """Hand what changed to the repository and start afresh."""
         changes, self.changes = self.changes, Changes()
         return changes
-
-
-def lines_by_product(lines: Iterable[OrderLine]) -> dict[ProductId, int]:
-    """Total quantity per product, for lines that repeat a SKU."""
-    totals: dict[ProductId, int] = {}
-    for line in lines:
-        totals[line.product_id] = totals.get(line.product_id, 0) + line.quantity
-    return totals
