@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
@@ -9,7 +10,11 @@ from sqlalchemy.engine import Engine
 from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
+from potok.security.data import DataProtector, protector_from
+from potok.services.ports import AuditContext
 from potok.settings import Settings
+
+log = logging.getLogger("potok")
 
 
 @dataclass
@@ -18,15 +23,29 @@ class Potok:
 
     settings: Settings
     engine: Engine
+    protector: DataProtector
     network: NetworkCache = field(default_factory=NetworkCache)
 
-    def uow(self) -> SqlUnitOfWork:
-        """A fresh unit of work; use one per request or command."""
-        return SqlUnitOfWork(self.engine, self.network)
+    def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
+        """A fresh unit of work; use one per request or command. ``context`` says who acts
+        and from where, for the audit trail."""
+        return SqlUnitOfWork(self.engine, self.network, context)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
 def bootstrap(settings: Settings) -> Potok:
-    return Potok(settings=settings, engine=create_engine(settings.db))
+    security = settings.security
+    protector, created = protector_from(
+        security.data_keys.get_secret_value() if security.data_keys else None,
+        security.index_key.get_secret_value() if security.index_key else None,
+        security.key_file,
+    )
+    if created:
+        log.warning(
+            "no data keys configured: generated %s - keep it safe and out of version control; "
+            "without it personal data cannot be read",
+            security.key_file,
+        )
+    return Potok(settings=settings, engine=create_engine(settings.db), protector=protector)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///potok.db"
@@ -45,6 +45,27 @@ class ApiSettings(BaseModel):
     max_bulk_rows: int = Field(default=50_000, ge=1)
 
 
+class SecuritySettings(BaseModel):
+    """Sessions, sign-in protection, API-key limits and the keys of personal data."""
+
+    data_keys: SecretStr | None = Field(
+        default=None,
+        description="id:base64(32 bytes)[,id:key...]; the first encrypts, all decrypt",
+    )
+    index_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes; keys the search hashes of phones/e-mails"
+    )
+    key_file: str = Field(
+        default="potok-keys.json",
+        description="where keys are kept when the two above are not set (created if missing)",
+    )
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    cookie_secure: bool = True
+    login_attempts: int = Field(default=5, ge=1, le=100)
+    lockout_minutes: float = Field(default=15, gt=0)
+    key_rate_limit_per_minute: int = Field(default=600, ge=1)
+
+
 class WorkerSettings(BaseModel):
     """Timed jobs: expiry of unpaid reservations and of timed holds."""
 
@@ -62,6 +83,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     worker: WorkerSettings = WorkerSettings()
+    security: SecuritySettings = SecuritySettings()
 
 
 def normalise_database_url(url: str) -> str:

@@ -27,7 +27,8 @@ from potok.domain.orders import HoldType
 from potok.domain.orders.commands import CancelOrder, PlaceHold
 from potok.services import intake
 from potok.services import orders as order_service
-from potok.settings import DatabaseSettings, Settings, get_settings
+from potok.settings import get_settings
+from tests.conftest import _settings
 from tests.factories import MOSCOW, TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants
 
@@ -65,7 +66,7 @@ def sqlite_url(path: Path) -> str:
 
 
 def open_potok(url: str) -> Potok:
-    return bootstrap(Settings(db=DatabaseSettings(url=url)))
+    return bootstrap(_settings(url))
 
 
 def place(potok: Potok, lines: list[tuple[str, int]], **extra: Any) -> int:

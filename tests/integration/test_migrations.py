@@ -11,8 +11,7 @@ import sqlalchemy as sa
 from potok.bootstrap import bootstrap
 from potok.db import migrate
 from potok.db.tables import metadata
-from potok.settings import DatabaseSettings, Settings
-from tests.conftest import _ensure_postgres_database
+from tests.conftest import _ensure_postgres_database, _settings
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -32,7 +31,7 @@ def empty_database(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def test_an_empty_database_upgrades_to_exactly_the_schema_in_code(empty_database: str) -> None:
-    potok = bootstrap(Settings(db=DatabaseSettings(url=empty_database)))
+    potok = bootstrap(_settings(empty_database))
     try:
         assert migrate.current_revision(potok.engine) is None
         migrate.upgrade(potok.engine)
@@ -47,7 +46,7 @@ def test_an_empty_database_upgrades_to_exactly_the_schema_in_code(empty_database
 def test_downgrading_to_base_removes_every_table_and_upgrading_again_works(
     empty_database: str,
 ) -> None:
-    potok = bootstrap(Settings(db=DatabaseSettings(url=empty_database)))
+    potok = bootstrap(_settings(empty_database))
     try:
         migrate.upgrade(potok.engine)
         migrate.downgrade(potok.engine, "base")
@@ -60,7 +59,7 @@ def test_downgrading_to_base_removes_every_table_and_upgrading_again_works(
 
 
 def test_the_stock_invariants_are_check_constraints_in_the_database(empty_database: str) -> None:
-    potok = bootstrap(Settings(db=DatabaseSettings(url=empty_database)))
+    potok = bootstrap(_settings(empty_database))
     try:
         migrate.upgrade(potok.engine)
         checks = {c["name"] for c in sa.inspect(potok.engine).get_check_constraints("stock")}
@@ -75,7 +74,7 @@ def test_the_stock_invariants_are_check_constraints_in_the_database(empty_databa
 
 def test_the_database_itself_refuses_reserving_more_than_is_on_hand(empty_database: str) -> None:
     """The second line of defence: even a statement that skips the code's guards fails."""
-    potok = bootstrap(Settings(db=DatabaseSettings(url=empty_database)))
+    potok = bootstrap(_settings(empty_database))
     try:
         migrate.upgrade(potok.engine)
         now = "2026-01-01 00:00:00"

@@ -15,7 +15,7 @@ from potok.domain.orders import HoldType, OrderState, PaymentStatus
 from potok.domain.orders.commands import PlaceHold, RecordPayment, ReleaseHold
 from potok.services import catalogue, orders
 from potok.services.intake import Placement, place_order
-from potok.settings import DatabaseSettings, Settings
+from tests.conftest import _settings
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants
 
@@ -133,11 +133,7 @@ def build_extra_stock(potok: Potok) -> None:
 
 
 def test_a_busy_pool_is_a_retryable_unavailability(database_url: str) -> None:
-    tight = bootstrap(
-        Settings(
-            db=DatabaseSettings(url=database_url, pool_size=1, max_overflow=0, pool_timeout_s=0.2)
-        )
-    )
+    tight = bootstrap(_settings(database_url, pool_size=1, max_overflow=0, pool_timeout_s=0.2))
     try:
         with tight.uow().read(), pytest.raises(Unavailable), tight.uow().read():
             pass

@@ -18,7 +18,7 @@ import pytest
 from potok.bootstrap import Potok
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.services import intake
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, key_for
 from tests.factories import TESTER, build_world, build_world_api, order_body, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
 
@@ -89,14 +89,16 @@ def test_racing_connections_never_oversell(potok: Potok) -> None:
 @pytest.mark.slow
 def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
     """32+ real HTTP connections at once against a real server, for the last units."""
-    with live.client() as client:
+    secret = key_for(live.potok)
+    auth = {"Authorization": f"Bearer {secret}"}
+    with live.client(headers=auth) as client:
         build_world_api(client, LAST_UNITS)
     wishes = _wishes(seed=2)
     start = threading.Barrier(RACERS)
 
     def place(index_wish: tuple[int, list[tuple[str, int]]]) -> str:
         index, wish = index_wish
-        with httpx.Client(base_url=live.url, timeout=60) as client:  # its own connection
+        with httpx.Client(base_url=live.url, timeout=60, headers=auth) as client:  # its own
             start.wait()
             response = client.post(
                 "/api/v1/orders", json=order_body(wish, external_id=f"race-{index}")
@@ -114,12 +116,14 @@ def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
 def test_exactly_the_last_units_are_sold_when_everyone_wants_one(live: LiveServer) -> None:
     """N units, many more buyers of one unit each: exactly N orders win, the rest wait."""
     units = 9
-    with live.client() as client:
+    secret = key_for(live.potok)
+    auth = {"Authorization": f"Bearer {secret}"}
+    with live.client(headers=auth) as client:
         build_world_api(client, {("MSK", "KET"): 5, ("SPB", "KET"): 4})
     start = threading.Barrier(RACERS)
 
     def place(index: int) -> str:
-        with httpx.Client(base_url=live.url, timeout=60) as client:
+        with httpx.Client(base_url=live.url, timeout=60, headers=auth) as client:
             start.wait()
             response = client.post(
                 "/api/v1/orders",

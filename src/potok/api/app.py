@@ -13,9 +13,10 @@ from fastapi_offline import FastAPIOffline
 
 from potok import __version__
 from potok.api import problems
-from potok.api.routers import catalogue, health, orders, stock
+from potok.api.routers import access, catalogue, health, orders, stock
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
+from potok.api.security import RateLimiter, Security
 from potok.bootstrap import Potok, bootstrap
 from potok.settings import Settings, get_settings
 
@@ -55,10 +56,15 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         lifespan=lifespan,
     )
     app.state.potok = potok
+    app.state.security = Security(potok, RateLimiter(), {})
     app.state.problem_base_uri = settings.api.problem_base_uri
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
     for router in (
+        access.sessions,
+        access.users,
+        access.keys,
+        access.audit,
         orders.router,
         catalogue.products,
         catalogue.channels,

@@ -1,4 +1,4 @@
-"""Typed dependencies of the routes: the unit of work, the actor, If-Match."""
+"""Typed dependencies of the routes: the unit of work, the acting principal, If-Match."""
 
 from __future__ import annotations
 
@@ -6,41 +6,20 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 
-from potok.bootstrap import Potok
+from potok.api.security import current, uow_for
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.kernel import Actor, ActorKind
+from potok.domain.kernel import Actor
 
 
-async def get_potok(request: Request) -> Potok:
-    potok: Potok = request.app.state.potok
-    return potok
+async def get_uow(request: Request) -> SqlUnitOfWork:
+    """A unit of work whose audit trail names the caller (after the route's requirement)."""
+    uow: SqlUnitOfWork = uow_for(request, getattr(request.state, "principal", None))
+    return uow
 
 
-async def get_uow(potok: Annotated[Potok, Depends(get_potok)]) -> SqlUnitOfWork:
-    return potok.uow()
-
-
-def actor_from(header: str | None) -> Actor:
-    """The actor named by the Potok-Actor header; anonymous when absent."""
-    name = (header or "").strip()
-    if len(name) > 120:
-        raise InvalidInput(
-            [FieldError("Potok-Actor", "must be at most 120 characters", "too-long")]
-        )
-    return Actor(ActorKind.API, name or "anonymous")
-
-
-async def get_actor(
-    potok_actor: Annotated[
-        str | None,
-        Header(
-            description="Who acts, as history will show it (e.g. `operator:ivanova`). "
-            "Until user accounts exist this is taken on trust. At most 120 characters.",
-        ),
-    ] = None,
-) -> Actor:
-    return actor_from(potok_actor)
+async def get_actor(request: Request) -> Actor:
+    return current(request).actor
 
 
 async def get_expected_version(

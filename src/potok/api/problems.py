@@ -14,12 +14,15 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from potok.api.i18n import language_of, translate_field_message, translate_problem
 from potok.domain.errors import (
     Conflict,
+    Forbidden,
     InvalidInput,
     NotFound,
     PotokError,
     Rejected,
     StaleVersion,
+    TooManyRequests,
     TransientConflict,
+    Unauthenticated,
     Unavailable,
 )
 
@@ -28,6 +31,9 @@ log = logging.getLogger("potok.api")
 PROBLEM_JSON = "application/problem+json"
 
 STATUS_BY_KIND: list[tuple[type[PotokError], int]] = [
+    (Unauthenticated, 401),
+    (Forbidden, 403),
+    (TooManyRequests, 429),
     (InvalidInput, 422),
     (NotFound, 404),
     (StaleVersion, 412),
@@ -92,6 +98,10 @@ def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
             else (listed or detail)
         )
     headers = {"Retry-After": "1"} if status == 503 else None
+    if status == 429:
+        headers = {"Retry-After": str(error.context.get("retry_after", 1))}
+    elif status == 401:
+        headers = {"WWW-Authenticate": 'Bearer realm="potok"'}
     return problem_response(
         request,
         status=status,

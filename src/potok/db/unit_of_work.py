@@ -14,6 +14,8 @@ from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.network_cache import NetworkCache
 from potok.db.pg import Section
 from potok.db.queries import Queries
+from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
+from potok.db.repositories.audit import AuditLog, audit_rows
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -23,8 +25,10 @@ from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.stock import StockRepository
+from potok.db.tables import audit_log
 from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
 from potok.domain.events import DomainEvent
+from potok.services.ports import AuditContext
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
 
@@ -38,9 +42,15 @@ class SqlUnitOfWork:
     database as :class:`Unavailable`.
     """
 
-    def __init__(self, engine: Engine, network: NetworkCache | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        network: NetworkCache | None = None,
+        context: AuditContext | None = None,
+    ) -> None:
         self.engine = engine
         self.network = network or NetworkCache()
+        self.context = context or AuditContext(actor="system:potok", via="system")
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
         self._held_lock: threading.Lock | None = None
@@ -87,6 +97,10 @@ class SqlUnitOfWork:
         self.idempotency = IdempotencyKeys(connection)
         self.queries = Queries(connection)
         self.intake = IntakeReads(connection, self.orders, self.network)
+        self.users = UserRepository(connection)
+        self.sessions = SessionRepository(connection)
+        self.api_keys = ApiKeyRepository(connection)
+        self.audit = AuditLog(connection)
         return self
 
     def __exit__(
@@ -127,11 +141,13 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         connection = self.connection
         try:
+            trail = audit_rows(self.context, self._events)
             if self._pipelined:
-                self.outbox.write_and_commit(self._staged, self._events)
+                self.outbox.write_and_commit([*self._staged, (audit_log, trail)], self._events)
                 self._staged.clear()
             else:
                 self.outbox.add(self._events)
+                self.audit.add(trail)
                 connection.commit()
             self._events.clear()
         except (sa.exc.DBAPIError, psycopg.Error) as error:

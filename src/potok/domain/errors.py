@@ -71,6 +71,27 @@ class Rejected(PotokError):
     title = "Rejected by a business rule"
 
 
+class Unauthenticated(PotokError):
+    """The caller did not say who it is, or could not prove it."""
+
+    code = "not-authenticated"
+    title = "Authentication required"
+
+
+class Forbidden(PotokError):
+    """The caller is known but may not do this."""
+
+    code = "forbidden"
+    title = "Not allowed"
+
+
+class TooManyRequests(PotokError):
+    """The caller asks too often; ``retry_after`` says when to come back (seconds)."""
+
+    code = "rate-limited"
+    title = "Too many requests"
+
+
 class Unavailable(PotokError):
     """A dependency (the database, a remote service) cannot be reached right now."""
 

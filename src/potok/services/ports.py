@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from potok.domain.access import ApiKey, Permission, Role, User
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.channels import Channel, ChannelDraft
 from potok.domain.inventory import Movement, StockLevel
@@ -67,6 +68,133 @@ class IntakeReader(Protocol):
         pickup_point: str | None,
         at: datetime,
     ) -> IntakeContext: ...
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    user: User
+    password_hash: str
+    warehouse_ids: frozenset[WarehouseId]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    token_hash: str
+    user_id: int
+    csrf_hash: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    key: ApiKey
+    secret_hash: str
+    channel_id: ChannelId | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditContext:
+    """Who acts and from where, for the audit trail of everything a transaction changes."""
+
+    actor: str
+    via: str  # api, cli, worker
+    ip: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    occurred_at: datetime
+    actor: str
+    via: str
+    ip: str | None
+    request_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    items: list[AuditEntry]
+    next_cursor: str | None
+
+
+class UserStore(Protocol):
+    def get_by_username(self, username: str) -> UserRecord | None: ...
+    def get(self, user_id: int) -> UserRecord | None: ...
+    def list(self) -> Sequence[User]: ...
+    def count_active_admins(self) -> int: ...
+    def add(
+        self,
+        *,
+        username: str,
+        display_name: str,
+        role: Role,
+        password_hash: str,
+        must_change_password: bool,
+        warehouse_ids: Sequence[WarehouseId],
+        at: datetime,
+    ) -> UserRecord: ...
+    def update(self, user_id: int, at: datetime, **values: Any) -> None: ...
+    def set_warehouses(self, user_id: int, warehouse_ids: Sequence[WarehouseId]) -> None: ...
+
+
+class SessionStore(Protocol):
+    def add(
+        self,
+        *,
+        token_hash: str,
+        user_id: int,
+        csrf_hash: str,
+        at: datetime,
+        expires_at: datetime,
+        ip: str | None,
+        user_agent: str | None,
+    ) -> None: ...
+    def get(self, token_hash: str) -> SessionRecord | None: ...
+    def delete(self, token_hash: str) -> None: ...
+    def delete_for_user(self, user_id: int) -> None: ...
+    def delete_expired(self, now: datetime) -> int: ...
+
+
+class ApiKeyStore(Protocol):
+    def add(
+        self,
+        *,
+        name: str,
+        prefix: str,
+        secret_hash: str,
+        scopes: Sequence[Permission],
+        channel_id: ChannelId | None,
+        rate_limit_per_minute: int,
+        at: datetime,
+        created_by: str,
+    ) -> ApiKey: ...
+    def get(self, key_id: int) -> KeyRecord | None: ...
+    def get_by_prefix(self, prefix: str) -> KeyRecord | None: ...
+    def get_by_name(self, name: str) -> KeyRecord | None: ...
+    def list(self) -> Sequence[ApiKey]: ...
+    def revoke(self, key_id: int, at: datetime, by: str) -> None: ...
+    def touch(self, key_id: int, at: datetime) -> None: ...
+
+
+class AuditStore(Protocol):
+    def list(
+        self,
+        *,
+        actor: str | None,
+        entity_type: str | None,
+        entity_id: str | None,
+        action: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> AuditPage: ...
 
 
 class ProductStore(Protocol):

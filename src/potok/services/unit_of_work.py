@@ -11,6 +11,8 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.ports import (
+    ApiKeyStore,
+    AuditStore,
     ChannelStore,
     CustomerStore,
     IdempotencyStore,
@@ -18,7 +20,9 @@ from potok.services.ports import (
     OrderStore,
     ProductStore,
     QueryStore,
+    SessionStore,
     StockStore,
+    UserStore,
     WarehouseStore,
 )
 
@@ -56,6 +60,18 @@ class UnitOfWork(Protocol):
 
     @property
     def intake(self) -> IntakeReader: ...
+
+    @property
+    def users(self) -> UserStore: ...
+
+    @property
+    def sessions(self) -> SessionStore: ...
+
+    @property
+    def api_keys(self) -> ApiKeyStore: ...
+
+    @property
+    def audit(self) -> AuditStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -21,6 +21,8 @@ from potok.api.schemas.catalogue import (
     WarehouseOut,
     WarehousePatch,
 )
+from potok.api.security import needs
+from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound, SkuInUse
 from potok.domain.catalogue.model import SkuTaken
 from potok.domain.channels import ChannelNotFound
@@ -58,6 +60,7 @@ warehouses = APIRouter(prefix="/api/v1/warehouses", tags=["warehouses"])
     response_model=ProductOut,
     summary="Add a product",
     responses=responses(InvalidInput, SkuTaken, BarcodeTaken),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
     product = catalogue.create_product(uow, body.draft())
@@ -65,7 +68,12 @@ def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
     return ProductOut.model_validate(product)
 
 
-@products.get("", response_model=ProductPageOut, summary="List products by SKU")
+@products.get(
+    "",
+    response_model=ProductPageOut,
+    summary="List products by SKU",
+    dependencies=[needs(Permission.CATALOGUE_READ)],
+)
 def list_products(
     uow: Uow,
     q: Annotated[
@@ -81,7 +89,11 @@ def list_products(
 
 
 @products.get(
-    "/{sku}", response_model=ProductOut, summary="A product", responses=responses(ProductNotFound)
+    "/{sku}",
+    response_model=ProductOut,
+    summary="A product",
+    responses=responses(ProductNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ)],
 )
 def get_product(sku: str, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.get_product(uow, sku))
@@ -92,6 +104,7 @@ def get_product(sku: str, uow: Uow) -> ProductOut:
     response_model=ProductOut,
     summary="Replace a product",
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, body.draft()))
@@ -102,6 +115,7 @@ def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
     response_model=ProductOut,
     summary="Change some of a product's fields",
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
     current = ProductOut.model_validate(catalogue.get_product(uow, sku))
@@ -114,6 +128,7 @@ def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
     status_code=204,
     summary="Delete a product nothing refers to",
     responses=responses(ProductNotFound, SkuInUse),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def delete_product(sku: str, uow: Uow) -> Response:
     catalogue.delete_product(uow, sku)
@@ -129,6 +144,7 @@ def delete_product(sku: str, uow: Uow) -> Response:
     response_model=ChannelOut,
     summary="Add a sales channel",
     responses=responses(InvalidInput, ChannelCodeTaken),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
     channel = catalogue.create_channel(uow, body.draft())
@@ -136,13 +152,22 @@ def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
     return ChannelOut.model_validate(channel)
 
 
-@channels.get("", response_model=list[ChannelOut], summary="All channels")
+@channels.get(
+    "",
+    response_model=list[ChannelOut],
+    summary="All channels",
+    dependencies=[needs(Permission.CATALOGUE_READ)],
+)
 def list_channels(uow: Uow) -> list[ChannelOut]:
     return [ChannelOut.model_validate(c) for c in catalogue.list_channels(uow)]
 
 
 @channels.get(
-    "/{code}", response_model=ChannelOut, summary="A channel", responses=responses(ChannelNotFound)
+    "/{code}",
+    response_model=ChannelOut,
+    summary="A channel",
+    responses=responses(ChannelNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ)],
 )
 def get_channel(code: str, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.get_channel(uow, code))
@@ -153,6 +178,7 @@ def get_channel(code: str, uow: Uow) -> ChannelOut:
     response_model=ChannelOut,
     summary="Replace a channel",
     responses=responses(ChannelNotFound, InvalidInput),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, body.draft()))
@@ -163,6 +189,7 @@ def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
     response_model=ChannelOut,
     summary="Change some of a channel's fields",
     responses=responses(ChannelNotFound, InvalidInput),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
     current = ChannelOut.model_validate(catalogue.get_channel(uow, code))
@@ -175,6 +202,7 @@ def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
     status_code=204,
     summary="Delete a channel without orders",
     responses=responses(ChannelNotFound, ChannelInUse),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def delete_channel(code: str, uow: Uow) -> Response:
     catalogue.delete_channel(uow, code)
@@ -190,6 +218,7 @@ def delete_channel(code: str, uow: Uow) -> Response:
     response_model=WarehouseOut,
     summary="Add a warehouse, store or pickup point",
     responses=responses(InvalidInput, WarehouseCodeTaken),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> WarehouseOut:
     warehouse = catalogue.create_warehouse(uow, body.draft())
@@ -197,7 +226,12 @@ def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> Warehou
     return WarehouseOut.model_validate(warehouse)
 
 
-@warehouses.get("", response_model=list[WarehouseOut], summary="The whole network")
+@warehouses.get(
+    "",
+    response_model=list[WarehouseOut],
+    summary="The whole network",
+    dependencies=[needs(Permission.CATALOGUE_READ)],
+)
 def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     return [WarehouseOut.model_validate(w) for w in catalogue.list_warehouses(uow, active=active)]
 
@@ -207,6 +241,7 @@ def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     response_model=WarehouseOut,
     summary="A location",
     responses=responses(WarehouseNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ)],
 )
 def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
@@ -217,6 +252,7 @@ def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
     response_model=WarehouseOut,
     summary="Replace a location",
     responses=responses(WarehouseNotFound, InvalidInput),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def replace_warehouse(code: str, body: WarehouseIn, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, body.draft()))
@@ -227,6 +263,7 @@ def replace_warehouse(code: str, body: WarehouseIn, uow: Uow) -> WarehouseOut:
     response_model=WarehouseOut,
     summary="Change some of a location's fields",
     responses=responses(WarehouseNotFound, InvalidInput),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def patch_warehouse(code: str, body: WarehousePatch, uow: Uow) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
@@ -239,6 +276,7 @@ def patch_warehouse(code: str, body: WarehousePatch, uow: Uow) -> WarehouseOut:
     status_code=204,
     summary="Delete a location nothing refers to",
     responses=responses(WarehouseNotFound, WarehouseInUse),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def delete_warehouse(code: str, uow: Uow) -> Response:
     catalogue.delete_warehouse(uow, code)

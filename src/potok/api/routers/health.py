@@ -7,12 +7,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from potok import __version__
+from potok.api.security import public
 from potok.db.migrate import is_up_to_date
 
 router = APIRouter(tags=["health"])
 
 
-@router.get("/api/v1/health", summary="Is the service up and its database reachable?")
+@router.get(
+    "/api/v1/health",
+    summary="Is the service up and its database reachable?",
+    dependencies=[public()],
+)
 def health(request: Request) -> JSONResponse:
     engine = request.app.state.potok.engine
     try:

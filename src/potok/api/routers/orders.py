@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
-from potok.api.deps import CurrentActor, ExpectedVersion, Uow, actor_from
+from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
 from potok.api.schemas.common import AwareDatetime
@@ -26,6 +26,9 @@ from potok.api.schemas.orders import (
     render_order,
     render_summary,
 )
+from potok.api.scope import ensure_channel, ensure_visible, limited, narrow, visible
+from potok.api.security import Caller, authorise, needs, needs_inline, uow_for
+from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
@@ -54,10 +57,12 @@ from potok.services.read_models import OrderFilter
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
 
-def _order_response(view: OrderView, status_code: int = 200) -> Response:
+def _order_response(view: OrderView, principal: Principal, status_code: int = 200) -> Response:
     order = view.order
     return json_response(
-        render_order(order, view.history), status_code, {"ETag": f'"{order.version}"'}
+        render_order(order, view.history, mask=not principal.sees_personal_data),
+        status_code,
+        {"ETag": f'"{order.version}"'},
     )
 
 
@@ -98,43 +103,44 @@ def _order_response(view: OrderView, status_code: int = 200) -> Response:
                 "description": "Makes retries of this request safe (at most 255 characters).",
                 "schema": {"type": "string", "maxLength": 255},
             },
-            {
-                "name": "Potok-Actor",
-                "in": "header",
-                "required": False,
-                "description": "Who acts, as history will show it (e.g. `shop-integration`).",
-                "schema": {"type": "string", "maxLength": 120},
-            },
         ],
     },
+    dependencies=[needs_inline(Permission.ORDERS_WRITE)],
 )
 async def place_order(request: Request) -> Response:
-    """The hottest route: headers are read by hand, without FastAPI's dependency machinery."""
-    potok = request.app.state.potok
-    uow = potok.uow()
-    actor = actor_from(request.headers.get("potok-actor"))
+    """The hottest route: it reads its headers and authorises in its own worker thread,
+    without FastAPI's dependency machinery."""
     idempotency_key = request.headers.get("idempotency-key")
-    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
-        raise InvalidInput(
-            [FieldError("Idempotency-Key", "must be 1-255 characters", "bad-idempotency-key")]
-        )
     body = await request.body()
-    try:
-        payload = OrderIn.model_validate_json(body)
-    except ValidationError as error:
-        raise RequestValidationError(
-            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
-        ) from None
-    request_hash = None
-    if idempotency_key is not None:
-        request_hash = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
-    command = payload.to_command(idempotency_key, request_hash)
 
-    def respond(placement: intake.Placement) -> tuple[int, Any]:
-        body = plain(render_order(placement.order, placement.history))
-        return (201 if placement.created else 200), body
+    def work() -> tuple[Principal, intake.Placement | intake.Replay]:
+        principal = authorise(request, (Permission.ORDERS_WRITE,))  # before reading the body
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
+            raise InvalidInput(
+                [FieldError("Idempotency-Key", "must be 1-255 characters", "bad-idempotency-key")]
+            )
+        try:
+            payload = OrderIn.model_validate_json(body)
+        except ValidationError as error:
+            raise RequestValidationError(
+                [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+            ) from None
+        request_hash = None
+        if idempotency_key is not None:
+            request_hash = hashlib.sha256(payload.model_dump_json().encode()).hexdigest()
+        ensure_channel(principal, payload.channel)
+        mask = not principal.sees_personal_data
+        key = f"{principal.actor}:{idempotency_key}" if idempotency_key is not None else None
+        command = payload.to_command(key, request_hash)
 
-    result = await run_in_threadpool(intake.place_order, uow, command, actor, respond=respond)
+        def respond(placement: intake.Placement) -> tuple[int, Any]:
+            body = plain(render_order(placement.order, placement.history, mask=mask))
+            return (201 if placement.created else 200), body
+
+        uow = uow_for(request, principal)
+        return principal, intake.place_order(uow, command, principal.actor, respond=respond)
+
+    principal, result = await run_in_threadpool(work)
     if isinstance(result, intake.Replay):
         return json_response(
             result.body,
@@ -147,7 +153,7 @@ async def place_order(request: Request) -> Response:
         )
     order = result.order
     return json_response(
-        render_order(order, result.history),
+        render_order(order, result.history, mask=not principal.sees_personal_data),
         201 if result.created else 200,
         {"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
     )
@@ -158,9 +164,11 @@ async def place_order(request: Request) -> Response:
     response_model=OrderPageOut,
     summary="List and search orders",
     responses=responses(InvalidInput),
+    dependencies=[needs(Permission.ORDERS_READ)],
 )
 def list_orders(
     uow: Uow,
+    caller: Caller,
     status: Annotated[list[OrderStatus] | None, Query(description="Any of these statuses.")] = None,
     channel: Annotated[list[str] | None, Query(description="Channel codes.")] = None,
     warehouse: Annotated[
@@ -186,20 +194,26 @@ def list_orders(
 ) -> OrderPageOut:
     page = order_service.list_orders(
         uow,
-        OrderFilter(
-            statuses=[s.value for s in status or []],
-            channels=channel or [],
-            warehouses=warehouse or [],
-            payment_statuses=payment_status or [],
-            created_from=created_from,
-            created_to=created_to,
-            text=q,
+        narrow(
+            caller,
+            OrderFilter(
+                statuses=[s.value for s in status or []],
+                channels=channel or [],
+                warehouses=warehouse or [],
+                payment_statuses=payment_status or [],
+                created_from=created_from,
+                created_to=created_to,
+                text=q,
+            ),
         ),
         sort=sort,
         cursor=cursor,
         limit=limit,
     )
-    return OrderPageOut(items=[render_summary(s) for s in page.items], next_cursor=page.next_cursor)
+    mask = not caller.sees_personal_data
+    return OrderPageOut(
+        items=[render_summary(s, mask=mask) for s in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(
@@ -207,9 +221,13 @@ def list_orders(
     response_model=OrderOut,
     summary="An order with its lines, reservations, holds and full history",
     responses=responses(OrderNotFound),
+    dependencies=[needs(Permission.ORDERS_READ)],
 )
-def get_order(order_id: int, uow: Uow) -> Response:
-    return _order_response(order_service.get_order(uow, order_id))
+def get_order(order_id: int, uow: Uow, caller: Caller) -> Response:
+    view = order_service.get_order(uow, order_id)
+    if limited(caller) and not visible(caller, view.order):
+        raise OrderNotFound(order_id=order_id)
+    return _order_response(view, caller)
 
 
 _ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, InvalidInput)
@@ -220,18 +238,19 @@ _ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, I
     response_model=OrderOut,
     summary="Confirm a new order",
     responses=responses(*_ACTION_ERRORS, OrderOnHold),
+    dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def confirm_order(
     order_id: int,
     uow: Uow,
-    actor: CurrentActor,
+    caller: Caller,
     version: ExpectedVersion,
     body: ReasonIn | None = None,
 ) -> Response:
     reason = body.reason if body else None
-    return _order_response(
-        order_service.confirm_order(uow, ConfirmOrder(order_id, reason, version), actor)
-    )
+    ensure_visible(uow, caller, order_id)
+    view = order_service.confirm_order(uow, ConfirmOrder(order_id, reason, version), caller.actor)
+    return _order_response(view, caller)
 
 
 @router.post(
@@ -239,13 +258,16 @@ def confirm_order(
     response_model=OrderOut,
     summary="Cancel an order and release its stock",
     responses=responses(*_ACTION_ERRORS),
+    dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def cancel_order(
-    order_id: int, body: CancellationIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
+    order_id: int, body: CancellationIn, uow: Uow, caller: Caller, version: ExpectedVersion
 ) -> Response:
-    return _order_response(
-        order_service.cancel_order(uow, CancelOrder(order_id, body.reason, version), actor)
+    ensure_visible(uow, caller, order_id)
+    view = order_service.cancel_order(
+        uow, CancelOrder(order_id, body.reason, version), caller.actor
     )
+    return _order_response(view, caller)
 
 
 @router.post(
@@ -254,17 +276,19 @@ def cancel_order(
     response_model=HoldOut,
     summary="Put an order on hold (payment, fraud, address or manual)",
     responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
+    dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def place_hold(
     order_id: int,
     body: HoldIn,
     uow: Uow,
-    actor: CurrentActor,
+    caller: Caller,
     version: ExpectedVersion,
     response: Response,
 ) -> HoldOut:
+    ensure_visible(uow, caller, order_id)
     view, hold = order_service.place_hold(
-        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), actor
+        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), caller.actor
     )
     response.headers["ETag"] = f'"{view.order.version}"'
     response.headers["Location"] = f"{router.prefix}/{order_id}/holds/{hold.hold_no}"
@@ -291,19 +315,22 @@ def _hold_dict(hold: Hold) -> dict[str, Any]:
     response_model=OrderOut,
     summary="Release a hold",
     responses=responses(*_ACTION_ERRORS, HoldNotFound),
+    dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def release_hold(
     order_id: int,
     hold_no: int,
     uow: Uow,
-    actor: CurrentActor,
+    caller: Caller,
     version: ExpectedVersion,
     body: ReasonIn | None = None,
 ) -> Response:
     reason = body.reason if body else None
-    return _order_response(
-        order_service.release_hold(uow, ReleaseHold(order_id, hold_no, reason, version), actor)
+    ensure_visible(uow, caller, order_id)
+    view = order_service.release_hold(
+        uow, ReleaseHold(order_id, hold_no, reason, version), caller.actor
     )
+    return _order_response(view, caller)
 
 
 @router.post(
@@ -313,12 +340,13 @@ def release_hold(
     description="A paid order of a `when_paid` channel is confirmed at once; a paid order no "
     "longer expires.",
     responses=responses(*_ACTION_ERRORS, ChannelNotFound),
+    dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def record_payment(
-    order_id: int, body: PaymentIn, uow: Uow, actor: CurrentActor, version: ExpectedVersion
+    order_id: int, body: PaymentIn, uow: Uow, caller: Caller, version: ExpectedVersion
 ) -> Response:
-    return _order_response(
-        order_service.record_payment(
-            uow, RecordPayment(order_id, body.status, body.reason, version), actor
-        )
+    ensure_visible(uow, caller, order_id)
+    view = order_service.record_payment(
+        uow, RecordPayment(order_id, body.status, body.reason, version), caller.actor
     )
+    return _order_response(view, caller)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from potok.api.deps import CurrentActor, Uow
+from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.schemas.common import AwareDatetime
 from potok.api.schemas.stock import (
@@ -28,6 +28,9 @@ from potok.api.schemas.stock import (
     WarehouseAvailabilityOut,
     WriteOffIn,
 )
+from potok.api.scope import ensure_warehouses
+from potok.api.security import Caller, needs
+from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound
 from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
@@ -80,13 +83,15 @@ def _change_out(change: StockChange) -> StockChangeOut:
     response_model=StockChangeOut,
     summary="Goods arrived at a location",
     responses=responses(*_POSITION_ERRORS),
+    dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def receive(body: ReceiptIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
+    ensure_warehouses(caller, {body.warehouse})
     return _change_out(
         inventory.receive_stock(
             uow,
             ReceiveStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
-            actor,
+            caller.actor,
         )
     )
 
@@ -97,13 +102,15 @@ def receive(body: ReceiptIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
     response_model=StockChangeOut,
     summary="Goods left the books (damaged, lost, expired)",
     responses=responses(*_POSITION_ERRORS, StockPositionNotFound, WriteOffExceedsStock),
+    dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def write_off(body: WriteOffIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
+    ensure_warehouses(caller, {body.warehouse})
     return _change_out(
         inventory.write_off_stock(
             uow,
             WriteOffStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
-            actor,
+            caller.actor,
         )
     )
 
@@ -114,8 +121,10 @@ def write_off(body: WriteOffIn, uow: Uow, actor: CurrentActor) -> StockChangeOut
     response_model=StockChangeOut,
     summary="An absolute count, applied only if the expected quantity still holds",
     responses=responses(*_POSITION_ERRORS, CountMismatch),
+    dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def count(body: CountIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
+def count(body: CountIn, uow: Uow, caller: Caller) -> StockChangeOut:
+    ensure_warehouses(caller, {body.warehouse})
     return _change_out(
         inventory.count_stock(
             uow,
@@ -127,7 +136,7 @@ def count(body: CountIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
                 body.reason,
                 body.reference,
             ),
-            actor,
+            caller.actor,
         )
     )
 
@@ -139,11 +148,13 @@ def count(body: CountIn, uow: Uow, actor: CurrentActor) -> StockChangeOut:
     description="Every row must be valid, or nothing changes and the answer lists each "
     "bad row. Rows not listed keep their levels.",
     responses=responses(BulkRejected),
+    dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def set_levels(body: LevelsIn, uow: Uow, actor: CurrentActor, request: Request) -> LevelsAppliedOut:
+def set_levels(body: LevelsIn, uow: Uow, caller: Caller, request: Request) -> LevelsAppliedOut:
     limit = request.app.state.max_bulk_rows
     if len(body.rows) > limit:
         raise InvalidInput([FieldError("rows", f"at most {limit} rows per request", "too-many")])
+    ensure_warehouses(caller, {r.warehouse for r in body.rows})
     applied = inventory.set_levels(
         uow,
         SetLevels(
@@ -151,12 +162,17 @@ def set_levels(body: LevelsIn, uow: Uow, actor: CurrentActor, request: Request) 
             source=body.source,
             reference=body.reference,
         ),
-        actor,
+        caller.actor,
     )
     return LevelsAppliedOut.model_validate(applied)
 
 
-@router.get("/stock/levels", response_model=LevelPageOut, summary="Stock positions")
+@router.get(
+    "/stock/levels",
+    response_model=LevelPageOut,
+    summary="Stock positions",
+    dependencies=[needs(Permission.STOCK_READ)],
+)
 def list_levels(
     uow: Uow,
     warehouse: str | None = None,
@@ -174,7 +190,10 @@ def list_levels(
 
 
 @router.get(
-    "/stock/movements", response_model=MovementPageOut, summary="The stock ledger, newest first"
+    "/stock/movements",
+    response_model=MovementPageOut,
+    summary="The stock ledger, newest first",
+    dependencies=[needs(Permission.STOCK_READ)],
 )
 def list_movements(
     uow: Uow,
@@ -205,6 +224,7 @@ def list_movements(
     "/stock/reconciliation",
     response_model=ReconciliationOut,
     summary="On-hand against the ledger, reserved against open reservations",
+    dependencies=[needs(Permission.STOCK_READ)],
 )
 def reconciliation(uow: Uow) -> ReconciliationOut:
     result = inventory.reconcile(uow)
@@ -221,6 +241,7 @@ def reconciliation(uow: Uow) -> ReconciliationOut:
     tags=["products"],
     summary="Where a SKU is, and what each channel may promise",
     responses=responses(ProductNotFound),
+    dependencies=[needs(Permission.STOCK_READ)],
 )
 def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
     found = inventory.availability(uow, sku)
@@ -239,6 +260,7 @@ def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
     tags=["channels"],
     summary="Available-to-promise of a channel for some SKUs",
     responses=responses(ChannelNotFound),
+    dependencies=[needs(Permission.STOCK_READ)],
 )
 def channel_availability(
     code: str,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
@@ -27,6 +28,7 @@ from potok.domain.orders import (
     PaymentStatus,
 )
 from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
+from potok.security.masking import mask_email, mask_name, mask_phone, mask_text
 from potok.services.read_models import OrderSummary
 
 # ---------------------------------------------------------------------- in
@@ -289,7 +291,9 @@ class OrderPageOut(Page):
 # ---------------------------------------------------------------------- rendering
 
 
-def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
+def render_order(
+    order: Order, history: list[HistoryEntry], *, mask: bool = False
+) -> dict[str, Any]:
     """The order as the API shows it (the shape of :class:`OrderOut`), ready for orjson.
 
     Built as plain data rather than through the model: this is on the hottest path, and a
@@ -297,7 +301,9 @@ def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
     """
     delivery = order.delivery
     address = delivery.address
+    contact = order.contact
     explanation, shortages = _sourcing(order, history)
+    hide: Callable[[str | None], str | None] = mask_text if mask else _same
     cancelled = order.state.value == "cancelled"
     lines = []
     for line in order.lines:
@@ -328,9 +334,9 @@ def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
         "currency": order.currency,
         "customer": {
             "id": order.customer_id,
-            "name": order.contact.name,
-            "phone": order.contact.phone,
-            "email": order.contact.email,
+            "name": mask_name(contact.name) if mask else contact.name,
+            "phone": mask_phone(contact.phone) if mask else contact.phone,
+            "email": mask_email(contact.email) if mask else contact.email,
         },
         "delivery": {
             "method": delivery.method.value,
@@ -338,10 +344,10 @@ def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
             if address is None
             else {
                 "city": address.city,
-                "line1": address.line1,
-                "line2": address.line2,
+                "line1": hide(address.line1),
+                "line2": hide(address.line2),
                 "region": address.region,
-                "postal_code": address.postal_code,
+                "postal_code": hide(address.postal_code),
                 "country": address.country,
                 "latitude": address.latitude,
                 "longitude": address.longitude,
@@ -410,6 +416,10 @@ def render_order(order: Order, history: list[HistoryEntry]) -> dict[str, Any]:
     }
 
 
+def _same(value: str | None) -> str | None:
+    return value
+
+
 def _money(amount: Decimal) -> str:
     return f"{amount:.2f}"
 
@@ -426,5 +436,10 @@ def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, li
     return None, []
 
 
-def render_summary(summary: OrderSummary) -> OrderSummaryOut:
-    return OrderSummaryOut.model_validate(summary)
+def render_summary(summary: OrderSummary, *, mask: bool = False) -> OrderSummaryOut:
+    out = OrderSummaryOut.model_validate(summary)
+    if mask:
+        out.customer_name = mask_name(out.customer_name) or ""
+        out.customer_phone = mask_phone(out.customer_phone)
+        out.customer_email = mask_email(out.customer_email)
+    return out

@@ -81,11 +81,15 @@ customers = sa.Table(
     "customers",
     metadata,
     id_column(),
-    sa.Column("name", sa.String(255), nullable=False, server_default=""),
-    sa.Column("phone", sa.String(20), nullable=True, unique=True),
-    sa.Column("email", sa.String(254), nullable=True, unique=True),
+    # personal data, encrypted (see potok.security.data); found by the keyed hashes
+    sa.Column("name", sa.Text(), nullable=False, server_default=""),
+    sa.Column("phone", sa.Text(), nullable=True),
+    sa.Column("email", sa.Text(), nullable=True),
+    sa.Column("phone_hash", sa.String(64), nullable=True, unique=True),
+    sa.Column("email_hash", sa.String(64), nullable=True, unique=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("anonymised_at", UtcDateTime(), nullable=True),
 )
 
 reference_versions = sa.Table(

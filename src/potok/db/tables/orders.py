@@ -24,16 +24,20 @@ orders = sa.Table(
     sa.Column("vat_total", Amount(), nullable=False),
     sa.Column("total", Amount(), nullable=False),
     fk("customer_id", "customers.id", nullable=True),
-    sa.Column("customer_name", sa.String(255), nullable=False, server_default=""),
-    sa.Column("customer_phone", sa.String(20), nullable=True),
-    sa.Column("customer_email", sa.String(254), nullable=True),
+    # personal data, encrypted; searched through the keyed hashes
+    sa.Column("customer_name", sa.Text(), nullable=False, server_default=""),
+    sa.Column("customer_phone", sa.Text(), nullable=True),
+    sa.Column("customer_email", sa.Text(), nullable=True),
+    sa.Column("customer_name_hash", sa.String(64), nullable=True),
+    sa.Column("customer_phone_hash", sa.String(64), nullable=True),
+    sa.Column("customer_email_hash", sa.String(64), nullable=True),
     sa.Column("delivery_method", sa.String(20), nullable=False),
     sa.Column("address_country", sa.String(2), nullable=True),
     sa.Column("address_region", sa.String(120), nullable=True),
     sa.Column("address_city", sa.String(120), nullable=True),
-    sa.Column("address_postal_code", sa.String(20), nullable=True),
-    sa.Column("address_line1", sa.String(255), nullable=True),
-    sa.Column("address_line2", sa.String(255), nullable=True),
+    sa.Column("address_postal_code", sa.Text(), nullable=True),  # encrypted
+    sa.Column("address_line1", sa.Text(), nullable=True),  # encrypted
+    sa.Column("address_line2", sa.Text(), nullable=True),  # encrypted
     fk("pickup_point_id", "warehouses.id", nullable=True),
     sa.Column("destination_latitude", sa.Float(), nullable=True),
     sa.Column("destination_longitude", sa.Float(), nullable=True),
@@ -50,8 +54,9 @@ orders = sa.Table(
     sa.UniqueConstraint("channel_id", "external_id"),
     sa.Index(None, "created_at"),
     sa.Index(None, "status", "created_at"),
-    sa.Index(None, "customer_phone"),
-    sa.Index(None, "customer_email"),
+    sa.Index(None, "customer_phone_hash"),
+    sa.Index(None, "customer_email_hash"),
+    sa.Index(None, "customer_name_hash"),
     sa.Index(
         "ix_orders_backordered",
         "priority",

@@ -1,0 +1,119 @@
+"""Bodies of sign-in, users, API keys and the audit trail."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, SecretStr
+
+from potok.api.schemas.common import Out, Page, Schema
+from potok.domain.access import Permission, Role
+
+
+class SignInIn(Schema):
+    username: str = Field(max_length=64, examples=["ivanova"])
+    password: SecretStr = Field(max_length=256)
+
+
+class UserOut(Out):
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    warehouses: list[str]
+    must_change_password: bool
+    locked_until: datetime | None
+    created_at: datetime
+    last_login_at: datetime | None
+
+
+class SessionOut(Out):
+    user: UserOut
+    csrf_token: str = Field(description="Send it back in X-CSRF-Token with every change.")
+    expires_at: datetime
+    password_change_required: bool
+
+
+class MeOut(Out):
+    kind: str
+    name: str
+    role: Role | None
+    permissions: list[Permission]
+    warehouses: list[str]
+    channel: str | None
+    password_change_required: bool
+
+
+class PasswordChangeIn(Schema):
+    current_password: SecretStr = Field(max_length=256)
+    new_password: SecretStr = Field(max_length=256, description="At least 12 characters.")
+
+
+class UserIn(Schema):
+    username: str = Field(max_length=64, examples=["ivanova"])
+    role: Role
+    display_name: str = Field(default="", max_length=255, examples=["Анна Иванова"])
+    warehouses: list[str] = Field(default_factory=list, description="For warehouse staff only.")
+
+
+class UserPatch(Schema):
+    role: Role | None = None
+    display_name: str | None = Field(default=None, max_length=255)
+    active: bool | None = None
+    warehouses: list[str] | None = None
+
+
+class NewUserOut(Out):
+    user: UserOut
+    one_time_password: str = Field(description="Shown once; must be changed at first sign-in.")
+
+
+class OneTimePasswordOut(Out):
+    one_time_password: str
+
+
+class ApiKeyIn(Schema):
+    name: str = Field(max_length=64, examples=["ozon-connector"])
+    scopes: list[Permission] = Field(examples=[["orders:write", "orders:read"]])
+    channel: str | None = Field(
+        default=None, description="Bind the key to one channel: it may take only its orders."
+    )
+    rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
+
+
+class ApiKeyOut(Out):
+    name: str
+    prefix: str
+    scopes: list[Permission]
+    channel: str | None
+    rate_limit_per_minute: int
+    created_at: datetime
+    created_by: str
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class NewApiKeyOut(Out):
+    key: ApiKeyOut
+    secret: str = Field(
+        description="The whole key, shown once: send it as 'Authorization: Bearer <secret>'."
+    )
+
+
+class AuditEntryOut(Out):
+    id: int
+    occurred_at: datetime
+    actor: str
+    via: str
+    ip: str | None
+    request_id: str | None
+    action: str
+    entity_type: str
+    entity_id: str
+    before: Any
+    after: Any
+
+
+class AuditPageOut(Page):
+    items: list[AuditEntryOut]

@@ -1,0 +1,225 @@
+"""Who is calling: API keys and browser sessions, permissions, CSRF, and per-key rate limits.
+
+Every route declares what it needs with ``needs(Permission...)`` or ``public()``; the
+authorisation test reads these declarations from the route table, so a route without
+one fails the build.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+
+from potok.bootstrap import Potok
+from potok.domain.access import ApiKey, Permission, Principal
+from potok.domain.access.model import (
+    CsrfFailed,
+    NotAuthenticated,
+    NotPermitted,
+    PasswordChangeRequired,
+    RateLimited,
+)
+from potok.services import access
+from potok.services.ports import AuditContext
+
+SESSION_COOKIE = "potok_session"
+CSRF_COOKIE = "potok_csrf"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+KEY_TOUCH_INTERVAL_S = 60.0
+
+
+class RateLimiter:
+    """A token bucket per API key, in this process: a key may burst to its minute's limit."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: ApiKey, now: float | None = None) -> float:
+        """0 when the request may go, else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        capacity = float(key.rate_limit_per_minute)
+        rate = capacity / 60.0
+        with self._lock:
+            tokens, last = self._buckets.get(key.id, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
+            if tokens >= 1:
+                self._buckets[key.id] = (tokens - 1, now)
+                return 0.0
+            self._buckets[key.id] = (tokens, now)
+            return (1 - tokens) / rate
+
+
+@dataclass
+class Security:
+    """Per-application state: the rate limiter and when each key was last noted as used."""
+
+    potok: Potok
+    limiter: RateLimiter
+    touched: dict[int, float]
+
+
+def security_of(request: Request) -> Security:
+    found: Security = request.app.state.security
+    return found
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def resolve(request: Request) -> Principal | None:
+    """The caller of this request, from an API key or a session cookie (blocking: DB)."""
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    security = security_of(request)
+    principal: Principal | None = None
+    presented = _presented_key(request)
+    if presented is not None:
+        found = access.key_principal(security.potok.uow(), presented)
+        if found is not None:
+            principal, key = found
+            _limit(security, key)
+            _note_use(security, key)
+    else:
+        token = request.cookies.get(SESSION_COOKIE)
+        if token:
+            found_session = access.session_principal(
+                security.potok.uow(), token, request.headers.get(CSRF_HEADER)
+            )
+            if found_session is not None:
+                principal, csrf_ok = found_session
+                if request.method in UNSAFE and not csrf_ok:
+                    raise CsrfFailed()
+    request.state.principal = principal
+    return principal
+
+
+def _presented_key(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if header:
+        scheme, _, value = header.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    return request.headers.get("x-api-key")
+
+
+def _limit(security: Security, key: ApiKey) -> None:
+    wait = security.limiter.take(key)
+    if wait > 0:
+        raise RateLimited(
+            key=key.name, limit=key.rate_limit_per_minute, retry_after=max(1, int(wait + 0.999))
+        )
+
+
+def _note_use(security: Security, key: ApiKey) -> None:
+    now = time.monotonic()
+    if now - security.touched.get(key.id, -KEY_TOUCH_INTERVAL_S) >= KEY_TOUCH_INTERVAL_S:
+        security.touched[key.id] = now
+        access.note_key_use(security.potok.uow(), key.id)
+
+
+def authorise(
+    request: Request,
+    permissions: tuple[Permission, ...],
+    *,
+    allow_pending_password: bool = False,
+) -> Principal:
+    """The caller, if it holds every one of ``permissions`` (blocking: DB)."""
+    principal = resolve(request)
+    if principal is None:
+        raise NotAuthenticated()
+    if principal.must_change_password and not allow_pending_password:
+        raise PasswordChangeRequired()
+    for permission in permissions:
+        if not principal.may(permission):
+            raise NotPermitted(
+                who=f"{principal.kind.value} '{principal.name}'", permission=permission.value
+            )
+    return principal
+
+
+class Requirement:
+    """A route's declared need: permissions, or none for a public route."""
+
+    def __init__(
+        self,
+        permissions: tuple[Permission, ...],
+        *,
+        public: bool = False,
+        allow_pending_password: bool = False,
+        inline: bool = False,
+    ) -> None:
+        self.permissions = permissions
+        self.public = public
+        self.allow_pending_password = allow_pending_password
+        self.inline = inline  # the route authorises inside its own worker thread
+
+    async def __call__(self, request: Request) -> None:
+        if self.public or self.inline:
+            return
+        await run_in_threadpool(
+            authorise,
+            request,
+            self.permissions,
+            allow_pending_password=self.allow_pending_password,
+        )
+
+
+def needs(*permissions: Permission, allow_pending_password: bool = False) -> Any:
+    """For ``dependencies=[...]``: the caller must hold every one of ``permissions``."""
+    return Depends(Requirement(permissions, allow_pending_password=allow_pending_password))
+
+
+def needs_inline(*permissions: Permission) -> Any:
+    """Declares ``permissions`` for a route that calls :func:`authorise` itself (hot paths)."""
+    return Depends(Requirement(permissions, inline=True))
+
+
+def public() -> Any:
+    return Depends(Requirement((), public=True))
+
+
+def requirement_of(dependencies: list[Any]) -> Requirement | None:
+    for dependency in dependencies:
+        call = getattr(dependency, "dependency", None)
+        if isinstance(call, Requirement):
+            return call
+    return None
+
+
+def current(request: Request) -> Principal:
+    """The principal a route's requirement already established."""
+    principal = getattr(request.state, "principal", None)
+    if principal is None:
+        raise NotAuthenticated()
+    return principal  # type: ignore[no-any-return]
+
+
+def audit_context(request: Request, principal: Principal | None) -> AuditContext:
+    actor = str(principal.actor) if principal else "anonymous"
+    return AuditContext(
+        actor=actor,
+        via="api",
+        ip=client_ip(request),
+        request_id=request.headers.get("x-request-id"),
+    )
+
+
+async def _caller(request: Request) -> Principal:
+    return current(request)
+
+
+Caller = Annotated[Principal, Depends(_caller)]
+
+
+def uow_for(request: Request, principal: Principal | None) -> Any:
+    """A unit of work whose audit trail names the caller and where it called from."""
+    return security_of(request).potok.uow(audit_context(request, principal))

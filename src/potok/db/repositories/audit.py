@@ -1,0 +1,97 @@
+"""The audit trail: written from each transaction's events, read by administrators."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.queries.pagination import decode_int_cursor, encode_cursor
+from potok.db.tables import audit_log
+from potok.domain.events import DomainEvent
+from potok.services.ports import AuditContext, AuditEntry, AuditPage
+
+_INSERT = sa.insert(audit_log)
+
+
+def audit_rows(context: AuditContext, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
+    """One audit row per event: who, from where, what, and the data before and after."""
+    rows = []
+    for event in events:
+        payload = event.payload()
+        before = payload.pop("before", None)
+        rows.append(
+            {
+                "occurred_at": event.occurred_at,
+                "actor": context.actor,
+                "via": context.via,
+                "ip": context.ip,
+                "request_id": context.request_id,
+                "action": event.event_type(),
+                "entity_type": event.aggregate_type,
+                "entity_id": event.aggregate_id(),
+                "before": before,
+                "after": payload,
+            }
+        )
+    return rows
+
+
+class AuditLog:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def add(self, rows: list[dict[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(_INSERT, rows)
+
+    def list(
+        self,
+        *,
+        actor: str | None,
+        entity_type: str | None,
+        entity_id: str | None,
+        action: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        cursor: str | None,
+        limit: int,
+    ) -> AuditPage:
+        query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit + 1)
+        for column, value in (
+            (audit_log.c.actor, actor),
+            (audit_log.c.entity_type, entity_type),
+            (audit_log.c.entity_id, entity_id),
+            (audit_log.c.action, action),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(audit_log.c.occurred_at >= since)
+        if until is not None:
+            query = query.where(audit_log.c.occurred_at < until)
+        if cursor:
+            (last_id,) = decode_int_cursor(cursor, 1)
+            query = query.where(audit_log.c.id < last_id)
+        rows = list(self.connection.execute(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [
+            AuditEntry(
+                r.id,
+                r.occurred_at,
+                r.actor,
+                r.via,
+                r.ip,
+                r.request_id,
+                r.action,
+                r.entity_type,
+                r.entity_id,
+                r.before,
+                r.after,
+            )
+            for r in rows
+        ]
+        return AuditPage(items, encode_cursor(rows[-1].id) if more else None)

@@ -1,0 +1,86 @@
+"""Who may do what: the permission matrix, in one place.
+
+Every HTTP route declares the one permission it needs; a user's role grants a set of
+permissions, an API key carries scopes that are permissions too. The authorisation test
+calls every route as every role and checks the answer against this table.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Permission(StrEnum):
+    ORDERS_READ = "orders:read"
+    ORDERS_WRITE = "orders:write"  # take orders (intake)
+    ORDERS_MANAGE = "orders:manage"  # confirm, cancel, hold, payment
+    STOCK_READ = "stock:read"
+    STOCK_WRITE = "stock:write"
+    CATALOGUE_READ = "catalogue:read"  # products, channels, warehouses
+    CATALOGUE_WRITE = "catalogue:write"
+    PERSONAL_DATA = "personal_data:read"  # see customers' names, phones, e-mails, addresses
+    CUSTOMERS_MANAGE = "customers:manage"  # export and anonymise one customer's data
+    USERS_MANAGE = "users:manage"
+    KEYS_MANAGE = "keys:manage"
+    AUDIT_READ = "audit:read"
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    MANAGER = "manager"
+    OPERATOR = "operator"
+    WAREHOUSE = "warehouse"  # limited to the warehouses the user is assigned to
+    ANALYST = "analyst"  # reads everything but personal data
+    INTEGRATION = "integration"  # a technical user; its API keys carry the scopes
+
+
+P = Permission
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.ADMIN: frozenset(Permission),
+    Role.MANAGER: frozenset(
+        {
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+            P.ORDERS_MANAGE,
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.CATALOGUE_READ,
+            P.CATALOGUE_WRITE,
+            P.PERSONAL_DATA,
+            P.CUSTOMERS_MANAGE,
+            P.AUDIT_READ,
+        }
+    ),
+    Role.OPERATOR: frozenset(
+        {
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+            P.ORDERS_MANAGE,
+            P.STOCK_READ,
+            P.CATALOGUE_READ,
+            P.PERSONAL_DATA,
+        }
+    ),
+    Role.WAREHOUSE: frozenset(
+        {P.ORDERS_READ, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ, P.PERSONAL_DATA}
+    ),
+    Role.ANALYST: frozenset({P.ORDERS_READ, P.STOCK_READ, P.CATALOGUE_READ}),
+    Role.INTEGRATION: frozenset(
+        {P.ORDERS_READ, P.ORDERS_WRITE, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ}
+    ),
+}
+
+KEY_SCOPES: frozenset[Permission] = frozenset(
+    {
+        P.ORDERS_READ,
+        P.ORDERS_WRITE,
+        P.ORDERS_MANAGE,
+        P.STOCK_READ,
+        P.STOCK_WRITE,
+        P.CATALOGUE_READ,
+        P.CATALOGUE_WRITE,
+        P.PERSONAL_DATA,
+    }
+)
+"""What an API key may be given: business scopes, never administration."""

@@ -1,0 +1,1 @@
+"""Cryptography Potok relies on: password hashing, tokens, personal-data encryption."""

@@ -1,0 +1,173 @@
+"""Every route, called as every role and as nobody, answers as the permission matrix says.
+
+The routes are read from the application's route table, so a new route cannot slip
+through: one without a declared requirement fails the first test, and every declared
+requirement is exercised by the second.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.routing import APIRoute
+
+from potok.api.app import create_app
+from potok.api.security import Requirement, requirement_of
+from potok.domain.access import ROLE_PERMISSIONS, Permission, Role
+from tests.auth import make_user, sign_in
+from tests.conftest import LiveServer
+from tests.factories import build_world
+
+# What each route needs, written out independently of the routes' own declarations: a new
+# route, or a changed requirement, fails until this table says so too.
+EXPECTED: dict[tuple[str, str], str] = {
+    ("POST", "/api/v1/session"): "public",
+    ("DELETE", "/api/v1/session"): "signed-in",
+    ("GET", "/api/v1/me"): "signed-in",
+    ("POST", "/api/v1/me/password"): "signed-in",
+    ("GET", "/api/v1/users"): "users:manage",
+    ("POST", "/api/v1/users"): "users:manage",
+    ("GET", "/api/v1/users/{username}"): "users:manage",
+    ("PATCH", "/api/v1/users/{username}"): "users:manage",
+    ("POST", "/api/v1/users/{username}/password-reset"): "users:manage",
+    ("GET", "/api/v1/api-keys"): "keys:manage",
+    ("POST", "/api/v1/api-keys"): "keys:manage",
+    ("DELETE", "/api/v1/api-keys/{name}"): "keys:manage",
+    ("GET", "/api/v1/audit"): "audit:read",
+    ("POST", "/api/v1/orders"): "orders:write",
+    ("GET", "/api/v1/orders"): "orders:read",
+    ("GET", "/api/v1/orders/{order_id}"): "orders:read",
+    ("POST", "/api/v1/orders/{order_id}/confirmation"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/cancellation"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/holds"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/holds/{hold_no}/release"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/payment"): "orders:manage",
+    ("POST", "/api/v1/products"): "catalogue:write",
+    ("GET", "/api/v1/products"): "catalogue:read",
+    ("GET", "/api/v1/products/{sku}"): "catalogue:read",
+    ("PUT", "/api/v1/products/{sku}"): "catalogue:write",
+    ("PATCH", "/api/v1/products/{sku}"): "catalogue:write",
+    ("DELETE", "/api/v1/products/{sku}"): "catalogue:write",
+    ("POST", "/api/v1/channels"): "catalogue:write",
+    ("GET", "/api/v1/channels"): "catalogue:read",
+    ("GET", "/api/v1/channels/{code}"): "catalogue:read",
+    ("PUT", "/api/v1/channels/{code}"): "catalogue:write",
+    ("PATCH", "/api/v1/channels/{code}"): "catalogue:write",
+    ("DELETE", "/api/v1/channels/{code}"): "catalogue:write",
+    ("POST", "/api/v1/warehouses"): "catalogue:write",
+    ("GET", "/api/v1/warehouses"): "catalogue:read",
+    ("GET", "/api/v1/warehouses/{code}"): "catalogue:read",
+    ("PUT", "/api/v1/warehouses/{code}"): "catalogue:write",
+    ("PATCH", "/api/v1/warehouses/{code}"): "catalogue:write",
+    ("DELETE", "/api/v1/warehouses/{code}"): "catalogue:write",
+    ("POST", "/api/v1/stock/receipts"): "stock:write",
+    ("POST", "/api/v1/stock/write-offs"): "stock:write",
+    ("POST", "/api/v1/stock/counts"): "stock:write",
+    ("PUT", "/api/v1/stock/levels"): "stock:write",
+    ("GET", "/api/v1/stock/levels"): "stock:read",
+    ("GET", "/api/v1/stock/movements"): "stock:read",
+    ("GET", "/api/v1/stock/reconciliation"): "stock:read",
+    ("GET", "/api/v1/products/{sku}/availability"): "stock:read",
+    ("GET", "/api/v1/channels/{code}/availability"): "stock:read",
+    ("GET", "/api/v1/health"): "public",
+}
+
+
+DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}
+PLACEHOLDERS = {
+    "order_id": "999999",
+    "hold_no": "1",
+    "sku": "NOPE",
+    "code": "NOPE",
+    "username": "nobody",
+    "name": "nokey",
+}
+
+
+def api_routes(routes: list[Any]) -> list[APIRoute]:
+    """Every APIRoute, also those inside included routers (FastAPI keeps them nested)."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (inner := getattr(route, "original_router", None)) is not None:
+            found.extend(api_routes(inner.routes))
+    return found
+
+
+def routes(live: LiveServer) -> list[tuple[str, str, Requirement | None]]:
+    app = create_app(potok=live.potok)
+    found = [
+        (method, route.path, requirement_of(route.dependencies))
+        for route in api_routes(app.routes)
+        for method in sorted(route.methods - {"HEAD"})
+    ]
+    assert len(found) > 40
+    return found
+
+
+def concrete(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS[m.group(1)], path)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+def test_every_route_declares_who_may_call_it_as_the_table_says(live: LiveServer) -> None:
+    declared = {}
+    for method, path, requirement in routes(live):
+        if requirement is None:
+            assert path in DOCUMENTATION, f"{method} {path} declares no requirement"
+            continue
+        declared[(method, path)] = needed(requirement)
+    assert declared == EXPECTED
+
+
+def needed(requirement: Requirement) -> str:
+    if requirement.public:
+        return "public"
+    if not requirement.permissions:
+        return "signed-in"
+    return " ".join(p.value for p in requirement.permissions)
+
+
+def test_every_route_answers_every_role_as_the_matrix_says(live: LiveServer) -> None:
+    build_world(live.potok)
+    for role in Role:
+        make_user(
+            live.potok, role.value, role, warehouses=("MSK",) if role is Role.WAREHOUSE else ()
+        )
+    sessions = {role: sign_in(live.url, role.value) for role in Role}
+    anonymous = httpx.Client(base_url=live.url, timeout=30)
+    checked = 0
+    wrong: list[str] = []
+    for method, path, requirement in routes(live):
+        if requirement is None:
+            continue
+        url = concrete(path)
+        body = {} if method in {"POST", "PUT", "PATCH"} else None
+        answer = anonymous.request(method, url, json=body)
+        if EXPECTED[(method, path)] == "public":
+            if answer.status_code in (401, 403):
+                wrong.append(f"anonymous {method} {path}: {answer.status_code} on a public route")
+        elif answer.status_code != 401:
+            wrong.append(f"anonymous {method} {path}: {answer.status_code}, wanted 401")
+        for role, session in sessions.items():
+            if path == "/api/v1/session" and method == "DELETE":
+                continue  # signing out would end the session the rest of the test uses
+            answer = session.request(method, url, json=body)
+            wanted = EXPECTED[(method, path)]
+            allowed = (
+                wanted in ("public", "signed-in")
+                or {Permission(p) for p in wanted.split()} <= ROLE_PERMISSIONS[role]
+            )
+            denied = answer.status_code in (401, 403)
+            if allowed == denied:
+                wrong.append(
+                    f"{role.value} {method} {path}: {answer.status_code}, "
+                    f"{'allowed' if allowed else 'denied'} by the matrix"
+                )
+            checked += 1
+    assert wrong == []
+    assert checked > 200
