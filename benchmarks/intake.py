@@ -55,7 +55,10 @@ from potok.db.tables import (
     warehouse_channels,
     warehouses,
 )
-from potok.settings import DatabaseSettings, Settings
+from potok.domain.access import Permission
+from potok.domain.kernel import Actor
+from potok.services import access
+from potok.settings import DatabaseSettings, SecuritySettings, Settings
 
 CITIES = [  # (code, city, latitude, longitude)
     ("MSK", "Москва", 55.7558, 37.6173),
@@ -80,6 +83,7 @@ class Run:
     statuses: Counter[str] = field(default_factory=Counter)
     client_cpu_s: float = 0.0
     client: str = "wrk"
+    errors: int = 0  # non-2xx answers or socket errors: a run with any is not a result
 
 
 # ---------------------------------------------------------------------- database
@@ -100,9 +104,19 @@ def fresh_database(kind: str, workdir: Path) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def seed(url: str, *, skus: int, hot: int, history: int, rng: random.Random) -> list[str]:
-    """Network, catalogue, stock and a history of past orders; returns the hot SKUs."""
-    potok = bootstrap(Settings(db=DatabaseSettings(url=url)))
+def bench_settings(url: str, workdir: Path) -> Settings:
+    return Settings(
+        db=DatabaseSettings(url=url),
+        security=SecuritySettings(key_file=str(workdir / "potok-keys.json")),
+    )
+
+
+def seed(
+    url: str, workdir: Path, *, skus: int, hot: int, history: int, rng: random.Random
+) -> tuple[list[str], str]:
+    """Network, catalogue, stock, a history of past orders and an API key to take orders
+    with; returns the hot SKUs and the key."""
+    potok = bootstrap(bench_settings(url, workdir))
     migrate.upgrade(potok.engine)
     now = datetime.now(UTC)
     with potok.engine.begin() as c:
@@ -201,8 +215,15 @@ def seed(url: str, *, skus: int, hot: int, history: int, rng: random.Random) -> 
         with potok.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(sa.text("VACUUM ANALYZE"))
             c.execute(sa.text("CHECKPOINT"))
+    _, key = access.create_api_key(
+        potok.uow(),
+        name="bench",
+        scopes=[Permission.ORDERS_WRITE],
+        actor=Actor.system("bench"),
+        rate_limit_per_minute=100_000,
+    )
     potok.close()
-    return [f"SKU-{n:05d}" for n in range(1, hot + 1)]
+    return [f"SKU-{n:05d}" for n in range(1, hot + 1)], key
 
 
 def _history(c: sa.Connection, count: int, skus: int, hot: int, now: datetime) -> None:
@@ -328,10 +349,13 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int, pool: int) -> subprocess.Popen[bytes]:
+def start_server(
+    url: str, workdir: Path, port: int, workers: int, pool: int
+) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "POTOK_DB__URL": url,
+        "POTOK_SECURITY__KEY_FILE": str(workdir / "potok-keys.json"),
         "POTOK_DB__POOL_SIZE": str(pool),
         "POTOK_DB__MAX_OVERFLOW": "0",
         "POTOK_API__THREADS": str(pool),
@@ -419,6 +443,8 @@ LUA = textwrap.dedent("""
     local n_hot = tonumber(os.getenv("BENCH_HOT"))
     local run_id = os.getenv("BENCH_RUN")
     local marker_dir = os.getenv("BENCH_MARKERS")
+    local headers = {["Content-Type"] = "application/json",
+                     ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")}
 
     function setup(thread)
         thread:set("id", #threads + 1)
@@ -454,7 +480,7 @@ LUA = textwrap.dedent("""
             run_id, id, counter, math.random(0, 9999999),
             c[1] + (math.random() - 0.5) / 5, c[2] + (math.random() - 0.5) / 5,
             table.concat(lines, ","))
-        return wrk.format("POST", "/api/v1/orders", {["Content-Type"] = "application/json"}, body)
+        return wrk.format("POST", "/api/v1/orders", headers, body)
     end
 
     function response(status, headers, body)
@@ -528,6 +554,7 @@ def run_wrk(port: int, clients: int, orders: int, env: dict[str, str], workdir: 
         seconds=min(seconds, data["duration_us"] / 1e6),
         latencies_ms={k: data[k] / 1000 for k in ("p50", "p95", "p99", "max")},
         client_cpu_s=(after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        errors=data["errors"],
     )
 
 
@@ -578,7 +605,12 @@ def _python_client(
                 }
             )
             start = time.perf_counter()
-            conn.request("POST", "/api/v1/orders", body, {"Content-Type": "application/json"})
+            conn.request(
+                "POST",
+                "/api/v1/orders",
+                body,
+                {"Content-Type": "application/json", "Authorization": f"Bearer {env['BENCH_KEY']}"},
+            )
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - start
@@ -621,6 +653,7 @@ def run_python(port: int, clients: int, orders: int, env: dict[str, str]) -> Run
         statuses,
         (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
         client="python",
+        errors=sum(n for status, n in statuses.items() if not status.startswith("2")),
     )
 
 
@@ -640,7 +673,7 @@ def check_oversell(url: str, hot: list[str]) -> tuple[int, Counter[str], int]:
              WHERE s.reserved < 0 OR s.reserved > s.on_hand OR s.reserved <> COALESCE(r.q, 0)
         """)
         ).scalar_one()
-        statuses = Counter(
+        statuses: Counter[str] = Counter(
             dict(
                 c.execute(
                     sa.text(
@@ -697,10 +730,11 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="potok-bench-"))
     print(f"preparing a fresh {args.db} database in {workdir} ...", flush=True)
     url = fresh_database(args.db, workdir)
-    hot = seed(url, skus=args.skus, hot=args.hot, history=args.history, rng=rng)
+    hot, key = seed(url, workdir, skus=args.skus, hot=args.hot, history=args.history, rng=rng)
     port = free_port()
-    server = start_server(url, port, workers, args.pool)
+    server = start_server(url, workdir, port, workers, args.pool)
     env = {
+        "BENCH_KEY": key,
         "BENCH_SKUS": str(args.skus),
         "BENCH_HOT": str(args.hot),
         "BENCH_HOT_SHARE": str(args.hot_share),
@@ -762,9 +796,13 @@ def main() -> None:
         f"intake db={args.db} clients={args.clients} orders={run.orders} "
         f"orders_per_s={rate:.0f} p50_ms={run.latencies_ms['p50']:.0f} "
         f"p95_ms={run.latencies_ms['p95']:.0f} p99_ms={run.latencies_ms['p99']:.0f} "
-        f"oversold={oversold}"
+        f"oversold={oversold} errors={run.errors}"
     )
     shutil.rmtree(workdir, ignore_errors=True)
+    if run.errors or oversold:
+        raise SystemExit(
+            f"not a valid result: {run.errors} requests failed, {oversold} units oversold"
+        )
 
 
 if __name__ == "__main__":

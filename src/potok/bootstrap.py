@@ -29,7 +29,7 @@ class Potok:
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
         and from where, for the audit trail."""
-        return SqlUnitOfWork(self.engine, self.network, context)
+        return SqlUnitOfWork(self.engine, self.protector, self.network, context)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -63,7 +63,14 @@ class SecuritySettings(BaseModel):
     cookie_secure: bool = True
     login_attempts: int = Field(default=5, ge=1, le=100)
     lockout_minutes: float = Field(default=15, gt=0)
-    key_rate_limit_per_minute: int = Field(default=600, ge=1)
+    key_rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
+    key_cache_seconds: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how long a process trusts a key it verified before asking the database "
+        "again; a key revoked elsewhere is refused after at most this long (0: every request)",
+    )
 
 
 class WorkerSettings(BaseModel):

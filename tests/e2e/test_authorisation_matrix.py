@@ -8,13 +8,11 @@ requirement is exercised by the second.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import httpx
 import pytest
-from fastapi.routing import APIRoute
 
-from potok.api.app import create_app
+from potok.api.app import api_routes, create_app
 from potok.api.security import Requirement, requirement_of
 from potok.domain.access import ROLE_PERMISSIONS, Permission, Role
 from tests.auth import make_user, sign_in
@@ -45,6 +43,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/orders/{order_id}/holds"): "orders:manage",
     ("POST", "/api/v1/orders/{order_id}/holds/{hold_no}/release"): "orders:manage",
     ("POST", "/api/v1/orders/{order_id}/payment"): "orders:manage",
+    ("GET", "/api/v1/customers/{customer_id}"): "personal_data:read",
+    ("GET", "/api/v1/customers/{customer_id}/export"): "customers:manage",
+    ("POST", "/api/v1/customers/{customer_id}/anonymisation"): "customers:manage",
     ("POST", "/api/v1/products"): "catalogue:write",
     ("GET", "/api/v1/products"): "catalogue:read",
     ("GET", "/api/v1/products/{sku}"): "catalogue:read",
@@ -79,23 +80,13 @@ EXPECTED: dict[tuple[str, str], str] = {
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}
 PLACEHOLDERS = {
     "order_id": "999999",
+    "customer_id": "999999",
     "hold_no": "1",
     "sku": "NOPE",
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",
 }
-
-
-def api_routes(routes: list[Any]) -> list[APIRoute]:
-    """Every APIRoute, also those inside included routers (FastAPI keeps them nested)."""
-    found: list[APIRoute] = []
-    for route in routes:
-        if isinstance(route, APIRoute):
-            found.append(route)
-        elif (inner := getattr(route, "original_router", None)) is not None:
-            found.extend(api_routes(inner.routes))
-    return found
 
 
 def routes(live: LiveServer) -> list[tuple[str, str, Requirement | None]]:

@@ -150,6 +150,36 @@ def test_an_unknown_field_in_a_patch_is_refused(api: httpx.Client) -> None:
     assert api.get(f"{PRODUCTS}/KET").json()["price"] == "2490.00"
 
 
+@pytest.mark.parametrize(
+    ("path", "field"),
+    [(f"{PRODUCTS}/KET", "name"), (f"{CHANNELS}/web", "name"), (f"{WAREHOUSES}/MSK", "name")],
+    ids=["product", "channel", "warehouse"],
+)
+def test_a_patch_that_nulls_a_required_field_is_refused_and_changes_nothing(
+    api: httpx.Client, path: str, field: str
+) -> None:
+    build_world_api(api)
+    before = api.get(path).json()
+
+    response = api.patch(path, json={field: None})
+
+    assert field in field_codes(problem(response, 422, "invalid-input"))
+    assert api.get(path).json() == before
+
+
+def test_text_with_a_nul_character_is_refused_on_both_databases(api: httpx.Client) -> None:
+    build_world_api(api)
+
+    in_body = api.post(PRODUCTS, json=product_body("NUL", name="Desk\x00lamp"))
+    in_query = api.get(PRODUCTS, params={"q": "lamp\x00"})
+    in_path = api.get(f"{PRODUCTS}/KET%00")
+
+    assert field_codes(problem(in_body, 422, "invalid-input")) == {"name": "nul_character"}
+    assert field_codes(problem(in_query, 422, "invalid-input")) == {"query": "nul_character"}
+    assert field_codes(problem(in_path, 422, "invalid-input")) == {"path": "nul_character"}
+    assert api.get(f"{PRODUCTS}/NUL").status_code == 404
+
+
 def test_products_are_searched_by_sku_name_or_barcode(api: httpx.Client) -> None:
     build_world_api(api)
 

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from potok.bootstrap import Potok
 from potok.domain.orders import HoldType, Order, PaymentStatus
 from potok.domain.orders.commands import PlaceHold, RecordPayment
-from potok.services import intake
+from potok.services import access, intake
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
 from potok.worker.jobs import run_due_jobs
@@ -179,6 +179,14 @@ def test_run_due_jobs_expires_overdue_unpaid_orders_and_serves_waiting_ones(
     assert order(potok, waiting).status == "reserved"
     assert reserved_units(potok, "KET") == 2
     assert_stock_invariants(potok)
+    trail = access.audit_trail(potok.uow(), limit=1000).items
+    by_entity = {(e.action, e.entity_id): (e.actor, e.via) for e in trail}
+    assert by_entity[("order.status_changed", str(unpaid))] == (
+        "system:payment-deadline",
+        "worker",
+    )
+    # the waiting order was served by the stock the expiry freed, in the same transaction
+    assert by_entity[("order.reserved", str(waiting))] == ("system:payment-deadline", "worker")
 
 
 def test_run_due_jobs_ends_timed_holds_whose_time_is_up(potok: Potok) -> None:

@@ -2,22 +2,32 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
+from starlette.routing import BaseRoute
 
 from potok import __version__
 from potok.api import problems
-from potok.api.routers import access, catalogue, health, orders, stock
+from potok.api.routers import access, catalogue, customers, health, orders, stock
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
-from potok.api.security import RateLimiter, Security
+from potok.api.security import (
+    SESSION_COOKIE,
+    KeyCache,
+    RateLimiter,
+    Security,
+    requirement_of,
+)
+from potok.api.url_guard import RefuseNulInUrl
 from potok.bootstrap import Potok, bootstrap
+from potok.security.access_log import mask_access_log
 from potok.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -37,6 +47,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     settings = settings or (potok.settings if potok else get_settings())
     owned = potok is None
     potok = potok or bootstrap(settings)
+    mask_access_log()  # query strings may carry a customer's phone or e-mail
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -56,16 +67,20 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         lifespan=lifespan,
     )
     app.state.potok = potok
-    app.state.security = Security(potok, RateLimiter(), {})
+    app.state.security = Security(
+        potok, RateLimiter(), KeyCache(settings.security.key_cache_seconds), {}
+    )
     app.state.problem_base_uri = settings.api.problem_base_uri
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
+    app.add_middleware(RefuseNulInUrl)
     for router in (
         access.sessions,
         access.users,
         access.keys,
         access.audit,
         orders.router,
+        customers.router,
         catalogue.products,
         catalogue.channels,
         catalogue.warehouses,
@@ -90,11 +105,63 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
                 components.setdefault(name, sub)
             components["OrderIn"] = order_in
             _problems_for_validation_errors(schema)
+            _security_schemes(schema, app)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def api_routes(routes: Sequence[BaseRoute]) -> list[APIRoute]:
+    """Every API route, including those of routers FastAPI keeps behind a wrapper."""
+    found: list[APIRoute] = []
+    for route in routes:
+        if isinstance(route, APIRoute):
+            found.append(route)
+        elif (inner := getattr(route, "original_router", None)) is not None:
+            found.extend(api_routes(inner.routes))
+    return found
+
+
+def _security_schemes(schema: dict[str, Any], app: FastAPI) -> None:
+    """How to authenticate, and on each operation who may call it, so that the docs page
+    offers an Authorize button and every operation names the permissions it needs."""
+    schema["components"].setdefault("securitySchemes", {}).update(
+        {
+            "apiKey": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "An API key (pk_...), sent as 'Authorization: Bearer <key>' "
+                "(or in an X-API-Key header).",
+            },
+            "session": {
+                "type": "apiKey",
+                "in": "cookie",
+                "name": SESSION_COOKIE,
+                "description": "The session cookie POST /api/v1/session sets; unsafe methods "
+                "also need its CSRF token in an X-CSRF-Token header.",
+            },
+        }
+    )
+    paths = schema.get("paths", {})
+    for route in api_routes(app.routes):
+        requirement = requirement_of(route.dependencies)
+        for method in (route.methods or set()) - {"HEAD"}:
+            operation = paths.get(route.path, {}).get(method.lower())
+            if operation is None or requirement is None:
+                continue
+            if requirement.public:
+                operation["security"] = []
+                continue
+            operation["security"] = [{"apiKey": []}, {"session": []}]
+            if requirement.permissions:
+                needed = ", ".join(f"`{p.value}`" for p in requirement.permissions)
+                note = f"Needs the permission {needed}."
+            else:
+                note = "Needs any signed-in user or API key."
+            description = operation.get("description", "")
+            operation["description"] = f"{description}\n\n{note}".strip()
 
 
 def _problems_for_validation_errors(schema: dict[str, Any]) -> None:

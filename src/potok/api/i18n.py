@@ -31,6 +31,7 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "{machine}: переход из '{current}' в '{target}' запрещён.",
     ),
     "order-not-found": ("Заказ не найден", "Заказа {order_id} нет."),
+    "customer-not-found": ("Покупатель не найден", "Покупателя {customer_id} нет."),
     "order-on-hold": (
         "Заказ на удержании",
         "У заказа {order_id} активное удержание ({holds}); сначала снимите его.",

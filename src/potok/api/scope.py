@@ -13,7 +13,7 @@ from potok.services import orders as order_service
 from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork
 
-NOTHING = "\x00none"  # a code no channel or warehouse can have
+NOTHING = "#none"  # no channel or warehouse code starts with "#" (nor holds NUL: PostgreSQL)
 
 
 def limited(principal: Principal) -> bool:

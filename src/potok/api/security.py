@@ -7,6 +7,7 @@ one fails the build.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from potok.bootstrap import Potok
 from potok.domain.access import ApiKey, Permission, Principal
 from potok.domain.access.model import (
+    BadCredentials,
     CsrfFailed,
     NotAuthenticated,
     NotPermitted,
@@ -25,7 +27,7 @@ from potok.domain.access.model import (
     RateLimited,
 )
 from potok.services import access
-from potok.services.ports import AuditContext
+from potok.services.ports import ANONYMOUS, AuditContext
 
 SESSION_COOKIE = "potok_session"
 CSRF_COOKIE = "potok_csrf"
@@ -56,12 +58,50 @@ class RateLimiter:
             return (1 - tokens) / rate
 
 
+class KeyCache:
+    """API keys this process verified in the last ``ttl`` seconds, so that a busy
+    integration does not cost a database transaction per request. A key revoked through
+    this process is forgotten at once; one revoked elsewhere, after at most ``ttl``."""
+
+    def __init__(self, ttl: float, size: int = 4096) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._entries: dict[bytes, tuple[float, Principal, ApiKey]] = {}
+
+    def get(self, presented: str, now: float | None = None) -> tuple[Principal, ApiKey] | None:
+        if self.ttl <= 0:
+            return None
+        entry = self._entries.get(self._id(presented))
+        if entry is None:
+            return None
+        expires, principal, key = entry
+        if (time.monotonic() if now is None else now) >= expires:
+            return None
+        return principal, key
+
+    def put(self, presented: str, principal: Principal, key: ApiKey) -> None:
+        if self.ttl <= 0:
+            return
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # a flood of distinct keys only costs lookups again
+        self._entries[self._id(presented)] = (time.monotonic() + self.ttl, principal, key)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    @staticmethod
+    def _id(presented: str) -> bytes:
+        return hashlib.sha256(presented.encode()).digest()  # no secrets kept in memory
+
+
 @dataclass
 class Security:
-    """Per-application state: the rate limiter and when each key was last noted as used."""
+    """Per-application state: the rate limiter, recently verified keys, and when each key
+    was last noted as used."""
 
     potok: Potok
     limiter: RateLimiter
+    keys: KeyCache
     touched: dict[int, float]
 
 
@@ -83,7 +123,11 @@ def resolve(request: Request) -> Principal | None:
     principal: Principal | None = None
     presented = _presented_key(request)
     if presented is not None:
-        found = access.key_principal(security.potok.uow(), presented)
+        found = security.keys.get(presented)
+        if found is None:
+            found = access.key_principal(security.potok.uow(), presented)
+            if found is not None:
+                security.keys.put(presented, *found)
         if found is not None:
             principal, key = found
             _limit(security, key)
@@ -135,7 +179,8 @@ def authorise(
     """The caller, if it holds every one of ``permissions`` (blocking: DB)."""
     principal = resolve(request)
     if principal is None:
-        raise NotAuthenticated()
+        # a key that was sent but is unknown, wrong or revoked is named as such
+        raise BadCredentials() if _presented_key(request) is not None else NotAuthenticated()
     if principal.must_change_password and not allow_pending_password:
         raise PasswordChangeRequired()
     for permission in permissions:
@@ -204,7 +249,7 @@ def current(request: Request) -> Principal:
 
 
 def audit_context(request: Request, principal: Principal | None) -> AuditContext:
-    actor = str(principal.actor) if principal else "anonymous"
+    actor = str(principal.actor) if principal else ANONYMOUS
     return AuditContext(
         actor=actor,
         via="api",

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from potok.bootstrap import Potok, bootstrap
-from potok.db.unit_of_work import translate_error
+from potok.db.unit_of_work import SqlUnitOfWork, translate_error
 from potok.domain.errors import (
     Conflict,
     InvalidInput,
@@ -23,6 +23,7 @@ from potok.domain.errors import (
     Unavailable,
 )
 from potok.domain.kernel import Actor, ActorKind
+from potok.services.ports import AuditContext
 from potok.settings import Settings, get_settings
 
 console = Console()
@@ -98,3 +99,8 @@ def open_potok() -> Potok:
 
 def cli_actor() -> Actor:
     return Actor(ActorKind.CLI, os.environ.get("USER") or os.environ.get("USERNAME") or "operator")
+
+
+def cli_uow(potok: Potok) -> SqlUnitOfWork:
+    """A unit of work whose audit trail names the person at the command line."""
+    return potok.uow(AuditContext(actor=str(cli_actor()), via="cli"))

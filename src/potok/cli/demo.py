@@ -9,10 +9,15 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 from rich.table import Table
 
 from potok.bootstrap import Potok
-from potok.cli.common import console, handles_errors, open_potok
+from potok.cli.access import show_secret
+from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
 from potok.cli.serve import serve as serve_api
 from potok.db import migrate
+from potok.domain.access import KEY_SCOPES
 from potok.sandbox.seed import has_data, seed
+from potok.services import access
+
+SANDBOX_KEY = "sandbox"
 
 
 @handles_errors
@@ -37,6 +42,10 @@ def demo(
         migrate.upgrade(potok.engine)
         if has_data(potok):
             console.print("the database already has data; keeping it (use --fresh to rebuild)")
+            console.print(
+                "its sign-in and API key were printed when it was built; 'potok users "
+                "reset-password admin' and 'potok keys create' give new ones"
+            )
         else:
             with Progress(
                 TextColumn("placing sandbox orders"),
@@ -60,10 +69,35 @@ def demo(
                 f"({report.refused} refused by a channel that rejects backorders)"
             )
             console.print(table)
+            _sandbox_access(potok)
     finally:
         potok.close()
     if serve:
         serve_api(host=None, port=port, workers=None, jobs=True, access_log=True)
+
+
+def _sandbox_access(potok: Potok) -> None:
+    """The first administrator and a key with every business scope, their secrets printed."""
+    password = access.ensure_first_admin(cli_uow(potok))
+    secret = None
+    if all(k.name != SANDBOX_KEY for k in access.list_api_keys(cli_uow(potok))):
+        _, secret = access.create_api_key(
+            cli_uow(potok),
+            name=SANDBOX_KEY,
+            scopes=sorted(KEY_SCOPES),
+            actor=cli_actor(),
+        )
+    console.print()
+    console.print("[bold]Sign-in and API key of the sandbox[/] (shown only now):")
+    if password is not None:
+        show_secret("  administrator 'admin', one-time password", password)
+    if secret is not None:
+        show_secret(f"  API key '{SANDBOX_KEY}' (every business scope)", secret)
+        console.print(
+            "  paste the key into the [bold]Authorize[/] button of the docs page (/docs), or "
+            "send it as 'Authorization: Bearer <key>'"
+        )
+    console.print()
 
 
 def _wipe(potok: Potok) -> None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import typer
 
 from potok import __version__
-from potok.cli import db, demo, orders, serve, stock
+from potok.cli import backup, db, demo, orders, security, serve, stock
+from potok.cli.access import init, keys, users
 from potok.cli.common import use_database
 
 app = typer.Typer(
@@ -17,8 +18,13 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
 app.add_typer(orders.app, name="orders")
+app.add_typer(backup.app, name="backup")
+app.add_typer(security.app, name="security")
 app.command()(serve.serve)
 app.command()(demo.demo)
+app.add_typer(users, name="users")
+app.add_typer(keys, name="keys")
+app.command()(init)
 
 
 def _version(value: bool) -> None:

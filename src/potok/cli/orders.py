@@ -7,7 +7,7 @@ from datetime import datetime
 import typer
 from rich.table import Table
 
-from potok.cli.common import console, handles_errors, open_potok
+from potok.cli.common import cli_uow, console, handles_errors, open_potok
 from potok.services import orders as order_service
 from potok.services.read_models import OrderFilter
 
@@ -36,7 +36,7 @@ def list_orders(
     channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
     warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
     search: str | None = typer.Option(
-        None, "--search", "-q", help="Number, external id, phone, e-mail or name."
+        None, "--search", "-q", help="Number, external id, phone, e-mail or full name."
     ),
     sort: str = typer.Option("-created_at", help="created_at, updated_at, total, priority, id"),
     limit: int = typer.Option(30, min=1, max=500),
@@ -45,7 +45,7 @@ def list_orders(
     potok = open_potok()
     try:
         page = order_service.list_orders(
-            potok.uow(),
+            cli_uow(potok),
             OrderFilter(statuses=status, channels=channel, warehouses=warehouse, text=search),
             sort=sort,
             limit=limit,
@@ -87,7 +87,7 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
     """One order: lines, reservations, holds and history."""
     potok = open_potok()
     try:
-        view = order_service.get_order(potok.uow(), order_id)
+        view = order_service.get_order(cli_uow(potok), order_id)
     finally:
         potok.close()
     order = view.order

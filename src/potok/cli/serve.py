@@ -9,6 +9,7 @@ import uvicorn
 
 from potok.cli.common import console, errors, handles_errors, open_potok, settings
 from potok.db import migrate
+from potok.security.access_log import mask_access_log
 from potok.worker.jobs import start_in_background
 
 
@@ -48,6 +49,7 @@ def serve(
             f"{potok.engine.url.render_as_string(hide_password=True)})"
         )
         os.environ.setdefault("POTOK_DB__URL", config.db.url)
+        mask_access_log()  # the API processes install it too, in create_app
         uvicorn.run(
             "potok.api.app:create_app",
             factory=True,

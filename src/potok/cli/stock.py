@@ -9,7 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from potok.bootstrap import Potok
-from potok.cli.common import cli_actor, console, errors, handles_errors, open_potok
+from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
 from potok.domain.errors import FieldError
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, SetLevels
@@ -80,7 +80,7 @@ def import_levels(
                 chunk = good[start : start + CHUNK]
                 try:
                     applied = inventory.set_levels(
-                        potok.uow(),
+                        cli_uow(potok),
                         SetLevels(
                             [r for _, r in chunk],
                             source=source,
@@ -111,7 +111,7 @@ def import_levels(
 
 
 def _unknown_references(potok: Potok, good: list[tuple[int, LevelRow]]) -> list[BadRow]:
-    with potok.uow().read() as uow:
+    with cli_uow(potok).read() as uow:
         warehouses = uow.warehouses.ids_for(sorted({r.warehouse for _, r in good}))
         products = uow.products.ids_for({r.sku for _, r in good})
     bad = []
@@ -146,7 +146,7 @@ def reconcile() -> None:
     """Recompute on-hand from the ledger and reserved from open reservations; exit 1 on drift."""
     potok = open_potok()
     try:
-        result = inventory.reconcile(potok.uow())
+        result = inventory.reconcile(cli_uow(potok))
     finally:
         potok.close()
     if not result.drifts:
@@ -191,7 +191,7 @@ def levels(
     """Show stock positions as a table."""
     potok = open_potok()
     try:
-        page = inventory.list_levels(potok.uow(), warehouse=warehouse, sku=sku, limit=limit)
+        page = inventory.list_levels(cli_uow(potok), warehouse=warehouse, sku=sku, limit=limit)
     finally:
         potok.close()
     table = Table("warehouse", "sku", "on hand", "reserved", "available")

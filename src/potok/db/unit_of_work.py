@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.network_cache import NetworkCache
+from potok.db.personal import PersonalData
 from potok.db.pg import Section
 from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
@@ -28,6 +29,7 @@ from potok.db.repositories.stock import StockRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
 from potok.domain.events import DomainEvent
+from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
@@ -39,16 +41,19 @@ class SqlUnitOfWork:
     Nothing is written until :meth:`commit`; leaving the block without committing rolls
     back. Database failures leave as domain errors: lost races and deadlocks as
     :class:`TransientConflict` (the caller may retry the whole use case), an unreachable
-    database as :class:`Unavailable`.
+    database as :class:`Unavailable`. Customers' personal data is sealed with ``protector``
+    on the way in and opened on the way out.
     """
 
     def __init__(
         self,
         engine: Engine,
+        protector: DataProtector,
         network: NetworkCache | None = None,
         context: AuditContext | None = None,
     ) -> None:
         self.engine = engine
+        self.protector = protector
         self.network = network or NetworkCache()
         self.context = context or AuditContext(actor="system:potok", via="system")
         self._pipelined = engine.dialect.name == "postgresql"
@@ -90,13 +95,14 @@ class SqlUnitOfWork:
         self.products = ProductRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
-        self.customers = CustomerRepository(connection)
+        self.customers = CustomerRepository(connection, self.protector)
         self.stock = StockRepository(connection)
-        self.orders = OrderRepository(connection, self._events, self._staged)
+        self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
-        self.idempotency = IdempotencyKeys(connection)
-        self.queries = Queries(connection)
-        self.intake = IntakeReads(connection, self.orders, self.network)
+        self.idempotency = IdempotencyKeys(connection, self.protector)
+        self.queries = Queries(connection, self.protector)
+        self.intake = IntakeReads(connection, self.orders, self.customers, self.network)
+        self.personal_data = PersonalData(connection, self.protector)
         self.users = UserRepository(connection)
         self.sessions = SessionRepository(connection)
         self.api_keys = ApiKeyRepository(connection)

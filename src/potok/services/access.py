@@ -148,7 +148,8 @@ def change_user(
             values["active"] = active
         uow.users.update(user.id, at, **values)
         if warehouses is not None or new_role is not user.role:
-            codes = warehouses if warehouses is not None else user.warehouses
+            kept = user.warehouses if new_role is Role.WAREHOUSE else ()
+            codes = warehouses if warehouses is not None else kept
             uow.users.set_warehouses(user.id, _warehouse_ids(uow, new_role, codes))
         if active is False:
             uow.sessions.delete_for_user(user.id)

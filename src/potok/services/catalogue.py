@@ -59,7 +59,14 @@ def replace_product(
             raise ProductNotFound(sku=sku)
         _barcode_free(uow, draft, current)
         product = uow.products.replace(current.id, draft, clock())
-        uow.record(ProductUpdated(occurred_at=product.updated_at, sku=sku, product=plain(product)))
+        uow.record(
+            ProductUpdated(
+                occurred_at=product.updated_at,
+                sku=sku,
+                product=plain(product),
+                before=plain(current),
+            )
+        )
         return product
 
     return atomically(uow, work)
@@ -148,7 +155,12 @@ def replace_channel(
             raise ChannelNotFound(channel=code)
         channel = uow.channels.replace(current.id, draft, clock())
         uow.record(
-            ChannelUpdated(occurred_at=channel.updated_at, code=code, channel=plain(channel))
+            ChannelUpdated(
+                occurred_at=channel.updated_at,
+                code=code,
+                channel=plain(channel),
+                before=plain(current),
+            )
         )
         return channel
 
@@ -235,7 +247,10 @@ def replace_warehouse(
         warehouse = uow.warehouses.replace(current.id, draft, _channel_ids(uow, draft), clock())
         uow.record(
             WarehouseUpdated(
-                occurred_at=warehouse.updated_at, code=code, warehouse=plain(warehouse)
+                occurred_at=warehouse.updated_at,
+                code=code,
+                warehouse=plain(warehouse),
+                before=plain(current),
             )
         )
         return warehouse

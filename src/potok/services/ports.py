@@ -10,6 +10,7 @@ from typing import Any, Protocol
 from potok.domain.access import ApiKey, Permission, Role, User
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.channels import Channel, ChannelDraft
+from potok.domain.customers import Customer
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, CustomerId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.network import Warehouse, WarehouseDraft
@@ -17,11 +18,13 @@ from potok.domain.orders import HistoryEntry, Order
 from potok.domain.sourcing import Candidate, Position
 from potok.services.read_models import (
     ChannelPromise,
+    CustomerOrder,
     Drift,
     LevelPage,
     MovementPage,
     OrderFilter,
     OrderPage,
+    Rewrapped,
     WarehouseAvailability,
 )
 
@@ -90,6 +93,10 @@ class KeyRecord:
     key: ApiKey
     secret_hash: str
     channel_id: ChannelId | None
+
+
+ANONYMOUS = "anonymous"
+"""The actor of a request no credentials vouch for (signing in, or a failed attempt)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,6 +256,17 @@ class CustomerStore(Protocol):
     def find_or_add(
         self, name: str, phone: str | None, email: str | None, at: datetime
     ) -> CustomerId | None: ...
+    def get(self, customer_id: int, *, lock: bool = False) -> Customer | None: ...
+    def anonymise(self, customer_id: int, at: datetime) -> None: ...
+
+
+class PersonalDataStore(Protocol):
+    """Personal data at rest, sealed afresh under the current key table by table."""
+
+    @property
+    def tables(self) -> tuple[str, ...]: ...
+    def pending(self) -> int: ...
+    def rewrap(self, table: str, after_id: int, limit: int) -> Rewrapped: ...
 
 
 class StockStore(Protocol):
@@ -280,6 +298,8 @@ class OrderStore(Protocol):
     def save(self, order: Order) -> None: ...
     def get(self, order_id: int, *, lock: bool = False) -> Order | None: ...
     def history(self, order_id: int) -> list[HistoryEntry]: ...
+    def list_for_customer(self, customer_id: int) -> list[CustomerOrder]: ...
+    def anonymise_for_customer(self, customer_id: int, at: datetime) -> list[OrderId]: ...
     def backordered_for(
         self, product_ids: Collection[ProductId] | None, limit: int
     ) -> list[OrderId]: ...

@@ -50,6 +50,39 @@ class OrderPage:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerOrder:
+    """One of a customer's orders with the personal data it carries, for an export."""
+
+    id: int
+    external_id: str | None
+    channel: str
+    status: str
+    currency: str
+    total: Decimal
+    created_at: datetime
+    customer_name: str
+    customer_phone: str | None
+    customer_email: str | None
+    delivery_method: str
+    address_country: str | None
+    address_region: str | None
+    address_city: str | None
+    address_postal_code: str | None
+    address_line1: str | None
+    address_line2: str | None
+    comment: str
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrapped:
+    """One batch of key rotation: rows looked at, values encrypted afresh, the last row's id."""
+
+    rows: int
+    values: int
+    last_id: int
+
+
+@dataclass(frozen=True, slots=True)
 class LevelRow:
     warehouse: str
     sku: str

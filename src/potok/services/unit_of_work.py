@@ -18,6 +18,7 @@ from potok.services.ports import (
     IdempotencyStore,
     IntakeReader,
     OrderStore,
+    PersonalDataStore,
     ProductStore,
     QueryStore,
     SessionStore,
@@ -72,6 +73,9 @@ class UnitOfWork(Protocol):
 
     @property
     def audit(self) -> AuditStore: ...
+
+    @property
+    def personal_data(self) -> PersonalDataStore: ...
 
     def __enter__(self) -> Self: ...
 

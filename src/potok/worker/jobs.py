@@ -8,13 +8,15 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from potok.bootstrap import Potok
+from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
-from potok.domain.kernel import Clock, utc_now
+from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
     retry_backorders_everywhere,
 )
+from potok.services.ports import AuditContext
 from potok.services.unit_of_work import atomically
 
 log = logging.getLogger("potok.worker")
@@ -34,12 +36,19 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     """Expire unpaid orders and timed holds whose time has come, give backordered orders
     another try, and forget old idempotency keys."""
     batch = potok.settings.worker.batch_size
-    expired = expire_unpaid_orders(potok.uow(), clock=clock, limit=batch)
-    holds = expire_holds(potok.uow(), clock=clock, limit=batch)
-    served = retry_backorders_everywhere(potok.uow(), clock=clock, limit=batch)
+    expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
+    holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
+    served = retry_backorders_everywhere(_uow(potok, "backorders"), clock=clock, limit=batch)
     cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
-    forgotten = atomically(potok.uow(), lambda uow: uow.idempotency.forget_older_than(cutoff))
+    forgotten = atomically(
+        _uow(potok, "housekeeping"), lambda uow: uow.idempotency.forget_older_than(cutoff)
+    )
     return JobReport(expired, holds, forgotten, served)
+
+
+def _uow(potok: Potok, job: str) -> SqlUnitOfWork:
+    """A unit of work whose audit trail names the job."""
+    return potok.uow(AuditContext(actor=str(Actor.system(job)), via="worker"))
 
 
 def run_forever(potok: Potok, stop: threading.Event) -> None:

@@ -259,14 +259,15 @@ def list_keys(uow: Uow) -> list[ApiKeyOut]:
     responses=responses(InvalidInput, KeyNameTaken),
     dependencies=[needs(Permission.KEYS_MANAGE)],
 )
-def create_key(body: ApiKeyIn, uow: Uow, caller: Caller) -> NewApiKeyOut:
+def create_key(body: ApiKeyIn, request: Request, uow: Uow, caller: Caller) -> NewApiKeyOut:
+    settings = security_of(request).potok.settings.security
     key, secret = access.create_api_key(
         uow,
         name=body.name,
         scopes=body.scopes,
         actor=caller.actor,
         channel=body.channel,
-        rate_limit_per_minute=body.rate_limit_per_minute,
+        rate_limit_per_minute=body.rate_limit_per_minute or settings.key_rate_limit_per_minute,
     )
     return NewApiKeyOut(key=ApiKeyOut.model_validate(key), secret=secret)
 
@@ -274,12 +275,16 @@ def create_key(body: ApiKeyIn, uow: Uow, caller: Caller) -> NewApiKeyOut:
 @keys.delete(
     "/{name}",
     response_model=ApiKeyOut,
-    summary="Revoke an API key (at once, in every process)",
+    summary="Revoke an API key",
+    description="The key is refused at once by this server process and within "
+    "`security.key_cache_seconds` (2 s by default) by every other one.",
     responses=responses(ApiKeyNotFound),
     dependencies=[needs(Permission.KEYS_MANAGE)],
 )
-def revoke_key(name: str, uow: Uow, caller: Caller) -> ApiKeyOut:
-    return ApiKeyOut.model_validate(access.revoke_api_key(uow, name, actor=caller.actor))
+def revoke_key(name: str, request: Request, uow: Uow, caller: Caller) -> ApiKeyOut:
+    revoked = access.revoke_api_key(uow, name, actor=caller.actor)
+    security_of(request).keys.clear()
+    return ApiKeyOut.model_validate(revoked)
 
 
 # ---------------------------------------------------------------------- audit

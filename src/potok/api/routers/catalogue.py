@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Response
-from pydantic import BaseModel
+from fastapi.exceptions import RequestValidationError
+from pydantic import BaseModel, ValidationError
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
@@ -38,12 +39,17 @@ In = TypeVar("In", bound=BaseModel)
 
 def merge(model: type[In], current: BaseModel, patch: BaseModel) -> In:
     """A full body from the current representation and the fields a PATCH sets."""
-    return model.model_validate(
-        {
-            **current.model_dump(exclude={"created_at", "updated_at"}),
-            **patch.model_dump(exclude_unset=True),
-        }
-    )
+    try:
+        return model.model_validate(
+            {
+                **current.model_dump(exclude={"created_at", "updated_at"}),
+                **patch.model_dump(exclude_unset=True),
+            }
+        )
+    except ValidationError as error:  # e.g. an explicit null for a field that needs a value
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
+        ) from None
 
 
 products = APIRouter(prefix="/api/v1/products", tags=["products"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
@@ -55,6 +55,9 @@ from potok.services.orders import OrderView
 from potok.services.read_models import OrderFilter
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+OrderIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Potok's order number.")]
+HoldNoPath = Annotated[int, Path(ge=1, le=10_000)]
 
 
 def _order_response(view: OrderView, principal: Principal, status_code: int = 200) -> Response:
@@ -183,7 +186,10 @@ def list_orders(
     ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=200, description="Order number, external id, phone, e-mail or name."),
+        Query(
+            max_length=200,
+            description="Order number, external id, phone, e-mail or full name (not a part).",
+        ),
     ] = None,
     sort: Annotated[
         str,
@@ -223,7 +229,7 @@ def list_orders(
     responses=responses(OrderNotFound),
     dependencies=[needs(Permission.ORDERS_READ)],
 )
-def get_order(order_id: int, uow: Uow, caller: Caller) -> Response:
+def get_order(order_id: OrderIdPath, uow: Uow, caller: Caller) -> Response:
     view = order_service.get_order(uow, order_id)
     if limited(caller) and not visible(caller, view.order):
         raise OrderNotFound(order_id=order_id)
@@ -241,7 +247,7 @@ _ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, I
     dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def confirm_order(
-    order_id: int,
+    order_id: OrderIdPath,
     uow: Uow,
     caller: Caller,
     version: ExpectedVersion,
@@ -261,7 +267,7 @@ def confirm_order(
     dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def cancel_order(
-    order_id: int, body: CancellationIn, uow: Uow, caller: Caller, version: ExpectedVersion
+    order_id: OrderIdPath, body: CancellationIn, uow: Uow, caller: Caller, version: ExpectedVersion
 ) -> Response:
     ensure_visible(uow, caller, order_id)
     view = order_service.cancel_order(
@@ -279,7 +285,7 @@ def cancel_order(
     dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def place_hold(
-    order_id: int,
+    order_id: OrderIdPath,
     body: HoldIn,
     uow: Uow,
     caller: Caller,
@@ -318,8 +324,8 @@ def _hold_dict(hold: Hold) -> dict[str, Any]:
     dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def release_hold(
-    order_id: int,
-    hold_no: int,
+    order_id: OrderIdPath,
+    hold_no: HoldNoPath,
     uow: Uow,
     caller: Caller,
     version: ExpectedVersion,
@@ -343,7 +349,7 @@ def release_hold(
     dependencies=[needs(Permission.ORDERS_MANAGE)],
 )
 def record_payment(
-    order_id: int, body: PaymentIn, uow: Uow, caller: Caller, version: ExpectedVersion
+    order_id: OrderIdPath, body: PaymentIn, uow: Uow, caller: Caller, version: ExpectedVersion
 ) -> Response:
     ensure_visible(uow, caller, order_id)
     view = order_service.record_payment(

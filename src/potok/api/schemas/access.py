@@ -79,7 +79,12 @@ class ApiKeyIn(Schema):
     channel: str | None = Field(
         default=None, description="Bind the key to one channel: it may take only its orders."
     )
-    rate_limit_per_minute: int = Field(default=600, ge=1, le=100_000)
+    rate_limit_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Requests a minute; by default `security.key_rate_limit_per_minute` (600).",
+    )
 
 
 class ApiKeyOut(Out):

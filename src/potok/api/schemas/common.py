@@ -6,7 +6,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 
 def _aware(value: datetime) -> datetime:
@@ -24,10 +32,32 @@ MoneyIn = Annotated[Decimal, Field(max_digits=14, decimal_places=2, examples=["1
 RateIn = Annotated[Decimal, Field(ge=0, lt=100, decimal_places=2, examples=["22"])]
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, list | tuple | set | frozenset):
+        return any(_has_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_has_nul(key) or _has_nul(item) for key, item in value.items())
+    return False
+
+
 class Schema(BaseModel):
-    """Strict about unknown fields, so a typo is an error rather than silently ignored."""
+    """Strict about unknown fields, so a typo is an error rather than silently ignored.
+
+    Text never carries NUL characters: PostgreSQL cannot store them and no person types
+    them, so both databases refuse them alike, with the field named."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul_characters(cls, value: Any) -> Any:
+        if _has_nul(value):
+            raise PydanticCustomError(
+                "nul_character", "text must not contain NUL (\\u0000) characters"
+            )
+        return value
 
 
 class Out(BaseModel):

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from potok.db.queries import orders as order_queries
 from potok.db.queries import stock as stock_queries
+from potok.security.data import DataProtector
 from potok.services.read_models import (
     ChannelPromise,
     Drift,
@@ -23,14 +24,15 @@ from potok.services.read_models import (
 class Queries:
     """The read side of one transaction."""
 
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, protector: DataProtector) -> None:
         self.connection = connection
+        self.protector = protector
 
     def list_orders(
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage:
         return order_queries.list_orders(
-            self.connection, flt, sort=sort, cursor=cursor, limit=limit
+            self.connection, flt, self.protector, sort=sort, cursor=cursor, limit=limit
         )
 
     def list_levels(

@@ -8,11 +8,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.personal import name_hash
 from potok.db.queries.pagination import decode_cursor, encode_cursor
 from potok.db.tables import channels, order_lines, orders, reservations, warehouses
 from potok.db.types import UtcDateTime
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
+from potok.security.data import DataProtector
 from potok.services.read_models import OrderFilter, OrderPage, OrderSummary
 
 SORTS: dict[str, sa.ColumnElement[Any]] = {
@@ -43,6 +45,7 @@ def parse_sort(sort: str) -> tuple[str, bool]:
 def list_orders(
     connection: sa.Connection,
     flt: OrderFilter,
+    protector: DataProtector,
     *,
     sort: str = "-created_at",
     cursor: str | None = None,
@@ -53,7 +56,7 @@ def list_orders(
     query = sa.select(orders, channels.c.code.label("channel_code")).join(
         channels, channels.c.id == orders.c.channel_id
     )
-    for condition in _conditions(flt):
+    for condition in _conditions(flt, protector):
         query = query.where(condition)
     if cursor:
         last_value, last_id = decode_cursor(cursor, 2)
@@ -88,6 +91,7 @@ def list_orders(
             .order_by(warehouses.c.code)
         ):
             places.setdefault(r.order_id, []).append(r.code)
+    open_ = protector.decrypt
     items = [
         OrderSummary(
             id=r.id,
@@ -98,9 +102,9 @@ def list_orders(
             allocation=r.allocation,
             payment_status=r.payment_status,
             priority=r.priority,
-            customer_name=r.customer_name,
-            customer_phone=r.customer_phone,
-            customer_email=r.customer_email,
+            customer_name=open_(r.customer_name) or "",
+            customer_phone=open_(r.customer_phone),
+            customer_email=open_(r.customer_email),
             currency=r.currency,
             total=r.total,
             line_count=counts.get(r.id, 0),
@@ -118,7 +122,7 @@ def list_orders(
     return OrderPage(items, next_cursor)
 
 
-def _conditions(flt: OrderFilter) -> list[sa.ColumnElement[bool]]:
+def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if flt.statuses:
         conditions.append(orders.c.status.in_(list(flt.statuses)))
@@ -141,24 +145,28 @@ def _conditions(flt: OrderFilter) -> list[sa.ColumnElement[bool]]:
     if flt.created_to is not None:
         conditions.append(orders.c.created_at < flt.created_to)
     if flt.text:
-        conditions.append(_text_search(flt.text.strip()))
+        conditions.append(_text_search(flt.text.strip(), protector))
     return conditions
 
 
-def _text_search(text: str) -> sa.ColumnElement[bool]:
-    """Order number, external id, the customer's phone or e-mail, or part of the name."""
+def _text_search(text: str, protector: DataProtector) -> sa.ColumnElement[bool]:
+    """Order number, external id, the customer's phone or e-mail, or the full name.
+
+    The customer's data is sealed, so it is matched through its keyed hashes: equality
+    only (the name whatever its case and spacing), never a fragment.
+    """
     matches: list[sa.ColumnElement[bool]] = [orders.c.external_id == text]
     number = text.lstrip("#")
     if number.isdigit() and len(number) <= 18:
         matches.append(orders.c.id == int(number))
     phone = normalise_phone(text)
     if phone is not None and sum(ch.isdigit() for ch in text) >= 7:
-        matches.append(orders.c.customer_phone == phone)
+        matches.append(orders.c.customer_phone_hash == protector.index(phone))
     email = normalise_email(text)
     if email is not None:
-        matches.append(orders.c.customer_email == email)
+        matches.append(orders.c.customer_email_hash == protector.index(email))
     elif len(text) >= 3 and not number.isdigit():
-        matches.append(orders.c.customer_name.ilike(f"%{text}%"))
+        matches.append(orders.c.customer_name_hash == name_hash(protector, text))
     return sa.or_(*matches)
 
 

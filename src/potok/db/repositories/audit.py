@@ -10,8 +10,9 @@ import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import audit_log
+from potok.domain.access.events import UserSignedIn
 from potok.domain.events import DomainEvent
-from potok.services.ports import AuditContext, AuditEntry, AuditPage
+from potok.services.ports import ANONYMOUS, AuditContext, AuditEntry, AuditPage
 
 _INSERT = sa.insert(audit_log)
 
@@ -22,10 +23,14 @@ def audit_rows(context: AuditContext, events: Sequence[DomainEvent]) -> list[dic
     for event in events:
         payload = event.payload()
         before = payload.pop("before", None)
+        after = payload.pop("after", payload)  # an event with before/after: the two views
+        actor = context.actor
+        if isinstance(event, UserSignedIn) and actor == ANONYMOUS:
+            actor = f"user:{event.username}"  # signing in is the user's own act
         rows.append(
             {
                 "occurred_at": event.occurred_at,
-                "actor": context.actor,
+                "actor": actor,
                 "via": context.via,
                 "ip": context.ip,
                 "request_id": context.request_id,
@@ -33,7 +38,7 @@ def audit_rows(context: AuditContext, events: Sequence[DomainEvent]) -> list[dic
                 "entity_type": event.aggregate_type,
                 "entity_id": event.aggregate_id(),
                 "before": before,
-                "after": payload,
+                "after": after,
             }
         )
     return rows

@@ -1,4 +1,7 @@
-"""Answers to create requests, kept under the caller's Idempotency-Key for replays."""
+"""Answers to create requests, kept under the caller's Idempotency-Key for replays.
+
+An answer shows the customer's data as the order does, so it is kept sealed (encrypted).
+"""
 
 from __future__ import annotations
 
@@ -7,14 +10,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.personal import open_json, seal_json
 from potok.db.tables import idempotency_keys
 from potok.domain.errors import TransientConflict
+from potok.security.data import DataProtector
 from potok.services.ports import StoredAnswer
 
 
 class IdempotencyKeys:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, protector: DataProtector) -> None:
         self.connection = connection
+        self.protector = protector
 
     def get(self, scope: str, key: str) -> StoredAnswer | None:
         row = self.connection.execute(
@@ -24,7 +30,11 @@ class IdempotencyKeys:
                 idempotency_keys.c.response,
             ).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
         ).first()
-        return StoredAnswer(row.request_hash, row.status_code, row.response) if row else None
+        if row is None:
+            return None
+        return StoredAnswer(
+            row.request_hash, row.status_code, open_json(self.protector, row.response)
+        )
 
     def add(
         self, scope: str, key: str, request_hash: str, status_code: int, response: Any, at: datetime
@@ -36,7 +46,7 @@ class IdempotencyKeys:
                     key=key,
                     request_hash=request_hash,
                     status_code=status_code,
-                    response=response,
+                    response=seal_json(self.protector, response),
                     created_at=at,
                 )
             )

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
+from potok.db.personal import customer_values
 from potok.db.pg import driver
 from potok.db.repositories.catalogue import ProductRepository, _product
 from potok.db.repositories.channels import ChannelRepository
@@ -34,12 +35,13 @@ _PG_SNAPSHOT = """
     WITH p AS MATERIALIZED (SELECT * FROM products WHERE sku = ANY(CAST(%(skus)s AS text[]))),
     found AS (
         SELECT id FROM customers
-         WHERE %(with_customer)s AND (phone = %(phone)s OR email = %(email)s)
-         ORDER BY (phone = %(phone)s) DESC NULLS LAST, id
+         WHERE %(with_customer)s
+           AND (phone_hash = %(phone_hash)s OR email_hash = %(email_hash)s)
+         ORDER BY (phone_hash = %(phone_hash)s) DESC NULLS LAST, id
          LIMIT 1
     ), added AS (
-        INSERT INTO customers (name, phone, email, created_at, updated_at)
-        SELECT %(name)s, %(phone)s, %(email)s, %(at)s, %(at)s
+        INSERT INTO customers (name, phone, email, phone_hash, email_hash, created_at, updated_at)
+        SELECT %(name)s, %(phone)s, %(email)s, %(phone_hash)s, %(email_hash)s, %(at)s, %(at)s
          WHERE %(with_customer)s AND NOT EXISTS (SELECT 1 FROM found)
         ON CONFLICT DO NOTHING
         RETURNING id
@@ -98,10 +100,15 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
 
 class IntakeReads:
     def __init__(
-        self, connection: sa.Connection, orders: OrderRepository, network: NetworkCache
+        self,
+        connection: sa.Connection,
+        orders: OrderRepository,
+        customers: CustomerRepository,
+        network: NetworkCache,
     ) -> None:
         self.connection = connection
         self.orders = orders
+        self.customers = customers
         self.network = network
 
     def load(
@@ -114,7 +121,8 @@ class IntakeReads:
         pickup_point: str | None,
         at: datetime,
     ) -> IntakeContext:
-        """``customer`` is (name, phone, email): found by phone or e-mail, else added."""
+        """``customer`` is (name, phone, email): found by the phone's or the e-mail's keyed
+        hash, else added with its data sealed."""
         if is_sqlite(self.connection):
             return self._load_one_by_one(channel, skus, external_id, customer, pickup_point, at)
         return self._load_pipelined(channel, skus, external_id, customer, pickup_point, at)
@@ -136,7 +144,7 @@ class IntakeReads:
             existing, fresh = (None, found) if is_fresh else (found, OrderId(0))
         customer_id = None
         if customer is not None:
-            customer_id = CustomerRepository(self.connection).find_or_add(*customer, at)
+            customer_id = self.customers.find_or_add(*customer, at)
         pickup = (
             WarehouseRepository(self.connection).get_by_code(pickup_code) if pickup_code else None
         )
@@ -160,6 +168,7 @@ class IntakeReads:
         at: datetime,
     ) -> IntakeContext:
         name, phone, email = customer if customer is not None else ("", None, None)
+        sealed = customer_values(self.customers.protector, name, phone, email)
         network = self.network.current(self.connection)
         for _ in range(3):
             channel = network.channels.get(channel_code)
@@ -173,9 +182,7 @@ class IntakeReads:
                         "external_id": external_id,
                         "warehouses": network.serving.get(channel.id, []) if channel else [],
                         "with_customer": customer is not None,
-                        "name": name,
-                        "phone": phone,
-                        "email": email,
+                        **sealed,
                         "at": at,
                     },
                 ).fetchone()

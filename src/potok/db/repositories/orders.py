@@ -9,6 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
+from potok.db.personal import NO_CONTACT, contact_values
 from potok.db.pg import Section
 from potok.db.tables import (
     channels,
@@ -47,6 +48,8 @@ from potok.domain.orders import (
     Reservation,
     ReservationStatus,
 )
+from potok.security.data import DataProtector
+from potok.services.read_models import CustomerOrder
 
 pickup_points = warehouses.alias("pickup_points")
 
@@ -89,11 +92,16 @@ _END_RESERVATION = (  # by what it is, not by id: one written earlier in the tra
 
 class OrderRepository:
     def __init__(
-        self, connection: sa.Connection, events: list[DomainEvent], staged: list[Section]
+        self,
+        connection: sa.Connection,
+        events: list[DomainEvent],
+        staged: list[Section],
+        protector: DataProtector,
     ) -> None:
         self.connection = connection
         self.events = events
         self.staged = staged
+        self.protector = protector
         self.sqlite = is_sqlite(connection)
 
     # ------------------------------------------------------------------ intake
@@ -121,9 +129,10 @@ class OrderRepository:
         """
         changes = order.take_changes()
         if not self.sqlite:
+            header = {"id": order.id, "version": order.version, **_header(order, self.protector)}
             self.staged.extend(
                 [
-                    (orders, [{"id": order.id, "version": order.version, **_header(order)}]),
+                    (orders, [header]),
                     (order_lines, [_line(order, li) for li in order.lines]),
                     (reservations, [_reservation(order, r) for r in changes.new_reservations]),
                     (order_holds, [_hold(order, h) for h in changes.new_holds]),
@@ -134,7 +143,9 @@ class OrderRepository:
             self.events.extend(changes.events)
             return
         try:
-            self.connection.execute(_INSERT_ORDER, {"id": order.id, **_header(order)})
+            self.connection.execute(
+                _INSERT_ORDER, {"id": order.id, **_header(order, self.protector)}
+            )
         except sa.exc.IntegrityError as error:
             if "external_id" in str(error.orig) or "uq_orders" in str(error.orig):
                 # the same external id arrived twice at once: retrying finds the first one
@@ -154,7 +165,7 @@ class OrderRepository:
         result = self.connection.execute(
             sa.update(orders)
             .where(orders.c.id == order.id, orders.c.version == order.version)
-            .values(**_header(order), version=order.version + 1)
+            .values(**_header(order, self.protector), version=order.version + 1)
         )
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
@@ -287,7 +298,7 @@ class OrderRepository:
                 .order_by(reservations.c.id)
             )
         ]
-        order = _order(row, lines, holds, order_reservations)
+        order = _order(row, lines, holds, order_reservations, self.protector)
         order.announced_status = order.status
         return order
 
@@ -308,6 +319,57 @@ class OrderRepository:
                 .order_by(order_history.c.id)
             )
         ]
+
+    def list_for_customer(self, customer_id: int) -> list[CustomerOrder]:
+        """The customer's orders, oldest first, with the personal data each carries."""
+        open_ = self.protector.decrypt
+        rows = self.connection.execute(
+            sa.select(orders, channels.c.code.label("channel_code"))
+            .join(channels, channels.c.id == orders.c.channel_id)
+            .where(orders.c.customer_id == customer_id)
+            .order_by(orders.c.id)
+        )
+        return [
+            CustomerOrder(
+                id=r.id,
+                external_id=r.external_id,
+                channel=r.channel_code,
+                status=r.status,
+                currency=r.currency,
+                total=r.total,
+                created_at=r.created_at,
+                customer_name=open_(r.customer_name) or "",
+                customer_phone=open_(r.customer_phone),
+                customer_email=open_(r.customer_email),
+                delivery_method=r.delivery_method,
+                address_country=r.address_country,
+                address_region=r.address_region,
+                address_city=r.address_city,
+                address_postal_code=open_(r.address_postal_code),
+                address_line1=open_(r.address_line1),
+                address_line2=open_(r.address_line2),
+                comment=r.comment,
+            )
+            for r in rows
+        ]
+
+    def anonymise_for_customer(self, customer_id: int, at: datetime) -> list[OrderId]:
+        """Remove the personal data from every order of the customer; the orders, their
+        lines and totals stay. Each order's version goes up, so that a change prepared
+        from the data before fails rather than writing it back."""
+        ids = [
+            OrderId(i)
+            for i in self.connection.execute(
+                sa.select(orders.c.id).where(orders.c.customer_id == customer_id).with_for_update()
+            ).scalars()
+        ]
+        if ids:
+            self.connection.execute(
+                sa.update(orders)
+                .where(orders.c.id.in_(ids))
+                .values(**NO_CONTACT, version=orders.c.version + 1, updated_at=at)
+            )
+        return ids
 
     def backordered_for(
         self, product_ids: Collection[ProductId] | None, limit: int
@@ -420,7 +482,7 @@ def _history(order: Order, h: HistoryEntry) -> dict[str, Any]:
     }
 
 
-def _header(order: Order) -> dict[str, Any]:
+def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
     delivery = order.delivery
     address = delivery.address
     return {
@@ -437,16 +499,11 @@ def _header(order: Order) -> dict[str, Any]:
         "vat_total": order.vat_total.amount,
         "total": order.total.amount,
         "customer_id": order.customer_id,
-        "customer_name": order.contact.name,
-        "customer_phone": order.contact.phone,
-        "customer_email": order.contact.email,
+        **contact_values(protector, order.contact, address),  # sealed, with their hashes
         "delivery_method": delivery.method.value,
         "address_country": address.country if address else None,
         "address_region": address.region if address else None,
         "address_city": address.city if address else None,
-        "address_postal_code": address.postal_code if address else None,
-        "address_line1": address.line1 if address else None,
-        "address_line2": address.line2 if address else None,
         "pickup_point_id": delivery.pickup_point_id,
         "destination_latitude": delivery.latitude,
         "destination_longitude": delivery.longitude,
@@ -463,16 +520,21 @@ def _header(order: Order) -> dict[str, Any]:
 
 
 def _order(
-    row: Any, lines: list[OrderLine], holds: list[Hold], order_reservations: list[Reservation]
+    row: Any,
+    lines: list[OrderLine],
+    holds: list[Hold],
+    order_reservations: list[Reservation],
+    protector: DataProtector,
 ) -> Order:
+    open_ = protector.decrypt
     address = None
     if row.address_city is not None:
         address = Address(
             city=row.address_city,
-            line1=row.address_line1 or "",
-            line2=row.address_line2 or "",
+            line1=open_(row.address_line1) or "",
+            line2=open_(row.address_line2) or "",
             region=row.address_region or "",
-            postal_code=row.address_postal_code or "",
+            postal_code=open_(row.address_postal_code) or "",
             country=row.address_country or "",
             latitude=row.destination_latitude,
             longitude=row.destination_longitude,
@@ -483,7 +545,11 @@ def _order(
         channel_code=row.channel_code,
         external_id=row.external_id,
         currency=row.currency,
-        contact=Contact(row.customer_name, row.customer_phone, row.customer_email),
+        contact=Contact(
+            open_(row.customer_name) or "",
+            open_(row.customer_phone),
+            open_(row.customer_email),
+        ),
         delivery=Delivery(
             method=DeliveryMethod(row.delivery_method),
             address=address,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -59,6 +60,11 @@ class UserSignedOut(UserEvent):
 class ApiKeyEvent(DomainEvent):
     aggregate_type: ClassVar[str] = "api_key"
     name: str
+
+    @classmethod
+    def event_type(cls) -> str:
+        """``ApiKeyCreated`` becomes ``api_key.created``, not ``api.key_created``."""
+        return "api_key." + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__[6:]).lower()
 
     def aggregate_id(self) -> str:
         return self.name

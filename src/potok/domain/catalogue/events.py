@@ -25,6 +25,8 @@ class ProductCreated(ProductEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProductUpdated(ProductEvent):
     product: dict[str, Any]
+    before: dict[str, Any]
+    """The product as it was, so that consumers and the audit trail see what changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -25,6 +25,8 @@ class ChannelCreated(ChannelEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ChannelUpdated(ChannelEvent):
     channel: dict[str, Any]
+    before: dict[str, Any]
+    """The channel as it was, so that consumers and the audit trail see what changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,12 @@ def normalise_email(raw: str) -> str | None:
     return email if _EMAIL.match(email) and len(email) <= 254 else None
 
 
+def normalise_name(raw: str) -> str:
+    """Lower-cased with runs of spaces collapsed: 'Анна  СМИРНОВА ' and 'анна смирнова' are
+    the same name to a search."""
+    return " ".join(raw.lower().split())
+
+
 @dataclass(frozen=True, slots=True)
 class Customer:
     id: CustomerId
@@ -40,3 +46,4 @@ class Customer:
     phone: str | None
     email: str | None
     created_at: datetime
+    anonymised_at: datetime | None = None

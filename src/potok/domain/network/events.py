@@ -25,6 +25,8 @@ class WarehouseCreated(WarehouseEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WarehouseUpdated(WarehouseEvent):
     warehouse: dict[str, Any]
+    before: dict[str, Any]
+    """The warehouse as it was, so that consumers and the audit trail see what changed."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

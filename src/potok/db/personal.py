@@ -1,0 +1,253 @@
+"""Personal data in the tables: sealed (encrypted) columns and the keyed hashes beside them.
+
+Writers seal values and compute the hashes here, readers open them, and
+:class:`PersonalData` seals afresh whatever is not under the current key - values
+written under an older key, or in plaintext before encryption was on
+(``potok security rotate``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+from potok.db.tables import customers, idempotency_keys, orders
+from potok.domain.customers import normalise_name
+from potok.domain.orders import Address, Contact
+from potok.security.data import PREFIX, DataProtector
+from potok.services.read_models import Rewrapped
+
+
+def seal(protector: DataProtector, value: str | None) -> str | None:
+    """The value encrypted; None and the empty string stay as they are (nothing to hide)."""
+    return protector.encrypt(value) if value else value
+
+
+def name_hash(protector: DataProtector, name: str | None) -> str | None:
+    """The keyed hash of a full name, whatever its case and spacing; None for no name."""
+    key = normalise_name(name) if name else ""
+    return protector.index(key) if key else None
+
+
+def customer_values(
+    protector: DataProtector, name: str, phone: str | None, email: str | None
+) -> dict[str, Any]:
+    """A customer's columns: the data sealed, phone and e-mail also as keyed hashes."""
+    return {
+        "name": seal(protector, name),
+        "phone": seal(protector, phone),
+        "email": seal(protector, email),
+        "phone_hash": protector.index(phone),
+        "email_hash": protector.index(email),
+    }
+
+
+def contact_values(
+    protector: DataProtector, contact: Contact, address: Address | None
+) -> dict[str, Any]:
+    """An order's personal columns: the contact and address lines sealed, three hashes."""
+    return {
+        "customer_name": seal(protector, contact.name),
+        "customer_phone": seal(protector, contact.phone),
+        "customer_email": seal(protector, contact.email),
+        "customer_name_hash": name_hash(protector, contact.name),
+        "customer_phone_hash": protector.index(contact.phone),
+        "customer_email_hash": protector.index(contact.email),
+        "address_postal_code": seal(protector, address.postal_code) if address else None,
+        "address_line1": seal(protector, address.line1) if address else None,
+        "address_line2": seal(protector, address.line2) if address else None,
+    }
+
+
+NO_CONTACT: dict[str, Any] = {
+    "customer_name": "",
+    "customer_phone": None,
+    "customer_email": None,
+    "customer_name_hash": None,
+    "customer_phone_hash": None,
+    "customer_email_hash": None,
+    "address_postal_code": None,
+    "address_line1": None,
+    "address_line2": None,
+}
+"""An order's personal columns once the customer is anonymised."""
+
+
+def seal_json(protector: DataProtector, data: Any) -> str:
+    """JSON data (a stored answer that shows a customer's data) as one sealed string."""
+    return protector.encrypt(orjson.dumps(data).decode()) or ""
+
+
+def open_json(protector: DataProtector, stored: Any) -> Any:
+    """What :func:`seal_json` sealed; data stored before encryption comes back as it is."""
+    if isinstance(stored, str) and stored.startswith(PREFIX + ":"):
+        return orjson.loads(protector.decrypt(stored) or "null")
+    return stored
+
+
+# ---------------------------------------------------------------------- rotation
+
+
+def _same(value: str) -> str:
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class _Sealed:
+    """A table's sealed columns, and its hashes as (hash column, source column, key)."""
+
+    table: sa.Table
+    columns: tuple[str, ...]
+    hashes: tuple[tuple[str, str, Callable[[str], str]], ...]
+    unique_hashes: bool = False
+
+
+_TABLES: dict[str, _Sealed] = {
+    "customers": _Sealed(
+        customers,
+        ("name", "phone", "email"),
+        (("phone_hash", "phone", _same), ("email_hash", "email", _same)),
+        unique_hashes=True,
+    ),
+    "orders": _Sealed(
+        orders,
+        (
+            "customer_name",
+            "customer_phone",
+            "customer_email",
+            "address_postal_code",
+            "address_line1",
+            "address_line2",
+        ),
+        (
+            ("customer_name_hash", "customer_name", normalise_name),
+            ("customer_phone_hash", "customer_phone", _same),
+            ("customer_email_hash", "customer_email", _same),
+        ),
+    ),
+}
+_ANSWERS = "idempotency_keys"
+
+
+class PersonalData:
+    """Finds personal data that is not under the current key and seals it afresh."""
+
+    tables = (*_TABLES, _ANSWERS)
+
+    def __init__(self, connection: sa.Connection, protector: DataProtector) -> None:
+        self.connection = connection
+        self.protector = protector
+        self._prefix = f"{PREFIX}:{protector.current_id}:"
+
+    def pending(self) -> int:
+        """Rows holding at least one value to seal afresh, in every table."""
+        return sum(
+            self.connection.execute(
+                sa.select(sa.func.count()).select_from(self._table(name)).where(self._stale(name))
+            ).scalar_one()
+            for name in self.tables
+        )
+
+    def rewrap(self, table: str, after_id: int, limit: int) -> Rewrapped:
+        """Seal afresh the values of up to ``limit`` such rows after ``after_id`` (locked
+        meanwhile) and recompute their hashes."""
+        source = self._table(table)
+        columns = _TABLES[table].columns if table in _TABLES else ("response",)
+        hashes = _TABLES[table].hashes if table in _TABLES else ()
+        rows = self.connection.execute(
+            sa.select(
+                source.c.id, *(source.c[c] for c in columns), *(source.c[h] for h, _, _ in hashes)
+            )
+            .where(source.c.id > after_id, self._stale(table))
+            .order_by(source.c.id)
+            .limit(limit)
+            .with_for_update()
+        ).all()
+        if not rows:
+            return Rewrapped(0, 0, after_id)
+        if table == _ANSWERS:
+            changes = [{"b_id": r.id, "response": self._answer(r.response)} for r in rows]
+            values = len(changes)
+        else:
+            changes, values = self._sealed_rows(_TABLES[table], rows)
+        if changes:
+            names = [name for name in changes[0] if name != "b_id"]
+            self.connection.execute(
+                sa.update(source)
+                .where(source.c.id == sa.bindparam("b_id"))
+                .values({name: sa.bindparam(name) for name in names}),
+                changes,
+            )
+        return Rewrapped(len(rows), values, rows[-1].id)
+
+    def _sealed_rows(self, spec: _Sealed, rows: Sequence[Any]) -> tuple[list[dict[str, Any]], int]:
+        protector = self.protector
+        changes: list[dict[str, Any]] = []
+        values = 0
+        for row in rows:
+            stored = row._mapping
+            plain = {c: protector.decrypt(stored[c]) for c in spec.columns}
+            change: dict[str, Any] = {"b_id": row.id}
+            for column in spec.columns:
+                change[column] = stored[column]
+                if stored[column] and protector.needs_rewrap(stored[column]):
+                    change[column] = protector.encrypt(plain[column])
+                    values += 1
+            for hash_column, column, key in spec.hashes:
+                value = plain[column]
+                text = key(value) if value else ""
+                change[hash_column] = protector.index(text) if text else None
+            changes.append(change)
+        if spec.unique_hashes:
+            self._keep_unique(spec, rows, changes)
+        return changes, values
+
+    def _keep_unique(
+        self, spec: _Sealed, rows: Sequence[Any], changes: list[dict[str, Any]]
+    ) -> None:
+        """A hash another row already has stays off this one: a customer written before
+        encryption was on may have been added again since, found by the hash."""
+        for hash_column, _, _ in spec.hashes:
+            column = spec.table.c[hash_column]
+            wanted = sorted({c[hash_column] for c in changes if c[hash_column] is not None})
+            taken = set(
+                self.connection.execute(sa.select(column).where(column.in_(wanted))).scalars()
+                if wanted
+                else ()
+            )
+            for row, change in zip(rows, changes, strict=True):
+                value = change[hash_column]
+                if value is not None and value != row._mapping[hash_column] and value in taken:
+                    change[hash_column] = row._mapping[hash_column]
+                if change[hash_column] is not None:
+                    taken.add(change[hash_column])
+
+    def _answer(self, stored: Any) -> str:
+        return seal_json(self.protector, open_json(self.protector, stored))
+
+    def _table(self, name: str) -> sa.Table:
+        if name == _ANSWERS:
+            return idempotency_keys
+        return _TABLES[name].table
+
+    def _stale(self, name: str) -> sa.ColumnElement[bool]:
+        """Rows with a value that is plaintext or under another key."""
+        if name == _ANSWERS:
+            # stored as a JSON string: its text starts with a quote
+            text = sa.cast(idempotency_keys.c.response, sa.Text)
+            return sa.func.substr(text, 1, len(self._prefix) + 1) != '"' + self._prefix
+        table = _TABLES[name].table
+        return sa.or_(
+            *(
+                sa.and_(
+                    table.c[c].is_not(None),
+                    table.c[c] != "",
+                    sa.func.substr(table.c[c], 1, len(self._prefix)) != self._prefix,
+                )
+                for c in _TABLES[name].columns
+            )
+        )
