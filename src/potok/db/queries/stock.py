@@ -119,7 +119,7 @@ def promises(
                 stock.c.product_id,
                 warehouse_channels.c.channel_id,
                 warehouses.c.code,
-                (stock.c.on_hand - stock.c.reserved).label("available"),
+                (stock.c.on_hand - stock.c.reserved - stock.c.unavailable).label("available"),
             )
             .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
             .join(warehouse_channels, warehouse_channels.c.warehouse_id == warehouses.c.id)

@@ -54,11 +54,11 @@ _PG_SNAPSHOT = """
         nextval(pg_get_serial_sequence('orders', 'id')) AS fresh,
         (SELECT id FROM found UNION ALL SELECT id FROM added LIMIT 1) AS customer_id,
         (SELECT json_agg(json_build_array(s.id, s.warehouse_id, s.product_id,
-                                          s.on_hand - s.reserved))::text
+                                          s.on_hand - s.reserved - s.unavailable))::text
            FROM stock s
           WHERE s.product_id IN (SELECT id FROM p)
             AND s.warehouse_id = ANY(CAST(%(warehouses)s AS bigint[]))
-            AND s.on_hand > s.reserved) AS positions
+            AND s.on_hand > s.reserved + s.unavailable) AS positions
 """
 
 

@@ -39,7 +39,7 @@ _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
         SELECT * FROM unnest(CAST(%(stock_ids)s AS bigint[]), CAST(%(quantities)s AS integer[]))
             AS r(stock_id, quantity)
     ), locked AS (
-        SELECT s.id, s.on_hand - s.reserved AS available
+        SELECT s.id, s.on_hand - s.reserved - s.unavailable AS available
           FROM stock s JOIN req ON req.stock_id = s.id
          ORDER BY s.warehouse_id, s.product_id
            FOR UPDATE OF s
@@ -51,7 +51,7 @@ _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     UPDATE stock s
        SET reserved = s.reserved + r.quantity, updated_at = %(at)s
       FROM req r, verdict v
-     WHERE s.id = r.stock_id AND v.ok AND s.on_hand - s.reserved >= r.quantity
+     WHERE s.id = r.stock_id AND v.ok AND s.on_hand - s.reserved - s.unavailable >= r.quantity
     RETURNING s.id
     """
 )
@@ -78,7 +78,7 @@ _CANDIDATES = (
         stock.c.id,
         stock.c.warehouse_id,
         stock.c.product_id,
-        (stock.c.on_hand - stock.c.reserved).label("available"),
+        (stock.c.on_hand - stock.c.reserved - stock.c.unavailable).label("available"),
         warehouses.c.code,
         warehouses.c.city,
         warehouses.c.priority,
@@ -96,7 +96,7 @@ _CANDIDATES = (
     .where(
         stock.c.product_id.in_(sa.bindparam("product_ids", expanding=True)),
         warehouses.c.active.is_(True),
-        stock.c.on_hand > stock.c.reserved,
+        stock.c.on_hand > stock.c.reserved + stock.c.unavailable,
     )
 )
 
@@ -136,7 +136,9 @@ class StockRepository:
             return len(updated) == len(ids)
         available = dict(
             self.connection.execute(
-                sa.select(stock.c.id, stock.c.on_hand - stock.c.reserved).where(stock.c.id.in_(ids))
+                sa.select(
+                    stock.c.id, stock.c.on_hand - stock.c.reserved - stock.c.unavailable
+                ).where(stock.c.id.in_(ids))
             ).all()
         )
         if any(available.get(i, 0) < quantities[i] for i in ids):
@@ -145,7 +147,7 @@ class StockRepository:
             sa.update(stock)
             .where(
                 stock.c.id == sa.bindparam("sid"),
-                stock.c.on_hand - stock.c.reserved >= sa.bindparam("qty"),
+                stock.c.on_hand - stock.c.reserved - stock.c.unavailable >= sa.bindparam("qty"),
             )
             .values(reserved=stock.c.reserved + sa.bindparam("qty"), updated_at=at),
             [{"sid": i, "qty": quantities[i]} for i in ids],
@@ -250,12 +252,16 @@ class StockRepository:
                 on_hand=0,
                 reserved=0,
                 updated_at=at,
-            ).on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"])
+            ).on_conflict_do_nothing(
+                index_elements=["warehouse_id", "product_id"], index_where=stock.c.lot_id.is_(None)
+            )
         )
         return StockId(
             self.connection.execute(
                 sa.select(stock.c.id).where(
-                    stock.c.warehouse_id == warehouse_id, stock.c.product_id == product_id
+                    stock.c.warehouse_id == warehouse_id,
+                    stock.c.product_id == product_id,
+                    stock.c.lot_id.is_(None),
                 )
             ).scalar_one()
         )
@@ -269,7 +275,10 @@ class StockRepository:
             return
         insert = sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
         self.connection.execute(
-            insert.on_conflict_do_nothing(index_elements=["warehouse_id", "product_id"]), rows
+            insert.on_conflict_do_nothing(
+                index_elements=["warehouse_id", "product_id"], index_where=stock.c.lot_id.is_(None)
+            ),
+            rows,
         )
 
     def set_on_hand(self, levels: Mapping[StockId, int], at: datetime) -> None:

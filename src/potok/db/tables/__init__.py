@@ -11,7 +11,20 @@ from potok.db.tables.catalogue import (
     warehouses,
 )
 from potok.db.tables.events import idempotency_keys, outbox_events
-from potok.db.tables.inventory import stock, stock_movements
+from potok.db.tables.inventory import (
+    lots,
+    purchase_order_lines,
+    purchase_orders,
+    serials,
+    stock,
+    stock_count_lines,
+    stock_counts,
+    stock_movements,
+    stock_rules,
+    storage_locations,
+    transfer_lines,
+    transfers,
+)
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
 
 __all__ = [
@@ -20,6 +33,7 @@ __all__ = [
     "channels",
     "customers",
     "idempotency_keys",
+    "lots",
     "metadata",
     "order_history",
     "order_holds",
@@ -27,11 +41,20 @@ __all__ = [
     "orders",
     "outbox_events",
     "products",
+    "purchase_order_lines",
+    "purchase_orders",
     "reference_versions",
     "reservations",
+    "serials",
     "sessions",
     "stock",
+    "stock_count_lines",
+    "stock_counts",
     "stock_movements",
+    "stock_rules",
+    "storage_locations",
+    "transfer_lines",
+    "transfers",
     "user_warehouses",
     "users",
     "warehouse_channels",

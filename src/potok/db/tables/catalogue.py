@@ -17,6 +17,10 @@ products = sa.Table(
     sa.Column("price", Amount(), nullable=False),
     sa.Column("vat_rate", Percent(), nullable=False),
     sa.Column("weight_g", sa.Integer(), nullable=False, server_default="0"),
+    # none, lot (stock kept per lot with its dates) or serial (every unit by its number)
+    sa.Column("tracking", sa.String(10), nullable=False, server_default="none"),
+    # fefo or fifo; NULL takes the warehouse's strategy
+    sa.Column("removal_strategy", sa.String(10), nullable=True),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     *timestamps(),
     sa.CheckConstraint("price >= 0", name="price_not_negative"),
@@ -36,9 +40,12 @@ channels = sa.Table(
     sa.Column("backorders", sa.String(20), nullable=False),
     sa.Column("safety_buffer", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("payment_deadline_minutes", sa.Integer(), nullable=True),
+    # goods with fewer days of shelf life left are not sold through this channel
+    sa.Column("min_shelf_life_days", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     *timestamps(),
     sa.CheckConstraint("safety_buffer >= 0", name="safety_buffer_not_negative"),
+    sa.CheckConstraint("min_shelf_life_days >= 0", name="min_shelf_life_not_negative"),
 )
 
 warehouses = sa.Table(
@@ -53,6 +60,8 @@ warehouses = sa.Table(
     sa.Column("latitude", sa.Float(), nullable=False),
     sa.Column("longitude", sa.Float(), nullable=False),
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
+    # fefo or fifo, for products that do not set their own
+    sa.Column("removal_strategy", sa.String(10), nullable=False, server_default="fefo"),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     *timestamps(),
     sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
