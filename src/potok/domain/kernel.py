@@ -16,6 +16,7 @@ ProductId = NewType("ProductId", int)
 WarehouseId = NewType("WarehouseId", int)
 ChannelId = NewType("ChannelId", int)
 StockId = NewType("StockId", int)
+LotId = NewType("LotId", int)
 CustomerId = NewType("CustomerId", int)
 
 CENT = Decimal("0.01")

@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from potok.db.engine import is_sqlite
 from potok.db.pg import driver
 from potok.db.tables import (
+    lots,
     orders,
     products,
     reservations,
@@ -29,7 +30,7 @@ from potok.db.tables import (
     warehouses,
 )
 from potok.domain.inventory import Movement, StockLevel
-from potok.domain.kernel import ChannelId, OrderId, ProductId, StockId, WarehouseId
+from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import Holder
 
@@ -204,16 +205,28 @@ class StockRepository:
                 products.c.sku,
                 stock.c.on_hand,
                 stock.c.reserved,
+                stock.c.unavailable,
+                stock.c.lot_id,
+                lots.c.number.label("lot"),
             )
             .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
             .join(products, products.c.id == stock.c.product_id)
+            .outerjoin(lots, lots.c.id == stock.c.lot_id)
         )
 
     def level(
-        self, warehouse_id: WarehouseId, product_id: ProductId, *, lock: bool = False
+        self,
+        warehouse_id: WarehouseId,
+        product_id: ProductId,
+        *,
+        lock: bool = False,
+        lot_id: LotId | None = None,
     ) -> StockLevel | None:
+        """The position of a product (of one lot, or of no lot) at a warehouse."""
         query = self._level_query().where(
-            stock.c.warehouse_id == warehouse_id, stock.c.product_id == product_id
+            stock.c.warehouse_id == warehouse_id,
+            stock.c.product_id == product_id,
+            stock.c.lot_id.is_(None) if lot_id is None else stock.c.lot_id == lot_id,
         )
         if lock:
             query = query.with_for_update(of=stock)
@@ -230,7 +243,10 @@ class StockRepository:
             chunk = ordered[start : start + 2000]
             query = (
                 self._level_query()
-                .where(sa.tuple_(stock.c.warehouse_id, stock.c.product_id).in_(chunk))
+                .where(
+                    sa.tuple_(stock.c.warehouse_id, stock.c.product_id).in_(chunk),
+                    stock.c.lot_id.is_(None),
+                )
                 .order_by(stock.c.warehouse_id, stock.c.product_id)
             )
             if lock:
@@ -241,27 +257,39 @@ class StockRepository:
         return result
 
     def ensure_position(
-        self, warehouse_id: WarehouseId, product_id: ProductId, at: datetime
+        self,
+        warehouse_id: WarehouseId,
+        product_id: ProductId,
+        at: datetime,
+        *,
+        lot_id: LotId | None = None,
     ) -> StockId:
-        """The position's id, creating an empty one when the SKU was never kept here."""
+        """The position's id, creating an empty one when the SKU (or this lot of it) was
+        never kept here."""
         insert = sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
-        self.connection.execute(
-            insert.values(
-                warehouse_id=warehouse_id,
-                product_id=product_id,
-                on_hand=0,
-                reserved=0,
-                updated_at=at,
-            ).on_conflict_do_nothing(
+        values = insert.values(
+            warehouse_id=warehouse_id,
+            product_id=product_id,
+            lot_id=lot_id,
+            on_hand=0,
+            reserved=0,
+            updated_at=at,
+        )
+        if lot_id is None:
+            statement = values.on_conflict_do_nothing(
                 index_elements=["warehouse_id", "product_id"], index_where=stock.c.lot_id.is_(None)
             )
-        )
+        else:
+            statement = values.on_conflict_do_nothing(
+                index_elements=["warehouse_id", "product_id", "lot_id"]
+            )
+        self.connection.execute(statement)
         return StockId(
             self.connection.execute(
                 sa.select(stock.c.id).where(
                     stock.c.warehouse_id == warehouse_id,
                     stock.c.product_id == product_id,
-                    stock.c.lot_id.is_(None),
+                    stock.c.lot_id.is_(None) if lot_id is None else stock.c.lot_id == lot_id,
                 )
             ).scalar_one()
         )
@@ -305,9 +333,11 @@ class StockRepository:
                     "stock_id": m.stock_id,
                     "warehouse_id": m.warehouse_id,
                     "product_id": m.product_id,
+                    "lot_id": m.lot_id,
                     "type": m.type.value,
                     "quantity": m.quantity,
                     "on_hand_after": m.on_hand_after,
+                    "unavailable_change": m.unavailable_change,
                     "reason": m.reason,
                     "reference": m.reference,
                     "actor": m.actor,
@@ -354,4 +384,7 @@ def _level(row: Any) -> StockLevel:
         sku=row.sku,
         on_hand=row.on_hand,
         reserved=row.reserved,
+        unavailable=row.unavailable,
+        lot_id=LotId(row.lot_id) if row.lot_id is not None else None,
+        lot=row.lot,
     )

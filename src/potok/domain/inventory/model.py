@@ -13,7 +13,7 @@ from enum import StrEnum
 
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.errors import WriteOffExceedsStock
-from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.kernel import LotId, ProductId, StockId, WarehouseId
 from potok.domain.validation import Problems
 
 MAX_QUANTITY = 1_000_000_000
@@ -40,10 +40,13 @@ class StockLevel:
     sku: str
     on_hand: int
     reserved: int
+    unavailable: int = 0  # damaged, in quality check, expired
+    lot_id: LotId | None = None
+    lot: str | None = None  # the lot number, for people
 
     @property
     def available(self) -> int:
-        return self.on_hand - self.reserved
+        return self.on_hand - self.reserved - self.unavailable
 
     def write_off(self, quantity: int) -> int:
         """The new on-hand after writing ``quantity`` off; never below zero."""
@@ -60,7 +63,8 @@ class StockLevel:
 
 @dataclass(frozen=True, slots=True)
 class Movement:
-    """One entry of the stock ledger: a signed change of ``on_hand`` with its reason."""
+    """One entry of the stock ledger: a signed change of ``on_hand`` (and of the
+    ``unavailable`` bucket) with its reason."""
 
     stock_id: StockId
     warehouse_id: WarehouseId
@@ -72,6 +76,8 @@ class Movement:
     reference: str | None
     actor: str
     occurred_at: datetime
+    lot_id: LotId | None = None
+    unavailable_change: int = 0
 
 
 def check_quantity(problems: Problems, field: str, quantity: int, *, allow_zero: bool) -> None:
