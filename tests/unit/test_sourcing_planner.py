@@ -5,12 +5,13 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import combinations
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.kernel import LotId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import (
     Allocation,
     Candidate,
@@ -491,3 +492,95 @@ def test_lines_repeating_a_sku_are_each_kept_whole_when_the_split_allows_it() ->
 
     assert decision.warehouses == ("NEAR", "FAR")
     assert all(len(allocations) == 1 for allocations in by_line(decision).values())
+
+
+# ----------------------------------------------------------------- lots
+
+
+def lot(
+    warehouse_id: int,
+    product_id: int,
+    lot_id: int,
+    available: int,
+    *,
+    expires: str | None = None,
+    received: str = "2026-01-01",
+    removal: str = "fefo",
+) -> Position:
+    return Position(
+        stock_id=StockId(warehouse_id * 1000 + product_id * 10 + lot_id),
+        warehouse_id=WarehouseId(warehouse_id),
+        product_id=ProductId(product_id),
+        available=available,
+        lot_id=LotId(lot_id),
+        lot=f"L{lot_id}",
+        expires_on=date.fromisoformat(expires) if expires else None,
+        received_at=datetime.fromisoformat(received + "T00:00:00+00:00"),
+        removal=removal,
+    )
+
+
+def lots_of(decision: Decision) -> list[tuple[str | None, int]]:
+    return [(a.lot, a.quantity) for a in decision.allocations]
+
+
+def test_fefo_takes_the_lot_that_expires_first_whatever_the_reading_order() -> None:
+    positions = [
+        lot(1, 1, 1, 10, expires="2027-03-01"),
+        lot(1, 1, 2, 10, expires="2026-12-20"),
+        lot(1, 1, 3, 10, expires="2027-01-15"),
+    ]
+    decision = decided(plan([need(1, 1, 4)], [site(1, "A", 5)], positions, MOSCOW))
+
+    assert lots_of(decision) == [("L2", 4)]
+
+
+def test_a_line_is_split_across_lots_in_expiry_order_when_one_lot_is_not_enough() -> None:
+    positions = [
+        lot(1, 1, 1, 10, expires="2027-03-01"),
+        lot(1, 1, 2, 3, expires="2026-12-20"),
+        lot(1, 1, 3, 4, expires="2027-01-15"),
+    ]
+    decision = decided(plan([need(1, 1, 12)], [site(1, "A", 5)], positions, MOSCOW))
+
+    assert lots_of(decision) == [("L2", 3), ("L3", 4), ("L1", 5)]
+    assert decision.warehouses == ("A",)
+    assert sum(decision.quantities_by_stock().values()) == 12
+
+
+def test_several_lots_together_keep_an_order_in_one_warehouse() -> None:
+    # NEAR holds 6 in two lots; FAR holds 6 in one: NEAR is still the single warehouse
+    candidates = [site(1, "NEAR", 5), site(2, "FAR", 50)]
+    positions = [
+        lot(1, 1, 1, 3, expires="2027-01-01"),
+        lot(1, 1, 2, 3, expires="2027-02-01"),
+        lot(2, 1, 3, 6, expires="2026-12-01"),
+    ]
+    decision = decided(plan([need(1, 1, 6)], candidates, positions, MOSCOW))
+
+    assert decision.warehouses == ("NEAR",)
+    assert lots_of(decision) == [("L1", 3), ("L2", 3)]
+
+
+def test_fifo_takes_the_earliest_received_lot_whatever_its_expiry() -> None:
+    positions = [
+        lot(1, 1, 1, 5, expires="2026-12-20", received="2026-06-01", removal="fifo"),
+        lot(1, 1, 2, 5, expires="2027-06-01", received="2026-03-01", removal="fifo"),
+    ]
+    decision = decided(plan([need(1, 1, 7)], [site(1, "A", 5)], positions, MOSCOW))
+
+    assert lots_of(decision) == [("L2", 5), ("L1", 2)]
+
+
+def test_lots_without_an_expiry_date_come_last_under_fefo() -> None:
+    positions = [lot(1, 1, 1, 5), lot(1, 1, 2, 5, expires="2027-06-01")]
+    decision = decided(plan([need(1, 1, 2)], [site(1, "A", 5)], positions, MOSCOW))
+
+    assert lots_of(decision) == [("L2", 2)]
+
+
+def test_a_shortfall_counts_every_lot_of_the_network() -> None:
+    positions = [lot(1, 1, 1, 2, expires="2027-01-01"), lot(2, 1, 2, 3, expires="2027-01-01")]
+    outcome = plan([need(1, 1, 9)], [site(1, "A", 5), site(2, "B", 9)], positions, MOSCOW)
+
+    assert outcome == Shortfall((Short(1, "SKU-1", 9, 5),))

@@ -1,15 +1,20 @@
 """The first sourcing rule: the nearest warehouse that can ship the whole order, else the
 fewest warehouses that together can, nearest first; every decision says why.
+
+A warehouse may hold several positions of one product (one per lot). They are taken in
+pick order - FEFO, earliest expiry first, or FIFO, earliest receipt first - and a line
+is split across lots when one lot does not cover it (one allocation per position).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date, datetime
 from itertools import combinations
 from math import comb, inf
 
-from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.kernel import LotId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing.geo import distance_km
 
 EXACT_SEARCH_BUDGET = 20_000
@@ -30,12 +35,25 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Position:
-    """Sellable stock of one product at one candidate, as read for this decision."""
+    """Sellable stock of one product (of one lot, when kept by lot) at one candidate, as
+    read for this decision."""
 
     stock_id: StockId
     warehouse_id: WarehouseId
     product_id: ProductId
     available: int
+    lot_id: LotId | None = None
+    lot: str | None = None
+    expires_on: date | None = None
+    received_at: datetime | None = None
+    removal: str = "fefo"  # the removal strategy in force: fefo or fifo
+
+    def pick_key(self) -> tuple[date, datetime, int]:
+        """Where this position stands in pick order among the product's positions at a site."""
+        received = self.received_at or datetime.max
+        if self.removal == "fifo":
+            return (date.min, received.replace(tzinfo=None), self.stock_id)
+        return (self.expires_on or date.max, received.replace(tzinfo=None), self.stock_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +71,8 @@ class Allocation:
     warehouse_id: WarehouseId
     product_id: ProductId
     quantity: int
+    lot_id: LotId | None = None
+    lot: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,13 +109,14 @@ class Shortfall:
 class _Site:
     candidate: Candidate
     distance: float
-    stock: dict[ProductId, Position]
+    stock: dict[ProductId, list[Position]]  # each product's positions in pick order
+
+    def has(self, product: ProductId) -> int:
+        """Sellable units of a product here, over all its lots."""
+        return sum(p.available for p in self.stock.get(product, ()))
 
     def covers(self, demand: dict[ProductId, int]) -> bool:
-        return all(
-            (p := self.stock.get(product)) is not None and p.available >= qty
-            for product, qty in demand.items()
-        )
+        return all(self.has(product) >= qty for product, qty in demand.items())
 
 
 def plan(
@@ -142,7 +163,10 @@ def _rank_sites(
                 else inf
             )
             site = sites[candidate.warehouse_id] = _Site(candidate, distance, {})
-        site.stock[position.product_id] = position
+        site.stock.setdefault(position.product_id, []).append(position)
+    for site in sites.values():
+        for held in site.stock.values():
+            held.sort(key=Position.pick_key)
     return sorted(
         sites.values(), key=lambda s: (s.distance, -s.candidate.priority, s.candidate.code)
     )
@@ -153,8 +177,8 @@ def _network_shortfall(
 ) -> Shortfall | None:
     network: dict[ProductId, int] = {}
     for site in sites:
-        for product, position in site.stock.items():
-            network[product] = network.get(product, 0) + position.available
+        for product in site.stock:
+            network[product] = network.get(product, 0) + site.has(product)
     short_products = {p for p, qty in demand.items() if network.get(p, 0) < qty}
     if not short_products:
         return None
@@ -187,15 +211,7 @@ def _fewest_sites(sites: list[_Site], demand: dict[ProductId, int]) -> list[_Sit
 
 
 def _covers(group: Sequence[_Site], demand: dict[ProductId, int]) -> bool:
-    for product, qty in demand.items():
-        have = 0
-        for site in group:
-            position = site.stock.get(product)
-            if position is not None:
-                have += position.available
-        if have < qty:
-            return False
-    return True
+    return all(sum(site.has(product) for site in group) >= qty for product, qty in demand.items())
 
 
 def _greedy_cover(pool: list[_Site], demand: dict[ProductId, int]) -> list[_Site]:
@@ -204,51 +220,52 @@ def _greedy_cover(pool: list[_Site], demand: dict[ProductId, int]) -> list[_Site
     while any(qty > 0 for qty in remaining.values()):
 
         def gain(site: _Site) -> int:
-            return sum(
-                min(qty, site.stock[p].available) for p, qty in remaining.items() if p in site.stock
-            )
+            return sum(min(qty, site.has(p)) for p, qty in remaining.items() if p in site.stock)
 
         best = max((s for s in pool if s not in chosen), key=gain)  # ties: the nearer one
         chosen.append(best)
         for product, qty in list(remaining.items()):
-            position = best.stock.get(product)
-            if position is not None:
-                remaining[product] = max(0, qty - position.available)
+            remaining[product] = max(0, qty - best.has(product))
     return sorted(chosen, key=lambda s: (s.distance, -s.candidate.priority, s.candidate.code))
 
 
 def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decision:
     left = {
-        (site.candidate.warehouse_id, product): position.available
+        position.stock_id: position.available
         for site in chosen
-        for product, position in site.stock.items()
+        for held in site.stock.values()
+        for position in held
     }
+
+    def have(site: _Site, product: ProductId) -> int:
+        return sum(left[p.stock_id] for p in site.stock.get(product, ()))
+
     allocations: list[Allocation] = []
     # the biggest lines choose first, so that smaller ones fill the gaps and stay whole
     for need in sorted(needs, key=lambda n: (-n.quantity, n.line_no)):
-        whole = next(
-            (
-                s
-                for s in chosen
-                if left.get((s.candidate.warehouse_id, need.product_id), 0) >= need.quantity
-            ),
-            None,
-        )
+        whole = next((s for s in chosen if have(s, need.product_id) >= need.quantity), None)
         order = [whole] if whole is not None else chosen
         remaining = need.quantity
         for site in order:
-            key = (site.candidate.warehouse_id, need.product_id)
-            take = min(remaining, left.get(key, 0))
-            if take <= 0:
-                continue
-            left[key] -= take
-            remaining -= take
-            position = site.stock[need.product_id]
-            allocations.append(
-                Allocation(
-                    need.line_no, position.stock_id, position.warehouse_id, need.product_id, take
+            for position in site.stock.get(need.product_id, ()):  # in pick order
+                take = min(remaining, left[position.stock_id])
+                if take <= 0:
+                    continue
+                left[position.stock_id] -= take
+                remaining -= take
+                allocations.append(
+                    Allocation(
+                        need.line_no,
+                        position.stock_id,
+                        position.warehouse_id,
+                        need.product_id,
+                        take,
+                        position.lot_id,
+                        position.lot,
+                    )
                 )
-            )
+                if remaining == 0:
+                    break
             if remaining == 0:
                 break
     allocations.sort(key=lambda a: a.line_no)
