@@ -118,3 +118,18 @@ class Actor:
     def parse(cls, text: str) -> Actor:
         kind, _, name = text.partition(":")
         return cls(ActorKind(kind), name)
+
+
+class Tracking(StrEnum):
+    """How units of a product are told apart in stock."""
+
+    NONE = "none"  # all units alike
+    LOT = "lot"  # by lot (batch), with production and expiry dates
+    SERIAL = "serial"  # each unit by its serial number
+
+
+class RemovalStrategy(StrEnum):
+    """Which stock of a product leaves first."""
+
+    FEFO = "fefo"  # first expired, first out
+    FIFO = "fifo"  # first received, first out

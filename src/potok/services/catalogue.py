@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from potok.domain.catalogue import Product, ProductDraft, ProductNotFound, SkuInUse
+from potok.domain.catalogue import (
+    Product,
+    ProductDraft,
+    ProductNotFound,
+    SkuInUse,
+    TrackingLocked,
+)
 from potok.domain.catalogue.events import ProductCreated, ProductDeleted, ProductUpdated
 from potok.domain.catalogue.model import SkuTaken
 from potok.domain.channels import Channel, ChannelDraft, ChannelNotFound
@@ -58,6 +64,8 @@ def replace_product(
         if current is None:
             raise ProductNotFound(sku=sku)
         _barcode_free(uow, draft, current)
+        if draft.tracking is not current.tracking and uow.products.has_stock(current.id):
+            raise TrackingLocked(sku=sku, current=current.tracking, requested=draft.tracking)
         product = uow.products.replace(current.id, draft, clock())
         uow.record(
             ProductUpdated(

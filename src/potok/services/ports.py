@@ -12,7 +12,17 @@ from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.channels import Channel, ChannelDraft
 from potok.domain.customers import Customer
 from potok.domain.inventory import Movement, StockLevel
-from potok.domain.kernel import ChannelId, CustomerId, OrderId, ProductId, StockId, WarehouseId
+from potok.domain.inventory.purchasing import PurchaseOrder
+from potok.domain.inventory.transfers import Transfer
+from potok.domain.kernel import (
+    ChannelId,
+    CustomerId,
+    LotId,
+    OrderId,
+    ProductId,
+    StockId,
+    WarehouseId,
+)
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
 from potok.domain.sourcing import Candidate, Position
@@ -20,6 +30,7 @@ from potok.services.read_models import (
     ChannelPromise,
     CustomerOrder,
     Drift,
+    IncomingRow,
     LevelPage,
     MovementPage,
     OrderFilter,
@@ -221,6 +232,7 @@ class ProductStore(Protocol):
     def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product: ...
     def delete(self, product_id: ProductId) -> None: ...
     def usage(self, product_id: ProductId) -> str | None: ...
+    def has_stock(self, product_id: ProductId) -> bool: ...
 
 
 class ChannelStore(Protocol):
@@ -349,3 +361,50 @@ class QueryStore(Protocol):
         limit: int,
     ) -> MovementPage: ...
     def drifts(self) -> tuple[int, list[Drift]]: ...
+    def list_incoming(
+        self, *, warehouses: Sequence[str] | None, sku: str | None
+    ) -> list[IncomingRow]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProductRef:
+    """A product as stock documents need it: its id, SKU and how its units are told apart."""
+
+    id: ProductId
+    sku: str
+    tracking: str  # none, lot, serial
+
+
+class TransferStore(Protocol):
+    def products(self, skus: Collection[str]) -> dict[str, ProductRef]: ...
+    def lot_ids(
+        self, wanted: Collection[tuple[ProductId, str]]
+    ) -> dict[tuple[ProductId, str], LotId]: ...
+    def add(self, transfer: Transfer) -> None: ...
+    def save(self, transfer: Transfer) -> None: ...
+    def get(self, number: str, *, lock: bool = False) -> Transfer | None: ...
+    def list(
+        self, *, status: str | None, warehouses: Sequence[str] | None, cursor: str | None, limit: int
+    ) -> tuple[list[Transfer], str | None]: ...
+    def send_serials(
+        self, stock_id: StockId, quantity: int, to_warehouse_id: WarehouseId, at: datetime
+    ) -> list[str]: ...
+    def land_serials(
+        self,
+        product_id: ProductId,
+        lot_id: LotId | None,
+        stock_id: StockId,
+        to_warehouse_id: WarehouseId,
+        quantity: int,
+        at: datetime,
+    ) -> list[str]: ...
+
+
+class PurchaseOrderStore(Protocol):
+    def number_taken(self, number: str) -> bool: ...
+    def add(self, order: PurchaseOrder) -> None: ...
+    def save(self, order: PurchaseOrder) -> None: ...
+    def get(self, number: str, *, lock: bool = False) -> PurchaseOrder | None: ...
+    def list(
+        self, *, status: str | None, warehouses: Sequence[str] | None, cursor: str | None, limit: int
+    ) -> tuple[list[PurchaseOrder], str | None]: ...

@@ -24,7 +24,7 @@ from potok.api.schemas.catalogue import (
 )
 from potok.api.security import needs
 from potok.domain.access import Permission
-from potok.domain.catalogue import ProductNotFound, SkuInUse
+from potok.domain.catalogue import ProductNotFound, SkuInUse, TrackingLocked
 from potok.domain.catalogue.model import SkuTaken
 from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelCodeTaken, ChannelInUse
@@ -109,7 +109,7 @@ def get_product(sku: str, uow: Uow) -> ProductOut:
     "/{sku}",
     response_model=ProductOut,
     summary="Replace a product",
-    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
@@ -120,7 +120,7 @@ def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
     "/{sku}",
     response_model=ProductOut,
     summary="Change some of a product's fields",
-    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken),
+    responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
 def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:

@@ -15,6 +15,7 @@ from potok.domain.channels import (
     ChannelType,
     ConfirmationPolicy,
 )
+from potok.domain.kernel import RemovalStrategy, Tracking
 from potok.domain.network import WarehouseDraft, WarehouseType
 
 
@@ -26,10 +27,28 @@ class ProductIn(Schema):
     barcode: str | None = Field(default=None, max_length=64, examples=["4601234567893"])
     weight_g: int = Field(default=0, ge=0, le=10_000_000)
     active: bool = True
+    tracking: Tracking = Field(
+        default=Tracking.NONE,
+        description="`none`, `lot` (receipts name the lot and its dates) or `serial` "
+        "(receipts list every unit's serial number). Cannot change while there is stock.",
+    )
+    removal_strategy: RemovalStrategy | None = Field(
+        default=None,
+        description="`fefo` (earliest expiry first) or `fifo` (earliest receipt first); "
+        "null follows the warehouse's.",
+    )
 
     def draft(self) -> ProductDraft:
         return ProductDraft(
-            self.sku, self.name, self.price, self.vat_rate, self.barcode, self.weight_g, self.active
+            self.sku,
+            self.name,
+            self.price,
+            self.vat_rate,
+            self.barcode,
+            self.weight_g,
+            self.active,
+            self.tracking,
+            self.removal_strategy,
         )
 
 
@@ -40,6 +59,8 @@ class ProductPatch(Schema):
     barcode: str | None = Field(default=None, max_length=64)
     weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
     active: bool | None = None
+    tracking: Tracking | None = None
+    removal_strategy: RemovalStrategy | None = None
 
 
 class ProductOut(Out):
@@ -50,6 +71,8 @@ class ProductOut(Out):
     barcode: str | None
     weight_g: int
     active: bool
+    tracking: str
+    removal_strategy: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -79,6 +102,12 @@ class ChannelIn(Schema):
         default=None, description="Unpaid orders are cancelled and their stock released after this."
     )
     active: bool = True
+    min_shelf_life_days: int = Field(
+        default=0,
+        ge=0,
+        le=3650,
+        description="Lots with fewer days of shelf life left are not sold through the channel.",
+    )
 
     def draft(self) -> ChannelDraft:
         return ChannelDraft(
@@ -91,6 +120,7 @@ class ChannelIn(Schema):
             self.safety_buffer,
             self.payment_deadline_minutes,
             self.active,
+            self.min_shelf_life_days,
         )
 
 
@@ -103,6 +133,7 @@ class ChannelPatch(Schema):
     safety_buffer: int | None = Field(default=None, ge=0)
     payment_deadline_minutes: int | None = None
     active: bool | None = None
+    min_shelf_life_days: int | None = Field(default=None, ge=0, le=3650)
 
 
 class ChannelOut(Out):
@@ -115,6 +146,7 @@ class ChannelOut(Out):
     safety_buffer: int
     payment_deadline_minutes: int | None
     active: bool
+    min_shelf_life_days: int
     created_at: datetime
     updated_at: datetime
 
@@ -132,6 +164,10 @@ class WarehouseIn(Schema):
     )
     active: bool = True
     channels: list[str] = Field(default_factory=list, description="Codes of the channels served.")
+    removal_strategy: RemovalStrategy = Field(
+        default=RemovalStrategy.FEFO,
+        description="Which lots leave first for products without a strategy of their own.",
+    )
 
     def draft(self) -> WarehouseDraft:
         return WarehouseDraft(
@@ -145,6 +181,7 @@ class WarehouseIn(Schema):
             self.priority,
             self.active,
             tuple(self.channels),
+            self.removal_strategy,
         )
 
 
@@ -158,6 +195,7 @@ class WarehousePatch(Schema):
     priority: int | None = Field(default=None, ge=-1000, le=1000)
     active: bool | None = None
     channels: list[str] | None = None
+    removal_strategy: RemovalStrategy | None = None
 
 
 class WarehouseOut(Out):
@@ -171,5 +209,6 @@ class WarehouseOut(Out):
     priority: int
     active: bool
     channels: list[str]
+    removal_strategy: str
     created_at: datetime
     updated_at: datetime

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from potok.db.tables import order_lines, products, stock
 from potok.domain.catalogue import Product, ProductDraft
-from potok.domain.kernel import ProductId
+from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 
 
 def _product(row: Any) -> Product:
@@ -25,6 +25,8 @@ def _product(row: Any) -> Product:
         active=row.active,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        tracking=Tracking(row.tracking),
+        removal_strategy=RemovalStrategy(row.removal_strategy) if row.removal_strategy else None,
     )
 
 
@@ -107,6 +109,17 @@ class ProductRepository:
     def delete(self, product_id: ProductId) -> None:
         self.connection.execute(sa.delete(products).where(products.c.id == product_id))
 
+    def has_stock(self, product_id: ProductId) -> bool:
+        """Whether any unit of the product is on hand anywhere (tracking may not change)."""
+        return (
+            self.connection.execute(
+                sa.select(stock.c.id)
+                .where(stock.c.product_id == product_id, stock.c.on_hand > 0)
+                .limit(1)
+            ).first()
+            is not None
+        )
+
     def usage(self, product_id: ProductId) -> str | None:
         """Why the product cannot be deleted, or None when nothing refers to it."""
         if self.connection.execute(
@@ -129,4 +142,6 @@ def _values(draft: ProductDraft) -> dict[str, Any]:
         "barcode": draft.barcode,
         "weight_g": draft.weight_g,
         "active": draft.active,
+        "tracking": draft.tracking.value,
+        "removal_strategy": draft.removal_strategy.value if draft.removal_strategy else None,
     }

@@ -34,6 +34,7 @@ def _channel(row: Any) -> Channel:
         active=row.active,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        min_shelf_life_days=row.min_shelf_life_days,
     )
 
 
@@ -113,4 +114,5 @@ def _values(draft: ChannelDraft) -> dict[str, Any]:
         "safety_buffer": draft.safety_buffer,
         "payment_deadline_minutes": draft.payment_deadline_minutes,
         "active": draft.active,
+        "min_shelf_life_days": draft.min_shelf_life_days,
     }

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from potok.db.reference_versions import bump_network
 from potok.db.tables import channels, orders, stock, warehouse_channels, warehouses
-from potok.domain.kernel import ChannelId, WarehouseId
+from potok.domain.kernel import ChannelId, RemovalStrategy, WarehouseId
 from potok.domain.network import Warehouse, WarehouseDraft, WarehouseType
 
 
@@ -125,6 +125,7 @@ def _warehouse(row: Any, channel_codes: tuple[str, ...]) -> Warehouse:
         channels=channel_codes,
         created_at=row.created_at,
         updated_at=row.updated_at,
+        removal_strategy=RemovalStrategy(row.removal_strategy),
     )
 
 
@@ -139,4 +140,5 @@ def _values(draft: WarehouseDraft) -> dict[str, Any]:
         "longitude": draft.longitude,
         "priority": draft.priority,
         "active": draft.active,
+        "removal_strategy": draft.removal_strategy.value,
     }

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from potok.domain.errors import Conflict, InvalidInput, NotFound
-from potok.domain.kernel import ProductId
+from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 from potok.domain.validation import Problems, gtin_check_digit
 
 
@@ -21,6 +21,15 @@ class SkuInUse(Conflict):
     code = "sku-in-use"
     title = "The SKU is in use"
     template = "Product '{sku}' {why}; deactivate it instead of deleting it."
+
+
+class TrackingLocked(Conflict):
+    code = "tracking-locked"
+    title = "Tracking cannot change while there is stock"
+    template = (
+        "Product '{sku}' has stock kept as '{current}'; write it off or move it out before "
+        "tracking it as '{requested}'."
+    )
 
 
 class SkuTaken(Conflict):
@@ -40,6 +49,8 @@ class ProductDraft:
     barcode: str | None = None
     weight_g: int = 0
     active: bool = True
+    tracking: Tracking = Tracking.NONE
+    removal_strategy: RemovalStrategy | None = None  # None: the warehouse's
 
     def validate(self, prefix: str = "") -> None:
         problems = Problems(prefix)
@@ -84,3 +95,5 @@ class Product:
     active: bool
     created_at: datetime
     updated_at: datetime
+    tracking: Tracking = Tracking.NONE
+    removal_strategy: RemovalStrategy | None = None

@@ -72,6 +72,7 @@ class ChannelDraft:
     safety_buffer: int = 0
     payment_deadline_minutes: int | None = None
     active: bool = True
+    min_shelf_life_days: int = 0
 
     def validate(self) -> None:
         problems = Problems()
@@ -86,6 +87,8 @@ class ChannelDraft:
             problems.add(
                 "payment_deadline_minutes", "must be from 1 minute to 30 days", "out-of-range"
             )
+        if not 0 <= self.min_shelf_life_days <= 3650:
+            problems.add("min_shelf_life_days", "must be from 0 to 3650 days", "out-of-range")
         if problems:
             raise InvalidInput(problems.errors)
 
@@ -106,3 +109,4 @@ class Channel:
     active: bool
     created_at: datetime
     updated_at: datetime
+    min_shelf_life_days: int = 0  # lots with fewer days left are not sold here

@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from potok.domain.errors import Conflict, InvalidInput, NotFound
-from potok.domain.kernel import WarehouseId
+from potok.domain.kernel import RemovalStrategy, WarehouseId
 from potok.domain.validation import Problems
 
 
@@ -51,6 +51,7 @@ class WarehouseDraft:
     priority: int = 0
     active: bool = True
     channels: tuple[str, ...] = ()
+    removal_strategy: RemovalStrategy = RemovalStrategy.FEFO
 
     def validate(self) -> None:
         problems = Problems()
@@ -84,6 +85,7 @@ class Warehouse:
     channels: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    removal_strategy: RemovalStrategy = RemovalStrategy.FEFO  # for products without their own
 
     @property
     def hands_over_to_customers(self) -> bool:
