@@ -73,6 +73,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/stock/reconciliation"): "stock:read",
     ("GET", "/api/v1/products/{sku}/availability"): "stock:read",
     ("GET", "/api/v1/channels/{code}/availability"): "stock:read",
+    ("PUT", "/api/v1/stock/rules/{warehouse}/{sku}"): "stock:write",
+    ("GET", "/api/v1/stock/rules/{warehouse}/{sku}"): "stock:read",
+    ("DELETE", "/api/v1/stock/rules/{warehouse}/{sku}"): "stock:write",
+    ("GET", "/api/v1/stock/rules"): "stock:read",
+    ("GET", "/api/v1/stock/replenishment"): "stock:read",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -86,6 +91,7 @@ PLACEHOLDERS = {
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",
+    "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 
 

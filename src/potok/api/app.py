@@ -15,7 +15,7 @@ from starlette.routing import BaseRoute
 
 from potok import __version__
 from potok.api import problems
-from potok.api.routers import access, catalogue, customers, health, orders, stock
+from potok.api.routers import access, catalogue, customers, health, orders, replenishment, stock
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
 from potok.api.security import (
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         catalogue.channels,
         catalogue.warehouses,
         stock.router,
+        replenishment.router,
         health.router,
     ):
         app.include_router(router)

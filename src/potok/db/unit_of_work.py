@@ -26,6 +26,7 @@ from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.stock import StockRepository
+from potok.db.repositories.stock_rules import StockRuleRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
 from potok.domain.events import DomainEvent
@@ -107,6 +108,7 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.audit = AuditLog(connection)
+        self.stock_rules = StockRuleRepository(connection)
         return self
 
     def __exit__(

@@ -35,6 +35,7 @@ from potok.services.read_models import (
     MovementPage,
     WarehouseAvailability,
 )
+from potok.services.replenishment import check_minimums
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
@@ -143,6 +144,7 @@ def _apply(
     _announce(uow, after, movement)
     resource(uow, displaced, at, actor)
     backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
+    check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
     final = uow.stock.level(level.warehouse_id, level.product_id)
     assert final is not None
     return StockChange(final, movement, movement_id, backorders, [o.id for o in displaced if o.id])
@@ -326,6 +328,7 @@ def set_levels(
         resource(uow, displaced, at, who)
         grown = {m.product_id for m in movements if m.quantity > 0}
         backorders = retry_backorders(uow, grown, at, who) if grown else []
+        check_minimums(uow, keys, at)
         return LevelsApplied(
             rows=len(command.rows),
             changed=len(movements),

@@ -408,3 +408,61 @@ class PurchaseOrderStore(Protocol):
     def list(
         self, *, status: str | None, warehouses: Sequence[str] | None, cursor: str | None, limit: int
     ) -> tuple[list[PurchaseOrder], str | None]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RuleState:
+    """A min/max rule with the figures of its SKU at its warehouse (summed over lots)."""
+
+    id: int
+    warehouse_id: WarehouseId
+    warehouse: str
+    product_id: ProductId
+    sku: str
+    min_level: int
+    max_level: int
+    safety_stock: int
+    below_minimum: bool  # the last state seen, so that a crossing raises its event once
+    updated_at: datetime
+    on_hand: int
+    reserved: int
+    unavailable: int
+    incoming: int
+    backordered: int = 0  # units on backordered orders of channels the warehouse serves
+
+
+@dataclass(frozen=True, slots=True)
+class RulePage:
+    items: list[RuleState]
+    next_cursor: str | None
+
+
+class StockRuleStore(Protocol):
+    def get(
+        self, warehouse_id: WarehouseId, product_id: ProductId, *, lock: bool = False
+    ) -> RuleState | None: ...
+    def put(
+        self,
+        rows: Sequence[tuple[WarehouseId, ProductId, int, int, int]],
+        at: datetime,
+    ) -> None: ...
+    def delete(self, rule_id: int) -> None: ...
+    def lock(self, rule_ids: Collection[int]) -> None: ...
+    def states(
+        self,
+        *,
+        rule_ids: Collection[int] | None = None,
+        keys: Collection[tuple[WarehouseId, ProductId]] | None = None,
+    ) -> list[RuleState]: ...
+    def unsettled(self, limit: int) -> list[int]: ...
+    def mark(self, below: Mapping[int, bool], at: datetime) -> None: ...
+    def page(
+        self,
+        *,
+        warehouses: Sequence[str] | None,
+        sku: str | None,
+        only_below: bool,
+        with_backorders: bool,
+        cursor: str | None,
+        limit: int,
+    ) -> RulePage: ...

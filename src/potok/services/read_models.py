@@ -108,6 +108,7 @@ class WarehouseAvailability:
     on_hand: int
     reserved: int
     available: int
+    safety_stock: int = 0  # held back from what channels are told (the warehouse's stock rule)
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from potok.services.ports import (
     ProductStore,
     QueryStore,
     SessionStore,
+    StockRuleStore,
     StockStore,
     UserStore,
     WarehouseStore,
@@ -76,6 +77,9 @@ class UnitOfWork(Protocol):
 
     @property
     def personal_data(self) -> PersonalDataStore: ...
+
+    @property
+    def stock_rules(self) -> StockRuleStore: ...
 
     def __enter__(self) -> Self: ...
 

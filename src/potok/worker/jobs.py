@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from potok.bootstrap import Potok
@@ -17,6 +17,7 @@ from potok.services.orders import (
     retry_backorders_everywhere,
 )
 from potok.services.ports import AuditContext
+from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.unit_of_work import atomically
 
 log = logging.getLogger("potok.worker")
@@ -30,20 +31,23 @@ class JobReport:
     expired_holds: int
     forgotten_keys: int
     backorders_reserved: list[int]
+    minimum_crossings: list[CrossingSeen] = field(default_factory=list)
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     """Expire unpaid orders and timed holds whose time has come, give backordered orders
-    another try, and forget old idempotency keys."""
+    another try, announce stock levels that crossed their minimum since the last run, and
+    forget old idempotency keys."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
     served = retry_backorders_everywhere(_uow(potok, "backorders"), clock=clock, limit=batch)
+    crossings = announce_crossings(_uow(potok, "stock-minimums"), clock=clock, limit=batch)
     cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
     forgotten = atomically(
         _uow(potok, "housekeeping"), lambda uow: uow.idempotency.forget_older_than(cutoff)
     )
-    return JobReport(expired, holds, forgotten, served)
+    return JobReport(expired, holds, forgotten, served, crossings)
 
 
 def _uow(potok: Potok, job: str) -> SqlUnitOfWork:

@@ -109,6 +109,9 @@ class WarehouseAvailabilityOut(Out):
     on_hand: int
     reserved: int
     available: int
+    safety_stock: int = Field(
+        default=0, description="Held back from the availability published to channels."
+    )
 
 
 class ChannelPromiseOut(Out):

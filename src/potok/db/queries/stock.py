@@ -15,6 +15,7 @@ from potok.db.tables import (
     reservations,
     stock,
     stock_movements,
+    stock_rules,
     warehouse_channels,
     warehouses,
 )
@@ -87,14 +88,30 @@ def availability(connection: sa.Connection, product_id: int) -> list[WarehouseAv
             warehouses.c.active,
             stock.c.on_hand,
             stock.c.reserved,
+            sa.func.coalesce(stock_rules.c.safety_stock, 0).label("safety_stock"),
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+        .outerjoin(
+            stock_rules,
+            sa.and_(
+                stock_rules.c.warehouse_id == stock.c.warehouse_id,
+                stock_rules.c.product_id == stock.c.product_id,
+            ),
+        )
         .where(stock.c.product_id == product_id)
         .order_by(warehouses.c.code)
     )
     return [
         WarehouseAvailability(
-            r.code, r.name, r.type, r.city, r.active, r.on_hand, r.reserved, r.on_hand - r.reserved
+            r.code,
+            r.name,
+            r.type,
+            r.city,
+            r.active,
+            r.on_hand,
+            r.reserved,
+            r.on_hand - r.reserved,
+            safety_stock=r.safety_stock,
         )
         for r in rows
     ]
@@ -106,13 +123,14 @@ def promises(
     channel_codes: Sequence[str] | None = None,
 ) -> dict[int, list[ChannelPromise]]:
     """Available-to-promise per product and active channel: the sellable stock of the active
-    locations that serve the channel, less the channel's safety buffer, never below zero."""
+    locations that serve the channel, each less its safety stock (never below zero), then
+    less the channel's safety buffer, never below zero."""
     channel_query = sa.select(channels).where(channels.c.active.is_(True)).order_by(channels.c.code)
     if channel_codes:
         channel_query = channel_query.where(channels.c.code.in_(list(channel_codes)))
     channel_rows = list(connection.execute(channel_query))
-    sums: dict[tuple[int, int], int] = {}
-    places: dict[tuple[int, int], list[str]] = {}
+    # (product, channel) -> warehouse code -> [sellable units over its positions, safety stock]
+    held: dict[tuple[int, int], dict[str, list[int]]] = {}
     if product_ids and channel_rows:
         for r in connection.execute(
             sa.select(
@@ -120,9 +138,17 @@ def promises(
                 warehouse_channels.c.channel_id,
                 warehouses.c.code,
                 (stock.c.on_hand - stock.c.reserved - stock.c.unavailable).label("available"),
+                sa.func.coalesce(stock_rules.c.safety_stock, 0).label("safety_stock"),
             )
             .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
             .join(warehouse_channels, warehouse_channels.c.warehouse_id == warehouses.c.id)
+            .outerjoin(
+                stock_rules,
+                sa.and_(
+                    stock_rules.c.warehouse_id == stock.c.warehouse_id,
+                    stock_rules.c.product_id == stock.c.product_id,
+                ),
+            )
             .where(
                 stock.c.product_id.in_(list(product_ids)),
                 warehouses.c.active.is_(True),
@@ -130,10 +156,18 @@ def promises(
             )
             .order_by(warehouses.c.code)
         ):
-            key = (r.product_id, r.channel_id)
-            sums[key] = sums.get(key, 0) + r.available
-            if r.available > 0:
-                places.setdefault(key, []).append(r.code)
+            place = held.setdefault((r.product_id, r.channel_id), {}).setdefault(
+                r.code, [0, r.safety_stock]
+            )
+            place[0] += r.available
+    sums: dict[tuple[int, int], int] = {}
+    places: dict[tuple[int, int], list[str]] = {}
+    for key, by_warehouse in held.items():
+        for code, (available, safety) in by_warehouse.items():
+            promisable = max(0, available - safety)
+            sums[key] = sums.get(key, 0) + promisable
+            if promisable > 0:
+                places.setdefault(key, []).append(code)
     return {
         pid: [
             ChannelPromise(

@@ -61,3 +61,43 @@ class StockSynced(DomainEvent):
 
     def aggregate_id(self) -> str:
         return self.source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockMinimumEvent(StockEvent):
+    """The projected level of a SKU at a warehouse crossed its minimum; the parts say why."""
+
+    min_level: int
+    max_level: int
+    safety_stock: int
+    on_hand: int
+    reserved: int
+    unavailable: int
+    incoming: int
+    projected: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockBelowMinimum(StockMinimumEvent):
+    """The projected level fell below the minimum: time to reorder (raised once per crossing)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockBackAboveMinimum(StockMinimumEvent):
+    """The projected level is back at or above the minimum after having been below it."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockRuleSet(StockEvent):
+    """A min/max rule was created or changed; ``before`` is None for a new one."""
+
+    before: dict[str, int] | None
+    after: dict[str, int]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockRuleDeleted(StockEvent):
+    """A min/max rule was removed."""
+
+    before: dict[str, int]
+    after: None = None

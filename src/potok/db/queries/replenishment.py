@@ -1,0 +1,178 @@
+"""The figures behind min/max rules: each rule with its SKU's buckets at the warehouse, the
+stock on the way there, and the orders waiting for the SKU.
+
+Every figure is a correlated sub-select on the rule's (warehouse, product), so that looking
+at one rule reads one position's rows, and looking at all of them is one statement.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import (
+    order_lines,
+    orders,
+    products,
+    purchase_order_lines,
+    purchase_orders,
+    stock,
+    stock_rules,
+    transfer_lines,
+    transfers,
+    warehouse_channels,
+    warehouses,
+)
+
+TRANSFERS_ON_THE_WAY = ("shipped",)
+PURCHASE_ORDERS_OPEN = ("open", "partially_received")
+
+
+def _bucket(column: sa.Column[int]) -> sa.ScalarSelect[Any]:
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(column), 0))
+        .where(
+            stock.c.warehouse_id == stock_rules.c.warehouse_id,
+            stock.c.product_id == stock_rules.c.product_id,
+        )
+        .scalar_subquery()
+    )
+
+
+def incoming() -> sa.ColumnElement[Any]:
+    """Units on the way to the rule's warehouse, as ``db.queries.incoming`` counts them: the
+    shipped quantity of transfers shipped and not yet received, and what open (or partly
+    received) purchase order lines still expect."""
+    in_transit = (
+        sa.select(sa.func.coalesce(sa.func.sum(transfer_lines.c.shipped_quantity), 0))
+        .select_from(transfer_lines)
+        .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
+        .where(
+            transfers.c.to_warehouse_id == stock_rules.c.warehouse_id,
+            transfers.c.status.in_(TRANSFERS_ON_THE_WAY),
+            transfer_lines.c.product_id == stock_rules.c.product_id,
+            transfer_lines.c.shipped_quantity > 0,
+        )
+        .scalar_subquery()
+    )
+    ordered = (
+        sa.select(
+            sa.func.coalesce(
+                sa.func.sum(
+                    purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity
+                ),
+                0,
+            )
+        )
+        .select_from(purchase_order_lines)
+        .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
+        .where(
+            purchase_orders.c.warehouse_id == stock_rules.c.warehouse_id,
+            purchase_orders.c.status.in_(PURCHASE_ORDERS_OPEN),
+            purchase_order_lines.c.product_id == stock_rules.c.product_id,
+            purchase_order_lines.c.quantity > purchase_order_lines.c.received_quantity,
+        )
+        .scalar_subquery()
+    )
+    return in_transit + ordered
+
+
+def backordered() -> sa.ScalarSelect[Any]:
+    """Units of the SKU on backordered orders of the channels the rule's warehouse serves."""
+    return (
+        sa.select(sa.func.coalesce(sa.func.sum(order_lines.c.quantity), 0))
+        .select_from(order_lines)
+        .join(orders, orders.c.id == order_lines.c.order_id)
+        .join(
+            warehouse_channels,
+            sa.and_(
+                warehouse_channels.c.channel_id == orders.c.channel_id,
+                warehouse_channels.c.warehouse_id == stock_rules.c.warehouse_id,
+            ),
+        )
+        .where(
+            order_lines.c.product_id == stock_rules.c.product_id,
+            orders.c.allocation == "backordered",
+            orders.c.state != "cancelled",
+        )
+        .scalar_subquery()
+    )
+
+
+def rule_figures(
+    connection: sa.Connection,
+    *,
+    rule_ids: Collection[int] | None = None,
+    keys: Collection[tuple[int, int]] | None = None,
+    warehouse_codes: Sequence[str] | None = None,
+    sku: str | None = None,
+    with_backorders: bool = False,
+    only_below: bool = False,
+    unsettled: bool = False,
+    after: tuple[int, int] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Rules with their figures, in (warehouse, product) order; rows carry ``id``,
+    ``warehouse_id``, ``warehouse``, ``product_id``, ``sku``, ``min_level``, ``max_level``,
+    ``safety_stock``, ``below_minimum``, ``on_hand``, ``reserved``, ``unavailable``,
+    ``incoming`` and, when asked, ``backordered``; ``only_below`` keeps the rules whose
+    projected level is below their minimum, ``unsettled`` those whose stored
+    ``below_minimum`` no longer matches their figures."""
+    on_hand = _bucket(stock.c.on_hand)
+    reserved = _bucket(stock.c.reserved)
+    unavailable = _bucket(stock.c.unavailable)
+    on_the_way = incoming()
+    columns: list[Any] = [
+        stock_rules.c.id,
+        stock_rules.c.warehouse_id,
+        warehouses.c.code.label("warehouse"),
+        stock_rules.c.product_id,
+        products.c.sku,
+        stock_rules.c.min_level,
+        stock_rules.c.max_level,
+        stock_rules.c.safety_stock,
+        stock_rules.c.below_minimum,
+        stock_rules.c.updated_at,
+        on_hand.label("on_hand"),
+        reserved.label("reserved"),
+        unavailable.label("unavailable"),
+        on_the_way.label("incoming"),
+    ]
+    if with_backorders:
+        columns.append(backordered().label("backordered"))
+    query = (
+        sa.select(*columns)
+        .join(warehouses, warehouses.c.id == stock_rules.c.warehouse_id)
+        .join(products, products.c.id == stock_rules.c.product_id)
+        .order_by(stock_rules.c.warehouse_id, stock_rules.c.product_id)
+    )
+    if rule_ids is not None:
+        query = query.where(stock_rules.c.id.in_(sorted(rule_ids)))
+    if keys is not None:
+        query = query.where(
+            sa.tuple_(stock_rules.c.warehouse_id, stock_rules.c.product_id).in_(sorted(set(keys)))
+        )
+    if warehouse_codes is not None:
+        query = query.where(warehouses.c.code.in_(list(warehouse_codes)))
+    if sku:
+        query = query.where(products.c.sku == sku)
+    below = on_hand - reserved - unavailable + on_the_way < stock_rules.c.min_level
+    if only_below:
+        query = query.where(below)
+    if unsettled:
+        query = query.where(
+            sa.or_(
+                sa.and_(below, stock_rules.c.below_minimum.is_(False)),
+                sa.and_(sa.not_(below), stock_rules.c.below_minimum.is_(True)),
+            )
+        )
+    if after is not None:
+        query = query.where(
+            sa.tuple_(stock_rules.c.warehouse_id, stock_rules.c.product_id)
+            > sa.tuple_(after[0], after[1])
+        )
+    if limit is not None:
+        query = query.limit(limit)
+    return list(connection.execute(query))
