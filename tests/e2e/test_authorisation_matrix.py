@@ -78,6 +78,21 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/stock/rules/{warehouse}/{sku}"): "stock:write",
     ("GET", "/api/v1/stock/rules"): "stock:read",
     ("GET", "/api/v1/stock/replenishment"): "stock:read",
+    ("POST", "/api/v1/stock/moves"): "stock:write",
+    ("POST", "/api/v1/stock/placements"): "stock:write",
+    ("GET", "/api/v1/warehouses/{code}/locations"): "stock:read",
+    ("POST", "/api/v1/warehouses/{code}/locations"): "stock:write",
+    ("GET", "/api/v1/warehouses/{code}/locations/{location_code}"): "stock:read",
+    ("PATCH", "/api/v1/warehouses/{code}/locations/{location_code}"): "stock:write",
+    ("DELETE", "/api/v1/warehouses/{code}/locations/{location_code}"): "stock:write",
+    ("GET", "/api/v1/orders/{order_id}/pick-list"): "stock:read",
+    ("POST", "/api/v1/warehouses/{code}/counts"): "stock:write",
+    ("GET", "/api/v1/stock/counts"): "stock:read",
+    ("GET", "/api/v1/stock/counts/{number}"): "stock:read",
+    ("POST", "/api/v1/stock/counts/{number}/entries"): "stock:write",
+    ("POST", "/api/v1/stock/counts/{number}/submission"): "stock:write",
+    ("POST", "/api/v1/stock/counts/{number}/approval"): "stock:approve",
+    ("POST", "/api/v1/stock/counts/{number}/cancellation"): "stock:write",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -91,6 +106,8 @@ PLACEHOLDERS = {
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",
+    "number": "NOPE",
+    "location_code": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

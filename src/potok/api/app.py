@@ -15,7 +15,18 @@ from starlette.routing import BaseRoute
 
 from potok import __version__
 from potok.api import problems
-from potok.api.routers import access, catalogue, customers, health, orders, replenishment, stock
+from potok.api.routers import (
+    access,
+    catalogue,
+    customers,
+    health,
+    locations,
+    orders,
+    replenishment,
+    stock,
+    stock_counts,
+    stock_moves,
+)
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
 from potok.api.security import (
@@ -85,6 +96,9 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         catalogue.channels,
         catalogue.warehouses,
         stock.router,
+        stock_moves.router,
+        stock_counts.router,
+        locations.router,
         replenishment.router,
         health.router,
     ):

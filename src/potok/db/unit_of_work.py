@@ -22,10 +22,13 @@ from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
+from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
+from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.stock import StockRepository
+from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
@@ -108,6 +111,9 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.audit = AuditLog(connection)
+        self.positions = PositionRepository(connection)
+        self.locations = LocationRepository(connection)
+        self.stock_counts = StockCountRepository(connection)
         self.stock_rules = StockRuleRepository(connection)
         return self
 

@@ -7,7 +7,7 @@ function works inside the caller's unit of work and never commits.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 
 from potok.domain.errors import TransientConflict
 from potok.domain.inventory import StockLevel
@@ -22,6 +22,7 @@ from potok.domain.orders import (
     Shortage,
 )
 from potok.domain.sourcing import Candidate, Decision, Need, Position, Shortfall, plan
+from potok.services.ports import SerialPick
 from potok.services.unit_of_work import UnitOfWork
 
 RESERVE_ATTEMPTS = 8
@@ -49,7 +50,9 @@ def allocate(
         if attempt == 0 and first_read is not None:
             candidates, positions = first_read
         else:
-            candidates, positions = uow.stock.candidates(product_ids, order.channel_id)
+            candidates, positions = uow.stock.candidates(
+                product_ids, order.channel_id, today=at.astimezone(UTC).date()
+            )
         outcome = plan(needs, candidates, positions, order.delivery.destination)
         if isinstance(outcome, Shortfall):
             order.backorder(
@@ -59,8 +62,15 @@ def allocate(
             )
             return outcome
         if uow.stock.reserve(outcome.quantities_by_stock(), at):
+            assert order.id is not None
             codes = {c.warehouse_id: c.code for c in candidates}
             skus = {line.line_no: line.sku for line in order.lines}
+            picks = [
+                SerialPick(order.id, a.line_no, a.stock_id, a.quantity)
+                for a in outcome.allocations
+                if a.serialised
+            ]
+            serials = uow.stock.assign_serials(picks, at) if picks else {}
             reservations = [
                 Reservation(
                     line_no=a.line_no,
@@ -72,11 +82,12 @@ def allocate(
                     quantity=a.quantity,
                     status=ReservationStatus.OPEN,
                     created_at=at,
+                    lot=a.lot,
+                    serials=tuple(serials.get((a.line_no, a.stock_id), ())),
                 )
                 for a in outcome.allocations
             ]
             order.reserve(reservations, at, actor, outcome.explanation)
-            assert order.id is not None
             uow.record(
                 StockReserved(
                     occurred_at=at,
@@ -102,6 +113,8 @@ def give_back(
         )
     uow.stock.release(quantities, at)
     assert order.id is not None
+    if any(r.serials for r in released):
+        uow.stock.free_serials(order.id, quantities.keys(), at)
     uow.record(
         StockReleased(
             occurred_at=at, order_id=order.id, items=[r.summary() for r in released], reason=reason

@@ -9,9 +9,9 @@ backordered orders another try.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
-from potok.domain.catalogue import ProductNotFound
+from potok.domain.catalogue import Product, ProductNotFound
 from potok.domain.channels import Channel, ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import Movement, MovementType, StockLevel, StockPositionNotFound
@@ -23,11 +23,29 @@ from potok.domain.inventory.commands import (
 )
 from potok.domain.inventory.errors import BulkRejected, CountMismatch
 from potok.domain.inventory.events import StockChanged, StockSynced
+from potok.domain.inventory.lots import (
+    LotDatesDiffer,
+    LotInput,
+    LotNotFound,
+    SerialNotInStock,
+    SerialTaken,
+    require_identity,
+)
 from potok.domain.inventory.model import MAX_QUANTITY, require_quantity
-from potok.domain.kernel import Actor, Clock, ProductId, StockId, WarehouseId, utc_now
+from potok.domain.kernel import (
+    Actor,
+    Clock,
+    LotId,
+    ProductId,
+    StockId,
+    Tracking,
+    WarehouseId,
+    utc_now,
+)
 from potok.domain.network import WarehouseNotFound
 from potok.domain.validation import Problems
 from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.ports import LotDates
 from potok.services.read_models import (
     ChannelPromise,
     Drift,
@@ -91,7 +109,52 @@ def _ids(uow: UnitOfWork, warehouse: str, sku: str) -> tuple[WarehouseId, Produc
     return warehouse_ids[warehouse], product_ids[sku]
 
 
-def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
+def _warehouse_and_product(
+    uow: UnitOfWork, warehouse: str, sku: str
+) -> tuple[WarehouseId, Product]:
+    warehouse_ids = uow.warehouses.ids_for([warehouse])
+    if warehouse not in warehouse_ids:
+        raise WarehouseNotFound(warehouse=warehouse)
+    product = uow.products.get_by_sku(sku)
+    if product is None:
+        raise ProductNotFound(sku=sku)
+    return warehouse_ids[warehouse], product
+
+
+def _receive_lot(uow: UnitOfWork, product: Product, lot: LotInput, at: datetime) -> LotId:
+    """The lot's id, created on first sight; the dates a receipt gives must match the known."""
+    stored = uow.stock.ensure_lot(
+        product.id, LotDates(lot.number, lot.produced_on, lot.expires_on), at
+    )
+    known = stored.dates
+    if (lot.produced_on is not None and lot.produced_on != known.produced_on) or (
+        lot.expires_on is not None and lot.expires_on != known.expires_on
+    ):
+        raise LotDatesDiffer(
+            sku=product.sku,
+            lot=lot.number,
+            known_produced=known.produced_on or "unknown",
+            known_expires=known.expires_on or "never",
+            produced=lot.produced_on or "unknown",
+            expires=lot.expires_on or "never",
+        )
+    return stored.id
+
+
+def _known_lot(
+    uow: UnitOfWork, warehouse: str, product: Product, number: str | None
+) -> LotId | None:
+    if number is None:
+        return None
+    lot_id = uow.stock.lot_id(product.id, number)
+    if lot_id is None:
+        raise LotNotFound(warehouse=warehouse, sku=product.sku, lot=number)
+    return lot_id
+
+
+def _announce(
+    uow: UnitOfWork, level: StockLevel, movement: Movement, *, expires_on: date | None = None
+) -> None:
     uow.record(
         StockChanged(
             occurred_at=movement.occurred_at,
@@ -104,6 +167,10 @@ def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
             available=level.available,
             reason=movement.reason,
             reference=movement.reference,
+            unavailable=level.unavailable,
+            unavailable_change=movement.unavailable_change,
+            lot=level.lot,
+            expires_on=expires_on.isoformat() if expires_on else None,
         )
     )
 
@@ -126,7 +193,7 @@ def _apply(
     )
     delta = new_on_hand - level.on_hand
     uow.stock.set_on_hand({level.stock_id: new_on_hand}, at)
-    after = uow.stock.level(level.warehouse_id, level.product_id)
+    after = uow.stock.level(level.warehouse_id, level.product_id, lot_id=level.lot_id)
     assert after is not None
     movement = Movement(
         stock_id=level.stock_id,
@@ -139,13 +206,14 @@ def _apply(
         reference=reference,
         actor=actor,
         occurred_at=at,
+        lot_id=level.lot_id,
     )
     (movement_id,) = uow.stock.add_movements([movement])
     _announce(uow, after, movement)
     resource(uow, displaced, at, actor)
     backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
     check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
-    final = uow.stock.level(level.warehouse_id, level.product_id)
+    final = uow.stock.level(level.warehouse_id, level.product_id, lot_id=level.lot_id)
     assert final is not None
     return StockChange(final, movement, movement_id, backorders, [o.id for o in displaced if o.id])
 
@@ -153,17 +221,26 @@ def _apply(
 def receive_stock(
     uow: UnitOfWork, command: ReceiveStock, actor: Actor, *, clock: Clock = utc_now
 ) -> StockChange:
-    """Goods arrived: on-hand goes up, and orders waiting for them are reserved."""
+    """Goods arrived: on-hand goes up, and orders waiting for them are reserved. A lot is
+    created when first received; serial numbers are put in stock one by one."""
     require_quantity("quantity", command.quantity)
+    serials = list(command.serials) if command.serials is not None else None
 
     def work(uow: UnitOfWork) -> StockChange:
         at = clock()
-        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
-        uow.stock.ensure_position(warehouse_id, product_id, at)
-        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        warehouse_id, product = _warehouse_and_product(uow, command.warehouse, command.sku)
+        require_identity(product.tracking, product.sku, command.quantity, command.lot, serials)
+        lot_id = _receive_lot(uow, product, command.lot, at) if command.lot else None
+        uow.stock.ensure_position(warehouse_id, product.id, at, lot_id=lot_id)
+        level = uow.stock.level(warehouse_id, product.id, lock=True, lot_id=lot_id)
         assert level is not None
         if level.on_hand + command.quantity > MAX_QUANTITY:
             require_quantity("quantity", MAX_QUANTITY + 1)
+        if serials:
+            taken = uow.stock.add_serials(level, serials, at)
+            if taken:
+                raise SerialTaken(sku=product.sku, serials=", ".join(taken[:20]))
+        uow.stock.mark_received(level.stock_id, at)
         return _apply(
             uow,
             level,
@@ -190,11 +267,21 @@ def write_off_stock(
 
     def work(uow: UnitOfWork) -> StockChange:
         at = clock()
-        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
-        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        warehouse_id, product = _warehouse_and_product(uow, command.warehouse, command.sku)
+        serials = list(command.serials) if command.serials is not None else None
+        lot = LotInput(command.lot) if command.lot is not None else None
+        require_identity(product.tracking, product.sku, command.quantity, lot, serials)
+        lot_id = _known_lot(uow, command.warehouse, product, command.lot)
+        level = uow.stock.level(warehouse_id, product.id, lock=True, lot_id=lot_id)
         if level is None:
             raise StockPositionNotFound(warehouse=command.warehouse, sku=command.sku)
         new_on_hand = level.write_off(command.quantity)
+        if serials:
+            missing = uow.stock.write_off_serials(level, serials, at)
+            if missing:
+                raise SerialNotInStock(
+                    sku=product.sku, warehouse=command.warehouse, serials=", ".join(missing[:20])
+                )
         return _apply(
             uow,
             level,
@@ -218,9 +305,23 @@ def count_stock(
 
     def work(uow: UnitOfWork) -> StockChange:
         at = clock()
-        warehouse_id, product_id = _ids(uow, command.warehouse, command.sku)
-        uow.stock.ensure_position(warehouse_id, product_id, at)
-        level = uow.stock.level(warehouse_id, product_id, lock=True)
+        warehouse_id, product = _warehouse_and_product(uow, command.warehouse, command.sku)
+        if product.tracking is Tracking.SERIAL:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "sku",
+                        f"'{product.sku}' is serialised: correct it with receipts and "
+                        "write-offs that name the serial numbers",
+                        "serialised",
+                    )
+                ]
+            )
+        lot = LotInput(command.lot) if command.lot is not None else None
+        require_identity(product.tracking, product.sku, 0, lot, None)
+        lot_id = _known_lot(uow, command.warehouse, product, command.lot)
+        uow.stock.ensure_position(warehouse_id, product.id, at, lot_id=lot_id)
+        level = uow.stock.level(warehouse_id, product.id, lock=True, lot_id=lot_id)
         assert level is not None
         if level.on_hand != command.expected_on_hand:
             raise CountMismatch(

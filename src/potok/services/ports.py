@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from potok.domain.access import ApiKey, Permission, Role, User
@@ -12,6 +12,8 @@ from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.channels import Channel, ChannelDraft
 from potok.domain.customers import Customer
 from potok.domain.inventory import Movement, StockLevel
+from potok.domain.inventory.counts import CountLine, StockCount
+from potok.domain.inventory.locations import LocationDraft, StorageLocation
 from potok.domain.inventory.purchasing import PurchaseOrder
 from potok.domain.inventory.transfers import Transfer
 from potok.domain.kernel import (
@@ -28,13 +30,16 @@ from potok.domain.orders import HistoryEntry, Order
 from potok.domain.sourcing import Candidate, Position
 from potok.services.read_models import (
     ChannelPromise,
+    CountPage,
     CustomerOrder,
     Drift,
+    ExpiringLot,
     IncomingRow,
     LevelPage,
     MovementPage,
     OrderFilter,
     OrderPage,
+    PickLine,
     Rewrapped,
     WarehouseAvailability,
 )
@@ -281,27 +286,80 @@ class PersonalDataStore(Protocol):
     def rewrap(self, table: str, after_id: int, limit: int) -> Rewrapped: ...
 
 
+@dataclass(frozen=True, slots=True)
+class LotDates:
+    """A lot as a receipt names it."""
+
+    number: str
+    produced_on: date | None
+    expires_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLot:
+    id: LotId
+    dates: LotDates
+
+
+@dataclass(frozen=True, slots=True)
+class SerialPick:
+    """Serial numbers to set aside for an order line from one position."""
+
+    order_id: OrderId
+    line_no: int
+    stock_id: StockId
+    quantity: int
+
+
 class StockStore(Protocol):
     def candidates(
-        self, product_ids: Collection[ProductId], channel_id: ChannelId
+        self, product_ids: Collection[ProductId], channel_id: ChannelId, *, today: date
     ) -> tuple[list[Candidate], list[Position]]: ...
     def reserve(self, quantities: Mapping[StockId, int], at: datetime) -> bool: ...
     def release(self, quantities: Mapping[StockId, int], at: datetime) -> None: ...
     def holders(self, stock_id: StockId) -> list[Holder]: ...
     def level(
-        self, warehouse_id: WarehouseId, product_id: ProductId, *, lock: bool = False
+        self,
+        warehouse_id: WarehouseId,
+        product_id: ProductId,
+        *,
+        lock: bool = False,
+        lot_id: LotId | None = None,
     ) -> StockLevel | None: ...
     def levels_for_keys(
         self, keys: Collection[tuple[WarehouseId, ProductId]], *, lock: bool = False
     ) -> dict[tuple[WarehouseId, ProductId], StockLevel]: ...
     def ensure_position(
-        self, warehouse_id: WarehouseId, product_id: ProductId, at: datetime
+        self,
+        warehouse_id: WarehouseId,
+        product_id: ProductId,
+        at: datetime,
+        *,
+        lot_id: LotId | None = None,
     ) -> StockId: ...
     def ensure_positions(
         self, keys: Iterable[tuple[WarehouseId, ProductId]], at: datetime
     ) -> None: ...
     def set_on_hand(self, levels: Mapping[StockId, int], at: datetime) -> None: ...
     def add_movements(self, movements: Sequence[Movement]) -> list[int]: ...
+    # lots, serial numbers, expiry
+    def ensure_lot(self, product_id: ProductId, lot: LotDates, at: datetime) -> StoredLot: ...
+    def lot_id(self, product_id: ProductId, number: str) -> LotId | None: ...
+    def mark_received(self, stock_id: StockId, at: datetime) -> None: ...
+    def add_serials(
+        self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
+    ) -> list[str]: ...
+    def write_off_serials(
+        self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
+    ) -> list[str]: ...
+    def assign_serials(
+        self, picks: Sequence[SerialPick], at: datetime
+    ) -> dict[tuple[int, StockId], list[str]]: ...
+    def free_serials(
+        self, order_id: OrderId, stock_ids: Collection[StockId], at: datetime
+    ) -> None: ...
+    def expired(self, today: date) -> list[StockLevel]: ...
+    def set_unavailable(self, levels: Mapping[StockId, int], at: datetime) -> None: ...
 
 
 class OrderStore(Protocol):
@@ -361,6 +419,9 @@ class QueryStore(Protocol):
         limit: int,
     ) -> MovementPage: ...
     def drifts(self) -> tuple[int, list[Drift]]: ...
+    def expiring(
+        self, today: date, within_days: int, warehouse: str | None = None
+    ) -> list[ExpiringLot]: ...
     def list_incoming(
         self, *, warehouses: Sequence[str] | None, sku: str | None
     ) -> list[IncomingRow]: ...
@@ -466,3 +527,58 @@ class StockRuleStore(Protocol):
         cursor: str | None,
         limit: int,
     ) -> RulePage: ...
+
+
+class PositionStore(Protocol):
+    """Stock positions one by one: by id or lot, their unavailable bucket, their bin."""
+
+    def lot_id(self, product_id: ProductId, number: str) -> LotId | None: ...
+    def get(self, stock_id: StockId, *, lock: bool = False) -> StockLevel | None: ...
+    def find(
+        self,
+        warehouse_id: WarehouseId,
+        product_id: ProductId,
+        lot_id: LotId | None,
+        *,
+        lock: bool = False,
+    ) -> StockLevel | None: ...
+    def lock_in_order(self, stock_ids: list[StockId]) -> dict[StockId, StockLevel]: ...
+    def set_buckets(
+        self, stock_id: StockId, *, on_hand: int, unavailable: int, at: datetime
+    ) -> None: ...
+    def place(self, stock_id: StockId, location_id: int | None, at: datetime) -> None: ...
+    def location_of(self, stock_id: StockId) -> str | None: ...
+
+
+class LocationStore(Protocol):
+    def list_for(
+        self, warehouse_id: WarehouseId, *, zone: str | None = None, active: bool | None = None
+    ) -> list[StorageLocation]: ...
+    def get_by_code(self, warehouse_id: WarehouseId, code: str) -> StorageLocation | None: ...
+    def add(self, warehouse_id: WarehouseId, draft: LocationDraft, at: datetime) -> int: ...
+    def update(self, location_id: int, draft: LocationDraft, at: datetime) -> None: ...
+    def delete(self, location_id: int) -> None: ...
+    def usage(self, location_id: int) -> str | None: ...
+    def pick_list(self, order_id: int, warehouse_ids: Collection[int] | None) -> list[PickLine]: ...
+
+
+class StockCountStore(Protocol):
+    def next_number(self) -> str: ...
+    def snapshot(
+        self,
+        warehouse_id: WarehouseId,
+        zone: str | None,
+        product_ids: Collection[ProductId] | None,
+    ) -> list[CountLine]: ...
+    def busy(self, stock_ids: Collection[StockId]) -> list[str]: ...
+    def add(self, count: StockCount) -> None: ...
+    def get(self, number: str, *, lock: bool = False) -> StockCount | None: ...
+    def save(self, count: StockCount, lines: Sequence[CountLine] = ()) -> None: ...
+    def list(
+        self,
+        *,
+        warehouses_in: Sequence[str] | None,
+        status: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> CountPage: ...

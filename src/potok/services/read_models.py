@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -158,3 +158,39 @@ class Drift:
     @property
     def reserved_drift(self) -> int:
         return self.reserved - self.open_reservations
+
+
+@dataclass(frozen=True, slots=True)
+class PickLine:
+    """One reservation of an order as a picker walks to it: where, what, how many."""
+
+    warehouse: str
+    location: str | None
+    zone: str | None
+    pick_sequence: int | None
+    sku: str
+    name: str
+    lot: str | None
+    expires_on: date | None
+    line_no: int
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class CountSummary:
+    number: str
+    warehouse: str
+    zone: str | None
+    status: str
+    lines: int
+    counted: int
+    created_by: str
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class CountPage:
+    items: list[CountSummary]
+    next_cursor: str | None

@@ -17,11 +17,14 @@ from potok.services.ports import (
     CustomerStore,
     IdempotencyStore,
     IntakeReader,
+    LocationStore,
     OrderStore,
     PersonalDataStore,
+    PositionStore,
     ProductStore,
     QueryStore,
     SessionStore,
+    StockCountStore,
     StockRuleStore,
     StockStore,
     UserStore,
@@ -80,6 +83,15 @@ class UnitOfWork(Protocol):
 
     @property
     def stock_rules(self) -> StockRuleStore: ...
+
+    @property
+    def positions(self) -> PositionStore: ...
+
+    @property
+    def locations(self) -> LocationStore: ...
+
+    @property
+    def stock_counts(self) -> StockCountStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -43,6 +43,13 @@ from potok.domain.inventory.commands import (
     WriteOffStock,
 )
 from potok.domain.inventory.errors import BulkRejected, WriteOffExceedsStock
+from potok.domain.inventory.lots import (
+    LotDatesDiffer,
+    LotInput,
+    LotNotFound,
+    SerialNotInStock,
+    SerialTaken,
+)
 from potok.domain.network import WarehouseNotFound
 from potok.services import inventory
 from potok.services.inventory import StockChange
@@ -60,6 +67,8 @@ def _change_out(change: StockChange) -> StockChangeOut:
         on_hand=level.on_hand,
         reserved=level.reserved,
         available=level.available,
+        unavailable=level.unavailable,
+        lot=level.lot,
         movement=MovementOut(
             id=change.movement_id,
             warehouse=level.warehouse_code,
@@ -71,6 +80,8 @@ def _change_out(change: StockChange) -> StockChangeOut:
             reference=movement.reference,
             actor=movement.actor,
             occurred_at=movement.occurred_at,
+            lot=level.lot,
+            unavailable_change=movement.unavailable_change,
         ),
         backorders_reserved=change.backorders_reserved,
         orders_resourced=change.orders_resourced,
@@ -82,15 +93,24 @@ def _change_out(change: StockChange) -> StockChangeOut:
     status_code=201,
     response_model=StockChangeOut,
     summary="Goods arrived at a location",
-    responses=responses(*_POSITION_ERRORS),
+    responses=responses(*_POSITION_ERRORS, LotDatesDiffer, SerialTaken),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
     ensure_warehouses(caller, {body.warehouse})
+    lot = LotInput(body.lot.number, body.lot.produced_on, body.lot.expires_on) if body.lot else None
     return _change_out(
         inventory.receive_stock(
             uow,
-            ReceiveStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+            ReceiveStock(
+                body.warehouse,
+                body.sku,
+                body.quantity,
+                body.reason,
+                body.reference,
+                lot=lot,
+                serials=tuple(body.serials) if body.serials is not None else None,
+            ),
             caller.actor,
         )
     )
@@ -101,7 +121,13 @@ def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
     status_code=201,
     response_model=StockChangeOut,
     summary="Goods left the books (damaged, lost, expired)",
-    responses=responses(*_POSITION_ERRORS, StockPositionNotFound, WriteOffExceedsStock),
+    responses=responses(
+        *_POSITION_ERRORS,
+        StockPositionNotFound,
+        WriteOffExceedsStock,
+        LotNotFound,
+        SerialNotInStock,
+    ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
@@ -109,7 +135,15 @@ def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
     return _change_out(
         inventory.write_off_stock(
             uow,
-            WriteOffStock(body.warehouse, body.sku, body.quantity, body.reason, body.reference),
+            WriteOffStock(
+                body.warehouse,
+                body.sku,
+                body.quantity,
+                body.reason,
+                body.reference,
+                lot=body.lot,
+                serials=tuple(body.serials) if body.serials is not None else None,
+            ),
             caller.actor,
         )
     )
@@ -120,7 +154,7 @@ def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
     status_code=201,
     response_model=StockChangeOut,
     summary="An absolute count, applied only if the expected quantity still holds",
-    responses=responses(*_POSITION_ERRORS, CountMismatch),
+    responses=responses(*_POSITION_ERRORS, CountMismatch, LotNotFound),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def count(body: CountIn, uow: Uow, caller: Caller) -> StockChangeOut:
@@ -135,6 +169,7 @@ def count(body: CountIn, uow: Uow, caller: Caller) -> StockChangeOut:
                 body.counted,
                 body.reason,
                 body.reference,
+                lot=body.lot,
             ),
             caller.actor,
         )

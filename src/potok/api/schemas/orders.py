@@ -191,6 +191,10 @@ class ReservationOut(Out):
     created_at: datetime
     expires_at: datetime | None
     ended_at: datetime | None
+    lot: str | None = Field(default=None, description="The lot, for products kept by lot.")
+    serials: list[str] = Field(
+        default_factory=list, description="Serial numbers set aside, for serialised products."
+    )
 
 
 class HoldOut(Out):
@@ -373,6 +377,8 @@ def render_order(
                 "created_at": r.created_at,
                 "expires_at": r.expires_at,
                 "ended_at": r.ended_at,
+                "lot": r.lot,
+                "serials": list(r.serials),
             }
             for r in order.reservations
         ],

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from pydantic import Field
 
 from potok.api.schemas.common import Out, Page, Schema
+
+
+class LotIn(Schema):
+    number: str = Field(min_length=1, max_length=64, examples=["L-2026-11-A"])
+    produced_on: date | None = None
+    expires_on: date | None = Field(
+        default=None, description="Units of the lot cannot be sold from this day on."
+    )
 
 
 class ReceiptIn(Schema):
@@ -15,6 +23,16 @@ class ReceiptIn(Schema):
     quantity: int = Field(description="Units received; positive.", examples=[24])
     reason: str = Field(default="receipt", max_length=500)
     reference: str | None = Field(default=None, max_length=255, examples=["PO-2026-0042"])
+    lot: LotIn | None = Field(
+        default=None,
+        description="Required for products kept by lot, refused for others. A new lot number "
+        "creates the lot; a known one must come with the same dates.",
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: one serial number per unit received.",
+    )
 
 
 class WriteOffIn(Schema):
@@ -23,6 +41,14 @@ class WriteOffIn(Schema):
     quantity: int = Field(description="Units written off; positive.")
     reason: str = Field(min_length=1, max_length=500, examples=["damaged in handling"])
     reference: str | None = Field(default=None, max_length=255)
+    lot: str | None = Field(
+        default=None, max_length=64, description="The lot number, for products kept by lot."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: the serial numbers of the units written off.",
+    )
 
 
 class CountIn(Schema):
@@ -34,6 +60,9 @@ class CountIn(Schema):
     counted: int = Field(description="What is physically there.")
     reason: str = Field(default="count", max_length=500)
     reference: str | None = Field(default=None, max_length=255)
+    lot: str | None = Field(
+        default=None, max_length=64, description="The lot number, for products kept by lot."
+    )
 
 
 class LevelIn(Schema):
@@ -66,6 +95,9 @@ class LevelOut(Out):
     reserved: int
     available: int
     updated_at: datetime
+    unavailable: int = Field(default=0, description="On hand but not sellable (expired, damaged).")
+    lot: str | None = Field(default=None, description="The lot, for products kept by lot.")
+    expires_on: date | None = None
 
 
 class LevelPageOut(Page):
@@ -83,6 +115,8 @@ class MovementOut(Out):
     reference: str | None
     actor: str
     occurred_at: datetime
+    lot: str | None = None
+    unavailable_change: int = 0
 
 
 class MovementPageOut(Page):
@@ -95,6 +129,8 @@ class StockChangeOut(Out):
     on_hand: int
     reserved: int
     available: int
+    unavailable: int = 0
+    lot: str | None = None
     movement: MovementOut | None
     backorders_reserved: list[int]
     orders_resourced: list[int]
@@ -112,6 +148,7 @@ class WarehouseAvailabilityOut(Out):
     safety_stock: int = Field(
         default=0, description="Held back from the availability published to channels."
     )
+    unavailable: int = Field(default=0, description="On hand but not sellable (expired, damaged).")
 
 
 class ChannelPromiseOut(Out):
@@ -148,6 +185,14 @@ class DriftOut(Out):
     ledger_on_hand: int
     reserved: int
     open_reservations: int
+    unavailable: int = 0
+    ledger_unavailable: int = Field(
+        default=0, description="The ledger's sum of changes to the unavailable bucket."
+    )
+    serials: int | None = Field(
+        default=None,
+        description="Serialised products: units in stock or reserved by serial number.",
+    )
 
 
 class ReconciliationOut(Out):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 
@@ -13,6 +13,7 @@ from potok.security.data import DataProtector
 from potok.services.read_models import (
     ChannelPromise,
     Drift,
+    ExpiringLot,
     LevelPage,
     MovementPage,
     OrderFilter,
@@ -83,3 +84,8 @@ class Queries:
 
     def drifts(self) -> tuple[int, list[Drift]]:
         return stock_queries.drifts(self.connection)
+
+    def expiring(
+        self, today: date, within_days: int, warehouse: str | None = None
+    ) -> list[ExpiringLot]:
+        return stock_queries.expiring(self.connection, today, within_days, warehouse)

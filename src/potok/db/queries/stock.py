@@ -4,15 +4,17 @@ ledger, and the reconciliation of counters against the ledger and the reservatio
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import (
     channels,
+    lots,
     products,
     reservations,
+    serials,
     stock,
     stock_movements,
     stock_rules,
@@ -22,6 +24,7 @@ from potok.db.tables import (
 from potok.services.read_models import (
     ChannelPromise,
     Drift,
+    ExpiringLot,
     LevelPage,
     LevelRow,
     MovementPage,
@@ -49,10 +52,14 @@ def list_levels(
             stock.c.updated_at,
             stock.c.warehouse_id,
             stock.c.product_id,
+            stock.c.unavailable,
+            lots.c.number.label("lot"),
+            lots.c.expires_on,
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .join(products, products.c.id == stock.c.product_id)
-        .order_by(stock.c.warehouse_id, stock.c.product_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .order_by(stock.c.warehouse_id, stock.c.product_id, stock.c.id)
         .limit(limit + 1)
     )
     if warehouse:
@@ -60,21 +67,33 @@ def list_levels(
     if sku:
         query = query.where(products.c.sku == sku)
     if only_available:
-        query = query.where(stock.c.on_hand > stock.c.reserved)
+        query = query.where(stock.c.on_hand > stock.c.reserved + stock.c.unavailable)
     if cursor:
-        last_warehouse, last_product = decode_int_cursor(cursor, 2)
+        last_warehouse, last_product, last_id = decode_int_cursor(cursor, 3)
         query = query.where(
-            sa.tuple_(stock.c.warehouse_id, stock.c.product_id)
-            > sa.tuple_(int(last_warehouse), int(last_product))
+            sa.tuple_(stock.c.warehouse_id, stock.c.product_id, stock.c.id)
+            > sa.tuple_(int(last_warehouse), int(last_product), int(last_id))
         )
     rows = list(connection.execute(query))
     more = len(rows) > limit
     rows = rows[:limit]
     items = [
-        LevelRow(r.code, r.sku, r.on_hand, r.reserved, r.on_hand - r.reserved, r.updated_at)
+        LevelRow(
+            r.code,
+            r.sku,
+            r.on_hand,
+            r.reserved,
+            r.on_hand - r.reserved - r.unavailable,
+            r.updated_at,
+            unavailable=r.unavailable,
+            lot=r.lot,
+            expires_on=r.expires_on,
+        )
         for r in rows
     ]
-    next_cursor = encode_cursor(rows[-1].warehouse_id, rows[-1].product_id) if more else None
+    next_cursor = (
+        encode_cursor(rows[-1].warehouse_id, rows[-1].product_id, rows[-1].id) if more else None
+    )
     return LevelPage(items, next_cursor)
 
 
@@ -86,9 +105,10 @@ def availability(connection: sa.Connection, product_id: int) -> list[WarehouseAv
             warehouses.c.type,
             warehouses.c.city,
             warehouses.c.active,
-            stock.c.on_hand,
-            stock.c.reserved,
-            sa.func.coalesce(stock_rules.c.safety_stock, 0).label("safety_stock"),
+            sa.func.sum(stock.c.on_hand).label("on_hand"),
+            sa.func.sum(stock.c.reserved).label("reserved"),
+            sa.func.sum(stock.c.unavailable).label("unavailable"),
+            sa.func.coalesce(sa.func.max(stock_rules.c.safety_stock), 0).label("safety_stock"),
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .outerjoin(
@@ -99,19 +119,27 @@ def availability(connection: sa.Connection, product_id: int) -> list[WarehouseAv
             ),
         )
         .where(stock.c.product_id == product_id)
+        .group_by(
+            warehouses.c.code,
+            warehouses.c.name,
+            warehouses.c.type,
+            warehouses.c.city,
+            warehouses.c.active,
+        )
         .order_by(warehouses.c.code)
     )
-    return [
+    return [  # one row per warehouse, over all lots of the product
         WarehouseAvailability(
             r.code,
             r.name,
             r.type,
             r.city,
             r.active,
-            r.on_hand,
-            r.reserved,
-            r.on_hand - r.reserved,
-            safety_stock=r.safety_stock,
+            int(r.on_hand),
+            int(r.reserved),
+            int(r.on_hand - r.reserved - r.unavailable),
+            safety_stock=int(r.safety_stock),
+            unavailable=int(r.unavailable),
         )
         for r in rows
     ]
@@ -121,16 +149,23 @@ def promises(
     connection: sa.Connection,
     product_ids: Sequence[int],
     channel_codes: Sequence[str] | None = None,
+    *,
+    today: date | None = None,
 ) -> dict[int, list[ChannelPromise]]:
     """Available-to-promise per product and active channel: the sellable stock of the active
-    locations that serve the channel, each less its safety stock (never below zero), then
-    less the channel's safety buffer, never below zero."""
+    locations that serve the channel (lots that have expired, or have fewer days left than
+    the channel's minimum shelf life, left out), each less its safety stock (never below
+    zero), then less the channel's safety buffer, never below zero."""
+    today = today or datetime.now(UTC).date()
     channel_query = sa.select(channels).where(channels.c.active.is_(True)).order_by(channels.c.code)
     if channel_codes:
         channel_query = channel_query.where(channels.c.code.in_(list(channel_codes)))
     channel_rows = list(connection.execute(channel_query))
     # (product, channel) -> warehouse code -> [sellable units over its positions, safety stock]
     held: dict[tuple[int, int], dict[str, list[int]]] = {}
+    sell_from = {  # the earliest expiry each channel may still sell
+        c.id: today + timedelta(days=max(1, c.min_shelf_life_days)) for c in channel_rows
+    }
     if product_ids and channel_rows:
         for r in connection.execute(
             sa.select(
@@ -139,9 +174,11 @@ def promises(
                 warehouses.c.code,
                 (stock.c.on_hand - stock.c.reserved - stock.c.unavailable).label("available"),
                 sa.func.coalesce(stock_rules.c.safety_stock, 0).label("safety_stock"),
+                lots.c.expires_on,
             )
             .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
             .join(warehouse_channels, warehouse_channels.c.warehouse_id == warehouses.c.id)
+            .outerjoin(lots, lots.c.id == stock.c.lot_id)
             .outerjoin(
                 stock_rules,
                 sa.and_(
@@ -159,7 +196,8 @@ def promises(
             place = held.setdefault((r.product_id, r.channel_id), {}).setdefault(
                 r.code, [0, r.safety_stock]
             )
-            place[0] += r.available
+            if r.expires_on is None or r.expires_on >= sell_from[r.channel_id]:
+                place[0] += max(0, r.available)
     sums: dict[tuple[int, int], int] = {}
     places: dict[tuple[int, int], list[str]] = {}
     for key, by_warehouse in held.items():
@@ -193,9 +231,10 @@ def list_movements(
     limit: int = 100,
 ) -> MovementPage:
     query = (
-        sa.select(stock_movements, warehouses.c.code, products.c.sku)
+        sa.select(stock_movements, warehouses.c.code, products.c.sku, lots.c.number.label("lot"))
         .join(warehouses, warehouses.c.id == stock_movements.c.warehouse_id)
         .join(products, products.c.id == stock_movements.c.product_id)
+        .outerjoin(lots, lots.c.id == stock_movements.c.lot_id)
         .order_by(stock_movements.c.id.desc())
         .limit(limit + 1)
     )
@@ -225,6 +264,8 @@ def list_movements(
             r.reference,
             r.actor,
             r.occurred_at,
+            lot=r.lot,
+            unavailable_change=r.unavailable_change,
         )
         for r in rows
     ]
@@ -238,9 +279,17 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
     """
     ledger = (
         sa.select(
-            stock_movements.c.stock_id, sa.func.sum(stock_movements.c.quantity).label("total")
+            stock_movements.c.stock_id,
+            sa.func.sum(stock_movements.c.quantity).label("total"),
+            sa.func.sum(stock_movements.c.unavailable_change).label("unavailable"),
         )
         .group_by(stock_movements.c.stock_id)
+        .subquery()
+    )
+    units = (  # serial numbers lying in each position
+        sa.select(serials.c.stock_id, sa.func.count().label("total"))
+        .where(serials.c.status.in_(["in_stock", "reserved"]))
+        .group_by(serials.c.stock_id)
         .subquery()
     )
     held = (
@@ -250,7 +299,10 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
         .subquery()
     )
     ledger_total = sa.func.coalesce(ledger.c.total, 0)
+    ledger_unavailable = sa.func.coalesce(ledger.c.unavailable, 0)
     held_total = sa.func.coalesce(held.c.total, 0)
+    serialised = products.c.tracking == "serial"
+    serial_total = sa.func.coalesce(units.c.total, 0)
     base = (
         sa.select(
             stock.c.id,
@@ -260,16 +312,26 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
             stock.c.reserved,
             ledger_total.label("ledger_on_hand"),
             held_total.label("open_reservations"),
+            stock.c.unavailable,
+            ledger_unavailable.label("ledger_unavailable"),
+            serialised.label("serialised"),
+            serial_total.label("serials"),
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .join(products, products.c.id == stock.c.product_id)
         .outerjoin(ledger, ledger.c.stock_id == stock.c.id)
         .outerjoin(held, held.c.stock_id == stock.c.id)
+        .outerjoin(units, units.c.stock_id == stock.c.id)
     )
     checked = connection.execute(sa.select(sa.func.count()).select_from(stock)).scalar_one()
     rows = connection.execute(
         base.where(
-            sa.or_(stock.c.on_hand != ledger_total, stock.c.reserved != held_total)
+            sa.or_(
+                stock.c.on_hand != ledger_total,
+                stock.c.reserved != held_total,
+                stock.c.unavailable != ledger_unavailable,
+                sa.and_(serialised, stock.c.on_hand != serial_total),
+            )
         ).order_by(warehouses.c.code, products.c.sku)
     )
     return checked, [
@@ -281,6 +343,50 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
             int(r.ledger_on_hand),
             r.reserved,
             int(r.open_reservations),
+            unavailable=r.unavailable,
+            ledger_unavailable=int(r.ledger_unavailable),
+            serials=int(r.serials) if r.serialised else None,
         )
         for r in rows
+    ]
+
+
+def expiring(
+    connection: sa.Connection, today: date, within_days: int, warehouse: str | None = None
+) -> list[ExpiringLot]:
+    """Lots with units on hand that expire within ``within_days`` or have expired, per
+    warehouse, soonest first."""
+    query = (
+        sa.select(
+            warehouses.c.code,
+            products.c.sku,
+            lots.c.number,
+            lots.c.expires_on,
+            stock.c.on_hand,
+            stock.c.reserved,
+            stock.c.unavailable,
+        )
+        .join(lots, lots.c.id == stock.c.lot_id)
+        .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+        .join(products, products.c.id == stock.c.product_id)
+        .where(
+            stock.c.on_hand > 0,
+            lots.c.expires_on <= today + timedelta(days=within_days),
+        )
+        .order_by(lots.c.expires_on, warehouses.c.code, products.c.sku, lots.c.number)
+    )
+    if warehouse:
+        query = query.where(warehouses.c.code == warehouse)
+    return [
+        ExpiringLot(
+            r.code,
+            r.sku,
+            r.number,
+            r.expires_on,
+            (r.expires_on - today).days,
+            r.on_hand,
+            r.reserved,
+            r.unavailable,
+        )
+        for r in connection.execute(query)
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection
-from datetime import datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -25,9 +25,9 @@ from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
-from potok.db.repositories.stock import StockRepository
+from potok.db.repositories.stock import StockRepository, sellable_from
 from potok.domain.errors import TransientConflict
-from potok.domain.kernel import CustomerId, OrderId, ProductId, StockId, WarehouseId
+from potok.domain.kernel import CustomerId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import IntakeContext
 
@@ -54,11 +54,16 @@ _PG_SNAPSHOT = """
         nextval(pg_get_serial_sequence('orders', 'id')) AS fresh,
         (SELECT id FROM found UNION ALL SELECT id FROM added LIMIT 1) AS customer_id,
         (SELECT json_agg(json_build_array(s.id, s.warehouse_id, s.product_id,
-                                          s.on_hand - s.reserved - s.unavailable))::text
+                                          s.on_hand - s.reserved - s.unavailable,
+                                          s.lot_id, l.number, l.expires_on, s.received_at,
+                                          p.removal_strategy, p.tracking))::text
            FROM stock s
-          WHERE s.product_id IN (SELECT id FROM p)
-            AND s.warehouse_id = ANY(CAST(%(warehouses)s AS bigint[]))
-            AND s.on_hand > s.reserved + s.unavailable) AS positions
+           JOIN p ON p.id = s.product_id
+           LEFT JOIN lots l ON l.id = s.lot_id
+          WHERE s.warehouse_id = ANY(CAST(%(warehouses)s AS bigint[]))
+            AND s.on_hand > s.reserved + s.unavailable
+            AND (l.expires_on IS NULL OR l.expires_on >= CAST(%(sell_until)s AS date))
+        ) AS positions
 """
 
 
@@ -87,14 +92,30 @@ def _row(item: dict[str, Any]) -> _Row:
 
 def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], list[Position]]:
     """Candidates (from the network copy) and positions from [stock id, warehouse id,
-    product id, available] arrays."""
+    product id, available, lot id, lot, expires on, received at, product's removal
+    strategy, product's tracking] arrays."""
     candidates: dict[int, Candidate] = {}
     positions: list[Position] = []
-    for sid, wid, pid, available in json.loads(text or "[]"):
+    for sid, wid, pid, available, lot_id, lot, expires, received, removal, tracking in json.loads(
+        text or "[]"
+    ):
+        w = network.warehouses[WarehouseId(wid)]
         if wid not in candidates:
-            w = network.warehouses[WarehouseId(wid)]
             candidates[wid] = Candidate(w.id, w.code, w.city, w.priority, w.latitude, w.longitude)
-        positions.append(Position(StockId(sid), WarehouseId(wid), ProductId(pid), available))
+        positions.append(
+            Position(
+                StockId(sid),
+                WarehouseId(wid),
+                ProductId(pid),
+                available,
+                LotId(lot_id) if lot_id is not None else None,
+                lot,
+                date.fromisoformat(expires) if expires else None,
+                datetime.fromisoformat(received) if received else None,
+                removal or w.removal_strategy.value,
+                tracking == "serial",
+            )
+        )
     return list(candidates.values()), positions
 
 
@@ -152,7 +173,7 @@ class IntakeReads:
         positions: list[Position] = []
         if channel is not None and products:
             candidates, positions = StockRepository(self.connection).candidates(
-                {p.id for p in products.values()}, channel.id
+                {p.id for p in products.values()}, channel.id, today=at.astimezone(UTC).date()
             )
         return IntakeContext(
             channel, products, existing, fresh, customer_id, pickup, candidates, positions
@@ -182,6 +203,10 @@ class IntakeReads:
                         "external_id": external_id,
                         "warehouses": network.serving.get(channel.id, []) if channel else [],
                         "with_customer": customer is not None,
+                        "sell_until": sellable_from(
+                            at.astimezone(UTC).date(),
+                            channel.min_shelf_life_days if channel else 0,
+                        ),
                         **sealed,
                         "at": at,
                     },

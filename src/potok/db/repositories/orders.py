@@ -13,12 +13,15 @@ from potok.db.personal import NO_CONTACT, contact_values
 from potok.db.pg import Section
 from potok.db.tables import (
     channels,
+    lots,
     order_history,
     order_holds,
     order_lines,
     orders,
     products,
     reservations,
+    serials,
+    stock,
     warehouses,
 )
 from potok.domain.errors import TransientConflict
@@ -275,6 +278,13 @@ class OrderRepository:
                 .order_by(order_holds.c.hold_no)
             )
         ]
+        held: dict[tuple[int, int], list[str]] = {}
+        for s in self.connection.execute(
+            sa.select(serials.c.line_no, serials.c.stock_id, serials.c.serial)
+            .where(serials.c.order_id == order_id, serials.c.status == "reserved")
+            .order_by(serials.c.id)
+        ):
+            held.setdefault((s.line_no, s.stock_id), []).append(s.serial)
         order_reservations = [
             Reservation(
                 id=r.id,
@@ -289,11 +299,17 @@ class OrderRepository:
                 created_at=r.created_at,
                 expires_at=r.expires_at,
                 ended_at=r.ended_at,
+                lot=r.lot,
+                serials=tuple(held.get((r.line_no, r.stock_id), ())) if r.status == "open" else (),
             )
             for r in self.connection.execute(
-                sa.select(reservations, warehouses.c.code, products.c.sku)
+                sa.select(
+                    reservations, warehouses.c.code, products.c.sku, lots.c.number.label("lot")
+                )
                 .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
                 .join(products, products.c.id == reservations.c.product_id)
+                .join(stock, stock.c.id == reservations.c.stock_id)
+                .outerjoin(lots, lots.c.id == stock.c.lot_id)
                 .where(reservations.c.order_id == order_id)
                 .order_by(reservations.c.id)
             )

@@ -10,7 +10,7 @@ updates is exact. The CHECK constraints (``0 <= reserved <= on_hand``) stand beh
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,10 +20,12 @@ from sqlalchemy.dialects import sqlite as sqlite_dialect
 from potok.db.engine import is_sqlite
 from potok.db.pg import driver
 from potok.db.tables import (
+    channels,
     lots,
     orders,
     products,
     reservations,
+    serials,
     stock,
     stock_movements,
     warehouse_channels,
@@ -32,7 +34,7 @@ from potok.db.tables import (
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
-from potok.services.ports import Holder
+from potok.services.ports import Holder, LotDates, SerialPick, StoredLot
 
 _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     """
@@ -85,8 +87,18 @@ _CANDIDATES = (
         warehouses.c.priority,
         warehouses.c.latitude,
         warehouses.c.longitude,
+        stock.c.lot_id,
+        lots.c.number.label("lot"),
+        lots.c.expires_on,
+        stock.c.received_at,
+        sa.func.coalesce(products.c.removal_strategy, warehouses.c.removal_strategy).label(
+            "removal"
+        ),
+        (products.c.tracking == "serial").label("serialised"),
     )
     .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+    .join(products, products.c.id == stock.c.product_id)
+    .outerjoin(lots, lots.c.id == stock.c.lot_id)
     .join(
         warehouse_channels,
         sa.and_(
@@ -98,8 +110,15 @@ _CANDIDATES = (
         stock.c.product_id.in_(sa.bindparam("product_ids", expanding=True)),
         warehouses.c.active.is_(True),
         stock.c.on_hand > stock.c.reserved + stock.c.unavailable,
+        sa.or_(lots.c.expires_on.is_(None), lots.c.expires_on >= sa.bindparam("sell_until")),
     )
 )
+
+
+def sellable_from(today: date, min_shelf_life_days: int) -> date:
+    """The earliest expiry date a channel may still sell: never an expired lot (one that
+    expires today is expired), and never one with fewer days left than the channel asks."""
+    return today + timedelta(days=max(1, min_shelf_life_days))
 
 
 class StockRepository:
@@ -110,11 +129,20 @@ class StockRepository:
     # ------------------------------------------------------------------ sourcing
 
     def candidates(
-        self, product_ids: Collection[ProductId], channel_id: ChannelId
+        self, product_ids: Collection[ProductId], channel_id: ChannelId, *, today: date
     ) -> tuple[list[Candidate], list[Position]]:
-        """Active locations serving the channel, with their sellable stock of these products."""
+        """Active locations serving the channel, with their sellable stock of these products:
+        one position per lot, leaving out lots expired or too short-dated for the channel."""
+        min_days = self.connection.execute(
+            sa.select(channels.c.min_shelf_life_days).where(channels.c.id == channel_id)
+        ).scalar()
         rows = self.connection.execute(
-            _CANDIDATES, {"product_ids": sorted(product_ids), "channel_id": channel_id}
+            _CANDIDATES,
+            {
+                "product_ids": sorted(product_ids),
+                "channel_id": channel_id,
+                "sell_until": sellable_from(today, min_days or 0),
+            },
         )
         return candidates_from_rows(rows)
 
@@ -348,10 +376,185 @@ class StockRepository:
         )
         return list(result.scalars())
 
+    # ------------------------------------------------------------------ lots, serials, expiry
+
+    def ensure_lot(self, product_id: ProductId, lot: LotDates, at: datetime) -> StoredLot:
+        """The lot of a product with this number, created with these dates when first seen;
+        returns what is stored, so that the caller can compare the dates."""
+        insert = sqlite_dialect.insert(lots) if self.sqlite else postgresql.insert(lots)
+        self.connection.execute(
+            insert.values(
+                product_id=product_id,
+                number=lot.number,
+                produced_on=lot.produced_on,
+                expires_on=lot.expires_on,
+                created_at=at,
+            ).on_conflict_do_nothing(index_elements=["product_id", "number"])
+        )
+        row = self.connection.execute(
+            sa.select(lots.c.id, lots.c.produced_on, lots.c.expires_on).where(
+                lots.c.product_id == product_id, lots.c.number == lot.number
+            )
+        ).one()
+        return StoredLot(LotId(row.id), LotDates(lot.number, row.produced_on, row.expires_on))
+
+    def lot_id(self, product_id: ProductId, number: str) -> LotId | None:
+        found = self.connection.execute(
+            sa.select(lots.c.id).where(lots.c.product_id == product_id, lots.c.number == number)
+        ).scalar()
+        return LotId(found) if found is not None else None
+
+    def mark_received(self, stock_id: StockId, at: datetime) -> None:
+        """Remember the first receipt of a position (FIFO picks the oldest first)."""
+        self.connection.execute(
+            sa.update(stock)
+            .where(stock.c.id == stock_id, stock.c.received_at.is_(None))
+            .values(received_at=at)
+        )
+
+    def add_serials(
+        self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
+    ) -> list[str]:
+        """Put units with these serial numbers in stock at the position; when some are in
+        stock, reserved or travelling already, add none and return those."""
+        if not serial_numbers:
+            return []
+        known = {
+            row.serial: row
+            for row in self.connection.execute(
+                sa.select(serials.c.id, serials.c.serial, serials.c.status).where(
+                    serials.c.product_id == level.product_id,
+                    serials.c.serial.in_(list(serial_numbers)),
+                )
+            )
+        }
+        taken = sorted(s for s, row in known.items() if row.status not in _GONE)
+        if taken:
+            return taken
+        placed = {
+            "status": "in_stock",
+            "stock_id": level.stock_id,
+            "warehouse_id": level.warehouse_id,
+            "lot_id": level.lot_id,
+            "order_id": None,
+            "line_no": None,
+            "updated_at": at,
+        }
+        back = [known[s].id for s in serial_numbers if s in known]  # shipped or written off
+        if back:
+            self.connection.execute(
+                sa.update(serials).where(serials.c.id.in_(back)).values(received_at=at, **placed)
+            )
+        new = [s for s in serial_numbers if s not in known]
+        if new:
+            self.connection.execute(
+                sa.insert(serials),
+                [
+                    {"product_id": level.product_id, "serial": s, "received_at": at, **placed}
+                    for s in new
+                ],
+            )
+        return []
+
+    def write_off_serials(
+        self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
+    ) -> list[str]:
+        """Mark these units written off; when some are not in stock (unreserved) at the
+        position, change none and return those."""
+        found = set(
+            self.connection.execute(
+                sa.select(serials.c.serial).where(
+                    serials.c.stock_id == level.stock_id,
+                    serials.c.status == "in_stock",
+                    serials.c.serial.in_(list(serial_numbers)),
+                )
+            ).scalars()
+        )
+        missing = sorted(set(serial_numbers) - found)
+        if missing:
+            return missing
+        self.connection.execute(
+            sa.update(serials)
+            .where(serials.c.stock_id == level.stock_id, serials.c.serial.in_(list(found)))
+            .values(status="written_off", updated_at=at)
+        )
+        return []
+
+    def assign_serials(
+        self, picks: Sequence[SerialPick], at: datetime
+    ) -> dict[tuple[int, StockId], list[str]]:
+        """Set aside units in stock (oldest first) for order lines; the positions are locked
+        by the reservation that came just before, so no two orders take the same unit."""
+        assigned: dict[tuple[int, StockId], list[str]] = {}
+        for pick in picks:
+            rows = self.connection.execute(
+                sa.select(serials.c.id, serials.c.serial)
+                .where(serials.c.stock_id == pick.stock_id, serials.c.status == "in_stock")
+                .order_by(serials.c.received_at, serials.c.id)
+                .limit(pick.quantity)
+            ).all()
+            if len(rows) < pick.quantity:
+                raise RuntimeError(
+                    f"position {pick.stock_id} has {len(rows)} serials in stock, "
+                    f"{pick.quantity} reserved"
+                )
+            self.connection.execute(
+                sa.update(serials)
+                .where(serials.c.id.in_([r.id for r in rows]))
+                .values(
+                    status="reserved", order_id=pick.order_id, line_no=pick.line_no, updated_at=at
+                )
+            )
+            assigned.setdefault((pick.line_no, pick.stock_id), []).extend(r.serial for r in rows)
+        return assigned
+
+    def free_serials(self, order_id: OrderId, stock_ids: Collection[StockId], at: datetime) -> None:
+        """Units set aside for an order at these positions go back in stock."""
+        if not stock_ids:
+            return
+        self.connection.execute(
+            sa.update(serials)
+            .where(
+                serials.c.order_id == order_id,
+                serials.c.stock_id.in_(sorted(stock_ids)),
+                serials.c.status == "reserved",
+            )
+            .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
+        )
+
+    def expired(self, today: date) -> list[StockLevel]:
+        """Positions of lots that have expired (on or before ``today``) and still have units
+        outside the unavailable bucket."""
+        query = (
+            self._level_query()
+            .where(
+                lots.c.expires_on <= today,
+                stock.c.on_hand > stock.c.unavailable,
+            )
+            .order_by(stock.c.warehouse_id, stock.c.product_id, stock.c.id)
+        )
+        if not self.sqlite:
+            query = query.with_for_update(of=stock)
+        return [_level(row) for row in self.connection.execute(query)]
+
+    def set_unavailable(self, levels: Mapping[StockId, int], at: datetime) -> None:
+        """Set the unavailable bucket of positions, in key order."""
+        if not levels:
+            return
+        self.connection.execute(
+            sa.update(stock)
+            .where(stock.c.id == sa.bindparam("sid"))
+            .values(unavailable=sa.bindparam("unavailable"), updated_at=at),
+            [{"sid": sid, "unavailable": levels[sid]} for sid in sorted(levels)],
+        )
+
+
+_GONE = ("shipped", "written_off")
+
 
 def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Position]]:
     """Candidates and positions from rows of (id, warehouse_id, product_id, available, code,
-    city, priority, latitude, longitude)."""
+    city, priority, latitude, longitude, lot_id, lot, expires_on, received_at, removal)."""
     candidates: dict[int, Candidate] = {}
     positions: list[Position] = []
     for row in rows:
@@ -370,6 +573,12 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
                 WarehouseId(row.warehouse_id),
                 ProductId(row.product_id),
                 row.available,
+                LotId(row.lot_id) if row.lot_id is not None else None,
+                row.lot,
+                row.expires_on,
+                row.received_at,
+                row.removal,
+                bool(row.serialised),
             )
         )
     return list(candidates.values()), positions

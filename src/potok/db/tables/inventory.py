@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from potok.db.tables.base import fk, id_column, metadata, timestamps
-from potok.db.types import UtcDateTime
+from potok.db.types import UtcDateTime, id_type
 
 lots = sa.Table(
     "lots",
@@ -110,7 +110,13 @@ serials = sa.Table(
     fk("stock_id", "stock.id", nullable=True),  # the position it lies in, when it lies anywhere
     fk("warehouse_id", "warehouses.id", nullable=True),
     fk("lot_id", "lots.id", nullable=True),
-    fk("order_id", "orders.id", nullable=True),  # the order line that took it
+    # the order line that took it; checked at commit, since intake writes its order last
+    sa.Column(
+        "order_id",
+        id_type(),
+        sa.ForeignKey("orders.id", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    ),
     sa.Column("line_no", sa.Integer(), nullable=True),
     sa.Column("received_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),

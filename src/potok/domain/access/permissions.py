@@ -16,6 +16,7 @@ class Permission(StrEnum):
     ORDERS_MANAGE = "orders:manage"  # confirm, cancel, hold, payment
     STOCK_READ = "stock:read"
     STOCK_WRITE = "stock:write"
+    STOCK_APPROVE = "stock:approve"  # approve stock counts: post their differences to the books
     CATALOGUE_READ = "catalogue:read"  # products, channels, warehouses
     CATALOGUE_WRITE = "catalogue:write"
     PERSONAL_DATA = "personal_data:read"  # see customers' names, phones, e-mails, addresses
@@ -45,6 +46,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_MANAGE,
             P.STOCK_READ,
             P.STOCK_WRITE,
+            P.STOCK_APPROVE,
             P.CATALOGUE_READ,
             P.CATALOGUE_WRITE,
             P.PERSONAL_DATA,
@@ -78,6 +80,7 @@ KEY_SCOPES: frozenset[Permission] = frozenset(
         P.ORDERS_MANAGE,
         P.STOCK_READ,
         P.STOCK_WRITE,
+        P.STOCK_APPROVE,
         P.CATALOGUE_READ,
         P.CATALOGUE_WRITE,
         P.PERSONAL_DATA,

@@ -4,25 +4,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.model import MovementType
 
 
 @dataclass(frozen=True, slots=True)
 class ReceiveStock:
+    """Goods arrived; products kept by lot name the lot, serialised ones every serial."""
+
     warehouse: str
     sku: str
     quantity: int
     reason: str = "receipt"
     reference: str | None = None
+    lot: LotInput | None = None
+    serials: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class WriteOffStock:
+    """Goods leave the books; products kept by lot name the lot (its number), serialised
+    ones the serials of the units."""
+
     warehouse: str
     sku: str
     quantity: int
     reason: str
     reference: str | None = None
+    lot: str | None = None
+    serials: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +45,7 @@ class CountStock:
     counted: int
     reason: str = "count"
     reference: str | None = None
+    lot: str | None = None  # the lot number, for products kept by lot
 
 
 @dataclass(frozen=True, slots=True)

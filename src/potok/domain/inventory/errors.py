@@ -43,3 +43,67 @@ class BulkRejected(InvalidInput):
             "again (nothing was changed).",
         )
         self.context.update(rows=rows, bad_rows=bad_rows)
+
+
+# ---------------------------------------------------------------------- buckets, bins, counts
+
+
+class SetAsideExceedsStock(Rejected):
+    code = "set-aside-exceeds-stock"
+    title = "Cannot set aside more than is on hand and sellable or reserved"
+    template = (
+        "Setting {quantity} of '{sku}' at '{warehouse}' aside, but only {movable} are on hand "
+        "outside the unavailable bucket."
+    )
+
+
+class UnavailableExceeded(Rejected):
+    code = "unavailable-exceeded"
+    title = "Cannot move more than the unavailable bucket holds"
+    template = (
+        "Moving {quantity} of '{sku}' at '{warehouse}' out of the unavailable bucket, but it "
+        "holds {unavailable}."
+    )
+
+
+class LocationNotFound(NotFound):
+    code = "location-not-found"
+    title = "No such storage location"
+    template = "Warehouse '{warehouse}' has no storage location '{location}'."
+
+
+class LocationCodeTaken(Conflict):
+    code = "location-code-taken"
+    title = "The storage location already exists"
+    template = "Warehouse '{warehouse}' already has a storage location '{location}'."
+
+
+class LocationInUse(Conflict):
+    code = "location-in-use"
+    title = "The storage location is in use"
+    template = "Location '{location}' at '{warehouse}' {why}; deactivate it instead."
+
+
+class StockCountNotFound(NotFound):
+    code = "stock-count-not-found"
+    title = "No such stock count"
+    template = "There is no stock count '{number}'."
+
+
+class StockCountClosed(Conflict):
+    code = "stock-count-closed"
+    title = "The stock count no longer takes entries"
+    template = "Stock count '{number}' is {status}; only an open count takes counted quantities."
+
+
+class NothingToCount(Rejected):
+    code = "nothing-to-count"
+    title = "The count sheet would be empty"
+    template = "Warehouse '{warehouse}' has no stock positions {where} to count."
+
+
+
+class StockCountOverlaps(Conflict):
+    code = "stock-count-overlaps"
+    title = "Another open count already covers these positions"
+    template = "Positions of this sheet are already on open count(s) {numbers}; finish those first."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -29,6 +30,10 @@ class StockChanged(StockEvent):
     available: int
     reason: str
     reference: str | None
+    unavailable: int = 0  # damaged, in quality check: on hand but not sellable
+    unavailable_change: int = 0
+    lot: str | None = None  # the lot number, for products kept by lot
+    expires_on: str | None = None  # the lot's expiry date (ISO), when it has one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -101,3 +106,93 @@ class StockRuleDeleted(StockEvent):
 
     before: dict[str, int]
     after: None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountEvent(DomainEvent):
+    """Something happened to a stock count (stocktaking sheet)."""
+
+    aggregate_type: ClassVar[str] = "stock_count"
+    number: str
+    warehouse: str
+
+    @classmethod
+    def event_type(cls) -> str:
+        """``StockCountApproved`` becomes ``stock_count.approved``, not ``stock.count_approved``."""
+        return "stock_count." + re.sub(r"(?<!^)(?=[A-Z])", "_", cls.__name__[10:]).lower()
+
+    def aggregate_id(self) -> str:
+        return self.number
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountCreated(StockCountEvent):
+    """A count sheet was made: which positions, and (for approvers) what was expected."""
+
+    zone: str | None
+    lines: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountCounted(StockCountEvent):
+    """Counters entered quantities."""
+
+    entries: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountSubmitted(StockCountEvent):
+    counted: int
+    uncounted: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountApproved(StockCountEvent):
+    """The count was approved and its differences posted to the ledger."""
+
+    approved_by: str
+    differences: list[dict[str, Any]]
+    uncounted: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockCountCancelled(StockCountEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationEvent(DomainEvent):
+    """A storage location (bin) was created, changed or deleted; ``before``/``after`` show it."""
+
+    aggregate_type: ClassVar[str] = "location"
+    warehouse: str
+    code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any] | None
+
+    def aggregate_id(self) -> str:
+        return f"{self.warehouse}/{self.code}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationCreated(LocationEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationUpdated(LocationEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class LocationDeleted(LocationEvent):
+    pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StockPlaced(StockEvent):
+    """A position was put into a bin (``location`` None: taken out of any bin)."""
+
+    lot: str | None
+    location: str | None
+    previous_location: str | None

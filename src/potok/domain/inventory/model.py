@@ -27,6 +27,8 @@ class MovementType(StrEnum):
     COUNT = "count"
     SYNC = "sync"  # an absolute level from an ERP/WMS bulk upload
     IMPORT = "import"  # an absolute level from a CSV file
+    SET_ASIDE = "set_aside"  # units moved into the unavailable bucket (damaged, quality check)
+    RELEASE = "release"  # units moved back from unavailable to sellable
 
 
 @dataclass(frozen=True, slots=True)

@@ -132,14 +132,21 @@ class Reservation:
     expires_at: datetime | None = None
     ended_at: datetime | None = None
     id: int | None = None
+    lot: str | None = None  # the lot number, for products kept by lot
+    serials: tuple[str, ...] = ()  # the units set aside, for serialised products
 
     def summary(self) -> dict[str, Any]:
-        return {
+        summary: dict[str, Any] = {
             "line_no": self.line_no,
             "warehouse": self.warehouse_code,
             "sku": self.sku,
             "quantity": self.quantity,
         }
+        if self.lot is not None:
+            summary["lot"] = self.lot
+        if self.serials:
+            summary["serials"] = list(self.serials)
+        return summary
 
 
 @dataclass(slots=True)

@@ -47,6 +47,7 @@ class Position:
     expires_on: date | None = None
     received_at: datetime | None = None
     removal: str = "fefo"  # the removal strategy in force: fefo or fifo
+    serialised: bool = False  # units carry serial numbers, assigned when reserved
 
     def pick_key(self) -> tuple[date, datetime, int]:
         """Where this position stands in pick order among the product's positions at a site."""
@@ -73,6 +74,7 @@ class Allocation:
     quantity: int
     lot_id: LotId | None = None
     lot: str | None = None
+    serialised: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,6 +264,7 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
                         take,
                         position.lot_id,
                         position.lot,
+                        position.serialised,
                     )
                 )
                 if remaining == 0:

@@ -324,7 +324,12 @@ def upgrade() -> None:
         sa.Column("updated_at", potok.db.types.UtcDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["lot_id"], ["lots.id"], name=op.f("fk_serials_lot_id_lots")),
         sa.ForeignKeyConstraint(
-            ["order_id"], ["orders.id"], name=op.f("fk_serials_order_id_orders")
+            ["order_id"],
+            ["orders.id"],
+            name=op.f("fk_serials_order_id_orders"),
+            # checked at commit: intake writes its order with the commit, after the serials
+            deferrable=True,
+            initially="DEFERRED",
         ),
         sa.ForeignKeyConstraint(
             ["product_id"], ["products.id"], name=op.f("fk_serials_product_id_products")

@@ -1,0 +1,170 @@
+"""Storage locations (bins) of a warehouse, putting stock into them, and pick lists."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response
+
+from potok.api.deps import Uow
+from potok.api.problems import responses
+from potok.api.schemas.stock_depth import (
+    LocationIn,
+    LocationOut,
+    LocationPatch,
+    PickLineOut,
+    PickListOut,
+    PlacementIn,
+    PlacementOut,
+)
+from potok.api.scope import ensure_visible, ensure_warehouses
+from potok.api.security import Caller, needs
+from potok.domain.access import Permission, Principal
+from potok.domain.access.model import OutOfScope
+from potok.domain.catalogue import ProductNotFound
+from potok.domain.errors import InvalidInput
+from potok.domain.inventory import StockPositionNotFound
+from potok.domain.inventory.errors import LocationCodeTaken, LocationInUse, LocationNotFound
+from potok.domain.network import WarehouseNotFound
+from potok.domain.orders import OrderNotFound
+from potok.services import catalogue, locations
+from potok.services.unit_of_work import UnitOfWork
+
+router = APIRouter(prefix="/api/v1", tags=["locations"])
+
+BinPath = Annotated[str, Path(max_length=64, description="The bin address, e.g. A-01-03-2.")]
+
+
+def ensure_warehouse_in_scope(uow: UnitOfWork, caller: Principal, code: str) -> None:
+    """A warehouse named in the path: unknown is 404 for everyone, someone else's is 403."""
+    if caller.warehouses is not None and code not in caller.warehouse_codes:
+        catalogue.get_warehouse(uow, code)
+        ensure_warehouses(caller, {code})
+
+
+@router.get(
+    "/warehouses/{code}/locations",
+    response_model=list[LocationOut],
+    summary="A warehouse's storage locations (bins), in walking order",
+    responses=responses(WarehouseNotFound, OutOfScope),
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+def list_locations(
+    code: str,
+    uow: Uow,
+    caller: Caller,
+    zone: Annotated[str | None, Query(max_length=64)] = None,
+    active: bool | None = None,
+) -> list[LocationOut]:
+    ensure_warehouse_in_scope(uow, caller, code)
+    found = locations.list_locations(uow, code, zone=zone, active=active)
+    return [LocationOut.model_validate(x) for x in found]
+
+
+@router.post(
+    "/warehouses/{code}/locations",
+    status_code=201,
+    response_model=LocationOut,
+    summary="Add a storage location (bin)",
+    responses=responses(WarehouseNotFound, OutOfScope, InvalidInput, LocationCodeTaken),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+def create_location(
+    code: str, body: LocationIn, uow: Uow, caller: Caller, response: Response
+) -> LocationOut:
+    ensure_warehouse_in_scope(uow, caller, code)
+    location = locations.create_location(uow, code, body.draft())
+    response.headers["Location"] = f"/api/v1/warehouses/{code}/locations/{location.code}"
+    return LocationOut.model_validate(location)
+
+
+@router.get(
+    "/warehouses/{code}/locations/{location_code}",
+    response_model=LocationOut,
+    summary="A storage location",
+    responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound),
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+def get_location(code: str, location_code: BinPath, uow: Uow, caller: Caller) -> LocationOut:
+    ensure_warehouse_in_scope(uow, caller, code)
+    return LocationOut.model_validate(locations.get_location(uow, code, location_code))
+
+
+@router.patch(
+    "/warehouses/{code}/locations/{location_code}",
+    response_model=LocationOut,
+    summary="Change a storage location (rename, zone, pick sequence, deactivate)",
+    responses=responses(
+        WarehouseNotFound, OutOfScope, LocationNotFound, InvalidInput, LocationCodeTaken
+    ),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+def patch_location(
+    code: str, location_code: BinPath, body: LocationPatch, uow: Uow, caller: Caller
+) -> LocationOut:
+    ensure_warehouse_in_scope(uow, caller, code)
+    changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
+    return LocationOut.model_validate(locations.update_location(uow, code, location_code, changes))
+
+
+@router.delete(
+    "/warehouses/{code}/locations/{location_code}",
+    status_code=204,
+    summary="Delete a storage location nothing refers to",
+    responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound, LocationInUse),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+def delete_location(code: str, location_code: BinPath, uow: Uow, caller: Caller) -> Response:
+    ensure_warehouse_in_scope(uow, caller, code)
+    locations.delete_location(uow, code, location_code)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/stock/placements",
+    response_model=PlacementOut,
+    tags=["stock"],
+    summary="Put a stock position (warehouse, SKU, lot) into a bin",
+    responses=responses(
+        WarehouseNotFound,
+        ProductNotFound,
+        StockPositionNotFound,
+        LocationNotFound,
+        OutOfScope,
+        InvalidInput,
+    ),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+def place_stock(body: PlacementIn, uow: Uow, caller: Caller) -> PlacementOut:
+    ensure_warehouses(caller, {body.warehouse})
+    placed = locations.place_stock(uow, body.warehouse, body.sku, body.location, lot=body.lot)
+    level = placed.level
+    return PlacementOut(
+        warehouse=level.warehouse_code,
+        sku=level.sku,
+        lot=level.lot,
+        location=placed.location,
+        on_hand=level.on_hand,
+        reserved=level.reserved,
+        unavailable=level.unavailable,
+        available=level.available,
+    )
+
+
+@router.get(
+    "/orders/{order_id}/pick-list",
+    response_model=PickListOut,
+    tags=["orders"],
+    summary="What to pick for an order, in the order a picker walks the bins",
+    description="Open reservations per warehouse, sorted by bin pick sequence, zone and code "
+    "(positions without a bin last), then SKU and the lot that expires first. Warehouse "
+    "staff see the lines of their own warehouses only.",
+    responses=responses(OrderNotFound),
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+def pick_list(
+    order_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow, caller: Caller
+) -> PickListOut:
+    ensure_visible(uow, caller, order_id)
+    lines = locations.pick_list(uow, order_id, warehouse_ids=caller.warehouses)
+    return PickListOut(order_id=order_id, items=[PickLineOut.model_validate(x) for x in lines])
