@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from potok.bootstrap import Potok
+from potok.cli import replenishment as replenishment_cli
 from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
 from potok.domain.errors import FieldError
 from potok.domain.inventory import MovementType
@@ -20,6 +21,8 @@ from potok.services.stock_files import BadHeader, BadRow, parse_levels
 app = typer.Typer(
     help="Stock: import levels from CSV, reconcile counters, show levels.", no_args_is_help=True
 )
+app.add_typer(replenishment_cli.rules, name="rules")
+app.command("replenishment")(replenishment_cli.report)
 
 CHUNK = 5000
 
