@@ -90,6 +90,7 @@ class LevelRow:
     reserved: int
     available: int
     updated_at: datetime
+    location: str | None = None  # the bin the position lies in
 
 
 @dataclass(frozen=True, slots=True)

@@ -98,6 +98,7 @@ class LevelOut(Out):
     unavailable: int = Field(default=0, description="On hand but not sellable (expired, damaged).")
     lot: str | None = Field(default=None, description="The lot, for products kept by lot.")
     expires_on: date | None = None
+    location: str | None = Field(default=None, description="The bin the position lies in.")
 
 
 class LevelPageOut(Page):
