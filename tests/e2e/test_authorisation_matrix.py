@@ -93,6 +93,18 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/stock/counts/{number}/submission"): "stock:write",
     ("POST", "/api/v1/stock/counts/{number}/approval"): "stock:approve",
     ("POST", "/api/v1/stock/counts/{number}/cancellation"): "stock:write",
+    ("POST", "/api/v1/transfers"): "stock:write",
+    ("GET", "/api/v1/transfers"): "stock:read",
+    ("GET", "/api/v1/transfers/{number}"): "stock:read",
+    ("POST", "/api/v1/transfers/{number}/ship"): "stock:write",
+    ("POST", "/api/v1/transfers/{number}/receive"): "stock:write",
+    ("POST", "/api/v1/transfers/{number}/cancel"): "stock:write",
+    ("POST", "/api/v1/purchase-orders"): "stock:write",
+    ("GET", "/api/v1/purchase-orders"): "stock:read",
+    ("GET", "/api/v1/purchase-orders/{number}"): "stock:read",
+    ("POST", "/api/v1/purchase-orders/{number}/receive"): "stock:write",
+    ("POST", "/api/v1/purchase-orders/{number}/cancel"): "stock:write",
+    ("GET", "/api/v1/stock/incoming"): "stock:read",
     ("GET", "/api/v1/health"): "public",
 }
 

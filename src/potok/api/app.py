@@ -26,6 +26,7 @@ from potok.api.routers import (
     stock,
     stock_counts,
     stock_moves,
+    transfers,
 )
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         stock_moves.router,
         stock_counts.router,
         locations.router,
+        transfers.router,
         replenishment.router,
         health.router,
     ):

@@ -27,9 +27,11 @@ from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
+from potok.db.repositories.purchasing import PurchaseOrderRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
+from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
 from potok.domain.events import DomainEvent
@@ -111,10 +113,12 @@ class SqlUnitOfWork:
         self.sessions = SessionRepository(connection)
         self.api_keys = ApiKeyRepository(connection)
         self.audit = AuditLog(connection)
+        self.stock_rules = StockRuleRepository(connection)
         self.positions = PositionRepository(connection)
         self.locations = LocationRepository(connection)
         self.stock_counts = StockCountRepository(connection)
-        self.stock_rules = StockRuleRepository(connection)
+        self.transfers = TransferRepository(connection)
+        self.purchase_orders = PurchaseOrderRepository(connection)
         return self
 
     def __exit__(

@@ -444,8 +444,13 @@ class TransferStore(Protocol):
     def add(self, transfer: Transfer) -> None: ...
     def save(self, transfer: Transfer) -> None: ...
     def get(self, number: str, *, lock: bool = False) -> Transfer | None: ...
-    def list(
-        self, *, status: str | None, warehouses: Sequence[str] | None, cursor: str | None, limit: int
+    def list_page(
+        self,
+        *,
+        status: str | None,
+        warehouses: Sequence[str] | None,
+        cursor: str | None,
+        limit: int,
     ) -> tuple[list[Transfer], str | None]: ...
     def send_serials(
         self, stock_id: StockId, quantity: int, to_warehouse_id: WarehouseId, at: datetime
@@ -466,8 +471,13 @@ class PurchaseOrderStore(Protocol):
     def add(self, order: PurchaseOrder) -> None: ...
     def save(self, order: PurchaseOrder) -> None: ...
     def get(self, number: str, *, lock: bool = False) -> PurchaseOrder | None: ...
-    def list(
-        self, *, status: str | None, warehouses: Sequence[str] | None, cursor: str | None, limit: int
+    def list_page(
+        self,
+        *,
+        status: str | None,
+        warehouses: Sequence[str] | None,
+        cursor: str | None,
+        limit: int,
     ) -> tuple[list[PurchaseOrder], str | None]: ...
 
 

@@ -90,6 +90,10 @@ class LevelRow:
     reserved: int
     available: int
     updated_at: datetime
+    incoming: int = 0  # on its way here: shipped transfers, open purchase orders
+    unavailable: int = 0  # on hand but not sellable: expired, damaged, in quality check
+    lot: str | None = None
+    expires_on: date | None = None
     location: str | None = None  # the bin the position lies in
 
 
@@ -110,6 +114,7 @@ class WarehouseAvailability:
     reserved: int
     available: int
     safety_stock: int = 0  # held back from what channels are told (the warehouse's stock rule)
+    unavailable: int = 0  # on hand but not sellable: expired, damaged, in quality check
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +137,8 @@ class MovementRow:
     reference: str | None
     actor: str
     occurred_at: datetime
+    lot: str | None = None
+    unavailable_change: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,9 +163,65 @@ class Drift:
     def on_hand_drift(self) -> int:
         return self.on_hand - self.ledger_on_hand
 
+    unavailable: int = 0
+    ledger_unavailable: int = 0  # the ledger's sum of unavailable changes
+    serials: int | None = None  # serialised positions: units in stock or reserved by serial
+
     @property
     def reserved_drift(self) -> int:
         return self.reserved - self.open_reservations
+
+    @property
+    def unavailable_drift(self) -> int:
+        return self.unavailable - self.ledger_unavailable
+
+    @property
+    def serial_drift(self) -> int:
+        return 0 if self.serials is None else self.on_hand - self.serials
+
+
+@dataclass(frozen=True, slots=True)
+class ExpiringLot:
+    """A lot that expires soon or has expired, at one warehouse."""
+
+    warehouse: str
+    sku: str
+    lot: str
+    expires_on: date
+    days_left: int  # negative once expired
+    on_hand: int
+    reserved: int
+    unavailable: int
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """Stock on its way to a warehouse: how much, and the earliest date it is expected."""
+
+    quantity: int
+    expected_on: date | None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingSource:
+    """One document that brings stock: a shipped transfer or an open purchase order."""
+
+    kind: str  # transfer, purchase_order
+    number: str
+    quantity: int
+    expected_on: date | None
+    origin: str  # the source warehouse of a transfer, the supplier of a purchase order
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingRow:
+    """Incoming stock of one SKU at one warehouse, with the documents that bring it."""
+
+    warehouse: str
+    sku: str
+    quantity: int
+    expected_on: date | None
+    sources: list[IncomingSource]
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,11 +22,13 @@ from potok.services.ports import (
     PersonalDataStore,
     PositionStore,
     ProductStore,
+    PurchaseOrderStore,
     QueryStore,
     SessionStore,
     StockCountStore,
     StockRuleStore,
     StockStore,
+    TransferStore,
     UserStore,
     WarehouseStore,
 )
@@ -82,7 +84,10 @@ class UnitOfWork(Protocol):
     def personal_data(self) -> PersonalDataStore: ...
 
     @property
-    def stock_rules(self) -> StockRuleStore: ...
+    def transfers(self) -> TransferStore: ...
+
+    @property
+    def purchase_orders(self) -> PurchaseOrderStore: ...
 
     @property
     def positions(self) -> PositionStore: ...
@@ -92,6 +97,9 @@ class UnitOfWork(Protocol):
 
     @property
     def stock_counts(self) -> StockCountStore: ...
+
+    @property
+    def stock_rules(self) -> StockRuleStore: ...
 
     def __enter__(self) -> Self: ...
 

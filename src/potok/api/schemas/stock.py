@@ -98,7 +98,9 @@ class LevelOut(Out):
     unavailable: int = Field(default=0, description="On hand but not sellable (expired, damaged).")
     lot: str | None = Field(default=None, description="The lot, for products kept by lot.")
     expires_on: date | None = None
-    location: str | None = Field(default=None, description="The bin the position lies in.")
+    incoming: int = Field(
+        default=0, description="On its way here: shipped transfers and open purchase orders."
+    )
 
 
 class LevelPageOut(Page):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from potok.db.queries import incoming as incoming_queries
 from potok.db.queries import orders as order_queries
 from potok.db.queries import stock as stock_queries
 from potok.security.data import DataProtector
@@ -14,6 +16,7 @@ from potok.services.read_models import (
     ChannelPromise,
     Drift,
     ExpiringLot,
+    IncomingRow,
     LevelPage,
     MovementPage,
     OrderFilter,
@@ -45,7 +48,7 @@ class Queries:
         cursor: str | None,
         limit: int,
     ) -> LevelPage:
-        return stock_queries.list_levels(
+        page = stock_queries.list_levels(
             self.connection,
             warehouse=warehouse,
             sku=sku,
@@ -53,6 +56,25 @@ class Queries:
             cursor=cursor,
             limit=limit,
         )
+        incoming = incoming_queries.incoming_by_codes(
+            self.connection, {(r.warehouse, r.sku) for r in page.items}
+        )
+        if not incoming:
+            return page
+        return LevelPage(
+            [
+                replace(r, incoming=incoming[(r.warehouse, r.sku)].quantity)
+                if (r.warehouse, r.sku) in incoming
+                else r
+                for r in page.items
+            ],
+            page.next_cursor,
+        )
+
+    def list_incoming(
+        self, *, warehouses: Sequence[str] | None, sku: str | None
+    ) -> list[IncomingRow]:
+        return incoming_queries.list_incoming(self.connection, warehouses=warehouses, sku=sku)
 
     def availability(self, product_id: int) -> list[WarehouseAvailability]:
         return stock_queries.availability(self.connection, product_id)

@@ -29,6 +29,8 @@ class MovementType(StrEnum):
     IMPORT = "import"  # an absolute level from a CSV file
     SET_ASIDE = "set_aside"  # units moved into the unavailable bucket (damaged, quality check)
     RELEASE = "release"  # units moved back from unavailable to sellable
+    TRANSFER_OUT = "transfer_out"  # shipped to another warehouse
+    TRANSFER_IN = "transfer_in"  # arrived from another warehouse
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,352 @@
+"""Transfers between warehouses: request, ship (stock leaves the source and is in transit),
+receive (stock enters the destination, discrepancies recorded), cancel.
+
+Shipping takes only available stock - never what is reserved for orders or unavailable -
+and writes a ``transfer_out`` movement per line; receiving writes ``transfer_in`` movements
+for what really arrived and gives backordered orders of those products another try.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.inventory import MovementType, StockLevel
+from potok.domain.inventory.transfers import (
+    Receipt,
+    RequestTransfer,
+    Transfer,
+    TransferLine,
+    TransferNotFound,
+    TransferShort,
+    TransferStatus,
+    check_request,
+)
+from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.services.allocation import retry_backorders
+from potok.services.ports import ProductRef
+from potok.services.stock_postings import post_movement
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+
+@dataclass(frozen=True, slots=True)
+class TransferPage:
+    items: list[Transfer]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransferArrival:
+    """A received transfer, the lines that differ from the shipment, and the backordered
+    orders the arrival let Potok reserve."""
+
+    transfer: Transfer
+    discrepancies: list[TransferLine]
+    backorders_reserved: list[int]
+
+
+def _get(uow: UnitOfWork, number: str, *, lock: bool = False) -> Transfer:
+    transfer = uow.transfers.get(number, lock=lock)
+    if transfer is None:
+        raise TransferNotFound(number=number)
+    return transfer
+
+
+def _position_key(line: TransferLine) -> tuple[ProductId, int]:
+    return (line.product_id, line.lot_id or 0)
+
+
+def request_transfer(
+    uow: UnitOfWork, command: RequestTransfer, actor: Actor, *, clock: Clock = utc_now
+) -> Transfer:
+    """Ask for stock to move; nothing moves until the transfer is shipped."""
+    check_request(
+        from_warehouse=command.from_warehouse,
+        to_warehouse=command.to_warehouse,
+        lines=[(line.sku, line.quantity, line.lot) for line in command.lines],
+        comment=command.comment,
+    )
+
+    def work(uow: UnitOfWork) -> Transfer:
+        at = clock()
+        errors: list[FieldError] = []
+        ids = uow.warehouses.ids_for([command.from_warehouse, command.to_warehouse])
+        for field, code in (
+            ("from_warehouse", command.from_warehouse),
+            ("to_warehouse", command.to_warehouse),
+        ):
+            if code not in ids:
+                errors.append(
+                    FieldError(field, f"there is no warehouse '{code}'", "unknown-warehouse")
+                )
+        found = uow.transfers.products({line.sku for line in command.lines})
+        lot_ids = uow.transfers.lot_ids(
+            {
+                (found[line.sku].id, line.lot)
+                for line in command.lines
+                if line.sku in found and line.lot
+            }
+        )
+        lines: list[TransferLine] = []
+        for index, request in enumerate(command.lines):
+            product = found.get(request.sku)
+            if product is None:
+                errors.append(
+                    FieldError(
+                        f"lines[{index}].sku",
+                        f"there is no product with SKU '{request.sku}'",
+                        "unknown-sku",
+                    )
+                )
+                continue
+            lot_id = _lot_for(product, request.lot, lot_ids, index, errors)
+            lines.append(
+                TransferLine(
+                    line_no=index + 1,
+                    product_id=product.id,
+                    sku=product.sku,
+                    quantity=request.quantity,
+                    lot_id=lot_id,
+                    lot=request.lot if lot_id is not None else None,
+                )
+            )
+        if errors:
+            raise InvalidInput(errors)
+        transfer = Transfer(
+            number="",
+            from_warehouse_id=ids[command.from_warehouse],
+            from_warehouse=command.from_warehouse,
+            to_warehouse_id=ids[command.to_warehouse],
+            to_warehouse=command.to_warehouse,
+            status=TransferStatus.REQUESTED,
+            lines=lines,
+            created_by=str(actor),
+            created_at=at,
+            updated_at=at,
+            expected_on=command.expected_on,
+            comment=command.comment,
+        )
+        uow.transfers.add(transfer)
+        transfer.requested(at)
+        uow.record(*transfer.events)
+        return transfer
+
+    return atomically(uow, work)
+
+
+def _lot_for(
+    product: ProductRef,
+    lot: str | None,
+    lot_ids: Mapping[tuple[ProductId, str], LotId],
+    index: int,
+    errors: list[FieldError],
+) -> LotId | None:
+    field = f"lines[{index}].lot"
+    if product.tracking == "lot":
+        if not lot:
+            errors.append(
+                FieldError(
+                    field, f"'{product.sku}' is kept by lot; name the lot to move", "lot-required"
+                )
+            )
+            return None
+        lot_id = lot_ids.get((product.id, lot))
+        if lot_id is None:
+            errors.append(FieldError(field, f"'{product.sku}' has no lot '{lot}'", "unknown-lot"))
+        return lot_id
+    if lot:
+        errors.append(
+            FieldError(
+                field, f"'{product.sku}' is not kept by lot; leave the lot out", "not-lot-tracked"
+            )
+        )
+    return None
+
+
+def ship_transfer(
+    uow: UnitOfWork,
+    number: str,
+    actor: Actor,
+    *,
+    quantities: Mapping[int, int] | None = None,
+    clock: Clock = utc_now,
+) -> Transfer:
+    """The goods leave the source: ``quantities`` per line number (default: as requested,
+    fewer allowed), taken from available stock only; they are in transit afterwards."""
+
+    def work(uow: UnitOfWork) -> Transfer:
+        at = clock()
+        who = str(actor)
+        transfer = _get(uow, number, lock=True)
+        plan = transfer.plan_shipment(quantities or {})
+        moving = sorted(
+            (line for line in transfer.lines if plan[line.line_no] > 0), key=_position_key
+        )
+        needs: dict[tuple[ProductId, int], int] = {}
+        for line in moving:
+            needs[_position_key(line)] = needs.get(_position_key(line), 0) + plan[line.line_no]
+        levels: dict[tuple[ProductId, int], StockLevel | None] = {}
+        for line in moving:  # locks in key order: product, then lot
+            key = _position_key(line)
+            if key not in levels:
+                levels[key] = uow.stock.level(
+                    transfer.from_warehouse_id, line.product_id, lock=True, lot_id=line.lot_id
+                )
+        short: list[dict[str, Any]] = []
+        words: list[str] = []
+        for line in moving:
+            level = levels[_position_key(line)]
+            available = max(0, level.available) if level else 0
+            if available >= needs[_position_key(line)]:
+                continue
+            short.append(
+                {
+                    "line_no": line.line_no,
+                    "sku": line.sku,
+                    "lot": line.lot,
+                    "to_ship": plan[line.line_no],
+                    "available": available,
+                }
+            )
+            what = line.sku if line.lot is None else f"{line.sku} lot {line.lot}"
+            words.append(
+                f"line {line.line_no} {what}: {plan[line.line_no]} to ship, {available} available"
+            )
+        if short:
+            raise TransferShort(
+                warehouse=transfer.from_warehouse, summary="; ".join(words), lines=short
+            )
+        tracking = uow.transfers.products({line.sku for line in moving})
+        for line in moving:
+            key = _position_key(line)
+            level = levels[key]
+            assert level is not None
+            quantity = plan[line.line_no]
+            levels[key] = post_movement(
+                uow,
+                level,
+                -quantity,
+                MovementType.TRANSFER_OUT,
+                reason=f"transfer to {transfer.to_warehouse}",
+                reference=transfer.number,
+                at=at,
+                actor=who,
+            )
+            if tracking[line.sku].tracking == "serial":
+                uow.transfers.send_serials(level.stock_id, quantity, transfer.to_warehouse_id, at)
+        transfer.ship(plan, at)
+        uow.transfers.save(transfer)
+        uow.record(*transfer.events)
+        return transfer
+
+    return atomically(uow, work)
+
+
+def receive_transfer(
+    uow: UnitOfWork,
+    number: str,
+    actor: Actor,
+    *,
+    receipts: Mapping[int, Receipt] | None = None,
+    clock: Clock = utc_now,
+) -> TransferArrival:
+    """The goods arrived: what arrived per line (default: as shipped; a difference needs a
+    reason) enters the destination's stock, and waiting orders get another try."""
+
+    def work(uow: UnitOfWork) -> TransferArrival:
+        at = clock()
+        who = str(actor)
+        transfer = _get(uow, number, lock=True)
+        plan = transfer.plan_receipt(receipts or {})
+        arriving = sorted(
+            (line for line in transfer.lines if plan[line.line_no].quantity > 0),
+            key=_position_key,
+        )
+        tracking = uow.transfers.products({line.sku for line in arriving})
+        for line in arriving:
+            quantity = plan[line.line_no].quantity
+            stock_id = uow.stock.ensure_position(
+                transfer.to_warehouse_id, line.product_id, at, lot_id=line.lot_id
+            )
+            level = uow.stock.level(
+                transfer.to_warehouse_id, line.product_id, lock=True, lot_id=line.lot_id
+            )
+            assert level is not None
+            post_movement(
+                uow,
+                level,
+                quantity,
+                MovementType.TRANSFER_IN,
+                reason=f"transfer from {transfer.from_warehouse}",
+                reference=transfer.number,
+                at=at,
+                actor=who,
+            )
+            if tracking[line.sku].tracking == "serial":
+                uow.transfers.land_serials(
+                    line.product_id, line.lot_id, stock_id, transfer.to_warehouse_id, quantity, at
+                )
+        differing = transfer.receive(plan, at)
+        uow.transfers.save(transfer)
+        uow.record(*transfer.events)
+        grown = {line.product_id for line in arriving}
+        backorders = retry_backorders(uow, grown, at, who) if grown else []
+        return TransferArrival(transfer, differing, backorders)
+
+    return atomically(uow, work)
+
+
+def cancel_transfer(
+    uow: UnitOfWork, number: str, actor: Actor, *, reason: str = "", clock: Clock = utc_now
+) -> Transfer:
+    """Call off a transfer that has not been shipped; nothing has moved, nothing moves."""
+    if len(reason) > 500:
+        raise InvalidInput([FieldError("reason", "at most 500 characters", "too-long")])
+
+    def work(uow: UnitOfWork) -> Transfer:
+        at = clock()
+        transfer = _get(uow, number, lock=True)
+        transfer.cancel(at, reason)
+        uow.transfers.save(transfer)
+        uow.record(*transfer.events)
+        return transfer
+
+    return atomically(uow, work)
+
+
+# ---------------------------------------------------------------------- reads
+
+
+def get_transfer(uow: UnitOfWork, number: str) -> Transfer:
+    return reading(uow, lambda uow: _get(uow, number))
+
+
+def list_transfers(
+    uow: UnitOfWork,
+    *,
+    status: str | None = None,
+    warehouses: list[str] | None = None,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> TransferPage:
+    """Newest first; ``warehouses`` keeps those from or to any of them."""
+    if status is not None and status not in {s.value for s in TransferStatus}:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "status",
+                    f"must be one of {', '.join(s.value for s in TransferStatus)}",
+                    "unknown-status",
+                )
+            ]
+        )
+
+    def work(uow: UnitOfWork) -> TransferPage:
+        items, next_cursor = uow.transfers.list_page(
+            status=status, warehouses=warehouses, cursor=cursor, limit=limit
+        )
+        return TransferPage(items, next_cursor)
+
+    return reading(uow, work)
