@@ -137,5 +137,6 @@ def expire() -> None:
         potok.close()
     console.print(
         f"expired {len(report.expired_orders)} unpaid orders and {report.expired_holds} holds; "
-        f"reserved {len(report.backorders_reserved)} backordered orders"
+        f"reserved {len(report.backorders_reserved)} backordered orders; "
+        f"{len(report.minimum_crossings)} stock levels crossed their minimum"
     )
