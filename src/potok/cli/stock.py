@@ -10,6 +10,7 @@ from rich.table import Table
 
 from potok.bootstrap import Potok
 from potok.cli import replenishment as replenishment_cli
+from potok.cli import stock_counts as counts_cli
 from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
 from potok.domain.errors import FieldError
 from potok.domain.inventory import MovementType
@@ -22,6 +23,7 @@ app = typer.Typer(
     help="Stock: import levels from CSV, reconcile counters, show levels.", no_args_is_help=True
 )
 app.add_typer(replenishment_cli.rules, name="rules")
+app.add_typer(counts_cli.app, name="counts")
 app.command("replenishment")(replenishment_cli.report)
 
 CHUNK = 5000
