@@ -9,7 +9,10 @@ from potok.bootstrap import Potok
 
 def assert_stock_invariants(potok: Potok) -> None:
     """0 <= reserved <= on_hand; reserved = open reservations; on_hand = the ledger;
-    a reserved order has every unit reserved, any other order none."""
+    unavailable = the ledger's unavailable changes, and reserved + unavailable <= on_hand;
+    serialised positions hold as many serials as units, and each open reservation of them
+    as many reserved serials as units; a reserved order has every unit reserved, any other
+    order none."""
     with potok.engine.connect() as connection:
         broken = connection.execute(
             sa.text(
@@ -41,6 +44,50 @@ def assert_stock_invariants(potok: Potok) -> None:
             )
         ).all()
         assert ledger == [], f"on_hand differs from the ledger: {ledger}"
+        aside = connection.execute(
+            sa.text(
+                """
+            SELECT s.id, s.unavailable, COALESCE(m.total, 0) AS ledger
+              FROM stock s
+              LEFT JOIN (SELECT stock_id, SUM(unavailable_change) AS total FROM stock_movements
+                          GROUP BY stock_id) m ON m.stock_id = s.id
+             WHERE s.unavailable <> COALESCE(m.total, 0) OR s.unavailable < 0
+                OR s.reserved + s.unavailable > s.on_hand
+            """
+            )
+        ).all()
+        assert aside == [], f"unavailable differs from the ledger or overflows on_hand: {aside}"
+        units = connection.execute(
+            sa.text(
+                """
+            SELECT s.id, s.on_hand, COALESCE(n.total, 0) AS serials
+              FROM stock s
+              JOIN products p ON p.id = s.product_id AND p.tracking = 'serial'
+              LEFT JOIN (SELECT stock_id, COUNT(*) AS total FROM serials
+                          WHERE status IN ('in_stock', 'reserved') GROUP BY stock_id) n
+                ON n.stock_id = s.id
+             WHERE s.on_hand <> COALESCE(n.total, 0)
+            """
+            )
+        ).all()
+        assert units == [], f"serialised positions whose serials differ from on_hand: {units}"
+        promised = connection.execute(
+            sa.text(
+                """
+            SELECT r.order_id, r.line_no, r.stock_id, r.total, COALESCE(n.total, 0) AS serials
+              FROM (SELECT order_id, line_no, stock_id, SUM(quantity) AS total
+                      FROM reservations WHERE status = 'open'
+                     GROUP BY order_id, line_no, stock_id) r
+              JOIN stock s ON s.id = r.stock_id
+              JOIN products p ON p.id = s.product_id AND p.tracking = 'serial'
+              LEFT JOIN (SELECT order_id, line_no, stock_id, COUNT(*) AS total FROM serials
+                          WHERE status = 'reserved' GROUP BY order_id, line_no, stock_id) n
+                ON n.order_id = r.order_id AND n.line_no = r.line_no AND n.stock_id = r.stock_id
+             WHERE r.total <> COALESCE(n.total, 0)
+            """
+            )
+        ).all()
+        assert promised == [], f"reservations without as many reserved serials: {promised}"
         partial = connection.execute(
             sa.text(
                 """

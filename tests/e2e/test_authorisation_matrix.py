@@ -71,6 +71,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/stock/levels"): "stock:read",
     ("GET", "/api/v1/stock/movements"): "stock:read",
     ("GET", "/api/v1/stock/reconciliation"): "stock:read",
+    ("GET", "/api/v1/stock/expiring"): "stock:read",
     ("GET", "/api/v1/products/{sku}/availability"): "stock:read",
     ("GET", "/api/v1/channels/{code}/availability"): "stock:read",
     ("PUT", "/api/v1/stock/rules/{warehouse}/{sku}"): "stock:write",

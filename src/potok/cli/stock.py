@@ -16,7 +16,7 @@ from potok.domain.errors import FieldError
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, SetLevels
 from potok.domain.inventory.errors import BulkRejected
-from potok.services import inventory
+from potok.services import expiry, inventory
 from potok.services.stock_files import BadHeader, BadRow, parse_levels
 
 app = typer.Typer(
@@ -169,6 +169,10 @@ def reconcile() -> None:
         "reserved",
         "open res.",
         "drift",
+        "unavailable",
+        "ledger",
+        "drift",
+        "serials",
         title=f"{len(result.drifts)} of {result.checked} positions drift",
     )
     for d in result.drifts:
@@ -181,6 +185,10 @@ def reconcile() -> None:
             str(d.reserved),
             str(d.open_reservations),
             f"{d.reserved_drift:+d}",
+            str(d.unavailable),
+            str(d.ledger_unavailable),
+            f"{d.unavailable_drift:+d}",
+            "" if d.serials is None else f"{d.serials} ({-d.serial_drift:+d})",
         )
     console.print(table)
     raise typer.Exit(1)
@@ -199,9 +207,50 @@ def levels(
         page = inventory.list_levels(cli_uow(potok), warehouse=warehouse, sku=sku, limit=limit)
     finally:
         potok.close()
-    table = Table("warehouse", "sku", "on hand", "reserved", "available")
+    table = Table(
+        "warehouse", "sku", "lot", "expires", "on hand", "reserved", "unavailable", "available"
+    )
     for row in page.items:
         table.add_row(
-            row.warehouse, row.sku, str(row.on_hand), str(row.reserved), str(row.available)
+            row.warehouse,
+            row.sku,
+            row.lot or "",
+            row.expires_on.isoformat() if row.expires_on else "",
+            str(row.on_hand),
+            str(row.reserved),
+            str(row.unavailable),
+            str(row.available),
+        )
+    console.print(table)
+
+
+@app.command()
+@handles_errors
+def expiring(
+    within_days: int = typer.Option(30, "--within-days", min=0, max=3650, help="Look ahead."),
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+) -> None:
+    """Lots with stock that expire within the coming days, and those already expired."""
+    potok = open_potok()
+    try:
+        found = expiry.expiring_lots(cli_uow(potok), within_days=within_days, warehouse=warehouse)
+    finally:
+        potok.close()
+    if not found:
+        console.print(f"no lot with stock expires within {within_days} days")
+        return
+    table = Table(
+        "warehouse", "sku", "lot", "expires", "days left", "on hand", "reserved", "unavailable"
+    )
+    for lot in found:
+        table.add_row(
+            lot.warehouse,
+            lot.sku,
+            lot.lot,
+            lot.expires_on.isoformat(),
+            f"[red]{lot.days_left}[/]" if lot.days_left <= 0 else str(lot.days_left),
+            str(lot.on_hand),
+            str(lot.reserved),
+            str(lot.unavailable),
         )
     console.print(table)

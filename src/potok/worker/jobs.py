@@ -11,6 +11,7 @@ from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
@@ -32,22 +33,25 @@ class JobReport:
     forgotten_keys: int
     backorders_reserved: list[int]
     minimum_crossings: list[CrossingSeen] = field(default_factory=list)
+    expired_lots: ExpiryRun | None = None
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     """Expire unpaid orders and timed holds whose time has come, give backordered orders
-    another try, announce stock levels that crossed their minimum since the last run, and
-    forget old idempotency keys."""
+    another try, announce stock levels that crossed their minimum since the last run, make
+    expired lots unavailable (re-sourcing their reservations), and forget old idempotency
+    keys."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
     served = retry_backorders_everywhere(_uow(potok, "backorders"), clock=clock, limit=batch)
     crossings = announce_crossings(_uow(potok, "stock-minimums"), clock=clock, limit=batch)
+    lots = expire_lots(_uow(potok, "lot-expiry"), Actor.system("lot-expiry"), clock=clock)
     cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
     forgotten = atomically(
         _uow(potok, "housekeeping"), lambda uow: uow.idempotency.forget_older_than(cutoff)
     )
-    return JobReport(expired, holds, forgotten, served, crossings)
+    return JobReport(expired, holds, forgotten, served, crossings, lots)
 
 
 def _uow(potok: Potok, job: str) -> SqlUnitOfWork:

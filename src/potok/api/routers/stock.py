@@ -15,6 +15,7 @@ from potok.api.schemas.stock import (
     ChannelPromiseOut,
     CountIn,
     DriftOut,
+    ExpiringLotOut,
     LevelOut,
     LevelPageOut,
     LevelsAppliedOut,
@@ -51,7 +52,7 @@ from potok.domain.inventory.lots import (
     SerialTaken,
 )
 from potok.domain.network import WarehouseNotFound
-from potok.services import inventory
+from potok.services import expiry, inventory
 from potok.services.inventory import StockChange
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
@@ -268,6 +269,26 @@ def reconciliation(uow: Uow) -> ReconciliationOut:
         drifting=len(result.drifts),
         drifts=[DriftOut.model_validate(d) for d in result.drifts],
     )
+
+
+@router.get(
+    "/stock/expiring",
+    response_model=list[ExpiringLotOut],
+    summary="Lots with stock that expire soon, and those already expired",
+    description="Per warehouse, soonest first; `days_left` is negative once a lot has "
+    "expired (its units then sit in the unavailable bucket).",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+def expiring(
+    uow: Uow,
+    within_days: Annotated[int, Query(ge=0, le=3650, description="Look ahead.")] = 30,
+    warehouse: str | None = None,
+) -> list[ExpiringLotOut]:
+    return [
+        ExpiringLotOut.model_validate(lot)
+        for lot in expiry.expiring_lots(uow, within_days=within_days, warehouse=warehouse)
+    ]
 
 
 @router.get(

@@ -199,6 +199,17 @@ class DriftOut(Out):
 
 
 class ReconciliationOut(Out):
+class ExpiringLotOut(Out):
+    warehouse: str
+    sku: str
+    lot: str
+    expires_on: date
+    days_left: int = Field(description="Negative once the lot has expired.")
+    on_hand: int
+    reserved: int
+    unavailable: int
+
+
     checked: int
     drifting: int
     drifts: list[DriftOut]

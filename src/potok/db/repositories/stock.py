@@ -236,6 +236,7 @@ class StockRepository:
                 stock.c.unavailable,
                 stock.c.lot_id,
                 lots.c.number.label("lot"),
+                lots.c.expires_on,
             )
             .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
             .join(products, products.c.id == stock.c.product_id)
@@ -596,4 +597,5 @@ def _level(row: Any) -> StockLevel:
         unavailable=row.unavailable,
         lot_id=LotId(row.lot_id) if row.lot_id is not None else None,
         lot=row.lot,
+        expires_on=getattr(row, "expires_on", None),
     )

@@ -8,7 +8,7 @@ several without changing anything that refers to positions (reservations, moveme
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 from potok.domain.errors import InvalidInput
@@ -29,6 +29,7 @@ class MovementType(StrEnum):
     IMPORT = "import"  # an absolute level from a CSV file
     SET_ASIDE = "set_aside"  # units moved into the unavailable bucket (damaged, quality check)
     RELEASE = "release"  # units moved back from unavailable to sellable
+    EXPIRY = "expiry"  # a lot expired: its units moved into the unavailable bucket
     TRANSFER_OUT = "transfer_out"  # shipped to another warehouse
     TRANSFER_IN = "transfer_in"  # arrived from another warehouse
 
@@ -47,6 +48,7 @@ class StockLevel:
     unavailable: int = 0  # damaged, in quality check, expired
     lot_id: LotId | None = None
     lot: str | None = None  # the lot number, for people
+    expires_on: date | None = None  # the lot's expiry date
 
     @property
     def available(self) -> int:
