@@ -11,15 +11,27 @@ import random
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date, timedelta
 
 import httpx
 import pytest
 
 from potok.bootstrap import Potok
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.inventory.lots import LotInput
+from potok.domain.kernel import Tracking
 from potok.domain.orders.errors import NetworkCannotCover
-from potok.services import intake
+from potok.services import catalogue, intake, inventory
 from tests.conftest import LiveServer, key_for
-from tests.factories import TESTER, build_world, build_world_api, order_body, order_command
+from tests.factories import (
+    PRODUCTS,
+    TESTER,
+    build_world,
+    build_world_api,
+    order_body,
+    order_command,
+)
 from tests.invariants import assert_stock_invariants, reserved_units
 
 RACERS = 40
@@ -149,3 +161,40 @@ def test_a_refused_order_leaves_no_trace(potok: Potok) -> None:
         intake.place_order(potok.uow(), order_command([("KET", 2)], channel="mp"), TESTER)
     assert_stock_invariants(potok)
     assert reserved_units(potok, "KET") == 0
+
+
+def _build_lot_world(potok: Potok) -> None:
+    """The same last units, but KET is kept by lot: three lots over two warehouses."""
+    build_world(potok, {key: units for key, units in LAST_UNITS.items() if key[1] != "KET"})
+    kettle = next(p for p in PRODUCTS if p.sku == "KET")
+    catalogue.replace_product(potok.uow(), "KET", replace(kettle, tracking=Tracking.LOT))
+    soon, later = date.today() + timedelta(days=20), date.today() + timedelta(days=40)
+    for warehouse, lot, units, expires in (
+        ("MSK", "L1", 3, soon),
+        ("MSK", "L2", 4, later),
+        ("SPB", "L3", 5, soon),
+    ):
+        inventory.receive_stock(
+            potok.uow(),
+            ReceiveStock(warehouse, "KET", units, lot=LotInput(lot, None, expires)),
+            TESTER,
+        )
+
+
+@pytest.mark.slow
+def test_racing_connections_never_oversell_lots(potok: Potok) -> None:
+    """Lines split across lots, one position per lot: still all or none, and no oversell."""
+    _build_lot_world(potok)
+    wishes = _wishes(seed=3)
+    start = threading.Barrier(RACERS)
+
+    def place(wish: list[tuple[str, int]]) -> str:
+        start.wait()
+        result = intake.place_order(potok.uow(), order_command(wish), TESTER)
+        assert isinstance(result, intake.Placement)
+        return result.order.status.value
+
+    with ThreadPoolExecutor(RACERS) as pool:
+        outcomes = list(pool.map(place, wishes))
+
+    _check_outcome(potok, outcomes, wishes)
