@@ -154,3 +154,19 @@ def test_the_replenishment_report_as_a_table_and_as_json(potok: Potok, database_
     ]
     assert nothing.exit_code == 0
     assert "nothing to reorder" in nothing.stdout
+
+
+def test_the_sandbox_has_rules_and_something_to_reorder(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sandbox.db'}"
+    assert potok_cli(url, "demo", "--no-serve", "--orders", "30", "--seed", "3").exit_code == 0
+
+    result = potok_cli(url, "stock", "replenishment", "--json")
+
+    assert result.exit_code == 0, result.output
+    lines = json.loads(result.stdout)
+    assert lines
+    assert all(line["projected"] < line["min"] for line in lines)
+    assert all(
+        line["suggested_quantity"] == line["max"] - line["projected"] + line["backordered"]
+        for line in lines
+    )

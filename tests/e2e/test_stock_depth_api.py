@@ -121,6 +121,23 @@ def test_setting_aside_reserved_units_re_sources_the_order(
     assert_stock_invariants(live.potok)
 
 
+def test_a_plain_write_off_beyond_sellable_stock_shrinks_the_unavailable_bucket(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 10})
+    move(api, "KET", 5, "unavailable").raise_for_status()
+
+    response = api.post(
+        "/api/v1/stock/write-offs",
+        json={"warehouse": "MSK", "sku": "KET", "quantity": 8, "reason": "flood"},
+    )
+
+    assert response.status_code == 201, response.text
+    assert buckets(api, "MSK", "KET") == (2, 0, 2, 0)
+    no_drift(api)
+    assert_stock_invariants(live.potok)
+
+
 def test_a_move_with_bad_input_is_a_problem_naming_the_fields(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 2})
 
@@ -153,6 +170,8 @@ def test_a_pick_list_walks_the_bins_in_pick_sequence(api: httpx.Client) -> None:
     assert walk == [("A-01", "MUG", 3), ("C-01", "KET", 1), (None, "TOY", 2)]
     listed = api.get("/api/v1/warehouses/MSK/locations").json()
     assert [x["code"] for x in listed] == ["A-01", "B-07", "C-01"]
+    shown = api.get("/api/v1/stock/levels", params={"warehouse": "MSK"}).json()["items"]
+    assert {x["sku"]: x["location"] for x in shown} == {"KET": "C-01", "MUG": "A-01", "TOY": None}
     problem(api.get("/api/v1/orders/999999/pick-list"), 404, "order-not-found")
 
 

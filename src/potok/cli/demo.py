@@ -65,7 +65,8 @@ def demo(
                 table.add_row(status, str(count))
             console.print(
                 f"{report.warehouses} locations, {report.channels} channels, {report.products} "
-                f"products, {report.stock_rows} stock positions; {report.orders} orders "
+                f"products, {report.stock_rows} stock positions, {report.rules} min/max rules; "
+                f"{report.orders} orders "
                 f"({report.refused} refused by a channel that rejects backorders)"
             )
             console.print(table)

@@ -16,6 +16,7 @@ from potok.domain.catalogue import ProductDraft
 from potok.domain.errors import PotokError
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, ReceiveStock, SetLevels
+from potok.domain.inventory.replenishment import SetStockRule
 from potok.domain.kernel import Actor, ActorKind, utc_now
 from potok.domain.orders import Address, DeliveryMethod, HoldType, OrderState, PaymentStatus
 from potok.domain.orders.commands import (
@@ -30,7 +31,7 @@ from potok.domain.orders.commands import (
 )
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.sandbox import data
-from potok.services import catalogue, intake, inventory
+from potok.services import catalogue, intake, inventory, replenishment
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
 
@@ -44,6 +45,7 @@ class SeedReport:
     warehouses: int = 0
     products: int = 0
     stock_rows: int = 0
+    rules: int = 0
     orders: int = 0
     refused: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
@@ -96,6 +98,7 @@ def seed(
     skus = [p[0] for p in products]
     scarce = set(rng.sample(skus, max(1, int(len(skus) * SCARCE_SHARE))))
     report.stock_rows = _stock(potok, rng, skus, scarce, clock, admin)
+    report.rules = _rules(potok, random.Random(seed + 1), skus, scarce, clock, admin)
 
     operators = [Actor(ActorKind.USER, name) for name in ("ivanova", "petrov", "sidorova")]
     step = (now - start) / max(orders, 1)
@@ -170,6 +173,31 @@ def _stock(
         actor,
         clock=clock,
     )
+    return len(rows)
+
+
+def _rules(
+    potok: Potok,
+    rng: random.Random,
+    skus: list[str],
+    scarce: set[str],
+    clock: _Clock,
+    actor: Actor,
+) -> int:
+    """Min/max rules at the distribution centres: every scarce SKU and a sample of the others,
+    so that the replenishment report has something to say."""
+    watched = sorted(scarce) + rng.sample(sorted(set(skus) - scarce), min(24, len(skus) // 4))
+    rows = [
+        SetStockRule(
+            warehouse.code,
+            sku,
+            *((10, 40, 2) if sku in scarce else (rng.choice([20, 30, 40]), 150, 3)),
+        )
+        for warehouse in data.NETWORK
+        if warehouse.type is data.W
+        for sku in watched
+    ]
+    replenishment.import_rules(potok.uow(), rows, actor, clock=clock)
     return len(rows)
 
 

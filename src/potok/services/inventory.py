@@ -192,7 +192,16 @@ def _apply(
         else []
     )
     delta = new_on_hand - level.on_hand
-    uow.stock.set_on_hand({level.stock_id: new_on_hand}, at)
+    # what is left after the reservations shrinks the unavailable bucket, in the same entry
+    held = uow.positions.get(level.stock_id) if displaced else level
+    assert held is not None
+    unavailable = min(held.unavailable, new_on_hand - held.reserved)
+    if unavailable != held.unavailable:
+        uow.positions.set_buckets(
+            level.stock_id, on_hand=new_on_hand, unavailable=unavailable, at=at
+        )
+    else:
+        uow.stock.set_on_hand({level.stock_id: new_on_hand}, at)
     after = uow.stock.level(level.warehouse_id, level.product_id, lot_id=level.lot_id)
     assert after is not None
     movement = Movement(
@@ -207,6 +216,7 @@ def _apply(
         actor=actor,
         occurred_at=at,
         lot_id=level.lot_id,
+        unavailable_change=unavailable - held.unavailable,
     )
     (movement_id,) = uow.stock.add_movements([movement])
     _announce(uow, after, movement)

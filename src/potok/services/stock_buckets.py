@@ -23,6 +23,7 @@ from potok.domain.orders import Order
 from potok.domain.validation import Problems
 from potok.services.allocation import make_room, resource, retry_backorders
 from potok.services.inventory import StockChange
+from potok.services.replenishment import check_minimums
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 
@@ -64,6 +65,7 @@ def announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
             reference=movement.reference,
             unavailable=level.unavailable,
             unavailable_change=movement.unavailable_change,
+            lot=level.lot,
         )
     )
 
@@ -123,6 +125,7 @@ def move_stock(
             if command.to is Bucket.AVAILABLE
             else []
         )
+        check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
         final = uow.positions.get(level.stock_id)
         assert final is not None
         return StockChange(

@@ -37,6 +37,7 @@ from potok.domain.orders import Order
 from potok.domain.validation import Problems
 from potok.services.allocation import resource, retry_backorders
 from potok.services.read_models import CountPage
+from potok.services.replenishment import check_minimums
 from potok.services.stock_buckets import announce, settle_on_hand
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -344,6 +345,7 @@ def approve_count(
         )
         resource(uow, displaced, at, who)
         backorders = retry_backorders(uow, grown, at, who) if grown else []
+        check_minimums(uow, [(count.warehouse_id, line.product_id) for line in counted], at)
         return Approval(count, postings, [o.id for o in displaced if o.id], backorders)
 
     return atomically(uow, work)

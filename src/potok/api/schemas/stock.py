@@ -101,6 +101,7 @@ class LevelOut(Out):
     incoming: int = Field(
         default=0, description="On its way here: shipped transfers and open purchase orders."
     )
+    location: str | None = Field(default=None, description="The bin the position lies in.")
 
 
 class LevelPageOut(Page):
@@ -198,7 +199,6 @@ class DriftOut(Out):
     )
 
 
-class ReconciliationOut(Out):
 class ExpiringLotOut(Out):
     warehouse: str
     sku: str
@@ -210,6 +210,7 @@ class ExpiringLotOut(Out):
     unavailable: int
 
 
+class ReconciliationOut(Out):
     checked: int
     drifting: int
     drifts: list[DriftOut]

@@ -18,6 +18,7 @@ from potok.db.tables import (
     stock,
     stock_movements,
     stock_rules,
+    storage_locations,
     warehouse_channels,
     warehouses,
 )
@@ -55,10 +56,12 @@ def list_levels(
             stock.c.unavailable,
             lots.c.number.label("lot"),
             lots.c.expires_on,
+            storage_locations.c.code.label("location"),
         )
         .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
         .join(products, products.c.id == stock.c.product_id)
         .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .outerjoin(storage_locations, storage_locations.c.id == stock.c.location_id)
         .order_by(stock.c.warehouse_id, stock.c.product_id, stock.c.id)
         .limit(limit + 1)
     )
@@ -88,6 +91,7 @@ def list_levels(
             unavailable=r.unavailable,
             lot=r.lot,
             expires_on=r.expires_on,
+            location=r.location,
         )
         for r in rows
     ]
