@@ -138,6 +138,24 @@ def test_a_plain_write_off_beyond_sellable_stock_shrinks_the_unavailable_bucket(
     assert_stock_invariants(live.potok)
 
 
+def test_a_bulk_level_below_the_unavailable_units_shrinks_the_bucket(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 10, ("SPB", "KET"): 5})
+    order = place(api, [("KET", 3)])
+    assert open_reservations(order) == [("MSK", "KET", 3)]
+    move(api, "KET", 5, "unavailable").raise_for_status()
+
+    response = api.put(
+        "/api/v1/stock/levels", json={"rows": [{"warehouse": "MSK", "sku": "KET", "on_hand": 4}]}
+    )
+
+    assert response.status_code == 200, response.text
+    assert buckets(api, "MSK", "KET") == (4, 3, 1, 0)  # reservations kept, bucket shrank
+    no_drift(api)
+    assert_stock_invariants(live.potok)
+
+
 def test_a_move_with_bad_input_is_a_problem_naming_the_fields(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 2})
 

@@ -401,13 +401,24 @@ def set_levels(
             level = levels[key]
             if row.on_hand == level.on_hand:
                 continue
-            if row.on_hand < level.reserved:
+            unavailable_change = 0
+            if row.on_hand < level.reserved + level.unavailable:
                 # read again: an order released for an earlier row may have held stock here
-                fresh = uow.stock.level(level.warehouse_id, level.product_id, lock=True)
+                fresh = uow.positions.get(level.stock_id, lock=True)
                 assert fresh is not None
-                displaced.extend(
-                    make_room(uow, fresh, row.on_hand, at, who, f"{command.source} level")
-                )
+                if row.on_hand < fresh.reserved:
+                    displaced.extend(
+                        make_room(uow, fresh, row.on_hand, at, who, f"{command.source} level")
+                    )
+                    fresh = uow.positions.get(level.stock_id)
+                    assert fresh is not None
+                # what the reservations leave shrinks the unavailable bucket, before on-hand
+                unavailable = min(fresh.unavailable, row.on_hand - fresh.reserved)
+                if unavailable != fresh.unavailable:
+                    uow.positions.set_buckets(
+                        level.stock_id, on_hand=fresh.on_hand, unavailable=unavailable, at=at
+                    )
+                    unavailable_change = unavailable - fresh.unavailable
             targets[level.stock_id] = row.on_hand
             movements.append(
                 Movement(
@@ -421,6 +432,7 @@ def set_levels(
                     reference=command.reference,
                     actor=who,
                     occurred_at=at,
+                    unavailable_change=unavailable_change,
                 )
             )
         uow.stock.set_on_hand(targets, at)

@@ -12,12 +12,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from potok.domain.catalogue import ProductNotFound
-from potok.domain.errors import InvalidInput
+from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import Movement, StockLevel, StockPositionNotFound
 from potok.domain.inventory.buckets import Bucket, MoveStock, plan_move
 from potok.domain.inventory.events import StockChanged
 from potok.domain.inventory.model import require_quantity
-from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.kernel import Actor, Clock, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
 from potok.domain.validation import Problems
@@ -47,6 +47,11 @@ def locate(
     if level is None:
         raise StockPositionNotFound(warehouse=warehouse, sku=what)
     return level
+
+
+def _serialised(uow: UnitOfWork, sku: str) -> bool:
+    product = uow.products.get_by_sku(sku)
+    return product is not None and product.tracking is Tracking.SERIAL
 
 
 def announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
@@ -86,6 +91,17 @@ def move_stock(
         at = clock()
         who = str(actor)
         level = locate(uow, command.warehouse, command.sku, command.lot, lock=True)
+        if command.to is Bucket.WRITTEN_OFF and _serialised(uow, command.sku):
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "to",
+                        f"'{command.sku}' is serialised: write it off with "
+                        "POST /api/v1/stock/write-offs naming the serial numbers",
+                        "serialised",
+                    )
+                ]
+            )
         move = plan_move(level, command.quantity, command.to)
         reason = command.reason_text
         floor = move.sellable_floor(level)

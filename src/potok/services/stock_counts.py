@@ -31,7 +31,7 @@ from potok.domain.inventory.events import (
     StockCountCreated,
     StockCountSubmitted,
 )
-from potok.domain.kernel import Actor, Clock, ProductId, utc_now
+from potok.domain.kernel import Actor, Clock, ProductId, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
 from potok.domain.validation import Problems
@@ -103,15 +103,21 @@ def create_count(
             raise WarehouseNotFound(warehouse=command.warehouse)
         product_ids: list[ProductId] | None = None
         if command.skus:
-            found = uow.products.ids_for(command.skus)
-            unknown = [
+            found = uow.products.get_many(command.skus)
+            wrong = [
                 FieldError(f"skus[{i}]", f"there is no product with SKU '{s}'", "unknown-sku")
-                for i, s in enumerate(command.skus)
                 if s not in found
+                else FieldError(
+                    f"skus[{i}]",
+                    f"'{s}' is serialised: count it by serial number (receipts and write-offs)",
+                    "serialised",
+                )
+                for i, s in enumerate(command.skus)
+                if s not in found or found[s].tracking is Tracking.SERIAL
             ]
-            if unknown:
-                raise InvalidInput(unknown)
-            product_ids = list(found.values())
+            if wrong:
+                raise InvalidInput(wrong)
+            product_ids = [p.id for p in found.values()]
         lines = uow.stock_counts.snapshot(
             warehouse_ids[command.warehouse], command.zone, product_ids
         )

@@ -66,7 +66,10 @@ class StockCountRepository:
             .join(products, products.c.id == stock.c.product_id)
             .outerjoin(lots, lots.c.id == stock.c.lot_id)
             .outerjoin(storage_locations, storage_locations.c.id == stock.c.location_id)
-            .where(stock.c.warehouse_id == warehouse_id)
+            .where(
+                stock.c.warehouse_id == warehouse_id,
+                products.c.tracking != "serial",  # counted by serial number, not here
+            )
             .order_by(*_LINE_ORDER)
         )
         if zone is not None:
