@@ -1,5 +1,5 @@
-"""The figures behind min/max rules: each rule with its SKU's buckets at the warehouse, the
-stock on the way there, and the orders waiting for the SKU.
+"""The figures behind min/max rules: each rule with its SKU's buckets at the warehouse and
+the orders waiting for the SKU. Stock on the way comes from ``db.queries.incoming``.
 
 Every figure is a correlated sub-select on the rule's (warehouse, product), so that looking
 at one rule reads one position's rows, and looking at all of them is one statement.
@@ -16,18 +16,11 @@ from potok.db.tables import (
     order_lines,
     orders,
     products,
-    purchase_order_lines,
-    purchase_orders,
     stock,
     stock_rules,
-    transfer_lines,
-    transfers,
     warehouse_channels,
     warehouses,
 )
-
-TRANSFERS_ON_THE_WAY = ("shipped",)
-PURCHASE_ORDERS_OPEN = ("open", "partially_received")
 
 
 def _bucket(column: sa.Column[int]) -> sa.ScalarSelect[Any]:
@@ -39,44 +32,6 @@ def _bucket(column: sa.Column[int]) -> sa.ScalarSelect[Any]:
         )
         .scalar_subquery()
     )
-
-
-def incoming() -> sa.ColumnElement[Any]:
-    """Units on the way to the rule's warehouse, as ``db.queries.incoming`` counts them: the
-    shipped quantity of transfers shipped and not yet received, and what open (or partly
-    received) purchase order lines still expect."""
-    in_transit = (
-        sa.select(sa.func.coalesce(sa.func.sum(transfer_lines.c.shipped_quantity), 0))
-        .select_from(transfer_lines)
-        .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
-        .where(
-            transfers.c.to_warehouse_id == stock_rules.c.warehouse_id,
-            transfers.c.status.in_(TRANSFERS_ON_THE_WAY),
-            transfer_lines.c.product_id == stock_rules.c.product_id,
-            transfer_lines.c.shipped_quantity > 0,
-        )
-        .scalar_subquery()
-    )
-    ordered = (
-        sa.select(
-            sa.func.coalesce(
-                sa.func.sum(
-                    purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity
-                ),
-                0,
-            )
-        )
-        .select_from(purchase_order_lines)
-        .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
-        .where(
-            purchase_orders.c.warehouse_id == stock_rules.c.warehouse_id,
-            purchase_orders.c.status.in_(PURCHASE_ORDERS_OPEN),
-            purchase_order_lines.c.product_id == stock_rules.c.product_id,
-            purchase_order_lines.c.quantity > purchase_order_lines.c.received_quantity,
-        )
-        .scalar_subquery()
-    )
-    return in_transit + ordered
 
 
 def backordered() -> sa.ScalarSelect[Any]:
@@ -109,21 +64,16 @@ def rule_figures(
     warehouse_codes: Sequence[str] | None = None,
     sku: str | None = None,
     with_backorders: bool = False,
-    only_below: bool = False,
-    unsettled: bool = False,
     after: tuple[int, int] | None = None,
     limit: int | None = None,
 ) -> list[Any]:
     """Rules with their figures, in (warehouse, product) order; rows carry ``id``,
     ``warehouse_id``, ``warehouse``, ``product_id``, ``sku``, ``min_level``, ``max_level``,
-    ``safety_stock``, ``below_minimum``, ``on_hand``, ``reserved``, ``unavailable``,
-    ``incoming`` and, when asked, ``backordered``; ``only_below`` keeps the rules whose
-    projected level is below their minimum, ``unsettled`` those whose stored
-    ``below_minimum`` no longer matches their figures."""
+    ``safety_stock``, ``below_minimum``, ``updated_at``, ``on_hand``, ``reserved``,
+    ``unavailable`` and, when asked, ``backordered``."""
     on_hand = _bucket(stock.c.on_hand)
     reserved = _bucket(stock.c.reserved)
     unavailable = _bucket(stock.c.unavailable)
-    on_the_way = incoming()
     columns: list[Any] = [
         stock_rules.c.id,
         stock_rules.c.warehouse_id,
@@ -138,7 +88,6 @@ def rule_figures(
         on_hand.label("on_hand"),
         reserved.label("reserved"),
         unavailable.label("unavailable"),
-        on_the_way.label("incoming"),
     ]
     if with_backorders:
         columns.append(backordered().label("backordered"))
@@ -158,16 +107,6 @@ def rule_figures(
         query = query.where(warehouses.c.code.in_(list(warehouse_codes)))
     if sku:
         query = query.where(products.c.sku == sku)
-    below = on_hand - reserved - unavailable + on_the_way < stock_rules.c.min_level
-    if only_below:
-        query = query.where(below)
-    if unsettled:
-        query = query.where(
-            sa.or_(
-                sa.and_(below, stock_rules.c.below_minimum.is_(False)),
-                sa.and_(sa.not_(below), stock_rules.c.below_minimum.is_(True)),
-            )
-        )
     if after is not None:
         query = query.where(
             sa.tuple_(stock_rules.c.warehouse_id, stock_rules.c.product_id)
@@ -176,3 +115,15 @@ def rule_figures(
     if limit is not None:
         query = query.limit(limit)
     return list(connection.execute(query))
+
+
+def backordered_for(connection: sa.Connection, rule_ids: Collection[int]) -> dict[int, int]:
+    """Backordered units per rule, for a few rules (those a report shows)."""
+    if not rule_ids:
+        return {}
+    rows = connection.execute(
+        sa.select(stock_rules.c.id, backordered().label("backordered")).where(
+            stock_rules.c.id.in_(sorted(rule_ids))
+        )
+    )
+    return {r.id: int(r.backordered) for r in rows}

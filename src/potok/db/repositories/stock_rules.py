@@ -1,8 +1,11 @@
-"""Min/max rules: stored per (warehouse, product), read with the figures they are judged by."""
+"""Min/max rules: stored per (warehouse, product), read with the figures they are judged by
+(the buckets and backorders from ``db.queries.replenishment``, stock on the way from
+``db.queries.incoming``, so that "incoming" means the same everywhere)."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -11,11 +14,15 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from potok.db.engine import is_sqlite
+from potok.db.queries.incoming import incoming_by_position
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
-from potok.db.queries.replenishment import rule_figures
+from potok.db.queries.replenishment import backordered_for, rule_figures
 from potok.db.tables import stock_rules
+from potok.domain.inventory.replenishment import StockRule, is_below_minimum
 from potok.domain.kernel import ProductId, WarehouseId
 from potok.services.ports import RulePage, RuleState
+
+BATCH = 1000  # rules read at a time when a filter on their figures has to look at each
 
 
 class StockRuleRepository:
@@ -102,11 +109,31 @@ class StockRuleRepository:
         """Rules with their figures (all of them when neither ids nor keys are given)."""
         if (rule_ids is not None and not rule_ids) or (keys is not None and not keys):
             return []
-        return [_state(r) for r in rule_figures(self.connection, rule_ids=rule_ids, keys=keys)]
+        return self._with_incoming(rule_figures(self.connection, rule_ids=rule_ids, keys=keys))
 
     def unsettled(self, limit: int) -> list[int]:
         """Rules whose last seen state no longer matches their figures: crossings to announce."""
-        return [r.id for r in rule_figures(self.connection, unsettled=True, limit=limit)]
+        found: list[int] = []
+        after: tuple[int, int] | None = None
+        while len(found) < limit:
+            rows = rule_figures(self.connection, after=after, limit=BATCH)
+            found.extend(s.id for s in self._with_incoming(rows) if _below(s) != s.below_minimum)
+            if len(rows) < BATCH:
+                break
+            after = (rows[-1].warehouse_id, rows[-1].product_id)
+        return found[:limit]
+
+    def _with_incoming(self, rows: Sequence[Any]) -> list[RuleState]:
+        states: list[RuleState] = []
+        for start in range(0, len(rows), 2000):
+            chunk = rows[start : start + 2000]
+            incoming = incoming_by_position(
+                self.connection, [(r.warehouse_id, r.product_id) for r in chunk]
+            )
+            for r in chunk:
+                on_the_way = incoming.get((r.warehouse_id, r.product_id))
+                states.append(_state(r, on_the_way.quantity if on_the_way else 0))
+        return states
 
     def mark(self, below: Mapping[int, bool], at: datetime) -> None:
         """Remember the state each rule was last seen in (``at`` is not the rule's edit time)."""
@@ -129,26 +156,42 @@ class StockRuleRepository:
         cursor: str | None,
         limit: int,
     ) -> RulePage:
-        after = None
+        after: tuple[int, int] | None = None
         if cursor:
             last_warehouse, last_product = decode_int_cursor(cursor, 2)
             after = (last_warehouse, last_product)
-        rows = rule_figures(
-            self.connection,
-            warehouse_codes=warehouses,
-            sku=sku,
-            only_below=only_below,
-            with_backorders=with_backorders,
-            after=after,
-            limit=limit + 1,
-        )
-        more = len(rows) > limit
-        rows = rows[:limit]
-        next_cursor = encode_cursor(rows[-1].warehouse_id, rows[-1].product_id) if more else None
-        return RulePage([_state(r) for r in rows], next_cursor)
+        chosen: list[RuleState] = []
+        while len(chosen) <= limit:
+            batch = max(limit + 1, BATCH) if only_below else limit + 1
+            rows = rule_figures(
+                self.connection,
+                warehouse_codes=warehouses,
+                sku=sku,
+                after=after,
+                limit=batch,
+            )
+            chosen.extend(s for s in self._with_incoming(rows) if not only_below or _below(s))
+            if len(rows) < batch:
+                break
+            after = (rows[-1].warehouse_id, rows[-1].product_id)
+        more = len(chosen) > limit
+        chosen = chosen[:limit]
+        if with_backorders:
+            waiting = backordered_for(self.connection, [s.id for s in chosen])
+            chosen = [replace(s, backordered=waiting.get(s.id, 0)) for s in chosen]
+        last = chosen[-1] if chosen else None
+        next_cursor = encode_cursor(last.warehouse_id, last.product_id) if more and last else None
+        return RulePage(chosen, next_cursor)
 
 
-def _state(row: Any) -> RuleState:
+def _below(state: RuleState) -> bool:
+    projected = state.on_hand - state.reserved - state.unavailable + state.incoming
+    return is_below_minimum(
+        StockRule(state.min_level, state.max_level, state.safety_stock), projected
+    )
+
+
+def _state(row: Any, incoming: int) -> RuleState:
     mapping = row._mapping
     return RuleState(
         id=row.id,
@@ -164,6 +207,6 @@ def _state(row: Any) -> RuleState:
         on_hand=int(row.on_hand),
         reserved=int(row.reserved),
         unavailable=int(row.unavailable),
-        incoming=int(row.incoming),
+        incoming=incoming,
         backordered=int(mapping["backordered"]) if "backordered" in mapping else 0,
     )
