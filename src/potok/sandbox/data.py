@@ -394,3 +394,51 @@ def products() -> list[tuple[str, str, Decimal, Decimal, int, str]]:
         sku = f"{prefix}-{counters[prefix]:03d}"
         result.append((sku, name, Decimal(price), Decimal(vat), weight, barcode(100000 + index)))
     return result
+
+
+# Products kept by lot (groceries, cosmetics): (sku, name, price, vat, weight_g, lots), each
+# lot (number, produced days ago, expires in days, {warehouse: units}). One lot of each is
+# nearly expired, so that the expiry report and FEFO have something to show.
+LOT_TRACKED: list[tuple[str, str, str, str, int, list[tuple[str, int, int, dict[str, int]]]]] = [
+    (
+        "MILK-L01",
+        "Молоко ультрапастеризованное 3,2 %, 1 л",
+        "94.90",
+        "10",
+        1050,
+        [
+            ("MILK-2611-A", 40, 2, {"MSK-1": 12}),
+            ("MILK-2611-B", 20, 25, {"MSK-1": 40, "SPB-1": 30}),
+            ("MILK-2611-C", 5, 80, {"MSK-1": 60, "SPB-1": 45}),
+        ],
+    ),
+    (
+        "YOGH-L01",
+        "Йогурт греческий 2 %, 140 г",
+        "79.00",
+        "10",
+        150,
+        [
+            ("YGT-1125-1", 10, 1, {"MSK-1": 8}),
+            ("YGT-1125-2", 3, 14, {"MSK-1": 36, "SPB-1": 24}),
+        ],
+    ),
+    (
+        "HCRM-L01",
+        "Крем для рук увлажняющий, 75 мл",
+        "349.00",
+        "22",
+        95,
+        [
+            ("CRM-25-07", 150, 20, {"MSK-1": 6}),
+            ("CRM-25-10", 60, 400, {"MSK-1": 50, "SPB-1": 35}),
+        ],
+    ),
+]
+
+# Serialised electronics: (sku, name, price, vat, weight_g, {warehouse: units}); serial
+# numbers are made from the SKU.
+SERIALISED: list[tuple[str, str, str, str, int, dict[str, int]]] = [
+    ("PHONE-S01", "Смартфон Potok P1, 128 ГБ", "24990.00", "22", 190, {"MSK-1": 8, "SPB-1": 5}),
+    ("HDPH-S01", "Наушники беспроводные с шумоподавлением", "8990.00", "22", 250, {"MSK-1": 6}),
+]

@@ -16,8 +16,9 @@ from potok.domain.catalogue import ProductDraft
 from potok.domain.errors import PotokError
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, ReceiveStock, SetLevels
+from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.replenishment import SetStockRule
-from potok.domain.kernel import Actor, ActorKind, utc_now
+from potok.domain.kernel import Actor, ActorKind, Tracking, utc_now
 from potok.domain.orders import Address, DeliveryMethod, HoldType, OrderState, PaymentStatus
 from potok.domain.orders.commands import (
     CancelOrder,
@@ -98,6 +99,8 @@ def seed(
     skus = [p[0] for p in products]
     scarce = set(rng.sample(skus, max(1, int(len(skus) * SCARCE_SHARE))))
     report.stock_rows = _stock(potok, rng, skus, scarce, clock, admin)
+    report.products += _lots_and_serials(potok, now, clock, admin)
+    depth = [p[0] for p in data.LOT_TRACKED] + [p[0] for p in data.SERIALISED]
     report.rules = _rules(potok, random.Random(seed + 1), skus, scarce, clock, admin)
 
     operators = [Actor(ActorKind.USER, name) for name in ("ivanova", "petrov", "sidorova")]
@@ -105,7 +108,8 @@ def seed(
     placed: list[int] = []
     for index in range(orders):
         clock.moment = start + step * index + timedelta(seconds=rng.randint(0, 600))
-        command = _order(rng, index, skus, scarce)
+        # every twentieth order buys goods kept by lot or by serial number
+        command = _order(rng, index, depth if index % 20 == 19 else skus, scarce)
         try:
             result = intake.place_order(
                 potok.uow(), command, _channel_actor(command.channel), clock=clock
@@ -139,6 +143,44 @@ def seed(
             if order is not None:
                 report.statuses[order.status.value] += 1
     return report
+
+
+def _lots_and_serials(potok: Potok, now: datetime, clock: _Clock, actor: Actor) -> int:
+    """Groceries and cosmetics kept by lot (one lot nearly expired), and serialised
+    electronics with their serial numbers."""
+    today = now.date()
+    for sku, name, price, vat, weight, lots in data.LOT_TRACKED:
+        draft = ProductDraft(
+            sku, name, Decimal(price), Decimal(vat), None, weight, tracking=Tracking.LOT
+        )
+        catalogue.create_product(potok.uow(), draft, clock=clock)
+        for number, produced_ago, expires_in, places in lots:
+            lot = LotInput(
+                number, today - timedelta(days=produced_ago), today + timedelta(days=expires_in)
+            )
+            for warehouse, units in places.items():
+                inventory.receive_stock(
+                    potok.uow(),
+                    ReceiveStock(warehouse, sku, units, "supplier delivery", lot=lot),
+                    actor,
+                    clock=clock,
+                )
+    for sku, name, price, vat, weight, places in data.SERIALISED:
+        draft = ProductDraft(
+            sku, name, Decimal(price), Decimal(vat), None, weight, tracking=Tracking.SERIAL
+        )
+        catalogue.create_product(potok.uow(), draft, clock=clock)
+        made = 0
+        for warehouse, units in places.items():
+            serials = tuple(f"{sku[:3]}{2611000 + made + n:08d}" for n in range(units))
+            made += units
+            inventory.receive_stock(
+                potok.uow(),
+                ReceiveStock(warehouse, sku, units, "supplier delivery", serials=serials),
+                actor,
+                clock=clock,
+            )
+    return len(data.LOT_TRACKED) + len(data.SERIALISED)
 
 
 def _channel_actor(channel: str) -> Actor:
