@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from potok import __version__
-from potok.cli import backup, db, demo, orders, security, serve, stock
+from potok.cli import backup, db, demo, orders, security, serve, stock, transfers
 from potok.cli.access import init, keys, users
 from potok.cli.common import use_database
 
@@ -18,6 +18,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
 app.add_typer(orders.app, name="orders")
+app.add_typer(transfers.app, name="transfers")
+app.add_typer(transfers.purchase_orders, name="purchase-orders")
 app.add_typer(backup.app, name="backup")
 app.add_typer(security.app, name="security")
 app.command()(serve.serve)
