@@ -126,6 +126,11 @@ def create_count(
             if command.skus:
                 where.append("of the SKUs asked for")
             raise NothingToCount(warehouse=command.warehouse, where=" ".join(where) or "at all")
+        # lock the positions (in key order) before checking for other open counts, so that
+        # two sheets made at once cannot both take a position; expected is read under the lock
+        locked = uow.positions.lock_in_order([line.stock_id for line in lines])
+        for line in lines:
+            line.expected = locked[line.stock_id].on_hand
         busy = uow.stock_counts.busy([line.stock_id for line in lines])
         if busy:
             raise StockCountOverlaps(numbers=", ".join(busy))
