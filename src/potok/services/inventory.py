@@ -17,6 +17,7 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import Movement, MovementType, StockLevel, StockPositionNotFound
 from potok.domain.inventory.commands import (
     CountStock,
+    LevelRow,
     ReceiveStock,
     SetLevels,
     WriteOffStock,
@@ -29,6 +30,7 @@ from potok.domain.inventory.lots import (
     LotNotFound,
     SerialNotInStock,
     SerialTaken,
+    check_identity,
     require_identity,
 )
 from potok.domain.inventory.model import MAX_QUANTITY, require_quantity
@@ -362,6 +364,9 @@ def set_levels(
     def work(uow: UnitOfWork) -> LevelsApplied:
         at = clock()
         who = str(actor)
+        tracked = uow.products.tracked({r.sku for r in command.rows})
+        if tracked or any(r.lot is not None or r.serials is not None for r in command.rows):
+            return _set_levels_by_row(uow, command, tracked, at, who)
         warehouse_ids = uow.warehouses.ids_for(sorted({r.warehouse for r in command.rows}))
         product_ids = uow.products.ids_for({r.sku for r in command.rows})
         errors = _check_rows(command, warehouse_ids, product_ids)
@@ -469,7 +474,7 @@ def _check_rows(
     product_ids: dict[str, ProductId],
 ) -> list[FieldError]:
     errors: list[FieldError] = []
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str | None], int] = {}
     if not command.rows:
         errors.append(FieldError("rows", "send at least one row", "required"))
     for index, row in enumerate(command.rows):
@@ -496,7 +501,7 @@ def _check_rows(
                     "out-of-range",
                 )
             )
-        key = (row.warehouse, row.sku)
+        key = (row.warehouse, row.sku, row.lot.number if row.lot else None)
         if key in seen:
             errors.append(
                 FieldError(
@@ -508,6 +513,119 @@ def _check_rows(
         else:
             seen[key] = index
     return errors
+
+
+def _set_levels_by_row(
+    uow: UnitOfWork, command: SetLevels, tracked: dict[str, Tracking], at: datetime, who: str
+) -> LevelsApplied:
+    """Bulk levels that name lots or serial numbers: checked as a whole, then applied row by
+    row (a lot is created on first sight; serials listed are the units on hand)."""
+    warehouse_ids = uow.warehouses.ids_for(sorted({r.warehouse for r in command.rows}))
+    product_ids = uow.products.ids_for({r.sku for r in command.rows})
+    errors = _check_rows(command, warehouse_ids, product_ids)
+    planned: list[tuple[int, LevelRow, StockLevel]] = []
+    for index, row in enumerate(command.rows):
+        if row.warehouse not in warehouse_ids or row.sku not in product_ids:
+            continue
+        problems = Problems(f"rows[{index}].")
+        tracking = tracked.get(row.sku, Tracking.NONE)
+        serials = list(row.serials) if row.serials is not None else None
+        check_identity(problems, tracking, row.sku, row.on_hand, row.lot, serials)
+        errors.extend(problems.errors)
+        if problems:
+            continue
+        warehouse_id, product_id = warehouse_ids[row.warehouse], product_ids[row.sku]
+        lot_id = None
+        if row.lot is not None:
+            product = uow.products.get_by_sku(row.sku)
+            assert product is not None
+            try:
+                lot_id = _receive_lot(uow, product, row.lot, at)
+            except LotDatesDiffer as error:
+                errors.append(FieldError(f"rows[{index}].lot", error.detail, error.code))
+                continue
+        uow.stock.ensure_position(warehouse_id, product_id, at, lot_id=lot_id)
+        level = uow.stock.level(warehouse_id, product_id, lock=True, lot_id=lot_id)
+        assert level is not None
+        if row.expected_on_hand is not None and row.expected_on_hand != level.on_hand:
+            errors.append(
+                FieldError(
+                    f"rows[{index}].expected_on_hand",
+                    f"Potok has {level.on_hand} on hand, not {row.expected_on_hand}; re-read "
+                    "and send again",
+                    "count-mismatch",
+                )
+            )
+        if serials is not None:
+            errors.extend(_serial_problems(uow, index, level, serials))
+        planned.append((index, row, level))
+    if errors:
+        raise BulkRejected(
+            errors, rows=len(command.rows), bad_rows=len({e.field.split("]")[0] for e in errors})
+        )
+    changed, backorders, resourced = 0, [], []
+    for _, row, level in planned:
+        if row.serials is not None:
+            _sync_serials(uow, level, list(row.serials), at)
+        if row.on_hand == level.on_hand:
+            continue
+        fresh = uow.stock.level(
+            level.warehouse_id, level.product_id, lock=True, lot_id=level.lot_id
+        )
+        assert fresh is not None
+        change = _apply(
+            uow,
+            fresh,
+            row.on_hand,
+            command.movement,
+            f"{command.source} level",
+            command.reference,
+            at,
+            who,
+        )
+        changed += 1
+        backorders.extend(change.backorders_reserved)
+        resourced.extend(change.orders_resourced)
+    uow.record(
+        StockSynced(occurred_at=at, source=command.source, rows=len(command.rows), changed=changed)
+    )
+    return LevelsApplied(len(command.rows), changed, 0, backorders, resourced)
+
+
+def _serial_problems(
+    uow: UnitOfWork, index: int, level: StockLevel, serials: list[str]
+) -> list[FieldError]:
+    """Units on hand not listed must be unreserved (they are written off); units listed and
+    not here must not be in stock elsewhere."""
+    here = uow.stock.serials_at(level.stock_id)
+    errors = [
+        FieldError(
+            f"rows[{index}].serials",
+            f"'{serial}' is reserved for an order; it cannot leave the books here",
+            "serial-reserved",
+        )
+        for serial, status in sorted(here.items())
+        if status == "reserved" and serial not in serials
+    ]
+    new = [s for s in serials if s not in here]
+    taken = uow.stock.serials_elsewhere(level.product_id, new)
+    if taken:
+        errors.append(
+            FieldError(
+                f"rows[{index}].serials",
+                f"already in stock elsewhere: {', '.join(taken[:20])}",
+                "serial-taken",
+            )
+        )
+    return errors
+
+
+def _sync_serials(uow: UnitOfWork, level: StockLevel, serials: list[str], at: datetime) -> None:
+    here = uow.stock.serials_at(level.stock_id)
+    gone = [s for s, status in here.items() if status == "in_stock" and s not in serials]
+    if gone:
+        uow.stock.write_off_serials(level, gone, at)
+    uow.stock.add_serials(level, [s for s in serials if s not in here], at)
 
 
 # ---------------------------------------------------------------------- reads

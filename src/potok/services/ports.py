@@ -23,6 +23,7 @@ from potok.domain.kernel import (
     OrderId,
     ProductId,
     StockId,
+    Tracking,
     WarehouseId,
 )
 from potok.domain.network import Warehouse, WarehouseDraft
@@ -238,6 +239,7 @@ class ProductStore(Protocol):
     def delete(self, product_id: ProductId) -> None: ...
     def usage(self, product_id: ProductId) -> str | None: ...
     def has_stock(self, product_id: ProductId) -> bool: ...
+    def tracked(self, skus: Collection[str]) -> dict[str, Tracking]: ...
 
 
 class ChannelStore(Protocol):
@@ -351,6 +353,10 @@ class StockStore(Protocol):
     ) -> list[str]: ...
     def write_off_serials(
         self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
+    ) -> list[str]: ...
+    def serials_at(self, stock_id: StockId) -> dict[str, str]: ...
+    def serials_elsewhere(
+        self, product_id: ProductId, serial_numbers: Sequence[str]
     ) -> list[str]: ...
     def assign_serials(
         self, picks: Sequence[SerialPick], at: datetime

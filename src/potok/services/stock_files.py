@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import date
 
 from potok.domain.inventory.commands import LevelRow
+from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.model import MAX_QUANTITY
 
 REQUIRED_COLUMNS = ("warehouse", "sku", "on_hand")
-OPTIONAL_COLUMNS = ("expected_on_hand",)
+OPTIONAL_COLUMNS = ("expected_on_hand", "lot", "produced_on", "expires_on", "serials")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +32,9 @@ class BadHeader(ValueError):
 
 
 def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]]:
-    """Rows of ``warehouse,sku,on_hand[,expected_on_hand]`` with a header line.
+    """Rows of ``warehouse,sku,on_hand[,expected_on_hand,lot,produced_on,expires_on,serials]``
+    with a header line. ``lot`` names the lot of products kept by lot (its dates in ISO
+    form, optional); ``serials`` lists the units of serialised products, separated by ``;``.
 
     Yields ``(line_number, row)`` for good rows and ``(line_number, BadRow)`` for bad ones;
     raises :class:`BadHeader` when the header lacks a required column.
@@ -53,7 +57,7 @@ def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]
         for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
         if name in header
     }
-    seen: dict[tuple[str, str], int] = {}
+    seen: dict[tuple[str, str, str], int] = {}
     read_so_far = reader.line_num
     for record in reader:
         number = read_so_far + 1  # the line the record starts on, even after multi-line cells
@@ -74,15 +78,40 @@ def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]
         expected = None
         if "expected_on_hand" in index and record[index["expected_on_hand"]].strip():
             expected = _quantity(record[index["expected_on_hand"]], "expected_on_hand", problems)
-        key = (warehouse, sku)
+        lot_number = _cell(record, index, "lot")
+        produced = _date(_cell(record, index, "produced_on"), "produced_on", problems)
+        expires = _date(_cell(record, index, "expires_on"), "expires_on", problems)
+        if (produced or expires) and not lot_number:
+            problems.append("produced_on and expires_on need a lot")
+        serial_cell = _cell(record, index, "serials")
+        serials = (
+            tuple(s.strip() for s in serial_cell.split(";") if s.strip()) if serial_cell else None
+        )
+        key = (warehouse, sku, lot_number)
         if not problems and key in seen:
-            problems.append(f"repeats line {seen[key]} for {warehouse}/{sku}")
+            where = f"{warehouse}/{sku}" + (f"/{lot_number}" if lot_number else "")
+            problems.append(f"repeats line {seen[key]} for {where}")
         if problems:
             yield number, BadRow(number, "; ".join(problems))
             continue
         seen[key] = number
         assert on_hand is not None
-        yield number, LevelRow(warehouse, sku, on_hand, expected)
+        lot = LotInput(lot_number, produced, expires) if lot_number else None
+        yield number, LevelRow(warehouse, sku, on_hand, expected, lot, serials)
+
+
+def _cell(record: list[str], index: dict[str, int], name: str) -> str:
+    return record[index[name]].strip() if name in index else ""
+
+
+def _date(text: str, name: str, problems: list[str]) -> date | None:
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        problems.append(f"{name} '{text}' is not a date (YYYY-MM-DD)")
+        return None
 
 
 def _quantity(text: str, name: str, problems: list[str]) -> int | None:

@@ -194,7 +194,17 @@ def set_levels(body: LevelsIn, uow: Uow, caller: Caller, request: Request) -> Le
     applied = inventory.set_levels(
         uow,
         SetLevels(
-            [LevelRow(r.warehouse, r.sku, r.on_hand, r.expected_on_hand) for r in body.rows],
+            [
+                LevelRow(
+                    r.warehouse,
+                    r.sku,
+                    r.on_hand,
+                    r.expected_on_hand,
+                    LotInput(r.lot.number, r.lot.produced_on, r.lot.expires_on) if r.lot else None,
+                    tuple(r.serials) if r.serials is not None else None,
+                )
+                for r in body.rows
+            ],
             source=body.source,
             reference=body.reference,
         ),

@@ -72,6 +72,14 @@ class LevelIn(Schema):
     expected_on_hand: int | None = Field(
         default=None, description="Optional compare-and-set for this row."
     )
+    lot: LotIn | None = Field(
+        default=None, description="Products kept by lot: the row is the level of this lot."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: the serial numbers of the units on hand.",
+    )
 
 
 class LevelsIn(Schema):

@@ -109,6 +109,20 @@ class ProductRepository:
     def delete(self, product_id: ProductId) -> None:
         self.connection.execute(sa.delete(products).where(products.c.id == product_id))
 
+    def tracked(self, skus: Collection[str]) -> dict[str, Tracking]:
+        """The tracking of those of these SKUs that are kept by lot or serial number."""
+        result: dict[str, Tracking] = {}
+        unique = sorted(set(skus))
+        for start in range(0, len(unique), 5000):
+            rows = self.connection.execute(
+                sa.select(products.c.sku, products.c.tracking).where(
+                    products.c.sku.in_(unique[start : start + 5000]),
+                    products.c.tracking != Tracking.NONE.value,
+                )
+            )
+            result.update({row.sku: Tracking(row.tracking) for row in rows})
+        return result
+
     def has_stock(self, product_id: ProductId) -> bool:
         """Whether any unit of the product is on hand anywhere (tracking may not change)."""
         return (

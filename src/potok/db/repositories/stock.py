@@ -457,6 +457,31 @@ class StockRepository:
             )
         return []
 
+    def serials_at(self, stock_id: StockId) -> dict[str, str]:
+        """Serial numbers lying in a position (in stock or reserved), with their status."""
+        return {
+            row.serial: row.status
+            for row in self.connection.execute(
+                sa.select(serials.c.serial, serials.c.status).where(
+                    serials.c.stock_id == stock_id, serials.c.status.in_(["in_stock", "reserved"])
+                )
+            )
+        }
+
+    def serials_elsewhere(self, product_id: ProductId, serial_numbers: Sequence[str]) -> list[str]:
+        """Which of these serial numbers are in stock, reserved or travelling already."""
+        if not serial_numbers:
+            return []
+        return sorted(
+            self.connection.execute(
+                sa.select(serials.c.serial).where(
+                    serials.c.product_id == product_id,
+                    serials.c.serial.in_(list(serial_numbers)),
+                    serials.c.status.not_in(_GONE),
+                )
+            ).scalars()
+        )
+
     def write_off_serials(
         self, level: StockLevel, serial_numbers: Sequence[str], at: datetime
     ) -> list[str]:

@@ -56,6 +56,8 @@ class LevelRow:
     sku: str
     on_hand: int
     expected_on_hand: int | None = None
+    lot: LotInput | None = None  # products kept by lot: the level is the lot's
+    serials: tuple[str, ...] | None = None  # serialised products: the units on hand
 
 
 @dataclass(frozen=True, slots=True)
