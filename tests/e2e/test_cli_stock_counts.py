@@ -76,3 +76,31 @@ def test_an_entry_the_command_line_cannot_read_exits_3(potok: Potok, database_ur
     assert result.exit_code == 3
     missing = potok_cli(database_url, "stock", "counts", "approve", "CNT-000009")
     assert missing.exit_code == 4
+
+
+def test_bins_are_imported_from_a_file_all_or_nothing_and_stock_placed_in_them(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    good = tmp_path / "bins.csv"
+    good.write_text(
+        "warehouse,code,zone,pick_sequence\nMSK,A-01,A,10\nMSK,B-02,B,20\n", encoding="utf-8"
+    )
+    bad = tmp_path / "bad.csv"
+    bad.write_text("warehouse,code\nMSK,C-03\nNOPE,A-01\nMSK,bad code\n", encoding="utf-8")
+
+    imported = potok_cli(database_url, "stock", "locations", "import", str(good))
+    again = potok_cli(database_url, "stock", "locations", "import", str(good))
+    refused = potok_cli(database_url, "stock", "locations", "import", str(bad))
+    placed = potok_cli(database_url, "stock", "locations", "place", "MSK", "KET", "B-02")
+
+    assert imported.exit_code == 0, imported.output
+    assert "2 created" in imported.output and "2 unchanged" in again.output
+    assert refused.exit_code == 3
+    assert "line 3" in refused.output and "line 4" in refused.output
+    assert placed.exit_code == 0, placed.output
+    listed = potok_cli(database_url, "stock", "locations", "list", "MSK")
+    assert listed.output.index("A-01") < listed.output.index("B-02")
+    assert "C-03" not in listed.output
+    (row,) = inventory.list_levels(potok.uow(), warehouse="MSK").items
+    assert row.location == "B-02"

@@ -9,6 +9,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from potok.bootstrap import Potok
+from potok.cli import locations as locations_cli
 from potok.cli import replenishment as replenishment_cli
 from potok.cli import stock_counts as counts_cli
 from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
@@ -24,6 +25,7 @@ app = typer.Typer(
 )
 app.add_typer(replenishment_cli.rules, name="rules")
 app.add_typer(counts_cli.app, name="counts")
+app.add_typer(locations_cli.app, name="locations")
 app.command("replenishment")(replenishment_cli.report)
 
 CHUNK = 5000

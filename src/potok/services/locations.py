@@ -205,3 +205,90 @@ def pick_list(
         return uow.locations.pick_list(order_id, warehouse_ids)
 
     return reading(uow, work)
+
+
+@dataclass(frozen=True, slots=True)
+class LocationsImported:
+    created: int
+    changed: int
+    unchanged: int
+
+
+def import_locations(
+    uow: UnitOfWork,
+    rows: list[tuple[str, LocationDraft]],
+    *,
+    clock: Clock = utc_now,
+) -> LocationsImported:
+    """Create or change many bins (warehouse, draft) in one transaction: all rows or none.
+    Bins not listed are kept."""
+
+    def work(uow: UnitOfWork) -> LocationsImported:
+        at = clock()
+        codes = sorted({w for w, _ in rows})
+        ids = uow.warehouses.ids_for(codes)
+        errors: list[FieldError] = []
+        seen: dict[tuple[str, str], int] = {}
+        for index, (warehouse, draft) in enumerate(rows):
+            try:
+                draft.check()
+            except InvalidInput as error:
+                errors.extend(
+                    FieldError(f"rows[{index}].{e.field}", e.message, e.code) for e in error.errors
+                )
+            key = (warehouse, draft.code)
+            if key in seen:
+                errors.append(
+                    FieldError(f"rows[{index}].code", f"repeats row {seen[key]}", "duplicate")
+                )
+            seen.setdefault(key, index)
+        errors.extend(
+            FieldError(f"rows[{i}].warehouse", f"there is no warehouse '{w}'", "unknown-warehouse")
+            for i, (w, _) in enumerate(rows)
+            if w not in ids
+        )
+        if errors:
+            raise InvalidInput(sorted(errors, key=lambda e: _row_of(e.field)))
+        created = changed = 0
+        for warehouse, draft in rows:
+            current = uow.locations.get_by_code(ids[warehouse], draft.code)
+            if current is None:
+                uow.locations.add(ids[warehouse], draft, at)
+                uow.record(
+                    LocationCreated(
+                        occurred_at=at,
+                        warehouse=warehouse,
+                        code=draft.code,
+                        before=None,
+                        after=_draft_view(draft),
+                    )
+                )
+                created += 1
+            elif _view(current) != _draft_view(draft):
+                uow.locations.update(current.id, draft, at)
+                uow.record(
+                    LocationUpdated(
+                        occurred_at=at,
+                        warehouse=warehouse,
+                        code=draft.code,
+                        before=_view(current),
+                        after=_draft_view(draft),
+                    )
+                )
+                changed += 1
+        return LocationsImported(created, changed, len(rows) - created - changed)
+
+    return atomically(uow, work)
+
+
+def _draft_view(draft: LocationDraft) -> dict[str, object]:
+    return {
+        "code": draft.code,
+        "zone": draft.zone,
+        "pick_sequence": draft.pick_sequence,
+        "active": draft.active,
+    }
+
+
+def _row_of(field: str) -> int:
+    return int(field.split("[")[1].split("]")[0])
