@@ -5,6 +5,7 @@ may promise."""
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -250,3 +251,45 @@ def test_safety_stock_lowers_what_channels_may_promise_but_not_what_orders_may_r
     )
     assert isinstance(result, intake.Placement)
     assert result.order.status == "reserved"
+
+
+def test_jobs_racing_over_the_same_crossing_announce_it_once(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 6, ("SPB", "MUG"): 6})
+    rule(potok, "MSK", "KET", 5, 10)
+    rule(potok, "SPB", "MUG", 5, 10)
+    for sku in ("KET", "MUG"):
+        result = intake.place_order(potok.uow(), order_command([(sku, 2)], to=MOSCOW), TESTER)
+        assert isinstance(result, intake.Placement)
+    start = threading.Barrier(6)
+    seen: list[int] = []
+
+    def job() -> None:
+        start.wait()
+        seen.append(len(replenishment.announce_crossings(potok.uow(), clock=at(T))))
+
+    threads = [threading.Thread(target=job) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sum(seen) == 2
+    assert sorted(crossings(potok)) == [
+        ("stock.below_minimum", "MSK/KET", 4),
+        ("stock.below_minimum", "SPB/MUG", 4),
+    ]
+
+
+def test_the_rule_list_can_show_only_the_rules_below_their_minimum(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 6, ("SPB", "MUG"): 2})
+    rule(potok, "MSK", "KET", 5, 10)
+    rule(potok, "SPB", "MUG", 5, 10)
+
+    below = replenishment.list_rules(potok.uow(), below_minimum=True).items
+    everything = replenishment.list_rules(potok.uow()).items
+
+    assert [(s.warehouse, s.sku) for s in below] == [("SPB", "MUG")]
+    assert [(s.warehouse, s.sku, s.below_minimum) for s in everything] == [
+        ("MSK", "KET", False),
+        ("SPB", "MUG", True),
+    ]
