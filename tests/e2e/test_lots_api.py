@@ -277,3 +277,38 @@ def test_a_serialised_write_off_names_units_in_stock(api: httpx.Client, live: Li
     assert get_order(api, order["id"])["reservations"][0]["serials"] == ["S1"]
     no_drift(api)
     assert_stock_invariants(live.potok)
+
+
+def test_a_fifo_warehouse_reserves_the_lot_received_first(api: httpx.Client) -> None:
+    build_world_api(api)
+    add_product(api, "MLK", "lot")
+    fifo = api.patch("/api/v1/warehouses/MSK", json={"removal_strategy": "fifo"})
+    assert fifo.json()["removal_strategy"] == "fifo"
+    receive_lot(api, "MSK", "MLK", 5, "LATE-EXPIRY", 90)  # received first
+    receive_lot(api, "MSK", "MLK", 5, "EARLY-EXPIRY", 20)
+
+    order = place(api, [("MLK", 6)])
+
+    assert held(get_order(api, order["id"])) == [
+        ("MSK", "EARLY-EXPIRY", 1),
+        ("MSK", "LATE-EXPIRY", 5),
+    ]
+    # the product's own strategy wins over the warehouse's
+    assert api.patch("/api/v1/products/MLK", json={"removal_strategy": "fefo"}).is_success
+    again = place(api, [("MLK", 2)])
+    assert held(get_order(api, again["id"])) == [("MSK", "EARLY-EXPIRY", 2)]
+
+
+def test_catalogue_fields_of_inventory_depth_are_validated(api: httpx.Client) -> None:
+    build_world_api(api)
+
+    bad_strategy = api.patch("/api/v1/products/KET", json={"removal_strategy": "lifo"})
+    assert "removal_strategy" in field_codes(problem(bad_strategy, 422, "invalid-input"))
+    bad_tracking = api.patch("/api/v1/products/KET", json={"tracking": "batch"})
+    assert "tracking" in field_codes(problem(bad_tracking, 422, "invalid-input"))
+    bad_days = api.patch("/api/v1/channels/web", json={"min_shelf_life_days": -1})
+    assert "min_shelf_life_days" in field_codes(problem(bad_days, 422, "invalid-input"))
+    channel = api.get("/api/v1/channels/web").json()
+    assert channel["min_shelf_life_days"] == 0
+    product = api.get("/api/v1/products/KET").json()
+    assert (product["tracking"], product["removal_strategy"]) == ("none", None)

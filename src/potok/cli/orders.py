@@ -140,3 +140,9 @@ def expire() -> None:
         f"reserved {len(report.backorders_reserved)} backordered orders; "
         f"{len(report.minimum_crossings)} stock levels crossed their minimum"
     )
+    if report.expired_lots is not None and report.expired_lots.positions:
+        console.print(
+            f"{report.expired_lots.units} units of {report.expired_lots.positions} expired lot "
+            f"positions made unavailable; {len(report.expired_lots.orders_resourced)} orders "
+            "sourced again"
+        )
