@@ -1,10 +1,11 @@
 """Stock positions: reading candidates, reserving without oversell, and the ledger.
 
 Reservations on PostgreSQL are one statement that locks the positions in a fixed key
-order (warehouse, then product), checks that every one still has enough, and only then
-adds to ``reserved`` - all of the order's positions or none. On SQLite the whole write
-transaction already holds the database's write lock, so a read followed by guarded
-updates is exact. The CHECK constraints (``0 <= reserved <= on_hand``) stand behind both.
+order (warehouse, then product, then position: a product kept by lot has one per lot),
+checks that every one still has enough, and only then adds to ``reserved`` - all of the
+order's positions or none. On SQLite the whole write transaction already holds the
+database's write lock, so a read followed by guarded updates is exact. The CHECK
+constraints (``0 <= reserved``, ``reserved + unavailable <= on_hand``) stand behind both.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     ), locked AS (
         SELECT s.id, s.on_hand - s.reserved - s.unavailable AS available
           FROM stock s JOIN req ON req.stock_id = s.id
-         ORDER BY s.warehouse_id, s.product_id
+         ORDER BY s.warehouse_id, s.product_id, s.id
            FOR UPDATE OF s
     ), verdict AS (
         SELECT count(*) = (SELECT count(*) FROM req)
@@ -65,7 +66,7 @@ _PG_RELEASE = """
             AS r(stock_id, quantity)
     ), locked AS (
         SELECT s.id FROM stock s JOIN req ON req.stock_id = s.id
-         ORDER BY s.warehouse_id, s.product_id
+         ORDER BY s.warehouse_id, s.product_id, s.id
            FOR UPDATE OF s
     )
     UPDATE stock s
