@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
+from potok.db.queries.incoming import incoming_by_position
 from potok.db.tables import products, purchase_order_lines, purchase_orders, warehouses
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.commands import (
@@ -293,3 +294,29 @@ def test_the_rule_list_can_show_only_the_rules_below_their_minimum(potok: Potok)
         ("MSK", "KET", False),
         ("SPB", "MUG", True),
     ]
+
+
+def test_incoming_over_more_positions_than_one_chunk_counts_each_document_once(
+    potok: Potok,
+) -> None:
+    build_world(potok)
+    purchase_order(potok, "SPB", "KET", 7)
+    with potok.engine.connect() as connection:
+        msk, spb = (
+            connection.execute(
+                sa.select(warehouses.c.id).where(warehouses.c.code == code)
+            ).scalar_one()
+            for code in ("MSK", "SPB")
+        )
+        ket = connection.execute(
+            sa.select(products.c.id).where(products.c.sku == "KET")
+        ).scalar_one()
+        assert msk < spb
+        # the first chunk of 2000 holds MSK/KET, SPB/(an id before KET's) and 1998 more keys
+        # of MSK, so it asks about SPB and KET both; SPB/KET itself falls in the second chunk
+        fillers = [(msk, 10_000 + n) for n in range(1998)]
+        keys = [(msk, ket), *fillers, (spb, ket - 1), (spb, ket)]
+
+        found = incoming_by_position(connection, keys)
+
+    assert {k: v.quantity for k, v in found.items()} == {(spb, ket): 7}

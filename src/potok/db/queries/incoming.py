@@ -116,13 +116,14 @@ def incoming_by_position(
     result: dict[tuple[int, int], Incoming] = {}
     for start in range(0, len(wanted), 2000):
         chunk = sorted(wanted)[start : start + 2000]
+        asked = set(chunk)  # a row of another chunk's key is counted with that chunk only
         for r in _sources(
             connection,
             warehouse_ids={w for w, _ in chunk},
             product_ids={p for _, p in chunk},
         ):
             key = (r.warehouse_id, r.product_id)
-            if key not in wanted:
+            if key not in asked:
                 continue
             before = result.get(key)
             result[key] = Incoming(
