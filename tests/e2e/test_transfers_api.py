@@ -216,7 +216,7 @@ def test_bad_transfers_are_answered_as_problems(api: httpx.Client) -> None:
     assert field_codes(problem(unknown, 422, "invalid-input")) == {
         "from_warehouse": "unknown-warehouse",
         "lines[0].sku": "unknown-sku",
-        "lines[1].lot": "not-lot-tracked",
+        "lines[1].lot": "lot-not-allowed",
     }
     problem(api.get(f"{TRANSFERS}/TR-999999"), 404, "transfer-not-found")
     number = request(api, "MSK", "SPB", [{"sku": "KET", "quantity": 2}])["number"]
@@ -376,3 +376,104 @@ def test_a_bad_purchase_order_lists_every_field_to_fix(api: httpx.Client) -> Non
         "supplier": "required",
         "lines[0].quantity": "not-positive",
     }
+
+
+def serial_states(live: LiveServer) -> dict[str, tuple[str, str | None]]:
+    """Serial number -> (status, the warehouse its position or journey belongs to)."""
+    with live.potok.engine.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT s.serial, s.status, w.code FROM serials s "
+                "LEFT JOIN stock p ON p.id = s.stock_id "
+                "LEFT JOIN warehouses w ON w.id = COALESCE(p.warehouse_id, s.warehouse_id)"
+            )
+        ).all()
+    return {r.serial: (r.status, r.code) for r in rows}
+
+
+def test_lots_and_serial_numbers_travel_with_a_transfer(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api)
+    api.patch("/api/v1/products/KET", json={"tracking": "lot"}).raise_for_status()
+    api.patch("/api/v1/products/MUG", json={"tracking": "serial"}).raise_for_status()
+    api.post(
+        "/api/v1/stock/receipts",
+        json={"warehouse": "MSK", "sku": "KET", "quantity": 5, "lot": {"number": "L1"}},
+    ).raise_for_status()
+    api.post(
+        "/api/v1/stock/receipts",
+        json={"warehouse": "MSK", "sku": "MUG", "quantity": 3, "serials": ["S1", "S2", "S3"]},
+    ).raise_for_status()
+    no_lot = api.post(
+        TRANSFERS,
+        json={
+            "from_warehouse": "MSK",
+            "to_warehouse": "SPB",
+            "lines": [{"sku": "KET", "quantity": 1}],
+        },
+    )
+    assert field_codes(problem(no_lot, 422, "invalid-input")) == {"lines[0].lot": "lot-required"}
+    number = request(
+        api,
+        "MSK",
+        "SPB",
+        [{"sku": "KET", "quantity": 3, "lot": "L1"}, {"sku": "MUG", "quantity": 2}],
+    )["number"]
+
+    assert act(api, number, "ship").status_code == 200
+    assert serial_states(live) == {
+        "S1": ("in_transit", "SPB"),
+        "S2": ("in_transit", "SPB"),
+        "S3": ("in_stock", "MSK"),
+    }
+    arrived = act(
+        api, number, "receive", {"lines": [{"line_no": 2, "quantity": 1, "reason": "one missing"}]}
+    )
+
+    assert arrived.status_code == 200, arrived.text
+    assert serial_states(live) == {
+        "S1": ("in_stock", "SPB"),
+        "S2": ("in_transit", "SPB"),
+        "S3": ("in_stock", "MSK"),
+    }
+    rows = api.get("/api/v1/stock/levels", params={"warehouse": "SPB"}).json()["items"]
+    assert sorted((r["sku"], r["lot"], r["on_hand"]) for r in rows) == [
+        ("KET", "L1", 3),
+        ("MUG", None, 1),
+    ]
+    no_drift(api)
+    assert_stock_invariants(live.potok)
+
+
+def test_a_purchase_order_delivery_names_the_lot_of_products_kept_by_lot(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api)
+    api.patch("/api/v1/products/KET", json={"tracking": "lot"}).raise_for_status()
+    created = api.post(
+        PURCHASE_ORDERS,
+        json={"supplier": "Acme", "warehouse": "KZN", "lines": [{"sku": "KET", "quantity": 4}]},
+    )
+    number = created.json()["number"]
+    url = f"{PURCHASE_ORDERS}/{number}/receive"
+
+    without = api.post(url, json={"lines": [{"line_no": 1, "quantity": 4}]})
+    delivered = api.post(
+        url,
+        json={
+            "lines": [
+                {"line_no": 1, "quantity": 4, "lot": {"number": "L2", "expires_on": "2027-06-01"}}
+            ]
+        },
+    )
+
+    assert field_codes(problem(without, 422, "invalid-input")) == {"lines[0].lot": "lot-required"}
+    assert delivered.status_code == 200, delivered.text
+    assert delivered.json()["status"] == "received"
+    rows = api.get("/api/v1/stock/levels", params={"warehouse": "KZN"}).json()["items"]
+    assert [(r["sku"], r["lot"], r["on_hand"], r["expires_on"]) for r in rows] == [
+        ("KET", "L2", 4, "2027-06-01")
+    ]
+    no_drift(api)
+    assert_stock_invariants(live.potok)

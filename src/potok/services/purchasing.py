@@ -6,11 +6,13 @@ reference is the purchase order's number); what is still outstanding counts as i
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import MovementType
+from potok.domain.inventory.lots import LotDatesDiffer, LotInput, SerialTaken, check_identity
 from potok.domain.inventory.purchasing import (
     CreatePurchaseOrder,
     PurchaseOrder,
@@ -20,8 +22,10 @@ from potok.domain.inventory.purchasing import (
     PurchaseOrderStatus,
     check_order,
 )
-from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.domain.validation import Problems
 from potok.services.allocation import retry_backorders
+from potok.services.ports import LotDates
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -113,22 +117,53 @@ def receive_purchase_order(
     actor: Actor,
     *,
     allow_over_receipt: bool = False,
+    lots: Mapping[int, LotInput] | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
 ) -> PurchaseReceipt:
     """A delivery arrived: units per line number enter the warehouse's stock (more than is
-    outstanding only when allowed), and waiting orders get another try."""
+    outstanding only when allowed), and waiting orders get another try. Lines of products
+    kept by lot name the lot (created on first sight), serialised ones every serial."""
 
     def work(uow: UnitOfWork) -> PurchaseReceipt:
         at = clock()
         who = str(actor)
         order = _get(uow, number, lock=True)
         order.check_receipt(quantities, allow_over=allow_over_receipt)
+        tracking = {
+            sku: product.tracking
+            for sku, product in uow.products.get_many({line.sku for line in order.lines}).items()
+        }
+        problems = Problems()
+        for index, line_no in enumerate(quantities):
+            line = order.line(line_no)
+            assert line is not None
+            found = Problems(f"lines[{index}].")
+            check_identity(
+                found,
+                tracking[line.sku],
+                line.sku,
+                quantities[line_no],
+                (lots or {}).get(line_no),
+                (serials or {}).get(line_no),
+            )
+            problems.extend(found.errors)
+        if problems:
+            raise InvalidInput(problems.errors)
         for line_no in sorted(quantities, key=lambda n: (order.line(n).product_id, n)):  # type: ignore[union-attr]
             line = order.line(line_no)
             assert line is not None
-            uow.stock.ensure_position(order.warehouse_id, line.product_id, at)
-            level = uow.stock.level(order.warehouse_id, line.product_id, lock=True)
+            lot = (lots or {}).get(line_no)
+            lot_id = _lot_id(uow, line.product_id, line.sku, lot, at) if lot else None
+            uow.stock.ensure_position(order.warehouse_id, line.product_id, at, lot_id=lot_id)
+            level = uow.stock.level(order.warehouse_id, line.product_id, lock=True, lot_id=lot_id)
             assert level is not None
+            numbers = list((serials or {}).get(line_no) or [])
+            if numbers:
+                taken = uow.stock.add_serials(level, numbers, at)
+                if taken:
+                    raise SerialTaken(sku=line.sku, serials=", ".join(taken[:20]))
+            uow.stock.mark_received(level.stock_id, at)
             post_movement(
                 uow,
                 level,
@@ -147,6 +182,26 @@ def receive_purchase_order(
         return PurchaseReceipt(order, dict(quantities), backorders)
 
     return atomically(uow, work)
+
+
+def _lot_id(uow: UnitOfWork, product_id: ProductId, sku: str, lot: LotInput, at: datetime) -> LotId:
+    """The lot's id, created on first sight; dates given must match those known."""
+    stored = uow.stock.ensure_lot(
+        product_id, LotDates(lot.number, lot.produced_on, lot.expires_on), at
+    )
+    known = stored.dates
+    if (lot.produced_on is not None and lot.produced_on != known.produced_on) or (
+        lot.expires_on is not None and lot.expires_on != known.expires_on
+    ):
+        raise LotDatesDiffer(
+            sku=sku,
+            lot=lot.number,
+            known_produced=known.produced_on or "unknown",
+            known_expires=known.expires_on or "never",
+            produced=lot.produced_on or "unknown",
+            expires=lot.expires_on or "never",
+        )
+    return stored.id
 
 
 def cancel_purchase_order(

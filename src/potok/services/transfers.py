@@ -159,7 +159,7 @@ def _lot_for(
     if lot:
         errors.append(
             FieldError(
-                field, f"'{product.sku}' is not kept by lot; leave the lot out", "not-lot-tracked"
+                field, f"'{product.sku}' is not kept by lot; leave the lot out", "lot-not-allowed"
             )
         )
     return None
@@ -274,6 +274,7 @@ def receive_transfer(
                 transfer.to_warehouse_id, line.product_id, lock=True, lot_id=line.lot_id
             )
             assert level is not None
+            uow.stock.mark_received(stock_id, at)
             post_movement(
                 uow,
                 level,

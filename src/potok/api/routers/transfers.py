@@ -36,6 +36,7 @@ from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.inventory.lots import LotDatesDiffer, LotInput, SerialTaken
 from potok.domain.inventory.purchasing import (
     CreatePurchaseOrder,
     PurchaseLineRequest,
@@ -329,7 +330,9 @@ def get_purchase_order(number: PoNumberPath, uow: Uow, caller: Caller) -> Purcha
     description="Each line's units are a stock receipt at the order's warehouse (reference: the "
     "order's number). More than is outstanding is refused (`over-receipt`) unless "
     "`allow_over_receipt` is set. Backordered orders of the products get another try.",
-    responses=responses(PurchaseOrderNotFound, IllegalTransition, InvalidInput),
+    responses=responses(
+        PurchaseOrderNotFound, IllegalTransition, InvalidInput, LotDatesDiffer, SerialTaken
+    ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def receive_purchase_order(
@@ -340,7 +343,19 @@ def receive_purchase_order(
     if len(quantities) != len(body.lines):
         raise _repeated_lines()
     receipt = purchasing.receive_purchase_order(
-        uow, number, quantities, caller.actor, allow_over_receipt=body.allow_over_receipt
+        uow,
+        number,
+        quantities,
+        caller.actor,
+        allow_over_receipt=body.allow_over_receipt,
+        lots={
+            line.line_no: LotInput(line.lot.number, line.lot.produced_on, line.lot.expires_on)
+            for line in body.lines
+            if line.lot is not None
+        },
+        serials={
+            line.line_no: tuple(line.serials) for line in body.lines if line.serials is not None
+        },
     )
     return PurchaseReceiptOut(
         **render_purchase_order(receipt.order).model_dump(),

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.stock import LotIn
 from potok.domain.inventory.purchasing import PurchaseOrder
 from potok.domain.inventory.transfers import Transfer, TransferLine
 
@@ -171,6 +172,14 @@ class PurchaseOrderIn(Schema):
 class PurchaseReceiptLineIn(Schema):
     line_no: int = Field(ge=1, le=10_000)
     quantity: int = Field(description="Units in this delivery; positive.")
+    lot: LotIn | None = Field(
+        default=None, description="Required for products kept by lot, refused for others."
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: one serial number per unit received.",
+    )
 
 
 class PurchaseReceiptIn(Schema):
