@@ -545,6 +545,10 @@ def test_a_line_is_split_across_lots_in_expiry_order_when_one_lot_is_not_enough(
 
     assert lots_of(decision) == [("L2", 3), ("L3", 4), ("L1", 5)]
     assert decision.warehouses == ("A",)
+    assert decision.explanation.endswith(
+        "; lots: SKU-1 L2 ×3 (expires 2026-12-20), SKU-1 L3 ×4 (expires 2027-01-15), "
+        "SKU-1 L1 ×5 (expires 2027-03-01)"
+    )
     assert sum(decision.quantities_by_stock().values()) == 12
 
 

@@ -583,6 +583,8 @@ def _set_levels_by_row(
             at,
             who,
         )
+        if row.on_hand > level.on_hand:
+            uow.stock.mark_received(level.stock_id, at)
         changed += 1
         backorders.extend(change.backorders_reserved)
         resourced.extend(change.orders_resourced)

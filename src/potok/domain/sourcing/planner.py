@@ -243,6 +243,7 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
         return sum(left[p.stock_id] for p in site.stock.get(product, ()))
 
     allocations: list[Allocation] = []
+    picked: list[str] = []  # lots taken, for the explanation
     # the biggest lines choose first, so that smaller ones fill the gaps and stay whole
     for need in sorted(needs, key=lambda n: (-n.quantity, n.line_no)):
         whole = next((s for s in chosen if have(s, need.product_id) >= need.quantity), None)
@@ -255,6 +256,8 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
                     continue
                 left[position.stock_id] -= take
                 remaining -= take
+                if position.lot is not None:
+                    picked.append(_lot_note(need.sku, position, take))
                 allocations.append(
                     Allocation(
                         need.line_no,
@@ -272,7 +275,19 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
             if remaining == 0:
                 break
     allocations.sort(key=lambda a: a.line_no)
+    if picked:
+        reason += "; lots: " + ", ".join(picked)
     return Decision(tuple(allocations), tuple(s.candidate.code for s in chosen), reason)
+
+
+def _lot_note(sku: str, position: Position, quantity: int) -> str:
+    if position.removal == "fifo":
+        why = "received first"
+    elif position.expires_on is not None:
+        why = f"expires {position.expires_on.isoformat()}"
+    else:
+        why = "no expiry date"
+    return f"{sku} {position.lot} ×{quantity} ({why})"
 
 
 def _where(site: _Site) -> str:
