@@ -10,6 +10,7 @@ import httpx
 from potok.domain.access import Role
 from tests.auth import make_user, sign_in
 from tests.conftest import LiveServer
+from tests.e2e.test_lots_api import add_product, receive_lot
 from tests.e2e.test_stock_api import get_order, movements, no_drift, open_reservations, place
 from tests.factories import build_world_api
 from tests.invariants import assert_stock_invariants
@@ -379,3 +380,51 @@ def test_warehouse_staff_work_in_their_own_warehouse_only_and_cannot_approve(
     assert approval.status_code == 403
     seen = staff.request("GET", "/api/v1/stock/counts").json()["items"]
     assert [c["number"] for c in seen] == [number]
+
+
+# ---------------------------------------------------------------------- lots
+
+
+def test_lots_are_set_aside_counted_and_picked_one_by_one(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api)
+    add_product(api, "MLK", "lot")
+    receive_lot(api, "MSK", "MLK", 4, "LATE", 60).raise_for_status()
+    receive_lot(api, "MSK", "MLK", 4, "SOON", 20).raise_for_status()
+    bin_(api, "A-01", 1)
+    placed = api.post(
+        "/api/v1/stock/placements",
+        json={"warehouse": "MSK", "sku": "MLK", "lot": "LATE", "location": "A-01"},
+    )
+    assert (placed.status_code, placed.json()["lot"]) == (200, "LATE")
+
+    aside = move(api, "MLK", 1, "unavailable", lot="SOON")
+    order = place(api, [("MLK", 5)])
+    picked = api.get(f"/api/v1/orders/{order['id']}/pick-list").json()["items"]
+    number = new_count(api, skus=["MLK"])["number"]
+    entered = api.post(
+        f"/api/v1/stock/counts/{number}/entries",
+        json={"entries": [{"sku": "MLK", "lot": "LATE", "counted": 3}]},
+    )
+    approved = api.post(f"/api/v1/stock/counts/{number}/approval").json()
+
+    assert (aside.status_code, aside.json()["lot"], aside.json()["unavailable"]) == (
+        201,
+        "SOON",
+        1,
+    )
+    assert [(i["location"], i["lot"], i["quantity"]) for i in picked] == [
+        ("A-01", "LATE", 2),
+        (None, "SOON", 3),
+    ]
+    assert entered.status_code == 200, entered.text
+    assert [(p["lot"], p["difference"], p["on_hand_after"]) for p in approved["postings"]] == [
+        ("LATE", -1, 3)
+    ]
+    assert sorted(open_reservations(get_order(api, order["id"]))) == [
+        ("MSK", "MLK", 2),
+        ("MSK", "MLK", 3),
+    ]
+    no_drift(api)
+    assert_stock_invariants(live.potok)
