@@ -171,3 +171,29 @@ def test_the_sandbox_has_rules_and_something_to_reorder(tmp_path: Path) -> None:
         line["suggested_quantity"] == line["max"] - line["projected"] + line["backordered"]
         for line in lines
     )
+
+
+def test_rules_set_and_list(potok: Potok, database_url: str) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 9})
+
+    made = potok_cli(
+        database_url, "stock", "rules", "set", "MSK", "KET", "--min", "5", "--max", "9"
+    )
+    other = potok_cli(
+        database_url, "stock", "rules", "set", "SPB", "MUG", "--min", "5", "--max", "9"
+    )
+    wrong = potok_cli(
+        database_url, "stock", "rules", "set", "SPB", "MUG", "--min", "5", "--max", "1"
+    )
+    listed = potok_cli(database_url, "stock", "rules", "list")
+    below = potok_cli(database_url, "stock", "rules", "list", "--below")
+
+    assert made.exit_code == 0, made.output
+    assert other.exit_code == 0, other.output
+    assert wrong.exit_code == 3
+    assert "max" in wrong.stderr
+    assert table_rows(listed.stdout) == [
+        ["MSK", "KET", "5", "9", "0", "3", "yes"],
+        ["SPB", "MUG", "5", "9", "0", "9", ""],
+    ]
+    assert [row[:2] for row in table_rows(below.stdout)] == [["MSK", "KET"]]

@@ -70,6 +70,66 @@ def import_rules(
     )
 
 
+@rules.command("list")
+@handles_errors
+def list_rules(
+    warehouse: list[str] = typer.Option(
+        [], "--warehouse", "-w", help="Only this warehouse (repeat for several)."
+    ),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+    below: bool = typer.Option(False, "--below", help="Only rules below their minimum now."),
+    limit: int = typer.Option(100, min=1, max=1000),
+) -> None:
+    """Show min/max rules with the projected level they are judged by."""
+    potok = open_potok()
+    try:
+        page = replenishment.list_rules(
+            cli_uow(potok),
+            warehouses=warehouse or None,
+            sku=sku,
+            below_minimum=below,
+            limit=limit,
+        )
+    finally:
+        potok.close()
+    table = Table("warehouse", "sku", "min", "max", "safety", "projected", "below")
+    for state in page.items:
+        level = replenishment.projected(state)
+        table.add_row(
+            state.warehouse,
+            state.sku,
+            str(state.min_level),
+            str(state.max_level),
+            str(state.safety_stock),
+            str(level),
+            "yes" if level < state.min_level else "",
+        )
+    console.print(table)
+
+
+@rules.command("set")
+@handles_errors
+def set_rule(
+    warehouse: str = typer.Argument(..., help="Warehouse code."),
+    sku: str = typer.Argument(..., help="SKU."),
+    low: int = typer.Option(..., "--min", help="Reorder below this projected level."),
+    high: int = typer.Option(..., "--max", help="Order up to this level."),
+    safety: int = typer.Option(0, "--safety-stock", help="Held back from channels."),
+) -> None:
+    """Create or change one min/max rule."""
+    potok = open_potok()
+    try:
+        state = replenishment.set_rule(
+            cli_uow(potok), SetStockRule(warehouse, sku, low, high, safety), cli_actor()
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"{state.warehouse}/{state.sku}: min {state.min_level}, max {state.max_level}, "
+        f"safety stock {state.safety_stock}; projected {replenishment.projected(state)}"
+    )
+
+
 def _line_of(error: FieldError, rows: list[tuple[int, SetStockRule]]) -> BadRow:
     if not error.field.startswith("rows["):
         return BadRow(0, error.message)
