@@ -7,19 +7,23 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.inventory.lots import LotInput
+from potok.domain.kernel import Tracking
 from potok.domain.orders import HoldType, Order, PaymentStatus
 from potok.domain.orders.commands import PlaceHold, RecordPayment
-from potok.services import access, intake
+from potok.services import access, catalogue, intake, inventory
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
 from potok.worker.jobs import run_due_jobs
-from tests.factories import MOSCOW, TESTER, build_world, order_command
+from tests.factories import MOSCOW, PRODUCTS, TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -263,5 +267,30 @@ def test_two_workers_at_once_expire_each_order_exactly_once(potok: Potok) -> Non
     assert sorted(reports[0] + reports[1]) == unpaid
     assert all(order(potok, order_id).status == "cancelled" for order_id in unpaid)
     assert [a for a, _ in actions(potok, unpaid[0])].count("expired") == 1
+    assert reserved_units(potok, "KET") == 0
+    assert_stock_invariants(potok)
+
+
+def test_run_due_jobs_makes_expired_lots_unavailable_and_backorders_their_orders(
+    potok: Potok,
+) -> None:
+    build_world(potok)
+    kettle = next(p for p in PRODUCTS if p.sku == "KET")
+    catalogue.replace_product(potok.uow(), "KET", replace(kettle, tracking=Tracking.LOT))
+    lot = LotInput("L1", None, T.date() + timedelta(days=1))
+    inventory.receive_stock(
+        potok.uow(), ReceiveStock("MSK", "KET", 2, lot=lot), TESTER, clock=at(T)
+    )
+    order_id = place(potok, [("KET", 2)])
+
+    same_day = run_due_jobs(potok, clock=at(T + timedelta(hours=3)))
+    report = run_due_jobs(potok, clock=at(T + timedelta(days=1)))
+
+    assert same_day.expired_lots is not None
+    assert same_day.expired_lots.positions == 0
+    assert report.expired_lots is not None
+    assert (report.expired_lots.units, report.expired_lots.orders_resourced) == (2, [order_id])
+    order = order_service.get_order(potok.uow(), order_id).order
+    assert order.allocation.value == "backordered"
     assert reserved_units(potok, "KET") == 0
     assert_stock_invariants(potok)
