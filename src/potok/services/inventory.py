@@ -9,7 +9,7 @@ backordered orders another try.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 
 from potok.domain.catalogue import Product, ProductNotFound
 from potok.domain.channels import Channel, ChannelNotFound
@@ -154,9 +154,7 @@ def _known_lot(
     return lot_id
 
 
-def _announce(
-    uow: UnitOfWork, level: StockLevel, movement: Movement, *, expires_on: date | None = None
-) -> None:
+def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
     uow.record(
         StockChanged(
             occurred_at=movement.occurred_at,
@@ -172,7 +170,7 @@ def _announce(
             unavailable=level.unavailable,
             unavailable_change=movement.unavailable_change,
             lot=level.lot,
-            expires_on=expires_on.isoformat() if expires_on else None,
+            expires_on=level.expires_on.isoformat() if level.expires_on else None,
         )
     )
 
