@@ -437,9 +437,9 @@ def test_stock_levels_shows_positions(potok: Potok, database_url: str) -> None:
     result = potok_cli(database_url, "stock", "levels", "--sku", "KET")
 
     assert result.exit_code == 0, result.output
-    assert sorted(table_rows(result.stdout)) == [
-        ["MSK", "KET", "5", "2", "3"],
-        ["SPB", "KET", "2", "0", "2"],
+    assert sorted(table_rows(result.stdout)) == [  # no lot, no expiry, nothing unavailable
+        ["MSK", "KET", "", "", "5", "2", "0", "3"],
+        ["SPB", "KET", "", "", "2", "0", "0", "2"],
     ]
 
 
