@@ -124,6 +124,19 @@ def test_a_transfer_leaves_the_source_travels_and_arrives_less_what_was_lost(
     assert kinds == ["transfer.requested", "transfer.shipped", "transfer.received"]
     received = events(live, "transfer.received")[0][1]
     assert received["discrepancies"][0]["difference"] == -1
+    with live.potok.engine.connect() as connection:
+        trail = connection.execute(
+            sa.text(
+                "SELECT action, actor FROM audit_log WHERE entity_type = 'transfer' "
+                "AND entity_id = :n ORDER BY id"
+            ),
+            {"n": number},
+        ).all()
+    assert [(r.action, r.actor) for r in trail] == [
+        ("transfer.requested", "api_key:tests"),
+        ("transfer.shipped", "api_key:tests"),
+        ("transfer.received", "api_key:tests"),
+    ]
 
 
 def test_a_backordered_order_is_reserved_when_a_transfer_arrives(

@@ -104,7 +104,7 @@ class PurchaseOrderRepository:
             query = query.where(warehouses_code_in(list(warehouses)))
         if cursor:
             (last_id,) = decode_int_cursor(cursor, 1)
-            query = query.where(purchase_orders.c.id < last_id)
+            query = query.where(purchase_orders.c.id < min(max(last_id, 0), 2**63 - 1))
         rows = list(self.connection.execute(query))
         more = len(rows) > limit
         rows = rows[:limit]

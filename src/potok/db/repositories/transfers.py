@@ -137,7 +137,7 @@ class TransferRepository:
             query = query.where(sa.or_(_FROM.c.code.in_(codes), _TO.c.code.in_(codes)))
         if cursor:
             (last_id,) = decode_int_cursor(cursor, 1)
-            query = query.where(transfers.c.id < last_id)
+            query = query.where(transfers.c.id < min(max(last_id, 0), 2**63 - 1))
         rows = list(self.connection.execute(query))
         more = len(rows) > limit
         rows = rows[:limit]
