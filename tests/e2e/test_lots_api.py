@@ -312,3 +312,22 @@ def test_catalogue_fields_of_inventory_depth_are_validated(api: httpx.Client) ->
     assert channel["min_shelf_life_days"] == 0
     product = api.get("/api/v1/products/KET").json()
     assert (product["tracking"], product["removal_strategy"]) == ("none", None)
+
+
+def test_a_lot_received_after_its_expiry_is_unavailable_from_the_start(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api)
+    add_product(api, "MLK", "lot")
+
+    late = receive_lot(api, "MSK", "MLK", 4, "OLD", 0)  # expires today: expired
+
+    assert late.status_code == 201, late.text
+    assert (late.json()["on_hand"], late.json()["unavailable"], late.json()["available"]) == (
+        4,
+        4,
+        0,
+    )
+    assert place(api, [("MLK", 1)])["allocation"] == "backordered"
+    no_drift(api)
+    assert_stock_invariants(live.potok)

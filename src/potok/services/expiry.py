@@ -9,10 +9,10 @@ expiring soon and those already expired.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date
+from datetime import UTC, date, datetime
 
 from potok.domain.errors import InvalidInput
-from potok.domain.inventory import Movement, MovementType
+from potok.domain.inventory import Movement, MovementType, StockLevel
 from potok.domain.inventory.events import StockChanged
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order
@@ -44,54 +44,61 @@ def expire_lots(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> Exp
         units = 0
         expired = uow.stock.expired(today)
         for level in expired:
-            expires_on = level.expires_on
-            why = f"lot {level.lot} expired on {expires_on.isoformat() if expires_on else '?'}"
-            if level.reserved:
-                displaced.extend(make_room(uow, level, 0, at, who, why))
-            fresh = uow.stock.level(
-                level.warehouse_id, level.product_id, lock=True, lot_id=level.lot_id
-            )
-            assert fresh is not None
-            change = fresh.on_hand - fresh.unavailable
-            uow.stock.set_unavailable({fresh.stock_id: fresh.on_hand}, at)
-            movement = Movement(
-                stock_id=fresh.stock_id,
-                warehouse_id=fresh.warehouse_id,
-                product_id=fresh.product_id,
-                type=MovementType.EXPIRY,
-                quantity=0,
-                on_hand_after=fresh.on_hand,
-                reason=why,
-                reference=None,
-                actor=who,
-                occurred_at=at,
-                lot_id=fresh.lot_id,
-                unavailable_change=change,
-            )
-            uow.stock.add_movements([movement])
-            uow.record(
-                StockChanged(
-                    occurred_at=at,
-                    warehouse=fresh.warehouse_code,
-                    sku=fresh.sku,
-                    movement=movement.type.value,
-                    quantity=0,
-                    on_hand=fresh.on_hand,
-                    reserved=fresh.reserved,
-                    available=0,
-                    reason=why,
-                    reference=None,
-                    unavailable=fresh.on_hand,
-                    unavailable_change=change,
-                    lot=fresh.lot,
-                    expires_on=expires_on.isoformat() if expires_on else None,
-                )
-            )
-            units += change
+            moved, released = expire_position(uow, level, at, who)
+            units += moved
+            displaced.extend(released)
         resource(uow, displaced, at, who)
         return ExpiryRun(len(expired), units, [o.id for o in displaced if o.id is not None])
 
     return atomically(uow, work)
+
+
+def expire_position(
+    uow: UnitOfWork, level: StockLevel, at: datetime, who: str
+) -> tuple[int, list[Order]]:
+    """Move every unit of an expired lot's position into the unavailable bucket, taking its
+    reservations back first. Returns the units moved and the orders to source again."""
+    expires_on = level.expires_on
+    why = f"lot {level.lot} expired on {expires_on.isoformat() if expires_on else '?'}"
+    displaced = make_room(uow, level, 0, at, who, why) if level.reserved else []
+    fresh = uow.stock.level(level.warehouse_id, level.product_id, lock=True, lot_id=level.lot_id)
+    assert fresh is not None
+    change = fresh.on_hand - fresh.unavailable
+    uow.stock.set_unavailable({fresh.stock_id: fresh.on_hand}, at)
+    movement = Movement(
+        stock_id=fresh.stock_id,
+        warehouse_id=fresh.warehouse_id,
+        product_id=fresh.product_id,
+        type=MovementType.EXPIRY,
+        quantity=0,
+        on_hand_after=fresh.on_hand,
+        reason=why,
+        reference=None,
+        actor=who,
+        occurred_at=at,
+        lot_id=fresh.lot_id,
+        unavailable_change=change,
+    )
+    uow.stock.add_movements([movement])
+    uow.record(
+        StockChanged(
+            occurred_at=at,
+            warehouse=fresh.warehouse_code,
+            sku=fresh.sku,
+            movement=movement.type.value,
+            quantity=0,
+            on_hand=fresh.on_hand,
+            reserved=fresh.reserved,
+            available=0,
+            reason=why,
+            reference=None,
+            unavailable=fresh.on_hand,
+            unavailable_change=change,
+            lot=fresh.lot,
+            expires_on=expires_on.isoformat() if expires_on else None,
+        )
+    )
+    return change, displaced
 
 
 def expiring_lots(

@@ -8,8 +8,8 @@ backordered orders another try.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 
 from potok.domain.catalogue import Product, ProductNotFound
 from potok.domain.channels import Channel, ChannelNotFound
@@ -47,6 +47,7 @@ from potok.domain.kernel import (
 from potok.domain.network import WarehouseNotFound
 from potok.domain.validation import Problems
 from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.expiry import expire_position
 from potok.services.ports import LotDates
 from potok.services.read_models import (
     ChannelPromise,
@@ -251,7 +252,7 @@ def receive_stock(
             if taken:
                 raise SerialTaken(sku=product.sku, serials=", ".join(taken[:20]))
         uow.stock.mark_received(level.stock_id, at)
-        return _apply(
+        change = _apply(
             uow,
             level,
             level.on_hand + command.quantity,
@@ -261,6 +262,15 @@ def receive_stock(
             at,
             str(actor),
         )
+        expires_on = change.level.expires_on
+        if expires_on is None or expires_on > at.astimezone(UTC).date():
+            return change
+        # a lot that has expired already: its units are not sellable from the start
+        _, displaced = expire_position(uow, change.level, at, str(actor))
+        resource(uow, displaced, at, str(actor))
+        final = uow.stock.level(warehouse_id, product.id, lot_id=lot_id)
+        assert final is not None
+        return replace(change, level=final)
 
     return atomically(uow, work)
 
