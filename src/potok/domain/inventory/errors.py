@@ -102,7 +102,6 @@ class NothingToCount(Rejected):
     template = "Warehouse '{warehouse}' has no stock positions {where} to count."
 
 
-
 class StockCountOverlaps(Conflict):
     code = "stock-count-overlaps"
     title = "Another open count already covers these positions"
