@@ -428,3 +428,19 @@ def test_lots_are_set_aside_counted_and_picked_one_by_one(
     ]
     no_drift(api)
     assert_stock_invariants(live.potok)
+
+
+def test_warehouse_staff_see_the_pick_list_lines_of_their_own_warehouse(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 1, ("SPB", "KET"): 1})
+    order = place(api, [("KET", 2)])
+    assert sorted(open_reservations(order)) == [("MSK", "KET", 1), ("SPB", "KET", 1)]
+    make_user(live.potok, "picker", Role.WAREHOUSE, warehouses=("SPB",))
+    staff = sign_in(live.url, "picker")
+
+    mine = staff.request("GET", f"/api/v1/orders/{order['id']}/pick-list")
+    everything = api.get(f"/api/v1/orders/{order['id']}/pick-list")
+
+    assert [i["warehouse"] for i in mine.json()["items"]] == ["SPB"]
+    assert [i["warehouse"] for i in everything.json()["items"]] == ["MSK", "SPB"]
