@@ -246,7 +246,8 @@ def list_movements(
     warehouse: str | None = None,
     sku: str | None = None,
     type: Annotated[
-        str | None, Query(description="A movement type, e.g. receipt, write_off, count, set_aside, release.")
+        str | None,
+        Query(description="A movement type, e.g. receipt, write_off, count, set_aside, release."),
     ] = None,
     since: Annotated[AwareDatetime | None, Query(description="With a time zone.")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
