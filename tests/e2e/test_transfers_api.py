@@ -490,3 +490,53 @@ def test_a_purchase_order_delivery_names_the_lot_of_products_kept_by_lot(
     ]
     no_drift(api)
     assert_stock_invariants(live.potok)
+
+
+def test_named_serial_numbers_leave_and_arrive_with_their_own_transfer(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api)
+    api.patch("/api/v1/products/MUG", json={"tracking": "serial"}).raise_for_status()
+    api.post(
+        "/api/v1/stock/receipts",
+        json={"warehouse": "MSK", "sku": "MUG", "quantity": 4, "serials": ["A", "B", "C", "D"]},
+    ).raise_for_status()
+    first = request(api, "MSK", "SPB", [{"sku": "MUG", "quantity": 2}])["number"]
+    second = request(api, "MSK", "SPB", [{"sku": "MUG", "quantity": 2}])["number"]
+    not_there = act(
+        api, first, "ship", {"lines": [{"line_no": 1, "quantity": 2, "serials": ["A", "Z"]}]}
+    )
+    problem(not_there, 422, "serial-not-in-stock")
+    miscounted = act(
+        api, first, "ship", {"lines": [{"line_no": 1, "quantity": 2, "serials": ["A"]}]}
+    )
+    assert field_codes(problem(miscounted, 422, "invalid-input")) == {
+        "line_1.serials": "serials-count"
+    }
+    assert (
+        act(
+            api, first, "ship", {"lines": [{"line_no": 1, "quantity": 2, "serials": ["C", "D"]}]}
+        ).status_code
+        == 200
+    )
+    assert act(api, second, "ship").status_code == 200  # the first free ones: A and B
+
+    wrong = act(
+        api, second, "receive", {"lines": [{"line_no": 1, "quantity": 2, "serials": ["A", "X"]}]}
+    )
+    arrived = act(
+        api, second, "receive", {"lines": [{"line_no": 1, "quantity": 2, "serials": ["A", "B"]}]}
+    )
+
+    problem(wrong, 422, "serial-not-in-transit")
+    assert arrived.status_code == 200, arrived.text
+    assert serial_states(live) == {
+        "A": ("in_stock", "SPB"),
+        "B": ("in_stock", "SPB"),
+        "C": ("in_transit", "SPB"),
+        "D": ("in_transit", "SPB"),
+    }
+    shipped_event = next(p for _, p in events(live, "transfer.shipped") if p["number"] == first)
+    assert shipped_event["serials"] == {"1": ["C", "D"]}
+    no_drift(api)
+    assert_stock_invariants(live.potok)

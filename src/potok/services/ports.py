@@ -459,8 +459,14 @@ class TransferStore(Protocol):
         limit: int,
     ) -> tuple[list[Transfer], str | None]: ...
     def send_serials(
-        self, stock_id: StockId, quantity: int, to_warehouse_id: WarehouseId, at: datetime
-    ) -> list[str]: ...
+        self,
+        stock_id: StockId,
+        quantity: int,
+        to_warehouse_id: WarehouseId,
+        at: datetime,
+        *,
+        chosen: Sequence[str] | None = None,
+    ) -> tuple[list[str], list[str]]: ...
     def land_serials(
         self,
         product_id: ProductId,
@@ -469,7 +475,9 @@ class TransferStore(Protocol):
         to_warehouse_id: WarehouseId,
         quantity: int,
         at: datetime,
-    ) -> list[str]: ...
+        *,
+        chosen: Sequence[str] | None = None,
+    ) -> tuple[list[str], list[str]]: ...
 
 
 class PurchaseOrderStore(Protocol):

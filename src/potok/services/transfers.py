@@ -8,15 +8,17 @@ for what really arrived and gives backordered orders of those products another t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory import MovementType, StockLevel
+from potok.domain.inventory.lots import SerialNotInStock, check_serials
 from potok.domain.inventory.transfers import (
     Receipt,
     RequestTransfer,
+    SerialNotInTransit,
     Transfer,
     TransferLine,
     TransferNotFound,
@@ -25,6 +27,7 @@ from potok.domain.inventory.transfers import (
     check_request,
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.domain.validation import Problems
 from potok.services.allocation import retry_backorders
 from potok.services.ports import ProductRef
 from potok.services.stock_postings import post_movement
@@ -171,16 +174,20 @@ def ship_transfer(
     actor: Actor,
     *,
     quantities: Mapping[int, int] | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
 ) -> Transfer:
     """The goods leave the source: ``quantities`` per line number (default: as requested,
-    fewer allowed), taken from available stock only; they are in transit afterwards."""
+    fewer allowed), taken from available stock only; they are in transit afterwards.
+    Serialised lines may name the ``serials`` that leave (default: the first free ones)."""
 
     def work(uow: UnitOfWork) -> Transfer:
         at = clock()
         who = str(actor)
         transfer = _get(uow, number, lock=True)
         plan = transfer.plan_shipment(quantities or {})
+        tracking = uow.transfers.products({line.sku for line in transfer.lines})
+        _check_serials(transfer, serials or {}, plan, tracking)
         moving = sorted(
             (line for line in transfer.lines if plan[line.line_no] > 0), key=_position_key
         )
@@ -218,7 +225,7 @@ def ship_transfer(
             raise TransferShort(
                 warehouse=transfer.from_warehouse, summary="; ".join(words), lines=short
             )
-        tracking = uow.transfers.products({line.sku for line in moving})
+        sent: dict[int, list[str]] = {}
         for line in moving:
             key = _position_key(line)
             level = levels[key]
@@ -235,8 +242,21 @@ def ship_transfer(
                 actor=who,
             )
             if tracking[line.sku].tracking == "serial":
-                uow.transfers.send_serials(level.stock_id, quantity, transfer.to_warehouse_id, at)
-        transfer.ship(plan, at)
+                moved, missing = uow.transfers.send_serials(
+                    level.stock_id,
+                    quantity,
+                    transfer.to_warehouse_id,
+                    at,
+                    chosen=(serials or {}).get(line.line_no),
+                )
+                if missing:
+                    raise SerialNotInStock(
+                        sku=line.sku,
+                        serials=", ".join(missing[:20]),
+                        warehouse=transfer.from_warehouse,
+                    )
+                sent[line.line_no] = moved
+        transfer.ship(plan, at, sent)
         uow.transfers.save(transfer)
         uow.record(*transfer.events)
         return transfer
@@ -250,21 +270,25 @@ def receive_transfer(
     actor: Actor,
     *,
     receipts: Mapping[int, Receipt] | None = None,
+    serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
 ) -> TransferArrival:
     """The goods arrived: what arrived per line (default: as shipped; a difference needs a
-    reason) enters the destination's stock, and waiting orders get another try."""
+    reason) enters the destination's stock, and waiting orders get another try. Serialised
+    lines may name the ``serials`` that arrived (default: the first on their way)."""
 
     def work(uow: UnitOfWork) -> TransferArrival:
         at = clock()
         who = str(actor)
         transfer = _get(uow, number, lock=True)
         plan = transfer.plan_receipt(receipts or {})
+        tracking = uow.transfers.products({line.sku for line in transfer.lines})
+        _check_serials(transfer, serials or {}, {n: r.quantity for n, r in plan.items()}, tracking)
         arriving = sorted(
             (line for line in transfer.lines if plan[line.line_no].quantity > 0),
             key=_position_key,
         )
-        tracking = uow.transfers.products({line.sku for line in arriving})
+        landed: dict[int, list[str]] = {}
         for line in arriving:
             quantity = plan[line.line_no].quantity
             stock_id = uow.stock.ensure_position(
@@ -286,10 +310,23 @@ def receive_transfer(
                 actor=who,
             )
             if tracking[line.sku].tracking == "serial":
-                uow.transfers.land_serials(
-                    line.product_id, line.lot_id, stock_id, transfer.to_warehouse_id, quantity, at
+                moved, missing = uow.transfers.land_serials(
+                    line.product_id,
+                    line.lot_id,
+                    stock_id,
+                    transfer.to_warehouse_id,
+                    quantity,
+                    at,
+                    chosen=(serials or {}).get(line.line_no),
                 )
-        differing = transfer.receive(plan, at)
+                if missing:
+                    raise SerialNotInTransit(
+                        sku=line.sku,
+                        serials=", ".join(missing[:20]),
+                        warehouse=transfer.to_warehouse,
+                    )
+                landed[line.line_no] = moved
+        differing = transfer.receive(plan, at, landed)
         uow.transfers.save(transfer)
         uow.record(*transfer.events)
         grown = {line.product_id for line in arriving}
@@ -297,6 +334,36 @@ def receive_transfer(
         return TransferArrival(transfer, differing, backorders)
 
     return atomically(uow, work)
+
+
+def _check_serials(
+    transfer: Transfer,
+    serials: Mapping[int, Sequence[str]],
+    quantities: Mapping[int, int],
+    tracking: Mapping[str, ProductRef],
+) -> None:
+    """Named serials belong to serialised lines, one per unit moving, each once."""
+    errors: list[FieldError] = []
+    for line_no, numbers in serials.items():
+        line = transfer.line(line_no)
+        field = f"line_{line_no}.serials"
+        if line is None:
+            errors.append(FieldError(field, f"the transfer has no line {line_no}", "unknown-line"))
+            continue
+        if tracking[line.sku].tracking != "serial":
+            errors.append(
+                FieldError(
+                    field,
+                    f"'{line.sku}' is not serialised; leave the serials out",
+                    "serials-not-allowed",
+                )
+            )
+            continue
+        found = Problems(f"line_{line_no}.")
+        check_serials(found, numbers, quantities[line_no])
+        errors.extend(found.errors)
+    if errors:
+        raise InvalidInput(errors)
 
 
 def cancel_transfer(

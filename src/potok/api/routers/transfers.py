@@ -36,7 +36,7 @@ from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.inventory.lots import LotDatesDiffer, LotInput, SerialTaken
+from potok.domain.inventory.lots import LotDatesDiffer, LotInput, SerialNotInStock, SerialTaken
 from potok.domain.inventory.purchasing import (
     CreatePurchaseOrder,
     PurchaseLineRequest,
@@ -46,6 +46,7 @@ from potok.domain.inventory.purchasing import (
 from potok.domain.inventory.transfers import (
     Receipt,
     RequestTransfer,
+    SerialNotInTransit,
     TransferLineRequest,
     TransferNotFound,
     TransferShort,
@@ -168,7 +169,12 @@ def get_transfer(number: NumberPath, uow: Uow, caller: Caller) -> TransferOut:
     "units than requested. A line short of available stock refuses the whole shipment "
     "(`transfer-short`, naming the lines).",
     responses=responses(
-        TransferNotFound, TransferShort, IllegalTransition, InvalidInput, OutOfScope
+        TransferNotFound,
+        TransferShort,
+        IllegalTransition,
+        InvalidInput,
+        OutOfScope,
+        SerialNotInStock,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
@@ -183,8 +189,11 @@ def ship_transfer(
     quantities = {line.line_no: line.quantity for line in (body.lines if body else [])}
     if body is not None and len(quantities) != len(body.lines):
         raise _repeated_lines()
+    serials = {line.line_no: line.serials for line in (body.lines if body else []) if line.serials}
     return render_transfer(
-        transfer_service.ship_transfer(uow, number, caller.actor, quantities=quantities)
+        transfer_service.ship_transfer(
+            uow, number, caller.actor, quantities=quantities, serials=serials
+        )
     )
 
 
@@ -196,7 +205,9 @@ def ship_transfer(
     "A line that arrived other than shipped needs a reason; the difference is recorded on the "
     "line, listed in `discrepancies` and in the `transfer.received` event. Backordered orders "
     "of the products received get another try (`backorders_reserved`).",
-    responses=responses(TransferNotFound, IllegalTransition, InvalidInput, OutOfScope),
+    responses=responses(
+        TransferNotFound, IllegalTransition, InvalidInput, OutOfScope, SerialNotInTransit
+    ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def receive_transfer(
@@ -211,7 +222,13 @@ def receive_transfer(
     receipts = {line.line_no: Receipt(line.quantity, line.reason) for line in lines}
     if len(receipts) != len(lines):
         raise _repeated_lines()
-    arrival = transfer_service.receive_transfer(uow, number, caller.actor, receipts=receipts)
+    arrival = transfer_service.receive_transfer(
+        uow,
+        number,
+        caller.actor,
+        receipts=receipts,
+        serials={line.line_no: line.serials for line in lines if line.serials},
+    )
     return render_arrival(arrival.transfer, arrival.discrepancies, arrival.backorders_reserved)
 
 

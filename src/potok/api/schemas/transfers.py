@@ -33,6 +33,11 @@ class TransferIn(Schema):
 class ShipLineIn(Schema):
     line_no: int = Field(ge=1, le=10_000)
     quantity: int = Field(description="Units shipped on this line; at most the requested.")
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: the units that leave (default: the first free ones).",
+    )
 
 
 class ShipIn(Schema):
@@ -51,6 +56,12 @@ class ReceiveLineIn(Schema):
         max_length=500,
         description="Why the quantity differs from what was shipped (required then).",
         examples=["2 units broken in transit"],
+    )
+    serials: list[str] | None = Field(
+        default=None,
+        max_length=10_000,
+        description="Serialised products: the units that arrived (default: the first on "
+        "their way here).",
     )
 
 

@@ -196,25 +196,23 @@ class TransferRepository:
         quantity: int,
         to_warehouse_id: WarehouseId,
         at: datetime,
-    ) -> list[str]:
-        """Put ``quantity`` free serials of a position on the road to another warehouse."""
-        chosen = list(
-            self.connection.execute(
-                sa.select(serials.c.id, serials.c.serial)
-                .where(serials.c.stock_id == stock_id, serials.c.status == "in_stock")
-                .order_by(serials.c.serial)
-                .limit(quantity)
-            )
+        *,
+        chosen: Sequence[str] | None = None,
+    ) -> tuple[list[str], list[str]]:
+        """Put free serials of a position on the road to another warehouse: ``chosen`` ones,
+        else the first ``quantity``. Returns (sent, missing); with any missing none is sent."""
+        query = sa.select(serials.c.id, serials.c.serial).where(
+            serials.c.stock_id == stock_id, serials.c.status == "in_stock"
         )
-        if chosen:
-            self.connection.execute(
-                sa.update(serials)
-                .where(serials.c.id.in_([r.id for r in chosen]))
-                .values(
-                    status="in_transit", stock_id=None, warehouse_id=to_warehouse_id, updated_at=at
-                )
-            )
-        return [r.serial for r in chosen]
+        return self._move(
+            query,
+            quantity,
+            chosen,
+            at,
+            status="in_transit",
+            stock_id=None,
+            warehouse_id=to_warehouse_id,
+        )
 
     def land_serials(
         self,
@@ -224,27 +222,41 @@ class TransferRepository:
         to_warehouse_id: WarehouseId,
         quantity: int,
         at: datetime,
-    ) -> list[str]:
-        """Serials in transit to a warehouse arrive in its position (first ``quantity`` of them)."""
-        query = (
-            sa.select(serials.c.id, serials.c.serial)
-            .where(
-                serials.c.product_id == product_id,
-                serials.c.status == "in_transit",
-                serials.c.warehouse_id == to_warehouse_id,
-                serials.c.lot_id.is_(None) if lot_id is None else serials.c.lot_id == lot_id,
-            )
-            .order_by(serials.c.serial)
-            .limit(quantity)
+        *,
+        chosen: Sequence[str] | None = None,
+    ) -> tuple[list[str], list[str]]:
+        """Serials on their way to a warehouse arrive in its position: ``chosen`` ones, else the
+        first ``quantity``. Returns (landed, missing); with any missing none lands."""
+        query = sa.select(serials.c.id, serials.c.serial).where(
+            serials.c.product_id == product_id,
+            serials.c.status == "in_transit",
+            serials.c.warehouse_id == to_warehouse_id,
+            serials.c.lot_id.is_(None) if lot_id is None else serials.c.lot_id == lot_id,
         )
-        chosen = list(self.connection.execute(query))
-        if chosen:
+        return self._move(query, quantity, chosen, at, status="in_stock", stock_id=stock_id)
+
+    def _move(
+        self,
+        query: sa.Select[Any],
+        quantity: int,
+        chosen: Sequence[str] | None,
+        at: datetime,
+        **values: Any,
+    ) -> tuple[list[str], list[str]]:
+        if chosen is not None:
+            rows = list(self.connection.execute(query.where(serials.c.serial.in_(list(chosen)))))
+            missing = sorted(set(chosen) - {r.serial for r in rows})
+            if missing:
+                return [], missing
+        else:
+            rows = list(self.connection.execute(query.order_by(serials.c.serial).limit(quantity)))
+        if rows:
             self.connection.execute(
                 sa.update(serials)
-                .where(serials.c.id.in_([r.id for r in chosen]))
-                .values(status="in_stock", stock_id=stock_id, updated_at=at)
+                .where(serials.c.id.in_([r.id for r in rows]))
+                .values(**values, updated_at=at)
             )
-        return [r.serial for r in chosen]
+        return sorted(r.serial for r in rows), []
 
 
 def _header(transfer: Transfer) -> dict[str, Any]:

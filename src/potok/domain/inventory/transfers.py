@@ -56,6 +56,12 @@ class TransferShort(Rejected):
     template = "{warehouse} lacks available stock for: {summary}."
 
 
+class SerialNotInTransit(Rejected):
+    code = "serial-not-in-transit"
+    title = "A serial number is not on its way here"
+    template = "Serial numbers {serials} of '{sku}' are not on their way to '{warehouse}'."
+
+
 # ---------------------------------------------------------------------- events
 
 
@@ -80,9 +86,10 @@ class TransferRequested(TransferEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferShipped(TransferEvent):
-    """Stock left the source and is in transit."""
+    """Stock left the source and is in transit; ``serials`` per line for serialised units."""
 
     lines: list[dict[str, Any]]
+    serials: dict[str, list[str]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -92,6 +99,7 @@ class TransferReceived(TransferEvent):
 
     lines: list[dict[str, Any]]
     discrepancies: list[dict[str, Any]]
+    serials: dict[str, list[str]]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -227,7 +235,12 @@ class Transfer:
             raise InvalidInput(problems.errors)
         return plan
 
-    def ship(self, quantities: Mapping[int, int], at: datetime) -> None:
+    def ship(
+        self,
+        quantities: Mapping[int, int],
+        at: datetime,
+        serials: Mapping[int, list[str]] | None = None,
+    ) -> None:
         """The planned units left the source: they are in transit now."""
         self.status = TRANSFER.check(self.status, TransferStatus.SHIPPED)
         for line in self.lines:
@@ -235,7 +248,10 @@ class Transfer:
         self.shipped_at = self.updated_at = at
         self.events.append(
             TransferShipped(
-                occurred_at=at, **self._base(), lines=[line.summary() for line in self.lines]
+                occurred_at=at,
+                **self._base(),
+                lines=[line.summary() for line in self.lines],
+                serials={str(n): list(v) for n, v in (serials or {}).items()},
             )
         )
 
@@ -268,7 +284,12 @@ class Transfer:
             for line in self.lines
         }
 
-    def receive(self, receipts: Mapping[int, Receipt], at: datetime) -> list[TransferLine]:
+    def receive(
+        self,
+        receipts: Mapping[int, Receipt],
+        at: datetime,
+        serials: Mapping[int, list[str]] | None = None,
+    ) -> list[TransferLine]:
         """The goods arrived; returns the lines whose quantity differs from the shipment."""
         self.status = TRANSFER.check(self.status, TransferStatus.RECEIVED)
         for line in self.lines:
@@ -294,6 +315,7 @@ class Transfer:
                     }
                     for line in differing
                 ],
+                serials={str(n): list(v) for n, v in (serials or {}).items()},
             )
         )
         return differing
