@@ -588,3 +588,57 @@ def test_a_shortfall_counts_every_lot_of_the_network() -> None:
     outcome = plan([need(1, 1, 9)], [site(1, "A", 5), site(2, "B", 9)], positions, MOSCOW)
 
     assert outcome == Shortfall((Short(1, "SKU-1", 9, 5),))
+
+
+@st.composite
+def lot_networks(draw: st.DrawFn) -> tuple[list[Candidate], list[Position], list[Need]]:
+    """Up to four warehouses holding up to three lots each of two products, and an order."""
+    sites = draw(st.integers(1, 4))
+    candidates = [site(w, f"W{w}", draw(st.integers(0, 500))) for w in range(1, sites + 1)]
+    removal = draw(st.sampled_from(["fefo", "fifo"]))
+    positions = [
+        lot(
+            w,
+            p,
+            n,
+            draw(st.integers(0, 6)),
+            expires=f"2027-0{draw(st.integers(1, 9))}-1{draw(st.integers(0, 9))}",
+            received=f"2026-0{draw(st.integers(1, 9))}-0{draw(st.integers(1, 9))}",
+            removal=removal,
+        )
+        for w in range(1, sites + 1)
+        for p in (1, 2)
+        for n in range(1, draw(st.integers(0, 3)) + 1)
+    ]
+    lines = draw(st.integers(1, 3))
+    needs = [
+        need(i, draw(st.sampled_from([1, 2])), draw(st.integers(1, 8))) for i in range(1, lines + 1)
+    ]
+    return candidates, positions, needs
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(lot_networks())
+def test_lot_allocations_cover_each_line_within_each_lot_in_pick_order(
+    network: tuple[list[Candidate], list[Position], list[Need]],
+) -> None:
+    candidates, positions, needs = network
+    outcome = plan(needs, candidates, positions, MOSCOW)
+    if isinstance(outcome, Shortfall):
+        return
+    by_id = {p.stock_id: p for p in positions}
+    for n in needs:
+        assert sum(a.quantity for a in outcome.allocations if a.line_no == n.line_no) == n.quantity
+    taken = outcome.quantities_by_stock()
+    assert all(0 < q <= by_id[sid].available for sid, q in taken.items())
+    # within a warehouse, a lot is only touched once every lot before it in pick order is used up
+    for sid in taken:
+        used = by_id[sid]
+        for other in positions:
+            if (
+                other.warehouse_id == used.warehouse_id
+                and other.product_id == used.product_id
+                and other.available > 0
+                and other.pick_key() < used.pick_key()
+            ):
+                assert taken.get(other.stock_id, 0) == other.available, (used, other)

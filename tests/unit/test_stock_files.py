@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+from datetime import date
 
 import pytest
 
 from potok.domain.inventory.commands import LevelRow
+from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.model import MAX_QUANTITY
 from potok.services.stock_files import BadHeader, BadRow, parse_levels
 
@@ -196,3 +198,41 @@ def test_a_superscript_digit_is_a_bad_row_not_a_crash() -> None:
 def test_line_numbers_stay_right_after_a_cell_that_spans_two_lines() -> None:
     text = HEADER + 'MSK,"TEA\n1",5\nMSK,TEA-2,oops\n'
     assert bad_lines(text) == [4]
+
+
+# ----------------------------------------------------------------- lots and serials
+
+
+def test_lot_columns_give_each_row_its_lot_and_dates() -> None:
+    text = (
+        "warehouse,sku,on_hand,lot,produced_on,expires_on\n"
+        "MSK,MLK,10,L1,2026-11-01,2026-12-20\n"
+        "MSK,MLK,4,L2,,\n"
+        "MSK,TEA,3,,,\n"
+    )
+    assert good_rows(text) == [
+        (
+            2,
+            LevelRow("MSK", "MLK", 10, None, LotInput("L1", date(2026, 11, 1), date(2026, 12, 20))),
+        ),
+        (3, LevelRow("MSK", "MLK", 4, None, LotInput("L2"))),
+        (4, LevelRow("MSK", "TEA", 3)),
+    ]
+
+
+def test_the_same_lot_twice_is_a_repeat_but_two_lots_are_not() -> None:
+    text = "warehouse,sku,on_hand,lot\nMSK,MLK,1,L1\nMSK,MLK,2,L2\nMSK,MLK,3,L1\n"
+    assert bad_lines(text) == [4]
+
+
+def test_bad_dates_and_dates_without_a_lot_are_bad_rows() -> None:
+    text = "warehouse,sku,on_hand,lot,expires_on\nMSK,MLK,1,L1,20.12.2026\nMSK,MLK,1,,2026-12-20\n"
+    assert bad_lines(text) == [2, 3]
+
+
+def test_serials_are_split_on_semicolons() -> None:
+    text = "warehouse,sku,on_hand,serials\nMSK,PHN,2,A1; A2\nMSK,TEA,1,\n"
+    assert good_rows(text) == [
+        (2, LevelRow("MSK", "PHN", 2, None, None, ("A1", "A2"))),
+        (3, LevelRow("MSK", "TEA", 1)),
+    ]
