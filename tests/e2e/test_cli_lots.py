@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from potok.bootstrap import Potok
 from potok.domain.kernel import Tracking
 from potok.services import catalogue
-from tests.e2e.test_cli import potok_cli, table_rows, write_csv
-from tests.factories import PRODUCTS, build_world
+from tests.e2e.test_cli import place, potok_cli, table_rows, write_csv
+from tests.factories import MOSCOW, PRODUCTS, build_world
 from tests.invariants import assert_stock_invariants
 
 
@@ -124,3 +124,18 @@ def test_stock_expiring_lists_lots_that_expire_soon(
     assert result.exit_code == 0, result.output
     rows = table_rows(result.stdout)
     assert [(r[0], r[1], r[2], r[4], r[5]) for r in rows] == [("MSK", "KET", "SOON", "3", "10")]
+
+
+def test_orders_show_names_the_lot_of_each_reservation(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    _track(potok, "KET", Tracking.LOT)
+    file = write_csv(tmp_path, "warehouse,sku,on_hand,lot,expires_on\nMSK,KET,5,L7,2099-01-01\n")
+    assert potok_cli(database_url, "stock", "import", str(file)).exit_code == 0
+    order_id = place(potok, [("KET", 2)], to=MOSCOW)
+
+    result = potok_cli(database_url, "orders", "show", str(order_id))
+
+    assert result.exit_code == 0, result.output
+    assert ["1", "MSK", "KET", "2", "open", "L7", ""] in table_rows(result.stdout)

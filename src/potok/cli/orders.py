@@ -108,9 +108,15 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
         )
     console.print(lines)
     if order.reservations:
-        res = Table("line", "warehouse", "sku", "qty", "status")
+        deep = any(r.lot or r.serials for r in order.reservations)  # lots, serial numbers
+        res = Table(
+            "line", "warehouse", "sku", "qty", "status", *(("lot", "serials") if deep else ())
+        )
         for r in order.reservations:
-            res.add_row(str(r.line_no), r.warehouse_code, r.sku, str(r.quantity), r.status.value)
+            extra = (r.lot or "", ", ".join(r.serials)) if deep else ()
+            res.add_row(
+                str(r.line_no), r.warehouse_code, r.sku, str(r.quantity), r.status.value, *extra
+            )
         console.print(res)
     history = Table("when", "who", "what", "status", "why")
     for h in view.history:
