@@ -5,15 +5,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 from typer.testing import CliRunner, Result
 
 from potok.bootstrap import Potok
 from potok.cli.main import app
-from potok.services import inventory
+from potok.domain.kernel import Tracking
+from potok.services import catalogue, inventory
 from potok.settings import get_settings
-from tests.factories import build_world
+from tests.factories import PRODUCTS, build_world
 from tests.invariants import assert_stock_invariants
 
 runner = CliRunner()
@@ -85,3 +87,40 @@ def test_a_purchase_order_from_the_command_line_is_received_in_parts(
     assert "partially_received" in shown.output
     levels = inventory.list_levels(potok.uow(), warehouse="MSK").items
     assert [(r.sku, r.on_hand) for r in levels] == [("KET", 2)]
+
+
+def test_lots_and_serial_numbers_from_the_command_line(potok: Potok, database_url: str) -> None:
+    build_world(potok)
+    drafts = {p.sku: p for p in PRODUCTS}
+    for sku, tracking in (("MUG", Tracking.SERIAL), ("KET", Tracking.LOT)):
+        catalogue.replace_product(potok.uow(), sku, replace(drafts[sku], tracking=tracking))
+    created = potok_cli(
+        database_url, "purchase-orders", "create", "Acme", "MSK", "MUG=2", "KET=3", "--number", "P9"
+    )
+    assert created.exit_code == 0, created.output
+    delivered = potok_cli(
+        database_url,
+        "purchase-orders",
+        "receive",
+        "P9",
+        "1=2",
+        "2=3",
+        "--serials",
+        "1=M1,M2",
+        "--lot",
+        "2=L5@2027-01-31",
+    )
+    assert delivered.exit_code == 0, delivered.output
+    made = potok_cli(database_url, "transfers", "create", "MSK", "SPB", "MUG=1", "KET@L5=2")
+    match = re.search(r"TR-\d{6}", made.output)
+    assert match is not None, made.output
+
+    shipped = potok_cli(database_url, "transfers", "ship", match.group(0), "--serials", "1=M2")
+    received = potok_cli(database_url, "transfers", "receive", match.group(0), "--serials", "1=M2")
+
+    assert shipped.exit_code == 0, shipped.output
+    assert received.exit_code == 0, received.output
+    levels = inventory.list_levels(potok.uow(), warehouse="SPB").items
+    assert sorted((r.sku, r.lot, r.on_hand) for r in levels) == [("KET", "L5", 2), ("MUG", None, 1)]
+    assert inventory.reconcile(potok.uow()).drifts == []
+    assert_stock_invariants(potok)

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.purchasing import (
     CreatePurchaseOrder,
     PurchaseLineRequest,
@@ -47,6 +48,24 @@ def _line_no(field: str, index: int, key: str) -> int:
             [FieldError(f"{field}[{index}]", f"'{key}' is not a line number", "invalid")]
         )
     return int(key)
+
+
+def _serials(options: list[str]) -> dict[int, list[str]]:
+    """``LINE=S1,S2,...`` per option."""
+    found: dict[int, list[str]] = {}
+    for index, text in enumerate(options):
+        key, sep, numbers = text.partition("=")
+        if not sep or not numbers:
+            raise InvalidInput(
+                [FieldError(f"serials[{index}]", f"'{text}': write LINE=S1,S2,...", "invalid")]
+            )
+        found[_line_no("serials", index, key)] = [n.strip() for n in numbers.split(",")]
+    return found
+
+
+SERIALS = typer.Option(
+    [], "--serials", help="LINE=S1,S2,...: the serial numbers of a serialised line (repeat)."
+)
 
 
 def _print_transfer(transfer: Transfer) -> None:
@@ -157,6 +176,7 @@ def ship_transfer(
     lines: list[str] = typer.Argument(
         None, help="LINE=QTY for lines shipping fewer units than requested; others ship in full."
     ),
+    serials: list[str] = SERIALS,
 ) -> None:
     """The goods left the source: taken from its available stock, now in transit."""
     quantities = {}
@@ -166,7 +186,7 @@ def ship_transfer(
     potok = open_potok()
     try:
         transfer = transfer_service.ship_transfer(
-            cli_uow(potok), number, cli_actor(), quantities=quantities
+            cli_uow(potok), number, cli_actor(), quantities=quantities, serials=_serials(serials)
         )
         console.print(f"shipped {transfer.number}")
         _print_transfer(transfer)
@@ -184,6 +204,7 @@ def receive_transfer(
     reason: list[str] = typer.Option(
         [], "--reason", help="LINE=TEXT: why a line differs (repeat per line)."
     ),
+    serials: list[str] = SERIALS,
 ) -> None:
     """The goods arrived: what arrived enters the destination's stock."""
     reasons: dict[int, str] = {}
@@ -202,7 +223,7 @@ def receive_transfer(
     potok = open_potok()
     try:
         arrival = transfer_service.receive_transfer(
-            cli_uow(potok), number, cli_actor(), receipts=receipts
+            cli_uow(potok), number, cli_actor(), receipts=receipts, serials=_serials(serials)
         )
         console.print(f"received {arrival.transfer.number}")
         _print_transfer(arrival.transfer)
@@ -341,16 +362,41 @@ def receive_order(
     number: str,
     lines: list[str] = typer.Argument(..., help="LINE=QTY for each line in the delivery."),
     allow_over: bool = typer.Option(False, "--allow-over", help="Accept more than is outstanding."),
+    lot: list[str] = typer.Option(
+        [], "--lot", help="LINE=NUMBER or LINE=NUMBER@EXPIRES_ON (YYYY-MM-DD), for lot products."
+    ),
+    serials: list[str] = SERIALS,
 ) -> None:
     """A delivery arrived: each line's units are received into the warehouse's stock."""
     quantities = {}
     for index, text in enumerate(lines):
         key, quantity = _pair("lines", index, text, "LINE=QTY")
         quantities[_line_no("lines", index, key)] = quantity
+    lots = {}
+    for index, text in enumerate(lot):
+        key, sep, value = text.partition("=")
+        lot_number, _, expires = value.partition("@")
+        if not sep or not lot_number:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        f"lot[{index}]", f"'{text}': write LINE=NUMBER[@YYYY-MM-DD]", "invalid"
+                    )
+                ]
+            )
+        lots[_line_no("lot", index, key)] = LotInput(
+            lot_number, expires_on=_date(f"lot[{index}]", expires or None)
+        )
     potok = open_potok()
     try:
         receipt = purchasing.receive_purchase_order(
-            cli_uow(potok), number, quantities, cli_actor(), allow_over_receipt=allow_over
+            cli_uow(potok),
+            number,
+            quantities,
+            cli_actor(),
+            allow_over_receipt=allow_over,
+            lots=lots,
+            serials=_serials(serials),
         )
         console.print(f"received on {receipt.order.number}")
         _print_order(receipt.order)
