@@ -13,9 +13,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from itertools import combinations
 from math import comb, inf
+from typing import TYPE_CHECKING
 
 from potok.domain.kernel import LotId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing.geo import distance_km
+
+if TYPE_CHECKING:
+    from potok.domain.sourcing.explanation import SourcingRecord
 
 EXACT_SEARCH_BUDGET = 20_000
 """Subsets examined before the fewest-warehouses search falls back to a greedy cover."""
@@ -31,6 +35,8 @@ class Candidate:
     priority: int
     latitude: float
     longitude: float
+    kind: str = "warehouse"  # warehouse, store or dark_store: routing rules filter by it
+    region: str | None = None  # the region it stands in, for region tariffs and exclusions
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +90,7 @@ class Decision:
     allocations: tuple[Allocation, ...]
     warehouses: tuple[str, ...]
     explanation: str
+    record: SourcingRecord | None = None  # the engine's full record; plan() leaves it empty
 
     def quantities_by_stock(self) -> dict[StockId, int]:
         totals: dict[StockId, int] = {}
@@ -105,6 +112,7 @@ class Shortfall:
     """The network as a whole lacks units of some lines."""
 
     lines: tuple[Short, ...]
+    record: SourcingRecord | None = None  # the engine's full record; plan() leaves it empty
 
 
 @dataclass(slots=True)

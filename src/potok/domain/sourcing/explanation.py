@@ -1,0 +1,60 @@
+"""The record of one sourcing decision: every candidate, its score and cost, and why the
+winner won - what the order's sourcing page and the history show an operator."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateNote:
+    """How one candidate fared: excluded (and why), or scored (and at what cost)."""
+
+    code: str
+    city: str
+    kind: str
+    distance_km: float | None
+    excluded: str | None = None  # the reason it was not considered, in words
+    covers: bool = False  # holds every line of the order
+    cost: Decimal | None = None  # one shipment of the whole order, or of what it holds
+    days: int | None = None
+    score: float | None = None  # lower is better, in roubles counted by the rules
+    parts: Mapping[str, float] = field(default_factory=dict)  # the score, criterion by criterion
+    chosen: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentNote:
+    """One shipment of the decision: where from, what it costs and when it arrives."""
+
+    code: str
+    cost: Decimal
+    days: int
+    weight_kg: float
+    units: int
+    tariff: str  # the destination the tariff covers, e.g. "100-700 km"
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingRecord:
+    """Everything needed to show, later, why an order was sourced as it was."""
+
+    rules_version: str
+    tariffs_version: str
+    decided_on: date
+    order_type: str
+    express: bool
+    promised_on: date | None
+    candidates: tuple[CandidateNote, ...]
+    shipments: tuple[ShipmentNote, ...]
+    total_cost: Decimal
+    days: int | None
+    on_time: bool | None
+    summary: str
+
+    def excluded(self) -> tuple[CandidateNote, ...]:
+        """The candidates the rules filtered out."""
+        return tuple(c for c in self.candidates if c.excluded is not None)

@@ -1,0 +1,139 @@
+"""Shipping tariffs: what one shipment from a warehouse to a destination costs, and how long
+it takes.
+
+A tariff belongs to a warehouse (by code, or ``*`` for every warehouse) and to a destination
+given either as a region (``region`` set) or as a distance band (``min_km <= km < max_km``).
+A shipment costs ``fixed + per_kg * weight + per_km * km`` roubles and arrives ``days`` days
+after it leaves. Lookup prefers the most specific tariff: the warehouse's own tariff for the
+destination region, then its distance band, then the ``*`` region tariff, then the ``*`` band.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from math import inf
+
+from potok.domain.errors import Rejected
+
+ANY_WAREHOUSE = "*"
+KOPECK = Decimal("0.01")
+
+
+class InvalidTariff(Rejected):
+    code = "invalid-tariff"
+    title = "A shipping tariff is not valid"
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(reason)
+
+
+@dataclass(frozen=True, slots=True)
+class Tariff:
+    """The price and transit time of shipments from one warehouse to one destination."""
+
+    warehouse: str
+    fixed: Decimal
+    per_kg: Decimal
+    per_km: Decimal
+    days: int
+    region: str | None = None
+    min_km: float = 0.0
+    max_km: float = inf
+    _rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.warehouse:
+            raise InvalidTariff("warehouse is empty")
+        for name in ("fixed", "per_kg", "per_km"):
+            if getattr(self, name) < 0:
+                raise InvalidTariff(f"{name} is negative")
+        if self.days < 0:
+            raise InvalidTariff("days is negative")
+        if not 0 <= self.min_km < self.max_km:
+            raise InvalidTariff("the distance band needs 0 <= min_km < max_km")
+        rates = (float(self.fixed), float(self.per_kg), float(self.per_km))
+        object.__setattr__(self, "_rates", rates)
+
+    def cost(self, weight_kg: float, km: float) -> Decimal:
+        """The price of one shipment, in roubles to the kopeck."""
+        amount = (
+            self.fixed
+            + self.per_kg * Decimal(repr(float(weight_kg)))
+            + self.per_km * Decimal(repr(round(float(km), 1)))
+        )
+        return amount.quantize(KOPECK)
+
+    def cost_estimate(self, weight_kg: float, km: float) -> float:
+        """The same price as a float, for ranking many options quickly."""
+        fixed, per_kg, per_km = self._rates
+        return fixed + per_kg * weight_kg + per_km * round(km, 1)
+
+    def describe(self) -> str:
+        """The destination this tariff covers, as an operator reads it."""
+        if self.region is not None:
+            return f"region {self.region}"
+        if self.max_km == inf:
+            return f"{self.min_km:g} km and beyond"
+        return f"{self.min_km:g}-{self.max_km:g} km"
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """What one shipment would cost and how long it would take."""
+
+    cost: Decimal
+    days: int
+    tariff: Tariff
+
+
+class TariffTable:
+    """All tariffs in force, indexed for lookup by warehouse and destination."""
+
+    def __init__(self, tariffs: Iterable[Tariff], *, version: str = "") -> None:
+        self.version = version
+        self.tariffs = tuple(tariffs)
+        self._regions: dict[tuple[str, str], Tariff] = {}
+        self._bands: dict[str, list[Tariff]] = {}
+        for tariff in self.tariffs:
+            if tariff.region is not None:
+                key = (tariff.warehouse, tariff.region)
+                if key in self._regions:
+                    raise InvalidTariff(
+                        f"two tariffs from {tariff.warehouse} to region {tariff.region}"
+                    )
+                self._regions[key] = tariff
+            else:
+                self._bands.setdefault(tariff.warehouse, []).append(tariff)
+        for warehouse, bands in self._bands.items():
+            bands.sort(key=lambda t: t.min_km)
+            for before, after in itertools.pairwise(bands):
+                if after.min_km < before.max_km:
+                    raise InvalidTariff(
+                        f"distance bands of {warehouse} overlap: "
+                        f"{before.describe()} and {after.describe()}"
+                    )
+
+    def find(self, warehouse: str, *, km: float, region: str | None = None) -> Tariff | None:
+        """The tariff that prices a shipment from a warehouse to a destination, if any."""
+        for owner in (warehouse, ANY_WAREHOUSE):
+            if region is not None:
+                tariff = self._regions.get((owner, region))
+                if tariff is not None:
+                    return tariff
+            for band in self._bands.get(owner, ()):
+                if band.min_km <= km < band.max_km:
+                    return band
+        return None
+
+    def quote(
+        self, warehouse: str, *, km: float, weight_kg: float, region: str | None = None
+    ) -> Quote | None:
+        """Cost and days of one shipment, or None when no tariff reaches the destination."""
+        tariff = self.find(warehouse, km=km, region=region)
+        if tariff is None:
+            return None
+        return Quote(tariff.cost(weight_kg, km), tariff.days, tariff)
