@@ -136,7 +136,7 @@ def parse_tariffs(text: str, *, version: str = "") -> TariffTable:
         tariffs.append((line, tariff))
     problems.extend(_clashes(tariffs))
     if problems:
-        raise TariffFileError(problems)
+        raise TariffFileError(sorted(problems, key=lambda p: p.line))
     try:
         return TariffTable((t for _, t in tariffs), version=version)
     except InvalidTariff as exc:  # pragma: no cover - _clashes finds these first
