@@ -238,7 +238,7 @@ def test_the_record_lists_every_candidate_with_score_parts_cost_and_days() -> No
     assert notes["A"].chosen
     assert notes["A"].cost == Decimal("100.00")
     assert notes["A"].days == 1
-    assert set(notes["A"].parts) == {"cost", "distance", "time", "last_units", "priority"}
+    assert set(notes["A"].breakdown()) == {"cost", "distance", "time", "last_units", "priority"}
     assert notes["B"].score is not None
     assert notes["A"].score is not None
     assert notes["B"].score > notes["A"].score

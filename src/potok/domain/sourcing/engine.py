@@ -13,13 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
-from math import inf
+from functools import lru_cache
+from math import asin, cos, inf, radians, sin, sqrt
 
 from potok.domain.kernel import ProductId, StockId, WarehouseId
-from potok.domain.sourcing.explanation import CandidateNote, ShipmentNote, SourcingRecord
-from potok.domain.sourcing.geo import distance_km
+from potok.domain.sourcing.explanation import PARTS, CandidateNote, ShipmentNote, SourcingRecord
+from potok.domain.sourcing.geo import EARTH_RADIUS_KM
 from potok.domain.sourcing.planner import (
     Allocation,
     Candidate,
@@ -65,10 +66,56 @@ class _Option:
 class _Plan:
     shipments: list[tuple[_Option, Load]]
     score: float
-    parts: dict[str, float]
+    parts: tuple[float, float, float, float, float]  # see explanation.PARTS
     costs: list[float]
     days: int
     late: int
+
+
+@dataclass(slots=True)
+class _Context:
+    """What every option of one order is scored against."""
+
+    demand: Load
+    unit_kg: dict[ProductId, float]
+    promise_days: int | None  # days from today to the promised date
+    per_day: float
+    rules: RoutingRules
+
+    def score(self, shipments: list[tuple[_Option, Load]]) -> _Plan:
+        w = self.rules.weights
+        unit_kg = self.unit_kg
+        cost = distance = last = priority = 0.0
+        costs: list[float] = []
+        days = 0
+        for option, load in shipments:
+            kg = 0.0
+            for p, q in load.items():
+                kg += q * unit_kg[p]
+            shipped = option.tariff.cost_estimate(kg, option.km)
+            costs.append(shipped)
+            cost += shipped
+            distance += option.km
+            if option.reserve:
+                have = option.have
+                for p, q in load.items():
+                    dip = q - max(0, have[p] - option.reserve)
+                    if dip > 0:
+                        last += min(dip, q)
+            priority += option.candidate.priority
+            if option.tariff.days > days:
+                days = option.tariff.days
+        late = 0
+        if self.promise_days is not None and days > self.promise_days:
+            late = days - self.promise_days
+        parts = (
+            w.cost * cost,
+            w.distance * distance,
+            self.per_day * days + w.late_day * late,
+            w.last_unit * last,
+            -w.priority * priority,
+        )
+        return _Plan(shipments, sum(parts), parts, costs, days, late)
 
 
 def decide(
@@ -84,66 +131,87 @@ def decide(
     demand: Load = {}
     for need in order.needs:
         demand[need.product_id] = demand.get(need.product_id, 0) + need.quantity
-    unit_kg = {p: order.unit_weight_kg.get(p, rules.default_unit_weight_kg) for p in demand}
+    weights = order.unit_weight_kg
+    unit_kg = {p: weights.get(p, rules.default_unit_weight_kg) for p in demand}
     held: dict[WarehouseId, dict[ProductId, list[Position]]] = {}
     for position in positions:
         if position.available > 0 and position.product_id in demand:
-            held.setdefault(position.warehouse_id, {}).setdefault(position.product_id, []).append(
-                position
-            )
+            site = held.get(position.warehouse_id)
+            if site is None:
+                site = held[position.warehouse_id] = {}
+            same = site.get(position.product_id)
+            if same is None:
+                site[position.product_id] = [position]
+            else:
+                same.append(position)
+    promise = (order.promised_on - today).days if order.promised_on is not None else None
+    per_day = rules.weights.express_day if order.express else rules.weights.day
+    ctx = _Context(demand, unit_kg, promise, per_day, rules)
 
     notes: dict[WarehouseId, CandidateNote] = {}
     options = _filter(order, candidates, held, tariffs, rules, notes)
-    scored: list[tuple[_Plan, _Option]] = []
+    singles: list[tuple[float, str, _Plan]] = []
+    network: Load = {}
+    located = order.destination is not None
     for option in options:
-        load = {p: min(q, option.have.get(p, 0)) for p, q in demand.items()}
-        load = {p: q for p, q in load.items() if q > 0}
-        plan = _score([(option, load)], unit_kg, order, rules, today)
-        scored.append((plan, option))
-        covers = load == demand
-        kg = _weight(load, unit_kg)
-        notes[option.candidate.warehouse_id] = CandidateNote(
-            option.candidate.code,
-            option.candidate.city,
-            option.candidate.kind,
-            option.km if order.destination is not None else None,
-            covers=covers,
-            cost=option.tariff.cost(kg, option.km),
-            days=option.tariff.days,
-            score=round(plan.score, 2),
-            parts={k: round(v, 2) for k, v in plan.parts.items()},
+        have = option.have
+        load: Load = {}
+        covers = True
+        for p, q in demand.items():
+            h = have.get(p, 0)
+            network[p] = network.get(p, 0) + h
+            if h >= q:
+                load[p] = q
+            else:
+                covers = False
+                if h > 0:
+                    load[p] = h
+        plan = ctx.score([(option, load)])
+        if covers:
+            singles.append((plan.score, option.candidate.code, plan))
+        c = option.candidate
+        notes[c.warehouse_id] = CandidateNote(
+            c.code,
+            c.city,
+            c.kind,
+            option.km if located else None,
+            None,
+            covers,
+            plan.costs[0],
+            option.tariff.days,
+            plan.score,
+            plan.parts,
         )
 
-    network: Load = {}
-    for option in options:
-        for p, units in option.have.items():
-            network[p] = network.get(p, 0) + units
     short = {p for p, q in demand.items() if network.get(p, 0) < q}
     if short:
-        return _shortfall(order, demand, network, short, notes, tariffs, rules, today, "network")
+        return _shortfall(order, network, short, notes, tariffs, rules, today, "network")
 
-    singles = sorted(
-        ((plan, option) for plan, option in scored if plan.shipments[0][1] == demand),
-        key=lambda po: (po[0].score, po[1].candidate.code),
-    )
-    best: _Plan | None = singles[0][0] if singles else None
+    singles.sort(key=lambda t: (t[0], t[1]))
+    best: _Plan | None = singles[0][2] if singles else None
     limit = rules.shipments_allowed()
     split_tried = rules.split is SplitPolicy.WHEN_CHEAPER or best is None
     if limit > 1 and split_tried:
-        split = _greedy_split(options, demand, unit_kg, order, rules, today, limit)
+        split = _greedy_split(options, ctx, limit)
         if split is not None and (best is None or split.score < best.score - 0.005):
             best = split
     if best is None:
         why = "split" if limit == 1 else "max_shipments"
-        return _shortfall(order, demand, network, set(), notes, tariffs, rules, today, why)
+        return _shortfall(order, network, set(), notes, tariffs, rules, today, why)
 
-    runner_up = next((p for p, _ in singles if p is not best), None)
-    summary = _summary(best, runner_up, order, rules, today, notes)
+    runner_up = next((p for _, _, p in singles if p is not best), None)
+    summary = _summary(best, runner_up, order, rules, notes)
     allocations = _allocate(order.needs, best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
     record = _record(order, notes, chosen_ids, best, tariffs, rules, today, summary, unit_kg)
     codes = tuple(o.candidate.code for o, _ in best.shipments)
     return Decision(allocations, codes, summary, record)
+
+
+@lru_cache(maxsize=4096)
+def _radians(latitude: float, longitude: float) -> tuple[float, float, float]:
+    lat = radians(latitude)
+    return lat, radians(longitude), cos(lat)
 
 
 def _filter(
@@ -156,17 +224,27 @@ def _filter(
 ) -> list[_Option]:
     options: list[_Option] = []
     destination = order.destination
+    to = _radians(*destination) if destination is not None else None
+    limit = rules.max_distance_km
+    excluded_regions = rules.excluded_regions
+    kinds = rules.kinds_by_order_type.get(order.order_type)
+    if to is not None:
+        lat1, lon1, cos1 = to
     for c in candidates:
-        km = distance_km(destination, (c.latitude, c.longitude)) if destination else 0.0
+        km = 0.0
+        if to is not None:
+            lat2, lon2, cos2 = _radians(c.latitude, c.longitude)
+            h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+            km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
         reason: str | None = None
         tariff: Tariff | None = None
         stock = held.get(c.warehouse_id)
-        if not rules.allows_kind(order.order_type, c.kind):
+        if kinds is not None and c.kind not in kinds:
             reason = f"a {c.kind} does not serve {order.order_type} orders"
-        elif c.region is not None and c.region in rules.excluded_regions:
+        elif excluded_regions and c.region in excluded_regions:
             reason = f"region {c.region} is excluded by the rules"
-        elif rules.max_distance_km is not None and destination and km > rules.max_distance_km:
-            reason = f"{km:.0f} km away, beyond the {rules.max_distance_km:g} km limit"
+        elif limit is not None and to is not None and km > limit:
+            reason = f"{km:.0f} km away, beyond the {limit:g} km limit"
         elif not stock:
             reason = "holds none of the order's products"
         else:
@@ -175,10 +253,12 @@ def _filter(
                 reason = "no shipping tariff reaches the destination"
         if reason is not None or tariff is None or stock is None:
             notes[c.warehouse_id] = CandidateNote(
-                c.code, c.city, c.kind, km if destination else None, excluded=reason
+                c.code, c.city, c.kind, km if to is not None else None, reason
             )
             continue
-        have = {p: sum(x.available for x in ps) for p, ps in stock.items()}
+        have = {}
+        for p, ps in stock.items():
+            have[p] = ps[0].available if len(ps) == 1 else sum(x.available for x in ps)
         reserve = rules.keep_last_units if c.kind in rules.keep_last_units_kinds else 0
         options.append(_Option(c, km, tariff, stock, have, reserve))
     return options
@@ -188,55 +268,10 @@ def _weight(load: Mapping[ProductId, int], unit_kg: Mapping[ProductId, float]) -
     return sum(q * unit_kg[p] for p, q in load.items())
 
 
-def _score(
-    shipments: list[tuple[_Option, Load]],
-    unit_kg: Mapping[ProductId, float],
-    order: SourcingOrder,
-    rules: RoutingRules,
-    today: date,
-) -> _Plan:
-    w = rules.weights
-    cost = distance = last = priority = 0.0
-    costs: list[float] = []
-    days = 0
-    for option, load in shipments:
-        shipped = option.tariff.cost_estimate(_weight(load, unit_kg), option.km)
-        costs.append(shipped)
-        cost += shipped
-        distance += option.km
-        if option.reserve:
-            for p, q in load.items():
-                dip = q - max(0, option.have[p] - option.reserve)
-                if dip > 0:
-                    last += min(dip, q)
-        priority += option.candidate.priority
-        days = max(days, option.tariff.days)
-    late = 0
-    if order.promised_on is not None:
-        late = max(0, (today + timedelta(days=days) - order.promised_on).days)
-    per_day = w.express_day if order.express else w.day
-    parts = {
-        "cost": w.cost * cost,
-        "distance": w.distance * distance,
-        "time": per_day * days + w.late_day * late,
-        "last_units": w.last_unit * last,
-        "priority": -w.priority * priority,
-    }
-    return _Plan(shipments, sum(parts.values()), parts, costs, days, late)
-
-
-def _greedy_split(
-    options: list[_Option],
-    demand: Load,
-    unit_kg: Mapping[ProductId, float],
-    order: SourcingOrder,
-    rules: RoutingRules,
-    today: date,
-    limit: int,
-) -> _Plan | None:
+def _greedy_split(options: list[_Option], ctx: _Context, limit: int) -> _Plan | None:
     """Cover the order shipment by shipment, each time with the option that costs least per
     kilogram (or unit) it carries; None when ``limit`` shipments cannot cover it."""
-    remaining = dict(demand)
+    remaining = dict(ctx.demand)
     shipments: list[tuple[_Option, Load]] = []
     used: set[WarehouseId] = set()
     while remaining and len(shipments) < limit:
@@ -248,8 +283,8 @@ def _greedy_split(
             load = {p: q for p, q in load.items() if q > 0}
             if not load:
                 continue
-            carried = _weight(load, unit_kg) or float(sum(load.values()))
-            plan = _score([(option, load)], unit_kg, order, rules, today)
+            carried = _weight(load, ctx.unit_kg) or float(sum(load.values()))
+            plan = ctx.score([(option, load)])
             key = (plan.score / carried, option.candidate.code, option, load)
             if best is None or key[:2] < best[:2]:
                 best = key
@@ -264,7 +299,7 @@ def _greedy_split(
                 del remaining[p]
     if remaining:
         return None
-    return _score(shipments, unit_kg, order, rules, today)
+    return ctx.score(shipments)
 
 
 def _allocate(
@@ -326,7 +361,6 @@ def _summary(
     runner_up: _Plan | None,
     order: SourcingOrder,
     rules: RoutingRules,
-    today: date,
     notes: Mapping[WarehouseId, CandidateNote],
 ) -> str:
     cost = sum(best.costs)
@@ -350,8 +384,10 @@ def _summary(
         elif runner_up is None:
             text += "; no single warehouse has every line"
     if runner_up is not None and len(best.shipments) == 1:
-        gains = {k: runner_up.parts[k] - best.parts[k] for k in best.parts}
-        part, gain = max(gains.items(), key=lambda kv: kv[1])
+        gains = [
+            (r - b, name) for name, r, b in zip(PARTS, runner_up.parts, best.parts, strict=True)
+        ]
+        gain, part = max(gains, key=lambda g: g[0])
         why = _WHY[part]
         if part == "time" and order.express:
             why = "it arrives soonest, and the order is express"
@@ -389,12 +425,7 @@ def _record(
 ) -> SourcingRecord:
     listed = []
     for wid, note in notes.items():
-        if wid in chosen:
-            note = CandidateNote(
-                note.code, note.city, note.kind, note.distance_km, note.excluded,
-                note.covers, note.cost, note.days, note.score, note.parts, chosen=True,
-            )  # fmt: skip
-        listed.append(note)
+        listed.append(note._replace(chosen=True) if wid in chosen else note)
     listed.sort(key=lambda n: (n.excluded is not None, n.score if n.score is not None else inf))
     shipments: list[ShipmentNote] = []
     total = Decimal(0)
@@ -435,7 +466,6 @@ def _record(
 
 def _shortfall(
     order: SourcingOrder,
-    demand: Load,
     network: Load,
     short: set[ProductId],
     notes: dict[WarehouseId, CandidateNote],
@@ -471,5 +501,4 @@ def _shortfall(
         if best_cover is not None:
             summary += f" (closest to covering it: {best_cover.code})"
     record = _record(order, notes, set(), None, tariffs, rules, today, summary, {})
-    _ = demand
     return Shortfall(lines, record)

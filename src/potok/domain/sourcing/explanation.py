@@ -3,14 +3,16 @@ winner won - what the order's sourcing page and the history show an operator."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import NamedTuple
+
+PARTS = ("cost", "distance", "time", "last_units", "priority")
+"""The criteria a score adds up, in the order ``CandidateNote.parts`` lists them."""
 
 
-@dataclass(frozen=True, slots=True)
-class CandidateNote:
+class CandidateNote(NamedTuple):
     """How one candidate fared: excluded (and why), or scored (and at what cost)."""
 
     code: str
@@ -19,11 +21,20 @@ class CandidateNote:
     distance_km: float | None
     excluded: str | None = None  # the reason it was not considered, in words
     covers: bool = False  # holds every line of the order
-    cost: Decimal | None = None  # one shipment of the whole order, or of what it holds
+    cost_rub: float | None = None  # one shipment of the whole order, or of what it holds
     days: int | None = None
     score: float | None = None  # lower is better, in roubles counted by the rules
-    parts: Mapping[str, float] = field(default_factory=dict)  # the score, criterion by criterion
+    parts: tuple[float, ...] = ()  # the score, criterion by criterion (see PARTS)
     chosen: bool = False
+
+    @property
+    def cost(self) -> Decimal | None:
+        """The shipping cost in roubles, to the kopeck."""
+        return None if self.cost_rub is None else Decimal(f"{self.cost_rub:.2f}")
+
+    def breakdown(self) -> dict[str, float]:
+        """The score's parts by criterion name, rounded to the kopeck."""
+        return {name: round(value, 2) for name, value in zip(PARTS, self.parts, strict=True)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -63,14 +63,14 @@ class Tariff:
         amount = (
             self.fixed
             + self.per_kg * Decimal(repr(float(weight_kg)))
-            + self.per_km * Decimal(repr(round(float(km), 1)))
+            + self.per_km * Decimal(repr(float(km)))
         )
         return amount.quantize(KOPECK)
 
     def cost_estimate(self, weight_kg: float, km: float) -> float:
         """The same price as a float, for ranking many options quickly."""
         fixed, per_kg, per_km = self._rates
-        return fixed + per_kg * weight_kg + per_km * round(km, 1)
+        return fixed + per_kg * weight_kg + per_km * km
 
     def describe(self) -> str:
         """The destination this tariff covers, as an operator reads it."""
