@@ -479,9 +479,8 @@ def main() -> None:
     print(f"engine speed       {decide_rate:,.0f} decide() calls/s in-process; "
           f"{loop_rate:,.0f}/s including reading positions and booking stock")  # fmt: skip
 
-    # (d) the batch optimiser re-plans the last --open orders of the engine run
-    first_open = args.orders - args.open
-    open_ids = [i for i in range(first_open, args.orders) if i in decisions]
+    # (d) the batch optimiser re-plans the last --open orders the engine sourced
+    open_ids = sorted(decisions)[-args.open :]
     free = dict(net.stock)
     for taken in decisions.values():
         for w, units in taken.items():
@@ -504,12 +503,25 @@ def main() -> None:
     print(f"                   {batch.cost_before:,.0f} ₽ -> {batch.cost_after:,.0f} ₽ "
           f"({saved:.2f} % less), {len(batch.changed):,} orders re-planned"
           f"{'; ' + '; '.join(batch.notes) if batch.notes else ''}")  # fmt: skip
+    current_of = {oo.key: oo.current for oo in open_orders}
     late_after = sum(
         1 for k, p in batch.plans.items()
         if (pr := net.orders[int(k)].promised_on) is not None and TODAY + timedelta(days=p.days) > pr
-        and all(TODAY + timedelta(days=s.days) <= pr for s in open_orders[open_ids.index(int(k))].current)
-    ) if len(open_orders) <= 20_000 else 0  # fmt: skip
-    print(f"                   promised dates broken by re-planning: {late_after}")
+        and all(TODAY + timedelta(days=s.days) <= pr for s in current_of[k])
+    )  # fmt: skip
+    pool = dict(free)
+    for oo in open_orders:
+        for s in oo.current:
+            for p, q in s.units:
+                pool[(s.warehouse_id, p)] += q
+    for plan_ in batch.plans.values():
+        for s in plan_.shipments:
+            for p, q in s.units:
+                pool[(s.warehouse_id, p)] = pool.get((s.warehouse_id, p), 0) - q
+    oversold = sum(-q for q in pool.values() if q < 0)
+    print(
+        f"                   promised dates broken by re-planning: {late_after}; units oversold: {oversold}"
+    )
 
     # (e) a subset with scarce stock: the proven optimum against the engine on the same stock
     sub_ids = open_ids[: args.subset]

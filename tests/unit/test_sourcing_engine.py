@@ -246,7 +246,7 @@ def test_the_record_lists_every_candidate_with_score_parts_cost_and_days() -> No
     assert notes["NOTARIFF"].excluded == "no shipping tariff reaches the destination"
     assert d.record.shipments[0].code == "A"
     assert d.record.shipments[0].units == 2
-    assert "2 excluded" in d.explanation
+    assert "not considered: 1 hold none of its products, 1 no tariff" in d.explanation
 
 
 def test_lots_are_taken_in_pick_order_and_a_shortfall_names_the_lines() -> None:

@@ -398,13 +398,34 @@ def _summary(
             f"; chosen because {why} (next best {other.candidate.code}: "
             f"{_rub(sum(runner_up.costs))}, {runner_up.days} d"
         )
-        text += f", {gain:,.0f} ₽ worse on the rules' scale)" if gain > 0 else ")"
+        text += f", {_rub(gain)} worse on the rules' scale)" if gain > 0 else ")"
     if runner_up is None and len(best.shipments) == 1:
         text += "; the only allowed warehouse that has every line"
-    excluded = [n for n in notes.values() if n.excluded is not None]
-    if excluded:
-        text += f"; {len(excluded)} excluded by the rules or stock"
-    return text
+    return text + _not_considered(notes, order)
+
+
+def _not_considered(notes: Mapping[WarehouseId, CandidateNote], order: SourcingOrder) -> str:
+    """'; not considered: 17 hold none of its products, 5 stores (marketplace order)'."""
+    counts: dict[str, int] = {}
+    for n in notes.values():
+        reason = n.excluded
+        if reason is None:
+            continue
+        if reason.startswith("a "):
+            key = f"{n.kind.replace('_', ' ')}@ (not for {order.order_type} orders)"
+        elif reason.startswith("region"):
+            key = "in an excluded region"
+        elif reason.startswith("holds none"):
+            key = "hold none of its products"
+        elif reason.startswith("no shipping"):
+            key = "no tariff to the destination"
+        else:
+            key = "beyond the distance limit"
+        counts[key] = counts.get(key, 0) + 1
+    if not counts:
+        return ""
+    listed = (f"{q} {k.replace('@', 's' if q > 1 else '')}" for k, q in counts.items())
+    return "; not considered: " + ", ".join(listed)
 
 
 def _place(option: _Option) -> str:
