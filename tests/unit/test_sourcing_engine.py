@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from potok.domain.kernel import ProductId, StockId, WarehouseId
 from potok.domain.sourcing import (
@@ -281,3 +284,61 @@ def test_a_decision_never_takes_more_than_a_position_holds(policy: SplitPolicy) 
     for stock_id, quantity in d.quantities_by_stock().items():
         assert quantity <= held[stock_id]
     assert sum(a.quantity for a in d.allocations) == 10
+
+
+networks = st.fixed_dictionaries(
+    {
+        "sites": st.lists(
+            st.tuples(
+                st.floats(-500, 2000),  # km north
+                st.sampled_from(["warehouse", "store"]),
+                st.integers(50, 900),  # fixed tariff
+                st.integers(1, 6),  # days
+            ),
+            min_size=1,
+            max_size=5,
+        ),
+        "stock": st.lists(st.integers(0, 4), min_size=15, max_size=15),
+        "lines": st.lists(st.tuples(st.integers(1, 3), st.integers(1, 4)), min_size=1, max_size=3),
+        "split": st.sampled_from(list(SplitPolicy)),
+        "max_shipments": st.integers(1, 3),
+        "order_type": st.sampled_from(["courier", "pickup", "marketplace"]),
+        "express": st.booleans(),
+    }
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(networks)
+def test_random_networks_get_whole_lines_within_stock_and_rules(case: dict[str, Any]) -> None:
+    sites = [
+        site(i + 1, f"S{i + 1}", km, kind=kind) for i, (km, kind, _, _) in enumerate(case["sites"])
+    ]
+    tariffs = [tariff(f"S{i + 1}", str(fixed), days=days)
+               for i, (_, _, fixed, days) in enumerate(case["sites"])]  # fmt: skip
+    positions = [
+        stock(w + 1, p, case["stock"][w * 3 + p - 1])
+        for w in range(len(sites))
+        for p in (1, 2, 3)
+        if case["stock"][w * 3 + p - 1] > 0
+    ]
+    rules = RoutingRules(split=case["split"], max_shipments=case["max_shipments"])
+    o = order(*case["lines"], order_type=case["order_type"], express=case["express"])
+    outcome = run(o, sites, positions, tariffs, rules)
+    assert outcome.record is not None
+    assert len(outcome.record.candidates) == len(sites)
+    if isinstance(outcome, Shortfall):
+        return
+    held = {p.stock_id: p for p in positions}
+    kinds = {s.warehouse_id: s.kind for s in sites}
+    for stock_id, quantity in outcome.quantities_by_stock().items():
+        assert quantity <= held[stock_id].available
+    for n in o.needs:
+        assert sum(a.quantity for a in outcome.allocations if a.line_no == n.line_no) == n.quantity
+    used = {a.warehouse_id for a in outcome.allocations}
+    assert len(used) == len(outcome.warehouses) <= rules.shipments_allowed()
+    if case["order_type"] == "marketplace":
+        assert all(kinds[w] == "warehouse" for w in used)
+    if rules.split is not SplitPolicy.WHEN_CHEAPER and len(used) > 1:
+        assert not any(n.covers for n in outcome.record.candidates)
+    assert outcome.record.total_cost == sum(s.cost for s in outcome.record.shipments)
