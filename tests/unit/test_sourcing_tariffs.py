@@ -104,3 +104,12 @@ MSK,,1
         "line 6, column max_km: 200 is not above min_km",
         "line 7: has 3 columns, the header has 6",
     ]
+
+
+def test_a_quote_between_two_points_prices_the_great_circle_distance() -> None:
+    table = TariffTable([Tariff("MSK", Decimal(100), Decimal(10), Decimal(1), 2)])
+    moscow, kazan = (55.7558, 37.6173), (55.7963, 49.1088)
+    quote = table.quote_between("MSK", moscow, kazan, weight_kg=2)
+    assert quote is not None
+    assert quote.cost == Decimal("837.86")  # 100 + 10 * 2 + 1 * 717.86 km
+    assert quote.days == 2

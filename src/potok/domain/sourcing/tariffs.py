@@ -17,6 +17,7 @@ from decimal import Decimal
 from math import inf
 
 from potok.domain.errors import Rejected
+from potok.domain.sourcing.geo import distance_km
 
 ANY_WAREHOUSE = "*"
 KOPECK = Decimal("0.01")
@@ -137,3 +138,16 @@ class TariffTable:
         if tariff is None:
             return None
         return Quote(tariff.cost(weight_kg, km), tariff.days, tariff)
+
+    def quote_between(
+        self,
+        warehouse: str,
+        origin: tuple[float, float],
+        destination: tuple[float, float],
+        *,
+        weight_kg: float,
+        region: str | None = None,
+    ) -> Quote | None:
+        """Cost and days of one shipment from a warehouse's point to a delivery point."""
+        km = distance_km(origin, destination)
+        return self.quote(warehouse, km=km, weight_kg=weight_kg, region=region)
