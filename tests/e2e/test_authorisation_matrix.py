@@ -106,6 +106,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/purchase-orders/{number}/receive"): "stock:write",
     ("POST", "/api/v1/purchase-orders/{number}/cancel"): "stock:write",
     ("GET", "/api/v1/stock/incoming"): "stock:read",
+    ("PUT", "/api/v1/sourcing/tariffs"): "sourcing:write",
+    ("GET", "/api/v1/sourcing/tariffs"): "sourcing:read",
+    ("PUT", "/api/v1/sourcing/rules/{channel}"): "sourcing:write",
+    ("GET", "/api/v1/sourcing/rules/{channel}"): "sourcing:read",
+    ("GET", "/api/v1/sourcing/rules/{channel}/versions"): "sourcing:read",
+    ("GET", "/api/v1/orders/{order_id}/sourcing"): "sourcing:read",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -121,6 +127,7 @@ PLACEHOLDERS = {
     "name": "nokey",
     "number": "NOPE",
     "location_code": "NOPE",
+    "channel": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

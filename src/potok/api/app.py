@@ -23,6 +23,7 @@ from potok.api.routers import (
     locations,
     orders,
     replenishment,
+    sourcing,
     stock,
     stock_counts,
     stock_moves,
@@ -102,6 +103,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         locations.router,
         transfers.router,
         replenishment.router,
+        sourcing.router,
+        sourcing.orders_router,
         health.router,
     ):
         app.include_router(router)

@@ -28,6 +28,7 @@ from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
+from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
@@ -114,6 +115,7 @@ class SqlUnitOfWork:
         self.api_keys = ApiKeyRepository(connection)
         self.audit = AuditLog(connection)
         self.stock_rules = StockRuleRepository(connection)
+        self.sourcing = SourcingRepository(connection)
         self.positions = PositionRepository(connection)
         self.locations = LocationRepository(connection)
         self.stock_counts = StockCountRepository(connection)

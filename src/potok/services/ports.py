@@ -28,7 +28,7 @@ from potok.domain.kernel import (
 )
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
-from potok.domain.sourcing import Candidate, Position
+from potok.domain.sourcing import Candidate, Position, Tariff
 from potok.services.read_models import (
     ChannelPromise,
     CountPage,
@@ -606,3 +606,57 @@ class StockCountStore(Protocol):
         cursor: str | None,
         limit: int,
     ) -> CountPage: ...
+
+
+@dataclass(frozen=True, slots=True)
+class TariffVersion:
+    """One import of the shipping tariff table: how many tariffs, from where, by whom."""
+
+    version: int
+    tariffs: int
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RulesVersion:
+    """One version of a channel's routing rules (channel None: the network default)."""
+
+    channel: str | None
+    order_type: str
+    version: int
+    rules: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class SourcingStore(Protocol):
+    def tariff_version(self) -> TariffVersion | None: ...
+    def add_tariffs(
+        self,
+        tariffs: Sequence[Tariff],
+        warehouse_ids: dict[str, WarehouseId],
+        *,
+        source: str,
+        created_by: str,
+        at: datetime,
+    ) -> TariffVersion: ...
+    def tariffs(self, version: int) -> list[Tariff]: ...
+    def rules(
+        self, channel_id: ChannelId | None, order_type: str, version: int | None = None
+    ) -> RulesVersion | None: ...
+    def rule_versions(
+        self, channel_id: ChannelId | None, order_type: str
+    ) -> list[RulesVersion]: ...
+    def add_rules(
+        self,
+        channel_id: ChannelId | None,
+        order_type: str,
+        rules: dict[str, Any],
+        *,
+        created_by: str,
+        at: datetime,
+    ) -> RulesVersion: ...
+    def weights_g(self, product_ids: Collection[ProductId]) -> dict[ProductId, int]: ...
+    def warehouse_kinds(self) -> dict[WarehouseId, str]: ...

@@ -25,6 +25,7 @@ from potok.services.ports import (
     PurchaseOrderStore,
     QueryStore,
     SessionStore,
+    SourcingStore,
     StockCountStore,
     StockRuleStore,
     StockStore,
@@ -100,6 +101,9 @@ class UnitOfWork(Protocol):
 
     @property
     def stock_rules(self) -> StockRuleStore: ...
+
+    @property
+    def sourcing(self) -> SourcingStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -26,6 +26,7 @@ from potok.db.tables.inventory import (
     transfers,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.sourcing import routing_rules, shipping_tariffs, tariff_versions
 
 __all__ = [
     "api_keys",
@@ -45,14 +46,17 @@ __all__ = [
     "purchase_orders",
     "reference_versions",
     "reservations",
+    "routing_rules",
     "serials",
     "sessions",
+    "shipping_tariffs",
     "stock",
     "stock_count_lines",
     "stock_counts",
     "stock_movements",
     "stock_rules",
     "storage_locations",
+    "tariff_versions",
     "transfer_lines",
     "transfers",
     "user_warehouses",

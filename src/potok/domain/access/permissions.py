@@ -19,6 +19,8 @@ class Permission(StrEnum):
     STOCK_APPROVE = "stock:approve"  # approve stock counts: post their differences to the books
     CATALOGUE_READ = "catalogue:read"  # products, channels, warehouses
     CATALOGUE_WRITE = "catalogue:write"
+    SOURCING_READ = "sourcing:read"  # shipping tariffs, routing rules, sourcing explanations
+    SOURCING_WRITE = "sourcing:write"  # import tariffs, change routing rules
     PERSONAL_DATA = "personal_data:read"  # see customers' names, phones, e-mails, addresses
     CUSTOMERS_MANAGE = "customers:manage"  # export and anonymise one customer's data
     USERS_MANAGE = "users:manage"
@@ -49,6 +51,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.STOCK_APPROVE,
             P.CATALOGUE_READ,
             P.CATALOGUE_WRITE,
+            P.SOURCING_READ,
+            P.SOURCING_WRITE,
             P.PERSONAL_DATA,
             P.CUSTOMERS_MANAGE,
             P.AUDIT_READ,
@@ -61,13 +65,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.ORDERS_MANAGE,
             P.STOCK_READ,
             P.CATALOGUE_READ,
+            P.SOURCING_READ,
             P.PERSONAL_DATA,
         }
     ),
     Role.WAREHOUSE: frozenset(
         {P.ORDERS_READ, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ, P.PERSONAL_DATA}
     ),
-    Role.ANALYST: frozenset({P.ORDERS_READ, P.STOCK_READ, P.CATALOGUE_READ}),
+    Role.ANALYST: frozenset({P.ORDERS_READ, P.STOCK_READ, P.CATALOGUE_READ, P.SOURCING_READ}),
     Role.INTEGRATION: frozenset(
         {P.ORDERS_READ, P.ORDERS_WRITE, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ}
     ),
@@ -83,6 +88,8 @@ KEY_SCOPES: frozenset[Permission] = frozenset(
         P.STOCK_APPROVE,
         P.CATALOGUE_READ,
         P.CATALOGUE_WRITE,
+        P.SOURCING_READ,
+        P.SOURCING_WRITE,
         P.PERSONAL_DATA,
     }
 )

@@ -1,0 +1,288 @@
+"""Shipping tariffs, routing rules per channel, and why an order is sourced as it is."""
+
+from __future__ import annotations
+
+import csv
+import io
+from decimal import Decimal
+from math import inf
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from pydantic import TypeAdapter, ValidationError
+from starlette.concurrency import run_in_threadpool
+
+from potok.api.deps import Uow
+from potok.api.problems import responses
+from potok.api.schemas.sourcing import (
+    CandidateOut,
+    DryRunOut,
+    OrderSourcingOut,
+    RecordOut,
+    RulesOut,
+    ShipmentOut,
+    StoredDecisionOut,
+    TariffIn,
+    TariffOut,
+    TariffTableOut,
+    TariffVersionOut,
+)
+from potok.api.security import Caller, needs
+from potok.domain.access import Permission
+from potok.domain.channels import ChannelNotFound
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.orders.errors import OrderNotFound
+from potok.domain.sourcing import SourcingRecord, Tariff
+from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
+from potok.services import sourcing
+from potok.services.ports import RulesVersion
+from potok.services.tariff_files import HEADER
+
+router = APIRouter(prefix="/api/v1/sourcing", tags=["sourcing"])
+orders_router = APIRouter(prefix="/api/v1/orders", tags=["sourcing"])
+
+_TARIFFS = TypeAdapter(list[TariffIn])
+_ORDER_TYPE = Query(description="courier, pickup, marketplace, or `*` (every type).")
+
+
+def _tariff_out(t: Tariff) -> TariffOut:
+    return TariffOut(
+        warehouse=t.warehouse,
+        region=t.region,
+        min_km=t.min_km,
+        max_km=None if t.max_km == inf else t.max_km,
+        fixed_rub=t.fixed,
+        per_kg_rub=t.per_kg,
+        per_km_rub=t.per_km,
+        days=t.days,
+    )
+
+
+def _rules_out(found: RulesVersion) -> RulesOut:
+    return RulesOut(
+        channel=found.channel or sourcing.DEFAULT_CHANNEL,
+        order_type=found.order_type,
+        version=found.version,
+        rules=found.rules,
+        created_by=found.created_by,
+        created_at=found.created_at,
+    )
+
+
+def _csv_from_json(body: bytes) -> str:
+    """The CSV text of a JSON list of tariffs: item N becomes line N + 1 of the file."""
+    try:
+        items = _TARIFFS.validate_json(body)
+    except ValidationError as error:
+        raise InvalidInput(
+            [
+                FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
+                for e in error.errors()
+            ]
+        ) from None
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER.split(","))
+
+    def text(value: float | Decimal | None) -> str:
+        return "" if value is None else str(value)
+
+    for item in items:
+        writer.writerow(
+            [
+                item.warehouse,
+                item.region or "",
+                text(item.min_km),
+                text(item.max_km),
+                text(item.fixed_rub),
+                text(item.per_kg_rub),
+                text(item.per_km_rub),
+                str(item.days),
+            ]
+        )
+    return out.getvalue()
+
+
+_IMPORT_RESPONSES = responses(InvalidInput)
+_IMPORT_RESPONSES[422]["description"] += ", invalid-tariff-file"
+
+
+@router.put(
+    "/tariffs",
+    response_model=TariffVersionOut,
+    summary="Replace the shipping tariff table",
+    description="The body is CSV text (`Content-Type: text/csv`, first line "
+    f"`{HEADER}`) or a JSON list of tariffs. All or nothing: a file with any bad row "
+    "changes nothing, and the `invalid-tariff-file` problem lists every bad cell by line "
+    "and column in `problems`. Each import is a new version; `sourcing.tariffs_imported` "
+    f"follows. `warehouse` is a warehouse code or `{ANY_WAREHOUSE}` for every warehouse.",
+    responses=_IMPORT_RESPONSES,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/json": {
+                    "schema": {"type": "array", "items": TariffIn.model_json_schema()}
+                },
+            },
+        }
+    },
+    dependencies=[needs(Permission.SOURCING_WRITE)],
+)
+async def put_tariffs(request: Request, uow: Uow, caller: Caller) -> TariffVersionOut:
+    body = await request.body()
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    def work() -> TariffVersionOut:
+        if kind == "application/json":
+            text = _csv_from_json(body)
+            source = "api:json"
+        else:
+            try:
+                text = body.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise InvalidInput([FieldError("body", "is not UTF-8 text")]) from None
+            source = "api:csv"
+        version = sourcing.import_tariffs(uow, text, caller.actor, source=source)
+        return TariffVersionOut.model_validate(version)
+
+    return await run_in_threadpool(work)
+
+
+@router.get(
+    "/tariffs",
+    response_model=TariffTableOut,
+    summary="The shipping tariff table in force",
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def get_tariffs(uow: Uow) -> TariffTableOut:
+    version, tariffs = sourcing.list_tariffs(uow)
+    return TariffTableOut(
+        version=None if version is None else TariffVersionOut.model_validate(version),
+        tariffs=[_tariff_out(t) for t in tariffs],
+    )
+
+
+@router.put(
+    "/rules/{channel}",
+    response_model=RulesOut,
+    summary="Set a channel's routing rules (a new version)",
+    description="`channel` is a channel code, or `default` for the network's rules that "
+    "channels without their own follow. Settings left out keep their built-in values. "
+    "Each change is a new version; older ones stay readable, and "
+    "`sourcing.rules_changed` follows.",
+    responses=responses(ChannelNotFound, InvalidInput),
+    dependencies=[needs(Permission.SOURCING_WRITE)],
+)
+def put_rules(
+    channel: str,
+    body: dict[str, Any],
+    uow: Uow,
+    caller: Caller,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+) -> RulesOut:
+    found = sourcing.set_rules(uow, channel, body, caller.actor, order_type=order_type)
+    return _rules_out(found)
+
+
+@router.get(
+    "/rules/{channel}",
+    response_model=RulesOut,
+    summary="A channel's routing rules: the current version, or an older one",
+    description="Without rules of its own a channel follows `default`, and that the "
+    "built-in rules (version 0).",
+    responses=responses(ChannelNotFound, InvalidInput, sourcing.RoutingRulesNotFound),
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def get_rules(
+    channel: str,
+    uow: Uow,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+    version: Annotated[int | None, Query(ge=1, description="An older version.")] = None,
+) -> RulesOut:
+    found = sourcing.get_rules(uow, channel, order_type=order_type, version=version)
+    return _rules_out(found)
+
+
+@router.get(
+    "/rules/{channel}/versions",
+    response_model=list[RulesOut],
+    summary="Every version of a channel's routing rules, newest first, with who set it",
+    responses=responses(ChannelNotFound, InvalidInput),
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def get_rule_versions(
+    channel: str,
+    uow: Uow,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+) -> list[RulesOut]:
+    return [_rules_out(v) for v in sourcing.rule_versions(uow, channel, order_type=order_type)]
+
+
+def record_out(record: SourcingRecord) -> RecordOut:
+    """The engine's record as the API shows it."""
+    return RecordOut(
+        rules_version=record.rules_version,
+        tariffs_version=record.tariffs_version,
+        decided_on=record.decided_on,
+        order_type=record.order_type,
+        express=record.express,
+        promised_on=record.promised_on,
+        candidates=[
+            CandidateOut(
+                warehouse=c.code,
+                city=c.city,
+                kind=c.kind,
+                distance_km=None if c.distance_km is None else round(c.distance_km, 1),
+                excluded=c.excluded,
+                covers=c.covers,
+                cost_rub=c.cost,
+                days=c.days,
+                score=None if c.score is None else round(c.score, 2),
+                score_parts=c.breakdown() if c.parts else {},
+                chosen=c.chosen,
+            )
+            for c in record.candidates
+        ],
+        shipments=[
+            ShipmentOut(
+                warehouse=s.code,
+                cost_rub=s.cost,
+                days=s.days,
+                weight_kg=s.weight_kg,
+                units=s.units,
+                tariff=s.tariff,
+            )
+            for s in record.shipments
+        ],
+        total_cost_rub=record.total_cost,
+        days=record.days,
+        on_time=record.on_time,
+        summary=record.summary,
+    )
+
+
+@orders_router.get(
+    "/{order_id}/sourcing",
+    response_model=OrderSourcingOut,
+    summary="Why the order is sourced as it is, and what the engine would choose now",
+    description="`stored` holds the decisions kept in the order's history; `dry_run` runs "
+    "the sourcing engine on the order now, by its channel's routing rules and the tariffs, "
+    "with every candidate, its score parts, cost, days, exclusions and the sentence that "
+    "sums it up. The order's own reservations count as free; nothing is reserved.",
+    responses=responses(OrderNotFound),
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def get_order_sourcing(order_id: int, uow: Uow) -> OrderSourcingOut:
+    found = sourcing.explain_order(uow, order_id)
+    return OrderSourcingOut(
+        order_id=found.order_id,
+        stored=[StoredDecisionOut.model_validate(s) for s in found.stored],
+        dry_run=DryRunOut(
+            outcome=found.outcome,
+            warehouses=list(found.warehouses),
+            explanation=found.explanation,
+            record=None if found.record is None else record_out(found.record),
+        ),
+    )

@@ -1,0 +1,119 @@
+"""Bodies of the sourcing endpoints: shipping tariffs, routing rules, explanations."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from pydantic import Field
+
+from potok.api.schemas.common import Out, Schema
+
+
+class TariffIn(Schema):
+    warehouse: str = Field(description="A warehouse code, or `*` for every warehouse.")
+    region: str | None = Field(default=None, description="A destination region; or a band.")
+    min_km: float | None = Field(default=None, description="Where the band starts (km).")
+    max_km: float | None = Field(default=None, description="Where the band ends (km, exclusive).")
+    fixed_rub: Decimal = Field(description="Roubles per shipment.")
+    per_kg_rub: Decimal = Decimal(0)
+    per_km_rub: Decimal = Decimal(0)
+    days: int = Field(description="Days in transit.")
+
+
+class TariffOut(Out):
+    warehouse: str
+    region: str | None
+    min_km: float
+    max_km: float | None
+    fixed_rub: Decimal
+    per_kg_rub: Decimal
+    per_km_rub: Decimal
+    days: int
+
+
+class TariffVersionOut(Out):
+    version: int
+    tariffs: int
+    source: str
+    created_by: str
+    created_at: datetime
+
+
+class TariffTableOut(Out):
+    version: TariffVersionOut | None
+    tariffs: list[TariffOut]
+
+
+class RulesOut(Out):
+    channel: str = Field(description="The channel the rules belong to; `default`: the network's.")
+    order_type: str = Field(description="courier, pickup, marketplace, or `*` for every type.")
+    version: int = Field(description="0: the built-in rules, in force until any are set.")
+    rules: dict[str, Any]
+    created_by: str
+    created_at: datetime
+
+
+class CandidateOut(Out):
+    warehouse: str
+    city: str
+    kind: str
+    distance_km: float | None
+    excluded: str | None = Field(description="Why the rules left it out, in words.")
+    covers: bool = Field(description="Holds every line of the order.")
+    cost_rub: Decimal | None
+    days: int | None
+    score: float | None = Field(description="Lower is better; roubles as the rules count them.")
+    score_parts: dict[str, float] = Field(
+        description="cost, distance, time, last_units and priority: what the score adds up."
+    )
+    chosen: bool
+
+
+class ShipmentOut(Out):
+    warehouse: str
+    cost_rub: Decimal
+    days: int
+    weight_kg: float
+    units: int
+    tariff: str
+
+
+class RecordOut(Out):
+    rules_version: str
+    tariffs_version: str
+    decided_on: date
+    order_type: str
+    express: bool
+    promised_on: date | None
+    candidates: list[CandidateOut]
+    shipments: list[ShipmentOut]
+    total_cost_rub: Decimal
+    days: int | None
+    on_time: bool | None
+    summary: str
+
+
+class StoredDecisionOut(Out):
+    occurred_at: datetime
+    actor: str
+    action: str
+    explanation: str
+
+
+class DryRunOut(Out):
+    outcome: str = Field(description="`decision`, or `shortfall` when the network lacks units.")
+    warehouses: list[str]
+    explanation: str
+    record: RecordOut | None
+
+
+class OrderSourcingOut(Out):
+    order_id: int
+    stored: list[StoredDecisionOut] = Field(
+        description="The decisions taken when the order was sourced, from its history."
+    )
+    dry_run: DryRunOut = Field(
+        description="What the sourcing engine would choose now; nothing is reserved."
+    )

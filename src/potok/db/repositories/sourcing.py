@@ -1,0 +1,204 @@
+"""Shipping tariffs and routing rules: each import and each change is a new version, and the
+old ones stay readable."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from datetime import datetime
+from math import inf
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import (
+    channels,
+    products,
+    routing_rules,
+    shipping_tariffs,
+    tariff_versions,
+    warehouses,
+)
+from potok.domain.kernel import ChannelId, ProductId, WarehouseId
+from potok.domain.sourcing.tariffs import ANY_WAREHOUSE, Tariff
+from potok.services.ports import RulesVersion, TariffVersion
+
+
+class SourcingRepository:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    # ------------------------------------------------------------------ tariffs
+
+    def tariff_version(self) -> TariffVersion | None:
+        """The tariff table in force: the latest import."""
+        row = self.connection.execute(
+            sa.select(tariff_versions).order_by(tariff_versions.c.version.desc()).limit(1)
+        ).first()
+        return None if row is None else _tariff_version(row)
+
+    def add_tariffs(
+        self,
+        tariffs: Sequence[Tariff],
+        warehouse_ids: dict[str, WarehouseId],
+        *,
+        source: str,
+        created_by: str,
+        at: datetime,
+    ) -> TariffVersion:
+        """Store a whole tariff table as the next version."""
+        latest = self.connection.execute(sa.select(sa.func.max(tariff_versions.c.version)))
+        version = (latest.scalar() or 0) + 1
+        self.connection.execute(
+            tariff_versions.insert().values(
+                version=version,
+                tariffs=len(tariffs),
+                source=source[:255],
+                created_by=created_by,
+                created_at=at,
+            )
+        )
+        if tariffs:
+            self.connection.execute(
+                shipping_tariffs.insert(),
+                [
+                    {
+                        "version": version,
+                        "warehouse_id": (
+                            None if t.warehouse == ANY_WAREHOUSE else warehouse_ids[t.warehouse]
+                        ),
+                        "region": t.region,
+                        "min_km": t.min_km,
+                        "max_km": None if t.max_km == inf else t.max_km,
+                        "fixed": t.fixed,
+                        "per_kg": t.per_kg,
+                        "per_km": t.per_km,
+                        "days": t.days,
+                    }
+                    for t in tariffs
+                ],
+            )
+        return TariffVersion(version, len(tariffs), source[:255], created_by, at)
+
+    def tariffs(self, version: int) -> list[Tariff]:
+        """The tariffs of one version, by warehouse code (``*`` for every warehouse)."""
+        rows = self.connection.execute(
+            sa.select(shipping_tariffs, warehouses.c.code)
+            .select_from(
+                shipping_tariffs.outerjoin(
+                    warehouses, warehouses.c.id == shipping_tariffs.c.warehouse_id
+                )
+            )
+            .where(shipping_tariffs.c.version == version)
+            .order_by(shipping_tariffs.c.id)
+        )
+        return [
+            Tariff(
+                row.code or ANY_WAREHOUSE,
+                row.fixed,
+                row.per_kg.normalize(),
+                row.per_km.normalize(),
+                row.days,
+                row.region,
+                row.min_km,
+                inf if row.max_km is None else row.max_km,
+            )
+            for row in rows
+        ]
+
+    # ------------------------------------------------------------------ rules
+
+    def rules(
+        self, channel_id: ChannelId | None, order_type: str, version: int | None = None
+    ) -> RulesVersion | None:
+        """The rules of a channel (None: the network default) and order type: the latest
+        version, or the one asked for."""
+        query = self._rules_query(channel_id, order_type)
+        if version is not None:
+            query = query.where(routing_rules.c.version == version)
+        row = self.connection.execute(
+            query.order_by(routing_rules.c.version.desc()).limit(1)
+        ).first()
+        return None if row is None else _rules_version(row)
+
+    def rule_versions(self, channel_id: ChannelId | None, order_type: str) -> list[RulesVersion]:
+        """Every version of the rules of a channel and order type, newest first."""
+        rows = self.connection.execute(
+            self._rules_query(channel_id, order_type).order_by(routing_rules.c.version.desc())
+        )
+        return [_rules_version(row) for row in rows]
+
+    def add_rules(
+        self,
+        channel_id: ChannelId | None,
+        order_type: str,
+        rules: dict[str, Any],
+        *,
+        created_by: str,
+        at: datetime,
+    ) -> RulesVersion:
+        """Store rules as the next version for the channel and order type."""
+        latest = self.connection.execute(
+            sa.select(sa.func.max(routing_rules.c.version)).where(
+                _channel_is(channel_id), routing_rules.c.order_type == order_type
+            )
+        ).scalar()
+        version = (latest or 0) + 1
+        self.connection.execute(
+            routing_rules.insert().values(
+                channel_id=channel_id,
+                order_type=order_type,
+                version=version,
+                rules=rules,
+                created_by=created_by,
+                created_at=at,
+            )
+        )
+        found = self.rules(channel_id, order_type, version)
+        assert found is not None
+        return found
+
+    def _rules_query(self, channel_id: ChannelId | None, order_type: str) -> sa.Select[Any]:
+        return (
+            sa.select(routing_rules, channels.c.code)
+            .select_from(
+                routing_rules.outerjoin(channels, channels.c.id == routing_rules.c.channel_id)
+            )
+            .where(_channel_is(channel_id), routing_rules.c.order_type == order_type)
+        )
+
+    # ------------------------------------------------------------------ facts for the engine
+
+    def weights_g(self, product_ids: Collection[ProductId]) -> dict[ProductId, int]:
+        """The shipping weight of each product, in grams (0 when unknown)."""
+        rows = self.connection.execute(
+            sa.select(products.c.id, products.c.weight_g).where(
+                products.c.id.in_(sorted(product_ids))
+            )
+        )
+        return {ProductId(row.id): row.weight_g for row in rows}
+
+    def warehouse_kinds(self) -> dict[WarehouseId, str]:
+        """What each location is (warehouse, store, pickup point), for the kind filters."""
+        rows = self.connection.execute(sa.select(warehouses.c.id, warehouses.c.type))
+        return {WarehouseId(row.id): row.type for row in rows}
+
+
+def _channel_is(channel_id: ChannelId | None) -> sa.ColumnElement[bool]:
+    if channel_id is None:
+        return routing_rules.c.channel_id.is_(None)
+    return routing_rules.c.channel_id == channel_id
+
+
+def _tariff_version(row: Any) -> TariffVersion:
+    return TariffVersion(row.version, row.tariffs, row.source, row.created_by, row.created_at)
+
+
+def _rules_version(row: Any) -> RulesVersion:
+    return RulesVersion(
+        row.code,
+        row.order_type,
+        row.version,
+        dict(row.rules),
+        row.created_by,
+        row.created_at,
+    )

@@ -1,0 +1,54 @@
+"""Shipping tariffs and routing rules: every version kept, each with who made it and when."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from potok.db.tables.base import fk, id_column, metadata
+from potok.db.types import ScaledDecimal, UtcDateTime, json_type
+
+tariff_versions = sa.Table(
+    "tariff_versions",
+    metadata,
+    sa.Column("version", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("tariffs", sa.Integer(), nullable=False),
+    sa.Column("source", sa.String(255), nullable=False, server_default=""),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+shipping_tariffs = sa.Table(
+    "shipping_tariffs",
+    metadata,
+    id_column(),
+    sa.Column(
+        "version",
+        sa.Integer(),
+        sa.ForeignKey("tariff_versions.version", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    fk("warehouse_id", "warehouses.id", nullable=True),  # NULL: every warehouse
+    sa.Column("region", sa.String(120), nullable=True),  # NULL: a distance band
+    sa.Column("min_km", sa.Float(), nullable=False, server_default="0"),
+    sa.Column("max_km", sa.Float(), nullable=True),  # NULL: no end
+    sa.Column("fixed", ScaledDecimal(14, 2), nullable=False),
+    sa.Column("per_kg", ScaledDecimal(14, 4), nullable=False),
+    sa.Column("per_km", ScaledDecimal(14, 4), nullable=False),
+    sa.Column("days", sa.Integer(), nullable=False),
+    sa.CheckConstraint("days >= 0", name="days_not_negative"),
+    sa.CheckConstraint("max_km IS NULL OR min_km < max_km", name="band_ordered"),
+    sa.Index(None, "version"),
+)
+
+routing_rules = sa.Table(
+    "routing_rules",
+    metadata,
+    id_column(),
+    fk("channel_id", "channels.id", nullable=True),  # NULL: the network default
+    sa.Column("order_type", sa.String(20), nullable=False, server_default="*"),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("rules", json_type(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("channel_id", "order_type", "version"),
+)
