@@ -442,3 +442,45 @@ SERIALISED: list[tuple[str, str, str, str, int, dict[str, int]]] = [
     ("PHONE-S01", "Смартфон Potok P1, 128 ГБ", "24990.00", "22", 190, {"MSK-1": 8, "SPB-1": 5}),
     ("HDPH-S01", "Наушники беспроводные с шумоподавлением", "8990.00", "22", 250, {"MSK-1": 6}),
 ]
+
+
+# Shipping tariffs, roughly as a national courier prices B2C parcels in 2026: a fixed part per
+# parcel, a part per kilogram, a part per kilometre and the days in transit, by distance band;
+# a flat same-region rate from each distribution centre; stores ship locally only; pickup
+# points do not ship. A centre's ``scale`` reflects its contract (Moscow ships the most).
+TARIFF_BANDS = [
+    # min_km, max_km, fixed ₽, ₽ per kg, ₽ per km, days
+    (0, 300, Decimal("320"), Decimal("22"), Decimal("0.90"), 2),
+    (300, 1000, Decimal("420"), Decimal("32"), Decimal("0.60"), 3),
+    (1000, 2500, Decimal("520"), Decimal("45"), Decimal("0.45"), 5),
+    (2500, None, Decimal("680"), Decimal("60"), Decimal("0.40"), 8),
+]
+CENTRES = {
+    # code: (own region, scale)
+    "MSK-1": ("Москва", Decimal("0.90")),
+    "SPB-1": ("Санкт-Петербург", Decimal("0.95")),
+    "KZN-1": ("Республика Татарстан", Decimal("1.00")),
+    "EKB-1": ("Свердловская область", Decimal("1.05")),
+    "NSK-1": ("Новосибирская область", Decimal("1.15")),
+    "KRD-1": ("Краснодарский край", Decimal("1.00")),
+    "RND-1": ("Ростовская область", Decimal("1.00")),
+    "NNV-1": ("Нижегородская область", Decimal("1.00")),
+}
+STORES = ("MSK-S1", "MSK-S2", "SPB-S1", "KZN-S1")
+
+
+def tariffs_csv() -> str:
+    """The sandbox's shipping tariff table, as the CSV ``potok sourcing tariffs import`` reads."""
+    cent = Decimal("0.01")
+    rows = ["warehouse,region,min_km,max_km,fixed_rub,per_kg_rub,per_km_rub,days"]
+    for code, (region, scale) in CENTRES.items():
+        rows.append(f"{code},{region},,,{(Decimal('250') * scale).quantize(cent)},12,0,1")
+        for low, high, fixed, per_kg, per_km, days in TARIFF_BANDS:
+            rows.append(
+                f"{code},,{low},{'' if high is None else high},{(fixed * scale).quantize(cent)},"
+                f"{(per_kg * scale).quantize(cent)},{per_km},{days}"
+            )
+    for code in STORES:
+        rows.append(f"{code},,0,50,390,25,0,1")
+        rows.append(f"{code},,50,150,520,30,1.20,2")
+    return "\n".join(rows) + "\n"

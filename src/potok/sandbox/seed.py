@@ -32,7 +32,7 @@ from potok.domain.orders.commands import (
 )
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.sandbox import data
-from potok.services import catalogue, intake, inventory, replenishment
+from potok.services import catalogue, intake, inventory, replenishment, sourcing
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
 
@@ -47,6 +47,7 @@ class SeedReport:
     products: int = 0
     stock_rows: int = 0
     rules: int = 0
+    tariffs: int = 0
     orders: int = 0
     refused: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
@@ -102,6 +103,10 @@ def seed(
     report.products += _lots_and_serials(potok, now, clock, admin)
     depth = [p[0] for p in data.LOT_TRACKED] + [p[0] for p in data.SERIALISED]
     report.rules = _rules(potok, random.Random(seed + 1), skus, scarce, clock, admin)
+    tariffs = sourcing.import_tariffs(
+        potok.uow(), data.tariffs_csv(), admin, source="sandbox", clock=clock
+    )
+    report.tariffs = tariffs.tariffs
 
     operators = [Actor(ActorKind.USER, name) for name in ("ivanova", "petrov", "sidorova")]
     step = (now - start) / max(orders, 1)

@@ -1,0 +1,217 @@
+"""``potok sourcing``: shipping tariffs, routing rules, and why an order is sourced as it is."""
+
+from __future__ import annotations
+
+import json
+from math import inf
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
+from potok.domain.errors import FieldError, InvalidInput
+from potok.services import sourcing
+from potok.services.tariff_files import HEADER, TariffFileError
+
+app = typer.Typer(
+    help="Shipping tariffs, routing rules and sourcing decisions.", no_args_is_help=True
+)
+tariffs = typer.Typer(help="The shipping tariff table.", no_args_is_help=True)
+rules = typer.Typer(
+    help="Routing rules per channel (`default`: the network's).", no_args_is_help=True
+)
+app.add_typer(tariffs, name="tariffs")
+app.add_typer(rules, name="rules")
+
+
+@tariffs.command("import")
+@handles_errors
+def import_tariffs(
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help=f"CSV with a header: {HEADER}"
+    ),
+) -> None:
+    """Replace the tariff table with a CSV file, as a new version: all rows or none.
+
+    Every bad cell is reported by line and column; with any, nothing changes (exit 3).
+    """
+    text = file.read_text(encoding="utf-8-sig")
+    potok = open_potok()
+    try:
+        version = sourcing.import_tariffs(
+            cli_uow(potok), text, cli_actor(), source=f"cli:{file.name}"
+        )
+    except TariffFileError as error:
+        for item in error.problems:
+            errors.print(f"  - {item}", highlight=False)
+        errors.print(
+            f"[bold red]error:[/] {file}: nothing imported, {len(error.problems)} problem(s)",
+            highlight=False,
+        )
+        raise typer.Exit(3) from None
+    finally:
+        potok.close()
+    console.print(f"imported {version.tariffs} tariffs as version {version.version}")
+
+
+@tariffs.command("list")
+@handles_errors
+def list_tariffs() -> None:
+    """The tariff table in force."""
+    potok = open_potok()
+    try:
+        version, found = sourcing.list_tariffs(potok.uow())
+    finally:
+        potok.close()
+    if version is None:
+        console.print("no tariffs yet: import a file with `potok sourcing tariffs import`")
+        return
+    table = Table(
+        title=f"Shipping tariffs, version {version.version} "
+        f"({version.created_by}, {version.created_at:%Y-%m-%d %H:%M} UTC)"
+    )
+    for column in ("warehouse", "destination", "fixed ₽", "₽/kg", "₽/km", "days"):
+        table.add_column(column, justify="right" if "₽" in column or column == "days" else "left")
+    for t in found:
+        table.add_row(
+            t.warehouse,
+            t.describe(),
+            f"{t.fixed:.2f}",
+            f"{t.per_kg.normalize():f}",
+            f"{t.per_km.normalize():f}",
+            str(t.days),
+        )
+    console.print(table)
+
+
+@rules.command("show")
+@handles_errors
+def show_rules(
+    channel: str = typer.Argument(sourcing.DEFAULT_CHANNEL, help="A channel code, or default."),
+    order_type: str = typer.Option(
+        sourcing.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+    ),
+    version: int | None = typer.Option(None, help="An older version."),
+    history: bool = typer.Option(False, "--history", help="List every version with who set it."),
+) -> None:
+    """The routing rules a channel follows now (or an older version), as JSON."""
+    potok = open_potok()
+    try:
+        uow = potok.uow()
+        if history:
+            versions = sourcing.rule_versions(uow, channel, order_type=order_type)
+        found = sourcing.get_rules(uow, channel, order_type=order_type, version=version)
+    finally:
+        potok.close()
+    if history:
+        table = Table(title=f"Routing rules of {channel} ({order_type})")
+        for column in ("version", "set by", "at"):
+            table.add_column(column)
+        for v in versions:
+            table.add_row(str(v.version), v.created_by, f"{v.created_at:%Y-%m-%d %H:%M} UTC")
+        console.print(table)
+        return
+    owner = found.channel or sourcing.DEFAULT_CHANNEL
+    where = "built-in" if found.version == 0 else f"{owner} version {found.version}"
+    console.print(f"[bold]{channel}[/] ({order_type}) follows {where}", highlight=False)
+    if found.version:
+        console.print(f"set by {found.created_by} at {found.created_at:%Y-%m-%d %H:%M} UTC")
+    console.print_json(json.dumps(found.rules, ensure_ascii=False))
+
+
+@rules.command("set")
+@handles_errors
+def set_rules(
+    channel: str = typer.Argument(..., help="A channel code, or default."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="JSON rules."
+    ),
+    order_type: str = typer.Option(
+        sourcing.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+    ),
+) -> None:
+    """Give a channel new routing rules from a JSON file, as a new version."""
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise InvalidInput([FieldError(str(file), f"is not JSON: {error}")]) from None
+    if not isinstance(data, dict):
+        raise InvalidInput([FieldError(str(file), "must hold a JSON object")])
+    potok = open_potok()
+    try:
+        found = sourcing.set_rules(
+            cli_uow(potok), channel, data, cli_actor(), order_type=order_type
+        )
+    finally:
+        potok.close()
+    console.print(f"{channel} ({order_type}) routing rules: version {found.version}")
+
+
+@app.command("explain")
+@handles_errors
+def explain(order_id: int = typer.Argument(..., help="The order's number.")) -> None:
+    """Why the order was sourced as it was, and what the engine would choose now (a dry run
+    that reserves nothing)."""
+    potok = open_potok()
+    try:
+        found = sourcing.explain_order(potok.uow(), order_id)
+    finally:
+        potok.close()
+    console.print(f"[bold]Order {order_id}[/]")
+    if found.stored:
+        for s in found.stored:
+            console.print(
+                f"{s.occurred_at:%Y-%m-%d %H:%M} {s.action} by {s.actor}: {s.explanation}",
+                highlight=False,
+            )
+    else:
+        console.print("no sourcing decision stored yet")
+    record = found.record
+    console.print()
+    console.print(f"[bold]Now[/] ({found.outcome}): {found.explanation}", highlight=False)
+    if record is None:
+        return
+    console.print(
+        f"rules {record.rules_version}, tariffs version {record.tariffs_version}, "
+        f"{record.order_type}{', express' if record.express else ''}"
+        + (f", promised {record.promised_on}" if record.promised_on else ""),
+        highlight=False,
+    )
+    table = Table()
+    for column in (
+        "",
+        "warehouse",
+        "kind",
+        "km",
+        "cost ₽",
+        "days",
+        "score",
+        "cost",
+        "distance",
+        "time",
+        "last units",
+        "priority",
+        "why not",
+    ):
+        table.add_column(
+            column,
+            justify="right" if column not in ("warehouse", "kind", "why not", "") else "left",
+        )
+    for c in record.candidates:
+        parts = c.breakdown() if c.parts else {}
+        table.add_row(
+            "✓" if c.chosen else "",
+            f"{c.code} ({c.city})",
+            c.kind,
+            "" if c.distance_km is None or c.distance_km == inf else f"{c.distance_km:.0f}",
+            "" if c.cost is None else f"{c.cost:.2f}",
+            "" if c.days is None else str(c.days),
+            "" if c.score is None else f"{c.score:.2f}",
+            *(
+                f"{parts[p]:.2f}" if p in parts else ""
+                for p in ("cost", "distance", "time", "last_units", "priority")
+            ),
+            c.excluded or "",
+        )
+    console.print(table)
