@@ -1,0 +1,61 @@
+"""Routing rules in their JSON form: a round trip keeps them, and every bad field is named."""
+
+from __future__ import annotations
+
+import pytest
+
+from potok.domain.errors import InvalidInput
+from potok.domain.sourcing import RoutingRules, SplitPolicy
+from potok.sandbox.data import tariffs_csv
+from potok.services.sourcing import rules_from_data, rules_to_data
+from potok.services.tariff_files import parse_tariffs
+
+
+def test_built_in_rules_survive_a_round_trip_through_json() -> None:
+    rules = RoutingRules()
+    assert rules_from_data(rules_to_data(rules)) == rules
+
+
+def test_settings_left_out_keep_their_built_in_values() -> None:
+    rules = rules_from_data({"split": "when_cheaper", "weights": {"cost": 2}})
+    assert rules.split is SplitPolicy.WHEN_CHEAPER
+    assert (rules.weights.cost, rules.weights.day) == (2.0, RoutingRules().weights.day)
+    assert rules.max_shipments == RoutingRules().max_shipments
+
+
+def test_every_bad_setting_is_reported_at_once() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules_from_data(
+            {
+                "split": "sometimes",
+                "max_shipments": "two",
+                "weights": {"cost": -1, "mood": 3},
+                "kinds_by_order_type": {"courier": ["castle"], "drone": ["warehouse"]},
+                "colour": "red",
+            }
+        )
+    assert {e.field: e.code for e in caught.value.errors} == {
+        "split": "invalid",
+        "max_shipments": "invalid",
+        "weights.cost": "invalid",
+        "weights.mood": "unknown",
+        "kinds_by_order_type.courier": "invalid",
+        "kinds_by_order_type.drone": "unknown",
+        "colour": "unknown",
+    }
+
+
+def test_rules_the_engine_refuses_are_invalid_input() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules_from_data({"max_shipments": 0})
+    assert [e.field for e in caught.value.errors] == ["rules"]
+
+
+def test_the_sandbox_tariff_table_parses_and_prices_every_distribution_centre() -> None:
+    table = parse_tariffs(tariffs_csv())
+    for code in ("MSK-1", "SPB-1", "NSK-1"):
+        near, far = table.find(code, km=10), table.find(code, km=3000)
+        assert near is not None
+        assert far is not None
+        assert near.days < far.days
+    assert table.find("MSK-P1", km=5) is None  # pickup points do not ship
