@@ -52,6 +52,8 @@ def exit_code_for(error: PotokError) -> int:
 def report(error: PotokError) -> None:
     errors.print(f"[bold red]error:[/] {error.title}: {error.detail}", highlight=False)
     if isinstance(error, InvalidInput):
+        if len(error.errors) == 1 and error.errors[0].message in error.detail:
+            return  # the one problem is the detail already
         for item in error.errors[:50]:
             errors.print(f"  - {item.field}: {item.message}", highlight=False)
         if len(error.errors) > 50:
