@@ -101,6 +101,13 @@ def test_tariffs_import_from_csv_or_json_as_new_versions(api: httpx.Client) -> N
     assert (band["max_km"], band["fixed_rub"], band["days"]) == (500.0, "350.50", 2)
     bad = api.put("/api/v1/sourcing/tariffs", json=[{"warehouse": "MSK", "days": 1}])
     problem(bad, 422, "invalid-input")
+    too_long = api.put(
+        "/api/v1/sourcing/tariffs",
+        json=[{"warehouse": "MSK", "fixed_rub": "1e12", "days": 99999}],
+    )
+    refused = problem(too_long, 422, "invalid-tariff-file")["problems"]
+    assert [p.split(":")[0] for p in refused] == ["line 2, column days", "line 2, column fixed_rub"]
+    assert api.get("/api/v1/sourcing/tariffs").json()["version"]["version"] == 2
 
 
 def test_routing_rules_keep_every_version_and_who_set_it(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -44,6 +45,7 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 DEFAULT_CHANNEL = "default"
 """The channel name that stands for the whole network's default rules."""
 ANY_ORDER_TYPE = "*"
+MAX_REGION = 120
 EXPRESS_PRIORITY = 5
 """Orders of this priority (0-9) or higher are sourced as express: the fastest option wins."""
 KINDS = frozenset({"warehouse", "store", "pickup_point", "dark_store"})
@@ -64,6 +66,10 @@ def import_tariffs(
 ) -> TariffVersion:
     """Replace the tariff table with the one a CSV file describes, as a new version; a file
     with any bad row changes nothing and every problem is reported."""
+
+    if "\x00" in text:
+        line = text[: text.index("\x00")].count("\n") + 1
+        raise TariffFileError([TariffProblem(line, None, "contains a NUL character")])
 
     def work(uow: UnitOfWork) -> TariffVersion:
         known = {w.code: w.id for w in uow.warehouses.list()}
@@ -90,17 +96,20 @@ def import_tariffs(
 
 
 def _unknown_warehouses(text: str, known: Mapping[str, object]) -> list[TariffProblem]:
+    """Rows naming a warehouse that does not exist, or a region too long to keep."""
     reader = csv.reader(text.splitlines())
     header = [h.strip().lower().lstrip("\ufeff") for h in next(reader, [])]
-    if "warehouse" not in header:
-        return []
-    column = header.index("warehouse")
     problems = []
     for record in reader:
-        code = record[column].strip() if len(record) > column else ""
+        cells = dict(zip(header, (c.strip() for c in record), strict=False))
+        code = cells.get("warehouse", "")
         if code and code != ANY_WAREHOUSE and code not in known:
             problems.append(
                 TariffProblem(reader.line_num, "warehouse", f"there is no warehouse '{code}'")
+            )
+        if len(cells.get("region", "")) > MAX_REGION:
+            problems.append(
+                TariffProblem(reader.line_num, "region", f"is longer than {MAX_REGION} characters")
             )
     return problems
 
@@ -138,7 +147,9 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
                 where = f"kinds_by_order_type.{order_type}"
                 if order_type not in ORDER_TYPES - {ANY_ORDER_TYPE}:
                     errors.append(FieldError(where, "is not an order type", "unknown"))
-                elif not isinstance(names, list) or not all(n in KINDS for n in names):
+                elif not isinstance(names, list) or not all(
+                    isinstance(n, str) and n in KINDS for n in names
+                ):
                     errors.append(FieldError(where, f"must list location kinds of {sorted(KINDS)}"))
                 else:
                     parsed[order_type] = frozenset(names)
@@ -146,8 +157,8 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
     for name in ("excluded_regions", "keep_last_units_kinds"):
         if name in data:
             items = data[name]
-            if not isinstance(items, list) or not all(isinstance(i, str) for i in items):
-                errors.append(FieldError(name, "must be a list of names"))
+            if not isinstance(items, list) or not all(_is_name(i) for i in items):
+                errors.append(FieldError(name, "must be a list of names (up to 120 characters)"))
             else:
                 values[name] = frozenset(items)
     for name in ("max_distance_km", "default_unit_weight_kg"):
@@ -159,8 +170,9 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
                 values[name] = None if number is None else float(number)
     for name in ("max_shipments", "keep_last_units"):
         if name in data:
-            if not isinstance(data[name], int) or isinstance(data[name], bool):
-                errors.append(FieldError(name, "must be a whole number"))
+            number = data[name]
+            if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 1000:
+                errors.append(FieldError(name, "must be a whole number from 0 to 1000"))
             else:
                 values[name] = data[name]
     if "split" in data:
@@ -206,7 +218,13 @@ def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) < 1e12
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 120 and "\x00" not in value
 
 
 def _check_order_type(order_type: str) -> None:

@@ -40,6 +40,10 @@ COLUMNS = (
 )
 REQUIRED = ("warehouse", "fixed_rub", "days")
 HEADER = ",".join(COLUMNS)
+MAX_DAYS = 366
+"""The longest transit a tariff may state."""
+MAX_RUB = Decimal(1_000_000_000)
+"""Every amount of a tariff stays below this (what the tariff tables can store)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +122,8 @@ def parse_tariffs(text: str, *, version: str = "") -> TariffTable:
             found.append(
                 TariffProblem(line, "days", f"'{days_text}' is not a whole number of days")
             )
+        elif int(days_text) > MAX_DAYS:
+            found.append(TariffProblem(line, "days", f"{days_text} is more than {MAX_DAYS} days"))
         else:
             days = int(days_text)
         if min_km is not None and max_km is not None and not min_km < max_km:
@@ -186,6 +192,9 @@ def _money(
         return None
     if not value.is_finite() or value < 0:
         problems.append(TariffProblem(line, column, f"'{text}' must be 0 or more roubles"))
+        return None
+    if value >= MAX_RUB:
+        problems.append(TariffProblem(line, column, f"'{text}' is more than {MAX_RUB} roubles"))
         return None
     return value
 

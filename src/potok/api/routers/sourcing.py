@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
+from potok.api.routers.orders import OrderIdPath
 from potok.api.schemas.sourcing import (
     CandidateOut,
     DryRunOut,
@@ -42,6 +43,7 @@ router = APIRouter(prefix="/api/v1/sourcing", tags=["sourcing"])
 orders_router = APIRouter(prefix="/api/v1/orders", tags=["sourcing"])
 
 _TARIFFS = TypeAdapter(list[TariffIn])
+_VERSION = Query(ge=1, le=2**31 - 1, description="An older version.")
 _ORDER_TYPE = Query(description="courier, pickup, marketplace, or `*` (every type).")
 
 
@@ -199,7 +201,9 @@ def get_rules(
     channel: str,
     uow: Uow,
     order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
-    version: Annotated[int | None, Query(ge=1, description="An older version.")] = None,
+    version: Annotated[
+        int | None, Query(ge=1, le=2**31 - 1, description="An older version.")
+    ] = None,
 ) -> RulesOut:
     found = sourcing.get_rules(uow, channel, order_type=order_type, version=version)
     return _rules_out(found)
@@ -274,7 +278,7 @@ def record_out(record: SourcingRecord) -> RecordOut:
     responses=responses(OrderNotFound),
     dependencies=[needs(Permission.SOURCING_READ)],
 )
-def get_order_sourcing(order_id: int, uow: Uow) -> OrderSourcingOut:
+def get_order_sourcing(order_id: OrderIdPath, uow: Uow) -> OrderSourcingOut:
     found = sourcing.explain_order(uow, order_id)
     return OrderSourcingOut(
         order_id=found.order_id,
