@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.model import MAX_QUANTITY, require_quantity
 from potok.domain.network import WarehouseDraft, WarehouseType
-from potok.domain.validation import Problems, gtin_check_digit
+from potok.domain.validation import Problems, gtin_check_digit, require_choice
 
 
 def problems_of(draft: Any, **kwargs: Any) -> list[tuple[str, str]]:
@@ -402,3 +403,20 @@ def test_an_email_longer_than_254_characters_is_none() -> None:
     domain = "b" * (254 - 64 - 1 - 4) + ".com"
     assert normalise_email(f"{local}@{domain}") == f"{local}@{domain}"
     assert normalise_email(f"{local}a@{domain}") is None
+
+
+def test_a_value_outside_the_choices_is_refused_naming_them() -> None:
+    class Colour(StrEnum):
+        RED = "red"
+        BLUE = "blue"
+
+    require_choice("colour", None, Colour, "unknown-colour")
+    require_choice("colour", "blue", Colour, "unknown-colour")
+    with pytest.raises(InvalidInput) as refused:
+        require_choice("colour", "green", Colour, "unknown-colour")
+    [error] = refused.value.errors
+    assert (error.field, error.message, error.code) == (
+        "colour",
+        "must be one of red, blue",
+        "unknown-colour",
+    )

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from enum import StrEnum
 
-from potok.domain.errors import FieldError
+from potok.domain.errors import FieldError, InvalidInput
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+
+
+def require_choice(field: str, value: str | None, choices: type[StrEnum], code: str) -> None:
+    """Refuse a value (e.g. a status filter) that is not one of an enumeration's values."""
+    allowed = [c.value for c in choices]
+    if value is not None and value not in allowed:
+        raise InvalidInput([FieldError(field, f"must be one of {', '.join(allowed)}", code)])
 
 
 class Problems:

@@ -23,7 +23,7 @@ from potok.domain.inventory.purchasing import (
     check_order,
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
-from potok.domain.validation import Problems
+from potok.domain.validation import Problems, require_choice
 from potok.services.allocation import retry_backorders
 from potok.services.ports import LotDates
 from potok.services.stock_postings import post_movement
@@ -233,16 +233,7 @@ def list_purchase_orders(
     cursor: str | None = None,
     limit: int = 100,
 ) -> PurchaseOrderPage:
-    if status is not None and status not in {s.value for s in PurchaseOrderStatus}:
-        raise InvalidInput(
-            [
-                FieldError(
-                    "status",
-                    f"must be one of {', '.join(s.value for s in PurchaseOrderStatus)}",
-                    "unknown-status",
-                )
-            ]
-        )
+    require_choice("status", status, PurchaseOrderStatus, "unknown-status")
 
     def work(uow: UnitOfWork) -> PurchaseOrderPage:
         items, next_cursor = uow.purchase_orders.list_page(

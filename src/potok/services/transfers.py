@@ -27,7 +27,7 @@ from potok.domain.inventory.transfers import (
     check_request,
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
-from potok.domain.validation import Problems
+from potok.domain.validation import Problems, require_choice
 from potok.services.allocation import retry_backorders
 from potok.services.ports import ProductRef
 from potok.services.stock_postings import post_movement
@@ -400,16 +400,7 @@ def list_transfers(
     limit: int = 100,
 ) -> TransferPage:
     """Newest first; ``warehouses`` keeps those from or to any of them."""
-    if status is not None and status not in {s.value for s in TransferStatus}:
-        raise InvalidInput(
-            [
-                FieldError(
-                    "status",
-                    f"must be one of {', '.join(s.value for s in TransferStatus)}",
-                    "unknown-status",
-                )
-            ]
-        )
+    require_choice("status", status, TransferStatus, "unknown-status")
 
     def work(uow: UnitOfWork) -> TransferPage:
         items, next_cursor = uow.transfers.list_page(
