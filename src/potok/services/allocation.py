@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from potok.domain.errors import TransientConflict
 from potok.domain.inventory import StockLevel
 from potok.domain.inventory.events import StockReleased, StockReserved
-from potok.domain.kernel import ProductId, StockId
+from potok.domain.kernel import ProductId, StockId, WarehouseId
 from potok.domain.orders import (
     AllocationState,
     Order,
@@ -36,13 +36,17 @@ def allocate(
     actor: str,
     *,
     first_read: tuple[list[Candidate], list[Position]] | None = None,
+    avoid: Collection[WarehouseId] = (),
+    trigger: str = "",
 ) -> Decision | Shortfall:
     """Source the whole order and reserve it, or backorder it with the lines that are short.
 
     On PostgreSQL another order may take the units between reading and reserving; the
     reservation then fails as a whole and the order is planned again on fresh figures.
     ``first_read`` is stock the caller has just read for this order (intake reads it
-    together with everything else).
+    together with everything else). ``avoid`` leaves locations out of this decision (the
+    one whose reservation expired, say); ``trigger`` says why the order is sourced now
+    (kept with the decision: "intake", "stock corrected", ...).
     """
     needs = [Need(line.line_no, line.product_id, line.sku, line.quantity) for line in order.lines]
     product_ids = {line.product_id for line in order.lines}
@@ -53,6 +57,9 @@ def allocate(
             candidates, positions = uow.stock.candidates(
                 product_ids, order.channel_id, today=at.astimezone(UTC).date()
             )
+        if avoid:
+            candidates = [c for c in candidates if c.warehouse_id not in avoid]
+            positions = [p for p in positions if p.warehouse_id not in avoid]
         outcome = plan(needs, candidates, positions, order.delivery.destination)
         if isinstance(outcome, Shortfall):
             order.backorder(
@@ -163,8 +170,21 @@ def make_room(
     return displaced
 
 
-def resource(uow: UnitOfWork, orders: Iterable[Order], at: datetime, actor: str) -> None:
-    """Source displaced orders again: elsewhere if the network has it, else backordered."""
+def resource(
+    uow: UnitOfWork,
+    orders: Iterable[Order],
+    at: datetime,
+    actor: str,
+    *,
+    trigger: str = "re-sourced",
+    avoid: Collection[WarehouseId] = (),
+) -> list[Order]:
+    """Source displaced orders again: elsewhere if the network has it, else backordered.
+    Returns the orders that could not be covered (now backordered)."""
+    short: list[Order] = []
     for order in orders:
-        allocate(uow, order, at, actor)
+        outcome = allocate(uow, order, at, actor, avoid=avoid, trigger=trigger)
         uow.orders.save(order)
+        if isinstance(outcome, Shortfall):
+            short.append(order)
+    return short

@@ -56,6 +56,7 @@ warehouses = sa.Table(
     sa.Column("name", sa.String(255), nullable=False),
     sa.Column("type", sa.String(20), nullable=False),
     sa.Column("city", sa.String(120), nullable=False),
+    sa.Column("region", sa.String(120), nullable=True),  # for region tariffs and exclusions
     sa.Column("address", sa.String(500), nullable=False, server_default=""),
     sa.Column("latitude", sa.Float(), nullable=False),
     sa.Column("longitude", sa.Float(), nullable=False),

@@ -52,3 +52,20 @@ routing_rules = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("channel_id", "order_type", "version"),
 )
+
+sourcing_decisions = sa.Table(
+    "sourcing_decisions",
+    metadata,
+    id_column(),
+    fk("order_id", "orders.id", ondelete="CASCADE"),
+    sa.Column("decided_at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # reserved, backordered
+    sa.Column("trigger", sa.String(255), nullable=False, server_default=""),
+    sa.Column("warehouses", sa.String(500), nullable=False, server_default=""),
+    sa.Column("total_cost", ScaledDecimal(14, 2), nullable=True),
+    sa.Column("rules_version", sa.String(120), nullable=False),
+    sa.Column("tariffs_version", sa.String(40), nullable=False),
+    sa.Column("record", json_type(), nullable=False),
+    sa.Index(None, "order_id", "id"),
+)
