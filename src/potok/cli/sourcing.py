@@ -11,7 +11,7 @@ from rich.table import Table
 
 from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
 from potok.domain.errors import FieldError, InvalidInput
-from potok.services import sourcing
+from potok.services import sourcing, sourcing_setup
 from potok.services.tariff_files import HEADER, TariffFileError
 
 app = typer.Typer(
@@ -88,9 +88,11 @@ def list_tariffs() -> None:
 @rules.command("show")
 @handles_errors
 def show_rules(
-    channel: str = typer.Argument(sourcing.DEFAULT_CHANNEL, help="A channel code, or default."),
+    channel: str = typer.Argument(
+        sourcing_setup.DEFAULT_CHANNEL, help="A channel code, or default."
+    ),
     order_type: str = typer.Option(
-        sourcing.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+        sourcing_setup.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
     ),
     version: int | None = typer.Option(None, help="An older version."),
     history: bool = typer.Option(False, "--history", help="List every version with who set it."),
@@ -112,7 +114,7 @@ def show_rules(
             table.add_row(str(v.version), v.created_by, f"{v.created_at:%Y-%m-%d %H:%M} UTC")
         console.print(table)
         return
-    owner = found.channel or sourcing.DEFAULT_CHANNEL
+    owner = found.channel or sourcing_setup.DEFAULT_CHANNEL
     where = "built-in" if found.version == 0 else f"{owner} version {found.version}"
     console.print(f"[bold]{channel}[/] ({order_type}) follows {where}", highlight=False)
     if found.version:
@@ -128,7 +130,7 @@ def set_rules(
         ..., exists=True, dir_okay=False, readable=True, help="JSON rules."
     ),
     order_type: str = typer.Option(
-        sourcing.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+        sourcing_setup.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
     ),
 ) -> None:
     """Give a channel new routing rules from a JSON file, as a new version."""
@@ -161,10 +163,19 @@ def explain(order_id: int = typer.Argument(..., help="The order's number.")) -> 
     console.print(f"[bold]Order {order_id}[/]")
     if found.stored:
         for s in found.stored:
+            why = f" ({s.trigger})" if s.trigger else ""
+            cost = f", {s.total_cost} ₽" if s.total_cost is not None else ""
             console.print(
-                f"{s.occurred_at:%Y-%m-%d %H:%M} {s.action} by {s.actor}: {s.explanation}",
+                f"{s.occurred_at:%Y-%m-%d %H:%M} {s.action}{why} by {s.actor}{cost}: "
+                f"{s.explanation}",
                 highlight=False,
             )
+            if s.record is not None:
+                console.print(
+                    f"  rules {s.record.rules_version}, tariffs version "
+                    f"{s.record.tariffs_version}, {len(s.record.candidates)} candidates",
+                    highlight=False,
+                )
     else:
         console.print("no sourcing decision stored yet")
     record = found.record

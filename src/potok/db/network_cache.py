@@ -1,8 +1,10 @@
-"""A per-process copy of the network (channels, locations, who serves whom) for intake.
+"""A per-process copy of the network (channels, locations, who serves whom, the shipping
+tariffs and routing rules) for intake and sourcing.
 
-Channels and locations change rarely and are read by every order. Every change writes a
-new random token into ``reference_versions``; intake reads the token in the same
-statement as the stock and, when it differs from the copy's, reloads the copy and
+Channels, locations, tariffs and rules change rarely and are read by every order. Every
+change writes a new random token into ``reference_versions``; intake reads the token in
+the same statement as the stock (other users read it first) and, when it differs from the
+copy's, reloads the copy and
 reads again. So a copy is never used once the database has moved on, in this process or
 any other.
 """
@@ -17,9 +19,11 @@ import sqlalchemy as sa
 from potok.db.reference_versions import read_token
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.network import WarehouseRepository
-from potok.domain.channels import Channel
+from potok.db.repositories.sourcing import SourcingRepository
+from potok.domain.channels import Channel, ChannelType
 from potok.domain.kernel import ChannelId, WarehouseId
 from potok.domain.network import Warehouse
+from potok.services.sourcing_setup import SourcingSetup, build_setup
 
 
 @dataclass(frozen=True)
@@ -27,6 +31,7 @@ class Network:
     token: str | None
     channels: dict[str, Channel]
     warehouses: dict[WarehouseId, Warehouse]
+    sourcing: SourcingSetup
     by_code: dict[str, Warehouse] = field(init=False)
     serving: dict[ChannelId, list[WarehouseId]] = field(init=False)
 
@@ -54,11 +59,26 @@ class NetworkCache:
         network = self._network
         return network if network is not None else self.reload(connection)
 
+    def fresh(self, connection: sa.Connection) -> Network:
+        """The copy, read again first if the database has moved on (one small read)."""
+        network = self._network
+        if network is not None and network.token == read_token(connection):
+            return network
+        return self.reload(connection)
+
     def reload(self, connection: sa.Connection) -> Network:
         token = read_token(connection)
         channels = {c.code: c for c in ChannelRepository(connection).list()}
         warehouses = {w.id: w for w in WarehouseRepository(connection).list()}
-        network = Network(token, channels, warehouses)
+        sourcing = SourcingRepository(connection)
+        version = sourcing.tariff_version()
+        setup = build_setup(
+            version,
+            sourcing.tariffs(version.version) if version is not None else (),
+            sourcing.current_rules(),
+            (c.id for c in channels.values() if c.type is ChannelType.MARKETPLACE),
+        )
+        network = Network(token, channels, warehouses, setup)
         with self._lock:
             self._network = network
         return network

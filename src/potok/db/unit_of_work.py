@@ -38,6 +38,7 @@ from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, U
 from potok.domain.events import DomainEvent
 from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
+from potok.services.sourcing_setup import SourcingSetup
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
 
@@ -153,6 +154,9 @@ class SqlUnitOfWork:
         if self._connection is None:
             raise RuntimeError("use the unit of work inside a 'with' block")
         return self._connection
+
+    def sourcing_setup(self) -> SourcingSetup:
+        return self.network.fresh(self.connection).sourcing
 
     def record(self, *events: DomainEvent) -> None:
         """Events to write to the outbox with this transaction."""

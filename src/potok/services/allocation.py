@@ -6,7 +6,7 @@ function works inside the caller's unit of work and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from datetime import UTC, datetime
 
 from potok.domain.errors import TransientConflict
@@ -21,8 +21,9 @@ from potok.domain.orders import (
     ReservationStatus,
     Shortage,
 )
-from potok.domain.sourcing import Candidate, Decision, Need, Position, Shortfall, plan
+from potok.domain.sourcing import Candidate, Decision, Position, Shortfall, decide
 from potok.services.ports import SerialPick
+from potok.services.sourcing_setup import SourcingSetup, sourcing_order
 from potok.services.unit_of_work import UnitOfWork
 
 RESERVE_ATTEMPTS = 8
@@ -38,34 +39,50 @@ def allocate(
     first_read: tuple[list[Candidate], list[Position]] | None = None,
     avoid: Collection[WarehouseId] = (),
     trigger: str = "",
+    setup: SourcingSetup | None = None,
+    weights_kg: Mapping[ProductId, float] | None = None,
 ) -> Decision | Shortfall:
-    """Source the whole order and reserve it, or backorder it with the lines that are short.
+    """Source the whole order by its channel's routing rules and the shipping tariffs, and
+    reserve it, or backorder it with the lines that are short; the engine's full record
+    is kept with the order either way.
 
     On PostgreSQL another order may take the units between reading and reserving; the
     reservation then fails as a whole and the order is planned again on fresh figures.
-    ``first_read`` is stock the caller has just read for this order (intake reads it
-    together with everything else). ``avoid`` leaves locations out of this decision (the
-    one whose reservation expired, say); ``trigger`` says why the order is sourced now
-    (kept with the decision: "intake", "stock corrected", ...).
+    ``first_read`` is stock the caller has just read for this order, ``setup`` and
+    ``weights_kg`` the rules, tariffs and product weights (intake reads them together with
+    everything else). ``avoid`` leaves locations out of this decision (the one whose
+    reservation expired, say); ``trigger`` says why the order is sourced now (kept with
+    the decision: "intake", "stock corrected", ...).
     """
-    needs = [Need(line.line_no, line.product_id, line.sku, line.quantity) for line in order.lines]
     product_ids = {line.product_id for line in order.lines}
+    today = at.astimezone(UTC).date()
+    if setup is None:
+        setup = uow.sourcing_setup()
+    if weights_kg is None:
+        weights_kg = {
+            p: grams / 1000 for p, grams in uow.sourcing.weights_g(product_ids).items() if grams
+        }
+    order_type = setup.order_type(order)
+    rules = setup.rules_for(order.channel_id, order_type)
+    wanted = sourcing_order(order, order_type, weights_kg)
     for attempt in range(RESERVE_ATTEMPTS):
         if attempt == 0 and first_read is not None:
             candidates, positions = first_read
         else:
-            candidates, positions = uow.stock.candidates(
-                product_ids, order.channel_id, today=at.astimezone(UTC).date()
-            )
+            candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
         if avoid:
             candidates = [c for c in candidates if c.warehouse_id not in avoid]
             positions = [p for p in positions if p.warehouse_id not in avoid]
-        outcome = plan(needs, candidates, positions, order.delivery.destination)
+        outcome = decide(
+            wanted, candidates, positions, tariffs=setup.tariffs, rules=rules, today=today
+        )
         if isinstance(outcome, Shortfall):
             order.backorder(
                 [Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines],
                 at,
                 actor,
+                record=outcome.record,
+                trigger=trigger,
             )
             return outcome
         if uow.stock.reserve(outcome.quantities_by_stock(), at):
@@ -94,7 +111,9 @@ def allocate(
                 )
                 for a in outcome.allocations
             ]
-            order.reserve(reservations, at, actor, outcome.explanation)
+            order.reserve(
+                reservations, at, actor, outcome.explanation, record=outcome.record, trigger=trigger
+            )
             uow.record(
                 StockReserved(
                     occurred_at=at,
@@ -140,7 +159,7 @@ def retry_backorders(
             continue
         if order.state is OrderState.CANCELLED:
             continue
-        outcome = allocate(uow, order, at, actor)
+        outcome = allocate(uow, order, at, actor, trigger="stock arrived")
         uow.orders.save(order)
         if isinstance(outcome, Decision):
             reserved.append(order_id)

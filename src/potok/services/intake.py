@@ -139,7 +139,16 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
     who = str(actor)
     order.start_intake(who, channel=channel.code, external_id=command.external_id)
     _confirm_by_policy(order, channel, at, who)
-    outcome = allocate(uow, order, at, who, first_read=(context.candidates, context.positions))
+    outcome = allocate(
+        uow,
+        order,
+        at,
+        who,
+        first_read=(context.candidates, context.positions),
+        trigger="intake",
+        setup=context.sourcing,
+        weights_kg={p.id: p.weight_g / 1000 for p in context.products.values() if p.weight_g},
+    )
     if isinstance(outcome, Shortfall) and channel.backorders is BackorderPolicy.REJECT:
         raise NetworkCannotCover(
             short_lines=len(outcome.lines),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Protocol
 
 from potok.domain.access import ApiKey, Permission, Role, User
 from potok.domain.catalogue import Product, ProductDraft
@@ -28,7 +29,7 @@ from potok.domain.kernel import (
 )
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
-from potok.domain.sourcing import Candidate, Position, Tariff
+from potok.domain.sourcing import Candidate, Position, SourcingRecord, Tariff
 from potok.services.read_models import (
     ChannelPromise,
     CountPage,
@@ -63,6 +64,10 @@ class StoredAnswer:
     response: Any
 
 
+if TYPE_CHECKING:
+    from potok.services.sourcing_setup import SourcingSetup
+
+
 @dataclass(frozen=True, slots=True)
 class IntakeContext:
     """Everything intake reads before it decides, fetched in one go."""
@@ -75,6 +80,7 @@ class IntakeContext:
     pickup_point: Warehouse | None
     candidates: list[Candidate]
     positions: list[Position]
+    sourcing: SourcingSetup | None = None  # the tariffs and rules read with the stock
 
 
 class IntakeReader(Protocol):
@@ -631,6 +637,19 @@ class RulesVersion:
     created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class StoredSourcing:
+    """One sourcing decision kept for an order, with the engine's full record."""
+
+    decided_at: datetime
+    actor: str
+    outcome: str  # reserved or backordered
+    trigger: str
+    warehouses: tuple[str, ...]
+    total_cost: Decimal | None
+    record: SourcingRecord
+
+
 class SourcingStore(Protocol):
     def tariff_version(self) -> TariffVersion | None: ...
     def add_tariffs(
@@ -660,3 +679,5 @@ class SourcingStore(Protocol):
     ) -> RulesVersion: ...
     def weights_g(self, product_ids: Collection[ProductId]) -> dict[ProductId, int]: ...
     def warehouse_kinds(self) -> dict[WarehouseId, str]: ...
+    def current_rules(self) -> list[tuple[ChannelId | None, RulesVersion]]: ...
+    def decisions(self, order_id: int) -> list[StoredSourcing]: ...

@@ -2,20 +2,20 @@
 type (each change a new version, who made it kept), and a dry run of the engine on an
 existing order that reserves nothing.
 
-Intake still sources with ``plan``; the dry run shows what ``decide`` would choose today.
+Intake and re-sourcing decide with the same engine and setup (``services.allocation``).
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
-from potok.domain.channels import ChannelNotFound, ChannelType
+from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput, NotFound
 from potok.domain.kernel import Actor, ChannelId, Clock, StockId, utc_now
 from potok.domain.orders import HistoryEntry, Order
@@ -23,33 +23,26 @@ from potok.domain.orders.errors import OrderNotFound
 from potok.domain.orders.model import ReservationStatus
 from potok.domain.sourcing import (
     Decision,
-    Need,
-    OrderType,
-    RoutingRules,
     Shortfall,
-    SourcingOrder,
     SourcingRecord,
-    SplitPolicy,
     Tariff,
     TariffTable,
-    Weights,
     decide,
 )
 from potok.domain.sourcing.events import SourcingRulesChanged, SourcingTariffsImported
-from potok.domain.sourcing.rules import InvalidRules
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services.ports import RulesVersion, TariffVersion
+from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
+from potok.services.sourcing_setup import (
+    ANY_ORDER_TYPE,
+    DEFAULT_CHANNEL,
+    MAX_REGION,
+    ORDER_TYPES,
+    rules_from_data,
+    rules_to_data,
+    sourcing_order,
+)
 from potok.services.tariff_files import TariffFileError, TariffProblem, parse_tariffs
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
-
-DEFAULT_CHANNEL = "default"
-"""The channel name that stands for the whole network's default rules."""
-ANY_ORDER_TYPE = "*"
-MAX_REGION = 120
-EXPRESS_PRIORITY = 5
-"""Orders of this priority (0-9) or higher are sourced as express: the fastest option wins."""
-KINDS = frozenset({"warehouse", "store", "pickup_point", "dark_store"})
-ORDER_TYPES = frozenset({*(t.value for t in OrderType), ANY_ORDER_TYPE})
 
 
 class RoutingRulesNotFound(NotFound):
@@ -127,104 +120,6 @@ def list_tariffs(uow: UnitOfWork) -> tuple[TariffVersion | None, list[Tariff]]:
 
 
 # ---------------------------------------------------------------------- rules
-
-
-def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
-    """Routing rules from their JSON form; every bad field is reported at once."""
-    errors: list[FieldError] = []
-    known = {f.name for f in dataclasses.fields(RoutingRules)} - {"version"}
-    for name in data:
-        if name not in known:
-            errors.append(FieldError(name, "is not a routing rule setting", "unknown"))
-    values: dict[str, Any] = {}
-    kinds = data.get("kinds_by_order_type")
-    if kinds is not None:
-        if not isinstance(kinds, Mapping):
-            errors.append(FieldError("kinds_by_order_type", "must map order types to kinds"))
-        else:
-            parsed: dict[str, frozenset[str]] = {}
-            for order_type, names in kinds.items():
-                where = f"kinds_by_order_type.{order_type}"
-                if order_type not in ORDER_TYPES - {ANY_ORDER_TYPE}:
-                    errors.append(FieldError(where, "is not an order type", "unknown"))
-                elif not isinstance(names, list) or not all(
-                    isinstance(n, str) and n in KINDS for n in names
-                ):
-                    errors.append(FieldError(where, f"must list location kinds of {sorted(KINDS)}"))
-                else:
-                    parsed[order_type] = frozenset(names)
-            values["kinds_by_order_type"] = parsed
-    for name in ("excluded_regions", "keep_last_units_kinds"):
-        if name in data:
-            items = data[name]
-            if not isinstance(items, list) or not all(_is_name(i) for i in items):
-                errors.append(FieldError(name, "must be a list of names (up to 120 characters)"))
-            else:
-                values[name] = frozenset(items)
-    for name in ("max_distance_km", "default_unit_weight_kg"):
-        if name in data:
-            number = data[name]
-            if number is not None and not _is_number(number):
-                errors.append(FieldError(name, "must be a number"))
-            else:
-                values[name] = None if number is None else float(number)
-    for name in ("max_shipments", "keep_last_units"):
-        if name in data:
-            number = data[name]
-            if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 1000:
-                errors.append(FieldError(name, "must be a whole number from 0 to 1000"))
-            else:
-                values[name] = data[name]
-    if "split" in data:
-        try:
-            values["split"] = SplitPolicy(data["split"])
-        except ValueError:
-            policies = ", ".join(p.value for p in SplitPolicy)
-            errors.append(FieldError("split", f"must be one of {policies}"))
-    weights = data.get("weights")
-    if weights is not None:
-        known_weights = {f.name for f in dataclasses.fields(Weights)}
-        if not isinstance(weights, Mapping):
-            errors.append(FieldError("weights", "must map criteria to roubles"))
-        else:
-            for name, value in weights.items():
-                if name not in known_weights:
-                    errors.append(FieldError(f"weights.{name}", "is not a criterion", "unknown"))
-                elif not _is_number(value) or value < 0:
-                    errors.append(FieldError(f"weights.{name}", "must be 0 or more roubles"))
-            if not any(e.field.startswith("weights") for e in errors):
-                values["weights"] = Weights(**{k: float(v) for k, v in weights.items()})
-    if errors:
-        raise InvalidInput(errors)
-    try:
-        return RoutingRules(**values)
-    except InvalidRules as error:
-        raise InvalidInput([FieldError("rules", str(error))]) from None
-
-
-def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
-    """Routing rules in their JSON form."""
-    return {
-        "kinds_by_order_type": {t: sorted(k) for t, k in sorted(rules.kinds_by_order_type.items())},
-        "max_distance_km": rules.max_distance_km,
-        "excluded_regions": sorted(rules.excluded_regions),
-        "weights": dataclasses.asdict(rules.weights),
-        "split": rules.split.value,
-        "max_shipments": rules.max_shipments,
-        "keep_last_units": rules.keep_last_units,
-        "keep_last_units_kinds": sorted(rules.keep_last_units_kinds),
-        "default_unit_weight_kg": rules.default_unit_weight_kg,
-    }
-
-
-def _is_number(value: object) -> bool:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return False
-    return math.isfinite(value) and abs(value) < 1e12
-
-
-def _is_name(value: object) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 120 and "\x00" not in value
 
 
 def _check_order_type(order_type: str) -> None:
@@ -311,37 +206,8 @@ def rule_versions(
     return reading(uow, work)
 
 
-BUILT_IN = RulesVersion(
-    None,
-    ANY_ORDER_TYPE,
-    0,
-    rules_to_data(RoutingRules()),
-    "system:potok",
-    datetime(2026, 1, 1, tzinfo=UTC),
-)
-"""The rules in force before anyone sets any: version 0."""
-
-
 def _effective(uow: UnitOfWork, channel_id: ChannelId | None, order_type: str) -> RulesVersion:
-    scopes: list[tuple[ChannelId | None, str]] = []
-    for owner in (channel_id, None) if channel_id is not None else (None,):
-        scopes.append((owner, order_type))
-        if order_type != ANY_ORDER_TYPE:
-            scopes.append((owner, ANY_ORDER_TYPE))
-    for owner, kind in scopes:
-        found = uow.sourcing.rules(owner, kind)
-        if found is not None:
-            return found
-    return BUILT_IN
-
-
-def _label(found: RulesVersion) -> str:
-    if found.version == 0:
-        return "built-in"
-    scope = found.channel or DEFAULT_CHANNEL
-    if found.order_type != ANY_ORDER_TYPE:
-        scope += f"/{found.order_type}"
-    return f"{scope} v{found.version}"
+    return uow.sourcing_setup().effective(channel_id, order_type)
 
 
 # ---------------------------------------------------------------------- explanations
@@ -349,12 +215,17 @@ def _label(found: RulesVersion) -> str:
 
 @dataclass(frozen=True, slots=True)
 class StoredDecision:
-    """A sourcing decision as the order's history keeps it."""
+    """A sourcing decision kept for the order: what was done, why, and the engine's record
+    (orders sourced before records were kept show their history entry only)."""
 
     occurred_at: datetime
     actor: str
-    action: str
+    action: str  # reserved or backordered
     explanation: str
+    trigger: str = ""
+    warehouses: tuple[str, ...] = ()
+    total_cost: Decimal | None = None
+    record: SourcingRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -379,12 +250,12 @@ def explain_order(
         order = uow.orders.get(order_id)
         if order is None:
             raise OrderNotFound(order_id=order_id)
-        history = uow.orders.history(order_id)
+        stored = _stored(uow.orders.history(order_id), uow.sourcing.decisions(order_id))
         result = dry_run(uow, order, today=today or clock().date())
         if isinstance(result, Decision):
             return OrderSourcing(
                 order_id,
-                _stored(history),
+                stored,
                 "decision",
                 result.warehouses,
                 result.record,
@@ -394,7 +265,7 @@ def explain_order(
         text = result.record.summary if result.record else ""
         return OrderSourcing(
             order_id,
-            _stored(history),
+            stored,
             "shortfall",
             (),
             result.record,
@@ -404,7 +275,21 @@ def explain_order(
     return reading(uow, work)
 
 
-def _stored(history: list[HistoryEntry]) -> list[StoredDecision]:
+def _stored(history: list[HistoryEntry], kept: list[StoredSourcing]) -> list[StoredDecision]:
+    if kept:
+        return [
+            StoredDecision(
+                k.decided_at,
+                k.actor,
+                k.outcome,
+                k.record.summary,
+                k.trigger,
+                k.warehouses,
+                k.total_cost,
+                k.record,
+            )
+            for k in kept
+        ]
     return [
         StoredDecision(h.occurred_at, h.actor, h.action, h.reason or "")
         for h in history
@@ -414,8 +299,7 @@ def _stored(history: list[HistoryEntry]) -> list[StoredDecision]:
 
 def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfall:
     """What the engine decides for the order now, by the channel's rules and the tariffs."""
-    needs = tuple(Need(li.line_no, li.product_id, li.sku, li.quantity) for li in order.lines)
-    product_ids = {n.product_id for n in needs}
+    product_ids = {li.product_id for li in order.lines}
     candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
     own: dict[StockId, int] = {}
     for r in order.reservations:
@@ -428,35 +312,16 @@ def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfa
             else p
             for p in positions
         ]
-    kinds = uow.sourcing.warehouse_kinds()
-    candidates = [
-        dataclasses.replace(c, kind=kinds.get(c.warehouse_id, c.kind)) for c in candidates
-    ]
+    setup = uow.sourcing_setup()
+    order_type = setup.order_type(order)
     weights = {
         p: grams / 1000 for p, grams in uow.sourcing.weights_g(product_ids).items() if grams > 0
     }
-    channel = uow.channels.get(order.channel_id)
-    order_type = order.delivery.method.value
-    if channel is not None and channel.type is ChannelType.MARKETPLACE:
-        order_type = OrderType.MARKETPLACE.value
-    found = _effective(uow, order.channel_id, order_type)
-    rules = dataclasses.replace(rules_from_data(found.rules), version=_label(found))
-    version = uow.sourcing.tariff_version()
-    tariffs = (
-        TariffTable(uow.sourcing.tariffs(version.version), version=str(version.version))
-        if version is not None
-        else TariffTable((), version="none")
+    return decide(
+        sourcing_order(order, order_type, weights),
+        candidates,
+        positions,
+        tariffs=setup.tariffs,
+        rules=setup.rules_for(order.channel_id, order_type),
+        today=today,
     )
-    address = order.delivery.address
-    region = address.region if address is not None and address.region else None
-    sourcing_order = SourcingOrder(
-        needs,
-        order.delivery.destination,
-        region=region,
-        order_type=order_type,
-        express=order.priority >= EXPRESS_PRIORITY,
-        promised_on=order.promised_at.date() if order.promised_at else None,
-        unit_weight_kg=weights,
-        reference=str(order.id),
-    )
-    return decide(sourcing_order, candidates, positions, tariffs=tariffs, rules=rules, today=today)

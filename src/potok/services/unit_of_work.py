@@ -33,6 +33,7 @@ from potok.services.ports import (
     UserStore,
     WarehouseStore,
 )
+from potok.services.sourcing_setup import SourcingSetup
 
 T = TypeVar("T")
 
@@ -104,6 +105,10 @@ class UnitOfWork(Protocol):
 
     @property
     def sourcing(self) -> SourcingStore: ...
+
+    def sourcing_setup(self) -> SourcingSetup:
+        """The tariffs and routing rules in force (a per-process copy, checked fresh)."""
+        ...
 
     def __enter__(self) -> Self: ...
 

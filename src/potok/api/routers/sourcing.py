@@ -35,7 +35,7 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.orders.errors import OrderNotFound
 from potok.domain.sourcing import SourcingRecord, Tariff
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services import sourcing
+from potok.services import sourcing, sourcing_setup
 from potok.services.ports import RulesVersion
 from potok.services.tariff_files import HEADER
 
@@ -62,7 +62,7 @@ def _tariff_out(t: Tariff) -> TariffOut:
 
 def _rules_out(found: RulesVersion) -> RulesOut:
     return RulesOut(
-        channel=found.channel or sourcing.DEFAULT_CHANNEL,
+        channel=found.channel or sourcing_setup.DEFAULT_CHANNEL,
         order_type=found.order_type,
         version=found.version,
         rules=found.rules,
@@ -182,7 +182,7 @@ def put_rules(
     body: dict[str, Any],
     uow: Uow,
     caller: Caller,
-    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing_setup.ANY_ORDER_TYPE,
 ) -> RulesOut:
     found = sourcing.set_rules(uow, channel, body, caller.actor, order_type=order_type)
     return _rules_out(found)
@@ -200,7 +200,7 @@ def put_rules(
 def get_rules(
     channel: str,
     uow: Uow,
-    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing_setup.ANY_ORDER_TYPE,
     version: Annotated[
         int | None, Query(ge=1, le=2**31 - 1, description="An older version.")
     ] = None,
@@ -219,7 +219,7 @@ def get_rules(
 def get_rule_versions(
     channel: str,
     uow: Uow,
-    order_type: Annotated[str, _ORDER_TYPE] = sourcing.ANY_ORDER_TYPE,
+    order_type: Annotated[str, _ORDER_TYPE] = sourcing_setup.ANY_ORDER_TYPE,
 ) -> list[RulesOut]:
     return [_rules_out(v) for v in sourcing.rule_versions(uow, channel, order_type=order_type)]
 
@@ -271,7 +271,8 @@ def record_out(record: SourcingRecord) -> RecordOut:
     "/{order_id}/sourcing",
     response_model=OrderSourcingOut,
     summary="Why the order is sourced as it is, and what the engine would choose now",
-    description="`stored` holds the decisions kept in the order's history; `dry_run` runs "
+    description="`stored` holds every decision taken for the order with its full record; "
+    "`dry_run` runs "
     "the sourcing engine on the order now, by its channel's routing rules and the tariffs, "
     "with every candidate, its score parts, cost, days, exclusions and the sentence that "
     "sums it up. The order's own reservations count as free; nothing is reserved.",
@@ -282,7 +283,19 @@ def get_order_sourcing(order_id: OrderIdPath, uow: Uow) -> OrderSourcingOut:
     found = sourcing.explain_order(uow, order_id)
     return OrderSourcingOut(
         order_id=found.order_id,
-        stored=[StoredDecisionOut.model_validate(s) for s in found.stored],
+        stored=[
+            StoredDecisionOut(
+                occurred_at=s.occurred_at,
+                actor=s.actor,
+                action=s.action,
+                explanation=s.explanation,
+                trigger=s.trigger,
+                warehouses=list(s.warehouses),
+                total_cost_rub=s.total_cost,
+                record=None if s.record is None else record_out(s.record),
+            )
+            for s in found.stored
+        ],
         dry_run=DryRunOut(
             outcome=found.outcome,
             warehouses=list(found.warehouses),

@@ -98,8 +98,18 @@ class RecordOut(Out):
 class StoredDecisionOut(Out):
     occurred_at: datetime
     actor: str
-    action: str
+    action: str = Field(description="`reserved` or `backordered`.")
     explanation: str
+    trigger: str = Field(
+        description="What made the order be sourced then: `intake`, `stock arrived`, "
+        "a correction, a deactivated warehouse, a re-plan, ..."
+    )
+    warehouses: list[str]
+    total_cost_rub: Decimal | None = Field(description="Shipping cost of the chosen plan.")
+    record: RecordOut | None = Field(
+        description="Every candidate considered, its score and cost, the rules and tariff "
+        "versions; empty for orders sourced before records were kept."
+    )
 
 
 class DryRunOut(Out):
@@ -112,7 +122,8 @@ class DryRunOut(Out):
 class OrderSourcingOut(Out):
     order_id: int
     stored: list[StoredDecisionOut] = Field(
-        description="The decisions taken when the order was sourced, from its history."
+        description="Every sourcing decision taken for the order, oldest first, each with "
+        "the engine's full record."
     )
     dry_run: DryRunOut = Field(
         description="What the sourcing engine would choose now; nothing is reserved."

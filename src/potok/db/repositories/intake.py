@@ -101,7 +101,9 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
     ):
         w = network.warehouses[WarehouseId(wid)]
         if wid not in candidates:
-            candidates[wid] = Candidate(w.id, w.code, w.city, w.priority, w.latitude, w.longitude)
+            candidates[wid] = Candidate(
+                w.id, w.code, w.city, w.priority, w.latitude, w.longitude, w.type.value
+            )
         positions.append(
             Position(
                 StockId(sid),
@@ -175,8 +177,9 @@ class IntakeReads:
             candidates, positions = StockRepository(self.connection).candidates(
                 {p.id for p in products.values()}, channel.id, today=at.astimezone(UTC).date()
             )
+        setup = self.network.fresh(self.connection).sourcing
         return IntakeContext(
-            channel, products, existing, fresh, customer_id, pickup, candidates, positions
+            channel, products, existing, fresh, customer_id, pickup, candidates, positions, setup
         )
 
     def _load_pipelined(
@@ -228,4 +231,5 @@ class IntakeReads:
             pickup_point=network.by_code.get(pickup_code) if pickup_code else None,
             candidates=candidates,
             positions=positions,
+            sourcing=network.sourcing,
         )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from potok.db.tables import (
     products,
     reservations,
     serials,
+    sourcing_decisions,
     stock,
     warehouses,
 )
@@ -51,6 +52,7 @@ from potok.domain.orders import (
     Reservation,
     ReservationStatus,
 )
+from potok.domain.orders.model import Changes, SourcingNote
 from potok.security.data import DataProtector
 from potok.services.read_models import CustomerOrder
 
@@ -140,6 +142,7 @@ class OrderRepository:
                     (reservations, [_reservation(order, r) for r in changes.new_reservations]),
                     (order_holds, [_hold(order, h) for h in changes.new_holds]),
                     (order_history, [_history(order, h) for h in changes.history]),
+                    (sourcing_decisions, [_decision(order, d) for d in changes.decisions]),
                 ]
             )
             order.history.extend(changes.history)
@@ -155,7 +158,7 @@ class OrderRepository:
                 raise TransientConflict(detail="the same order arrived twice at once") from error
             raise
         self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
-        self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
+        self._write_children(order, changes)
         self.events.extend(changes.events)
 
     # ------------------------------------------------------------------ changes
@@ -204,16 +207,15 @@ class OrderRepository:
                     end_reason=hold.end_reason,
                 )
             )
-        self._write_children(order, changes.new_reservations, changes.new_holds, changes.history)
+        self._write_children(order, changes)
         self.events.extend(changes.events)
 
-    def _write_children(
-        self,
-        order: Order,
-        new_reservations: Sequence[Reservation],
-        new_holds: Sequence[Hold],
-        history: Sequence[HistoryEntry],
-    ) -> None:
+    def _write_children(self, order: Order, changes: Changes) -> None:
+        new_reservations, new_holds, history = (
+            changes.new_reservations,
+            changes.new_holds,
+            changes.history,
+        )
         if new_reservations:
             self.connection.execute(
                 _INSERT_RESERVATIONS, [_reservation(order, r) for r in new_reservations]
@@ -223,6 +225,10 @@ class OrderRepository:
         if history:
             self.connection.execute(_INSERT_HISTORY, [_history(order, h) for h in history])
             order.history.extend(history)
+        if changes.decisions:
+            self.connection.execute(
+                sa.insert(sourcing_decisions), [_decision(order, d) for d in changes.decisions]
+            )
 
     # ------------------------------------------------------------------ reading
 
@@ -482,6 +488,22 @@ def _hold(order: Order, h: Hold) -> dict[str, Any]:
         "ended_at": h.ended_at,
         "ended_by": h.ended_by,
         "end_reason": h.end_reason,
+    }
+
+
+def _decision(order: Order, note: SourcingNote) -> dict[str, Any]:
+    record = note.record
+    return {
+        "order_id": order.id,
+        "decided_at": note.decided_at,
+        "actor": note.actor[:255],
+        "outcome": note.outcome,
+        "trigger": note.trigger[:255],
+        "warehouses": ",".join(note.warehouses)[:500],
+        "total_cost": record.total_cost if note.outcome == "reserved" else None,
+        "rules_version": record.rules_version[:120],
+        "tariffs_version": record.tariffs_version[:40],
+        "record": record.to_data(),
     }
 
 

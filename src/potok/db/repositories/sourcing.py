@@ -10,17 +10,20 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.reference_versions import bump_network
 from potok.db.tables import (
     channels,
     products,
     routing_rules,
     shipping_tariffs,
+    sourcing_decisions,
     tariff_versions,
     warehouses,
 )
 from potok.domain.kernel import ChannelId, ProductId, WarehouseId
+from potok.domain.sourcing import SourcingRecord
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE, Tariff
-from potok.services.ports import RulesVersion, TariffVersion
+from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
 
 
 class SourcingRepository:
@@ -45,7 +48,9 @@ class SourcingRepository:
         created_by: str,
         at: datetime,
     ) -> TariffVersion:
-        """Store a whole tariff table as the next version."""
+        """Store a whole tariff table as the next version. Saying the reference data
+        changed comes first: it locks one row, so concurrent imports take turns."""
+        bump_network(self.connection)
         latest = self.connection.execute(sa.select(sa.func.max(tariff_versions.c.version)))
         version = (latest.scalar() or 0) + 1
         self.connection.execute(
@@ -136,7 +141,11 @@ class SourcingRepository:
         created_by: str,
         at: datetime,
     ) -> RulesVersion:
-        """Store rules as the next version for the channel and order type."""
+        """Store rules as the next version for the channel and order type. Saying the
+        reference data changed comes first: it locks one row, so two concurrent changes
+        (of the network default too, whose NULL channel no unique key covers) take turns
+        and never share a version number."""
+        bump_network(self.connection)
         latest = self.connection.execute(
             sa.select(sa.func.max(routing_rules.c.version)).where(
                 _channel_is(channel_id), routing_rules.c.order_type == order_type
@@ -176,6 +185,60 @@ class SourcingRepository:
             )
         )
         return {ProductId(row.id): row.weight_g for row in rows}
+
+    def current_rules(self) -> list[tuple[ChannelId | None, RulesVersion]]:
+        """The latest rules version of every channel (None: the default) and order type."""
+        latest = (
+            sa.select(
+                routing_rules.c.channel_id,
+                routing_rules.c.order_type,
+                sa.func.max(routing_rules.c.version).label("version"),
+            )
+            .group_by(routing_rules.c.channel_id, routing_rules.c.order_type)
+            .subquery()
+        )
+        rows = self.connection.execute(
+            sa.select(routing_rules, channels.c.code).select_from(
+                routing_rules.join(
+                    latest,
+                    sa.and_(
+                        routing_rules.c.version == latest.c.version,
+                        routing_rules.c.order_type == latest.c.order_type,
+                        sa.or_(
+                            routing_rules.c.channel_id == latest.c.channel_id,
+                            sa.and_(
+                                routing_rules.c.channel_id.is_(None),
+                                latest.c.channel_id.is_(None),
+                            ),
+                        ),
+                    ),
+                ).outerjoin(channels, channels.c.id == routing_rules.c.channel_id)
+            )
+        )
+        return [
+            (None if row.channel_id is None else ChannelId(row.channel_id), _rules_version(row))
+            for row in rows
+        ]
+
+    def decisions(self, order_id: int) -> list[StoredSourcing]:
+        """The sourcing decisions kept for an order, oldest first."""
+        rows = self.connection.execute(
+            sa.select(sourcing_decisions)
+            .where(sourcing_decisions.c.order_id == order_id)
+            .order_by(sourcing_decisions.c.id)
+        )
+        return [
+            StoredSourcing(
+                row.decided_at,
+                row.actor,
+                row.outcome,
+                row.trigger,
+                tuple(row.warehouses.split(",")) if row.warehouses else (),
+                row.total_cost,
+                SourcingRecord.from_data(row.record),
+            )
+            for row in rows
+        ]
 
     def warehouse_kinds(self) -> dict[WarehouseId, str]:
         """What each location is (warehouse, store, pickup point), for the kind filters."""

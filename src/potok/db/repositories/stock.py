@@ -88,6 +88,7 @@ _CANDIDATES = (
         warehouses.c.priority,
         warehouses.c.latitude,
         warehouses.c.longitude,
+        warehouses.c.type.label("kind"),
         stock.c.lot_id,
         lots.c.number.label("lot"),
         lots.c.expires_on,
@@ -593,6 +594,7 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
                 row.priority,
                 row.latitude,
                 row.longitude,
+                row.kind,
             )
         positions.append(
             Position(

@@ -26,7 +26,12 @@ from potok.db.tables.inventory import (
     transfers,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
-from potok.db.tables.sourcing import routing_rules, shipping_tariffs, tariff_versions
+from potok.db.tables.sourcing import (
+    routing_rules,
+    shipping_tariffs,
+    sourcing_decisions,
+    tariff_versions,
+)
 
 __all__ = [
     "api_keys",
@@ -50,6 +55,7 @@ __all__ = [
     "serials",
     "sessions",
     "shipping_tariffs",
+    "sourcing_decisions",
     "stock",
     "stock_count_lines",
     "stock_counts",

@@ -41,6 +41,7 @@ from potok.domain.orders.states import (
     PaymentStatus,
 )
 from potok.domain.orders.status import OrderStatus, derive_status
+from potok.domain.sourcing.explanation import SourcingRecord
 
 
 class DeliveryMethod(StrEnum):
@@ -194,6 +195,18 @@ class Shortage:
         }
 
 
+@dataclass(frozen=True, slots=True)
+class SourcingNote:
+    """A sourcing decision taken for the order, to keep with its full record."""
+
+    decided_at: datetime
+    actor: str
+    outcome: str  # reserved or backordered
+    trigger: str  # what made the order be sourced: intake, a correction, a deactivation, ...
+    warehouses: tuple[str, ...]
+    record: SourcingRecord
+
+
 @dataclass(slots=True)
 class Changes:
     """What changed since the order was loaded, for the repository to write."""
@@ -205,6 +218,7 @@ class Changes:
     new_holds: list[Hold] = field(default_factory=list)
     ended_holds: list[Hold] = field(default_factory=list)
     expiry_changed: bool = False
+    decisions: list[SourcingNote] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.history)
@@ -433,9 +447,17 @@ class Order:
     # ----------------------------------------------------------------- allocation
 
     def reserve(
-        self, reservations: Sequence[Reservation], at: datetime, actor: str, explanation: str
+        self,
+        reservations: Sequence[Reservation],
+        at: datetime,
+        actor: str,
+        explanation: str,
+        *,
+        record: SourcingRecord | None = None,
+        trigger: str = "",
     ) -> None:
-        """Record stock the service has set aside for every line."""
+        """Record stock the service has set aside for every line (and, when the engine
+        decided, its full record)."""
         self._require_open("reserved")
         self.allocation = ALLOCATION.check(self.allocation, AllocationState.RESERVED)
         for reservation in reservations:
@@ -444,13 +466,26 @@ class Order:
         self.changes.new_reservations.extend(reservations)
         summary = [r.summary() for r in reservations]
         self._record(at, actor, "reserved", explanation, reservations=summary)
+        if record is not None:
+            codes = tuple(dict.fromkeys(r.warehouse_code for r in reservations))
+            self.changes.decisions.append(
+                SourcingNote(at, actor, "reserved", trigger, codes, record)
+            )
         self._emit(
             ev.OrderReserved(
                 occurred_at=at, order_id=self._id(), reservations=summary, explanation=explanation
             )
         )
 
-    def backorder(self, shortages: Sequence[Shortage], at: datetime, actor: str) -> None:
+    def backorder(
+        self,
+        shortages: Sequence[Shortage],
+        at: datetime,
+        actor: str,
+        *,
+        record: SourcingRecord | None = None,
+        trigger: str = "",
+    ) -> None:
         """The network cannot cover the order now; it waits for stock."""
         self._require_open("backordered")
         summary = [s.summary() for s in shortages]
@@ -460,7 +495,13 @@ class Order:
         if self.allocation is AllocationState.BACKORDERED:
             return  # still short: nothing new to say
         self.allocation = ALLOCATION.check(self.allocation, AllocationState.BACKORDERED)
+        if record is not None and record.summary:
+            reason = record.summary
         self._record(at, actor, "backordered", reason, shortages=summary)
+        if record is not None:
+            self.changes.decisions.append(
+                SourcingNote(at, actor, "backordered", trigger, (), record)
+            )
         self._emit(ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary))
 
     def release_allocation(self, at: datetime, actor: str, reason: str) -> list[Reservation]:

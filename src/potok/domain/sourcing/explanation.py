@@ -3,10 +3,11 @@ winner won - what the order's sourcing page and the history show an operator."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 PARTS = ("cost", "distance", "time", "last_units", "priority")
 """The criteria a score adds up, in the order ``CandidateNote.parts`` lists them."""
@@ -69,3 +70,67 @@ class SourcingRecord:
     def excluded(self) -> tuple[CandidateNote, ...]:
         """The candidates the rules filtered out."""
         return tuple(c for c in self.candidates if c.excluded is not None)
+
+    def to_data(self) -> dict[str, Any]:
+        """The record as JSON-ready data (money as strings, dates in ISO form)."""
+        return {
+            "rules_version": self.rules_version,
+            "tariffs_version": self.tariffs_version,
+            "decided_on": self.decided_on.isoformat(),
+            "order_type": self.order_type,
+            "express": self.express,
+            "promised_on": self.promised_on.isoformat() if self.promised_on else None,
+            "candidates": [
+                [
+                    c.code,
+                    c.city,
+                    c.kind,
+                    None if c.distance_km is None else round(c.distance_km, 3),
+                    c.excluded,
+                    c.covers,
+                    None if c.cost_rub is None else round(c.cost_rub, 2),
+                    c.days,
+                    None if c.score is None else round(c.score, 2),
+                    [round(x, 2) for x in c.parts],
+                    c.chosen,
+                ]
+                for c in self.candidates
+            ],
+            "shipments": [
+                [s.code, str(s.cost), s.days, s.weight_kg, s.units, s.tariff]
+                for s in self.shipments
+            ],
+            "total_cost": str(self.total_cost),
+            "days": self.days,
+            "on_time": self.on_time,
+            "summary": self.summary,
+        }
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> SourcingRecord:
+        """The record back from ``to_data``'s form."""
+        promised = data.get("promised_on")
+        return cls(
+            data["rules_version"],
+            data["tariffs_version"],
+            date.fromisoformat(data["decided_on"]),
+            data["order_type"],
+            bool(data["express"]),
+            date.fromisoformat(promised) if promised else None,
+            tuple(_candidate(*row) for row in data["candidates"]),
+            tuple(
+                ShipmentNote(code, Decimal(cost), days, weight, units, tariff)
+                for code, cost, days, weight, units, tariff in data["shipments"]
+            ),
+            Decimal(data["total_cost"]),
+            data.get("days"),
+            data.get("on_time"),
+            data["summary"],
+        )
+
+
+def _candidate(*row: Any) -> CandidateNote:
+    code, city, kind, km, excluded, covers, cost, days, score, parts, chosen = row
+    return CandidateNote(
+        code, city, kind, km, excluded, covers, cost, days, score, tuple(parts), chosen
+    )

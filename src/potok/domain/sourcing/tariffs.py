@@ -151,3 +151,23 @@ class TariffTable:
         """Cost and days of one shipment from a warehouse's point to a delivery point."""
         km = distance_km(origin, destination)
         return self.quote(warehouse, km=km, weight_kg=weight_kg, region=region)
+
+
+def built_in_tariffs() -> TariffTable:
+    """Distance bands for every warehouse, in force until a tariff table is imported: a
+    rough parcel price list, dearer and slower with distance, so that sourcing prefers
+    near warehouses and can still weigh splits and promised dates."""
+    bands = (
+        (0, 50, "250", "10", "0", 1),
+        (50, 300, "350", "15", "0.5", 2),
+        (300, 1000, "450", "20", "0.8", 3),
+        (1000, 3000, "600", "30", "1", 5),
+        (3000, inf, "900", "45", "1.2", 8),
+    )
+    return TariffTable(
+        (
+            Tariff(ANY_WAREHOUSE, Decimal(f), Decimal(kg), Decimal(km), days, None, lo, hi)
+            for lo, hi, f, kg, km, days in bands
+        ),
+        version="built-in",
+    )

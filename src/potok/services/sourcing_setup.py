@@ -1,0 +1,237 @@
+"""What the sourcing engine decides by: the tariff table in force and the routing rules of
+every channel and order type, read once and kept per process until either changes; and
+an order as the engine sees it.
+
+Routing rules are stored as JSON; ``rules_from_data`` and ``rules_to_data`` convert them,
+reporting every bad field at once.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.kernel import ChannelId, ProductId
+from potok.domain.orders import Order
+from potok.domain.sourcing import (
+    Need,
+    OrderType,
+    RoutingRules,
+    SourcingOrder,
+    SplitPolicy,
+    Tariff,
+    TariffTable,
+    Weights,
+)
+from potok.domain.sourcing.rules import InvalidRules
+from potok.domain.sourcing.tariffs import built_in_tariffs
+from potok.services.ports import RulesVersion, TariffVersion
+
+DEFAULT_CHANNEL = "default"
+"""The channel name that stands for the whole network's default rules."""
+ANY_ORDER_TYPE = "*"
+MAX_REGION = 120
+EXPRESS_PRIORITY = 5
+"""Orders of this priority (0-9) or higher are sourced as express: the fastest option wins."""
+KINDS = frozenset({"warehouse", "store", "pickup_point", "dark_store"})
+ORDER_TYPES = frozenset({*(t.value for t in OrderType), ANY_ORDER_TYPE})
+
+
+def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
+    """Routing rules from their JSON form; every bad field is reported at once."""
+    errors: list[FieldError] = []
+    known = {f.name for f in dataclasses.fields(RoutingRules)} - {"version"}
+    for name in data:
+        if name not in known:
+            errors.append(FieldError(name, "is not a routing rule setting", "unknown"))
+    values: dict[str, Any] = {}
+    kinds = data.get("kinds_by_order_type")
+    if kinds is not None:
+        if not isinstance(kinds, Mapping):
+            errors.append(FieldError("kinds_by_order_type", "must map order types to kinds"))
+        else:
+            parsed: dict[str, frozenset[str]] = {}
+            for order_type, names in kinds.items():
+                where = f"kinds_by_order_type.{order_type}"
+                if order_type not in ORDER_TYPES - {ANY_ORDER_TYPE}:
+                    errors.append(FieldError(where, "is not an order type", "unknown"))
+                elif not isinstance(names, list) or not all(
+                    isinstance(n, str) and n in KINDS for n in names
+                ):
+                    errors.append(FieldError(where, f"must list location kinds of {sorted(KINDS)}"))
+                else:
+                    parsed[order_type] = frozenset(names)
+            values["kinds_by_order_type"] = parsed
+    for name in ("excluded_regions", "keep_last_units_kinds"):
+        if name in data:
+            items = data[name]
+            if not isinstance(items, list) or not all(_is_name(i) for i in items):
+                errors.append(FieldError(name, "must be a list of names (up to 120 characters)"))
+            else:
+                values[name] = frozenset(items)
+    for name in ("max_distance_km", "default_unit_weight_kg"):
+        if name in data:
+            number = data[name]
+            if number is not None and not _is_number(number):
+                errors.append(FieldError(name, "must be a number"))
+            else:
+                values[name] = None if number is None else float(number)
+    for name in ("max_shipments", "keep_last_units"):
+        if name in data:
+            number = data[name]
+            if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 1000:
+                errors.append(FieldError(name, "must be a whole number from 0 to 1000"))
+            else:
+                values[name] = data[name]
+    if "split" in data:
+        try:
+            values["split"] = SplitPolicy(data["split"])
+        except ValueError:
+            policies = ", ".join(p.value for p in SplitPolicy)
+            errors.append(FieldError("split", f"must be one of {policies}"))
+    weights = data.get("weights")
+    if weights is not None:
+        known_weights = {f.name for f in dataclasses.fields(Weights)}
+        if not isinstance(weights, Mapping):
+            errors.append(FieldError("weights", "must map criteria to roubles"))
+        else:
+            for name, value in weights.items():
+                if name not in known_weights:
+                    errors.append(FieldError(f"weights.{name}", "is not a criterion", "unknown"))
+                elif not _is_number(value) or value < 0:
+                    errors.append(FieldError(f"weights.{name}", "must be 0 or more roubles"))
+            if not any(e.field.startswith("weights") for e in errors):
+                values["weights"] = Weights(**{k: float(v) for k, v in weights.items()})
+    if errors:
+        raise InvalidInput(errors)
+    try:
+        return RoutingRules(**values)
+    except InvalidRules as error:
+        raise InvalidInput([FieldError("rules", str(error))]) from None
+
+
+def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
+    """Routing rules in their JSON form."""
+    return {
+        "kinds_by_order_type": {t: sorted(k) for t, k in sorted(rules.kinds_by_order_type.items())},
+        "max_distance_km": rules.max_distance_km,
+        "excluded_regions": sorted(rules.excluded_regions),
+        "weights": dataclasses.asdict(rules.weights),
+        "split": rules.split.value,
+        "max_shipments": rules.max_shipments,
+        "keep_last_units": rules.keep_last_units,
+        "keep_last_units_kinds": sorted(rules.keep_last_units_kinds),
+        "default_unit_weight_kg": rules.default_unit_weight_kg,
+    }
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value) and abs(value) < 1e12
+
+
+def _is_name(value: object) -> bool:
+    return isinstance(value, str) and 0 < len(value) <= 120 and "\x00" not in value
+
+
+BUILT_IN = RulesVersion(
+    None,
+    ANY_ORDER_TYPE,
+    0,
+    rules_to_data(RoutingRules()),
+    "system:potok",
+    datetime(2026, 1, 1, tzinfo=UTC),
+)
+"""The rules in force before anyone sets any: version 0."""
+
+
+def label(found: RulesVersion) -> str:
+    if found.version == 0:
+        return "built-in"
+    scope = found.channel or DEFAULT_CHANNEL
+    if found.order_type != ANY_ORDER_TYPE:
+        scope += f"/{found.order_type}"
+    return f"{scope} v{found.version}"
+
+
+@dataclass(frozen=True, slots=True)
+class SourcingSetup:
+    """The tariffs and every channel's current routing rules, as the engine takes them."""
+
+    tariffs: TariffTable
+    rules: Mapping[tuple[ChannelId | None, str], RulesVersion]
+    marketplaces: frozenset[ChannelId] = frozenset()
+    parsed: dict[tuple[ChannelId | None, str], RoutingRules] = field(
+        default_factory=dict, compare=False
+    )
+
+    def effective(self, channel_id: ChannelId | None, order_type: str) -> RulesVersion:
+        """The rules in force: the channel's for this order type, else its rules for every
+        type, else the network default's (same order), else the built-in rules."""
+        owners = (channel_id, None) if channel_id is not None else (None,)
+        for owner in owners:
+            found = self.rules.get((owner, order_type))
+            if found is None and order_type != ANY_ORDER_TYPE:
+                found = self.rules.get((owner, ANY_ORDER_TYPE))
+            if found is not None:
+                return found
+        return BUILT_IN
+
+    def rules_for(self, channel_id: ChannelId | None, order_type: str) -> RoutingRules:
+        """The effective rules, parsed once per process, labelled with their version."""
+        key = (channel_id, order_type)
+        rules = self.parsed.get(key)
+        if rules is None:
+            found = self.effective(channel_id, order_type)
+            rules = dataclasses.replace(rules_from_data(found.rules), version=label(found))
+            self.parsed[key] = rules
+        return rules
+
+    def order_type(self, order: Order) -> str:
+        """Marketplace orders are their own type; others go by the delivery method."""
+        if order.channel_id in self.marketplaces:
+            return OrderType.MARKETPLACE.value
+        return order.delivery.method.value
+
+
+def build_setup(
+    version: TariffVersion | None,
+    tariffs: Iterable[Tariff],
+    rules: Iterable[tuple[ChannelId | None, RulesVersion]],
+    marketplaces: Iterable[ChannelId] = (),
+) -> SourcingSetup:
+    """The setup from what the database holds: the latest tariff import (the built-in
+    distance bands before any) and the latest rules version of each channel and order
+    type."""
+    table = (
+        TariffTable(tuple(tariffs), version=str(version.version))
+        if version is not None
+        else built_in_tariffs()
+    )
+    return SourcingSetup(
+        table, {(owner, r.order_type): r for owner, r in rules}, frozenset(marketplaces)
+    )
+
+
+def sourcing_order(
+    order: Order, order_type: str, weights_kg: Mapping[ProductId, float]
+) -> SourcingOrder:
+    """The order as the engine sees it: lines, destination, region, promise, weights."""
+    address = order.delivery.address
+    region = address.region if address is not None and address.region else None
+    return SourcingOrder(
+        tuple(Need(li.line_no, li.product_id, li.sku, li.quantity) for li in order.lines),
+        order.delivery.destination,
+        region=region,
+        order_type=order_type,
+        express=order.priority >= EXPRESS_PRIORITY,
+        promised_on=order.promised_at.astimezone(UTC).date() if order.promised_at else None,
+        unit_weight_kg=weights_kg,
+        reference=str(order.id),
+    )
