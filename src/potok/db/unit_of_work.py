@@ -70,6 +70,7 @@ class SqlUnitOfWork:
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
         self._staged: list[Section] = []
+        self._setup: SourcingSetup | None = None
         self._write = True
 
     # ------------------------------------------------------------------ transaction
@@ -100,6 +101,7 @@ class SqlUnitOfWork:
         self._connection = connection
         self._events = []
         self._staged = []
+        self._setup = None
         self.products = ProductRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
@@ -156,7 +158,9 @@ class SqlUnitOfWork:
         return self._connection
 
     def sourcing_setup(self) -> SourcingSetup:
-        return self.network.fresh(self.connection).sourcing
+        if self._setup is None:  # read once per transaction
+            self._setup = self.network.fresh(self.connection).sourcing
+        return self._setup
 
     def record(self, *events: DomainEvent) -> None:
         """Events to write to the outbox with this transaction."""

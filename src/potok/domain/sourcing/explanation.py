@@ -34,7 +34,9 @@ class CandidateNote(NamedTuple):
         return None if self.cost_rub is None else Decimal(f"{self.cost_rub:.2f}")
 
     def breakdown(self) -> dict[str, float]:
-        """The score's parts by criterion name, rounded to the kopeck."""
+        """The score's parts by criterion name, rounded to the kopeck (none when excluded)."""
+        if not self.parts:
+            return {}
         return {name: round(value, 2) for name, value in zip(PARTS, self.parts, strict=True)}
 
 
