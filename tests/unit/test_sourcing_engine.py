@@ -342,3 +342,19 @@ def test_random_networks_get_whole_lines_within_stock_and_rules(case: dict[str, 
     if rules.split is not SplitPolicy.WHEN_CHEAPER and len(used) > 1:
         assert not any(n.covers for n in outcome.record.candidates)
     assert outcome.record.total_cost == sum(s.cost for s in outcome.record.shipments)
+
+
+def test_a_pickup_points_own_stock_is_handed_over_without_a_shipment() -> None:
+    sites = [site(1, "STORE", 0, kind="store"), site(2, "DC", 30)]
+    positions = [stock(1, 1, 9), stock(2, 1, 9)]
+    tariffs = [tariff("*", "300", days=1)]
+    pickup = order((1, 1), order_type="pickup", pickup_at="STORE")
+    d = decided(run(pickup, sites, positions, tariffs))
+    assert d.warehouses == ("STORE",)
+    assert d.record is not None
+    assert d.record.total_cost == Decimal("0.00")
+    assert (d.record.days, d.record.shipments[0].tariff) == (0, "handed over on the spot")
+    elsewhere = order((1, 1), order_type="pickup", pickup_at="OTHER")
+    shipped = decided(run(elsewhere, sites, positions, tariffs)).record
+    assert shipped is not None
+    assert shipped.total_cost == Decimal("300.00")

@@ -234,4 +234,5 @@ def sourcing_order(
         promised_on=order.promised_at.astimezone(UTC).date() if order.promised_at else None,
         unit_weight_kg=weights_kg,
         reference=str(order.id),
+        pickup_at=order.delivery.pickup_point_code,
     )

@@ -34,6 +34,8 @@ from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
 from potok.domain.sourcing.tariffs import Tariff, TariffTable
 
 Load = dict[ProductId, int]
+ON_THE_SPOT = Tariff("*", Decimal(0), Decimal(0), Decimal(0), 0, label="handed over on the spot")
+"""What handing over a pickup point's own stock costs: nothing, and no days in transit."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,6 +50,7 @@ class SourcingOrder:
     promised_on: date | None = None
     unit_weight_kg: Mapping[ProductId, float] = field(default_factory=dict)
     reference: str = ""
+    pickup_at: str | None = None  # the pickup point's code: its own stock needs no shipment
 
 
 @dataclass(slots=True)
@@ -247,6 +250,8 @@ def _filter(
             reason = f"{km:.0f} km away, beyond the {limit:g} km limit"
         elif not stock:
             reason = "holds none of the order's products"
+        elif c.code == order.pickup_at:
+            tariff = ON_THE_SPOT
         else:
             tariff = tariffs.find(c.code, km=km, region=order.region)
             if tariff is None:

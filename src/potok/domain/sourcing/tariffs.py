@@ -44,6 +44,7 @@ class Tariff:
     region: str | None = None
     min_km: float = 0.0
     max_km: float = inf
+    label: str = ""  # a name for a tariff that is not a destination (handing over on the spot)
     _rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -75,6 +76,8 @@ class Tariff:
 
     def describe(self) -> str:
         """The destination this tariff covers, as an operator reads it."""
+        if self.label:
+            return self.label
         if self.region is not None:
             return f"region {self.region}"
         if self.max_km == inf:
