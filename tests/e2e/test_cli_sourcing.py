@@ -82,7 +82,8 @@ def test_explain_shows_the_stored_decision_and_a_dry_run_on_the_sandbox(tmp_path
     assert len(table_rows(listed.stdout)) == 48
     result = potok_cli(url, "sourcing", "explain", "1")
     assert result.exit_code == 0, result.output
-    assert "reserved by" in result.stdout
+    assert "reserved (intake) by api_key:" in result.stdout
+    assert "rules built-in, tariffs version 1" in result.stdout
     assert "Now (decision)" in result.stdout
     assert "✓" in result.stdout
     missing = potok_cli(url, "sourcing", "explain", "99999")
