@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.ports import (
+    AlertStore,
     ApiKeyStore,
     AuditStore,
     ChannelStore,
@@ -104,6 +105,9 @@ class UnitOfWork(Protocol):
 
     @property
     def sourcing(self) -> SourcingStore: ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
 
     def __enter__(self) -> Self: ...
 

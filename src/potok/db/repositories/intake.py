@@ -101,7 +101,9 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
     ):
         w = network.warehouses[WarehouseId(wid)]
         if wid not in candidates:
-            candidates[wid] = Candidate(w.id, w.code, w.city, w.priority, w.latitude, w.longitude)
+            candidates[wid] = Candidate(
+                w.id, w.code, w.city, w.priority, w.latitude, w.longitude, region=w.region
+            )
         positions.append(
             Position(
                 StockId(sid),
