@@ -83,6 +83,16 @@ def list_alerts(
     return reading(uow, work)
 
 
+def get_alert(uow: UnitOfWork, alert_id: int) -> Alert:
+    def work(uow: UnitOfWork) -> Alert:
+        alert = uow.alerts.get(alert_id)
+        if alert is None:
+            raise AlertNotFound(alert_id=alert_id)
+        return alert
+
+    return reading(uow, work)
+
+
 def acknowledge_alert(
     uow: UnitOfWork, alert_id: int, actor: Actor, *, clock: Clock = utc_now
 ) -> Alert:
