@@ -27,7 +27,7 @@ from potok.domain.sourcing import Decision, Need, plan
 from potok.domain.validation import Problems
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import give_back, resource
-from potok.services.inventory import apply_level
+from potok.services.inventory import StockChange, apply_level
 from potok.services.ports import LapsedReservation
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -160,22 +160,15 @@ def report_shortage(
             )
         )
         _release(uow, order, at, who, why)
-        # the shelf came up short: source the order elsewhere when the network can; when it
-        # cannot, what is left here may still serve it
-        avoid = {warehouse_id} if _covered_elsewhere(uow, order, warehouse_id, at) else set()
-        own = _reroute(uow, [order], at, who, why, avoid)
-        fresh = uow.positions.get(stock_id, lock=True)
-        assert fresh is not None
-        change = apply_level(
-            uow,
-            fresh,
-            max(fresh.on_hand - command.missing, 0),
-            MovementType.WRITE_OFF,
-            "picking shortage",
-            f"order {command.order_id}",
-            at,
-            who,
-        )
+        if _covered_elsewhere(uow, order, warehouse_id, at):
+            # sourced elsewhere first: it is being picked, the most urgent of all
+            own = _reroute(uow, [order], at, who, why, {warehouse_id})
+            change = _write_down(uow, stock_id, command, at, who)
+        else:
+            # the network has no better place: written down first, so that what is left
+            # here (if anything) is what the order may take again
+            change = _write_down(uow, stock_id, command, at, who)
+            own = _reroute(uow, [order], at, who, why, ())
         backordered = list(own.backordered)
         alerts = list(own.alerts)
         for order_id in change.orders_resourced:
@@ -186,14 +179,16 @@ def report_shortage(
                     state=AlertState.OPEN, order_id=order_id, cursor=None, limit=1
                 )
                 alerts.extend(a.id for a in found)
+        final = uow.positions.get(stock_id)
+        assert final is not None
         return ShortageOutcome(
             order=order,
             warehouse=command.warehouse,
             sku=command.sku,
             missing=command.missing,
-            on_hand=change.level.on_hand,
-            reserved=change.level.reserved,
-            available=change.level.available,
+            on_hand=final.on_hand,
+            reserved=final.reserved,
+            available=final.available,
             movement_id=change.movement_id,
             displaced=change.orders_resourced,
             backordered=backordered,
@@ -201,6 +196,23 @@ def report_shortage(
         )
 
     return atomically(uow, work)
+
+
+def _write_down(
+    uow: UnitOfWork, stock_id: StockId, command: ReportShortage, at: datetime, who: str
+) -> StockChange:
+    level = uow.positions.get(stock_id, lock=True)
+    assert level is not None
+    return apply_level(
+        uow,
+        level,
+        max(level.on_hand - command.missing, 0),
+        MovementType.WRITE_OFF,
+        "picking shortage",
+        f"order {command.order_id}",
+        at,
+        who,
+    )
 
 
 def _shortage_target(uow: UnitOfWork, command: ReportShortage) -> tuple[WarehouseId, StockId]:
