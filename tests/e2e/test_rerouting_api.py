@@ -12,8 +12,10 @@ import httpx
 import sqlalchemy as sa
 
 from potok.db.tables import outbox_events
+from potok.domain.access import Role
 from potok.domain.kernel import utc_now
 from potok.worker.jobs import run_due_jobs
+from tests.auth import make_user, sign_in
 from tests.conftest import LiveServer
 from tests.e2e.test_stock_api import get_order, movements, open_reservations, place
 from tests.factories import build_world_api
@@ -281,3 +283,26 @@ def test_a_location_keeps_its_region(api: httpx.Client) -> None:
     assert nul.status_code == 422
     cleared = api.patch("/api/v1/warehouses/MSK", json={"region": None})
     assert cleared.json()["region"] is None
+
+
+def test_warehouse_staff_report_shortages_at_their_own_warehouse_only(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5, ("SPB", "KET"): 5})
+    order = place(api, [("KET", 2)])
+    make_user(live.potok, "picker-spb", Role.WAREHOUSE, warehouses=("SPB",))
+    make_user(live.potok, "picker-msk", Role.WAREHOUSE, warehouses=("MSK",))
+    url = f"/api/v1/orders/{order['id']}/shortages"
+    body = {"warehouse": "MSK", "sku": "KET", "missing": 1}
+
+    elsewhere = sign_in(live.url, "picker-spb").request("POST", url, json=body)
+    own = sign_in(live.url, "picker-msk").request("POST", url, json=body)
+
+    problem(elsewhere, 403, "out-of-scope")
+    assert own.status_code == 201, own.text
+    assert own.json()["reservations"] == [
+        {"warehouse": "SPB", "sku": "KET", "quantity": 2, "lot": None}
+    ]
+    released = history_reasons(get_order(api, order["id"]), "reservation_released")
+    assert released == ["picking shortage: 1 of KET not found at MSK"]
+    assert_stock_invariants(live.potok)
