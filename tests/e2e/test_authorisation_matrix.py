@@ -112,6 +112,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sourcing/rules/{channel}"): "sourcing:read",
     ("GET", "/api/v1/sourcing/rules/{channel}/versions"): "sourcing:read",
     ("GET", "/api/v1/orders/{order_id}/sourcing"): "sourcing:read",
+    ("POST", "/api/v1/orders/{order_id}/shortages"): "stock:write",
+    ("GET", "/api/v1/alerts"): "orders:read",
+    ("POST", "/api/v1/alerts/{alert_id}/acknowledgement"): "orders:manage",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -121,6 +124,7 @@ PLACEHOLDERS = {
     "order_id": "999999",
     "customer_id": "999999",
     "hold_no": "1",
+    "alert_id": "999999",
     "sku": "NOPE",
     "code": "NOPE",
     "username": "nobody",

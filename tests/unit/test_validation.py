@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -43,6 +44,25 @@ def test_a_bad_draft_raises_invalid_input(draft: Any, field: str) -> None:
         draft.validate()
     assert raised.value.code == "invalid-input"
     assert [(e.field, e.code) for e in raised.value.errors] == [(field, "bad-code")]
+
+
+@pytest.mark.parametrize(
+    ("changes", "expected"),
+    [
+        ({"region": "Московская область"}, []),
+        ({"region": "x" * 121}, [("region", "too-long")]),
+        ({"region": "  "}, [("region", "required")]),
+        ({"reservation_hours": 4}, []),
+        ({"reservation_hours": 0}, [("reservation_hours", "out-of-range")]),
+        ({"reservation_hours": 24 * 90 + 1}, [("reservation_hours", "out-of-range")]),
+    ],
+)
+def test_a_locations_region_and_reservation_hours_are_checked(
+    changes: dict[str, Any], expected: list[tuple[str, str]]
+) -> None:
+    draft = WarehouseDraft("MSK-S1", "Store", WarehouseType.STORE, "Москва", 55.7, 37.6)
+
+    assert problems_of(replace(draft, **changes)) == expected
 
 
 # ----------------------------------------------------------------- GTIN

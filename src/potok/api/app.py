@@ -23,6 +23,7 @@ from potok.api.routers import (
     locations,
     orders,
     replenishment,
+    rerouting,
     sourcing,
     stock,
     stock_counts,
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         replenishment.router,
         sourcing.router,
         sourcing.orders_router,
+        rerouting.router,
         health.router,
     ):
         app.include_router(router)

@@ -75,6 +75,11 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Склада, магазина или ПВЗ с кодом '{warehouse}' нет.",
     ),
     "warehouse-code-taken": ("Код склада занят", "Склад с кодом '{warehouse}' уже есть."),
+    "alert-not-found": ("Оповещение не найдено", "Оповещения {alert_id} нет."),
+    "alert-already-acknowledged": (
+        "Оповещение уже принято",
+        "Оповещение {alert_id} принял {by} в {at}.",
+    ),
     "warehouse-in-use": (
         "Склад используется",
         "Склад '{warehouse}' {why}; вместо удаления деактивируйте его.",

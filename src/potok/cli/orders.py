@@ -1,4 +1,4 @@
-"""``potok orders``: list, show, expire."""
+"""``potok orders``: list, show, report a picking shortage, expire."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from datetime import datetime
 import typer
 from rich.table import Table
 
-from potok.cli.common import cli_uow, console, handles_errors, open_potok
+from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.domain.orders.commands import ReportShortage
 from potok.services import orders as order_service
+from potok.services import rerouting
 from potok.services.read_models import OrderFilter
 
 app = typer.Typer(
@@ -132,6 +134,42 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
 
 @app.command()
 @handles_errors
+def shortage(
+    order_id: int = typer.Argument(..., help="Potok's order number."),
+    warehouse: str = typer.Option(..., "--warehouse", "-w", help="Where the units are missing."),
+    sku: str = typer.Option(..., "--sku"),
+    missing: int = typer.Option(..., "--missing", "-n", help="Units not found on the shelf."),
+    lot: str | None = typer.Option(None, "--lot", help="When the order holds several lots."),
+    note: str | None = typer.Option(None, "--note"),
+) -> None:
+    """A picker did not find reserved units: write them off and source the order again."""
+    potok = open_potok()
+    try:
+        outcome = rerouting.report_shortage(
+            cli_uow(potok),
+            ReportShortage(order_id, warehouse, sku, missing, lot, note),
+            cli_actor(),
+        )
+    finally:
+        potok.close()
+    order = outcome.order
+    held = ", ".join(f"{r.quantity} {r.sku} at {r.warehouse_code}" for r in order.open_reservations)
+    console.print(
+        f"{outcome.sku} at {outcome.warehouse}: {outcome.missing} written off, "
+        f"{outcome.on_hand} on hand, {outcome.available} available"
+    )
+    console.print(f"order {order.id}: [bold]{order.status.value}[/] {held}")
+    if outcome.displaced:
+        console.print(f"orders sourced again: {', '.join(map(str, outcome.displaced))}")
+    if outcome.backordered:
+        console.print(
+            f"[yellow]backordered: {', '.join(map(str, outcome.backordered))}; "
+            f"alerts {', '.join(map(str, outcome.alerts))}[/]"
+        )
+
+
+@app.command()
+@handles_errors
 def expire() -> None:
     """Cancel unpaid orders past their payment deadline and end timed holds, now."""
     from potok.worker.jobs import run_due_jobs
@@ -151,4 +189,10 @@ def expire() -> None:
             f"{report.expired_lots.units} units of {report.expired_lots.positions} expired lot "
             f"positions made unavailable; {len(report.expired_lots.orders_resourced)} orders "
             "sourced again"
+        )
+    lapsed = report.lapsed_reservations
+    if lapsed is not None and lapsed.orders:
+        console.print(
+            f"{len(lapsed.orders)} orders whose reservations outlived their location's hours "
+            f"sourced again; {len(lapsed.backordered)} backordered"
         )

@@ -16,6 +16,7 @@ from potok.db.personal import PersonalData
 from potok.db.pg import Section
 from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
+from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -124,6 +125,7 @@ class SqlUnitOfWork:
         self.stock_counts = StockCountRepository(connection)
         self.transfers = TransferRepository(connection)
         self.purchase_orders = PurchaseOrderRepository(connection)
+        self.alerts = AlertRepository(connection)
         return self
 
     def __exit__(

@@ -5,6 +5,7 @@ Names of people, phones and e-mails are invented; places and coordinates are rea
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 from potok.domain.channels import BackorderPolicy, ChannelDraft, ChannelType, ConfirmationPolicy
@@ -245,6 +246,29 @@ NETWORK = [
         (),
     ),
 ]
+
+# The region each location stands in, named as in the tariff table below and in CITIES:
+# the Moscow centre is in Kotelniki, outside the city, in the Moscow region.
+REGIONS = {
+    "MSK-1": "Московская область",
+    "SPB-1": "Санкт-Петербург",
+    "KZN-1": "Республика Татарстан",
+    "EKB-1": "Свердловская область",
+    "NSK-1": "Новосибирская область",
+    "KRD-1": "Краснодарский край",
+    "RND-1": "Ростовская область",
+    "NNV-1": "Нижегородская область",
+    "MSK-S1": "Москва",
+    "MSK-S2": "Москва",
+    "SPB-S1": "Санкт-Петербург",
+    "KZN-S1": "Республика Татарстан",
+    "MSK-P1": "Москва",
+    "MSK-P2": "Москва",
+    "SPB-P1": "Санкт-Петербург",
+    "EKB-P1": "Свердловская область",
+    "NSK-P1": "Новосибирская область",
+}
+NETWORK = [replace(draft, region=REGIONS[draft.code]) for draft in NETWORK]
 
 # (sku prefix, name, price, VAT %, weight in grams)
 CATALOGUE: list[tuple[str, str, str, str, int]] = [

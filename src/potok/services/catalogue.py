@@ -18,10 +18,11 @@ from potok.domain.channels.events import ChannelCreated, ChannelDeleted, Channel
 from potok.domain.channels.model import ChannelCodeTaken, ChannelInUse
 from potok.domain.errors import Conflict, FieldError, InvalidInput
 from potok.domain.events import plain
-from potok.domain.kernel import ChannelId, Clock, utc_now
+from potok.domain.kernel import Actor, ChannelId, Clock, utc_now
 from potok.domain.network import Warehouse, WarehouseDraft, WarehouseNotFound
 from potok.domain.network.events import WarehouseCreated, WarehouseDeleted, WarehouseUpdated
 from potok.domain.network.model import WarehouseCodeTaken, WarehouseInUse
+from potok.services.rerouting import reroute_from
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 # ---------------------------------------------------------------------- products
@@ -239,9 +240,15 @@ def create_warehouse(
 
 
 def replace_warehouse(
-    uow: UnitOfWork, code: str, draft: WarehouseDraft, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    code: str,
+    draft: WarehouseDraft,
+    *,
+    actor: Actor | None = None,
+    clock: Clock = utc_now,
 ) -> Warehouse:
-    """Replace a location's data; deactivating one re-sourcing its orders is later work."""
+    """Replace a location's data. Deactivating one sources every order holding stock there
+    again, elsewhere or backordered (with an alert), in the same transaction."""
     draft.validate()
     if draft.code != code:
         raise InvalidInput(
@@ -252,7 +259,8 @@ def replace_warehouse(
         current = uow.warehouses.get_by_code(code)
         if current is None:
             raise WarehouseNotFound(warehouse=code)
-        warehouse = uow.warehouses.replace(current.id, draft, _channel_ids(uow, draft), clock())
+        at = clock()
+        warehouse = uow.warehouses.replace(current.id, draft, _channel_ids(uow, draft), at)
         uow.record(
             WarehouseUpdated(
                 occurred_at=warehouse.updated_at,
@@ -261,6 +269,8 @@ def replace_warehouse(
                 before=plain(current),
             )
         )
+        if current.active and not warehouse.active:
+            reroute_from(uow, warehouse, at, actor, f"warehouse {code} deactivated")
         return warehouse
 
     return atomically(uow, work)

@@ -17,6 +17,7 @@ from potok.domain.inventory.events import StockChanged
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order
 from potok.domain.validation import Problems
+from potok.services.alerts import raise_alerts
 from potok.services.allocation import make_room, resource
 from potok.services.read_models import ExpiringLot
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -47,7 +48,8 @@ def expire_lots(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> Exp
             moved, released = expire_position(uow, level, at, who)
             units += moved
             displaced.extend(released)
-        resource(uow, displaced, at, who)
+        why = "expired lots set aside"
+        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
         return ExpiryRun(len(expired), units, [o.id for o in displaced if o.id is not None])
 
     return atomically(uow, work)

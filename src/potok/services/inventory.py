@@ -46,6 +46,7 @@ from potok.domain.kernel import (
 )
 from potok.domain.network import WarehouseNotFound
 from potok.domain.validation import Problems
+from potok.services.alerts import raise_alerts
 from potok.services.allocation import make_room, resource, retry_backorders
 from potok.services.expiry import expire_position
 from potok.services.ports import LotDates
@@ -176,7 +177,7 @@ def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
     )
 
 
-def _apply(
+def apply_level(
     uow: UnitOfWork,
     level: StockLevel,
     new_on_hand: int,
@@ -221,7 +222,8 @@ def _apply(
     )
     (movement_id,) = uow.stock.add_movements([movement])
     _announce(uow, after, movement)
-    resource(uow, displaced, at, actor)
+    why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
+    raise_alerts(uow, resource(uow, displaced, at, actor, trigger=why), at, why)
     backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
     check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
     final = uow.stock.level(level.warehouse_id, level.product_id, lot_id=level.lot_id)
@@ -252,7 +254,7 @@ def receive_stock(
             if taken:
                 raise SerialTaken(sku=product.sku, serials=", ".join(taken[:20]))
         uow.stock.mark_received(level.stock_id, at)
-        change = _apply(
+        change = apply_level(
             uow,
             level,
             level.on_hand + command.quantity,
@@ -267,7 +269,9 @@ def receive_stock(
             return change
         # a lot that has expired already: its units are not sellable from the start
         _, displaced = expire_position(uow, change.level, at, str(actor))
-        resource(uow, displaced, at, str(actor))
+        why = f"lot {change.level.lot} received already expired"
+        short = resource(uow, displaced, at, str(actor), trigger=why)
+        raise_alerts(uow, short, at, why)
         final = uow.stock.level(warehouse_id, product.id, lot_id=lot_id)
         assert final is not None
         return replace(change, level=final)
@@ -302,7 +306,7 @@ def write_off_stock(
                 raise SerialNotInStock(
                     sku=product.sku, warehouse=command.warehouse, serials=", ".join(missing[:20])
                 )
-        return _apply(
+        return apply_level(
             uow,
             level,
             new_on_hand,
@@ -350,7 +354,7 @@ def count_stock(
                 expected=command.expected_on_hand,
                 actual=level.on_hand,
             )
-        return _apply(
+        return apply_level(
             uow,
             level,
             command.counted,
@@ -461,7 +465,8 @@ def set_levels(
                 changed=len(movements),
             )
         )
-        resource(uow, displaced, at, who)
+        why = f"{command.source} stock levels set"
+        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
         grown = {m.product_id for m in movements if m.quantity > 0}
         backorders = retry_backorders(uow, grown, at, who) if grown else []
         check_minimums(uow, keys, at)
@@ -581,7 +586,7 @@ def _set_levels_by_row(
             level.warehouse_id, level.product_id, lock=True, lot_id=level.lot_id
         )
         assert fresh is not None
-        change = _apply(
+        change = apply_level(
             uow,
             fresh,
             row.on_hand,

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
 from potok.domain.access import ApiKey, Permission, Role, User
+from potok.domain.alerts import Alert, AlertKind, AlertState
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.channels import Channel, ChannelDraft
 from potok.domain.customers import Customer
@@ -387,6 +388,27 @@ class OrderStore(Protocol):
     ) -> list[OrderId]: ...
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]: ...
     def holds_due(self, now: datetime, limit: int) -> list[tuple[OrderId, int]]: ...
+    def holding_at(self, warehouse_id: WarehouseId) -> list[OrderId]: ...
+    def reservations_lapsed(self, now: datetime, limit: int) -> list[LapsedReservation]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LapsedReservation:
+    """An order whose reservation at a location outlived the location's reservation hours."""
+
+    order_id: OrderId
+    warehouse_id: WarehouseId
+    warehouse_code: str
+    hours: int
+
+
+class AlertStore(Protocol):
+    def add(self, kind: AlertKind, order_id: int | None, message: str, at: datetime) -> Alert: ...
+    def get(self, alert_id: int, *, lock: bool = False) -> Alert | None: ...
+    def acknowledge(self, alert_id: int, at: datetime, by: str) -> None: ...
+    def list_page(
+        self, *, state: AlertState, order_id: int | None, cursor: str | None, limit: int
+    ) -> tuple[list[Alert], str | None]: ...
 
 
 class IdempotencyStore(Protocol):

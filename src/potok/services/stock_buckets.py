@@ -21,6 +21,7 @@ from potok.domain.kernel import Actor, Clock, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
 from potok.domain.validation import Problems
+from potok.services.alerts import raise_alerts
 from potok.services.allocation import make_room, resource, retry_backorders
 from potok.services.inventory import StockChange
 from potok.services.replenishment import check_minimums
@@ -135,7 +136,8 @@ def move_stock(
         after = uow.positions.get(level.stock_id)
         assert after is not None
         announce(uow, after, movement)
-        resource(uow, displaced, at, who)
+        why = f"stock at {level.warehouse_code} set aside ({reason})"
+        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
         backorders = (
             retry_backorders(uow, [level.product_id], at, who)
             if command.to is Bucket.AVAILABLE

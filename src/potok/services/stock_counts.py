@@ -35,6 +35,7 @@ from potok.domain.kernel import Actor, Clock, ProductId, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
 from potok.domain.validation import Problems
+from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
 from potok.services.read_models import CountPage
 from potok.services.replenishment import check_minimums
@@ -354,7 +355,8 @@ def approve_count(
                 uncounted=len(count.uncounted),
             )
         )
-        resource(uow, displaced, at, who)
+        why = f"stock count {count.number} at {count.warehouse_code} approved"
+        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
         backorders = retry_backorders(uow, grown, at, who) if grown else []
         check_minimums(uow, [(count.warehouse_id, line.product_id) for line in counted], at)
         return Approval(count, postings, [o.id for o in displaced if o.id], backorders)

@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.ports import (
+    AlertStore,
     ApiKeyStore,
     AuditStore,
     ChannelStore,
@@ -109,6 +110,9 @@ class UnitOfWork(Protocol):
     def sourcing_setup(self) -> SourcingSetup:
         """The tariffs and routing rules in force (a per-process copy, checked fresh)."""
         ...
+
+    @property
+    def alerts(self) -> AlertStore: ...
 
     def __enter__(self) -> Self: ...
 

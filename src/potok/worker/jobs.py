@@ -19,6 +19,7 @@ from potok.services.orders import (
 )
 from potok.services.ports import AuditContext
 from potok.services.replenishment import CrossingSeen, announce_crossings
+from potok.services.rerouting import Rerouted, expire_reservations
 from potok.services.unit_of_work import atomically
 
 log = logging.getLogger("potok.worker")
@@ -34,24 +35,31 @@ class JobReport:
     backorders_reserved: list[int]
     minimum_crossings: list[CrossingSeen] = field(default_factory=list)
     expired_lots: ExpiryRun | None = None
+    lapsed_reservations: Rerouted | None = None
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     """Expire unpaid orders and timed holds whose time has come, give backordered orders
     another try, announce stock levels that crossed their minimum since the last run, make
-    expired lots unavailable (re-sourcing their reservations), and forget old idempotency
-    keys."""
+    expired lots unavailable (re-sourcing their reservations), source orders again whose
+    reservation outlived its location's reservation hours, and forget old idempotency keys."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
     served = retry_backorders_everywhere(_uow(potok, "backorders"), clock=clock, limit=batch)
     crossings = announce_crossings(_uow(potok, "stock-minimums"), clock=clock, limit=batch)
     lots = expire_lots(_uow(potok, "lot-expiry"), Actor.system("lot-expiry"), clock=clock)
+    lapsed = expire_reservations(
+        _uow(potok, "reservation-expiry"),
+        Actor.system("reservation-expiry"),
+        clock=clock,
+        limit=batch,
+    )
     cutoff = clock() - IDEMPOTENCY_KEYS_KEPT
     forgotten = atomically(
         _uow(potok, "housekeeping"), lambda uow: uow.idempotency.forget_older_than(cutoff)
     )
-    return JobReport(expired, holds, forgotten, served, crossings, lots)
+    return JobReport(expired, holds, forgotten, served, crossings, lots, lapsed)
 
 
 def _uow(potok: Potok, job: str) -> SqlUnitOfWork:
@@ -70,6 +78,13 @@ def run_forever(potok: Potok, stop: threading.Event) -> None:
                     "expired %d unpaid orders and %d holds",
                     len(report.expired_orders),
                     report.expired_holds,
+                )
+            lapsed = report.lapsed_reservations
+            if lapsed is not None and lapsed.orders:
+                log.info(
+                    "re-sourced %d orders whose reservations lapsed (%d backordered)",
+                    len(lapsed.orders),
+                    len(lapsed.backordered),
                 )
         except PotokError as error:
             log.warning("timed jobs failed: %s", error.detail)

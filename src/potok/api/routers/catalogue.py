@@ -22,7 +22,7 @@ from potok.api.schemas.catalogue import (
     WarehouseOut,
     WarehousePatch,
 )
-from potok.api.security import needs
+from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound, SkuInUse, TrackingLocked
 from potok.domain.catalogue.model import SkuTaken
@@ -257,24 +257,32 @@ def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
     "/{code}",
     response_model=WarehouseOut,
     summary="Replace a location",
+    description="Deactivating a location (`active: false`) sources every order holding stock "
+    "there again, elsewhere or backordered with an alert, in the same transaction.",
     responses=responses(WarehouseNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def replace_warehouse(code: str, body: WarehouseIn, uow: Uow) -> WarehouseOut:
-    return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, body.draft()))
+def replace_warehouse(code: str, body: WarehouseIn, uow: Uow, caller: Caller) -> WarehouseOut:
+    return WarehouseOut.model_validate(
+        catalogue.replace_warehouse(uow, code, body.draft(), actor=caller.actor)
+    )
 
 
 @warehouses.patch(
     "/{code}",
     response_model=WarehouseOut,
     summary="Change some of a location's fields",
+    description='`{"active": false}` takes the location out of sourcing and re-sources '
+    "the orders holding stock there (see PUT).",
     responses=responses(WarehouseNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def patch_warehouse(code: str, body: WarehousePatch, uow: Uow) -> WarehouseOut:
+def patch_warehouse(code: str, body: WarehousePatch, uow: Uow, caller: Caller) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
     merged = merge(WarehouseIn, current, body)
-    return WarehouseOut.model_validate(catalogue.replace_warehouse(uow, code, merged.draft()))
+    return WarehouseOut.model_validate(
+        catalogue.replace_warehouse(uow, code, merged.draft(), actor=caller.actor)
+    )
 
 
 @warehouses.delete(

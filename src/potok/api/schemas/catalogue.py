@@ -17,6 +17,7 @@ from potok.domain.channels import (
 )
 from potok.domain.kernel import RemovalStrategy, Tracking
 from potok.domain.network import WarehouseDraft, WarehouseType
+from potok.domain.network.model import MAX_RESERVATION_HOURS
 
 
 class ProductIn(Schema):
@@ -156,6 +157,13 @@ class WarehouseIn(Schema):
     name: str = Field(min_length=1, max_length=255, examples=["Склад Москва — Котляково"])
     type: WarehouseType
     city: str = Field(min_length=1, max_length=120, examples=["Москва"])
+    region: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=120,
+        examples=["Московская область"],
+        description="The region the location stands in, as named in shipping tariffs.",
+    )
     address: str = Field(default="", max_length=500)
     latitude: float = Field(ge=-90, le=90, examples=[55.6408])
     longitude: float = Field(ge=-180, le=180, examples=[37.6556])
@@ -167,6 +175,13 @@ class WarehouseIn(Schema):
     removal_strategy: RemovalStrategy = Field(
         default=RemovalStrategy.FEFO,
         description="Which lots leave first for products without a strategy of their own.",
+    )
+    reservation_hours: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_RESERVATION_HOURS,
+        description="Hours a reservation here may wait to be picked; past them the order is "
+        "sourced again elsewhere. Null: no limit.",
     )
 
     def draft(self) -> WarehouseDraft:
@@ -182,6 +197,8 @@ class WarehouseIn(Schema):
             self.active,
             tuple(self.channels),
             self.removal_strategy,
+            self.region,
+            self.reservation_hours,
         )
 
 
@@ -189,6 +206,7 @@ class WarehousePatch(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     type: WarehouseType | None = None
     city: str | None = Field(default=None, min_length=1, max_length=120)
+    region: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=500)
     latitude: float | None = Field(default=None, ge=-90, le=90)
     longitude: float | None = Field(default=None, ge=-180, le=180)
@@ -196,6 +214,7 @@ class WarehousePatch(Schema):
     active: bool | None = None
     channels: list[str] | None = None
     removal_strategy: RemovalStrategy | None = None
+    reservation_hours: int | None = Field(default=None, ge=1, le=MAX_RESERVATION_HOURS)
 
 
 class WarehouseOut(Out):
@@ -203,6 +222,7 @@ class WarehouseOut(Out):
     name: str
     type: str
     city: str
+    region: str | None
     address: str
     latitude: float
     longitude: float
@@ -210,5 +230,6 @@ class WarehouseOut(Out):
     active: bool
     channels: list[str]
     removal_strategy: str
+    reservation_hours: int | None
     created_at: datetime
     updated_at: datetime

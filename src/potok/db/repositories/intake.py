@@ -102,7 +102,14 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
         w = network.warehouses[WarehouseId(wid)]
         if wid not in candidates:
             candidates[wid] = Candidate(
-                w.id, w.code, w.city, w.priority, w.latitude, w.longitude, w.type.value
+                w.id,
+                w.code,
+                w.city,
+                w.priority,
+                w.latitude,
+                w.longitude,
+                w.type.value,
+                w.region,
             )
         positions.append(
             Position(

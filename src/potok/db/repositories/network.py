@@ -126,6 +126,8 @@ def _warehouse(row: Any, channel_codes: tuple[str, ...]) -> Warehouse:
         created_at=row.created_at,
         updated_at=row.updated_at,
         removal_strategy=RemovalStrategy(row.removal_strategy),
+        region=row.region,
+        reservation_hours=row.reservation_hours,
     )
 
 
@@ -141,4 +143,6 @@ def _values(draft: WarehouseDraft) -> dict[str, Any]:
         "priority": draft.priority,
         "active": draft.active,
         "removal_strategy": draft.removal_strategy.value,
+        "region": draft.region,
+        "reservation_hours": draft.reservation_hours,
     }

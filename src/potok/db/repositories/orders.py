@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -54,6 +54,7 @@ from potok.domain.orders import (
 )
 from potok.domain.orders.model import Changes, SourcingNote
 from potok.security.data import DataProtector
+from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
 
 pickup_points = warehouses.alias("pickup_points")
@@ -444,6 +445,60 @@ class OrderRepository:
             .limit(limit)
         )
         return [(OrderId(r.order_id), r.hold_no) for r in rows]
+
+    def holding_at(self, warehouse_id: WarehouseId) -> list[OrderId]:
+        """Orders with open reservations at a location: most urgent, then oldest, first."""
+        rows = self.connection.execute(
+            sa.select(orders.c.id)
+            .where(
+                sa.exists().where(
+                    reservations.c.order_id == orders.c.id,
+                    reservations.c.warehouse_id == warehouse_id,
+                    reservations.c.status == ReservationStatus.OPEN.value,
+                )
+            )
+            .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
+        )
+        return [OrderId(r.id) for r in rows]
+
+    def reservations_lapsed(self, now: datetime, limit: int) -> list[LapsedReservation]:
+        """Open reservations kept longer than their location's reservation hours, oldest
+        first, one per order and location."""
+        limits = self.connection.execute(
+            sa.select(warehouses.c.reservation_hours)
+            .where(warehouses.c.reservation_hours.is_not(None))
+            .distinct()
+        ).scalars()
+        found: list[tuple[datetime, LapsedReservation]] = []
+        for hours in limits:
+            rows = self.connection.execute(
+                sa.select(
+                    reservations.c.order_id,
+                    reservations.c.warehouse_id,
+                    warehouses.c.code,
+                    sa.func.min(reservations.c.created_at).label("since"),
+                )
+                .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+                .where(
+                    warehouses.c.reservation_hours == hours,
+                    reservations.c.status == ReservationStatus.OPEN.value,
+                    reservations.c.created_at <= now - timedelta(hours=hours),
+                )
+                .group_by(reservations.c.order_id, reservations.c.warehouse_id, warehouses.c.code)
+                .order_by(sa.func.min(reservations.c.created_at))
+                .limit(limit)
+            )
+            found.extend(
+                (
+                    r.since,
+                    LapsedReservation(
+                        OrderId(r.order_id), WarehouseId(r.warehouse_id), r.code, hours
+                    ),
+                )
+                for r in rows
+            )
+        found.sort(key=lambda pair: pair[0])
+        return [lapsed for _, lapsed in found[:limit]]
 
 
 def _line(order: Order, line: OrderLine) -> dict[str, Any]:

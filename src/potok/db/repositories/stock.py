@@ -89,6 +89,7 @@ _CANDIDATES = (
         warehouses.c.latitude,
         warehouses.c.longitude,
         warehouses.c.type.label("kind"),
+        warehouses.c.region,
         stock.c.lot_id,
         lots.c.number.label("lot"),
         lots.c.expires_on,
@@ -582,7 +583,8 @@ _GONE = ("shipped", "written_off")
 
 def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Position]]:
     """Candidates and positions from rows of (id, warehouse_id, product_id, available, code,
-    city, priority, latitude, longitude, lot_id, lot, expires_on, received_at, removal)."""
+    city, priority, latitude, longitude, region, lot_id, lot, expires_on, received_at,
+    removal)."""
     candidates: dict[int, Candidate] = {}
     positions: list[Position] = []
     for row in rows:
@@ -595,6 +597,7 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
                 row.latitude,
                 row.longitude,
                 row.kind,
+                row.region,
             )
         positions.append(
             Position(

@@ -1,6 +1,7 @@
 """Every table, on one MetaData that Alembic compares against."""
 
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
+from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
 from potok.db.tables.catalogue import (
     channels,
@@ -41,6 +42,7 @@ __all__ = [
     "idempotency_keys",
     "lots",
     "metadata",
+    "operator_alerts",
     "order_history",
     "order_holds",
     "order_lines",

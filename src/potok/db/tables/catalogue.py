@@ -64,6 +64,8 @@ warehouses = sa.Table(
     # fefo or fifo, for products that do not set their own
     sa.Column("removal_strategy", sa.String(10), nullable=False, server_default="fefo"),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    # hours a reservation here may wait to be picked before the order is sourced elsewhere
+    sa.Column("reservation_hours", sa.Integer(), nullable=True),
     *timestamps(),
     sa.CheckConstraint("latitude BETWEEN -90 AND 90", name="latitude_range"),
     sa.CheckConstraint("longitude BETWEEN -180 AND 180", name="longitude_range"),

@@ -10,6 +10,8 @@ from potok.domain.errors import Conflict, InvalidInput, NotFound
 from potok.domain.kernel import RemovalStrategy, WarehouseId
 from potok.domain.validation import Problems
 
+MAX_RESERVATION_HOURS = 24 * 90
+
 
 class WarehouseType(StrEnum):
     """What a location is: a warehouse ships, a store sells and ships, a pickup point hands over."""
@@ -52,12 +54,24 @@ class WarehouseDraft:
     active: bool = True
     channels: tuple[str, ...] = ()
     removal_strategy: RemovalStrategy = RemovalStrategy.FEFO
+    region: str | None = None  # "Москва", "Свердловская область": region tariffs and rules
+    reservation_hours: int | None = None  # a store must pick within so many hours, else re-sourced
 
     def validate(self) -> None:
         problems = Problems()
         problems.code("code", self.code)
         problems.text("name", self.name)
         problems.text("city", self.city, max_length=120)
+        if self.region is not None:
+            problems.text("region", self.region, max_length=120)
+        if self.reservation_hours is not None and not (
+            1 <= self.reservation_hours <= MAX_RESERVATION_HOURS
+        ):
+            problems.add(
+                "reservation_hours",
+                f"must be between 1 and {MAX_RESERVATION_HOURS} hours",
+                "out-of-range",
+            )
         problems.text("address", self.address, max_length=500, required=False)
         problems.coordinates("", self.latitude, self.longitude)
         if not -1000 <= self.priority <= 1000:
@@ -86,6 +100,8 @@ class Warehouse:
     created_at: datetime
     updated_at: datetime
     removal_strategy: RemovalStrategy = RemovalStrategy.FEFO  # for products without their own
+    region: str | None = None
+    reservation_hours: int | None = None
 
     @property
     def hands_over_to_customers(self) -> bool:

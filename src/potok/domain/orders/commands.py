@@ -85,3 +85,16 @@ class RecordPayment:
     status: PaymentStatus
     reason: str | None = None
     expected_version: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReportShortage:
+    """A picker did not find ``missing`` units of ``sku`` reserved for the order at
+    ``warehouse``."""
+
+    order_id: int
+    warehouse: str
+    sku: str
+    missing: int
+    lot: str | None = None
+    note: str | None = None

@@ -85,3 +85,14 @@ class OrderHoldEnded(OrderEvent):
 class OrderPaymentChanged(OrderEvent):
     from_status: str
     to_status: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderShortageReported(OrderEvent):
+    """A picker did not find units reserved for the order on the shelf."""
+
+    warehouse: str
+    sku: str
+    missing: int
+    lot: str | None
+    note: str | None

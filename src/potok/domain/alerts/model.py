@@ -1,0 +1,53 @@
+"""Alerts for operators: exceptions Potok could not settle by itself, until a person has
+seen them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from potok.domain.errors import Conflict, NotFound
+
+
+class AlertKind(StrEnum):
+    """What an alert is about."""
+
+    ORDER_BACKORDERED_AFTER_REROUTING = "order_backordered_after_rerouting"
+
+
+class AlertState(StrEnum):
+    """Which alerts a list shows."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    ALL = "all"
+
+
+class AlertNotFound(NotFound):
+    code = "alert-not-found"
+    title = "Alert not found"
+    template = "There is no alert {alert_id}."
+
+
+class AlertAlreadyAcknowledged(Conflict):
+    code = "alert-already-acknowledged"
+    title = "The alert is acknowledged already"
+    template = "Alert {alert_id} was acknowledged by {by} at {at}."
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """Something an operator has to look at; open until acknowledged."""
+
+    id: int
+    raised_at: datetime
+    kind: AlertKind
+    order_id: int | None
+    message: str
+    acknowledged_at: datetime | None = None
+    acknowledged_by: str | None = None
+
+    @property
+    def open(self) -> bool:
+        return self.acknowledged_at is None

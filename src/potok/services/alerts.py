@@ -1,0 +1,118 @@
+"""Alerts for operators: raised where Potok could not settle something by itself (an order
+re-routing left without stock), listed, and acknowledged by a person."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from potok.domain.alerts import (
+    Alert,
+    AlertAlreadyAcknowledged,
+    AlertKind,
+    AlertNotFound,
+    AlertState,
+)
+from potok.domain.alerts.events import AlertAcknowledged, AlertRaised
+from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.orders import Order
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+MAX_MESSAGE = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class AlertPage:
+    items: list[Alert]
+    next_cursor: str | None
+
+
+def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: str) -> list[Alert]:
+    """Re-routing left these orders backordered: tell the operators, saying why and what is
+    short. ``why`` names the trigger ("warehouse MSK-1 deactivated")."""
+    raised: list[Alert] = []
+    for order in orders:
+        assert order.id is not None
+        message = f"order {order.id}: re-routing after {why} found no stock for {_short(order)}"
+        if len(message) > MAX_MESSAGE:
+            message = message[: MAX_MESSAGE - 1] + "…"
+        alert = uow.alerts.add(AlertKind.ORDER_BACKORDERED_AFTER_REROUTING, order.id, message, at)
+        uow.record(
+            AlertRaised(
+                occurred_at=at,
+                alert_id=alert.id,
+                kind=alert.kind.value,
+                order_id=order.id,
+                message=message,
+            )
+        )
+        raised.append(alert)
+    return raised
+
+
+def _short(order: Order) -> str:
+    """The lines the last backordering found short, as "SKU-1 (needs 2, has 0)"."""
+    for entry in reversed(order.history):
+        if entry.action == "backordered":
+            shortages = entry.details.get("shortages") or []
+            named = [
+                f"{s['sku']} (needs {s['requested']}, has {s['available']})" for s in shortages
+            ]
+            if named:
+                return ", ".join(named)
+    return ", ".join(line.sku for line in order.lines)
+
+
+def list_alerts(
+    uow: UnitOfWork,
+    *,
+    state: AlertState = AlertState.OPEN,
+    order_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> AlertPage:
+    """Alerts newest first: open ones by default."""
+
+    def work(uow: UnitOfWork) -> AlertPage:
+        items, next_cursor = uow.alerts.list_page(
+            state=state, order_id=order_id, cursor=cursor, limit=limit
+        )
+        return AlertPage(items, next_cursor)
+
+    return reading(uow, work)
+
+
+def get_alert(uow: UnitOfWork, alert_id: int) -> Alert:
+    def work(uow: UnitOfWork) -> Alert:
+        alert = uow.alerts.get(alert_id)
+        if alert is None:
+            raise AlertNotFound(alert_id=alert_id)
+        return alert
+
+    return reading(uow, work)
+
+
+def acknowledge_alert(
+    uow: UnitOfWork, alert_id: int, actor: Actor, *, clock: Clock = utc_now
+) -> Alert:
+    """Someone has seen the alert and takes it from here; it leaves the open list."""
+
+    def work(uow: UnitOfWork) -> Alert:
+        at = clock()
+        alert = uow.alerts.get(alert_id, lock=True)
+        if alert is None:
+            raise AlertNotFound(alert_id=alert_id)
+        if alert.acknowledged_at is not None:
+            raise AlertAlreadyAcknowledged(
+                alert_id=alert_id,
+                by=alert.acknowledged_by,
+                at=alert.acknowledged_at.isoformat(),
+            )
+        uow.alerts.acknowledge(alert_id, at, str(actor))
+        uow.record(AlertAcknowledged(occurred_at=at, alert_id=alert_id, acknowledged_by=str(actor)))
+        found = uow.alerts.get(alert_id)
+        assert found is not None
+        return found
+
+    return atomically(uow, work)
