@@ -59,9 +59,7 @@ def allocate(
     if setup is None:
         setup = uow.sourcing_setup()
     if weights_kg is None:
-        weights_kg = {
-            p: grams / 1000 for p, grams in uow.sourcing.weights_g(product_ids).items() if grams
-        }
+        weights_kg = uow.sourcing.weights_kg(product_ids)
     order_type = setup.order_type(order)
     rules = setup.rules_for(order.channel_id, order_type)
     wanted = sourcing_order(order, order_type, weights_kg)

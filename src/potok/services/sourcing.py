@@ -314,9 +314,7 @@ def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfa
         ]
     setup = uow.sourcing_setup()
     order_type = setup.order_type(order)
-    weights = {
-        p: grams / 1000 for p, grams in uow.sourcing.weights_g(product_ids).items() if grams > 0
-    }
+    weights = uow.sourcing.weights_kg(product_ids)
     return decide(
         sourcing_order(order, order_type, weights),
         candidates,

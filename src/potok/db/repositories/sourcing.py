@@ -177,14 +177,14 @@ class SourcingRepository:
 
     # ------------------------------------------------------------------ facts for the engine
 
-    def weights_g(self, product_ids: Collection[ProductId]) -> dict[ProductId, int]:
-        """The shipping weight of each product, in grams (0 when unknown)."""
+    def weights_kg(self, product_ids: Collection[ProductId]) -> dict[ProductId, float]:
+        """The shipping weight of each product that has one, in kilograms."""
         rows = self.connection.execute(
             sa.select(products.c.id, products.c.weight_g).where(
-                products.c.id.in_(sorted(product_ids))
+                products.c.id.in_(sorted(product_ids)), products.c.weight_g > 0
             )
         )
-        return {ProductId(row.id): row.weight_g for row in rows}
+        return {ProductId(row.id): row.weight_g / 1000 for row in rows}
 
     def current_rules(self) -> list[tuple[ChannelId | None, RulesVersion]]:
         """The latest rules version of every channel (None: the default) and order type."""
