@@ -112,6 +112,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sourcing/rules/{channel}"): "sourcing:read",
     ("GET", "/api/v1/sourcing/rules/{channel}/versions"): "sourcing:read",
     ("GET", "/api/v1/orders/{order_id}/sourcing"): "sourcing:read",
+    ("POST", "/api/v1/sourcing/replans"): "sourcing:write",
+    ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
+    ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -128,6 +131,7 @@ PLACEHOLDERS = {
     "number": "NOPE",
     "location_code": "NOPE",
     "channel": "NOPE",
+    "run_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

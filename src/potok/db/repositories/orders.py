@@ -418,6 +418,40 @@ class OrderRepository:
             )
         return [OrderId(r.id) for r in self.connection.execute(waiting)]
 
+    def open_for_replan(
+        self, channel_id: ChannelId | None, warehouse_id: WarehouseId | None, limit: int
+    ) -> list[OrderId]:
+        """Confirmed orders not on hold that are reserved (every reservation still open,
+        nothing picked yet) or backordered, for the batch optimiser: most urgent, then
+        oldest, first. ``warehouse_id`` keeps the orders holding stock there."""
+        on_hold = sa.exists().where(
+            order_holds.c.order_id == orders.c.id,
+            order_holds.c.state == HoldState.ACTIVE.value,
+        )
+        query = (
+            sa.select(orders.c.id)
+            .where(
+                orders.c.state == OrderState.CONFIRMED.value,
+                orders.c.allocation.in_(
+                    [AllocationState.RESERVED.value, AllocationState.BACKORDERED.value]
+                ),
+                ~on_hold,
+            )
+            .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
+            .limit(limit)
+        )
+        if channel_id is not None:
+            query = query.where(orders.c.channel_id == channel_id)
+        if warehouse_id is not None:
+            query = query.where(
+                sa.exists().where(
+                    reservations.c.order_id == orders.c.id,
+                    reservations.c.status == ReservationStatus.OPEN.value,
+                    reservations.c.warehouse_id == warehouse_id,
+                )
+            )
+        return [OrderId(r.id) for r in self.connection.execute(query)]
+
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]:
         """Unpaid orders whose payment deadline has passed."""
         rows = self.connection.execute(
