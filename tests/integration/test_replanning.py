@@ -108,6 +108,36 @@ def test_an_order_moves_into_the_stock_another_order_leaves(potok: Potok) -> Non
     assert_stock_invariants(potok)
 
 
+def test_an_express_order_is_never_made_slower_even_to_save(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 2})
+    prepare(potok, ["MSK,,0,,900,20,0,1", "SPB,,0,,300,20,0,3"])
+    express = place(potok, [("KET", 1)], to=TVER, priority=9)
+    normal = place(potok, [("KET", 1)], to=TVER)
+    receive(potok, "SPB", "KET", 5)
+
+    run = replan(potok.uow(), actor=TESTER, clock=at(T))
+
+    assert [c.order_id for c in run.changes] == [normal]
+    assert (held_at(potok, express), held_at(potok, normal)) == ({"MSK": 1}, {"SPB": 1})
+
+
+def test_a_store_keeps_its_last_units_for_its_own_customers(potok: Potok) -> None:
+    build_world(potok, {("SPB", "KET"): 1})
+    prepare(
+        potok,
+        ["MSK-S,,0,,100,0,0,1", "SPB,,0,,600,20,0,3"],
+        {"kinds_by_order_type": {"courier": ["warehouse", "store"]}, "keep_last_units": 2},
+    )
+    placed = place(potok, [("KET", 1)], to=TVER)
+    receive(potok, "MSK-S", "KET", 2)  # its last two: kept
+
+    assert replan(potok.uow(), actor=TESTER, clock=at(T)).orders_changed == 0
+    assert held_at(potok, placed) == {"SPB": 1}
+    receive(potok, "MSK-S", "KET", 1)  # one to spare
+    assert replan(potok.uow(), actor=TESTER, clock=at(T)).orders_changed == 1
+    assert held_at(potok, placed) == {"MSK-S": 1}
+
+
 def test_the_worker_re_plans_on_its_schedule_only(potok: Potok) -> None:
     build_world(potok, {("SPB", "KET"): 1})
     prepare(potok, ["MSK,,0,,200,20,0,1", "SPB,,0,,600,20,0,3"])

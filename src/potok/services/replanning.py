@@ -13,11 +13,12 @@ dry runs included, is kept in the run log; an applied one announces
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from potok.domain.channels import ChannelNotFound
@@ -310,6 +311,11 @@ def _plan_group(
     for spot, delta in shift.items():
         if spot[1] in product_ids:
             free[spot] = max(0, free.get(spot, 0) + delta)
+    guarded = rules.keep_last_units_kinds if rules.keep_last_units > 0 else frozenset()
+    for c in candidates:  # a store's last units stay for its own customers
+        if c.kind in guarded:
+            for spot in [s for s in free if s[0] == c.warehouse_id]:
+                free[spot] = max(0, free[spot] - rules.keep_last_units)
     listed = {c.warehouse_id for c in candidates}
     for order, _ in members:  # today's warehouses stay options even with no free stock
         for r in order.open_reservations:
@@ -342,7 +348,7 @@ def _plan_group(
             Shipment(p.candidate.warehouse_id, p.units, float(p.cost or 0), p.days or 0)
             for p in priced
         )
-        opens.append(OpenOrder(key, wanted, shipments))
+        opens.append(OpenOrder(key, _as_planned(wanted, shipments, today), shipments))
     result = optimise(
         opens,
         candidates,
@@ -380,6 +386,16 @@ def _plan_group(
             for product_id, q in p.units:
                 k = (p.candidate.warehouse_id, product_id)
                 shift[k] = shift.get(k, 0) - q
+
+
+def _as_planned(wanted: SourcingOrder, current: Sequence[Shipment], today: date) -> SourcingOrder:
+    """The order as the optimiser is to see it: an express order may not arrive later than
+    today's plan brings it, promised date or not."""
+    if not wanted.express or not current:
+        return wanted
+    now = today + timedelta(days=max(s.days for s in current))
+    promise = now if wanted.promised_on is None else min(wanted.promised_on, now)
+    return dataclasses.replace(wanted, promised_on=promise)
 
 
 # ---------------------------------------------------------------------- applying
