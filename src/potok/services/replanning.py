@@ -257,11 +257,8 @@ def _plan(
         if site is None:
             raise WarehouseNotFound(warehouse=warehouse)
         warehouse_id = site.id
-    orders = [
-        order
-        for order_id in uow.orders.open_for_replan(channel_id, warehouse_id, limit)
-        if (order := uow.orders.get(order_id)) is not None and eligible(order)
-    ]
+    loaded = uow.orders.get_many(uow.orders.open_for_replan(channel_id, warehouse_id, limit))
+    orders = [order for order in loaded if eligible(order)]
     plan = _Plan(considered=len(orders))
     if not orders:
         plan.notes.append("no open orders to re-plan")
@@ -405,14 +402,15 @@ def _apply(
     uow: UnitOfWork, steps: Sequence[_Step], at: datetime, actor: str, today: date
 ) -> list[ReplanChange]:
     changes: dict[int, ReplanChange] = {}
-    locked: dict[int, Order | None] = {}
+    versions = {s.order_id: s.version for s in steps}
+    locked: dict[int, Order] = {  # every order to change, locked at once in id order
+        o.id: o
+        for o in uow.orders.get_many(sorted(versions), lock=True)
+        if o.id is not None and o.version == versions[o.id] and eligible(o)
+    }
 
     def load(step: _Step) -> Order | None:
-        if step.order_id not in locked:
-            found = uow.orders.get(step.order_id, lock=True)
-            fresh = found is not None and found.version == step.version and eligible(found)
-            locked[step.order_id] = found if fresh else None
-        return locked[step.order_id]
+        return locked.get(step.order_id)
 
     pending = sorted((s for s in steps if s.before), key=lambda s: s.order_id)
     for _ in range(APPLY_PASSES):
