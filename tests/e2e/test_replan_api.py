@@ -174,6 +174,19 @@ def test_a_dry_run_reports_the_move_and_changes_nothing(
         ).scalar()
     assert announced == 0
     assert api.get("/api/v1/sourcing/replans").json()["items"][0]["applied"] is False
+    # the log pages newest first
+    later = [run(api, apply=False, limit=1)["id"] for _ in range(2)]
+    assert (
+        "the limit of 1 orders was reached"
+        in api.get(f"/api/v1/sourcing/replans/{later[0]}").json()["notes"][0]
+    )
+    first = api.get("/api/v1/sourcing/replans", params={"limit": 2}).json()
+    assert [r["id"] for r in first["items"]] == later[::-1]
+    rest = api.get(
+        "/api/v1/sourcing/replans", params={"limit": 2, "cursor": first["next_cursor"]}
+    ).json()
+    assert ([r["id"] for r in rest["items"]], rest["next_cursor"]) == ([result["id"]], None)
+    problem(api.get("/api/v1/sourcing/replans", params={"cursor": "zz"}), 422, "invalid-input")
     assert_stock_invariants(live.potok)
 
 

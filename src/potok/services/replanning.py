@@ -257,9 +257,14 @@ def _plan(
         if site is None:
             raise WarehouseNotFound(warehouse=warehouse)
         warehouse_id = site.id
-    loaded = uow.orders.get_many(uow.orders.open_for_replan(channel_id, warehouse_id, limit))
-    orders = [order for order in loaded if eligible(order)]
+    ids = uow.orders.open_for_replan(channel_id, warehouse_id, limit)
+    orders = [order for order in uow.orders.get_many(ids) if eligible(order)]
     plan = _Plan(considered=len(orders))
+    if len(ids) == limit:
+        plan.notes.append(
+            f"the limit of {limit} orders was reached: the less urgent and newer open orders "
+            "wait for another run"
+        )
     if not orders:
         plan.notes.append("no open orders to re-plan")
         return plan
