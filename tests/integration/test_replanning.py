@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,13 +16,13 @@ import pytest
 
 from potok.bootstrap import Potok
 from potok.domain.inventory.commands import ReceiveStock
-from potok.domain.kernel import Actor
+from potok.domain.kernel import Actor, Tracking
 from potok.domain.orders import Order
-from potok.services import intake, inventory, sourcing
+from potok.services import catalogue, intake, inventory, sourcing
 from potok.services import orders as order_service
 from potok.services.replanning import replan
 from potok.worker.jobs import run_due_jobs
-from tests.factories import MOSCOW, TESTER, TVER, VYBORG, build_world, order_command
+from tests.factories import MOSCOW, PRODUCTS, TESTER, TVER, VYBORG, build_world, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -136,6 +137,31 @@ def test_a_store_keeps_its_last_units_for_its_own_customers(potok: Potok) -> Non
     receive(potok, "MSK-S", "KET", 1)  # one to spare
     assert replan(potok.uow(), actor=TESTER, clock=at(T)).orders_changed == 1
     assert held_at(potok, placed) == {"MSK-S": 1}
+
+
+def test_a_serialised_order_moves_with_serial_numbers_set_aside_at_its_new_warehouse(
+    potok: Potok,
+) -> None:
+    build_world(potok)
+    kettle = next(p for p in PRODUCTS if p.sku == "KET")
+    catalogue.replace_product(potok.uow(), "KET", replace(kettle, tracking=Tracking.SERIAL))
+    prepare(potok, ["MSK,,0,,200,20,0,1", "SPB,,0,,600,20,0,3"])
+    inventory.receive_stock(
+        potok.uow(), ReceiveStock("SPB", "KET", 2, serials=("S-1", "S-2")), TESTER
+    )
+    placed = place(potok, [("KET", 2)], to=TVER)
+    assert sorted(order(potok, placed).open_reservations[0].serials) == ["S-1", "S-2"]
+    inventory.receive_stock(
+        potok.uow(), ReceiveStock("MSK", "KET", 3, serials=("M-1", "M-2", "M-3")), TESTER
+    )
+
+    run = replan(potok.uow(), actor=TESTER, clock=at(T))
+
+    assert run.orders_changed == 1
+    [held] = order(potok, placed).open_reservations
+    assert (held.warehouse_code, held.quantity, len(held.serials)) == ("MSK", 2, 2)
+    assert set(held.serials) <= {"M-1", "M-2", "M-3"}
+    assert_stock_invariants(potok)  # S-1 and S-2 are free again
 
 
 def test_the_worker_re_plans_on_its_schedule_only(potok: Potok) -> None:
