@@ -17,7 +17,8 @@ import pytest
 from potok.bootstrap import Potok
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.kernel import Actor, Tracking
-from potok.domain.orders import Order
+from potok.domain.orders import HoldType, Order
+from potok.domain.orders.commands import PlaceHold
 from potok.services import catalogue, intake, inventory, sourcing
 from potok.services import orders as order_service
 from potok.services.replanning import replan
@@ -162,6 +163,23 @@ def test_a_serialised_order_moves_with_serial_numbers_set_aside_at_its_new_wareh
     assert (held.warehouse_code, held.quantity, len(held.serials)) == ("MSK", 2, 2)
     assert set(held.serials) <= {"M-1", "M-2", "M-3"}
     assert_stock_invariants(potok)  # S-1 and S-2 are free again
+
+
+def test_orders_on_hold_and_other_channels_are_left_alone(potok: Potok) -> None:
+    build_world(potok, {("SPB", "KET"): 3})
+    prepare(potok, ["MSK,,0,,200,20,0,1", "SPB,,0,,600,20,0,3"])
+    held = place(potok, [("KET", 1)], to=TVER)
+    phone = place(potok, [("KET", 1)], to=TVER, channel="mp")
+    web = place(potok, [("KET", 1)], to=TVER)
+    order_service.place_hold(potok.uow(), PlaceHold(held, HoldType.MANUAL, "wait"), TESTER)
+    receive(potok, "MSK", "KET", 5)
+
+    run = replan(potok.uow(), channel="web", actor=TESTER, clock=at(T))
+
+    assert (run.orders_considered, [c.order_id for c in run.changes]) == (1, [web])
+    assert run.scope["channel"] == "web"
+    assert held_at(potok, held) == held_at(potok, phone) == {"SPB": 1}
+    assert held_at(potok, web) == {"MSK": 1}
 
 
 def test_the_worker_re_plans_on_its_schedule_only(potok: Potok) -> None:
