@@ -165,20 +165,22 @@ def test_a_serialised_order_moves_with_serial_numbers_set_aside_at_its_new_wareh
     assert_stock_invariants(potok)  # S-1 and S-2 are free again
 
 
-def test_orders_on_hold_and_other_channels_are_left_alone(potok: Potok) -> None:
+def test_orders_on_hold_other_channels_and_other_warehouses_are_left_alone(potok: Potok) -> None:
     build_world(potok, {("SPB", "KET"): 3})
     prepare(potok, ["MSK,,0,,200,20,0,1", "SPB,,0,,600,20,0,3"])
     held = place(potok, [("KET", 1)], to=TVER)
-    phone = place(potok, [("KET", 1)], to=TVER, channel="mp")
+    marketplace = place(potok, [("KET", 1)], to=TVER, channel="mp")
     web = place(potok, [("KET", 1)], to=TVER)
     order_service.place_hold(potok.uow(), PlaceHold(held, HoldType.MANUAL, "wait"), TESTER)
     receive(potok, "MSK", "KET", 5)
+    elsewhere = replan(potok.uow(), warehouse="KZN", actor=TESTER, clock=at(T))
+    assert (elsewhere.orders_considered, elsewhere.method) == (0, "none")
 
     run = replan(potok.uow(), channel="web", actor=TESTER, clock=at(T))
 
     assert (run.orders_considered, [c.order_id for c in run.changes]) == (1, [web])
     assert run.scope["channel"] == "web"
-    assert held_at(potok, held) == held_at(potok, phone) == {"SPB": 1}
+    assert held_at(potok, held) == held_at(potok, marketplace) == {"SPB": 1}
     assert held_at(potok, web) == {"MSK": 1}
 
 
