@@ -80,6 +80,21 @@ class WorkerSettings(BaseModel):
     batch_size: int = Field(default=200, ge=1)
 
 
+class SourcingSettings(BaseModel):
+    """The batch optimiser's schedule: how often the worker re-plans open orders."""
+
+    replan_every_minutes: float = Field(
+        default=0,
+        ge=0,
+        le=7 * 24 * 60,
+        description="re-plan every open order when the latest applied run is at least this "
+        "old (0: never on a schedule; run it with the API or the CLI)",
+    )
+    replan_time_limit_s: float = Field(
+        default=30, ge=1, le=300, description="the solver's time budget of a scheduled run"
+    )
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -90,6 +105,7 @@ class Settings(BaseSettings):
     db: DatabaseSettings = DatabaseSettings()
     api: ApiSettings = ApiSettings()
     worker: WorkerSettings = WorkerSettings()
+    sourcing: SourcingSettings = SourcingSettings()
     security: SecuritySettings = SecuritySettings()
 
 

@@ -115,6 +115,9 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/orders/{order_id}/shortages"): "stock:write",
     ("GET", "/api/v1/alerts"): "orders:read",
     ("POST", "/api/v1/alerts/{alert_id}/acknowledgement"): "orders:manage",
+    ("POST", "/api/v1/sourcing/replans"): "sourcing:write",
+    ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
+    ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -132,6 +135,7 @@ PLACEHOLDERS = {
     "number": "NOPE",
     "location_code": "NOPE",
     "channel": "NOPE",
+    "run_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

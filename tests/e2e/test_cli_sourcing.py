@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 
 from potok.bootstrap import Potok
+from potok.domain.inventory.commands import ReceiveStock
+from potok.services import inventory, sourcing
 from potok.settings import get_settings
-from tests.e2e.test_cli import potok_cli, sqlite_url, table_rows
-from tests.factories import build_world
+from tests.e2e.test_cli import place, potok_cli, sqlite_url, table_rows
+from tests.factories import TESTER, build_world
+from tests.invariants import assert_stock_invariants
 
 HEADER = "warehouse,region,min_km,max_km,fixed_rub,per_kg_rub,per_km_rub,days"
 
@@ -88,3 +91,47 @@ def test_explain_shows_the_stored_decision_and_a_dry_run_on_the_sandbox(tmp_path
     assert "✓" in result.stdout
     missing = potok_cli(url, "sourcing", "explain", "99999")
     assert missing.exit_code == 4, missing.output
+
+
+def test_replan_moves_an_order_to_the_cheaper_warehouse_and_lists_the_run(
+    potok: Potok, database_url: str
+) -> None:
+    build_world(potok, {("SPB", "KET"): 1})
+    tariffs = f"{HEADER}\nMSK,,0,,200,20,0,1\nSPB,,0,,600,20,0,3\n"
+    sourcing.import_tariffs(potok.uow(), tariffs, TESTER)
+    sourcing.set_rules(
+        potok.uow(), "default", {"kinds_by_order_type": {"courier": ["warehouse"]}}, TESTER
+    )
+    placed = place(potok, [("KET", 1)])
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "KET", 3), TESTER)
+
+    dry = potok_cli(database_url, "sourcing", "replan", "--dry-run", "--time-limit", "5")
+    assert dry.exit_code == 0, dry.output
+    assert table_rows(dry.stdout)[0][:6] == [str(placed), "moved", "SPB", "MSK", "624.00", "224.00"]
+    assert "1 would change" in dry.stdout
+    assert held_at(potok, placed) == {"SPB"}
+
+    result = potok_cli(database_url, "sourcing", "replan")
+    assert result.exit_code == 0, result.output
+    assert "1 changed" in result.stdout
+    assert "624.00 ₽ → 224.00 ₽" in result.stdout
+    assert held_at(potok, placed) == {"MSK"}
+    assert_stock_invariants(potok)
+
+    listed = potok_cli(database_url, "sourcing", "replans")
+    assert listed.exit_code == 0, listed.output
+    assert [(row[3], row[6]) for row in table_rows(listed.stdout)] == [
+        ("yes", "1"),
+        ("dry run", "1"),
+    ]
+    bad = potok_cli(database_url, "sourcing", "replan", "--time-limit", "0")
+    assert bad.exit_code != 0
+    assert "time_limit_s" in bad.output
+
+
+def held_at(potok: Potok, order_id: int) -> set[str]:
+    found = potok.uow()
+    with found.read():
+        order = found.orders.get(order_id)
+    assert order is not None
+    return {r.warehouse_code for r in order.open_reservations}

@@ -30,7 +30,13 @@ from potok.domain.orders import (
     Shortage,
 )
 from potok.domain.orders import events as ev
-from potok.domain.orders.errors import HoldAlreadyActive, HoldNotFound, OrderClosed, OrderOnHold
+from potok.domain.orders.errors import (
+    HoldAlreadyActive,
+    HoldNotFound,
+    OrderClosed,
+    OrderNotReserved,
+    OrderOnHold,
+)
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 T1 = T0 + timedelta(minutes=5)
@@ -893,3 +899,35 @@ def test_take_changes_hands_over_everything_and_starts_afresh() -> None:
 
 def test_an_order_with_no_changes_has_nothing_to_write() -> None:
     assert not make_order().take_changes()
+
+
+def test_a_re_plan_moves_the_reservations_in_one_step_and_keeps_the_status() -> None:
+    order = make_order(
+        state=OrderState.CONFIRMED, lines=[line(1, quantity=2)], payment=PaymentStatus.PAID
+    )
+    old = reservation(1, quantity=2, warehouse="SPB", warehouse_id=2, stock_id=201)
+    order.reserve([old], T1, SYSTEM, "SPB")
+    order.take_changes()
+    new = reservation(1, quantity=2, warehouse="MSK")
+
+    released = order.replan([new], T1, SYSTEM, "Re-planned by the batch optimiser: ...")
+
+    assert released == [old]
+    assert old.status is ReservationStatus.RELEASED
+    assert order.open_reservations == [new]
+    assert order.status is OrderStatus.RESERVED
+    assert order.changes.ended_reservations == [old]
+    assert order.changes.new_reservations == [new]
+    [entry] = order.changes.history
+    assert (entry.action, entry.from_status, entry.to_status) == (
+        "replanned",
+        "reserved",
+        "reserved",
+    )
+    assert event_types(order) == ["order.replanned"]
+
+
+def test_only_a_reserved_order_can_be_re_planned() -> None:
+    order = make_order(state=OrderState.CONFIRMED, allocation=AllocationState.BACKORDERED)
+    with pytest.raises(OrderNotReserved):
+        order.replan([reservation()], T1, SYSTEM, "nothing to move")

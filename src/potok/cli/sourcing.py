@@ -11,7 +11,7 @@ from rich.table import Table
 
 from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
 from potok.domain.errors import FieldError, InvalidInput
-from potok.services import sourcing, sourcing_setup
+from potok.services import replanning, sourcing, sourcing_setup
 from potok.services.tariff_files import HEADER, TariffFileError
 
 app = typer.Typer(
@@ -224,5 +224,113 @@ def explain(order_id: int = typer.Argument(..., help="The order's number.")) -> 
                 for p in ("cost", "distance", "time", "last_units", "priority")
             ),
             c.excluded or "",
+        )
+    console.print(table)
+
+
+@app.command("replan")
+@handles_errors
+def replan(
+    channel: str | None = typer.Option(None, "--channel", help="This channel's orders only."),
+    warehouse: str | None = typer.Option(
+        None, "--warehouse", help="Only the orders holding stock at this location."
+    ),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Report what would change; change nothing."
+    ),
+    time_limit: float = typer.Option(
+        30.0, "--time-limit", help="The solver's time budget, 1-300 seconds."
+    ),
+    limit: int = typer.Option(
+        10_000, "--limit", help="At most this many orders, most urgent first."
+    ),
+) -> None:
+    """Re-plan open orders for the least shipping cost with the batch optimiser; move only
+    the ones it can ship for less while keeping their promised date."""
+    potok = open_potok()
+    try:
+        with console.status("re-planning open orders..."):
+            run = replanning.replan(
+                cli_uow(potok),
+                channel=channel,
+                warehouse=warehouse,
+                limit=limit,
+                time_limit_s=time_limit,
+                apply=not dry_run,
+                actor=cli_actor(),
+            )
+    finally:
+        potok.close()
+    verb = "would change" if dry_run else "changed"
+    if run.changes:
+        table = Table(title=f"Re-plan run {run.id}{' (dry run)' if dry_run else ''}")
+        for column in ("order", "outcome", "from", "to", "before ₽", "after ₽", "note"):
+            table.add_column(column, justify="right" if "₽" in column else "left")
+        for c in run.changes:
+            table.add_row(
+                str(c.order_id),
+                c.outcome,
+                ", ".join(c.from_warehouses),
+                ", ".join(c.to_warehouses),
+                "" if c.cost_before is None else f"{c.cost_before:.2f}",
+                "" if c.cost_after is None else f"{c.cost_after:.2f}",
+                c.note if c.outcome == "skipped" else "",
+            )
+        console.print(table)
+    console.print(
+        f"run {run.id}: {run.orders_considered} orders considered, {run.orders_changed} "
+        f"{verb} ({run.backorders_reserved} backorders reserved), {run.orders_skipped} "
+        f"skipped; shipping {run.cost_before:.2f} ₽ → {run.cost_after:.2f} ₽ "
+        f"(saves {run.cost_before - run.cost_after:.2f} ₽); {run.method}, {run.seconds:.1f} s",
+        highlight=False,
+    )
+    for note in run.notes:
+        console.print(f"  {note}", highlight=False)
+
+
+@app.command("replans")
+@handles_errors
+def replans(
+    limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many runs to list."),
+) -> None:
+    """Past runs of the batch optimiser, newest first."""
+    potok = open_potok()
+    try:
+        page = replanning.list_runs(potok.uow(), limit=limit)
+    finally:
+        potok.close()
+    if not page.items:
+        console.print("no re-plan runs yet: run one with `potok sourcing replan`")
+        return
+    table = Table(title="Re-plan runs")
+    for column in (
+        "run",
+        "started",
+        "by",
+        "applied",
+        "method",
+        "orders",
+        "changed",
+        "skipped",
+        "before ₽",
+        "after ₽",
+        "s",
+    ):
+        table.add_column(
+            column, justify="left" if column in ("started", "by", "method") else "right"
+        )
+    for r in page.items:
+        table.add_row(
+            str(r.id),
+            f"{r.started_at:%Y-%m-%d %H:%M} UTC",
+            r.actor,
+            "yes" if r.applied else "dry run",
+            r.method,
+            str(r.orders_considered),
+            str(r.orders_changed),
+            str(r.orders_skipped),
+            f"{r.cost_before:.2f}",
+            f"{r.cost_after:.2f}",
+            f"{r.seconds:.1f}",
         )
     console.print(table)

@@ -6,7 +6,7 @@ function works inside the caller's unit of work and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from potok.domain.errors import TransientConflict
@@ -21,7 +21,14 @@ from potok.domain.orders import (
     ReservationStatus,
     Shortage,
 )
-from potok.domain.sourcing import Candidate, Decision, Position, Shortfall, decide
+from potok.domain.sourcing import (
+    Allocation,
+    Candidate,
+    Decision,
+    Position,
+    Shortfall,
+    decide,
+)
 from potok.services.ports import SerialPick
 from potok.services.sourcing_setup import SourcingSetup, sourcing_order
 from potok.services.unit_of_work import UnitOfWork
@@ -86,29 +93,7 @@ def allocate(
         if uow.stock.reserve(outcome.quantities_by_stock(), at):
             assert order.id is not None
             codes = {c.warehouse_id: c.code for c in candidates}
-            skus = {line.line_no: line.sku for line in order.lines}
-            picks = [
-                SerialPick(order.id, a.line_no, a.stock_id, a.quantity)
-                for a in outcome.allocations
-                if a.serialised
-            ]
-            serials = uow.stock.assign_serials(picks, at) if picks else {}
-            reservations = [
-                Reservation(
-                    line_no=a.line_no,
-                    stock_id=a.stock_id,
-                    warehouse_id=a.warehouse_id,
-                    warehouse_code=codes[a.warehouse_id],
-                    product_id=a.product_id,
-                    sku=skus[a.line_no],
-                    quantity=a.quantity,
-                    status=ReservationStatus.OPEN,
-                    created_at=at,
-                    lot=a.lot,
-                    serials=tuple(serials.get((a.line_no, a.stock_id), ())),
-                )
-                for a in outcome.allocations
-            ]
+            reservations = reservations_for(uow, order, outcome.allocations, codes, at)
             order.reserve(
                 reservations, at, actor, outcome.explanation, record=outcome.record, trigger=trigger
             )
@@ -121,6 +106,39 @@ def allocate(
             )
             return outcome
     raise TransientConflict(detail="stock kept changing while this order was being reserved")
+
+
+def reservations_for(
+    uow: UnitOfWork,
+    order: Order,
+    allocations: Sequence[Allocation],
+    codes: Mapping[WarehouseId, str],
+    at: datetime,
+) -> list[Reservation]:
+    """The order's reservations for units just reserved in stock; serialised units get
+    their serial numbers set aside here."""
+    assert order.id is not None
+    skus = {line.line_no: line.sku for line in order.lines}
+    picks = [
+        SerialPick(order.id, a.line_no, a.stock_id, a.quantity) for a in allocations if a.serialised
+    ]
+    serials = uow.stock.assign_serials(picks, at) if picks else {}
+    return [
+        Reservation(
+            line_no=a.line_no,
+            stock_id=a.stock_id,
+            warehouse_id=a.warehouse_id,
+            warehouse_code=codes[a.warehouse_id],
+            product_id=a.product_id,
+            sku=skus[a.line_no],
+            quantity=a.quantity,
+            status=ReservationStatus.OPEN,
+            created_at=at,
+            lot=a.lot,
+            serials=tuple(serials.get((a.line_no, a.stock_id), ())),
+        )
+        for a in allocations
+    ]
 
 
 def give_back(

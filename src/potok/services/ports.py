@@ -380,6 +380,7 @@ class OrderStore(Protocol):
     def add(self, order: Order) -> None: ...
     def save(self, order: Order) -> None: ...
     def get(self, order_id: int, *, lock: bool = False) -> Order | None: ...
+    def get_many(self, order_ids: Collection[int], *, lock: bool = False) -> list[Order]: ...
     def history(self, order_id: int) -> list[HistoryEntry]: ...
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]: ...
     def anonymise_for_customer(self, customer_id: int, at: datetime) -> list[OrderId]: ...
@@ -387,6 +388,9 @@ class OrderStore(Protocol):
         self, product_ids: Collection[ProductId] | None, limit: int
     ) -> list[OrderId]: ...
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]: ...
+    def open_for_replan(
+        self, channel_id: ChannelId | None, warehouse_id: WarehouseId | None, limit: int
+    ) -> list[OrderId]: ...
     def holds_due(self, now: datetime, limit: int) -> list[tuple[OrderId, int]]: ...
     def holding_at(self, warehouse_id: WarehouseId) -> list[OrderId]: ...
     def reservations_lapsed(self, now: datetime, limit: int) -> list[LapsedReservation]: ...
@@ -672,6 +676,47 @@ class StoredSourcing:
     record: SourcingRecord
 
 
+@dataclass(frozen=True, slots=True)
+class ReplanChange:
+    """What a batch re-plan did (or, in a dry run, would do) with one order."""
+
+    order_id: int
+    outcome: str  # moved, reserved (a backorder covered) or skipped
+    from_warehouses: tuple[str, ...]
+    to_warehouses: tuple[str, ...]
+    cost_before: Decimal | None
+    cost_after: Decimal | None
+    note: str = ""  # why it was skipped, or the sentence kept in the order's history
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanRun:
+    """One run of the batch optimiser, as the run log keeps it."""
+
+    id: int | None
+    started_at: datetime
+    finished_at: datetime
+    actor: str
+    scope: dict[str, Any]
+    method: str
+    orders_considered: int
+    orders_changed: int
+    orders_skipped: int
+    backorders_reserved: int
+    cost_before: Decimal  # shipping of the reserved orders considered, as planned before
+    cost_after: Decimal  # the same orders after the run (in a dry run: had it applied)
+    applied: bool
+    seconds: float
+    notes: tuple[str, ...]
+    changes: tuple[ReplanChange, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplanRunPage:
+    items: list[ReplanRun]
+    next_cursor: str | None
+
+
 class SourcingStore(Protocol):
     def tariff_version(self) -> TariffVersion | None: ...
     def add_tariffs(
@@ -703,3 +748,7 @@ class SourcingStore(Protocol):
     def warehouse_kinds(self) -> dict[WarehouseId, str]: ...
     def current_rules(self) -> list[tuple[ChannelId | None, RulesVersion]]: ...
     def decisions(self, order_id: int) -> list[StoredSourcing]: ...
+    def add_replan_run(self, run: ReplanRun) -> ReplanRun: ...
+    def replan_run(self, run_id: int) -> ReplanRun | None: ...
+    def replan_runs(self, *, cursor: str | None, limit: int) -> ReplanRunPage: ...
+    def last_replan_at(self) -> datetime | None: ...

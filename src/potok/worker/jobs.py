@@ -17,7 +17,8 @@ from potok.services.orders import (
     expire_unpaid_orders,
     retry_backorders_everywhere,
 )
-from potok.services.ports import AuditContext
+from potok.services.ports import AuditContext, ReplanRun
+from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
 from potok.services.unit_of_work import atomically
@@ -36,13 +37,15 @@ class JobReport:
     minimum_crossings: list[CrossingSeen] = field(default_factory=list)
     expired_lots: ExpiryRun | None = None
     lapsed_reservations: Rerouted | None = None
+    replan: ReplanRun | None = None
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     """Expire unpaid orders and timed holds whose time has come, give backordered orders
     another try, announce stock levels that crossed their minimum since the last run, make
     expired lots unavailable (re-sourcing their reservations), source orders again whose
-    reservation outlived its location's reservation hours, and forget old idempotency keys."""
+    reservation outlived its location's reservation hours, forget old idempotency keys,
+    and re-plan open orders with the batch optimiser when its schedule says so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -59,7 +62,14 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     forgotten = atomically(
         _uow(potok, "housekeeping"), lambda uow: uow.idempotency.forget_older_than(cutoff)
     )
-    return JobReport(expired, holds, forgotten, served, crossings, lots, lapsed)
+    sourcing = potok.settings.sourcing
+    replanned = replan_when_due(
+        _uow(potok, "replan"),
+        sourcing.replan_every_minutes,
+        clock=clock,
+        time_limit_s=sourcing.replan_time_limit_s,
+    )
+    return JobReport(expired, holds, forgotten, served, crossings, lots, lapsed, replanned)
 
 
 def _uow(potok: Potok, job: str) -> SqlUnitOfWork:
@@ -73,6 +83,14 @@ def run_forever(potok: Potok, stop: threading.Event) -> None:
     while not stop.is_set():
         try:
             report = run_due_jobs(potok)
+            if report.replan is not None:
+                log.info(
+                    "re-planned %d open orders: %d changed, %d skipped (run %s)",
+                    report.replan.orders_considered,
+                    report.replan.orders_changed,
+                    report.replan.orders_skipped,
+                    report.replan.id,
+                )
             if report.expired_orders or report.expired_holds:
                 log.info(
                     "expired %d unpaid orders and %d holds",

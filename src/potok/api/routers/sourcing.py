@@ -8,7 +8,7 @@ from decimal import Decimal
 from math import inf
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -20,6 +20,10 @@ from potok.api.schemas.sourcing import (
     DryRunOut,
     OrderSourcingOut,
     RecordOut,
+    ReplanChangeOut,
+    ReplanIn,
+    ReplanRunOut,
+    ReplanRunPageOut,
     RulesOut,
     ShipmentOut,
     StoredDecisionOut,
@@ -28,15 +32,18 @@ from potok.api.schemas.sourcing import (
     TariffTableOut,
     TariffVersionOut,
 )
+from potok.api.scope import ensure_warehouses
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission
+from potok.domain.access import Permission, Principal
+from potok.domain.access.model import OutOfScope
 from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.network.model import WarehouseNotFound
 from potok.domain.orders.errors import OrderNotFound
 from potok.domain.sourcing import SourcingRecord, Tariff
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services import sourcing, sourcing_setup
-from potok.services.ports import RulesVersion
+from potok.services import replanning, sourcing, sourcing_setup
+from potok.services.ports import ReplanRun, RulesVersion
 from potok.services.tariff_files import HEADER
 
 router = APIRouter(prefix="/api/v1/sourcing", tags=["sourcing"])
@@ -303,3 +310,116 @@ def get_order_sourcing(order_id: OrderIdPath, uow: Uow) -> OrderSourcingOut:
             record=None if found.record is None else record_out(found.record),
         ),
     )
+
+
+# ---------------------------------------------------------------------- batch re-plan
+
+
+def _run_out(run: ReplanRun) -> ReplanRunOut:
+    assert run.id is not None
+    return ReplanRunOut(
+        id=run.id,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        actor=run.actor,
+        scope=run.scope,
+        applied=run.applied,
+        method=run.method,
+        orders_considered=run.orders_considered,
+        orders_changed=run.orders_changed,
+        orders_skipped=run.orders_skipped,
+        backorders_reserved=run.backorders_reserved,
+        cost_before_rub=run.cost_before,
+        cost_after_rub=run.cost_after,
+        saved_rub=run.cost_before - run.cost_after,
+        seconds=run.seconds,
+        notes=list(run.notes),
+        changes=[
+            ReplanChangeOut(
+                order_id=c.order_id,
+                outcome=c.outcome,
+                from_warehouses=list(c.from_warehouses),
+                to_warehouses=list(c.to_warehouses),
+                cost_before_rub=c.cost_before,
+                cost_after_rub=c.cost_after,
+                note=c.note,
+            )
+            for c in run.changes
+        ],
+    )
+
+
+def _replan_scope(caller: Principal, body: ReplanIn) -> tuple[str | None, str | None]:
+    """A channel-bound key re-plans its channel; a user kept to some warehouses names one."""
+    channel, warehouse = body.channel, body.warehouse
+    if caller.channel is not None:
+        if channel not in (None, caller.channel):
+            raise OutOfScope(
+                who=f"key '{caller.name}'", why=f"is bound to channel {caller.channel}"
+            )
+        channel = caller.channel
+    if caller.warehouses is not None:
+        if warehouse is None:
+            raise OutOfScope(
+                who=f"user '{caller.name}'",
+                why=f"works at {', '.join(caller.warehouse_codes)}; name one as `warehouse`",
+            )
+        ensure_warehouses(caller, {warehouse})
+    return channel, warehouse
+
+
+@router.post(
+    "/replans",
+    response_model=ReplanRunOut,
+    status_code=201,
+    summary="Re-plan open orders for the least shipping cost (the batch optimiser)",
+    description="Hands the confirmed orders that are reserved (nothing picked yet) or "
+    "backordered, not on hold, to the batch optimiser (a mixed-integer program solved by "
+    "HiGHS within `time_limit_s`, a greedy plan when it finds none) and moves only the "
+    "orders it can ship for less while keeping their promised date; backorders it can now "
+    "cover are reserved. Each moved order gets a history entry and a stored sourcing "
+    "decision (trigger `batch re-plan`). An order or stock that changed meanwhile is "
+    "skipped and keeps its plan. `apply: false` is a dry run that changes nothing. Every "
+    "run is kept in the run log; an applied one announces `sourcing.replanned`.",
+    responses=responses(InvalidInput, ChannelNotFound, WarehouseNotFound, OutOfScope),
+    dependencies=[needs(Permission.SOURCING_WRITE)],
+)
+def post_replan(body: ReplanIn, uow: Uow, caller: Caller) -> ReplanRunOut:
+    channel, warehouse = _replan_scope(caller, body)
+    run = replanning.replan(
+        uow,
+        channel=channel,
+        warehouse=warehouse,
+        limit=body.limit,
+        time_limit_s=body.time_limit_s,
+        apply=body.apply,
+        actor=caller.actor,
+    )
+    return _run_out(run)
+
+
+@router.get(
+    "/replans",
+    response_model=ReplanRunPageOut,
+    summary="Runs of the batch optimiser, newest first",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def list_replans(
+    uow: Uow,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> ReplanRunPageOut:
+    page = replanning.list_runs(uow, cursor=cursor, limit=limit)
+    return ReplanRunPageOut(items=[_run_out(r) for r in page.items], next_cursor=page.next_cursor)
+
+
+@router.get(
+    "/replans/{run_id}",
+    response_model=ReplanRunOut,
+    summary="One run of the batch optimiser, with every order it moved, reserved or skipped",
+    responses=responses(replanning.ReplanRunNotFound),
+    dependencies=[needs(Permission.SOURCING_READ)],
+)
+def get_replan(run_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow) -> ReplanRunOut:
+    return _run_out(replanning.get_run(uow, run_id))

@@ -433,7 +433,7 @@ def _money(amount: Decimal) -> str:
 def _sourcing(order: Order, history: list[HistoryEntry]) -> tuple[str | None, list[dict[str, Any]]]:
     """The latest sourcing outcome, as the history recorded it."""
     for entry in reversed(history):
-        if entry.action == "reserved":
+        if entry.action in ("reserved", "replanned"):
             return entry.reason, []
         if entry.action == "backordered":
             if order.allocation.value != "backordered":

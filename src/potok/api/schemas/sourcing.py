@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Schema
+from potok.api.schemas.common import Out, Page, Schema
 
 
 class TariffIn(Schema):
@@ -128,3 +128,65 @@ class OrderSourcingOut(Out):
     dry_run: DryRunOut = Field(
         description="What the sourcing engine would choose now; nothing is reserved."
     )
+
+
+class ReplanIn(Schema):
+    channel: str | None = Field(
+        default=None, max_length=64, description="Re-plan this channel's orders only."
+    )
+    warehouse: str | None = Field(
+        default=None,
+        max_length=64,
+        description="Re-plan only the orders holding stock at this location.",
+    )
+    apply: bool = Field(
+        default=True, description="false: a dry run that reports what would change."
+    )
+    time_limit_s: float = Field(
+        default=30, ge=1, le=300, description="The solver's time budget, in seconds."
+    )
+    limit: int = Field(
+        default=10_000, ge=1, le=100_000, description="At most this many orders, most urgent first."
+    )
+
+
+class ReplanChangeOut(Out):
+    order_id: int
+    outcome: str = Field(
+        description="`moved` (to a cheaper plan), `reserved` (a backorder covered) or "
+        "`skipped` (the order or its stock changed meanwhile; it keeps its plan)."
+    )
+    from_warehouses: list[str]
+    to_warehouses: list[str]
+    cost_before_rub: Decimal | None
+    cost_after_rub: Decimal | None
+    note: str
+
+
+class ReplanRunOut(Out):
+    id: int
+    started_at: datetime
+    finished_at: datetime
+    actor: str
+    scope: dict[str, Any]
+    applied: bool = Field(description="false: a dry run; nothing was moved.")
+    method: str = Field(
+        description="`mip-optimal`, `mip-time-limit` (the best plan found in the budget), "
+        "`greedy` (the fallback), or `none` when there was nothing to plan."
+    )
+    orders_considered: int
+    orders_changed: int = Field(description="Orders moved plus backorders reserved.")
+    orders_skipped: int
+    backorders_reserved: int
+    cost_before_rub: Decimal = Field(
+        description="Shipping of the reserved orders considered, as planned before the run."
+    )
+    cost_after_rub: Decimal
+    saved_rub: Decimal
+    seconds: float
+    notes: list[str]
+    changes: list[ReplanChangeOut]
+
+
+class ReplanRunPageOut(Page):
+    items: list[ReplanRunOut]

@@ -3,17 +3,21 @@ old ones stay readable."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+import dataclasses
+from collections.abc import Collection, Mapping, Sequence
 from datetime import datetime
+from decimal import Decimal
 from math import inf
 from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.reference_versions import bump_network
 from potok.db.tables import (
     channels,
     products,
+    replan_runs,
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
@@ -23,7 +27,14 @@ from potok.db.tables import (
 from potok.domain.kernel import ChannelId, ProductId, WarehouseId
 from potok.domain.sourcing import SourcingRecord
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE, Tariff
-from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
+from potok.services.ports import (
+    ReplanChange,
+    ReplanRun,
+    ReplanRunPage,
+    RulesVersion,
+    StoredSourcing,
+    TariffVersion,
+)
 
 
 class SourcingRepository:
@@ -240,10 +251,108 @@ class SourcingRepository:
             for row in rows
         ]
 
+    # ------------------------------------------------------------------ re-plan runs
+
+    def add_replan_run(self, run: ReplanRun) -> ReplanRun:
+        """Keep a run of the batch optimiser in the log; returns it with its id."""
+        run_id = self.connection.execute(
+            replan_runs.insert()
+            .values(
+                started_at=run.started_at,
+                finished_at=run.finished_at,
+                actor=run.actor[:255],
+                scope=run.scope,
+                method=run.method[:40],
+                orders_considered=run.orders_considered,
+                orders_changed=run.orders_changed,
+                orders_skipped=run.orders_skipped,
+                backorders_reserved=run.backorders_reserved,
+                cost_before=run.cost_before,
+                cost_after=run.cost_after,
+                applied=run.applied,
+                seconds=run.seconds,
+                notes=list(run.notes),
+                changes=[_change_data(c) for c in run.changes],
+            )
+            .returning(replan_runs.c.id)
+        ).scalar_one()
+        return dataclasses.replace(run, id=int(run_id))
+
+    def replan_run(self, run_id: int) -> ReplanRun | None:
+        row = self.connection.execute(
+            sa.select(replan_runs).where(replan_runs.c.id == run_id)
+        ).first()
+        return None if row is None else _replan_run(row)
+
+    def replan_runs(self, *, cursor: str | None, limit: int) -> ReplanRunPage:
+        """Runs of the batch optimiser, newest first."""
+        query = sa.select(replan_runs).order_by(replan_runs.c.id.desc()).limit(limit + 1)
+        if cursor:
+            (last_id,) = decode_int_cursor(cursor, 1)
+            query = query.where(replan_runs.c.id < min(max(last_id, 0), 2**63 - 1))
+        rows = list(self.connection.execute(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return ReplanRunPage(
+            [_replan_run(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+        )
+
+    def last_replan_at(self) -> datetime | None:
+        """When the latest applied run started (dry runs do not count)."""
+        return self.connection.execute(
+            sa.select(sa.func.max(replan_runs.c.started_at)).where(replan_runs.c.applied.is_(True))
+        ).scalar()
+
     def warehouse_kinds(self) -> dict[WarehouseId, str]:
         """What each location is (warehouse, store, pickup point), for the kind filters."""
         rows = self.connection.execute(sa.select(warehouses.c.id, warehouses.c.type))
         return {WarehouseId(row.id): row.type for row in rows}
+
+
+def _change_data(change: ReplanChange) -> dict[str, Any]:
+    return {
+        "order_id": change.order_id,
+        "outcome": change.outcome,
+        "from": list(change.from_warehouses),
+        "to": list(change.to_warehouses),
+        "cost_before": None if change.cost_before is None else str(change.cost_before),
+        "cost_after": None if change.cost_after is None else str(change.cost_after),
+        "note": change.note,
+    }
+
+
+def _change(data: Mapping[str, Any]) -> ReplanChange:
+    before, after = data.get("cost_before"), data.get("cost_after")
+    return ReplanChange(
+        int(data["order_id"]),
+        str(data["outcome"]),
+        tuple(data.get("from") or ()),
+        tuple(data.get("to") or ()),
+        None if before is None else Decimal(before),
+        None if after is None else Decimal(after),
+        str(data.get("note") or ""),
+    )
+
+
+def _replan_run(row: Any) -> ReplanRun:
+    return ReplanRun(
+        row.id,
+        row.started_at,
+        row.finished_at,
+        row.actor,
+        dict(row.scope),
+        row.method,
+        row.orders_considered,
+        row.orders_changed,
+        row.orders_skipped,
+        row.backorders_reserved,
+        row.cost_before,
+        row.cost_after,
+        bool(row.applied),
+        float(row.seconds),
+        tuple(row.notes or ()),
+        tuple(_change(c) for c in row.changes or ()),
+    )
 
 
 def _channel_is(channel_id: ChannelId | None) -> sa.ColumnElement[bool]:

@@ -28,6 +28,7 @@ from potok.db.tables.inventory import (
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
 from potok.db.tables.sourcing import (
+    replan_runs,
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
@@ -52,6 +53,7 @@ __all__ = [
     "purchase_order_lines",
     "purchase_orders",
     "reference_versions",
+    "replan_runs",
     "reservations",
     "routing_rules",
     "serials",

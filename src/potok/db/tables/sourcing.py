@@ -69,3 +69,28 @@ sourcing_decisions = sa.Table(
     sa.Column("record", json_type(), nullable=False),
     sa.Index(None, "order_id", "id"),
 )
+
+replan_runs = sa.Table(
+    "replan_runs",
+    metadata,
+    id_column(),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Column("scope", json_type(), nullable=False),  # channel, warehouse, limit, time limit
+    sa.Column("method", sa.String(40), nullable=False),  # mip-optimal, mip-time-limit, greedy
+    sa.Column("orders_considered", sa.Integer(), nullable=False),
+    sa.Column("orders_changed", sa.Integer(), nullable=False),
+    sa.Column("orders_skipped", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("backorders_reserved", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("cost_before", ScaledDecimal(14, 2), nullable=False),
+    sa.Column("cost_after", ScaledDecimal(14, 2), nullable=False),
+    sa.Column("applied", sa.Boolean(), nullable=False),
+    sa.Column("seconds", sa.Float(), nullable=False, server_default="0"),
+    sa.Column("notes", json_type(), nullable=False),  # list of sentences
+    sa.Column("changes", json_type(), nullable=False),  # each order moved or reserved
+    sa.CheckConstraint(
+        "orders_changed >= 0 AND orders_considered >= orders_changed", name="counts_sane"
+    ),
+    sa.Index(None, "started_at"),
+)

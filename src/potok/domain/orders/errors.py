@@ -35,6 +35,12 @@ class OrderClosed(Conflict):
     template = "Order {order_id} is {order_status}; it can no longer be {action}."
 
 
+class OrderNotReserved(Conflict):
+    code = "order-not-reserved"
+    title = "The order holds no reservations"
+    template = "Order {order_id} is {order_status}; only a reserved order can be re-planned."
+
+
 class NetworkCannotCover(Rejected):
     """The channel refuses orders it cannot reserve, and the network is short."""
 

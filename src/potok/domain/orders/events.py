@@ -67,6 +67,15 @@ class OrderAllocationReleased(OrderEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OrderReplanned(OrderEvent):
+    """The order's reservations moved to a cheaper plan that keeps its promised date."""
+
+    released: list[dict[str, Any]]
+    reservations: list[dict[str, Any]]
+    explanation: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class OrderHoldPlaced(OrderEvent):
     hold_no: int
     hold_type: str

@@ -26,6 +26,7 @@ from potok.domain.orders.errors import (
     HoldAlreadyActive,
     HoldNotFound,
     OrderClosed,
+    OrderNotReserved,
     OrderOnHold,
 )
 from potok.domain.orders.states import (
@@ -503,6 +504,47 @@ class Order:
                 SourcingNote(at, actor, "backordered", trigger, (), record)
             )
         self._emit(ev.OrderBackordered(occurred_at=at, order_id=self._id(), shortages=summary))
+
+    def replan(
+        self,
+        reservations: Sequence[Reservation],
+        at: datetime,
+        actor: str,
+        explanation: str,
+        *,
+        record: SourcingRecord | None = None,
+        trigger: str = "",
+    ) -> list[Reservation]:
+        """Move a reserved order's stock to a new plan in one step: the open reservations
+        end, the new ones (already set aside by the service) take their place, and the
+        status stays ``reserved``. Returns the reservations released, for stock to take
+        back."""
+        self._require_open("replanned")
+        if self.allocation is not AllocationState.RESERVED:
+            raise OrderNotReserved(order_id=self._id(), order_status=self.status.value)
+        released = self._end_reservations(at, ReservationStatus.RELEASED)
+        for reservation in reservations:
+            reservation.expires_at = self.payment_due_at if self.waits_for_payment else None
+        self.reservations.extend(reservations)
+        self.changes.new_reservations.extend(reservations)
+        before = [r.summary() for r in released]
+        after = [r.summary() for r in reservations]
+        self._record(at, actor, "replanned", explanation, released=before, reservations=after)
+        if record is not None:
+            codes = tuple(dict.fromkeys(r.warehouse_code for r in reservations))
+            self.changes.decisions.append(
+                SourcingNote(at, actor, "reserved", trigger, codes, record)
+            )
+        self._emit(
+            ev.OrderReplanned(
+                occurred_at=at,
+                order_id=self._id(),
+                released=before,
+                reservations=after,
+                explanation=explanation,
+            )
+        )
+        return released
 
     def release_allocation(self, at: datetime, actor: str, reason: str) -> list[Reservation]:
         """Give back every open reservation (stock shrank, or the order is re-sourced)."""

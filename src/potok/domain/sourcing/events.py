@@ -39,3 +39,24 @@ class SourcingTariffsImported(SourcingEvent):
 
     def aggregate_id(self) -> str:
         return f"tariffs:{self.version}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourcingReplanned(SourcingEvent):
+    """The batch optimiser re-planned open orders and moved the ones it could make cheaper."""
+
+    run_id: int
+    actor: str
+    scope: dict[str, Any]
+    method: str
+    orders_considered: int
+    orders_changed: int
+    orders_skipped: int
+    backorders_reserved: int
+    cost_before: str
+    cost_after: str
+    seconds: float
+    changed: list[int]
+
+    def aggregate_id(self) -> str:
+        return f"replan:{self.run_id}"
