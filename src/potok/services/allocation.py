@@ -22,6 +22,7 @@ from potok.domain.orders import (
     Shortage,
 )
 from potok.domain.sourcing import Candidate, Decision, Need, Position, Shortfall, plan
+from potok.services.consolidation import arrange_transfers
 from potok.services.ports import SerialPick
 from potok.services.unit_of_work import UnitOfWork
 
@@ -102,6 +103,7 @@ def allocate(
                     items=[r.summary() for r in reservations],
                 )
             )
+            arrange_transfers(uow, order, outcome, at, actor)
             return outcome
     raise TransientConflict(detail="stock kept changing while this order was being reserved")
 
