@@ -121,7 +121,8 @@ def assert_stock_invariants(potok: Potok) -> None:
                           WHERE t.status = 'shipped' GROUP BY t.order_id, tl.product_id) t
                 ON t.order_id = o.id AND t.product_id = l.product_id
              WHERE o.allocation = 'reserved'
-               AND EXISTS (SELECT 1 FROM transfers x WHERE x.order_id = o.id AND x.status = 'shipped')
+               AND EXISTS (SELECT 1 FROM transfers x
+                            WHERE x.order_id = o.id AND x.status = 'shipped')
                AND (COALESCE(r.total, 0) > l.quantity
                     OR COALESCE(r.total, 0) + COALESCE(t.total, 0) < l.quantity)
             """
