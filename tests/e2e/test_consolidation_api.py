@@ -64,7 +64,7 @@ def engine_sources_orders(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def consolidated_order(api: httpx.Client, live: LiveServer) -> tuple[dict[str, Any], str]:
-    build_world_api(api, {("MSK", "KET"): 2, ("SPB", "MUG"): 2, ("SPB", "TOY"): 1})
+    build_world_api(api, {("MSK", "KET"): 3, ("SPB", "MUG"): 3, ("SPB", "TOY"): 1})
     response = api.put(
         "/api/v1/sourcing/tariffs", content=TARIFFS.encode(), headers={"Content-Type": "text/csv"}
     )
@@ -95,14 +95,23 @@ def test_an_order_consolidated_at_a_hub_follows_its_transfer_from_request_to_arr
     history = get_order(api, order_id)["history"]
     requested = next(h for h in history if h["action"] == "transfer_requested")
     assert requested["reason"].startswith(f"2 units of MUG come to MSK by transfer {number}")
+    dry_run = api.get(f"/api/v1/orders/{order_id}/sourcing").json()["dry_run"]
+    assert dry_run["warehouses"] == ["MSK"]
+    assert [
+        (t["from_warehouse"], t["to_warehouse"], t["cost_rub"], t["units"])
+        for t in dry_run["record"]["transfer_plan"]
+    ] == [("SPB", "MSK", "150.00", 2)]
+    assert dry_run["record"]["total_cost_rub"] == "450.00"
+    assert dry_run["explanation"].startswith("Consolidated at MSK")
+    assert "2 shipments" in dry_run["record"]["alternative"]
     assert_stock_invariants(live.potok)
 
     shipped = act(api, number, "ship")
 
     assert shipped.status_code == 200, shipped.text
     assert shipped.json()["in_transit"] == 2
-    # the mugs left on-hand and reserved together; the spare toy was not touched
-    assert levels(api)[("SPB", "MUG")] == (0, 0)
+    # the mugs left on-hand and reserved together; the spare mug and toy were not touched
+    assert levels(api)[("SPB", "MUG")] == (1, 0)
     assert levels(api)[("SPB", "TOY")] == (1, 0)
     assert incoming(api, warehouse="MSK")[("MSK", "MUG")]["quantity"] == 2
     after_ship = get_order(api, order_id)
@@ -136,7 +145,7 @@ def test_arrivals_go_to_the_order_they_came_for_before_any_backorder(
     api: httpx.Client, live: LiveServer
 ) -> None:
     order, number = consolidated_order(api, live)
-    waiting = place(api, [("MUG", 1)], to=NIZHNY)  # the network has no free mug left
+    waiting = place(api, [("MUG", 2)], to=NIZHNY)  # the network has one free mug left
     assert waiting["status"] == "backordered"
     assert act(api, number, "ship").status_code == 200
 
@@ -164,7 +173,34 @@ def test_a_short_arrival_sends_the_order_to_be_sourced_again(
 
     assert arrived.status_code == 200, arrived.text
     after = get_order(api, order["id"])
-    assert after["status"] == "backordered"  # one mug short in the whole network now
+    assert after["status"] == "reserved"  # sourced again: the last mug comes from SPB too
+    assert sorted(open_reservations(after)) == [
+        ("MSK", "KET", 2),
+        ("MSK", "MUG", 1),
+        ("SPB", "MUG", 1),
+    ]
+    again = [t for t in api.get("/api/v1/transfers").json()["items"] if t["number"] != number]
+    assert [(t["status"], t["order_id"], t["lines"][0]["quantity"]) for t in again] == [
+        ("requested", order["id"], 1)
+    ]
+    assert_stock_invariants(live.potok)
+    no_drift(api)
+
+
+def test_a_short_arrival_backorders_the_order_when_the_network_has_no_more(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    order, number = consolidated_order(api, live)
+    place(api, [("MUG", 1)], to=NIZHNY)  # takes the spare mug
+    assert act(api, number, "ship").status_code == 200
+
+    arrived = act(
+        api, number, "receive", {"lines": [{"line_no": 1, "quantity": 1, "reason": "one broken"}]}
+    )
+
+    assert arrived.status_code == 200, arrived.text
+    after = get_order(api, order["id"])
+    assert after["status"] == "backordered"
     assert open_reservations(after) == []
     assert levels(api)[("MSK", "MUG")] == (1, 0)
     assert_stock_invariants(live.potok)
