@@ -5,13 +5,16 @@ the hub when it arrives), with the stock invariants clean after every step."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import os
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from potok.cli.main import app
 from potok.domain.sourcing import (
     Candidate,
     Decision,
@@ -24,6 +27,7 @@ from potok.domain.sourcing import (
 )
 from potok.services import allocation
 from potok.services.tariff_files import parse_tariffs
+from potok.settings import get_settings
 from tests.conftest import LiveServer
 from tests.e2e.test_stock_api import get_order, levels, no_drift, open_reservations, place
 from tests.e2e.test_transfers_api import act, incoming
@@ -227,3 +231,32 @@ def test_cancelling_the_transfer_sources_the_order_again_without_it(
     assert "transfer_skipped" in actions
     assert_stock_invariants(live.potok)
     no_drift(api)
+
+
+@pytest.fixture
+def _environment_as_found() -> Iterator[None]:
+    before = os.environ.get("POTOK_DB__URL")
+    yield
+    if before is None:
+        os.environ.pop("POTOK_DB__URL", None)
+    else:
+        os.environ["POTOK_DB__URL"] = before
+    get_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("_environment_as_found")
+def test_the_command_line_shows_the_order_a_transfer_brings_units_for(
+    api: httpx.Client, live: LiveServer, database_url: str
+) -> None:
+    order, number = consolidated_order(api, live)
+    env = {"COLUMNS": "200", "USER": "mover"}
+
+    listed = CliRunner().invoke(app, ["--db", database_url, "transfers", "list"], env=env)
+    shown = CliRunner().invoke(app, ["--db", database_url, "transfers", "show", number], env=env)
+
+    assert listed.exit_code == 0, listed.output
+    assert "order_id" in listed.output
+    (row,) = [text for text in listed.output.splitlines() if number in text]
+    assert row.split("│")[-2].strip() == str(order["id"])
+    assert shown.exit_code == 0, shown.output
+    assert f"for order {order['id']}" in shown.output
