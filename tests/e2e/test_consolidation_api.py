@@ -233,6 +233,22 @@ def test_cancelling_the_transfer_sources_the_order_again_without_it(
     no_drift(api)
 
 
+def test_cancelling_the_order_calls_off_its_requested_transfer(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    order, number = consolidated_order(api, live)
+
+    response = api.post(
+        f"/api/v1/orders/{order['id']}/cancellation", json={"reason": "changed their mind"}
+    )
+
+    assert response.status_code == 200, response.text
+    transfer = api.get(f"/api/v1/transfers/{number}").json()
+    assert (transfer["status"], transfer["order_id"]) == ("cancelled", order["id"])
+    assert levels(api)[("SPB", "MUG")] == (3, 0)
+    assert_stock_invariants(live.potok)
+
+
 @pytest.fixture
 def _environment_as_found() -> Iterator[None]:
     before = os.environ.get("POTOK_DB__URL")

@@ -106,6 +106,20 @@ def arrange_transfers(
     return made
 
 
+def call_off_transfers(uow: UnitOfWork, order: Order, at: datetime, reason: str) -> list[str]:
+    """The order will not ship (cancelled, expired): the transfers still requested for it
+    will not happen either. Returns their numbers; shipped ones arrive as plain stock."""
+    assert order.id is not None
+    called_off: list[str] = []
+    for transfer in uow.transfers.list_for_order(order.id, lock=True):
+        if transfer.status is TransferStatus.REQUESTED:
+            transfer.cancel(at, reason)
+            uow.transfers.save(transfer)
+            uow.record(*transfer.events)
+            called_off.append(transfer.number)
+    return called_off
+
+
 def _request(order_id: int, legs: list[TransferLeg], at: datetime, actor: str) -> Transfer:
     """One transfer from a source to the hub, a line per position (product and lot)."""
     first = legs[0]
