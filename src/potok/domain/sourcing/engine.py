@@ -274,7 +274,7 @@ def decide(
             best = split
     other: _Plan | None = None  # the best plan of the other kind, split or consolidation
     if rules.transfers and (best is None or len(best.shipments) > 1):
-        hubbed = _consolidate(options, ctx, tariffs)
+        hubbed = _consolidate(options, ctx, tariffs, best.score if best is not None else inf)
         if hubbed is not None and (best is None or hubbed.score < best.score - 0.005):
             best, other = hubbed, best
         else:
@@ -395,16 +395,33 @@ def _greedy_split(options: list[_Option], ctx: _Context, limit: int) -> _Plan | 
     return ctx.score(shipments)
 
 
-def _consolidate(options: list[_Option], ctx: _Context, tariffs: TariffTable) -> _Plan | None:
-    """The best plan that ships the whole order from one hub after transfers, if any."""
+def _consolidate(
+    options: list[_Option], ctx: _Context, tariffs: TariffTable, ceiling: float
+) -> _Plan | None:
+    """The best plan that ships the whole order from one hub after transfers, if any; hubs
+    that cannot score below ``ceiling`` (the best plan so far) are not tried."""
     demand = ctx.demand
+    rules = ctx.rules
+    w = rules.weights
 
     def held(option: _Option) -> int:
         return sum(min(q, option.have.get(p, 0)) for p, q in demand.items())
 
     ranked = sorted(options, key=lambda o: (-held(o), o.km, o.candidate.code))
+    kg = _weight(demand, ctx.unit_kg)
+    bonus = w.priority * rules.max_shipments * max(0, *(o.candidate.priority for o in options))
     best: _Plan | None = None
     for hub in ranked[:HUBS]:
+        days = rules.transfer_handling_days + hub.tariff.days
+        floor = (
+            w.cost * hub.tariff.cost_estimate(kg, hub.km)
+            + w.transfer
+            + ctx.per_day * days
+            - w.priority * hub.candidate.priority
+            - bonus
+        )
+        if floor >= min(ceiling, best.score if best is not None else inf) - 0.005:
+            continue  # even free, instant transfers would not beat what is on the table
         plan = _hub_plan(hub, options, ctx, tariffs)
         if plan is not None and (best is None or plan.score < best.score - 0.005):
             best = plan
@@ -431,22 +448,30 @@ def _hub_plan(
     lat1, lon1, cos1 = _radians(to.latitude, to.longitude)
     legs: list[_Leg] = []
     used: set[WarehouseId] = {to.warehouse_id}
+    routes: dict[WarehouseId, tuple[float, Tariff] | None] = {}
     while missing and len(legs) < ctx.rules.max_shipments:
         found: tuple[float, str, _Leg] | None = None
         for source in options:
             c = source.candidate
             if c.warehouse_id in used:
                 continue
-            load = {p: min(q, source.have.get(p, 0)) for p, q in missing.items()}
-            load = {p: q for p, q in load.items() if q > 0}
+            have = source.have
+            load = {p: min(q, have[p]) for p, q in missing.items() if have.get(p, 0) > 0}
             if not load or any(x.serialised for p in load for x in source.stock[p]):
                 continue
-            lat2, lon2, cos2 = _radians(c.latitude, c.longitude)
-            h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
-            km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
-            tariff = tariffs.find(c.code, km=km, region=to.region)
-            if tariff is None:
+            if c.warehouse_id in routes:
+                route = routes[c.warehouse_id]
+            else:
+                lat2, lon2, cos2 = _radians(c.latitude, c.longitude)
+                h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+                km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                found_tariff = tariffs.find(c.code, km=km, region=to.region)
+                route = routes[c.warehouse_id] = (
+                    None if found_tariff is None else (km, found_tariff)
+                )
+            if route is None:
                 continue
+            km, tariff = route
             kg = _weight(load, ctx.unit_kg)
             cost = tariff.cost_estimate(kg, km)
             score = (
