@@ -4,6 +4,10 @@ receive (stock enters the destination, discrepancies recorded), cancel.
 Shipping takes only available stock - never what is reserved for orders or unavailable -
 and writes a ``transfer_out`` movement per line; receiving writes ``transfer_in`` movements
 for what really arrived and gives backordered orders of those products another try.
+
+A transfer sourcing requested for an order (consolidation, see ``consolidation``) also
+takes the units reserved for that order at the source, which stop being reserved as they
+leave; on arrival that order is served first; cancelling it sources the order again.
 """
 
 from __future__ import annotations
