@@ -19,7 +19,9 @@ priced by the same tariffs:
                  stores) that has every line, else split in list order;
   (b) nearest  - ``planner.plan``: the nearest site that has every line, else the fewest
                  nearest;
-  (c) engine   - ``engine.decide`` with the default routing rules;
+  (c) engine   - ``engine.decide`` with the default routing rules (an order it consolidates
+                 at a hub counts as one shipment from the hub, its transfers' cost and
+                 days included);
   (d) batch    - the optimiser re-plans the last ``--open`` orders of (c) (their stock
                  counted back) and applies only cheaper plans that keep promised dates;
   (e) exact    - on ``--subset`` orders with scarce stock, the proven MIP optimum against
@@ -299,6 +301,31 @@ class Pricer:
         kg = sum(q * order.unit_weight_kg[p] for p, q in units.items())
         return tariff.cost_estimate(kg, km), tariff.days
 
+    def consolidated(
+        self, order: SourcingOrder, decision: Decision, rules: RoutingRules
+    ) -> tuple[WarehouseId, float, int]:
+        """One shipment of the whole order from the hub, with the transfers that fed it:
+        the transfers' cost is added to it, their days come before it."""
+        hub = self.by_id[decision.transfers[0].to_warehouse_id]
+        everything: dict[ProductId, int] = {}
+        for n in order.needs:
+            everything[n.product_id] = everything.get(n.product_id, 0) + n.quantity
+        cost, days = self.ship(order, hub.warehouse_id, everything)
+        sources: dict[WarehouseId, float] = {}
+        for leg in decision.transfers:
+            sources[leg.from_warehouse_id] = sources.get(leg.from_warehouse_id, 0.0) + (
+                leg.quantity * order.unit_weight_kg[leg.product_id]
+            )
+        slowest = 0
+        for wid, kg in sources.items():
+            c = self.by_id[wid]
+            km = distance_km((c.latitude, c.longitude), (hub.latitude, hub.longitude))
+            tariff = self.net.tariffs.find(c.code, km=km, region=hub.region)
+            assert tariff is not None
+            cost += tariff.cost_estimate(kg, km)
+            slowest = max(slowest, tariff.days)
+        return hub.warehouse_id, cost, slowest + rules.transfer_handling_days + days
+
 
 def allowed(
     order: SourcingOrder, candidates: Sequence[Candidate], rules: RoutingRules
@@ -390,6 +417,8 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
         if isinstance(outcome, Decision):
             decisions[i] = units_of(outcome)
             apply(out, i, order, decisions[i], stock, pricer)
+            if outcome.transfers:  # one parcel from the hub, transfers included
+                out.shipments[i] = [pricer.consolidated(order, outcome, rules)]
     out.seconds = time.perf_counter() - started
     out.decide_seconds = in_decide
     out.decided = len(net.orders if orders is None else orders)

@@ -11,8 +11,8 @@ def assert_stock_invariants(potok: Potok) -> None:
     """0 <= reserved <= on_hand; reserved = open reservations; on_hand = the ledger;
     unavailable = the ledger's unavailable changes, and reserved + unavailable <= on_hand;
     serialised positions hold as many serials as units, and each open reservation of them
-    as many reserved serials as units; a reserved order has every unit reserved, any other
-    order none."""
+    as many reserved serials as units; a reserved order has every unit reserved (or, when
+    consolidated at a hub, on a shipped transfer to it), any other order none."""
     with potok.engine.connect() as connection:
         broken = connection.execute(
             sa.text(
@@ -97,12 +97,40 @@ def assert_stock_invariants(potok: Potok) -> None:
               LEFT JOIN (SELECT order_id, line_no, SUM(quantity) AS total FROM reservations
                           WHERE status = 'open' GROUP BY order_id, line_no) r
                 ON r.order_id = l.order_id AND r.line_no = l.line_no
-             WHERE (o.allocation = 'reserved' AND COALESCE(r.total, 0) <> l.quantity)
+             WHERE (o.allocation = 'reserved' AND COALESCE(r.total, 0) <> l.quantity
+                    AND NOT EXISTS (SELECT 1 FROM transfers t
+                                     WHERE t.order_id = o.id AND t.status = 'shipped'))
                 OR (o.allocation <> 'reserved' AND COALESCE(r.total, 0) <> 0)
             """
             )
         ).all()
         assert partial == [], f"orders whose reservations do not match their allocation: {partial}"
+        travelling = connection.execute(
+            sa.text(
+                """
+            SELECT o.id, l.product_id, l.quantity, COALESCE(r.total, 0) AS held,
+                   COALESCE(t.total, 0) AS on_the_way
+              FROM orders o
+              JOIN (SELECT order_id, product_id, SUM(quantity) AS quantity FROM order_lines
+                     GROUP BY order_id, product_id) l ON l.order_id = o.id
+              LEFT JOIN (SELECT order_id, product_id, SUM(quantity) AS total FROM reservations
+                          WHERE status = 'open' GROUP BY order_id, product_id) r
+                ON r.order_id = o.id AND r.product_id = l.product_id
+              LEFT JOIN (SELECT t.order_id, tl.product_id, SUM(tl.shipped_quantity) AS total
+                           FROM transfers t JOIN transfer_lines tl ON tl.transfer_id = t.id
+                          WHERE t.status = 'shipped' GROUP BY t.order_id, tl.product_id) t
+                ON t.order_id = o.id AND t.product_id = l.product_id
+             WHERE o.allocation = 'reserved'
+               AND EXISTS (SELECT 1 FROM transfers x
+                            WHERE x.order_id = o.id AND x.status = 'shipped')
+               AND (COALESCE(r.total, 0) > l.quantity
+                    OR COALESCE(r.total, 0) + COALESCE(t.total, 0) < l.quantity)
+            """
+            )
+        ).all()
+        assert travelling == [], (
+            f"reserved orders with units neither reserved nor on a transfer to them: {travelling}"
+        )
 
 
 def reserved_units(potok: Potok, sku: str) -> int:

@@ -931,3 +931,72 @@ def test_only_a_reserved_order_can_be_re_planned() -> None:
     order = make_order(state=OrderState.CONFIRMED, allocation=AllocationState.BACKORDERED)
     with pytest.raises(OrderNotReserved):
         order.replan([reservation()], T1, SYSTEM, "nothing to move")
+
+
+# ----------------------------------------------------------------- consolidation
+
+
+def test_a_transfer_consumes_reservations_at_its_source_and_splits_one_taken_in_part() -> None:
+    source = reservation(quantity=3, stock_id=202, warehouse="SPB", warehouse_id=2, id=7)
+    hub = reservation(quantity=2, stock_id=101, id=8)
+    order = make_order(
+        state=OrderState.CONFIRMED,
+        allocation=AllocationState.RESERVED,
+        lines=[line(quantity=5)],
+        reservations=[source, hub],
+    )
+    consumed = order.consume_for_transfer(StockId(202), 2, made_by=T0, at=T1)
+    assert consumed == [source]
+    assert (source.status, source.quantity, source.ended_at) == (
+        ReservationStatus.CONSUMED,
+        2,
+        T1,
+    )
+    (rest,) = order.changes.new_reservations
+    assert (rest.stock_id, rest.quantity, rest.status, rest.id) == (
+        StockId(202),
+        1,
+        ReservationStatus.OPEN,
+        None,
+    )
+    assert order.changes.ended_reservations == [source]
+    assert order.reserved_quantity(1) == 3  # the hub's 2 and the 1 left at the source
+    assert order.allocation is AllocationState.RESERVED
+
+
+def test_reservations_newer_than_the_transfer_are_not_its_units() -> None:
+    newer = reservation(quantity=2, stock_id=202, warehouse="SPB", warehouse_id=2)
+    newer.created_at = T2
+    order = make_order(
+        state=OrderState.CONFIRMED, allocation=AllocationState.RESERVED, reservations=[newer]
+    )
+    assert order.consume_for_transfer(StockId(202), 2, made_by=T1, at=T2) == []
+    assert newer.status is ReservationStatus.OPEN
+
+
+def test_arrivals_are_reserved_for_a_reserved_order_and_the_history_says_so() -> None:
+    order = make_order(
+        state=OrderState.CONFIRMED,
+        allocation=AllocationState.RESERVED,
+        payment=PaymentStatus.PAID,
+        lines=[line(quantity=2)],
+    )
+    arrived = reservation(quantity=2, stock_id=303)
+    order.reserve_arrived([arrived], T1, SYSTEM, "2 units came by transfer TR-000001")
+    assert order.reserved_quantity(1) == 2
+    assert order.changes.new_reservations == [arrived]
+    (entry,) = order.changes.history
+    assert (entry.action, entry.reason) == (
+        "transfer_received",
+        "2 units came by transfer TR-000001",
+    )
+    assert order.changes.events == []  # the order was reserved already: nothing to announce
+
+
+def test_only_a_reserved_order_takes_arrivals() -> None:
+    order = make_order(state=OrderState.CONFIRMED, allocation=AllocationState.BACKORDERED)
+    with pytest.raises(RuntimeError):
+        order.reserve_arrived([reservation()], T1, SYSTEM, "came by transfer")
+    cancelled = make_order(state=OrderState.CANCELLED)
+    with pytest.raises(OrderClosed):
+        cancelled.reserve_arrived([reservation()], T1, SYSTEM, "came by transfer")

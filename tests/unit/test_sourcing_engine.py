@@ -169,7 +169,7 @@ def test_split_never_backorders_what_no_single_warehouse_can_ship() -> None:
     positions = positions[:2]  # C is empty
     outcome = run(order((1, 1), (2, 1)), sites, positions, tariffs)
     assert sorted(decided(outcome).warehouses) == ["A", "B"]  # only when needed: split
-    never = RoutingRules(split=SplitPolicy.NEVER)
+    never = RoutingRules(split=SplitPolicy.NEVER, transfers=False)
     outcome = run(order((1, 1), (2, 1)), sites, positions, tariffs, never)
     assert isinstance(outcome, Shortfall)
     assert outcome.record is not None
@@ -181,7 +181,8 @@ def test_max_shipments_caps_the_split() -> None:
     positions = [stock(1, 1, 5), stock(2, 2, 5), stock(3, 3, 5)]
     tariffs = [tariff(c, "100") for c in "ABC"]
     three = order((1, 1), (2, 1), (3, 1))
-    outcome = run(three, sites, positions, tariffs, RoutingRules(max_shipments=2))
+    capped = RoutingRules(max_shipments=2, transfers=False)
+    outcome = run(three, sites, positions, tariffs, capped)
     assert isinstance(outcome, Shortfall)
     assert outcome.record is not None
     assert "at most 2 shipments" in outcome.record.summary
@@ -336,12 +337,20 @@ def test_random_networks_get_whole_lines_within_stock_and_rules(case: dict[str, 
     for n in o.needs:
         assert sum(a.quantity for a in outcome.allocations if a.line_no == n.line_no) == n.quantity
     used = {a.warehouse_id for a in outcome.allocations}
-    assert len(used) == len(outcome.warehouses) <= rules.shipments_allowed()
+    sources = {leg.from_warehouse_id for leg in outcome.transfers}
+    assert len(sources) <= rules.max_shipments
+    assert len(used - sources) == len(outcome.warehouses) <= rules.shipments_allowed()
+    moved = [a for leg in outcome.transfers for a in leg.allocations]
+    assert all(a in outcome.allocations for a in moved)
+    assert sum(a.quantity for a in moved) == sum(leg.quantity for leg in outcome.transfers)
+    assert all(a.warehouse_id not in sources for a in outcome.allocations if a not in moved)
     if case["order_type"] == "marketplace":
         assert all(kinds[w] == "warehouse" for w in used)
     if rules.split is not SplitPolicy.WHEN_CHEAPER and len(used) > 1:
         assert not any(n.covers for n in outcome.record.candidates)
-    assert outcome.record.total_cost == sum(s.cost for s in outcome.record.shipments)
+    assert outcome.record.total_cost == sum(s.cost for s in outcome.record.shipments) + sum(
+        t.cost for t in outcome.record.transfers
+    )
 
 
 def test_a_pickup_points_own_stock_is_handed_over_without_a_shipment() -> None:

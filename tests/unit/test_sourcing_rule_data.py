@@ -45,6 +45,34 @@ def test_every_bad_setting_is_reported_at_once() -> None:
     }
 
 
+def test_transfer_settings_survive_a_round_trip_and_bad_ones_are_named() -> None:
+    rules = RoutingRules(transfers=False, transfer_handling_days=3)
+    data = rules_to_data(rules)
+    assert (data["transfers"], data["transfer_handling_days"]) == (False, 3)
+    assert data["weights"]["transfer"] == RoutingRules().weights.transfer
+    assert rules_from_data(data) == rules
+    assert rules_from_data({"weights": {"transfer": 120}}).weights.transfer == 120.0
+    with pytest.raises(InvalidInput) as caught:
+        rules_from_data(
+            {"transfers": "yes", "transfer_handling_days": 400, "weights": {"transfer": -5}}
+        )
+    assert {e.field: e.code for e in caught.value.errors} == {
+        "transfers": "invalid",
+        "transfer_handling_days": "invalid",
+        "weights.transfer": "invalid",
+    }
+    for days in (-1, 1.5, True):
+        with pytest.raises(InvalidInput):
+            rules_from_data({"transfer_handling_days": days})
+
+
+def test_rules_from_before_transfers_consolidate_by_default() -> None:
+    old = {k: v for k, v in rules_to_data(RoutingRules()).items() if "transfer" not in k}
+    rules = rules_from_data(old)
+    assert rules.transfers is True
+    assert rules.transfer_handling_days == 1
+
+
 def test_rules_the_engine_refuses_are_invalid_input() -> None:
     with pytest.raises(InvalidInput) as caught:
         rules_from_data({"max_shipments": 0})

@@ -80,7 +80,8 @@ def _print_transfer(transfer: Transfer) -> None:
         "reason",
         title=f"{transfer.number} · {transfer.from_warehouse} → {transfer.to_warehouse} · "
         f"{transfer.status.value}"
-        + (f" · expected {transfer.expected_on}" if transfer.expected_on else ""),
+        + (f" · expected {transfer.expected_on}" if transfer.expected_on else "")
+        + (f" · for order {transfer.order_id}" if transfer.order_id is not None else ""),
         title_justify="left",
     )
     for line in transfer.lines:
@@ -113,7 +114,9 @@ def list_transfers(
             warehouses=[warehouse] if warehouse else None,
             limit=limit,
         )
-        table = Table("number", "from", "to", "status", "lines", "in transit", "expected")
+        table = Table(
+            "number", "from", "to", "status", "lines", "in transit", "expected", "order_id"
+        )
         for t in page.items:
             table.add_row(
                 t.number,
@@ -123,6 +126,7 @@ def list_transfers(
                 str(len(t.lines)),
                 str(sum(line.in_transit for line in t.lines)),
                 str(t.expected_on or ""),
+                "" if t.order_id is None else str(t.order_id),
             )
         console.print(table)
     finally:

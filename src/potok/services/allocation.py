@@ -29,6 +29,7 @@ from potok.domain.sourcing import (
     Shortfall,
     decide,
 )
+from potok.services.consolidation import arrange_transfers
 from potok.services.ports import SerialPick
 from potok.services.sourcing_setup import SourcingSetup, sourcing_order
 from potok.services.unit_of_work import UnitOfWork
@@ -104,6 +105,7 @@ def allocate(
                     items=[r.summary() for r in reservations],
                 )
             )
+            arrange_transfers(uow, order, outcome, at, actor)
             return outcome
     raise TransientConflict(detail="stock kept changing while this order was being reserved")
 

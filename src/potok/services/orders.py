@@ -29,6 +29,7 @@ from potok.domain.orders.commands import (
 from potok.domain.sourcing import Decision
 from potok.domain.validation import Problems
 from potok.services.allocation import allocate, give_back, retry_backorders
+from potok.services.consolidation import call_off_transfers
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -83,6 +84,7 @@ def cancel_order(
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         released = order.cancel(at, str(actor), command.reason)
         give_back(uow, order, released, at, f"order {order.id} cancelled")
+        call_off_transfers(uow, order, at, f"order {order.id} cancelled")
         retry_backorders(uow, {r.product_id for r in released}, at, str(Actor.system("backorders")))
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
@@ -212,6 +214,7 @@ def expire_unpaid_orders(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int 
                 return False
             released = order.cancel(at, actor, "payment deadline passed", expired=True)
             give_back(uow, order, released, at, f"order {order.id} expired unpaid")
+            call_off_transfers(uow, order, at, f"order {order.id} expired unpaid")
             uow.orders.save(order)
             retry_backorders(uow, {r.product_id for r in released}, at, actor)
             return True

@@ -88,6 +88,19 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
                 errors.append(FieldError(name, "must be a whole number from 0 to 1000"))
             else:
                 values[name] = data[name]
+    if "transfers" in data:
+        if not isinstance(data["transfers"], bool):
+            errors.append(FieldError("transfers", "must be true or false"))
+        else:
+            values["transfers"] = data["transfers"]
+    if "transfer_handling_days" in data:
+        number = data["transfer_handling_days"]
+        if not isinstance(number, int) or isinstance(number, bool) or not 0 <= number <= 366:
+            errors.append(
+                FieldError("transfer_handling_days", "must be a whole number from 0 to 366")
+            )
+        else:
+            values["transfer_handling_days"] = number
     if "split" in data:
         try:
             values["split"] = SplitPolicy(data["split"])
@@ -127,6 +140,8 @@ def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
         "keep_last_units": rules.keep_last_units,
         "keep_last_units_kinds": sorted(rules.keep_last_units_kinds),
         "default_unit_weight_kg": rules.default_unit_weight_kg,
+        "transfers": rules.transfers,
+        "transfer_handling_days": rules.transfer_handling_days,
     }
 
 

@@ -4,12 +4,17 @@ receive (stock enters the destination, discrepancies recorded), cancel.
 Shipping takes only available stock - never what is reserved for orders or unavailable -
 and writes a ``transfer_out`` movement per line; receiving writes ``transfer_in`` movements
 for what really arrived and gives backordered orders of those products another try.
+
+A transfer sourcing requested for an order (consolidation, see ``consolidation``) also
+takes the units reserved for that order at the source, which stop being reserved as they
+leave; on arrival that order is served first; cancelling it sources the order again.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
@@ -26,9 +31,11 @@ from potok.domain.inventory.transfers import (
     TransferStatus,
     check_request,
 )
-from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.domain.kernel import Actor, Clock, LotId, ProductId, StockId, utc_now
+from potok.domain.orders import AllocationState, Order
 from potok.domain.validation import Problems, require_choice
-from potok.services.allocation import retry_backorders
+from potok.services import consolidation
+from potok.services.allocation import give_back, resource, retry_backorders
 from potok.services.ports import ProductRef
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -194,6 +201,7 @@ def ship_transfer(
         needs: dict[tuple[ProductId, int], int] = {}
         for line in moving:
             needs[_position_key(line)] = needs.get(_position_key(line), 0) + plan[line.line_no]
+        order = consolidation.linked_order(uow, transfer)
         levels: dict[tuple[ProductId, int], StockLevel | None] = {}
         for line in moving:  # locks in key order: product, then lot
             key = _position_key(line)
@@ -201,11 +209,13 @@ def ship_transfer(
                 levels[key] = uow.stock.level(
                     transfer.from_warehouse_id, line.product_id, lock=True, lot_id=line.lot_id
                 )
+        held = consolidation.held_for(order, transfer, levels)  # the order's own units
         short: list[dict[str, Any]] = []
         words: list[str] = []
         for line in moving:
             level = levels[_position_key(line)]
             available = max(0, level.available) if level else 0
+            available += held.get(_position_key(line), 0)
             if available >= needs[_position_key(line)]:
                 continue
             short.append(
@@ -225,6 +235,8 @@ def ship_transfer(
             raise TransferShort(
                 warehouse=transfer.from_warehouse, summary="; ".join(words), lines=short
             )
+        if order is not None and held:
+            consolidation.consume_for_shipment(uow, order, transfer, levels, needs, at, who)
         sent: dict[int, list[str]] = {}
         for line in moving:
             key = _position_key(line)
@@ -289,6 +301,7 @@ def receive_transfer(
             key=_position_key,
         )
         landed: dict[int, list[str]] = {}
+        arrived: dict[int, tuple[StockId, int]] = {}
         for line in arriving:
             quantity = plan[line.line_no].quantity
             stock_id = uow.stock.ensure_position(
@@ -299,6 +312,7 @@ def receive_transfer(
             )
             assert level is not None
             uow.stock.mark_received(stock_id, at)
+            arrived[line.line_no] = (stock_id, quantity)
             post_movement(
                 uow,
                 level,
@@ -329,6 +343,13 @@ def receive_transfer(
         differing = transfer.receive(plan, at, landed)
         uow.transfers.save(transfer)
         uow.record(*transfer.events)
+        order = consolidation.linked_order(uow, transfer)  # takes its units first
+        if order is not None and consolidation.reserve_arrivals(
+            uow, order, transfer, arrived, at, who
+        ):
+            _source_again(
+                uow, order, at, who, f"transfer {transfer.number} did not bring what it lacks"
+            )
         grown = {line.product_id for line in arriving}
         backorders = retry_backorders(uow, grown, at, who) if grown else []
         return TransferArrival(transfer, differing, backorders)
@@ -379,9 +400,36 @@ def cancel_transfer(
         transfer.cancel(at, reason)
         uow.transfers.save(transfer)
         uow.record(*transfer.events)
+        order = consolidation.linked_order(uow, transfer)
+        if order is not None and consolidation.holds_units(order, transfer):
+            _call_off(uow, order, transfer, at, str(actor))
         return transfer
 
     return atomically(uow, work)
+
+
+def _call_off(uow: UnitOfWork, order: Order, transfer: Transfer, at: datetime, who: str) -> None:
+    """A transfer an order was consolidated on will not happen: the order's other requested
+    transfers are called off too, and the order is sourced again without it."""
+    assert order.id is not None
+    why = f"transfer {transfer.number} from {transfer.from_warehouse} was cancelled"
+    for other in uow.transfers.list_for_order(order.id, lock=True):
+        if other.status is TransferStatus.REQUESTED:
+            other.cancel(at, f"order {order.id} is sourced again: {why}")
+            uow.transfers.save(other)
+            uow.record(*other.events)
+    order.note_transfer(at, who, "transfer_cancelled", why, transfer=transfer.number)
+    _source_again(uow, order, at, who, why)
+
+
+def _source_again(uow: UnitOfWork, order: Order, at: datetime, who: str, why: str) -> None:
+    """Give back what the order holds and source it afresh (backordered if the network
+    lacks the units now)."""
+    if order.allocation is AllocationState.RESERVED:
+        released = order.release_allocation(at, who, why)
+        give_back(uow, order, released, at, why)
+        uow.orders.save(order)
+    resource(uow, [order], at, who, trigger=why)
 
 
 # ---------------------------------------------------------------------- reads

@@ -31,6 +31,7 @@ from potok.api.schemas.sourcing import (
     TariffOut,
     TariffTableOut,
     TariffVersionOut,
+    TransferPlanOut,
 )
 from potok.api.scope import ensure_warehouses
 from potok.api.security import Caller, needs
@@ -271,6 +272,19 @@ def record_out(record: SourcingRecord) -> RecordOut:
         days=record.days,
         on_time=record.on_time,
         summary=record.summary,
+        transfer_plan=[
+            TransferPlanOut(
+                from_warehouse=t.from_code,
+                to_warehouse=t.to_code,
+                cost_rub=t.cost,
+                days=t.days,
+                weight_kg=t.weight_kg,
+                units=t.units,
+                tariff=t.tariff,
+            )
+            for t in record.transfers
+        ],
+        alternative=record.alternative,
     )
 
 

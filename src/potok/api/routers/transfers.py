@@ -167,7 +167,8 @@ def get_transfer(number: NumberPath, uow: Uow, caller: Caller) -> TransferOut:
     description="Takes the units out of the source's available stock (never what is reserved "
     "or unavailable) with a `transfer_out` ledger movement per line; lines may ship fewer "
     "units than requested. A line short of available stock refuses the whole shipment "
-    "(`transfer-short`, naming the lines).",
+    "(`transfer-short`, naming the lines). A transfer for an order (`order_id`) also takes "
+    "the units reserved for that order at the source: those reservations are consumed.",
     responses=responses(
         TransferNotFound,
         TransferShort,
@@ -203,8 +204,9 @@ def ship_transfer(
     summary="The goods arrived at the destination",
     description="Books what arrived into the destination's stock with `transfer_in` movements. "
     "A line that arrived other than shipped needs a reason; the difference is recorded on the "
-    "line, listed in `discrepancies` and in the `transfer.received` event. Backordered orders "
-    "of the products received get another try (`backorders_reserved`).",
+    "line, listed in `discrepancies` and in the `transfer.received` event. A transfer for an "
+    "order (`order_id`) reserves what that order still lacks first; backordered orders of the "
+    "products received then get another try (`backorders_reserved`).",
     responses=responses(
         TransferNotFound, IllegalTransition, InvalidInput, OutOfScope, SerialNotInTransit
     ),

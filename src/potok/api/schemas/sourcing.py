@@ -80,6 +80,16 @@ class ShipmentOut(Out):
     tariff: str
 
 
+class TransferPlanOut(Out):
+    from_warehouse: str
+    to_warehouse: str
+    cost_rub: Decimal
+    days: int
+    weight_kg: float
+    units: int
+    tariff: str
+
+
 class RecordOut(Out):
     rules_version: str
     tariffs_version: str
@@ -93,6 +103,15 @@ class RecordOut(Out):
     days: int | None
     on_time: bool | None
     summary: str
+    transfer_plan: list[TransferPlanOut] = Field(
+        default_factory=list,
+        description="A consolidation: the transfers that bring the units the shipping "
+        "warehouse lacks (their cost is in total_cost_rub, their days in days).",
+    )
+    alternative: str = Field(
+        default="",
+        description="The best plan of the other kind (a split, or a consolidation), in words.",
+    )
 
 
 class StoredDecisionOut(Out):

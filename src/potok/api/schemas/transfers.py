@@ -102,6 +102,11 @@ class TransferOut(Out):
     shipped_at: datetime | None
     received_at: datetime | None
     in_transit: int = Field(description="Units shipped and not yet received.")
+    order_id: int | None = Field(
+        default=None,
+        description="The customer order whose units the transfer brings to the warehouse "
+        "that ships it (sourcing consolidated the order there); null for stock moves.",
+    )
     lines: list[TransferLineOut]
 
 
@@ -146,6 +151,7 @@ def render_transfer(transfer: Transfer) -> TransferOut:
         shipped_at=transfer.shipped_at,
         received_at=transfer.received_at,
         in_transit=sum(line.in_transit for line in transfer.lines),
+        order_id=transfer.order_id,
         lines=[_line_out(line) for line in transfer.lines],
     )
 

@@ -92,7 +92,11 @@ _END_RESERVATION = (  # by what it is, not by id: one written earlier in the tra
         reservations.c.stock_id == sa.bindparam("o_stock"),
         reservations.c.status == "open",
     )
-    .values(status=sa.bindparam("new_status"), ended_at=sa.bindparam("o_ended_at"))
+    .values(
+        status=sa.bindparam("new_status"),
+        ended_at=sa.bindparam("o_ended_at"),
+        quantity=sa.bindparam("o_quantity"),  # a reservation consumed in part ends smaller
+    )
 )
 
 
@@ -199,6 +203,7 @@ class OrderRepository:
                         "o_stock": r.stock_id,
                         "new_status": r.status.value,
                         "o_ended_at": r.ended_at,
+                        "o_quantity": r.quantity,
                     }
                     for r in changes.ended_reservations
                 ],

@@ -120,6 +120,13 @@ class TransferRepository:
             return None
         return self._load([row])[0]
 
+    def list_for_order(self, order_id: int, *, lock: bool = False) -> list[Transfer]:
+        """The transfers that bring units for a customer order, oldest first."""
+        query = self._select().where(transfers.c.order_id == order_id).order_by(transfers.c.id)
+        if lock:
+            query = query.with_for_update(of=transfers)
+        return self._load(list(self.connection.execute(query)))
+
     def list_page(
         self,
         *,
@@ -184,6 +191,7 @@ class TransferRepository:
                 shipped_at=row.shipped_at,
                 received_at=row.received_at,
                 id=row.id,
+                order_id=row.order_id,
             )
             for row in rows
         ]
@@ -271,4 +279,5 @@ def _header(transfer: Transfer) -> dict[str, Any]:
         "updated_at": transfer.updated_at,
         "shipped_at": transfer.shipped_at,
         "received_at": transfer.received_at,
+        "order_id": transfer.order_id,
     }

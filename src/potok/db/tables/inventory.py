@@ -157,7 +157,16 @@ transfers = sa.Table(
     *timestamps(),
     sa.Column("shipped_at", UtcDateTime(), nullable=True),
     sa.Column("received_at", UtcDateTime(), nullable=True),
+    # the customer order whose units it brings to the warehouse that ships it (consolidation);
+    # checked at commit: intake on PostgreSQL writes the order's own row with the commit
+    sa.Column(
+        "order_id",
+        id_type(),
+        sa.ForeignKey("orders.id", ondelete="SET NULL", deferrable=True, initially="DEFERRED"),
+        nullable=True,
+    ),
     sa.Index(None, "status"),
+    sa.Index(None, "order_id"),
     sa.CheckConstraint("from_warehouse_id <> to_warehouse_id", name="two_warehouses"),
 )
 

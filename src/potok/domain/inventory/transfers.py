@@ -78,10 +78,12 @@ class TransferEvent(DomainEvent):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TransferRequested(TransferEvent):
-    """A transfer was asked for; nothing has moved yet."""
+    """A transfer was asked for; nothing has moved yet. ``order_id``: the customer order
+    whose units it brings to the warehouse that ships it, when sourcing asked for it."""
 
     expected_on: date | None
     lines: list[dict[str, Any]]
+    order_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +178,7 @@ class Transfer:
     shipped_at: datetime | None = None
     received_at: datetime | None = None
     id: int | None = None
+    order_id: int | None = None  # the customer order whose units it brings to its hub
     events: list[DomainEvent] = field(default_factory=list)
 
     def _base(self) -> dict[str, str]:
@@ -193,6 +196,7 @@ class Transfer:
                 **self._base(),
                 expected_on=self.expected_on,
                 lines=[line.summary() for line in self.lines],
+                order_id=self.order_id,
             )
         )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -563,6 +563,62 @@ class Order:
             )
         )
         return released
+
+    def consume_for_transfer(
+        self, stock_id: StockId, quantity: int, *, made_by: datetime, at: datetime
+    ) -> list[Reservation]:
+        """Units reserved for the order at a position left it on a transfer to the warehouse
+        that ships the order: up to ``quantity`` of them are consumed, a reservation taken in
+        part keeps the rest open. Only reservations made by ``made_by`` (when the transfer
+        was arranged) count: newer ones belong to a later decision. Returns those consumed;
+        the caller notes it in the history."""
+        left = quantity
+        consumed: list[Reservation] = []
+        for reservation in self.open_reservations:
+            if left == 0:
+                break
+            if reservation.stock_id != stock_id or reservation.created_at > made_by:
+                continue
+            take = min(left, reservation.quantity)
+            if take < reservation.quantity:
+                rest = replace(reservation, quantity=reservation.quantity - take, id=None)
+                self.reservations.append(rest)
+                self.changes.new_reservations.append(rest)
+                reservation.quantity = take
+            reservation.status = ReservationStatus.CONSUMED
+            reservation.ended_at = at
+            if reservation not in self.changes.new_reservations:
+                self.changes.ended_reservations.append(reservation)
+            consumed.append(reservation)
+            left -= take
+        return consumed
+
+    def reserve_arrived(
+        self, reservations: Sequence[Reservation], at: datetime, actor: str, reason: str
+    ) -> None:
+        """Units that came by transfer to the warehouse that ships the order are set aside
+        for it; the order stays reserved."""
+        self._require_open("reserved")
+        if self.allocation is not AllocationState.RESERVED:
+            raise RuntimeError("only a reserved order takes units that came for it")
+        for reservation in reservations:
+            reservation.expires_at = self.payment_due_at if self.waits_for_payment else None
+        self.reservations.extend(reservations)
+        self.changes.new_reservations.extend(reservations)
+        self._record(
+            at,
+            actor,
+            "transfer_received",
+            reason,
+            reservations=[r.summary() for r in reservations],
+        )
+
+    def note_transfer(
+        self, at: datetime, actor: str, action: str, reason: str, **details: Any
+    ) -> None:
+        """Say in the history what became of a transfer that brings units for the order
+        (``transfer_requested``, ``transfer_shipped``, ``transfer_cancelled``, ...)."""
+        self._record(at, actor, action, reason, **details)
 
     def _end_reservations(self, at: datetime, outcome: ReservationStatus) -> list[Reservation]:
         ended = self.open_reservations

@@ -15,6 +15,7 @@ from potok.domain.sourcing.planner import (
     Position,
     Short,
     Shortfall,
+    TransferLeg,
     plan,
 )
 from potok.domain.sourcing.rules import OrderType, RoutingRules, SplitPolicy, Weights
@@ -38,6 +39,7 @@ __all__ = [
     "SplitPolicy",
     "Tariff",
     "TariffTable",
+    "TransferLeg",
     "Weights",
     "decide",
     "plan",

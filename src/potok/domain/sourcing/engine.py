@@ -7,19 +7,31 @@ score adds, per shipment, the shipping cost, the distance, the units taken from 
 units a store keeps and the warehouse priority bonus, and, for the order as a whole, the
 days until the last shipment arrives and the days it would be late (see ``rules``).
 Positions (lots) are taken in pick order, as ``planner.plan`` takes them.
+
+Consolidation: when a split is on the table (or no single warehouse has every line), the
+warehouses that hold most of the order are tried as a hub: the units they lack come by
+transfer from other candidates (priced by the source's tariff to the hub's location and
+region, plus the ``transfer`` weight per transfer), then one shipment leaves the hub. Its
+days are the slowest transfer, the hub's handling days and the hub's own transit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
 from math import asin, cos, inf, radians, sin, sqrt
 
 from potok.domain.kernel import ProductId, StockId, WarehouseId
-from potok.domain.sourcing.explanation import PARTS, CandidateNote, ShipmentNote, SourcingRecord
+from potok.domain.sourcing.explanation import (
+    PARTS,
+    CandidateNote,
+    ShipmentNote,
+    SourcingRecord,
+    TransferNote,
+)
 from potok.domain.sourcing.geo import EARTH_RADIUS_KM
 from potok.domain.sourcing.planner import (
     Allocation,
@@ -29,6 +41,7 @@ from potok.domain.sourcing.planner import (
     Position,
     Short,
     Shortfall,
+    TransferLeg,
 )
 from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
 from potok.domain.sourcing.tariffs import Tariff, TariffTable
@@ -66,13 +79,43 @@ class _Option:
 
 
 @dataclass(slots=True)
+class _Leg:
+    """Units that come to a hub by transfer from one source."""
+
+    source: _Option
+    load: Load
+    km: float
+    tariff: Tariff
+    cost: float
+
+
+@dataclass(slots=True)
 class _Plan:
     shipments: list[tuple[_Option, Load]]
     score: float
     parts: tuple[float, float, float, float, float]  # see explanation.PARTS
-    costs: list[float]
+    costs: list[float]  # per shipment, then per transfer
     days: int
     late: int
+    legs: list[_Leg] = field(default_factory=list)  # a consolidation's transfers to the hub
+    picks: list[tuple[_Option, Load]] | None = None  # where the units are now, if not shipments
+
+
+HUBS = 3
+"""Warehouses (those holding most of the order) tried as the hub of a consolidation."""
+
+
+def _dips(option: _Option, load: Load) -> int:
+    """Units a load takes from the last units the location keeps for local demand."""
+    if not option.reserve:
+        return 0
+    last = 0
+    have = option.have
+    for p, q in load.items():
+        dip = q - max(0, have[p] - option.reserve)
+        if dip > 0:
+            last += min(dip, q)
+    return last
 
 
 @dataclass(slots=True)
@@ -119,6 +162,40 @@ class _Context:
             -w.priority * priority,
         )
         return _Plan(shipments, sum(parts), parts, costs, days, late)
+
+    def score_hub(self, hub: _Option, take: Load, legs: list[_Leg]) -> _Plan:
+        """One shipment of the whole order from the hub, after transfers bring what it lacks."""
+        w = self.rules.weights
+        kg = 0.0
+        for p, q in self.demand.items():
+            kg += q * self.unit_kg[p]
+        shipped = hub.tariff.cost_estimate(kg, hub.km)
+        costs = [shipped]
+        cost, distance = shipped, hub.km
+        last = _dips(hub, take)
+        priority = float(hub.candidate.priority)
+        transit = 0
+        for leg in legs:
+            costs.append(leg.cost)
+            cost += leg.cost
+            distance += leg.km
+            last += _dips(leg.source, leg.load)
+            priority += leg.source.candidate.priority
+            transit = max(transit, leg.tariff.days)
+        days = transit + self.rules.transfer_handling_days + hub.tariff.days
+        late = 0
+        if self.promise_days is not None and days > self.promise_days:
+            late = days - self.promise_days
+        parts = (
+            w.cost * cost + w.transfer * len(legs),
+            w.distance * distance,
+            self.per_day * days + w.late_day * late,
+            w.last_unit * last,
+            -w.priority * priority,
+        )
+        picks = [(hub, take), *((leg.source, leg.load) for leg in legs)]
+        shipments: list[tuple[_Option, Load]] = [(hub, dict(self.demand))]
+        return _Plan(shipments, sum(parts), parts, costs, days, late, legs, picks)
 
 
 def decide(
@@ -198,17 +275,33 @@ def decide(
         split = _greedy_split(options, ctx, limit)
         if split is not None and (best is None or split.score < best.score - 0.005):
             best = split
+    other: _Plan | None = None  # the best plan of the other kind, split or consolidation
+    if rules.transfers and (best is None or len(best.shipments) > 1):
+        hubbed = _consolidate(options, ctx, tariffs, best.score if best is not None else inf)
+        if hubbed is not None and (best is None or hubbed.score < best.score - 0.005):
+            best, other = hubbed, best
+        else:
+            other = hubbed
     if best is None:
         why = "split" if limit == 1 else "max_shipments"
         return _shortfall(order, network, set(), notes, tariffs, rules, today, why)
 
     runner_up = next((p for _, _, p in singles if p is not best), None)
-    summary = _summary(best, runner_up, order, rules, notes)
-    allocations = _allocate(order.needs, best.shipments)
+    skus = {n.product_id: n.sku for n in order.needs}
+    alternative = _alternative(other, skus) if other is not None else ""
+    if best.legs:
+        summary = _hub_summary(best, other, runner_up, order, rules, skus)
+        summary += _not_considered(notes, order)
+    else:
+        summary = _summary(best, runner_up, order, rules, notes, alternative)
+    allocations = _allocate(order.needs, best.picks or best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
     record = _record(order, notes, chosen_ids, best, tariffs, rules, today, summary, unit_kg)
+    if alternative:
+        record = replace(record, alternative=alternative)
     codes = tuple(o.candidate.code for o, _ in best.shipments)
-    return Decision(allocations, codes, summary, record)
+    legs = _transfer_legs(best, allocations, skus, unit_kg) if best.legs else ()
+    return Decision(allocations, codes, summary, record, legs)
 
 
 @lru_cache(maxsize=4096)
@@ -307,6 +400,147 @@ def _greedy_split(options: list[_Option], ctx: _Context, limit: int) -> _Plan | 
     return ctx.score(shipments)
 
 
+def _consolidate(
+    options: list[_Option], ctx: _Context, tariffs: TariffTable, ceiling: float
+) -> _Plan | None:
+    """The best plan that ships the whole order from one hub after transfers, if any; hubs
+    that cannot score below ``ceiling`` (the best plan so far) are not tried."""
+    demand = ctx.demand
+    rules = ctx.rules
+    w = rules.weights
+
+    def held(option: _Option) -> int:
+        return sum(min(q, option.have.get(p, 0)) for p, q in demand.items())
+
+    ranked = sorted(options, key=lambda o: (-held(o), o.km, o.candidate.code))
+    kg = _weight(demand, ctx.unit_kg)
+    bonus = w.priority * rules.max_shipments * max(0, *(o.candidate.priority for o in options))
+    best: _Plan | None = None
+    for hub in ranked[:HUBS]:
+        days = rules.transfer_handling_days + hub.tariff.days
+        floor = (
+            w.cost * hub.tariff.cost_estimate(kg, hub.km)
+            + w.transfer
+            + ctx.per_day * days
+            - w.priority * hub.candidate.priority
+            - bonus
+        )
+        if floor >= min(ceiling, best.score if best is not None else inf) - 0.005:
+            continue  # even free, instant transfers would not beat what is on the table
+        plan = _hub_plan(hub, options, ctx, tariffs)
+        if plan is not None and (best is None or plan.score < best.score - 0.005):
+            best = plan
+    return best
+
+
+def _hub_plan(
+    hub: _Option, options: list[_Option], ctx: _Context, tariffs: TariffTable
+) -> _Plan | None:
+    """Bring what the hub lacks from the sources that cost least per kilogram carried (at
+    most ``max_shipments`` of them); None when they cannot, or the hub lacks nothing."""
+    take: Load = {}
+    missing: Load = {}
+    for p, q in ctx.demand.items():
+        kept = min(q, hub.have.get(p, 0))
+        if kept > 0:
+            take[p] = kept
+        if q > kept:
+            missing[p] = q - kept
+    if not missing:
+        return None
+    w = ctx.rules.weights
+    to = hub.candidate
+    lat1, lon1, cos1 = _radians(to.latitude, to.longitude)
+    legs: list[_Leg] = []
+    used: set[WarehouseId] = {to.warehouse_id}
+    routes: dict[WarehouseId, tuple[float, Tariff] | None] = {}
+    while missing and len(legs) < ctx.rules.max_shipments:
+        found: tuple[float, str, _Leg] | None = None
+        for source in options:
+            c = source.candidate
+            if c.warehouse_id in used:
+                continue
+            have = source.have
+            load = {p: min(q, have[p]) for p, q in missing.items() if have.get(p, 0) > 0}
+            if not load or any(x.serialised for p in load for x in source.stock[p]):
+                continue
+            if c.warehouse_id in routes:
+                route = routes[c.warehouse_id]
+            else:
+                lat2, lon2, cos2 = _radians(c.latitude, c.longitude)
+                h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
+                km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
+                found_tariff = tariffs.find(c.code, km=km, region=to.region)
+                route = routes[c.warehouse_id] = (
+                    None if found_tariff is None else (km, found_tariff)
+                )
+            if route is None:
+                continue
+            km, tariff = route
+            kg = _weight(load, ctx.unit_kg)
+            cost = tariff.cost_estimate(kg, km)
+            score = (
+                w.cost * cost
+                + w.transfer
+                + w.distance * km
+                + ctx.per_day * tariff.days
+                + w.last_unit * _dips(source, load)
+            )
+            carried = kg or float(sum(load.values()))
+            if found is None or (score / carried, c.code) < found[:2]:
+                found = (score / carried, c.code, _Leg(source, load, km, tariff, cost))
+        if found is None:
+            return None
+        leg = found[2]
+        legs.append(leg)
+        used.add(leg.source.candidate.warehouse_id)
+        for p, q in leg.load.items():
+            missing[p] -= q
+            if missing[p] == 0:
+                del missing[p]
+    if missing:
+        return None
+    return ctx.score_hub(hub, take, legs)
+
+
+def _transfer_legs(
+    plan: _Plan,
+    allocations: tuple[Allocation, ...],
+    skus: Mapping[ProductId, str],
+    unit_kg: Mapping[ProductId, float],
+) -> tuple[TransferLeg, ...]:
+    """The units each source sends to the hub, product by product, with the source positions
+    they are reserved at; a transfer's price is shared among its products by weight."""
+    hub = plan.shipments[0][0].candidate
+    legs: list[TransferLeg] = []
+    for leg in plan.legs:
+        source = leg.source.candidate
+        total = leg.tariff.cost(_weight(leg.load, unit_kg), leg.km)
+        kg = _weight(leg.load, unit_kg)
+        for p in sorted(leg.load):
+            mine = tuple(
+                a
+                for a in allocations
+                if a.warehouse_id == source.warehouse_id and a.product_id == p
+            )
+            share = (leg.load[p] * unit_kg[p] / kg) if kg else 1 / len(leg.load)
+            legs.append(
+                TransferLeg(
+                    source.warehouse_id,
+                    source.code,
+                    hub.warehouse_id,
+                    hub.code,
+                    p,
+                    skus[p],
+                    sum(a.quantity for a in mine),
+                    mine,
+                    (total * Decimal(repr(share))).quantize(Decimal("0.01")),
+                    leg.tariff.days,
+                )
+            )
+    return tuple(legs)
+
+
 def _allocate(
     needs: Sequence[Need], shipments: list[tuple[_Option, Load]]
 ) -> tuple[Allocation, ...]:
@@ -367,6 +601,7 @@ def _summary(
     order: SourcingOrder,
     rules: RoutingRules,
     notes: Mapping[WarehouseId, CandidateNote],
+    alternative: str = "",
 ) -> str:
     cost = sum(best.costs)
     when = f"{best.days} day{'s' if best.days != 1 else ''}"
@@ -406,7 +641,81 @@ def _summary(
         text += f", {_rub(gain)} worse on the rules' scale)" if gain > 0 else ")"
     if runner_up is None and len(best.shipments) == 1:
         text += "; the only allowed warehouse that has every line"
+    if alternative:
+        text += f"; {alternative}"
     return text + _not_considered(notes, order)
+
+
+def _days(n: int) -> str:
+    return f"{n} day{'s' if n != 1 else ''}"
+
+
+def _brought(plan: _Plan, skus: Mapping[ProductId, str]) -> str:
+    """'2 units of SKU-9 come by transfer from SPB-1 (1 200.00 ₽, 2 d)'."""
+    parts = []
+    for leg in plan.legs:
+        units = sum(leg.load.values())
+        what = ", ".join(skus[p] for p in sorted(leg.load))
+        parts.append(
+            f"{units} unit{'s' if units != 1 else ''} of {what} from "
+            f"{leg.source.candidate.code} ({_rub(leg.cost)}, {leg.tariff.days} d)"
+        )
+    return "; ".join(parts)
+
+
+def _hub_summary(
+    best: _Plan,
+    split: _Plan | None,
+    single: _Plan | None,
+    order: SourcingOrder,
+    rules: RoutingRules,
+    skus: Mapping[ProductId, str],
+) -> str:
+    hub = best.shipments[0][0]
+    when = _days(best.days)
+    if order.promised_on is not None:
+        when += (
+            f", on time for {order.promised_on.isoformat()}"
+            if best.late == 0
+            else f", {best.late} day(s) after the promised {order.promised_on.isoformat()}"
+        )
+    text = (
+        f"Consolidated at {_place(hub)}: {_brought(best, skus)} come by transfer; then one "
+        f"shipment for {_rub(best.costs[0])} ({_rub(sum(best.costs))} with the transfers), "
+        f"arriving in {when}"
+    )
+    if split is not None:
+        n = len(split.shipments)
+        codes = ", ".join(o.candidate.code for o, _ in split.shipments)
+        word = "cheaper" if sum(best.costs) <= sum(split.costs) else "better on the rules' scale"
+        text += (
+            f"; {word} than {n} shipments from {codes} ({_rub(sum(split.costs))}, "
+            f"{_days(split.days)}, {_rub(split.score - best.score)} worse on the rules' scale)"
+        )
+    elif single is not None:
+        other = single.shipments[0][0].candidate.code
+        text += f"; better than one shipment from {other} ({_rub(sum(single.costs))})"
+    elif rules.split is SplitPolicy.NEVER:
+        text += "; no single warehouse has every line and the rules do not allow a split"
+    else:
+        text += "; no single warehouse has every line"
+    return text
+
+
+def _alternative(plan: _Plan, skus: Mapping[ProductId, str]) -> str:
+    """The best plan of the other kind, as a runner-up in words."""
+    cost = _rub(sum(plan.costs))
+    if plan.legs:
+        hub = plan.shipments[0][0].candidate.code
+        return (
+            f"consolidating at {hub} ({_brought(plan, skus)} by transfer) would cost {cost} "
+            f"and take {_days(plan.days)}"
+        )
+    codes = ", ".join(o.candidate.code for o, _ in plan.shipments)
+    return (
+        f"{len(plan.shipments)} shipments from {codes} would cost {cost} "
+        f"and take {_days(plan.days)}"
+    )
 
 
 def _not_considered(notes: Mapping[WarehouseId, CandidateNote], order: SourcingOrder) -> str:
@@ -454,6 +763,7 @@ def _record(
         listed.append(note._replace(chosen=True) if wid in chosen else note)
     listed.sort(key=lambda n: (n.excluded is not None, n.score if n.score is not None else inf))
     shipments: list[ShipmentNote] = []
+    moved: list[TransferNote] = []
     total = Decimal(0)
     days: int | None = None
     on_time: bool | None = None
@@ -472,6 +782,21 @@ def _record(
                     option.tariff.describe(),
                 )
             )
+        for leg in plan.legs:
+            kg = _weight(leg.load, unit_kg)
+            cost = leg.tariff.cost(kg, leg.km)
+            total += cost
+            moved.append(
+                TransferNote(
+                    leg.source.candidate.code,
+                    plan.shipments[0][0].candidate.code,
+                    cost,
+                    leg.tariff.days,
+                    round(kg, 3),
+                    sum(leg.load.values()),
+                    leg.tariff.describe(),
+                )
+            )
         days = plan.days
         on_time = plan.late == 0 if order.promised_on is not None else None
     return SourcingRecord(
@@ -487,6 +812,7 @@ def _record(
         days,
         on_time,
         summary,
+        tuple(moved),
     )
 
 

@@ -53,6 +53,19 @@ class ShipmentNote:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferNote:
+    """One transfer a consolidated decision needs: units brought to the hub first."""
+
+    from_code: str
+    to_code: str
+    cost: Decimal
+    days: int
+    weight_kg: float
+    units: int
+    tariff: str
+
+
+@dataclass(frozen=True, slots=True)
 class SourcingRecord:
     """Everything needed to show, later, why an order was sourced as it was."""
 
@@ -68,6 +81,8 @@ class SourcingRecord:
     days: int | None
     on_time: bool | None
     summary: str
+    transfers: tuple[TransferNote, ...] = ()  # a consolidation: what comes to the hub first
+    alternative: str = ""  # the best plan of the other kind (split or consolidation), in words
 
     def excluded(self) -> tuple[CandidateNote, ...]:
         """The candidates the rules filtered out."""

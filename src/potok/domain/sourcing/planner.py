@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from itertools import combinations
 from math import comb, inf
 from typing import TYPE_CHECKING
@@ -84,6 +85,23 @@ class Allocation:
 
 
 @dataclass(frozen=True, slots=True)
+class TransferLeg:
+    """Units of one product that travel by transfer from a source to the hub that ships the
+    order; ``allocations`` are the source positions they are reserved at until they leave."""
+
+    from_warehouse_id: WarehouseId
+    from_code: str
+    to_warehouse_id: WarehouseId
+    to_code: str
+    product_id: ProductId
+    sku: str
+    quantity: int
+    allocations: tuple[Allocation, ...]
+    cost: Decimal = Decimal("0.00")  # this product's share of the transfer's price, by weight
+    days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
     """Where each line's units come from, and the reason in an operator's words."""
 
@@ -91,6 +109,7 @@ class Decision:
     warehouses: tuple[str, ...]
     explanation: str
     record: SourcingRecord | None = None  # the engine's full record; plan() leaves it empty
+    transfers: tuple[TransferLeg, ...] = ()  # units to bring to the shipping hub first
 
     def quantities_by_stock(self) -> dict[StockId, int]:
         totals: dict[StockId, int] = {}

@@ -1,10 +1,17 @@
 """Routing rules as data: which warehouses may ship an order, how the rest are ranked, and
-when an order may be split.
+when an order may be split or consolidated.
 
 Every criterion is weighed in roubles, so a score is "what this option costs us, all things
 counted": shipping cost counts one to one, each kilometre, each day in transit, each day
 late against the promised date, each unit taken from the last units a store keeps for its
-walk-in customers, and each point of warehouse priority (a bonus) add their weight.
+walk-in customers, each transfer order and each point of warehouse priority (a bonus) add
+their weight.
+
+Consolidation: when no single warehouse has every line (or a split scores best), the engine
+also weighs bringing the missing units to one warehouse (the hub) by transfer and shipping
+one parcel from there. ``transfers`` turns this off. It is independent of the split policy:
+a consolidated order still leaves in one shipment, so under ``never`` it is the only way to
+serve an order no single warehouse holds.
 """
 
 from __future__ import annotations
@@ -48,6 +55,7 @@ class Weights:
     late_day: float = 1_000.0  # per day past the promised date
     last_unit: float = 150.0  # per unit taken from the stock a store keeps for local demand
     priority: float = 20.0  # bonus per point of warehouse priority
+    transfer: float = 50.0  # per transfer order: handling at both ends, paperwork
 
 
 def _default_kinds() -> dict[str, frozenset[str]]:
@@ -72,6 +80,8 @@ class RoutingRules:
     keep_last_units: int = 2  # units of each product a store keeps for its own customers
     keep_last_units_kinds: frozenset[str] = frozenset({"store"})
     default_unit_weight_kg: float = 1.0
+    transfers: bool = True  # may bring missing units to one warehouse instead of splitting
+    transfer_handling_days: int = 1  # days a hub needs to book arrivals in and repack
 
     def __post_init__(self) -> None:
         if self.max_shipments < 1:
@@ -82,6 +92,8 @@ class RoutingRules:
             raise InvalidRules("keep_last_units must not be negative")
         if self.default_unit_weight_kg < 0:
             raise InvalidRules("default_unit_weight_kg must not be negative")
+        if not 0 <= self.transfer_handling_days <= 366:
+            raise InvalidRules("transfer_handling_days must be from 0 to 366")
 
     def allows_kind(self, order_type: str, kind: str) -> bool:
         """Whether a warehouse of this kind may ship an order of this type."""
