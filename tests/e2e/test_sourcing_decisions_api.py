@@ -98,7 +98,7 @@ def test_rules_that_forbid_a_split_backorder_an_order_no_single_warehouse_has(
     api: httpx.Client, live: LiveServer
 ) -> None:
     build_world_api(api, {("MSK", "KET"): 5, ("SPB", "MUG"): 5})
-    never = {"split": "never"}
+    never = {"split": "never", "transfers": False}
     assert api.put("/api/v1/sourcing/rules/default", json=never).status_code == 200
 
     order = place(api, [("KET", 1), ("MUG", 1)])
@@ -113,7 +113,8 @@ def test_rules_that_forbid_a_split_backorder_an_order_no_single_warehouse_has(
     assert "do not allow a split" in kept["explanation"]
     assert any("do not allow a split" in (h["reason"] or "") for h in order["history"])
 
-    assert api.put("/api/v1/sourcing/rules/default", json={"split": "only_when_needed"}).is_success
+    split_rules = {"split": "only_when_needed", "transfers": False}
+    assert api.put("/api/v1/sourcing/rules/default", json=split_rules).is_success
     split = place(api, [("KET", 1), ("MUG", 1)])
     assert reserved_at(split) == {"MSK", "SPB"}
     assert "Split into 2 shipments" in sourcing_of(api, split["id"])["stored"][0]["explanation"]
@@ -140,3 +141,15 @@ def test_an_order_moved_by_a_write_off_keeps_both_decisions(
     assert second["warehouses"] == ["SPB"]
     assert second["trigger"] != "intake"
     assert_stock_invariants(live.potok)
+
+
+def test_the_dry_run_counts_the_orders_own_reservations_even_when_they_take_every_unit(
+    api: httpx.Client,
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 2})
+    order = place(api, [("KET", 2)])
+    assert reserved_at(order) == {"MSK"}
+
+    dry = sourcing_of(api, order["id"])["dry_run"]
+
+    assert (dry["outcome"], dry["warehouses"]) == ("decision", ["MSK"])

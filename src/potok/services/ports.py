@@ -322,7 +322,12 @@ class SerialPick:
 
 class StockStore(Protocol):
     def candidates(
-        self, product_ids: Collection[ProductId], channel_id: ChannelId, *, today: date
+        self,
+        product_ids: Collection[ProductId],
+        channel_id: ChannelId,
+        *,
+        today: date,
+        held: Collection[StockId] = (),
     ) -> tuple[list[Candidate], list[Position]]: ...
     def reserve(self, quantities: Mapping[StockId, int], at: datetime) -> bool: ...
     def release(self, quantities: Mapping[StockId, int], at: datetime) -> None: ...

@@ -300,11 +300,13 @@ def _stored(history: list[HistoryEntry], kept: list[StoredSourcing]) -> list[Sto
 def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfall:
     """What the engine decides for the order now, by the channel's rules and the tariffs."""
     product_ids = {li.product_id for li in order.lines}
-    candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
     own: dict[StockId, int] = {}
     for r in order.reservations:
         if r.status is ReservationStatus.OPEN:
             own[r.stock_id] = own.get(r.stock_id, 0) + r.quantity
+    candidates, positions = uow.stock.candidates(
+        product_ids, order.channel_id, today=today, held=own.keys()
+    )
     if own:
         positions = [
             dataclasses.replace(p, available=p.available + own[p.stock_id])

@@ -77,7 +77,7 @@ _PG_RELEASE = """
     """
 
 
-_CANDIDATES = (
+_SELECT_CANDIDATES = (
     sa.select(
         stock.c.id,
         stock.c.warehouse_id,
@@ -112,8 +112,14 @@ _CANDIDATES = (
     .where(
         stock.c.product_id.in_(sa.bindparam("product_ids", expanding=True)),
         warehouses.c.active.is_(True),
-        stock.c.on_hand > stock.c.reserved + stock.c.unavailable,
         sa.or_(lots.c.expires_on.is_(None), lots.c.expires_on >= sa.bindparam("sell_until")),
+    )
+)
+_CANDIDATES = _SELECT_CANDIDATES.where(stock.c.on_hand > stock.c.reserved + stock.c.unavailable)
+_CANDIDATES_WITH_HELD = _SELECT_CANDIDATES.where(
+    sa.or_(
+        stock.c.on_hand > stock.c.reserved + stock.c.unavailable,
+        stock.c.id.in_(sa.bindparam("held", expanding=True)),
     )
 )
 
@@ -132,21 +138,28 @@ class StockRepository:
     # ------------------------------------------------------------------ sourcing
 
     def candidates(
-        self, product_ids: Collection[ProductId], channel_id: ChannelId, *, today: date
+        self,
+        product_ids: Collection[ProductId],
+        channel_id: ChannelId,
+        *,
+        today: date,
+        held: Collection[StockId] = (),
     ) -> tuple[list[Candidate], list[Position]]:
         """Active locations serving the channel, with their sellable stock of these products:
-        one position per lot, leaving out lots expired or too short-dated for the channel."""
+        one position per lot, leaving out lots expired or too short-dated for the channel.
+        Positions in ``held`` (an order's own reservations) are read even with nothing
+        left available."""
         min_days = self.connection.execute(
             sa.select(channels.c.min_shelf_life_days).where(channels.c.id == channel_id)
         ).scalar()
-        rows = self.connection.execute(
-            _CANDIDATES,
-            {
-                "product_ids": sorted(product_ids),
-                "channel_id": channel_id,
-                "sell_until": sellable_from(today, min_days or 0),
-            },
-        )
+        parameters: dict[str, object] = {
+            "product_ids": sorted(product_ids),
+            "channel_id": channel_id,
+            "sell_until": sellable_from(today, min_days or 0),
+        }
+        if held:
+            parameters["held"] = sorted(held)
+        rows = self.connection.execute(_CANDIDATES_WITH_HELD if held else _CANDIDATES, parameters)
         return candidates_from_rows(rows)
 
     # ------------------------------------------------------------------ reservations
