@@ -217,3 +217,36 @@ def test_a_replan_applies_only_where_it_is_cheaper_and_keeps_the_promised_date()
         use_solver=False,
     )  # fmt: skip
     assert greedy.changed == ()
+
+
+def test_an_order_with_no_plan_in_reach_keeps_its_own_and_the_rest_is_still_solved() -> None:
+    candidates = sites(3)
+    tariffs = table([(500, 0), (100, 0), (300, 0)])
+    # today's plan ships from a warehouse that is no candidate any more (W9): the model
+    # has no option for it, yet must not turn infeasible for everyone else
+    stranded = OpenOrder(
+        "stranded",
+        open_order("x", {2: 1}).order,
+        (Shipment(WarehouseId(9), ((ProductId(2), 1),), 250.0, 1),),
+    )
+    movable = OpenOrder(
+        "movable",
+        open_order("x", {1: 1}).order,
+        (Shipment(WarehouseId(1), ((ProductId(1), 1),), 500.0, 2),),
+    )
+    nowhere = open_order("nowhere", {3: 4})  # no stock of product 3 anywhere
+    stock = as_stock({(1, 1): 1})
+    result = optimise(
+        [stranded, movable, nowhere],
+        candidates,
+        stock,
+        tariffs=tariffs,
+        rules=RoutingRules(),
+        today=TODAY,
+    )
+    assert result.method == "mip-optimal"
+    assert result.notes == ()
+    assert result.changed == ("movable",)
+    assert result.plans["movable"].shipments[0].warehouse_id == WarehouseId(2)
+    assert result.plans["stranded"].shipments[0].warehouse_id == WarehouseId(9)
+    assert result.unplanned == ("nowhere",)

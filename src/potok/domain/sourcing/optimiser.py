@@ -14,10 +14,14 @@ Without a plan, lateness costs ``Weights.late_day`` per day instead.
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import numpy as np
 
@@ -28,6 +32,7 @@ from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
 from potok.domain.sourcing.tariffs import TariffTable
 
 CHANGE_PENALTY = 0.01  # roubles: ties keep today's plan
+UNPLANNED_UNIT_COST = 1e7  # roubles per unit the model leaves unplanned: only when it must
 EARTH_RADIUS_KM = 6371.0088
 
 
@@ -299,6 +304,32 @@ def _recost(o: _Order, shipments: Iterable[Shipment]) -> OrderPlan:
     return OrderPlan(tuple(out))
 
 
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def _new_highs(highspy: Any) -> Any:
+    """A solver instance. HiGHS prints its banner straight to the process's standard output
+    the first time one is made, which would land in the middle of a command's output or a
+    JSON log; that once, file descriptor 1 points at /dev/null."""
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            return highspy.Highs()
+        sys.stdout.flush()
+        saved = os.dup(1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, 1)
+            solver = highspy.Highs()
+        finally:
+            os.dup2(saved, 1)
+            os.close(saved)
+            os.close(devnull)
+        _banner_shown = True
+        return solver
+
+
 def _solve(
     prepared: Sequence[_Order],
     capacity: Mapping[tuple[WarehouseId, ProductId], int],
@@ -317,7 +348,9 @@ def _solve(
     row_hi: list[float] = []
     x_index: list[tuple[int, int, ProductId]] = []  # (order, option, product) per x column
     y_index: list[tuple[int, int]] = []  # (order, option) per y column
-    col_kind: list[int] = []  # 0: y, 1: x
+    col_kind: list[int] = []  # 0: y, 1: x, 2: keep today's plan, or leave unplanned
+    slack: list[tuple[int, int]] = []  # (column, order) per keep-or-unplanned column
+    stock_coef: dict[tuple[int, WarehouseId, ProductId], float] = {}  # keep columns' units
     stock_cols: dict[tuple[WarehouseId, ProductId], list[int]] = {}
     stock_ub: dict[tuple[WarehouseId, ProductId], int] = {}
 
@@ -360,20 +393,40 @@ def _solve(
                 stock_ub[(opt.wid, p)] = stock_ub.get((opt.wid, p), 0) + ub
                 cap_cols.append(x)
                 cap_vals.append(unit_cost)
+        # One more way out for every order, so that an order with no plan within its
+        # limits (its promise, today's cost, the stock) cannot make the whole model
+        # infeasible and send the batch to the greedy fallback: an order with a plan may
+        # keep it (a column that holds today's units), one without stays unplanned (a
+        # column for the units left out, dear enough to be a last resort).
+        out = len(cost)
+        slack.append((out, oi))
+        upper.append(1.0)
+        col_kind.append(2)
+        if o.oo.current:
+            cost.append(o.cap if o.cap is not None else 0.0)
+            for sh in o.oo.current:
+                for p, q in sh.units:
+                    stock_cols.setdefault((sh.warehouse_id, p), []).append(out)
+                    stock_coef[(out, sh.warehouse_id, p)] = float(q)
+                    stock_ub[(sh.warehouse_id, p)] = stock_ub.get((sh.warehouse_id, p), 0) + q
+        else:
+            cost.append(UNPLANNED_UNIT_COST * sum(o.demand.values()))
         for p, d in o.demand.items():
-            row(x_by_product[p], [1.0] * len(x_by_product[p]), float(d), float(d))
+            cols = [*x_by_product[p], out]
+            row(cols, [*([1.0] * len(x_by_product[p])), float(d)], float(d), float(d))
         if len(ys) > o.max_ships:
             row(ys, [1.0] * len(ys), 0.0, float(o.max_ships))
         if o.cap is not None:
             row(cap_cols, cap_vals, -np.inf, o.cap + 0.005)
     for key, cols in stock_cols.items():
         if stock_ub[key] > capacity.get(key, 0):
-            row(cols, [1.0] * len(cols), 0.0, float(capacity.get(key, 0)))
+            coefs = [stock_coef.get((c, key[0], key[1]), 1.0) for c in cols]
+            row(cols, coefs, 0.0, float(capacity.get(key, 0)))
 
     n = len(cost)
     if n == 0:
         return {}, "mip-optimal", 0.0
-    h = highspy.Highs()  # type: ignore[no-untyped-call]
+    h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(max(0.05, time_limit_s)))
     h.setOptionValue("mip_rel_gap", 1e-4)
@@ -411,6 +464,7 @@ def _solve(
         return None
     method = "mip-optimal" if status == highspy.HighsModelStatus.kOptimal else "mip-time-limit"
     values = np.asarray(h.getSolution().col_value)
+    kept = {oi for j, oi in slack if round(float(values[j])) > 0}
     units: dict[tuple[int, int], dict[ProductId, int]] = {}
     x_cols = [j for j in range(n) if col_kind[j] == 1]
     for j, (oi, k, p) in zip(x_cols, x_index, strict=True):
@@ -419,6 +473,10 @@ def _solve(
             units.setdefault((oi, k), {})[p] = q
     plans: dict[str, OrderPlan] = {}
     for oi, o in enumerate(prepared):
+        if oi in kept:
+            if o.oo.current:
+                plans[o.oo.key] = _recost(o, o.oo.current)
+            continue
         ships = []
         for k, opt in enumerate(o.opts):
             got = units.get((oi, k))
@@ -446,7 +504,9 @@ def _check(
     for o in prepared:
         plan = plans.get(o.oo.key)
         if plan is None:
-            return f"order {o.oo.key} has no plan"
+            if o.oo.current:
+                return f"order {o.oo.key} has no plan"
+            continue  # left unplanned: it holds nothing
         got: dict[ProductId, int] = {}
         for s in plan.shipments:
             for p, q in s.units:
