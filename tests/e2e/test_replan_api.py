@@ -194,12 +194,12 @@ def test_a_backordered_order_is_reserved_when_the_plan_can_cover_it(
     api: httpx.Client, live: LiveServer
 ) -> None:
     setup(api, {("MSK", "KET"): 1, ("SPB", "KET"): 1}, NEAR_IS_CHEAP)
-    never_split = {**COST_HEAVY, "split": "never"}
+    never_split = {**COST_HEAVY, "split": "never", "transfers": False}
     assert api.put("/api/v1/sourcing/rules/default", json=never_split).status_code == 200
     waiting = place(api, [("KET", 2)])
     assert order(api, waiting["id"])["status"] == "backordered"  # no one warehouse has 2
     # splitting is allowed from now on; nothing retries the backorder by itself
-    split = {**COST_HEAVY, "split": "only_when_needed", "max_shipments": 2}
+    split = {**COST_HEAVY, "split": "only_when_needed", "max_shipments": 2, "transfers": False}
     assert api.put("/api/v1/sourcing/rules/default", json=split).status_code == 200
 
     result = run(api)
