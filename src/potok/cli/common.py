@@ -23,6 +23,7 @@ from potok.domain.errors import (
     Unavailable,
 )
 from potok.domain.kernel import Actor, ActorKind
+from potok.security.data import DataKeyError
 from potok.services.ports import AuditContext
 from potok.settings import Settings, get_settings
 
@@ -70,6 +71,9 @@ def handles_errors(command: Callable[P, T]) -> Callable[P, T]:
         except PotokError as error:
             report(error)
             raise typer.Exit(exit_code_for(error)) from None
+        except DataKeyError as error:  # the wrong keys for this database
+            errors.print(f"[bold red]error:[/] {error}", highlight=False)
+            raise typer.Exit(2) from None
         except sa.exc.DBAPIError as failure:  # outside a unit of work (schema commands)
             translated = translate_error(failure)
             report(translated)

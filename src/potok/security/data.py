@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 PREFIX = "pd1"
@@ -82,7 +83,15 @@ class DataProtector:
         if cipher is None:
             raise DataKeyError(f"personal data was encrypted with key '{key_id}', not configured")
         raw = base64.b64decode(payload)
-        return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
+        try:
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
+        except InvalidTag:
+            raise DataKeyError(
+                f"personal data was sealed with another key than the one configured as "
+                f"'{key_id}': use the keys this database was written with "
+                "(POTOK_SECURITY__DATA_KEYS, or the key file POTOK_SECURITY__KEY_FILE, by "
+                "default potok-keys.json in the working directory)"
+            ) from None
 
     def needs_rewrap(self, stored: str | None) -> bool:
         """Whether a stored value is plaintext or under an older key."""
