@@ -393,27 +393,37 @@ def _solve(
                 stock_ub[(opt.wid, p)] = stock_ub.get((opt.wid, p), 0) + ub
                 cap_cols.append(x)
                 cap_vals.append(unit_cost)
-        # One more way out for every order, so that an order with no plan within its
-        # limits (its promise, today's cost, the stock) cannot make the whole model
-        # infeasible and send the batch to the greedy fallback: an order with a plan may
-        # keep it (a column that holds today's units), one without stays unplanned (a
-        # column for the units left out, dear enough to be a last resort).
-        out = len(cost)
-        slack.append((out, oi))
-        upper.append(1.0)
-        col_kind.append(2)
-        if o.oo.current:
-            cost.append(o.cap if o.cap is not None else 0.0)
-            for sh in o.oo.current:
-                for p, q in sh.units:
-                    stock_cols.setdefault((sh.warehouse_id, p), []).append(out)
-                    stock_coef[(out, sh.warehouse_id, p)] = float(q)
-                    stock_ub[(sh.warehouse_id, p)] = stock_ub.get((sh.warehouse_id, p), 0) + q
+        # One more way out, so that an order with no plan within its limits (its promise,
+        # today's cost, the stock) cannot make the whole model infeasible and send the
+        # batch to the greedy fallback: an order whose plan the options cannot rebuild may
+        # keep it (a column that holds today's units), one without a plan stays unplanned
+        # (a column for the units left out, dear enough to be a last resort). Orders whose
+        # plan the options can rebuild need neither, and the model stays as small.
+        reachable = {opt.wid for opt in o.opts}
+        rebuildable = bool(o.oo.current) and all(
+            sh.warehouse_id in reachable for sh in o.oo.current
+        )
+        if rebuildable:
+            for p, d in o.demand.items():
+                row(x_by_product[p], [1.0] * len(x_by_product[p]), float(d), float(d))
         else:
-            cost.append(UNPLANNED_UNIT_COST * sum(o.demand.values()))
-        for p, d in o.demand.items():
-            cols = [*x_by_product[p], out]
-            row(cols, [*([1.0] * len(x_by_product[p])), float(d)], float(d), float(d))
+            out = len(cost)
+            slack.append((out, oi))
+            upper.append(1.0)
+            col_kind.append(2)
+            if o.oo.current:
+                cost.append(o.cap if o.cap is not None else 0.0)
+                for sh in o.oo.current:
+                    for p, q in sh.units:
+                        key = (sh.warehouse_id, p)
+                        stock_cols.setdefault(key, []).append(out)
+                        stock_coef[(out, *key)] = float(q)
+                        stock_ub[key] = stock_ub.get(key, 0) + q
+            else:
+                cost.append(UNPLANNED_UNIT_COST * sum(o.demand.values()))
+            for p, d in o.demand.items():
+                cols = [*x_by_product[p], out]
+                row(cols, [*([1.0] * len(x_by_product[p])), float(d)], float(d), float(d))
         if len(ys) > o.max_ships:
             row(ys, [1.0] * len(ys), 0.0, float(o.max_ships))
         if o.cap is not None:
