@@ -214,6 +214,42 @@ def test_cancelling_the_order_calls_off_its_requested_transfer(
     assert_stock_invariants(live.potok)
 
 
+def test_an_order_sourced_again_without_a_transfer_calls_off_the_one_it_waited_for(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    order, number = consolidated_order(api, live)
+    receipt = {"warehouse": "MSK", "sku": "MUG", "quantity": 2}
+    assert api.post("/api/v1/stock/receipts", json=receipt).status_code == 201
+    # the mugs waiting for the transfer at SPB are written off: the order is sourced
+    # again, and the hub now has every line itself
+    write_off = {"warehouse": "SPB", "sku": "MUG", "quantity": 3, "reason": "broken"}
+    assert api.post("/api/v1/stock/write-offs", json=write_off).status_code == 201
+
+    after = get_order(api, order["id"])
+    assert sorted(open_reservations(after)) == [("MSK", "KET", 2), ("MSK", "MUG", 2)]
+    transfer = api.get(f"/api/v1/transfers/{number}").json()
+    assert transfer["status"] == "cancelled"
+    assert any(
+        h["action"] == "transfer_cancelled" and number in (h["reason"] or "")
+        for h in after["history"]
+    )
+    assert_stock_invariants(live.potok)
+
+
+def test_an_order_backordered_after_its_hub_closes_calls_off_its_transfer(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    order, number = consolidated_order(api, live)
+
+    response = api.patch("/api/v1/warehouses/MSK", json={"active": False})
+
+    assert response.status_code == 200, response.text
+    assert get_order(api, order["id"])["status"] == "backordered"  # kettles only at MSK
+    assert api.get(f"/api/v1/transfers/{number}").json()["status"] == "cancelled"
+    assert levels(api)[("SPB", "MUG")] == (3, 0)
+    assert_stock_invariants(live.potok)
+
+
 @pytest.fixture
 def _environment_as_found() -> Iterator[None]:
     before = os.environ.get("POTOK_DB__URL")

@@ -29,7 +29,7 @@ from potok.domain.sourcing import (
     Shortfall,
     decide,
 )
-from potok.services.consolidation import arrange_transfers
+from potok.services.consolidation import arrange_transfers, drop_stale_transfers
 from potok.services.ports import SerialPick
 from potok.services.sourcing_setup import SourcingSetup, sourcing_order
 from potok.services.unit_of_work import UnitOfWork
@@ -90,6 +90,8 @@ def allocate(
                 record=outcome.record,
                 trigger=trigger,
             )
+            if first_read is None:  # not a new order: its earlier plan may await transfers
+                drop_stale_transfers(uow, order, at, actor)
             return outcome
         if uow.stock.reserve(outcome.quantities_by_stock(), at):
             assert order.id is not None
@@ -105,7 +107,8 @@ def allocate(
                     items=[r.summary() for r in reservations],
                 )
             )
-            arrange_transfers(uow, order, outcome, at, actor)
+            if outcome.transfers or first_read is None:  # a new order has no transfers yet
+                arrange_transfers(uow, order, outcome, at, actor)
             return outcome
     raise TransientConflict(detail="stock kept changing while this order was being reserved")
 

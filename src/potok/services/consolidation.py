@@ -48,27 +48,10 @@ def arrange_transfers(
     reservations were given back before it was sourced again). A source whose transfer to
     the same hub was cancelled for this order before is not asked again: it ships its units
     to the customer itself, as in a split."""
+    assert order.id is not None
+    refused = drop_stale_transfers(uow, order, at, actor)
     if not decision.transfers:
         return []
-    assert order.id is not None
-    earlier = uow.transfers.list_for_order(order.id, lock=True)
-    refused = {
-        (t.from_warehouse_id, t.to_warehouse_id)
-        for t in earlier
-        if t.status is TransferStatus.CANCELLED
-    }
-    for stale in earlier:
-        if stale.status is TransferStatus.REQUESTED:
-            stale.cancel(at, f"order {order.id} was sourced again")
-            uow.transfers.save(stale)
-            uow.record(*stale.events)
-            order.note_transfer(
-                at,
-                actor,
-                "transfer_cancelled",
-                f"transfer {stale.number} is no longer needed: the order was sourced again",
-                transfer=stale.number,
-            )
     pairs: dict[tuple[WarehouseId, WarehouseId], list[TransferLeg]] = {}
     for leg in decision.transfers:
         pairs.setdefault((leg.from_warehouse_id, leg.to_warehouse_id), []).append(leg)
@@ -104,6 +87,34 @@ def arrange_transfers(
         )
         made.append(transfer)
     return made
+
+
+def drop_stale_transfers(
+    uow: UnitOfWork, order: Order, at: datetime, actor: str
+) -> set[tuple[WarehouseId, WarehouseId]]:
+    """The order is being sourced again: transfers still requested for its earlier plan
+    are called off, with a note in its history. Returns the (source, hub) pairs whose
+    transfers for the order had been cancelled before."""
+    assert order.id is not None
+    earlier = uow.transfers.list_for_order(order.id, lock=True)
+    refused = {
+        (t.from_warehouse_id, t.to_warehouse_id)
+        for t in earlier
+        if t.status is TransferStatus.CANCELLED
+    }
+    for stale in earlier:
+        if stale.status is TransferStatus.REQUESTED:
+            stale.cancel(at, f"order {order.id} was sourced again")
+            uow.transfers.save(stale)
+            uow.record(*stale.events)
+            order.note_transfer(
+                at,
+                actor,
+                "transfer_cancelled",
+                f"transfer {stale.number} is no longer needed: the order was sourced again",
+                transfer=stale.number,
+            )
+    return refused
 
 
 def call_off_transfers(uow: UnitOfWork, order: Order, at: datetime, reason: str) -> list[str]:
