@@ -27,11 +27,10 @@ from potok.domain.sourcing import (
     Decision,
     Position,
     Shortfall,
-    decide,
 )
 from potok.services.consolidation import arrange_transfers, drop_stale_transfers
 from potok.services.ports import SerialPick
-from potok.services.sourcing_setup import SourcingSetup, sourcing_order
+from potok.services.sourcing_setup import SourcingSetup
 from potok.services.unit_of_work import UnitOfWork
 
 RESERVE_ATTEMPTS = 8
@@ -68,9 +67,6 @@ def allocate(
         setup = uow.sourcing_setup()
     if weights_kg is None:
         weights_kg = uow.sourcing.weights_kg(product_ids)
-    order_type = setup.order_type(order)
-    rules = setup.rules_for(order.channel_id, order_type)
-    wanted = sourcing_order(order, order_type, weights_kg)
     for attempt in range(RESERVE_ATTEMPTS):
         if attempt == 0 and first_read is not None:
             candidates, positions = first_read
@@ -79,9 +75,7 @@ def allocate(
         if avoid:
             candidates = [c for c in candidates if c.warehouse_id not in avoid]
             positions = [p for p in positions if p.warehouse_id not in avoid]
-        outcome = decide(
-            wanted, candidates, positions, tariffs=setup.tariffs, rules=rules, today=today
-        )
+        outcome = setup.decide(order, weights_kg, candidates, positions, today=today)
         if isinstance(outcome, Shortfall):
             order.backorder(
                 [Shortage(s.line_no, s.sku, s.requested, s.available) for s in outcome.lines],

@@ -23,13 +23,12 @@ from potok.domain.orders import (
 )
 from potok.domain.orders.commands import ReportShortage
 from potok.domain.orders.events import OrderShortageReported
-from potok.domain.sourcing import Decision, decide
+from potok.domain.sourcing import Decision
 from potok.domain.validation import Problems
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import give_back, resource
 from potok.services.inventory import StockChange, apply_level
 from potok.services.ports import LapsedReservation
-from potok.services.sourcing_setup import sourcing_order
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MAX_MISSING = 1_000_000
@@ -263,15 +262,11 @@ def _covered_elsewhere(
     product_ids = {line.product_id for line in order.lines}
     today = at.astimezone(UTC).date()
     candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
-    setup = uow.sourcing_setup()
-    order_type = setup.order_type(order)
-    weights = uow.sourcing.weights_kg(product_ids)
-    outcome = decide(
-        sourcing_order(order, order_type, weights),
+    outcome = uow.sourcing_setup().decide(
+        order,
+        uow.sourcing.weights_kg(product_ids),
         [c for c in candidates if c.warehouse_id != warehouse_id],
         [p for p in positions if p.warehouse_id != warehouse_id],
-        tariffs=setup.tariffs,
-        rules=setup.rules_for(order.channel_id, order_type),
         today=today,
     )
     return isinstance(outcome, Decision)

@@ -27,7 +27,6 @@ from potok.domain.sourcing import (
     SourcingRecord,
     Tariff,
     TariffTable,
-    decide,
 )
 from potok.domain.sourcing.events import SourcingRulesChanged, SourcingTariffsImported
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
@@ -39,7 +38,6 @@ from potok.services.sourcing_setup import (
     ORDER_TYPES,
     rules_from_data,
     rules_to_data,
-    sourcing_order,
 )
 from potok.services.tariff_files import TariffFileError, TariffProblem, parse_tariffs
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -314,14 +312,5 @@ def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfa
             else p
             for p in positions
         ]
-    setup = uow.sourcing_setup()
-    order_type = setup.order_type(order)
     weights = uow.sourcing.weights_kg(product_ids)
-    return decide(
-        sourcing_order(order, order_type, weights),
-        candidates,
-        positions,
-        tariffs=setup.tariffs,
-        rules=setup.rules_for(order.channel_id, order_type),
-        today=today,
-    )
+    return uow.sourcing_setup().decide(order, weights, candidates, positions, today=today)

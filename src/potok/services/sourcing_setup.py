@@ -12,21 +12,26 @@ import dataclasses
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import ChannelId, ProductId
 from potok.domain.orders import Order
 from potok.domain.sourcing import (
+    Candidate,
+    Decision,
     Need,
     OrderType,
+    Position,
     RoutingRules,
+    Shortfall,
     SourcingOrder,
     SplitPolicy,
     Tariff,
     TariffTable,
     Weights,
+    decide,
 )
 from potok.domain.sourcing.rules import InvalidRules
 from potok.domain.sourcing.tariffs import built_in_tariffs
@@ -207,6 +212,26 @@ class SourcingSetup:
             rules = dataclasses.replace(rules_from_data(found.rules), version=label(found))
             self.parsed[key] = rules
         return rules
+
+    def decide(
+        self,
+        order: Order,
+        weights_kg: Mapping[ProductId, float],
+        candidates: Iterable[Candidate],
+        positions: Iterable[Position],
+        *,
+        today: date,
+    ) -> Decision | Shortfall:
+        """The engine's decision for the order by its channel's rules and the tariffs."""
+        order_type = self.order_type(order)
+        return decide(
+            sourcing_order(order, order_type, weights_kg),
+            candidates,
+            positions,
+            tariffs=self.tariffs,
+            rules=self.rules_for(order.channel_id, order_type),
+            today=today,
+        )
 
     def order_type(self, order: Order) -> str:
         """Marketplace orders are their own type; others go by the delivery method."""

@@ -303,11 +303,6 @@ class SourcingRepository:
             sa.select(sa.func.max(replan_runs.c.started_at)).where(replan_runs.c.applied.is_(True))
         ).scalar()
 
-    def warehouse_kinds(self) -> dict[WarehouseId, str]:
-        """What each location is (warehouse, store, pickup point), for the kind filters."""
-        rows = self.connection.execute(sa.select(warehouses.c.id, warehouses.c.type))
-        return {WarehouseId(row.id): row.type for row in rows}
-
 
 def _change_data(change: ReplanChange) -> dict[str, Any]:
     return {

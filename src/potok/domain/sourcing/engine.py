@@ -562,18 +562,7 @@ def _allocate(
                     continue
                 left[position.stock_id] = free - take
                 here -= take
-                allocations.append(
-                    Allocation(
-                        need.line_no,
-                        position.stock_id,
-                        position.warehouse_id,
-                        need.product_id,
-                        take,
-                        position.lot_id,
-                        position.lot,
-                        position.serialised,
-                    )
-                )
+                allocations.append(position.take(need.line_no, take))
                 if here == 0:
                     break
             if wanted == 0:

@@ -56,6 +56,19 @@ class Position:
     removal: str = "fefo"  # the removal strategy in force: fefo or fifo
     serialised: bool = False  # units carry serial numbers, assigned when reserved
 
+    def take(self, line_no: int, quantity: int) -> Allocation:
+        """``quantity`` units of this position for an order line."""
+        return Allocation(
+            line_no,
+            self.stock_id,
+            self.warehouse_id,
+            self.product_id,
+            quantity,
+            self.lot_id,
+            self.lot,
+            self.serialised,
+        )
+
     def pick_key(self) -> tuple[date, datetime, int]:
         """Where this position stands in pick order among the product's positions at a site."""
         received = self.received_at or datetime.max
@@ -285,18 +298,7 @@ def _allocate(needs: Sequence[Need], chosen: list[_Site], reason: str) -> Decisi
                 remaining -= take
                 if position.lot is not None:
                     picked.append(_lot_note(need.sku, position, take))
-                allocations.append(
-                    Allocation(
-                        need.line_no,
-                        position.stock_id,
-                        position.warehouse_id,
-                        need.product_id,
-                        take,
-                        position.lot_id,
-                        position.lot,
-                        position.serialised,
-                    )
-                )
+                allocations.append(position.take(need.line_no, take))
                 if remaining == 0:
                     break
             if remaining == 0:

@@ -93,18 +93,7 @@ def place_units(
                     take_for_line -= take
                     quantity -= take
                     wanted[need.line_no] -= take
-                    allocations.append(
-                        Allocation(
-                            need.line_no,
-                            position.stock_id,
-                            warehouse_id,
-                            product_id,
-                            take,
-                            position.lot_id,
-                            position.lot,
-                            position.serialised,
-                        )
-                    )
+                    allocations.append(position.take(need.line_no, take))
                 if take_for_line:
                     return None  # the positions here hold fewer units than planned
             if quantity:
