@@ -8,6 +8,7 @@ fresh SQLite files, since ``--fresh`` would drop the shared PostgreSQL test sche
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -142,10 +143,39 @@ def test_db_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> N
 
 
 def test_db_current_fails_on_a_database_that_was_never_upgraded(tmp_path: Path) -> None:
-    result = potok_cli(sqlite_url(tmp_path / "empty.db"), "db", "current")
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()  # a file with no tables, as an interrupted setup leaves it
+
+    result = potok_cli(sqlite_url(path), "db", "current")
 
     assert result.exit_code == 1
     assert "empty" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("db", "current"),
+        ("db", "check"),
+        ("stock", "reconcile"),
+        ("orders", "list"),
+        ("users", "reset-password", "admin"),
+        ("keys", "list", "--output", "json"),
+        ("backup", "create"),
+    ],
+    ids=" ".join,
+)
+def test_a_command_on_a_missing_sqlite_file_exits_6_and_creates_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "potok.db"
+
+    result = potok_cli(sqlite_url(path), *command)
+
+    assert result.exit_code == 6, result.output
+    assert "no database" in result.stderr
+    assert "potok db upgrade" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_db_current_and_check_pass_on_a_migrated_database(database_url: str) -> None:
