@@ -248,6 +248,28 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
         potok.close()
 
 
+def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path / "potok-demo.db")
+    assert potok_cli(url, "demo", "--no-serve", "--orders", "5").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # where an operator might be when they paste it
+
+    again = potok_cli(url, "demo", "--no-serve")
+    hint = " ".join(again.stdout.split())
+    printed = f"potok --db {url} users reset-password admin"
+
+    assert again.exit_code == 0, again.output
+    assert printed in hint
+    assert f"potok --db {url} keys create" in hint
+    reset = runner.invoke(app, printed.split()[1:])
+    assert reset.exit_code == 0, reset.output
+    assert "one-time password" in reset.stdout
+    assert list(elsewhere.iterdir()) == []  # no potok.db (nor anything else) left here
+
+
 def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "sandbox.db")
     assert potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3").exit_code == 0
