@@ -108,7 +108,7 @@ TRANSFER_COLUMNS = [
     Column("lines", right=True),
     Column("in_transit", "in transit", right=True),
     Column("expected_on", "expected"),
-    Column("order_id", "order", right=True),
+    Column("order_id", "order_id", right=True),
     Column("created_at", table=False),
 ]
 
