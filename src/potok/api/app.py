@@ -9,12 +9,14 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
 from potok import __version__
 from potok.api import problems
+from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.routers import (
     access,
     catalogue,
@@ -37,6 +39,7 @@ from potok.api.security import (
     KeyCache,
     RateLimiter,
     Security,
+    public,
     requirement_of,
 )
 from potok.api.url_guard import RefuseNulInUrl
@@ -88,6 +91,12 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
     app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(
+        GuardBodies,
+        max_body_bytes=settings.api.max_body_bytes,
+        other_media_types=OtherMediaTypes(lambda: app.openapi()),
+    )
+    app.add_middleware(problems.AnswerUnexpectedErrors)  # the outermost: added last
     for router in (
         access.sessions,
         access.users,
@@ -132,6 +141,12 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[public()])
+    def openapi_alias() -> JSONResponse:
+        """The same document at the address tools try first."""
+        return JSONResponse(app.openapi())
+
     return app
 
 

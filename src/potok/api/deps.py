@@ -25,7 +25,10 @@ async def get_actor(request: Request) -> Actor:
 async def get_expected_version(
     if_match: Annotated[
         str | None,
-        Header(description="The order's version (its ETag); a stale one is answered with 412."),
+        Header(
+            max_length=64,
+            description="The order's version (its ETag); a stale one is answered with 412.",
+        ),
     ] = None,
 ) -> int | None:
     if if_match is None or if_match.strip() == "*":

@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.standards import is_currency
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
@@ -50,7 +51,7 @@ class Problems:
             self.add(field, f"must be at most {max_length} characters", "too-long")
 
     def currency(self, field: str, value: str) -> None:
-        if not CURRENCY_PATTERN.fullmatch(value):
+        if not (CURRENCY_PATTERN.fullmatch(value) and is_currency(value)):
             self.add(field, "must be an ISO 4217 code such as RUB", "bad-currency")
 
     def coordinates(self, prefix: str, latitude: float | None, longitude: float | None) -> None:

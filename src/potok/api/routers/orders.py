@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
-from potok.api.schemas.common import AwareDatetime
+from potok.api.schemas.common import AwareDatetime, Code, Label
 from potok.api.schemas.orders import (
     CancellationIn,
     HoldIn,
@@ -172,12 +172,17 @@ async def place_order(request: Request) -> Response:
 def list_orders(
     uow: Uow,
     caller: Caller,
-    status: Annotated[list[OrderStatus] | None, Query(description="Any of these statuses.")] = None,
-    channel: Annotated[list[str] | None, Query(description="Channel codes.")] = None,
-    warehouse: Annotated[
-        list[str] | None, Query(description="Orders with stock reserved at these warehouses.")
+    status: Annotated[
+        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
     ] = None,
-    payment_status: Annotated[list[str] | None, Query()] = None,
+    channel: Annotated[
+        list[Code] | None, Query(max_length=100, description="Channel codes.")
+    ] = None,
+    warehouse: Annotated[
+        list[Code] | None,
+        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
+    ] = None,
+    payment_status: Annotated[list[Label] | None, Query(max_length=10)] = None,
     created_from: Annotated[
         AwareDatetime | None, Query(description="Inclusive; with a time zone.")
     ] = None,
@@ -193,7 +198,10 @@ def list_orders(
     ] = None,
     sort: Annotated[
         str,
-        Query(description="created_at, updated_at, total, priority or id; '-' for descending."),
+        Query(
+            max_length=32,
+            description="created_at, updated_at, total, priority or id; '-' for descending.",
+        ),
     ] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

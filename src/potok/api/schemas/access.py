@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, SecretStr
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import Code, Flag, Out, Page, Schema, Whole
 from potok.domain.access import Permission, Role
 
 
@@ -54,14 +54,16 @@ class UserIn(Schema):
     username: str = Field(max_length=64, examples=["ivanova"])
     role: Role
     display_name: str = Field(default="", max_length=255, examples=["Анна Иванова"])
-    warehouses: list[str] = Field(default_factory=list, description="For warehouse staff only.")
+    warehouses: list[Code] = Field(
+        default_factory=list, max_length=1000, description="For warehouse staff only."
+    )
 
 
 class UserPatch(Schema):
     role: Role | None = None
     display_name: str | None = Field(default=None, max_length=255)
-    active: bool | None = None
-    warehouses: list[str] | None = None
+    active: Flag | None = None
+    warehouses: list[Code] | None = Field(default=None, max_length=1000)
 
 
 class NewUserOut(Out):
@@ -75,11 +77,11 @@ class OneTimePasswordOut(Out):
 
 class ApiKeyIn(Schema):
     name: str = Field(max_length=64, examples=["ozon-connector"])
-    scopes: list[Permission] = Field(examples=[["orders:write", "orders:read"]])
-    channel: str | None = Field(
+    scopes: list[Permission] = Field(max_length=100, examples=[["orders:write", "orders:read"]])
+    channel: Code | None = Field(
         default=None, description="Bind the key to one channel: it may take only its orders."
     )
-    rate_limit_per_minute: int | None = Field(
+    rate_limit_per_minute: Whole | None = Field(
         default=None,
         ge=1,
         le=100_000,

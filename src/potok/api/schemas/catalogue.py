@@ -7,9 +7,25 @@ from decimal import Decimal
 
 from pydantic import Field
 
-from potok.api.schemas.common import MoneyIn, MoneyOut, Out, Page, RateIn, Schema
+from potok.api.schemas.common import (
+    MAX_LIST,
+    Code,
+    Count,
+    Currency,
+    Flag,
+    Latitude,
+    Longitude,
+    MoneyIn,
+    MoneyOut,
+    Out,
+    Page,
+    RateIn,
+    Schema,
+    Whole,
+)
 from potok.domain.catalogue import ProductDraft
 from potok.domain.channels import (
+    PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
     ChannelDraft,
     ChannelType,
@@ -26,8 +42,8 @@ class ProductIn(Schema):
     price: MoneyIn
     vat_rate: RateIn = Field(description="VAT percentage included in the price: 22, 10, 0 …")
     barcode: str | None = Field(default=None, max_length=64, examples=["4601234567893"])
-    weight_g: int = Field(default=0, ge=0, le=10_000_000)
-    active: bool = True
+    weight_g: Whole = Field(default=0, ge=0, le=10_000_000)
+    active: Flag = True
     tracking: Tracking = Field(
         default=Tracking.NONE,
         description="`none`, `lot` (receipts name the lot and its dates) or `serial` "
@@ -58,8 +74,8 @@ class ProductPatch(Schema):
     price: MoneyIn | None = None
     vat_rate: RateIn | None = None
     barcode: str | None = Field(default=None, max_length=64)
-    weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
-    active: bool | None = None
+    weight_g: Whole | None = Field(default=None, ge=0, le=10_000_000)
+    active: Flag | None = None
     tracking: Tracking | None = None
     removal_strategy: RemovalStrategy | None = None
 
@@ -86,7 +102,7 @@ class ChannelIn(Schema):
     code: str = Field(min_length=1, max_length=64, examples=["ozon"])
     name: str = Field(min_length=1, max_length=255, examples=["Ozon FBS"])
     type: ChannelType
-    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    currency: Currency = "RUB"
     confirmation: ConfirmationPolicy = Field(
         default=ConfirmationPolicy.AUTO,
         description="`auto` on arrival, `when_paid` once paid, `manual` by an operator",
@@ -96,14 +112,18 @@ class ChannelIn(Schema):
         description="`backorder` accepts orders the network cannot cover yet; "
         "`reject` refuses them",
     )
-    safety_buffer: int = Field(
-        default=0, ge=0, description="Units held back from what the channel is told it may sell."
+    safety_buffer: Count = Field(
+        default=0, description="Units held back from what the channel is told it may sell."
     )
-    payment_deadline_minutes: int | None = Field(
-        default=None, description="Unpaid orders are cancelled and their stock released after this."
+    payment_deadline_minutes: Whole | None = Field(
+        default=None,
+        ge=1,
+        le=PAYMENT_DEADLINE_MAX_MINUTES,
+        description="Unpaid orders are cancelled and their stock released after this "
+        "(1 minute to 30 days).",
     )
-    active: bool = True
-    min_shelf_life_days: int = Field(
+    active: Flag = True
+    min_shelf_life_days: Whole = Field(
         default=0,
         ge=0,
         le=3650,
@@ -128,13 +148,15 @@ class ChannelIn(Schema):
 class ChannelPatch(Schema):
     name: str | None = Field(default=None, min_length=1, max_length=255)
     type: ChannelType | None = None
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    currency: Currency | None = None
     confirmation: ConfirmationPolicy | None = None
     backorders: BackorderPolicy | None = None
-    safety_buffer: int | None = Field(default=None, ge=0)
-    payment_deadline_minutes: int | None = None
-    active: bool | None = None
-    min_shelf_life_days: int | None = Field(default=None, ge=0, le=3650)
+    safety_buffer: Count | None = None
+    payment_deadline_minutes: Whole | None = Field(
+        default=None, ge=1, le=PAYMENT_DEADLINE_MAX_MINUTES
+    )
+    active: Flag | None = None
+    min_shelf_life_days: Whole | None = Field(default=None, ge=0, le=3650)
 
 
 class ChannelOut(Out):
@@ -165,18 +187,20 @@ class WarehouseIn(Schema):
         description="The region the location stands in, as named in shipping tariffs.",
     )
     address: str = Field(default="", max_length=500)
-    latitude: float = Field(ge=-90, le=90, examples=[55.6408])
-    longitude: float = Field(ge=-180, le=180, examples=[37.6556])
-    priority: int = Field(
+    latitude: Latitude = Field(examples=[55.6408])
+    longitude: Longitude = Field(examples=[37.6556])
+    priority: Whole = Field(
         default=0, ge=-1000, le=1000, description="Higher wins a tie in distance."
     )
-    active: bool = True
-    channels: list[str] = Field(default_factory=list, description="Codes of the channels served.")
+    active: Flag = True
+    channels: list[Code] = Field(
+        default_factory=list, max_length=MAX_LIST, description="Codes of the channels served."
+    )
     removal_strategy: RemovalStrategy = Field(
         default=RemovalStrategy.FEFO,
         description="Which lots leave first for products without a strategy of their own.",
     )
-    reservation_hours: int | None = Field(
+    reservation_hours: Whole | None = Field(
         default=None,
         ge=1,
         le=MAX_RESERVATION_HOURS,
@@ -208,13 +232,13 @@ class WarehousePatch(Schema):
     city: str | None = Field(default=None, min_length=1, max_length=120)
     region: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=500)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    priority: int | None = Field(default=None, ge=-1000, le=1000)
-    active: bool | None = None
-    channels: list[str] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    priority: Whole | None = Field(default=None, ge=-1000, le=1000)
+    active: Flag | None = None
+    channels: list[Code] | None = Field(default=None, max_length=MAX_LIST)
     removal_strategy: RemovalStrategy | None = None
-    reservation_hours: int | None = Field(default=None, ge=1, le=MAX_RESERVATION_HOURS)
+    reservation_hours: Whole | None = Field(default=None, ge=1, le=MAX_RESERVATION_HOURS)
 
 
 class WarehouseOut(Out):

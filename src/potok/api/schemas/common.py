@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -9,12 +10,20 @@ from typing import Annotated, Any
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PlainSerializer,
+    Strict,
+    StringConstraints,
+    WithJsonSchema,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
+
+from potok.domain.inventory.lots import MAX_SERIAL_LENGTH
+from potok.domain.inventory.model import MAX_QUANTITY
+from potok.domain.standards import is_country, is_currency
 
 
 def _aware(value: datetime) -> datetime:
@@ -28,8 +37,130 @@ AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 """Amounts leave as strings with two decimals: "1990.00"."""
 
-MoneyIn = Annotated[Decimal, Field(max_digits=14, decimal_places=2, examples=["1990.00"])]
-RateIn = Annotated[Decimal, Field(ge=0, lt=100, decimal_places=2, examples=["22"])]
+# ---------------------------------------------------------------------- strict, bounded input
+#
+# Every request field is one of these (or carries its own bounds): integers are JSON
+# integers only (no ``true``, no ``"2"``, no ``2.0``) within what the domain and the columns
+# hold; text has a maximum length; lists have a maximum length. A test walks the OpenAPI
+# document and fails on any unbounded integer, string or array, and another on any
+# request integer, number or boolean that is not strict.
+
+INT64_MAX = 2**63 - 1
+INT32_MAX = 2**31 - 1
+
+
+Whole = Annotated[int, Strict()]
+"""A JSON integer and nothing else; give it bounds with ``Field(ge=..., le=...)``."""
+
+Quantity = Annotated[
+    int, Strict(), Field(ge=1, le=MAX_QUANTITY, description="Units; 1 to 1,000,000,000.")
+]
+"""Units of a product in one request: positive, at most what a stock position may hold."""
+
+Count = Annotated[int, Strict(), Field(ge=0, le=MAX_QUANTITY)]
+"""A level or a count of units: 0 to 1,000,000,000."""
+
+Id = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
+"""A row's number in a body (64-bit, positive)."""
+
+IdParam = Annotated[int, Field(ge=1, le=INT64_MAX)]
+"""A row's number in a path or query (always text there, so parsed from digits)."""
+
+Flag = Annotated[bool, Strict()]
+"""``true`` or ``false`` only; ``1``, ``"yes"`` and ``"true"`` are refused."""
+
+Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+"""A code: SKU, channel, warehouse, bin, lot (1-64 characters)."""
+
+Label = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+"""A short word chosen from a list (a status, a type, a sort key)."""
+
+Username = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+KeyName = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+Serial = Annotated[str, StringConstraints(max_length=MAX_SERIAL_LENGTH)]
+"""A unit's serial number, IMEI or marking code."""
+
+Latitude = Annotated[float, Strict(), Field(ge=-90, le=90, allow_inf_nan=False)]
+Longitude = Annotated[float, Strict(), Field(ge=-180, le=180, allow_inf_nan=False)]
+Kilometres = Annotated[float, Strict(), Field(ge=0, le=40_075, allow_inf_nan=False)]
+"""A distance on the Earth's surface: at most once around the equator."""
+
+MAX_LIST = 10_000
+"""The longest list a body may carry (order lines, serials, codes): 10,000."""
+
+MAX_BULK_ROWS = 50_000
+"""The most rows a bulk upload (stock levels) may carry; ``api.max_bulk_rows`` may lower it."""
+
+
+def _decimal_text(pattern: str, example: str, what: str) -> tuple[Any, Any]:
+    """A decimal sent as a JSON string in plain notation (the form the API answers with).
+
+    Numbers are refused rather than converted: a JSON number is a binary float to most
+    clients, and ``0.1 + 0.2`` would arrive as 0.30000000000000004."""
+    compiled = re.compile(pattern)
+
+    def check(value: object) -> object:
+        if isinstance(value, Decimal):  # already parsed (a merge of a stored value and a patch)
+            return value
+        if not isinstance(value, str):
+            raise PydanticCustomError(
+                "decimal_string", f'send {what} as a string, e.g. "{example}"'
+            )
+        if not compiled.fullmatch(value):
+            raise PydanticCustomError(
+                "decimal_format",
+                f"write {what} as digits with a '.' decimal point, e.g. \"{example}\"",
+            )
+        return value
+
+    schema = {"type": "string", "pattern": pattern, "maxLength": 24, "examples": [example]}
+    return BeforeValidator(check), WithJsonSchema(schema)
+
+
+_MONEY = _decimal_text(r"^[0-9]{1,12}(\.[0-9]{1,2})?$", "1990.00", "an amount")
+_RATE = _decimal_text(r"^[0-9]{1,2}(\.[0-9]{1,2})?$", "22", "a percentage")
+_FINE_AMOUNT = _decimal_text(r"^[0-9]{1,9}(\.[0-9]{1,4})?$", "12.5", "an amount")
+
+MoneyIn = Annotated[Decimal, _MONEY[0], _MONEY[1], Field(ge=0, max_digits=14, decimal_places=2)]
+"""An amount (a price, a tariff): a string such as "1990.00", at most two decimals."""
+
+RateIn = Annotated[Decimal, _RATE[0], _RATE[1], Field(ge=0, lt=100, decimal_places=2)]
+"""A VAT rate in percent: "22", "10", "0"."""
+
+FineAmountIn = Annotated[
+    Decimal, _FINE_AMOUNT[0], _FINE_AMOUNT[1], Field(ge=0, lt=10**9, decimal_places=4)
+]
+"""An amount per kilogram or per kilometre: a string, at most four decimals."""
+
+
+def _currency(value: str) -> str:
+    if not is_currency(value):
+        raise PydanticCustomError("currency", "must be an ISO 4217 currency code such as RUB")
+    return value
+
+
+def _country(value: str) -> str:
+    if not is_country(value):
+        raise PydanticCustomError("country", "must be an ISO 3166 country code such as RU")
+    return value
+
+
+Currency = Annotated[
+    str,
+    StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"),
+    AfterValidator(_currency),
+    Field(examples=["RUB"]),
+]
+"""An ISO 4217 currency in force (RUB, KZT, EUR ...); ``ZZZ`` is refused."""
+
+Country = Annotated[
+    str,
+    StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"),
+    AfterValidator(_country),
+    Field(examples=["RU"]),
+]
+"""An ISO 3166-1 alpha-2 country (RU, KZ, BY ...)."""
 
 
 def _has_nul(value: object) -> bool:

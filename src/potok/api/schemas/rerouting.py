@@ -6,13 +6,13 @@ from datetime import datetime
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import Code, Out, Page, Quantity, Schema
 
 
 class ShortageIn(Schema):
-    warehouse: str = Field(max_length=64, examples=["MSK-1"])
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    missing: int = Field(description="Units not found on the shelf; positive.", examples=[2])
+    warehouse: Code = Field(examples=["MSK-1"])
+    sku: Code = Field(examples=["KET-001"])
+    missing: Quantity = Field(description="Units not found on the shelf; positive.", examples=[2])
     lot: str | None = Field(
         default=None,
         max_length=64,

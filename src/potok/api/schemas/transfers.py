@@ -6,7 +6,7 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import Code, Count, Flag, Out, Page, Quantity, Schema, Serial, Whole
 from potok.api.schemas.stock import LotIn
 from potok.domain.inventory.purchasing import PurchaseOrder
 from potok.domain.inventory.transfers import Transfer, TransferLine
@@ -15,8 +15,8 @@ from potok.domain.inventory.transfers import Transfer, TransferLine
 
 
 class TransferLineIn(Schema):
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    quantity: int = Field(description="Units requested; positive.", examples=[10])
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(description="Units requested; positive.", examples=[10])
     lot: str | None = Field(
         default=None, max_length=64, description="The lot to move, for products kept by lot."
     )
@@ -31,9 +31,9 @@ class TransferIn(Schema):
 
 
 class ShipLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units shipped on this line; at most the requested.")
-    serials: list[str] | None = Field(
+    line_no: Whole = Field(ge=1, le=10_000)
+    quantity: Count = Field(description="Units shipped on this line; at most the requested.")
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the units that leave (default: the first free ones).",
@@ -49,15 +49,15 @@ class ShipIn(Schema):
 
 
 class ReceiveLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units that arrived on this line.")
+    line_no: Whole = Field(ge=1, le=10_000)
+    quantity: Count = Field(description="Units that arrived on this line.")
     reason: str | None = Field(
         default=None,
         max_length=500,
         description="Why the quantity differs from what was shipped (required then).",
         examples=["2 units broken in transit"],
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the units that arrived (default: the first on "
@@ -170,8 +170,8 @@ def render_arrival(
 
 
 class PurchaseLineIn(Schema):
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    quantity: int = Field(description="Units ordered; positive.", examples=[100])
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(description="Units ordered; positive.", examples=[100])
 
 
 class PurchaseOrderIn(Schema):
@@ -187,12 +187,12 @@ class PurchaseOrderIn(Schema):
 
 
 class PurchaseReceiptLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units in this delivery; positive.")
+    line_no: Whole = Field(ge=1, le=10_000)
+    quantity: Quantity = Field(description="Units in this delivery; positive.")
     lot: LotIn | None = Field(
         default=None, description="Required for products kept by lot, refused for others."
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: one serial number per unit received.",
@@ -201,7 +201,7 @@ class PurchaseReceiptLineIn(Schema):
 
 class PurchaseReceiptIn(Schema):
     lines: list[PurchaseReceiptLineIn] = Field(max_length=500)
-    allow_over_receipt: bool = Field(
+    allow_over_receipt: Flag = Field(
         default=False, description="Accept more than is outstanding on a line."
     )
 
