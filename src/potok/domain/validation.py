@@ -11,6 +11,9 @@ from potok.domain.standards import is_currency
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+MAX_AMOUNT = Decimal(10**12)
+"""Every amount (a price, a line's total, an order's total) stays below this: 14 digits
+with 2 decimals are what the amount columns hold."""
 
 
 def require_choice(field: str, value: str | None, choices: type[StrEnum], code: str) -> None:
@@ -70,7 +73,7 @@ class Problems:
             self.add(
                 field, "must be positive" if not allow_zero else "must not be negative", "negative"
             )
-        elif value >= Decimal("1e12"):
+        elif value >= MAX_AMOUNT:
             self.add(field, "is too large", "too-large")
         elif value != value.quantize(Decimal("0.01")):
             self.add(field, "has more than 2 decimal places", "too-precise")

@@ -10,7 +10,6 @@ from typing import Any, Literal
 from pydantic import Field
 
 from potok.api.schemas.common import (
-    MAX_LIST,
     AwareDatetime,
     Code,
     Country,
@@ -35,7 +34,7 @@ from potok.domain.orders import (
     OrderStatus,
     PaymentStatus,
 )
-from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
+from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, LineRequest, PlaceOrder
 from potok.security.masking import mask_email, mask_name, mask_phone, mask_text
 from potok.services.read_models import OrderSummary
 
@@ -92,7 +91,7 @@ class OrderIn(Schema):
     customer: CustomerIn = CustomerIn()
     delivery: DeliveryIn
     lines: list[LineIn] = Field(
-        min_length=1, max_length=MAX_LIST, description="At least one line; at most 10,000."
+        min_length=1, max_length=MAX_LINES, description="At least one line; at most 500."
     )
     priority: Whole = Field(default=0, ge=0, le=9, description="0 (normal) to 9 (most urgent).")
     promised_at: AwareDatetime | None = Field(
