@@ -74,7 +74,7 @@ def test_a_safety_buffer_out_of_range_is_refused_naming_it(api: httpx.Client, bu
     [
         ({"sku": "KET", "quantity": True}, "int_type"),
         ({"sku": "KET", "quantity": "2"}, "int_type"),
-        ({"sku": "KET", "quantity": 2.0}, "int_type"),
+        ({"sku": "KET", "quantity": 2.5}, "int_from_float"),
         ({"sku": "KET", "quantity": 1, "unit_price": 990}, "decimal_string"),
         ({"sku": "KET", "quantity": 1, "unit_price": "9.9e2"}, "decimal_format"),
     ],

@@ -22,11 +22,16 @@ async def get_actor(request: Request) -> Actor:
     return current(request).actor
 
 
+IF_MATCH_PATTERN = r'^ *(\*|(W/)?"?[0-9]{1,18}"?) *$'
+"""An order's ETag as it was read ("3", W/"3" or 3), or * for any version."""
+
+
 async def get_expected_version(
     if_match: Annotated[
         str | None,
         Header(
             max_length=64,
+            pattern=IF_MATCH_PATTERN,
             description="The order's version (its ETag); a stale one is answered with 412.",
         ),
     ] = None,

@@ -171,6 +171,20 @@ def install(app: FastAPI) -> None:
         )
         detail = error.detail if isinstance(error.detail, str) else title
         headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a JSON body that is not UTF-8: as invalid as malformed JSON
+            return await _validation(
+                request,
+                RequestValidationError(
+                    [
+                        {
+                            "type": "json_invalid",
+                            "loc": ("body",),
+                            "msg": "is not JSON text in UTF-8",
+                        }
+                    ]
+                ),
+            )
         if error.status_code == 404 and detail == "Not Found":
             detail = f"There is nothing at {request.url.path}; see /docs for the API."
         if error.status_code == 405:

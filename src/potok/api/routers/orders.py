@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
-from potok.api.schemas.common import AwareDatetime, Code, Label
+from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.orders import (
     CancellationIn,
     HoldIn,
@@ -33,7 +33,7 @@ from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
 from potok.domain.machine import IllegalTransition
-from potok.domain.orders import Hold, OrderNotFound, OrderStatus
+from potok.domain.orders import Hold, OrderNotFound, OrderStatus, PaymentStatus
 from potok.domain.orders.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -182,7 +182,7 @@ def list_orders(
         list[Code] | None,
         Query(max_length=100, description="Orders with stock reserved at these warehouses."),
     ] = None,
-    payment_status: Annotated[list[Label] | None, Query(max_length=10)] = None,
+    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
     created_from: Annotated[
         AwareDatetime | None, Query(description="Inclusive; with a time zone.")
     ] = None,
@@ -214,7 +214,7 @@ def list_orders(
                 statuses=[s.value for s in status or []],
                 channels=channel or [],
                 warehouses=warehouse or [],
-                payment_statuses=payment_status or [],
+                payment_statuses=[s.value for s in payment_status or []],
                 created_from=created_from,
                 created_to=created_to,
                 text=q,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from math import inf
 from typing import Annotated, Any
@@ -59,7 +60,11 @@ MAX_TARIFF_FILE = 1024**3
 """A tariff file is bounded by `api.max_body_bytes`, which is at most this."""
 _TARIFFS = TypeAdapter(Annotated[list[TariffIn], Field(max_length=MAX_TARIFFS)])
 _VERSION = Query(ge=1, le=2**31 - 1, description="An older version.")
-_ORDER_TYPE = Query(max_length=32, description="courier, pickup, marketplace, or `*` (every type).")
+_ORDER_TYPE = Query(
+    max_length=32,
+    pattern=f"^({'|'.join(sorted(re.escape(t) for t in sourcing_setup.ORDER_TYPES))})$",
+    description="courier, pickup, marketplace, or `*` (every type).",
+)
 
 
 def _tariff_out(t: Tariff) -> TariffOut:

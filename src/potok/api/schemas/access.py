@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr
 
-from potok.api.schemas.common import Code, Flag, Out, Page, Schema, Whole
+from potok.api.schemas.common import JSON_INTEGER, Code, Flag, Out, Page, Patch, Schema
 from potok.domain.access import Permission, Role
+
+RateLimitPerMinute = Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER]
 
 
 class SignInIn(Schema):
@@ -59,7 +61,7 @@ class UserIn(Schema):
     )
 
 
-class UserPatch(Schema):
+class UserPatch(Patch):
     role: Role | None = None
     display_name: str | None = Field(default=None, max_length=255)
     active: Flag | None = None
@@ -81,10 +83,8 @@ class ApiKeyIn(Schema):
     channel: Code | None = Field(
         default=None, description="Bind the key to one channel: it may take only its orders."
     )
-    rate_limit_per_minute: Whole | None = Field(
+    rate_limit_per_minute: RateLimitPerMinute | None = Field(
         default=None,
-        ge=1,
-        le=100_000,
         description="Requests a minute; by default `security.key_rate_limit_per_minute` (600).",
     )
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import (
     AfterValidator,
@@ -13,17 +14,22 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    GetJsonSchemaHandler,
     PlainSerializer,
     Strict,
     StringConstraints,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
 )
-from pydantic_core import PydanticCustomError
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, PydanticCustomError
 
+from potok.domain.inventory.locations import BIN_PATTERN
 from potok.domain.inventory.lots import MAX_SERIAL_LENGTH
 from potok.domain.inventory.model import MAX_QUANTITY
-from potok.domain.standards import is_country, is_currency
+from potok.domain.standards import countries, currencies, is_country, is_currency
+from potok.domain.validation import CODE_PATTERN
 
 
 def _aware(value: datetime) -> datetime:
@@ -49,18 +55,28 @@ INT64_MAX = 2**63 - 1
 INT32_MAX = 2**31 - 1
 
 
-Whole = Annotated[int, Strict()]
-"""A JSON integer and nothing else; give it bounds with ``Field(ge=..., le=...)``."""
+def json_integer(value: object) -> object:
+    """Let through what JSON calls an integer (2, and 2.0: JSON has one number type, and
+    JSON Schema counts 2.0 as an integer); refuse ``true``, ``"2"`` and 2.5."""
+    if isinstance(value, bool | str | bytes):
+        raise PydanticCustomError("int_type", "must be a whole number, not text or true/false")
+    return value
+
+
+JSON_INTEGER = BeforeValidator(json_integer)
+
+# A bounded integer of one field is ``Annotated[int, Field(ge=..., le=...), JSON_INTEGER]``:
+# the bounds before the guard, so that the OpenAPI document shows them.
 
 Quantity = Annotated[
-    int, Strict(), Field(ge=1, le=MAX_QUANTITY, description="Units; 1 to 1,000,000,000.")
+    int, Field(ge=1, le=MAX_QUANTITY, description="Units; 1 to 1,000,000,000."), JSON_INTEGER
 ]
 """Units of a product in one request: positive, at most what a stock position may hold."""
 
-Count = Annotated[int, Strict(), Field(ge=0, le=MAX_QUANTITY)]
+Count = Annotated[int, Field(ge=0, le=MAX_QUANTITY), JSON_INTEGER]
 """A level or a count of units: 0 to 1,000,000,000."""
 
-Id = Annotated[int, Strict(), Field(ge=1, le=INT64_MAX)]
+Id = Annotated[int, Field(ge=1, le=INT64_MAX), JSON_INTEGER]
 """A row's number in a body (64-bit, positive)."""
 
 IdParam = Annotated[int, Field(ge=1, le=INT64_MAX)]
@@ -70,7 +86,17 @@ Flag = Annotated[bool, Strict()]
 """``true`` or ``false`` only; ``1``, ``"yes"`` and ``"true"`` are refused."""
 
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-"""A code: SKU, channel, warehouse, bin, lot (1-64 characters)."""
+"""A code to look up: SKU, channel, warehouse, bin, lot (1-64 characters)."""
+
+NewCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=f"^{CODE_PATTERN.pattern}$")
+]
+"""A code being given (SKU, channel, warehouse): letters, digits, '.', '_', '-' and '/'."""
+
+NewBinCode = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=f"^{BIN_PATTERN.pattern}$")
+]
+"""A bin address being given: letters, digits, '.', '_' and '-'."""
 
 Label = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 """A short word chosen from a list (a status, a type, a sort key)."""
@@ -146,10 +172,25 @@ def _country(value: str) -> str:
     return value
 
 
+class _OneOf:
+    """Names the allowed codes in the OpenAPI document, read when the document is made."""
+
+    def __init__(self, codes: Callable[[], frozenset[str]]) -> None:
+        self.codes = codes
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        schema["enum"] = sorted(self.codes())
+        return schema
+
+
 Currency = Annotated[
     str,
     StringConstraints(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$"),
     AfterValidator(_currency),
+    _OneOf(currencies),
     Field(examples=["RUB"]),
 ]
 """An ISO 4217 currency in force (RUB, KZT, EUR ...); ``ZZZ`` is refused."""
@@ -158,6 +199,7 @@ Country = Annotated[
     str,
     StringConstraints(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$"),
     AfterValidator(_country),
+    _OneOf(countries),
     Field(examples=["RU"]),
 ]
 """An ISO 3166-1 alpha-2 country (RU, KZ, BY ...)."""
@@ -189,6 +231,42 @@ class Schema(BaseModel):
                 "nul_character", "text must not contain NUL (\\u0000) characters"
             )
         return value
+
+
+class Patch(Schema):
+    """A PATCH body: a field left out keeps its value; ``null`` is taken only by the fields
+    named in ``nullable`` (where null means something, e.g. "no limit"), and refused by
+    the others, which the OpenAPI document then shows as not nullable."""
+
+    nullable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null_for_values_that_need_one(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.nullable:
+            raise PydanticCustomError(
+                "null_not_allowed", "cannot be null; leave the field out to keep its value"
+            )
+        return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(
+        cls, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        for name, field in target.get("properties", {}).items():
+            if name in cls.nullable or "anyOf" not in field:
+                continue
+            options = [o for o in field["anyOf"] if o != {"type": "null"}]
+            if len(options) == 1:
+                del field["anyOf"]
+                field.update(options[0])
+            else:
+                field["anyOf"] = options
+            if field.get("default", "") is None:
+                del field["default"]
+        return schema
 
 
 class Out(BaseModel):

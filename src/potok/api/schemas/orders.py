@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from potok.api.schemas.common import (
+    JSON_INTEGER,
     AwareDatetime,
     Code,
     Country,
@@ -23,7 +24,6 @@ from potok.api.schemas.common import (
     Quantity,
     RateIn,
     Schema,
-    Whole,
 )
 from potok.domain.orders import (
     Address,
@@ -39,6 +39,9 @@ from potok.security.masking import mask_email, mask_name, mask_phone, mask_text
 from potok.services.read_models import OrderSummary
 
 # ---------------------------------------------------------------------- in
+
+
+Priority = Annotated[int, Field(ge=0, le=9), JSON_INTEGER]
 
 
 class AddressIn(Schema):
@@ -93,7 +96,7 @@ class OrderIn(Schema):
     lines: list[LineIn] = Field(
         min_length=1, max_length=MAX_LINES, description="At least one line; at most 500."
     )
-    priority: Whole = Field(default=0, ge=0, le=9, description="0 (normal) to 9 (most urgent).")
+    priority: Priority = Field(default=0, description="0 (normal) to 9 (most urgent).")
     promised_at: AwareDatetime | None = Field(
         default=None, description="When the customer was promised the order."
     )

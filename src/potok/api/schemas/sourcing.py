@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, StrictFloat
 
 from potok.api.schemas.common import (
+    JSON_INTEGER,
     Code,
     FineAmountIn,
     Flag,
@@ -17,9 +18,11 @@ from potok.api.schemas.common import (
     Out,
     Page,
     Schema,
-    Whole,
 )
 from potok.services.tariff_files import MAX_DAYS
+
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS), JSON_INTEGER]
+Limit = Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER]
 
 
 class TariffIn(Schema):
@@ -34,7 +37,7 @@ class TariffIn(Schema):
     fixed_rub: MoneyIn = Field(description='Roubles per shipment, as a string: "350.00".')
     per_kg_rub: FineAmountIn = Decimal(0)
     per_km_rub: FineAmountIn = Decimal(0)
-    days: Whole = Field(ge=0, le=MAX_DAYS, description="Days in transit.")
+    days: Days = Field(description="Days in transit.")
 
 
 class TariffOut(Out):
@@ -183,9 +186,7 @@ class ReplanIn(Schema):
         allow_inf_nan=False,
         description="The solver's time budget, in seconds.",
     )
-    limit: Whole = Field(
-        default=10_000, ge=1, le=100_000, description="At most this many orders, most urgent first."
-    )
+    limit: Limit = Field(default=10_000, description="At most this many orders, most urgent first.")
 
 
 class ReplanChangeOut(Out):

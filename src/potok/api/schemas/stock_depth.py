@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Code, Count, Flag, Out, Page, Quantity, Schema, Whole
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    Code,
+    Count,
+    Flag,
+    NewBinCode,
+    Out,
+    Page,
+    Patch,
+    Quantity,
+    Schema,
+)
 from potok.api.schemas.stock import MovementOut
 from potok.domain.inventory.buckets import AsideReason, Bucket
 from potok.domain.inventory.locations import MAX_SEQUENCE, LocationDraft
 
 # ---------------------------------------------------------------------- moves
+
+
+PickSequence = Annotated[int, Field(ge=0, le=MAX_SEQUENCE), JSON_INTEGER]
 
 
 class MoveIn(Schema):
@@ -50,13 +65,10 @@ class BucketChangeOut(Out):
 
 
 class LocationIn(Schema):
-    code: str = Field(max_length=64, examples=["A-01-03-2"], description="The bin address.")
+    code: NewBinCode = Field(examples=["A-01-03-2"], description="The bin address.")
     zone: str = Field(default="", max_length=64, examples=["A"])
-    pick_sequence: Whole = Field(
-        default=0,
-        ge=0,
-        le=MAX_SEQUENCE,
-        description="Pickers walk bins in ascending order (0 to 1,000,000,000).",
+    pick_sequence: PickSequence = Field(
+        default=0, description="Pickers walk bins in ascending order (0 to 1,000,000,000)."
     )
     active: Flag = True
 
@@ -64,10 +76,10 @@ class LocationIn(Schema):
         return LocationDraft(self.code, self.zone, self.pick_sequence, self.active)
 
 
-class LocationPatch(Schema):
-    code: str | None = Field(default=None, max_length=64)
+class LocationPatch(Patch):
+    code: NewBinCode | None = None
     zone: str | None = Field(default=None, max_length=64)
-    pick_sequence: Whole | None = Field(default=None, ge=0, le=MAX_SEQUENCE)
+    pick_sequence: PickSequence | None = None
     active: Flag | None = None
 
 
@@ -123,7 +135,10 @@ class PickListOut(Out):
 
 class CountCreateIn(Schema):
     zone: str | None = Field(
-        default=None, max_length=64, description="Count one zone only; null: the whole warehouse."
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Count one zone only; null: the whole warehouse.",
     )
     skus: list[Code] = Field(
         default_factory=list, max_length=1000, description="Count these SKUs only."

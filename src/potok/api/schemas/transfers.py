@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Code, Count, Flag, Out, Page, Quantity, Schema, Serial, Whole
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    Code,
+    Count,
+    Flag,
+    Out,
+    Page,
+    Quantity,
+    Schema,
+    Serial,
+)
 from potok.api.schemas.stock import LotIn
 from potok.domain.inventory.purchasing import PurchaseOrder
 from potok.domain.inventory.transfers import Transfer, TransferLine
 
 # ---------------------------------------------------------------------- transfers
+
+
+LineNo = Annotated[int, Field(ge=1, le=10_000), JSON_INTEGER]
 
 
 class TransferLineIn(Schema):
@@ -31,7 +45,7 @@ class TransferIn(Schema):
 
 
 class ShipLineIn(Schema):
-    line_no: Whole = Field(ge=1, le=10_000)
+    line_no: LineNo = Field()
     quantity: Count = Field(description="Units shipped on this line; at most the requested.")
     serials: list[Serial] | None = Field(
         default=None,
@@ -49,7 +63,7 @@ class ShipIn(Schema):
 
 
 class ReceiveLineIn(Schema):
-    line_no: Whole = Field(ge=1, le=10_000)
+    line_no: LineNo = Field()
     quantity: Count = Field(description="Units that arrived on this line.")
     reason: str | None = Field(
         default=None,
@@ -187,7 +201,7 @@ class PurchaseOrderIn(Schema):
 
 
 class PurchaseReceiptLineIn(Schema):
-    line_no: Whole = Field(ge=1, le=10_000)
+    line_no: LineNo = Field()
     quantity: Quantity = Field(description="Units in this delivery; positive.")
     lot: LotIn | None = Field(
         default=None, description="Required for products kept by lot, refused for others."
