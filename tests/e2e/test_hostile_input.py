@@ -58,6 +58,18 @@ def test_the_largest_quantity_is_taken_and_one_more_is_not(api: httpx.Client) ->
     ) == {"lines": "too-large"}
 
 
+def test_an_order_of_the_most_lines_is_taken_and_one_line_more_is_not(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 50})
+
+    most = api.post("/api/v1/orders", json=order_body([("KET", 1)] * 500))
+    more = api.post("/api/v1/orders", json=order_body([("KET", 1)] * 501))
+
+    assert most.status_code == 201, most.text  # its explanation outgrew its column once
+    assert most.json()["allocation"] == "backordered"
+    assert len(most.json()["sourcing"]["explanation"]) <= 1000
+    assert field_codes(problem(more, 422, "invalid-input")) == {"lines": "too_long"}
+
+
 @pytest.mark.parametrize("buffer", [2**31, 2**63, -1])
 def test_a_safety_buffer_out_of_range_is_refused_naming_it(api: httpx.Client, buffer: int) -> None:
     response = api.post(

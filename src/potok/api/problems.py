@@ -12,6 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -271,6 +272,8 @@ class AnswerUnexpectedErrors:
 
         try:
             await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            return  # the client left while its body was read: there is no one to answer
         except Exception as error:
             if started:  # part of an answer left already: only closing can tell the client
                 raise

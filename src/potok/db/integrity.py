@@ -18,6 +18,7 @@ from potok.domain.errors import (
     IntegrityConflict,
     MissingReference,
     StillReferenced,
+    TextTooLong,
     ValueOutOfRange,
 )
 
@@ -88,7 +89,7 @@ def _statement_table(statement: str | None) -> tuple[str, str] | None:
 
 def integrity_conflict(
     original: BaseException, statement: str | None, sqlstate: str | None
-) -> IntegrityConflict | ValueOutOfRange | None:
+) -> IntegrityConflict | ValueOutOfRange | TextTooLong | None:
     """The typed conflict for an integrity error, or None when it is not one."""
     message = str(original)
     found = _statement_table(statement)
@@ -97,6 +98,8 @@ def integrity_conflict(
     constraint = getattr(diag, "constraint_name", None) or ""
     if sqlstate == "22003" or isinstance(original, OverflowError) or "too large" in message:
         return ValueOutOfRange(where=table or "a number")
+    if sqlstate == "22001":
+        return TextTooLong(where=words(table) or "its column")
     if sqlstate == "23503" or "FOREIGN KEY constraint failed" in message:
         key = _foreign_key(constraint) if constraint else None
         parent = key.column.table.name if key is not None else None

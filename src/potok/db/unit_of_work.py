@@ -205,8 +205,9 @@ def translate_error(error: sa.exc.DBAPIError | psycopg.Error) -> PotokError:
     if sqlstate in _RETRYABLE_SQLSTATES:
         return TransientConflict(detail=f"concurrent change ({sqlstate}); retry the request")
     if isinstance(
-        error, sa.exc.IntegrityError | psycopg.IntegrityError | psycopg.errors.DataError
-    ) or isinstance(original, psycopg.errors.NumericValueOutOfRange):
+        error,
+        sa.exc.IntegrityError | sa.exc.DataError | psycopg.IntegrityError | psycopg.DataError,
+    ):
         statement = error.statement if isinstance(error, sa.exc.DBAPIError) else None
         conflict = integrity_conflict(original or error, statement, sqlstate)
         if conflict is not None:

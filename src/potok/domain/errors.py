@@ -172,6 +172,14 @@ class DuplicateRow(IntegrityConflict):
     template = "A record of {table} with the same {columns} exists already."
 
 
+class TextTooLong(Rejected):
+    """A text does not fit where it is stored."""
+
+    code = "text-too-long"
+    title = "A text is too long to store"
+    template = "A text in the request is longer than {where} can hold."
+
+
 class ValueOutOfRange(Rejected):
     """A number does not fit where it is stored."""
 
