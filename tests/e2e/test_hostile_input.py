@@ -104,6 +104,13 @@ def test_nothing_is_coerced_into_a_number(
     assert api.get("/api/v1/orders").json()["items"] == []
 
 
+@pytest.mark.parametrize("since", ["0.5", "1700000000", "yesterday"])
+def test_a_moment_is_iso_8601_text_not_a_timestamp(api: httpx.Client, since: str) -> None:
+    response = api.get("/api/v1/stock/movements", params={"since": since})
+
+    assert field_codes(problem(response, 422, "invalid-input")) == {"since": "iso_8601"}
+
+
 def test_a_flag_is_true_or_false_only(api: httpx.Client) -> None:
     build_world_api(api)
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 import potok.api.schemas
 from potok.api.app import create_app
-from potok.api.schemas.common import Schema, json_integer
+from potok.api.schemas.common import Schema, iso_text, json_integer
 from potok.bootstrap import bootstrap
 from tests.conftest import _settings
 
@@ -131,13 +131,17 @@ def request_models() -> list[type[BaseModel]]:
 
 
 def lax_scalars(core: Any, where: str) -> Iterator[str]:
-    """Integers, floats and booleans anywhere in a pydantic core schema that accept other
-    types (``true`` for 1, ``"2"`` for 2): neither strict nor behind ``json_integer``."""
+    """Integers, floats, booleans, dates and moments anywhere in a pydantic core schema that
+    accept other types (``true`` for 1, ``"2"`` for 2, ``0.5`` for a moment of 1970): neither
+    strict nor behind ``json_integer`` or ``iso_text``."""
     if isinstance(core, dict):
         kind = core.get("type")
-        if kind == "function-before" and core["function"].get("function") is json_integer:
-            return  # JSON integers only: 2 and 2.0, never true, "2" or 2.5
-        if kind in ("int", "float", "bool") and not core.get("strict"):
+        if kind == "function-before" and core["function"].get("function") in (
+            json_integer,
+            iso_text,
+        ):
+            return  # JSON integers only (2, 2.0; never true, "2" or 2.5); ISO 8601 text only
+        if kind in ("int", "float", "bool", "date", "datetime") and not core.get("strict"):
             yield f"{where}: lax {kind}"
         for key, value in core.items():
             if key not in ("metadata", "serialization"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
@@ -38,7 +38,28 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
-AwareDatetime = Annotated[datetime, AfterValidator(_aware)]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def iso_text(value: object) -> object:
+    """A date or a moment written as ISO 8601 text (2026-11-30, 2026-11-30T18:00:00+03:00);
+    numbers and numeric text, which the parser would take as Unix timestamps, are refused."""
+    if isinstance(value, date):  # already parsed (a merge of a stored value and a patch)
+        return value
+    if not isinstance(value, str) or not _ISO_DAY.match(value):
+        raise PydanticCustomError(
+            "iso_8601", "write an ISO 8601 date or moment, e.g. 2026-11-30T18:00:00+03:00"
+        )
+    return value
+
+
+ISO_TEXT = BeforeValidator(iso_text)
+
+AwareDatetime = Annotated[datetime, ISO_TEXT, AfterValidator(_aware)]
+"""A moment with its time zone, as ISO 8601 text."""
+
+Day = Annotated[date, ISO_TEXT]
+"""A calendar day as ISO 8601 text: 2026-11-30."""
 
 MoneyOut = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str)]
 """Amounts leave as strings with two decimals: "1990.00"."""

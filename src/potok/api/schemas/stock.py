@@ -10,6 +10,7 @@ from potok.api.schemas.common import (
     MAX_BULK_ROWS,
     Code,
     Count,
+    Day,
     Out,
     Page,
     Quantity,
@@ -20,8 +21,8 @@ from potok.api.schemas.common import (
 
 class LotIn(Schema):
     number: str = Field(min_length=1, max_length=64, examples=["L-2026-11-A"])
-    produced_on: date | None = None
-    expires_on: date | None = Field(
+    produced_on: Day | None = None
+    expires_on: Day | None = Field(
         default=None, description="Units of the lot cannot be sold from this day on."
     )
 

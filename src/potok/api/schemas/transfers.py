@@ -11,6 +11,7 @@ from potok.api.schemas.common import (
     JSON_INTEGER,
     Code,
     Count,
+    Day,
     Flag,
     Out,
     Page,
@@ -40,7 +41,7 @@ class TransferIn(Schema):
     from_warehouse: str = Field(max_length=64, examples=["MSK-1"])
     to_warehouse: str = Field(max_length=64, examples=["SPB-1"])
     lines: list[TransferLineIn] = Field(max_length=500)
-    expected_on: date | None = Field(default=None, description="When it should arrive.")
+    expected_on: Day | None = Field(default=None, description="When it should arrive.")
     comment: str = Field(default="", max_length=500)
 
 
@@ -197,7 +198,7 @@ class PurchaseOrderIn(Schema):
     supplier: str = Field(max_length=255, examples=["ООО Чайники"])
     warehouse: str = Field(max_length=64, examples=["MSK-1"])
     lines: list[PurchaseLineIn] = Field(max_length=500)
-    expected_on: date | None = None
+    expected_on: Day | None = None
 
 
 class PurchaseReceiptLineIn(Schema):
