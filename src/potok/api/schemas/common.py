@@ -109,13 +109,19 @@ Flag = Annotated[bool, Strict()]
 Code = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 """A code to look up: SKU, channel, warehouse, bin, lot (1-64 characters)."""
 
+# The patterns of codes being given are shown in the document and checked by the domain,
+# whose answer (`bad-code`) says in words what a code may hold.
 NewCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=f"^{CODE_PATTERN.pattern}$")
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(json_schema_extra={"pattern": f"^{CODE_PATTERN.pattern}$"}),
 ]
 """A code being given (SKU, channel, warehouse): letters, digits, '.', '_', '-' and '/'."""
 
 NewBinCode = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=f"^{BIN_PATTERN.pattern}$")
+    str,
+    StringConstraints(min_length=1, max_length=64),
+    Field(json_schema_extra={"pattern": f"^{BIN_PATTERN.pattern}$"}),
 ]
 """A bin address being given: letters, digits, '.', '_' and '-'."""
 
