@@ -119,6 +119,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
     ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
     ("GET", "/api/v1/health"): "public",
+    ("GET", "/openapi.json"): "public",
 }
 
 
