@@ -262,11 +262,17 @@ def build_setup(
 def sourcing_order(
     order: Order, order_type: str, weights_kg: Mapping[ProductId, float]
 ) -> SourcingOrder:
-    """The order as the engine sees it: lines, destination, region, promise, weights."""
+    """The order as the engine sees it: lines, destination, region, promise, weights.
+    Units a started shipment holds (being picked, or shipped) are settled: the engine
+    decides about the rest only."""
     address = order.delivery.address
     region = address.region if address is not None and address.region else None
+    needs = (
+        Need(li.line_no, li.product_id, li.sku, li.quantity - order.settled_quantity(li.line_no))
+        for li in order.lines
+    )
     return SourcingOrder(
-        tuple(Need(li.line_no, li.product_id, li.sku, li.quantity) for li in order.lines),
+        tuple(n for n in needs if n.quantity > 0),
         order.delivery.destination,
         region=region,
         order_type=order_type,
