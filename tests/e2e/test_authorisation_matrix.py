@@ -118,6 +118,22 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sourcing/replans"): "sourcing:write",
     ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
     ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
+    ("GET", "/api/v1/shipments"): "orders:read",
+    ("GET", "/api/v1/shipments/{shipment_id}"): "orders:read",
+    ("GET", "/api/v1/orders/{order_id}/shipments"): "orders:read",
+    ("POST", "/api/v1/orders/{order_id}/shipments"): "stock:write",
+    ("GET", "/api/v1/shipments/{shipment_id}/pick-list"): "stock:read",
+    ("POST", "/api/v1/shipments/{shipment_id}/picking"): "stock:write",
+    ("POST", "/api/v1/shipments/{shipment_id}/picks"): "stock:write",
+    ("POST", "/api/v1/shipments/{shipment_id}/shortages"): "stock:write",
+    ("POST", "/api/v1/shipments/{shipment_id}/parcels"): "stock:write",
+    ("DELETE", "/api/v1/shipments/{shipment_id}/parcels/{parcel_no}"): "stock:write",
+    ("POST", "/api/v1/shipments/{shipment_id}/handover"): "stock:write",
+    ("POST", "/api/v1/waves"): "stock:write",
+    ("GET", "/api/v1/waves"): "stock:read",
+    ("GET", "/api/v1/waves/{number}"): "stock:read",
+    ("POST", "/api/v1/waves/{number}/picking"): "stock:write",
+    ("POST", "/api/v1/waves/{number}/picks"): "stock:write",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -136,6 +152,8 @@ PLACEHOLDERS = {
     "location_code": "NOPE",
     "channel": "NOPE",
     "run_id": "999999",
+    "shipment_id": "999999",
+    "parcel_no": "1",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

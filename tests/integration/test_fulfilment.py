@@ -322,7 +322,8 @@ def test_a_wave_merges_lines_per_bin_and_sorts_units_into_orders(world: Potok) -
     first = _order(world, [("KET", 1), ("MUG", 2)])
     second = _order(world, [("MUG", 1), ("TOY", 1)], priority=5)
     third = _order(world, [("KET", 2)])
-    wave, made = release.create_wave(world.uow(), "MSK", TESTER, max_orders=10)
+    made_view = release.create_wave(world.uow(), "MSK", TESTER, max_orders=10)
+    wave, made = made_view.wave, made_view.shipments
     # the urgent order takes slot 1
     assert [s.order_id for s in made] == [second, first, third]
     view = reads.get_wave(world.uow(), wave.number)

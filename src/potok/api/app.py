@@ -24,11 +24,13 @@ from potok.api.routers import (
     orders,
     replenishment,
     rerouting,
+    shipments,
     sourcing,
     stock,
     stock_counts,
     stock_moves,
     transfers,
+    waves,
 )
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
@@ -107,6 +109,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         sourcing.router,
         sourcing.orders_router,
         rerouting.router,
+        shipments.router,
+        waves.router,
         health.router,
     ):
         app.include_router(router)

@@ -13,8 +13,9 @@ from potok.domain.kernel import Actor, Clock, StockId, utc_now
 from potok.domain.orders import Order, OrderState
 from potok.domain.orders.errors import OrderClosed
 from potok.services.fulfilment.common import locked, roll_up_order
+from potok.services.idempotency import Once, atomically_once
 from potok.services.stock_postings import post_movement
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork
 
 MAX_CARRIER = 32
 MAX_TRACKING = 64
@@ -72,6 +73,7 @@ def hand_over(
     carrier: str | None = None,
     tracking_number: str | None = None,
     clock: Clock = utc_now,
+    once: Once[Shipment] | None = None,
 ) -> Shipment:
     """The carrier (or the customer) takes a packed shipment; refused while a unit lacks an
     identifier its product requires."""
@@ -107,4 +109,4 @@ def hand_over(
         )
         return shipment
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)

@@ -8,6 +8,7 @@ from potok.domain.fulfilment import Parcel, ParcelDraft, Shipment
 from potok.domain.fulfilment.identifiers import UnitIdentifier, read_code
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.fulfilment.common import shipment_of
+from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 
@@ -24,7 +25,13 @@ def _keys(draft: ParcelDraft) -> set[tuple[UnitIdentifier, str]]:
 
 
 def pack_parcel(
-    uow: UnitOfWork, shipment_id: int, draft: ParcelDraft, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    shipment_id: int,
+    draft: ParcelDraft,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[tuple[Shipment, Parcel]] | None = None,
 ) -> tuple[Shipment, Parcel]:
     """A parcel of picked units; when every unit is packed the shipment is ``packed``. A
     code another shipment holds (packed or shipped) is refused; two packers racing for
@@ -37,7 +44,7 @@ def pack_parcel(
         uow.shipments.save(shipment)
         return shipment, parcel
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def open_parcel(

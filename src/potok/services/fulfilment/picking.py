@@ -25,6 +25,7 @@ from potok.domain.sourcing import Decision
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import allocate, give_back
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
+from potok.services.idempotency import Once, atomically_once
 from potok.services.inventory import apply_level
 from potok.services.unit_of_work import UnitOfWork, atomically
 
@@ -62,6 +63,7 @@ class PickOutcome:
     takes: list[Take]
     shipments: list[Shipment]
     wave: Wave | None = None
+    left: int = 0  # units still to pick on the shipment, or in the wave
 
 
 def _why_not(order: Order) -> str | None:
@@ -132,7 +134,13 @@ def _product(uow: UnitOfWork, code: str) -> tuple[ProductId, Tracking]:
 
 
 def pick(
-    uow: UnitOfWork, shipment_id: int, scan: ScanInput, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    shipment_id: int,
+    scan: ScanInput,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[PickOutcome] | None = None,
 ) -> PickOutcome:
     """Confirm a scan on one shipment's pick list; the first scan starts its picking."""
     scan.check()
@@ -158,9 +166,10 @@ def pick(
                 take.item_no, take.quantity, at, who, serial=take.serial, bin_code=scan.bin
             )
         uow.shipments.save(shipment)
-        return PickOutcome(takes, [shipment])
+        settle_wave(uow, shipment, at)
+        return PickOutcome(takes, [shipment], left=sum(i.left for i in shipment.items))
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _require_picking(shipment: Shipment, action: str) -> None:
@@ -214,7 +223,13 @@ def _start_wave(uow: UnitOfWork, wave: Wave, at: datetime, actor: str) -> None:
 
 
 def pick_in_wave(
-    uow: UnitOfWork, number: str, scan: ScanInput, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    number: str,
+    scan: ScanInput,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[PickOutcome] | None = None,
 ) -> PickOutcome:
     """Confirm a scan in a wave: the units go to the wave's orders in slot order, and the
     answer says which slot gets how many. The first scan starts the wave."""
@@ -255,10 +270,25 @@ def pick_in_wave(
         touched = [by_id[i] for i in dict.fromkeys(t.shipment_id for t in takes)]
         for shipment in touched:
             uow.shipments.save(shipment)
-        _finish_if_done(uow, wave, [by_id.get(s.id, s) for s in peeks], at)
-        return PickOutcome(takes, touched, wave)
+        members = [by_id.get(s.id, s) for s in peeks]
+        _finish_if_done(uow, wave, members, at)
+        left = sum(i.left for s in members if s.status is ShipmentStatus.PICKING for i in s.items)
+        return PickOutcome(takes, touched, wave, left)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
+
+
+def settle_wave(uow: UnitOfWork, shipment: Shipment, at: datetime) -> None:
+    """A shipment of a wave moved outside the wave's own scans: the wave may be done."""
+    if shipment.wave is None:
+        return
+    wave = _wave(uow, shipment.wave)
+    if wave.status is WaveStatus.PICKING:
+        members = [
+            shipment if s.id == shipment.id else s
+            for s in uow.shipments.get_many(wave.shipment_ids)
+        ]
+        _finish_if_done(uow, wave, members, at)
 
 
 def _finish_if_done(uow: UnitOfWork, wave: Wave, members: Sequence[Shipment], at: datetime) -> None:
@@ -333,6 +363,7 @@ def short_pick(
     actor: Actor,
     *,
     clock: Clock = utc_now,
+    once: Once[ShortOutcome] | None = None,
 ) -> ShortOutcome:
     """Units were not on the shelf: the shipment carries fewer, the position is written
     down ("picking shortage"), and the rest of the order - whatever no started shipment
@@ -393,6 +424,7 @@ def short_pick(
         if not isinstance(outcome, Decision):
             alerts = [a.id for a in raise_alerts(uow, [order], at, why)]
         roll_up_order(uow, order, at, who, "short_picked", why, shipment_id=shipment.id)
+        settle_wave(uow, shipment, at)
         return ShortOutcome(
             shipment,
             order,
@@ -403,7 +435,7 @@ def short_pick(
             alerts,
         )
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _join_here(

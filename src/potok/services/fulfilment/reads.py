@@ -102,7 +102,7 @@ class WaveView:
         return sum(line.left for line in self.lines)
 
 
-def _slots(wave: Wave, shipments: Sequence[Shipment]) -> list[Slot]:
+def wave_slots(wave: Wave, shipments: Sequence[Shipment]) -> list[Slot]:
     return [
         Slot(s.id, s.order_id, wave.slot_of(s.id), item)
         for s in shipments
@@ -117,7 +117,7 @@ def get_wave(uow: UnitOfWork, number: str) -> WaveView:
         if wave is None:
             raise WaveNotFound(wave=number)
         shipments = [_with_open_items(uow, s) for s in uow.shipments.get_many(wave.shipment_ids)]
-        return WaveView(wave, shipments, merge(_slots(wave, shipments)))
+        return WaveView(wave, shipments, merge(wave_slots(wave, shipments)))
 
     return reading(uow, work)
 

@@ -10,14 +10,17 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import NothingToPick, OrderNotReleasable
 from potok.domain.fulfilment.events import WaveCreated
+from potok.domain.fulfilment.picking import merge
 from potok.domain.fulfilment.states import WaveStatus
 from potok.domain.fulfilment.waves import MAX_WAVE_ORDERS, Wave
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.network import Warehouse, WarehouseNotFound
 from potok.domain.orders import Order
 from potok.services.fulfilment.common import order_of
+from potok.services.fulfilment.reads import WaveView, wave_slots
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import Releasable
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork
 
 
 def warehouse_of(uow: UnitOfWork, code: str) -> Warehouse:
@@ -88,7 +91,13 @@ def _note(order: Order, shipment: Shipment, at: datetime, actor: str) -> None:
 
 
 def release_order(
-    uow: UnitOfWork, order_id: int, warehouse: str, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    order_id: int,
+    warehouse: str,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[list[Shipment]] | None = None,
 ) -> list[Shipment]:
     """Send one order to a warehouse for picking on its own (its pick list); returns its
     pending shipments there (one per parcel group), made now or before."""
@@ -112,7 +121,7 @@ def release_order(
             raise NothingToPick(order_id=order_id, warehouse=site.code)
         return release(uow, site, ready, at, str(actor))
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def create_wave(
@@ -123,14 +132,15 @@ def create_wave(
     max_orders: int = 50,
     order_ids: Sequence[int] | None = None,
     clock: Clock = utc_now,
-) -> tuple[Wave, list[Shipment]]:
+    once: Once[WaveView] | None = None,
+) -> WaveView:
     """A wave of the most urgent orders ready at the warehouse (or of these orders): a
     pending shipment each, picked together and sorted into their slots in this order."""
     _check_limit(max_orders)
     if order_ids is not None and len(order_ids) > MAX_WAVE_ORDERS:
         raise InvalidInput([FieldError("orders", f"at most {MAX_WAVE_ORDERS} orders", "too-many")])
 
-    def work(uow: UnitOfWork) -> tuple[Wave, list[Shipment]]:
+    def work(uow: UnitOfWork) -> WaveView:
         at = clock()
         who = str(actor)
         site = warehouse_of(uow, warehouse)
@@ -159,6 +169,10 @@ def create_wave(
                 orders=[s.order_id for s in made],
             )
         )
-        return wave, made
+        for shipment in made:
+            shipment.items = uow.shipments.open_items(
+                shipment.order_id, shipment.warehouse_id, shipment.parcel_group
+            )
+        return WaveView(wave, made, merge(wave_slots(wave, made)))
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
