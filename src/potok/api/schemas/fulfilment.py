@@ -4,7 +4,7 @@ hand-over. Every field is bounded and strict (no "1" for 1, no true for 1)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
@@ -22,9 +22,11 @@ from potok.domain.fulfilment.picking import MAX_SCAN_QUANTITY, Take, WaveLine
 from potok.domain.fulfilment.waves import MAX_WAVE_ORDERS, Wave
 from potok.services.fulfilment.picking import ScanInput, ShortPick
 
-ORDER_ID = Field(ge=1, le=2**63 - 1)
 MAX_ITEM_NO = 100_000
 MAX_CODES = 10_000
+
+OrderNumber = Annotated[int, Field(ge=1, le=2**63 - 1)]
+Code = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Strict(Schema):
@@ -46,7 +48,7 @@ class WaveIn(Strict):
         le=MAX_WAVE_ORDERS,
         description="How many of the most urgent orders ready at the warehouse to take.",
     )
-    orders: list[int] | None = Field(
+    orders: list[OrderNumber] | None = Field(
         default=None,
         max_length=MAX_WAVE_ORDERS,
         description="These orders rather than the most urgent ones (each must be ready).",
@@ -85,14 +87,14 @@ class ShortageIn(Strict):
 class ParcelItemIn(Strict):
     item_no: int = Field(ge=1, le=MAX_ITEM_NO)
     quantity: int = Field(ge=1, le=MAX_SCAN_QUANTITY)
-    marking_codes: list[str] = Field(
+    marking_codes: list[Code] = Field(
         default_factory=list,
         max_length=MAX_CODES,
         description="Честный ЗНАК DataMatrix contents, one per unit, with their GS "
         "separators (\\u001d) as the scanner gives them.",
     )
-    imei: list[str] = Field(default_factory=list, max_length=MAX_CODES)
-    uin: list[str] = Field(default_factory=list, max_length=MAX_CODES)
+    imei: list[Code] = Field(default_factory=list, max_length=MAX_CODES)
+    uin: list[Code] = Field(default_factory=list, max_length=MAX_CODES)
 
     def line(self) -> ParcelLine:
         codes = [
