@@ -134,6 +134,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/waves/{number}"): "stock:read",
     ("POST", "/api/v1/waves/{number}/picking"): "stock:write",
     ("POST", "/api/v1/waves/{number}/picks"): "stock:write",
+    ("GET", "/api/v1/carriers"): "orders:read",
+    ("GET", "/api/v1/carriers/{carrier}/pickup-points"): "orders:read",
+    ("POST", "/api/v1/carriers/{carrier}/events"): "public",
+    ("GET", "/api/v1/shipments/{shipment_id}/quotes"): "orders:read",
+    ("POST", "/api/v1/shipments/{shipment_id}/booking"): "stock:write",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -153,6 +158,7 @@ PLACEHOLDERS = {
     "channel": "NOPE",
     "run_id": "999999",
     "shipment_id": "999999",
+    "carrier": "NOPE",
     "parcel_no": "1",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }

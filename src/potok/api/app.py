@@ -17,6 +17,7 @@ from potok import __version__
 from potok.api import problems
 from potok.api.routers import (
     access,
+    carriers,
     catalogue,
     customers,
     health,
@@ -111,6 +112,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         rerouting.router,
         shipments.router,
         waves.router,
+        carriers.router,
         health.router,
     ):
         app.include_router(router)

@@ -28,7 +28,8 @@ from potok.api.schemas.fulfilment import (
     render_takes,
 )
 from potok.api.scope import ensure_visible, ensure_warehouses
-from potok.api.security import Caller, needs
+from potok.api.security import Caller, needs, security_of
+from potok.connectors.carriers import CarrierRefused, CarrierUnavailable
 from potok.domain.access import Permission, Principal
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.fulfilment import Shipment, ShipmentNotFound, ShipmentStatus
@@ -38,7 +39,7 @@ from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused, OrderClosed
 from potok.services import orders as order_service
-from potok.services.fulfilment import handover, packing, picking, reads, release
+from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["fulfilment"])
@@ -369,9 +370,14 @@ def open_parcel(
     summary="Hand a packed shipment over to the carrier (or the customer)",
     description="The order's reservations for it are consumed, each position (lot) loses the "
     "units from on-hand with a ledger entry (`shipment`), serial numbers become `shipped`. "
-    "Refused unless packed, and while a unit lacks an identifier its product requires.",
+    "Refused unless packed, and while a unit lacks an identifier its product requires. A "
+    "`carrier` Potok knows (`GET /api/v1/carriers`) books it first (tracking number, label); "
+    "another name is recorded as given. The expected delivery date is the hand-over day "
+    "plus the tariff's days.",
     responses=responses(
         ShipmentNotFound,
+        CarrierRefused,
+        CarrierUnavailable,
         InvalidInput,
         IllegalTransition,
         fe.IdentifiersMissing,
@@ -397,8 +403,9 @@ def hand_over(
         caller,
         idempotency_key,
         form.model_dump_json(),
-        lambda once: handover.hand_over(
+        lambda once: tracking.hand_over_to(
             uow,
+            security_of(request).potok.carriers,
             shipment_id,
             caller.actor,
             carrier=form.carrier,

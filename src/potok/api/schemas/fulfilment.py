@@ -122,6 +122,41 @@ class ParcelIn(Strict):
         )
 
 
+class BookingIn(Strict):
+    carrier: str = Field(min_length=1, max_length=32, examples=["sandbox"])
+
+
+class CarrierOut(Out):
+    code: str
+
+
+class PickupPointOut(Out):
+    code: str
+    name: str
+    city: str
+    address: str
+    latitude: float
+    longitude: float
+    storage_days: int
+    hours: str
+
+
+class QuoteOut(Out):
+    carrier: str
+    tariff: str
+    price: str
+    days: int
+    description: str
+
+
+class TrackingOutcomeOut(Out):
+    applied: int
+    repeated: int
+    unknown: int
+    refused: int
+    shipments: list[int]
+
+
 class HandOverIn(Strict):
     carrier: str | None = Field(default=None, min_length=1, max_length=32, examples=["sandbox"])
     tracking_number: str | None = Field(default=None, min_length=1, max_length=64)

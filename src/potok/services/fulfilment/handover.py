@@ -4,7 +4,7 @@ numbers become ``shipped``."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment
@@ -12,6 +12,7 @@ from potok.domain.inventory import MovementType
 from potok.domain.kernel import Actor, Clock, StockId, utc_now
 from potok.domain.orders import Order, OrderState
 from potok.domain.orders.errors import OrderClosed
+from potok.domain.sourcing.geo import distance_km
 from potok.services.fulfilment.common import locked, roll_up_order
 from potok.services.idempotency import Once, atomically_once
 from potok.services.stock_postings import post_movement
@@ -65,6 +66,27 @@ def take_off_books(
                 raise RuntimeError(f"serials of {item.sku} were not all set aside for the order")
 
 
+def transit_days(uow: UnitOfWork, shipment: Shipment, order: Order) -> int | None:
+    """Days in transit: the carrier's booked tariff's, else the shipping tariff table's from
+    the warehouse to the order's destination (None when neither knows)."""
+    for step in reversed(uow.shipments.steps(shipment.id or 0)):
+        if step.action == "booked" and isinstance(step.details.get("days"), int):
+            days: int = step.details["days"]
+            return days
+    destination = order.delivery.destination
+    site = uow.warehouses.get_by_code(shipment.warehouse_code)
+    if destination is None or site is None:
+        return None
+    address = order.delivery.address
+    quote = uow.sourcing_setup().tariffs.quote(
+        shipment.warehouse_code,
+        km=distance_km((site.latitude, site.longitude), destination),
+        weight_kg=shipment.weight_g / 1000,
+        region=address.region if address and address.region else None,
+    )
+    return quote.days if quote is not None else None
+
+
 def hand_over(
     uow: UnitOfWork,
     shipment_id: int,
@@ -94,6 +116,9 @@ def hand_over(
                 order_id=order.id, order_status=order.status.value, action="handed over"
             )
         shipment.hand_over(at, who, carrier=carrier, tracking_number=tracking_number)
+        days = transit_days(uow, shipment, order)
+        if days is not None:
+            shipment.eta_on = (at + timedelta(days=days)).date()
         take_off_books(uow, order, shipment, at, who)
         uow.shipments.save(shipment)
         by = f" to {shipment.carrier}" if shipment.carrier else ""
