@@ -380,6 +380,9 @@ class StockStore(Protocol):
     def free_serials(
         self, order_id: OrderId, stock_ids: Collection[StockId], at: datetime
     ) -> None: ...
+    def free_named_serials(
+        self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
+    ) -> None: ...
     def ship_serials(
         self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
     ) -> int: ...

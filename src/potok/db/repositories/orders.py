@@ -209,7 +209,13 @@ class OrderRepository:
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
         order.version += 1
-        if changes.ended_reservations:
+        if changes.lines_changed:
+            self.connection.execute(
+                sa.delete(order_lines).where(order_lines.c.order_id == order.id)
+            )
+            self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
+        by_key = [r for r in changes.ended_reservations if r.id is None]
+        if by_key:
             self.connection.execute(
                 _END_RESERVATION,
                 [
@@ -221,10 +227,11 @@ class OrderRepository:
                         "o_ended_at": r.ended_at,
                         "o_quantity": r.quantity,
                     }
-                    for r in changes.ended_reservations
+                    for r in by_key
                 ],
             )
-        by_id = {id(r): r for r in [*changes.claimed, *changes.resized]}
+        stored = [r for r in changes.ended_reservations if r.id is not None]
+        by_id = {id(r): r for r in [*stored, *changes.claimed, *changes.resized]}
         if by_id:
             self.connection.execute(
                 _UPDATE_RESERVATION,

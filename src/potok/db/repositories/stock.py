@@ -568,6 +568,23 @@ class StockRepository:
             .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
         )
 
+    def free_named_serials(
+        self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
+    ) -> None:
+        """These units set aside for the order at the position go back in stock."""
+        if not serial_numbers:
+            return
+        self.connection.execute(
+            sa.update(serials)
+            .where(
+                serials.c.order_id == order_id,
+                serials.c.stock_id == stock_id,
+                serials.c.status == "reserved",
+                serials.c.serial.in_(list(serial_numbers)),
+            )
+            .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
+        )
+
     def ship_serials(
         self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
     ) -> int:

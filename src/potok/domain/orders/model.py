@@ -224,6 +224,7 @@ class Changes:
     decisions: list[SourcingNote] = field(default_factory=list)
     claimed: list[Reservation] = field(default_factory=list)  # shipment_id set or cleared
     resized: list[Reservation] = field(default_factory=list)  # fewer units, or released
+    lines_changed: bool = False  # the lines are written afresh
 
     def __bool__(self) -> bool:
         return bool(self.history or self.claimed or self.resized)
@@ -746,6 +747,93 @@ class Order:
         recorded in the history (the status changes with it when it must)."""
         self.fulfilment = progress
         self._record(at, actor, action, reason, **details)
+
+    # ----------------------------------------------------------------- edits
+
+    def uncovered_quantity(self, line_no: int) -> int:
+        """Units of a line neither in a shipment nor reserved: what waits for stock."""
+        return self.unsettled_quantity(line_no) - sum(
+            r.quantity for r in self.free_reservations if r.line_no == line_no
+        )
+
+    def replace_lines(self, lines: Sequence[OrderLine]) -> None:
+        """The order's new lines (an edit; the caller records it with :meth:`note_edit`)."""
+        self._require_open("edited")
+        self.lines = list(lines)
+        self.changes.lines_changed = True
+
+    def change_delivery(self, delivery: Delivery) -> None:
+        self._require_open("edited")
+        self.delivery = delivery
+
+    def release_units(self, line_no: int, quantity: int, at: datetime) -> list[Reservation]:
+        """Give back ``quantity`` of a line's free reserved units, newest first; a
+        reservation taken in part keeps the rest. Returns what was released (for stock);
+        serialised units go from the last of their serials."""
+        left = quantity
+        released: list[Reservation] = []
+        for reservation in reversed(self.free_reservations):
+            if left == 0:
+                break
+            if reservation.line_no != line_no:
+                continue
+            take = min(left, reservation.quantity)
+            if take == reservation.quantity:
+                reservation.status = ReservationStatus.RELEASED
+                reservation.ended_at = at
+                if reservation not in self.changes.new_reservations:
+                    self.changes.ended_reservations.append(reservation)
+                released.append(reservation)
+            else:
+                gone = reservation.serials[-take:] if reservation.serials else ()
+                piece = replace(
+                    reservation,
+                    quantity=take,
+                    status=ReservationStatus.RELEASED,
+                    ended_at=at,
+                    id=None,
+                    serials=gone,
+                )
+                reservation.quantity -= take
+                reservation.serials = reservation.serials[:-take] if reservation.serials else ()
+                self._changed(reservation, self.changes.resized)
+                released.append(piece)
+            left -= take
+        return released
+
+    def release_reservations(
+        self, reservations: Sequence[Reservation], at: datetime
+    ) -> list[Reservation]:
+        """End these open reservations (a cancelled shipment's units leave the order)."""
+        for reservation in reservations:
+            reservation.status = ReservationStatus.RELEASED
+            reservation.ended_at = at
+            reservation.shipment_id = None
+            if reservation not in self.changes.new_reservations:
+                self.changes.ended_reservations.append(reservation)
+        return list(reservations)
+
+    def add_reservations(self, reservations: Sequence[Reservation]) -> None:
+        """Stock set aside for units an edit added (the caller records the edit)."""
+        self._require_open("reserved")
+        for reservation in reservations:
+            reservation.expires_at = self.payment_due_at if self.waits_for_payment else None
+        self.reservations.extend(reservations)
+        self.changes.new_reservations.extend(reservations)
+
+    def settle_allocation(self) -> None:
+        """After an edit: every unit covered makes a backordered order reserved; none
+        covered makes a reserved one wait for stock."""
+        covered = not any(self.uncovered_quantity(line.line_no) > 0 for line in self.lines)
+        if covered and self.allocation is not AllocationState.RESERVED:
+            if self.allocation is AllocationState.UNALLOCATED and not self.free_reservations:
+                return  # nothing was ever reserved: intake's or sourcing's business
+            self.allocation = ALLOCATION.check(self.allocation, AllocationState.RESERVED)
+
+    def note_edit(self, at: datetime, actor: str, reason: str | None, **details: Any) -> None:
+        """Record an edit (lines, delivery, cancelled units) in the history and the outbox."""
+        self._record(at, actor, "edited", reason, **details)
+        self._emit(ev.OrderEdited(occurred_at=at, order_id=self._id(), reason=reason, **details))
 
     # ----------------------------------------------------------------- holds
 
