@@ -431,7 +431,12 @@ class ShipmentStore(Protocol):
         self, order_id: int, warehouse_id: WarehouseId, group: str
     ) -> list[ShipmentItem]: ...
     def releasable(
-        self, warehouse_id: WarehouseId, *, order_ids: Collection[int] | None, limit: int
+        self,
+        warehouse_id: WarehouseId,
+        *,
+        order_ids: Collection[int] | None,
+        limit: int,
+        cutoff: datetime | None = None,
     ) -> list[Releasable]: ...
     def why_not_releasable(self, order_id: int) -> str | None: ...
     def list_page(

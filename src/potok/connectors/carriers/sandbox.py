@@ -1,8 +1,8 @@
 """The sandbox carrier: books at once and moves parcels through realistic events over time.
 
 Nothing is stored: a tracking number carries what the timeline needs (courier or pickup
-point, transit days, the hand-over minute) and a digest of the seed and the shipment's
-reference decides the story - delivered; failed, tried again and delivered; collected at
+point, transit days, the hand-over second) and a digest of the seed and the shipment's
+reference that decides the story - delivered; failed, tried again and delivered; collected at
 the pickup point; not collected before the storage deadline and sent back. The same seed
 gives the same stories at the same times, so the demo and the tests can rely on them.
 
@@ -114,10 +114,10 @@ class SandboxCarrier:
             raise CarrierRefused(carrier=CODE, reason="no tariff reaches the destination")
         quote = quotes[0]
         at = request.handed_over_at or datetime.now(UTC)
-        minutes = int((at - EPOCH).total_seconds() // 60)
+        seconds = int((at - EPOCH).total_seconds())
         kind = "P" if request.pickup_point else "C"
         digest = self._digest(request.reference)[:6]
-        tracking = f"{PREFIX}{kind}{min(quote.days, 15):X}{minutes:08X}{digest}"
+        tracking = f"{PREFIX}{kind}{min(quote.days, 15):X}{seconds:09X}{digest}"
         return Booking(
             carrier_ref=f"{CODE}-{request.reference}",
             tracking_number=tracking.upper(),
@@ -187,7 +187,7 @@ class SandboxCarrier:
                 steps.append(
                     (due, TrackingStatus.FAILED_DELIVERY, "Получатель отсутствовал", None, None)
                 )
-                again = due + timedelta(hours=20)
+                again = due + timedelta(hours=44)  # tried again two days later
                 steps.append(
                     (
                         again,
@@ -243,16 +243,16 @@ class SandboxCarrier:
 
     def _read(self, tracking_number: str) -> _Parcel | None:
         text = tracking_number.upper()
-        if not text.startswith(PREFIX) or len(text) != len(PREFIX) + 16:
+        if not text.startswith(PREFIX) or len(text) != len(PREFIX) + 17:
             return None
         body = text[len(PREFIX) :]
         try:
             days = int(body[1], 16)
-            minutes = int(body[2:10], 16)
+            seconds = int(body[2:11], 16)
+            story = int(body[11:], 16) % 100  # the seed and the shipment decide, not the time
         except ValueError:
             return None
-        story = int(hashlib.sha256(f"{self.seed}:{text}".encode()).hexdigest(), 16) % 100
-        return _Parcel(body[0] == "P", days, EPOCH + timedelta(minutes=minutes), story)
+        return _Parcel(body[0] == "P", days, EPOCH + timedelta(seconds=seconds), story)
 
     def _digest(self, reference: str) -> str:
         return hashlib.sha256(f"{self.seed}:{reference}".encode()).hexdigest()

@@ -364,6 +364,7 @@ class ShipmentRepository:
         *,
         order_ids: Collection[int] | None,
         limit: int,
+        cutoff: datetime | None = None,
     ) -> list[Releasable]:
         """Orders ready to be picked at the warehouse, most urgent first: confirmed, reserved,
         not on hold, paid or not needing it, no transfer still bringing their units, with
@@ -420,6 +421,8 @@ class ShipmentRepository:
         )
         if order_ids is not None:
             query = query.where(orders.c.id.in_(sorted(order_ids)))
+        if cutoff is not None:
+            query = query.where(orders.c.created_at < cutoff)
         return [Releasable(OrderId(r.id), r.parcel_group) for r in self.connection.execute(query)]
 
     def why_not_releasable(self, order_id: int) -> str | None:

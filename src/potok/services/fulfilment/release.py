@@ -131,11 +131,13 @@ def create_wave(
     *,
     max_orders: int = 50,
     order_ids: Sequence[int] | None = None,
+    cutoff: datetime | None = None,
     clock: Clock = utc_now,
     once: Once[WaveView] | None = None,
 ) -> WaveView:
-    """A wave of the most urgent orders ready at the warehouse (or of these orders): a
-    pending shipment each, picked together and sorted into their slots in this order."""
+    """A wave of the most urgent orders ready at the warehouse (or of these orders; with a
+    ``cutoff``, of those placed before it): a pending shipment each, picked together and
+    sorted into their slots in this order."""
     _check_limit(max_orders)
     if order_ids is not None and len(order_ids) > MAX_WAVE_ORDERS:
         raise InvalidInput([FieldError("orders", f"at most {MAX_WAVE_ORDERS} orders", "too-many")])
@@ -144,7 +146,9 @@ def create_wave(
         at = clock()
         who = str(actor)
         site = warehouse_of(uow, warehouse)
-        ready = uow.shipments.releasable(site.id, order_ids=order_ids, limit=max_orders)
+        ready = uow.shipments.releasable(
+            site.id, order_ids=order_ids, limit=max_orders, cutoff=cutoff
+        )
         if order_ids is not None:
             missing = sorted(set(order_ids) - {r.order_id for r in ready})
             for order_id in missing:
