@@ -503,6 +503,40 @@ class ShipmentRepository:
         ids = ids[:limit]
         return ShipmentPage(self.get_many(ids), encode_cursor(ids[-1]) if more else None)
 
+    def open_in_wave(self, wave_id: int, product_id: ProductId) -> list[int]:
+        """Shipments of a wave being picked with units of the product left to pick."""
+        return list(
+            self.connection.execute(
+                sa.select(shipments.c.id)
+                .join(shipment_items, shipment_items.c.shipment_id == shipments.c.id)
+                .where(
+                    shipments.c.wave_id == wave_id,
+                    shipments.c.status == ShipmentStatus.PICKING.value,
+                    shipment_items.c.product_id == product_id,
+                    shipment_items.c.picked < shipment_items.c.quantity,
+                )
+                .distinct()
+                .order_by(shipments.c.id)
+            ).scalars()
+        )
+
+    def left_in_wave(self, wave_id: int) -> int:
+        """Units still to pick in a wave's shipments being picked."""
+        return int(
+            self.connection.execute(
+                sa.select(
+                    sa.func.coalesce(
+                        sa.func.sum(shipment_items.c.quantity - shipment_items.c.picked), 0
+                    )
+                )
+                .join(shipments, shipments.c.id == shipment_items.c.shipment_id)
+                .where(
+                    shipments.c.wave_id == wave_id,
+                    shipments.c.status == ShipmentStatus.PICKING.value,
+                )
+            ).scalar_one()
+        )
+
     def due_at_pickup_points(self, now: datetime, limit: int) -> list[int]:
         """Shipments waiting at a pickup point past their storage deadline."""
         return list(

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -245,24 +244,20 @@ def pick_in_wave(
         if wave.status in (WaveStatus.CANCELLED, WaveStatus.DONE):
             raise WaveClosed(wave=number, status=wave.status.value)
         product_id, _ = _product(uow, scan.code)
-        peeks = uow.shipments.get_many(wave.shipment_ids)
-        wanted = [
-            s.id
-            for s in peeks
-            if s.id is not None
-            and s.status is ShipmentStatus.PICKING
-            and any(i.product_id == product_id and i.left > 0 for i in s.items)
-        ]
-        fresh = uow.shipments.get_many(wanted, lock=True)
-        picking = [s for s in peeks if s.status is ShipmentStatus.PICKING]
+        assert wave.id is not None
+        wanted = uow.shipments.open_in_wave(wave.id, product_id)
+        if wanted:  # only the shipments the scan may fill are read, and locked
+            shown = uow.shipments.get_many(wanted, lock=True)
+        else:  # nothing to fill: the whole wave, to say what was expected instead
+            shown = uow.shipments.get_many(wave.shipment_ids)
         slots = [
             Slot(s.id, s.order_id, wave.slot_of(s.id), item)
-            for s in (fresh if wanted else picking)
+            for s in shown
             if s.id is not None and s.status is ShipmentStatus.PICKING
             for item in s.items
         ]
         takes = match_scan(slots, _scan(scan, product_id))
-        by_id = {s.id: s for s in fresh}
+        by_id = {s.id: s for s in shown}
         for take in takes:
             by_id[take.shipment_id].pick(
                 take.item_no, take.quantity, at, who, serial=take.serial, bin_code=scan.bin
@@ -270,9 +265,9 @@ def pick_in_wave(
         touched = [by_id[i] for i in dict.fromkeys(t.shipment_id for t in takes)]
         for shipment in touched:
             uow.shipments.save(shipment)
-        members = [by_id.get(s.id, s) for s in peeks]
-        _finish_if_done(uow, wave, members, at)
-        left = sum(i.left for s in members if s.status is ShipmentStatus.PICKING for i in s.items)
+        left = uow.shipments.left_in_wave(wave.id)
+        if left == 0:
+            _finish(uow, wave, at)
         return PickOutcome(takes, touched, wave, left)
 
     return atomically_once(uow, once, work)
@@ -280,23 +275,18 @@ def pick_in_wave(
 
 def settle_wave(uow: UnitOfWork, shipment: Shipment, at: datetime) -> None:
     """A shipment of a wave moved outside the wave's own scans: the wave may be done."""
-    if shipment.wave is None:
+    if shipment.wave is None or shipment.wave_id is None:
         return
-    wave = _wave(uow, shipment.wave)
-    if wave.status is WaveStatus.PICKING:
-        members = [
-            shipment if s.id == shipment.id else s
-            for s in uow.shipments.get_many(wave.shipment_ids)
-        ]
-        _finish_if_done(uow, wave, members, at)
+    if uow.shipments.left_in_wave(shipment.wave_id) == 0:
+        _finish(uow, _wave(uow, shipment.wave), at)
 
 
-def _finish_if_done(uow: UnitOfWork, wave: Wave, members: Sequence[Shipment], at: datetime) -> None:
-    if all(s.status is not ShipmentStatus.PICKING or s.fully_picked for s in members):
-        locked_wave = _wave(uow, wave.number, lock=True)
-        if locked_wave.status is WaveStatus.PICKING:
-            locked_wave.finish(at)
-            uow.waves.save(locked_wave)
+def _finish(uow: UnitOfWork, wave: Wave, at: datetime) -> None:
+    """Nothing is left to pick: the wave is done."""
+    locked_wave = _wave(uow, wave.number, lock=True)
+    if locked_wave.status is WaveStatus.PICKING:
+        locked_wave.finish(at)
+        uow.waves.save(locked_wave)
 
 
 # ---------------------------------------------------------------------- short picks
