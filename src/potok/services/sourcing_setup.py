@@ -222,16 +222,18 @@ class SourcingSetup:
         *,
         today: date,
         uncovered: bool = False,
+        whole: bool = False,
     ) -> Decision | Shortfall:
         """The engine's decision for the order by its channel's rules and the tariffs.
         ``uncovered``: only for the units nothing holds yet (an edit added them), without
-        transfers - what the order holds stays where it is."""
+        transfers - what the order holds stays where it is. ``whole``: for every unit, as
+        if the order came in now (a dry run of an order already on its way)."""
         order_type = self.order_type(order)
         rules = self.rules_for(order.channel_id, order_type)
         if uncovered:
             rules = dataclasses.replace(rules, transfers=False)
         return decide(
-            sourcing_order(order, order_type, weights_kg, uncovered=uncovered),
+            sourcing_order(order, order_type, weights_kg, uncovered=uncovered, whole=whole),
             candidates,
             positions,
             tariffs=self.tariffs,
@@ -271,6 +273,7 @@ def sourcing_order(
     weights_kg: Mapping[ProductId, float],
     *,
     uncovered: bool = False,
+    whole: bool = False,
 ) -> SourcingOrder:
     """The order as the engine sees it: lines, destination, region, promise, weights.
     Units a started shipment holds (being picked, or shipped) are settled: the engine
@@ -282,7 +285,9 @@ def sourcing_order(
             li.line_no,
             li.product_id,
             li.sku,
-            order.uncovered_quantity(li.line_no)
+            li.quantity
+            if whole
+            else order.uncovered_quantity(li.line_no)
             if uncovered
             else li.quantity - order.settled_quantity(li.line_no),
         )
