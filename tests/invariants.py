@@ -91,16 +91,27 @@ def assert_stock_invariants(potok: Potok) -> None:
         partial = connection.execute(
             sa.text(
                 """
-            SELECT o.id, o.allocation, l.line_no, l.quantity, COALESCE(r.total, 0) AS held
+            SELECT o.id, o.allocation, l.line_no, l.quantity, COALESCE(r.total, 0) AS held,
+                   COALESCE(r.free, 0) AS free
               FROM orders o
               JOIN order_lines l ON l.order_id = o.id
-              LEFT JOIN (SELECT order_id, line_no, SUM(quantity) AS total FROM reservations
-                          WHERE status = 'open' GROUP BY order_id, line_no) r
+              LEFT JOIN (SELECT order_id, line_no,
+                                SUM(quantity) AS total,
+                                SUM(CASE WHEN shipment_id IS NULL THEN quantity ELSE 0 END)
+                                    AS free,
+                                SUM(CASE WHEN status = 'open' THEN quantity ELSE 0 END)
+                                    AS open_units
+                           FROM reservations
+                          WHERE status = 'open'
+                             OR (status = 'consumed' AND shipment_id IS NOT NULL)
+                          GROUP BY order_id, line_no) r
                 ON r.order_id = l.order_id AND r.line_no = l.line_no
              WHERE (o.allocation = 'reserved' AND COALESCE(r.total, 0) <> l.quantity
                     AND NOT EXISTS (SELECT 1 FROM transfers t
                                      WHERE t.order_id = o.id AND t.status = 'shipped'))
-                OR (o.allocation <> 'reserved' AND COALESCE(r.total, 0) <> 0)
+                OR (o.allocation <> 'reserved' AND o.state <> 'cancelled'
+                    AND COALESCE(r.free, 0) <> 0)
+                OR (o.state = 'cancelled' AND COALESCE(r.open_units, 0) <> 0)
             """
             )
         ).all()
@@ -131,6 +142,62 @@ def assert_stock_invariants(potok: Potok) -> None:
         assert travelling == [], (
             f"reserved orders with units neither reserved nor on a transfer to them: {travelling}"
         )
+
+
+def assert_shipment_invariants(potok: Potok) -> None:
+    """A started shipment's items are exactly the reservations it holds: open while it is
+    in the warehouse, consumed once it left; a cancelled or pending one holds none; no
+    item picked or packed beyond its units; an active code belongs to one live shipment."""
+    with potok.engine.connect() as connection:
+        mismatched = connection.execute(
+            sa.text(
+                """
+            WITH items AS (
+                SELECT i.shipment_id, i.line_no, i.stock_id, SUM(i.quantity) AS units
+                  FROM shipment_items i JOIN shipments s ON s.id = i.shipment_id
+                 WHERE s.status NOT IN ('pending', 'cancelled')
+                 GROUP BY i.shipment_id, i.line_no, i.stock_id
+                HAVING SUM(i.quantity) > 0
+            ), held AS (
+                SELECT r.shipment_id, r.line_no, r.stock_id, SUM(r.quantity) AS units
+                  FROM reservations r JOIN shipments s ON s.id = r.shipment_id
+                 WHERE (s.status IN ('picking', 'packed') AND r.status = 'open')
+                    OR (s.status NOT IN ('pending', 'picking', 'packed', 'cancelled')
+                        AND r.status = 'consumed')
+                 GROUP BY r.shipment_id, r.line_no, r.stock_id
+            )
+            SELECT i.shipment_id, i.line_no, i.units, h.units FROM items i
+              LEFT JOIN held h ON h.shipment_id = i.shipment_id AND h.line_no = i.line_no
+                   AND h.stock_id = i.stock_id
+             WHERE h.units IS NULL OR i.units <> h.units
+            UNION ALL
+            SELECT h.shipment_id, h.line_no, i.units, h.units FROM held h
+              LEFT JOIN items i ON h.shipment_id = i.shipment_id AND h.line_no = i.line_no
+                   AND h.stock_id = i.stock_id
+             WHERE i.units IS NULL
+            """
+            )
+        ).all()
+        assert mismatched == [], f"shipment items differ from the reservations: {mismatched}"
+        idle = connection.execute(
+            sa.text(
+                """
+            SELECT r.id, s.status FROM reservations r JOIN shipments s ON s.id = r.shipment_id
+             WHERE r.status = 'open' AND s.status NOT IN ('picking', 'packed')
+            """
+            )
+        ).all()
+        assert idle == [], f"open reservations held by shipments not in the warehouse: {idle}"
+        codes = connection.execute(
+            sa.text(
+                """
+            SELECT c.kind, c.code_key, s.status FROM shipment_codes c
+              JOIN shipments s ON s.id = c.shipment_id
+             WHERE c.active AND s.status IN ('cancelled', 'returned_to_sender')
+            """
+            )
+        ).all()
+        assert codes == [], f"codes still held by cancelled or returned shipments: {codes}"
 
 
 def reserved_units(potok: Potok, sku: str) -> int:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.engine import Engine
 
+from potok.connectors.carriers.registry import CarrierRegistry, build_registry
 from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
@@ -25,6 +26,7 @@ class Potok:
     engine: Engine
     protector: DataProtector
     network: NetworkCache = field(default_factory=NetworkCache)
+    carriers: CarrierRegistry = field(default_factory=lambda: CarrierRegistry([]))
 
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
@@ -48,4 +50,9 @@ def bootstrap(settings: Settings) -> Potok:
             "without it personal data cannot be read",
             security.key_file,
         )
-    return Potok(settings=settings, engine=create_engine(settings.db), protector=protector)
+    return Potok(
+        settings=settings,
+        engine=create_engine(settings.db),
+        protector=protector,
+        carriers=build_registry(settings.carriers),
+    )

@@ -102,6 +102,26 @@ class SourcingSettings(BaseModel):
     )
 
 
+class CarrierSettings(BaseModel):
+    """Carriers: the built-in sandbox, how often tracking is polled, pickup deadlines."""
+
+    sandbox_seed: int = Field(
+        default=7, ge=0, le=2**31, description="the same seed tells the same parcel stories"
+    )
+    sandbox_webhook_secret: SecretStr = Field(
+        default=SecretStr("sandbox"), description="signs the sandbox's webhook calls"
+    )
+    storage_days: int = Field(
+        default=7, ge=1, le=60, description="days a pickup point keeps a parcel, unless told"
+    )
+    poll_every_minutes: float = Field(
+        default=10,
+        ge=0,
+        le=24 * 60,
+        description="the worker asks carriers for tracking events this often (0: never)",
+    )
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -114,6 +134,7 @@ class Settings(BaseSettings):
     worker: WorkerSettings = WorkerSettings()
     sourcing: SourcingSettings = SourcingSettings()
     security: SecuritySettings = SecuritySettings()
+    carriers: CarrierSettings = CarrierSettings()
 
 
 def normalise_database_url(url: str) -> str:

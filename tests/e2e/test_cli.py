@@ -31,7 +31,7 @@ from potok.services import orders as order_service
 from potok.settings import get_settings
 from tests.conftest import _settings
 from tests.factories import MOSCOW, TESTER, build_world, order_command
-from tests.invariants import assert_stock_invariants
+from tests.invariants import assert_shipment_invariants, assert_stock_invariants
 
 runner = CliRunner()
 
@@ -232,18 +232,31 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
     result = potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3")
 
     assert result.exit_code == 0, result.output
-    printed = Counter({row[0]: int(row[1]) for row in table_rows(result.stdout)})
+    orders_table, _, shipments_table = result.stdout.partition("shipment status")
+    printed = Counter({row[0]: int(row[1]) for row in table_rows(orders_table)})
     statuses = order_statuses(url)
     assert printed == statuses
     assert len(statuses) >= 2, statuses
     assert 0 < statuses.total() <= 40
     assert scalar(url, "SELECT COUNT(*) FROM channels") == 4
+    shipped = Counter({row[0]: int(row[1]) for row in table_rows(shipments_table)})
+    with sa.create_engine(url).connect() as connection:
+        stored = Counter(
+            dict(
+                connection.execute(
+                    sa.text("SELECT status, COUNT(*) FROM shipments GROUP BY status")
+                ).all()
+            )
+        )
+    assert shipped == stored
+    assert shipped["delivered"] > 0, shipped  # the warehouses worked and the carrier delivered
     reconcile = potok_cli(url, "stock", "reconcile")
     assert reconcile.exit_code == 0, reconcile.output
     assert "no drift" in reconcile.stdout
     potok = open_potok(url)
     try:
         assert_stock_invariants(potok)
+        assert_shipment_invariants(potok)
     finally:
         potok.close()
 
@@ -285,7 +298,8 @@ def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) ->
 
     assert fresh.exit_code == 0, fresh.output
     rebuilt = order_statuses(url)
-    assert rebuilt == Counter({row[0]: int(row[1]) for row in table_rows(fresh.stdout)})
+    printed = fresh.stdout.partition("shipment status")[0]
+    assert rebuilt == Counter({row[0]: int(row[1]) for row in table_rows(printed)})
     assert 0 < rebuilt.total() <= 5
     assert scalar(url, "SELECT MAX(id) FROM orders") <= 5  # a new file: numbering restarted
     assert scalar(url, "SELECT COUNT(*) FROM channels") == 4

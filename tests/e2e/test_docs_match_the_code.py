@@ -139,7 +139,7 @@ def test_a_command_that_is_not_there_is_caught() -> None:
     with pytest.raises(AssertionError, match="has no command 'frobnicate'"):
         resolve(["stock", "frobnicate"])
     with pytest.raises(AssertionError, match="is not a potok command"):
-        resolve(["shipments", "list"])
+        resolve(["teleport", "list"])
     _, node, rest = resolve(["orders", "list", "--colour", "red"]) or ((), None, [])
     assert "--colour" in rest
     assert "--colour" not in options_of(node)

@@ -19,18 +19,22 @@ from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.routers import (
     access,
+    carriers,
     catalogue,
     customers,
     health,
     locations,
+    order_edits,
     orders,
     replenishment,
     rerouting,
+    shipments,
     sourcing,
     stock,
     stock_counts,
     stock_moves,
     transfers,
+    waves,
 )
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
@@ -103,6 +107,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         access.keys,
         access.audit,
         orders.router,
+        order_edits.router,
         customers.router,
         catalogue.products,
         catalogue.channels,
@@ -116,6 +121,9 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         sourcing.router,
         sourcing.orders_router,
         rerouting.router,
+        shipments.router,
+        waves.router,
+        carriers.router,
         health.router,
     ):
         app.include_router(router)

@@ -83,6 +83,11 @@ def demo(
                 f"({report.refused} refused by a channel that rejects backorders)"
             )
             console.print(table)
+            if report.shipments:
+                shipped = Table("shipment status", "shipments", title_justify="left")
+                for status, count in sorted(report.shipments.items()):
+                    shipped.add_row(status, str(count))
+                console.print(shipped)
             _sandbox_access(potok)
     finally:
         potok.close()

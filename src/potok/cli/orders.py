@@ -30,6 +30,11 @@ STATUS_STYLE = {
     "reserved": "green",
     "backordered": "yellow",
     "on_hold": "magenta",
+    "in_fulfilment": "bright_blue",
+    "partially_shipped": "bright_cyan",
+    "shipped": "cyan",
+    "delivered": "bright_green",
+    "returned_to_sender": "red",
     "cancelled": "dim",
 }
 

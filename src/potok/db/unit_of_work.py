@@ -30,6 +30,7 @@ from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
+from potok.db.repositories.shipments import ShipmentRepository, WaveRepository
 from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
@@ -135,6 +136,8 @@ class SqlUnitOfWork:
         self.transfers = TransferRepository(connection)
         self.purchase_orders = PurchaseOrderRepository(connection)
         self.alerts = AlertRepository(connection)
+        self.shipments = ShipmentRepository(connection, self._events)
+        self.waves = WaveRepository(connection, self._events)
         return self
 
     def __exit__(

@@ -37,3 +37,28 @@ class StateMachine(Generic[S]):
 
     def is_final(self, state: S) -> bool:
         return not self.transitions.get(state)
+
+    def path(self, current: S, target: S, *, through: frozenset[S] | None = None) -> list[S]:
+        """The fewest moves from ``current`` to ``target`` (the states after ``current``),
+        passing only ``through`` these states on the way; empty when there is none."""
+        if current == target:
+            return []
+        came: dict[S, S] = {}
+        frontier = [current]
+        while frontier:
+            nearer: list[S] = []
+            for state in frontier:
+                for step in sorted(self.transitions.get(state, frozenset())):
+                    if step in came or step == current:
+                        continue
+                    if step != target and through is not None and step not in through:
+                        continue
+                    came[step] = state
+                    if step == target:
+                        moves = [step]
+                        while came[moves[-1]] != current:
+                            moves.append(came[moves[-1]])
+                        return moves[::-1]
+                    nearer.append(step)
+            frontier = nearer
+        return []

@@ -9,6 +9,7 @@ from dataclasses import replace
 from decimal import Decimal
 
 from potok.domain.channels import BackorderPolicy, ChannelDraft, ChannelType, ConfirmationPolicy
+from potok.domain.fulfilment import UnitIdentifier
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.validation import gtin_check_digit
 
@@ -401,6 +402,21 @@ CITIES: list[tuple[str, str, float, float, int, tuple[str, ...]]] = [
     ("Уфа", "Республика Башкортостан", 54.7388, 55.9721, 3, ("проспект Октября",)),
     ("Омск", "Омская область", 54.9885, 73.3242, 3, ("ул. Ленина",)),
 ]
+
+
+MARKED = frozenset({"TSH", "SOC", "BED", "TWL", "MLK", "WTR"})
+"""Goods that carry a Честный ЗНАК code per unit: clothes, linen, dairy, water."""
+WITH_IMEI = frozenset({"PHN"})
+
+
+def identifiers_of(sku: str) -> frozenset[UnitIdentifier]:
+    """What every unit of the product needs recorded at packing."""
+    prefix = sku.split("-", 1)[0]
+    if prefix in MARKED:
+        return frozenset({UnitIdentifier.MARKING})
+    if prefix in WITH_IMEI:
+        return frozenset({UnitIdentifier.IMEI})
+    return frozenset()
 
 
 def barcode(number: int) -> str:

@@ -32,6 +32,7 @@ from potok.domain.orders.commands import (
 )
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.sandbox import data
+from potok.sandbox.fulfilment import work_the_warehouses
 from potok.services import catalogue, intake, inventory, replenishment, sourcing
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
@@ -51,6 +52,7 @@ class SeedReport:
     orders: int = 0
     refused: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
+    shipments: Counter[str] = field(default_factory=Counter)
 
 
 class _Clock:
@@ -92,9 +94,16 @@ def seed(
         report.warehouses += 1
     products = data.products()
     for sku, name, price, vat, weight, code in products:
-        catalogue.create_product(
-            potok.uow(), ProductDraft(sku, name, price, vat, code, weight), clock=clock
+        draft = ProductDraft(
+            sku,
+            name,
+            price,
+            vat,
+            code,
+            weight,
+            unit_identifiers=data.identifiers_of(sku),
         )
+        catalogue.create_product(potok.uow(), draft, clock=clock)
         report.products += 1
 
     skus = [p[0] for p in products]
@@ -111,6 +120,7 @@ def seed(
     operators = [Actor(ActorKind.USER, name) for name in ("ivanova", "petrov", "sidorova")]
     step = (now - start) / max(orders, 1)
     placed: list[int] = []
+    times: list[tuple[int, datetime]] = []
     for index in range(orders):
         clock.moment = start + step * index + timedelta(seconds=rng.randint(0, 600))
         # every twentieth order buys goods kept by lot or by serial number
@@ -125,10 +135,16 @@ def seed(
         assert isinstance(result, intake.Placement)
         assert result.order.id is not None
         placed.append(result.order.id)
+        times.append((result.order.id, clock.moment))
         _follow_up(potok, rng, result.order.id, command, clock, rng.choice(operators))
         if progress:
             progress(index + 1)
     report.orders = len(placed)
+
+    # the warehouses at work: waves, picking, packing, the sandbox carrier's parcels
+    report.shipments = work_the_warehouses(
+        potok, random.Random(seed + 2), times, now, lambda moment: _Clock(moment)
+    )
 
     # a delivery of some scarce goods arrives: a few backorders are served
     clock.moment = now - timedelta(hours=3)

@@ -10,6 +10,7 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 
 from potok.domain.errors import TransientConflict
+from potok.domain.fulfilment.errors import StockInFulfilment
 from potok.domain.inventory import StockLevel
 from potok.domain.inventory.events import StockReleased, StockReserved
 from potok.domain.kernel import ProductId, StockId, WarehouseId
@@ -45,6 +46,7 @@ def allocate(
     *,
     first_read: tuple[list[Candidate], list[Position]] | None = None,
     avoid: Collection[WarehouseId] = (),
+    avoid_positions: Collection[StockId] = (),
     trigger: str = "",
     setup: SourcingSetup | None = None,
     weights_kg: Mapping[ProductId, float] | None = None,
@@ -75,6 +77,8 @@ def allocate(
         if avoid:
             candidates = [c for c in candidates if c.warehouse_id not in avoid]
             positions = [p for p in positions if p.warehouse_id not in avoid]
+        if avoid_positions:  # a shelf a picker found short
+            positions = [p for p in positions if p.stock_id not in avoid_positions]
         outcome = setup.decide(order, weights_kg, candidates, positions, today=today)
         if isinstance(outcome, Shortfall):
             order.backorder(
@@ -201,6 +205,10 @@ def make_room(
         uow.orders.save(order)  # written now: a later position of the same batch sees it free
         excess -= holder.quantity
         displaced.append(order)
+    if excess > 0:  # the rest is in shipments being picked: the picker reports it missing
+        raise StockInFulfilment(
+            warehouse=level.warehouse_code, sku=level.sku, on_hand=new_on_hand, units=excess
+        )
     return displaced
 
 

@@ -82,11 +82,12 @@ def replace_product(
 
 
 def _barcode_free(uow: UnitOfWork, draft: ProductDraft, current: Product | None) -> None:
-    if draft.barcode is None:
-        return
-    owner = uow.products.get_by_barcode(draft.barcode)
-    if owner is not None and (current is None or owner.id != current.id):
-        raise BarcodeTaken(barcode=draft.barcode, sku=owner.sku)
+    """None of the draft's barcodes may belong to another product."""
+    owners = uow.products.owners_of(draft.all_barcodes)
+    for barcode in draft.all_barcodes:
+        owner = owners.get(barcode)
+        if owner is not None and owner != draft.sku:
+            raise BarcodeTaken(barcode=barcode, sku=owner)
 
 
 def delete_product(uow: UnitOfWork, sku: str, *, clock: Clock = utc_now) -> None:

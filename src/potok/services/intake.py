@@ -25,7 +25,7 @@ from potok.domain.orders import (
     PaymentStatus,
     Shortage,
 )
-from potok.domain.orders.commands import MAX_LINES, PlaceOrder
+from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, PlaceOrder
 from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
 from potok.domain.orders.states import PAID_ENOUGH
 from potok.domain.sourcing import Decision, Shortfall
@@ -122,7 +122,7 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
         external_id=command.external_id,
         currency=channel.currency,
         contact=Contact(name, phone, email),
-        delivery=_delivery(command, pickup_point),
+        delivery=delivery_of(command.delivery, pickup_point),
         lines=lines,
         state=OrderState.NEW,
         allocation=AllocationState.UNALLOCATED,
@@ -251,7 +251,7 @@ def _validate(
             )
         )
 
-    pickup_point = _check_delivery(context, command, problems)
+    pickup_point = check_delivery(context.pickup_point, command.delivery, problems)
     total = sum((line.unit_price * line.quantity for line in lines), command.delivery.price)
     if not problems and total >= MAX_AMOUNT:
         problems.add(
@@ -265,10 +265,11 @@ def _validate(
     return channel, lines, pickup_point
 
 
-def _check_delivery(
-    context: IntakeContext, command: PlaceOrder, problems: Problems
+def check_delivery(
+    point: Warehouse | None, delivery: DeliveryRequest, problems: Problems
 ) -> Warehouse | None:
-    delivery = command.delivery
+    """A delivery's fields checked (``point``: the pickup point its code names, if any);
+    returns the pickup point when it is one customers may collect from."""
     problems.money("delivery.price", delivery.price)
     problems.vat_rate("delivery.vat_rate", delivery.vat_rate)
     if delivery.method is DeliveryMethod.COURIER:
@@ -285,7 +286,6 @@ def _check_delivery(
             "delivery.pickup_point", "a pickup delivery needs a pickup point code", "required"
         )
         return None
-    point = context.pickup_point
     if point is None:
         problems.add(
             "delivery.pickup_point",
@@ -309,8 +309,8 @@ def _check_delivery(
     return None
 
 
-def _delivery(command: PlaceOrder, pickup_point: Warehouse | None) -> Delivery:
-    request = command.delivery
+def delivery_of(request: DeliveryRequest, pickup_point: Warehouse | None) -> Delivery:
+    """The order's delivery from a checked request."""
     price, vat_rate = request.price.quantize(CENT), request.vat_rate.quantize(CENT)
     if pickup_point is not None:
         return Delivery(

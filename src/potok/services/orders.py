@@ -30,6 +30,7 @@ from potok.domain.sourcing import Decision
 from potok.domain.validation import Problems
 from potok.services.allocation import allocate, give_back, retry_backorders
 from potok.services.consolidation import call_off_transfers
+from potok.services.fulfilment.cancelling import stop_fulfilment
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -82,6 +83,7 @@ def cancel_order(
     """Cancel and give every reserved unit back; orders waiting for them get a try."""
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
+        stop_fulfilment(uow, order, at, str(actor), f"order {order.id} cancelled")
         released = order.cancel(at, str(actor), command.reason)
         give_back(uow, order, released, at, f"order {order.id} cancelled")
         call_off_transfers(uow, order, at, f"order {order.id} cancelled")
@@ -212,6 +214,7 @@ def expire_unpaid_orders(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int 
                 or not order.waits_for_payment
             ):
                 return False
+            stop_fulfilment(uow, order, at, actor, "payment deadline passed")
             released = order.cancel(at, actor, "payment deadline passed", expired=True)
             give_back(uow, order, released, at, f"order {order.id} expired unpaid")
             call_off_transfers(uow, order, at, f"order {order.id} expired unpaid")

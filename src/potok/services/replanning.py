@@ -231,6 +231,8 @@ def eligible(order: Order) -> bool:
         return False
     if any(r.status is ReservationStatus.CONSUMED for r in order.reservations):
         return False
+    if any(r.shipment_id is not None for r in order.reservations):
+        return False  # picking has started on it
     if order.allocation is AllocationState.RESERVED:
         return bool(order.open_reservations)
     return order.allocation is AllocationState.BACKORDERED

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 
 from potok.domain.alerts import AlertState
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.fulfilment.errors import ShortageOnShipment
 from potok.domain.inventory import MovementType
 from potok.domain.kernel import Actor, Clock, StockId, Tracking, WarehouseId, utc_now
 from potok.domain.network import Warehouse
@@ -99,8 +100,8 @@ def reroute_from(
         order = uow.orders.get(order_id, lock=True)
         if order is None or order.state is OrderState.CANCELLED:
             continue
-        if not any(r.warehouse_id == warehouse.id for r in order.open_reservations):
-            continue
+        if not any(r.warehouse_id == warehouse.id for r in order.free_reservations):
+            continue  # nothing there, or only what a started shipment is picking
         _release(uow, order, at, who, why)
         orders.append(order)
     return _reroute(uow, orders, at, who, why, {warehouse.id})
@@ -134,8 +135,9 @@ def report_shortage(
         order = uow.orders.get(command.order_id, lock=True)
         if order is None:
             raise OrderNotFound(order_id=command.order_id)
-        held = [r for r in order.open_reservations if r.stock_id == stock_id]
+        held = [r for r in order.free_reservations if r.stock_id == stock_id]
         if level is None or not held:
+            _in_shipment(order, stock_id)
             raise _not_held(command)
         holds = sum(r.quantity for r in held)
         if command.missing > holds:
@@ -236,9 +238,19 @@ def _shortage_target(uow: UnitOfWork, command: ReportShortage) -> tuple[Warehous
                 "serialised",
             )
         warehouse_id = warehouse_ids[command.warehouse]
-        here = [
+        candidates = [
             r
             for r in order.open_reservations
+            if r.warehouse_id == warehouse_id
+            and r.sku == command.sku
+            and (command.lot is None or r.lot == command.lot)
+        ]
+        here = [r for r in candidates if r.shipment_id is None]
+        if candidates and not here:
+            _in_shipment(order, candidates[0].stock_id)
+        here = [
+            r
+            for r in here
             if r.warehouse_id == warehouse_id
             and r.sku == command.sku
             and (command.lot is None or r.lot == command.lot)
@@ -270,6 +282,13 @@ def _covered_elsewhere(
         today=today,
     )
     return isinstance(outcome, Decision)
+
+
+def _in_shipment(order: Order, stock_id: StockId) -> None:
+    """Units a started shipment is picking are reported missing on that shipment."""
+    for r in order.open_reservations:
+        if r.stock_id == stock_id and r.shipment_id is not None:
+            raise ShortageOnShipment(order_id=order.id, shipment_id=r.shipment_id)
 
 
 def _bad(field: str, message: str, code: str) -> InvalidInput:
@@ -310,6 +329,7 @@ def expire_reservations(
             if not any(
                 r.warehouse_id == item.warehouse_id
                 and r.status is ReservationStatus.OPEN
+                and r.shipment_id is None
                 and r.created_at <= deadline
                 for r in order.reservations
             ):

@@ -296,7 +296,9 @@ def _stored(history: list[HistoryEntry], kept: list[StoredSourcing]) -> list[Sto
 
 
 def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfall:
-    """What the engine decides for the order now, by the channel's rules and the tariffs."""
+    """What the engine decides for the order now, by the channel's rules and the tariffs:
+    for the units no started shipment holds, or - when every unit is on its way - for the
+    whole order, as if it came in now."""
     product_ids = {li.product_id for li in order.lines}
     own: dict[StockId, int] = {}
     for r in order.reservations:
@@ -313,4 +315,6 @@ def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfa
             for p in positions
         ]
     weights = uow.sourcing.weights_kg(product_ids)
-    return uow.sourcing_setup().decide(order, weights, candidates, positions, today=today)
+    return uow.sourcing_setup().decide(
+        order, weights, candidates, positions, today=today, whole=not order.outstanding
+    )

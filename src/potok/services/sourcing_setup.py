@@ -221,15 +221,23 @@ class SourcingSetup:
         positions: Iterable[Position],
         *,
         today: date,
+        uncovered: bool = False,
+        whole: bool = False,
     ) -> Decision | Shortfall:
-        """The engine's decision for the order by its channel's rules and the tariffs."""
+        """The engine's decision for the order by its channel's rules and the tariffs.
+        ``uncovered``: only for the units nothing holds yet (an edit added them), without
+        transfers - what the order holds stays where it is. ``whole``: for every unit, as
+        if the order came in now (a dry run of an order already on its way)."""
         order_type = self.order_type(order)
+        rules = self.rules_for(order.channel_id, order_type)
+        if uncovered:
+            rules = dataclasses.replace(rules, transfers=False)
         return decide(
-            sourcing_order(order, order_type, weights_kg),
+            sourcing_order(order, order_type, weights_kg, uncovered=uncovered, whole=whole),
             candidates,
             positions,
             tariffs=self.tariffs,
-            rules=self.rules_for(order.channel_id, order_type),
+            rules=rules,
             today=today,
         )
 
@@ -260,13 +268,33 @@ def build_setup(
 
 
 def sourcing_order(
-    order: Order, order_type: str, weights_kg: Mapping[ProductId, float]
+    order: Order,
+    order_type: str,
+    weights_kg: Mapping[ProductId, float],
+    *,
+    uncovered: bool = False,
+    whole: bool = False,
 ) -> SourcingOrder:
-    """The order as the engine sees it: lines, destination, region, promise, weights."""
+    """The order as the engine sees it: lines, destination, region, promise, weights.
+    Units a started shipment holds (being picked, or shipped) are settled: the engine
+    decides about the rest only."""
     address = order.delivery.address
     region = address.region if address is not None and address.region else None
+    needs = (
+        Need(
+            li.line_no,
+            li.product_id,
+            li.sku,
+            li.quantity
+            if whole
+            else order.uncovered_quantity(li.line_no)
+            if uncovered
+            else li.quantity - order.settled_quantity(li.line_no),
+        )
+        for li in order.lines
+    )
     return SourcingOrder(
-        tuple(Need(li.line_no, li.product_id, li.sku, li.quantity) for li in order.lines),
+        tuple(n for n in needs if n.quantity > 0),
         order.delivery.destination,
         region=region,
         order_type=order_type,

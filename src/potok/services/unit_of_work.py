@@ -26,6 +26,7 @@ from potok.services.ports import (
     PurchaseOrderStore,
     QueryStore,
     SessionStore,
+    ShipmentStore,
     SourcingStore,
     StockCountStore,
     StockRuleStore,
@@ -33,6 +34,7 @@ from potok.services.ports import (
     TransferStore,
     UserStore,
     WarehouseStore,
+    WaveStore,
 )
 from potok.services.sourcing_setup import SourcingSetup
 
@@ -113,6 +115,12 @@ class UnitOfWork(Protocol):
 
     @property
     def alerts(self) -> AlertStore: ...
+
+    @property
+    def shipments(self) -> ShipmentStore: ...
+
+    @property
+    def waves(self) -> WaveStore: ...
 
     def __enter__(self) -> Self: ...
 

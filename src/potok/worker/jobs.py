@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.expiry import ExpiryRun, expire_lots
+from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
@@ -38,6 +39,8 @@ class JobReport:
     expired_lots: ExpiryRun | None = None
     lapsed_reservations: Rerouted | None = None
     replan: ReplanRun | None = None
+    tracking: TrackingOutcome | None = None
+    pickups_failed: list[int] = field(default_factory=list)
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -69,7 +72,29 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         clock=clock,
         time_limit_s=sourcing.replan_time_limit_s,
     )
-    return JobReport(expired, holds, forgotten, served, crossings, lots, lapsed, replanned)
+    pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
+    tracked = None
+    if _tracking_due(potok, clock()):
+        tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)
+    return JobReport(
+        expired, holds, forgotten, served, crossings, lots, lapsed, replanned, tracked, pickups
+    )
+
+
+_LAST_POLL: dict[int, datetime] = {}
+
+
+def _tracking_due(potok: Potok, now: datetime) -> bool:
+    """Carriers are asked every ``carriers.poll_every_minutes`` by each process (applying
+    the same event twice is harmless); 0 never."""
+    every = potok.settings.carriers.poll_every_minutes
+    if every <= 0:
+        return False
+    last = _LAST_POLL.get(id(potok))
+    if last is not None and now - last < timedelta(minutes=every):
+        return False
+    _LAST_POLL[id(potok)] = now
+    return True
 
 
 def _uow(potok: Potok, job: str) -> SqlUnitOfWork:

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from potok.api.schemas.common import (
     JSON_INTEGER,
@@ -34,6 +34,7 @@ from potok.domain.channels import (
     ChannelType,
     ConfirmationPolicy,
 )
+from potok.domain.fulfilment import UnitIdentifier
 from potok.domain.kernel import RemovalStrategy, Tracking
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.network.model import MAX_RESERVATION_HOURS
@@ -43,6 +44,7 @@ MinShelfLifeDays = Annotated[int, Field(ge=0, le=3650), JSON_INTEGER]
 Priority = Annotated[int, Field(ge=-1000, le=1000), JSON_INTEGER]
 PaymentDeadlineMinutes = Annotated[int, Field(ge=1, le=PAYMENT_DEADLINE_MAX_MINUTES), JSON_INTEGER]
 ReservationHours = Annotated[int, Field(ge=1, le=MAX_RESERVATION_HOURS), JSON_INTEGER]
+Barcode = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class ProductIn(Schema):
@@ -63,6 +65,25 @@ class ProductIn(Schema):
         description="`fefo` (earliest expiry first) or `fifo` (earliest receipt first); "
         "null follows the warehouse's.",
     )
+    barcodes: list[Barcode] = Field(
+        default_factory=list,
+        max_length=20,
+        description="More barcodes of the product besides `barcode` (other packs, "
+        "suppliers' GTINs); pickers may scan any of them.",
+    )
+    unit_identifiers: list[UnitIdentifier] = Field(
+        default_factory=list,
+        max_length=3,
+        description="What must be recorded for every unit at packing: `marking` "
+        "(Честный ЗНАК DataMatrix code), `imei`, `uin` (jewellery). Hand-over is refused "
+        "while one is missing.",
+    )
+    parcel_group: str = Field(
+        default="",
+        max_length=32,
+        description="Goods of another group (e.g. `bulky`, `chilled`) ship in their own "
+        "shipment from the same warehouse.",
+    )
 
     def draft(self) -> ProductDraft:
         return ProductDraft(
@@ -75,6 +96,9 @@ class ProductIn(Schema):
             self.active,
             self.tracking,
             self.removal_strategy,
+            tuple(self.barcodes),
+            frozenset(self.unit_identifiers),
+            self.parcel_group,
         )
 
 
@@ -89,6 +113,9 @@ class ProductPatch(Patch):
     active: Flag | None = None
     tracking: Tracking | None = None
     removal_strategy: RemovalStrategy | None = None
+    barcodes: list[Barcode] | None = Field(default=None, max_length=20)
+    unit_identifiers: list[UnitIdentifier] | None = Field(default=None, max_length=3)
+    parcel_group: str | None = Field(default=None, max_length=32)
 
 
 class ProductOut(Out):
@@ -101,8 +128,18 @@ class ProductOut(Out):
     active: bool
     tracking: str
     removal_strategy: str | None
+    barcodes: list[str]
+    unit_identifiers: list[str]
+    parcel_group: str
     created_at: datetime
     updated_at: datetime
+
+    @field_validator("unit_identifiers", mode="before")
+    @classmethod
+    def _sorted(cls, value: object) -> object:
+        if isinstance(value, set | frozenset):
+            return sorted(str(v) for v in value)
+        return value
 
 
 class ProductPageOut(Page):

@@ -9,8 +9,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.integrity import still_held
-from potok.db.tables import order_lines, products, stock
+from potok.db.tables import order_lines, product_barcodes, products, stock
 from potok.domain.catalogue import Product, ProductDraft
+from potok.domain.fulfilment.identifiers import format_identifiers, parse_identifiers
 from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 
 
@@ -28,6 +29,9 @@ def _product(row: Any) -> Product:
         updated_at=row.updated_at,
         tracking=Tracking(row.tracking),
         removal_strategy=RemovalStrategy(row.removal_strategy) if row.removal_strategy else None,
+        barcodes=tuple(row.barcodes or ()),
+        unit_identifiers=parse_identifiers(row.unit_identifiers or ""),
+        parcel_group=row.parcel_group or "",
     )
 
 
@@ -43,10 +47,24 @@ class ProductRepository:
         return _product(row) if row else None
 
     def get_by_barcode(self, barcode: str) -> Product | None:
+        """The product any of whose barcodes this is."""
         row = self.connection.execute(
-            sa.select(products).where(products.c.barcode == barcode)
+            sa.select(products)
+            .join(product_barcodes, product_barcodes.c.product_id == products.c.id)
+            .where(product_barcodes.c.barcode == barcode)
         ).first()
         return _product(row) if row else None
+
+    def owners_of(self, barcodes: Collection[str]) -> dict[str, str]:
+        """Barcode to the SKU of the product that has it, for these barcodes."""
+        if not barcodes:
+            return {}
+        rows = self.connection.execute(
+            sa.select(product_barcodes.c.barcode, products.c.sku)
+            .join(products, products.c.id == product_barcodes.c.product_id)
+            .where(product_barcodes.c.barcode.in_(sorted(set(barcodes))))
+        )
+        return {row.barcode: row.sku for row in rows}
 
     def get_many(self, skus: Collection[str]) -> dict[str, Product]:
         if not skus:
@@ -83,7 +101,11 @@ class ProductRepository:
                 sa.or_(
                     sa.func.lower(products.c.sku).like(pattern),
                     sa.func.lower(products.c.name).like(pattern),
-                    products.c.barcode == search,
+                    products.c.id.in_(
+                        sa.select(product_barcodes.c.product_id).where(
+                            product_barcodes.c.barcode == search
+                        )
+                    ),
                 )
             )
         if active is not None:
@@ -96,6 +118,7 @@ class ProductRepository:
             .values(**_values(draft), created_at=at, updated_at=at)
             .returning(products)
         ).one()
+        self._index_barcodes(ProductId(row.id), draft)
         return _product(row)
 
     def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product:
@@ -105,7 +128,18 @@ class ProductRepository:
             .values(**_values(draft), updated_at=at)
             .returning(products)
         ).one()
+        self._index_barcodes(product_id, draft)
         return _product(row)
+
+    def _index_barcodes(self, product_id: ProductId, draft: ProductDraft) -> None:
+        self.connection.execute(
+            sa.delete(product_barcodes).where(product_barcodes.c.product_id == product_id)
+        )
+        if draft.all_barcodes:
+            self.connection.execute(
+                sa.insert(product_barcodes),
+                [{"barcode": b, "product_id": product_id} for b in draft.all_barcodes],
+            )
 
     def delete(self, product_id: ProductId) -> None:
         self.connection.execute(sa.delete(products).where(products.c.id == product_id))
@@ -159,4 +193,7 @@ def _values(draft: ProductDraft) -> dict[str, Any]:
         "active": draft.active,
         "tracking": draft.tracking.value,
         "removal_strategy": draft.removal_strategy.value if draft.removal_strategy else None,
+        "barcodes": list(draft.barcodes),
+        "unit_identifiers": format_identifiers(draft.unit_identifiers),
+        "parcel_group": draft.parcel_group,
     }

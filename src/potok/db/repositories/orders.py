@@ -27,6 +27,7 @@ from potok.db.tables import (
 )
 from potok.domain.errors import TransientConflict
 from potok.domain.events import DomainEvent
+from potok.domain.fulfilment.states import FulfilmentProgress
 from potok.domain.kernel import (
     ChannelId,
     CustomerId,
@@ -84,6 +85,16 @@ _INSERT_LINES = sa.insert(order_lines)
 _INSERT_RESERVATIONS = sa.insert(reservations)
 _INSERT_HOLDS = sa.insert(order_holds)
 _INSERT_HISTORY = sa.insert(order_history)
+_UPDATE_RESERVATION = (  # a stored reservation, by its id
+    sa.update(reservations)
+    .where(reservations.c.id == sa.bindparam("r_id"))
+    .values(
+        status=sa.bindparam("r_status"),
+        ended_at=sa.bindparam("r_ended_at"),
+        quantity=sa.bindparam("r_quantity"),
+        shipment_id=sa.bindparam("r_shipment_id"),
+    )
+)
 _END_RESERVATION = (  # by what it is, not by id: one written earlier in the transaction has none
     sa.update(reservations)
     .where(
@@ -91,6 +102,7 @@ _END_RESERVATION = (  # by what it is, not by id: one written earlier in the tra
         reservations.c.line_no == sa.bindparam("o_line"),
         reservations.c.stock_id == sa.bindparam("o_stock"),
         reservations.c.status == "open",
+        reservations.c.shipment_id.is_(None),  # a shipment's own are changed by id
     )
     .values(
         status=sa.bindparam("new_status"),
@@ -188,12 +200,22 @@ class OrderRepository:
         result = self.connection.execute(
             sa.update(orders)
             .where(orders.c.id == order.id, orders.c.version == order.version)
-            .values(**_header(order, self.protector), version=order.version + 1)
+            .values(
+                **_header(order, self.protector),
+                fulfilment=order.fulfilment.value,
+                version=order.version + 1,
+            )
         )
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
         order.version += 1
-        if changes.ended_reservations:
+        if changes.lines_changed:
+            self.connection.execute(
+                sa.delete(order_lines).where(order_lines.c.order_id == order.id)
+            )
+            self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
+        by_key = [r for r in changes.ended_reservations if r.id is None]
+        if by_key:
             self.connection.execute(
                 _END_RESERVATION,
                 [
@@ -205,7 +227,23 @@ class OrderRepository:
                         "o_ended_at": r.ended_at,
                         "o_quantity": r.quantity,
                     }
-                    for r in changes.ended_reservations
+                    for r in by_key
+                ],
+            )
+        stored = [r for r in changes.ended_reservations if r.id is not None]
+        by_id = {id(r): r for r in [*stored, *changes.claimed, *changes.resized]}
+        if by_id:
+            self.connection.execute(
+                _UPDATE_RESERVATION,
+                [
+                    {
+                        "r_id": r.id,
+                        "r_status": r.status.value,
+                        "r_ended_at": r.ended_at,
+                        "r_quantity": r.quantity,
+                        "r_shipment_id": r.shipment_id,
+                    }
+                    for r in by_id.values()
                 ],
             )
         if changes.expiry_changed:
@@ -349,6 +387,7 @@ class OrderRepository:
                     serials=tuple(held.get((r.order_id, r.line_no, r.stock_id), ()))
                     if r.status == "open"
                     else (),
+                    shipment_id=r.shipment_id,
                 )
             )
         loaded = []
@@ -469,6 +508,7 @@ class OrderRepository:
                 orders.c.allocation.in_(
                     [AllocationState.RESERVED.value, AllocationState.BACKORDERED.value]
                 ),
+                orders.c.fulfilment == FulfilmentProgress.NONE.value,
                 ~on_hold,
             )
             .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
@@ -522,6 +562,7 @@ class OrderRepository:
                     reservations.c.order_id == orders.c.id,
                     reservations.c.warehouse_id == warehouse_id,
                     reservations.c.status == ReservationStatus.OPEN.value,
+                    reservations.c.shipment_id.is_(None),
                 )
             )
             .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
@@ -549,6 +590,7 @@ class OrderRepository:
                 .where(
                     warehouses.c.reservation_hours == hours,
                     reservations.c.status == ReservationStatus.OPEN.value,
+                    reservations.c.shipment_id.is_(None),  # being picked: not lapsing
                     reservations.c.created_at <= now - timedelta(hours=hours),
                 )
                 .group_by(reservations.c.order_id, reservations.c.warehouse_id, warehouses.c.code)
@@ -594,6 +636,7 @@ def _reservation(order: Order, r: Reservation) -> dict[str, Any]:
         "created_at": r.created_at,
         "expires_at": r.expires_at,
         "ended_at": r.ended_at,
+        "shipment_id": r.shipment_id,
     }
 
 
@@ -737,4 +780,5 @@ def _order(
         version=row.version,
         holds=holds,
         reservations=order_reservations,
+        fulfilment=FulfilmentProgress(row.fulfilment),
     )

@@ -231,7 +231,11 @@ class StockRepository:
         rows = self.connection.execute(
             sa.select(reservations.c.order_id, sa.func.sum(reservations.c.quantity).label("qty"))
             .join(orders, orders.c.id == reservations.c.order_id)
-            .where(reservations.c.stock_id == stock_id, reservations.c.status == "open")
+            .where(
+                reservations.c.stock_id == stock_id,
+                reservations.c.status == "open",
+                reservations.c.shipment_id.is_(None),  # not what a shipment is picking
+            )
             .group_by(reservations.c.order_id, orders.c.priority, orders.c.created_at)
             .order_by(orders.c.priority, orders.c.created_at.desc(), reservations.c.order_id.desc())
         )
@@ -563,6 +567,58 @@ class StockRepository:
             )
             .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
         )
+
+    def free_named_serials(
+        self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
+    ) -> None:
+        """These units set aside for the order at the position go back in stock."""
+        if not serial_numbers:
+            return
+        self.connection.execute(
+            sa.update(serials)
+            .where(
+                serials.c.order_id == order_id,
+                serials.c.stock_id == stock_id,
+                serials.c.status == "reserved",
+                serials.c.serial.in_(list(serial_numbers)),
+            )
+            .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
+        )
+
+    def ship_serials(
+        self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
+    ) -> int:
+        """Units set aside for the order at the position left on a shipment; returns how many
+        were marked."""
+        if not serial_numbers:
+            return 0
+        return self.connection.execute(
+            sa.update(serials)
+            .where(
+                serials.c.order_id == order_id,
+                serials.c.stock_id == stock_id,
+                serials.c.status == "reserved",
+                serials.c.serial.in_(list(serial_numbers)),
+            )
+            .values(status="shipped", updated_at=at)
+        ).rowcount
+
+    def return_serials(
+        self, order_id: OrderId, stock_id: StockId, serial_numbers: Sequence[str], at: datetime
+    ) -> int:
+        """Units of a shipment that came back lie in the position again, in stock."""
+        if not serial_numbers:
+            return 0
+        return self.connection.execute(
+            sa.update(serials)
+            .where(
+                serials.c.order_id == order_id,
+                serials.c.stock_id == stock_id,
+                serials.c.status == "shipped",
+                serials.c.serial.in_(list(serial_numbers)),
+            )
+            .values(status="in_stock", order_id=None, line_no=None, updated_at=at)
+        ).rowcount
 
     def expired(self, today: date) -> list[StockLevel]:
         """Positions of lots that have expired (on or before ``today``) and still have units

@@ -6,12 +6,21 @@ from potok.db.tables.base import metadata
 from potok.db.tables.catalogue import (
     channels,
     customers,
+    product_barcodes,
     products,
     reference_versions,
     warehouse_channels,
     warehouses,
 )
 from potok.db.tables.events import idempotency_keys, outbox_events
+from potok.db.tables.fulfilment import (
+    parcels,
+    shipment_codes,
+    shipment_items,
+    shipment_steps,
+    shipments,
+    waves,
+)
 from potok.db.tables.inventory import (
     lots,
     purchase_order_lines,
@@ -49,6 +58,8 @@ __all__ = [
     "order_lines",
     "orders",
     "outbox_events",
+    "parcels",
+    "product_barcodes",
     "products",
     "purchase_order_lines",
     "purchase_orders",
@@ -58,6 +69,10 @@ __all__ = [
     "routing_rules",
     "serials",
     "sessions",
+    "shipment_codes",
+    "shipment_items",
+    "shipment_steps",
+    "shipments",
     "shipping_tariffs",
     "sourcing_decisions",
     "stock",
@@ -73,4 +88,5 @@ __all__ = [
     "users",
     "warehouse_channels",
     "warehouses",
+    "waves",
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from potok.db.tables.base import id_column, metadata, timestamps
-from potok.db.types import Amount, Percent, UtcDateTime
+from potok.db.types import Amount, Percent, UtcDateTime, json_type
 
 products = sa.Table(
     "products",
@@ -22,10 +22,29 @@ products = sa.Table(
     # fefo or fifo; NULL takes the warehouse's strategy
     sa.Column("removal_strategy", sa.String(10), nullable=True),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    # more barcodes (GTINs of other packs, suppliers' codes); product_barcodes indexes them all
+    sa.Column("barcodes", json_type(), nullable=False, server_default=sa.text("'[]'")),
+    # what every unit must have recorded at packing: marking, imei, uin (comma-separated)
+    sa.Column("unit_identifiers", sa.String(40), nullable=False, server_default=""),
+    # goods of another parcel group ship apart (bulky, chilled, ...)
+    sa.Column("parcel_group", sa.String(32), nullable=False, server_default=""),
     *timestamps(),
     sa.CheckConstraint("price >= 0", name="price_not_negative"),
     sa.CheckConstraint("vat_rate >= 0", name="vat_rate_not_negative"),
     sa.CheckConstraint("weight_g >= 0", name="weight_not_negative"),
+)
+
+product_barcodes = sa.Table(
+    "product_barcodes",
+    metadata,
+    sa.Column("barcode", sa.String(64), primary_key=True),  # one product per barcode
+    sa.Column(
+        "product_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("products.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Index(None, "product_id"),
 )
 
 channels = sa.Table(
@@ -115,6 +134,7 @@ reference_versions = sa.Table(
 __all__ = [
     "channels",
     "customers",
+    "product_barcodes",
     "products",
     "reference_versions",
     "warehouse_channels",

@@ -17,6 +17,8 @@ orders = sa.Table(
     sa.Column("allocation", sa.String(20), nullable=False),
     sa.Column("payment_status", sa.String(24), nullable=False),
     sa.Column("status", sa.String(24), nullable=False),  # derived; kept for filtering
+    # rolled up from the order's shipments: none, in_fulfilment, ..., delivered
+    sa.Column("fulfilment", sa.String(24), nullable=False, server_default="none"),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("subtotal", Amount(), nullable=False),
     sa.Column("delivery_price", Amount(), nullable=False),
@@ -109,7 +111,10 @@ reservations = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("expires_at", UtcDateTime(), nullable=True),
     sa.Column("ended_at", UtcDateTime(), nullable=True),
+    # the started shipment that picks these units (and, consumed, shipped them)
+    fk("shipment_id", "shipments.id", nullable=True),
     sa.Index(None, "order_id"),
+    sa.Index(None, "shipment_id"),
     sa.Index(
         "ix_reservations_open_stock",
         "stock_id",

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
 from potok.domain.errors import Conflict, InvalidInput, NotFound
+from potok.domain.fulfilment.identifiers import UnitIdentifier, gtin14
 from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 from potok.domain.validation import Problems, gtin_check_digit
+
+MAX_BARCODES = 20
+PARCEL_GROUP = re.compile(r"[a-z0-9][a-z0-9_\-]{0,31}")
 
 
 class ProductNotFound(NotFound):
@@ -51,6 +56,13 @@ class ProductDraft:
     active: bool = True
     tracking: Tracking = Tracking.NONE
     removal_strategy: RemovalStrategy | None = None  # None: the warehouse's
+    barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
+    unit_identifiers: frozenset[UnitIdentifier] = frozenset()  # recorded per unit at packing
+    parcel_group: str = ""  # goods of another group ship in their own shipment
+
+    @property
+    def all_barcodes(self) -> tuple[str, ...]:
+        return ((self.barcode,) if self.barcode else ()) + self.barcodes
 
     def validate(self, prefix: str = "") -> None:
         problems = Problems(prefix)
@@ -62,20 +74,32 @@ class ProductDraft:
             problems.add("weight_g", "must not be negative", "negative")
         if self.barcode is not None:
             check_barcode(problems, self.barcode)
+        if len(self.barcodes) > MAX_BARCODES:
+            problems.add("barcodes", f"at most {MAX_BARCODES} barcodes", "too-many")
+        for index, barcode in enumerate(self.barcodes):
+            check_barcode(problems, barcode, f"barcodes[{index}]")
+        if len(set(self.all_barcodes)) != len(self.all_barcodes):
+            problems.add("barcodes", "a barcode appears twice", "duplicate")
+        if self.parcel_group and not PARCEL_GROUP.fullmatch(self.parcel_group):
+            problems.add(
+                "parcel_group",
+                "use up to 32 lower-case letters, digits, '_' or '-' (or leave it empty)",
+                "bad-code",
+            )
         if problems:
             raise InvalidInput(problems.errors)
 
 
-def check_barcode(problems: Problems, barcode: str) -> None:
+def check_barcode(problems: Problems, barcode: str, field: str = "barcode") -> None:
     """GTIN barcodes must carry the right check digit; other codes need only be printable."""
     if not barcode or len(barcode) > 64 or not barcode.isprintable():
-        problems.add("barcode", "must be 1-64 printable characters", "bad-barcode")
+        problems.add(field, "must be 1-64 printable characters", "bad-barcode")
         return
     if barcode.isdigit() and len(barcode) in (8, 12, 13, 14):
         expected = gtin_check_digit(barcode[:-1])
         if int(barcode[-1]) != expected:
             problems.add(
-                "barcode",
+                field,
                 f"the GTIN check digit should be {expected}, not {barcode[-1]}",
                 "bad-check-digit",
             )
@@ -97,3 +121,15 @@ class Product:
     updated_at: datetime
     tracking: Tracking = Tracking.NONE
     removal_strategy: RemovalStrategy | None = None
+    barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
+    unit_identifiers: frozenset[UnitIdentifier] = frozenset()
+    parcel_group: str = ""
+
+    @property
+    def all_barcodes(self) -> tuple[str, ...]:
+        return ((self.barcode,) if self.barcode else ()) + self.barcodes
+
+    @property
+    def gtins(self) -> frozenset[str]:
+        """The product's GTIN barcodes as 14 digits (what marking codes carry)."""
+        return frozenset(g for g in map(gtin14, self.all_barcodes) if g is not None)

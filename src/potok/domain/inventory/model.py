@@ -32,6 +32,8 @@ class MovementType(StrEnum):
     EXPIRY = "expiry"  # a lot expired: its units moved into the unavailable bucket
     TRANSFER_OUT = "transfer_out"  # shipped to another warehouse
     TRANSFER_IN = "transfer_in"  # arrived from another warehouse
+    SHIPMENT = "shipment"  # handed over to a carrier (or the customer) for an order
+    RETURN_TO_SENDER = "return_to_sender"  # an undelivered shipment came back (unavailable)
 
 
 @dataclass(frozen=True, slots=True)

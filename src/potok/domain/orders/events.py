@@ -105,3 +105,18 @@ class OrderShortageReported(OrderEvent):
     missing: int
     lot: str | None
     note: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderEdited(OrderEvent):
+    """Lines, quantities, the delivery or cancelled units changed; only the difference was
+    released or reserved."""
+
+    reason: str | None
+    lines_before: list[dict[str, Any]] | None = None
+    lines_after: list[dict[str, Any]] | None = None
+    delivery: dict[str, Any] | None = None
+    cancelled: list[dict[str, Any]] | None = None
+    released: list[dict[str, Any]] | None = None
+    reserved: list[dict[str, Any]] | None = None
+    shipment_id: int | None = None

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.events import DomainEvent
+from potok.domain.fulfilment.states import FulfilmentProgress
 from potok.domain.kernel import (
     ChannelId,
     CustomerId,
@@ -140,6 +141,7 @@ class Reservation:
     id: int | None = None
     lot: str | None = None  # the lot number, for products kept by lot
     serials: tuple[str, ...] = ()  # the units set aside, for serialised products
+    shipment_id: int | None = None  # the started shipment picking (or that shipped) it
 
     def summary(self) -> dict[str, Any]:
         summary: dict[str, Any] = {
@@ -225,9 +227,12 @@ class Changes:
     ended_holds: list[Hold] = field(default_factory=list)
     expiry_changed: bool = False
     decisions: list[SourcingNote] = field(default_factory=list)
+    claimed: list[Reservation] = field(default_factory=list)  # shipment_id set or cleared
+    resized: list[Reservation] = field(default_factory=list)  # fewer units, or released
+    lines_changed: bool = False  # the lines are written afresh
 
     def __bool__(self) -> bool:
-        return bool(self.history)
+        return bool(self.history or self.claimed or self.resized)
 
 
 @dataclass(slots=True, eq=False)
@@ -262,12 +267,18 @@ class Order:
     changes: Changes = field(default_factory=Changes)
     announced_status: OrderStatus | None = None
     in_intake: bool = False
+    fulfilment: FulfilmentProgress = FulfilmentProgress.NONE  # rolled up from its shipments
 
     # ----------------------------------------------------------------- reading
 
     @property
     def status(self) -> OrderStatus:
-        return derive_status(self.state, self.allocation, on_hold=bool(self.active_holds))
+        return derive_status(
+            self.state,
+            self.allocation,
+            on_hold=bool(self.active_holds),
+            progress=self.fulfilment,
+        )
 
     @property
     def active_holds(self) -> list[Hold]:
@@ -295,8 +306,32 @@ class Order:
     def waits_for_payment(self) -> bool:
         return self.payment_status not in PAID_ENOUGH
 
+    @property
+    def free_reservations(self) -> list[Reservation]:
+        """Open reservations no started shipment has taken: what re-sourcing may move."""
+        return [r for r in self.open_reservations if r.shipment_id is None]
+
     def reserved_quantity(self, line_no: int) -> int:
         return sum(r.quantity for r in self.open_reservations if r.line_no == line_no)
+
+    def settled_quantity(self, line_no: int) -> int:
+        """Units of a line in a started shipment: being picked, packed, or shipped."""
+        return sum(
+            r.quantity
+            for r in self.reservations
+            if r.line_no == line_no
+            and r.shipment_id is not None
+            and r.status in (ReservationStatus.OPEN, ReservationStatus.CONSUMED)
+        )
+
+    def unsettled_quantity(self, line_no: int) -> int:
+        """Units of a line that sourcing still decides about."""
+        return self.line(line_no).quantity - self.settled_quantity(line_no)
+
+    @property
+    def outstanding(self) -> bool:
+        """Whether some units are in no started shipment yet."""
+        return any(self.unsettled_quantity(line.line_no) > 0 for line in self.lines)
 
     def line(self, line_no: int) -> OrderLine:
         for line in self.lines:
@@ -581,7 +616,7 @@ class Order:
         the caller notes it in the history."""
         left = quantity
         consumed: list[Reservation] = []
-        for reservation in self.open_reservations:
+        for reservation in self.free_reservations:
             if left == 0:
                 break
             if reservation.stock_id != stock_id or reservation.created_at > made_by:
@@ -628,7 +663,9 @@ class Order:
         self._record(at, actor, action, reason, **details)
 
     def _end_reservations(self, at: datetime, outcome: ReservationStatus) -> list[Reservation]:
-        ended = self.open_reservations
+        """End the reservations no started shipment holds (those stay with their shipment
+        until it leaves or is cancelled)."""
+        ended = self.free_reservations
         for reservation in ended:
             reservation.status = outcome
             reservation.ended_at = at
@@ -636,6 +673,174 @@ class Order:
                 continue  # written with its final state
             self.changes.ended_reservations.append(reservation)
         return ended
+
+    # ----------------------------------------------------------------- fulfilment
+
+    def claim(self, reservations: Sequence[Reservation], shipment_id: int) -> None:
+        """A shipment starts picking these reservations: re-sourcing leaves them alone."""
+        for reservation in reservations:
+            if reservation.status is not ReservationStatus.OPEN:
+                raise RuntimeError("only an open reservation can be picked")
+            reservation.shipment_id = shipment_id
+            self._changed(reservation, self.changes.claimed)
+
+    def unclaim(self, shipment_id: int) -> list[Reservation]:
+        """The shipment was cancelled before it left: its reservations are the order's
+        again, free to be released or moved."""
+        freed = [r for r in self.open_reservations if r.shipment_id == shipment_id]
+        for reservation in freed:
+            reservation.shipment_id = None
+            self._changed(reservation, self.changes.claimed)
+        return freed
+
+    def consume_for_shipment(self, shipment_id: int, at: datetime) -> list[Reservation]:
+        """The shipment was handed over: its reservations are consumed (the units left)."""
+        consumed = [r for r in self.open_reservations if r.shipment_id == shipment_id]
+        for reservation in consumed:
+            reservation.status = ReservationStatus.CONSUMED
+            reservation.ended_at = at
+            self._changed(reservation, self.changes.resized)
+        return consumed
+
+    def shorten(
+        self, shipment_id: int, line_no: int, stock_id: StockId, missing: int, at: datetime
+    ) -> Reservation:
+        """Units a picker did not find leave the shipment's reservation; returns them as a
+        released reservation, for stock to take back."""
+        for reservation in self.open_reservations:
+            if (
+                reservation.shipment_id == shipment_id
+                and reservation.line_no == line_no
+                and reservation.stock_id == stock_id
+                and reservation.quantity >= missing
+            ):
+                break
+        else:
+            raise RuntimeError(f"no reservation of line {line_no} holds {missing} here")
+        released = replace(
+            reservation,
+            quantity=missing,
+            status=ReservationStatus.RELEASED,
+            ended_at=at,
+            id=None,
+            shipment_id=None,
+        )
+        reservation.quantity -= missing
+        if reservation.quantity == 0:
+            reservation.quantity = missing  # the row ends released with what it held
+            reservation.status = ReservationStatus.RELEASED
+            reservation.ended_at = at
+        self._changed(reservation, self.changes.resized)
+        return released
+
+    def _changed(self, reservation: Reservation, bucket: list[Reservation]) -> None:
+        if reservation in self.changes.new_reservations:
+            return  # written with its final state
+        if reservation.id is None:
+            raise RuntimeError("a reservation must be stored before it is changed by id")
+        if reservation not in bucket:
+            bucket.append(reservation)
+
+    def track_fulfilment(
+        self,
+        progress: FulfilmentProgress,
+        at: datetime,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        **details: Any,
+    ) -> None:
+        """A shipment of the order moved: its progress is rolled up again and the step
+        recorded in the history (the status changes with it when it must)."""
+        self.fulfilment = progress
+        self._record(at, actor, action, reason, **details)
+
+    # ----------------------------------------------------------------- edits
+
+    def uncovered_quantity(self, line_no: int) -> int:
+        """Units of a line neither in a shipment nor reserved: what waits for stock."""
+        return self.unsettled_quantity(line_no) - sum(
+            r.quantity for r in self.free_reservations if r.line_no == line_no
+        )
+
+    def replace_lines(self, lines: Sequence[OrderLine]) -> None:
+        """The order's new lines (an edit; the caller records it with :meth:`note_edit`)."""
+        self._require_open("edited")
+        self.lines = list(lines)
+        self.changes.lines_changed = True
+
+    def change_delivery(self, delivery: Delivery) -> None:
+        self._require_open("edited")
+        self.delivery = delivery
+
+    def release_units(self, line_no: int, quantity: int, at: datetime) -> list[Reservation]:
+        """Give back ``quantity`` of a line's free reserved units, newest first; a
+        reservation taken in part keeps the rest. Returns what was released (for stock);
+        serialised units go from the last of their serials."""
+        left = quantity
+        released: list[Reservation] = []
+        for reservation in reversed(self.free_reservations):
+            if left == 0:
+                break
+            if reservation.line_no != line_no:
+                continue
+            take = min(left, reservation.quantity)
+            if take == reservation.quantity:
+                reservation.status = ReservationStatus.RELEASED
+                reservation.ended_at = at
+                if reservation not in self.changes.new_reservations:
+                    self.changes.ended_reservations.append(reservation)
+                released.append(reservation)
+            else:
+                gone = reservation.serials[-take:] if reservation.serials else ()
+                piece = replace(
+                    reservation,
+                    quantity=take,
+                    status=ReservationStatus.RELEASED,
+                    ended_at=at,
+                    id=None,
+                    serials=gone,
+                )
+                reservation.quantity -= take
+                reservation.serials = reservation.serials[:-take] if reservation.serials else ()
+                self._changed(reservation, self.changes.resized)
+                released.append(piece)
+            left -= take
+        return released
+
+    def release_reservations(
+        self, reservations: Sequence[Reservation], at: datetime
+    ) -> list[Reservation]:
+        """End these open reservations (a cancelled shipment's units leave the order)."""
+        for reservation in reservations:
+            reservation.status = ReservationStatus.RELEASED
+            reservation.ended_at = at
+            reservation.shipment_id = None
+            if reservation not in self.changes.new_reservations:
+                self.changes.ended_reservations.append(reservation)
+        return list(reservations)
+
+    def add_reservations(self, reservations: Sequence[Reservation]) -> None:
+        """Stock set aside for units an edit added (the caller records the edit)."""
+        self._require_open("reserved")
+        for reservation in reservations:
+            reservation.expires_at = self.payment_due_at if self.waits_for_payment else None
+        self.reservations.extend(reservations)
+        self.changes.new_reservations.extend(reservations)
+
+    def settle_allocation(self) -> None:
+        """After an edit: every unit covered makes a backordered order reserved; none
+        covered makes a reserved one wait for stock."""
+        covered = not any(self.uncovered_quantity(line.line_no) > 0 for line in self.lines)
+        if covered and self.allocation is not AllocationState.RESERVED:
+            if self.allocation is AllocationState.UNALLOCATED and not self.free_reservations:
+                return  # nothing was ever reserved: intake's or sourcing's business
+            self.allocation = ALLOCATION.check(self.allocation, AllocationState.RESERVED)
+
+    def note_edit(self, at: datetime, actor: str, reason: str | None, **details: Any) -> None:
+        """Record an edit (lines, delivery, cancelled units) in the history and the outbox."""
+        self._record(at, actor, "edited", reason, **details)
+        self._emit(ev.OrderEdited(occurred_at=at, order_id=self._id(), reason=reason, **details))
 
     # ----------------------------------------------------------------- holds
 

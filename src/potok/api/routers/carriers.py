@@ -1,0 +1,168 @@
+"""Carriers: which Potok knows, their pickup points, their webhooks (tracking events), and
+quotes and bookings of shipments."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+
+from potok.api.deps import Uow
+from potok.api.problems import responses
+from potok.api.responses import json_response
+from potok.api.routers.shipments import ShipmentIdPath, ensure_shipment
+from potok.api.schemas.fulfilment import (
+    BookingIn,
+    CarrierOut,
+    PickupPointOut,
+    QuoteOut,
+    ShipmentOut,
+    TrackingOutcomeOut,
+    render_shipment,
+)
+from potok.api.security import Caller, needs, public, security_of
+from potok.connectors.carriers import CarrierNotFound, CarrierRefused, CarrierUnavailable
+from potok.connectors.carriers.registry import CarrierRegistry
+from potok.domain.access import Permission
+from potok.domain.errors import InvalidInput, TransientConflict
+from potok.domain.fulfilment import ShipmentNotFound
+from potok.domain.fulfilment import errors as fe
+from potok.services.fulfilment import tracking
+
+router = APIRouter(prefix="/api/v1", tags=["carriers"])
+
+CarrierPath = Annotated[str, Path(min_length=1, max_length=32, description="sandbox, cdek, …")]
+MAX_WEBHOOK_BYTES = 1_000_000
+
+
+def registry(request: Request) -> CarrierRegistry:
+    carriers: CarrierRegistry = security_of(request).potok.carriers
+    return carriers
+
+
+@router.get(
+    "/carriers",
+    response_model=list[CarrierOut],
+    summary="The carriers Potok can book and track",
+    dependencies=[needs(Permission.ORDERS_READ)],
+)
+def list_carriers(request: Request) -> Response:
+    return json_response([{"code": code} for code in registry(request).codes])
+
+
+@router.get(
+    "/carriers/{carrier}/pickup-points",
+    response_model=list[PickupPointOut],
+    summary="A carrier's pickup points, with how long they keep a parcel",
+    responses=responses(CarrierNotFound, CarrierUnavailable),
+    dependencies=[needs(Permission.ORDERS_READ)],
+)
+def pickup_points(
+    carrier: CarrierPath,
+    request: Request,
+    city: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    points = registry(request).get(carrier).pickup_points(city=city, limit=limit)
+    return json_response(
+        [
+            {
+                "code": p.code,
+                "name": p.name,
+                "city": p.city,
+                "address": p.address,
+                "latitude": p.latitude,
+                "longitude": p.longitude,
+                "storage_days": p.storage_days,
+                "hours": p.hours,
+            }
+            for p in points
+        ]
+    )
+
+
+@router.post(
+    "/carriers/{carrier}/events",
+    response_model=TrackingOutcomeOut,
+    summary="A carrier's webhook: tracking events",
+    description="Called by the carrier, not by people: it proves itself the carrier's way "
+    "(the sandbox signs the body with HMAC-SHA256 in `X-Sandbox-Signature`). Events move "
+    "the shipments on (`in_transit`, `ready_for_pickup`, `delivered`, `failed_delivery`, "
+    "`returning`, `returned_to_sender`); events applied before are skipped, so a retried "
+    "call is harmless.",
+    responses=responses(CarrierNotFound, CarrierRefused, TransientConflict),
+    dependencies=[public()],
+)
+async def carrier_events(carrier: CarrierPath, request: Request, uow: Uow) -> Response:
+    body = await request.body()
+    if len(body) > MAX_WEBHOOK_BYTES:
+        raise InvalidInput([], detail=f"a webhook call carries at most {MAX_WEBHOOK_BYTES} bytes")
+    adapter = registry(request).get(carrier)
+    events = adapter.read_webhook(dict(request.headers), body)
+    outcome = await run_in_threadpool(tracking.apply_tracking, uow, carrier, events)
+    return json_response(
+        {
+            "applied": outcome.applied,
+            "repeated": outcome.repeated,
+            "unknown": outcome.unknown,
+            "refused": outcome.refused,
+            "shipments": outcome.shipments,
+        }
+    )
+
+
+@router.get(
+    "/shipments/{shipment_id}/quotes",
+    response_model=list[QuoteOut],
+    tags=["fulfilment"],
+    summary="What each carrier would charge for a shipment, and how long it would take",
+    responses=responses(ShipmentNotFound),
+    dependencies=[needs(Permission.ORDERS_READ)],
+)
+def shipment_quotes(
+    shipment_id: ShipmentIdPath, request: Request, uow: Uow, caller: Caller
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    found = tracking.quotes(uow, registry(request), shipment_id)
+    return json_response(
+        [
+            {
+                "carrier": code,
+                "tariff": q.tariff,
+                "price": f"{q.price:.2f}",
+                "days": q.days,
+                "description": q.description,
+            }
+            for code, offered in found
+            for q in offered
+        ]
+    )
+
+
+@router.post(
+    "/shipments/{shipment_id}/booking",
+    status_code=201,
+    response_model=ShipmentOut,
+    tags=["fulfilment"],
+    summary="Book a packed shipment with a carrier: tracking number and label",
+    description="The hand-over books it by itself when it names a carrier Potok knows.",
+    responses=responses(
+        ShipmentNotFound,
+        CarrierNotFound,
+        CarrierRefused,
+        CarrierUnavailable,
+        fe.ShipmentNotStarted,
+        InvalidInput,
+        TransientConflict,
+    ),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+def book(
+    shipment_id: ShipmentIdPath, body: BookingIn, request: Request, uow: Uow, caller: Caller
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    shipment = tracking.book_shipment(
+        uow, registry(request), shipment_id, body.carrier, caller.actor
+    )
+    return json_response(render_shipment(shipment), 201)

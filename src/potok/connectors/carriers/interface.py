@@ -1,0 +1,186 @@
+"""The one interface every carrier adapter implements, and the data that crosses it.
+
+Plain Python: no database, no web framework. Potok's services call a carrier outside any
+transaction (``book`` before the hand-over is recorded, ``track`` from the polling job,
+``read_webhook`` from the webhook route) and record what it answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Protocol
+
+from potok.domain.errors import Rejected, Unavailable
+
+
+class TrackingStatus(StrEnum):
+    """What a carrier's event means for the shipment (the shipment machine's own words)."""
+
+    IN_TRANSIT = "in_transit"
+    READY_FOR_PICKUP = "ready_for_pickup"
+    DELIVERED = "delivered"
+    FAILED_DELIVERY = "failed_delivery"
+    RETURNING = "returning"
+    RETURNED_TO_SENDER = "returned_to_sender"
+
+
+class CarrierError(Exception):
+    """Base of what a carrier adapter raises."""
+
+
+class CarrierRefused(CarrierError, Rejected):
+    """The carrier turned the request down (an address it does not serve, a cancelled
+    booking it cannot cancel)."""
+
+    code = "carrier-refused"
+    title = "The carrier refused the request"
+    template = "{carrier}: {reason}"
+
+
+class CarrierUnavailable(CarrierError, Unavailable):
+    """The carrier cannot be reached or answered nonsense; the same request may be retried."""
+
+    code = "carrier-unavailable"
+    title = "The carrier cannot be reached"
+    template = "{carrier}: {reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class Parcel:
+    """One box as the carrier sees it."""
+
+    weight_g: int
+    length_mm: int
+    width_mm: int
+    height_mm: int
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteRequest:
+    """From where to where, how heavy, and how (courier to an address, or a pickup point)."""
+
+    origin: tuple[float, float]
+    destination: tuple[float, float] | None
+    weight_g: int
+    region: str | None = None
+    city: str | None = None
+    pickup_point: str | None = None  # the carrier's code of the point, when delivered there
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A tariff the carrier offers: its code, price and days in transit."""
+
+    tariff: str
+    price: Decimal
+    days: int
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class BookingRequest:
+    """Everything a carrier needs to take a shipment."""
+
+    reference: str  # Potok's shipment number, e.g. "42-1"; the same booking twice is one
+    from_warehouse: str
+    origin: tuple[float, float]
+    destination: tuple[float, float] | None
+    recipient_name: str
+    recipient_phone: str | None
+    address: str | None  # the courier's address, when delivered to one
+    city: str | None
+    pickup_point: str | None
+    parcels: Sequence[Parcel]
+    declared_value: Decimal
+    cash_on_delivery: Decimal = Decimal("0.00")
+    tariff: str | None = None
+    handed_over_at: datetime | None = None  # when the parcels leave (now, usually)
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """The carrier took the shipment: its own reference, the tracking number, the label."""
+
+    carrier_ref: str
+    tracking_number: str
+    label: str  # where the label can be fetched (a URL), or its content's name
+    tariff: str
+    days: int  # transit days from hand-over, for the expected date
+    price: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class Tracked:
+    """A shipment to ask the carrier about (for polling)."""
+
+    tracking_number: str
+    carrier_ref: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TrackingEvent:
+    """One thing that happened to a parcel, in Potok's terms with the carrier's words kept."""
+
+    tracking_number: str
+    status: TrackingStatus
+    occurred_at: datetime
+    description: str  # the carrier's own wording ("Вручено", "Прибыло в пункт выдачи")
+    event_id: str  # the carrier's id of the event (or a digest of it): replays are skipped
+    location: str | None = None
+    eta_on: date | None = None  # a new expected delivery date, when the carrier gives one
+    storage_until: datetime | None = None  # at a pickup point: to be collected before
+
+
+@dataclass(frozen=True, slots=True)
+class PickupPoint:
+    """A place where customers collect parcels."""
+
+    code: str
+    name: str
+    city: str
+    address: str
+    latitude: float
+    longitude: float
+    storage_days: int = 7
+    hours: str = ""
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+
+class Carrier(Protocol):
+    """A carrier as Potok uses it."""
+
+    @property
+    def code(self) -> str:
+        """Potok's short name of the carrier (``sandbox``, ``cdek``, ``pochta``)."""
+        ...
+
+    def quote(self, request: QuoteRequest) -> list[Quote]:
+        """The tariffs that can take the shipment, cheapest first; none when it cannot."""
+        ...
+
+    def book(self, request: BookingRequest) -> Booking:
+        """Register the shipment with the carrier: a tracking number and a label. Booking
+        the same ``reference`` again returns the first booking."""
+        ...
+
+    def cancel(self, booking: Booking | Tracked) -> None:
+        """Call off a booking that has not been handed over."""
+        ...
+
+    def track(self, shipments: Sequence[Tracked], now: datetime) -> list[TrackingEvent]:
+        """Every event the carrier knows for these shipments up to ``now`` (polling);
+        Potok skips the ones it has already applied."""
+        ...
+
+    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
+        """The events of a webhook call, after checking it comes from the carrier; a call
+        that does not is refused with :class:`CarrierRefused`."""
+        ...
+
+    def pickup_points(self, *, city: str | None = None, limit: int = 100) -> list[PickupPoint]:
+        """The carrier's pickup points (in a city)."""
+        ...

@@ -1,0 +1,49 @@
+"""The carriers a Potok process knows, by code, built from the settings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from potok.connectors.carriers.interface import Carrier
+from potok.connectors.carriers.sandbox import SandboxCarrier
+from potok.domain.errors import NotFound
+from potok.settings import CarrierSettings
+
+
+class CarrierNotFound(NotFound):
+    code = "carrier-not-found"
+    title = "Carrier not found"
+    template = "There is no carrier '{carrier}'; known: {known}."
+
+
+class CarrierRegistry:
+    """Carriers by their code."""
+
+    def __init__(self, carriers: Iterable[Carrier]) -> None:
+        self._carriers = {c.code: c for c in carriers}
+
+    def get(self, code: str) -> Carrier:
+        carrier = self._carriers.get(code)
+        if carrier is None:
+            raise CarrierNotFound(carrier=code, known=", ".join(sorted(self._carriers)))
+        return carrier
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._carriers
+
+    @property
+    def codes(self) -> list[str]:
+        return sorted(self._carriers)
+
+
+def build_registry(settings: CarrierSettings) -> CarrierRegistry:
+    """The sandbox always; real carriers as their settings enable them."""
+    return CarrierRegistry(
+        [
+            SandboxCarrier(
+                seed=settings.sandbox_seed,
+                secret=settings.sandbox_webhook_secret.get_secret_value(),
+                storage_days=settings.storage_days,
+            )
+        ]
+    )

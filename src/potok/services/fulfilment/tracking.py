@@ -1,0 +1,475 @@
+"""Carriers: booking a packed shipment (tracking number, label, expected date), tracking
+events by webhook and by polling moving it to delivered - or back to the sender, its units
+then back in stock for a check -, and pickup points' storage deadlines.
+
+A carrier is never called inside a transaction: what it needs is read first, its answer is
+recorded after, and the shipment is checked again then.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from potok.connectors.carriers.interface import (
+    Booking,
+    BookingRequest,
+    Carrier,
+    CarrierUnavailable,
+    Parcel,
+    Quote,
+    QuoteRequest,
+    Tracked,
+    TrackingEvent,
+)
+from potok.connectors.carriers.registry import CarrierRegistry
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.fulfilment import Shipment, ShipmentStatus
+from potok.domain.fulfilment.errors import ShipmentNotStarted
+from potok.domain.fulfilment.states import CARRIER_STEPS, SHIPMENT, WITH_CARRIER
+from potok.domain.inventory import Movement, MovementType
+from potok.domain.kernel import Actor, Clock, StockId, utc_now
+from potok.domain.orders import DeliveryMethod, Order
+from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
+from potok.services.fulfilment.handover import hand_over
+from potok.services.idempotency import Once
+from potok.services.stock_buckets import announce
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+EVENT_ID = "event_id"
+
+
+# ---------------------------------------------------------------------- booking
+
+
+@dataclass(frozen=True, slots=True)
+class _ToBook:
+    request: BookingRequest
+    status: ShipmentStatus
+    booked: bool
+
+
+def _booking_request(
+    uow: UnitOfWork, shipment: Shipment, order: Order, at: datetime
+) -> BookingRequest:
+    site = uow.warehouses.get_by_code(shipment.warehouse_code)
+    assert site is not None
+    delivery = order.delivery
+    address = delivery.address
+    value = sum(
+        (order.line(i.line_no).unit_price * i.quantity for i in shipment.items if i.quantity),
+        start=order.subtotal.amount * 0,
+    )
+    return BookingRequest(
+        reference=shipment.number,
+        from_warehouse=shipment.warehouse_code,
+        origin=(site.latitude, site.longitude),
+        destination=delivery.destination,
+        recipient_name=order.contact.name,
+        recipient_phone=order.contact.phone,
+        address=f"{address.line1} {address.line2}".strip() if address else None,
+        city=address.city if address else None,
+        pickup_point=delivery.pickup_point_code
+        if delivery.method is DeliveryMethod.PICKUP
+        else None,
+        parcels=[
+            Parcel(p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in shipment.parcels
+        ],
+        declared_value=value,
+        handed_over_at=at,
+    )
+
+
+def book_shipment(
+    uow: UnitOfWork,
+    carriers: CarrierRegistry,
+    shipment_id: int,
+    carrier_code: str,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+) -> Shipment:
+    """Book a packed shipment with a carrier: its tracking number, label and tariff are
+    recorded (the expected date follows at hand-over). Booking twice is refused."""
+    carrier = carriers.get(carrier_code)
+
+    def read(uow: UnitOfWork) -> _ToBook:
+        shipment = shipment_of(uow, shipment_id)
+        order = uow.orders.get(shipment.order_id)
+        assert order is not None
+        return _ToBook(
+            _booking_request(uow, shipment, order, clock()),
+            shipment.status,
+            shipment.tracking_number is not None,
+        )
+
+    planned = reading(uow, read)
+    if planned.status is not ShipmentStatus.PACKED:
+        raise ShipmentNotStarted(
+            shipment_id=shipment_id,
+            status=planned.status.value,
+            action="a carrier books a packed shipment",
+        )
+    if planned.booked:
+        raise InvalidInput(
+            [FieldError("carrier", f"shipment {shipment_id} is booked already", "booked")]
+        )
+    booking = carrier.book(planned.request)  # outside any transaction
+
+    def record(uow: UnitOfWork) -> Shipment:
+        shipment = shipment_of(uow, shipment_id, lock=True)
+        if shipment.status is not ShipmentStatus.PACKED or shipment.tracking_number:
+            raise ShipmentNotStarted(
+                shipment_id=shipment_id,
+                status=shipment.status.value,
+                action="it changed while the carrier booked it",
+            )
+        _note_booking(shipment, carrier, booking, clock(), str(actor))
+        uow.shipments.save(shipment)
+        return shipment
+
+    try:
+        return atomically(uow, record)
+    except Exception:
+        _call_off(carrier, booking)
+        raise
+
+
+def _note_booking(
+    shipment: Shipment, carrier: Carrier, booking: Booking, at: datetime, actor: str
+) -> None:
+    shipment.carrier = carrier.code
+    shipment.carrier_ref = booking.carrier_ref
+    shipment.tracking_number = booking.tracking_number
+    shipment.label = booking.label
+    shipment.tariff = booking.tariff
+    shipment.note(
+        at,
+        actor,
+        "booked",
+        f"booked with {carrier.code}: {booking.tracking_number}, tariff {booking.tariff}, "
+        f"{booking.days} d, {booking.price} ₽",
+        carrier=carrier.code,
+        tracking_number=booking.tracking_number,
+        days=booking.days,
+        price=str(booking.price),
+    )
+
+
+def _call_off(carrier: Carrier, booking: Booking) -> None:
+    try:
+        carrier.cancel(booking)
+    except Exception:
+        return
+
+
+def hand_over_to(
+    uow: UnitOfWork,
+    carriers: CarrierRegistry,
+    shipment_id: int,
+    actor: Actor,
+    *,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+    clock: Clock = utc_now,
+    once: Once[Shipment] | None = None,
+) -> Shipment:
+    """Hand a packed shipment over. To a carrier Potok knows that has not booked it yet, it
+    is booked first; another name is recorded as given (a courier of one's own, the
+    customer at the counter). The expected delivery date is the hand-over day plus the
+    booked tariff's days, or the shipping tariff's days from the warehouse."""
+    if carrier is not None and carrier in carriers and tracking_number is None:
+        current = reading(uow, lambda uow: shipment_of(uow, shipment_id))
+        if current.tracking_number is None and current.status is ShipmentStatus.PACKED:
+            book_shipment(uow, carriers, shipment_id, carrier, actor, clock=clock)
+    return hand_over(
+        uow,
+        shipment_id,
+        actor,
+        carrier=carrier,
+        tracking_number=tracking_number,
+        clock=clock,
+        once=once,
+    )
+
+
+# ---------------------------------------------------------------------- tracking
+
+
+@dataclass(slots=True)
+class TrackingOutcome:
+    """What a batch of tracking events did."""
+
+    applied: int = 0  # events that moved a shipment or told it something new
+    repeated: int = 0  # events applied before (a webhook retried, a poll overlapping)
+    unknown: int = 0  # events of parcels Potok does not know
+    refused: int = 0  # events that do not fit the shipment (delivered after returned)
+    shipments: list[int] = field(default_factory=list)
+
+
+def apply_tracking(
+    uow: UnitOfWork,
+    carrier_code: str,
+    events: Sequence[TrackingEvent],
+    *,
+    clock: Clock = utc_now,
+) -> TrackingOutcome:
+    """Apply a carrier's events, one transaction per parcel, in time order; events applied
+    before are skipped, so webhooks and polling may both deliver them."""
+    outcome = TrackingOutcome()
+    actor = str(Actor.system(f"carrier-{carrier_code}"))
+    by_parcel: dict[str, list[TrackingEvent]] = {}
+    for event in events:
+        by_parcel.setdefault(event.tracking_number, []).append(event)
+    for tracking_number, parcel_events in by_parcel.items():
+        parcel_events.sort(key=lambda e: (e.occurred_at, e.event_id))
+
+        def work(
+            uow: UnitOfWork, tn: str = tracking_number, todo: list[TrackingEvent] = parcel_events
+        ) -> TrackingOutcome:
+            done = TrackingOutcome()
+            shipment_id = uow.shipments.by_tracking(carrier_code, tn)
+            if shipment_id is None:
+                done.unknown = len(todo)
+                return done
+            order, shipment = locked(uow, shipment_id)
+            seen = {str(s.details.get(EVENT_ID)) for s in uow.shipments.steps(shipment_id)}
+            for event in todo:
+                if event.event_id in seen:
+                    done.repeated += 1
+                    continue
+                seen.add(event.event_id)
+                if _apply(uow, order, shipment, event, actor):
+                    done.applied += 1
+                else:
+                    done.refused += 1
+            if done.applied:
+                done.shipments.append(shipment_id)
+            return done
+
+        one = atomically(uow, work)
+        outcome.applied += one.applied
+        outcome.repeated += one.repeated
+        outcome.unknown += one.unknown
+        outcome.refused += one.refused
+        outcome.shipments.extend(one.shipments)
+    return outcome
+
+
+def _apply(
+    uow: UnitOfWork, order: Order, shipment: Shipment, event: TrackingEvent, actor: str
+) -> bool:
+    """One event on a locked shipment: it moves on (through a step the carrier left
+    implicit, e.g. failed before returning), or learns a new expected date; False when the
+    event cannot apply (the shipment has not left, or is settled)."""
+    assert shipment.id is not None
+    target = ShipmentStatus(event.status.value)
+    if shipment.status not in WITH_CARRIER:
+        return False
+    facts = {EVENT_ID: event.event_id, "description": event.description}
+    if event.location:
+        facts["location"] = event.location
+    at = event.occurred_at.astimezone(UTC)
+    if target is shipment.status:
+        if event.eta_on is not None:
+            shipment.eta_on = event.eta_on
+        if event.storage_until is not None:
+            shipment.storage_until = event.storage_until
+        shipment.note(at, actor, "tracking", event.description, **facts)
+        uow.shipments.save(shipment)
+        return True
+    moves = SHIPMENT.path(shipment.status, target, through=CARRIER_STEPS)
+    if not moves:
+        return False
+    for step in moves:
+        last = step is target
+        shipment.track(
+            step,
+            at,
+            actor,
+            event=event.description if last else f"{event.description} (implied)",
+            eta_on=event.eta_on if last else None,
+            storage_until=event.storage_until if last else None,
+            details=facts if last else {"implied_by": event.event_id},
+        )
+    if target is ShipmentStatus.RETURNED_TO_SENDER:
+        back_in_stock(uow, order, shipment, at, actor)
+    uow.shipments.save(shipment)
+    roll_up_order(
+        uow,
+        order,
+        at,
+        actor,
+        f"shipment_{target.value}",
+        f"shipment {shipment.number}: {event.description}",
+        shipment_id=shipment.id,
+        tracking_number=shipment.tracking_number,
+    )
+    return True
+
+
+def back_in_stock(
+    uow: UnitOfWork, order: Order, shipment: Shipment, at: datetime, actor: str
+) -> None:
+    """The parcels came back: their units lie in their positions again, set aside as
+    unavailable until someone checks them; serials are in stock; codes may ship again."""
+    assert order.id is not None
+    assert shipment.id is not None
+    units: dict[StockId, int] = {}
+    for item in shipment.items:
+        if item.quantity:
+            units[item.stock_id] = units.get(item.stock_id, 0) + item.quantity
+    levels = uow.positions.lock_in_order(sorted(units))
+    for stock_id in sorted(units):
+        level = levels[stock_id]
+        quantity = units[stock_id]
+        on_hand = level.on_hand + quantity
+        uow.positions.set_buckets(
+            stock_id, on_hand=on_hand, unavailable=level.unavailable + quantity, at=at
+        )
+        movement = Movement(
+            stock_id=stock_id,
+            warehouse_id=level.warehouse_id,
+            product_id=level.product_id,
+            type=MovementType.RETURN_TO_SENDER,
+            quantity=quantity,
+            on_hand_after=on_hand,
+            reason=f"shipment {shipment.number} returned to sender: check before selling",
+            reference=f"order {order.id}",
+            actor=actor,
+            occurred_at=at,
+            lot_id=level.lot_id,
+            unavailable_change=quantity,
+        )
+        uow.stock.add_movements([movement])
+        after = uow.positions.get(stock_id)
+        assert after is not None
+        announce(uow, after, movement)
+    for item in shipment.items:
+        if item.picked_serials:
+            uow.stock.return_serials(order.id, item.stock_id, item.picked_serials, at)
+    uow.shipments.release_codes(shipment.id)
+
+
+def poll_carriers(
+    uow: UnitOfWork,
+    carriers: CarrierRegistry,
+    *,
+    clock: Clock = utc_now,
+    limit: int = 500,
+) -> TrackingOutcome:
+    """Ask every carrier for the events of the shipments it holds, and apply them."""
+    total = TrackingOutcome()
+    for code in carriers.codes:
+        carrier = carriers.get(code)
+        after = 0
+        while True:
+
+            def read(
+                uow: UnitOfWork, code: str = code, after: int = after
+            ) -> list[tuple[int, Tracked]]:
+                return _held_by(uow, code, limit, after)
+
+            batch = reading(uow, read)
+            if not batch:
+                break
+            after = batch[-1][0]
+            events = carrier.track([t for _, t in batch], clock())  # outside any transaction
+            one = apply_tracking(uow, code, events, clock=clock)
+            total.applied += one.applied
+            total.repeated += one.repeated
+            total.unknown += one.unknown
+            total.refused += one.refused
+            total.shipments.extend(one.shipments)
+            if len(batch) < limit:
+                break
+    return total
+
+
+def _held_by(uow: UnitOfWork, code: str, limit: int, after: int) -> list[tuple[int, Tracked]]:
+    ids = uow.shipments.with_carrier(code, limit, after)
+    return [
+        (s.id or 0, Tracked(s.tracking_number, s.carrier_ref))
+        for s in uow.shipments.get_many(ids)
+        if s.tracking_number is not None
+    ]
+
+
+def expire_pickups(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200) -> list[int]:
+    """Parcels not collected by their pickup point's deadline go back: the shipment fails
+    (the carrier's own events then bring it back to the sender)."""
+    due = reading(uow, lambda uow: uow.shipments.due_at_pickup_points(clock(), limit))
+    actor = str(Actor.system("pickup-deadline"))
+    failed: list[int] = []
+    for shipment_id in due:
+
+        def work(uow: UnitOfWork, shipment_id: int = shipment_id) -> bool:
+            at = clock()
+            order, shipment = locked(uow, shipment_id)
+            if (
+                shipment.status is not ShipmentStatus.READY_FOR_PICKUP
+                or shipment.storage_until is None
+                or shipment.storage_until > at
+            ):
+                return False
+            shipment.track(
+                ShipmentStatus.FAILED_DELIVERY,
+                at,
+                actor,
+                event="not collected before the storage deadline",
+            )
+            uow.shipments.save(shipment)
+            roll_up_order(
+                uow,
+                order,
+                at,
+                actor,
+                "shipment_failed_delivery",
+                f"shipment {shipment.number} was not collected by "
+                f"{shipment.storage_until.isoformat()}",
+                shipment_id=shipment_id,
+            )
+            return True
+
+        if atomically(uow, work):
+            failed.append(shipment_id)
+    return failed
+
+
+def quotes(
+    uow: UnitOfWork, carriers: CarrierRegistry, shipment_id: int
+) -> list[tuple[str, list[Quote]]]:
+    """What each carrier would charge for the shipment (by its parcels' weight, or its
+    products' while unpacked); carriers that cannot be reached are left out."""
+
+    def read(uow: UnitOfWork) -> QuoteRequest:
+        shipment = shipment_of(uow, shipment_id)
+        order = uow.orders.get(shipment.order_id)
+        assert order is not None
+        request = _booking_request(uow, shipment, order, clock_never())
+        weight = shipment.weight_g or sum(
+            int(uow.sourcing.weights_kg({i.product_id}).get(i.product_id, 0) * 1000) * i.quantity
+            for i in shipment.items
+        )
+        return QuoteRequest(
+            request.origin,
+            request.destination,
+            max(weight, 1),
+            city=request.city,
+            pickup_point=request.pickup_point,
+        )
+
+    request = reading(uow, read)
+    found = []
+    for code in carriers.codes:
+        try:
+            found.append((code, carriers.get(code).quote(request)))
+        except CarrierUnavailable:
+            continue
+    return found
+
+
+def clock_never() -> datetime:
+    """A moment for requests that do not book (quotes)."""
+    return datetime(1970, 1, 1, tzinfo=UTC)

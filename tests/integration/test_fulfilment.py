@@ -1,0 +1,373 @@
+"""Fulfilment through the services: release, pick (one order and a wave), short picks that
+re-source the rest, packing with marking codes, hand-over that takes stock off the books,
+and cancellation - with stock reconciled after every step."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+
+from potok.bootstrap import Potok
+from potok.domain.catalogue import ProductDraft
+from potok.domain.errors import InvalidInput
+from potok.domain.fulfilment import (
+    FulfilmentProgress,
+    ParcelDraft,
+    ParcelLine,
+    ShipmentStatus,
+    UnitIdentifier,
+)
+from potok.domain.fulfilment.errors import (
+    AlreadyPicked,
+    CodeAlreadyUsed,
+    IdentifierMismatch,
+    IdentifiersMissing,
+    OrderNotReleasable,
+    PackExceedsPicked,
+    ShipmentsLeftTheWarehouse,
+    WrongBin,
+    WrongProduct,
+)
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.inventory.locations import LocationDraft
+from potok.domain.machine import IllegalTransition
+from potok.domain.orders import AllocationState, HoldType, OrderStatus
+from potok.domain.orders.commands import CancelOrder, PlaceHold
+from potok.domain.orders.errors import OrderClosed
+from potok.services import catalogue, inventory, locations
+from potok.services import orders as order_service
+from potok.services.fulfilment import handover, packing, picking, reads, release
+from potok.services.fulfilment.picking import ScanInput, ShortPick
+from potok.services.intake import Placement, place_order
+from tests.factories import TESTER, build_world, order_command
+from tests.invariants import assert_shipment_invariants, assert_stock_invariants
+
+KETTLE_GTIN = "04601234567893"  # the kettle's EAN-13 as a GTIN-14
+SHOE = ProductDraft(
+    "SHOE",
+    "Кроссовки",
+    Decimal("5990.00"),
+    Decimal("22"),
+    "4650000000010",
+    800,
+    unit_identifiers=frozenset({UnitIdentifier.MARKING}),
+)
+
+
+def marking(serial: str, gtin: str = "04650000000010") -> str:
+    """A Честный ЗНАК code as a scanner gives it, with GS separators."""
+    return f"01{gtin}21{serial}\x1d91EE10\x1d92" + "A" * 44
+
+
+def _bins(potok: Potok) -> None:
+    for code, seq in (("A-01", 10), ("A-02", 20), ("B-01", 30)):
+        locations.create_location(potok.uow(), "MSK", LocationDraft(code, "A", seq))
+    for sku, where in (("KET", "A-02"), ("MUG", "A-01"), ("TOY", "B-01")):
+        locations.place_stock(potok.uow(), "MSK", sku, where)
+
+
+@pytest.fixture
+def world(potok: Potok) -> Potok:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10, ("MSK", "TOY"): 4})
+    _bins(potok)
+    return potok
+
+
+def _order(potok: Potok, lines: list[tuple[str, int]], **extra: object) -> int:
+    placed = place_order(potok.uow(), order_command(lines, **extra), TESTER)  # type: ignore[arg-type]
+    assert isinstance(placed, Placement)
+    assert placed.order.id is not None
+    return placed.order.id
+
+
+def _status(potok: Potok, order_id: int) -> OrderStatus:
+    return order_service.get_order(potok.uow(), order_id).order.status
+
+
+def _clean(potok: Potok) -> None:
+    assert inventory.reconcile(potok.uow()).drifts == []
+    assert_stock_invariants(potok)
+    assert_shipment_invariants(potok)
+
+
+def _pick_all(potok: Potok, shipment_id: int) -> None:
+    _, lines = reads.pick_list(potok.uow(), shipment_id)
+    for line in lines:
+        picking.pick(
+            potok.uow(),
+            shipment_id,
+            ScanInput(line.sku, line.left, bin=line.location),
+            TESTER,
+        )
+
+
+def test_one_order_is_picked_packed_and_handed_over_and_stock_leaves_the_books(
+    world: Potok,
+) -> None:
+    order_id = _order(world, [("KET", 2), ("MUG", 1)])
+    assert _status(world, order_id) is OrderStatus.RESERVED
+    (shipment,) = release.release_order(world.uow(), order_id, "MSK", TESTER)
+    assert shipment.status is ShipmentStatus.PENDING
+    assert _status(world, order_id) is OrderStatus.RESERVED  # pending is not fulfilment
+    _clean(world)
+
+    # the pick list walks the bins: A-01 (mug) before A-02 (kettle)
+    _, lines = reads.pick_list(world.uow(), shipment.id or 0)
+    assert [(ln.location, ln.sku, ln.quantity) for ln in lines] == [
+        ("A-01", "MUG", 1),
+        ("A-02", "KET", 2),
+    ]
+    # the kettle scanned by its barcode at the right bin starts the picking
+    outcome = picking.pick(
+        world.uow(), shipment.id or 0, ScanInput("4601234567893", 2, bin="A-02"), TESTER
+    )
+    assert [t.quantity for t in outcome.takes] == [2]
+    assert _status(world, order_id) is OrderStatus.IN_FULFILMENT
+    with pytest.raises(WrongBin) as wrong:
+        picking.pick(world.uow(), shipment.id or 0, ScanInput("MUG", bin="B-01"), TESTER)
+    assert wrong.value.context["expected"] == "A-01"
+    with pytest.raises(WrongProduct):
+        picking.pick(world.uow(), shipment.id or 0, ScanInput("TOY"), TESTER)
+    with pytest.raises(AlreadyPicked):
+        picking.pick(world.uow(), shipment.id or 0, ScanInput("KET"), TESTER)
+    picking.pick(world.uow(), shipment.id or 0, ScanInput("MUG", bin="a-01"), TESTER)
+    _clean(world)
+
+    view = reads.get_shipment(world.uow(), shipment.id or 0)
+    items = {i.sku: i.item_no for i in view.shipment.items}
+    with pytest.raises(PackExceedsPicked):
+        packing.pack_parcel(
+            world.uow(),
+            shipment.id or 0,
+            ParcelDraft(1500, 300, 200, 200, (ParcelLine(items["KET"], 3),)),
+            TESTER,
+        )
+    packing.pack_parcel(
+        world.uow(),
+        shipment.id or 0,
+        ParcelDraft(2500, 400, 300, 300, (ParcelLine(items["KET"], 2),)),
+        TESTER,
+    )
+    with pytest.raises(IllegalTransition):  # a parcel still open: not packed yet
+        handover.hand_over(world.uow(), shipment.id or 0, TESTER)
+    packed, _ = packing.pack_parcel(
+        world.uow(),
+        shipment.id or 0,
+        ParcelDraft(400, 150, 150, 120, (ParcelLine(items["MUG"], 1),)),
+        TESTER,
+    )
+    assert packed.status is ShipmentStatus.PACKED
+    _clean(world)
+
+    left = handover.hand_over(
+        world.uow(), shipment.id or 0, TESTER, carrier="sandbox", tracking_number="SBX-1"
+    )
+    assert left.status is ShipmentStatus.HANDED_OVER
+    assert _status(world, order_id) is OrderStatus.SHIPPED
+    _clean(world)
+    levels = {
+        (r.warehouse, r.sku): (r.on_hand, r.reserved)
+        for r in inventory.list_levels(world.uow(), warehouse="MSK").items
+    }
+    assert levels[("MSK", "KET")] == (8, 0)
+    assert levels[("MSK", "MUG")] == (9, 0)
+    with world.engine.connect() as connection:
+        moves = connection.execute(
+            sa.text(
+                "SELECT p.sku, m.quantity, m.reason FROM stock_movements m "
+                "JOIN products p ON p.id = m.product_id WHERE m.type = 'shipment' ORDER BY p.sku"
+            )
+        ).all()
+    assert [tuple(m) for m in moves] == [
+        ("KET", -2, f"shipment {left.number}"),
+        ("MUG", -1, f"shipment {left.number}"),
+    ]
+    steps = [s.action for s in reads.get_shipment(world.uow(), shipment.id or 0).steps]
+    assert steps[:2] == ["created", "picking_started"]
+    assert steps[-1] == "handed_over"
+    assert "packed" in steps
+    # cancelled no more: it left the warehouse
+    with pytest.raises(ShipmentsLeftTheWarehouse):
+        order_service.cancel_order(world.uow(), CancelOrder(order_id, "changed mind"), TESTER)
+
+
+def test_marking_codes_are_checked_and_one_code_never_ships_twice(potok: Potok) -> None:
+    build_world(potok)
+    catalogue.create_product(potok.uow(), SHOE)
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "SHOE", 5), TESTER)
+    first = _order(potok, [("SHOE", 2)])
+    second = _order(potok, [("SHOE", 1)])
+    shipments = []
+    for order_id in (first, second):
+        (made,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+        _pick_all(potok, made.id or 0)
+        shipments.append(made.id or 0)
+    one, two = shipments
+
+    def pack(shipment_id: int, quantity: int, *codes: str) -> None:
+        packing.pack_parcel(
+            potok.uow(),
+            shipment_id,
+            ParcelDraft(
+                900,
+                330,
+                200,
+                120,
+                (ParcelLine(1, quantity, tuple((UnitIdentifier.MARKING, c) for c in codes)),),
+            ),
+            TESTER,
+        )
+
+    with pytest.raises(InvalidInput) as malformed:
+        pack(one, 1, "0104650000000019" + "21abc\x1d91EE10\x1d92" + "A" * 44)
+    assert malformed.value.errors[0].code == "bad-check-digit"
+    with pytest.raises(InvalidInput) as short:
+        pack(one, 1, "0104650000000010" + "21abc")
+    assert short.value.errors[0].code == "incomplete-marking-code"
+    with pytest.raises(IdentifierMismatch):
+        pack(one, 1, marking("abc", gtin=KETTLE_GTIN))
+    with pytest.raises(CodeAlreadyUsed):  # the same unit twice in one parcel
+        pack(one, 2, marking("unit-1"), marking("unit-1"))
+    pack(one, 1, marking("unit-1"))
+    with pytest.raises(CodeAlreadyUsed) as taken:  # packed in another shipment already
+        pack(two, 1, marking("unit-1"))
+    assert taken.value.context["shipment_id"] == one
+    pack(one, 1)  # packed without its code: hand-over refuses
+    with pytest.raises(IdentifiersMissing):
+        handover.hand_over(potok.uow(), one, TESTER)
+    packing.open_parcel(potok.uow(), one, 2, TESTER)
+    pack(one, 1, "(01)04650000000010(21)unit-2(91)EE10(92)" + "A" * 44)  # bracketed
+    handover.hand_over(potok.uow(), one, TESTER)
+    with pytest.raises(CodeAlreadyUsed):  # shipped: still taken for good
+        pack(two, 1, marking("unit-2"))
+    _clean(potok)
+
+
+def test_a_short_pick_writes_the_shelf_down_and_the_rest_is_picked_from_another_shelf(
+    potok: Potok,
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "KET"): 5})
+    order_id = _order(potok, [("KET", 3)])
+    (shipment,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+    picking.pick(potok.uow(), shipment.id or 0, ScanInput("KET", 1), TESTER)
+
+    outcome = picking.short_pick(
+        potok.uow(), shipment.id or 0, ShortPick(2, sku="KET", note="empty shelf"), TESTER
+    )
+
+    # MSK had nothing more: the shipment carries one kettle, the other two come from SPB
+    assert outcome.resourced
+    assert outcome.shipment.units == 1
+    order = outcome.order
+    held = {(r.warehouse_code, r.quantity, r.shipment_id is None) for r in order.open_reservations}
+    assert held == {("MSK", 1, False), ("SPB", 2, True)}
+    assert order.status is OrderStatus.IN_FULFILMENT
+    levels = {
+        (r.warehouse, r.sku): (r.on_hand, r.reserved)
+        for r in inventory.list_levels(potok.uow()).items
+    }
+    assert levels[("MSK", "KET")] == (1, 1)
+    assert levels[("SPB", "KET")] == (5, 2)
+    _clean(potok)
+
+    # the first shipment leaves: partially shipped until SPB's does too
+    packing.pack_parcel(
+        potok.uow(), shipment.id or 0, ParcelDraft(1300, 300, 200, 200, (ParcelLine(1, 1),)), TESTER
+    )
+    handover.hand_over(potok.uow(), shipment.id or 0, TESTER)
+    assert _status(potok, order_id) is OrderStatus.PARTIALLY_SHIPPED
+    (second,) = release.release_order(potok.uow(), order_id, "SPB", TESTER)
+    _pick_all(potok, second.id or 0)
+    packing.pack_parcel(
+        potok.uow(), second.id or 0, ParcelDraft(2600, 300, 200, 200, (ParcelLine(1, 2),)), TESTER
+    )
+    handover.hand_over(potok.uow(), second.id or 0, TESTER)
+    assert _status(potok, order_id) is OrderStatus.SHIPPED
+    _clean(potok)
+
+
+def test_a_short_pick_with_no_stock_anywhere_backorders_the_rest_and_ships_what_it_has(
+    potok: Potok,
+) -> None:
+    build_world(potok, {("MSK", "KET"): 2, ("MSK", "MUG"): 1})
+    order_id = _order(potok, [("KET", 2), ("MUG", 1)])
+    (shipment,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+    outcome = picking.short_pick(potok.uow(), shipment.id or 0, ShortPick(1, sku="KET"), TESTER)
+    assert not outcome.resourced
+    assert outcome.alerts
+    assert outcome.order.allocation is AllocationState.BACKORDERED
+    assert outcome.order.status is OrderStatus.IN_FULFILMENT
+    _clean(potok)
+    _pick_all(potok, shipment.id or 0)
+    packing.pack_parcel(
+        potok.uow(),
+        shipment.id or 0,
+        ParcelDraft(1600, 300, 200, 200, (ParcelLine(1, 1), ParcelLine(2, 1))),
+        TESTER,
+    )
+    handover.hand_over(potok.uow(), shipment.id or 0, TESTER)
+    assert _status(potok, order_id) is OrderStatus.PARTIALLY_SHIPPED
+    _clean(potok)
+    # the missing kettle arrives: the rest is reserved and waits for its own shipment
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "KET", 1), TESTER)
+    order = order_service.get_order(potok.uow(), order_id).order
+    assert order.allocation is AllocationState.RESERVED
+    assert order.status is OrderStatus.PARTIALLY_SHIPPED
+    _clean(potok)
+
+
+def test_a_wave_merges_lines_per_bin_and_sorts_units_into_orders(world: Potok) -> None:
+    first = _order(world, [("KET", 1), ("MUG", 2)])
+    second = _order(world, [("MUG", 1), ("TOY", 1)], priority=5)
+    third = _order(world, [("KET", 2)])
+    made_view = release.create_wave(world.uow(), "MSK", TESTER, max_orders=10)
+    wave, made = made_view.wave, made_view.shipments
+    # the urgent order takes slot 1
+    assert [s.order_id for s in made] == [second, first, third]
+    view = reads.get_wave(world.uow(), wave.number)
+    assert [(ln.location, ln.sku, ln.quantity) for ln in view.lines] == [
+        ("A-01", "MUG", 3),
+        ("A-02", "KET", 3),
+        ("B-01", "TOY", 1),
+    ]
+    mugs = view.lines[0]
+    assert [(s.slot, s.order_id, s.quantity) for s in mugs.sort] == [(1, second, 1), (2, first, 2)]
+
+    mug = ScanInput("MUG", 3, bin="A-01")
+    outcome = picking.pick_in_wave(world.uow(), wave.number, mug, TESTER)
+    assert [(t.slot, t.quantity) for t in outcome.takes] == [(1, 1), (2, 2)]
+    for status in (_status(world, first), _status(world, second), _status(world, third)):
+        assert status is OrderStatus.IN_FULFILMENT
+    picking.pick_in_wave(world.uow(), wave.number, ScanInput("KET", 3), TESTER)
+    done = picking.pick_in_wave(world.uow(), wave.number, ScanInput("TOY", 1), TESTER)
+    assert done.takes[0].order_id == second
+    after = reads.get_wave(world.uow(), wave.number)
+    assert after.left == 0
+    assert after.wave.status.value == "done"
+    _clean(world)
+
+
+def test_cancelling_an_order_being_picked_puts_its_units_back(world: Potok) -> None:
+    order_id = _order(world, [("KET", 1)])
+    (shipment,) = release.release_order(world.uow(), order_id, "MSK", TESTER)
+    picking.pick(world.uow(), shipment.id or 0, ScanInput("KET"), TESTER)
+    order_service.cancel_order(world.uow(), CancelOrder(order_id, "customer called"), TESTER)
+    view = reads.get_shipment(world.uow(), shipment.id or 0)
+    assert view.shipment.status is ShipmentStatus.CANCELLED
+    order = order_service.get_order(world.uow(), order_id).order
+    assert order.status is OrderStatus.CANCELLED
+    assert order.fulfilment is FulfilmentProgress.NONE
+    with pytest.raises(OrderClosed):
+        handover.hand_over(world.uow(), shipment.id or 0, TESTER)
+    _clean(world)
+
+
+def test_a_held_order_is_not_released(world: Potok) -> None:
+    order_id = _order(world, [("KET", 1)])
+    order_service.place_hold(
+        world.uow(), PlaceHold(order_id, HoldType.FRAUD, "check the buyer"), TESTER
+    )
+    with pytest.raises(OrderNotReleasable):
+        release.release_order(world.uow(), order_id, "MSK", TESTER)
