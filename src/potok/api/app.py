@@ -13,7 +13,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
-from potok import __version__
+from potok import __version__, web
 from potok.api import problems
 from potok.api.routers import (
     access,
@@ -132,6 +132,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+    web.install(app)
     return app
 
 

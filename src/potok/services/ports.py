@@ -40,6 +40,7 @@ from potok.services.read_models import (
     IncomingRow,
     LevelPage,
     MovementPage,
+    OrderCount,
     OrderFilter,
     OrderPage,
     PickLine,
@@ -438,6 +439,7 @@ class QueryStore(Protocol):
     def list_orders(
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage: ...
+    def count_orders(self, flt: OrderFilter) -> list[OrderCount]: ...
     def list_levels(
         self,
         *,
