@@ -19,7 +19,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime, format_timedelta
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 from fastapi import Request
 
@@ -80,6 +80,12 @@ class Formats:
 
     def number(self, value: int | Decimal | None) -> str:
         return "" if value is None else format_decimal(value, locale=self.locale)
+
+    def percent(self, value: Decimal | str | None) -> str:
+        """A rate such as VAT, written in percent ("22 %" in Russian, "22%" in English)."""
+        if value is None:
+            return ""
+        return format_percent(Decimal(value) / 100, "#,##0.##%", locale=self.locale)
 
     def moment(self, value: datetime | str | None, length: str = "short") -> str:
         """A moment in the reader's time zone."""

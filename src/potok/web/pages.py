@@ -17,6 +17,7 @@ from typing import Any
 
 from fastapi import Request, Response
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -27,7 +28,7 @@ from potok.api.security import client_ip, security_of
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import PasswordChangeRequired
-from potok.domain.errors import PotokError, Unauthenticated
+from potok.domain.errors import FieldError, InvalidInput, PotokError, Unauthenticated
 from potok.services.ports import AuditContext
 from potok.web import labels
 from potok.web.i18n import Formats, console_language, console_zone, translations
@@ -107,6 +108,8 @@ def problem_page(request: Request, error: PotokError) -> HTMLResponse:
     if isinstance(error, PasswordChangeRequired):
         return render(request, "password.html", {"next": _next(request)}, status_code=status)
     title, detail = translate_problem(error, console_language(request))
+    if isinstance(error, InvalidInput) and error.errors:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in error.errors)
     return render(
         request,
         "problem.html",
@@ -133,5 +136,13 @@ class PageRoute(APIRoute):
                 return await handler(request)
             except PotokError as error:
                 return await run_in_threadpool(problem_page, request, error)
+            except RequestValidationError as error:
+                invalid = InvalidInput(
+                    [
+                        FieldError(str(e.get("loc", ("",))[-1]), e.get("msg", ""), "invalid")
+                        for e in error.errors()
+                    ]
+                )
+                return await run_in_threadpool(problem_page, request, invalid)
 
         return page

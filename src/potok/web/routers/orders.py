@@ -52,10 +52,10 @@ def _day(value: str | None, field: str, request: Request) -> datetime | None:
 def order_list(
     request: Request,
     caller: Caller,
-    status: Annotated[list[OrderStatus] | None, Query()] = None,
+    status: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query()] = None,
     channel: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query()] = None,
     warehouse: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query()] = None,
-    payment_status: Annotated[list[PaymentStatus] | None, Query()] = None,
+    payment_status: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query()] = None,
     created_from: Annotated[str | None, Query(max_length=10)] = None,
     created_to: Annotated[str | None, Query(max_length=10)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -66,10 +66,10 @@ def order_list(
     uow = console_uow(request)
     until = _day(created_to, "created_to", request)
     flt = OrderFilter(
-        statuses=[s.value for s in status or []],
+        statuses=[s for s in status or [] if s],
         channels=[c for c in channel or [] if c],
         warehouses=[w for w in warehouse or [] if w],
-        payment_statuses=[p.value for p in payment_status or []],
+        payment_statuses=[p for p in payment_status or [] if p],
         created_from=_day(created_from, "created_from", request),
         created_to=until + timedelta(days=1) if until else None,  # the whole day typed
         text=q.strip() if q and q.strip() else None,
@@ -90,7 +90,7 @@ def order_list(
             "payment_statuses": list(PaymentStatus),
             "channels": channels,
             "chosen": {
-                "status": [s.value for s in status or []],
+                "status": flt.statuses,
                 "channel": flt.channels,
                 "warehouse": flt.warehouses,
                 "payment_status": flt.payment_statuses,
