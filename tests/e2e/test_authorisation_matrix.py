@@ -119,6 +119,19 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
     ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
     ("GET", "/api/v1/health"): "public",
+    # the operator console's pages (they read; their changes go through the routes above)
+    ("GET", "/"): "orders:read",
+    ("GET", "/language/{language}"): "public",
+    ("GET", "/orders"): "orders:read",
+    ("GET", "/orders/{order_id}"): "orders:read",
+    ("GET", "/stock"): "stock:read",
+    ("GET", "/settings"): "signed-in",
+    ("GET", "/settings/warehouses"): "catalogue:read",
+    ("GET", "/settings/channels"): "catalogue:read",
+    ("GET", "/settings/users"): "users:manage",
+    ("GET", "/settings/keys"): "keys:manage",
+    ("GET", "/settings/routing"): "sourcing:read",
+    ("GET", "/settings/tariffs"): "sourcing:read",
 }
 
 
@@ -137,6 +150,7 @@ PLACEHOLDERS = {
     "channel": "NOPE",
     "run_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
+    "language": "ru",
 }
 
 

@@ -85,7 +85,8 @@ class Formats:
         """A rate such as VAT, written in percent ("22 %" in Russian, "22%" in English)."""
         if value is None:
             return ""
-        return format_percent(Decimal(value) / 100, "#,##0.##%", locale=self.locale)
+        rate = Decimal(value).normalize() / 100
+        return format_percent(rate, locale=self.locale, decimal_quantization=False)
 
     def moment(self, value: datetime | str | None, length: str = "short") -> str:
         """A moment in the reader's time zone."""

@@ -27,16 +27,16 @@
 
   // ------------------------------------------------------------------ talking to the API
 
-  function api(method, url, body, ifMatch) {
+  function api(method, url, body, ifMatch, contentType) {
     var headers = { "Accept": "application/json", "Accept-Language": lang };
     var csrf = cookie("potok_csrf");
     if (csrf) { headers["X-CSRF-Token"] = csrf; }
     if (ifMatch) { headers["If-Match"] = '"' + ifMatch + '"'; }
-    if (body !== undefined) { headers["Content-Type"] = "application/json"; }
+    if (body !== undefined) { headers["Content-Type"] = contentType || "application/json"; }
     return fetch(url, {
       method: method,
       headers: headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined ? undefined : (contentType ? body : JSON.stringify(body)),
       credentials: "same-origin"
     }).then(function (response) {
       var type = response.headers.get("content-type") || "";
@@ -72,6 +72,7 @@
     var value = input.value;
     if (value === "") { return undefined; }
     var kind = input.dataset.type;
+    if (kind === "bool") { return value === "true"; }
     if (kind === "int") { var n = Number(value); return Number.isInteger(n) ? n : value; }
     if (kind === "moment") { var d = new Date(value); return isNaN(d) ? value : d.toISOString(); }
     if (kind === "list") { return value.split(/[\s,]+/).filter(Boolean); }
@@ -160,9 +161,17 @@
     } else if (then === "event") {
       form.dispatchEvent(new CustomEvent("potok:done", { detail: result, bubbles: true }));
     } else if (then === "show") {
+      // something shown once (a one-time password, a key's secret)
       var target = document.querySelector(form.dataset.show);
-      if (target) { target.hidden = false; target.querySelector("[data-fill]").textContent = JSON.stringify(result.data, null, 2); }
+      var field = form.dataset.field;
+      if (target) {
+        target.hidden = false;
+        target.querySelector("[data-fill]").textContent = field && result.data ? result.data[field] : JSON.stringify(result.data, null, 2);
+        target.scrollIntoView();
+      }
       if (done) { flash(done, "ok"); }
+      var box = form.querySelector(".errors");
+      if (box) { box.hidden = true; }
     }
   }
 
@@ -176,7 +185,20 @@
     form.setAttribute("aria-busy", "true");
     var method = form.dataset.method || "POST";
     var body = method === "DELETE" ? undefined : formBody(form);
-    api(method, form.dataset.api, body, form.dataset.ifMatch).then(function (result) {
+    var contentType;
+    if (form.dataset.body === "json") {
+      // one text area holds the whole JSON document
+      try { body = JSON.parse(form.querySelector("textarea").value); } catch (e) {
+        if (button) { button.disabled = false; }
+        form.removeAttribute("aria-busy");
+        showProblem(form, { title: lang === "ru" ? "Это не JSON" : "This is not JSON", detail: String(e.message) }, 422);
+        return;
+      }
+    } else if (form.dataset.body === "csv") {
+      body = form.querySelector("textarea").value;
+      contentType = "text/csv";
+    }
+    api(method, form.dataset.api, body, form.dataset.ifMatch, contentType).then(function (result) {
       form.removeAttribute("aria-busy");
       if (button) { button.disabled = false; }
       if (result.ok) { afterSuccess(form, result); } else { showProblem(form, result.data, result.status); }
