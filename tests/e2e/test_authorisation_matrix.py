@@ -132,6 +132,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/settings/keys"): "keys:manage",
     ("GET", "/settings/routing"): "sourcing:read",
     ("GET", "/settings/tariffs"): "sourcing:read",
+    ("GET", "/openapi.json"): "public",
 }
 
 
