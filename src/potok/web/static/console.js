@@ -335,10 +335,6 @@
       button.addEventListener("click", function () {
         var action = button.dataset.bulkAction;
         var orders = chosen();
-        if (action === "print") {
-          window.open("/orders/print?" + orders.map(function (o) { return "id=" + o.id; }).join("&"), "_blank");
-          return;
-        }
         if ((action === "cancel" || action === "hold") && !reason.value.trim()) {
           needsReason.hidden = false; reason.setAttribute("aria-invalid", "true"); reason.focus(); signalWrong();
           return;
