@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DEMO_DB ?= sqlite:///potok-demo.db
 
-.PHONY: demo test check lint bench clean
+.PHONY: demo test check lint bench clean messages
 
 ## demo: set up, fill a SQLite sandbox, serve the API on http://127.0.0.1:8000 (docs at /docs)
 demo: $(VENV)/.installed
@@ -26,6 +26,12 @@ lint: $(VENV)/.installed-test
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/intake.py --db postgresql --clients 32 --orders 5000
 
+## messages: refresh the console's Russian catalogue from its templates (then translate what is new)
+messages: $(VENV)/.installed-test
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --sort-output --project Potok -o console.pot .
+	$(BIN)/pybabel update -i console.pot -d src/potok/web/locale -l ru -D console --no-fuzzy-matching --ignore-obsolete
+	rm console.pot
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
@@ -34,6 +40,7 @@ $(VENV)/.installed: pyproject.toml
 
 $(VENV)/.installed-test: $(VENV)/.installed
 	$(BIN)/pip install --quiet -e '.[test]'
+	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/browser --no-audit --no-fund --silent; fi
 	touch $@
 
 clean:

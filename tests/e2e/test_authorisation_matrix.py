@@ -143,6 +143,19 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): "orders:read",
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): "stock:write",
     ("GET", "/api/v1/health"): "public",
+    # the operator console's pages (they read; their changes go through the routes above)
+    ("GET", "/"): "orders:read",
+    ("GET", "/language/{language}"): "public",
+    ("GET", "/orders"): "orders:read",
+    ("GET", "/orders/{order_id}"): "orders:read",
+    ("GET", "/stock"): "stock:read",
+    ("GET", "/settings"): "signed-in",
+    ("GET", "/settings/warehouses"): "catalogue:read",
+    ("GET", "/settings/channels"): "catalogue:read",
+    ("GET", "/settings/users"): "users:manage",
+    ("GET", "/settings/keys"): "keys:manage",
+    ("GET", "/settings/routing"): "sourcing:read",
+    ("GET", "/settings/tariffs"): "sourcing:read",
     ("GET", "/openapi.json"): "public",
 }
 
@@ -165,6 +178,7 @@ PLACEHOLDERS = {
     "carrier": "NOPE",
     "parcel_no": "1",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
+    "language": "ru",
 }
 
 

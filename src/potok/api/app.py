@@ -14,7 +14,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
-from potok import __version__
+from potok import __version__, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.routers import (
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         """The same document at the address tools try first."""
         return JSONResponse(app.openapi())
 
+    web.install(app)
     return app
 
 

@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from potok.domain.access import Principal
 from potok.domain.access.model import OutOfScope
+from potok.domain.alerts import Alert
 from potok.domain.orders import Order, OrderNotFound, ReservationStatus
 from potok.services import orders as order_service
 from potok.services.read_models import OrderFilter
@@ -37,6 +38,23 @@ def visible(principal: Principal, order: Order) -> bool:
 def ensure_visible(uow: UnitOfWork, principal: Principal, order_id: int) -> None:
     if limited(principal) and not visible(principal, order_service.get_order(uow, order_id).order):
         raise OrderNotFound(order_id=order_id)
+
+
+def sees_order(uow: UnitOfWork, principal: Principal, order_id: int | None) -> bool:
+    """Whether a limited caller may see the order (an alert's, say); unknown ones are not seen."""
+    if order_id is None:
+        return False
+    try:
+        return visible(principal, order_service.get_order(uow, order_id).order)
+    except OrderNotFound:
+        return False
+
+
+def visible_alerts(uow: UnitOfWork, principal: Principal, alerts: list[Alert]) -> list[Alert]:
+    """The alerts of orders the caller may see (every alert for an unlimited caller)."""
+    if not limited(principal):
+        return alerts
+    return [a for a in alerts if sees_order(uow, principal, a.order_id)]
 
 
 def narrow(principal: Principal, flt: OrderFilter) -> OrderFilter:

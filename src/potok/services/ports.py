@@ -43,6 +43,7 @@ from potok.services.read_models import (
     IncomingRow,
     LevelPage,
     MovementPage,
+    OrderCount,
     OrderFilter,
     OrderPage,
     PickLine,
@@ -529,6 +530,7 @@ class QueryStore(Protocol):
     def list_orders(
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage: ...
+    def count_orders(self, flt: OrderFilter) -> list[OrderCount]: ...
     def list_levels(
         self,
         *,

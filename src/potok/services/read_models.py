@@ -40,6 +40,16 @@ class OrderSummary:
     promised_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    version: int = 0  # for If-Match on actions taken from a list
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCount:
+    """How many orders are in one status of one channel."""
+
+    status: str
+    channel: str
+    count: int
 
 
 @dataclass(frozen=True, slots=True)

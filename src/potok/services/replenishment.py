@@ -282,6 +282,12 @@ def _states_for(uow: UnitOfWork, keys: Sequence[tuple[WarehouseId, ProductId]]) 
 # ---------------------------------------------------------------------- the report
 
 
+def suggestion_for(state: RuleState) -> Suggestion:
+    """What to order for a rule: ``max - projected + backordered``."""
+    level = projected(state)
+    return Suggestion(state, level, suggested_quantity(rule_of(state), level, state.backordered))
+
+
 def replenishment_report(
     uow: UnitOfWork,
     *,
@@ -301,15 +307,7 @@ def replenishment_report(
             cursor=cursor,
             limit=limit,
         )
-        items = []
-        for state in page.items:
-            level = projected(state)
-            items.append(
-                Suggestion(
-                    state, level, suggested_quantity(rule_of(state), level, state.backordered)
-                )
-            )
-        return SuggestionPage(items, page.next_cursor)
+        return SuggestionPage([suggestion_for(state) for state in page.items], page.next_cursor)
 
     return reading(uow, work)
 

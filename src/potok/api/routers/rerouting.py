@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.schemas.rerouting import AlertOut, AlertPageOut, HeldOut, ShortageIn, ShortageOut
-from potok.api.scope import ensure_visible, ensure_warehouses, limited, visible
+from potok.api.scope import ensure_visible, ensure_warehouses, limited, sees_order, visible_alerts
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.alerts import AlertAlreadyAcknowledged, AlertNotFound, AlertState
@@ -17,7 +17,6 @@ from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.commands import ReportShortage
 from potok.services import alerts as alert_service
-from potok.services import orders as order_service
 from potok.services import rerouting
 
 router = APIRouter(prefix="/api/v1", tags=["re-routing"])
@@ -96,19 +95,10 @@ def list_alerts(
     page = alert_service.list_alerts(
         uow, state=state, order_id=order_id, cursor=cursor, limit=limit
     )
-    items = page.items
-    if limited(caller):
-        items = [a for a in items if a.order_id is not None and _sees(uow, caller, a.order_id)]
+    items = visible_alerts(uow, caller, page.items)
     return AlertPageOut(
         items=[AlertOut.model_validate(a) for a in items], next_cursor=page.next_cursor
     )
-
-
-def _sees(uow: Uow, caller: Caller, order_id: int) -> bool:
-    try:
-        return visible(caller, order_service.get_order(uow, order_id).order)
-    except OrderNotFound:
-        return False
 
 
 @router.post(
@@ -121,6 +111,6 @@ def _sees(uow: Uow, caller: Caller, order_id: int) -> bool:
 def acknowledge_alert(alert_id: AlertIdPath, uow: Uow, caller: Caller) -> AlertOut:
     if limited(caller):
         found = alert_service.get_alert(uow, alert_id)
-        if found.order_id is None or not _sees(uow, caller, found.order_id):
+        if not sees_order(uow, caller, found.order_id):
             raise AlertNotFound(alert_id=alert_id)
     return AlertOut.model_validate(alert_service.acknowledge_alert(uow, alert_id, caller.actor))

@@ -19,6 +19,7 @@ from potok.services.read_models import (
     IncomingRow,
     LevelPage,
     MovementPage,
+    OrderCount,
     OrderFilter,
     OrderPage,
     WarehouseAvailability,
@@ -38,6 +39,9 @@ class Queries:
         return order_queries.list_orders(
             self.connection, flt, self.protector, sort=sort, cursor=cursor, limit=limit
         )
+
+    def count_orders(self, flt: OrderFilter) -> list[OrderCount]:
+        return order_queries.count_orders(self.connection, flt, self.protector)
 
     def list_levels(
         self,

@@ -15,7 +15,7 @@ from potok.db.types import UtcDateTime
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
 from potok.security.data import DataProtector
-from potok.services.read_models import OrderFilter, OrderPage, OrderSummary
+from potok.services.read_models import OrderCount, OrderFilter, OrderPage, OrderSummary
 
 SORTS: dict[str, sa.ColumnElement[Any]] = {
     "created_at": orders.c.created_at,
@@ -112,6 +112,7 @@ def list_orders(
             promised_at=r.promised_at,
             created_at=r.created_at,
             updated_at=r.updated_at,
+            version=r.version,
         )
         for r in rows
     ]
@@ -120,6 +121,22 @@ def list_orders(
         last = rows[-1]
         next_cursor = encode_cursor(_plain(getattr(last, name)), last.id)
     return OrderPage(items, next_cursor)
+
+
+def count_orders(
+    connection: sa.Connection, flt: OrderFilter, protector: DataProtector
+) -> list[OrderCount]:
+    """How many orders the filter matches, by status and channel."""
+    query = (
+        sa.select(orders.c.status, channels.c.code, sa.func.count())
+        .join(channels, channels.c.id == orders.c.channel_id)
+        .group_by(orders.c.status, channels.c.code)
+    )
+    for condition in _conditions(flt, protector):
+        query = query.where(condition)
+    return [
+        OrderCount(status, channel, count) for status, channel, count in connection.execute(query)
+    ]
 
 
 def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnElement[bool]]:

@@ -1,0 +1,65 @@
+"""The operator's first screen: today's orders by status and channel, what needs action now,
+open alerts and stock below its minimum - read in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from potok.domain.alerts import Alert, AlertState
+from potok.services.read_models import OrderCount, OrderFilter
+from potok.services.replenishment import Suggestion, suggestion_for
+from potok.services.unit_of_work import UnitOfWork, reading
+
+NEEDS_ACTION = ("new", "on_hold", "backordered")
+"""Statuses an operator has to move on: confirm by hand, release or settle, find stock."""
+
+
+@dataclass(frozen=True, slots=True)
+class Dashboard:
+    today: list[OrderCount]  # orders created since the start of the day, by status and channel
+    waiting: dict[str, int]  # orders of any day in the statuses of NEEDS_ACTION
+    alerts: list[Alert]
+    alerts_more: bool
+    below_minimum: list[Suggestion]
+    below_minimum_more: bool
+
+
+def dashboard(
+    uow: UnitOfWork,
+    flt: OrderFilter,
+    *,
+    since: datetime,
+    warehouses: Sequence[str] | None = None,
+    limit: int = 10,
+) -> Dashboard:
+    """The figures for orders the filter lets through (the caller's scope) and stock rules at
+    ``warehouses`` (None: every warehouse)."""
+
+    def work(uow: UnitOfWork) -> Dashboard:
+        today = uow.queries.count_orders(replace(flt, created_from=since))
+        waiting = dict.fromkeys(NEEDS_ACTION, 0)
+        for row in uow.queries.count_orders(replace(flt, statuses=NEEDS_ACTION)):
+            waiting[row.status] += row.count
+        alerts, alerts_cursor = uow.alerts.list_page(
+            state=AlertState.OPEN, order_id=None, cursor=None, limit=limit
+        )
+        rules = uow.stock_rules.page(
+            warehouses=warehouses,
+            sku=None,
+            only_below=True,
+            with_backorders=True,
+            cursor=None,
+            limit=limit,
+        )
+        return Dashboard(
+            today=today,
+            waiting=waiting,
+            alerts=alerts,
+            alerts_more=alerts_cursor is not None,
+            below_minimum=[suggestion_for(state) for state in rules.items],
+            below_minimum_more=rules.next_cursor is not None,
+        )
+
+    return reading(uow, work)

@@ -1,0 +1,22 @@
+"""The operator console: server-rendered pages under ``/`` in the same application as the API.
+
+``install`` adds its routers and static files to an application that ``create_app`` built.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+STATIC = Path(__file__).parent / "static"
+
+
+def install(app: FastAPI) -> None:
+    """Serve the console's pages and its own static files (CSS, script, sounds)."""
+    from potok.web.routers import home, orders, settings, stock
+
+    for router in (home.router, orders.router, stock.router, settings.router):
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -1,0 +1,114 @@
+"""Names people read for the codes the API speaks (statuses, roles, kinds), marked for
+translation; templates show them through gettext, so they follow the chosen language."""
+
+from __future__ import annotations
+
+
+def N_(text: str) -> str:  # noqa: N802 - the conventional name of a translation marker
+    """Marks ``text`` for the catalogue; it is translated where it is shown."""
+    return text
+
+
+STATUS = {
+    "new": N_("New"),
+    "confirmed": N_("Confirmed"),
+    "on_hold": N_("On hold"),
+    "backordered": N_("Backordered"),
+    "reserved": N_("Reserved"),
+    "in_fulfilment": N_("In fulfilment"),
+    "partially_shipped": N_("Partially shipped"),
+    "shipped": N_("Shipped"),
+    "delivered": N_("Delivered"),
+    "failed_delivery": N_("Failed delivery"),
+    "returned_to_sender": N_("Returned to sender"),
+    "partially_returned": N_("Partially returned"),
+    "returned": N_("Returned"),
+    "cancelled": N_("Cancelled"),
+}
+
+PAYMENT = {
+    "not_required": N_("Not required"),
+    "pending": N_("Pending"),
+    "authorized": N_("Authorised"),
+    "paid": N_("Paid"),
+    "partially_refunded": N_("Partially refunded"),
+    "refunded": N_("Refunded"),
+    "failed": N_("Failed"),
+}
+
+HOLD = {
+    "payment": N_("Payment"),
+    "fraud": N_("Fraud check"),
+    "address": N_("Address check"),
+    "manual": N_("Manual"),
+}
+
+HOLD_STATE = {"active": N_("Active"), "released": N_("Released"), "expired": N_("Expired")}
+
+RESERVATION = {
+    "open": N_("Open"),
+    "released": N_("Released"),
+    "consumed": N_("Consumed"),
+    "expired": N_("Expired"),
+    "moved": N_("Moved"),
+}
+
+DELIVERY = {"courier": N_("Courier"), "pickup": N_("Pickup point")}
+
+ROLE = {
+    "admin": N_("Administrator"),
+    "manager": N_("Manager"),
+    "operator": N_("Operator"),
+    "warehouse": N_("Warehouse staff"),
+    "analyst": N_("Analyst"),
+    "integration": N_("Integration"),
+}
+
+LOCATION_TYPE = {
+    "warehouse": N_("Warehouse"),
+    "store": N_("Store"),
+    "pickup_point": N_("Pickup point"),
+}
+
+TRANSFER = {
+    "requested": N_("Requested"),
+    "shipped": N_("Shipped"),
+    "received": N_("Received"),
+    "cancelled": N_("Cancelled"),
+}
+
+PURCHASE_ORDER = {
+    "open": N_("Open"),
+    "partially_received": N_("Partially received"),
+    "received": N_("Received"),
+    "cancelled": N_("Cancelled"),
+}
+
+HISTORY = {
+    "created": N_("Order taken"),
+    "confirmed": N_("Confirmed"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired unpaid"),
+    "reserved": N_("Stock reserved"),
+    "backordered": N_("Backordered"),
+    "replanned": N_("Sourced again"),
+    "released": N_("Reservations released"),
+    "reservation_released": N_("Reservation released"),
+    "transfer_received": N_("Transfer arrived"),
+    "hold_placed": N_("Put on hold"),
+    "hold_released": N_("Hold released"),
+    "hold_expired": N_("Hold expired"),
+    "payment": N_("Payment changed"),
+    "payment_changed": N_("Payment changed"),
+    "shortage": N_("Short at the shelf"),
+    "transfer_requested": N_("Transfer requested"),
+}
+
+ALERT = {"order_backordered_after_rerouting": N_("Backordered after re-routing")}
+
+
+def label(table: dict[str, str], code: str | None) -> str:
+    """The English name of ``code`` in ``table``, or the code itself when it has none yet."""
+    if code is None:
+        return ""
+    return table.get(code, code)

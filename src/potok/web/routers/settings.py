@@ -1,0 +1,111 @@
+"""Settings for administrators: locations, channels, users, API keys, routing and tariffs.
+
+Each tab reads through the service the API's GET route uses, behind the same permission;
+its forms send changes to the API (users, keys, warehouses, channels, rules, tariffs).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import RedirectResponse, Response
+
+from potok.api.security import Caller, needs
+from potok.domain.access import KEY_SCOPES, Permission, Role
+from potok.domain.access.model import NotPermitted
+from potok.services import access, catalogue
+from potok.services import sourcing as sourcing_service
+from potok.services.tariff_files import HEADER
+from potok.web.pages import PageRoute, console_uow, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+TABS: list[tuple[str, Permission]] = [
+    ("warehouses", Permission.CATALOGUE_READ),
+    ("channels", Permission.CATALOGUE_READ),
+    ("users", Permission.USERS_MANAGE),
+    ("keys", Permission.KEYS_MANAGE),
+    ("routing", Permission.SOURCING_READ),
+    ("tariffs", Permission.SOURCING_READ),
+]
+
+
+def _tabs(caller: Caller) -> list[str]:
+    return [name for name, permission in TABS if caller.may(permission)]
+
+
+def _page(request: Request, caller: Caller, tab: str, context: dict[str, object]) -> Response:
+    return render(request, f"settings/{tab}.html", {"tab": tab, "tabs": _tabs(caller), **context})
+
+
+@router.get("/settings", dependencies=[needs()])
+def settings_home(caller: Caller) -> Response:
+    tabs = _tabs(caller)
+    if not tabs:
+        raise NotPermitted(who=f"user '{caller.name}'", permission=Permission.CATALOGUE_READ.value)
+    return RedirectResponse(f"/settings/{tabs[0]}", status_code=303)
+
+
+@router.get("/settings/warehouses", dependencies=[needs(Permission.CATALOGUE_READ)])
+def warehouses(request: Request, caller: Caller) -> Response:
+    found = catalogue.list_warehouses(console_uow(request))
+    return _page(request, caller, "warehouses", {"warehouses": found})
+
+
+@router.get("/settings/channels", dependencies=[needs(Permission.CATALOGUE_READ)])
+def channels(request: Request, caller: Caller) -> Response:
+    found = catalogue.list_channels(console_uow(request))
+    return _page(request, caller, "channels", {"channels": found})
+
+
+@router.get("/settings/users", dependencies=[needs(Permission.USERS_MANAGE)])
+def users(request: Request, caller: Caller) -> Response:
+    found = access.list_users(console_uow(request))
+    return _page(request, caller, "users", {"users": found, "roles": list(Role)})
+
+
+@router.get("/settings/keys", dependencies=[needs(Permission.KEYS_MANAGE)])
+def keys(request: Request, caller: Caller) -> Response:
+    found = access.list_api_keys(console_uow(request))
+    return _page(request, caller, "keys", {"keys": found, "scopes": sorted(KEY_SCOPES)})
+
+
+@router.get("/settings/routing", dependencies=[needs(Permission.SOURCING_READ)])
+def routing(
+    request: Request,
+    caller: Caller,
+    channel: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    uow = console_uow(request)
+    codes = (
+        [c.code for c in catalogue.list_channels(uow)]
+        if caller.may(Permission.CATALOGUE_READ)
+        else []
+    )
+    chosen = channel or "default"
+    found = sourcing_service.get_rules(uow, chosen)
+    return _page(
+        request,
+        caller,
+        "routing",
+        {
+            "channels": codes,
+            "chosen": chosen,
+            "rules": found,
+            "rules_json": json.dumps(found.rules, ensure_ascii=False, indent=2, sort_keys=True),
+        },
+    )
+
+
+@router.get("/settings/tariffs", dependencies=[needs(Permission.SOURCING_READ)])
+def tariffs(request: Request, caller: Caller) -> Response:
+    version, found = sourcing_service.list_tariffs(console_uow(request))
+    return _page(
+        request,
+        caller,
+        "tariffs",
+        {"version": version, "tariffs": found, "inf": math.inf, "header": HEADER},
+    )

@@ -1,0 +1,489 @@
+/* Potok console: the little script the server-rendered pages need.
+ *
+ * - forms marked data-api send their fields as JSON to the API, with the session's CSRF
+ *   token, the page's language and the order's version (If-Match); a refusal is shown in
+ *   the form's own words from the problem document, and nothing typed is lost;
+ * - the orders list: keyboard navigation, saved views, bulk actions;
+ * - live updates from /live (server-sent events);
+ * - the warehouse screens: scans from keyboard-wedge scanners or the camera.
+ */
+(function () {
+  "use strict";
+
+  var lang = document.documentElement.lang || "en";
+
+  function cookie(name) {
+    var found = document.cookie.split("; ").find(function (c) { return c.indexOf(name + "=") === 0; });
+    return found ? decodeURIComponent(found.slice(name.length + 1)) : null;
+  }
+
+  // the reader's time zone, so that the server shows times as they live them
+  try {
+    var zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && cookie("potok_tz") !== zone) {
+      document.cookie = "potok_tz=" + encodeURIComponent(zone) + "; path=/; max-age=31536000; samesite=lax";
+    }
+  } catch (e) { /* a browser without Intl keeps UTC */ }
+
+  // ------------------------------------------------------------------ talking to the API
+
+  function api(method, url, body, ifMatch, contentType) {
+    var headers = { "Accept": "application/json", "Accept-Language": lang };
+    var csrf = cookie("potok_csrf");
+    if (csrf) { headers["X-CSRF-Token"] = csrf; }
+    if (ifMatch) { headers["If-Match"] = '"' + ifMatch + '"'; }
+    if (body !== undefined) { headers["Content-Type"] = contentType || "application/json"; }
+    return fetch(url, {
+      method: method,
+      headers: headers,
+      body: body === undefined ? undefined : (contentType ? body : JSON.stringify(body)),
+      credentials: "same-origin"
+    }).then(function (response) {
+      var type = response.headers.get("content-type") || "";
+      var read = type.indexOf("json") >= 0 ? response.json() : Promise.resolve(null);
+      return read.then(function (data) {
+        return { ok: response.ok, status: response.status, data: data, etag: response.headers.get("etag") };
+      });
+    }, function () {
+      return { ok: false, status: 0, data: { title: lang === "ru" ? "Нет связи с сервером" : "The server cannot be reached", detail: "" } };
+    });
+  }
+  window.potokApi = api;
+
+  function flash(text, kind) {
+    var box = document.getElementById("flash");
+    if (!box) { return; }
+    box.textContent = text;
+    box.className = "flash show " + (kind || "ok");
+    clearTimeout(flash.timer);
+    flash.timer = setTimeout(function () { box.className = "flash"; }, 6000);
+  }
+  window.potokFlash = flash;
+
+  // a message carried over a reload
+  var carried = sessionStorage.getItem("potok.flash");
+  if (carried) {
+    sessionStorage.removeItem("potok.flash");
+    document.addEventListener("DOMContentLoaded", function () { flash(carried, "ok"); });
+  }
+
+  function fieldValue(input) {
+    if (input.type === "checkbox") { return input.checked; }
+    var value = input.value;
+    if (value === "") { return undefined; }
+    var kind = input.dataset.type;
+    if (kind === "bool") { return value === "true"; }
+    if (kind === "int") { var n = Number(value); return Number.isInteger(n) ? n : value; }
+    if (kind === "moment") { var d = new Date(value); return isNaN(d) ? value : d.toISOString(); }
+    if (kind === "list") { return value.split(/[\s,]+/).filter(Boolean); }
+    return value;
+  }
+
+  function formBody(form) {
+    var body = {};
+    Array.prototype.forEach.call(form.elements, function (input) {
+      if (!input.name || input.disabled || input.type === "submit" || input.type === "button") { return; }
+      var value = fieldValue(input);
+      if (value === undefined) { return; }
+      var path = input.name.split(".");
+      var target = body;
+      for (var i = 0; i < path.length - 1; i++) {
+        target = target[path[i]] = target[path[i]] || {};
+      }
+      var last = path[path.length - 1];
+      if (input.dataset.repeat !== undefined) {
+        (target[last] = target[last] || []).push(value);
+      } else {
+        target[last] = value;
+      }
+    });
+    return body;
+  }
+
+  function showProblem(form, problem, status) {
+    var box = form.querySelector(".errors");
+    Array.prototype.forEach.call(form.querySelectorAll("[aria-invalid]"), function (el) {
+      el.removeAttribute("aria-invalid");
+    });
+    Array.prototype.forEach.call(form.querySelectorAll(".field-error"), function (el) { el.remove(); });
+    problem = problem || {};
+    var title = problem.title || (lang === "ru" ? "Не получилось" : "That did not work");
+    var parts = [];
+    (problem.errors || []).forEach(function (error) {
+      var name = String(error.field || "").split(/[.\[]/)[0];
+      var input = name && form.querySelector('[name="' + name + '"], [name^="' + name + '."]');
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        var note = document.createElement("span");
+        note.className = "field-error";
+        note.id = (input.id || name) + "-error";
+        note.textContent = error.message;
+        input.setAttribute("aria-describedby", note.id);
+        input.insertAdjacentElement("afterend", note);
+      } else {
+        parts.push(error.field + ": " + error.message);
+      }
+    });
+    if (box) {
+      box.innerHTML = "";
+      var strong = document.createElement("strong");
+      strong.textContent = title;
+      box.appendChild(strong);
+      var detail = problem.errors && problem.errors.length ? parts.join("; ") : problem.detail;
+      if (detail) {
+        var p = document.createElement("p");
+        p.textContent = detail;
+        box.appendChild(p);
+      }
+      if (status === 412) {
+        var again = document.createElement("a");
+        again.href = "";
+        again.textContent = lang === "ru" ? "Перечитать заказ" : "Reload the order";
+        box.appendChild(again);
+      }
+      box.dataset.code = problem.code || "";
+      box.hidden = false;
+    } else {
+      flash(title + (problem.detail ? ": " + problem.detail : ""), "error");
+    }
+    signalWrong();
+  }
+
+  function afterSuccess(form, result) {
+    var then = form.dataset.then || "reload";
+    var done = form.dataset.done;
+    if (then === "reload") {
+      if (done) { sessionStorage.setItem("potok.flash", done); }
+      window.location.reload();
+    } else if (then.indexOf("go:") === 0) {
+      if (done) { sessionStorage.setItem("potok.flash", done); }
+      window.location.assign(then.slice(3));
+    } else if (then === "event") {
+      form.dispatchEvent(new CustomEvent("potok:done", { detail: result, bubbles: true }));
+    } else if (then === "show") {
+      // something shown once (a one-time password, a key's secret)
+      var target = document.querySelector(form.dataset.show);
+      var field = form.dataset.field;
+      if (target) {
+        target.hidden = false;
+        target.querySelector("[data-fill]").textContent = field && result.data ? result.data[field] : JSON.stringify(result.data, null, 2);
+        target.scrollIntoView();
+      }
+      if (done) { flash(done, "ok"); }
+      var box = form.querySelector(".errors");
+      if (box) { box.hidden = true; }
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.dataset || !form.dataset.api) { return; }
+    event.preventDefault();
+    if (form.dataset.confirm && !window.confirm(form.dataset.confirm)) { return; }
+    var button = form.querySelector("[type=submit]");
+    if (button) { button.disabled = true; }
+    form.setAttribute("aria-busy", "true");
+    var method = form.dataset.method || "POST";
+    var body = method === "DELETE" ? undefined : formBody(form);
+    var contentType;
+    if (form.dataset.body === "json") {
+      // one text area holds the whole JSON document
+      try { body = JSON.parse(form.querySelector("textarea").value); } catch (e) {
+        if (button) { button.disabled = false; }
+        form.removeAttribute("aria-busy");
+        showProblem(form, { title: lang === "ru" ? "Это не JSON" : "This is not JSON", detail: String(e.message) }, 422);
+        return;
+      }
+    } else if (form.dataset.body === "csv") {
+      body = form.querySelector("textarea").value;
+      contentType = "text/csv";
+    }
+    api(method, form.dataset.api, body, form.dataset.ifMatch, contentType).then(function (result) {
+      form.removeAttribute("aria-busy");
+      if (button) { button.disabled = false; }
+      if (result.ok) { afterSuccess(form, result); } else { showProblem(form, result.data, result.status); }
+    });
+  });
+
+  // signing out ends the API session, then shows the sign-in page
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-sign-out]");
+    if (!button) { return; }
+    api("DELETE", "/api/v1/session").then(function () { window.location.assign("/"); });
+  });
+
+  // ------------------------------------------------------------------ feedback
+
+  var audio = null;
+  function signalWrong() {
+    if (navigator.vibrate) { try { navigator.vibrate([120, 60, 120]); } catch (e) { /* not allowed */ } }
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      var osc = audio.createOscillator();
+      var gain = audio.createGain();
+      osc.type = "square";
+      osc.frequency.value = 220;
+      gain.gain.value = 0.15;
+      osc.connect(gain); gain.connect(audio.destination);
+      osc.start(); osc.stop(audio.currentTime + 0.25);
+    } catch (e) { /* no sound here */ }
+    document.body.classList.add("wrong");
+    setTimeout(function () { document.body.classList.remove("wrong"); }, 400);
+  }
+  window.potokWrong = signalWrong;
+
+  // ------------------------------------------------------------------ the orders list
+
+  function initList(table) {
+    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-href]"));
+    var current = -1;
+    rows.forEach(function (row, index) {
+      row.tabIndex = -1;
+      row.addEventListener("focus", function () { current = index; });
+    });
+    function focusRow(index) {
+      if (!rows.length) { return; }
+      current = Math.max(0, Math.min(rows.length - 1, index));
+      rows[current].focus();
+    }
+    document.addEventListener("keydown", function (event) {
+      var tag = (event.target.tagName || "").toLowerCase();
+      var typing = tag === "input" || tag === "textarea" || tag === "select";
+      if (event.key === "/" && !typing) {
+        var box = document.querySelector("[data-search-box]");
+        if (box) { event.preventDefault(); box.focus(); box.select(); }
+        return;
+      }
+      if (typing || event.altKey || event.ctrlKey || event.metaKey) { return; }
+      var inList = rows.indexOf(document.activeElement) >= 0;
+      if (event.key === "j" || (event.key === "ArrowDown" && inList)) {
+        event.preventDefault(); focusRow(current + 1);
+      } else if (event.key === "k" || (event.key === "ArrowUp" && inList)) {
+        event.preventDefault(); focusRow(current - 1);
+      } else if (event.key === "Enter" && inList) {
+        event.preventDefault(); window.location.assign(rows[current].dataset.href);
+      } else if ((event.key === "x" || event.key === " ") && inList) {
+        event.preventDefault();
+        var box2 = rows[current].querySelector("[data-select]");
+        if (box2) { box2.checked = !box2.checked; box2.dispatchEvent(new Event("change", { bubbles: true })); }
+      }
+    });
+  }
+
+  function initBulk(form) {
+    var counter = form.querySelector("[data-selected-count]");
+    var buttons = form.querySelectorAll("[data-bulk-action]");
+    var results = form.querySelector("[data-bulk-results]");
+    var reason = form.querySelector("[name=reason]");
+    var needsReason = form.querySelector("[data-needs-reason]");
+    function chosen() {
+      return Array.prototype.slice.call(document.querySelectorAll("[data-select]:checked")).map(function (box) {
+        var row = box.closest("tr");
+        return { id: row.dataset.orderId, version: row.dataset.version, row: row };
+      });
+    }
+    function refresh() {
+      var n = chosen().length;
+      counter.textContent = counter.dataset.template.replace("{n}", n);
+      Array.prototype.forEach.call(buttons, function (b) { b.disabled = n === 0; });
+    }
+    document.addEventListener("change", function (event) {
+      if (event.target.matches("[data-select-all]")) {
+        Array.prototype.forEach.call(document.querySelectorAll("[data-select]"), function (box) {
+          box.checked = event.target.checked;
+        });
+      }
+      if (event.target.matches("[data-select], [data-select-all]")) { refresh(); }
+    });
+    function note(order, ok, text) {
+      var li = document.createElement("li");
+      li.className = ok ? "ok" : "refused";
+      li.textContent = "#" + order.id + ": " + (ok ? form.dataset.done : form.dataset.failed + " - " + text);
+      results.appendChild(li);
+    }
+    function explain(result) {
+      var d = result.data || {};
+      return (d.title || result.status) + (d.detail ? " (" + d.detail + ")" : "");
+    }
+    function one(action, order) {
+      var base = "/api/v1/orders/" + order.id;
+      var why = reason.value.trim();
+      if (action === "confirm") { return api("POST", base + "/confirmation", {}, order.version); }
+      if (action === "cancel") { return api("POST", base + "/cancellation", { reason: why }, order.version); }
+      if (action === "hold") { return api("POST", base + "/holds", { type: "manual", reason: why }, order.version); }
+      if (action === "release") {
+        return api("GET", base).then(function (read) {
+          if (!read.ok) { return read; }
+          var holds = (read.data.holds || []).filter(function (h) { return h.state === "active"; });
+          var version = read.data.version;
+          var chain = Promise.resolve({ ok: true, status: 200, data: read.data });
+          holds.forEach(function (h) {
+            chain = chain.then(function (previous) {
+              if (!previous.ok) { return previous; }
+              return api("POST", base + "/holds/" + h.hold_no + "/release", {}, version).then(function (r) {
+                if (r.ok) { version = r.data.version; }
+                return r;
+              });
+            });
+          });
+          return chain;
+        });
+      }
+      return Promise.resolve({ ok: false, status: 0, data: { title: action } });
+    }
+    Array.prototype.forEach.call(buttons, function (button) {
+      button.addEventListener("click", function () {
+        var action = button.dataset.bulkAction;
+        var orders = chosen();
+        if ((action === "cancel" || action === "hold") && !reason.value.trim()) {
+          needsReason.hidden = false; reason.setAttribute("aria-invalid", "true"); reason.focus(); signalWrong();
+          return;
+        }
+        needsReason.hidden = true; reason.removeAttribute("aria-invalid");
+        results.innerHTML = "";
+        var chain = Promise.resolve();
+        orders.forEach(function (order) {
+          chain = chain.then(function () {
+            return one(action, order).then(function (result) {
+              note(order, result.ok, explain(result));
+              if (result.ok && result.data && result.data.status) {
+                order.row.dataset.version = result.data.version;
+                var chip = order.row.querySelector("[data-status]");
+                if (chip) { chip.className = "status s-" + result.data.status; chip.textContent = statusName(result.data.status); }
+              }
+            });
+          });
+        });
+      });
+    });
+    refresh();
+  }
+
+  var statusNames = null;
+  function statusName(code) {
+    if (!statusNames) {
+      statusNames = {};
+      Array.prototype.forEach.call(document.querySelectorAll("input[name=status]"), function (box) {
+        statusNames[box.value] = box.parentElement.textContent.trim();
+      });
+    }
+    return statusNames[code] || code;
+  }
+
+  function initViews(list) {
+    var key = "potok.views";
+    function load() { try { return JSON.parse(localStorage.getItem(key) || "[]"); } catch (e) { return []; } }
+    function draw() {
+      var views = load();
+      list.innerHTML = "";
+      if (!views.length) {
+        var none = document.createElement("li"); none.className = "muted"; none.textContent = list.dataset.empty;
+        list.appendChild(none);
+      }
+      views.forEach(function (view, index) {
+        var li = document.createElement("li");
+        var a = document.createElement("a");
+        a.href = "/orders?" + view.query; a.textContent = view.name;
+        var remove = document.createElement("button");
+        remove.type = "button"; remove.className = "link small"; remove.textContent = "×";
+        remove.setAttribute("aria-label", list.dataset.remove + ": " + view.name);
+        remove.addEventListener("click", function () {
+          var all = load(); all.splice(index, 1); localStorage.setItem(key, JSON.stringify(all)); draw();
+        });
+        li.appendChild(a); li.appendChild(remove); list.appendChild(li);
+      });
+    }
+    var form = document.querySelector("[data-save-view]");
+    if (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        var name = form.elements.name.value.trim();
+        if (!name) { return; }
+        var query = window.location.search.replace(/^\?/, "").split("&").filter(function (p) {
+          return p && p.indexOf("cursor=") !== 0;
+        }).join("&");
+        var views = load().filter(function (v) { return v.name !== name; });
+        views.push({ name: name, query: query });
+        localStorage.setItem(key, JSON.stringify(views));
+        form.reset();
+        draw();
+      });
+    }
+    draw();
+  }
+
+  // ------------------------------------------------------------------ live updates
+
+  function initLive() {
+    var watchers = document.querySelectorAll("[data-live-reload]");
+    var dot = document.querySelector("[data-live-state]");
+    if (!window.EventSource || document.body.dataset.live === undefined) { return; }
+    var source = new EventSource("/live");
+    source.addEventListener("open", function () { if (dot) { dot.classList.add("on"); } });
+    source.addEventListener("error", function () { if (dot) { dot.classList.remove("on"); } });
+    source.addEventListener("change", function (message) {
+      var change;
+      try { change = JSON.parse(message.data); } catch (e) { return; }
+      document.dispatchEvent(new CustomEvent("potok:change", { detail: change }));
+      Array.prototype.forEach.call(watchers, function (el) {
+        var wanted = el.dataset.liveReload.split(",");
+        var hit = wanted.some(function (w) {
+          var parts = w.split(":");
+          return parts[0] === change.topic && (parts.length === 1 || parts[1] === String(change.id));
+        });
+        if (!hit) { return; }
+        if (el.dataset.version && change.version && String(change.version) === el.dataset.version) { return; }
+        refreshPart(el);
+      });
+    });
+  }
+
+  // the part of the page that changed is fetched again and swapped in, unless the reader is
+  // typing into it (then a notice asks them to reload when they are ready)
+  var refreshing = false;
+  function refreshPart(el) {
+    var active = document.activeElement;
+    var typing = active && active.form && (active.value || "") !== "" && el.contains(active);
+    var busy = document.querySelector("form [aria-invalid], details[open] input:not([value=''])");
+    if (typing || busy) {
+      var stale = document.querySelector("[data-stale]");
+      if (stale) { stale.hidden = false; }
+      return;
+    }
+    if (refreshing) { return; }
+    refreshing = true;
+    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        refreshing = false;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var main = doc.getElementById("main");
+        var mine = document.getElementById("main");
+        if (main && mine) {
+          var focusId = document.activeElement && document.activeElement.id;
+          mine.innerHTML = main.innerHTML;
+          initPage();
+          if (focusId && document.getElementById(focusId)) { document.getElementById(focusId).focus(); }
+          document.dispatchEvent(new CustomEvent("potok:refreshed"));
+        }
+      }, function () { refreshing = false; });
+  }
+
+  // ------------------------------------------------------------------ start
+
+  function initPage() {
+    var table = document.querySelector("[data-keyboard-list]");
+    if (table) { initList(table); }
+    var bulk = document.querySelector("[data-bulk]");
+    if (bulk) { initBulk(bulk); }
+    var views = document.querySelector("[data-saved-views]");
+    if (views) { initViews(views); }
+    if (window.potokScan) { window.potokScan(); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    initPage();
+    initLive();
+    if (document.body.dataset.autoprint !== undefined) { window.print(); }
+  });
+})();
