@@ -93,6 +93,8 @@ def correspondent_account_problem(account: str, bik: str) -> str | None:
         return "a correspondent account starts with 301"
     if bik_problem(bik) is not None:
         return None
+    if account[-3:] != bik[-3:]:
+        return f"a bank's correspondent account ends in its БИК's last three digits ({bik[-3:]})"
     if not _key_holds("0" + bik[4:6] + account):
         return "does not belong to the bank with this БИК (the key digit does not match)"
     return None
