@@ -100,7 +100,9 @@ def test_racing_issuers_leave_numbers_without_gaps_or_twins(potok: Potok) -> Non
     numbers = sorted(d.number for d in page.items)
     assert numbers == list(range(1, ORDERS + 1))
     # the next one continues the series, still without a gap
-    late: Callable[[], int] = lambda: documents.issue_document(  # noqa: E731
-        potok.uow(), order_ids[3], DocumentKind.INVOICE, TESTER
-    ).document.number
+    late: Callable[[], int] = lambda: (
+        documents.issue_document(  # noqa: E731
+            potok.uow(), order_ids[3], DocumentKind.INVOICE, TESTER
+        ).document.number
+    )
     assert late() == ORDERS + 1
