@@ -118,6 +118,17 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/sourcing/replans"): "sourcing:write",
     ("GET", "/api/v1/sourcing/replans"): "sourcing:read",
     ("GET", "/api/v1/sourcing/replans/{run_id}"): "sourcing:read",
+    ("POST", "/api/v1/legal-entities"): "catalogue:write",
+    ("GET", "/api/v1/legal-entities"): "catalogue:read",
+    ("GET", "/api/v1/legal-entities/{code}"): "catalogue:read",
+    ("PUT", "/api/v1/legal-entities/{code}"): "catalogue:write",
+    ("PUT", "/api/v1/orders/{order_id}/buyer"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/documents"): "orders:manage",
+    ("GET", "/api/v1/documents"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}/pdf"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}/xml"): "orders:read",
+    ("POST", "/api/v1/documents/{document_id}/corrections"): "orders:manage",
     ("GET", "/api/v1/health"): "public",
 }
 
@@ -136,6 +147,7 @@ PLACEHOLDERS = {
     "location_code": "NOPE",
     "channel": "NOPE",
     "run_id": "999999",
+    "document_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
 }
 

@@ -19,6 +19,7 @@ from potok.api.routers import (
     access,
     catalogue,
     customers,
+    documents,
     health,
     locations,
     orders,
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         sourcing.router,
         sourcing.orders_router,
         rerouting.router,
+        documents.router,
         health.router,
     ):
         app.include_router(router)

@@ -5,7 +5,19 @@ from __future__ import annotations
 import typer
 
 from potok import __version__
-from potok.cli import alerts, backup, db, demo, orders, security, serve, sourcing, stock, transfers
+from potok.cli import (
+    alerts,
+    backup,
+    db,
+    demo,
+    documents,
+    orders,
+    security,
+    serve,
+    sourcing,
+    stock,
+    transfers,
+)
 from potok.cli.access import init, keys, users
 from potok.cli.common import use_database
 
@@ -24,6 +36,8 @@ app.add_typer(backup.app, name="backup")
 app.add_typer(security.app, name="security")
 app.add_typer(sourcing.app, name="sourcing")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(documents.app, name="documents")
+app.add_typer(documents.entities, name="legal-entities")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.add_typer(users, name="users")

@@ -11,6 +11,7 @@ and stored from then on.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from potok.domain.documents import (
@@ -37,6 +38,7 @@ from potok.domain.orders import Order, OrderNotFound, OrderState
 from potok.renderers import render_pdf, render_xml
 from potok.services.document_ports import DocumentPage, NewDocument, StoredFile
 from potok.services.document_subjects import OrderParties, parties_of, subject_for_order
+from potok.services.idempotent import Answer, Idempotency, once
 from potok.services.orders import OrderView
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -169,6 +171,10 @@ def _store(
     return stored
 
 
+ISSUE_SCOPE = "documents.issue"
+CORRECT_SCOPE = "documents.correct"
+
+
 def issue_document(
     uow: UnitOfWork,
     order_id: int,
@@ -179,7 +185,28 @@ def issue_document(
     clock: Clock = utc_now,
 ) -> Issued:
     """The order's document of this kind: the one issued before, or a new one now."""
+    return atomically(uow, _issuing(order_id, kind, actor, upd_status, clock))
 
+
+def issue_document_once(
+    uow: UnitOfWork,
+    order_id: int,
+    kind: DocumentKind,
+    actor: Actor,
+    *,
+    idempotency: Idempotency | None,
+    respond: Callable[[Issued], Answer],
+    upd_status: UpdStatus | None = None,
+    clock: Clock = utc_now,
+) -> Answer:
+    """:func:`issue_document` whose answer a repeat with the same key gets again."""
+    work = _issuing(order_id, kind, actor, upd_status, clock)
+    return atomically(uow, lambda uow: once(uow, ISSUE_SCOPE, idempotency, work, respond))
+
+
+def _issuing(
+    order_id: int, kind: DocumentKind, actor: Actor, upd_status: UpdStatus | None, clock: Clock
+) -> Callable[[UnitOfWork], Issued]:
     def work(uow: UnitOfWork) -> Issued:
         existing = uow.documents.current_for_order(order_id, kind)
         if existing is not None:
@@ -206,7 +233,7 @@ def issue_document(
         )
         return Issued(document, created=True)
 
-    return atomically(uow, work)
+    return work
 
 
 def correct_document(
@@ -214,7 +241,26 @@ def correct_document(
 ) -> IssuedDocument:
     """Issue a correction: a new document from the order and requisites as they are now,
     naming the one it corrects (which stays as it was)."""
+    return atomically(uow, _correcting(document_id, actor, clock))
 
+
+def correct_document_once(
+    uow: UnitOfWork,
+    document_id: int,
+    actor: Actor,
+    *,
+    idempotency: Idempotency | None,
+    respond: Callable[[IssuedDocument], Answer],
+    clock: Clock = utc_now,
+) -> Answer:
+    """:func:`correct_document` whose answer a repeat with the same key gets again."""
+    work = _correcting(document_id, actor, clock)
+    return atomically(uow, lambda uow: once(uow, CORRECT_SCOPE, idempotency, work, respond))
+
+
+def _correcting(
+    document_id: int, actor: Actor, clock: Clock
+) -> Callable[[UnitOfWork], IssuedDocument]:
     def work(uow: UnitOfWork) -> IssuedDocument:
         original = uow.documents.get(document_id)
         if original is None:
@@ -245,7 +291,7 @@ def correct_document(
             corrects=original,
         )
 
-    return atomically(uow, work)
+    return work
 
 
 # ---------------------------------------------------------------------- reading

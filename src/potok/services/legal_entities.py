@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from potok.domain.documents import (
     ChannelHasSeller,
     EntityRole,
@@ -15,7 +17,10 @@ from potok.domain.errors import Conflict, FieldError, InvalidInput
 from potok.domain.events import plain
 from potok.domain.kernel import Clock, utc_now
 from potok.services.document_ports import LegalEntityPage
+from potok.services.idempotent import Answer, Idempotency, once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+CREATE_SCOPE = "legal_entities.create"
 
 
 class DefaultSellerExists(Conflict):
@@ -55,7 +60,24 @@ def create_legal_entity(
 ) -> LegalEntity:
     """Register a seller or a buyer; every requisite is checked before anything is stored."""
     draft.validate()
+    return atomically(uow, _creating(draft, clock))
 
+
+def create_legal_entity_once(
+    uow: UnitOfWork,
+    draft: LegalEntityDraft,
+    *,
+    idempotency: Idempotency | None,
+    respond: Callable[[LegalEntity], Answer],
+    clock: Clock = utc_now,
+) -> Answer:
+    """:func:`create_legal_entity` whose answer a repeat with the same key gets again."""
+    draft.validate()
+    work = _creating(draft, clock)
+    return atomically(uow, lambda uow: once(uow, CREATE_SCOPE, idempotency, work, respond))
+
+
+def _creating(draft: LegalEntityDraft, clock: Clock) -> Callable[[UnitOfWork], LegalEntity]:
     def work(uow: UnitOfWork) -> LegalEntity:
         existing = uow.legal_entities.get(draft.code)
         if existing is not None:
@@ -72,7 +94,7 @@ def create_legal_entity(
         )
         return entity
 
-    return atomically(uow, work)
+    return work
 
 
 def replace_legal_entity(
