@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from typer.testing import CliRunner, Result
 
 from potok.bootstrap import Potok
@@ -94,3 +95,33 @@ def test_bad_input_is_a_message_and_a_non_zero_exit(
     assert not (tmp_path / "x.pdf").exists()
     missing = potok_cli(database_url, "documents", "render", "invoice", "999999")
     assert missing.exit_code == 4
+
+
+def test_every_document_of_a_demo_b2b_order_renders(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'sandbox.db'}"
+    built = potok_cli(url, "demo", "--no-serve", "--orders", "60", "--seed", "3")
+    assert built.exit_code == 0, built.output
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        order_id = connection.execute(
+            sa.text(
+                "SELECT b.order_id FROM order_buyers b JOIN orders o ON o.id = b.order_id "
+                "JOIN legal_entities e ON e.id = b.legal_entity_id "
+                "WHERE o.state <> 'cancelled' AND e.edo_id IS NOT NULL ORDER BY b.order_id"
+            )
+        ).scalar()
+    engine.dispose()
+    assert order_id is not None, "the sandbox sells some orders to a buyer with an ЭДО id"
+    for kind, name in (
+        ("invoice", "invoice.pdf"),
+        ("torg12", "torg12.pdf"),
+        ("upd", "upd.pdf"),
+        ("upd", "upd.xml"),
+    ):
+        target = tmp_path / name
+        rendered = potok_cli(url, "documents", "render", kind, str(order_id), "-o", str(target))
+        assert rendered.exit_code == 0, rendered.output
+    upd = " ".join(pdf_text((tmp_path / "upd.pdf").read_bytes()).split())
+    assert "Покупатель: Общество с ограниченной ответственностью «Северный ветер» (6)" in upd
+    assert "ИНН/КПП покупателя: 7812345675/781201001 (6б)" in upd
+    assert xsd_errors(fns_schema(), (tmp_path / "upd.xml").read_bytes()) == []
