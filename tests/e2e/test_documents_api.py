@@ -148,11 +148,17 @@ def test_wrong_requisites_are_refused_on_entry_each_named(api: httpx.Client) -> 
 def test_documents_refused_with_what_to_fill_in(api: httpx.Client) -> None:
     build_world_api(api, {("MSK", "KET"): 5})
     order_id = api.post("/api/v1/orders", json=order_body([("KET", 1)])).json()["id"]
-    problem(
-        api.post(f"/api/v1/orders/{order_id}/documents", json={"kind": "invoice"}),
+    in_russian = problem(
+        api.post(
+            f"/api/v1/orders/{order_id}/documents",
+            json={"kind": "invoice"},
+            headers={"Accept-Language": "ru"},
+        ),
         422,
         "seller-missing",
     )
+    assert in_russian["title"] == "У заказа нет продавца для документов"
+    assert in_russian["channel"] == "web"
     assert api.post("/api/v1/legal-entities", json=SELLER).status_code == 201
     assert (
         api.post(

@@ -19,6 +19,7 @@ from potok.domain.documents import (
     DocumentKind,
     DocumentNotFound,
     DocumentsForCancelledOrder,
+    EntityRole,
     FileFormat,
     FormatNotAvailable,
     IssuedDocument,
@@ -79,7 +80,7 @@ def set_order_buyer(
         entity_id = None
         if buyer_code is not None:
             buyer = uow.legal_entities.get(buyer_code)
-            if buyer is None or buyer.role.value != "buyer":
+            if buyer is None or buyer.role is not EntityRole.BUYER:
                 raise LegalEntityNotFound(code=buyer_code)
             entity_id = buyer.id
         previous = uow.legal_entities.buyer_of(order_id)
