@@ -42,7 +42,14 @@ class ApiSettings(BaseModel):
     workers: int = Field(default=1, ge=1, le=64)
     threads: int = Field(default=16, ge=1, le=256)
     problem_base_uri: str = "https://potok.dev/problems/"
-    max_bulk_rows: int = Field(default=50_000, ge=1)
+    max_bulk_rows: int = Field(default=50_000, ge=1, le=50_000)
+    max_body_bytes: int = Field(
+        default=10 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="the largest request body taken (bytes); a larger one is answered with "
+        "413 before it is read whole",
+    )
 
 
 class SecuritySettings(BaseModel):

@@ -130,6 +130,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/documents/{document_id}/xml"): "orders:read",
     ("POST", "/api/v1/documents/{document_id}/corrections"): "orders:manage",
     ("GET", "/api/v1/health"): "public",
+    ("GET", "/openapi.json"): "public",
 }
 
 

@@ -330,7 +330,7 @@ def test_a_channel_with_an_impossible_payment_deadline_is_refused(api: httpx.Cli
     response = api.post(CHANNELS, json=channel_body(payment_deadline_minutes=0))
 
     assert field_codes(problem(response, 422, "invalid-input")) == {
-        "payment_deadline_minutes": "out-of-range"
+        "payment_deadline_minutes": "greater_than_equal"
     }
     problem_of_type(api.get(f"{CHANNELS}/ozon"), 404, "channel-not-found")
 

@@ -8,6 +8,7 @@ fresh SQLite files, since ``--fresh`` would drop the shared PostgreSQL test sche
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
@@ -142,10 +143,39 @@ def test_db_upgrade_creates_the_schema_in_a_new_sqlite_file(tmp_path: Path) -> N
 
 
 def test_db_current_fails_on_a_database_that_was_never_upgraded(tmp_path: Path) -> None:
-    result = potok_cli(sqlite_url(tmp_path / "empty.db"), "db", "current")
+    path = tmp_path / "empty.db"
+    sqlite3.connect(path).close()  # a file with no tables, as an interrupted setup leaves it
+
+    result = potok_cli(sqlite_url(path), "db", "current")
 
     assert result.exit_code == 1
     assert "empty" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("db", "current"),
+        ("db", "check"),
+        ("stock", "reconcile"),
+        ("orders", "list"),
+        ("users", "reset-password", "admin"),
+        ("keys", "list", "--output", "json"),
+        ("backup", "create"),
+    ],
+    ids=" ".join,
+)
+def test_a_command_on_a_missing_sqlite_file_exits_6_and_creates_nothing(
+    tmp_path: Path, command: tuple[str, ...]
+) -> None:
+    path = tmp_path / "potok.db"
+
+    result = potok_cli(sqlite_url(path), *command)
+
+    assert result.exit_code == 6, result.output
+    assert "no database" in result.stderr
+    assert "potok db upgrade" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
 
 
 def test_db_current_and_check_pass_on_a_migrated_database(database_url: str) -> None:
@@ -216,6 +246,28 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
         assert_stock_invariants(potok)
     finally:
         potok.close()
+
+
+def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = sqlite_url(tmp_path / "potok-demo.db")
+    assert potok_cli(url, "demo", "--no-serve", "--orders", "5").exit_code == 0
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # where an operator might be when they paste it
+
+    again = potok_cli(url, "demo", "--no-serve")
+    hint = " ".join(again.stdout.split())
+    printed = f"potok --db {url} users reset-password admin"
+
+    assert again.exit_code == 0, again.output
+    assert printed in hint
+    assert f"potok --db {url} keys create" in hint
+    reset = runner.invoke(app, printed.split()[1:])
+    assert reset.exit_code == 0, reset.output
+    assert "one-time password" in reset.stdout
+    assert list(elsewhere.iterdir()) == []  # no potok.db (nor anything else) left here
 
 
 def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) -> None:

@@ -47,7 +47,7 @@ def test_render_from_the_command_line_writes_the_same_file_twice(
         added = potok_cli(database_url, "legal-entities", "add", str(tmp_path / name))
         assert added.exit_code == 0, added.output
     listed = potok_cli(database_url, "legal-entities", "list", "--output", "json")
-    assert [json.loads(line)["code"] for line in listed.output.splitlines()] == ["potok", "yandex"]
+    assert [entity["code"] for entity in json.loads(listed.output)] == ["potok", "yandex"]
     sold = potok_cli(database_url, "documents", "buyer", str(order.id), "yandex")
     assert sold.exit_code == 0, sold.output
 

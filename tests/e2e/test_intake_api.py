@@ -99,7 +99,7 @@ def test_bad_orders_get_every_field_error_at_once(api: httpx.Client) -> None:
             "channel": "web",
             "currency": "USD",
             "delivery": {"method": "courier"},
-            "lines": [{"sku": "NOPE", "quantity": 1}, {"sku": "KET", "quantity": 0}],
+            "lines": [{"sku": "NOPE", "quantity": 1}, {"sku": "KET", "quantity": 1}],
         },
     )
 
@@ -110,8 +110,28 @@ def test_bad_orders_get_every_field_error_at_once(api: httpx.Client) -> None:
     assert fields == {
         "currency": "currency-mismatch",
         "lines[0].sku": "unknown-sku",
-        "lines[1].quantity": "not-positive",
         "delivery.address": "required",
+    }
+
+
+def test_what_the_schema_refuses_is_listed_at_once_before_any_lookup(api: httpx.Client) -> None:
+    build_world_api(api)
+
+    response = api.post(
+        "/api/v1/orders",
+        json={
+            "channel": "web",
+            "currency": "ZZZ",
+            "delivery": {"method": "courier", "price": 299},
+            "lines": [{"sku": "KET", "quantity": 0}, {"sku": "KET", "quantity": "2"}],
+        },
+    )
+
+    assert {e["field"]: e["code"] for e in response.json()["errors"]} == {
+        "currency": "currency",
+        "delivery.price": "decimal_string",
+        "lines[0].quantity": "greater_than_equal",
+        "lines[1].quantity": "int_type",
     }
 
 

@@ -214,15 +214,17 @@ def test_a_rule_is_set_read_changed_and_deleted(api: httpx.Client) -> None:
 def test_a_rule_with_bad_numbers_is_refused_naming_each_field(api: httpx.Client) -> None:
     build_world_api(api)
 
-    crossed = api.put(f"{RULES}/MSK/KET", json={"min": 10, "max": 5, "safety_stock": -1})
-    negative = api.put(f"{RULES}/MSK/KET", json={"min": -1, "max": 5})
+    crossed = api.put(f"{RULES}/MSK/KET", json={"min": 10, "max": 5, "safety_stock": 1})
+    negative = api.put(f"{RULES}/MSK/KET", json={"min": -1, "max": 5, "safety_stock": -1})
     missing = api.put(f"{RULES}/MSK/KET", json={"min": 1})
 
     assert field_codes(problem(crossed, 422, "invalid-input")) == {
         "max": "max-below-min",
-        "safety_stock": "negative",
     }
-    assert field_codes(problem(negative, 422, "invalid-input")) == {"min": "negative"}
+    assert field_codes(problem(negative, 422, "invalid-input")) == {
+        "min": "greater_than_equal",
+        "safety_stock": "greater_than_equal",
+    }
     assert "max" in str(problem(missing, 422, "invalid-input")["errors"])
     assert api.get(RULES).json()["items"] == []
 

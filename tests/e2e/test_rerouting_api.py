@@ -194,8 +194,8 @@ def test_a_shortage_the_order_does_not_explain_is_refused_naming_the_field(
     cases = [
         ({"warehouse": "NOPE", "sku": "KET", "missing": 1}, {"warehouse": "unknown"}),
         ({"warehouse": "MSK", "sku": "NOPE", "missing": 1}, {"sku": "unknown"}),
-        ({"warehouse": "MSK", "sku": "KET", "missing": 0}, {"missing": "out-of-range"}),
-        ({"warehouse": "MSK", "sku": "KET", "missing": -2}, {"missing": "out-of-range"}),
+        ({"warehouse": "MSK", "sku": "KET", "missing": 0}, {"missing": "greater_than_equal"}),
+        ({"warehouse": "MSK", "sku": "KET", "missing": -2}, {"missing": "greater_than_equal"}),
         ({"warehouse": "MSK", "sku": "KET", "missing": 3}, {"missing": "more-than-reserved"}),
         ({"warehouse": "SPB", "sku": "KET", "missing": 1}, {"warehouse": "not-held-here"}),
         ({"warehouse": "MSK", "sku": "MUG", "missing": 1}, {"warehouse": "not-held-here"}),

@@ -105,8 +105,19 @@ def test_tariffs_import_from_csv_or_json_as_new_versions(api: httpx.Client) -> N
         "/api/v1/sourcing/tariffs",
         json=[{"warehouse": "MSK", "fixed_rub": "1e12", "days": 99999}],
     )
-    refused = problem(too_long, 422, "invalid-tariff-file")["problems"]
-    assert [p.split(":")[0] for p in refused] == ["line 2, column days", "line 2, column fixed_rub"]
+    assert field_codes(problem(too_long, 422, "invalid-input")) == {
+        "[0].fixed_rub": "decimal_format",
+        "[0].days": "less_than_equal",
+    }
+    overlapping = api.put(
+        "/api/v1/sourcing/tariffs",
+        json=[
+            {"warehouse": "MSK", "fixed_rub": "100", "days": 1, "max_km": 50},
+            {"warehouse": "MSK", "fixed_rub": "100", "days": 1, "min_km": 40},
+        ],
+    )
+    refused = problem(overlapping, 422, "invalid-tariff-file")["problems"]
+    assert [p.split(":")[0] for p in refused] == ["line 3, column min_km"]
     assert api.get("/api/v1/sourcing/tariffs").json()["version"]["version"] == 2
 
 

@@ -115,7 +115,9 @@ def test_a_receipt_of_no_units_is_refused(api: httpx.Client, quantity: int) -> N
         "/api/v1/stock/receipts", json={"warehouse": "MSK", "sku": "KET", "quantity": quantity}
     )
 
-    assert field_codes(problem(response, 422, "invalid-input")) == {"quantity": "not-positive"}
+    assert field_codes(problem(response, 422, "invalid-input")) == {
+        "quantity": "greater_than_equal"
+    }
     assert levels(api) == {}
 
 
@@ -427,20 +429,26 @@ def test_every_bad_row_of_an_upload_is_named_and_nothing_is_applied(
                 {"warehouse": "MSK", "sku": "KET", "on_hand": 9},
                 {"warehouse": "NOPE", "sku": "KET", "on_hand": 1},
                 {"warehouse": "SPB", "sku": "NOPE", "on_hand": 1},
-                {"warehouse": "SPB", "sku": "MUG", "on_hand": -1},
+                {"warehouse": "SPB", "sku": "MUG", "on_hand": 1},
                 {"warehouse": "MSK", "sku": "KET", "on_hand": 4},
             ]
         },
+    )
+    negative = api.put(
+        "/api/v1/stock/levels",
+        json={"rows": [{"warehouse": "SPB", "sku": "MUG", "on_hand": -1}]},
     )
 
     body = problem(response, 422, "bulk-rejected")
     assert field_codes(body) == {
         "rows[1].warehouse": "unknown-warehouse",
         "rows[2].sku": "unknown-sku",
-        "rows[3].on_hand": "out-of-range",
         "rows[4].sku": "duplicate",
     }
-    assert body["bad_rows"] == 4
+    assert body["bad_rows"] == 3
+    assert field_codes(problem(negative, 422, "invalid-input")) == {
+        "rows[0].on_hand": "greater_than_equal"
+    }
     assert levels(api) == {("MSK", "KET"): (5, 0)}
     assert_stock_invariants(live.potok)
 

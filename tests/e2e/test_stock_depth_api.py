@@ -164,7 +164,7 @@ def test_a_move_with_bad_input_is_a_problem_naming_the_fields(api: httpx.Client)
     bogus = move(api, "KET", 1, "elsewhere", reason="lost")
     nowhere = move(api, "MUG", 1, "unavailable")
 
-    assert field_codes(problem(zero, 422, "invalid-input")) == {"quantity": "not-positive"}
+    assert field_codes(problem(zero, 422, "invalid-input")) == {"quantity": "greater_than_equal"}
     assert set(field_codes(problem(bogus, 422, "invalid-input"))) == {"to", "reason"}
     problem(nowhere, 404, "stock-not-found")
 
@@ -202,7 +202,8 @@ def test_locations_are_kept_per_warehouse_and_refuse_bad_or_repeated_codes(
     url = "/api/v1/warehouses/MSK/locations"
 
     repeated = api.post(url, json={"code": "A-01"})
-    bad = api.post(url, json={"code": "A 01/2", "pick_sequence": -1})
+    bad = api.post(url, json={"code": "A 01/2", "pick_sequence": 1})
+    negative = api.post(url, json={"code": "A-03", "pick_sequence": -1})
     renamed = api.patch(f"{url}/A-01", json={"code": "A-02", "pick_sequence": 5})
     place_in(api, "KET", "A-02")
     in_use = api.delete(f"{url}/A-02")
@@ -213,7 +214,9 @@ def test_locations_are_kept_per_warehouse_and_refuse_bad_or_repeated_codes(
     problem(repeated, 409, "location-code-taken")
     assert field_codes(problem(bad, 422, "invalid-input")) == {
         "code": "bad-code",
-        "pick_sequence": "out-of-range",
+    }
+    assert field_codes(problem(negative, 422, "invalid-input")) == {
+        "pick_sequence": "greater_than_equal"
     }
     assert (renamed.status_code, renamed.json()["pick_sequence"]) == (200, 5)
     problem(in_use, 409, "location-in-use")
@@ -321,7 +324,8 @@ def test_count_sheets_refuse_bad_input(api: httpx.Client) -> None:
     unknown_sku = api.post("/api/v1/warehouses/MSK/counts", json={"skus": ["NOPE"]})
     number = new_count(api)["number"]
     overlapping = api.post("/api/v1/warehouses/MSK/counts", json={})
-    off_sheet = enter(api, number, ("MUG", 1), ("KET", -1))
+    off_sheet = enter(api, number, ("MUG", 1), ("KET", 1))
+    negative = enter(api, number, ("KET", -1))
 
     problem(nowhere, 404, "warehouse-not-found")
     problem(empty_zone, 422, "nothing-to-count")
@@ -329,7 +333,9 @@ def test_count_sheets_refuse_bad_input(api: httpx.Client) -> None:
     problem(overlapping, 409, "stock-count-overlaps")
     assert field_codes(problem(off_sheet, 422, "invalid-input")) == {
         "entries[0].sku": "not-on-sheet",
-        "entries[1].counted": "out-of-range",
+    }
+    assert field_codes(problem(negative, 422, "invalid-input")) == {
+        "entries[0].counted": "greater_than_equal"
     }
     problem(api.get("/api/v1/stock/counts/CNT-999999"), 404, "stock-count-not-found")
     cancelled = api.post(f"/api/v1/stock/counts/{number}/cancellation").json()

@@ -210,6 +210,14 @@ def test_bad_transfers_are_answered_as_problems(api: httpx.Client) -> None:
         json={
             "from_warehouse": "MSK",
             "to_warehouse": "MSK",
+            "lines": [{"sku": "KET", "quantity": 1}],
+        },
+    )
+    zero = api.post(
+        TRANSFERS,
+        json={
+            "from_warehouse": "MSK",
+            "to_warehouse": "SPB",
             "lines": [{"sku": "KET", "quantity": 0}],
         },
     )
@@ -224,7 +232,9 @@ def test_bad_transfers_are_answered_as_problems(api: httpx.Client) -> None:
 
     assert field_codes(problem(same, 422, "invalid-input")) == {
         "to_warehouse": "same-warehouse",
-        "lines[0].quantity": "not-positive",
+    }
+    assert field_codes(problem(zero, 422, "invalid-input")) == {
+        "lines[0].quantity": "greater_than_equal"
     }
     assert field_codes(problem(unknown, 422, "invalid-input")) == {
         "from_warehouse": "unknown-warehouse",
@@ -382,12 +392,18 @@ def test_a_bad_purchase_order_lists_every_field_to_fix(api: httpx.Client) -> Non
 
     answer = api.post(
         PURCHASE_ORDERS,
-        json={"supplier": " ", "warehouse": "NOPE", "lines": [{"sku": "KET", "quantity": -1}]},
+        json={"supplier": " ", "warehouse": "MSK", "lines": [{"sku": "KET", "quantity": 1}]},
+    )
+    negative = api.post(
+        PURCHASE_ORDERS,
+        json={"supplier": "ООО", "warehouse": "MSK", "lines": [{"sku": "KET", "quantity": -1}]},
     )
 
     assert field_codes(problem(answer, 422, "invalid-input")) == {
         "supplier": "required",
-        "lines[0].quantity": "not-positive",
+    }
+    assert field_codes(problem(negative, 422, "invalid-input")) == {
+        "lines[0].quantity": "greater_than_equal"
     }
 
 

@@ -9,12 +9,14 @@ from typing import Any
 import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
 from potok import __version__
 from potok.api import problems
+from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.routers import (
     access,
     catalogue,
@@ -38,6 +40,7 @@ from potok.api.security import (
     KeyCache,
     RateLimiter,
     Security,
+    public,
     requirement_of,
 )
 from potok.api.url_guard import RefuseNulInUrl
@@ -89,6 +92,12 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
     app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(
+        GuardBodies,
+        max_body_bytes=settings.api.max_body_bytes,
+        other_media_types=OtherMediaTypes(lambda: app.openapi()),
+    )
+    app.add_middleware(problems.AnswerUnexpectedErrors)  # the outermost: added last
     for router in (
         access.sessions,
         access.users,
@@ -130,10 +139,18 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
             components["OrderIn"] = order_in
             _problems_for_validation_errors(schema)
             _security_schemes(schema, app)
+            _problems_every_route_may_answer(schema, app)
+            _inputs_as_they_are_checked(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+    @app.get("/openapi.json", include_in_schema=False, dependencies=[public()])
+    def openapi_alias() -> JSONResponse:
+        """The same document at the address tools try first."""
+        return JSONResponse(app.openapi())
+
     return app
 
 
@@ -186,6 +203,103 @@ def _security_schemes(schema: dict[str, Any], app: FastAPI) -> None:
                 note = "Needs any signed-in user or API key."
             description = operation.get("description", "")
             operation["description"] = f"{description}\n\n{note}".strip()
+
+
+NO_NUL = "^[^\\x00]*$"
+"""Text never carries NUL (PostgreSQL cannot store it): every input string says so."""
+
+
+def _inputs_as_they_are_checked(schema: dict[str, Any]) -> None:
+    """Two rules of every input, written into the document so that it says what is checked:
+    a parameter is a string or absent, never JSON null; text carries no NUL character."""
+    components = schema.get("components", {}).get("schemas", {})
+    seen: set[str] = set()
+
+    def strings(node: Any) -> None:
+        if isinstance(node, list):
+            for item in node:
+                strings(item)
+            return
+        if not isinstance(node, dict):
+            return
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith("#/components/schemas/"):
+            name = ref.rsplit("/", 1)[-1]
+            if name not in seen and name in components:
+                seen.add(name)
+                strings(components[name])
+            return
+        if (
+            node.get("type") == "string"
+            and not {"pattern", "enum", "const", "format"} & node.keys()
+            and node.get("maxLength", 1) > 0
+        ):
+            node["pattern"] = NO_NUL
+        for key, value in node.items():
+            if key not in ("examples", "default", "example", "description"):
+                strings(value)
+
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                found = parameter.get("schema", {})
+                options = found.get("anyOf")
+                if options and {"type": "null"} in options:
+                    kept = [o for o in options if o != {"type": "null"}]
+                    del found["anyOf"]
+                    if len(kept) == 1:
+                        found.update(kept[0])
+                    else:
+                        found["anyOf"] = kept
+                    if found.get("default", "") is None:
+                        del found["default"]
+                strings(found)
+            strings(operation.get("requestBody", {}))
+
+
+COMMON_PROBLEMS: dict[str, str] = {
+    "401": "not-authenticated: no credentials, or ones that do not hold",
+    "403": "forbidden: the caller lacks the permission, or a session's CSRF token is missing",
+    "404": "not-found: nothing at this address (or nothing the caller may see)",
+    "413": "too-large: the body is larger than api.max_body_bytes",
+    "415": "unsupported-media-type: the body is not JSON (or another media type named here)",
+    "422": "invalid-input: the input is not valid",
+    "429": "rate-limited: the API key asks too often; see Retry-After",
+    "503": "unavailable, transient-conflict: the database is busy or down; see Retry-After",
+}
+
+
+def _problems_every_route_may_answer(schema: dict[str, Any], app: FastAPI) -> None:
+    """The statuses any route can answer whatever it does (authentication, rate limits, body
+    checks, path lookups, the database), declared on each operation once, here, so that
+    the document names every status a route can answer."""
+    paths = schema.get("paths", {})
+    for route in api_routes(app.routes):
+        requirement = requirement_of(route.dependencies)
+        for method in (route.methods or set()) - {"HEAD"}:
+            operation = paths.get(route.path, {}).get(method.lower())
+            if operation is None:
+                continue
+            statuses = ["422", "503"]
+            if requirement is None or not requirement.public:
+                statuses += ["401", "403", "429"]
+            if "requestBody" in operation:
+                statuses += ["413", "415"]
+            if "{" in route.path:
+                statuses.append("404")
+            responses = operation.setdefault("responses", {})
+            for status in statuses:
+                responses.setdefault(
+                    status,
+                    {
+                        "description": COMMON_PROBLEMS[status],
+                        "content": {
+                            problems.PROBLEM_JSON: {
+                                "schema": {"$ref": "#/components/schemas/Problem"}
+                            }
+                        },
+                    },
+                )
 
 
 def _problems_for_validation_errors(schema: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 from fastapi import Depends, Header, Request
@@ -22,19 +23,25 @@ async def get_actor(request: Request) -> Actor:
     return current(request).actor
 
 
+IF_MATCH_PATTERN = r'^ *(\*|(?:W/)?"?([0-9]{1,18})"?) *$'
+"""An order's ETag as it was read ("3", W/"3" or 3), or * for any version."""
+_IF_MATCH = re.compile(IF_MATCH_PATTERN)
+
+
 async def get_expected_version(
     if_match: Annotated[
         str | None,
-        Header(description="The order's version (its ETag); a stale one is answered with 412."),
+        Header(
+            max_length=64,
+            json_schema_extra={"pattern": IF_MATCH_PATTERN},  # checked below, with our code
+            description="The order's version (its ETag); a stale one is answered with 412.",
+        ),
     ] = None,
 ) -> int | None:
-    if if_match is None or if_match.strip() == "*":
+    if if_match is None:
         return None
-    text = if_match.strip()
-    if text.startswith("W/"):
-        text = text[2:]
-    text = text.strip('"')
-    if not text.isdigit():
+    match = _IF_MATCH.match(if_match)
+    if match is None:
         raise InvalidInput(
             [
                 FieldError(
@@ -42,7 +49,7 @@ async def get_expected_version(
                 )
             ]
         )
-    return int(text)
+    return None if match.group(1) == "*" else int(match.group(2))
 
 
 Uow = Annotated[SqlUnitOfWork, Depends(get_uow)]

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.applications import Starlette
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
+from starlette.routing import BaseRoute, Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from potok.api.i18n import language_of, translate_field_message, translate_problem
 from potok.domain.errors import (
@@ -162,38 +167,138 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
-        code = {
-            404: "not-found",
-            405: "method-not-allowed",
-            413: "too-large",
-            415: "unsupported-media-type",
-        }.get(error.status_code, f"http-{error.status_code}")
-        detail = error.detail if isinstance(error.detail, str) else "The request failed"
+        code, title = HTTP_PROBLEMS.get(
+            error.status_code, (f"http-{error.status_code}", "The request failed")
+        )
+        detail = error.detail if isinstance(error.detail, str) else title
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 400 and detail == "There was an error parsing the body":
+            # FastAPI's answer to a JSON body that is not UTF-8: as invalid as malformed JSON
+            return await _validation(
+                request,
+                RequestValidationError(
+                    [
+                        {
+                            "type": "json_invalid",
+                            "loc": ("body",),
+                            "msg": "is not JSON text in UTF-8",
+                        }
+                    ]
+                ),
+            )
         if error.status_code == 404 and detail == "Not Found":
             detail = f"There is nothing at {request.url.path}; see /docs for the API."
+        if error.status_code == 405:
+            allowed = allowed_methods(request.app, request.scope)
+            headers["Allow"] = ", ".join(allowed)
+            detail = f"{request.url.path} answers {', '.join(allowed)}, not {request.method}."
+        language = language_of(request)
+        if language == "ru" and code in RU_HTTP_TITLES:
+            title = RU_HTTP_TITLES[code]
         return problem_response(
             request,
             status=error.status_code,
             code=code,
-            title=str(detail) if error.status_code != 404 else "Not found",
+            title=title,
             detail=detail,
-            headers=getattr(error, "headers", None),
+            headers=headers or None,
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
-        correlation_id = uuid.uuid4().hex
-        log.exception(
-            "unexpected error %s on %s %s", correlation_id, request.method, request.url.path
-        )
-        return problem_response(
-            request,
-            status=500,
-            code="internal-error",
-            title="Internal error",
-            detail=f"Something went wrong on our side; quote {correlation_id} when reporting it.",
-            extra={"correlation_id": correlation_id},
-        )
+        # only for what escapes AnswerUnexpectedErrors (installed outermost by create_app)
+        return internal_error(request, error)
+
+
+HTTP_PROBLEMS: dict[int, tuple[str, str]] = {
+    404: ("not-found", "Not found"),
+    405: ("method-not-allowed", "Method not allowed"),
+    413: ("too-large", "The body is too large"),
+    415: ("unsupported-media-type", "Unsupported body type"),
+}
+RU_HTTP_TITLES = {
+    "not-found": "Не найдено",
+    "method-not-allowed": "Метод не поддерживается",
+    "too-large": "Слишком большое тело запроса",
+    "unsupported-media-type": "Неподдерживаемый тип тела запроса",
+}
+
+
+def allowed_methods(app: Starlette, scope: Scope) -> list[str]:
+    """Every method some route answers at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in _flat(app.router.routes):
+        match, _ = route.matches({**scope, "method": "GET"})
+        if match is Match.NONE:
+            match, _ = route.matches(scope)
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
+
+
+def _flat(routes: Sequence[BaseRoute]) -> Iterator[BaseRoute]:
+    """Every route, including those of routers FastAPI keeps behind a wrapper."""
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            yield from _flat(inner.routes)
+        else:
+            yield route
+
+
+class AnswerUnexpectedErrors:
+    """Answer an unexpected exception with a bare 500 problem and keep the connection.
+
+    Starlette's outermost error middleware re-raises after answering, and uvicorn then
+    closes the keep-alive connection, so a client's next request on it was reset. Here
+    the exception is logged with a correlation id and goes no further."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def sending(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except ClientDisconnect:
+            return  # the client left while its body was read: there is no one to answer
+        except Exception as error:
+            if started:  # part of an answer left already: only closing can tell the client
+                raise
+            response = internal_error(Request(scope), error)
+            await response(scope, receive, send)
+
+
+def internal_error(request: Request, error: BaseException) -> JSONResponse:
+    """A bare 500 with a correlation id; the log has the rest."""
+    correlation_id = uuid.uuid4().hex
+    log.error(
+        "unexpected error %s on %s %s",
+        correlation_id,
+        request.method,
+        request.url.path,
+        exc_info=error,
+    )
+    return problem_response(
+        request,
+        status=500,
+        code="internal-error",
+        title="Internal error",
+        detail=f"Something went wrong on our side; quote {correlation_id} when reporting it.",
+        extra={"correlation_id": correlation_id},
+    )
 
 
 def responses(*errors: type[PotokError]) -> dict[int | str, dict[str, Any]]:

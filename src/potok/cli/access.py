@@ -9,11 +9,20 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+    when,
+)
 from potok.domain.access import KEY_SCOPES, Permission, Role
-from potok.services import access
 
 users = typer.Typer(
     help="Users: create, list, change role, disable/enable, reset passwords.",
@@ -21,9 +30,13 @@ users = typer.Typer(
 )
 keys = typer.Typer(help="API keys: create (secret shown once), list, revoke.", no_args_is_help=True)
 
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+NAME_RULE = "2-64 lower-case letters, digits, '.', '_' or '-', starting with a letter or digit."
+USER_STATES = {
+    "active": "[green]active[/]",
+    "disabled": "[dim]disabled[/]",
+    "locked": "[red]locked[/]",
+    "one_time_password": "[yellow]one-time password[/]",
+}
 
 
 def show_secret(label: str, secret: str) -> None:
@@ -39,6 +52,8 @@ def init(
     username: str = typer.Option("admin", help="Name of the first administrator."),
 ) -> None:
     """Create the first administrator if there is none, and print its one-time password."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         password = access.ensure_first_admin(cli_uow(potok), username=username)
@@ -61,7 +76,7 @@ def init(
 @users.command("create")
 @handles_errors
 def create_user(
-    username: str = typer.Argument(..., help="Lower-case letters, digits, '.', '_' or '-'."),
+    username: str = typer.Argument(..., help=NAME_RULE),
     role: Role = typer.Option(..., "--role", "-r", help="What the user may do."),
     name: str = typer.Option("", "--name", help="Display name."),
     warehouse: list[str] = typer.Option(
@@ -69,6 +84,8 @@ def create_user(
     ),
 ) -> None:
     """Add a user; prints a one-time password, which they must change at first sign-in."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         user, password = access.create_user(
@@ -89,34 +106,49 @@ def create_user(
 
 @users.command("list")
 @handles_errors
-def list_users() -> None:
-    """Every user as a table."""
+def list_users(output: Output = OUTPUT) -> None:
+    """Every user: role, warehouses, state, when created and last signed in."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         found = access.list_users(cli_uow(potok))
     finally:
         potok.close()
-    table = Table("user", "name", "role", "warehouses", "state", "created", "last sign-in")
     now = datetime.now().astimezone()
+    rows = []
     for user in found:
         if not user.active:
-            state = "[dim]disabled[/]"
+            state = "disabled"
         elif user.locked(now):
-            state = f"[red]locked until {_when(user.locked_until)}[/]"
+            state = "locked"
         elif user.must_change_password:
-            state = "[yellow]one-time password[/]"
+            state = "one_time_password"
         else:
-            state = "[green]active[/]"
-        table.add_row(
-            user.username,
-            user.display_name,
-            user.role.value,
-            ", ".join(user.warehouses),
-            state,
-            _when(user.created_at),
-            _when(user.last_login_at),
+            state = "active"
+        rows.append(
+            {
+                "username": user.username,
+                "display_name": user.display_name,
+                "role": user.role,
+                "warehouses": list(user.warehouses),
+                "state": state,
+                "locked_until": user.locked_until if state == "locked" else None,
+                "created_at": user.created_at,
+                "last_login_at": user.last_login_at,
+            }
         )
-    console.print(table)
+    columns = [
+        Column("username", "user"),
+        Column("display_name", "name"),
+        Column("role"),
+        Column("warehouses"),
+        Column("state", show=USER_STATES.__getitem__),
+        Column("locked_until", "locked until"),
+        Column("created_at", "created"),
+        Column("last_login_at", "last sign-in"),
+    ]
+    print_listing(rows, columns, output)
 
 
 @users.command("set-role")
@@ -129,6 +161,8 @@ def set_role(
     ),
 ) -> None:
     """Give a user another role (the last active administrator keeps theirs)."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         user = access.change_user(
@@ -145,6 +179,8 @@ def set_role(
 
 
 def _set_active(username: str, active: bool) -> None:
+    from potok.services import access
+
     potok = open_potok()
     try:
         user = access.change_user(cli_uow(potok), username, actor=cli_actor(), active=active)
@@ -174,6 +210,8 @@ def enable(username: str = typer.Argument(...)) -> None:
 @handles_errors
 def reset_password(username: str = typer.Argument(...)) -> None:
     """A new one-time password for a user; their sessions end and a lock-out is lifted."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         password = access.reset_password(cli_uow(potok), username, actor=cli_actor())
@@ -190,9 +228,16 @@ def reset_password(username: str = typer.Argument(...)) -> None:
 @keys.command("create")
 @handles_errors
 def create_key(
-    name: str = typer.Argument(..., help="Lower-case letters, digits, '.', '_' or '-'."),
+    name: str = typer.Argument(..., help=NAME_RULE),
     scope: list[Permission] = typer.Option(
-        ..., "--scope", "-s", help="A permission the key carries; repeat for several."
+        ...,
+        "--scope",
+        "-s",
+        metavar="SCOPE",
+        show_choices=False,
+        help="A permission the key carries; repeat for several. One of: "
+        + ", ".join(sorted(KEY_SCOPES))
+        + ".",
     ),
     channel: str | None = typer.Option(
         None, "--channel", "-c", help="Bind the key to one channel: it takes only its orders."
@@ -200,11 +245,15 @@ def create_key(
     rate_limit: int | None = typer.Option(
         None,
         "--rate-limit",
-        help="Requests per minute [default: POTOK_SECURITY__KEY_RATE_LIMIT_PER_MINUTE, 600].",
+        help="Requests per minute.",
+        show_default="POTOK_SECURITY__KEY_RATE_LIMIT_PER_MINUTE, 600",
         min=1,
+        max=100_000,
     ),
 ) -> None:
     """Create an API key and print its secret - once."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         key, secret = access.create_api_key(
@@ -231,35 +280,60 @@ def create_key(
 
 @keys.command("list")
 @handles_errors
-def list_keys() -> None:
-    """Every API key as a table (never the secrets)."""
+def list_keys(output: Output = OUTPUT) -> None:
+    """Every API key: scopes, channel, rate limit, use and state (never the secrets)."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         found = access.list_api_keys(cli_uow(potok))
     finally:
         potok.close()
-    table = Table(
-        "key", "prefix", "scopes", "channel", "per minute", "created", "by", "last used", "state"
-    )
-    for key in found:
-        table.add_row(
-            key.name,
-            f"pk_{key.prefix}_…",
-            "every business scope" if set(key.scopes) == KEY_SCOPES else " ".join(key.scopes),
-            key.channel or "",
-            str(key.rate_limit_per_minute),
-            _when(key.created_at),
-            key.created_by,
-            _when(key.last_used_at),
-            f"[dim]revoked {_when(key.revoked_at)}[/]" if key.revoked_at else "[green]active[/]",
-        )
-    console.print(table)
+    rows = [
+        {
+            "name": key.name,
+            "prefix": key.prefix,
+            "scopes": list(key.scopes),
+            "channel": key.channel,
+            "rate_limit_per_minute": key.rate_limit_per_minute,
+            "created_at": key.created_at,
+            "created_by": key.created_by,
+            "last_used_at": key.last_used_at,
+            "revoked_at": key.revoked_at,
+            "state": "revoked" if key.revoked_at else "active",
+            "shown_state": f"[dim]revoked {when(key.revoked_at)}[/]"
+            if key.revoked_at
+            else "[green]active[/]",
+        }
+        for key in found
+    ]
+    columns = [
+        Column("name", "key"),
+        Column("prefix", show=lambda prefix: f"pk_{prefix}_…"),
+        Column(
+            "scopes",
+            show=lambda scopes: (
+                "every business scope" if set(scopes) == KEY_SCOPES else " ".join(scopes)
+            ),
+        ),
+        Column("channel"),
+        Column("rate_limit_per_minute", "per minute", right=True),
+        Column("created_at", "created"),
+        Column("created_by", "by"),
+        Column("last_used_at", "last used"),
+        Column("revoked_at", table=False),
+        Column("state", table=False),
+        Column("shown_state", "state", data=False, show=str),
+    ]
+    print_listing(rows, columns, output)
 
 
 @keys.command("revoke")
 @handles_errors
 def revoke_key(name: str = typer.Argument(...)) -> None:
     """Revoke an API key at once (in every process)."""
+    from potok.services import access
+
     potok = open_potok()
     try:
         key = access.revoke_api_key(cli_uow(potok), name, actor=cli_actor())

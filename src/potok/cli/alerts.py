@@ -2,30 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    MAX_ID,
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 from potok.domain.alerts import AlertState
-from potok.services import alerts as alert_service
 
 app = typer.Typer(help="Alerts for operators: list and acknowledge.", no_args_is_help=True)
 
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+COLUMNS = [
+    Column("id", right=True),
+    Column("raised_at", "raised"),
+    Column("kind"),
+    Column("order_id", "order", right=True),
+    Column("message"),
+    Column("acknowledged_at", "acknowledged"),
+    Column("acknowledged_by", "by"),
+]
 
 
 @app.command("list")
 @handles_errors
 def list_alerts(
-    state: AlertState = typer.Option(AlertState.OPEN, "--state", help="open, acknowledged, all"),
-    order_id: int | None = typer.Option(None, "--order", help="Only this order's alerts."),
-    limit: int = typer.Option(50, min=1, max=500),
+    state: AlertState = typer.Option(AlertState.OPEN, "--state", help="Which alerts to list."),
+    order_id: int | None = typer.Option(
+        None, "--order", min=1, max=MAX_ID, metavar="ID", help="Only this order's alerts."
+    ),
+    limit: int = typer.Option(50, min=1, max=500, help="At most this many, newest first."),
+    output: Output = OUTPUT,
 ) -> None:
-    """Alerts as a table, newest first (open ones unless told otherwise)."""
+    """Alerts, newest first (open ones unless told otherwise)."""
+    from potok.services import alerts as alert_service
+
     potok = open_potok()
     try:
         page = alert_service.list_alerts(
@@ -33,28 +51,36 @@ def list_alerts(
         )
     finally:
         potok.close()
-    if not page.items:
-        console.print(f"no {state.value if state is not AlertState.ALL else ''} alerts".strip())
-        return
-    table = Table("id", "raised", "kind", "order", "message", "acknowledged")
-    for a in page.items:
-        table.add_row(
-            str(a.id),
-            _when(a.raised_at),
-            a.kind.value,
-            str(a.order_id or ""),
-            a.message,
-            f"{_when(a.acknowledged_at)} {a.acknowledged_by or ''}".strip(),
-        )
-    console.print(table)
-    if page.next_cursor:
-        console.print("[dim]more alerts exist; raise --limit[/]")
+    rows = [
+        {
+            "id": a.id,
+            "raised_at": a.raised_at,
+            "kind": a.kind,
+            "order_id": a.order_id,
+            "message": a.message,
+            "acknowledged_at": a.acknowledged_at,
+            "acknowledged_by": a.acknowledged_by,
+        }
+        for a in page.items
+    ]
+    which = "" if state is AlertState.ALL else f"{state.value} "
+    print_listing(
+        rows,
+        COLUMNS,
+        output,
+        empty=f"no {which}alerts",
+        more="more alerts exist; raise --limit" if page.next_cursor else None,
+    )
 
 
 @app.command("ack")
 @handles_errors
-def acknowledge(alert_id: int = typer.Argument(..., help="The alert's number.")) -> None:
+def acknowledge(
+    alert_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The alert's number."),
+) -> None:
     """Acknowledge an alert: someone takes it from here."""
+    from potok.services import alerts as alert_service
+
     potok = open_potok()
     try:
         alert = alert_service.acknowledge_alert(cli_uow(potok), alert_id, cli_actor())

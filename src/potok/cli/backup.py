@@ -5,24 +5,17 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeElapsedColumn,
-)
-from rich.table import Table
-from sqlalchemy.engine import Engine
 
-from potok import backup
-from potok.backup.progress import SILENT
-from potok.cli.common import console, errors, handles_errors, settings
-from potok.db.engine import create_engine
+from potok.cli.common import console, errors, handles_errors, open_engine
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+    from rich.table import Table
+
+    from potok import backup
 
 app = typer.Typer(
     help="Backups: create one file with data and checksums, verify it, restore it, prune old "
@@ -58,6 +51,17 @@ class _Watcher:
 
 @contextmanager
 def _watching() -> Iterator[backup.Progress]:
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from potok.backup.progress import SILENT
+
     if not console.is_terminal:  # cron, pipes: no progress at all, not even a blank line
         yield SILENT
         return
@@ -71,11 +75,6 @@ def _watching() -> Iterator[backup.Progress]:
         transient=True,  # nothing is left behind in logs and cron mail
     ) as progress:
         yield _Watcher(progress)
-
-
-def _engine() -> Engine:
-    """The configured database; backups need no data keys, so none are read or made."""
-    return create_engine(settings().db)
 
 
 def _size(size: int) -> str:
@@ -97,6 +96,8 @@ def _describe(manifest: backup.Manifest) -> str:
 
 
 def _checks_table(checks: list[backup.TableCheck], title: str) -> Table:
+    from rich.table import Table
+
     table = Table("table", "rows (backup)", "rows (restored)", "checksum", title=title)
     for check in checks:
         colour = "green" if check.ok else "red"
@@ -121,7 +122,9 @@ def create(
     The copy is consistent while Potok keeps running: SQLite through its online backup API,
     PostgreSQL through pg_dump from a snapshot that the checksums are computed in too.
     """
-    engine = _engine()
+    from potok import backup
+
+    engine = open_engine()  # backups need no data keys, so none are read or made
     try:
         with _watching() as watcher:
             made = backup.create_backup(engine, output, progress=watcher)
@@ -139,8 +142,10 @@ def verify(file: Path = BACKUP_FILE) -> None:
     SQLite backups go into a temporary file; PostgreSQL backups into a temporary database
     on the configured server, dropped afterwards. Exit 0 only when every table matches.
     """
+    from potok import backup
+
     manifest = backup.read_manifest(file)
-    engine = _engine() if manifest.database == "postgresql" else None
+    engine = open_engine() if manifest.database == "postgresql" else None
     try:
         with _watching() as watcher:
             result = backup.verify_backup(file, server=engine, progress=watcher)
@@ -173,8 +178,10 @@ def restore(
     again and filled by pg_restore; SQLite: the file's contents are replaced. The result is
     checked against the manifest. Refused without --yes.
     """
+    from potok import backup
+
     manifest = backup.read_manifest(file)
-    engine = _engine()
+    engine = open_engine(create=True)  # a SQLite file is created when there is none
     try:
         target = engine.url.render_as_string(hide_password=True)
         if not yes:
@@ -227,6 +234,8 @@ def prune(
 ) -> None:
     """Delete old backups, keeping the newest of each of the last --daily days and
     --weekly ISO weeks (UTC) that have one; the newest backup is always kept."""
+    from potok import backup
+
     result = backup.prune_backups(directory, daily=daily, weekly=weekly, dry_run=dry_run)
     verb = "would delete" if dry_run else "deleted"
     for item in result.deleted:

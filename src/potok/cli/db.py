@@ -5,7 +5,6 @@ from __future__ import annotations
 import typer
 
 from potok.cli.common import console, errors, handles_errors, open_potok
-from potok.db import migrate
 
 app = typer.Typer(
     help="Database schema: upgrade, show the revision, check for drift.", no_args_is_help=True
@@ -16,7 +15,9 @@ app = typer.Typer(
 @handles_errors
 def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
     """Bring the database schema up to date (creates a SQLite file if there is none)."""
-    potok = open_potok()
+    from potok.db import migrate
+
+    potok = open_potok(create=True)
     try:
         migrate.upgrade(potok.engine, revision)
         console.print(
@@ -31,6 +32,8 @@ def upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> 
 @handles_errors
 def current() -> None:
     """Show the schema revision of the database and the newest one Potok knows."""
+    from potok.db import migrate
+
     potok = open_potok()
     try:
         now = migrate.current_revision(potok.engine)
@@ -46,6 +49,8 @@ def current() -> None:
 @handles_errors
 def check() -> None:
     """Fail if the migrated schema differs from the tables in code."""
+    from potok.db import migrate
+
     potok = open_potok()
     try:
         drift = migrate.schema_drift(potok.engine)

@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-from rich.table import Table
 
-from potok.bootstrap import Potok
 from potok.cli.access import show_secret
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    cli_actor,
+    cli_uow,
+    console,
+    database_option,
+    handles_errors,
+    open_potok,
+)
 from potok.cli.serve import serve as serve_api
-from potok.db import migrate
-from potok.domain.access import KEY_SCOPES
-from potok.sandbox.seed import has_data, seed
-from potok.services import access
+
+if TYPE_CHECKING:
+    from potok.bootstrap import Potok
 
 SANDBOX_KEY = "sandbox"
 
@@ -34,17 +38,26 @@ def demo(
 ) -> None:
     """Create the sandbox: Russian warehouses, stores and pickup points, four channels, a
     catalogue with stock, and a few hundred orders in assorted states; then serve the API."""
-    potok = open_potok()
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+    from rich.table import Table
+
+    from potok.db import migrate
+    from potok.sandbox.seed import has_data, seed
+
+    potok = open_potok(create=True)
     try:
         if fresh:
             _wipe(potok)
-            potok = open_potok()
+            potok = open_potok(create=True)
         migrate.upgrade(potok.engine)
         if has_data(potok):
+            db = database_option(potok.settings.db.url)
             console.print("the database already has data; keeping it (use --fresh to rebuild)")
             console.print(
-                "its sign-in and API key were printed when it was built; 'potok users "
-                "reset-password admin' and 'potok keys create' give new ones"
+                "its sign-in and API key were printed when it was built; "
+                f"'potok {db} users reset-password admin' and "
+                f"'potok {db} keys create NAME --scope SCOPE' give new ones",
+                highlight=False,
             )
         else:
             with Progress(
@@ -79,6 +92,9 @@ def demo(
 
 def _sandbox_access(potok: Potok) -> None:
     """The first administrator and a key with every business scope, their secrets printed."""
+    from potok.domain.access import KEY_SCOPES
+    from potok.services import access
+
     password = access.ensure_first_admin(cli_uow(potok))
     secret = None
     if all(k.name != SANDBOX_KEY for k in access.list_api_keys(cli_uow(potok))):
@@ -102,6 +118,8 @@ def _sandbox_access(potok: Potok) -> None:
 
 
 def _wipe(potok: Potok) -> None:
+    from potok.db import migrate
+
     engine = potok.engine
     if engine.dialect.name == "sqlite":
         database = engine.url.database

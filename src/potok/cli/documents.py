@@ -3,16 +3,25 @@ register sellers and buyers; sell an order to a buyer."""
 
 from __future__ import annotations
 
-import csv
-import json
-import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 import typer
 
-from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
+from potok.cli.common import (
+    MAX_ID,
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 
 app = typer.Typer(
     help="Documents of orders: invoice, ТОРГ-12, УПД (PDF, and XML for ЭДО).",
@@ -24,36 +33,35 @@ entities = typer.Typer(
 )
 
 
-class Output(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    CSV = "csv"
-
-
 class RenderKind(StrEnum):
     INVOICE = "invoice"
     TORG12 = "torg12"
     UPD = "upd"
 
 
-def _emit(columns: list[str], rows: list[dict[str, Any]], output: Output) -> None:
-    """Rows as a table (never cut when not on a terminal), JSON lines or CSV."""
-    if output is Output.JSON:
-        for row in rows:
-            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
-        return
-    if output is Output.CSV:
-        writer = csv.DictWriter(sys.stdout, fieldnames=columns, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return
-    from rich.table import Table
-
-    table = Table(*columns)
-    for row in rows:
-        table.add_row(*(str(row[c]) if row[c] is not None else "" for c in columns))
-    width = None if sys.stdout.isatty() else 10_000
-    console.print(table, width=width)
+DOCUMENT_COLUMNS = [
+    Column("id", right=True),
+    Column("kind"),
+    Column("number", right=True),
+    Column("correction_no", "correction", right=True),
+    Column("issued_on", "issued"),
+    Column("order_id", "order", right=True),
+    Column("seller"),
+    Column("buyer"),
+    Column("total", right=True),
+    Column("corrected_by", "replaced by", right=True),
+]
+ENTITY_COLUMNS = [
+    Column("code"),
+    Column("role"),
+    Column("name"),
+    Column("inn", "ИНН"),
+    Column("kpp", "КПП"),
+    Column("vat_payer", "VAT"),
+    Column("is_default", "default"),
+    Column("channels"),
+    Column("edo_id", "ЭДО id"),
+]
 
 
 # ---------------------------------------------------------------------- documents
@@ -63,7 +71,7 @@ def _emit(columns: list[str], rows: list[dict[str, Any]], output: Output) -> Non
 @handles_errors
 def render(
     kind: RenderKind = typer.Argument(..., help="invoice, torg12 or upd."),
-    ref: int = typer.Argument(..., min=1, help="The order's number."),
+    ref: int = typer.Argument(..., min=1, max=MAX_ID, help="The order's number."),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Where to write the file (default: its own name here)."
     ),
@@ -109,11 +117,13 @@ def render(
 @app.command("list")
 @handles_errors
 def list_documents(
-    order_id: int | None = typer.Option(None, "--order", min=1, help="Only this order's."),
+    order_id: int | None = typer.Option(
+        None, "--order", min=1, max=MAX_ID, metavar="ID", help="Only this order's."
+    ),
     kind: RenderKind | None = typer.Option(None, "--kind", help="invoice, torg12 or upd."),
     seller: str | None = typer.Option(None, "--seller", help="A seller's code."),
-    limit: int = typer.Option(50, min=1, max=500),
-    output: Output = typer.Option(Output.TABLE, "--output", help="table, json or csv."),
+    limit: int = typer.Option(50, min=1, max=500, help="At most this many, newest first."),
+    output: Output = OUTPUT,
 ) -> None:
     """Issued documents, newest first."""
     from potok.domain.documents import DocumentKind
@@ -133,24 +143,32 @@ def list_documents(
     rows = [
         {
             "id": d.id,
-            "kind": d.kind.value,
-            "number": d.display_number,
-            "correction": d.correction_no or "",
-            "issued_on": d.issued_on.isoformat(),
-            "order": d.order_id,
+            "kind": d.kind,
+            "number": d.number,
+            "correction_no": d.correction_no,
+            "issued_on": d.issued_on,
+            "order_id": d.order_id,
             "seller": d.seller_code,
             "buyer": d.subject.buyer.display_name,
-            "total": f"{d.total:.2f}",
-            "replaced_by": d.corrected_by or "",
+            "total": d.total,
+            "corrected_by": d.corrected_by,
         }
         for d in page.items
     ]
-    _emit(list(rows[0]) if rows else ["id"], rows, output)
+    print_listing(
+        rows,
+        DOCUMENT_COLUMNS,
+        output,
+        empty="no documents",
+        more="more documents exist; raise --limit" if page.next_cursor else None,
+    )
 
 
 @app.command("correct")
 @handles_errors
-def correct(document_id: int = typer.Argument(..., min=1, help="The document's id.")) -> None:
+def correct(
+    document_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The document's id."),
+) -> None:
     """Issue a correction of a document from the order and requisites as they are now."""
     from potok.services import documents
 
@@ -169,7 +187,7 @@ def correct(document_id: int = typer.Argument(..., min=1, help="The document's i
 @app.command("buyer")
 @handles_errors
 def set_buyer(
-    order_id: int = typer.Argument(..., min=1, help="The order's number."),
+    order_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The order's number."),
     code: str | None = typer.Argument(None, help="A buyer's code; leave out to clear it."),
 ) -> None:
     """Sell a B2B order to a registered buyer (documents name it as the buyer)."""
@@ -248,8 +266,8 @@ def replace_entity(
 @handles_errors
 def list_entities(
     role: str | None = typer.Option(None, "--role", help="seller or buyer."),
-    limit: int = typer.Option(100, min=1, max=500),
-    output: Output = typer.Option(Output.TABLE, "--output", help="table, json or csv."),
+    limit: int = typer.Option(100, min=1, max=500, help="At most this many."),
+    output: Output = OUTPUT,
 ) -> None:
     """Sellers and buyers with their tax numbers."""
     from potok.domain.documents import EntityRole
@@ -268,14 +286,21 @@ def list_entities(
     rows = [
         {
             "code": e.code,
-            "role": e.role.value,
+            "role": e.role,
             "name": e.display_name,
             "inn": e.inn,
             "kpp": e.kpp,
-            "vat": "yes" if e.vat_payer else "no",
-            "channels": ("default " if e.is_default else "") + ", ".join(e.channels),
+            "vat_payer": e.vat_payer,
+            "is_default": e.is_default,
+            "channels": list(e.channels),
             "edo_id": e.edo_id,
         }
         for e in page.items
     ]
-    _emit(list(rows[0]) if rows else ["code"], rows, output)
+    print_listing(
+        rows,
+        ENTITY_COLUMNS,
+        output,
+        empty="no legal entities",
+        more="more exist; raise --limit" if page.next_cursor else None,
+    )

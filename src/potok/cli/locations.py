@@ -4,14 +4,25 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_uow, console, errors, handles_errors, open_potok
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_uow,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 from potok.domain.errors import InvalidInput
-from potok.domain.inventory.locations import LocationDraft
-from potok.services import locations
+
+if TYPE_CHECKING:
+    from potok.domain.inventory.locations import LocationDraft
 
 app = typer.Typer(
     help="Storage locations (bins): import, list, put stock into them.", no_args_is_help=True
@@ -23,6 +34,8 @@ FALSE = {"false", "0", "no", "n"}
 
 def _read(path: Path) -> tuple[list[tuple[int, str, LocationDraft]], list[str]]:
     """Rows as (line, warehouse, draft) and the problems found reading them."""
+    from potok.domain.inventory.locations import LocationDraft
+
     rows: list[tuple[int, str, LocationDraft]] = []
     problems: list[str] = []
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -63,6 +76,8 @@ def import_locations(
     ),
 ) -> None:
     """Create or change bins from a file, all rows or none; bins not in the file are kept."""
+    from potok.services import locations
+
     rows, problems = _read(file)
     for problem in problems:
         errors.print(f"[bold red]error:[/] {problem}", highlight=False)
@@ -91,17 +106,27 @@ def import_locations(
 def list_locations(
     warehouse: str = typer.Argument(..., help="The warehouse code."),
     zone: str | None = typer.Option(None, help="Only this zone."),
+    output: Output = OUTPUT,
 ) -> None:
     """A warehouse's bins in walking order."""
+    from potok.services import locations
+
     potok = open_potok()
     try:
         found = locations.list_locations(cli_uow(potok), warehouse, zone=zone)
     finally:
         potok.close()
-    table = Table("bin", "zone", "pick sequence", "active")
-    for x in found:
-        table.add_row(x.code, x.zone, str(x.pick_sequence), "yes" if x.active else "no")
-    console.print(table)
+    rows = [
+        {"code": x.code, "zone": x.zone, "pick_sequence": x.pick_sequence, "active": x.active}
+        for x in found
+    ]
+    columns = [
+        Column("code", "bin"),
+        Column("zone"),
+        Column("pick_sequence", "pick sequence", right=True),
+        Column("active", show=lambda active: "yes" if active else "no"),
+    ]
+    print_listing(rows, columns, output)
 
 
 @app.command()
@@ -113,6 +138,8 @@ def place(
     lot: str | None = typer.Option(None, help="For products kept by lot."),
 ) -> None:
     """Put a stock position into a bin."""
+    from potok.services import locations
+
     potok = open_potok()
     try:
         locations.place_stock(

@@ -1,4 +1,8 @@
-"""The ``potok`` command."""
+"""The ``potok`` command.
+
+Help is plain (click's layout, not rich panels): it starts faster, shows a flag as a flag
+rather than ``<bool>``, and prints ``[default: ...]`` in help texts as written.
+"""
 
 from __future__ import annotations
 
@@ -25,6 +29,7 @@ app = typer.Typer(
     name="potok",
     help="Potok - order management for retailers who sell everywhere.",
     no_args_is_help=True,
+    rich_markup_mode=None,
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(db.app, name="db")
@@ -57,6 +62,7 @@ def root(
         None,
         "--db",
         envvar="POTOK_DB__URL",
+        metavar="URL",
         help="Database URL: sqlite:///potok.db (default) or postgresql://user@host/db.",
     ),
     version: bool = typer.Option(

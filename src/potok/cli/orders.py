@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
-from potok.domain.orders.commands import ReportShortage
-from potok.services import orders as order_service
-from potok.services import rerouting
-from potok.services.read_models import OrderFilter
+from potok.cli.common import (
+    MAX_ID,
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    money,
+    open_potok,
+    print_listing,
+    styled,
+    when,
+)
 
 app = typer.Typer(
     help="Orders: list, show, and run the payment-deadline expiry.", no_args_is_help=True
@@ -26,9 +33,25 @@ STATUS_STYLE = {
     "cancelled": "dim",
 }
 
-
-def _when(moment: datetime) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M")
+COLUMNS = [
+    Column("id", "order", right=True),
+    Column("channel"),
+    Column("external_id", "external id"),
+    Column("status", show=lambda status: styled(STATUS_STYLE.get(status, ""), status)),
+    Column("payment_status", table=False),
+    Column("customer", data=False),
+    Column("customer_name", table=False),
+    Column("customer_phone", table=False),
+    Column("customer_email", table=False),
+    Column("line_count", "lines", right=True),
+    Column("total", right=True, show=money),
+    Column("currency"),
+    Column("warehouses"),
+    Column("priority", table=False),
+    Column("promised_at", table=False),
+    Column("created_at", "created"),
+    Column("updated_at", table=False),
+]
 
 
 @app.command("list")
@@ -40,10 +63,16 @@ def list_orders(
     search: str | None = typer.Option(
         None, "--search", "-q", help="Number, external id, phone, e-mail or full name."
     ),
-    sort: str = typer.Option("-created_at", help="created_at, updated_at, total, priority, id"),
-    limit: int = typer.Option(30, min=1, max=500),
+    sort: str = typer.Option(
+        "-created_at", help="created_at, updated_at, total, priority or id; '-' for descending."
+    ),
+    limit: int = typer.Option(30, min=1, max=500, help="At most this many orders."),
+    output: Output = OUTPUT,
 ) -> None:
-    """Orders as a table, newest first."""
+    """Orders, newest first."""
+    from potok.services import orders as order_service
+    from potok.services.read_models import OrderFilter
+
     potok = open_potok()
     try:
         page = order_service.list_orders(
@@ -54,39 +83,46 @@ def list_orders(
         )
     finally:
         potok.close()
-    table = Table(
-        "order",
-        "channel",
-        "external id",
-        "status",
-        "customer",
-        "lines",
-        "total",
-        "warehouses",
-        "created",
+    rows = [
+        {
+            "id": o.id,
+            "channel": o.channel,
+            "external_id": o.external_id,
+            "status": o.status,
+            "payment_status": o.payment_status,
+            "customer": o.customer_name or (o.customer_phone or o.customer_email or ""),
+            "customer_name": o.customer_name,
+            "customer_phone": o.customer_phone,
+            "customer_email": o.customer_email,
+            "line_count": o.line_count,
+            "total": o.total,
+            "currency": o.currency,
+            "warehouses": o.warehouses,
+            "priority": o.priority,
+            "promised_at": o.promised_at,
+            "created_at": o.created_at,
+            "updated_at": o.updated_at,
+        }
+        for o in page.items
+    ]
+    print_listing(
+        rows,
+        COLUMNS,
+        output,
+        more="more orders exist; narrow the filters or raise --limit" if page.next_cursor else None,
     )
-    for o in page.items:
-        style = STATUS_STYLE.get(o.status, "")
-        table.add_row(
-            str(o.id),
-            o.channel,
-            o.external_id or "",
-            f"[{style}]{o.status}[/]",
-            o.customer_name or (o.customer_phone or o.customer_email or ""),
-            str(o.line_count),
-            f"{o.total:,.2f} {o.currency}".replace(",", " "),
-            ", ".join(o.warehouses),
-            _when(o.created_at),
-        )
-    console.print(table)
-    if page.next_cursor:
-        console.print("[dim]more orders exist; narrow the filters or raise --limit[/]")
 
 
 @app.command()
 @handles_errors
-def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> None:
+def show(
+    order_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Potok's order number."),
+) -> None:
     """One order: lines, reservations, holds and history."""
+    from rich.table import Table
+
+    from potok.services import orders as order_service
+
     potok = open_potok()
     try:
         view = order_service.get_order(cli_uow(potok), order_id)
@@ -123,7 +159,7 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
     history = Table("when", "who", "what", "status", "why")
     for h in view.history:
         history.add_row(
-            _when(h.occurred_at),
+            when(h.occurred_at),
             h.actor,
             h.action,
             f"{h.from_status or ''} → {h.to_status}",
@@ -135,14 +171,19 @@ def show(order_id: int = typer.Argument(..., help="Potok's order number.")) -> N
 @app.command()
 @handles_errors
 def shortage(
-    order_id: int = typer.Argument(..., help="Potok's order number."),
+    order_id: int = typer.Argument(..., min=1, max=MAX_ID, help="Potok's order number."),
     warehouse: str = typer.Option(..., "--warehouse", "-w", help="Where the units are missing."),
-    sku: str = typer.Option(..., "--sku"),
-    missing: int = typer.Option(..., "--missing", "-n", help="Units not found on the shelf."),
+    sku: str = typer.Option(..., "--sku", help="The product whose units are missing."),
+    missing: int = typer.Option(
+        ..., "--missing", "-n", min=1, max=1_000_000_000, help="Units not found on the shelf."
+    ),
     lot: str | None = typer.Option(None, "--lot", help="When the order holds several lots."),
-    note: str | None = typer.Option(None, "--note"),
+    note: str | None = typer.Option(None, "--note", help="Kept in the order's history."),
 ) -> None:
     """A picker did not find reserved units: write them off and source the order again."""
+    from potok.domain.orders.commands import ReportShortage
+    from potok.services import rerouting
+
     potok = open_potok()
     try:
         outcome = rerouting.report_shortage(

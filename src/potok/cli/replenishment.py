@@ -2,19 +2,30 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
-from potok.domain.errors import FieldError
-from potok.domain.inventory.replenishment import SetStockRule
-from potok.services import replenishment
-from potok.services.replenishment import Suggestion
-from potok.services.rule_files import HEADER, parse_rules
-from potok.services.stock_files import BadHeader, BadRow
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
+
+if TYPE_CHECKING:
+    from potok.domain.errors import FieldError
+    from potok.domain.inventory.replenishment import SetStockRule
+    from potok.services.stock_files import BadRow
+
+RULES_HEADER = "warehouse,sku,min,max,safety_stock"  # services.rule_files.HEADER, read lazily
 
 rules = typer.Typer(help="Min/max rules per warehouse and SKU.", no_args_is_help=True)
 
@@ -27,7 +38,7 @@ def import_rules(
         exists=True,
         dir_okay=False,
         readable=True,
-        help=f"CSV with a header: {HEADER} (safety_stock may be left out)",
+        help=f"CSV with a header: {RULES_HEADER} (safety_stock may be left out)",
     ),
 ) -> None:
     """Create or change min/max rules from a CSV file: all rows, or none.
@@ -36,6 +47,11 @@ def import_rules(
     no repeated (warehouse, sku) - and every bad row is reported by its line; with any bad
     row nothing is changed (exit 3). Rules not in the file are kept.
     """
+    from potok.domain.inventory.replenishment import SetStockRule
+    from potok.services import replenishment
+    from potok.services.rule_files import parse_rules
+    from potok.services.stock_files import BadHeader, BadRow
+
     with file.open(newline="", encoding="utf-8-sig") as handle:
         try:
             parsed = list(parse_rules(handle))
@@ -70,6 +86,17 @@ def import_rules(
     )
 
 
+RULE_COLUMNS = [
+    Column("warehouse"),
+    Column("sku"),
+    Column("min", right=True),
+    Column("max", right=True),
+    Column("safety_stock", "safety", right=True),
+    Column("projected", right=True),
+    Column("below_minimum", "below"),
+]
+
+
 @rules.command("list")
 @handles_errors
 def list_rules(
@@ -78,9 +105,12 @@ def list_rules(
     ),
     sku: str | None = typer.Option(None, help="Only this SKU."),
     below: bool = typer.Option(False, "--below", help="Only rules below their minimum now."),
-    limit: int = typer.Option(100, min=1, max=1000),
+    limit: int = typer.Option(100, min=1, max=1000, help="At most this many rules."),
+    output: Output = OUTPUT,
 ) -> None:
-    """Show min/max rules with the projected level they are judged by."""
+    """Min/max rules with the projected level they are judged by."""
+    from potok.services import replenishment
+
     potok = open_potok()
     try:
         page = replenishment.list_rules(
@@ -92,19 +122,26 @@ def list_rules(
         )
     finally:
         potok.close()
-    table = Table("warehouse", "sku", "min", "max", "safety", "projected", "below")
+    rows = []
     for state in page.items:
         level = replenishment.projected(state)
-        table.add_row(
-            state.warehouse,
-            state.sku,
-            str(state.min_level),
-            str(state.max_level),
-            str(state.safety_stock),
-            str(level),
-            "yes" if level < state.min_level else "",
+        rows.append(
+            {
+                "warehouse": state.warehouse,
+                "sku": state.sku,
+                "min": state.min_level,
+                "max": state.max_level,
+                "safety_stock": state.safety_stock,
+                "projected": level,
+                "below_minimum": level < state.min_level,
+            }
         )
-    console.print(table)
+    print_listing(
+        rows,
+        RULE_COLUMNS,
+        output,
+        more="more rules exist; narrow the filters or raise --limit" if page.next_cursor else None,
+    )
 
 
 @rules.command("set")
@@ -112,11 +149,20 @@ def list_rules(
 def set_rule(
     warehouse: str = typer.Argument(..., help="Warehouse code."),
     sku: str = typer.Argument(..., help="SKU."),
-    low: int = typer.Option(..., "--min", help="Reorder below this projected level."),
-    high: int = typer.Option(..., "--max", help="Order up to this level."),
-    safety: int = typer.Option(0, "--safety-stock", help="Held back from channels."),
+    low: int = typer.Option(
+        ..., "--min", min=0, max=1_000_000_000, help="Reorder below this projected level."
+    ),
+    high: int = typer.Option(
+        ..., "--max", min=0, max=1_000_000_000, help="Order up to this level (at least --min)."
+    ),
+    safety: int = typer.Option(
+        0, "--safety-stock", min=0, max=1_000_000_000, help="Held back from channels."
+    ),
 ) -> None:
     """Create or change one min/max rule."""
+    from potok.domain.inventory.replenishment import SetStockRule
+    from potok.services import replenishment
+
     potok = open_potok()
     try:
         state = replenishment.set_rule(
@@ -131,6 +177,8 @@ def set_rule(
 
 
 def _line_of(error: FieldError, rows: list[tuple[int, SetStockRule]]) -> BadRow:
+    from potok.services.stock_files import BadRow
+
     if not error.field.startswith("rows["):
         return BadRow(0, error.message)
     index = int(error.field.split("[")[1].split("]")[0])
@@ -139,12 +187,30 @@ def _line_of(error: FieldError, rows: list[tuple[int, SetStockRule]]) -> BadRow:
 
 
 def _report_bad(bad: list[BadRow]) -> None:
+    from rich.table import Table
+
     table = Table("line", "problem", title=f"{len(bad)} problems", title_justify="left")
     for row in sorted(bad, key=lambda b: b.line)[:200]:
         table.add_row(str(row.line), row.message)
     errors.print(table)
     if len(bad) > 200:
         errors.print(f"… and {len(bad) - 200} more")
+
+
+REPORT_COLUMNS = [
+    Column("warehouse"),
+    Column("sku"),
+    Column("on_hand", "on hand", right=True),
+    Column("reserved", right=True),
+    Column("unavailable", "unavail.", right=True),
+    Column("incoming", right=True),
+    Column("projected", right=True),
+    Column("min", right=True),
+    Column("max", right=True),
+    Column("safety_stock", "safety", right=True),
+    Column("backordered", "backord.", right=True),
+    Column("suggested_quantity", "suggested", right=True, show="[bold]{}[/]".format),
+]
 
 
 @handles_errors
@@ -154,13 +220,17 @@ def report(
     ),
     sku: str | None = typer.Option(None, help="Only this SKU."),
     limit: int = typer.Option(1000, min=1, max=100_000, help="At most this many lines."),
-    as_json: bool = typer.Option(False, "--json", help="JSON lines instead of a table."),
+    output: Output = OUTPUT,
+    as_json: bool = typer.Option(False, "--json", hidden=True, help="Same as --output json."),
 ) -> None:
     """What to reorder: SKUs whose projected level is below their minimum.
 
     projected = on hand - reserved - unavailable + incoming (summed over lots);
     suggested = max(0, max - projected + backordered).
     """
+    from potok.services import replenishment
+    from potok.services.replenishment import Suggestion
+
     potok = open_potok()
     lines: list[Suggestion] = []
     cursor: str | None = None
@@ -179,62 +249,28 @@ def report(
                 break
     finally:
         potok.close()
-    if as_json:
-        typer.echo(json.dumps([_plain(line) for line in lines], ensure_ascii=False, indent=2))
-        return
-    if not lines:
-        console.print(
-            "[green]nothing to reorder[/]: every rule's projected level is at or above its minimum"
-        )
-        return
-    table = Table(
-        "warehouse",
-        "sku",
-        "on hand",
-        "reserved",
-        "unavail.",
-        "incoming",
-        "projected",
-        "min",
-        "max",
-        "safety",
-        "backord.",
-        "suggested",
+    rows = [
+        {
+            "warehouse": line.state.warehouse,
+            "sku": line.state.sku,
+            "min": line.state.min_level,
+            "max": line.state.max_level,
+            "safety_stock": line.state.safety_stock,
+            "on_hand": line.state.on_hand,
+            "reserved": line.state.reserved,
+            "unavailable": line.state.unavailable,
+            "incoming": line.state.incoming,
+            "projected": line.projected,
+            "backordered": line.state.backordered,
+            "suggested_quantity": line.suggested_quantity,
+        }
+        for line in lines
+    ]
+    print_listing(
+        rows,
+        REPORT_COLUMNS,
+        Output.JSON if as_json else output,
         title=f"{len(lines)} SKUs to reorder",
-        title_justify="left",
+        empty="[green]nothing to reorder[/]: every rule's projected level is at or above its "
+        "minimum",
     )
-    for line in lines:
-        s = line.state
-        table.add_row(
-            s.warehouse,
-            s.sku,
-            str(s.on_hand),
-            str(s.reserved),
-            str(s.unavailable),
-            str(s.incoming),
-            str(line.projected),
-            str(s.min_level),
-            str(s.max_level),
-            str(s.safety_stock),
-            str(s.backordered),
-            f"[bold]{line.suggested_quantity}[/]",
-        )
-    console.print(table)
-
-
-def _plain(line: Suggestion) -> dict[str, object]:
-    s = line.state
-    return {
-        "warehouse": s.warehouse,
-        "sku": s.sku,
-        "min": s.min_level,
-        "max": s.max_level,
-        "safety_stock": s.safety_stock,
-        "on_hand": s.on_hand,
-        "reserved": s.reserved,
-        "unavailable": s.unavailable,
-        "incoming": s.incoming,
-        "projected": line.projected,
-        "backordered": s.backordered,
-        "suggested_quantity": line.suggested_quantity,
-    }

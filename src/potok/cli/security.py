@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from cryptography.exceptions import InvalidTag
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from potok.bootstrap import Potok
 from potok.cli.common import cli_uow, console, errors, handles_errors, open_potok
-from potok.security.data import DataKeyError, new_key_text
-from potok.services import personal_data
-from potok.services.read_models import Rewrapped
+
+if TYPE_CHECKING:
+    from potok.bootstrap import Potok
 
 app = typer.Typer(
     help="Personal data keys: make a new key, re-encrypt under the current one.",
@@ -21,6 +18,8 @@ app = typer.Typer(
 
 
 def _open() -> Potok:
+    from potok.security.data import DataKeyError
+
     try:
         return open_potok()
     except DataKeyError as error:
@@ -35,9 +34,7 @@ def _key_problem(message: str) -> NoReturn:
 @app.command()
 @handles_errors
 def rotate(
-    batch: int = typer.Option(
-        personal_data.BATCH, min=1, max=100_000, help="Rows per transaction."
-    ),
+    batch: int = typer.Option(1000, min=1, max=100_000, help="Rows per transaction."),
 ) -> None:
     """Re-encrypt every personal data value not under the current (first) data key.
 
@@ -46,6 +43,19 @@ def rotate(
     1,000 rows per transaction; the service may keep running. Keep the old keys configured
     (after the new one) until this has finished.
     """
+    from cryptography.exceptions import InvalidTag
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from potok.security.data import DataKeyError
+    from potok.services import personal_data
+    from potok.services.read_models import Rewrapped
+
     potok = _open()
     try:
         total = personal_data.pending_personal_data(cli_uow(potok))
@@ -80,7 +90,7 @@ def rotate(
 @app.command("new-key")
 def new_key(
     key_id: str = typer.Argument(
-        ..., help="A short alphanumeric name for the key, e.g. k2; stored with every value."
+        ..., help="1-16 letters or digits, e.g. k2; stored with every value."
     ),
 ) -> None:
     """Print a fresh 256-bit data key as <id>:<base64>, the format of POTOK_SECURITY__DATA_KEYS.
@@ -88,6 +98,8 @@ def new_key(
     Put it first in the list (the current key), keep the old ones after it, restart, then
     run 'potok security rotate'.
     """
+    from potok.security.data import new_key_text
+
     if not key_id.isalnum() or len(key_id) > 16:
         errors.print(
             "[bold red]error:[/] the key id must be 1-16 letters or digits", highlight=False

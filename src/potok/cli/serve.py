@@ -5,12 +5,8 @@ from __future__ import annotations
 import os
 
 import typer
-import uvicorn
 
 from potok.cli.common import console, errors, handles_errors, open_potok, settings
-from potok.db import migrate
-from potok.security.access_log import mask_access_log
-from potok.worker.jobs import start_in_background
 
 
 @handles_errors
@@ -18,16 +14,26 @@ def serve(
     host: str | None = typer.Option(
         None, help="Interface to listen on (POTOK_API__HOST).", show_default="127.0.0.1"
     ),
-    port: int | None = typer.Option(None, help="Port (POTOK_API__PORT).", show_default="8000"),
+    port: int | None = typer.Option(
+        None, min=1, max=65535, help="Port (POTOK_API__PORT).", show_default="8000"
+    ),
     workers: int | None = typer.Option(
         None, min=1, max=64, help="Worker processes (POTOK_API__WORKERS).", show_default="1"
     ),
     jobs: bool = typer.Option(
         True, "--jobs/--no-jobs", help="Also run the timed jobs (payment deadlines, hold expiry)."
     ),
-    access_log: bool = typer.Option(True, "--access-log/--no-access-log"),
+    access_log: bool = typer.Option(
+        True, "--access-log/--no-access-log", help="One log line per request."
+    ),
 ) -> None:
     """Serve the API with its interactive documentation at /docs."""
+    import uvicorn
+
+    from potok.db import migrate
+    from potok.security.access_log import mask_access_log
+    from potok.worker.jobs import start_in_background
+
     config = settings()
     host = host or config.api.host
     port = port or config.api.port

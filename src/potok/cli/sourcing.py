@@ -7,12 +7,25 @@ from math import inf
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, errors, handles_errors, open_potok
+from potok.cli.common import (
+    MAX_ID,
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 from potok.domain.errors import FieldError, InvalidInput
-from potok.services import replanning, sourcing, sourcing_setup
-from potok.services.tariff_files import HEADER, TariffFileError
+
+DEFAULT_CHANNEL = "default"  # as services.sourcing_setup names them, which is imported lazily
+ANY_ORDER_TYPE = "*"
+TARIFFS_HEADER = "warehouse,region,min_km,max_km,fixed_rub,per_kg_rub,per_km_rub,days"
 
 app = typer.Typer(
     help="Shipping tariffs, routing rules and sourcing decisions.", no_args_is_help=True
@@ -29,13 +42,16 @@ app.add_typer(rules, name="rules")
 @handles_errors
 def import_tariffs(
     file: Path = typer.Argument(
-        ..., exists=True, dir_okay=False, readable=True, help=f"CSV with a header: {HEADER}"
+        ..., exists=True, dir_okay=False, readable=True, help=f"CSV with a header: {TARIFFS_HEADER}"
     ),
 ) -> None:
     """Replace the tariff table with a CSV file, as a new version: all rows or none.
 
     Every bad cell is reported by line and column; with any, nothing changes (exit 3).
     """
+    from potok.services import sourcing
+    from potok.services.tariff_files import TariffFileError
+
     text = file.read_text(encoding="utf-8-sig")
     potok = open_potok()
     try:
@@ -55,49 +71,73 @@ def import_tariffs(
     console.print(f"imported {version.tariffs} tariffs as version {version.version}")
 
 
+TARIFF_COLUMNS = [
+    Column("warehouse"),
+    Column("destination"),
+    Column("region", table=False),
+    Column("min_km", table=False),
+    Column("max_km", table=False),
+    Column("fixed", "fixed ₽", right=True, show="{:.2f}".format),
+    Column("per_kg", "₽/kg", right=True, show=lambda rate: f"{rate.normalize():f}"),
+    Column("per_km", "₽/km", right=True, show=lambda rate: f"{rate.normalize():f}"),
+    Column("days", right=True),
+    Column("version", table=False),
+]
+
+
 @tariffs.command("list")
 @handles_errors
-def list_tariffs() -> None:
+def list_tariffs(output: Output = OUTPUT) -> None:
     """The tariff table in force."""
+    from potok.services import sourcing
+
     potok = open_potok()
     try:
         version, found = sourcing.list_tariffs(potok.uow())
     finally:
         potok.close()
-    if version is None:
+    if version is None and output is Output.TABLE:
         console.print("no tariffs yet: import a file with `potok sourcing tariffs import`")
         return
-    table = Table(
-        title=f"Shipping tariffs, version {version.version} "
+    rows = [
+        {
+            "warehouse": t.warehouse,
+            "destination": t.describe(),
+            "region": t.region,
+            "min_km": t.min_km,
+            "max_km": None if t.max_km == inf else t.max_km,
+            "fixed": t.fixed,
+            "per_kg": t.per_kg,
+            "per_km": t.per_km,
+            "days": t.days,
+            "version": version.version if version else None,
+        }
+        for t in found
+    ]
+    title = (
+        f"Shipping tariffs, version {version.version} "
         f"({version.created_by}, {version.created_at:%Y-%m-%d %H:%M} UTC)"
+        if version
+        else None
     )
-    for column in ("warehouse", "destination", "fixed ₽", "₽/kg", "₽/km", "days"):
-        table.add_column(column, justify="right" if "₽" in column or column == "days" else "left")
-    for t in found:
-        table.add_row(
-            t.warehouse,
-            t.describe(),
-            f"{t.fixed:.2f}",
-            f"{t.per_kg.normalize():f}",
-            f"{t.per_km.normalize():f}",
-            str(t.days),
-        )
-    console.print(table)
+    print_listing(rows, TARIFF_COLUMNS, output, title=title)
 
 
 @rules.command("show")
 @handles_errors
 def show_rules(
-    channel: str = typer.Argument(
-        sourcing_setup.DEFAULT_CHANNEL, help="A channel code, or default."
-    ),
+    channel: str = typer.Argument(DEFAULT_CHANNEL, help="A channel code, or default."),
     order_type: str = typer.Option(
-        sourcing_setup.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+        ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
     ),
-    version: int | None = typer.Option(None, help="An older version."),
+    version: int | None = typer.Option(None, min=0, max=MAX_ID, help="An older version."),
     history: bool = typer.Option(False, "--history", help="List every version with who set it."),
 ) -> None:
     """The routing rules a channel follows now (or an older version), as JSON."""
+    from rich.table import Table
+
+    from potok.services import sourcing, sourcing_setup
+
     potok = open_potok()
     try:
         uow = potok.uow()
@@ -130,10 +170,12 @@ def set_rules(
         ..., exists=True, dir_okay=False, readable=True, help="JSON rules."
     ),
     order_type: str = typer.Option(
-        sourcing_setup.ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
+        ANY_ORDER_TYPE, "--order-type", help="courier, pickup, marketplace or *."
     ),
 ) -> None:
     """Give a channel new routing rules from a JSON file, as a new version."""
+    from potok.services import sourcing
+
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
     except json.JSONDecodeError as error:
@@ -152,9 +194,15 @@ def set_rules(
 
 @app.command("explain")
 @handles_errors
-def explain(order_id: int = typer.Argument(..., help="The order's number.")) -> None:
+def explain(
+    order_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The order's number."),
+) -> None:
     """Why the order was sourced as it was, and what the engine would choose now (a dry run
     that reserves nothing)."""
+    from rich.table import Table
+
+    from potok.services import sourcing
+
     potok = open_potok()
     try:
         found = sourcing.explain_order(potok.uow(), order_id)
@@ -239,14 +287,18 @@ def replan(
         False, "--dry-run", help="Report what would change; change nothing."
     ),
     time_limit: float = typer.Option(
-        30.0, "--time-limit", help="The solver's time budget, 1-300 seconds."
+        30.0, "--time-limit", min=1, max=300, help="The solver's time budget, in seconds."
     ),
     limit: int = typer.Option(
-        10_000, "--limit", help="At most this many orders, most urgent first."
+        10_000, "--limit", min=1, max=100_000, help="At most this many orders, most urgent first."
     ),
 ) -> None:
     """Re-plan open orders for the least shipping cost with the batch optimiser; move only
     the ones it can ship for less while keeping their promised date."""
+    from rich.table import Table
+
+    from potok.services import replanning
+
     potok = open_potok()
     try:
         with console.status("re-planning open orders..."):
@@ -288,49 +340,58 @@ def replan(
         console.print(f"  {note}", highlight=False)
 
 
+RUN_COLUMNS = [
+    Column("id", "run", right=True),
+    Column("started_at", "started", show="{:%Y-%m-%d %H:%M} UTC".format),
+    Column("actor", "by"),
+    Column("applied", show=lambda applied: "yes" if applied else "dry run"),
+    Column("method"),
+    Column("orders_considered", "orders", right=True),
+    Column("orders_changed", "changed", right=True),
+    Column("orders_skipped", "skipped", right=True),
+    Column("backorders_reserved", table=False),
+    Column("cost_before", "before ₽", right=True, show="{:.2f}".format),
+    Column("cost_after", "after ₽", right=True, show="{:.2f}".format),
+    Column("seconds", "s", right=True, show="{:.1f}".format),
+]
+
+
 @app.command("replans")
 @handles_errors
 def replans(
     limit: int = typer.Option(20, "--limit", min=1, max=500, help="How many runs to list."),
+    output: Output = OUTPUT,
 ) -> None:
     """Past runs of the batch optimiser, newest first."""
+    from potok.services import replanning
+
     potok = open_potok()
     try:
         page = replanning.list_runs(potok.uow(), limit=limit)
     finally:
         potok.close()
-    if not page.items:
-        console.print("no re-plan runs yet: run one with `potok sourcing replan`")
-        return
-    table = Table(title="Re-plan runs")
-    for column in (
-        "run",
-        "started",
-        "by",
-        "applied",
-        "method",
-        "orders",
-        "changed",
-        "skipped",
-        "before ₽",
-        "after ₽",
-        "s",
-    ):
-        table.add_column(
-            column, justify="left" if column in ("started", "by", "method") else "right"
-        )
-    for r in page.items:
-        table.add_row(
-            str(r.id),
-            f"{r.started_at:%Y-%m-%d %H:%M} UTC",
-            r.actor,
-            "yes" if r.applied else "dry run",
-            r.method,
-            str(r.orders_considered),
-            str(r.orders_changed),
-            str(r.orders_skipped),
-            f"{r.cost_before:.2f}",
-            f"{r.cost_after:.2f}",
-            f"{r.seconds:.1f}",
-        )
-    console.print(table)
+    rows = [
+        {
+            "id": r.id,
+            "started_at": r.started_at,
+            "actor": r.actor,
+            "applied": r.applied,
+            "method": r.method,
+            "orders_considered": r.orders_considered,
+            "orders_changed": r.orders_changed,
+            "orders_skipped": r.orders_skipped,
+            "backorders_reserved": r.backorders_reserved,
+            "cost_before": r.cost_before,
+            "cost_after": r.cost_after,
+            "seconds": r.seconds,
+        }
+        for r in page.items
+    ]
+    print_listing(
+        rows,
+        RUN_COLUMNS,
+        output,
+        title="Re-plan runs",
+        empty="no re-plan runs yet: run one with `potok sourcing replan`",
+        more="more runs exist; raise --limit" if page.next_cursor else None,
+    )

@@ -6,13 +6,20 @@ import csv
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.inventory.counts import CountEntry, CountStatus, StockCount
-from potok.services import stock_counts
-from potok.services.stock_counts import CreateCount
 
 app = typer.Typer(
     help="Stock counts (stocktaking): sheets per warehouse or zone, entries, approval.",
@@ -47,6 +54,8 @@ def _from_file(path: Path) -> list[CountEntry]:
 
 
 def _print(count: StockCount, *, expected: bool) -> None:
+    from rich.table import Table
+
     table = Table(
         "bin",
         "sku",
@@ -76,14 +85,32 @@ def _print(count: StockCount, *, expected: bool) -> None:
     console.print(f"{len(count.lines) - len(count.uncounted)} of {len(count.lines)} lines counted")
 
 
+LIST_COLUMNS = [
+    Column("number"),
+    Column("warehouse"),
+    Column("zone"),
+    Column("status"),
+    Column("counted", table=False),
+    Column("lines", table=False),
+    Column("progress", "counted", data=False),
+    Column("created_by", "created by"),
+    Column("created_at", "created"),
+    Column("approved_by", table=False),
+    Column("approved_at", table=False),
+]
+
+
 @app.command("list")
 @handles_errors
 def list_counts(
     warehouse: str | None = typer.Option(None, help="Only this warehouse."),
-    status: CountStatus | None = typer.Option(None, help="open, submitted, approved, cancelled."),
-    limit: int = typer.Option(50, min=1, max=1000),
+    status: CountStatus | None = typer.Option(None, help="Only counts in this state."),
+    limit: int = typer.Option(50, min=1, max=1000, help="At most this many counts."),
+    output: Output = OUTPUT,
 ) -> None:
     """Stock counts, newest first."""
+    from potok.services import stock_counts
+
     potok = open_potok()
     try:
         page = stock_counts.list_counts(
@@ -94,18 +121,28 @@ def list_counts(
         )
     finally:
         potok.close()
-    table = Table("number", "warehouse", "zone", "status", "counted", "created by", "created")
-    for c in page.items:
-        table.add_row(
-            c.number,
-            c.warehouse,
-            c.zone or "",
-            c.status,
-            f"{c.counted}/{c.lines}",
-            c.created_by,
-            c.created_at.strftime("%Y-%m-%d %H:%M"),
-        )
-    console.print(table)
+    rows = [
+        {
+            "number": c.number,
+            "warehouse": c.warehouse,
+            "zone": c.zone,
+            "status": c.status,
+            "counted": c.counted,
+            "lines": c.lines,
+            "progress": f"{c.counted}/{c.lines}",
+            "created_by": c.created_by,
+            "created_at": c.created_at,
+            "approved_by": c.approved_by,
+            "approved_at": c.approved_at,
+        }
+        for c in page.items
+    ]
+    print_listing(
+        rows,
+        LIST_COLUMNS,
+        output,
+        more="more counts exist; narrow the filters or raise --limit" if page.next_cursor else None,
+    )
 
 
 @app.command()
@@ -117,6 +154,8 @@ def show(
     ),
 ) -> None:
     """A count sheet; blind (without expected quantities) unless --expected is given."""
+    from potok.services import stock_counts
+
     potok = open_potok()
     try:
         count = stock_counts.get_count(cli_uow(potok), number)
@@ -133,6 +172,9 @@ def create(
     sku: list[str] = typer.Option([], "--sku", help="Count this SKU only; repeat for several."),
 ) -> None:
     """Make a count sheet with the on-hand of each position as it stands now."""
+    from potok.services import stock_counts
+    from potok.services.stock_counts import CreateCount
+
     potok = open_potok()
     try:
         count = stock_counts.create_count(
@@ -153,6 +195,8 @@ def enter(
     ),
 ) -> None:
     """Enter counted quantities; a line entered again takes the newer quantity."""
+    from potok.services import stock_counts
+
     found = [_entry(i, text) for i, text in enumerate(entries or [])]
     if file is not None:
         found.extend(_from_file(file))
@@ -171,6 +215,8 @@ def enter(
 @handles_errors
 def submit(number: str = typer.Argument(..., help="CNT-000001")) -> None:
     """The counters are done: the sheet waits for approval."""
+    from potok.services import stock_counts
+
     potok = open_potok()
     try:
         count = stock_counts.submit_count(cli_uow(potok), number)
@@ -183,6 +229,10 @@ def submit(number: str = typer.Argument(..., help="CNT-000001")) -> None:
 @handles_errors
 def approve(number: str = typer.Argument(..., help="CNT-000001")) -> None:
     """Post each counted difference to the stock ledger as a 'count' movement."""
+    from rich.table import Table
+
+    from potok.services import stock_counts
+
     potok = open_potok()
     try:
         approval = stock_counts.approve_count(cli_uow(potok), number, cli_actor())
@@ -211,6 +261,8 @@ def approve(number: str = typer.Argument(..., help="CNT-000001")) -> None:
 @handles_errors
 def cancel(number: str = typer.Argument(..., help="CNT-000001")) -> None:
     """Cancel a count that is not approved; nothing is posted."""
+    from potok.services import stock_counts
+
     potok = open_potok()
     try:
         stock_counts.cancel_count(cli_uow(potok), number)

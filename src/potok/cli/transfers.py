@@ -4,26 +4,26 @@ suppliers."""
 from __future__ import annotations
 
 from datetime import date
+from typing import TYPE_CHECKING
 
 import typer
-from rich.table import Table
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.inventory.lots import LotInput
-from potok.domain.inventory.purchasing import (
-    CreatePurchaseOrder,
-    PurchaseLineRequest,
-    PurchaseOrder,
-)
-from potok.domain.inventory.transfers import (
-    Receipt,
-    RequestTransfer,
-    Transfer,
-    TransferLineRequest,
-)
-from potok.services import purchasing
-from potok.services import transfers as transfer_service
+
+if TYPE_CHECKING:
+    from potok.domain.inventory.purchasing import PurchaseOrder
+    from potok.domain.inventory.transfers import Transfer
 
 app = typer.Typer(
     help="Transfers between warehouses: request, ship, receive, cancel.", no_args_is_help=True
@@ -69,6 +69,8 @@ SERIALS = typer.Option(
 
 
 def _print_transfer(transfer: Transfer) -> None:
+    from rich.table import Table
+
     table = Table(
         "line",
         "sku",
@@ -98,14 +100,30 @@ def _print_transfer(transfer: Transfer) -> None:
     console.print(table)
 
 
+TRANSFER_COLUMNS = [
+    Column("number"),
+    Column("from_warehouse", "from"),
+    Column("to_warehouse", "to"),
+    Column("status"),
+    Column("lines", right=True),
+    Column("in_transit", "in transit", right=True),
+    Column("expected_on", "expected"),
+    Column("order_id", "order_id", right=True),
+    Column("created_at", table=False),
+]
+
+
 @app.command("list")
 @handles_errors
 def list_transfers(
-    status: str | None = typer.Option(None, help="requested, shipped, received or cancelled"),
+    status: str | None = typer.Option(None, help="requested, shipped, received or cancelled."),
     warehouse: str | None = typer.Option(None, help="From or to this warehouse."),
-    limit: int = typer.Option(50, min=1, max=500),
+    limit: int = typer.Option(50, min=1, max=500, help="At most this many transfers."),
+    output: Output = OUTPUT,
 ) -> None:
     """Transfers, newest first."""
+    from potok.services import transfers as transfer_service
+
     potok = open_potok()
     try:
         page = transfer_service.list_transfers(
@@ -114,29 +132,38 @@ def list_transfers(
             warehouses=[warehouse] if warehouse else None,
             limit=limit,
         )
-        table = Table(
-            "number", "from", "to", "status", "lines", "in transit", "expected", "order_id"
-        )
-        for t in page.items:
-            table.add_row(
-                t.number,
-                t.from_warehouse,
-                t.to_warehouse,
-                t.status.value,
-                str(len(t.lines)),
-                str(sum(line.in_transit for line in t.lines)),
-                str(t.expected_on or ""),
-                "" if t.order_id is None else str(t.order_id),
-            )
-        console.print(table)
     finally:
         potok.close()
+    rows = [
+        {
+            "number": t.number,
+            "from_warehouse": t.from_warehouse,
+            "to_warehouse": t.to_warehouse,
+            "status": t.status,
+            "lines": len(t.lines),
+            "in_transit": sum(line.in_transit for line in t.lines),
+            "expected_on": t.expected_on,
+            "order_id": t.order_id,
+            "created_at": t.created_at,
+        }
+        for t in page.items
+    ]
+    print_listing(
+        rows,
+        TRANSFER_COLUMNS,
+        output,
+        more="more transfers exist; narrow the filters or raise --limit"
+        if page.next_cursor
+        else None,
+    )
 
 
 @app.command("show")
 @handles_errors
 def show_transfer(number: str) -> None:
     """One transfer with its lines."""
+    from potok.services import transfers as transfer_service
+
     potok = open_potok()
     try:
         _print_transfer(transfer_service.get_transfer(cli_uow(potok), number))
@@ -154,12 +181,16 @@ def create_transfer(
     comment: str = typer.Option(""),
 ) -> None:
     """Ask for stock to move; nothing moves until it is shipped."""
+    from potok.domain.inventory.transfers import RequestTransfer, TransferLineRequest
+    from potok.services import transfers as transfer_service
+
     requests = []
     for index, text in enumerate(lines):
         what, quantity = _pair("lines", index, text, "SKU=QTY or SKU@LOT=QTY")
         sku, _, lot = what.partition("@")
         requests.append(TransferLineRequest(sku, quantity, lot or None))
     expected = _date("expected_on", expected_on)
+
     potok = open_potok()
     try:
         transfer = transfer_service.request_transfer(
@@ -183,10 +214,13 @@ def ship_transfer(
     serials: list[str] = SERIALS,
 ) -> None:
     """The goods left the source: taken from its available stock, now in transit."""
+    from potok.services import transfers as transfer_service
+
     quantities = {}
     for index, text in enumerate(lines or []):
         key, quantity = _pair("lines", index, text, "LINE=QTY")
         quantities[_line_no("lines", index, key)] = quantity
+
     potok = open_potok()
     try:
         transfer = transfer_service.ship_transfer(
@@ -211,6 +245,9 @@ def receive_transfer(
     serials: list[str] = SERIALS,
 ) -> None:
     """The goods arrived: what arrived enters the destination's stock."""
+    from potok.domain.inventory.transfers import Receipt
+    from potok.services import transfers as transfer_service
+
     reasons: dict[int, str] = {}
     for index, text in enumerate(reason):
         key, sep, why = text.partition("=")
@@ -224,6 +261,7 @@ def receive_transfer(
         key, quantity = _pair("lines", index, text, "LINE=QTY")
         line_no = _line_no("lines", index, key)
         receipts[line_no] = Receipt(quantity, reasons.get(line_no))
+
     potok = open_potok()
     try:
         arrival = transfer_service.receive_transfer(
@@ -246,6 +284,8 @@ def receive_transfer(
 @handles_errors
 def cancel_transfer(number: str, reason: str = typer.Option("")) -> None:
     """Call off a transfer that has not been shipped."""
+    from potok.services import transfers as transfer_service
+
     potok = open_potok()
     try:
         transfer = transfer_service.cancel_transfer(
@@ -269,6 +309,8 @@ def _date(field: str, text: str | None) -> date | None:
 
 
 def _print_order(order: PurchaseOrder) -> None:
+    from rich.table import Table
+
     table = Table(
         "line",
         "sku",
@@ -290,14 +332,30 @@ def _print_order(order: PurchaseOrder) -> None:
     console.print(table)
 
 
+PURCHASE_ORDER_COLUMNS = [
+    Column("number"),
+    Column("supplier"),
+    Column("warehouse"),
+    Column("status"),
+    Column("outstanding", right=True),
+    Column("expected_on", "expected"),
+    Column("created_at", table=False),
+]
+
+
 @purchase_orders.command("list")
 @handles_errors
 def list_orders(
-    status: str | None = typer.Option(None, help="open, partially_received, received or cancelled"),
-    warehouse: str | None = typer.Option(None),
-    limit: int = typer.Option(50, min=1, max=500),
+    status: str | None = typer.Option(
+        None, help="open, partially_received, received or cancelled."
+    ),
+    warehouse: str | None = typer.Option(None, help="Only this warehouse."),
+    limit: int = typer.Option(50, min=1, max=500, help="At most this many purchase orders."),
+    output: Output = OUTPUT,
 ) -> None:
     """Purchase orders, newest first."""
+    from potok.services import purchasing
+
     potok = open_potok()
     try:
         page = purchasing.list_purchase_orders(
@@ -306,25 +364,36 @@ def list_orders(
             warehouses=[warehouse] if warehouse else None,
             limit=limit,
         )
-        table = Table("number", "supplier", "warehouse", "status", "outstanding", "expected")
-        for o in page.items:
-            table.add_row(
-                o.number,
-                o.supplier,
-                o.warehouse,
-                o.status.value,
-                str(sum(line.outstanding for line in o.lines)),
-                str(o.expected_on or ""),
-            )
-        console.print(table)
     finally:
         potok.close()
+    rows = [
+        {
+            "number": o.number,
+            "supplier": o.supplier,
+            "warehouse": o.warehouse,
+            "status": o.status,
+            "outstanding": sum(line.outstanding for line in o.lines),
+            "expected_on": o.expected_on,
+            "created_at": o.created_at,
+        }
+        for o in page.items
+    ]
+    print_listing(
+        rows,
+        PURCHASE_ORDER_COLUMNS,
+        output,
+        more="more purchase orders exist; narrow the filters or raise --limit"
+        if page.next_cursor
+        else None,
+    )
 
 
 @purchase_orders.command("show")
 @handles_errors
 def show_order(number: str) -> None:
     """One purchase order with its lines."""
+    from potok.services import purchasing
+
     potok = open_potok()
     try:
         _print_order(purchasing.get_purchase_order(cli_uow(potok), number))
@@ -342,11 +411,15 @@ def create_order(
     expected_on: str | None = typer.Option(None, help="YYYY-MM-DD"),
 ) -> None:
     """Record stock ordered from a supplier; it counts as incoming until received."""
+    from potok.domain.inventory.purchasing import CreatePurchaseOrder, PurchaseLineRequest
+    from potok.services import purchasing
+
     requests = [
         PurchaseLineRequest(*_pair("lines", index, text, "SKU=QTY"))
         for index, text in enumerate(lines)
     ]
     expected = _date("expected_on", expected_on)
+
     potok = open_potok()
     try:
         order = purchasing.create_purchase_order(
@@ -372,6 +445,9 @@ def receive_order(
     serials: list[str] = SERIALS,
 ) -> None:
     """A delivery arrived: each line's units are received into the warehouse's stock."""
+    from potok.domain.inventory.lots import LotInput
+    from potok.services import purchasing
+
     quantities = {}
     for index, text in enumerate(lines):
         key, quantity = _pair("lines", index, text, "LINE=QTY")
@@ -391,6 +467,7 @@ def receive_order(
         lots[_line_no("lot", index, key)] = LotInput(
             lot_number, expires_on=_date(f"lot[{index}]", expires or None)
         )
+
     potok = open_potok()
     try:
         receipt = purchasing.receive_purchase_order(
@@ -417,6 +494,8 @@ def receive_order(
 @handles_errors
 def cancel_order(number: str, reason: str = typer.Option("")) -> None:
     """Nothing more will come on this purchase order."""
+    from potok.services import purchasing
+
     potok = open_potok()
     try:
         order = purchasing.cancel_purchase_order(cli_uow(potok), number, cli_actor(), reason=reason)

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.integrity import integrity_conflict
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
 from potok.db.pg import Section
@@ -37,13 +38,19 @@ from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
-from potok.domain.errors import PotokError, SchemaNotReady, TransientConflict, Unavailable
+from potok.domain.errors import (
+    PotokError,
+    SchemaNotReady,
+    TransientConflict,
+    Unavailable,
+    ValueOutOfRange,
+)
 from potok.domain.events import DomainEvent
 from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
 from potok.services.sourcing_setup import SourcingSetup
 
-_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03", "23505"}
+_RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 
 
 class SqlUnitOfWork:
@@ -51,8 +58,10 @@ class SqlUnitOfWork:
 
     Nothing is written until :meth:`commit`; leaving the block without committing rolls
     back. Database failures leave as domain errors: lost races and deadlocks as
-    :class:`TransientConflict` (the caller may retry the whole use case), an unreachable
-    database as :class:`Unavailable`. Customers' personal data is sealed with ``protector``
+    :class:`TransientConflict` (the caller may retry the whole use case), a broken
+    reference, uniqueness or check as an :class:`IntegrityConflict` naming the rule (a
+    duplicate is retried too, as it may be a race lost), an unreachable database as
+    :class:`Unavailable`. Customers' personal data is sealed with ``protector``
     on the way in and opened on the way out.
     """
 
@@ -151,6 +160,8 @@ class SqlUnitOfWork:
             self._release_lock()
         if isinstance(exc, sa.exc.DBAPIError | psycopg.Error):
             raise translate_error(exc) from exc
+        if isinstance(exc, OverflowError):  # SQLite: a number wider than 64 bits
+            raise ValueOutOfRange(where=_first_line(str(exc))) from exc
 
     def _release_lock(self) -> None:
         if self._held_lock is not None:
@@ -197,11 +208,14 @@ def translate_error(error: sa.exc.DBAPIError | psycopg.Error) -> PotokError:
         return SchemaNotReady()
     if sqlstate in _RETRYABLE_SQLSTATES:
         return TransientConflict(detail=f"concurrent change ({sqlstate}); retry the request")
-    if (
-        isinstance(error, sa.exc.IntegrityError | psycopg.IntegrityError)
-        and "UNIQUE constraint failed" in message
+    if isinstance(
+        error,
+        sa.exc.IntegrityError | sa.exc.DataError | psycopg.IntegrityError | psycopg.DataError,
     ):
-        return TransientConflict(detail="concurrent change; retry the request")
+        statement = error.statement if isinstance(error, sa.exc.DBAPIError) else None
+        conflict = integrity_conflict(original or error, statement, sqlstate)
+        if conflict is not None:
+            return conflict
     if "database is locked" in message:
         return TransientConflict(detail="the database is busy; retry the request")
     invalidated = isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated

@@ -134,3 +134,55 @@ class InvalidInput(PotokError):
         if detail is None:
             detail = "; ".join(f"{e.field}: {e.message}" for e in self.errors) or self.title
         super().__init__(detail)
+
+
+class IntegrityConflict(Conflict):
+    """The database refused a change that would break a rule its rows keep (a reference,
+    a uniqueness, a check); ``table`` and ``constraint`` name the rule."""
+
+    code = "integrity-conflict"
+    title = "The change breaks a rule the stored data keeps"
+    template = "The change to {table} breaks the rule {constraint}."
+
+
+class StillReferenced(IntegrityConflict):
+    """A row cannot go (or change its key) while others refer to it."""
+
+    code = "still-referenced"
+    title = "Other records still refer to this one"
+    template = (
+        "The {entity} is still referred to by {holders}; remove those first, "
+        "or deactivate it instead."
+    )
+
+
+class MissingReference(IntegrityConflict):
+    """A row refers to another that does not exist (or was removed meanwhile)."""
+
+    code = "missing-reference"
+    title = "A record this refers to does not exist"
+    template = "The {entity} refers to {refers_to} that does not exist (any more)."
+
+
+class DuplicateRow(IntegrityConflict):
+    """Another row holds the same unique values."""
+
+    code = "duplicate-row"
+    title = "Such a record exists already"
+    template = "A record of {table} with the same {columns} exists already."
+
+
+class TextTooLong(Rejected):
+    """A text does not fit where it is stored."""
+
+    code = "text-too-long"
+    title = "A text is too long to store"
+    template = "A text in the request is longer than {where} can hold."
+
+
+class ValueOutOfRange(Rejected):
+    """A number does not fit where it is stored."""
+
+    code = "value-out-of-range"
+    title = "A number is too large to store"
+    template = "A number in the request is too large to store ({where})."

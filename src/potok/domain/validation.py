@@ -7,9 +7,13 @@ from decimal import Decimal
 from enum import StrEnum
 
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.standards import is_currency
 
 CODE_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._\-/]{0,63}")
 CURRENCY_PATTERN = re.compile(r"[A-Z]{3}")
+MAX_AMOUNT = Decimal(10**12)
+"""Every amount (a price, a line's total, an order's total) stays below this: 14 digits
+with 2 decimals are what the amount columns hold."""
 
 
 def require_choice(field: str, value: str | None, choices: type[StrEnum], code: str) -> None:
@@ -50,7 +54,7 @@ class Problems:
             self.add(field, f"must be at most {max_length} characters", "too-long")
 
     def currency(self, field: str, value: str) -> None:
-        if not CURRENCY_PATTERN.fullmatch(value):
+        if not (CURRENCY_PATTERN.fullmatch(value) and is_currency(value)):
             self.add(field, "must be an ISO 4217 code such as RUB", "bad-currency")
 
     def coordinates(self, prefix: str, latitude: float | None, longitude: float | None) -> None:
@@ -69,7 +73,7 @@ class Problems:
             self.add(
                 field, "must be positive" if not allow_zero else "must not be negative", "negative"
             )
-        elif value >= Decimal("1e12"):
+        elif value >= MAX_AMOUNT:
             self.add(field, "is too large", "too-large")
         elif value != value.quantize(Decimal("0.01")):
             self.add(field, "has more than 2 decimal places", "too-precise")

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from potok.bootstrap import Potok
 from potok.domain.documents import (
     BankAccount,
+    DocumentKind,
     EntityRole,
     LegalEntityDraft,
     PersonName,
@@ -81,7 +82,8 @@ BUYERS = (
 def register(
     potok: Potok, orders: Sequence[int], rng: random.Random, clock: Clock, actor: Actor
 ) -> int:
-    """The seller and the buyers; one order in twenty is sold to a buyer. Returns how many."""
+    """The seller and the buyers; one order in twenty is sold to a buyer, who gets its
+    invoice (счёт на оплату). Returns how many orders were sold so."""
     legal_entities.create_legal_entity(potok.uow(), SELLER, clock=clock)
     for buyer in BUYERS:
         legal_entities.create_legal_entity(potok.uow(), buyer, clock=clock)
@@ -95,5 +97,6 @@ def register(
             )
         except PotokError:  # a cancelled order keeps its customer
             continue
+        documents.issue_document(potok.uow(), order_id, DocumentKind.INVOICE, actor, clock=clock)
         sold += 1
     return sold

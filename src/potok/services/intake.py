@@ -25,16 +25,15 @@ from potok.domain.orders import (
     PaymentStatus,
     Shortage,
 )
-from potok.domain.orders.commands import PlaceOrder
+from potok.domain.orders.commands import MAX_LINES, PlaceOrder
 from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
 from potok.domain.orders.states import PAID_ENOUGH
 from potok.domain.sourcing import Decision, Shortfall
-from potok.domain.validation import Problems
+from potok.domain.validation import MAX_AMOUNT, Problems
 from potok.services.allocation import allocate
 from potok.services.ports import IntakeContext
 from potok.services.unit_of_work import UnitOfWork, atomically
 
-MAX_LINES = 500
 IDEMPOTENCY_SCOPE = "orders.create"
 
 
@@ -253,6 +252,13 @@ def _validate(
         )
 
     pickup_point = _check_delivery(context, command, problems)
+    total = sum((line.unit_price * line.quantity for line in lines), command.delivery.price)
+    if not problems and total >= MAX_AMOUNT:
+        problems.add(
+            "lines",
+            f"the order's total {total:.2f} is more than Potok can store (under {MAX_AMOUNT:,})",
+            "too-large",
+        )
     if problems:
         raise InvalidInput(problems.errors)
     assert channel is not None

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
-from potok.domain.errors import TransientConflict
+from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.ports import (
@@ -149,7 +149,7 @@ def atomically(uow: UnitOfWork, work: Callable[[UnitOfWork], T]) -> T:
                 result = work(uow)
                 uow.commit()
                 return result
-        except TransientConflict:
+        except (TransientConflict, DuplicateRow):  # a duplicate may be a race lost too
             if attempt == ATTEMPTS:
                 raise
             time.sleep(random.uniform(0, 0.005 * 2**attempt))

@@ -25,7 +25,7 @@ from potok.api.schemas.access import (
     UserOut,
     UserPatch,
 )
-from potok.api.schemas.common import AwareDatetime
+from potok.api.schemas.common import AwareDatetime, KeyName, Username
 from potok.api.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -201,7 +201,7 @@ def create_user(body: UserIn, uow: Uow, caller: Caller) -> NewUserOut:
     responses=responses(UserNotFound),
     dependencies=[needs(Permission.USERS_MANAGE)],
 )
-def get_user(username: str, uow: Uow) -> UserOut:
+def get_user(username: Username, uow: Uow) -> UserOut:
     return UserOut.model_validate(access.get_user(uow, username))
 
 
@@ -212,7 +212,7 @@ def get_user(username: str, uow: Uow) -> UserOut:
     responses=responses(UserNotFound, InvalidInput, LastAdmin),
     dependencies=[needs(Permission.USERS_MANAGE)],
 )
-def change_user(username: str, body: UserPatch, uow: Uow, caller: Caller) -> UserOut:
+def change_user(username: Username, body: UserPatch, uow: Uow, caller: Caller) -> UserOut:
     changed = access.change_user(
         uow,
         username,
@@ -232,7 +232,7 @@ def change_user(username: str, body: UserPatch, uow: Uow, caller: Caller) -> Use
     responses=responses(UserNotFound),
     dependencies=[needs(Permission.USERS_MANAGE)],
 )
-def reset_password(username: str, uow: Uow, caller: Caller) -> OneTimePasswordOut:
+def reset_password(username: Username, uow: Uow, caller: Caller) -> OneTimePasswordOut:
     return OneTimePasswordOut(
         one_time_password=access.reset_password(uow, username, actor=caller.actor)
     )
@@ -281,7 +281,7 @@ def create_key(body: ApiKeyIn, request: Request, uow: Uow, caller: Caller) -> Ne
     responses=responses(ApiKeyNotFound),
     dependencies=[needs(Permission.KEYS_MANAGE)],
 )
-def revoke_key(name: str, request: Request, uow: Uow, caller: Caller) -> ApiKeyOut:
+def revoke_key(name: KeyName, request: Request, uow: Uow, caller: Caller) -> ApiKeyOut:
     revoked = access.revoke_api_key(uow, name, actor=caller.actor)
     security_of(request).keys.clear()
     return ApiKeyOut.model_validate(revoked)

@@ -22,6 +22,7 @@ from potok.api.schemas.catalogue import (
     WarehouseOut,
     WarehousePatch,
 )
+from potok.api.schemas.common import Code
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound, SkuInUse, TrackingLocked
@@ -101,7 +102,7 @@ def list_products(
     responses=responses(ProductNotFound),
     dependencies=[needs(Permission.CATALOGUE_READ)],
 )
-def get_product(sku: str, uow: Uow) -> ProductOut:
+def get_product(sku: Code, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.get_product(uow, sku))
 
 
@@ -112,7 +113,7 @@ def get_product(sku: str, uow: Uow) -> ProductOut:
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
+def replace_product(sku: Code, body: ProductIn, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, body.draft()))
 
 
@@ -123,7 +124,7 @@ def replace_product(sku: str, body: ProductIn, uow: Uow) -> ProductOut:
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
+def patch_product(sku: Code, body: ProductPatch, uow: Uow) -> ProductOut:
     current = ProductOut.model_validate(catalogue.get_product(uow, sku))
     merged = merge(ProductIn, current, body)
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, merged.draft()))
@@ -136,7 +137,7 @@ def patch_product(sku: str, body: ProductPatch, uow: Uow) -> ProductOut:
     responses=responses(ProductNotFound, SkuInUse),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def delete_product(sku: str, uow: Uow) -> Response:
+def delete_product(sku: Code, uow: Uow) -> Response:
     catalogue.delete_product(uow, sku)
     return Response(status_code=204)
 
@@ -175,7 +176,7 @@ def list_channels(uow: Uow) -> list[ChannelOut]:
     responses=responses(ChannelNotFound),
     dependencies=[needs(Permission.CATALOGUE_READ)],
 )
-def get_channel(code: str, uow: Uow) -> ChannelOut:
+def get_channel(code: Code, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.get_channel(uow, code))
 
 
@@ -186,7 +187,7 @@ def get_channel(code: str, uow: Uow) -> ChannelOut:
     responses=responses(ChannelNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
+def replace_channel(code: Code, body: ChannelIn, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, body.draft()))
 
 
@@ -197,7 +198,7 @@ def replace_channel(code: str, body: ChannelIn, uow: Uow) -> ChannelOut:
     responses=responses(ChannelNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
+def patch_channel(code: Code, body: ChannelPatch, uow: Uow) -> ChannelOut:
     current = ChannelOut.model_validate(catalogue.get_channel(uow, code))
     merged = merge(ChannelIn, current, body)
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, merged.draft()))
@@ -210,7 +211,7 @@ def patch_channel(code: str, body: ChannelPatch, uow: Uow) -> ChannelOut:
     responses=responses(ChannelNotFound, ChannelInUse),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def delete_channel(code: str, uow: Uow) -> Response:
+def delete_channel(code: Code, uow: Uow) -> Response:
     catalogue.delete_channel(uow, code)
     return Response(status_code=204)
 
@@ -249,7 +250,7 @@ def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     responses=responses(WarehouseNotFound),
     dependencies=[needs(Permission.CATALOGUE_READ)],
 )
-def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
+def get_warehouse(code: Code, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
 
 
@@ -262,7 +263,7 @@ def get_warehouse(code: str, uow: Uow) -> WarehouseOut:
     responses=responses(WarehouseNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def replace_warehouse(code: str, body: WarehouseIn, uow: Uow, caller: Caller) -> WarehouseOut:
+def replace_warehouse(code: Code, body: WarehouseIn, uow: Uow, caller: Caller) -> WarehouseOut:
     return WarehouseOut.model_validate(
         catalogue.replace_warehouse(uow, code, body.draft(), actor=caller.actor)
     )
@@ -277,7 +278,7 @@ def replace_warehouse(code: str, body: WarehouseIn, uow: Uow, caller: Caller) ->
     responses=responses(WarehouseNotFound, InvalidInput),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def patch_warehouse(code: str, body: WarehousePatch, uow: Uow, caller: Caller) -> WarehouseOut:
+def patch_warehouse(code: Code, body: WarehousePatch, uow: Uow, caller: Caller) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
     merged = merge(WarehouseIn, current, body)
     return WarehouseOut.model_validate(
@@ -292,6 +293,6 @@ def patch_warehouse(code: str, body: WarehousePatch, uow: Uow, caller: Caller) -
     responses=responses(WarehouseNotFound, WarehouseInUse),
     dependencies=[needs(Permission.CATALOGUE_WRITE)],
 )
-def delete_warehouse(code: str, uow: Uow) -> Response:
+def delete_warehouse(code: Code, uow: Uow) -> Response:
     catalogue.delete_warehouse(uow, code)
     return Response(status_code=204)

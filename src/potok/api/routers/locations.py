@@ -8,6 +8,7 @@ from fastapi import APIRouter, Path, Query, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
+from potok.api.schemas.common import Code
 from potok.api.schemas.stock_depth import (
     LocationIn,
     LocationOut,
@@ -50,7 +51,7 @@ def ensure_warehouse_in_scope(uow: UnitOfWork, caller: Principal, code: str) -> 
     dependencies=[needs(Permission.STOCK_READ)],
 )
 def list_locations(
-    code: str,
+    code: Code,
     uow: Uow,
     caller: Caller,
     zone: Annotated[str | None, Query(max_length=64)] = None,
@@ -70,7 +71,7 @@ def list_locations(
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def create_location(
-    code: str, body: LocationIn, uow: Uow, caller: Caller, response: Response
+    code: Code, body: LocationIn, uow: Uow, caller: Caller, response: Response
 ) -> LocationOut:
     ensure_warehouse_in_scope(uow, caller, code)
     location = locations.create_location(uow, code, body.draft())
@@ -85,7 +86,7 @@ def create_location(
     responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound),
     dependencies=[needs(Permission.STOCK_READ)],
 )
-def get_location(code: str, location_code: BinPath, uow: Uow, caller: Caller) -> LocationOut:
+def get_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller) -> LocationOut:
     ensure_warehouse_in_scope(uow, caller, code)
     return LocationOut.model_validate(locations.get_location(uow, code, location_code))
 
@@ -100,7 +101,7 @@ def get_location(code: str, location_code: BinPath, uow: Uow, caller: Caller) ->
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def patch_location(
-    code: str, location_code: BinPath, body: LocationPatch, uow: Uow, caller: Caller
+    code: Code, location_code: BinPath, body: LocationPatch, uow: Uow, caller: Caller
 ) -> LocationOut:
     ensure_warehouse_in_scope(uow, caller, code)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
@@ -114,7 +115,7 @@ def patch_location(
     responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound, LocationInUse),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def delete_location(code: str, location_code: BinPath, uow: Uow, caller: Caller) -> Response:
+def delete_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller) -> Response:
     ensure_warehouse_in_scope(uow, caller, code)
     locations.delete_location(uow, code, location_code)
     return Response(status_code=204)

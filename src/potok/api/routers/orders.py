@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
-from potok.api.schemas.common import AwareDatetime
+from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.orders import (
     CancellationIn,
     HoldIn,
@@ -33,7 +33,7 @@ from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
 from potok.domain.machine import IllegalTransition
-from potok.domain.orders import Hold, OrderNotFound, OrderStatus
+from potok.domain.orders import Hold, OrderNotFound, OrderStatus, PaymentStatus
 from potok.domain.orders.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -172,12 +172,17 @@ async def place_order(request: Request) -> Response:
 def list_orders(
     uow: Uow,
     caller: Caller,
-    status: Annotated[list[OrderStatus] | None, Query(description="Any of these statuses.")] = None,
-    channel: Annotated[list[str] | None, Query(description="Channel codes.")] = None,
-    warehouse: Annotated[
-        list[str] | None, Query(description="Orders with stock reserved at these warehouses.")
+    status: Annotated[
+        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
     ] = None,
-    payment_status: Annotated[list[str] | None, Query()] = None,
+    channel: Annotated[
+        list[Code] | None, Query(max_length=100, description="Channel codes.")
+    ] = None,
+    warehouse: Annotated[
+        list[Code] | None,
+        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
+    ] = None,
+    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
     created_from: Annotated[
         AwareDatetime | None, Query(description="Inclusive; with a time zone.")
     ] = None,
@@ -193,7 +198,10 @@ def list_orders(
     ] = None,
     sort: Annotated[
         str,
-        Query(description="created_at, updated_at, total, priority or id; '-' for descending."),
+        Query(
+            max_length=32,
+            description="created_at, updated_at, total, priority or id; '-' for descending.",
+        ),
     ] = "-created_at",
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
@@ -206,7 +214,7 @@ def list_orders(
                 statuses=[s.value for s in status or []],
                 channels=channel or [],
                 warehouses=warehouse or [],
-                payment_statuses=payment_status or [],
+                payment_statuses=[s.value for s in payment_status or []],
                 created_from=created_from,
                 created_to=created_to,
                 text=q,

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
+from potok.api.schemas.common import Code
 from potok.api.schemas.replenishment import (
     ReplenishmentLineOut,
     ReplenishmentPageOut,
@@ -86,7 +87,9 @@ def _visible(caller: Principal, wanted: list[str]) -> list[str] | None:
     responses=responses(WarehouseNotFound, ProductNotFound, InvalidInput, OutOfScope),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def put_rule(warehouse: str, sku: str, body: StockRuleIn, uow: Uow, caller: Caller) -> StockRuleOut:
+def put_rule(
+    warehouse: Code, sku: Code, body: StockRuleIn, uow: Uow, caller: Caller
+) -> StockRuleOut:
     ensure_warehouses(caller, {warehouse})
     state = replenishment.set_rule(
         uow,
@@ -103,7 +106,7 @@ def put_rule(warehouse: str, sku: str, body: StockRuleIn, uow: Uow, caller: Call
     responses=responses(WarehouseNotFound, ProductNotFound, StockRuleNotFound, OutOfScope),
     dependencies=[needs(Permission.STOCK_READ)],
 )
-def get_rule(warehouse: str, sku: str, uow: Uow, caller: Caller) -> StockRuleOut:
+def get_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> StockRuleOut:
     ensure_warehouses(caller, {warehouse})
     return _rule_out(replenishment.get_rule(uow, warehouse, sku))
 
@@ -115,7 +118,7 @@ def get_rule(warehouse: str, sku: str, uow: Uow, caller: Caller) -> StockRuleOut
     responses=responses(WarehouseNotFound, ProductNotFound, StockRuleNotFound, OutOfScope),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def delete_rule(warehouse: str, sku: str, uow: Uow, caller: Caller) -> Response:
+def delete_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> Response:
     ensure_warehouses(caller, {warehouse})
     replenishment.delete_rule(uow, warehouse, sku, caller.actor)
     return Response(status_code=204)
@@ -131,9 +134,9 @@ def list_rules(
     uow: Uow,
     caller: Caller,
     warehouse: Annotated[
-        list[str], Query(description="Repeat for several warehouses.", max_length=100)
+        list[Code], Query(description="Repeat for several warehouses.", max_length=100)
     ] = [],  # noqa: B006 - FastAPI copies the default
-    sku: str | None = None,
+    sku: Code | None = None,
     below_minimum: Annotated[
         bool, Query(description="Only rules whose projected level is below the minimum now.")
     ] = False,
@@ -165,9 +168,9 @@ def replenishment_report(
     uow: Uow,
     caller: Caller,
     warehouse: Annotated[
-        list[str], Query(description="Repeat for several warehouses.", max_length=100)
+        list[Code], Query(description="Repeat for several warehouses.", max_length=100)
     ] = [],  # noqa: B006 - FastAPI copies the default
-    sku: str | None = None,
+    sku: Code | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReplenishmentPageOut:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from decimal import Decimal
 from math import inf
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
-from pydantic import TypeAdapter, ValidationError
+from fastapi.exceptions import RequestValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from potok.api.body_guard import is_json
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.routers.orders import OrderIdPath
+from potok.api.schemas.common import Code
 from potok.api.schemas.sourcing import (
     CandidateOut,
     DryRunOut,
@@ -50,9 +54,17 @@ from potok.services.tariff_files import HEADER
 router = APIRouter(prefix="/api/v1/sourcing", tags=["sourcing"])
 orders_router = APIRouter(prefix="/api/v1/orders", tags=["sourcing"])
 
-_TARIFFS = TypeAdapter(list[TariffIn])
+MAX_TARIFFS = 100_000
+"""The most rows a tariff table may have."""
+MAX_TARIFF_FILE = 1024**3
+"""A tariff file is bounded by `api.max_body_bytes`, which is at most this."""
+_TARIFFS = TypeAdapter(Annotated[list[TariffIn], Field(max_length=MAX_TARIFFS)])
 _VERSION = Query(ge=1, le=2**31 - 1, description="An older version.")
-_ORDER_TYPE = Query(description="courier, pickup, marketplace, or `*` (every type).")
+_ORDER_TYPE = Query(
+    max_length=32,
+    pattern=f"^({'|'.join(sorted(re.escape(t) for t in sourcing_setup.ORDER_TYPES))})$",
+    description="courier, pickup, marketplace, or `*` (every type).",
+)
 
 
 def _tariff_out(t: Tariff) -> TariffOut:
@@ -84,11 +96,8 @@ def _csv_from_json(body: bytes) -> str:
     try:
         items = _TARIFFS.validate_json(body)
     except ValidationError as error:
-        raise InvalidInput(
-            [
-                FieldError(".".join(str(p) for p in e["loc"]) or "body", e["msg"])
-                for e in error.errors()
-            ]
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]
         ) from None
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -131,9 +140,13 @@ _IMPORT_RESPONSES[422]["description"] += ", invalid-tariff-file"
         "requestBody": {
             "required": True,
             "content": {
-                "text/csv": {"schema": {"type": "string"}},
+                "text/csv": {"schema": {"type": "string", "maxLength": MAX_TARIFF_FILE}},
                 "application/json": {
-                    "schema": {"type": "array", "items": TariffIn.model_json_schema()}
+                    "schema": {
+                        "type": "array",
+                        "items": TariffIn.model_json_schema(),
+                        "maxItems": MAX_TARIFFS,
+                    }
                 },
             },
         }
@@ -145,7 +158,7 @@ async def put_tariffs(request: Request, uow: Uow, caller: Caller) -> TariffVersi
     kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
 
     def work() -> TariffVersionOut:
-        if kind == "application/json":
+        if is_json(kind):
             text = _csv_from_json(body)
             source = "api:json"
         else:
@@ -186,7 +199,7 @@ def get_tariffs(uow: Uow) -> TariffTableOut:
     dependencies=[needs(Permission.SOURCING_WRITE)],
 )
 def put_rules(
-    channel: str,
+    channel: Code,
     body: dict[str, Any],
     uow: Uow,
     caller: Caller,
@@ -206,7 +219,7 @@ def put_rules(
     dependencies=[needs(Permission.SOURCING_READ)],
 )
 def get_rules(
-    channel: str,
+    channel: Code,
     uow: Uow,
     order_type: Annotated[str, _ORDER_TYPE] = sourcing_setup.ANY_ORDER_TYPE,
     version: Annotated[
@@ -225,7 +238,7 @@ def get_rules(
     dependencies=[needs(Permission.SOURCING_READ)],
 )
 def get_rule_versions(
-    channel: str,
+    channel: Code,
     uow: Uow,
     order_type: Annotated[str, _ORDER_TYPE] = sourcing_setup.ANY_ORDER_TYPE,
 ) -> list[RulesOut]:

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
-from potok.api.schemas.common import AwareDatetime
+from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.stock import (
     AvailabilityOut,
     ChannelAvailabilityOut,
@@ -221,8 +221,8 @@ def set_levels(body: LevelsIn, uow: Uow, caller: Caller, request: Request) -> Le
 )
 def list_levels(
     uow: Uow,
-    warehouse: str | None = None,
-    sku: str | None = None,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
     only_available: bool = False,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
@@ -243,11 +243,14 @@ def list_levels(
 )
 def list_movements(
     uow: Uow,
-    warehouse: str | None = None,
-    sku: str | None = None,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
     type: Annotated[
         str | None,
-        Query(description="A movement type, e.g. receipt, write_off, count, set_aside, release."),
+        Query(
+            max_length=32,
+            description="A movement type, e.g. receipt, write_off, count, set_aside, release.",
+        ),
     ] = None,
     since: Annotated[AwareDatetime | None, Query(description="With a time zone.")] = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
@@ -294,7 +297,7 @@ def reconciliation(uow: Uow) -> ReconciliationOut:
 def expiring(
     uow: Uow,
     within_days: Annotated[int, Query(ge=0, le=3650, description="Look ahead.")] = 30,
-    warehouse: str | None = None,
+    warehouse: Code | None = None,
 ) -> list[ExpiringLotOut]:
     return [
         ExpiringLotOut.model_validate(lot)
@@ -310,7 +313,7 @@ def expiring(
     responses=responses(ProductNotFound),
     dependencies=[needs(Permission.STOCK_READ)],
 )
-def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
+def product_availability(sku: Code, uow: Uow) -> AvailabilityOut:
     found = inventory.availability(uow, sku)
     return AvailabilityOut(
         sku=found.sku,
@@ -330,9 +333,9 @@ def product_availability(sku: str, uow: Uow) -> AvailabilityOut:
     dependencies=[needs(Permission.STOCK_READ)],
 )
 def channel_availability(
-    code: str,
+    code: Code,
     uow: Uow,
-    sku: Annotated[list[str], Query(description="Repeat for several SKUs.", max_length=1000)],
+    sku: Annotated[list[Code], Query(description="Repeat for several SKUs.", max_length=1000)],
 ) -> ChannelAvailabilityOut:
     channel, found = inventory.promises_for(uow, code, sku)
     return ChannelAvailabilityOut(

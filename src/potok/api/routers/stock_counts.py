@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Response
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.routers.locations import ensure_warehouse_in_scope
+from potok.api.schemas.common import Code
 from potok.api.schemas.stock_depth import (
     ApprovalOut,
     CountCreateIn,
@@ -93,7 +94,7 @@ def count_out(count: StockCount, *, blind: bool) -> CountOut:
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def create_count(
-    code: str,
+    code: Code,
     body: CountCreateIn,
     uow: Uow,
     caller: Caller,

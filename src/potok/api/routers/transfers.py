@@ -119,7 +119,7 @@ def list_transfers(
     uow: Uow,
     caller: Caller,
     status: Annotated[
-        str | None, Query(description="requested, shipped, received or cancelled")
+        str | None, Query(max_length=32, description="requested, shipped, received or cancelled")
     ] = None,
     warehouse: Annotated[
         str | None, Query(max_length=64, description="From or to this warehouse.")
@@ -301,7 +301,7 @@ def list_purchase_orders(
     caller: Caller,
     status: Annotated[
         str | None,
-        Query(description="open, partially_received, received or cancelled"),
+        Query(max_length=32, description="open, partially_received, received or cancelled"),
     ] = None,
     warehouse: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Cursor = None,

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, SecretStr
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, Code, Flag, Out, Page, Patch, Schema
 from potok.domain.access import Permission, Role
+
+RateLimitPerMinute = Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER]
 
 
 class SignInIn(Schema):
@@ -54,14 +56,16 @@ class UserIn(Schema):
     username: str = Field(max_length=64, examples=["ivanova"])
     role: Role
     display_name: str = Field(default="", max_length=255, examples=["Анна Иванова"])
-    warehouses: list[str] = Field(default_factory=list, description="For warehouse staff only.")
+    warehouses: list[Code] = Field(
+        default_factory=list, max_length=1000, description="For warehouse staff only."
+    )
 
 
-class UserPatch(Schema):
+class UserPatch(Patch):
     role: Role | None = None
     display_name: str | None = Field(default=None, max_length=255)
-    active: bool | None = None
-    warehouses: list[str] | None = None
+    active: Flag | None = None
+    warehouses: list[Code] | None = Field(default=None, max_length=1000)
 
 
 class NewUserOut(Out):
@@ -75,14 +79,12 @@ class OneTimePasswordOut(Out):
 
 class ApiKeyIn(Schema):
     name: str = Field(max_length=64, examples=["ozon-connector"])
-    scopes: list[Permission] = Field(examples=[["orders:write", "orders:read"]])
-    channel: str | None = Field(
+    scopes: list[Permission] = Field(max_length=100, examples=[["orders:write", "orders:read"]])
+    channel: Code | None = Field(
         default=None, description="Bind the key to one channel: it may take only its orders."
     )
-    rate_limit_per_minute: int | None = Field(
+    rate_limit_per_minute: RateLimitPerMinute | None = Field(
         default=None,
-        ge=1,
-        le=100_000,
         description="Requests a minute; by default `security.key_rate_limit_per_minute` (600).",
     )
 

@@ -4,12 +4,31 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import MoneyIn, MoneyOut, Out, Page, RateIn, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    MAX_LIST,
+    Code,
+    Count,
+    Currency,
+    Flag,
+    Latitude,
+    Longitude,
+    MoneyIn,
+    MoneyOut,
+    NewCode,
+    Out,
+    Page,
+    Patch,
+    RateIn,
+    Schema,
+)
 from potok.domain.catalogue import ProductDraft
 from potok.domain.channels import (
+    PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
     ChannelDraft,
     ChannelType,
@@ -19,15 +38,21 @@ from potok.domain.kernel import RemovalStrategy, Tracking
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.network.model import MAX_RESERVATION_HOURS
 
+WeightG = Annotated[int, Field(ge=0, le=10_000_000), JSON_INTEGER]
+MinShelfLifeDays = Annotated[int, Field(ge=0, le=3650), JSON_INTEGER]
+Priority = Annotated[int, Field(ge=-1000, le=1000), JSON_INTEGER]
+PaymentDeadlineMinutes = Annotated[int, Field(ge=1, le=PAYMENT_DEADLINE_MAX_MINUTES), JSON_INTEGER]
+ReservationHours = Annotated[int, Field(ge=1, le=MAX_RESERVATION_HOURS), JSON_INTEGER]
+
 
 class ProductIn(Schema):
-    sku: str = Field(min_length=1, max_length=64, examples=["KET-001"])
+    sku: NewCode = Field(examples=["KET-001"])
     name: str = Field(min_length=1, max_length=255, examples=["Чайник электрический 1,7 л"])
     price: MoneyIn
     vat_rate: RateIn = Field(description="VAT percentage included in the price: 22, 10, 0 …")
     barcode: str | None = Field(default=None, max_length=64, examples=["4601234567893"])
-    weight_g: int = Field(default=0, ge=0, le=10_000_000)
-    active: bool = True
+    weight_g: WeightG = 0
+    active: Flag = True
     tracking: Tracking = Field(
         default=Tracking.NONE,
         description="`none`, `lot` (receipts name the lot and its dates) or `serial` "
@@ -53,13 +78,15 @@ class ProductIn(Schema):
         )
 
 
-class ProductPatch(Schema):
+class ProductPatch(Patch):
+    nullable = frozenset({"barcode", "removal_strategy"})
+
     name: str | None = Field(default=None, min_length=1, max_length=255)
     price: MoneyIn | None = None
     vat_rate: RateIn | None = None
     barcode: str | None = Field(default=None, max_length=64)
-    weight_g: int | None = Field(default=None, ge=0, le=10_000_000)
-    active: bool | None = None
+    weight_g: WeightG | None = None
+    active: Flag | None = None
     tracking: Tracking | None = None
     removal_strategy: RemovalStrategy | None = None
 
@@ -83,10 +110,10 @@ class ProductPageOut(Page):
 
 
 class ChannelIn(Schema):
-    code: str = Field(min_length=1, max_length=64, examples=["ozon"])
+    code: NewCode = Field(examples=["ozon"])
     name: str = Field(min_length=1, max_length=255, examples=["Ozon FBS"])
     type: ChannelType
-    currency: str = Field(default="RUB", min_length=3, max_length=3)
+    currency: Currency = "RUB"
     confirmation: ConfirmationPolicy = Field(
         default=ConfirmationPolicy.AUTO,
         description="`auto` on arrival, `when_paid` once paid, `manual` by an operator",
@@ -96,17 +123,17 @@ class ChannelIn(Schema):
         description="`backorder` accepts orders the network cannot cover yet; "
         "`reject` refuses them",
     )
-    safety_buffer: int = Field(
-        default=0, ge=0, description="Units held back from what the channel is told it may sell."
+    safety_buffer: Count = Field(
+        default=0, description="Units held back from what the channel is told it may sell."
     )
-    payment_deadline_minutes: int | None = Field(
-        default=None, description="Unpaid orders are cancelled and their stock released after this."
+    payment_deadline_minutes: PaymentDeadlineMinutes | None = Field(
+        default=None,
+        description="Unpaid orders are cancelled and their stock released after this "
+        "(1 minute to 30 days).",
     )
-    active: bool = True
-    min_shelf_life_days: int = Field(
+    active: Flag = True
+    min_shelf_life_days: MinShelfLifeDays = Field(
         default=0,
-        ge=0,
-        le=3650,
         description="Lots with fewer days of shelf life left are not sold through the channel.",
     )
 
@@ -125,16 +152,18 @@ class ChannelIn(Schema):
         )
 
 
-class ChannelPatch(Schema):
+class ChannelPatch(Patch):
+    nullable = frozenset({"payment_deadline_minutes"})
+
     name: str | None = Field(default=None, min_length=1, max_length=255)
     type: ChannelType | None = None
-    currency: str | None = Field(default=None, min_length=3, max_length=3)
+    currency: Currency | None = None
     confirmation: ConfirmationPolicy | None = None
     backorders: BackorderPolicy | None = None
-    safety_buffer: int | None = Field(default=None, ge=0)
-    payment_deadline_minutes: int | None = None
-    active: bool | None = None
-    min_shelf_life_days: int | None = Field(default=None, ge=0, le=3650)
+    safety_buffer: Count | None = None
+    payment_deadline_minutes: PaymentDeadlineMinutes | None = None
+    active: Flag | None = None
+    min_shelf_life_days: MinShelfLifeDays | None = None
 
 
 class ChannelOut(Out):
@@ -153,7 +182,7 @@ class ChannelOut(Out):
 
 
 class WarehouseIn(Schema):
-    code: str = Field(min_length=1, max_length=64, examples=["MSK-1"])
+    code: NewCode = Field(examples=["MSK-1"])
     name: str = Field(min_length=1, max_length=255, examples=["Склад Москва — Котляково"])
     type: WarehouseType
     city: str = Field(min_length=1, max_length=120, examples=["Москва"])
@@ -165,21 +194,22 @@ class WarehouseIn(Schema):
         description="The region the location stands in, as named in shipping tariffs.",
     )
     address: str = Field(default="", max_length=500)
-    latitude: float = Field(ge=-90, le=90, examples=[55.6408])
-    longitude: float = Field(ge=-180, le=180, examples=[37.6556])
-    priority: int = Field(
-        default=0, ge=-1000, le=1000, description="Higher wins a tie in distance."
+    latitude: Latitude = Field(examples=[55.6408])
+    longitude: Longitude = Field(examples=[37.6556])
+    priority: Priority = Field(default=0, description="Higher wins a tie in distance.")
+    active: Flag = True
+    channels: list[Code] = Field(
+        default_factory=list,
+        max_length=MAX_LIST,
+        json_schema_extra={"uniqueItems": True},
+        description="Codes of the channels served, each once.",
     )
-    active: bool = True
-    channels: list[str] = Field(default_factory=list, description="Codes of the channels served.")
     removal_strategy: RemovalStrategy = Field(
         default=RemovalStrategy.FEFO,
         description="Which lots leave first for products without a strategy of their own.",
     )
-    reservation_hours: int | None = Field(
+    reservation_hours: ReservationHours | None = Field(
         default=None,
-        ge=1,
-        le=MAX_RESERVATION_HOURS,
         description="Hours a reservation here may wait to be picked; past them the order is "
         "sourced again elsewhere. Null: no limit.",
     )
@@ -202,19 +232,23 @@ class WarehouseIn(Schema):
         )
 
 
-class WarehousePatch(Schema):
+class WarehousePatch(Patch):
+    nullable = frozenset({"region", "reservation_hours"})
+
     name: str | None = Field(default=None, min_length=1, max_length=255)
     type: WarehouseType | None = None
     city: str | None = Field(default=None, min_length=1, max_length=120)
     region: str | None = Field(default=None, min_length=1, max_length=120)
     address: str | None = Field(default=None, max_length=500)
-    latitude: float | None = Field(default=None, ge=-90, le=90)
-    longitude: float | None = Field(default=None, ge=-180, le=180)
-    priority: int | None = Field(default=None, ge=-1000, le=1000)
-    active: bool | None = None
-    channels: list[str] | None = None
+    latitude: Latitude | None = None
+    longitude: Longitude | None = None
+    priority: Priority | None = None
+    active: Flag | None = None
+    channels: list[Code] | None = Field(
+        default=None, max_length=MAX_LIST, json_schema_extra={"uniqueItems": True}
+    )
     removal_strategy: RemovalStrategy | None = None
-    reservation_hours: int | None = Field(default=None, ge=1, le=MAX_RESERVATION_HOURS)
+    reservation_hours: ReservationHours | None = None
 
 
 class WarehouseOut(Out):

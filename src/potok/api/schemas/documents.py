@@ -119,8 +119,10 @@ class LegalEntityIn(Schema):
 
 
 class LegalEntityOut(LegalEntityIn):
-    created_at: datetime
-    updated_at: datetime
+    """As registered (the body's shape, and when it was registered and last changed)."""
+
+    created_at: datetime = Field(strict=True)
+    updated_at: datetime = Field(strict=True)
 
 
 def render_legal_entity(entity: LegalEntity) -> LegalEntityOut:

@@ -5,16 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from potok.api.schemas.common import (
+    JSON_INTEGER,
     AwareDatetime,
+    Code,
+    Country,
+    Currency,
+    Latitude,
+    Longitude,
     MoneyIn,
     MoneyOut,
     Out,
     Page,
+    Quantity,
     RateIn,
     Schema,
 )
@@ -27,11 +34,14 @@ from potok.domain.orders import (
     OrderStatus,
     PaymentStatus,
 )
-from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
+from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, LineRequest, PlaceOrder
 from potok.security.masking import mask_email, mask_name, mask_phone, mask_text
 from potok.services.read_models import OrderSummary
 
 # ---------------------------------------------------------------------- in
+
+
+Priority = Annotated[int, Field(ge=0, le=9), JSON_INTEGER]
 
 
 class AddressIn(Schema):
@@ -40,15 +50,15 @@ class AddressIn(Schema):
     line2: str = Field(default="", max_length=255)
     region: str = Field(default="", max_length=120)
     postal_code: str = Field(default="", max_length=20, examples=["125009"])
-    country: str = Field(default="RU", min_length=2, max_length=2)
-    latitude: float | None = Field(default=None, examples=[55.7602])
-    longitude: float | None = Field(default=None, examples=[37.6085])
+    country: Country = "RU"
+    latitude: Latitude | None = Field(default=None, examples=[55.7602])
+    longitude: Longitude | None = Field(default=None, examples=[37.6085])
 
 
 class DeliveryIn(Schema):
     method: DeliveryMethod = Field(description="`courier` to an address, `pickup` at a point")
     address: AddressIn | None = Field(default=None, description="Required for `courier`.")
-    pickup_point: str | None = Field(
+    pickup_point: Code | None = Field(
         default=None, description="Code of a store or pickup point; required for `pickup`."
     )
     price: MoneyIn = Decimal("0.00")
@@ -63,7 +73,7 @@ class CustomerIn(Schema):
 
 class LineIn(Schema):
     sku: str = Field(min_length=1, max_length=64, examples=["KET-001"])
-    quantity: int = Field(examples=[2], description="Units; a positive whole number.")
+    quantity: Quantity = Field(examples=[2], description="Units; 1 to 1,000,000,000.")
     unit_price: MoneyIn | None = Field(
         default=None, description="VAT-inclusive; the catalogue price when omitted."
     )
@@ -71,20 +81,22 @@ class LineIn(Schema):
 
 
 class OrderIn(Schema):
-    channel: str = Field(examples=["web"], description="Code of the sales channel.")
+    channel: Code = Field(examples=["web"], description="Code of the sales channel.")
     external_id: str | None = Field(
         default=None,
         max_length=128,
         description="The channel's own order number; an order is taken once per channel.",
         examples=["SHOP-100234"],
     )
-    currency: str | None = Field(
-        default=None, min_length=3, max_length=3, description="Must match the channel's currency."
+    currency: Currency | None = Field(
+        default=None, description="Must match the channel's currency (ISO 4217)."
     )
     customer: CustomerIn = CustomerIn()
     delivery: DeliveryIn
-    lines: list[LineIn] = Field(description="At least one line.")
-    priority: int = Field(default=0, description="0 (normal) to 9 (most urgent).")
+    lines: list[LineIn] = Field(
+        min_length=1, max_length=MAX_LINES, description="At least one line; at most 500."
+    )
+    priority: Priority = Field(default=0, description="0 (normal) to 9 (most urgent).")
     promised_at: AwareDatetime | None = Field(
         default=None, description="When the customer was promised the order."
     )

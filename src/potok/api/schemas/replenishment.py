@@ -6,15 +6,15 @@ from datetime import datetime
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import Count, Out, Page, Schema
 
 
 class StockRuleIn(Schema):
-    min: int = Field(
+    min: Count = Field(
         description="Reorder when the projected level falls below this.", examples=[10]
     )
-    max: int = Field(description="Order up to this level; at least `min`.", examples=[60])
-    safety_stock: int = Field(
+    max: Count = Field(description="Order up to this level; at least `min`.", examples=[60])
+    safety_stock: Count = Field(
         default=0,
         description="Units held back from the availability published to channels.",
         examples=[2],

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, Code, Out, Page, Schema
+from potok.services.rerouting import MAX_MISSING
+
+Missing = Annotated[int, Field(ge=1, le=MAX_MISSING), JSON_INTEGER]
 
 
 class ShortageIn(Schema):
-    warehouse: str = Field(max_length=64, examples=["MSK-1"])
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    missing: int = Field(description="Units not found on the shelf; positive.", examples=[2])
+    warehouse: Code = Field(examples=["MSK-1"])
+    sku: Code = Field(examples=["KET-001"])
+    missing: Missing = Field(description="Units not found on the shelf; positive.", examples=[2])
     lot: str | None = Field(
         default=None,
         max_length=64,

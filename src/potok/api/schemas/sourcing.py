@@ -4,22 +4,40 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, StrictFloat
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    Code,
+    FineAmountIn,
+    Flag,
+    Kilometres,
+    MoneyIn,
+    Out,
+    Page,
+    Schema,
+)
+from potok.services.tariff_files import MAX_DAYS
+
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS), JSON_INTEGER]
+Limit = Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER]
 
 
 class TariffIn(Schema):
-    warehouse: str = Field(description="A warehouse code, or `*` for every warehouse.")
-    region: str | None = Field(default=None, description="A destination region; or a band.")
-    min_km: float | None = Field(default=None, description="Where the band starts (km).")
-    max_km: float | None = Field(default=None, description="Where the band ends (km, exclusive).")
-    fixed_rub: Decimal = Field(description="Roubles per shipment.")
-    per_kg_rub: Decimal = Decimal(0)
-    per_km_rub: Decimal = Decimal(0)
-    days: int = Field(description="Days in transit.")
+    warehouse: Code = Field(description="A warehouse code, or `*` for every warehouse.")
+    region: str | None = Field(
+        default=None, max_length=120, description="A destination region; or a band."
+    )
+    min_km: Kilometres | None = Field(default=None, description="Where the band starts (km).")
+    max_km: Kilometres | None = Field(
+        default=None, description="Where the band ends (km, exclusive)."
+    )
+    fixed_rub: MoneyIn = Field(description='Roubles per shipment, as a string: "350.00".')
+    per_kg_rub: FineAmountIn = Decimal(0)
+    per_km_rub: FineAmountIn = Decimal(0)
+    days: Days = Field(description="Days in transit.")
 
 
 class TariffOut(Out):
@@ -158,15 +176,17 @@ class ReplanIn(Schema):
         max_length=64,
         description="Re-plan only the orders holding stock at this location.",
     )
-    apply: bool = Field(
+    apply: Flag = Field(
         default=True, description="false: a dry run that reports what would change."
     )
-    time_limit_s: float = Field(
-        default=30, ge=1, le=300, description="The solver's time budget, in seconds."
+    time_limit_s: StrictFloat = Field(
+        default=30,
+        ge=1,
+        le=300,
+        allow_inf_nan=False,
+        description="The solver's time budget, in seconds.",
     )
-    limit: int = Field(
-        default=10_000, ge=1, le=100_000, description="At most this many orders, most urgent first."
-    )
+    limit: Limit = Field(default=10_000, description="At most this many orders, most urgent first.")
 
 
 class ReplanChangeOut(Out):

@@ -6,21 +6,31 @@ from datetime import date, datetime
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import (
+    MAX_BULK_ROWS,
+    Code,
+    Count,
+    Day,
+    Out,
+    Page,
+    Quantity,
+    Schema,
+    Serial,
+)
 
 
 class LotIn(Schema):
     number: str = Field(min_length=1, max_length=64, examples=["L-2026-11-A"])
-    produced_on: date | None = None
-    expires_on: date | None = Field(
+    produced_on: Day | None = None
+    expires_on: Day | None = Field(
         default=None, description="Units of the lot cannot be sold from this day on."
     )
 
 
 class ReceiptIn(Schema):
-    warehouse: str = Field(examples=["MSK-1"])
-    sku: str = Field(examples=["KET-001"])
-    quantity: int = Field(description="Units received; positive.", examples=[24])
+    warehouse: Code = Field(examples=["MSK-1"])
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(description="Units received; positive.", examples=[24])
     reason: str = Field(default="receipt", max_length=500)
     reference: str | None = Field(default=None, max_length=255, examples=["PO-2026-0042"])
     lot: LotIn | None = Field(
@@ -28,7 +38,7 @@ class ReceiptIn(Schema):
         description="Required for products kept by lot, refused for others. A new lot number "
         "creates the lot; a known one must come with the same dates.",
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: one serial number per unit received.",
@@ -36,15 +46,15 @@ class ReceiptIn(Schema):
 
 
 class WriteOffIn(Schema):
-    warehouse: str
-    sku: str
-    quantity: int = Field(description="Units written off; positive.")
+    warehouse: Code
+    sku: Code
+    quantity: Quantity = Field(description="Units written off; positive.")
     reason: str = Field(min_length=1, max_length=500, examples=["damaged in handling"])
     reference: str | None = Field(default=None, max_length=255)
     lot: str | None = Field(
         default=None, max_length=64, description="The lot number, for products kept by lot."
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the serial numbers of the units written off.",
@@ -52,12 +62,12 @@ class WriteOffIn(Schema):
 
 
 class CountIn(Schema):
-    warehouse: str
-    sku: str
-    expected_on_hand: int = Field(
+    warehouse: Code
+    sku: Code
+    expected_on_hand: Count = Field(
         description="The on-hand quantity you believe you are replacing; a mismatch is a 409."
     )
-    counted: int = Field(description="What is physically there.")
+    counted: Count = Field(description="What is physically there.")
     reason: str = Field(default="count", max_length=500)
     reference: str | None = Field(default=None, max_length=255)
     lot: str | None = Field(
@@ -66,16 +76,16 @@ class CountIn(Schema):
 
 
 class LevelIn(Schema):
-    warehouse: str = Field(examples=["MSK-1"])
-    sku: str = Field(examples=["KET-001"])
-    on_hand: int = Field(examples=[120])
-    expected_on_hand: int | None = Field(
+    warehouse: Code = Field(examples=["MSK-1"])
+    sku: Code = Field(examples=["KET-001"])
+    on_hand: Count = Field(examples=[120])
+    expected_on_hand: Count | None = Field(
         default=None, description="Optional compare-and-set for this row."
     )
     lot: LotIn | None = Field(
         default=None, description="Products kept by lot: the row is the level of this lot."
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the serial numbers of the units on hand.",
@@ -83,7 +93,10 @@ class LevelIn(Schema):
 
 
 class LevelsIn(Schema):
-    rows: list[LevelIn]
+    rows: list[LevelIn] = Field(
+        max_length=MAX_BULK_ROWS,
+        description="At most `api.max_bulk_rows` rows (50,000 by default and at most).",
+    )
     source: str = Field(default="erp", max_length=64, description="Who sends the levels.")
     reference: str | None = Field(default=None, max_length=255)
 

@@ -3,22 +3,37 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    Code,
+    Count,
+    Flag,
+    NewBinCode,
+    Out,
+    Page,
+    Patch,
+    Quantity,
+    Schema,
+)
 from potok.api.schemas.stock import MovementOut
 from potok.domain.inventory.buckets import AsideReason, Bucket
-from potok.domain.inventory.locations import LocationDraft
+from potok.domain.inventory.locations import MAX_SEQUENCE, LocationDraft
 
 # ---------------------------------------------------------------------- moves
 
 
+PickSequence = Annotated[int, Field(ge=0, le=MAX_SEQUENCE), JSON_INTEGER]
+
+
 class MoveIn(Schema):
-    warehouse: str = Field(examples=["MSK"])
-    sku: str = Field(examples=["KET"])
+    warehouse: Code = Field(examples=["MSK"])
+    sku: Code = Field(examples=["KET"])
     lot: str | None = Field(default=None, max_length=64, description="For products kept by lot.")
-    quantity: int = Field(description="Units to move; positive.", examples=[2])
+    quantity: Quantity = Field(description="Units to move; positive.", examples=[2])
     to: Bucket = Field(
         description="`unavailable`: put aside from sellable (or reserved) stock; `available`: "
         "release back from the unavailable bucket; `written_off`: write off from the "
@@ -50,20 +65,22 @@ class BucketChangeOut(Out):
 
 
 class LocationIn(Schema):
-    code: str = Field(max_length=64, examples=["A-01-03-2"], description="The bin address.")
+    code: NewBinCode = Field(examples=["A-01-03-2"], description="The bin address.")
     zone: str = Field(default="", max_length=64, examples=["A"])
-    pick_sequence: int = Field(default=0, description="Pickers walk bins in ascending order.")
-    active: bool = True
+    pick_sequence: PickSequence = Field(
+        default=0, description="Pickers walk bins in ascending order (0 to 1,000,000,000)."
+    )
+    active: Flag = True
 
     def draft(self) -> LocationDraft:
         return LocationDraft(self.code, self.zone, self.pick_sequence, self.active)
 
 
-class LocationPatch(Schema):
-    code: str | None = Field(default=None, max_length=64)
+class LocationPatch(Patch):
+    code: NewBinCode | None = None
     zone: str | None = Field(default=None, max_length=64)
-    pick_sequence: int | None = None
-    active: bool | None = None
+    pick_sequence: PickSequence | None = None
+    active: Flag | None = None
 
 
 class LocationOut(Out):
@@ -77,8 +94,8 @@ class LocationOut(Out):
 
 
 class PlacementIn(Schema):
-    warehouse: str = Field(examples=["MSK"])
-    sku: str = Field(examples=["KET"])
+    warehouse: Code = Field(examples=["MSK"])
+    sku: Code = Field(examples=["KET"])
     lot: str | None = Field(default=None, max_length=64)
     location: str | None = Field(
         max_length=64, examples=["A-01-03-2"], description="The bin; null takes it out of any."
@@ -118,17 +135,20 @@ class PickListOut(Out):
 
 class CountCreateIn(Schema):
     zone: str | None = Field(
-        default=None, max_length=64, description="Count one zone only; null: the whole warehouse."
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Count one zone only; null: the whole warehouse.",
     )
-    skus: list[str] = Field(
+    skus: list[Code] = Field(
         default_factory=list, max_length=1000, description="Count these SKUs only."
     )
 
 
 class CountEntryIn(Schema):
-    sku: str
+    sku: Code
     lot: str | None = Field(default=None, max_length=64)
-    counted: int = Field(description="Units found; entering a line again replaces it.")
+    counted: Count = Field(description="Units found; entering a line again replaces it.")
 
 
 class CountEntriesIn(Schema):

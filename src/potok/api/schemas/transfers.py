@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    Code,
+    Count,
+    Day,
+    Flag,
+    Out,
+    Page,
+    Quantity,
+    Schema,
+    Serial,
+)
 from potok.api.schemas.stock import LotIn
 from potok.domain.inventory.purchasing import PurchaseOrder
 from potok.domain.inventory.transfers import Transfer, TransferLine
@@ -14,9 +26,12 @@ from potok.domain.inventory.transfers import Transfer, TransferLine
 # ---------------------------------------------------------------------- transfers
 
 
+LineNo = Annotated[int, Field(ge=1, le=10_000), JSON_INTEGER]
+
+
 class TransferLineIn(Schema):
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    quantity: int = Field(description="Units requested; positive.", examples=[10])
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(description="Units requested; positive.", examples=[10])
     lot: str | None = Field(
         default=None, max_length=64, description="The lot to move, for products kept by lot."
     )
@@ -26,14 +41,14 @@ class TransferIn(Schema):
     from_warehouse: str = Field(max_length=64, examples=["MSK-1"])
     to_warehouse: str = Field(max_length=64, examples=["SPB-1"])
     lines: list[TransferLineIn] = Field(max_length=500)
-    expected_on: date | None = Field(default=None, description="When it should arrive.")
+    expected_on: Day | None = Field(default=None, description="When it should arrive.")
     comment: str = Field(default="", max_length=500)
 
 
 class ShipLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units shipped on this line; at most the requested.")
-    serials: list[str] | None = Field(
+    line_no: LineNo = Field()
+    quantity: Count = Field(description="Units shipped on this line; at most the requested.")
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the units that leave (default: the first free ones).",
@@ -49,15 +64,15 @@ class ShipIn(Schema):
 
 
 class ReceiveLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units that arrived on this line.")
+    line_no: LineNo = Field()
+    quantity: Count = Field(description="Units that arrived on this line.")
     reason: str | None = Field(
         default=None,
         max_length=500,
         description="Why the quantity differs from what was shipped (required then).",
         examples=["2 units broken in transit"],
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: the units that arrived (default: the first on "
@@ -170,8 +185,8 @@ def render_arrival(
 
 
 class PurchaseLineIn(Schema):
-    sku: str = Field(max_length=64, examples=["KET-001"])
-    quantity: int = Field(description="Units ordered; positive.", examples=[100])
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(description="Units ordered; positive.", examples=[100])
 
 
 class PurchaseOrderIn(Schema):
@@ -183,16 +198,16 @@ class PurchaseOrderIn(Schema):
     supplier: str = Field(max_length=255, examples=["ООО Чайники"])
     warehouse: str = Field(max_length=64, examples=["MSK-1"])
     lines: list[PurchaseLineIn] = Field(max_length=500)
-    expected_on: date | None = None
+    expected_on: Day | None = None
 
 
 class PurchaseReceiptLineIn(Schema):
-    line_no: int = Field(ge=1, le=10_000)
-    quantity: int = Field(description="Units in this delivery; positive.")
+    line_no: LineNo = Field()
+    quantity: Quantity = Field(description="Units in this delivery; positive.")
     lot: LotIn | None = Field(
         default=None, description="Required for products kept by lot, refused for others."
     )
-    serials: list[str] | None = Field(
+    serials: list[Serial] | None = Field(
         default=None,
         max_length=10_000,
         description="Serialised products: one serial number per unit received.",
@@ -201,7 +216,7 @@ class PurchaseReceiptLineIn(Schema):
 
 class PurchaseReceiptIn(Schema):
     lines: list[PurchaseReceiptLineIn] = Field(max_length=500)
-    allow_over_receipt: bool = Field(
+    allow_over_receipt: Flag = Field(
         default=False, description="Accept more than is outstanding on a line."
     )
 

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.integrity import still_held
 from potok.db.tables import order_lines, products, stock
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
@@ -144,7 +145,7 @@ class ProductRepository:
             sa.select(stock.c.id).where(stock.c.product_id == product_id).limit(1)
         ).first():
             return "has stock records"
-        return None
+        return still_held(self.connection, "products", product_id)
 
 
 def _values(draft: ProductDraft) -> dict[str, Any]:

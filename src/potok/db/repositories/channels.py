@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.integrity import still_held
 from potok.db.reference_versions import bump_network
 from potok.db.tables import channels, orders, warehouse_channels
 from potok.domain.channels import (
@@ -100,7 +101,7 @@ class ChannelRepository:
             sa.select(orders.c.id).where(orders.c.channel_id == channel_id).limit(1)
         ).first():
             return "has orders"
-        return None
+        return still_held(self.connection, "channels", channel_id)
 
 
 def _values(draft: ChannelDraft) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.integrity import still_held
 from potok.db.queries.picking import pick_list
 from potok.db.tables import stock, stock_count_lines, storage_locations, warehouses
 from potok.domain.inventory.locations import LocationDraft, StorageLocation
@@ -91,7 +92,7 @@ class LocationRepository:
         ).scalar_one()
         if counted:
             return f"appears on {counted} stock count lines"
-        return None
+        return still_held(self.connection, "storage_locations", location_id)
 
     def pick_list(self, order_id: int, warehouse_ids: Collection[int] | None) -> list[PickLine]:
         """An order's open reservations in walking order (read-side SQL in db/queries)."""

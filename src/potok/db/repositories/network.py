@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.integrity import still_held
 from potok.db.reference_versions import bump_network
 from potok.db.tables import channels, orders, stock, warehouse_channels, warehouses
 from potok.domain.kernel import ChannelId, RemovalStrategy, WarehouseId
@@ -107,7 +108,7 @@ class WarehouseRepository:
             sa.select(orders.c.id).where(orders.c.pickup_point_id == warehouse_id).limit(1)
         ).first():
             return "is the pickup point of orders"
-        return None
+        return still_held(self.connection, "warehouses", warehouse_id)
 
 
 def _warehouse(row: Any, channel_codes: tuple[str, ...]) -> Warehouse:

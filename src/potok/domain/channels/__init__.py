@@ -1,6 +1,7 @@
 """Sales channels: the own site, marketplaces, apps, stores' tills, and their policies."""
 
 from potok.domain.channels.model import (
+    PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
     Channel,
     ChannelDraft,
@@ -10,6 +11,7 @@ from potok.domain.channels.model import (
 )
 
 __all__ = [
+    "PAYMENT_DEADLINE_MAX_MINUTES",
     "BackorderPolicy",
     "Channel",
     "ChannelDraft",

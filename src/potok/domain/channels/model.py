@@ -10,6 +10,9 @@ from potok.domain.errors import Conflict, InvalidInput, NotFound, Rejected
 from potok.domain.kernel import ChannelId
 from potok.domain.validation import Problems
 
+PAYMENT_DEADLINE_MAX_MINUTES = 60 * 24 * 30
+"""The longest a channel lets an order wait for its payment: 30 days."""
+
 
 class ChannelType(StrEnum):
     WEB = "web"
@@ -82,7 +85,7 @@ class ChannelDraft:
         if self.safety_buffer < 0:
             problems.add("safety_buffer", "must not be negative", "negative")
         if self.payment_deadline_minutes is not None and not (
-            1 <= self.payment_deadline_minutes <= 60 * 24 * 30
+            1 <= self.payment_deadline_minutes <= PAYMENT_DEADLINE_MAX_MINUTES
         ):
             problems.add(
                 "payment_deadline_minutes", "must be from 1 minute to 30 days", "out-of-range"

@@ -9,6 +9,9 @@ from decimal import Decimal
 from potok.domain.orders.model import Address, DeliveryMethod
 from potok.domain.orders.states import HoldType, PaymentStatus
 
+MAX_LINES = 500
+"""The most lines one order may have."""
+
 
 @dataclass(frozen=True, slots=True)
 class LineRequest:

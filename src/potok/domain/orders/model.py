@@ -57,6 +57,10 @@ class ReservationStatus(StrEnum):
     CONSUMED = "consumed"
 
 
+MAX_REASON = 1000
+"""The longest reason a history entry keeps (what its column holds)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     city: str
@@ -167,7 +171,8 @@ class Hold:
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
-    """One change of the order: when, who, what, why, and the status before and after."""
+    """One change of the order: when, who, what, why (at most ``MAX_REASON`` characters:
+    a longer one is cut, its details keep the rest), and the status before and after."""
 
     occurred_at: datetime
     actor: str
@@ -321,6 +326,8 @@ class Order:
     ) -> None:
         before = self.announced_status
         after = self.status
+        if reason is not None and len(reason) > MAX_REASON:  # a 500-line order's explanation
+            reason = reason[: MAX_REASON - 1] + "…"
         self.changes.history.append(
             HistoryEntry(
                 occurred_at=at,
