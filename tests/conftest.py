@@ -25,7 +25,7 @@ from pydantic import SecretStr
 
 from potok.api.app import create_app
 from potok.bootstrap import Potok, bootstrap
-from potok.db import audit_guard, migrate
+from potok.db import audit_guard, document_guard, migrate
 from potok.db.tables import metadata
 from potok.domain.access import KEY_SCOPES, Permission
 from potok.domain.kernel import Actor
@@ -116,13 +116,15 @@ def empty_all_tables(potok: Potok) -> None:
     names = [t.name for t in reversed(metadata.sorted_tables)]
     with potok.engine.begin() as connection:
         if potok.engine.dialect.name == "postgresql":
-            # the audit trail refuses TRUNCATE; tests reset it with triggers switched off
+            # the audit trail and documents refuse TRUNCATE; tests reset them with triggers off
             connection.execute(sa.text("SET LOCAL session_replication_role = replica"))
             connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
         else:
             audit_guard.uninstall(connection)
+            document_guard.uninstall(connection)
             for name in names:
                 connection.execute(sa.text(f"DELETE FROM {name}"))
+            document_guard.install(connection)
             audit_guard.install(connection)
 
 

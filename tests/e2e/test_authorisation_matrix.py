@@ -142,6 +142,17 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/carriers/{carrier}/events"): "public",
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): "orders:read",
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): "stock:write",
+    ("POST", "/api/v1/legal-entities"): "catalogue:write",
+    ("GET", "/api/v1/legal-entities"): "catalogue:read",
+    ("GET", "/api/v1/legal-entities/{code}"): "catalogue:read",
+    ("PUT", "/api/v1/legal-entities/{code}"): "catalogue:write",
+    ("PUT", "/api/v1/orders/{order_id}/buyer"): "orders:manage",
+    ("POST", "/api/v1/orders/{order_id}/documents"): "orders:manage",
+    ("GET", "/api/v1/documents"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}/pdf"): "orders:read",
+    ("GET", "/api/v1/documents/{document_id}/xml"): "orders:read",
+    ("POST", "/api/v1/documents/{document_id}/corrections"): "orders:manage",
     ("GET", "/api/v1/health"): "public",
     # the operator console's pages (they read; their changes go through the routes above)
     ("GET", "/"): "orders:read",
@@ -177,6 +188,7 @@ PLACEHOLDERS = {
     "shipment_id": "999999",
     "carrier": "NOPE",
     "parcel_no": "1",
+    "document_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
     "language": "ru",
 }

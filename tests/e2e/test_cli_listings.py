@@ -45,6 +45,8 @@ LISTINGS = [
     ("purchase-orders", "list"),
     ("sourcing", "tariffs", "list"),
     ("sourcing", "replans"),
+    ("legal-entities", "list"),
+    ("documents", "list"),
 ]
 
 

@@ -159,6 +159,13 @@ def test_an_order_is_found_by_its_number_or_external_id(api: httpx.Client) -> No
     assert found(api, made, q="SHOP-2") == {"o2"}
 
 
+@pytest.mark.parametrize("text", ["¹", "#²³", "٣"])  # digits to str.isdigit, not to int()
+def test_a_search_for_digits_that_are_not_ascii_finds_nothing(api: httpx.Client, text: str) -> None:
+    answer = api.get("/api/v1/orders", params={"q": text})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"] == []
+
+
 @pytest.mark.parametrize(
     "phone", ["+7 916 123-45-67", "89161234567", "8 (916) 123 45 67", "9161234567"]
 )

@@ -22,6 +22,7 @@ from potok.api.routers import (
     carriers,
     catalogue,
     customers,
+    documents,
     health,
     locations,
     order_edits,
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         shipments.router,
         waves.router,
         carriers.router,
+        documents.router,
         health.router,
     ):
         app.include_router(router)

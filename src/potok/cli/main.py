@@ -14,6 +14,7 @@ from potok.cli import (
     backup,
     db,
     demo,
+    documents,
     orders,
     picking,
     security,
@@ -44,6 +45,8 @@ app.add_typer(sourcing.app, name="sourcing")
 app.add_typer(alerts.app, name="alerts")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(picking.app, name="picking")
+app.add_typer(documents.app, name="documents")
+app.add_typer(documents.entities, name="legal-entities")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.add_typer(users, name="users")

@@ -22,8 +22,10 @@ from potok.db.repositories.audit import AuditLog, audit_rows
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
+from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
+from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
@@ -138,6 +140,8 @@ class SqlUnitOfWork:
         self.alerts = AlertRepository(connection)
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
+        self.legal_entities = LegalEntityRepository(connection)
+        self.documents = DocumentRepository(connection, self.protector)
         return self
 
     def __exit__(

@@ -31,7 +31,7 @@ from potok.domain.orders.commands import (
     ReleaseHold,
 )
 from potok.domain.orders.errors import NetworkCannotCover
-from potok.sandbox import data
+from potok.sandbox import data, legal
 from potok.sandbox.fulfilment import work_the_warehouses
 from potok.services import catalogue, intake, inventory, replenishment, sourcing
 from potok.services import orders as order_service
@@ -157,6 +157,7 @@ def seed(
         )
     clock.moment = now
     expire_unpaid_orders(potok.uow(), clock=clock, limit=10_000)
+    legal.register(potok, placed, random.Random(seed + 2), clock, admin)
 
     with potok.uow().read() as uow:
         for order_id in placed:

@@ -10,6 +10,7 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -121,6 +122,12 @@ class UnitOfWork(Protocol):
 
     @property
     def waves(self) -> WaveStore: ...
+
+    @property
+    def legal_entities(self) -> LegalEntityStore: ...
+
+    @property
+    def documents(self) -> DocumentStore: ...
 
     def __enter__(self) -> Self: ...
 

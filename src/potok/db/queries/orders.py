@@ -174,7 +174,7 @@ def _text_search(text: str, protector: DataProtector) -> sa.ColumnElement[bool]:
     """
     matches: list[sa.ColumnElement[bool]] = [orders.c.external_id == text]
     number = text.lstrip("#")
-    if number.isdigit() and len(number) <= 18:
+    if number.isascii() and number.isdigit() and len(number) <= 18:  # not "¹" or "٣"
         matches.append(orders.c.id == int(number))
     phone = normalise_phone(text)
     if phone is not None and sum(ch.isdigit() for ch in text) >= 7:

@@ -12,6 +12,14 @@ from potok.db.tables.catalogue import (
     warehouse_channels,
     warehouses,
 )
+from potok.db.tables.documents import (
+    document_counters,
+    document_files,
+    documents,
+    legal_entities,
+    legal_entity_channels,
+    order_buyers,
+)
 from potok.db.tables.events import idempotency_keys, outbox_events
 from potok.db.tables.fulfilment import (
     parcels,
@@ -49,10 +57,16 @@ __all__ = [
     "audit_log",
     "channels",
     "customers",
+    "document_counters",
+    "document_files",
+    "documents",
     "idempotency_keys",
+    "legal_entities",
+    "legal_entity_channels",
     "lots",
     "metadata",
     "operator_alerts",
+    "order_buyers",
     "order_history",
     "order_holds",
     "order_lines",

@@ -662,6 +662,13 @@ class Order:
         (``transfer_requested``, ``transfer_shipped``, ``transfer_cancelled``, ...)."""
         self._record(at, actor, action, reason, **details)
 
+    def note_buyer(self, at: datetime, actor: str, buyer: str | None, previous: str | None) -> None:
+        """Say in the history which company a B2B order is sold to (documents name it as the
+        buyer), or that it is sold to its customer again (``buyer`` None)."""
+        self._require_open("given a buyer")
+        action = "buyer_set" if buyer is not None else "buyer_removed"
+        self._record(at, actor, action, None, buyer=buyer, previous=previous)
+
     def _end_reservations(self, at: datetime, outcome: ReservationStatus) -> list[Reservation]:
         """End the reservations no started shipment holds (those stay with their shipment
         until it leaves or is cancelled)."""
