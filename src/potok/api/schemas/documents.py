@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import MoneyOut, Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, MoneyOut, Out, Page, Schema
 from potok.domain.documents import (
     BankAccount,
     DocumentKind,
@@ -186,11 +186,8 @@ class BuyerIn(Schema):
 
 class DocumentIn(Schema):
     kind: DocumentKind = Field(description="`invoice` (счёт на оплату), `torg12` or `upd`.")
-    upd_status: int | None = Field(
+    upd_status: Annotated[int, Field(ge=1, le=2), JSON_INTEGER] | None = Field(
         default=None,
-        ge=1,
-        le=2,
-        strict=True,
         description="УПД only: 1 (счёт-фактура and transfer document) or 2 (transfer only); "
         "by default 1 for a seller that charges VAT, else 2.",
     )

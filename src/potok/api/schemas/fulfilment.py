@@ -30,7 +30,7 @@ Code = Annotated[str, Field(min_length=1, max_length=200)]
 
 
 class Strict(Schema):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 # ---------------------------------------------------------------------- requests

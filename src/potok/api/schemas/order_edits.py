@@ -17,7 +17,7 @@ MAX_LINE_NO = 10_000
 
 
 class Strict(Schema):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid")
 
 
 class LineEditIn(Strict):
