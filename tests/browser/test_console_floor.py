@@ -79,10 +79,9 @@ def floor_world(site: LiveServer) -> tuple[int, int]:
         locations.place_stock(potok.uow(), "MSK", sku, bin_code)
     numbers = []
     for lines, priority in (([("SHOE", 1), ("KET", 1)], 5), ([("KET", 2)], 0)):
-        placed = intake.place_order(
-            potok.uow(), order_command(lines, priority=priority), TESTER
-        )
-        assert isinstance(placed, intake.Placement) and placed.order.id is not None
+        placed = intake.place_order(potok.uow(), order_command(lines, priority=priority), TESTER)
+        assert isinstance(placed, intake.Placement)
+        assert placed.order.id is not None
         assert placed.order.status.value == "reserved"
         numbers.append(placed.order.id)
     return numbers[0], numbers[1]
@@ -147,9 +146,7 @@ def test_a_picker_picks_packs_and_hands_over_a_wave_on_a_phone(
     phone.get_by_role("button", name="Report 1 missing").click()
     expect(phone.get_by_text("Everything is picked. Pack each order:")).to_be_visible()
     expect(phone.locator("#flash")).to_contain_text("Shortage reported")
-    assert order_service.get_order(site.potok.uow(), other).order.status.value == (
-        "in_fulfilment"
-    )
+    assert order_service.get_order(site.potok.uow(), other).order.status.value == ("in_fulfilment")
     assert phone.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert run_axe(phone) == []
 
@@ -198,4 +195,5 @@ def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
     expect(phone.get_by_text("Ни одна волна не ждёт.")).to_be_visible()  # MSK's is not hers
     for path in (f"/floor/waves/{wave.number}", f"/floor/shipments/{shipment.id}"):
         answer = phone.goto(path)
-        assert answer is not None and answer.status == 404
+        assert answer is not None
+        assert answer.status == 404
