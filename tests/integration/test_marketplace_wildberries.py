@@ -112,7 +112,8 @@ def test_unknown_barcode_and_unmapped_warehouse_wait_in_the_journal_until_fixed(
     again = poll_marketplace(world.uow(), clients(), "wb-main")
 
     assert sorted(first.kept_aside) == sorted([str(stranger), str(elsewhere)])
-    assert first.imported == [] and again.imported == []
+    assert first.imported == []
+    assert again.imported == []
     journal = {e.external_id: e for e in read_journal(world.uow(), "wb-main")}
     assert journal[str(stranger)].kind.value == "unknown-sku"
     assert journal[str(elsewhere)].kind.value == "unknown-warehouse"
@@ -149,7 +150,8 @@ def test_a_client_cancellation_on_wb_cancels_the_order_and_gives_its_stock_back(
     assert len(outcome.cancelled) == 1
     order = order_service.get_order(world.uow(), outcome.cancelled[0]).order
     assert order.state is OrderState.CANCELLED
-    assert order.reservations and order.open_reservations == []
+    assert order.reservations
+    assert order.open_reservations == []
     # closed: not asked about again
     calls_before = len(wildberries.calls("/api/v3/orders/status"))
     poll_marketplace(world.uow(), clients(), "wb-main")
@@ -183,7 +185,8 @@ def test_an_outage_turns_the_connection_failing_and_the_next_poll_imports_withou
     failed = poll_marketplace(world.uow(), clients(attempts=2), "wb-main")
     recovered = poll_marketplace(world.uow(), clients(attempts=2), "wb-main")
 
-    assert failed.error is not None and "500" in failed.error
+    assert failed.error is not None
+    assert "500" in failed.error
     assert failed.imported == []
     assert len(recovered.imported) == 1
     assert get_connection(world.uow(), "wb-main").health is Health.OK
@@ -199,7 +202,8 @@ def test_a_revoked_token_turns_the_connection_red_with_wbs_reason(
     assert outcome.refused
     connection = get_connection(world.uow(), "wb-main")
     assert connection.health is Health.REFUSED
-    assert connection.last_error is not None and "token problem" in connection.last_error
+    assert connection.last_error is not None
+    assert "token problem" in connection.last_error
 
 
 def test_the_token_is_sealed_at_rest_and_never_shown(world: Potok) -> None:

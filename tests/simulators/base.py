@@ -206,7 +206,7 @@ class SimulatedApi:
             def _serve(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length) if length else b""
-                headers = {k: v for k, v in self.headers.items()}
+                headers = dict(self.headers.items())
                 answer = api.answer(self.command, self.path, headers, raw)
                 if answer.delay_s:
                     time.sleep(answer.delay_s)
@@ -223,6 +223,6 @@ class SimulatedApi:
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up waiting (a timeout test)
 
-            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _serve  # noqa: N815
 
         return Handler

@@ -31,7 +31,7 @@ class WildberriesSimulator(SimulatedApi):
     spec_path = str(SPEC)
     spec_host = "https://marketplace-api.wildberries.ru"
 
-    def __init__(self, token: str = "wb-test-token") -> None:
+    def __init__(self, token: str = "wb-test-token") -> None:  # noqa: S107
         super().__init__(burst=20, interval_s=0.2)
         self.token = token
         self.tasks: dict[int, dict[str, Any]] = {}

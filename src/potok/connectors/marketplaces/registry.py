@@ -11,6 +11,9 @@ from potok.domain.errors import Rejected
 from potok.domain.marketplaces import Connection, Credentials, Marketplace
 from potok.settings import MarketplaceSettings
 
+SUPPORTED = frozenset({Marketplace.WILDBERRIES})
+"""The marketplaces a connection can be made to."""
+
 
 class MarketplaceNotSupported(Rejected):
     code = "marketplace-not-supported"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from potok.connectors.marketplaces.registry import SUPPORTED, MarketplaceNotSupported
 from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
@@ -24,6 +25,8 @@ def connect_marketplace(
     """Store a marketplace account (its token sealed) for a channel, with its warehouses
     mapped to Potok's locations."""
     draft.validate()
+    if draft.marketplace not in SUPPORTED:
+        raise MarketplaceNotSupported(marketplace=draft.marketplace.value)
 
     def work(uow: UnitOfWork) -> Connection:
         if uow.marketplaces.get_by_code(draft.code) is not None:

@@ -23,6 +23,7 @@ from potok.connectors.marketplaces import (
     MarketplaceClient,
     MarketplaceClients,
     MarketplaceError,
+    MarketplaceNotSupported,
     MarketplaceState,
 )
 from potok.domain.errors import InvalidInput, PotokError, TransientConflict
@@ -99,24 +100,19 @@ def poll_marketplace(
 
     connection, credentials = reading(uow, read)
     outcome = PollOutcome(connection.code)
-    client = clients.build(connection, credentials)
     try:
+        client = clients.build(connection, credentials)
+    except MarketplaceNotSupported as error:
+        outcome.error = error.detail
+    else:
         try:
-            incoming = client.new_orders()
-            outcome.seen = len(incoming)
-            for item in incoming[:batch]:
-                _take(uow, connection, item, outcome, clock)
-            _follow(uow, connection, client, outcome, clock)
-        except CredentialsRefused as error:
-            outcome.error, outcome.refused = error.detail, True
-        except MarketplaceError as error:
-            outcome.error = str(error)
-    finally:
-        client.close()
-    stats = client.stats
-    outcome.requests = stats.requests
-    outcome.rate_limit_waits = stats.rate_limit_waits
-    outcome.waited_s = round(stats.waited_s, 3)
+            _poll(uow, connection, client, outcome, clock, batch)
+        finally:
+            client.close()
+        stats = client.stats
+        outcome.requests = stats.requests
+        outcome.rate_limit_waits = stats.rate_limit_waits
+        outcome.waited_s = round(stats.waited_s, 3)
     record = PollRecord(
         at=clock(),
         error=outcome.error,
@@ -127,6 +123,26 @@ def poll_marketplace(
     )
     atomically(uow, lambda uow: uow.marketplaces.record_poll(connection.id, record))
     return outcome
+
+
+def _poll(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+    batch: int,
+) -> None:
+    try:
+        incoming = client.new_orders()
+        outcome.seen = len(incoming)
+        for item in incoming[:batch]:
+            _take(uow, connection, item, outcome, clock)
+        _follow(uow, connection, client, outcome, clock)
+    except CredentialsRefused as error:
+        outcome.error, outcome.refused = error.detail, True
+    except MarketplaceError as error:
+        outcome.error = str(error)
 
 
 def poll_due(
