@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    files,
     health,
     locations,
     order_edits,
@@ -126,6 +127,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         waves.router,
         carriers.router,
         documents.router,
+        files.router,
         health.router,
     ):
         app.include_router(router)

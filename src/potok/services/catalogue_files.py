@@ -40,6 +40,7 @@ from potok.services.file_imports import (
     Progress,
     RowProblem,
     Rows,
+    in_order,
     open_table,
     read_rows,
 )
@@ -193,9 +194,8 @@ def apply_products(
     skip_bad: bool = False,
     clock: Clock = utc_now,
 ) -> tuple[ImportSummary, list[RowProblem]]:
-    """Apply read product rows: every row checked first, then all applied, or none."""
-    if rows.problems and not skip_bad:
-        raise FileRejected(rows.problems, rows=rows.count)
+    """Apply read product rows: every row checked first (one answer names every problem),
+    then all applied, or none."""
 
     def work(uow: UnitOfWork) -> tuple[ImportSummary, list[RowProblem]]:
         problems = list(rows.problems)
@@ -222,7 +222,7 @@ def apply_products(
             )
             changed += 1
         summary = ImportSummary(KIND, rows.count, changed + len(new), len(new), skipped=len(bad))
-        return summary, problems
+        return summary, in_order(problems)
 
     return atomically(uow, work)
 

@@ -50,14 +50,19 @@ class RowProblem:
         }
 
 
+def in_order(problems: Sequence[RowProblem]) -> list[RowProblem]:
+    """Problems by row, then column, as a person reads the file."""
+    return sorted(problems, key=lambda p: (p.row, p.column or ""))
+
+
 class FileRejected(Rejected):
     """A file with bad rows (or no usable header): nothing of it was applied."""
 
     code: ClassVar[str] = "invalid-import-file"
     title: ClassVar[str] = "The file has errors; nothing was changed"
 
-    def __init__(self, problems: Sequence[RowProblem], *, rows: int) -> None:
-        self.problems = sorted(problems, key=lambda p: (p.row, p.column or ""))
+    def __init__(self, problems: Sequence[RowProblem] = (), *, rows: int = 0) -> None:
+        self.problems = in_order(problems)
         bad_rows = len({p.row for p in self.problems})
         shown = "; ".join(str(p) for p in self.problems[:5])
         more = f"; and {len(self.problems) - 5} more" if len(self.problems) > 5 else ""
@@ -111,6 +116,9 @@ class Cells:
         return self.columns.cell(self.record.cells, name)
 
     def bad(self, name: str | None, message: str) -> None:
+        """Record a problem of a cell (one per cell: a formula is not also "not a number")."""
+        if name is not None and any(p.column == name for p in self.problems):
+            return
         value = self.text(name) if name else ""
         self.problems.append(RowProblem(self.record.number, name, message, value))
 

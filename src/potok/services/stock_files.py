@@ -34,6 +34,7 @@ from potok.services.file_imports import (
     Progress,
     RowProblem,
     Rows,
+    in_order,
     open_table,
     problems_from,
     read_rows,
@@ -151,8 +152,9 @@ def apply_levels(
             created=applied.created,
             skipped=len({p.row for p in problems}),
         )
-        return summary, problems
-    return ImportSummary(KIND, rows.count, 0, 0, skipped=len({p.row for p in problems})), problems
+        return summary, in_order(problems)
+    skipped = len({p.row for p in problems})
+    return ImportSummary(KIND, rows.count, 0, 0, skipped=skipped), in_order(problems)
 
 
 def unknown_references(uow: UnitOfWork, good: list[tuple[int, LevelRow]]) -> list[RowProblem]:
