@@ -130,9 +130,7 @@ class ProductRepository:
             [{**_values(d), "created_at": at, "updated_at": at} for d in drafts],
         ).all()
         added = [_product(row) for row in rows]
-        barcodes = [
-            {"barcode": b, "product_id": p.id} for p in added for b in p.all_barcodes
-        ]
+        barcodes = [{"barcode": b, "product_id": p.id} for p in added for b in p.all_barcodes]
         if barcodes:
             self.connection.execute(sa.insert(product_barcodes), barcodes)
         return added
