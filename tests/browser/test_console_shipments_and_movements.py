@@ -80,7 +80,7 @@ def test_a_manager_edits_lines_then_follows_the_shipment_on_the_card(
     # one mug cancelled again
     page.get_by_text("Cancel units of lines", exact=True).click()
     page.get_by_label("Line 2: Mug, units to cancel (of 3)").fill("1")
-    page.get_by_label("Why cancel these units").fill("одна кружка не нужна")
+    page.get_by_label("Reason for cancelling these units").fill("одна кружка не нужна")
     page.get_by_role("button", name="Cancel the units").click()
     expect(page.locator("#flash")).to_contain_text("Units cancelled")
     expect(page.locator("tr[data-line='2'] [data-quantity]")).to_have_text("2")
