@@ -8,7 +8,6 @@ from fastapi import APIRouter, Path, Query, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
-from potok.api.routers.locations import ensure_warehouse_in_scope
 from potok.api.schemas.common import Code
 from potok.api.schemas.stock_depth import (
     ApprovalOut,
@@ -20,6 +19,7 @@ from potok.api.schemas.stock_depth import (
     CountSummaryOut,
     PostingOut,
 )
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -35,6 +35,7 @@ from potok.domain.machine import IllegalTransition
 from potok.domain.network import WarehouseNotFound
 from potok.services import stock_counts
 from potok.services.stock_counts import CreateCount
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["stock counts"])
 
@@ -47,6 +48,10 @@ BLIND = Query(
 
 def _within(caller: Principal) -> tuple[str, ...] | None:
     return caller.warehouse_codes if caller.warehouses is not None else None
+
+
+def _visible_count(uow: UnitOfWork, caller: Principal, number: str) -> None:
+    stock_counts.get_count(uow, number, within=_within(caller))
 
 
 def count_out(count: StockCount, *, blind: bool) -> CountOut:
@@ -91,7 +96,7 @@ def count_out(count: StockCount, *, blind: bool) -> CountOut:
     responses=responses(
         WarehouseNotFound, OutOfScope, InvalidInput, NothingToCount, StockCountOverlaps
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def create_count(
     code: Code,
@@ -101,7 +106,6 @@ def create_count(
     response: Response,
     blind: Annotated[bool, BLIND] = True,
 ) -> CountOut:
-    ensure_warehouse_in_scope(uow, caller, code)
     count = stock_counts.create_count(
         uow, CreateCount(code, body.zone, tuple(body.skus)), caller.actor
     )
@@ -113,7 +117,7 @@ def create_count(
     "/stock/counts",
     response_model=CountPageOut,
     summary="Stock counts, newest first",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_counts(
     uow: Uow,
@@ -145,7 +149,10 @@ def list_counts(
     response_model=CountOut,
     summary="A count sheet: blind (without expected quantities) unless asked otherwise",
     responses=responses(StockCountNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def get_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True
@@ -158,7 +165,10 @@ def get_count(
     response_model=CountOut,
     summary="Enter counted quantities (some lines at a time; a line entered again is replaced)",
     responses=responses(StockCountNotFound, StockCountClosed, InvalidInput),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def enter_counts(
     number: NumberPath,
@@ -177,7 +187,10 @@ def enter_counts(
     response_model=CountOut,
     summary="The counters are done: the sheet waits for approval",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def submit_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True
@@ -195,7 +208,10 @@ def submit_count(
     "instead of overwriting it. Uncounted lines are left as they are. Stock that falls below "
     "what is reserved takes reservations back and sources those orders again.",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_APPROVE)],
+    dependencies=[
+        needs(Permission.STOCK_APPROVE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def approve_count(number: NumberPath, uow: Uow, caller: Caller) -> ApprovalOut:
     approval = stock_counts.approve_count(uow, number, caller.actor, within=_within(caller))
@@ -212,7 +228,10 @@ def approve_count(number: NumberPath, uow: Uow, caller: Caller) -> ApprovalOut:
     response_model=CountOut,
     summary="Cancel a count that is not approved; nothing is posted",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def cancel_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True
