@@ -147,6 +147,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/orders/{order_id}/shipments"): ("orders:read", ORDER),
     ("POST", "/api/v1/orders/{order_id}/shipments"): ("stock:write", ORDER),
     ("GET", "/api/v1/shipments/{shipment_id}/pick-list"): ("stock:read", SHIPMENT),
+    ("GET", "/api/v1/shipments/{shipment_id}/pick-list/pdf"): ("stock:read", SHIPMENT),
+    ("GET", "/api/v1/shipments/{shipment_id}/packing-slip/pdf"): (
+        "stock:read personal_data:read",
+        SHIPMENT,
+    ),
     ("POST", "/api/v1/shipments/{shipment_id}/picking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/picks"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/shortages"): ("stock:write", SHIPMENT),
@@ -182,6 +187,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/stock"): ("stock:read", LISTED),
+    ("GET", "/floor"): ("stock:read", LISTED),
+    ("GET", "/floor/waves/{number}"): ("stock:read", RECORD),
+    ("GET", "/floor/shipments/{shipment_id}"): ("stock:read", SHIPMENT),
     ("GET", "/settings"): ("signed-in", NETWORK),
     ("GET", "/settings/warehouses"): ("catalogue:read", NETWORK),
     ("GET", "/settings/channels"): ("catalogue:read", LISTED),
@@ -398,6 +406,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/api/v1/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/stock/counts/"): (world.count, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/waves/"): (world.wave, BOTH),
+        ("number", "/floor/waves/"): (world.wave, BOTH),
     }
     for (name, prefix), found in by_prefix.items():
         if name == param and path.startswith(prefix):

@@ -26,7 +26,7 @@ from potok.domain.access import Principal
 from potok.domain.access.model import OutOfReach, OutOfScope
 from potok.domain.alerts import Alert
 from potok.domain.channels import ChannelNotFound
-from potok.domain.fulfilment import Shipment, ShipmentNotFound
+from potok.domain.fulfilment import Shipment, ShipmentNotFound, WaveNotFound
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order, OrderNotFound, ReservationStatus
 from potok.services import orders as order_service
@@ -133,6 +133,16 @@ def ensure_shipment(uow: UnitOfWork, principal: Principal, shipment_id: int) -> 
     if not sees_shipment(uow, principal, shipment):
         raise ShipmentNotFound(shipment_id=shipment_id)
     return shipment
+
+
+def ensure_wave(uow: UnitOfWork, principal: Principal, number: str) -> None:
+    """A wave is work at one warehouse for orders of many channels: warehouse staff see their
+    warehouses' waves, a channel-bound key none."""
+    wave = fulfilment_reads.get_wave(uow, number).wave
+    if principal.channel is not None or (
+        principal.warehouses is not None and wave.warehouse_id not in principal.warehouses
+    ):
+        raise WaveNotFound(wave=number)
 
 
 def ensure_own_channel(principal: Principal, code: str) -> None:

@@ -23,7 +23,7 @@ from potok.api.schemas.fulfilment import (
     render_takes,
     render_wave,
 )
-from potok.api.scope import Reach, ensure_warehouses, reach
+from potok.api.scope import Reach, ensure_warehouses, ensure_wave, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.errors import InvalidInput, TransientConflict
@@ -33,7 +33,6 @@ from potok.domain.fulfilment.waves import Wave
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services.fulfilment import picking, reads, release
-from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/waves", tags=["fulfilment"])
 
@@ -51,10 +50,6 @@ def _may_see(caller: Principal, wave: Wave) -> bool:
 def _ensure(caller: Principal, view: reads.WaveView, number: str) -> None:
     if not _may_see(caller, view.wave):
         raise WaveNotFound(wave=number)
-
-
-def _visible_wave(uow: UnitOfWork, caller: Principal, number: str) -> None:
-    _ensure(caller, reads.get_wave(uow, number), number)
 
 
 @router.post(
@@ -140,7 +135,7 @@ def list_waves(
     responses=responses(WaveNotFound),
     dependencies=[
         needs(Permission.STOCK_READ),
-        reach(Reach.RECORD, "number", finder=_visible_wave),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
     ],
 )
 def get_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
@@ -158,7 +153,7 @@ def get_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
     responses=responses(WaveNotFound, TransientConflict),
     dependencies=[
         needs(Permission.STOCK_WRITE),
-        reach(Reach.RECORD, "number", finder=_visible_wave),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
     ],
 )
 def start_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
@@ -190,7 +185,7 @@ def start_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
     ),
     dependencies=[
         needs(Permission.STOCK_WRITE),
-        reach(Reach.RECORD, "number", finder=_visible_wave),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
     ],
 )
 def pick_in_wave(
