@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.transfers import _narrowed, _sees
+from potok.api.routers.transfers import _narrowed, _sees, _visible_order, _visible_transfer
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.inventory.purchasing import PurchaseOrderNotFound, PurchaseOrderStatus
@@ -38,8 +39,9 @@ def _warehouses(request: Request, caller: Principal) -> list[str]:
 
 
 def _everywhere(request: Request, caller: Principal) -> list[str]:
-    """Every warehouse a transfer may come from or go to (one end must be the person's)."""
-    if not caller.may(Permission.CATALOGUE_READ):
+    """Every warehouse a transfer may come from or go to; a person limited to some
+    warehouses is offered only theirs (the API takes another's as the other end)."""
+    if caller.warehouses is not None or not caller.may(Permission.CATALOGUE_READ):
         return _warehouses(request, caller)
     return sorted(
         w.code
@@ -48,7 +50,10 @@ def _everywhere(request: Request, caller: Principal) -> list[str]:
     )
 
 
-@router.get("/stock/transfers", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/transfers",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
 def transfer_list(
     request: Request,
     caller: Caller,
@@ -79,7 +84,13 @@ def transfer_list(
     )
 
 
-@router.get("/stock/transfers/{number}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/transfers/{number}",
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
+)
 def transfer_card(number: NumberPath, request: Request, caller: Caller) -> Response:
     transfer = transfer_service.get_transfer(console_uow(request), number)
     if not _sees(caller, transfer.from_warehouse, transfer.to_warehouse):
@@ -91,7 +102,10 @@ def transfer_card(number: NumberPath, request: Request, caller: Caller) -> Respo
     )
 
 
-@router.get("/stock/purchase-orders", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/purchase-orders",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
 def purchase_order_list(
     request: Request,
     caller: Caller,
@@ -122,7 +136,13 @@ def purchase_order_list(
     )
 
 
-@router.get("/stock/purchase-orders/{number}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/purchase-orders/{number}",
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_order),
+    ],
+)
 def purchase_order_card(number: NumberPath, request: Request, caller: Caller) -> Response:
     order = purchasing.get_purchase_order(console_uow(request), number)
     if not _sees(caller, order.warehouse):

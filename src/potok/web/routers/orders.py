@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.shipments import visible as shipment_visible
 from potok.api.schemas.orders import render_order, render_summary
-from potok.api.scope import limited, narrow, visible
+from potok.api.scope import Reach, limited, narrow, reach, visible
+from potok.api.scope import sees_shipment as shipment_visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.errors import FieldError, InvalidInput
@@ -52,7 +52,7 @@ def _day(value: str | None, field: str, request: Request) -> datetime | None:
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
-@router.get("/orders", dependencies=[needs(Permission.ORDERS_READ)])
+@router.get("/orders", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
 def order_list(
     request: Request,
     caller: Caller,
@@ -83,7 +83,11 @@ def order_list(
     )
     mask = not caller.sees_personal_data
     rows = [(s.version, render_summary(s, mask=mask)) for s in page.items]
-    channels = [c.code for c in list_channels(uow)] if caller.may(Permission.CATALOGUE_READ) else []
+    channels = (
+        [c.code for c in list_channels(uow) if caller.channel in (None, c.code)]
+        if caller.may(Permission.CATALOGUE_READ)
+        else []
+    )
     return render(
         request,
         "orders/list.html",
@@ -112,7 +116,7 @@ def order_list(
     )
 
 
-@router.get("/orders/{order_id}", dependencies=[needs(Permission.ORDERS_READ)])
+@router.get("/orders/{order_id}", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)])
 def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Response:
     uow = console_uow(request)
     view = order_service.get_order(uow, order_id)
