@@ -2,7 +2,7 @@
 alert per kind and subject
 
 Revision ID: e7c1a2b3d401
-Revises: a4d1c0de5002
+Revises: b7a1c0de6001
 Create Date: 2026-12-06 18:00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "e7c1a2b3d401"
-down_revision: str | None = "a4d1c0de5002"
+down_revision: str | None = "b7a1c0de6001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
