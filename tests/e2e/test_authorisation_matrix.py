@@ -70,6 +70,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
+    ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
+    ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
+    ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -448,7 +452,11 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
 
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
 # every route declared `named` has one here, so a new one cannot go untried.
-NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {
+NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
+    ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
+        WAREHOUSE_BOUND,
+        f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
+    ),
     ("POST", "/api/v1/orders"): (
         CHANNEL_BOUND,
         order_body([("TOY", 1)], channel=FOREIGN_CHANNEL, to=VYBORG, external_id="zz-mine"),
@@ -628,10 +636,13 @@ def check_scope(caller: Limited, world: World, method: str, path: str) -> None:
     needs, reach = EXPECTED[(method, path)]
     url, foreign = fill(world, path)
     named = NAMED_BODIES.get((method, path))
-    body: dict[str, Any] | None = {} if method in ("POST", "PUT", "PATCH") else None
+    body: dict[str, Any] | str | None = {} if method in ("POST", "PUT", "PATCH") else None
     if named is not None and named[0] == caller.bound:
         body = named[1]
-    answer = caller.send(method, url, json=body)
+    if isinstance(body, str):
+        answer = caller.send(method, url, content=body, headers={"Content-Type": "text/csv"})
+    else:
+        answer = caller.send(method, url, json=body)
     status, seen = answer.status_code, f"{caller.bound}-bound {method} {url}"
     if status >= 500:
         caller.wrong.append(f"{seen}: {status} {answer.text[:200]}")
