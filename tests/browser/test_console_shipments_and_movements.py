@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from potok.connectors.carriers import TrackingEvent, TrackingStatus
 from potok.domain.access import Role
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.services import intake, inventory
@@ -106,6 +108,18 @@ def test_a_manager_edits_lines_then_follows_the_shipment_on_the_card(
     expect(page.get_by_text("Cancel the order", exact=True)).to_have_count(0)
     assert run_axe(page) == []
     shot(page, "shipped")
+
+    # the customer refuses the parcel: the card and the dashboard say so
+    tracking_number = card.locator("[data-tracking]").inner_text()
+    refused = TrackingEvent(
+        tracking_number, TrackingStatus.FAILED_DELIVERY, datetime.now(UTC), "Отказ", "fail-1"
+    )
+    assert tracking.apply_tracking(site.potok.uow(), "sandbox", [refused]).applied == 1
+    page.reload()
+    expect(card.locator("[data-shipment-status]")).to_have_text("Delivery failed")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("[data-figure=failed_delivery]")).to_have_text("1")
+    expect(page.locator(f"[data-failed='{shipment_id}']")).to_contain_text(tracking_number)
 
 
 def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
