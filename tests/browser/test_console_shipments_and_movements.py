@@ -8,14 +8,17 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
 from potok.connectors.carriers import TrackingEvent, TrackingStatus
 from potok.domain.access import Role
+from potok.domain.catalogue import ProductDraft
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
-from potok.services import intake, inventory
+from potok.domain.kernel import Tracking
+from potok.services import catalogue, intake, inventory
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, tracking
 from potok.services.fulfilment.picking import ScanInput
@@ -126,6 +129,8 @@ def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     site: LiveServer, page: Page, shot: Shot
 ) -> None:
     build_world(site.potok, {("MSK", "KET"): 10})
+    milk = ProductDraft("MILK", "Молоко", Decimal("89.90"), Decimal("10"), tracking=Tracking.LOT)
+    catalogue.create_product(site.potok.uow(), milk)
     person(site, "petrova", Role.MANAGER)
     sign_in(page, "petrova", path="/stock/transfers")
 
@@ -155,20 +160,30 @@ def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     assert run_axe(page) == []
     shot(page, "transfer-received")
 
-    # a purchase order of ten mugs: four come, then nothing more
+    # a purchase order of ten mugs and six bottles of milk (kept by lot): four mugs and all
+    # the milk come, then nothing more
     page.get_by_role("link", name="Purchase orders").click()
     form = page.locator("form[data-new-po]")
     form.get_by_label("Supplier").fill("ООО Посуда")
     form.get_by_label("Warehouse", exact=True).select_option("MSK")
     form.get_by_label("SKU, line 1", exact=True).fill("MUG")
     form.get_by_label("Units, line 1", exact=True).fill("10")
+    form.get_by_label("SKU, line 2", exact=True).fill("MILK")
+    form.get_by_label("Units, line 2", exact=True).fill("6")
     form.get_by_role("button", name="Record the purchase order").click()
     expect(page.locator(".page-head [data-status]")).to_have_text("Open")
     page.get_by_label("Line 1: MUG, units in this delivery").fill("4")
     page.get_by_role("button", name="Receive the delivery").click()
+    refusal = page.locator("form[data-receive] .errors")
+    expect(refusal).to_be_visible()  # the milk's lot is missing
+    page.get_by_label("Lot (line 2)").fill("L-0612")
+    page.get_by_label("Expires on (line 2)").fill("2027-01-20")
+    page.get_by_role("button", name="Receive the delivery").click()
     expect(page.locator(".page-head [data-status]")).to_have_text("Partially received")
     expect(page.locator("tr[data-line='1'] [data-outstanding]")).to_have_text("6")
     assert on_hand(site, "MSK", "MUG") == 4
+    milk = inventory.list_levels(site.potok.uow(), warehouse="MSK", sku="MILK").items
+    assert [(r.lot, str(r.expires_on), r.on_hand) for r in milk] == [("L-0612", "2027-01-20", 6)]
     page.get_by_text("Nothing more will come", exact=True).click()
     page.get_by_label("Why", exact=True).fill("поставщик снял позицию")
     page.get_by_role("button", name="Close the purchase order").click()

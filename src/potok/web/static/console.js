@@ -201,7 +201,12 @@
           return input.value === "0";
         })) { return; }
         var item = JSON.parse(row.dataset.row || "{}");
-        filled.forEach(function (input) { item[input.dataset.key] = fieldValue(input); });
+        filled.forEach(function (input) {
+          var path = input.dataset.key.split(".");  // lot.number: {lot: {number: ...}}
+          var target = item;
+          for (var i = 0; i < path.length - 1; i++) { target = target[path[i]] = target[path[i]] || {}; }
+          target[path[path.length - 1]] = fieldValue(input);
+        });
         rows.push(item);
       });
       body[group.dataset.rows] = rows;
