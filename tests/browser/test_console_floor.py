@@ -201,7 +201,7 @@ def test_a_picker_picks_packs_and_hands_over_a_wave_on_a_phone(
 
 
 def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
-    site: LiveServer, phone: Page
+    site: LiveServer, phone: Page, shot: Shot
 ) -> None:
     floor_world(site)
     person(site, "sokolova", Role.WAREHOUSE, ("SPB",))
@@ -213,6 +213,7 @@ def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
     expect(phone.get_by_role("heading", name="Склад SPB")).to_be_visible()
     expect(phone.get_by_role("button", name="Собрать волну")).to_be_visible()
     expect(phone.get_by_text("Ни одна волна не ждёт.")).to_be_visible()  # MSK's is not hers
+    shot(phone, "home-ru")
     for path in (f"/floor/waves/{wave.number}", f"/floor/shipments/{shipment.id}"):
         answer = phone.goto(path)
         assert answer is not None
