@@ -35,6 +35,7 @@ from potok.api.routers import (
     stock_counts,
     stock_moves,
     transfers,
+    warehouse_papers,
     waves,
 )
 from potok.api.schemas.common import Problem
@@ -124,6 +125,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         rerouting.router,
         shipments.router,
         waves.router,
+        warehouse_papers.router,
         carriers.router,
         documents.router,
         health.router,
