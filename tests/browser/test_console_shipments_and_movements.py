@@ -24,6 +24,7 @@ from potok.services.fulfilment import packing, picking, reads, tracking
 from potok.services.fulfilment.picking import ScanInput
 from tests.browser.conftest import person, run_axe, sign_in
 from tests.conftest import LiveServer
+from tests.e2e.test_documents_api import SELLER
 from tests.factories import TESTER, build_world, order_command
 
 Shot = Callable[[Page, str], Path]
@@ -192,3 +193,33 @@ def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     page.get_by_role("link", name="Purchase orders").click()
     expect(page.locator("tr[data-po]")).to_have_count(1)
     shot(page, "purchase-orders")
+
+
+def test_an_invoice_is_issued_from_the_card_once_the_seller_is_known(
+    site: LiveServer, page: Page, shot: Shot
+) -> None:
+    build_world(site.potok, {("MSK", "KET"): 10})
+    placed = intake.place_order(site.potok.uow(), order_command([("KET", 2)]), TESTER)
+    assert isinstance(placed, intake.Placement)
+    person(site, "orlova", Role.MANAGER)
+    sign_in(page, "orlova", path=f"/orders/{placed.order.id}")
+    expect(page.get_by_text("No document issued yet.")).to_be_visible()
+
+    # no seller yet: refused in the problem document's words
+    page.get_by_role("button", name="Issue: Invoice for payment").click()
+    refusal = page.locator("form[data-issue='invoice'] .errors")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_have_attribute("data-code", re.compile(r".+"))
+
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "potok_csrf")
+    made = page.request.post("/api/v1/legal-entities", data=SELLER, headers={"X-CSRF-Token": csrf})
+    assert made.status == 201, made.text()
+    page.get_by_role("button", name="Issue: Invoice for payment").click()
+    issued = page.locator("[data-document='invoice']")
+    expect(issued).to_contain_text("No. 1 of")
+    expect(page.get_by_role("button", name="Issue: Invoice for payment")).to_have_count(0)
+    pdf = page.request.get(issued.get_by_role("link", name="PDF").get_attribute("href") or "")
+    assert pdf.status == 200
+    assert pdf.body().startswith(b"%PDF")
+    assert run_axe(page) == []
+    shot(page, "invoice")
