@@ -25,6 +25,7 @@ from potok.api.routers import (
     documents,
     health,
     locations,
+    marketplaces,
     order_edits,
     orders,
     replenishment,
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         shipments.router,
         waves.router,
         carriers.router,
+        marketplaces.router,
         documents.router,
         health.router,
     ):
