@@ -139,8 +139,11 @@ class MarketplaceClient(Protocol):
         """Orders waiting for the seller; the same order may come again and again."""
         ...
 
-    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
-        """What the marketplace says about these orders now."""
+    def statuses(
+        self, external_ids: Sequence[str], *, changed_since: datetime | None = None
+    ) -> list[StatusSeen]:
+        """What the marketplace says about these orders now (those whose status changed
+        since ``changed_since`` at least, when the marketplace can tell)."""
         ...
 
     def close(self) -> None: ...

@@ -170,7 +170,9 @@ class Wildberries:
                 )
         return found
 
-    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
+    def statuses(
+        self, external_ids: Sequence[str], *, changed_since: datetime | None = None
+    ) -> list[StatusSeen]:
         ids = [int(i) for i in external_ids if i.isdigit()]
         seen: list[StatusSeen] = []
         for start in range(0, len(ids), STATUS_BATCH):

@@ -321,7 +321,7 @@ def _follow(
     if not open_links:
         return
     known = {link.external_id: link for link in open_links}
-    seen = client.statuses(list(known))
+    seen = client.statuses(list(known), changed_since=connection.last_success_at)
     for status in seen:
         link = known.get(status.external_id)
         if link is None or (link.state == status.state.value and link.status == status.status):
