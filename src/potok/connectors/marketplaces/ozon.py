@@ -25,8 +25,11 @@ from potok.connectors.marketplaces.interface import (
     IncomingLine,
     IncomingOrder,
     Malformed,
+    MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    Packed,
+    PackOutcome,
     StatusSeen,
 )
 from potok.domain.marketplaces import Credentials, Marketplace
@@ -45,7 +48,13 @@ PATHS = {
     "unfulfilled": "/v3/posting/fbs/unfulfilled/list",
     "list": "/v3/posting/fbs/list",
     "get": "/v3/posting/fbs/get",
+    "ship": "/v4/posting/fbs/ship",
+    "cancel": "/v2/posting/fbs/cancel",
+    "cancel_reasons": "/v2/posting/fbs/cancel-reason/list",
 }
+CANCEL_REASON = 352
+"""«Товар закончился на складе продавца»: the seller's reason Potok gives unless it is not
+offered; then the first reason the seller may use."""
 
 _NEW = {
     "awaiting_registration",
@@ -283,8 +292,65 @@ class Ozon:
             if not postings or not result.get("has_next"):
                 return list(seen.values())
 
-    def _post(self, path: str, body: Mapping[str, Any]) -> Mapping[str, Any]:
-        answer = self.http.call("POST", path, json=body)
+    def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
+        """Each posting collected into one package (``/v4/posting/fbs/ship``), then read back:
+        Ozon's 200 does not promise the posting moved on."""
+        outcome = PackOutcome(batch)
+        for order in orders:
+            products = [
+                {"product_id": int(item.item), "quantity": item.quantity}
+                for item in order.items
+                if item.item.isdigit()
+            ]
+            if not products:
+                outcome.failed[order.external_id] = "no Ozon SKU for the packed items"
+                continue
+            try:
+                self._post(
+                    PATHS["ship"],
+                    {"posting_number": order.external_id, "packages": [{"products": products}]},
+                    safe=False,
+                )
+                after = self._post(PATHS["get"], {"posting_number": order.external_id})
+            except MarketplaceRefused as refused:
+                outcome.failed[order.external_id] = refused.detail
+                continue
+            result = after.get("result")
+            status = result.get("status") if isinstance(result, Mapping) else None
+            if status in _NEW:
+                outcome.failed[order.external_id] = (
+                    f"Ozon answered the shipping with 200 but the posting is still {status}"
+                )
+        return outcome
+
+    def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
+        """Ozon's courier takes collected postings: nothing to send."""
+
+    def cancel(self, external_id: str) -> None:
+        reasons = self._post(PATHS["cancel_reasons"], {}).get("result") or []
+        usable = [
+            r["id"]
+            for r in reasons
+            if isinstance(r, Mapping)
+            and r.get("is_available_for_cancellation")
+            and r.get("type_id") == "seller"
+            and isinstance(r.get("id"), int)
+        ]
+        if not usable:
+            raise MarketplaceRefused(marketplace="Ozon", reason="no cancel reason is offered")
+        reason = CANCEL_REASON if CANCEL_REASON in usable else usable[0]
+        self._post(
+            PATHS["cancel"],
+            {
+                "posting_number": external_id,
+                "cancel_reason_id": reason,
+                "cancel_reason_message": "Cancelled in Potok",
+            },
+            safe=False,
+        )
+
+    def _post(self, path: str, body: Mapping[str, Any], *, safe: bool = True) -> Mapping[str, Any]:
+        answer = self.http.call("POST", path, json=body, safe=safe)
         try:
             data = answer.json()
         except ValueError:
