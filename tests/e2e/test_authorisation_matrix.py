@@ -74,6 +74,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
+    ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
+    ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
+    ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -369,6 +374,7 @@ WAREHOUSE_BOUND = "warehouse"  # a warehouse user of MSK
 BOTH = frozenset({CHANNEL_BOUND, WAREHOUSE_BOUND})
 FOREIGN_CHANNEL = "zzshop"  # only ZZFAR serves it
 FOREIGN_WAREHOUSE = "ZZFAR"
+FOREIGN_CONNECTION = "zz-wb"  # zzshop's Wildberries account
 
 
 @dataclass
@@ -415,6 +421,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/api/v1/stock/counts/"): (world.count, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/waves/"): (world.wave, BOTH),
         ("number", "/floor/waves/"): (world.wave, BOTH),
+        ("code", "/api/v1/marketplaces/"): (FOREIGN_CONNECTION, frozenset({CHANNEL_BOUND})),
         ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
         ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
@@ -462,6 +469,10 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
     ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,
         f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
+    ),
+    ("POST", "/api/v1/marketplaces"): (
+        CHANNEL_BOUND,
+        {"code": "zz-mine", "marketplace": "wildberries", "channel": FOREIGN_CHANNEL, "token": "t"},
     ),
     ("POST", "/api/v1/orders"): (
         CHANNEL_BOUND,
@@ -622,6 +633,14 @@ def build_foreign_world(live: LiveServer, admin: httpx.Client) -> World:
         ok(admin.post(bins, json={"code": "ZZ-01"}), "bin")
         ok(admin.put(f"/api/v1/stock/rules/{warehouse}/TOY", json={"min": 1, "max": 5}), "rule")
     world.count = ok(admin.post("/api/v1/warehouses/ZZFAR/counts", json={}), "count")["number"]
+    connection = {
+        "code": FOREIGN_CONNECTION,
+        "marketplace": "wildberries",
+        "channel": FOREIGN_CHANNEL,
+        "token": "zz-token",
+        "base_url": "http://127.0.0.1:9",  # never called: the poll is refused before
+    }
+    ok(admin.post("/api/v1/marketplaces", json=connection), "marketplace connection")
     world.run = ok(
         admin.post(
             "/api/v1/sourcing/replans",
