@@ -151,6 +151,21 @@ class MarketplaceRepository:
         ).first()
         return _link(row) if row else None
 
+    def linked_ids(self, connection_id: int, external_ids: Sequence[str]) -> set[str]:
+        """Which of these the connection imported already (in chunks the drivers take)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(external_ids))
+        for start in range(0, len(unique), 500):
+            found.update(
+                self.connection.execute(
+                    sa.select(links.c.external_id).where(
+                        links.c.connection_id == connection_id,
+                        links.c.external_id.in_(unique[start : start + 500]),
+                    )
+                ).scalars()
+            )
+        return found
+
     def link(
         self,
         connection_id: int,
