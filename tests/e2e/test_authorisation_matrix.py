@@ -145,6 +145,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/marketplaces"): "catalogue:write",
     ("GET", "/api/v1/marketplaces"): "catalogue:read",
     ("GET", "/api/v1/marketplaces/{code}"): "catalogue:read",
+    ("PATCH", "/api/v1/marketplaces/{code}"): "catalogue:write",
     ("POST", "/api/v1/marketplaces/{code}/polls"): "catalogue:write",
     ("GET", "/api/v1/marketplaces/{code}/journal"): "catalogue:read",
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): "orders:read",
