@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    files,
     health,
     locations,
     marketplaces,
@@ -130,6 +131,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         carriers.router,
         marketplaces.router,
         documents.router,
+        files.router,
         health.router,
     ):
         app.include_router(router)
