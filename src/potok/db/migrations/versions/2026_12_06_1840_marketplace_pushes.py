@@ -2,7 +2,7 @@
 its lines, the last step pushed (packed, shipped, cancelled) and the WB supply it joined
 
 Revision ID: b7a1c0de6002
-Revises: b7a1c0de6001
+Revises: e7c1a2b3d401
 Create Date: 2026-12-06 18:40:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "b7a1c0de6002"
-down_revision: str | None = "b7a1c0de6001"
+down_revision: str | None = "e7c1a2b3d401"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
