@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    events,
     health,
     locations,
     order_edits,
@@ -126,6 +127,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         waves.router,
         carriers.router,
         documents.router,
+        events.feed,
+        events.webhooks,
         health.router,
     ):
         app.include_router(router)

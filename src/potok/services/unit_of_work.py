@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
+from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -128,6 +129,15 @@ class UnitOfWork(Protocol):
 
     @property
     def documents(self) -> DocumentStore: ...
+
+    @property
+    def event_log(self) -> EventLogStore: ...
+
+    @property
+    def consumers(self) -> ConsumerStore: ...
+
+    @property
+    def webhooks(self) -> WebhookStore: ...
 
     def __enter__(self) -> Self: ...
 
