@@ -35,6 +35,12 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("POST", "/api/v1/api-keys"): "keys:manage",
     ("DELETE", "/api/v1/api-keys/{name}"): "keys:manage",
     ("GET", "/api/v1/audit"): "audit:read",
+    ("GET", "/api/v1/events"): "events:read",
+    ("POST", "/api/v1/webhook-subscriptions"): "webhooks:manage",
+    ("GET", "/api/v1/webhook-subscriptions"): "webhooks:manage",
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id}"): "webhooks:manage",
+    ("DELETE", "/api/v1/webhook-subscriptions/{subscription_id}"): "webhooks:manage",
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries"): "webhooks:manage",
     ("POST", "/api/v1/orders"): "orders:write",
     ("GET", "/api/v1/orders"): "orders:read",
     ("GET", "/api/v1/orders/{order_id}"): "orders:read",
@@ -189,6 +195,7 @@ PLACEHOLDERS = {
     "carrier": "NOPE",
     "parcel_no": "1",
     "document_id": "999999",
+    "subscription_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: out of scope would be a 403
     "language": "ru",
 }

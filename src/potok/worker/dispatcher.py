@@ -89,12 +89,19 @@ class Dispatcher:
         """Place newly committed events, then serve every subscription that is due."""
         settings = self.potok.settings.events
         report = Round()
-        report.sequenced = atomically(
-            self.uow(), lambda uow: uow.event_log.sequence(settings.batch_size * 10)
+        subscriptions, last, waiting = reading(
+            self.uow(),
+            lambda uow: (
+                uow.webhooks.all(),
+                uow.event_log.last_position(),
+                uow.event_log.waiting(),
+            ),
         )
-        subscriptions, last = reading(
-            self.uow(), lambda uow: (uow.webhooks.all(), uow.event_log.last_position())
-        )
+        if waiting:  # a write transaction only when there is something to place
+            report.sequenced = atomically(
+                self.uow(), lambda uow: uow.event_log.sequence(settings.batch_size * 10)
+            )
+            last = reading(self.uow(), lambda uow: uow.event_log.last_position())
         for subscription in subscriptions:
             if subscription.position is None or subscription.position < last:
                 self._serve(subscription, report)

@@ -65,6 +65,15 @@ class EventLog:
     def last_position(self) -> int:
         return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
 
+    def waiting(self) -> bool:
+        """Whether any committed event still lacks a position (a cheap read)."""
+        return (
+            self.connection.execute(
+                sa.select(_EVENTS.id).where(_EVENTS.position.is_(None)).limit(1)
+            ).first()
+            is not None
+        )
+
     def unsequenced(self) -> int:
         return int(
             self.connection.execute(

@@ -46,9 +46,15 @@ class EventKind:
     fields: tuple[str, ...]
 
 
+BASES = frozenset({"ShipmentTracked"})
+"""Bases never recorded themselves, besides those named ``...Event`` (``OrderEvent``)."""
+
+
 def _concrete(cls: type[DomainEvent]) -> bool:
     """Bases that only share fields (``OrderEvent``, ``StockEvent``) are never recorded."""
-    return not cls.__name__.endswith("Event") and cls.__module__ in {m.__name__ for m in MODULES}
+    if cls.__name__.endswith("Event") or cls.__name__ in BASES:
+        return False
+    return cls.__module__ in {m.__name__ for m in MODULES}
 
 
 def event_kinds() -> list[EventKind]:
