@@ -129,6 +129,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/orders/{order_id}/shipments"): "orders:read",
     ("POST", "/api/v1/orders/{order_id}/shipments"): "stock:write",
     ("GET", "/api/v1/shipments/{shipment_id}/pick-list"): "stock:read",
+    ("GET", "/api/v1/shipments/{shipment_id}/pick-list/pdf"): "stock:read",
+    ("GET", "/api/v1/shipments/{shipment_id}/packing-slip/pdf"): "stock:read personal_data:read",
     ("POST", "/api/v1/shipments/{shipment_id}/picking"): "stock:write",
     ("POST", "/api/v1/shipments/{shipment_id}/picks"): "stock:write",
     ("POST", "/api/v1/shipments/{shipment_id}/shortages"): "stock:write",

@@ -36,6 +36,7 @@ from potok.api.routers import (
     stock_counts,
     stock_moves,
     transfers,
+    warehouse_papers,
     waves,
 )
 from potok.api.schemas.common import Problem
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         rerouting.router,
         shipments.router,
         waves.router,
+        warehouse_papers.router,
         carriers.router,
         documents.router,
         events.feed,

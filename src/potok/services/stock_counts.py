@@ -36,6 +36,7 @@ from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
 from potok.domain.triggers import OrdersDisplaced, StockFiguresMoved, StockFreed
 from potok.domain.validation import Problems
+from potok.services.idempotency import Once, atomically_once
 from potok.services.reactions import react
 from potok.services.read_models import CountPage
 from potok.services.stock_buckets import announce, settle_on_hand
@@ -85,7 +86,12 @@ def _get(uow: UnitOfWork, number: str, within: Collection[str] | None, *, lock: 
 
 
 def create_count(
-    uow: UnitOfWork, command: CreateCount, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: CreateCount,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockCount] | None = None,
 ) -> StockCount:
     """Make a count sheet with the on-hand of each position as it stands now."""
     problems = Problems()
@@ -160,7 +166,7 @@ def create_count(
         )
         return uow.stock_counts.get(count.number) or count
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def get_count(uow: UnitOfWork, number: str, *, within: Collection[str] | None = None) -> StockCount:
