@@ -24,6 +24,7 @@ from potok.api.routers import (
     customers,
     documents,
     events,
+    files,
     health,
     locations,
     order_edits,
@@ -131,6 +132,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         documents.router,
         events.feed,
         events.webhooks,
+        files.router,
         health.router,
     ):
         app.include_router(router)
