@@ -125,6 +125,11 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/shipments/{shipment_id}/pick-list"): "stock:read",
     ("GET", "/api/v1/shipments/{shipment_id}/pick-list/pdf"): "stock:read",
     ("GET", "/api/v1/shipments/{shipment_id}/packing-slip/pdf"): "stock:read personal_data:read",
+    ("GET", "/api/v1/shipments/{shipment_id}/labels/pdf"): "stock:read personal_data:read",
+    ("GET", "/api/v1/shipments/{shipment_id}/parcels/{parcel_no}/label/pdf"): (
+        "stock:read personal_data:read"
+    ),
+    ("GET", "/api/v1/waves/{number}/sheet/pdf"): "stock:read",
     ("POST", "/api/v1/shipments/{shipment_id}/picking"): "stock:write",
     ("POST", "/api/v1/shipments/{shipment_id}/picks"): "stock:write",
     ("POST", "/api/v1/shipments/{shipment_id}/shortages"): "stock:write",

@@ -152,3 +152,32 @@ def test_a_shipments_papers_from_the_command_line(
     assert early.exit_code == 5
     assert "pack it first" in early.output
     assert potok_cli(database_url, "documents", "render", "pick-list", "999999").exit_code == 4
+    label = potok_cli(
+        database_url, "documents", "render", "label", str(shipment.id), "--size", "58x60"
+    )
+    assert label.exit_code == 5
+    assert "pack it first" in label.output
+    typo = potok_cli(database_url, "documents", "render", "label", "W-1")
+    assert typo.exit_code == 3
+    assert "'W-1' is not an order number or a shipment id" in typo.output
+
+
+def test_a_wave_sheet_from_the_command_line(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("MSK", "MUG"): 5})
+    for lines in ([("KET", 1), ("MUG", 2)], [("MUG", 1)]):
+        intake.place_order(potok.uow(), order_command(lines), TESTER)
+    assert potok_cli(database_url, "picking", "wave", "-w", "MSK").exit_code == 0
+    waves = potok_cli(database_url, "picking", "waves", "-o", "json")
+    (wave,) = json.loads(waves.output)
+    target = tmp_path / "wave.pdf"
+    drawn = potok_cli(
+        database_url, "documents", "render", "wave-sheet", wave["wave"], "-o", str(target)
+    )
+    assert drawn.exit_code == 0, drawn.output
+    text = " ".join(pdf_text(target.read_bytes()).split())
+    assert f"Лист волны {wave['wave']}" in text
+    assert "1 без ячейки KET Kettle 1 1×1 2 без ячейки MUG Mug 3 1×2, 2×1" in text
+    missing = potok_cli(database_url, "documents", "render", "wave-sheet", "W-999999")
+    assert missing.exit_code == 4
