@@ -155,6 +155,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/legal-entities/{code}"): "catalogue:write",
     ("PUT", "/api/v1/orders/{order_id}/buyer"): "orders:manage",
     ("POST", "/api/v1/orders/{order_id}/documents"): "orders:manage",
+    ("POST", "/api/v1/shipments/{shipment_id}/documents"): "stock:write",
     ("GET", "/api/v1/documents"): "orders:read",
     ("GET", "/api/v1/documents/{document_id}"): "orders:read",
     ("GET", "/api/v1/documents/{document_id}/pdf"): "orders:read",

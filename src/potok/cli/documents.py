@@ -64,6 +64,7 @@ DOCUMENT_COLUMNS = [
     Column("correction_no", "correction", right=True),
     Column("issued_on", "issued"),
     Column("order_id", "order", right=True),
+    Column("shipment_id", "shipment", right=True),
     Column("seller"),
     Column("buyer"),
     Column("total", right=True),
@@ -113,6 +114,9 @@ def render(
     size: LabelSizeOption = typer.Option(
         LabelSizeOption.LARGE, "--size", help="label: 100x150 or 58x60 (mm)."
     ),
+    shipment: bool = typer.Option(
+        False, "--shipment", help="torg12, upd: of shipment REF (what it packed), not of an order."
+    ),
 ) -> None:
     """Write an order's document (issued now if it has none of this kind, else the one
     issued before, byte for byte) or a shipment's warehouse paper (drawn as it stands)."""
@@ -130,9 +134,16 @@ def render(
     if kind in PAPERS:
         _render_paper(kind, number, output, parcel=parcel, size=size)
         return
+    if shipment and kind is RenderKind.INVOICE:
+        errors.print(
+            "[bold red]error:[/] an invoice is the order's; a shipment has a torg12 or an upd",
+            highlight=False,
+        )
+        raise typer.Exit(3)
+    issue = documents.issue_shipment_document if shipment else documents.issue_document
     potok = open_potok()
     try:
-        issued = documents.issue_document(
+        issued = issue(
             cli_uow(potok),
             number,
             DocumentKind(kind.value),
@@ -147,7 +158,8 @@ def render(
     target.write_bytes(stored.content)
     state = "issued" if issued.created else "already issued"
     console.print(
-        f"{kind.value} № {issued.document.display_number} of order {ref} ({state}) "
+        f"{kind.value} № {issued.document.display_number} of {'shipment' if shipment else 'order'}"
+        f" {ref} ({state}) "
         f"written to {target} ({len(stored.content)} bytes, sha256 {stored.sha256[:12]}…)",
         highlight=False,
     )
@@ -212,6 +224,9 @@ def list_documents(
     order_id: int | None = typer.Option(
         None, "--order", min=1, max=MAX_ID, metavar="ID", help="Only this order's."
     ),
+    shipment_id: int | None = typer.Option(
+        None, "--shipment", min=1, max=MAX_ID, metavar="ID", help="Only this shipment's."
+    ),
     kind: IssuedKind | None = typer.Option(None, "--kind", help="invoice, torg12 or upd."),
     seller: str | None = typer.Option(None, "--seller", help="A seller's code."),
     limit: int = typer.Option(50, min=1, max=500, help="At most this many, newest first."),
@@ -226,6 +241,7 @@ def list_documents(
         page = documents.list_documents(
             cli_uow(potok),
             order_id=order_id,
+            shipment_id=shipment_id,
             kind=DocumentKind(kind.value) if kind else None,
             seller=seller,
             limit=limit,
@@ -240,6 +256,7 @@ def list_documents(
             "correction_no": d.correction_no,
             "issued_on": d.issued_on,
             "order_id": d.order_id,
+            "shipment_id": d.shipment_id,
             "seller": d.seller_code,
             "buyer": d.subject.buyer.display_name,
             "total": d.total,
