@@ -49,6 +49,7 @@ from potok.domain.validation import Problems
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import make_room, resource, retry_backorders
 from potok.services.expiry import expire_position
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import LotDates
 from potok.services.read_models import (
     ChannelPromise,
@@ -232,7 +233,12 @@ def apply_level(
 
 
 def receive_stock(
-    uow: UnitOfWork, command: ReceiveStock, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: ReceiveStock,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockChange] | None = None,
 ) -> StockChange:
     """Goods arrived: on-hand goes up, and orders waiting for them are reserved. A lot is
     created when first received; serial numbers are put in stock one by one."""
@@ -276,11 +282,16 @@ def receive_stock(
         assert final is not None
         return replace(change, level=final)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def write_off_stock(
-    uow: UnitOfWork, command: WriteOffStock, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: WriteOffStock,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockChange] | None = None,
 ) -> StockChange:
     """Damaged, lost or expired goods leave the books; never more than is on hand."""
     require_quantity("quantity", command.quantity)
@@ -317,11 +328,16 @@ def write_off_stock(
             str(actor),
         )
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def count_stock(
-    uow: UnitOfWork, command: CountStock, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: CountStock,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockChange] | None = None,
 ) -> StockChange:
     """An absolute count, compare-and-set: it applies only if the expected quantity still holds."""
     require_quantity("counted", command.counted, allow_zero=True)
@@ -365,7 +381,7 @@ def count_stock(
             str(actor),
         )
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def set_levels(

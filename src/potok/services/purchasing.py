@@ -25,6 +25,7 @@ from potok.domain.inventory.purchasing import (
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
 from potok.domain.validation import Problems, require_choice
 from potok.services.allocation import retry_backorders
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import LotDates
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -53,7 +54,12 @@ def _get(uow: UnitOfWork, number: str, *, lock: bool = False) -> PurchaseOrder:
 
 
 def create_purchase_order(
-    uow: UnitOfWork, command: CreatePurchaseOrder, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: CreatePurchaseOrder,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[PurchaseOrder] | None = None,
 ) -> PurchaseOrder:
     """Record stock ordered from a supplier; from now on it counts as incoming."""
     check_order(
@@ -107,7 +113,7 @@ def create_purchase_order(
         uow.record(*order.events)
         return order
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def receive_purchase_order(
@@ -120,6 +126,7 @@ def receive_purchase_order(
     lots: Mapping[int, LotInput] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[PurchaseReceipt] | None = None,
 ) -> PurchaseReceipt:
     """A delivery arrived: units per line number enter the warehouse's stock (more than is
     outstanding only when allowed), and waiting orders get another try. Lines of products
@@ -181,7 +188,7 @@ def receive_purchase_order(
         backorders = retry_backorders(uow, grown, at, who)
         return PurchaseReceipt(order, dict(quantities), backorders)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _lot_id(uow: UnitOfWork, product_id: ProductId, sku: str, lot: LotInput, at: datetime) -> LotId:

@@ -23,9 +23,10 @@ from potok.domain.orders import Order
 from potok.domain.validation import Problems
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.idempotency import Once, atomically_once
 from potok.services.inventory import StockChange
 from potok.services.replenishment import check_minimums
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork
 
 
 def locate(
@@ -77,7 +78,12 @@ def announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
 
 
 def move_stock(
-    uow: UnitOfWork, command: MoveStock, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: MoveStock,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockChange] | None = None,
 ) -> StockChange:
     """Move units into, out of, or off the unavailable bucket of one position."""
     require_quantity("quantity", command.quantity)
@@ -150,7 +156,7 @@ def move_stock(
             final, movement, movement_id, backorders, [o.id for o in displaced if o.id]
         )
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def settle_on_hand(

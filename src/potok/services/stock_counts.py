@@ -37,6 +37,7 @@ from potok.domain.orders import Order
 from potok.domain.validation import Problems
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
+from potok.services.idempotency import Once, atomically_once
 from potok.services.read_models import CountPage
 from potok.services.replenishment import check_minimums
 from potok.services.stock_buckets import announce, settle_on_hand
@@ -86,7 +87,12 @@ def _get(uow: UnitOfWork, number: str, within: Collection[str] | None, *, lock: 
 
 
 def create_count(
-    uow: UnitOfWork, command: CreateCount, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: CreateCount,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StockCount] | None = None,
 ) -> StockCount:
     """Make a count sheet with the on-hand of each position as it stands now."""
     problems = Problems()
@@ -161,7 +167,7 @@ def create_count(
         )
         return uow.stock_counts.get(count.number) or count
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def get_count(uow: UnitOfWork, number: str, *, within: Collection[str] | None = None) -> StockCount:

@@ -36,6 +36,7 @@ from potok.domain.orders import AllocationState, Order
 from potok.domain.validation import Problems, require_choice
 from potok.services import consolidation
 from potok.services.allocation import give_back, resource, retry_backorders
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import ProductRef
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -69,7 +70,12 @@ def _position_key(line: TransferLine) -> tuple[ProductId, int]:
 
 
 def request_transfer(
-    uow: UnitOfWork, command: RequestTransfer, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: RequestTransfer,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Transfer] | None = None,
 ) -> Transfer:
     """Ask for stock to move; nothing moves until the transfer is shipped."""
     check_request(
@@ -143,7 +149,7 @@ def request_transfer(
         uow.record(*transfer.events)
         return transfer
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _lot_for(
@@ -183,6 +189,7 @@ def ship_transfer(
     quantities: Mapping[int, int] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[Transfer] | None = None,
 ) -> Transfer:
     """The goods leave the source: ``quantities`` per line number (default: as requested,
     fewer allowed), taken from available stock only; they are in transit afterwards.
@@ -273,7 +280,7 @@ def ship_transfer(
         uow.record(*transfer.events)
         return transfer
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def receive_transfer(
@@ -284,6 +291,7 @@ def receive_transfer(
     receipts: Mapping[int, Receipt] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[TransferArrival] | None = None,
 ) -> TransferArrival:
     """The goods arrived: what arrived per line (default: as shipped; a difference needs a
     reason) enters the destination's stock, and waiting orders get another try. Serialised
@@ -354,7 +362,7 @@ def receive_transfer(
         backorders = retry_backorders(uow, grown, at, who) if grown else []
         return TransferArrival(transfer, differing, backorders)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _check_serials(
