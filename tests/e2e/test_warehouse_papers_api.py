@@ -189,8 +189,14 @@ def test_a_packing_slip_needs_a_seller_and_warehouse_staff_see_their_own(
         hidden = picker.request("GET", f"/api/v1/shipments/{sid}/{paper}/pdf")
         problem(hidden, 404, "shipment-not-found")
     make_user(live.potok, "msk-picker", Role.WAREHOUSE, warehouses=("MSK",))
-    own = sign_in(live.url, "msk-picker").request("GET", f"/api/v1/shipments/{sid}/pick-list/pdf")
+    msk = sign_in(live.url, "msk-picker")
+    own = msk.request("GET", f"/api/v1/shipments/{sid}/pick-list/pdf")
     assert own.status_code == 200
+    # the console's shipment page offers what can be printed now: no labels before booking
+    page = msk.request("GET", f"/floor/shipments/{sid}").text
+    assert f'href="/api/v1/shipments/{sid}/pick-list/pdf"' in page
+    assert f'href="/api/v1/shipments/{sid}/packing-slip/pdf"' in page
+    assert "labels/pdf" not in page
     problem(api.get("/api/v1/shipments/999999/pick-list/pdf"), 404, "shipment-not-found")
 
 
