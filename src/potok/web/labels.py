@@ -142,13 +142,37 @@ WAVE = {
     "cancelled": N_("Cancelled"),
 }
 
+STEP = {
+    "created": N_("Sent to the warehouse"),
+    "picking_started": N_("Picking started"),
+    "picked": N_("Picked"),
+    "short_picked": N_("Short at the shelf"),
+    "items_added": N_("Units added"),
+    "parcel_packed": N_("Parcel packed"),
+    "packed": N_("Packed"),
+    "parcel_opened": N_("Parcel opened"),
+    "booked": N_("Booked with the carrier"),
+    "handed_over": N_("Handed over"),
+    "tracking": N_("Tracking"),
+    "in_transit": N_("In transit"),
+    "ready_for_pickup": N_("At the pickup point"),
+    "delivered": N_("Delivered"),
+    "failed_delivery": N_("Delivery failed"),
+    "returning": N_("Returning to the sender"),
+    "returned_to_sender": N_("Back at the warehouse"),
+    "cancelled": N_("Cancelled"),
+}
+
 IDENTIFIER = {
     "marking": N_("Marking code"),
     "imei": N_("IMEI"),
     "uin": N_("UIN"),
 }
 
-ALERT = {"order_backordered_after_rerouting": N_("Backordered after re-routing")}
+ALERT = {
+    "order_backordered_after_rerouting": N_("Backordered after re-routing"),
+    "location_ships_without_tariff": N_("Ships without a tariff"),
+}
 
 
 def label(table: dict[str, str], code: str | None) -> str:
