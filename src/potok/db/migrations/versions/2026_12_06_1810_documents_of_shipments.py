@@ -2,8 +2,8 @@
 original per shipment and kind, and the order's own documents stay one per kind
 
 Revision ID: a4d1c0de5003
-Revises: b7a1c0de6001
-Create Date: 2026-12-06 18:00:00
+Revises: e7c1a2b3d401
+Create Date: 2026-12-06 18:10:00
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "a4d1c0de5003"
-down_revision: str | None = "b7a1c0de6001"
+down_revision: str | None = "e7c1a2b3d401"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
