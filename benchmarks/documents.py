@@ -1,8 +1,9 @@
-"""Documents benchmark: ТОРГ-12 PDFs and УПД XML files for orders of 1-50 lines.
+"""Documents benchmark: ТОРГ-12 PDFs and УПД XML files for orders of 1-50 lines, and the
+warehouse papers of their shipments.
 
     python benchmarks/documents.py                       # SQLite, 1,000 of each
     python benchmarks/documents.py --db postgresql       # POTOK_BENCH_DATABASE_URL
-    python benchmarks/documents.py --documents 200       # a quicker run
+    python benchmarks/documents.py --documents 200 --papers 50   # a quicker run
 
 It creates a fresh database, a seller and a B2B buyer with real requisites, 300 products
 and ``--documents`` orders of 1-50 lines (uniformly, seeded), then through the service
@@ -13,13 +14,19 @@ layer, as the API does:
   2. issues every order's УПД (its PDF too, not timed), then makes its XML exchange file
      (read, render, store) - ``upd_xml_per_s``;
   3. validates every stored XML against the official XSD (``../shared/specs/fns``, or
-     POTOK_FNS_XSD) with xmlschema - ``xsd_invalid``.
+     POTOK_FNS_XSD) with xmlschema - ``xsd_invalid``;
+  4. sends every order to the warehouse and draws each shipment's pick list (read the
+     shipment and its bins, render) - ``pick_list_pdf_per_s``;
+  5. picks (a scan per line), packs and hands over ``--papers`` of them (not timed), then
+     draws each one's packing slip and its 100 x 150 mm label - ``packing_slip_pdf_per_s``,
+     ``label_pdf_per_s``.
 
 The renderers alone (no database) are timed on the same subjects for comparison. The
 machine's load average is printed with the figures: the machines are shared and noisy.
 The last line is machine-readable:
 
-    documents upd_xml_per_s=… torg12_pdf_per_s=… xsd_invalid=0
+    documents upd_xml_per_s=… torg12_pdf_per_s=… xsd_invalid=0 pick_list_pdf_per_s=…
+      packing_slip_pdf_per_s=… label_pdf_per_s=…   (on one line)
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ import random
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -51,13 +59,24 @@ from potok.domain.documents import (
     Signatory,
     SignatoryRole,
 )
+from potok.domain.documents.papers import LabelSize
+from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.kernel import Actor, ActorKind
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.orders import Address, DeliveryMethod
 from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
 from potok.renderers import render_pdf, render_xml
-from potok.services import catalogue, documents, intake, inventory, legal_entities
+from potok.services import (
+    catalogue,
+    documents,
+    intake,
+    inventory,
+    legal_entities,
+    warehouse_papers,
+)
+from potok.services.fulfilment import packing, picking, release, tracking
+from potok.services.fulfilment.picking import ScanInput
 from potok.settings import DatabaseSettings, SecuritySettings, Settings
 
 XSD = "ON_NSCHFDOPPR_1_997_01_05_03_05.xsd"
@@ -161,6 +180,9 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--documents", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=17)
+    parser.add_argument(
+        "--papers", type=int, default=100, help="shipments picked, packed and labelled"
+    )
     args = parser.parse_args()
     schema = xmlschema.XMLSchema(str(schema_path()))
     rng = random.Random(args.seed)
@@ -208,6 +230,7 @@ def main() -> None:
         invalid = sum(1 for f in files if not schema.is_valid(io.BytesIO(f.content)))
         line_counts = [len(d.subject.lines) for d in torg12]
         pdf_kb = sum(len(documents.document_file(potok.uow(), d.id, FileFormat.PDF).content) for d in torg12[:50]) / 50 / 1024  # fmt: skip
+        papers = warehouse(potok, order_ids, args.papers)
         potok.close()
 
     n = len(order_ids)
@@ -224,9 +247,76 @@ def main() -> None:
     )
     print(f"XSD: {n - invalid} of {n} valid")
     print(
-        f"documents upd_xml_per_s={n / xml_s:.1f} torg12_pdf_per_s={n / torg12_s:.1f} "
-        f"xsd_invalid={invalid}"
+        f"pick lists drawn (read + render): {papers.picks / papers.pick_s:.1f}/s; "
+        f"of {papers.packed} packed shipments: packing slips {papers.packed / papers.slip_s:.1f}/s, "
+        f"labels 100x150 {papers.packed / papers.label_s:.1f}/s "
+        f"(picking, packing and hand-over took {papers.prepare_s:.1f} s)"
     )
+    print(
+        f"documents upd_xml_per_s={n / xml_s:.1f} torg12_pdf_per_s={n / torg12_s:.1f} "
+        f"xsd_invalid={invalid} pick_list_pdf_per_s={papers.picks / papers.pick_s:.1f} "
+        f"packing_slip_pdf_per_s={papers.packed / papers.slip_s:.1f} "
+        f"label_pdf_per_s={papers.packed / papers.label_s:.1f}"
+    )
+
+
+@dataclass
+class Papers:
+    picks: int = 0
+    pick_s: float = 0.0
+    packed: int = 0
+    prepare_s: float = 0.0
+    slip_s: float = 0.0
+    label_s: float = 0.0
+
+
+def warehouse(potok: Potok, order_ids: list[int], count: int) -> Papers:
+    """Release every order, draw the pick lists; pick, pack and hand over ``count`` of
+    them, then draw their packing slips and labels."""
+    figures = Papers()
+    shipments = []
+    for order_id in order_ids:
+        shipments.extend(release.release_order(potok.uow(), order_id, "MSK", ACTOR))
+    started = time.perf_counter()
+    for shipment in shipments:
+        assert shipment.id is not None
+        warehouse_papers.pick_list_pdf(potok.uow(), shipment.id)
+    figures.pick_s = time.perf_counter() - started
+    figures.picks = len(shipments)
+
+    started = time.perf_counter()
+    chosen = shipments[:count]
+    for number, shipment in enumerate(chosen, start=1):
+        assert shipment.id is not None
+        started_picking = picking.start_picking(potok.uow(), shipment.id, ACTOR)
+        for item in started_picking.items:
+            scan = ScanInput(item.sku, item.quantity)
+            picking.pick(potok.uow(), shipment.id, scan, ACTOR)
+        lines = tuple(ParcelLine(item.item_no, item.quantity) for item in started_picking.items)
+        packing.pack_parcel(
+            potok.uow(), shipment.id, ParcelDraft(5000, 600, 400, 400, lines), ACTOR
+        )
+        tracking.hand_over_to(
+            potok.uow(),
+            potok.carriers,
+            shipment.id,
+            ACTOR,
+            carrier="own-courier",
+            tracking_number=f"BENCH{number:08d}",
+        )
+    figures.prepare_s = time.perf_counter() - started
+    figures.packed = len(chosen)
+    started = time.perf_counter()
+    for shipment in chosen:
+        assert shipment.id is not None
+        warehouse_papers.packing_slip_pdf(potok.uow(), shipment.id)
+    figures.slip_s = time.perf_counter() - started
+    started = time.perf_counter()
+    for shipment in chosen:
+        assert shipment.id is not None
+        warehouse_papers.labels_pdf(potok.uow(), shipment.id, LabelSize.LARGE)
+    figures.label_s = time.perf_counter() - started
+    return figures
 
 
 if __name__ == "__main__":

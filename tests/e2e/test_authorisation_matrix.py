@@ -174,6 +174,16 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "stock:read personal_data:read",
         SHIPMENT,
     ),
+    ("GET", "/api/v1/shipments/{shipment_id}/labels/pdf"): (
+        "stock:read personal_data:read",
+        SHIPMENT,
+    ),
+    ("GET", "/api/v1/shipments/{shipment_id}/parcels/{parcel_no}/label/pdf"): (
+        "stock:read personal_data:read",
+        SHIPMENT,
+    ),
+    ("GET", "/api/v1/waves/{number}/sheet/pdf"): ("stock:read", RECORD),
+    ("POST", "/api/v1/shipments/{shipment_id}/documents"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/picking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/picks"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/shortages"): ("stock:write", SHIPMENT),

@@ -15,7 +15,7 @@ from potok.bootstrap import Potok
 from potok.cli.main import app
 from potok.services import intake
 from potok.settings import get_settings
-from tests.documents_support import fns_schema, pdf_text, xsd_errors
+from tests.documents_support import first_page_image, fns_schema, pdf_text, xsd_errors
 from tests.e2e.test_documents_api import BUYER, SELLER
 from tests.factories import TESTER, build_world, order_command
 
@@ -97,34 +97,60 @@ def test_bad_input_is_a_message_and_a_non_zero_exit(
     assert missing.exit_code == 4
 
 
-def test_every_document_of_a_demo_b2b_order_renders(tmp_path: Path) -> None:
+def test_every_document_of_a_shipped_demo_order_renders(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sandbox.db'}"
     built = potok_cli(url, "demo", "--no-serve", "--orders", "60", "--seed", "3")
     assert built.exit_code == 0, built.output
     engine = sa.create_engine(url)
     with engine.connect() as connection:
-        order_id = connection.execute(
+        found = connection.execute(
             sa.text(
-                "SELECT b.order_id FROM order_buyers b JOIN orders o ON o.id = b.order_id "
+                "SELECT b.order_id, s.id, w.number FROM order_buyers b "
                 "JOIN legal_entities e ON e.id = b.legal_entity_id "
-                "WHERE o.state <> 'cancelled' AND e.edo_id IS NOT NULL ORDER BY b.order_id"
+                "JOIN shipments s ON s.order_id = b.order_id "
+                "JOIN waves w ON w.id = s.wave_id "
+                "WHERE e.edo_id IS NOT NULL AND s.tracking_number IS NOT NULL "
+                "AND s.status IN ('handed_over', 'in_transit', 'ready_for_pickup', 'delivered') "
+                "ORDER BY b.order_id, s.id"
             )
-        ).scalar()
+        ).first()
     engine.dispose()
-    assert order_id is not None, "the sandbox sells some orders to a buyer with an ЭДО id"
-    for kind, name in (
-        ("invoice", "invoice.pdf"),
-        ("torg12", "torg12.pdf"),
-        ("upd", "upd.pdf"),
-        ("upd", "upd.xml"),
+    assert found is not None, "the sandbox sells a shipped order to a buyer with an ЭДО id"
+    order_id, shipment_id, wave = found
+    order, shipment = str(order_id), str(shipment_id)
+    for args, name in (
+        (["invoice", order], "invoice.pdf"),
+        (["torg12", order], "torg12.pdf"),
+        (["upd", order], "upd.pdf"),
+        (["upd", order], "upd.xml"),
+        (["torg12", shipment, "--shipment"], "shipment-torg12.pdf"),
+        (["upd", shipment, "--shipment"], "shipment-upd.pdf"),
+        (["upd", shipment, "--shipment"], "shipment-upd.xml"),
+        (["pick-list", shipment], "pick-list.pdf"),
+        (["packing-slip", shipment], "packing-slip.pdf"),
+        (["label", shipment], "label-100x150.pdf"),
+        (["label", shipment, "--size", "58x60", "--parcel", "1"], "label-58x60.pdf"),
+        (["wave-sheet", wave], "wave-sheet.pdf"),
     ):
         target = tmp_path / name
-        rendered = potok_cli(url, "documents", "render", kind, str(order_id), "-o", str(target))
-        assert rendered.exit_code == 0, rendered.output
-    upd = " ".join(pdf_text((tmp_path / "upd.pdf").read_bytes()).split())
-    assert "Покупатель: Общество с ограниченной ответственностью «Северный ветер» (6)" in upd
-    assert "ИНН/КПП покупателя: 7812345675/781201001 (6б)" in upd
-    assert xsd_errors(fns_schema(), (tmp_path / "upd.xml").read_bytes()) == []
+        rendered = potok_cli(url, "documents", "render", *args, "-o", str(target))
+        assert rendered.exit_code == 0, (args, rendered.output)
+        if name.endswith(".pdf"):
+            first_page_image(target.read_bytes(), f"demo-{name.removesuffix('.pdf')}")
+    for name in ("upd.pdf", "shipment-upd.pdf"):
+        upd = " ".join(pdf_text((tmp_path / name).read_bytes()).split())
+        assert "Покупатель: Общество с ограниченной ответственностью «Северный ветер» (6)" in upd
+        assert "ИНН/КПП покупателя: 7812345675/781201001 (6б)" in upd
+    for name in ("upd.xml", "shipment-upd.xml"):
+        assert xsd_errors(fns_schema(), (tmp_path / name).read_bytes()) == []
+    slip = " ".join(pdf_text((tmp_path / "packing-slip.pdf").read_bytes()).split())
+    assert f"Упаковочный лист · отправление {order_id}-1" in slip
+    assert "Отправитель: ООО «Поток Демо»" in slip
+    label = " ".join(pdf_text((tmp_path / "label-58x60.pdf").read_bytes()).split())
+    assert label.startswith("SANDBOX Место 1 из")
+    sheet = " ".join(pdf_text((tmp_path / "wave-sheet.pdf").read_bytes()).split())
+    assert f"Лист волны {wave}" in sheet
+    assert f"заказ {order_id} ({order_id}-1," in sheet
 
 
 def test_a_shipments_papers_from_the_command_line(
@@ -152,3 +178,32 @@ def test_a_shipments_papers_from_the_command_line(
     assert early.exit_code == 5
     assert "pack it first" in early.output
     assert potok_cli(database_url, "documents", "render", "pick-list", "999999").exit_code == 4
+    label = potok_cli(
+        database_url, "documents", "render", "label", str(shipment.id), "--size", "58x60"
+    )
+    assert label.exit_code == 5
+    assert "pack it first" in label.output
+    typo = potok_cli(database_url, "documents", "render", "label", "W-1")
+    assert typo.exit_code == 3
+    assert "'W-1' is not an order number or a shipment id" in typo.output
+
+
+def test_a_wave_sheet_from_the_command_line(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 5, ("MSK", "MUG"): 5})
+    for lines in ([("KET", 1), ("MUG", 2)], [("MUG", 1)]):
+        intake.place_order(potok.uow(), order_command(lines), TESTER)
+    assert potok_cli(database_url, "picking", "wave", "-w", "MSK").exit_code == 0
+    waves = potok_cli(database_url, "picking", "waves", "-o", "json")
+    (wave,) = json.loads(waves.output)
+    target = tmp_path / "wave.pdf"
+    drawn = potok_cli(
+        database_url, "documents", "render", "wave-sheet", wave["wave"], "-o", str(target)
+    )
+    assert drawn.exit_code == 0, drawn.output
+    text = " ".join(pdf_text(target.read_bytes()).split())
+    assert f"Лист волны {wave['wave']}" in text
+    assert "1 без ячейки KET Kettle 1 1×1 2 без ячейки MUG Mug 3 1×2, 2×1" in text
+    missing = potok_cli(database_url, "documents", "render", "wave-sheet", "W-999999")
+    assert missing.exit_code == 4

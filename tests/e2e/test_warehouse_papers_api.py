@@ -8,16 +8,27 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pypdfium2 as pdfium
 import zxingcpp
 
 from potok.domain.access import Role
 from tests.auth import make_user, sign_in
 from tests.conftest import LiveServer
-from tests.documents_support import first_page_image, pdf_text
+from tests.documents_support import first_page_image, pdf_pages, pdf_text
 from tests.e2e.test_documents_api import SELLER
-from tests.e2e.test_fulfilment_api import marking, world
+from tests.e2e.test_fulfilment_api import marking, wave_of, world
 from tests.e2e.test_stock_api import place
 from tests.problems import problem
+
+MM = 72 / 25.4
+
+
+def page_sizes_mm(pdf: bytes) -> list[tuple[int, int]]:
+    document = pdfium.PdfDocument(pdf)
+    try:
+        return [(round(p.get_width() / MM), round(p.get_height() / MM)) for p in document]
+    finally:
+        document.close()
 
 
 def flat(pdf: bytes) -> str:
@@ -27,7 +38,8 @@ def flat(pdf: bytes) -> str:
 def barcodes(pdf: bytes, name: str) -> list[str]:
     from PIL import Image
 
-    image = Image.open(first_page_image(pdf, name, scale=3.0))
+    # two pixels per dot of a 203 dpi label printer, as the bars are drawn in whole dots
+    image = Image.open(first_page_image(pdf, name, scale=203 / 72 * 2))
     return [c.text for c in zxingcpp.read_barcodes(image) if c.format.name == "Code128"]
 
 
@@ -116,6 +128,38 @@ def test_a_shipments_pick_list_then_its_packing_slip(api: httpx.Client) -> None:
     assert barcodes(slip.content, "packing-slip") == [number]
     assert api.get(f"/api/v1/shipments/{sid}/packing-slip/pdf").content == slip.content
 
+    # labels wait for the carrier's tracking number
+    body = problem(api.get(f"/api/v1/shipments/{sid}/labels/pdf"), 409, "paper-not-ready")
+    assert "booking" in body["detail"]
+    booked = api.post(f"/api/v1/shipments/{sid}/booking", json={"carrier": "sandbox"})
+    assert booked.status_code == 201, booked.text
+    tracking = booked.json()["tracking_number"]
+    labels = api.get(f"/api/v1/shipments/{sid}/labels/pdf")
+    assert labels.status_code == 200, labels.text
+    assert f"label-{number}-100x150.pdf" in labels.headers["content-disposition"]
+    pages = [" ".join(page.split()) for page in pdf_pages(labels.content)]
+    assert page_sizes_mm(labels.content) == [(100, 150), (100, 150)]
+    assert pages[0].startswith("SANDBOX Место 1 из 2")
+    assert "Вес: 2,100 кг" in pages[0]
+    assert "Место 2 из 2" in pages[1]
+    assert "Вес: 2,000 кг" in pages[1]
+    assert "Получатель Анна Смирнова тел. +79161234567 Тверь, ул. Советская, 1" in pages[0]
+    assert "Отправитель: ООО «Поток» Москва" in pages[0]
+    assert f"Заказ № {shipment['order_id']} (WB-77) Отправление {number}" in pages[0]
+    assert barcodes(labels.content, "label-100x150") == [tracking]
+
+    small = api.get(f"/api/v1/shipments/{sid}/parcels/2/label/pdf", params={"size": "58x60"})
+    assert small.status_code == 200, small.text
+    assert page_sizes_mm(small.content) == [(58, 60)]
+    text = flat(small.content)
+    assert text.startswith("SANDBOX Место 2 из 2")
+    assert "Анна Смирнова" in text
+    assert tracking in text
+    assert barcodes(small.content, "label-58x60") == [tracking]
+    problem(api.get(f"/api/v1/shipments/{sid}/parcels/3/label/pdf"), 404, "parcel-not-found")
+    wrong = api.get(f"/api/v1/shipments/{sid}/labels/pdf", params={"size": "80x80"})
+    problem(wrong, 422, "invalid-input")
+
 
 def test_a_packing_slip_needs_a_seller_and_warehouse_staff_see_their_own(
     api: httpx.Client, live: LiveServer
@@ -145,8 +189,14 @@ def test_a_packing_slip_needs_a_seller_and_warehouse_staff_see_their_own(
         hidden = picker.request("GET", f"/api/v1/shipments/{sid}/{paper}/pdf")
         problem(hidden, 404, "shipment-not-found")
     make_user(live.potok, "msk-picker", Role.WAREHOUSE, warehouses=("MSK",))
-    own = sign_in(live.url, "msk-picker").request("GET", f"/api/v1/shipments/{sid}/pick-list/pdf")
+    msk = sign_in(live.url, "msk-picker")
+    own = msk.request("GET", f"/api/v1/shipments/{sid}/pick-list/pdf")
     assert own.status_code == 200
+    # the console's shipment page offers what can be printed now: no labels before booking
+    page = msk.request("GET", f"/floor/shipments/{sid}").text
+    assert f'href="/api/v1/shipments/{sid}/pick-list/pdf"' in page
+    assert f'href="/api/v1/shipments/{sid}/packing-slip/pdf"' in page
+    assert "labels/pdf" not in page
     problem(api.get("/api/v1/shipments/999999/pick-list/pdf"), 404, "shipment-not-found")
 
 
@@ -162,3 +212,35 @@ def test_bins_unknown_to_the_shipment_come_last_on_the_pick_list(api: httpx.Clie
     shipment = released(api, [("BAG", 1), ("KET", 1)])
     text = flat(api.get(f"/api/v1/shipments/{shipment['id']}/pick-list/pdf").content)
     assert "1 B-01 A KET Kettle 1 2 без ячейки BAG Пакет 1" in text
+
+
+def test_a_wave_sheet_walks_every_bin_once_and_says_where_units_go(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    world(api)
+    first = place(api, [("SHOE", 1), ("MUG", 2)])["id"]
+    second = place(api, [("MUG", 1), ("KET", 3)], priority=5)["id"]
+    wave = wave_of(api, [first, second])
+    number = wave["number"]
+    slots = {s["slot"]: s for s in wave["slots"]}
+
+    sheet = api.get(f"/api/v1/waves/{number}/sheet/pdf")
+    assert sheet.status_code == 200, sheet.text
+    assert f"wave-{number}.pdf" in sheet.headers["content-disposition"]
+    text = flat(sheet.content)
+    assert f"Лист волны {number}" in text
+    assert "Статус: создана" in text
+    assert (
+        f"Слотов: 2 1 - заказ {second} ({second}-1, 4 шт); 2 - заказ {first} ({first}-1, 3 шт)"
+    ) in text
+    assert (
+        "1 A-01 A MUG Mug 3 1×1, 2×2 2 A-02 A SHOE Кроссовки 1 2×1 3 B-01 A KET Kettle 3 1×3"
+    ) in text
+    assert "Всего: ячеек 3, позиций 3, единиц 7" in text
+    assert barcodes(sheet.content, "wave-sheet") == [number]
+    assert slots[1]["order_id"] == second
+
+    make_user(live.potok, "spb-lead", Role.WAREHOUSE, warehouses=("SPB",))
+    other = sign_in(live.url, "spb-lead").request("GET", f"/api/v1/waves/{number}/sheet/pdf")
+    problem(other, 404, "wave-not-found")
+    problem(api.get("/api/v1/waves/W-999999/sheet/pdf"), 404, "wave-not-found")

@@ -13,16 +13,20 @@ import zxingcpp
 
 from potok.domain.documents.errors import PaperNotReady
 from potok.domain.documents.papers import (
+    LabelSize,
     PackingSlip,
     PickRow,
     PickSheet,
     Place,
+    ShippingLabel,
     SlipLine,
     SlipParcel,
+    check_labelled,
     check_packed,
 )
 from potok.renderers.packing_slip import render_packing_slip
 from potok.renderers.pick_list import render_pick_list
+from potok.renderers.shipping_label import render_labels
 from tests.documents_support import first_page_image, pdf_pages, pdf_text
 
 GS = "\x1d"
@@ -36,7 +40,8 @@ def flat(text: str) -> str:
 def code128_on_every_page(pdf: bytes) -> list[list[str]]:
     document = pdfium.PdfDocument(pdf)
     try:
-        images = [page.render(scale=3.0).to_pil() for page in document]
+        # two pixels per dot of a 203 dpi label printer, as the bars are drawn in whole dots
+        images = [page.render(scale=203 / 72 * 2).to_pil() for page in document]
     finally:
         document.close()
     return [
@@ -147,3 +152,53 @@ def test_a_packing_slip_waits_for_packed_parcels(status: str, parcels: int) -> N
     with pytest.raises(PaperNotReady) as caught:
         check_packed("42-1", status, parcels)
     assert caught.value.code == "paper-not-ready"
+
+
+def label(parcel_no: int, address: str) -> ShippingLabel:
+    return ShippingLabel(
+        carrier="cdek",
+        tracking_number="1234567890123",
+        tariff="",
+        shipment="42-1",
+        order_id=42,
+        order_ref="OZ-5",
+        parcel_no=parcel_no,
+        parcels=3,
+        weight_g=0,
+        sender=Place("ООО «Поток»", "Москва, Рязанский пр-т, д. 2"),
+        recipient=Place("Константин Константинопольский", address, "+79161234567"),
+    )
+
+
+@pytest.mark.parametrize("size", list(LabelSize))
+def test_a_long_address_is_set_smaller_on_the_label_not_cut(size: LabelSize) -> None:
+    address = (
+        "170100, Тверская обл., г. Тверь, Московский р-н, ул. Академика Туполева, "
+        "д. 104, корп. 3, подъезд 5, кв. 275, домофон 275К"
+    )
+    pdf = render_labels([label(1, address), label(3, "Тверь")], size)
+    first_page_image(pdf, f"label-long-{size.value}")
+    pages = [flat(page) for page in pdf_pages(pdf)]
+    assert len(pages) == 2
+    assert "Место 1 из 3" in pages[0]
+    assert "Место 3 из 3" in pages[1]
+    assert "кв. 275, домофон 275К" in pages[0]
+    assert "Тариф" not in pages[0]  # none given, none printed
+    assert "Заказ № 42 (OZ-5)" in pages[0]
+    assert code128_on_every_page(pdf) == [["1234567890123"], ["1234567890123"]]
+
+
+@pytest.mark.parametrize(
+    ("status", "parcels", "tracking", "step"),
+    [
+        ("picking", 0, None, "pack it first"),
+        ("packed", 1, None, "book it with a carrier"),
+        ("cancelled", 1, "X1", "cancelled"),
+    ],
+)
+def test_a_label_waits_for_parcels_and_a_tracking_number(
+    status: str, parcels: int, tracking: str | None, step: str
+) -> None:
+    with pytest.raises(PaperNotReady) as caught:
+        check_labelled("42-1", status, parcels, tracking)
+    assert step in caught.value.detail

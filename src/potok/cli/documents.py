@@ -45,9 +45,16 @@ class RenderKind(StrEnum):
     UPD = "upd"
     PICK_LIST = "pick-list"
     PACKING_SLIP = "packing-slip"
+    LABEL = "label"
+    WAVE_SHEET = "wave-sheet"
 
 
-PAPERS = {RenderKind.PICK_LIST, RenderKind.PACKING_SLIP}
+PAPERS = {RenderKind.PICK_LIST, RenderKind.PACKING_SLIP, RenderKind.LABEL}
+
+
+class LabelSizeOption(StrEnum):
+    LARGE = "100x150"
+    SMALL = "58x60"
 
 
 DOCUMENT_COLUMNS = [
@@ -57,6 +64,7 @@ DOCUMENT_COLUMNS = [
     Column("correction_no", "correction", right=True),
     Column("issued_on", "issued"),
     Column("order_id", "order", right=True),
+    Column("shipment_id", "shipment", right=True),
     Column("seller"),
     Column("buyer"),
     Column("total", right=True),
@@ -82,10 +90,14 @@ ENTITY_COLUMNS = [
 @handles_errors
 def render(
     kind: RenderKind = typer.Argument(
-        ..., help="invoice, torg12, upd (of an order); pick-list, packing-slip (of a shipment)."
+        ...,
+        help="invoice, torg12, upd (of an order); pick-list, packing-slip, label (of a "
+        "shipment); wave-sheet (of a wave).",
     ),
-    ref: int = typer.Argument(
-        ..., min=1, max=MAX_ID, help="The order's number, or the shipment's id for its papers."
+    ref: str = typer.Argument(
+        ...,
+        help="The order's number; the shipment's id for its papers; the wave's number "
+        "(W-000012) for its sheet.",
     ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Where to write the file (default: its own name here)."
@@ -95,6 +107,15 @@ def render(
     ),
     upd_status: int | None = typer.Option(
         None, "--status", min=1, max=2, help="УПД: 1 with счёт-фактура, 2 transfer only."
+    ),
+    parcel: int | None = typer.Option(
+        None, "--parcel", min=1, max=10_000, help="label: this parcel's only (default: every one)."
+    ),
+    size: LabelSizeOption = typer.Option(
+        LabelSizeOption.LARGE, "--size", help="label: 100x150 or 58x60 (mm)."
+    ),
+    shipment: bool = typer.Option(
+        False, "--shipment", help="torg12, upd: of shipment REF (what it packed), not of an order."
     ),
 ) -> None:
     """Write an order's document (issued now if it has none of this kind, else the one
@@ -106,14 +127,25 @@ def render(
     if as_xml and kind is not RenderKind.UPD:
         errors.print("[bold red]error:[/] only an УПД is made as XML", highlight=False)
         raise typer.Exit(3)
-    if kind in PAPERS:
-        _render_paper(kind, ref, output)
+    if kind is RenderKind.WAVE_SHEET:
+        _render_wave_sheet(ref, output)
         return
+    number = _number(ref)
+    if kind in PAPERS:
+        _render_paper(kind, number, output, parcel=parcel, size=size)
+        return
+    if shipment and kind is RenderKind.INVOICE:
+        errors.print(
+            "[bold red]error:[/] an invoice is the order's; a shipment has a torg12 or an upd",
+            highlight=False,
+        )
+        raise typer.Exit(3)
+    issue = documents.issue_shipment_document if shipment else documents.issue_document
     potok = open_potok()
     try:
-        issued = documents.issue_document(
+        issued = issue(
             cli_uow(potok),
-            ref,
+            number,
             DocumentKind(kind.value),
             cli_actor(),
             upd_status=UpdStatus(upd_status) if upd_status else None,
@@ -126,30 +158,64 @@ def render(
     target.write_bytes(stored.content)
     state = "issued" if issued.created else "already issued"
     console.print(
-        f"{kind.value} № {issued.document.display_number} of order {ref} ({state}) "
+        f"{kind.value} № {issued.document.display_number} of {'shipment' if shipment else 'order'}"
+        f" {ref} ({state}) "
         f"written to {target} ({len(stored.content)} bytes, sha256 {stored.sha256[:12]}…)",
         highlight=False,
     )
 
 
-def _render_paper(kind: RenderKind, shipment_id: int, output: Path | None) -> None:
+def _number(ref: str) -> int:
+    """An order's number or a shipment's id, as typed; a plain message when it is not one."""
+    if not (ref.isascii() and ref.isdigit() and 1 <= int(ref) <= MAX_ID):
+        errors.print(
+            f"[bold red]error:[/] '{ref}' is not an order number or a shipment id (1-{MAX_ID})",
+            highlight=False,
+        )
+        raise typer.Exit(3)
+    return int(ref)
+
+
+def _render_paper(
+    kind: RenderKind,
+    shipment_id: int,
+    output: Path | None,
+    *,
+    parcel: int | None,
+    size: LabelSizeOption,
+) -> None:
+    from potok.domain.documents.papers import LabelSize
     from potok.services import warehouse_papers
 
-    draw = {
-        RenderKind.PICK_LIST: warehouse_papers.pick_list_pdf,
-        RenderKind.PACKING_SLIP: warehouse_papers.packing_slip_pdf,
-    }[kind]
     potok = open_potok()
     try:
-        paper = draw(cli_uow(potok), shipment_id)
+        uow = cli_uow(potok)
+        if kind is RenderKind.LABEL:
+            paper = warehouse_papers.labels_pdf(uow, shipment_id, LabelSize(size.value), parcel)
+        elif kind is RenderKind.PACKING_SLIP:
+            paper = warehouse_papers.packing_slip_pdf(uow, shipment_id)
+        else:
+            paper = warehouse_papers.pick_list_pdf(uow, shipment_id)
     finally:
         potok.close()
-    target = output or Path(paper.name)
-    target.write_bytes(paper.content)
-    console.print(
-        f"{kind.value} of shipment {shipment_id} written to {target} ({len(paper.content)} bytes)",
-        highlight=False,
-    )
+    _write(paper.name, paper.content, output, f"{kind.value} of shipment {shipment_id}")
+
+
+def _render_wave_sheet(number: str, output: Path | None) -> None:
+    from potok.services import warehouse_papers
+
+    potok = open_potok()
+    try:
+        paper = warehouse_papers.wave_sheet_pdf(cli_uow(potok), number)
+    finally:
+        potok.close()
+    _write(paper.name, paper.content, output, f"sheet of wave {number}")
+
+
+def _write(name: str, content: bytes, output: Path | None, what: str) -> None:
+    target = output or Path(name)
+    target.write_bytes(content)
+    console.print(f"{what} written to {target} ({len(content)} bytes)", highlight=False)
 
 
 @app.command("list")
@@ -157,6 +223,9 @@ def _render_paper(kind: RenderKind, shipment_id: int, output: Path | None) -> No
 def list_documents(
     order_id: int | None = typer.Option(
         None, "--order", min=1, max=MAX_ID, metavar="ID", help="Only this order's."
+    ),
+    shipment_id: int | None = typer.Option(
+        None, "--shipment", min=1, max=MAX_ID, metavar="ID", help="Only this shipment's."
     ),
     kind: IssuedKind | None = typer.Option(None, "--kind", help="invoice, torg12 or upd."),
     seller: str | None = typer.Option(None, "--seller", help="A seller's code."),
@@ -172,6 +241,7 @@ def list_documents(
         page = documents.list_documents(
             cli_uow(potok),
             order_id=order_id,
+            shipment_id=shipment_id,
             kind=DocumentKind(kind.value) if kind else None,
             seller=seller,
             limit=limit,
@@ -186,6 +256,7 @@ def list_documents(
             "correction_no": d.correction_no,
             "issued_on": d.issued_on,
             "order_id": d.order_id,
+            "shipment_id": d.shipment_id,
             "seller": d.seller_code,
             "buyer": d.subject.buyer.display_name,
             "total": d.total,

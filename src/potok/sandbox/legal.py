@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
+from contextlib import suppress
 
 from potok.bootstrap import Potok
 from potok.domain.documents import (
@@ -19,6 +20,7 @@ from potok.domain.documents import (
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock
 from potok.services import documents, legal_entities
+from potok.services.fulfilment import reads
 
 SELLER = LegalEntityDraft(
     code="potok-demo",
@@ -83,20 +85,50 @@ def register(
     potok: Potok, orders: Sequence[int], rng: random.Random, clock: Clock, actor: Actor
 ) -> int:
     """The seller and the buyers; one order in twenty is sold to a buyer, who gets its
-    invoice (счёт на оплату). Returns how many orders were sold so."""
+    invoice (счёт на оплату), and so is the first order shipped by a carrier (to a buyer
+    on ЭДО), whose shipment gets its УПД with the marking codes packed. Returns how many
+    orders were sold."""
     legal_entities.create_legal_entity(potok.uow(), SELLER, clock=clock)
     for buyer in BUYERS:
         legal_entities.create_legal_entity(potok.uow(), buyer, clock=clock)
+    shipped = _first_shipped(potok, orders)
     sold = 0
+    with_edo = next(buyer for buyer in BUYERS if buyer.edo_id)
     for order_id in orders:
-        if rng.random() >= 0.05:
+        chosen = rng.random() < 0.05
+        if shipped and order_id == shipped[0]:
+            buyer = with_edo  # its УПД can go to the buyer's ЭДО operator
+        elif chosen:
+            buyer = rng.choice(BUYERS)
+        else:
             continue
         try:
-            documents.set_order_buyer(
-                potok.uow(), order_id, rng.choice(BUYERS).code, actor, clock=clock
-            )
+            documents.set_order_buyer(potok.uow(), order_id, buyer.code, actor, clock=clock)
         except PotokError:  # a cancelled order keeps its customer
             continue
         documents.issue_document(potok.uow(), order_id, DocumentKind.INVOICE, actor, clock=clock)
         sold += 1
+    if shipped:
+        with suppress(PotokError):  # a document the sandbox cannot issue stops nothing
+            documents.issue_shipment_document(
+                potok.uow(), shipped[1], DocumentKind.UPD, actor, clock=clock
+            )
     return sold
+
+
+SHIPPED = ["handed_over", "in_transit", "ready_for_pickup", "delivered"]
+
+
+def _first_shipped(potok: Potok, orders: Sequence[int]) -> tuple[int, int] | None:
+    """The first order (and its shipment) a carrier took with a tracking number."""
+    found = None
+    cursor = None
+    wanted = set(orders)
+    while True:
+        page = reads.list_shipments(potok.uow(), statuses=SHIPPED, cursor=cursor, limit=500)
+        for shipment in page.items:  # newest first: the last one seen is the first
+            if shipment.order_id in wanted and shipment.tracking_number and shipment.id:
+                found = (int(shipment.order_id), shipment.id)
+        cursor = page.next_cursor
+        if cursor is None:
+            return found

@@ -48,6 +48,7 @@ class NewDocument:
     file_guid: str
     personal: bool
     subject: Subject
+    shipment_id: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +95,9 @@ class DocumentStore(Protocol):
     ) -> StoredFile: ...
     def get(self, document_id: int) -> IssuedDocument | None: ...
     def current_for_order(self, order_id: int, kind: DocumentKind) -> IssuedDocument | None: ...
+    def current_for_shipment(
+        self, shipment_id: int, kind: DocumentKind
+    ) -> IssuedDocument | None: ...
     def file(self, document_id: int, fmt: FileFormat) -> StoredFile | None: ...
     def list(
         self,
@@ -103,4 +107,5 @@ class DocumentStore(Protocol):
         seller: str | None,
         cursor: str | None,
         limit: int,
+        shipment_id: int | None = None,
     ) -> DocumentPage: ...

@@ -1,11 +1,13 @@
-"""Documents of an order: its buyer, issuing, correcting, reading and downloading them.
+"""Documents of an order (or of one shipment of it): its buyer, issuing, correcting,
+reading and downloading them.
 
 Issuing takes the next number of the seller's series for the kind and the year, builds
 the subject, renders the PDF and stores both in the same transaction: a document either
 exists with its number and its file, or not at all, and its number is never skipped.
 Asking for an order's document again returns the one issued, byte for byte. The УПД's
 XML is made the first time it is asked for (the ЭДО ids may be filled in after issue)
-and stored from then on.
+and stored from then on. A shipment's ТОРГ-12 and УПД describe what it packed, with the
+marking codes captured at packing; they wait until it is packed.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from potok.domain.documents import (
+    TITLES,
     CorrectionExists,
     DocumentKind,
     DocumentNotFound,
@@ -31,14 +34,22 @@ from potok.domain.documents import (
     check_xml_ready,
     default_upd_status,
 )
+from potok.domain.documents.errors import PaperNotReady
 from potok.domain.documents.events import DocumentIssued, OrderBuyerSet
 from potok.domain.documents.subject import local_date
-from potok.domain.errors import StaleVersion
+from potok.domain.errors import FieldError, InvalidInput, StaleVersion
+from potok.domain.fulfilment import Shipment, ShipmentNotFound
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order, OrderNotFound, OrderState
 from potok.renderers import render_pdf, render_xml
 from potok.services.document_ports import DocumentPage, NewDocument, StoredFile
-from potok.services.document_subjects import OrderParties, parties_of, subject_for_order
+from potok.services.document_subjects import (
+    PACKED_OR_LATER,
+    OrderParties,
+    parties_of,
+    subject_for_order,
+    subject_for_shipment,
+)
 from potok.services.idempotent import Answer, Idempotency, once
 from potok.services.orders import OrderView
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -114,6 +125,7 @@ def _store(
     actor: Actor,
     clock: Clock,
     corrects: IssuedDocument | None = None,
+    shipment_id: int | None = None,
 ) -> IssuedDocument:
     """Number, render and store a document with its PDF, in the caller's transaction."""
     at = clock()
@@ -143,6 +155,7 @@ def _store(
         file_guid=str(uuid.uuid4()),
         personal=subject.buyer.kind is PartyKind.PERSON,
         subject=subject,
+        shipment_id=shipment_id,
     )
     document_id = uow.documents.add(new)
     document = uow.documents.get(document_id)
@@ -237,6 +250,98 @@ def _issuing(
     return work
 
 
+SHIPMENT_KINDS = (DocumentKind.TORG12, DocumentKind.UPD)
+
+
+def issue_shipment_document(
+    uow: UnitOfWork,
+    shipment_id: int,
+    kind: DocumentKind,
+    actor: Actor,
+    *,
+    upd_status: UpdStatus | None = None,
+    clock: Clock = utc_now,
+) -> Issued:
+    """The shipment's ТОРГ-12 or УПД: the one issued before, or a new one now."""
+    return atomically(uow, _issuing_for_shipment(shipment_id, kind, actor, upd_status, clock))
+
+
+def issue_shipment_document_once(
+    uow: UnitOfWork,
+    shipment_id: int,
+    kind: DocumentKind,
+    actor: Actor,
+    *,
+    idempotency: Idempotency | None,
+    respond: Callable[[Issued], Answer],
+    upd_status: UpdStatus | None = None,
+    clock: Clock = utc_now,
+) -> Answer:
+    """:func:`issue_shipment_document` whose answer a repeat with the same key gets again."""
+    work = _issuing_for_shipment(shipment_id, kind, actor, upd_status, clock)
+    return atomically(uow, lambda uow: once(uow, ISSUE_SCOPE, idempotency, work, respond))
+
+
+def _packed_shipment(uow: UnitOfWork, shipment_id: int, kind: DocumentKind) -> Shipment:
+    shipment = uow.shipments.get(shipment_id)
+    if shipment is None:
+        raise ShipmentNotFound(shipment_id=shipment_id)
+    if shipment.status not in PACKED_OR_LATER:
+        raise PaperNotReady(
+            paper=TITLES[kind],
+            shipment=shipment.number,
+            status=shipment.status.value,
+            step="its goods are counted once packed (POST /api/v1/shipments/{id}/parcels)"
+            if shipment.status.value != "cancelled"
+            else "nothing leaves with a cancelled shipment",
+        )
+    return shipment
+
+
+def _issuing_for_shipment(
+    shipment_id: int, kind: DocumentKind, actor: Actor, upd_status: UpdStatus | None, clock: Clock
+) -> Callable[[UnitOfWork], Issued]:
+    if kind not in SHIPMENT_KINDS:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "kind",
+                    "a shipment has a torg12 or an upd; the invoice is the order's "
+                    "(POST /api/v1/orders/{id}/documents)",
+                    "not-applicable",
+                )
+            ]
+        )
+
+    def work(uow: UnitOfWork) -> Issued:
+        existing = uow.documents.current_for_shipment(shipment_id, kind)
+        if existing is not None:
+            return Issued(existing, created=False)
+        shipment = _packed_shipment(uow, shipment_id, kind)
+        order = _order(uow, shipment.order_id)
+        parties = parties_of(uow, order)
+        subject = subject_for_shipment(uow, order, shipment, parties)
+        status = None
+        if kind is DocumentKind.UPD:
+            status = upd_status or default_upd_status(subject.seller)
+        check_ready(kind, status, subject)
+        document = _store(
+            uow,
+            kind=kind,
+            seller_id=parties.seller.id,
+            time_zone=parties.seller.time_zone,
+            order_id=shipment.order_id,
+            subject=subject,
+            upd_status=status,
+            actor=actor,
+            clock=clock,
+            shipment_id=shipment_id,
+        )
+        return Issued(document, created=True)
+
+    return work
+
+
 def correct_document(
     uow: UnitOfWork, document_id: int, actor: Actor, *, clock: Clock = utc_now
 ) -> IssuedDocument:
@@ -272,11 +377,14 @@ def _correcting(
             raise DocumentNotFound(document_id=document_id)
         order = _order(uow, original.order_id)
         parties = parties_of(uow, order)
-        subject = subject_for_order(uow, order, parties)
         if parties.seller.id != original.seller_id:  # the series stays the original seller's
             seller = uow.legal_entities.get_by_id(original.seller_id)
             assert seller is not None
             parties = OrderParties(seller, parties.buyer)
+        if original.shipment_id is not None:
+            shipment = _packed_shipment(uow, original.shipment_id, original.kind)
+            subject = subject_for_shipment(uow, order, shipment, parties)
+        else:
             subject = subject_for_order(uow, order, parties)
         check_ready(original.kind, original.upd_status, subject)
         return _store(
@@ -290,6 +398,7 @@ def _correcting(
             actor=actor,
             clock=clock,
             corrects=original,
+            shipment_id=original.shipment_id,
         )
 
     return work
@@ -316,11 +425,17 @@ def list_documents(
     seller: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    shipment_id: int | None = None,
 ) -> DocumentPage:
     return reading(
         uow,
         lambda uow: uow.documents.list(
-            order_id=order_id, kind=kind, seller=seller, cursor=cursor, limit=limit
+            order_id=order_id,
+            kind=kind,
+            seller=seller,
+            cursor=cursor,
+            limit=limit,
+            shipment_id=shipment_id,
         ),
     )
 

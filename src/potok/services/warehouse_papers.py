@@ -10,17 +10,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from potok.domain.documents.errors import ParcelNotFound
 from potok.domain.documents.papers import (
+    LabelSize,
     PackingSlip,
     PickRow,
     PickSheet,
     Place,
+    ShippingLabel,
     SlipLine,
     SlipParcel,
+    WaveSheet,
+    WaveSlot,
+    check_labelled,
     check_packed,
 )
 from potok.domain.documents.subject import local_date
-from potok.domain.fulfilment import Shipment
+from potok.domain.fulfilment import Shipment, ShipmentStatus, WaveNotFound
 from potok.domain.fulfilment.picking import Slot, WaveLine, merge
 from potok.domain.orders import Order
 from potok.services.document_subjects import destination, parties_of
@@ -172,3 +178,123 @@ def packing_slip_pdf(uow: UnitOfWork, shipment_id: int) -> Paper:
 
     slip = packing_slip(uow, shipment_id)
     return Paper(f"packing-slip-{slip.shipment}.pdf", render_packing_slip(slip))
+
+
+def shipping_labels(
+    uow: UnitOfWork, shipment_id: int, parcel_no: int | None = None
+) -> list[ShippingLabel]:
+    """The labels of a shipment's parcels (or of one of them)."""
+
+    def work(uow: UnitOfWork) -> list[ShippingLabel]:
+        shipment = shipment_of(uow, shipment_id)
+        check_labelled(
+            shipment.number,
+            shipment.status.value,
+            len(shipment.parcels),
+            shipment.tracking_number,
+        )
+        assert shipment.tracking_number is not None
+        parcels = sorted(shipment.parcels, key=lambda p: p.parcel_no)
+        if parcel_no is not None:
+            parcels = [p for p in parcels if p.parcel_no == parcel_no]
+            if not parcels:
+                raise ParcelNotFound(shipment=shipment.number, parcel_no=parcel_no)
+        order = order_of(uow, shipment.order_id, lock=False)
+        seller = parties_of(uow, order).seller
+        warehouse = _warehouse(uow, shipment.warehouse_code)
+        sender = Place(
+            seller.short_name or seller.name, warehouse.address or seller.address, seller.phone
+        )
+        recipient = _recipient(uow, order)
+        return [
+            ShippingLabel(
+                carrier=shipment.carrier or "",
+                tracking_number=shipment.tracking_number,
+                tariff=shipment.tariff or "",
+                shipment=shipment.number,
+                order_id=shipment.order_id,
+                order_ref=order.external_id or "",
+                parcel_no=parcel.parcel_no,
+                parcels=len(shipment.parcels),
+                weight_g=parcel.weight_g,
+                sender=sender,
+                recipient=recipient,
+            )
+            for parcel in parcels
+        ]
+
+    return reading(uow, work)
+
+
+def labels_pdf(
+    uow: UnitOfWork, shipment_id: int, size: LabelSize, parcel_no: int | None = None
+) -> Paper:
+    """Labels as one PDF, a page each: every parcel's, or one parcel's."""
+    from potok.renderers.shipping_label import render_labels
+
+    labels = shipping_labels(uow, shipment_id, parcel_no)
+    suffix = f"-{parcel_no}" if parcel_no is not None else ""
+    name = f"label-{labels[0].shipment}{suffix}-{size.value}.pdf"
+    return Paper(name, render_labels(labels, size))
+
+
+def wave_sheet(uow: UnitOfWork, number: str) -> WaveSheet:
+    """What a wave's sheet prints: its slots, and every bin once in walking order."""
+
+    def work(uow: UnitOfWork) -> WaveSheet:
+        wave = uow.waves.get(number)
+        if wave is None:
+            raise WaveNotFound(wave=number)
+        shipments = [
+            with_open_items(uow, s)
+            for s in uow.shipments.get_many(wave.shipment_ids)
+            if s.status is not ShipmentStatus.CANCELLED
+        ]
+        slots = [
+            Slot(s.id, s.order_id, wave.slot_of(s.id), item)
+            for s in shipments
+            if s.id is not None
+            for item in s.items
+        ]
+        serials: dict[tuple[str | None, str, str | None], list[str]] = {}
+        for s in shipments:
+            for item in s.items:
+                serials.setdefault((item.location, item.sku, item.lot), []).extend(item.serials)
+        rows = tuple(
+            PickRow(
+                location=line.location,
+                zone=line.zone,
+                sku=line.sku,
+                name=line.name,
+                lot=line.lot,
+                quantity=line.quantity,
+                picked=line.picked,
+                serials=tuple(serials.get((line.location, line.sku, line.lot), ())),
+                sort=tuple((to.slot, to.quantity) for to in line.sort),
+            )
+            for line in merge(slots)
+        )
+        ordered = sorted(
+            (s for s in shipments if s.id is not None), key=lambda s: wave.slot_of(s.id or 0)
+        )
+        return WaveSheet(
+            number=wave.number,
+            warehouse=_warehouse(uow, wave.warehouse_code),
+            status=wave.status.value,
+            created_on=wave.created_at.date(),
+            created_by=wave.created_by,
+            slots=tuple(
+                WaveSlot(wave.slot_of(s.id or 0), s.order_id, s.number, s.units, s.status.value)
+                for s in ordered
+            ),
+            rows=rows,
+        )
+
+    return reading(uow, work)
+
+
+def wave_sheet_pdf(uow: UnitOfWork, number: str) -> Paper:
+    from potok.renderers.wave_sheet import render_wave_sheet
+
+    sheet = wave_sheet(uow, number)
+    return Paper(f"wave-{sheet.number}.pdf", render_wave_sheet(sheet))

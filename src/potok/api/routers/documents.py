@@ -1,6 +1,7 @@
-"""Legal entities, the buyer of a B2B order, and the documents of orders.
+"""Legal entities, the buyer of a B2B order, and the documents of orders and shipments.
 
-Documents belong to orders: a channel-bound key sees its channel's orders' documents,
+Documents belong to orders (a shipment's to its order): a channel-bound key sees its
+channel's orders' documents,
 warehouse staff those of their warehouses' orders; anything else is not found. Legal
 entities span every channel: callers limited to some channels or warehouses read the
 sellers (whose requisites every document prints anyway) and nothing else, and change none.
@@ -17,6 +18,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response, plain
+from potok.api.routers.shipments import ShipmentIdPath
 from potok.api.schemas.documents import (
     BuyerIn,
     DocumentIn,
@@ -30,7 +32,7 @@ from potok.api.schemas.documents import (
     upd_status_of,
 )
 from potok.api.schemas.orders import OrderOut, render_order
-from potok.api.scope import Reach, ensure_visible, limited, reach, visible
+from potok.api.scope import Reach, ensure_shipment, ensure_visible, limited, reach, visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -51,7 +53,9 @@ from potok.domain.documents import (
     SellerMissing,
     SellerNotVatPayer,
 )
+from potok.domain.documents.errors import PaperNotReady
 from potok.domain.errors import FieldError, InvalidInput, StaleVersion
+from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused, OrderClosed
 from potok.services import documents as document_service
@@ -292,6 +296,50 @@ def issue_document(
     return _answer(answer)
 
 
+@router.post(
+    "/shipments/{shipment_id}/documents",
+    status_code=201,
+    response_model=DocumentOut,
+    summary="Issue a shipment's ТОРГ-12 or УПД (or get the one issued)",
+    description="What the shipment packed, at the order's prices, each marked unit with the "
+    "marking code captured at packing, its parcels, carrier and tracking number; numbered "
+    "in the seller's series like the order's documents. Once packed (`paper-not-ready` "
+    "before). An УПД of marked goods whose codes were not all captured is refused with "
+    "`requisites-missing`, naming each product and how many codes are missing. A shipment "
+    "has one document of each kind; asking again answers the one issued (`200`).",
+    responses=responses(
+        ShipmentNotFound,
+        PaperNotReady,
+        SellerMissing,
+        RequisitesMissing,
+        SellerNotVatPayer,
+        IdempotencyKeyReused,
+        InvalidInput,
+    ),
+    openapi_extra=IDEMPOTENCY_HEADER,
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
+)
+def issue_shipment_document(
+    shipment_id: ShipmentIdPath, body: DocumentIn, request: Request, uow: Uow, caller: Caller
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    if body.upd_status is not None and body.kind is not DocumentKind.UPD:
+        raise InvalidInput([FieldError("upd_status", "only an УПД has a status", "not-applicable")])
+    answer = document_service.issue_shipment_document_once(
+        uow,
+        shipment_id,
+        body.kind,
+        caller.actor,
+        idempotency=_idempotency(request, caller, body.model_dump_json().encode()),
+        upd_status=upd_status_of(body.upd_status),
+        respond=lambda issued: Answer(
+            201 if issued.created else 200,
+            plain(render_document(issued.document).model_dump()),
+        ),
+    )
+    return _answer(answer)
+
+
 @router.get(
     "/documents",
     response_model=DocumentPageOut,
@@ -303,13 +351,20 @@ def list_documents(
     uow: Uow,
     caller: Caller,
     order_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    shipment_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     kind: DocumentKind | None = None,
     seller: Annotated[str | None, Query(max_length=64)] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> DocumentPageOut:
     page = document_service.list_documents(
-        uow, order_id=order_id, kind=kind, seller=seller, cursor=cursor, limit=limit
+        uow,
+        order_id=order_id,
+        shipment_id=shipment_id,
+        kind=kind,
+        seller=seller,
+        cursor=cursor,
+        limit=limit,
     )
     items = page.items
     if limited(caller):

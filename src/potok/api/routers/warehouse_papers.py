@@ -1,9 +1,9 @@
-"""Warehouse papers as PDF: a shipment's pick list and packing slip.
+"""Warehouse papers as PDF: a shipment's pick list, packing slip and labels; a wave's sheet.
 
 They are drawn from the shipment as it stands on every request (not numbered, not
-stored), for whoever may see the shipment: warehouse staff their warehouses', a channel's
-key its channel's; anything else is not found. Papers that print the recipient's name,
-phone and address need the right to read personal data as well.
+stored), for whoever may see the shipment (or wave): warehouse staff their warehouses', a
+channel's key its channel's shipments (and no wave); anything else is not found. Papers
+that print the recipient's name, phone and address need the right to read personal data.
 """
 
 from __future__ import annotations
@@ -11,17 +11,21 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Path, Query, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
-from potok.api.scope import Reach, ensure_shipment, reach
+from potok.api.routers.shipments import ParcelNoPath
+from potok.api.routers.waves import WavePath, may_see
+from potok.api.scope import Reach, ensure_shipment, ensure_wave, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.documents import SellerMissing
-from potok.domain.documents.errors import PaperNotReady
-from potok.domain.fulfilment import ShipmentNotFound
+from potok.domain.documents.errors import PaperNotReady, ParcelNotFound
+from potok.domain.documents.papers import LabelSize
+from potok.domain.fulfilment import ShipmentNotFound, WaveNotFound
 from potok.services import warehouse_papers
+from potok.services.fulfilment import reads
 from potok.services.warehouse_papers import Paper
 
 router = APIRouter(prefix="/api/v1", tags=["fulfilment"])
@@ -68,3 +72,64 @@ def pick_list_pdf(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Resp
 def packing_slip_pdf(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_shipment(uow, caller, shipment_id)
     return _pdf(warehouse_papers.packing_slip_pdf(uow, shipment_id))
+
+
+SizeQuery = Annotated[
+    LabelSize,
+    Query(description="100x150 for 100 mm label printers, 58x60 for 58 mm ones."),
+]
+
+
+@router.get(
+    "/shipments/{shipment_id}/labels/pdf",
+    summary="The shipment's shipping labels, one page per parcel",
+    description="Carrier and tariff, the tracking number as a Code 128 barcode, «Место n из "
+    "m» and the weight, recipient, sender, order and shipment. Sized for label printers: "
+    "`size=100x150` (default) or `58x60`. Once booked with a carrier or handed over with a "
+    "tracking number (`paper-not-ready` before); needs a seller (`seller-missing`).",
+    response_class=Response,
+    responses={**PDF, **responses(ShipmentNotFound, PaperNotReady, SellerMissing)},
+    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA), reach(Reach.SHIPMENT)],
+)
+def labels_pdf(
+    shipment_id: ShipmentIdPath, uow: Uow, caller: Caller, size: SizeQuery = LabelSize.LARGE
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    return _pdf(warehouse_papers.labels_pdf(uow, shipment_id, size))
+
+
+@router.get(
+    "/shipments/{shipment_id}/parcels/{parcel_no}/label/pdf",
+    summary="One parcel's shipping label",
+    description="As `GET /api/v1/shipments/{shipment_id}/labels/pdf`, for one parcel.",
+    response_class=Response,
+    responses={**PDF, **responses(ShipmentNotFound, ParcelNotFound, PaperNotReady, SellerMissing)},
+    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA), reach(Reach.SHIPMENT)],
+)
+def parcel_label_pdf(
+    shipment_id: ShipmentIdPath,
+    parcel_no: ParcelNoPath,
+    uow: Uow,
+    caller: Caller,
+    size: SizeQuery = LabelSize.LARGE,
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    return _pdf(warehouse_papers.labels_pdf(uow, shipment_id, size, parcel_no))
+
+
+@router.get(
+    "/waves/{number}/sheet/pdf",
+    summary="The wave sheet to print: every bin once in walking order, units per slot",
+    description="The slots with their orders and shipments, then the walk: per bin, product "
+    "and lot the units to take and how many go into which slot («1×2, 3×1»).",
+    response_class=Response,
+    responses={**PDF, **responses(WaveNotFound)},
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
+    ],
+)
+def wave_sheet_pdf(number: WavePath, uow: Uow, caller: Caller) -> Response:
+    if not may_see(caller, reads.get_wave(uow, number).wave):
+        raise WaveNotFound(wave=number)
+    return _pdf(warehouse_papers.wave_sheet_pdf(uow, number))

@@ -41,14 +41,15 @@ WavePath = Annotated[
 ]
 
 
-def _may_see(caller: Principal, wave: Wave) -> bool:
+def may_see(caller: Principal, wave: Wave) -> bool:
+    """Whether the caller may see the wave: its warehouse's staff; no channel's key."""
     if caller.channel is not None:
         return False
     return caller.warehouses is None or wave.warehouse_id in caller.warehouses
 
 
 def _ensure(caller: Principal, view: reads.WaveView, number: str) -> None:
-    if not _may_see(caller, view.wave):
+    if not may_see(caller, view.wave):
         raise WaveNotFound(wave=number)
 
 

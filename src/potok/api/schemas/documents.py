@@ -207,6 +207,9 @@ class DocumentOut(Out):
     corrects: int | None = Field(description="The document this one corrects.")
     corrected_by: int | None = Field(description="The correction that replaced this one.")
     order_id: int | None
+    shipment_id: int | None = Field(
+        description="The shipment it describes; none for the order's own documents."
+    )
     seller: str
     buyer: str
     upd_status: int | None
@@ -235,6 +238,7 @@ def render_document(document: IssuedDocument) -> DocumentOut:
         corrects=document.corrects_id,
         corrected_by=document.corrected_by,
         order_id=document.order_id,
+        shipment_id=document.shipment_id,
         seller=document.seller_code,
         buyer=document.subject.buyer.display_name,
         upd_status=document.upd_status.value if document.upd_status else None,

@@ -77,6 +77,7 @@ class DocumentRepository:
                 correction_no=document.correction_no,
                 corrects_id=document.corrects_id,
                 order_id=document.order_id,
+                shipment_id=document.shipment_id,
                 upd_status=document.upd_status.value if document.upd_status else None,
                 issued_on=document.issued_on,
                 issued_at=document.issued_at,
@@ -134,6 +135,7 @@ class DocumentRepository:
             correction_no=row.correction_no,
             corrects_id=row.corrects_id,
             order_id=row.order_id,
+            shipment_id=row.shipment_id,
             upd_status=UpdStatus(row.upd_status) if row.upd_status else None,
             issued_on=row.issued_on,
             issued_at=row.issued_at,
@@ -158,14 +160,21 @@ class DocumentRepository:
         return self._document(row, self._formats([row.id]).get(row.id, []))
 
     def current_for_order(self, order_id: int, kind: DocumentKind) -> IssuedDocument | None:
-        """The order's document of this kind as it stands: the last of its corrections."""
+        """The order's own document of this kind as it stands: the last of its corrections."""
+        return self._current(
+            documents.c.order_id == order_id, documents.c.shipment_id.is_(None), kind=kind
+        )
+
+    def current_for_shipment(self, shipment_id: int, kind: DocumentKind) -> IssuedDocument | None:
+        """The shipment's document of this kind as it stands: the last of its corrections."""
+        return self._current(documents.c.shipment_id == shipment_id, kind=kind)
+
+    def _current(
+        self, *conditions: sa.ColumnElement[bool], kind: DocumentKind
+    ) -> IssuedDocument | None:
         row = self.connection.execute(
             self._select()
-            .where(
-                documents.c.order_id == order_id,
-                documents.c.kind == kind.value,
-                _CORRECTION.c.id.is_(None),
-            )
+            .where(*conditions, documents.c.kind == kind.value, _CORRECTION.c.id.is_(None))
             .order_by(documents.c.id.desc())
             .limit(1)
         ).first()
@@ -181,10 +190,13 @@ class DocumentRepository:
         seller: str | None,
         cursor: str | None,
         limit: int,
+        shipment_id: int | None = None,
     ) -> DocumentPage:
         query = self._select().order_by(documents.c.id.desc()).limit(limit + 1)
         if order_id is not None:
             query = query.where(documents.c.order_id == order_id)
+        if shipment_id is not None:
+            query = query.where(documents.c.shipment_id == shipment_id)
         if kind is not None:
             query = query.where(documents.c.kind == kind.value)
         if seller is not None:

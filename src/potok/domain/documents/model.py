@@ -97,6 +97,7 @@ class IssuedDocument:
     formats: tuple[FileFormat, ...] = ()
     corrected_by: int | None = None
     corrects: Corrected | None = None
+    shipment_id: int | None = None  # a document of one shipment of its order
 
     @property
     def display_number(self) -> str:
@@ -144,6 +145,13 @@ def check_ready(kind: DocumentKind, upd_status: UpdStatus | None, subject: Subje
         missing.append(_needs(buyer, "its ИНН (inn)"))
     if invoicing_upd and buyer.is_company and not buyer.address:
         missing.append(_needs(buyer, "its address (address)"))
+    if kind is DocumentKind.UPD:
+        missing.extend(
+            f"the marking codes of {line.sku}: {line.codes_missing} of {line.quantity} "
+            "not captured (scan them at packing: POST /api/v1/shipments/{id}/parcels)"
+            for line in subject.lines
+            if line.codes_missing
+        )
     if missing:
         raise _missing(TITLES[kind], missing)
 

@@ -159,3 +159,71 @@ def check_packed(shipment: str, status: str, parcels: int) -> None:
             status=status,
             step="nothing leaves with a cancelled shipment",
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ShippingLabel:
+    """The label on one parcel: the carrier's number to scan, who sends it to whom, and
+    which of the shipment's parcels it is."""
+
+    carrier: str
+    tracking_number: str
+    tariff: str
+    shipment: str
+    order_id: int
+    order_ref: str
+    parcel_no: int
+    parcels: int
+    weight_g: int
+    sender: Place
+    recipient: Place
+
+    @property
+    def place(self) -> str:
+        """«Место 2 из 3»."""
+        return f"Место {self.parcel_no} из {self.parcels}"
+
+
+def check_labelled(shipment: str, status: str, parcels: int, tracking_number: str | None) -> None:
+    """A label carries the carrier's tracking number on a packed parcel."""
+    title = PAPER_TITLES[PaperKind.LABEL]
+    if status == "cancelled":
+        step = "nothing leaves with a cancelled shipment"
+    elif status in ("pending", "picking") or parcels == 0:
+        step = "pack it first (POST /api/v1/shipments/{id}/parcels)"
+    elif not tracking_number:
+        step = (
+            "book it with a carrier for a tracking number (POST /api/v1/shipments/{id}/booking), "
+            "or hand it over with the carrier's tracking number"
+        )
+    else:
+        return
+    raise PaperNotReady(paper=title, shipment=shipment, status=status, step=step)
+
+
+@dataclass(frozen=True, slots=True)
+class WaveSlot:
+    """A shipment's place on the wave's cart."""
+
+    slot: int
+    order_id: int
+    shipment: str
+    units: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class WaveSheet:
+    """A wave's walk: every bin once, in walking order, with the slots its units go to."""
+
+    number: str
+    warehouse: Place
+    status: str
+    created_on: date
+    created_by: str
+    slots: tuple[WaveSlot, ...]
+    rows: tuple[PickRow, ...]
+
+    @property
+    def units(self) -> int:
+        return sum(row.quantity for row in self.rows)

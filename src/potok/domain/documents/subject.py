@@ -169,6 +169,12 @@ class Line:
     gtin: str | None = None
     weight_g: int = 0  # one unit's weight, 0 when unknown
     marking_codes: tuple[str, ...] = ()
+    marked: bool = False  # Честный ЗНАК goods: every unit needs its code on an УПД
+
+    @property
+    def codes_missing(self) -> int:
+        """Units of a marked line whose codes were not captured."""
+        return max(self.quantity - len(self.marking_codes), 0) if self.marked else 0
 
     @property
     def total(self) -> Decimal:
@@ -373,6 +379,7 @@ def _line(data: dict[str, Any]) -> Line:
         gtin=data.get("gtin"),
         weight_g=data.get("weight_g", 0),
         marking_codes=tuple(data.get("marking_codes", ())),
+        marked=data.get("marked", False),
     )
 
 
