@@ -125,3 +125,30 @@ def test_every_document_of_a_demo_b2b_order_renders(tmp_path: Path) -> None:
     assert "Покупатель: Общество с ограниченной ответственностью «Северный ветер» (6)" in upd
     assert "ИНН/КПП покупателя: 7812345675/781201001 (6б)" in upd
     assert xsd_errors(fns_schema(), (tmp_path / "upd.xml").read_bytes()) == []
+
+
+def test_a_shipments_papers_from_the_command_line(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    from potok.services.fulfilment import release
+
+    build_world(potok, {("MSK", "KET"): 5})
+    order = intake.place_order(potok.uow(), order_command([("KET", 2)]), TESTER).order
+    assert order.id is not None
+    (shipment,) = release.release_order(potok.uow(), order.id, "MSK", TESTER)
+    target = tmp_path / "pick.pdf"
+    drawn = potok_cli(
+        database_url, "documents", "render", "pick-list", str(shipment.id), "-o", str(target)
+    )
+    assert drawn.exit_code == 0, drawn.output
+    assert f"pick-list of shipment {shipment.id} written to" in drawn.output
+    text = " ".join(pdf_text(target.read_bytes()).split())
+    assert f"Лист подбора · отправление {order.id}-1" in text
+    assert "1 без ячейки KET Kettle 2" in text
+
+    early = potok_cli(
+        database_url, "documents", "render", "packing-slip", str(shipment.id), "-o", "x.pdf"
+    )
+    assert early.exit_code == 5
+    assert "pack it first" in early.output
+    assert potok_cli(database_url, "documents", "render", "pick-list", "999999").exit_code == 4

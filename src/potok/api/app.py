@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    files,
     health,
     locations,
     order_edits,
@@ -35,6 +36,7 @@ from potok.api.routers import (
     stock_counts,
     stock_moves,
     transfers,
+    warehouse_papers,
     waves,
 )
 from potok.api.schemas.common import Problem
@@ -124,8 +126,10 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         rerouting.router,
         shipments.router,
         waves.router,
+        warehouse_papers.router,
         carriers.router,
         documents.router,
+        files.router,
         health.router,
     ):
         app.include_router(router)

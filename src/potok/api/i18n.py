@@ -62,6 +62,11 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Документ уже исправлен",
         "Документ {document_id} исправлен документом {correction_id}; исправляйте его.",
     ),
+    "paper-not-ready": (
+        "Отправление ещё не готово для этого документа",
+        "{paper} отправления {shipment} ({status}) пока не напечатать: {step}.",
+    ),
+    "parcel-not-found": ("Место не найдено", "В отправлении {shipment} нет места {parcel_no}."),
     "order-not-found": ("Заказ не найден", "Заказа {order_id} нет."),
     "customer-not-found": ("Покупатель не найден", "Покупателя {customer_id} нет."),
     "order-on-hold": (

@@ -33,10 +33,21 @@ entities = typer.Typer(
 )
 
 
+class IssuedKind(StrEnum):
+    INVOICE = "invoice"
+    TORG12 = "torg12"
+    UPD = "upd"
+
+
 class RenderKind(StrEnum):
     INVOICE = "invoice"
     TORG12 = "torg12"
     UPD = "upd"
+    PICK_LIST = "pick-list"
+    PACKING_SLIP = "packing-slip"
+
+
+PAPERS = {RenderKind.PICK_LIST, RenderKind.PACKING_SLIP}
 
 
 DOCUMENT_COLUMNS = [
@@ -70,8 +81,12 @@ ENTITY_COLUMNS = [
 @app.command("render")
 @handles_errors
 def render(
-    kind: RenderKind = typer.Argument(..., help="invoice, torg12 or upd."),
-    ref: int = typer.Argument(..., min=1, max=MAX_ID, help="The order's number."),
+    kind: RenderKind = typer.Argument(
+        ..., help="invoice, torg12, upd (of an order); pick-list, packing-slip (of a shipment)."
+    ),
+    ref: int = typer.Argument(
+        ..., min=1, max=MAX_ID, help="The order's number, or the shipment's id for its papers."
+    ),
     output: Path | None = typer.Option(
         None, "--output", "-o", help="Where to write the file (default: its own name here)."
     ),
@@ -82,8 +97,8 @@ def render(
         None, "--status", min=1, max=2, help="УПД: 1 with счёт-фактура, 2 transfer only."
     ),
 ) -> None:
-    """Write an order's document: issued now if it has none of this kind, else the one
-    issued before, byte for byte."""
+    """Write an order's document (issued now if it has none of this kind, else the one
+    issued before, byte for byte) or a shipment's warehouse paper (drawn as it stands)."""
     from potok.domain.documents import DocumentKind, FileFormat, UpdStatus
     from potok.services import documents
 
@@ -91,6 +106,9 @@ def render(
     if as_xml and kind is not RenderKind.UPD:
         errors.print("[bold red]error:[/] only an УПД is made as XML", highlight=False)
         raise typer.Exit(3)
+    if kind in PAPERS:
+        _render_paper(kind, ref, output)
+        return
     potok = open_potok()
     try:
         issued = documents.issue_document(
@@ -114,13 +132,33 @@ def render(
     )
 
 
+def _render_paper(kind: RenderKind, shipment_id: int, output: Path | None) -> None:
+    from potok.services import warehouse_papers
+
+    draw = {
+        RenderKind.PICK_LIST: warehouse_papers.pick_list_pdf,
+        RenderKind.PACKING_SLIP: warehouse_papers.packing_slip_pdf,
+    }[kind]
+    potok = open_potok()
+    try:
+        paper = draw(cli_uow(potok), shipment_id)
+    finally:
+        potok.close()
+    target = output or Path(paper.name)
+    target.write_bytes(paper.content)
+    console.print(
+        f"{kind.value} of shipment {shipment_id} written to {target} ({len(paper.content)} bytes)",
+        highlight=False,
+    )
+
+
 @app.command("list")
 @handles_errors
 def list_documents(
     order_id: int | None = typer.Option(
         None, "--order", min=1, max=MAX_ID, metavar="ID", help="Only this order's."
     ),
-    kind: RenderKind | None = typer.Option(None, "--kind", help="invoice, torg12 or upd."),
+    kind: IssuedKind | None = typer.Option(None, "--kind", help="invoice, torg12 or upd."),
     seller: str | None = typer.Option(None, "--seller", help="A seller's code."),
     limit: int = typer.Option(50, min=1, max=500, help="At most this many, newest first."),
     output: Output = OUTPUT,

@@ -15,6 +15,8 @@ from potok.cli import (
     db,
     demo,
     documents,
+    files,
+    marketplaces,
     orders,
     picking,
     security,
@@ -36,6 +38,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
+app.add_typer(files.app, name="files")
 app.add_typer(orders.app, name="orders")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(transfers.purchase_orders, name="purchase-orders")
@@ -47,6 +50,7 @@ app.add_typer(shipments.app, name="shipments")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
+app.add_typer(marketplaces.app, name="marketplaces")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.add_typer(users, name="users")

@@ -52,7 +52,8 @@ def _address_text(address: Address | None) -> str:
     return ", ".join(part for part in parts if part)
 
 
-def _destination(uow: UnitOfWork, order: Order) -> str:
+def destination(uow: UnitOfWork, order: Order) -> str:
+    """Where the order goes, in words: the pickup point, or the courier address."""
     if order.delivery.pickup_point_code:
         point = uow.warehouses.get_by_code(order.delivery.pickup_point_code)
         if point is not None:
@@ -83,13 +84,13 @@ def subject_for_order(uow: UnitOfWork, order: Order, parties: OrderParties) -> S
     assert order.id is not None
     seller_entity = parties.seller
     seller = Party.of_entity(seller_entity)
-    destination = _destination(uow, order)
+    goes_to = destination(uow, order)
     if parties.buyer is not None:
         buyer = Party.of_entity(parties.buyer)
-        consignee = Party.of_entity(parties.buyer, address=destination) if destination else None
+        consignee = Party.of_entity(parties.buyer, address=goes_to) if goes_to else None
     else:
         buyer = Party.person(
-            order.contact.name or "Покупатель", address=destination, phone=order.contact.phone or ""
+            order.contact.name or "Покупатель", address=goes_to, phone=order.contact.phone or ""
         )
         consignee = None
     warehouse, warehouse_address = _shipped_from(uow, order)

@@ -23,9 +23,11 @@ from potok.domain.inventory.purchasing import (
     check_order,
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems, require_choice
-from potok.services.allocation import retry_backorders
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import LotDates
+from potok.services.reactions import react
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -53,7 +55,12 @@ def _get(uow: UnitOfWork, number: str, *, lock: bool = False) -> PurchaseOrder:
 
 
 def create_purchase_order(
-    uow: UnitOfWork, command: CreatePurchaseOrder, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: CreatePurchaseOrder,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[PurchaseOrder] | None = None,
 ) -> PurchaseOrder:
     """Record stock ordered from a supplier; from now on it counts as incoming."""
     check_order(
@@ -107,7 +114,7 @@ def create_purchase_order(
         uow.record(*order.events)
         return order
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def receive_purchase_order(
@@ -120,6 +127,7 @@ def receive_purchase_order(
     lots: Mapping[int, LotInput] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[PurchaseReceipt] | None = None,
 ) -> PurchaseReceipt:
     """A delivery arrived: units per line number enter the warehouse's stock (more than is
     outstanding only when allowed), and waiting orders get another try. Lines of products
@@ -178,10 +186,10 @@ def receive_purchase_order(
         uow.purchase_orders.save(order)
         uow.record(*order.events)
         grown = {order.line(n).product_id for n in quantities}  # type: ignore[union-attr]
-        backorders = retry_backorders(uow, grown, at, who)
+        backorders = react(uow, StockFreed(at=at, product_ids=grown, actor=who)).reserved
         return PurchaseReceipt(order, dict(quantities), backorders)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _lot_id(uow: UnitOfWork, product_id: ProductId, sku: str, lot: LotInput, at: datetime) -> LotId:

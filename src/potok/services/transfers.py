@@ -33,10 +33,13 @@ from potok.domain.inventory.transfers import (
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, StockId, utc_now
 from potok.domain.orders import AllocationState, Order
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems, require_choice
 from potok.services import consolidation
-from potok.services.allocation import give_back, resource, retry_backorders
+from potok.services.allocation import allocate, give_back
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import ProductRef
+from potok.services.reactions import react
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -69,7 +72,12 @@ def _position_key(line: TransferLine) -> tuple[ProductId, int]:
 
 
 def request_transfer(
-    uow: UnitOfWork, command: RequestTransfer, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: RequestTransfer,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Transfer] | None = None,
 ) -> Transfer:
     """Ask for stock to move; nothing moves until the transfer is shipped."""
     check_request(
@@ -143,7 +151,7 @@ def request_transfer(
         uow.record(*transfer.events)
         return transfer
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _lot_for(
@@ -183,6 +191,7 @@ def ship_transfer(
     quantities: Mapping[int, int] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[Transfer] | None = None,
 ) -> Transfer:
     """The goods leave the source: ``quantities`` per line number (default: as requested,
     fewer allowed), taken from available stock only; they are in transit afterwards.
@@ -273,7 +282,7 @@ def ship_transfer(
         uow.record(*transfer.events)
         return transfer
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def receive_transfer(
@@ -284,6 +293,7 @@ def receive_transfer(
     receipts: Mapping[int, Receipt] | None = None,
     serials: Mapping[int, Sequence[str]] | None = None,
     clock: Clock = utc_now,
+    once: Once[TransferArrival] | None = None,
 ) -> TransferArrival:
     """The goods arrived: what arrived per line (default: as shipped; a difference needs a
     reason) enters the destination's stock, and waiting orders get another try. Serialised
@@ -351,10 +361,10 @@ def receive_transfer(
                 uow, order, at, who, f"transfer {transfer.number} did not bring what it lacks"
             )
         grown = {line.product_id for line in arriving}
-        backorders = retry_backorders(uow, grown, at, who) if grown else []
+        backorders = react(uow, StockFreed(at=at, product_ids=grown, actor=who)).reserved
         return TransferArrival(transfer, differing, backorders)
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _check_serials(
@@ -429,7 +439,8 @@ def _source_again(uow: UnitOfWork, order: Order, at: datetime, who: str, why: st
         released = order.release_allocation(at, who, why)
         give_back(uow, order, released, at, why)
         uow.orders.save(order)
-    resource(uow, [order], at, who, trigger=why)
+    allocate(uow, order, at, who, trigger=why)
+    uow.orders.save(order)
 
 
 # ---------------------------------------------------------------------- reads

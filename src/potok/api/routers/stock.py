@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.stock import (
@@ -52,6 +53,7 @@ from potok.domain.inventory.lots import (
     SerialTaken,
 )
 from potok.domain.network import WarehouseNotFound
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import expiry, inventory
 from potok.services.inventory import StockChange
 
@@ -94,14 +96,27 @@ def _change_out(change: StockChange) -> StockChangeOut:
     status_code=201,
     response_model=StockChangeOut,
     summary="Goods arrived at a location",
-    responses=responses(*_POSITION_ERRORS, LotDatesDiffer, SerialTaken),
+    description="Send an `Idempotency-Key` so that a retried receipt never counts the goods "
+    "twice: a repeat gets the first answer.",
+    responses=responses(*_POSITION_ERRORS, LotDatesDiffer, SerialTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
+def receive(
+    body: ReceiptIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
     lot = LotInput(body.lot.number, body.lot.produced_on, body.lot.expires_on) if body.lot else None
-    return _change_out(
-        inventory.receive_stock(
+    return answer(
+        request,
+        "stock-receipt",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: inventory.receive_stock(
             uow,
             ReceiveStock(
                 body.warehouse,
@@ -113,8 +128,14 @@ def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
                 serials=tuple(body.serials) if body.serials is not None else None,
             ),
             caller.actor,
-        )
+            once=once,
+        ),
+        _rendered,
     )
+
+
+def _rendered(change: StockChange) -> tuple[int, object]:
+    return 201, _change_out(change).model_dump(mode="json")
 
 
 @router.post(
@@ -128,13 +149,25 @@ def receive(body: ReceiptIn, uow: Uow, caller: Caller) -> StockChangeOut:
         WriteOffExceedsStock,
         LotNotFound,
         SerialNotInStock,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
+def write_off(
+    body: WriteOffIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
-    return _change_out(
-        inventory.write_off_stock(
+    return answer(
+        request,
+        "stock-write-off",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: inventory.write_off_stock(
             uow,
             WriteOffStock(
                 body.warehouse,
@@ -146,7 +179,9 @@ def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
                 serials=tuple(body.serials) if body.serials is not None else None,
             ),
             caller.actor,
-        )
+            once=once,
+        ),
+        _rendered,
     )
 
 
@@ -155,13 +190,24 @@ def write_off(body: WriteOffIn, uow: Uow, caller: Caller) -> StockChangeOut:
     status_code=201,
     response_model=StockChangeOut,
     summary="An absolute count, applied only if the expected quantity still holds",
-    responses=responses(*_POSITION_ERRORS, CountMismatch, LotNotFound),
+    responses=responses(*_POSITION_ERRORS, CountMismatch, LotNotFound, IdempotencyKeyReused),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def count(body: CountIn, uow: Uow, caller: Caller) -> StockChangeOut:
+def count(
+    body: CountIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
-    return _change_out(
-        inventory.count_stock(
+    return answer(
+        request,
+        "stock-count",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: inventory.count_stock(
             uow,
             CountStock(
                 body.warehouse,
@@ -173,7 +219,9 @@ def count(body: CountIn, uow: Uow, caller: Caller) -> StockChangeOut:
                 lot=body.lot,
             ),
             caller.actor,
-        )
+            once=once,
+        ),
+        _rendered,
     )
 
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.routers.locations import ensure_warehouse_in_scope
 from potok.api.schemas.common import Code
@@ -33,6 +34,7 @@ from potok.domain.inventory.errors import (
 )
 from potok.domain.machine import IllegalTransition
 from potok.domain.network import WarehouseNotFound
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import stock_counts
 from potok.services.stock_counts import CreateCount
 
@@ -89,7 +91,12 @@ def count_out(count: StockCount, *, blind: bool) -> CountOut:
     description="Snapshots the on-hand of every position (of the zone, of the SKUs given) "
     "as the expected quantity. A position already on an open count cannot be on another.",
     responses=responses(
-        WarehouseNotFound, OutOfScope, InvalidInput, NothingToCount, StockCountOverlaps
+        WarehouseNotFound,
+        OutOfScope,
+        InvalidInput,
+        NothingToCount,
+        StockCountOverlaps,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
@@ -98,15 +105,31 @@ def create_count(
     body: CountCreateIn,
     uow: Uow,
     caller: Caller,
-    response: Response,
+    request: Request,
     blind: Annotated[bool, BLIND] = True,
-) -> CountOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouse_in_scope(uow, caller, code)
-    count = stock_counts.create_count(
-        uow, CreateCount(code, body.zone, tuple(body.skus)), caller.actor
+    numbers: list[str] = []
+
+    def made(count: StockCount) -> tuple[int, object]:
+        numbers.append(count.number)
+        return 201, count_out(count, blind=blind).model_dump(mode="json")
+
+    answered = answer(
+        request,
+        "stock-count-sheet",
+        caller,
+        idempotency_key,
+        f"{body.model_dump_json()}\nblind={blind}",
+        lambda once: stock_counts.create_count(
+            uow, CreateCount(code, body.zone, tuple(body.skus)), caller.actor, once=once
+        ),
+        made,
     )
-    response.headers["Location"] = f"/api/v1/stock/counts/{count.number}"
-    return count_out(count, blind=blind)
+    if numbers:
+        answered.headers["Location"] = f"/api/v1/stock/counts/{numbers[-1]}"
+    return answered
 
 
 @router.get(

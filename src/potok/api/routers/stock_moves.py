@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.stock_depth import BucketChangeOut, BucketMovementOut, MoveIn
 from potok.api.scope import ensure_warehouses
@@ -17,7 +18,9 @@ from potok.domain.inventory import StockPositionNotFound
 from potok.domain.inventory.buckets import MoveStock
 from potok.domain.inventory.errors import SetAsideExceedsStock, UnavailableExceeded
 from potok.domain.network import WarehouseNotFound
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import stock_buckets
+from potok.services.inventory import StockChange
 
 router = APIRouter(prefix="/api/v1", tags=["stock"])
 
@@ -39,25 +42,44 @@ router = APIRouter(prefix="/api/v1", tags=["stock"])
         InvalidInput,
         SetAsideExceedsStock,
         UnavailableExceeded,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def move(body: MoveIn, uow: Uow, caller: Caller) -> BucketChangeOut:
+def move(
+    body: MoveIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
-    change = stock_buckets.move_stock(
-        uow,
-        MoveStock(
-            body.warehouse,
-            body.sku,
-            body.quantity,
-            body.to,
-            body.reason,
-            body.note,
-            lot=body.lot,
-            reference=body.reference,
+    return answer(
+        request,
+        "stock-move",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: stock_buckets.move_stock(
+            uow,
+            MoveStock(
+                body.warehouse,
+                body.sku,
+                body.quantity,
+                body.to,
+                body.reason,
+                body.note,
+                lot=body.lot,
+                reference=body.reference,
+            ),
+            caller.actor,
+            once=once,
         ),
-        caller.actor,
+        lambda change: (201, _change_out(change).model_dump(mode="json")),
     )
+
+
+def _change_out(change: StockChange) -> BucketChangeOut:
     level, movement = change.level, change.movement
     return BucketChangeOut(
         warehouse=level.warehouse_code,

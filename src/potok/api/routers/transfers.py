@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Path, Query
+from fastapi import APIRouter, Body, Path, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.transfers import (
     CancelIn,
@@ -52,6 +53,7 @@ from potok.domain.inventory.transfers import (
     TransferShort,
 )
 from potok.domain.machine import IllegalTransition
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import incoming as incoming_service
 from potok.services import purchasing
 from potok.services import transfers as transfer_service
@@ -88,24 +90,40 @@ def _sees(principal: Principal, *codes: str) -> bool:
     summary="Ask for stock to move between warehouses",
     description="The transfer starts `requested`; nothing moves until it is shipped. Lines of "
     "products kept by lot name the lot.",
-    responses=responses(InvalidInput, OutOfScope),
+    responses=responses(InvalidInput, OutOfScope, IdempotencyKeyReused),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def request_transfer(body: TransferIn, uow: Uow, caller: Caller) -> TransferOut:
+def request_transfer(
+    body: TransferIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     if not _sees(caller, body.from_warehouse, body.to_warehouse):
         ensure_warehouses(caller, {body.from_warehouse, body.to_warehouse})
-    transfer = transfer_service.request_transfer(
-        uow,
-        RequestTransfer(
-            from_warehouse=body.from_warehouse,
-            to_warehouse=body.to_warehouse,
-            lines=[TransferLineRequest(line.sku, line.quantity, line.lot) for line in body.lines],
-            expected_on=body.expected_on,
-            comment=body.comment,
+    return answer(
+        request,
+        "transfer",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: transfer_service.request_transfer(
+            uow,
+            RequestTransfer(
+                from_warehouse=body.from_warehouse,
+                to_warehouse=body.to_warehouse,
+                lines=[
+                    TransferLineRequest(line.sku, line.quantity, line.lot) for line in body.lines
+                ],
+                expected_on=body.expected_on,
+                comment=body.comment,
+            ),
+            caller.actor,
+            once=once,
         ),
-        caller.actor,
+        lambda transfer: (201, render_transfer(transfer).model_dump(mode="json")),
     )
-    return render_transfer(transfer)
 
 
 @router.get(
@@ -176,6 +194,7 @@ def get_transfer(number: NumberPath, uow: Uow, caller: Caller) -> TransferOut:
         InvalidInput,
         OutOfScope,
         SerialNotInStock,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
@@ -183,18 +202,26 @@ def ship_transfer(
     number: NumberPath,
     uow: Uow,
     caller: Caller,
+    request: Request,
     body: Annotated[ShipIn | None, Body()] = None,
-) -> TransferOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     source, _ = _visible_transfer(uow, caller, number)
     ensure_warehouses(caller, {source})
     quantities = {line.line_no: line.quantity for line in (body.lines if body else [])}
     if body is not None and len(quantities) != len(body.lines):
         raise _repeated_lines()
     serials = {line.line_no: line.serials for line in (body.lines if body else []) if line.serials}
-    return render_transfer(
-        transfer_service.ship_transfer(
-            uow, number, caller.actor, quantities=quantities, serials=serials
-        )
+    return answer(
+        request,
+        "transfer-shipment",
+        caller,
+        idempotency_key,
+        body.model_dump_json() if body else "",
+        lambda once: transfer_service.ship_transfer(
+            uow, number, caller.actor, quantities=quantities, serials=serials, once=once
+        ),
+        lambda transfer: (200, render_transfer(transfer).model_dump(mode="json")),
     )
 
 
@@ -208,7 +235,12 @@ def ship_transfer(
     "order (`order_id`) reserves what that order still lacks first; backordered orders of the "
     "products received then get another try (`backorders_reserved`).",
     responses=responses(
-        TransferNotFound, IllegalTransition, InvalidInput, OutOfScope, SerialNotInTransit
+        TransferNotFound,
+        IllegalTransition,
+        InvalidInput,
+        OutOfScope,
+        SerialNotInTransit,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
@@ -216,22 +248,33 @@ def receive_transfer(
     number: NumberPath,
     uow: Uow,
     caller: Caller,
+    request: Request,
     body: Annotated[ReceiveIn | None, Body()] = None,
-) -> TransferArrivalOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     _, destination = _visible_transfer(uow, caller, number)
     ensure_warehouses(caller, {destination})
     lines = body.lines if body else []
     receipts = {line.line_no: Receipt(line.quantity, line.reason) for line in lines}
     if len(receipts) != len(lines):
         raise _repeated_lines()
-    arrival = transfer_service.receive_transfer(
-        uow,
-        number,
-        caller.actor,
-        receipts=receipts,
-        serials={line.line_no: line.serials for line in lines if line.serials},
+    serials = {line.line_no: line.serials for line in lines if line.serials}
+    return answer(
+        request,
+        "transfer-receipt",
+        caller,
+        idempotency_key,
+        body.model_dump_json() if body else "",
+        lambda once: transfer_service.receive_transfer(
+            uow, number, caller.actor, receipts=receipts, serials=serials, once=once
+        ),
+        lambda arrival: (
+            200,
+            render_arrival(
+                arrival.transfer, arrival.discrepancies, arrival.backorders_reserved
+            ).model_dump(mode="json"),
+        ),
     )
-    return render_arrival(arrival.transfer, arrival.discrepancies, arrival.backorders_reserved)
 
 
 @router.post(
@@ -269,23 +312,37 @@ def _repeated_lines() -> InvalidInput:
     tags=["purchase orders"],
     summary="Record stock ordered from a supplier",
     description="What is ordered and not yet received counts as incoming at the warehouse.",
-    responses=responses(InvalidInput, PurchaseOrderNumberTaken, OutOfScope),
+    responses=responses(InvalidInput, PurchaseOrderNumberTaken, OutOfScope, IdempotencyKeyReused),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
-def create_purchase_order(body: PurchaseOrderIn, uow: Uow, caller: Caller) -> PurchaseOrderOut:
+def create_purchase_order(
+    body: PurchaseOrderIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
-    order = purchasing.create_purchase_order(
-        uow,
-        CreatePurchaseOrder(
-            supplier=body.supplier,
-            warehouse=body.warehouse,
-            lines=[PurchaseLineRequest(line.sku, line.quantity) for line in body.lines],
-            number=body.number,
-            expected_on=body.expected_on,
+    return answer(
+        request,
+        "purchase-order",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: purchasing.create_purchase_order(
+            uow,
+            CreatePurchaseOrder(
+                supplier=body.supplier,
+                warehouse=body.warehouse,
+                lines=[PurchaseLineRequest(line.sku, line.quantity) for line in body.lines],
+                number=body.number,
+                expected_on=body.expected_on,
+            ),
+            caller.actor,
+            once=once,
         ),
-        caller.actor,
+        lambda order: (201, render_purchase_order(order).model_dump(mode="json")),
     )
-    return render_purchase_order(order)
 
 
 @router.get(
@@ -350,36 +407,57 @@ def get_purchase_order(number: PoNumberPath, uow: Uow, caller: Caller) -> Purcha
     "order's number). More than is outstanding is refused (`over-receipt`) unless "
     "`allow_over_receipt` is set. Backordered orders of the products get another try.",
     responses=responses(
-        PurchaseOrderNotFound, IllegalTransition, InvalidInput, LotDatesDiffer, SerialTaken
+        PurchaseOrderNotFound,
+        IllegalTransition,
+        InvalidInput,
+        LotDatesDiffer,
+        SerialTaken,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE)],
 )
 def receive_purchase_order(
-    number: PoNumberPath, body: PurchaseReceiptIn, uow: Uow, caller: Caller
-) -> PurchaseReceiptOut:
+    number: PoNumberPath,
+    body: PurchaseReceiptIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     _visible_order(uow, caller, number)
     quantities = {line.line_no: line.quantity for line in body.lines}
     if len(quantities) != len(body.lines):
         raise _repeated_lines()
-    receipt = purchasing.receive_purchase_order(
-        uow,
-        number,
-        quantities,
-        caller.actor,
-        allow_over_receipt=body.allow_over_receipt,
-        lots={
-            line.line_no: LotInput(line.lot.number, line.lot.produced_on, line.lot.expires_on)
-            for line in body.lines
-            if line.lot is not None
-        },
-        serials={
-            line.line_no: tuple(line.serials) for line in body.lines if line.serials is not None
-        },
-    )
-    return PurchaseReceiptOut(
-        **render_purchase_order(receipt.order).model_dump(),
-        received={str(n): q for n, q in receipt.received.items()},
-        backorders_reserved=receipt.backorders_reserved,
+    lots = {
+        line.line_no: LotInput(line.lot.number, line.lot.produced_on, line.lot.expires_on)
+        for line in body.lines
+        if line.lot is not None
+    }
+    serials = {line.line_no: tuple(line.serials) for line in body.lines if line.serials is not None}
+    return answer(
+        request,
+        "purchase-receipt",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: purchasing.receive_purchase_order(
+            uow,
+            number,
+            quantities,
+            caller.actor,
+            allow_over_receipt=body.allow_over_receipt,
+            lots=lots,
+            serials=serials,
+            once=once,
+        ),
+        lambda receipt: (
+            200,
+            PurchaseReceiptOut(
+                **render_purchase_order(receipt.order).model_dump(),
+                received={str(n): q for n, q in receipt.received.items()},
+                backorders_reserved=receipt.backorders_reserved,
+            ).model_dump(mode="json"),
+        ),
     )
 
 

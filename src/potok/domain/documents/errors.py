@@ -54,3 +54,17 @@ class CorrectionExists(Conflict):
     code = "correction-exists"
     title = "The document was corrected already"
     template = "Document {document_id} was corrected by document {correction_id}; correct that one."
+
+
+class PaperNotReady(Conflict):
+    """A warehouse paper asked for before the shipment has what it prints."""
+
+    code = "paper-not-ready"
+    title = "The shipment is not ready for this paper"
+    template = "{paper} of shipment {shipment} ({status}) cannot be printed yet: {step}."
+
+
+class ParcelNotFound(NotFound):
+    code = "parcel-not-found"
+    title = "Parcel not found"
+    template = "Shipment {shipment} has no parcel {parcel_no}."

@@ -24,7 +24,7 @@ class ShipmentView:
     steps: list[ShipmentStep]
 
 
-def _with_open_items(uow: UnitOfWork, shipment: Shipment) -> Shipment:
+def with_open_items(uow: UnitOfWork, shipment: Shipment) -> Shipment:
     """A pending shipment's items are the order's free reservations there, read now."""
     if shipment.status is ShipmentStatus.PENDING:
         shipment.items = uow.shipments.open_items(
@@ -35,7 +35,7 @@ def _with_open_items(uow: UnitOfWork, shipment: Shipment) -> Shipment:
 
 def get_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentView:
     def work(uow: UnitOfWork) -> ShipmentView:
-        shipment = _with_open_items(uow, shipment_of(uow, shipment_id))
+        shipment = with_open_items(uow, shipment_of(uow, shipment_id))
         return ShipmentView(shipment, uow.shipments.steps(shipment_id))
 
     return reading(uow, work)
@@ -44,7 +44,7 @@ def get_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentView:
 def order_shipments(uow: UnitOfWork, order_id: int) -> list[Shipment]:
     def work(uow: UnitOfWork) -> list[Shipment]:
         order_of(uow, order_id, lock=False)
-        return [_with_open_items(uow, s) for s in uow.shipments.for_order(order_id)]
+        return [with_open_items(uow, s) for s in uow.shipments.for_order(order_id)]
 
     return reading(uow, work)
 
@@ -83,7 +83,7 @@ def list_shipments(
             limit=limit,
         )
         for shipment in page.items:
-            _with_open_items(uow, shipment)
+            with_open_items(uow, shipment)
         return page
 
     return reading(uow, work)
@@ -116,7 +116,7 @@ def get_wave(uow: UnitOfWork, number: str) -> WaveView:
         wave = uow.waves.get(number)
         if wave is None:
             raise WaveNotFound(wave=number)
-        shipments = [_with_open_items(uow, s) for s in uow.shipments.get_many(wave.shipment_ids)]
+        shipments = [with_open_items(uow, s) for s in uow.shipments.get_many(wave.shipment_ids)]
         return WaveView(wave, shipments, merge(wave_slots(wave, shipments)))
 
     return reading(uow, work)
@@ -152,7 +152,7 @@ def pick_list(uow: UnitOfWork, shipment_id: int) -> tuple[Shipment, list[WaveLin
     """One shipment's lines in walking order (a pending one: what it will pick)."""
 
     def work(uow: UnitOfWork) -> tuple[Shipment, list[WaveLine]]:
-        shipment = _with_open_items(uow, shipment_of(uow, shipment_id))
+        shipment = with_open_items(uow, shipment_of(uow, shipment_id))
         slots = [Slot(shipment_id, shipment.order_id, 1, item) for item in shipment.items]
         return shipment, merge(slots)
 
