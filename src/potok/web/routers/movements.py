@@ -9,15 +9,17 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.transfers import _narrowed, _sees
+from potok.api.routers.transfers import _narrowed, _sees, _visible_order, _visible_transfer
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.inventory.purchasing import PurchaseOrderNotFound, PurchaseOrderStatus
 from potok.domain.inventory.transfers import TransferNotFound, TransferStatus
+from potok.domain.kernel import Tracking
 from potok.domain.network import WarehouseType
 from potok.services import purchasing
 from potok.services import transfers as transfer_service
-from potok.services.catalogue import list_warehouses
+from potok.services.catalogue import get_product, list_warehouses
 from potok.web.pages import PageRoute, console_uow, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -38,8 +40,9 @@ def _warehouses(request: Request, caller: Principal) -> list[str]:
 
 
 def _everywhere(request: Request, caller: Principal) -> list[str]:
-    """Every warehouse a transfer may come from or go to (one end must be the person's)."""
-    if not caller.may(Permission.CATALOGUE_READ):
+    """Every warehouse a transfer may come from or go to; a person limited to some
+    warehouses is offered only theirs (the API takes another's as the other end)."""
+    if caller.warehouses is not None or not caller.may(Permission.CATALOGUE_READ):
         return _warehouses(request, caller)
     return sorted(
         w.code
@@ -48,7 +51,10 @@ def _everywhere(request: Request, caller: Principal) -> list[str]:
     )
 
 
-@router.get("/stock/transfers", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/transfers",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
 def transfer_list(
     request: Request,
     caller: Caller,
@@ -79,7 +85,13 @@ def transfer_list(
     )
 
 
-@router.get("/stock/transfers/{number}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/transfers/{number}",
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
+)
 def transfer_card(number: NumberPath, request: Request, caller: Caller) -> Response:
     transfer = transfer_service.get_transfer(console_uow(request), number)
     if not _sees(caller, transfer.from_warehouse, transfer.to_warehouse):
@@ -91,7 +103,10 @@ def transfer_card(number: NumberPath, request: Request, caller: Caller) -> Respo
     )
 
 
-@router.get("/stock/purchase-orders", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/purchase-orders",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
 def purchase_order_list(
     request: Request,
     caller: Caller,
@@ -122,18 +137,29 @@ def purchase_order_list(
     )
 
 
-@router.get("/stock/purchase-orders/{number}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/stock/purchase-orders/{number}",
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_order),
+    ],
+)
 def purchase_order_card(number: NumberPath, request: Request, caller: Caller) -> Response:
-    order = purchasing.get_purchase_order(console_uow(request), number)
+    uow = console_uow(request)
+    order = purchasing.get_purchase_order(uow, number)
     if not _sees(caller, order.warehouse):
         raise PurchaseOrderNotFound(number=number)
     open_order = order.status in (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIALLY_RECEIVED)
+    # what a delivery of each line must say: the lot (with its dates) or every serial number
+    tracking = {line.sku: get_product(uow, line.sku).tracking.value for line in order.lines}
     return render(
         request,
         "stock/purchase_order.html",
         {
             "po": order,
             "open_order": open_order,
+            "tracking": tracking,
+            "Tracking": Tracking,
             "may_write": caller.may(Permission.STOCK_WRITE),
         },
     )

@@ -9,11 +9,12 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.shipments import visible as shipment_visible
 from potok.api.schemas.orders import render_order, render_summary
-from potok.api.scope import limited, narrow, visible
+from potok.api.scope import Reach, limited, narrow, reach, visible
+from potok.api.scope import sees_shipment as shipment_visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
+from potok.domain.documents.model import DocumentKind
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment.states import CANCELLABLE
 from potok.domain.orders import OrderNotFound, OrderStatus, PaymentStatus
@@ -24,6 +25,7 @@ from potok.domain.orders.actions import (
     payment_targets,
 )
 from potok.domain.orders.edits import Change, allows
+from potok.services import documents as document_service
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
@@ -52,7 +54,7 @@ def _day(value: str | None, field: str, request: Request) -> datetime | None:
     return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
-@router.get("/orders", dependencies=[needs(Permission.ORDERS_READ)])
+@router.get("/orders", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
 def order_list(
     request: Request,
     caller: Caller,
@@ -83,7 +85,11 @@ def order_list(
     )
     mask = not caller.sees_personal_data
     rows = [(s.version, render_summary(s, mask=mask)) for s in page.items]
-    channels = [c.code for c in list_channels(uow)] if caller.may(Permission.CATALOGUE_READ) else []
+    channels = (
+        [c.code for c in list_channels(uow) if caller.channel in (None, c.code)]
+        if caller.may(Permission.CATALOGUE_READ)
+        else []
+    )
     return render(
         request,
         "orders/list.html",
@@ -112,7 +118,7 @@ def order_list(
     )
 
 
-@router.get("/orders/{order_id}", dependencies=[needs(Permission.ORDERS_READ)])
+@router.get("/orders/{order_id}", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)])
 def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Response:
     uow = console_uow(request)
     view = order_service.get_order(uow, order_id)
@@ -129,6 +135,8 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
         for s in shipment_reads.order_shipments(uow, order_id)
         if s.id is not None and shipment_visible(uow, caller, s)
     ]
+    documents = document_service.list_documents(uow, order_id=order_id, limit=50).items
+    issued = {d.kind for d in documents}
     manage = caller.may(Permission.ORDERS_MANAGE)
     edits = {c for c in Change if manage and allows(order.status, c)}
     shipped = {
@@ -163,5 +171,9 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "shipped": shipped,
             "release_to": release_to if caller.may(Permission.STOCK_WRITE) else [],
             "may_floor": caller.may(Permission.STOCK_READ),
+            "documents": documents,
+            "to_issue": [k.value for k in DocumentKind if k not in issued]
+            if manage and order.status is not OrderStatus.CANCELLED
+            else [],
         },
     )
