@@ -2,8 +2,8 @@
 
 PostgreSQL comes from ``POTOK_TEST_DATABASE_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/potok_test``; the database is created if missing).
-When it cannot be reached its tests are skipped - except under ``CI=true``, where that
-is a failure.
+When it cannot be reached its tests are skipped - except under CI (``CI`` set to anything
+but an explicit no, see ``tests/environment.py``), where that is a failure.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from potok.domain.access import KEY_SCOPES, Permission
 from potok.domain.kernel import Actor
 from potok.services import access
 from potok.settings import DatabaseSettings, SecuritySettings, Settings, normalise_database_url
+from tests.environment import missing
 
 if TYPE_CHECKING:
     from tests.simulators.ozon import OzonSimulator
@@ -76,9 +77,7 @@ def postgres_ready() -> str:
     url = postgres_url()
     problem = _ensure_postgres_database(url)
     if problem is not None:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(problem + " (under CI=true PostgreSQL is required)")
-        pytest.skip(problem)
+        missing(problem)
     return url
 
 

@@ -3,7 +3,7 @@ on SQLite and on PostgreSQL.
 
 One browser for the whole session, one server per database; every test gets a fresh browser
 context (cookies, storage) and empty tables. Screenshots go to ``test-artifacts/browser/``,
-which CI keeps. Without Chromium the tests are skipped, except under ``CI=true``.
+which CI keeps. Without Chromium the tests are skipped, except under CI.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from potok.bootstrap import bootstrap
 from potok.domain.access import Role
 from tests.auth import PASSWORD, make_user
 from tests.conftest import LiveServer, _settings, empty_all_tables, start_server
+from tests.environment import missing
 
 CHROMIUM = os.environ.get("POTOK_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
@@ -37,9 +38,7 @@ PHONE = {"width": 360, "height": 740}
 
 
 def _missing(what: str) -> None:
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(f"{what} (under CI=true the browser tests must run)")
-    pytest.skip(what)
+    missing(f"{what}: the browser tests cannot run")
 
 
 @pytest.fixture(scope="session")

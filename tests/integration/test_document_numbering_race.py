@@ -7,7 +7,6 @@ separate API requests would.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from types import TracebackType
@@ -22,6 +21,7 @@ from potok.services.document_ports import StoredFile
 from potok.services.unit_of_work import UnitOfWork
 from tests.documents_support import SELLER
 from tests.factories import TESTER, build_world, order_command
+from tests.racing import RACE_LIMIT, start_line
 
 ORDERS = 24
 FAILING = 8
@@ -68,6 +68,7 @@ class JammedUnitOfWork:
         self._inner.__exit__(exc_type, exc, traceback)
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_racing_issuers_leave_numbers_without_gaps_or_twins(potok: Potok) -> None:
     build_world(potok, {("MSK", "MUG"): ORDERS + FAILING})
@@ -76,7 +77,7 @@ def test_racing_issuers_leave_numbers_without_gaps_or_twins(potok: Potok) -> Non
         intake.place_order(potok.uow(), order_command([("MUG", 1)]), TESTER).order.id
         for _ in range(ORDERS + FAILING)
     ]
-    start = threading.Barrier(ORDERS + FAILING)
+    start = start_line(ORDERS + FAILING)
 
     def issue(index: int) -> str:
         order_id = order_ids[index]

@@ -4,7 +4,6 @@ code. Never a unit picked or shipped twice, never stock lost, the books reconcil
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,13 +26,14 @@ from potok.services.fulfilment.picking import ScanInput
 from potok.services.intake import Placement, place_order
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_shipment_invariants, assert_stock_invariants
+from tests.racing import RACE_LIMIT, start_line
 
 PICKERS = 12
 
 
 def _race(calls: list[Callable[[], object]]) -> list[str]:
     """Run the calls at once (after a barrier); each outcome is "ok" or the error's code."""
-    barrier = threading.Barrier(len(calls))
+    barrier = start_line(len(calls))
 
     def run(call: Callable[[], object]) -> str:
         barrier.wait()
@@ -60,6 +60,7 @@ def _clean(potok: Potok) -> None:
     assert_shipment_invariants(potok)
 
 
+@RACE_LIMIT
 @pytest.mark.parametrize("started", [False, True])
 def test_pickers_racing_for_one_line_never_pick_more_than_it_holds(
     potok: Potok, started: bool
@@ -91,6 +92,7 @@ def test_pickers_racing_for_one_line_never_pick_more_than_it_holds(
     _clean(potok)
 
 
+@RACE_LIMIT
 def test_a_cancellation_racing_the_hand_over_either_ships_or_cancels_never_both(
     potok: Potok,
 ) -> None:
@@ -134,6 +136,7 @@ def test_a_cancellation_racing_the_hand_over_either_ships_or_cancels_never_both(
     _clean(potok)
 
 
+@RACE_LIMIT
 def test_packers_racing_with_one_marking_code_pack_it_once(potok: Potok) -> None:
     build_world(potok)
     catalogue.create_product(

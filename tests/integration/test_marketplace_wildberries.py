@@ -3,7 +3,6 @@ server speaking WB's published formats), on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -20,10 +19,12 @@ from potok.services.marketplaces import (
     poll_marketplace,
     read_journal,
 )
+from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.read_models import OrderFilter, OrderSummary
 from potok.settings import MarketplaceSettings
 from potok.worker.jobs import run_due_jobs
 from tests.factories import TESTER, build_world
+from tests.racing import RACE_LIMIT, race
 from tests.simulators.wildberries import WildberriesSimulator
 
 KETTLE_BARCODE = "4601234567893"
@@ -238,6 +239,7 @@ def test_a_burst_of_polls_stays_within_wbs_rate_limit(
     assert client.stats.requests == 30
 
 
+@RACE_LIMIT
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_two_pollers_racing_on_postgresql_import_each_order_once(
     world: Potok, wildberries: WildberriesSimulator
@@ -246,18 +248,11 @@ def test_two_pollers_racing_on_postgresql_import_each_order_once(
         wildberries.add_order(article="KET", barcodes=[KETTLE_BARCODE], price=100_00)
         for _ in range(8)
     ]
-    start = threading.Barrier(4)
-    outcomes = []
 
-    def poll() -> None:
-        start.wait()
-        outcomes.append(poll_marketplace(world.uow(), clients(), "wb-main"))
+    def poll() -> PollOutcome:
+        return poll_marketplace(world.uow(), clients(), "wb-main")
 
-    threads = [threading.Thread(target=poll) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = race([poll] * 4)
 
     assert [o.error for o in outcomes] == [None] * 4
     assert [o.kept_aside for o in outcomes] == [[]] * 4

@@ -4,7 +4,6 @@ cancellations once picking has started; an edit racing the start of picking."""
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -31,6 +30,7 @@ from potok.services.order_edits import (
 )
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_shipment_invariants, assert_stock_invariants
+from tests.racing import RACE_LIMIT, start_line
 
 
 def _order(potok: Potok, lines: list[tuple[str, int]]) -> int:
@@ -176,6 +176,7 @@ def test_once_picking_starts_lines_cannot_change_but_units_no_shipment_holds_can
     _clean(potok)
 
 
+@RACE_LIMIT
 def test_an_edit_racing_the_start_of_picking_never_leaves_them_apart(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 20})
     rounds = 6
@@ -184,7 +185,7 @@ def test_an_edit_racing_the_start_of_picking_never_leaves_them_apart(potok: Poto
         order_id = _order(potok, [("KET", 2)])
         (shipment,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
         prepared.append((order_id, shipment.id or 0, _version(potok, order_id)))
-    barrier = threading.Barrier(2 * rounds)
+    barrier = start_line(2 * rounds)
 
     def edit(order_id: int, version: int) -> str:
         barrier.wait()

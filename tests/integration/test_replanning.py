@@ -5,7 +5,6 @@ last units that must never oversell."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -25,6 +24,7 @@ from potok.services.replanning import replan
 from potok.worker.jobs import run_due_jobs
 from tests.factories import MOSCOW, PRODUCTS, TESTER, TVER, VYBORG, build_world, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
+from tests.racing import RACE_LIMIT, start_line
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 HEADER = "warehouse,region,min_km,max_km,fixed_rub,per_kg_rub,per_km_rub,days"
@@ -208,6 +208,7 @@ def test_the_worker_re_plans_on_its_schedule_only(potok: Potok) -> None:
 RACERS = 12
 
 
+@RACE_LIMIT
 def test_a_re_plan_racing_intake_for_the_last_units_never_oversells(
     potok: Potok, backend: str
 ) -> None:
@@ -217,7 +218,7 @@ def test_a_re_plan_racing_intake_for_the_last_units_never_oversells(
     prepare(potok, ["MSK,,0,,200,20,0,1", "SPB,,0,,600,20,0,3"])
     held = [place(potok, [("KET", 1)], to=TVER) for _ in range(RACERS)]
     receive(potok, "MSK", "KET", RACERS // 2)  # half as many near units as orders want
-    start = threading.Barrier(RACERS + 1)
+    start = start_line(RACERS + 1)
 
     def newcomer(_: int) -> str:
         start.wait()

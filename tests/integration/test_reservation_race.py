@@ -8,7 +8,6 @@ one or two SKUs in either order, so lock ordering is exercised as well as the gu
 from __future__ import annotations
 
 import random
-import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -33,6 +32,7 @@ from tests.factories import (
     order_command,
 )
 from tests.invariants import assert_stock_invariants, reserved_units
+from tests.racing import RACE_LIMIT, start_line
 
 RACERS = 40
 LAST_UNITS = {("MSK", "KET"): 7, ("SPB", "KET"): 5, ("KZN", "MUG"): 6, ("MSK", "MUG"): 3}
@@ -80,11 +80,12 @@ def _check_outcome(potok: Potok, outcomes: list[str], wishes: list[list[tuple[st
     assert counts["backordered"] > 0, counts
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_racing_connections_never_oversell(potok: Potok) -> None:
     build_world(potok, LAST_UNITS)
     wishes = _wishes(seed=1)
-    start = threading.Barrier(RACERS)
+    start = start_line(RACERS)
 
     def place(wish: list[tuple[str, int]]) -> str:
         start.wait()
@@ -98,6 +99,7 @@ def test_racing_connections_never_oversell(potok: Potok) -> None:
     _check_outcome(potok, outcomes, wishes)
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
     """32+ real HTTP connections at once against a real server, for the last units."""
@@ -106,7 +108,7 @@ def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
     with live.client(headers=auth) as client:
         build_world_api(client, LAST_UNITS)
     wishes = _wishes(seed=2)
-    start = threading.Barrier(RACERS)
+    start = start_line(RACERS)
 
     def place(index_wish: tuple[int, list[tuple[str, int]]]) -> str:
         index, wish = index_wish
@@ -124,6 +126,7 @@ def test_racing_http_clients_never_oversell(live: LiveServer) -> None:
     _check_outcome(live.potok, outcomes, wishes)
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_exactly_the_last_units_are_sold_when_everyone_wants_one(live: LiveServer) -> None:
     """N units, many more buyers of one unit each: exactly N orders win, the rest wait."""
@@ -132,7 +135,7 @@ def test_exactly_the_last_units_are_sold_when_everyone_wants_one(live: LiveServe
     auth = {"Authorization": f"Bearer {secret}"}
     with live.client(headers=auth) as client:
         build_world_api(client, {("MSK", "KET"): 5, ("SPB", "KET"): 4})
-    start = threading.Barrier(RACERS)
+    start = start_line(RACERS)
 
     def place(index: int) -> str:
         with httpx.Client(base_url=live.url, timeout=60, headers=auth) as client:
@@ -181,12 +184,13 @@ def _build_lot_world(potok: Potok) -> None:
         )
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_racing_connections_never_oversell_lots(potok: Potok) -> None:
     """Lines split across lots, one position per lot: still all or none, and no oversell."""
     _build_lot_world(potok)
     wishes = _wishes(seed=3)
-    start = threading.Barrier(RACERS)
+    start = start_line(RACERS)
 
     def place(wish: list[tuple[str, int]]) -> str:
         start.wait()

@@ -14,11 +14,13 @@ from potok.domain.inventory.buckets import AsideReason, Bucket, MoveStock
 from potok.services import intake, inventory, stock_buckets
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants
+from tests.racing import RACE_LIMIT
 
 ORDERS = 24
 MOVES = 8
 
 
+@RACE_LIMIT
 def test_setting_aside_while_orders_race_never_oversells(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 10, ("SPB", "KET"): 6})
 

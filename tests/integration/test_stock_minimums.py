@@ -5,7 +5,6 @@ may promise."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -27,6 +26,7 @@ from potok.domain.inventory.replenishment import SetStockRule, StockRuleNotFound
 from potok.services import intake, inventory, replenishment
 from potok.worker.jobs import run_due_jobs
 from tests.factories import MOSCOW, TESTER, build_world, order_command
+from tests.racing import RACE_LIMIT, race
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -254,6 +254,7 @@ def test_safety_stock_lowers_what_channels_may_promise_but_not_what_orders_may_r
     assert result.order.status == "reserved"
 
 
+@RACE_LIMIT
 def test_jobs_racing_over_the_same_crossing_announce_it_once(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 6, ("SPB", "MUG"): 6})
     rule(potok, "MSK", "KET", 5, 10)
@@ -261,18 +262,11 @@ def test_jobs_racing_over_the_same_crossing_announce_it_once(potok: Potok) -> No
     for sku in ("KET", "MUG"):
         result = intake.place_order(potok.uow(), order_command([(sku, 2)], to=MOSCOW), TESTER)
         assert isinstance(result, intake.Placement)
-    start = threading.Barrier(6)
-    seen: list[int] = []
 
-    def job() -> None:
-        start.wait()
-        seen.append(len(replenishment.announce_crossings(potok.uow(), clock=at(T))))
+    def job() -> int:
+        return len(replenishment.announce_crossings(potok.uow(), clock=at(T)))
 
-    threads = [threading.Thread(target=job) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    seen = race([job] * 6)
 
     assert sum(seen) == 2
     assert sorted(crossings(potok)) == [

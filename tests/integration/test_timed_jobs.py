@@ -5,7 +5,6 @@ The factories' 'app' channel gives unpaid orders 30 minutes to be paid; 'web' ha
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -25,6 +24,7 @@ from potok.services.orders import expire_unpaid_orders
 from potok.worker.jobs import run_due_jobs
 from tests.factories import MOSCOW, PRODUCTS, TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
+from tests.racing import RACE_LIMIT, race
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -248,21 +248,15 @@ def test_run_due_jobs_forgets_idempotency_keys_older_than_seven_days(potok: Poto
     assert orders == 2  # forgetting a key keeps its order
 
 
+@RACE_LIMIT
 def test_two_workers_at_once_expire_each_order_exactly_once(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 12})
     unpaid = [place(potok, [("KET", 1)], channel="app", when=minutes(n)) for n in range(12)]
-    start = threading.Barrier(2)
-    reports: list[list[int]] = [[], []]
 
-    def work(slot: int) -> None:
-        start.wait()
-        reports[slot] = run_due_jobs(potok, clock=at(minutes(60))).expired_orders
+    def work() -> list[int]:
+        return run_due_jobs(potok, clock=at(minutes(60))).expired_orders
 
-    workers = [threading.Thread(target=work, args=(slot,)) for slot in (0, 1)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join(timeout=60)
+    reports = race([work, work])
 
     assert sorted(reports[0] + reports[1]) == unpaid
     assert all(order(potok, order_id).status == "cancelled" for order_id in unpaid)

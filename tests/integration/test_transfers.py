@@ -3,7 +3,6 @@ units without overselling, and the incoming read model the replenishment report 
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 
@@ -17,10 +16,12 @@ from potok.services import intake, inventory, purchasing
 from potok.services import transfers as transfer_service
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants
+from tests.racing import RACE_LIMIT, start_line
 
 RACERS = 16
 
 
+@RACE_LIMIT
 @pytest.mark.slow
 def test_shipments_and_orders_racing_for_the_last_units_never_oversell(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 10})
@@ -32,7 +33,7 @@ def test_shipments_and_orders_racing_for_the_last_units_never_oversell(potok: Po
         ).number
         for _ in range(RACERS // 2)
     ]
-    start = threading.Barrier(RACERS)
+    start = start_line(RACERS)
 
     def ship(number: str) -> str:
         start.wait()
