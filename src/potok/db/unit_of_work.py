@@ -28,6 +28,7 @@ from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
+from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
@@ -146,6 +147,9 @@ class SqlUnitOfWork:
         self.event_log = EventLog(connection)
         self.consumers = Consumers(connection)
         self.webhooks = WebhookRepository(connection, self.protector)
+        self.marketplaces = MarketplaceRepository(
+            connection, self.protector, self._staged if self._pipelined else None
+        )
         return self
 
     def __exit__(

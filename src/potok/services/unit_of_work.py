@@ -12,6 +12,7 @@ from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
+from potok.services.marketplace_ports import MarketplaceStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -138,6 +139,9 @@ class UnitOfWork(Protocol):
 
     @property
     def webhooks(self) -> WebhookStore: ...
+
+    @property
+    def marketplaces(self) -> MarketplaceStore: ...
 
     def __enter__(self) -> Self: ...
 
