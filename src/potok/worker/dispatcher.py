@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import orjson
@@ -38,7 +39,9 @@ from potok.domain.webhooks import (
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.services.webhook_targets import address_problem
-from potok.worker.nats_sink import NatsSink
+
+if TYPE_CHECKING:
+    from potok.worker.nats_sink import NatsSink
 
 log = logging.getLogger("potok.worker.dispatcher")
 
@@ -137,6 +140,8 @@ class Dispatcher:
                 return
             try:
                 if self._sink is None:
+                    from potok.worker.nats_sink import NatsSink  # only where NATS is used
+
                     assert settings.nats_url is not None
                     self._sink = NatsSink(
                         settings.nats_url,
