@@ -36,6 +36,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("DELETE", "/api/v1/api-keys/{name}"): "keys:manage",
     ("GET", "/api/v1/audit"): "audit:read",
     ("GET", "/api/v1/events"): "events:read",
+    ("GET", "/metrics"): "metrics:read",
+    ("GET", "/api/v1/health/ready"): "public",
     ("POST", "/api/v1/webhook-subscriptions"): "webhooks:manage",
     ("GET", "/api/v1/webhook-subscriptions"): "webhooks:manage",
     ("GET", "/api/v1/webhook-subscriptions/{subscription_id}"): "webhooks:manage",

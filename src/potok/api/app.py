@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from potok import __version__, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
+from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
     carriers,
@@ -26,6 +27,7 @@ from potok.api.routers import (
     events,
     health,
     locations,
+    metrics,
     order_edits,
     orders,
     replenishment,
@@ -52,6 +54,7 @@ from potok.api.security import (
 from potok.api.url_guard import RefuseNulInUrl
 from potok.bootstrap import Potok, bootstrap
 from potok.security.access_log import mask_access_log
+from potok.services import events as event_service
 from potok.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -103,6 +106,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         max_body_bytes=settings.api.max_body_bytes,
         other_media_types=OtherMediaTypes(lambda: app.openapi()),
     )
+    app.state.metrics = Metrics(lambda: event_service.outbox_figures(potok.uow()))
+    app.add_middleware(MeasureRequests, metrics=app.state.metrics)
     app.add_middleware(problems.AnswerUnexpectedErrors)  # the outermost: added last
     for router in (
         access.sessions,
@@ -132,6 +137,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.feed,
         events.webhooks,
         health.router,
+        metrics.router,
     ):
         app.include_router(router)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
@@ -9,6 +11,8 @@ from fastapi.responses import JSONResponse
 from potok import __version__
 from potok.api.security import public
 from potok.db.migrate import is_up_to_date
+from potok.domain.errors import PotokError
+from potok.services.unit_of_work import reading
 
 router = APIRouter(tags=["health"])
 
@@ -41,4 +45,42 @@ def health(request: Request) -> JSONResponse:
             "version": __version__,
         },
         status_code=200 if healthy else 503,
+    )
+
+
+READY_LAG_S = 60
+
+
+@router.get(
+    "/api/v1/health/ready",
+    summary="Ready for traffic? Database reachable, schema current, events flowing",
+    description="503 until all three hold. Events flow when no committed event has waited "
+    f"more than {READY_LAG_S} s to be placed in commit order, that is when a dispatcher "
+    "(`potok worker`, or `potok serve` with its jobs) is alive somewhere.",
+    dependencies=[public()],
+)
+def ready(request: Request) -> JSONResponse:
+    potok = request.app.state.potok
+    engine = potok.engine
+    database, schema, dispatcher = "unreachable", "unknown", "unknown"
+    try:
+        with engine.connect() as connection:
+            connection.execute(sa.text("SELECT 1"))
+        database = "ok"
+        schema = "current" if is_up_to_date(engine) else "behind"
+        if schema == "current":
+            oldest = reading(potok.uow(), lambda uow: uow.event_log.oldest_unplaced_at())
+            waited = (datetime.now(UTC) - oldest).total_seconds() if oldest else 0.0
+            dispatcher = "ok" if waited <= READY_LAG_S else "stalled"
+    except (sa.exc.SQLAlchemyError, PotokError):
+        pass
+    ok = (database, schema, dispatcher) == ("ok", "current", "ok")
+    return JSONResponse(
+        {
+            "status": "ready" if ok else "not-ready",
+            "database": database,
+            "schema": schema,
+            "dispatcher": dispatcher,
+        },
+        status_code=200 if ok else 503,
     )
