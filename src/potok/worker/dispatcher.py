@@ -164,12 +164,17 @@ class Dispatcher:
         finally:
             atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
 
-    def _claim(self, name: str, limit: int) -> tuple[int, int, list[StoredEvent]] | None:
+    def _claim(
+        self, name: str, limit: int, subscription_id: int | None = None
+    ) -> tuple[int, int, list[StoredEvent]] | None:
         """Take the consumer's lease (made at the current end of the outbox if new) and read
-        its next events; None when another worker holds it, no events while backing off."""
+        its next events; None when another worker holds it (or the subscription is gone),
+        no events while backing off."""
         at = self.clock()
 
         def claim(uow: UnitOfWork) -> tuple[int, int, list[StoredEvent]] | None:
+            if subscription_id is not None and uow.webhooks.get(subscription_id) is None:
+                return None  # unsubscribed since the round began
             uow.consumers.ensure(name, uow.event_log.last_position(), at)
             if not uow.consumers.claim(name, self.name, at, self.lease):
                 return None
@@ -190,7 +195,7 @@ class Dispatcher:
         if subscription.next_attempt_at is not None and subscription.next_attempt_at > at:
             return  # backing off; no need to take the lease
 
-        claimed = self._claim(name, self.potok.settings.events.batch_size)
+        claimed = self._claim(name, self.potok.settings.events.batch_size, subscription.id)
         if claimed is None:
             report.skipped_busy += 1
             return
@@ -304,6 +309,8 @@ class Dispatcher:
         if refused is not None:
             return Attempt(DeliveryOutcome.FAILED, error=f"not called: {refused}"[:MAX_ERROR])
         secrets = reading(self.uow(), lambda uow: uow.webhooks.secrets(subscription.id))
+        if not secrets:  # unsubscribed a moment ago: never send unsigned
+            return Attempt(DeliveryOutcome.FAILED, error="the subscription is gone")
         body = orjson.dumps(cloud_event(event, settings.source))
         headers = {
             "content-type": "application/cloudevents+json",
