@@ -27,7 +27,7 @@ class Metrics:
     """The registry of one application, and the figures it serves."""
 
     def __init__(self, figures: Callable[[], OutboxFigures]) -> None:
-        self.registry = CollectorRegistry(auto_describe=True)
+        self.registry = CollectorRegistry()  # never collects before a scrape
         self.requests = Counter(
             "potok_http_requests",
             "HTTP requests answered, by route template and status",
@@ -47,6 +47,10 @@ class Metrics:
 class _DatabaseFigures(Collector):
     def __init__(self, figures: Callable[[], OutboxFigures]) -> None:
         self.figures = figures
+
+    def describe(self) -> Iterator[Metric]:
+        """Nothing ahead of time: the database is read at a scrape, not when registering."""
+        return iter(())
 
     def collect(self) -> Iterator[Metric]:
         found = self.figures()
