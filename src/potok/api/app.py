@@ -25,6 +25,7 @@ from potok.api.routers import (
     customers,
     documents,
     events,
+    files,
     health,
     locations,
     metrics,
@@ -136,6 +137,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         documents.router,
         events.feed,
         events.webhooks,
+        files.router,
         health.router,
         metrics.router,
     ):

@@ -148,7 +148,10 @@ IDENTIFIER = {
     "uin": N_("UIN"),
 }
 
-ALERT = {"order_backordered_after_rerouting": N_("Backordered after re-routing")}
+ALERT = {
+    "order_backordered_after_rerouting": N_("Backordered after re-routing"),
+    "location_ships_without_tariff": N_("Ships without a tariff"),
+}
 
 
 def label(table: dict[str, str], code: str | None) -> str:
