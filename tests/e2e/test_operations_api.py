@@ -33,22 +33,26 @@ def test_metrics_count_requests_by_route_and_show_the_outbox_backlog(live: LiveS
     emit(live.potok, 5, 3)
     events.sequence_events(live.potok.uow(), 100)
     emit(live.potok, 5, 1, start=3)  # committed, not yet placed
-    with live.client(headers={"Authorization": f"Bearer {reader}"}) as client:
-        for _ in range(2):
-            assert client.get("/api/v1/events").status_code == 200
-        assert client.get("/api/v1/webhook-subscriptions").status_code == 403
-    with live.client(headers={"Authorization": f"Bearer {scraper}"}) as client:
-        answer = client.get("/metrics")
+    with live.client(headers={"Authorization": f"Bearer {scraper}"}) as prometheus:
+        before = samples(prometheus.get("/metrics").text)  # the server lives across tests
+        with live.client(headers={"Authorization": f"Bearer {reader}"}) as client:
+            for _ in range(2):
+                assert client.get("/api/v1/events").status_code == 200
+            assert client.get("/api/v1/webhook-subscriptions").status_code == 403
+        answer = prometheus.get("/metrics")
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("text/plain")
     found = samples(answer.text)
 
+    def grew(name: str, labels: tuple[tuple[str, str], ...]) -> float:
+        return found[(name, labels)] - before.get((name, labels), 0)
+
     route = (("method", "GET"), ("route", "/api/v1/events"), ("status", "200"))
-    assert found[("potok_http_requests_total", route)] == 2
+    assert grew("potok_http_requests_total", route) == 2
     denied = (("method", "GET"), ("route", "/api/v1/webhook-subscriptions"), ("status", "403"))
-    assert found[("potok_http_requests_total", denied)] == 1
+    assert grew("potok_http_requests_total", denied) == 1
     timed = (("method", "GET"), ("route", "/api/v1/events"))
-    assert found[("potok_http_request_duration_seconds_count", timed)] == 2
+    assert grew("potok_http_request_duration_seconds_count", timed) == 2
     consumer = (("consumer", f"webhook:{made.subscription.id}"),)
     # the three order events, and the subscription's own event (passed over, not sent)
     assert found[("potok_outbox_backlog_events", consumer)] == 4
