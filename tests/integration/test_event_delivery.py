@@ -382,8 +382,8 @@ def test_the_feed_and_a_subscription_over_http(live: LiveServer, receiver: Recei
     bound = key_for(live.potok, channel="web", name="bound")
     with live.client(headers={"Authorization": f"Bearer {bound}"}) as limited:
         refused = limited.get("/api/v1/events")
-        assert refused.status_code == 403
-        assert refused.json()["code"] == "out-of-scope"
+        assert refused.status_code == 404
+        assert refused.json()["code"] == "out-of-reach"
 
 
 def test_the_envelope_is_json(potok: Potok) -> None:

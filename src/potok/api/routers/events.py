@@ -21,10 +21,10 @@ from potok.api.schemas.events import (
     render_delivery,
     render_subscription,
 )
-from potok.api.scope import limited
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs, security_of
-from potok.domain.access import Permission, Principal
-from potok.domain.access.model import OutOfScope
+from potok.domain.access import Permission
+from potok.domain.access.model import OutOfReach
 from potok.domain.errors import InvalidInput
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.domain.webhooks import DeliveryOutcome, SubscriptionNotFound, cloud_event
@@ -39,15 +39,6 @@ POLL_S = 0.2
 SubscriptionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _whole(caller: Principal) -> None:
-    """The feed and webhooks carry every channel's and warehouse's events."""
-    if limited(caller):
-        raise OutOfScope(
-            who=f"'{caller.name}'",
-            why="is limited to a channel or to warehouses, and events cover them all",
-        )
-
-
 @feed.get(
     "",
     response_model=FeedOut,
@@ -56,19 +47,17 @@ def _whole(caller: Principal) -> None:
     "order is the order in which events became visible, so an event that a slower "
     "transaction committed late still comes after the cursor: nothing is ever skipped. "
     "`wait` (seconds) holds the request open until something new arrives.",
-    responses=responses(InvalidInput, OutOfScope),
-    dependencies=[needs(Permission.EVENTS_READ)],
+    responses=responses(InvalidInput, OutOfReach),
+    dependencies=[needs(Permission.EVENTS_READ), reach(Reach.UNLIMITED)],
 )
 def read_feed(
     request: Request,
     uow: Uow,
-    caller: Caller,
     after: Annotated[str, Query(max_length=19, pattern=r"^[0-9]{1,19}$")] = "0",
     type: Annotated[list[Code] | None, Query(max_length=50)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
 ) -> Response:
-    _whole(caller)
     cursor = min(int(after), 2**63 - 1)
     source = security_of(request).potok.settings.events.source
     deadline = time.monotonic() + wait
@@ -87,8 +76,8 @@ def read_feed(
     status_code=201,
     response_model=NewSubscriptionOut,
     summary="Subscribe a receiver to events (its signing secret is shown once)",
-    responses=responses(InvalidInput, OutOfScope, IdempotencyKeyReused),
-    dependencies=[needs(Permission.WEBHOOKS_MANAGE)],
+    responses=responses(InvalidInput, OutOfReach, IdempotencyKeyReused),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def subscribe(
     body: SubscriptionIn,
@@ -97,7 +86,6 @@ def subscribe(
     caller: Caller,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    _whole(caller)
     allow_private = security_of(request).potok.settings.events.allow_private_addresses
 
     def render(made: event_service.NewSubscription) -> tuple[int, object]:
@@ -129,11 +117,10 @@ def subscribe(
     "",
     response_model=list[SubscriptionOut],
     summary="Webhook subscriptions and how far each has got",
-    responses=responses(OutOfScope),
-    dependencies=[needs(Permission.WEBHOOKS_MANAGE)],
+    responses=responses(OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
 )
-def list_subscriptions(uow: Uow, caller: Caller) -> list[SubscriptionOut]:
-    _whole(caller)
+def list_subscriptions(uow: Uow) -> list[SubscriptionOut]:
     return [render_subscription(s) for s in event_service.list_subscriptions(uow)]
 
 
@@ -141,11 +128,10 @@ def list_subscriptions(uow: Uow, caller: Caller) -> list[SubscriptionOut]:
     "/{subscription_id}",
     response_model=SubscriptionOut,
     summary="One webhook subscription",
-    responses=responses(SubscriptionNotFound, OutOfScope),
-    dependencies=[needs(Permission.WEBHOOKS_MANAGE)],
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
 )
-def get_subscription(subscription_id: SubscriptionId, uow: Uow, caller: Caller) -> SubscriptionOut:
-    _whole(caller)
+def get_subscription(subscription_id: SubscriptionId, uow: Uow) -> SubscriptionOut:
     return render_subscription(event_service.get_subscription(uow, subscription_id))
 
 
@@ -153,11 +139,10 @@ def get_subscription(subscription_id: SubscriptionId, uow: Uow, caller: Caller) 
     "/{subscription_id}",
     status_code=204,
     summary="Unsubscribe: deliveries stop, the delivery log goes",
-    responses=responses(SubscriptionNotFound, OutOfScope),
-    dependencies=[needs(Permission.WEBHOOKS_MANAGE)],
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
 )
-def unsubscribe(subscription_id: SubscriptionId, uow: Uow, caller: Caller) -> Response:
-    _whole(caller)
+def unsubscribe(subscription_id: SubscriptionId, uow: Uow) -> Response:
     event_service.unsubscribe(uow, subscription_id)
     return Response(status_code=204)
 
@@ -166,18 +151,16 @@ def unsubscribe(subscription_id: SubscriptionId, uow: Uow, caller: Caller) -> Re
     "/{subscription_id}/deliveries",
     response_model=DeliveryPageOut,
     summary="The delivery log, newest first ('outcome=dead' lists dead letters)",
-    responses=responses(SubscriptionNotFound, InvalidInput, OutOfScope),
-    dependencies=[needs(Permission.WEBHOOKS_MANAGE)],
+    responses=responses(SubscriptionNotFound, InvalidInput, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def list_deliveries(
     subscription_id: SubscriptionId,
     uow: Uow,
-    caller: Caller,
     outcome: DeliveryOutcome | None = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> DeliveryPageOut:
-    _whole(caller)
     page = event_service.list_deliveries(
         uow, subscription_id, outcome=outcome, cursor=cursor, limit=limit
     )

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from potok import __version__
+from potok.api.scope import Reach, reach
 from potok.api.security import public
 from potok.db.migrate import is_up_to_date
 from potok.domain.errors import PotokError
@@ -20,7 +21,7 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/api/v1/health",
     summary="Is the service up and its database reachable?",
-    dependencies=[public()],
+    dependencies=[public(), reach(Reach.NETWORK)],
 )
 def health(request: Request) -> JSONResponse:
     engine = request.app.state.potok.engine
@@ -57,7 +58,7 @@ READY_LAG_S = 60
     description="503 until all three hold. Events flow when no committed event has waited "
     f"more than {READY_LAG_S} s to be placed in commit order, that is when a dispatcher "
     "(`potok worker`, or `potok serve` with its jobs) is alive somewhere.",
-    dependencies=[public()],
+    dependencies=[public(), reach(Reach.NETWORK)],
 )
 def ready(request: Request) -> JSONResponse:
     potok = request.app.state.potok

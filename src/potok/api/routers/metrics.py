@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from potok.api.scope import Reach, reach
 from potok.api.security import needs
 from potok.domain.access import Permission
 
@@ -18,7 +19,7 @@ router = APIRouter(tags=["operations"])
     "`metrics:read` scope (`authorization: credentials: <key>` in its scrape config).",
     response_class=Response,
     responses={200: {"content": {"text/plain": {}}, "description": "The metrics"}},
-    dependencies=[needs(Permission.METRICS_READ)],
+    dependencies=[needs(Permission.METRICS_READ), reach(Reach.UNLIMITED)],
 )
 def metrics(request: Request) -> Response:
     registry = request.app.state.metrics.registry
