@@ -70,7 +70,7 @@ def test_metrics_need_their_scope(live: LiveServer) -> None:
         assert client.get("/metrics").status_code == 403
 
 
-def test_readiness_says_whether_events_are_being_placed(live: LiveServer) -> None:
+def test_readiness_reports_whether_events_are_being_placed(live: LiveServer) -> None:
     with live.client() as client:
         fresh = client.get("/api/v1/health/ready")
         assert fresh.status_code == 200, fresh.text
@@ -92,7 +92,7 @@ def test_readiness_says_whether_events_are_being_placed(live: LiveServer) -> Non
                 )
             )
         stalled = client.get("/api/v1/health/ready")
-        assert stalled.status_code == 503
+        assert stalled.status_code == 200  # reported, not an outage of the API
         assert stalled.json()["dispatcher"] == "stalled"
         events.sequence_events(live.potok.uow(), 10)
-        assert client.get("/api/v1/health/ready").status_code == 200
+        assert client.get("/api/v1/health/ready").json()["dispatcher"] == "ok"

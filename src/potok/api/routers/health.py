@@ -55,9 +55,12 @@ READY_LAG_S = 60
 @router.get(
     "/api/v1/health/ready",
     summary="Ready for traffic? Database reachable, schema current, events flowing",
-    description="503 until all three hold. Events flow when no committed event has waited "
-    f"more than {READY_LAG_S} s to be placed in commit order, that is when a dispatcher "
-    "(`potok worker`, or `potok serve` with its jobs) is alive somewhere.",
+    description="503 until the database answers and its schema is current. `dispatcher` "
+    f"says whether events flow: `stalled` when a committed event has waited more than "
+    f"{READY_LAG_S} s to be placed in commit order, that is when no dispatcher (`potok "
+    "worker`, or `potok serve` with its jobs) is alive. A stalled dispatcher is reported, "
+    "not made a 503: taking API processes out of rotation because a worker died would turn "
+    "late webhooks into an outage (alert on it, or on the metrics' ages, instead).",
     dependencies=[public(), reach(Reach.NETWORK)],
 )
 def ready(request: Request) -> JSONResponse:
@@ -75,7 +78,7 @@ def ready(request: Request) -> JSONResponse:
             dispatcher = "ok" if waited <= READY_LAG_S else "stalled"
     except (sa.exc.SQLAlchemyError, PotokError):
         pass
-    ok = (database, schema, dispatcher) == ("ok", "current", "ok")
+    ok = (database, schema) == ("ok", "current")
     return JSONResponse(
         {
             "status": "ready" if ok else "not-ready",
