@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
+from potok.connectors.carriers import TrackingEvent, TrackingStatus
 from potok.domain.access import Role
+from potok.domain.catalogue import ProductDraft
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
-from potok.services import intake, inventory
+from potok.domain.kernel import Tracking
+from potok.services import catalogue, intake, inventory
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, tracking
 from potok.services.fulfilment.picking import ScanInput
 from tests.browser.conftest import person, run_axe, sign_in
 from tests.conftest import LiveServer
+from tests.e2e.test_documents_api import SELLER
 from tests.factories import TESTER, build_world, order_command
 
 Shot = Callable[[Page, str], Path]
@@ -107,11 +113,25 @@ def test_a_manager_edits_lines_then_follows_the_shipment_on_the_card(
     assert run_axe(page) == []
     shot(page, "shipped")
 
+    # the customer refuses the parcel: the card and the dashboard say so
+    tracking_number = card.locator("[data-tracking]").inner_text()
+    refused = TrackingEvent(
+        tracking_number, TrackingStatus.FAILED_DELIVERY, datetime.now(UTC), "Отказ", "fail-1"
+    )
+    assert tracking.apply_tracking(site.potok.uow(), "sandbox", [refused]).applied == 1
+    page.reload()
+    expect(card.locator("[data-shipment-status]")).to_have_text("Delivery failed")
+    page.get_by_role("link", name="Dashboard").click()
+    expect(page.locator("[data-figure=failed_delivery]")).to_have_text("1")
+    expect(page.locator(f"[data-failed='{shipment_id}']")).to_contain_text(tracking_number)
+
 
 def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     site: LiveServer, page: Page, shot: Shot
 ) -> None:
     build_world(site.potok, {("MSK", "KET"): 10})
+    milk = ProductDraft("MILK", "Молоко", Decimal("89.90"), Decimal("10"), tracking=Tracking.LOT)
+    catalogue.create_product(site.potok.uow(), milk)
     person(site, "petrova", Role.MANAGER)
     sign_in(page, "petrova", path="/stock/transfers")
 
@@ -141,20 +161,30 @@ def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     assert run_axe(page) == []
     shot(page, "transfer-received")
 
-    # a purchase order of ten mugs: four come, then nothing more
+    # a purchase order of ten mugs and six bottles of milk (kept by lot): four mugs and all
+    # the milk come, then nothing more
     page.get_by_role("link", name="Purchase orders").click()
     form = page.locator("form[data-new-po]")
     form.get_by_label("Supplier").fill("ООО Посуда")
     form.get_by_label("Warehouse", exact=True).select_option("MSK")
     form.get_by_label("SKU, line 1", exact=True).fill("MUG")
     form.get_by_label("Units, line 1", exact=True).fill("10")
+    form.get_by_label("SKU, line 2", exact=True).fill("MILK")
+    form.get_by_label("Units, line 2", exact=True).fill("6")
     form.get_by_role("button", name="Record the purchase order").click()
     expect(page.locator(".page-head [data-status]")).to_have_text("Open")
     page.get_by_label("Line 1: MUG, units in this delivery").fill("4")
     page.get_by_role("button", name="Receive the delivery").click()
+    refusal = page.locator("form[data-receive] .errors")
+    expect(refusal).to_be_visible()  # the milk's lot is missing
+    page.get_by_label("Lot (line 2)").fill("L-0612")
+    page.get_by_label("Expires on (line 2)").fill("2027-01-20")
+    page.get_by_role("button", name="Receive the delivery").click()
     expect(page.locator(".page-head [data-status]")).to_have_text("Partially received")
     expect(page.locator("tr[data-line='1'] [data-outstanding]")).to_have_text("6")
     assert on_hand(site, "MSK", "MUG") == 4
+    milk = inventory.list_levels(site.potok.uow(), warehouse="MSK", sku="MILK").items
+    assert [(r.lot, str(r.expires_on), r.on_hand) for r in milk] == [("L-0612", "2027-01-20", 6)]
     page.get_by_text("Nothing more will come", exact=True).click()
     page.get_by_label("Why", exact=True).fill("поставщик снял позицию")
     page.get_by_role("button", name="Close the purchase order").click()
@@ -163,3 +193,33 @@ def test_stock_moves_between_warehouses_and_arrives_from_a_supplier(
     page.get_by_role("link", name="Purchase orders").click()
     expect(page.locator("tr[data-po]")).to_have_count(1)
     shot(page, "purchase-orders")
+
+
+def test_an_invoice_is_issued_from_the_card_once_the_seller_is_known(
+    site: LiveServer, page: Page, shot: Shot
+) -> None:
+    build_world(site.potok, {("MSK", "KET"): 10})
+    placed = intake.place_order(site.potok.uow(), order_command([("KET", 2)]), TESTER)
+    assert isinstance(placed, intake.Placement)
+    person(site, "orlova", Role.MANAGER)
+    sign_in(page, "orlova", path=f"/orders/{placed.order.id}")
+    expect(page.get_by_text("No document issued yet.")).to_be_visible()
+
+    # no seller yet: refused in the problem document's words
+    page.get_by_role("button", name="Issue: Invoice for payment").click()
+    refusal = page.locator("form[data-issue='invoice'] .errors")
+    expect(refusal).to_be_visible()
+    expect(refusal).to_have_attribute("data-code", re.compile(r".+"))
+
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"] == "potok_csrf")
+    made = page.request.post("/api/v1/legal-entities", data=SELLER, headers={"X-CSRF-Token": csrf})
+    assert made.status == 201, made.text()
+    page.get_by_role("button", name="Issue: Invoice for payment").click()
+    issued = page.locator("[data-document='invoice']")
+    expect(issued).to_contain_text("No. 1 of")
+    expect(page.get_by_role("button", name="Issue: Invoice for payment")).to_have_count(0)
+    pdf = page.request.get(issued.get_by_role("link", name="PDF").get_attribute("href") or "")
+    assert pdf.status == 200
+    assert pdf.body().startswith(b"%PDF")
+    assert run_axe(page) == []
+    shot(page, "invoice")

@@ -83,6 +83,15 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
+    ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
+    ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
+    ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
+    ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
+    ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
+    ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -101,10 +110,6 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
     ("PATCH", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
     ("DELETE", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
-    ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
-    ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
-    ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
-    ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
     ("POST", "/api/v1/stock/receipts"): ("stock:write", NAMED),
     ("POST", "/api/v1/stock/write-offs"): ("stock:write", NAMED),
     ("POST", "/api/v1/stock/counts"): ("stock:write", NAMED),
@@ -316,7 +321,7 @@ MASTER_DATA = {("GET", "/api/v1/warehouses/{code}")}  # the network's own addres
 
 def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
     """The reaches a route with ``param`` in its path may declare (None: not scoped)."""
-    if param in ("order_id",):
+    if param == "order_id":
         return {ORDER}
     if param == "shipment_id":
         return {SHIPMENT}
@@ -328,10 +333,10 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {RECORD, UNLIMITED}
     if param in ("customer_id", "subscription_id"):
         return {UNLIMITED}
-    if param in ("hold_no", "parcel_no", "sku", "location_code", "username", "name"):
-        return None  # inside something scoped already, or of the whole network
-    if param in ("carrier", "language"):
-        return None
+    if param in ("hold_no", "parcel_no", "location_code"):
+        return None  # inside an order, a shipment or a warehouse already scoped
+    if param in ("sku", "username", "name", "carrier", "language"):
+        return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
 
@@ -399,6 +404,7 @@ WAREHOUSE_BOUND = "warehouse"  # a warehouse user of MSK
 BOTH = frozenset({CHANNEL_BOUND, WAREHOUSE_BOUND})
 FOREIGN_CHANNEL = "zzshop"  # only ZZFAR serves it
 FOREIGN_WAREHOUSE = "ZZFAR"
+FOREIGN_CONNECTION = "zz-wb"  # zzshop's Wildberries account
 
 
 @dataclass
@@ -445,6 +451,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/api/v1/stock/counts/"): (world.count, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/waves/"): (world.wave, BOTH),
         ("number", "/floor/waves/"): (world.wave, BOTH),
+        ("code", "/api/v1/marketplaces/"): (FOREIGN_CONNECTION, frozenset({CHANNEL_BOUND})),
         ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
         ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
@@ -490,6 +497,14 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
 # every route declared `named` has one here, so a new one cannot go untried.
 NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
+    ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
+        WAREHOUSE_BOUND,
+        f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
+    ),
+    ("POST", "/api/v1/marketplaces"): (
+        CHANNEL_BOUND,
+        {"code": "zz-mine", "marketplace": "wildberries", "channel": FOREIGN_CHANNEL, "token": "t"},
+    ),
     ("POST", "/api/v1/orders"): (
         CHANNEL_BOUND,
         order_body([("TOY", 1)], channel=FOREIGN_CHANNEL, to=VYBORG, external_id="zz-mine"),
@@ -513,10 +528,6 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
     ("PUT", "/api/v1/stock/levels"): (
         WAREHOUSE_BOUND,
         {"rows": [{"warehouse": FOREIGN_WAREHOUSE, "sku": "TOY", "on_hand": 3}]},
-    ),
-    ("PUT", "/api/v1/files/stock-levels"): (  # a file: sent as CSV text
-        WAREHOUSE_BOUND,
-        f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
     ),
     ("POST", "/api/v1/stock/placements"): (
         WAREHOUSE_BOUND,
@@ -653,6 +664,14 @@ def build_foreign_world(live: LiveServer, admin: httpx.Client) -> World:
         ok(admin.post(bins, json={"code": "ZZ-01"}), "bin")
         ok(admin.put(f"/api/v1/stock/rules/{warehouse}/TOY", json={"min": 1, "max": 5}), "rule")
     world.count = ok(admin.post("/api/v1/warehouses/ZZFAR/counts", json={}), "count")["number"]
+    connection = {
+        "code": FOREIGN_CONNECTION,
+        "marketplace": "wildberries",
+        "channel": FOREIGN_CHANNEL,
+        "token": "zz-token",
+        "base_url": "http://127.0.0.1:9",  # never called: the poll is refused before
+    }
+    ok(admin.post("/api/v1/marketplaces", json=connection), "marketplace connection")
     world.run = ok(
         admin.post(
             "/api/v1/sourcing/replans",

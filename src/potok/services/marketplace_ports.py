@@ -26,6 +26,9 @@ class LinkedOrder:
     state: str
     status: str
     closed: bool
+    items: Sequence[Mapping[str, Any]] = ()  # the marketplace's item of each line
+    pushed: str | None = None  # the last step told the marketplace: packed, shipped, ...
+    supply: str | None = None  # WB: the supply it joined
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,8 +63,20 @@ class MarketplaceStore(Protocol):
         warehouse: str,
         state: str,
         status: str,
+        items: Sequence[Mapping[str, Any]],
         at: datetime,
     ) -> None: ...
+    def pushed(
+        self,
+        connection_id: int,
+        external_ids: Sequence[str],
+        step: str,
+        at: datetime,
+        *,
+        supply: str | None = None,
+    ) -> None: ...
+    def open_supply(self, connection_id: int) -> str | None: ...
+    def in_supply(self, connection_id: int, supply: str) -> Sequence[LinkedOrder]: ...
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]: ...
     def follow(
         self,

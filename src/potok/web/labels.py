@@ -163,6 +163,12 @@ STEP = {
     "cancelled": N_("Cancelled"),
 }
 
+DOCUMENT = {
+    "invoice": N_("Invoice for payment"),
+    "torg12": N_("Waybill TORG-12"),
+    "upd": N_("Universal transfer document (UPD)"),
+}
+
 IDENTIFIER = {
     "marking": N_("Marking code"),
     "imei": N_("IMEI"),

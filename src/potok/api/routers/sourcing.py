@@ -268,6 +268,8 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 score=None if c.score is None else round(c.score, 2),
                 score_parts=c.breakdown() if c.parts else {},
                 chosen=c.chosen,
+                coverage=c.coverage,
+                why_not=c.why_not,
                 estimate=c.estimate,
             )
             for c in record.candidates

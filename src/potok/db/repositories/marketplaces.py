@@ -67,7 +67,16 @@ def _connection(row: Any) -> Connection:
 
 
 def _link(row: Any) -> LinkedOrder:
-    return LinkedOrder(row.external_id, row.order_id, row.state, row.status, row.closed)
+    return LinkedOrder(
+        row.external_id,
+        row.order_id,
+        row.state,
+        row.status,
+        row.closed,
+        items=list(row.items or ()),
+        pushed=row.pushed,
+        supply=row.supply,
+    )
 
 
 class MarketplaceRepository:
@@ -152,6 +161,7 @@ class MarketplaceRepository:
         warehouse: str,
         state: str,
         status: str,
+        items: Sequence[Mapping[str, Any]],
         at: datetime,
     ) -> None:
         row = {
@@ -163,6 +173,7 @@ class MarketplaceRepository:
             "state": state,
             "status": status[:100],
             "closed": False,
+            "items": [dict(i) for i in items],
             "imported_at": at,
             "updated_at": at,
         }
@@ -170,6 +181,46 @@ class MarketplaceRepository:
             self.staged.append((links, [row]))
         else:
             self.connection.execute(sa.insert(links).values(row))
+
+    def pushed(
+        self,
+        connection_id: int,
+        external_ids: Sequence[str],
+        step: str,
+        at: datetime,
+        *,
+        supply: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"pushed": step, "updated_at": at}
+        if supply is not None:
+            values["supply"] = supply
+        self.connection.execute(
+            sa.update(links)
+            .where(links.c.connection_id == connection_id, links.c.external_id.in_(external_ids))
+            .values(values)
+        )
+
+    def open_supply(self, connection_id: int) -> str | None:
+        return self.connection.execute(
+            sa.select(links.c.supply)
+            .where(
+                links.c.connection_id == connection_id,
+                links.c.supply.is_not(None),
+                links.c.pushed == "packed",
+            )
+            .order_by(links.c.id.desc())
+            .limit(1)
+        ).scalar()
+
+    def in_supply(self, connection_id: int, supply: str) -> Sequence[LinkedOrder]:
+        rows = self.connection.execute(
+            sa.select(links).where(
+                links.c.connection_id == connection_id,
+                links.c.supply == supply,
+                links.c.pushed == "packed",
+            )
+        )
+        return [_link(r) for r in rows]
 
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]:
         rows = self.connection.execute(

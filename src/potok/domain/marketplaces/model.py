@@ -160,6 +160,7 @@ class JournalKind(StrEnum):
     UNKNOWN_WAREHOUSE = "unknown-warehouse"
     REFUSED = "refused"  # Potok's intake refused it (currency, inactive product, ...)
     MALFORMED = "malformed"  # the marketplace's payload could not be read
+    PUSH_FAILED = "push-failed"  # the marketplace refused what Potok told it (packed, ...)
 
 
 @dataclass(frozen=True, slots=True)

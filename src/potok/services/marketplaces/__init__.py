@@ -6,7 +6,8 @@ from potok.services.marketplaces.connections import (
     list_connections,
     read_journal,
 )
-from potok.services.marketplaces.polling import PollOutcome, poll_due, poll_marketplace
+from potok.services.marketplaces.outcome import PollOutcome
+from potok.services.marketplaces.polling import poll_due, poll_marketplace
 
 __all__ = [
     "PollOutcome",

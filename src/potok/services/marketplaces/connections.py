@@ -16,11 +16,17 @@ from potok.domain.marketplaces import (
     JournalEntry,
 )
 from potok.domain.marketplaces.events import MarketplaceConnected
-from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.services.idempotency import Once, atomically_once
+from potok.services.unit_of_work import UnitOfWork, reading
 
 
 def connect_marketplace(
-    uow: UnitOfWork, draft: ConnectionDraft, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    draft: ConnectionDraft,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Connection] | None = None,
 ) -> Connection:
     """Store a marketplace account (its token sealed) for a channel, with its warehouses
     mapped to Potok's locations."""
@@ -57,7 +63,7 @@ def connect_marketplace(
         )
         return connection
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def get_connection(uow: UnitOfWork, code: str) -> Connection:

@@ -30,6 +30,7 @@ def dashboard(request: Request, caller: Caller) -> Response:
         narrow(caller, OrderFilter()),
         since=midnight,
         warehouses=warehouses,
+        channel=caller.channel,
     )
     statuses: dict[str, int] = {}
     channels: dict[str, dict[str, int]] = {}

@@ -15,10 +15,11 @@ from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.inventory.purchasing import PurchaseOrderNotFound, PurchaseOrderStatus
 from potok.domain.inventory.transfers import TransferNotFound, TransferStatus
+from potok.domain.kernel import Tracking
 from potok.domain.network import WarehouseType
 from potok.services import purchasing
 from potok.services import transfers as transfer_service
-from potok.services.catalogue import list_warehouses
+from potok.services.catalogue import get_product, list_warehouses
 from potok.web.pages import PageRoute, console_uow, render
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
@@ -144,16 +145,21 @@ def purchase_order_list(
     ],
 )
 def purchase_order_card(number: NumberPath, request: Request, caller: Caller) -> Response:
-    order = purchasing.get_purchase_order(console_uow(request), number)
+    uow = console_uow(request)
+    order = purchasing.get_purchase_order(uow, number)
     if not _sees(caller, order.warehouse):
         raise PurchaseOrderNotFound(number=number)
     open_order = order.status in (PurchaseOrderStatus.OPEN, PurchaseOrderStatus.PARTIALLY_RECEIVED)
+    # what a delivery of each line must say: the lot (with its dates) or every serial number
+    tracking = {line.sku: get_product(uow, line.sku).tracking.value for line in order.lines}
     return render(
         request,
         "stock/purchase_order.html",
         {
             "po": order,
             "open_order": open_order,
+            "tracking": tracking,
+            "Tracking": Tracking,
             "may_write": caller.may(Permission.STOCK_WRITE),
         },
     )

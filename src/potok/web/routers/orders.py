@@ -14,6 +14,7 @@ from potok.api.scope import Reach, limited, narrow, reach, visible
 from potok.api.scope import sees_shipment as shipment_visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
+from potok.domain.documents.model import DocumentKind
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment.states import CANCELLABLE
 from potok.domain.orders import OrderNotFound, OrderStatus, PaymentStatus
@@ -24,6 +25,7 @@ from potok.domain.orders.actions import (
     payment_targets,
 )
 from potok.domain.orders.edits import Change, allows
+from potok.services import documents as document_service
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
@@ -133,6 +135,8 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
         for s in shipment_reads.order_shipments(uow, order_id)
         if s.id is not None and shipment_visible(uow, caller, s)
     ]
+    documents = document_service.list_documents(uow, order_id=order_id, limit=50).items
+    issued = {d.kind for d in documents}
     manage = caller.may(Permission.ORDERS_MANAGE)
     edits = {c for c in Change if manage and allows(order.status, c)}
     shipped = {
@@ -167,5 +171,9 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "shipped": shipped,
             "release_to": release_to if caller.may(Permission.STOCK_WRITE) else [],
             "may_floor": caller.may(Permission.STOCK_READ),
+            "documents": documents,
+            "to_issue": [k.value for k in DocumentKind if k not in issued]
+            if manage and order.status is not OrderStatus.CANCELLED
+            else [],
         },
     )

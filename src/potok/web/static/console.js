@@ -27,8 +27,9 @@
 
   // ------------------------------------------------------------------ talking to the API
 
-  function api(method, url, body, ifMatch, contentType) {
+  function api(method, url, body, ifMatch, contentType, once) {
     var headers = { "Accept": "application/json", "Accept-Language": lang };
+    if (once) { headers["Idempotency-Key"] = once; }
     var csrf = cookie("potok_csrf");
     if (csrf) { headers["X-CSRF-Token"] = csrf; }
     if (ifMatch) { headers["If-Match"] = '"' + ifMatch + '"'; }
@@ -200,13 +201,29 @@
           return input.value === "0";
         })) { return; }
         var item = JSON.parse(row.dataset.row || "{}");
-        filled.forEach(function (input) { item[input.dataset.key] = fieldValue(input); });
+        filled.forEach(function (input) {
+          var path = input.dataset.key.split(".");  // lot.number: {lot: {number: ...}}
+          var target = item;
+          for (var i = 0; i < path.length - 1; i++) { target = target[path[i]] = target[path[i]] || {}; }
+          target[path[path.length - 1]] = fieldValue(input);
+        });
         rows.push(item);
       });
       body[group.dataset.rows] = rows;
     });
     return body;
   };
+
+  // an Idempotency-Key per request, kept for a retry of the same body until it is answered
+  function onceKey(form, body) {
+    var text = JSON.stringify(body === undefined ? null : body);
+    if (!form.dataset.onceKey || form.dataset.onceBody !== text) {
+      form.dataset.onceKey = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+        : Date.now().toString(36) + Math.random().toString(36).slice(2);
+      form.dataset.onceBody = text;
+    }
+    return form.dataset.onceKey;
+  }
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
@@ -243,8 +260,12 @@
       }
       if (built && typeof built.then === "function") { sending = built; } else { body = built; }
     }
-    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType);
+    var once = form.dataset.once !== undefined ? onceKey(form, body) : undefined;
+    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType, once);
     sending.then(function (result) {
+      // the server answered: the next submit is a new request; unanswered, a retry of the
+      // same body carries the same key and cannot be done twice
+      if (result.status !== 0) { delete form.dataset.onceKey; }
       form.removeAttribute("aria-busy");
       if (button) { button.disabled = false; }
       if (result.ok) { afterSuccess(form, result); } else {

@@ -2,8 +2,8 @@
 webhook subscriptions and their delivery log
 
 Revision ID: e7e17a5e0001
-Revises: e7c1a2b3d401
-Create Date: 2026-12-06 18:30:00
+Revises: b7a1c0de6002
+Create Date: 2026-12-06 18:50:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import potok.db.types
 
 revision: str = "e7e17a5e0001"
-down_revision: str | None = "e7c1a2b3d401"
+down_revision: str | None = "b7a1c0de6002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
