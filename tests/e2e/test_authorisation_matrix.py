@@ -90,6 +90,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
     ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
     ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
+    ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),

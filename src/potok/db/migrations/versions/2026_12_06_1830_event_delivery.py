@@ -3,7 +3,7 @@ webhook subscriptions and their delivery log
 
 Revision ID: e7e17a5e0001
 Revises: b7a1c0de6002
-Create Date: 2026-12-06 18:50:00
+Create Date: 2026-12-06 18:30:00
 """
 
 from __future__ import annotations
