@@ -165,7 +165,7 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
 
 
 def wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 300  # a busy machine starts slowly
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/api/v1/health", timeout=1).status_code < 500:

@@ -122,6 +122,20 @@ class EventSettings(BaseModel):
         "(on for local trials and tests; off in production guards against SSRF)",
     )
 
+    nats_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="publish every event to NATS JetStream at this URL (nats://host:4222); "
+        "unset: no stream",
+    )
+    nats_stream: str = Field(default="POTOK_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$")
+    nats_subject_prefix: str = Field(
+        default="potok.events",
+        pattern=r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$",
+        max_length=100,
+        description="an event of type order.created goes to <prefix>.order.created",
+    )
+
     @model_validator(mode="after")
     def _timeout_within_lease(self) -> Self:
         if self.timeout_s * 2 > self.lease_s:

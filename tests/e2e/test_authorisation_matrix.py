@@ -57,6 +57,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/api-keys/{name}"): ("keys:manage", NETWORK),
     ("GET", "/api/v1/audit"): ("audit:read", UNLIMITED),
     ("GET", "/api/v1/events"): ("events:read", UNLIMITED),
+    ("GET", "/metrics"): ("metrics:read", UNLIMITED),
     ("POST", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
     ("GET", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
     ("GET", "/api/v1/webhook-subscriptions/{subscription_id}"): ("webhooks:manage", UNLIMITED),
@@ -212,6 +213,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/documents/{document_id}/xml"): ("orders:read", RECORD),
     ("POST", "/api/v1/documents/{document_id}/corrections"): ("orders:manage", RECORD),
     ("GET", "/api/v1/health"): ("public", NETWORK),
+    ("GET", "/api/v1/health/ready"): ("public", NETWORK),
     ("GET", "/openapi.json"): ("public", NETWORK),
     # the operator console's pages (they read; their changes go through the routes above)
     ("GET", "/"): ("orders:read", LISTED),
@@ -256,6 +258,7 @@ ROLES: dict[str, set[str]] = {
         "audit:read",
         "events:read",
         "webhooks:manage",
+        "metrics:read",
     },
     "manager": {
         "orders:read",
@@ -317,6 +320,7 @@ KEY_SCOPES = {
     "personal_data:read",
     "events:read",
     "webhooks:manage",
+    "metrics:read",
 }
 
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}

@@ -12,13 +12,13 @@ import sqlalchemy as sa
 from standardwebhooks.webhooks import Webhook
 
 from potok.bootstrap import Potok
-from potok.db.tables import outbox_events
+from potok.db.tables import event_consumers, outbox_events
 from potok.domain.errors import InvalidInput
 from potok.domain.kernel import Actor
 from potok.domain.orders.events import OrderStatusChanged
 from potok.domain.webhooks import DeliveryOutcome, cloud_event
 from potok.services import events
-from potok.worker.dispatcher import Dispatcher, new_client
+from potok.worker.dispatcher import Dispatcher, Round, new_client
 from tests.conftest import LiveServer, key_for
 from tests.factories import build_world
 from tests.receiver import Receiver
@@ -405,3 +405,20 @@ def test_the_envelope_is_json(potok: Potok) -> None:
         "data",
     }
     assert document["time"].endswith("Z")
+
+
+def test_a_subscription_deleted_during_a_round_gets_nothing_more(
+    potok: Potok, receiver: Receiver, dispatcher: Dispatcher
+) -> None:
+    made = events.subscribe(potok.uow(), receiver.url, ["*"], ADMIN, allow_private=True)
+    emit(potok, 1, 2)
+    events.sequence_events(potok.uow(), 100)
+    seen_at_round_start = events.get_subscription(potok.uow(), made.subscription.id)
+    events.unsubscribe(potok.uow(), made.subscription.id)
+
+    report = Round()
+    dispatcher._serve(seen_at_round_start, report)  # the round's list was read before
+
+    assert receiver.received == receiver.refused == []
+    with potok.engine.connect() as look:
+        assert look.execute(sa.select(sa.func.count()).select_from(event_consumers)).scalar() == 0

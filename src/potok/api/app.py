@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from potok import __version__, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
+from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
     carriers,
@@ -28,6 +29,7 @@ from potok.api.routers import (
     health,
     locations,
     marketplaces,
+    metrics,
     order_edits,
     orders,
     replenishment,
@@ -55,6 +57,7 @@ from potok.api.security import (
 from potok.api.url_guard import RefuseNulInUrl
 from potok.bootstrap import Potok, bootstrap
 from potok.security.access_log import mask_access_log
+from potok.services import events as event_service
 from potok.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -106,6 +109,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         max_body_bytes=settings.api.max_body_bytes,
         other_media_types=OtherMediaTypes(lambda: app.openapi()),
     )
+    app.state.metrics = Metrics(lambda: event_service.outbox_figures(potok.uow()))
+    app.add_middleware(MeasureRequests, metrics=app.state.metrics)
     app.add_middleware(problems.AnswerUnexpectedErrors)  # the outermost: added last
     for router in (
         access.sessions,
@@ -137,6 +142,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.webhooks,
         files.router,
         health.router,
+        metrics.router,
     ):
         app.include_router(router)
 

@@ -15,6 +15,7 @@ from potok.cli import (
     db,
     demo,
     documents,
+    events,
     files,
     marketplaces,
     orders,
@@ -47,6 +48,8 @@ app.add_typer(backup.app, name="backup")
 app.add_typer(security.app, name="security")
 app.add_typer(sourcing.app, name="sourcing")
 app.add_typer(alerts.app, name="alerts")
+app.add_typer(events.app, name="events")
+app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")

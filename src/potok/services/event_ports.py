@@ -6,7 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from potok.domain.webhooks import Delivery, DeliveryOutcome, StoredEvent, Subscription
+from potok.domain.webhooks import (
+    Delivery,
+    DeliveryOutcome,
+    OutboxFigures,
+    StoredEvent,
+    Subscription,
+)
 
 
 class EventLogStore(Protocol):
@@ -15,6 +21,10 @@ class EventLogStore(Protocol):
     def last_position(self) -> int: ...
 
     def waiting(self) -> bool: ...
+
+    def oldest_unplaced_at(self) -> datetime | None: ...
+
+    def figures(self) -> OutboxFigures: ...
 
     def unsequenced(self) -> int: ...
 

@@ -11,6 +11,7 @@ from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
+    OutboxFigures,
     StoredEvent,
     Subscription,
     SubscriptionNotFound,
@@ -42,6 +43,11 @@ class NewSubscription:
 class DeliveryPage:
     items: list[Delivery]
     next_cursor: str | None
+
+
+def outbox_figures(uow: UnitOfWork) -> OutboxFigures:
+    """Orders, the outbox's backlog per consumer and deliveries by outcome, for metrics."""
+    return reading(uow, lambda uow: uow.event_log.figures())
 
 
 def sequence_events(uow: UnitOfWork, limit: int) -> int:

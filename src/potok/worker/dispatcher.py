@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import httpx
 import orjson
@@ -39,7 +40,12 @@ from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.services.webhook_targets import address_problem
 
+if TYPE_CHECKING:
+    from potok.worker.nats_sink import NatsSink
+
 log = logging.getLogger("potok.worker.dispatcher")
+
+STREAM_CONSUMER = "nats"
 
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
@@ -50,6 +56,7 @@ class Round:
     """What one pass of the dispatcher did."""
 
     sequenced: int = 0
+    published: int = 0  # to the NATS stream
     delivered: int = 0
     failed: int = 0
     dead: int = 0
@@ -57,7 +64,7 @@ class Round:
 
     @property
     def busy(self) -> bool:
-        return bool(self.sequenced or self.delivered or self.failed or self.dead)
+        return bool(self.sequenced or self.published or self.delivered or self.failed or self.dead)
 
 
 @dataclass
@@ -77,6 +84,7 @@ class Dispatcher:
     name: str = field(default_factory=lambda: f"worker-{uuid.uuid4().hex[:12]}")
     clock: Clock = utc_now
     rand: Callable[[], float] = random.random
+    _sink: NatsSink | None = None
 
     def uow(self) -> UnitOfWork:
         return self.potok.uow(AuditContext(actor=str(Actor.system("dispatcher")), via="worker"))
@@ -105,7 +113,79 @@ class Dispatcher:
         for subscription in subscriptions:
             if subscription.position is None or subscription.position < last:
                 self._serve(subscription, report)
+        if settings.nats_url:
+            self._stream_out(report)
         return report
+
+    def close(self) -> None:
+        """Let go of the NATS connection (it is made again on the next round)."""
+        if self._sink is not None:
+            self._sink.close()
+            self._sink = None
+
+    # ------------------------------------------------------------------ the NATS stream
+
+    def _stream_out(self, report: Round) -> None:
+        """Publish the next batch to JetStream and move the stream's cursor; on failure
+        count the attempt and wait (the stream never skips: no dead letters here)."""
+        settings = self.potok.settings.events
+        name = STREAM_CONSUMER
+        claimed = self._claim(name, settings.batch_size)
+        if claimed is None:
+            report.skipped_busy += 1
+            return
+        position, attempts, batch = claimed
+        try:
+            if not batch:
+                return
+            try:
+                if self._sink is None:
+                    from potok.worker.nats_sink import NatsSink  # only where NATS is used
+
+                    assert settings.nats_url is not None
+                    self._sink = NatsSink(
+                        settings.nats_url,
+                        stream=settings.nats_stream,
+                        prefix=settings.nats_subject_prefix,
+                        source=settings.source,
+                        timeout_s=settings.timeout_s,
+                    )
+                self._sink.publish(batch)
+            except Exception as error:
+                tries = attempts + 1
+                delay = retry_delay(tries, settings.backoff_s, settings.backoff_max_s, self.rand)
+                log.warning("publishing to NATS failed (attempt %d): %s", tries, error)
+                self.close()
+                self._move(name, position, position, tries, self.clock() + timedelta(seconds=delay))
+                report.failed += 1
+                return
+            if self._move(name, position, batch[-1].position, 0, None):
+                report.published += len(batch)
+        finally:
+            atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
+
+    def _claim(
+        self, name: str, limit: int, subscription_id: int | None = None
+    ) -> tuple[int, int, list[StoredEvent]] | None:
+        """Take the consumer's lease (made at the current end of the outbox if new) and read
+        its next events; None when another worker holds it (or the subscription is gone),
+        no events while backing off."""
+        at = self.clock()
+
+        def claim(uow: UnitOfWork) -> tuple[int, int, list[StoredEvent]] | None:
+            if subscription_id is not None and uow.webhooks.get(subscription_id) is None:
+                return None  # unsubscribed since the round began
+            uow.consumers.ensure(name, uow.event_log.last_position(), at)
+            if not uow.consumers.claim(name, self.name, at, self.lease):
+                return None
+            state = uow.consumers.state(name)
+            assert state is not None
+            position, attempts, next_at = state
+            if next_at is not None and next_at > at:
+                return (position, attempts, [])
+            return position, attempts, uow.event_log.after(position, limit)
+
+        return atomically(self.uow(), claim)
 
     # ------------------------------------------------------------------ one subscription
 
@@ -115,20 +195,7 @@ class Dispatcher:
         if subscription.next_attempt_at is not None and subscription.next_attempt_at > at:
             return  # backing off; no need to take the lease
 
-        def claim(uow: UnitOfWork) -> tuple[int, int, list[StoredEvent]] | None:
-            uow.consumers.ensure(name, uow.event_log.last_position(), at)
-            if not uow.consumers.claim(name, self.name, at, self.lease):
-                return None
-            state = uow.consumers.state(name)
-            assert state is not None
-            position, attempts, next_at = state
-            if next_at is not None and next_at > at:
-                uow.consumers.release(name, self.name)
-                return (position, attempts, [])
-            events = uow.event_log.after(position, self.potok.settings.events.batch_size)
-            return position, attempts, events
-
-        claimed = atomically(self.uow(), claim)
+        claimed = self._claim(name, self.potok.settings.events.batch_size, subscription.id)
         if claimed is None:
             report.skipped_busy += 1
             return
@@ -242,6 +309,8 @@ class Dispatcher:
         if refused is not None:
             return Attempt(DeliveryOutcome.FAILED, error=f"not called: {refused}"[:MAX_ERROR])
         secrets = reading(self.uow(), lambda uow: uow.webhooks.secrets(subscription.id))
+        if not secrets:  # unsubscribed a moment ago: never send unsigned
+            return Attempt(DeliveryOutcome.FAILED, error="the subscription is gone")
         body = orjson.dumps(cloud_event(event, settings.source))
         headers = {
             "content-type": "application/cloudevents+json",

@@ -13,14 +13,17 @@ from sqlalchemy.dialects import postgresql, sqlite
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import (
     event_consumers,
+    orders,
     outbox_events,
     webhook_deliveries,
     webhook_subscriptions,
 )
 from potok.domain.webhooks import (
     INTERNAL_AGGREGATES,
+    ConsumerLag,
     Delivery,
     DeliveryOutcome,
+    OutboxFigures,
     StoredEvent,
     Subscription,
 )
@@ -74,6 +77,13 @@ class EventLog:
             is not None
         )
 
+    def oldest_unplaced_at(self) -> datetime | None:
+        """When the oldest committed event still waiting for its position happened."""
+        oldest: datetime | None = self.connection.execute(
+            sa.select(sa.func.min(_EVENTS.occurred_at)).where(_EVENTS.position.is_(None))
+        ).scalar()
+        return oldest
+
     def unsequenced(self) -> int:
         return int(
             self.connection.execute(
@@ -100,6 +110,43 @@ class EventLog:
         if wanted:
             query = query.where(sa.or_(*wanted))
         return [_event(row) for row in self.connection.execute(query)]
+
+    def figures(self) -> OutboxFigures:
+        """What operations watch: orders placed and waiting for stock, events not yet
+        placed in order, how far each consumer lags, and deliveries by outcome."""
+        c = self.connection
+        placed = c.execute(sa.select(sa.func.count()).select_from(orders)).scalar_one()
+        waiting = c.execute(
+            sa.select(sa.func.count()).where(
+                orders.c.allocation == "backordered", orders.c.state != "cancelled"
+            )
+        ).scalar_one()
+        unplaced, oldest = c.execute(
+            sa.select(sa.func.count(), sa.func.min(_EVENTS.occurred_at)).where(
+                _EVENTS.position.is_(None)
+            )
+        ).one()
+        last = self.last_position()
+        next_event = (
+            sa.select(_EVENTS.occurred_at)
+            .where(_EVENTS.position == _CONSUMERS.position + 1)
+            .scalar_subquery()
+        )
+        lags = [
+            ConsumerLag(r.name, last - int(r.position), r.oldest)
+            for r in c.execute(
+                sa.select(_CONSUMERS.name, _CONSUMERS.position, next_event.label("oldest"))
+            )
+        ]
+        outcomes = {
+            r.outcome: int(r.n)
+            for r in c.execute(
+                sa.select(webhook_deliveries.c.outcome, sa.func.count().label("n")).group_by(
+                    webhook_deliveries.c.outcome
+                )
+            )
+        }
+        return OutboxFigures(int(placed), int(waiting), int(unplaced), oldest, lags, outcomes)
 
 
 def _event(row: Any) -> StoredEvent:

@@ -28,6 +28,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     EVENTS_READ = "events:read"  # the change feed: every business event, in commit order
     WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
+    METRICS_READ = "metrics:read"  # Prometheus metrics (operations figures, no business data)
 
 
 class Role(StrEnum):
@@ -107,6 +108,7 @@ KEY_SCOPES: frozenset[Permission] = frozenset(
         P.PERSONAL_DATA,
         P.EVENTS_READ,
         P.WEBHOOKS_MANAGE,
+        P.METRICS_READ,
     }
 )
 """What an API key may be given: business scopes, never administration."""

@@ -2,8 +2,10 @@
 
 from potok.domain.webhooks.model import (
     INTERNAL_AGGREGATES,
+    ConsumerLag,
     Delivery,
     DeliveryOutcome,
+    OutboxFigures,
     StoredEvent,
     Subscription,
     SubscriptionNotFound,
@@ -15,8 +17,10 @@ from potok.domain.webhooks.signing import new_secret, sign, signature_headers
 
 __all__ = [
     "INTERNAL_AGGREGATES",
+    "ConsumerLag",
     "Delivery",
     "DeliveryOutcome",
+    "OutboxFigures",
     "StoredEvent",
     "Subscription",
     "SubscriptionNotFound",

@@ -112,6 +112,26 @@ def retry_delay(attempts: int, base_s: float, cap_s: float, rand: Callable[[], f
     return float(delay / 2 + rand() * delay / 2)
 
 
+@dataclass(frozen=True, slots=True)
+class ConsumerLag:
+    """How far one reader of the outbox is behind: events placed but not dealt with, and
+    when the oldest of them happened (None when it is up to date)."""
+
+    consumer: str
+    events: int
+    oldest_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxFigures:
+    orders_placed: int
+    orders_backordered: int
+    unplaced: int  # committed events not yet placed in commit order
+    oldest_unplaced_at: datetime | None
+    consumers: list[ConsumerLag]
+    deliveries: dict[str, int]  # by outcome
+
+
 class SubscriptionNotFound(NotFound):
     code = "webhook-subscription-not-found"
     title = "Webhook subscription not found"

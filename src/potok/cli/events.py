@@ -1,0 +1,186 @@
+"""``potok events`` (the outbox's figures) and ``potok webhooks`` (subscriptions)."""
+
+from __future__ import annotations
+
+import typer
+
+from potok.cli.common import (
+    MAX_ID,
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
+
+app = typer.Typer(help="Events that leave Potok: the outbox's figures.", no_args_is_help=True)
+webhooks = typer.Typer(
+    help="Webhook subscriptions: add, list, remove, read deliveries.", no_args_is_help=True
+)
+
+SUBSCRIPTION_COLUMNS = [
+    Column("id", right=True),
+    Column("url"),
+    Column("event_types", "types"),
+    Column("position", right=True),
+    Column("failed_attempts", "failing", right=True),
+    Column("next_attempt_at", "next attempt"),
+    Column("description"),
+]
+DELIVERY_COLUMNS = [
+    Column("attempted_at", "attempted"),
+    Column("event_type", "type"),
+    Column("event_id", "event"),
+    Column("attempt", right=True),
+    Column("outcome"),
+    Column("status_code", "status", right=True),
+    Column("latency_ms", "ms", right=True),
+    Column("error"),
+]
+STATS_COLUMNS = [
+    Column("consumer"),
+    Column("backlog", right=True),
+    Column("oldest_undelivered", "oldest undelivered"),
+]
+
+
+@app.command("stats")
+@handles_errors
+def stats(output: Output = OUTPUT) -> None:
+    """How far behind each consumer of the outbox is (webhook subscriptions, NATS)."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        figures = event_service.outbox_figures(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {"consumer": c.consumer, "backlog": c.events, "oldest_undelivered": c.oldest_at}
+        for c in figures.consumers
+    ]
+    print_listing(
+        rows,
+        STATS_COLUMNS,
+        output,
+        title=f"{figures.unplaced} events waiting to be placed in order",
+        empty=f"no consumers; {figures.unplaced} events waiting to be placed in order",
+    )
+
+
+@webhooks.command("add")
+@handles_errors
+def add(
+    url: str = typer.Argument(..., help="Where events are POSTed (https://...)."),
+    event_type: list[str] = typer.Option(
+        ..., "--type", "-t", help="'*', 'order.*' or an exact type; repeat for several."
+    ),
+    description: str | None = typer.Option(None, help="What the receiver is, for people."),
+) -> None:
+    """Subscribe a receiver; prints its signing secret - once."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        made = event_service.subscribe(
+            cli_uow(potok),
+            url,
+            event_type,
+            cli_actor(),
+            description=description,
+            allow_private=potok.settings.events.allow_private_addresses,
+        )
+    finally:
+        potok.close()
+    console.print(f"subscription {made.subscription.id} to {url}")
+    console.print(f"signing secret (shown once): {made.secret}", highlight=False)
+
+
+@webhooks.command("list")
+@handles_errors
+def list_subscriptions(output: Output = OUTPUT) -> None:
+    """Subscriptions and how far each has got."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        found = event_service.list_subscriptions(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {
+            "id": s.id,
+            "url": s.url,
+            "event_types": " ".join(s.event_types),
+            "position": s.position,
+            "failed_attempts": s.attempts,
+            "next_attempt_at": s.next_attempt_at,
+            "description": s.description,
+        }
+        for s in found
+    ]
+    print_listing(rows, SUBSCRIPTION_COLUMNS, output, empty="no webhook subscriptions")
+
+
+@webhooks.command("remove")
+@handles_errors
+def remove(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+) -> None:
+    """Unsubscribe: deliveries stop and the delivery log goes."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        event_service.unsubscribe(cli_uow(potok), subscription_id)
+    finally:
+        potok.close()
+    console.print(f"subscription {subscription_id} removed")
+
+
+@webhooks.command("deliveries")
+@handles_errors
+def deliveries(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+    dead: bool = typer.Option(False, "--dead", help="Only dead letters."),
+    limit: int = typer.Option(50, min=1, max=200, help="At most this many, newest first."),
+    output: Output = OUTPUT,
+) -> None:
+    """A subscription's delivery log, newest first."""
+    from potok.domain.webhooks import DeliveryOutcome
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        page = event_service.list_deliveries(
+            cli_uow(potok),
+            subscription_id,
+            outcome=DeliveryOutcome.DEAD if dead else None,
+            limit=limit,
+        )
+    finally:
+        potok.close()
+    rows = [
+        {
+            "attempted_at": d.attempted_at,
+            "event_type": d.event_type,
+            "event_id": d.event_id,
+            "attempt": d.attempt,
+            "outcome": d.outcome.value,
+            "status_code": d.status_code,
+            "latency_ms": d.latency_ms,
+            "error": d.error,
+        }
+        for d in page.items
+    ]
+    print_listing(
+        rows,
+        DELIVERY_COLUMNS,
+        output,
+        empty="no deliveries",
+        more="more deliveries exist; raise --limit" if page.next_cursor else None,
+    )

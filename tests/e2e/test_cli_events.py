@@ -1,0 +1,86 @@
+"""``potok webhooks add / list / deliveries / remove``, ``potok events stats`` and
+``potok worker --once`` through typer's CliRunner, against a real receiver."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+from standardwebhooks.webhooks import Webhook
+from typer.testing import CliRunner, Result
+
+from potok.bootstrap import Potok
+from potok.cli.main import app
+from potok.settings import get_settings
+from tests.integration.test_event_delivery import emit
+from tests.receiver import Receiver
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_environment_as_found() -> Iterator[None]:
+    before = os.environ.get("POTOK_DB__URL")
+    yield
+    if before is None:
+        os.environ.pop("POTOK_DB__URL", None)
+    else:
+        os.environ["POTOK_DB__URL"] = before
+    get_settings.cache_clear()
+
+
+def potok_cli(url: str, *args: str, private: bool = True) -> Result:
+    env = {"COLUMNS": "200", "USER": "integrator"}
+    if private:
+        env["POTOK_EVENTS__ALLOW_PRIVATE_ADDRESSES"] = "true"
+    get_settings.cache_clear()
+    return runner.invoke(app, ["--db", url, *args], env=env)
+
+
+def test_subscribe_deliver_read_the_log_and_unsubscribe_from_the_command_line(
+    potok: Potok, database_url: str
+) -> None:
+    receiver = Receiver().start()
+    try:
+        added = potok_cli(database_url, "webhooks", "add", receiver.url, "-t", "order.*")
+        assert added.exit_code == 0, added.output
+        secret = added.output.split("shown once): ")[1].split()[0]
+        assert secret.startswith("whsec_")
+
+        emit(potok, 3, 2)
+        delivered = potok_cli(database_url, "worker", "--once")
+        assert delivered.exit_code == 0, delivered.output
+        assert "delivered 2" in delivered.output
+        got = receiver.wait_for(2)
+        assert [Webhook(secret).verify(r.body, r.headers)["subject"] for r in got] == [
+            "order/3",
+            "order/3",
+        ]
+
+        listed = json.loads(potok_cli(database_url, "webhooks", "list", "-o", "json").output)
+        assert [(s["url"], s["event_types"]) for s in listed] == [(receiver.url, "order.*")]
+        log = potok_cli(database_url, "webhooks", "deliveries", str(listed[0]["id"]), "-o", "json")
+        assert [d["outcome"] for d in json.loads(log.output)] == ["delivered", "delivered"]
+        stats = potok_cli(database_url, "events", "stats", "-o", "json")
+        assert json.loads(stats.output) == [
+            {"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None}
+        ]
+
+        removed = potok_cli(database_url, "webhooks", "remove", str(listed[0]["id"]))
+        assert removed.exit_code == 0, removed.output
+        again = potok_cli(database_url, "webhooks", "remove", str(listed[0]["id"]))
+        assert again.exit_code != 0
+        assert "webhook subscription" in again.output.lower()
+    finally:
+        receiver.stop()
+
+
+def test_a_private_address_is_refused_with_a_plain_message(database_url: str) -> None:
+    refused = potok_cli(
+        database_url, "webhooks", "add", "http://127.0.0.1:9/", "-t", "*", private=False
+    )
+    assert refused.exit_code != 0
+    assert "url" in refused.output
+    assert "Traceback" not in refused.output
