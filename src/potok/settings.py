@@ -7,8 +7,9 @@ for example ``POTOK_DB__URL`` or ``POTOK_API__PORT``.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Self
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///potok.db"
@@ -87,6 +88,47 @@ class WorkerSettings(BaseModel):
     batch_size: int = Field(default=200, ge=1)
 
 
+class EventSettings(BaseModel):
+    """The outbox dispatcher: webhooks, their retries, and who may receive them."""
+
+    source: str = Field(
+        default="urn:potok",
+        min_length=1,
+        max_length=200,
+        description="the CloudEvents 'source' of every event that leaves this installation",
+    )
+    poll_s: float = Field(
+        default=0.5, gt=0, le=60, description="the dispatcher looks for new events this often"
+    )
+    batch_size: int = Field(default=100, ge=1, le=10_000)
+    lease_s: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="a worker holds a subscription this long without renewing; then another "
+        "may take it over (and delivers its unconfirmed event again)",
+    )
+    timeout_s: float = Field(default=10, gt=0, le=60, description="one delivery's time limit")
+    max_attempts: int = Field(
+        default=10, ge=1, le=100, description="attempts before an event goes to dead letters"
+    )
+    backoff_s: float = Field(
+        default=2, gt=0, le=3600, description="the first retry's delay; each next one doubles"
+    )
+    backoff_max_s: float = Field(default=600, gt=0, le=86_400)
+    allow_private_addresses: bool = Field(
+        default=False,
+        description="let subscriptions reach loopback, private and link-local addresses "
+        "(on for local trials and tests; off in production guards against SSRF)",
+    )
+
+    @model_validator(mode="after")
+    def _timeout_within_lease(self) -> Self:
+        if self.timeout_s * 2 > self.lease_s:
+            raise ValueError("lease_s must be at least twice timeout_s")
+        return self
+
+
 class SourcingSettings(BaseModel):
     """The batch optimiser's schedule: how often the worker re-plans open orders."""
 
@@ -162,6 +204,7 @@ class Settings(BaseSettings):
     sourcing: SourcingSettings = SourcingSettings()
     security: SecuritySettings = SecuritySettings()
     carriers: CarrierSettings = CarrierSettings()
+    events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
 
 

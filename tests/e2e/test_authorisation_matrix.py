@@ -56,6 +56,18 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/api-keys"): ("keys:manage", NETWORK),
     ("DELETE", "/api/v1/api-keys/{name}"): ("keys:manage", NETWORK),
     ("GET", "/api/v1/audit"): ("audit:read", UNLIMITED),
+    ("GET", "/api/v1/events"): ("events:read", UNLIMITED),
+    ("POST", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id}"): ("webhooks:manage", UNLIMITED),
+    ("DELETE", "/api/v1/webhook-subscriptions/{subscription_id}"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id}/deliveries"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/orders"): ("orders:write", NAMED),
     ("GET", "/api/v1/orders"): ("orders:read", LISTED),
     ("GET", "/api/v1/orders/{order_id}"): ("orders:read", ORDER),
@@ -77,6 +89,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
     ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
     ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
+    ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
@@ -231,6 +244,8 @@ ROLES: dict[str, set[str]] = {
         "users:manage",
         "keys:manage",
         "audit:read",
+        "events:read",
+        "webhooks:manage",
     },
     "manager": {
         "orders:read",
@@ -246,6 +261,8 @@ ROLES: dict[str, set[str]] = {
         "personal_data:read",
         "customers:manage",
         "audit:read",
+        "events:read",
+        "webhooks:manage",
     },
     "operator": {
         "orders:read",
@@ -263,8 +280,16 @@ ROLES: dict[str, set[str]] = {
         "catalogue:read",
         "personal_data:read",
     },
-    "analyst": {"orders:read", "stock:read", "catalogue:read", "sourcing:read"},
-    "integration": {"orders:read", "orders:write", "stock:read", "stock:write", "catalogue:read"},
+    "analyst": {"orders:read", "stock:read", "catalogue:read", "sourcing:read", "events:read"},
+    "integration": {
+        "orders:read",
+        "orders:write",
+        "stock:read",
+        "stock:write",
+        "catalogue:read",
+        "events:read",
+        "webhooks:manage",
+    },
 }
 
 # Every scope an API key may carry: business, never administration.
@@ -280,6 +305,8 @@ KEY_SCOPES = {
     "sourcing:read",
     "sourcing:write",
     "personal_data:read",
+    "events:read",
+    "webhooks:manage",
 }
 
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}
@@ -301,7 +328,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
     if param in ("number", "document_id", "alert_id", "run_id", "code"):
         return {RECORD, UNLIMITED}
-    if param == "customer_id":
+    if param in ("customer_id", "subscription_id"):
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
@@ -435,6 +462,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "alert_id": (str(world.alert), BOTH),
         "run_id": (str(world.run), BOTH),
         "customer_id": (str(world.customer), BOTH),
+        "subscription_id": ("999999", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         "hold_no": ("1", none),
@@ -747,6 +775,7 @@ PLACEHOLDERS = {
     "carrier": "NOPE",
     "parcel_no": "1",
     "document_id": "999999",
+    "subscription_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
 }

@@ -95,3 +95,29 @@ def test_a_channels_key_sees_only_its_channels_connections(
             404,
             "marketplace-connection-not-found",
         )
+
+
+def test_a_refused_token_is_replaced_and_the_connection_turns_green(
+    api: httpx.Client, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    assert api.post("/api/v1/marketplaces", json=connect_body(wildberries)).status_code == 201
+    wildberries.token = "rotated-on-wb"  # the old token is revoked there
+
+    refused = api.post("/api/v1/marketplaces/wb-main/polls").json()
+    assert refused["refused"] is True
+    assert api.get("/api/v1/marketplaces/wb-main").json()["health"] == "refused"
+
+    changed = api.patch("/api/v1/marketplaces/wb-main", json={"token": "rotated-on-wb"})
+    assert changed.status_code == 200, changed.text
+    assert "rotated-on-wb" not in changed.text
+    assert api.post("/api/v1/marketplaces/wb-main/polls").json()["error"] is None
+    assert api.get("/api/v1/marketplaces/wb-main").json()["health"] == "ok"
+
+    paused = api.patch("/api/v1/marketplaces/wb-main", json={"active": False})
+    assert paused.json()["active"] is False
+    problem(
+        api.patch("/api/v1/marketplaces/wb-main", json={"warehouses": {"1": "NOWHERE"}}),
+        422,
+        "invalid-input",
+    )

@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    events,
     files,
     health,
     locations,
@@ -132,6 +133,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         carriers.router,
         marketplaces.router,
         documents.router,
+        events.feed,
+        events.webhooks,
         files.router,
         health.router,
     ):

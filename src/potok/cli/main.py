@@ -25,6 +25,7 @@ from potok.cli import (
     sourcing,
     stock,
     transfers,
+    worker,
 )
 from potok.cli.access import init, keys, users
 from potok.cli.common import use_database
@@ -53,6 +54,7 @@ app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.command()(serve.serve)
 app.command()(demo.demo)
+app.command()(worker.worker)
 app.add_typer(users, name="users")
 app.add_typer(keys, name="keys")
 app.command()(init)

@@ -21,7 +21,9 @@ def serve(
         None, min=1, max=64, help="Worker processes (POTOK_API__WORKERS).", show_default="1"
     ),
     jobs: bool = typer.Option(
-        True, "--jobs/--no-jobs", help="Also run the timed jobs (payment deadlines, hold expiry)."
+        True,
+        "--jobs/--no-jobs",
+        help="Also run the timed jobs and deliver webhooks (a worker in this process).",
     ),
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="One log line per request."
@@ -32,6 +34,7 @@ def serve(
 
     from potok.db import migrate
     from potok.security.access_log import mask_access_log
+    from potok.worker.dispatcher import start_in_background as start_dispatcher
     from potok.worker.jobs import start_in_background
 
     config = settings()
@@ -49,6 +52,7 @@ def serve(
             raise typer.Exit(6)
         if jobs:
             start_in_background(potok)
+            start_dispatcher(potok)
         console.print(
             f"Potok API on [bold]http://{host}:{port}[/] - docs at "
             f"http://{host}:{port}/docs ({workers} worker{'s' if workers > 1 else ''}, "

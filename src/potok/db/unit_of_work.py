@@ -23,6 +23,7 @@ from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
+from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
@@ -143,6 +144,9 @@ class SqlUnitOfWork:
         self.waves = WaveRepository(connection, self._events)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
+        self.event_log = EventLog(connection)
+        self.consumers = Consumers(connection)
+        self.webhooks = WebhookRepository(connection, self.protector)
         self.marketplaces = MarketplaceRepository(
             connection, self.protector, self._staged if self._pipelined else None
         )

@@ -32,6 +32,17 @@ class LinkedOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderProgress:
+    """Where the Potok order of an open marketplace order stands, for what to tell there."""
+
+    link: LinkedOrder
+    cancelled: bool
+    shipments: int  # not cancelled
+    packed: int  # packed or further
+    left: int  # handed over or further
+
+
+@dataclass(frozen=True, slots=True)
 class PollRecord:
     """What one poll of a connection found, for its health view."""
 
@@ -50,9 +61,13 @@ class MarketplaceStore(Protocol):
     def get_by_code(self, code: str) -> Connection | None: ...
     def list(self) -> Sequence[Connection]: ...
     def credentials(self, connection_id: int) -> Credentials: ...
+    def change(
+        self, connection_id: int, draft: ConnectionDraft, at: datetime, *, new_token: bool
+    ) -> None: ...
     def record_poll(self, connection_id: int, record: PollRecord) -> None: ...
 
     def linked(self, connection_id: int, external_id: str) -> LinkedOrder | None: ...
+    def linked_ids(self, connection_id: int, external_ids: Sequence[str]) -> set[str]: ...
     def link(
         self,
         connection_id: int,
@@ -78,6 +93,7 @@ class MarketplaceStore(Protocol):
     def open_supply(self, connection_id: int) -> str | None: ...
     def in_supply(self, connection_id: int, supply: str) -> Sequence[LinkedOrder]: ...
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]: ...
+    def progress(self, connection_id: int, limit: int) -> Sequence[OrderProgress]: ...
     def follow(
         self,
         connection_id: int,

@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
+from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceStore
 from potok.services.ports import (
     AlertStore,
@@ -129,6 +130,15 @@ class UnitOfWork(Protocol):
 
     @property
     def documents(self) -> DocumentStore: ...
+
+    @property
+    def event_log(self) -> EventLogStore: ...
+
+    @property
+    def consumers(self) -> ConsumerStore: ...
+
+    @property
+    def webhooks(self) -> WebhookStore: ...
 
     @property
     def marketplaces(self) -> MarketplaceStore: ...

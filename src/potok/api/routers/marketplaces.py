@@ -17,6 +17,7 @@ from potok.api.responses import json_response
 from potok.api.schemas.marketplaces import (
     ConnectionIn,
     ConnectionOut,
+    ConnectionPatch,
     JournalEntryOut,
     PollOut,
 )
@@ -25,9 +26,10 @@ from potok.api.security import Caller, needs, security_of
 from potok.connectors.marketplaces import MarketplaceNotSupported
 from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
-from potok.domain.errors import InvalidInput, TransientConflict
+from potok.domain.errors import FieldError, InvalidInput, TransientConflict
 from potok.domain.marketplaces import (
     Connection,
+    ConnectionChanges,
     ConnectionCodeTaken,
     ConnectionDraft,
     ConnectionNotFound,
@@ -149,6 +151,32 @@ def list_connections(uow: Uow, caller: Caller) -> Response:
 )
 def get_connection(code: CodePath, uow: Uow, caller: Caller) -> Response:
     return json_response(render(_visible(uow, caller, code)))
+
+
+@router.patch(
+    "/{code}",
+    response_model=ConnectionOut,
+    summary="Change a connection: a new token, the host, the warehouse map, the schedule, "
+    "pause or resume",
+    responses=responses(ConnectionNotFound, InvalidInput, TransientConflict),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def change_connection(code: CodePath, body: ConnectionPatch, uow: Uow, caller: Caller) -> Response:
+    current = _visible(uow, caller, code)
+    if body.client_id is not None and body.token is None:
+        raise InvalidInput(
+            [FieldError("client_id", "send the token with a new client_id", "token-required")]
+        )
+    changes = ConnectionChanges(
+        credentials=Credentials(body.token, body.client_id) if body.token is not None else None,
+        base_url=body.base_url,
+        warehouses=body.warehouses,
+        poll_every_s=body.poll_every_s,
+        active=body.active,
+    )
+    return json_response(
+        render(service.change_connection(uow, current.code, changes, caller.actor))
+    )
 
 
 @router.post(

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, Code, NewCode, Out, Schema
+from potok.api.schemas.common import JSON_INTEGER, Code, Flag, NewCode, Out, Schema
 
 WarehouseId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
@@ -35,6 +35,24 @@ class ConnectionIn(Schema):
         examples=[{"658434": "MSK"}],
     )
     poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] = 60
+
+
+class ConnectionPatch(Schema):
+    token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="A new API token (after the marketplace refused the old one); never returned.",
+    )
+    client_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Ozon's Client-Id, with `token`."
+    )
+    base_url: str | None = Field(default=None, min_length=8, max_length=500)
+    warehouses: dict[WarehouseId, Code] | None = Field(
+        default=None, max_length=200, description="Replaces the whole map."
+    )
+    poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] | None = None
+    active: Flag | None = Field(default=None, description="false pauses the polls.")
 
 
 class ConnectionOut(Out):

@@ -122,6 +122,7 @@ def read_order(data: Mapping[str, Any]) -> IncomingOrder:
                 marketplace_sku=str(data.get("chrtId") or ""),
             )
         ],
+        status="new/waiting",  # what WB's new tasks are, as statuses() words it
         group=str(data["orderUid"]) if data.get("orderUid") else None,
         address=where,
         comment=str(data.get("comment") or "")[:300],

@@ -14,7 +14,13 @@ import orjson
 import sqlalchemy as sa
 
 from potok.db.pg import Section
-from potok.db.tables import channels, marketplace_connections, marketplace_journal
+from potok.db.tables import (
+    channels,
+    marketplace_connections,
+    marketplace_journal,
+    orders,
+    shipments,
+)
 from potok.db.tables import marketplace_orders as links
 from potok.domain.kernel import ChannelId
 from potok.domain.marketplaces import (
@@ -26,8 +32,18 @@ from potok.domain.marketplaces import (
     Marketplace,
 )
 from potok.security.data import DataProtector
-from potok.services.marketplace_ports import LinkedOrder, PollRecord
+from potok.services.marketplace_ports import LinkedOrder, OrderProgress, PollRecord
 
+_LEFT = (
+    "handed_over",
+    "in_transit",
+    "ready_for_pickup",
+    "delivered",
+    "failed_delivery",
+    "returning",
+    "returned_to_sender",
+)
+_PACKED = ("packed", *_LEFT)
 _c = marketplace_connections
 _j = marketplace_journal
 
@@ -126,6 +142,22 @@ class MarketplaceRepository:
         secret = orjson.loads(self.protector.decrypt(stored) or "{}")
         return Credentials(str(secret.get("token") or ""), secret.get("client_id"))
 
+    def change(
+        self, connection_id: int, draft: ConnectionDraft, at: datetime, *, new_token: bool
+    ) -> None:
+        values: dict[str, Any] = {
+            "base_url": draft.base_url,
+            "warehouses": dict(draft.warehouses),
+            "poll_every_s": draft.poll_every_s,
+            "active": draft.active,
+            "updated_at": at,
+        }
+        if new_token:
+            secret = {"token": draft.credentials.reveal(), "client_id": draft.credentials.client_id}
+            values["credentials"] = self.protector.encrypt(orjson.dumps(secret).decode())
+            values["refused"] = False  # the next poll says whether the new one is taken
+        self.connection.execute(sa.update(_c).where(_c.c.id == connection_id).values(values))
+
     def record_poll(self, connection_id: int, record: PollRecord) -> None:
         values: dict[str, Any] = {
             "last_poll_at": record.at,
@@ -150,6 +182,21 @@ class MarketplaceRepository:
             )
         ).first()
         return _link(row) if row else None
+
+    def linked_ids(self, connection_id: int, external_ids: Sequence[str]) -> set[str]:
+        """Which of these the connection imported already (in chunks the drivers take)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(external_ids))
+        for start in range(0, len(unique), 500):
+            found.update(
+                self.connection.execute(
+                    sa.select(links.c.external_id).where(
+                        links.c.connection_id == connection_id,
+                        links.c.external_id.in_(unique[start : start + 500]),
+                    )
+                ).scalars()
+            )
+        return found
 
     def link(
         self,
@@ -221,6 +268,49 @@ class MarketplaceRepository:
             )
         )
         return [_link(r) for r in rows]
+
+    def progress(self, connection_id: int, limit: int) -> Sequence[OrderProgress]:
+        """Open links not yet told shipped or cancelled, with their order's state and how
+        many of its shipments are packed and handed over - one query, whatever their number."""
+        live = shipments.c.status != "cancelled"
+        counts = (
+            sa.select(
+                shipments.c.order_id,
+                sa.func.count().filter(live).label("total"),
+                sa.func.count().filter(shipments.c.status.in_(_PACKED)).label("packed"),
+                sa.func.count().filter(shipments.c.status.in_(_LEFT)).label("left"),
+            )
+            .group_by(shipments.c.order_id)
+            .subquery()
+        )
+        rows = self.connection.execute(
+            sa.select(
+                links,
+                orders.c.state.label("order_state"),
+                counts.c.total,
+                counts.c.packed,
+                counts.c.left,
+            )
+            .join(orders, orders.c.id == links.c.order_id)
+            .outerjoin(counts, counts.c.order_id == links.c.order_id)
+            .where(
+                links.c.connection_id == connection_id,
+                sa.not_(links.c.closed),
+                sa.or_(links.c.pushed.is_(None), links.c.pushed.not_in(("shipped", "cancelled"))),
+            )
+            .order_by(links.c.id)
+            .limit(limit)
+        )
+        return [
+            OrderProgress(
+                _link(r),
+                cancelled=r.order_state == "cancelled",
+                shipments=r.total or 0,
+                packed=r.packed or 0,
+                left=r.left or 0,
+            )
+            for r in rows
+        ]
 
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]:
         rows = self.connection.execute(

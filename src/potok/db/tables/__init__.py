@@ -20,7 +20,13 @@ from potok.db.tables.documents import (
     legal_entity_channels,
     order_buyers,
 )
-from potok.db.tables.events import idempotency_keys, outbox_events
+from potok.db.tables.events import (
+    event_consumers,
+    idempotency_keys,
+    outbox_events,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
 from potok.db.tables.fulfilment import (
     parcels,
     shipment_codes,
@@ -65,6 +71,7 @@ __all__ = [
     "document_counters",
     "document_files",
     "documents",
+    "event_consumers",
     "idempotency_keys",
     "legal_entities",
     "legal_entity_channels",
@@ -111,4 +118,6 @@ __all__ = [
     "warehouse_channels",
     "warehouses",
     "waves",
+    "webhook_deliveries",
+    "webhook_subscriptions",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from potok.db.tables.base import id_column, metadata
+from potok.db.tables.base import fk, id_column, metadata
 from potok.db.types import UtcDateTime, json_type
 
 outbox_events = sa.Table(
@@ -19,6 +19,16 @@ outbox_events = sa.Table(
     sa.Column("occurred_at", UtcDateTime(), nullable=False),
     sa.Column("published_at", UtcDateTime(), nullable=True),
     sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    # the place in commit order, given by the sequencer once the row is visible; the change
+    # feed and every consumer read by it (ids are handed out before commit, so out of order)
+    sa.Column("position", sa.BigInteger(), nullable=True),
+    sa.Index(None, "position", unique=True),
+    sa.Index(
+        "ix_outbox_events_unsequenced",
+        "id",
+        postgresql_where=sa.text("position IS NULL"),
+        sqlite_where=sa.text("position IS NULL"),
+    ),
     sa.Index(
         "ix_outbox_events_unpublished",
         "id",
@@ -27,6 +37,50 @@ outbox_events = sa.Table(
     ),
     sa.Index(None, "aggregate_type", "aggregate_id"),
 )
+
+event_consumers = sa.Table(
+    "event_consumers",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("position", sa.BigInteger(), nullable=False),  # the last event dealt with
+    sa.Column("leased_by", sa.String(64), nullable=True),  # the worker that holds it
+    sa.Column("lease_expires_at", UtcDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),  # of the next event
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
+"""Each reader of the outbox (a webhook subscription, ...) and how far it has got."""
+
+webhook_subscriptions = sa.Table(
+    "webhook_subscriptions",
+    metadata,
+    id_column(),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("event_types", json_type(), nullable=False),  # patterns: "order.*", "*", exact
+    sa.Column("secret", sa.String(500), nullable=False),  # sealed with the data keys
+    sa.Column("description", sa.String(200), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(200), nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    id_column(),
+    fk("subscription_id", "webhook_subscriptions.id", ondelete="CASCADE"),
+    sa.Column("event_id", sa.String(36), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("position", sa.BigInteger(), nullable=False),
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("outcome", sa.String(16), nullable=False),  # delivered, failed, dead
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("latency_ms", sa.Integer(), nullable=True),
+    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("attempted_at", UtcDateTime(), nullable=False),
+    sa.CheckConstraint("outcome IN ('delivered', 'failed', 'dead')", name="outcome"),
+    sa.Index(None, "subscription_id", "id"),
+)
+"""Every attempt to deliver an event to a subscription: the delivery log and dead letters."""
 
 idempotency_keys = sa.Table(
     "idempotency_keys",

@@ -26,6 +26,8 @@ class Permission(StrEnum):
     USERS_MANAGE = "users:manage"
     KEYS_MANAGE = "keys:manage"
     AUDIT_READ = "audit:read"
+    EVENTS_READ = "events:read"  # the change feed: every business event, in commit order
+    WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
 
 
 class Role(StrEnum):
@@ -56,6 +58,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.PERSONAL_DATA,
             P.CUSTOMERS_MANAGE,
             P.AUDIT_READ,
+            P.EVENTS_READ,
+            P.WEBHOOKS_MANAGE,
         }
     ),
     Role.OPERATOR: frozenset(
@@ -72,9 +76,19 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.WAREHOUSE: frozenset(
         {P.ORDERS_READ, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ, P.PERSONAL_DATA}
     ),
-    Role.ANALYST: frozenset({P.ORDERS_READ, P.STOCK_READ, P.CATALOGUE_READ, P.SOURCING_READ}),
+    Role.ANALYST: frozenset(
+        {P.ORDERS_READ, P.STOCK_READ, P.CATALOGUE_READ, P.SOURCING_READ, P.EVENTS_READ}
+    ),
     Role.INTEGRATION: frozenset(
-        {P.ORDERS_READ, P.ORDERS_WRITE, P.STOCK_READ, P.STOCK_WRITE, P.CATALOGUE_READ}
+        {
+            P.ORDERS_READ,
+            P.ORDERS_WRITE,
+            P.STOCK_READ,
+            P.STOCK_WRITE,
+            P.CATALOGUE_READ,
+            P.EVENTS_READ,
+            P.WEBHOOKS_MANAGE,
+        }
     ),
 }
 
@@ -91,6 +105,8 @@ KEY_SCOPES: frozenset[Permission] = frozenset(
         P.SOURCING_READ,
         P.SOURCING_WRITE,
         P.PERSONAL_DATA,
+        P.EVENTS_READ,
+        P.WEBHOOKS_MANAGE,
     }
 )
 """What an API key may be given: business scopes, never administration."""

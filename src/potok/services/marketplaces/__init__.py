@@ -1,6 +1,7 @@
 """Marketplaces: connecting accounts, importing their orders once, following their statuses."""
 
 from potok.services.marketplaces.connections import (
+    change_connection,
     connect_marketplace,
     get_connection,
     list_connections,
@@ -11,6 +12,7 @@ from potok.services.marketplaces.polling import poll_due, poll_marketplace
 
 __all__ = [
     "PollOutcome",
+    "change_connection",
     "connect_marketplace",
     "get_connection",
     "list_connections",

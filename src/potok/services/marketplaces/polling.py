@@ -116,7 +116,7 @@ def _poll(
     try:
         incoming = client.new_orders()
         outcome.seen = len(incoming)
-        for item in incoming[:batch]:
+        for item in _not_yet_imported(uow, connection, incoming, outcome)[:batch]:
             _take(uow, connection, item, outcome, clock)
         _follow(uow, connection, client, outcome, clock)
         push_progress(uow, connection, client, outcome, clock)
@@ -124,6 +124,25 @@ def _poll(
         outcome.error, outcome.refused = error.detail, True
     except MarketplaceError as error:
         outcome.error = str(error)
+
+
+def _not_yet_imported(
+    uow: UnitOfWork,
+    connection: Connection,
+    incoming: list[IncomingOrder | Malformed],
+    outcome: PollOutcome,
+) -> list[IncomingOrder | Malformed]:
+    """What the marketplace sent that Potok has not imported, each once; the rest (sent
+    again, as marketplaces do until the order moves on) is counted as repeated."""
+    ids = [item.external_id for item in incoming]
+    known = reading(uow, lambda uow: uow.marketplaces.linked_ids(connection.id, ids))
+    fresh: dict[str, IncomingOrder | Malformed] = {}
+    for item in incoming:
+        if item.external_id in known or item.external_id in fresh:
+            outcome.repeated += 1
+        else:
+            fresh[item.external_id] = item
+    return list(fresh.values())
 
 
 def poll_due(

@@ -24,7 +24,6 @@ from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.identifiers import UnitIdentifier
 from potok.domain.kernel import Clock
 from potok.domain.marketplaces import Connection, JournalKind
-from potok.domain.orders import OrderState
 from potok.services.marketplace_ports import LinkedOrder
 from potok.services.marketplaces.journal import keep_aside
 from potok.services.marketplaces.outcome import PollOutcome
@@ -32,16 +31,6 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 PUSHED_AT_ONCE = 10_000
 
-_LEFT = {
-    ShipmentStatus.HANDED_OVER,
-    ShipmentStatus.IN_TRANSIT,
-    ShipmentStatus.READY_FOR_PICKUP,
-    ShipmentStatus.DELIVERED,
-    ShipmentStatus.FAILED_DELIVERY,
-    ShipmentStatus.RETURNING,
-    ShipmentStatus.RETURNED_TO_SENDER,
-}
-_PACKED = {ShipmentStatus.PACKED, *_LEFT}
 _CANCELLABLE_THERE = {MarketplaceState.NEW.value, MarketplaceState.IN_WORK.value}
 
 
@@ -91,25 +80,21 @@ def push_progress(
 
 def _plan(uow: UnitOfWork, connection: Connection) -> _Plan:
     plan = _Plan()
-    for link in uow.marketplaces.open_links(connection.id, PUSHED_AT_ONCE):
-        if link.pushed in ("shipped", "cancelled"):
-            continue
-        order = uow.orders.get(link.order_id)
-        if order is None:
-            continue
-        if order.state is OrderState.CANCELLED:
+    for progress in uow.marketplaces.progress(connection.id, PUSHED_AT_ONCE):
+        link = progress.link
+        if progress.cancelled:
             if link.state in _CANCELLABLE_THERE:
                 plan.cancel.append(link.external_id)
             continue
-        shipments = [
-            s
-            for s in uow.shipments.for_order(link.order_id)
-            if s.status is not ShipmentStatus.CANCELLED
-        ]
-        if not shipments or not all(s.status in _PACKED for s in shipments):
+        if not progress.shipments or progress.packed < progress.shipments:
             continue
-        left = all(s.status in _LEFT for s in shipments)
+        left = progress.left == progress.shipments
         if link.pushed is None:
+            shipments = [
+                s
+                for s in uow.shipments.for_order(link.order_id)
+                if s.status is not ShipmentStatus.CANCELLED
+            ]
             plan.pack.append(_packed(link, shipments))
             if left:
                 plan.left_after_packing.add(link.external_id)

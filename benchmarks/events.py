@@ -1,0 +1,395 @@
+"""Events benchmark: orders placed through the API, webhooks to a receiver that fails a
+share of requests and goes down for a while, a worker killed with SIGKILL and restarted;
+then every event id is checked against what the receiver got.
+
+    python benchmarks/events.py --db sqlite --orders 600
+    python benchmarks/events.py --db postgresql --orders 1500 --clients 8
+
+It makes a fresh database (SQLite: a temporary file; PostgreSQL: ``potok_bench_events``),
+a small network with plenty of stock, starts ``potok serve --no-jobs`` and a local
+receiver, and runs two phases of ``--orders`` orders each from ``--clients`` threads:
+
+A. intake alone: no worker, no subscription;
+B. intake while ``potok worker`` delivers every event (``*``) to the receiver, which
+   answers 503 to ``--fail-share`` of requests, is down for ``--outage-s`` seconds in the
+   middle, while the worker is killed with SIGKILL ``--kills`` times and started again.
+
+Then it waits until the receiver has every event of phase B that the outbox holds, and
+prints the throughput of both phases, the delivery lag (from the event's time to its
+arrival, over events that arrived at the first attempt outside the outage and the
+worker's downtime), and a last machine-readable line:
+
+    events emitted=N delivered=N lost=0 duplicates=D p50_lag_ms=... p99_lag_ms=... worker_kills=K outages=O
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from potok.bootstrap import bootstrap
+from potok.db import migrate
+from potok.db.tables import outbox_events
+from potok.domain.access import KEY_SCOPES
+from potok.domain.catalogue import ProductDraft
+from potok.domain.channels import ChannelDraft, ChannelType
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.kernel import Actor
+from potok.domain.network import WarehouseDraft, WarehouseType
+from potok.services import access, catalogue, inventory
+from potok.settings import DatabaseSettings, Settings
+
+POTOK = str(Path(sys.executable).parent / "potok")
+SKUS = [f"SKU-{n:03d}" for n in range(40)]
+INTERNAL = ("user", "api_key", "webhook")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+# ---------------------------------------------------------------------- the receiver
+
+
+@dataclass
+class Receiver:
+    port: int
+    fail_share: float
+    first_seen: dict[str, float] = field(default_factory=dict)  # event id -> arrival
+    failed_ids: set[str] = field(default_factory=set)
+    arrivals: Counter[str] = field(default_factory=Counter)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    server: ThreadingHTTPServer | None = None
+
+    def start(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers.get("content-length", "0")))
+                event_id = self.headers.get("webhook-id", "")
+                failing = random.random() < receiver.fail_share
+                with receiver.lock:
+                    if failing:
+                        receiver.failed_ids.add(event_id)
+                    else:
+                        receiver.arrivals[event_id] += 1
+                        receiver.first_seen.setdefault(event_id, time.time())
+                self.send_response(503 if failing else 204)
+                self.send_header("content-length", "0")
+                self.end_headers()
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+
+# ---------------------------------------------------------------------- set-up
+
+
+def database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'events.db'}"
+    base = os.environ.get("POTOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
+    admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS potok_bench_events WITH (FORCE)"))
+        connection.execute(sa.text("CREATE DATABASE potok_bench_events"))
+    admin.dispose()
+    return f"{base}/potok_bench_events"
+
+
+def seed(url: str, env: dict[str, str]) -> str:
+    """A channel, two warehouses, 40 products with deep stock; an API key's secret."""
+    settings = Settings(db=DatabaseSettings(url=url))
+    potok = bootstrap(settings)
+    migrate.upgrade(potok.engine)
+    actor = Actor.system("bench")
+    catalogue.create_channel(potok.uow(), ChannelDraft("web", "Site", ChannelType.WEB))
+    for code, city, lat, lon in [("MSK", "Москва", 55.66, 37.86), ("SPB", "СПб", 59.8, 30.38)]:
+        catalogue.create_warehouse(
+            potok.uow(),
+            WarehouseDraft(code, code, WarehouseType.WAREHOUSE, city, lat, lon, channels=("web",)),
+        )
+    for sku in SKUS:
+        catalogue.create_product(
+            potok.uow(), ProductDraft(sku, sku, Decimal("100.00"), Decimal("22"), None, 500)
+        )
+        for warehouse in ("MSK", "SPB"):
+            inventory.receive_stock(potok.uow(), ReceiveStock(warehouse, sku, 1_000_000), actor)
+    _, secret = access.create_api_key(
+        potok.uow(),
+        name="bench",
+        scopes=sorted(KEY_SCOPES),
+        actor=actor,
+        rate_limit_per_minute=100_000,
+    )
+    potok.close()
+    return secret
+
+
+def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    return subprocess.Popen(
+        [POTOK, *args], env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT
+    )
+
+
+def wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/api/v1/health", timeout=1).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("potok serve did not start")
+
+
+def order(n: int) -> dict[str, Any]:
+    return {
+        "channel": "web",
+        "external_id": f"bench-{n}",
+        "delivery": {
+            "method": "courier",
+            "address": {"city": "Тверь", "line1": "ул. Советская, 1"},
+        },
+        "lines": [{"sku": random.choice(SKUS), "quantity": random.randint(1, 3)} for _ in range(2)],
+    }
+
+
+def place(base: str, key: str, numbers: list[int], clients: int) -> float:
+    """Place these orders from ``clients`` threads; orders per second."""
+    chunks = [numbers[i::clients] for i in range(clients)]
+    errors: list[str] = []
+
+    def run(chunk: list[int]) -> None:
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as client:
+            for n in chunk:
+                answer = client.post("/api/v1/orders", json=order(n), timeout=60)
+                if answer.status_code >= 300:
+                    errors.append(f"{answer.status_code} {answer.text[:200]}")
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=run, args=(c,)) for c in chunks]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    if errors:
+        raise SystemExit(f"{len(errors)} orders refused, first: {errors[0]}")
+    return len(numbers) / elapsed
+
+
+def outbox_after(url: str, first_id: int) -> dict[str, float]:
+    """Event ids (that leave Potok) written after ``first_id``, with their times."""
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(outbox_events.c.event_id, outbox_events.c.occurred_at).where(
+                outbox_events.c.id > first_id,
+                outbox_events.c.aggregate_type.not_in(INTERNAL),
+            )
+        ).all()
+    engine.dispose()
+    return {r.event_id: _epoch(r.occurred_at) for r in rows}
+
+
+def _epoch(value: datetime | str) -> float:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.timestamp()
+
+
+def last_id(url: str) -> int:
+    engine = sa.create_engine(url)
+    with engine.connect() as connection:
+        found = connection.execute(sa.select(sa.func.max(outbox_events.c.id))).scalar()
+    engine.dispose()
+    return int(found or 0)
+
+
+def percentile(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+# ---------------------------------------------------------------------- the run
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--orders", type=int, default=600)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--fail-share", type=float, default=0.1)
+    parser.add_argument("--outage-s", type=float, default=3.0)
+    parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--drain-timeout-s", type=float, default=180.0)
+    options = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="potok-events-bench-"))
+    url = database(options.db, workdir)
+    port, receiver_port = free_port(), free_port()
+    env = {
+        **os.environ,
+        "POTOK_DB__URL": url,
+        "POTOK_API__PORT": str(port),
+        "POTOK_EVENTS__ALLOW_PRIVATE_ADDRESSES": "true",
+        "POTOK_EVENTS__POLL_S": "0.05",
+        "POTOK_EVENTS__TIMEOUT_S": "2",
+        "POTOK_EVENTS__LEASE_S": "4",
+        "POTOK_EVENTS__BACKOFF_S": "0.05",
+        "POTOK_EVENTS__BACKOFF_MAX_S": "0.5",
+        "POTOK_EVENTS__MAX_ATTEMPTS": "100",
+        "POTOK_SECURITY__KEY_FILE": str(workdir / "keys"),
+    }
+    os.environ.update({k: v for k, v in env.items() if k.startswith("POTOK_SECURITY")})
+    key = seed(url, env)
+    base = f"http://127.0.0.1:{port}"
+    log = workdir / "processes.log"
+    server = start(["serve", "--no-jobs", "--no-access-log"], env, log)
+    receiver = Receiver(receiver_port, options.fail_share)
+    worker: subprocess.Popen[bytes] | None = None
+    try:
+        wait_ready(base)
+        print(f"database {options.db}, {options.orders} orders a phase, {options.clients} clients")
+
+        # A: intake alone
+        rate_a = place(base, key, list(range(options.orders)), options.clients)
+        print(f"A intake alone:            {rate_a:8.1f} orders/s")
+
+        # B: intake with deliveries, failures, an outage and killed workers
+        receiver.start()
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as api:
+            api.post(
+                "/api/v1/webhook-subscriptions",
+                json={"url": f"http://127.0.0.1:{receiver_port}/potok", "event_types": ["*"]},
+            ).raise_for_status()
+        first = last_id(url)
+        worker = start(["worker", "--no-jobs"], env, log)
+        downtime: list[tuple[float, float]] = []
+        kills = outages = 0
+        done = threading.Event()
+        numbers = list(range(options.orders, 2 * options.orders))
+        rate_b = 0.0
+
+        def load() -> None:
+            nonlocal rate_b
+            rate_b = place(base, key, numbers, options.clients)
+            done.set()
+
+        loader = threading.Thread(target=load)
+        started = time.time()
+        loader.start()
+        # the middle of the run: the receiver goes down, the worker is killed
+        schedule = sorted(
+            [("outage", 0.3)]
+            + [("kill", 0.15 + 0.6 * (k + 1) / (options.kills + 1)) for k in range(options.kills)],
+            key=lambda item: item[1],
+        )
+        expected = options.orders / max(rate_a, 1)
+        for what, at in schedule:
+            time.sleep(max(0.0, started + at * expected - time.time()))
+            if what == "outage":
+                receiver.stop()
+                down = time.time()
+                time.sleep(options.outage_s)
+                receiver.start()
+                downtime.append((down, time.time()))
+                outages += 1
+            else:
+                assert worker is not None
+                worker.send_signal(signal.SIGKILL)
+                worker.wait()
+                down = time.time()
+                kills += 1
+                time.sleep(0.5)
+                worker = start(["worker", "--no-jobs"], env, log)
+                # a new worker takes the subscription over once the lease has run out
+                downtime.append((down, time.time() + float(env["POTOK_EVENTS__LEASE_S"])))
+        loader.join()
+        print(
+            f"B intake with deliveries:  {rate_b:8.1f} orders/s "
+            f"({(rate_b / rate_a - 1) * 100:+.1f} %)"
+        )
+
+        emitted = outbox_after(url, first)
+        deadline = time.monotonic() + options.drain_timeout_s
+        while time.monotonic() < deadline:
+            with receiver.lock:
+                missing = set(emitted) - set(receiver.first_seen)
+            if not missing:
+                break
+            time.sleep(0.2)
+        with receiver.lock:
+            delivered = {i for i in emitted if i in receiver.first_seen}
+            duplicates = sum(c - 1 for i, c in receiver.arrivals.items() if i in emitted)
+            healthy = [
+                (receiver.first_seen[i] - emitted[i]) * 1000
+                for i in delivered
+                if i not in receiver.failed_ids
+                and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
+            ]
+        lost = len(emitted) - len(delivered)
+        print(
+            f"events {len(emitted)}, delivered {len(delivered)}, lost {lost}, "
+            f"duplicates {duplicates}, failed attempts answered 503 for "
+            f"{len(receiver.failed_ids)} events"
+        )
+        print(
+            f"lag (healthy, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "
+            f"p99 {percentile(healthy, 0.99):.0f} ms, max {max(healthy, default=0):.0f} ms"
+            f"; median of all {statistics.median(healthy) if healthy else 0:.0f} ms"
+        )
+        print(
+            f"events emitted={len(emitted)} delivered={len(delivered)} lost={lost} "
+            f"duplicates={duplicates} p50_lag_ms={percentile(healthy, 0.5):.0f} "
+            f"p99_lag_ms={percentile(healthy, 0.99):.0f} worker_kills={kills} outages={outages}"
+        )
+    finally:
+        for process in (worker, server):
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        receiver.stop()
+
+
+if __name__ == "__main__":
+    main()

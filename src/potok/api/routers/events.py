@@ -1,0 +1,169 @@
+"""Events for systems outside Potok: the change feed (pull) and webhook subscriptions (push)."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
+from potok.api.problems import responses
+from potok.api.responses import json_response
+from potok.api.schemas.common import Code
+from potok.api.schemas.events import (
+    DeliveryPageOut,
+    FeedOut,
+    NewSubscriptionOut,
+    SubscriptionIn,
+    SubscriptionOut,
+    render_delivery,
+    render_subscription,
+)
+from potok.api.scope import Reach, reach
+from potok.api.security import Caller, needs, security_of
+from potok.domain.access import Permission
+from potok.domain.access.model import OutOfReach
+from potok.domain.errors import InvalidInput
+from potok.domain.orders.errors import IdempotencyKeyReused
+from potok.domain.webhooks import DeliveryOutcome, SubscriptionNotFound, cloud_event
+from potok.services import events as event_service
+
+feed = APIRouter(prefix="/api/v1/events", tags=["events"])
+webhooks = APIRouter(prefix="/api/v1/webhook-subscriptions", tags=["events"])
+
+MAX_WAIT_S = 30
+POLL_S = 0.2
+
+SubscriptionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+@feed.get(
+    "",
+    response_model=FeedOut,
+    summary="The change feed: events in commit order after a cursor",
+    description="Pass the `next_cursor` of the last answer as `after` (start from 0). The "
+    "order is the order in which events became visible, so an event that a slower "
+    "transaction committed late still comes after the cursor: nothing is ever skipped. "
+    "`wait` (seconds) holds the request open until something new arrives.",
+    responses=responses(InvalidInput, OutOfReach),
+    dependencies=[needs(Permission.EVENTS_READ), reach(Reach.UNLIMITED)],
+)
+def read_feed(
+    request: Request,
+    uow: Uow,
+    after: Annotated[str, Query(max_length=19, pattern=r"^[0-9]{1,19}$")] = "0",
+    type: Annotated[list[Code] | None, Query(max_length=50)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    wait: Annotated[float, Query(ge=0, le=MAX_WAIT_S)] = 0,
+) -> Response:
+    cursor = min(int(after), 2**63 - 1)
+    source = security_of(request).potok.settings.events.source
+    deadline = time.monotonic() + wait
+    while True:
+        page = event_service.read_feed(uow, cursor, types=type or (), limit=limit)
+        if page.items or time.monotonic() >= deadline:
+            break
+        time.sleep(min(POLL_S, max(deadline - time.monotonic(), 0)))
+    return json_response(
+        {"items": [cloud_event(e, source) for e in page.items], "next_cursor": str(page.cursor)}
+    )
+
+
+@webhooks.post(
+    "",
+    status_code=201,
+    response_model=NewSubscriptionOut,
+    summary="Subscribe a receiver to events (its signing secret is shown once)",
+    responses=responses(InvalidInput, OutOfReach, IdempotencyKeyReused),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def subscribe(
+    body: SubscriptionIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    allow_private = security_of(request).potok.settings.events.allow_private_addresses
+
+    def render(made: event_service.NewSubscription) -> tuple[int, object]:
+        out = NewSubscriptionOut(
+            subscription=render_subscription(made.subscription), secret=made.secret
+        )
+        return 201, out.model_dump(mode="json")
+
+    return answer(
+        request,
+        "subscribe-webhook",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: event_service.subscribe(
+            uow,
+            body.url,
+            body.event_types,
+            caller.actor,
+            description=body.description,
+            allow_private=allow_private,
+            once=once,
+        ),
+        render,
+    )
+
+
+@webhooks.get(
+    "",
+    response_model=list[SubscriptionOut],
+    summary="Webhook subscriptions and how far each has got",
+    responses=responses(OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def list_subscriptions(uow: Uow) -> list[SubscriptionOut]:
+    return [render_subscription(s) for s in event_service.list_subscriptions(uow)]
+
+
+@webhooks.get(
+    "/{subscription_id}",
+    response_model=SubscriptionOut,
+    summary="One webhook subscription",
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def get_subscription(subscription_id: SubscriptionId, uow: Uow) -> SubscriptionOut:
+    return render_subscription(event_service.get_subscription(uow, subscription_id))
+
+
+@webhooks.delete(
+    "/{subscription_id}",
+    status_code=204,
+    summary="Unsubscribe: deliveries stop, the delivery log goes",
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def unsubscribe(subscription_id: SubscriptionId, uow: Uow) -> Response:
+    event_service.unsubscribe(uow, subscription_id)
+    return Response(status_code=204)
+
+
+@webhooks.get(
+    "/{subscription_id}/deliveries",
+    response_model=DeliveryPageOut,
+    summary="The delivery log, newest first ('outcome=dead' lists dead letters)",
+    responses=responses(SubscriptionNotFound, InvalidInput, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def list_deliveries(
+    subscription_id: SubscriptionId,
+    uow: Uow,
+    outcome: DeliveryOutcome | None = None,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> DeliveryPageOut:
+    page = event_service.list_deliveries(
+        uow, subscription_id, outcome=outcome, cursor=cursor, limit=limit
+    )
+    return DeliveryPageOut(
+        items=[render_delivery(d) for d in page.items], next_cursor=page.next_cursor
+    )

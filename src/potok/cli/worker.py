@@ -1,0 +1,55 @@
+"""``potok worker``: the outbox dispatcher (webhook deliveries) and the timed jobs, in a
+process of their own; several may run at once on PostgreSQL."""
+
+from __future__ import annotations
+
+import typer
+
+from potok.cli.common import console, errors, open_potok
+
+
+def worker(
+    jobs: bool = typer.Option(
+        True, "--jobs/--no-jobs", help="Also run the timed jobs (payment deadlines, hold expiry)."
+    ),
+    once: bool = typer.Option(
+        False, "--once", help="One round of deliveries, then exit (for scripts and checks)."
+    ),
+) -> None:
+    """Deliver events to webhook subscriptions until stopped (SIGTERM or Ctrl+C)."""
+    import signal
+    import threading
+
+    from potok.db import migrate
+    from potok.worker import jobs as timed_jobs
+    from potok.worker.dispatcher import Dispatcher, new_client
+
+    potok = open_potok()
+    try:
+        if not migrate.is_up_to_date(potok.engine):
+            errors.print(
+                "[bold red]error:[/] the database schema is not current; run "
+                "'potok db upgrade' first",
+                highlight=False,
+            )
+            raise typer.Exit(6)
+        with new_client() as client:
+            dispatcher = Dispatcher(potok, client)
+            if once:
+                report = dispatcher.run_round()
+                console.print(
+                    f"placed {report.sequenced} events in order; delivered {report.delivered}, "
+                    f"failed {report.failed}, dead letters {report.dead}"
+                )
+                return
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            if jobs:
+                timed_jobs.start_in_background(potok)
+            console.print(f"Potok worker {dispatcher.name} delivering events (Ctrl+C stops)")
+            try:
+                dispatcher.run_forever(stop)
+            except KeyboardInterrupt:
+                stop.set()
+    finally:
+        potok.close()

@@ -1,0 +1,341 @@
+"""The outbox read back: positions in commit order, consumers' cursors and leases,
+webhook subscriptions and their delivery log."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from potok.db.queries.pagination import decode_int_cursor, encode_cursor
+from potok.db.tables import (
+    event_consumers,
+    outbox_events,
+    webhook_deliveries,
+    webhook_subscriptions,
+)
+from potok.domain.webhooks import (
+    INTERNAL_AGGREGATES,
+    Delivery,
+    DeliveryOutcome,
+    StoredEvent,
+    Subscription,
+)
+from potok.security.data import DataProtector
+
+_SEQUENCER_LOCK = 0x706F746F6B  # "potok": one sequencer at a time on PostgreSQL
+_EVENTS = outbox_events.c
+_CONSUMERS = event_consumers.c
+
+
+class EventLog:
+    """Outbox rows in the order they became visible."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def sequence(self, limit: int) -> int:
+        """Give the next positions, in id order, to events committed without one; returns
+        how many. One sequencer at a time (an advisory lock; SQLite writes one at a time
+        anyway), so positions become visible in increasing order and a reader that has
+        seen position P never later finds a smaller one appear."""
+        if self.connection.dialect.name == "postgresql":
+            self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
+        top = self.last_position()
+        ids = list(
+            self.connection.execute(
+                sa.select(_EVENTS.id)
+                .where(_EVENTS.position.is_(None))
+                .order_by(_EVENTS.id)
+                .limit(limit)
+            ).scalars()
+        )
+        if ids:
+            self.connection.execute(
+                sa.update(outbox_events)
+                .where(_EVENTS.id == sa.bindparam("row_id"))
+                .values(position=sa.bindparam("row_position")),
+                [{"row_id": i, "row_position": top + n} for n, i in enumerate(ids, 1)],
+            )
+        return len(ids)
+
+    def last_position(self) -> int:
+        return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
+
+    def waiting(self) -> bool:
+        """Whether any committed event still lacks a position (a cheap read)."""
+        return (
+            self.connection.execute(
+                sa.select(_EVENTS.id).where(_EVENTS.position.is_(None)).limit(1)
+            ).first()
+            is not None
+        )
+
+    def unsequenced(self) -> int:
+        return int(
+            self.connection.execute(
+                sa.select(sa.func.count()).where(_EVENTS.position.is_(None))
+            ).scalar_one()
+        )
+
+    def after(
+        self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
+    ) -> list[StoredEvent]:
+        """Events after ``position``, in commit order, of these exact types or type
+        prefixes (``order.``) when any are given; never account administration."""
+        query = (
+            sa.select(outbox_events)
+            .where(
+                _EVENTS.position > position,
+                _EVENTS.aggregate_type.not_in(sorted(INTERNAL_AGGREGATES)),
+            )
+            .order_by(_EVENTS.position)
+            .limit(limit)
+        )
+        wanted: list[sa.ColumnElement[bool]] = [_EVENTS.type.in_(list(types))] if types else []
+        wanted += [_EVENTS.type.startswith(p, autoescape=True) for p in prefixes]
+        if wanted:
+            query = query.where(sa.or_(*wanted))
+        return [_event(row) for row in self.connection.execute(query)]
+
+
+def _event(row: Any) -> StoredEvent:
+    return StoredEvent(
+        position=int(row.position),
+        event_id=row.event_id,
+        type=row.type,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        occurred_at=row.occurred_at,
+        payload=row.payload,
+    )
+
+
+class Consumers:
+    """Each consumer's cursor, and the lease that lets one worker at a time move it."""
+
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    def ensure(self, name: str, position: int, at: datetime) -> None:
+        """Start the consumer at ``position`` unless it exists."""
+        values = {"name": name, "position": position, "attempts": 0, "updated_at": at}
+        if self.connection.dialect.name == "postgresql":
+            statement: Any = postgresql.insert(event_consumers).values(values)
+        else:
+            statement = sqlite.insert(event_consumers).values(values)
+        self.connection.execute(statement.on_conflict_do_nothing(index_elements=["name"]))
+
+    def claim(self, name: str, worker: str, at: datetime, lease: timedelta) -> bool:
+        """Take (or renew) the lease unless another worker holds an unexpired one."""
+        result = self.connection.execute(
+            sa.update(event_consumers)
+            .where(
+                _CONSUMERS.name == name,
+                sa.or_(
+                    _CONSUMERS.leased_by.is_(None),
+                    _CONSUMERS.leased_by == worker,
+                    _CONSUMERS.lease_expires_at < at,
+                ),
+            )
+            .values(leased_by=worker, lease_expires_at=at + lease, updated_at=at)
+        )
+        return result.rowcount == 1
+
+    def state(self, name: str) -> tuple[int, int, datetime | None] | None:
+        """Position, failed attempts at the next event, and when to try it again."""
+        row = self.connection.execute(
+            sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
+                _CONSUMERS.name == name
+            )
+        ).first()
+        return None if row is None else (int(row.position), int(row.attempts), row.next_attempt_at)
+
+    def move(
+        self,
+        name: str,
+        worker: str,
+        *,
+        expected: int,
+        position: int,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        at: datetime,
+        lease: timedelta,
+    ) -> bool:
+        """Move the cursor (or count a failed attempt) while holding the lease; False when
+        the lease was lost to another worker, which then owns the cursor."""
+        result = self.connection.execute(
+            sa.update(event_consumers)
+            .where(
+                _CONSUMERS.name == name,
+                _CONSUMERS.leased_by == worker,
+                _CONSUMERS.position == expected,
+            )
+            .values(
+                position=position,
+                attempts=attempts,
+                next_attempt_at=next_attempt_at,
+                lease_expires_at=at + lease,
+                updated_at=at,
+            )
+        )
+        return result.rowcount == 1
+
+    def release(self, name: str, worker: str) -> None:
+        self.connection.execute(
+            sa.update(event_consumers)
+            .where(_CONSUMERS.name == name, _CONSUMERS.leased_by == worker)
+            .values(leased_by=None, lease_expires_at=None)
+        )
+
+    def drop(self, name: str) -> None:
+        self.connection.execute(sa.delete(event_consumers).where(_CONSUMERS.name == name))
+
+    def positions(self) -> dict[str, int]:
+        rows = self.connection.execute(sa.select(_CONSUMERS.name, _CONSUMERS.position))
+        return {r.name: int(r.position) for r in rows}
+
+
+_SUBS = webhook_subscriptions.c
+_DELIVERIES = webhook_deliveries.c
+
+
+class WebhookRepository:
+    """Subscriptions (their secrets sealed with the data keys) and the delivery log."""
+
+    def __init__(self, connection: sa.Connection, protector: DataProtector) -> None:
+        self.connection = connection
+        self.protector = protector
+
+    def add(
+        self,
+        url: str,
+        event_types: Sequence[str],
+        secret: str,
+        description: str | None,
+        at: datetime,
+        by: str,
+    ) -> int:
+        return int(
+            self.connection.execute(
+                sa.insert(webhook_subscriptions)
+                .values(
+                    url=url,
+                    event_types=list(event_types),
+                    secret=self.protector.encrypt(secret),
+                    description=description,
+                    created_at=at,
+                    created_by=by,
+                )
+                .returning(_SUBS.id)
+            ).scalar_one()
+        )
+
+    def _query(self) -> sa.Select[Any]:
+        return sa.select(
+            webhook_subscriptions,
+            _CONSUMERS.position.label("consumer_position"),
+            _CONSUMERS.attempts,
+            _CONSUMERS.next_attempt_at,
+        ).select_from(
+            webhook_subscriptions.outerjoin(
+                event_consumers,
+                _CONSUMERS.name == sa.literal("webhook:") + sa.cast(_SUBS.id, sa.String),
+            )
+        )
+
+    def get(self, subscription_id: int) -> Subscription | None:
+        row = self.connection.execute(self._query().where(_SUBS.id == subscription_id)).first()
+        return None if row is None else _subscription(row)
+
+    def all(self) -> list[Subscription]:
+        return [_subscription(r) for r in self.connection.execute(self._query().order_by(_SUBS.id))]
+
+    def secrets(self, subscription_id: int) -> list[str]:
+        sealed = self.connection.execute(
+            sa.select(_SUBS.secret).where(_SUBS.id == subscription_id)
+        ).scalar()
+        opened = self.protector.decrypt(sealed) if sealed is not None else None
+        return [opened] if opened else []
+
+    def delete(self, subscription_id: int) -> bool:
+        self.connection.execute(
+            sa.delete(webhook_deliveries).where(_DELIVERIES.subscription_id == subscription_id)
+        )
+        result = self.connection.execute(
+            sa.delete(webhook_subscriptions).where(_SUBS.id == subscription_id)
+        )
+        return result.rowcount == 1
+
+    def log(self, subscription_id: int, event: StoredEvent, attempt: int, **outcome: Any) -> None:
+        """One delivery attempt: ``outcome``, ``status_code``, ``latency_ms``, ``error``,
+        ``attempted_at``."""
+        self.connection.execute(
+            sa.insert(webhook_deliveries).values(
+                subscription_id=subscription_id,
+                event_id=event.event_id,
+                event_type=event.type,
+                position=event.position,
+                attempt=attempt,
+                **outcome,
+            )
+        )
+
+    def deliveries(
+        self,
+        subscription_id: int,
+        *,
+        outcome: DeliveryOutcome | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[Delivery], str | None]:
+        """Newest first."""
+        query = (
+            sa.select(webhook_deliveries)
+            .where(_DELIVERIES.subscription_id == subscription_id)
+            .order_by(_DELIVERIES.id.desc())
+            .limit(limit + 1)
+        )
+        if outcome is not None:
+            query = query.where(_DELIVERIES.outcome == outcome.value)
+        if cursor:
+            (last_id,) = decode_int_cursor(cursor, 1)
+            query = query.where(_DELIVERIES.id < min(max(last_id, 0), 2**63 - 1))
+        rows = list(self.connection.execute(query))
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return [_delivery(r) for r in rows], encode_cursor(rows[-1].id) if more else None
+
+
+def _subscription(row: Any) -> Subscription:
+    return Subscription(
+        id=int(row.id),
+        url=row.url,
+        event_types=tuple(row.event_types),
+        description=row.description,
+        created_at=row.created_at,
+        created_by=row.created_by,
+        position=None if row.consumer_position is None else int(row.consumer_position),
+        attempts=int(row.attempts or 0),
+        next_attempt_at=row.next_attempt_at,
+    )
+
+
+def _delivery(row: Any) -> Delivery:
+    return Delivery(
+        id=int(row.id),
+        subscription_id=int(row.subscription_id),
+        event_id=row.event_id,
+        event_type=row.event_type,
+        position=int(row.position),
+        attempt=int(row.attempt),
+        outcome=DeliveryOutcome(row.outcome),
+        status_code=row.status_code,
+        latency_ms=row.latency_ms,
+        error=row.error,
+        attempted_at=row.attempted_at,
+    )

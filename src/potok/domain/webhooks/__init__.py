@@ -1,0 +1,29 @@
+"""Events that leave Potok: their envelope, webhook subscriptions, signatures, retries."""
+
+from potok.domain.webhooks.model import (
+    INTERNAL_AGGREGATES,
+    Delivery,
+    DeliveryOutcome,
+    StoredEvent,
+    Subscription,
+    SubscriptionNotFound,
+    cloud_event,
+    retry_delay,
+    wants,
+)
+from potok.domain.webhooks.signing import new_secret, sign, signature_headers
+
+__all__ = [
+    "INTERNAL_AGGREGATES",
+    "Delivery",
+    "DeliveryOutcome",
+    "StoredEvent",
+    "Subscription",
+    "SubscriptionNotFound",
+    "cloud_event",
+    "new_secret",
+    "retry_delay",
+    "sign",
+    "signature_headers",
+    "wants",
+]

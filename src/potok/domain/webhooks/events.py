@@ -1,0 +1,28 @@
+"""Changes to webhook subscriptions, for the audit trail (they stay inside Potok)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+from potok.domain.events import DomainEvent
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "webhook"
+    subscription_id: int
+
+    def aggregate_id(self) -> str:
+        return str(self.subscription_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSubscribed(WebhookEvent):
+    url: str
+    event_types: list[str]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookUnsubscribed(WebhookEvent):
+    url: str

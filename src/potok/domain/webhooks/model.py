@@ -1,0 +1,118 @@
+"""Events as they leave Potok (CloudEvents 1.0), who subscribed to them, and how each
+delivery went."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from potok.domain.errors import NotFound
+
+INTERNAL_AGGREGATES = frozenset({"user", "api_key", "webhook"})
+"""Events of these aggregates (administration of accounts and subscriptions) stay in the
+audit trail."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    """An outbox row read back: the event and its place in commit order."""
+
+    position: int
+    event_id: str
+    type: str
+    aggregate_type: str
+    aggregate_id: str
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+def cloud_event(event: StoredEvent, source: str) -> dict[str, Any]:
+    """The one envelope every road out uses: a CloudEvents 1.0 JSON document. ``sequence``
+    (the CloudEvents sequence extension) is the event's place in commit order."""
+    return {
+        "specversion": "1.0",
+        "id": event.event_id,
+        "source": source,
+        "type": event.type,
+        "subject": f"{event.aggregate_type}/{event.aggregate_id}",
+        "time": event.occurred_at.isoformat().replace("+00:00", "Z"),
+        "datacontenttype": "application/json",
+        "sequence": str(event.position),
+        "data": event.payload,
+    }
+
+
+def wants(patterns: Sequence[str], event_type: str) -> bool:
+    """Whether a subscription's patterns take this type: ``*``, ``order.*`` or exact."""
+    if event_type.split(".", 1)[0] in INTERNAL_AGGREGATES:
+        return False
+    for pattern in patterns:
+        if pattern == "*" or pattern == event_type:
+            return True
+        if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
+            return True
+    return False
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    """A receiver outside Potok and the event types it takes."""
+
+    id: int
+    url: str
+    event_types: tuple[str, ...]
+    description: str | None
+    created_at: datetime
+    created_by: str
+    position: int | None = None  # how far its deliveries have got (None: not started)
+    attempts: int = 0  # failed attempts at the next event
+    next_attempt_at: datetime | None = None
+
+    @property
+    def consumer(self) -> str:
+        """The name of its cursor among the outbox's consumers."""
+        return consumer_name(self.id)
+
+
+def consumer_name(subscription_id: int) -> str:
+    return f"webhook:{subscription_id}"
+
+
+class DeliveryOutcome(StrEnum):
+    DELIVERED = "delivered"
+    FAILED = "failed"  # will be tried again
+    DEAD = "dead"  # the last attempt failed: kept as a dead letter, the stream moves on
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """One attempt to deliver one event to one subscription."""
+
+    id: int
+    subscription_id: int
+    event_id: str
+    event_type: str
+    position: int
+    attempt: int
+    outcome: DeliveryOutcome
+    status_code: int | None
+    latency_ms: int | None
+    error: str | None
+    attempted_at: datetime
+
+
+def retry_delay(attempts: int, base_s: float, cap_s: float, rand: Callable[[], float]) -> float:
+    """Seconds before the next attempt after ``attempts`` failures: doubling from ``base_s``
+    up to ``cap_s``, with jitter over its upper half so that receivers coming back are not
+    hit by every sender at once."""
+    delay = min(cap_s, base_s * float(2 ** min(attempts - 1, 30)))
+    return float(delay / 2 + rand() * delay / 2)
+
+
+class SubscriptionNotFound(NotFound):
+    code = "webhook-subscription-not-found"
+    title = "Webhook subscription not found"
+    template = "No webhook subscription {subscription_id}."

@@ -1,0 +1,83 @@
+"""What the event use cases and the dispatcher need from storage; ``potok.db`` implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from potok.domain.webhooks import Delivery, DeliveryOutcome, StoredEvent, Subscription
+
+
+class EventLogStore(Protocol):
+    def sequence(self, limit: int) -> int: ...
+
+    def last_position(self) -> int: ...
+
+    def waiting(self) -> bool: ...
+
+    def unsequenced(self) -> int: ...
+
+    def after(
+        self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
+    ) -> list[StoredEvent]: ...
+
+
+class ConsumerStore(Protocol):
+    def ensure(self, name: str, position: int, at: datetime) -> None: ...
+
+    def claim(self, name: str, worker: str, at: datetime, lease: timedelta) -> bool: ...
+
+    def state(self, name: str) -> tuple[int, int, datetime | None] | None: ...
+
+    def move(
+        self,
+        name: str,
+        worker: str,
+        *,
+        expected: int,
+        position: int,
+        attempts: int,
+        next_attempt_at: datetime | None,
+        at: datetime,
+        lease: timedelta,
+    ) -> bool: ...
+
+    def release(self, name: str, worker: str) -> None: ...
+
+    def drop(self, name: str) -> None: ...
+
+    def positions(self) -> dict[str, int]: ...
+
+
+class WebhookStore(Protocol):
+    def add(
+        self,
+        url: str,
+        event_types: Sequence[str],
+        secret: str,
+        description: str | None,
+        at: datetime,
+        by: str,
+    ) -> int: ...
+
+    def get(self, subscription_id: int) -> Subscription | None: ...
+
+    def all(self) -> list[Subscription]: ...
+
+    def secrets(self, subscription_id: int) -> list[str]: ...
+
+    def delete(self, subscription_id: int) -> bool: ...
+
+    def log(
+        self, subscription_id: int, event: StoredEvent, attempt: int, **outcome: Any
+    ) -> None: ...
+
+    def deliveries(
+        self,
+        subscription_id: int,
+        *,
+        outcome: DeliveryOutcome | None,
+        cursor: str | None,
+        limit: int,
+    ) -> tuple[list[Delivery], str | None]: ...

@@ -1,0 +1,180 @@
+"""Events that leave Potok: the change feed, the sequencer that puts committed events in
+order, and webhook subscriptions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.webhooks import (
+    Delivery,
+    DeliveryOutcome,
+    StoredEvent,
+    Subscription,
+    SubscriptionNotFound,
+    new_secret,
+)
+from potok.domain.webhooks.catalogue import event_types
+from potok.domain.webhooks.events import WebhookSubscribed, WebhookUnsubscribed
+from potok.domain.webhooks.model import consumer_name
+from potok.services.idempotency import Once, atomically_once
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.services.webhook_targets import address_problem, url_problem
+
+MAX_PATTERNS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class FeedPage:
+    items: list[StoredEvent]
+    cursor: int  # the position to ask after next time (unchanged when nothing was new)
+
+
+@dataclass(frozen=True, slots=True)
+class NewSubscription:
+    subscription: Subscription
+    secret: str  # shown once
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryPage:
+    items: list[Delivery]
+    next_cursor: str | None
+
+
+def sequence_events(uow: UnitOfWork, limit: int) -> int:
+    """Place committed events in commit order (the dispatcher does this continuously)."""
+    return atomically(uow, lambda uow: uow.event_log.sequence(limit))
+
+
+def read_feed(
+    uow: UnitOfWork, after: int, *, types: Sequence[str] = (), limit: int = 100
+) -> FeedPage:
+    """Events placed after ``after``, in commit order, of the given type patterns."""
+    patterns = check_patterns(types, field="type") if types else []
+    exact = [p for p in patterns if not p.endswith("*")]
+    prefixes = [p[:-1] for p in patterns if p.endswith(".*")]
+    if "*" in patterns:
+        exact, prefixes = [], []
+
+    def work(uow: UnitOfWork) -> FeedPage:
+        items = uow.event_log.after(after, limit, types=exact, prefixes=prefixes)
+        return FeedPage(items, items[-1].position if items else after)
+
+    return reading(uow, work)
+
+
+def check_patterns(patterns: Sequence[str], *, field: str) -> list[str]:
+    """Event type patterns as given, each ``*``, ``<aggregate>.*`` or a known type."""
+    known = event_types()
+    aggregates = {t.split(".", 1)[0] for t in known}
+    errors = []
+    for n, pattern in enumerate(patterns):
+        if pattern == "*" or pattern in known:
+            continue
+        if pattern.endswith(".*") and pattern[:-2] in aggregates:
+            continue
+        errors.append(
+            FieldError(
+                f"{field}[{n}]" if field == "event_types" else field,
+                f"unknown event type '{pattern[:100]}': use '*', '<aggregate>.*' (such as "
+                "'order.*') or a type from the event catalogue (such as 'order.created')",
+                "unknown-event-type",
+            )
+        )
+    if errors:
+        raise InvalidInput(errors)
+    return list(dict.fromkeys(patterns))
+
+
+def subscribe(
+    uow: UnitOfWork,
+    url: str,
+    patterns: Sequence[str],
+    actor: Actor,
+    *,
+    description: str | None = None,
+    allow_private: bool = False,
+    once: Once[NewSubscription] | None = None,
+    clock: Clock = utc_now,
+) -> NewSubscription:
+    """A new receiver of events from now on; its signing secret is returned only here."""
+    problem = url_problem(url) or address_problem(url, allow_private=allow_private)
+    if problem is not None:
+        raise InvalidInput([FieldError("url", f"the URL {problem}", "bad-webhook-url")])
+    if not patterns:
+        raise InvalidInput([FieldError("event_types", "name at least one event type", "empty")])
+    if len(patterns) > MAX_PATTERNS:
+        raise InvalidInput(
+            [FieldError("event_types", f"name at most {MAX_PATTERNS} patterns", "too-many")]
+        )
+    wanted = check_patterns(patterns, field="event_types")
+    secret = new_secret()
+
+    def work(uow: UnitOfWork) -> NewSubscription:
+        at = clock()
+        subscription_id = uow.webhooks.add(url, wanted, secret, description, at, str(actor))
+        uow.record(
+            WebhookSubscribed(
+                occurred_at=at, subscription_id=subscription_id, url=url, event_types=wanted
+            )
+        )
+        # from the events placed so far on: what comes later is delivered
+        uow.consumers.ensure(consumer_name(subscription_id), uow.event_log.last_position(), at)
+        found = uow.webhooks.get(subscription_id)
+        assert found is not None
+        return NewSubscription(found, secret)
+
+    return atomically_once(uow, once, work)
+
+
+def list_subscriptions(uow: UnitOfWork) -> list[Subscription]:
+    return reading(uow, lambda uow: uow.webhooks.all())
+
+
+def get_subscription(uow: UnitOfWork, subscription_id: int) -> Subscription:
+    def work(uow: UnitOfWork) -> Subscription:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        return found
+
+    return reading(uow, work)
+
+
+def unsubscribe(uow: UnitOfWork, subscription_id: int, *, clock: Clock = utc_now) -> None:
+    """Stop deliveries to the receiver and forget its delivery log."""
+
+    def work(uow: UnitOfWork) -> None:
+        found = uow.webhooks.get(subscription_id)
+        if found is None or not uow.webhooks.delete(subscription_id):
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        uow.consumers.drop(consumer_name(subscription_id))
+        uow.record(
+            WebhookUnsubscribed(occurred_at=clock(), subscription_id=subscription_id, url=found.url)
+        )
+
+    atomically(uow, work)
+
+
+def list_deliveries(
+    uow: UnitOfWork,
+    subscription_id: int,
+    *,
+    outcome: DeliveryOutcome | None = None,
+    cursor: str | None = None,
+    limit: int = 50,
+) -> DeliveryPage:
+    """The subscription's delivery log, newest first; ``dead`` gives its dead letters."""
+
+    def work(uow: UnitOfWork) -> DeliveryPage:
+        if uow.webhooks.get(subscription_id) is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        items, next_cursor = uow.webhooks.deliveries(
+            subscription_id, outcome=outcome, cursor=cursor, limit=limit
+        )
+        return DeliveryPage(items, next_cursor)
+
+    return reading(uow, work)
