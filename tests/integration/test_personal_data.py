@@ -7,6 +7,7 @@ import base64
 import os
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +21,11 @@ from potok.db.tables import idempotency_keys
 from potok.domain.customers import CustomerNotFound
 from potok.domain.orders import Address, DeliveryMethod
 from potok.domain.orders.commands import DeliveryRequest, PlaceOrder
+from potok.security.data import DataKeyError
 from potok.services import customers, intake
 from potok.services import orders as order_service
 from potok.services.read_models import OrderFilter
-from potok.settings import SecuritySettings, Settings, get_settings
+from potok.settings import DatabaseSettings, SecuritySettings, Settings, get_settings
 from tests.conftest import TEST_INDEX_KEY
 from tests.factories import TESTER, TVER, build_world, order_command
 
@@ -419,3 +421,42 @@ def test_a_new_key_is_printed_in_the_settings_format() -> None:
     assert key_id == "k7"
     assert len(base64.b64decode(encoded)) == 32
     assert runner.invoke(app, ["security", "new-key", "bad id"]).exit_code == 3
+
+
+# ---------------------------------------------------------------------- no second key
+
+
+def test_a_process_without_keys_refuses_a_database_with_sealed_data(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    """Started where the key file is not (another working directory), a process would
+    generate a key and seal new data under it; with sealed data present it refuses to start
+    and keeps no new key file."""
+    build_world(potok, {("MSK", "KET"): 1})
+    place(potok, anna_order())
+    stray = tmp_path / "elsewhere" / "potok-keys.json"
+    stray.parent.mkdir()
+    settings = Settings(
+        db=DatabaseSettings(url=database_url),
+        security=SecuritySettings(key_file=str(stray), cookie_secure=False),
+    )
+
+    with pytest.raises(DataKeyError, match="already holds personal data sealed"):
+        bootstrap(settings)
+    assert not stray.exists()
+
+
+def test_a_database_without_sealed_data_gets_a_generated_key_file(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)  # a fresh sandbox: no customer yet
+    key_file = tmp_path / "potok-keys.json"
+    settings = Settings(
+        db=DatabaseSettings(url=database_url),
+        security=SecuritySettings(key_file=str(key_file), cookie_secure=False),
+    )
+
+    fresh = bootstrap(settings)
+    fresh.close()
+
+    assert key_file.exists()

@@ -253,3 +253,23 @@ class PersonalData:
                 for c in _TABLES[name].columns
             )
         )
+
+
+def holds_sealed_data(engine: sa.Engine) -> bool:
+    """Whether the database already holds personal data sealed under some key (False for
+    a database without the tables yet, or one that cannot be reached to tell)."""
+    try:
+        with engine.connect() as connection:
+            present = set(sa.inspect(connection).get_table_names())
+            for spec in _TABLES.values():
+                if spec.table.name not in present:
+                    continue
+                sealed = sa.or_(*(spec.table.c[c].like(f"{PREFIX}:%") for c in spec.columns))
+                found = connection.execute(
+                    sa.select(sa.literal(1)).select_from(spec.table).where(sealed).limit(1)
+                ).first()
+                if found is not None:
+                    return True
+    except sa.exc.OperationalError:
+        return False
+    return False

@@ -50,9 +50,17 @@ def parse_keys(text: str) -> list[tuple[str, bytes]]:
     return keys
 
 
-def new_key_text(key_id: str) -> str:
-    """A fresh key in the settings' format."""
-    return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"
+def key_id_for(key: bytes) -> str:
+    """An id that names this key alone (a fingerprint of it): two keys generated apart
+    never share an id, so a value sealed under one is never tried with the other."""
+    return "k" + hashlib.sha256(b"potok data key id\x00" + key).hexdigest()[:12]
+
+
+def new_key_text(key_id: str | None = None) -> str:
+    """A fresh key in the settings' format; without ``key_id`` it is named by its
+    fingerprint."""
+    key = os.urandom(32)
+    return f"{key_id or key_id_for(key)}:{base64.b64encode(key).decode()}"
 
 
 class DataProtector:
@@ -129,7 +137,7 @@ def _from_file(path: str) -> tuple[str, str, bool]:
         content = json.loads(file.read_text())
         return content["data_keys"], content["index_key"], False
     content = {
-        "data_keys": new_key_text("k1"),
+        "data_keys": new_key_text(),
         "index_key": base64.b64encode(os.urandom(32)).decode(),
     }
     file.touch(mode=0o600)
