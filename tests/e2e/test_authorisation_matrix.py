@@ -636,6 +636,11 @@ def build_foreign_world(live: LiveServer, admin: httpx.Client) -> World:
     return world
 
 
+# Lists whose page names every warehouse of the network on purpose (master data, as `GET
+# /api/v1/warehouses` does): there another's warehouse code is no leak, its orders still are.
+WAREHOUSES_NAMED = {("GET", "/stock/transfers"): "a new transfer may go to any warehouse"}
+
+
 def foreign_filters(world: World) -> dict[str, str | int]:
     """Filters a list might take, naming another's channel, warehouse and order."""
     return {"channel": FOREIGN_CHANNEL, "warehouse": FOREIGN_WAREHOUSE, "order_id": world.order}
@@ -677,6 +682,8 @@ def check_scope(caller: Limited, world: World, method: str, path: str) -> None:
         for params in ({}, foreign_filters(world)) if path.startswith("/api/") else ({},):
             listed = caller.send(method, url, params=params)
             shown = [m for m in caller.markers if re.search(m, listed.text)]
+            if (method, path) in WAREHOUSES_NAMED:
+                shown = [m for m in shown if m != re.escape(FOREIGN_WAREHOUSE)]
             if listed.status_code != 200 or shown:
                 caller.wrong.append(f"{seen} {params}: {listed.status_code}, shows {shown}")
     elif named is not None and named[0] == caller.bound and status not in (403, 404):
