@@ -70,10 +70,6 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
-    ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
-    ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
-    ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
-    ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -92,6 +88,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
     ("PATCH", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
     ("DELETE", "/api/v1/warehouses/{code}"): ("catalogue:write", UNLIMITED),
+    ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
+    ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
+    ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
     ("POST", "/api/v1/stock/receipts"): ("stock:write", NAMED),
     ("POST", "/api/v1/stock/write-offs"): ("stock:write", NAMED),
     ("POST", "/api/v1/stock/counts"): ("stock:write", NAMED),
@@ -191,11 +191,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/stock"): ("stock:read", LISTED),
+    ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),
     ("GET", "/stock/transfers/{number}"): ("stock:read", RECORD),
     ("GET", "/stock/purchase-orders"): ("stock:read", LISTED),
     ("GET", "/stock/purchase-orders/{number}"): ("stock:read", RECORD),
-    ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/floor/waves/{number}"): ("stock:read", RECORD),
     ("GET", "/floor/shipments/{shipment_id}"): ("stock:read", SHIPMENT),
     ("GET", "/settings"): ("signed-in", NETWORK),
@@ -415,11 +415,11 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("code", "/api/v1/legal-entities/"): (BUYER["code"], BOTH),
         ("number", "/api/v1/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
-        ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
-        ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/stock/counts/"): (world.count, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/waves/"): (world.wave, BOTH),
         ("number", "/floor/waves/"): (world.wave, BOTH),
+        ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
+        ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
     for (name, prefix), found in by_prefix.items():
         if name == param and path.startswith(prefix):
@@ -462,10 +462,6 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
 # every route declared `named` has one here, so a new one cannot go untried.
 NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
-    ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
-        WAREHOUSE_BOUND,
-        f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
-    ),
     ("POST", "/api/v1/orders"): (
         CHANNEL_BOUND,
         order_body([("TOY", 1)], channel=FOREIGN_CHANNEL, to=VYBORG, external_id="zz-mine"),
@@ -489,6 +485,10 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
     ("PUT", "/api/v1/stock/levels"): (
         WAREHOUSE_BOUND,
         {"rows": [{"warehouse": FOREIGN_WAREHOUSE, "sku": "TOY", "on_hand": 3}]},
+    ),
+    ("PUT", "/api/v1/files/stock-levels"): (  # a file: sent as CSV text
+        WAREHOUSE_BOUND,
+        f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
     ),
     ("POST", "/api/v1/stock/placements"): (
         WAREHOUSE_BOUND,

@@ -22,7 +22,7 @@ from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
 from potok.api.schemas.common import Code
 from potok.api.schemas.files import ImportSummaryOut
-from potok.api.scope import NOTHING, Reach, ensure_warehouses, own_warehouses, reach
+from potok.api.scope import Reach, ensure_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.access.model import OutOfScope
@@ -219,11 +219,9 @@ async def export_stock_levels(
     sku: Code | None = None,
 ) -> StreamingResponse:
     fmt = FileFormat(format.value)
-    if warehouse is not None:  # another's warehouse is not there for warehouse staff
-        own = own_warehouses(caller)
-        warehouses: tuple[str | None, ...] = (
-            warehouse if own is None or warehouse in own else NOTHING,
-        )
+    if warehouse is not None:  # narrowed to the caller's own: another's is an empty file
+        mine = caller.warehouses is None or warehouse in caller.warehouse_codes
+        warehouses: tuple[str | None, ...] = (warehouse,) if mine else ()
     elif caller.warehouses is not None:
         warehouses = caller.warehouse_codes
     else:

@@ -39,8 +39,9 @@ def _warehouses(request: Request, caller: Principal) -> list[str]:
 
 
 def _everywhere(request: Request, caller: Principal) -> list[str]:
-    """Every warehouse a transfer may come from or go to (one end must be the person's)."""
-    if not caller.may(Permission.CATALOGUE_READ):
+    """Every warehouse a transfer may come from or go to; a person limited to some
+    warehouses is offered only theirs (the API takes another's as the other end)."""
+    if caller.warehouses is not None or not caller.may(Permission.CATALOGUE_READ):
         return _warehouses(request, caller)
     return sorted(
         w.code
@@ -49,7 +50,10 @@ def _everywhere(request: Request, caller: Principal) -> list[str]:
     )
 
 
-@router.get("/stock/transfers", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
+@router.get(
+    "/stock/transfers",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
 def transfer_list(
     request: Request,
     caller: Caller,
@@ -99,7 +103,8 @@ def transfer_card(number: NumberPath, request: Request, caller: Caller) -> Respo
 
 
 @router.get(
-    "/stock/purchase-orders", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)]
+    "/stock/purchase-orders",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def purchase_order_list(
     request: Request,

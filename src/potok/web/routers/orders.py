@@ -9,9 +9,9 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.shipments import visible as shipment_visible
 from potok.api.schemas.orders import render_order, render_summary
 from potok.api.scope import Reach, limited, narrow, reach, visible
+from potok.api.scope import sees_shipment as shipment_visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.errors import FieldError, InvalidInput
