@@ -42,6 +42,9 @@ class Potok:
 
 
 def bootstrap(settings: Settings) -> Potok:
+    from potok.services.reactions import check_registry
+
+    check_registry()  # a trigger nobody handles fails here, not at its first use
     security = settings.security
     protector, created = protector_from(
         security.data_keys.get_secret_value() if security.data_keys else None,

@@ -226,8 +226,15 @@ def test_the_same_lot_twice_is_a_repeat_but_two_lots_are_not() -> None:
 
 
 def test_bad_dates_and_dates_without_a_lot_are_bad_rows() -> None:
-    text = "warehouse,sku,on_hand,lot,expires_on\nMSK,MLK,1,L1,20.12.2026\nMSK,MLK,1,,2026-12-20\n"
+    text = "warehouse,sku,on_hand,lot,expires_on\nMSK,MLK,1,L1,20/12/2026\nMSK,MLK,1,,2026-12-20\n"
     assert bad_lines(text) == [2, 3]
+
+
+def test_a_russian_date_is_read_as_day_month_year() -> None:
+    text = "warehouse,sku,on_hand,lot,expires_on\nMSK,MLK,1,L1,20.12.2026\n"
+    assert good_rows(text) == [
+        (2, LevelRow("MSK", "MLK", 1, None, LotInput("L1", None, date(2026, 12, 20))))
+    ]
 
 
 def test_serials_are_split_on_semicolons() -> None:

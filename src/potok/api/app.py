@@ -23,6 +23,7 @@ from potok.api.routers import (
     catalogue,
     customers,
     documents,
+    files,
     health,
     locations,
     order_edits,
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         warehouse_papers.router,
         carriers.router,
         documents.router,
+        files.router,
         health.router,
     ):
         app.include_router(router)

@@ -15,6 +15,7 @@ from potok.cli import (
     db,
     demo,
     documents,
+    files,
     marketplaces,
     orders,
     picking,
@@ -37,6 +38,7 @@ app = typer.Typer(
 )
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
+app.add_typer(files.app, name="files")
 app.add_typer(orders.app, name="orders")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(transfers.purchase_orders, name="purchase-orders")

@@ -1,4 +1,4 @@
-"""``potok stock``: CSV import, reconciliation, levels."""
+"""``potok stock``: file import, reconciliation, levels."""
 
 from __future__ import annotations
 
@@ -14,23 +14,19 @@ from potok.cli.common import (
     OUTPUT,
     Column,
     Output,
-    cli_actor,
     cli_uow,
     console,
-    errors,
     handles_errors,
     open_potok,
     print_listing,
 )
 
 if TYPE_CHECKING:
-    from potok.bootstrap import Potok
-    from potok.domain.errors import FieldError
-    from potok.domain.inventory.commands import LevelRow
-    from potok.services.stock_files import BadRow
+    pass
 
 app = typer.Typer(
-    help="Stock: import levels from CSV, reconcile counters, show levels.", no_args_is_help=True
+    help="Stock: import levels from CSV or XLSX, reconcile counters, show levels.",
+    no_args_is_help=True,
 )
 app.add_typer(replenishment_cli.rules, name="rules")
 app.add_typer(counts_cli.app, name="counts")
@@ -48,132 +44,25 @@ def import_levels(
         exists=True,
         dir_okay=False,
         readable=True,
-        help="CSV with a header: warehouse,sku,on_hand[,expected_on_hand]",
+        help="CSV or XLSX with a header: warehouse,sku,on_hand[,expected_on_hand,lot,...]",
     ),
     source: str = typer.Option("csv", help="Named in the ledger as the levels' origin."),
     skip_bad: bool = typer.Option(
         False, "--skip-bad", help="Import the good rows even if some are bad."
     ),
+    report: Path | None = typer.Option(
+        None, "--report", dir_okay=False, help="Write the bad rows to this .csv or .xlsx file."
+    ),
 ) -> None:
-    """Set on-hand levels from a CSV file, with a progress bar and a report of bad rows.
+    """Set on-hand levels from a CSV or XLSX file, with a progress bar and a report of bad rows.
 
     Every row is checked first (format, known warehouse and SKU). With any bad row nothing is
-    imported unless --skip-bad is given. Good rows are applied in chunks of 5,000 per
-    transaction; each change is a ledger movement of type 'import'.
+    imported unless --skip-bad is given. The rows are applied in one transaction; each change
+    is a ledger movement of type 'import'. The same as `potok files import stock-levels`.
     """
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeElapsedColumn,
-    )
+    from potok.cli.files import ImportKind, run_import
 
-    from potok.domain.inventory import MovementType
-    from potok.domain.inventory.commands import LevelRow, SetLevels
-    from potok.domain.inventory.errors import BulkRejected
-    from potok.services import inventory
-    from potok.services.stock_files import BadHeader, BadRow, parse_levels
-
-    potok = open_potok()
-    try:
-        with file.open(newline="", encoding="utf-8-sig") as handle:
-            try:
-                parsed = list(parse_levels(handle))
-            except BadHeader as error:
-                errors.print(f"[bold red]error:[/] {file}: {error}", highlight=False)
-                raise typer.Exit(3) from None
-        good = [(n, r) for n, r in parsed if isinstance(r, LevelRow)]
-        bad = [r for _, r in parsed if isinstance(r, BadRow)]
-        bad.extend(_unknown_references(potok, good))
-        bad_lines = {b.line for b in bad}
-        good = [(n, r) for n, r in good if n not in bad_lines]
-        if bad:
-            _report_bad(bad)
-            if not skip_bad:
-                errors.print(
-                    f"nothing imported: {len(bad)} bad rows of {len(parsed)}; fix them or "
-                    "pass --skip-bad",
-                    highlight=False,
-                )
-                raise typer.Exit(3)
-        changed = created = 0
-        with Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=console,
-        ) as progress:
-            task = progress.add_task("rows", total=len(good))
-            for start in range(0, len(good), CHUNK):
-                chunk = good[start : start + CHUNK]
-                try:
-                    applied = inventory.set_levels(
-                        cli_uow(potok),
-                        SetLevels(
-                            [r for _, r in chunk],
-                            source=source,
-                            reference=file.name,
-                            movement=MovementType.IMPORT,
-                        ),
-                        cli_actor(),
-                    )
-                except BulkRejected as error:
-                    _report_bad([_line_of(error_item, chunk) for error_item in error.errors])
-                    errors.print(
-                        f"stopped at the chunk starting on line {chunk[0][0]}; "
-                        f"{start} rows were imported before it",
-                        highlight=False,
-                    )
-                    raise typer.Exit(3) from None
-                changed += applied.changed
-                created += applied.created
-                progress.advance(task, len(chunk))
-        console.print(
-            f"imported {len(good)} rows: {changed} levels changed, {created} new "
-            f"positions; {len(bad)} bad rows skipped"
-        )
-        if bad:
-            raise typer.Exit(3)
-    finally:
-        potok.close()
-
-
-def _unknown_references(potok: Potok, good: list[tuple[int, LevelRow]]) -> list[BadRow]:
-    from potok.services.stock_files import BadRow
-
-    with cli_uow(potok).read() as uow:
-        warehouses = uow.warehouses.ids_for(sorted({r.warehouse for _, r in good}))
-        products = uow.products.ids_for({r.sku for _, r in good})
-    bad = []
-    for number, row in good:
-        problems = []
-        if row.warehouse not in warehouses:
-            problems.append(f"there is no warehouse '{row.warehouse}'")
-        if row.sku not in products:
-            problems.append(f"there is no product with SKU '{row.sku}'")
-        if problems:
-            bad.append(BadRow(number, "; ".join(problems)))
-    return bad
-
-
-def _line_of(error: FieldError, chunk: list[tuple[int, LevelRow]]) -> BadRow:
-    from potok.services.stock_files import BadRow
-
-    index = int(error.field.split("[")[1].split("]")[0]) if error.field.startswith("rows[") else 0
-    return BadRow(chunk[index][0] if index < len(chunk) else 0, error.message)
-
-
-def _report_bad(bad: list[BadRow]) -> None:
-    from rich.table import Table
-
-    table = Table("line", "problem", title=f"{len(bad)} bad rows", title_justify="left")
-    for row in sorted(bad, key=lambda b: b.line)[:100]:
-        table.add_row(str(row.line), row.message)
-    errors.print(table)
-    if len(bad) > 100:
-        errors.print(f"… and {len(bad) - 100} more")
+    run_import(ImportKind.STOCK_LEVELS, file, skip_bad=skip_bad, report=report, source=source)
 
 
 DRIFT_COLUMNS = [

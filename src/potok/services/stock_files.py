@@ -1,18 +1,184 @@
-"""Stock levels from CSV files: every bad row found and named by its line number."""
+"""Stock levels from CSV and XLSX files: every bad cell named by its row and column.
+
+The first row names the columns, in English or Russian, in any order:
+
+- ``warehouse`` / ``склад``: the warehouse code (required)
+- ``sku`` / ``артикул``: the product's SKU (required)
+- ``on_hand`` / ``остаток``: units on hand, a whole number (required)
+- ``expected_on_hand`` / ``ожидаемый остаток``: what the sender believes Potok has now;
+  a row whose belief is stale is refused (compare-and-set)
+- ``lot`` / ``партия``, ``produced_on`` / ``дата производства``, ``expires_on`` /
+  ``годен до``: the lot of products kept by lot, its dates as YYYY-MM-DD or DD.MM.YYYY
+- ``serials`` / ``серийные номера``: the units of serialised products, separated by ``;``
+
+Other columns are ignored, so a stock export goes back in as it is.
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from typing import IO
 
-from potok.domain.inventory.commands import LevelRow
+from potok.domain.inventory import MovementType
+from potok.domain.inventory.commands import LevelRow, SetLevels
+from potok.domain.inventory.errors import BulkRejected
 from potok.domain.inventory.lots import LotInput
 from potok.domain.inventory.model import MAX_QUANTITY
+from potok.domain.kernel import Actor
+from potok.services.file_imports import (
+    Cells,
+    FileRejected,
+    ImportSummary,
+    Progress,
+    RowProblem,
+    Rows,
+    in_order,
+    open_table,
+    problems_from,
+    read_rows,
+)
+from potok.services.unit_of_work import UnitOfWork
+from potok.spreadsheets import Column, FileFormat, Record
+from potok.spreadsheets.reading import Table, short_row
 
-REQUIRED_COLUMNS = ("warehouse", "sku", "on_hand")
-OPTIONAL_COLUMNS = ("expected_on_hand", "lot", "produced_on", "expires_on", "serials")
+KIND = "stock-levels"
+COLUMNS = (
+    Column("warehouse", ("склад", "код склада"), required=True),
+    Column("sku", ("артикул",), required=True),
+    Column("on_hand", ("остаток", "в наличии", "количество"), required=True),
+    Column("expected_on_hand", ("ожидаемый остаток", "было")),
+    Column("lot", ("партия", "номер партии")),
+    Column("produced_on", ("дата производства", "произведено")),
+    Column("expires_on", ("годен до", "срок годности")),
+    Column("serials", ("серийные номера", "серийные")),
+)
+MAX_REPAIRS = 3
+"""How many times a --skip-bad import drops rows the database refused and tries again."""
+
+
+def level_row(cells: Cells) -> LevelRow | None:
+    """One row as a level to set, or None with the problems recorded in ``cells``."""
+    warehouse = cells.required("warehouse")
+    sku = cells.required("sku")
+    on_hand = cells.whole("on_hand", maximum=MAX_QUANTITY)
+    expected = None
+    if cells.text("expected_on_hand"):
+        expected = cells.whole("expected_on_hand", maximum=MAX_QUANTITY)
+    lot_number = cells.text("lot")
+    produced = cells.date("produced_on")
+    expires = cells.date("expires_on")
+    if (produced or expires) and not lot_number:
+        cells.bad("lot", "produced_on and expires_on need a lot")
+    serial_cell = cells.text("serials")
+    serials = tuple(s.strip() for s in serial_cell.split(";") if s.strip()) if serial_cell else None
+    if on_hand is None or cells.problems:
+        return None
+    lot = LotInput(lot_number, produced, expires) if lot_number else None
+    return LevelRow(warehouse, sku, on_hand, expected, lot, serials)
+
+
+def _key(row: LevelRow) -> tuple[str, str, str]:
+    return (row.warehouse, row.sku, row.lot.number if row.lot else "")
+
+
+def read_levels(table: Table, *, progress: Progress | None = None) -> Rows[LevelRow]:
+    """The levels a table asks for, and the problems of its bad rows."""
+    return read_rows(table, COLUMNS, level_row, _key, progress=progress)
+
+
+def import_levels(
+    uow: UnitOfWork,
+    source: IO[bytes],
+    fmt: FileFormat,
+    actor: Actor,
+    *,
+    reference: str,
+    origin: str = "file",
+    skip_bad: bool = False,
+    progress: Progress | None = None,
+) -> tuple[ImportSummary, list[RowProblem]]:
+    """Set the on-hand levels a file lists, in one transaction; each change is a ledger
+    movement of type ``import``. Raises :class:`FileRejected` when a row is bad, unless
+    ``skip_bad`` (then the good rows are applied and the bad ones returned)."""
+    rows = read_levels(open_table(source, fmt, COLUMNS), progress=progress)
+    return apply_levels(uow, rows, actor, reference=reference, origin=origin, skip_bad=skip_bad)
+
+
+def apply_levels(
+    uow: UnitOfWork,
+    rows: Rows[LevelRow],
+    actor: Actor,
+    *,
+    reference: str,
+    origin: str = "file",
+    skip_bad: bool = False,
+) -> tuple[ImportSummary, list[RowProblem]]:
+    """Apply read levels through the bulk path of ``PUT /stock/levels`` (all or nothing)."""
+    from potok.services import inventory
+
+    problems = list(rows.problems) + unknown_references(uow, rows.good)
+    if problems and not skip_bad:
+        raise FileRejected(problems, rows=rows.count)
+    bad = {p.row for p in problems}
+    good = [(line, row) for line, row in rows.good if line not in bad]
+    for _ in range(MAX_REPAIRS):
+        if not good:
+            break
+        try:
+            applied = inventory.set_levels(
+                uow,
+                SetLevels(
+                    [row for _, row in good],
+                    source=origin,
+                    reference=reference[:200],
+                    movement=MovementType.IMPORT,
+                ),
+                actor,
+            )
+        except BulkRejected as error:
+            found = problems_from(error.errors, [line for line, _ in good])
+            if not skip_bad:
+                raise FileRejected(problems + found, rows=rows.count) from None
+            problems.extend(found)
+            refused = {p.row for p in found}
+            good = [(line, row) for line, row in good if line not in refused]
+            continue
+        summary = ImportSummary(
+            KIND,
+            rows.count,
+            changed=applied.changed,
+            created=applied.created,
+            skipped=len({p.row for p in problems}),
+        )
+        return summary, in_order(problems)
+    skipped = len({p.row for p in problems})
+    return ImportSummary(KIND, rows.count, 0, 0, skipped=skipped), in_order(problems)
+
+
+def unknown_references(uow: UnitOfWork, good: list[tuple[int, LevelRow]]) -> list[RowProblem]:
+    """Rows naming a warehouse or SKU Potok does not know (read before anything is written,
+    so that one answer lists every bad row)."""
+    with uow.read():
+        warehouses = uow.warehouses.ids_for(sorted({r.warehouse for _, r in good}))
+        products = uow.products.ids_for({r.sku for _, r in good})
+    problems = []
+    for line, row in good:
+        if row.warehouse not in warehouses:
+            problems.append(
+                RowProblem(
+                    line, "warehouse", f"there is no warehouse '{row.warehouse}'", row.warehouse
+                )
+            )
+        if row.sku not in products:
+            problems.append(
+                RowProblem(line, "sku", f"there is no product with SKU '{row.sku}'", row.sku)
+            )
+    return problems
+
+
+# ---------------------------------------------------------------------- plain CSV lines
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,106 +187,39 @@ class BadRow:
     message: str
 
 
-@dataclass(slots=True)
-class ParsedFile:
-    rows: list[tuple[int, LevelRow]]
-    bad: list[BadRow]
-
-
 class BadHeader(ValueError):
     """The first line does not name the columns Potok needs."""
 
 
 def parse_levels(lines: Iterable[str]) -> Iterator[tuple[int, LevelRow | BadRow]]:
-    """Rows of ``warehouse,sku,on_hand[,expected_on_hand,lot,produced_on,expires_on,serials]``
-    with a header line. ``lot`` names the lot of products kept by lot (its dates in ISO
-    form, optional); ``serials`` lists the units of serialised products, separated by ``;``.
-
-    Yields ``(line_number, row)`` for good rows and ``(line_number, BadRow)`` for bad ones;
-    raises :class:`BadHeader` when the header lacks a required column.
-    """
+    """Rows of CSV text with a header line, as :func:`read_levels` reads a file: yields
+    ``(line_number, row)`` for good rows and ``(line_number, BadRow)`` for bad ones, in file
+    order; raises :class:`BadHeader` when the header lacks a required column."""
     reader = csv.reader(lines)
     try:
-        header = [h.strip().lower().lstrip("\ufeff") for h in next(reader)]
+        header = next(reader)
     except StopIteration:
         raise BadHeader(
             "the file is empty; the first line must be: warehouse,sku,on_hand"
         ) from None
-    missing = [c for c in REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise BadHeader(
-            f"the header lacks {', '.join(missing)}; the first line must name the columns "
-            "warehouse,sku,on_hand (expected_on_hand is optional)"
-        )
-    index = {
-        name: header.index(name)
-        for name in (*REQUIRED_COLUMNS, *OPTIONAL_COLUMNS)
-        if name in header
-    }
-    seen: dict[tuple[str, str, str], int] = {}
-    read_so_far = reader.line_num
-    for record in reader:
-        number = read_so_far + 1  # the line the record starts on, even after multi-line cells
+
+    def records() -> Iterator[Record]:
         read_so_far = reader.line_num
-        if not any(cell.strip() for cell in record):
-            continue
-        if len(record) < len(header):
-            yield number, BadRow(number, f"has {len(record)} columns, the header has {len(header)}")
-            continue
-        warehouse = record[index["warehouse"]].strip()
-        sku = record[index["sku"]].strip()
-        problems = []
-        if not warehouse:
-            problems.append("warehouse is empty")
-        if not sku:
-            problems.append("sku is empty")
-        on_hand = _quantity(record[index["on_hand"]], "on_hand", problems)
-        expected = None
-        if "expected_on_hand" in index and record[index["expected_on_hand"]].strip():
-            expected = _quantity(record[index["expected_on_hand"]], "expected_on_hand", problems)
-        lot_number = _cell(record, index, "lot")
-        produced = _date(_cell(record, index, "produced_on"), "produced_on", problems)
-        expires = _date(_cell(record, index, "expires_on"), "expires_on", problems)
-        if (produced or expires) and not lot_number:
-            problems.append("produced_on and expires_on need a lot")
-        serial_cell = _cell(record, index, "serials")
-        serials = (
-            tuple(s.strip() for s in serial_cell.split(";") if s.strip()) if serial_cell else None
-        )
-        key = (warehouse, sku, lot_number)
-        if not problems and key in seen:
-            where = f"{warehouse}/{sku}" + (f"/{lot_number}" if lot_number else "")
-            problems.append(f"repeats line {seen[key]} for {where}")
-        if problems:
-            yield number, BadRow(number, "; ".join(problems))
-            continue
-        seen[key] = number
-        assert on_hand is not None
-        lot = LotInput(lot_number, produced, expires) if lot_number else None
-        yield number, LevelRow(warehouse, sku, on_hand, expected, lot, serials)
+        for cells in reader:
+            number = read_so_far + 1
+            read_so_far = reader.line_num
+            yield short_row(Record(number, [c.strip() for c in cells]), len(header))
 
-
-def _cell(record: list[str], index: dict[str, int], name: str) -> str:
-    return record[index[name]].strip() if name in index else ""
-
-
-def _date(text: str, name: str, problems: list[str]) -> date | None:
-    if not text:
-        return None
+    table = Table(Record(1, [h.strip() for h in header]), records(), None)
     try:
-        return date.fromisoformat(text)
-    except ValueError:
-        problems.append(f"{name} '{text}' is not a date (YYYY-MM-DD)")
-        return None
-
-
-def _quantity(text: str, name: str, problems: list[str]) -> int | None:
-    value = text.strip()
-    if not (value.isascii() and value.isdigit()):
-        problems.append(f"{name} '{value}' is not a whole number of units")
-        return None
-    quantity = int(value)
-    if quantity > MAX_QUANTITY:
-        problems.append(f"{name} {quantity} is more than {MAX_QUANTITY}")
-        return None
-    return quantity
+        rows = read_levels(table)
+    except FileRejected as error:
+        raise BadHeader("; ".join(p.message for p in error.problems)) from None
+    by_line: dict[int, LevelRow | BadRow] = dict(rows.good)
+    messages: dict[int, list[str]] = {}
+    for problem in rows.problems:
+        where = f"{problem.column}: " if problem.column else ""
+        messages.setdefault(problem.row, []).append(where + problem.message)
+    for line, texts in messages.items():
+        by_line[line] = BadRow(line, "; ".join(texts))
+    yield from sorted(by_line.items())

@@ -121,6 +121,20 @@ class ProductRepository:
         self._index_barcodes(ProductId(row.id), draft)
         return _product(row)
 
+    def add_many(self, drafts: Sequence[ProductDraft], at: datetime) -> Sequence[Product]:
+        """Insert many products with two statements (a file import), in the drafts' order."""
+        if not drafts:
+            return []
+        rows = self.connection.execute(
+            sa.insert(products).returning(products, sort_by_parameter_order=True),
+            [{**_values(d), "created_at": at, "updated_at": at} for d in drafts],
+        ).all()
+        added = [_product(row) for row in rows]
+        barcodes = [{"barcode": b, "product_id": p.id} for p in added for b in p.all_barcodes]
+        if barcodes:
+            self.connection.execute(sa.insert(product_barcodes), barcodes)
+        return added
+
     def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product:
         row = self.connection.execute(
             sa.update(products)

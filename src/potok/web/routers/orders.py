@@ -9,11 +9,13 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from potok.api.routers.shipments import visible as shipment_visible
 from potok.api.schemas.orders import render_order, render_summary
 from potok.api.scope import limited, narrow, visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.fulfilment.states import CANCELLABLE
 from potok.domain.orders import OrderNotFound, OrderStatus, PaymentStatus
 from potok.domain.orders.actions import (
     Action,
@@ -21,9 +23,11 @@ from potok.domain.orders.actions import (
     hold_types_free,
     payment_targets,
 )
+from potok.domain.orders.edits import Change, allows
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
+from potok.services.fulfilment import reads as shipment_reads
 from potok.services.read_models import OrderFilter
 from potok.web.i18n import console_zone
 from potok.web.pages import PageRoute, console_uow, render
@@ -120,6 +124,25 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
     sourcing = None
     if caller.may(Permission.SOURCING_READ):
         sourcing = sourcing_service.explain_order(uow, order_id)
+    shipments = [
+        shipment_reads.get_shipment(uow, s.id)
+        for s in shipment_reads.order_shipments(uow, order_id)
+        if s.id is not None and shipment_visible(uow, caller, s)
+    ]
+    manage = caller.may(Permission.ORDERS_MANAGE)
+    edits = {c for c in Change if manage and allows(order.status, c)}
+    shipped = {
+        line.line_no: sum(
+            r.quantity
+            for r in order.reservations
+            if r.line_no == line.line_no and r.status.value == "consumed"
+        )
+        for line in order.lines
+    }
+    pending = {s.shipment.warehouse_code for s in shipments if s.shipment.status.value == "pending"}
+    release_to = sorted(
+        {r.warehouse_code for r in order.open_reservations if r.shipment_id is None} - pending
+    )
     return render(
         request,
         "orders/card.html",
@@ -133,5 +156,12 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "payment_targets": [p.value for p in payment_targets(order)],
             "active_holds": order.active_holds,
             "sourcing": sourcing,
+            "shipments": shipments,
+            "cancellable": {st.value for st in CANCELLABLE},
+            "edits": edits,
+            "Change": Change,
+            "shipped": shipped,
+            "release_to": release_to if caller.may(Permission.STOCK_WRITE) else [],
+            "may_floor": caller.may(Permission.STOCK_READ),
         },
     )

@@ -181,6 +181,33 @@
     }
   }
 
+  // forms with repeated rows (order lines, transfer lines): each [data-row] under a
+  // [data-rows="key"] becomes an object of its [data-key] fields plus the row's own fixed
+  // values (JSON in data-row); empty rows are left out, and so are rows whose fields are
+  // unchanged (data-only-changed) or zero (data-skip-zero)
+  var builders = window.potokBuilders = window.potokBuilders || {};
+  builders.rows = function (form, body) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-rows]"), function (group) {
+      var rows = [];
+      Array.prototype.forEach.call(group.querySelectorAll("[data-row]"), function (row) {
+        var inputs = Array.prototype.slice.call(row.querySelectorAll("[data-key]"));
+        var filled = inputs.filter(function (input) { return input.value !== ""; });
+        if (!filled.length) { return; }
+        if (group.dataset.onlyChanged !== undefined && filled.every(function (input) {
+          return input.value === input.defaultValue;
+        })) { return; }
+        if (group.dataset.skipZero !== undefined && filled.every(function (input) {
+          return input.value === "0";
+        })) { return; }
+        var item = JSON.parse(row.dataset.row || "{}");
+        filled.forEach(function (input) { item[input.dataset.key] = fieldValue(input); });
+        rows.push(item);
+      });
+      body[group.dataset.rows] = rows;
+    });
+    return body;
+  };
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.dataset || !form.dataset.api) { return; }

@@ -1,0 +1,275 @@
+"""CSV and XLSX files: stock levels and products imported (all rows or none) and exported.
+
+``PUT`` takes a file as the request body (``Content-Type: text/csv`` or the XLSX media
+type) and applies it whole, or answers 422 ``invalid-import-file`` naming every bad row
+and column. A client that asks for CSV or XLSX in ``Accept`` gets that problem list as a
+report file in that format instead of JSON. ``GET`` answers with the file itself, written
+page by page to a temporary file and streamed from there.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable, Iterator
+from enum import StrEnum
+from typing import IO, Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from potok.api.deps import Uow
+from potok.api.problems import PROBLEM_JSON, responses
+from potok.api.schemas.common import Code
+from potok.api.schemas.files import ImportSummaryOut
+from potok.api.scope import ensure_warehouses
+from potok.api.security import Caller, needs
+from potok.domain.access import Permission
+from potok.domain.access.model import OutOfScope
+from potok.services import catalogue_files, file_exports, stock_files
+from potok.services.file_imports import FileRejected, ImportSummary, open_table, write_report
+from potok.spreadsheets import FileFormat
+from potok.spreadsheets.formats import MEDIA_TYPES
+
+router = APIRouter(prefix="/api/v1/files", tags=["files"])
+
+MEMORY_BYTES = 8 * 1024 * 1024
+"""A file larger than this is kept on disk while it is read or written."""
+CHUNK = 256 * 1024
+
+
+class Format(StrEnum):
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+def _file_body(limit: str) -> dict[str, Any]:
+    return {
+        "requestBody": {
+            "required": True,
+            "description": limit,
+            "content": {
+                MEDIA_TYPES[FileFormat.CSV]: {
+                    "schema": {"type": "string", "maxLength": 1024 * 1024 * 1024}
+                },
+                MEDIA_TYPES[FileFormat.XLSX]: {
+                    "schema": {
+                        "type": "string",
+                        "format": "binary",
+                        "maxLength": 1024 * 1024 * 1024,
+                    }
+                },
+            },
+        }
+    }
+
+
+def _import_responses() -> dict[int | str, dict[str, Any]]:
+    table = responses(FileRejected, OutOfScope)
+    table[422]["content"].update(
+        {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()}
+    )
+    table[422]["description"] += " (as a report file when Accept asks for CSV or XLSX)"
+    return table
+
+
+def _file_response(name: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        200: {
+            "description": f"The {name} file.",
+            "content": {MEDIA_TYPES[media]: {"schema": {"type": "string"}} for media in FileFormat},
+        }
+    }
+
+
+async def _spooled_body(request: Request) -> IO[bytes]:
+    """The request body in a temporary file (in memory while small)."""
+    spool = tempfile.SpooledTemporaryFile(max_size=MEMORY_BYTES)  # noqa: SIM115 - closed by caller
+    async for chunk in request.stream():
+        spool.write(chunk)
+    spool.seek(0)
+    return spool
+
+
+def _format_of_body(request: Request) -> FileFormat:
+    kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    for fmt, media in MEDIA_TYPES.items():
+        if kind == media:
+            return fmt
+    names = " or ".join(MEDIA_TYPES.values())
+    raise HTTPException(
+        415,
+        detail=f"The body was sent as '{kind or 'no Content-Type'}'; send the file as {names}.",
+        headers={"Accept": ", ".join(MEDIA_TYPES.values())},
+    )
+
+
+def _report_format(request: Request) -> FileFormat | None:
+    """The file format the caller's Accept header prefers to a problem document, if any."""
+    accept = request.headers.get("accept", "")
+    for part in accept.split(","):
+        media = part.split(";")[0].strip().lower()
+        if media in ("application/json", PROBLEM_JSON, "application/*", "*/*"):
+            return None
+        for fmt, name in MEDIA_TYPES.items():
+            if media == name:
+                return fmt
+    return None
+
+
+def _summary_out(summary: ImportSummary) -> ImportSummaryOut:
+    return ImportSummaryOut(
+        kind=summary.kind,
+        rows=summary.rows,
+        changed=summary.changed,
+        created=summary.created,
+        unchanged=summary.rows - summary.changed,
+    )
+
+
+async def _run_import(
+    request: Request, work: Callable[[IO[bytes], FileFormat], ImportSummary]
+) -> Response | ImportSummaryOut:
+    fmt = _format_of_body(request)
+    body = await _spooled_body(request)
+    try:
+        summary = await run_in_threadpool(work, body, fmt)
+    except FileRejected as error:
+        report = _report_format(request)
+        if report is None:
+            raise
+        problems = error.problems
+        return await _stream(
+            lambda out: write_report(out, report, problems),
+            report,
+            "problems",
+            status=422,
+        )
+    finally:
+        body.close()
+    return _summary_out(summary)
+
+
+async def _stream(
+    write: Callable[[IO[bytes]], object], fmt: FileFormat, name: str, *, status: int = 200
+) -> StreamingResponse:
+    """Write a file to a temporary file in a worker thread, then stream it out."""
+    spool = tempfile.SpooledTemporaryFile(max_size=MEMORY_BYTES)  # noqa: SIM115 - closed below
+    try:
+        await run_in_threadpool(write, spool)
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            while chunk := spool.read(CHUNK):
+                yield chunk
+        finally:
+            spool.close()
+
+    return StreamingResponse(
+        chunks(),
+        status_code=status,
+        media_type=fmt.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{fmt.value}"'},
+    )
+
+
+@router.put(
+    "/stock-levels",
+    response_model=ImportSummaryOut,
+    summary="Import stock levels from a CSV or XLSX file, all rows or none",
+    description="Columns (first row, English or Russian, any order): `warehouse`, `sku`, "
+    "`on_hand`, and optionally `expected_on_hand` (compare-and-set), `lot`, `produced_on`, "
+    "`expires_on`, `serials`. Applied through the same bulk path as `PUT /stock/levels`, "
+    "in one transaction; each change is an `import` movement in the ledger. The same file "
+    "twice changes nothing the second time.",
+    responses=_import_responses(),
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+async def import_stock_levels(
+    request: Request, uow: Uow, caller: Caller
+) -> Response | ImportSummaryOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
+        rows = stock_files.read_levels(open_table(body, fmt, stock_files.COLUMNS))
+        ensure_warehouses(caller, {row.warehouse for _, row in rows.good})
+        summary, _ = stock_files.apply_levels(
+            uow, rows, caller.actor, reference=f"api upload ({fmt.value})", origin="file"
+        )
+        return summary
+
+    return await _run_import(request, work)
+
+
+@router.get(
+    "/stock-levels",
+    summary="Export stock positions (per warehouse and lot, with buckets) to CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={**_file_response("stock levels"), **responses(OutOfScope)},
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+async def export_stock_levels(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    if warehouse is not None:
+        ensure_warehouses(caller, {warehouse})
+        warehouses: tuple[str | None, ...] = (warehouse,)
+    elif caller.warehouses is not None:
+        warehouses = caller.warehouse_codes
+    else:
+        warehouses = (None,)
+    return await _stream(
+        lambda out: file_exports.export_stock(uow, out, fmt, warehouses=warehouses, sku=sku),
+        fmt,
+        "stock-levels",
+    )
+
+
+@router.put(
+    "/products",
+    response_model=ImportSummaryOut,
+    summary="Import products (with barcodes and tracking) from a CSV or XLSX file",
+    description="Creates or replaces products by SKU, all rows or none. Columns (first row, "
+    "English or Russian, any order): `sku` (required), `name`, `price`, `vat_rate`, "
+    "`barcode`, `barcodes` (separated by `;`), `weight_g`, `active`, `tracking`, "
+    "`removal_strategy`, `unit_identifiers`, `parcel_group`. A column the file leaves out "
+    "keeps each product's value; new products need `name`, `price` and `vat_rate`.",
+    responses=_import_responses(),
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+)
+async def import_products(request: Request, uow: Uow) -> Response | ImportSummaryOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
+        rows = catalogue_files.read_products(open_table(body, fmt, catalogue_files.COLUMNS))
+        summary, _ = catalogue_files.apply_products(uow, rows)
+        return summary
+
+    return await _run_import(request, work)
+
+
+@router.get(
+    "/products",
+    summary="Export the catalogue to CSV or XLSX, in the columns the import reads",
+    response_class=StreamingResponse,
+    responses=_file_response("products"),
+    dependencies=[needs(Permission.CATALOGUE_READ)],
+)
+async def export_products(
+    uow: Uow,
+    format: Format = Format.csv,
+    active: Annotated[bool | None, Query(description="Only active (or inactive) ones.")] = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    return await _stream(
+        lambda out: file_exports.export_products(uow, out, fmt, active=active),
+        fmt,
+        "products",
+    )

@@ -1,0 +1,276 @@
+"""``potok files``: import and export CSV and XLSX files (stock levels, products).
+
+The format follows the file's extension (``.csv`` or ``.xlsx``). Imports are all or
+nothing per file unless ``--skip-bad``; every bad row is listed by its row and column,
+and ``--report`` writes them to a file in the same format for fixing in the spreadsheet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+import typer
+
+from potok.cli.common import cli_actor, cli_uow, console, errors, fail, handles_errors, open_potok
+
+if TYPE_CHECKING:
+    from potok.services.file_imports import ImportSummary, RowProblem
+    from potok.spreadsheets import FileFormat
+
+app = typer.Typer(
+    help="Import and export CSV and XLSX files: stock levels, products.", no_args_is_help=True
+)
+imports = typer.Typer(help="Import a CSV or XLSX file (all rows or none).", no_args_is_help=True)
+exports = typer.Typer(help="Export to a CSV or XLSX file.", no_args_is_help=True)
+app.add_typer(imports, name="import")
+app.add_typer(exports, name="export")
+
+BAD_FILE_EXIT = 3
+SHOWN_PROBLEMS = 100
+
+
+class ImportKind(StrEnum):
+    STOCK_LEVELS = "stock-levels"
+    PRODUCTS = "products"
+
+
+def _format(path: Path) -> FileFormat:
+    from potok.spreadsheets import UnknownFormat, format_of
+
+    try:
+        return format_of(path.name)
+    except UnknownFormat as error:
+        raise fail(str(error), 2) from None
+
+
+SOURCE_FILE = typer.Argument(
+    ..., exists=True, dir_okay=False, readable=True, help="A .csv or .xlsx file."
+)
+SKIP_BAD = typer.Option(
+    False, "--skip-bad", help="Import the good rows even if some are bad (still exits 3)."
+)
+REPORT = typer.Option(
+    None,
+    "--report",
+    dir_okay=False,
+    help="Write the bad rows to this file (.csv or .xlsx): row, column, value, problem.",
+)
+
+
+@imports.command("stock-levels")
+@handles_errors
+def import_stock_levels(
+    file: Path = SOURCE_FILE,
+    source: str = typer.Option("file", help="Named in the ledger as the levels' origin."),
+    skip_bad: bool = SKIP_BAD,
+    report: Path | None = REPORT,
+) -> None:
+    """Set on-hand levels: columns warehouse, sku, on_hand [, expected_on_hand, lot,
+    produced_on, expires_on, serials] (or склад, артикул, остаток, ...).
+
+    Each change is a ledger movement of type 'import'; a level already right changes nothing.
+    """
+    run_import(ImportKind.STOCK_LEVELS, file, skip_bad=skip_bad, report=report, source=source)
+
+
+@imports.command("products")
+@handles_errors
+def import_products(
+    file: Path = SOURCE_FILE, skip_bad: bool = SKIP_BAD, report: Path | None = REPORT
+) -> None:
+    """Create or replace products by SKU: columns sku, name, price, vat_rate, barcode,
+    barcodes, weight_g, active, tracking, removal_strategy, unit_identifiers, parcel_group
+    (or артикул, наименование, цена, ставка ндс, штрихкод, ...). Only sku is required;
+    columns left out keep each product's values."""
+    run_import(ImportKind.PRODUCTS, file, skip_bad=skip_bad, report=report)
+
+
+def run_import(
+    kind: ImportKind,
+    file: Path,
+    *,
+    skip_bad: bool,
+    report: Path | None,
+    source: str = "file",
+) -> None:
+    """Read, check and apply a file with progress bars; list and report bad rows."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from potok.services import catalogue_files, stock_files
+    from potok.services.file_imports import FileRejected, open_table
+
+    fmt = _format(file)
+    report_format = _format(report) if report is not None else None
+    potok = open_potok()
+    try:
+        with (
+            file.open("rb") as handle,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as bar,
+        ):
+            try:
+                columns = (
+                    stock_files.COLUMNS
+                    if kind is ImportKind.STOCK_LEVELS
+                    else catalogue_files.COLUMNS
+                )
+                table = open_table(handle, fmt, columns)
+                task = bar.add_task("reading", total=table.total)
+
+                def advance(done: int) -> None:
+                    bar.update(task, completed=done)
+
+                if kind is ImportKind.STOCK_LEVELS:
+                    levels = stock_files.read_levels(table, progress=advance)
+                    bar.update(task, description="applying", total=None)
+                    summary, problems = stock_files.apply_levels(
+                        cli_uow(potok),
+                        levels,
+                        cli_actor(),
+                        reference=file.name,
+                        origin=source,
+                        skip_bad=skip_bad,
+                    )
+                else:
+                    products = catalogue_files.read_products(table, progress=advance)
+                    bar.update(task, description="applying", total=None)
+                    summary, problems = catalogue_files.apply_products(
+                        cli_uow(potok), products, skip_bad=skip_bad
+                    )
+            except FileRejected as error:
+                bar.stop()
+                _show_problems(error.problems, report, report_format)
+                errors.print(
+                    f"nothing imported: {error.context['bad_rows']} bad rows of "
+                    f"{error.context['rows']}; fix them"
+                    + (" or pass --skip-bad" if error.context["rows"] else ""),
+                    highlight=False,
+                )
+                raise typer.Exit(BAD_FILE_EXIT) from None
+    finally:
+        potok.close()
+    if problems:
+        _show_problems(problems, report, report_format)
+    _print_summary(summary)
+    if problems:
+        raise typer.Exit(BAD_FILE_EXIT)
+
+
+def _print_summary(summary: ImportSummary) -> None:
+    console.print(
+        f"imported {summary.rows - summary.skipped} of {summary.rows} rows: "
+        f"{summary.changed} changed, {summary.created} new, "
+        f"{summary.rows - summary.skipped - summary.changed} already right; "
+        f"{summary.skipped} bad rows skipped",
+        highlight=False,
+    )
+
+
+def _show_problems(
+    problems: list[RowProblem], report: Path | None, report_format: FileFormat | None
+) -> None:
+    from rich.table import Table
+
+    from potok.services.file_imports import write_report
+
+    rows = len({p.row for p in problems})
+    table = Table("row", "column", "problem", title=f"{rows} bad rows", title_justify="left")
+    for problem in problems[:SHOWN_PROBLEMS]:
+        shown = problem.message + (f" ('{problem.value}')" if problem.value else "")
+        table.add_row(str(problem.row), problem.column or "", shown)
+    errors.print(table)
+    if len(problems) > SHOWN_PROBLEMS:
+        errors.print(f"… and {len(problems) - SHOWN_PROBLEMS} more", highlight=False)
+    if report is not None and report_format is not None:
+        with _replacing(report) as out:
+            write_report(out, report_format, problems)
+        errors.print(f"the problems are in {report}", highlight=False)
+
+
+@contextmanager
+def _replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A file written beside its destination and moved over it when complete."""
+    temporary = path.with_name(f".{path.name}.part")
+    try:
+        with temporary.open("wb") as handle:
+            yield handle
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+TARGET_FILE = typer.Argument(..., dir_okay=False, help="Where to write: a .csv or .xlsx file.")
+
+
+@exports.command("stock-levels")
+@handles_errors
+def export_stock_levels(
+    file: Path = TARGET_FILE,
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+) -> None:
+    """Stock positions per warehouse and lot: on hand, reserved, unavailable, available,
+    incoming. Edit on_hand and import the file back with `potok files import stock-levels`."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_stock(
+            cli_uow(potok), out, fmt, warehouses=(warehouse,), sku=sku, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+@exports.command("products")
+@handles_errors
+def export_products(
+    file: Path = TARGET_FILE,
+    active: bool | None = typer.Option(
+        None, "--active/--inactive", help="Only active (or inactive) products."
+    ),
+) -> None:
+    """The catalogue with barcodes and tracking, in the columns `potok files import products`
+    reads."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_products(
+            cli_uow(potok), out, fmt, active=active, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+def _run_export(file: Path, write: Any) -> None:
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    potok = open_potok()
+    try:
+        with (
+            Progress(
+                SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+            ) as bar,
+            _replacing(file) as out,
+        ):
+            task = bar.add_task("exporting")
+
+            def advance(done: int) -> None:
+                bar.update(task, description=f"exporting: {done} rows")
+
+            count = write(potok, out, advance)
+    finally:
+        potok.close()
+    console.print(f"wrote {count} rows to {file}", highlight=False)

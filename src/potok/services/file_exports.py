@@ -1,0 +1,125 @@
+"""Exports to CSV and XLSX, read page by page and written row by row.
+
+Each export's columns are those its import reads (plus read-only ones such as
+``reserved``), so an operator can edit an export in Excel and import it back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import IO
+
+from potok.services import catalogue, inventory
+from potok.services.file_imports import Progress, counted
+from potok.services.unit_of_work import UnitOfWork
+from potok.spreadsheets import FileFormat, write_table
+from potok.spreadsheets.writing import Value
+
+PAGE = 1000
+
+STOCK_HEADER = (
+    "warehouse",
+    "sku",
+    "lot",
+    "expires_on",
+    "location",
+    "on_hand",
+    "reserved",
+    "unavailable",
+    "available",
+    "incoming",
+)
+PRODUCT_HEADER = (
+    "sku",
+    "name",
+    "price",
+    "vat_rate",
+    "barcode",
+    "barcodes",
+    "weight_g",
+    "active",
+    "tracking",
+    "removal_strategy",
+    "unit_identifiers",
+    "parcel_group",
+)
+
+
+def stock_rows(
+    uow: UnitOfWork, *, warehouses: Sequence[str | None] = (None,), sku: str | None = None
+) -> Iterator[tuple[Value, ...]]:
+    """Stock positions (per warehouse and lot) with their buckets, one read per page."""
+    for warehouse in warehouses:
+        cursor: str | None = None
+        while True:
+            page = inventory.list_levels(
+                uow, warehouse=warehouse, sku=sku, cursor=cursor, limit=PAGE
+            )
+            for row in page.items:
+                yield (
+                    row.warehouse,
+                    row.sku,
+                    row.lot,
+                    row.expires_on,
+                    row.location,
+                    row.on_hand,
+                    row.reserved,
+                    row.unavailable,
+                    row.available,
+                    row.incoming,
+                )
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+
+
+def product_rows(uow: UnitOfWork, *, active: bool | None = None) -> Iterator[tuple[Value, ...]]:
+    """The catalogue in SKU order, one read per page."""
+    after: str | None = None
+    while True:
+        page = catalogue.list_products(uow, after_sku=after, limit=PAGE, active=active)
+        for product in page:
+            yield (
+                product.sku,
+                product.name,
+                product.price,
+                product.vat_rate,
+                product.barcode,
+                ";".join(product.barcodes),
+                product.weight_g,
+                product.active,
+                product.tracking.value,
+                product.removal_strategy.value if product.removal_strategy else None,
+                ";".join(sorted(k.value for k in product.unit_identifiers)),
+                product.parcel_group,
+            )
+        if len(page) < PAGE:
+            break
+        after = page[-1].sku
+
+
+def export_stock(
+    uow: UnitOfWork,
+    out: IO[bytes],
+    fmt: FileFormat,
+    *,
+    warehouses: Sequence[str | None] = (None,),
+    sku: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write stock positions to a file; return how many rows."""
+    rows = counted(stock_rows(uow, warehouses=warehouses, sku=sku), progress)
+    return write_table(out, fmt, STOCK_HEADER, rows, title="Stock")
+
+
+def export_products(
+    uow: UnitOfWork,
+    out: IO[bytes],
+    fmt: FileFormat,
+    *,
+    active: bool | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the catalogue to a file; return how many rows."""
+    rows = counted(product_rows(uow, active=active), progress)
+    return write_table(out, fmt, PRODUCT_HEADER, rows, title="Products")

@@ -1,0 +1,110 @@
+"""``potok files``: stock and products out to CSV and XLSX and back, bad files listed by
+row and column and reported in a file of the same format."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from potok.bootstrap import Potok
+from potok.services import catalogue
+from potok.spreadsheets import FileFormat, read_table
+from tests.e2e.test_cli import levels, potok_cli, table_rows, write_csv
+from tests.factories import build_world
+from tests.invariants import assert_stock_invariants
+
+
+def test_stock_exported_to_xlsx_edited_and_imported_back(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+    file = tmp_path / "остатки.xlsx"
+
+    exported = potok_cli(database_url, "files", "export", "stock-levels", str(file))
+
+    assert exported.exit_code == 0, exported.output
+    assert "wrote 2 rows" in exported.stdout
+    book = openpyxl.load_workbook(file)
+    sheet = book.active
+    assert sheet is not None
+    column = [c.value for c in sheet[1]].index("on_hand") + 1
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, column).value = 1
+    book.save(file)
+
+    imported = potok_cli(database_url, "files", "import", "stock-levels", str(file))
+
+    assert imported.exit_code == 0, imported.output
+    assert "2 changed" in imported.stdout
+    assert levels(potok) == {("MSK", "KET"): 1, ("SPB", "MUG"): 1}
+    assert_stock_invariants(potok)
+
+
+def test_a_bad_products_file_is_listed_and_reported_and_changes_nothing(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    file = write_csv(
+        tmp_path,
+        "sku,name,price,vat_rate\nNEW-1,New,100,22\nNEW-2,,100,22\nNEW-3,Three,free,22\n",
+        "products.csv",
+    )
+    report = tmp_path / "problems.xlsx"
+
+    result = potok_cli(
+        database_url, "files", "import", "products", str(file), "--report", str(report)
+    )
+
+    assert result.exit_code == 3, result.output
+    assert [(row[0], row[1]) for row in table_rows(result.stderr)] == [
+        ("3", "name"),
+        ("4", "price"),
+    ]
+    with report.open("rb") as handle:
+        rows = [r.cells for r in read_table(handle, FileFormat.XLSX)]
+    assert [row[:2] for row in rows] == [["3", "name"], ["4", "price"]]
+    assert [p.sku for p in catalogue.list_products(potok.uow())] == ["BKS", "KET", "MUG", "TOY"]
+
+
+def test_products_skip_bad_imports_the_good_rows(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    file = write_csv(
+        tmp_path, "sku,name,price,vat_rate\nNEW-1,New,100,22\nNEW-2,,100,22\n", "products.csv"
+    )
+
+    result = potok_cli(database_url, "files", "import", "products", "--skip-bad", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert "1 new" in result.stdout
+    assert catalogue.get_product(potok.uow(), "NEW-1").name == "New"
+
+
+def test_an_unknown_extension_is_a_plain_error(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    file = write_csv(tmp_path, "sku\nKET\n", "products.ods")
+
+    result = potok_cli(database_url, "files", "import", "products", str(file))
+
+    assert result.exit_code == 2
+    assert "neither CSV nor XLSX" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_the_catalogue_exports_to_csv_in_the_import_columns(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    file = tmp_path / "products.csv"
+
+    result = potok_cli(database_url, "files", "export", "products", str(file))
+
+    assert result.exit_code == 0, result.output
+    with file.open("rb") as handle:
+        table = read_table(handle, FileFormat.CSV)
+        assert table.header.cells[:4] == ["sku", "name", "price", "vat_rate"]
+        assert [r.cells[0] for r in table] == ["BKS", "KET", "MUG", "TOY"]

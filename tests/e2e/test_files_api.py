@@ -1,0 +1,140 @@
+"""``/api/v1/files``: an operator round-trips stock and products through Excel over HTTP;
+a bad file is refused whole, as a problem document or as a report file."""
+
+from __future__ import annotations
+
+import io
+
+import httpx
+import openpyxl
+
+from potok.domain.access import Role
+from potok.spreadsheets import FileFormat, read_table
+from tests.auth import make_user, sign_in
+from tests.conftest import LiveServer
+from tests.factories import build_world_api
+from tests.problems import problem
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def levels(api: httpx.Client) -> dict[tuple[str, str], int]:
+    body = api.get("/api/v1/stock/levels").json()
+    return {(row["warehouse"], row["sku"]): row["on_hand"] for row in body["items"]}
+
+
+def test_stock_goes_out_to_excel_and_comes_back_edited(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+
+    exported = api.get("/api/v1/files/stock-levels", params={"format": "xlsx"})
+
+    assert exported.status_code == 200, exported.text
+    assert exported.headers["content-type"] == XLSX
+    assert 'filename="stock-levels.xlsx"' in exported.headers["content-disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    column = header.index("on_hand") + 1
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, column).value = 20
+    edited = io.BytesIO()
+    book.save(edited)
+
+    imported = api.put(
+        "/api/v1/files/stock-levels", content=edited.getvalue(), headers={"Content-Type": XLSX}
+    )
+    again = api.put(
+        "/api/v1/files/stock-levels", content=edited.getvalue(), headers={"Content-Type": XLSX}
+    )
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json() == {
+        "kind": "stock-levels",
+        "rows": 2,
+        "changed": 2,
+        "created": 0,
+        "unchanged": 0,
+    }
+    assert again.json()["changed"] == 0
+    assert levels(api) == {("MSK", "KET"): 20, ("SPB", "MUG"): 20}
+
+
+def test_a_bad_stock_file_is_refused_whole_with_every_row_and_column(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 3})
+    body = "warehouse,sku,on_hand\nMSK,KET,9\nMSK,NOPE,1\nSPB,MUG,lots\n"
+
+    answer = api.put(
+        "/api/v1/files/stock-levels", content=body, headers={"Content-Type": "text/csv"}
+    )
+
+    found = problem(answer, 422, "invalid-import-file")
+    assert [(p["row"], p["column"]) for p in found["problems"]] == [(3, "sku"), (4, "on_hand")]
+    assert found["bad_rows"] == 2
+    assert levels(api) == {("MSK", "KET"): 3}
+
+
+def test_a_caller_asking_for_csv_gets_the_problems_as_a_report_file(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 3})
+    body = "warehouse,sku,on_hand\nMSK,KET,9\nMSK,NOPE,1\n"
+
+    answer = api.put(
+        "/api/v1/files/stock-levels",
+        content=body,
+        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+    )
+
+    assert answer.status_code == 422
+    assert answer.headers["content-type"].startswith("text/csv")
+    report = read_table(io.BytesIO(answer.content), FileFormat.CSV)
+    assert report.header.cells == ["row", "column", "value", "problem"]
+    assert [r.cells[:3] for r in report] == [["3", "sku", "NOPE"]]
+
+
+def test_a_json_body_is_not_a_file(api: httpx.Client) -> None:
+    answer = api.put("/api/v1/files/products", json=[{"sku": "KET"}])
+    problem(answer, 415, "unsupported-media-type")
+
+
+def test_products_round_trip_through_csv(api: httpx.Client) -> None:
+    build_world_api(api)
+    body = "артикул;наименование;цена;ставка ндс;штрихкод\nTEA-1;Чай;199,90;22;4600000000008\n"
+
+    created = api.put(
+        "/api/v1/files/products",
+        content=body.encode("cp1251"),
+        headers={"Content-Type": "text/csv"},
+    )
+    exported = api.get("/api/v1/files/products")
+
+    assert created.status_code == 200, created.text
+    assert created.json()["created"] == 1
+    tea = api.get("/api/v1/products/TEA-1").json()
+    assert (tea["name"], tea["price"], tea["barcode"]) == ("Чай", "199.90", "4600000000008")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("text/csv")
+    back = api.put(
+        "/api/v1/files/products", content=exported.content, headers={"Content-Type": "text/csv"}
+    )
+    assert back.json()["changed"] == 0
+
+
+def test_warehouse_staff_import_and_export_their_own_warehouses_only(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+    make_user(live.potok, "picker", Role.WAREHOUSE, warehouses=("MSK",))
+    picker = sign_in(live.url, "picker")
+
+    elsewhere = picker.request(
+        "PUT",
+        "/api/v1/files/stock-levels",
+        content="warehouse,sku,on_hand\nSPB,MUG,1\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    exported = picker.request("GET", "/api/v1/files/stock-levels")
+
+    problem(elsewhere, 403, "out-of-scope")
+    rows = [r.cells[:2] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
+    assert rows == [["MSK", "KET"]]
+    assert levels(api) == {("MSK", "KET"): 3, ("SPB", "MUG"): 5}
