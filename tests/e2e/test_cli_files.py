@@ -108,3 +108,37 @@ def test_the_catalogue_exports_to_csv_in_the_import_columns(
         table = read_table(handle, FileFormat.CSV)
         assert table.header.cells[:4] == ["sku", "name", "price", "vat_rate"]
         assert [r.cells[0] for r in table] == ["BKS", "KET", "MUG", "TOY"]
+
+
+def test_orders_export_to_csv_with_the_customer(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    from tests.e2e.test_cli import place
+
+    build_world(potok, {("MSK", "KET"): 5})
+    order_id = place(potok, [("KET", 2)], customer_name="Анна Смирнова")
+    file = tmp_path / "orders.csv"
+
+    result = potok_cli(
+        database_url, "files", "export", "orders", str(file), "--status", "reserved", "--customer"
+    )
+
+    assert result.exit_code == 0, result.output
+    with file.open("rb") as handle:
+        table = read_table(handle, FileFormat.CSV)
+        header = table.header.cells
+        rows = [r.cells for r in table]
+    assert [(r[0], r[12], r[14], r[header.index("customer_name")]) for r in rows] == [
+        (str(order_id), "KET", "2", "Анна Смирнова")
+    ]
+
+
+def test_orders_export_refuses_an_unknown_status(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    result = potok_cli(
+        database_url, "files", "export", "orders", str(tmp_path / "o.csv"), "--status", "lost"
+    )
+    assert result.exit_code == 3, result.output
+    assert not (tmp_path / "o.csv").exists()

@@ -138,3 +138,34 @@ def test_warehouse_staff_import_and_export_their_own_warehouses_only(
     rows = [r.cells[:2] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
     assert rows == [["MSK", "KET"]]
     assert levels(api) == {("MSK", "KET"): 3, ("SPB", "MUG"): 5}
+
+
+def test_orders_go_out_to_excel_with_their_lines(live: LiveServer, api: httpx.Client) -> None:
+    from tests.factories import order_body
+
+    build_world_api(api, {("MSK", "KET"): 10})
+    placed = api.post("/api/v1/orders", json=order_body([("KET", 2)], external_id="WEB-7"))
+    assert placed.status_code == 201, placed.text
+
+    answer = api.get("/api/v1/files/orders", params={"format": "xlsx", "status": "reserved"})
+
+    assert answer.status_code == 200, answer.text
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    sheet = book.active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["order_id", "external_id", "channel"]
+    assert [(r[1], r[12], r[14]) for r in rows[1:]] == [("WEB-7", "KET", 2)]
+
+
+def test_customer_columns_need_the_personal_data_permission(live: LiveServer) -> None:
+    from potok.domain.access import Permission
+    from tests.conftest import key_for
+
+    secret = key_for(live.potok, Permission.ORDERS_READ)
+    with live.client(headers={"Authorization": f"Bearer {secret}"}) as client:
+        refused = client.get("/api/v1/files/orders", params={"customer": "true"})
+        allowed = client.get("/api/v1/files/orders")
+
+    problem(refused, 403, "forbidden")
+    assert allowed.status_code == 200

@@ -341,3 +341,73 @@ def test_many_products_are_created_in_one_go(potok: Potok) -> None:
     with potok.uow().read() as uow:
         assert len(uow.products.owners_of([f"BC{n:06d}" for n in range(count)])) == count
     assert started <= datetime.now()
+
+
+# ---------------------------------------------------------------------- orders
+
+
+def place(potok: Potok, lines: list[tuple[str, int]], **extra: object) -> int:
+    from potok.services.intake import Placement, place_order
+    from tests.factories import order_command
+
+    placed = place_order(potok.uow(), order_command(lines, **extra), TESTER)
+    assert isinstance(placed, Placement)
+    assert placed.order.id is not None
+    return placed.order.id
+
+
+def exported_orders(potok: Potok, flt: object = None, *, customer: bool = False) -> list[list[str]]:
+    from potok.services.read_models import OrderFilter
+
+    out = io.BytesIO()
+    file_exports.export_orders(
+        potok.uow(),
+        out,
+        FileFormat.CSV,
+        flt if isinstance(flt, OrderFilter) else OrderFilter(),
+        customer=customer,
+    )
+    out.seek(0)
+    table = read_table(out, FileFormat.CSV)
+    header = table.header.cells
+    return [header, *[r.cells for r in table]]
+
+
+def test_orders_export_one_row_per_line_in_the_order_they_came(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = place(potok, [("KET", 1), ("MUG", 2)], external_id="WEB-1")
+    second = place(potok, [("MUG", 1)], external_id="WEB-2")
+
+    header, *rows = exported_orders(potok)
+
+    assert header == list(file_exports.ORDER_HEADER)
+    picked = [(r[0], r[1], r[2], r[11], r[12], r[14], r[15], r[17]) for r in rows]
+    assert picked == [
+        (str(first), "WEB-1", "web", "1", "KET", "1", "2490.00", "2490.00"),
+        (str(first), "WEB-1", "web", "2", "MUG", "2", "390.00", "780.00"),
+        (str(second), "WEB-2", "web", "1", "MUG", "1", "390.00", "390.00"),
+    ]
+
+
+def test_orders_export_takes_the_order_lists_filters(potok: Potok) -> None:
+    from potok.services.read_models import OrderFilter
+
+    build_world(potok, {("MSK", "KET"): 10})
+    place(potok, [("KET", 1)], external_id="WEB-1")
+    kept = place(potok, [("KET", 1)], external_id="WEB-2")
+
+    _, *rows = exported_orders(potok, OrderFilter(text="WEB-2"))
+
+    assert [r[0] for r in rows] == [str(kept)]
+
+
+def test_orders_export_adds_the_customer_only_when_asked(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10})
+    place(potok, [("KET", 1)], customer_name="Анна Смирнова", customer_phone="+79161234567")
+
+    plain_header, *_ = exported_orders(potok)
+    header, row = exported_orders(potok, customer=True)
+
+    assert "customer_name" not in plain_header
+    assert header[-3:] == ["customer_name", "customer_phone", "customer_email"]
+    assert row[-3:] == ["Анна Смирнова", "+79161234567", ""]

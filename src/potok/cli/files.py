@@ -1,4 +1,4 @@
-"""``potok files``: import and export CSV and XLSX files (stock levels, products).
+"""``potok files``: import and export CSV and XLSX files (stock levels, products, orders).
 
 The format follows the file's extension (``.csv`` or ``.xlsx``). Imports are all or
 nothing per file unless ``--skip-bad``; every bad row is listed by its row and column,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
-    help="Import and export CSV and XLSX files: stock levels, products.", no_args_is_help=True
+    help="Import and export CSV and XLSX files: stock levels, products, orders.",
+    no_args_is_help=True,
 )
 imports = typer.Typer(help="Import a CSV or XLSX file (all rows or none).", no_args_is_help=True)
 exports = typer.Typer(help="Export to a CSV or XLSX file.", no_args_is_help=True)
@@ -230,6 +232,56 @@ def export_stock_levels(
         )
 
     _run_export(file, write)
+
+
+@exports.command("orders")
+@handles_errors
+def export_orders(
+    file: Path = TARGET_FILE,
+    status: list[str] = typer.Option([], "--status", "-s", help="Repeat for several."),
+    channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
+    payment_status: list[str] = typer.Option([], "--payment-status", help="Repeat for several."),
+    since: datetime | None = typer.Option(
+        None, "--from", help="Created at or after (UTC unless a zone is given)."
+    ),
+    until: datetime | None = typer.Option(
+        None, "--to", help="Created before (UTC unless a zone is given)."
+    ),
+    search: str | None = typer.Option(
+        None, "--search", "-q", help="Number, external id, phone, e-mail or full name."
+    ),
+    customer: bool = typer.Option(
+        False, "--customer", help="Add the customer's name, phone and e-mail (personal data)."
+    ),
+) -> None:
+    """Orders with their lines, one row per line, with the filters of `potok orders list`."""
+    from potok.services import file_exports
+    from potok.services.read_models import OrderFilter
+
+    fmt = _format(file)
+    flt = OrderFilter(
+        statuses=status,
+        channels=channel,
+        warehouses=warehouse,
+        payment_statuses=payment_status,
+        created_from=_utc(since),
+        created_to=_utc(until),
+        text=search,
+    )
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_orders(
+            cli_uow(potok), out, fmt, flt, customer=customer, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 @exports.command("products")

@@ -189,12 +189,15 @@ class SqlUnitOfWork:
     def commit(self) -> None:
         connection = self.connection
         try:
-            trail = audit_rows(self.context, self._events)
+            payloads = [event.payload() for event in self._events]  # made once for both
+            trail = audit_rows(self.context, self._events, payloads)
             if self._pipelined:
-                self.outbox.write_and_commit([*self._staged, (audit_log, trail)], self._events)
+                self.outbox.write_and_commit(
+                    [*self._staged, (audit_log, trail)], self._events, payloads
+                )
                 self._staged.clear()
             else:
-                self.outbox.add(self._events)
+                self.outbox.add(self._events, payloads)
                 self.audit.add(trail)
                 connection.commit()
             self._events.clear()

@@ -11,6 +11,8 @@ from typing import IO
 
 from potok.services import catalogue, inventory
 from potok.services.file_imports import Progress, counted
+from potok.services.orders import check_filter
+from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork
 from potok.spreadsheets import FileFormat, write_table
 from potok.spreadsheets.writing import Value
@@ -43,6 +45,87 @@ PRODUCT_HEADER = (
     "unit_identifiers",
     "parcel_group",
 )
+
+
+ORDER_HEADER = (
+    "order_id",
+    "external_id",
+    "channel",
+    "status",
+    "payment_status",
+    "created_at",
+    "currency",
+    "delivery_method",
+    "city",
+    "delivery_price",
+    "order_total",
+    "line_no",
+    "sku",
+    "name",
+    "quantity",
+    "unit_price",
+    "vat_rate",
+    "line_total",
+)
+CUSTOMER_HEADER = ("customer_name", "customer_phone", "customer_email")
+ORDERS_PER_PAGE = 500
+
+
+def order_rows(
+    uow: UnitOfWork, flt: OrderFilter, *, customer: bool = False
+) -> Iterator[tuple[Value, ...]]:
+    """One row per order line, orders in the order they came (by number), one read per
+    page; the customer's name, phone and e-mail only when ``customer`` is asked for."""
+    after = 0
+    while True:
+        with uow.read():
+            lines, last = uow.queries.order_lines_after(
+                flt, after_id=after, orders_per_page=ORDERS_PER_PAGE, customer=customer
+            )
+        for line in lines:
+            row: tuple[Value, ...] = (
+                line.order_id,
+                line.external_id,
+                line.channel,
+                line.status,
+                line.payment_status,
+                line.created_at,
+                line.currency,
+                line.delivery_method,
+                line.city,
+                line.delivery_price,
+                line.order_total,
+                line.line_no,
+                line.sku,
+                line.name,
+                line.quantity,
+                line.unit_price,
+                line.vat_rate,
+                line.line_total,
+            )
+            if customer:
+                row = (*row, line.customer_name, line.customer_phone, line.customer_email)
+            yield row
+        if last is None:
+            return
+        after = last
+
+
+def export_orders(
+    uow: UnitOfWork,
+    out: IO[bytes],
+    fmt: FileFormat,
+    flt: OrderFilter,
+    *,
+    customer: bool = False,
+    progress: Progress | None = None,
+) -> int:
+    """Write orders with their lines to a file (filters as the order list's); return how
+    many rows (lines)."""
+    check_filter(flt)
+    header = ORDER_HEADER + (CUSTOMER_HEADER if customer else ())
+    rows = counted(order_rows(uow, flt, customer=customer), progress)
+    return write_table(out, fmt, header, rows, title="Orders")
 
 
 def stock_rows(

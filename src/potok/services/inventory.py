@@ -426,8 +426,9 @@ def set_levels(
 
         missing = [k for k in keys if k not in before]
         uow.stock.ensure_positions(missing, at)
-        levels = uow.stock.levels_for_keys(keys, lock=True) if missing else before
+        levels = before | uow.stock.levels_for_keys(missing, lock=True) if missing else before
         displaced = []
+        buckets_moved = False
         targets: dict[StockId, int] = {}
         movements: list[Movement] = []
         for row, key in zip(command.rows, keys, strict=True):
@@ -452,6 +453,7 @@ def set_levels(
                         level.stock_id, on_hand=fresh.on_hand, unavailable=unavailable, at=at
                     )
                     unavailable_change = unavailable - fresh.unavailable
+                buckets_moved = True
             targets[level.stock_id] = row.on_hand
             movements.append(
                 Movement(
@@ -470,7 +472,14 @@ def set_levels(
             )
         uow.stock.set_on_hand(targets, at)
         uow.stock.add_movements(movements)
-        after = uow.stock.levels_for_keys([(m.warehouse_id, m.product_id) for m in movements])
+        changed_keys = [(m.warehouse_id, m.product_id) for m in movements]
+        if buckets_moved:  # reservations or the unavailable bucket moved too: read them back
+            after = uow.stock.levels_for_keys(changed_keys)
+        else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
+            after = {
+                key: replace(levels[key], on_hand=targets[levels[key].stock_id])
+                for key in changed_keys
+            }
         for movement in movements:
             _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
         uow.record(

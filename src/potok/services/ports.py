@@ -45,6 +45,7 @@ from potok.services.read_models import (
     MovementPage,
     OrderCount,
     OrderFilter,
+    OrderLineExport,
     OrderPage,
     PickLine,
     Rewrapped,
@@ -532,6 +533,9 @@ class QueryStore(Protocol):
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage: ...
     def count_orders(self, flt: OrderFilter) -> list[OrderCount]: ...
+    def order_lines_after(
+        self, flt: OrderFilter, *, after_id: int, orders_per_page: int, customer: bool
+    ) -> tuple[list[OrderLineExport], int | None]: ...
     def list_levels(
         self,
         *,

@@ -20,14 +20,17 @@ from starlette.concurrency import run_in_threadpool
 
 from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
-from potok.api.schemas.common import Code
+from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.files import ImportSummaryOut
-from potok.api.scope import ensure_warehouses
+from potok.api.scope import ensure_warehouses, narrow
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.access.model import OutOfScope
+from potok.domain.access.model import NotPermitted, OutOfScope
+from potok.domain.errors import InvalidInput
+from potok.domain.orders import OrderStatus, PaymentStatus
 from potok.services import catalogue_files, file_exports, stock_files
 from potok.services.file_imports import FileRejected, ImportSummary, open_table, write_report
+from potok.services.read_models import OrderFilter
 from potok.spreadsheets import FileFormat
 from potok.spreadsheets.formats import MEDIA_TYPES
 
@@ -230,6 +233,71 @@ async def export_stock_levels(
         lambda out: file_exports.export_stock(uow, out, fmt, warehouses=warehouses, sku=sku),
         fmt,
         "stock-levels",
+    )
+
+
+@router.get(
+    "/orders",
+    summary="Export orders with their lines to CSV or XLSX (the order list's filters)",
+    description="One row per order line, with its order's number, channel, status, payment "
+    "status, creation time (UTC), delivery and totals, orders in the order they came. "
+    "`customer=true` adds the customer's name, phone and e-mail, and needs "
+    "`personal_data:read`.",
+    response_class=StreamingResponse,
+    responses={**_file_response("orders"), **responses(InvalidInput, NotPermitted)},
+    dependencies=[needs(Permission.ORDERS_READ)],
+)
+async def export_orders(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    status: Annotated[
+        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
+    ] = None,
+    channel: Annotated[
+        list[Code] | None, Query(max_length=100, description="Channel codes.")
+    ] = None,
+    warehouse: Annotated[
+        list[Code] | None,
+        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
+    ] = None,
+    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
+    created_from: Annotated[
+        AwareDatetime | None, Query(description="Inclusive; with a time zone.")
+    ] = None,
+    created_to: Annotated[
+        AwareDatetime | None, Query(description="Exclusive; with a time zone.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Order number, external id, phone, e-mail or full name (not a part).",
+        ),
+    ] = None,
+    customer: Annotated[
+        bool, Query(description="Add the customer's name, phone and e-mail.")
+    ] = False,
+) -> StreamingResponse:
+    if customer and not caller.sees_personal_data:
+        raise NotPermitted(who=caller.name, permission=Permission.PERSONAL_DATA.value)
+    fmt = FileFormat(format.value)
+    flt = narrow(
+        caller,
+        OrderFilter(
+            statuses=[s.value for s in status or []],
+            channels=channel or [],
+            warehouses=warehouse or [],
+            payment_statuses=[s.value for s in payment_status or []],
+            created_from=created_from,
+            created_to=created_to,
+            text=q,
+        ),
+    )
+    return await _stream(
+        lambda out: file_exports.export_orders(uow, out, fmt, flt, customer=customer),
+        fmt,
+        "orders",
     )
 
 
