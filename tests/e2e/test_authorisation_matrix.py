@@ -50,6 +50,7 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("GET", "/api/v1/files/stock-levels"): "stock:read",
     ("PUT", "/api/v1/files/products"): "catalogue:write",
     ("GET", "/api/v1/files/orders"): "orders:read",
+    ("GET", "/api/v1/files/movements"): "stock:read",
     ("GET", "/api/v1/files/products"): "catalogue:read",
     ("POST", "/api/v1/products"): "catalogue:write",
     ("GET", "/api/v1/products"): "catalogue:read",

@@ -142,3 +142,15 @@ def test_orders_export_refuses_an_unknown_status(
     )
     assert result.exit_code == 3, result.output
     assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_ledger_exports_to_csv_by_type(potok: Potok, database_url: str, tmp_path: Path) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 1})
+    file = tmp_path / "ledger.csv"
+
+    result = potok_cli(database_url, "files", "export", "movements", str(file), "--type", "receipt")
+
+    assert result.exit_code == 0, result.output
+    with file.open("rb") as handle:
+        rows = [r.cells for r in read_table(handle, FileFormat.CSV)]
+    assert sorted((r[2], r[3], r[6]) for r in rows) == [("MSK", "KET", "3"), ("SPB", "MUG", "1")]

@@ -169,3 +169,19 @@ def test_customer_columns_need_the_personal_data_permission(live: LiveServer) ->
 
     problem(refused, 403, "forbidden")
     assert allowed.status_code == 200
+
+
+def test_warehouse_staff_export_the_ledger_of_their_warehouses(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+    make_user(live.potok, "picker", Role.WAREHOUSE, warehouses=("MSK",))
+    picker = sign_in(live.url, "picker")
+
+    mine = picker.request("GET", "/api/v1/files/movements", params={"format": "xlsx"})
+    theirs = picker.request("GET", "/api/v1/files/movements", params={"warehouse": "SPB"})
+
+    assert mine.status_code == 200, mine.text
+    rows = [r.cells for r in read_table(io.BytesIO(mine.content), FileFormat.XLSX)]
+    assert [(r[2], r[3], r[5]) for r in rows] == [("MSK", "KET", "receipt")]
+    problem(theirs, 403, "out-of-scope")

@@ -411,3 +411,24 @@ def test_orders_export_adds_the_customer_only_when_asked(potok: Potok) -> None:
     assert "customer_name" not in plain_header
     assert header[-3:] == ["customer_name", "customer_phone", "customer_email"]
     assert row[-3:] == ["Анна Смирнова", "+79161234567", ""]
+
+
+# ---------------------------------------------------------------------- movements
+
+
+def test_the_ledger_exports_newest_first_with_reason_and_reference(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    import_levels(potok, csv("warehouse,sku,on_hand\nMSK,KET,5\n"))
+    out = io.BytesIO()
+
+    count = file_exports.export_movements(potok.uow(), out, FileFormat.XLSX, warehouses=("MSK",))
+
+    out.seek(0)
+    table = read_table(out, FileFormat.XLSX)
+    assert table.header.cells == list(file_exports.MOVEMENT_HEADER)
+    rows = [r.cells for r in table]
+    assert count == 2
+    assert [(r[2], r[3], r[5], r[6], r[7], r[10]) for r in rows] == [
+        ("MSK", "KET", "import", "2", "5", "test"),
+        ("MSK", "KET", "receipt", "3", "3", ""),
+    ]

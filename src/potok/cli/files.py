@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
-    help="Import and export CSV and XLSX files: stock levels, products, orders.",
+    help="Import and export CSV and XLSX files: stock levels, products, orders, movements.",
     no_args_is_help=True,
 )
 imports = typer.Typer(help="Import a CSV or XLSX file (all rows or none).", no_args_is_help=True)
@@ -229,6 +229,39 @@ def export_stock_levels(
     def write(potok: Any, out: Any, progress: Any) -> int:
         return file_exports.export_stock(
             cli_uow(potok), out, fmt, warehouses=(warehouse,), sku=sku, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+@exports.command("movements")
+@handles_errors
+def export_movements(
+    file: Path = TARGET_FILE,
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+    movement_type: str | None = typer.Option(
+        None, "--type", help="Only this type: receipt, write_off, count, import, shipment, ..."
+    ),
+    since: datetime | None = typer.Option(
+        None, "--from", help="At or after (UTC unless a zone is given)."
+    ),
+) -> None:
+    """The stock ledger, newest first: every change of on-hand with its reason and author."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_movements(
+            cli_uow(potok),
+            out,
+            fmt,
+            warehouses=(warehouse,),
+            sku=sku,
+            movement_type=movement_type,
+            since=_utc(since),
+            progress=progress,
         )
 
     _run_export(file, write)

@@ -7,6 +7,7 @@ Each export's columns are those its import reads (plus read-only ones such as
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from typing import IO
 
 from potok.services import catalogue, inventory
@@ -126,6 +127,84 @@ def export_orders(
     header = ORDER_HEADER + (CUSTOMER_HEADER if customer else ())
     rows = counted(order_rows(uow, flt, customer=customer), progress)
     return write_table(out, fmt, header, rows, title="Orders")
+
+
+MOVEMENT_HEADER = (
+    "id",
+    "occurred_at",
+    "warehouse",
+    "sku",
+    "lot",
+    "type",
+    "quantity",
+    "on_hand_after",
+    "unavailable_change",
+    "reason",
+    "reference",
+    "actor",
+)
+
+
+def movement_rows(
+    uow: UnitOfWork,
+    *,
+    warehouses: Sequence[str | None] = (None,),
+    sku: str | None = None,
+    movement_type: str | None = None,
+    since: datetime | None = None,
+) -> Iterator[tuple[Value, ...]]:
+    """The stock ledger, newest first (per warehouse when several are named), a page a read."""
+    for warehouse in warehouses:
+        cursor: str | None = None
+        while True:
+            page = inventory.list_movements(
+                uow,
+                warehouse=warehouse,
+                sku=sku,
+                movement_type=movement_type,
+                since=since,
+                cursor=cursor,
+                limit=PAGE,
+            )
+            for row in page.items:
+                yield (
+                    row.id,
+                    row.occurred_at,
+                    row.warehouse,
+                    row.sku,
+                    row.lot,
+                    row.type,
+                    row.quantity,
+                    row.on_hand_after,
+                    row.unavailable_change,
+                    row.reason,
+                    row.reference,
+                    row.actor,
+                )
+            if page.next_cursor is None:
+                break
+            cursor = page.next_cursor
+
+
+def export_movements(
+    uow: UnitOfWork,
+    out: IO[bytes],
+    fmt: FileFormat,
+    *,
+    warehouses: Sequence[str | None] = (None,),
+    sku: str | None = None,
+    movement_type: str | None = None,
+    since: datetime | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the stock ledger to a file; return how many movements."""
+    rows = counted(
+        movement_rows(
+            uow, warehouses=warehouses, sku=sku, movement_type=movement_type, since=since
+        ),
+        progress,
+    )
+    return write_table(out, fmt, MOVEMENT_HEADER, rows, title="Movements")
 
 
 def stock_rows(

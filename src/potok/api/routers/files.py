@@ -24,7 +24,7 @@ from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.files import ImportSummaryOut
 from potok.api.scope import ensure_warehouses, narrow
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission
+from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderStatus, PaymentStatus
@@ -118,6 +118,17 @@ def _report_format(request: Request) -> FileFormat | None:
             if media == name:
                 return fmt
     return None
+
+
+def _visible_warehouses(caller: Principal, warehouse: str | None) -> tuple[str | None, ...]:
+    """The warehouses an export reads: the one asked for (if the caller may see it), or
+    the caller's own, or every one (None)."""
+    if warehouse is not None:
+        ensure_warehouses(caller, {warehouse})
+        return (warehouse,)
+    if caller.warehouses is not None:
+        return caller.warehouse_codes
+    return (None,)
 
 
 def _summary_out(summary: ImportSummary) -> ImportSummaryOut:
@@ -222,17 +233,44 @@ async def export_stock_levels(
     sku: Code | None = None,
 ) -> StreamingResponse:
     fmt = FileFormat(format.value)
-    if warehouse is not None:
-        ensure_warehouses(caller, {warehouse})
-        warehouses: tuple[str | None, ...] = (warehouse,)
-    elif caller.warehouses is not None:
-        warehouses = caller.warehouse_codes
-    else:
-        warehouses = (None,)
+    warehouses = _visible_warehouses(caller, warehouse)
     return await _stream(
         lambda out: file_exports.export_stock(uow, out, fmt, warehouses=warehouses, sku=sku),
         fmt,
         "stock-levels",
+    )
+
+
+@router.get(
+    "/movements",
+    summary="Export the stock ledger (movements, newest first) to CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={**_file_response("movements"), **responses(OutOfScope)},
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+async def export_movements(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
+    type: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="A movement type, e.g. receipt, write_off, count, import, shipment.",
+        ),
+    ] = None,
+    since: Annotated[AwareDatetime | None, Query(description="With a time zone.")] = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    warehouses = _visible_warehouses(caller, warehouse)
+    return await _stream(
+        lambda out: file_exports.export_movements(
+            uow, out, fmt, warehouses=warehouses, sku=sku, movement_type=type, since=since
+        ),
+        fmt,
+        "movements",
     )
 
 
