@@ -51,6 +51,8 @@ EXPECTED: dict[tuple[str, str], str] = {
     ("PUT", "/api/v1/files/products"): "catalogue:write",
     ("GET", "/api/v1/files/orders"): "orders:read",
     ("GET", "/api/v1/files/movements"): "stock:read",
+    ("PUT", "/api/v1/files/stock-rules"): "stock:write",
+    ("GET", "/api/v1/files/stock-rules"): "stock:read",
     ("GET", "/api/v1/files/products"): "catalogue:read",
     ("POST", "/api/v1/products"): "catalogue:write",
     ("GET", "/api/v1/products"): "catalogue:read",

@@ -185,3 +185,19 @@ def test_warehouse_staff_export_the_ledger_of_their_warehouses(
     rows = [r.cells for r in read_table(io.BytesIO(mine.content), FileFormat.XLSX)]
     assert [(r[2], r[3], r[5]) for r in rows] == [("MSK", "KET", "receipt")]
     problem(theirs, 403, "out-of-scope")
+
+
+def test_stock_rules_are_imported_from_csv_and_exported(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 3})
+
+    imported = api.put(
+        "/api/v1/files/stock-rules",
+        content="warehouse,sku,min,max\nMSK,KET,2,10\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    exported = api.get("/api/v1/files/stock-rules")
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 1
+    rows = [r.cells[:5] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
+    assert rows == [["MSK", "KET", "2", "10", "0"]]

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
-    help="Import and export CSV and XLSX files: stock levels, products, orders, movements.",
+    help="CSV and XLSX files in and out: stock levels and rules, products, orders, movements.",
     no_args_is_help=True,
 )
 imports = typer.Typer(help="Import a CSV or XLSX file (all rows or none).", no_args_is_help=True)
@@ -38,6 +38,7 @@ SHOWN_PROBLEMS = 100
 class ImportKind(StrEnum):
     STOCK_LEVELS = "stock-levels"
     PRODUCTS = "products"
+    STOCK_RULES = "stock-rules"
 
 
 def _format(path: Path) -> FileFormat:
@@ -91,6 +92,15 @@ def import_products(
     run_import(ImportKind.PRODUCTS, file, skip_bad=skip_bad, report=report)
 
 
+@imports.command("stock-rules")
+@handles_errors
+def import_stock_rules(file: Path = SOURCE_FILE, report: Path | None = REPORT) -> None:
+    """Create or change min/max rules: columns warehouse, sku, min, max [, safety_stock]
+    (or склад, артикул, минимум, максимум, страховой запас). All rows or none; rules not in
+    the file are kept."""
+    run_import(ImportKind.STOCK_RULES, file, skip_bad=False, report=report)
+
+
 def run_import(
     kind: ImportKind,
     file: Path,
@@ -102,7 +112,7 @@ def run_import(
     """Read, check and apply a file with progress bars; list and report bad rows."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from potok.services import catalogue_files, stock_files
+    from potok.services import catalogue_files, rule_files, stock_files
     from potok.services.file_imports import FileRejected, open_table
 
     fmt = _format(file)
@@ -120,11 +130,11 @@ def run_import(
             ) as bar,
         ):
             try:
-                columns = (
-                    stock_files.COLUMNS
-                    if kind is ImportKind.STOCK_LEVELS
-                    else catalogue_files.COLUMNS
-                )
+                columns = {
+                    ImportKind.STOCK_LEVELS: stock_files.COLUMNS,
+                    ImportKind.PRODUCTS: catalogue_files.COLUMNS,
+                    ImportKind.STOCK_RULES: rule_files.COLUMNS,
+                }[kind]
                 table = open_table(handle, fmt, columns)
                 task = bar.add_task("reading", total=table.total)
 
@@ -142,12 +152,16 @@ def run_import(
                         origin=source,
                         skip_bad=skip_bad,
                     )
-                else:
+                elif kind is ImportKind.PRODUCTS:
                     products = catalogue_files.read_products(table, progress=advance)
                     bar.update(task, description="applying", total=None)
                     summary, problems = catalogue_files.apply_products(
                         cli_uow(potok), products, skip_bad=skip_bad
                     )
+                else:
+                    rules = rule_files.read_rules(table, progress=advance)
+                    bar.update(task, description="applying", total=None)
+                    summary, problems = rule_files.apply_rules(cli_uow(potok), rules, cli_actor())
             except FileRejected as error:
                 bar.stop()
                 _show_problems(error.problems, report, report_format)
@@ -229,6 +243,32 @@ def export_stock_levels(
     def write(potok: Any, out: Any, progress: Any) -> int:
         return file_exports.export_stock(
             cli_uow(potok), out, fmt, warehouses=(warehouse,), sku=sku, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+@exports.command("stock-rules")
+@handles_errors
+def export_stock_rules(
+    file: Path = TARGET_FILE,
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+) -> None:
+    """Min/max rules with their positions' figures; edit min, max or safety_stock and import
+    the file back with `potok files import stock-rules`."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_rules(
+            cli_uow(potok),
+            out,
+            fmt,
+            warehouses=[warehouse] if warehouse else None,
+            sku=sku,
+            progress=progress,
         )
 
     _run_export(file, write)

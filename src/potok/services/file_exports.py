@@ -207,6 +207,63 @@ def export_movements(
     return write_table(out, fmt, MOVEMENT_HEADER, rows, title="Movements")
 
 
+RULE_HEADER = (
+    "warehouse",
+    "sku",
+    "min",
+    "max",
+    "safety_stock",
+    "on_hand",
+    "reserved",
+    "unavailable",
+    "incoming",
+    "below_minimum",
+)
+
+
+def rule_rows(
+    uow: UnitOfWork, *, warehouses: Sequence[str] | None = None, sku: str | None = None
+) -> Iterator[tuple[Value, ...]]:
+    """Min/max rules with the figures of their positions, one read per page."""
+    from potok.services import replenishment
+
+    cursor: str | None = None
+    while True:
+        page = replenishment.list_rules(
+            uow, warehouses=warehouses, sku=sku, cursor=cursor, limit=PAGE
+        )
+        for rule in page.items:
+            yield (
+                rule.warehouse,
+                rule.sku,
+                rule.min_level,
+                rule.max_level,
+                rule.safety_stock,
+                rule.on_hand,
+                rule.reserved,
+                rule.unavailable,
+                rule.incoming,
+                rule.below_minimum,
+            )
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def export_rules(
+    uow: UnitOfWork,
+    out: IO[bytes],
+    fmt: FileFormat,
+    *,
+    warehouses: Sequence[str] | None = None,
+    sku: str | None = None,
+    progress: Progress | None = None,
+) -> int:
+    """Write the min/max rules to a file, in the columns their import reads; return how many."""
+    rows = counted(rule_rows(uow, warehouses=warehouses, sku=sku), progress)
+    return write_table(out, fmt, RULE_HEADER, rows, title="Stock rules")
+
+
 def stock_rows(
     uow: UnitOfWork, *, warehouses: Sequence[str | None] = (None,), sku: str | None = None
 ) -> Iterator[tuple[Value, ...]]:

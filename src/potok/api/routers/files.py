@@ -28,7 +28,7 @@ from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderStatus, PaymentStatus
-from potok.services import catalogue_files, file_exports, stock_files
+from potok.services import catalogue_files, file_exports, rule_files, stock_files
 from potok.services.file_imports import FileRejected, ImportSummary, open_table, write_report
 from potok.services.read_models import OrderFilter
 from potok.spreadsheets import FileFormat
@@ -238,6 +238,52 @@ async def export_stock_levels(
         lambda out: file_exports.export_stock(uow, out, fmt, warehouses=warehouses, sku=sku),
         fmt,
         "stock-levels",
+    )
+
+
+@router.put(
+    "/stock-rules",
+    response_model=ImportSummaryOut,
+    summary="Import min/max rules from a CSV or XLSX file, all rows or none",
+    description="Columns (first row, English or Russian, any order): `warehouse`, `sku`, "
+    "`min`, `max`, and optionally `safety_stock`. Rules not in the file are kept.",
+    responses=_import_responses(),
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.STOCK_WRITE)],
+)
+async def import_stock_rules(
+    request: Request, uow: Uow, caller: Caller
+) -> Response | ImportSummaryOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
+        rows = rule_files.read_rules(open_table(body, fmt, rule_files.COLUMNS))
+        ensure_warehouses(caller, {rule.warehouse for _, rule in rows.good})
+        summary, _ = rule_files.apply_rules(uow, rows, caller.actor)
+        return summary
+
+    return await _run_import(request, work)
+
+
+@router.get(
+    "/stock-rules",
+    summary="Export min/max rules (with their positions' figures) to CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={**_file_response("stock rules"), **responses(OutOfScope)},
+    dependencies=[needs(Permission.STOCK_READ)],
+)
+async def export_stock_rules(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    visible = _visible_warehouses(caller, warehouse)
+    warehouses = None if visible == (None,) else [w for w in visible if w is not None]
+    return await _stream(
+        lambda out: file_exports.export_rules(uow, out, fmt, warehouses=warehouses, sku=sku),
+        fmt,
+        "stock-rules",
     )
 
 
