@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 import pytest
@@ -31,6 +32,9 @@ from potok.domain.access import KEY_SCOPES, Permission
 from potok.domain.kernel import Actor
 from potok.services import access
 from potok.settings import DatabaseSettings, SecuritySettings, Settings, normalise_database_url
+
+if TYPE_CHECKING:
+    from tests.simulators.wildberries import WildberriesSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
 
@@ -258,3 +262,18 @@ def anonymous(live: LiveServer) -> Iterator[httpx.Client]:
     """An HTTP client of the live server that sends no credentials."""
     with live.client() as client:
         yield client
+
+
+# ---------------------------------------------------------------------- marketplace simulators
+
+
+@pytest.fixture
+def wildberries() -> Iterator[WildberriesSimulator]:
+    """A simulated Wildberries marketplace API; every request the connector sent must be
+    valid against WB's published document."""
+    from tests.simulators.wildberries import WildberriesSimulator
+
+    simulator = WildberriesSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by WB's OpenAPI document"

@@ -8,12 +8,13 @@ from dataclasses import dataclass, field
 from sqlalchemy.engine import Engine
 
 from potok.connectors.carriers.registry import CarrierRegistry, build_registry
+from potok.connectors.marketplaces.registry import MarketplaceClients
 from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.security.data import DataProtector, protector_from
 from potok.services.ports import AuditContext
-from potok.settings import Settings
+from potok.settings import MarketplaceSettings, Settings
 
 log = logging.getLogger("potok")
 
@@ -27,6 +28,9 @@ class Potok:
     protector: DataProtector
     network: NetworkCache = field(default_factory=NetworkCache)
     carriers: CarrierRegistry = field(default_factory=lambda: CarrierRegistry([]))
+    marketplaces: MarketplaceClients = field(
+        default_factory=lambda: MarketplaceClients(MarketplaceSettings())
+    )
 
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
@@ -38,6 +42,9 @@ class Potok:
 
 
 def bootstrap(settings: Settings) -> Potok:
+    from potok.services.reactions import check_registry
+
+    check_registry()  # a trigger nobody handles fails here, not at its first use
     security = settings.security
     protector, created = protector_from(
         security.data_keys.get_secret_value() if security.data_keys else None,
@@ -55,4 +62,5 @@ def bootstrap(settings: Settings) -> Potok:
         engine=create_engine(settings.db),
         protector=protector,
         carriers=build_registry(settings.carriers),
+        marketplaces=MarketplaceClients(settings.marketplaces),
     )

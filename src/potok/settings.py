@@ -122,6 +122,33 @@ class CarrierSettings(BaseModel):
     )
 
 
+class MarketplaceSettings(BaseModel):
+    """Marketplace connectors: default hosts (each connection may name its own, so that
+    sandboxes and simulators can stand in), timeouts and how long a rate limit is waited."""
+
+    wildberries_url: str = Field(
+        default="https://marketplace-api.wildberries.ru",
+        max_length=500,
+        description="Wildberries' marketplace API (FBS orders, supplies, stocks)",
+    )
+    ozon_url: str = Field(
+        default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
+    )
+    timeout_s: float = Field(default=30.0, gt=0, le=300)
+    attempts: int = Field(
+        default=5, ge=1, le=20, description="tries of one call through 429s, 5xx and timeouts"
+    )
+    longest_wait_s: float = Field(
+        default=120.0,
+        ge=0,
+        le=3600,
+        description="a 429 asking to wait longer than this ends the poll (tried at the next)",
+    )
+    import_batch: int = Field(
+        default=1000, ge=1, le=10_000, description="orders imported per poll at most"
+    )
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -135,6 +162,7 @@ class Settings(BaseSettings):
     sourcing: SourcingSettings = SourcingSettings()
     security: SecuritySettings = SecuritySettings()
     carriers: CarrierSettings = CarrierSettings()
+    marketplaces: MarketplaceSettings = MarketplaceSettings()
 
 
 def normalise_database_url(url: str) -> str:

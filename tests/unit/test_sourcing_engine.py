@@ -234,7 +234,13 @@ def test_stores_do_not_serve_marketplace_orders_and_max_distance_filters() -> No
 def test_the_record_lists_every_candidate_with_score_parts_cost_and_days() -> None:
     sites = [site(1, "A", 10), site(2, "B", 20), site(3, "EMPTY", 5), site(4, "NOTARIFF", 7)]
     positions = [stock(1, 1, 5), stock(2, 1, 5), stock(4, 1, 5)]
-    tariffs = [tariff("A", "100", days=1), tariff("B", "200", days=2), tariff("EMPTY", "1")]
+    far_only = Tariff("NOTARIFF", Decimal(1), Decimal(0), Decimal(0), 1, min_km=100, max_km=200)
+    tariffs = [
+        tariff("A", "100", days=1),
+        tariff("B", "200", days=2),
+        tariff("EMPTY", "1"),
+        far_only,
+    ]
     d = decided(run(order((1, 2)), sites, positions, tariffs))
     assert d.record is not None
     notes = {n.code: n for n in d.record.candidates}
@@ -367,3 +373,43 @@ def test_a_pickup_points_own_stock_is_handed_over_without_a_shipment() -> None:
     shipped = decided(run(elsewhere, sites, positions, tariffs)).record
     assert shipped is not None
     assert shipped.total_cost == Decimal("300.00")
+
+
+def test_a_location_the_tariff_table_does_not_name_ships_at_the_built_in_estimate() -> None:
+    sites = [site(1, "KNOWN", 10), site(2, "NEW", 5)]
+    positions = [stock(1, 1, 5), stock(2, 1, 5)]
+    d = decided(run(order((1, 2)), sites, positions, [tariff("KNOWN", "400", days=1)]))
+
+    # NEW has no tariff row: the built-in band up to 50 km prices it, 250 ₽ + 10 ₽/kg x 2 kg
+    assert d.warehouses == ("NEW",)
+    assert d.record is not None
+    [shipment] = d.record.shipments
+    assert (shipment.code, shipment.cost, shipment.estimate) == ("NEW", Decimal("270.00"), True)
+    assert shipment.tariff == "estimate: no tariff for this location, built-in band 0-50 km"
+    notes = {n.code: n for n in d.record.candidates}
+    assert (notes["NEW"].estimate, notes["NEW"].excluded) == (True, None)
+    assert (notes["KNOWN"].estimate, notes["KNOWN"].cost) == (False, Decimal("400.00"))
+    assert d.record.estimated() is True
+
+
+def test_a_named_location_whose_tariffs_do_not_reach_is_left_out_not_estimated() -> None:
+    sites = [site(1, "LOCAL", 120), site(2, "DC", 300)]
+    positions = [stock(1, 1, 5), stock(2, 1, 5)]
+    local = Tariff("LOCAL", Decimal(100), Decimal(0), Decimal(0), 1, min_km=0, max_km=50)
+    d = decided(run(order((1, 1)), sites, positions, [local, tariff("DC", "900")]))
+
+    assert d.warehouses == ("DC",)
+    assert d.record is not None
+    notes = {n.code: n for n in d.record.candidates}
+    assert notes["LOCAL"].excluded == "no shipping tariff reaches the destination"
+    assert d.record.estimated() is False
+
+
+def test_a_star_tariff_prices_every_location_so_none_is_estimated() -> None:
+    table = TariffTable([tariff("*", "500"), tariff("DC", "300")])
+    assert table.find_or_estimate("NEW", km=10.0) == tariff("*", "500")
+    near = TariffTable([Tariff("*", Decimal(1), Decimal(0), Decimal(0), 1, max_km=50)])
+    assert near.find_or_estimate("NEW", km=80.0) is None
+    estimate = TariffTable([tariff("DC", "300")]).find_or_estimate("NEW", km=80.0)
+    assert estimate is not None
+    assert (estimate.estimate, estimate.fixed, estimate.days) == (True, Decimal(350), 2)

@@ -16,6 +16,7 @@ from potok.cli import (
     demo,
     documents,
     files,
+    marketplaces,
     orders,
     picking,
     security,
@@ -49,6 +50,7 @@ app.add_typer(shipments.app, name="shipments")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
+app.add_typer(marketplaces.app, name="marketplaces")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.add_typer(users, name="users")

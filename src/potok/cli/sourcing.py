@@ -264,7 +264,7 @@ def explain(
             f"{c.code} ({c.city})",
             c.kind,
             "" if c.distance_km is None or c.distance_km == inf else f"{c.distance_km:.0f}",
-            "" if c.cost is None else f"{c.cost:.2f}",
+            "" if c.cost is None else f"{'≈' if c.estimate else ''}{c.cost:.2f}",
             "" if c.days is None else str(c.days),
             "" if c.score is None else f"{c.score:.2f}",
             *(

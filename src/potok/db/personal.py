@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from potok.db.tables import customers, idempotency_keys, orders
+from potok.db.tables import customers, idempotency_keys, marketplace_connections, orders
 from potok.domain.customers import normalise_name
 from potok.domain.orders import Address, Contact
 from potok.security.data import PREFIX, DataProtector
@@ -129,6 +129,8 @@ _TABLES: dict[str, _Sealed] = {
             ("customer_email_hash", "customer_email", _same),
         ),
     ),
+    # not personal data, but secrets kept the same way: a marketplace account's token
+    "marketplace_connections": _Sealed(marketplace_connections, ("credentials",), ()),
 }
 _ANSWERS = "idempotency_keys"
 

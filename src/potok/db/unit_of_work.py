@@ -27,6 +27,7 @@ from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
+from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
@@ -142,6 +143,9 @@ class SqlUnitOfWork:
         self.waves = WaveRepository(connection, self._events)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
+        self.marketplaces = MarketplaceRepository(
+            connection, self.protector, self._staged if self._pipelined else None
+        )
         return self
 
     def __exit__(

@@ -1,5 +1,6 @@
 """Alerts for operators: raised where Potok could not settle something by itself (an order
-re-routing left without stock), listed, and acknowledged by a person."""
+re-routing left without stock, a location shipping without a tariff), listed, and
+acknowledged by a person."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from potok.domain.alerts import (
 from potok.domain.alerts.events import AlertAcknowledged, AlertRaised
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order
+from potok.domain.sourcing import SourcingRecord
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MAX_MESSAGE = 2000
@@ -45,6 +47,45 @@ def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: st
                 kind=alert.kind.value,
                 order_id=order.id,
                 message=message,
+            )
+        )
+        raised.append(alert)
+    return raised
+
+
+def alert_estimated_tariffs(
+    uow: UnitOfWork, order: Order, record: SourcingRecord, at: datetime
+) -> list[Alert]:
+    """The order ships (or brings units by transfer) from locations the tariff table does
+    not price, at the built-in bands' estimate: tell the operators once per location and
+    tariff table version, however many orders follow."""
+    codes = {s.code for s in record.shipments if s.estimate}
+    codes.update(t.from_code for t in record.transfers if t.estimate)
+    raised: list[Alert] = []
+    for code in sorted(codes):
+        version = record.tariffs_version
+        message = (
+            f"{code} ships orders without a shipping tariff (tariff table version {version} "
+            f"has no row for it): they are priced by the built-in distance bands, marked as "
+            f"an estimate in their sourcing records (first: order {order.id}). Import a tariff "
+            f"table that prices {code}."
+        )
+        alert = uow.alerts.add_once(
+            AlertKind.LOCATION_SHIPS_WITHOUT_TARIFF,
+            f"{code} (tariffs {version})"[:255],
+            None,  # about the location; the order (maybe not stored yet) is named in words
+            message[:MAX_MESSAGE],
+            at,
+        )
+        if alert is None:
+            continue
+        uow.record(
+            AlertRaised(
+                occurred_at=at,
+                alert_id=alert.id,
+                kind=alert.kind.value,
+                order_id=None,
+                message=alert.message,
             )
         )
         raised.append(alert)

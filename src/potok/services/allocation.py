@@ -29,6 +29,7 @@ from potok.domain.sourcing import (
     Position,
     Shortfall,
 )
+from potok.services.alerts import alert_estimated_tariffs
 from potok.services.consolidation import arrange_transfers, drop_stale_transfers
 from potok.services.ports import SerialPick
 from potok.services.sourcing_setup import SourcingSetup
@@ -107,6 +108,8 @@ def allocate(
             )
             if outcome.transfers or first_read is None:  # a new order has no transfers yet
                 arrange_transfers(uow, order, outcome, at, actor)
+            if outcome.record is not None and outcome.record.estimated():
+                alert_estimated_tariffs(uow, order, outcome.record, at)
             return outcome
     raise TransientConflict(detail="stock kept changing while this order was being reserved")
 

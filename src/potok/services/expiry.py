@@ -16,9 +16,10 @@ from potok.domain.inventory import Movement, MovementType, StockLevel
 from potok.domain.inventory.events import StockChanged
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order
+from potok.domain.triggers import OrdersDisplaced
 from potok.domain.validation import Problems
-from potok.services.alerts import raise_alerts
-from potok.services.allocation import make_room, resource
+from potok.services.allocation import make_room
+from potok.services.reactions import react
 from potok.services.read_models import ExpiringLot
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -49,7 +50,7 @@ def expire_lots(uow: UnitOfWork, actor: Actor, *, clock: Clock = utc_now) -> Exp
             units += moved
             displaced.extend(released)
         why = "expired lots set aside"
-        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
+        react(uow, OrdersDisplaced(at=at, orders=displaced, actor=who, why=why))
         return ExpiryRun(len(expired), units, [o.id for o in displaced if o.id is not None])
 
     return atomically(uow, work)

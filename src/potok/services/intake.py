@@ -93,6 +93,12 @@ def place_order(
     return atomically(uow, work)
 
 
+def place_within(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
+    """Intake inside a transaction the caller holds (connectors record their link to the
+    order in the same commit); a repeat of an order taken before answers with it."""
+    return _place(uow, command, actor, at)
+
+
 def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
     phone = normalise_phone(command.customer_phone) if command.customer_phone else None
     email = normalise_email(command.customer_email) if command.customer_email else None

@@ -45,12 +45,13 @@ from potok.domain.kernel import (
     utc_now,
 )
 from potok.domain.network import WarehouseNotFound
+from potok.domain.triggers import OrdersDisplaced, StockFiguresMoved, StockFreed
 from potok.domain.validation import Problems
-from potok.services.alerts import raise_alerts
-from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.allocation import make_room
 from potok.services.expiry import expire_position
 from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import LotDates
+from potok.services.reactions import react
 from potok.services.read_models import (
     ChannelPromise,
     Drift,
@@ -58,7 +59,6 @@ from potok.services.read_models import (
     MovementPage,
     WarehouseAvailability,
 )
-from potok.services.replenishment import check_minimums
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
@@ -224,9 +224,12 @@ def apply_level(
     (movement_id,) = uow.stock.add_movements([movement])
     _announce(uow, after, movement)
     why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
-    raise_alerts(uow, resource(uow, displaced, at, actor, trigger=why), at, why)
-    backorders = retry_backorders(uow, [level.product_id], at, actor) if delta > 0 else []
-    check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
+    backorders = react(
+        uow,
+        OrdersDisplaced(at=at, orders=displaced, actor=actor, why=why),
+        StockFreed(at=at, product_ids=[level.product_id] if delta > 0 else [], actor=actor),
+        StockFiguresMoved(at=at, positions=[(level.warehouse_id, level.product_id)]),
+    ).reserved
     final = uow.stock.level(level.warehouse_id, level.product_id, lot_id=level.lot_id)
     assert final is not None
     return StockChange(final, movement, movement_id, backorders, [o.id for o in displaced if o.id])
@@ -276,8 +279,7 @@ def receive_stock(
         # a lot that has expired already: its units are not sellable from the start
         _, displaced = expire_position(uow, change.level, at, str(actor))
         why = f"lot {change.level.lot} received already expired"
-        short = resource(uow, displaced, at, str(actor), trigger=why)
-        raise_alerts(uow, short, at, why)
+        react(uow, OrdersDisplaced(at=at, orders=displaced, actor=str(actor), why=why))
         final = uow.stock.level(warehouse_id, product.id, lot_id=lot_id)
         assert final is not None
         return replace(change, level=final)
@@ -491,10 +493,13 @@ def set_levels(
             )
         )
         why = f"{command.source} stock levels set"
-        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
         grown = {m.product_id for m in movements if m.quantity > 0}
-        backorders = retry_backorders(uow, grown, at, who) if grown else []
-        check_minimums(uow, keys, at)
+        backorders = react(
+            uow,
+            OrdersDisplaced(at=at, orders=displaced, actor=who, why=why),
+            StockFreed(at=at, product_ids=grown, actor=who),
+            StockFiguresMoved(at=at, positions=keys),
+        ).reserved
         return LevelsApplied(
             rows=len(command.rows),
             changed=len(movements),

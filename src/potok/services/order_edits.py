@@ -34,12 +34,14 @@ from potok.domain.orders.commands import DeliveryRequest
 from potok.domain.orders.edits import Change, LineInFulfilment, OrderNotEditable, allows
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.domain.sourcing import Decision
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems
-from potok.services.allocation import RESERVE_ATTEMPTS, allocate, reservations_for, retry_backorders
+from potok.services.allocation import RESERVE_ATTEMPTS, allocate, reservations_for
 from potok.services.fulfilment.cancelling import stop_fulfilment
 from potok.services.fulfilment.common import shipment_of
 from potok.services.intake import check_delivery, delivery_of
 from potok.services.orders import OrderView
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 MAX_QUANTITY = 1_000_000_000
@@ -165,9 +167,8 @@ def edit_order(
         _give_back(uow, order, released, at, f"order {order.id} edited")
         uow.orders.save(order)
         if released:
-            retry_backorders(
-                uow, {r.product_id for r in released}, at, str(Actor.system("backorders"))
-            )
+            freed = {r.product_id for r in released}
+            react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
         return OrderView(order, uow.orders.history(command.order_id))
 
     return atomically(uow, work)
@@ -431,7 +432,8 @@ def _finish(
         _give_back(uow, order, released, at, f"units of order {order.id} cancelled")
     uow.orders.save(order)
     if released:
-        retry_backorders(uow, {r.product_id for r in released}, at, str(Actor.system("backorders")))
+        freed = {r.product_id for r in released}
+        react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
 
 
 def cancel_shipment(

@@ -27,10 +27,12 @@ from potok.domain.orders.commands import (
     ReleaseHold,
 )
 from potok.domain.sourcing import Decision
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems
-from potok.services.allocation import allocate, give_back, retry_backorders
+from potok.services.allocation import allocate, give_back
 from potok.services.consolidation import call_off_transfers
 from potok.services.fulfilment.cancelling import stop_fulfilment
+from potok.services.reactions import react
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -87,7 +89,8 @@ def cancel_order(
         released = order.cancel(at, str(actor), command.reason)
         give_back(uow, order, released, at, f"order {order.id} cancelled")
         call_off_transfers(uow, order, at, f"order {order.id} cancelled")
-        retry_backorders(uow, {r.product_id for r in released}, at, str(Actor.system("backorders")))
+        freed = {r.product_id for r in released}
+        react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
 
@@ -224,7 +227,7 @@ def expire_unpaid_orders(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int 
             give_back(uow, order, released, at, f"order {order.id} expired unpaid")
             call_off_transfers(uow, order, at, f"order {order.id} expired unpaid")
             uow.orders.save(order)
-            retry_backorders(uow, {r.product_id for r in released}, at, actor)
+            react(uow, StockFreed(at=at, product_ids={r.product_id for r in released}, actor=actor))
             return True
 
         if atomically(uow, work):

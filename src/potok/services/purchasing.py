@@ -23,10 +23,11 @@ from potok.domain.inventory.purchasing import (
     check_order,
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, utc_now
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems, require_choice
-from potok.services.allocation import retry_backorders
 from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import LotDates
+from potok.services.reactions import react
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -185,7 +186,7 @@ def receive_purchase_order(
         uow.purchase_orders.save(order)
         uow.record(*order.events)
         grown = {order.line(n).product_id for n in quantities}  # type: ignore[union-attr]
-        backorders = retry_backorders(uow, grown, at, who)
+        backorders = react(uow, StockFreed(at=at, product_ids=grown, actor=who)).reserved
         return PurchaseReceipt(order, dict(quantities), backorders)
 
     return atomically_once(uow, once, work)

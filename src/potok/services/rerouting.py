@@ -25,11 +25,12 @@ from potok.domain.orders import (
 from potok.domain.orders.commands import ReportShortage
 from potok.domain.orders.events import OrderShortageReported
 from potok.domain.sourcing import Decision
+from potok.domain.triggers import OrdersDisplaced
 from potok.domain.validation import Problems
-from potok.services.alerts import raise_alerts
-from potok.services.allocation import give_back, resource
+from potok.services.allocation import give_back
 from potok.services.inventory import StockChange, apply_level
 from potok.services.ports import LapsedReservation
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MAX_MISSING = 1_000_000
@@ -77,13 +78,8 @@ def _reroute(
     why: str,
     avoid: Collection[WarehouseId],
 ) -> Rerouted:
-    short = resource(uow, orders, at, actor, trigger=why, avoid=avoid)
-    alerts = raise_alerts(uow, short, at, why)
-    return Rerouted(
-        [o.id for o in orders if o.id is not None],
-        [o.id for o in short if o.id is not None],
-        [a.id for a in alerts],
-    )
+    effects = react(uow, OrdersDisplaced(at=at, orders=orders, actor=actor, why=why, avoid=avoid))
+    return Rerouted(effects.resourced_ids, effects.short_ids, effects.alert_ids)
 
 
 # ---------------------------------------------------------------------- a location goes

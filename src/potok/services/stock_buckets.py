@@ -20,12 +20,12 @@ from potok.domain.inventory.model import require_quantity
 from potok.domain.kernel import Actor, Clock, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
+from potok.domain.triggers import OrdersDisplaced, StockFiguresMoved, StockFreed
 from potok.domain.validation import Problems
-from potok.services.alerts import raise_alerts
-from potok.services.allocation import make_room, resource, retry_backorders
+from potok.services.allocation import make_room
 from potok.services.idempotency import Once, atomically_once
 from potok.services.inventory import StockChange
-from potok.services.replenishment import check_minimums
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -143,13 +143,13 @@ def move_stock(
         assert after is not None
         announce(uow, after, movement)
         why = f"stock at {level.warehouse_code} set aside ({reason})"
-        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
-        backorders = (
-            retry_backorders(uow, [level.product_id], at, who)
-            if command.to is Bucket.AVAILABLE
-            else []
-        )
-        check_minimums(uow, [(level.warehouse_id, level.product_id)], at)
+        freed = [level.product_id] if command.to is Bucket.AVAILABLE else []
+        backorders = react(
+            uow,
+            OrdersDisplaced(at=at, orders=displaced, actor=who, why=why),
+            StockFreed(at=at, product_ids=freed, actor=who),
+            StockFiguresMoved(at=at, positions=[(level.warehouse_id, level.product_id)]),
+        ).reserved
         final = uow.positions.get(level.stock_id)
         assert final is not None
         return StockChange(

@@ -34,12 +34,11 @@ from potok.domain.inventory.events import (
 from potok.domain.kernel import Actor, Clock, ProductId, Tracking, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order
+from potok.domain.triggers import OrdersDisplaced, StockFiguresMoved, StockFreed
 from potok.domain.validation import Problems
-from potok.services.alerts import raise_alerts
-from potok.services.allocation import resource, retry_backorders
 from potok.services.idempotency import Once, atomically_once
+from potok.services.reactions import react
 from potok.services.read_models import CountPage
-from potok.services.replenishment import check_minimums
 from potok.services.stock_buckets import announce, settle_on_hand
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -362,9 +361,14 @@ def approve_count(
             )
         )
         why = f"stock count {count.number} at {count.warehouse_code} approved"
-        raise_alerts(uow, resource(uow, displaced, at, who, trigger=why), at, why)
-        backorders = retry_backorders(uow, grown, at, who) if grown else []
-        check_minimums(uow, [(count.warehouse_id, line.product_id) for line in counted], at)
+        backorders = react(
+            uow,
+            OrdersDisplaced(at=at, orders=displaced, actor=who, why=why),
+            StockFreed(at=at, product_ids=grown, actor=who),
+            StockFiguresMoved(
+                at=at, positions=[(count.warehouse_id, line.product_id) for line in counted]
+            ),
+        ).reserved
         return Approval(count, postings, [o.id for o in displaced if o.id], backorders)
 
     return atomically(uow, work)

@@ -33,11 +33,13 @@ from potok.domain.inventory.transfers import (
 )
 from potok.domain.kernel import Actor, Clock, LotId, ProductId, StockId, utc_now
 from potok.domain.orders import AllocationState, Order
+from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems, require_choice
 from potok.services import consolidation
-from potok.services.allocation import give_back, resource, retry_backorders
+from potok.services.allocation import allocate, give_back
 from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import ProductRef
+from potok.services.reactions import react
 from potok.services.stock_postings import post_movement
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -359,7 +361,7 @@ def receive_transfer(
                 uow, order, at, who, f"transfer {transfer.number} did not bring what it lacks"
             )
         grown = {line.product_id for line in arriving}
-        backorders = retry_backorders(uow, grown, at, who) if grown else []
+        backorders = react(uow, StockFreed(at=at, product_ids=grown, actor=who)).reserved
         return TransferArrival(transfer, differing, backorders)
 
     return atomically_once(uow, once, work)
@@ -437,7 +439,8 @@ def _source_again(uow: UnitOfWork, order: Order, at: datetime, who: str, why: st
         released = order.release_allocation(at, who, why)
         give_back(uow, order, released, at, why)
         uow.orders.save(order)
-    resource(uow, [order], at, who, trigger=why)
+    allocate(uow, order, at, who, trigger=why)
+    uow.orders.save(order)
 
 
 # ---------------------------------------------------------------------- reads

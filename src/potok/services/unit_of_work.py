@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
+from potok.services.marketplace_ports import MarketplaceStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -128,6 +129,9 @@ class UnitOfWork(Protocol):
 
     @property
     def documents(self) -> DocumentStore: ...
+
+    @property
+    def marketplaces(self) -> MarketplaceStore: ...
 
     def __enter__(self) -> Self: ...
 

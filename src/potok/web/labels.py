@@ -102,9 +102,56 @@ HISTORY = {
     "payment_changed": N_("Payment changed"),
     "shortage": N_("Short at the shelf"),
     "transfer_requested": N_("Transfer requested"),
+    "transfer_shipped": N_("Transfer shipped"),
+    "transfer_cancelled": N_("Transfer cancelled"),
+    "transfer_skipped": N_("Transfer not needed"),
+    "buyer_set": N_("Buyer set"),
+    "buyer_removed": N_("Buyer removed"),
+    "edited": N_("Order edited"),
+    "shipment_released": N_("Sent to the warehouse"),
+    "picking_started": N_("Picking started"),
+    "short_picked": N_("Short at the shelf"),
+    "handed_over": N_("Handed over"),
+    "shipment_in_transit": N_("In transit"),
+    "shipment_ready_for_pickup": N_("At the pickup point"),
+    "shipment_delivered": N_("Delivered"),
+    "shipment_failed_delivery": N_("Delivery failed"),
+    "shipment_returning": N_("Returning to the sender"),
+    "shipment_returned_to_sender": N_("Back at the warehouse"),
+    "shipment_cancelled": N_("Shipment cancelled"),
 }
 
-ALERT = {"order_backordered_after_rerouting": N_("Backordered after re-routing")}
+SHIPMENT = {
+    "pending": N_("Waiting for picking"),
+    "picking": N_("Picking"),
+    "packed": N_("Packed"),
+    "handed_over": N_("Handed over"),
+    "in_transit": N_("In transit"),
+    "ready_for_pickup": N_("At the pickup point"),
+    "delivered": N_("Delivered"),
+    "failed_delivery": N_("Delivery failed"),
+    "returning": N_("Returning to the sender"),
+    "returned_to_sender": N_("Back at the warehouse"),
+    "cancelled": N_("Cancelled"),
+}
+
+WAVE = {
+    "open": N_("Not started"),
+    "picking": N_("Picking"),
+    "done": N_("Done"),
+    "cancelled": N_("Cancelled"),
+}
+
+IDENTIFIER = {
+    "marking": N_("Marking code"),
+    "imei": N_("IMEI"),
+    "uin": N_("UIN"),
+}
+
+ALERT = {
+    "order_backordered_after_rerouting": N_("Backordered after re-routing"),
+    "location_ships_without_tariff": N_("Ships without a tariff"),
+}
 
 
 def label(table: dict[str, str], code: str | None) -> str:

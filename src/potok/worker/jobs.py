@@ -13,6 +13,7 @@ from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
+from potok.services.marketplaces import PollOutcome, poll_due
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
@@ -41,6 +42,7 @@ class JobReport:
     replan: ReplanRun | None = None
     tracking: TrackingOutcome | None = None
     pickups_failed: list[int] = field(default_factory=list)
+    marketplaces: list[PollOutcome] = field(default_factory=list)
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -48,7 +50,8 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     another try, announce stock levels that crossed their minimum since the last run, make
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
-    and re-plan open orders with the batch optimiser when its schedule says so."""
+    re-plan open orders with the batch optimiser when its schedule says so, and poll the
+    marketplace connections whose schedule has come."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -76,8 +79,24 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     tracked = None
     if _tracking_due(potok, clock()):
         tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)
+    polled = poll_due(
+        _uow(potok, "marketplaces"),
+        potok.marketplaces,
+        clock=clock,
+        batch=potok.settings.marketplaces.import_batch,
+    )
     return JobReport(
-        expired, holds, forgotten, served, crossings, lots, lapsed, replanned, tracked, pickups
+        expired,
+        holds,
+        forgotten,
+        served,
+        crossings,
+        lots,
+        lapsed,
+        replanned,
+        tracked,
+        pickups,
+        polled,
     )
 
 
@@ -122,6 +141,17 @@ def run_forever(potok: Potok, stop: threading.Event) -> None:
                     len(report.expired_orders),
                     report.expired_holds,
                 )
+            for polled in report.marketplaces:
+                if polled.error:
+                    log.warning("marketplace %s: %s", polled.connection, polled.error)
+                elif polled.imported or polled.cancelled:
+                    log.info(
+                        "marketplace %s: %d orders imported, %d cancelled, %d kept aside",
+                        polled.connection,
+                        len(polled.imported),
+                        len(polled.cancelled),
+                        len(polled.kept_aside),
+                    )
             lapsed = report.lapsed_reservations
             if lapsed is not None and lapsed.orders:
                 log.info(

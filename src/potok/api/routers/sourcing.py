@@ -267,6 +267,7 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 score=None if c.score is None else round(c.score, 2),
                 score_parts=c.breakdown() if c.parts else {},
                 chosen=c.chosen,
+                estimate=c.estimate,
             )
             for c in record.candidates
         ],
@@ -278,6 +279,7 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 weight_kg=s.weight_kg,
                 units=s.units,
                 tariff=s.tariff,
+                estimate=s.estimate,
             )
             for s in record.shipments
         ],
@@ -294,6 +296,7 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 weight_kg=t.weight_kg,
                 units=t.units,
                 tariff=t.tariff,
+                estimate=t.estimate,
             )
             for t in record.transfers
         ],

@@ -58,6 +58,11 @@ class AlertOut(Out):
     message: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    subject: str | None = Field(
+        default=None,
+        description="What the alert is about when that is not an order, e.g. the location "
+        "shipping without a tariff: `MSK-9 (tariffs 3)`.",
+    )
 
 
 class AlertPageOut(Page):

@@ -87,6 +87,11 @@ class CandidateOut(Out):
         description="cost, distance, time, last_units and priority: what the score adds up."
     )
     chosen: bool
+    estimate: bool = Field(
+        default=False,
+        description="The cost is an estimate by the built-in distance bands: the tariff "
+        "table has no row for this location.",
+    )
 
 
 class ShipmentOut(Out):
@@ -96,6 +101,11 @@ class ShipmentOut(Out):
     weight_kg: float
     units: int
     tariff: str
+    estimate: bool = Field(
+        default=False,
+        description="The cost is an estimate by the built-in distance bands: the tariff "
+        "table has no row for this location.",
+    )
 
 
 class TransferPlanOut(Out):
@@ -106,6 +116,11 @@ class TransferPlanOut(Out):
     weight_kg: float
     units: int
     tariff: str
+    estimate: bool = Field(
+        default=False,
+        description="The cost is an estimate by the built-in distance bands: the tariff "
+        "table has no row for this location.",
+    )
 
 
 class RecordOut(Out):

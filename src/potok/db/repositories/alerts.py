@@ -6,7 +6,10 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from potok.db.engine import is_sqlite
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import operator_alerts
 from potok.domain.alerts import Alert, AlertKind, AlertState
@@ -23,6 +26,27 @@ class AlertRepository:
             .returning(operator_alerts.c.id)
         ).scalar_one()
         return Alert(int(alert_id), at, kind, order_id, message)
+
+    def add_once(
+        self, kind: AlertKind, subject: str, order_id: int | None, message: str, at: datetime
+    ) -> Alert | None:
+        """The alert, unless one of this kind about this subject was ever raised (None):
+        racing transactions raise it once."""
+        insert = (
+            sqlite_dialect.insert(operator_alerts)
+            if is_sqlite(self.connection)
+            else postgresql.insert(operator_alerts)
+        )
+        alert_id = self.connection.execute(
+            insert.values(
+                raised_at=at, kind=kind.value, subject=subject, order_id=order_id, message=message
+            )
+            .on_conflict_do_nothing(index_elements=["kind", "subject"])
+            .returning(operator_alerts.c.id)
+        ).scalar_one_or_none()
+        if alert_id is None:
+            return None
+        return Alert(int(alert_id), at, kind, order_id, message, subject=subject)
 
     def get(self, alert_id: int, *, lock: bool = False) -> Alert | None:
         query = sa.select(operator_alerts).where(operator_alerts.c.id == alert_id)
@@ -67,4 +91,5 @@ def _alert(row: Any) -> Alert:
         message=row.message,
         acknowledged_at=row.acknowledged_at,
         acknowledged_by=row.acknowledged_by,
+        subject=row.subject,
     )

@@ -43,6 +43,11 @@ from potok.db.tables.inventory import (
     transfer_lines,
     transfers,
 )
+from potok.db.tables.marketplaces import (
+    marketplace_connections,
+    marketplace_journal,
+    marketplace_orders,
+)
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -64,6 +69,9 @@ __all__ = [
     "legal_entities",
     "legal_entity_channels",
     "lots",
+    "marketplace_connections",
+    "marketplace_journal",
+    "marketplace_orders",
     "metadata",
     "operator_alerts",
     "order_buyers",

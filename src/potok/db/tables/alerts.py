@@ -17,7 +17,10 @@ operator_alerts = sa.Table(
     sa.Column("message", sa.String(2000), nullable=False),
     sa.Column("acknowledged_at", UtcDateTime(), nullable=True),
     sa.Column("acknowledged_by", sa.String(255), nullable=True),
+    # what the alert is about when that is not an order: one alert per kind and subject
+    sa.Column("subject", sa.String(255), nullable=True),
     sa.Index(None, "order_id"),
+    sa.Index("ix_operator_alerts_kind_subject", "kind", "subject", unique=True),
     sa.Index(
         "ix_operator_alerts_open",
         "id",

@@ -14,6 +14,7 @@ class AlertKind(StrEnum):
     """What an alert is about."""
 
     ORDER_BACKORDERED_AFTER_REROUTING = "order_backordered_after_rerouting"
+    LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
 
 
 class AlertState(StrEnum):
@@ -47,6 +48,7 @@ class Alert:
     message: str
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
+    subject: str | None = None  # what it is about when not an order: "MSK-9 (tariffs v3)"
 
     @property
     def open(self) -> bool:

@@ -261,6 +261,7 @@ def decide(
             option.tariff.days,
             plan.score,
             plan.parts,
+            estimate=option.tariff.estimate,
         )
 
     short = {p for p, q in demand.items() if network.get(p, 0) < q}
@@ -294,6 +295,7 @@ def decide(
         summary += _not_considered(notes, order)
     else:
         summary = _summary(best, runner_up, order, rules, notes, alternative)
+    summary += _estimated(best)
     allocations = _allocate(order.needs, best.picks or best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
     record = _record(order, notes, chosen_ids, best, tariffs, rules, today, summary, unit_kg)
@@ -346,7 +348,7 @@ def _filter(
         elif c.code == order.pickup_at:
             tariff = ON_THE_SPOT
         else:
-            tariff = tariffs.find(c.code, km=km, region=order.region)
+            tariff = tariffs.find_or_estimate(c.code, km=km, region=order.region)
             if tariff is None:
                 reason = "no shipping tariff reaches the destination"
         if reason is not None or tariff is None or stock is None:
@@ -470,7 +472,7 @@ def _hub_plan(
                 lat2, lon2, cos2 = _radians(c.latitude, c.longitude)
                 h = sin((lat2 - lat1) / 2) ** 2 + cos1 * cos2 * sin((lon2 - lon1) / 2) ** 2
                 km = 2 * EARTH_RADIUS_KM * asin(min(1.0, sqrt(h)))
-                found_tariff = tariffs.find(c.code, km=km, region=to.region)
+                found_tariff = tariffs.find_or_estimate(c.code, km=km, region=to.region)
                 route = routes[c.warehouse_id] = (
                     None if found_tariff is None else (km, found_tariff)
                 )
@@ -731,6 +733,19 @@ def _not_considered(notes: Mapping[WarehouseId, CandidateNote], order: SourcingO
     return "; not considered: " + ", ".join(listed)
 
 
+def _estimated(plan: _Plan) -> str:
+    """'; the cost from VLG-1 is an estimate: no tariff for it, built-in distance bands'."""
+    codes = [o.candidate.code for o, _ in plan.shipments if o.tariff.estimate]
+    codes += [leg.source.candidate.code for leg in plan.legs if leg.tariff.estimate]
+    if not codes:
+        return ""
+    named = ", ".join(dict.fromkeys(codes))
+    return (
+        f"; the cost from {named} is an estimate: the tariff table has no row for "
+        f"{'it' if len(codes) == 1 else 'them'}, the built-in distance bands price it"
+    )
+
+
 def _place(option: _Option) -> str:
     c = option.candidate
     return f"{c.code} ({c.city}, {option.km:.0f} km)"
@@ -769,6 +784,7 @@ def _record(
                     round(kg, 3),
                     sum(load.values()),
                     option.tariff.describe(),
+                    option.tariff.estimate,
                 )
             )
         for leg in plan.legs:
@@ -784,6 +800,7 @@ def _record(
                     round(kg, 3),
                     sum(leg.load.values()),
                     leg.tariff.describe(),
+                    leg.tariff.estimate,
                 )
             )
         days = plan.days

@@ -27,6 +27,7 @@ class CandidateNote(NamedTuple):
     score: float | None = None  # lower is better, in roubles counted by the rules
     parts: tuple[float, ...] = ()  # the score, criterion by criterion (see PARTS)
     chosen: bool = False
+    estimate: bool = False  # priced by the built-in bands: no tariff for this location
 
     @property
     def cost(self) -> Decimal | None:
@@ -50,6 +51,7 @@ class ShipmentNote:
     weight_kg: float
     units: int
     tariff: str  # the destination the tariff covers, e.g. "100-700 km"
+    estimate: bool = False  # priced by the built-in bands: no tariff for this location
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,7 @@ class TransferNote:
     weight_kg: float
     units: int
     tariff: str
+    estimate: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +91,10 @@ class SourcingRecord:
         """The candidates the rules filtered out."""
         return tuple(c for c in self.candidates if c.excluded is not None)
 
+    def estimated(self) -> bool:
+        """Some shipment or transfer is priced by the built-in bands, not by a tariff."""
+        return any(s.estimate for s in self.shipments) or any(t.estimate for t in self.transfers)
+
     def to_data(self) -> dict[str, Any]:
         """The record as JSON-ready data (money as strings, dates in ISO form)."""
         return {
@@ -110,11 +117,12 @@ class SourcingRecord:
                     None if c.score is None else round(c.score, 2),
                     [round(x, 2) for x in c.parts],
                     c.chosen,
+                    c.estimate,
                 ]
                 for c in self.candidates
             ],
             "shipments": [
-                [s.code, str(s.cost), s.days, s.weight_kg, s.units, s.tariff]
+                [s.code, str(s.cost), s.days, s.weight_kg, s.units, s.tariff, s.estimate]
                 for s in self.shipments
             ],
             "total_cost": str(self.total_cost),
@@ -135,10 +143,7 @@ class SourcingRecord:
             bool(data["express"]),
             date.fromisoformat(promised) if promised else None,
             tuple(_candidate(*row) for row in data["candidates"]),
-            tuple(
-                ShipmentNote(code, Decimal(cost), days, weight, units, tariff)
-                for code, cost, days, weight, units, tariff in data["shipments"]
-            ),
+            tuple(_shipment(*row) for row in data["shipments"]),
             Decimal(data["total_cost"]),
             data.get("days"),
             data.get("on_time"),
@@ -147,7 +152,14 @@ class SourcingRecord:
 
 
 def _candidate(*row: Any) -> CandidateNote:
-    code, city, kind, km, excluded, covers, cost, days, score, parts, chosen = row
+    code, city, kind, km, excluded, covers, cost, days, score, parts, chosen = row[:11]
+    estimate = bool(row[11]) if len(row) > 11 else False  # records kept before estimates
     return CandidateNote(
-        code, city, kind, km, excluded, covers, cost, days, score, tuple(parts), chosen
+        code, city, kind, km, excluded, covers, cost, days, score, tuple(parts), chosen, estimate
     )
+
+
+def _shipment(*row: Any) -> ShipmentNote:
+    code, cost, days, weight, units, tariff = row[:6]
+    estimate = bool(row[6]) if len(row) > 6 else False
+    return ShipmentNote(code, Decimal(cost), days, weight, units, tariff, estimate)

@@ -235,7 +235,7 @@ def _prepare(
             holds = sum(1 for p in demand if capacity.get((c.warehouse_id, p), 0) > 0)
             if not holds:
                 continue
-            tariff = tariffs.find(c.code, km=km, region=order.region)
+            tariff = tariffs.find_or_estimate(c.code, km=km, region=order.region)
             if tariff is None:
                 if not mine:
                     continue

@@ -30,6 +30,7 @@ class Priced:
     cost: Decimal | None  # None: no tariff reaches the destination from here
     days: int | None
     tariff: str
+    estimate: bool = False  # priced by the built-in bands: no tariff for this location
 
     @property
     def code(self) -> str:
@@ -50,12 +51,19 @@ def price(
         else None
     )
     kg = sum(q * order.unit_weight_kg.get(p, default_kg) for p, q in units.items())
-    tariff = tariffs.find(candidate.code, km=km or 0.0, region=order.region)
+    tariff = tariffs.find_or_estimate(candidate.code, km=km or 0.0, region=order.region)
     listed = tuple(sorted((p, q) for p, q in units.items() if q > 0))
     if tariff is None:
         return Priced(candidate, listed, km, kg, None, None, "")
     return Priced(
-        candidate, listed, km, kg, tariff.cost(kg, km or 0.0), tariff.days, tariff.describe()
+        candidate,
+        listed,
+        km,
+        kg,
+        tariff.cost(kg, km or 0.0),
+        tariff.days,
+        tariff.describe(),
+        tariff.estimate,
     )
 
 
@@ -180,6 +188,7 @@ def record_of(
             cost_rub=None if s.cost is None else float(s.cost),
             days=s.days,
             chosen=s.code in chosen,
+            estimate=s.estimate,
         )
     days = _days(after)
     on_time = None if order.promised_on is None else _arrives(today, days) <= order.promised_on
@@ -199,6 +208,7 @@ def record_of(
                 round(s.weight_kg, 3),
                 sum(q for _, q in s.units),
                 s.tariff,
+                s.estimate,
             )
             for s in after
         ),

@@ -6,6 +6,13 @@ given either as a region (``region`` set) or as a distance band (``min_km <= km 
 A shipment costs ``fixed + per_kg * weight + per_km * km`` roubles and arrives ``days`` days
 after it leaves. Lookup prefers the most specific tariff: the warehouse's own tariff for the
 destination region, then its distance band, then the ``*`` region tariff, then the ``*`` band.
+
+A location the table does not name at all (a new one, before its tariffs are imported, in
+a table without ``*`` rows) is not left out: ``find_or_estimate`` prices it by the built-in
+distance bands and marks the tariff as an estimate, so that sourcing still ships from it and
+the record says the price is a guess. A location the table names, whose tariffs do not
+reach the destination (a store that ships locally only), gets no estimate: it does not ship
+there.
 """
 
 from __future__ import annotations
@@ -45,6 +52,7 @@ class Tariff:
     min_km: float = 0.0
     max_km: float = inf
     label: str = ""  # a name for a tariff that is not a destination (handing over on the spot)
+    estimate: bool = False  # a built-in band standing in for a location the table lacks
     _rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -78,8 +86,13 @@ class Tariff:
         """The destination this tariff covers, as an operator reads it."""
         if self.label:
             return self.label
+        if self.estimate:
+            return f"estimate: no tariff for this location, built-in band {self._band()}"
         if self.region is not None:
             return f"region {self.region}"
+        return self._band()
+
+    def _band(self) -> str:
         if self.max_km == inf:
             return f"{self.min_km:g} km and beyond"
         return f"{self.min_km:g}-{self.max_km:g} km"
@@ -102,6 +115,7 @@ class TariffTable:
         self.tariffs = tuple(tariffs)
         self._regions: dict[tuple[str, str], Tariff] = {}
         self._bands: dict[str, list[Tariff]] = {}
+        self._owners = frozenset(t.warehouse for t in self.tariffs)
         for tariff in self.tariffs:
             if tariff.region is not None:
                 key = (tariff.warehouse, tariff.region)
@@ -133,6 +147,22 @@ class TariffTable:
                     return band
         return None
 
+    def find_or_estimate(
+        self, warehouse: str, *, km: float, region: str | None = None
+    ) -> Tariff | None:
+        """The tariff in force, else, for a location the table does not price at all, the
+        built-in distance band as an estimate; None when the location's own tariffs (or the
+        ``*`` tariffs) do not reach the destination."""
+        tariff = self.find(warehouse, km=km, region=region)
+        if tariff is not None or not self.lacks(warehouse):
+            return tariff
+        return _ESTIMATES.find(ANY_WAREHOUSE, km=km)
+
+    def lacks(self, warehouse: str) -> bool:
+        """The table prices nothing from this location: no row of its own, no ``*`` row."""
+        owners = self._owners
+        return warehouse not in owners and ANY_WAREHOUSE not in owners
+
     def quote(
         self, warehouse: str, *, km: float, weight_kg: float, region: str | None = None
     ) -> Quote | None:
@@ -156,21 +186,39 @@ class TariffTable:
         return self.quote(warehouse, km=km, weight_kg=weight_kg, region=region)
 
 
+BUILT_IN_BANDS = (
+    # min_km, max_km, fixed ₽, ₽ per kg, ₽ per km, days
+    (0, 50, "250", "10", "0", 1),
+    (50, 300, "350", "15", "0.5", 2),
+    (300, 1000, "450", "20", "0.8", 3),
+    (1000, 3000, "600", "30", "1", 5),
+    (3000, inf, "900", "45", "1.2", 8),
+)
+"""A rough parcel price list, dearer and slower with distance (see docs/operators.md)."""
+
+
+def _bands(*, estimate: bool) -> tuple[Tariff, ...]:
+    return tuple(
+        Tariff(
+            ANY_WAREHOUSE,
+            Decimal(f),
+            Decimal(kg),
+            Decimal(km),
+            days,
+            None,
+            lo,
+            hi,
+            estimate=estimate,
+        )
+        for lo, hi, f, kg, km, days in BUILT_IN_BANDS
+    )
+
+
 def built_in_tariffs() -> TariffTable:
-    """Distance bands for every warehouse, in force until a tariff table is imported: a
-    rough parcel price list, dearer and slower with distance, so that sourcing prefers
-    near warehouses and can still weigh splits and promised dates."""
-    bands = (
-        (0, 50, "250", "10", "0", 1),
-        (50, 300, "350", "15", "0.5", 2),
-        (300, 1000, "450", "20", "0.8", 3),
-        (1000, 3000, "600", "30", "1", 5),
-        (3000, inf, "900", "45", "1.2", 8),
-    )
-    return TariffTable(
-        (
-            Tariff(ANY_WAREHOUSE, Decimal(f), Decimal(kg), Decimal(km), days, None, lo, hi)
-            for lo, hi, f, kg, km, days in bands
-        ),
-        version="built-in",
-    )
+    """Distance bands for every warehouse, in force until a tariff table is imported, so
+    that sourcing prefers near warehouses and can still weigh splits and promised dates."""
+    return TariffTable(_bands(estimate=False), version="built-in")
+
+
+_ESTIMATES = TariffTable(_bands(estimate=True), version="built-in estimate")
+"""What a location missing from an imported tariff table is priced by."""

@@ -21,11 +21,12 @@ from potok.domain.inventory import MovementType
 from potok.domain.kernel import Actor, Clock, ProductId, Tracking, utc_now
 from potok.domain.orders import AllocationState, Order, OrderState, PaymentStatus
 from potok.domain.sourcing import Decision
-from potok.services.alerts import raise_alerts
+from potok.domain.triggers import OrdersLeftShort
 from potok.services.allocation import allocate, give_back
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.idempotency import Once, atomically_once
 from potok.services.inventory import apply_level
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 
@@ -412,7 +413,7 @@ def short_pick(
         uow.orders.save(order)
         alerts = []
         if not isinstance(outcome, Decision):
-            alerts = [a.id for a in raise_alerts(uow, [order], at, why)]
+            alerts = react(uow, OrdersLeftShort(at=at, orders=[order], why=why)).alert_ids
         roll_up_order(uow, order, at, who, "short_picked", why, shipment_id=shipment.id)
         settle_wave(uow, shipment, at)
         return ShortOutcome(

@@ -155,6 +155,12 @@
     if (then === "reload") {
       if (done) { sessionStorage.setItem("potok.flash", done); }
       window.location.reload();
+    } else if (then.indexOf("open:") === 0) {
+      // a page of what was made: open:/floor/waves/{number}
+      if (done) { sessionStorage.setItem("potok.flash", done); }
+      window.location.assign(then.slice(5).replace(/\{(\w+)\}/g, function (_, key) {
+        return encodeURIComponent(result.data && result.data[key] !== undefined ? result.data[key] : "");
+      }));
     } else if (then.indexOf("go:") === 0) {
       if (done) { sessionStorage.setItem("potok.flash", done); }
       window.location.assign(then.slice(3));
@@ -198,10 +204,26 @@
       body = form.querySelector("textarea").value;
       contentType = "text/csv";
     }
-    api(method, form.dataset.api, body, form.dataset.ifMatch, contentType).then(function (result) {
+    // a page's own builder shapes the body (a parcel, a scan), sends it itself (a promise
+    // of the API's answer), or handles the submit on the page (null: a bin label scanned)
+    var sending = null;
+    if (form.dataset.build) {
+      var built = (window.potokBuilders || {})[form.dataset.build](form, body);
+      if (built === null) {
+        if (button) { button.disabled = false; }
+        form.removeAttribute("aria-busy");
+        return;
+      }
+      if (built && typeof built.then === "function") { sending = built; } else { body = built; }
+    }
+    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType);
+    sending.then(function (result) {
       form.removeAttribute("aria-busy");
       if (button) { button.disabled = false; }
-      if (result.ok) { afterSuccess(form, result); } else { showProblem(form, result.data, result.status); }
+      if (result.ok) { afterSuccess(form, result); } else {
+        showProblem(form, result.data, result.status);
+        form.dispatchEvent(new CustomEvent("potok:refused", { detail: result, bubbles: true }));
+      }
     });
   });
 

@@ -1,0 +1,216 @@
+"""``potok marketplaces``: connect a marketplace account, see the connections' health,
+poll one now, read the orders it kept aside."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_actor,
+    cli_uow,
+    console,
+    fail,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
+
+app = typer.Typer(
+    help="Marketplace connections (Wildberries FBS): connect, health, poll now, journal.",
+    no_args_is_help=True,
+)
+
+MARKETPLACES = ("wildberries", "ozon")
+
+
+def _warehouses(pairs: list[str]) -> dict[str, str]:
+    mapped: dict[str, str] = {}
+    for pair in pairs:
+        theirs, sep, ours = pair.partition("=")
+        if not sep or not theirs.strip() or not ours.strip():
+            raise fail(
+                f"--warehouse takes THEIRS=OURS (the marketplace's warehouse id = a Potok "
+                f"location code), not '{pair}'",
+                3,
+            )
+        mapped[theirs.strip()] = ours.strip()
+    return mapped
+
+
+def _token(token_file: Path | None) -> str:
+    if token_file is not None:
+        return token_file.read_text(encoding="utf-8").strip()
+    return str(typer.prompt("API token", hide_input=True)).strip()
+
+
+@app.command()
+@handles_errors
+def connect(
+    code: str = typer.Argument(..., help="A name for the connection, e.g. wb-main."),
+    marketplace: str = typer.Option(..., "--marketplace", "-m", help="wildberries (ozon follows)."),
+    channel: str = typer.Option(..., help="The sales channel its orders join."),
+    warehouse: list[str] = typer.Option(
+        [],
+        "--warehouse",
+        "-w",
+        help="THEIRS=OURS: the marketplace's warehouse id and the Potok location that "
+        "fulfils its orders; repeat for each warehouse.",
+    ),
+    url: str | None = typer.Option(
+        None, help="The marketplace's API host (a sandbox or simulator); its real one if omitted."
+    ),
+    every: int = typer.Option(60, help="Poll every so many seconds (10-86400)."),
+    client_id: str | None = typer.Option(None, help="Ozon's Client-Id."),
+    token_file: Path | None = typer.Option(
+        None,
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="Read the API token from this file; without it the token is asked for, unseen.",
+    ),
+) -> None:
+    """Connect a marketplace account; the token is stored encrypted and never shown."""
+    from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+    from potok.services.marketplaces import connect_marketplace
+
+    if marketplace not in MARKETPLACES:
+        raise fail(f"--marketplace must be one of {', '.join(MARKETPLACES)}", 3)
+    mapped = _warehouses(warehouse)
+    token = _token(token_file)
+    potok = open_potok()
+    try:
+        kind = Marketplace(marketplace)
+        connection = connect_marketplace(
+            cli_uow(potok),
+            ConnectionDraft(
+                code=code,
+                marketplace=kind,
+                channel=channel,
+                credentials=Credentials(token, client_id),
+                base_url=url or potok.marketplaces.default_url(kind),
+                warehouses=mapped,
+                poll_every_s=every,
+            ),
+            cli_actor(),
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"connected {connection.code}: {connection.marketplace.value} → channel "
+        f"{connection.channel_code}, {len(connection.warehouses)} warehouses mapped",
+        highlight=False,
+    )
+
+
+@app.command("list")
+@handles_errors
+def list_connections(output: Output = OUTPUT) -> None:
+    """Every connection with its health: last success, lag, failures, rate-limit waits."""
+    from potok.services.marketplaces import list_connections as listed
+
+    potok = open_potok()
+    try:
+        found = listed(cli_uow(potok))
+    finally:
+        potok.close()
+    now = datetime.now(UTC)
+    rows = [
+        {
+            "code": c.code,
+            "marketplace": c.marketplace.value,
+            "channel": c.channel_code,
+            "health": c.health.value,
+            "last_success_at": c.last_success_at,
+            "lag_s": int(lag.total_seconds()) if (lag := c.lag(now)) is not None else None,
+            "failures": c.failures,
+            "rate_limit_waits": c.rate_limit_waits,
+            "imported": c.imported,
+            "journal": c.open_journal,
+            "last_error": c.last_error,
+        }
+        for c in found
+    ]
+    columns = [
+        Column("code", "connection"),
+        Column("marketplace"),
+        Column("channel"),
+        Column("health"),
+        Column("last_success_at", "last success"),
+        Column("lag_s", "lag, s", right=True),
+        Column("failures", right=True),
+        Column("rate_limit_waits", "429 waits", right=True),
+        Column("imported", right=True),
+        Column("journal", "kept aside", right=True),
+        Column("last_error", "last error"),
+    ]
+    print_listing(rows, columns, output, empty="No marketplace connections yet.")
+
+
+@app.command()
+@handles_errors
+def poll(code: str = typer.Argument(..., help="The connection.")) -> None:
+    """Poll a connection now: import its new orders, follow the statuses of open ones."""
+    from potok.services.marketplaces import poll_marketplace
+
+    potok = open_potok()
+    try:
+        outcome = poll_marketplace(
+            cli_uow(potok),
+            potok.marketplaces,
+            code,
+            batch=potok.settings.marketplaces.import_batch,
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"{outcome.connection}: {outcome.seen} new on the marketplace, "
+        f"{len(outcome.imported)} imported, {outcome.repeated} already here, "
+        f"{len(outcome.kept_aside)} kept aside, {len(outcome.cancelled)} cancelled, "
+        f"{outcome.rate_limit_waits} rate-limit waits",
+        highlight=False,
+    )
+    if outcome.error:
+        raise fail(outcome.error, 6 if not outcome.refused else 3)
+
+
+@app.command()
+@handles_errors
+def journal(
+    code: str = typer.Argument(..., help="The connection."),
+    everything: bool = typer.Option(False, "--all", help="Resolved entries too."),
+    output: Output = OUTPUT,
+) -> None:
+    """Orders the connection kept aside (unknown SKU or warehouse, refused by intake)."""
+    from potok.services.marketplaces import read_journal
+
+    potok = open_potok()
+    try:
+        entries = read_journal(cli_uow(potok), code, open_only=not everything)
+    finally:
+        potok.close()
+    rows = [
+        {
+            "external_id": e.external_id,
+            "kind": e.kind.value,
+            "detail": e.detail,
+            "times_seen": e.times_seen,
+            "last_seen_at": e.last_seen_at,
+            "resolved_at": e.resolved_at,
+        }
+        for e in entries
+    ]
+    columns = [
+        Column("external_id", "order"),
+        Column("kind"),
+        Column("detail"),
+        Column("times_seen", "seen", right=True),
+        Column("last_seen_at", "last seen"),
+        Column("resolved_at", "resolved"),
+    ]
+    print_listing(rows, columns, output, empty="Nothing kept aside.")

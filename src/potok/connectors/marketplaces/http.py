@@ -1,0 +1,208 @@
+"""HTTP to a marketplace: its rate limit kept on our side, its 429 and 5xx answers waited
+out and tried again, its error bodies turned into connector errors.
+
+Every connector talks through :class:`MarketplaceHttp`; the marketplace's own limits (WB:
+300 requests a minute, one per 200 ms, bursts of 20, a 409 costing 10) are the
+:class:`RateLimit` it is built with.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import httpx
+
+from potok.connectors.marketplaces.interface import (
+    CallStats,
+    CredentialsRefused,
+    MarketplaceRefused,
+    MarketplaceUnavailable,
+)
+
+Sleep = Callable[[float], None]
+RETRY_HEADERS = ("X-Ratelimit-Retry", "Retry-After")
+MARGIN = 1.05
+"""Requests are spaced 5 % wider than the limit: the network's jitter must not push two of
+them closer together than the marketplace counts."""
+
+
+@dataclass(frozen=True, slots=True)
+class RateLimit:
+    """A token bucket: ``burst`` requests at once, refilled one per ``interval_s``."""
+
+    burst: int
+    interval_s: float
+    cost_of_conflict: int = 1  # WB: an answer 409 counts as 10 requests
+
+
+class TokenBucket:
+    """Requests wait here until the marketplace's limit lets them go (thread-safe)."""
+
+    def __init__(
+        self, limit: RateLimit, *, clock: Callable[[], float] = time.monotonic, sleep: Sleep
+    ) -> None:
+        self.limit = limit
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = float(limit.burst)
+        self._interval = limit.interval_s * MARGIN
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def _refill(self) -> None:
+        now = self._clock()
+        self._tokens = min(
+            float(self.limit.burst), self._tokens + (now - self._at) / self._interval
+        )
+        self._at = now
+
+    def take(self, cost: int = 1) -> float:
+        """Wait for ``cost`` tokens; returns the seconds waited."""
+        waited = 0.0
+        while True:
+            with self._lock:
+                self._refill()
+                if self._tokens >= min(cost, self.limit.burst):
+                    self._tokens -= cost
+                    return waited
+                pause = (min(cost, self.limit.burst) - self._tokens) * self._interval
+            self._sleep(pause)
+            waited += pause
+
+    def charge(self, cost: int) -> None:
+        """Take tokens after the fact (an answer that cost more than one request)."""
+        with self._lock:
+            self._refill()
+            self._tokens -= cost
+
+
+class MarketplaceHttp:
+    """One marketplace account's HTTP client: base URL, auth headers, limit and retries."""
+
+    def __init__(
+        self,
+        *,
+        marketplace: str,
+        base_url: str,
+        headers: Mapping[str, str],
+        limit: RateLimit,
+        timeout_s: float = 30.0,
+        attempts: int = 5,
+        longest_wait_s: float = 120.0,
+        sleep: Sleep = time.sleep,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.marketplace = marketplace
+        self.stats = CallStats()
+        self.attempts = attempts
+        self.longest_wait_s = longest_wait_s
+        self._sleep = sleep
+        self._bucket = TokenBucket(limit, sleep=sleep)
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers=dict(headers),
+            timeout=timeout_s,
+            transport=transport,
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: Mapping[str, Any] | None = None,
+        safe: bool = True,
+    ) -> httpx.Response:
+        """Send a request and return the successful answer. A 429 is waited out for as long
+        as the marketplace asks (``X-Ratelimit-Retry``/``Retry-After``), then tried again; a
+        5xx or a network failure is tried again with growing pauses when ``safe`` (sending
+        it twice does no harm); what stays refused raises."""
+        last = ""
+        for attempt in range(1, self.attempts + 1):
+            self.stats.waited_s += self._bucket.take()
+            self.stats.requests += 1
+            try:
+                answer = self._client.request(method, path, json=json, params=params)
+            except httpx.TransportError as error:
+                last = f"{method} {path}: {type(error).__name__} {error}".strip()
+                if not safe or attempt == self.attempts:
+                    break
+                self._pause(self._backoff(attempt))
+                continue
+            if answer.status_code < 400:
+                return answer
+            if answer.status_code == 409:
+                self._bucket.charge(self._bucket.limit.cost_of_conflict - 1)
+            if answer.status_code == 429:
+                wait = self._retry_after(answer) or self._backoff(attempt)
+                last = f"{method} {path}: 429 {_reason(answer)}"
+                if attempt == self.attempts or wait > self.longest_wait_s:
+                    break
+                self.stats.rate_limit_waits += 1
+                self._pause(wait)
+                continue
+            if answer.status_code >= 500:
+                last = f"{method} {path}: {answer.status_code} {_reason(answer)}"
+                if not safe or attempt == self.attempts:
+                    break
+                self._pause(self._retry_after(answer) or self._backoff(attempt))
+                continue
+            reason = f"{method} {path}: {answer.status_code} {_reason(answer)}"
+            if answer.status_code in (401, 403):
+                raise CredentialsRefused(marketplace=self.marketplace, reason=reason)
+            raise MarketplaceRefused(
+                marketplace=self.marketplace, reason=reason, status=answer.status_code
+            )
+        raise MarketplaceUnavailable(marketplace=self.marketplace, reason=last)
+
+    def _pause(self, seconds: float) -> None:
+        self.stats.retries += 1
+        self.stats.waited_s += seconds
+        self._sleep(seconds)
+
+    @staticmethod
+    def _backoff(attempt: int) -> float:
+        return float(min(0.5 * 2 ** (attempt - 1), 30.0))
+
+    @staticmethod
+    def _retry_after(answer: httpx.Response) -> float | None:
+        for name in RETRY_HEADERS:
+            value = answer.headers.get(name)
+            if not value:
+                continue
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                pass
+            try:  # an HTTP date
+                moment = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                continue
+            return max(0.0, moment.timestamp() - time.time())
+        return None
+
+
+def _reason(answer: httpx.Response) -> str:
+    """The marketplace's own words from its error body (WB: title/detail or code/message;
+    Ozon: code/message), at most 300 characters."""
+    try:
+        body = answer.json()
+    except ValueError:
+        return answer.text[:300] or answer.reason_phrase
+    if not isinstance(body, dict):
+        return str(body)[:300]
+    parts = [
+        str(body[key])
+        for key in ("code", "title", "message", "detail", "errorText")
+        if body.get(key) not in (None, "")
+    ]
+    return ("; ".join(parts) or answer.reason_phrase)[:300]

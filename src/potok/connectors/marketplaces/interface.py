@@ -1,0 +1,146 @@
+"""The one interface every marketplace connector implements, and the data that crosses it.
+
+Plain Python: no database, no web framework. Potok's services call a connector outside any
+transaction (read what is needed, call, record the answer) and keep its answers in terms
+of their own: an :class:`IncomingOrder` becomes a Potok order, a :class:`StatusSeen` moves
+one along.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, Protocol
+
+from potok.domain.errors import Rejected, Unavailable
+from potok.domain.marketplaces import Marketplace
+
+
+class MarketplaceState(StrEnum):
+    """Where a marketplace order stands, in Potok's words (each connector maps its own)."""
+
+    NEW = "new"  # waiting for the seller
+    IN_WORK = "in_work"  # the seller confirmed it / it is being assembled
+    SHIPPED = "shipped"  # handed to the marketplace
+    DELIVERED = "delivered"  # the customer has it
+    CANCELLED = "cancelled"  # cancelled before it left the seller, stock goes back
+    RETURNED = "returned"  # cancelled after it left (refused at pickup, defect)
+
+
+class MarketplaceError(Exception):
+    """Base of what a marketplace connector raises."""
+
+
+class MarketplaceUnavailable(MarketplaceError, Unavailable):
+    """The marketplace cannot be reached, answered 5xx or kept limiting the rate; the same
+    request may be tried again later."""
+
+    code = "marketplace-unavailable"
+    title = "The marketplace cannot be reached"
+    template = "{marketplace}: {reason}"
+
+
+class MarketplaceRefused(MarketplaceError, Rejected):
+    """The marketplace turned a request down (bad request, a state it does not allow)."""
+
+    code = "marketplace-refused"
+    title = "The marketplace refused the request"
+    template = "{marketplace}: {reason}"
+
+
+class CredentialsRefused(MarketplaceRefused):
+    """The marketplace does not accept the token (revoked, expired, without the scope)."""
+
+    code = "marketplace-credentials-refused"
+    title = "The marketplace refused the credentials"
+    template = "{marketplace}: {reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingLine:
+    """One article of a marketplace order, with everything that may name the Potok SKU."""
+
+    article: str  # the seller's own article (vendor code)
+    barcodes: tuple[str, ...]
+    quantity: int
+    unit_price: Decimal
+    marketplace_sku: str = ""  # the marketplace's id of the item (WB chrtId, Ozon sku)
+    name: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingAddress:
+    city: str
+    line: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingOrder:
+    """A marketplace order as Potok imports it; ``external_id`` is unique per account."""
+
+    external_id: str
+    created_at: datetime
+    warehouse: str  # the marketplace's id of the seller's warehouse it came to
+    currency: str  # ISO 4217 letters
+    lines: Sequence[IncomingLine]
+    state: MarketplaceState = MarketplaceState.NEW
+    status: str = "new"  # the marketplace's own words
+    group: str | None = None  # one customer's basket (WB orderUid)
+    address: IncomingAddress | None = None
+    comment: str = ""
+    ship_by: datetime | None = None
+    required_meta: tuple[str, ...] = ()  # what must be sent at packing (sgtin, imei, ...)
+    raw: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Malformed:
+    """An order in the marketplace's answer that cannot be read; kept in the journal."""
+
+    external_id: str
+    reason: str
+    raw: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class StatusSeen:
+    """What the marketplace says about an order now."""
+
+    external_id: str
+    state: MarketplaceState
+    status: str  # the marketplace's own words, e.g. "confirm/waiting"
+
+
+@dataclass
+class CallStats:
+    """What talking to the marketplace cost: requests, and waits for its rate limit."""
+
+    requests: int = 0
+    retries: int = 0
+    rate_limit_waits: int = 0
+    waited_s: float = 0.0
+
+
+class MarketplaceClient(Protocol):
+    """A marketplace account as Potok uses it."""
+
+    @property
+    def marketplace(self) -> Marketplace: ...
+
+    @property
+    def stats(self) -> CallStats: ...
+
+    def new_orders(self) -> list[IncomingOrder | Malformed]:
+        """Orders waiting for the seller; the same order may come again and again."""
+        ...
+
+    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
+        """What the marketplace says about these orders now."""
+        ...
+
+    def close(self) -> None: ...

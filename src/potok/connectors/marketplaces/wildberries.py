@@ -1,0 +1,197 @@
+"""Wildberries FBS (marketplace API v3): new assembly tasks in, their statuses followed.
+
+WB's assembly task (сборочное задание) is one unit of one article; its ``id`` is what
+every later call names, so it is the Potok order's external id, and ``orderUid`` (one
+customer's basket) is kept beside it. Prices come in minor units (×100) in the seller's
+currency (``convertedPrice``, ``convertedCurrencyCode``, ISO 4217 numeric).
+
+The paths and versions of every call are in :data:`PATHS`, so that a newer version of a
+method is a one-line change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.interface import (
+    CallStats,
+    IncomingAddress,
+    IncomingLine,
+    IncomingOrder,
+    Malformed,
+    MarketplaceState,
+    MarketplaceUnavailable,
+    StatusSeen,
+)
+from potok.domain.marketplaces import Credentials, Marketplace
+
+DEFAULT_URL = "https://marketplace-api.wildberries.ru"
+LIMIT = RateLimit(burst=20, interval_s=0.2, cost_of_conflict=10)
+"""Orders, supplies and passes: 300 requests a minute, one per 200 ms, bursts of 20; a
+409 answer counts as 10 requests."""
+
+STATUS_BATCH = 1000
+
+PATHS = {
+    "new_orders": "/api/v3/orders/new",
+    "statuses": "/api/v3/orders/status",
+}
+
+CURRENCIES = {643: "RUB", 933: "BYN", 398: "KZT", 51: "AMD", 417: "KGS", 860: "UZS", 156: "CNY"}
+"""ISO 4217 numeric codes WB uses, as letters."""
+
+_CANCELLED = {"canceled", "declined_by_client"}
+_RETURNED = {"canceled_by_client", "defect"}
+_WITH_CUSTOMER = {"sold"}
+
+
+def state_of(supplier_status: str, wb_status: str) -> MarketplaceState:
+    """One state from WB's two: the seller's (``supplierStatus``) and WB's (``wbStatus``)."""
+    if wb_status in _WITH_CUSTOMER:
+        return MarketplaceState.DELIVERED
+    if wb_status in _RETURNED:
+        return MarketplaceState.RETURNED
+    if supplier_status == "cancel" or wb_status in _CANCELLED:
+        return (
+            MarketplaceState.RETURNED
+            if supplier_status == "complete"
+            else MarketplaceState.CANCELLED
+        )
+    if supplier_status == "complete":
+        return MarketplaceState.SHIPPED
+    if supplier_status == "confirm":
+        return MarketplaceState.IN_WORK
+    return MarketplaceState.NEW
+
+
+def money(minor: Any) -> Decimal:
+    """Minor units (×100, an integer) as a Decimal amount."""
+    if isinstance(minor, bool) or not isinstance(minor, int):
+        raise ValueError(f"a price must be a whole number of minor units, not {minor!r}")
+    return (Decimal(minor) / 100).quantize(Decimal("0.01"))
+
+
+def read_order(data: Mapping[str, Any]) -> IncomingOrder:
+    """A WB assembly task as an incoming order; ValueError/KeyError/TypeError when unreadable."""
+    task_id = data["id"]
+    if isinstance(task_id, bool) or not isinstance(task_id, int):
+        raise ValueError("id is not an integer")
+    code = data.get("convertedCurrencyCode") or data.get("currencyCode")
+    currency = CURRENCIES.get(code) if isinstance(code, int) else None
+    if currency is None:
+        raise ValueError(f"unknown currency code {code!r}")
+    price = data.get("convertedPrice", data.get("price"))
+    address = data.get("address")
+    where = None
+    if isinstance(address, Mapping) and address.get("fullAddress"):
+        full = str(address["fullAddress"])
+        where = IncomingAddress(
+            city=full.split(",")[0].strip()[:120] or "—",
+            line=full[:255],
+            latitude=_coordinate(address.get("latitude")),
+            longitude=_coordinate(address.get("longitude")),
+        )
+    created = datetime.fromisoformat(str(data["createdAt"]).replace("Z", "+00:00"))
+    return IncomingOrder(
+        external_id=str(task_id),
+        created_at=created.astimezone(UTC),
+        warehouse=str(data["warehouseId"]),
+        currency=currency,
+        lines=[
+            IncomingLine(
+                article=str(data.get("article") or ""),
+                barcodes=tuple(str(s) for s in data.get("skus") or ()),
+                quantity=1,
+                unit_price=money(price),
+                marketplace_sku=str(data.get("chrtId") or ""),
+            )
+        ],
+        group=str(data["orderUid"]) if data.get("orderUid") else None,
+        address=where,
+        comment=str(data.get("comment") or "")[:300],
+        required_meta=tuple(str(m) for m in data.get("requiredMeta") or ()),
+        raw=dict(data),
+    )
+
+
+def _coordinate(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+class Wildberries:
+    """A WB seller account (FBS)."""
+
+    def __init__(self, http: MarketplaceHttp) -> None:
+        self.http = http
+
+    @classmethod
+    def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Wildberries:
+        return cls(
+            MarketplaceHttp(
+                marketplace="Wildberries",
+                base_url=base_url,
+                headers={"Authorization": credentials.reveal()},
+                limit=LIMIT,
+                **options,
+            )
+        )
+
+    @property
+    def marketplace(self) -> Marketplace:
+        return Marketplace.WILDBERRIES
+
+    @property
+    def stats(self) -> CallStats:
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    def new_orders(self) -> list[IncomingOrder | Malformed]:
+        body = self._json(self.http.call("GET", PATHS["new_orders"]))
+        tasks = body.get("orders")
+        if not isinstance(tasks, list):
+            raise MarketplaceUnavailable(
+                marketplace="Wildberries", reason="the new orders' answer has no 'orders' list"
+            )
+        found: list[IncomingOrder | Malformed] = []
+        for task in tasks:
+            if not isinstance(task, Mapping):
+                continue
+            try:
+                found.append(read_order(task))
+            except (KeyError, ValueError, TypeError) as error:
+                found.append(
+                    Malformed(str(task.get("id", "?"))[:64], f"unreadable order: {error}", task)
+                )
+        return found
+
+    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
+        ids = [int(i) for i in external_ids if i.isdigit()]
+        seen: list[StatusSeen] = []
+        for start in range(0, len(ids), STATUS_BATCH):
+            chunk = ids[start : start + STATUS_BATCH]
+            body = self._json(self.http.call("POST", PATHS["statuses"], json={"orders": chunk}))
+            for item in body.get("orders") or ():
+                if not isinstance(item, Mapping) or "id" not in item:
+                    continue
+                supplier = str(item.get("supplierStatus") or "")
+                wb = str(item.get("wbStatus") or "")
+                seen.append(StatusSeen(str(item["id"]), state_of(supplier, wb), f"{supplier}/{wb}"))
+        return seen
+
+    @staticmethod
+    def _json(answer: Any) -> Mapping[str, Any]:
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping):
+            raise MarketplaceUnavailable(
+                marketplace="Wildberries", reason="the answer is not a JSON object"
+            )
+        return body

@@ -1,0 +1,77 @@
+"""Marketplace connections, the marketplace orders each imported, and the journal of the
+orders it could not import (yet)."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from potok.db.tables.base import fk, id_column, metadata, timestamps
+from potok.db.types import UtcDateTime, json_type
+
+marketplace_connections = sa.Table(
+    "marketplace_connections",
+    metadata,
+    id_column(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("marketplace", sa.String(20), nullable=False),
+    fk("channel_id", "channels.id"),
+    sa.Column("base_url", sa.String(500), nullable=False),
+    # the token (and Ozon's Client-Id), sealed like personal data
+    sa.Column("credentials", sa.Text(), nullable=False),
+    # the marketplace's warehouse id -> Potok location code
+    sa.Column("warehouses", json_type(), nullable=False, server_default=sa.text("'{}'")),
+    sa.Column("poll_every_s", sa.Integer(), nullable=False),
+    sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
+    # health
+    sa.Column("last_poll_at", UtcDateTime(), nullable=True),
+    sa.Column("last_success_at", UtcDateTime(), nullable=True),
+    sa.Column("last_error", sa.String(1000), nullable=True),
+    sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("refused", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    sa.Column("rate_limit_waits", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("rate_limit_wait_s", sa.Float(), nullable=False, server_default="0"),
+    sa.Column("imported", sa.Integer(), nullable=False, server_default="0"),
+    *timestamps(),
+    sa.CheckConstraint("poll_every_s > 0", name="poll_every_s_positive"),
+)
+
+marketplace_orders = sa.Table(
+    "marketplace_orders",
+    metadata,
+    id_column(),
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    sa.Column("external_id", sa.String(128), nullable=False),
+    fk("order_id", "orders.id", ondelete="CASCADE"),
+    sa.Column("basket", sa.String(128), nullable=True),  # WB orderUid: one customer's basket
+    sa.Column("warehouse", sa.String(64), nullable=False),  # the marketplace's warehouse id
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(100), nullable=False),  # the marketplace's own words
+    sa.Column("closed", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    sa.Column("imported_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("connection_id", "external_id"),
+    sa.Index(None, "order_id"),
+    sa.Index(
+        "ix_marketplace_orders_open",
+        "connection_id",
+        "id",
+        postgresql_where=sa.text("NOT closed"),
+        sqlite_where=sa.text("NOT closed"),
+    ),
+)
+
+marketplace_journal = sa.Table(
+    "marketplace_journal",
+    metadata,
+    id_column(),
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    sa.Column("external_id", sa.String(128), nullable=False),
+    sa.Column("kind", sa.String(32), nullable=False),
+    sa.Column("detail", sa.String(2000), nullable=False),
+    sa.Column("payload", json_type(), nullable=False),
+    sa.Column("first_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("last_seen_at", UtcDateTime(), nullable=False),
+    sa.Column("times_seen", sa.Integer(), nullable=False, server_default="1"),
+    sa.Column("resolved_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("connection_id", "external_id"),
+)

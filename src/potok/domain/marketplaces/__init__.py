@@ -1,0 +1,25 @@
+"""Marketplace connections: accounts, mappings, health and the journal of orders kept aside."""
+
+from potok.domain.marketplaces.model import (
+    Connection,
+    ConnectionCodeTaken,
+    ConnectionDraft,
+    ConnectionNotFound,
+    Credentials,
+    Health,
+    JournalEntry,
+    JournalKind,
+    Marketplace,
+)
+
+__all__ = [
+    "Connection",
+    "ConnectionCodeTaken",
+    "ConnectionDraft",
+    "ConnectionNotFound",
+    "Credentials",
+    "Health",
+    "JournalEntry",
+    "JournalKind",
+    "Marketplace",
+]

@@ -1,0 +1,89 @@
+"""What the marketplace use cases need from storage, as protocols; ``potok.db`` implements them."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from potok.domain.kernel import ChannelId
+from potok.domain.marketplaces import (
+    Connection,
+    ConnectionDraft,
+    Credentials,
+    JournalEntry,
+    JournalKind,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class LinkedOrder:
+    """A marketplace order that became a Potok order, and what the marketplace last said."""
+
+    external_id: str
+    order_id: int
+    state: str
+    status: str
+    closed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PollRecord:
+    """What one poll of a connection found, for its health view."""
+
+    at: datetime
+    error: str | None = None
+    refused: bool = False
+    rate_limit_waits: int = 0
+    rate_limit_wait_s: float = 0.0
+    imported: int = 0
+
+
+class MarketplaceStore(Protocol):
+    """Marketplace connections, their imported orders and their journal."""
+
+    def add(self, draft: ConnectionDraft, channel_id: ChannelId, at: datetime) -> Connection: ...
+    def get_by_code(self, code: str) -> Connection | None: ...
+    def list(self) -> Sequence[Connection]: ...
+    def credentials(self, connection_id: int) -> Credentials: ...
+    def record_poll(self, connection_id: int, record: PollRecord) -> None: ...
+
+    def linked(self, connection_id: int, external_id: str) -> LinkedOrder | None: ...
+    def link(
+        self,
+        connection_id: int,
+        external_id: str,
+        order_id: int,
+        *,
+        basket: str | None,
+        warehouse: str,
+        state: str,
+        status: str,
+        at: datetime,
+    ) -> None: ...
+    def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]: ...
+    def follow(
+        self,
+        connection_id: int,
+        external_id: str,
+        *,
+        state: str,
+        status: str,
+        closed: bool,
+        at: datetime,
+    ) -> None: ...
+
+    def keep_aside(
+        self,
+        connection_id: int,
+        external_id: str,
+        kind: JournalKind,
+        detail: str,
+        payload: Mapping[str, Any],
+        at: datetime,
+    ) -> None: ...
+    def resolve(self, connection_id: int, external_id: str, at: datetime) -> None: ...
+    def journal(
+        self, connection_id: int, *, open_only: bool = True, limit: int = 100
+    ) -> Sequence[JournalEntry]: ...

@@ -1,0 +1,362 @@
+"""Polling a marketplace: its new orders become Potok orders exactly once, what cannot be
+imported waits in the connection's journal, and the statuses of imported orders are
+followed (a cancellation on the marketplace cancels the Potok order, giving its stock back).
+
+The marketplace is never called inside a transaction: connection and credentials are read
+first, the connector is called, and each order is then imported in a transaction of its
+own together with its link to the marketplace order. Two pollers racing on the same order
+make one Potok order: the orders' unique (channel, external id) refuses the second insert,
+the loser's transaction runs again and finds the link the winner committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from potok.connectors.marketplaces import (
+    CredentialsRefused,
+    IncomingLine,
+    IncomingOrder,
+    Malformed,
+    MarketplaceClient,
+    MarketplaceClients,
+    MarketplaceError,
+    MarketplaceNotSupported,
+    MarketplaceState,
+)
+from potok.domain.errors import InvalidInput, PotokError, TransientConflict
+from potok.domain.kernel import Actor, ActorKind, Clock, utc_now
+from potok.domain.marketplaces import (
+    Connection,
+    ConnectionNotFound,
+    Credentials,
+    JournalKind,
+)
+from potok.domain.marketplaces.events import MarketplaceOrderKeptAside
+from potok.domain.orders import Address, DeliveryMethod, OrderState, PaymentStatus
+from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineRequest, PlaceOrder
+from potok.services.intake import place_within
+from potok.services.marketplace_ports import PollRecord
+from potok.services.orders import cancel_order
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+FOLLOWED_AT_ONCE = 10_000
+"""The most open orders whose statuses one poll asks about."""
+
+NAMES = {"wildberries": "Wildberries", "ozon": "Ozon"}
+_CLOSING = {MarketplaceState.CANCELLED, MarketplaceState.DELIVERED, MarketplaceState.RETURNED}
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of a connection did."""
+
+    connection: str
+    seen: int = 0
+    imported: list[int] = field(default_factory=list)  # Potok order ids created
+    repeated: int = 0  # orders the marketplace sent again, already imported
+    kept_aside: list[str] = field(default_factory=list)  # external ids put in the journal
+    followed: int = 0  # status changes recorded
+    cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
+    error: str | None = None
+    refused: bool = False
+    requests: int = 0
+    rate_limit_waits: int = 0
+    waited_s: float = 0.0
+
+
+class _KeepAside(Exception):
+    """This order goes to the journal instead of becoming a Potok order."""
+
+    def __init__(self, kind: JournalKind, detail: str) -> None:
+        super().__init__(detail)
+        self.kind = kind
+        self.detail = detail
+
+
+def actor_of(connection: Connection) -> Actor:
+    return Actor(ActorKind.SYSTEM, f"marketplace/{connection.code}")
+
+
+def poll_marketplace(
+    uow: UnitOfWork,
+    clients: MarketplaceClients,
+    code: str,
+    *,
+    clock: Clock = utc_now,
+    batch: int = 1000,
+) -> PollOutcome:
+    """Import the connection's new orders and follow its open ones; the poll's result
+    (success, or the marketplace's error and whether it refused the token) goes to the
+    connection's health."""
+
+    def read(uow: UnitOfWork) -> tuple[Connection, Credentials]:
+        connection = uow.marketplaces.get_by_code(code)
+        if connection is None:
+            raise ConnectionNotFound(connection=code)
+        return connection, uow.marketplaces.credentials(connection.id)
+
+    connection, credentials = reading(uow, read)
+    outcome = PollOutcome(connection.code)
+    try:
+        client = clients.build(connection, credentials)
+    except MarketplaceNotSupported as error:
+        outcome.error = error.detail
+    else:
+        try:
+            _poll(uow, connection, client, outcome, clock, batch)
+        finally:
+            client.close()
+        stats = client.stats
+        outcome.requests = stats.requests
+        outcome.rate_limit_waits = stats.rate_limit_waits
+        outcome.waited_s = round(stats.waited_s, 3)
+    record = PollRecord(
+        at=clock(),
+        error=outcome.error,
+        refused=outcome.refused,
+        rate_limit_waits=outcome.rate_limit_waits,
+        rate_limit_wait_s=outcome.waited_s,
+        imported=len(outcome.imported),
+    )
+    atomically(uow, lambda uow: uow.marketplaces.record_poll(connection.id, record))
+    return outcome
+
+
+def _poll(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+    batch: int,
+) -> None:
+    try:
+        incoming = client.new_orders()
+        outcome.seen = len(incoming)
+        for item in incoming[:batch]:
+            _take(uow, connection, item, outcome, clock)
+        _follow(uow, connection, client, outcome, clock)
+    except CredentialsRefused as error:
+        outcome.error, outcome.refused = error.detail, True
+    except MarketplaceError as error:
+        outcome.error = str(error)
+
+
+def poll_due(
+    uow: UnitOfWork, clients: MarketplaceClients, *, clock: Clock = utc_now, batch: int = 1000
+) -> list[PollOutcome]:
+    """Poll every active connection whose schedule says so."""
+    now = clock()
+    due = [c.code for c in reading(uow, lambda uow: uow.marketplaces.list()) if c.due(now)]
+    return [poll_marketplace(uow, clients, code, clock=clock, batch=batch) for code in due]
+
+
+# ---------------------------------------------------------------------- import
+
+
+def _take(
+    uow: UnitOfWork,
+    connection: Connection,
+    item: IncomingOrder | Malformed,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    if isinstance(item, Malformed):
+        _keep_aside(
+            uow, connection, item.external_id, JournalKind.MALFORMED, item.reason, item.raw, clock
+        )
+        outcome.kept_aside.append(item.external_id)
+        return
+    try:
+        order_id, created = atomically(uow, lambda uow: _import(uow, connection, item, clock))
+    except _KeepAside as aside:
+        _keep_aside(uow, connection, item.external_id, aside.kind, aside.detail, item.raw, clock)
+        outcome.kept_aside.append(item.external_id)
+        return
+    except TransientConflict:
+        raise
+    except InvalidInput as refused:
+        detail = "; ".join(f"{e.field}: {e.message}" for e in refused.errors) or refused.detail
+        _keep_aside(uow, connection, item.external_id, JournalKind.REFUSED, detail, item.raw, clock)
+        outcome.kept_aside.append(item.external_id)
+        return
+    except PotokError as refused:
+        _keep_aside(
+            uow, connection, item.external_id, JournalKind.REFUSED, refused.detail, item.raw, clock
+        )
+        outcome.kept_aside.append(item.external_id)
+        return
+    if created:
+        outcome.imported.append(order_id)
+    else:
+        outcome.repeated += 1
+
+
+def _import(
+    uow: UnitOfWork, connection: Connection, order: IncomingOrder, clock: Clock
+) -> tuple[int, bool]:
+    """One marketplace order as a Potok order with its link, in the caller's transaction;
+    (order id, whether it was created now)."""
+    linked = uow.marketplaces.linked(connection.id, order.external_id)
+    if linked is not None:
+        return linked.order_id, False
+    name = NAMES.get(connection.marketplace.value, connection.marketplace.value)
+    if order.warehouse not in connection.warehouses:
+        raise _KeepAside(
+            JournalKind.UNKNOWN_WAREHOUSE,
+            f"{name} warehouse {order.warehouse} is not mapped to a Potok location "
+            f"(mapped: {', '.join(sorted(connection.warehouses)) or 'none'})",
+        )
+    lines = [
+        LineRequest(
+            sku=_sku_of(uow, line, name), quantity=line.quantity, unit_price=line.unit_price
+        )
+        for line in order.lines
+    ]
+    at = clock()
+    words = f"{name} {order.external_id}"
+    if order.group:
+        words += f", basket {order.group}"
+    if order.comment:
+        words += f": {order.comment}"
+    command = PlaceOrder(
+        channel=connection.channel_code,
+        lines=lines,
+        delivery=DeliveryRequest(method=DeliveryMethod.COURIER, address=_address(order, name)),
+        currency=order.currency,
+        external_id=order.external_id,
+        promised_at=order.ship_by,
+        payment_status=PaymentStatus.NOT_REQUIRED,  # the customer paid the marketplace
+        comment=words[:2000],
+    )
+    placement = place_within(uow, command, actor_of(connection), at)
+    order_id = placement.order.id
+    assert order_id is not None  # stored by intake
+    uow.marketplaces.link(
+        connection.id,
+        order.external_id,
+        order_id,
+        basket=order.group,
+        warehouse=order.warehouse,
+        state=order.state.value,
+        status=order.status,
+        at=at,
+    )
+    uow.marketplaces.resolve(connection.id, order.external_id, at)
+    return order_id, placement.created
+
+
+def _sku_of(uow: UnitOfWork, line: IncomingLine, marketplace: str) -> str:
+    """The Potok SKU of a marketplace line: by any of its barcodes, else by the seller's
+    article being the SKU."""
+    if line.barcodes:
+        owners = uow.products.owners_of(list(line.barcodes))
+        for barcode in line.barcodes:
+            if barcode in owners:
+                return owners[barcode]
+    if line.article and uow.products.get_by_sku(line.article) is not None:
+        return line.article
+    raise _KeepAside(
+        JournalKind.UNKNOWN_SKU,
+        f"no product has barcode {', '.join(line.barcodes) or '(none)'} or SKU "
+        f"'{line.article}' ({marketplace} item {line.marketplace_sku or '?'}): add the barcode "
+        "to the product, and the order is imported at the next poll",
+    )
+
+
+def _address(order: IncomingOrder, marketplace: str) -> Address:
+    """The customer's address when the marketplace gives one; else the marketplace's
+    warehouse the parcel is handed to."""
+    if order.address is not None:
+        return Address(
+            city=order.address.city,
+            line1=order.address.line,
+            latitude=order.address.latitude,
+            longitude=order.address.longitude,
+        )
+    return Address(city=marketplace, line1=f"{marketplace} FBS, warehouse {order.warehouse}")
+
+
+def _keep_aside(
+    uow: UnitOfWork,
+    connection: Connection,
+    external_id: str,
+    kind: JournalKind,
+    detail: str,
+    payload: Mapping[str, Any],
+    clock: Clock,
+) -> None:
+    def work(uow: UnitOfWork) -> None:
+        at = clock()
+        uow.marketplaces.keep_aside(connection.id, external_id, kind, detail, payload, at)
+        uow.record(
+            MarketplaceOrderKeptAside(
+                occurred_at=at,
+                connection=connection.code,
+                external_id=external_id,
+                kind=kind.value,
+                detail=detail[:2000],
+            )
+        )
+
+    atomically(uow, work)
+
+
+# ---------------------------------------------------------------------- statuses
+
+
+def _follow(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    open_links = reading(
+        uow, lambda uow: uow.marketplaces.open_links(connection.id, FOLLOWED_AT_ONCE)
+    )
+    if not open_links:
+        return
+    known = {link.external_id: link for link in open_links}
+    seen = client.statuses(list(known))
+    for status in seen:
+        link = known.get(status.external_id)
+        if link is None or (link.state == status.state.value and link.status == status.status):
+            continue
+        if status.state is MarketplaceState.CANCELLED and _cancel(
+            uow, connection, link.order_id, status.status
+        ):
+            outcome.cancelled.append(link.order_id)
+        closed = status.state in _CLOSING
+        atomically(
+            uow,
+            lambda uow, s=status, c=closed: uow.marketplaces.follow(  # type: ignore[misc]
+                connection.id,
+                s.external_id,
+                state=s.state.value,
+                status=s.status,
+                closed=c,
+                at=clock(),
+            ),
+        )
+        outcome.followed += 1
+
+
+def _cancel(uow: UnitOfWork, connection: Connection, order_id: int, status: str) -> bool:
+    """Cancel the Potok order the marketplace cancelled; False when it already is, or can
+    no longer be (what was handed over comes back as a return)."""
+    name = NAMES.get(connection.marketplace.value, connection.marketplace.value)
+    try:
+        view = cancel_order(
+            uow,
+            CancelOrder(order_id=order_id, reason=f"cancelled on {name} ({status})"),
+            actor_of(connection),
+        )
+    except TransientConflict:
+        raise
+    except PotokError:
+        return False
+    return view.order.state is OrderState.CANCELLED

@@ -1,0 +1,187 @@
+"""The reactions registry: the one place that says "when X happens, do Y".
+
+Use cases change the domain, record their domain events for the outbox and say what
+happened to other parts of Potok as a trigger (``domain/triggers.py``), by calling
+:func:`react`. The table :data:`REACTIONS` maps each trigger to its handlers, in the order
+they run, and says for each whether it runs inside the use case's transaction (and why
+it must) or after commit. A handler is small, named for what it does, and may raise
+further triggers, which are handled at once (depth first), so the order of work is
+exactly what it would be if the calls were written out in the use case.
+
+No service module calls another area's reactions directly; a test holds the tree to that.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from potok.domain.alerts import Alert
+from potok.domain.orders import Order
+from potok.domain.triggers import (
+    OrdersDisplaced,
+    OrdersLeftShort,
+    StockFiguresMoved,
+    StockFreed,
+    Trigger,
+)
+from potok.services.alerts import raise_alerts
+from potok.services.allocation import resource, retry_backorders
+from potok.services.replenishment import CrossingSeen, check_minimums
+from potok.services.unit_of_work import UnitOfWork
+
+
+class Phase(StrEnum):
+    """When a reaction runs."""
+
+    IN_TRANSACTION = "in_transaction"  # with the change, committed or rolled back with it
+    AFTER_COMMIT = "after_commit"  # later, from the outbox dispatcher, at least once
+
+
+@dataclass
+class Effects:
+    """What the reactions did, for the use case to report to its caller."""
+
+    resourced: list[Order] = field(default_factory=list)  # displaced orders sourced again
+    short: list[Order] = field(default_factory=list)  # of those, the ones left backordered
+    alerts: list[Alert] = field(default_factory=list)  # raised for operators
+    reserved: list[int] = field(default_factory=list)  # backordered orders now reserved
+    crossings: list[CrossingSeen] = field(default_factory=list)  # min/max crossings announced
+
+    @property
+    def resourced_ids(self) -> list[int]:
+        return [o.id for o in self.resourced if o.id is not None]
+
+    @property
+    def short_ids(self) -> list[int]:
+        return [o.id for o in self.short if o.id is not None]
+
+    @property
+    def alert_ids(self) -> list[int]:
+        return [a.id for a in self.alerts]
+
+
+Handler = Callable[[UnitOfWork, Any, Effects], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Reaction:
+    """One handler of one trigger, when it runs, and why there."""
+
+    handler: Handler
+    phase: Phase
+    because: str
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+
+# ---------------------------------------------------------------------- handlers
+
+
+def retry_backorders_on_stock_freed(uow: UnitOfWork, trigger: StockFreed, effects: Effects) -> None:
+    """Orders waiting for the freed products get another try, most urgent first."""
+    if trigger.product_ids:
+        effects.reserved += retry_backorders(uow, trigger.product_ids, trigger.at, trigger.actor)
+
+
+def resource_displaced_orders(uow: UnitOfWork, trigger: OrdersDisplaced, effects: Effects) -> None:
+    """Orders that lost their reservations are sourced again, elsewhere if need be."""
+    orders = list(trigger.orders)
+    short = resource(
+        uow, orders, trigger.at, trigger.actor, trigger=trigger.why, avoid=trigger.avoid
+    )
+    effects.resourced += orders
+    effects.short += short
+    _raise(uow, OrdersLeftShort(at=trigger.at, orders=short, why=trigger.why), effects)
+
+
+def alert_operators_of_shortage(
+    uow: UnitOfWork, trigger: OrdersLeftShort, effects: Effects
+) -> None:
+    """Operators are told which orders re-routing could not cover, and what is short."""
+    effects.alerts += raise_alerts(uow, trigger.orders, trigger.at, trigger.why)
+
+
+def announce_minimum_crossings(
+    uow: UnitOfWork, trigger: StockFiguresMoved, effects: Effects
+) -> None:
+    """A position whose projected level crossed its minimum says so, once per crossing."""
+    effects.crossings += check_minimums(uow, trigger.positions, trigger.at)
+
+
+# ---------------------------------------------------------------------- the table
+
+_WITH_THE_CHANGE = (
+    "the use case reports the result to its caller, and the change and its consequence "
+    "commit together"
+)
+
+REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
+    OrdersDisplaced: (
+        Reaction(
+            resource_displaced_orders,
+            Phase.IN_TRANSACTION,
+            "an order must never be left without reservations and without a backorder; "
+            + _WITH_THE_CHANGE,
+        ),
+    ),
+    OrdersLeftShort: (
+        Reaction(alert_operators_of_shortage, Phase.IN_TRANSACTION, _WITH_THE_CHANGE),
+    ),
+    StockFreed: (
+        Reaction(
+            retry_backorders_on_stock_freed,
+            Phase.IN_TRANSACTION,
+            "freed units go to waiting orders before new intake can take them; " + _WITH_THE_CHANGE,
+        ),
+    ),
+    StockFiguresMoved: (
+        Reaction(
+            announce_minimum_crossings,
+            Phase.IN_TRANSACTION,
+            "a crossing is announced once, by the transaction that made it; "
+            + _WITH_THE_CHANGE
+            + " (crossings made by reservations are announced by the timed job)",
+        ),
+    ),
+}
+
+
+# ---------------------------------------------------------------------- dispatch
+
+
+def react(uow: UnitOfWork, *triggers: Trigger) -> Effects:
+    """Run the reactions to these triggers inside the caller's unit of work, in order."""
+    effects = Effects()
+    for trigger in triggers:
+        _raise(uow, trigger, effects)
+    return effects
+
+
+def _raise(uow: UnitOfWork, trigger: Trigger, effects: Effects) -> None:
+    for reaction in REACTIONS.get(type(trigger), ()):
+        if reaction.phase is Phase.IN_TRANSACTION:
+            reaction.handler(uow, trigger, effects)
+
+
+def check_registry(registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS) -> None:
+    """Refuse a registry that cannot work: a trigger nobody handles, a reaction with no
+    reason for its phase. Called at start-up and by the tests."""
+    for kind in Trigger.__subclasses__():
+        if not registry.get(kind):
+            raise LookupError(f"no reaction is registered for {kind.__name__}")
+    for kind, reactions in registry.items():
+        for reaction in reactions:
+            if not reaction.because:
+                raise ValueError(
+                    f"{reaction.name} on {kind.__name__} does not say why it runs there"
+                )
+            if reaction.phase is Phase.AFTER_COMMIT:
+                raise ValueError(
+                    f"{reaction.name} on {kind.__name__}: triggers carry live orders and "
+                    "cannot wait for the commit; react to an outbox event instead"
+                )

@@ -1,0 +1,117 @@
+"""``potok marketplaces`` through typer's CliRunner against a simulated Wildberries: connect
+(the token asked for unseen), poll now, health and journal as JSON, bad input refused."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from potok.bootstrap import Potok
+from potok.cli.main import app
+from potok.settings import get_settings
+from tests.factories import build_world
+from tests.simulators.wildberries import WildberriesSimulator
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_environment_as_found() -> Iterator[None]:
+    before = os.environ.get("POTOK_DB__URL")
+    yield
+    if before is None:
+        os.environ.pop("POTOK_DB__URL", None)
+    else:
+        os.environ["POTOK_DB__URL"] = before
+    get_settings.cache_clear()
+
+
+def potok_cli(url: str, *args: str, given: str | None = None) -> Result:
+    return runner.invoke(
+        app, ["--db", url, *args], input=given, env={"COLUMNS": "200", "USER": "integrator"}
+    )
+
+
+def test_connect_poll_and_read_health_and_journal(
+    potok: Potok, database_url: str, wildberries: WildberriesSimulator
+) -> None:
+    build_world(potok, {("MSK", "KET"): 5})
+    wildberries.add_order(article="KET", barcodes=["4601234567893"], price=249_000)
+    wildberries.add_order(article="GHOST", barcodes=["2000000000008"], price=100_00)
+
+    connected = potok_cli(
+        database_url,
+        "marketplaces",
+        "connect",
+        "wb-main",
+        "-m",
+        "wildberries",
+        "--channel",
+        "mp",
+        "-w",
+        "658434=MSK",
+        "--url",
+        wildberries.url,
+        given=wildberries.token + "\n",
+    )
+    assert connected.exit_code == 0, connected.output
+    assert wildberries.token not in connected.output
+
+    polled = potok_cli(database_url, "marketplaces", "poll", "wb-main")
+    assert polled.exit_code == 0, polled.output
+    assert "1 imported" in polled.output
+    assert "1 kept aside" in polled.output
+
+    listed = potok_cli(database_url, "marketplaces", "list", "-o", "json")
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.output)
+    assert (row["code"], row["health"], row["imported"], row["journal"]) == ("wb-main", "ok", 1, 1)
+    assert wildberries.token not in listed.output
+
+    journal = potok_cli(database_url, "marketplaces", "journal", "wb-main", "-o", "json")
+    [entry] = json.loads(journal.output)
+    assert entry["kind"] == "unknown-sku"
+
+
+def test_bad_input_is_a_plain_message_and_a_non_zero_exit(
+    potok: Potok, database_url: str, wildberries: WildberriesSimulator
+) -> None:
+    build_world(potok)
+    bad_map = potok_cli(
+        database_url,
+        "marketplaces",
+        "connect",
+        "wb",
+        "-m",
+        "wildberries",
+        "--channel",
+        "mp",
+        "-w",
+        "658434",
+        given="t\n",
+    )
+    assert bad_map.exit_code == 3
+    assert "THEIRS=OURS" in bad_map.output
+
+    unknown_location = potok_cli(
+        database_url,
+        "marketplaces",
+        "connect",
+        "wb",
+        "-m",
+        "wildberries",
+        "--channel",
+        "mp",
+        "-w",
+        "1=NOWHERE",
+        given="t\n",
+    )
+    assert unknown_location.exit_code == 3
+    assert "NOWHERE" in unknown_location.output
+
+    missing = potok_cli(database_url, "marketplaces", "poll", "nope")
+    assert missing.exit_code == 4

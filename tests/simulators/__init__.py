@@ -1,0 +1,1 @@
+"""Simulators of outside systems as real local HTTP servers speaking their published formats."""

@@ -1,0 +1,158 @@
+"""Wildberries' marketplace API (FBS) as a local server: assembly tasks appear, change
+status and get cancelled, in the formats of ``specs/wildberries/03-orders-fbs.yaml``, with
+WB's limit (300 a minute, one per 200 ms, bursts of 20, a 409 costing 10) and its error
+bodies (401/429: title, detail, code, requestId, origin, status, statusText, timestamp;
+others: code, message)."""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.simulators.base import Answer, SimulatedApi
+
+SPEC = Path(__file__).parent / "specs" / "wildberries-03-orders-fbs.yaml"
+
+_TEXT = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    409: "Conflict",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class WildberriesSimulator(SimulatedApi):
+    spec_path = str(SPEC)
+    spec_host = "https://marketplace-api.wildberries.ru"
+
+    def __init__(self, token: str = "wb-test-token") -> None:  # noqa: S107
+        super().__init__(burst=20, interval_s=0.2)
+        self.token = token
+        self.tasks: dict[int, dict[str, Any]] = {}
+        self.statuses: dict[int, tuple[str, str]] = {}
+        self.repeat_in_answer = False  # each new task twice in one answer
+        self._ids = itertools.count(5_632_423)
+
+    # ------------------------------------------------------------------ the world changes
+
+    def add_order(
+        self,
+        *,
+        article: str,
+        barcodes: list[str],
+        price: int,
+        warehouse_id: int = 658434,
+        order_uid: str | None = None,
+        chrt_id: int = 987654321,
+        required_meta: list[str] | None = None,
+        address: dict[str, Any] | None = None,
+        currency: int = 643,
+        **fields: Any,
+    ) -> int:
+        """A customer orders one unit; its assembly task appears with status new/waiting.
+        ``price`` is in kopecks (×100), as WB sends it."""
+        task_id = next(self._ids)
+        task = {
+            "address": address,
+            "ddate": "",
+            "sellerDate": None,
+            "salePrice": price + 500,
+            "requiredMeta": required_meta or [],
+            "optionalMeta": [],
+            "deliveryType": "fbs",
+            "comment": "",
+            "scanPrice": None,
+            "orderUid": order_uid or f"{uuid.uuid4().int % 10**8}_{task_id}",
+            "article": article,
+            "colorCode": "",
+            "rid": f"{task_id}.0.0",
+            "createdAt": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "offices": ["Калуга"],
+            "skus": barcodes,
+            "id": task_id,
+            "warehouseId": warehouse_id,
+            "officeId": 123,
+            "nmId": 12345678,
+            "chrtId": chrt_id,
+            "price": price,
+            "finalPrice": price,
+            "convertedPrice": price,
+            "convertedFinalPrice": price,
+            "currencyCode": currency,
+            "convertedCurrencyCode": currency,
+            "cargoType": 1,
+            "isZeroOrder": False,
+            "options": {"isB2b": False},
+            **fields,
+        }
+        with self.lock:
+            self.tasks[task_id] = task
+            self.statuses[task_id] = ("new", "waiting")
+        return task_id
+
+    def set_status(self, task_id: int, supplier: str, wb: str) -> None:
+        with self.lock:
+            self.statuses[task_id] = (supplier, wb)
+
+    # ------------------------------------------------------------------ WB's manners
+
+    def authorised(self, headers: dict[str, str]) -> bool:
+        return headers.get("Authorization") == self.token
+
+    def retry_headers(self, seconds: float) -> dict[str, str]:
+        return {
+            "X-Ratelimit-Retry": str(seconds),
+            "X-Ratelimit-Limit": "20",
+            "X-Ratelimit-Reset": str(seconds),
+            "X-Ratelimit-Remaining": "0",
+        }
+
+    def cost(self, answer: Answer) -> int:
+        return 10 if answer.status == 409 else 1
+
+    def error_body(self, status: int) -> Any:
+        if status in (401, 429):
+            return {
+                "title": "unauthorized" if status == 401 else "too many requests",
+                "detail": "token problem; token is revoked" if status == 401 else "limited by sim",
+                "code": "07e4668e--a53a3d31f8b0-[UK-oWaVDUqNrKG]",
+                "requestId": uuid.uuid4().hex,
+                "origin": "s2s-api-auth-catalog",
+                "status": status,
+                "statusText": _TEXT[status],
+                "timestamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            }
+        codes = {400: "IncorrectRequest", 404: "NotFound", 409: "StatusMismatch"}
+        return {"code": codes.get(status, "InternalServerError"), "message": _TEXT.get(status, "")}
+
+    def route(self, method: str, path: str, query: str, body: Any) -> Answer:
+        if (method, path) == ("GET", "/api/v3/orders/new"):
+            fresh = [
+                self.tasks[i] for i, (s, w) in self.statuses.items() if (s, w) == ("new", "waiting")
+            ]
+            if self.repeat_in_answer:
+                fresh = fresh + fresh
+            return Answer(200, {"orders": fresh})
+        if (method, path) == ("POST", "/api/v3/orders/status"):
+            ids = body["orders"]
+            return Answer(
+                200,
+                {
+                    "orders": [
+                        {
+                            "id": i,
+                            "supplierStatus": self.statuses[i][0],
+                            "wbStatus": self.statuses[i][1],
+                        }
+                        for i in ids
+                        if i in self.statuses
+                    ]
+                },
+            )
+        return Answer(404, self.error_body(404))

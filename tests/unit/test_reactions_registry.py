@@ -1,0 +1,88 @@
+"""The reactions registry is the one place that says "when X happens, do Y"."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+from potok.domain.triggers import (
+    OrdersDisplaced,
+    OrdersLeftShort,
+    StockFiguresMoved,
+    StockFreed,
+    Trigger,
+)
+from potok.services.reactions import REACTIONS, Phase, Reaction, check_registry
+
+SRC = Path(__file__).resolve().parents[2] / "src" / "potok"
+
+# what other areas may only reach through the registry, and where each is defined
+REACTION_ENTRY_POINTS = {
+    "retry_backorders": "services/allocation.py",
+    "resource": "services/allocation.py",
+    "raise_alerts": "services/alerts.py",
+    "check_minimums": "services/replenishment.py",
+}
+
+
+def _imports(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom):
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+def test_no_module_but_the_registry_imports_a_reaction_entry_point() -> None:
+    offenders = [
+        f"{path.relative_to(SRC)} imports {name}"
+        for path in sorted(SRC.rglob("*.py"))
+        if path.relative_to(SRC).as_posix() != "services/reactions.py"
+        for name in sorted(_imports(path) & REACTION_ENTRY_POINTS.keys())
+    ]
+    assert offenders == []
+
+
+def test_the_entry_points_still_live_where_the_guard_looks_for_them() -> None:
+    for name, home in REACTION_ENTRY_POINTS.items():
+        tree = ast.parse((SRC / home).read_text(encoding="utf-8"))
+        defined = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
+        assert name in defined, f"{name} moved out of {home}: update the guard"
+
+
+def test_the_registry_says_what_follows_each_trigger_in_order() -> None:
+    table = {kind: [r.name for r in reactions] for kind, reactions in REACTIONS.items()}
+    assert table == {
+        OrdersDisplaced: ["resource_displaced_orders"],
+        OrdersLeftShort: ["alert_operators_of_shortage"],
+        StockFreed: ["retry_backorders_on_stock_freed"],
+        StockFiguresMoved: ["announce_minimum_crossings"],
+    }
+    assert {r.phase for rs in REACTIONS.values() for r in rs} == {Phase.IN_TRANSACTION}
+    check_registry()
+
+
+def test_a_trigger_without_a_reaction_is_refused_at_start_up() -> None:
+    partial = {k: v for k, v in REACTIONS.items() if k is not StockFreed}
+    with pytest.raises(LookupError, match="StockFreed"):
+        check_registry(partial)
+
+
+def test_a_live_trigger_cannot_wait_for_the_commit() -> None:
+    (reaction,) = REACTIONS[StockFreed]
+    late = Reaction(reaction.handler, Phase.AFTER_COMMIT, "it may wait")
+    with pytest.raises(ValueError, match="retry_backorders_on_stock_freed"):
+        check_registry({**REACTIONS, StockFreed: (late,)})
+
+
+def test_a_reaction_must_say_why_it_runs_where_it_does() -> None:
+    (reaction,) = REACTIONS[OrdersLeftShort]
+    silent = Reaction(reaction.handler, Phase.IN_TRANSACTION, "")
+    with pytest.raises(ValueError, match="alert_operators_of_shortage"):
+        check_registry({**REACTIONS, OrdersLeftShort: (silent,)})
+
+
+def test_every_trigger_is_a_registered_kind() -> None:
+    assert set(Trigger.__subclasses__()) == set(REACTIONS)
