@@ -285,24 +285,30 @@ class StockRepository:
     def levels_for_keys(
         self, keys: Collection[tuple[WarehouseId, ProductId]], *, lock: bool = False
     ) -> dict[tuple[WarehouseId, ProductId], StockLevel]:
-        """Many positions at once, locked in key order when asked (bulk uploads)."""
+        """Many positions at once, locked in key order when asked (bulk uploads).
+
+        Read per warehouse with a list of products (one index scan each on PostgreSQL; a
+        list of (warehouse, product) pairs would be planned as one scan per pair)."""
         result: dict[tuple[WarehouseId, ProductId], StockLevel] = {}
-        ordered = sorted(set(keys))
-        for start in range(0, len(ordered), 2000):
-            chunk = ordered[start : start + 2000]
-            query = (
-                self._level_query()
-                .where(
-                    sa.tuple_(stock.c.warehouse_id, stock.c.product_id).in_(chunk),
-                    stock.c.lot_id.is_(None),
+        by_warehouse: dict[WarehouseId, list[ProductId]] = {}
+        for warehouse_id, product_id in sorted(set(keys)):
+            by_warehouse.setdefault(warehouse_id, []).append(product_id)
+        for warehouse_id, product_ids in by_warehouse.items():
+            for start in range(0, len(product_ids), 2000):
+                query = (
+                    self._level_query()
+                    .where(
+                        stock.c.warehouse_id == warehouse_id,
+                        stock.c.product_id.in_(product_ids[start : start + 2000]),
+                        stock.c.lot_id.is_(None),
+                    )
+                    .order_by(stock.c.product_id)
                 )
-                .order_by(stock.c.warehouse_id, stock.c.product_id)
-            )
-            if lock:
-                query = query.with_for_update(of=stock)
-            for row in self.connection.execute(query):
-                level = _level(row)
-                result[(level.warehouse_id, level.product_id)] = level
+                if lock:
+                    query = query.with_for_update(of=stock)
+                for row in self.connection.execute(query):
+                    level = _level(row)
+                    result[(level.warehouse_id, level.product_id)] = level
         return result
 
     def ensure_position(
