@@ -73,6 +73,10 @@ def _import_responses() -> dict[int | str, dict[str, Any]]:
         {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()}
     )
     table[422]["description"] += " (as a report file when Accept asks for CSV or XLSX)"
+    table[415] = {
+        "description": "unsupported-media-type: the body is not sent as CSV or XLSX",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     return table
 
 
