@@ -386,6 +386,10 @@ def count_stock(
     return atomically_once(uow, once, work)
 
 
+EVENT_BATCH = 5000
+"""A bulk upload announces its changes and writes their events this many at a time."""
+
+
 def set_levels(
     uow: UnitOfWork, command: SetLevels, actor: Actor, *, clock: Clock = utc_now
 ) -> LevelsApplied:
@@ -474,16 +478,20 @@ def set_levels(
             )
         uow.stock.set_on_hand(targets, at)
         uow.stock.add_movements(movements)
-        changed_keys = [(m.warehouse_id, m.product_id) for m in movements]
-        if buckets_moved:  # reservations or the unavailable bucket moved too: read them back
-            after = uow.stock.levels_for_keys(changed_keys)
-        else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
-            after = {
-                key: replace(levels[key], on_hand=targets[levels[key].stock_id])
-                for key in changed_keys
-            }
-        for movement in movements:
-            _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+        for start in range(0, len(movements), EVENT_BATCH):
+            batch = movements[start : start + EVENT_BATCH]
+            changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
+            if buckets_moved:  # reservations or the unavailable bucket moved too: read them
+                after = uow.stock.levels_for_keys(changed_keys)
+            else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
+                after = {
+                    key: replace(levels[key], on_hand=targets[levels[key].stock_id])
+                    for key in changed_keys
+                }
+            for movement in batch:
+                _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+            if len(movements) > EVENT_BATCH:
+                uow.flush_events()  # 100,000 rows' events are not all held until the commit
         uow.record(
             StockSynced(
                 occurred_at=at,
