@@ -432,3 +432,22 @@ def test_the_ledger_exports_newest_first_with_reason_and_reference(potok: Potok)
         ("MSK", "KET", "import", "2", "5", "test"),
         ("MSK", "KET", "receipt", "3", "3", ""),
     ]
+
+
+def test_a_stock_file_of_several_event_batches_applies_every_row_once(potok: Potok) -> None:
+    build_world(potok)
+    count = 2100
+    products = "sku,name,price,vat_rate\n" + "".join(
+        f"BULK-{n:05d},Item {n},10,22\n" for n in range(count)
+    )
+    catalogue_files.import_products(potok.uow(), csv(products), FileFormat.CSV)
+    rows = [(w, f"BULK-{n:05d}", 1 + n % 7) for w in ("MSK", "SPB", "KZN") for n in range(count)]
+    text = "warehouse,sku,on_hand\n" + "".join(f"{w},{s},{q}\n" for w, s, q in rows)
+
+    assert import_levels(potok, csv(text)) == 3 * count
+
+    page = inventory.list_levels(potok.uow(), sku="BULK-02099", limit=10)
+    assert {(r.warehouse, r.on_hand) for r in page.items} == {("MSK", 7), ("SPB", 7), ("KZN", 7)}
+    assert events(potok, "stock.changed") == 3 * count
+    assert import_levels(potok, csv(text)) == 0
+    assert_stock_invariants(potok)

@@ -32,6 +32,7 @@ from potok.db.tables import (
     warehouse_channels,
     warehouses,
 )
+from potok.db.types import UtcDateTime
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
@@ -368,6 +369,15 @@ class StockRepository:
         """Set absolute on-hand quantities (counts and uploads), in key order."""
         if not levels:
             return
+        if not self.sqlite and len(levels) > 100:
+            # one statement per 10,000 rows (arrays unnested) instead of one per row; the
+            # rows are locked already (levels_for_keys), so their order does not matter
+            ids = sorted(levels)
+            for start in range(0, len(ids), 10_000):
+                chunk = ids[start : start + 10_000]
+                given = {"ids": chunk, "levels": [levels[i] for i in chunk], "at": at}
+                self.connection.execute(_SET_ON_HAND_MANY, given)
+            return
         self.connection.execute(
             sa.update(stock)
             .where(stock.c.id == sa.bindparam("sid"))
@@ -689,6 +699,13 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
             )
         )
     return list(candidates.values()), positions
+
+
+_SET_ON_HAND_MANY = sa.text(
+    "UPDATE stock SET on_hand = given.on_hand, updated_at = :at "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:levels AS integer[])) AS given(id, on_hand) "
+    "WHERE stock.id = given.id"
+).bindparams(sa.bindparam("at", type_=UtcDateTime()))
 
 
 def _level(row: Any) -> StockLevel:
