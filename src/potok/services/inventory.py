@@ -476,10 +476,10 @@ def set_levels(
                     unavailable_change=unavailable_change,
                 )
             )
-        uow.stock.set_on_hand(targets, at)
-        uow.stock.add_movements(movements)
-        for start in range(0, len(movements), EVENT_BATCH):
+        for start in range(0, len(movements), EVENT_BATCH):  # bounded memory per batch
             batch = movements[start : start + EVENT_BATCH]
+            uow.stock.set_on_hand({m.stock_id: targets[m.stock_id] for m in batch}, at)
+            uow.stock.add_movements(batch)
             changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
             if buckets_moved:  # reservations or the unavailable bucket moved too: read them
                 after = uow.stock.levels_for_keys(changed_keys)
