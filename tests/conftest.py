@@ -34,6 +34,7 @@ from potok.services import access
 from potok.settings import DatabaseSettings, SecuritySettings, Settings, normalise_database_url
 
 if TYPE_CHECKING:
+    from tests.simulators.ozon import OzonSimulator
     from tests.simulators.wildberries import WildberriesSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
@@ -277,3 +278,14 @@ def wildberries() -> Iterator[WildberriesSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests refused by WB's OpenAPI document"
+
+
+@pytest.fixture
+def ozon() -> Iterator[OzonSimulator]:
+    """A simulated Ozon Seller API; every request must be valid against Ozon's document."""
+    from tests.simulators.ozon import OzonSimulator
+
+    simulator = OzonSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by Ozon's OpenAPI document"

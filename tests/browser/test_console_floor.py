@@ -11,7 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect
 
 from potok.domain.access import Role
 from potok.domain.catalogue import ProductDraft
@@ -136,8 +136,28 @@ def test_a_picker_picks_packs_and_hands_over_a_wave_on_a_phone(
         "Wrong bin: this is A-01, go to A-02"
     )
     scan(phone, "A-02")
+
+    # the answer to two kettles is lost on the way back (the Wi-Fi drops): scanned again, the
+    # same request carries the same Idempotency-Key and is not picked twice
+    lost: list[str] = []
+
+    def lose_the_answer(route: Route) -> None:
+        if lost:
+            route.continue_()
+            return
+        lost.append(route.request.headers.get("idempotency-key", ""))
+        route.fetch()  # the server picks them
+        route.abort()
+
+    phone.route("**/api/v1/waves/*/picks", lose_the_answer)
+    scan(phone, KETTLE_BARCODE, quantity=2)
+    expect(phone.locator("[data-scan-log] li.bad").first).to_have_text(
+        f"The server cannot be reached · {KETTLE_BARCODE}"
+    )
     scan(phone, KETTLE_BARCODE, quantity=2)
     expect(phone.locator("body[data-scans='2']")).to_have_count(1)
+    assert lost[0] != ""
+    phone.unroute("**/api/v1/waves/*/picks")
     expect(target.locator("[data-line-left]")).to_have_text("1")
     shot(phone, "picking")
 
@@ -181,7 +201,7 @@ def test_a_picker_picks_packs_and_hands_over_a_wave_on_a_phone(
 
 
 def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
-    site: LiveServer, phone: Page
+    site: LiveServer, phone: Page, shot: Shot
 ) -> None:
     floor_world(site)
     person(site, "sokolova", Role.WAREHOUSE, ("SPB",))
@@ -193,6 +213,7 @@ def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
     expect(phone.get_by_role("heading", name="Склад SPB")).to_be_visible()
     expect(phone.get_by_role("button", name="Собрать волну")).to_be_visible()
     expect(phone.get_by_text("Ни одна волна не ждёт.")).to_be_visible()  # MSK's is not hers
+    shot(phone, "home-ru")
     for path in (f"/floor/waves/{wave.number}", f"/floor/shipments/{shipment.id}"):
         answer = phone.goto(path)
         assert answer is not None

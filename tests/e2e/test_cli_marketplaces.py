@@ -115,3 +115,23 @@ def test_bad_input_is_a_plain_message_and_a_non_zero_exit(
 
     missing = potok_cli(database_url, "marketplaces", "poll", "nope")
     assert missing.exit_code == 4
+
+
+def test_update_replaces_the_token_and_pauses(
+    potok: Potok, database_url: str, wildberries: WildberriesSimulator
+) -> None:
+    build_world(potok)
+    connect = ["marketplaces", "connect", "wb", "-m", "wildberries", "--channel", "mp"]
+    assert potok_cli(database_url, *connect, "--url", wildberries.url, given="old\n").exit_code == 0
+    refused = potok_cli(database_url, "marketplaces", "poll", "wb")
+    assert refused.exit_code == 3  # WB refuses the token
+
+    renewed = potok_cli(
+        database_url, "marketplaces", "update", "wb", "--new-token", given=wildberries.token + "\n"
+    )
+    assert renewed.exit_code == 0, renewed.output
+    assert potok_cli(database_url, "marketplaces", "poll", "wb").exit_code == 0
+    paused = potok_cli(database_url, "marketplaces", "update", "wb", "--paused")
+    assert "changed active" in paused.output
+    nothing = potok_cli(database_url, "marketplaces", "update", "wb")
+    assert nothing.exit_code == 3

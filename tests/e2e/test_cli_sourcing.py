@@ -135,3 +135,45 @@ def held_at(potok: Potok, order_id: int) -> set[str]:
         order = found.orders.get(order_id)
     assert order is not None
     return {r.warehouse_code for r in order.open_reservations}
+
+
+def test_explain_gives_every_candidate_not_chosen_its_reason_and_shows_coverage(
+    potok: Potok, database_url: str
+) -> None:
+    # SPB is the cheapest but has no mug; KZN has both and costs more; stores may not ship
+    build_world(
+        potok,
+        {
+            ("MSK", "KET"): 5,
+            ("MSK", "MUG"): 5,
+            ("SPB", "KET"): 5,
+            ("KZN", "KET"): 5,
+            ("MSK-S", "KET"): 5,
+        },
+    )
+    inventory.receive_stock(potok.uow(), ReceiveStock("KZN", "MUG", 5), TESTER)
+    tariffs = (
+        f"{HEADER}\nMSK,,0,,900,0,0,1\nSPB,,0,,300,0,0,3\nKZN,,0,,950,0,0,4\nMSK-S,,0,,100,0,0,1\n"
+    )
+    sourcing.import_tariffs(potok.uow(), tariffs, TESTER)
+    cost_only = {
+        "weights": {"cost": 1, "distance": 0, "day": 0, "priority": 0},
+        "split": "never",
+        "kinds_by_order_type": {"courier": ["warehouse"]},
+    }
+    sourcing.set_rules(potok.uow(), "default", cost_only, TESTER)
+    placed = place(potok, [("KET", 1), ("MUG", 1)])
+
+    result = potok_cli(database_url, "sourcing", "explain", str(placed))
+
+    assert result.exit_code == 0, result.output
+    rows = {row[1].split(" ")[0]: row for row in table_rows(result.stdout)}
+    assert {code: (row[0], row[3], row[-1]) for code, row in rows.items()} == {
+        "MSK": ("✓", "all 2 lines", ""),
+        "KZN": ("", "all 2 lines", "costs more: 950.00 ₽ against 900.00 ₽"),
+        "SPB": ("", "1 of 2 lines", "does not cover the order: lacks MUG (has 0 of 1)"),
+        "MSK-S": ("", "", "a store does not serve courier orders"),
+    }
+    assert "chosen because it is the cheapest to ship of the warehouses that have every line" in (
+        " ".join(result.stdout.split())
+    )

@@ -141,6 +141,13 @@ def test_a_named_store_whose_tariffs_do_not_reach_is_left_out_with_that_reason(
     [kept] = sourcing_of(api, order["id"])["stored"]
     [store] = [c for c in kept["record"]["candidates"] if c["warehouse"] == "MSK-S"]
     assert store["excluded"] == "no shipping tariff reaches the destination"
+    assert store["why_not"] == "no shipping tariff reaches the destination"
+    # the order waits beside 5 kettles, and its explanation says why
+    assert kept["explanation"] == (
+        "The warehouses allowed to ship this order lack units of KET (need 1, have 0); "
+        "left out although they hold units: MSK-S (5 KET: no shipping tariff reaches the "
+        "destination)"
+    )
     assert tariff_alerts(api) == []
 
 

@@ -379,8 +379,8 @@ def test_warehouse_staff_work_in_their_own_warehouse_only_and_cannot_approve(
     approval = staff.request("POST", f"/api/v1/stock/counts/{number}/approval")
 
     problem(elsewhere, 403, "out-of-scope")
-    problem(other_sheet, 403, "out-of-scope")
-    problem(other_bins, 403, "out-of-scope")
+    problem(other_sheet, 404, "warehouse-not-found")  # another's warehouse is not there for her
+    problem(other_bins, 404, "warehouse-not-found")
     problem(other_count, 404, "stock-count-not-found")
     assert entered.status_code == 200, entered.text
     assert approval.status_code == 403

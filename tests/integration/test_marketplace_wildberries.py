@@ -4,6 +4,7 @@ server speaking WB's published formats), on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -21,6 +22,7 @@ from potok.services.marketplaces import (
 )
 from potok.services.read_models import OrderFilter, OrderSummary
 from potok.settings import MarketplaceSettings
+from potok.worker.jobs import run_due_jobs
 from tests.factories import TESTER, build_world
 from tests.simulators.wildberries import WildberriesSimulator
 
@@ -262,3 +264,32 @@ def test_two_pollers_racing_on_postgresql_import_each_order_once(
     assert sum(len(o.imported) for o in outcomes) == 8
     listed = mp_orders(world)
     assert sorted(o.external_id for o in listed) == sorted(str(t) for t in tasks)
+
+
+def test_a_timeout_is_tried_again_and_the_order_still_arrives_once(
+    world: Potok, wildberries: WildberriesSimulator
+) -> None:
+    wildberries.add_order(article="KET", barcodes=[KETTLE_BARCODE], price=249_000)
+    wildberries.slow(1, delay_s=3)
+
+    outcome = poll_marketplace(world.uow(), clients(timeout_s=1), "wb-main")
+
+    assert outcome.error is None
+    assert len(outcome.imported) == 1
+    assert len(wildberries.calls("/api/v3/orders/new")) >= 2  # the slow one, then again
+    assert len(mp_orders(world)) == 1
+
+
+def test_the_worker_polls_a_connection_when_its_schedule_says_so(
+    world: Potok, wildberries: WildberriesSimulator
+) -> None:
+    wildberries.add_order(article="KET", barcodes=[KETTLE_BARCODE], price=249_000)
+    now = datetime.now(UTC)
+
+    first = run_due_jobs(world, clock=lambda: now)
+    soon = run_due_jobs(world, clock=lambda: now + timedelta(seconds=30))
+    later = run_due_jobs(world, clock=lambda: now + timedelta(seconds=61))
+
+    assert [(o.connection, len(o.imported)) for o in first.marketplaces] == [("wb-main", 1)]
+    assert soon.marketplaces == []  # polled every 60 s
+    assert [o.repeated for o in later.marketplaces] == [1]

@@ -91,6 +91,7 @@ class SimulatedApi:
 
     spec_path: str = ""
     spec_host: str = ""
+    unauthorised_status = 401  # what the vendor answers a token it does not accept
 
     def __init__(self, *, burst: int, interval_s: float) -> None:
         self.lock = threading.RLock()
@@ -176,7 +177,7 @@ class SimulatedApi:
                 self.invalid.append(problem)
             return Answer(400, self.error_body(400))
         if not self.authorised(headers) or self.revoked:
-            return Answer(401, self.error_body(401))
+            return Answer(self.unauthorised_status, self.error_body(self.unauthorised_status))
         with self.lock:
             fault = self.faults.popleft() if self.faults else None
         if fault is not None and fault.status:

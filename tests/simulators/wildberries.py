@@ -37,6 +37,9 @@ class WildberriesSimulator(SimulatedApi):
         self.tasks: dict[int, dict[str, Any]] = {}
         self.statuses: dict[int, tuple[str, str]] = {}
         self.repeat_in_answer = False  # each new task twice in one answer
+        self.supplies: dict[str, dict[str, Any]] = {}  # id -> {name, orders, done}
+        self.meta: dict[int, dict[str, list[str]]] = {}  # task -> sgtin/imei/uin
+        self._supplies = itertools.count(1_234_567)
         self._ids = itertools.count(5_632_423)
 
     # ------------------------------------------------------------------ the world changes
@@ -155,4 +158,47 @@ class WildberriesSimulator(SimulatedApi):
                     ]
                 },
             )
+        parts = path.strip("/").split("/")
+        if (method, path) == ("POST", "/api/v3/supplies"):
+            supply = f"WB-GI-{next(self._supplies)}"
+            self.supplies[supply] = {"name": body["name"], "orders": [], "done": False}
+            return Answer(201, {"id": supply})
+        if method == "PATCH" and path.startswith("/api/marketplace/v3/supplies/"):
+            supply = self.supplies.get(parts[4])
+            tasks = body["orders"]
+            if supply is None:
+                return Answer(404, self.error_body(404))
+            if supply["done"] or any(self.statuses.get(t, ("", ""))[0] != "new" for t in tasks):
+                return Answer(409, {"code": "FailedToAddSupplyOrder", "message": "Не удалось"})
+            for task in tasks:
+                supply["orders"].append(task)
+                self.statuses[task] = ("confirm", self.statuses[task][1])
+            return Answer(204)
+        if method == "PATCH" and path.endswith("/deliver"):
+            supply = self.supplies.get(parts[3])
+            if supply is None:
+                return Answer(404, self.error_body(404))
+            if not supply["orders"]:
+                return Answer(409, {"code": "SupplyHasZeroOrders", "message": "Нет заданий"})
+            supply["done"] = True
+            for task in supply["orders"]:
+                if self.statuses[task][0] == "confirm":
+                    self.statuses[task] = ("complete", "sorted")
+            return Answer(204)
+        if method == "PUT" and parts[:3] == ["api", "v3", "orders"] and parts[4] == "meta":
+            task = int(parts[3])
+            if task not in self.tasks:
+                return Answer(404, self.error_body(404))
+            kind = parts[5]
+            values = body["sgtins"] if kind == "sgtin" else [body[kind]]
+            self.meta.setdefault(task, {}).setdefault(kind, []).extend(values)
+            return Answer(204)
+        if method == "PATCH" and path.endswith("/cancel"):
+            task = int(parts[3])
+            if task not in self.statuses:
+                return Answer(404, self.error_body(404))
+            if self.statuses[task][0] in ("complete", "cancel"):
+                return Answer(409, self.error_body(409))
+            self.statuses[task] = ("cancel", "canceled")
+            return Answer(204)
         return Answer(404, self.error_body(404))

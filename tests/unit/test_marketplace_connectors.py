@@ -20,6 +20,8 @@ from potok.connectors.marketplaces import (
     RateLimit,
 )
 from potok.connectors.marketplaces.http import TokenBucket
+from potok.connectors.marketplaces.ozon import read_posting
+from potok.connectors.marketplaces.ozon import state_of as ozon_state
 from potok.connectors.marketplaces.wildberries import read_order, state_of
 from potok.domain.errors import InvalidInput
 from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
@@ -212,3 +214,71 @@ def test_a_draft_says_everything_wrong_at_once() -> None:
         "poll_every_s",
         "token",
     ]
+
+
+POSTING: dict[str, Any] = {
+    "posting_number": "39268230-0002-3",
+    "order_number": "39268230-0002",
+    "status": "awaiting_packaging",
+    "in_process_at": "2026-12-06T10:15:00Z",
+    "shipment_date": "2026-12-07T14:00:00Z",
+    "delivery_method": {"warehouse_id": 22254230484000},
+    "products": [
+        {
+            "offer_id": "KET",
+            "sku": 1146425151,
+            "quantity": 2,
+            "price": "2490.5000",
+            "currency_code": "RUB",
+        },
+    ],
+    "requirements": {"products_requiring_mandatory_mark": ["1146425151"]},
+    "cancellation": None,
+}
+
+
+def test_an_ozon_posting_reads_as_one_order_with_a_line_per_product() -> None:
+    order = read_posting(POSTING)
+
+    assert (order.external_id, order.warehouse, order.currency) == (
+        "39268230-0002-3",
+        "22254230484000",
+        "RUB",
+    )
+    [line] = order.lines
+    assert (line.article, line.marketplace_sku, line.quantity) == ("KET", "1146425151", 2)
+    assert line.unit_price == Decimal("2490.50")
+    assert order.ship_by is not None
+    assert order.ship_by.isoformat() == "2026-12-07T14:00:00+00:00"
+    assert order.required_meta == ("mandatory_mark",)
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"products": []}, "without products"),
+        ({"delivery_method": {}}, "warehouse_id"),
+        ({"products": [{"offer_id": "KET", "sku": 1, "quantity": 0, "price": "1"}]}, "quantity"),
+        ({"products": [{"offer_id": "KET", "sku": 1, "quantity": 1, "price": "x"}]}, "price"),
+    ],
+)
+def test_an_unreadable_posting_says_why(change: dict[str, Any], problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        read_posting({**POSTING, **change})
+
+
+@pytest.mark.parametrize(
+    ("status", "after_ship", "state"),
+    [
+        ("awaiting_packaging", False, MarketplaceState.NEW),
+        ("awaiting_deliver", False, MarketplaceState.IN_WORK),
+        ("delivering", False, MarketplaceState.SHIPPED),
+        ("delivered", False, MarketplaceState.DELIVERED),
+        ("cancelled", False, MarketplaceState.CANCELLED),
+        ("cancelled", True, MarketplaceState.RETURNED),
+    ],
+)
+def test_ozon_statuses_make_potoks_states(
+    status: str, after_ship: bool, state: MarketplaceState
+) -> None:
+    assert ozon_state(status, cancelled_after_ship=after_ship) is state

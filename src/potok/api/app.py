@@ -26,6 +26,7 @@ from potok.api.routers import (
     files,
     health,
     locations,
+    marketplaces,
     order_edits,
     orders,
     replenishment,
@@ -41,6 +42,7 @@ from potok.api.routers import (
 )
 from potok.api.schemas.common import Problem
 from potok.api.schemas.orders import OrderIn
+from potok.api.scope import Reach, reach, reach_of
 from potok.api.security import (
     SESSION_COOKIE,
     KeyCache,
@@ -128,6 +130,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         waves.router,
         warehouse_papers.router,
         carriers.router,
+        marketplaces.router,
         documents.router,
         files.router,
         health.router,
@@ -158,7 +161,9 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
 
     app.openapi = openapi  # type: ignore[method-assign]
 
-    @app.get("/openapi.json", include_in_schema=False, dependencies=[public()])
+    @app.get(
+        "/openapi.json", include_in_schema=False, dependencies=[public(), reach(Reach.NETWORK)]
+    )
     def openapi_alias() -> JSONResponse:
         """The same document at the address tools try first."""
         return JSONResponse(app.openapi())
@@ -214,9 +219,30 @@ def _security_schemes(schema: dict[str, Any], app: FastAPI) -> None:
                 note = f"Needs the permission {needed}."
             else:
                 note = "Needs any signed-in user or API key."
+            found = reach_of(route.dependencies)
+            if found is not None and found.reach in REACH_NOTES:
+                note = f"{note} {REACH_NOTES[found.reach]}"
             description = operation.get("description", "")
             operation["description"] = f"{description}\n\n{note}".strip()
 
+
+REACH_NOTES: dict[Reach, str] = {
+    Reach.ORDER: "A key bound to a channel, or warehouse staff, reach only the orders of "
+    "their channel or warehouses; any other order is answered 404.",
+    Reach.SHIPMENT: "A key bound to a channel, or warehouse staff, reach only the shipments "
+    "of their channel's orders or from their warehouses; any other is answered 404.",
+    Reach.CHANNEL: "A key bound to a channel reaches that channel only; any other is 404.",
+    Reach.WAREHOUSE: "Warehouse staff reach their own warehouses only; any other is 404.",
+    Reach.UNLIMITED: "Not for keys bound to a channel nor for warehouse staff (404): it spans "
+    "every channel and warehouse.",
+    Reach.RECORD: "Keys bound to a channel and warehouse staff reach only the records of "
+    "their channel or warehouses; any other is answered 404.",
+    Reach.LISTED: "Keys bound to a channel and warehouse staff see only what belongs to "
+    "their channel or warehouses.",
+    Reach.NAMED: "Keys bound to a channel and warehouse staff may name only their channel "
+    "or warehouses (403 out-of-scope otherwise).",
+}
+"""What a limited caller reaches through a route, as its operation in the document says."""
 
 NO_NUL = "^[^\\x00]*$"
 """Text never carries NUL (PostgreSQL cannot store it): every input string says so."""
@@ -298,7 +324,8 @@ def _problems_every_route_may_answer(schema: dict[str, Any], app: FastAPI) -> No
                 statuses += ["401", "403", "429"]
             if "requestBody" in operation:
                 statuses += ["413", "415"]
-            if "{" in route.path:
+            found = reach_of(route.dependencies)
+            if "{" in route.path or (found is not None and found.reach is Reach.UNLIMITED):
                 statuses.append("404")
             responses = operation.setdefault("responses", {})
             for status in statuses:

@@ -108,6 +108,48 @@ def connect(
     )
 
 
+@app.command()
+@handles_errors
+def update(
+    code: str = typer.Argument(..., help="The connection."),
+    new_token: bool = typer.Option(
+        False, "--new-token", help="Replace the token (asked for unseen, or --token-file)."
+    ),
+    token_file: Path | None = typer.Option(
+        None, exists=True, dir_okay=False, readable=True, help="Read the new token from this file."
+    ),
+    warehouse: list[str] = typer.Option(
+        [], "--warehouse", "-w", help="THEIRS=OURS; given, they replace the whole map."
+    ),
+    url: str | None = typer.Option(None, help="Another API host."),
+    every: int | None = typer.Option(None, help="Poll every so many seconds (10-86400)."),
+    active: bool | None = typer.Option(None, "--active/--paused", help="Resume or pause polls."),
+) -> None:
+    """Change a connection: a new token after the marketplace refused the old one, the
+    warehouse map, the host, the schedule; pause or resume it."""
+    from potok.domain.marketplaces import ConnectionChanges, Credentials
+    from potok.services.marketplaces import change_connection
+
+    token = _token(token_file) if new_token or token_file is not None else None
+    changes = ConnectionChanges(
+        credentials=Credentials(token) if token is not None else None,
+        base_url=url,
+        warehouses=_warehouses(warehouse) if warehouse else None,
+        poll_every_s=every,
+        active=active,
+    )
+    if not changes.named:
+        raise fail(
+            "nothing to change: give --new-token, -w, --url, --every or --active/--paused", 3
+        )
+    potok = open_potok()
+    try:
+        connection = change_connection(cli_uow(potok), code, changes, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"{connection.code}: changed {', '.join(changes.named)}", highlight=False)
+
+
 @app.command("list")
 @handles_errors
 def list_connections(output: Output = OUTPUT) -> None:

@@ -242,6 +242,7 @@ def explain(
         "",
         "warehouse",
         "kind",
+        "covers",
         "km",
         "cost ₽",
         "days",
@@ -255,7 +256,9 @@ def explain(
     ):
         table.add_column(
             column,
-            justify="right" if column not in ("warehouse", "kind", "why not", "") else "left",
+            justify="right"
+            if column not in ("warehouse", "kind", "covers", "why not", "")
+            else "left",
         )
     for c in record.candidates:
         parts = c.breakdown() if c.parts else {}
@@ -263,6 +266,7 @@ def explain(
             "✓" if c.chosen else "",
             f"{c.code} ({c.city})",
             c.kind,
+            c.coverage or ("" if c.excluded else "all" if c.covers else "part"),
             "" if c.distance_km is None or c.distance_km == inf else f"{c.distance_km:.0f}",
             "" if c.cost is None else f"{'≈' if c.estimate else ''}{c.cost:.2f}",
             "" if c.days is None else str(c.days),
@@ -271,7 +275,7 @@ def explain(
                 f"{parts[p]:.2f}" if p in parts else ""
                 for p in ("cost", "distance", "time", "last_units", "priority")
             ),
-            c.excluded or "",
+            "" if c.chosen else (c.why_not or c.excluded or "not chosen"),
         )
     console.print(table)
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from potok.domain.alerts import Alert, AlertState
+from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.services.read_models import OrderCount, OrderFilter
 from potok.services.replenishment import Suggestion, suggestion_for
 from potok.services.unit_of_work import UnitOfWork, reading
@@ -24,6 +25,8 @@ class Dashboard:
     alerts_more: bool
     below_minimum: list[Suggestion]
     below_minimum_more: bool
+    failed_deliveries: list[Shipment]  # shipments the carrier could not deliver, newest first
+    failed_deliveries_more: bool
 
 
 def dashboard(
@@ -32,10 +35,11 @@ def dashboard(
     *,
     since: datetime,
     warehouses: Sequence[str] | None = None,
+    channel: str | None = None,
     limit: int = 10,
 ) -> Dashboard:
-    """The figures for orders the filter lets through (the caller's scope) and stock rules at
-    ``warehouses`` (None: every warehouse)."""
+    """The figures for orders the filter lets through (the caller's scope), stock rules and
+    failed deliveries at ``warehouses`` (None: every warehouse) and of ``channel``."""
 
     def work(uow: UnitOfWork) -> Dashboard:
         today = uow.queries.count_orders(replace(flt, created_from=since))
@@ -53,6 +57,15 @@ def dashboard(
             cursor=None,
             limit=limit,
         )
+        failed = uow.shipments.list_page(
+            warehouses_in=warehouses,
+            statuses=[ShipmentStatus.FAILED_DELIVERY.value],
+            order_id=None,
+            channel=channel,
+            wave=None,
+            cursor=None,
+            limit=limit,
+        )
         return Dashboard(
             today=today,
             waiting=waiting,
@@ -60,6 +73,8 @@ def dashboard(
             alerts_more=alerts_cursor is not None,
             below_minimum=[suggestion_for(state) for state in rules.items],
             below_minimum_more=rules.next_cursor is not None,
+            failed_deliveries=list(failed.items),
+            failed_deliveries_more=failed.next_cursor is not None,
         )
 
     return reading(uow, work)

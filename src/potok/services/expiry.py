@@ -8,6 +8,7 @@ expiring soon and those already expired.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -110,6 +111,7 @@ def expiring_lots(
     within_days: int = 30,
     warehouse: str | None = None,
     clock: Clock = utc_now,
+    within: Sequence[str] | None = None,
 ) -> list[ExpiringLot]:
     """Lots with stock that expire within ``within_days`` days, and those already expired."""
     problems = Problems()
@@ -118,4 +120,4 @@ def expiring_lots(
     if problems:
         raise InvalidInput(problems.errors)
     today: date = clock().astimezone(UTC).date()
-    return reading(uow, lambda uow: uow.queries.expiring(today, within_days, warehouse))
+    return reading(uow, lambda uow: uow.queries.expiring(today, within_days, warehouse, within))

@@ -8,6 +8,7 @@ backordered orders another try.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
@@ -731,11 +732,18 @@ def list_levels(
     only_available: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    within: Sequence[str] | None = None,
 ) -> LevelPage:
+    """Stock positions (of the warehouses ``within``, when given)."""
     return reading(
         uow,
         lambda uow: uow.queries.list_levels(
-            warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit
+            warehouse=warehouse,
+            sku=sku,
+            only_available=only_available,
+            cursor=cursor,
+            limit=limit,
+            within=within,
         ),
     )
 
@@ -749,7 +757,9 @@ def list_movements(
     since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    within: Sequence[str] | None = None,
 ) -> MovementPage:
+    """The stock ledger, newest first (of the warehouses ``within``, when given)."""
     return reading(
         uow,
         lambda uow: uow.queries.list_movements(
@@ -759,6 +769,7 @@ def list_movements(
             since=since,
             cursor=cursor,
             limit=limit,
+            within=within,
         ),
     )
 

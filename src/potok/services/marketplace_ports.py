@@ -26,6 +26,20 @@ class LinkedOrder:
     state: str
     status: str
     closed: bool
+    items: Sequence[Mapping[str, Any]] = ()  # the marketplace's item of each line
+    pushed: str | None = None  # the last step told the marketplace: packed, shipped, ...
+    supply: str | None = None  # WB: the supply it joined
+
+
+@dataclass(frozen=True, slots=True)
+class OrderProgress:
+    """Where the Potok order of an open marketplace order stands, for what to tell there."""
+
+    link: LinkedOrder
+    cancelled: bool
+    shipments: int  # not cancelled
+    packed: int  # packed or further
+    left: int  # handed over or further
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,9 +61,13 @@ class MarketplaceStore(Protocol):
     def get_by_code(self, code: str) -> Connection | None: ...
     def list(self) -> Sequence[Connection]: ...
     def credentials(self, connection_id: int) -> Credentials: ...
+    def change(
+        self, connection_id: int, draft: ConnectionDraft, at: datetime, *, new_token: bool
+    ) -> None: ...
     def record_poll(self, connection_id: int, record: PollRecord) -> None: ...
 
     def linked(self, connection_id: int, external_id: str) -> LinkedOrder | None: ...
+    def linked_ids(self, connection_id: int, external_ids: Sequence[str]) -> set[str]: ...
     def link(
         self,
         connection_id: int,
@@ -60,9 +78,22 @@ class MarketplaceStore(Protocol):
         warehouse: str,
         state: str,
         status: str,
+        items: Sequence[Mapping[str, Any]],
         at: datetime,
     ) -> None: ...
+    def pushed(
+        self,
+        connection_id: int,
+        external_ids: Sequence[str],
+        step: str,
+        at: datetime,
+        *,
+        supply: str | None = None,
+    ) -> None: ...
+    def open_supply(self, connection_id: int) -> str | None: ...
+    def in_supply(self, connection_id: int, supply: str) -> Sequence[LinkedOrder]: ...
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]: ...
+    def progress(self, connection_id: int, limit: int) -> Sequence[OrderProgress]: ...
     def follow(
         self,
         connection_id: int,

@@ -550,6 +550,7 @@ class QueryStore(Protocol):
         only_available: bool,
         cursor: str | None,
         limit: int,
+        within: Sequence[str] | None = None,
     ) -> LevelPage: ...
     def availability(self, product_id: int) -> list[WarehouseAvailability]: ...
     def promises(
@@ -564,10 +565,15 @@ class QueryStore(Protocol):
         since: datetime | None,
         cursor: str | None,
         limit: int,
+        within: Sequence[str] | None = None,
     ) -> MovementPage: ...
     def drifts(self) -> tuple[int, list[Drift]]: ...
     def expiring(
-        self, today: date, within_days: int, warehouse: str | None = None
+        self,
+        today: date,
+        within_days: int,
+        warehouse: str | None = None,
+        within: Sequence[str] | None = None,
     ) -> list[ExpiringLot]: ...
     def list_incoming(
         self, *, warehouses: Sequence[str] | None, sku: str | None

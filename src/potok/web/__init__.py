@@ -15,8 +15,15 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
-    from potok.web.routers import floor, home, orders, settings, stock
+    from potok.web.routers import floor, home, movements, orders, settings, stock
 
-    for router in (home.router, orders.router, stock.router, floor.router, settings.router):
+    for router in (
+        home.router,
+        orders.router,
+        stock.router,
+        movements.router,
+        floor.router,
+        settings.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -142,6 +142,33 @@ WAVE = {
     "cancelled": N_("Cancelled"),
 }
 
+STEP = {
+    "created": N_("Sent to the warehouse"),
+    "picking_started": N_("Picking started"),
+    "picked": N_("Picked"),
+    "short_picked": N_("Short at the shelf"),
+    "items_added": N_("Units added"),
+    "parcel_packed": N_("Parcel packed"),
+    "packed": N_("Packed"),
+    "parcel_opened": N_("Parcel opened"),
+    "booked": N_("Booked with the carrier"),
+    "handed_over": N_("Handed over"),
+    "tracking": N_("Tracking"),
+    "in_transit": N_("In transit"),
+    "ready_for_pickup": N_("At the pickup point"),
+    "delivered": N_("Delivered"),
+    "failed_delivery": N_("Delivery failed"),
+    "returning": N_("Returning to the sender"),
+    "returned_to_sender": N_("Back at the warehouse"),
+    "cancelled": N_("Cancelled"),
+}
+
+DOCUMENT = {
+    "invoice": N_("Invoice for payment"),
+    "torg12": N_("Waybill TORG-12"),
+    "upd": N_("Universal transfer document (UPD)"),
+}
+
 IDENTIFIER = {
     "marking": N_("Marking code"),
     "imei": N_("IMEI"),

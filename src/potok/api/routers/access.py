@@ -26,6 +26,7 @@ from potok.api.schemas.access import (
     UserPatch,
 )
 from potok.api.schemas.common import AwareDatetime, KeyName, Username
+from potok.api.scope import Reach, reach
 from potok.api.security import (
     CSRF_COOKIE,
     SESSION_COOKIE,
@@ -69,7 +70,7 @@ def _policy(request: Request) -> LoginPolicy:
     response_model=SessionOut,
     summary="Sign in: a browser session (cookie) and its CSRF token",
     responses=responses(BadCredentials, AccountLocked, InvalidInput),
-    dependencies=[public()],
+    dependencies=[public(), reach(Reach.NETWORK)],
 )
 def sign_in(body: SignInIn, request: Request, response: Response, uow: Uow) -> SessionOut:
     signed = access.sign_in(
@@ -112,7 +113,7 @@ def sign_in(body: SignInIn, request: Request, response: Response, uow: Uow) -> S
     "/session",
     status_code=204,
     summary="Sign out",
-    dependencies=[needs(allow_pending_password=True)],
+    dependencies=[needs(allow_pending_password=True), reach(Reach.NETWORK)],
 )
 def sign_out(request: Request, uow: Uow) -> Response:
     token = request.cookies.get(SESSION_COOKIE)
@@ -128,7 +129,7 @@ def sign_out(request: Request, uow: Uow) -> Response:
     "/me",
     response_model=MeOut,
     summary="Who am I, and what may I do?",
-    dependencies=[needs(allow_pending_password=True)],
+    dependencies=[needs(allow_pending_password=True), reach(Reach.NETWORK)],
 )
 def me(caller: Caller) -> MeOut:
     return MeOut(
@@ -147,7 +148,7 @@ def me(caller: Caller) -> MeOut:
     status_code=204,
     summary="Change my password (the first thing after a one-time password)",
     responses=responses(BadCredentials, InvalidInput),
-    dependencies=[needs(allow_pending_password=True)],
+    dependencies=[needs(allow_pending_password=True), reach(Reach.NETWORK)],
 )
 def change_password(body: PasswordChangeIn, caller: Caller, uow: Uow) -> Response:
     if caller.user_id is None:
@@ -168,7 +169,7 @@ def change_password(body: PasswordChangeIn, caller: Caller, uow: Uow) -> Respons
     "",
     response_model=list[UserOut],
     summary="All users",
-    dependencies=[needs(Permission.USERS_MANAGE)],
+    dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
 def list_users(uow: Uow) -> list[UserOut]:
     return [UserOut.model_validate(u) for u in access.list_users(uow)]
@@ -180,7 +181,7 @@ def list_users(uow: Uow) -> list[UserOut]:
     response_model=NewUserOut,
     summary="Add a user; the answer carries a one-time password",
     responses=responses(InvalidInput, UsernameTaken),
-    dependencies=[needs(Permission.USERS_MANAGE)],
+    dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
 def create_user(body: UserIn, uow: Uow, caller: Caller) -> NewUserOut:
     user, password = access.create_user(
@@ -199,7 +200,7 @@ def create_user(body: UserIn, uow: Uow, caller: Caller) -> NewUserOut:
     response_model=UserOut,
     summary="A user",
     responses=responses(UserNotFound),
-    dependencies=[needs(Permission.USERS_MANAGE)],
+    dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
 def get_user(username: Username, uow: Uow) -> UserOut:
     return UserOut.model_validate(access.get_user(uow, username))
@@ -210,7 +211,7 @@ def get_user(username: Username, uow: Uow) -> UserOut:
     response_model=UserOut,
     summary="Change a user's role, name, warehouses, or disable them",
     responses=responses(UserNotFound, InvalidInput, LastAdmin),
-    dependencies=[needs(Permission.USERS_MANAGE)],
+    dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
 def change_user(username: Username, body: UserPatch, uow: Uow, caller: Caller) -> UserOut:
     changed = access.change_user(
@@ -230,7 +231,7 @@ def change_user(username: Username, body: UserPatch, uow: Uow, caller: Caller) -
     response_model=OneTimePasswordOut,
     summary="A new one-time password for a user (their sessions end, a lock-out is lifted)",
     responses=responses(UserNotFound),
-    dependencies=[needs(Permission.USERS_MANAGE)],
+    dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
 def reset_password(username: Username, uow: Uow, caller: Caller) -> OneTimePasswordOut:
     return OneTimePasswordOut(
@@ -245,7 +246,7 @@ def reset_password(username: Username, uow: Uow, caller: Caller) -> OneTimePassw
     "",
     response_model=list[ApiKeyOut],
     summary="All API keys (never their secrets)",
-    dependencies=[needs(Permission.KEYS_MANAGE)],
+    dependencies=[needs(Permission.KEYS_MANAGE), reach(Reach.NETWORK)],
 )
 def list_keys(uow: Uow) -> list[ApiKeyOut]:
     return [ApiKeyOut.model_validate(k) for k in access.list_api_keys(uow)]
@@ -257,7 +258,7 @@ def list_keys(uow: Uow) -> list[ApiKeyOut]:
     response_model=NewApiKeyOut,
     summary="Create an API key; its secret is shown in this answer only",
     responses=responses(InvalidInput, KeyNameTaken),
-    dependencies=[needs(Permission.KEYS_MANAGE)],
+    dependencies=[needs(Permission.KEYS_MANAGE), reach(Reach.NETWORK)],
 )
 def create_key(body: ApiKeyIn, request: Request, uow: Uow, caller: Caller) -> NewApiKeyOut:
     settings = security_of(request).potok.settings.security
@@ -279,7 +280,7 @@ def create_key(body: ApiKeyIn, request: Request, uow: Uow, caller: Caller) -> Ne
     description="The key is refused at once by this server process and within "
     "`security.key_cache_seconds` (2 s by default) by every other one.",
     responses=responses(ApiKeyNotFound),
-    dependencies=[needs(Permission.KEYS_MANAGE)],
+    dependencies=[needs(Permission.KEYS_MANAGE), reach(Reach.NETWORK)],
 )
 def revoke_key(name: KeyName, request: Request, uow: Uow, caller: Caller) -> ApiKeyOut:
     revoked = access.revoke_api_key(uow, name, actor=caller.actor)
@@ -295,7 +296,7 @@ def revoke_key(name: KeyName, request: Request, uow: Uow, caller: Caller) -> Api
     response_model=AuditPageOut,
     summary="The audit trail, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.AUDIT_READ)],
+    dependencies=[needs(Permission.AUDIT_READ), reach(Reach.UNLIMITED)],
 )
 def audit_trail(
     uow: Uow,

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response
-from potok.api.routers.shipments import ShipmentIdPath, ensure_shipment
+from potok.api.routers.shipments import ShipmentIdPath
 from potok.api.schemas.fulfilment import (
     BookingIn,
     CarrierOut,
@@ -21,6 +21,7 @@ from potok.api.schemas.fulfilment import (
     TrackingOutcomeOut,
     render_shipment,
 )
+from potok.api.scope import Reach, ensure_shipment, reach
 from potok.api.security import Caller, needs, public, security_of
 from potok.connectors.carriers import CarrierNotFound, CarrierRefused, CarrierUnavailable
 from potok.connectors.carriers.registry import CarrierRegistry
@@ -45,7 +46,7 @@ def registry(request: Request) -> CarrierRegistry:
     "/carriers",
     response_model=list[CarrierOut],
     summary="The carriers Potok can book and track",
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
 )
 def list_carriers(request: Request) -> Response:
     return json_response([{"code": code} for code in registry(request).codes])
@@ -56,7 +57,7 @@ def list_carriers(request: Request) -> Response:
     response_model=list[PickupPointOut],
     summary="A carrier's pickup points, with how long they keep a parcel",
     responses=responses(CarrierNotFound, CarrierUnavailable),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
 )
 def pickup_points(
     carrier: CarrierPath,
@@ -92,7 +93,7 @@ def pickup_points(
     "`returning`, `returned_to_sender`); events applied before are skipped, so a retried "
     "call is harmless.",
     responses=responses(CarrierNotFound, CarrierRefused, TransientConflict),
-    dependencies=[public()],
+    dependencies=[public(), reach(Reach.NETWORK)],
 )
 async def carrier_events(carrier: CarrierPath, request: Request, uow: Uow) -> Response:
     body = await request.body()
@@ -118,7 +119,7 @@ async def carrier_events(carrier: CarrierPath, request: Request, uow: Uow) -> Re
     tags=["fulfilment"],
     summary="What each carrier would charge for a shipment, and how long it would take",
     responses=responses(ShipmentNotFound),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.SHIPMENT)],
 )
 def shipment_quotes(
     shipment_id: ShipmentIdPath, request: Request, uow: Uow, caller: Caller
@@ -156,7 +157,7 @@ def shipment_quotes(
         InvalidInput,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def book(
     shipment_id: ShipmentIdPath, body: BookingIn, request: Request, uow: Uow, caller: Caller

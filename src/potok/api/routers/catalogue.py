@@ -23,6 +23,7 @@ from potok.api.schemas.catalogue import (
     WarehousePatch,
 )
 from potok.api.schemas.common import Code
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound, SkuInUse, TrackingLocked
@@ -67,7 +68,7 @@ warehouses = APIRouter(prefix="/api/v1/warehouses", tags=["warehouses"])
     response_model=ProductOut,
     summary="Add a product",
     responses=responses(InvalidInput, SkuTaken, BarcodeTaken),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
 def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
     product = catalogue.create_product(uow, body.draft())
@@ -79,7 +80,7 @@ def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
     "",
     response_model=ProductPageOut,
     summary="List products by SKU",
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 def list_products(
     uow: Uow,
@@ -100,7 +101,7 @@ def list_products(
     response_model=ProductOut,
     summary="A product",
     responses=responses(ProductNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 def get_product(sku: Code, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.get_product(uow, sku))
@@ -111,7 +112,7 @@ def get_product(sku: Code, uow: Uow) -> ProductOut:
     response_model=ProductOut,
     summary="Replace a product",
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
 def replace_product(sku: Code, body: ProductIn, uow: Uow) -> ProductOut:
     return ProductOut.model_validate(catalogue.replace_product(uow, sku, body.draft()))
@@ -122,7 +123,7 @@ def replace_product(sku: Code, body: ProductIn, uow: Uow) -> ProductOut:
     response_model=ProductOut,
     summary="Change some of a product's fields",
     responses=responses(ProductNotFound, InvalidInput, BarcodeTaken, TrackingLocked),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
 def patch_product(sku: Code, body: ProductPatch, uow: Uow) -> ProductOut:
     current = ProductOut.model_validate(catalogue.get_product(uow, sku))
@@ -135,7 +136,7 @@ def patch_product(sku: Code, body: ProductPatch, uow: Uow) -> ProductOut:
     status_code=204,
     summary="Delete a product nothing refers to",
     responses=responses(ProductNotFound, SkuInUse),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
 def delete_product(sku: Code, uow: Uow) -> Response:
     catalogue.delete_product(uow, sku)
@@ -151,7 +152,7 @@ def delete_product(sku: Code, uow: Uow) -> Response:
     response_model=ChannelOut,
     summary="Add a sales channel",
     responses=responses(InvalidInput, ChannelCodeTaken),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
     channel = catalogue.create_channel(uow, body.draft())
@@ -163,10 +164,15 @@ def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
     "",
     response_model=list[ChannelOut],
     summary="All channels",
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.LISTED)],
 )
-def list_channels(uow: Uow) -> list[ChannelOut]:
-    return [ChannelOut.model_validate(c) for c in catalogue.list_channels(uow)]
+def list_channels(uow: Uow, caller: Caller) -> list[ChannelOut]:
+    """Every channel; a key bound to one channel sees that one only."""
+    return [
+        ChannelOut.model_validate(c)
+        for c in catalogue.list_channels(uow)
+        if caller.channel in (None, c.code)
+    ]
 
 
 @channels.get(
@@ -174,7 +180,7 @@ def list_channels(uow: Uow) -> list[ChannelOut]:
     response_model=ChannelOut,
     summary="A channel",
     responses=responses(ChannelNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.CHANNEL)],
 )
 def get_channel(code: Code, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.get_channel(uow, code))
@@ -185,7 +191,7 @@ def get_channel(code: Code, uow: Uow) -> ChannelOut:
     response_model=ChannelOut,
     summary="Replace a channel",
     responses=responses(ChannelNotFound, InvalidInput),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.CHANNEL)],
 )
 def replace_channel(code: Code, body: ChannelIn, uow: Uow) -> ChannelOut:
     return ChannelOut.model_validate(catalogue.replace_channel(uow, code, body.draft()))
@@ -196,7 +202,7 @@ def replace_channel(code: Code, body: ChannelIn, uow: Uow) -> ChannelOut:
     response_model=ChannelOut,
     summary="Change some of a channel's fields",
     responses=responses(ChannelNotFound, InvalidInput),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.CHANNEL)],
 )
 def patch_channel(code: Code, body: ChannelPatch, uow: Uow) -> ChannelOut:
     current = ChannelOut.model_validate(catalogue.get_channel(uow, code))
@@ -209,7 +215,7 @@ def patch_channel(code: Code, body: ChannelPatch, uow: Uow) -> ChannelOut:
     status_code=204,
     summary="Delete a channel without orders",
     responses=responses(ChannelNotFound, ChannelInUse),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.CHANNEL)],
 )
 def delete_channel(code: Code, uow: Uow) -> Response:
     catalogue.delete_channel(uow, code)
@@ -225,7 +231,7 @@ def delete_channel(code: Code, uow: Uow) -> Response:
     response_model=WarehouseOut,
     summary="Add a warehouse, store or pickup point",
     responses=responses(InvalidInput, WarehouseCodeTaken),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> WarehouseOut:
     warehouse = catalogue.create_warehouse(uow, body.draft())
@@ -237,7 +243,7 @@ def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> Warehou
     "",
     response_model=list[WarehouseOut],
     summary="The whole network",
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     return [WarehouseOut.model_validate(w) for w in catalogue.list_warehouses(uow, active=active)]
@@ -248,7 +254,7 @@ def list_warehouses(uow: Uow, active: bool | None = None) -> list[WarehouseOut]:
     response_model=WarehouseOut,
     summary="A location",
     responses=responses(WarehouseNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 def get_warehouse(code: Code, uow: Uow) -> WarehouseOut:
     return WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
@@ -261,7 +267,7 @@ def get_warehouse(code: Code, uow: Uow) -> WarehouseOut:
     description="Deactivating a location (`active: false`) sources every order holding stock "
     "there again, elsewhere or backordered with an alert, in the same transaction.",
     responses=responses(WarehouseNotFound, InvalidInput),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def replace_warehouse(code: Code, body: WarehouseIn, uow: Uow, caller: Caller) -> WarehouseOut:
     return WarehouseOut.model_validate(
@@ -276,7 +282,7 @@ def replace_warehouse(code: Code, body: WarehouseIn, uow: Uow, caller: Caller) -
     description='`{"active": false}` takes the location out of sourcing and re-sources '
     "the orders holding stock there (see PUT).",
     responses=responses(WarehouseNotFound, InvalidInput),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def patch_warehouse(code: Code, body: WarehousePatch, uow: Uow, caller: Caller) -> WarehouseOut:
     current = WarehouseOut.model_validate(catalogue.get_warehouse(uow, code))
@@ -291,7 +297,7 @@ def patch_warehouse(code: Code, body: WarehousePatch, uow: Uow, caller: Caller) 
     status_code=204,
     summary="Delete a location nothing refers to",
     responses=responses(WarehouseNotFound, WarehouseInUse),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def delete_warehouse(code: Code, uow: Uow) -> Response:
     catalogue.delete_warehouse(uow, code)

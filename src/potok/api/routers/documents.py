@@ -30,7 +30,7 @@ from potok.api.schemas.documents import (
     upd_status_of,
 )
 from potok.api.schemas.orders import OrderOut, render_order
-from potok.api.scope import ensure_visible, limited, visible
+from potok.api.scope import Reach, ensure_visible, limited, reach, visible
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -59,6 +59,7 @@ from potok.services import legal_entities as entity_service
 from potok.services import orders as order_service
 from potok.services.idempotent import Answer, Idempotency
 from potok.services.legal_entities import DefaultSellerExists
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
 
@@ -106,6 +107,10 @@ def _reachable(caller: Principal, entity: LegalEntity) -> LegalEntity:
     return entity
 
 
+def _visible_entity(uow: UnitOfWork, caller: Principal, code: str) -> None:
+    _reachable(caller, entity_service.get_legal_entity(uow, code))
+
+
 def _unlimited(caller: Principal) -> None:
     if limited(caller):
         raise OutOfScope(
@@ -126,7 +131,7 @@ def _unlimited(caller: Principal) -> None:
         InvalidInput, LegalEntityExists, ChannelHasSeller, DefaultSellerExists, OutOfScope
     ),
     openapi_extra=IDEMPOTENCY_HEADER,
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def create_legal_entity(
     body: LegalEntityIn, request: Request, uow: Uow, caller: Caller
@@ -147,7 +152,7 @@ def create_legal_entity(
     response_model=LegalEntityPageOut,
     summary="Sellers and buyers, in the order they were registered",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.LISTED)],
 )
 def list_legal_entities(
     uow: Uow,
@@ -171,7 +176,10 @@ def list_legal_entities(
     response_model=LegalEntityOut,
     summary="One legal entity with its requisites",
     responses=responses(LegalEntityNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[
+        needs(Permission.CATALOGUE_READ),
+        reach(Reach.RECORD, "code", finder=_visible_entity),
+    ],
 )
 def get_legal_entity(code: CodePath, uow: Uow, caller: Caller) -> LegalEntityOut:
     return render_legal_entity(_reachable(caller, entity_service.get_legal_entity(uow, code)))
@@ -186,7 +194,7 @@ def get_legal_entity(code: CodePath, uow: Uow, caller: Caller) -> LegalEntityOut
     responses=responses(
         InvalidInput, LegalEntityNotFound, LegalEntityExists, ChannelHasSeller, DefaultSellerExists
     ),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
 def replace_legal_entity(
     code: CodePath, body: LegalEntityIn, uow: Uow, caller: Caller
@@ -209,7 +217,7 @@ def replace_legal_entity(
     responses=responses(
         OrderNotFound, LegalEntityNotFound, OrderClosed, StaleVersion, InvalidInput
     ),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def set_order_buyer(
     order_id: OrderIdPath,
@@ -232,7 +240,7 @@ def set_order_buyer(
 # ---------------------------------------------------------------------- documents
 
 
-def _visible_document(uow: Uow, caller: Principal, document_id: int) -> IssuedDocument:
+def _visible_document(uow: UnitOfWork, caller: Principal, document_id: int) -> IssuedDocument:
     document = document_service.get_document(uow, document_id)
     if limited(caller) and (
         document.order_id is None
@@ -261,7 +269,7 @@ def _visible_document(uow: Uow, caller: Principal, document_id: int) -> IssuedDo
         InvalidInput,
     ),
     openapi_extra=IDEMPOTENCY_HEADER,
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def issue_document(
     order_id: OrderIdPath, body: DocumentIn, request: Request, uow: Uow, caller: Caller
@@ -289,7 +297,7 @@ def issue_document(
     response_model=DocumentPageOut,
     summary="Issued documents, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )
 def list_documents(
     uow: Uow,
@@ -323,7 +331,10 @@ def list_documents(
     response_model=DocumentOut,
     summary="One issued document",
     responses=responses(DocumentNotFound),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[
+        needs(Permission.ORDERS_READ),
+        reach(Reach.RECORD, "document_id", finder=_visible_document),
+    ],
 )
 def get_document(document_id: DocumentIdPath, uow: Uow, caller: Caller) -> DocumentOut:
     return render_document(_visible_document(uow, caller, document_id))
@@ -351,7 +362,10 @@ def _download(uow: Uow, caller: Principal, document_id: int, fmt: FileFormat) ->
         200: {"content": {"application/pdf": {}}, "description": "The PDF."},
         **responses(DocumentNotFound),
     },
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[
+        needs(Permission.ORDERS_READ),
+        reach(Reach.RECORD, "document_id", finder=_visible_document),
+    ],
 )
 def download_pdf(document_id: DocumentIdPath, uow: Uow, caller: Caller) -> Response:
     return _download(uow, caller, document_id, FileFormat.PDF)
@@ -367,7 +381,10 @@ def download_pdf(document_id: DocumentIdPath, uow: Uow, caller: Caller) -> Respo
         200: {"content": {"application/xml": {}}, "description": "The XML file."},
         **responses(DocumentNotFound, FormatNotAvailable, RequisitesMissing),
     },
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[
+        needs(Permission.ORDERS_READ),
+        reach(Reach.RECORD, "document_id", finder=_visible_document),
+    ],
 )
 def download_xml(document_id: DocumentIdPath, uow: Uow, caller: Caller) -> Response:
     return _download(uow, caller, document_id, FileFormat.XML)
@@ -390,7 +407,10 @@ def download_xml(document_id: DocumentIdPath, uow: Uow, caller: Caller) -> Respo
         InvalidInput,
     ),
     openapi_extra=IDEMPOTENCY_HEADER,
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[
+        needs(Permission.ORDERS_MANAGE),
+        reach(Reach.RECORD, "document_id", finder=_visible_document),
+    ],
 )
 def correct_document(
     document_id: DocumentIdPath, request: Request, uow: Uow, caller: Caller

@@ -22,7 +22,7 @@ from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
 from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.files import ImportSummaryOut
-from potok.api.scope import ensure_warehouses, narrow
+from potok.api.scope import NOTHING, Reach, ensure_warehouses, narrow, own_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
@@ -127,9 +127,9 @@ def _report_format(request: Request) -> FileFormat | None:
 def _visible_warehouses(caller: Principal, warehouse: str | None) -> tuple[str | None, ...]:
     """The warehouses an export reads: the one asked for (if the caller may see it), or
     the caller's own, or every one (None)."""
-    if warehouse is not None:
-        ensure_warehouses(caller, {warehouse})
-        return (warehouse,)
+    if warehouse is not None:  # another's warehouse is not there for warehouse staff
+        own = own_warehouses(caller)
+        return (warehouse if own is None or warehouse in own else NOTHING,)
     if caller.warehouses is not None:
         return caller.warehouse_codes
     return (None,)
@@ -206,7 +206,7 @@ async def _stream(
     "twice changes nothing the second time.",
     responses=_import_responses(),
     openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 async def import_stock_levels(
     request: Request, uow: Uow, caller: Caller
@@ -227,7 +227,7 @@ async def import_stock_levels(
     summary="Export stock positions (per warehouse and lot, with buckets) to CSV or XLSX",
     response_class=StreamingResponse,
     responses={**_file_response("stock levels"), **responses(OutOfScope)},
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 async def export_stock_levels(
     uow: Uow,
@@ -253,7 +253,7 @@ async def export_stock_levels(
     "`min`, `max`, and optionally `safety_stock`. Rules not in the file are kept.",
     responses=_import_responses(),
     openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 async def import_stock_rules(
     request: Request, uow: Uow, caller: Caller
@@ -272,7 +272,7 @@ async def import_stock_rules(
     summary="Export min/max rules (with their positions' figures) to CSV or XLSX",
     response_class=StreamingResponse,
     responses={**_file_response("stock rules"), **responses(OutOfScope)},
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 async def export_stock_rules(
     uow: Uow,
@@ -296,7 +296,7 @@ async def export_stock_rules(
     summary="Export the stock ledger (movements, newest first) to CSV or XLSX",
     response_class=StreamingResponse,
     responses={**_file_response("movements"), **responses(OutOfScope)},
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 async def export_movements(
     uow: Uow,
@@ -333,7 +333,7 @@ async def export_movements(
     "`personal_data:read`.",
     response_class=StreamingResponse,
     responses={**_file_response("orders"), **responses(InvalidInput, NotPermitted)},
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )
 async def export_orders(
     uow: Uow,
@@ -400,7 +400,7 @@ async def export_orders(
     "keeps each product's value; new products need `name`, `price` and `vat_rate`.",
     responses=_import_responses(),
     openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
-    dependencies=[needs(Permission.CATALOGUE_WRITE)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
 async def import_products(request: Request, uow: Uow) -> Response | ImportSummaryOut:
     def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
@@ -416,7 +416,7 @@ async def import_products(request: Request, uow: Uow) -> Response | ImportSummar
     summary="Export the catalogue to CSV or XLSX, in the columns the import reads",
     response_class=StreamingResponse,
     responses=_file_response("products"),
-    dependencies=[needs(Permission.CATALOGUE_READ)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 async def export_products(
     uow: Uow,

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from potok import __version__
+from potok.api.scope import Reach, reach
 from potok.api.security import public
 from potok.db.migrate import is_up_to_date
 
@@ -16,7 +17,7 @@ router = APIRouter(tags=["health"])
 @router.get(
     "/api/v1/health",
     summary="Is the service up and its database reachable?",
-    dependencies=[public()],
+    dependencies=[public(), reach(Reach.NETWORK)],
 )
 def health(request: Request) -> JSONResponse:
     engine = request.app.state.potok.engine

@@ -18,9 +18,9 @@ from potok.api.schemas.stock_depth import (
     PlacementIn,
     PlacementOut,
 )
-from potok.api.scope import ensure_visible, ensure_warehouses
+from potok.api.scope import Reach, ensure_visible, ensure_warehouses, reach
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission, Principal
+from potok.domain.access import Permission
 from potok.domain.access.model import OutOfScope
 from potok.domain.catalogue import ProductNotFound
 from potok.domain.errors import InvalidInput
@@ -28,19 +28,11 @@ from potok.domain.inventory import StockPositionNotFound
 from potok.domain.inventory.errors import LocationCodeTaken, LocationInUse, LocationNotFound
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
-from potok.services import catalogue, locations
-from potok.services.unit_of_work import UnitOfWork
+from potok.services import locations
 
 router = APIRouter(prefix="/api/v1", tags=["locations"])
 
 BinPath = Annotated[str, Path(max_length=64, description="The bin address, e.g. A-01-03-2.")]
-
-
-def ensure_warehouse_in_scope(uow: UnitOfWork, caller: Principal, code: str) -> None:
-    """A warehouse named in the path: unknown is 404 for everyone, someone else's is 403."""
-    if caller.warehouses is not None and code not in caller.warehouse_codes:
-        catalogue.get_warehouse(uow, code)
-        ensure_warehouses(caller, {code})
 
 
 @router.get(
@@ -48,7 +40,7 @@ def ensure_warehouse_in_scope(uow: UnitOfWork, caller: Principal, code: str) -> 
     response_model=list[LocationOut],
     summary="A warehouse's storage locations (bins), in walking order",
     responses=responses(WarehouseNotFound, OutOfScope),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.WAREHOUSE)],
 )
 def list_locations(
     code: Code,
@@ -57,7 +49,6 @@ def list_locations(
     zone: Annotated[str | None, Query(max_length=64)] = None,
     active: bool | None = None,
 ) -> list[LocationOut]:
-    ensure_warehouse_in_scope(uow, caller, code)
     found = locations.list_locations(uow, code, zone=zone, active=active)
     return [LocationOut.model_validate(x) for x in found]
 
@@ -68,12 +59,11 @@ def list_locations(
     response_model=LocationOut,
     summary="Add a storage location (bin)",
     responses=responses(WarehouseNotFound, OutOfScope, InvalidInput, LocationCodeTaken),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def create_location(
     code: Code, body: LocationIn, uow: Uow, caller: Caller, response: Response
 ) -> LocationOut:
-    ensure_warehouse_in_scope(uow, caller, code)
     location = locations.create_location(uow, code, body.draft())
     response.headers["Location"] = f"/api/v1/warehouses/{code}/locations/{location.code}"
     return LocationOut.model_validate(location)
@@ -84,10 +74,9 @@ def create_location(
     response_model=LocationOut,
     summary="A storage location",
     responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.WAREHOUSE)],
 )
 def get_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller) -> LocationOut:
-    ensure_warehouse_in_scope(uow, caller, code)
     return LocationOut.model_validate(locations.get_location(uow, code, location_code))
 
 
@@ -98,12 +87,11 @@ def get_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller) -
     responses=responses(
         WarehouseNotFound, OutOfScope, LocationNotFound, InvalidInput, LocationCodeTaken
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def patch_location(
     code: Code, location_code: BinPath, body: LocationPatch, uow: Uow, caller: Caller
 ) -> LocationOut:
-    ensure_warehouse_in_scope(uow, caller, code)
     changes = {k: v for k, v in body.model_dump(exclude_unset=True).items() if v is not None}
     return LocationOut.model_validate(locations.update_location(uow, code, location_code, changes))
 
@@ -113,10 +101,9 @@ def patch_location(
     status_code=204,
     summary="Delete a storage location nothing refers to",
     responses=responses(WarehouseNotFound, OutOfScope, LocationNotFound, LocationInUse),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def delete_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller) -> Response:
-    ensure_warehouse_in_scope(uow, caller, code)
     locations.delete_location(uow, code, location_code)
     return Response(status_code=204)
 
@@ -134,7 +121,7 @@ def delete_location(code: Code, location_code: BinPath, uow: Uow, caller: Caller
         OutOfScope,
         InvalidInput,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def place_stock(body: PlacementIn, uow: Uow, caller: Caller) -> PlacementOut:
     ensure_warehouses(caller, {body.warehouse})
@@ -161,7 +148,7 @@ def place_stock(body: PlacementIn, uow: Uow, caller: Caller) -> PlacementOut:
     "(positions without a bin last), then SKU and the lot that expires first. Warehouse "
     "staff see the lines of their own warehouses only.",
     responses=responses(OrderNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.ORDER)],
 )
 def pick_list(
     order_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow, caller: Caller

@@ -11,10 +11,10 @@ from fastapi import APIRouter, Path, Response
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response
-from potok.api.routers.shipments import ShipmentIdPath, ensure_shipment
+from potok.api.routers.shipments import ShipmentIdPath
 from potok.api.schemas.order_edits import LineCancellationIn, OrderEditIn, ShipmentCancellationIn
 from potok.api.schemas.orders import OrderOut, render_order
-from potok.api.scope import ensure_visible
+from potok.api.scope import Reach, ensure_shipment, ensure_visible, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.errors import InvalidInput, StaleVersion, TransientConflict
@@ -59,7 +59,7 @@ def _answer(view: OrderView, principal: Principal) -> Response:
         InvalidInput,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def edit_order(
     order_id: OrderIdPath, body: OrderEditIn, uow: Uow, caller: Caller, version: ExpectedVersion
@@ -94,7 +94,7 @@ def edit_order(
         InvalidInput,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def cancel_lines(
     order_id: OrderIdPath,
@@ -129,7 +129,7 @@ def cancel_lines(
         InvalidInput,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.SHIPMENT)],
 )
 def cancel_shipment(
     shipment_id: ShipmentIdPath, body: ShipmentCancellationIn, uow: Uow, caller: Caller

@@ -26,7 +26,7 @@ from potok.api.schemas.orders import (
     render_order,
     render_summary,
 )
-from potok.api.scope import ensure_channel, ensure_visible, limited, narrow, visible
+from potok.api.scope import Reach, ensure_channel, ensure_visible, limited, narrow, reach, visible
 from potok.api.security import Caller, authorise, needs, needs_inline, uow_for
 from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
@@ -108,7 +108,7 @@ def _order_response(view: OrderView, principal: Principal, status_code: int = 20
             },
         ],
     },
-    dependencies=[needs_inline(Permission.ORDERS_WRITE)],
+    dependencies=[needs_inline(Permission.ORDERS_WRITE), reach(Reach.NAMED)],
 )
 async def place_order(request: Request) -> Response:
     """The hottest route: it reads its headers and authorises in its own worker thread,
@@ -167,7 +167,7 @@ async def place_order(request: Request) -> Response:
     response_model=OrderPageOut,
     summary="List and search orders",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )
 def list_orders(
     uow: Uow,
@@ -235,7 +235,7 @@ def list_orders(
     response_model=OrderOut,
     summary="An order with its lines, reservations, holds and full history",
     responses=responses(OrderNotFound),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)],
 )
 def get_order(order_id: OrderIdPath, uow: Uow, caller: Caller) -> Response:
     view = order_service.get_order(uow, order_id)
@@ -252,7 +252,7 @@ _ACTION_ERRORS = (OrderNotFound, StaleVersion, IllegalTransition, OrderClosed, I
     response_model=OrderOut,
     summary="Confirm a new order",
     responses=responses(*_ACTION_ERRORS, OrderOnHold),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def confirm_order(
     order_id: OrderIdPath,
@@ -272,7 +272,7 @@ def confirm_order(
     response_model=OrderOut,
     summary="Cancel an order and release its stock",
     responses=responses(*_ACTION_ERRORS),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def cancel_order(
     order_id: OrderIdPath, body: CancellationIn, uow: Uow, caller: Caller, version: ExpectedVersion
@@ -290,7 +290,7 @@ def cancel_order(
     response_model=HoldOut,
     summary="Put an order on hold (payment, fraud, address or manual)",
     responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def place_hold(
     order_id: OrderIdPath,
@@ -329,7 +329,7 @@ def _hold_dict(hold: Hold) -> dict[str, Any]:
     response_model=OrderOut,
     summary="Release a hold",
     responses=responses(*_ACTION_ERRORS, HoldNotFound),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def release_hold(
     order_id: OrderIdPath,
@@ -354,7 +354,7 @@ def release_hold(
     description="A paid order of a `when_paid` channel is confirmed at once; a paid order no "
     "longer expires.",
     responses=responses(*_ACTION_ERRORS, ChannelNotFound),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def record_payment(
     order_id: OrderIdPath, body: PaymentIn, uow: Uow, caller: Caller, version: ExpectedVersion

@@ -16,7 +16,7 @@ from potok.api.schemas.replenishment import (
     StockRuleOut,
     StockRulePageOut,
 )
-from potok.api.scope import NOTHING, ensure_warehouses
+from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -85,12 +85,11 @@ def _visible(caller: Principal, wanted: list[str]) -> list[str] | None:
     "no number may be negative. A projected level already below the new minimum raises "
     "`stock.below_minimum` at once.",
     responses=responses(WarehouseNotFound, ProductNotFound, InvalidInput, OutOfScope),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE, "warehouse")],
 )
 def put_rule(
     warehouse: Code, sku: Code, body: StockRuleIn, uow: Uow, caller: Caller
 ) -> StockRuleOut:
-    ensure_warehouses(caller, {warehouse})
     state = replenishment.set_rule(
         uow,
         SetStockRule(warehouse, sku, body.min, body.max, body.safety_stock),
@@ -104,10 +103,9 @@ def put_rule(
     response_model=StockRuleOut,
     summary="The min/max rule of a SKU at a warehouse, with its figures",
     responses=responses(WarehouseNotFound, ProductNotFound, StockRuleNotFound, OutOfScope),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.WAREHOUSE, "warehouse")],
 )
 def get_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> StockRuleOut:
-    ensure_warehouses(caller, {warehouse})
     return _rule_out(replenishment.get_rule(uow, warehouse, sku))
 
 
@@ -116,10 +114,9 @@ def get_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> StockRuleO
     status_code=204,
     summary="Remove the min/max rule of a SKU at a warehouse",
     responses=responses(WarehouseNotFound, ProductNotFound, StockRuleNotFound, OutOfScope),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE, "warehouse")],
 )
 def delete_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> Response:
-    ensure_warehouses(caller, {warehouse})
     replenishment.delete_rule(uow, warehouse, sku, caller.actor)
     return Response(status_code=204)
 
@@ -128,7 +125,7 @@ def delete_rule(warehouse: Code, sku: Code, uow: Uow, caller: Caller) -> Respons
     "/rules",
     response_model=StockRulePageOut,
     summary="Min/max rules with their figures",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_rules(
     uow: Uow,
@@ -162,7 +159,7 @@ def list_rules(
     "below `min` (summed over the SKU's lots at the warehouse): "
     "`suggested_quantity = max(0, max - projected + backordered)`, where `backordered` is "
     "the SKU's units on backordered orders of the channels the warehouse serves.",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def replenishment_report(
     uow: Uow,

@@ -9,15 +9,23 @@ from fastapi import APIRouter, Path, Query
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.schemas.rerouting import AlertOut, AlertPageOut, HeldOut, ShortageIn, ShortageOut
-from potok.api.scope import ensure_visible, ensure_warehouses, limited, sees_order, visible_alerts
+from potok.api.scope import (
+    Reach,
+    ensure_visible,
+    ensure_warehouses,
+    reach,
+    sees_order,
+    visible_alerts,
+)
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission
+from potok.domain.access import Permission, Principal
 from potok.domain.alerts import AlertAlreadyAcknowledged, AlertNotFound, AlertState
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.commands import ReportShortage
 from potok.services import alerts as alert_service
 from potok.services import rerouting
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["re-routing"])
 
@@ -38,7 +46,7 @@ AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
         "and an alert is raised. One transaction; the order's history says why."
     ),
     responses=responses(OrderNotFound, InvalidInput),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.ORDER)],
 )
 def report_shortage(
     order_id: OrderIdPath, body: ShortageIn, uow: Uow, caller: Caller
@@ -82,7 +90,7 @@ def report_shortage(
         "channel or to warehouses see the alerts of the orders they can see."
     ),
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )
 def list_alerts(
     uow: Uow,
@@ -101,16 +109,21 @@ def list_alerts(
     )
 
 
+def _visible_alert(uow: UnitOfWork, caller: Principal, alert_id: int) -> None:
+    """An alert is seen with its order."""
+    if not sees_order(uow, caller, alert_service.get_alert(uow, alert_id).order_id):
+        raise AlertNotFound(alert_id=alert_id)
+
+
 @router.post(
     "/alerts/{alert_id}/acknowledgement",
     response_model=AlertOut,
     summary="Acknowledge an alert: someone takes it from here",
     responses=responses(AlertNotFound, AlertAlreadyAcknowledged),
-    dependencies=[needs(Permission.ORDERS_MANAGE)],
+    dependencies=[
+        needs(Permission.ORDERS_MANAGE),
+        reach(Reach.RECORD, "alert_id", finder=_visible_alert),
+    ],
 )
 def acknowledge_alert(alert_id: AlertIdPath, uow: Uow, caller: Caller) -> AlertOut:
-    if limited(caller):
-        found = alert_service.get_alert(uow, alert_id)
-        if not sees_order(uow, caller, found.order_id):
-            raise AlertNotFound(alert_id=alert_id)
     return AlertOut.model_validate(alert_service.acknowledge_alert(uow, alert_id, caller.actor))

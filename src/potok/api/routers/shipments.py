@@ -28,20 +28,19 @@ from potok.api.schemas.fulfilment import (
     render_shipment,
     render_takes,
 )
-from potok.api.scope import ensure_visible, ensure_warehouses
+from potok.api.scope import Reach, ensure_shipment, ensure_visible, ensure_warehouses, reach
+from potok.api.scope import sees_shipment as visible
 from potok.api.security import Caller, needs, security_of
 from potok.connectors.carriers import CarrierRefused, CarrierUnavailable
-from potok.domain.access import Permission, Principal
+from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
-from potok.domain.fulfilment import Shipment, ShipmentNotFound, ShipmentStatus
+from potok.domain.fulfilment import ShipmentNotFound, ShipmentStatus
 from potok.domain.fulfilment import errors as fe
 from potok.domain.machine import IllegalTransition
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused, OrderClosed
-from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, release, tracking
-from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["fulfilment"])
 
@@ -66,24 +65,6 @@ _PICKING_ERRORS = (
 )
 
 
-def visible(uow: UnitOfWork, caller: Principal, shipment: Shipment) -> bool:
-    """Whether the caller may see the shipment: its warehouse, its order's channel."""
-    if caller.warehouses is not None and shipment.warehouse_id not in caller.warehouses:
-        return False
-    if caller.channel is not None:
-        order = order_service.get_order(uow, shipment.order_id).order
-        return order.channel_code == caller.channel
-    return True
-
-
-def ensure_shipment(uow: UnitOfWork, caller: Principal, shipment_id: int) -> Shipment:
-    """The shipment, when the caller may see it; otherwise not found."""
-    shipment = reads.get_shipment(uow, shipment_id).shipment
-    if not visible(uow, caller, shipment):
-        raise ShipmentNotFound(shipment_id=shipment_id)
-    return shipment
-
-
 @router.get(
     "/shipments",
     response_model=ShipmentPageOut,
@@ -91,7 +72,7 @@ def ensure_shipment(uow: UnitOfWork, caller: Principal, shipment_id: int) -> Shi
     description="Filter by warehouse, status, order or wave. Warehouse staff see their "
     "warehouses' shipments; a channel's key its channel's.",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )
 def list_shipments(
     uow: Uow,
@@ -127,7 +108,7 @@ def list_shipments(
     response_model=ShipmentOut,
     summary="A shipment with its items, parcels, codes and every step",
     responses=responses(ShipmentNotFound),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.SHIPMENT)],
 )
 def get_shipment(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     view = reads.get_shipment(uow, shipment_id)
@@ -142,7 +123,7 @@ def get_shipment(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Respo
     tags=["orders"],
     summary="An order's shipments",
     responses=responses(OrderNotFound),
-    dependencies=[needs(Permission.ORDERS_READ)],
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)],
 )
 def order_shipments(order_id: OrderIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_visible(uow, caller, order_id)
@@ -169,7 +150,7 @@ def order_shipments(order_id: OrderIdPath, uow: Uow, caller: Caller) -> Response
         IdempotencyKeyReused,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.ORDER)],
 )
 def release_order(
     order_id: OrderIdPath,
@@ -197,7 +178,7 @@ def release_order(
     response_model=PickListOut,
     summary="What to pick for a shipment, in the order a picker walks the bins",
     responses=responses(ShipmentNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.SHIPMENT)],
 )
 def pick_list(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_shipment(uow, caller, shipment_id)
@@ -214,7 +195,7 @@ def pick_list(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response
     description="The first scan does this by itself. The items are frozen from what the "
     "order holds at the warehouse; edits of the order stop here.",
     responses=responses(*_PICKING_ERRORS),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def start_picking(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_shipment(uow, caller, shipment_id)
@@ -230,7 +211,7 @@ def start_picking(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Resp
     description="A scan of the wrong product, bin, lot or serial is refused with what was "
     "expected; more than is left to pick is a 409 (`already-picked`).",
     responses=responses(*_PICKING_ERRORS),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def pick(
     shipment_id: ShipmentIdPath,
@@ -270,7 +251,7 @@ def pick(
     "join the shipment at once, others wait for their own shipment; with nothing anywhere "
     "the rest is backordered and the operators alerted. One transaction.",
     responses=responses(*_PICKING_ERRORS),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def short_pick(
     shipment_id: ShipmentIdPath,
@@ -325,7 +306,7 @@ def short_pick(
         IdempotencyKeyReused,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def pack_parcel(
     shipment_id: ShipmentIdPath,
@@ -354,7 +335,7 @@ def pack_parcel(
     description="Its units are unpacked and their codes free; a packed shipment goes back "
     "to picking until they are packed again.",
     responses=responses(ShipmentNotFound, InvalidInput, fe.ShipmentNotStarted, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def open_parcel(
     shipment_id: ShipmentIdPath, parcel_no: ParcelNoPath, uow: Uow, caller: Caller
@@ -386,7 +367,7 @@ def open_parcel(
         IdempotencyKeyReused,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def hand_over(
     shipment_id: ShipmentIdPath,

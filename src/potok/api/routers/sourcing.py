@@ -37,7 +37,7 @@ from potok.api.schemas.sourcing import (
     TariffVersionOut,
     TransferPlanOut,
 )
-from potok.api.scope import ensure_warehouses
+from potok.api.scope import Reach, ensure_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -50,6 +50,7 @@ from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
 from potok.services import replanning, sourcing, sourcing_setup
 from potok.services.ports import ReplanRun, RulesVersion
 from potok.services.tariff_files import HEADER
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/sourcing", tags=["sourcing"])
 orders_router = APIRouter(prefix="/api/v1/orders", tags=["sourcing"])
@@ -151,7 +152,7 @@ _IMPORT_RESPONSES[422]["description"] += ", invalid-tariff-file"
             },
         }
     },
-    dependencies=[needs(Permission.SOURCING_WRITE)],
+    dependencies=[needs(Permission.SOURCING_WRITE), reach(Reach.UNLIMITED)],
 )
 async def put_tariffs(request: Request, uow: Uow, caller: Caller) -> TariffVersionOut:
     body = await request.body()
@@ -177,7 +178,7 @@ async def put_tariffs(request: Request, uow: Uow, caller: Caller) -> TariffVersi
     "/tariffs",
     response_model=TariffTableOut,
     summary="The shipping tariff table in force",
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[needs(Permission.SOURCING_READ), reach(Reach.NETWORK)],
 )
 def get_tariffs(uow: Uow) -> TariffTableOut:
     version, tariffs = sourcing.list_tariffs(uow)
@@ -196,7 +197,7 @@ def get_tariffs(uow: Uow) -> TariffTableOut:
     "Each change is a new version; older ones stay readable, and "
     "`sourcing.rules_changed` follows.",
     responses=responses(ChannelNotFound, InvalidInput),
-    dependencies=[needs(Permission.SOURCING_WRITE)],
+    dependencies=[needs(Permission.SOURCING_WRITE), reach(Reach.CHANNEL, "channel")],
 )
 def put_rules(
     channel: Code,
@@ -216,7 +217,7 @@ def put_rules(
     description="Without rules of its own a channel follows `default`, and that the "
     "built-in rules (version 0).",
     responses=responses(ChannelNotFound, InvalidInput, sourcing.RoutingRulesNotFound),
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[needs(Permission.SOURCING_READ), reach(Reach.CHANNEL, "channel")],
 )
 def get_rules(
     channel: Code,
@@ -235,7 +236,7 @@ def get_rules(
     response_model=list[RulesOut],
     summary="Every version of a channel's routing rules, newest first, with who set it",
     responses=responses(ChannelNotFound, InvalidInput),
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[needs(Permission.SOURCING_READ), reach(Reach.CHANNEL, "channel")],
 )
 def get_rule_versions(
     channel: Code,
@@ -267,6 +268,8 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 score=None if c.score is None else round(c.score, 2),
                 score_parts=c.breakdown() if c.parts else {},
                 chosen=c.chosen,
+                coverage=c.coverage,
+                why_not=c.why_not,
                 estimate=c.estimate,
             )
             for c in record.candidates
@@ -314,7 +317,7 @@ def record_out(record: SourcingRecord) -> RecordOut:
     "with every candidate, its score parts, cost, days, exclusions and the sentence that "
     "sums it up. The order's own reservations count as free; nothing is reserved.",
     responses=responses(OrderNotFound),
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[needs(Permission.SOURCING_READ), reach(Reach.ORDER)],
 )
 def get_order_sourcing(order_id: OrderIdPath, uow: Uow) -> OrderSourcingOut:
     found = sourcing.explain_order(uow, order_id)
@@ -412,7 +415,7 @@ def _replan_scope(caller: Principal, body: ReplanIn) -> tuple[str | None, str | 
     "skipped and keeps its plan. `apply: false` is a dry run that changes nothing. Every "
     "run is kept in the run log; an applied one announces `sourcing.replanned`.",
     responses=responses(InvalidInput, ChannelNotFound, WarehouseNotFound, OutOfScope),
-    dependencies=[needs(Permission.SOURCING_WRITE)],
+    dependencies=[needs(Permission.SOURCING_WRITE), reach(Reach.NAMED)],
 )
 def post_replan(body: ReplanIn, uow: Uow, caller: Caller) -> ReplanRunOut:
     channel, warehouse = _replan_scope(caller, body)
@@ -433,15 +436,32 @@ def post_replan(body: ReplanIn, uow: Uow, caller: Caller) -> ReplanRunOut:
     response_model=ReplanRunPageOut,
     summary="Runs of the batch optimiser, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[needs(Permission.SOURCING_READ), reach(Reach.LISTED)],
 )
 def list_replans(
     uow: Uow,
+    caller: Caller,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ReplanRunPageOut:
     page = replanning.list_runs(uow, cursor=cursor, limit=limit)
-    return ReplanRunPageOut(items=[_run_out(r) for r in page.items], next_cursor=page.next_cursor)
+    return ReplanRunPageOut(
+        items=[_run_out(r) for r in page.items if _sees_run(caller, r)],
+        next_cursor=page.next_cursor,
+    )
+
+
+def _sees_run(caller: Principal, run: ReplanRun) -> bool:
+    """A run spans what it was asked to: a bound key sees the runs of its channel, warehouse
+    staff those of one of their warehouses; network-wide runs only unlimited callers."""
+    if caller.channel is not None and run.scope.get("channel") != caller.channel:
+        return False
+    return caller.warehouses is None or run.scope.get("warehouse") in caller.warehouse_codes
+
+
+def _visible_run(uow: UnitOfWork, caller: Principal, run_id: int) -> None:
+    if not _sees_run(caller, replanning.get_run(uow, run_id)):
+        raise replanning.ReplanRunNotFound(run_id=run_id)
 
 
 @router.get(
@@ -449,7 +469,15 @@ def list_replans(
     response_model=ReplanRunOut,
     summary="One run of the batch optimiser, with every order it moved, reserved or skipped",
     responses=responses(replanning.ReplanRunNotFound),
-    dependencies=[needs(Permission.SOURCING_READ)],
+    dependencies=[
+        needs(Permission.SOURCING_READ),
+        reach(Reach.RECORD, "run_id", finder=_visible_run),
+    ],
 )
-def get_replan(run_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow) -> ReplanRunOut:
-    return _run_out(replanning.get_run(uow, run_id))
+def get_replan(
+    run_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow, caller: Caller
+) -> ReplanRunOut:
+    run = replanning.get_run(uow, run_id)
+    if not _sees_run(caller, run):
+        raise replanning.ReplanRunNotFound(run_id=run_id)
+    return _run_out(run)

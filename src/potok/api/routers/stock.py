@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
@@ -30,7 +31,7 @@ from potok.api.schemas.stock import (
     WarehouseAvailabilityOut,
     WriteOffIn,
 )
-from potok.api.scope import ensure_warehouses
+from potok.api.scope import Reach, ensure_warehouses, own_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.catalogue import ProductNotFound
@@ -99,7 +100,7 @@ def _change_out(change: StockChange) -> StockChangeOut:
     description="Send an `Idempotency-Key` so that a retried receipt never counts the goods "
     "twice: a repeat gets the first answer.",
     responses=responses(*_POSITION_ERRORS, LotDatesDiffer, SerialTaken, IdempotencyKeyReused),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def receive(
     body: ReceiptIn,
@@ -151,7 +152,7 @@ def _rendered(change: StockChange) -> tuple[int, object]:
         SerialNotInStock,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def write_off(
     body: WriteOffIn,
@@ -191,7 +192,7 @@ def write_off(
     response_model=StockChangeOut,
     summary="An absolute count, applied only if the expected quantity still holds",
     responses=responses(*_POSITION_ERRORS, CountMismatch, LotNotFound, IdempotencyKeyReused),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def count(
     body: CountIn,
@@ -232,7 +233,7 @@ def count(
     description="Every row must be valid, or nothing changes and the answer lists each "
     "bad row. Rows not listed keep their levels.",
     responses=responses(BulkRejected),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def set_levels(body: LevelsIn, uow: Uow, caller: Caller, request: Request) -> LevelsAppliedOut:
     limit = request.app.state.max_bulk_rows
@@ -265,10 +266,11 @@ def set_levels(body: LevelsIn, uow: Uow, caller: Caller, request: Request) -> Le
     "/stock/levels",
     response_model=LevelPageOut,
     summary="Stock positions",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_levels(
     uow: Uow,
+    caller: Caller,
     warehouse: Code | None = None,
     sku: Code | None = None,
     only_available: bool = False,
@@ -276,7 +278,13 @@ def list_levels(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> LevelPageOut:
     page = inventory.list_levels(
-        uow, warehouse=warehouse, sku=sku, only_available=only_available, cursor=cursor, limit=limit
+        uow,
+        warehouse=warehouse,
+        sku=sku,
+        only_available=only_available,
+        cursor=cursor,
+        limit=limit,
+        within=own_warehouses(caller),
     )
     return LevelPageOut(
         items=[LevelOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
@@ -287,10 +295,11 @@ def list_levels(
     "/stock/movements",
     response_model=MovementPageOut,
     summary="The stock ledger, newest first",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_movements(
     uow: Uow,
+    caller: Caller,
     warehouse: Code | None = None,
     sku: Code | None = None,
     type: Annotated[
@@ -312,6 +321,7 @@ def list_movements(
         since=since,
         cursor=cursor,
         limit=limit,
+        within=own_warehouses(caller),
     )
     return MovementPageOut(
         items=[MovementOut.model_validate(r) for r in page.items], next_cursor=page.next_cursor
@@ -322,7 +332,7 @@ def list_movements(
     "/stock/reconciliation",
     response_model=ReconciliationOut,
     summary="On-hand against the ledger, reserved against open reservations",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.UNLIMITED)],
 )
 def reconciliation(uow: Uow) -> ReconciliationOut:
     result = inventory.reconcile(uow)
@@ -340,16 +350,19 @@ def reconciliation(uow: Uow) -> ReconciliationOut:
     description="Per warehouse, soonest first; `days_left` is negative once a lot has "
     "expired (its units then sit in the unavailable bucket).",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def expiring(
     uow: Uow,
+    caller: Caller,
     within_days: Annotated[int, Query(ge=0, le=3650, description="Look ahead.")] = 30,
     warehouse: Code | None = None,
 ) -> list[ExpiringLotOut]:
     return [
         ExpiringLotOut.model_validate(lot)
-        for lot in expiry.expiring_lots(uow, within_days=within_days, warehouse=warehouse)
+        for lot in expiry.expiring_lots(
+            uow, within_days=within_days, warehouse=warehouse, within=own_warehouses(caller)
+        )
     ]
 
 
@@ -359,10 +372,16 @@ def expiring(
     tags=["products"],
     summary="Where a SKU is, and what each channel may promise",
     responses=responses(ProductNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
-def product_availability(sku: Code, uow: Uow) -> AvailabilityOut:
+def product_availability(sku: Code, uow: Uow, caller: Caller) -> AvailabilityOut:
     found = inventory.availability(uow, sku)
+    own = own_warehouses(caller)
+    if own is not None:  # warehouse staff: their warehouses; promises span the network
+        found = replace(found, warehouses=[w for w in found.warehouses if w.warehouse in own])
+        found = replace(found, channels=[])
+    if caller.channel is not None:  # a bound key: its own channel's promise
+        found = replace(found, channels=[c for c in found.channels if c.channel == caller.channel])
     return AvailabilityOut(
         sku=found.sku,
         on_hand=found.on_hand,
@@ -378,7 +397,7 @@ def product_availability(sku: Code, uow: Uow) -> AvailabilityOut:
     tags=["channels"],
     summary="Available-to-promise of a channel for some SKUs",
     responses=responses(ChannelNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.CHANNEL)],
 )
 def channel_availability(
     code: Code,

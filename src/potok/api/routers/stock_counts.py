@@ -9,7 +9,6 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
-from potok.api.routers.locations import ensure_warehouse_in_scope
 from potok.api.schemas.common import Code
 from potok.api.schemas.stock_depth import (
     ApprovalOut,
@@ -21,6 +20,7 @@ from potok.api.schemas.stock_depth import (
     CountSummaryOut,
     PostingOut,
 )
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -37,6 +37,7 @@ from potok.domain.network import WarehouseNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import stock_counts
 from potok.services.stock_counts import CreateCount
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["stock counts"])
 
@@ -49,6 +50,10 @@ BLIND = Query(
 
 def _within(caller: Principal) -> tuple[str, ...] | None:
     return caller.warehouse_codes if caller.warehouses is not None else None
+
+
+def _visible_count(uow: UnitOfWork, caller: Principal, number: str) -> None:
+    stock_counts.get_count(uow, number, within=_within(caller))
 
 
 def count_out(count: StockCount, *, blind: bool) -> CountOut:
@@ -98,7 +103,7 @@ def count_out(count: StockCount, *, blind: bool) -> CountOut:
         StockCountOverlaps,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def create_count(
     code: Code,
@@ -109,7 +114,6 @@ def create_count(
     blind: Annotated[bool, BLIND] = True,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    ensure_warehouse_in_scope(uow, caller, code)
     numbers: list[str] = []
 
     def made(count: StockCount) -> tuple[int, object]:
@@ -136,7 +140,7 @@ def create_count(
     "/stock/counts",
     response_model=CountPageOut,
     summary="Stock counts, newest first",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_counts(
     uow: Uow,
@@ -168,7 +172,10 @@ def list_counts(
     response_model=CountOut,
     summary="A count sheet: blind (without expected quantities) unless asked otherwise",
     responses=responses(StockCountNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def get_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True
@@ -181,7 +188,10 @@ def get_count(
     response_model=CountOut,
     summary="Enter counted quantities (some lines at a time; a line entered again is replaced)",
     responses=responses(StockCountNotFound, StockCountClosed, InvalidInput),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def enter_counts(
     number: NumberPath,
@@ -200,7 +210,10 @@ def enter_counts(
     response_model=CountOut,
     summary="The counters are done: the sheet waits for approval",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def submit_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True
@@ -218,7 +231,10 @@ def submit_count(
     "instead of overwriting it. Uncounted lines are left as they are. Stock that falls below "
     "what is reserved takes reservations back and sources those orders again.",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_APPROVE)],
+    dependencies=[
+        needs(Permission.STOCK_APPROVE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def approve_count(number: NumberPath, uow: Uow, caller: Caller) -> ApprovalOut:
     approval = stock_counts.approve_count(uow, number, caller.actor, within=_within(caller))
@@ -235,7 +251,10 @@ def approve_count(number: NumberPath, uow: Uow, caller: Caller) -> ApprovalOut:
     response_model=CountOut,
     summary="Cancel a count that is not approved; nothing is posted",
     responses=responses(StockCountNotFound, IllegalTransition),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_count),
+    ],
 )
 def cancel_count(
     number: NumberPath, uow: Uow, caller: Caller, blind: Annotated[bool, BLIND] = True

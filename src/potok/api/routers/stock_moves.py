@@ -8,7 +8,7 @@ from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.stock_depth import BucketChangeOut, BucketMovementOut, MoveIn
-from potok.api.scope import ensure_warehouses
+from potok.api.scope import Reach, ensure_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.access.model import OutOfScope
@@ -44,7 +44,7 @@ router = APIRouter(prefix="/api/v1", tags=["stock"])
         UnavailableExceeded,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def move(
     body: MoveIn,

@@ -32,7 +32,7 @@ from potok.api.schemas.transfers import (
     render_purchase_order,
     render_transfer,
 )
-from potok.api.scope import NOTHING, ensure_warehouses
+from potok.api.scope import NOTHING, Reach, ensure_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -57,6 +57,7 @@ from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import incoming as incoming_service
 from potok.services import purchasing
 from potok.services import transfers as transfer_service
+from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["transfers"])
 
@@ -91,7 +92,7 @@ def _sees(principal: Principal, *codes: str) -> bool:
     description="The transfer starts `requested`; nothing moves until it is shipped. Lines of "
     "products kept by lot name the lot.",
     responses=responses(InvalidInput, OutOfScope, IdempotencyKeyReused),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def request_transfer(
     body: TransferIn,
@@ -131,7 +132,7 @@ def request_transfer(
     response_model=TransferPageOut,
     summary="Transfers, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_transfers(
     uow: Uow,
@@ -157,7 +158,7 @@ def list_transfers(
     )
 
 
-def _visible_transfer(uow: Uow, caller: Principal, number: str) -> tuple[str, str]:
+def _visible_transfer(uow: UnitOfWork, caller: Principal, number: str) -> tuple[str, str]:
     transfer = transfer_service.get_transfer(uow, number)
     if not _sees(caller, transfer.from_warehouse, transfer.to_warehouse):
         raise TransferNotFound(number=number)
@@ -169,7 +170,10 @@ def _visible_transfer(uow: Uow, caller: Principal, number: str) -> tuple[str, st
     response_model=TransferOut,
     summary="One transfer with its lines",
     responses=responses(TransferNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
 )
 def get_transfer(number: NumberPath, uow: Uow, caller: Caller) -> TransferOut:
     transfer = transfer_service.get_transfer(uow, number)
@@ -196,7 +200,10 @@ def get_transfer(number: NumberPath, uow: Uow, caller: Caller) -> TransferOut:
         SerialNotInStock,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
 )
 def ship_transfer(
     number: NumberPath,
@@ -242,7 +249,10 @@ def ship_transfer(
         SerialNotInTransit,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
 )
 def receive_transfer(
     number: NumberPath,
@@ -282,7 +292,10 @@ def receive_transfer(
     response_model=TransferOut,
     summary="Call off a transfer that has not been shipped",
     responses=responses(TransferNotFound, IllegalTransition, InvalidInput),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_transfer),
+    ],
 )
 def cancel_transfer(
     number: NumberPath,
@@ -313,7 +326,7 @@ def _repeated_lines() -> InvalidInput:
     summary="Record stock ordered from a supplier",
     description="What is ordered and not yet received counts as incoming at the warehouse.",
     responses=responses(InvalidInput, PurchaseOrderNumberTaken, OutOfScope, IdempotencyKeyReused),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def create_purchase_order(
     body: PurchaseOrderIn,
@@ -351,7 +364,7 @@ def create_purchase_order(
     tags=["purchase orders"],
     summary="Purchase orders, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_purchase_orders(
     uow: Uow,
@@ -376,7 +389,7 @@ def list_purchase_orders(
     )
 
 
-def _visible_order(uow: Uow, caller: Principal, number: str) -> str:
+def _visible_order(uow: UnitOfWork, caller: Principal, number: str) -> str:
     order = purchasing.get_purchase_order(uow, number)
     if not _sees(caller, order.warehouse):
         raise PurchaseOrderNotFound(number=number)
@@ -389,7 +402,10 @@ def _visible_order(uow: Uow, caller: Principal, number: str) -> str:
     tags=["purchase orders"],
     summary="One purchase order with its lines",
     responses=responses(PurchaseOrderNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=_visible_order),
+    ],
 )
 def get_purchase_order(number: PoNumberPath, uow: Uow, caller: Caller) -> PurchaseOrderOut:
     order = purchasing.get_purchase_order(uow, number)
@@ -414,7 +430,10 @@ def get_purchase_order(number: PoNumberPath, uow: Uow, caller: Caller) -> Purcha
         SerialTaken,
         IdempotencyKeyReused,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_order),
+    ],
 )
 def receive_purchase_order(
     number: PoNumberPath,
@@ -467,7 +486,10 @@ def receive_purchase_order(
     tags=["purchase orders"],
     summary="Nothing more will come on this purchase order",
     responses=responses(PurchaseOrderNotFound, IllegalTransition, InvalidInput),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=_visible_order),
+    ],
 )
 def cancel_purchase_order(
     number: PoNumberPath,
@@ -493,14 +515,13 @@ def cancel_purchase_order(
     summary="Stock on its way, per warehouse and SKU",
     description="Shipped transfers not yet received and what open purchase orders still "
     "bring, with the earliest expected date and each document.",
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_incoming(
     uow: Uow,
+    caller: Caller,
     warehouse: Annotated[str | None, Query(max_length=64)] = None,
     sku: Annotated[str | None, Query(max_length=64)] = None,
 ) -> IncomingListOut:
-    rows = incoming_service.list_incoming(
-        uow, warehouses=[warehouse] if warehouse else None, sku=sku
-    )
+    rows = incoming_service.list_incoming(uow, warehouses=_narrowed(caller, warehouse), sku=sku)
     return IncomingListOut(items=[IncomingOut.model_validate(r) for r in rows])

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Path, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
-from potok.api.routers.shipments import ensure_shipment
+from potok.api.scope import Reach, ensure_shipment, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.documents import SellerMissing
@@ -47,7 +47,7 @@ def _pdf(paper: Paper) -> Response:
     "so far is printed beside what to take.",
     response_class=Response,
     responses={**PDF, **responses(ShipmentNotFound)},
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.SHIPMENT)],
 )
 def pick_list_pdf(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_shipment(uow, caller, shipment_id)
@@ -63,7 +63,7 @@ def pick_list_pdf(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Resp
     "order's channel needs a seller (`seller-missing`).",
     response_class=Response,
     responses={**PDF, **responses(ShipmentNotFound, PaperNotReady, SellerMissing)},
-    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA)],
+    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA), reach(Reach.SHIPMENT)],
 )
 def packing_slip_pdf(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
     ensure_shipment(uow, caller, shipment_id)

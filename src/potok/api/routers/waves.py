@@ -23,7 +23,7 @@ from potok.api.schemas.fulfilment import (
     render_takes,
     render_wave,
 )
-from potok.api.scope import ensure_warehouses
+from potok.api.scope import Reach, ensure_warehouses, ensure_wave, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.errors import InvalidInput, TransientConflict
@@ -67,7 +67,7 @@ def _ensure(caller: Principal, view: reads.WaveView, number: str) -> None:
         IdempotencyKeyReused,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
 )
 def create_wave(
     body: WaveIn,
@@ -106,7 +106,7 @@ def create_wave(
     response_model=WavePageOut,
     summary="Waves, newest first",
     responses=responses(InvalidInput),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def list_waves(
     uow: Uow,
@@ -133,7 +133,10 @@ def list_waves(
     response_model=WaveOut,
     summary="A wave: its slots and its lines per bin in walking order, with where units go",
     responses=responses(WaveNotFound),
-    dependencies=[needs(Permission.STOCK_READ)],
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
+    ],
 )
 def get_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
     view = reads.get_wave(uow, number)
@@ -148,7 +151,10 @@ def get_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
     description="The first scan does this by itself. Orders that may no longer be picked "
     "(held, cancelled, sourced elsewhere) leave the wave.",
     responses=responses(WaveNotFound, TransientConflict),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
+    ],
 )
 def start_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
     _ensure(caller, reads.get_wave(uow, number), number)
@@ -177,7 +183,10 @@ def start_wave(number: WavePath, uow: Uow, caller: Caller) -> Response:
         IdempotencyKeyReused,
         TransientConflict,
     ),
-    dependencies=[needs(Permission.STOCK_WRITE)],
+    dependencies=[
+        needs(Permission.STOCK_WRITE),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
+    ],
 )
 def pick_in_wave(
     number: WavePath,

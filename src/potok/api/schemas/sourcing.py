@@ -87,6 +87,18 @@ class CandidateOut(Out):
         description="cost, distance, time, last_units and priority: what the score adds up."
     )
     chosen: bool
+    coverage: str = Field(
+        default="",
+        description="Which of the order's lines it holds in full: `all 3 lines`, "
+        "`2 of 3 lines` (empty when it was left out before stock was counted).",
+    )
+    why_not: str | None = Field(
+        default=None,
+        description="Why it is not in the chosen plan: left out by a rule (as `excluded`), "
+        "does not cover the order (which SKUs it lacks), costs more, later than promised, "
+        "or what it loses on the rules' scale; a transfer source says what it sends. "
+        "Null for the chosen ones.",
+    )
     estimate: bool = Field(
         default=False,
         description="The cost is an estimate by the built-in distance bands: the tariff "

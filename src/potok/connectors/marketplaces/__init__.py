@@ -29,6 +29,9 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    Packed,
+    PackedItem,
+    PackOutcome,
     StatusSeen,
 )
 from potok.connectors.marketplaces.registry import MarketplaceClients, MarketplaceNotSupported
@@ -48,6 +51,9 @@ __all__ = [
     "MarketplaceRefused",
     "MarketplaceState",
     "MarketplaceUnavailable",
+    "PackOutcome",
+    "Packed",
+    "PackedItem",
     "RateLimit",
     "StatusSeen",
 ]

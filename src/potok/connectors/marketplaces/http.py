@@ -134,8 +134,8 @@ class MarketplaceHttp:
                 answer = self._client.request(method, path, json=json, params=params)
             except httpx.TransportError as error:
                 last = f"{method} {path}: {type(error).__name__} {error}".strip()
-                if not safe or attempt == self.attempts:
-                    break
+                if not safe or attempt == self.attempts or isinstance(error, httpx.ConnectError):
+                    break  # a host that cannot be reached now is tried at the next poll
                 self._pause(self._backoff(attempt))
                 continue
             if answer.status_code < 400:

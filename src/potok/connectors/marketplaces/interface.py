@@ -116,6 +116,35 @@ class StatusSeen:
     status: str  # the marketplace's own words, e.g. "confirm/waiting"
 
 
+@dataclass(frozen=True, slots=True)
+class PackedItem:
+    """Units of one marketplace item packed for an order."""
+
+    item: str  # the marketplace's id of the item (WB chrtId, Ozon sku)
+    quantity: int
+
+
+@dataclass(frozen=True, slots=True)
+class Packed:
+    """An order packed in Potok, as the marketplace is told: its items and the unit codes
+    scanned at packing (marking codes, IMEI, UIN)."""
+
+    external_id: str
+    items: Sequence[PackedItem]
+    marking_codes: tuple[str, ...] = ()
+    imeis: tuple[str, ...] = ()
+    uins: tuple[str, ...] = ()
+
+
+@dataclass
+class PackOutcome:
+    """What the marketplace took: the batch the orders joined (WB's supply), and the orders
+    it refused with its reason."""
+
+    batch: str | None = None
+    failed: dict[str, str] = field(default_factory=dict)
+
+
 @dataclass
 class CallStats:
     """What talking to the marketplace cost: requests, and waits for its rate limit."""
@@ -139,8 +168,24 @@ class MarketplaceClient(Protocol):
         """Orders waiting for the seller; the same order may come again and again."""
         ...
 
-    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
-        """What the marketplace says about these orders now."""
+    def statuses(
+        self, external_ids: Sequence[str], *, changed_since: datetime | None = None
+    ) -> list[StatusSeen]:
+        """What the marketplace says about these orders now (those whose status changed
+        since ``changed_since`` at least, when the marketplace can tell)."""
+        ...
+
+    def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
+        """Tell the marketplace these orders are packed (WB: into the open supply ``batch``,
+        a new one when None, with their codes; Ozon: collected, then checked)."""
+        ...
+
+    def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
+        """The orders left the seller (WB: the supply goes to delivery)."""
+        ...
+
+    def cancel(self, external_id: str) -> None:
+        """The seller cancels the order on the marketplace."""
         ...
 
     def close(self) -> None: ...

@@ -6,12 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from potok.connectors.marketplaces.interface import MarketplaceClient
+from potok.connectors.marketplaces.ozon import Ozon
 from potok.connectors.marketplaces.wildberries import Wildberries
 from potok.domain.errors import Rejected
 from potok.domain.marketplaces import Connection, Credentials, Marketplace
 from potok.settings import MarketplaceSettings
 
-SUPPORTED = frozenset({Marketplace.WILDBERRIES})
+SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON})
 """The marketplaces a connection can be made to."""
 
 
@@ -43,4 +44,6 @@ class MarketplaceClients:
             options["sleep"] = self.sleep
         if connection.marketplace is Marketplace.WILDBERRIES:
             return Wildberries.connect(connection.base_url, credentials, **options)
+        if connection.marketplace is Marketplace.OZON:
+            return Ozon.connect(connection.base_url, credentials, **options)
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)

@@ -23,8 +23,11 @@ from potok.connectors.marketplaces.interface import (
     IncomingLine,
     IncomingOrder,
     Malformed,
+    MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    Packed,
+    PackOutcome,
     StatusSeen,
 )
 from potok.domain.marketplaces import Credentials, Marketplace
@@ -39,7 +42,16 @@ STATUS_BATCH = 1000
 PATHS = {
     "new_orders": "/api/v3/orders/new",
     "statuses": "/api/v3/orders/status",
+    "create_supply": "/api/v3/supplies",
+    "add_to_supply": "/api/marketplace/v3/supplies/{supply}/orders",  # the batch method
+    "deliver_supply": "/api/v3/supplies/{supply}/deliver",
+    "sgtin": "/api/v3/orders/{order}/meta/sgtin",
+    "imei": "/api/v3/orders/{order}/meta/imei",
+    "uin": "/api/v3/orders/{order}/meta/uin",
+    "cancel": "/api/v3/orders/{order}/cancel",
 }
+SUPPLY_BATCH = 100
+CODES_BATCH = 100
 
 CURRENCIES = {643: "RUB", 933: "BYN", 398: "KZT", 51: "AMD", 417: "KGS", 860: "UZS", 156: "CNY"}
 """ISO 4217 numeric codes WB uses, as letters."""
@@ -110,6 +122,7 @@ def read_order(data: Mapping[str, Any]) -> IncomingOrder:
                 marketplace_sku=str(data.get("chrtId") or ""),
             )
         ],
+        status="new/waiting",  # what WB's new tasks are, as statuses() words it
         group=str(data["orderUid"]) if data.get("orderUid") else None,
         address=where,
         comment=str(data.get("comment") or "")[:300],
@@ -170,7 +183,9 @@ class Wildberries:
                 )
         return found
 
-    def statuses(self, external_ids: Sequence[str]) -> list[StatusSeen]:
+    def statuses(
+        self, external_ids: Sequence[str], *, changed_since: datetime | None = None
+    ) -> list[StatusSeen]:
         ids = [int(i) for i in external_ids if i.isdigit()]
         seen: list[StatusSeen] = []
         for start in range(0, len(ids), STATUS_BATCH):
@@ -183,6 +198,65 @@ class Wildberries:
                 wb = str(item.get("wbStatus") or "")
                 seen.append(StatusSeen(str(item["id"]), state_of(supplier, wb), f"{supplier}/{wb}"))
         return seen
+
+    def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
+        outcome = PackOutcome(batch)
+        ready: list[int] = []
+        for order in orders:
+            try:
+                self._send_codes(order)
+            except MarketplaceRefused as refused:
+                outcome.failed[order.external_id] = refused.detail
+                continue
+            ready.append(int(order.external_id))
+        if not ready:
+            return outcome
+        if outcome.batch is None:
+            name = f"Potok {datetime.now(UTC):%Y-%m-%d %H:%M}"
+            created = self._json(
+                self.http.call("POST", PATHS["create_supply"], json={"name": name}, safe=False)
+            )
+            outcome.batch = str(created.get("id") or "")
+            if not outcome.batch:
+                raise MarketplaceUnavailable(
+                    marketplace="Wildberries", reason="a new supply came without its id"
+                )
+        path = PATHS["add_to_supply"].format(supply=outcome.batch)
+        for start in range(0, len(ready), SUPPLY_BATCH):
+            chunk = ready[start : start + SUPPLY_BATCH]
+            try:
+                self.http.call("PATCH", path, json={"orders": chunk})
+            except MarketplaceRefused as refused:
+                for task in chunk:
+                    outcome.failed[str(task)] = refused.detail
+        return outcome
+
+    def _send_codes(self, order: Packed) -> None:
+        for kind, codes in (
+            ("sgtin", order.marking_codes),
+            ("imei", order.imeis),
+            ("uin", order.uins),
+        ):
+            if not codes:
+                continue
+            path = PATHS[kind].format(order=int(order.external_id))
+            if kind == "sgtin":
+                for start in range(0, len(codes), CODES_BATCH):
+                    self.http.call(
+                        "PUT", path, json={"sgtins": list(codes[start : start + CODES_BATCH])}
+                    )
+            else:  # one IMEI / UIN per assembly task (one unit)
+                self.http.call("PUT", path, json={kind: codes[0]})
+
+    def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
+        if batch is None:
+            raise MarketplaceRefused(
+                marketplace="Wildberries", reason="orders leave in a supply; this one has none"
+            )
+        self.http.call("PATCH", PATHS["deliver_supply"].format(supply=batch))
+
+    def cancel(self, external_id: str) -> None:
+        self.http.call("PATCH", PATHS["cancel"].format(order=int(external_id)))
 
     @staticmethod
     def _json(answer: Any) -> Mapping[str, Any]:

@@ -65,6 +65,7 @@ class Queries:
         only_available: bool,
         cursor: str | None,
         limit: int,
+        within: Sequence[str] | None = None,
     ) -> LevelPage:
         page = stock_queries.list_levels(
             self.connection,
@@ -73,6 +74,7 @@ class Queries:
             only_available=only_available,
             cursor=cursor,
             limit=limit,
+            within=within,
         )
         incoming = incoming_queries.incoming_by_codes(
             self.connection, {(r.warehouse, r.sku) for r in page.items}
@@ -111,6 +113,7 @@ class Queries:
         since: datetime | None,
         cursor: str | None,
         limit: int,
+        within: Sequence[str] | None = None,
     ) -> MovementPage:
         return stock_queries.list_movements(
             self.connection,
@@ -120,12 +123,17 @@ class Queries:
             since=since,
             cursor=cursor,
             limit=limit,
+            within=within,
         )
 
     def drifts(self) -> tuple[int, list[Drift]]:
         return stock_queries.drifts(self.connection)
 
     def expiring(
-        self, today: date, within_days: int, warehouse: str | None = None
+        self,
+        today: date,
+        within_days: int,
+        warehouse: str | None = None,
+        within: Sequence[str] | None = None,
     ) -> list[ExpiringLot]:
-        return stock_queries.expiring(self.connection, today, within_days, warehouse)
+        return stock_queries.expiring(self.connection, today, within_days, warehouse, within)

@@ -42,6 +42,7 @@ def list_levels(
     only_available: bool = False,
     cursor: str | None = None,
     limit: int = 100,
+    within: Sequence[str] | None = None,
 ) -> LevelPage:
     query = (
         sa.select(
@@ -67,6 +68,8 @@ def list_levels(
     )
     if warehouse:
         query = query.where(warehouses.c.code == warehouse)
+    if within is not None:
+        query = query.where(warehouses.c.code.in_(within))
     if sku:
         query = query.where(products.c.sku == sku)
     if only_available:
@@ -233,6 +236,7 @@ def list_movements(
     since: datetime | None = None,
     cursor: str | None = None,
     limit: int = 100,
+    within: Sequence[str] | None = None,
 ) -> MovementPage:
     query = (
         sa.select(stock_movements, warehouses.c.code, products.c.sku, lots.c.number.label("lot"))
@@ -244,6 +248,8 @@ def list_movements(
     )
     if warehouse:
         query = query.where(warehouses.c.code == warehouse)
+    if within is not None:
+        query = query.where(warehouses.c.code.in_(within))
     if sku:
         query = query.where(products.c.sku == sku)
     if movement_type:
@@ -356,7 +362,11 @@ def drifts(connection: sa.Connection) -> tuple[int, list[Drift]]:
 
 
 def expiring(
-    connection: sa.Connection, today: date, within_days: int, warehouse: str | None = None
+    connection: sa.Connection,
+    today: date,
+    within_days: int,
+    warehouse: str | None = None,
+    within: Sequence[str] | None = None,
 ) -> list[ExpiringLot]:
     """Lots with units on hand that expire within ``within_days`` or have expired, per
     warehouse, soonest first."""
@@ -381,6 +391,8 @@ def expiring(
     )
     if warehouse:
         query = query.where(warehouses.c.code == warehouse)
+    if within is not None:
+        query = query.where(warehouses.c.code.in_(within))
     return [
         ExpiringLot(
             r.code,

@@ -14,7 +14,13 @@ import orjson
 import sqlalchemy as sa
 
 from potok.db.pg import Section
-from potok.db.tables import channels, marketplace_connections, marketplace_journal
+from potok.db.tables import (
+    channels,
+    marketplace_connections,
+    marketplace_journal,
+    orders,
+    shipments,
+)
 from potok.db.tables import marketplace_orders as links
 from potok.domain.kernel import ChannelId
 from potok.domain.marketplaces import (
@@ -26,8 +32,18 @@ from potok.domain.marketplaces import (
     Marketplace,
 )
 from potok.security.data import DataProtector
-from potok.services.marketplace_ports import LinkedOrder, PollRecord
+from potok.services.marketplace_ports import LinkedOrder, OrderProgress, PollRecord
 
+_LEFT = (
+    "handed_over",
+    "in_transit",
+    "ready_for_pickup",
+    "delivered",
+    "failed_delivery",
+    "returning",
+    "returned_to_sender",
+)
+_PACKED = ("packed", *_LEFT)
 _c = marketplace_connections
 _j = marketplace_journal
 
@@ -67,7 +83,16 @@ def _connection(row: Any) -> Connection:
 
 
 def _link(row: Any) -> LinkedOrder:
-    return LinkedOrder(row.external_id, row.order_id, row.state, row.status, row.closed)
+    return LinkedOrder(
+        row.external_id,
+        row.order_id,
+        row.state,
+        row.status,
+        row.closed,
+        items=list(row.items or ()),
+        pushed=row.pushed,
+        supply=row.supply,
+    )
 
 
 class MarketplaceRepository:
@@ -117,6 +142,22 @@ class MarketplaceRepository:
         secret = orjson.loads(self.protector.decrypt(stored) or "{}")
         return Credentials(str(secret.get("token") or ""), secret.get("client_id"))
 
+    def change(
+        self, connection_id: int, draft: ConnectionDraft, at: datetime, *, new_token: bool
+    ) -> None:
+        values: dict[str, Any] = {
+            "base_url": draft.base_url,
+            "warehouses": dict(draft.warehouses),
+            "poll_every_s": draft.poll_every_s,
+            "active": draft.active,
+            "updated_at": at,
+        }
+        if new_token:
+            secret = {"token": draft.credentials.reveal(), "client_id": draft.credentials.client_id}
+            values["credentials"] = self.protector.encrypt(orjson.dumps(secret).decode())
+            values["refused"] = False  # the next poll says whether the new one is taken
+        self.connection.execute(sa.update(_c).where(_c.c.id == connection_id).values(values))
+
     def record_poll(self, connection_id: int, record: PollRecord) -> None:
         values: dict[str, Any] = {
             "last_poll_at": record.at,
@@ -142,6 +183,21 @@ class MarketplaceRepository:
         ).first()
         return _link(row) if row else None
 
+    def linked_ids(self, connection_id: int, external_ids: Sequence[str]) -> set[str]:
+        """Which of these the connection imported already (in chunks the drivers take)."""
+        found: set[str] = set()
+        unique = list(dict.fromkeys(external_ids))
+        for start in range(0, len(unique), 500):
+            found.update(
+                self.connection.execute(
+                    sa.select(links.c.external_id).where(
+                        links.c.connection_id == connection_id,
+                        links.c.external_id.in_(unique[start : start + 500]),
+                    )
+                ).scalars()
+            )
+        return found
+
     def link(
         self,
         connection_id: int,
@@ -152,6 +208,7 @@ class MarketplaceRepository:
         warehouse: str,
         state: str,
         status: str,
+        items: Sequence[Mapping[str, Any]],
         at: datetime,
     ) -> None:
         row = {
@@ -163,6 +220,7 @@ class MarketplaceRepository:
             "state": state,
             "status": status[:100],
             "closed": False,
+            "items": [dict(i) for i in items],
             "imported_at": at,
             "updated_at": at,
         }
@@ -170,6 +228,89 @@ class MarketplaceRepository:
             self.staged.append((links, [row]))
         else:
             self.connection.execute(sa.insert(links).values(row))
+
+    def pushed(
+        self,
+        connection_id: int,
+        external_ids: Sequence[str],
+        step: str,
+        at: datetime,
+        *,
+        supply: str | None = None,
+    ) -> None:
+        values: dict[str, Any] = {"pushed": step, "updated_at": at}
+        if supply is not None:
+            values["supply"] = supply
+        self.connection.execute(
+            sa.update(links)
+            .where(links.c.connection_id == connection_id, links.c.external_id.in_(external_ids))
+            .values(values)
+        )
+
+    def open_supply(self, connection_id: int) -> str | None:
+        return self.connection.execute(
+            sa.select(links.c.supply)
+            .where(
+                links.c.connection_id == connection_id,
+                links.c.supply.is_not(None),
+                links.c.pushed == "packed",
+            )
+            .order_by(links.c.id.desc())
+            .limit(1)
+        ).scalar()
+
+    def in_supply(self, connection_id: int, supply: str) -> Sequence[LinkedOrder]:
+        rows = self.connection.execute(
+            sa.select(links).where(
+                links.c.connection_id == connection_id,
+                links.c.supply == supply,
+                links.c.pushed == "packed",
+            )
+        )
+        return [_link(r) for r in rows]
+
+    def progress(self, connection_id: int, limit: int) -> Sequence[OrderProgress]:
+        """Open links not yet told shipped or cancelled, with their order's state and how
+        many of its shipments are packed and handed over - one query, whatever their number."""
+        live = shipments.c.status != "cancelled"
+        counts = (
+            sa.select(
+                shipments.c.order_id,
+                sa.func.count().filter(live).label("total"),
+                sa.func.count().filter(shipments.c.status.in_(_PACKED)).label("packed"),
+                sa.func.count().filter(shipments.c.status.in_(_LEFT)).label("left"),
+            )
+            .group_by(shipments.c.order_id)
+            .subquery()
+        )
+        rows = self.connection.execute(
+            sa.select(
+                links,
+                orders.c.state.label("order_state"),
+                counts.c.total,
+                counts.c.packed,
+                counts.c.left,
+            )
+            .join(orders, orders.c.id == links.c.order_id)
+            .outerjoin(counts, counts.c.order_id == links.c.order_id)
+            .where(
+                links.c.connection_id == connection_id,
+                sa.not_(links.c.closed),
+                sa.or_(links.c.pushed.is_(None), links.c.pushed.not_in(("shipped", "cancelled"))),
+            )
+            .order_by(links.c.id)
+            .limit(limit)
+        )
+        return [
+            OrderProgress(
+                _link(r),
+                cancelled=r.order_state == "cancelled",
+                shipments=r.total or 0,
+                packed=r.packed or 0,
+                left=r.left or 0,
+            )
+            for r in rows
+        ]
 
     def open_links(self, connection_id: int, limit: int) -> Sequence[LinkedOrder]:
         rows = self.connection.execute(

@@ -47,6 +47,10 @@ marketplace_orders = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("status", sa.String(100), nullable=False),  # the marketplace's own words
     sa.Column("closed", sa.Boolean(), nullable=False, server_default=sa.text("false")),
+    # the marketplace's item of each line: [{"line_no": 1, "item": "1146425151"}]
+    sa.Column("items", json_type(), nullable=False, server_default=sa.text("'[]'")),
+    sa.Column("pushed", sa.String(20), nullable=True),  # packed, shipped or cancelled
+    sa.Column("supply", sa.String(64), nullable=True),  # WB: the supply it was added to
     sa.Column("imported_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("connection_id", "external_id"),

@@ -52,6 +52,15 @@ class OutOfScope(Forbidden):
     template = "{who} {why}."
 
 
+class OutOfReach(NotFound):
+    code = "out-of-reach"
+    title = "Not found"
+    template = (
+        "{who} works for some channels or warehouses only, and this spans them all: "
+        "ask a caller without such limits."
+    )
+
+
 class CsrfFailed(Forbidden):
     code = "csrf-failed"
     title = "Missing or wrong CSRF token"

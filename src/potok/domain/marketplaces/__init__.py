@@ -2,6 +2,7 @@
 
 from potok.domain.marketplaces.model import (
     Connection,
+    ConnectionChanges,
     ConnectionCodeTaken,
     ConnectionDraft,
     ConnectionNotFound,
@@ -14,6 +15,7 @@ from potok.domain.marketplaces.model import (
 
 __all__ = [
     "Connection",
+    "ConnectionChanges",
     "ConnectionCodeTaken",
     "ConnectionDraft",
     "ConnectionNotFound",

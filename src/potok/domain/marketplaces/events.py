@@ -32,3 +32,14 @@ class MarketplaceOrderKeptAside(MarketplaceEvent):
     external_id: str
     kind: str
     detail: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketplaceConnectionChanged(MarketplaceEvent):
+    """Fields changed (a new token is named, never carried)."""
+
+    changed: list[str]
+    base_url: str
+    warehouses: dict[str, str]
+    poll_every_s: int
+    active: bool

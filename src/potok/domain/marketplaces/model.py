@@ -109,6 +109,45 @@ class ConnectionDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class ConnectionChanges:
+    """What an integrator changes on a connection; None leaves a field as it is."""
+
+    credentials: Credentials | None = None
+    base_url: str | None = None
+    warehouses: Mapping[str, str] | None = None  # replaces the whole map
+    poll_every_s: int | None = None
+    active: bool | None = None
+
+    def applied_to(self, connection: Connection, credentials: Credentials) -> ConnectionDraft:
+        """The connection as it will be, as a draft to check."""
+        given = self.credentials
+        if given is not None and given.client_id is None:  # a new token, the same Client-Id
+            given = Credentials(given.reveal(), credentials.client_id)
+        return ConnectionDraft(
+            code=connection.code,
+            marketplace=connection.marketplace,
+            channel=connection.channel_code,
+            credentials=given or credentials,
+            base_url=self.base_url if self.base_url is not None else connection.base_url,
+            warehouses=self.warehouses if self.warehouses is not None else connection.warehouses,
+            poll_every_s=self.poll_every_s or connection.poll_every_s,
+            active=connection.active if self.active is None else self.active,
+        )
+
+    @property
+    def named(self) -> list[str]:
+        """The fields it changes (the token is named, never shown)."""
+        fields = {
+            "token": self.credentials,
+            "base_url": self.base_url,
+            "warehouses": self.warehouses,
+            "poll_every_s": self.poll_every_s,
+            "active": self.active,
+        }
+        return [name for name, value in fields.items() if value is not None]
+
+
+@dataclass(frozen=True, slots=True)
 class Connection:
     """A connected marketplace account and what its polls have shown so far."""
 
@@ -160,6 +199,7 @@ class JournalKind(StrEnum):
     UNKNOWN_WAREHOUSE = "unknown-warehouse"
     REFUSED = "refused"  # Potok's intake refused it (currency, inactive product, ...)
     MALFORMED = "malformed"  # the marketplace's payload could not be read
+    PUSH_FAILED = "push-failed"  # the marketplace refused what Potok told it (packed, ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from potok.domain.orders.edits import Change, allows
 from potok.domain.orders.model import Order
 from potok.domain.orders.states import (
     ORDER,
@@ -32,8 +33,8 @@ def available_actions(order: Order) -> frozenset[Action]:
     on_hold = bool(order.active_holds)
     if ORDER.allows(order.state, OrderState.CONFIRMED) and not on_hold:
         found.add(Action.CONFIRM)
-    if ORDER.allows(order.state, OrderState.CANCELLED):
-        found.add(Action.CANCEL)
+    if ORDER.allows(order.state, OrderState.CANCELLED) and allows(order.status, Change.CANCEL):
+        found.add(Action.CANCEL)  # until a shipment has left
     if order.state is not OrderState.CANCELLED:
         if hold_types_free(order):
             found.add(Action.HOLD)

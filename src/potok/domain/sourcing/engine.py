@@ -25,8 +25,8 @@ from functools import lru_cache
 from math import asin, cos, inf, radians, sin, sqrt
 
 from potok.domain.kernel import ProductId, StockId, WarehouseId
+from potok.domain.sourcing import wording
 from potok.domain.sourcing.explanation import (
-    PARTS,
     CandidateNote,
     ShipmentNote,
     SourcingRecord,
@@ -45,6 +45,7 @@ from potok.domain.sourcing.planner import (
 )
 from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
 from potok.domain.sourcing.tariffs import Tariff, TariffTable
+from potok.domain.sourcing.why_not import ChosenPlan, coverage, lacking, why_not
 
 Load = dict[ProductId, int]
 ON_THE_SPOT = Tariff("*", Decimal(0), Decimal(0), Decimal(0), 0, label="handed over on the spot")
@@ -233,10 +234,17 @@ def decide(
     singles: list[tuple[float, str, _Plan]] = []
     network: Load = {}
     located = order.destination is not None
+    skus = {n.product_id: n.sku for n in order.needs}
+    lines = len(order.needs)
+    lines_of: dict[ProductId, int] = {}
+    for need in order.needs:
+        lines_of[need.product_id] = lines_of.get(need.product_id, 0) + 1
+    lacks: dict[WarehouseId, str] = {}
     for option in options:
         have = option.have
         load: Load = {}
         covers = True
+        short_here: list[tuple[str, int, int]] = []
         for p, q in demand.items():
             h = have.get(p, 0)
             network[p] = network.get(p, 0) + h
@@ -244,8 +252,13 @@ def decide(
                 load[p] = q
             else:
                 covers = False
+                short_here.append((skus[p], h, q))
                 if h > 0:
                     load[p] = h
+        covered = lines
+        if short_here:
+            lacks[option.candidate.warehouse_id] = lacking(short_here)
+            covered -= sum(lines_of[p] for p, q in demand.items() if have.get(p, 0) < q)
         plan = ctx.score([(option, load)])
         if covers:
             singles.append((plan.score, option.candidate.code, plan))
@@ -262,11 +275,13 @@ def decide(
             plan.score,
             plan.parts,
             estimate=option.tariff.estimate,
+            coverage=coverage(covered, lines),
         )
 
     short = {p for p, q in demand.items() if network.get(p, 0) < q}
+    facts = _Facts(held, lacks)
     if short:
-        return _shortfall(order, network, short, notes, tariffs, rules, today, "network")
+        return _shortfall(order, network, short, notes, tariffs, rules, today, "network", facts)
 
     singles.sort(key=lambda t: (t[0], t[1]))
     best: _Plan | None = singles[0][2] if singles else None
@@ -285,20 +300,40 @@ def decide(
             other = hubbed
     if best is None:
         why = "split" if limit == 1 else "max_shipments"
-        return _shortfall(order, network, set(), notes, tariffs, rules, today, why)
+        return _shortfall(order, network, set(), notes, tariffs, rules, today, why, facts)
 
     runner_up = next((p for _, _, p in singles if p is not best), None)
-    skus = {n.product_id: n.sku for n in order.needs}
-    alternative = _alternative(other, skus) if other is not None else ""
+    alternative = wording.alternative(other, skus) if other is not None else ""
     if best.legs:
-        summary = _hub_summary(best, other, runner_up, order, rules, skus)
-        summary += _not_considered(notes, order)
+        summary = wording.hub_summary(best, other, runner_up, order, rules, skus)
+        summary += wording.not_considered(notes, order)
     else:
-        summary = _summary(best, runner_up, order, rules, notes, alternative)
-    summary += _estimated(best)
+        summary = wording.summary(
+            best,
+            runner_up,
+            order,
+            rules,
+            notes,
+            alternative,
+            singles=[p for _, _, p in singles],
+            partial=len(singles) < len(options),
+        )
+    summary += wording.estimated(best)
     allocations = _allocate(order.needs, best.picks or best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
-    record = _record(order, notes, chosen_ids, best, tariffs, rules, today, summary, unit_kg)
+    chosen = ChosenPlan(
+        tuple(o.candidate.code for o, _ in best.shipments),
+        sum(best.costs),
+        best.days,
+        best.late,
+        best.score,
+        best.parts,
+        order.promised_on,
+        promise,
+        order.express,
+    )
+    facts = _Facts(held, lacks, chosen, wording.sent_by_transfer(best, skus))
+    record = _record(order, notes, chosen_ids, best, tariffs, rules, today, summary, unit_kg, facts)
     if alternative:
         record = replace(record, alternative=alternative)
     codes = tuple(o.candidate.code for o, _ in best.shipments)
@@ -573,184 +608,6 @@ def _allocate(
     return tuple(allocations)
 
 
-_WHY = {
-    "cost": "it is the cheapest to ship",
-    "distance": "it is nearest",
-    "time": "it arrives soonest",
-    "last_units": "it does not take the last units a store keeps for its own customers",
-    "priority": "it has the higher priority",
-}
-
-
-def _rub(amount: float | Decimal) -> str:
-    return f"{amount:,.2f} ₽".replace(",", " ")
-
-
-def _summary(
-    best: _Plan,
-    runner_up: _Plan | None,
-    order: SourcingOrder,
-    rules: RoutingRules,
-    notes: Mapping[WarehouseId, CandidateNote],
-    alternative: str = "",
-) -> str:
-    cost = sum(best.costs)
-    when = f"{best.days} day{'s' if best.days != 1 else ''}"
-    if order.promised_on is not None:
-        when += (
-            f", on time for {order.promised_on.isoformat()}"
-            if best.late == 0
-            else f", {best.late} day(s) after the promised {order.promised_on.isoformat()}"
-        )
-    places = ", ".join(_place(o) for o, _ in best.shipments)
-    if len(best.shipments) == 1:
-        text = f"{places} ships the whole order for {_rub(cost)} in {when}"
-    else:
-        text = (
-            f"Split into {len(best.shipments)} shipments from {places} for {_rub(cost)} "
-            f"in all, the last arriving in {when}"
-        )
-        if rules.split is SplitPolicy.WHEN_CHEAPER and runner_up is not None:
-            text += f"; cheaper than the best single shipment ({_rub(sum(runner_up.costs))})"
-        elif runner_up is None:
-            text += "; no single warehouse has every line"
-    if runner_up is not None and len(best.shipments) == 1:
-        gains = [
-            (r - b, name) for name, r, b in zip(PARTS, runner_up.parts, best.parts, strict=True)
-        ]
-        gain, part = max(gains, key=lambda g: g[0])
-        why = _WHY[part]
-        if part == "time" and order.express:
-            why = "it arrives soonest, and the order is express"
-        elif part == "time" and best.late < runner_up.late:
-            why = "it keeps the promised date"
-        other = runner_up.shipments[0][0]
-        text += (
-            f"; chosen because {why} (next best {other.candidate.code}: "
-            f"{_rub(sum(runner_up.costs))}, {runner_up.days} d"
-        )
-        text += f", {_rub(gain)} worse on the rules' scale)" if gain > 0 else ")"
-    if runner_up is None and len(best.shipments) == 1:
-        text += "; the only allowed warehouse that has every line"
-    if alternative:
-        text += f"; {alternative}"
-    return text + _not_considered(notes, order)
-
-
-def _days(n: int) -> str:
-    return f"{n} day{'s' if n != 1 else ''}"
-
-
-def _brought(plan: _Plan, skus: Mapping[ProductId, str]) -> str:
-    """'2 units of SKU-9 come by transfer from SPB-1 (1 200.00 ₽, 2 d)'."""
-    parts = []
-    for leg in plan.legs:
-        units = sum(leg.load.values())
-        what = ", ".join(skus[p] for p in sorted(leg.load))
-        parts.append(
-            f"{units} unit{'s' if units != 1 else ''} of {what} from "
-            f"{leg.source.candidate.code} ({_rub(leg.cost)}, {leg.tariff.days} d)"
-        )
-    return "; ".join(parts)
-
-
-def _hub_summary(
-    best: _Plan,
-    split: _Plan | None,
-    single: _Plan | None,
-    order: SourcingOrder,
-    rules: RoutingRules,
-    skus: Mapping[ProductId, str],
-) -> str:
-    hub = best.shipments[0][0]
-    when = _days(best.days)
-    if order.promised_on is not None:
-        when += (
-            f", on time for {order.promised_on.isoformat()}"
-            if best.late == 0
-            else f", {best.late} day(s) after the promised {order.promised_on.isoformat()}"
-        )
-    text = (
-        f"Consolidated at {_place(hub)}: {_brought(best, skus)} come by transfer; then one "
-        f"shipment for {_rub(best.costs[0])} ({_rub(sum(best.costs))} with the transfers), "
-        f"arriving in {when}"
-    )
-    if split is not None:
-        n = len(split.shipments)
-        codes = ", ".join(o.candidate.code for o, _ in split.shipments)
-        word = "cheaper" if sum(best.costs) <= sum(split.costs) else "better on the rules' scale"
-        text += (
-            f"; {word} than {n} shipments from {codes} ({_rub(sum(split.costs))}, "
-            f"{_days(split.days)}, {_rub(split.score - best.score)} worse on the rules' scale)"
-        )
-    elif single is not None:
-        other = single.shipments[0][0].candidate.code
-        text += f"; better than one shipment from {other} ({_rub(sum(single.costs))})"
-    elif rules.split is SplitPolicy.NEVER:
-        text += "; no single warehouse has every line and the rules do not allow a split"
-    else:
-        text += "; no single warehouse has every line"
-    return text
-
-
-def _alternative(plan: _Plan, skus: Mapping[ProductId, str]) -> str:
-    """The best plan of the other kind, as a runner-up in words."""
-    cost = _rub(sum(plan.costs))
-    if plan.legs:
-        hub = plan.shipments[0][0].candidate.code
-        return (
-            f"consolidating at {hub} ({_brought(plan, skus)} by transfer) would cost {cost} "
-            f"and take {_days(plan.days)}"
-        )
-    codes = ", ".join(o.candidate.code for o, _ in plan.shipments)
-    return (
-        f"{len(plan.shipments)} shipments from {codes} would cost {cost} "
-        f"and take {_days(plan.days)}"
-    )
-
-
-def _not_considered(notes: Mapping[WarehouseId, CandidateNote], order: SourcingOrder) -> str:
-    """'; not considered: 17 hold none of its products, 5 stores (marketplace order)'."""
-    counts: dict[str, int] = {}
-    for n in notes.values():
-        reason = n.excluded
-        if reason is None:
-            continue
-        if reason.startswith("a "):
-            key = f"{n.kind.replace('_', ' ')}@ (not for {order.order_type} orders)"
-        elif reason.startswith("region"):
-            key = "in an excluded region"
-        elif reason.startswith("holds none"):
-            key = "hold none of its products"
-        elif reason.startswith("no shipping"):
-            key = "no tariff to the destination"
-        else:
-            key = "beyond the distance limit"
-        counts[key] = counts.get(key, 0) + 1
-    if not counts:
-        return ""
-    listed = (f"{q} {k.replace('@', 's' if q > 1 else '')}" for k, q in counts.items())
-    return "; not considered: " + ", ".join(listed)
-
-
-def _estimated(plan: _Plan) -> str:
-    """'; the cost from VLG-1 is an estimate: no tariff for it, built-in distance bands'."""
-    codes = [o.candidate.code for o, _ in plan.shipments if o.tariff.estimate]
-    codes += [leg.source.candidate.code for leg in plan.legs if leg.tariff.estimate]
-    if not codes:
-        return ""
-    named = ", ".join(dict.fromkeys(codes))
-    return (
-        f"; the cost from {named} is an estimate: the tariff table has no row for "
-        f"{'it' if len(codes) == 1 else 'them'}, the built-in distance bands price it"
-    )
-
-
-def _place(option: _Option) -> str:
-    c = option.candidate
-    return f"{c.code} ({c.city}, {option.km:.0f} km)"
-
-
 def _record(
     order: SourcingOrder,
     notes: Mapping[WarehouseId, CandidateNote],
@@ -761,10 +618,17 @@ def _record(
     today: date,
     summary: str,
     unit_kg: Mapping[ProductId, float],
+    facts: _Facts,
 ) -> SourcingRecord:
     listed = []
     for wid, note in notes.items():
-        listed.append(note._replace(chosen=True) if wid in chosen else note)
+        if wid in chosen:
+            listed.append(note._replace(chosen=True))
+            continue
+        reason = facts.sent.get(note.code)
+        if reason is None:
+            reason = why_not(note, facts.plan, facts.lacks.get(wid, ""))
+        listed.append(note._replace(why_not=reason))
     listed.sort(key=lambda n: (n.excluded is not None, n.score if n.score is not None else inf))
     shipments: list[ShipmentNote] = []
     moved: list[TransferNote] = []
@@ -822,6 +686,16 @@ def _record(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the record needs to say why each candidate lost."""
+
+    held: Mapping[WarehouseId, Mapping[ProductId, list[Position]]]
+    lacks: Mapping[WarehouseId, str]  # "lacks SKU-2 (has 1 of 3)" per non-covering option
+    plan: ChosenPlan | None = None
+    sent: Mapping[str, str] = field(default_factory=dict)  # transfer sources: what they send
+
+
 def _shortfall(
     order: SourcingOrder,
     network: Load,
@@ -831,6 +705,7 @@ def _shortfall(
     rules: RoutingRules,
     today: date,
     why: str,
+    facts: _Facts,
 ) -> Shortfall:
     if why == "network":
         lines = tuple(
@@ -841,6 +716,7 @@ def _shortfall(
         summary = "The warehouses allowed to ship this order lack units of " + ", ".join(
             f"{s.sku} (need {s.requested}, have {s.available})" for s in lines
         )
+        summary += wording.left_out_holding(order, short, notes, facts.held)
     else:
         best_cover = max(
             (n for n in notes.values() if n.excluded is None),
@@ -858,5 +734,5 @@ def _shortfall(
             )
         if best_cover is not None:
             summary += f" (closest to covering it: {best_cover.code})"
-    record = _record(order, notes, set(), None, tariffs, rules, today, summary, {})
+    record = _record(order, notes, set(), None, tariffs, rules, today, summary, {}, facts)
     return Shortfall(lines, record)

@@ -28,6 +28,8 @@ class CandidateNote(NamedTuple):
     parts: tuple[float, ...] = ()  # the score, criterion by criterion (see PARTS)
     chosen: bool = False
     estimate: bool = False  # priced by the built-in bands: no tariff for this location
+    coverage: str = ""  # which of the order's lines it holds in full: "2 of 3 lines"
+    why_not: str | None = None  # why it is not in the chosen plan (None: it is)
 
     @property
     def cost(self) -> Decimal | None:
@@ -118,6 +120,8 @@ class SourcingRecord:
                     [round(x, 2) for x in c.parts],
                     c.chosen,
                     c.estimate,
+                    c.coverage,
+                    c.why_not,
                 ]
                 for c in self.candidates
             ],
@@ -153,9 +157,26 @@ class SourcingRecord:
 
 def _candidate(*row: Any) -> CandidateNote:
     code, city, kind, km, excluded, covers, cost, days, score, parts, chosen = row[:11]
-    estimate = bool(row[11]) if len(row) > 11 else False  # records kept before estimates
+    # records kept before estimates and reasons have 11 fields; a missing reason reads as
+    # the exclusion, as the record then said nothing else
+    estimate = bool(row[11]) if len(row) > 11 else False
+    coverage = str(row[12]) if len(row) > 12 else ""
+    why_not = row[13] if len(row) > 13 else (None if chosen else excluded)
     return CandidateNote(
-        code, city, kind, km, excluded, covers, cost, days, score, tuple(parts), chosen, estimate
+        code,
+        city,
+        kind,
+        km,
+        excluded,
+        covers,
+        cost,
+        days,
+        score,
+        tuple(parts),
+        chosen,
+        estimate,
+        coverage,
+        why_not,
     )
 
 

@@ -189,6 +189,9 @@ def record_of(
             days=s.days,
             chosen=s.code in chosen,
             estimate=s.estimate,
+            why_not=None
+            if s.code in chosen
+            else "the plan before the re-plan, which ships the order for less",
         )
     days = _days(after)
     on_time = None if order.promised_on is None else _arrives(today, days) <= order.promised_on

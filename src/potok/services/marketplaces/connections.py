@@ -10,17 +10,24 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.marketplaces import (
     Connection,
+    ConnectionChanges,
     ConnectionCodeTaken,
     ConnectionDraft,
     ConnectionNotFound,
     JournalEntry,
 )
-from potok.domain.marketplaces.events import MarketplaceConnected
+from potok.domain.marketplaces.events import MarketplaceConnected, MarketplaceConnectionChanged
+from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
 def connect_marketplace(
-    uow: UnitOfWork, draft: ConnectionDraft, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    draft: ConnectionDraft,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Connection] | None = None,
 ) -> Connection:
     """Store a marketplace account (its token sealed) for a channel, with its warehouses
     mapped to Potok's locations."""
@@ -34,16 +41,7 @@ def connect_marketplace(
         channel = uow.channels.get_by_code(draft.channel)
         if channel is None:
             raise ChannelNotFound(channel=draft.channel)
-        unknown = [
-            ours for ours in draft.warehouses.values() if not uow.warehouses.get_by_code(ours)
-        ]
-        if unknown:
-            raise InvalidInput(
-                [
-                    FieldError("warehouses", f"there is no location '{code}'", "unknown-location")
-                    for code in sorted(set(unknown))
-                ]
-            )
+        _check_locations(uow, draft)
         connection = uow.marketplaces.add(draft, channel.id, clock())
         uow.record(
             MarketplaceConnected(
@@ -57,7 +55,59 @@ def connect_marketplace(
         )
         return connection
 
+    return atomically_once(uow, once, work)
+
+
+def change_connection(
+    uow: UnitOfWork,
+    code: str,
+    changes: ConnectionChanges,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+) -> Connection:
+    """Replace the token (after the marketplace refused the old one), the host, the warehouse
+    map, the schedule, or pause and resume the connection."""
+
+    def work(uow: UnitOfWork) -> Connection:
+        current = uow.marketplaces.get_by_code(code)
+        if current is None:
+            raise ConnectionNotFound(connection=code)
+        draft = changes.applied_to(current, uow.marketplaces.credentials(current.id))
+        draft.validate()
+        _check_locations(uow, draft)
+        at = clock()
+        uow.marketplaces.change(current.id, draft, at, new_token=changes.credentials is not None)
+        changed = uow.marketplaces.get_by_code(code)
+        assert changed is not None
+        uow.record(
+            MarketplaceConnectionChanged(
+                occurred_at=at,
+                connection=code,
+                changed=changes.named,
+                base_url=changed.base_url,
+                warehouses=dict(changed.warehouses),
+                poll_every_s=changed.poll_every_s,
+                active=changed.active,
+            )
+        )
+        return changed
+
     return atomically(uow, work)
+
+
+def _check_locations(uow: UnitOfWork, draft: ConnectionDraft) -> None:
+    """Every location the warehouse map names exists."""
+    unknown = sorted(
+        {ours for ours in draft.warehouses.values() if not uow.warehouses.get_by_code(ours)}
+    )
+    if unknown:
+        raise InvalidInput(
+            [
+                FieldError("warehouses", f"there is no location '{code}'", "unknown-location")
+                for code in unknown
+            ]
+        )
 
 
 def get_connection(uow: UnitOfWork, code: str) -> Connection:

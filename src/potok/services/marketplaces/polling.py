@@ -11,10 +11,6 @@ the loser's transaction runs again and finds the link the winner committed.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
-
 from potok.connectors.marketplaces import (
     CredentialsRefused,
     IncomingLine,
@@ -34,11 +30,13 @@ from potok.domain.marketplaces import (
     Credentials,
     JournalKind,
 )
-from potok.domain.marketplaces.events import MarketplaceOrderKeptAside
 from potok.domain.orders import Address, DeliveryMethod, OrderState, PaymentStatus
 from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineRequest, PlaceOrder
 from potok.services.intake import place_within
 from potok.services.marketplace_ports import PollRecord
+from potok.services.marketplaces.journal import keep_aside
+from potok.services.marketplaces.outcome import PollOutcome
+from potok.services.marketplaces.pushing import push_progress
 from potok.services.orders import cancel_order
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -47,24 +45,6 @@ FOLLOWED_AT_ONCE = 10_000
 
 NAMES = {"wildberries": "Wildberries", "ozon": "Ozon"}
 _CLOSING = {MarketplaceState.CANCELLED, MarketplaceState.DELIVERED, MarketplaceState.RETURNED}
-
-
-@dataclass
-class PollOutcome:
-    """What one poll of a connection did."""
-
-    connection: str
-    seen: int = 0
-    imported: list[int] = field(default_factory=list)  # Potok order ids created
-    repeated: int = 0  # orders the marketplace sent again, already imported
-    kept_aside: list[str] = field(default_factory=list)  # external ids put in the journal
-    followed: int = 0  # status changes recorded
-    cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
-    error: str | None = None
-    refused: bool = False
-    requests: int = 0
-    rate_limit_waits: int = 0
-    waited_s: float = 0.0
 
 
 class _KeepAside(Exception):
@@ -136,13 +116,33 @@ def _poll(
     try:
         incoming = client.new_orders()
         outcome.seen = len(incoming)
-        for item in incoming[:batch]:
+        for item in _not_yet_imported(uow, connection, incoming, outcome)[:batch]:
             _take(uow, connection, item, outcome, clock)
         _follow(uow, connection, client, outcome, clock)
+        push_progress(uow, connection, client, outcome, clock)
     except CredentialsRefused as error:
         outcome.error, outcome.refused = error.detail, True
     except MarketplaceError as error:
         outcome.error = str(error)
+
+
+def _not_yet_imported(
+    uow: UnitOfWork,
+    connection: Connection,
+    incoming: list[IncomingOrder | Malformed],
+    outcome: PollOutcome,
+) -> list[IncomingOrder | Malformed]:
+    """What the marketplace sent that Potok has not imported, each once; the rest (sent
+    again, as marketplaces do until the order moves on) is counted as repeated."""
+    ids = [item.external_id for item in incoming]
+    known = reading(uow, lambda uow: uow.marketplaces.linked_ids(connection.id, ids))
+    fresh: dict[str, IncomingOrder | Malformed] = {}
+    for item in incoming:
+        if item.external_id in known or item.external_id in fresh:
+            outcome.repeated += 1
+        else:
+            fresh[item.external_id] = item
+    return list(fresh.values())
 
 
 def poll_due(
@@ -165,7 +165,7 @@ def _take(
     clock: Clock,
 ) -> None:
     if isinstance(item, Malformed):
-        _keep_aside(
+        keep_aside(
             uow, connection, item.external_id, JournalKind.MALFORMED, item.reason, item.raw, clock
         )
         outcome.kept_aside.append(item.external_id)
@@ -173,18 +173,18 @@ def _take(
     try:
         order_id, created = atomically(uow, lambda uow: _import(uow, connection, item, clock))
     except _KeepAside as aside:
-        _keep_aside(uow, connection, item.external_id, aside.kind, aside.detail, item.raw, clock)
+        keep_aside(uow, connection, item.external_id, aside.kind, aside.detail, item.raw, clock)
         outcome.kept_aside.append(item.external_id)
         return
     except TransientConflict:
         raise
     except InvalidInput as refused:
         detail = "; ".join(f"{e.field}: {e.message}" for e in refused.errors) or refused.detail
-        _keep_aside(uow, connection, item.external_id, JournalKind.REFUSED, detail, item.raw, clock)
+        keep_aside(uow, connection, item.external_id, JournalKind.REFUSED, detail, item.raw, clock)
         outcome.kept_aside.append(item.external_id)
         return
     except PotokError as refused:
-        _keep_aside(
+        keep_aside(
             uow, connection, item.external_id, JournalKind.REFUSED, refused.detail, item.raw, clock
         )
         outcome.kept_aside.append(item.external_id)
@@ -243,6 +243,10 @@ def _import(
         warehouse=order.warehouse,
         state=order.state.value,
         status=order.status,
+        items=[
+            {"line_no": number, "item": line.marketplace_sku, "article": line.article}
+            for number, line in enumerate(order.lines, start=1)
+        ],
         at=at,
     )
     uow.marketplaces.resolve(connection.id, order.external_id, at)
@@ -280,31 +284,6 @@ def _address(order: IncomingOrder, marketplace: str) -> Address:
     return Address(city=marketplace, line1=f"{marketplace} FBS, warehouse {order.warehouse}")
 
 
-def _keep_aside(
-    uow: UnitOfWork,
-    connection: Connection,
-    external_id: str,
-    kind: JournalKind,
-    detail: str,
-    payload: Mapping[str, Any],
-    clock: Clock,
-) -> None:
-    def work(uow: UnitOfWork) -> None:
-        at = clock()
-        uow.marketplaces.keep_aside(connection.id, external_id, kind, detail, payload, at)
-        uow.record(
-            MarketplaceOrderKeptAside(
-                occurred_at=at,
-                connection=connection.code,
-                external_id=external_id,
-                kind=kind.value,
-                detail=detail[:2000],
-            )
-        )
-
-    atomically(uow, work)
-
-
 # ---------------------------------------------------------------------- statuses
 
 
@@ -321,7 +300,7 @@ def _follow(
     if not open_links:
         return
     known = {link.external_id: link for link in open_links}
-    seen = client.statuses(list(known))
+    seen = client.statuses(list(known), changed_since=connection.last_success_at)
     for status in seen:
         link = known.get(status.external_id)
         if link is None or (link.state == status.state.value and link.status == status.status):

@@ -9,7 +9,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
-from potok.api.routers.shipments import visible as shipment_visible
+from potok.api.scope import Reach, ensure_wave, reach
+from potok.api.scope import sees_shipment as shipment_visible
 from potok.api.security import Caller, needs, security_of
 from potok.domain.access import Permission, Principal
 from potok.domain.fulfilment import ShipmentNotFound, ShipmentStatus, WaveNotFound
@@ -61,7 +62,7 @@ def _shortfalls(line: WaveLine | None) -> list[dict[str, object]]:
     ]
 
 
-@router.get("/floor", dependencies=[needs(Permission.STOCK_READ)])
+@router.get("/floor", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
 def floor_home(
     request: Request,
     caller: Caller,
@@ -73,7 +74,7 @@ def floor_home(
     waves = []
     to_pick = []
     to_hand_over = []
-    if chosen:
+    if chosen and caller.channel is None:  # a wave carries orders of every channel
         waves = [
             w
             for w in reads.list_waves(uow, warehouses=[chosen], limit=50).items
@@ -108,7 +109,13 @@ def floor_home(
     )
 
 
-@router.get("/floor/waves/{number}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/floor/waves/{number}",
+    dependencies=[
+        needs(Permission.STOCK_READ),
+        reach(Reach.RECORD, "number", finder=ensure_wave),
+    ],
+)
 def floor_wave(number: WavePath, request: Request, caller: Caller) -> Response:
     uow = console_uow(request)
     view = reads.get_wave(uow, number)
@@ -136,7 +143,10 @@ def floor_wave(number: WavePath, request: Request, caller: Caller) -> Response:
     )
 
 
-@router.get("/floor/shipments/{shipment_id}", dependencies=[needs(Permission.STOCK_READ)])
+@router.get(
+    "/floor/shipments/{shipment_id}",
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.SHIPMENT)],
+)
 def floor_shipment(shipment_id: ShipmentIdPath, request: Request, caller: Caller) -> Response:
     uow = console_uow(request)
     view = reads.get_shipment(uow, shipment_id)

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
-from potok.api.scope import narrow, visible_alerts
+from potok.api.scope import Reach, narrow, reach, visible_alerts
 from potok.api.security import Caller, needs, public
 from potok.domain.access import Permission
 from potok.services import dashboard as dashboard_service
@@ -19,7 +19,7 @@ from potok.web.pages import PageRoute, console_uow, render
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
-@router.get("/", dependencies=[needs(Permission.ORDERS_READ)])
+@router.get("/", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
 def dashboard(request: Request, caller: Caller) -> Response:
     zone = console_zone(request)
     midnight = datetime.combine(datetime.now(zone).date(), time(), zone).astimezone(UTC)
@@ -30,6 +30,7 @@ def dashboard(request: Request, caller: Caller) -> Response:
         narrow(caller, OrderFilter()),
         since=midnight,
         warehouses=warehouses,
+        channel=caller.channel,
     )
     statuses: dict[str, int] = {}
     channels: dict[str, dict[str, int]] = {}
@@ -51,7 +52,7 @@ def dashboard(request: Request, caller: Caller) -> Response:
     )
 
 
-@router.get("/language/{language}", dependencies=[public()])
+@router.get("/language/{language}", dependencies=[public(), reach(Reach.NETWORK)])
 def choose_language(
     language: Annotated[Literal["ru", "en"], Path()],
     next: Annotated[str, Query(max_length=2000)] = "/",

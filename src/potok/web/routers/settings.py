@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import KEY_SCOPES, Permission, Role
 from potok.domain.access.model import NotPermitted
@@ -41,7 +42,7 @@ def _page(request: Request, caller: Caller, tab: str, context: dict[str, object]
     return render(request, f"settings/{tab}.html", {"tab": tab, "tabs": _tabs(caller), **context})
 
 
-@router.get("/settings", dependencies=[needs()])
+@router.get("/settings", dependencies=[needs(), reach(Reach.NETWORK)])
 def settings_home(caller: Caller) -> Response:
     tabs = _tabs(caller)
     if not tabs:
@@ -49,31 +50,39 @@ def settings_home(caller: Caller) -> Response:
     return RedirectResponse(f"/settings/{tabs[0]}", status_code=303)
 
 
-@router.get("/settings/warehouses", dependencies=[needs(Permission.CATALOGUE_READ)])
+@router.get(
+    "/settings/warehouses", dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)]
+)
 def warehouses(request: Request, caller: Caller) -> Response:
     found = catalogue.list_warehouses(console_uow(request))
     return _page(request, caller, "warehouses", {"warehouses": found})
 
 
-@router.get("/settings/channels", dependencies=[needs(Permission.CATALOGUE_READ)])
+@router.get(
+    "/settings/channels", dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.LISTED)]
+)
 def channels(request: Request, caller: Caller) -> Response:
-    found = catalogue.list_channels(console_uow(request))
+    found = [
+        c for c in catalogue.list_channels(console_uow(request)) if caller.channel in (None, c.code)
+    ]
     return _page(request, caller, "channels", {"channels": found})
 
 
-@router.get("/settings/users", dependencies=[needs(Permission.USERS_MANAGE)])
+@router.get("/settings/users", dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)])
 def users(request: Request, caller: Caller) -> Response:
     found = access.list_users(console_uow(request))
     return _page(request, caller, "users", {"users": found, "roles": list(Role)})
 
 
-@router.get("/settings/keys", dependencies=[needs(Permission.KEYS_MANAGE)])
+@router.get("/settings/keys", dependencies=[needs(Permission.KEYS_MANAGE), reach(Reach.NETWORK)])
 def keys(request: Request, caller: Caller) -> Response:
     found = access.list_api_keys(console_uow(request))
     return _page(request, caller, "keys", {"keys": found, "scopes": sorted(KEY_SCOPES)})
 
 
-@router.get("/settings/routing", dependencies=[needs(Permission.SOURCING_READ)])
+@router.get(
+    "/settings/routing", dependencies=[needs(Permission.SOURCING_READ), reach(Reach.UNLIMITED)]
+)
 def routing(
     request: Request,
     caller: Caller,
@@ -100,7 +109,9 @@ def routing(
     )
 
 
-@router.get("/settings/tariffs", dependencies=[needs(Permission.SOURCING_READ)])
+@router.get(
+    "/settings/tariffs", dependencies=[needs(Permission.SOURCING_READ), reach(Reach.NETWORK)]
+)
 def tariffs(request: Request, caller: Caller) -> Response:
     version, found = sourcing_service.list_tariffs(console_uow(request))
     return _page(

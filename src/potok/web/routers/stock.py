@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.services import expiry, inventory, replenishment
@@ -41,7 +42,7 @@ class Cell:
             self.lots.append(row)
 
 
-@router.get("/stock", dependencies=[needs(Permission.STOCK_READ)])
+@router.get("/stock", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
 def stock_matrix(
     request: Request,
     caller: Caller,
@@ -51,18 +52,23 @@ def stock_matrix(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
     uow = console_uow(request)
-    page = inventory.list_levels(
-        uow, warehouse=warehouse or None, sku=sku or None, cursor=cursor, limit=500
-    )
     allowed = set(caller.warehouse_codes) if caller.warehouses is not None else None
+    page = inventory.list_levels(
+        uow,
+        warehouse=warehouse or None,
+        sku=sku or None,
+        cursor=cursor,
+        limit=500,
+        within=sorted(allowed) if allowed is not None else None,
+    )
     rows = [r for r in page.items if allowed is None or r.warehouse in allowed]
     cells: dict[tuple[str, str], Cell] = {}
     for row in rows:
         cells.setdefault((row.sku, row.warehouse), Cell()).add(row)
     scope = sorted(allowed) if allowed is not None else None
-    rules = replenishment.list_rules(
-        uow, warehouses=[warehouse] if warehouse else scope, sku=sku or None, limit=1000
-    )
+    if warehouse:
+        scope = [warehouse] if allowed is None or warehouse in allowed else [NOTHING]
+    rules = replenishment.list_rules(uow, warehouses=scope, sku=sku or None, limit=1000)
     low: set[tuple[str, str]] = set()
     for state in rules.items:
         cell = cells.setdefault((state.sku, state.warehouse), Cell())

@@ -27,8 +27,9 @@
 
   // ------------------------------------------------------------------ talking to the API
 
-  function api(method, url, body, ifMatch, contentType) {
+  function api(method, url, body, ifMatch, contentType, once) {
     var headers = { "Accept": "application/json", "Accept-Language": lang };
+    if (once) { headers["Idempotency-Key"] = once; }
     var csrf = cookie("potok_csrf");
     if (csrf) { headers["X-CSRF-Token"] = csrf; }
     if (ifMatch) { headers["If-Match"] = '"' + ifMatch + '"'; }
@@ -181,6 +182,49 @@
     }
   }
 
+  // forms with repeated rows (order lines, transfer lines): each [data-row] under a
+  // [data-rows="key"] becomes an object of its [data-key] fields plus the row's own fixed
+  // values (JSON in data-row); empty rows are left out, and so are rows whose fields are
+  // unchanged (data-only-changed) or zero (data-skip-zero)
+  var builders = window.potokBuilders = window.potokBuilders || {};
+  builders.rows = function (form, body) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-rows]"), function (group) {
+      var rows = [];
+      Array.prototype.forEach.call(group.querySelectorAll("[data-row]"), function (row) {
+        var inputs = Array.prototype.slice.call(row.querySelectorAll("[data-key]"));
+        var filled = inputs.filter(function (input) { return input.value !== ""; });
+        if (!filled.length) { return; }
+        if (group.dataset.onlyChanged !== undefined && filled.every(function (input) {
+          return input.value === input.defaultValue;
+        })) { return; }
+        if (group.dataset.skipZero !== undefined && filled.every(function (input) {
+          return input.value === "0";
+        })) { return; }
+        var item = JSON.parse(row.dataset.row || "{}");
+        filled.forEach(function (input) {
+          var path = input.dataset.key.split(".");  // lot.number: {lot: {number: ...}}
+          var target = item;
+          for (var i = 0; i < path.length - 1; i++) { target = target[path[i]] = target[path[i]] || {}; }
+          target[path[path.length - 1]] = fieldValue(input);
+        });
+        rows.push(item);
+      });
+      body[group.dataset.rows] = rows;
+    });
+    return body;
+  };
+
+  // an Idempotency-Key per request, kept for a retry of the same body until it is answered
+  function onceKey(form, body) {
+    var text = JSON.stringify(body === undefined ? null : body);
+    if (!form.dataset.onceKey || form.dataset.onceBody !== text) {
+      form.dataset.onceKey = window.crypto && window.crypto.randomUUID ? window.crypto.randomUUID()
+        : Date.now().toString(36) + Math.random().toString(36).slice(2);
+      form.dataset.onceBody = text;
+    }
+    return form.dataset.onceKey;
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.dataset || !form.dataset.api) { return; }
@@ -216,8 +260,12 @@
       }
       if (built && typeof built.then === "function") { sending = built; } else { body = built; }
     }
-    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType);
+    var once = form.dataset.once !== undefined ? onceKey(form, body) : undefined;
+    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType, once);
     sending.then(function (result) {
+      // the server answered: the next submit is a new request; unanswered, a retry of the
+      // same body carries the same key and cannot be done twice
+      if (result.status !== 0) { delete form.dataset.onceKey; }
       form.removeAttribute("aria-busy");
       if (button) { button.disabled = false; }
       if (result.ok) { afterSuccess(form, result); } else {

@@ -1,0 +1,101 @@
+"""Marketplace connections in and out of the API; the token goes in and never comes out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import Field, StringConstraints
+
+from potok.api.schemas.common import JSON_INTEGER, Code, Flag, NewCode, Out, Schema
+
+WarehouseId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class ConnectionIn(Schema):
+    code: NewCode = Field(examples=["wb-main"])
+    marketplace: Literal["wildberries", "ozon"]
+    channel: Code = Field(description="The sales channel its orders join.")
+    token: str = Field(
+        min_length=1,
+        max_length=4096,
+        description="The marketplace's API token; stored encrypted, never returned.",
+    )
+    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    base_url: str | None = Field(
+        default=None,
+        min_length=8,
+        max_length=500,
+        description="The marketplace's API host (a sandbox or simulator); its real one if omitted.",
+    )
+    warehouses: dict[WarehouseId, Code] = Field(
+        default_factory=dict,
+        max_length=200,
+        description="The marketplace's warehouse id → the Potok location that fulfils its orders.",
+        examples=[{"658434": "MSK"}],
+    )
+    poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] = 60
+
+
+class ConnectionPatch(Schema):
+    token: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=4096,
+        description="A new API token (after the marketplace refused the old one); never returned.",
+    )
+    client_id: str | None = Field(
+        default=None, min_length=1, max_length=64, description="Ozon's Client-Id, with `token`."
+    )
+    base_url: str | None = Field(default=None, min_length=8, max_length=500)
+    warehouses: dict[WarehouseId, Code] | None = Field(
+        default=None, max_length=200, description="Replaces the whole map."
+    )
+    poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] | None = None
+    active: Flag | None = Field(default=None, description="false pauses the polls.")
+
+
+class ConnectionOut(Out):
+    code: str
+    marketplace: str
+    channel: str
+    base_url: str
+    warehouses: dict[str, str]
+    poll_every_s: int
+    active: bool
+    health: str = Field(description="new, ok, failing or refused (the token was refused)")
+    last_poll_at: datetime | None
+    last_success_at: datetime | None
+    lag_s: int | None = Field(description="Seconds since the last successful poll.")
+    last_error: str | None
+    failures: int
+    rate_limit_waits: int
+    rate_limit_wait_s: float
+    imported: int
+    kept_aside: int
+    created_at: datetime
+
+
+class PollOut(Out):
+    connection: str
+    seen: int
+    imported: list[int]
+    repeated: int
+    kept_aside: list[str]
+    followed: int
+    cancelled: list[int]
+    error: str | None
+    refused: bool
+    requests: int
+    rate_limit_waits: int
+    waited_s: float
+
+
+class JournalEntryOut(Out):
+    external_id: str
+    kind: str
+    detail: str
+    first_seen_at: datetime
+    last_seen_at: datetime
+    times_seen: int
+    resolved_at: datetime | None

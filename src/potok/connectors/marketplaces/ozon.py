@@ -1,0 +1,362 @@
+"""Ozon FBS (Seller API): unfulfilled postings in, their statuses followed.
+
+A posting (отправление) is what Potok imports as one order: ``posting_number`` is its
+external id, its products its lines (the seller's ``offer_id`` names the SKU; ``sku`` is
+Ozon's own id), prices are decimal strings in the seller's currency. All calls are POST
+with JSON bodies, signed with ``Client-Id`` and ``Api-Key``; errors answer
+``{code, message, details}``.
+
+The paths and versions of every call are in :data:`PATHS`: Ozon retires method versions
+(``/v3/posting/fbs/unfulfilled/list`` goes on 1 June 2026 in favour of v4), and a newer
+version is a change here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.interface import (
+    CallStats,
+    IncomingAddress,
+    IncomingLine,
+    IncomingOrder,
+    Malformed,
+    MarketplaceRefused,
+    MarketplaceState,
+    MarketplaceUnavailable,
+    Packed,
+    PackOutcome,
+    StatusSeen,
+)
+from potok.domain.marketplaces import Credentials, Marketplace
+
+DEFAULT_URL = "https://api-seller.ozon.ru"
+LIMIT = RateLimit(burst=50, interval_s=0.02)
+"""50 requests a second per Client-Id."""
+
+PAGE = 1000
+LOOK_BACK = timedelta(days=30)
+"""How far back postings are listed (cutoff dates, status changes)."""
+MARGIN = timedelta(minutes=10)
+"""Status changes are asked for from a little before the last successful poll."""
+
+PATHS = {
+    "unfulfilled": "/v3/posting/fbs/unfulfilled/list",
+    "list": "/v3/posting/fbs/list",
+    "get": "/v3/posting/fbs/get",
+    "ship": "/v4/posting/fbs/ship",
+    "cancel": "/v2/posting/fbs/cancel",
+    "cancel_reasons": "/v2/posting/fbs/cancel-reason/list",
+}
+CANCEL_REASON = 352
+"""«Товар закончился на складе продавца»: the seller's reason Potok gives unless it is not
+offered; then the first reason the seller may use."""
+
+_NEW = {
+    "awaiting_registration",
+    "acceptance_in_progress",
+    "awaiting_approve",
+    "awaiting_packaging",
+    "awaiting_verification",
+}
+_IN_WORK = {"awaiting_deliver", "not_accepted"}
+_SHIPPED = {
+    "delivering",
+    "driver_pickup",
+    "sent_by_seller",
+    "arbitration",
+    "client_arbitration",
+}
+_CANCELLED = {"cancelled", "cancelled_from_split_pending"}
+
+
+def state_of(status: str, *, cancelled_after_ship: bool = False) -> MarketplaceState:
+    """Potok's state of an Ozon posting status."""
+    if status in _CANCELLED:
+        return MarketplaceState.RETURNED if cancelled_after_ship else MarketplaceState.CANCELLED
+    if status == "delivered":
+        return MarketplaceState.DELIVERED
+    if status in _SHIPPED:
+        return MarketplaceState.SHIPPED
+    if status in _IN_WORK:
+        return MarketplaceState.IN_WORK
+    return MarketplaceState.NEW
+
+
+def _moment(value: Any) -> datetime | None:
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00")).astimezone(UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _state(posting: Mapping[str, Any]) -> MarketplaceState:
+    cancellation = posting.get("cancellation") or {}
+    after = (
+        bool(cancellation.get("cancelled_after_ship"))
+        if isinstance(cancellation, Mapping)
+        else False
+    )
+    return state_of(str(posting.get("status") or ""), cancelled_after_ship=after)
+
+
+def read_posting(data: Mapping[str, Any]) -> IncomingOrder:
+    """An Ozon FBS posting as an incoming order; ValueError/KeyError/TypeError when unreadable."""
+    number = data["posting_number"]
+    if not isinstance(number, str) or not number:
+        raise ValueError("posting_number is not a text")
+    method = data.get("delivery_method") or {}
+    warehouse = method.get("warehouse_id")
+    if warehouse is None:
+        raise ValueError("delivery_method.warehouse_id is missing")
+    products = data.get("products")
+    if not isinstance(products, list) or not products:
+        raise ValueError("a posting without products")
+    lines = []
+    currencies = set()
+    for product in products:
+        try:
+            price = Decimal(str(product["price"])).quantize(Decimal("0.01"))
+        except InvalidOperation as error:
+            raise ValueError(f"price {product.get('price')!r} is not a number") from error
+        quantity = product["quantity"]
+        if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
+            raise ValueError(f"quantity {quantity!r} is not a positive whole number")
+        currencies.add(str(product.get("currency_code") or "RUB"))
+        lines.append(
+            IncomingLine(
+                article=str(product.get("offer_id") or ""),
+                barcodes=(),
+                quantity=quantity,
+                unit_price=price,
+                marketplace_sku=str(product.get("sku") or ""),
+                name=str(product.get("name") or "")[:255],
+            )
+        )
+    if len(currencies) != 1:
+        raise ValueError(f"products in several currencies: {sorted(currencies)}")
+    address = None
+    customer = data.get("customer") or {}
+    place = customer.get("address") if isinstance(customer, Mapping) else None
+    if isinstance(place, Mapping) and place.get("address_tail"):
+        address = IncomingAddress(
+            city=str(place.get("city") or "—")[:120],
+            line=str(place["address_tail"])[:255],
+            latitude=place.get("latitude") if isinstance(place.get("latitude"), float) else None,
+            longitude=place.get("longitude") if isinstance(place.get("longitude"), float) else None,
+        )
+    requirements = data.get("requirements") or {}
+    meta = tuple(
+        kind
+        for kind, key in (
+            ("mandatory_mark", "products_requiring_mandatory_mark"),
+            ("imei", "products_requiring_imei"),
+            ("jw_uin", "products_requiring_jw_uin"),
+            ("gtd", "products_requiring_gtd"),
+        )
+        if requirements.get(key)
+    )
+    state = _state(data)
+    return IncomingOrder(
+        external_id=number,
+        created_at=_moment(data.get("in_process_at")) or datetime.now(UTC),
+        warehouse=str(warehouse),
+        currency=currencies.pop(),
+        lines=lines,
+        state=state,
+        status=str(data.get("status") or ""),
+        group=str(data["order_number"]) if data.get("order_number") else None,
+        address=address,
+        ship_by=_moment(data.get("shipment_date")),
+        required_meta=meta,
+        raw=dict(data),
+    )
+
+
+class Ozon:
+    """An Ozon seller account (FBS)."""
+
+    def __init__(self, http: MarketplaceHttp, *, now: Any = None) -> None:
+        self.http = http
+        self._now = now or (lambda: datetime.now(UTC))
+
+    @classmethod
+    def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Ozon:
+        return cls(
+            MarketplaceHttp(
+                marketplace="Ozon",
+                base_url=base_url,
+                headers={
+                    "Client-Id": credentials.client_id or "",
+                    "Api-Key": credentials.reveal(),
+                },
+                limit=LIMIT,
+                **options,
+            )
+        )
+
+    @property
+    def marketplace(self) -> Marketplace:
+        return Marketplace.OZON
+
+    @property
+    def stats(self) -> CallStats:
+        return self.http.stats
+
+    def close(self) -> None:
+        self.http.close()
+
+    def new_orders(self) -> list[IncomingOrder | Malformed]:
+        now = self._now()
+        found: list[IncomingOrder | Malformed] = []
+        offset = 0
+        while True:
+            body = self._post(
+                PATHS["unfulfilled"],
+                {
+                    "dir": "ASC",
+                    "filter": {
+                        "cutoff_from": _stamp(now - LOOK_BACK),
+                        "cutoff_to": _stamp(now + LOOK_BACK),
+                    },
+                    "limit": PAGE,
+                    "offset": offset,
+                    "with": {"analytics_data": False, "financial_data": False},
+                },
+            )
+            result = body.get("result") or {}
+            postings = result.get("postings") if isinstance(result, Mapping) else None
+            if not isinstance(postings, list):
+                raise MarketplaceUnavailable(
+                    marketplace="Ozon", reason="the postings' answer has no 'result.postings'"
+                )
+            for posting in postings:
+                if not isinstance(posting, Mapping):
+                    continue
+                try:
+                    order = read_posting(posting)
+                except (KeyError, ValueError, TypeError) as error:
+                    number = str(posting.get("posting_number") or "?")[:128]
+                    found.append(Malformed(number, f"unreadable posting: {error}", posting))
+                    continue
+                if order.state in (MarketplaceState.NEW, MarketplaceState.IN_WORK):
+                    found.append(order)
+            offset += len(postings)
+            total = result.get("count")
+            if not postings or not isinstance(total, int) or offset >= total:
+                return found
+
+    def statuses(
+        self, external_ids: Sequence[str], *, changed_since: datetime | None = None
+    ) -> list[StatusSeen]:
+        wanted = set(external_ids)
+        if not wanted:
+            return []
+        now = self._now()
+        until = _stamp(now + MARGIN)  # whole seconds: a change this second is not cut off
+        condition: dict[str, Any] = {"since": _stamp(now - LOOK_BACK), "to": until}
+        if changed_since is not None:
+            condition["last_changed_status_date"] = {
+                "from": _stamp(changed_since - MARGIN),
+                "to": until,
+            }
+        seen: dict[str, StatusSeen] = {}
+        offset = 0
+        while True:
+            body = self._post(
+                PATHS["list"],
+                {"dir": "ASC", "filter": condition, "limit": PAGE, "offset": offset},
+            )
+            result = body.get("result") or {}
+            postings = result.get("postings") if isinstance(result, Mapping) else None
+            if not isinstance(postings, list):
+                raise MarketplaceUnavailable(
+                    marketplace="Ozon", reason="the postings' answer has no 'result.postings'"
+                )
+            for posting in postings:
+                if isinstance(posting, Mapping) and posting.get("posting_number") in wanted:
+                    number = str(posting["posting_number"])
+                    status = str(posting.get("status") or "")
+                    substatus = str(posting.get("substatus") or "")
+                    seen[number] = StatusSeen(
+                        number, _state(posting), f"{status}/{substatus}" if substatus else status
+                    )
+            offset += len(postings)
+            if not postings or not result.get("has_next"):
+                return list(seen.values())
+
+    def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
+        """Each posting collected into one package (``/v4/posting/fbs/ship``), then read back:
+        Ozon's 200 does not promise the posting moved on."""
+        outcome = PackOutcome(batch)
+        for order in orders:
+            products = [
+                {"product_id": int(item.item), "quantity": item.quantity}
+                for item in order.items
+                if item.item.isdigit()
+            ]
+            if not products:
+                outcome.failed[order.external_id] = "no Ozon SKU for the packed items"
+                continue
+            try:
+                self._post(
+                    PATHS["ship"],
+                    {"posting_number": order.external_id, "packages": [{"products": products}]},
+                    safe=False,
+                )
+                after = self._post(PATHS["get"], {"posting_number": order.external_id})
+            except MarketplaceRefused as refused:
+                outcome.failed[order.external_id] = refused.detail
+                continue
+            result = after.get("result")
+            status = result.get("status") if isinstance(result, Mapping) else None
+            if status in _NEW:
+                outcome.failed[order.external_id] = (
+                    f"Ozon answered the shipping with 200 but the posting is still {status}"
+                )
+        return outcome
+
+    def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
+        """Ozon's courier takes collected postings: nothing to send."""
+
+    def cancel(self, external_id: str) -> None:
+        reasons = self._post(PATHS["cancel_reasons"], {}).get("result") or []
+        usable = [
+            r["id"]
+            for r in reasons
+            if isinstance(r, Mapping)
+            and r.get("is_available_for_cancellation")
+            and r.get("type_id") == "seller"
+            and isinstance(r.get("id"), int)
+        ]
+        if not usable:
+            raise MarketplaceRefused(marketplace="Ozon", reason="no cancel reason is offered")
+        reason = CANCEL_REASON if CANCEL_REASON in usable else usable[0]
+        self._post(
+            PATHS["cancel"],
+            {
+                "posting_number": external_id,
+                "cancel_reason_id": reason,
+                "cancel_reason_message": "Cancelled in Potok",
+            },
+            safe=False,
+        )
+
+    def _post(self, path: str, body: Mapping[str, Any], *, safe: bool = True) -> Mapping[str, Any]:
+        answer = self.http.call("POST", path, json=body, safe=safe)
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, Mapping):
+            raise MarketplaceUnavailable(
+                marketplace="Ozon", reason="the answer is not a JSON object"
+            )
+        return data

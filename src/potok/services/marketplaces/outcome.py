@@ -1,0 +1,27 @@
+"""What one poll of a marketplace connection did."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class PollOutcome:
+    """What one poll of a connection did."""
+
+    connection: str
+    seen: int = 0
+    imported: list[int] = field(default_factory=list)  # Potok order ids created
+    repeated: int = 0  # orders the marketplace sent again, already imported
+    kept_aside: list[str] = field(default_factory=list)  # external ids put in the journal
+    followed: int = 0  # status changes recorded
+    packed: list[str] = field(default_factory=list)  # told the marketplace: packed
+    handed_over: list[str] = field(default_factory=list)  # told: left the seller
+    cancelled_there: list[str] = field(default_factory=list)  # cancelled on the marketplace
+    push_failed: list[str] = field(default_factory=list)  # refused there: see the journal
+    cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
+    error: str | None = None
+    refused: bool = False
+    requests: int = 0
+    rate_limit_waits: int = 0
+    waited_s: float = 0.0

@@ -1,0 +1,190 @@
+"""Telling the marketplace what happened in Potok: an imported order packed (WB: added to
+the open supply with its marking codes, IMEI and UIN; Ozon: collected and read back), handed
+over (WB: its supply goes to delivery once every order in it has left), cancelled in Potok
+(cancelled there too, Ozon with a reason from its list).
+
+What was told is kept on the order's link (``pushed``), so each step is sent once and a
+step the marketplace refused is tried again at the next poll, its reason in the journal.
+Potok's state is compared with the link's at every poll; nothing here waits for events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from potok.connectors.marketplaces import (
+    MarketplaceClient,
+    MarketplaceRefused,
+    MarketplaceState,
+    Packed,
+    PackedItem,
+)
+from potok.domain.fulfilment import Shipment, ShipmentStatus
+from potok.domain.fulfilment.identifiers import UnitIdentifier
+from potok.domain.kernel import Clock
+from potok.domain.marketplaces import Connection, JournalKind
+from potok.services.marketplace_ports import LinkedOrder
+from potok.services.marketplaces.journal import keep_aside
+from potok.services.marketplaces.outcome import PollOutcome
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+PUSHED_AT_ONCE = 10_000
+
+_CANCELLABLE_THERE = {MarketplaceState.NEW.value, MarketplaceState.IN_WORK.value}
+
+
+@dataclass
+class _Plan:
+    cancel: list[str] = field(default_factory=list)
+    pack: list[Packed] = field(default_factory=list)
+    hand_over: list[LinkedOrder] = field(default_factory=list)
+    left_after_packing: set[str] = field(default_factory=set)
+
+
+def push_progress(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """Send the marketplace every step Potok took since the last poll."""
+    plan = reading(uow, lambda uow: _plan(uow, connection))
+    for external_id in plan.cancel:
+        try:
+            client.cancel(external_id)
+        except MarketplaceRefused as refused:
+            _failed(uow, connection, external_id, "cancel", refused.detail, outcome, clock)
+            continue
+        _record(uow, connection, [external_id], "cancelled", clock)
+        outcome.cancelled_there.append(external_id)
+    if plan.pack:
+        batch = reading(uow, lambda uow: uow.marketplaces.open_supply(connection.id))
+        packed = client.pack(plan.pack, batch)
+        for external_id, reason in packed.failed.items():
+            _failed(uow, connection, external_id, "pack", reason, outcome, clock)
+        done = [p.external_id for p in plan.pack if p.external_id not in packed.failed]
+        if done:
+            _record(uow, connection, done, "packed", clock, supply=packed.batch)
+            outcome.packed.extend(done)
+        left = [i for i in done if i in plan.left_after_packing]
+        if left:
+            links = reading(
+                uow,
+                lambda uow: [uow.marketplaces.linked(connection.id, i) for i in left],
+            )
+            plan.hand_over.extend(link for link in links if link is not None)
+    _hand_over(uow, connection, client, plan.hand_over, outcome, clock)
+
+
+def _plan(uow: UnitOfWork, connection: Connection) -> _Plan:
+    plan = _Plan()
+    for progress in uow.marketplaces.progress(connection.id, PUSHED_AT_ONCE):
+        link = progress.link
+        if progress.cancelled:
+            if link.state in _CANCELLABLE_THERE:
+                plan.cancel.append(link.external_id)
+            continue
+        if not progress.shipments or progress.packed < progress.shipments:
+            continue
+        left = progress.left == progress.shipments
+        if link.pushed is None:
+            shipments = [
+                s
+                for s in uow.shipments.for_order(link.order_id)
+                if s.status is not ShipmentStatus.CANCELLED
+            ]
+            plan.pack.append(_packed(link, shipments))
+            if left:
+                plan.left_after_packing.add(link.external_id)
+        elif link.pushed == "packed" and left:
+            plan.hand_over.append(link)
+    return plan
+
+
+def _packed(link: LinkedOrder, shipments: Sequence[Shipment]) -> Packed:
+    """The order's items by the marketplace's ids, and its units' codes."""
+    item_of = {int(i["line_no"]): str(i.get("item") or "") for i in link.items}
+    quantities: dict[str, int] = {}
+    for shipment in shipments:
+        for item in shipment.items:
+            key = item_of.get(item.line_no, "")
+            quantities[key] = quantities.get(key, 0) + item.packed
+    codes = [c.code for s in shipments for c in s.codes]
+    return Packed(
+        external_id=link.external_id,
+        items=[PackedItem(item, quantity) for item, quantity in quantities.items() if quantity],
+        marking_codes=tuple(c.value for c in codes if c.kind is UnitIdentifier.MARKING),
+        imeis=tuple(c.value for c in codes if c.kind is UnitIdentifier.IMEI),
+        uins=tuple(c.value for c in codes if c.kind is UnitIdentifier.UIN),
+    )
+
+
+def _hand_over(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    links: Sequence[LinkedOrder],
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """Orders that left, a batch (WB supply) at a time: a supply goes once all its orders
+    have left."""
+    by_batch: dict[str | None, list[str]] = {}
+    for link in links:
+        by_batch.setdefault(link.supply, []).append(link.external_id)
+    for batch, external_ids in by_batch.items():
+        if batch is not None:
+            waiting = _in_supply(uow, connection, batch)
+            if waiting - set(external_ids):
+                continue  # some of the supply is still in the warehouse
+        try:
+            client.hand_over(batch, external_ids)
+        except MarketplaceRefused as refused:
+            for external_id in external_ids:
+                _failed(uow, connection, external_id, "hand over", refused.detail, outcome, clock)
+            continue
+        _record(uow, connection, external_ids, "shipped", clock)
+        outcome.handed_over.extend(external_ids)
+
+
+def _in_supply(uow: UnitOfWork, connection: Connection, supply: str) -> set[str]:
+    """The orders of a supply not yet handed over."""
+
+    def work(uow: UnitOfWork) -> set[str]:
+        return {link.external_id for link in uow.marketplaces.in_supply(connection.id, supply)}
+
+    return reading(uow, work)
+
+
+def _record(
+    uow: UnitOfWork,
+    connection: Connection,
+    external_ids: Sequence[str],
+    step: str,
+    clock: Clock,
+    *,
+    supply: str | None = None,
+) -> None:
+    def work(uow: UnitOfWork) -> None:
+        at = clock()
+        uow.marketplaces.pushed(connection.id, external_ids, step, at, supply=supply)
+        for external_id in external_ids:
+            uow.marketplaces.resolve(connection.id, external_id, at)
+
+    atomically(uow, work)
+
+
+def _failed(
+    uow: UnitOfWork,
+    connection: Connection,
+    external_id: str,
+    step: str,
+    reason: str,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    detail = f"telling the marketplace '{step}' was refused: {reason}"
+    keep_aside(uow, connection, external_id, JournalKind.PUSH_FAILED, detail, {}, clock)
+    outcome.push_failed.append(external_id)

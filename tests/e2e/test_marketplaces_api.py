@@ -1,0 +1,123 @@
+"""Marketplace connections over HTTP against a simulated Wildberries: connect (the token
+never comes back, a retried request is one connection), poll now, health and journal; a
+channel's key sees its own channel's connections only."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.conftest import LiveServer, key_for
+from tests.factories import build_world_api
+from tests.problems import problem
+from tests.simulators.wildberries import WildberriesSimulator
+
+
+def connect_body(simulator: WildberriesSimulator, **changes: object) -> dict[str, object]:
+    return {
+        "code": "wb-main",
+        "marketplace": "wildberries",
+        "channel": "mp",
+        "token": simulator.token,
+        "base_url": simulator.url,
+        "warehouses": {"658434": "MSK"},
+        **changes,
+    }
+
+
+def test_connect_poll_and_read_health_over_http(
+    api: httpx.Client, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    task = wildberries.add_order(article="KET", barcodes=["4601234567893"], price=249_000)
+    wildberries.add_order(article="GHOST", barcodes=["2000000000008"], price=100_00)
+
+    made = api.post(
+        "/api/v1/marketplaces",
+        json=connect_body(wildberries),
+        headers={"Idempotency-Key": "connect-1"},
+    )
+    assert made.status_code == 201, made.text
+    assert made.headers["Location"] == "/api/v1/marketplaces/wb-main"
+    assert wildberries.token not in made.text
+    assert made.json()["health"] == "new"
+    again = api.post(
+        "/api/v1/marketplaces",
+        json=connect_body(wildberries),
+        headers={"Idempotency-Key": "connect-1"},
+    )
+    assert again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true"
+
+    polled = api.post("/api/v1/marketplaces/wb-main/polls")
+    assert polled.status_code == 200, polled.text
+    outcome = polled.json()
+    assert (len(outcome["imported"]), len(outcome["kept_aside"]), outcome["error"]) == (1, 1, None)
+    order = api.get(f"/api/v1/orders/{outcome['imported'][0]}").json()
+    assert (order["external_id"], order["channel"]) == (str(task), "mp")
+    assert order["lines"][0]["unit_price"] == "2490.00"
+
+    health = api.get("/api/v1/marketplaces/wb-main").json()
+    assert (health["health"], health["imported"], health["kept_aside"]) == ("ok", 1, 1)
+    assert wildberries.token not in str(api.get("/api/v1/marketplaces").json())
+    [entry] = api.get("/api/v1/marketplaces/wb-main/journal").json()
+    assert entry["kind"] == "unknown-sku"
+
+
+def test_mistakes_are_problems_that_say_what_to_fix(
+    api: httpx.Client, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api)
+    problem(api.get("/api/v1/marketplaces/nope"), 404, "marketplace-connection-not-found")
+    problem(api.post("/api/v1/marketplaces/nope/polls"), 404, "marketplace-connection-not-found")
+    unknown = api.post(
+        "/api/v1/marketplaces", json=connect_body(wildberries, warehouses={"1": "NOWHERE"})
+    )
+    problem(unknown, 422, "invalid-input")
+    assert api.post("/api/v1/marketplaces", json=connect_body(wildberries)).status_code == 201
+    problem(
+        api.post("/api/v1/marketplaces", json=connect_body(wildberries)),
+        409,
+        "marketplace-connection-taken",
+    )
+
+
+def test_a_channels_key_sees_only_its_channels_connections(
+    api: httpx.Client, live: LiveServer, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api)
+    assert api.post("/api/v1/marketplaces", json=connect_body(wildberries)).status_code == 201
+    secret = key_for(live.potok, channel="web", name="web-key")
+    with live.client(headers={"Authorization": f"Bearer {secret}"}) as web:
+        assert web.get("/api/v1/marketplaces").json() == []
+        problem(web.get("/api/v1/marketplaces/wb-main"), 404, "marketplace-connection-not-found")
+        problem(
+            web.post("/api/v1/marketplaces/wb-main/polls"),
+            404,
+            "marketplace-connection-not-found",
+        )
+
+
+def test_a_refused_token_is_replaced_and_the_connection_turns_green(
+    api: httpx.Client, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    assert api.post("/api/v1/marketplaces", json=connect_body(wildberries)).status_code == 201
+    wildberries.token = "rotated-on-wb"  # the old token is revoked there
+
+    refused = api.post("/api/v1/marketplaces/wb-main/polls").json()
+    assert refused["refused"] is True
+    assert api.get("/api/v1/marketplaces/wb-main").json()["health"] == "refused"
+
+    changed = api.patch("/api/v1/marketplaces/wb-main", json={"token": "rotated-on-wb"})
+    assert changed.status_code == 200, changed.text
+    assert "rotated-on-wb" not in changed.text
+    assert api.post("/api/v1/marketplaces/wb-main/polls").json()["error"] is None
+    assert api.get("/api/v1/marketplaces/wb-main").json()["health"] == "ok"
+
+    paused = api.patch("/api/v1/marketplaces/wb-main", json={"active": False})
+    assert paused.json()["active"] is False
+    problem(
+        api.patch("/api/v1/marketplaces/wb-main", json={"warehouses": {"1": "NOWHERE"}}),
+        422,
+        "invalid-input",
+    )

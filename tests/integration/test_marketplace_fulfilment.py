@@ -1,0 +1,238 @@
+"""Marketplace orders through fulfilment: imported, picked, packed with marking codes and
+handed over in Potok, and the marketplaces told - WB: codes as sgtin meta, the task into a
+supply, the supply to delivery; Ozon: the posting collected and read back. Cancelling in
+Potok cancels there too. Simulators on real ports check every request against the
+marketplaces' documents; SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from potok.bootstrap import Potok
+from potok.connectors.marketplaces import MarketplaceClients
+from potok.domain.catalogue import ProductDraft
+from potok.domain.fulfilment import ParcelDraft, ParcelLine
+from potok.domain.fulfilment.identifiers import UnitIdentifier
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+from potok.domain.orders.commands import CancelOrder
+from potok.services import catalogue, inventory
+from potok.services import orders as order_service
+from potok.services.fulfilment import handover, packing, picking, reads, release
+from potok.services.fulfilment.picking import ScanInput
+from potok.services.marketplaces import connect_marketplace, poll_marketplace, read_journal
+from potok.settings import MarketplaceSettings
+from tests.factories import TESTER, build_world
+from tests.simulators.ozon import OzonSimulator
+from tests.simulators.wildberries import WildberriesSimulator
+
+SHOE = ProductDraft(
+    "SHOE",
+    "Кроссовки",
+    Decimal("5990.00"),
+    Decimal("22"),
+    "4650000000010",
+    800,
+    unit_identifiers=frozenset({UnitIdentifier.MARKING}),
+)
+
+
+def marking(serial: str, gtin: str = "04650000000010") -> str:
+    """A Честный ЗНАК code as a scanner gives it, with GS separators."""
+    return f"01{gtin}21{serial}\x1d91EE10\x1d92" + "A" * 44
+
+
+def clients() -> MarketplaceClients:
+    return MarketplaceClients(MarketplaceSettings())
+
+
+def shoes_world(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 5})
+    catalogue.create_product(potok.uow(), SHOE)
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "SHOE", 5), TESTER)
+
+
+def connect(
+    potok: Potok, code: str, marketplace: Marketplace, url: str, creds: Credentials, warehouse: int
+) -> None:
+    connect_marketplace(
+        potok.uow(),
+        ConnectionDraft(
+            code=code,
+            marketplace=marketplace,
+            channel="mp",
+            credentials=creds,
+            base_url=url,
+            warehouses={str(warehouse): "MSK"},
+        ),
+        TESTER,
+    )
+
+
+def fulfil(potok: Potok, order_id: int, *codes: str, hand_over: bool = True) -> None:
+    """Release, pick, pack (with ``codes``) and hand over the order's one shipment."""
+    (shipment,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+    shipment_id = shipment.id or 0
+    _, lines = reads.pick_list(potok.uow(), shipment_id)
+    for line in lines:
+        picking.pick(potok.uow(), shipment_id, ScanInput(line.sku, line.left), TESTER)
+    items = [
+        ParcelLine(
+            item.item_no,
+            item.quantity,
+            tuple((UnitIdentifier.MARKING, c) for c in codes) if item.sku == "SHOE" else (),
+        )
+        for item in reads.get_shipment(potok.uow(), shipment_id).shipment.items
+    ]
+    packing.pack_parcel(
+        potok.uow(), shipment_id, ParcelDraft(900, 330, 200, 120, tuple(items)), TESTER
+    )
+    if hand_over:
+        handover.hand_over(potok.uow(), shipment_id, TESTER, carrier="Wildberries")
+
+
+def test_wb_hears_the_marking_code_the_supply_and_the_hand_over(
+    potok: Potok, wildberries: WildberriesSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "wb",
+        Marketplace.WILDBERRIES,
+        wildberries.url,
+        Credentials(wildberries.token),
+        658434,
+    )
+    task = wildberries.add_order(
+        article="SHOE", barcodes=["4650000000010"], price=599_000, required_meta=["sgtin"]
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "wb").imported
+
+    fulfil(potok, order_id, marking("wb-unit-1"), hand_over=False)
+    packed = poll_marketplace(potok.uow(), clients(), "wb")
+
+    assert packed.packed == [str(task)]
+    assert wildberries.meta[task]["sgtin"] == [marking("wb-unit-1")]
+    [(supply_id, supply)] = wildberries.supplies.items()
+    assert supply["orders"] == [task]
+    assert supply["done"] is False
+    assert wildberries.statuses[task] == ("confirm", "waiting")
+
+    (shipment,) = reads.order_shipments(potok.uow(), order_id)
+    handover.hand_over(potok.uow(), shipment.id or 0, TESTER, carrier="Wildberries")
+    left = poll_marketplace(potok.uow(), clients(), "wb")
+
+    assert left.handed_over == [str(task)]
+    assert wildberries.supplies[supply_id]["done"] is True
+    assert wildberries.statuses[task] == ("complete", "sorted")
+    again = poll_marketplace(potok.uow(), clients(), "wb")
+    assert (again.packed, again.handed_over) == ([], [])  # each step told once
+    assert len(wildberries.calls(f"/api/v3/supplies/{supply_id}/deliver")) == 1
+
+
+def test_cancelling_in_potok_cancels_the_wb_task(
+    potok: Potok, wildberries: WildberriesSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "wb",
+        Marketplace.WILDBERRIES,
+        wildberries.url,
+        Credentials(wildberries.token),
+        658434,
+    )
+    task = wildberries.add_order(article="KET", barcodes=["4601234567893"], price=249_000)
+    [order_id] = poll_marketplace(potok.uow(), clients(), "wb").imported
+
+    order_service.cancel_order(potok.uow(), CancelOrder(order_id, "out of stock"), TESTER)
+    outcome = poll_marketplace(potok.uow(), clients(), "wb")
+
+    assert outcome.cancelled_there == [str(task)]
+    assert wildberries.statuses[task] == ("cancel", "canceled")
+
+
+def test_ozon_collects_the_packed_posting_and_potok_reads_it_back(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "oz",
+        Marketplace.OZON,
+        ozon.url,
+        Credentials(ozon.api_key, ozon.client_id),
+        22_254_230_484_000,
+    )
+    number = ozon.add_posting(
+        products=[{"offer_id": "KET", "sku": 1_146_425_151, "quantity": 2, "price": "2490.00"}]
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "oz").imported
+
+    fulfil(potok, order_id)
+    outcome = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert outcome.packed == [number]
+    assert outcome.handed_over == [number]
+    [ship] = ozon.calls("/v4/posting/fbs/ship")
+    assert ship.body["packages"] == [{"products": [{"product_id": 1_146_425_151, "quantity": 2}]}]
+    assert len(ozon.calls("/v3/posting/fbs/get")) == 1
+    assert ozon.postings[number]["status"] == "awaiting_deliver"
+
+
+def test_an_ozon_200_that_changed_nothing_is_kept_aside_and_tried_again(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "oz",
+        Marketplace.OZON,
+        ozon.url,
+        Credentials(ozon.api_key, ozon.client_id),
+        22_254_230_484_000,
+    )
+    number = ozon.add_posting(
+        products=[{"offer_id": "KET", "sku": 1_146_425_151, "quantity": 1, "price": "2490.00"}]
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "oz").imported
+    fulfil(potok, order_id, hand_over=False)
+    ozon.ship_quietly_fails = True
+
+    failed = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert failed.push_failed == [number]
+    [entry] = read_journal(potok.uow(), "oz")
+    assert entry.kind.value == "push-failed"
+    assert "still awaiting_packaging" in entry.detail
+
+    ozon.ship_quietly_fails = False
+    retried = poll_marketplace(potok.uow(), clients(), "oz")
+    assert retried.packed == [number]
+    assert read_journal(potok.uow(), "oz") == []
+
+
+def test_cancelling_in_potok_cancels_the_ozon_posting_with_a_reason_from_its_list(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "oz",
+        Marketplace.OZON,
+        ozon.url,
+        Credentials(ozon.api_key, ozon.client_id),
+        22_254_230_484_000,
+    )
+    number = ozon.add_posting(
+        products=[{"offer_id": "KET", "sku": 1_146_425_151, "quantity": 1, "price": "2490.00"}]
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "oz").imported
+
+    order_service.cancel_order(potok.uow(), CancelOrder(order_id, "out of stock"), TESTER)
+    outcome = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert outcome.cancelled_there == [number]
+    [cancel] = ozon.calls("/v2/posting/fbs/cancel")
+    assert cancel.body["cancel_reason_id"] == 352
+    assert ozon.postings[number]["status"] == "cancelled"

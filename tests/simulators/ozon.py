@@ -1,0 +1,225 @@
+"""Ozon's Seller API (FBS postings) as a local server: postings appear, are shipped (or
+quietly not: a 200 that changed nothing, as Ozon warns), get cancelled, in the formats of
+``specs/ozon-fbs-subset.json``; errors as ``{code, message, details}``; 50 requests a
+second per Client-Id."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from tests.simulators.base import Answer, SimulatedApi
+
+SPEC = Path(__file__).parent / "specs" / "ozon-fbs-subset.json"
+REASONS = [
+    {
+        "id": 352,
+        "title": "Товар закончился на складе продавца",
+        "type_id": "seller",
+        "is_available_for_cancellation": True,
+    },
+    {
+        "id": 400,
+        "title": "Остался только бракованный товар",
+        "type_id": "seller",
+        "is_available_for_cancellation": True,
+    },
+    {
+        "id": 401,
+        "title": "Отмена из арбитража",
+        "type_id": "seller",
+        "is_available_for_cancellation": False,
+    },
+]
+UNFULFILLED = {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
+CANCELLABLE = {r["id"] for r in REASONS if r["is_available_for_cancellation"]}
+_GRPC = {400: 3, 403: 7, 404: 5, 409: 9, 429: 8, 500: 13, 503: 14}
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _moment(text: str) -> datetime:
+    return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+class OzonSimulator(SimulatedApi):
+    spec_path = str(SPEC)
+    spec_host = "https://api-seller.ozon.ru"
+    unauthorised_status = 403
+
+    def __init__(self, client_id: str = "123456", api_key: str = "ozon-test-key") -> None:
+        super().__init__(burst=50, interval_s=0.02)
+        self.client_id, self.api_key = client_id, api_key
+        self.postings: dict[str, dict[str, Any]] = {}
+        self.changed_at: dict[str, datetime] = {}
+        self.ship_quietly_fails = False  # /v4/posting/fbs/ship answers 200, changes nothing
+        self._orders = itertools.count(39_268_230)
+
+    # ------------------------------------------------------------------ the world changes
+
+    def add_posting(
+        self,
+        *,
+        products: list[dict[str, Any]],
+        warehouse_id: int = 22_254_230_484_000,
+        status: str = "awaiting_packaging",
+        mandatory_mark: bool = False,
+    ) -> str:
+        """A customer orders; ``products`` are dicts with offer_id, sku, quantity, price."""
+        order = next(self._orders)
+        number = f"{order}-0001-1"
+        now = datetime.now(UTC)
+        self.postings[number] = {
+            "posting_number": number,
+            "order_id": order,
+            "order_number": f"{order}-0001",
+            "status": status,
+            "substatus": "posting_created",
+            "delivery_method": {
+                "id": 21_321_684_811_000,
+                "name": "Ozon Логистика курьеру, Москва",
+                "warehouse_id": warehouse_id,
+                "warehouse": "Склад на Ленина",
+                "tpl_provider_id": 24,
+                "tpl_provider": "Ozon Логистика",
+            },
+            "tracking_number": "",
+            "tpl_integration_type": "ozon",
+            "in_process_at": _stamp(now),
+            "shipment_date": _stamp(now + timedelta(days=1)),
+            "delivering_date": None,
+            "cancellation": {
+                "cancel_reason_id": 0,
+                "cancel_reason": "",
+                "cancellation_type": "",
+                "cancelled_after_ship": False,
+                "affect_cancellation_rating": False,
+                "cancellation_initiator": "",
+            },
+            "customer": None,
+            "products": [
+                {
+                    "price": p["price"],
+                    "offer_id": p["offer_id"],
+                    "name": p.get("name", p["offer_id"]),
+                    "sku": p["sku"],
+                    "quantity": p.get("quantity", 1),
+                    "currency_code": "RUB",
+                    "imei": [],
+                }
+                for p in products
+            ],
+            "addressee": None,
+            "barcodes": {"upper_barcode": "%101%806044518", "lower_barcode": "24602"},
+            "analytics_data": None,
+            "financial_data": None,
+            "is_express": False,
+            "requirements": {
+                "products_requiring_gtd": [],
+                "products_requiring_country": [],
+                "products_requiring_mandatory_mark": [str(p["sku"]) for p in products]
+                if mandatory_mark
+                else [],
+                "products_requiring_jw_uin": [],
+                "products_requiring_rnpt": [],
+            },
+            "parent_posting_number": "",
+            "available_actions": [],
+            "multi_box_qty": 1,
+            "is_multibox": False,
+        }
+        self.changed_at[number] = now
+        return number
+
+    def set_status(self, number: str, status: str, **cancellation: Any) -> None:
+        with self.lock:
+            self.postings[number]["status"] = status
+            if cancellation:
+                self.postings[number]["cancellation"].update(cancellation)
+            self.changed_at[number] = datetime.now(UTC)
+
+    # ------------------------------------------------------------------ Ozon's manners
+
+    def authorised(self, headers: dict[str, str]) -> bool:
+        return (headers.get("Client-Id"), headers.get("Api-Key")) == (self.client_id, self.api_key)
+
+    def retry_headers(self, seconds: float) -> dict[str, str]:
+        return {}  # Ozon names no wait: the client backs off by itself
+
+    def error_body(self, status: int) -> Any:
+        messages = {
+            403: "Invalid Api-Key, please contact support",
+            429: "You have reached request rate limit per second",
+            404: "posting not found",
+        }
+        return {
+            "code": _GRPC.get(status, 13),
+            "message": messages.get(status, "Internal error"),
+            "details": [],
+        }
+
+    def route(self, method: str, path: str, query: str, body: Any) -> Answer:
+        if path == "/v3/posting/fbs/unfulfilled/list":
+            low, high = _moment(body["filter"]["cutoff_from"]), _moment(body["filter"]["cutoff_to"])
+            found = [
+                p
+                for p in self.postings.values()
+                if p["status"]
+                in {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
+                and low <= _moment(p["shipment_date"]) <= high
+            ]
+            page = found[body["offset"] : body["offset"] + body["limit"]]
+            return Answer(200, {"result": {"postings": page, "count": len(found)}})
+        if path == "/v3/posting/fbs/list":
+            condition = body["filter"]
+            changed = condition.get("last_changed_status_date")
+            found = [
+                p
+                for number, p in self.postings.items()
+                if changed is None
+                or _moment(changed["from"]) <= self.changed_at[number] <= _moment(changed["to"])
+            ]
+            start, size = body["offset"], body["limit"]
+            page = found[start : start + size]
+            return Answer(
+                200, {"result": {"postings": page, "has_next": start + size < len(found)}}
+            )
+        if path == "/v3/posting/fbs/get":
+            posting = self.postings.get(body["posting_number"])
+            if posting is None:
+                return Answer(404, self.error_body(404))
+            return Answer(200, {"result": posting})
+        if path == "/v4/posting/fbs/ship":
+            posting = self.postings.get(body["posting_number"])
+            if posting is None:
+                return Answer(404, self.error_body(404))
+            if posting["status"] != "awaiting_packaging":
+                return Answer(400, {"code": 3, "message": "POSTING_ALREADY_SHIPPED", "details": []})
+            if not self.ship_quietly_fails:
+                posting["status"] = "awaiting_deliver"
+                posting["substatus"] = "posting_awaiting_passport_data"
+                self.changed_at[posting["posting_number"]] = datetime.now(UTC)
+            return Answer(200, {"result": [posting["posting_number"]], "additional_data": []})
+        if path == "/v2/posting/fbs/cancel":
+            posting = self.postings.get(body["posting_number"])
+            if posting is None:
+                return Answer(404, self.error_body(404))
+            if body["cancel_reason_id"] not in {
+                r["id"] for r in REASONS if r["is_available_for_cancellation"]
+            }:
+                return Answer(400, {"code": 3, "message": "INVALID_CANCEL_REASON", "details": []})
+            posting["status"] = "cancelled"
+            posting["cancellation"].update(
+                cancel_reason_id=body["cancel_reason_id"],
+                cancellation_type="seller",
+                cancellation_initiator="Продавец",
+            )
+            self.changed_at[posting["posting_number"]] = datetime.now(UTC)
+            return Answer(200, {"result": True})
+        if path == "/v2/posting/fbs/cancel-reason/list":
+            return Answer(200, {"result": REASONS})
+        return Answer(404, self.error_body(404))
