@@ -87,6 +87,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
+    ("PUT", "/api/v1/files/stock-rules"): ("stock:write", NAMED),
+    ("GET", "/api/v1/files/stock-rules"): ("stock:read", LISTED),
+    ("GET", "/api/v1/files/movements"): ("stock:read", LISTED),
+    ("GET", "/api/v1/files/orders"): ("orders:read", LISTED),
     ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
     ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
     ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
@@ -514,6 +518,10 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
     ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,
         f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
+    ),
+    ("PUT", "/api/v1/files/stock-rules"): (  # a CSV file, not JSON
+        WAREHOUSE_BOUND,
+        f"warehouse,sku,min,max\n{FOREIGN_WAREHOUSE},TOY,1,5\n",
     ),
     ("POST", "/api/v1/marketplaces"): (
         CHANNEL_BOUND,

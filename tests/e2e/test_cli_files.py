@@ -108,3 +108,82 @@ def test_the_catalogue_exports_to_csv_in_the_import_columns(
         table = read_table(handle, FileFormat.CSV)
         assert table.header.cells[:4] == ["sku", "name", "price", "vat_rate"]
         assert [r.cells[0] for r in table] == ["BKS", "KET", "MUG", "TOY"]
+
+
+def test_orders_export_to_csv_with_the_customer(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    from tests.e2e.test_cli import place
+
+    build_world(potok, {("MSK", "KET"): 5})
+    order_id = place(potok, [("KET", 2)], customer_name="Анна Смирнова")
+    file = tmp_path / "orders.csv"
+
+    result = potok_cli(
+        database_url, "files", "export", "orders", str(file), "--status", "reserved", "--customer"
+    )
+
+    assert result.exit_code == 0, result.output
+    with file.open("rb") as handle:
+        table = read_table(handle, FileFormat.CSV)
+        header = table.header.cells
+        rows = [r.cells for r in table]
+    assert [(r[0], r[12], r[14], r[header.index("customer_name")]) for r in rows] == [
+        (str(order_id), "KET", "2", "Анна Смирнова")
+    ]
+
+
+def test_orders_export_refuses_an_unknown_status(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok)
+    result = potok_cli(
+        database_url, "files", "export", "orders", str(tmp_path / "o.csv"), "--status", "lost"
+    )
+    assert result.exit_code == 3, result.output
+    assert not (tmp_path / "o.csv").exists()
+
+
+def test_the_ledger_exports_to_csv_by_type(potok: Potok, database_url: str, tmp_path: Path) -> None:
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 1})
+    file = tmp_path / "ledger.csv"
+
+    result = potok_cli(database_url, "files", "export", "movements", str(file), "--type", "receipt")
+
+    assert result.exit_code == 0, result.output
+    with file.open("rb") as handle:
+        rows = [r.cells for r in read_table(handle, FileFormat.CSV)]
+    assert sorted((r[2], r[3], r[6]) for r in rows) == [("MSK", "KET", "3"), ("SPB", "MUG", "1")]
+
+
+def test_stock_rules_round_trip_through_excel(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    from potok.services import replenishment
+
+    build_world(potok, {("MSK", "KET"): 3})
+    file = tmp_path / "rules.xlsx"
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["Склад", "Артикул", "Минимум", "Максимум", "Страховой запас"])
+    sheet.append(["MSK", "KET", 2, 10, 1])
+    sheet.append(["SPB", "MUG", 5, 3, None])  # max below min
+    book.save(file)
+
+    refused = potok_cli(database_url, "files", "import", "stock-rules", str(file))
+
+    assert refused.exit_code == 3, refused.output
+    assert [(row[0], row[1]) for row in table_rows(refused.stderr)] == [("3", "max")]
+    assert replenishment.list_rules(potok.uow()).items == []
+
+    sheet.delete_rows(3)
+    book.save(file)
+    imported = potok_cli(database_url, "files", "import", "stock-rules", str(file))
+    exported = potok_cli(database_url, "files", "export", "stock-rules", str(tmp_path / "r.csv"))
+
+    assert imported.exit_code == 0, imported.output
+    assert exported.exit_code == 0, exported.output
+    with (tmp_path / "r.csv").open("rb") as handle:
+        rows = [r.cells[:5] for r in read_table(handle, FileFormat.CSV)]
+    assert rows == [["MSK", "KET", "2", "10", "1"]]

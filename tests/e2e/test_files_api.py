@@ -138,3 +138,67 @@ def test_warehouse_staff_import_and_export_their_own_warehouses_only(
     rows = [r.cells[:2] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
     assert rows == [["MSK", "KET"]]
     assert levels(api) == {("MSK", "KET"): 3, ("SPB", "MUG"): 5}
+
+
+def test_orders_go_out_to_excel_with_their_lines(live: LiveServer, api: httpx.Client) -> None:
+    from tests.factories import order_body
+
+    build_world_api(api, {("MSK", "KET"): 10})
+    placed = api.post("/api/v1/orders", json=order_body([("KET", 2)], external_id="WEB-7"))
+    assert placed.status_code == 201, placed.text
+
+    answer = api.get("/api/v1/files/orders", params={"format": "xlsx", "status": "reserved"})
+
+    assert answer.status_code == 200, answer.text
+    book = openpyxl.load_workbook(io.BytesIO(answer.content))
+    sheet = book.active
+    assert sheet is not None
+    rows = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["order_id", "external_id", "channel"]
+    assert [(r[1], r[12], r[14]) for r in rows[1:]] == [("WEB-7", "KET", 2)]
+
+
+def test_customer_columns_need_the_personal_data_permission(live: LiveServer) -> None:
+    from potok.domain.access import Permission
+    from tests.conftest import key_for
+
+    secret = key_for(live.potok, Permission.ORDERS_READ)
+    with live.client(headers={"Authorization": f"Bearer {secret}"}) as client:
+        refused = client.get("/api/v1/files/orders", params={"customer": "true"})
+        allowed = client.get("/api/v1/files/orders")
+
+    problem(refused, 403, "forbidden")
+    assert allowed.status_code == 200
+
+
+def test_warehouse_staff_export_the_ledger_of_their_warehouses(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 3, ("SPB", "MUG"): 5})
+    make_user(live.potok, "picker", Role.WAREHOUSE, warehouses=("MSK",))
+    picker = sign_in(live.url, "picker")
+
+    mine = picker.request("GET", "/api/v1/files/movements", params={"format": "xlsx"})
+    theirs = picker.request("GET", "/api/v1/files/movements", params={"warehouse": "SPB"})
+
+    assert mine.status_code == 200, mine.text
+    rows = [r.cells for r in read_table(io.BytesIO(mine.content), FileFormat.XLSX)]
+    assert [(r[2], r[3], r[5]) for r in rows] == [("MSK", "KET", "receipt")]
+    assert theirs.status_code == 200  # another's warehouse is not there: an empty ledger
+    assert list(read_table(io.BytesIO(theirs.content), FileFormat.CSV)) == []
+
+
+def test_stock_rules_are_imported_from_csv_and_exported(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 3})
+
+    imported = api.put(
+        "/api/v1/files/stock-rules",
+        content="warehouse,sku,min,max\nMSK,KET,2,10\n",
+        headers={"Content-Type": "text/csv"},
+    )
+    exported = api.get("/api/v1/files/stock-rules")
+
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["created"] == 1
+    rows = [r.cells[:5] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
+    assert rows == [["MSK", "KET", "2", "10", "0"]]

@@ -341,3 +341,113 @@ def test_many_products_are_created_in_one_go(potok: Potok) -> None:
     with potok.uow().read() as uow:
         assert len(uow.products.owners_of([f"BC{n:06d}" for n in range(count)])) == count
     assert started <= datetime.now()
+
+
+# ---------------------------------------------------------------------- orders
+
+
+def place(potok: Potok, lines: list[tuple[str, int]], **extra: object) -> int:
+    from potok.services.intake import Placement, place_order
+    from tests.factories import order_command
+
+    placed = place_order(potok.uow(), order_command(lines, **extra), TESTER)
+    assert isinstance(placed, Placement)
+    assert placed.order.id is not None
+    return placed.order.id
+
+
+def exported_orders(potok: Potok, flt: object = None, *, customer: bool = False) -> list[list[str]]:
+    from potok.services.read_models import OrderFilter
+
+    out = io.BytesIO()
+    file_exports.export_orders(
+        potok.uow(),
+        out,
+        FileFormat.CSV,
+        flt if isinstance(flt, OrderFilter) else OrderFilter(),
+        customer=customer,
+    )
+    out.seek(0)
+    table = read_table(out, FileFormat.CSV)
+    header = table.header.cells
+    return [header, *[r.cells for r in table]]
+
+
+def test_orders_export_one_row_per_line_in_the_order_they_came(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = place(potok, [("KET", 1), ("MUG", 2)], external_id="WEB-1")
+    second = place(potok, [("MUG", 1)], external_id="WEB-2")
+
+    header, *rows = exported_orders(potok)
+
+    assert header == list(file_exports.ORDER_HEADER)
+    picked = [(r[0], r[1], r[2], r[11], r[12], r[14], r[15], r[17]) for r in rows]
+    assert picked == [
+        (str(first), "WEB-1", "web", "1", "KET", "1", "2490.00", "2490.00"),
+        (str(first), "WEB-1", "web", "2", "MUG", "2", "390.00", "780.00"),
+        (str(second), "WEB-2", "web", "1", "MUG", "1", "390.00", "390.00"),
+    ]
+
+
+def test_orders_export_takes_the_order_lists_filters(potok: Potok) -> None:
+    from potok.services.read_models import OrderFilter
+
+    build_world(potok, {("MSK", "KET"): 10})
+    place(potok, [("KET", 1)], external_id="WEB-1")
+    kept = place(potok, [("KET", 1)], external_id="WEB-2")
+
+    _, *rows = exported_orders(potok, OrderFilter(text="WEB-2"))
+
+    assert [r[0] for r in rows] == [str(kept)]
+
+
+def test_orders_export_adds_the_customer_only_when_asked(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10})
+    place(potok, [("KET", 1)], customer_name="Анна Смирнова", customer_phone="+79161234567")
+
+    plain_header, *_ = exported_orders(potok)
+    header, row = exported_orders(potok, customer=True)
+
+    assert "customer_name" not in plain_header
+    assert header[-3:] == ["customer_name", "customer_phone", "customer_email"]
+    assert row[-3:] == ["Анна Смирнова", "+79161234567", ""]
+
+
+# ---------------------------------------------------------------------- movements
+
+
+def test_the_ledger_exports_newest_first_with_reason_and_reference(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    import_levels(potok, csv("warehouse,sku,on_hand\nMSK,KET,5\n"))
+    out = io.BytesIO()
+
+    count = file_exports.export_movements(potok.uow(), out, FileFormat.XLSX, warehouses=("MSK",))
+
+    out.seek(0)
+    table = read_table(out, FileFormat.XLSX)
+    assert table.header.cells == list(file_exports.MOVEMENT_HEADER)
+    rows = [r.cells for r in table]
+    assert count == 2
+    assert [(r[2], r[3], r[5], r[6], r[7], r[10]) for r in rows] == [
+        ("MSK", "KET", "import", "2", "5", "test"),
+        ("MSK", "KET", "receipt", "3", "3", ""),
+    ]
+
+
+def test_a_stock_file_of_several_event_batches_applies_every_row_once(potok: Potok) -> None:
+    build_world(potok)
+    count = 2100
+    products = "sku,name,price,vat_rate\n" + "".join(
+        f"BULK-{n:05d},Item {n},10,22\n" for n in range(count)
+    )
+    catalogue_files.import_products(potok.uow(), csv(products), FileFormat.CSV)
+    rows = [(w, f"BULK-{n:05d}", 1 + n % 7) for w in ("MSK", "SPB", "KZN") for n in range(count)]
+    text = "warehouse,sku,on_hand\n" + "".join(f"{w},{s},{q}\n" for w, s, q in rows)
+
+    assert import_levels(potok, csv(text)) == 3 * count
+
+    page = inventory.list_levels(potok.uow(), sku="BULK-02099", limit=10)
+    assert {(r.warehouse, r.on_hand) for r in page.items} == {("MSK", 7), ("SPB", 7), ("KZN", 7)}
+    assert events(potok, "stock.changed") == 3 * count
+    assert import_levels(potok, csv(text)) == 0
+    assert_stock_invariants(potok)

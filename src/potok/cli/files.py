@@ -1,4 +1,4 @@
-"""``potok files``: import and export CSV and XLSX files (stock levels, products).
+"""``potok files``: import and export CSV and XLSX files (stock levels, products, orders).
 
 The format follows the file's extension (``.csv`` or ``.xlsx``). Imports are all or
 nothing per file unless ``--skip-bad``; every bad row is listed by its row and column,
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
-    help="Import and export CSV and XLSX files: stock levels, products.", no_args_is_help=True
+    help="CSV and XLSX files in and out: stock levels and rules, products, orders, movements.",
+    no_args_is_help=True,
 )
 imports = typer.Typer(help="Import a CSV or XLSX file (all rows or none).", no_args_is_help=True)
 exports = typer.Typer(help="Export to a CSV or XLSX file.", no_args_is_help=True)
@@ -36,6 +38,7 @@ SHOWN_PROBLEMS = 100
 class ImportKind(StrEnum):
     STOCK_LEVELS = "stock-levels"
     PRODUCTS = "products"
+    STOCK_RULES = "stock-rules"
 
 
 def _format(path: Path) -> FileFormat:
@@ -89,6 +92,15 @@ def import_products(
     run_import(ImportKind.PRODUCTS, file, skip_bad=skip_bad, report=report)
 
 
+@imports.command("stock-rules")
+@handles_errors
+def import_stock_rules(file: Path = SOURCE_FILE, report: Path | None = REPORT) -> None:
+    """Create or change min/max rules: columns warehouse, sku, min, max [, safety_stock]
+    (or склад, артикул, минимум, максимум, страховой запас). All rows or none; rules not in
+    the file are kept."""
+    run_import(ImportKind.STOCK_RULES, file, skip_bad=False, report=report)
+
+
 def run_import(
     kind: ImportKind,
     file: Path,
@@ -100,7 +112,7 @@ def run_import(
     """Read, check and apply a file with progress bars; list and report bad rows."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from potok.services import catalogue_files, stock_files
+    from potok.services import catalogue_files, rule_files, stock_files
     from potok.services.file_imports import FileRejected, open_table
 
     fmt = _format(file)
@@ -118,11 +130,11 @@ def run_import(
             ) as bar,
         ):
             try:
-                columns = (
-                    stock_files.COLUMNS
-                    if kind is ImportKind.STOCK_LEVELS
-                    else catalogue_files.COLUMNS
-                )
+                columns = {
+                    ImportKind.STOCK_LEVELS: stock_files.COLUMNS,
+                    ImportKind.PRODUCTS: catalogue_files.COLUMNS,
+                    ImportKind.STOCK_RULES: rule_files.COLUMNS,
+                }[kind]
                 table = open_table(handle, fmt, columns)
                 task = bar.add_task("reading", total=table.total)
 
@@ -140,12 +152,16 @@ def run_import(
                         origin=source,
                         skip_bad=skip_bad,
                     )
-                else:
+                elif kind is ImportKind.PRODUCTS:
                     products = catalogue_files.read_products(table, progress=advance)
                     bar.update(task, description="applying", total=None)
                     summary, problems = catalogue_files.apply_products(
                         cli_uow(potok), products, skip_bad=skip_bad
                     )
+                else:
+                    rules = rule_files.read_rules(table, progress=advance)
+                    bar.update(task, description="applying", total=None)
+                    summary, problems = rule_files.apply_rules(cli_uow(potok), rules, cli_actor())
             except FileRejected as error:
                 bar.stop()
                 _show_problems(error.problems, report, report_format)
@@ -230,6 +246,115 @@ def export_stock_levels(
         )
 
     _run_export(file, write)
+
+
+@exports.command("stock-rules")
+@handles_errors
+def export_stock_rules(
+    file: Path = TARGET_FILE,
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+) -> None:
+    """Min/max rules with their positions' figures; edit min, max or safety_stock and import
+    the file back with `potok files import stock-rules`."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_rules(
+            cli_uow(potok),
+            out,
+            fmt,
+            warehouses=[warehouse] if warehouse else None,
+            sku=sku,
+            progress=progress,
+        )
+
+    _run_export(file, write)
+
+
+@exports.command("movements")
+@handles_errors
+def export_movements(
+    file: Path = TARGET_FILE,
+    warehouse: str | None = typer.Option(None, help="Only this location."),
+    sku: str | None = typer.Option(None, help="Only this SKU."),
+    movement_type: str | None = typer.Option(
+        None, "--type", help="Only this type: receipt, write_off, count, import, shipment, ..."
+    ),
+    since: datetime | None = typer.Option(
+        None, "--from", help="At or after (UTC unless a zone is given)."
+    ),
+) -> None:
+    """The stock ledger, newest first: every change of on-hand with its reason and author."""
+    from potok.services import file_exports
+
+    fmt = _format(file)
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_movements(
+            cli_uow(potok),
+            out,
+            fmt,
+            warehouses=(warehouse,),
+            sku=sku,
+            movement_type=movement_type,
+            since=_utc(since),
+            progress=progress,
+        )
+
+    _run_export(file, write)
+
+
+@exports.command("orders")
+@handles_errors
+def export_orders(
+    file: Path = TARGET_FILE,
+    status: list[str] = typer.Option([], "--status", "-s", help="Repeat for several."),
+    channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
+    payment_status: list[str] = typer.Option([], "--payment-status", help="Repeat for several."),
+    since: datetime | None = typer.Option(
+        None, "--from", help="Created at or after (UTC unless a zone is given)."
+    ),
+    until: datetime | None = typer.Option(
+        None, "--to", help="Created before (UTC unless a zone is given)."
+    ),
+    search: str | None = typer.Option(
+        None, "--search", "-q", help="Number, external id, phone, e-mail or full name."
+    ),
+    customer: bool = typer.Option(
+        False, "--customer", help="Add the customer's name, phone and e-mail (personal data)."
+    ),
+) -> None:
+    """Orders with their lines, one row per line, with the filters of `potok orders list`."""
+    from potok.services import file_exports
+    from potok.services.read_models import OrderFilter
+
+    fmt = _format(file)
+    flt = OrderFilter(
+        statuses=status,
+        channels=channel,
+        warehouses=warehouse,
+        payment_statuses=payment_status,
+        created_from=_utc(since),
+        created_to=_utc(until),
+        text=search,
+    )
+
+    def write(potok: Any, out: Any, progress: Any) -> int:
+        return file_exports.export_orders(
+            cli_uow(potok), out, fmt, flt, customer=customer, progress=progress
+        )
+
+    _run_export(file, write)
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
 
 
 @exports.command("products")

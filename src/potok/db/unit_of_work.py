@@ -194,15 +194,29 @@ class SqlUnitOfWork:
         """Events to write to the outbox with this transaction."""
         self._events.extend(events)
 
+    def flush_events(self) -> None:
+        if not self._events:
+            return
+        try:
+            payloads = [event.payload() for event in self._events]
+            self.outbox.add(self._events, payloads)
+            self.audit.add(audit_rows(self.context, self._events, payloads))
+        except (sa.exc.DBAPIError, psycopg.Error) as error:
+            raise translate_error(error) from error
+        self._events.clear()
+
     def commit(self) -> None:
         connection = self.connection
         try:
-            trail = audit_rows(self.context, self._events)
+            payloads = [event.payload() for event in self._events]  # made once for both
+            trail = audit_rows(self.context, self._events, payloads)
             if self._pipelined:
-                self.outbox.write_and_commit([*self._staged, (audit_log, trail)], self._events)
+                self.outbox.write_and_commit(
+                    [*self._staged, (audit_log, trail)], self._events, payloads
+                )
                 self._staged.clear()
             else:
-                self.outbox.add(self._events)
+                self.outbox.add(self._events, payloads)
                 self.audit.add(trail)
                 connection.commit()
             self._events.clear()

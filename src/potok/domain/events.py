@@ -22,15 +22,34 @@ class DomainEvent:
     @classmethod
     def event_type(cls) -> str:
         """``OrderStatusChanged`` becomes ``order.status_changed``."""
-        words: list[str] = _WORD.findall(cls.__name__)
-        return words[0].lower() + "." + "_".join(w.lower() for w in words[1:])
+        return _event_type(cls)
 
     def aggregate_id(self) -> str:
         raise NotImplementedError
 
     def payload(self) -> dict[str, Any]:
         """The event as JSON-ready data: Decimals and times as strings, enums as values."""
-        return {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {name: _plain(getattr(self, name)) for name in _field_names(type(self))}
+
+
+_EVENT_TYPES: dict[type, str] = {}
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _event_type(cls: type) -> str:
+    found = _EVENT_TYPES.get(cls)
+    if found is None:
+        words: list[str] = _WORD.findall(cls.__name__)
+        found = _EVENT_TYPES[cls] = words[0].lower() + "." + "_".join(w.lower() for w in words[1:])
+    return found
+
+
+def _field_names(cls: type) -> tuple[str, ...]:
+    """A dataclass's field names, looked up once per class (bulk imports make many events)."""
+    found = _FIELD_NAMES.get(cls)
+    if found is None:
+        found = _FIELD_NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return found
 
 
 def plain(value: Any) -> Any:
@@ -50,7 +69,7 @@ def _plain(value: Any) -> Any:
     if isinstance(value, date):  # after datetime, which is a date too
         return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
     if isinstance(value, set | frozenset):

@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import IO, Any
 
@@ -184,6 +185,25 @@ def draft_of(product: Product) -> ProductDraft:
     )
 
 
+def product_of(before: Product, draft: ProductDraft, at: datetime) -> Product:
+    """The product as a replace by ``draft`` at ``at`` leaves it (what the table now holds)."""
+    return dataclasses.replace(
+        before,
+        name=draft.name,
+        price=draft.price,
+        vat_rate=draft.vat_rate,
+        barcode=draft.barcode,
+        weight_g=draft.weight_g,
+        active=draft.active,
+        tracking=draft.tracking,
+        removal_strategy=draft.removal_strategy,
+        barcodes=draft.barcodes,
+        unit_identifiers=draft.unit_identifiers,
+        parcel_group=draft.parcel_group,
+        updated_at=at,
+    )
+
+
 NEW = ProductDraft("", "", Decimal(0), Decimal(0))
 
 
@@ -209,18 +229,20 @@ def apply_products(
         new = [draft for _, draft in planned if draft.sku not in current]
         for product in uow.products.add_many(new, at):
             uow.record(ProductCreated(occurred_at=at, sku=product.sku, product=plain(product)))
-        changed = 0
-        for _, draft in planned:
-            before = current.get(draft.sku)
-            if before is None or draft_of(before) == draft:
-                continue
-            product = uow.products.replace(before.id, draft, at)
+        replaced = [
+            (before, draft)
+            for _, draft in planned
+            if (before := current.get(draft.sku)) is not None and draft_of(before) != draft
+        ]
+        uow.products.replace_many([(before.id, draft) for before, draft in replaced], at)
+        for before, draft in replaced:
+            product = product_of(before, draft, at)
             uow.record(
                 ProductUpdated(
                     occurred_at=at, sku=draft.sku, product=plain(product), before=plain(before)
                 )
             )
-            changed += 1
+        changed = len(replaced)
         summary = ImportSummary(KIND, rows.count, changed + len(new), len(new), skipped=len(bad))
         return summary, in_order(problems)
 

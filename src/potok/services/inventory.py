@@ -387,6 +387,10 @@ def count_stock(
     return atomically_once(uow, once, work)
 
 
+EVENT_BATCH = 5000
+"""A bulk upload announces its changes and writes their events this many at a time."""
+
+
 def set_levels(
     uow: UnitOfWork, command: SetLevels, actor: Actor, *, clock: Clock = utc_now
 ) -> LevelsApplied:
@@ -429,8 +433,9 @@ def set_levels(
 
         missing = [k for k in keys if k not in before]
         uow.stock.ensure_positions(missing, at)
-        levels = uow.stock.levels_for_keys(keys, lock=True) if missing else before
+        levels = before | uow.stock.levels_for_keys(missing, lock=True) if missing else before
         displaced = []
+        buckets_moved = False
         targets: dict[StockId, int] = {}
         movements: list[Movement] = []
         for row, key in zip(command.rows, keys, strict=True):
@@ -455,6 +460,7 @@ def set_levels(
                         level.stock_id, on_hand=fresh.on_hand, unavailable=unavailable, at=at
                     )
                     unavailable_change = unavailable - fresh.unavailable
+                buckets_moved = True
             targets[level.stock_id] = row.on_hand
             movements.append(
                 Movement(
@@ -471,11 +477,22 @@ def set_levels(
                     unavailable_change=unavailable_change,
                 )
             )
-        uow.stock.set_on_hand(targets, at)
-        uow.stock.add_movements(movements)
-        after = uow.stock.levels_for_keys([(m.warehouse_id, m.product_id) for m in movements])
-        for movement in movements:
-            _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+        for start in range(0, len(movements), EVENT_BATCH):  # bounded memory per batch
+            batch = movements[start : start + EVENT_BATCH]
+            uow.stock.set_on_hand({m.stock_id: targets[m.stock_id] for m in batch}, at)
+            uow.stock.add_movements(batch)
+            changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
+            if buckets_moved:  # reservations or the unavailable bucket moved too: read them
+                after = uow.stock.levels_for_keys(changed_keys)
+            else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
+                after = {
+                    key: replace(levels[key], on_hand=targets[levels[key].stock_id])
+                    for key in changed_keys
+                }
+            for movement in batch:
+                _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+            if len(movements) > EVENT_BATCH:
+                uow.flush_events()  # 100,000 rows' events are not all held until the commit
         uow.record(
             StockSynced(
                 occurred_at=at,

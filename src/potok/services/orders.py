@@ -169,6 +169,14 @@ def list_orders(
     limit: int = 50,
 ) -> OrderPage:
     """A page of orders; unknown statuses in the filter are refused rather than matching none."""
+    check_filter(flt)
+    return reading(
+        uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor, limit=limit)
+    )
+
+
+def check_filter(flt: OrderFilter) -> None:
+    """Refuse statuses and payment statuses that do not exist (they would match nothing)."""
     problems = Problems()
     known = {s.value for s in OrderStatus}
     for value in flt.statuses:
@@ -188,9 +196,6 @@ def list_orders(
             )
     if problems:
         raise InvalidInput(problems.errors)
-    return reading(
-        uow, lambda uow: uow.queries.list_orders(flt, sort=sort, cursor=cursor, limit=limit)
-    )
 
 
 # ---------------------------------------------------------------------- timed jobs

@@ -60,6 +60,33 @@ class OrderPage:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderLineExport:
+    """One line of an order as a file export shows it, with its order's columns."""
+
+    order_id: int
+    external_id: str | None
+    channel: str
+    status: str
+    payment_status: str
+    created_at: datetime
+    currency: str
+    delivery_method: str
+    city: str | None
+    delivery_price: Decimal
+    order_total: Decimal
+    line_no: int
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    vat_rate: Decimal
+    line_total: Decimal
+    customer_name: str | None = None  # only when the export asks for personal data
+    customer_phone: str | None = None
+    customer_email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CustomerOrder:
     """One of a customer's orders with the personal data it carries, for an export."""
 

@@ -1,13 +1,33 @@
-"""Min/max rules from CSV files: every bad row found and named by its line number."""
+"""Min/max rules from CSV and XLSX files: every bad row found and named by its row.
+
+``parse_rules`` reads plain CSV lines (``potok stock rules import``); ``read_rules`` and
+``apply_rules`` read any table file, with the columns in English or Russian
+(``склад``, ``артикул``, ``минимум``, ``максимум``, ``страховой запас``).
+"""
 
 from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Iterator
 
+from potok.domain.inventory.errors import BulkRejected
 from potok.domain.inventory.model import MAX_QUANTITY
 from potok.domain.inventory.replenishment import SetStockRule
+from potok.domain.kernel import Actor
+from potok.services.file_imports import (
+    Cells,
+    FileRejected,
+    ImportSummary,
+    Progress,
+    RowProblem,
+    Rows,
+    problems_from,
+    read_rows,
+)
 from potok.services.stock_files import BadHeader, BadRow
+from potok.services.unit_of_work import UnitOfWork
+from potok.spreadsheets import Column
+from potok.spreadsheets.reading import Table
 
 REQUIRED_COLUMNS = ("warehouse", "sku", "min", "max")
 OPTIONAL_COLUMNS = ("safety_stock",)
@@ -75,3 +95,57 @@ def _level(text: str, name: str, problems: list[str]) -> int | None:
         problems.append(f"{name} {quantity} is more than {MAX_QUANTITY}")
         return None
     return quantity
+
+
+# ---------------------------------------------------------------------- CSV and XLSX files
+
+KIND = "stock-rules"
+COLUMNS = (
+    Column("warehouse", ("склад", "код склада"), required=True),
+    Column("sku", ("артикул",), required=True),
+    Column("min", ("минимум", "мин", "min_level"), required=True),
+    Column("max", ("максимум", "макс", "max_level"), required=True),
+    Column("safety_stock", ("страховой запас",)),
+)
+
+
+def rule_row(cells: Cells) -> SetStockRule | None:
+    """One row as a rule to set, or None with the problems recorded in ``cells``."""
+    warehouse = cells.required("warehouse")
+    sku = cells.required("sku")
+    low = cells.whole("min", maximum=MAX_QUANTITY)
+    high = cells.whole("max", maximum=MAX_QUANTITY)
+    safety = cells.whole("safety_stock", maximum=MAX_QUANTITY) if cells.text("safety_stock") else 0
+    if low is None or high is None or safety is None or cells.problems:
+        return None
+    return SetStockRule(warehouse, sku, low, high, safety)
+
+
+def read_rules(table: Table, *, progress: Progress | None = None) -> Rows[SetStockRule]:
+    """The rules a table sets, and the problems of its bad rows."""
+    return read_rows(table, COLUMNS, rule_row, lambda r: (r.warehouse, r.sku), progress=progress)
+
+
+def apply_rules(
+    uow: UnitOfWork, rows: Rows[SetStockRule], actor: Actor
+) -> tuple[ImportSummary, list[RowProblem]]:
+    """Create or change the rules a file lists, in one transaction, all or none; rules not
+    in the file are kept."""
+    from potok.services import replenishment
+
+    lines = [line for line, _ in rows.good]
+    problems = list(rows.problems)
+    if rows.good:
+        problems += problems_from(
+            replenishment.check_rule_rows(uow, [rule for _, rule in rows.good]), lines
+        )
+    if problems or not rows.good:
+        raise FileRejected(
+            problems or [RowProblem(1, None, "the file has no rows under the header")],
+            rows=rows.count,
+        )
+    try:
+        applied = replenishment.import_rules(uow, [rule for _, rule in rows.good], actor)
+    except BulkRejected as error:  # changed since it was checked
+        raise FileRejected(problems_from(error.errors, lines), rows=rows.count) from None
+    return ImportSummary(KIND, rows.count, applied.changed + applied.created, applied.created), []

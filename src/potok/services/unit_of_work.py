@@ -156,6 +156,11 @@ class UnitOfWork(Protocol):
 
     def record(self, *events: DomainEvent) -> None: ...
 
+    def flush_events(self) -> None:
+        """Write the events recorded so far to the outbox now, in this transaction (a bulk
+        change records many: memory stays bounded; the commit writes the rest)."""
+        ...
+
     def commit(self) -> None: ...
 
 

@@ -180,14 +180,19 @@ class Sheet:
         except KeyError:
             raise NotAWorkbook(f"it has no {self.path}") from None
         number = 0
+        rows_parent: Element | None = None
         with part:
             try:
-                for _, element in iterparse(part, events=("end",)):
+                for event, element in iterparse(part, events=("start", "end")):
                     tag = element.tag
-                    if tag == _M + "row":
+                    if event == "start":
+                        if tag == _M + "sheetData":
+                            rows_parent = element
+                    elif tag == _M + "row":
                         number = int(element.get("r") or number + 1)
                         yield (number, *self._cells(element))
-                        element.clear()
+                        if rows_parent is not None:  # read rows are let go of, not kept empty
+                            rows_parent.remove(element)
                     elif tag == _M + "mergeCell":
                         self.merged.append(element.get("ref", ""))
             except SyntaxError as error:

@@ -20,14 +20,17 @@ from starlette.concurrency import run_in_threadpool
 
 from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
-from potok.api.schemas.common import Code
+from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.files import ImportSummaryOut
-from potok.api.scope import NOTHING, Reach, ensure_warehouses, own_warehouses, reach
+from potok.api.scope import NOTHING, Reach, ensure_warehouses, narrow, own_warehouses, reach
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission
-from potok.domain.access.model import OutOfScope
-from potok.services import catalogue_files, file_exports, stock_files
+from potok.domain.access import Permission, Principal
+from potok.domain.access.model import NotPermitted, OutOfScope
+from potok.domain.errors import InvalidInput
+from potok.domain.orders import OrderStatus, PaymentStatus
+from potok.services import catalogue_files, file_exports, rule_files, stock_files
 from potok.services.file_imports import FileRejected, ImportSummary, open_table, write_report
+from potok.services.read_models import OrderFilter
 from potok.spreadsheets import FileFormat
 from potok.spreadsheets.formats import MEDIA_TYPES
 
@@ -70,6 +73,10 @@ def _import_responses() -> dict[int | str, dict[str, Any]]:
         {media: {"schema": {"type": "string"}} for media in MEDIA_TYPES.values()}
     )
     table[422]["description"] += " (as a report file when Accept asks for CSV or XLSX)"
+    table[415] = {
+        "description": "unsupported-media-type: the body is not sent as CSV or XLSX",
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
     return table
 
 
@@ -115,6 +122,17 @@ def _report_format(request: Request) -> FileFormat | None:
             if media == name:
                 return fmt
     return None
+
+
+def _visible_warehouses(caller: Principal, warehouse: str | None) -> tuple[str | None, ...]:
+    """The warehouses an export reads: the one asked for (if the caller may see it), or
+    the caller's own, or every one (None)."""
+    if warehouse is not None:  # another's warehouse is not there for warehouse staff
+        own = own_warehouses(caller)
+        return (warehouse if own is None or warehouse in own else NOTHING,)
+    if caller.warehouses is not None:
+        return caller.warehouse_codes
+    return (None,)
 
 
 def _summary_out(summary: ImportSummary) -> ImportSummaryOut:
@@ -219,19 +237,155 @@ async def export_stock_levels(
     sku: Code | None = None,
 ) -> StreamingResponse:
     fmt = FileFormat(format.value)
-    if warehouse is not None:  # another's warehouse is not there for warehouse staff
-        own = own_warehouses(caller)
-        warehouses: tuple[str | None, ...] = (
-            warehouse if own is None or warehouse in own else NOTHING,
-        )
-    elif caller.warehouses is not None:
-        warehouses = caller.warehouse_codes
-    else:
-        warehouses = (None,)
+    warehouses = _visible_warehouses(caller, warehouse)
     return await _stream(
         lambda out: file_exports.export_stock(uow, out, fmt, warehouses=warehouses, sku=sku),
         fmt,
         "stock-levels",
+    )
+
+
+@router.put(
+    "/stock-rules",
+    response_model=ImportSummaryOut,
+    summary="Import min/max rules from a CSV or XLSX file, all rows or none",
+    description="Columns (first row, English or Russian, any order): `warehouse`, `sku`, "
+    "`min`, `max`, and optionally `safety_stock`. Rules not in the file are kept.",
+    responses=_import_responses(),
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
+)
+async def import_stock_rules(
+    request: Request, uow: Uow, caller: Caller
+) -> Response | ImportSummaryOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
+        rows = rule_files.read_rules(open_table(body, fmt, rule_files.COLUMNS))
+        ensure_warehouses(caller, {rule.warehouse for _, rule in rows.good})
+        summary, _ = rule_files.apply_rules(uow, rows, caller.actor)
+        return summary
+
+    return await _run_import(request, work)
+
+
+@router.get(
+    "/stock-rules",
+    summary="Export min/max rules (with their positions' figures) to CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={**_file_response("stock rules"), **responses(OutOfScope)},
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
+async def export_stock_rules(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    visible = _visible_warehouses(caller, warehouse)
+    warehouses = None if visible == (None,) else [w for w in visible if w is not None]
+    return await _stream(
+        lambda out: file_exports.export_rules(uow, out, fmt, warehouses=warehouses, sku=sku),
+        fmt,
+        "stock-rules",
+    )
+
+
+@router.get(
+    "/movements",
+    summary="Export the stock ledger (movements, newest first) to CSV or XLSX",
+    response_class=StreamingResponse,
+    responses={**_file_response("movements"), **responses(OutOfScope)},
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
+async def export_movements(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    warehouse: Code | None = None,
+    sku: Code | None = None,
+    type: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="A movement type, e.g. receipt, write_off, count, import, shipment.",
+        ),
+    ] = None,
+    since: Annotated[AwareDatetime | None, Query(description="With a time zone.")] = None,
+) -> StreamingResponse:
+    fmt = FileFormat(format.value)
+    warehouses = _visible_warehouses(caller, warehouse)
+    return await _stream(
+        lambda out: file_exports.export_movements(
+            uow, out, fmt, warehouses=warehouses, sku=sku, movement_type=type, since=since
+        ),
+        fmt,
+        "movements",
+    )
+
+
+@router.get(
+    "/orders",
+    summary="Export orders with their lines to CSV or XLSX (the order list's filters)",
+    description="One row per order line, with its order's number, channel, status, payment "
+    "status, creation time (UTC), delivery and totals, orders in the order they came. "
+    "`customer=true` adds the customer's name, phone and e-mail, and needs "
+    "`personal_data:read`.",
+    response_class=StreamingResponse,
+    responses={**_file_response("orders"), **responses(InvalidInput, NotPermitted)},
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
+)
+async def export_orders(
+    uow: Uow,
+    caller: Caller,
+    format: Format = Format.csv,
+    status: Annotated[
+        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
+    ] = None,
+    channel: Annotated[
+        list[Code] | None, Query(max_length=100, description="Channel codes.")
+    ] = None,
+    warehouse: Annotated[
+        list[Code] | None,
+        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
+    ] = None,
+    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
+    created_from: Annotated[
+        AwareDatetime | None, Query(description="Inclusive; with a time zone.")
+    ] = None,
+    created_to: Annotated[
+        AwareDatetime | None, Query(description="Exclusive; with a time zone.")
+    ] = None,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="Order number, external id, phone, e-mail or full name (not a part).",
+        ),
+    ] = None,
+    customer: Annotated[
+        bool, Query(description="Add the customer's name, phone and e-mail.")
+    ] = False,
+) -> StreamingResponse:
+    if customer and not caller.sees_personal_data:
+        raise NotPermitted(who=caller.name, permission=Permission.PERSONAL_DATA.value)
+    fmt = FileFormat(format.value)
+    flt = narrow(
+        caller,
+        OrderFilter(
+            statuses=[s.value for s in status or []],
+            channels=channel or [],
+            warehouses=warehouse or [],
+            payment_statuses=[s.value for s in payment_status or []],
+            created_from=created_from,
+            created_to=created_to,
+            text=q,
+        ),
+    )
+    return await _stream(
+        lambda out: file_exports.export_orders(uow, out, fmt, flt, customer=customer),
+        fmt,
+        "orders",
     )
 
 

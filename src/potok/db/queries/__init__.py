@@ -9,6 +9,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from potok.db.queries import incoming as incoming_queries
+from potok.db.queries import order_exports
 from potok.db.queries import orders as order_queries
 from potok.db.queries import stock as stock_queries
 from potok.security.data import DataProtector
@@ -21,6 +22,7 @@ from potok.services.read_models import (
     MovementPage,
     OrderCount,
     OrderFilter,
+    OrderLineExport,
     OrderPage,
     WarehouseAvailability,
 )
@@ -42,6 +44,18 @@ class Queries:
 
     def count_orders(self, flt: OrderFilter) -> list[OrderCount]:
         return order_queries.count_orders(self.connection, flt, self.protector)
+
+    def order_lines_after(
+        self, flt: OrderFilter, *, after_id: int, orders_per_page: int, customer: bool
+    ) -> tuple[list[OrderLineExport], int | None]:
+        return order_exports.order_lines_after(
+            self.connection,
+            flt,
+            self.protector,
+            after_id=after_id,
+            orders_per_page=orders_per_page,
+            customer=customer,
+        )
 
     def list_levels(
         self,

@@ -139,6 +139,11 @@ def count_orders(
     ]
 
 
+def conditions_of(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnElement[bool]]:
+    """The WHERE conditions of an order filter (the list's, and the export's)."""
+    return _conditions(flt, protector)
+
+
 def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnElement[bool]]:
     conditions: list[sa.ColumnElement[bool]] = []
     if flt.statuses:

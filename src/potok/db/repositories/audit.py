@@ -17,11 +17,16 @@ from potok.services.ports import ANONYMOUS, AuditContext, AuditEntry, AuditPage
 _INSERT = sa.insert(audit_log)
 
 
-def audit_rows(context: AuditContext, events: Sequence[DomainEvent]) -> list[dict[str, Any]]:
-    """One audit row per event: who, from where, what, and the data before and after."""
+def audit_rows(
+    context: AuditContext,
+    events: Sequence[DomainEvent],
+    payloads: Sequence[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """One audit row per event: who, from where, what, and the data before and after
+    (``payloads``: the events' payloads when the caller has them already)."""
     rows = []
-    for event in events:
-        payload = event.payload()
+    for index, event in enumerate(events):
+        payload = dict(payloads[index]) if payloads is not None else event.payload()
         before = payload.pop("before", None)
         after = payload.pop("after", payload)  # an event with before/after: the two views
         actor = context.actor

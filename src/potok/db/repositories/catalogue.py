@@ -135,6 +135,34 @@ class ProductRepository:
             self.connection.execute(sa.insert(product_barcodes), barcodes)
         return added
 
+    def replace_many(self, changes: Sequence[tuple[ProductId, ProductDraft]], at: datetime) -> None:
+        """Replace many products' data (a file import): one UPDATE statement run for every
+        product, their barcodes deleted and inserted in bulk."""
+        if not changes:
+            return
+        names = list(_values(changes[0][1]))
+        self.connection.execute(
+            sa.update(products)
+            .where(products.c.id == sa.bindparam("product_id"))
+            .values({name: sa.bindparam(f"new_{name}") for name in names} | {"updated_at": at}),
+            [
+                {"product_id": pid, **{f"new_{k}": v for k, v in _values(draft).items()}}
+                for pid, draft in changes
+            ],
+        )
+        ids = [pid for pid, _ in changes]
+        for start in range(0, len(ids), 1000):
+            self.connection.execute(
+                sa.delete(product_barcodes).where(
+                    product_barcodes.c.product_id.in_(ids[start : start + 1000])
+                )
+            )
+        barcodes = [
+            {"barcode": b, "product_id": pid} for pid, draft in changes for b in draft.all_barcodes
+        ]
+        if barcodes:
+            self.connection.execute(sa.insert(product_barcodes), barcodes)
+
     def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product:
         row = self.connection.execute(
             sa.update(products)

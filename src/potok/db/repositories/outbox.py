@@ -19,26 +19,38 @@ class Outbox:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
-    def add(self, events: Sequence[DomainEvent]) -> None:
+    def add(
+        self, events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]] | None = None
+    ) -> None:
         if events:
-            self.connection.execute(_INSERT, [_row(event) for event in events])
+            self.connection.execute(_INSERT, _rows(events, payloads))
 
-    def write_and_commit(self, staged: list[Section], events: Sequence[DomainEvent]) -> None:
+    def write_and_commit(
+        self,
+        staged: list[Section],
+        events: Sequence[DomainEvent],
+        payloads: Sequence[dict[str, Any]] | None = None,
+    ) -> None:
         """PostgreSQL: the staged rows, the events and the COMMIT in one round trip."""
         raw = driver(self.connection)
-        sections = [*staged, (outbox_events, [_row(e) for e in events])]
+        sections = [*staged, (outbox_events, _rows(events, payloads))]
         with raw.pipeline(), raw.cursor() as cursor:
             insert_document(cursor, sections)
             raw.commit()
         self.connection.commit()  # the driver has committed; this settles SQLAlchemy's state
 
 
-def _row(event: DomainEvent) -> dict[str, Any]:
-    return {
-        "event_id": str(uuid.uuid4()),
-        "type": event.event_type(),
-        "aggregate_type": event.aggregate_type,
-        "aggregate_id": event.aggregate_id(),
-        "payload": event.payload(),
-        "occurred_at": event.occurred_at,
-    }
+def _rows(
+    events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]] | None
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "event_id": str(uuid.uuid4()),
+            "type": event.event_type(),
+            "aggregate_type": event.aggregate_type,
+            "aggregate_id": event.aggregate_id(),
+            "payload": payloads[index] if payloads is not None else event.payload(),
+            "occurred_at": event.occurred_at,
+        }
+        for index, event in enumerate(events)
+    ]

@@ -32,6 +32,7 @@ from potok.db.tables import (
     warehouse_channels,
     warehouses,
 )
+from potok.db.types import UtcDateTime
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
@@ -285,24 +286,30 @@ class StockRepository:
     def levels_for_keys(
         self, keys: Collection[tuple[WarehouseId, ProductId]], *, lock: bool = False
     ) -> dict[tuple[WarehouseId, ProductId], StockLevel]:
-        """Many positions at once, locked in key order when asked (bulk uploads)."""
+        """Many positions at once, locked in key order when asked (bulk uploads).
+
+        Read per warehouse with a list of products (one index scan each on PostgreSQL; a
+        list of (warehouse, product) pairs would be planned as one scan per pair)."""
         result: dict[tuple[WarehouseId, ProductId], StockLevel] = {}
-        ordered = sorted(set(keys))
-        for start in range(0, len(ordered), 2000):
-            chunk = ordered[start : start + 2000]
-            query = (
-                self._level_query()
-                .where(
-                    sa.tuple_(stock.c.warehouse_id, stock.c.product_id).in_(chunk),
-                    stock.c.lot_id.is_(None),
+        by_warehouse: dict[WarehouseId, list[ProductId]] = {}
+        for warehouse_id, product_id in sorted(set(keys)):
+            by_warehouse.setdefault(warehouse_id, []).append(product_id)
+        for warehouse_id, product_ids in by_warehouse.items():
+            for start in range(0, len(product_ids), 2000):
+                query = (
+                    self._level_query()
+                    .where(
+                        stock.c.warehouse_id == warehouse_id,
+                        stock.c.product_id.in_(product_ids[start : start + 2000]),
+                        stock.c.lot_id.is_(None),
+                    )
+                    .order_by(stock.c.product_id)
                 )
-                .order_by(stock.c.warehouse_id, stock.c.product_id)
-            )
-            if lock:
-                query = query.with_for_update(of=stock)
-            for row in self.connection.execute(query):
-                level = _level(row)
-                result[(level.warehouse_id, level.product_id)] = level
+                if lock:
+                    query = query.with_for_update(of=stock)
+                for row in self.connection.execute(query):
+                    level = _level(row)
+                    result[(level.warehouse_id, level.product_id)] = level
         return result
 
     def ensure_position(
@@ -361,6 +368,15 @@ class StockRepository:
     def set_on_hand(self, levels: Mapping[StockId, int], at: datetime) -> None:
         """Set absolute on-hand quantities (counts and uploads), in key order."""
         if not levels:
+            return
+        if not self.sqlite and len(levels) > 100:
+            # one statement per 10,000 rows (arrays unnested) instead of one per row; the
+            # rows are locked already (levels_for_keys), so their order does not matter
+            ids = sorted(levels)
+            for start in range(0, len(ids), 10_000):
+                chunk = ids[start : start + 10_000]
+                given = {"ids": chunk, "levels": [levels[i] for i in chunk], "at": at}
+                self.connection.execute(_SET_ON_HAND_MANY, given)
             return
         self.connection.execute(
             sa.update(stock)
@@ -683,6 +699,13 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
             )
         )
     return list(candidates.values()), positions
+
+
+_SET_ON_HAND_MANY = sa.text(
+    "UPDATE stock SET on_hand = given.on_hand, updated_at = :at "
+    "FROM unnest(CAST(:ids AS bigint[]), CAST(:levels AS integer[])) AS given(id, on_hand) "
+    "WHERE stock.id = given.id"
+).bindparams(sa.bindparam("at", type_=UtcDateTime()))
 
 
 def _level(row: Any) -> StockLevel:
