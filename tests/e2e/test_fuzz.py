@@ -74,6 +74,8 @@ def schemathesis_command(url: str, secret: str, report: Path) -> list[str]:
         str(BUDGET_S),
         "--workers",
         "1",
+        "--request-timeout",
+        "40",  # above the change feed's longest wait (30 s)
         "--no-color",
         "--report",
         "junit",

@@ -8,8 +8,9 @@ import asyncio
 import json
 import os
 import uuid
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import nats
 import pytest
@@ -21,6 +22,14 @@ from potok.worker.dispatcher import Dispatcher, new_client
 from tests.integration.test_event_delivery import emit
 
 NATS_URL = os.environ.get("POTOK_TEST_NATS_URL", "nats://127.0.0.1:4222")
+T = TypeVar("T")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on its own loop in its own thread: in a whole-suite run the browser
+    tests' Playwright keeps an event loop running in the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, work).result(timeout=60)
 
 
 async def _messages(stream: str, subject: str) -> list[Any]:
@@ -57,7 +66,7 @@ async def _reachable() -> bool:
 
 @pytest.fixture
 def stream(potok: Potok) -> Iterator[str]:
-    if not asyncio.run(_reachable()):
+    if not _run(_reachable()):
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"NATS is not reachable at {NATS_URL} (under CI=true it is required)")
         pytest.skip(f"NATS is not reachable at {NATS_URL}")
@@ -67,7 +76,7 @@ def stream(potok: Potok) -> Iterator[str]:
     settings.nats_stream = name
     settings.nats_subject_prefix = f"test.{name.lower()}"
     yield name
-    asyncio.run(_drop(name))
+    _run(_drop(name))
 
 
 def test_every_event_goes_to_its_subject_once_even_when_published_again(
@@ -81,7 +90,7 @@ def test_every_event_goes_to_its_subject_once_even_when_published_again(
         report = dispatcher.run_round()
         assert report.published == 3
 
-        messages = asyncio.run(_messages(stream, prefix))
+        messages = _run(_messages(stream, prefix))
         assert [m.subject for m in messages] == [f"{prefix}.order.status_changed"] * 3
         bodies = [json.loads(m.data) for m in messages]
         assert [b["data"]["from_status"] for b in bodies] == ["s0", "s1", "s2"]
@@ -96,7 +105,7 @@ def test_every_event_goes_to_its_subject_once_even_when_published_again(
                 .values(position=event_consumers.c.position - 3)
             )
         assert dispatcher.run_round().published == 3
-        assert len(asyncio.run(_messages(stream, prefix))) == 3  # JetStream dropped copies
+        assert len(_run(_messages(stream, prefix))) == 3  # JetStream dropped copies
 
 
 def test_an_unreachable_server_delays_the_stream_and_loses_nothing(
@@ -119,5 +128,5 @@ def test_an_unreachable_server_delays_the_stream_and_loses_nothing(
         for _ in range(50):
             if dispatcher.run_round().published:
                 break
-    messages = asyncio.run(_messages(stream, events.nats_subject_prefix))
+    messages = _run(_messages(stream, events.nats_subject_prefix))
     assert [json.loads(m.data)["data"]["from_status"] for m in messages] == ["s0", "s1"]

@@ -97,7 +97,11 @@ Quantity = Annotated[
 Count = Annotated[int, Field(ge=0, le=MAX_QUANTITY), JSON_INTEGER]
 """A level or a count of units: 0 to 1,000,000,000."""
 
-Id = Annotated[int, Field(ge=1, le=INT64_MAX), JSON_INTEGER]
+JSON_SAFE_MAX = 2**53 - 1
+"""The largest integer every JSON reader (JavaScript's doubles included) reads exactly: ids in
+bodies stay within it, so that no reader rounds one into its neighbour."""
+
+Id = Annotated[int, Field(ge=1, le=JSON_SAFE_MAX), JSON_INTEGER]
 """A row's number in a body (64-bit, positive)."""
 
 IdParam = Annotated[int, Field(ge=1, le=INT64_MAX)]

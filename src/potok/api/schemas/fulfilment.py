@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import ConfigDict, Field
 
-from potok.api.schemas.common import JSON_INTEGER, Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, JSON_SAFE_MAX, Out, Page, Schema
 from potok.domain.fulfilment import (
     ParcelDraft,
     ParcelLine,
@@ -25,7 +25,7 @@ from potok.services.fulfilment.picking import ScanInput, ShortPick
 MAX_ITEM_NO = 100_000
 MAX_CODES = 10_000
 
-OrderNumber = Annotated[int, Field(ge=1, le=2**63 - 1), JSON_INTEGER]
+OrderNumber = Annotated[int, Field(ge=1, le=JSON_SAFE_MAX), JSON_INTEGER]
 Code = Annotated[str, Field(min_length=1, max_length=200)]
 
 

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
 from potok.api.schemas.common import JSON_INTEGER, Code, Flag, NewCode, Out, Schema
 
-WarehouseId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+WAREHOUSE_ID_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"
+WarehouseId = Annotated[str, StringConstraints(pattern=WAREHOUSE_ID_PATTERN)]
+"""A marketplace's warehouse id, as the key of a warehouse map (digits for WB and Ozon)."""
+
+
+def _warehouse_ids_as_keys(schema: dict[str, Any]) -> None:
+    """Say in the document what the map's keys may be (JSON Schema ``propertyNames``)."""
+    for branch in schema.get("anyOf", [schema]):
+        if branch.get("type") == "object":
+            branch["propertyNames"] = {"pattern": WAREHOUSE_ID_PATTERN}
 
 
 class ConnectionIn(Schema):
@@ -33,6 +42,7 @@ class ConnectionIn(Schema):
         max_length=200,
         description="The marketplace's warehouse id → the Potok location that fulfils its orders.",
         examples=[{"658434": "MSK"}],
+        json_schema_extra=_warehouse_ids_as_keys,
     )
     poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] = 60
 
@@ -49,7 +59,10 @@ class ConnectionPatch(Schema):
     )
     base_url: str | None = Field(default=None, min_length=8, max_length=500)
     warehouses: dict[WarehouseId, Code] | None = Field(
-        default=None, max_length=200, description="Replaces the whole map."
+        default=None,
+        max_length=200,
+        description="Replaces the whole map.",
+        json_schema_extra=_warehouse_ids_as_keys,
     )
     poll_every_s: Annotated[int, Field(ge=10, le=86_400), JSON_INTEGER] | None = None
     active: Flag | None = Field(default=None, description="false pauses the polls.")
