@@ -19,6 +19,7 @@ from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -150,6 +151,7 @@ class SqlUnitOfWork:
         self.marketplaces = MarketplaceRepository(
             connection, self.protector, self._staged if self._pipelined else None
         )
+        self.carrier_points = CarrierPointRepository(connection)
         return self
 
     def __exit__(
