@@ -112,8 +112,9 @@ def test_a_key_file_is_made_in_a_missing_directory_readable_by_its_owner_only(
     tmp_path: Path,
 ) -> None:
     key_file = tmp_path / "new" / "dir" / "potok-keys.json"
-    _, created = protector_from(None, None, key_file)
+    first, created = protector_from(None, None, key_file)
     assert created
     assert key_file.stat().st_mode & 0o777 == 0o600
     again, created = protector_from(None, None, key_file)
     assert not created
+    assert again.current_id == first.current_id
