@@ -216,6 +216,23 @@ class MarketplaceSettings(BaseModel):
     import_batch: int = Field(
         default=1000, ge=1, le=10_000, description="orders imported per poll at most"
     )
+    stock_reserve: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="units held back from every quantity pushed to a marketplace warehouse "
+        "(a margin against selling the last unit twice while a push is on its way)",
+    )
+    stock_push_every_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="stock changes are gathered this long and pushed together; Ozon takes "
+        "one update of an item at a warehouse per 30 seconds",
+    )
+    stock_events_batch: int = Field(
+        default=5000, ge=1, le=100_000, description="stock events read for one push at most"
+    )
 
 
 class Settings(BaseSettings):
