@@ -235,6 +235,55 @@ class MarketplaceSettings(BaseModel):
     )
 
 
+RETURN_REASONS = [
+    "changed_mind",
+    "wrong_size",
+    "defective",
+    "damaged_in_transit",
+    "not_as_described",
+    "wrong_item",
+]
+
+
+class ReturnSettings(BaseModel):
+    """Returns: the reasons a customer may give, and when the delivery fee is refunded."""
+
+    reasons: list[str] = Field(
+        default_factory=lambda: list(RETURN_REASONS),
+        min_length=1,
+        max_length=100,
+        description="the reasons a return line may name (codes; `unclaimed` is kept for "
+        "parcels that came back undelivered)",
+    )
+    shipping_refund: str = Field(
+        default="full_return",
+        pattern="^(never|full_return)$",
+        description="`full_return`: the delivery fee goes back with the return that brings "
+        "the last shipped unit back; `never`: it is not refunded",
+    )
+    shipping_refund_by_channel: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="the same per channel code, over the default",
+    )
+
+    @field_validator("reasons")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        for reason in value:
+            if not 1 <= len(reason) <= 40 or not reason.replace("_", "").isalnum():
+                raise ValueError(f"'{reason}': a reason is a code of letters, digits and _")
+        return value
+
+    @field_validator("shipping_refund_by_channel")
+    @classmethod
+    def _policies(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, policy in value.items():
+            if policy not in ("never", "full_return"):
+                raise ValueError(f"channel '{channel}': '{policy}' is not never or full_return")
+        return value
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -250,6 +299,7 @@ class Settings(BaseSettings):
     carriers: CarrierSettings = CarrierSettings()
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
+    returns: ReturnSettings = ReturnSettings()
 
 
 def key_file_for(settings: Settings) -> Path | None:

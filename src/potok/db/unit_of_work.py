@@ -35,6 +35,7 @@ from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
+from potok.db.repositories.returns import ReturnRepository
 from potok.db.repositories.shipments import ShipmentRepository, WaveRepository
 from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
@@ -143,6 +144,7 @@ class SqlUnitOfWork:
         self.alerts = AlertRepository(connection)
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
+        self.returns = ReturnRepository(connection, self._events)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)

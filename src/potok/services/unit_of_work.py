@@ -39,6 +39,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
 
 T = TypeVar("T")
@@ -145,6 +146,9 @@ class UnitOfWork(Protocol):
 
     @property
     def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
+    def returns(self) -> ReturnStore: ...
 
     def __enter__(self) -> Self: ...
 

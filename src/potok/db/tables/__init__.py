@@ -56,6 +56,7 @@ from potok.db.tables.marketplaces import (
     marketplace_orders,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
     routing_rules,
@@ -97,6 +98,9 @@ __all__ = [
     "reference_versions",
     "replan_runs",
     "reservations",
+    "return_lines",
+    "return_steps",
+    "returns",
     "routing_rules",
     "serials",
     "sessions",
