@@ -30,6 +30,7 @@ from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
@@ -150,6 +151,7 @@ class SqlUnitOfWork:
         self.marketplaces = MarketplaceRepository(
             connection, self.protector, self._staged if self._pipelined else None
         )
+        self.onec = OnecRepository(connection)
         return self
 
     def __exit__(

@@ -13,6 +13,7 @@ from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceStore
+from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -142,6 +143,9 @@ class UnitOfWork(Protocol):
 
     @property
     def marketplaces(self) -> MarketplaceStore: ...
+
+    @property
+    def onec(self) -> OnecStore: ...
 
     def __enter__(self) -> Self: ...
 
