@@ -7,6 +7,7 @@ for example ``POTOK_DB__URL`` or ``POTOK_API__PORT``.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -284,6 +285,53 @@ class ReturnSettings(BaseModel):
         return value
 
 
+class OnecSettings(BaseModel):
+    """1C's exchange with Potok as a site (CommerceML 2): how its files map onto Potok."""
+
+    schema_file: str = Field(
+        default="",
+        max_length=1000,
+        description="the CommerceML 2.10 XSD; when set, every file 1C sends is checked against "
+        "it before anything is read from it",
+    )
+    warehouses: dict[str, str] = Field(
+        default_factory=dict,
+        description="1C's warehouse Ид -> Potok warehouse code (unmapped: the code is the Ид)",
+    )
+    price_type: str = Field(
+        default="",
+        max_length=200,
+        description="the 1C price type (name or Ид) Potok sells at; empty: the first of the file",
+    )
+    default_vat_rate: Decimal = Field(
+        default=Decimal(22), ge=0, lt=100, description="for new products whose VAT 1C omits"
+    )
+    default_warehouse: str = Field(
+        default="",
+        max_length=64,
+        description="where an offer's total quantity goes when it names no warehouse (empty: "
+        "nowhere)",
+    )
+    zip: bool = Field(default=True, description="ask 1C to send its files zipped")
+    file_limit_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="the largest part of a file 1C sends in one request (also capped by "
+        "api.max_body_bytes)",
+    )
+    max_file_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=4 * 1024 * 1024 * 1024,
+        description="the largest whole file (or file inside a zip) an exchange takes",
+    )
+    session_hours: float = Field(default=4, gt=0, le=48, description="an exchange's lifetime")
+    orders_per_query: int = Field(
+        default=500, ge=1, le=10_000, description="orders sent to 1C per `query` at most"
+    )
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -300,6 +348,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
     returns: ReturnSettings = ReturnSettings()
+    onec: OnecSettings = OnecSettings()
 
 
 def key_file_for(settings: Settings) -> Path | None:

@@ -94,6 +94,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
+    ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
@@ -274,6 +276,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "erp:exchange",
     },
     "manager": {
         "orders:read",
@@ -317,6 +320,7 @@ ROLES: dict[str, set[str]] = {
         "catalogue:read",
         "events:read",
         "webhooks:manage",
+        "erp:exchange",
     },
 }
 
@@ -336,6 +340,7 @@ KEY_SCOPES = {
     "events:read",
     "webhooks:manage",
     "metrics:read",
+    "erp:exchange",
 }
 
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}

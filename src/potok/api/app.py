@@ -30,6 +30,7 @@ from potok.api.routers import (
     locations,
     marketplaces,
     metrics,
+    onec,
     order_edits,
     orders,
     replenishment,
@@ -143,6 +144,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.feed,
         events.webhooks,
         files.router,
+        onec.router,
         health.router,
         metrics.router,
     ):

@@ -31,6 +31,7 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
@@ -154,6 +155,7 @@ class SqlUnitOfWork:
             connection, self.protector, self._staged if self._pipelined else None
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
+        self.onec = OnecRepository(connection)
         return self
 
     def __exit__(
