@@ -190,6 +190,48 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    cdek_url: str = Field(
+        default="https://api.cdek.ru",
+        max_length=500,
+        description="СДЭК's API v2 (its test environment: https://api.edu.cdek.ru)",
+    )
+    cdek_client_id: str = Field(
+        default="", max_length=200, description="СДЭК's account (empty: СДЭК is not used)"
+    )
+    cdek_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="СДЭК's secure password of the account"
+    )
+    cdek_webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="the secret in the URL СДЭК posts its webhooks to (?secret=...); "
+        "webhooks are refused while it is empty",
+    )
+    cdek_shipment_point: str = Field(
+        default="",
+        max_length=255,
+        description="the СДЭК office the warehouse drops parcels at (empty: a courier collects "
+        "them at the warehouse's door)",
+    )
+    cdek_sender_name: str = Field(
+        default="Potok", max_length=255, description="the sender's name on СДЭК's waybill"
+    )
+    cdek_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    cdek_attempts: int = Field(
+        default=3, ge=1, le=10, description="tries of one call through 429s, 5xx and timeouts"
+    )
+    cdek_booking_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="how long a booking waits for СДЭК to register the order (it answers "
+        "asynchronously); longer counts as СДЭК being unavailable",
+    )
+    cdek_check_every_s: float = Field(
+        default=2.0, ge=0, le=60, description="pause between checks of a pending request"
+    )
+    cdek_quote_ttl_s: float = Field(
+        default=600.0, ge=0, le=86400, description="how long a СДЭК price is reused"
+    )
 
 
 class MarketplaceSettings(BaseModel):

@@ -12,6 +12,7 @@ from potok import __version__
 from potok.cli import (
     alerts,
     backup,
+    carriers,
     db,
     demo,
     documents,
@@ -53,6 +54,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(returns.app, name="returns")
+app.add_typer(carriers.app, name="carriers")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
