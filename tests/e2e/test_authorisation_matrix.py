@@ -236,6 +236,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     # the operator console's pages (they read; their changes go through the routes above)
     ("GET", "/"): ("orders:read", LISTED),
     ("GET", "/language/{language}"): ("public", NETWORK),
+    ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/stock"): ("stock:read", LISTED),
