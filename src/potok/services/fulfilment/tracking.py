@@ -28,13 +28,13 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
 from potok.domain.fulfilment.states import CARRIER_STEPS, SHIPMENT, WITH_CARRIER
-from potok.domain.inventory import Movement, MovementType
-from potok.domain.kernel import Actor, Clock, StockId, utc_now
+from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import DeliveryMethod, Order
+from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
 from potok.services.idempotency import Once
-from potok.services.stock_buckets import announce
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 EVENT_ID = "event_id"
@@ -333,46 +333,19 @@ def _apply(
         shipment_id=shipment.id,
         tracking_number=shipment.tracking_number,
     )
+    if target is ShipmentStatus.RETURNED_TO_SENDER:
+        react(uow, ParcelCameBack(at=at, order=order, shipment=shipment, actor=actor))
     return True
 
 
 def back_in_stock(
     uow: UnitOfWork, order: Order, shipment: Shipment, at: datetime, actor: str
 ) -> None:
-    """The parcels came back: their units lie in their positions again, set aside as
-    unavailable until someone checks them; serials are in stock; codes may ship again."""
+    """The parcels came back: their serials are in stock and their codes may ship again;
+    the units themselves come back through a return (the reaction to ``ParcelCameBack``),
+    set aside as unavailable until someone checks them."""
     assert order.id is not None
     assert shipment.id is not None
-    units: dict[StockId, int] = {}
-    for item in shipment.items:
-        if item.quantity:
-            units[item.stock_id] = units.get(item.stock_id, 0) + item.quantity
-    levels = uow.positions.lock_in_order(sorted(units))
-    for stock_id in sorted(units):
-        level = levels[stock_id]
-        quantity = units[stock_id]
-        on_hand = level.on_hand + quantity
-        uow.positions.set_buckets(
-            stock_id, on_hand=on_hand, unavailable=level.unavailable + quantity, at=at
-        )
-        movement = Movement(
-            stock_id=stock_id,
-            warehouse_id=level.warehouse_id,
-            product_id=level.product_id,
-            type=MovementType.RETURN_TO_SENDER,
-            quantity=quantity,
-            on_hand_after=on_hand,
-            reason=f"shipment {shipment.number} returned to sender: check before selling",
-            reference=f"order {order.id}",
-            actor=actor,
-            occurred_at=at,
-            lot_id=level.lot_id,
-            unavailable_change=quantity,
-        )
-        uow.stock.add_movements([movement])
-        after = uow.positions.get(stock_id)
-        assert after is not None
-        announce(uow, after, movement)
     for item in shipment.items:
         if item.picked_serials:
             uow.stock.return_serials(order.id, item.stock_id, item.picked_serials, at)

@@ -2,8 +2,8 @@
 weight limits, storage period), and the one an order names when it is no location of Potok's
 
 Revision ID: c4a1e5d10001
-Revises: a4d1c0de5003
-Create Date: 2026-12-06 21:00:00
+Revises: c1e0c0de7001
+Create Date: 2026-12-06 21:30:00
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "c4a1e5d10001"
-down_revision: str | None = "a4d1c0de5003"
+down_revision: str | None = "c1e0c0de7001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
