@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from potok.bootstrap import Potok
@@ -15,11 +16,13 @@ from potok.connectors.carriers import CarrierRefused, CarrierRegistry, SandboxCa
 from potok.domain.fulfilment import ParcelDraft, ParcelLine, ShipmentStatus
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.orders import OrderStatus
+from potok.domain.orders.commands import CancelOrder
 from potok.services import catalogue, inventory
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput
 from potok.services.intake import Placement, place_order
+from potok.worker.dispatcher import Dispatcher
 from tests.factories import TESTER, build_world, order_command
 from tests.integration.test_carriers import Clock, _clean
 from tests.integration.test_cdek_connector import SECRET, carrier_for
@@ -169,3 +172,30 @@ def test_an_order_cdek_refuses_leaves_the_shipment_packed(
     )
     assert left.status is ShipmentStatus.HANDED_OVER
     _clean(potok)
+
+
+def test_a_cancelled_booking_is_called_off_at_cdek_after_the_commit(
+    world: Potok, cdek: CdekSimulator
+) -> None:
+    potok = world
+    clock = Clock(datetime.now(UTC))
+    order_id, shipment_id = _packed_at(potok, clock, pickup_point=None)
+    with httpx.Client() as client:
+        dispatcher = Dispatcher(potok, client, name="carriers-test", clock=clock)
+        dispatcher.run_round()  # the carriers' cursor starts at the end of the outbox
+        booked = tracking.book_shipment(potok.uow(), potok.carriers, shipment_id, "cdek", TESTER)
+        uuid = booked.carrier_ref or ""
+        order_service.cancel_order(
+            potok.uow(), CancelOrder(order_id, "customer changed mind"), TESTER
+        )
+        assert cdek.orders[uuid].statuses[-1]["code"] == "CREATED"  # nothing called yet
+        cdek.fail(3, 503)
+        assert dispatcher.run_round().failed == 1  # СДЭК down: tried again later
+        assert cdek.orders[uuid].statuses[-1]["code"] == "CREATED"
+        cdek.faults.clear()
+        clock.moment += timedelta(minutes=10)
+        assert dispatcher.run_round().called_off == 1
+        assert dispatcher.run_round().called_off == 0  # once
+    assert cdek.orders[uuid].statuses[-1]["code"] == "REMOVED"
+    steps = reads.get_shipment(potok.uow(), shipment_id).steps
+    assert [s.action for s in steps][-1] == "booking_called_off"

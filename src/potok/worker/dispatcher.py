@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("potok.worker.dispatcher")
 
 STREAM_CONSUMER = "nats"
+CARRIER_CONSUMER = "carriers"  # calls off the bookings of cancelled shipments
 
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
@@ -62,6 +63,7 @@ class Round:
     dead: int = 0
     skipped_busy: int = 0  # subscriptions another worker was serving
     stock_pushed: int = 0  # figures sent to marketplaces
+    called_off: int = 0  # carriers' bookings of cancelled shipments called off
 
     @property
     def busy(self) -> bool:
@@ -72,6 +74,7 @@ class Round:
             or self.failed
             or self.dead
             or self.stock_pushed
+            or self.called_off
         )
 
 
@@ -124,7 +127,62 @@ class Dispatcher:
         if settings.nats_url:
             self._stream_out(report)
         self._push_stock(report)
+        self._call_off_bookings(report)
         return report
+
+    # ------------------------------------------------------------------ carriers
+
+    def _call_off_bookings(self, report: Round) -> None:
+        """A shipment cancelled after a carrier booked it: the booking is called off at the
+        carrier, in order; a carrier that cannot be reached is tried again with backoff."""
+        from potok.connectors.carriers import CarrierUnavailable
+        from potok.services.fulfilment.tracking import call_off_booking
+
+        settings = self.potok.settings.events
+        name = CARRIER_CONSUMER
+        claimed = self._claim(name, settings.batch_size)
+        if claimed is None:
+            report.skipped_busy += 1
+            return
+        position, attempts, events = claimed
+        try:
+            passed = position
+            for event in events:
+                if event.type == "shipment.cancelled":
+                    try:
+                        done = call_off_booking(
+                            self.uow(),
+                            self.potok.carriers,
+                            int(event.payload["shipment_id"]),
+                            clock=self.clock,
+                        )
+                    except CarrierUnavailable as error:
+                        tries = attempts + 1
+                        delay = retry_delay(
+                            tries, settings.backoff_s, settings.backoff_max_s, self.rand
+                        )
+                        log.warning("calling off a booking failed (attempt %d): %s", tries, error)
+                        if passed > position:
+                            self._move(name, position, passed, 0, None)
+                            position = passed
+                        self._move(
+                            name,
+                            position,
+                            position,
+                            tries,
+                            self.clock() + timedelta(seconds=delay),
+                        )
+                        report.failed += 1
+                        return
+                    if done.outcome == "refused":
+                        log.warning("shipment %d: %s", done.shipment_id, done.reason)
+                    elif done.outcome == "called_off":
+                        report.called_off += 1
+                passed = event.position
+            if passed > position:
+                self._move(name, position, passed, 0, None)
+        finally:
+            atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
 
     # ------------------------------------------------------------------ marketplace stock
 
