@@ -190,6 +190,13 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    points_sync_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="the worker syncs the carriers' pickup points into Potok this often "
+        "(0: never; `potok carriers sync-points` does it at once)",
+    )
     cdek_url: str = Field(
         default="https://api.cdek.ru",
         max_length=500,

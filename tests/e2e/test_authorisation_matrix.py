@@ -215,6 +215,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/waves/{number}/picks"): ("stock:write", RECORD),
     ("GET", "/api/v1/carriers"): ("orders:read", NETWORK),
     ("GET", "/api/v1/carriers/{carrier}/pickup-points"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/pickup-points"): ("orders:read", NETWORK),
     ("POST", "/api/v1/carriers/{carrier}/events"): ("public", NETWORK),
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): ("orders:read", SHIPMENT),
     ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
