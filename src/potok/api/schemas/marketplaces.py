@@ -114,7 +114,9 @@ class JournalEntryOut(Out):
     resolved_at: datetime | None
 
 
-MarketplaceNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{1,19}$")]
+MarketplaceNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=19, pattern=r"^[0-9]{1,19}$")
+]
 """A marketplace's numeric id, as text (WB chrtId and nmId, Ozon sku and product_id)."""
 
 
