@@ -13,6 +13,7 @@ from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceStore
+from potok.services.notification_ports import NotificationStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -146,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def returns(self) -> ReturnStore: ...
+
+    @property
+    def notifications(self) -> NotificationStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -54,6 +54,7 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
@@ -81,6 +82,8 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
     "operator_alerts",
     "order_buyers",
     "order_history",
