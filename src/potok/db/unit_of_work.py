@@ -32,6 +32,7 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
@@ -147,6 +148,7 @@ class SqlUnitOfWork:
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
         self.returns = ReturnRepository(connection, self._events)
+        self.notifications = NotificationRepository(connection, self.protector)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)

@@ -14,6 +14,7 @@ from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
+from potok.services.notification_ports import NotificationStore
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -157,6 +158,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def notifications(self) -> NotificationStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -56,6 +56,7 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -92,6 +93,8 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
     "onec_groups",
     "onec_items",
     "onec_order_exports",
