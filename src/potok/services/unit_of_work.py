@@ -13,7 +13,7 @@ from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceStore
-from potok.services.notification_ports import NotificationStore
+from potok.services.notification_ports import NotificationStore, TrackingLinkStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -150,6 +150,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notifications(self) -> NotificationStore: ...
+
+    @property
+    def tracking_links(self) -> TrackingLinkStore: ...
 
     def __enter__(self) -> Self: ...
 

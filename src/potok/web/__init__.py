@@ -15,7 +15,7 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
-    from potok.web.routers import floor, home, movements, orders, settings, stock
+    from potok.web.routers import floor, home, movements, orders, settings, stock, tracking
 
     for router in (
         home.router,
@@ -24,6 +24,7 @@ def install(app: FastAPI) -> None:
         movements.router,
         floor.router,
         settings.router,
+        tracking.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

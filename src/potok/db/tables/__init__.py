@@ -64,6 +64,7 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
@@ -118,6 +119,7 @@ __all__ = [
     "stock_rules",
     "storage_locations",
     "tariff_versions",
+    "tracking_links",
     "transfer_lines",
     "transfers",
     "user_warehouses",
