@@ -99,6 +99,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
+    ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
@@ -113,6 +115,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/items"): ("catalogue:read", RECORD),
+    ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
+    ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -218,8 +224,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/waves/{number}/picks"): ("stock:write", RECORD),
     ("GET", "/api/v1/carriers"): ("orders:read", NETWORK),
     ("GET", "/api/v1/carriers/{carrier}/pickup-points"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/pickup-points"): ("orders:read", NETWORK),
     ("POST", "/api/v1/carriers/{carrier}/events"): ("public", NETWORK),
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): ("orders:read", SHIPMENT),
+    ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/legal-entities"): ("catalogue:write", UNLIMITED),
     ("GET", "/api/v1/legal-entities"): ("catalogue:read", LISTED),
@@ -238,6 +246,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     # the operator console's pages (they read; their changes go through the routes above)
     ("GET", "/"): ("orders:read", LISTED),
     ("GET", "/language/{language}"): ("public", NETWORK),
+    ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/stock"): ("stock:read", LISTED),
@@ -279,6 +288,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "erp:exchange",
     },
     "manager": {
         "orders:read",
@@ -322,6 +332,7 @@ ROLES: dict[str, set[str]] = {
         "catalogue:read",
         "events:read",
         "webhooks:manage",
+        "erp:exchange",
     },
 }
 
@@ -341,6 +352,7 @@ KEY_SCOPES = {
     "events:read",
     "webhooks:manage",
     "metrics:read",
+    "erp:exchange",
 }
 
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}

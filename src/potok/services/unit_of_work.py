@@ -10,10 +10,12 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
-from potok.services.marketplace_ports import MarketplaceStore
+from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
 from potok.services.notification_ports import NotificationStore, TrackingLinkStore
+from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -146,6 +148,9 @@ class UnitOfWork(Protocol):
     def marketplaces(self) -> MarketplaceStore: ...
 
     @property
+    def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
     def returns(self) -> ReturnStore: ...
 
     @property
@@ -153,6 +158,12 @@ class UnitOfWork(Protocol):
 
     @property
     def tracking_links(self) -> TrackingLinkStore: ...
+
+    @property
+    def onec(self) -> OnecStore: ...
+
+    @property
+    def carrier_points(self) -> CarrierPointStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -26,7 +26,7 @@ from potok.connectors.carriers.interface import (
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
-from potok.domain.fulfilment.errors import ShipmentNotStarted
+from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
 from potok.domain.fulfilment.states import CARRIER_STEPS, SHIPMENT, WITH_CARRIER
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import DeliveryMethod, Order
@@ -234,13 +234,22 @@ def apply_tracking(
                 done.unknown = len(todo)
                 return done
             order, shipment = locked(uow, shipment_id)
-            seen = {str(s.details.get(EVENT_ID)) for s in uow.shipments.steps(shipment_id)}
+            steps = uow.shipments.steps(shipment_id)
+            seen = {str(s.details.get(EVENT_ID)) for s in steps}
+            moved = [  # the carrier's own moves (not a deadline Potok enforced)
+                _utc(s.occurred_at)
+                for s in steps
+                if s.to_status in TRACKED_MOVES
+                and s.from_status != s.to_status
+                and (EVENT_ID in s.details or "implied_by" in s.details)
+            ]
+            since = max(moved, default=None)
             for event in todo:
                 if event.event_id in seen:
                     done.repeated += 1
                     continue
                 seen.add(event.event_id)
-                if _apply(uow, order, shipment, event, actor):
+                if _apply(uow, order, shipment, event, actor, since=since):
                     done.applied += 1
                 else:
                     done.refused += 1
@@ -257,12 +266,26 @@ def apply_tracking(
     return outcome
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+TRACKED_MOVES = frozenset(s.value for s in CARRIER_STEPS)
+
+
 def _apply(
-    uow: UnitOfWork, order: Order, shipment: Shipment, event: TrackingEvent, actor: str
+    uow: UnitOfWork,
+    order: Order,
+    shipment: Shipment,
+    event: TrackingEvent,
+    actor: str,
+    *,
+    since: datetime | None = None,
 ) -> bool:
     """One event on a locked shipment: it moves on (through a step the carrier left
     implicit, e.g. failed before returning), or learns a new expected date; False when the
-    event cannot apply (the shipment has not left, or is settled)."""
+    event cannot apply (the shipment has not left, or is settled, or the event is older
+    than the shipment's last move - it arrived out of order)."""
     assert shipment.id is not None
     target = ShipmentStatus(event.status.value)
     if shipment.status not in WITH_CARRIER:
@@ -279,6 +302,8 @@ def _apply(
         shipment.note(at, actor, "tracking", event.description, **facts)
         uow.shipments.save(shipment)
         return True
+    if since is not None and at < since:
+        return False
     moves = SHIPMENT.path(shipment.status, target, through=CARRIER_STEPS)
     if not moves:
         return False
@@ -441,6 +466,20 @@ def quotes(
         except CarrierUnavailable:
             continue
     return found
+
+
+def booking_of(uow: UnitOfWork, shipment_id: int) -> tuple[str, Tracked]:
+    """The carrier that booked the shipment and what it needs to find the booking."""
+
+    def read(uow: UnitOfWork) -> tuple[str, Tracked]:
+        shipment = shipment_of(uow, shipment_id)
+        if not shipment.carrier or not shipment.tracking_number:
+            raise ShipmentNotBooked(
+                shipment_id=shipment_id, carrier=shipment.carrier or "a carrier"
+            )
+        return shipment.carrier, Tracked(shipment.tracking_number, shipment.carrier_ref)
+
+    return reading(uow, read)
 
 
 def clock_never() -> datetime:

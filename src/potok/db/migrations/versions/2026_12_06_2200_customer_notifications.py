@@ -1,7 +1,7 @@
 """customer notifications: every message attempt, and the addresses that opted out
 
 Revision ID: c3e7a1b2d902
-Revises: c3e7a1b2d901
+Revises: c4a1e5d10001
 Create Date: 2026-12-06 22:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "c3e7a1b2d902"
-down_revision: str | None = "c3e7a1b2d901"
+down_revision: str | None = "c4a1e5d10001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

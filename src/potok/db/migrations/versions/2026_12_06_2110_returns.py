@@ -1,7 +1,7 @@
 """returns (RMA): returns, their lines and steps; the order's return progress
 
 Revision ID: c3e7a1b2d901
-Revises: a4d1c0de5003
+Revises: b7a1c0de6003
 Create Date: 2026-12-06 21:00:00
 """
 
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 from potok.db.types import Amount, Percent, UtcDateTime
 
 revision: str = "c3e7a1b2d901"
-down_revision: str | None = "a4d1c0de5003"
+down_revision: str | None = "b7a1c0de6003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
