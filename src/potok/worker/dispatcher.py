@@ -62,9 +62,9 @@ class Round:
     failed: int = 0
     dead: int = 0
     skipped_busy: int = 0  # subscriptions another worker was serving
-    stock_pushed: int = 0  # figures sent to marketplaces
     notified: int = 0  # customer messages sent
     notify_failed: int = 0  # customer messages that failed this time
+    stock_pushed: int = 0  # figures sent to marketplaces
 
     @property
     def busy(self) -> bool:
@@ -74,8 +74,8 @@ class Round:
             or self.delivered
             or self.failed
             or self.dead
-            or self.stock_pushed
             or self.notified
+            or self.stock_pushed
         )
 
 
@@ -135,9 +135,9 @@ class Dispatcher:
                 self._serve(subscription, report)
         if settings.nats_url:
             self._stream_out(report)
-        self._push_stock(report)
         if self.notifier is not None:
             self._notify(self.notifier, report)
+        self._push_stock(report)
         return report
 
     # ------------------------------------------------------------------ marketplace stock

@@ -73,6 +73,7 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
@@ -134,6 +135,7 @@ __all__ = [
     "stock_rules",
     "storage_locations",
     "tariff_versions",
+    "tracking_links",
     "transfer_lines",
     "transfers",
     "user_warehouses",
