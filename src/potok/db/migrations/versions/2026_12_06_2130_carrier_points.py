@@ -3,7 +3,7 @@ weight limits, storage period), and the one an order names when it is no locatio
 
 Revision ID: c4a1e5d10001
 Revises: c1e0c0de7001
-Create Date: 2026-12-06 21:30:00
+Create Date: 2026-12-06 21:00:00
 """
 
 from __future__ import annotations
