@@ -13,11 +13,12 @@ import pytest
 
 from potok.bootstrap import Potok
 from potok.connectors.carriers import CarrierRefused, CarrierRegistry, SandboxCarrier
+from potok.domain.alerts import AlertKind
 from potok.domain.fulfilment import ParcelDraft, ParcelLine, ShipmentStatus
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.orders import OrderStatus
 from potok.domain.orders.commands import CancelOrder
-from potok.services import catalogue, inventory
+from potok.services import alerts, catalogue, inventory
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput
@@ -167,6 +168,12 @@ def test_an_order_cdek_refuses_leaves_the_shipment_packed(
     assert "Адрес получателя не найден" in str(refused.value)
     shipment = reads.get_shipment(potok.uow(), shipment_id).shipment
     assert (shipment.status, shipment.tracking_number) == (ShipmentStatus.PACKED, None)
+    refusal = reads.get_shipment(potok.uow(), shipment_id).steps[-1]
+    assert refusal.action == "booking_refused"
+    assert "Адрес получателя не найден" in (refusal.reason or "")
+    (alert,) = alerts.list_alerts(potok.uow()).items
+    assert (alert.kind, alert.order_id) == (AlertKind.CARRIER_REFUSED_BOOKING, shipment.order_id)
+    assert "Адрес получателя не найден" in alert.message
     left = tracking.hand_over_to(  # fixed at СДЭК's end, tried again: it ships
         potok.uow(), potok.carriers, shipment_id, TESTER, carrier="cdek", clock=clock
     )
