@@ -25,6 +25,7 @@ worker's downtime), and a last machine-readable line:
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import signal
@@ -36,7 +37,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -72,46 +73,83 @@ def free_port() -> int:
 # ---------------------------------------------------------------------- the receiver
 
 
+def run_receiver(port: int, fail_share: float, log: str) -> None:
+    """The receiver, in a process of its own (as receivers are): keeps connections alive,
+    answers 503 to ``fail_share`` of requests, writes one line per request to ``log``:
+    ``<webhook-id> <arrival time> <1 if accepted else 0>``."""
+    out = open(log, "a", buffering=1)  # noqa: SIM115 - open for the process's life
+    lock = threading.Lock()
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers.get("content-length", "0")))
+            arrived = time.time()
+            failing = random.random() < fail_share
+            with lock:
+                out.write(f"{self.headers.get('webhook-id', '')} {arrived} {int(not failing)}\n")
+            self.send_response(503 if failing else 204)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    server.serve_forever()
+
+
 @dataclass
 class Receiver:
+    """Starts and stops the receiver's process (an outage drops its connections) and reads
+    what it got."""
+
     port: int
     fail_share: float
-    first_seen: dict[str, float] = field(default_factory=dict)  # event id -> arrival
-    failed_ids: set[str] = field(default_factory=set)
-    arrivals: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
+    log: Path
+    process: multiprocessing.process.BaseProcess | None = None
 
     def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                event_id = self.headers.get("webhook-id", "")
-                failing = random.random() < receiver.fail_share
-                with receiver.lock:
-                    if failing:
-                        receiver.failed_ids.add(event_id)
-                    else:
-                        receiver.arrivals[event_id] += 1
-                        receiver.first_seen.setdefault(event_id, time.time())
-                self.send_response(503 if failing else 204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        context = multiprocessing.get_context("spawn")
+        self.process = context.Process(
+            target=run_receiver, args=(self.port, self.fail_share, str(self.log)), daemon=True
+        )
+        self.process.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # listening?
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise SystemExit("the receiver did not start")
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        if self.process is not None:
+            self.process.kill()
+            self.process.join()
+            self.process = None
+
+    def read(self) -> tuple[dict[str, float], set[str], Counter[str]]:
+        """First arrival of each accepted event, events refused at least once, and how
+        often each was accepted."""
+        first_seen: dict[str, float] = {}
+        failed: set[str] = set()
+        arrivals: Counter[str] = Counter()
+        if not self.log.exists():
+            return first_seen, failed, arrivals
+        for line in self.log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) != 3:
+                continue  # a line being written
+            event_id, at, accepted = parts
+            if accepted == "1":
+                arrivals[event_id] += 1
+                first_seen.setdefault(event_id, float(at))
+            else:
+                failed.add(event_id)
+        return first_seen, failed, arrivals
 
 
 # ---------------------------------------------------------------------- set-up
@@ -174,6 +212,16 @@ def wait_ready(base: str) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit("potok serve did not start")
+
+
+def wait_started(log: Path, count: int) -> None:
+    """Until ``count`` workers have said they deliver (their start-up done)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count("delivering events") >= count:
+            return
+        time.sleep(0.1)
+    raise SystemExit("potok worker did not start")
 
 
 def order(n: int) -> dict[str, Any]:
@@ -282,7 +330,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = workdir / "processes.log"
     server = start(["serve", "--no-jobs", "--no-access-log"], env, log)
-    receiver = Receiver(receiver_port, options.fail_share)
+    receiver = Receiver(receiver_port, options.fail_share, workdir / "received.log")
     worker: subprocess.Popen[bytes] | None = None
     try:
         wait_ready(base)
@@ -301,6 +349,8 @@ def main() -> None:
             ).raise_for_status()
         first = last_id(url)
         worker = start(["worker", "--no-jobs"], env, log)
+        starts = 1
+        wait_started(log, starts)  # its start-up is not delivery lag
         downtime: list[tuple[float, float]] = []
         kills = outages = 0
         done = threading.Event()
@@ -338,9 +388,14 @@ def main() -> None:
                 down = time.time()
                 kills += 1
                 time.sleep(0.5)
+                restarted = time.time()
                 worker = start(["worker", "--no-jobs"], env, log)
-                # a new worker takes the subscription over once the lease has run out
-                downtime.append((down, time.time() + float(env["POTOK_EVENTS__LEASE_S"])))
+                starts += 1
+                wait_started(log, starts)
+                # a new worker takes the subscription over once it runs and the lease has
+                # run out
+                lease = float(env["POTOK_EVENTS__LEASE_S"])
+                downtime.append((down, max(time.time(), restarted + lease)))
         loader.join()
         print(
             f"B intake with deliveries:  {rate_b:8.1f} orders/s "
@@ -350,25 +405,24 @@ def main() -> None:
         emitted = outbox_after(url, first)
         deadline = time.monotonic() + options.drain_timeout_s
         while time.monotonic() < deadline:
-            with receiver.lock:
-                missing = set(emitted) - set(receiver.first_seen)
-            if not missing:
+            first_seen, failed_ids, arrivals = receiver.read()
+            if not set(emitted) - set(first_seen):
                 break
-            time.sleep(0.2)
-        with receiver.lock:
-            delivered = {i for i in emitted if i in receiver.first_seen}
-            duplicates = sum(c - 1 for i, c in receiver.arrivals.items() if i in emitted)
-            healthy = [
-                (receiver.first_seen[i] - emitted[i]) * 1000
-                for i in delivered
-                if i not in receiver.failed_ids
-                and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
-            ]
+            time.sleep(0.5)
+        time.sleep(1)  # anything delivered twice arrives now
+        first_seen, failed_ids, arrivals = receiver.read()
+        delivered = {i for i in emitted if i in first_seen}
+        duplicates = sum(c - 1 for i, c in arrivals.items() if i in emitted)
+        healthy = [
+            (first_seen[i] - emitted[i]) * 1000
+            for i in delivered
+            if i not in failed_ids and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
+        ]
         lost = len(emitted) - len(delivered)
         print(
             f"events {len(emitted)}, delivered {len(delivered)}, lost {lost}, "
             f"duplicates {duplicates}, failed attempts answered 503 for "
-            f"{len(receiver.failed_ids)} events"
+            f"{len(failed_ids)} events"
         )
         print(
             f"lag (healthy, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "
