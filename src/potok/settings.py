@@ -100,6 +100,13 @@ class EventSettings(BaseModel):
     poll_s: float = Field(
         default=0.5, gt=0, le=60, description="the dispatcher looks for new events this often"
     )
+    linger_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="after a round that found less than a full window, the dispatcher waits "
+        "this long so the next one carries a batch (0: no pause; adds at most this much lag)",
+    )
     batch_size: int = Field(default=100, ge=1, le=10_000)
     concurrency: int = Field(
         default=8,

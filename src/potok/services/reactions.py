@@ -1,5 +1,9 @@
 """The reactions registry: the one place that says "when X happens, do Y".
 
+Two tables: :data:`REACTIONS` for what follows a trigger inside the use case's
+transaction, and :data:`AFTER_COMMIT` for what follows a committed event later, from the
+dispatcher (anything that calls the outside world or is heavy).
+
 Use cases change the domain, record their domain events for the outbox and say what
 happened to other parts of Potok as a trigger (``domain/triggers.py``), by calling
 :func:`react`. The table :data:`REACTIONS` maps each trigger to its handlers, in the order
@@ -27,8 +31,11 @@ from potok.domain.triggers import (
     StockFreed,
     Trigger,
 )
+from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
+from potok.services.fulfilment.bookings import call_off_carrier_booking
+from potok.services.outside import EventHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.unit_of_work import UnitOfWork
 
@@ -151,6 +158,50 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
 }
 
 
+# ---------------------------------------------------------------------- after the commit
+
+
+@dataclass(frozen=True, slots=True)
+class EventReaction:
+    """A reaction that waits for the commit: the dispatcher hands it each event of its
+    types, in commit order, at least once; what it writes commits with its cursor."""
+
+    handler: EventHandler
+    because: str
+
+    @property
+    def name(self) -> str:
+        return self.handler.__name__
+
+    @property
+    def consumer(self) -> str:
+        """The name of its cursor among the outbox's consumers."""
+        return f"reaction:{self.name}"
+
+
+AFTER_COMMIT: Mapping[str, tuple[EventReaction, ...]] = {
+    "shipment.cancelled": (
+        EventReaction(
+            call_off_carrier_booking,
+            "it calls the carrier's API, and no network call is made while an order's "
+            "transaction is open",
+        ),
+    ),
+}
+"""Event type -> the reactions that run after it is committed."""
+
+
+def after_commit_reactions(
+    registry: Mapping[str, tuple[EventReaction, ...]] = AFTER_COMMIT,
+) -> dict[str, tuple[EventReaction, frozenset[str]]]:
+    """Each after-commit reaction by name, with the event types it takes."""
+    found: dict[str, tuple[EventReaction, set[str]]] = {}
+    for event_type, reactions in registry.items():
+        for reaction in reactions:
+            found.setdefault(reaction.name, (reaction, set()))[1].add(event_type)
+    return {name: (r, frozenset(types)) for name, (r, types) in found.items()}
+
+
 # ---------------------------------------------------------------------- dispatch
 
 
@@ -168,9 +219,20 @@ def _raise(uow: UnitOfWork, trigger: Trigger, effects: Effects) -> None:
             reaction.handler(uow, trigger, effects)
 
 
-def check_registry(registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS) -> None:
+def check_registry(
+    registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS,
+    after_commit: Mapping[str, tuple[EventReaction, ...]] = AFTER_COMMIT,
+) -> None:
     """Refuse a registry that cannot work: a trigger nobody handles, a reaction with no
-    reason for its phase. Called at start-up and by the tests."""
+    reason for its phase, an after-commit reaction to an event type that does not exist.
+    Called at start-up and by the tests."""
+    known = event_types()
+    for event_type, event_reactions in after_commit.items():
+        if event_type not in known:
+            raise LookupError(f"after-commit reactions to '{event_type}', which is no event type")
+        for event_reaction in event_reactions:
+            if not event_reaction.because:
+                raise ValueError(f"{event_reaction.name} does not say why it waits for the commit")
     for kind in Trigger.__subclasses__():
         if not registry.get(kind):
             raise LookupError(f"no reaction is registered for {kind.__name__}")

@@ -38,6 +38,7 @@ from potok.domain.webhooks import (
 )
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.worker.reactions import run_reactions
 from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
@@ -87,10 +88,12 @@ class Dispatcher:
             ),
         )
         if waiting:  # a write transaction only when there is something to place
-            report.sequenced = atomically(
-                self.uow(), lambda uow: uow.event_log.sequence(settings.batch_size * 10)
+            most = settings.batch_size * 10
+            report.sequenced, last = atomically(
+                self.uow(),
+                lambda uow: (uow.event_log.sequence(most), uow.event_log.last_position()),
             )
-            last = reading(self.uow(), lambda uow: uow.event_log.last_position())
+            report.full = report.full or report.sequenced == most
         now = self.clock()
         for subscription in subscriptions:
             resting = self._resting.pop(subscription.id, None)
@@ -101,6 +104,7 @@ class Dispatcher:
                 until = serve_window(self, subscription, report)
                 if until is not None:
                     self._resting[subscription.id] = (last, until)
+        run_reactions(self, last, report)
         if settings.nats_url:
             self._stream_out(report)
         return report
@@ -253,8 +257,11 @@ class Dispatcher:
     # ------------------------------------------------------------------ running
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Rounds until ``stop`` is set; an idle round waits ``events.poll_s``."""
+        """Rounds until ``stop`` is set. An idle round waits ``events.poll_s``; a round that
+        did not fill a window waits ``events.linger_s``, so that the next one carries a
+        batch rather than an event or two (fewer transactions beside the intake's)."""
         poll = self.potok.settings.events.poll_s
+        linger = self.potok.settings.events.linger_s
         while not stop.is_set():
             try:
                 report = self.run_round()
@@ -266,6 +273,8 @@ class Dispatcher:
                 report = Round()
             if not report.busy:
                 stop.wait(poll)
+            elif not report.full and linger:
+                stop.wait(linger)
         self.shut()
 
 

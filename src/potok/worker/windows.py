@@ -40,11 +40,21 @@ class Round:
     delivered: int = 0
     failed: int = 0
     dead: int = 0
-    skipped_busy: int = 0  # subscriptions another worker was serving
+    skipped_busy: int = 0  # subscriptions (or reactions) another worker was serving
+    reactions_run: int = 0  # after-commit reactions to an event
+    reactions_failed: int = 0
+    full: bool = False  # some window was full: more is waiting, no pause before the next
 
     @property
     def busy(self) -> bool:
-        return bool(self.sequenced or self.published or self.delivered or self.failed or self.dead)
+        return bool(
+            self.sequenced
+            or self.published
+            or self.delivered
+            or self.failed
+            or self.dead
+            or self.reactions_run
+        )
 
 
 @dataclass
@@ -98,11 +108,12 @@ def _claim(dispatcher: Dispatcher, subscription: Subscription) -> Window | None:
     at = dispatcher.clock()
 
     def claim(uow: UnitOfWork) -> Window | None:
-        if uow.webhooks.get(subscription.id) is None:
-            return None  # unsubscribed since the round began
-        uow.consumers.ensure(name, uow.event_log.last_position(), at)
+        if subscription.position is None:  # no cursor yet (one is made when subscribing)
+            if uow.webhooks.get(subscription.id) is None:
+                return None  # unsubscribed since the round began
+            uow.consumers.ensure(name, uow.event_log.last_position(), at)
         if not uow.consumers.claim(name, dispatcher.name, at, dispatcher.lease):
-            return None
+            return None  # another worker holds it, or it was unsubscribed (cursor dropped)
         state = uow.consumers.state(name)
         assert state is not None
         position, attempts, _ = state
@@ -163,6 +174,8 @@ class _WindowRun:
                 self.waiting_until = min(self.waiting_until or due, due)
             else:
                 ready.append(lane)
+        if len(todo) >= self.settings.batch_size:
+            self.report.full = True
         pool = self.dispatcher.lanes()
         running = [pool.submit(self._lane, lane) for lane in ready]
         every = self.settings.checkpoint_s
