@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -48,12 +47,12 @@ class RecordingCarrier(SandboxCarrier):
 
 
 @pytest.fixture
-def carrier(potok: Potok) -> Iterator[RecordingCarrier]:
+def carrier(potok: Potok) -> RecordingCarrier:
     recording = RecordingCarrier()
     potok.carriers = CarrierRegistry([recording])
     potok.settings.events.backoff_s = 0.01
     potok.settings.events.backoff_max_s = 0.02
-    yield recording
+    return recording
 
 
 def booked(potok: Potok, count: int) -> list[tuple[int, str]]:

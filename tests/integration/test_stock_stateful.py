@@ -271,10 +271,11 @@ def machine_for(potok: Potok) -> type[RuleBasedStateMachine]:
             """An ERP sync of a few positions, to levels that keep every reservation."""
             SEEN["step upload_levels"] += 1
             chosen = data.draw(st.sets(plain_positions, min_size=1, max_size=3))
-            levels = {
-                p: data.draw(st.integers(self.reserved(p) + self.aside[p], 12), label=str(p))
-                for p in chosen
-            }
+            levels = {}
+            for p in chosen:
+                # Never below what is promised or set aside; the ceiling grows with it.
+                floor = self.reserved(p) + self.aside[p]
+                levels[p] = data.draw(st.integers(floor, max(floor, 12)), label=str(p))
             rows = [LevelRow(w, s, q) for (w, s, _), q in sorted(levels.items())]
             result = inventory.set_levels(
                 potok.uow(), SetLevels(rows, source="erp"), TESTER, clock=self.clock

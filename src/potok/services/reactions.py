@@ -23,10 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
+from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
+    ParcelCameBack,
     StockFiguresMoved,
     StockFreed,
     Trigger,
@@ -56,6 +58,7 @@ class Effects:
     alerts: list[Alert] = field(default_factory=list)  # raised for operators
     reserved: list[int] = field(default_factory=list)  # backordered orders now reserved
     crossings: list[CrossingSeen] = field(default_factory=list)  # min/max crossings announced
+    returns: list[str] = field(default_factory=list)  # returns opened for parcels back
 
     @property
     def resourced_ids(self) -> list[int]:
@@ -120,6 +123,22 @@ def announce_minimum_crossings(
     effects.crossings += check_minimums(uow, trigger.positions, trigger.at)
 
 
+def open_return_for_unclaimed_parcel(
+    uow: UnitOfWork, trigger: ParcelCameBack, effects: Effects
+) -> None:
+    """A parcel back undelivered becomes a return, received at once where it came back."""
+    # imported here: the returns area posts through the stock services, which reach this
+    # registry themselves
+    from potok.services.returns.unclaimed import open_unclaimed_return
+
+    ret, moved = open_unclaimed_return(
+        uow, trigger.order, trigger.shipment, trigger.at, trigger.actor
+    )
+    if ret is not None:
+        effects.returns.append(ret.number)
+    _raise(uow, StockFiguresMoved(at=trigger.at, positions=moved), effects)
+
+
 # ---------------------------------------------------------------------- the table
 
 _WITH_THE_CHANGE = (
@@ -146,6 +165,14 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
             "freed units go to waiting orders before new intake can take them; " + _WITH_THE_CHANGE,
         ),
     ),
+    ParcelCameBack: (
+        Reaction(
+            open_return_for_unclaimed_parcel,
+            Phase.IN_TRANSACTION,
+            "the units come back into stock with the shipment's last step, and the return "
+            "that says what to do with them must exist from that moment; " + _WITH_THE_CHANGE,
+        ),
+    ),
     StockFiguresMoved: (
         Reaction(
             announce_minimum_crossings,
@@ -158,48 +185,45 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
 }
 
 
-# ---------------------------------------------------------------------- after the commit
+# ---------------------------------------------------------------------- after commit
 
 
 @dataclass(frozen=True, slots=True)
 class EventReaction:
-    """A reaction that waits for the commit: the dispatcher hands it each event of its
-    types, in commit order, at least once; what it writes commits with its cursor."""
+    """A reaction to outbox events that waits for the commit: the dispatcher runs it under
+    a cursor of its own (``consumer``), at least once, in order, with retries. One with a
+    ``handler`` is run by the dispatcher's reaction runner (``worker/reactions.py``): its
+    outside calls happen with no transaction open, and what it writes commits with its
+    cursor, once per event."""
 
-    handler: EventHandler
+    consumer: str
+    types: tuple[str, ...]
+    does: str
     because: str
+    handler: EventHandler | None = None
 
     @property
     def name(self) -> str:
-        return self.handler.__name__
-
-    @property
-    def consumer(self) -> str:
-        """The name of its cursor among the outbox's consumers."""
-        return f"reaction:{self.name}"
+        return self.consumer
 
 
-AFTER_COMMIT: Mapping[str, tuple[EventReaction, ...]] = {
-    "shipment.cancelled": (
-        EventReaction(
-            call_off_carrier_booking,
-            "it calls the carrier's API, and no network call is made while an order's "
-            "transaction is open",
-        ),
-    ),
-}
-"""Event type -> the reactions that run after it is committed."""
+NOTIFY_CUSTOMERS = EventReaction(
+    "notifications",
+    tuple(sorted(EVENT_TOPICS)),
+    "the customer gets an e-mail of the step (worker/notifier.py)",
+    "it calls the outside world (an SMTP server) and may wait and be retried; an order's "
+    "change must never wait for it or fail because of it",
+)
 
+CALL_OFF_BOOKINGS = EventReaction(
+    "reaction:call_off_carrier_booking",
+    ("shipment.cancelled",),
+    "a cancelled shipment that a carrier had booked is called off with the carrier",
+    "it calls the carrier's API, and no network call is made while an order's transaction is open",
+    handler=call_off_carrier_booking,
+)
 
-def after_commit_reactions(
-    registry: Mapping[str, tuple[EventReaction, ...]] = AFTER_COMMIT,
-) -> dict[str, tuple[EventReaction, frozenset[str]]]:
-    """Each after-commit reaction by name, with the event types it takes."""
-    found: dict[str, tuple[EventReaction, set[str]]] = {}
-    for event_type, reactions in registry.items():
-        for reaction in reactions:
-            found.setdefault(reaction.name, (reaction, set()))[1].add(event_type)
-    return {name: (r, frozenset(types)) for name, (r, types) in found.items()}
+AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS, CALL_OFF_BOOKINGS)
 
 
 # ---------------------------------------------------------------------- dispatch
@@ -221,18 +245,21 @@ def _raise(uow: UnitOfWork, trigger: Trigger, effects: Effects) -> None:
 
 def check_registry(
     registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS,
-    after_commit: Mapping[str, tuple[EventReaction, ...]] = AFTER_COMMIT,
+    after_commit: tuple[EventReaction, ...] = AFTER_COMMIT,
 ) -> None:
     """Refuse a registry that cannot work: a trigger nobody handles, a reaction with no
-    reason for its phase, an after-commit reaction to an event type that does not exist.
-    Called at start-up and by the tests."""
+    reason for its phase, an after-commit reaction to an event type that does not exist
+    or sharing another's cursor. Called at start-up and by the tests."""
     known = event_types()
-    for event_type, event_reactions in after_commit.items():
-        if event_type not in known:
-            raise LookupError(f"after-commit reactions to '{event_type}', which is no event type")
-        for event_reaction in event_reactions:
-            if not event_reaction.because:
-                raise ValueError(f"{event_reaction.name} does not say why it waits for the commit")
+    consumers = [r.consumer for r in after_commit]
+    if len(set(consumers)) != len(consumers):
+        raise ValueError(f"after-commit reactions share a cursor: {sorted(consumers)}")
+    for event_reaction in after_commit:
+        unknown = sorted(set(event_reaction.types) - known)
+        if unknown:
+            raise LookupError(f"{event_reaction.consumer} reacts to no event type: {unknown}")
+        if not event_reaction.because:
+            raise ValueError(f"{event_reaction.consumer} does not say why it waits for the commit")
     for kind in Trigger.__subclasses__():
         if not registry.get(kind):
             raise LookupError(f"no reaction is registered for {kind.__name__}")

@@ -43,6 +43,7 @@ from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
     from potok.worker.nats_sink import NatsSink
+    from potok.worker.notifier import Notifier, Tried
 
 log = logging.getLogger("potok.worker.dispatcher")
 
@@ -62,11 +63,19 @@ class Dispatcher:
     name: str = field(default_factory=lambda: f"worker-{uuid.uuid4().hex[:12]}")
     clock: Clock = utc_now
     rand: Callable[[], float] = random.random
+    notifier: Notifier | None = None
     _sink: NatsSink | None = None
     _pool: ThreadPoolExecutor | None = None
     # subscriptions whose every undelivered event waits for a retry: the last position
     # seen then, and when the first retry is due
     _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        settings = self.potok.settings.notifications
+        if self.notifier is None and settings.enabled:
+            from potok.worker.notifier import Notifier
+
+            self.notifier = Notifier.from_settings(settings)
 
     def uow(self) -> UnitOfWork:
         return self.potok.uow(AuditContext(actor=str(Actor.system("dispatcher")), via="worker"))
@@ -107,7 +116,50 @@ class Dispatcher:
         run_reactions(self, last, report)
         if settings.nats_url:
             self._stream_out(report)
+        self._push_stock(report)
+        if self.notifier is not None:
+            self._notify(self.notifier, report)
         return report
+
+    # ------------------------------------------------------------------ marketplace stock
+
+    def _push_stock(self, report: Round) -> None:
+        """Each active marketplace connection's stock push reads the stock events since
+        its cursor and sends the figures they moved (``services/marketplaces/stock.py``)."""
+        from potok.services.marketplaces import push_stock_changes
+
+        settings = self.potok.settings.marketplaces
+        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
+        for connection in connections:
+            if not connection.active:
+                continue
+            try:
+                pushed = push_stock_changes(
+                    self.uow(),
+                    self.potok.marketplaces,
+                    connection.code,
+                    self.name,
+                    every_s=settings.stock_push_every_s,
+                    reserve=settings.stock_reserve,
+                    batch=settings.stock_events_batch,
+                    lease=self.lease,
+                    clock=self.clock,
+                )
+            except PotokError as error:
+                log.warning("stock push to %s failed: %s", connection.code, error.detail)
+                continue
+            if pushed is None:
+                continue
+            report.stock_pushed += pushed.positions
+            if pushed.error:
+                log.warning("stock push to %s: %s", connection.code, pushed.error)
+            elif pushed.refused:
+                log.warning(
+                    "stock push to %s: %d items refused, e.g. %s",
+                    connection.code,
+                    len(pushed.refused),
+                    next(iter(pushed.refused.items())),
+                )
 
     def close(self) -> None:
         """Let go of the NATS connection (it is made again on the next round)."""
@@ -164,7 +216,11 @@ class Dispatcher:
             atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
 
     def _claim(
-        self, name: str, limit: int, subscription_id: int | None = None
+        self,
+        name: str,
+        limit: int,
+        subscription_id: int | None = None,
+        types: tuple[str, ...] = (),
     ) -> tuple[int, int, list[StoredEvent]] | None:
         """Take the consumer's lease (made at the current end of the outbox if new) and read
         its next events; None when another worker holds it (or the subscription is gone),
@@ -182,9 +238,80 @@ class Dispatcher:
             position, attempts, next_at = state
             if next_at is not None and next_at > at:
                 return (position, attempts, [])
-            return position, attempts, uow.event_log.after(position, limit)
+            return position, attempts, uow.event_log.after(position, limit, types=types)
 
         return atomically(self.uow(), claim)
+
+    # ------------------------------------------------------------------ customer messages
+
+    def _notify(self, notifier: Notifier, report: Round) -> None:
+        """Send the messages of the next events customers hear about, in order; a failed
+        one is tried again after a backoff (nothing after it goes first), until its last
+        attempt."""
+        from potok.domain.notifications import Outcome
+        from potok.services.notifications import attempt_record
+        from potok.worker.notifier import CONSUMER, TYPES
+
+        claimed = self._claim(CONSUMER, self.potok.settings.events.batch_size, types=TYPES)
+        if claimed is None:
+            report.skipped_busy += 1
+            return
+        position, attempts, events = claimed
+        try:
+            for event in events:
+                tried = notifier.handle(self.uow(), event)
+                tries = attempts + 1
+                outcome = tried.outcome
+                if outcome is Outcome.FAILED and tries >= notifier.max_attempts:
+                    outcome = Outcome.DEAD
+                at = self.clock()
+                next_at = None
+                new_position, new_attempts = event.position, 0
+                if outcome is Outcome.FAILED:
+                    delay = retry_delay(
+                        tries, notifier.backoff_s, notifier.backoff_max_s, self.rand
+                    )
+                    next_at = at + timedelta(seconds=delay)
+                    new_position, new_attempts = position, tries
+
+                def work(
+                    uow: UnitOfWork,
+                    expected: int = position,
+                    moved: tuple[int, int] = (new_position, new_attempts),
+                    next_at: datetime | None = next_at,
+                    tried: Tried = tried,
+                    outcome: Outcome | None = outcome,
+                    tries: int = tries,
+                    at: datetime = at,
+                ) -> bool:
+                    if not uow.consumers.move(
+                        CONSUMER,
+                        self.name,
+                        expected=expected,
+                        position=moved[0],
+                        attempts=moved[1],
+                        next_attempt_at=next_at,
+                        at=at,
+                        lease=self.lease,
+                    ):
+                        return False
+                    if outcome is not None and tried.draft is not None:
+                        uow.notifications.log(
+                            attempt_record(tried.draft, outcome, tries, at, tried.error)
+                        )
+                    return True
+
+                if not atomically(self.uow(), work):
+                    return  # lease lost
+                if outcome is Outcome.SENT:
+                    report.notified += 1
+                if outcome is Outcome.FAILED:
+                    report.notify_failed += 1
+                    log.warning("customer message for %s failed: %s", event.event_id, tried.error)
+                    return
+                position, attempts = new_position, new_attempts
+        finally:
+            atomically(self.uow(), lambda uow: uow.consumers.release(CONSUMER, self.name))
 
     # ------------------------------------------------------------------ one subscription
 

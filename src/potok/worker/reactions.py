@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from potok.domain.webhooks import StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
-from potok.services.reactions import EventReaction, after_commit_reactions
+from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ log = logging.getLogger("potok.worker.reactions")
 def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
     """Give every after-commit reaction the events it has not had yet."""
     outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
-    for reaction, types in after_commit_reactions().values():
-        _run(dispatcher, outside, reaction, types, last, report)
+    for reaction in AFTER_COMMIT:
+        if reaction.handler is not None:  # the others have runners of their own
+            _run(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
 
 
 def _run(
@@ -77,6 +78,7 @@ def _run(
             passed = event.position
             continue
         try:
+            assert reaction.handler is not None
             settle = reaction.handler(outside, event)
         except Exception as error:
             _failed(dispatcher, reaction, event, position, passed, attempts + 1, error)

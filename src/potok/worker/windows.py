@@ -41,6 +41,9 @@ class Round:
     failed: int = 0
     dead: int = 0
     skipped_busy: int = 0  # subscriptions (or reactions) another worker was serving
+    stock_pushed: int = 0  # figures sent to marketplaces
+    notified: int = 0  # customer messages sent
+    notify_failed: int = 0  # customer messages that failed this time
     reactions_run: int = 0  # after-commit reactions to an event
     reactions_failed: int = 0
     full: bool = False  # some window was full: more is waiting, no pause before the next
@@ -53,6 +56,8 @@ class Round:
             or self.delivered
             or self.failed
             or self.dead
+            or self.stock_pushed
+            or self.notified
             or self.reactions_run
         )
 

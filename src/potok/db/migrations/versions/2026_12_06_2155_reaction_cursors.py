@@ -3,7 +3,7 @@ when it arrives (a reaction never replays the history it did not exist for)
 
 Revision ID: e11e7a0d0002
 Revises: e11e7a0d0001
-Create Date: 2026-12-06 21:10:00
+Create Date: 2026-12-06 21:55:00
 """
 
 from __future__ import annotations

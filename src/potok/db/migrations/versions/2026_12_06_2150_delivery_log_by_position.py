@@ -2,8 +2,8 @@
 cursor were already delivered (past one that failed) and how often each failed
 
 Revision ID: e11e7a0d0001
-Revises: a4d1c0de5003
-Create Date: 2026-12-06 21:00:00
+Revises: c3e7a1b2d902
+Create Date: 2026-12-06 21:50:00
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e11e7a0d0001"
-down_revision: str | None = "a4d1c0de5003"
+down_revision: str | None = "c3e7a1b2d902"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
