@@ -40,6 +40,7 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
+from potok.db.repositories.stores import StoreReceiptRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import (
@@ -152,6 +153,7 @@ class SqlUnitOfWork:
             connection, self.protector, self._staged if self._pipelined else None
         )
         self.onec = OnecRepository(connection)
+        self.store_receipts = StoreReceiptRepository(connection)
         return self
 
     def __exit__(

@@ -41,6 +41,7 @@ from potok.services.ports import (
     WaveStore,
 )
 from potok.services.sourcing_setup import SourcingSetup
+from potok.services.store_ports import StoreReceiptStore
 
 T = TypeVar("T")
 
@@ -146,6 +147,9 @@ class UnitOfWork(Protocol):
 
     @property
     def onec(self) -> OnecStore: ...
+
+    @property
+    def store_receipts(self) -> StoreReceiptStore: ...
 
     def __enter__(self) -> Self: ...
 

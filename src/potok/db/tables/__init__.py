@@ -69,6 +69,7 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.stores import store_receipts
 
 __all__ = [
     "api_keys",
@@ -122,6 +123,7 @@ __all__ = [
     "stock_movements",
     "stock_rules",
     "storage_locations",
+    "store_receipts",
     "tariff_versions",
     "transfer_lines",
     "transfers",
