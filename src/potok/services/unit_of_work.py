@@ -10,9 +10,10 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
-from potok.services.marketplace_ports import MarketplaceStore
+from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -40,6 +41,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
 from potok.services.store_ports import StoreReceiptStore
 
@@ -146,10 +148,19 @@ class UnitOfWork(Protocol):
     def marketplaces(self) -> MarketplaceStore: ...
 
     @property
+    def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
+    def returns(self) -> ReturnStore: ...
+
+    @property
     def onec(self) -> OnecStore: ...
 
     @property
     def store_receipts(self) -> StoreReceiptStore: ...
+
+    @property
+    def carrier_points(self) -> CarrierPointStore: ...
 
     def __enter__(self) -> Self: ...
 

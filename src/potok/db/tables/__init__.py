@@ -3,6 +3,7 @@
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
     customers,
@@ -51,6 +52,7 @@ from potok.db.tables.inventory import (
 )
 from potok.db.tables.marketplaces import (
     marketplace_connections,
+    marketplace_items,
     marketplace_journal,
     marketplace_orders,
 )
@@ -62,6 +64,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
     routing_rules,
@@ -74,6 +77,7 @@ from potok.db.tables.stores import store_receipts
 __all__ = [
     "api_keys",
     "audit_log",
+    "carrier_points",
     "channels",
     "customers",
     "document_counters",
@@ -85,6 +89,7 @@ __all__ = [
     "legal_entity_channels",
     "lots",
     "marketplace_connections",
+    "marketplace_items",
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
@@ -108,6 +113,9 @@ __all__ = [
     "reference_versions",
     "replan_runs",
     "reservations",
+    "return_lines",
+    "return_steps",
+    "returns",
     "routing_rules",
     "serials",
     "sessions",

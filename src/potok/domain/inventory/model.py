@@ -36,6 +36,7 @@ class MovementType(StrEnum):
     RETURN_TO_SENDER = "return_to_sender"  # an undelivered shipment came back (unavailable)
     STORE_SALE = "store_sale"  # sold over a store's counter (a till's receipt)
     STORE_RETURN = "store_return"  # taken back over a store's counter
+    CUSTOMER_RETURN = "customer_return"  # a customer's return arrived (unavailable until checked)
 
 
 @dataclass(frozen=True, slots=True)

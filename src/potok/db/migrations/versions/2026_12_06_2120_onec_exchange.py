@@ -2,7 +2,7 @@
 property ids map to Potok, and which orders 1C has taken
 
 Revision ID: c1e0c0de7001
-Revises: a4d1c0de5003
+Revises: c3e7a1b2d901
 Create Date: 2026-12-06 20:30:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql
 import potok.db.types
 
 revision: str = "c1e0c0de7001"
-down_revision: str | None = "a4d1c0de5003"
+down_revision: str | None = "c3e7a1b2d901"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
