@@ -100,6 +100,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
     ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/stores/{warehouse}/receipts"): ("stock:write", WAREHOUSE),
+    ("GET", "/api/v1/stores/sales"): ("stock:read", LISTED),
     ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
