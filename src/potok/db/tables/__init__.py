@@ -56,6 +56,7 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -73,6 +74,7 @@ from potok.db.tables.sourcing import (
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
+from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
@@ -93,6 +95,8 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
     "onec_groups",
     "onec_items",
     "onec_order_exports",
@@ -133,6 +137,7 @@ __all__ = [
     "storage_locations",
     "store_receipts",
     "tariff_versions",
+    "tracking_links",
     "transfer_lines",
     "transfers",
     "user_warehouses",

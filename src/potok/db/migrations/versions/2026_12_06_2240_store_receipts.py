@@ -1,8 +1,8 @@
 """store receipts: what stores' tills sold and took back, each receipt once per store
 
 Revision ID: 5e1f0c0de801
-Revises: c4a1e5d10001
-Create Date: 2026-12-06 21:40:00
+Revises: c3e7a1b2d903
+Create Date: 2026-12-06 22:40:00
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sqlalchemy.dialects import postgresql
 import potok.db.types
 
 revision: str = "5e1f0c0de801"
-down_revision: str | None = "c4a1e5d10001"
+down_revision: str | None = "c3e7a1b2d903"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
