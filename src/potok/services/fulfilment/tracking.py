@@ -506,50 +506,6 @@ def quotes(
     return found
 
 
-@dataclass(frozen=True, slots=True)
-class CallOff:
-    """What calling off a cancelled shipment's booking came to."""
-
-    shipment_id: int
-    carrier: str
-    outcome: str  # called_off, refused (the carrier's reason in ``reason``), not_booked
-    reason: str = ""
-
-
-def call_off_booking(
-    uow: UnitOfWork, carriers: CarrierRegistry, shipment_id: int, *, clock: Clock = utc_now
-) -> CallOff:
-    """A cancelled shipment's booking is called off at its carrier (after the commit that
-    cancelled it: the dispatcher calls this for ``shipment.cancelled``). The outcome is
-    noted on the shipment; a carrier that cannot be reached raises
-    :class:`CarrierUnavailable`, to be tried again."""
-    shipment = reading(uow, lambda uow: shipment_of(uow, shipment_id))
-    code = shipment.carrier or ""
-    if shipment.status is not ShipmentStatus.CANCELLED or not shipment.tracking_number:
-        return CallOff(shipment_id, code, "not_booked")
-    if code not in carriers:
-        return CallOff(shipment_id, code, "not_booked")
-    called = CallOff(shipment_id, code, "called_off")
-    try:
-        carriers.get(code).cancel(Tracked(shipment.tracking_number, shipment.carrier_ref))
-    except CarrierRefused as refused:
-        called = CallOff(shipment_id, code, "refused", str(refused))
-    actor = str(Actor.system(f"carrier-{code}"))
-
-    def note(uow: UnitOfWork) -> None:
-        again = shipment_of(uow, shipment_id, lock=True)
-        words = (
-            f"booking {again.tracking_number} called off at {code}"
-            if called.outcome == "called_off"
-            else f"{code} did not call off {again.tracking_number}: {called.reason}"
-        )
-        again.note(clock(), actor, "booking_" + called.outcome, words[:500])
-        uow.shipments.save(again)
-
-    atomically(uow, note)
-    return called
-
-
 def booking_of(uow: UnitOfWork, shipment_id: int) -> tuple[str, Tracked]:
     """The carrier that booked the shipment and what it needs to find the booking."""
 
