@@ -118,9 +118,9 @@ class Dispatcher:
         run_reactions(self, last, report)
         if settings.nats_url:
             self._stream_out(report)
-        self._push_stock(report)
         if self.notifier is not None:
             self._notify(self.notifier, report)
+        self._push_stock(report)
         return report
 
     # ------------------------------------------------------------------ marketplace stock

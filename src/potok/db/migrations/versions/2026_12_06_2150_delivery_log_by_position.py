@@ -2,7 +2,7 @@
 cursor were already delivered (past one that failed) and how often each failed
 
 Revision ID: e11e7a0d0001
-Revises: c3e7a1b2d902
+Revises: c3e7a1b2d903
 Create Date: 2026-12-06 21:50:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "e11e7a0d0001"
-down_revision: str | None = "c3e7a1b2d902"
+down_revision: str | None = "c3e7a1b2d903"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
