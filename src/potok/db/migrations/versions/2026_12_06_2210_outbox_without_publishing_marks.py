@@ -3,8 +3,8 @@
 their partial index cost every insert
 
 Revision ID: e11e7a0d0003
-Revises: e11e7a0d0002
-Create Date: 2026-12-06 22:00:00
+Revises: 5e1f0c0de801
+Create Date: 2026-12-06 22:10:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "e11e7a0d0003"
-down_revision: str | None = "e11e7a0d0002"
+down_revision: str | None = "5e1f0c0de801"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
