@@ -69,6 +69,8 @@ class Dispatcher:
     # subscriptions whose every undelivered event waits for a retry: the last position
     # seen then, and when the first retry is due
     _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    # when each after-commit reaction's cursor last moved (monotonic seconds)
+    reactions_moved: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         settings = self.potok.settings.notifications

@@ -9,6 +9,7 @@ is lost, and ``potok events stats`` shows the consumer's failed attempts."""
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
     from potok.worker.windows import Round
 
 log = logging.getLogger("potok.worker.reactions")
+
+PASS_S = 1.0  # how often a reaction's cursor is moved past events it does not take
 
 
 def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
@@ -58,10 +61,12 @@ def _run(
         # no cursor: a database made since (its migration starts the cursor of a reaction
         # at the end of the history it did not exist for) - everything is new to it
         atomically(dispatcher.uow(), lambda uow: uow.consumers.ensure(name, 0, at))
-        return
+        seen = reading(dispatcher.uow(), look)
+        assert seen is not None
     position, attempts, _, events = seen
-    if not any(e.type in types for e in events) and len(events) < batch:
-        return  # nothing for it yet: the cursor moves once a window's worth has passed
+    idle = not any(e.type in types for e in events) and len(events) < batch
+    if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
+        return  # nothing for it: its cursor is moved past such events once a second
 
     def claim(uow: UnitOfWork) -> bool:
         if not uow.consumers.claim(name, dispatcher.name, at, dispatcher.lease):
@@ -89,6 +94,7 @@ def _run(
         position = passed = event.position
         report.reactions_run += 1
     _move(dispatcher, name, position, passed, attempts=0, wait=None)
+    dispatcher.reactions_moved[name] = time.monotonic()
     report.full = report.full or len(events) >= batch
 
 
