@@ -124,9 +124,13 @@ class SqlUnitOfWork:
         self.stock = StockRepository(connection)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
-        self.idempotency = IdempotencyKeys(connection, self.protector)
+        self.idempotency = IdempotencyKeys(
+            connection, self.protector, self._staged if self._pipelined else None
+        )
         self.queries = Queries(connection, self.protector)
-        self.intake = IntakeReads(connection, self.orders, self.customers, self.network)
+        self.intake = IntakeReads(
+            connection, self.orders, self.customers, self.network, self.idempotency
+        )
         self.personal_data = PersonalData(connection, self.protector)
         self.users = UserRepository(connection)
         self.sessions = SessionRepository(connection)
