@@ -190,6 +190,13 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    points_sync_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="the worker syncs the carriers' pickup points into Potok this often "
+        "(0: never; `potok carriers sync-points` does it at once)",
+    )
     cdek_url: str = Field(
         default="https://api.cdek.ru",
         max_length=500,
@@ -372,6 +379,22 @@ class OnecSettings(BaseModel):
     orders_per_query: int = Field(
         default=500, ge=1, le=10_000, description="orders sent to 1C per `query` at most"
     )
+    time_zone: str = Field(
+        default="Europe/Moscow",
+        max_length=64,
+        description="the zone of the dates and times in the documents 1C takes",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone such as Europe/Moscow") from None
+        return value
 
 
 class Settings(BaseSettings):

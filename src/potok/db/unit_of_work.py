@@ -19,6 +19,7 @@ from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -160,6 +161,7 @@ class SqlUnitOfWork:
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
         self.onec = OnecRepository(connection)
+        self.carrier_points = CarrierPointRepository(connection)
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
@@ -153,6 +154,9 @@ class UnitOfWork(Protocol):
 
     @property
     def onec(self) -> OnecStore: ...
+
+    @property
+    def carrier_points(self) -> CarrierPointStore: ...
 
     def __enter__(self) -> Self: ...
 

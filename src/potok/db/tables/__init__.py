@@ -3,6 +3,7 @@
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
     customers,
@@ -75,6 +76,7 @@ from potok.db.tables.sourcing import (
 __all__ = [
     "api_keys",
     "audit_log",
+    "carrier_points",
     "channels",
     "customers",
     "document_counters",
