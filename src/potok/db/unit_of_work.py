@@ -177,6 +177,13 @@ class SqlUnitOfWork:
                 try:
                     if connection.in_transaction():
                         connection.rollback()
+                except (sa.exc.DBAPIError, psycopg.Error) as lost:
+                    # the connection died under the driver (a dropped session, a restarted
+                    # server): never back into the pool, and the first failure is the one
+                    # the caller hears of (as Unavailable, below), not this rollback's
+                    connection.invalidate(lost)
+                    if exc is None:
+                        raise translate_error(lost) from lost
                 finally:
                     connection.close()
         finally:
