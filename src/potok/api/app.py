@@ -43,6 +43,7 @@ from potok.api.routers import (
     stock,
     stock_counts,
     stock_moves,
+    stores,
     transfers,
     warehouse_papers,
     waves,
@@ -149,6 +150,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.webhooks,
         files.router,
         onec.router,
+        stores.router,
         health.router,
         metrics.router,
     ):
