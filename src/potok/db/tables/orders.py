@@ -41,6 +41,8 @@ orders = sa.Table(
     sa.Column("address_line1", sa.Text(), nullable=True),  # encrypted
     sa.Column("address_line2", sa.Text(), nullable=True),  # encrypted
     fk("pickup_point_id", "warehouses.id", nullable=True),
+    # the one location allowed to fulfil it (a marketplace's FBS order), when not any
+    fk("ship_from_id", "warehouses.id", nullable=True),
     sa.Column("destination_latitude", sa.Float(), nullable=True),
     sa.Column("destination_longitude", sa.Float(), nullable=True),
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),
