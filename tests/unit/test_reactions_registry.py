@@ -10,11 +10,18 @@ import pytest
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
+    ParcelCameBack,
     StockFiguresMoved,
     StockFreed,
     Trigger,
 )
-from potok.services.reactions import REACTIONS, Phase, Reaction, check_registry
+from potok.services.reactions import (
+    AFTER_COMMIT,
+    REACTIONS,
+    Phase,
+    Reaction,
+    check_registry,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "potok"
 
@@ -24,6 +31,7 @@ REACTION_ENTRY_POINTS = {
     "resource": "services/allocation.py",
     "raise_alerts": "services/alerts.py",
     "check_minimums": "services/replenishment.py",
+    "open_unclaimed_return": "services/returns/unclaimed.py",
 }
 
 
@@ -59,6 +67,7 @@ def test_the_registry_says_what_follows_each_trigger_in_order() -> None:
         OrdersLeftShort: ["alert_operators_of_shortage"],
         StockFreed: ["retry_backorders_on_stock_freed"],
         StockFiguresMoved: ["announce_minimum_crossings"],
+        ParcelCameBack: ["open_return_for_unclaimed_parcel"],
     }
     assert {r.phase for rs in REACTIONS.values() for r in rs} == {Phase.IN_TRANSACTION}
     check_registry()
@@ -86,3 +95,10 @@ def test_a_reaction_must_say_why_it_runs_where_it_does() -> None:
 
 def test_every_trigger_is_a_registered_kind() -> None:
     assert set(Trigger.__subclasses__()) == set(REACTIONS)
+
+
+def test_customer_messages_wait_for_the_commit_on_their_own_cursor() -> None:
+    (notify,) = AFTER_COMMIT
+    assert notify.consumer == "notifications"
+    assert "order.created" in notify.types
+    assert "return.refund_changed" in notify.types

@@ -30,10 +30,13 @@ from potok.api.routers import (
     locations,
     marketplaces,
     metrics,
+    notifications,
+    onec,
     order_edits,
     orders,
     replenishment,
     rerouting,
+    returns,
     shipments,
     sourcing,
     stock,
@@ -133,6 +136,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         sourcing.orders_router,
         rerouting.router,
         shipments.router,
+        returns.router,
+        notifications.router,
         waves.router,
         warehouse_papers.router,
         carriers.router,
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.feed,
         events.webhooks,
         files.router,
+        onec.router,
         health.router,
         metrics.router,
     ):
@@ -313,7 +319,9 @@ COMMON_PROBLEMS: dict[str, str] = {
     "415": "unsupported-media-type: the body is not JSON (or another media type named here)",
     "422": "invalid-input: the input is not valid",
     "429": "rate-limited: the API key asks too often; see Retry-After",
-    "503": "unavailable, transient-conflict: the database is busy or down; see Retry-After",
+    "503": "unavailable, transient-conflict: the database is busy or down; see Retry-After. "
+    "personal-data-key-missing: the record's personal data was sealed under a key this "
+    "process lacks (key_id names it)",
 }
 
 

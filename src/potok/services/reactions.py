@@ -19,10 +19,12 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
+from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
+    ParcelCameBack,
     StockFiguresMoved,
     StockFreed,
     Trigger,
@@ -49,6 +51,7 @@ class Effects:
     alerts: list[Alert] = field(default_factory=list)  # raised for operators
     reserved: list[int] = field(default_factory=list)  # backordered orders now reserved
     crossings: list[CrossingSeen] = field(default_factory=list)  # min/max crossings announced
+    returns: list[str] = field(default_factory=list)  # returns opened for parcels back
 
     @property
     def resourced_ids(self) -> list[int]:
@@ -113,6 +116,22 @@ def announce_minimum_crossings(
     effects.crossings += check_minimums(uow, trigger.positions, trigger.at)
 
 
+def open_return_for_unclaimed_parcel(
+    uow: UnitOfWork, trigger: ParcelCameBack, effects: Effects
+) -> None:
+    """A parcel back undelivered becomes a return, received at once where it came back."""
+    # imported here: the returns area posts through the stock services, which reach this
+    # registry themselves
+    from potok.services.returns.unclaimed import open_unclaimed_return
+
+    ret, moved = open_unclaimed_return(
+        uow, trigger.order, trigger.shipment, trigger.at, trigger.actor
+    )
+    if ret is not None:
+        effects.returns.append(ret.number)
+    _raise(uow, StockFiguresMoved(at=trigger.at, positions=moved), effects)
+
+
 # ---------------------------------------------------------------------- the table
 
 _WITH_THE_CHANGE = (
@@ -139,6 +158,14 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
             "freed units go to waiting orders before new intake can take them; " + _WITH_THE_CHANGE,
         ),
     ),
+    ParcelCameBack: (
+        Reaction(
+            open_return_for_unclaimed_parcel,
+            Phase.IN_TRANSACTION,
+            "the units come back into stock with the shipment's last step, and the return "
+            "that says what to do with them must exist from that moment; " + _WITH_THE_CHANGE,
+        ),
+    ),
     StockFiguresMoved: (
         Reaction(
             announce_minimum_crossings,
@@ -149,6 +176,31 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
         ),
     ),
 }
+
+
+# ---------------------------------------------------------------------- after commit
+
+
+@dataclass(frozen=True, slots=True)
+class EventReaction:
+    """A reaction to outbox events that waits for the commit: the dispatcher runs it under
+    a cursor of its own (``consumer``), at least once, in order, with retries."""
+
+    consumer: str
+    types: tuple[str, ...]
+    does: str
+    because: str
+
+
+NOTIFY_CUSTOMERS = EventReaction(
+    "notifications",
+    tuple(sorted(EVENT_TOPICS)),
+    "the customer gets an e-mail of the step (worker/notifier.py)",
+    "it calls the outside world (an SMTP server) and may wait and be retried; an order's "
+    "change must never wait for it or fail because of it",
+)
+
+AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS,)
 
 
 # ---------------------------------------------------------------------- dispatch

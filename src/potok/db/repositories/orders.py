@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
-from potok.db.personal import NO_CONTACT, contact_values
+from potok.db.personal import NO_CONTACT, RecordOpener, contact_values
 from potok.db.pg import Section
 from potok.db.tables import (
     channels,
@@ -54,6 +54,7 @@ from potok.domain.orders import (
     ReservationStatus,
 )
 from potok.domain.orders.model import Changes, SourcingNote
+from potok.domain.returns.states import ReturnProgress
 from potok.security.data import DataProtector
 from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
@@ -116,7 +117,7 @@ _HEADER = (
     sa.select(
         orders,
         channels.c.code.label("channel_code"),
-        pickup_points.c.code.label("pickup_point_code"),
+        sa.func.coalesce(pickup_points.c.code, orders.c.carrier_point).label("pickup_point_code"),
     )
     .join(channels, channels.c.id == orders.c.channel_id)
     .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
@@ -203,6 +204,7 @@ class OrderRepository:
             .values(
                 **_header(order, self.protector),
                 fulfilment=order.fulfilment.value,
+                returned=order.returned.value,
                 version=order.version + 1,
             )
         )
@@ -417,36 +419,49 @@ class OrderRepository:
 
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]:
         """The customer's orders, oldest first, with the personal data each carries."""
-        open_ = self.protector.decrypt
         rows = self.connection.execute(
             sa.select(orders, channels.c.code.label("channel_code"))
             .join(channels, channels.c.id == orders.c.channel_id)
             .where(orders.c.customer_id == customer_id)
             .order_by(orders.c.id)
         )
-        return [
-            CustomerOrder(
-                id=r.id,
-                external_id=r.external_id,
-                channel=r.channel_code,
-                status=r.status,
-                currency=r.currency,
-                total=r.total,
-                created_at=r.created_at,
-                customer_name=open_(r.customer_name) or "",
-                customer_phone=open_(r.customer_phone),
-                customer_email=open_(r.customer_email),
-                delivery_method=r.delivery_method,
-                address_country=r.address_country,
-                address_region=r.address_region,
-                address_city=r.address_city,
-                address_postal_code=open_(r.address_postal_code),
-                address_line1=open_(r.address_line1),
-                address_line2=open_(r.address_line2),
-                comment=r.comment,
-            )
-            for r in rows
-        ]
+        return [self._customer_order(r, RecordOpener(self.protector)) for r in rows]
+
+    @staticmethod
+    def _customer_order(r: Any, open_: RecordOpener) -> CustomerOrder:
+        """One order of a customer's; its data unavailable if sealed under a missing key."""
+        name, phone, email = (
+            open_(r.customer_name),
+            open_(r.customer_phone),
+            open_(r.customer_email),
+        )
+        postal, line1, line2 = (
+            open_(r.address_postal_code),
+            open_(r.address_line1),
+            open_(r.address_line2),
+        )
+        return CustomerOrder(
+            id=r.id,
+            external_id=r.external_id,
+            channel=r.channel_code,
+            status=r.status,
+            currency=r.currency,
+            total=r.total,
+            created_at=r.created_at,
+            customer_name=name or "",
+            customer_phone=phone,
+            customer_email=email,
+            delivery_method=r.delivery_method,
+            address_country=r.address_country,
+            address_region=r.address_region,
+            address_city=r.address_city,
+            address_postal_code=postal,
+            address_line1=line1,
+            address_line2=line2,
+            comment=r.comment,
+            personal_data=open_.personal_data,
+            missing_key=open_.missing_key,
+        )
 
     def anonymise_for_customer(self, customer_id: int, at: datetime) -> list[OrderId]:
         """Remove the personal data from every order of the customer; the orders, their
@@ -709,6 +724,7 @@ def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
         "address_city": address.city if address else None,
         "pickup_point_id": delivery.pickup_point_id,
         "ship_from_id": order.ship_from,
+        "carrier_point": delivery.pickup_point_code if delivery.pickup_point_id is None else None,
         "destination_latitude": delivery.latitude,
         "destination_longitude": delivery.longitude,
         "priority": order.priority,
@@ -783,4 +799,5 @@ def _order(
         reservations=order_reservations,
         fulfilment=FulfilmentProgress(row.fulfilment),
         ship_from=WarehouseId(row.ship_from_id) if row.ship_from_id else None,
+        returned=ReturnProgress(row.returned),
     )

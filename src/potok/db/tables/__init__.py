@@ -3,6 +3,7 @@
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
     customers,
@@ -55,7 +56,16 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
+from potok.db.tables.onec import (
+    onec_groups,
+    onec_items,
+    onec_order_exports,
+    onec_sessions,
+    onec_uploads,
+)
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
     routing_rules,
@@ -67,6 +77,7 @@ from potok.db.tables.sourcing import (
 __all__ = [
     "api_keys",
     "audit_log",
+    "carrier_points",
     "channels",
     "customers",
     "document_counters",
@@ -82,6 +93,13 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
+    "onec_groups",
+    "onec_items",
+    "onec_order_exports",
+    "onec_sessions",
+    "onec_uploads",
     "operator_alerts",
     "order_buyers",
     "order_history",
@@ -97,6 +115,9 @@ __all__ = [
     "reference_versions",
     "replan_runs",
     "reservations",
+    "return_lines",
+    "return_steps",
+    "returns",
     "routing_rules",
     "serials",
     "sessions",
