@@ -98,7 +98,11 @@ def test_every_trigger_is_a_registered_kind() -> None:
 
 
 def test_customer_messages_wait_for_the_commit_on_their_own_cursor() -> None:
-    (notify,) = AFTER_COMMIT
-    assert notify.consumer == "notifications"
+    [notify] = [r for r in AFTER_COMMIT if r.consumer == "notifications"]
     assert "order.created" in notify.types
     assert "return.refund_changed" in notify.types
+
+
+def test_marketplace_stock_is_pushed_after_commit_on_a_cursor_per_connection() -> None:
+    [push] = [r for r in AFTER_COMMIT if r.consumer.startswith("marketplace-stock/")]
+    assert {"stock.changed", "stock.reserved", "stock.released"} <= set(push.types)

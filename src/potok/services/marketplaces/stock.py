@@ -26,18 +26,10 @@ from potok.connectors.marketplaces import (
 )
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, Credentials, ItemMapping
+from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.webhooks import StoredEvent, retry_delay
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
-STOCK_EVENTS = (
-    "stock.changed",  # on hand moved
-    "stock.reserved",  # reservations took units
-    "stock.released",  # reservations gave them back
-    "stock.synced",  # a bulk upload: every SKU may have moved
-    "stock.rule_set",  # a safety stock changed
-    "stock.rule_deleted",
-    "marketplace.items_mapped",  # the item map changed: its connection pushes every SKU
-)
 READ_AT_ONCE = 1000
 """Products whose figures are read in one query."""
 SENT_AT_ONCE = 1000

@@ -1,0 +1,13 @@
+"""The events after which marketplaces are told their stock again."""
+
+from __future__ import annotations
+
+STOCK_EVENTS = (
+    "stock.changed",  # on hand moved
+    "stock.reserved",  # reservations took units
+    "stock.released",  # reservations gave them back
+    "stock.synced",  # a bulk upload: every SKU may have moved
+    "stock.rule_set",  # a safety stock changed
+    "stock.rule_deleted",
+    "marketplace.items_mapped",  # the item map changed: its connection pushes every SKU
+)
