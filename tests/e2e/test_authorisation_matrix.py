@@ -82,6 +82,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
     ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
     ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
+    ("GET", "/track/{token}"): ("public", NETWORK),
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
@@ -98,8 +100,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
     ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/stores/{warehouse}/receipts"): ("stock:write", WAREHOUSE),
+    ("GET", "/api/v1/stores/sales"): ("stock:read", LISTED),
     ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
+    ("PUT", "/api/v1/files/store-receipts"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
@@ -376,6 +381,8 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
+    if param == "token":
+        return None  # the unguessable token is the key to its one order
     if param in ("sku", "username", "name", "carrier", "language", "topic"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
@@ -523,6 +530,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "carrier": ("sandbox", none),
         "language": ("ru", none),
         "topic": ("order_accepted", none),
+        "token": ("no-such-tracking-token-0000000000", none),
     }
     if param not in plain:
         pytest.fail(f"{path}: new path parameter '{param}': say here what stands for it")
@@ -544,6 +552,10 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
 # every route declared `named` has one here, so a new one cannot go untried.
 NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
+    ("PUT", "/api/v1/files/store-receipts"): (  # a CSV file, not JSON
+        WAREHOUSE_BOUND,
+        f"store,receipt,sku,quantity,price\n{FOREIGN_WAREHOUSE},R-1,TOY,1,1.00\n",
+    ),
     ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,
         f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",
@@ -867,6 +879,7 @@ PLACEHOLDERS = {
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
     "topic": "order_accepted",
+    "token": "NOPE",
 }
 
 # API keys as callers: one with every scope a key may hold, bound to the channel 'web', and

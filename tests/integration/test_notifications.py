@@ -17,7 +17,7 @@ from potok.connectors.messaging import SmtpSender
 from potok.domain.notifications import Language
 from potok.domain.orders.commands import CancelOrder
 from potok.domain.returns import Decision, Outcome, RefundStatus
-from potok.services import notifications
+from potok.services import notifications, public_tracking
 from potok.services import orders as order_service
 from potok.services.intake import Placement, place_order
 from potok.services.notifications import NotificationPolicy
@@ -39,7 +39,10 @@ def mail(potok: Potok) -> Iterator[tuple[Inbox, Dispatcher, Clock]]:
         notifier = Notifier(
             SmtpSender("127.0.0.1", port, sender="Shop <shop@example.ru>"),
             NotificationPolicy(
-                language=Language.RU, by_channel={"web": Language.EN}, shop="Example shop"
+                language=Language.RU,
+                by_channel={"web": Language.EN},
+                shop="Example shop",
+                tracking_url="https://shop.example/",
             ),
             max_attempts=3,
             backoff_s=60,
@@ -68,6 +71,9 @@ def test_the_customer_hears_of_each_step_in_their_language(
     assert "Hello, Anna!" in inbox.text(0)
     assert f"Tracking number: {number}." in inbox.text(1)
     assert "<p>Hello, Anna!</p>" in inbox.html(0)
+    token = public_tracking.tracking_token(potok.uow(), order_id)
+    assert f"Follow your order: https://shop.example/track/{token}" in inbox.text(0)
+    assert f'<a href="https://shop.example/track/{token}">' in inbox.html(1)
 
     ret = requests.request_return(
         potok.uow(),

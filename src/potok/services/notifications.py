@@ -22,6 +22,7 @@ from potok.domain.webhooks import StoredEvent
 from potok.renderers.message_templates import SAMPLE, render
 from potok.security.masking import mask_email
 from potok.services.notification_ports import SentRecord
+from potok.services.public_tracking import ensure_token
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MEDIUM = "email"
@@ -107,13 +108,18 @@ def _context(
 
 
 def tracking_link(uow: UnitOfWork, order: Order, policy: NotificationPolicy) -> str:
-    """The order's public tracking page, when Potok's public address is set."""
-    return ""
+    """The order's public tracking page, when Potok's public address is set (its token is
+    made on first use)."""
+    if not policy.tracking_url or order.id is None:
+        return ""
+    token = ensure_token(uow, order.id, utc_now())
+    return f"{policy.tracking_url.rstrip('/')}/track/{token}"
 
 
 def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> Draft | None:
-    """The message an event calls for (in a read-only transaction), a draft saying why
-    none is sent, or None when the event is not for customers at all."""
+    """The message an event calls for, a draft saying why none is sent, or None when the
+    event is not for customers at all. (A write transaction: the order's tracking token may
+    be made for the link.)"""
     topic = topic_for(event.type, event.payload)
     if topic is None:
         return None
@@ -145,7 +151,7 @@ def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> 
             event, topic, language, order.id, Message(topic, language, address, subject, text, html)
         )
 
-    return reading(uow, work)
+    return atomically(uow, work)
 
 
 def attempt_record(

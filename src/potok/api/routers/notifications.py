@@ -17,6 +17,7 @@ from potok.api.schemas.notifications import (
     OptOutOut,
     PreviewOut,
     SentPageOut,
+    TrackingLinkOut,
     render_sent,
 )
 from potok.api.scope import Reach, reach
@@ -24,8 +25,10 @@ from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput
 from potok.domain.notifications import Language, Topic
+from potok.domain.orders import OrderNotFound
 from potok.security.masking import mask_email
 from potok.services import notifications as service
+from potok.services import public_tracking
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
 
@@ -92,3 +95,19 @@ def preview_template(
 ) -> PreviewOut:
     subject, text, html = service.preview(Topic(topic), Language(language))
     return PreviewOut(topic=topic, language=language, subject=subject, text=text, html=html)
+
+
+@router.post(
+    "/orders/{order_id}/tracking-link",
+    response_model=TrackingLinkOut,
+    summary="The order's public tracking page",
+    description="The same unguessable token every time (made on first use); the page "
+    "`/track/{token}` needs no sign-in and shows no personal data beyond the city and the "
+    "customer's first name. Notifications carry the link when `POTOK_NOTIFICATIONS__"
+    "TRACKING_URL` is set.",
+    responses=responses(OrderNotFound),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)],
+)
+def tracking_link(order_id: Annotated[int, Path(ge=1, le=2**63 - 1)], uow: Uow) -> TrackingLinkOut:
+    token = public_tracking.tracking_token(uow, order_id)
+    return TrackingLinkOut(token=token, path=f"/track/{token}")

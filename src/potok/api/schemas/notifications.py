@@ -44,6 +44,11 @@ class SentPageOut(Page):
     items: list[SentOut]
 
 
+class TrackingLinkOut(Out):
+    token: str
+    path: str = Field(description="The page, relative to Potok's public address.")
+
+
 class PreviewOut(Out):
     topic: str
     language: str

@@ -9,5 +9,7 @@ STOCK_EVENTS = (
     "stock.synced",  # a bulk upload: every SKU may have moved
     "stock.rule_set",  # a safety stock changed
     "stock.rule_deleted",
-    "marketplace.items_mapped",  # the item map changed: its connection pushes every SKU
 )
+MAP_CHANGED = "marketplace.items_mapped"
+"""A connection's item map changed: that connection pushes every SKU again (an event of
+the connection's own, not in the catalogue of events that leave Potok)."""

@@ -26,7 +26,7 @@ from potok.connectors.marketplaces import (
 )
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, Credentials, ItemMapping
-from potok.domain.marketplaces.stock import STOCK_EVENTS
+from potok.domain.marketplaces.stock import MAP_CHANGED, STOCK_EVENTS
 from potok.domain.webhooks import StoredEvent, retry_delay
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -200,7 +200,7 @@ def push_stock_changes(
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
             return _Claimed(position, attempts, None, last)
-        events = uow.event_log.after(position, batch, types=STOCK_EVENTS)
+        events = uow.event_log.after(position, batch, types=(*STOCK_EVENTS, MAP_CHANGED))
         return _Claimed(position, attempts, events, last, fresh)
 
     got = atomically(uow, claim)
@@ -246,7 +246,7 @@ def _touched(events: Sequence[StoredEvent], code: str) -> tuple[set[str], bool]:
         payload = event.payload
         if event.type == "stock.synced":
             return skus, True
-        if event.type == "marketplace.items_mapped":
+        if event.type == MAP_CHANGED:
             if payload.get("connection") == code:
                 return skus, True
             continue

@@ -2,8 +2,8 @@
 from the warehouse the marketplace sent it to)
 
 Revision ID: b7a1c0de6004
-Revises: c3e7a1b2d902
-Create Date: 2026-12-06 21:50:00
+Revises: 5e1f0c0de801
+Create Date: 2026-12-06 22:10:00
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7a1c0de6004"
-down_revision: str | None = "c3e7a1b2d902"
+down_revision: str | None = "5e1f0c0de801"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
