@@ -10,13 +10,20 @@ database ``potok_bench``; SQLite: a temporary file) with ``--skus`` products in 
 warehouse, connects a WB and an Ozon account to two marketplace channels, puts ``--orders``
 orders on the marketplaces (half each; WB one unit a task, Ozon 1-3 products a posting),
 scripts a 500 and a 429 on each, then polls both until nothing new is left - and once more,
-which must import nothing. It counts Potok orders against the marketplaces' and prints:
+which must import nothing. It counts Potok orders against the marketplaces'.
 
-    connectors orders_imported=10000 duplicates=0 lost=0 import_per_s=… stock_items_pushed=0 push_latency_p95_ms=- rejected_requests=0
+Then stock: ``--stock-skus`` SKUs are mapped on both connections, each with three
+marketplace warehouses mapped to three Potok locations. The dispatcher's first round
+pushes every figure (a new cursor: a full re-sync; ``stock_items_pushed`` counts the
+figures the simulators took), then ``--stock-rounds`` rounds each receive stock of one
+SKU and run one dispatcher round; ``push_latency_p95_ms`` is the 95th percentile from a
+change's commit to the marketplace receiving the request carrying it (Ozon's 80 stock
+requests a minute are part of it). It prints:
+
+    connectors orders_imported=10000 duplicates=0 lost=0 import_per_s=… stock_items_pushed=30000 push_latency_p95_ms=… rejected_requests=0
 
 ``rejected_requests`` counts requests the simulators refused as over their rate limit (the
-connector keeps the limit itself). Stock push is not built yet (it waits for the event
-dispatcher), so its two figures are 0 and ``-``.
+connector keeps the limit itself).
 """
 
 from __future__ import annotations
@@ -42,18 +49,24 @@ from potok.connectors.marketplaces import MarketplaceClients
 from potok.db import migrate
 from potok.domain.catalogue import ProductDraft
 from potok.domain.channels import ChannelDraft, ChannelType
-from potok.domain.inventory.commands import LevelRow, SetLevels
+from potok.domain.inventory.commands import LevelRow, ReceiveStock, SetLevels
 from potok.domain.kernel import Actor, ActorKind
-from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+from potok.domain.marketplaces import ConnectionDraft, Credentials, ItemMapping, Marketplace
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.validation import gtin_check_digit
 from potok.services import catalogue, inventory
-from potok.services.marketplaces import connect_marketplace, poll_marketplace
+from potok.services.marketplaces import connect_marketplace, map_items, poll_marketplace
+from potok.services.unit_of_work import atomically
 from potok.settings import MarketplaceSettings
+from potok.worker.dispatcher import Dispatcher, new_client
 
 BENCH = Actor(ActorKind.USER, "bench")
 WB_WAREHOUSE = 658434
 OZON_WAREHOUSE = 22_254_230_484_000
+LOCATIONS = ("MSK", "SPB", "KZN")
+WB_WAREHOUSES = {str(WB_WAREHOUSE + n): code for n, code in enumerate(LOCATIONS)}
+OZON_WAREHOUSES = {str(OZON_WAREHOUSE + n): code for n, code in enumerate(LOCATIONS)}
+WB_CHRT, OZON_ITEM, OZON_PRODUCT = 2_000_000, 5_000_000, 3_000_000
 
 
 def setup(potok: Potok, skus: int) -> list[tuple[str, str]]:
@@ -61,18 +74,19 @@ def setup(potok: Potok, skus: int) -> list[tuple[str, str]]:
     (sku, barcode) pairs."""
     for code in ("wb", "ozon"):
         catalogue.create_channel(potok.uow(), ChannelDraft(code, code, ChannelType.MARKETPLACE))
-    catalogue.create_warehouse(
-        potok.uow(),
-        WarehouseDraft(
-            "MSK",
-            "Moscow",
-            WarehouseType.WAREHOUSE,
-            "Москва",
-            55.66,
-            37.86,
-            channels=("wb", "ozon"),
-        ),
-    )
+    for n, code in enumerate(LOCATIONS):
+        catalogue.create_warehouse(
+            potok.uow(),
+            WarehouseDraft(
+                code,
+                code,
+                WarehouseType.WAREHOUSE,
+                "Москва",
+                55.66 + n,
+                37.86,
+                channels=("wb", "ozon"),
+            ),
+        )
     products = []
     for index in range(skus):
         body = f"460{800000 + index:09d}"
@@ -85,10 +99,73 @@ def setup(potok: Potok, skus: int) -> list[tuple[str, str]]:
         products.append((sku, barcode))
     inventory.set_levels(
         potok.uow(),
-        SetLevels([LevelRow("MSK", sku, 1_000_000) for sku, _ in products], source="bench"),
+        SetLevels(
+            [LevelRow(code, sku, 1000) for code in LOCATIONS for sku, _ in products],
+            source="bench",
+        ),
         BENCH,
     )
     return products
+
+
+def measure_stock(
+    potok: Potok,
+    wb: WildberriesSimulator,
+    ozon: OzonSimulator,
+    skus: list[str],
+    rounds: int,
+    rng: random.Random,
+) -> tuple[int, float, dict[str, list[float]]]:
+    """Map the SKUs, let the dispatcher's first round push everything, then time changes
+    from commit to the marketplace; (figures taken, seconds of the full push, latencies)."""
+    wb.warehouses = {int(w) for w in WB_WAREHOUSES}
+    ozon.warehouses = {int(w) for w in OZON_WAREHOUSES}
+    ozon.products = {OZON_PRODUCT + n for n in range(len(skus))}
+    ozon.pair_interval_s = 0  # Ozon's 30 s per pair would refuse the rounds that follow
+    map_items(
+        potok.uow(), "wb", [ItemMapping(s, str(WB_CHRT + n)) for n, s in enumerate(skus)], BENCH
+    )
+    map_items(
+        potok.uow(),
+        "ozon",
+        [
+            ItemMapping(s, str(OZON_ITEM + n), product=str(OZON_PRODUCT + n))
+            for n, s in enumerate(skus)
+        ],
+        BENCH,
+    )
+    latencies: dict[str, list[float]] = {"wb": [], "ozon": []}
+    while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
+        pass  # the set-up's events in commit order first: the cursors start after them
+    with new_client() as http:
+        dispatcher = Dispatcher(potok, http, name="bench")
+        started = time.perf_counter()
+        dispatcher.run_round()  # new cursors: a full push to both
+        full_s = time.perf_counter() - started
+        taken = sum(len(v) for v in wb.stocks.values()) + len(ozon.stocks)
+        for _ in range(rounds):
+            changed = rng.sample(skus, 1)  # one change, then the dispatcher's next round
+            committed: dict[str, float] = {}
+            for sku in changed:
+                inventory.receive_stock(potok.uow(), ReceiveStock("MSK", sku, 1), BENCH)
+                committed[sku] = time.monotonic()
+            seen = len(wb.received), len(ozon.received)
+            dispatcher.run_round()
+            for call in wb.received[seen[0] :]:
+                for item in (call.body or {}).get("stocks", ()):
+                    sku = skus[item["chrtId"] - WB_CHRT]
+                    if sku in committed:
+                        latencies["wb"].append(call.at - committed[sku])
+            for call in ozon.received[seen[1] :]:
+                for item in (call.body or {}).get("stocks", ()):
+                    sku = skus[item["product_id"] - OZON_PRODUCT]
+                    if sku in committed:
+                        latencies["ozon"].append(call.at - committed[sku])
+    return taken, full_s, latencies
+
+
+def percentile_ms(ordered: list[float], share: float = 0.95) -> str:
+    return f"{ordered[int(share * (len(ordered) - 1))] * 1000:.0f}" if ordered else "-"
 
 
 def main() -> None:
@@ -97,28 +174,34 @@ def main() -> None:
     parser.add_argument("--orders", type=int, default=2000)
     parser.add_argument("--skus", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--stock-skus", type=int, default=5000)
+    parser.add_argument("--stock-rounds", type=int, default=30)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     workdir = Path(tempfile.mkdtemp(prefix="potok-connectors-"))
     url = fresh_database(args.db, workdir)
-    potok = bootstrap(bench_settings(url, workdir))
+    settings = bench_settings(url, workdir)
+    settings.marketplaces.stock_push_every_s = 0  # every round pushes what moved
+    potok = bootstrap(settings)
     migrate.upgrade(potok.engine)
-    products = setup(potok, args.skus)
+    products = setup(potok, max(args.skus, args.stock_skus))
+    stock_skus = [sku for sku, _ in products[: args.stock_skus]]
+    products = products[: args.skus]
     wb, ozon = WildberriesSimulator(), OzonSimulator()
     try:
         for code, kind, sim, creds, warehouse in (
-            ("wb", Marketplace.WILDBERRIES, wb, Credentials(wb.token), WB_WAREHOUSE),
+            ("wb", Marketplace.WILDBERRIES, wb, Credentials(wb.token), WB_WAREHOUSES),
             (
                 "ozon",
                 Marketplace.OZON,
                 ozon,
                 Credentials(ozon.api_key, ozon.client_id),
-                OZON_WAREHOUSE,
+                OZON_WAREHOUSES,
             ),
         ):
             connect_marketplace(
                 potok.uow(),
-                ConnectionDraft(code, kind, code, creds, sim.url, {str(warehouse): "MSK"}),
+                ConnectionDraft(code, kind, code, creds, sim.url, warehouse),
                 BENCH,
             )
         on_wb = args.orders // 2
@@ -166,17 +249,26 @@ def main() -> None:
             ).one()
         duplicates = stored[0] - stored[1] + again
         lost = args.orders - stored[1]
+        pushed, full_s, by_marketplace = measure_stock(
+            potok, wb, ozon, stock_skus, args.stock_rounds, rng
+        )
+        latencies = sorted(by_marketplace["wb"] + by_marketplace["ozon"])
+        p95 = percentile_ms(latencies)
         rejected = wb.rejected + ozon.rejected
         invalid = len(wb.invalid) + len(ozon.invalid)
         print(
             f"{args.db}: {args.orders} orders on the marketplaces, {imported} imported in "
             f"{elapsed:.1f} s ({repeated} sent again and skipped), {invalid} requests the "
-            f"documents refused",
+            f"documents refused; stock: {pushed} figures pushed in {full_s:.1f} s, "
+            f"{len(latencies)} changes timed, p95 WB "
+            f"{percentile_ms(sorted(by_marketplace['wb']))} ms, Ozon "
+            f"{percentile_ms(sorted(by_marketplace['ozon']))} ms",
             file=sys.stderr,
         )
         print(
             f"connectors orders_imported={imported} duplicates={duplicates} lost={lost} "
-            f"import_per_s={imported / elapsed:.0f} stock_items_pushed=0 push_latency_p95_ms=- "
+            f"import_per_s={imported / elapsed:.0f} stock_items_pushed={pushed} "
+            f"push_latency_p95_ms={p95} "
             f"rejected_requests={rejected}"
         )
     finally:

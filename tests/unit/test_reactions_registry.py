@@ -105,6 +105,11 @@ def test_customer_messages_wait_for_the_commit_on_their_own_cursor() -> None:
     assert "return.refund_changed" in notify.types
 
 
+def test_marketplace_stock_is_pushed_after_commit_on_a_cursor_per_connection() -> None:
+    [push] = [r for r in AFTER_COMMIT if r.consumer.startswith("marketplace-stock/")]
+    assert {"stock.changed", "stock.reserved", "stock.released"} <= set(push.types)
+
+
 def test_a_cancelled_booking_is_called_off_with_the_carrier_after_the_commit() -> None:
     by_consumer = {r.consumer: r for r in AFTER_COMMIT}
     call_off = by_consumer["reaction:call_off_carrier_booking"]

@@ -39,6 +39,21 @@ RESERVE_ATTEMPTS = 8
 BACKORDER_BATCH = 50
 
 
+def where_it_may_ship(
+    order: Order, candidates: list[Candidate], positions: list[Position]
+) -> tuple[list[Candidate], list[Position]]:
+    """The candidates and stock an order may be sourced from: all of them, or only its one
+    location when it has one (a marketplace's FBS order ships from the warehouse the
+    marketplace sent it to, so re-sourcing never moves it elsewhere)."""
+    if order.ship_from is None:
+        return candidates, positions
+    only = order.ship_from
+    return (
+        [c for c in candidates if c.warehouse_id == only],
+        [p for p in positions if p.warehouse_id == only],
+    )
+
+
 def allocate(
     uow: UnitOfWork,
     order: Order,
@@ -75,6 +90,7 @@ def allocate(
             candidates, positions = first_read
         else:
             candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
+        candidates, positions = where_it_may_ship(order, candidates, positions)
         if avoid:
             candidates = [c for c in candidates if c.warehouse_id not in avoid]
             positions = [p for p in positions if p.warehouse_id not in avoid]

@@ -10,7 +10,7 @@ from typing import Any
 from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
-from potok.domain.errors import InvalidInput
+from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import CENT, Actor, Clock, WarehouseId, as_utc, utc_now
 from potok.domain.network import Warehouse, WarehouseType
 from potok.domain.orders import (
@@ -134,6 +134,14 @@ def _place(
             existing, created=False, history=uow.orders.history(context.existing_order_id)
         )
     channel, lines, pickup_point = _validate(context, command)
+    ship_from = None
+    if command.ship_from is not None:
+        location = uow.warehouses.get_by_code(command.ship_from)
+        if location is None:
+            raise InvalidInput(
+                [FieldError("ship_from", f"there is no location '{command.ship_from}'", "unknown")]
+            )
+        ship_from = location.id
 
     order = Order(
         id=context.fresh_order_id,
@@ -154,6 +162,7 @@ def _place(
         promised_at=as_utc(command.promised_at) if command.promised_at else None,
         payment_due_at=_payment_due(channel, command.payment_status, at),
         comment=command.comment,
+        ship_from=ship_from,
     )
     who = str(actor)
     order.start_intake(who, channel=channel.code, external_id=command.external_id)

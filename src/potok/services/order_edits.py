@@ -36,7 +36,12 @@ from potok.domain.orders.errors import NetworkCannotCover
 from potok.domain.sourcing import Decision
 from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems
-from potok.services.allocation import RESERVE_ATTEMPTS, allocate, reservations_for
+from potok.services.allocation import (
+    RESERVE_ATTEMPTS,
+    allocate,
+    reservations_for,
+    where_it_may_ship,
+)
 from potok.services.fulfilment.cancelling import stop_fulfilment
 from potok.services.fulfilment.common import shipment_of
 from potok.services.intake import check_delivery, delivery_of
@@ -290,7 +295,9 @@ def _cover(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> list[Rese
     today = at.astimezone(UTC).date()
     held = {r.warehouse_id for r in order.free_reservations}
     for _ in range(RESERVE_ATTEMPTS):
-        candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
+        candidates, positions = where_it_may_ship(
+            order, *uow.stock.candidates(product_ids, order.channel_id, today=today)
+        )
         outcome = None
         if held:
             near = setup.decide(

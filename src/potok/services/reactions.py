@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
+from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
 from potok.domain.triggers import (
@@ -223,7 +224,20 @@ CALL_OFF_BOOKINGS = EventReaction(
     handler=call_off_carrier_booking,
 )
 
-AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS, CALL_OFF_BOOKINGS)
+PUSH_MARKETPLACE_STOCK = EventReaction(
+    "marketplace-stock/{connection}",
+    STOCK_EVENTS,
+    "each marketplace connection is told the stock figures the events moved, many changes "
+    "in one call per interval (services/marketplaces/stock.py)",
+    "it calls the marketplaces, which limit the rate and fail; a stock change must never "
+    "wait for them or fail because of them",
+)
+
+AFTER_COMMIT: tuple[EventReaction, ...] = (
+    NOTIFY_CUSTOMERS,
+    CALL_OFF_BOOKINGS,
+    PUSH_MARKETPLACE_STOCK,
+)
 
 
 # ---------------------------------------------------------------------- dispatch

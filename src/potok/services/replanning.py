@@ -226,8 +226,11 @@ def _check(limit: int, time_limit_s: float) -> None:
 
 
 def eligible(order: Order) -> bool:
-    """Confirmed, not on hold, and reserved (nothing picked or shipped) or backordered."""
+    """Confirmed, not on hold, free to move (not bound to one location, as a marketplace's
+    FBS order is), and reserved (nothing picked or shipped) or backordered."""
     if order.state is not OrderState.CONFIRMED or order.active_holds:
+        return False
+    if order.ship_from is not None:
         return False
     if any(r.status is ReservationStatus.CONSUMED for r in order.reservations):
         return False

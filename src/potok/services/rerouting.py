@@ -27,7 +27,7 @@ from potok.domain.orders.events import OrderShortageReported
 from potok.domain.sourcing import Decision
 from potok.domain.triggers import OrdersDisplaced
 from potok.domain.validation import Problems
-from potok.services.allocation import give_back
+from potok.services.allocation import give_back, where_it_may_ship
 from potok.services.inventory import StockChange, apply_level
 from potok.services.ports import LapsedReservation
 from potok.services.reactions import react
@@ -269,7 +269,9 @@ def _covered_elsewhere(
     by the order's routing rules; if not, what is left here may still serve it."""
     product_ids = {line.product_id for line in order.lines}
     today = at.astimezone(UTC).date()
-    candidates, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
+    candidates, positions = where_it_may_ship(
+        order, *uow.stock.candidates(product_ids, order.channel_id, today=today)
+    )
     outcome = uow.sourcing_setup().decide(
         order,
         uow.sourcing.weights_kg(product_ids),

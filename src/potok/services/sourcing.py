@@ -30,6 +30,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.events import SourcingRulesChanged, SourcingTariffsImported
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
+from potok.services.allocation import where_it_may_ship
 from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
 from potok.services.sourcing_setup import (
     ANY_ORDER_TYPE,
@@ -304,8 +305,9 @@ def dry_run(uow: UnitOfWork, order: Order, *, today: date) -> Decision | Shortfa
     for r in order.reservations:
         if r.status is ReservationStatus.OPEN:
             own[r.stock_id] = own.get(r.stock_id, 0) + r.quantity
-    candidates, positions = uow.stock.candidates(
-        product_ids, order.channel_id, today=today, held=own.keys()
+    candidates, positions = where_it_may_ship(
+        order,
+        *uow.stock.candidates(product_ids, order.channel_id, today=today, held=own.keys()),
     )
     if own:
         positions = [

@@ -723,6 +723,7 @@ def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
         "address_region": address.region if address else None,
         "address_city": address.city if address else None,
         "pickup_point_id": delivery.pickup_point_id,
+        "ship_from_id": order.ship_from,
         "carrier_point": delivery.pickup_point_code if delivery.pickup_point_id is None else None,
         "destination_latitude": delivery.latitude,
         "destination_longitude": delivery.longitude,
@@ -797,5 +798,6 @@ def _order(
         holds=holds,
         reservations=order_reservations,
         fulfilment=FulfilmentProgress(row.fulfilment),
+        ship_from=WarehouseId(row.ship_from_id) if row.ship_from_id else None,
         returned=ReturnProgress(row.returned),
     )

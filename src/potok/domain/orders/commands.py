@@ -49,6 +49,7 @@ class PlaceOrder:
     idempotency_key: str | None = None
     request_hash: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    ship_from: str | None = None  # the only location that may fulfil it (a marketplace's FBS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -269,6 +269,7 @@ class Order:
     announced_status: OrderStatus | None = None
     in_intake: bool = False
     fulfilment: FulfilmentProgress = FulfilmentProgress.NONE  # rolled up from its shipments
+    ship_from: WarehouseId | None = None  # the only location that may fulfil it (FBS)
     returned: ReturnProgress = ReturnProgress.NONE  # rolled up from its returns
 
     # ----------------------------------------------------------------- reading

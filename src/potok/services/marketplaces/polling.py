@@ -237,6 +237,7 @@ def _import(
         promised_at=order.ship_by,
         payment_status=PaymentStatus.NOT_REQUIRED,  # the customer paid the marketplace
         comment=words[:2000],
+        ship_from=connection.warehouses[order.warehouse],  # FBS: from where it was sent to
     )
     placement = place_within(uow, command, actor_of(connection), at)
     order_id = placement.order.id

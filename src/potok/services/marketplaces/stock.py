@@ -13,7 +13,7 @@ marketplace is never called inside a transaction.
 from __future__ import annotations
 
 import random
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -26,20 +26,15 @@ from potok.connectors.marketplaces import (
 )
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, Credentials, ItemMapping
+from potok.domain.marketplaces.stock import MAP_CHANGED, STOCK_EVENTS
 from potok.domain.webhooks import StoredEvent, retry_delay
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
-STOCK_EVENTS = (
-    "stock.changed",  # on hand moved
-    "stock.reserved",  # reservations took units
-    "stock.released",  # reservations gave them back
-    "stock.synced",  # a bulk upload: every SKU may have moved
-    "stock.rule_set",  # a safety stock changed
-    "stock.rule_deleted",
-    "marketplace.items_mapped",  # the item map changed: its connection pushes every SKU
-)
 READ_AT_ONCE = 1000
 """Products whose figures are read in one query."""
+SENT_AT_ONCE = 1000
+"""Figures handed to the connector at once (WB's batch; ten of Ozon's): between two such
+slices a pushing worker renews its hold on the cursor."""
 BACKOFF_S = 5.0
 BACKOFF_MAX_S = 600.0
 
@@ -74,6 +69,10 @@ class _Plan:
     unmapped: list[str]
 
 
+class _TakenOver(Exception):
+    """The lease on the connection's stock cursor passed to another worker."""
+
+
 def push_stock(
     uow: UnitOfWork,
     clients: MarketplaceClients,
@@ -81,9 +80,11 @@ def push_stock(
     *,
     skus: Collection[str] | None = None,
     reserve: int = 0,
+    still_mine: Callable[[], bool] = lambda: True,
 ) -> StockPush:
     """Send the marketplace the figures of these SKUs (every mapped SKU when None: a full
-    re-sync) at every mapped warehouse."""
+    re-sync) at every mapped warehouse. ``still_mine`` is asked between slices of the
+    figures (the outbox consumer renews its lease there); False stops the push."""
     plan = reading(uow, lambda uow: _plan(uow, code, skus, reserve))
     outcome = StockPush(plan.connection.code, unmapped=plan.unmapped)
     if not any(plan.levels.values()):
@@ -95,18 +96,22 @@ def push_stock(
         return outcome
     try:
         for warehouse, levels in plan.levels.items():
-            if not levels:
-                continue
-            sent = client.push_stock(warehouse, levels)
-            outcome.positions += len(levels)
-            outcome.accepted += sent.accepted
-            outcome.requests += sent.requests
-            for sku, reason in sent.refused.items():
-                outcome.refused[f"{warehouse}/{sku}"] = reason
+            for start in range(0, len(levels), SENT_AT_ONCE):
+                if not still_mine():
+                    raise _TakenOver
+                some = levels[start : start + SENT_AT_ONCE]
+                sent = client.push_stock(warehouse, some)
+                outcome.positions += len(some)
+                outcome.accepted += sent.accepted
+                outcome.requests += sent.requests
+                for sku, reason in sent.refused.items():
+                    outcome.refused[f"{warehouse}/{sku}"] = reason
     except CredentialsRefused as error:
         outcome.error, outcome.credentials_refused = error.detail, True
     except MarketplaceError as error:
         outcome.error = str(error)
+    except _TakenOver:
+        outcome.error = "another worker took the stock push over (this one was too slow)"
     finally:
         client.close()
     outcome.rate_limit_waits = client.stats.rate_limit_waits
@@ -195,7 +200,7 @@ def push_stock_changes(
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
             return _Claimed(position, attempts, None, last)
-        events = uow.event_log.after(position, batch, types=STOCK_EVENTS)
+        events = uow.event_log.after(position, batch, types=(*STOCK_EVENTS, MAP_CHANGED))
         return _Claimed(position, attempts, events, last, fresh)
 
     got = atomically(uow, claim)
@@ -222,10 +227,10 @@ def push_stock_changes(
             tries = got.attempts + 1
             pause = retry_delay(tries, BACKOFF_S, BACKOFF_MAX_S, random.random)
             retry_at = clock() + timedelta(seconds=pause)
-            _move(uow, name, worker, got.position, got.position, tries, retry_at, at, lease)
+            _move(uow, name, worker, got.position, got.position, tries, retry_at, clock(), lease)
         else:
             due = clock() + timedelta(seconds=every_s) if every_s else None
-            _move(uow, name, worker, got.position, through, 0, due, at, lease)
+            _move(uow, name, worker, got.position, through, 0, due, clock(), lease)
         return outcome
     finally:
         atomically(uow, lambda uow: uow.consumers.release(name, worker))
@@ -241,7 +246,7 @@ def _touched(events: Sequence[StoredEvent], code: str) -> tuple[set[str], bool]:
         payload = event.payload
         if event.type == "stock.synced":
             return skus, True
-        if event.type == "marketplace.items_mapped":
+        if event.type == MAP_CHANGED:
             if payload.get("connection") == code:
                 return skus, True
             continue
