@@ -19,6 +19,7 @@ from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -28,12 +29,15 @@ from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
+from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
+from potok.db.repositories.returns import ReturnRepository
 from potok.db.repositories.shipments import ShipmentRepository, WaveRepository
 from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
@@ -142,6 +146,7 @@ class SqlUnitOfWork:
         self.alerts = AlertRepository(connection)
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
+        self.returns = ReturnRepository(connection, self._events)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)
@@ -150,6 +155,9 @@ class SqlUnitOfWork:
         self.marketplaces = MarketplaceRepository(
             connection, self.protector, self._staged if self._pipelined else None
         )
+        self.marketplace_items = MarketplaceItemRepository(connection)
+        self.onec = OnecRepository(connection)
+        self.carrier_points = CarrierPointRepository(connection)
         return self
 
     def __exit__(

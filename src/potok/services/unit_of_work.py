@@ -10,9 +10,11 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
-from potok.services.marketplace_ports import MarketplaceStore
+from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
+from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -39,6 +41,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
 
 T = TypeVar("T")
@@ -142,6 +145,18 @@ class UnitOfWork(Protocol):
 
     @property
     def marketplaces(self) -> MarketplaceStore: ...
+
+    @property
+    def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
+    def returns(self) -> ReturnStore: ...
+
+    @property
+    def onec(self) -> OnecStore: ...
+
+    @property
+    def carrier_points(self) -> CarrierPointStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -15,10 +15,13 @@ STATIC = Path(__file__).parent / "static"
 
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
-    from potok.web.routers import floor, home, movements, orders, settings, stock
+    from potok.web.live import LiveHub
+    from potok.web.routers import floor, home, live, movements, orders, settings, stock
 
+    app.state.live = LiveHub(app.state.potok)
     for router in (
         home.router,
+        live.router,
         orders.router,
         stock.router,
         movements.router,

@@ -4,6 +4,7 @@ quotes and bookings of shipments."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -15,6 +16,7 @@ from potok.api.routers.shipments import ShipmentIdPath
 from potok.api.schemas.fulfilment import (
     BookingIn,
     CarrierOut,
+    DirectoryPointOut,
     PickupPointOut,
     QuoteOut,
     ShipmentOut,
@@ -24,11 +26,13 @@ from potok.api.schemas.fulfilment import (
 from potok.api.scope import Reach, ensure_shipment, reach
 from potok.api.security import Caller, needs, public, security_of
 from potok.connectors.carriers import CarrierNotFound, CarrierRefused, CarrierUnavailable
+from potok.connectors.carriers.interface import LabelPrinter
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment import errors as fe
+from potok.services import carrier_points
 from potok.services.fulfilment import tracking
 
 router = APIRouter(prefix="/api/v1", tags=["carriers"])
@@ -83,12 +87,64 @@ def pickup_points(
     )
 
 
+@router.get(
+    "/pickup-points",
+    response_model=list[DirectoryPointOut],
+    summary="Pickup points near a place, from the carriers' directory Potok keeps",
+    description="For a checkout: the active points of every carrier (or one) in a city, "
+    "whose address or name holds `q`, or within `radius_km` of `latitude`/`longitude`, "
+    "nearest first. The code of a point is what an order names as its pickup point. The "
+    "directory is synced from the carriers on a schedule (`potok carriers sync-points`).",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def directory_points(
+    uow: Uow,
+    carrier: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    city: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=120)] = None,
+    latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float, Query(gt=0, le=100)] = 5.0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Response:
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput([], detail="give both latitude and longitude, or neither")
+    near = (latitude, longitude) if latitude is not None and longitude is not None else None
+    found = carrier_points.find_points(
+        uow, carrier=carrier, city=city, near=near, radius_km=radius_km, text=q, limit=limit
+    )
+    return json_response(
+        [
+            {
+                "carrier": f.point.carrier,
+                "code": f.point.code,
+                "name": f.point.name,
+                "kind": f.point.kind,
+                "city": f.point.city,
+                "address": f.point.address,
+                "latitude": f.point.latitude,
+                "longitude": f.point.longitude,
+                "hours": f.point.hours,
+                "storage_days": f.point.storage_days,
+                "cash_on_delivery": f.point.cash_on_delivery,
+                "cards": f.point.cards,
+                "weight_max_g": f.point.weight_max_g,
+                "distance_km": round(f.distance_km, 3) if f.distance_km is not None else None,
+            }
+            for f in found
+        ]
+    )
+
+
 @router.post(
     "/carriers/{carrier}/events",
     response_model=TrackingOutcomeOut,
     summary="A carrier's webhook: tracking events",
     description="Called by the carrier, not by people: it proves itself the carrier's way "
-    "(the sandbox signs the body with HMAC-SHA256 in `X-Sandbox-Signature`). Events move "
+    "(the sandbox signs the body with HMAC-SHA256 in `X-Sandbox-Signature`; СДЭК, which "
+    "signs nothing, is subscribed to this URL with `?secret=` and its webhook secret; its "
+    "`ORDER_STATUS` bodies are read as they are). Events move "
     "the shipments on (`in_transit`, `ready_for_pickup`, `delivered`, `failed_delivery`, "
     "`returning`, `returned_to_sender`); events applied before are skipped, so a retried "
     "call is harmless.",
@@ -100,7 +156,7 @@ async def carrier_events(carrier: CarrierPath, request: Request, uow: Uow) -> Re
     if len(body) > MAX_WEBHOOK_BYTES:
         raise InvalidInput([], detail=f"a webhook call carries at most {MAX_WEBHOOK_BYTES} bytes")
     adapter = registry(request).get(carrier)
-    events = adapter.read_webhook(dict(request.headers), body)
+    events = adapter.read_webhook(dict(request.headers), body, dict(request.query_params))
     outcome = await run_in_threadpool(tracking.apply_tracking, uow, carrier, events)
     return json_response(
         {
@@ -167,3 +223,37 @@ def book(
         uow, registry(request), shipment_id, body.carrier, caller.actor
     )
     return json_response(render_shipment(shipment), 201)
+
+
+@router.get(
+    "/shipments/{shipment_id}/carrier-label",
+    tags=["fulfilment"],
+    summary="The carrier's own label of a booked shipment (its barcode on every parcel), PDF",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The PDF."},
+        **responses(
+            ShipmentNotFound,
+            fe.ShipmentNotBooked,
+            fe.CarrierPrintsNoLabels,
+            CarrierNotFound,
+            CarrierRefused,
+            CarrierUnavailable,
+        ),
+    },
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.SHIPMENT)],
+)
+def carrier_label(
+    shipment_id: ShipmentIdPath, request: Request, uow: Uow, caller: Caller
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    code, booked = tracking.booking_of(uow, shipment_id)
+    carrier = registry(request).get(code)
+    if not isinstance(carrier, LabelPrinter):
+        raise fe.CarrierPrintsNoLabels(carrier=code)
+    name = f"label-{booked.tracking_number}.pdf"
+    return Response(
+        carrier.label_pdf(booked),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
+    )

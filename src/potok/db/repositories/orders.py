@@ -54,6 +54,7 @@ from potok.domain.orders import (
     ReservationStatus,
 )
 from potok.domain.orders.model import Changes, SourcingNote
+from potok.domain.returns.states import ReturnProgress
 from potok.security.data import DataProtector
 from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
@@ -116,7 +117,7 @@ _HEADER = (
     sa.select(
         orders,
         channels.c.code.label("channel_code"),
-        pickup_points.c.code.label("pickup_point_code"),
+        sa.func.coalesce(pickup_points.c.code, orders.c.carrier_point).label("pickup_point_code"),
     )
     .join(channels, channels.c.id == orders.c.channel_id)
     .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
@@ -203,6 +204,7 @@ class OrderRepository:
             .values(
                 **_header(order, self.protector),
                 fulfilment=order.fulfilment.value,
+                returned=order.returned.value,
                 version=order.version + 1,
             )
         )
@@ -721,6 +723,7 @@ def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
         "address_region": address.region if address else None,
         "address_city": address.city if address else None,
         "pickup_point_id": delivery.pickup_point_id,
+        "carrier_point": delivery.pickup_point_code if delivery.pickup_point_id is None else None,
         "destination_latitude": delivery.latitude,
         "destination_longitude": delivery.longitude,
         "priority": order.priority,
@@ -794,4 +797,5 @@ def _order(
         holds=holds,
         reservations=order_reservations,
         fulfilment=FulfilmentProgress(row.fulfilment),
+        returned=ReturnProgress(row.returned),
     )

@@ -3,6 +3,7 @@
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
     customers,
@@ -51,10 +52,19 @@ from potok.db.tables.inventory import (
 )
 from potok.db.tables.marketplaces import (
     marketplace_connections,
+    marketplace_items,
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.onec import (
+    onec_groups,
+    onec_items,
+    onec_order_exports,
+    onec_sessions,
+    onec_uploads,
+)
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
     routing_rules,
@@ -66,6 +76,7 @@ from potok.db.tables.sourcing import (
 __all__ = [
     "api_keys",
     "audit_log",
+    "carrier_points",
     "channels",
     "customers",
     "document_counters",
@@ -77,9 +88,15 @@ __all__ = [
     "legal_entity_channels",
     "lots",
     "marketplace_connections",
+    "marketplace_items",
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "onec_groups",
+    "onec_items",
+    "onec_order_exports",
+    "onec_sessions",
+    "onec_uploads",
     "operator_alerts",
     "order_buyers",
     "order_history",
@@ -95,6 +112,9 @@ __all__ = [
     "reference_versions",
     "replan_runs",
     "reservations",
+    "return_lines",
+    "return_steps",
+    "returns",
     "routing_rules",
     "serials",
     "sessions",

@@ -15,12 +15,14 @@ from potok.services import dashboard as dashboard_service
 from potok.services.read_models import OrderFilter
 from potok.web.i18n import LANGUAGE_COOKIE, console_zone
 from potok.web.pages import PageRoute, console_uow, render
+from potok.web.routers.live import live_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 
 @router.get("/", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
 def dashboard(request: Request, caller: Caller) -> Response:
+    live = live_context(request)  # before the figures: nothing in between is missed
     zone = console_zone(request)
     midnight = datetime.combine(datetime.now(zone).date(), time(), zone).astimezone(UTC)
     warehouses = list(caller.warehouse_codes) if caller.warehouses is not None else None
@@ -48,6 +50,7 @@ def dashboard(request: Request, caller: Caller) -> Response:
             "channels": channels,
             "total_today": sum(statuses.values()),
             "may_see_stock": caller.may(Permission.STOCK_READ),
+            **live,
         },
     )
 

@@ -33,6 +33,7 @@ from potok.services.fulfilment import reads as shipment_reads
 from potok.services.read_models import OrderFilter
 from potok.web.i18n import console_zone
 from potok.web.pages import PageRoute, console_uow, render
+from potok.web.routers.live import live_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -69,6 +70,7 @@ def order_list(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> Response:
+    live = live_context(request)  # before the list: nothing in between is missed
     uow = console_uow(request)
     until = _day(created_to, "created_to", request)
     flt = OrderFilter(
@@ -114,12 +116,14 @@ def order_list(
                 [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
             ),
             "may_manage": caller.may(Permission.ORDERS_MANAGE),
+            **live,
         },
     )
 
 
 @router.get("/orders/{order_id}", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)])
 def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Response:
+    live = live_context(request)  # before the order: nothing in between is missed
     uow = console_uow(request)
     view = order_service.get_order(uow, order_id)
     if limited(caller) and not visible(caller, view.order):
@@ -175,5 +179,6 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "to_issue": [k.value for k in DocumentKind if k not in issued]
             if manage and order.status is not OrderStatus.CANCELLED
             else [],
+            **live,
         },
     )

@@ -15,6 +15,7 @@ from potok.domain.access import Permission
 from potok.services import expiry, inventory, replenishment
 from potok.services.read_models import LevelRow
 from potok.web.pages import PageRoute, console_uow, render
+from potok.web.routers.live import live_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -51,6 +52,7 @@ def stock_matrix(
     below: Annotated[bool, Query()] = False,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
 ) -> Response:
+    live = live_context(request)  # before the levels: nothing in between is missed
     uow = console_uow(request)
     allowed = set(caller.warehouse_codes) if caller.warehouses is not None else None
     page = inventory.list_levels(
@@ -96,5 +98,6 @@ def stock_matrix(
             "chosen": {"warehouse": warehouse, "sku": sku, "below": below},
             "next_cursor": page.next_cursor,
             "may_write": caller.may(Permission.STOCK_WRITE),
+            **live,
         },
     )

@@ -304,17 +304,21 @@
 
   // ------------------------------------------------------------------ the orders list
 
-  function initList(table) {
-    var rows = Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-href]"));
-    var current = -1;
-    rows.forEach(function (row, index) {
-      row.tabIndex = -1;
-      row.addEventListener("focus", function () { current = index; });
-    });
-    function focusRow(index) {
-      if (!rows.length) { return; }
-      current = Math.max(0, Math.min(rows.length - 1, index));
-      rows[current].focus();
+  // rows are looked up at each key press: live updates may redraw or add rows
+  var listReady = false;
+  function initList() {
+    function rows() {
+      var table = document.querySelector("[data-keyboard-list]");
+      var found = table ? Array.prototype.slice.call(table.querySelectorAll("tbody tr[data-href]")) : [];
+      found.forEach(function (row) { row.tabIndex = -1; });
+      return found;
+    }
+    rows();
+    if (listReady) { return; }
+    listReady = true;
+    function focusRow(all, index) {
+      if (!all.length) { return; }
+      all[Math.max(0, Math.min(all.length - 1, index))].focus();
     }
     document.addEventListener("keydown", function (event) {
       var tag = (event.target.tagName || "").toLowerCase();
@@ -325,17 +329,19 @@
         return;
       }
       if (typing || event.altKey || event.ctrlKey || event.metaKey) { return; }
-      var inList = rows.indexOf(document.activeElement) >= 0;
+      var all = rows();
+      var current = all.indexOf(document.activeElement);
+      var inList = current >= 0;
       if (event.key === "j" || (event.key === "ArrowDown" && inList)) {
-        event.preventDefault(); focusRow(current + 1);
+        event.preventDefault(); focusRow(all, current + 1);
       } else if (event.key === "k" || (event.key === "ArrowUp" && inList)) {
-        event.preventDefault(); focusRow(current - 1);
+        event.preventDefault(); focusRow(all, current - 1);
       } else if (event.key === "Enter" && inList) {
-        event.preventDefault(); window.location.assign(rows[current].dataset.href);
+        event.preventDefault(); window.location.assign(all[current].dataset.href);
       } else if ((event.key === "x" || event.key === " ") && inList) {
         event.preventDefault();
-        var box2 = rows[current].querySelector("[data-select]");
-        if (box2) { box2.checked = !box2.checked; box2.dispatchEvent(new Event("change", { bubbles: true })); }
+        var box2 = all[current].querySelector("[data-select]");
+        if (box2 && !box2.disabled) { box2.checked = !box2.checked; box2.dispatchEvent(new Event("change", { bubbles: true })); }
       }
     });
   }
@@ -484,60 +490,183 @@
 
   // ------------------------------------------------------------------ live updates
 
+  // /live tells the page what changed (a topic and which one: {topic: "order", id: "42"});
+  // the page reads itself again from the server, so what it shows is always what the server
+  // renders for this reader. Bursts are gathered: one read at a time, and one more after it.
+  var jobs = {};
+  function schedule(name, work) {
+    var job = jobs[name] || (jobs[name] = { busy: false, again: false });
+    if (job.busy) { job.again = true; return; }
+    job.busy = true;
+    function run() {
+      job.again = false;
+      var finish = function () {
+        if (job.again) { setTimeout(run, 700); } else { job.busy = false; }
+      };
+      work().then(finish, finish);
+    }
+    setTimeout(run, 250);
+  }
+
+  function watches(el, change) {
+    if (change.topic === "*") { return true; }
+    return el.dataset.liveReload.split(",").some(function (w) {
+      var parts = w.split(":");
+      return parts[0] === change.topic && (parts.length === 1 || parts[1] === String(change.id));
+    });
+  }
+
+  var changedOrders = {};
   function initLive() {
-    var watchers = document.querySelectorAll("[data-live-reload]");
+    var body = document.body;
     var dot = document.querySelector("[data-live-state]");
-    if (!window.EventSource || document.body.dataset.live === undefined) { return; }
-    var source = new EventSource("/live");
-    source.addEventListener("open", function () { if (dot) { dot.classList.add("on"); } });
-    source.addEventListener("error", function () { if (dot) { dot.classList.remove("on"); } });
+    if (!window.EventSource || body.dataset.live === undefined) { return; }
+    var after = body.dataset.liveAfter;
+    var source = new EventSource("/live" + (after ? "?after=" + encodeURIComponent(after) : ""));
+    source.addEventListener("open", function () {
+      if (dot) { dot.classList.add("on"); }
+      body.dataset.liveOn = "";
+    });
+    source.addEventListener("error", function () {
+      if (dot) { dot.classList.remove("on"); }
+      delete body.dataset.liveOn;
+    });
     source.addEventListener("change", function (message) {
       var change;
       try { change = JSON.parse(message.data); } catch (e) { return; }
       document.dispatchEvent(new CustomEvent("potok:change", { detail: change }));
-      Array.prototype.forEach.call(watchers, function (el) {
-        var wanted = el.dataset.liveReload.split(",");
-        var hit = wanted.some(function (w) {
-          var parts = w.split(":");
-          return parts[0] === change.topic && (parts.length === 1 || parts[1] === String(change.id));
-        });
-        if (!hit) { return; }
-        if (el.dataset.version && change.version && String(change.version) === el.dataset.version) { return; }
-        refreshPart(el);
+      if (change.topic === "order") { changedOrders[String(change.id)] = change.status || changedOrders[String(change.id)] || true; }
+      if (document.querySelector("[data-live-list]") && (change.topic === "order" || change.topic === "*")) {
+        schedule("list", mergeList);
+      }
+      var hit = Array.prototype.some.call(document.querySelectorAll("[data-live-reload]"), function (el) {
+        return watches(el, change);
       });
+      if (hit) { schedule("main", refreshMain); }
     });
   }
 
-  // the part of the page that changed is fetched again and swapped in, unless the reader is
-  // typing into it (then a notice asks them to reload when they are ready)
-  var refreshing = false;
-  function refreshPart(el) {
+  function readAgain() {
+    return fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) { return new DOMParser().parseFromString(html, "text/html"); });
+  }
+
+  // whether a form that sends to the API holds something the reader typed or chose
+  function typedInto(root) {
+    var fields = root.querySelectorAll("form[data-api] input, form[data-api] textarea, form[data-api] select");
+    return Array.prototype.some.call(fields, function (el) {
+      if (el.type === "hidden" || el.type === "submit" || el.type === "button") { return false; }
+      if (el.type === "checkbox" || el.type === "radio") { return el.checked !== el.defaultChecked; }
+      if (el.tagName === "SELECT") {
+        var first = Array.prototype.findIndex.call(el.options, function (o) { return o.defaultSelected; });
+        return el.multiple ? false : el.selectedIndex !== Math.max(first, 0);
+      }
+      return el.value !== el.defaultValue;
+    });
+  }
+
+  // the page's main part is read again and swapped in, unless the reader is busy with a
+  // form in it (then a notice asks them to reload when they are ready: nothing typed is lost)
+  function refreshMain() {
     var active = document.activeElement;
-    var typing = active && active.form && (active.value || "") !== "" && el.contains(active);
-    var busy = document.querySelector("form [aria-invalid], details[open] input:not([value=''])");
-    if (typing || busy) {
+    var mine = document.getElementById("main");
+    var typing = active && active.form && (active.value || "") !== "" && mine.contains(active);
+    var busy = mine.querySelector("form [aria-invalid], form[aria-busy], details[open] form[data-api]");
+    if (typing || busy || typedInto(mine)) {
       var stale = document.querySelector("[data-stale]");
       if (stale) { stale.hidden = false; }
-      return;
+      return Promise.resolve();
     }
-    if (refreshing) { return; }
-    refreshing = true;
-    fetch(window.location.href, { credentials: "same-origin", headers: { "Accept": "text/html" } })
-      .then(function (r) { return r.text(); })
-      .then(function (html) {
-        refreshing = false;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var main = doc.getElementById("main");
-        var mine = document.getElementById("main");
-        if (main && mine) {
-          var focusId = document.activeElement && document.activeElement.id;
-          mine.innerHTML = main.innerHTML;
-          initPage();
-          if (focusId && document.getElementById(focusId)) { document.getElementById(focusId).focus(); }
-          document.dispatchEvent(new CustomEvent("potok:refreshed"));
-        }
-      }, function () { refreshing = false; });
+    return readAgain().then(function (doc) {
+      var main = doc.getElementById("main");
+      if (!main) { return; }
+      var focusId = document.activeElement && document.activeElement.id;
+      mine.innerHTML = main.innerHTML;
+      initPage();
+      if (focusId && document.getElementById(focusId)) { document.getElementById(focusId).focus(); }
+      document.dispatchEvent(new CustomEvent("potok:refreshed"));
+    });
   }
+
+  // the orders list keeps its place: rows that changed are redrawn where they are (their
+  // selection kept, their version fresh for If-Match), rows that left the filter are
+  // marked and can no longer be selected, and new rows wait behind a button
+  var waiting = null;
+  function mergeList() {
+    return readAgain().then(function (doc) {
+      var table = document.querySelector("[data-live-list]");
+      var fresh = doc.querySelector("[data-live-list]");
+      if (!table || !fresh) { return; }
+      var freshRows = {};
+      Array.prototype.forEach.call(fresh.querySelectorAll("tbody tr[data-order-id]"), function (row) {
+        freshRows[row.dataset.orderId] = row;
+      });
+      var shown = {};
+      Array.prototype.forEach.call(table.querySelectorAll("tbody tr[data-order-id]"), function (row) {
+        var id = row.dataset.orderId;
+        shown[id] = true;
+        var next = freshRows[id];
+        if (!next) {
+          if (changedOrders[id] && !row.classList.contains("gone")) {
+            row.classList.add("gone");
+            var box = row.querySelector("[data-select]");
+            if (box) { box.checked = false; box.disabled = true; box.dispatchEvent(new Event("change", { bubbles: true })); }
+            var cell = row.querySelector("[data-status]");
+            var now = changedOrders[id];
+            if (cell && typeof now === "string") { cell.className = "status s-" + now; cell.textContent = statusName(now); }
+            if (cell) {
+              var note = document.createElement("small");
+              note.className = "gone-note";
+              note.textContent = table.dataset.gone;
+              cell.insertAdjacentElement("afterend", note);
+            }
+          }
+          return;
+        }
+        if (next.dataset.version !== row.dataset.version) {
+          var old = row.querySelector("[data-select]");
+          var checked = old && old.checked;
+          row.innerHTML = next.innerHTML;
+          row.dataset.version = next.dataset.version;
+          var box2 = row.querySelector("[data-select]");
+          if (box2) { box2.checked = !!checked; }
+          row.classList.remove("gone");
+          row.classList.add("changed");
+          setTimeout(function () { row.classList.remove("changed"); }, 4000);
+        }
+      });
+      var news = Object.keys(freshRows).filter(function (id) { return !shown[id]; });
+      var banner = document.querySelector("[data-live-new]");
+      if (banner && news.length) {
+        waiting = fresh.querySelector("tbody");
+        var text = banner.querySelector("[data-live-new-text]");
+        text.textContent = text.dataset.template.replace("{n}", news.length);
+        banner.hidden = false;
+      }
+      document.dispatchEvent(new CustomEvent("potok:refreshed"));
+    });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-live-show]");
+    if (!button || !waiting) { return; }
+    var table = document.querySelector("[data-live-list]");
+    var chosen = {};
+    Array.prototype.forEach.call(table.querySelectorAll("[data-select]:checked"), function (box) {
+      chosen[box.closest("tr").dataset.orderId] = true;
+    });
+    table.querySelector("tbody").replaceWith(waiting);
+    Array.prototype.forEach.call(waiting.querySelectorAll("tr[data-order-id]"), function (row) {
+      var box = row.querySelector("[data-select]");
+      if (box && chosen[row.dataset.orderId]) { box.checked = true; }
+      row.tabIndex = -1;
+    });
+    waiting = null;
+    document.querySelector("[data-live-new]").hidden = true;
+    var first = table.querySelector("[data-select]");
+    if (first) { first.dispatchEvent(new Event("change", { bubbles: true })); }  // the count
+  });
 
   // ------------------------------------------------------------------ start
 
