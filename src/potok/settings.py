@@ -197,6 +197,34 @@ class CarrierSettings(BaseModel):
         description="the worker syncs the carriers' pickup points into Potok this often "
         "(0: never; `potok carriers sync-points` does it at once)",
     )
+    pochta_url: str = Field(
+        default="https://otpravka-api.pochta.ru",
+        max_length=500,
+        description="Почта России's «Отправка» API",
+    )
+    pochta_token: SecretStr = Field(
+        default=SecretStr(""), description="«Отправка»'s access token (empty: Почта is not used)"
+    )
+    pochta_login: str = Field(default="", max_length=200, description="«Отправка»'s login")
+    pochta_password: SecretStr = Field(default=SecretStr(""), description="and its password")
+    pochta_index_from: str = Field(
+        default="",
+        max_length=6,
+        description="the postal code of the post office the warehouse hands parcels to",
+    )
+    pochta_mail_type: str = Field(
+        default="POSTAL_PARCEL", max_length=40, description="«Отправка»'s mail-type"
+    )
+    pochta_mail_category: str = Field(
+        default="ORDINARY", max_length=60, description="«Отправка»'s mail-category"
+    )
+    pochta_tracking_url: str = Field(
+        default="https://tracking.russianpost.ru/rtm34",
+        max_length=500,
+        description="Почта's tracking service (single access, SOAP)",
+    )
+    pochta_tracking_login: str = Field(default="", max_length=200)
+    pochta_tracking_password: SecretStr = Field(default=SecretStr(""))
     cdek_url: str = Field(
         default="https://api.cdek.ru",
         max_length=500,
@@ -334,6 +362,53 @@ class ReturnSettings(BaseModel):
         return value
 
 
+class NotificationSettings(BaseModel):
+    """Customer messages: sent by the worker after each change commits, over SMTP (or to
+    the log when no SMTP host is set)."""
+
+    enabled: bool = Field(default=False, description="send customer notifications at all")
+    smtp_host: str | None = Field(
+        default=None, max_length=255, description="the SMTP server; unset: messages go to the log"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: str = Field(
+        default="none",
+        pattern="^(none|starttls|tls)$",
+        description="`starttls` upgrades the connection, `tls` opens it encrypted (port 465)",
+    )
+    smtp_username: str | None = Field(default=None, max_length=255)
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=20, gt=0, le=300)
+    sender: str = Field(
+        default="Potok <no-reply@localhost>", max_length=255, description="the From header"
+    )
+    shop_name: str = Field(default="Potok", max_length=120, description="signs the messages")
+    language: str = Field(default="ru", pattern="^(ru|en)$")
+    language_by_channel: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    topics_off: list[str] = Field(
+        default_factory=list, max_length=20, description="topics not sent (order_accepted, ...)"
+    )
+    channels_off: list[str] = Field(
+        default_factory=list, max_length=1000, description="channels whose customers get none"
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_s: float = Field(default=5, gt=0, le=3600)
+    backoff_max_s: float = Field(default=900, gt=0, le=86_400)
+    tracking_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the public address of Potok; messages link to <tracking_url>/track/<token>",
+    )
+
+    @field_validator("language_by_channel")
+    @classmethod
+    def _languages(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, language in value.items():
+            if language not in ("ru", "en"):
+                raise ValueError(f"channel '{channel}': '{language}' is not ru or en")
+        return value
+
+
 class OnecSettings(BaseModel):
     """1C's exchange with Potok as a site (CommerceML 2): how its files map onto Potok."""
 
@@ -413,6 +488,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
     returns: ReturnSettings = ReturnSettings()
+    notifications: NotificationSettings = NotificationSettings()
     onec: OnecSettings = OnecSettings()
 
 

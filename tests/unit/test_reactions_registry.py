@@ -15,7 +15,13 @@ from potok.domain.triggers import (
     StockFreed,
     Trigger,
 )
-from potok.services.reactions import REACTIONS, Phase, Reaction, check_registry
+from potok.services.reactions import (
+    AFTER_COMMIT,
+    REACTIONS,
+    Phase,
+    Reaction,
+    check_registry,
+)
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "potok"
 
@@ -89,3 +95,10 @@ def test_a_reaction_must_say_why_it_runs_where_it_does() -> None:
 
 def test_every_trigger_is_a_registered_kind() -> None:
     assert set(Trigger.__subclasses__()) == set(REACTIONS)
+
+
+def test_customer_messages_wait_for_the_commit_on_their_own_cursor() -> None:
+    (notify,) = AFTER_COMMIT
+    assert notify.consumer == "notifications"
+    assert "order.created" in notify.types
+    assert "return.refund_changed" in notify.types

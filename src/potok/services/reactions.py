@@ -19,6 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
+from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
 from potok.domain.triggers import (
     OrdersDisplaced,
@@ -175,6 +176,31 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
         ),
     ),
 }
+
+
+# ---------------------------------------------------------------------- after commit
+
+
+@dataclass(frozen=True, slots=True)
+class EventReaction:
+    """A reaction to outbox events that waits for the commit: the dispatcher runs it under
+    a cursor of its own (``consumer``), at least once, in order, with retries."""
+
+    consumer: str
+    types: tuple[str, ...]
+    does: str
+    because: str
+
+
+NOTIFY_CUSTOMERS = EventReaction(
+    "notifications",
+    tuple(sorted(EVENT_TOPICS)),
+    "the customer gets an e-mail of the step (worker/notifier.py)",
+    "it calls the outside world (an SMTP server) and may wait and be retried; an order's "
+    "change must never wait for it or fail because of it",
+)
+
+AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS,)
 
 
 # ---------------------------------------------------------------------- dispatch

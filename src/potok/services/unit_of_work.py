@@ -14,6 +14,7 @@ from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
+from potok.services.notification_ports import NotificationStore, TrackingLinkStore
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -151,6 +152,12 @@ class UnitOfWork(Protocol):
 
     @property
     def returns(self) -> ReturnStore: ...
+
+    @property
+    def notifications(self) -> NotificationStore: ...
+
+    @property
+    def tracking_links(self) -> TrackingLinkStore: ...
 
     @property
     def onec(self) -> OnecStore: ...

@@ -178,6 +178,7 @@ IDENTIFIER = {
 ALERT = {
     "order_backordered_after_rerouting": N_("Backordered after re-routing"),
     "location_ships_without_tariff": N_("Ships without a tariff"),
+    "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
 }
 
 

@@ -42,6 +42,7 @@ from potok.services.webhook_targets import address_problem
 
 if TYPE_CHECKING:
     from potok.worker.nats_sink import NatsSink
+    from potok.worker.notifier import Notifier, Tried
 
 log = logging.getLogger("potok.worker.dispatcher")
 
@@ -61,6 +62,8 @@ class Round:
     failed: int = 0
     dead: int = 0
     skipped_busy: int = 0  # subscriptions another worker was serving
+    notified: int = 0  # customer messages sent
+    notify_failed: int = 0  # customer messages that failed this time
     stock_pushed: int = 0  # figures sent to marketplaces
 
     @property
@@ -71,6 +74,7 @@ class Round:
             or self.delivered
             or self.failed
             or self.dead
+            or self.notified
             or self.stock_pushed
         )
 
@@ -92,7 +96,15 @@ class Dispatcher:
     name: str = field(default_factory=lambda: f"worker-{uuid.uuid4().hex[:12]}")
     clock: Clock = utc_now
     rand: Callable[[], float] = random.random
+    notifier: Notifier | None = None
     _sink: NatsSink | None = None
+
+    def __post_init__(self) -> None:
+        settings = self.potok.settings.notifications
+        if self.notifier is None and settings.enabled:
+            from potok.worker.notifier import Notifier
+
+            self.notifier = Notifier.from_settings(settings)
 
     def uow(self) -> UnitOfWork:
         return self.potok.uow(AuditContext(actor=str(Actor.system("dispatcher")), via="worker"))
@@ -123,6 +135,8 @@ class Dispatcher:
                 self._serve(subscription, report)
         if settings.nats_url:
             self._stream_out(report)
+        if self.notifier is not None:
+            self._notify(self.notifier, report)
         self._push_stock(report)
         return report
 
@@ -214,7 +228,11 @@ class Dispatcher:
             atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
 
     def _claim(
-        self, name: str, limit: int, subscription_id: int | None = None
+        self,
+        name: str,
+        limit: int,
+        subscription_id: int | None = None,
+        types: tuple[str, ...] = (),
     ) -> tuple[int, int, list[StoredEvent]] | None:
         """Take the consumer's lease (made at the current end of the outbox if new) and read
         its next events; None when another worker holds it (or the subscription is gone),
@@ -232,9 +250,80 @@ class Dispatcher:
             position, attempts, next_at = state
             if next_at is not None and next_at > at:
                 return (position, attempts, [])
-            return position, attempts, uow.event_log.after(position, limit)
+            return position, attempts, uow.event_log.after(position, limit, types=types)
 
         return atomically(self.uow(), claim)
+
+    # ------------------------------------------------------------------ customer messages
+
+    def _notify(self, notifier: Notifier, report: Round) -> None:
+        """Send the messages of the next events customers hear about, in order; a failed
+        one is tried again after a backoff (nothing after it goes first), until its last
+        attempt."""
+        from potok.domain.notifications import Outcome
+        from potok.services.notifications import attempt_record
+        from potok.worker.notifier import CONSUMER, TYPES
+
+        claimed = self._claim(CONSUMER, self.potok.settings.events.batch_size, types=TYPES)
+        if claimed is None:
+            report.skipped_busy += 1
+            return
+        position, attempts, events = claimed
+        try:
+            for event in events:
+                tried = notifier.handle(self.uow(), event)
+                tries = attempts + 1
+                outcome = tried.outcome
+                if outcome is Outcome.FAILED and tries >= notifier.max_attempts:
+                    outcome = Outcome.DEAD
+                at = self.clock()
+                next_at = None
+                new_position, new_attempts = event.position, 0
+                if outcome is Outcome.FAILED:
+                    delay = retry_delay(
+                        tries, notifier.backoff_s, notifier.backoff_max_s, self.rand
+                    )
+                    next_at = at + timedelta(seconds=delay)
+                    new_position, new_attempts = position, tries
+
+                def work(
+                    uow: UnitOfWork,
+                    expected: int = position,
+                    moved: tuple[int, int] = (new_position, new_attempts),
+                    next_at: datetime | None = next_at,
+                    tried: Tried = tried,
+                    outcome: Outcome | None = outcome,
+                    tries: int = tries,
+                    at: datetime = at,
+                ) -> bool:
+                    if not uow.consumers.move(
+                        CONSUMER,
+                        self.name,
+                        expected=expected,
+                        position=moved[0],
+                        attempts=moved[1],
+                        next_attempt_at=next_at,
+                        at=at,
+                        lease=self.lease,
+                    ):
+                        return False
+                    if outcome is not None and tried.draft is not None:
+                        uow.notifications.log(
+                            attempt_record(tried.draft, outcome, tries, at, tried.error)
+                        )
+                    return True
+
+                if not atomically(self.uow(), work):
+                    return  # lease lost
+                if outcome is Outcome.SENT:
+                    report.notified += 1
+                if outcome is Outcome.FAILED:
+                    report.notify_failed += 1
+                    log.warning("customer message for %s failed: %s", event.event_id, tried.error)
+                    return
+                position, attempts = new_position, new_attempts
+        finally:
+            atomically(self.uow(), lambda uow: uow.consumers.release(CONSUMER, self.name))
 
     # ------------------------------------------------------------------ one subscription
 

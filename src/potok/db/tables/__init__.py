@@ -56,6 +56,7 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -72,6 +73,7 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
@@ -92,6 +94,8 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
     "onec_groups",
     "onec_items",
     "onec_order_exports",
@@ -131,6 +135,7 @@ __all__ = [
     "stock_rules",
     "storage_locations",
     "tariff_versions",
+    "tracking_links",
     "transfer_lines",
     "transfers",
     "user_warehouses",
