@@ -3,8 +3,8 @@ location shipping without a tariff), so that warehouse staff see their locations
 and not another's; those raised before are given theirs from the subject they name
 
 Revision ID: b7a1e4750001
-Revises: c4a1e5d10001
-Create Date: 2026-12-06 21:40:00
+Revises: c3e7a1b2d903
+Create Date: 2026-12-06 22:40:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7a1e4750001"
-down_revision: str | None = "c4a1e5d10001"
+down_revision: str | None = "c3e7a1b2d903"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
