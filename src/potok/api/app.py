@@ -42,6 +42,7 @@ from potok.api.routers import (
     stock,
     stock_counts,
     stock_moves,
+    stores,
     transfers,
     warehouse_papers,
     waves,
@@ -147,6 +148,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.webhooks,
         files.router,
         onec.router,
+        stores.router,
         health.router,
         metrics.router,
     ):

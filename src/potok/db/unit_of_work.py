@@ -44,6 +44,7 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
+from potok.db.repositories.stores import StoreReceiptRepository
 from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
@@ -161,6 +162,7 @@ class SqlUnitOfWork:
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
         self.onec = OnecRepository(connection)
+        self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         return self
 

@@ -152,6 +152,7 @@ STEP = {
     "packed": N_("Packed"),
     "parcel_opened": N_("Parcel opened"),
     "booked": N_("Booked with the carrier"),
+    "booking_called_off": N_("Booking called off with the carrier"),
     "handed_over": N_("Handed over"),
     "tracking": N_("Tracking"),
     "in_transit": N_("In transit"),
