@@ -116,7 +116,7 @@ def test_alerts_raised_before_locations_were_recorded_get_theirs_from_their_subj
 
     potok = bootstrap(_settings(empty_database))
     try:
-        migrate.upgrade(potok.engine, "c3e7a1b2d903")
+        migrate.upgrade(potok.engine, "5e1f0c0de801")
         for channel in CHANNELS:
             catalogue.create_channel(potok.uow(), channel)
         catalogue.create_warehouse(potok.uow(), WAREHOUSES[0])  # MSK

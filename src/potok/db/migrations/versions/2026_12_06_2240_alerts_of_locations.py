@@ -3,7 +3,7 @@ location shipping without a tariff), so that warehouse staff see their locations
 and not another's; those raised before are given theirs from the subject they name
 
 Revision ID: b7a1e4750001
-Revises: c3e7a1b2d903
+Revises: 5e1f0c0de801
 Create Date: 2026-12-06 22:40:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "b7a1e4750001"
-down_revision: str | None = "c3e7a1b2d903"
+down_revision: str | None = "5e1f0c0de801"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
