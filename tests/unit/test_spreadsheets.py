@@ -3,7 +3,9 @@ that Excel (here openpyxl, an independent reader) reads them back as they were."
 
 from __future__ import annotations
 
+import csv
 import io
+import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -230,3 +232,54 @@ def test_an_xlsx_export_reads_back_as_it_was_written() -> None:
 def test_column_letters_and_indexes_are_inverse(index: int, letters: str) -> None:
     assert column_letters(index) == letters
     assert column_index(letters) == index
+
+
+# ---------------------------------------------------------------------- formula injection
+
+FORMULAS = ['=HYPERLINK("http://x","y")', "+7 916", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_written_to_csv_behind_an_apostrophe() -> None:
+    out = io.BytesIO()
+    write_table(out, FileFormat.CSV, ["text", "number"], [[f, Decimal("-5")] for f in FORMULAS])
+
+    lines = out.getvalue().decode("utf-8-sig").split("\r\n")
+    assert lines[1] == '"\'=HYPERLINK(""http://x"",""y"")",-5'
+    assert [line.split(",")[0] for line in lines[2:4]] == ["'+7 916", "'-2+3"]
+    assert lines[4] == "'@SUM(A1),-5"
+    assert lines[5].startswith("'\t=1,")
+    # what openpyxl cannot show, the csv module reads: no cell starts like a formula
+    cells = [row[0] for row in csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig")))]
+    assert not any(cell.startswith(("=", "+", "-", "@", "\t", "\r")) for cell in cells)
+
+
+def test_a_neutralised_csv_reads_back_as_the_text_that_was_written() -> None:
+    out = io.BytesIO()
+    write_table(out, FileFormat.CSV, ["text"], [[f] for f in [*FORMULAS, "'quoted", "plain"]])
+    out.seek(0)
+
+    _, rows = records(out, FileFormat.CSV)
+
+    assert [r.cells[0] for r in rows] == [
+        *(f.strip() for f in FORMULAS),
+        "'quoted",
+        "plain",
+    ]
+
+
+def test_xlsx_keeps_formula_like_text_as_text_a_spreadsheet_never_evaluates() -> None:
+    out = io.BytesIO()
+    write_table(out, FileFormat.XLSX, ["text"], [[f] for f in FORMULAS])
+
+    out.seek(0)
+    book = openpyxl.load_workbook(out)
+    sheet = book.active
+    assert sheet is not None
+    cells = [row[0] for row in sheet.iter_rows(min_row=2)]
+    assert [c.data_type for c in cells] == ["s"] * len(FORMULAS)
+    assert [c.value for c in cells] == [f.replace("\r", "\n") for f in FORMULAS]  # XML's
+    out.seek(0)
+    with zipfile.ZipFile(out) as archive:
+        xml = archive.read("xl/worksheets/sheet1.xml").decode()
+    assert "<f>" not in xml
+    assert "<f " not in xml

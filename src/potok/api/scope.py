@@ -27,6 +27,7 @@ from potok.domain.access.model import OutOfReach, OutOfScope
 from potok.domain.alerts import Alert
 from potok.domain.channels import ChannelNotFound
 from potok.domain.fulfilment import Shipment, ShipmentNotFound, WaveNotFound
+from potok.domain.kernel import WarehouseId
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import Order, OrderNotFound, ReservationStatus
 from potok.services import orders as order_service
@@ -71,10 +72,20 @@ def sees_order(uow: UnitOfWork, principal: Principal, order_id: int | None) -> b
 
 
 def visible_alerts(uow: UnitOfWork, principal: Principal, alerts: list[Alert]) -> list[Alert]:
-    """The alerts of orders the caller may see (every alert for an unlimited caller)."""
+    """The alerts of orders the caller may see, those of locations in its warehouses, and
+    those of neither (the network's, seen by every reader of alerts); every alert for an
+    unlimited caller."""
     if not limited(principal):
         return alerts
-    return [a for a in alerts if sees_order(uow, principal, a.order_id)]
+    return [a for a in alerts if _sees_alert(uow, principal, a)]
+
+
+def _sees_alert(uow: UnitOfWork, principal: Principal, alert: Alert) -> bool:
+    if alert.order_id is not None:
+        return sees_order(uow, principal, alert.order_id)
+    if alert.warehouse_id is None or principal.warehouses is None:
+        return True
+    return WarehouseId(alert.warehouse_id) in principal.warehouses
 
 
 def narrow(principal: Principal, flt: OrderFilter) -> OrderFilter:

@@ -285,14 +285,24 @@ def plain(value: object) -> object:
     return value
 
 
-def _csv_cell(value: object) -> str:
+def csv_cell(value: object) -> str:
+    """A value as a CSV cell; text a spreadsheet would run as a formula (``=``, ``+``, ``-``,
+    ``@``, tab, CR first) behind an apostrophe, numbers as they are."""
+    from potok.spreadsheets.writing import safe_text
+
+    text = _csv_text(value)
+    shown = value.value if isinstance(value, Enum) else value
+    return safe_text(text) if isinstance(shown, str | list | tuple | set | frozenset) else text
+
+
+def _csv_text(value: object) -> str:
     value = plain(value)
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return ";".join(_csv_cell(item) for item in value)
+        return ";".join(_csv_text(item) for item in value)
     return str(value)
 
 
@@ -369,7 +379,7 @@ def print_listing(
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
         writer.writerow([c.key for c in carried])
-        writer.writerows([_csv_cell(row.get(c.key)) for c in carried] for row in rows)
+        writer.writerows([csv_cell(row.get(c.key)) for c in carried] for row in rows)
         typer.echo(buffer.getvalue(), nl=False)
     elif not rows and empty:
         console.print(empty, highlight=False)

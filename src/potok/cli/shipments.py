@@ -13,7 +13,7 @@ from typing import Any
 
 import typer
 
-from potok.cli.common import cli_actor, cli_uow, console, handles_errors, open_potok
+from potok.cli.common import cli_actor, cli_uow, console, csv_cell, handles_errors, open_potok
 
 app = typer.Typer(
     help="Shipments: list, show, release an order, pick, short-pick, pack, hand over.",
@@ -41,7 +41,7 @@ def emit(columns: list[str], rows: list[list[Any]], output: Output, title: str =
     if output is Output.CSV:
         writer = csv.writer(sys.stdout)
         writer.writerow(columns)
-        writer.writerows([[("" if v is None else v) for v in r] for r in rows])
+        writer.writerows([[csv_cell(v) for v in r] for r in rows])
         return
     from rich.table import Table
 

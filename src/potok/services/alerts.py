@@ -19,6 +19,7 @@ from potok.domain.alerts.events import AlertAcknowledged, AlertRaised
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order
 from potok.domain.sourcing import SourcingRecord
+from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MAX_MESSAGE = 2000
@@ -62,6 +63,7 @@ def alert_estimated_tariffs(
     codes = {s.code for s in record.shipments if s.estimate}
     codes.update(t.from_code for t in record.transfers if t.estimate)
     raised: list[Alert] = []
+    locations = uow.warehouses.ids_for(sorted(codes))
     for code in sorted(codes):
         version = record.tariffs_version
         message = (
@@ -76,6 +78,7 @@ def alert_estimated_tariffs(
             None,  # about the location; the order (maybe not stored yet) is named in words
             message[:MAX_MESSAGE],
             at,
+            warehouse_id=locations.get(code),
         )
         if alert is None:
             continue
@@ -112,12 +115,14 @@ def list_alerts(
     order_id: int | None = None,
     cursor: str | None = None,
     limit: int = 50,
+    within: OrderFilter | None = None,
 ) -> AlertPage:
-    """Alerts newest first: open ones by default."""
+    """Alerts newest first: open ones by default; ``within`` (a limited caller's channel and
+    warehouses) keeps those of its orders and those of no order."""
 
     def work(uow: UnitOfWork) -> AlertPage:
         items, next_cursor = uow.alerts.list_page(
-            state=state, order_id=order_id, cursor=cursor, limit=limit
+            state=state, order_id=order_id, cursor=cursor, limit=limit, within=within
         )
         return AlertPage(items, next_cursor)
 

@@ -47,7 +47,11 @@ def dashboard(
         for row in uow.queries.count_orders(replace(flt, statuses=NEEDS_ACTION)):
             waiting[row.status] += row.count
         alerts, alerts_cursor = uow.alerts.list_page(
-            state=AlertState.OPEN, order_id=None, cursor=None, limit=limit
+            state=AlertState.OPEN,
+            order_id=None,
+            cursor=None,
+            limit=limit,
+            within=flt if flt.channels or flt.warehouses else None,
         )
         rules = uow.stock_rules.page(
             warehouses=warehouses,

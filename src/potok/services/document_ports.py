@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from potok.domain.documents import (
     DocumentKind,
@@ -18,6 +18,9 @@ from potok.domain.documents import (
     Subject,
     UpdStatus,
 )
+
+if TYPE_CHECKING:
+    from potok.services.read_models import OrderFilter
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,4 +111,5 @@ class DocumentStore(Protocol):
         cursor: str | None,
         limit: int,
         shipment_id: int | None = None,
+        within: OrderFilter | None = None,
     ) -> DocumentPage: ...

@@ -52,6 +52,7 @@ from potok.services.document_subjects import (
 )
 from potok.services.idempotent import Answer, Idempotency, once
 from potok.services.orders import OrderView
+from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
@@ -426,7 +427,10 @@ def list_documents(
     cursor: str | None = None,
     limit: int = 50,
     shipment_id: int | None = None,
+    within: OrderFilter | None = None,
 ) -> DocumentPage:
+    """Documents newest first; ``within`` (a limited caller's channel and warehouses) keeps
+    those of its orders."""
     return reading(
         uow,
         lambda uow: uow.documents.list(
@@ -436,6 +440,7 @@ def list_documents(
             cursor=cursor,
             limit=limit,
             shipment_id=shipment_id,
+            within=within,
         ),
     )
 

@@ -513,12 +513,25 @@ class LapsedReservation:
 class AlertStore(Protocol):
     def add(self, kind: AlertKind, order_id: int | None, message: str, at: datetime) -> Alert: ...
     def add_once(
-        self, kind: AlertKind, subject: str, order_id: int | None, message: str, at: datetime
+        self,
+        kind: AlertKind,
+        subject: str,
+        order_id: int | None,
+        message: str,
+        at: datetime,
+        *,
+        warehouse_id: int | None = None,
     ) -> Alert | None: ...
     def get(self, alert_id: int, *, lock: bool = False) -> Alert | None: ...
     def acknowledge(self, alert_id: int, at: datetime, by: str) -> None: ...
     def list_page(
-        self, *, state: AlertState, order_id: int | None, cursor: str | None, limit: int
+        self,
+        *,
+        state: AlertState,
+        order_id: int | None,
+        cursor: str | None,
+        limit: int,
+        within: OrderFilter | None = None,
     ) -> tuple[list[Alert], str | None]: ...
 
 
@@ -883,5 +896,12 @@ class SourcingStore(Protocol):
     def decisions(self, order_id: int) -> list[StoredSourcing]: ...
     def add_replan_run(self, run: ReplanRun) -> ReplanRun: ...
     def replan_run(self, run_id: int) -> ReplanRun | None: ...
-    def replan_runs(self, *, cursor: str | None, limit: int) -> ReplanRunPage: ...
+    def replan_runs(
+        self,
+        *,
+        cursor: str | None,
+        limit: int,
+        channel: str | None = None,
+        warehouses: Sequence[str] | None = None,
+    ) -> ReplanRunPage: ...
     def last_replan_at(self) -> datetime | None: ...

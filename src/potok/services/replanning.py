@@ -181,9 +181,22 @@ def replan(
     return atomically(uow, work)
 
 
-def list_runs(uow: UnitOfWork, *, cursor: str | None = None, limit: int = 50) -> ReplanRunPage:
-    """Past runs of the batch optimiser, newest first."""
-    return reading(uow, lambda uow: uow.sourcing.replan_runs(cursor=cursor, limit=limit))
+def list_runs(
+    uow: UnitOfWork,
+    *,
+    cursor: str | None = None,
+    limit: int = 50,
+    channel: str | None = None,
+    warehouses: Sequence[str] | None = None,
+) -> ReplanRunPage:
+    """Past runs of the batch optimiser, newest first; ``channel`` and ``warehouses`` keep
+    the runs asked for that channel or one of those warehouses."""
+    return reading(
+        uow,
+        lambda uow: uow.sourcing.replan_runs(
+            cursor=cursor, limit=limit, channel=channel, warehouses=warehouses
+        ),
+    )
 
 
 def get_run(uow: UnitOfWork, run_id: int) -> ReplanRun:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from potok.spreadsheets.formats import FileFormat
+from potok.spreadsheets.writing import unsafe_text
 
 SNIFF_BYTES = 64 * 1024
 
@@ -117,7 +118,7 @@ def _read_csv(source: IO[bytes]) -> Table:
                 raise BadFile(f"line {read_so_far + 1}: {error}") from None
             number = read_so_far + 1  # the line a record starts on, even after multi-line cells
             read_so_far = reader.line_num + 1
-            yield short_row(Record(number, [c.strip() for c in cells]), len(header))
+            yield short_row(Record(number, [unsafe_text(c).strip() for c in cells]), len(header))
 
     return Table(Record(1, [h.strip() for h in header]), rows(), max(total - 1, 0))
 

@@ -32,7 +32,15 @@ from potok.api.schemas.documents import (
     upd_status_of,
 )
 from potok.api.schemas.orders import OrderOut, render_order
-from potok.api.scope import Reach, ensure_shipment, ensure_visible, limited, reach, visible
+from potok.api.scope import (
+    Reach,
+    ensure_shipment,
+    ensure_visible,
+    limited,
+    narrow,
+    reach,
+    visible,
+)
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import OutOfScope
@@ -63,6 +71,7 @@ from potok.services import legal_entities as entity_service
 from potok.services import orders as order_service
 from potok.services.idempotent import Answer, Idempotency
 from potok.services.legal_entities import DefaultSellerExists
+from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["documents"])
@@ -365,20 +374,11 @@ def list_documents(
         seller=seller,
         cursor=cursor,
         limit=limit,
+        within=narrow(caller, OrderFilter()) if limited(caller) else None,
     )
-    items = page.items
-    if limited(caller):
-        seen: dict[int, bool] = {}
-
-        def sees(order: int | None) -> bool:
-            if order is None:
-                return False
-            if order not in seen:
-                seen[order] = visible(caller, order_service.get_order(uow, order).order)
-            return seen[order]
-
-        items = [d for d in items if sees(d.order_id)]
-    return DocumentPageOut(items=[render_document(d) for d in items], next_cursor=page.next_cursor)
+    return DocumentPageOut(
+        items=[render_document(d) for d in page.items], next_cursor=page.next_cursor
+    )
 
 
 @router.get(

@@ -13,8 +13,9 @@ from potok.api.scope import (
     Reach,
     ensure_visible,
     ensure_warehouses,
+    limited,
+    narrow,
     reach,
-    sees_order,
     visible_alerts,
 )
 from potok.api.security import Caller, needs
@@ -25,6 +26,7 @@ from potok.domain.orders import OrderNotFound
 from potok.domain.orders.commands import ReportShortage
 from potok.services import alerts as alert_service
 from potok.services import rerouting
+from potok.services.read_models import OrderFilter
 from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["re-routing"])
@@ -87,7 +89,9 @@ def report_shortage(
     description=(
         "What Potok could not settle by itself - an order re-routing left without stock, "
         "say. `state`: `open` (default), `acknowledged` or `all`. Callers limited to a "
-        "channel or to warehouses see the alerts of the orders they can see."
+        "channel or to warehouses see the alerts of the orders they can see, and every "
+        "alert that belongs to no order (a location shipping without a tariff, say): those "
+        "are the network's, seen by every caller who may read alerts."
     ),
     responses=responses(InvalidInput),
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
@@ -101,17 +105,21 @@ def list_alerts(
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> AlertPageOut:
     page = alert_service.list_alerts(
-        uow, state=state, order_id=order_id, cursor=cursor, limit=limit
+        uow,
+        state=state,
+        order_id=order_id,
+        cursor=cursor,
+        limit=limit,
+        within=narrow(caller, OrderFilter()) if limited(caller) else None,
     )
-    items = visible_alerts(uow, caller, page.items)
     return AlertPageOut(
-        items=[AlertOut.model_validate(a) for a in items], next_cursor=page.next_cursor
+        items=[AlertOut.model_validate(a) for a in page.items], next_cursor=page.next_cursor
     )
 
 
 def _visible_alert(uow: UnitOfWork, caller: Principal, alert_id: int) -> None:
-    """An alert is seen with its order."""
-    if not sees_order(uow, caller, alert_service.get_alert(uow, alert_id).order_id):
+    """An alert is seen with its order; one of no order by every reader of alerts."""
+    if not visible_alerts(uow, caller, [alert_service.get_alert(uow, alert_id)]):
         raise AlertNotFound(alert_id=alert_id)
 
 

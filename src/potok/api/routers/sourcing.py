@@ -444,11 +444,14 @@ def list_replans(
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> ReplanRunPageOut:
-    page = replanning.list_runs(uow, cursor=cursor, limit=limit)
-    return ReplanRunPageOut(
-        items=[_run_out(r) for r in page.items if _sees_run(caller, r)],
-        next_cursor=page.next_cursor,
+    page = replanning.list_runs(
+        uow,
+        cursor=cursor,
+        limit=limit,
+        channel=caller.channel,
+        warehouses=caller.warehouse_codes if caller.warehouses is not None else None,
     )
+    return ReplanRunPageOut(items=[_run_out(r) for r in page.items], next_cursor=page.next_cursor)
 
 
 def _sees_run(caller: Principal, run: ReplanRun) -> bool:

@@ -156,6 +156,19 @@ def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnEle
         conditions.append(orders.c.status.in_(list(flt.statuses)))
     if flt.payment_statuses:
         conditions.append(orders.c.payment_status.in_(list(flt.payment_statuses)))
+    conditions.extend(_reach_conditions(flt))
+    if flt.created_from is not None:
+        conditions.append(orders.c.created_at >= flt.created_from)
+    if flt.created_to is not None:
+        conditions.append(orders.c.created_at < flt.created_to)
+    if flt.text:
+        conditions.append(_text_search(flt.text.strip(), protector))
+    return conditions
+
+
+def _reach_conditions(flt: OrderFilter) -> list[sa.ColumnElement[bool]]:
+    """The filter's channels and warehouses (where an order holds or held stock)."""
+    conditions: list[sa.ColumnElement[bool]] = []
     if flt.channels:
         conditions.append(channels.c.code.in_(list(flt.channels)))
     if flt.warehouses:
@@ -168,13 +181,17 @@ def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnEle
                 ),
             )
         )
-    if flt.created_from is not None:
-        conditions.append(orders.c.created_at >= flt.created_from)
-    if flt.created_to is not None:
-        conditions.append(orders.c.created_at < flt.created_to)
-    if flt.text:
-        conditions.append(_text_search(flt.text.strip(), protector))
     return conditions
+
+
+def order_ids_within(flt: OrderFilter) -> sa.Select[tuple[int]]:
+    """The ids of the orders of the filter's channels and warehouses, for the lists of things
+    that belong to orders (alerts, documents) to narrow by in the same query."""
+    return (
+        sa.select(orders.c.id)
+        .join(channels, channels.c.id == orders.c.channel_id)
+        .where(*_reach_conditions(flt))
+    )
 
 
 def _text_search(text: str, protector: DataProtector) -> sa.ColumnElement[bool]:

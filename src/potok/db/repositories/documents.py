@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from potok.db.personal import open_json, seal_json
+from potok.db.queries.orders import order_ids_within
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import document_counters, document_files, documents, legal_entities
 from potok.domain.documents import (
@@ -32,6 +33,7 @@ from potok.domain.documents import (
 )
 from potok.security.data import DataProtector
 from potok.services.document_ports import DocumentPage, NewDocument, StoredFile
+from potok.services.read_models import OrderFilter
 
 _CORRECTED = documents.alias("corrected")
 _CORRECTION = documents.alias("correction")
@@ -191,8 +193,13 @@ class DocumentRepository:
         cursor: str | None,
         limit: int,
         shipment_id: int | None = None,
+        within: OrderFilter | None = None,
     ) -> DocumentPage:
+        """Newest first; ``within`` keeps the documents of the orders of its channels and
+        warehouses (in the query, so that a page is never short of what it may show)."""
         query = self._select().order_by(documents.c.id.desc()).limit(limit + 1)
+        if within is not None:
+            query = query.where(documents.c.order_id.in_(order_ids_within(within)))
         if order_id is not None:
             query = query.where(documents.c.order_id == order_id)
         if shipment_id is not None:

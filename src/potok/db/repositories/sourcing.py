@@ -284,9 +284,22 @@ class SourcingRepository:
         ).first()
         return None if row is None else _replan_run(row)
 
-    def replan_runs(self, *, cursor: str | None, limit: int) -> ReplanRunPage:
-        """Runs of the batch optimiser, newest first."""
+    def replan_runs(
+        self,
+        *,
+        cursor: str | None,
+        limit: int,
+        channel: str | None = None,
+        warehouses: Sequence[str] | None = None,
+    ) -> ReplanRunPage:
+        """Runs of the batch optimiser, newest first; ``channel`` keeps the runs asked for
+        that channel, ``warehouses`` those asked for one of them (in the query, so that a
+        page is never short of what the caller may see)."""
         query = sa.select(replan_runs).order_by(replan_runs.c.id.desc()).limit(limit + 1)
+        if channel is not None:
+            query = query.where(replan_runs.c.scope["channel"].as_string() == channel)
+        if warehouses is not None:
+            query = query.where(replan_runs.c.scope["warehouse"].as_string().in_(list(warehouses)))
         if cursor:
             (last_id,) = decode_int_cursor(cursor, 1)
             query = query.where(replan_runs.c.id < min(max(last_id, 0), 2**63 - 1))

@@ -19,7 +19,10 @@ operator_alerts = sa.Table(
     sa.Column("acknowledged_by", sa.String(255), nullable=True),
     # what the alert is about when that is not an order: one alert per kind and subject
     sa.Column("subject", sa.String(255), nullable=True),
+    # the location an alert of no order is about: its warehouse staff see it, others' not
+    fk("warehouse_id", "warehouses.id", nullable=True, ondelete="CASCADE"),
     sa.Index(None, "order_id"),
+    sa.Index(None, "warehouse_id"),
     sa.Index("ix_operator_alerts_kind_subject", "kind", "subject", unique=True),
     sa.Index(
         "ix_operator_alerts_open",

@@ -51,6 +51,7 @@ class Alert:
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = None
     subject: str | None = None  # what it is about when not an order: "MSK-9 (tariffs v3)"
+    warehouse_id: int | None = None  # the location it is about, when not an order
 
     @property
     def open(self) -> bool:
