@@ -29,9 +29,7 @@ from potok.domain.sourcing import (
     TariffTable,
 )
 from potok.domain.sourcing.events import SourcingRulesChanged, SourcingTariffsImported
-from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
-from potok.services.sourcing_setup import (
+from potok.domain.sourcing.setup import (
     ANY_ORDER_TYPE,
     DEFAULT_CHANNEL,
     MAX_REGION,
@@ -39,6 +37,9 @@ from potok.services.sourcing_setup import (
     rules_from_data,
     rules_to_data,
 )
+from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
+from potok.domain.sourcing.versions import RulesVersion, TariffVersion
+from potok.services.ports import StoredSourcing
 from potok.services.tariff_files import TariffFileError, TariffProblem, parse_tariffs
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
