@@ -132,3 +132,40 @@ def test_a_receipt_is_never_changed_and_only_stores_have_tills(
     (last,) = [m for m in movements(api, warehouse=STORE, sku="KET") if m["quantity"] == -2]
     assert last["reason"] == "till receipts at MSK-S (3 sold beyond the books)"
     assert levels(api)[("MSK", "KET")][0] == 3
+
+
+RECEIPTS_CSV = """магазин;чек;вид;время;касса;артикул;количество;цена
+MSK-S;K1-0001;продажа;06.12.2026 10:15;касса 1;KET;1;2490,00
+MSK-S;K1-0001;продажа;06.12.2026 10:15;касса 1;MUG;2;390,00
+MSK-S;K1-0002;возврат;06.12.2026 11:40;касса 1;MUG;1;390,00
+"""
+
+
+def test_a_store_without_a_connected_till_sends_its_receipts_as_a_file(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world(live.potok, stock={(STORE, "KET"): 4, (STORE, "MUG"): 6})
+    headers = {"Content-Type": "text/csv"}
+    answer = api.put("/api/v1/files/store-receipts", content=RECEIPTS_CSV.encode(), headers=headers)
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {
+        "kind": "store-receipts",
+        "rows": 3,
+        "changed": 2,
+        "created": 2,
+        "unchanged": 1,
+    }
+    again = api.put("/api/v1/files/store-receipts", content=RECEIPTS_CSV.encode(), headers=headers)
+    assert again.json()["changed"] == 0
+    stock = levels(api)
+    assert (stock[(STORE, "KET")][0], stock[(STORE, "MUG")][0]) == (3, 5)
+
+    bad = RECEIPTS_CSV.replace("K1-0002;возврат", "K1-0003;обмен").replace(";MUG;2;", ";NOPE;2;")
+    refused = api.put("/api/v1/files/store-receipts", content=bad.encode(), headers=headers)
+    assert refused.status_code == 422
+    assert [(p["row"], p["column"]) for p in refused.json()["problems"]] == [
+        (3, "sku"),
+        (4, "kind"),
+    ]
+    stock = levels(api)
+    assert (stock[(STORE, "KET")][0], stock[(STORE, "MUG")][0]) == (3, 5)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 import pytest
 
 from potok.bootstrap import Potok
-from potok.connectors.carriers import SandboxCarrier
+from potok.connectors.carriers import CarrierRefused, SandboxCarrier
 from potok.connectors.carriers.interface import Booking, Tracked
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.kernel import Actor
@@ -34,6 +34,7 @@ class RecordingCarrier(SandboxCarrier):
         self.delay_s = delay_s
         self.calls: Counter[str] = Counter()
         self.failing = 0
+        self.refusing = False
         self._lock = threading.Lock()
 
     def cancel(self, booking: Booking | Tracked) -> None:
@@ -43,6 +44,8 @@ class RecordingCarrier(SandboxCarrier):
                 self.failing -= 1
                 raise ConnectionError("the carrier is down")
             self.calls[booking.tracking_number] += 1
+            if self.refusing:
+                raise CarrierRefused(carrier="sandbox", reason="the parcel is already moving")
         super().cancel(booking)
 
 
@@ -100,6 +103,25 @@ def test_a_cancelled_booked_shipment_is_called_off_with_the_carrier_after_the_co
 
     assert carrier.calls == Counter({number: 1})
     assert called_off(potok, shipment_id) == ["booking_called_off"]
+
+
+def test_a_call_off_the_carrier_refuses_is_noted_once_and_not_tried_again(
+    potok: Potok, carrier: RecordingCarrier
+) -> None:
+    ((shipment_id, number),) = booked(potok, 1)
+    order_edits.cancel_shipment(potok.uow(), shipment_id, "too late", TESTER)
+    carrier.refusing = True
+    with new_client() as client:
+        dispatcher = Dispatcher(potok, client, name="tests")
+        drain(dispatcher)
+        drain(dispatcher)
+
+    assert carrier.calls == Counter({number: 1})  # a refusal is an answer, not an outage
+    steps = reads.get_shipment(potok.uow(), shipment_id).steps
+    refused = [s for s in steps if s.action == "booking_refused"]
+    assert len(refused) == 1
+    assert "the parcel is already moving" in (refused[0].reason or "")
+    assert called_off(potok, shipment_id) == []
 
 
 @RACE_LIMIT

@@ -180,6 +180,7 @@ ALERT = {
     "order_backordered_after_rerouting": N_("Backordered after re-routing"),
     "location_ships_without_tariff": N_("Ships without a tariff"),
     "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
+    "carrier_refused_booking": N_("Carrier refused a booking"),
 }
 
 
