@@ -9,9 +9,9 @@ from decimal import Decimal
 
 from potok.domain.kernel import ChannelId
 from potok.domain.sourcing import RoutingRules, SourcingRecord
+from potok.domain.sourcing.setup import build_setup, rules_to_data
 from potok.domain.sourcing.tariffs import built_in_tariffs
-from potok.services.ports import RulesVersion
-from potok.services.sourcing_setup import build_setup, rules_to_data
+from potok.domain.sourcing.versions import RulesVersion
 from tests.unit.test_sourcing_engine import order, run, site, stock, tariff
 
 AT = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -23,7 +23,7 @@ from potok.cli.common import (
 )
 from potok.domain.errors import FieldError, InvalidInput
 
-DEFAULT_CHANNEL = "default"  # as services.sourcing_setup names them, which is imported lazily
+DEFAULT_CHANNEL = "default"  # as domain.sourcing.setup names them, which is imported lazily
 ANY_ORDER_TYPE = "*"
 TARIFFS_HEADER = "warehouse,region,min_km,max_km,fixed_rub,per_kg_rub,per_km_rub,days"
 
@@ -136,7 +136,8 @@ def show_rules(
     """The routing rules a channel follows now (or an older version), as JSON."""
     from rich.table import Table
 
-    from potok.services import sourcing, sourcing_setup
+    from potok.domain.sourcing import setup as sourcing_setup
+    from potok.services import sourcing
 
     potok = open_potok()
     try:

@@ -23,7 +23,7 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.domain.channels import Channel, ChannelType
 from potok.domain.kernel import ChannelId, WarehouseId
 from potok.domain.network import Warehouse
-from potok.services.sourcing_setup import SourcingSetup, build_setup
+from potok.domain.sourcing.setup import SourcingSetup, build_setup
 
 
 @dataclass(frozen=True)

@@ -56,9 +56,9 @@ from potok.domain.errors import (
     ValueOutOfRange,
 )
 from potok.domain.events import DomainEvent
+from potok.domain.sourcing.setup import SourcingSetup
 from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
-from potok.services.sourcing_setup import SourcingSetup
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 

@@ -29,10 +29,10 @@ from potok.domain.sourcing import (
     Position,
     Shortfall,
 )
+from potok.domain.sourcing.setup import SourcingSetup
 from potok.services.alerts import alert_estimated_tariffs
 from potok.services.consolidation import arrange_transfers, drop_stale_transfers
 from potok.services.ports import SerialPick
-from potok.services.sourcing_setup import SourcingSetup
 from potok.services.unit_of_work import UnitOfWork
 
 RESERVE_ATTEMPTS = 8

@@ -34,6 +34,7 @@ from potok.domain.kernel import (
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
 from potok.domain.sourcing import Candidate, Position, SourcingRecord, Tariff
+from potok.domain.sourcing.versions import RulesVersion, TariffVersion
 from potok.services.read_models import (
     ChannelPromise,
     CountPage,
@@ -71,7 +72,7 @@ class StoredAnswer:
 
 
 if TYPE_CHECKING:
-    from potok.services.sourcing_setup import SourcingSetup
+    from potok.domain.sourcing.setup import SourcingSetup
 
 
 @dataclass(frozen=True, slots=True)
@@ -785,29 +786,6 @@ class StockCountStore(Protocol):
         cursor: str | None,
         limit: int,
     ) -> CountPage: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TariffVersion:
-    """One import of the shipping tariff table: how many tariffs, from where, by whom."""
-
-    version: int
-    tariffs: int
-    source: str
-    created_by: str
-    created_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class RulesVersion:
-    """One version of a channel's routing rules (channel None: the network default)."""
-
-    channel: str | None
-    order_type: str
-    version: int
-    rules: dict[str, Any]
-    created_by: str
-    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)

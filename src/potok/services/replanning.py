@@ -40,9 +40,9 @@ from potok.domain.sourcing.replan import (
     record_of,
     total,
 )
+from potok.domain.sourcing.setup import SourcingSetup, sourcing_order
 from potok.services.allocation import reservations_for
 from potok.services.ports import ReplanChange, ReplanRun, ReplanRunPage
-from potok.services.sourcing_setup import SourcingSetup, sourcing_order
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 MAX_ORDERS = 100_000

@@ -29,10 +29,7 @@ from potok.domain.sourcing import (
     TariffTable,
 )
 from potok.domain.sourcing.events import SourcingRulesChanged, SourcingTariffsImported
-from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services.allocation import where_it_may_ship
-from potok.services.ports import RulesVersion, StoredSourcing, TariffVersion
-from potok.services.sourcing_setup import (
+from potok.domain.sourcing.setup import (
     ANY_ORDER_TYPE,
     DEFAULT_CHANNEL,
     MAX_REGION,
@@ -40,6 +37,10 @@ from potok.services.sourcing_setup import (
     rules_from_data,
     rules_to_data,
 )
+from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
+from potok.domain.sourcing.versions import RulesVersion, TariffVersion
+from potok.services.allocation import where_it_may_ship
+from potok.services.ports import StoredSourcing
 from potok.services.tariff_files import TariffFileError, TariffProblem, parse_tariffs
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 

@@ -10,6 +10,7 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.domain.sourcing.setup import SourcingSetup
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
@@ -43,7 +44,6 @@ from potok.services.ports import (
     WaveStore,
 )
 from potok.services.return_ports import ReturnStore
-from potok.services.sourcing_setup import SourcingSetup
 from potok.services.store_ports import StoreReceiptStore
 
 T = TypeVar("T")

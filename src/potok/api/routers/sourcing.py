@@ -46,9 +46,11 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.network.model import WarehouseNotFound
 from potok.domain.orders.errors import OrderNotFound
 from potok.domain.sourcing import SourcingRecord, Tariff
+from potok.domain.sourcing import setup as sourcing_setup
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
-from potok.services import replanning, sourcing, sourcing_setup
-from potok.services.ports import ReplanRun, RulesVersion
+from potok.domain.sourcing.versions import RulesVersion
+from potok.services import replanning, sourcing
+from potok.services.ports import ReplanRun
 from potok.services.tariff_files import HEADER
 from potok.services.unit_of_work import UnitOfWork
 

@@ -27,13 +27,12 @@ from potok.db.tables import (
 from potok.domain.kernel import ChannelId, ProductId, WarehouseId
 from potok.domain.sourcing import SourcingRecord
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE, Tariff
+from potok.domain.sourcing.versions import RulesVersion, TariffVersion
 from potok.services.ports import (
     ReplanChange,
     ReplanRun,
     ReplanRunPage,
-    RulesVersion,
     StoredSourcing,
-    TariffVersion,
 )
 
 

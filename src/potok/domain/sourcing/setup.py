@@ -35,7 +35,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.rules import InvalidRules
 from potok.domain.sourcing.tariffs import built_in_tariffs
-from potok.services.ports import RulesVersion, TariffVersion
+from potok.domain.sourcing.versions import RulesVersion, TariffVersion
 
 DEFAULT_CHANNEL = "default"
 """The channel name that stands for the whole network's default rules."""
