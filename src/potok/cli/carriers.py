@@ -28,14 +28,14 @@ app = typer.Typer(
 
 @app.command("list")
 @handles_errors
-def list_carriers() -> None:
+def list_carriers(output: Output = OUTPUT) -> None:
     """The carriers this configuration enables (the sandbox always)."""
     potok = open_potok()
     try:
-        for code in potok.carriers.codes:
-            console.print(code)
+        rows = [{"carrier": code} for code in potok.carriers.codes]
     finally:
         potok.close()
+    print_listing(rows, [Column("carrier")], output, empty="No carrier is enabled.")
 
 
 @app.command()
