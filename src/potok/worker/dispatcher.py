@@ -111,6 +111,8 @@ class Dispatcher:
             )
             last = reading(self.uow(), lambda uow: uow.event_log.last_position())
         for subscription in subscriptions:
+            if subscription.paused_at is not None:
+                continue  # paused: its events wait behind its cursor until it is resumed
             if subscription.position is None or subscription.position < last:
                 self._serve(subscription, report)
         if settings.nats_url:
