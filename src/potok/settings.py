@@ -6,13 +6,16 @@ for example ``POTOK_DB__URL`` or ``POTOK_API__PORT``.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
+from pathlib import Path
 from typing import Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///potok.db"
+KEY_FILE_NAME = "potok-keys.json"
 
 
 class DatabaseSettings(BaseModel):
@@ -63,9 +66,19 @@ class SecuritySettings(BaseModel):
     index_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; keys the search hashes of phones/e-mails"
     )
-    key_file: str = Field(
-        default="potok-keys.json",
-        description="where keys are kept when the two above are not set (created if missing)",
+    key_file: str | None = Field(
+        default=None,
+        description="where keys are kept when the two above are not set (created if missing, "
+        "for a database without sealed data only); by default potok-keys.json beside the "
+        "SQLite file, or <user data directory>/potok/<host>-<port>-<database>-keys.json for "
+        "PostgreSQL - never the working directory",
+    )
+    key_check_seconds: float = Field(
+        default=300,
+        ge=0,
+        le=86_400,
+        description="how often readiness reads the database again for sealed data under keys "
+        "this process lacks (a value a request could not open counts at once)",
     )
     session_hours: float = Field(default=12, gt=0, le=24 * 30)
     cookie_secure: bool = True
@@ -203,6 +216,23 @@ class MarketplaceSettings(BaseModel):
     import_batch: int = Field(
         default=1000, ge=1, le=10_000, description="orders imported per poll at most"
     )
+    stock_reserve: int = Field(
+        default=0,
+        ge=0,
+        le=100_000,
+        description="units held back from every quantity pushed to a marketplace warehouse "
+        "(a margin against selling the last unit twice while a push is on its way)",
+    )
+    stock_push_every_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="stock changes are gathered this long and pushed together; Ozon takes "
+        "one update of an item at a warehouse per 30 seconds",
+    )
+    stock_events_batch: int = Field(
+        default=5000, ge=1, le=100_000, description="stock events read for one push at most"
+    )
 
 
 class Settings(BaseSettings):
@@ -220,6 +250,34 @@ class Settings(BaseSettings):
     carriers: CarrierSettings = CarrierSettings()
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
+
+
+def key_file_for(settings: Settings) -> Path | None:
+    """Where this process keeps its generated keys: the configured file; else beside the SQLite
+    file, or in the user's data directory for a server database. None for an in-memory
+    database, whose keys need outlive no process."""
+    if settings.security.key_file:
+        return Path(settings.security.key_file).expanduser().absolute()
+    from sqlalchemy.engine import make_url
+
+    url = make_url(settings.db.url)
+    database = url.database or ""
+    if url.get_backend_name() == "sqlite":
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return Path(database).expanduser().absolute().parent / KEY_FILE_NAME
+    name = f"{url.host or 'localhost'}-{url.port or 5432}-{database or 'postgres'}-keys.json"
+    return user_data_dir() / "potok" / name
+
+
+def user_data_dir() -> Path:
+    """The per-user data directory: $XDG_DATA_HOME, else ~/.local/share (%LOCALAPPDATA% on
+    Windows)."""
+    for variable in ("XDG_DATA_HOME", "LOCALAPPDATA"):
+        found = os.environ.get(variable)
+        if found:
+            return Path(found)
+    return Path.home() / ".local" / "share"
 
 
 def normalise_database_url(url: str) -> str:

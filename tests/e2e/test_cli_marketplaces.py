@@ -135,3 +135,31 @@ def test_update_replaces_the_token_and_pauses(
     assert "changed active" in paused.output
     nothing = potok_cli(database_url, "marketplaces", "update", "wb")
     assert nothing.exit_code == 3
+
+
+def test_push_stock_resyncs_every_mapped_sku_and_names_what_was_refused(
+    potok: Potok, database_url: str, wildberries: WildberriesSimulator
+) -> None:
+    from potok.domain.marketplaces import ItemMapping
+    from potok.services.marketplaces import map_items
+    from tests.factories import TESTER
+
+    build_world(potok, {("MSK", "KET"): 7})
+    connect = ["marketplaces", "connect", "wb", "-m", "wildberries", "--channel", "mp"]
+    given = wildberries.token + "\n"
+    connected = potok_cli(
+        database_url, *connect, "-w", "658434=MSK", "--url", wildberries.url, given=given
+    )
+    assert connected.exit_code == 0, connected.output
+    map_items(potok.uow(), "wb", [ItemMapping("KET", "501"), ItemMapping("MUG", "502")], TESTER)
+    wildberries.unknown_chrt = {502}
+
+    pushed = potok_cli(database_url, "marketplaces", "push-stock", "wb", "-o", "json")
+
+    assert pushed.exit_code == 0, pushed.output
+    assert "2 figures sent in 2 requests, 1 taken, 1 refused" in pushed.output
+    assert "658434/MUG" in pushed.output
+    assert wildberries.stocks == {658434: {501: 5}}  # 7 less the channel's buffer of 2
+
+    missing = potok_cli(database_url, "marketplaces", "push-stock", "nope")
+    assert missing.exit_code == 4

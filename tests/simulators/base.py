@@ -100,6 +100,7 @@ class SimulatedApi:
         self.rejected = 0  # requests over the vendor's rate limit
         self.faults: deque[Answer] = deque()
         self.bucket = Bucket(burst, interval_s)
+        self.buckets: dict[str, Bucket] = {}  # families of methods with limits of their own
         self.revoked = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -146,8 +147,16 @@ class SimulatedApi:
     def cost(self, answer: Answer) -> int:
         return 1
 
+    def family(self, path: str) -> str | None:
+        """The family of methods with a limit of its own that ``path`` belongs to."""
+        return None
+
     def route(self, method: str, path: str, query: str, body: Any) -> Answer:
         raise NotImplementedError
+
+    def document(self, path: str) -> OpenAPI:
+        """The vendor's document that describes ``path``."""
+        return openapi(self.spec_path)
 
     # ------------------------------------------------------------------ serving
 
@@ -155,7 +164,7 @@ class SimulatedApi:
         self, method: str, path: str, query: str, headers: dict[str, str], raw: bytes
     ) -> str | None:
         try:
-            openapi(self.spec_path).validate_request(
+            self.document(path).validate_request(
                 _SpecRequest(self.spec_host, method, path, query, headers, raw)
             )
         except Exception as error:  # every refusal of the document, whatever its class
@@ -182,7 +191,9 @@ class SimulatedApi:
             fault = self.faults.popleft() if self.faults else None
         if fault is not None and fault.status:
             return fault
-        if not self.bucket.allow():
+        family = self.family(path)
+        bucket = self.buckets[family] if family is not None else self.bucket
+        if not bucket.allow():
             with self.lock:
                 self.rejected += 1
             return Answer(429, self.error_body(429), self.retry_headers(1))
@@ -190,7 +201,7 @@ class SimulatedApi:
             answer = self.route(method, path, query, body)
         extra = self.cost(answer) - 1
         if extra:
-            self.bucket.allow(extra)
+            bucket.allow(extra)
         if fault is not None:
             answer.delay_s = fault.delay_s
         return answer

@@ -1,16 +1,27 @@
 """Ozon's Seller API (FBS postings) as a local server: postings appear, are shipped (or
 quietly not: a 200 that changed nothing, as Ozon warns), get cancelled, in the formats of
-``specs/ozon-fbs-subset.json``; errors as ``{code, message, details}``; 50 requests a
-second per Client-Id."""
+``specs/ozon-fbs-subset.json``; stock set per product and warehouse
+(``/v2/products/stocks``: 100 pairs a request, 80 requests a minute, one update of a pair
+per 30 seconds, errors item by item inside a 200); errors as ``{code, message, details}``;
+50 requests a second per Client-Id.
+
+The document's one known defect is mended before requests are checked against it: the
+stock item lists ``quant_size`` as required although the schema does not declare it and
+Ozon switched the field off on 26 June 2025 (the specs' README lists the defect)."""
 
 from __future__ import annotations
 
 import itertools
+import json
+import time
 from datetime import UTC, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 
-from tests.simulators.base import Answer, SimulatedApi
+from openapi_core import OpenAPI
+
+from tests.simulators.base import Answer, Bucket, SimulatedApi
 
 SPEC = Path(__file__).parent / "specs" / "ozon-fbs-subset.json"
 REASONS = [
@@ -36,6 +47,16 @@ REASONS = [
 UNFULFILLED = {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
 CANCELLABLE = {r["id"] for r in REASONS if r["is_available_for_cancellation"]}
 _GRPC = {400: 3, 403: 7, 404: 5, 409: 9, 429: 8, 500: 13, 503: 14}
+STOCK_BATCH = 100
+
+
+@cache
+def _document() -> OpenAPI:
+    """The FBS subset, with ``quant_size`` (undeclared, switched off) no longer required."""
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    item = spec["components"]["schemas"]["productv2ProductsStocksRequestStock"]
+    item["required"] = [name for name in item["required"] if name != "quant_size"]
+    return OpenAPI.from_dict(spec)
 
 
 def _stamp(moment: datetime) -> str:
@@ -58,6 +79,12 @@ class OzonSimulator(SimulatedApi):
         self.changed_at: dict[str, datetime] = {}
         self.ship_quietly_fails = False  # /v4/posting/fbs/ship answers 200, changes nothing
         self._orders = itertools.count(39_268_230)
+        self.buckets["stocks"] = Bucket(80, 0.75)  # 80 stock updates a minute
+        self.warehouses = {22_254_230_484_000}
+        self.products: set[int] = set()  # product_ids of the seller's catalogue
+        self.stocks: dict[tuple[int, int], int] = {}  # (warehouse, product) -> stock
+        self.pair_interval_s = 30.0  # one update of a product at a warehouse this often
+        self._set_at: dict[tuple[int, int], float] = {}
 
     # ------------------------------------------------------------------ the world changes
 
@@ -147,6 +174,16 @@ class OzonSimulator(SimulatedApi):
     def authorised(self, headers: dict[str, str]) -> bool:
         return (headers.get("Client-Id"), headers.get("Api-Key")) == (self.client_id, self.api_key)
 
+    def document(self, path: str) -> OpenAPI:
+        return _document()
+
+    def family(self, path: str) -> str | None:
+        return "stocks" if path == "/v2/products/stocks" else None
+
+    def stock_of(self, warehouse: int, product: int) -> int | None:
+        with self.lock:
+            return self.stocks.get((warehouse, product))
+
     def retry_headers(self, seconds: float) -> dict[str, str]:
         return {}  # Ozon names no wait: the client backs off by itself
 
@@ -222,4 +259,37 @@ class OzonSimulator(SimulatedApi):
             return Answer(200, {"result": True})
         if path == "/v2/posting/fbs/cancel-reason/list":
             return Answer(200, {"result": REASONS})
+        if path == "/v2/products/stocks":
+            return self._stocks(body["stocks"])
         return Answer(404, self.error_body(404))
+
+    def _stocks(self, items: list[dict[str, Any]]) -> Answer:
+        if len(items) > STOCK_BATCH:
+            message = f"stocks: value must contain no more than {STOCK_BATCH} item(s)"
+            return Answer(400, {"code": 3, "message": message, "details": []})
+        results = []
+        now = time.monotonic()
+        for item in items:
+            pair = (item["warehouse_id"], item["product_id"])
+            errors = []
+            if item["warehouse_id"] not in self.warehouses:
+                errors.append({"code": "WAREHOUSE_NOT_FOUND", "message": "warehouse not found"})
+            elif item["product_id"] not in self.products:
+                errors.append({"code": "NOT_FOUND", "message": "product not found"})
+            elif now - self._set_at.get(pair, -1e9) < self.pair_interval_s:
+                errors.append(
+                    {"code": "TOO_MANY_REQUESTS", "message": "stock of the pair set recently"}
+                )
+            if not errors:
+                self.stocks[pair] = item["stock"]
+                self._set_at[pair] = now
+            results.append(
+                {
+                    "warehouse_id": item["warehouse_id"],
+                    "product_id": item["product_id"],
+                    "offer_id": item.get("offer_id", ""),
+                    "updated": not errors,
+                    "errors": errors,
+                }
+            )
+        return Answer(200, {"result": results})

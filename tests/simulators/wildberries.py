@@ -1,5 +1,7 @@
 """Wildberries' marketplace API (FBS) as a local server: assembly tasks appear, change
-status and get cancelled, in the formats of ``specs/wildberries/03-orders-fbs.yaml``, with
+status and get cancelled, in the formats of ``specs/wildberries/03-orders-fbs.yaml``; the
+seller's warehouse stocks are set as ``02-products.yaml`` says (``PUT /api/v3/stocks``,
+keyed by chrtId, a limit of their own); with
 WB's limit (300 a minute, one per 200 ms, bursts of 20, a 409 costing 10) and its error
 bodies (401/429: title, detail, code, requestId, origin, status, statusText, timestamp;
 others: code, message)."""
@@ -12,9 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.simulators.base import Answer, SimulatedApi
+from openapi_core import OpenAPI
+
+from tests.simulators.base import Answer, Bucket, SimulatedApi, openapi
 
 SPEC = Path(__file__).parent / "specs" / "wildberries-03-orders-fbs.yaml"
+PRODUCTS_SPEC = Path(__file__).parent / "specs" / "wildberries-02-products.yaml"
 
 _TEXT = {
     400: "Bad Request",
@@ -41,6 +46,10 @@ class WildberriesSimulator(SimulatedApi):
         self.meta: dict[int, dict[str, list[str]]] = {}  # task -> sgtin/imei/uin
         self._supplies = itertools.count(1_234_567)
         self._ids = itertools.count(5_632_423)
+        self.buckets["stocks"] = Bucket(20, 0.2)  # every stock method: its own 300 a minute
+        self.warehouses = {658434}  # the seller's warehouses WB knows
+        self.stocks: dict[int, dict[int, int]] = {}  # warehouse -> chrtId -> amount
+        self.unknown_chrt: set[int] = set()  # sizes WB refuses (409 NotFound naming them)
 
     # ------------------------------------------------------------------ the world changes
 
@@ -119,6 +128,16 @@ class WildberriesSimulator(SimulatedApi):
     def cost(self, answer: Answer) -> int:
         return 10 if answer.status == 409 else 1
 
+    def family(self, path: str) -> str | None:
+        return "stocks" if path.startswith("/api/v3/stocks/") else None
+
+    def document(self, path: str) -> OpenAPI:
+        return openapi(str(PRODUCTS_SPEC if self.family(path) else SPEC))
+
+    def stock_of(self, warehouse: int, chrt_id: int) -> int | None:
+        with self.lock:
+            return self.stocks.get(warehouse, {}).get(chrt_id)
+
     def error_body(self, status: int) -> Any:
         if status in (401, 429):
             return {
@@ -159,6 +178,8 @@ class WildberriesSimulator(SimulatedApi):
                 },
             )
         parts = path.strip("/").split("/")
+        if parts[:3] == ["api", "v3", "stocks"]:
+            return self._stocks(method, int(parts[3]), body)
         if (method, path) == ("POST", "/api/v3/supplies"):
             supply = f"WB-GI-{next(self._supplies)}"
             self.supplies[supply] = {"name": body["name"], "orders": [], "done": False}
@@ -201,4 +222,35 @@ class WildberriesSimulator(SimulatedApi):
                 return Answer(409, self.error_body(409))
             self.statuses[task] = ("cancel", "canceled")
             return Answer(204)
+        return Answer(404, self.error_body(404))
+
+    def _stocks(self, method: str, warehouse: int, body: Any) -> Answer:
+        if warehouse not in self.warehouses:
+            return Answer(404, self.error_body(404))
+        if method == "PUT":
+            items = body["stocks"]
+            refused = [i for i in items if i.get("chrtId") in self.unknown_chrt or "sku" in i]
+            if refused:  # WB updates nothing and names what it refused
+                return Answer(
+                    409,
+                    [
+                        {
+                            "code": "NotFound",
+                            "message": "Not found",
+                            "data": [
+                                {"chrtId": i.get("chrtId"), "amount": i["amount"]} for i in refused
+                            ],
+                        }
+                    ],
+                )
+            kept = self.stocks.setdefault(warehouse, {})
+            for item in items:
+                kept[item["chrtId"]] = item["amount"]
+            return Answer(204)
+        if method == "POST":
+            kept = self.stocks.get(warehouse, {})
+            return Answer(
+                200,
+                {"stocks": [{"chrtId": c, "amount": kept.get(c, 0)} for c in body["chrtIds"]]},
+            )
         return Answer(404, self.error_body(404))

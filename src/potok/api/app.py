@@ -313,7 +313,9 @@ COMMON_PROBLEMS: dict[str, str] = {
     "415": "unsupported-media-type: the body is not JSON (or another media type named here)",
     "422": "invalid-input: the input is not valid",
     "429": "rate-limited: the API key asks too often; see Retry-After",
-    "503": "unavailable, transient-conflict: the database is busy or down; see Retry-After",
+    "503": "unavailable, transient-conflict: the database is busy or down; see Retry-After. "
+    "personal-data-key-missing: the record's personal data was sealed under a key this "
+    "process lacks (key_id names it)",
 }
 
 

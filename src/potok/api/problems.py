@@ -102,7 +102,8 @@ def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
             if error.code == "bulk-rejected" and listed
             else (listed or detail)
         )
-    headers = {"Retry-After": "1"} if status == 503 else None
+    retry = status == 503 and getattr(error, "retryable", True)
+    headers = {"Retry-After": "1"} if retry else None
     if status == 429:
         headers = {"Retry-After": str(error.context.get("retry_after", 1))}
     elif status == 401:

@@ -256,3 +256,43 @@ def journal(
         Column("resolved_at", "resolved"),
     ]
     print_listing(rows, columns, output, empty="Nothing kept aside.")
+
+
+@app.command("push-stock")
+@handles_errors
+def push_stock(
+    code: str = typer.Argument(..., help="The connection."),
+    sku: list[str] = typer.Option(
+        [], "--sku", help="Push only this SKU (repeat); every mapped SKU when omitted."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """Send the marketplace the stock it may sell now, at every mapped warehouse: a full
+    re-sync (the worker otherwise pushes what stock events moved)."""
+    from potok.services.marketplaces import push_stock as push
+
+    potok = open_potok()
+    try:
+        outcome = push(
+            cli_uow(potok),
+            potok.marketplaces,
+            code,
+            skus=sku or None,
+            reserve=potok.settings.marketplaces.stock_reserve,
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"{outcome.connection}: {outcome.positions} figures sent in {outcome.requests} "
+        f"requests, {outcome.accepted} taken, {len(outcome.refused)} refused, "
+        f"{len(outcome.unmapped)} SKUs not mapped, {outcome.rate_limit_waits} rate-limit waits",
+        highlight=False,
+    )
+    if outcome.refused:
+        rows = [{"position": where, "reason": reason} for where, reason in outcome.refused.items()]
+        columns = [Column("position", "warehouse/SKU"), Column("reason")]
+        print_listing(rows, columns, output, empty="")
+    if outcome.unmapped:
+        console.print("Not mapped: " + ", ".join(outcome.unmapped[:20]), highlight=False)
+    if outcome.error:
+        raise fail(outcome.error, 6 if not outcome.credentials_refused else 3)

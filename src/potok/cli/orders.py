@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from potok.cli.common import (
@@ -19,6 +21,9 @@ from potok.cli.common import (
     styled,
     when,
 )
+
+if TYPE_CHECKING:
+    from potok.services.read_models import OrderSummary
 
 app = typer.Typer(
     help="Orders: list, show, and run the payment-deadline expiry.", no_args_is_help=True
@@ -56,7 +61,15 @@ COLUMNS = [
     Column("promised_at", table=False),
     Column("created_at", "created"),
     Column("updated_at", table=False),
+    Column("personal_data", table=False),
+    Column("missing_key", table=False),
 ]
+
+
+def _customer(order: OrderSummary) -> str:
+    if order.missing_key is not None:
+        return f"(unavailable: key {order.missing_key})"
+    return order.customer_name or (order.customer_phone or order.customer_email or "")
 
 
 @app.command("list")
@@ -95,7 +108,7 @@ def list_orders(
             "external_id": o.external_id,
             "status": o.status,
             "payment_status": o.payment_status,
-            "customer": o.customer_name or (o.customer_phone or o.customer_email or ""),
+            "customer": _customer(o),
             "customer_name": o.customer_name,
             "customer_phone": o.customer_phone,
             "customer_email": o.customer_email,
@@ -107,6 +120,8 @@ def list_orders(
             "promised_at": o.promised_at,
             "created_at": o.created_at,
             "updated_at": o.updated_at,
+            "personal_data": o.personal_data,
+            "missing_key": o.missing_key,
         }
         for o in page.items
     ]

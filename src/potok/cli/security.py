@@ -52,7 +52,7 @@ def rotate(
         TimeElapsedColumn,
     )
 
-    from potok.security.data import DataKeyError
+    from potok.security.data import SealedUnderMissingKey
     from potok.services import personal_data
     from potok.services.read_models import Rewrapped
 
@@ -75,8 +75,11 @@ def rotate(
                 rotation = personal_data.rewrap_personal_data(
                     cli_uow(potok), batch=batch, on_batch=advance
                 )
-            except DataKeyError as error:  # an old key was removed before rotating
-                _key_problem(f"{error}; add it back after the current key and run again")
+            except SealedUnderMissingKey as error:  # an old key was removed before rotating
+                _key_problem(
+                    f"{error.detail} Add key '{error.key_id}' back after the current key and "
+                    "run again"
+                )
             except InvalidTag:
                 _key_problem("a value does not open with the key of its id: the key was changed")
         console.print(

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import typer
 
 from potok.cli.common import console, errors, handles_errors, open_potok, settings
+
+if TYPE_CHECKING:
+    from potok.bootstrap import Potok
 
 
 @handles_errors
@@ -50,6 +54,7 @@ def serve(
                 highlight=False,
             )
             raise typer.Exit(6)
+        _report_missing_keys(potok)
         if jobs:
             start_in_background(potok)
             start_dispatcher(potok)
@@ -72,3 +77,19 @@ def serve(
         )
     finally:
         potok.close()
+
+
+def _report_missing_keys(potok: Potok) -> None:
+    """Say at start when sealed data needs keys this process lacks (readiness says it too)."""
+    missing = potok.key_check.missing()
+    if not missing:
+        return
+    names = ", ".join(f"'{key_id}'" for key_id in missing)
+    errors.print(
+        f"[bold red]error:[/] personal data in this database was sealed with key {names}, "
+        "which this process cannot open: records sealed with it answer "
+        "'personal-data-key-missing' and /api/v1/health/ready reports not-ready until the "
+        "process gets the keys the data was written with (POTOK_SECURITY__DATA_KEYS, or the "
+        "key file POTOK_SECURITY__KEY_FILE)",
+        highlight=False,
+    )

@@ -8,6 +8,8 @@ written under an older key, or in plaintext before encryption was on
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +20,7 @@ import sqlalchemy as sa
 from potok.db.tables import customers, idempotency_keys, marketplace_connections, orders
 from potok.domain.customers import normalise_name
 from potok.domain.orders import Address, Contact
-from potok.security.data import PREFIX, DataProtector
+from potok.security.data import PREFIX, DataProtector, SealedUnderMissingKey
 from potok.services.read_models import Rewrapped
 
 
@@ -75,6 +77,32 @@ NO_CONTACT: dict[str, Any] = {
     "address_line2": None,
 }
 """An order's personal columns once the customer is anonymised."""
+
+
+UNAVAILABLE = "(unavailable: sealed with key {key_id})"
+"""What an export shows for a customer whose data is sealed under a key this process lacks."""
+
+
+class RecordOpener:
+    """Opens one record's sealed values for a list or an export: a value sealed under a key
+    this process lacks reads as None and the key is noted, so that one such record is shown
+    as unavailable instead of failing the whole list."""
+
+    def __init__(self, protector: DataProtector) -> None:
+        self.protector = protector
+        self.missing_key: str | None = None
+
+    def __call__(self, stored: str | None) -> str | None:
+        try:
+            return self.protector.decrypt(stored)
+        except SealedUnderMissingKey as error:
+            self.missing_key = error.key_id
+            return None
+
+    @property
+    def personal_data(self) -> str:
+        """``available``, or ``unavailable`` when a value could not be opened."""
+        return "available" if self.missing_key is None else "unavailable"
 
 
 def seal_json(protector: DataProtector, data: Any) -> str:
@@ -273,3 +301,67 @@ def holds_sealed_data(engine: sa.Engine) -> bool:
     except sa.exc.OperationalError:
         return False
     return False
+
+
+# ---------------------------------------------------------------------- keys the data needs
+
+
+def keys_that_cannot_open(engine: sa.Engine, protector: DataProtector) -> set[str]:
+    """The ids of the keys that sealed data in this database and that this process cannot
+    open it with: ids it lacks, or ids it has under another key. One value per key id is
+    tried; each table is read until no value under a key not yet seen is left."""
+    seen: set[str] = set()
+    missing: set[str] = set()
+    with engine.connect() as connection:
+        present = set(sa.inspect(connection).get_table_names())
+        for spec in _TABLES.values():
+            if spec.table.name not in present:
+                continue
+            columns = [spec.table.c[c] for c in spec.columns]
+            while True:
+                row = connection.execute(
+                    sa.select(*columns)
+                    .where(sa.or_(*(_sealed_under_other_keys(c, seen) for c in columns)))
+                    .limit(1)
+                ).first()
+                if row is None:
+                    break
+                for value in row:
+                    if not (isinstance(value, str) and value.startswith(PREFIX + ":")):
+                        continue
+                    key_id = value.split(":", 2)[1]
+                    if key_id in seen:
+                        continue
+                    seen.add(key_id)
+                    if not protector.opens(value):
+                        missing.add(key_id)
+    return missing
+
+
+def _sealed_under_other_keys(column: sa.Column[Any], seen: set[str]) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        column.like(f"{PREFIX}:%"), *(column.not_like(f"{PREFIX}:{k}:%") for k in sorted(seen))
+    )
+
+
+class KeyCheck:
+    """Whether this process holds every key the sealed data needs, for readiness: the
+    database is read at most once per ``every_s`` seconds, and a value a request failed to
+    open counts at once."""
+
+    def __init__(self, engine: sa.Engine, protector: DataProtector, every_s: float) -> None:
+        self.engine = engine
+        self.protector = protector
+        self.every_s = every_s
+        self._found: set[str] = set()
+        self._at: float | None = None
+        self._lock = threading.Lock()
+
+    def missing(self) -> list[str]:
+        """The key ids the data needs and this process lacks, sorted."""
+        with self._lock:
+            now = time.monotonic()
+            if self._at is None or now - self._at >= self.every_s:
+                self._found = keys_that_cannot_open(self.engine, self.protector)
+                self._at = now
+            return sorted(self._found | self.protector.unreadable)

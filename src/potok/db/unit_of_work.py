@@ -28,6 +28,7 @@ from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
 from potok.db.repositories.locations import LocationRepository
+from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
@@ -150,6 +151,7 @@ class SqlUnitOfWork:
         self.marketplaces = MarketplaceRepository(
             connection, self.protector, self._staged if self._pipelined else None
         )
+        self.marketplace_items = MarketplaceItemRepository(connection)
         return self
 
     def __exit__(

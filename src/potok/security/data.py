@@ -16,17 +16,42 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
+from typing import ClassVar
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from potok.domain.errors import Unavailable
 
 PREFIX = "pd1"
 NONCE_BYTES = 12
 
 
 class DataKeyError(ValueError):
-    """The configured keys are missing or malformed, or a value was written with an
-    unknown key."""
+    """The configured keys are missing or malformed, or cannot serve this database."""
+
+
+class SealedUnderMissingKey(Unavailable):
+    """A value was sealed under a key this process does not have (no key of that id, or
+    another key under the same id): the record's personal data cannot be opened here."""
+
+    code = "personal-data-key-missing"
+    title = "Personal data sealed under a key this process lacks"
+    retryable: ClassVar[bool] = False  # asking again does not bring the key
+    template = (
+        "Personal data was sealed with key '{key_id}', {why}; give this "
+        "process the keys the database was written with (POTOK_SECURITY__DATA_KEYS, or the "
+        "key file POTOK_SECURITY__KEY_FILE) - see 'Personal data' in the operators' guide."
+    )
+
+    def __init__(self, key_id: str, *, same_id: bool = False) -> None:
+        why = (
+            "but the key configured under that id is another one"
+            if same_id
+            else "which is not configured"
+        )
+        super().__init__(key_id=key_id, why=why)
+        self.key_id = key_id
 
 
 def parse_keys(text: str) -> list[tuple[str, bytes]]:
@@ -73,6 +98,13 @@ class DataProtector:
         self.current_id = ordered[0][0]
         self._ciphers = {key_id: AESGCM(key) for key_id, key in ordered}
         self._index_key = index_key
+        self.unreadable: set[str] = set()
+        """Key ids of values this process met and could not open (for readiness)."""
+
+    @property
+    def key_ids(self) -> frozenset[str]:
+        """The ids of every configured data key."""
+        return frozenset(self._ciphers)
 
     def encrypt(self, value: str | None) -> str | None:
         if value is None:
@@ -89,17 +121,27 @@ class DataProtector:
         _, key_id, payload = stored.split(":", 2)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
-            raise DataKeyError(f"personal data was encrypted with key '{key_id}', not configured")
+            self.unreadable.add(key_id)
+            raise SealedUnderMissingKey(key_id)
         raw = base64.b64decode(payload)
         try:
             return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
         except InvalidTag:
-            raise DataKeyError(
-                f"personal data was sealed with another key than the one configured as "
-                f"'{key_id}': use the keys this database was written with "
-                "(POTOK_SECURITY__DATA_KEYS, or the key file POTOK_SECURITY__KEY_FILE, by "
-                "default potok-keys.json in the working directory)"
-            ) from None
+            self.unreadable.add(key_id)
+            raise SealedUnderMissingKey(key_id, same_id=True) from None
+
+    def opens(self, stored: str) -> bool:
+        """Whether this process can open a sealed value (nothing is recorded either way)."""
+        _, key_id, payload = stored.split(":", 2)
+        cipher = self._ciphers.get(key_id)
+        if cipher is None:
+            return False
+        raw = base64.b64decode(payload)
+        try:
+            cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None)
+        except InvalidTag:
+            return False
+        return True
 
     def needs_rewrap(self, stored: str | None) -> bool:
         """Whether a stored value is plaintext or under an older key."""
@@ -115,13 +157,17 @@ class DataProtector:
 
 
 def protector_from(
-    data_keys: str | None, index_key: str | None, key_file: str
+    data_keys: str | None, index_key: str | None, key_file: Path | None
 ) -> tuple[DataProtector, bool]:
     """The protector for these settings; keys from the key file (created when missing) if the
-    settings give none. Returns it and whether a new key file was written."""
+    settings give none, or fresh ones kept in memory when there is no file (an in-memory
+    database). Returns it and whether new keys were made."""
     created = False
     if data_keys is None or index_key is None:
-        data_keys, index_key, created = _from_file(key_file)
+        if key_file is None:
+            data_keys, index_key, created = new_key_text(), _new_index_key(), True
+        else:
+            data_keys, index_key, created = _from_file(key_file)
     try:
         index = base64.b64decode(index_key, validate=True)
     except ValueError as error:
@@ -131,15 +177,23 @@ def protector_from(
     return DataProtector(parse_keys(data_keys), index), created
 
 
-def _from_file(path: str) -> tuple[str, str, bool]:
-    file = Path(path)
+def _new_index_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def _from_file(file: Path) -> tuple[str, str, bool]:
     if file.exists():
         content = json.loads(file.read_text())
         return content["data_keys"], content["index_key"], False
-    content = {
-        "data_keys": new_key_text(),
-        "index_key": base64.b64encode(os.urandom(32)).decode(),
-    }
-    file.touch(mode=0o600)
+    content = {"data_keys": new_key_text(), "index_key": _new_index_key()}
+    try:
+        file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        file.touch(mode=0o600)
+    except OSError as error:
+        raise DataKeyError(
+            f"no data keys are configured and the key file {file} cannot be created "
+            f"({error.strerror}): set POTOK_SECURITY__KEY_FILE to a writable place, or give "
+            "the keys (POTOK_SECURITY__DATA_KEYS and POTOK_SECURITY__INDEX_KEY)"
+        ) from None
     file.write_text(json.dumps(content, indent=2))
     return content["data_keys"], content["index_key"], True

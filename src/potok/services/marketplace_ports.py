@@ -12,6 +12,7 @@ from potok.domain.marketplaces import (
     Connection,
     ConnectionDraft,
     Credentials,
+    ItemMapping,
     JournalEntry,
     JournalKind,
 )
@@ -118,3 +119,25 @@ class MarketplaceStore(Protocol):
     def journal(
         self, connection_id: int, *, open_only: bool = True, limit: int = 100
     ) -> Sequence[JournalEntry]: ...
+
+
+class MarketplaceItemStore(Protocol):
+    """Each connection's map of Potok SKUs to the marketplace's items."""
+
+    def put(
+        self,
+        connection_id: int,
+        rows: Sequence[ItemMapping],
+        product_ids: Mapping[str, int],
+        at: datetime,
+    ) -> None: ...
+    def remove(self, connection_id: int, product_ids: Sequence[int]) -> int: ...
+    def mapped(
+        self,
+        connection_id: int,
+        *,
+        skus: Sequence[str] | None = None,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[ItemMapping]: ...
+    def by_item(self, connection_id: int, items: Sequence[str]) -> dict[str, str]: ...

@@ -556,6 +556,13 @@ class QueryStore(Protocol):
     def promises(
         self, product_ids: Sequence[int], channel_codes: Sequence[str] | None = None
     ) -> dict[int, list[ChannelPromise]]: ...
+    def promisable_by_location(
+        self, product_ids: Sequence[int], channel_code: str
+    ) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
+        """Per (product, location serving the channel) and per product in all: what the
+        channel may be told is available."""
+        ...
+
     def list_movements(
         self,
         *,

@@ -41,6 +41,8 @@ class OrderSummary:
     created_at: datetime
     updated_at: datetime
     version: int = 0  # for If-Match on actions taken from a list
+    personal_data: str = "available"  # "unavailable": sealed under a key this process lacks
+    missing_key: str | None = None  # the key it was sealed under, when unavailable
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,8 @@ class CustomerOrder:
     address_line1: str | None
     address_line2: str | None
     comment: str
+    personal_data: str = "available"  # "unavailable": sealed under a key this process lacks
+    missing_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -61,10 +61,18 @@ class Round:
     failed: int = 0
     dead: int = 0
     skipped_busy: int = 0  # subscriptions another worker was serving
+    stock_pushed: int = 0  # figures sent to marketplaces
 
     @property
     def busy(self) -> bool:
-        return bool(self.sequenced or self.published or self.delivered or self.failed or self.dead)
+        return bool(
+            self.sequenced
+            or self.published
+            or self.delivered
+            or self.failed
+            or self.dead
+            or self.stock_pushed
+        )
 
 
 @dataclass
@@ -117,7 +125,48 @@ class Dispatcher:
                 self._serve(subscription, report)
         if settings.nats_url:
             self._stream_out(report)
+        self._push_stock(report)
         return report
+
+    # ------------------------------------------------------------------ marketplace stock
+
+    def _push_stock(self, report: Round) -> None:
+        """Each active marketplace connection's stock push reads the stock events since
+        its cursor and sends the figures they moved (``services/marketplaces/stock.py``)."""
+        from potok.services.marketplaces import push_stock_changes
+
+        settings = self.potok.settings.marketplaces
+        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
+        for connection in connections:
+            if not connection.active:
+                continue
+            try:
+                pushed = push_stock_changes(
+                    self.uow(),
+                    self.potok.marketplaces,
+                    connection.code,
+                    self.name,
+                    every_s=settings.stock_push_every_s,
+                    reserve=settings.stock_reserve,
+                    batch=settings.stock_events_batch,
+                    lease=self.lease,
+                    clock=self.clock,
+                )
+            except PotokError as error:
+                log.warning("stock push to %s failed: %s", connection.code, error.detail)
+                continue
+            if pushed is None:
+                continue
+            report.stock_pushed += pushed.positions
+            if pushed.error:
+                log.warning("stock push to %s: %s", connection.code, pushed.error)
+            elif pushed.refused:
+                log.warning(
+                    "stock push to %s: %d items refused, e.g. %s",
+                    connection.code,
+                    len(pushed.refused),
+                    next(iter(pushed.refused.items())),
+                )
 
     def close(self) -> None:
         """Let go of the NATS connection (it is made again on the next round)."""

@@ -83,6 +83,8 @@ def _order(order: CustomerOrder) -> CustomerOrderOut:
         delivery_method=order.delivery_method,
         address=address,
         comment=order.comment,
+        personal_data=order.personal_data,
+        missing_key=order.missing_key,
     )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -106,6 +106,21 @@ Id = Annotated[int, Field(ge=1, le=JSON_SAFE_MAX), JSON_INTEGER]
 
 IdParam = Annotated[int, Field(ge=1, le=INT64_MAX)]
 """A row's number in a path or query (always text there, so parsed from digits)."""
+
+PersonalDataState = Annotated[
+    Literal["available", "unavailable"],
+    Field(
+        description="`unavailable` when the record's personal data was sealed under a key "
+        "this process lacks (`missing_key` names it): its name is then empty and its phone, "
+        "e-mail and address lines null. The record itself answers "
+        "`personal-data-key-missing` (503). See 'Personal data' in the operators' guide."
+    ),
+]
+MissingKey = Annotated[
+    str | None,
+    Field(description="The id of the key the personal data was sealed under, when unavailable."),
+]
+"""One record in a list whose personal data cannot be opened here fails only itself."""
 
 Flag = Annotated[bool, Strict()]
 """``true`` or ``false`` only; ``1``, ``"yes"`` and ``"true"`` are refused."""

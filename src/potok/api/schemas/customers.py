@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import Field
 
-from potok.api.schemas.common import MoneyOut, Out
+from potok.api.schemas.common import MissingKey, MoneyOut, Out, PersonalDataState
 
 
 class CustomerOut(Out):
@@ -41,6 +41,8 @@ class CustomerOrderOut(Out):
     delivery_method: str
     address: CustomerAddressOut | None = Field(description="Null for pickup orders.")
     comment: str
+    personal_data: PersonalDataState = "available"
+    missing_key: MissingKey = None
 
 
 class CustomerExportOut(Out):

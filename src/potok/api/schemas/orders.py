@@ -17,10 +17,12 @@ from potok.api.schemas.common import (
     Currency,
     Latitude,
     Longitude,
+    MissingKey,
     MoneyIn,
     MoneyOut,
     Out,
     Page,
+    PersonalDataState,
     Quantity,
     RateIn,
     Schema,
@@ -298,6 +300,8 @@ class OrderSummaryOut(Out):
     promised_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    personal_data: PersonalDataState = "available"
+    missing_key: MissingKey = None
 
 
 class OrderPageOut(Page):

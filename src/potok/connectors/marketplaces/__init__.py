@@ -33,6 +33,8 @@ from potok.connectors.marketplaces.interface import (
     PackedItem,
     PackOutcome,
     StatusSeen,
+    StockLevel,
+    StockOutcome,
 )
 from potok.connectors.marketplaces.registry import MarketplaceClients, MarketplaceNotSupported
 
@@ -56,4 +58,6 @@ __all__ = [
     "PackedItem",
     "RateLimit",
     "StatusSeen",
+    "StockLevel",
+    "StockOutcome",
 ]

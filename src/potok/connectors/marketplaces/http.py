@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -81,8 +81,31 @@ class TokenBucket:
             self._tokens -= cost
 
 
+class BucketPool:
+    """The rate-limit buckets of every marketplace account this process talks to: clients
+    of one account (several polls, a poll and a stock push, threads of one worker) draw
+    on the same bucket for each family of methods, so together they keep the account's
+    limit rather than each its own."""
+
+    def __init__(self) -> None:
+        self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
+        self._lock = threading.Lock()
+
+    def bucket(self, key: tuple[str, str, str], limit: RateLimit, *, sleep: Sleep) -> TokenBucket:
+        with self._lock:
+            found = self._buckets.get(key)
+            if found is None or found.limit != limit:
+                found = self._buckets[key] = TokenBucket(limit, sleep=sleep)
+            return found
+
+
+DEFAULT = "default"
+"""The family of methods a call belongs to unless it names another (WB and Ozon keep
+separate limits for their stock methods)."""
+
+
 class MarketplaceHttp:
-    """One marketplace account's HTTP client: base URL, auth headers, limit and retries."""
+    """One marketplace account's HTTP client: base URL, auth headers, limits and retries."""
 
     def __init__(
         self,
@@ -91,6 +114,9 @@ class MarketplaceHttp:
         base_url: str,
         headers: Mapping[str, str],
         limit: RateLimit,
+        limits: Mapping[str, RateLimit] | None = None,
+        pool: BucketPool | None = None,
+        account: str = "",
         timeout_s: float = 30.0,
         attempts: int = 5,
         longest_wait_s: float = 120.0,
@@ -102,7 +128,14 @@ class MarketplaceHttp:
         self.attempts = attempts
         self.longest_wait_s = longest_wait_s
         self._sleep = sleep
-        self._bucket = TokenBucket(limit, sleep=sleep)
+        families = {DEFAULT: limit, **(limits or {})}
+        if pool is None:
+            self._buckets = {k: TokenBucket(v, sleep=sleep) for k, v in families.items()}
+        else:
+            self._buckets = {
+                k: pool.bucket((marketplace, account, k), v, sleep=sleep)
+                for k, v in families.items()
+            }
         self._client = httpx.Client(
             base_url=base_url.rstrip("/"),
             headers=dict(headers),
@@ -121,14 +154,18 @@ class MarketplaceHttp:
         json: Any = None,
         params: Mapping[str, Any] | None = None,
         safe: bool = True,
+        family: str = DEFAULT,
+        answered: Collection[int] = (),
     ) -> httpx.Response:
         """Send a request and return the successful answer. A 429 is waited out for as long
         as the marketplace asks (``X-Ratelimit-Retry``/``Retry-After``), then tried again; a
         5xx or a network failure is tried again with growing pauses when ``safe`` (sending
-        it twice does no harm); what stays refused raises."""
+        it twice does no harm); what stays refused raises, except the statuses the caller
+        reads itself (``answered``: WB's 409 naming the refused items)."""
         last = ""
+        bucket = self._buckets[family]
         for attempt in range(1, self.attempts + 1):
-            self.stats.waited_s += self._bucket.take()
+            self.stats.waited_s += bucket.take()
             self.stats.requests += 1
             try:
                 answer = self._client.request(method, path, json=json, params=params)
@@ -138,10 +175,10 @@ class MarketplaceHttp:
                     break  # a host that cannot be reached now is tried at the next poll
                 self._pause(self._backoff(attempt))
                 continue
-            if answer.status_code < 400:
-                return answer
             if answer.status_code == 409:
-                self._bucket.charge(self._bucket.limit.cost_of_conflict - 1)
+                bucket.charge(bucket.limit.cost_of_conflict - 1)
+            if answer.status_code < 400 or answer.status_code in answered:
+                return answer
             if answer.status_code == 429:
                 wait = self._retry_after(answer) or self._backoff(attempt)
                 last = f"{method} {path}: 429 {_reason(answer)}"

@@ -145,6 +145,25 @@ class PackOutcome:
     failed: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass(frozen=True, slots=True)
+class StockLevel:
+    """How many units of an item the marketplace may sell from one of its warehouses."""
+
+    sku: str  # Potok's, for reports
+    key: str  # the marketplace's id of the item its stock method wants (WB chrtId, Ozon product_id)
+    quantity: int
+
+
+@dataclass
+class StockOutcome:
+    """What the marketplace took of a stock push: items accepted, items it refused (by
+    Potok SKU, with its reason), and requests sent."""
+
+    accepted: int = 0
+    refused: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+
+
 @dataclass
 class CallStats:
     """What talking to the marketplace cost: requests, and waits for its rate limit."""
@@ -186,6 +205,12 @@ class MarketplaceClient(Protocol):
 
     def cancel(self, external_id: str) -> None:
         """The seller cancels the order on the marketplace."""
+        ...
+
+    def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:
+        """Set the quantities the marketplace may sell from its warehouse ``warehouse``,
+        in as few requests as its batch size allows; an item it refuses is reported in the
+        outcome, not raised."""
         ...
 
     def close(self) -> None: ...

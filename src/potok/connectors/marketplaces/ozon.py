@@ -31,12 +31,19 @@ from potok.connectors.marketplaces.interface import (
     Packed,
     PackOutcome,
     StatusSeen,
+    StockLevel,
+    StockOutcome,
 )
 from potok.domain.marketplaces import Credentials, Marketplace
 
 DEFAULT_URL = "https://api-seller.ozon.ru"
 LIMIT = RateLimit(burst=50, interval_s=0.02)
 """50 requests a second per Client-Id."""
+
+STOCK_LIMIT = RateLimit(burst=4, interval_s=0.75)
+"""Stock updates: 80 requests a minute per seller account."""
+STOCK_BATCH = 100
+"""Product-warehouse pairs one stock request carries at most."""
 
 PAGE = 1000
 LOOK_BACK = timedelta(days=30)
@@ -51,6 +58,7 @@ PATHS = {
     "ship": "/v4/posting/fbs/ship",
     "cancel": "/v2/posting/fbs/cancel",
     "cancel_reasons": "/v2/posting/fbs/cancel-reason/list",
+    "stocks": "/v2/products/stocks",
 }
 CANCEL_REASON = 352
 """«Товар закончился на складе продавца»: the seller's reason Potok gives unless it is not
@@ -198,6 +206,7 @@ class Ozon:
                     "Api-Key": credentials.reveal(),
                 },
                 limit=LIMIT,
+                limits={"stocks": STOCK_LIMIT},
                 **options,
             )
         )
@@ -349,8 +358,56 @@ class Ozon:
             safe=False,
         )
 
-    def _post(self, path: str, body: Mapping[str, Any], *, safe: bool = True) -> Mapping[str, Any]:
-        answer = self.http.call("POST", path, json=body, safe=safe)
+    def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:
+        """``/v2/products/stocks``, 100 product-warehouse pairs a request, each named by
+        ``product_id`` alone (with ``offer_id`` too, Ozon would go by the article). Ozon
+        answers 200 with a result per item: ``updated`` or its ``errors``, read one by one
+        (``TOO_MANY_REQUESTS`` means the same pair was set less than 30 seconds ago)."""
+        outcome = StockOutcome()
+        if not warehouse.isdigit():
+            outcome.refused.update(
+                {level.sku: f"Ozon warehouse '{warehouse}' is not a number" for level in levels}
+            )
+            return outcome
+        usable = []
+        for level in levels:
+            if level.key.isdigit():
+                usable.append(level)
+            else:
+                outcome.refused[level.sku] = f"product_id '{level.key}' is not a number"
+        for start in range(0, len(usable), STOCK_BATCH):
+            chunk = usable[start : start + STOCK_BATCH]
+            body = {
+                "stocks": [
+                    {
+                        "product_id": int(level.key),
+                        "stock": level.quantity,
+                        "warehouse_id": int(warehouse),
+                    }
+                    for level in chunk
+                ]
+            }
+            answer = self._post(PATHS["stocks"], body, family="stocks")
+            outcome.requests += 1
+            results = answer.get("result")
+            said: dict[str, Mapping[str, Any]] = {}
+            for result in results if isinstance(results, list) else ():
+                if isinstance(result, Mapping) and result.get("product_id") is not None:
+                    said[str(result["product_id"])] = result
+            for level in chunk:
+                result = said.get(level.key)
+                if result is None:
+                    outcome.refused[level.sku] = "Ozon's answer does not mention the product"
+                elif result.get("updated"):
+                    outcome.accepted += 1
+                else:
+                    outcome.refused[level.sku] = _item_errors(result)
+        return outcome
+
+    def _post(
+        self, path: str, body: Mapping[str, Any], *, safe: bool = True, family: str = "default"
+    ) -> Mapping[str, Any]:
+        answer = self.http.call("POST", path, json=body, safe=safe, family=family)
         try:
             data = answer.json()
         except ValueError:
@@ -360,3 +417,16 @@ class Ozon:
                 marketplace="Ozon", reason="the answer is not a JSON object"
             )
         return data
+
+
+def _item_errors(result: Mapping[str, Any]) -> str:
+    """Ozon's reasons for not updating one item (``errors: [{code, message}]``)."""
+    errors = result.get("errors")
+    words = [
+        ": ".join(str(e[k]) for k in ("code", "message") if e.get(k))
+        for e in (errors if isinstance(errors, list) else ())
+        if isinstance(e, Mapping)
+    ]
+    return ("Ozon did not update the stock: " + ("; ".join(w for w in words if w) or "no reason"))[
+        :300
+    ]

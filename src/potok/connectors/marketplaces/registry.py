@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from potok.connectors.marketplaces.http import BucketPool
 from potok.connectors.marketplaces.interface import MarketplaceClient
 from potok.connectors.marketplaces.ozon import Ozon
 from potok.connectors.marketplaces.wildberries import Wildberries
@@ -24,10 +26,13 @@ class MarketplaceNotSupported(Rejected):
 
 @dataclass(frozen=True, slots=True)
 class MarketplaceClients:
-    """Builds the client of a connection; hosts and timeouts come from the settings."""
+    """Builds the client of a connection; hosts and timeouts come from the settings. One
+    per process: its bucket pool makes every client of an account keep that account's
+    rate limits together."""
 
     settings: MarketplaceSettings
     sleep: Callable[[float], None] | None = None
+    pool: BucketPool = field(default_factory=BucketPool)
 
     def default_url(self, marketplace: Marketplace) -> str:
         if marketplace is Marketplace.WILDBERRIES:
@@ -39,6 +44,8 @@ class MarketplaceClients:
             "timeout_s": self.settings.timeout_s,
             "attempts": self.settings.attempts,
             "longest_wait_s": self.settings.longest_wait_s,
+            "pool": self.pool,
+            "account": _account(connection.base_url, credentials),
         }
         if self.sleep is not None:
             options["sleep"] = self.sleep
@@ -47,3 +54,9 @@ class MarketplaceClients:
         if connection.marketplace is Marketplace.OZON:
             return Ozon.connect(connection.base_url, credentials, **options)
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)
+
+
+def _account(base_url: str, credentials: Credentials) -> str:
+    """A name for the account behind the credentials that does not reveal them."""
+    seen = f"{base_url}|{credentials.client_id or ''}|{credentials.reveal()}"
+    return hashlib.sha256(seen.encode()).hexdigest()[:16]

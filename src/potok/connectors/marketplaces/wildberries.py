@@ -29,6 +29,8 @@ from potok.connectors.marketplaces.interface import (
     Packed,
     PackOutcome,
     StatusSeen,
+    StockLevel,
+    StockOutcome,
 )
 from potok.domain.marketplaces import Credentials, Marketplace
 
@@ -37,7 +39,14 @@ LIMIT = RateLimit(burst=20, interval_s=0.2, cost_of_conflict=10)
 """Orders, supplies and passes: 300 requests a minute, one per 200 ms, bursts of 20; a
 409 answer counts as 10 requests."""
 
+STOCK_LIMIT = RateLimit(burst=20, interval_s=0.2, cost_of_conflict=10)
+"""Every method of the seller's warehouse stocks: a limit of its own, of the same size."""
+
 STATUS_BATCH = 1000
+STOCK_BATCH = 1000
+"""Items one stock request carries at most (``maxItems`` of ``PUT /api/v3/stocks``)."""
+MAX_AMOUNT = 100_000
+"""The largest quantity WB takes for one item."""
 
 PATHS = {
     "new_orders": "/api/v3/orders/new",
@@ -49,6 +58,7 @@ PATHS = {
     "imei": "/api/v3/orders/{order}/meta/imei",
     "uin": "/api/v3/orders/{order}/meta/uin",
     "cancel": "/api/v3/orders/{order}/cancel",
+    "stocks": "/api/v3/stocks/{warehouse}",  # keyed by chrtId (``sku`` is switched off)
 }
 SUPPLY_BATCH = 100
 CODES_BATCH = 100
@@ -149,6 +159,7 @@ class Wildberries:
                 base_url=base_url,
                 headers={"Authorization": credentials.reveal()},
                 limit=LIMIT,
+                limits={"stocks": STOCK_LIMIT},
                 **options,
             )
         )
@@ -258,6 +269,48 @@ class Wildberries:
     def cancel(self, external_id: str) -> None:
         self.http.call("PATCH", PATHS["cancel"].format(order=int(external_id)))
 
+    def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:
+        """``PUT /api/v3/stocks/{warehouseId}``, 1,000 items a request. WB answers 204 when
+        it took them all; a 409 lists what it refused (``data``), and the rest of that
+        request is sent once more without them."""
+        outcome = StockOutcome()
+        if not warehouse.isdigit():
+            outcome.refused.update(
+                {level.sku: f"WB warehouse '{warehouse}' is not a number" for level in levels}
+            )
+            return outcome
+        path = PATHS["stocks"].format(warehouse=int(warehouse))
+        for start in range(0, len(levels), STOCK_BATCH):
+            chunk = [level for level in levels[start : start + STOCK_BATCH] if level.key.isdigit()]
+            for level in levels[start : start + STOCK_BATCH]:
+                if not level.key.isdigit():
+                    outcome.refused[level.sku] = f"chrtId '{level.key}' is not a number"
+            for _ in range(2):  # the request, and once more without what WB refused
+                if not chunk:
+                    break
+                body = {
+                    "stocks": [
+                        {"chrtId": int(level.key), "amount": min(level.quantity, MAX_AMOUNT)}
+                        for level in chunk
+                    ]
+                }
+                answer = self.http.call("PUT", path, json=body, family="stocks", answered=(409,))
+                outcome.requests += 1
+                if answer.status_code != 409:
+                    outcome.accepted += len(chunk)
+                    break
+                named, reason = _refused_items(answer)
+                refused = [level for level in chunk if level.key in named]
+                if not refused:  # WB named none of them: the whole request is refused
+                    refused = chunk
+                for level in refused:
+                    outcome.refused[level.sku] = reason
+                chunk = [level for level in chunk if level not in refused]
+            else:
+                for level in chunk:
+                    outcome.refused[level.sku] = "WB refused the stock update twice"
+        return outcome
+
     @staticmethod
     def _json(answer: Any) -> Mapping[str, Any]:
         try:
@@ -269,3 +322,28 @@ class Wildberries:
                 marketplace="Wildberries", reason="the answer is not a JSON object"
             )
         return body
+
+
+def _refused_items(answer: Any) -> tuple[set[str], str]:
+    """The items a stock 409 names (by chrtId, or by the old barcode ``sku``) and WB's
+    reason: ``[{code, message, data: [{chrtId|sku, amount}]}]``."""
+    try:
+        body = answer.json()
+    except ValueError:
+        body = None
+    errors = body if isinstance(body, list) else [body] if isinstance(body, Mapping) else []
+    named: set[str] = set()
+    reasons: list[str] = []
+    for error in errors:
+        if not isinstance(error, Mapping):
+            continue
+        reasons.append(
+            "; ".join(str(error[k]) for k in ("code", "message") if error.get(k)) or "refused"
+        )
+        for item in error.get("data") or ():
+            if isinstance(item, Mapping):
+                for key in ("chrtId", "sku"):
+                    if item.get(key) is not None:
+                        named.add(str(item[key]))
+    reason = "WB refused the stock: " + (", ".join(dict.fromkeys(reasons)) or "409")
+    return named, reason[:300]

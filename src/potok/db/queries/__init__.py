@@ -104,6 +104,11 @@ class Queries:
     ) -> dict[int, list[ChannelPromise]]:
         return stock_queries.promises(self.connection, product_ids, channel_codes)
 
+    def promisable_by_location(
+        self, product_ids: Sequence[int], channel_code: str
+    ) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
+        return stock_queries.promisable_by_location(self.connection, product_ids, channel_code)
+
     def list_movements(
         self,
         *,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
+from potok.db.personal import UNAVAILABLE, RecordOpener
 from potok.db.queries.orders import conditions_of
 from potok.db.tables import channels, order_lines, orders
 from potok.security.data import DataProtector
@@ -63,11 +66,7 @@ def order_lines_after(
     )
     nobody: tuple[str | None, str | None, str | None] = (None, None, None)
     people = {
-        order_id: (
-            protector.decrypt(head.customer_name) or "",
-            protector.decrypt(head.customer_phone),
-            protector.decrypt(head.customer_email),
-        )
+        order_id: _person(head, RecordOpener(protector))
         for order_id, head in (heads.items() if customer else ())
     }
     found: list[OrderLineExport] = []
@@ -102,3 +101,15 @@ def order_lines_after(
             )
         )
     return found, max(heads)
+
+
+def _person(head: sa.Row[Any], open_: RecordOpener) -> tuple[str, str | None, str | None]:
+    """The order's customer; one sealed under a missing key is marked, not fatal."""
+    name, phone, email = (
+        open_(head.customer_name),
+        open_(head.customer_phone),
+        open_(head.customer_email),
+    )
+    if open_.missing_key is not None:
+        return UNAVAILABLE.format(key_id=open_.missing_key), None, None
+    return name or "", phone, email

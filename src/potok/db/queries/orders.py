@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from potok.db.personal import name_hash
+from potok.db.personal import RecordOpener, name_hash
 from potok.db.queries.pagination import decode_cursor, encode_cursor
 from potok.db.tables import channels, order_lines, orders, reservations, warehouses
 from potok.db.types import UtcDateTime
@@ -91,36 +91,42 @@ def list_orders(
             .order_by(warehouses.c.code)
         ):
             places.setdefault(r.order_id, []).append(r.code)
-    open_ = protector.decrypt
-    items = [
-        OrderSummary(
-            id=r.id,
-            external_id=r.external_id,
-            channel=r.channel_code,
-            status=r.status,
-            state=r.state,
-            allocation=r.allocation,
-            payment_status=r.payment_status,
-            priority=r.priority,
-            customer_name=open_(r.customer_name) or "",
-            customer_phone=open_(r.customer_phone),
-            customer_email=open_(r.customer_email),
-            currency=r.currency,
-            total=r.total,
-            line_count=counts.get(r.id, 0),
-            warehouses=places.get(r.id, []),
-            promised_at=r.promised_at,
-            created_at=r.created_at,
-            updated_at=r.updated_at,
-            version=r.version,
-        )
-        for r in rows
-    ]
+    items = [_summary(r, counts, places, protector) for r in rows]
     next_cursor = None
     if more and rows:
         last = rows[-1]
         next_cursor = encode_cursor(_plain(getattr(last, name)), last.id)
     return OrderPage(items, next_cursor)
+
+
+def _summary(
+    r: Any, counts: dict[int, int], places: dict[int, list[str]], protector: DataProtector
+) -> OrderSummary:
+    open_ = RecordOpener(protector)  # one order sealed under a missing key fails only itself
+    name, phone, email = open_(r.customer_name), open_(r.customer_phone), open_(r.customer_email)
+    return OrderSummary(
+        id=r.id,
+        external_id=r.external_id,
+        channel=r.channel_code,
+        status=r.status,
+        state=r.state,
+        allocation=r.allocation,
+        payment_status=r.payment_status,
+        priority=r.priority,
+        customer_name=name or "",
+        customer_phone=phone,
+        customer_email=email,
+        currency=r.currency,
+        total=r.total,
+        line_count=counts.get(r.id, 0),
+        warehouses=places.get(r.id, []),
+        promised_at=r.promised_at,
+        created_at=r.created_at,
+        updated_at=r.updated_at,
+        version=r.version,
+        personal_data=open_.personal_data,
+        missing_key=open_.missing_key,
+    )
 
 
 def count_orders(

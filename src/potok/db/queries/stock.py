@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -163,6 +164,56 @@ def promises(
     locations that serve the channel (lots that have expired, or have fewer days left than
     the channel's minimum shelf life, left out), each less its safety stock (never below
     zero), then less the channel's safety buffer, never below zero."""
+    channel_rows, held = _held(connection, product_ids, channel_codes, today)
+    sums: dict[tuple[int, int], int] = {}
+    places: dict[tuple[int, int], list[str]] = {}
+    for key, by_warehouse in held.items():
+        for code, (available, safety) in by_warehouse.items():
+            promisable = max(0, available - safety)
+            sums[key] = sums.get(key, 0) + promisable
+            if promisable > 0:
+                places.setdefault(key, []).append(code)
+    return {
+        pid: [
+            ChannelPromise(
+                c.code,
+                max(0, sums.get((pid, c.id), 0) - c.safety_buffer),
+                c.safety_buffer,
+                places.get((pid, c.id), []),
+            )
+            for c in channel_rows
+        ]
+        for pid in product_ids
+    }
+
+
+def promisable_by_location(
+    connection: sa.Connection, product_ids: Sequence[int], channel_code: str
+) -> tuple[dict[tuple[int, str], int], dict[int, int]]:
+    """What one channel may be told of each product: per location serving it (sellable,
+    less the location's safety stock, never below zero), and in all (its
+    available-to-promise, as :func:`promises` counts it)."""
+    channel_rows, held = _held(connection, product_ids, [channel_code], None)
+    at: dict[tuple[int, str], int] = {}
+    total: dict[int, int] = {}
+    buffers = {c.id: c.safety_buffer for c in channel_rows}
+    for (pid, channel_id), by_warehouse in held.items():
+        for code, (available, safety) in by_warehouse.items():
+            at[(pid, code)] = max(0, available - safety)
+        total[pid] = max(
+            0, sum(max(0, a - s) for a, s in by_warehouse.values()) - buffers[channel_id]
+        )
+    return at, total
+
+
+def _held(
+    connection: sa.Connection,
+    product_ids: Sequence[int],
+    channel_codes: Sequence[str] | None,
+    today: date | None,
+) -> tuple[list[Any], dict[tuple[int, int], dict[str, list[int]]]]:
+    """Active channels, and per (product, channel) the sellable units and safety stock of
+    each active location serving the channel."""
     today = today or datetime.now(UTC).date()
     channel_query = sa.select(channels).where(channels.c.active.is_(True)).order_by(channels.c.code)
     if channel_codes:
@@ -205,26 +256,7 @@ def promises(
             )
             if r.expires_on is None or r.expires_on >= sell_from[r.channel_id]:
                 place[0] += max(0, r.available)
-    sums: dict[tuple[int, int], int] = {}
-    places: dict[tuple[int, int], list[str]] = {}
-    for key, by_warehouse in held.items():
-        for code, (available, safety) in by_warehouse.items():
-            promisable = max(0, available - safety)
-            sums[key] = sums.get(key, 0) + promisable
-            if promisable > 0:
-                places.setdefault(key, []).append(code)
-    return {
-        pid: [
-            ChannelPromise(
-                c.code,
-                max(0, sums.get((pid, c.id), 0) - c.safety_buffer),
-                c.safety_buffer,
-                places.get((pid, c.id), []),
-            )
-            for c in channel_rows
-        ]
-        for pid in product_ids
-    }
+    return channel_rows, held
 
 
 def list_movements(

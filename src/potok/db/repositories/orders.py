@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
-from potok.db.personal import NO_CONTACT, contact_values
+from potok.db.personal import NO_CONTACT, RecordOpener, contact_values
 from potok.db.pg import Section
 from potok.db.tables import (
     channels,
@@ -417,36 +417,49 @@ class OrderRepository:
 
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]:
         """The customer's orders, oldest first, with the personal data each carries."""
-        open_ = self.protector.decrypt
         rows = self.connection.execute(
             sa.select(orders, channels.c.code.label("channel_code"))
             .join(channels, channels.c.id == orders.c.channel_id)
             .where(orders.c.customer_id == customer_id)
             .order_by(orders.c.id)
         )
-        return [
-            CustomerOrder(
-                id=r.id,
-                external_id=r.external_id,
-                channel=r.channel_code,
-                status=r.status,
-                currency=r.currency,
-                total=r.total,
-                created_at=r.created_at,
-                customer_name=open_(r.customer_name) or "",
-                customer_phone=open_(r.customer_phone),
-                customer_email=open_(r.customer_email),
-                delivery_method=r.delivery_method,
-                address_country=r.address_country,
-                address_region=r.address_region,
-                address_city=r.address_city,
-                address_postal_code=open_(r.address_postal_code),
-                address_line1=open_(r.address_line1),
-                address_line2=open_(r.address_line2),
-                comment=r.comment,
-            )
-            for r in rows
-        ]
+        return [self._customer_order(r, RecordOpener(self.protector)) for r in rows]
+
+    @staticmethod
+    def _customer_order(r: Any, open_: RecordOpener) -> CustomerOrder:
+        """One order of a customer's; its data unavailable if sealed under a missing key."""
+        name, phone, email = (
+            open_(r.customer_name),
+            open_(r.customer_phone),
+            open_(r.customer_email),
+        )
+        postal, line1, line2 = (
+            open_(r.address_postal_code),
+            open_(r.address_line1),
+            open_(r.address_line2),
+        )
+        return CustomerOrder(
+            id=r.id,
+            external_id=r.external_id,
+            channel=r.channel_code,
+            status=r.status,
+            currency=r.currency,
+            total=r.total,
+            created_at=r.created_at,
+            customer_name=name or "",
+            customer_phone=phone,
+            customer_email=email,
+            delivery_method=r.delivery_method,
+            address_country=r.address_country,
+            address_region=r.address_region,
+            address_city=r.address_city,
+            address_postal_code=postal,
+            address_line1=line1,
+            address_line2=line2,
+            comment=r.comment,
+            personal_data=open_.personal_data,
+            missing_key=open_.missing_key,
+        )
 
     def anonymise_for_customer(self, customer_id: int, at: datetime) -> list[OrderId]:
         """Remove the personal data from every order of the customer; the orders, their

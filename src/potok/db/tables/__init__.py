@@ -51,6 +51,7 @@ from potok.db.tables.inventory import (
 )
 from potok.db.tables.marketplaces import (
     marketplace_connections,
+    marketplace_items,
     marketplace_journal,
     marketplace_orders,
 )
@@ -77,6 +78,7 @@ __all__ = [
     "legal_entity_channels",
     "lots",
     "marketplace_connections",
+    "marketplace_items",
     "marketplace_journal",
     "marketplace_orders",
     "metadata",

@@ -79,3 +79,21 @@ marketplace_journal = sa.Table(
     sa.Column("resolved_at", UtcDateTime(), nullable=True),
     sa.UniqueConstraint("connection_id", "external_id"),
 )
+
+marketplace_items = sa.Table(
+    "marketplace_items",
+    metadata,
+    id_column(),
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    fk("product_id", "products.id", ondelete="CASCADE"),
+    # the marketplace's id of the item as its orders name it (WB chrtId, Ozon sku)
+    sa.Column("item", sa.String(64), nullable=False),
+    # the marketplace's product card (WB nmId, Ozon product_id), when known
+    sa.Column("product", sa.String(64), nullable=True),
+    # the seller's article there (WB vendorCode, Ozon offer_id) and the barcode, when known
+    sa.Column("article", sa.String(128), nullable=True),
+    sa.Column("barcode", sa.String(64), nullable=True),
+    *timestamps(),
+    sa.UniqueConstraint("connection_id", "product_id"),
+    sa.UniqueConstraint("connection_id", "item"),
+)

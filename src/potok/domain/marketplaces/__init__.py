@@ -1,5 +1,6 @@
 """Marketplace connections: accounts, mappings, health and the journal of orders kept aside."""
 
+from potok.domain.marketplaces.items import ItemMapping, ItemNotMapped
 from potok.domain.marketplaces.model import (
     Connection,
     ConnectionChanges,
@@ -21,6 +22,8 @@ __all__ = [
     "ConnectionNotFound",
     "Credentials",
     "Health",
+    "ItemMapping",
+    "ItemNotMapped",
     "JournalEntry",
     "JournalKind",
     "Marketplace",

@@ -43,3 +43,12 @@ class MarketplaceConnectionChanged(MarketplaceEvent):
     warehouses: dict[str, str]
     poll_every_s: int
     active: bool
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MarketplaceItemsMapped(MarketplaceEvent):
+    """SKUs were mapped to the marketplace's items, or their mapping removed."""
+
+    mapped: int
+    removed: int
+    by: str

@@ -7,16 +7,24 @@ from potok.services.marketplaces.connections import (
     list_connections,
     read_journal,
 )
+from potok.services.marketplaces.items import list_items, map_items, unmap_items
 from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.marketplaces.polling import poll_due, poll_marketplace
+from potok.services.marketplaces.stock import StockPush, push_stock, push_stock_changes
 
 __all__ = [
     "PollOutcome",
+    "StockPush",
     "change_connection",
     "connect_marketplace",
     "get_connection",
     "list_connections",
+    "list_items",
+    "map_items",
     "poll_due",
     "poll_marketplace",
+    "push_stock",
+    "push_stock_changes",
     "read_journal",
+    "unmap_items",
 ]
