@@ -11,9 +11,21 @@ in a separate process, and drives ``POST /api/v1/orders`` with 3-line orders fro
 script, or a lean multi-process Python client when wrk is missing. Some lines take "hot"
 SKUs whose stock is scarce, so orders race for the last units. Afterwards it checks that
 nothing was oversold and prints throughput, latency percentiles, the CPU each party used,
-and a last machine-readable line:
+and a last machine-readable line (the performance budget: quote it as an A/B with every
+change to the order path):
 
-    intake db=postgresql clients=32 orders=5000 orders_per_s=812 p50_ms=31 p95_ms=70 p99_ms=95 oversold=0
+    intake db=postgresql clients=32 orders=5000 orders_per_s=812 p50_ms=31 p95_ms=70 p99_ms=95
+      oversold=0 errors=0 share_of_ceiling_pct=30 statements_per_order=4.0 server_cpu_ms=2.1
+      db_cpu_ms=1.4
+
+(one line). ``server_cpu_ms`` is the CPU of the server's process tree per order;
+``db_cpu_ms`` that of the PostgreSQL backends serving the benchmark's database (not
+other databases' work on a shared machine; 0 for SQLite, whose work is the server's);
+``statements_per_order`` is counted in-process after the run, on the same HTTP path, by
+counting every statement psycopg (or sqlite3) sends, BEGIN and COMMIT included;
+``share_of_ceiling_pct`` needs ``--ceiling`` (``-`` otherwise). ``--potok PATH`` serves
+with another installation's ``potok`` (an A/B against another checkout with the same
+schema).
 """
 
 from __future__ import annotations
@@ -37,6 +49,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -350,7 +363,7 @@ def free_port() -> int:
 
 
 def start_server(
-    url: str, workdir: Path, port: int, workers: int, pool: int
+    url: str, workdir: Path, port: int, workers: int, pool: int, potok: Path | None = None
 ) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
@@ -360,7 +373,7 @@ def start_server(
         "POTOK_DB__MAX_OVERFLOW": "0",
         "POTOK_API__THREADS": str(pool),
     }
-    potok = Path(sys.executable).with_name("potok")
+    potok = potok or Path(sys.executable).with_name("potok")
     server = subprocess.Popen(
         [
             str(potok),
@@ -431,6 +444,152 @@ def postgres_cpu() -> float:
     return total
 
 
+def backend_pids(url: str) -> set[int]:
+    """The PostgreSQL backends serving the benchmark's database (not this query's)."""
+    engine = sa.create_engine(url)
+    with engine.connect() as c:
+        pids = c.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = {int(p) for p in pids}
+    engine.dispose()
+    return found
+
+
+def pids_cpu(pids: set[int]) -> dict[int, float]:
+    tick = os.sysconf("SC_CLK_TCK")
+    found: dict[int, float] = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        found[pid] = (int(fields[11]) + int(fields[12])) / tick
+    return found
+
+
+def count_statements(
+    url: str, workdir: Path, key: str, skus: int, hot: int, orders: int, *, keyed: bool
+) -> float:
+    """SQL statements per order on the HTTP intake path, counted in this process: every
+    statement the driver sends (BEGIN and COMMIT included), over ``orders`` orders placed
+    one after another through the application (no network, same code)."""
+    import warnings
+
+    with warnings.catch_warnings():  # starlette prefers httpx2 to httpx: not ours to change
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    from potok.api.app import create_app
+
+    counted: Counter[str] = Counter()
+    patches: list[tuple[Any, str, Any]] = []
+
+    def patch(owner: Any, name: str, wrapper: Any) -> None:
+        patches.append((owner, name, getattr(owner, name)))
+        setattr(owner, name, wrapper(getattr(owner, name)))
+
+    if url.startswith("sqlite"):
+        import sqlite3
+
+        def on_trace(statement: str) -> None:
+            counted["statements"] += 1
+
+        def traced(original: Any) -> Any:
+            def connect(*args: Any, **kwargs: Any) -> Any:
+                connection = original(*args, **kwargs)
+                connection.set_trace_callback(on_trace)
+                return connection
+
+            return connect
+
+        patch(sqlite3, "connect", traced)
+    else:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        def executes(original: Any) -> Any:
+            def execute(self: Any, query: Any, params: Any = None, **kwargs: Any) -> Any:
+                connection = self.connection
+                if (
+                    not connection.autocommit
+                    and connection.info.transaction_status is TransactionStatus.IDLE
+                ):
+                    counted["statements"] += 1  # psycopg's implicit BEGIN
+                counted["statements"] += 1
+                return original(self, query, params, **kwargs)
+
+            return execute
+
+        def executes_many(original: Any) -> Any:
+            def executemany(self: Any, query: Any, params_seq: Any, **kwargs: Any) -> Any:
+                params_seq = list(params_seq)
+                counted["statements"] += len(params_seq)
+                return original(self, query, params_seq, **kwargs)
+
+            return executemany
+
+        def ends(original: Any) -> Any:
+            def end(self: Any) -> Any:
+                if self.info.transaction_status is not TransactionStatus.IDLE:
+                    counted["statements"] += 1
+                return original(self)
+
+            return end
+
+        patch(psycopg.Cursor, "execute", executes)
+        patch(psycopg.Cursor, "executemany", executes_many)
+        patch(psycopg.Connection, "commit", ends)
+        patch(psycopg.Connection, "rollback", ends)
+    rng = random.Random(7)
+    try:
+        app = create_app(bench_settings(url, workdir))
+        with TestClient(app) as client:
+            headers = {"Authorization": f"Bearer {key}"}
+
+            def place(n: int) -> None:
+                answer = client.post(
+                    "/api/v1/orders",
+                    headers={**headers, "Idempotency-Key": f"probe-{n}"} if keyed else headers,
+                    json={
+                        "channel": "web",
+                        "external_id": f"probe-{n}",
+                        "customer": {"name": "Bench", "phone": f"+7916{rng.randrange(10**7):07d}"},
+                        "delivery": {
+                            "method": "courier",
+                            "address": {
+                                "city": "Город",
+                                "line1": "ул. Ленина, 1",
+                                "latitude": 55.75,
+                                "longitude": 37.62,
+                            },
+                        },
+                        "lines": [
+                            {
+                                "sku": f"SKU-{rng.randint(hot + 1, skus):05d}",
+                                "quantity": rng.randint(1, 3),
+                            }
+                            for _ in range(3)
+                        ],
+                    },
+                )
+                if answer.status_code != 201:
+                    raise SystemExit(f"the statement probe's order failed: {answer.text}")
+
+            for n in range(10):  # caches warmed, as in the measured run
+                place(n)
+            counted.clear()
+            for n in range(10, 10 + orders):
+                place(n)
+    finally:
+        for owner, name, original in reversed(patches):
+            setattr(owner, name, original)
+    return counted["statements"] / orders
+
+
 # ---------------------------------------------------------------------- load
 
 
@@ -443,6 +602,7 @@ LUA = textwrap.dedent("""
     local n_hot = tonumber(os.getenv("BENCH_HOT"))
     local run_id = os.getenv("BENCH_RUN")
     local marker_dir = os.getenv("BENCH_MARKERS")
+    local keyed = os.getenv("BENCH_IDEMPOTENCY") == "1"
     local headers = {["Content-Type"] = "application/json",
                      ["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")}
 
@@ -480,7 +640,13 @@ LUA = textwrap.dedent("""
             run_id, id, counter, math.random(0, 9999999),
             c[1] + (math.random() - 0.5) / 5, c[2] + (math.random() - 0.5) / 5,
             table.concat(lines, ","))
-        return wrk.format("POST", "/api/v1/orders", headers, body)
+        local sent_headers = headers
+        if keyed then
+            sent_headers = {["Content-Type"] = headers["Content-Type"],
+                            ["Authorization"] = headers["Authorization"],
+                            ["Idempotency-Key"] = string.format("%s-%d-%d", run_id, id, counter)}
+        end
+        return wrk.format("POST", "/api/v1/orders", sent_headers, body)
     end
 
     function response(status, headers, body)
@@ -604,13 +770,14 @@ def _python_client(
                     "lines": lines,
                 }
             )
+            headers = {
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {env['BENCH_KEY']}",
+            }
+            if env["BENCH_IDEMPOTENCY"] == "1":
+                headers["Idempotency-Key"] = f"{env['BENCH_RUN']}-{seed}-{n}"
             start = time.perf_counter()
-            conn.request(
-                "POST",
-                "/api/v1/orders",
-                body,
-                {"Content-Type": "application/json", "Authorization": f"Bearer {env['BENCH_KEY']}"},
-            )
+            conn.request("POST", "/api/v1/orders", body, headers)
             response = conn.getresponse()
             response.read()
             elapsed = time.perf_counter() - start
@@ -714,6 +881,18 @@ def main() -> None:
     parser.add_argument("--history", type=int, default=50_000, help="past orders seeded first")
     parser.add_argument("--client", choices=["auto", "wrk", "python"], default="auto")
     parser.add_argument(
+        "--potok", type=Path, help="serve with this `potok` executable (an A/B of two checkouts)"
+    )
+    parser.add_argument(
+        "--idempotency",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="send an Idempotency-Key with every order, as a careful client does",
+    )
+    parser.add_argument(
+        "--probe", type=int, default=200, help="orders placed to count statements (0: skip)"
+    )
+    parser.add_argument(
         "--ceiling",
         metavar="RUN_SH",
         help="pgbench ceiling script (e.g. ../shared/bench/pg-order-intake/run.sh)",
@@ -732,12 +911,13 @@ def main() -> None:
     url = fresh_database(args.db, workdir)
     hot, key = seed(url, workdir, skus=args.skus, hot=args.hot, history=args.history, rng=rng)
     port = free_port()
-    server = start_server(url, workdir, port, workers, args.pool)
+    server = start_server(url, workdir, port, workers, args.pool, args.potok)
     env = {
         "BENCH_KEY": key,
         "BENCH_SKUS": str(args.skus),
         "BENCH_HOT": str(args.hot),
         "BENCH_HOT_SHARE": str(args.hot_share),
+        "BENCH_IDEMPOTENCY": "1" if args.idempotency else "0",
     }
     try:
 
@@ -751,12 +931,18 @@ def main() -> None:
             print(f"warming up with {args.warmup} orders ...", flush=True)
             load(args.warmup, "warm")
         server_cpu, pg_cpu = process_tree_cpu(server.pid), postgres_cpu()
+        backends = pids_cpu(backend_pids(url)) if args.db == "postgresql" else {}
         print(
             f"measuring {args.orders} orders from {args.clients} clients ({client}) ...", flush=True
         )
         run = load(args.orders, "run")
         server_cpu = process_tree_cpu(server.pid) - server_cpu
         pg_cpu = postgres_cpu() - pg_cpu
+        if args.db == "postgresql":
+            now = pids_cpu(backend_pids(url))
+            db_cpu = sum(cpu - backends.get(pid, 0.0) for pid, cpu in now.items())
+        else:
+            db_cpu = 0.0
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:
@@ -765,6 +951,11 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
 
+    statements = (
+        count_statements(url, workdir, key, args.skus, args.hot, args.probe, keyed=args.idempotency)
+        if args.probe
+        else 0.0
+    )
     broken, statuses, hot_reserved = check_oversell(url, hot)
     supply = len(hot) * len(CITIES) * HOT_UNITS_PER_WAREHOUSE
     oversold = broken + max(0, hot_reserved - supply)
@@ -779,24 +970,33 @@ def main() -> None:
     print(f"order statuses     {dict(statuses)} (incl. warm-up)")
     print(f"hot SKUs           {hot_reserved} of {supply} scarce units reserved")
     print(
-        f"CPU seconds        server {server_cpu:.1f}, postgres {pg_cpu:.1f}, "
+        f"CPU seconds        server {server_cpu:.1f}, postgres {pg_cpu:.1f} "
+        f"(its backends for this database {db_cpu:.1f}), "
         f"load generator ({run.client}) {run.client_cpu_s:.1f}  of {cpu_total:.1f} available"
     )
     print(f"oversold           {oversold} (stock rows breaking an invariant: {broken})")
+    print(
+        f"per order          {statements:.1f} SQL statements, server CPU "
+        f"{1000 * server_cpu / run.orders:.2f} ms, database CPU {1000 * db_cpu / run.orders:.2f} ms"
+    )
+    share = "-"
     if args.ceiling and args.db == "postgresql":
         ceiling = subprocess.run(["bash", args.ceiling, "8", "20"], capture_output=True, text=True)
         line = ceiling.stdout.strip().splitlines()[-1] if ceiling.stdout.strip() else ""
         print(f"database ceiling   {line}")
         try:
             tps = float(line.rsplit("tps=", 1)[1])
-            print(f"share of ceiling   {100 * rate / tps:.0f} %")
+            share = f"{100 * rate / tps:.1f}"
+            print(f"share of ceiling   {share} %")
         except (IndexError, ValueError):
             pass
     print(
         f"intake db={args.db} clients={args.clients} orders={run.orders} "
         f"orders_per_s={rate:.0f} p50_ms={run.latencies_ms['p50']:.0f} "
         f"p95_ms={run.latencies_ms['p95']:.0f} p99_ms={run.latencies_ms['p99']:.0f} "
-        f"oversold={oversold} errors={run.errors}"
+        f"oversold={oversold} errors={run.errors} share_of_ceiling_pct={share} "
+        f"statements_per_order={statements:.1f} server_cpu_ms={1000 * server_cpu / run.orders:.2f} "
+        f"db_cpu_ms={1000 * db_cpu / run.orders:.2f}"
     )
     shutil.rmtree(workdir, ignore_errors=True)
     if run.errors or oversold:

@@ -35,6 +35,7 @@ from potok.settings import DatabaseSettings, SecuritySettings, Settings, normali
 from tests.environment import missing
 
 if TYPE_CHECKING:
+    from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
     from tests.simulators.wildberries import WildberriesSimulator
 
@@ -288,3 +289,18 @@ def ozon() -> Iterator[OzonSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests refused by Ozon's OpenAPI document"
+
+
+# ---------------------------------------------------------------------- carrier simulators
+
+
+@pytest.fixture
+def cdek() -> Iterator[CdekSimulator]:
+    """A simulated СДЭК API v2; every request Potok sent must be valid against СДЭК's
+    published document."""
+    from tests.simulators.cdek import CdekSimulator
+
+    simulator = CdekSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by СДЭК's OpenAPI document"

@@ -7,6 +7,7 @@ for example ``POTOK_DB__URL`` or ``POTOK_API__PORT``.
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Self
@@ -189,6 +190,48 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    cdek_url: str = Field(
+        default="https://api.cdek.ru",
+        max_length=500,
+        description="СДЭК's API v2 (its test environment: https://api.edu.cdek.ru)",
+    )
+    cdek_client_id: str = Field(
+        default="", max_length=200, description="СДЭК's account (empty: СДЭК is not used)"
+    )
+    cdek_client_secret: SecretStr = Field(
+        default=SecretStr(""), description="СДЭК's secure password of the account"
+    )
+    cdek_webhook_secret: SecretStr = Field(
+        default=SecretStr(""),
+        description="the secret in the URL СДЭК posts its webhooks to (?secret=...); "
+        "webhooks are refused while it is empty",
+    )
+    cdek_shipment_point: str = Field(
+        default="",
+        max_length=255,
+        description="the СДЭК office the warehouse drops parcels at (empty: a courier collects "
+        "them at the warehouse's door)",
+    )
+    cdek_sender_name: str = Field(
+        default="Potok", max_length=255, description="the sender's name on СДЭК's waybill"
+    )
+    cdek_timeout_s: float = Field(default=20.0, gt=0, le=300)
+    cdek_attempts: int = Field(
+        default=3, ge=1, le=10, description="tries of one call through 429s, 5xx and timeouts"
+    )
+    cdek_booking_wait_s: float = Field(
+        default=30.0,
+        ge=0,
+        le=300,
+        description="how long a booking waits for СДЭК to register the order (it answers "
+        "asynchronously); longer counts as СДЭК being unavailable",
+    )
+    cdek_check_every_s: float = Field(
+        default=2.0, ge=0, le=60, description="pause between checks of a pending request"
+    )
+    cdek_quote_ttl_s: float = Field(
+        default=600.0, ge=0, le=86400, description="how long a СДЭК price is reused"
+    )
 
 
 class MarketplaceSettings(BaseModel):
@@ -235,6 +278,102 @@ class MarketplaceSettings(BaseModel):
     )
 
 
+RETURN_REASONS = [
+    "changed_mind",
+    "wrong_size",
+    "defective",
+    "damaged_in_transit",
+    "not_as_described",
+    "wrong_item",
+]
+
+
+class ReturnSettings(BaseModel):
+    """Returns: the reasons a customer may give, and when the delivery fee is refunded."""
+
+    reasons: list[str] = Field(
+        default_factory=lambda: list(RETURN_REASONS),
+        min_length=1,
+        max_length=100,
+        description="the reasons a return line may name (codes; `unclaimed` is kept for "
+        "parcels that came back undelivered)",
+    )
+    shipping_refund: str = Field(
+        default="full_return",
+        pattern="^(never|full_return)$",
+        description="`full_return`: the delivery fee goes back with the return that brings "
+        "the last shipped unit back; `never`: it is not refunded",
+    )
+    shipping_refund_by_channel: dict[str, str] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="the same per channel code, over the default",
+    )
+
+    @field_validator("reasons")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        for reason in value:
+            if not 1 <= len(reason) <= 40 or not reason.replace("_", "").isalnum():
+                raise ValueError(f"'{reason}': a reason is a code of letters, digits and _")
+        return value
+
+    @field_validator("shipping_refund_by_channel")
+    @classmethod
+    def _policies(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, policy in value.items():
+            if policy not in ("never", "full_return"):
+                raise ValueError(f"channel '{channel}': '{policy}' is not never or full_return")
+        return value
+
+
+class OnecSettings(BaseModel):
+    """1C's exchange with Potok as a site (CommerceML 2): how its files map onto Potok."""
+
+    schema_file: str = Field(
+        default="",
+        max_length=1000,
+        description="the CommerceML 2.10 XSD; when set, every file 1C sends is checked against "
+        "it before anything is read from it",
+    )
+    warehouses: dict[str, str] = Field(
+        default_factory=dict,
+        description="1C's warehouse Ид -> Potok warehouse code (unmapped: the code is the Ид)",
+    )
+    price_type: str = Field(
+        default="",
+        max_length=200,
+        description="the 1C price type (name or Ид) Potok sells at; empty: the first of the file",
+    )
+    default_vat_rate: Decimal = Field(
+        default=Decimal(22), ge=0, lt=100, description="for new products whose VAT 1C omits"
+    )
+    default_warehouse: str = Field(
+        default="",
+        max_length=64,
+        description="where an offer's total quantity goes when it names no warehouse (empty: "
+        "nowhere)",
+    )
+    zip: bool = Field(default=True, description="ask 1C to send its files zipped")
+    file_limit_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        le=1024 * 1024 * 1024,
+        description="the largest part of a file 1C sends in one request (also capped by "
+        "api.max_body_bytes)",
+    )
+    max_file_bytes: int = Field(
+        default=512 * 1024 * 1024,
+        ge=1024 * 1024,
+        le=4 * 1024 * 1024 * 1024,
+        description="the largest whole file (or file inside a zip) an exchange takes",
+    )
+    session_hours: float = Field(default=4, gt=0, le=48, description="an exchange's lifetime")
+    orders_per_query: int = Field(
+        default=500, ge=1, le=10_000, description="orders sent to 1C per `query` at most"
+    )
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -250,6 +389,8 @@ class Settings(BaseSettings):
     carriers: CarrierSettings = CarrierSettings()
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
+    returns: ReturnSettings = ReturnSettings()
+    onec: OnecSettings = OnecSettings()
 
 
 def key_file_for(settings: Settings) -> Path | None:

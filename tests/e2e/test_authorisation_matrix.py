@@ -88,9 +88,22 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/orders/{order_id}"): ("orders:manage", ORDER),
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
+    ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
+    ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
+    ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
+    ("GET", "/api/v1/returns"): ("orders:read", LISTED),
+    ("GET", "/api/v1/returns/{number}"): ("orders:read", RECORD),
+    ("POST", "/api/v1/returns/{number}/approval"): ("orders:manage", RECORD),
+    ("POST", "/api/v1/returns/{number}/refusal"): ("orders:manage", RECORD),
+    ("POST", "/api/v1/returns/{number}/inspection"): ("stock:write", RECORD),
+    ("POST", "/api/v1/returns/{number}/closure"): ("orders:manage", RECORD),
+    ("POST", "/api/v1/returns/{number}/refund"): ("orders:manage", RECORD),
+    ("POST", "/api/v1/warehouses/{warehouse}/return-receipts"): ("stock:write", WAREHOUSE),
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
+    ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
@@ -215,6 +228,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/carriers/{carrier}/pickup-points"): ("orders:read", NETWORK),
     ("POST", "/api/v1/carriers/{carrier}/events"): ("public", NETWORK),
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): ("orders:read", SHIPMENT),
+    ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/legal-entities"): ("catalogue:write", UNLIMITED),
     ("GET", "/api/v1/legal-entities"): ("catalogue:read", LISTED),
@@ -276,6 +290,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "erp:exchange",
     },
     "manager": {
         "orders:read",
@@ -319,6 +334,7 @@ ROLES: dict[str, set[str]] = {
         "catalogue:read",
         "events:read",
         "webhooks:manage",
+        "erp:exchange",
     },
 }
 
@@ -338,6 +354,7 @@ KEY_SCOPES = {
     "events:read",
     "webhooks:manage",
     "metrics:read",
+    "erp:exchange",
 }
 
 DOCUMENTATION = {"/docs", "/docs/oauth2-redirect", "/redoc", "/api/v1/openapi.json"}
@@ -450,6 +467,7 @@ class World:
     customer: int = 0
     wave: str = ""
     transfer: str = ""  # ZZFAR -> KZN: of no channel
+    ret: str = ""  # a return of a delivered zzshop order shipped from ZZFAR
     purchase: str = ""
     count: str = ""
     foreign_orders: tuple[int, ...] = ()  # every order of zzshop (at ZZFAR, or backordered)
@@ -478,6 +496,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("code", "/api/v1/warehouses/"): (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         ("code", "/api/v1/legal-entities/"): (BUYER["code"], BOTH),
         ("number", "/api/v1/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
+        ("number", "/api/v1/returns/"): (world.ret, BOTH),
         ("number", "/api/v1/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/stock/counts/"): (world.count, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/waves/"): (world.wave, BOTH),
@@ -659,7 +678,25 @@ def build_foreign_world(live: LiveServer, admin: httpx.Client) -> World:
     backordered = order(FOREIGN_CHANNEL, "MUG", "zz-foreign-2")
     waved = order(FOREIGN_CHANNEL, "TOY", "zz-foreign-3")
     world.own_order = order("web", "KET", "own-1")["id"]
-    world.foreign_orders = (foreign["id"], backordered["id"], waved["id"])
+    from tests.integration.test_returns import T0, Clock, _handed_over
+
+    returned, _, _ = _handed_over(
+        live.potok,
+        [("TOY", 1)],
+        Clock(T0),
+        warehouse=FOREIGN_WAREHOUSE,
+        channel=FOREIGN_CHANNEL,
+        to=VYBORG,
+        external_id="zz-foreign-4",
+    )
+    world.foreign_orders = (foreign["id"], backordered["id"], waved["id"], returned)
+    world.ret = ok(
+        admin.post(
+            f"/api/v1/orders/{returned}/returns",
+            json={"lines": [{"line_no": 1, "quantity": 1, "reason": "defective"}]},
+        ),
+        "return",
+    )["number"]
     url = f"/api/v1/orders/{world.order}"
     world.shipment = ok(
         admin.post(f"{url}/shipments", json={"warehouse": FOREIGN_WAREHOUSE}), "shipment"

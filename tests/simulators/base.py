@@ -222,12 +222,16 @@ class SimulatedApi:
                 answer = api.answer(self.command, self.path, headers, raw)
                 if answer.delay_s:
                     time.sleep(answer.delay_s)
-                payload = b"" if answer.body is None else json.dumps(answer.body).encode()
+                raw_body = isinstance(answer.body, bytes)  # a file (PDF), sent as it is
+                if isinstance(answer.body, bytes):
+                    payload = answer.body
+                else:
+                    payload = b"" if answer.body is None else json.dumps(answer.body).encode()
                 try:
                     self.send_response(answer.status)
                     for name, value in answer.headers.items():
                         self.send_header(name, value)
-                    if payload:
+                    if payload and not raw_body:
                         self.send_header("Content-Type", "application/json")
                     self.send_header("Content-Length", str(len(payload)))
                     self.end_headers()

@@ -10,6 +10,7 @@ import pytest
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
+    ParcelCameBack,
     StockFiguresMoved,
     StockFreed,
     Trigger,
@@ -24,6 +25,7 @@ REACTION_ENTRY_POINTS = {
     "resource": "services/allocation.py",
     "raise_alerts": "services/alerts.py",
     "check_minimums": "services/replenishment.py",
+    "open_unclaimed_return": "services/returns/unclaimed.py",
 }
 
 
@@ -59,6 +61,7 @@ def test_the_registry_says_what_follows_each_trigger_in_order() -> None:
         OrdersLeftShort: ["alert_operators_of_shortage"],
         StockFreed: ["retry_backorders_on_stock_freed"],
         StockFiguresMoved: ["announce_minimum_crossings"],
+        ParcelCameBack: ["open_return_for_unclaimed_parcel"],
     }
     assert {r.phase for rs in REACTIONS.values() for r in rs} == {Phase.IN_TRANSACTION}
     check_registry()

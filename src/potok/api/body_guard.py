@@ -5,7 +5,8 @@
   arrived pass it. The connection is then closed, since the rest of the body is not read.
 * A body must be JSON (``application/json`` or any ``application/*+json``), except on the
   operations whose OpenAPI request body names other media types (the tariff table also
-  takes ``text/csv``); anything else is answered with 415 naming what is accepted.
+  takes ``text/csv``); anything else is answered with 415 naming what is accepted. A body
+  without a type is taken where ``application/octet-stream`` is (1C sends its files so).
 
 Both answers are problem documents like every other error.
 """
@@ -94,7 +95,9 @@ class GuardBodies:
             return
         if (length or chunked) and not is_json(media_type):
             accepted = self.others.allowed(scope["method"], scope["path"])
-            if media_type not in accepted:
+            # a body sent with no type is a stream of bytes (RFC 9110, section 8.3)
+            untyped = not media_type and "application/octet-stream" in accepted
+            if media_type not in accepted and not untyped:
                 names = ", ".join((*JSON_TYPES, *accepted))
                 detail = (
                     f"The body was sent as '{media_type or 'no Content-Type'}'; send it as {names}."

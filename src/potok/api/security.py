@@ -7,6 +7,8 @@ one fails the build.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import threading
 import time
@@ -142,6 +144,47 @@ def resolve(request: Request) -> Principal | None:
                 principal, csrf_ok = found_session
                 if request.method in UNSAFE and not csrf_ok:
                     raise CsrfFailed()
+    request.state.principal = principal
+    return principal
+
+
+def basic_credentials(request: Request) -> tuple[str, str] | None:
+    """The name and secret of HTTP Basic credentials, if the request carries them."""
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        raise BadCredentials() from None
+    name, colon, secret = decoded.partition(":")
+    if not colon:
+        raise BadCredentials()
+    return name, secret
+
+
+def resolve_basic(request: Request) -> Principal | None:
+    """The API key behind HTTP Basic credentials (the key's name as the user, the key itself
+    as the password), for the clients that can send nothing else, such as 1C; None when
+    the request carries none. Only routes that ask for it accept Basic (blocking: DB)."""
+    credentials = basic_credentials(request)
+    if credentials is None:
+        return None
+    name, presented = credentials
+    security = security_of(request)
+    found = security.keys.get(presented)
+    if found is None:
+        found = access.key_principal(security.potok.uow(), presented)
+        if found is not None:
+            security.keys.put(presented, *found)
+    if found is None or found[1].name != name:
+        raise BadCredentials()
+    principal, key = found
+    _limit(security, key)
+    _note_use(security, key)
     request.state.principal = principal
     return principal
 

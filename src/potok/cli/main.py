@@ -12,6 +12,7 @@ from potok import __version__
 from potok.cli import (
     alerts,
     backup,
+    carriers,
     db,
     demo,
     documents,
@@ -20,6 +21,7 @@ from potok.cli import (
     marketplaces,
     orders,
     picking,
+    returns,
     security,
     serve,
     shipments,
@@ -51,6 +53,8 @@ app.add_typer(alerts.app, name="alerts")
 app.add_typer(events.app, name="events")
 app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
+app.add_typer(returns.app, name="returns")
+app.add_typer(carriers.app, name="carriers")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")

@@ -313,13 +313,19 @@ def handover(
     carrier: str | None = typer.Option(None, "--carrier"),
     tracking: str | None = typer.Option(None, "--tracking"),
 ) -> None:
-    """Hand a packed shipment over: its stock leaves the books."""
-    from potok.services.fulfilment import handover as handing
+    """Hand a packed shipment over: its stock leaves the books. To a carrier Potok knows
+    (``potok carriers list``) it is booked first."""
+    from potok.services.fulfilment import tracking as carriers
 
     potok = open_potok()
     try:
-        shipment = handing.hand_over(
-            cli_uow(potok), shipment_id, cli_actor(), carrier=carrier, tracking_number=tracking
+        shipment = carriers.hand_over_to(
+            cli_uow(potok),
+            potok.carriers,
+            shipment_id,
+            cli_actor(),
+            carrier=carrier,
+            tracking_number=tracking,
         )
     finally:
         potok.close()

@@ -31,10 +31,12 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
+from potok.db.repositories.returns import ReturnRepository
 from potok.db.repositories.shipments import ShipmentRepository, WaveRepository
 from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
@@ -143,6 +145,7 @@ class SqlUnitOfWork:
         self.alerts = AlertRepository(connection)
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
+        self.returns = ReturnRepository(connection, self._events)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)
@@ -152,6 +155,7 @@ class SqlUnitOfWork:
             connection, self.protector, self._staged if self._pipelined else None
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
+        self.onec = OnecRepository(connection)
         return self
 
     def __exit__(

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from potok.domain.fulfilment import Shipment
 from potok.domain.kernel import ProductId, WarehouseId
 from potok.domain.orders import Order
 
@@ -59,3 +60,13 @@ class StockFiguresMoved(Trigger):
     their min/max rules may have been crossed."""
 
     positions: Collection[tuple[WarehouseId, ProductId]]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ParcelCameBack(Trigger):
+    """A shipment of this order was returned to its sender undelivered: its units are at
+    the warehouse that sent it again."""
+
+    order: Order
+    shipment: Shipment
+    actor: str

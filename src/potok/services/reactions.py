@@ -23,6 +23,7 @@ from potok.domain.orders import Order
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
+    ParcelCameBack,
     StockFiguresMoved,
     StockFreed,
     Trigger,
@@ -49,6 +50,7 @@ class Effects:
     alerts: list[Alert] = field(default_factory=list)  # raised for operators
     reserved: list[int] = field(default_factory=list)  # backordered orders now reserved
     crossings: list[CrossingSeen] = field(default_factory=list)  # min/max crossings announced
+    returns: list[str] = field(default_factory=list)  # returns opened for parcels back
 
     @property
     def resourced_ids(self) -> list[int]:
@@ -113,6 +115,22 @@ def announce_minimum_crossings(
     effects.crossings += check_minimums(uow, trigger.positions, trigger.at)
 
 
+def open_return_for_unclaimed_parcel(
+    uow: UnitOfWork, trigger: ParcelCameBack, effects: Effects
+) -> None:
+    """A parcel back undelivered becomes a return, received at once where it came back."""
+    # imported here: the returns area posts through the stock services, which reach this
+    # registry themselves
+    from potok.services.returns.unclaimed import open_unclaimed_return
+
+    ret, moved = open_unclaimed_return(
+        uow, trigger.order, trigger.shipment, trigger.at, trigger.actor
+    )
+    if ret is not None:
+        effects.returns.append(ret.number)
+    _raise(uow, StockFiguresMoved(at=trigger.at, positions=moved), effects)
+
+
 # ---------------------------------------------------------------------- the table
 
 _WITH_THE_CHANGE = (
@@ -137,6 +155,14 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
             retry_backorders_on_stock_freed,
             Phase.IN_TRANSACTION,
             "freed units go to waiting orders before new intake can take them; " + _WITH_THE_CHANGE,
+        ),
+    ),
+    ParcelCameBack: (
+        Reaction(
+            open_return_for_unclaimed_parcel,
+            Phase.IN_TRANSACTION,
+            "the units come back into stock with the shipment's last step, and the return "
+            "that says what to do with them must exist from that moment; " + _WITH_THE_CHANGE,
         ),
     ),
     StockFiguresMoved: (

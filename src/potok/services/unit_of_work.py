@@ -13,6 +13,7 @@ from potok.domain.events import DomainEvent
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
+from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -39,6 +40,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
 
 T = TypeVar("T")
@@ -145,6 +147,12 @@ class UnitOfWork(Protocol):
 
     @property
     def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
+    def returns(self) -> ReturnStore: ...
+
+    @property
+    def onec(self) -> OnecStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -4,6 +4,7 @@ quotes and bookings of shipments."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -24,6 +25,7 @@ from potok.api.schemas.fulfilment import (
 from potok.api.scope import Reach, ensure_shipment, reach
 from potok.api.security import Caller, needs, public, security_of
 from potok.connectors.carriers import CarrierNotFound, CarrierRefused, CarrierUnavailable
+from potok.connectors.carriers.interface import LabelPrinter
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
@@ -88,7 +90,9 @@ def pickup_points(
     response_model=TrackingOutcomeOut,
     summary="A carrier's webhook: tracking events",
     description="Called by the carrier, not by people: it proves itself the carrier's way "
-    "(the sandbox signs the body with HMAC-SHA256 in `X-Sandbox-Signature`). Events move "
+    "(the sandbox signs the body with HMAC-SHA256 in `X-Sandbox-Signature`; СДЭК, which "
+    "signs nothing, is subscribed to this URL with `?secret=` and its webhook secret; its "
+    "`ORDER_STATUS` bodies are read as they are). Events move "
     "the shipments on (`in_transit`, `ready_for_pickup`, `delivered`, `failed_delivery`, "
     "`returning`, `returned_to_sender`); events applied before are skipped, so a retried "
     "call is harmless.",
@@ -100,7 +104,7 @@ async def carrier_events(carrier: CarrierPath, request: Request, uow: Uow) -> Re
     if len(body) > MAX_WEBHOOK_BYTES:
         raise InvalidInput([], detail=f"a webhook call carries at most {MAX_WEBHOOK_BYTES} bytes")
     adapter = registry(request).get(carrier)
-    events = adapter.read_webhook(dict(request.headers), body)
+    events = adapter.read_webhook(dict(request.headers), body, dict(request.query_params))
     outcome = await run_in_threadpool(tracking.apply_tracking, uow, carrier, events)
     return json_response(
         {
@@ -167,3 +171,37 @@ def book(
         uow, registry(request), shipment_id, body.carrier, caller.actor
     )
     return json_response(render_shipment(shipment), 201)
+
+
+@router.get(
+    "/shipments/{shipment_id}/carrier-label",
+    tags=["fulfilment"],
+    summary="The carrier's own label of a booked shipment (its barcode on every parcel), PDF",
+    response_class=Response,
+    responses={
+        200: {"content": {"application/pdf": {}}, "description": "The PDF."},
+        **responses(
+            ShipmentNotFound,
+            fe.ShipmentNotBooked,
+            fe.CarrierPrintsNoLabels,
+            CarrierNotFound,
+            CarrierRefused,
+            CarrierUnavailable,
+        ),
+    },
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.SHIPMENT)],
+)
+def carrier_label(
+    shipment_id: ShipmentIdPath, request: Request, uow: Uow, caller: Caller
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    code, booked = tracking.booking_of(uow, shipment_id)
+    carrier = registry(request).get(code)
+    if not isinstance(carrier, LabelPrinter):
+        raise fe.CarrierPrintsNoLabels(carrier=code)
+    name = f"label-{booked.tracking_number}.pdf"
+    return Response(
+        carrier.label_pdf(booked),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
+    )

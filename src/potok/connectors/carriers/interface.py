@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from potok.domain.errors import Rejected, Unavailable
 
@@ -79,6 +79,7 @@ class Quote:
     price: Decimal
     days: int
     description: str = ""
+    live: bool = True  # False: a remembered price, or Potok's own table while it is down
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,11 +177,23 @@ class Carrier(Protocol):
         Potok skips the ones it has already applied."""
         ...
 
-    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
-        """The events of a webhook call, after checking it comes from the carrier; a call
-        that does not is refused with :class:`CarrierRefused`."""
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str] | None = None
+    ) -> list[TrackingEvent]:
+        """The events of a webhook call, after checking it comes from the carrier (by a
+        signature in ``headers``, or a secret in the URL's ``query`` for carriers that sign
+        nothing); a call that does not is refused with :class:`CarrierRefused`."""
         ...
 
     def pickup_points(self, *, city: str | None = None, limit: int = 100) -> list[PickupPoint]:
         """The carrier's pickup points (in a city)."""
+        ...
+
+
+@runtime_checkable
+class LabelPrinter(Protocol):
+    """A carrier that prints its own labels (its barcode on every parcel)."""
+
+    def label_pdf(self, shipment: Tracked) -> bytes:
+        """The carrier's label of every parcel of a booked shipment, as PDF."""
         ...

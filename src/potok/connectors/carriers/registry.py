@@ -37,13 +37,38 @@ class CarrierRegistry:
 
 
 def build_registry(settings: CarrierSettings) -> CarrierRegistry:
-    """The sandbox always; real carriers as their settings enable them."""
-    return CarrierRegistry(
-        [
-            SandboxCarrier(
-                seed=settings.sandbox_seed,
-                secret=settings.sandbox_webhook_secret.get_secret_value(),
-                storage_days=settings.storage_days,
-            )
-        ]
+    """The sandbox always; real carriers as their settings enable them (СДЭК: an account)."""
+    carriers: list[Carrier] = [
+        SandboxCarrier(
+            seed=settings.sandbox_seed,
+            secret=settings.sandbox_webhook_secret.get_secret_value(),
+            storage_days=settings.storage_days,
+        )
+    ]
+    if settings.cdek_client_id:
+        carriers.append(cdek_from(settings))
+    return CarrierRegistry(carriers)
+
+
+def cdek_from(settings: CarrierSettings) -> Carrier:
+    """СДЭК's adapter from the settings (hosts, account, webhook secret, waits)."""
+    from potok.connectors.carriers.cdek import CdekCarrier
+    from potok.connectors.carriers.cdek_http import CdekHttp
+
+    http = CdekHttp(
+        base_url=settings.cdek_url,
+        client_id=settings.cdek_client_id,
+        client_secret=settings.cdek_client_secret.get_secret_value(),
+        timeout_s=settings.cdek_timeout_s,
+        attempts=settings.cdek_attempts,
+    )
+    return CdekCarrier(
+        http,
+        webhook_secret=settings.cdek_webhook_secret.get_secret_value(),
+        shipment_point=settings.cdek_shipment_point,
+        sender_name=settings.cdek_sender_name,
+        booking_wait_s=settings.cdek_booking_wait_s,
+        check_every_s=settings.cdek_check_every_s,
+        quote_ttl_s=settings.cdek_quote_ttl_s,
+        storage_days=settings.storage_days,
     )

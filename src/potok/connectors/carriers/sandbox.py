@@ -281,7 +281,9 @@ class SandboxCarrier:
         ).encode()
         return {SIGNATURE: self._sign(body), "Content-Type": "application/json"}, body
 
-    def read_webhook(self, headers: Mapping[str, str], body: bytes) -> list[TrackingEvent]:
+    def read_webhook(
+        self, headers: Mapping[str, str], body: bytes, query: Mapping[str, str] | None = None
+    ) -> list[TrackingEvent]:
         given = next((v for k, v in headers.items() if k.lower() == SIGNATURE.lower()), "")
         if not hmac.compare_digest(given, self._sign(body)):
             raise CarrierRefused(carrier=CODE, reason="the webhook's signature does not match")

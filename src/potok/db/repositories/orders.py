@@ -54,6 +54,7 @@ from potok.domain.orders import (
     ReservationStatus,
 )
 from potok.domain.orders.model import Changes, SourcingNote
+from potok.domain.returns.states import ReturnProgress
 from potok.security.data import DataProtector
 from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
@@ -203,6 +204,7 @@ class OrderRepository:
             .values(
                 **_header(order, self.protector),
                 fulfilment=order.fulfilment.value,
+                returned=order.returned.value,
                 version=order.version + 1,
             )
         )
@@ -794,4 +796,5 @@ def _order(
         holds=holds,
         reservations=order_reservations,
         fulfilment=FulfilmentProgress(row.fulfilment),
+        returned=ReturnProgress(row.returned),
     )

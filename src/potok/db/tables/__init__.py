@@ -55,7 +55,15 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.onec import (
+    onec_groups,
+    onec_items,
+    onec_order_exports,
+    onec_sessions,
+    onec_uploads,
+)
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
     routing_rules,
@@ -82,6 +90,11 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "onec_groups",
+    "onec_items",
+    "onec_order_exports",
+    "onec_sessions",
+    "onec_uploads",
     "operator_alerts",
     "order_buyers",
     "order_history",
@@ -97,6 +110,9 @@ __all__ = [
     "reference_versions",
     "replan_runs",
     "reservations",
+    "return_lines",
+    "return_steps",
+    "returns",
     "routing_rules",
     "serials",
     "sessions",

@@ -19,6 +19,8 @@ orders = sa.Table(
     sa.Column("status", sa.String(24), nullable=False),  # derived; kept for filtering
     # rolled up from the order's shipments: none, in_fulfilment, ..., delivered
     sa.Column("fulfilment", sa.String(24), nullable=False, server_default="none"),
+    # rolled up from the order's returns: none, partial, all
+    sa.Column("returned", sa.String(16), nullable=False, server_default="none"),
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("subtotal", Amount(), nullable=False),
     sa.Column("delivery_price", Amount(), nullable=False),

@@ -29,6 +29,7 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"  # the change feed: every business event, in commit order
     WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
     METRICS_READ = "metrics:read"  # Prometheus metrics (operations figures, no business data)
+    ERP_EXCHANGE = "erp:exchange"  # 1C's exchange: catalogue, prices and stock in, orders out
 
 
 class Role(StrEnum):
@@ -89,6 +90,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.CATALOGUE_READ,
             P.EVENTS_READ,
             P.WEBHOOKS_MANAGE,
+            P.ERP_EXCHANGE,
         }
     ),
 }
@@ -109,6 +111,7 @@ KEY_SCOPES: frozenset[Permission] = frozenset(
         P.EVENTS_READ,
         P.WEBHOOKS_MANAGE,
         P.METRICS_READ,
+        P.ERP_EXCHANGE,
     }
 )
 """What an API key may be given: business scopes, never administration."""

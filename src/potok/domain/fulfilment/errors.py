@@ -148,3 +148,17 @@ class ShortageOnShipment(Conflict):
         "Order {order_id}'s units here are being picked in shipment {shipment_id}: report "
         "them with POST /api/v1/shipments/{shipment_id}/shortages."
     )
+
+
+class ShipmentNotBooked(Conflict):
+    """A carrier's label or refusal needs a shipment the carrier booked."""
+
+    code = "shipment-not-booked"
+    title = "The shipment is not booked with a carrier"
+    template = "Shipment {shipment_id} has no booking with {carrier}; book it first."
+
+
+class CarrierPrintsNoLabels(Rejected):
+    code = "carrier-prints-no-labels"
+    title = "This carrier prints no labels of its own"
+    template = "{carrier} prints no labels: print Potok's label of the shipment instead."

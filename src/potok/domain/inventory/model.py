@@ -34,6 +34,7 @@ class MovementType(StrEnum):
     TRANSFER_IN = "transfer_in"  # arrived from another warehouse
     SHIPMENT = "shipment"  # handed over to a carrier (or the customer) for an order
     RETURN_TO_SENDER = "return_to_sender"  # an undelivered shipment came back (unavailable)
+    CUSTOMER_RETURN = "customer_return"  # a customer's return arrived (unavailable until checked)
 
 
 @dataclass(frozen=True, slots=True)

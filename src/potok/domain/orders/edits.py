@@ -34,6 +34,8 @@ ALLOWED: dict[OrderStatus, frozenset[Change]] = {
     OrderStatus.DELIVERED: frozenset(),
     # everything came back: the order may be closed
     OrderStatus.RETURNED_TO_SENDER: frozenset({Change.CANCEL}),
+    OrderStatus.PARTIALLY_RETURNED: frozenset(),  # returns only
+    OrderStatus.RETURNED: frozenset(),
     OrderStatus.CANCELLED: frozenset(),
 }
 """Statuses not listed allow nothing."""

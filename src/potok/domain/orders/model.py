@@ -43,6 +43,7 @@ from potok.domain.orders.states import (
     PaymentStatus,
 )
 from potok.domain.orders.status import OrderStatus, derive_status
+from potok.domain.returns.states import ReturnProgress
 from potok.domain.sourcing.explanation import SourcingRecord
 
 
@@ -268,6 +269,7 @@ class Order:
     announced_status: OrderStatus | None = None
     in_intake: bool = False
     fulfilment: FulfilmentProgress = FulfilmentProgress.NONE  # rolled up from its shipments
+    returned: ReturnProgress = ReturnProgress.NONE  # rolled up from its returns
 
     # ----------------------------------------------------------------- reading
 
@@ -278,6 +280,7 @@ class Order:
             self.allocation,
             on_hold=bool(self.active_holds),
             progress=self.fulfilment,
+            returned=self.returned,
         )
 
     @property
@@ -760,6 +763,20 @@ class Order:
         """A shipment of the order moved: its progress is rolled up again and the step
         recorded in the history (the status changes with it when it must)."""
         self.fulfilment = progress
+        self._record(at, actor, action, reason, **details)
+
+    def track_returns(
+        self,
+        returned: ReturnProgress,
+        at: datetime,
+        actor: str,
+        action: str,
+        reason: str | None = None,
+        **details: Any,
+    ) -> None:
+        """A return of the order moved: how much came back is rolled up again and the step
+        recorded in the history (the status changes with it when it must)."""
+        self.returned = returned
         self._record(at, actor, action, reason, **details)
 
     # ----------------------------------------------------------------- edits

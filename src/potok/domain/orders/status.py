@@ -6,13 +6,14 @@ from enum import StrEnum
 
 from potok.domain.fulfilment.states import FulfilmentProgress
 from potok.domain.orders.states import AllocationState, OrderState
+from potok.domain.returns.states import ReturnProgress
 
 
 class OrderStatus(StrEnum):
     """What the operator's window shows.
 
-    Returns add their statuses when they arrive; they slot in with the fulfilment ones
-    in :func:`derive_status`.
+    Returns slot in after the fulfilment ones: once units are back from the customer the
+    order is ``partially_returned`` or ``returned``.
     """
 
     NEW = "new"
@@ -25,6 +26,8 @@ class OrderStatus(StrEnum):
     SHIPPED = "shipped"
     DELIVERED = "delivered"
     RETURNED_TO_SENDER = "returned_to_sender"
+    PARTIALLY_RETURNED = "partially_returned"
+    RETURNED = "returned"
     CANCELLED = "cancelled"
 
 
@@ -43,13 +46,19 @@ def derive_status(
     *,
     on_hold: bool,
     progress: FulfilmentProgress = FulfilmentProgress.NONE,
+    returned: ReturnProgress = ReturnProgress.NONE,
 ) -> OrderStatus:
     """The one rule from machine states to the operator's status, most decisive first;
-    ``progress`` is rolled up from the order's shipments."""
+    ``progress`` is rolled up from the order's shipments, ``returned`` from its returns."""
     if state is OrderState.CANCELLED:
         return OrderStatus.CANCELLED
     if on_hold:
         return OrderStatus.ON_HOLD
+    if progress is not FulfilmentProgress.RETURNED_TO_SENDER:
+        if returned is ReturnProgress.ALL:
+            return OrderStatus.RETURNED
+        if returned is ReturnProgress.PARTIAL:
+            return OrderStatus.PARTIALLY_RETURNED
     if progress is not FulfilmentProgress.NONE:
         return _BY_PROGRESS[progress]
     if state is OrderState.NEW:

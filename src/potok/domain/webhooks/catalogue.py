@@ -18,6 +18,7 @@ from potok.domain.inventory import events as inventory_events
 from potok.domain.inventory import purchasing, transfers
 from potok.domain.network import events as network_events
 from potok.domain.orders import events as order_events
+from potok.domain.returns import events as return_events
 from potok.domain.sourcing import events as sourcing_events
 from potok.domain.webhooks.model import INTERNAL_AGGREGATES
 
@@ -34,6 +35,7 @@ MODULES = (
     transfers,
     network_events,
     order_events,
+    return_events,
     sourcing_events,
 )
 

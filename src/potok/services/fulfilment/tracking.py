@@ -26,15 +26,15 @@ from potok.connectors.carriers.interface import (
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
-from potok.domain.fulfilment.errors import ShipmentNotStarted
+from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
 from potok.domain.fulfilment.states import CARRIER_STEPS, SHIPMENT, WITH_CARRIER
-from potok.domain.inventory import Movement, MovementType
-from potok.domain.kernel import Actor, Clock, StockId, utc_now
+from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import DeliveryMethod, Order
+from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
 from potok.services.idempotency import Once
-from potok.services.stock_buckets import announce
+from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 EVENT_ID = "event_id"
@@ -234,13 +234,22 @@ def apply_tracking(
                 done.unknown = len(todo)
                 return done
             order, shipment = locked(uow, shipment_id)
-            seen = {str(s.details.get(EVENT_ID)) for s in uow.shipments.steps(shipment_id)}
+            steps = uow.shipments.steps(shipment_id)
+            seen = {str(s.details.get(EVENT_ID)) for s in steps}
+            moved = [  # the carrier's own moves (not a deadline Potok enforced)
+                _utc(s.occurred_at)
+                for s in steps
+                if s.to_status in TRACKED_MOVES
+                and s.from_status != s.to_status
+                and (EVENT_ID in s.details or "implied_by" in s.details)
+            ]
+            since = max(moved, default=None)
             for event in todo:
                 if event.event_id in seen:
                     done.repeated += 1
                     continue
                 seen.add(event.event_id)
-                if _apply(uow, order, shipment, event, actor):
+                if _apply(uow, order, shipment, event, actor, since=since):
                     done.applied += 1
                 else:
                     done.refused += 1
@@ -257,12 +266,26 @@ def apply_tracking(
     return outcome
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+TRACKED_MOVES = frozenset(s.value for s in CARRIER_STEPS)
+
+
 def _apply(
-    uow: UnitOfWork, order: Order, shipment: Shipment, event: TrackingEvent, actor: str
+    uow: UnitOfWork,
+    order: Order,
+    shipment: Shipment,
+    event: TrackingEvent,
+    actor: str,
+    *,
+    since: datetime | None = None,
 ) -> bool:
     """One event on a locked shipment: it moves on (through a step the carrier left
     implicit, e.g. failed before returning), or learns a new expected date; False when the
-    event cannot apply (the shipment has not left, or is settled)."""
+    event cannot apply (the shipment has not left, or is settled, or the event is older
+    than the shipment's last move - it arrived out of order)."""
     assert shipment.id is not None
     target = ShipmentStatus(event.status.value)
     if shipment.status not in WITH_CARRIER:
@@ -279,6 +302,8 @@ def _apply(
         shipment.note(at, actor, "tracking", event.description, **facts)
         uow.shipments.save(shipment)
         return True
+    if since is not None and at < since:
+        return False
     moves = SHIPMENT.path(shipment.status, target, through=CARRIER_STEPS)
     if not moves:
         return False
@@ -306,46 +331,19 @@ def _apply(
         shipment_id=shipment.id,
         tracking_number=shipment.tracking_number,
     )
+    if target is ShipmentStatus.RETURNED_TO_SENDER:
+        react(uow, ParcelCameBack(at=at, order=order, shipment=shipment, actor=actor))
     return True
 
 
 def back_in_stock(
     uow: UnitOfWork, order: Order, shipment: Shipment, at: datetime, actor: str
 ) -> None:
-    """The parcels came back: their units lie in their positions again, set aside as
-    unavailable until someone checks them; serials are in stock; codes may ship again."""
+    """The parcels came back: their serials are in stock and their codes may ship again;
+    the units themselves come back through a return (the reaction to ``ParcelCameBack``),
+    set aside as unavailable until someone checks them."""
     assert order.id is not None
     assert shipment.id is not None
-    units: dict[StockId, int] = {}
-    for item in shipment.items:
-        if item.quantity:
-            units[item.stock_id] = units.get(item.stock_id, 0) + item.quantity
-    levels = uow.positions.lock_in_order(sorted(units))
-    for stock_id in sorted(units):
-        level = levels[stock_id]
-        quantity = units[stock_id]
-        on_hand = level.on_hand + quantity
-        uow.positions.set_buckets(
-            stock_id, on_hand=on_hand, unavailable=level.unavailable + quantity, at=at
-        )
-        movement = Movement(
-            stock_id=stock_id,
-            warehouse_id=level.warehouse_id,
-            product_id=level.product_id,
-            type=MovementType.RETURN_TO_SENDER,
-            quantity=quantity,
-            on_hand_after=on_hand,
-            reason=f"shipment {shipment.number} returned to sender: check before selling",
-            reference=f"order {order.id}",
-            actor=actor,
-            occurred_at=at,
-            lot_id=level.lot_id,
-            unavailable_change=quantity,
-        )
-        uow.stock.add_movements([movement])
-        after = uow.positions.get(stock_id)
-        assert after is not None
-        announce(uow, after, movement)
     for item in shipment.items:
         if item.picked_serials:
             uow.stock.return_serials(order.id, item.stock_id, item.picked_serials, at)
@@ -468,6 +466,20 @@ def quotes(
         except CarrierUnavailable:
             continue
     return found
+
+
+def booking_of(uow: UnitOfWork, shipment_id: int) -> tuple[str, Tracked]:
+    """The carrier that booked the shipment and what it needs to find the booking."""
+
+    def read(uow: UnitOfWork) -> tuple[str, Tracked]:
+        shipment = shipment_of(uow, shipment_id)
+        if not shipment.carrier or not shipment.tracking_number:
+            raise ShipmentNotBooked(
+                shipment_id=shipment_id, carrier=shipment.carrier or "a carrier"
+            )
+        return shipment.carrier, Tracked(shipment.tracking_number, shipment.carrier_ref)
+
+    return reading(uow, read)
 
 
 def clock_never() -> datetime:
