@@ -114,7 +114,34 @@ class EventSettings(BaseModel):
     poll_s: float = Field(
         default=0.5, gt=0, le=60, description="the dispatcher looks for new events this often"
     )
+    linger_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="after a round that found less than a full window, the dispatcher waits "
+        "this long so the next one carries a batch (0: no pause; adds at most this much lag)",
+    )
     batch_size: int = Field(default=100, ge=1, le=10_000)
+    concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="deliveries in flight at once per subscription; the events of one order "
+        "(one aggregate) always go one after another",
+    )
+    checkpoint_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="while a window of deliveries runs, its progress is written this often",
+    )
+    max_unconfirmed: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="deliveries at most made before their progress is written: what a worker "
+        "killed outright (SIGKILL) may deliver again",
+    )
     lease_s: float = Field(
         default=60,
         ge=1,
@@ -190,6 +217,41 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    points_sync_hours: float = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="the worker syncs the carriers' pickup points into Potok this often "
+        "(0: never; `potok carriers sync-points` does it at once)",
+    )
+    pochta_url: str = Field(
+        default="https://otpravka-api.pochta.ru",
+        max_length=500,
+        description="Почта России's «Отправка» API",
+    )
+    pochta_token: SecretStr = Field(
+        default=SecretStr(""), description="«Отправка»'s access token (empty: Почта is not used)"
+    )
+    pochta_login: str = Field(default="", max_length=200, description="«Отправка»'s login")
+    pochta_password: SecretStr = Field(default=SecretStr(""), description="and its password")
+    pochta_index_from: str = Field(
+        default="",
+        max_length=6,
+        description="the postal code of the post office the warehouse hands parcels to",
+    )
+    pochta_mail_type: str = Field(
+        default="POSTAL_PARCEL", max_length=40, description="«Отправка»'s mail-type"
+    )
+    pochta_mail_category: str = Field(
+        default="ORDINARY", max_length=60, description="«Отправка»'s mail-category"
+    )
+    pochta_tracking_url: str = Field(
+        default="https://tracking.russianpost.ru/rtm34",
+        max_length=500,
+        description="Почта's tracking service (single access, SOAP)",
+    )
+    pochta_tracking_login: str = Field(default="", max_length=200)
+    pochta_tracking_password: SecretStr = Field(default=SecretStr(""))
     cdek_url: str = Field(
         default="https://api.cdek.ru",
         max_length=500,
@@ -327,6 +389,53 @@ class ReturnSettings(BaseModel):
         return value
 
 
+class NotificationSettings(BaseModel):
+    """Customer messages: sent by the worker after each change commits, over SMTP (or to
+    the log when no SMTP host is set)."""
+
+    enabled: bool = Field(default=False, description="send customer notifications at all")
+    smtp_host: str | None = Field(
+        default=None, max_length=255, description="the SMTP server; unset: messages go to the log"
+    )
+    smtp_port: int = Field(default=25, ge=1, le=65535)
+    smtp_security: str = Field(
+        default="none",
+        pattern="^(none|starttls|tls)$",
+        description="`starttls` upgrades the connection, `tls` opens it encrypted (port 465)",
+    )
+    smtp_username: str | None = Field(default=None, max_length=255)
+    smtp_password: SecretStr | None = None
+    smtp_timeout_s: float = Field(default=20, gt=0, le=300)
+    sender: str = Field(
+        default="Potok <no-reply@localhost>", max_length=255, description="the From header"
+    )
+    shop_name: str = Field(default="Potok", max_length=120, description="signs the messages")
+    language: str = Field(default="ru", pattern="^(ru|en)$")
+    language_by_channel: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    topics_off: list[str] = Field(
+        default_factory=list, max_length=20, description="topics not sent (order_accepted, ...)"
+    )
+    channels_off: list[str] = Field(
+        default_factory=list, max_length=1000, description="channels whose customers get none"
+    )
+    max_attempts: int = Field(default=8, ge=1, le=100)
+    backoff_s: float = Field(default=5, gt=0, le=3600)
+    backoff_max_s: float = Field(default=900, gt=0, le=86_400)
+    tracking_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the public address of Potok; messages link to <tracking_url>/track/<token>",
+    )
+
+    @field_validator("language_by_channel")
+    @classmethod
+    def _languages(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, language in value.items():
+            if language not in ("ru", "en"):
+                raise ValueError(f"channel '{channel}': '{language}' is not ru or en")
+        return value
+
+
 class OnecSettings(BaseModel):
     """1C's exchange with Potok as a site (CommerceML 2): how its files map onto Potok."""
 
@@ -372,6 +481,22 @@ class OnecSettings(BaseModel):
     orders_per_query: int = Field(
         default=500, ge=1, le=10_000, description="orders sent to 1C per `query` at most"
     )
+    time_zone: str = Field(
+        default="Europe/Moscow",
+        max_length=64,
+        description="the zone of the dates and times in the documents 1C takes",
+    )
+
+    @field_validator("time_zone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone such as Europe/Moscow") from None
+        return value
 
 
 class Settings(BaseSettings):
@@ -390,6 +515,7 @@ class Settings(BaseSettings):
     events: EventSettings = EventSettings()
     marketplaces: MarketplaceSettings = MarketplaceSettings()
     returns: ReturnSettings = ReturnSettings()
+    notifications: NotificationSettings = NotificationSettings()
     onec: OnecSettings = OnecSettings()
 
 

@@ -89,6 +89,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
     ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
+    ("GET", "/track/{token}"): ("public", NETWORK),
+    ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
@@ -103,6 +108,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
     ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/stores/{warehouse}/receipts"): ("stock:write", WAREHOUSE),
+    ("GET", "/api/v1/stores/sales"): ("stock:read", LISTED),
     ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
@@ -118,6 +125,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/items"): ("catalogue:read", RECORD),
+    ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
+    ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -226,6 +237,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/waves/{number}/picks"): ("stock:write", RECORD),
     ("GET", "/api/v1/carriers"): ("orders:read", NETWORK),
     ("GET", "/api/v1/carriers/{carrier}/pickup-points"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/pickup-points"): ("orders:read", NETWORK),
     ("POST", "/api/v1/carriers/{carrier}/events"): ("public", NETWORK),
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): ("orders:read", SHIPMENT),
     ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
@@ -380,7 +392,9 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
-    if param in ("sku", "username", "name", "carrier", "language"):
+    if param == "token":
+        return None  # the unguessable token is the key to its one order
+    if param in ("sku", "username", "name", "carrier", "language", "topic"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -526,6 +540,8 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "name": ("nokey", none),
         "carrier": ("sandbox", none),
         "language": ("ru", none),
+        "topic": ("order_accepted", none),
+        "token": ("no-such-tracking-token-0000000000", none),
     }
     if param not in plain:
         pytest.fail(f"{path}: new path parameter '{param}': say here what stands for it")
@@ -869,6 +885,8 @@ PLACEHOLDERS = {
     "subscription_id": "999999",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
+    "topic": "order_accepted",
+    "token": "NOPE",
 }
 
 # API keys as callers: one with every scope a key may hold, bound to the channel 'web', and

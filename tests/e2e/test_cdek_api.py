@@ -112,3 +112,36 @@ def test_a_label_needs_a_booking_and_a_carrier_that_prints(
     problem(
         api.get(f"/api/v1/shipments/{shipment['id']}/carrier-label"), 409, "shipment-not-booked"
     )
+
+
+def test_a_checkout_finds_points_near_the_customer_and_the_order_names_one(
+    api: httpx.Client, with_cdek: LiveServer
+) -> None:
+    from potok.services import carrier_points
+
+    build_world_api(api, {("MSK", "KET"): 2})
+    carrier_points.sync_all(with_cdek.potok.uow(), with_cdek.potok.carriers)
+    near = api.get(
+        "/api/v1/pickup-points",
+        params={"latitude": 55.7575, "longitude": 37.6135, "radius_km": 3, "carrier": "cdek"},
+    )
+    assert near.status_code == 200, near.text
+    assert [(p["code"], p["kind"]) for p in near.json()] == [("MSK123", "PVZ"), ("MSK456", "PVZ")]
+    assert near.json()[0]["distance_km"] < 0.1
+    in_city = api.get("/api/v1/pickup-points", params={"city": "Тверь"}).json()
+    assert [p["code"] for p in in_city] == ["TVR3"]
+    problem(api.get("/api/v1/pickup-points", params={"latitude": 55.7}), 422, "invalid-input")
+    problem(api.get("/api/v1/pickup-points"), 422, "invalid-input")
+
+    order = place(api, [("KET", 1)], delivery={"method": "pickup", "pickup_point": "MSK456"})
+    assert order["delivery"]["pickup_point"] == "MSK456"
+    refused = api.post(
+        "/api/v1/orders",
+        json={
+            "channel": "web",
+            "delivery": {"method": "pickup", "pickup_point": "MSK000"},
+            "lines": [{"sku": "KET", "quantity": 1}],
+            "customer": {"name": "Анна", "phone": "+79161234567"},
+        },
+    )
+    problem(refused, 422, "invalid-input")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
@@ -163,3 +164,32 @@ def test_push_stock_resyncs_every_mapped_sku_and_names_what_was_refused(
 
     missing = potok_cli(database_url, "marketplaces", "push-stock", "nope")
     assert missing.exit_code == 4
+
+
+def test_items_are_mapped_one_by_one_and_from_a_csv_file_naming_bad_lines(
+    potok: Potok, database_url: str, wildberries: WildberriesSimulator, tmp_path: Path
+) -> None:
+    build_world(potok)
+    connect = ["marketplaces", "connect", "wb", "-m", "wildberries", "--channel", "mp"]
+    assert potok_cli(database_url, *connect, given="t\n").exit_code == 0
+    one = potok_cli(database_url, "marketplaces", "map", "wb", "KET", "501", "--product", "9")
+    assert one.exit_code == 0, one.output
+    good = tmp_path / "items.csv"
+    good.write_text("sku,item,article\nMUG,502,mug-wb\nTOY,503,\n", encoding="utf-8")
+    bad = tmp_path / "bad.csv"
+    bad.write_text("item,sku\n504,BKS\n505,GHOST\nx,KET\n", encoding="utf-8")
+
+    imported = potok_cli(database_url, "marketplaces", "import-items", "wb", str(good))
+    refused = potok_cli(database_url, "marketplaces", "import-items", "wb", str(bad))
+    removed = potok_cli(database_url, "marketplaces", "unmap", "wb", "TOY")
+    listed = potok_cli(database_url, "marketplaces", "items", "wb", "-o", "json")
+
+    assert "2 SKUs mapped" in imported.output
+    assert refused.exit_code == 3
+    assert "line 3" in refused.output
+    assert "line 4" in refused.output
+    assert "1 SKUs no longer mapped" in removed.output
+    assert [(r["sku"], r["item"], r["article"]) for r in json.loads(listed.output)] == [
+        ("KET", "501", None),
+        ("MUG", "502", "mug-wb"),
+    ]

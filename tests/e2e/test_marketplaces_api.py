@@ -121,3 +121,58 @@ def test_a_refused_token_is_replaced_and_the_connection_turns_green(
         422,
         "invalid-input",
     )
+
+
+def test_the_item_map_is_managed_over_http_and_drives_import_and_stock(
+    api: httpx.Client, wildberries: WildberriesSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    made = api.post(
+        "/api/v1/marketplaces", json=connect_body(wildberries), headers={"Idempotency-Key": "c"}
+    )
+    assert made.status_code == 201, made.text
+    # an article and barcode Potok does not know: only the item map names the SKU
+    task = wildberries.add_order(
+        article="kettle-wb", barcodes=["2000000000015"], price=249_000, chrt_id=71
+    )
+    polled = api.post("/api/v1/marketplaces/wb-main/polls").json()
+    assert polled["kept_aside"] == [str(task)]
+    alerts = api.get("/api/v1/alerts").json()["items"]
+    assert [a["subject"] for a in alerts if a["kind"] == "marketplace_item_not_mapped"] == [
+        "wb-main/71"
+    ]
+
+    mapped = api.patch(
+        "/api/v1/marketplaces/wb-main/items",
+        json={
+            "items": [
+                {"sku": "KET", "item": "71", "product": "12345678"},
+                {"sku": "MUG", "item": "72"},
+            ]
+        },
+    )
+    assert mapped.status_code == 200, mapped.text
+    assert mapped.json() == {"mapped": 2}
+    page = api.get("/api/v1/marketplaces/wb-main/items", params={"limit": 1}).json()
+    assert (page["items"][0]["sku"], page["items"][0]["item"], page["next_cursor"]) == (
+        "KET",
+        "71",
+        "KET",
+    )
+    polled = api.post("/api/v1/marketplaces/wb-main/polls").json()
+    assert len(polled["imported"]) == 1
+
+    pushed = api.post("/api/v1/marketplaces/wb-main/stock-pushes")
+    assert pushed.status_code == 200, pushed.text
+    assert (pushed.json()["accepted"], pushed.json()["error"]) == (2, None)
+    assert wildberries.stocks == {658434: {71: 2, 72: 0}}  # 5 - 1 ordered - 2 buffer
+
+    assert api.delete("/api/v1/marketplaces/wb-main/items/MUG").status_code == 204
+    problem(
+        api.delete("/api/v1/marketplaces/wb-main/items/MUG"), 422, "marketplace-item-not-mapped"
+    )
+    bad = api.patch(
+        "/api/v1/marketplaces/wb-main/items",
+        json={"items": [{"sku": "GHOST", "item": "73"}, {"sku": "KET", "item": "x"}]},
+    )
+    assert bad.status_code == 422

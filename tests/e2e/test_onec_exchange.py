@@ -15,15 +15,20 @@ from potok.domain.access import Permission
 from potok.settings import OnecSettings
 from tests.conftest import LiveServer, key_for
 from tests.e2e.test_stock_api import levels, movements
-from tests.factories import build_world
+from tests.factories import build_world, order_body
 from tests.simulators.onec import (
     Exchange,
     Item,
     OfferLine,
     OneC,
+    OrderNews,
     catalogue_xml,
     commerceml_schema_path,
     offers_xml,
+    orders_in,
+    schema_errors,
+    send_order_news,
+    take_orders,
 )
 
 WAREHOUSES = [("wh-msk", "Москва, основной склад"), ("wh-spb", "Санкт-Петербург")]
@@ -241,3 +246,67 @@ def test_1c_signs_in_with_a_key_that_has_the_exchange_scope(onec: OneC, live: Li
     ]
     answer = onec.call("catalog", "checkauth")
     assert answer.text.splitlines()[:2] == ["success", "potok_1c"]
+
+
+def place(api: httpx.Client, lines: list[tuple[str, int]], channel: str = "web") -> dict[str, Any]:
+    answer = api.post("/api/v1/orders", json=order_body(lines, channel=channel))
+    assert answer.status_code == 201, answer.text
+    found: dict[str, Any] = answer.json()
+    return found
+
+
+def test_orders_go_to_1c_and_count_as_taken_only_after_its_success(
+    onec: OneC, live: LiveServer, api: httpx.Client
+) -> None:
+    onec.send_catalogue(files())
+    first = place(api, [("KET", 1), ("MUG", 2)])
+    second = place(api, [("KT-200", 1)], channel="app")
+
+    _, unconfirmed = take_orders(onec, confirm=False)  # 1C breaks off before `success`
+    assert schema_errors(unconfirmed) == []
+    sent = orders_in(unconfirmed)
+    assert [o["id"] for o in sent] == [str(first["id"]), str(second["id"])]
+    assert sent[0]["lines"] == [
+        ("b1a7-0001", "KET", "1", "2590.00"),  # 1C's own Ид for what came from 1C
+        ("MUG", "MUG", "2", "390.00"),
+    ]
+    assert sent[0]["sum"] == first["totals"]["total"]
+    assert sent[0]["buyer"] == f"Покупатель заказа {first['id']}"  # no personal_data:read
+    assert sent[1]["requisites"]["Заказ оплачен"] == "false"
+
+    _, again = take_orders(onec)  # the success never came: the same orders go again
+    assert [o["id"] for o in orders_in(again)] == [str(first["id"]), str(second["id"])]
+    _, nothing = take_orders(onec)
+    assert orders_in(nothing) == []
+
+    news = [
+        OrderNews(first["id"], Decimal(first["totals"]["total"]), cancelled=True),
+        OrderNews(second["id"], Decimal(second["totals"]["total"]), paid_on="2026-12-06T12:30:00"),
+    ]
+    assert send_order_news(onec, news) == [
+        "success",
+        "orders-1c.xml: 1 orders cancelled, 1 paid",
+    ]
+    assert api.get(f"/api/v1/orders/{first['id']}").json()["status"] == "cancelled"
+    assert api.get(f"/api/v1/orders/{second['id']}").json()["payment_status"] == "paid"
+    _, nothing = take_orders(onec)  # 1C made those changes itself: nothing to take back
+    assert orders_in(nothing) == []
+    assert send_order_news(onec, news) == [  # the same file again changes nothing
+        "success",
+        "orders-1c.xml: 0 orders cancelled, 0 paid",
+    ]
+
+    changed = api.post(
+        f"/api/v1/orders/{second['id']}/cancellation", json={"reason": "customer called"}
+    )
+    assert changed.status_code == 200, changed.text
+    _, news_of_potok = take_orders(onec)
+    sent = orders_in(news_of_potok)
+    assert [o["id"] for o in sent] == [str(second["id"])]
+    assert sent[0]["requisites"]["Отменен"] == "true"
+
+    unknown = send_order_news(onec, [OrderNews(999999, Decimal("1.00"), cancelled=True)])
+    assert unknown == [
+        "failure",
+        "orders-1c.xml, line 3, <Ид>: 999999 is not an order Potok sent",
+    ]

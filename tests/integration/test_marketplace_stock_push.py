@@ -245,26 +245,46 @@ def test_stock_events_are_pushed_after_commit_by_the_dispatcher_gathered_into_on
 ) -> None:
     connect_wb(world, wildberries)
     now = datetime.now(UTC)
-    dispatcher.clock = lambda: now
-    dispatcher.run_round()  # the push starts reading from here
     path = f"/api/v3/stocks/{WB_WAREHOUSE}"
+    dispatcher.clock = lambda: now
+    dispatcher.run_round()  # a new cursor: every mapped SKU is pushed once
+    assert [c.body for c in wildberries.calls(path)] == [
+        {"stocks": [{"chrtId": KET_CHRT, "amount": 18}, {"chrtId": MUG_CHRT, "amount": 9}]}
+    ]
 
     receive(world, "MSK", "KET", 5)
     receive(world, "MSK", "KET", 1)
     intake.place_order(world.uow(), order_command([("KET", 2)], channel="web"), TESTER)
-    dispatcher.run_round()
-
-    [call] = wildberries.calls(path)
-    assert call.body == {"stocks": [{"chrtId": KET_CHRT, "amount": 22}]}  # 26 - 2 - 2
-
-    receive(world, "MSK", "MUG", 4)
     dispatcher.run_round()  # within 30 seconds of the last push: it waits
     assert len(wildberries.calls(path)) == 1
 
     dispatcher.clock = lambda: now + timedelta(seconds=31)
     dispatcher.run_round()
+    assert wildberries.calls(path)[-1].body == {"stocks": [{"chrtId": KET_CHRT, "amount": 22}]}
+
+    receive(world, "MSK", "MUG", 4)
+    dispatcher.clock = lambda: now + timedelta(seconds=62)
+    dispatcher.run_round()
     assert wildberries.calls(path)[-1].body == {"stocks": [{"chrtId": MUG_CHRT, "amount": 13}]}
-    assert len(wildberries.calls(path)) == 2
+    assert len(wildberries.calls(path)) == 3
+    dispatcher.clock = lambda: now + timedelta(seconds=200)
+    dispatcher.run_round()  # nothing moved since
+    assert len(wildberries.calls(path)) == 3
+
+
+def test_mapping_items_pushes_the_connections_stock_again(
+    world: Potok, wildberries: WildberriesSimulator, dispatcher: Dispatcher
+) -> None:
+    connect_wb(world, wildberries)
+    now = datetime.now(UTC)
+    dispatcher.clock = lambda: now
+    dispatcher.run_round()
+
+    map_items(world.uow(), "wb-main", [ItemMapping("KET", "555")], TESTER)
+    dispatcher.clock = lambda: now + timedelta(seconds=31)
+    dispatcher.run_round()
+
+    assert wildberries.stocks[WB_WAREHOUSE][555] == 18
 
 
 def test_an_outage_keeps_the_cursor_and_the_push_catches_up_once_wb_answers(
@@ -279,10 +299,11 @@ def test_an_outage_keeps_the_cursor_and_the_push_catches_up_once_wb_answers(
     sequence(world)
     wildberries.fail(2, 503)
 
-    failed = push_stock_changes(world.uow(), fast, "wb-main", "w1", clock=lambda: now)
-    early = push_stock_changes(world.uow(), fast, "wb-main", "w1", clock=lambda: now)
+    soon = now + timedelta(seconds=31)  # the first push (everything) was at ``now``
+    failed = push_stock_changes(world.uow(), fast, "wb-main", "w1", clock=lambda: soon)
+    early = push_stock_changes(world.uow(), fast, "wb-main", "w1", clock=lambda: soon)
     later = push_stock_changes(
-        world.uow(), fast, "wb-main", "w1", clock=lambda: now + timedelta(minutes=5)
+        world.uow(), fast, "wb-main", "w1", clock=lambda: soon + timedelta(minutes=15)
     )
 
     assert failed is not None
@@ -291,7 +312,7 @@ def test_an_outage_keeps_the_cursor_and_the_push_catches_up_once_wb_answers(
     assert early is None  # backing off
     assert later is not None
     assert later.error is None
-    assert wildberries.stocks == {WB_WAREHOUSE: {KET_CHRT: 23}}
+    assert wildberries.stocks == {WB_WAREHOUSE: {KET_CHRT: 23, MUG_CHRT: 9}}
 
 
 def test_the_mapping_refuses_unknown_skus_and_bad_ids_and_keeps_one_item_per_sku(

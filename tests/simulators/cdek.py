@@ -82,6 +82,7 @@ class CdekSimulator(SimulatedApi):
         self.webhooks: list[dict[str, str]] = []
         self.posted: list[tuple[str, int]] = []  # webhook URL, Potok's answer
         self.refusals: list[tuple[str, str]] = []  # the next orders are refused so
+        self.offices = list(OFFICES)  # a test may close some
         self._numbers = itertools.count(1_100_285_492)
 
     # ------------------------------------------------------------------ scripting
@@ -280,7 +281,7 @@ class CdekSimulator(SimulatedApi):
         start, end = body.get("from_location") or {}, body.get("to_location") or {}
         point = body.get("delivery_point")
         if point:
-            office = next((o for o in OFFICES if o[0] == point), None)
+            office = next((o for o in self.offices if o[0] == point), None)
             if office is None:
                 return {"tariff_codes": [], "errors": [_error("v2_pvz_not_found", point)]}
             end = {"latitude": office[4], "longitude": office[5]}
@@ -315,7 +316,9 @@ class CdekSimulator(SimulatedApi):
             order.refusal = self.refusals.pop(0)
         elif sum(int(p["weight"]) for p in body["packages"]) > MAX_WEIGHT_G:
             order.refusal = ("v2_weight_limit", "Вес заказа превышает допустимый для тарифа")
-        elif body.get("delivery_point") and body["delivery_point"] not in {o[0] for o in OFFICES}:
+        elif body.get("delivery_point") and body["delivery_point"] not in {
+            o[0] for o in self.offices
+        }:
             order.refusal = ("v2_pvz_not_found", f"ПВЗ {body['delivery_point']} не найден")
         elif any(
             o.body.get("number") == body.get("number") and o.state != "INVALID" and not _gone(o)
@@ -475,7 +478,7 @@ class CdekSimulator(SimulatedApi):
                     "address_full": f"{city}, {address}",
                 },
             }
-            for code, city, city_code, address, lat, lon, kind in OFFICES
+            for code, city, city_code, address, lat, lon, kind in self.offices
             if "city_code" not in params or str(city_code) == params["city_code"]
         ]
         return found[page * size : (page + 1) * size]

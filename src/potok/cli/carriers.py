@@ -8,10 +8,20 @@ from pathlib import Path
 
 import typer
 
-from potok.cli.common import cli_uow, console, handles_errors, open_potok
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_uow,
+    console,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
 
 app = typer.Typer(
-    help="Carriers: list them, subscribe to their webhooks, fetch their labels.",
+    help="Carriers: list them, subscribe to their webhooks, fetch their labels, sync and "
+    "search their pickup points.",
     no_args_is_help=True,
 )
 
@@ -84,3 +94,101 @@ def label(
     finally:
         potok.close()
     console.print(f"{out}: {code} label of {booked.tracking_number}")
+
+
+POINT_COLUMNS = [
+    Column("carrier"),
+    Column("code"),
+    Column("kind"),
+    Column("city"),
+    Column("address"),
+    Column("distance_km", "km", right=True),
+    Column("hours"),
+    Column("storage_days", "days", right=True),
+    Column("cash_on_delivery", "cash", table=False),
+    Column("latitude", table=False),
+    Column("longitude", table=False),
+]
+
+
+@app.command("sync-points")
+@handles_errors
+def sync_points(
+    carrier: str | None = typer.Argument(None, help="one carrier (all when left out)"),
+) -> None:
+    """Fetch the carriers' pickup points into Potok's directory (the worker does it on a
+    schedule): new points added, changed ones updated, vanished ones closed."""
+    from potok.services import carrier_points
+
+    potok = open_potok()
+    try:
+        if carrier is not None:
+            outcomes: list[object] = [
+                carrier_points.sync_points(cli_uow(potok), potok.carriers, carrier)
+            ]
+        else:
+            outcomes = list(carrier_points.sync_all(cli_uow(potok), potok.carriers))
+    finally:
+        potok.close()
+    for outcome in outcomes:
+        if isinstance(outcome, carrier_points.SyncOutcome):
+            console.print(
+                f"{outcome.carrier}: {outcome.seen} points, {outcome.added} new, "
+                f"{outcome.updated} updated, {outcome.closed} closed"
+            )
+        else:
+            console.print(f"{outcome[0]}: not synced - {outcome[1]}")  # type: ignore[index]
+
+
+@app.command("points")
+@handles_errors
+def points(
+    city: str | None = typer.Option(None, "--city", help="in this city"),
+    near: str | None = typer.Option(None, "--near", help="LATITUDE,LONGITUDE"),
+    radius_km: float = typer.Option(5.0, "--radius-km", min=0.1, max=100),
+    text: str | None = typer.Option(None, "--q", help="words of the address or name"),
+    carrier: str | None = typer.Option(None, "--carrier"),
+    limit: int = typer.Option(20, "--limit", min=1, max=200),
+    output: Output = OUTPUT,
+) -> None:
+    """Pickup points from the directory, nearest first around --near."""
+    from potok.domain.errors import FieldError, InvalidInput
+    from potok.services import carrier_points
+
+    centre = None
+    if near is not None:
+        try:
+            lat, lon = (float(part) for part in near.split(","))
+        except ValueError:
+            raise InvalidInput([FieldError("near", "write it as LATITUDE,LONGITUDE")]) from None
+        centre = (lat, lon)
+    potok = open_potok()
+    try:
+        found = carrier_points.find_points(
+            cli_uow(potok),
+            carrier=carrier,
+            city=city,
+            near=centre,
+            radius_km=radius_km,
+            text=text,
+            limit=limit,
+        )
+    finally:
+        potok.close()
+    rows = [
+        {
+            "carrier": f.point.carrier,
+            "code": f.point.code,
+            "kind": f.point.kind,
+            "city": f.point.city,
+            "address": f.point.address,
+            "distance_km": round(f.distance_km, 2) if f.distance_km is not None else None,
+            "hours": f.point.hours,
+            "storage_days": f.point.storage_days,
+            "cash_on_delivery": f.point.cash_on_delivery,
+            "latitude": f.point.latitude,
+            "longitude": f.point.longitude,
+        }
+        for f in found
+    ]
+    print_listing(rows, POINT_COLUMNS, output, empty="no pickup points found")

@@ -19,6 +19,7 @@ from potok.cli import (
     events,
     files,
     marketplaces,
+    notifications,
     orders,
     picking,
     returns,
@@ -54,6 +55,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(returns.app, name="returns")
+app.add_typer(notifications.app, name="notifications")
 app.add_typer(carriers.app, name="carriers")
 app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")

@@ -296,3 +296,104 @@ def push_stock(
         console.print("Not mapped: " + ", ".join(outcome.unmapped[:20]), highlight=False)
     if outcome.error:
         raise fail(outcome.error, 6 if not outcome.credentials_refused else 3)
+
+
+@app.command()
+@handles_errors
+def items(
+    code: str = typer.Argument(..., help="The connection."),
+    after: str | None = typer.Option(None, help="Start after this SKU."),
+    limit: int = typer.Option(1000, min=1, max=10_000, help="At most this many rows."),
+    output: Output = OUTPUT,
+) -> None:
+    """The connection's item map: each Potok SKU and the marketplace's item."""
+    from potok.services.marketplaces import list_items
+
+    potok = open_potok()
+    try:
+        found = list_items(cli_uow(potok), code, after=after, limit=limit)
+    finally:
+        potok.close()
+    rows = [
+        {
+            "sku": m.sku,
+            "item": m.item,
+            "product": m.product,
+            "article": m.article,
+            "barcode": m.barcode,
+        }
+        for m in found
+    ]
+    columns = [
+        Column("sku", "SKU"),
+        Column("item", "item (WB chrtId / Ozon sku)"),
+        Column("product", "product (WB nmId / Ozon product_id)"),
+        Column("article"),
+        Column("barcode"),
+    ]
+    print_listing(rows, columns, output, empty="No SKU is mapped yet.")
+
+
+@app.command("map")
+@handles_errors
+def map_item(
+    code: str = typer.Argument(..., help="The connection."),
+    sku: str = typer.Argument(..., help="The Potok SKU."),
+    item: str = typer.Argument(..., help="The marketplace's item: WB chrtId, Ozon sku."),
+    product: str | None = typer.Option(
+        None, help="The product card: WB nmId, Ozon product_id (Ozon's stock needs it)."
+    ),
+    article: str | None = typer.Option(None, help="The seller's article there (offer_id)."),
+    barcode: str | None = typer.Option(None, help="The item's barcode."),
+) -> None:
+    """Map one SKU to the marketplace's item (replacing what either was mapped to)."""
+    from potok.domain.marketplaces import ItemMapping
+    from potok.services.marketplaces import map_items
+
+    row = ItemMapping(sku, item, product=product, article=article, barcode=barcode)
+    potok = open_potok()
+    try:
+        map_items(cli_uow(potok), code, [row], cli_actor())
+    finally:
+        potok.close()
+    console.print(f"{code}: {sku} is item {item}", highlight=False)
+
+
+@app.command()
+@handles_errors
+def unmap(
+    code: str = typer.Argument(..., help="The connection."),
+    sku: list[str] = typer.Argument(..., help="The SKUs to forget."),
+) -> None:
+    """Forget the marketplace items of these SKUs."""
+    from potok.services.marketplaces import unmap_items
+
+    potok = open_potok()
+    try:
+        removed = unmap_items(cli_uow(potok), code, sku, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"{code}: {removed} SKUs no longer mapped", highlight=False)
+
+
+@app.command("import-items")
+@handles_errors
+def import_items(
+    code: str = typer.Argument(..., help="The connection."),
+    file: Path = typer.Argument(
+        ..., exists=True, dir_okay=False, readable=True, help="A CSV file: " + "sku,item,..."
+    ),
+) -> None:
+    """Map SKUs from a CSV file with the header sku,item[,product,article,barcode]; nothing
+    is stored unless every line is right (each bad line is named)."""
+    from potok.services.marketplaces import map_items
+    from potok.services.marketplaces.item_files import parse_items
+
+    with file.open(encoding="utf-8-sig", newline="") as lines:
+        rows, names = parse_items(lines)
+    potok = open_potok()
+    try:
+        mapped = map_items(cli_uow(potok), code, rows, cli_actor(), names=names)
+    finally:
+        potok.close()
+    console.print(f"{code}: {mapped} SKUs mapped from {file.name}", highlight=False)

@@ -19,6 +19,7 @@ from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -31,6 +32,7 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
@@ -42,6 +44,8 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
+from potok.db.repositories.stores import StoreReceiptRepository
+from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
 from potok.domain.errors import (
@@ -146,6 +150,8 @@ class SqlUnitOfWork:
         self.shipments = ShipmentRepository(connection, self._events)
         self.waves = WaveRepository(connection, self._events)
         self.returns = ReturnRepository(connection, self._events)
+        self.notifications = NotificationRepository(connection, self.protector)
+        self.tracking_links = TrackingLinkRepository(connection)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)
@@ -156,6 +162,8 @@ class SqlUnitOfWork:
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
         self.onec = OnecRepository(connection)
+        self.store_receipts = StoreReceiptRepository(connection)
+        self.carrier_points = CarrierPointRepository(connection)
         return self
 
     def __exit__(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,8 +11,8 @@ from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import InvalidInput
-from potok.domain.kernel import CENT, Actor, Clock, as_utc, utc_now
-from potok.domain.network import Warehouse
+from potok.domain.kernel import CENT, Actor, Clock, WarehouseId, as_utc, utc_now
+from potok.domain.network import Warehouse, WarehouseType
 from potok.domain.orders import (
     AllocationState,
     Contact,
@@ -112,6 +112,8 @@ def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> 
         pickup_point=pickup if command.delivery.method is DeliveryMethod.PICKUP else None,
         at=at,
     )
+    if pickup and context.pickup_point is None and command.delivery.method is DeliveryMethod.PICKUP:
+        context = _with_directory_point(uow, context, pickup)
     if context.channel is not None and context.existing_order_id is not None:
         # a repeat of an order taken before is answered with it, whatever changed since
         existing = uow.orders.get(context.existing_order_id)
@@ -315,13 +317,41 @@ def check_delivery(
     return None
 
 
+def _with_directory_point(uow: UnitOfWork, context: IntakeContext, code: str) -> IntakeContext:
+    """A pickup point that is no location of Potok's may be a carrier's point from the
+    directory (``MSK123``, or ``cdek:MSK123`` when several carriers use the code)."""
+    from potok.services.carrier_points import point_for_delivery
+
+    point = point_for_delivery(uow, code)
+    if point is None:
+        return context
+    return replace(
+        context,
+        pickup_point=Warehouse(
+            id=WarehouseId(0),  # not a location of Potok's: the order keeps no link to one
+            code=point.code,
+            name=point.name,
+            type=WarehouseType.PICKUP_POINT,
+            city=point.city,
+            address=point.address,
+            latitude=point.latitude,
+            longitude=point.longitude,
+            priority=0,
+            active=point.active,
+            channels=(),
+            created_at=point.synced_at,
+            updated_at=point.synced_at,
+        ),
+    )
+
+
 def delivery_of(request: DeliveryRequest, pickup_point: Warehouse | None) -> Delivery:
     """The order's delivery from a checked request."""
     price, vat_rate = request.price.quantize(CENT), request.vat_rate.quantize(CENT)
     if pickup_point is not None:
         return Delivery(
             method=DeliveryMethod.PICKUP,
-            pickup_point_id=pickup_point.id,
+            pickup_point_id=pickup_point.id or None,  # 0: a carrier's point, not Potok's
             pickup_point_code=pickup_point.code,
             price=price,
             vat_rate=vat_rate,

@@ -10,9 +10,11 @@ from typing import Protocol, Self, TypeVar
 
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
+from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
+from potok.services.notification_ports import NotificationStore, TrackingLinkStore
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -42,6 +44,7 @@ from potok.services.ports import (
 )
 from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
+from potok.services.store_ports import StoreReceiptStore
 
 T = TypeVar("T")
 
@@ -152,7 +155,19 @@ class UnitOfWork(Protocol):
     def returns(self) -> ReturnStore: ...
 
     @property
+    def notifications(self) -> NotificationStore: ...
+
+    @property
+    def tracking_links(self) -> TrackingLinkStore: ...
+
+    @property
     def onec(self) -> OnecStore: ...
+
+    @property
+    def store_receipts(self) -> StoreReceiptStore: ...
+
+    @property
+    def carrier_points(self) -> CarrierPointStore: ...
 
     def __enter__(self) -> Self: ...
 

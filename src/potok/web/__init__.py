@@ -16,7 +16,7 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
     from potok.web.live import LiveHub
-    from potok.web.routers import floor, home, live, movements, orders, settings, stock
+    from potok.web.routers import floor, home, live, movements, orders, settings, stock, tracking
 
     app.state.live = LiveHub(app.state.potok)
     for router in (
@@ -27,6 +27,7 @@ def install(app: FastAPI) -> None:
         movements.router,
         floor.router,
         settings.router,
+        tracking.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

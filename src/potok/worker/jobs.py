@@ -43,6 +43,7 @@ class JobReport:
     tracking: TrackingOutcome | None = None
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
+    points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -85,6 +86,11 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         clock=clock,
         batch=potok.settings.marketplaces.import_batch,
     )
+    synced: list[object] = []
+    if _points_due(potok, clock()):
+        from potok.services.carrier_points import sync_all
+
+        synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
     return JobReport(
         expired,
         holds,
@@ -97,6 +103,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         tracked,
         pickups,
         polled,
+        synced,
     )
 
 
@@ -113,6 +120,22 @@ def _tracking_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(minutes=every):
         return False
     _LAST_POLL[id(potok)] = now
+    return True
+
+
+_LAST_SYNC: dict[int, datetime] = {}
+
+
+def _points_due(potok: Potok, now: datetime) -> bool:
+    """The carriers' pickup points are synced every ``carriers.points_sync_hours`` by each
+    process (a second sync changes nothing); 0 never."""
+    every = potok.settings.carriers.points_sync_hours
+    if every <= 0:
+        return False
+    last = _LAST_SYNC.get(id(potok))
+    if last is not None and now - last < timedelta(hours=every):
+        return False
+    _LAST_SYNC[id(potok)] = now
     return True
 
 

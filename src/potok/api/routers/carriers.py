@@ -16,6 +16,7 @@ from potok.api.routers.shipments import ShipmentIdPath
 from potok.api.schemas.fulfilment import (
     BookingIn,
     CarrierOut,
+    DirectoryPointOut,
     PickupPointOut,
     QuoteOut,
     ShipmentOut,
@@ -31,6 +32,7 @@ from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment import errors as fe
+from potok.services import carrier_points
 from potok.services.fulfilment import tracking
 
 router = APIRouter(prefix="/api/v1", tags=["carriers"])
@@ -81,6 +83,56 @@ def pickup_points(
                 "hours": p.hours,
             }
             for p in points
+        ]
+    )
+
+
+@router.get(
+    "/pickup-points",
+    response_model=list[DirectoryPointOut],
+    summary="Pickup points near a place, from the carriers' directory Potok keeps",
+    description="For a checkout: the active points of every carrier (or one) in a city, "
+    "whose address or name holds `q`, or within `radius_km` of `latitude`/`longitude`, "
+    "nearest first. The code of a point is what an order names as its pickup point. The "
+    "directory is synced from the carriers on a schedule (`potok carriers sync-points`).",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def directory_points(
+    uow: Uow,
+    carrier: Annotated[str | None, Query(min_length=1, max_length=32)] = None,
+    city: Annotated[str | None, Query(min_length=1, max_length=120)] = None,
+    q: Annotated[str | None, Query(min_length=2, max_length=120)] = None,
+    latitude: Annotated[float | None, Query(ge=-90, le=90)] = None,
+    longitude: Annotated[float | None, Query(ge=-180, le=180)] = None,
+    radius_km: Annotated[float, Query(gt=0, le=100)] = 5.0,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> Response:
+    if (latitude is None) != (longitude is None):
+        raise InvalidInput([], detail="give both latitude and longitude, or neither")
+    near = (latitude, longitude) if latitude is not None and longitude is not None else None
+    found = carrier_points.find_points(
+        uow, carrier=carrier, city=city, near=near, radius_km=radius_km, text=q, limit=limit
+    )
+    return json_response(
+        [
+            {
+                "carrier": f.point.carrier,
+                "code": f.point.code,
+                "name": f.point.name,
+                "kind": f.point.kind,
+                "city": f.point.city,
+                "address": f.point.address,
+                "latitude": f.point.latitude,
+                "longitude": f.point.longitude,
+                "hours": f.point.hours,
+                "storage_days": f.point.storage_days,
+                "cash_on_delivery": f.point.cash_on_delivery,
+                "cards": f.point.cards,
+                "weight_max_g": f.point.weight_max_g,
+                "distance_km": round(f.distance_km, 3) if f.distance_km is not None else None,
+            }
+            for f in found
         ]
     )
 

@@ -14,12 +14,17 @@ from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import json_response
+from potok.api.schemas.common import Code
 from potok.api.schemas.marketplaces import (
     ConnectionIn,
     ConnectionOut,
     ConnectionPatch,
+    ItemPage,
+    ItemsIn,
     JournalEntryOut,
+    MappedOut,
     PollOut,
+    StockPushOut,
 )
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs, security_of
@@ -34,6 +39,8 @@ from potok.domain.marketplaces import (
     ConnectionDraft,
     ConnectionNotFound,
     Credentials,
+    ItemMapping,
+    ItemNotMapped,
     Marketplace,
 )
 from potok.domain.orders.errors import IdempotencyKeyReused
@@ -241,4 +248,107 @@ def journal(
             }
             for e in entries
         ]
+    )
+
+
+# ---------------------------------------------------------------------- item map
+
+
+@router.get(
+    "/{code}/items",
+    response_model=ItemPage,
+    summary="The connection's item map: Potok SKU to the marketplace's item, in SKU order",
+    responses=responses(ConnectionNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def list_items(
+    code: CodePath,
+    uow: Uow,
+    caller: Caller,
+    after: Annotated[str | None, Query(max_length=64, description="The last SKU seen.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> Response:
+    connection = _visible(uow, caller, code)
+    found = service.list_items(uow, connection.code, after=after, limit=limit + 1)
+    page = found[:limit]
+    return json_response(
+        {
+            "items": [
+                {
+                    "sku": m.sku,
+                    "item": m.item,
+                    "product": m.product,
+                    "article": m.article,
+                    "barcode": m.barcode,
+                }
+                for m in page
+            ],
+            "next_cursor": page[-1].sku if len(found) > limit else None,
+        }
+    )
+
+
+@router.patch(
+    "/{code}/items",
+    response_model=MappedOut,
+    summary="Map SKUs to the marketplace's items (the rows given; others stay as they are)",
+    description="A SKU or an item mapped before is mapped anew. Every row is checked first; "
+    "nothing is stored unless all are right (`422` lists each row's problem).",
+    responses=responses(ConnectionNotFound, InvalidInput, TransientConflict),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def map_items(code: CodePath, body: ItemsIn, uow: Uow, caller: Caller) -> Response:
+    connection = _visible(uow, caller, code)
+    rows = [
+        ItemMapping(r.sku, r.item, product=r.product, article=r.article, barcode=r.barcode)
+        for r in body.items
+    ]
+    return json_response({"mapped": service.map_items(uow, connection.code, rows, caller.actor)})
+
+
+@router.delete(
+    "/{code}/items/{sku}",
+    status_code=204,
+    summary="Forget the marketplace item of a SKU",
+    responses=responses(ConnectionNotFound, ItemNotMapped),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def unmap_item(code: CodePath, sku: Code, uow: Uow, caller: Caller) -> Response:
+    connection = _visible(uow, caller, code)
+    if not service.unmap_items(uow, connection.code, [sku], caller.actor):
+        raise ItemNotMapped(
+            sku=sku, marketplace=connection.marketplace.value, connection=connection.code
+        )
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{code}/stock-pushes",
+    response_model=StockPushOut,
+    summary="Push the stock of every mapped SKU now (a full re-sync)",
+    description="Answers 200 with what was sent also when the marketplace failed: `error` "
+    "says how; `refused` names the items the marketplace turned down, with its words.",
+    responses=responses(ConnectionNotFound, TransientConflict),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Response:
+    potok = security_of(request).potok
+    connection = _visible(uow, caller, code)
+    outcome = service.push_stock(
+        uow,
+        potok.marketplaces,
+        connection.code,
+        reserve=potok.settings.marketplaces.stock_reserve,
+    )
+    return json_response(
+        {
+            "connection": outcome.connection,
+            "positions": outcome.positions,
+            "accepted": outcome.accepted,
+            "refused": outcome.refused,
+            "unmapped": outcome.unmapped,
+            "requests": outcome.requests,
+            "rate_limit_waits": outcome.rate_limit_waits,
+            "error": outcome.error,
+        }
     )

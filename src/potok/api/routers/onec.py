@@ -31,11 +31,12 @@ from potok.api.problems import responses
 from potok.api.scope import Reach, reach
 from potok.api.security import needs, resolve_basic, security_of
 from potok.bootstrap import Potok
-from potok.connectors.onec import reading
+from potok.connectors.onec import documents, reading
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import BadCredentials, NotAuthenticated
 from potok.domain.erp import ExchangeFileRefused, ExchangeKind, ExchangeNotStarted
-from potok.services import onec_exchange
+from potok.domain.kernel import utc_now
+from potok.services import onec_exchange, onec_orders
 from potok.services.onec_exchange import COOKIE, ExchangeRules
 from potok.services.onec_ports import ExchangeSession
 
@@ -204,7 +205,14 @@ def _step(
             if not body:
                 return _answer("failure", f"The part of {filename} arrived empty.")
             onec_exchange.receive(uow, session, filename, body)
+            if kind is ExchangeKind.SALE:
+                return _order_changes(potok, uow, principal, session, filename)
             return _answer("success")
+        if kind is ExchangeKind.SALE and mode is Mode.query:
+            return _orders(potok, uow, principal, session)
+        if kind is ExchangeKind.SALE and mode is Mode.success:
+            taken = onec_orders.confirm_sent(uow, session)
+            return _answer("success", f"{taken} orders taken")
         if mode is Mode.import_:
             if kind is not ExchangeKind.CATALOG:
                 return _answer("failure", "mode=import is a step of type=catalog.")
@@ -214,6 +222,46 @@ def _step(
     except ExchangeFileRefused as refused:
         return _answer("failure", refused.detail)
     return _answer("failure", f"mode={mode.value} is not a step of type={kind.value}.")
+
+
+def _orders(potok: Potok, uow: Any, principal: Principal, session: ExchangeSession) -> Response:
+    settings = potok.settings.onec
+    outgoing = onec_orders.orders_to_send(
+        uow, session, limit=settings.orders_per_query, channel=principal.channel
+    )
+    content = documents.orders_document(
+        outgoing.orders,
+        at=utc_now(),
+        zone=settings.time_zone,
+        item_ids=outgoing.item_ids,
+        personal=principal.sees_personal_data,
+    )
+    return Response(content, media_type="application/xml; charset=utf-8")
+
+
+def _order_changes(
+    potok: Potok, uow: Any, principal: Principal, session: ExchangeSession, filename: str
+) -> Response:
+    rules = _rules(potok)
+    content = onec_exchange.uploaded(uow, session, filename, limit=rules.max_file_bytes) or b""
+    schema_file = potok.settings.onec.schema_file
+    schema = reading.schema_at(schema_file) if schema_file else None
+    try:
+        root = reading.parse(content, filename, schema=schema)
+        applied = onec_orders.apply_changes(
+            uow,
+            reading.read_order_changes(root, filename),
+            principal.actor,
+            file=filename,
+            channel=principal.channel,
+        )
+    finally:
+        onec_exchange.start(uow, session)  # the next file of this name starts afresh
+    return _answer(
+        "success",
+        f"{filename}: {applied.cancelled} orders cancelled, {applied.paid} paid",
+        *applied.refused,
+    )
 
 
 def _import(

@@ -140,6 +140,23 @@ class PickupPointOut(Out):
     hours: str
 
 
+class DirectoryPointOut(Out):
+    carrier: str
+    code: str = Field(description="the carrier's code; an order names it as its pickup point")
+    name: str
+    kind: str = Field(description="the carrier's kind of point (СДЭК: PVZ, POSTAMAT)")
+    city: str
+    address: str
+    latitude: float
+    longitude: float
+    hours: str
+    storage_days: int
+    cash_on_delivery: bool
+    cards: bool
+    weight_max_g: int | None
+    distance_km: float | None = Field(description="from the search's coordinates, if given")
+
+
 class QuoteOut(Out):
     carrier: str
     tariff: str

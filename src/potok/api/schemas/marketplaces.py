@@ -112,3 +112,60 @@ class JournalEntryOut(Out):
     last_seen_at: datetime
     times_seen: int
     resolved_at: datetime | None
+
+
+MarketplaceNumber = Annotated[
+    str, StringConstraints(min_length=1, max_length=19, pattern=r"^[0-9]{1,19}$")
+]
+"""A marketplace's numeric id, as text (WB chrtId and nmId, Ozon sku and product_id)."""
+
+
+class ItemIn(Schema):
+    sku: Code = Field(description="The Potok SKU.", examples=["KET"])
+    item: MarketplaceNumber = Field(
+        description="The id the marketplace's orders name: WB `chrtId`, Ozon `sku`.",
+        examples=["12345678"],
+    )
+    product: MarketplaceNumber | None = Field(
+        default=None,
+        description="The product card: WB `nmId`, Ozon `product_id` (Ozon's stock needs it).",
+    )
+    article: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The seller's article there: WB `vendorCode`, Ozon `offer_id`.",
+    )
+    barcode: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+class ItemsIn(Schema):
+    items: list[ItemIn] = Field(min_length=1, max_length=10_000)
+
+
+class ItemOut(Out):
+    sku: str
+    item: str
+    product: str | None
+    article: str | None
+    barcode: str | None
+
+
+class ItemPage(Out):
+    items: list[ItemOut]
+    next_cursor: str | None = Field(description="Pass as `after` for the next page.")
+
+
+class MappedOut(Out):
+    mapped: int
+
+
+class StockPushOut(Out):
+    connection: str
+    positions: int = Field(description="Figures sent: (marketplace warehouse, item) pairs.")
+    accepted: int
+    refused: dict[str, str] = Field(description="`warehouse/SKU` → the marketplace's reason.")
+    unmapped: list[str] = Field(description="SKUs asked for that have no marketplace item.")
+    requests: int
+    rate_limit_waits: int
+    error: str | None

@@ -51,6 +51,7 @@ TO_DOOR = {False: (1,), True: (3,)}  # from an office? -> delivery modes (При
 TO_POINT = {False: (2, 6), True: (4, 7)}
 WEBHOOK_SECRET = "secret"  # noqa: S105 - the name of the webhook URL's query parameter
 MAX_EVENTS = 1000
+PAGE = 1000  # delivery points per page
 
 
 class CdekCarrier:
@@ -406,17 +407,26 @@ class CdekCarrier:
         return str((answer.get("entity") or {}).get("uuid") or "")
 
     def pickup_points(self, *, city: str | None = None, limit: int = 100) -> list[PickupPoint]:
-        answer = self.http.call(
+        """СДЭК's offices and lockers that hand parcels out, page by page."""
+        found: list[PickupPoint] = []
+        page = 0
+        while len(found) < limit:
             # not ``is_handout=true``: its document gives the flag no type, so the offices
             # that cannot hand out are left out here instead
-            "GET",
-            "/v2/deliverypoints",
-            params={"type": "ALL", "size": 1000, "page": 0},
-        ).json()
-        found = [office_point(o, self.storage_days) for o in answer or []]
-        return [
-            p for p in found if p is not None and (city is None or p.city.lower() == city.lower())
-        ][:limit]
+            answer = self.http.call(
+                "GET",
+                "/v2/deliverypoints",
+                params={"type": "ALL", "size": PAGE, "page": page},
+            ).json()
+            offices = answer if isinstance(answer, list) else []
+            for office in offices:
+                point = office_point(office, self.storage_days)
+                if point is not None and (city is None or point.city.lower() == city.lower()):
+                    found.append(point)
+            if len(offices) < PAGE:
+                break
+            page += 1
+        return found[:limit]
 
 
 def office_point(office: Mapping[str, Any], storage_days: int) -> PickupPoint | None:

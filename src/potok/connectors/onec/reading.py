@@ -26,6 +26,7 @@ from potok.domain.erp import (
     OfferPackage,
     OfferPrice,
     OfferStock,
+    OrderChange,
     PriceType,
 )
 from potok.domain.inventory.model import MAX_QUANTITY
@@ -332,3 +333,29 @@ def _offer(r: _Reader, offer: Any) -> Offer:
     total_text = r.text(offer, "Количество")
     total = r.whole(offer, total_text, "Количество") if total_text else None
     return Offer(r.required(offer, "Ид"), offer.sourceline, tuple(prices), tuple(stock), total)
+
+
+# ---------------------------------------------------------------------- orders from 1C
+
+PAID_REQUISITES = ("Дата оплаты по 1С", "Дата оплаты")
+CANCELLED_REQUISITES = ("Отменен", "ПометкаУдаления")
+
+
+def read_order_changes(root: Any, file: str) -> list[OrderChange]:
+    """What 1C's documents say of Potok's orders: each one cancelled or paid (or neither)."""
+    r = _Reader(root, file)
+    changes = []
+    for document in r.children(root, "Документ"):
+        values = {
+            r.text(value, "Наименование"): r.text(value, "Значение")
+            for value in r.children(document, "ЗначенияРеквизитов", "ЗначениеРеквизита")
+        }
+        cancelled = any(values.get(name, "").lower() in TRUE for name in CANCELLED_REQUISITES)
+        paid = values.get("Заказ оплачен", "").lower() in TRUE or any(
+            values.get(name, "").strip() not in ("", "0001-01-01T00:00:00", "0001-01-01")
+            for name in PAID_REQUISITES
+        )
+        changes.append(
+            OrderChange(r.required(document, "Ид"), document.sourceline, cancelled, paid)
+        )
+    return changes

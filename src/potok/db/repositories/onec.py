@@ -238,3 +238,26 @@ class OnecRepository:
         if row is None:
             return None
         return ExportedOrder(row.order_id, row.sent_version, row.sent_session, row.exported_version)
+
+    def mark_known(self, order_id: int, version: int, at: datetime) -> None:
+        """1C already knows the order in this version (it made the change itself)."""
+        values = {"exported_version": version, "exported_at": at}
+        updated = self.connection.execute(
+            _x.update().where(_x.c.order_id == order_id).values(**values)
+        ).rowcount
+        if not updated:
+            self.connection.execute(_x.insert().values(order_id=order_id, **values))
+
+    def item_ids_of(self, skus: Sequence[str]) -> dict[str, str]:
+        """1C's Ид of each SKU that came from 1C."""
+        found: dict[str, str] = {}
+        wanted = sorted(set(skus))
+        for start in range(0, len(wanted), CHUNK):
+            rows = self.connection.execute(
+                sa.select(_i.c.sku, _i.c.onec_id)
+                .where(_i.c.sku.in_(wanted[start : start + CHUNK]))
+                .order_by(_i.c.id)
+            )
+            for row in rows:
+                found.setdefault(row.sku, row.onec_id)
+        return found

@@ -117,7 +117,7 @@ _HEADER = (
     sa.select(
         orders,
         channels.c.code.label("channel_code"),
-        pickup_points.c.code.label("pickup_point_code"),
+        sa.func.coalesce(pickup_points.c.code, orders.c.carrier_point).label("pickup_point_code"),
     )
     .join(channels, channels.c.id == orders.c.channel_id)
     .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
@@ -723,6 +723,7 @@ def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
         "address_region": address.region if address else None,
         "address_city": address.city if address else None,
         "pickup_point_id": delivery.pickup_point_id,
+        "carrier_point": delivery.pickup_point_code if delivery.pickup_point_id is None else None,
         "destination_latitude": delivery.latitude,
         "destination_longitude": delivery.longitude,
         "priority": order.priority,

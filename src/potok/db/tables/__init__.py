@@ -3,6 +3,7 @@
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
     customers,
@@ -55,6 +56,7 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
+from potok.db.tables.notifications import notification_opt_outs, notifications
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -71,10 +73,13 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.stores import store_receipts
+from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
     "audit_log",
+    "carrier_points",
     "channels",
     "customers",
     "document_counters",
@@ -90,6 +95,8 @@ __all__ = [
     "marketplace_journal",
     "marketplace_orders",
     "metadata",
+    "notification_opt_outs",
+    "notifications",
     "onec_groups",
     "onec_items",
     "onec_order_exports",
@@ -128,7 +135,9 @@ __all__ = [
     "stock_movements",
     "stock_rules",
     "storage_locations",
+    "store_receipts",
     "tariff_versions",
+    "tracking_links",
     "transfer_lines",
     "transfers",
     "user_warehouses",

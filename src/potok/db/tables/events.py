@@ -81,6 +81,7 @@ webhook_deliveries = sa.Table(
     sa.Column("attempted_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint("outcome IN ('delivered', 'failed', 'dead')", name="outcome"),
     sa.Index(None, "subscription_id", "id"),
+    sa.Index(None, "subscription_id", "position"),
 )
 """Every attempt to deliver an event to a subscription: the delivery log and dead letters."""
 

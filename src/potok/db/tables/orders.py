@@ -43,6 +43,8 @@ orders = sa.Table(
     sa.Column("address_line1", sa.Text(), nullable=True),  # encrypted
     sa.Column("address_line2", sa.Text(), nullable=True),  # encrypted
     fk("pickup_point_id", "warehouses.id", nullable=True),
+    # a carrier's point from the directory (carrier_points.code), when no location of Potok's
+    sa.Column("carrier_point", sa.String(64), nullable=True),
     sa.Column("destination_latitude", sa.Float(), nullable=True),
     sa.Column("destination_longitude", sa.Float(), nullable=True),
     sa.Column("priority", sa.Integer(), nullable=False, server_default="0"),

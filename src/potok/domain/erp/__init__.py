@@ -12,6 +12,7 @@ from potok.domain.erp.model import (
     OfferPackage,
     OfferPrice,
     OfferStock,
+    OrderChange,
     PriceType,
 )
 
@@ -27,5 +28,6 @@ __all__ = [
     "OfferPackage",
     "OfferPrice",
     "OfferStock",
+    "OrderChange",
     "PriceType",
 ]

@@ -121,3 +121,13 @@ class OfferPackage:
     warehouses: Mapping[str, str] = field(default_factory=dict)
     offers: tuple[Offer, ...] = ()
     only_changes: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChange:
+    """What 1C says of one of Potok's orders after taking it: cancelled, or paid."""
+
+    order_ref: str  # the Ид Potok gave the document: the order's id
+    line: int
+    cancelled: bool = False
+    paid: bool = False

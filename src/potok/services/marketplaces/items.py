@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, ItemMapping
@@ -27,11 +29,14 @@ def map_items(
     rows: Sequence[ItemMapping],
     actor: Actor,
     *,
+    names: Sequence[str] | None = None,
     clock: Clock = utc_now,
 ) -> int:
     """Map these SKUs to the connection's marketplace items (a SKU or an item mapped
     before is mapped anew); every row is checked first and nothing is stored unless all
-    are right. Returns how many were mapped."""
+    are right, each problem named by its row (``items[0].sku``, or by ``names``: a file's
+    ``line 2.sku``). Returns how many were mapped."""
+    labels = list(names) if names is not None else [f"items[{n}]" for n in range(len(rows))]
     problems = Problems()
     if len(rows) > MAX_MAPPED_AT_ONCE:
         problems.add("items", f"at most {MAX_MAPPED_AT_ONCE} rows at once", "too-many")
@@ -42,7 +47,7 @@ def map_items(
         seen_skus: set[str] = set()
         seen_items: set[str] = set()
         for number, row in enumerate(rows):
-            here = Problems(f"items[{number}].")
+            here = Problems(f"{labels[number]}.")
             row.check(here, connection.marketplace)
             if row.sku in seen_skus:
                 here.add("sku", f"SKU '{row.sku}' is mapped twice in this request", "duplicate")
@@ -55,7 +60,7 @@ def map_items(
         for number, row in enumerate(rows):
             if row.sku not in product_ids:
                 problems.add(
-                    f"items[{number}].sku", f"there is no product '{row.sku}'", "unknown-sku"
+                    f"{labels[number]}.sku", f"there is no product '{row.sku}'", "unknown-sku"
                 )
         if problems:
             raise InvalidInput(problems.errors)
@@ -109,3 +114,36 @@ def list_items(
             _connection(uow, code).id, after=after, limit=limit
         ),
     )
+
+
+def alert_unmapped_item(
+    uow: UnitOfWork, connection: Connection, item: str, detail: str, *, clock: Clock = utc_now
+) -> None:
+    """Tell the operators, once per marketplace item, that orders for it wait in the
+    journal because no SKU is mapped to it (the order itself is kept aside, not dropped)."""
+
+    def work(uow: UnitOfWork) -> None:
+        at = clock()
+        message = (
+            f"{connection.code}: marketplace item {item} has no Potok SKU; its orders wait in "
+            f"the connection's journal. {detail}"
+        )[:2000]
+        alert = uow.alerts.add_once(
+            AlertKind.MARKETPLACE_ITEM_NOT_MAPPED,
+            f"{connection.code}/{item}"[:255],
+            None,
+            message,
+            at,
+        )
+        if alert is not None:
+            uow.record(
+                AlertRaised(
+                    occurred_at=at,
+                    alert_id=alert.id,
+                    kind=alert.kind.value,
+                    order_id=None,
+                    message=message,
+                )
+            )
+
+    atomically(uow, work)

@@ -34,6 +34,7 @@ from potok.domain.orders import Address, DeliveryMethod, OrderState, PaymentStat
 from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineRequest, PlaceOrder
 from potok.services.intake import place_within
 from potok.services.marketplace_ports import PollRecord
+from potok.services.marketplaces.items import alert_unmapped_item
 from potok.services.marketplaces.journal import keep_aside
 from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.marketplaces.pushing import push_progress
@@ -50,10 +51,11 @@ _CLOSING = {MarketplaceState.CANCELLED, MarketplaceState.DELIVERED, MarketplaceS
 class _KeepAside(Exception):
     """This order goes to the journal instead of becoming a Potok order."""
 
-    def __init__(self, kind: JournalKind, detail: str) -> None:
+    def __init__(self, kind: JournalKind, detail: str, item: str | None = None) -> None:
         super().__init__(detail)
         self.kind = kind
         self.detail = detail
+        self.item = item  # the marketplace item no SKU is mapped to
 
 
 def actor_of(connection: Connection) -> Actor:
@@ -175,6 +177,8 @@ def _take(
     except _KeepAside as aside:
         keep_aside(uow, connection, item.external_id, aside.kind, aside.detail, item.raw, clock)
         outcome.kept_aside.append(item.external_id)
+        if aside.item is not None:
+            alert_unmapped_item(uow, connection, aside.item, aside.detail, clock=clock)
         return
     except TransientConflict:
         raise
@@ -212,7 +216,9 @@ def _import(
         )
     lines = [
         LineRequest(
-            sku=_sku_of(uow, line, name), quantity=line.quantity, unit_price=line.unit_price
+            sku=_sku_of(uow, connection, line, name),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
         )
         for line in order.lines
     ]
@@ -253,9 +259,13 @@ def _import(
     return order_id, placement.created
 
 
-def _sku_of(uow: UnitOfWork, line: IncomingLine, marketplace: str) -> str:
-    """The Potok SKU of a marketplace line: by any of its barcodes, else by the seller's
-    article being the SKU."""
+def _sku_of(uow: UnitOfWork, connection: Connection, line: IncomingLine, marketplace: str) -> str:
+    """The Potok SKU of a marketplace line: by the connection's item map (WB chrtId, Ozon
+    sku), else by any of its barcodes, else by the seller's article being the SKU."""
+    if line.marketplace_sku:
+        mapped = uow.marketplace_items.by_item(connection.id, [line.marketplace_sku])
+        if line.marketplace_sku in mapped:
+            return mapped[line.marketplace_sku]
     if line.barcodes:
         owners = uow.products.owners_of(list(line.barcodes))
         for barcode in line.barcodes:
@@ -266,8 +276,10 @@ def _sku_of(uow: UnitOfWork, line: IncomingLine, marketplace: str) -> str:
     raise _KeepAside(
         JournalKind.UNKNOWN_SKU,
         f"no product has barcode {', '.join(line.barcodes) or '(none)'} or SKU "
-        f"'{line.article}' ({marketplace} item {line.marketplace_sku or '?'}): add the barcode "
-        "to the product, and the order is imported at the next poll",
+        f"'{line.article}' ({marketplace} item {line.marketplace_sku or '?'}): map the item "
+        "to a SKU (potok marketplaces map) or add the barcode to the product, and the order "
+        "is imported at the next poll",
+        item=line.marketplace_sku or line.article or None,
     )
 
 

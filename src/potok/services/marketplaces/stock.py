@@ -36,6 +36,7 @@ STOCK_EVENTS = (
     "stock.synced",  # a bulk upload: every SKU may have moved
     "stock.rule_set",  # a safety stock changed
     "stock.rule_deleted",
+    "marketplace.items_mapped",  # the item map changed: its connection pushes every SKU
 )
 READ_AT_ONCE = 1000
 """Products whose figures are read in one query."""
@@ -158,6 +159,7 @@ class _Claimed:
     attempts: int
     events: list[StoredEvent] | None  # None: not due yet
     last: int
+    fresh: bool = False  # the cursor was made now: everything is pushed once
 
 
 def push_stock_changes(
@@ -184,6 +186,7 @@ def push_stock_changes(
         if connection is None or not connection.active:
             return None
         last = uow.event_log.last_position()
+        fresh = uow.consumers.state(name) is None
         uow.consumers.ensure(name, last, at)
         if not uow.consumers.claim(name, worker, at, lease):
             return None
@@ -193,7 +196,7 @@ def push_stock_changes(
         if next_at is not None and next_at > at:
             return _Claimed(position, attempts, None, last)
         events = uow.event_log.after(position, batch, types=STOCK_EVENTS)
-        return _Claimed(position, attempts, events, last)
+        return _Claimed(position, attempts, events, last, fresh)
 
     got = atomically(uow, claim)
     if got is None:
@@ -201,14 +204,15 @@ def push_stock_changes(
     try:
         if got.events is None:
             return None
-        if not got.events:
+        if not got.events and not got.fresh:
             if got.last > got.position:  # nothing about stock: pass over the rest
                 _move(uow, name, worker, got.position, got.last, 0, None, at, lease)
             return None
-        through = got.events[-1].position
+        through = got.events[-1].position if got.events else got.position
         if len(got.events) < batch:
             through = max(through, got.last)
-        skus, everything = _touched(got.events)
+        skus, everything = _touched(got.events, code)
+        everything = everything or got.fresh
         if not skus and not everything:
             _move(uow, name, worker, got.position, through, 0, None, at, lease)
             return None
@@ -227,15 +231,20 @@ def push_stock_changes(
         atomically(uow, lambda uow: uow.consumers.release(name, worker))
 
 
-def _touched(events: Sequence[StoredEvent]) -> tuple[set[str], bool]:
+def _touched(events: Sequence[StoredEvent], code: str) -> tuple[set[str], bool]:
     """The SKUs whose figures the events may have moved, and whether any SKU's may have
-    (a bulk upload). A change at any location counts: it moves the channel's
-    available-to-promise, which bounds what each marketplace warehouse is told."""
+    (a bulk upload, this connection's item map changed). A change at any location counts:
+    it moves the channel's available-to-promise, which bounds what each marketplace
+    warehouse is told."""
     skus: set[str] = set()
     for event in events:
         payload = event.payload
         if event.type == "stock.synced":
             return skus, True
+        if event.type == "marketplace.items_mapped":
+            if payload.get("connection") == code:
+                return skus, True
+            continue
         places = payload.get("items") if "items" in payload else [payload]
         for place in places or ():
             sku = place.get("sku") if isinstance(place, Mapping) else None

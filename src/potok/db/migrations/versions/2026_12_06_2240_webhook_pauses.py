@@ -1,8 +1,8 @@
 """a webhook subscription can be paused: deliveries wait (from its cursor) until resumed
 
 Revision ID: c3e1c0de7001
-Revises: c1e0c0de7001
-Create Date: 2026-12-06 21:30:00
+Revises: 5e1f0c0de801
+Create Date: 2026-12-06 22:40:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "c3e1c0de7001"
-down_revision: str | None = "c1e0c0de7001"
+down_revision: str | None = "5e1f0c0de801"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,41 @@
+"""Customer notifications: every message attempt (to whom, masked; which template; what
+became of it), and the addresses that asked for none."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from potok.db.tables.base import id_column, metadata
+from potok.db.types import UtcDateTime, id_type
+
+notifications = sa.Table(
+    "notifications",
+    metadata,
+    id_column(),
+    sa.Column("event_id", sa.String(64), nullable=False),  # the outbox event it answers
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("medium", sa.String(16), nullable=False),  # email
+    sa.Column("order_id", id_type(), nullable=True),
+    sa.Column("recipient", sa.String(255), nullable=True),  # masked: a***@example.ru
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("template", sa.String(64), nullable=False),  # ru/order_shipped
+    sa.Column("subject", sa.String(255), nullable=False, server_default=""),
+    sa.Column("outcome", sa.String(16), nullable=False),  # sent, failed, dead, skipped
+    sa.Column("attempt", sa.Integer(), nullable=False),
+    sa.Column("error", sa.String(500), nullable=True),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Index(None, "event_id"),
+    sa.Index(None, "order_id", "id"),
+    sa.CheckConstraint("attempt >= 1", name="attempt_positive"),
+)
+
+notification_opt_outs = sa.Table(
+    "notification_opt_outs",
+    metadata,
+    sa.Column("address_hash", sa.String(64), primary_key=True),  # keyed hash of the address
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+)
+
+__all__ = ["notification_opt_outs", "notifications"]

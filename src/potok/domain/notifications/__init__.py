@@ -1,0 +1,12 @@
+"""Customer notifications: topics, messages and their outcomes."""
+
+from potok.domain.notifications.model import (
+    EVENT_TOPICS,
+    Language,
+    Message,
+    Outcome,
+    Topic,
+    topic_for,
+)
+
+__all__ = ["EVENT_TOPICS", "Language", "Message", "Outcome", "Topic", "topic_for"]

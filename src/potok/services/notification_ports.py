@@ -1,0 +1,44 @@
+"""What the notification use cases need from storage."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True, slots=True)
+class SentRecord:
+    """One attempt at one message: to whom (masked), which template, what became of it."""
+
+    event_id: str
+    event_type: str
+    topic: str
+    medium: str
+    order_id: int | None
+    recipient: str | None
+    language: str
+    template: str
+    subject: str
+    outcome: str
+    attempt: int
+    error: str | None
+    created_at: datetime
+    id: int | None = None
+
+
+class NotificationStore(Protocol):
+    def log(self, record: SentRecord) -> None: ...
+    def was_sent(self, event_id: str, medium: str) -> bool: ...
+    def opted_out(self, address: str) -> bool: ...
+    def opt_out(self, address: str, at: datetime, by: str) -> bool: ...
+    def opt_in(self, address: str) -> bool: ...
+    def list_page(
+        self, *, order_id: int | None, outcome: str | None, cursor: str | None, limit: int
+    ) -> tuple[list[SentRecord], str | None]: ...
+
+
+class TrackingLinkStore(Protocol):
+    def token_of(self, order_id: int) -> str | None: ...
+    def add(self, order_id: int, token: str, at: datetime) -> None: ...
+    def order_of(self, token: str) -> int | None: ...
