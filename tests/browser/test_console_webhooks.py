@@ -80,7 +80,8 @@ def test_an_administrator_manages_a_webhook_from_the_console(
     page.reload()
     rows = article.locator("tr[data-delivery]")
     expect(article.locator("tr[data-outcome=failed]").first).to_contain_text("503")
-    expect(article.locator("tr[data-outcome=delivered]").first).to_contain_text("order.created")
+    delivered = article.locator("tr[data-outcome=delivered]")
+    expect(delivered.filter(has_text="order.created").first).to_be_visible()
     assert rows.count() >= 2
     shot(page, "deliveries")
     assert run_axe(page) == []
@@ -94,7 +95,10 @@ def test_an_administrator_manages_a_webhook_from_the_console(
     deliver(site)
     assert len(receiver.received) == before
     article.get_by_role("button", name="Resume").click()
-    expect(article.locator("[data-state]")).to_have_attribute("data-state", "active")
+    # no longer paused (it may still show the attempts that failed before, as the API does)
+    expect(article.locator("[data-state]")).to_have_attribute(
+        "data-state", re.compile("^(active|failing)$")
+    )
     deliver(site)
     assert len(receiver.received) > before
     assert any(
