@@ -194,3 +194,23 @@ def test_the_stock_matrix_follows_stock_booked_elsewhere(site: LiveServer, page:
         ).raise_for_status()
     expect(cell).to_have_text("14")
     assert still_the_same_page(page)
+
+
+def test_the_warehouse_screen_lists_a_shipment_sent_to_it_meanwhile(
+    site: LiveServer, page: Page
+) -> None:
+    world(site)
+    number = place(site, channel="web")
+    person(site, "petrov", Role.WAREHOUSE, ("MSK",))
+    page.set_viewport_size({"width": 360, "height": 740})
+    sign_in(page, "petrov", path="/floor")
+    live_is_on(page)
+    remember_this_page(page)
+    waiting = page.locator("a[data-shipment]")
+    expect(waiting).to_have_count(0)
+    with api(site) as erp:
+        made = erp.post(f"/api/v1/orders/{number}/shipments", json={"warehouse": "MSK"})
+        assert made.status_code == 201, made.text
+    expect(waiting).to_have_count(1)
+    expect(waiting).to_contain_text(f"{number}-1")
+    assert still_the_same_page(page)

@@ -69,6 +69,14 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "webhooks:manage",
         UNLIMITED,
     ),
+    ("POST", "/api/v1/webhook-subscriptions/{subscription_id}/pause"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
+    ("POST", "/api/v1/webhook-subscriptions/{subscription_id}/resumption"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/orders"): ("orders:write", NAMED),
     ("GET", "/api/v1/orders"): ("orders:read", LISTED),
     ("GET", "/api/v1/orders/{order_id}"): ("orders:read", ORDER),
@@ -213,6 +221,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         SHIPMENT,
     ),
     ("GET", "/api/v1/waves/{number}/sheet/pdf"): ("stock:read", RECORD),
+    ("POST", "/api/v1/papers/pick-lists"): ("stock:read", LISTED),
+    ("POST", "/api/v1/papers/packing-slips"): ("stock:read personal_data:read", LISTED),
+    ("POST", "/api/v1/papers/labels"): ("stock:read personal_data:read", LISTED),
     ("POST", "/api/v1/shipments/{shipment_id}/documents"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/picking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/picks"): ("stock:write", SHIPMENT),
@@ -267,6 +278,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/keys"): ("keys:manage", NETWORK),
     ("GET", "/settings/routing"): ("sourcing:read", UNLIMITED),
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
+    ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
@@ -891,7 +903,13 @@ KEYS: dict[str, tuple[set[str], str | None]] = {
 
 # `/settings` sends a caller to the first tab it may open; with none, it is refused.
 ANY_OF = {
-    ("GET", "/settings"): {"catalogue:read", "users:manage", "keys:manage", "sourcing:read"},
+    ("GET", "/settings"): {
+        "catalogue:read",
+        "users:manage",
+        "keys:manage",
+        "sourcing:read",
+        "webhooks:manage",
+    },
 }
 
 # Routes outside FastAPI's route list (plain routes and mounts): what each is and an address

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from potok.domain.alerts import Alert, AlertState
 from potok.domain.fulfilment import Shipment, ShipmentStatus
@@ -15,6 +15,16 @@ from potok.services.unit_of_work import UnitOfWork, reading
 
 NEEDS_ACTION = ("new", "on_hold", "backordered")
 """Statuses an operator has to move on: confirm by hand, release or settle, find stock."""
+
+OVERDUE_AFTER = timedelta(hours=24)
+"""How long a shipment may sit in one warehouse stage before the dashboard calls it overdue."""
+OVERDUE_STAGES = (
+    ShipmentStatus.PENDING.value,
+    ShipmentStatus.PICKING.value,
+    ShipmentStatus.PACKED.value,
+)
+"""The stages the warehouse moves a shipment through (waiting for picking, being picked,
+packed and waiting for the carrier)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +37,8 @@ class Dashboard:
     below_minimum_more: bool
     failed_deliveries: list[Shipment]  # shipments the carrier could not deliver, newest first
     failed_deliveries_more: bool
+    overdue: list[Shipment]  # shipments stuck in a warehouse stage for OVERDUE_AFTER, oldest first
+    overdue_more: bool
 
 
 def dashboard(
@@ -37,6 +49,7 @@ def dashboard(
     warehouses: Sequence[str] | None = None,
     channel: str | None = None,
     limit: int = 10,
+    now: datetime | None = None,
 ) -> Dashboard:
     """The figures for orders the filter lets through (the caller's scope), stock rules and
     failed deliveries at ``warehouses`` (None: every warehouse) and of ``channel``."""
@@ -70,6 +83,16 @@ def dashboard(
             cursor=None,
             limit=limit,
         )
+        stuck = uow.shipments.list_page(
+            warehouses_in=warehouses,
+            statuses=list(OVERDUE_STAGES),
+            order_id=None,
+            channel=channel,
+            wave=None,
+            cursor=None,
+            limit=limit,
+            unchanged_since=(now or datetime.now(UTC)) - OVERDUE_AFTER,
+        )
         return Dashboard(
             today=today,
             waiting=waiting,
@@ -79,6 +102,8 @@ def dashboard(
             below_minimum_more=rules.next_cursor is not None,
             failed_deliveries=list(failed.items),
             failed_deliveries_more=failed.next_cursor is not None,
+            overdue=sorted(stuck.items, key=lambda s: s.updated_at),
+            overdue_more=stuck.next_cursor is not None,
         )
 
     return reading(uow, work)

@@ -18,7 +18,12 @@ from potok.domain.webhooks import (
     new_secret,
 )
 from potok.domain.webhooks.catalogue import event_types
-from potok.domain.webhooks.events import WebhookSubscribed, WebhookUnsubscribed
+from potok.domain.webhooks.events import (
+    WebhookPaused,
+    WebhookResumed,
+    WebhookSubscribed,
+    WebhookUnsubscribed,
+)
 from potok.domain.webhooks.model import consumer_name
 from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -168,6 +173,51 @@ def unsubscribe(uow: UnitOfWork, subscription_id: int, *, clock: Clock = utc_now
         )
 
     atomically(uow, work)
+
+
+def pause_subscription(
+    uow: UnitOfWork, subscription_id: int, actor: Actor, *, clock: Clock = utc_now
+) -> Subscription:
+    """Hold deliveries to the receiver: its events wait behind its cursor, none is lost,
+    and resuming delivers them in order. Pausing a paused one changes nothing."""
+
+    def work(uow: UnitOfWork) -> Subscription:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        if found.paused_at is None:
+            at = clock()
+            uow.webhooks.pause(subscription_id, at, str(actor))
+            uow.record(
+                WebhookPaused(occurred_at=at, subscription_id=subscription_id, url=found.url)
+            )
+        paused = uow.webhooks.get(subscription_id)
+        assert paused is not None
+        return paused
+
+    return atomically(uow, work)
+
+
+def resume_subscription(
+    uow: UnitOfWork, subscription_id: int, *, clock: Clock = utc_now
+) -> Subscription:
+    """Deliver again, from where the subscription stopped. Resuming an active one changes
+    nothing."""
+
+    def work(uow: UnitOfWork) -> Subscription:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        if found.paused_at is not None:
+            uow.webhooks.pause(subscription_id, None, None)
+            uow.record(
+                WebhookResumed(occurred_at=clock(), subscription_id=subscription_id, url=found.url)
+            )
+        resumed = uow.webhooks.get(subscription_id)
+        assert resumed is not None
+        return resumed
+
+    return atomically(uow, work)
 
 
 def list_deliveries(

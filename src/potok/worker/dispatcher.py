@@ -107,6 +107,8 @@ class Dispatcher:
             report.full = report.full or report.sequenced == most
         now = self.clock()
         for subscription in subscriptions:
+            if subscription.paused_at is not None:
+                continue  # paused: its events wait behind its cursor until it is resumed
             resting = self._resting.pop(subscription.id, None)
             if resting is not None and resting[0] == last and now < resting[1]:
                 self._resting[subscription.id] = resting  # nothing new, no retry due yet

@@ -147,6 +147,28 @@ def unsubscribe(subscription_id: SubscriptionId, uow: Uow) -> Response:
     return Response(status_code=204)
 
 
+@webhooks.post(
+    "/{subscription_id}/pause",
+    response_model=SubscriptionOut,
+    summary="Pause deliveries: events wait behind the subscription's cursor until resumed",
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def pause(subscription_id: SubscriptionId, uow: Uow, caller: Caller) -> SubscriptionOut:
+    return render_subscription(event_service.pause_subscription(uow, subscription_id, caller.actor))
+
+
+@webhooks.post(
+    "/{subscription_id}/resumption",
+    response_model=SubscriptionOut,
+    summary="Resume deliveries, in order, from where the subscription was paused",
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def resume(subscription_id: SubscriptionId, uow: Uow) -> SubscriptionOut:
+    return render_subscription(event_service.resume_subscription(uow, subscription_id))
+
+
 @webhooks.get(
     "/{subscription_id}/deliveries",
     response_model=DeliveryPageOut,

@@ -8,24 +8,38 @@ that print the recipient's name, phone and address need the right to read person
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.i18n import language_of, translate_problem
 from potok.api.problems import responses
 from potok.api.routers.shipments import ParcelNoPath
 from potok.api.routers.waves import WavePath, may_see
-from potok.api.scope import Reach, ensure_shipment, ensure_wave, reach
+from potok.api.schemas.papers import PaperBundleIn
+from potok.api.scope import (
+    Reach,
+    ensure_shipment,
+    ensure_wave,
+    limited,
+    reach,
+    sees_order,
+    sees_shipment,
+)
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.documents import SellerMissing
-from potok.domain.documents.errors import PaperNotReady, ParcelNotFound
+from potok.domain.documents.errors import NothingToPrint, PaperNotReady, ParcelNotFound
 from potok.domain.documents.papers import LabelSize
-from potok.domain.fulfilment import ShipmentNotFound, WaveNotFound
-from potok.services import warehouse_papers
+from potok.domain.errors import InvalidInput
+from potok.domain.fulfilment import Shipment, ShipmentNotFound, WaveNotFound
+from potok.domain.orders import OrderNotFound
+from potok.services import paper_bundles, warehouse_papers
 from potok.services.fulfilment import reads
+from potok.services.paper_bundles import LeftOut, PaperKind
 from potok.services.warehouse_papers import Paper
 
 router = APIRouter(prefix="/api/v1", tags=["fulfilment"])
@@ -133,3 +147,102 @@ def wave_sheet_pdf(number: WavePath, uow: Uow, caller: Caller) -> Response:
     if not may_see(caller, reads.get_wave(uow, number).wave):
         raise WaveNotFound(wave=number)
     return _pdf(warehouse_papers.wave_sheet_pdf(uow, number))
+
+
+# ---------------------------------------------------------------- many orders in one PDF
+
+LEFT_OUT = "Potok-Left-Out"
+PRINTED = "Potok-Printed"
+BUNDLE_NOTE = (
+    " Every live shipment of each order the caller may see, in the order given, in one PDF "
+    f"(nothing is stored); `{PRINTED}` says how many shipments it holds. Orders and "
+    "shipments whose paper cannot be printed now are left out and listed in the "
+    f"`{LEFT_OUT}` header: percent-encoded JSON, a list of `order_id`, "
+    "`shipment`, `code`, `title` and `detail` (in the request's language). When not one can "
+    "be printed the answer is the problem `nothing-to-print`, the same list as `left_out`."
+)
+
+
+def _bundle(
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    order_ids: list[int],
+    kind: PaperKind,
+    size: LabelSize = LabelSize.LARGE,
+) -> Response:
+    limited_caller = limited(caller)
+    language = language_of(request)
+
+    def sees(shipment: Shipment) -> bool:
+        return not limited_caller or sees_shipment(uow, caller, shipment)
+
+    def reasons(left: list[LeftOut]) -> list[dict[str, Any]]:
+        out = []
+        for item in left:
+            title, detail = translate_problem(item.error, language)
+            out.append(
+                {
+                    "order_id": item.order_id,
+                    "shipment": item.shipment,
+                    "code": item.error.code,
+                    "title": title,
+                    "detail": detail,
+                }
+            )
+        return out
+
+    shown = [n for n in order_ids if not limited_caller or sees_order(uow, caller, n)]
+    hidden = [LeftOut(n, None, OrderNotFound(order_id=n)) for n in order_ids if n not in shown]
+    try:
+        if not shown:
+            raise NothingToPrint(orders=len(order_ids), kind=kind.value, left=[])
+        made = paper_bundles.bundle(uow, shown, kind, sees=sees, size=size)
+    except NothingToPrint as error:
+        error.context["left_out"] = reasons(hidden + error.context.pop("left", []))
+        raise
+    response = _pdf(made.paper)
+    response.headers[PRINTED] = str(len(made.printed))
+    left = reasons(hidden + made.left_out)
+    if left:
+        response.headers[LEFT_OUT] = quote(json.dumps(left, ensure_ascii=False))
+    return response
+
+
+@router.post(
+    "/papers/pick-lists",
+    summary="Pick lists of many orders in one PDF",
+    description="As `GET /api/v1/shipments/{shipment_id}/pick-list/pdf`, for every shipment "
+    "of the orders given." + BUNDLE_NOTE,
+    response_class=Response,
+    responses={**PDF, **responses(NothingToPrint, InvalidInput)},
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
+def pick_lists_pdf(body: PaperBundleIn, request: Request, uow: Uow, caller: Caller) -> Response:
+    return _bundle(request, uow, caller, body.order_ids, PaperKind.PICK_LIST)
+
+
+@router.post(
+    "/papers/packing-slips",
+    summary="Packing slips of many orders in one PDF",
+    description="As `GET /api/v1/shipments/{shipment_id}/packing-slip/pdf`, for every "
+    "shipment of the orders given." + BUNDLE_NOTE,
+    response_class=Response,
+    responses={**PDF, **responses(NothingToPrint, InvalidInput)},
+    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA), reach(Reach.LISTED)],
+)
+def packing_slips_pdf(body: PaperBundleIn, request: Request, uow: Uow, caller: Caller) -> Response:
+    return _bundle(request, uow, caller, body.order_ids, PaperKind.PACKING_SLIP)
+
+
+@router.post(
+    "/papers/labels",
+    summary="Shipping labels of many orders in one PDF, one page per parcel",
+    description="As `GET /api/v1/shipments/{shipment_id}/labels/pdf`, for every shipment of "
+    "the orders given (`size` as there)." + BUNDLE_NOTE,
+    response_class=Response,
+    responses={**PDF, **responses(NothingToPrint, InvalidInput)},
+    dependencies=[needs(Permission.STOCK_READ, Permission.PERSONAL_DATA), reach(Reach.LISTED)],
+)
+def labels_bundle_pdf(body: PaperBundleIn, request: Request, uow: Uow, caller: Caller) -> Response:
+    return _bundle(request, uow, caller, body.order_ids, PaperKind.LABELS, body.size)

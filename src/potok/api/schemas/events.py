@@ -58,6 +58,10 @@ class SubscriptionOut(Out):
     position: str | None = Field(description="The last event dealt with, by its sequence.")
     failed_attempts: int = Field(description="Failed attempts at the next event.")
     next_attempt_at: datetime | None
+    paused_at: datetime | None = Field(
+        description="When it was paused (nothing is delivered until it is resumed), or null."
+    )
+    paused_by: str | None
 
 
 class NewSubscriptionOut(Out):
@@ -96,6 +100,8 @@ def render_subscription(subscription: Subscription) -> SubscriptionOut:
         position=None if subscription.position is None else str(subscription.position),
         failed_attempts=subscription.attempts,
         next_attempt_at=subscription.next_attempt_at,
+        paused_at=subscription.paused_at,
+        paused_by=subscription.paused_by,
     )
 
 

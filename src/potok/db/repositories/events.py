@@ -312,6 +312,15 @@ class WebhookRepository:
         opened = self.protector.decrypt(sealed) if sealed is not None else None
         return [opened] if opened else []
 
+    def pause(self, subscription_id: int, at: datetime | None, by: str | None) -> bool:
+        """Pause the subscription (``at`` and who), or resume it (None)."""
+        result = self.connection.execute(
+            sa.update(webhook_subscriptions)
+            .where(_SUBS.id == subscription_id)
+            .values(paused_at=at, paused_by=by)
+        )
+        return result.rowcount == 1
+
     def delete(self, subscription_id: int) -> bool:
         self.connection.execute(
             sa.delete(webhook_deliveries).where(_DELIVERIES.subscription_id == subscription_id)
@@ -402,6 +411,8 @@ def _subscription(row: Any) -> Subscription:
         position=None if row.consumer_position is None else int(row.consumer_position),
         attempts=int(row.attempts or 0),
         next_attempt_at=row.next_attempt_at,
+        paused_at=row.paused_at,
+        paused_by=row.paused_by,
     )
 
 

@@ -469,8 +469,10 @@ class ShipmentRepository:
         wave: str | None,
         cursor: str | None,
         limit: int,
+        unchanged_since: datetime | None = None,
     ) -> ShipmentPage:
-        """Newest first; ``warehouses_in`` and ``channel`` narrow to what a caller may see."""
+        """Newest first; ``warehouses_in`` and ``channel`` narrow to what a caller may see;
+        ``unchanged_since`` keeps those that have not moved since then."""
         query = (
             sa.select(shipments.c.id)
             .join(warehouses, warehouses.c.id == shipments.c.warehouse_id)
@@ -495,6 +497,8 @@ class ShipmentRepository:
             query = query.where(
                 shipments.c.wave_id.in_(sa.select(waves.c.id).where(waves.c.number == wave))
             )
+        if unchanged_since is not None:
+            query = query.where(shipments.c.updated_at < unchanged_since)
         if cursor:
             (last,) = decode_int_cursor(cursor, 1)
             query = query.where(shipments.c.id < last)

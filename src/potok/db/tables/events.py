@@ -53,6 +53,8 @@ webhook_subscriptions = sa.Table(
     sa.Column("description", sa.String(200), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),
+    sa.Column("paused_at", UtcDateTime(), nullable=True),  # deliveries wait until resumed
+    sa.Column("paused_by", sa.String(200), nullable=True),
 )
 
 webhook_deliveries = sa.Table(

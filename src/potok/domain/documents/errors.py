@@ -68,3 +68,22 @@ class ParcelNotFound(NotFound):
     code = "parcel-not-found"
     title = "Parcel not found"
     template = "Shipment {shipment} has no parcel {parcel_no}."
+
+
+class NoShipmentYet(Rejected):
+    """Why an order is left out of a bundle of warehouse papers."""
+
+    code = "no-shipment-yet"
+    title = "The order has no shipment yet"
+    template = "Order {order_id} has not been sent to a warehouse yet: there is nothing to print."
+
+
+class NothingToPrint(Rejected):
+    """A bundle of warehouse papers in which not one paper could be drawn."""
+
+    code = "nothing-to-print"
+    title = "None of the chosen orders has this paper to print"
+    template = (
+        "Of the {orders} orders chosen, none has a shipment whose {kind} can be printed now; "
+        "'left_out' says why for each."
+    )

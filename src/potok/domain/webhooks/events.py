@@ -26,3 +26,13 @@ class WebhookSubscribed(WebhookEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookUnsubscribed(WebhookEvent):
     url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookPaused(WebhookEvent):
+    url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookResumed(WebhookEvent):
+    url: str

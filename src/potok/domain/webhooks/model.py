@@ -71,6 +71,8 @@ class Subscription:
     position: int | None = None  # how far its deliveries have got (None: not started)
     attempts: int = 0  # failed attempts at the next event
     next_attempt_at: datetime | None = None
+    paused_at: datetime | None = None  # paused: nothing is delivered until it is resumed
+    paused_by: str | None = None
 
     @property
     def consumer(self) -> str:

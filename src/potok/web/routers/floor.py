@@ -20,6 +20,7 @@ from potok.domain.network import WarehouseType
 from potok.services.catalogue import list_warehouses
 from potok.services.fulfilment import reads
 from potok.web.pages import PageRoute, console_uow, render
+from potok.web.routers.live import live_context
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -68,6 +69,7 @@ def floor_home(
     caller: Caller,
     warehouse: Annotated[str, Query(max_length=64)] = "",
 ) -> Response:
+    live = live_context(request)  # before the lists: nothing in between is missed
     mine = _my_warehouses(request, caller)
     chosen = warehouse if warehouse in mine else (mine[0] if mine else "")
     uow = console_uow(request)
@@ -105,6 +107,7 @@ def floor_home(
             "to_pick": to_pick,
             "to_hand_over": to_hand_over,
             "may_work": caller.may(Permission.STOCK_WRITE),
+            **live,
         },
     )
 

@@ -116,6 +116,7 @@ def order_list(
                 [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
             ),
             "may_manage": caller.may(Permission.ORDERS_MANAGE),
+            "may_print": caller.may(Permission.STOCK_READ),
             **live,
         },
     )

@@ -17,7 +17,10 @@ from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import KEY_SCOPES, Permission, Role
 from potok.domain.access.model import NotPermitted
+from potok.domain.webhooks.catalogue import event_kinds
 from potok.services import access, catalogue
+from potok.services import events as event_service
+from potok.services import live as live_service
 from potok.services import sourcing as sourcing_service
 from potok.services.tariff_files import HEADER
 from potok.web.pages import PageRoute, console_uow, render
@@ -31,7 +34,11 @@ TABS: list[tuple[str, Permission]] = [
     ("keys", Permission.KEYS_MANAGE),
     ("routing", Permission.SOURCING_READ),
     ("tariffs", Permission.SOURCING_READ),
+    ("webhooks", Permission.WEBHOOKS_MANAGE),
 ]
+
+
+RECENT_DELIVERIES = 10
 
 
 def _tabs(caller: Caller) -> list[str]:
@@ -119,4 +126,28 @@ def tariffs(request: Request, caller: Caller) -> Response:
         caller,
         "tariffs",
         {"version": version, "tariffs": found, "inf": math.inf, "header": HEADER},
+    )
+
+
+@router.get(
+    "/settings/webhooks", dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)]
+)
+def webhooks(request: Request, caller: Caller) -> Response:
+    """Subscriptions with how far each has got and its latest delivery attempts."""
+    uow = console_uow(request)
+    found = [
+        (s, event_service.list_deliveries(uow, s.id, limit=RECENT_DELIVERIES).items)
+        for s in event_service.list_subscriptions(uow)
+    ]
+    kinds = event_kinds()
+    return _page(
+        request,
+        caller,
+        "webhooks",
+        {
+            "subscriptions": found,
+            "head": live_service.feed_head(uow),
+            "types": [k.type for k in kinds],
+            "aggregates": sorted({k.aggregate for k in kinds}),
+        },
     )

@@ -346,10 +346,12 @@
     });
   }
 
+  var bulkReady = false;
   function initBulk(form) {
     var counter = form.querySelector("[data-selected-count]");
-    var buttons = form.querySelectorAll("[data-bulk-action]");
+    var buttons = form.querySelectorAll("[data-bulk-action], [data-bulk-print]");
     var results = form.querySelector("[data-bulk-results]");
+    var summary = form.querySelector("[data-bulk-summary]");
     var reason = form.querySelector("[name=reason]");
     var needsReason = form.querySelector("[data-needs-reason]");
     function chosen() {
@@ -363,27 +365,47 @@
       counter.textContent = counter.dataset.template.replace("{n}", n);
       Array.prototype.forEach.call(buttons, function (b) { b.disabled = n === 0; });
     }
-    document.addEventListener("change", function (event) {
-      if (event.target.matches("[data-select-all]")) {
-        Array.prototype.forEach.call(document.querySelectorAll("[data-select]"), function (box) {
-          box.checked = event.target.checked;
-        });
-      }
-      if (event.target.matches("[data-select], [data-select-all]")) { refresh(); }
-    });
-    function note(order, ok, text) {
+    if (!bulkReady) {
+      bulkReady = true;
+      document.addEventListener("change", function (event) {
+        if (event.target.matches("[data-select-all]")) {
+          Array.prototype.forEach.call(document.querySelectorAll("[data-select]:not(:disabled)"), function (box) {
+            box.checked = event.target.checked;
+          });
+        }
+        if (event.target.matches("[data-select], [data-select-all]")) { refresh(); }
+      });
+    }
+    function note(text, ok, link) {
       var li = document.createElement("li");
       li.className = ok ? "ok" : "refused";
-      li.textContent = "#" + order.id + ": " + (ok ? form.dataset.done : form.dataset.failed + " - " + text);
+      li.textContent = text;
+      if (link) { li.appendChild(document.createTextNode(" ")); li.appendChild(link); }
       results.appendChild(li);
     }
     function explain(result) {
       var d = result.data || {};
       return (d.title || result.status) + (d.detail ? " (" + d.detail + ")" : "");
     }
+    // "Done: 3 of 5. Refused: 2 - The resource changed since it was read (1); ..."
+    function summarise(outcomes) {
+      var ok = outcomes.filter(function (o) { return o.ok; }).length;
+      var why = {};
+      outcomes.forEach(function (o) { if (!o.ok) { why[o.title] = (why[o.title] || 0) + 1; } });
+      var text = form.dataset.summary.replace("{ok}", ok).replace("{n}", outcomes.length);
+      var refused = outcomes.length - ok;
+      if (refused) {
+        text += " " + form.dataset.refused.replace("{n}", refused) + ": " + Object.keys(why).map(function (t) {
+          return t + " (" + why[t] + ")";
+        }).join("; ");
+      }
+      summary.textContent = text;
+      summary.className = "bulk-summary " + (refused ? "partly" : "all-done");
+      summary.hidden = false;
+    }
     function one(action, order) {
       var base = "/api/v1/orders/" + order.id;
-      var why = reason.value.trim();
+      var why = reason ? reason.value.trim() : "";
       if (action === "confirm") { return api("POST", base + "/confirmation", {}, order.version); }
       if (action === "cancel") { return api("POST", base + "/cancellation", { reason: why }, order.version); }
       if (action === "hold") { return api("POST", base + "/holds", { type: "manual", reason: why }, order.version); }
@@ -407,7 +429,7 @@
       }
       return Promise.resolve({ ok: false, status: 0, data: { title: action } });
     }
-    Array.prototype.forEach.call(buttons, function (button) {
+    Array.prototype.forEach.call(form.querySelectorAll("[data-bulk-action]"), function (button) {
       button.addEventListener("click", function () {
         var action = button.dataset.bulkAction;
         var orders = chosen();
@@ -417,11 +439,16 @@
         }
         needsReason.hidden = true; reason.removeAttribute("aria-invalid");
         results.innerHTML = "";
+        summary.hidden = true;
+        form.setAttribute("aria-busy", "true");
+        var outcomes = [];
         var chain = Promise.resolve();
         orders.forEach(function (order) {
           chain = chain.then(function () {
             return one(action, order).then(function (result) {
-              note(order, result.ok, explain(result));
+              var d = result.data || {};
+              outcomes.push({ ok: result.ok, title: d.title || String(result.status) });
+              note("#" + order.id + ": " + (result.ok ? form.dataset.done : form.dataset.failed + " - " + explain(result)), result.ok);
               if (result.ok && result.data && result.data.status) {
                 order.row.dataset.version = result.data.version;
                 var chip = order.row.querySelector("[data-status]");
@@ -430,8 +457,58 @@
             });
           });
         });
+        chain.then(function () {
+          form.removeAttribute("aria-busy");
+          summarise(outcomes);
+          if (outcomes.some(function (o) { return !o.ok; })) { signalWrong(); }
+        });
       });
     });
+    var print = form.querySelector("[data-bulk-print]");
+    if (print) {
+      print.addEventListener("click", function () {
+        var choice = form.querySelector("[name=paper]").value.split(":");
+        var path = { pick_list: "pick-lists", packing_slip: "packing-slips", labels: "labels" }[choice[0]];
+        var body = { order_ids: chosen().map(function (o) { return Number(o.id); }) };
+        if (choice[1]) { body.size = choice[1]; }
+        results.innerHTML = "";
+        summary.hidden = true;
+        form.setAttribute("aria-busy", "true");
+        print.disabled = true;
+        var headers = { "Accept": "application/pdf, application/problem+json", "Accept-Language": lang, "Content-Type": "application/json" };
+        var csrf = cookie("potok_csrf");
+        if (csrf) { headers["X-CSRF-Token"] = csrf; }
+        fetch("/api/v1/papers/" + path, { method: "POST", headers: headers, body: JSON.stringify(body), credentials: "same-origin" })
+          .then(function (response) {
+            var left = [];
+            var header = response.headers.get("Potok-Left-Out");
+            if (header) { try { left = JSON.parse(decodeURIComponent(header)); } catch (e) { left = []; } }
+            if (response.ok) {
+              return response.blob().then(function (blob) {
+                var url = URL.createObjectURL(blob);
+                var link = document.createElement("a");
+                link.href = url; link.target = "_blank"; link.rel = "noopener"; link.dataset.bundle = "";
+                link.textContent = form.dataset.open;
+                var printed = response.headers.get("Potok-Printed") || "";
+                note(form.dataset.printed.replace("{n}", printed), true, link);
+                return left;
+              });
+            }
+            return response.json().then(function (problem) {
+              note((problem.title || response.status) + (problem.detail ? " (" + problem.detail + ")" : ""), false);
+              signalWrong();
+              return problem.left_out || [];
+            }, function () { return left; });
+          }, function () { note(lang === "ru" ? "Нет связи с сервером" : "The server cannot be reached", false); return []; })
+          .then(function (left) {
+            left.forEach(function (item) {
+              note(form.dataset.leftOut + ": #" + item.order_id + (item.shipment ? " (" + item.shipment + ")" : "") + " - " + item.title + (item.detail ? " (" + item.detail + ")" : ""), false);
+            });
+            form.removeAttribute("aria-busy");
+            print.disabled = chosen().length === 0;
+          });
+      });
+    }
     refresh();
   }
 

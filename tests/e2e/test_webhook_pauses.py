@@ -1,0 +1,95 @@
+"""Pausing a webhook subscription over the API: nothing is delivered while it is paused,
+nothing is lost, and resuming delivers what waited."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import httpx
+import pytest
+import sqlalchemy as sa
+
+from potok.db.tables import outbox_events
+from potok.domain.kernel import Actor
+from potok.services import events
+from potok.worker.dispatcher import Dispatcher, new_client
+from tests.conftest import LiveServer
+from tests.receiver import Receiver
+
+
+@pytest.fixture
+def receiver(live: LiveServer) -> Iterator[Receiver]:
+    live.potok.settings.events.allow_private_addresses = True
+    started = Receiver().start()
+    yield started
+    started.stop()
+    live.potok.settings.events.allow_private_addresses = False
+
+
+def deliver(live: LiveServer) -> None:
+    with new_client() as client:
+        dispatcher = Dispatcher(live.potok, client, name="pause-test")
+        for _ in range(10):
+            if not dispatcher.run_round().busy:
+                return
+
+
+def a_channel(api: httpx.Client, code: str) -> None:
+    """A change that makes events of its own (channel.created)."""
+    body = {"code": code, "name": code, "type": "web"}
+    answer = api.post("/api/v1/channels", json=body)
+    assert answer.status_code == 201, answer.text
+
+
+def test_a_paused_subscription_keeps_its_events_until_resumed(
+    live: LiveServer, api: httpx.Client, receiver: Receiver
+) -> None:
+    made = api.post(
+        "/api/v1/webhook-subscriptions",
+        json={"url": receiver.url, "event_types": ["channel.created"]},
+        headers={"Idempotency-Key": "pause-1"},
+    )
+    assert made.status_code == 201, made.text
+    number = made.json()["subscription"]["id"]
+    a_channel(api, "one")
+    deliver(live)
+    assert len(receiver.received) == 1
+
+    paused = api.post(f"/api/v1/webhook-subscriptions/{number}/pause")
+    assert paused.status_code == 200, paused.text
+    assert paused.json()["paused_at"] is not None
+    assert paused.json()["paused_by"].startswith("api_key:")
+    again = api.post(f"/api/v1/webhook-subscriptions/{number}/pause")
+    assert again.json()["paused_at"] == paused.json()["paused_at"]  # already paused: unchanged
+    a_channel(api, "two")
+    a_channel(api, "three")
+    deliver(live)
+    assert len(receiver.received) == 1  # nothing goes out while paused
+
+    resumed = api.post(f"/api/v1/webhook-subscriptions/{number}/resumption")
+    assert resumed.status_code == 200, resumed.text
+    assert resumed.json()["paused_at"] is None
+    deliver(live)
+    codes = [r.event["data"]["code"] for r in receiver.received]
+    assert codes[0] == "one"
+    assert sorted(codes[1:]) == ["three", "two"]  # what waited (in order per aggregate)
+
+
+def test_pausing_an_unknown_subscription_is_not_found(api: httpx.Client) -> None:
+    for action in ("pause", "resumption"):
+        answer = api.post(f"/api/v1/webhook-subscriptions/999/{action}")
+        assert answer.status_code == 404
+        assert answer.json()["code"] == "webhook-subscription-not-found"
+
+
+def test_pausing_and_resuming_are_in_the_audit_trail(live: LiveServer, receiver: Receiver) -> None:
+    made = events.subscribe(
+        live.potok.uow(), receiver.url, ["*"], Actor.system("tests"), allow_private=True
+    )
+    number = made.subscription.id
+    events.pause_subscription(live.potok.uow(), number, Actor.system("tests"))
+    events.resume_subscription(live.potok.uow(), number)
+    query = sa.select(outbox_events.c.type).where(outbox_events.c.aggregate_type == "webhook")
+    with live.potok.engine.connect() as connection:
+        logged = list(connection.execute(query.order_by(outbox_events.c.id)).scalars())
+    assert logged == ["webhook.subscribed", "webhook.paused", "webhook.resumed"]
