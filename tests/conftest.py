@@ -37,6 +37,7 @@ from tests.environment import missing
 if TYPE_CHECKING:
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
+    from tests.simulators.pochta import PochtaSimulator
     from tests.simulators.wildberries import WildberriesSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
@@ -304,3 +305,16 @@ def cdek() -> Iterator[CdekSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests refused by СДЭК's OpenAPI document"
+
+
+@pytest.fixture
+def pochta() -> Iterator[PochtaSimulator]:
+    """A simulated Почта России («Отправка» and tracking); requests must follow Почта's
+    conventions and every answer the responses observed from its live API."""
+    from tests.simulators.pochta import PochtaSimulator
+
+    simulator = PochtaSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests Почта would refuse"
+    assert simulator.unfaithful == [], "answers unlike the ones observed from Почта"

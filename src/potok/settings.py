@@ -197,6 +197,34 @@ class CarrierSettings(BaseModel):
         description="the worker syncs the carriers' pickup points into Potok this often "
         "(0: never; `potok carriers sync-points` does it at once)",
     )
+    pochta_url: str = Field(
+        default="https://otpravka-api.pochta.ru",
+        max_length=500,
+        description="Почта России's «Отправка» API",
+    )
+    pochta_token: SecretStr = Field(
+        default=SecretStr(""), description="«Отправка»'s access token (empty: Почта is not used)"
+    )
+    pochta_login: str = Field(default="", max_length=200, description="«Отправка»'s login")
+    pochta_password: SecretStr = Field(default=SecretStr(""), description="and its password")
+    pochta_index_from: str = Field(
+        default="",
+        max_length=6,
+        description="the postal code of the post office the warehouse hands parcels to",
+    )
+    pochta_mail_type: str = Field(
+        default="POSTAL_PARCEL", max_length=40, description="«Отправка»'s mail-type"
+    )
+    pochta_mail_category: str = Field(
+        default="ORDINARY", max_length=60, description="«Отправка»'s mail-category"
+    )
+    pochta_tracking_url: str = Field(
+        default="https://tracking.russianpost.ru/rtm34",
+        max_length=500,
+        description="Почта's tracking service (single access, SOAP)",
+    )
+    pochta_tracking_login: str = Field(default="", max_length=200)
+    pochta_tracking_password: SecretStr = Field(default=SecretStr(""))
     cdek_url: str = Field(
         default="https://api.cdek.ru",
         max_length=500,

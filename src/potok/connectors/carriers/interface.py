@@ -69,6 +69,7 @@ class QuoteRequest:
     region: str | None = None
     city: str | None = None
     pickup_point: str | None = None  # the carrier's code of the point, when delivered there
+    postal_code: str | None = None  # the recipient's (Почта prices by postal codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +101,8 @@ class BookingRequest:
     cash_on_delivery: Decimal = Decimal("0.00")
     tariff: str | None = None
     handed_over_at: datetime | None = None  # when the parcels leave (now, usually)
+    postal_code: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,7 +47,29 @@ def build_registry(settings: CarrierSettings) -> CarrierRegistry:
     ]
     if settings.cdek_client_id:
         carriers.append(cdek_from(settings))
+    if settings.pochta_token.get_secret_value():
+        carriers.append(pochta_from(settings))
     return CarrierRegistry(carriers)
+
+
+def pochta_from(settings: CarrierSettings) -> Carrier:
+    """Почта России's adapter from the settings."""
+    from potok.connectors.carriers.pochta import PochtaCarrier
+
+    return PochtaCarrier(
+        base_url=settings.pochta_url,
+        token=settings.pochta_token.get_secret_value(),
+        login=settings.pochta_login,
+        password=settings.pochta_password.get_secret_value(),
+        index_from=settings.pochta_index_from,
+        tracking_url=settings.pochta_tracking_url,
+        tracking_login=settings.pochta_tracking_login,
+        tracking_password=settings.pochta_tracking_password.get_secret_value(),
+        mail_type=settings.pochta_mail_type,
+        mail_category=settings.pochta_mail_category,
+        timeout_s=settings.cdek_timeout_s,
+        attempts=settings.cdek_attempts,
+    )
 
 
 def cdek_from(settings: CarrierSettings) -> Carrier:

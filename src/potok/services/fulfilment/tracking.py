@@ -78,6 +78,8 @@ def _booking_request(
         ],
         declared_value=value,
         handed_over_at=at,
+        postal_code=address.postal_code or None if address else None,
+        region=address.region or None if address else None,
     )
 
 
@@ -456,6 +458,7 @@ def quotes(
             max(weight, 1),
             city=request.city,
             pickup_point=request.pickup_point,
+            postal_code=request.postal_code,
         )
 
     request = reading(uow, read)
