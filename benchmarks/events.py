@@ -7,15 +7,17 @@ then every event id is checked against what the receiver got.
 
 It makes a fresh database (SQLite: a temporary file; PostgreSQL: ``potok_bench_events``),
 a small network with plenty of stock, starts ``potok serve --no-jobs`` and a local
-receiver, and runs two phases of ``--orders`` orders each from ``--clients`` threads:
+receiver, and runs three phases of ``--orders`` orders each from ``--clients`` threads:
 
 A. intake alone: no worker, no subscription;
 B. intake while ``potok worker`` delivers every event (``*``) to the receiver, which
    answers 503 to ``--fail-share`` of requests, is down for ``--outage-s`` seconds in the
-   middle, while the worker is killed with SIGKILL ``--kills`` times and started again.
+   middle, while the worker is killed with SIGKILL ``--kills`` times and started again;
+A again, the worker stopped, once B's events have all arrived: intake slows as the
+   database grows, so B is compared with the mean of the two As.
 
 Then it waits until the receiver has every event of phase B that the outbox holds, and
-prints the throughput of both phases, the delivery lag (from the event's time to its
+prints the throughput of the phases, the delivery lag (from the event's time to its
 arrival, over events that arrived at the first attempt outside the outage and the
 worker's downtime), and a last machine-readable line:
 
@@ -36,10 +38,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -59,6 +60,7 @@ from potok.services import access, catalogue, inventory
 from potok.settings import DatabaseSettings, Settings
 
 POTOK = str(Path(sys.executable).parent / "potok")
+RECEIVER = Path(__file__).with_name("webhook_receiver.py")
 SKUS = [f"SKU-{n:03d}" for n in range(40)]
 INTERNAL = ("user", "api_key", "webhook")
 
@@ -74,44 +76,51 @@ def free_port() -> int:
 
 @dataclass
 class Receiver:
+    """Starts and stops the receiver's process (an outage drops its connections) and reads
+    what it got."""
+
     port: int
     fail_share: float
-    first_seen: dict[str, float] = field(default_factory=dict)  # event id -> arrival
-    failed_ids: set[str] = field(default_factory=set)
-    arrivals: Counter[str] = field(default_factory=Counter)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-    server: ThreadingHTTPServer | None = None
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                self.rfile.read(int(self.headers.get("content-length", "0")))
-                event_id = self.headers.get("webhook-id", "")
-                failing = random.random() < receiver.fail_share
-                with receiver.lock:
-                    if failing:
-                        receiver.failed_ids.add(event_id)
-                    else:
-                        receiver.arrivals[event_id] += 1
-                        receiver.first_seen.setdefault(event_id, time.time())
-                self.send_response(503 if failing else 204)
-                self.send_header("content-length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.process = subprocess.Popen(
+            [sys.executable, str(RECEIVER), str(self.port), str(self.fail_share), str(self.log)]
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:  # listening?
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.02)
+        raise SystemExit("the receiver did not start")
 
     def stop(self) -> None:
-        if self.server is not None:
-            self.server.shutdown()
-            self.server.server_close()
-            self.server = None
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+    def read(self) -> tuple[dict[str, float], set[str], Counter[str]]:
+        """First arrival of each accepted event, events refused at least once, and how
+        often each was accepted."""
+        first_seen: dict[str, float] = {}
+        failed: set[str] = set()
+        arrivals: Counter[str] = Counter()
+        if not self.log.exists():
+            return first_seen, failed, arrivals
+        for line in self.log.read_text().splitlines():
+            parts = line.split()
+            if len(parts) != 3:
+                continue  # a line being written
+            event_id, at, accepted = parts
+            if accepted == "1":
+                arrivals[event_id] += 1
+                first_seen.setdefault(event_id, float(at))
+            else:
+                failed.add(event_id)
+        return first_seen, failed, arrivals
 
 
 # ---------------------------------------------------------------------- set-up
@@ -174,6 +183,16 @@ def wait_ready(base: str) -> None:
             pass
         time.sleep(0.2)
     raise SystemExit("potok serve did not start")
+
+
+def wait_started(log: Path, count: int) -> None:
+    """Until ``count`` workers have said they deliver (their start-up done)."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if log.read_text(errors="replace").count("delivering events") >= count:
+            return
+        time.sleep(0.1)
+    raise SystemExit("potok worker did not start")
 
 
 def order(n: int) -> dict[str, Any]:
@@ -282,7 +301,7 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = workdir / "processes.log"
     server = start(["serve", "--no-jobs", "--no-access-log"], env, log)
-    receiver = Receiver(receiver_port, options.fail_share)
+    receiver = Receiver(receiver_port, options.fail_share, workdir / "received.log")
     worker: subprocess.Popen[bytes] | None = None
     try:
         wait_ready(base)
@@ -301,6 +320,8 @@ def main() -> None:
             ).raise_for_status()
         first = last_id(url)
         worker = start(["worker", "--no-jobs"], env, log)
+        starts = 1
+        wait_started(log, starts)  # its start-up is not delivery lag
         downtime: list[tuple[float, float]] = []
         kills = outages = 0
         done = threading.Event()
@@ -338,37 +359,50 @@ def main() -> None:
                 down = time.time()
                 kills += 1
                 time.sleep(0.5)
+                restarted = time.time()
                 worker = start(["worker", "--no-jobs"], env, log)
-                # a new worker takes the subscription over once the lease has run out
-                downtime.append((down, time.time() + float(env["POTOK_EVENTS__LEASE_S"])))
+                starts += 1
+                wait_started(log, starts)
+                # a new worker takes the subscription over once it runs and the lease has
+                # run out
+                lease = float(env["POTOK_EVENTS__LEASE_S"])
+                downtime.append((down, max(time.time(), restarted + lease)))
         loader.join()
-        print(
-            f"B intake with deliveries:  {rate_b:8.1f} orders/s "
-            f"({(rate_b / rate_a - 1) * 100:+.1f} %)"
-        )
-
         emitted = outbox_after(url, first)
         deadline = time.monotonic() + options.drain_timeout_s
         while time.monotonic() < deadline:
-            with receiver.lock:
-                missing = set(emitted) - set(receiver.first_seen)
-            if not missing:
+            first_seen, failed_ids, arrivals = receiver.read()
+            if not set(emitted) - set(first_seen):
                 break
-            time.sleep(0.2)
-        with receiver.lock:
-            delivered = {i for i in emitted if i in receiver.first_seen}
-            duplicates = sum(c - 1 for i, c in receiver.arrivals.items() if i in emitted)
-            healthy = [
-                (receiver.first_seen[i] - emitted[i]) * 1000
-                for i in delivered
-                if i not in receiver.failed_ids
-                and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
-            ]
+            time.sleep(0.5)
+        time.sleep(1)  # anything delivered twice arrives now
+        first_seen, failed_ids, arrivals = receiver.read()
+        delivered = {i for i in emitted if i in first_seen}
+        duplicates = sum(c - 1 for i, c in arrivals.items() if i in emitted)
+        healthy = [
+            (first_seen[i] - emitted[i]) * 1000
+            for i in delivered
+            if i not in failed_ids and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
+        ]
         lost = len(emitted) - len(delivered)
+
+        # A again, the worker stopped: the database has grown since A, and B ran in
+        # between; comparing B with the mean of both As cancels that drift
+        assert worker is not None
+        worker.send_signal(signal.SIGTERM)
+        worker.wait(timeout=30)
+        again = list(range(2 * options.orders, 3 * options.orders))
+        rate_a2 = place(base, key, again, options.clients)
+        alone = (rate_a + rate_a2) / 2
+        print(f"A again, worker stopped:   {rate_a2:8.1f} orders/s (mean of A: {alone:.1f})")
+        print(
+            f"B intake with deliveries:  {rate_b:8.1f} orders/s "
+            f"({(rate_b / alone - 1) * 100:+.1f} % against the mean of A)"
+        )
         print(
             f"events {len(emitted)}, delivered {len(delivered)}, lost {lost}, "
             f"duplicates {duplicates}, failed attempts answered 503 for "
-            f"{len(receiver.failed_ids)} events"
+            f"{len(failed_ids)} events"
         )
         print(
             f"lag (healthy, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "

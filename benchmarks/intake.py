@@ -897,7 +897,12 @@ def main() -> None:
         metavar="RUN_SH",
         help="pgbench ceiling script (e.g. ../shared/bench/pg-order-intake/run.sh)",
     )
+    parser.add_argument("--count-statements", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.count_statements:  # the probe alone, run by a benchmark serving another checkout
+        url, workdir, key, skus, hot, orders = json.loads(args.count_statements)
+        print(count_statements(url, Path(workdir), key, skus, hot, orders, keyed=args.idempotency))
+        return
     # a timeout or Ctrl-C must not leave the server behind: make SIGTERM unwind like Ctrl-C
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
@@ -951,11 +956,25 @@ def main() -> None:
             os.killpg(server.pid, signal.SIGKILL)
             server.wait()
 
-    statements = (
-        count_statements(url, workdir, key, args.skus, args.hot, args.probe, keyed=args.idempotency)
-        if args.probe
-        else 0.0
-    )
+    statements = 0.0
+    if args.probe and args.potok:  # counted in the served installation's own code
+        probe = subprocess.run(
+            [
+                str(args.potok.with_name("python")),
+                __file__,
+                "--count-statements",
+                json.dumps([url, str(workdir), key, args.skus, args.hot, args.probe]),
+                *([] if args.idempotency else ["--no-idempotency"]),
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        statements = float(probe.stdout.strip().splitlines()[-1])
+    elif args.probe:
+        statements = count_statements(
+            url, workdir, key, args.skus, args.hot, args.probe, keyed=args.idempotency
+        )
     broken, statuses, hot_reserved = check_oversell(url, hot)
     supply = len(hot) * len(CITIES) * HOT_UNITS_PER_WAREHOUSE
     oversold = broken + max(0, hot_reserved - supply)

@@ -28,13 +28,15 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers 204 to every POST unless told otherwise; ``fail_next`` requests get
-    ``fail_status``; ``delay_s`` slows every answer; ``stop``/``start`` take it down."""
+    """Answers 204 to every POST unless told otherwise; ``fail_next`` requests, and those
+    about ``refused_subjects``, get ``fail_status``; ``delay_s`` slows every answer;
+    ``stop``/``start`` take it down."""
 
     port: int = field(default_factory=free_port)
     fail_next: int = 0
     fail_status: int = 503
     delay_s: float = 0.0
+    refused_subjects: set[str] = field(default_factory=set)  # CloudEvents subjects failed
     received: list[Received] = field(default_factory=list)  # answered 2xx
     refused: list[Received] = field(default_factory=list)  # answered with a failure
     in_flight: dict[str, int] = field(default_factory=dict)  # path + webhook-id -> requests now
@@ -61,6 +63,8 @@ class Receiver:
                     failing = receiver.fail_next > 0
                     if failing:
                         receiver.fail_next -= 1
+                    elif receiver.refused_subjects:
+                        failing = json.loads(body).get("subject") in receiver.refused_subjects
                 try:
                     if receiver.delay_s:
                         time.sleep(receiver.delay_s)

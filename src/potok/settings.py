@@ -114,7 +114,34 @@ class EventSettings(BaseModel):
     poll_s: float = Field(
         default=0.5, gt=0, le=60, description="the dispatcher looks for new events this often"
     )
+    linger_s: float = Field(
+        default=0.05,
+        ge=0,
+        le=5,
+        description="after a round that found less than a full window, the dispatcher waits "
+        "this long so the next one carries a batch (0: no pause; adds at most this much lag)",
+    )
     batch_size: int = Field(default=100, ge=1, le=10_000)
+    concurrency: int = Field(
+        default=8,
+        ge=1,
+        le=64,
+        description="deliveries in flight at once per subscription; the events of one order "
+        "(one aggregate) always go one after another",
+    )
+    checkpoint_s: float = Field(
+        default=0.5,
+        gt=0,
+        le=60,
+        description="while a window of deliveries runs, its progress is written this often",
+    )
+    max_unconfirmed: int = Field(
+        default=100,
+        ge=1,
+        le=10_000,
+        description="deliveries at most made before their progress is written: what a worker "
+        "killed outright (SIGKILL) may deliver again",
+    )
     lease_s: float = Field(
         default=60,
         ge=1,

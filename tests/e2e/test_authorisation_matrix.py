@@ -101,8 +101,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),
     ("POST", "/api/v1/customers/{customer_id}/anonymisation"): ("customers:manage", UNLIMITED),
     ("GET", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
+    ("POST", "/api/v1/stores/{warehouse}/receipts"): ("stock:write", WAREHOUSE),
+    ("GET", "/api/v1/stores/sales"): ("stock:read", LISTED),
     ("POST", "/api/v1/exchange/1c"): ("erp:exchange", UNLIMITED),
     ("PUT", "/api/v1/files/stock-levels"): ("stock:write", NAMED),
+    ("PUT", "/api/v1/files/store-receipts"): ("stock:write", NAMED),
     ("GET", "/api/v1/files/stock-levels"): ("stock:read", LISTED),
     ("PUT", "/api/v1/files/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/files/products"): ("catalogue:read", NETWORK),
@@ -550,6 +553,10 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
 # every route declared `named` has one here, so a new one cannot go untried.
 NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
+    ("PUT", "/api/v1/files/store-receipts"): (  # a CSV file, not JSON
+        WAREHOUSE_BOUND,
+        f"store,receipt,sku,quantity,price\n{FOREIGN_WAREHOUSE},R-1,TOY,1,1.00\n",
+    ),
     ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,
         f"warehouse,sku,on_hand\n{FOREIGN_WAREHOUSE},TOY,3\n",

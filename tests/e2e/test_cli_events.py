@@ -64,8 +64,13 @@ def test_subscribe_deliver_read_the_log_and_unsubscribe_from_the_command_line(
         log = potok_cli(database_url, "webhooks", "deliveries", str(listed[0]["id"]), "-o", "json")
         assert [d["outcome"] for d in json.loads(log.output)] == ["delivered", "delivered"]
         stats = potok_cli(database_url, "events", "stats", "-o", "json")
-        assert json.loads(stats.output) == [
-            {"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None}
+        assert sorted(json.loads(stats.output), key=lambda c: c["consumer"]) == [
+            {
+                "consumer": "reaction:call_off_carrier_booking",
+                "backlog": 0,
+                "oldest_undelivered": None,
+            },
+            {"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None},
         ]
 
         removed = potok_cli(database_url, "webhooks", "remove", str(listed[0]["id"]))
@@ -84,3 +89,30 @@ def test_a_private_address_is_refused_with_a_plain_message(database_url: str) ->
     assert refused.exit_code != 0
     assert "url" in refused.output
     assert "Traceback" not in refused.output
+
+
+def test_tail_prints_the_change_feed_in_commit_order(potok: Potok, database_url: str) -> None:
+    emit(potok, 4, 2)
+    emit(potok, 5, 1)
+
+    plain = potok_cli(database_url, "events", "tail", "--after", "0", "--no-follow")
+    assert plain.exit_code == 0, plain.output
+    lines = [line.split() for line in plain.output.splitlines() if line.strip()]
+    assert [(w[2], w[3]) for w in lines] == [
+        ("order.status_changed", "order/4"),
+        ("order.status_changed", "order/4"),
+        ("order.status_changed", "order/5"),
+    ]
+    positions = [int(w[0]) for w in lines]
+    assert positions == sorted(positions)
+
+    after = str(positions[1])
+    documents = potok_cli(
+        database_url, "events", "tail", "--after", after, "--no-follow", "--json", "-t", "order.*"
+    )
+    assert documents.exit_code == 0, documents.output
+    (only,) = [json.loads(line) for line in documents.output.splitlines()]
+    assert (only["specversion"], only["subject"]) == ("1.0", "order/5")
+
+    from_now = potok_cli(database_url, "events", "tail", "--no-follow")
+    assert (from_now.exit_code, from_now.output) == (0, "")

@@ -187,3 +187,22 @@ def test_stock_rules_round_trip_through_excel(
     with (tmp_path / "r.csv").open("rb") as handle:
         rows = [r.cells[:5] for r in read_table(handle, FileFormat.CSV)]
     assert rows == [["MSK", "KET", "2", "10", "1"]]
+
+
+def test_a_store_day_of_receipts_imported_twice_moves_its_stock_once(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK-S", "KET"): 4, ("MSK-S", "MUG"): 6})
+    file = write_csv(
+        tmp_path,
+        "store,receipt,kind,sold_at,sku,quantity,price\n"
+        "MSK-S,R-1,sale,2026-12-06 10:15,KET,2,2490.00\n"
+        "MSK-S,R-1,sale,2026-12-06 10:15,MUG,1,390.00\n"
+        "MSK-S,R-2,return,2026-12-06 11:00,MUG,1,390.00\n",
+        "day.csv",
+    )
+    for _ in range(2):
+        result = potok_cli(database_url, "files", "import", "store-receipts", str(file))
+        assert result.exit_code == 0, result.output
+    assert levels(potok) == {("MSK-S", "KET"): 2, ("MSK-S", "MUG"): 6}
+    assert_stock_invariants(potok)

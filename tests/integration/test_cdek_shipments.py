@@ -8,18 +8,22 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 
 from potok.bootstrap import Potok
 from potok.connectors.carriers import CarrierRefused, CarrierRegistry, SandboxCarrier
+from potok.domain.alerts import AlertKind
 from potok.domain.fulfilment import ParcelDraft, ParcelLine, ShipmentStatus
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.orders import OrderStatus
-from potok.services import catalogue, inventory
+from potok.domain.orders.commands import CancelOrder
+from potok.services import alerts, catalogue, inventory
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput
 from potok.services.intake import Placement, place_order
+from potok.worker.dispatcher import Dispatcher
 from tests.factories import TESTER, build_world, order_command
 from tests.integration.test_carriers import Clock, _clean
 from tests.integration.test_cdek_connector import SECRET, carrier_for
@@ -164,8 +168,44 @@ def test_an_order_cdek_refuses_leaves_the_shipment_packed(
     assert "Адрес получателя не найден" in str(refused.value)
     shipment = reads.get_shipment(potok.uow(), shipment_id).shipment
     assert (shipment.status, shipment.tracking_number) == (ShipmentStatus.PACKED, None)
+    refusal = reads.get_shipment(potok.uow(), shipment_id).steps[-1]
+    assert refusal.action == "booking_refused"
+    assert "Адрес получателя не найден" in (refusal.reason or "")
+    (alert,) = alerts.list_alerts(potok.uow()).items
+    assert (alert.kind, alert.order_id) == (AlertKind.CARRIER_REFUSED_BOOKING, shipment.order_id)
+    assert "Адрес получателя не найден" in alert.message
     left = tracking.hand_over_to(  # fixed at СДЭК's end, tried again: it ships
         potok.uow(), potok.carriers, shipment_id, TESTER, carrier="cdek", clock=clock
     )
     assert left.status is ShipmentStatus.HANDED_OVER
     _clean(potok)
+
+
+def test_a_cancelled_booking_is_called_off_at_cdek_after_the_commit(
+    world: Potok, cdek: CdekSimulator
+) -> None:
+    potok = world
+    clock = Clock(datetime.now(UTC))
+    order_id, shipment_id = _packed_at(potok, clock, pickup_point=None)
+    with httpx.Client() as client:
+        dispatcher = Dispatcher(potok, client, name="carriers-test", clock=clock)
+        dispatcher.run_round()  # the carriers' cursor starts at the end of the outbox
+        booked = tracking.book_shipment(potok.uow(), potok.carriers, shipment_id, "cdek", TESTER)
+        uuid = booked.carrier_ref or ""
+        order_service.cancel_order(
+            potok.uow(), CancelOrder(order_id, "customer changed mind"), TESTER
+        )
+        assert cdek.orders[uuid].statuses[-1]["code"] == "CREATED"  # nothing called yet
+        cdek.fail(3, 503)
+        assert dispatcher.run_round().reactions_failed == 1  # СДЭК down: tried again later
+        assert cdek.orders[uuid].statuses[-1]["code"] == "CREATED"
+        cdek.faults.clear()
+        clock.moment += timedelta(minutes=10)
+        assert dispatcher.run_round().reactions_run >= 1
+        booked_again = cdek.orders[uuid].statuses[-1]
+        carrier = potok.carriers.get("cdek")
+        carrier.cancel(tracking.booking_of(potok.uow(), shipment_id)[1])  # twice: nothing
+        assert cdek.orders[uuid].statuses[-1] == booked_again
+    assert cdek.orders[uuid].statuses[-1]["code"] == "REMOVED"
+    steps = reads.get_shipment(potok.uow(), shipment_id).steps
+    assert [s.action for s in steps][-1] == "booking_called_off"

@@ -177,7 +177,9 @@ def test_a_receiver_gets_every_event_signed_in_order_as_a_cloud_event(
     assert first.event["specversion"] == "1.0"
     assert first.event["type"] == "order.status_changed"
     assert first.event["source"] == "urn:potok"
-    assert [int(e["sequence"]) for e in bodies] == sorted(int(e["sequence"]) for e in bodies)
+    for subject in ("order/1", "order/2"):  # in commit order per order; orders side by side
+        sequence = [int(e["sequence"]) for e in bodies if e["subject"] == subject]
+        assert sequence == sorted(sequence)
     tampered = first.body.replace(b"s0", b"s9")
     with pytest.raises(Exception, match="No matching signature"):
         verifier.verify(tampered, first.headers)
@@ -235,6 +237,41 @@ def test_a_receiver_outage_delays_deliveries_and_loses_none(
     ]
     assert log[-1].status_code == 503
     assert "503" in (log[-1].error or "")
+
+
+def test_an_order_whose_event_fails_waits_alone_and_the_others_flow(
+    potok: Potok, receiver: Receiver, dispatcher: Dispatcher
+) -> None:
+    made = events.subscribe(potok.uow(), receiver.url, ["order.*"], ADMIN, allow_private=True)
+    receiver.refused_subjects = {"order/1"}
+    emit(potok, 1, 2)
+    emit(potok, 2, 3)
+    emit(potok, 1, 1, start=2)
+
+    for _ in range(5):
+        dispatcher.run_round()
+
+    assert steps([r.event for r in receiver.received], 2) == ["s0", "s1", "s2"]
+    assert {r.event["subject"] for r in receiver.refused} == {"order/1"}
+    assert {r.event["data"]["from_status"] for r in receiver.refused} == {"s0"}  # never s1
+    stuck = events.get_subscription(potok.uow(), made.subscription.id)
+    first = min(int(r.event["sequence"]) for r in receiver.refused)
+    assert stuck.position < first  # the cursor waits before order 1's first event
+
+    receiver.refused_subjects = set()
+    for _ in range(200):
+        dispatcher.run_round()
+        if len(receiver.received) == 6:
+            break
+
+    got = receiver.wait_for(6)
+    assert steps([r.event for r in got], 1) == ["s0", "s1", "s2"]
+    assert len({r.headers["webhook-id"] for r in got}) == 6  # order 2's were not sent again
+    log = events.list_deliveries(potok.uow(), made.subscription.id, limit=100).items
+    assert {d.outcome for d in log} == {DeliveryOutcome.DELIVERED, DeliveryOutcome.FAILED}
+    assert events.get_subscription(potok.uow(), made.subscription.id).position == max(
+        int(r.event["sequence"]) for r in got
+    )
 
 
 def test_a_receiver_that_is_down_gets_everything_once_it_is_back(

@@ -211,6 +211,9 @@ class SimulatedApi:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # headers and body leave in separate writes: without TCP_NODELAY each answer
+            # waits for the client's delayed ACK (40 ms) - the simulator's, not the vendor's
+            disable_nagle_algorithm = True
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass

@@ -18,6 +18,7 @@ from potok.domain.triggers import (
 from potok.services.reactions import (
     AFTER_COMMIT,
     REACTIONS,
+    EventReaction,
     Phase,
     Reaction,
     check_registry,
@@ -98,7 +99,24 @@ def test_every_trigger_is_a_registered_kind() -> None:
 
 
 def test_customer_messages_wait_for_the_commit_on_their_own_cursor() -> None:
-    (notify,) = AFTER_COMMIT
+    (notify,) = [r for r in AFTER_COMMIT if r.consumer == "notifications"]
     assert notify.consumer == "notifications"
     assert "order.created" in notify.types
     assert "return.refund_changed" in notify.types
+
+
+def test_a_cancelled_booking_is_called_off_with_the_carrier_after_the_commit() -> None:
+    by_consumer = {r.consumer: r for r in AFTER_COMMIT}
+    call_off = by_consumer["reaction:call_off_carrier_booking"]
+    assert call_off.types == ("shipment.cancelled",)
+    assert call_off.handler is not None
+    assert call_off.handler.__name__ == "call_off_carrier_booking"
+
+
+def test_an_after_commit_reaction_to_an_unknown_event_is_refused_at_start_up() -> None:
+    (call_off,) = [r for r in AFTER_COMMIT if r.handler is not None]
+    wrong = EventReaction("reaction:x", ("shipment.teleported",), "x", "y", call_off.handler)
+    with pytest.raises(LookupError, match="teleported"):
+        check_registry(after_commit=(*AFTER_COMMIT, wrong))
+    with pytest.raises(ValueError, match="share a cursor"):
+        check_registry(after_commit=(*AFTER_COMMIT, call_off))

@@ -17,6 +17,7 @@ from starlette.routing import BaseRoute
 from potok import __version__, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
+from potok.api.hot_routes import HotRoutes
 from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
@@ -42,6 +43,7 @@ from potok.api.routers import (
     stock,
     stock_counts,
     stock_moves,
+    stores,
     transfers,
     warehouse_papers,
     waves,
@@ -106,6 +108,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     app.state.problem_base_uri = settings.api.problem_base_uri
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)
+    app.add_middleware(HotRoutes, fastapi_app=app)  # the innermost: added first
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(
         GuardBodies,
@@ -147,6 +150,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         events.webhooks,
         files.router,
         onec.router,
+        stores.router,
         health.router,
         metrics.router,
     ):

@@ -1,4 +1,5 @@
-"""``potok events`` (the outbox's figures) and ``potok webhooks`` (subscriptions)."""
+"""``potok events`` (the outbox's figures, following the change feed) and
+``potok webhooks`` (subscriptions)."""
 
 from __future__ import annotations
 
@@ -70,6 +71,66 @@ def stats(output: Output = OUTPUT) -> None:
         title=f"{figures.unplaced} events waiting to be placed in order",
         empty=f"no consumers; {figures.unplaced} events waiting to be placed in order",
     )
+
+
+@app.command("tail")
+@handles_errors
+def tail(
+    after: int | None = typer.Option(
+        None,
+        "--after",
+        min=0,
+        max=MAX_ID,
+        help="Start after this position (a change feed cursor); default: from now on.",
+    ),
+    types: list[str] = typer.Option(
+        [], "--type", "-t", help="Only these types: 'order.created', 'order.*' (repeatable)."
+    ),
+    follow: bool = typer.Option(
+        True, "--follow/--no-follow", help="Keep waiting for new events (Ctrl+C stops)."
+    ),
+    as_json: bool = typer.Option(
+        False, "--json", help="Each event as its CloudEvents JSON document, one a line."
+    ),
+    poll_s: float = typer.Option(1.0, min=0.1, max=60, help="Seconds between looks."),
+) -> None:
+    """Follow the change feed in the terminal: every event as it is committed. Events are
+    placed in commit order here too (as the worker does), so it works without one."""
+    import time
+
+    import orjson
+
+    from potok.domain.webhooks import cloud_event
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    source = potok.settings.events.source
+    try:
+        cursor = after
+        if cursor is None:
+            event_service.sequence_events(cli_uow(potok), 10_000)
+            cursor = event_service.last_position(cli_uow(potok))
+        while True:
+            event_service.sequence_events(cli_uow(potok), 10_000)
+            page = event_service.read_feed(cli_uow(potok), cursor, types=types, limit=500)
+            for event in page.items:
+                if as_json:
+                    typer.echo(orjson.dumps(cloud_event(event, source)).decode())
+                else:
+                    typer.echo(
+                        f"{event.position:>10}  {event.occurred_at.isoformat(timespec='seconds')}"
+                        f"  {event.type:<32} {event.aggregate_type}/{event.aggregate_id}"
+                    )
+            cursor = page.cursor
+            if len(page.items) == 500:
+                continue  # more is waiting
+            if not follow:
+                return
+            time.sleep(poll_s)
+    except KeyboardInterrupt:
+        return
+    finally:
+        potok.close()
 
 
 @webhooks.command("add")

@@ -39,6 +39,7 @@ class ImportKind(StrEnum):
     STOCK_LEVELS = "stock-levels"
     PRODUCTS = "products"
     STOCK_RULES = "stock-rules"
+    STORE_RECEIPTS = "store-receipts"
 
 
 def _format(path: Path) -> FileFormat:
@@ -101,6 +102,15 @@ def import_stock_rules(file: Path = SOURCE_FILE, report: Path | None = REPORT) -
     run_import(ImportKind.STOCK_RULES, file, skip_bad=False, report=report)
 
 
+@imports.command("store-receipts")
+@handles_errors
+def import_store_receipts(file: Path = SOURCE_FILE, report: Path | None = REPORT) -> None:
+    """Record stores' till receipts: columns store, receipt, sku, quantity, price [, kind,
+    sold_at, till, marking_codes] (or магазин, чек, артикул, количество, цена, ...), one
+    row per receipt line. All rows or none; receipts Potok has already are left alone."""
+    run_import(ImportKind.STORE_RECEIPTS, file, skip_bad=False, report=report)
+
+
 def run_import(
     kind: ImportKind,
     file: Path,
@@ -112,8 +122,8 @@ def run_import(
     """Read, check and apply a file with progress bars; list and report bad rows."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from potok.services import catalogue_files, rule_files, stock_files
-    from potok.services.file_imports import FileRejected, open_table
+    from potok.services import catalogue_files, rule_files, stock_files, store_files
+    from potok.services.file_imports import FileRejected, open_table, read_rows
 
     fmt = _format(file)
     report_format = _format(report) if report is not None else None
@@ -134,6 +144,7 @@ def run_import(
                     ImportKind.STOCK_LEVELS: stock_files.COLUMNS,
                     ImportKind.PRODUCTS: catalogue_files.COLUMNS,
                     ImportKind.STOCK_RULES: rule_files.COLUMNS,
+                    ImportKind.STORE_RECEIPTS: store_files.COLUMNS,
                 }[kind]
                 table = open_table(handle, fmt, columns)
                 task = bar.add_task("reading", total=table.total)
@@ -158,6 +169,13 @@ def run_import(
                     summary, problems = catalogue_files.apply_products(
                         cli_uow(potok), products, skip_bad=skip_bad
                     )
+                elif kind is ImportKind.STORE_RECEIPTS:
+                    receipts = read_rows(
+                        table, store_files.COLUMNS, store_files.receipt_row, id, progress=advance
+                    )
+                    bar.update(task, description="applying", total=None)
+                    summary = store_files.apply_receipts(cli_uow(potok), receipts, cli_actor())
+                    problems = []
                 else:
                     rules = rule_files.read_rules(table, progress=advance)
                     bar.update(task, description="applying", total=None)

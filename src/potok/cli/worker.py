@@ -21,7 +21,6 @@ def worker(
     import threading
 
     from potok.db import migrate
-    from potok.worker import jobs as timed_jobs
     from potok.worker.dispatcher import Dispatcher, new_client
 
     potok = open_potok()
@@ -37,6 +36,7 @@ def worker(
             dispatcher = Dispatcher(potok, client)
             if once:
                 report = dispatcher.run_round()
+                dispatcher.shut()
                 console.print(
                     f"placed {report.sequenced} events in order; delivered {report.delivered}, "
                     f"failed {report.failed}, dead letters {report.dead}"
@@ -45,11 +45,15 @@ def worker(
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             if jobs:
+                from potok.worker import jobs as timed_jobs  # a quick start without them
+
                 timed_jobs.start_in_background(potok)
             console.print(f"Potok worker {dispatcher.name} delivering events (Ctrl+C stops)")
             try:
                 dispatcher.run_forever(stop)
             except KeyboardInterrupt:
                 stop.set()
+            finally:
+                dispatcher.shut()
     finally:
         potok.close()

@@ -44,6 +44,7 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
+from potok.db.repositories.stores import StoreReceiptRepository
 from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
@@ -130,9 +131,13 @@ class SqlUnitOfWork:
         self.stock = StockRepository(connection)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
-        self.idempotency = IdempotencyKeys(connection, self.protector)
+        self.idempotency = IdempotencyKeys(
+            connection, self.protector, self._staged if self._pipelined else None
+        )
         self.queries = Queries(connection, self.protector)
-        self.intake = IntakeReads(connection, self.orders, self.customers, self.network)
+        self.intake = IntakeReads(
+            connection, self.orders, self.customers, self.network, self.idempotency
+        )
         self.personal_data = PersonalData(connection, self.protector)
         self.users = UserRepository(connection)
         self.sessions = SessionRepository(connection)
@@ -161,6 +166,7 @@ class SqlUnitOfWork:
         )
         self.marketplace_items = MarketplaceItemRepository(connection)
         self.onec = OnecRepository(connection)
+        self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         return self
 
@@ -177,6 +183,13 @@ class SqlUnitOfWork:
                 try:
                     if connection.in_transaction():
                         connection.rollback()
+                except (sa.exc.DBAPIError, psycopg.Error) as lost:
+                    # the connection died under the driver (a dropped session, a restarted
+                    # server): never back into the pool, and the first failure is the one
+                    # the caller hears of (as Unavailable, below), not this rollback's
+                    connection.invalidate(lost)
+                    if exc is None:
+                        raise translate_error(lost) from lost
                 finally:
                     connection.close()
         finally:

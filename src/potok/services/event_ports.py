@@ -51,6 +51,7 @@ class ConsumerStore(Protocol):
         next_attempt_at: datetime | None,
         at: datetime,
         lease: timedelta,
+        release: bool = False,
     ) -> bool: ...
 
     def release(self, name: str, worker: str) -> None: ...
@@ -82,6 +83,12 @@ class WebhookStore(Protocol):
     def log(
         self, subscription_id: int, event: StoredEvent, attempt: int, **outcome: Any
     ) -> None: ...
+
+    def log_many(self, rows: Sequence[dict[str, Any]]) -> None: ...
+
+    def settled_after(
+        self, subscription_id: int, after: int
+    ) -> tuple[set[str], dict[str, tuple[int, datetime]]]: ...
 
     def deliveries(
         self,

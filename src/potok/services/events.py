@@ -55,6 +55,11 @@ def sequence_events(uow: UnitOfWork, limit: int) -> int:
     return atomically(uow, lambda uow: uow.event_log.sequence(limit))
 
 
+def last_position(uow: UnitOfWork) -> int:
+    """The position of the last event placed in commit order (where "from now on" starts)."""
+    return reading(uow, lambda uow: uow.event_log.last_position())
+
+
 def read_feed(
     uow: UnitOfWork, after: int, *, types: Sequence[str] = (), limit: int = 100
 ) -> FeedPage:

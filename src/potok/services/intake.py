@@ -76,16 +76,17 @@ def place_order(
     def work(uow: UnitOfWork) -> Placement | Replay:
         at = clock()
         key = command.idempotency_key
-        if key is not None:
-            stored = uow.idempotency.get(IDEMPOTENCY_SCOPE, key)
-            if stored is not None:
-                if stored.request_hash != command.request_hash:
-                    raise IdempotencyKeyReused(key=key)
-                return Replay(stored.status_code, stored.response)
-        placement = _place(uow, command, actor, at)
+        context = _load(uow, command, at, (IDEMPOTENCY_SCOPE, key) if key is not None else None)
+        stored = context.stored_answer
+        if key is not None and stored is not None:
+            if stored.request_hash != command.request_hash:
+                raise IdempotencyKeyReused(key=key)
+            return Replay(stored.status_code, stored.response)
+        placement = _place(uow, command, actor, at, context)
         if key is not None and respond is not None:
             status_code, body = respond(placement)
-            uow.idempotency.add(
+            # kept with the order's own rows, in the commit's round trip where it can be
+            uow.idempotency.stage(
                 IDEMPOTENCY_SCOPE, key, command.request_hash or "", status_code, body, at
             )
         return placement
@@ -96,22 +97,33 @@ def place_order(
 def place_within(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
     """Intake inside a transaction the caller holds (connectors record their link to the
     order in the same commit); a repeat of an order taken before answers with it."""
-    return _place(uow, command, actor, at)
+    return _place(uow, command, actor, at, _load(uow, command, at, None))
 
 
-def _place(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
+def _load(
+    uow: UnitOfWork, command: PlaceOrder, at: datetime, idempotency: tuple[str, str] | None
+) -> IntakeContext:
+    phone = normalise_phone(command.customer_phone) if command.customer_phone else None
+    email = normalise_email(command.customer_email) if command.customer_email else None
+    pickup = command.delivery.pickup_point
+    return uow.intake.load(
+        channel=command.channel,
+        skus=[line.sku for line in command.lines],
+        external_id=command.external_id,
+        customer=(command.customer_name.strip(), phone, email) if phone or email else None,
+        pickup_point=pickup if command.delivery.method is DeliveryMethod.PICKUP else None,
+        at=at,
+        idempotency=idempotency,
+    )
+
+
+def _place(
+    uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime, context: IntakeContext
+) -> Placement:
     phone = normalise_phone(command.customer_phone) if command.customer_phone else None
     email = normalise_email(command.customer_email) if command.customer_email else None
     name = command.customer_name.strip()
     pickup = command.delivery.pickup_point
-    context = uow.intake.load(
-        channel=command.channel,
-        skus=[line.sku for line in command.lines],
-        external_id=command.external_id,
-        customer=(name, phone, email) if phone or email else None,
-        pickup_point=pickup if command.delivery.method is DeliveryMethod.PICKUP else None,
-        at=at,
-    )
     if pickup and context.pickup_point is None and command.delivery.method is DeliveryMethod.PICKUP:
         context = _with_directory_point(uow, context, pickup)
     if context.channel is not None and context.existing_order_id is not None:

@@ -87,6 +87,7 @@ class IntakeContext:
     candidates: list[Candidate]
     positions: list[Position]
     sourcing: SourcingSetup | None = None  # the tariffs and rules read with the stock
+    stored_answer: StoredAnswer | None = None  # the answer kept under the Idempotency-Key
 
 
 class IntakeReader(Protocol):
@@ -99,6 +100,7 @@ class IntakeReader(Protocol):
         customer: tuple[str, str | None, str | None] | None,
         pickup_point: str | None,
         at: datetime,
+        idempotency: tuple[str, str] | None = None,
     ) -> IntakeContext: ...
 
 
@@ -523,6 +525,15 @@ class AlertStore(Protocol):
 class IdempotencyStore(Protocol):
     def get(self, scope: str, key: str) -> StoredAnswer | None: ...
     def add(
+        self,
+        scope: str,
+        key: str,
+        request_hash: str,
+        status_code: int,
+        response: Any,
+        at: datetime,
+    ) -> None: ...
+    def stage(
         self,
         scope: str,
         key: str,

@@ -1,5 +1,9 @@
 """The reactions registry: the one place that says "when X happens, do Y".
 
+Two tables: :data:`REACTIONS` for what follows a trigger inside the use case's
+transaction, and :data:`AFTER_COMMIT` for what follows a committed event later, from the
+dispatcher (anything that calls the outside world or is heavy).
+
 Use cases change the domain, record their domain events for the outbox and say what
 happened to other parts of Potok as a trigger (``domain/triggers.py``), by calling
 :func:`react`. The table :data:`REACTIONS` maps each trigger to its handlers, in the order
@@ -29,8 +33,11 @@ from potok.domain.triggers import (
     StockFreed,
     Trigger,
 )
+from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
+from potok.services.fulfilment.bookings import call_off_carrier_booking
+from potok.services.outside import EventHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.unit_of_work import UnitOfWork
 
@@ -184,12 +191,20 @@ REACTIONS: Mapping[type[Trigger], tuple[Reaction, ...]] = {
 @dataclass(frozen=True, slots=True)
 class EventReaction:
     """A reaction to outbox events that waits for the commit: the dispatcher runs it under
-    a cursor of its own (``consumer``), at least once, in order, with retries."""
+    a cursor of its own (``consumer``), at least once, in order, with retries. One with a
+    ``handler`` is run by the dispatcher's reaction runner (``worker/reactions.py``): its
+    outside calls happen with no transaction open, and what it writes commits with its
+    cursor, once per event."""
 
     consumer: str
     types: tuple[str, ...]
     does: str
     because: str
+    handler: EventHandler | None = None
+
+    @property
+    def name(self) -> str:
+        return self.consumer
 
 
 NOTIFY_CUSTOMERS = EventReaction(
@@ -200,7 +215,15 @@ NOTIFY_CUSTOMERS = EventReaction(
     "change must never wait for it or fail because of it",
 )
 
-AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS,)
+CALL_OFF_BOOKINGS = EventReaction(
+    "reaction:call_off_carrier_booking",
+    ("shipment.cancelled",),
+    "a cancelled shipment that a carrier had booked is called off with the carrier",
+    "it calls the carrier's API, and no network call is made while an order's transaction is open",
+    handler=call_off_carrier_booking,
+)
+
+AFTER_COMMIT: tuple[EventReaction, ...] = (NOTIFY_CUSTOMERS, CALL_OFF_BOOKINGS)
 
 
 # ---------------------------------------------------------------------- dispatch
@@ -220,9 +243,23 @@ def _raise(uow: UnitOfWork, trigger: Trigger, effects: Effects) -> None:
             reaction.handler(uow, trigger, effects)
 
 
-def check_registry(registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS) -> None:
+def check_registry(
+    registry: Mapping[type[Trigger], tuple[Reaction, ...]] = REACTIONS,
+    after_commit: tuple[EventReaction, ...] = AFTER_COMMIT,
+) -> None:
     """Refuse a registry that cannot work: a trigger nobody handles, a reaction with no
-    reason for its phase. Called at start-up and by the tests."""
+    reason for its phase, an after-commit reaction to an event type that does not exist
+    or sharing another's cursor. Called at start-up and by the tests."""
+    known = event_types()
+    consumers = [r.consumer for r in after_commit]
+    if len(set(consumers)) != len(consumers):
+        raise ValueError(f"after-commit reactions share a cursor: {sorted(consumers)}")
+    for event_reaction in after_commit:
+        unknown = sorted(set(event_reaction.types) - known)
+        if unknown:
+            raise LookupError(f"{event_reaction.consumer} reacts to no event type: {unknown}")
+        if not event_reaction.because:
+            raise ValueError(f"{event_reaction.consumer} does not say why it waits for the commit")
     for kind in Trigger.__subclasses__():
         if not registry.get(kind):
             raise LookupError(f"no reaction is registered for {kind.__name__}")

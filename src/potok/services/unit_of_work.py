@@ -44,6 +44,7 @@ from potok.services.ports import (
 )
 from potok.services.return_ports import ReturnStore
 from potok.services.sourcing_setup import SourcingSetup
+from potok.services.store_ports import StoreReceiptStore
 
 T = TypeVar("T")
 
@@ -161,6 +162,9 @@ class UnitOfWork(Protocol):
 
     @property
     def onec(self) -> OnecStore: ...
+
+    @property
+    def store_receipts(self) -> StoreReceiptStore: ...
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...

@@ -152,6 +152,7 @@ STEP = {
     "packed": N_("Packed"),
     "parcel_opened": N_("Parcel opened"),
     "booked": N_("Booked with the carrier"),
+    "booking_called_off": N_("Booking called off with the carrier"),
     "handed_over": N_("Handed over"),
     "tracking": N_("Tracking"),
     "in_transit": N_("In transit"),
@@ -179,6 +180,7 @@ ALERT = {
     "order_backordered_after_rerouting": N_("Backordered after re-routing"),
     "location_ships_without_tariff": N_("Ships without a tariff"),
     "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
+    "carrier_refused_booking": N_("Carrier refused a booking"),
 }
 
 

@@ -17,6 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -34,11 +35,11 @@ from potok.domain.webhooks import (
     cloud_event,
     retry_delay,
     signature_headers,
-    wants,
 )
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
-from potok.services.webhook_targets import address_problem
+from potok.worker.reactions import run_reactions
+from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
     from potok.worker.nats_sink import NatsSink
@@ -50,41 +51,7 @@ STREAM_CONSUMER = "nats"
 
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
-
-
-@dataclass
-class Round:
-    """What one pass of the dispatcher did."""
-
-    sequenced: int = 0
-    published: int = 0  # to the NATS stream
-    delivered: int = 0
-    failed: int = 0
-    dead: int = 0
-    skipped_busy: int = 0  # subscriptions another worker was serving
-    notified: int = 0  # customer messages sent
-    notify_failed: int = 0  # customer messages that failed this time
-    stock_pushed: int = 0  # figures sent to marketplaces
-
-    @property
-    def busy(self) -> bool:
-        return bool(
-            self.sequenced
-            or self.published
-            or self.delivered
-            or self.failed
-            or self.dead
-            or self.notified
-            or self.stock_pushed
-        )
-
-
-@dataclass
-class Attempt:
-    outcome: DeliveryOutcome
-    status_code: int | None = None
-    latency_ms: int | None = None
-    error: str | None = None
+ANSWER_READ = 16_384  # bytes of an answer read, at most (to keep its connection open)
 
 
 @dataclass
@@ -98,6 +65,12 @@ class Dispatcher:
     rand: Callable[[], float] = random.random
     notifier: Notifier | None = None
     _sink: NatsSink | None = None
+    _pool: ThreadPoolExecutor | None = None
+    # subscriptions whose every undelivered event waits for a retry: the last position
+    # seen then, and when the first retry is due
+    _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
+    # when each after-commit reaction's cursor last moved (monotonic seconds)
+    reactions_moved: dict[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         settings = self.potok.settings.notifications
@@ -126,13 +99,23 @@ class Dispatcher:
             ),
         )
         if waiting:  # a write transaction only when there is something to place
-            report.sequenced = atomically(
-                self.uow(), lambda uow: uow.event_log.sequence(settings.batch_size * 10)
+            most = settings.batch_size * 10
+            report.sequenced, last = atomically(
+                self.uow(),
+                lambda uow: (uow.event_log.sequence(most), uow.event_log.last_position()),
             )
-            last = reading(self.uow(), lambda uow: uow.event_log.last_position())
+            report.full = report.full or report.sequenced == most
+        now = self.clock()
         for subscription in subscriptions:
+            resting = self._resting.pop(subscription.id, None)
+            if resting is not None and resting[0] == last and now < resting[1]:
+                self._resting[subscription.id] = resting  # nothing new, no retry due yet
+                continue
             if subscription.position is None or subscription.position < last:
-                self._serve(subscription, report)
+                until = serve_window(self, subscription, report)
+                if until is not None:
+                    self._resting[subscription.id] = (last, until)
+        run_reactions(self, last, report)
         if settings.nats_url:
             self._stream_out(report)
         if self.notifier is not None:
@@ -185,6 +168,13 @@ class Dispatcher:
         if self._sink is not None:
             self._sink.close()
             self._sink = None
+
+    def shut(self) -> None:
+        """Let go of everything: the stream's connection and the delivery threads."""
+        self.close()
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
     # ------------------------------------------------------------------ the NATS stream
 
@@ -328,39 +318,16 @@ class Dispatcher:
     # ------------------------------------------------------------------ one subscription
 
     def _serve(self, subscription: Subscription, report: Round) -> None:
-        name = subscription.consumer
-        at = self.clock()
-        if subscription.next_attempt_at is not None and subscription.next_attempt_at > at:
-            return  # backing off; no need to take the lease
+        serve_window(self, subscription, report)
 
-        claimed = self._claim(name, self.potok.settings.events.batch_size, subscription.id)
-        if claimed is None:
-            report.skipped_busy += 1
-            return
-        position, attempts, events = claimed
-        try:
-            passed = position  # events this subscription does not take are passed over
-            for event in events:
-                if not wants(subscription.event_types, event.type):
-                    passed = event.position
-                    continue
-                attempt = self._deliver(subscription, event)
-                moved = self._settle(subscription, event, position, attempts, attempt)
-                if moved is None:
-                    return  # lease lost: the other worker carries on from the cursor
-                position, attempts = moved
-                passed = position
-                if attempt.outcome is DeliveryOutcome.DELIVERED:
-                    report.delivered += 1
-                elif attempt.outcome is DeliveryOutcome.DEAD:
-                    report.dead += 1
-                else:
-                    report.failed += 1
-                    return  # in order: nothing after this event goes before it
-            if passed > position:
-                self._move(name, position, passed, 0, None)
-        finally:
-            atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
+    def lanes(self) -> ThreadPoolExecutor:
+        """The threads that deliver one window's aggregates side by side."""
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(
+                max_workers=self.potok.settings.events.concurrency,
+                thread_name_prefix="potok-delivery",
+            )
+        return self._pool
 
     def _move(
         self, name: str, expected: int, position: int, attempts: int, next_at: datetime | None
@@ -380,73 +347,12 @@ class Dispatcher:
             ),
         )
 
-    def _settle(
-        self,
-        subscription: Subscription,
-        event: StoredEvent,
-        position: int,
-        attempts: int,
-        attempt: Attempt,
-    ) -> tuple[int, int] | None:
-        """Log the attempt and move the cursor (or count the failure), in one transaction;
-        the new position and attempts, or None when the lease was lost."""
-        settings = self.potok.settings.events
-        at = self.clock()
-        tries = attempts + 1
-        next_at: datetime | None = None
-        if attempt.outcome is DeliveryOutcome.FAILED and tries >= settings.max_attempts:
-            attempt.outcome = DeliveryOutcome.DEAD
-        if attempt.outcome is DeliveryOutcome.FAILED:
-            delay = retry_delay(tries, settings.backoff_s, settings.backoff_max_s, self.rand)
-            next_at = at + timedelta(seconds=delay)
-            new_position, new_attempts = position, tries
-        else:
-            new_position, new_attempts = event.position, 0
-
-        def work(uow: UnitOfWork) -> bool:
-            if not uow.consumers.move(
-                subscription.consumer,
-                self.name,
-                expected=position,
-                position=new_position,
-                attempts=new_attempts,
-                next_attempt_at=next_at,
-                at=at,
-                lease=self.lease,
-            ):
-                return False
-            uow.webhooks.log(
-                subscription.id,
-                event,
-                tries,
-                outcome=attempt.outcome.value,
-                status_code=attempt.status_code,
-                latency_ms=attempt.latency_ms,
-                error=attempt.error,
-                attempted_at=at,
-            )
-            return True
-
-        if not atomically(self.uow(), work):
-            return None
-        if attempt.outcome is DeliveryOutcome.DEAD:
-            log.warning(
-                "event %s to subscription %d: dead letter after %d attempts (%s)",
-                event.event_id,
-                subscription.id,
-                tries,
-                attempt.error,
-            )
-        return new_position, new_attempts
-
     # ------------------------------------------------------------------ the HTTP call
 
-    def _deliver(self, subscription: Subscription, event: StoredEvent) -> Attempt:
+    def deliver(
+        self, subscription: Subscription, secrets: list[str], event: StoredEvent
+    ) -> Attempt:
         settings = self.potok.settings.events
-        refused = address_problem(subscription.url, allow_private=settings.allow_private_addresses)
-        if refused is not None:
-            return Attempt(DeliveryOutcome.FAILED, error=f"not called: {refused}"[:MAX_ERROR])
-        secrets = reading(self.uow(), lambda uow: uow.webhooks.secrets(subscription.id))
         if not secrets:  # unsubscribed a moment ago: never send unsigned
             return Attempt(DeliveryOutcome.FAILED, error="the subscription is gone")
         body = orjson.dumps(cloud_event(event, settings.source))
@@ -467,9 +373,9 @@ class Dispatcher:
             ) as response:
                 status = response.status_code
                 latency = int((time.perf_counter() - started) * 1000)
+                answer = _first_bytes(response, BODY_KEPT, ANSWER_READ)
                 if 200 <= status < 300:
                     return Attempt(DeliveryOutcome.DELIVERED, status, latency)
-                answer = _first_bytes(response, BODY_KEPT)
                 error = f"the receiver answered {status}" + (f": {answer}" if answer else "")
                 return Attempt(DeliveryOutcome.FAILED, status, latency, error[:MAX_ERROR])
         except httpx.HTTPError as problem:
@@ -480,8 +386,11 @@ class Dispatcher:
     # ------------------------------------------------------------------ running
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Rounds until ``stop`` is set; an idle round waits ``events.poll_s``."""
+        """Rounds until ``stop`` is set. An idle round waits ``events.poll_s``; a round that
+        did not fill a window waits ``events.linger_s``, so that the next one carries a
+        batch rather than an event or two (fewer transactions beside the intake's)."""
         poll = self.potok.settings.events.poll_s
+        linger = self.potok.settings.events.linger_s
         while not stop.is_set():
             try:
                 report = self.run_round()
@@ -493,14 +402,19 @@ class Dispatcher:
                 report = Round()
             if not report.busy:
                 stop.wait(poll)
+            elif not report.full and linger:
+                stop.wait(linger)
+        self.shut()
 
 
-def _first_bytes(response: httpx.Response, limit: int) -> str:
-    """At most ``limit`` characters of the answer: a receiver cannot make us read more."""
+def _first_bytes(response: httpx.Response, limit: int, read: int) -> str:
+    """The first ``limit`` characters of the answer. At most ``read`` bytes are read: an
+    answer read to its end leaves the connection open for the next delivery, a longer one
+    is cut off with its connection - a receiver cannot make us read more."""
     taken = b""
     for chunk in response.iter_bytes():
         taken += chunk
-        if len(taken) >= limit:
+        if len(taken) > read:
             break
     return " ".join(taken[:limit].decode("utf-8", "replace").split())
 
@@ -511,7 +425,7 @@ def new_client() -> httpx.Client:
     return httpx.Client(
         follow_redirects=False,
         trust_env=False,
-        limits=httpx.Limits(max_connections=20, max_keepalive_connections=10),
+        limits=httpx.Limits(max_connections=40, max_keepalive_connections=20),
     )
 
 

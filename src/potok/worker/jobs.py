@@ -1,4 +1,6 @@
-"""Timed jobs, safe to run from several processes at once (each change locks its order)."""
+"""Timed jobs, safe to run from several processes at once (each change locks its order);
+on PostgreSQL one process of the fleet runs them at a time (``worker/leadership.py``), so
+that each schedule is kept once, not once per process."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
 from potok.services.unit_of_work import atomically
+from potok.worker.leadership import Leadership
 
 log = logging.getLogger("potok.worker")
 
@@ -145,48 +148,59 @@ def _uow(potok: Potok, job: str) -> SqlUnitOfWork:
 
 
 def run_forever(potok: Potok, stop: threading.Event) -> None:
-    """Run the jobs every ``worker.interval_s`` seconds until ``stop`` is set."""
+    """Run the jobs every ``worker.interval_s`` seconds until ``stop`` is set, in the one
+    process of the fleet that holds the jobs' lock."""
     interval = potok.settings.worker.interval_s
-    while not stop.is_set():
-        try:
-            report = run_due_jobs(potok)
-            if report.replan is not None:
+    leadership = Leadership(potok.engine)
+    try:
+        while not stop.is_set():
+            if leadership.held():
+                _round(potok)
+            stop.wait(interval)
+    finally:
+        leadership.release()
+
+
+def _round(potok: Potok) -> None:
+    """One round of the jobs, its outcome logged; a failure is logged, never raised."""
+    try:
+        report = run_due_jobs(potok)
+        if report.replan is not None:
+            log.info(
+                "re-planned %d open orders: %d changed, %d skipped (run %s)",
+                report.replan.orders_considered,
+                report.replan.orders_changed,
+                report.replan.orders_skipped,
+                report.replan.id,
+            )
+        if report.expired_orders or report.expired_holds:
+            log.info(
+                "expired %d unpaid orders and %d holds",
+                len(report.expired_orders),
+                report.expired_holds,
+            )
+        for polled in report.marketplaces:
+            if polled.error:
+                log.warning("marketplace %s: %s", polled.connection, polled.error)
+            elif polled.imported or polled.cancelled:
                 log.info(
-                    "re-planned %d open orders: %d changed, %d skipped (run %s)",
-                    report.replan.orders_considered,
-                    report.replan.orders_changed,
-                    report.replan.orders_skipped,
-                    report.replan.id,
+                    "marketplace %s: %d orders imported, %d cancelled, %d kept aside",
+                    polled.connection,
+                    len(polled.imported),
+                    len(polled.cancelled),
+                    len(polled.kept_aside),
                 )
-            if report.expired_orders or report.expired_holds:
-                log.info(
-                    "expired %d unpaid orders and %d holds",
-                    len(report.expired_orders),
-                    report.expired_holds,
-                )
-            for polled in report.marketplaces:
-                if polled.error:
-                    log.warning("marketplace %s: %s", polled.connection, polled.error)
-                elif polled.imported or polled.cancelled:
-                    log.info(
-                        "marketplace %s: %d orders imported, %d cancelled, %d kept aside",
-                        polled.connection,
-                        len(polled.imported),
-                        len(polled.cancelled),
-                        len(polled.kept_aside),
-                    )
-            lapsed = report.lapsed_reservations
-            if lapsed is not None and lapsed.orders:
-                log.info(
-                    "re-sourced %d orders whose reservations lapsed (%d backordered)",
-                    len(lapsed.orders),
-                    len(lapsed.backordered),
-                )
-        except PotokError as error:
-            log.warning("timed jobs failed: %s", error.detail)
-        except Exception:
-            log.exception("timed jobs failed")
-        stop.wait(interval)
+        lapsed = report.lapsed_reservations
+        if lapsed is not None and lapsed.orders:
+            log.info(
+                "re-sourced %d orders whose reservations lapsed (%d backordered)",
+                len(lapsed.orders),
+                len(lapsed.backordered),
+            )
+    except PotokError as error:
+        log.warning("timed jobs failed: %s", error.detail)
+    except Exception:
+        log.exception("timed jobs failed")
 
 
 def start_in_background(potok: Potok) -> tuple[threading.Thread, threading.Event]:

@@ -28,8 +28,14 @@ from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderStatus, PaymentStatus
-from potok.services import catalogue_files, file_exports, rule_files, stock_files
-from potok.services.file_imports import FileRejected, ImportSummary, open_table, write_report
+from potok.services import catalogue_files, file_exports, rule_files, stock_files, store_files
+from potok.services.file_imports import (
+    FileRejected,
+    ImportSummary,
+    open_table,
+    read_rows,
+    write_report,
+)
 from potok.services.read_models import OrderFilter
 from potok.spreadsheets import FileFormat
 from potok.spreadsheets.formats import MEDIA_TYPES
@@ -218,6 +224,36 @@ async def import_stock_levels(
             uow, rows, caller.actor, reference=f"api upload ({fmt.value})", origin="file"
         )
         return summary
+
+    return await _run_import(request, work)
+
+
+@router.put(
+    "/store-receipts",
+    response_model=ImportSummaryOut,
+    summary="Import stores' till receipts from a CSV or XLSX file, all rows or none",
+    description="For stores whose till is not connected: one row per receipt line. Columns "
+    "(first row, English or Russian, any order): `store`, `receipt`, `sku`, `quantity`, "
+    "`price`, and optionally `kind` (sale or return), `sold_at`, `till`, `marking_codes` "
+    "(separated by `;`). Rows of one receipt are grouped by store and receipt number; "
+    "receipts Potok has already are left alone, so the same file twice changes nothing. "
+    "Each new receipt moves its store's stock as `POST /stores/{warehouse}/receipts` does.",
+    responses=_import_responses(),
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
+)
+async def import_store_receipts(
+    request: Request, uow: Uow, caller: Caller
+) -> Response | ImportSummaryOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> ImportSummary:
+        rows = read_rows(
+            open_table(body, fmt, store_files.COLUMNS),
+            store_files.COLUMNS,
+            store_files.receipt_row,
+            id,
+        )
+        ensure_warehouses(caller, {row.store for _, row in rows.good})
+        return store_files.apply_receipts(uow, rows, caller.actor)
 
     return await _run_import(request, work)
 

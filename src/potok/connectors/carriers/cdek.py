@@ -289,7 +289,13 @@ class CdekCarrier:
             raise CarrierRefused(
                 carrier=CODE, reason=f"no order uuid for {booking.tracking_number}"
             )
-        self.http.call("DELETE", f"/v2/orders/{uuid}", safe=False)
+        try:
+            self.http.call("DELETE", f"/v2/orders/{uuid}", safe=False)
+        except CarrierRefused:
+            order = self.http.call("GET", f"/v2/orders/{uuid}").json().get("entity") or {}
+            if any(s.get("code") == "REMOVED" for s in order.get("statuses") or []):
+                return  # called off before: a second call-off is nothing
+            raise
 
     def refuse(self, shipment: Tracked) -> None:
         """The customer refuses a parcel already with СДЭК: it goes back to the sender."""

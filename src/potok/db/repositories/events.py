@@ -212,9 +212,11 @@ class Consumers:
         next_attempt_at: datetime | None,
         at: datetime,
         lease: timedelta,
+        release: bool = False,
     ) -> bool:
-        """Move the cursor (or count a failed attempt) while holding the lease; False when
-        the lease was lost to another worker, which then owns the cursor."""
+        """Move the cursor (or count a failed attempt) while holding the lease, and let the
+        lease go when ``release``; False when the lease was lost to another worker, which
+        then owns the cursor."""
         result = self.connection.execute(
             sa.update(event_consumers)
             .where(
@@ -226,7 +228,8 @@ class Consumers:
                 position=position,
                 attempts=attempts,
                 next_attempt_at=next_attempt_at,
-                lease_expires_at=at + lease,
+                leased_by=None if release else worker,
+                lease_expires_at=None if release else at + lease,
                 updated_at=at,
             )
         )
@@ -317,6 +320,36 @@ class WebhookRepository:
             sa.delete(webhook_subscriptions).where(_SUBS.id == subscription_id)
         )
         return result.rowcount == 1
+
+    def log_many(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Several delivery attempts in one statement (the columns of :meth:`log`)."""
+        if rows:
+            self.connection.execute(sa.insert(webhook_deliveries), list(rows))
+
+    def settled_after(
+        self, subscription_id: int, after: int
+    ) -> tuple[set[str], dict[str, tuple[int, datetime]]]:
+        """Of the events placed after ``after`` (the cursor): those already delivered or
+        dead-lettered (rounds deliver past an event that failed), and for those that
+        failed, how often and when last."""
+        rows = self.connection.execute(
+            sa.select(
+                _DELIVERIES.event_id,
+                _DELIVERIES.outcome,
+                sa.func.count().label("n"),
+                sa.func.max(_DELIVERIES.attempted_at).label("last_at"),
+            )
+            .where(_DELIVERIES.subscription_id == subscription_id, _DELIVERIES.position > after)
+            .group_by(_DELIVERIES.event_id, _DELIVERIES.outcome)
+        )
+        done: set[str] = set()
+        failures: dict[str, tuple[int, datetime]] = {}
+        for row in rows:
+            if row.outcome == DeliveryOutcome.FAILED.value:
+                failures[row.event_id] = (int(row.n), row.last_at)
+            else:
+                done.add(row.event_id)
+        return done, failures
 
     def log(self, subscription_id: int, event: StoredEvent, attempt: int, **outcome: Any) -> None:
         """One delivery attempt: ``outcome``, ``status_code``, ``latency_ms``, ``error``,

@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.personal import open_json, seal_json
+from potok.db.pg import Section
 from potok.db.tables import idempotency_keys
 from potok.domain.errors import TransientConflict
 from potok.security.data import DataProtector
@@ -18,9 +19,15 @@ from potok.services.ports import StoredAnswer
 
 
 class IdempotencyKeys:
-    def __init__(self, connection: sa.Connection, protector: DataProtector) -> None:
+    def __init__(
+        self,
+        connection: sa.Connection,
+        protector: DataProtector,
+        staged: list[Section] | None = None,
+    ) -> None:
         self.connection = connection
         self.protector = protector
+        self.staged = staged
 
     def get(self, scope: str, key: str) -> StoredAnswer | None:
         row = self.connection.execute(
@@ -53,6 +60,32 @@ class IdempotencyKeys:
         except sa.exc.IntegrityError as error:
             # the same key arrived twice at once: retrying replays the first answer
             raise TransientConflict(detail=f"Idempotency-Key '{key}' is in use") from error
+
+    def stage(
+        self, scope: str, key: str, request_hash: str, status_code: int, response: Any, at: datetime
+    ) -> None:
+        """:meth:`add`, written with the commit where the unit of work pipelines it
+        (PostgreSQL: no round trip of its own). A key taken meanwhile by the same request
+        sent twice at once fails the commit as a duplicate, which is retried and then
+        replays the winner's answer."""
+        if self.staged is None:
+            self.add(scope, key, request_hash, status_code, response, at)
+            return
+        self.staged.append(
+            (
+                idempotency_keys,
+                [
+                    {
+                        "scope": scope,
+                        "key": key,
+                        "request_hash": request_hash,
+                        "status_code": status_code,
+                        "response": seal_json(self.protector, response),
+                        "created_at": at,
+                    }
+                ],
+            )
+        )
 
     def forget_older_than(self, moment: datetime) -> int:
         return self.connection.execute(

@@ -18,18 +18,19 @@ import sqlalchemy as sa
 
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
-from potok.db.personal import customer_values
+from potok.db.personal import customer_values, open_json
 from potok.db.pg import driver
 from potok.db.repositories.catalogue import ProductRepository, _product
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
+from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.stock import StockRepository, sellable_from
 from potok.domain.errors import TransientConflict
 from potok.domain.kernel import CustomerId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
-from potok.services.ports import IntakeContext
+from potok.services.ports import IntakeContext, StoredAnswer
 
 _PG_SNAPSHOT = """
     WITH p AS MATERIALIZED (SELECT * FROM products WHERE sku = ANY(CAST(%(skus)s AS text[]))),
@@ -63,7 +64,10 @@ _PG_SNAPSHOT = """
           WHERE s.warehouse_id = ANY(CAST(%(warehouses)s AS bigint[]))
             AND s.on_hand > s.reserved + s.unavailable
             AND (l.expires_on IS NULL OR l.expires_on >= CAST(%(sell_until)s AS date))
-        ) AS positions
+        ) AS positions,
+        (SELECT json_build_array(k.request_hash, k.status_code, k.response)::text
+           FROM idempotency_keys k
+          WHERE k.scope = %(idempotency_scope)s AND k.key = %(idempotency_key)s) AS stored
 """
 
 
@@ -128,6 +132,11 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
     return list(candidates.values()), positions
 
 
+def _replay(stored: StoredAnswer) -> IntakeContext:
+    """What intake needs to answer a request sent again: only the first answer."""
+    return IntakeContext(None, {}, None, OrderId(0), None, None, [], [], stored_answer=stored)
+
+
 class IntakeReads:
     def __init__(
         self,
@@ -135,11 +144,13 @@ class IntakeReads:
         orders: OrderRepository,
         customers: CustomerRepository,
         network: NetworkCache,
+        idempotency: IdempotencyKeys,
     ) -> None:
         self.connection = connection
         self.orders = orders
         self.customers = customers
         self.network = network
+        self.idempotency = idempotency
 
     def load(
         self,
@@ -150,12 +161,21 @@ class IntakeReads:
         customer: tuple[str, str | None, str | None] | None,
         pickup_point: str | None,
         at: datetime,
+        idempotency: tuple[str, str] | None = None,
     ) -> IntakeContext:
         """``customer`` is (name, phone, email): found by the phone's or the e-mail's keyed
-        hash, else added with its data sealed."""
+        hash, else added with its data sealed. ``idempotency`` is (scope, key): the answer
+        kept under it, if any, comes back as ``stored_answer`` (read in the same round trip
+        on PostgreSQL)."""
         if is_sqlite(self.connection):
+            if idempotency is not None:
+                stored = self.idempotency.get(*idempotency)
+                if stored is not None:  # a replay needs nothing else
+                    return _replay(stored)
             return self._load_one_by_one(channel, skus, external_id, customer, pickup_point, at)
-        return self._load_pipelined(channel, skus, external_id, customer, pickup_point, at)
+        return self._load_pipelined(
+            channel, skus, external_id, customer, pickup_point, at, idempotency
+        )
 
     def _load_one_by_one(
         self,
@@ -197,6 +217,7 @@ class IntakeReads:
         customer: tuple[str, str | None, str | None] | None,
         pickup_code: str | None,
         at: datetime,
+        idempotency: tuple[str, str] | None,
     ) -> IntakeContext:
         name, phone, email = customer if customer is not None else ("", None, None)
         sealed = customer_values(self.customers.protector, name, phone, email)
@@ -219,6 +240,8 @@ class IntakeReads:
                         ),
                         **sealed,
                         "at": at,
+                        "idempotency_scope": idempotency[0] if idempotency else None,
+                        "idempotency_key": idempotency[1] if idempotency else None,
                     },
                 ).fetchone()
             if row[0] == network.token:
@@ -226,6 +249,10 @@ class IntakeReads:
             network = self.network.reload(self.connection)  # changed meanwhile: read again
         else:
             raise TransientConflict(detail="the network kept changing while an order was taken")
+        if row[6] is not None:
+            request_hash, status_code, response = json.loads(row[6])
+            protector = self.customers.protector
+            return _replay(StoredAnswer(request_hash, status_code, open_json(protector, response)))
         if customer is not None and row[4] is None:
             raise TransientConflict(detail="the same new customer arrived twice at once")
         candidates, positions = _candidates(row[5], network)

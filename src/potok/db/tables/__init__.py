@@ -73,6 +73,7 @@ from potok.db.tables.sourcing import (
     sourcing_decisions,
     tariff_versions,
 )
+from potok.db.tables.stores import store_receipts
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
@@ -134,6 +135,7 @@ __all__ = [
     "stock_movements",
     "stock_rules",
     "storage_locations",
+    "store_receipts",
     "tariff_versions",
     "tracking_links",
     "transfer_lines",

@@ -17,8 +17,6 @@ outbox_events = sa.Table(
     sa.Column("aggregate_id", sa.String(128), nullable=False),
     sa.Column("payload", json_type(), nullable=False),
     sa.Column("occurred_at", UtcDateTime(), nullable=False),
-    sa.Column("published_at", UtcDateTime(), nullable=True),
-    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
     # the place in commit order, given by the sequencer once the row is visible; the change
     # feed and every consumer read by it (ids are handed out before commit, so out of order)
     sa.Column("position", sa.BigInteger(), nullable=True),
@@ -28,12 +26,6 @@ outbox_events = sa.Table(
         "id",
         postgresql_where=sa.text("position IS NULL"),
         sqlite_where=sa.text("position IS NULL"),
-    ),
-    sa.Index(
-        "ix_outbox_events_unpublished",
-        "id",
-        postgresql_where=sa.text("published_at IS NULL"),
-        sqlite_where=sa.text("published_at IS NULL"),
     ),
     sa.Index(None, "aggregate_type", "aggregate_id"),
 )
@@ -79,6 +71,7 @@ webhook_deliveries = sa.Table(
     sa.Column("attempted_at", UtcDateTime(), nullable=False),
     sa.CheckConstraint("outcome IN ('delivered', 'failed', 'dead')", name="outcome"),
     sa.Index(None, "subscription_id", "id"),
+    sa.Index(None, "subscription_id", "position"),
 )
 """Every attempt to deliver an event to a subscription: the delivery log and dead letters."""
 

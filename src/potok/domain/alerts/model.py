@@ -16,6 +16,7 @@ class AlertKind(StrEnum):
     ORDER_BACKORDERED_AFTER_REROUTING = "order_backordered_after_rerouting"
     LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
     MARKETPLACE_ITEM_NOT_MAPPED = "marketplace_item_not_mapped"
+    CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
 
 
 class AlertState(StrEnum):

@@ -34,6 +34,8 @@ class MovementType(StrEnum):
     TRANSFER_IN = "transfer_in"  # arrived from another warehouse
     SHIPMENT = "shipment"  # handed over to a carrier (or the customer) for an order
     RETURN_TO_SENDER = "return_to_sender"  # an undelivered shipment came back (unavailable)
+    STORE_SALE = "store_sale"  # sold over a store's counter (a till's receipt)
+    STORE_RETURN = "store_return"  # taken back over a store's counter
     CUSTOMER_RETURN = "customer_return"  # a customer's return arrived (unavailable until checked)
 
 

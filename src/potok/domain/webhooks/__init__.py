@@ -10,6 +10,7 @@ from potok.domain.webhooks.model import (
     Subscription,
     SubscriptionNotFound,
     cloud_event,
+    retry_at,
     retry_delay,
     wants,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "SubscriptionNotFound",
     "cloud_event",
     "new_secret",
+    "retry_at",
     "retry_delay",
     "sign",
     "signature_headers",

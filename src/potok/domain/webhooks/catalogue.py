@@ -20,6 +20,7 @@ from potok.domain.network import events as network_events
 from potok.domain.orders import events as order_events
 from potok.domain.returns import events as return_events
 from potok.domain.sourcing import events as sourcing_events
+from potok.domain.stores import events as store_events
 from potok.domain.webhooks.model import INTERNAL_AGGREGATES
 
 MODULES = (
@@ -37,6 +38,7 @@ MODULES = (
     order_events,
     return_events,
     sourcing_events,
+    store_events,
 )
 
 

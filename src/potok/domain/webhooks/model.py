@@ -3,9 +3,10 @@ delivery went."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -110,6 +111,16 @@ def retry_delay(attempts: int, base_s: float, cap_s: float, rand: Callable[[], f
     hit by every sender at once."""
     delay = min(cap_s, base_s * float(2 ** min(attempts - 1, 30)))
     return float(delay / 2 + rand() * delay / 2)
+
+
+def retry_at(
+    event_id: str, attempts: int, last_at: datetime, base_s: float, cap_s: float
+) -> datetime:
+    """When an event that failed ``attempts`` times, last at ``last_at``, is due again. The
+    jitter is drawn from the event id and the attempt, so every worker computes the same."""
+    digest = hashlib.sha256(f"{event_id}:{attempts}".encode()).digest()
+    jitter = int.from_bytes(digest[:4], "big") / 2**32
+    return last_at + timedelta(seconds=retry_delay(attempts, base_s, cap_s, lambda: jitter))
 
 
 @dataclass(frozen=True, slots=True)

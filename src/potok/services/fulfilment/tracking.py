@@ -16,6 +16,7 @@ from potok.connectors.carriers.interface import (
     Booking,
     BookingRequest,
     Carrier,
+    CarrierRefused,
     CarrierUnavailable,
     Parcel,
     Quote,
@@ -24,6 +25,8 @@ from potok.connectors.carriers.interface import (
     TrackingEvent,
 )
 from potok.connectors.carriers.registry import CarrierRegistry
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
@@ -117,7 +120,11 @@ def book_shipment(
         raise InvalidInput(
             [FieldError("carrier", f"shipment {shipment_id} is booked already", "booked")]
         )
-    booking = carrier.book(planned.request)  # outside any transaction
+    try:
+        booking = carrier.book(planned.request)  # outside any transaction
+    except CarrierRefused as refused:
+        _note_refusal(uow, shipment_id, carrier.code, str(refused), clock(), str(actor))
+        raise
 
     def record(uow: UnitOfWork) -> Shipment:
         shipment = shipment_of(uow, shipment_id, lock=True)
@@ -136,6 +143,34 @@ def book_shipment(
     except Exception:
         _call_off(carrier, booking)
         raise
+
+
+def _note_refusal(
+    uow: UnitOfWork, shipment_id: int, carrier: str, reason: str, at: datetime, actor: str
+) -> None:
+    """The carrier refused the booking: the shipment stays packed with the carrier's reason
+    as a step, and the operators get an alert to fix the order and hand it over again."""
+
+    def work(uow: UnitOfWork) -> None:
+        shipment = shipment_of(uow, shipment_id, lock=True)
+        shipment.note(at, actor, "booking_refused", reason[:500], carrier=carrier)
+        uow.shipments.save(shipment)
+        message = (
+            f"shipment {shipment.number}: {carrier} refused the booking - {reason}; the "
+            "shipment stays packed: correct the order and hand it over again"
+        )[:2000]
+        alert = uow.alerts.add(AlertKind.CARRIER_REFUSED_BOOKING, shipment.order_id, message, at)
+        uow.record(
+            AlertRaised(
+                occurred_at=at,
+                alert_id=alert.id,
+                kind=alert.kind.value,
+                order_id=shipment.order_id,
+                message=message,
+            )
+        )
+
+    atomically(uow, work)
 
 
 def _note_booking(
