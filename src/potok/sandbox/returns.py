@@ -22,9 +22,13 @@ REASONS = ("wrong_size", "defective", "changed_mind", "not_as_described", "damag
 STAGES = ("requested", "approved", "declined", "received", "inspected", "closed", "exchanged")
 
 
-def take_back(potok: Potok, orders: Sequence[int], clock: Callable[[], datetime]) -> Counter[str]:
-    """One return per stage from the delivered ones among ``orders``; returns by status."""
+def take_back(
+    potok: Potok, orders: Sequence[int], clock: Callable[[], datetime]
+) -> tuple[Counter[str], list[int]]:
+    """One return per stage from the delivered ones among ``orders``: the returns made per
+    stage, and the replacement orders placed for exchanges."""
     made: Counter[str] = Counter()
+    replacements: list[int] = []
     delivered = []
     with potok.uow().read() as uow:
         for order_id in orders:
@@ -53,7 +57,8 @@ def take_back(potok: Potok, orders: Sequence[int], clock: Callable[[], datetime]
             elif stage != "requested":
                 requests.approve_return(potok.uow(), number, SUPPORT, clock=clock)
             if stage == "exchanged":
-                exchanges.exchange_return(potok.uow(), number, SUPPORT, clock=clock)
+                swap = exchanges.exchange_return(potok.uow(), number, SUPPORT, clock=clock)
+                replacements.append(swap.order.id or 0)
             if stage in ("received", "inspected", "closed"):
                 handling.receive_return(potok.uow(), number, "SPB-1", SUPPORT, clock=clock)
             if stage in ("inspected", "closed"):
@@ -69,4 +74,4 @@ def take_back(potok: Potok, orders: Sequence[int], clock: Callable[[], datetime]
             made[stage] += 1
         except PotokError:
             continue  # the sandbox's own stories may have left this order otherwise
-    return made
+    return made, replacements

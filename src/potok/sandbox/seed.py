@@ -159,7 +159,8 @@ def seed(
         )
     # support at work: delivered orders come back in every state of a return
     clock.moment = now - timedelta(hours=2)
-    report.returns = take_back(potok, placed, clock)
+    report.returns, replacements = take_back(potok, placed, clock)
+    placed += replacements
     clock.moment = now
     expire_unpaid_orders(potok.uow(), clock=clock, limit=10_000)
     legal.register(potok, placed, random.Random(seed + 2), clock, admin)

@@ -1,8 +1,8 @@
 """return exchanges: the replacement order of a return and what it is worth
 
 Revision ID: c3e7a1b2d904
-Revises: c3e7a1b2d903
-Create Date: 2026-12-06 22:40:00
+Revises: e11e7a0d0003
+Create Date: 2026-12-06 23:00:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import Amount
 
 revision: str = "c3e7a1b2d904"
-down_revision: str | None = "c3e7a1b2d903"
+down_revision: str | None = "e11e7a0d0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
