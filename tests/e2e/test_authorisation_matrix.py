@@ -103,6 +103,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/returns/{number}/inspection"): ("stock:write", RECORD),
     ("POST", "/api/v1/returns/{number}/closure"): ("orders:manage", RECORD),
     ("POST", "/api/v1/returns/{number}/refund"): ("orders:manage", RECORD),
+    ("POST", "/api/v1/returns/{number}/exchange"): ("orders:manage", RECORD),
     ("POST", "/api/v1/warehouses/{warehouse}/return-receipts"): ("stock:write", WAREHOUSE),
     ("GET", "/api/v1/customers/{customer_id}"): ("personal_data:read", UNLIMITED),
     ("GET", "/api/v1/customers/{customer_id}/export"): ("customers:manage", UNLIMITED),

@@ -66,5 +66,10 @@ def test_a_return_from_the_command_line(potok: Potok, database_url: str) -> None
     assert listed.exit_code == 0, listed.output
     assert "RT-000001" in listed.output
     assert "closed" in listed.output
+    asked = potok_cli(database_url, "returns", "request", str(order_id), "1=1:wrong_size")
+    assert potok_cli(database_url, "returns", "approve", "RT-000002").exit_code == 0
+    swapped = potok_cli(database_url, "returns", "exchange", "RT-000002", "KET=1")
+    assert swapped.exit_code == 0, swapped.output
+    assert "replacement order" in swapped.output
     reasons = potok_cli(database_url, "returns", "reasons")
     assert "wrong_size" in reasons.output

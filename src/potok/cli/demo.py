@@ -88,6 +88,11 @@ def demo(
                 for status, count in sorted(report.shipments.items()):
                     shipped.add_row(status, str(count))
                 console.print(shipped)
+            if report.returns:
+                returned = Table("return made", "returns", title_justify="left")
+                for stage, count in sorted(report.returns.items()):
+                    returned.add_row(stage, str(count))
+                console.print(returned)
             _sandbox_access(potok)
     finally:
         potok.close()

@@ -346,3 +346,29 @@ def close_return(number: str, note: str | None = typer.Option(None)) -> None:
         _print(requests.close_return(cli_uow(potok), number, cli_actor(), note=note))
     finally:
         potok.close()
+
+
+@app.command("exchange")
+@handles_errors
+def exchange_return(
+    number: str,
+    lines: list[str] = typer.Argument(
+        None, help="SKU=QTY the customer gets instead; none: the same SKUs and quantities."
+    ),
+) -> None:
+    """Send a replacement order for an approved return; its worth leaves the refund."""
+    from potok.services.returns import exchanges
+
+    wanted = []
+    for index, text in enumerate(lines or []):
+        sku, sep, quantity = text.rpartition("=")
+        if not sep or not sku:
+            raise _bad("lines", index, text, "SKU=QTY")
+        wanted.append(exchanges.ExchangeLine(sku, _number("lines", index, quantity, "SKU=QTY")))
+    potok = open_potok()
+    try:
+        done = exchanges.exchange_return(cli_uow(potok), number, cli_actor(), lines=wanted)
+        console.print(f"replacement order {done.order.id} for {done.ret.number}")
+        _print(done.ret)
+    finally:
+        potok.close()

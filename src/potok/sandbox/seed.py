@@ -33,6 +33,7 @@ from potok.domain.orders.commands import (
 from potok.domain.orders.errors import NetworkCannotCover
 from potok.sandbox import data, legal
 from potok.sandbox.fulfilment import work_the_warehouses
+from potok.sandbox.returns import take_back
 from potok.services import catalogue, intake, inventory, replenishment, sourcing
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
@@ -53,6 +54,7 @@ class SeedReport:
     refused: int = 0
     statuses: Counter[str] = field(default_factory=Counter)
     shipments: Counter[str] = field(default_factory=Counter)
+    returns: Counter[str] = field(default_factory=Counter)
 
 
 class _Clock:
@@ -155,6 +157,10 @@ def seed(
             admin,
             clock=clock,
         )
+    # support at work: delivered orders come back in every state of a return
+    clock.moment = now - timedelta(hours=2)
+    report.returns, replacements = take_back(potok, placed, clock)
+    placed += replacements
     clock.moment = now
     expire_unpaid_orders(potok.uow(), clock=clock, limit=10_000)
     legal.register(potok, placed, random.Random(seed + 2), clock, admin)

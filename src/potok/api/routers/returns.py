@@ -17,6 +17,7 @@ from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.returns import (
     DeclineIn,
+    ExchangeIn,
     InspectionIn,
     NoteIn,
     ReceiptIn,
@@ -35,9 +36,10 @@ from potok.domain.inventory.errors import UnavailableExceeded
 from potok.domain.machine import IllegalTransition
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
-from potok.domain.orders.errors import IdempotencyKeyReused
+from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
 from potok.domain.returns import (
     Decision,
+    ExchangeNotPossible,
     InspectionIncomplete,
     OrderNotReturnable,
     Outcome,
@@ -51,7 +53,7 @@ from potok.domain.returns import (
     UnknownReturnReason,
 )
 from potok.services import orders as order_service
-from potok.services.returns import handling, requests
+from potok.services.returns import exchanges, handling, requests
 from potok.services.returns.policy import ReturnPolicy
 from potok.services.unit_of_work import UnitOfWork
 
@@ -321,3 +323,27 @@ def settle_refund(number: NumberPath, body: RefundIn, uow: Uow, caller: Caller) 
         uow, number, RefundStatus(body.status), caller.actor, note=body.note
     )
     return render_return(ret)
+
+
+@router.post(
+    "/returns/{number}/exchange",
+    status_code=201,
+    response_model=ReturnOut,
+    summary="Send a replacement order for the return",
+    description="Once the return is approved (before the units arrive, if need be) a new "
+    "order of the same channel, customer and delivery is placed - the same SKUs and "
+    "quantities unless `lines` says otherwise, at the prices paid - and sourced and reserved "
+    "like any other; it is linked as `exchange_order_id` and its worth is taken off the "
+    "refund. The replacement's external id is `exchange-<number>`: asking again after a "
+    "failure finds it rather than placing a second one.",
+    responses=responses(ReturnNotFound, ExchangeNotPossible, NetworkCannotCover, InvalidInput),
+    dependencies=[needs(Permission.ORDERS_MANAGE), _RECORD],
+)
+def exchange_return(number: NumberPath, body: ExchangeIn, uow: Uow, caller: Caller) -> ReturnOut:
+    done = exchanges.exchange_return(
+        uow,
+        number,
+        caller.actor,
+        lines=[exchanges.ExchangeLine(line.sku, line.quantity) for line in body.lines],
+    )
+    return render_return(done.ret)

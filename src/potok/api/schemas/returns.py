@@ -9,6 +9,7 @@ from pydantic import Field
 
 from potok.api.schemas.common import (
     JSON_INTEGER,
+    Code,
     Count,
     Flag,
     MoneyOut,
@@ -92,6 +93,19 @@ class RefundIn(Schema):
     note: Note | None = Field(default=None, examples=["paid back to the card"])
 
 
+class ExchangeLineIn(Schema):
+    sku: Code = Field(examples=["KET-001"])
+    quantity: Quantity = Field(examples=[1])
+
+
+class ExchangeIn(Schema):
+    lines: list[ExchangeLineIn] = Field(
+        default_factory=list,
+        max_length=500,
+        description="What the customer gets instead; empty: the same SKUs and quantities.",
+    )
+
+
 class ReturnLineOut(Out):
     line_no: int
     order_line_no: int
@@ -140,6 +154,8 @@ class ReturnOut(Out):
     received_at: datetime | None
     inspected_at: datetime | None
     closed_at: datetime | None
+    exchange_order_id: int | None = Field(description="The replacement order, if any.")
+    exchange_value: MoneyOut = Field(description="What it is worth, taken off the refund.")
     lines: list[ReturnLineOut]
     steps: list[ReturnStepOut]
 
@@ -202,6 +218,8 @@ def render_return(ret: Return) -> ReturnOut:
         received_at=ret.received_at,
         inspected_at=ret.inspected_at,
         closed_at=ret.closed_at,
+        exchange_order_id=ret.exchange_order_id,
+        exchange_value=ret.exchange_value,
         lines=[_line(line) for line in ret.lines],
         steps=[_step(step) for step in ret.steps],
     )

@@ -154,6 +154,12 @@ class ReturnRepository:
         query = self._select().where(returns.c.order_id == order_id).order_by(returns.c.id)
         return self._load(list(self.connection.execute(query)))
 
+    def number_for_exchange(self, order_id: int) -> str | None:
+        """The return a replacement order was made for, if it was."""
+        return self.connection.execute(
+            sa.select(returns.c.number).where(returns.c.exchange_order_id == order_id)
+        ).scalar_one_or_none()
+
     def number_for_shipment(self, shipment_id: int) -> str | None:
         """The return made for a parcel that came back, if there is one."""
         return self.connection.execute(
@@ -271,6 +277,8 @@ class ReturnRepository:
                 inspected_at=row.inspected_at,
                 closed_at=row.closed_at,
                 comment=row.comment,
+                exchange_order_id=row.exchange_order_id,
+                exchange_value=row.exchange_value,
                 version=row.version,
                 steps=steps.get(row.id, []),
             )
@@ -291,6 +299,8 @@ def _header(ret: Return) -> dict[str, Any]:
         "refund_status": ret.refund_status.value,
         "refund_paid_at": ret.refund_paid_at,
         "comment": ret.comment,
+        "exchange_order_id": ret.exchange_order_id,
+        "exchange_value": ret.exchange_value,
         "received_at": ret.received_at,
         "inspected_at": ret.inspected_at,
         "closed_at": ret.closed_at,

@@ -1,6 +1,7 @@
 """Returns (RMA): units of shipped orders coming back, inspected, and refunded."""
 
 from potok.domain.returns.errors import (
+    ExchangeNotPossible,
     InspectionIncomplete,
     OrderNotReturnable,
     RefundAbovePaid,
@@ -22,6 +23,7 @@ from potok.domain.returns.states import (
 
 __all__ = [
     "Decision",
+    "ExchangeNotPossible",
     "InspectionIncomplete",
     "OrderNotReturnable",
     "Outcome",

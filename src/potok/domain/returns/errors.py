@@ -60,3 +60,9 @@ class RefundNotDue(Conflict):
     code = "refund-not-due"
     title = "No refund is owed for this return yet"
     template = "Return {number} is {status}: {why}."
+
+
+class ExchangeNotPossible(Conflict):
+    code = "exchange-not-possible"
+    title = "This return cannot be exchanged now"
+    template = "Return {number} cannot get a replacement order: {why}."

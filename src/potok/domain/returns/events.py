@@ -60,6 +60,16 @@ class ReturnInspected(ReturnEvent):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ReturnExchanged(ReturnEvent):
+    """A replacement order takes the returned units' place; its worth leaves the refund."""
+
+    exchange_order_id: int
+    exchange_value: str
+    refund_amount: str
+    currency: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ReturnClosed(ReturnEvent):
     pass
 

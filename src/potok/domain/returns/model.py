@@ -14,7 +14,7 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.events import DomainEvent
 from potok.domain.kernel import LotId, OrderId, ProductId, WarehouseId
 from potok.domain.returns import events as ev
-from potok.domain.returns.errors import InspectionIncomplete, RefundNotDue
+from potok.domain.returns.errors import ExchangeNotPossible, InspectionIncomplete, RefundNotDue
 from potok.domain.returns.refunds import ZERO, PricedUnits, lines_amount, lines_vat
 from potok.domain.returns.states import (
     REFUND,
@@ -26,6 +26,8 @@ from potok.domain.returns.states import (
 )
 
 MAX_LINES = 500
+EXCHANGEABLE = frozenset({ReturnStatus.APPROVED, ReturnStatus.RECEIVED, ReturnStatus.INSPECTED})
+"""A replacement may be sent once the return is approved, before the units arrive."""
 MAX_NOTE = 500
 
 
@@ -134,6 +136,8 @@ class Return:
     inspected_at: datetime | None = None
     closed_at: datetime | None = None
     comment: str = ""
+    exchange_order_id: int | None = None  # the replacement order, for an exchange
+    exchange_value: Decimal = ZERO  # what the replacement is worth, taken off the refund
     version: int = 1
     steps: list[ReturnStep] = field(default_factory=list)
     changes: ReturnChanges = field(default_factory=ReturnChanges)
@@ -150,7 +154,7 @@ class Return:
         delivery fee when the policy gave it back."""
         if self.status is ReturnStatus.DECLINED:
             return ZERO
-        return self.lines_amount + self.refund_shipping
+        return max(ZERO, self.lines_amount + self.refund_shipping - self.exchange_value)
 
     @property
     def refund_vat(self) -> Decimal:
@@ -326,6 +330,43 @@ class Return:
         )
         self.changes.events.append(
             ev.ReturnInspected(occurred_at=at, **self._base(before), lines=lines)
+        )
+
+    def ensure_exchangeable(self) -> None:
+        """A replacement may be sent for an approved, received or inspected return whose
+        refund was not paid and that has none yet."""
+        why = None
+        if self.status not in EXCHANGEABLE:
+            why = "it is " + self.status.value
+        elif self.refund_status is RefundStatus.PAID:
+            why = "its refund was paid already"
+        elif self.exchange_order_id is not None:
+            why = f"order {self.exchange_order_id} replaces it already"
+        if why is not None:
+            raise ExchangeNotPossible(number=self.number, status=self.status.value, why=why)
+
+    def exchange(self, order_id: int, value: Decimal, at: datetime, actor: str) -> None:
+        """A replacement order takes the units' place (possibly before they arrive); what it
+        is worth is no longer refunded."""
+        self.ensure_exchangeable()
+        self.exchange_order_id = order_id
+        self.exchange_value = value
+        self._step(
+            at,
+            actor,
+            "exchanged",
+            reason=f"replaced by order {order_id}",
+            details={"order_id": order_id, "value": str(value)},
+        )
+        self.changes.events.append(
+            ev.ReturnExchanged(
+                occurred_at=at,
+                **self._base(self.status),
+                exchange_order_id=order_id,
+                exchange_value=str(value),
+                refund_amount=str(self.refund_amount),
+                currency=self.currency,
+            )
         )
 
     def close(self, at: datetime, actor: str, note: str | None = None) -> None:
