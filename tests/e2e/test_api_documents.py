@@ -121,6 +121,7 @@ REPORT_FILES = {
     ("PUT", "/api/v1/files/stock-levels", "422"),
     ("PUT", "/api/v1/files/stock-rules", "422"),
     ("PUT", "/api/v1/files/products", "422"),
+    ("PUT", "/api/v1/files/store-receipts", "422"),
 }
 REPORT_TYPES = {
     "text/csv",

@@ -123,8 +123,10 @@ def test_the_command_line_syncs_and_finds_points(
     potok: Potok, database_url: str, cdek_environment: dict[str, str]
 ) -> None:
     runner = CliRunner()
-    listed = runner.invoke(app, ["--db", database_url, "carriers", "list"], env=cdek_environment)
-    assert listed.output.split() == ["cdek", "sandbox"], listed.output
+    listed = runner.invoke(
+        app, ["--db", database_url, "carriers", "list", "-o", "csv"], env=cdek_environment
+    )
+    assert listed.output.split() == ["carrier", "cdek", "sandbox"], listed.output
     synced = runner.invoke(
         app, ["--db", database_url, "carriers", "sync-points", "cdek"], env=cdek_environment
     )
