@@ -14,13 +14,21 @@ from tests.factories import TESTER, build_world, order_command
 
 
 def _drop_every_connection(potok: Potok) -> None:
+    """Kill every connection in this process's pool (as a restart of PostgreSQL would) and
+    none of anybody else's: other tests share the database and keep pools of their own."""
+    pool = potok.engine.pool
+    idle = pool.checkedin()  # type: ignore[attr-defined]
+    held = [potok.engine.connect() for _ in range(idle)]  # the pooled ones, none new
+    pids = [c.exec_driver_sql("SELECT pg_backend_pid()").scalar_one() for c in held]
+    for connection in held:
+        connection.rollback()
+        connection.close()
+    assert pids, "the pool held no connection to drop"
     admin = sa.create_engine(potok.engine.url, poolclass=sa.pool.NullPool)
     with admin.connect() as connection:
         connection.execute(
-            sa.text(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
+            sa.text("SELECT pg_terminate_backend(pid) FROM unnest(:pids) AS pid"),
+            {"pids": pids},
         )
         connection.commit()
     admin.dispose()
