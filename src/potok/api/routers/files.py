@@ -22,12 +22,20 @@ from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
 from potok.api.schemas.common import AwareDatetime, Code
 from potok.api.schemas.files import ImportSummaryOut
+from potok.api.schemas.order_filters import (
+    ChannelQuery,
+    CreatedFromQuery,
+    CreatedToQuery,
+    PaymentStatusQuery,
+    SearchQuery,
+    StatusQuery,
+    WarehouseQuery,
+)
 from potok.api.scope import NOTHING, Reach, ensure_warehouses, narrow, own_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
 from potok.domain.errors import InvalidInput
-from potok.domain.orders import OrderStatus, PaymentStatus
 from potok.services import catalogue_files, file_exports, rule_files, stock_files, store_files
 from potok.services.file_imports import (
     FileRejected,
@@ -375,30 +383,13 @@ async def export_orders(
     uow: Uow,
     caller: Caller,
     format: Format = Format.csv,
-    status: Annotated[
-        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
-    ] = None,
-    channel: Annotated[
-        list[Code] | None, Query(max_length=100, description="Channel codes.")
-    ] = None,
-    warehouse: Annotated[
-        list[Code] | None,
-        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
-    ] = None,
-    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
-    created_from: Annotated[
-        AwareDatetime | None, Query(description="Inclusive; with a time zone.")
-    ] = None,
-    created_to: Annotated[
-        AwareDatetime | None, Query(description="Exclusive; with a time zone.")
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Order number, external id, phone, e-mail or full name (not a part).",
-        ),
-    ] = None,
+    status: StatusQuery = None,
+    channel: ChannelQuery = None,
+    warehouse: WarehouseQuery = None,
+    payment_status: PaymentStatusQuery = None,
+    created_from: CreatedFromQuery = None,
+    created_to: CreatedToQuery = None,
+    q: SearchQuery = None,
     customer: Annotated[
         bool, Query(description="Add the customer's name, phone and e-mail.")
     ] = False,

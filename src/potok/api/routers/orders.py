@@ -13,7 +13,15 @@ from pydantic import ValidationError
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
-from potok.api.schemas.common import AwareDatetime, Code
+from potok.api.schemas.order_filters import (
+    ChannelQuery,
+    CreatedFromQuery,
+    CreatedToQuery,
+    PaymentStatusQuery,
+    SearchQuery,
+    StatusQuery,
+    WarehouseQuery,
+)
 from potok.api.schemas.orders import (
     CancellationIn,
     HoldIn,
@@ -33,7 +41,7 @@ from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
 from potok.domain.machine import IllegalTransition
-from potok.domain.orders import Hold, OrderNotFound, OrderStatus, PaymentStatus
+from potok.domain.orders import Hold, OrderNotFound
 from potok.domain.orders.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -177,30 +185,13 @@ async def place_order(request: Request) -> Response:
 def list_orders(
     uow: Uow,
     caller: Caller,
-    status: Annotated[
-        list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
-    ] = None,
-    channel: Annotated[
-        list[Code] | None, Query(max_length=100, description="Channel codes.")
-    ] = None,
-    warehouse: Annotated[
-        list[Code] | None,
-        Query(max_length=100, description="Orders with stock reserved at these warehouses."),
-    ] = None,
-    payment_status: Annotated[list[PaymentStatus] | None, Query(max_length=10)] = None,
-    created_from: Annotated[
-        AwareDatetime | None, Query(description="Inclusive; with a time zone.")
-    ] = None,
-    created_to: Annotated[
-        AwareDatetime | None, Query(description="Exclusive; with a time zone.")
-    ] = None,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="Order number, external id, phone, e-mail or full name (not a part).",
-        ),
-    ] = None,
+    status: StatusQuery = None,
+    channel: ChannelQuery = None,
+    warehouse: WarehouseQuery = None,
+    payment_status: PaymentStatusQuery = None,
+    created_from: CreatedFromQuery = None,
+    created_to: CreatedToQuery = None,
+    q: SearchQuery = None,
     sort: Annotated[
         str,
         Query(
