@@ -136,9 +136,7 @@ def test_pause_resume_and_replay_from_the_command_line(potok: Potok, database_ur
         assert resumed.exit_code == 0, resumed.output
 
         first = got[0].event["sequence"]
-        replayed = potok_cli(
-            database_url, "events", "replay", number, "--from-sequence", first
-        )
+        replayed = potok_cli(database_url, "events", "replay", number, "--from-sequence", first)
         assert replayed.exit_code == 0, replayed.output
         assert f"of subscription {number}: sequences {first}-" in replayed.output
         assert potok_cli(database_url, "worker", "--once").exit_code == 0
@@ -148,8 +146,10 @@ def test_pause_resume_and_replay_from_the_command_line(potok: Potok, database_ur
         ]
 
         bad = potok_cli(database_url, "events", "replay", number, "--since", "yesterday")
-        assert bad.exit_code != 0 and "ISO 8601" in bad.output
+        assert bad.exit_code != 0
+        assert "ISO 8601" in bad.output
         nothing = potok_cli(database_url, "events", "replay", number, "--event", "nope")
-        assert nothing.exit_code != 0 and "Traceback" not in nothing.output
+        assert nothing.exit_code != 0
+        assert "Traceback" not in nothing.output
     finally:
         receiver.stop()

@@ -81,7 +81,8 @@ def test_a_replay_delivers_a_range_again_in_order_beside_the_usual_deliveries(
     ]  # signed, and the same ids: receivers deduplicate them
     assert steps([r.event for r in receiver.received], 2) == ["s0"]
     (done,) = events.list_replays(potok.uow(), made.subscription.id)
-    assert done.finished_at is not None and done.position is None
+    assert done.finished_at is not None
+    assert done.position is None
     log = events.list_deliveries(potok.uow(), made.subscription.id, limit=50).items
     assert sorted(d.position for d in log if d.replay_id == replay.id) == first[1:]
     assert not events.get_subscription(potok.uow(), made.subscription.id).replaying
@@ -222,7 +223,8 @@ def test_a_receiver_that_keeps_failing_is_paused_with_an_alert_and_resuming_clea
     paused = events.get_subscription(potok.uow(), number)
     assert paused.paused_by == "system:dispatcher"
     assert paused.failures == 3
-    assert paused.paused_reason is not None and paused.paused_reason.startswith("3 failed")
+    assert paused.paused_reason is not None
+    assert paused.paused_reason.startswith("3 failed")
     (alert,) = alerts.list_alerts(potok.uow()).items
     assert alert.kind is AlertKind.WEBHOOK_PAUSED
     assert f"subscription {number}" in alert.message

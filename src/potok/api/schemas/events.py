@@ -14,6 +14,7 @@ Sequence = Annotated[
     str,
     Field(
         pattern=r"^[0-9]{1,18}$",
+        max_length=18,
         description="An event's place in commit order: the envelope's `sequence`.",
         examples=["1187"],
     ),
