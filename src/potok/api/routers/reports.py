@@ -99,8 +99,8 @@ def _order_report(
 def order_report(
     uow: Uow,
     caller: Caller,
-    since: Since,
-    until: Until,
+    since: Since = None,
+    until: Until = None,
     grain: Grain = Grain.DAY,
     by: Dimension = Dimension.NONE,
     channel: Channels = [],  # noqa: B006 - FastAPI copies the default
@@ -140,8 +140,8 @@ def order_report(
 def order_report_file(
     uow: Uow,
     caller: Caller,
-    since: Since,
-    until: Until,
+    since: Since = None,
+    until: Until = None,
     grain: Grain = Grain.DAY,
     by: Dimension = Dimension.NONE,
     channel: Channels = [],  # noqa: B006 - FastAPI copies the default
@@ -177,8 +177,8 @@ def order_report_file(
 def reason_report(
     uow: Uow,
     caller: Caller,
-    since: Since,
-    until: Until,
+    since: Since = None,
+    until: Until = None,
     channel: Channels = [],  # noqa: B006 - FastAPI copies the default
 ) -> ReasonReportOut:
     period = _period(since, until)
@@ -201,8 +201,8 @@ def reason_report(
 def employee_report(
     uow: Uow,
     caller: Caller,
-    since: Since,
-    until: Until,
+    since: Since = None,
+    until: Until = None,
     warehouse: Annotated[
         list[Code], Query(description="Only these warehouses (repeat).", max_length=100)
     ] = [],  # noqa: B006 - FastAPI copies the default
