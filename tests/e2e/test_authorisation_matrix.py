@@ -276,6 +276,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
+    ("GET", "/returns"): ("orders:read", LISTED),
+    ("GET", "/returns/{number}"): ("orders:read", RECORD),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),
@@ -531,6 +533,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/floor/waves/"): (world.wave, BOTH),
         ("code", "/api/v1/marketplaces/"): (FOREIGN_CONNECTION, frozenset({CHANNEL_BOUND})),
         ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
+        ("number", "/returns/"): (world.ret, BOTH),
         ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
     for (name, prefix), found in by_prefix.items():
