@@ -94,6 +94,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/track/{token}"): ("public", NETWORK),
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
+        "notifications:manage",
+        NETWORK,
+    ),
+    ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
+        "orders:read",
+        NETWORK,
+    ),
+    ("GET", "/api/v1/notification-templates/{topic}/{language}/versions"): (
+        "orders:read",
+        NETWORK,
+    ),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
@@ -304,6 +317,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "notifications:manage",
         "erp:exchange",
     },
     "manager": {
