@@ -104,7 +104,8 @@ def test_the_command_line_sets_shows_and_resets_templates(
     )
     assert run("templates", "show", "order_shipped") == (0, SHIPPED)
     code, out = run("templates", "history", "order_shipped", "-o", "json")
-    assert code == 0 and '"version": 1' in out
+    assert code == 0
+    assert '"version": 1' in out
     assert run("templates", "reset", "order_shipped")[0] == 0
     code, out = run("templates", "show", "order_shipped")
     assert out.startswith('{% extends "ru/_base.j2" %}')

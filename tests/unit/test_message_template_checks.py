@@ -56,7 +56,8 @@ def test_the_sandbox_refuses_reaching_outside_the_values_given() -> None:
     assert too_big.code == "render"
     (elsewhere,) = check_template('{% include "/etc/passwd" %}', Medium.SMS)
     assert elsewhere.code == "render"
-    assert "/work" not in elsewhere.problem and "messages" not in elsewhere.problem
+    assert "/work" not in elsewhere.problem
+    assert "messages" not in elsewhere.problem
 
 
 def test_an_email_needs_its_three_parts_and_a_subject() -> None:
