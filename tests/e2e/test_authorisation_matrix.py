@@ -293,6 +293,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/routing"): ("sourcing:read", UNLIMITED),
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
     ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/settings/notifications"): ("orders:read", NETWORK),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
