@@ -925,6 +925,7 @@ ANY_OF = {
         "keys:manage",
         "sourcing:read",
         "webhooks:manage",
+        "orders:read",  # the message templates
     },
 }
 
