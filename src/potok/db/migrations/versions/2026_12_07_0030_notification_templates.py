@@ -1,8 +1,8 @@
 """notification templates: administrators' versions of each message template
 
 Revision ID: d5f1a0c7e301
-Revises: c3e7a1b2d904
-Create Date: 2026-12-07 00:00:00
+Revises: d1e2a7b0c001
+Create Date: 2026-12-07 00:30:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "d5f1a0c7e301"
-down_revision: str | None = "c3e7a1b2d904"
+down_revision: str | None = "d1e2a7b0c001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
