@@ -102,6 +102,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/track/{token}"): ("public", NETWORK),
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
+        "notifications:manage",
+        NETWORK,
+    ),
+    ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
+        "orders:read",
+        NETWORK,
+    ),
+    ("GET", "/api/v1/notification-templates/{topic}/{language}/versions"): (
+        "orders:read",
+        NETWORK,
+    ),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
@@ -294,6 +307,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/routing"): ("sourcing:read", UNLIMITED),
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
     ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/settings/notifications"): ("orders:read", NETWORK),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
@@ -318,6 +332,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "notifications:manage",
         "erp:exchange",
     },
     "manager": {
@@ -925,6 +940,7 @@ ANY_OF = {
         "keys:manage",
         "sourcing:read",
         "webhooks:manage",
+        "orders:read",  # the message templates
     },
 }
 
