@@ -23,6 +23,7 @@ from potok.domain.fulfilment.errors import (
     AlreadyPicked,
     CodeAlreadyUsed,
     IdentifierMismatch,
+    IdentifierNotRequired,
     IdentifiersMissing,
     OrderNotReleasable,
     PackExceedsPicked,
@@ -371,3 +372,82 @@ def test_a_held_order_is_not_released(world: Potok) -> None:
     )
     with pytest.raises(OrderNotReleasable):
         release.release_order(world.uow(), order_id, "MSK", TESTER)
+
+
+PHONE = ProductDraft(
+    "PHN",
+    "Смартфон",
+    Decimal("24990.00"),
+    Decimal("22"),
+    unit_identifiers=frozenset({UnitIdentifier.IMEI}),
+)
+RING = ProductDraft(
+    "RNG",
+    "Кольцо золотое",
+    Decimal("18500.00"),
+    Decimal("22"),
+    unit_identifiers=frozenset({UnitIdentifier.UIN}),
+)
+
+
+def test_imei_and_uin_are_captured_per_unit_and_hand_over_waits_for_them(potok: Potok) -> None:
+    build_world(potok)
+    for draft in (PHONE, RING):
+        catalogue.create_product(potok.uow(), draft)
+        inventory.receive_stock(potok.uow(), ReceiveStock("MSK", draft.sku, 4), TESTER)
+    first = _order(potok, [("PHN", 1), ("RNG", 2)])
+    second = _order(potok, [("PHN", 1)])
+    shipments = []
+    for order_id in (first, second):
+        (made,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+        _pick_all(potok, made.id or 0)
+        shipments.append(made.id or 0)
+    one, two = shipments
+
+    def pack(shipment_id: int, *lines: ParcelLine) -> None:
+        packing.pack_parcel(potok.uow(), shipment_id, ParcelDraft(700, 200, 150, 80, lines), TESTER)
+
+    def phone(*imeis: str) -> ParcelLine:
+        return ParcelLine(1, 1, tuple((UnitIdentifier.IMEI, i) for i in imeis))
+
+    def rings(quantity: int, *uins: str) -> ParcelLine:
+        return ParcelLine(2, quantity, tuple((UnitIdentifier.UIN, u) for u in uins))
+
+    with pytest.raises(InvalidInput) as wrong_digit:  # the Luhn digit of this one is 9
+        pack(one, phone("356938035643808"))
+    assert wrong_digit.value.errors[0].code == "bad-check-digit"
+    assert "should be 9" in wrong_digit.value.errors[0].message
+    with pytest.raises(InvalidInput) as short:
+        pack(one, phone("35693803564380"))
+    assert short.value.errors[0].code == "bad-imei"
+    with pytest.raises(InvalidInput) as bad_uin:
+        pack(one, rings(1, "12345"))
+    assert bad_uin.value.errors[0].code == "bad-uin"
+    with pytest.raises(IdentifierNotRequired):  # a ring has a UIN, not an IMEI
+        pack(one, ParcelLine(2, 1, ((UnitIdentifier.IMEI, "356938035643809"),)))
+    with pytest.raises(CodeAlreadyUsed):  # two rings cannot share one number
+        pack(one, rings(2, "6431000000000017", "6431000000000017"))
+    assert reads.get_shipment(potok.uow(), one).shipment.parcels == []  # nothing half-packed
+
+    # the phone with its IMEI, one ring of two with its UIN: hand-over names what is missing
+    pack(one, phone("356938035643809"), rings(2, "6431000000000017"))
+    with pytest.raises(IdentifiersMissing) as missing:
+        handover.hand_over(potok.uow(), one, TESTER)
+    assert missing.value.context["summary"] == "1 of 2 uin codes of RNG"
+    assert reads.get_shipment(potok.uow(), one).shipment.status is ShipmentStatus.PACKED
+    packing.open_parcel(potok.uow(), one, 1, TESTER)
+    pack(one, phone("356938035643809"), rings(2, "6431000000000017", "6431000000000024"))
+    handover.hand_over(potok.uow(), one, TESTER)
+    shipped = reads.get_shipment(potok.uow(), one).shipment
+    assert sorted((c.code.kind.value, c.code.key) for c in shipped.codes) == [
+        ("imei", "356938035643809"),
+        ("uin", "6431000000000017"),
+        ("uin", "6431000000000024"),
+    ]
+    # the same phone cannot leave in another order
+    with pytest.raises(CodeAlreadyUsed) as taken:
+        pack(two, phone("356938035643809"))
+    assert taken.value.context["shipment_id"] == one
+    pack(two, phone("490154203237518"))
+    handover.hand_over(potok.uow(), two, TESTER)
+    _clean(potok)
