@@ -89,6 +89,13 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
     ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
+    ("POST", "/api/v1/rules"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}"): ("orders:read", UNLIMITED),
+    ("PUT", "/api/v1/rules/{rule_id}"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}/versions"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/rule-trials"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/orders/{order_id}/rule-firings"): ("orders:read", ORDER),
     ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
     ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
     ("GET", "/track/{token}"): ("public", NETWORK),
@@ -390,7 +397,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
     if param in ("number", "document_id", "alert_id", "run_id", "code"):
         return {RECORD, UNLIMITED}
-    if param in ("customer_id", "subscription_id"):
+    if param in ("customer_id", "subscription_id", "rule_id"):
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
@@ -532,6 +539,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "run_id": (str(world.run), BOTH),
         "customer_id": (str(world.customer), BOTH),
         "subscription_id": ("999999", BOTH),
+        "rule_id": ("999999", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         "hold_no": ("1", none),

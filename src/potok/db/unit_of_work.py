@@ -19,6 +19,7 @@ from potok.db.queries import Queries
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.automation import AutomationRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
+        self.automation = AutomationRepository(connection)
         return self
 
     def __exit__(

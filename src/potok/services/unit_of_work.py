@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.domain.sourcing.setup import SourcingSetup
+from potok.services.automation_ports import AutomationStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
@@ -168,6 +169,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def automation(self) -> AutomationStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -2,6 +2,12 @@
 
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
+from potok.db.tables.automation import (
+    automation_firings,
+    automation_rule_versions,
+    automation_rules,
+    order_tags,
+)
 from potok.db.tables.base import metadata
 from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
@@ -79,6 +85,9 @@ from potok.db.tables.tracking import tracking_links
 __all__ = [
     "api_keys",
     "audit_log",
+    "automation_firings",
+    "automation_rule_versions",
+    "automation_rules",
     "carrier_points",
     "channels",
     "customers",
@@ -107,6 +116,7 @@ __all__ = [
     "order_history",
     "order_holds",
     "order_lines",
+    "order_tags",
     "orders",
     "outbox_events",
     "parcels",

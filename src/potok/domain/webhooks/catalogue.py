@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from potok.domain.access import events as access_events
 from potok.domain.alerts import events as alert_events
+from potok.domain.automation import events as automation_events
 from potok.domain.catalogue import events as catalogue_events
 from potok.domain.channels import events as channel_events
 from potok.domain.customers import events as customer_events
@@ -26,6 +27,7 @@ from potok.domain.webhooks.model import INTERNAL_AGGREGATES
 MODULES = (
     access_events,
     alert_events,
+    automation_events,
     catalogue_events,
     channel_events,
     customer_events,
