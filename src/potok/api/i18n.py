@@ -83,6 +83,7 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
     "parcel-not-found": ("Место не найдено", "В отправлении {shipment} нет места {parcel_no}."),
     "order-not-found": ("Заказ не найден", "Заказа {order_id} нет."),
     "customer-not-found": ("Покупатель не найден", "Покупателя {customer_id} нет."),
+    "rule-not-found": ("Правило не найдено", "Правила автоматизации {rule_id} нет."),
     "order-on-hold": (
         "Заказ на удержании",
         "У заказа {order_id} активное удержание ({holds}); сначала снимите его.",
