@@ -29,6 +29,7 @@ from potok.cli import (
     shipments,
     sourcing,
     stock,
+    tasks,
     transfers,
     worker,
 )
@@ -63,6 +64,7 @@ app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(rules.app, name="rules")
+app.add_typer(tasks.app, name="tasks")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)

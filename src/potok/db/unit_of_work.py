@@ -46,6 +46,7 @@ from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
 from potok.db.repositories.stores import StoreReceiptRepository
+from potok.db.repositories.tasks import TaskRepository
 from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
@@ -170,6 +171,7 @@ class SqlUnitOfWork:
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         self.automation = AutomationRepository(connection)
+        self.tasks = TaskRepository(connection)
         return self
 
     def __exit__(

@@ -46,6 +46,7 @@ from potok.services.ports import (
 )
 from potok.services.return_ports import ReturnStore
 from potok.services.store_ports import StoreReceiptStore
+from potok.services.task_ports import TaskStore
 
 T = TypeVar("T")
 
@@ -172,6 +173,9 @@ class UnitOfWork(Protocol):
 
     @property
     def automation(self) -> AutomationStore: ...
+
+    @property
+    def tasks(self) -> TaskStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -80,6 +80,7 @@ from potok.db.tables.sourcing import (
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
+from potok.db.tables.tasks import task_queues, tasks
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
@@ -147,6 +148,8 @@ __all__ = [
     "storage_locations",
     "store_receipts",
     "tariff_versions",
+    "task_queues",
+    "tasks",
     "tracking_links",
     "transfer_lines",
     "transfers",

@@ -32,6 +32,7 @@ class OrderFacts:
     customer_orders: int  # orders of the same customer, this one included
     customer_returns: int  # returns the customer opened before
     tags: frozenset[str]
+    queues: frozenset[str] = frozenset()  # queues holding an unfinished task of the order
 
     def values(self, names: frozenset[str] | None = None) -> dict[str, Any]:
         """The values a condition sees (only ``names`` when given)."""
@@ -131,6 +132,12 @@ _FIELDS = (
         _values(HoldType),
     ),
     Field("tags", Kind.TEXTS, "the order's tags", lambda f: f.tags),
+    Field(
+        "queues",
+        Kind.TEXTS,
+        "the task queues holding an unfinished task about the order",
+        lambda f: f.queues,
+    ),
     Field(
         "customer.orders",
         Kind.NUMBER,

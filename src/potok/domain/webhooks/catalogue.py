@@ -22,6 +22,7 @@ from potok.domain.orders import events as order_events
 from potok.domain.returns import events as return_events
 from potok.domain.sourcing import events as sourcing_events
 from potok.domain.stores import events as store_events
+from potok.domain.tasks import events as task_events
 from potok.domain.webhooks.model import INTERNAL_AGGREGATES
 
 MODULES = (
@@ -41,6 +42,7 @@ MODULES = (
     return_events,
     sourcing_events,
     store_events,
+    task_events,
 )
 
 

@@ -12,7 +12,9 @@ from potok.domain.automation.model import Action, Do, Rule
 from potok.domain.orders import Order
 from potok.domain.orders.actions import Action as Allowed
 from potok.domain.orders.actions import available_actions
+from potok.domain.tasks import UNFINISHED
 from potok.services.orders import cancel_loaded, release_loaded
+from potok.services.tasks import create_task_loaded
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -35,7 +37,9 @@ def facts_of(uow: UnitOfWork, order: Order, at: datetime) -> OrderFacts:
     """The order and what a condition may ask about around it."""
     assert order.id is not None
     placed, returned = uow.automation.customer_counts(order.customer_id)
-    return OrderFacts(order, at, placed, returned, uow.automation.tags(order.id))
+    tasks = uow.tasks.find(queue=None, state=None, user=None, order_id=order.id, limit=100)
+    queues = frozenset(t.queue for t in tasks if t.state in UNFINISHED)
+    return OrderFacts(order, at, placed, returned, uow.automation.tags(order.id), queues)
 
 
 def plan(action: Action, facts: OrderFacts) -> Done:
@@ -65,8 +69,8 @@ def plan(action: Action, facts: OrderFacts) -> Done:
     elif action.do is Do.REMOVE_TAG:
         if action.tag not in facts.tags:
             return Done(action, "skipped", "the order has no such tag")
-    elif action.do is Do.ASSIGN:
-        return Done(action, "skipped", "queues are not set up")
+    elif action.do is Do.ASSIGN and action.queue in facts.queues:
+        return Done(action, "skipped", "the order has an unfinished task in this queue")
     return Done(action, "done")
 
 
@@ -76,9 +80,12 @@ def act(uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str
     order = facts.order
     assert order.id is not None
     tags = set(facts.tags)
+    queues = facts.queues
     results: list[Done] = []
     for action in rule.actions:
-        now = OrderFacts(order, at, facts.customer_orders, facts.customer_returns, frozenset(tags))
+        now = OrderFacts(
+            order, at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
+        )
         step = plan(action, now)
         results.append(step)
         if step.outcome != "done":
@@ -107,6 +114,18 @@ def act(uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str
             uow.automation.untag(order.id, [action.tag])
             tags.discard(action.tag)
             order.note_tags([], [action.tag], at, actor, rule_id=rule.id)
+        elif action.do is Do.ASSIGN:
+            assert action.queue is not None
+            create_task_loaded(
+                uow,
+                action.queue,
+                order.id,
+                action.reason or rule.name,
+                at,
+                actor,
+                operator=action.operator,
+            )
+            queues = queues | {action.queue}
         elif action.do is Do.COMMENT:
             assert action.text is not None
             order.add_note(action.text, at, actor, rule_id=rule.id, rule_version=rule.version)

@@ -13,10 +13,8 @@ from potok.domain.orders import OrderNotFound
 from potok.services.automation.acting import Done, facts_of, plan
 from potok.services.automation_ports import RuleVersion
 from potok.services.idempotency import Once, atomically_once
+from potok.services.tasks import queue_codes
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
-
-QUEUES: frozenset[str] = frozenset()
-"""Queues a rule may assign to (none until work distribution is set up)."""
 
 
 def add_rule(
@@ -28,7 +26,7 @@ def add_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """Check the rule whole and keep it as version 1."""
-    checked = check_rule(draft, QUEUES)
+    checked = check_rule(draft, queue_codes(uow))
 
     def work(uow: UnitOfWork) -> Rule:
         at = clock()
@@ -49,7 +47,7 @@ def change_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """A new version of the rule; the firings of older versions keep naming theirs."""
-    checked = check_rule(draft, QUEUES)
+    checked = check_rule(draft, queue_codes(uow))
 
     def work(uow: UnitOfWork) -> Rule:
         rule = uow.automation.get(rule_id, lock=True)
@@ -122,7 +120,7 @@ class Trial:
 
 def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
     """Check a draft rule and say what it would do to the order, changing nothing."""
-    checked = check_rule(draft, QUEUES)
+    checked = check_rule(draft, queue_codes(uow))
 
     def work(uow: UnitOfWork) -> Trial:
         order = uow.orders.get(order_id)
