@@ -165,9 +165,10 @@ def test_a_rule_written_once_holds_risky_orders_and_gives_them_to_the_fraud_queu
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_operators_racing_for_the_next_task_never_get_the_same_one(potok: Potok) -> None:
     """Eight operators, each on a connection of their own, take tasks from one queue at
-    once until none is left: every task is taken by exactly one of them. (With the claim's
-    ``state = 'open'`` condition taken out of ``TaskRepository.claim``, two operators get
-    the same task.)"""
+    once until none is left: every task is taken by exactly one of them. Two guards hold
+    this each on its own - the pick locks the row it returns and passes over rows others
+    hold (``skip_locked``), and the claim is a conditional update - so taking out the
+    condition alone leaves this green; the next test races the condition alone."""
     names = [f"op{n}" for n in range(8)]
     staff(potok, *names)
     queue(potok, Policy.CLAIM, tuple(names))
@@ -193,3 +194,29 @@ def test_operators_racing_for_the_next_task_never_get_the_same_one(potok: Potok)
             assert [
                 t.assignee for t in tasks.list_tasks(potok.uow(), queue="fraud") if t.id == task_id
             ] == [name]
+
+
+@RACE_LIMIT
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_operators_racing_for_one_task_leave_it_with_one_of_them(potok: Potok) -> None:
+    """Eight operators claim the same task at once: one gets it, the others are told it is
+    taken. (With the claim's ``state = 'open'`` condition taken out of
+    ``TaskRepository.claim``, every one of them 'gets' it.)"""
+    names = [f"op{n}" for n in range(8)]
+    staff(potok, *names)
+    queue(potok, Policy.CLAIM, tuple(names))
+    task = tasks.create_task(potok.uow(), "fraud", None, "one", BOSS)
+    start = start_line(len(names))
+
+    def operator(name: str) -> str | None:
+        start.wait()
+        try:
+            return tasks.claim_task(potok.uow(), task.id, name).assignee
+        except TaskTaken:
+            return None
+
+    got = [g for g in race([lambda n=n: operator(n) for n in names]) if g is not None]
+
+    assert len(got) == 1
+    (stored,) = tasks.list_tasks(potok.uow(), queue="fraud")
+    assert (stored.state, stored.assignee) == (TaskState.CLAIMED, got[0])
