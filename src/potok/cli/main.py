@@ -22,6 +22,7 @@ from potok.cli import (
     notifications,
     orders,
     picking,
+    reports,
     returns,
     rules,
     security,
@@ -65,6 +66,7 @@ app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(rules.app, name="rules")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(reports.app, name="reports")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)

@@ -44,6 +44,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.report_ports import ReportStore
 from potok.services.return_ports import ReturnStore
 from potok.services.store_ports import StoreReceiptStore
 from potok.services.task_ports import TaskStore
@@ -176,6 +177,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tasks(self) -> TaskStore: ...
+
+    @property
+    def reports(self) -> ReportStore: ...
 
     def __enter__(self) -> Self: ...
 

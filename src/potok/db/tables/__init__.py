@@ -32,6 +32,7 @@ from potok.db.tables.events import (
     idempotency_keys,
     outbox_events,
     webhook_deliveries,
+    webhook_replays,
     webhook_subscriptions,
 )
 from potok.db.tables.fulfilment import (
@@ -71,6 +72,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.reports import order_facts
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -114,6 +116,7 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_facts",
     "order_history",
     "order_holds",
     "order_lines",
@@ -159,5 +162,6 @@ __all__ = [
     "warehouses",
     "waves",
     "webhook_deliveries",
+    "webhook_replays",
     "webhook_subscriptions",
 ]
