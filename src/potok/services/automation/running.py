@@ -1,28 +1,31 @@
 """Automation rules run on order events after the commit (the after-commit reaction
 ``reaction:apply_automation_rules`` in ``services/reactions.py``).
 
-For each event, the active rules waiting for its type run in their order; each rule that
-matches acts in a transaction of its own that also writes its firing (unique per rule and
-event, so a second run of the same event does nothing twice) and ``rule.fired`` for the
-audit trail. A rule that stops further rules ends the run when it matched.
+For each event, the active rules waiting for its type are evaluated in one read; those
+that match act in their order, together in one transaction that also writes each one's
+firing (unique per rule and event, so a second run of the same event does nothing twice)
+and ``rule.fired`` for the audit trail. A rule that stops further rules ends the run when
+it matched.
 
 Loops are cut: a firing remembers the chain of rules whose firings led to it (found from
 the firings that made the event), and a rule never fires on an event its own firing - or
 one further up its chain - caused, nor deeper than :data:`MAX_CHAIN` rules.
 
-A rule that fails while it runs is switched off with an alert; the order goes on.
+A rule that fails while it runs is switched off with an alert, what the event's rules did
+is undone and the others act again without it; the order goes on.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import datetime
+from functools import partial
 
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
 from potok.domain.automation.model import Firing, Rule
-from potok.domain.errors import PotokError, Unavailable
+from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor
 from potok.domain.webhooks import StoredEvent
 from potok.services.automation.acting import act, facts_of
@@ -43,32 +46,77 @@ def apply_automation_rules(outside: Outside, event: StoredEvent) -> Settle | Non
     """Run the rules waiting for this order event (see the module's docstring)."""
     if event.aggregate_type != "order" or not event.aggregate_id.isdigit():
         return None
-    rules = reading(outside.uow(), lambda uow: uow.automation.rules_for(event.type))
     order_id = int(event.aggregate_id)
-    for rule in rules:
-        outcome = _run_one(outside, rule, order_id, event)
-        if outcome == "done" and rule.stop:
-            break
+    at = outside.clock()
+    candidates = reading(outside.uow(), lambda uow: _candidates(uow, order_id, event, at))
+    while candidates:
+        try:
+            atomically(
+                outside.uow(),
+                partial(_act, rules=candidates, order_id=order_id, event=event, outside=outside),
+            )
+            return None
+        except RuleFailed as failed:
+            # everything the rules did for this event is undone; the failing rule is
+            # switched off and the others act again without it
+            log.warning("rule failed on event %s: %s", event.event_id, failed)
+            atomically(
+                outside.uow(),
+                partial(
+                    _switch_off,
+                    rule=failed.rule,
+                    order_id=order_id,
+                    error=failed.error,
+                    outside=outside,
+                ),
+            )
+            candidates = [r for r in candidates if r.id != failed.rule.id]
     return None
 
 
-def _run_one(outside: Outside, rule: Rule, order_id: int, event: StoredEvent) -> str:
-    def fire(uow: UnitOfWork) -> str:
-        return _fire(uow, rule, order_id, event, outside)
+class RuleFailed(Exception):
+    """A rule raised while it acted; the transaction of the event's rules is undone."""
 
-    try:
-        return atomically(outside.uow(), fire)
-    except Unavailable:
-        raise  # the database: the cursor stays and the event is tried again
-    except Exception as error:  # the rule's own fault: off with it, the order goes on
-        log.warning("rule %s failed on event %s: %s", rule.id, event.event_id, error)
-        failure = error
+    def __init__(self, rule: Rule, error: Exception) -> None:
+        super().__init__(f"rule {rule.id} failed: {error}")
+        self.rule, self.error = rule, error
 
-        def switch_off(uow: UnitOfWork) -> None:
-            _switch_off(uow, rule, order_id, failure, outside)
 
-        atomically(outside.uow(), switch_off)
-        return "failed"
+def _act(
+    uow: UnitOfWork, *, rules: list[Rule], order_id: int, event: StoredEvent, outside: Outside
+) -> None:
+    """The matching rules act, in their order, until one that stops the rest."""
+    for rule in rules:
+        try:
+            outcome = _fire(uow, rule, order_id, event, outside)
+        except (Unavailable, DuplicateRow):
+            raise  # the database: tried again, or the cursor stays
+        except Exception as error:  # the rule's own fault
+            raise RuleFailed(rule, error) from error
+        if outcome == "done" and rule.stop:
+            return
+
+
+def _candidates(uow: UnitOfWork, order_id: int, event: StoredEvent, at: datetime) -> list[Rule]:
+    """The rules waiting for the event whose condition holds for the order as the event
+    found it, in their order - read in one pass, so that only these open a transaction
+    to act (each checks its condition again on the order as it is by then)."""
+    rules = uow.automation.rules_for(event.type)
+    if not rules:
+        return []
+    order = uow.orders.get(order_id)
+    if order is None:
+        return []
+    facts = facts_of(uow, order, at)
+    found: list[Rule] = []
+    for rule in rules:
+        try:
+            holds = rule.condition.holds(facts.values(rule.condition.fields))
+        except Exception:  # met again when it acts, and switched off there
+            holds = True
+        if holds:
+            found.append(rule)
+    return found
 
 
 def _chain(uow: UnitOfWork, order_id: int, at: datetime) -> tuple[int, ...]:
@@ -131,7 +179,7 @@ def _fire(uow: UnitOfWork, rule: Rule, order_id: int, event: StoredEvent, outsid
 
 
 def _switch_off(
-    uow: UnitOfWork, rule: Rule, order_id: int, error: Exception, outside: Outside
+    uow: UnitOfWork, *, rule: Rule, order_id: int, error: Exception, outside: Outside
 ) -> None:
     current = uow.automation.get(rule.id, lock=True)
     if current is None or not current.active:
