@@ -97,6 +97,22 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
     ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
+    ("POST", "/api/v1/rules"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}"): ("orders:read", UNLIMITED),
+    ("PUT", "/api/v1/rules/{rule_id}"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}/versions"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/rule-trials"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/orders/{order_id}/rule-firings"): ("orders:read", ORDER),
+    ("PUT", "/api/v1/task-queues/{queue}"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/task-queues"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/task-queues/{queue}/next-task"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/tasks"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/claim"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/release"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/completion"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/task-figures"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
     ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
     ("GET", "/track/{token}"): ("public", NETWORK),
@@ -419,7 +435,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
     if param in ("number", "document_id", "alert_id", "run_id", "code"):
         return {RECORD, UNLIMITED}
-    if param in ("customer_id", "subscription_id"):
+    if param in ("customer_id", "subscription_id", "rule_id", "task_id", "queue"):
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
@@ -562,6 +578,9 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "run_id": (str(world.run), BOTH),
         "customer_id": (str(world.customer), BOTH),
         "subscription_id": ("999999", BOTH),
+        "rule_id": ("999999", BOTH),
+        "task_id": ("999999", BOTH),
+        "queue": ("nope", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         "hold_no": ("1", none),
@@ -919,6 +938,9 @@ PLACEHOLDERS = {
     "parcel_no": "1",
     "document_id": "999999",
     "subscription_id": "999999",
+    "rule_id": "999999",
+    "task_id": "999999",
+    "queue": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
     "topic": "order_accepted",

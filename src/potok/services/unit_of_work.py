@@ -11,6 +11,7 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.domain.sourcing.setup import SourcingSetup
+from potok.services.automation_ports import AutomationStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
@@ -50,6 +51,7 @@ from potok.services.ports import (
 from potok.services.report_ports import ReportStore
 from potok.services.return_ports import ReturnStore
 from potok.services.store_ports import StoreReceiptStore
+from potok.services.task_ports import TaskStore
 
 T = TypeVar("T")
 
@@ -176,6 +178,12 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def automation(self) -> AutomationStore: ...
+
+    @property
+    def tasks(self) -> TaskStore: ...
 
     @property
     def reports(self) -> ReportStore: ...
