@@ -264,6 +264,36 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
         potok.close()
 
 
+def test_the_default_demo_shows_orders_in_every_stage_of_fulfilment(tmp_path: Path) -> None:
+    """What `potok demo` builds as it is (300 orders, seed 7): orders in fulfilment,
+    partially shipped, shipped, delivered; shipments at a pickup point and failed to be
+    delivered; every identifier a product may need captured at packing."""
+    url = sqlite_url(tmp_path / "sandbox.db")
+
+    result = potok_cli(url, "demo", "--no-serve")
+
+    assert result.exit_code == 0, result.output
+    orders_table, _, shipments_table = result.stdout.partition("shipment status")
+    shipments_table = shipments_table.partition("return made")[0]
+    orders = {row[0] for row in table_rows(orders_table)}
+    shipments = {row[0] for row in table_rows(shipments_table)}
+    assert {"in_fulfilment", "partially_shipped", "shipped", "delivered"} <= orders, orders
+    assert {
+        "picking",
+        "packed",
+        "in_transit",
+        "ready_for_pickup",
+        "delivered",
+        "failed_delivery",
+        "returning",
+        "returned_to_sender",
+    } <= shipments, shipments
+    kinds = scalar(url, "SELECT COUNT(DISTINCT kind) FROM shipment_codes")
+    assert kinds == 3  # marking codes, IMEI and UIN
+    reconcile = potok_cli(url, "stock", "reconcile")
+    assert "no drift" in reconcile.stdout
+
+
 def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
