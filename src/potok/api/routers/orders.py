@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
-from potok.api.responses import JSON, json_response, plain
+from potok.api.responses import JSON, dumps, json_response
 from potok.api.schemas.order_filters import (
     ChannelQuery,
     CreatedFromQuery,
@@ -124,7 +124,7 @@ async def place_order(request: Request) -> Response:
     without FastAPI's dependency machinery."""
     idempotency_key = request.headers.get("idempotency-key")
     body = await request.body()
-    rendered: list[tuple[intake.Placement, Any]] = []  # answers kept under the key
+    rendered: list[tuple[intake.Placement, bytes]] = []  # answers kept under the key
 
     def work() -> tuple[Principal, intake.Placement | intake.Replay]:
         principal = authorise(request, (Permission.ORDERS_WRITE,))  # before reading the body
@@ -147,9 +147,10 @@ async def place_order(request: Request) -> Response:
         command = payload.to_command(key, request_hash)
 
         def respond(placement: intake.Placement) -> tuple[int, Any]:
-            body = plain(render_order(placement.order, placement.history, mask=mask))
-            rendered.append((placement, body))
-            return (201 if placement.created else 200), body
+            # encoded once: these bytes are kept under the key and sent as the answer
+            encoded = dumps(render_order(placement.order, placement.history, mask=mask))
+            rendered.append((placement, encoded))
+            return (201 if placement.created else 200), encoded
 
         uow = uow_for(request, principal)
         return principal, intake.place_order(uow, command, principal.actor, respond=respond)
@@ -167,12 +168,13 @@ async def place_order(request: Request) -> Response:
         )
     order = result.order
     kept = rendered[-1] if rendered else None
-    return json_response(  # the answer kept under the key is sent as it was kept
+    return Response(  # the answer kept under the key is sent as it was kept
         kept[1]
         if kept is not None and kept[0] is result
-        else render_order(order, result.history, mask=not principal.sees_personal_data),
+        else dumps(render_order(order, result.history, mask=not principal.sees_personal_data)),
         201 if result.created else 200,
         {"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
+        media_type=JSON,
     )
 
 
