@@ -6,11 +6,11 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from potok.api.deps import ExpectedVersion, Uow
+from potok.api.hot_routes import off_the_loop
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import JSON, dumps, json_response
@@ -155,7 +155,7 @@ async def place_order(request: Request) -> Response:
         uow = uow_for(request, principal)
         return principal, intake.place_order(uow, command, principal.actor, respond=respond)
 
-    principal, result = await run_in_threadpool(work)
+    principal, result = await off_the_loop(request, work)
     if isinstance(result, intake.Replay):
         return json_response(
             result.body,
