@@ -86,14 +86,20 @@ def cancel_order(
     """Cancel and give every reserved unit back; orders waiting for them get a try."""
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        stop_fulfilment(uow, order, at, str(actor), f"order {order.id} cancelled")
-        released = order.cancel(at, str(actor), command.reason)
-        give_back(uow, order, released, at, f"order {order.id} cancelled")
-        call_off_transfers(uow, order, at, f"order {order.id} cancelled")
-        freed = {r.product_id for r in released}
-        react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
+        cancel_loaded(uow, order, at, str(actor), command.reason)
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def cancel_loaded(uow: UnitOfWork, order: Order, at: datetime, actor: str, reason: str) -> None:
+    """Cancel an order loaded (and locked) in this unit of work: fulfilment stopped, every
+    reserved unit given back, and orders waiting for them tried again."""
+    stop_fulfilment(uow, order, at, actor, f"order {order.id} cancelled")
+    released = order.cancel(at, actor, reason)
+    give_back(uow, order, released, at, f"order {order.id} cancelled")
+    call_off_transfers(uow, order, at, f"order {order.id} cancelled")
+    freed = {r.product_id for r in released}
+    react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
 
 
 def place_hold(
@@ -126,10 +132,18 @@ def release_hold(
     uow: UnitOfWork, command: ReleaseHold, actor: Actor, *, clock: Clock = utc_now
 ) -> OrderView:
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        order.release_hold(command.hold_no, at, str(actor), command.reason)
-        _confirm_if_paid(uow, order, at, str(actor))
+        release_loaded(uow, order, command.hold_no, at, str(actor), command.reason)
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def release_loaded(
+    uow: UnitOfWork, order: Order, hold_no: int, at: datetime, actor: str, reason: str | None
+) -> None:
+    """Release a hold of an order loaded in this unit of work; a paid order of a
+    ``when_paid`` channel that nothing holds any more is confirmed."""
+    order.release_hold(hold_no, at, actor, reason)
+    _confirm_if_paid(uow, order, at, actor)
 
 
 def record_payment(

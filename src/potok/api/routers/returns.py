@@ -186,6 +186,12 @@ def list_returns(
         Query(max_length=32, description="requested, approved, declined, received, ..."),
     ] = None,
     order_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    warehouse: Annotated[
+        str | None, Query(max_length=64, description="Received at this warehouse (its code).")
+    ] = None,
+    reason: Annotated[
+        str | None, Query(max_length=40, description="A line gives this reason.")
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ReturnPageOut:
@@ -195,6 +201,8 @@ def list_returns(
         order_id=order_id,
         channels=[caller.channel] if caller.channel is not None else None,
         warehouses=caller.warehouses,
+        received_at=warehouse,
+        reason=reason,
         cursor=cursor,
         limit=limit,
     )
