@@ -1,7 +1,7 @@
 """notification templates: administrators' versions of each message template
 
 Revision ID: d5f1a0c7e301
-Revises: d1e2a7b0c001
+Revises: a7e1f0c7a001, d1e2a7b0c001 (main had both as heads: this joins them)
 Create Date: 2026-12-07 00:30:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "d5f1a0c7e301"
-down_revision: str | None = "d1e2a7b0c001"
+down_revision: str | tuple[str, ...] | None = ("a7e1f0c7a001", "d1e2a7b0c001")
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
