@@ -24,6 +24,7 @@ from potok.renderers.message_templates import render, render_short
 from potok.security.masking import mask_email, mask_phone
 from potok.services.notification_ports import SentRecord
 from potok.services.notification_templates import stored_source
+from potok.services.pickup_places import pickup_place
 from potok.services.public_tracking import ensure_token
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -101,11 +102,10 @@ def _context(
         context["storage_until"] = _moment(payload.get("storage_until"))
         code = order.delivery.pickup_point_code
         if code:
-            point = uow.warehouses.get_by_code(code)
-            context["pickup_point"] = point.name if point else code
-            context["pickup_address"] = (
-                ", ".join(p for p in (point.city, point.address) if p) if point else ""
-            )
+            place = pickup_place(uow, code, payload.get("carrier") or None)
+            context["pickup_point"] = place.name if place else code
+            context["pickup_address"] = place.where if place else ""
+            context["pickup_hours"] = place.hours if place else ""
     if topic in (Topic.RETURN_RECEIVED, Topic.REFUND_PAID):
         context["return_number"] = payload.get("number") or ""
         context["refund_amount"] = _money(payload.get("refund_amount") or 0)
