@@ -123,6 +123,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
     ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/customers/{customer_id}/notification-preference"): (
+        "orders:manage",
+        UNLIMITED,
+    ),
     ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
         "notifications:manage",
         NETWORK,
