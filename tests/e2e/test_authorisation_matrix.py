@@ -118,6 +118,19 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/track/{token}"): ("public", NETWORK),
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
+        "notifications:manage",
+        NETWORK,
+    ),
+    ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
+        "orders:read",
+        NETWORK,
+    ),
+    ("GET", "/api/v1/notification-templates/{topic}/{language}/versions"): (
+        "orders:read",
+        NETWORK,
+    ),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
@@ -292,6 +305,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
+    ("GET", "/returns"): ("orders:read", LISTED),
+    ("GET", "/returns/{number}"): ("orders:read", RECORD),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),
@@ -308,6 +323,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/routing"): ("sourcing:read", UNLIMITED),
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
     ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/settings/notifications"): ("orders:read", NETWORK),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
@@ -332,6 +348,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "notifications:manage",
         "erp:exchange",
     },
     "manager": {
@@ -547,6 +564,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/floor/waves/"): (world.wave, BOTH),
         ("code", "/api/v1/marketplaces/"): (FOREIGN_CONNECTION, frozenset({CHANNEL_BOUND})),
         ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
+        ("number", "/returns/"): (world.ret, BOTH),
         ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
     for (name, prefix), found in by_prefix.items():
@@ -944,6 +962,7 @@ ANY_OF = {
         "keys:manage",
         "sourcing:read",
         "webhooks:manage",
+        "orders:read",  # the message templates
     },
 }
 

@@ -32,6 +32,7 @@ from potok.domain.validation import Problems
 from potok.services.allocation import allocate, give_back
 from potok.services.consolidation import call_off_transfers
 from potok.services.fulfilment.cancelling import stop_fulfilment
+from potok.services.idempotency import Once, atomically_once
 from potok.services.reactions import react
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -102,25 +103,29 @@ def cancel_loaded(uow: UnitOfWork, order: Order, at: datetime, actor: str, reaso
 
 
 def place_hold(
-    uow: UnitOfWork, command: PlaceHold, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: PlaceHold,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[tuple[OrderView, Hold]] | None = None,
 ) -> tuple[OrderView, Hold]:
     if command.expires_at is not None and command.expires_at <= clock():
         raise InvalidInput([FieldError("expires_at", "must be in the future", "in-the-past")])
-    placed: list[Hold] = []
 
-    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        placed.append(
-            order.place_hold(
-                command.type,
-                command.reason,
-                at,
-                str(actor),
-                expires_at=as_utc(command.expires_at) if command.expires_at else None,
-            )
+    def work(uow: UnitOfWork) -> tuple[OrderView, Hold]:
+        order = _load(uow, command.order_id, command.expected_version)
+        hold = order.place_hold(
+            command.type,
+            command.reason,
+            clock(),
+            str(actor),
+            expires_at=as_utc(command.expires_at) if command.expires_at else None,
         )
+        uow.orders.save(order)
+        return OrderView(order, uow.orders.history(command.order_id)), hold
 
-    view = _change(uow, command.order_id, command.expected_version, change, clock)
-    return view, placed[-1]
+    return atomically_once(uow, once, work)
 
 
 def release_hold(

@@ -16,7 +16,11 @@ from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
-from potok.services.notification_ports import NotificationStore, TrackingLinkStore
+from potok.services.notification_ports import (
+    NotificationStore,
+    TemplateStore,
+    TrackingLinkStore,
+)
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -162,6 +166,9 @@ class UnitOfWork(Protocol):
 
     @property
     def tracking_links(self) -> TrackingLinkStore: ...
+
+    @property
+    def notification_templates(self) -> TemplateStore: ...
 
     @property
     def onec(self) -> OnecStore: ...

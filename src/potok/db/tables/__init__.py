@@ -63,7 +63,11 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
-from potok.db.tables.notifications import notification_opt_outs, notifications
+from potok.db.tables.notifications import (
+    notification_opt_outs,
+    notification_templates,
+    notifications,
+)
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -108,6 +112,7 @@ __all__ = [
     "marketplace_orders",
     "metadata",
     "notification_opt_outs",
+    "notification_templates",
     "notifications",
     "onec_groups",
     "onec_items",
