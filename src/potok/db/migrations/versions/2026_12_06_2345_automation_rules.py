@@ -3,7 +3,7 @@
 rules starts at the end of the history it did not exist for
 
 Revision ID: 6ddc41ce7302
-Revises: a7e1f0c7a001
+Revises: d5f1a0c7e301
 Create Date: 2026-12-06 23:45:41
 """
 
@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 import potok.db.types
 
 revision: str = "6ddc41ce7302"
-down_revision: str | None = "a7e1f0c7a001"
+down_revision: str | None = "d5f1a0c7e301"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
