@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/rules/{rule_id}"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/rules/{rule_id}/versions"): ("orders:read", UNLIMITED),
     ("POST", "/api/v1/rule-trials"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/rule-dry-runs"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/orders/{order_id}/rule-firings"): ("orders:read", ORDER),
     ("PUT", "/api/v1/task-queues/{queue}"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/task-queues"): ("orders:read", UNLIMITED),
