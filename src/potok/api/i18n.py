@@ -30,6 +30,16 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Это изменение недопустимо в текущем состоянии",
         "{machine}: переход из '{current}' в '{target}' запрещён.",
     ),
+    "report-period-too-long": (
+        "Слишком длинный период отчёта",
+        "С {since} по {until} — {days} дн. в {buckets} интервалах ({grain}); отчёт охватывает "
+        "не более {max_days} дней и {max_buckets} интервалов: сократите период или выберите "
+        "более крупный шаг (week, month).",
+    ),
+    "report-period-reversed": (
+        "Период отчёта заканчивается раньше, чем начинается",
+        "Период начинается {since} и заканчивается {until}: 'until' не может быть раньше.",
+    ),
     "legal-entity-not-found": ("Юрлицо не найдено", "Юрлица '{code}' нет."),
     "legal-entity-exists": ("Юрлицо уже зарегистрировано", None),
     "channel-has-seller": (

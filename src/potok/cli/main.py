@@ -22,6 +22,7 @@ from potok.cli import (
     notifications,
     orders,
     picking,
+    reports,
     returns,
     security,
     serve,
@@ -61,6 +62,7 @@ app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
+app.add_typer(reports.app, name="reports")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)

@@ -16,6 +16,7 @@ from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
 from potok.db.pg import Section
 from potok.db.queries import Queries
+from potok.db.queries.reports import Reports
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
@@ -168,6 +169,7 @@ class SqlUnitOfWork:
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
+        self.reports = Reports(connection)
         return self
 
     def __exit__(

@@ -40,6 +40,7 @@ from potok.services.allocation import resource, retry_backorders
 from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
+from potok.services.reports import FACT_EVENTS, refresh_order_facts
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -233,10 +234,20 @@ PUSH_MARKETPLACE_STOCK = EventReaction(
     "wait for them or fail because of them",
 )
 
+REFRESH_ORDER_FACTS = EventReaction(
+    "reaction:refresh_order_facts",
+    FACT_EVENTS,
+    "the order's row of the reports' read model (order facts) is written afresh",
+    "reports may lag a moment behind an order's change, and an order's change must never "
+    "wait for the reports or fail because of them",
+    handler=refresh_order_facts,
+)
+
 AFTER_COMMIT: tuple[EventReaction, ...] = (
     NOTIFY_CUSTOMERS,
     CALL_OFF_BOOKINGS,
     PUSH_MARKETPLACE_STOCK,
+    REFRESH_ORDER_FACTS,
 )
 
 

@@ -43,6 +43,7 @@ from potok.services.ports import (
     WarehouseStore,
     WaveStore,
 )
+from potok.services.report_ports import ReportStore
 from potok.services.return_ports import ReturnStore
 from potok.services.store_ports import StoreReceiptStore
 
@@ -168,6 +169,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def reports(self) -> ReportStore: ...
 
     def __enter__(self) -> Self: ...
 

@@ -66,6 +66,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.reports import order_facts
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -105,6 +106,7 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_facts",
     "order_history",
     "order_holds",
     "order_lines",
