@@ -170,6 +170,17 @@ class StockOutcome:
     requests: int = 0
 
 
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """One of the seller's items as the marketplace's catalogue lists it: what Potok needs to
+    map a SKU to it without anyone typing ids."""
+
+    article: str  # the seller's own article (Ozon offer_id)
+    item: str  # the id orders name (Ozon sku)
+    product: str  # the product card (Ozon product_id, what its stock method wants)
+    barcodes: tuple[str, ...] = ()
+
+
 @dataclass
 class CallStats:
     """What talking to the marketplace cost: requests, and waits for its rate limit."""
@@ -217,6 +228,11 @@ class MarketplaceClient(Protocol):
         """Set the quantities the marketplace may sell from its warehouse ``warehouse``,
         in as few requests as its batch size allows; an item it refuses is reported in the
         outcome, not raised."""
+        ...
+
+    def catalogue(self) -> list[ListedItem]:
+        """The seller's items on the marketplace (not archived), for mapping them to SKUs;
+        raises :class:`MarketplaceRefused` where Potok cannot read the catalogue yet."""
         ...
 
     def close(self) -> None: ...
