@@ -352,6 +352,7 @@ def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Re
             "positions": outcome.positions,
             "accepted": outcome.accepted,
             "refused": outcome.refused,
+            "later": outcome.later,
             "unmapped": outcome.unmapped,
             "requests": outcome.requests,
             "rate_limit_waits": outcome.rate_limit_waits,

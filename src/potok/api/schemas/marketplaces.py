@@ -170,6 +170,10 @@ class StockPushOut(Out):
     positions: int = Field(description="Figures sent: (marketplace warehouse, item) pairs.")
     accepted: int
     refused: dict[str, str] = Field(description="`warehouse/SKU` → the marketplace's reason.")
+    later: dict[str, str] = Field(
+        description="`warehouse/SKU` the marketplace asked to be sent again later (Ozon: "
+        "less than 30 seconds since its last update); not a refusal."
+    )
     unmapped: list[str] = Field(description="SKUs asked for that have no marketplace item.")
     requests: int
     rate_limit_waits: int

@@ -163,10 +163,12 @@ class StockLevel:
 @dataclass
 class StockOutcome:
     """What the marketplace took of a stock push: items accepted, items it refused (by
-    Potok SKU, with its reason), and requests sent."""
+    Potok SKU, with its reason), items it asked to be sent again later (Ozon: one update of
+    an item at a warehouse per 30 seconds), and requests sent."""
 
     accepted: int = 0
     refused: dict[str, str] = field(default_factory=dict)
+    later: dict[str, str] = field(default_factory=dict)
     requests: int = 0
 
 

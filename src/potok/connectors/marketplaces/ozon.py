@@ -515,6 +515,8 @@ class Ozon:
                     outcome.refused[level.sku] = "Ozon's answer does not mention the product"
                 elif result.get("updated"):
                     outcome.accepted += 1
+                elif _only_too_soon(result):
+                    outcome.later[level.sku] = _item_errors(result)
                 else:
                     outcome.refused[level.sku] = _item_errors(result)
         return outcome
@@ -532,6 +534,18 @@ class Ozon:
                 marketplace="Ozon", reason="the answer is not a JSON object"
             )
         return data
+
+
+def _only_too_soon(result: Mapping[str, Any]) -> bool:
+    """Whether Ozon refused an item only because it was set less than 30 seconds ago
+    (``TOO_MANY_REQUESTS``): sent again later, not a refusal anyone must act on."""
+    errors = result.get("errors")
+    codes = {
+        str(e.get("code") or "")
+        for e in (errors if isinstance(errors, list) else ())
+        if isinstance(e, Mapping)
+    }
+    return codes == {"TOO_MANY_REQUESTS"}
 
 
 def _item_errors(result: Mapping[str, Any]) -> str:

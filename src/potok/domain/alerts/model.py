@@ -16,6 +16,8 @@ class AlertKind(StrEnum):
     ORDER_BACKORDERED_AFTER_REROUTING = "order_backordered_after_rerouting"
     LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
     MARKETPLACE_ITEM_NOT_MAPPED = "marketplace_item_not_mapped"
+    MARKETPLACE_STOCK_REFUSED = "marketplace_stock_refused"
+    MARKETPLACE_UPDATE_REFUSED = "marketplace_update_refused"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
 
 
