@@ -45,6 +45,9 @@ class CatalogueMatch:
     unmatched_items: list[str] = field(default_factory=list)  # "item (article)"
     conflict_notes: list[str] = field(default_factory=list)
     error: str | None = None
+    requests: int = 0
+    rate_limit_waits: int = 0
+    waited_s: float = 0.0
 
 
 def map_from_catalogue(
@@ -77,6 +80,9 @@ def map_from_catalogue(
         return outcome
     finally:
         client.close()
+        outcome.requests = client.stats.requests
+        outcome.rate_limit_waits = client.stats.rate_limit_waits
+        outcome.waited_s = round(client.stats.waited_s, 3)
     outcome.listed = len(listed)
     atomically(uow, lambda uow: _match(uow, connection, listed, actor, clock, outcome))
     return outcome

@@ -84,6 +84,7 @@ def poll_marketplace(
 
     connection, credentials = reading(uow, read)
     outcome = PollOutcome(connection.code)
+    first = None
     if connection.last_poll_at is None and connection.marketplace in READS_CATALOGUE:
         # a new connection: its item map is filled before its first orders come in
         first = map_from_catalogue(uow, clients, code, actor_of(connection), clock=clock)
@@ -101,6 +102,10 @@ def poll_marketplace(
         outcome.requests = stats.requests
         outcome.rate_limit_waits = stats.rate_limit_waits
         outcome.waited_s = round(stats.waited_s, 3)
+    if first is not None:  # the catalogue's requests are the poll's too
+        outcome.requests += first.requests
+        outcome.rate_limit_waits += first.rate_limit_waits
+        outcome.waited_s = round(outcome.waited_s + first.waited_s, 3)
     record = PollRecord(
         at=clock(),
         error=outcome.error,
