@@ -56,6 +56,10 @@ def test_connect_poll_and_read_health_over_http(
     order = api.get(f"/api/v1/orders/{outcome['imported'][0]}").json()
     assert (order["external_id"], order["channel"]) == (str(task), "mp")
     assert order["lines"][0]["unit_price"] == "2490.00"
+    assert order["ship_from"] == "MSK"  # the location mapped to WB's warehouse 658434
+    card = api.get(f"/orders/{outcome['imported'][0]}")
+    assert card.status_code == 200
+    assert '<dd data-ship-from>MSK</dd>' in card.text
 
     health = api.get("/api/v1/marketplaces/wb-main").json()
     assert (health["health"], health["imported"], health["kept_aside"]) == ("ok", 1, 1)
