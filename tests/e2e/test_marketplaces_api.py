@@ -59,7 +59,7 @@ def test_connect_poll_and_read_health_over_http(
     assert order["ship_from"] == "MSK"  # the location mapped to WB's warehouse 658434
     card = api.get(f"/orders/{outcome['imported'][0]}")
     assert card.status_code == 200
-    assert '<dd data-ship-from>MSK</dd>' in card.text
+    assert "<dd data-ship-from>MSK</dd>" in card.text
 
     health = api.get("/api/v1/marketplaces/wb-main").json()
     assert (health["health"], health["imported"], health["kept_aside"]) == ("ok", 1, 1)
