@@ -30,6 +30,16 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Это изменение недопустимо в текущем состоянии",
         "{machine}: переход из '{current}' в '{target}' запрещён.",
     ),
+    "report-period-too-long": (
+        "Слишком длинный период отчёта",
+        "С {since} по {until} — {days} дн. в {buckets} интервалах ({grain}); отчёт охватывает "
+        "не более {max_days} дней и {max_buckets} интервалов: сократите период или выберите "
+        "более крупный шаг (week, month).",
+    ),
+    "report-period-reversed": (
+        "Период отчёта заканчивается раньше, чем начинается",
+        "Период начинается {since} и заканчивается {until}: 'until' не может быть раньше.",
+    ),
     "legal-entity-not-found": ("Юрлицо не найдено", "Юрлица '{code}' нет."),
     "legal-entity-exists": ("Юрлицо уже зарегистрировано", None),
     "channel-has-seller": (
@@ -83,6 +93,17 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
     "parcel-not-found": ("Место не найдено", "В отправлении {shipment} нет места {parcel_no}."),
     "order-not-found": ("Заказ не найден", "Заказа {order_id} нет."),
     "customer-not-found": ("Покупатель не найден", "Покупателя {customer_id} нет."),
+    "rule-not-found": ("Правило не найдено", "Правила автоматизации {rule_id} нет."),
+    "queue-not-found": ("Очередь не найдена", "Очереди задач '{queue}' нет."),
+    "task-not-found": ("Задача не найдена", "Задачи {task_id} нет."),
+    "task-taken": (
+        "Задача занята или уже выполнена",
+        "Задача {task_id} в состоянии {state}{whose}; {user} не может её взять или закрыть.",
+    ),
+    "no-task-waiting": (
+        "В очереди нет задач",
+        "В очереди '{queue}' нет открытых задач для {user}.",
+    ),
     "order-on-hold": (
         "Заказ на удержании",
         "У заказа {order_id} активное удержание ({holds}); сначала снимите его.",

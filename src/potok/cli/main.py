@@ -22,12 +22,15 @@ from potok.cli import (
     notifications,
     orders,
     picking,
+    reports,
     returns,
+    rules,
     security,
     serve,
     shipments,
     sourcing,
     stock,
+    tasks,
     transfers,
     worker,
 )
@@ -61,6 +64,9 @@ app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
+app.add_typer(rules.app, name="rules")
+app.add_typer(tasks.app, name="tasks")
+app.add_typer(reports.app, name="reports")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)

@@ -19,6 +19,9 @@ class AlertKind(StrEnum):
     MARKETPLACE_STOCK_REFUSED = "marketplace_stock_refused"
     MARKETPLACE_UPDATE_REFUSED = "marketplace_update_refused"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
+    RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
+    TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
+    WEBHOOK_PAUSED = "webhook_paused"
 
 
 class AlertState(StrEnum):

@@ -1,0 +1,290 @@
+"""The order facts read model: written from the order, its history, shipments, steps,
+sourcing decisions and returns; read back for the reports. One batch of orders costs a
+handful of statements, whatever the batch's size."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import (
+    channels,
+    order_facts,
+    order_history,
+    order_lines,
+    orders,
+    reservations,
+    return_lines,
+    returns,
+    shipment_items,
+    shipment_steps,
+    shipments,
+    sourcing_decisions,
+    warehouses,
+)
+from potok.domain.analytics import OrderFact, Period, PickScan
+
+CHUNK = 500
+_f = order_facts
+
+
+def _latest(values: list[datetime | None]) -> datetime | None:
+    """When every shipment had passed a stage: the latest of their times, if all have one."""
+    if not values or any(v is None for v in values):
+        return None
+    return max(v for v in values if v is not None)
+
+
+def _money(value: Any) -> Decimal | None:
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+class Reports:
+    def __init__(self, connection: sa.Connection) -> None:
+        self.connection = connection
+
+    # ------------------------------------------------------------------ writing
+
+    def order_ids_after(self, after: int, limit: int) -> list[int]:
+        """Order ids in order, for a rebuild that walks them in batches."""
+        return list(
+            self.connection.execute(
+                sa.select(orders.c.id).where(orders.c.id > after).order_by(orders.c.id).limit(limit)
+            ).scalars()
+        )
+
+    def refresh(self, order_ids: Sequence[int], at: datetime) -> int:
+        """Write the facts of these orders afresh from what is stored now; returns how many."""
+        done = 0
+        ids = sorted(set(order_ids))
+        for start in range(0, len(ids), CHUNK):
+            chunk = ids[start : start + CHUNK]
+            rows = self._facts_of(chunk, at)
+            self.connection.execute(_f.delete().where(_f.c.order_id.in_(chunk)))
+            if rows:
+                self.connection.execute(_f.insert(), rows)
+            done += len(rows)
+        return done
+
+    def _facts_of(self, ids: list[int], at: datetime) -> list[dict[str, Any]]:
+        c = self.connection
+        heads = c.execute(
+            sa.select(
+                orders.c.id,
+                channels.c.code.label("channel"),
+                orders.c.currency,
+                orders.c.total,
+                orders.c.created_at,
+                orders.c.confirmed_at,
+                orders.c.promised_at,
+                orders.c.state,
+                orders.c.cancel_reason,
+                orders.c.returned,
+            )
+            .join(channels, channels.c.id == orders.c.channel_id)
+            .where(orders.c.id.in_(ids))
+        ).all()
+        units = dict(
+            c.execute(
+                sa.select(order_lines.c.order_id, sa.func.sum(order_lines.c.quantity))
+                .where(order_lines.c.order_id.in_(ids))
+                .group_by(order_lines.c.order_id)
+            ).all()
+        )
+        backordered = set(
+            c.execute(
+                sa.select(order_history.c.order_id)
+                .where(order_history.c.order_id.in_(ids), order_history.c.action == "backordered")
+                .distinct()
+            ).scalars()
+        )
+        reserved_at = dict(
+            c.execute(
+                sa.select(reservations.c.order_id, sa.func.min(warehouses.c.code))
+                .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+                .where(reservations.c.order_id.in_(ids))
+                .group_by(reservations.c.order_id)
+            ).all()
+        )
+        estimates: dict[int, Decimal | None] = {}
+        for row in c.execute(
+            sa.select(sourcing_decisions.c.order_id, sourcing_decisions.c.total_cost)
+            .where(
+                sourcing_decisions.c.order_id.in_(ids), sourcing_decisions.c.outcome == "reserved"
+            )
+            .order_by(sourcing_decisions.c.id)
+        ):
+            estimates[row.order_id] = row.total_cost  # the latest decision wins
+        reasons: dict[int, str] = {}
+        for row in c.execute(
+            sa.select(returns.c.order_id, return_lines.c.reason)
+            .join(return_lines, return_lines.c.return_id == returns.c.id)
+            .where(returns.c.order_id.in_(ids))
+            .order_by(returns.c.id, return_lines.c.line_no)
+        ):
+            reasons.setdefault(row.order_id, row.reason)
+        parts = self._shipments_of(ids)
+        facts = []
+        for h in heads:
+            ships = parts.get(h.id, [])
+            live = [s for s in ships if s["status"] != "cancelled"]
+            costs = [s["cost"] for s in live if s["cost"] is not None]
+            facts.append(
+                {
+                    "order_id": h.id,
+                    "channel": h.channel,
+                    "warehouse": ships[0]["warehouse"] if ships else reserved_at.get(h.id, ""),
+                    "carrier": next((s["carrier"] for s in ships if s["carrier"]), ""),
+                    "currency": h.currency,
+                    "total": h.total,
+                    "created_at": h.created_at,
+                    "created_on": h.created_at.date(),
+                    "units_ordered": int(units.get(h.id) or 0),
+                    "units_shipped": sum(s["units"] for s in live if s["handed_over_at"]),
+                    "confirmed_at": h.confirmed_at,
+                    "picked_at": _latest([s["picked_at"] for s in live]),
+                    "packed_at": _latest([s["packed_at"] for s in live]),
+                    "handed_over_at": _latest([s["handed_over_at"] for s in live]),
+                    "delivered_at": _latest([s["delivered_at"] for s in live]),
+                    "promised_at": h.promised_at,
+                    "cancelled": h.state == "cancelled",
+                    "cancel_reason": h.cancel_reason,
+                    "backordered": h.id in backordered,
+                    "returned": h.returned != "none",
+                    "return_reason": reasons.get(h.id),
+                    "shipping_cost": sum(costs, Decimal("0.00")) if costs else None,
+                    "shipping_estimate": estimates.get(h.id),
+                    "refreshed_at": at,
+                }
+            )
+        return facts
+
+    def _shipments_of(self, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
+        c = self.connection
+        found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        by_id: dict[int, dict[str, Any]] = {}
+        for row in c.execute(
+            sa.select(
+                shipments.c.id,
+                shipments.c.order_id,
+                shipments.c.status,
+                shipments.c.carrier,
+                shipments.c.handed_over_at,
+                shipments.c.delivered_at,
+                warehouses.c.code.label("warehouse"),
+            )
+            .join(warehouses, warehouses.c.id == shipments.c.warehouse_id)
+            .where(shipments.c.order_id.in_(ids))
+            .order_by(shipments.c.order_id, shipments.c.seq)
+        ):
+            part = {
+                "status": row.status,
+                "warehouse": row.warehouse,
+                "carrier": row.carrier or "",
+                "handed_over_at": row.handed_over_at,
+                "delivered_at": row.delivered_at,
+                "picked_at": None,
+                "packed_at": None,
+                "cost": None,
+                "units": 0,
+            }
+            found[row.order_id].append(part)
+            by_id[row.id] = part
+        if not by_id:
+            return found
+        ship_ids = list(by_id)
+        for item in c.execute(
+            sa.select(shipment_items.c.shipment_id, sa.func.sum(shipment_items.c.quantity))
+            .where(shipment_items.c.shipment_id.in_(ship_ids))
+            .group_by(shipment_items.c.shipment_id)
+        ):
+            by_id[item[0]]["units"] = int(item[1] or 0)
+        for step in c.execute(
+            sa.select(
+                shipment_steps.c.shipment_id,
+                shipment_steps.c.action,
+                shipment_steps.c.to_status,
+                shipment_steps.c.occurred_at,
+                shipment_steps.c.details,
+            )
+            .where(
+                shipment_steps.c.shipment_id.in_(ship_ids),
+                shipment_steps.c.action.in_(("picked", "packed", "booked")),
+            )
+            .order_by(shipment_steps.c.id)
+        ):
+            part = by_id[step.shipment_id]
+            if step.action == "picked":
+                part["picked_at"] = step.occurred_at  # the last scan wins
+            elif step.action == "packed":
+                part["packed_at"] = step.occurred_at
+            else:  # booked: what the carrier asks for it (the latest booking counts)
+                part["cost"] = _money((step.details or {}).get("price"))
+        return found
+
+    # ------------------------------------------------------------------ reading
+
+    def facts(self, period: Period, channels_: Sequence[str] | None = None) -> list[OrderFact]:
+        """The facts of the orders accepted in the period (of these channels, if named)."""
+        query = sa.select(_f).where(
+            _f.c.created_on >= period.since, _f.c.created_on <= period.until
+        )
+        if channels_ is not None:
+            query = query.where(_f.c.channel.in_(list(channels_)))
+        return [
+            OrderFact(
+                order_id=r.order_id,
+                channel=r.channel,
+                warehouse=r.warehouse,
+                carrier=r.carrier,
+                currency=r.currency,
+                total=r.total,
+                created_at=r.created_at,
+                units_ordered=r.units_ordered,
+                units_shipped=r.units_shipped,
+                confirmed_at=r.confirmed_at,
+                picked_at=r.picked_at,
+                packed_at=r.packed_at,
+                handed_over_at=r.handed_over_at,
+                delivered_at=r.delivered_at,
+                promised_at=r.promised_at,
+                cancelled=r.cancelled,
+                cancel_reason=r.cancel_reason,
+                backordered=r.backordered,
+                returned=r.returned,
+                return_reason=r.return_reason,
+                shipping_cost=r.shipping_cost,
+                shipping_estimate=r.shipping_estimate,
+            )
+            for r in self.connection.execute(query)
+        ]
+
+    def pick_scans(
+        self, period: Period, warehouses_: Sequence[str] | None = None
+    ) -> list[PickScan]:
+        """Every pick scan of the period, with who made it and at which warehouse."""
+        s = shipment_steps
+        query = (
+            sa.select(s.c.actor, warehouses.c.code, s.c.occurred_at, s.c.details)
+            .join(shipments, shipments.c.id == s.c.shipment_id)
+            .join(warehouses, warehouses.c.id == shipments.c.warehouse_id)
+            .where(
+                s.c.action == "picked",
+                s.c.occurred_at >= period.start,
+                s.c.occurred_at < period.end,
+            )
+        )
+        if warehouses_ is not None:
+            query = query.where(warehouses.c.code.in_(list(warehouses_)))
+        return [
+            PickScan(r.actor, r.code, r.occurred_at, int((r.details or {}).get("quantity", 0)))
+            for r in self.connection.execute(query)
+        ]
