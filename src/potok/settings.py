@@ -352,6 +352,13 @@ class MarketplaceSettings(BaseModel):
     stock_events_batch: int = Field(
         default=5000, ge=1, le=100_000, description="stock events read for one push at most"
     )
+    catalogue_every_hours: float = Field(
+        default=6.0,
+        ge=0,
+        le=168,
+        description="the item map of connections whose marketplace lists its catalogue "
+        "(Ozon) is filled from it this often (and at a connection's first poll); 0 never",
+    )
 
 
 RETURN_REASONS = [

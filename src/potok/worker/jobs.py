@@ -15,7 +15,12 @@ from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
-from potok.services.marketplaces import PollOutcome, poll_due
+from potok.services.marketplaces import (
+    CatalogueMatch,
+    PollOutcome,
+    map_catalogues_due,
+    poll_due,
+)
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
@@ -48,6 +53,7 @@ class JobReport:
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
     points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
+    catalogues: list[CatalogueMatch] = field(default_factory=list)
     escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
 
 
@@ -92,6 +98,11 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         clock=clock,
         batch=potok.settings.marketplaces.import_batch,
     )
+    catalogues: list[CatalogueMatch] = []
+    if _catalogues_due(potok, clock()):
+        catalogues = map_catalogues_due(
+            _uow(potok, "marketplace-catalogue"), potok.marketplaces, clock=clock
+        )
     synced: list[object] = []
     if _points_due(potok, clock()):
         from potok.services.carrier_points import sync_all
@@ -111,6 +122,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pickups,
         polled,
         synced,
+        catalogues,
         escalated,
     )
 
@@ -144,6 +156,22 @@ def _points_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(hours=every):
         return False
     _LAST_SYNC[id(potok)] = now
+    return True
+
+
+_LAST_CATALOGUE: dict[int, datetime] = {}
+
+
+def _catalogues_due(potok: Potok, now: datetime) -> bool:
+    """Marketplace catalogues are read every ``marketplaces.catalogue_every_hours`` by each
+    process (a second reading maps nothing new); 0 never."""
+    every = potok.settings.marketplaces.catalogue_every_hours
+    if every <= 0:
+        return False
+    last = _LAST_CATALOGUE.get(id(potok))
+    if last is not None and now - last < timedelta(hours=every):
+        return False
+    _LAST_CATALOGUE[id(potok)] = now
     return True
 
 
