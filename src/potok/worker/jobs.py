@@ -13,6 +13,7 @@ from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
 from potok.services.marketplaces import PollOutcome, poll_due
@@ -47,6 +48,7 @@ class JobReport:
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
     points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
+    pruned: Pruned | None = None  # retention of the outbox and the delivery log
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -54,8 +56,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     another try, announce stock levels that crossed their minimum since the last run, make
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
-    re-plan open orders with the batch optimiser when its schedule says so, and poll the
-    marketplace connections whose schedule has come."""
+    re-plan open orders with the batch optimiser when its schedule says so, poll the
+    marketplace connections whose schedule has come, and prune delivered events and old
+    delivery attempts (retention)."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -94,6 +97,14 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         from potok.services.carrier_points import sync_all
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
+    pruned = None
+    if _retention_due(potok, clock()):
+        pruned = prune_delivered(
+            _uow(potok, "retention"),
+            keep_events=_days(potok.settings.events.retention_days),
+            keep_log=_days(potok.settings.events.delivery_log_days),
+            clock=clock,
+        )
     return JobReport(
         expired,
         holds,
@@ -107,7 +118,28 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pickups,
         polled,
         synced,
+        pruned,
     )
+
+
+RETENTION_EVERY = timedelta(minutes=10)
+_LAST_PRUNE: dict[int, datetime] = {}
+
+
+def _retention_due(potok: Potok, now: datetime) -> bool:
+    """Old events and delivery attempts are pruned every ten minutes at most."""
+    settings = potok.settings.events
+    if not settings.retention_days and not settings.delivery_log_days:
+        return False
+    last = _LAST_PRUNE.get(id(potok))
+    if last is not None and now - last < RETENTION_EVERY:
+        return False
+    _LAST_PRUNE[id(potok)] = now
+    return True
+
+
+def _days(days: float) -> timedelta | None:
+    return timedelta(days=days) if days else None
 
 
 _LAST_POLL: dict[int, datetime] = {}
@@ -190,6 +222,12 @@ def _round(potok: Potok) -> None:
                     len(polled.cancelled),
                     len(polled.kept_aside),
                 )
+        if report.pruned is not None and (report.pruned.events or report.pruned.deliveries):
+            log.info(
+                "retention: pruned %d events and %d delivery attempts",
+                report.pruned.events,
+                report.pruned.deliveries,
+            )
         lapsed = report.lapsed_reservations
         if lapsed is not None and lapsed.orders:
             log.info(
