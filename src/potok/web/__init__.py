@@ -16,13 +16,24 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
     from potok.web.live import LiveHub
-    from potok.web.routers import floor, home, live, movements, orders, settings, stock, tracking
+    from potok.web.routers import (
+        floor,
+        home,
+        live,
+        movements,
+        orders,
+        returns,
+        settings,
+        stock,
+        tracking,
+    )
 
     app.state.live = LiveHub(app.state.potok)
     for router in (
         home.router,
         live.router,
         orders.router,
+        returns.router,
         stock.router,
         movements.router,
         floor.router,

@@ -26,6 +26,7 @@ from potok.services.ports import AuditContext, ReplanRun
 from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
+from potok.services.tasks import escalate_overdue_tasks
 from potok.services.unit_of_work import atomically
 from potok.worker.leadership import Leadership
 
@@ -48,6 +49,7 @@ class JobReport:
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
     points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
+    escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
 
 
@@ -57,8 +59,8 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
-    marketplace connections whose schedule has come, and prune delivered events and old
-    delivery attempts (retention)."""
+    marketplace connections whose schedule has come, escalate operators' tasks whose
+    time is up, and prune delivered events and old delivery attempts (retention)."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -97,6 +99,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         from potok.services.carrier_points import sync_all
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
+    escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
     pruned = None
     if _retention_due(potok, clock()):
         pruned = prune_delivered(
@@ -118,6 +121,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pickups,
         polled,
         synced,
+        escalated,
         pruned,
     )
 

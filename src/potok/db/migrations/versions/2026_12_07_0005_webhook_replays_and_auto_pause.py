@@ -2,7 +2,7 @@
 after prolonged failure (consecutive failed attempts counted per subscription)
 
 Revision ID: d1e2a7b0c001
-Revises: a7e1f0c7a001
+Revises: c3e7a1b2d904
 Create Date: 2026-12-07 00:00:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "d1e2a7b0c001"
-down_revision: str | None = "a7e1f0c7a001"
+down_revision: str | None = "c3e7a1b2d904"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -2,7 +2,7 @@
 optional filters by channel and by warehouse
 
 Revision ID: d1e2a7b0c002
-Revises: d1e2a7b0c001
+Revises: 6ae70909b23e
 Create Date: 2026-12-07 00:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "d1e2a7b0c002"
-down_revision: str | None = "d1e2a7b0c001"
+down_revision: str | None = "6ae70909b23e"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
