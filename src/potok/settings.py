@@ -157,6 +157,20 @@ class EventSettings(BaseModel):
         default=2, gt=0, le=3600, description="the first retry's delay; each next one doubles"
     )
     backoff_max_s: float = Field(default=600, gt=0, le=86_400)
+    retention_days: float = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="events every consumer has dealt with are pruned from the outbox once "
+        "this old (0: kept for ever); the newest event is always kept, so numbering goes on",
+    )
+    delivery_log_days: float = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="webhook delivery attempts are pruned from the log once this old (0: kept "
+        "for ever); never those of events a subscription has not got past",
+    )
     pause_after_failures: int = Field(
         default=50,
         ge=0,
