@@ -24,11 +24,13 @@ from potok.cli import (
     picking,
     reports,
     returns,
+    rules,
     security,
     serve,
     shipments,
     sourcing,
     stock,
+    tasks,
     transfers,
     worker,
 )
@@ -62,6 +64,8 @@ app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
+app.add_typer(rules.app, name="rules")
+app.add_typer(tasks.app, name="tasks")
 app.add_typer(reports.app, name="reports")
 app.command()(serve.serve)
 app.command()(demo.demo)

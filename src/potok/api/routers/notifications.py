@@ -1,4 +1,5 @@
-"""Customer notifications: the log of every message attempt, opt-outs, template previews.
+"""Customer notifications: the log of every message attempt, opt-outs, the message
+templates (administrators change them; every version kept) and their previews.
 
 The log spans every channel (it names orders of all of them): limited callers do not see
 it. Addresses are masked everywhere.
@@ -13,20 +14,30 @@ from fastapi import APIRouter, Path, Query
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.schemas.notifications import (
+    DraftIn,
     OptOutIn,
     OptOutOut,
+    PreferenceIn,
+    PreferenceOut,
     PreviewOut,
     SentPageOut,
+    TemplateIn,
+    TemplateOut,
+    TemplateVersionOut,
     TrackingLinkOut,
     render_sent,
+    render_template,
+    render_version,
 )
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.errors import InvalidInput
-from potok.domain.notifications import Language, Topic
+from potok.domain.customers import CustomerNotFound, normalise_phone
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.notifications.templates import TemplateRefused
 from potok.domain.orders import OrderNotFound
-from potok.security.masking import mask_email
+from potok.security.masking import mask_email, mask_phone
+from potok.services import notification_templates as templates
 from potok.services import notifications as service
 from potok.services import public_tracking
 
@@ -75,26 +86,133 @@ def list_notifications(
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def opt_out(body: OptOutIn, uow: Uow, caller: Caller) -> OptOutOut:
+    if (body.email is None) == (body.phone is None):
+        raise InvalidInput([FieldError("email", "an e-mail address or a phone, one", "one-of")])
+    address = (body.email or body.phone or "").strip()
     if body.opted_out:
-        changed = service.opt_out(uow, body.email, caller.actor)
+        changed = service.opt_out(uow, address, caller.actor)
     else:
-        changed = service.opt_in(uow, body.email)
-    return OptOutOut(
-        email=mask_email(body.email.strip()) or "", opted_out=body.opted_out, changed=changed
-    )
+        changed = service.opt_in(uow, address)
+    if body.phone is not None:
+        return OptOutOut(
+            email=None,
+            phone=mask_phone(normalise_phone(address) or address),
+            opted_out=body.opted_out,
+            changed=changed,
+        )
+    return OptOutOut(email=mask_email(address), opted_out=body.opted_out, changed=changed)
+
+
+@router.put(
+    "/customers/{customer_id}/notification-preference",
+    response_model=PreferenceOut,
+    summary="How a customer wants to hear from the shop: e-mail, SMS, both or nothing",
+    description="Wins over the shop's default (`POTOK_NOTIFICATIONS__MEDIA`) for every medium "
+    "a provider is set up for.",
+    responses=responses(InvalidInput, CustomerNotFound),
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def set_preference(
+    customer_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: PreferenceIn,
+    uow: Uow,
+    caller: Caller,
+) -> PreferenceOut:
+    media = service.set_preference(uow, customer_id, body.media, caller.actor)
+    return PreferenceOut(customer_id=customer_id, media=list(media))
+
+
+MediumName = Annotated[
+    Literal["email", "sms"], Query(description="email (subject, text, HTML) or sms (one text)")
+]
+
+
+@router.get(
+    "/notification-templates",
+    response_model=list[TemplateOut],
+    summary="Every message template in force: per topic, language and medium",
+    description="An administrator's stored version where there is one, else the shipped "
+    "template (version 0).",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def list_templates(uow: Uow) -> list[TemplateOut]:
+    return [render_template(t) for t in templates.list_templates(uow)]
 
 
 @router.get(
     "/notification-templates/{topic}/{language}",
     response_model=PreviewOut,
-    summary="A message template rendered against a sample order",
+    summary="The template in force rendered against a sample order",
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
 )
 def preview_template(
-    topic: Annotated[TopicName, Path()], language: Annotated[Literal["ru", "en"], Path()]
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    uow: Uow,
+    medium: MediumName = "email",
 ) -> PreviewOut:
-    subject, text, html = service.preview(Topic(topic), Language(language))
-    return PreviewOut(topic=topic, language=language, subject=subject, text=text, html=html)
+    key = templates.parse_key(topic, language, medium)
+    shown = templates.preview_in_force(uow, *key)
+    return PreviewOut(
+        topic=topic, language=language, subject=shown.subject, text=shown.text, html=shown.html
+    )
+
+
+@router.put(
+    "/notification-templates/{topic}/{language}",
+    response_model=TemplateOut,
+    summary="Change a message template (a new version), or go back to the shipped one",
+    description="The template is checked first (parsed in Jinja's sandbox, only the "
+    "variables a message has, rendered against a sample order into the parts its medium "
+    "needs); a refused one is not stored. Every save is a new version: see `/versions`.",
+    responses=responses(InvalidInput, TemplateRefused),
+    dependencies=[needs(Permission.NOTIFICATIONS_MANAGE), reach(Reach.NETWORK)],
+)
+def put_template(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    body: TemplateIn,
+    uow: Uow,
+    caller: Caller,
+) -> TemplateOut:
+    key = templates.parse_key(topic, language, body.medium)
+    saved = templates.save_template(uow, *key, body.source, caller.actor)
+    return render_template(saved)
+
+
+@router.post(
+    "/notification-templates/{topic}/{language}/preview",
+    response_model=PreviewOut,
+    summary="A draft template checked and rendered against a sample order (not stored)",
+    responses=responses(InvalidInput, TemplateRefused),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def preview_draft(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    body: DraftIn,
+) -> PreviewOut:
+    key = templates.parse_key(topic, language, body.medium)
+    shown = templates.preview_source(*key, body.source)
+    return PreviewOut(
+        topic=topic, language=language, subject=shown.subject, text=shown.text, html=shown.html
+    )
+
+
+@router.get(
+    "/notification-templates/{topic}/{language}/versions",
+    response_model=list[TemplateVersionOut],
+    summary="Every stored version of a template, newest first, with who saved it",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def template_versions(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    uow: Uow,
+    medium: MediumName = "email",
+) -> list[TemplateVersionOut]:
+    key = templates.parse_key(topic, language, medium)
+    return [render_version(v) for v in templates.template_history(uow, *key)]
 
 
 @router.post(

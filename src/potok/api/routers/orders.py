@@ -6,13 +6,14 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from potok.api.deps import ExpectedVersion, Uow
+from potok.api.hot_routes import off_the_loop
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
-from potok.api.responses import JSON, json_response, plain
+from potok.api.responses import JSON, dumps, json_response
 from potok.api.schemas.order_filters import (
     ChannelQuery,
     CreatedFromQuery,
@@ -123,7 +124,7 @@ async def place_order(request: Request) -> Response:
     without FastAPI's dependency machinery."""
     idempotency_key = request.headers.get("idempotency-key")
     body = await request.body()
-    rendered: list[tuple[intake.Placement, Any]] = []  # answers kept under the key
+    rendered: list[tuple[intake.Placement, bytes]] = []  # answers kept under the key
 
     def work() -> tuple[Principal, intake.Placement | intake.Replay]:
         principal = authorise(request, (Permission.ORDERS_WRITE,))  # before reading the body
@@ -146,14 +147,15 @@ async def place_order(request: Request) -> Response:
         command = payload.to_command(key, request_hash)
 
         def respond(placement: intake.Placement) -> tuple[int, Any]:
-            body = plain(render_order(placement.order, placement.history, mask=mask))
-            rendered.append((placement, body))
-            return (201 if placement.created else 200), body
+            # encoded once: these bytes are kept under the key and sent as the answer
+            encoded = dumps(render_order(placement.order, placement.history, mask=mask))
+            rendered.append((placement, encoded))
+            return (201 if placement.created else 200), encoded
 
         uow = uow_for(request, principal)
         return principal, intake.place_order(uow, command, principal.actor, respond=respond)
 
-    principal, result = await run_in_threadpool(work)
+    principal, result = await off_the_loop(request, work)
     if isinstance(result, intake.Replay):
         return json_response(
             result.body,
@@ -166,12 +168,13 @@ async def place_order(request: Request) -> Response:
         )
     order = result.order
     kept = rendered[-1] if rendered else None
-    return json_response(  # the answer kept under the key is sent as it was kept
+    return Response(  # the answer kept under the key is sent as it was kept
         kept[1]
         if kept is not None and kept[0] is result
-        else render_order(order, result.history, mask=not principal.sees_personal_data),
+        else dumps(render_order(order, result.history, mask=not principal.sees_personal_data)),
         201 if result.created else 200,
         {"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
+        media_type=JSON,
     )
 
 
@@ -285,24 +288,44 @@ def cancel_order(
     status_code=201,
     response_model=HoldOut,
     summary="Put an order on hold (payment, fraud, address or manual)",
-    responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
+    responses=responses(*_ACTION_ERRORS, HoldAlreadyActive, IdempotencyKeyReused),
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def place_hold(
     order_id: OrderIdPath,
     body: HoldIn,
+    request: Request,
     uow: Uow,
     caller: Caller,
     version: ExpectedVersion,
-    response: Response,
-) -> HoldOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_visible(uow, caller, order_id)
-    view, hold = order_service.place_hold(
-        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), caller.actor
+    versions: list[int] = []
+
+    def render(placed: tuple[order_service.OrderView, Hold]) -> tuple[int, object]:
+        view, hold = placed
+        versions.append(view.order.version)
+        return 201, HoldOut.model_validate(_hold_dict(hold)).model_dump(mode="json")
+
+    answered = answer(
+        request,
+        "place-hold",
+        caller,
+        idempotency_key,
+        f"{version}\n{body.model_dump_json()}",
+        lambda once: order_service.place_hold(
+            uow,
+            PlaceHold(order_id, body.type, body.reason, body.expires_at, version),
+            caller.actor,
+            once=once,
+        ),
+        render,
+        lambda hold: {"Location": f"{router.prefix}/{order_id}/holds/{hold['hold_no']}"},
     )
-    response.headers["ETag"] = f'"{view.order.version}"'
-    response.headers["Location"] = f"{router.prefix}/{order_id}/holds/{hold.hold_no}"
-    return HoldOut.model_validate(_hold_dict(hold))
+    if versions and "idempotent-replayed" not in answered.headers:
+        answered.headers["ETag"] = f'"{versions[-1]}"'
+    return answered
 
 
 def _hold_dict(hold: Hold) -> dict[str, Any]:

@@ -38,4 +38,38 @@ notification_opt_outs = sa.Table(
     sa.Column("created_by", sa.String(255), nullable=False),
 )
 
-__all__ = ["notification_opt_outs", "notifications"]
+
+notification_templates = sa.Table(
+    "notification_templates",
+    metadata,
+    id_column(),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("medium", sa.String(16), nullable=False),  # email, sms
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=True),  # none: back to the shipped template
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.UniqueConstraint("topic", "language", "medium", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+)
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column(
+        "customer_id",
+        id_type(),
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("media", sa.String(32), nullable=False),  # "email,sms"; empty: no messages
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_by", sa.String(255), nullable=False),
+)
+
+__all__ = [
+    "notification_opt_outs",
+    "notification_preferences",
+    "notification_templates",
+    "notifications",
+]

@@ -173,7 +173,10 @@
       var field = form.dataset.field;
       if (target) {
         target.hidden = false;
-        target.querySelector("[data-fill]").textContent = field && result.data ? result.data[field] : JSON.stringify(result.data, null, 2);
+        // data-field="subject,text": those fields, one after another
+        target.querySelector("[data-fill]").textContent = field && result.data
+          ? field.split(",").map(function (f) { return result.data[f]; }).filter(Boolean).join("\n\n")
+          : JSON.stringify(result.data, null, 2);
         target.scrollIntoView();
       }
       if (done) { flash(done, "ok"); }
@@ -218,6 +221,15 @@
     });
     return body;
   };
+
+  // the message template page: the text area's draft (to preview or save), or none (reset)
+  builders.templateDraft = function (form) {
+    var other = document.querySelector(form.id === "template-save" ? "[data-build=templateDraft] .errors" : "#template-save .errors");
+    if (other) { other.hidden = true; }  // one refusal shown at a time, the latest
+    return { medium: form.dataset.medium, source: document.getElementById("template-source").value };
+  };
+  builders.templateSave = builders.templateDraft;
+  builders.templateReset = function (form) { return { medium: form.dataset.medium, source: null }; };
 
   // an Idempotency-Key per request, kept for a retry of the same body until it is answered
   function onceKey(form, body) {
