@@ -18,6 +18,7 @@ from potok.cli import (
     documents,
     events,
     files,
+    forecast,
     marketplaces,
     notifications,
     orders,
@@ -63,6 +64,7 @@ app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(reports.app, name="reports")
+app.add_typer(forecast.app, name="forecast")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)
