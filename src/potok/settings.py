@@ -157,6 +157,20 @@ class EventSettings(BaseModel):
         default=2, gt=0, le=3600, description="the first retry's delay; each next one doubles"
     )
     backoff_max_s: float = Field(default=600, gt=0, le=86_400)
+    pause_after_failures: int = Field(
+        default=50,
+        ge=0,
+        le=1_000_000,
+        description="a subscription whose receiver failed this many attempts in a row is "
+        "paused, with an operator alert (0: never)",
+    )
+    pause_after_s: float = Field(
+        default=3600,
+        ge=0,
+        le=30 * 86_400,
+        description="... and only once it has been failing this long (seconds), so that a "
+        "short outage with many orders in flight does not pause it",
+    )
     allow_private_addresses: bool = Field(
         default=False,
         description="let subscriptions reach loopback, private and link-local addresses "

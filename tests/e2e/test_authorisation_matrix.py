@@ -77,6 +77,14 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "webhooks:manage",
         UNLIMITED,
     ),
+    ("POST", "/api/v1/webhook-subscriptions/{subscription_id}/replays"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
+    ("GET", "/api/v1/webhook-subscriptions/{subscription_id}/replays"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/orders"): ("orders:write", NAMED),
     ("GET", "/api/v1/orders"): ("orders:read", LISTED),
     ("GET", "/api/v1/orders/{order_id}"): ("orders:read", ORDER),

@@ -116,3 +116,40 @@ def test_tail_prints_the_change_feed_in_commit_order(potok: Potok, database_url:
 
     from_now = potok_cli(database_url, "events", "tail", "--no-follow")
     assert (from_now.exit_code, from_now.output) == (0, "")
+
+
+def test_pause_resume_and_replay_from_the_command_line(potok: Potok, database_url: str) -> None:
+    receiver = Receiver().start()
+    try:
+        added = potok_cli(database_url, "webhooks", "add", receiver.url, "-t", "order.*")
+        assert added.exit_code == 0, added.output
+        number = added.output.split()[1]
+        emit(potok, 6, 2)
+        assert potok_cli(database_url, "worker", "--once").exit_code == 0
+        got = receiver.wait_for(2)
+
+        paused = potok_cli(database_url, "webhooks", "pause", number)
+        assert (paused.exit_code, paused.output.strip()) == (0, f"subscription {number} paused")
+        listed = json.loads(potok_cli(database_url, "webhooks", "list", "-o", "json").output)
+        assert listed[0]["paused_at"] is not None
+        resumed = potok_cli(database_url, "webhooks", "resume", number)
+        assert resumed.exit_code == 0, resumed.output
+
+        first = got[0].event["sequence"]
+        replayed = potok_cli(database_url, "events", "replay", number, "--from-sequence", first)
+        assert replayed.exit_code == 0, replayed.output
+        assert f"of subscription {number}: sequences {first}-" in replayed.output
+        assert potok_cli(database_url, "worker", "--once").exit_code == 0
+        again = receiver.wait_for(4)
+        assert [r.headers["webhook-id"] for r in again[2:]] == [
+            r.headers["webhook-id"] for r in got
+        ]
+
+        bad = potok_cli(database_url, "events", "replay", number, "--since", "yesterday")
+        assert bad.exit_code != 0
+        assert "ISO 8601" in bad.output
+        nothing = potok_cli(database_url, "events", "replay", number, "--event", "nope")
+        assert nothing.exit_code != 0
+        assert "Traceback" not in nothing.output
+    finally:
+        receiver.stop()

@@ -1,5 +1,5 @@
 """Pausing a webhook subscription over the API: nothing is delivered while it is paused,
-nothing is lost, and resuming delivers what waited."""
+nothing is lost, and resuming delivers what waited; replaying its past events."""
 
 from __future__ import annotations
 
@@ -93,3 +93,44 @@ def test_pausing_and_resuming_are_in_the_audit_trail(live: LiveServer, receiver:
     with live.potok.engine.connect() as connection:
         logged = list(connection.execute(query.order_by(outbox_events.c.id)).scalars())
     assert logged == ["webhook.subscribed", "webhook.paused", "webhook.resumed"]
+
+
+def test_a_replay_over_the_api_delivers_past_events_again(
+    live: LiveServer, api: httpx.Client, receiver: Receiver
+) -> None:
+    made = api.post(
+        "/api/v1/webhook-subscriptions",
+        json={"url": receiver.url, "event_types": ["channel.created"]},
+        headers={"Idempotency-Key": "replay-sub-1"},
+    )
+    number = made.json()["subscription"]["id"]
+    a_channel(api, "r1")
+    a_channel(api, "r2")
+    deliver(live)
+    first = sorted(int(r.event["sequence"]) for r in receiver.received)
+    assert len(first) == 2
+
+    body = {"from_sequence": str(first[0])}
+    url = f"/api/v1/webhook-subscriptions/{number}/replays"
+    replayed = api.post(url, json=body, headers={"Idempotency-Key": "replay-1"})
+    assert replayed.status_code == 201, replayed.text
+    assert replayed.json()["from_sequence"] == str(first[0])
+    assert replayed.json()["to_sequence"] == str(first[1])
+    again = api.post(url, json=body, headers={"Idempotency-Key": "replay-1"})
+    assert again.json()["id"] == replayed.json()["id"]  # a retry makes no second replay
+    assert api.get(f"/api/v1/webhook-subscriptions/{number}").json()["replaying"] is True
+    deliver(live)
+
+    assert sorted(int(r.event["sequence"]) for r in receiver.received[2:]) == first
+    (listed,) = api.get(url).json()
+    assert listed["finished_at"] is not None
+    log = api.get(f"/api/v1/webhook-subscriptions/{number}/deliveries").json()["items"]
+    assert [d["replay_id"] for d in log[:2]] == [listed["id"]] * 2
+
+    both = api.post(url, json={"from_sequence": "1", "since": "2026-01-01T00:00:00Z"})
+    assert both.status_code == 422
+    nothing = api.post(url, json={"event_id": "no-such-event"})
+    assert nothing.status_code == 422
+    assert nothing.json()["code"] == "nothing-to-replay"
+    unknown = api.post("/api/v1/webhook-subscriptions/999/replays", json=body)
+    assert unknown.json()["code"] == "webhook-subscription-not-found"

@@ -236,3 +236,127 @@ def test_cancelling_in_potok_cancels_the_ozon_posting_with_a_reason_from_its_lis
     [cancel] = ozon.calls("/v2/posting/fbs/cancel")
     assert cancel.body["cancel_reason_id"] == 352
     assert ozon.postings[number]["status"] == "cancelled"
+
+
+def ozon_shoes(potok: Potok, ozon: OzonSimulator, quantity: int = 2) -> tuple[str, int]:
+    """An Ozon posting of marked shoes, imported; (posting number, order id)."""
+    shoes_world(potok)
+    connect(
+        potok,
+        "oz",
+        Marketplace.OZON,
+        ozon.url,
+        Credentials(ozon.api_key, ozon.client_id),
+        22_254_230_484_000,
+    )
+    number = ozon.add_posting(
+        products=[
+            {"offer_id": "SHOE", "sku": 2_200_000_001, "quantity": quantity, "price": "5990.00"}
+        ],
+        mandatory_mark=True,
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "oz").imported
+    return number, order_id
+
+
+def test_ozon_hears_each_units_marking_code_before_the_posting_is_collected(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    number, order_id = ozon_shoes(potok, ozon)
+    fulfil(potok, order_id, marking("oz-unit-1"), marking("oz-unit-2"), hand_over=False)
+
+    outcome = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert outcome.packed == [number]
+    [units] = ozon.exemplars[number]
+    assert [[m["mark"] for m in u["marks"]] for u in units["exemplars"]] == [
+        [marking("oz-unit-1")],
+        [marking("oz-unit-2")],
+    ]
+    assert {m["check_status"] for u in units["exemplars"] for m in u["marks"]} == {"passed"}
+    [sent] = ozon.calls("/v6/fbs/posting/product/exemplar/set")
+    assert sent.body["products"][0]["product_id"] == 2_200_000_001
+    assert [e["marks"][0]["mark_type"] for e in sent.body["products"][0]["exemplars"]] == [
+        "mandatory_mark",
+        "mandatory_mark",
+    ]
+    order = [r.path for r in ozon.received if "posting" in r.path and "list" not in r.path]
+    assert order == [
+        "/v6/fbs/posting/product/exemplar/create-or-get",
+        "/v6/fbs/posting/product/exemplar/set",
+        "/v5/fbs/posting/product/exemplar/status",
+        "/v4/posting/fbs/ship",
+        "/v3/posting/fbs/get",
+    ]
+    assert ozon.postings[number]["status"] == "awaiting_deliver"
+
+
+def test_a_marking_code_ozon_refuses_is_reported_and_the_posting_is_not_collected(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    number, order_id = ozon_shoes(potok, ozon)
+    fulfil(potok, order_id, marking("oz-unit-1"), marking("oz-unit-2"), hand_over=False)
+    ozon.refused_marks[marking("oz-unit-2")] = ["NOT_IN_CIRCULATION"]
+
+    refused = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert refused.push_failed == [number]
+    assert ozon.calls("/v4/posting/fbs/ship") == []
+    [entry] = read_journal(potok.uow(), "oz")
+    assert entry.kind.value == "push-failed"
+    # the code as people compare it: GTIN and serial, without the crypto tail
+    assert (
+        "mandatory_mark 010465000000001021oz-unit-2 of SKU 2200000001: NOT_IN_CIRCULATION"
+        in entry.detail
+    )
+    assert "oz-unit-1" not in entry.detail
+
+    del ozon.refused_marks[marking("oz-unit-2")]  # the code entered circulation
+    retried = poll_marketplace(potok.uow(), clients(), "oz")
+    assert retried.packed == [number]
+    assert read_journal(potok.uow(), "oz") == []
+    assert ozon.postings[number]["status"] == "awaiting_deliver"
+
+
+def test_codes_ozon_is_still_checking_wait_for_the_next_poll_without_a_journal_entry(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    number, order_id = ozon_shoes(potok, ozon, quantity=1)
+    fulfil(potok, order_id, marking("oz-unit-1"), hand_over=False)
+    ozon.checking_rounds = 1
+
+    first = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert (first.packed, first.push_failed, first.waiting) == ([], [], [number])
+    assert ozon.calls("/v4/posting/fbs/ship") == []
+    assert read_journal(potok.uow(), "oz") == []
+    second = poll_marketplace(potok.uow(), clients(), "oz")
+    assert second.packed == [number]
+    assert len(ozon.calls("/v6/fbs/posting/product/exemplar/set")) == 2  # the full set again
+
+
+def test_a_posting_that_needs_codes_is_not_collected_without_them(
+    potok: Potok, ozon: OzonSimulator
+) -> None:
+    shoes_world(potok)
+    connect(
+        potok,
+        "oz",
+        Marketplace.OZON,
+        ozon.url,
+        Credentials(ozon.api_key, ozon.client_id),
+        22_254_230_484_000,
+    )
+    number = ozon.add_posting(
+        products=[{"offer_id": "KET", "sku": 1_146_425_151, "quantity": 1, "price": "2490.00"}],
+        mandatory_mark=True,  # Ozon says so; Potok's kettle asks for no codes at packing
+    )
+    [order_id] = poll_marketplace(potok.uow(), clients(), "oz").imported
+    fulfil(potok, order_id, hand_over=False)
+
+    outcome = poll_marketplace(potok.uow(), clients(), "oz")
+
+    assert outcome.push_failed == [number]
+    [entry] = read_journal(potok.uow(), "oz")
+    assert "EXEMPLARS_NOT_VALIDATED" in entry.detail
+    assert ozon.postings[number]["status"] == "awaiting_packaging"

@@ -5,6 +5,14 @@ quietly not: a 200 that changed nothing, as Ozon warns), get cancelled, in the f
 per 30 seconds, errors item by item inside a 200); errors as ``{code, message, details}``;
 50 requests a second per Client-Id.
 
+Marking codes go the way Ozon's document describes: the units Ozon keeps for a posting
+(``/v6/fbs/posting/product/exemplar/create-or-get``, each with its ``exemplar_id``), their
+codes set (``/v6/.../set``), their check read (``/v5/.../status``). The document names no
+error codes; those here are the simulator's own words: ``MARK_FORMAT`` (not a Честный ЗНАК
+code: ``01`` + GTIN-14 + ``21`` + serial), ``MARK_USED`` (the code went out with another
+posting), or whatever a test puts in :attr:`OzonSimulator.refused_marks`. A posting whose
+products need marks cannot be shipped before every mark passed.
+
 The document's one known defect is mended before requests are checked against it: the
 stock item lists ``quant_size`` as required although the schema does not declare it and
 Ozon switched the field off on 26 June 2025 (the specs' README lists the defect)."""
@@ -85,6 +93,11 @@ class OzonSimulator(SimulatedApi):
         self.stocks: dict[tuple[int, int], int] = {}  # (warehouse, product) -> stock
         self.pair_interval_s = 30.0  # one update of a product at a warehouse this often
         self._set_at: dict[tuple[int, int], float] = {}
+        self._exemplar_ids = itertools.count(9_000_000_001)
+        self.exemplars: dict[str, list[dict[str, Any]]] = {}  # posting -> products, units
+        self.refused_marks: dict[str, list[str]] = {}  # mark -> error codes Ozon gives
+        self.checking_rounds = 0  # status reads that answer validation_in_process
+        self.used_marks: dict[str, str] = {}  # mark -> posting it was set on
 
     # ------------------------------------------------------------------ the world changes
 
@@ -236,6 +249,9 @@ class OzonSimulator(SimulatedApi):
                 return Answer(404, self.error_body(404))
             if posting["status"] != "awaiting_packaging":
                 return Answer(400, {"code": 3, "message": "POSTING_ALREADY_SHIPPED", "details": []})
+            if not self._marks_passed(posting):
+                message = "EXEMPLARS_NOT_VALIDATED: set the marking codes first"
+                return Answer(400, {"code": 3, "message": message, "details": []})
             if not self.ship_quietly_fails:
                 posting["status"] = "awaiting_deliver"
                 posting["substatus"] = "posting_awaiting_passport_data"
@@ -261,6 +277,8 @@ class OzonSimulator(SimulatedApi):
             return Answer(200, {"result": REASONS})
         if path == "/v2/products/stocks":
             return self._stocks(body["stocks"])
+        if path.startswith(("/v6/fbs/posting/product/exemplar/", "/v5/fbs/posting/product/")):
+            return self._exemplar_call(path, body)
         return Answer(404, self.error_body(404))
 
     def _stocks(self, items: list[dict[str, Any]]) -> Answer:
@@ -293,3 +311,124 @@ class OzonSimulator(SimulatedApi):
                 }
             )
         return Answer(200, {"result": results})
+
+    # ------------------------------------------------------------------ marking codes
+
+    def _units(self, posting: dict[str, Any]) -> list[dict[str, Any]]:
+        """The units Ozon keeps for the posting, made at the first ask."""
+        number = posting["posting_number"]
+        if number not in self.exemplars:
+            marked = set(posting["requirements"]["products_requiring_mandatory_mark"])
+            self.exemplars[number] = [
+                {
+                    "product_id": p["sku"],
+                    "quantity": p["quantity"],
+                    "is_mandatory_mark_needed": str(p["sku"]) in marked,
+                    "is_mandatory_mark_possible": True,
+                    "is_gtd_needed": False,
+                    "is_rnpt_needed": False,
+                    "is_jw_uin_needed": False,
+                    "has_imei": False,
+                    "is_weight_needed": False,
+                    "exemplars": [
+                        {
+                            "exemplar_id": next(self._exemplar_ids),
+                            "marks": [],
+                            "gtd": "",
+                            "is_gtd_absent": False,
+                            "rnpt": "",
+                            "is_rnpt_absent": False,
+                        }
+                        for _ in range(p["quantity"])
+                    ],
+                }
+                for p in posting["products"]
+            ]
+        return self.exemplars[number]
+
+    def _marks_passed(self, posting: dict[str, Any]) -> bool:
+        if not posting["requirements"]["products_requiring_mandatory_mark"]:
+            return True
+        for product in self._units(posting):
+            if not product["is_mandatory_mark_needed"]:
+                continue
+            for unit in product["exemplars"]:
+                marks = [m for m in unit["marks"] if m["mark_type"] == "mandatory_mark"]
+                if not marks or any(m["check_status"] != "passed" for m in marks):
+                    return False
+        return True
+
+    def _check(self, number: str, mark: str, kind: str) -> list[str]:
+        if mark in self.refused_marks:
+            return self.refused_marks[mark]
+        if kind == "mandatory_mark":
+            gtin, serial = mark[2:16], mark[18:]
+            if not (mark.startswith("01") and gtin.isdigit() and mark[16:18] == "21" and serial):
+                return ["MARK_FORMAT"]
+        if self.used_marks.get(mark, number) != number:
+            return ["MARK_USED"]
+        return []
+
+    def _exemplar_call(self, path: str, body: dict[str, Any]) -> Answer:
+        posting = self.postings.get(body["posting_number"])
+        if posting is None:
+            return Answer(404, self.error_body(404))
+        units = self._units(posting)
+        number = posting["posting_number"]
+        if path.endswith("/create-or-get"):
+            return Answer(200, {"posting_number": number, "multi_box_qty": 1, "products": units})
+        if path.endswith("/set"):
+            by_id = {u["exemplar_id"]: (p, u) for p in units for u in p["exemplars"]}
+            for product in body["products"]:
+                for given in product["exemplars"]:
+                    found = by_id.get(given["exemplar_id"])
+                    if found is None or found[0]["product_id"] != product["product_id"]:
+                        message = f"exemplar {given['exemplar_id']} is not in the posting"
+                        return Answer(400, {"code": 3, "message": message, "details": []})
+            for product in body["products"]:
+                for given in product["exemplars"]:
+                    _, unit = by_id[given["exemplar_id"]]
+                    unit["marks"] = []
+                    for mark in given.get("marks") or ():
+                        errors = self._check(number, mark["mark"], mark["mark_type"])
+                        if not errors:
+                            self.used_marks[mark["mark"]] = number
+                        unit["marks"].append(
+                            {
+                                "mark": mark["mark"],
+                                "mark_type": mark["mark_type"],
+                                "check_status": "failed" if errors else "passed",
+                                "error_codes": errors,
+                            }
+                        )
+            return Answer(200, {})
+        # /v5/fbs/posting/product/exemplar/status
+        checking = self.checking_rounds > 0
+        if checking:
+            self.checking_rounds -= 1
+        products = [
+            {
+                "product_id": p["product_id"],
+                "exemplars": [
+                    {
+                        "exemplar_id": u["exemplar_id"],
+                        "marks": [
+                            {**m, "check_status": "processing", "error_codes": []}
+                            if checking
+                            else m
+                            for m in u["marks"]
+                        ],
+                        "gtd_error_codes": [],
+                        "rnpt_error_codes": [],
+                        "weight_error_codes": [],
+                    }
+                    for u in p["exemplars"]
+                ],
+            }
+            for p in units
+        ]
+        if checking:
+            overall = "validation_in_process"
+        else:
+            overall = "ship_available" if self._marks_passed(posting) else "ship_not_available"
+        return Answer(200, {"posting_number": number, "status": overall, "products": products})

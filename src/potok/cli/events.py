@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import typer
 
 from potok.cli.common import (
@@ -18,7 +20,9 @@ from potok.cli.common import (
     print_listing,
 )
 
-app = typer.Typer(help="Events that leave Potok: the outbox's figures.", no_args_is_help=True)
+app = typer.Typer(
+    help="Events that leave Potok: the outbox's figures, the feed, replays.", no_args_is_help=True
+)
 webhooks = typer.Typer(
     help="Webhook subscriptions: add, list, remove, read deliveries.", no_args_is_help=True
 )
@@ -30,6 +34,7 @@ SUBSCRIPTION_COLUMNS = [
     Column("position", right=True),
     Column("failed_attempts", "failing", right=True),
     Column("next_attempt_at", "next attempt"),
+    Column("paused_at", "paused"),
     Column("description"),
 ]
 DELIVERY_COLUMNS = [
@@ -133,6 +138,91 @@ def tail(
         potok.close()
 
 
+@app.command("replay")
+@handles_errors
+def replay(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+    event: str | None = typer.Option(None, "--event", help="One event, by its id."),
+    from_sequence: int | None = typer.Option(
+        None, "--from-sequence", min=1, max=MAX_ID, help="The events from this sequence on."
+    ),
+    to_sequence: int | None = typer.Option(
+        None, "--to-sequence", min=1, max=MAX_ID, help="... up to this one (included)."
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="The events from this moment on (ISO 8601; UTC if no offset)."
+    ),
+    until: str | None = typer.Option(None, "--until", help="... up to this moment."),
+) -> None:
+    """Deliver a subscription's past events again (the worker sends them, in order)."""
+    from potok.services import events as event_service
+
+    wanted = event_service.ReplayRange(
+        event_id=event,
+        from_position=from_sequence,
+        to_position=to_sequence,
+        since=_moment(since, "--since"),
+        until=_moment(until, "--until"),
+    )
+    potok = open_potok()
+    try:
+        made = event_service.replay_subscription(
+            cli_uow(potok), subscription_id, wanted, cli_actor()
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"replay {made.id} of subscription {subscription_id}: sequences "
+        f"{made.after_position + 1}-{made.until_position}, delivered by the worker"
+    )
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    """An ISO 8601 moment; one without an offset is taken as UTC."""
+    if text is None:
+        return None
+    from datetime import UTC
+    from datetime import datetime as moment
+
+    try:
+        parsed = moment.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not an ISO 8601 moment", param_hint=option) from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+@webhooks.command("pause")
+@handles_errors
+def pause(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+) -> None:
+    """Hold deliveries: events wait behind the subscription's cursor until resumed."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        event_service.pause_subscription(cli_uow(potok), subscription_id, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"subscription {subscription_id} paused")
+
+
+@webhooks.command("resume")
+@handles_errors
+def resume(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+) -> None:
+    """Deliver again from where the subscription stopped (its failures are forgotten)."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        event_service.resume_subscription(cli_uow(potok), subscription_id)
+    finally:
+        potok.close()
+    console.print(f"subscription {subscription_id} resumed")
+
+
 @webhooks.command("add")
 @handles_errors
 def add(
@@ -180,6 +270,7 @@ def list_subscriptions(output: Output = OUTPUT) -> None:
             "position": s.position,
             "failed_attempts": s.attempts,
             "next_attempt_at": s.next_attempt_at,
+            "paused_at": s.paused_at,
             "description": s.description,
         }
         for s in found

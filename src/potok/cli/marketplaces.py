@@ -214,6 +214,8 @@ def poll(code: str = typer.Argument(..., help="The connection.")) -> None:
         f"{outcome.connection}: {outcome.seen} new on the marketplace, "
         f"{len(outcome.imported)} imported, {outcome.repeated} already here, "
         f"{len(outcome.kept_aside)} kept aside, {len(outcome.cancelled)} cancelled, "
+        f"{len(outcome.packed)} told packed, {len(outcome.handed_over)} told handed over, "
+        f"{len(outcome.push_failed)} refused there, {len(outcome.waiting)} waiting, "
         f"{outcome.rate_limit_waits} rate-limit waits",
         highlight=False,
     )

@@ -10,6 +10,7 @@ from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
     OutboxFigures,
+    Replay,
     StoredEvent,
     Subscription,
 )
@@ -19,6 +20,14 @@ class EventLogStore(Protocol):
     def sequence(self, limit: int) -> int: ...
 
     def last_position(self) -> int: ...
+
+    def first_position(self) -> int: ...
+
+    def position_of(self, event_id: str) -> int | None: ...
+
+    def positions_between(
+        self, since: datetime, until: datetime | None
+    ) -> tuple[int, int] | None: ...
 
     def waiting(self) -> bool: ...
 
@@ -78,7 +87,26 @@ class WebhookStore(Protocol):
 
     def secrets(self, subscription_id: int) -> list[str]: ...
 
-    def pause(self, subscription_id: int, at: datetime | None, by: str | None) -> bool: ...
+    def pause(
+        self,
+        subscription_id: int,
+        at: datetime | None,
+        by: str | None,
+        *,
+        reason: str | None = None,
+    ) -> bool: ...
+
+    def note_attempts(
+        self, subscription_id: int, *, failed: int, went_through: bool, at: datetime
+    ) -> tuple[int, datetime | None]: ...
+
+    def add_replay(
+        self, subscription_id: int, after: int, until: int, at: datetime, by: str
+    ) -> Replay: ...
+
+    def replays(self, subscription_id: int, *, unfinished: bool = False) -> list[Replay]: ...
+
+    def finish_replay(self, replay_id: int, at: datetime) -> None: ...
 
     def delete(self, subscription_id: int) -> bool: ...
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
+    NothingToReplay,
     OutboxFigures,
+    Replay,
     StoredEvent,
     Subscription,
     SubscriptionNotFound,
@@ -20,6 +23,7 @@ from potok.domain.webhooks import (
 from potok.domain.webhooks.catalogue import event_types
 from potok.domain.webhooks.events import (
     WebhookPaused,
+    WebhookReplayRequested,
     WebhookResumed,
     WebhookSubscribed,
     WebhookUnsubscribed,
@@ -198,11 +202,43 @@ def pause_subscription(
     return atomically(uow, work)
 
 
+def pause_failing(
+    uow: UnitOfWork, subscription_id: int, failures: int, since: datetime, at: datetime
+) -> bool:
+    """Inside the dispatcher's transaction: pause a receiver that has failed ``failures``
+    times in a row since ``since``, and tell the operators with an alert. False when it
+    was paused already (or is gone)."""
+    from potok.domain.alerts import AlertKind
+    from potok.domain.alerts.events import AlertRaised
+
+    found = uow.webhooks.get(subscription_id)
+    if found is None or found.paused_at is not None:
+        return False
+    since_text = since.isoformat(timespec="seconds").replace("+00:00", "Z")
+    reason = f"{failures} failed attempts in a row since {since_text}"
+    uow.webhooks.pause(subscription_id, at, str(Actor.system("dispatcher")), reason=reason)
+    uow.record(
+        WebhookPaused(occurred_at=at, subscription_id=subscription_id, url=found.url, reason=reason)
+    )
+    message = (
+        f"webhook subscription {subscription_id} ({found.url[:300]}) was paused: {reason}. "
+        "Its events wait; fix the receiver, then resume the subscription to deliver them."
+    )
+    alert = uow.alerts.add(AlertKind.WEBHOOK_PAUSED, None, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at, alert_id=alert.id, kind=alert.kind.value, order_id=None, message=message
+        )
+    )
+    return True
+
+
 def resume_subscription(
     uow: UnitOfWork, subscription_id: int, *, clock: Clock = utc_now
 ) -> Subscription:
-    """Deliver again, from where the subscription stopped. Resuming an active one changes
-    nothing."""
+    """Deliver again, from where the subscription stopped; its run of failures is
+    forgotten (a subscription paused after prolonged failure starts counting afresh).
+    Resuming an active one changes nothing."""
 
     def work(uow: UnitOfWork) -> Subscription:
         found = uow.webhooks.get(subscription_id)
@@ -237,5 +273,95 @@ def list_deliveries(
             subscription_id, outcome=outcome, cursor=cursor, limit=limit
         )
         return DeliveryPage(items, next_cursor)
+
+    return reading(uow, work)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplayRange:
+    """What to deliver again: one event (``event_id``), the events from a position on
+    (``from_position``, up to ``to_position`` when given), or those that happened between
+    two moments (``since``, up to ``until`` when given)."""
+
+    event_id: str | None = None
+    from_position: int | None = None
+    to_position: int | None = None
+    since: datetime | None = None
+    until: datetime | None = None
+
+
+def replay_subscription(
+    uow: UnitOfWork,
+    subscription_id: int,
+    wanted: ReplayRange,
+    actor: Actor,
+    *,
+    once: Once[Replay] | None = None,
+    clock: Clock = utc_now,
+) -> Replay:
+    """Deliver a subscription's past events again, in order, beside its usual deliveries
+    (which go on). Only what the subscription takes is sent, and never past where it has
+    got: later events reach it anyway."""
+    ways = [wanted.event_id is not None, wanted.from_position is not None, wanted.since is not None]
+    if sum(ways) != 1:
+        raise InvalidInput(
+            [FieldError("event_id", "name one of event_id, from_sequence or since", "one-of")]
+        )
+
+    def work(uow: UnitOfWork) -> Replay:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        reached = found.position if found.position is not None else 0
+        log = uow.event_log
+        if wanted.event_id is not None:
+            position = log.position_of(wanted.event_id)
+            if position is None:
+                raise NothingToReplay(why=f"no event {wanted.event_id} is kept")
+            after, until = position - 1, position
+        elif wanted.from_position is not None:
+            after = max(wanted.from_position, 1) - 1
+            until = reached if wanted.to_position is None else wanted.to_position
+        else:
+            assert wanted.since is not None
+            span = log.positions_between(wanted.since, wanted.until)
+            if span is None:
+                raise NothingToReplay(why="no kept event happened in that time")
+            after, until = span[0] - 1, span[1]
+        until = min(until, reached)
+        oldest = log.first_position()
+        if after + 1 < oldest:
+            raise NothingToReplay(
+                why=f"the events before sequence {oldest} are no longer kept (retention)"
+            )
+        if until <= after:
+            raise NothingToReplay(
+                why=f"no event in that range has reached the subscription yet (it is at "
+                f"sequence {reached}; later ones will be delivered anyway)"
+            )
+        at = clock()
+        replay = uow.webhooks.add_replay(subscription_id, after, until, at, str(actor))
+        uow.consumers.ensure(replay.consumer, after, at)
+        uow.record(
+            WebhookReplayRequested(
+                occurred_at=at,
+                subscription_id=subscription_id,
+                replay_id=replay.id,
+                after_sequence=after,
+                until_sequence=until,
+            )
+        )
+        return replay
+
+    return atomically_once(uow, once, work)
+
+
+def list_replays(uow: UnitOfWork, subscription_id: int) -> list[Replay]:
+    """The subscription's replays, oldest first, with how far each has got."""
+
+    def work(uow: UnitOfWork) -> list[Replay]:
+        if uow.webhooks.get(subscription_id) is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        return uow.webhooks.replays(subscription_id)
 
     return reading(uow, work)

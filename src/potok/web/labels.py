@@ -181,6 +181,7 @@ ALERT = {
     "location_ships_without_tariff": N_("Ships without a tariff"),
     "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
     "carrier_refused_booking": N_("Carrier refused a booking"),
+    "webhook_paused": N_("Webhook paused after failures"),
 }
 
 

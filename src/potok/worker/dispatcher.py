@@ -35,10 +35,12 @@ from potok.domain.webhooks import (
     cloud_event,
     retry_delay,
     signature_headers,
+    wants,
 )
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.worker.reactions import run_reactions
+from potok.worker.replays import serve_replays
 from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
@@ -109,6 +111,8 @@ class Dispatcher:
         for subscription in subscriptions:
             if subscription.paused_at is not None:
                 continue  # paused: its events wait behind its cursor until it is resumed
+            if subscription.replaying:
+                serve_replays(self, subscription, report)
             resting = self._resting.pop(subscription.id, None)
             if resting is not None and resting[0] == last and now < resting[1]:
                 self._resting[subscription.id] = resting  # nothing new, no retry due yet
@@ -350,6 +354,10 @@ class Dispatcher:
         )
 
     # ------------------------------------------------------------------ the HTTP call
+
+    def takes(self, subscription: Subscription, event: StoredEvent) -> bool:
+        """Whether the subscription takes this event (its types)."""
+        return wants(subscription.event_types, event.type)
 
     def deliver(
         self, subscription: Subscription, secrets: list[str], event: StoredEvent

@@ -14,10 +14,16 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from potok.domain.webhooks import DeliveryOutcome, StoredEvent, Subscription, retry_at, wants
+from potok.domain.webhooks import (
+    DeliveryOutcome,
+    StoredEvent,
+    Subscription,
+    retry_at,
+    should_pause,
+)
 from potok.services.unit_of_work import UnitOfWork, atomically
 from potok.services.webhook_targets import address_problem
 
@@ -151,12 +157,13 @@ class _WindowRun:
         self.stopped = threading.Event()
         self.deadline = time.monotonic() + dispatcher.lease.total_seconds() / 2
         self.waiting_until: datetime | None = None  # the earliest retry not yet due
+        self.failing = subscription.failures > 0  # its run of failures is being counted
 
     def run(self) -> None:
         todo = [
             e
             for e in self.window.events
-            if wants(self.subscription.event_types, e.type) and e.event_id not in self.window.done
+            if self.dispatcher.takes(self.subscription, e) and e.event_id not in self.window.done
         ]
         if not todo:
             self._checkpoint(final=True)
@@ -260,7 +267,7 @@ class _WindowRun:
                 continue
             attempt = results.get(event.event_id)
             settled = (
-                not wants(self.subscription.event_types, event.type)
+                not self.dispatcher.takes(self.subscription, event)
                 or event.event_id in window.done
                 or (attempt is not None and attempt.outcome is not FAILED)
             )
@@ -284,6 +291,7 @@ class _WindowRun:
             ):
                 return False
             uow.webhooks.log_many(rows)
+            self._count_failures(uow, taken, results, at)
             return True
 
         if not atomically(self.dispatcher.uow(), work):
@@ -293,6 +301,37 @@ class _WindowRun:
             self.permits.release(len(taken))
         self._count(taken, results)
         return True
+
+    def _count_failures(
+        self, uow: UnitOfWork, taken: list[str], results: dict[str, Attempt], at: datetime
+    ) -> None:
+        """Keep the subscription's run of failed attempts, and pause it (with an operator
+        alert) once its receiver has failed for long enough. No statement while all is well."""
+        outcomes = [results[i].outcome for i in taken]
+        failed = sum(1 for o in outcomes if o is not DeliveryOutcome.DELIVERED)
+        if not failed and not self.failing:
+            return
+        went_through = DeliveryOutcome.DELIVERED in outcomes
+        failures, since = uow.webhooks.note_attempts(
+            self.subscription.id, failed=failed, went_through=went_through, at=at
+        )
+        self.failing = failures > 0
+        s = self.settings
+        if since is not None and should_pause(
+            failures,
+            since,
+            at,
+            after_failures=s.pause_after_failures,
+            after=timedelta(seconds=s.pause_after_s),
+        ):
+            from potok.services.events import pause_failing
+
+            if pause_failing(uow, self.subscription.id, failures, since, at):
+                log.warning(
+                    "subscription %d paused after %d failed attempts in a row",
+                    self.subscription.id,
+                    failures,
+                )
 
     def _waiting(
         self, position: int, results: dict[str, Attempt], at: datetime

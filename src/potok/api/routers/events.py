@@ -16,9 +16,12 @@ from potok.api.schemas.events import (
     DeliveryPageOut,
     FeedOut,
     NewSubscriptionOut,
+    ReplayIn,
+    ReplayOut,
     SubscriptionIn,
     SubscriptionOut,
     render_delivery,
+    render_replay,
     render_subscription,
 )
 from potok.api.scope import Reach, reach
@@ -27,7 +30,12 @@ from potok.domain.access import Permission
 from potok.domain.access.model import OutOfReach
 from potok.domain.errors import InvalidInput
 from potok.domain.orders.errors import IdempotencyKeyReused
-from potok.domain.webhooks import DeliveryOutcome, SubscriptionNotFound, cloud_event
+from potok.domain.webhooks import (
+    DeliveryOutcome,
+    NothingToReplay,
+    SubscriptionNotFound,
+    cloud_event,
+)
 from potok.services import events as event_service
 
 feed = APIRouter(prefix="/api/v1/events", tags=["events"])
@@ -189,3 +197,57 @@ def list_deliveries(
     return DeliveryPageOut(
         items=[render_delivery(d) for d in page.items], next_cursor=page.next_cursor
     )
+
+
+@webhooks.post(
+    "/{subscription_id}/replays",
+    status_code=201,
+    response_model=ReplayOut,
+    summary="Deliver past events again: one event, from a sequence on, or a time range",
+    description="The worker delivers the subscription's events of that range again, in "
+    "commit order, beside its usual deliveries (which go on). Only what the subscription "
+    "takes, and never past where it has got (later events reach it anyway). The attempts "
+    "appear in the delivery log with the replay's id; receivers deduplicate by "
+    "`webhook-id` as with any repeat.",
+    responses=responses(
+        SubscriptionNotFound, NothingToReplay, InvalidInput, OutOfReach, IdempotencyKeyReused
+    ),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def replay(
+    subscription_id: SubscriptionId,
+    body: ReplayIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    wanted = event_service.ReplayRange(
+        event_id=body.event_id,
+        from_position=None if body.from_sequence is None else int(body.from_sequence),
+        to_position=None if body.to_sequence is None else int(body.to_sequence),
+        since=body.since,
+        until=body.until,
+    )
+    return answer(
+        request,
+        "replay-webhook",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: event_service.replay_subscription(
+            uow, subscription_id, wanted, caller.actor, once=once
+        ),
+        lambda made: (201, render_replay(made).model_dump(mode="json")),
+    )
+
+
+@webhooks.get(
+    "/{subscription_id}/replays",
+    response_model=list[ReplayOut],
+    summary="The subscription's replays, oldest first, with how far each has got",
+    responses=responses(SubscriptionNotFound, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def list_replays(subscription_id: SubscriptionId, uow: Uow) -> list[ReplayOut]:
+    return [render_replay(r) for r in event_service.list_replays(uow, subscription_id)]

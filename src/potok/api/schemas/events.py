@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
-from potok.api.schemas.common import Code, Out, Page, Schema
-from potok.domain.webhooks import Delivery, Subscription
+from potok.api.schemas.common import AwareDatetime, Code, Out, Page, Schema
+from potok.domain.webhooks import Delivery, Replay, Subscription
+
+Sequence = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,18}$",
+        max_length=18,
+        description="An event's place in commit order: the envelope's `sequence`.",
+        examples=["1187"],
+    ),
+]
 
 
 class CloudEventOut(Out):
@@ -62,6 +72,14 @@ class SubscriptionOut(Out):
         description="When it was paused (nothing is delivered until it is resumed), or null."
     )
     paused_by: str | None
+    paused_reason: str | None = Field(
+        description="Why Potok paused it by itself (prolonged failure); null when a person did."
+    )
+    consecutive_failures: int = Field(
+        description="Failed attempts in a row since the last delivery that went through."
+    )
+    failing_since: datetime | None
+    replaying: bool = Field(description="A replay of past events is under way.")
 
 
 class NewSubscriptionOut(Out):
@@ -83,10 +101,69 @@ class DeliveryOut(Out):
     latency_ms: int | None
     error: str | None
     attempted_at: datetime
+    replay_id: int | None = Field(description="The replay that made this attempt, or null.")
 
 
 class DeliveryPageOut(Page):
     items: list[DeliveryOut]
+
+
+class ReplayIn(Schema):
+    """Which past events to deliver again: name exactly one of ``event_id``,
+    ``from_sequence`` or ``since``."""
+
+    event_id: str | None = Field(
+        default=None, min_length=1, max_length=36, description="One event (a dead letter, say)."
+    )
+    from_sequence: Sequence | None = Field(
+        default=None, description="The events from this sequence on (included)."
+    )
+    to_sequence: Sequence | None = Field(
+        default=None, description="... up to this one (included); default: as far as delivered."
+    )
+    since: AwareDatetime | None = Field(
+        default=None, description="The events that happened from this moment on."
+    )
+    until: AwareDatetime | None = Field(
+        default=None, description="... up to this moment; default: as far as delivered."
+    )
+
+    @model_validator(mode="after")
+    def _one_way(self) -> ReplayIn:
+        named = [self.event_id, self.from_sequence, self.since]
+        if sum(v is not None for v in named) != 1:
+            raise ValueError("name exactly one of event_id, from_sequence or since")
+        if self.to_sequence is not None and self.from_sequence is None:
+            raise ValueError("to_sequence goes with from_sequence")
+        if self.until is not None and self.since is None:
+            raise ValueError("until goes with since")
+        return self
+
+
+class ReplayOut(Out):
+    id: int
+    subscription_id: int
+    from_sequence: str = Field(description="The first event it covers (by sequence).")
+    to_sequence: str = Field(description="The last event it covers.")
+    requested_at: datetime
+    requested_by: str
+    finished_at: datetime | None
+    reached: str | None = Field(
+        description="The last event it has dealt with (null once finished)."
+    )
+
+
+def render_replay(replay: Replay) -> ReplayOut:
+    return ReplayOut(
+        id=replay.id,
+        subscription_id=replay.subscription_id,
+        from_sequence=str(replay.after_position + 1),
+        to_sequence=str(replay.until_position),
+        requested_at=replay.requested_at,
+        requested_by=replay.requested_by,
+        finished_at=replay.finished_at,
+        reached=None if replay.position is None else str(replay.position),
+    )
 
 
 def render_subscription(subscription: Subscription) -> SubscriptionOut:
@@ -102,6 +179,10 @@ def render_subscription(subscription: Subscription) -> SubscriptionOut:
         next_attempt_at=subscription.next_attempt_at,
         paused_at=subscription.paused_at,
         paused_by=subscription.paused_by,
+        paused_reason=subscription.paused_reason,
+        consecutive_failures=subscription.failures,
+        failing_since=subscription.failing_since,
+        replaying=subscription.replaying,
     )
 
 
@@ -117,4 +198,5 @@ def render_delivery(delivery: Delivery) -> DeliveryOut:
         latency_ms=delivery.latency_ms,
         error=delivery.error,
         attempted_at=delivery.attempted_at,
+        replay_id=delivery.replay_id,
     )

@@ -97,6 +97,11 @@ class PollOut(Out):
     kept_aside: list[str]
     followed: int
     cancelled: list[int]
+    packed: list[str]
+    handed_over: list[str]
+    cancelled_there: list[str]
+    push_failed: list[str]
+    waiting: list[str]
     error: str | None
     refused: bool
     requests: int

@@ -118,10 +118,14 @@ class StatusSeen:
 
 @dataclass(frozen=True, slots=True)
 class PackedItem:
-    """Units of one marketplace item packed for an order."""
+    """Units of one marketplace item packed for an order, with the codes scanned on them
+    (one per unit and kind; Ozon wants them item by item)."""
 
     item: str  # the marketplace's id of the item (WB chrtId, Ozon sku)
     quantity: int
+    marking_codes: tuple[str, ...] = ()
+    imeis: tuple[str, ...] = ()
+    uins: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,11 +142,13 @@ class Packed:
 
 @dataclass
 class PackOutcome:
-    """What the marketplace took: the batch the orders joined (WB's supply), and the orders
-    it refused with its reason."""
+    """What the marketplace took: the batch the orders joined (WB's supply), the orders
+    it refused with its reason, and those it has not decided on yet (Ozon still checking
+    the marking codes: they are sent again at the next poll, nobody needs to act)."""
 
     batch: str | None = None
     failed: dict[str, str] = field(default_factory=dict)
+    waiting: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

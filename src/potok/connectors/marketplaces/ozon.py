@@ -59,7 +59,12 @@ PATHS = {
     "cancel": "/v2/posting/fbs/cancel",
     "cancel_reasons": "/v2/posting/fbs/cancel-reason/list",
     "stocks": "/v2/products/stocks",
+    "exemplars": "/v6/fbs/posting/product/exemplar/create-or-get",
+    "set_exemplars": "/v6/fbs/posting/product/exemplar/set",
+    "exemplar_status": "/v5/fbs/posting/product/exemplar/status",
 }
+MARK_TYPES = (("marking_codes", "mandatory_mark"), ("imeis", "imei"), ("uins", "jw_uin"))
+"""Potok's unit codes as Ozon names their kinds (``marks[].mark_type``)."""
 CANCEL_REASON = 352
 """«Товар закончился на складе продавца»: the seller's reason Potok gives unless it is not
 offered; then the first reason the seller may use."""
@@ -302,8 +307,11 @@ class Ozon:
                 return list(seen.values())
 
     def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
-        """Each posting collected into one package (``/v4/posting/fbs/ship``), then read back:
-        Ozon's 200 does not promise the posting moved on."""
+        """Each posting's unit codes first (marking codes, IMEI, UIN: set on Ozon's units of
+        the posting, then their check read; a code Ozon refuses fails the posting, one it is
+        still checking leaves it waiting), then the posting collected into one package
+        (``/v4/posting/fbs/ship``) and read back: Ozon's 200 does not promise the posting
+        moved on."""
         outcome = PackOutcome(batch)
         for order in orders:
             products = [
@@ -315,6 +323,12 @@ class Ozon:
                 outcome.failed[order.external_id] = "no Ozon SKU for the packed items"
                 continue
             try:
+                if any(i.marking_codes or i.imeis or i.uins for i in order.items):
+                    verdict = self._send_exemplars(order)
+                    if verdict is not None:
+                        refused, reason = verdict
+                        (outcome.failed if refused else outcome.waiting)[order.external_id] = reason
+                        continue
                 self._post(
                     PATHS["ship"],
                     {"posting_number": order.external_id, "packages": [{"products": products}]},
@@ -331,6 +345,55 @@ class Ozon:
                     f"Ozon answered the shipping with 200 but the posting is still {status}"
                 )
         return outcome
+
+    def _send_exemplars(self, order: Packed) -> tuple[bool, str] | None:
+        """Set the posting's unit codes on the units Ozon keeps for it and read Ozon's check:
+        None when the posting may be collected, else (refused, reason)."""
+        number = order.external_id
+        slots = self._post(PATHS["exemplars"], {"posting_number": number})
+        held: dict[int, Mapping[str, Any]] = {}
+        for product in slots.get("products") or ():
+            if isinstance(product, Mapping) and isinstance(product.get("product_id"), int):
+                held[product["product_id"]] = product
+        ours = {int(i.item): i for i in order.items if i.item.isdigit()}
+        body = []
+        for product_id, product in held.items():
+            ids = [
+                e["exemplar_id"]
+                for e in product.get("exemplars") or ()
+                if isinstance(e, Mapping) and isinstance(e.get("exemplar_id"), int)
+            ]
+            item = ours.get(product_id)
+            if product.get("is_mandatory_mark_needed") and not (item and item.marking_codes):
+                return True, (
+                    f"Ozon needs a Честный ЗНАК code for every unit of SKU {product_id}; mark "
+                    "the product as needing marking codes in Potok and pack the parcel again"
+                )
+            units = max((len(getattr(item, f)) for f, _ in MARK_TYPES), default=0) if item else 0
+            if units > len(ids):
+                return True, (
+                    f"Ozon keeps {len(ids)} units of SKU {product_id} for the posting, Potok "
+                    f"packed {units} with codes"
+                )
+            exemplars = []
+            for n, exemplar_id in enumerate(ids):
+                marks = [
+                    {"mark": getattr(item, field)[n], "mark_type": kind}
+                    for field, kind in MARK_TYPES
+                    if item is not None and n < len(getattr(item, field))
+                ]
+                exemplar: dict[str, Any] = {"exemplar_id": exemplar_id, "marks": marks}
+                if product.get("is_gtd_needed"):
+                    exemplar["is_gtd_absent"] = True
+                if product.get("is_rnpt_needed"):
+                    exemplar["is_rnpt_absent"] = True
+                exemplars.append(exemplar)
+            body.append({"product_id": product_id, "exemplars": exemplars})
+        missing = sorted(set(ours) - set(held))
+        if missing:
+            return True, f"Ozon keeps no units of SKU {missing[0]} for the posting"
+        self._post(PATHS["set_exemplars"], {"posting_number": number, "products": body})
+        return _exemplar_verdict(self._post(PATHS["exemplar_status"], {"posting_number": number}))
 
     def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
         """Ozon's courier takes collected postings: nothing to send."""
@@ -430,3 +493,50 @@ def _item_errors(result: Mapping[str, Any]) -> str:
     return ("Ozon did not update the stock: " + ("; ".join(w for w in words if w) or "no reason"))[
         :300
     ]
+
+
+def _short(mark: str) -> str:
+    """A marking code as people compare it: GTIN and serial, without the crypto tail."""
+    return mark.split("\x1d", 1)[0][:40]
+
+
+def _exemplar_verdict(status: Mapping[str, Any]) -> tuple[bool, str] | None:
+    """Ozon's check of a posting's unit codes (``/v5/.../exemplar/status``): None when
+    every code passed and the posting may be collected; (True, what to fix) when Ozon
+    named errors; (False, why) while it is still checking."""
+    refused: list[str] = []
+    checking = False
+    for product in status.get("products") or ():
+        if not isinstance(product, Mapping):
+            continue
+        for exemplar in product.get("exemplars") or ():
+            if not isinstance(exemplar, Mapping):
+                continue
+            for mark in exemplar.get("marks") or ():
+                if not isinstance(mark, Mapping):
+                    continue
+                errors = [str(e) for e in mark.get("error_codes") or ()]
+                if errors:
+                    refused.append(
+                        f"{mark.get('mark_type') or 'code'} {_short(str(mark.get('mark') or ''))}"
+                        f" of SKU {product.get('product_id')}: {', '.join(errors)}"
+                    )
+                elif mark.get("check_status") != "passed":
+                    checking = True
+            for what in ("gtd", "rnpt", "weight"):
+                errors = [str(e) for e in exemplar.get(f"{what}_error_codes") or ()]
+                if errors:
+                    sku = product.get("product_id")
+                    refused.append(f"{what} of SKU {sku}: {', '.join(errors)}")
+    if refused:
+        return True, (
+            "Ozon refused the unit codes: "
+            + "; ".join(refused)
+            + ". Pack the parcel again with the right codes; they are sent at the next poll"
+        )[:2000]
+    overall = str(status.get("status") or "")
+    if overall == "ship_not_available":
+        return True, "Ozon does not let the posting be collected (ship_not_available)"
+    if checking or overall == "validation_in_process":
+        return False, "Ozon is still checking the unit codes; asked again at the next poll"
+    return None

@@ -16,6 +16,7 @@ from potok.db.tables import (
     orders,
     outbox_events,
     webhook_deliveries,
+    webhook_replays,
     webhook_subscriptions,
 )
 from potok.domain.webhooks import (
@@ -24,8 +25,10 @@ from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
     OutboxFigures,
+    Replay,
     StoredEvent,
     Subscription,
+    replay_consumer_name,
 )
 from potok.security.data import DataProtector
 
@@ -67,6 +70,28 @@ class EventLog:
 
     def last_position(self) -> int:
         return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
+
+    def first_position(self) -> int:
+        """The position of the oldest event still kept (0: none)."""
+        return int(self.connection.execute(sa.select(sa.func.min(_EVENTS.position))).scalar() or 0)
+
+    def position_of(self, event_id: str) -> int | None:
+        """The event's place in commit order (None: unknown, or not placed yet)."""
+        found = self.connection.execute(
+            sa.select(_EVENTS.position).where(_EVENTS.event_id == event_id)
+        ).scalar()
+        return None if found is None else int(found)
+
+    def positions_between(self, since: datetime, until: datetime | None) -> tuple[int, int] | None:
+        """The first and last positions of the events that happened in ``[since, until]``
+        (None: none did)."""
+        query = sa.select(sa.func.min(_EVENTS.position), sa.func.max(_EVENTS.position)).where(
+            _EVENTS.position.is_not(None), _EVENTS.occurred_at >= since
+        )
+        if until is not None:
+            query = query.where(_EVENTS.occurred_at <= until)
+        low, high = self.connection.execute(query).one()
+        return None if low is None else (int(low), int(high))
 
     def waiting(self) -> bool:
         """Whether any committed event still lacks a position (a cheap read)."""
@@ -135,7 +160,9 @@ class EventLog:
         lags = [
             ConsumerLag(r.name, last - int(r.position), r.oldest)
             for r in c.execute(
-                sa.select(_CONSUMERS.name, _CONSUMERS.position, next_event.label("oldest"))
+                sa.select(_CONSUMERS.name, _CONSUMERS.position, next_event.label("oldest")).where(
+                    _CONSUMERS.name.not_like("replay:%")
+                )  # replays look back on purpose
             )
         ]
         outcomes = {
@@ -252,6 +279,7 @@ class Consumers:
 
 _SUBS = webhook_subscriptions.c
 _DELIVERIES = webhook_deliveries.c
+_REPLAYS = webhook_replays.c
 
 
 class WebhookRepository:
@@ -286,11 +314,17 @@ class WebhookRepository:
         )
 
     def _query(self) -> sa.Select[Any]:
+        replaying = (
+            sa.exists()
+            .where(_REPLAYS.subscription_id == _SUBS.id, _REPLAYS.finished_at.is_(None))
+            .label("replaying")
+        )
         return sa.select(
             webhook_subscriptions,
             _CONSUMERS.position.label("consumer_position"),
             _CONSUMERS.attempts,
             _CONSUMERS.next_attempt_at,
+            replaying,
         ).select_from(
             webhook_subscriptions.outerjoin(
                 event_consumers,
@@ -312,16 +346,94 @@ class WebhookRepository:
         opened = self.protector.decrypt(sealed) if sealed is not None else None
         return [opened] if opened else []
 
-    def pause(self, subscription_id: int, at: datetime | None, by: str | None) -> bool:
-        """Pause the subscription (``at`` and who), or resume it (None)."""
+    def pause(
+        self,
+        subscription_id: int,
+        at: datetime | None,
+        by: str | None,
+        *,
+        reason: str | None = None,
+    ) -> bool:
+        """Pause the subscription (``at``, who, and why when automatic), or resume it
+        (None), which also forgets its run of failures."""
+        values: dict[str, Any] = {"paused_at": at, "paused_by": by, "paused_reason": reason}
+        if at is None:
+            values.update(failures=0, failing_since=None)
         result = self.connection.execute(
-            sa.update(webhook_subscriptions)
-            .where(_SUBS.id == subscription_id)
-            .values(paused_at=at, paused_by=by)
+            sa.update(webhook_subscriptions).where(_SUBS.id == subscription_id).values(**values)
         )
         return result.rowcount == 1
 
+    def note_attempts(
+        self, subscription_id: int, *, failed: int, went_through: bool, at: datetime
+    ) -> tuple[int, datetime | None]:
+        """Count failed attempts in a row: a delivery that went through starts the count
+        again (from the failures that came with it). Returns the count and since when."""
+        values: dict[str, Any]
+        if failed == 0:
+            values = {"failures": 0, "failing_since": None}
+        elif went_through:
+            values = {"failures": failed, "failing_since": at}
+        else:
+            values = {
+                "failures": _SUBS.failures + failed,
+                "failing_since": sa.func.coalesce(_SUBS.failing_since, at),
+            }
+        row = self.connection.execute(
+            sa.update(webhook_subscriptions)
+            .where(_SUBS.id == subscription_id)
+            .values(**values)
+            .returning(_SUBS.failures, _SUBS.failing_since)
+        ).first()
+        return (0, None) if row is None else (int(row.failures), row.failing_since)
+
+    # ------------------------------------------------------------------ replays
+
+    def add_replay(
+        self, subscription_id: int, after: int, until: int, at: datetime, by: str
+    ) -> Replay:
+        replay_id = self.connection.execute(
+            sa.insert(webhook_replays)
+            .values(
+                subscription_id=subscription_id,
+                after_position=after,
+                until_position=until,
+                requested_at=at,
+                requested_by=by,
+            )
+            .returning(_REPLAYS.id)
+        ).scalar_one()
+        return Replay(int(replay_id), subscription_id, after, until, at, by, None, after)
+
+    def replays(self, subscription_id: int, *, unfinished: bool = False) -> list[Replay]:
+        """The subscription's replays, oldest first, with how far each has got."""
+        query = (
+            sa.select(webhook_replays, _CONSUMERS.position.label("consumer_position"))
+            .select_from(
+                webhook_replays.outerjoin(
+                    event_consumers,
+                    _CONSUMERS.name == sa.literal("replay:") + sa.cast(_REPLAYS.id, sa.String),
+                )
+            )
+            .where(_REPLAYS.subscription_id == subscription_id)
+            .order_by(_REPLAYS.id)
+        )
+        if unfinished:
+            query = query.where(_REPLAYS.finished_at.is_(None))
+        return [_replay(r) for r in self.connection.execute(query)]
+
+    def finish_replay(self, replay_id: int, at: datetime) -> None:
+        """The replay is done: its cursor goes."""
+        self.connection.execute(
+            sa.update(webhook_replays).where(_REPLAYS.id == replay_id).values(finished_at=at)
+        )
+        self.connection.execute(
+            sa.delete(event_consumers).where(_CONSUMERS.name == replay_consumer_name(replay_id))
+        )
+
     def delete(self, subscription_id: int) -> bool:
+        for replay in self.replays(subscription_id, unfinished=True):
+            self.finish_replay(replay.id, replay.requested_at)
         self.connection.execute(
             sa.delete(webhook_deliveries).where(_DELIVERIES.subscription_id == subscription_id)
         )
@@ -348,7 +460,11 @@ class WebhookRepository:
                 sa.func.count().label("n"),
                 sa.func.max(_DELIVERIES.attempted_at).label("last_at"),
             )
-            .where(_DELIVERIES.subscription_id == subscription_id, _DELIVERIES.position > after)
+            .where(
+                _DELIVERIES.subscription_id == subscription_id,
+                _DELIVERIES.position > after,
+                _DELIVERIES.replay_id.is_(None),  # a replay's attempts are its own
+            )
             .group_by(_DELIVERIES.event_id, _DELIVERIES.outcome)
         )
         done: set[str] = set()
@@ -413,6 +529,23 @@ def _subscription(row: Any) -> Subscription:
         next_attempt_at=row.next_attempt_at,
         paused_at=row.paused_at,
         paused_by=row.paused_by,
+        paused_reason=row.paused_reason,
+        failures=int(row.failures or 0),
+        failing_since=row.failing_since,
+        replaying=bool(row.replaying),
+    )
+
+
+def _replay(row: Any) -> Replay:
+    return Replay(
+        id=int(row.id),
+        subscription_id=int(row.subscription_id),
+        after_position=int(row.after_position),
+        until_position=int(row.until_position),
+        requested_at=row.requested_at,
+        requested_by=row.requested_by,
+        finished_at=row.finished_at,
+        position=None if row.consumer_position is None else int(row.consumer_position),
     )
 
 
@@ -429,4 +562,5 @@ def _delivery(row: Any) -> Delivery:
         latency_ms=row.latency_ms,
         error=row.error,
         attempted_at=row.attempted_at,
+        replay_id=None if row.replay_id is None else int(row.replay_id),
     )

@@ -26,6 +26,7 @@ from potok.db.tables.events import (
     idempotency_keys,
     outbox_events,
     webhook_deliveries,
+    webhook_replays,
     webhook_subscriptions,
 )
 from potok.db.tables.fulfilment import (
@@ -148,5 +149,6 @@ __all__ = [
     "warehouses",
     "waves",
     "webhook_deliveries",
+    "webhook_replays",
     "webhook_subscriptions",
 ]

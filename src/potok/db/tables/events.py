@@ -55,6 +55,10 @@ webhook_subscriptions = sa.Table(
     sa.Column("created_by", sa.String(200), nullable=False),
     sa.Column("paused_at", UtcDateTime(), nullable=True),  # deliveries wait until resumed
     sa.Column("paused_by", sa.String(200), nullable=True),
+    sa.Column("paused_reason", sa.String(300), nullable=True),  # set when paused automatically
+    # failed attempts since the last delivery that went through, and since when
+    sa.Column("failures", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("failing_since", UtcDateTime(), nullable=True),
 )
 
 webhook_deliveries = sa.Table(
@@ -71,11 +75,27 @@ webhook_deliveries = sa.Table(
     sa.Column("latency_ms", sa.Integer(), nullable=True),
     sa.Column("error", sa.String(500), nullable=True),
     sa.Column("attempted_at", UtcDateTime(), nullable=False),
+    sa.Column("replay_id", sa.BigInteger(), nullable=True),  # made by this replay
     sa.CheckConstraint("outcome IN ('delivered', 'failed', 'dead')", name="outcome"),
     sa.Index(None, "subscription_id", "id"),
     sa.Index(None, "subscription_id", "position"),
 )
 """Every attempt to deliver an event to a subscription: the delivery log and dead letters."""
+
+webhook_replays = sa.Table(
+    "webhook_replays",
+    metadata,
+    id_column(),
+    fk("subscription_id", "webhook_subscriptions.id", ondelete="CASCADE"),
+    sa.Column("after_position", sa.BigInteger(), nullable=False),  # from the event after it
+    sa.Column("until_position", sa.BigInteger(), nullable=False),  # up to this one, included
+    sa.Column("requested_at", UtcDateTime(), nullable=False),
+    sa.Column("requested_by", sa.String(200), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.Index(None, "subscription_id"),
+)
+"""A subscription's past events delivered again, on request; its progress is the cursor
+of the consumer ``replay:<id>``."""
 
 idempotency_keys = sa.Table(
     "idempotency_keys",

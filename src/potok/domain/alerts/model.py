@@ -17,6 +17,7 @@ class AlertKind(StrEnum):
     LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
     MARKETPLACE_ITEM_NOT_MAPPED = "marketplace_item_not_mapped"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
+    WEBHOOK_PAUSED = "webhook_paused"
 
 
 class AlertState(StrEnum):

@@ -31,6 +31,14 @@ class WebhookUnsubscribed(WebhookEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookPaused(WebhookEvent):
     url: str
+    reason: str | None = None  # set when Potok paused it after prolonged failure
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookReplayRequested(WebhookEvent):
+    replay_id: int
+    after_sequence: int
+    until_sequence: int
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

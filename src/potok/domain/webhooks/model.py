@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from potok.domain.errors import NotFound
+from potok.domain.errors import NotFound, Rejected
 
 INTERNAL_AGGREGATES = frozenset({"user", "api_key", "webhook"})
 """Events of these aggregates (administration of accounts and subscriptions) stay in the
@@ -73,6 +73,10 @@ class Subscription:
     next_attempt_at: datetime | None = None
     paused_at: datetime | None = None  # paused: nothing is delivered until it is resumed
     paused_by: str | None = None
+    paused_reason: str | None = None  # why it was paused automatically (None: by a person)
+    failures: int = 0  # failed attempts since the last delivery that went through
+    failing_since: datetime | None = None
+    replaying: bool = False  # a replay of past events is under way
 
     @property
     def consumer(self) -> str:
@@ -82,6 +86,46 @@ class Subscription:
 
 def consumer_name(subscription_id: int) -> str:
     return f"webhook:{subscription_id}"
+
+
+def should_pause(
+    failures: int,
+    failing_since: datetime | None,
+    now: datetime,
+    *,
+    after_failures: int,
+    after: timedelta,
+) -> bool:
+    """Whether a receiver has failed long enough to be paused: ``after_failures`` failed
+    attempts in a row (0: never) over at least ``after`` of time, so that one bad minute
+    with many orders in flight does not pause it."""
+    if after_failures <= 0 or failures < after_failures or failing_since is None:
+        return False
+    return now - failing_since >= after
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """A subscription's past events, from ``after_position`` (excluded) to
+    ``until_position`` (included), delivered again on request; receivers deduplicate by
+    ``webhook-id`` as with any repeat."""
+
+    id: int
+    subscription_id: int
+    after_position: int
+    until_position: int
+    requested_at: datetime
+    requested_by: str
+    finished_at: datetime | None = None
+    position: int | None = None  # how far it has got (None: finished or not started)
+
+    @property
+    def consumer(self) -> str:
+        return replay_consumer_name(self.id)
+
+
+def replay_consumer_name(replay_id: int) -> str:
+    return f"replay:{replay_id}"
 
 
 class DeliveryOutcome(StrEnum):
@@ -105,6 +149,7 @@ class Delivery:
     latency_ms: int | None
     error: str | None
     attempted_at: datetime
+    replay_id: int | None = None  # made by this replay
 
 
 def retry_delay(attempts: int, base_s: float, cap_s: float, rand: Callable[[], float]) -> float:
@@ -149,3 +194,9 @@ class SubscriptionNotFound(NotFound):
     code = "webhook-subscription-not-found"
     title = "Webhook subscription not found"
     template = "No webhook subscription {subscription_id}."
+
+
+class NothingToReplay(Rejected):
+    code = "nothing-to-replay"
+    title = "Nothing to replay"
+    template = "{why}"

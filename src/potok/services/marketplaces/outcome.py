@@ -19,6 +19,7 @@ class PollOutcome:
     handed_over: list[str] = field(default_factory=list)  # told: left the seller
     cancelled_there: list[str] = field(default_factory=list)  # cancelled on the marketplace
     push_failed: list[str] = field(default_factory=list)  # refused there: see the journal
+    waiting: list[str] = field(default_factory=list)  # the marketplace is still checking
     cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
     error: str | None = None
     refused: bool = False

@@ -21,7 +21,7 @@ from potok.connectors.marketplaces import (
     PackedItem,
 )
 from potok.domain.fulfilment import Shipment, ShipmentStatus
-from potok.domain.fulfilment.identifiers import UnitIdentifier
+from potok.domain.fulfilment.identifiers import UnitCode, UnitIdentifier
 from potok.domain.kernel import Clock
 from potok.domain.marketplaces import Connection, JournalKind
 from potok.services.marketplace_ports import LinkedOrder
@@ -64,7 +64,12 @@ def push_progress(
         packed = client.pack(plan.pack, batch)
         for external_id, reason in packed.failed.items():
             _failed(uow, connection, external_id, "pack", reason, outcome, clock)
-        done = [p.external_id for p in plan.pack if p.external_id not in packed.failed]
+        outcome.waiting.extend(packed.waiting)
+        done = [
+            p.external_id
+            for p in plan.pack
+            if p.external_id not in packed.failed and p.external_id not in packed.waiting
+        ]
         if done:
             _record(uow, connection, done, "packed", clock, supply=packed.batch)
             outcome.packed.extend(done)
@@ -107,14 +112,32 @@ def _packed(link: LinkedOrder, shipments: Sequence[Shipment]) -> Packed:
     """The order's items by the marketplace's ids, and its units' codes."""
     item_of = {int(i["line_no"]): str(i.get("item") or "") for i in link.items}
     quantities: dict[str, int] = {}
+    unit_codes: dict[str, list[UnitCode]] = {}
     for shipment in shipments:
+        key_of = {item.item_no: item_of.get(item.line_no, "") for item in shipment.items}
         for item in shipment.items:
-            key = item_of.get(item.line_no, "")
+            key = key_of[item.item_no]
             quantities[key] = quantities.get(key, 0) + item.packed
+        for packed in shipment.codes:
+            unit_codes.setdefault(key_of.get(packed.item_no, ""), []).append(packed.code)
     codes = [c.code for s in shipments for c in s.codes]
+
+    def of(item: str, kind: UnitIdentifier) -> tuple[str, ...]:
+        return tuple(c.value for c in unit_codes.get(item, ()) if c.kind is kind)
+
     return Packed(
         external_id=link.external_id,
-        items=[PackedItem(item, quantity) for item, quantity in quantities.items() if quantity],
+        items=[
+            PackedItem(
+                item,
+                quantity,
+                marking_codes=of(item, UnitIdentifier.MARKING),
+                imeis=of(item, UnitIdentifier.IMEI),
+                uins=of(item, UnitIdentifier.UIN),
+            )
+            for item, quantity in quantities.items()
+            if quantity
+        ],
         marking_codes=tuple(c.value for c in codes if c.kind is UnitIdentifier.MARKING),
         imeis=tuple(c.value for c in codes if c.kind is UnitIdentifier.IMEI),
         uins=tuple(c.value for c in codes if c.kind is UnitIdentifier.UIN),
