@@ -3,8 +3,8 @@ that keeps it current (it starts at the end of the history: `potok reports rebui
 the facts of the orders taken before)
 
 Revision ID: a7e1f0c7a001
-Revises: c3e7a1b2d904
-Create Date: 2026-12-07 00:00:00
+Revises: d1e2a7b0c001
+Create Date: 2026-12-07 00:10:00
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import potok.db.types
 from potok.db.types import Amount, UtcDateTime
 
 revision: str = "a7e1f0c7a001"
-down_revision: str | None = "c3e7a1b2d904"
+down_revision: str | None = "d1e2a7b0c001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
