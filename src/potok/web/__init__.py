@@ -16,7 +16,17 @@ STATIC = Path(__file__).parent / "static"
 def install(app: FastAPI) -> None:
     """Serve the console's pages and its own static files (CSS, script, sounds)."""
     from potok.web.live import LiveHub
-    from potok.web.routers import floor, home, live, movements, orders, settings, stock, tracking
+    from potok.web.routers import (
+        floor,
+        home,
+        live,
+        movements,
+        orders,
+        reports,
+        settings,
+        stock,
+        tracking,
+    )
 
     app.state.live = LiveHub(app.state.potok)
     for router in (
@@ -26,6 +36,7 @@ def install(app: FastAPI) -> None:
         stock.router,
         movements.router,
         floor.router,
+        reports.router,
         settings.router,
         tracking.router,
     ):
