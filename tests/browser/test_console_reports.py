@@ -37,7 +37,7 @@ def test_the_reports_page_draws_the_kpis_in_both_languages(
     shot(page, "reports")
     assert run_axe(page) == []
 
-    page.get_by_label("By").select_option("week")
+    page.locator("select[name=grain]").select_option("week")
     page.get_by_role("button", name="Show").click()
     expect(page).to_have_url(re.compile(r"grain=week"))
     expect(page.locator("[data-kpi=orders]")).to_have_text("2")
