@@ -48,3 +48,14 @@ def test_the_reports_page_draws_the_kpis_in_both_languages(
     expect(page.locator("svg.funnel-chart")).to_contain_text("Собран")
     shot(page, "reports-ru")
     assert run_axe(page) == []
+
+    page.get_by_role("link", name="Прогноз спроса").click()
+    page.get_by_label("Артикул").fill("KET")
+    page.get_by_role("button", name="Показать").click()
+    chart = page.get_by_role("img", name="Спрос на KET на складе MSK")
+    expect(chart).to_be_visible()
+    expect(page.locator("svg.forecast-chart-0 .line.forecast")).to_have_count(1)
+    expect(page.locator("svg.forecast-chart-0 polygon.band")).to_have_count(1)
+    expect(page.get_by_text("seasonal_naive").first).to_be_visible()
+    shot(page, "forecast-ru")
+    assert run_axe(page) == []

@@ -276,6 +276,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/reports"): ("orders:read", LISTED),
+    ("GET", "/reports/forecast"): ("stock:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),

@@ -150,3 +150,38 @@ def funnel(stages: Sequence[Stage], *, title: str, description: str, css: str) -
             f'text-anchor="end">{escape(s.text)}</text>'
         )
     return _frame(title, description, body, css)
+
+
+def forecast_chart(
+    history: Sequence[Point],
+    forecast: Sequence[Point],
+    low: Sequence[float],
+    high: Sequence[float],
+    *,
+    title: str,
+    description: str,
+    css: str,
+) -> Markup:
+    """History as a line, then the forecast as a dashed line inside its interval band."""
+    points = [*history, *forecast]
+    top = _ceiling(max([p.value for p in points] + list(high), default=0))
+    body = _axes(top, points, "{:.0f}")
+    n, start = len(points), len(history)
+    if forecast:
+        upper = [f"{_x(start + i, n):.1f},{_y(v, top):.1f}" for i, v in enumerate(high)]
+        lower = [f"{_x(start + i, n):.1f},{_y(v, top):.1f}" for i, v in enumerate(low)]
+        body.append(f'<polygon class="band" points="{" ".join(upper + lower[::-1])}"/>')
+    for css_class, offset, part in (("line", 0, history), ("line forecast", start, forecast)):
+        path = " ".join(
+            f"{'M' if i == 0 else 'L'}{_x(offset + i, n):.1f},{_y(p.value, top):.1f}"
+            for i, p in enumerate(part)
+        )
+        if path:
+            body.append(f'<path class="{css_class}" d="{path}"/>')
+    for i, p in enumerate(points):
+        body.append(
+            f'<circle class="dot{" forecast" if i >= start else ""}" cx="{_x(i, n):.1f}" '
+            f'cy="{_y(p.value, top):.1f}" r="2"><title>{escape(p.label)}: {escape(p.text)}'
+            "</title></circle>"
+        )
+    return _frame(title, description, body, css)

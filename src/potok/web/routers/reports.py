@@ -15,7 +15,7 @@ from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.analytics import STAGES, Dimension, Grain, Period
 from potok.domain.kernel import utc_now
-from potok.services import reports
+from potok.services import forecasting, reports
 from potok.web import charts
 from potok.web.i18n import Formats, console_language, console_zone, translations
 from potok.web.labels import N_
@@ -122,4 +122,68 @@ def reports_page(
             "grain_labels": GRAIN_LABELS,
             "dimension_labels": DIMENSION_LABELS,
         },
+    )
+
+
+@router.get("/reports/forecast", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
+def forecast_page(
+    request: Request,
+    caller: Caller,
+    sku: Annotated[str, Query(max_length=64)] = "",
+    warehouse: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """One SKU's daily demand of the last eight weeks, its forecast and 80 % interval."""
+    language = console_language(request)
+    fmt = Formats(language, console_zone(request))
+    _ = translations(language).gettext
+    own = list(caller.warehouse_codes) if caller.warehouses is not None else None
+    wanted = [warehouse] if warehouse else own
+    if own is not None and warehouse and warehouse not in own:
+        wanted = []
+    series = []
+    notes: list[str] = []
+    if sku and caller.channel is None:
+        demand = forecasting.load_demand(
+            console_uow(request), utc_now().date(), skus=[sku], warehouses=wanted
+        )
+        run = forecasting.forecast_demand(demand)
+        notes = run.notes
+        shown = 56
+        for i, s in enumerate(run.series):
+            history = [
+                charts.Point(
+                    fmt.day(demand.day(t), "d MMM"),
+                    float(demand.units[i, t]),
+                    fmt.number(int(demand.units[i, t])),
+                )
+                for t in range(max(0, demand.days - shown), demand.days)
+            ]
+            ahead = [
+                charts.Point(
+                    fmt.day(demand.day(demand.days + j), "d MMM"),
+                    v,
+                    fmt.number(Decimal(str(round(v, 1)))),
+                )
+                for j, v in enumerate(s.forecast)
+            ]
+            spread = 1.2816 * s.sigma
+            chart = charts.forecast_chart(
+                history,
+                ahead,
+                [max(0.0, v - spread) for v in s.forecast],
+                [v + spread for v in s.forecast],
+                title=_("Demand for %(sku)s at %(warehouse)s")
+                % {"sku": s.sku, "warehouse": s.warehouse},
+                description=_(
+                    "Units ordered per day for eight weeks, then the forecast (%(method)s) "
+                    "with its 80%% interval"
+                )
+                % {"method": s.method},
+                css=f"forecast-chart-{i}",
+            )
+            series.append({"forecast": s, "chart": chart})
+    return render(
+        request,
+        "reports/forecast.html",
+        {"sku": sku, "warehouse": warehouse, "series": series, "notes": notes},
     )
