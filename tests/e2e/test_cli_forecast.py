@@ -45,3 +45,22 @@ def test_forecast_commands_on_a_short_history(live: LiveServer) -> None:
     rows = {r["sku"]: r for r in json.loads(reorder.stdout)}
     assert (rows["KET"]["suggested_quantity"], rows["TOY"]["suggested_quantity"]) == (16, 13)
     assert rows["KET"]["why"].startswith("seasonal_naive: 14.0 units over 7 d")
+
+
+def test_the_stock_report_on_the_command_line(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    found = runner.invoke(
+        app,
+        ["reports", "stock", "--until", "2026-11-14", "--days", "14", "--output", "json"],
+        env=env,
+    )
+    assert found.exit_code == 0, found.output
+    rows = {r["sku"]: r for r in json.loads(found.stdout)}
+    assert (rows["KET"]["turnover"], rows["KET"]["days_of_cover"]) == (0.7, 6.0)
+    assert rows["KET"]["value"] == "99600.00"
+    table = runner.invoke(
+        app, ["reports", "stock", "--until", "2026-11-14", "--days", "14"], env=env
+    )
+    assert table.exit_code == 0
+    assert "TOY" in table.output

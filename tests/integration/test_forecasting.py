@@ -5,10 +5,11 @@ reorder points and order-up-to levels follow from the forecast, worked out by ha
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from potok.bootstrap import Potok
 from potok.domain.inventory.commands import ReceiveStock
-from potok.services import forecasting, inventory, reports
+from potok.services import forecasting, inventory, reports, stock_reports
 from potok.services.intake import Placement, place_order
 from tests.factories import TESTER, build_world, order_command
 
@@ -77,3 +78,25 @@ def test_stock_out_days_are_censored_and_the_forecast_gives_reorder_points(
     assert (found["TOY"].reorder_point, found["TOY"].order_up_to) == (7, 14)
     assert found["TOY"].suggested_quantity == 13  # 14 - 1
     assert "order up to 28" in found["KET"].why
+
+
+def test_stock_kpis_turnover_cover_dead_stock_and_value(potok: Potok) -> None:
+    _history(potok)
+    clock = Clock(NOV_1 + timedelta(days=3))
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "MUG", 5), TESTER, clock=clock)
+    found = {
+        f.sku: f for f in stock_reports.stock_figures(potok.uow(), date(2026, 11, 14), days=14)
+    }
+    ket, toy, mug = found["KET"], found["TOY"], found["MUG"]
+    # KET: 40 on hand all along, 28 ordered (12 left available): turned 28/40 = 0.7 times,
+    # 2 a day cover the 12 for 6 days; 40 x 2490.00 on hand
+    assert (ket.on_hand, ket.available, ket.sold, ket.average_on_hand) == (40, 12, 28, 40.0)
+    assert (ket.turnover, ket.days_of_cover, ket.dead) == (0.7, 6.0, False)
+    assert ket.value == Decimal("99600.00")
+    # TOY: nothing for six mornings, then 10 for eight: 80/14 = 5.71 on average; 9 sold
+    assert (toy.sold, toy.average_on_hand, toy.turnover) == (9, 5.71, 1.58)
+    assert toy.days_of_cover == 1.6  # 1 available at 9/14 a day
+    # MUG: 5 arrived on day 3 and nobody asked: dead stock, no cover figure
+    assert (mug.on_hand, mug.sold, mug.dead, mug.days_of_cover) == (5, 0, True, None)
+    assert mug.value == Decimal("1950.00")
+    assert (mug.expiring_units, mug.expiring_value) == (0, Decimal("0.00"))

@@ -38,6 +38,7 @@ class Demand:
     first: date
     units: np.ndarray[Any, np.dtype[np.float64]]
     censored: np.ndarray[Any, np.dtype[np.bool_]]
+    on_hand: np.ndarray[Any, np.dtype[np.float64]]  # as each day began
 
     @property
     def days(self) -> int:
@@ -54,9 +55,11 @@ def load_demand(
     days: int = HISTORY_DAYS,
     skus: Sequence[str] | None = None,
     warehouses: Sequence[str] | None = None,
+    all_stock: bool = False,
 ) -> Demand:
-    """The demand of every series that had any in the ``days`` up to ``until``; a day that
-    began with nothing on hand and sold nothing is censored (unknown, not zero)."""
+    """The demand of every series that had any in the ``days`` up to ``until`` (and with
+    ``all_stock``, of every position the ledger knows); a day that began with nothing on
+    hand and sold nothing is censored (unknown, not zero)."""
     period = Period(until - timedelta(days=days - 1), until, Grain.DAY)
 
     def read(u: UnitOfWork) -> tuple[list[Any], list[Any]]:
@@ -67,7 +70,12 @@ def load_demand(
         rows = [r for r in rows if r.sku in skus]
     if warehouses is not None:
         rows = [r for r in rows if r.warehouse in warehouses]
-    keys = sorted({(r.sku, r.warehouse) for r in rows})
+    if warehouses is not None:
+        moves = [m for m in moves if m.warehouse in warehouses]
+    keys = sorted(
+        {(r.sku, r.warehouse) for r in rows}
+        | ({(m.sku, m.warehouse) for m in moves} if all_stock else set())
+    )
     index = {k: i for i, k in enumerate(keys)}
     units = np.zeros((len(keys), days))
     for r in rows:
@@ -80,7 +88,7 @@ def load_demand(
             change[i, column] += m.quantity
     at_start = np.cumsum(change, axis=1)[:, :days]  # on hand as each day began
     censored = (at_start <= 0) & (units == 0)
-    return Demand(keys, period.since, units, censored)
+    return Demand(keys, period.since, units, censored, at_start)
 
 
 @dataclass

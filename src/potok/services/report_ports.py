@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from potok.domain.analytics import OrderFact, Period, PickScan
@@ -40,3 +41,6 @@ class ReportStore(Protocol):
     ) -> list[PickScan]: ...
     def demand(self, period: Period) -> list[DailyDemand]: ...
     def stock_moves(self, period: Period) -> list[StockMove]: ...
+    def prices(self) -> dict[str, Decimal]:
+        """Each product's price, by SKU."""
+        ...

@@ -338,3 +338,7 @@ class Reports:
         )
         found += [StockMove(code, sku, at, int(q)) for code, sku, at, q in within]
         return found
+
+    def prices(self) -> dict[str, Decimal]:
+        query = sa.select(products.c.sku, products.c.price)
+        return {row.sku: row.price for row in self.connection.execute(query)}
