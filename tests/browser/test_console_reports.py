@@ -56,6 +56,6 @@ def test_the_reports_page_draws_the_kpis_in_both_languages(
     expect(chart).to_be_visible()
     expect(page.locator("svg.forecast-chart-0 .line.forecast")).to_have_count(1)
     expect(page.locator("svg.forecast-chart-0 polygon.band")).to_have_count(1)
-    expect(page.get_by_text("seasonal_naive").first).to_be_visible()
+    expect(page.get_by_text(re.compile("^Метод: seasonal_naive"))).to_be_visible()
     shot(page, "forecast-ru")
     assert run_axe(page) == []
