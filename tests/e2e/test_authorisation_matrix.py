@@ -85,6 +85,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "webhooks:manage",
         UNLIMITED,
     ),
+    ("POST", "/api/v1/webhook-subscriptions/{subscription_id}/secret-rotation"): (
+        "webhooks:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/orders"): ("orders:write", NAMED),
     ("GET", "/api/v1/orders"): ("orders:read", LISTED),
     ("GET", "/api/v1/orders/{order_id}"): ("orders:read", ORDER),
@@ -97,11 +101,40 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),
     ("GET", "/api/v1/return-reasons"): ("orders:read", NETWORK),
+    ("POST", "/api/v1/rules"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}"): ("orders:read", UNLIMITED),
+    ("PUT", "/api/v1/rules/{rule_id}"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/rules/{rule_id}/versions"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/rule-trials"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/orders/{order_id}/rule-firings"): ("orders:read", ORDER),
+    ("PUT", "/api/v1/task-queues/{queue}"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/task-queues"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/task-queues/{queue}/next-task"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/tasks"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/claim"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/release"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/tasks/{task_id}/completion"): ("orders:manage", UNLIMITED),
+    ("GET", "/api/v1/task-figures"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
     ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
     ("GET", "/track/{token}"): ("public", NETWORK),
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
+        "notifications:manage",
+        NETWORK,
+    ),
+    ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
+        "orders:read",
+        NETWORK,
+    ),
+    ("GET", "/api/v1/notification-templates/{topic}/{language}/versions"): (
+        "orders:read",
+        NETWORK,
+    ),
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
@@ -278,6 +311,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/reports"): ("orders:read", LISTED),
     ("GET", "/reports/forecast"): ("stock:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
+    ("GET", "/returns"): ("orders:read", LISTED),
+    ("GET", "/returns/{number}"): ("orders:read", RECORD),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),
@@ -294,6 +329,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/routing"): ("sourcing:read", UNLIMITED),
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
     ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/settings/notifications"): ("orders:read", NETWORK),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
@@ -318,6 +354,7 @@ ROLES: dict[str, set[str]] = {
         "events:read",
         "webhooks:manage",
         "metrics:read",
+        "notifications:manage",
         "erp:exchange",
     },
     "manager": {
@@ -404,7 +441,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
     if param in ("number", "document_id", "alert_id", "run_id", "code"):
         return {RECORD, UNLIMITED}
-    if param in ("customer_id", "subscription_id"):
+    if param in ("customer_id", "subscription_id", "rule_id", "task_id", "queue"):
         return {UNLIMITED}
     if param in ("hold_no", "parcel_no", "location_code"):
         return None  # inside an order, a shipment or a warehouse already scoped
@@ -533,6 +570,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("number", "/floor/waves/"): (world.wave, BOTH),
         ("code", "/api/v1/marketplaces/"): (FOREIGN_CONNECTION, frozenset({CHANNEL_BOUND})),
         ("number", "/stock/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
+        ("number", "/returns/"): (world.ret, BOTH),
         ("number", "/stock/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
     }
     for (name, prefix), found in by_prefix.items():
@@ -546,6 +584,9 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "run_id": (str(world.run), BOTH),
         "customer_id": (str(world.customer), BOTH),
         "subscription_id": ("999999", BOTH),
+        "rule_id": ("999999", BOTH),
+        "task_id": ("999999", BOTH),
+        "queue": ("nope", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         "hold_no": ("1", none),
@@ -903,6 +944,9 @@ PLACEHOLDERS = {
     "parcel_no": "1",
     "document_id": "999999",
     "subscription_id": "999999",
+    "rule_id": "999999",
+    "task_id": "999999",
+    "queue": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
     "topic": "order_accepted",
@@ -924,6 +968,7 @@ ANY_OF = {
         "keys:manage",
         "sourcing:read",
         "webhooks:manage",
+        "orders:read",  # the message templates
     },
 }
 

@@ -153,3 +153,19 @@ def test_pause_resume_and_replay_from_the_command_line(potok: Potok, database_ur
         assert "Traceback" not in nothing.output
     finally:
         receiver.stop()
+
+
+def test_rotate_a_secret_and_filter_by_channel_from_the_command_line(
+    potok: Potok, database_url: str
+) -> None:
+    refused = potok_cli(
+        database_url, "webhooks", "add", "http://127.0.0.1:9/", "-t", "*", "-c", "nope"
+    )
+    assert refused.exit_code != 0
+    assert "channels[0]" in refused.output
+    added = potok_cli(database_url, "webhooks", "add", "http://127.0.0.1:9/", "-t", "*")
+    number = added.output.split()[1]
+    rotated = potok_cli(database_url, "webhooks", "rotate-secret", number, "--keep-old-for-s", "60")
+    assert rotated.exit_code == 0, rotated.output
+    assert "the old secret signs too until" in rotated.output
+    assert rotated.output.split("shown once): ")[1].split()[0].startswith("whsec_")

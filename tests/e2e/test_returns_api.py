@@ -95,3 +95,27 @@ def test_a_return_from_request_to_refund(live: LiveServer, api: httpx.Client) ->
     assert api.get(f"/api/v1/orders/{order_id}/returns").json()[0]["status"] == "closed"
     problem(api.get(f"{RETURNS}/RT-999999"), 404, "return-not-found")
     assert_stock_invariants(live.potok)
+
+
+def test_returns_are_listed_by_the_warehouse_they_came_to_and_by_reason(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world(live.potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 5})
+    clock = Clock(T0)
+    first, _, _ = _handed_over(live.potok, [("KET", 1)], clock)
+    second, _, _ = _handed_over(live.potok, [("MUG", 1)], clock)
+    for order_id, reason in ((first, "defective"), (second, "wrong_size")):
+        body = {"lines": [{"line_no": 1, "quantity": 1, "reason": reason}], "approve": True}
+        assert api.post(f"/api/v1/orders/{order_id}/returns", json=body).status_code == 201
+    received = api.post("/api/v1/warehouses/SPB/return-receipts", json={"number": "RT-000001"})
+    assert received.status_code == 200, received.text
+
+    def numbers(**params: str) -> list[str]:
+        return [r["number"] for r in api.get(RETURNS, params=params).json()["items"]]
+
+    assert numbers() == ["RT-000002", "RT-000001"]
+    assert numbers(warehouse="SPB") == ["RT-000001"]
+    assert numbers(warehouse="MSK") == []
+    assert numbers(reason="wrong_size") == ["RT-000002"]
+    assert numbers(reason="defective", warehouse="SPB", status="received") == ["RT-000001"]
+    assert numbers(reason="defective", status="approved") == []

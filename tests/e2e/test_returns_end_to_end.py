@@ -1,8 +1,9 @@
 """The issue's whole story on both databases, through the API: a delivered order, part of
 it returned and received at another warehouse, inspected (one unit restocked, one
 damaged), refunded; another unit exchanged before it comes back. The customer's e-mails
-arrive at a real SMTP server, the tracking page shows each step, and `potok stock
-reconcile` finds nothing wrong afterwards."""
+arrive at a real SMTP server (one worded by the support lead's own template), the
+tracking page shows each step, and `potok stock reconcile` finds nothing wrong
+afterwards."""
 
 from __future__ import annotations
 
@@ -15,10 +16,12 @@ from typer.testing import CliRunner
 from potok.cli.main import app
 from potok.connectors.carriers import TrackingStatus
 from potok.connectors.messaging import SmtpSender
+from potok.domain.access import Role
 from potok.domain.notifications import Language
 from potok.services.notifications import NotificationPolicy
 from potok.worker.dispatcher import Dispatcher, new_client
 from potok.worker.notifier import Notifier
+from tests.auth import make_user, sign_in
 from tests.conftest import LiveServer
 from tests.factories import build_world
 from tests.integration.test_returns import T0, Clock, _handed_over, _stock, _track
@@ -26,6 +29,12 @@ from tests.invariants import assert_shipment_invariants, assert_stock_invariants
 from tests.smtp import smtp_server
 
 CUSTOMER = {"customer_name": "Анна Смирнова", "customer_email": "anna@example.ru"}
+RETURN_RECEIVED = (
+    '{% extends "ru/_base.j2" %}\n'
+    "{% block subject %}Мы получили ваш возврат {{ return_number }}{% endblock %}\n"
+    "{% block body %}К возврату: {{ refund_amount }} {{ currency }}.{% endblock %}\n"
+    "{% block html_body %}<p>К возврату: {{ refund_amount }} {{ currency }}.</p>{% endblock %}\n"
+)
 
 
 def steps(anonymous: httpx.Client, token: str) -> list[str]:
@@ -99,17 +108,28 @@ def test_delivered_returned_refunded_exchanged(
         again = api.post(f"/api/v1/returns/{swap['number']}/exchange", json={})
         assert again.status_code == 409
 
+        # the support lead words the return's message their own way, before it goes out
+        make_user(live.potok, "lead", Role.ADMIN)
+        lead = sign_in(live.url, "lead")
+        worded = lead.request(
+            "PUT",
+            "/api/v1/notification-templates/return_received/ru",
+            json={"source": RETURN_RECEIVED},
+        )
+        assert worded.status_code == 200, worded.text
+
         dispatcher.run_round()
         subjects = inbox.subjects()
         assert subjects == [
             f"Заказ {order_id} принят",
             f"Заказ {order_id} отправлен",
             f"Заказ {order_id} доставлен",
-            f"Возврат {rma} получен",
+            f"Мы получили ваш возврат {rma}",
             f"Деньги по возврату {rma} перечислены",
             f"Заказ {replacement} принят",
         ]
         assert f"{live.url}/track/{token}" in inbox.text(3)
+        assert "К возврату: 4980.00 RUB." in inbox.text(3)
         assert all(m["To"] == "anna@example.ru" for m in inbox.messages)
 
     assert steps(anonymous, token)[-4:] == [

@@ -1,5 +1,6 @@
 """Pausing a webhook subscription over the API: nothing is delivered while it is paused,
-nothing is lost, and resuming delivers what waited; replaying its past events."""
+nothing is lost, and resuming delivers what waited; replaying its past events; rotating
+its secret."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import sqlalchemy as sa
+from standardwebhooks.webhooks import Webhook
 
 from potok.db.tables import outbox_events
 from potok.domain.kernel import Actor
@@ -134,3 +136,34 @@ def test_a_replay_over_the_api_delivers_past_events_again(
     assert nothing.json()["code"] == "nothing-to-replay"
     unknown = api.post("/api/v1/webhook-subscriptions/999/replays", json=body)
     assert unknown.json()["code"] == "webhook-subscription-not-found"
+
+
+def test_rotating_the_secret_over_the_api_signs_with_both_for_a_while(
+    live: LiveServer, api: httpx.Client, receiver: Receiver
+) -> None:
+    made = api.post(
+        "/api/v1/webhook-subscriptions",
+        json={"url": receiver.url, "event_types": ["channel.created"], "channels": ["rot1"]},
+    )
+    assert made.status_code == 422  # no channel rot1 yet: the filter must name real ones
+    assert made.json()["errors"][0]["field"] == "channels[0]"
+    made = api.post(
+        "/api/v1/webhook-subscriptions",
+        json={"url": receiver.url, "event_types": ["channel.created"]},
+    )
+    number, old = made.json()["subscription"]["id"], made.json()["secret"]
+    url = f"/api/v1/webhook-subscriptions/{number}/secret-rotation"
+    rotated = api.post(url, json={"keep_old_for_s": 600}, headers={"Idempotency-Key": "rot-1"})
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()["secret"]
+    repeat = api.post(url, json={"keep_old_for_s": 600}, headers={"Idempotency-Key": "rot-1"})
+    assert repeat.json()["secret"] == new  # a retry rotates nothing more
+    shown = api.get(f"/api/v1/webhook-subscriptions/{number}").json()
+    assert shown["old_secret_until"] == rotated.json()["old_secret_until"]
+    assert api.post(url, json={"keep_old_for_s": 10**9}).status_code == 422
+
+    a_channel(api, "rot1")
+    deliver(live)
+    (got,) = receiver.received
+    assert Webhook(old).verify(got.body, got.headers)["type"] == "channel.created"
+    assert Webhook(new).verify(got.body, got.headers)["type"] == "channel.created"

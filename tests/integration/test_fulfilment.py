@@ -4,12 +4,14 @@ and cancellation - with stock reconciled after every step."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
+from potok.connectors.carriers import TrackingEvent, TrackingStatus
 from potok.domain.catalogue import ProductDraft
 from potok.domain.errors import InvalidInput
 from potok.domain.fulfilment import (
@@ -23,6 +25,7 @@ from potok.domain.fulfilment.errors import (
     AlreadyPicked,
     CodeAlreadyUsed,
     IdentifierMismatch,
+    IdentifierNotRequired,
     IdentifiersMissing,
     OrderNotReleasable,
     PackExceedsPicked,
@@ -32,13 +35,15 @@ from potok.domain.fulfilment.errors import (
 )
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.inventory.locations import LocationDraft
+from potok.domain.inventory.lots import LotInput
+from potok.domain.kernel import Tracking
 from potok.domain.machine import IllegalTransition
 from potok.domain.orders import AllocationState, HoldType, OrderStatus
 from potok.domain.orders.commands import CancelOrder, PlaceHold
 from potok.domain.orders.errors import OrderClosed
 from potok.services import catalogue, inventory, locations
 from potok.services import orders as order_service
-from potok.services.fulfilment import handover, packing, picking, reads, release
+from potok.services.fulfilment import handover, packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput, ShortPick
 from potok.services.intake import Placement, place_order
 from tests.factories import TESTER, build_world, order_command
@@ -371,3 +376,220 @@ def test_a_held_order_is_not_released(world: Potok) -> None:
     )
     with pytest.raises(OrderNotReleasable):
         release.release_order(world.uow(), order_id, "MSK", TESTER)
+
+
+PHONE = ProductDraft(
+    "PHN",
+    "Смартфон",
+    Decimal("24990.00"),
+    Decimal("22"),
+    unit_identifiers=frozenset({UnitIdentifier.IMEI}),
+)
+RING = ProductDraft(
+    "RNG",
+    "Кольцо золотое",
+    Decimal("18500.00"),
+    Decimal("22"),
+    unit_identifiers=frozenset({UnitIdentifier.UIN}),
+)
+
+
+def test_imei_and_uin_are_captured_per_unit_and_hand_over_waits_for_them(potok: Potok) -> None:
+    build_world(potok)
+    for draft in (PHONE, RING):
+        catalogue.create_product(potok.uow(), draft)
+        inventory.receive_stock(potok.uow(), ReceiveStock("MSK", draft.sku, 4), TESTER)
+    first = _order(potok, [("PHN", 1), ("RNG", 2)])
+    second = _order(potok, [("PHN", 1)])
+    shipments = []
+    for order_id in (first, second):
+        (made,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+        _pick_all(potok, made.id or 0)
+        shipments.append(made.id or 0)
+    one, two = shipments
+
+    def pack(shipment_id: int, *lines: ParcelLine) -> None:
+        packing.pack_parcel(potok.uow(), shipment_id, ParcelDraft(700, 200, 150, 80, lines), TESTER)
+
+    def phone(*imeis: str) -> ParcelLine:
+        return ParcelLine(1, 1, tuple((UnitIdentifier.IMEI, i) for i in imeis))
+
+    def rings(quantity: int, *uins: str) -> ParcelLine:
+        return ParcelLine(2, quantity, tuple((UnitIdentifier.UIN, u) for u in uins))
+
+    with pytest.raises(InvalidInput) as wrong_digit:  # the Luhn digit of this one is 9
+        pack(one, phone("356938035643808"))
+    assert wrong_digit.value.errors[0].code == "bad-check-digit"
+    assert "should be 9" in wrong_digit.value.errors[0].message
+    with pytest.raises(InvalidInput) as short:
+        pack(one, phone("35693803564380"))
+    assert short.value.errors[0].code == "bad-imei"
+    with pytest.raises(InvalidInput) as bad_uin:
+        pack(one, rings(1, "12345"))
+    assert bad_uin.value.errors[0].code == "bad-uin"
+    with pytest.raises(IdentifierNotRequired):  # a ring has a UIN, not an IMEI
+        pack(one, ParcelLine(2, 1, ((UnitIdentifier.IMEI, "356938035643809"),)))
+    with pytest.raises(CodeAlreadyUsed):  # two rings cannot share one number
+        pack(one, rings(2, "6431000000000017", "6431000000000017"))
+    assert reads.get_shipment(potok.uow(), one).shipment.parcels == []  # nothing half-packed
+
+    # the phone with its IMEI, one ring of two with its UIN: hand-over names what is missing
+    pack(one, phone("356938035643809"), rings(2, "6431000000000017"))
+    with pytest.raises(IdentifiersMissing) as missing:
+        handover.hand_over(potok.uow(), one, TESTER)
+    assert missing.value.context["summary"] == "1 of 2 uin codes of RNG"
+    assert reads.get_shipment(potok.uow(), one).shipment.status is ShipmentStatus.PACKED
+    packing.open_parcel(potok.uow(), one, 1, TESTER)
+    pack(one, phone("356938035643809"), rings(2, "6431000000000017", "6431000000000024"))
+    handover.hand_over(potok.uow(), one, TESTER)
+    shipped = reads.get_shipment(potok.uow(), one).shipment
+    assert sorted((c.code.kind.value, c.code.key) for c in shipped.codes) == [
+        ("imei", "356938035643809"),
+        ("uin", "6431000000000017"),
+        ("uin", "6431000000000024"),
+    ]
+    # the same phone cannot leave in another order
+    with pytest.raises(CodeAlreadyUsed) as taken:
+        pack(two, phone("356938035643809"))
+    assert taken.value.context["shipment_id"] == one
+    pack(two, phone("490154203237518"))
+    handover.hand_over(potok.uow(), two, TESTER)
+    _clean(potok)
+
+
+def test_goods_of_another_parcel_group_ship_apart_and_any_of_a_products_barcodes_picks_it(
+    world: Potok,
+) -> None:
+    catalogue.create_product(
+        world.uow(),
+        ProductDraft(
+            "FRIDGE",
+            "Холодильник",
+            Decimal("45990.00"),
+            Decimal("22"),
+            "4601234567800",
+            60_000,
+            barcodes=("04601234567817", "4601234567824"),  # the pallet and the export box
+            parcel_group="bulky",
+        ),
+    )
+    inventory.receive_stock(world.uow(), ReceiveStock("MSK", "FRIDGE", 2), TESTER)
+    order_id = _order(world, [("KET", 1), ("FRIDGE", 1)])
+
+    made = release.release_order(world.uow(), order_id, "MSK", TESTER)
+    full = [reads.get_shipment(world.uow(), s.id or 0).shipment for s in made]
+    assert sorted((s.parcel_group, [i.sku for i in s.items]) for s in full) == [
+        ("", ["KET"]),
+        ("bulky", ["FRIDGE"]),
+    ]
+    small = next(s.id or 0 for s in made if s.parcel_group == "")
+    bulky = next(s.id or 0 for s in made if s.parcel_group == "bulky")
+    with pytest.raises(WrongProduct):  # the fridge is not in the kettle's shipment
+        picking.pick(world.uow(), small, ScanInput("4601234567824"), TESTER)
+    picking.pick(world.uow(), bulky, ScanInput("4601234567824"), TESTER)  # the second barcode
+    picking.pick(world.uow(), small, ScanInput("4601234567893", bin="A-02"), TESTER)
+    packing.pack_parcel(
+        world.uow(), small, ParcelDraft(1300, 300, 200, 200, (ParcelLine(1, 1),)), TESTER
+    )
+    handover.hand_over(world.uow(), small, TESTER)
+    assert _status(world, order_id) is OrderStatus.PARTIALLY_SHIPPED  # the fridge still waits
+    packing.pack_parcel(
+        world.uow(), bulky, ParcelDraft(62_000, 1800, 700, 700, (ParcelLine(1, 1),)), TESTER
+    )
+    handover.hand_over(world.uow(), bulky, TESTER)
+    assert _status(world, order_id) is OrderStatus.SHIPPED
+    _clean(world)
+
+
+def test_lots_and_serials_leave_the_books_at_hand_over_and_come_back_with_the_parcel(
+    potok: Potok,
+) -> None:
+    build_world(potok)
+    catalogue.create_product(
+        potok.uow(),
+        ProductDraft(
+            "MILK", "Молоко 3,2 %", Decimal("94.90"), Decimal("10"), tracking=Tracking.LOT
+        ),
+    )
+    catalogue.create_product(
+        potok.uow(),
+        ProductDraft("CAM", "Камера", Decimal("9990.00"), Decimal("22"), tracking=Tracking.SERIAL),
+    )
+    for lot, units, expires in (("L-EARLY", 2, date(2099, 1, 10)), ("L-LATE", 5, date(2099, 3, 1))):
+        inventory.receive_stock(
+            potok.uow(),
+            ReceiveStock("MSK", "MILK", units, lot=LotInput(lot, expires_on=expires)),
+            TESTER,
+        )
+    inventory.receive_stock(
+        potok.uow(), ReceiveStock("MSK", "CAM", 3, serials=("C-1", "C-2", "C-3")), TESTER
+    )
+    order_id = _order(potok, [("MILK", 3), ("CAM", 2)])
+    (shipment,) = release.release_order(potok.uow(), order_id, "MSK", TESTER)
+    sid = shipment.id or 0
+    _, lines = reads.pick_list(potok.uow(), sid)
+    assert sorted((ln.sku, ln.lot, ln.quantity) for ln in lines if ln.sku == "MILK") == [
+        ("MILK", "L-EARLY", 2),  # the lot that expires first goes first
+        ("MILK", "L-LATE", 1),
+    ]
+    for line in lines:
+        if line.sku == "MILK":
+            picking.pick(potok.uow(), sid, ScanInput("MILK", line.left, lot=line.lot), TESTER)
+    for serial in ("C-1", "C-2"):
+        picking.pick(potok.uow(), sid, ScanInput("CAM", serial=serial), TESTER)
+    view = reads.get_shipment(potok.uow(), sid).shipment
+    parcel = tuple(ParcelLine(i.item_no, i.picked) for i in view.items)
+    packing.pack_parcel(potok.uow(), sid, ParcelDraft(1500, 300, 200, 200, parcel), TESTER)
+    handover.hand_over(potok.uow(), sid, TESTER, carrier="sandbox", tracking_number="SBX-AUDIT-1")
+
+    def ledger(kind: str) -> list[tuple[str, str | None, int]]:
+        with potok.engine.connect() as connection:
+            rows = connection.execute(
+                sa.text(
+                    "SELECT p.sku, l.number, m.quantity FROM stock_movements m "
+                    "JOIN stock s ON s.id = m.stock_id JOIN products p ON p.id = s.product_id "
+                    "LEFT JOIN lots l ON l.id = s.lot_id WHERE m.type = :kind"
+                ),
+                {"kind": kind},
+            ).all()
+        return sorted((sku, lot, quantity) for sku, lot, quantity in rows)
+
+    def serials() -> list[tuple[str, str]]:
+        with potok.engine.connect() as connection:
+            rows = connection.execute(sa.text("SELECT serial, status FROM serials")).all()
+        return sorted((serial, status) for serial, status in rows)
+
+    # one ledger movement per position (lot) that lost units; the cameras' serials shipped
+    assert ledger("shipment") == [
+        ("CAM", None, -2),
+        ("MILK", "L-EARLY", -2),
+        ("MILK", "L-LATE", -1),
+    ]
+    assert serials() == [("C-1", "shipped"), ("C-2", "shipped"), ("C-3", "in_stock")]
+    _clean(potok)
+
+    # nobody home, then back to the sender: the units return to their own lots and serials
+    start = datetime(2099, 1, 1, tzinfo=UTC)
+    back = [
+        TrackingEvent("SBX-AUDIT-1", status, start + timedelta(hours=n), words, f"a{n}")
+        for n, (status, words) in enumerate(
+            (
+                (TrackingStatus.IN_TRANSIT, "Принято"),
+                (TrackingStatus.FAILED_DELIVERY, "Получатель отсутствовал"),
+                (TrackingStatus.RETURNING, "Возврат отправителю"),
+                (TrackingStatus.RETURNED_TO_SENDER, "Возвращено"),
+            ),
+            start=1,
+        )
+    ]
+    assert tracking.apply_tracking(potok.uow(), "sandbox", back).applied == 4
+    assert reads.get_shipment(potok.uow(), sid).shipment.status is (
+        ShipmentStatus.RETURNED_TO_SENDER
+    )
+    assert ledger("return_to_sender") == [
+        ("CAM", None, 2),
+        ("MILK", "L-EARLY", 2),
+        ("MILK", "L-LATE", 1),
+    ]
+    assert serials() == [("C-1", "in_stock"), ("C-2", "in_stock"), ("C-3", "in_stock")]
+    _clean(potok)

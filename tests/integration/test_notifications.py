@@ -14,10 +14,11 @@ import pytest
 from potok.bootstrap import Potok
 from potok.connectors.carriers import TrackingStatus
 from potok.connectors.messaging import SmtpSender
-from potok.domain.notifications import Language
+from potok.domain.notifications import Language, Topic
+from potok.domain.notifications.templates import Medium
 from potok.domain.orders.commands import CancelOrder
 from potok.domain.returns import Decision, Outcome, RefundStatus
-from potok.services import notifications, public_tracking
+from potok.services import notification_templates, notifications, public_tracking
 from potok.services import orders as order_service
 from potok.services.intake import Placement, place_order
 from potok.services.notifications import NotificationPolicy
@@ -158,3 +159,31 @@ def test_opted_out_customers_and_turned_off_topics_get_nothing(
     place_order(potok.uow(), order_command([("KET", 1)], **CUSTOMER), TESTER)
     dispatcher.run_round()
     assert inbox.messages == []
+
+
+def test_an_administrators_template_is_what_the_customer_receives(
+    potok: Potok, mail: tuple[Inbox, Dispatcher, Clock]
+) -> None:
+    inbox, dispatcher, _ = mail
+    build_world(potok, {("MSK", "KET"): 5})
+    template = (
+        '{% extends "en/_base.j2" %}\n'
+        "{% block subject %}We have your order {{ order_id }}{% endblock %}\n"
+        "{% block body %}Thank you, {{ first_name }}.{% endblock %}\n"
+        "{% block html_body %}<p>Thank you, <b>{{ first_name }}</b>.</p>{% endblock %}\n"
+    )
+    notification_templates.save_template(
+        potok.uow(), Topic.ORDER_ACCEPTED, Language.EN, Medium.EMAIL, template, TESTER
+    )
+    placed = place_order(
+        potok.uow(),
+        order_command(
+            [("KET", 1)], customer_name="<Anna> Smirnova", customer_email="anna@example.ru"
+        ),
+        TESTER,
+    )
+    assert isinstance(placed, Placement)
+    dispatcher.run_round()
+    assert inbox.subjects() == [f"We have your order {placed.order.id}"]
+    assert "Thank you, <Anna>." in inbox.text(0)
+    assert "<p>Thank you, <b>&lt;Anna&gt;</b>.</p>" in inbox.html(0)

@@ -119,7 +119,7 @@ def test_a_cancelled_booking_is_called_off_with_the_carrier_after_the_commit() -
 
 
 def test_an_after_commit_reaction_to_an_unknown_event_is_refused_at_start_up() -> None:
-    (call_off,) = [r for r in AFTER_COMMIT if r.handler is not None]
+    (call_off,) = [r for r in AFTER_COMMIT if r.consumer == "reaction:call_off_carrier_booking"]
     wrong = EventReaction("reaction:x", ("shipment.teleported",), "x", "y", call_off.handler)
     with pytest.raises(LookupError, match="teleported"):
         check_registry(after_commit=(*AFTER_COMMIT, wrong))

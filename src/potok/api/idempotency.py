@@ -35,13 +35,17 @@ def answer(
     payload: str,
     call: Callable[[Once[T] | None], T],
     render: Callable[[T], tuple[int, Any]],
+    headers: Callable[[Any], dict[str, str]] | None = None,
 ) -> Response:
     """Run ``call`` (a use case taking the key) and answer with ``render`` of its result;
-    a replay answers with the first answer as it was. ``scope`` names the operation."""
+    a replay answers with the first answer as it was. ``scope`` names the operation;
+    ``headers`` (say ``Location``) are made from the answer's body, the same for a replay."""
+    rendered: list[tuple[T, int, Any]] = []
 
     def respond(result: T) -> tuple[int, Any]:
         status, body = render(result)
-        return status, plain(body)
+        rendered.append((result, status, plain(body)))
+        return status, rendered[-1][2]
 
     once = None
     if key is not None:
@@ -50,6 +54,12 @@ def answer(
     try:
         result = call(once)
     except Replayed as replay:
-        return json_response(replay.body, replay.status_code, {"Idempotent-Replayed": "true"})
-    status, body = render(result)
-    return json_response(body, status)
+        extra = headers(replay.body) if headers is not None else {}
+        return json_response(
+            replay.body, replay.status_code, {**extra, "Idempotent-Replayed": "true"}
+        )
+    if rendered and rendered[-1][0] is result:
+        _, status, body = rendered[-1]
+    else:
+        status, body = render(result)
+    return json_response(body, status, headers(body) if headers is not None else None)

@@ -91,6 +91,7 @@ def potok_error_response(request: Request, error: PotokError) -> JSONResponse:
                 "field": e.field,
                 "message": translate_field_message(e.code, e.message, language),
                 "code": e.code,
+                **({"at": e.at, "end": e.end} if e.at is not None else {}),
             }
             for e in error.errors
         ]

@@ -31,6 +31,7 @@ SUBSCRIPTION_COLUMNS = [
     Column("id", right=True),
     Column("url"),
     Column("event_types", "types"),
+    Column("filters"),
     Column("position", right=True),
     Column("failed_attempts", "failing", right=True),
     Column("next_attempt_at", "next attempt"),
@@ -223,6 +224,35 @@ def resume(
     console.print(f"subscription {subscription_id} resumed")
 
 
+@webhooks.command("rotate-secret")
+@handles_errors
+def rotate_secret(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+    keep_old_for_s: int = typer.Option(
+        86_400,
+        "--keep-old-for-s",
+        min=0,
+        max=7 * 86_400,
+        help="Seconds the old secret keeps signing beside the new one.",
+    ),
+) -> None:
+    """A new signing secret, printed once; the old one signs too for a while."""
+    from datetime import timedelta
+
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        made = event_service.rotate_secret(
+            cli_uow(potok), subscription_id, keep_old_for=timedelta(seconds=keep_old_for_s)
+        )
+    finally:
+        potok.close()
+    until = made.old_secret_until.isoformat(timespec="seconds")
+    console.print(f"subscription {subscription_id}: the old secret signs too until {until}")
+    console.print(f"new signing secret (shown once): {made.secret}", highlight=False)
+
+
 @webhooks.command("add")
 @handles_errors
 def add(
@@ -231,6 +261,12 @@ def add(
         ..., "--type", "-t", help="'*', 'order.*' or an exact type; repeat for several."
     ),
     description: str | None = typer.Option(None, help="What the receiver is, for people."),
+    channel: list[str] = typer.Option(
+        [], "--channel", "-c", help="Only events of this channel's orders (repeatable)."
+    ),
+    warehouse: list[str] = typer.Option(
+        [], "--warehouse", "-w", help="Only events that name this location (repeatable)."
+    ),
 ) -> None:
     """Subscribe a receiver; prints its signing secret - once."""
     from potok.services import events as event_service
@@ -243,6 +279,8 @@ def add(
             event_type,
             cli_actor(),
             description=description,
+            channels=channel,
+            warehouses=warehouse,
             allow_private=potok.settings.events.allow_private_addresses,
         )
     finally:
@@ -267,6 +305,9 @@ def list_subscriptions(output: Output = OUTPUT) -> None:
             "id": s.id,
             "url": s.url,
             "event_types": " ".join(s.event_types),
+            "filters": " ".join(
+                [f"channel={c}" for c in s.channels] + [f"warehouse={w}" for w in s.warehouses]
+            ),
             "position": s.position,
             "failed_attempts": s.attempts,
             "next_attempt_at": s.next_attempt_at,

@@ -25,11 +25,13 @@ from potok.cli import (
     picking,
     reports,
     returns,
+    rules,
     security,
     serve,
     shipments,
     sourcing,
     stock,
+    tasks,
     transfers,
     worker,
 )
@@ -63,6 +65,8 @@ app.add_typer(picking.app, name="picking")
 app.add_typer(documents.app, name="documents")
 app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
+app.add_typer(rules.app, name="rules")
+app.add_typer(tasks.app, name="tasks")
 app.add_typer(reports.app, name="reports")
 app.add_typer(forecast.app, name="forecast")
 app.command()(serve.serve)

@@ -1,6 +1,9 @@
-"""``potok notifications``: the log of customer messages, opt-outs, template previews."""
+"""``potok notifications``: the log of customer messages, opt-outs, the message templates
+(list, show, set, reset, history) and previews."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
@@ -17,9 +20,14 @@ from potok.cli.common import (
 )
 
 app = typer.Typer(
-    help="Customer notifications: what was sent, opt-outs, template previews.",
+    help="Customer notifications: what was sent, opt-outs, templates and their previews.",
     no_args_is_help=True,
 )
+templates_app = typer.Typer(
+    help="Message templates: list, show, set a new version, reset, history.",
+    no_args_is_help=True,
+)
+app.add_typer(templates_app, name="templates")
 
 COLUMNS = [
     Column("created_at", "when"),
@@ -104,23 +112,174 @@ def opt_in(email: str) -> None:
 def preview(
     topic: str = typer.Argument(..., help="order_accepted, order_shipped, refund_paid, ..."),
     language: str = typer.Option("ru", help="ru or en."),
+    medium: str = typer.Option("email", help="email or sms."),
+    file: Path | None = typer.Option(
+        None, "--file", help="A draft template to check and render instead of the one in force."
+    ),
     html: bool = typer.Option(False, "--html", help="Print the HTML part instead of the text."),
 ) -> None:
-    """A template rendered against a sample order."""
-    from potok.domain.errors import FieldError, InvalidInput
-    from potok.domain.notifications import Language, Topic
-    from potok.services import notifications
+    """A template (the one in force, or a draft) rendered against a sample order."""
+    from potok.services import notification_templates as templates
 
-    if topic not in {t.value for t in Topic} or language not in ("ru", "en"):
-        raise InvalidInput(
-            [
-                FieldError(
-                    "topic",
-                    "one of " + ", ".join(t.value for t in Topic) + "; language ru or en",
-                    "unknown-topic",
-                )
-            ]
-        )
-    subject, text, page = notifications.preview(Topic(topic), Language(language))
-    print(f"Subject: {subject}\n")
-    print(page if html else text)
+    key = templates.parse_key(topic, language, medium)
+    if file is not None:
+        shown = templates.preview_source(*key, _read(file))
+    else:
+        potok = open_potok()
+        try:
+            shown = templates.preview_in_force(cli_uow(potok), *key)
+        finally:
+            potok.close()
+    if shown.subject:
+        print(f"Subject: {shown.subject}\n")
+    print(shown.html if html else shown.text)
+
+
+def _read(file: Path) -> str:
+    from potok.domain.errors import FieldError, InvalidInput
+    from potok.domain.notifications.templates import MAX_SOURCE
+
+    try:
+        text = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise InvalidInput([FieldError("file", f"cannot be read: {error}", "unreadable")]) from None
+    if len(text) > MAX_SOURCE:
+        raise InvalidInput([FieldError("file", f"at most {MAX_SOURCE} characters", "too-long")])
+    return text
+
+
+TEMPLATE_COLUMNS = [
+    Column("medium"),
+    Column("topic"),
+    Column("language"),
+    Column("version", right=True),
+    Column("changed_at", "changed"),
+    Column("changed_by", "by"),
+]
+
+
+@templates_app.command("list")
+@handles_errors
+def list_templates(
+    medium: str | None = typer.Option(None, help="Only email or sms."), output: Output = OUTPUT
+) -> None:
+    """Every template in force; version 0 is the shipped one."""
+    from potok.services import notification_templates as templates
+
+    potok = open_potok()
+    try:
+        found = templates.list_templates(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {
+            "medium": t.medium.value,
+            "topic": t.topic.value,
+            "language": t.language.value,
+            "version": t.stored.version if t.stored else 0,
+            "changed_at": t.stored.created_at if t.stored else "",
+            "changed_by": t.stored.created_by if t.stored else "",
+        }
+        for t in found
+        if medium in (None, t.medium.value)
+    ]
+    print_listing(rows, TEMPLATE_COLUMNS, output)
+
+
+@templates_app.command("show")
+@handles_errors
+def show_template(
+    topic: str,
+    language: str = typer.Option("ru", help="ru or en."),
+    medium: str = typer.Option("email", help="email or sms."),
+) -> None:
+    """Print the template in force (to edit it and set it back)."""
+    from potok.services import notification_templates as templates
+
+    key = templates.parse_key(topic, language, medium)
+    potok = open_potok()
+    try:
+        found = templates.template_in_force(cli_uow(potok), *key)
+    finally:
+        potok.close()
+    print(found.source, end="" if found.source.endswith("\n") else "\n")
+
+
+@templates_app.command("set")
+@handles_errors
+def set_template(
+    topic: str,
+    file: Path = typer.Option(..., "--file", help="The Jinja2 template."),
+    language: str = typer.Option("ru", help="ru or en."),
+    medium: str = typer.Option("email", help="email or sms."),
+) -> None:
+    """Store a new version of a template, once it passes its check."""
+    from potok.services import notification_templates as templates
+
+    key = templates.parse_key(topic, language, medium)
+    source = _read(file)
+    potok = open_potok()
+    try:
+        saved = templates.save_template(cli_uow(potok), *key, source, cli_actor())
+    finally:
+        potok.close()
+    version = saved.stored.version if saved.stored else 0
+    console.print(f"{medium}/{language}/{topic}: version {version} is in force")
+
+
+@templates_app.command("reset")
+@handles_errors
+def reset_template(
+    topic: str,
+    language: str = typer.Option("ru", help="ru or en."),
+    medium: str = typer.Option("email", help="email or sms."),
+) -> None:
+    """Go back to the shipped template (a new version; the history keeps the old ones)."""
+    from potok.services import notification_templates as templates
+
+    key = templates.parse_key(topic, language, medium)
+    potok = open_potok()
+    try:
+        templates.save_template(cli_uow(potok), *key, None, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"{medium}/{language}/{topic}: the shipped template is in force")
+
+
+HISTORY_COLUMNS = [
+    Column("version", right=True),
+    Column("created_at", "when"),
+    Column("created_by", "by"),
+    Column("change"),
+]
+
+
+@templates_app.command("history")
+@handles_errors
+def template_history(
+    topic: str,
+    language: str = typer.Option("ru", help="ru or en."),
+    medium: str = typer.Option("email", help="email or sms."),
+    output: Output = OUTPUT,
+) -> None:
+    """Every stored version of a template, newest first."""
+    from potok.services import notification_templates as templates
+
+    key = templates.parse_key(topic, language, medium)
+    potok = open_potok()
+    try:
+        found = templates.template_history(cli_uow(potok), *key)
+    finally:
+        potok.close()
+    rows = [
+        {
+            "version": v.version,
+            "created_at": v.created_at,
+            "created_by": v.created_by,
+            "change": "back to the shipped template"
+            if v.source is None
+            else f"{len(v.source)} characters",
+        }
+        for v in found
+    ]
+    print_listing(rows, HISTORY_COLUMNS, output)

@@ -20,6 +20,7 @@ from potok.db.queries.reports import Reports
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
+from potok.db.repositories.automation import AutomationRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -33,6 +34,7 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.notification_templates import NotificationTemplateRepository
 from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
@@ -46,6 +48,7 @@ from potok.db.repositories.stock import StockRepository
 from potok.db.repositories.stock_counts import StockCountRepository
 from potok.db.repositories.stock_rules import StockRuleRepository
 from potok.db.repositories.stores import StoreReceiptRepository
+from potok.db.repositories.tasks import TaskRepository
 from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
 from potok.db.tables import audit_log
@@ -157,6 +160,7 @@ class SqlUnitOfWork:
         self.returns = ReturnRepository(connection, self._events)
         self.notifications = NotificationRepository(connection, self.protector)
         self.tracking_links = TrackingLinkRepository(connection)
+        self.notification_templates = NotificationTemplateRepository(connection)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)
@@ -169,6 +173,8 @@ class SqlUnitOfWork:
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
+        self.automation = AutomationRepository(connection)
+        self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
         return self
 

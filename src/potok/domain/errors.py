@@ -121,6 +121,8 @@ class FieldError:
     field: str
     message: str
     code: str = "invalid"
+    at: int | None = None  # where in the field's text the mistake starts (1-based column)
+    end: int | None = None  # and where it ends
 
 
 class InvalidInput(PotokError):

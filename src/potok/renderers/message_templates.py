@@ -1,17 +1,27 @@
-"""Customer messages from Jinja2 templates, one per topic and language, each with a subject,
-a plain-text part and an HTML part (``renderers/messages/<language>/<topic>.j2``, sharing
-``_base.j2``). The HTML part is rendered with autoescaping, the others as written; a
-template that does not render against the sample order is refused before it is used."""
+"""Customer messages from Jinja2 templates, one per topic, language and medium: an e-mail
+has a subject, a plain-text part and an HTML part (``renderers/messages/<language>/
+<topic>.j2``, sharing ``_base.j2``), an SMS one short text (``.../sms/<topic>.j2``).
+The HTML part is rendered with autoescaping, the others as written.
+
+Templates run in Jinja's immutable sandbox, shipped ones and administrators' alike: a
+template reaches only the values it is given. An administrator's template replaces the
+shipped one of its topic, language and medium; it may extend the shipped ``_base.j2``.
+"""
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, TemplateError
+from jinja2 import FileSystemLoader, Template, TemplateError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from potok.domain.notifications import Language, Topic
+from potok.domain.notifications.templates import Medium
+
+log = logging.getLogger("potok.notifications")
 
 FOLDER = Path(__file__).parent / "messages"
 SEPARATOR = "---8<---"
@@ -33,46 +43,129 @@ SAMPLE: dict[str, Any] = {
     "tracking_url": "https://shop.example/track/sample",
     "shop": "Potok",
 }
-"""A made-up order every template must render against (previews, checks)."""
+"""A made-up order every template must render against (previews, checks); its keys are
+the variables a template may use."""
 
 
 class BrokenTemplate(ValueError):
     """A template that does not render."""
 
 
-@lru_cache(maxsize=2)
-def _environment(html: bool) -> Environment:
-    return Environment(
+def environment(*, html: bool, strict: bool = False) -> ImmutableSandboxedEnvironment:
+    """The sandbox templates render in (``strict``: an undefined value is an error, for
+    checks)."""
+    return _environment(html, strict)
+
+
+@lru_cache(maxsize=4)
+def _environment(html: bool, strict: bool) -> ImmutableSandboxedEnvironment:
+    from jinja2 import StrictUndefined, Undefined
+
+    return ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(FOLDER),
-        autoescape=html,  # noqa: S701 - the plain-text parts are not HTML; the HTML part escapes
+        autoescape=html,  # the plain-text parts are not HTML; the HTML part escapes
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        undefined=StrictUndefined if strict else Undefined,
     )
 
 
-def _parts(name: str, context: dict[str, Any], *, html: bool) -> list[str]:
+def default_name(topic: Topic, language: Language, medium: Medium = Medium.EMAIL) -> str:
+    """The shipped template of a topic, language and medium."""
+    if medium is Medium.SMS:
+        return f"{language.value}/sms/{topic.value}.j2"
+    return f"{language.value}/{topic.value}.j2"
+
+
+def default_source(topic: Topic, language: Language, medium: Medium = Medium.EMAIL) -> str:
+    """The text of the shipped template (what an administrator starts from)."""
+    return (FOLDER / default_name(topic, language, medium)).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=256)
+def compiled(source: str, html: bool, strict: bool = False) -> Template:
+    """An administrator's template, compiled once per text."""
+    return _environment(html, strict).from_string(source)
+
+
+def rendered(
+    template: str | None,
+    name: str,
+    context: dict[str, Any],
+    *,
+    html: bool,
+    strict: bool = False,
+) -> str:
+    """``template`` (an administrator's text) or else the shipped template ``name``,
+    rendered with every known variable present."""
     defaults = dict.fromkeys(SAMPLE, "")
-    rendered = _environment(html).get_template(name).render({**defaults, **context})
-    parts = rendered.split(SEPARATOR)
+    if template is None:
+        found = _environment(html, strict).get_template(name)
+    else:
+        found = compiled(template, html, strict)
+    return found.render({**defaults, **context})
+
+
+def split_email(text: str, name: str) -> list[str]:
+    parts = text.split(SEPARATOR)
     if len(parts) != 3:
         raise BrokenTemplate(f"{name}: subject, text and HTML parts expected")
     return parts
 
 
-def render(topic: Topic, language: Language, context: dict[str, Any]) -> tuple[str, str, str]:
-    """The subject (one line), the plain text and the HTML of a message."""
-    name = f"{language.value}/{topic.value}.j2"
+def _email(name: str, source: str | None, context: dict[str, Any]) -> tuple[str, str, str]:
     try:
-        subject, text, _ = _parts(name, context, html=False)
-        _, _, html = _parts(name, context, html=True)
+        subject, text, _ = split_email(rendered(source, name, context, html=False), name)
+        _, _, html = split_email(rendered(source, name, context, html=True), name)
     except TemplateError as error:
         raise BrokenTemplate(f"{name}: {error}") from error
     return " ".join(subject.split()), text.strip() + "\n", html.strip() + "\n"
 
 
+def render(
+    topic: Topic,
+    language: Language,
+    context: dict[str, Any],
+    *,
+    source: str | None = None,
+) -> tuple[str, str, str]:
+    """The subject (one line), the plain text and the HTML of an e-mail: from ``source``
+    (an administrator's template) when given, else the shipped one. A stored template
+    that fails for this order (it passed its check against the sample) gives way to the
+    shipped one, so that the customer still hears."""
+    name = default_name(topic, language)
+    if source is not None:
+        try:
+            return _email(name, source, context)
+        except (BrokenTemplate, TemplateError, ArithmeticError, TypeError, ValueError) as error:
+            log.warning("the stored template %s failed, the shipped one is used: %s", name, error)
+    return _email(name, None, context)
+
+
+def render_short(
+    topic: Topic,
+    language: Language,
+    context: dict[str, Any],
+    *,
+    source: str | None = None,
+) -> str:
+    """The one-part text of an SMS or messenger message (whitespace runs made single)."""
+    name = default_name(topic, language, Medium.SMS)
+    if source is not None:
+        try:
+            return " ".join(rendered(source, name, context, html=False).split())
+        except (TemplateError, ArithmeticError, TypeError, ValueError) as error:
+            log.warning("the stored template %s failed, the shipped one is used: %s", name, error)
+    try:
+        return " ".join(rendered(None, name, context, html=False).split())
+    except TemplateError as error:
+        raise BrokenTemplate(f"{name}: {error}") from error
+
+
 def check_all() -> None:
-    """Every topic in every language renders against the sample (refused otherwise)."""
+    """Every shipped e-mail template in every language renders against the sample
+    (refused otherwise)."""
     for topic in Topic:
         for language in Language:
             render(topic, language, SAMPLE)

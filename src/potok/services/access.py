@@ -39,6 +39,7 @@ from potok.security.tokens import (
     same,
     split_api_key,
 )
+from potok.services.idempotency import Once, atomically_once
 from potok.services.ports import AuditPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -87,12 +88,13 @@ def create_user(
     display_name: str = "",
     warehouses: Sequence[str] = (),
     clock: Clock = utc_now,
+    once: Once[tuple[User, str]] | None = None,
 ) -> tuple[User, str]:
     """A new user with a one-time password, which must be changed at first sign-in."""
     _check_username(username)
     password = one_time_password()
 
-    def work(uow: UnitOfWork) -> User:
+    def work(uow: UnitOfWork) -> tuple[User, str]:
         if uow.users.get_by_username(username) is not None:
             raise UsernameTaken(username=username)
         warehouse_ids = _warehouse_ids(uow, role, warehouses)
@@ -114,9 +116,9 @@ def create_user(
                 warehouses=list(record.user.warehouses),
             )
         )
-        return record.user
+        return record.user, password
 
-    return atomically(uow, work), password
+    return atomically_once(uow, once, work)
 
 
 def change_user(
@@ -406,6 +408,7 @@ def create_api_key(
     channel: str | None = None,
     rate_limit_per_minute: int = 600,
     clock: Clock = utc_now,
+    once: Once[tuple[ApiKey, str]] | None = None,
 ) -> tuple[ApiKey, str]:
     """A new key; the secret is returned here once and stored only as a digest."""
     problems = []
@@ -428,7 +431,7 @@ def create_api_key(
         raise InvalidInput(problems)
     secret, prefix, secret_hash = new_api_key()
 
-    def work(uow: UnitOfWork) -> ApiKey:
+    def work(uow: UnitOfWork) -> tuple[ApiKey, str]:
         if uow.api_keys.get_by_name(name) is not None:
             raise KeyNameTaken(name=name)
         channel_id: ChannelId | None = None
@@ -457,9 +460,9 @@ def create_api_key(
                 rate_limit_per_minute=rate_limit_per_minute,
             )
         )
-        return key
+        return key, secret
 
-    return atomically(uow, work), secret
+    return atomically_once(uow, once, work)
 
 
 def revoke_api_key(uow: UnitOfWork, name: str, *, actor: Actor, clock: Clock = utc_now) -> ApiKey:

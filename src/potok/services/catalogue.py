@@ -22,6 +22,7 @@ from potok.domain.kernel import Actor, ChannelId, Clock, utc_now
 from potok.domain.network import Warehouse, WarehouseDraft, WarehouseNotFound
 from potok.domain.network.events import WarehouseCreated, WarehouseDeleted, WarehouseUpdated
 from potok.domain.network.model import WarehouseCodeTaken, WarehouseInUse
+from potok.services.idempotency import Once, atomically_once
 from potok.services.rerouting import reroute_from
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -34,7 +35,13 @@ class BarcodeTaken(Conflict):
     template = "Barcode '{barcode}' already belongs to product '{sku}'."
 
 
-def create_product(uow: UnitOfWork, draft: ProductDraft, *, clock: Clock = utc_now) -> Product:
+def create_product(
+    uow: UnitOfWork,
+    draft: ProductDraft,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Product] | None = None,
+) -> Product:
     draft.validate()
 
     def work(uow: UnitOfWork) -> Product:
@@ -47,7 +54,7 @@ def create_product(uow: UnitOfWork, draft: ProductDraft, *, clock: Clock = utc_n
         )
         return product
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def replace_product(
@@ -133,7 +140,13 @@ def list_products(
 # ---------------------------------------------------------------------- channels
 
 
-def create_channel(uow: UnitOfWork, draft: ChannelDraft, *, clock: Clock = utc_now) -> Channel:
+def create_channel(
+    uow: UnitOfWork,
+    draft: ChannelDraft,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Channel] | None = None,
+) -> Channel:
     draft.validate()
 
     def work(uow: UnitOfWork) -> Channel:
@@ -147,7 +160,7 @@ def create_channel(uow: UnitOfWork, draft: ChannelDraft, *, clock: Clock = utc_n
         )
         return channel
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def replace_channel(
@@ -222,7 +235,11 @@ def _channel_ids(uow: UnitOfWork, draft: WarehouseDraft) -> list[ChannelId]:
 
 
 def create_warehouse(
-    uow: UnitOfWork, draft: WarehouseDraft, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    draft: WarehouseDraft,
+    *,
+    clock: Clock = utc_now,
+    once: Once[Warehouse] | None = None,
 ) -> Warehouse:
     draft.validate()
 
@@ -237,7 +254,7 @@ def create_warehouse(
         )
         return warehouse
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def replace_warehouse(

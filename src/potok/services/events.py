@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
@@ -25,6 +25,7 @@ from potok.domain.webhooks.events import (
     WebhookPaused,
     WebhookReplayRequested,
     WebhookResumed,
+    WebhookSecretRotated,
     WebhookSubscribed,
     WebhookUnsubscribed,
 )
@@ -116,11 +117,15 @@ def subscribe(
     actor: Actor,
     *,
     description: str | None = None,
+    channels: Sequence[str] = (),
+    warehouses: Sequence[str] = (),
     allow_private: bool = False,
     once: Once[NewSubscription] | None = None,
     clock: Clock = utc_now,
 ) -> NewSubscription:
-    """A new receiver of events from now on; its signing secret is returned only here."""
+    """A new receiver of events from now on; its signing secret is returned only here.
+    ``channels`` keeps only events about orders of these channels, ``warehouses`` only
+    events that name these locations (both: both must hold)."""
     problem = url_problem(url) or address_problem(url, allow_private=allow_private)
     if problem is not None:
         raise InvalidInput([FieldError("url", f"the URL {problem}", "bad-webhook-url")])
@@ -131,11 +136,24 @@ def subscribe(
             [FieldError("event_types", f"name at most {MAX_PATTERNS} patterns", "too-many")]
         )
     wanted = check_patterns(patterns, field="event_types")
+    for field, codes in (("channels", channels), ("warehouses", warehouses)):
+        if len(codes) > MAX_PATTERNS:
+            raise InvalidInput([FieldError(field, f"name at most {MAX_PATTERNS}", "too-many")])
     secret = new_secret()
 
     def work(uow: UnitOfWork) -> NewSubscription:
+        _check_codes(uow, channels, warehouses)
         at = clock()
-        subscription_id = uow.webhooks.add(url, wanted, secret, description, at, str(actor))
+        subscription_id = uow.webhooks.add(
+            url,
+            wanted,
+            secret,
+            description,
+            at,
+            str(actor),
+            channels=list(dict.fromkeys(channels)),
+            warehouses=list(dict.fromkeys(warehouses)),
+        )
         uow.record(
             WebhookSubscribed(
                 occurred_at=at, subscription_id=subscription_id, url=url, event_types=wanted
@@ -146,6 +164,63 @@ def subscribe(
         found = uow.webhooks.get(subscription_id)
         assert found is not None
         return NewSubscription(found, secret)
+
+    return atomically_once(uow, once, work)
+
+
+def _check_codes(uow: UnitOfWork, channels: Sequence[str], warehouses: Sequence[str]) -> None:
+    """Every channel and warehouse a filter names exists (422 naming the one that does not)."""
+    errors = []
+    known = uow.channels.ids_for(list(channels)) if channels else {}
+    for n, code in enumerate(channels):
+        if code not in known:
+            errors.append(FieldError(f"channels[{n}]", f"no channel '{code}'", "unknown-channel"))
+    places = uow.warehouses.ids_for(list(warehouses)) if warehouses else {}
+    for n, code in enumerate(warehouses):
+        if code not in places:
+            errors.append(
+                FieldError(f"warehouses[{n}]", f"no location '{code}'", "unknown-warehouse")
+            )
+    if errors:
+        raise InvalidInput(errors)
+
+
+@dataclass(frozen=True, slots=True)
+class RotatedSecret:
+    subscription: Subscription
+    secret: str  # shown once
+    old_secret_until: datetime  # the old secret signs too until then
+
+
+def rotate_secret(
+    uow: UnitOfWork,
+    subscription_id: int,
+    *,
+    keep_old_for: timedelta,
+    once: Once[RotatedSecret] | None = None,
+    clock: Clock = utc_now,
+) -> RotatedSecret:
+    """A new signing secret for the subscription, returned only here. Until
+    ``keep_old_for`` has passed every delivery carries two signatures, one by each secret,
+    so the receiver can switch to the new secret whenever it is ready; then only the new
+    one signs. Rotating again during a grace period drops the older secret at once."""
+    secret = new_secret()
+
+    def work(uow: UnitOfWork) -> RotatedSecret:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        at = clock()
+        until = at + keep_old_for
+        uow.webhooks.rotate(subscription_id, secret, until)
+        uow.record(
+            WebhookSecretRotated(
+                occurred_at=at, subscription_id=subscription_id, url=found.url, old_until=until
+            )
+        )
+        rotated = uow.webhooks.get(subscription_id)
+        assert rotated is not None
+        return RotatedSecret(rotated, secret, until)
 
     return atomically_once(uow, once, work)
 

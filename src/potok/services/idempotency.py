@@ -10,7 +10,7 @@ from typing import Any, Generic, TypeVar
 
 from potok.domain.kernel import utc_now
 from potok.domain.orders.errors import IdempotencyKeyReused
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 T = TypeVar("T")
 
@@ -42,6 +42,22 @@ class Once(Generic[T]):
         return hashlib.sha256(f"{self.caller}\n{self.key}".encode()).hexdigest()
 
 
+def _replay(uow: UnitOfWork, once: Once[T]) -> None:
+    stored = uow.idempotency.get(once.scope, once.stored_key)
+    if stored is not None:
+        if stored.request_hash != once.request_hash:
+            raise IdempotencyKeyReused(key=once.key)
+        raise Replayed(stored.status_code, stored.response)
+
+
+def answered_before(uow: UnitOfWork, once: Once[T] | None) -> None:
+    """For use cases that work outside a transaction first (a carrier's booking, a
+    solver's plan): a key answered before raises :class:`Replayed` at once, so the outside
+    work is not done twice. :func:`atomically_once` checks again when it keeps the answer."""
+    if once is not None:
+        reading(uow, lambda uow: _replay(uow, once))
+
+
 def atomically_once(uow: UnitOfWork, once: Once[T] | None, work: Callable[[UnitOfWork], T]) -> T:
     """``atomically(work)``, keeping the answer under the key; a replayed key raises
     :class:`Replayed` with the first answer, the same key with another request is
@@ -50,11 +66,7 @@ def atomically_once(uow: UnitOfWork, once: Once[T] | None, work: Callable[[UnitO
         return atomically(uow, work)
 
     def wrapped(uow: UnitOfWork) -> T:
-        stored = uow.idempotency.get(once.scope, once.stored_key)
-        if stored is not None:
-            if stored.request_hash != once.request_hash:
-                raise IdempotencyKeyReused(key=once.key)
-            raise Replayed(stored.status_code, stored.response)
+        _replay(uow, once)
         result = work(uow)
         status_code, body = once.respond(result)
         uow.idempotency.add(

@@ -19,6 +19,7 @@ from potok.domain.inventory.locations import LocationDraft, StorageLocation
 from potok.domain.kernel import Clock, WarehouseId, utc_now
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
+from potok.services.idempotency import Once, atomically_once
 from potok.services.read_models import PickLine
 from potok.services.stock_buckets import locate
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -68,7 +69,12 @@ def get_location(uow: UnitOfWork, warehouse: str, code: str) -> StorageLocation:
 
 
 def create_location(
-    uow: UnitOfWork, warehouse: str, draft: LocationDraft, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    warehouse: str,
+    draft: LocationDraft,
+    *,
+    clock: Clock = utc_now,
+    once: Once[StorageLocation] | None = None,
 ) -> StorageLocation:
     draft.check()
 
@@ -91,7 +97,7 @@ def create_location(
         )
         return location
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def update_location(

@@ -17,11 +17,13 @@ from typing import Any
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.notifications import Language, Message, Outcome, Topic, topic_for
+from potok.domain.notifications.templates import Medium
 from potok.domain.orders import Order
 from potok.domain.webhooks import StoredEvent
-from potok.renderers.message_templates import SAMPLE, render
+from potok.renderers.message_templates import render
 from potok.security.masking import mask_email
 from potok.services.notification_ports import SentRecord
+from potok.services.notification_templates import stored_source
 from potok.services.public_tracking import ensure_token
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -144,8 +146,9 @@ def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> 
             return skip("the order has no e-mail address")
         if uow.notifications.opted_out(address):
             return skip("the customer opted out")
+        stored = stored_source(uow, topic, language, Medium.EMAIL)
         subject, text, html = render(
-            topic, language, _context(uow, order, topic, event.payload, policy)
+            topic, language, _context(uow, order, topic, event.payload, policy), source=stored
         )
         return Draft(
             event, topic, language, order.id, Message(topic, language, address, subject, text, html)
@@ -174,11 +177,6 @@ def attempt_record(
         error=error or draft.skipped,
         created_at=at,
     )
-
-
-def preview(topic: Topic, language: Language) -> tuple[str, str, str]:
-    """A template rendered against the sample order."""
-    return render(topic, language, SAMPLE)
 
 
 # ---------------------------------------------------------------------- opt-outs and the log

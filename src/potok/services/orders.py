@@ -32,6 +32,7 @@ from potok.domain.validation import Problems
 from potok.services.allocation import allocate, give_back
 from potok.services.consolidation import call_off_transfers
 from potok.services.fulfilment.cancelling import stop_fulfilment
+from potok.services.idempotency import Once, atomically_once
 from potok.services.reactions import react
 from potok.services.read_models import OrderFilter, OrderPage
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -85,46 +86,64 @@ def cancel_order(
     """Cancel and give every reserved unit back; orders waiting for them get a try."""
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        stop_fulfilment(uow, order, at, str(actor), f"order {order.id} cancelled")
-        released = order.cancel(at, str(actor), command.reason)
-        give_back(uow, order, released, at, f"order {order.id} cancelled")
-        call_off_transfers(uow, order, at, f"order {order.id} cancelled")
-        freed = {r.product_id for r in released}
-        react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
+        cancel_loaded(uow, order, at, str(actor), command.reason)
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
 
 
+def cancel_loaded(uow: UnitOfWork, order: Order, at: datetime, actor: str, reason: str) -> None:
+    """Cancel an order loaded (and locked) in this unit of work: fulfilment stopped, every
+    reserved unit given back, and orders waiting for them tried again."""
+    stop_fulfilment(uow, order, at, actor, f"order {order.id} cancelled")
+    released = order.cancel(at, actor, reason)
+    give_back(uow, order, released, at, f"order {order.id} cancelled")
+    call_off_transfers(uow, order, at, f"order {order.id} cancelled")
+    freed = {r.product_id for r in released}
+    react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
+
+
 def place_hold(
-    uow: UnitOfWork, command: PlaceHold, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: PlaceHold,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[tuple[OrderView, Hold]] | None = None,
 ) -> tuple[OrderView, Hold]:
     if command.expires_at is not None and command.expires_at <= clock():
         raise InvalidInput([FieldError("expires_at", "must be in the future", "in-the-past")])
-    placed: list[Hold] = []
 
-    def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        placed.append(
-            order.place_hold(
-                command.type,
-                command.reason,
-                at,
-                str(actor),
-                expires_at=as_utc(command.expires_at) if command.expires_at else None,
-            )
+    def work(uow: UnitOfWork) -> tuple[OrderView, Hold]:
+        order = _load(uow, command.order_id, command.expected_version)
+        hold = order.place_hold(
+            command.type,
+            command.reason,
+            clock(),
+            str(actor),
+            expires_at=as_utc(command.expires_at) if command.expires_at else None,
         )
+        uow.orders.save(order)
+        return OrderView(order, uow.orders.history(command.order_id)), hold
 
-    view = _change(uow, command.order_id, command.expected_version, change, clock)
-    return view, placed[-1]
+    return atomically_once(uow, once, work)
 
 
 def release_hold(
     uow: UnitOfWork, command: ReleaseHold, actor: Actor, *, clock: Clock = utc_now
 ) -> OrderView:
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        order.release_hold(command.hold_no, at, str(actor), command.reason)
-        _confirm_if_paid(uow, order, at, str(actor))
+        release_loaded(uow, order, command.hold_no, at, str(actor), command.reason)
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def release_loaded(
+    uow: UnitOfWork, order: Order, hold_no: int, at: datetime, actor: str, reason: str | None
+) -> None:
+    """Release a hold of an order loaded in this unit of work; a paid order of a
+    ``when_paid`` channel that nothing holds any more is confirmed."""
+    order.release_hold(hold_no, at, actor, reason)
+    _confirm_if_paid(uow, order, at, actor)
 
 
 def record_payment(

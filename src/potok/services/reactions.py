@@ -23,6 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
+from potok.domain.automation.model import TRIGGERS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
@@ -34,11 +35,12 @@ from potok.domain.triggers import (
     StockFreed,
     Trigger,
 )
+from potok.domain.webhooks import StoredEvent
 from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
 from potok.services.fulfilment.bookings import call_off_carrier_booking
-from potok.services.outside import EventHandler
+from potok.services.outside import EventHandler, Outside, Settle
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.reports import FACT_EVENTS, refresh_order_facts
 from potok.services.unit_of_work import UnitOfWork
@@ -234,6 +236,26 @@ PUSH_MARKETPLACE_STOCK = EventReaction(
     "wait for them or fail because of them",
 )
 
+
+def apply_automation_rules(outside: Outside, event: StoredEvent) -> Settle | None:
+    """The automation rules waiting for this order event run, in their order."""
+    # imported here: the rules act through the order use cases, which reach this registry
+    from potok.services.automation.running import apply_automation_rules as run
+
+    return run(outside, event)
+
+
+APPLY_AUTOMATION_RULES = EventReaction(
+    "reaction:apply_automation_rules",
+    tuple(sorted(TRIGGERS)),
+    "the automation rules waiting for the order event run in their order, each acting in a "
+    "transaction of its own (services/automation/running.py)",
+    "a rule acts as an operator would, after the change that set it off is committed: the "
+    "change never waits for the rules nor fails because of one, and a rule's own changes "
+    "are events that other rules may follow (with loops cut)",
+    handler=apply_automation_rules,
+)
+
 REFRESH_ORDER_FACTS = EventReaction(
     "reaction:refresh_order_facts",
     FACT_EVENTS,
@@ -247,6 +269,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     NOTIFY_CUSTOMERS,
     CALL_OFF_BOOKINGS,
     PUSH_MARKETPLACE_STOCK,
+    APPLY_AUTOMATION_RULES,
     REFRESH_ORDER_FACTS,
 )
 

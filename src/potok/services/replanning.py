@@ -42,8 +42,9 @@ from potok.domain.sourcing.replan import (
 )
 from potok.domain.sourcing.setup import SourcingSetup, sourcing_order
 from potok.services.allocation import reservations_for
+from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.ports import ReplanChange, ReplanRun, ReplanRunPage
-from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.services.unit_of_work import UnitOfWork, reading
 
 MAX_ORDERS = 100_000
 MAX_TIME_LIMIT_S = 300.0
@@ -106,12 +107,14 @@ def replan(
     apply: bool = True,
     actor: Actor,
     clock: Clock = utc_now,
+    once: Once[ReplanRun] | None = None,
 ) -> ReplanRun:
     """Re-plan the open orders (of one channel, or holding stock at one warehouse) for the
     least total shipping cost under the stock limits, and apply only what is cheaper and
     keeps every promised date; ``apply=False`` reports what it would do and changes
     nothing but the run log."""
     _check(limit, time_limit_s)
+    answered_before(uow, once)  # a repeat does not plan again
     scope = {
         "channel": channel,
         "warehouse": warehouse,
@@ -178,7 +181,7 @@ def replan(
             )
         return run
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def list_runs(

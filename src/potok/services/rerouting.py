@@ -28,6 +28,7 @@ from potok.domain.sourcing import Decision
 from potok.domain.triggers import OrdersDisplaced
 from potok.domain.validation import Problems
 from potok.services.allocation import give_back, where_it_may_ship
+from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.inventory import StockChange, apply_level
 from potok.services.ports import LapsedReservation
 from potok.services.reactions import react
@@ -107,7 +108,12 @@ def reroute_from(
 
 
 def report_shortage(
-    uow: UnitOfWork, command: ReportShortage, actor: Actor, *, clock: Clock = utc_now
+    uow: UnitOfWork,
+    command: ReportShortage,
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+    once: Once[ShortageOutcome] | None = None,
 ) -> ShortageOutcome:
     """A picker did not find units reserved for an order: the position's on-hand is
     written down ("picking shortage"), the order is sourced again - elsewhere when the
@@ -121,6 +127,7 @@ def report_shortage(
         raise InvalidInput(problems.errors)
     # the order is read first to check the request, then stock is locked before the order,
     # in the same order as every other stock correction
+    answered_before(uow, once)  # the order changed since: a repeat still gets its answer
     target = _shortage_target(uow, command)
 
     def work(uow: UnitOfWork) -> ShortageOutcome:
@@ -193,7 +200,7 @@ def report_shortage(
             alerts=alerts,
         )
 
-    return atomically(uow, work)
+    return atomically_once(uow, once, work)
 
 
 def _write_down(

@@ -25,4 +25,6 @@ class ReturnStore(Protocol):
         warehouses_in: Collection[WarehouseId] | None,
         cursor: str | None,
         limit: int,
+        received_at: str | None = None,
+        reason: str | None = None,
     ) -> tuple[list[Return], str | None]: ...

@@ -11,11 +11,16 @@ from typing import Protocol, Self, TypeVar
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.domain.sourcing.setup import SourcingSetup
+from potok.services.automation_ports import AutomationStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
-from potok.services.notification_ports import NotificationStore, TrackingLinkStore
+from potok.services.notification_ports import (
+    NotificationStore,
+    TemplateStore,
+    TrackingLinkStore,
+)
 from potok.services.onec_ports import OnecStore
 from potok.services.ports import (
     AlertStore,
@@ -46,6 +51,7 @@ from potok.services.ports import (
 from potok.services.report_ports import ReportStore
 from potok.services.return_ports import ReturnStore
 from potok.services.store_ports import StoreReceiptStore
+from potok.services.task_ports import TaskStore
 
 T = TypeVar("T")
 
@@ -162,6 +168,9 @@ class UnitOfWork(Protocol):
     def tracking_links(self) -> TrackingLinkStore: ...
 
     @property
+    def notification_templates(self) -> TemplateStore: ...
+
+    @property
     def onec(self) -> OnecStore: ...
 
     @property
@@ -169,6 +178,12 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def automation(self) -> AutomationStore: ...
+
+    @property
+    def tasks(self) -> TaskStore: ...
 
     @property
     def reports(self) -> ReportStore: ...

@@ -119,6 +119,15 @@ HISTORY = {
     "shipment_returning": N_("Returning to the sender"),
     "shipment_returned_to_sender": N_("Back at the warehouse"),
     "shipment_cancelled": N_("Shipment cancelled"),
+    "return_requested": N_("Return asked"),
+    "return_approved": N_("Return approved"),
+    "return_declined": N_("Return declined"),
+    "return_received": N_("Return received"),
+    "return_inspected": N_("Return inspected"),
+    "return_exchanged": N_("Replacement sent"),
+    "return_closed": N_("Return closed"),
+    "refund_paid": N_("Refund paid"),
+    "refund_failed": N_("Refund failed"),
 }
 
 SHIPMENT = {
@@ -182,6 +191,52 @@ ALERT = {
     "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
     "carrier_refused_booking": N_("Carrier refused a booking"),
     "webhook_paused": N_("Webhook paused after failures"),
+}
+
+
+RETURN = {
+    "requested": N_("Requested"),
+    "approved": N_("Approved"),
+    "declined": N_("Declined"),
+    "received": N_("Received"),
+    "inspected": N_("Inspected"),
+    "closed": N_("Closed"),
+}
+
+RETURN_REASON = {
+    "changed_mind": N_("Changed their mind"),
+    "wrong_size": N_("Wrong size"),
+    "defective": N_("Defective"),
+    "damaged_in_transit": N_("Damaged in transit"),
+    "not_as_described": N_("Not as described"),
+    "wrong_item": N_("Wrong item sent"),
+    "unclaimed": N_("Not collected"),
+}
+
+REFUND = {
+    "none": N_("Nothing owed yet"),
+    "pending": N_("Owed"),
+    "paid": N_("Paid"),
+    "failed": N_("Failed"),
+}
+
+OUTCOME = {
+    "restock": N_("Back to stock"),
+    "unavailable": N_("Unavailable"),
+    "write_off": N_("Write off"),
+}
+
+RETURN_STEP = {
+    "requested": N_("Asked back"),
+    "approved": N_("Approved"),
+    "declined": N_("Declined"),
+    "received": N_("Received at the warehouse"),
+    "inspected": N_("Inspected"),
+    "exchanged": N_("Replacement sent"),
+    "closed": N_("Closed"),
+    "refund_pending": N_("Refund owed"),
+    "refund_paid": N_("Refund paid"),
+    "refund_failed": N_("Refund failed"),
 }
 
 

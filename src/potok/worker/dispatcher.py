@@ -35,7 +35,6 @@ from potok.domain.webhooks import (
     cloud_event,
     retry_delay,
     signature_headers,
-    wants,
 )
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -354,10 +353,6 @@ class Dispatcher:
         )
 
     # ------------------------------------------------------------------ the HTTP call
-
-    def takes(self, subscription: Subscription, event: StoredEvent) -> bool:
-        """Whether the subscription takes this event (its types)."""
-        return wants(subscription.event_types, event.type)
 
     def deliver(
         self, subscription: Subscription, secrets: list[str], event: StoredEvent

@@ -25,6 +25,7 @@ from potok.services.ports import AuditContext, ReplanRun
 from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
+from potok.services.tasks import escalate_overdue_tasks
 from potok.services.unit_of_work import atomically
 from potok.worker.leadership import Leadership
 
@@ -47,6 +48,7 @@ class JobReport:
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
     points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
+    escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -54,8 +56,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     another try, announce stock levels that crossed their minimum since the last run, make
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
-    re-plan open orders with the batch optimiser when its schedule says so, and poll the
-    marketplace connections whose schedule has come."""
+    re-plan open orders with the batch optimiser when its schedule says so, poll the
+    marketplace connections whose schedule has come, and escalate operators' tasks whose
+    time is up."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -94,6 +97,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         from potok.services.carrier_points import sync_all
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
+    escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
     return JobReport(
         expired,
         holds,
@@ -107,6 +111,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pickups,
         polled,
         synced,
+        escalated,
     )
 
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from potok.domain.webhooks import DeliveryOutcome, Replay, StoredEvent, Subscription, retry_at
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.services.webhook_targets import address_problem
-from potok.worker.windows import Attempt, Round
+from potok.worker.windows import Attempt, Round, channels_in_play
 
 if TYPE_CHECKING:
     from potok.worker.dispatcher import Dispatcher
@@ -44,7 +44,9 @@ def _serve(
     name = replay.consumer
     at = dispatcher.clock()
 
-    def claim(uow: UnitOfWork) -> tuple[int, int, list[StoredEvent], list[str]] | None:
+    def claim(
+        uow: UnitOfWork,
+    ) -> tuple[int, int, list[StoredEvent], list[str], dict[int, str]] | None:
         uow.consumers.ensure(name, replay.after_position, at)
         if not uow.consumers.claim(name, dispatcher.name, at, dispatcher.lease):
             return None
@@ -52,19 +54,20 @@ def _serve(
         assert state is not None
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
-            return position, attempts, [], []
+            return position, attempts, [], [], {}
         batch = [
             e
             for e in uow.event_log.after(position, settings.batch_size)
             if e.position <= replay.until_position
         ]
-        return position, attempts, batch, uow.webhooks.secrets(subscription.id)
+        secrets = uow.webhooks.secrets(subscription.id, at)
+        return position, attempts, batch, secrets, channels_in_play(uow, subscription, batch)
 
     claimed = atomically(dispatcher.uow(), claim)
     if claimed is None:
         report.skipped_busy += 1
         return
-    position, attempts, batch, secrets = claimed
+    position, attempts, batch, secrets, channel_of = claimed
     if not batch and position < replay.until_position and attempts:
         _release(dispatcher, name)  # waiting for a retry
         return
@@ -73,7 +76,7 @@ def _serve(
     retry: datetime | None = None
     deadline = time.monotonic() + dispatcher.lease.total_seconds() / 2
     for event in batch:
-        if not dispatcher.takes(subscription, event):
+        if not subscription.takes(event, channel_of):
             position, attempts = event.position, 0
             continue
         if time.monotonic() > deadline:

@@ -21,6 +21,7 @@ from potok.domain.webhooks import (
     DeliveryOutcome,
     StoredEvent,
     Subscription,
+    event_order,
     retry_at,
     should_pause,
 )
@@ -87,6 +88,7 @@ class Window:
     secrets: list[str]
     done: set[str] = field(default_factory=set)  # delivered or dead earlier, past a failure
     failed: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # how often, last
+    channel_of: dict[int, str] = field(default_factory=dict)  # for a filter by channel
 
     def tries(self, event_id: str) -> int:
         """Which attempt the next one at this event is."""
@@ -106,6 +108,17 @@ def serve_window(
     run = _WindowRun(dispatcher, subscription, window, report)
     run.run()
     return run.waiting_until if not run.results else None
+
+
+def channels_in_play(
+    uow: UnitOfWork, subscription: Subscription, events: list[StoredEvent]
+) -> dict[int, str]:
+    """The channel of each order these events are about, when the subscription filters by
+    channel (no statement otherwise)."""
+    if not subscription.channels:
+        return {}
+    orders = [o for o in (event_order(e) for e in events) if o is not None]
+    return uow.event_log.channels_of(orders)
 
 
 def _claim(dispatcher: Dispatcher, subscription: Subscription) -> Window | None:
@@ -131,8 +144,9 @@ def _claim(dispatcher: Dispatcher, subscription: Subscription) -> Window | None:
         done, failed = uow.webhooks.settled_after(subscription.id, position)
         limit = min(batch + len(done), batch * LOOKAHEAD)
         events = uow.event_log.after(position, limit)
-        secrets = uow.webhooks.secrets(subscription.id)
-        return Window(name, position, attempts, events, secrets, done, failed)
+        secrets = uow.webhooks.secrets(subscription.id, at)
+        channel_of = channels_in_play(uow, subscription, events)
+        return Window(name, position, attempts, events, secrets, done, failed, channel_of)
 
     return atomically(dispatcher.uow(), claim)
 
@@ -163,7 +177,8 @@ class _WindowRun:
         todo = [
             e
             for e in self.window.events
-            if self.dispatcher.takes(self.subscription, e) and e.event_id not in self.window.done
+            if e.event_id not in self.window.done
+            and self.subscription.takes(e, self.window.channel_of)
         ]
         if not todo:
             self._checkpoint(final=True)
@@ -267,7 +282,7 @@ class _WindowRun:
                 continue
             attempt = results.get(event.event_id)
             settled = (
-                not self.dispatcher.takes(self.subscription, event)
+                not self.subscription.takes(event, window.channel_of)
                 or event.event_id in window.done
                 or (attempt is not None and attempt.outcome is not FAILED)
             )

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.access import (
     ApiKeyIn,
@@ -36,7 +37,7 @@ from potok.api.security import (
     public,
     security_of,
 )
-from potok.domain.access import Permission
+from potok.domain.access import ApiKey, Permission, User
 from potok.domain.access.model import (
     AccountLocked,
     ApiKeyNotFound,
@@ -46,6 +47,7 @@ from potok.domain.access.model import (
     UserNotFound,
 )
 from potok.domain.errors import InvalidInput
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import access
 from potok.services.access import KeyNameTaken, LastAdmin, LoginPolicy
 
@@ -180,19 +182,38 @@ def list_users(uow: Uow) -> list[UserOut]:
     status_code=201,
     response_model=NewUserOut,
     summary="Add a user; the answer carries a one-time password",
-    responses=responses(InvalidInput, UsernameTaken),
+    responses=responses(InvalidInput, UsernameTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)],
 )
-def create_user(body: UserIn, uow: Uow, caller: Caller) -> NewUserOut:
-    user, password = access.create_user(
-        uow,
-        username=body.username,
-        role=body.role,
-        actor=caller.actor,
-        display_name=body.display_name,
-        warehouses=body.warehouses,
+def create_user(
+    body: UserIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    def render(made: tuple[User, str]) -> tuple[int, object]:
+        user, password = made
+        out = NewUserOut(user=UserOut.model_validate(user), one_time_password=password)
+        return 201, out.model_dump(mode="json")
+
+    return answer(
+        request,
+        "create-user",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: access.create_user(
+            uow,
+            username=body.username,
+            role=body.role,
+            actor=caller.actor,
+            display_name=body.display_name,
+            warehouses=body.warehouses,
+            once=once,
+        ),
+        render,
     )
-    return NewUserOut(user=UserOut.model_validate(user), one_time_password=password)
 
 
 @users.get(
@@ -257,20 +278,40 @@ def list_keys(uow: Uow) -> list[ApiKeyOut]:
     status_code=201,
     response_model=NewApiKeyOut,
     summary="Create an API key; its secret is shown in this answer only",
-    responses=responses(InvalidInput, KeyNameTaken),
+    responses=responses(InvalidInput, KeyNameTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.KEYS_MANAGE), reach(Reach.NETWORK)],
 )
-def create_key(body: ApiKeyIn, request: Request, uow: Uow, caller: Caller) -> NewApiKeyOut:
+def create_key(
+    body: ApiKeyIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     settings = security_of(request).potok.settings.security
-    key, secret = access.create_api_key(
-        uow,
-        name=body.name,
-        scopes=body.scopes,
-        actor=caller.actor,
-        channel=body.channel,
-        rate_limit_per_minute=body.rate_limit_per_minute or settings.key_rate_limit_per_minute,
+
+    def render(made: tuple[ApiKey, str]) -> tuple[int, object]:
+        key, secret = made
+        out = NewApiKeyOut(key=ApiKeyOut.model_validate(key), secret=secret)
+        return 201, out.model_dump(mode="json")
+
+    return answer(
+        request,
+        "create-api-key",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: access.create_api_key(
+            uow,
+            name=body.name,
+            scopes=body.scopes,
+            actor=caller.actor,
+            channel=body.channel,
+            rate_limit_per_minute=body.rate_limit_per_minute or settings.key_rate_limit_per_minute,
+            once=once,
+        ),
+        render,
     )
-    return NewApiKeyOut(key=ApiKeyOut.model_validate(key), secret=secret)
 
 
 @keys.delete(

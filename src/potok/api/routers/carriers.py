@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import json_response
 from potok.api.routers.shipments import ShipmentIdPath
@@ -32,6 +33,7 @@ from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment import errors as fe
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import carrier_points
 from potok.services.fulfilment import tracking
 
@@ -212,17 +214,30 @@ def shipment_quotes(
         fe.ShipmentNotStarted,
         InvalidInput,
         TransientConflict,
+        IdempotencyKeyReused,
     ),
     dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
 )
 def book(
-    shipment_id: ShipmentIdPath, body: BookingIn, request: Request, uow: Uow, caller: Caller
+    shipment_id: ShipmentIdPath,
+    body: BookingIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
 ) -> Response:
     ensure_shipment(uow, caller, shipment_id)
-    shipment = tracking.book_shipment(
-        uow, registry(request), shipment_id, body.carrier, caller.actor
+    return answer(
+        request,
+        "book-shipment",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: tracking.book_shipment(
+            uow, registry(request), shipment_id, body.carrier, caller.actor, once=once
+        ),
+        lambda shipment: (201, render_shipment(shipment)),
     )
-    return json_response(render_shipment(shipment), 201)
 
 
 @router.get(

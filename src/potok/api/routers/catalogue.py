@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, TypeVar
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.catalogue import (
     ChannelIn,
@@ -33,6 +34,7 @@ from potok.domain.channels.model import ChannelCodeTaken, ChannelInUse
 from potok.domain.errors import InvalidInput
 from potok.domain.network import WarehouseNotFound
 from potok.domain.network.model import WarehouseCodeTaken, WarehouseInUse
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import catalogue
 from potok.services.catalogue import BarcodeTaken
 
@@ -67,13 +69,26 @@ warehouses = APIRouter(prefix="/api/v1/warehouses", tags=["warehouses"])
     status_code=201,
     response_model=ProductOut,
     summary="Add a product",
-    responses=responses(InvalidInput, SkuTaken, BarcodeTaken),
+    responses=responses(InvalidInput, SkuTaken, BarcodeTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
-def create_product(body: ProductIn, uow: Uow, response: Response) -> ProductOut:
-    product = catalogue.create_product(uow, body.draft())
-    response.headers["Location"] = f"{products.prefix}/{product.sku}"
-    return ProductOut.model_validate(product)
+def create_product(
+    body: ProductIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "create-product",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: catalogue.create_product(uow, body.draft(), once=once),
+        lambda made: (201, ProductOut.model_validate(made).model_dump(mode="json")),
+        lambda made: {"Location": f"{products.prefix}/{made['sku']}"},
+    )
 
 
 @products.get(
@@ -151,13 +166,26 @@ def delete_product(sku: Code, uow: Uow) -> Response:
     status_code=201,
     response_model=ChannelOut,
     summary="Add a sales channel",
-    responses=responses(InvalidInput, ChannelCodeTaken),
+    responses=responses(InvalidInput, ChannelCodeTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
-def create_channel(body: ChannelIn, uow: Uow, response: Response) -> ChannelOut:
-    channel = catalogue.create_channel(uow, body.draft())
-    response.headers["Location"] = f"{channels.prefix}/{channel.code}"
-    return ChannelOut.model_validate(channel)
+def create_channel(
+    body: ChannelIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "create-channel",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: catalogue.create_channel(uow, body.draft(), once=once),
+        lambda made: (201, ChannelOut.model_validate(made).model_dump(mode="json")),
+        lambda made: {"Location": f"{channels.prefix}/{made['code']}"},
+    )
 
 
 @channels.get(
@@ -230,13 +258,26 @@ def delete_channel(code: Code, uow: Uow) -> Response:
     status_code=201,
     response_model=WarehouseOut,
     summary="Add a warehouse, store or pickup point",
-    responses=responses(InvalidInput, WarehouseCodeTaken),
+    responses=responses(InvalidInput, WarehouseCodeTaken, IdempotencyKeyReused),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.UNLIMITED)],
 )
-def create_warehouse(body: WarehouseIn, uow: Uow, response: Response) -> WarehouseOut:
-    warehouse = catalogue.create_warehouse(uow, body.draft())
-    response.headers["Location"] = f"{warehouses.prefix}/{warehouse.code}"
-    return WarehouseOut.model_validate(warehouse)
+def create_warehouse(
+    body: WarehouseIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "create-warehouse",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: catalogue.create_warehouse(uow, body.draft(), once=once),
+        lambda made: (201, WarehouseOut.model_validate(made).model_dump(mode="json")),
+        lambda made: {"Location": f"{warehouses.prefix}/{made['code']}"},
+    )
 
 
 @warehouses.get(

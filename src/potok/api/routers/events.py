@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -18,6 +19,8 @@ from potok.api.schemas.events import (
     NewSubscriptionOut,
     ReplayIn,
     ReplayOut,
+    SecretRotationIn,
+    SecretRotationOut,
     SubscriptionIn,
     SubscriptionOut,
     render_delivery,
@@ -114,6 +117,8 @@ def subscribe(
             body.event_types,
             caller.actor,
             description=body.description,
+            channels=body.channels,
+            warehouses=body.warehouses,
             allow_private=allow_private,
             once=once,
         ),
@@ -251,3 +256,47 @@ def replay(
 )
 def list_replays(subscription_id: SubscriptionId, uow: Uow) -> list[ReplayOut]:
     return [render_replay(r) for r in event_service.list_replays(uow, subscription_id)]
+
+
+@webhooks.post(
+    "/{subscription_id}/secret-rotation",
+    response_model=SecretRotationOut,
+    summary="A new signing secret (shown once); the old one keeps signing for a while",
+    description="Until `old_secret_until` every delivery carries two signatures in "
+    "`webhook-signature`, one by each secret, so the receiver can switch to the new secret "
+    "when it is ready; then only the new one signs.",
+    responses=responses(SubscriptionNotFound, InvalidInput, OutOfReach, IdempotencyKeyReused),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def rotate_secret(
+    subscription_id: SubscriptionId,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    body: SecretRotationIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    wanted = body or SecretRotationIn()
+
+    def render(made: event_service.RotatedSecret) -> tuple[int, object]:
+        out = SecretRotationOut(
+            subscription=render_subscription(made.subscription),
+            secret=made.secret,
+            old_secret_until=made.old_secret_until,
+        )
+        return 200, out.model_dump(mode="json")
+
+    return answer(
+        request,
+        "rotate-webhook-secret",
+        caller,
+        idempotency_key,
+        wanted.model_dump_json(),
+        lambda once: event_service.rotate_secret(
+            uow,
+            subscription_id,
+            keep_old_for=timedelta(seconds=wanted.keep_old_for_s),
+            once=once,
+        ),
+        render,
+    )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.common import Code
 from potok.api.schemas.stock_depth import (
@@ -28,6 +29,7 @@ from potok.domain.inventory import StockPositionNotFound
 from potok.domain.inventory.errors import LocationCodeTaken, LocationInUse, LocationNotFound
 from potok.domain.network import WarehouseNotFound
 from potok.domain.orders import OrderNotFound
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import locations
 
 router = APIRouter(prefix="/api/v1", tags=["locations"])
@@ -58,15 +60,29 @@ def list_locations(
     status_code=201,
     response_model=LocationOut,
     summary="Add a storage location (bin)",
-    responses=responses(WarehouseNotFound, OutOfScope, InvalidInput, LocationCodeTaken),
+    responses=responses(
+        WarehouseNotFound, OutOfScope, InvalidInput, LocationCodeTaken, IdempotencyKeyReused
+    ),
     dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.WAREHOUSE)],
 )
 def create_location(
-    code: Code, body: LocationIn, uow: Uow, caller: Caller, response: Response
-) -> LocationOut:
-    location = locations.create_location(uow, code, body.draft())
-    response.headers["Location"] = f"/api/v1/warehouses/{code}/locations/{location.code}"
-    return LocationOut.model_validate(location)
+    code: Code,
+    body: LocationIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "create-location",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: locations.create_location(uow, code, body.draft(), once=once),
+        lambda made: (201, LocationOut.model_validate(made).model_dump(mode="json")),
+        lambda made: {"Location": f"/api/v1/warehouses/{code}/locations/{made['code']}"},
+    )
 
 
 @router.get(

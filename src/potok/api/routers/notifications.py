@@ -1,4 +1,5 @@
-"""Customer notifications: the log of every message attempt, opt-outs, template previews.
+"""Customer notifications: the log of every message attempt, opt-outs, the message
+templates (administrators change them; every version kept) and their previews.
 
 The log spans every channel (it names orders of all of them): limited callers do not see
 it. Addresses are masked everywhere.
@@ -13,20 +14,27 @@ from fastapi import APIRouter, Path, Query
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.schemas.notifications import (
+    DraftIn,
     OptOutIn,
     OptOutOut,
     PreviewOut,
     SentPageOut,
+    TemplateIn,
+    TemplateOut,
+    TemplateVersionOut,
     TrackingLinkOut,
     render_sent,
+    render_template,
+    render_version,
 )
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput
-from potok.domain.notifications import Language, Topic
+from potok.domain.notifications.templates import TemplateRefused
 from potok.domain.orders import OrderNotFound
 from potok.security.masking import mask_email
+from potok.services import notification_templates as templates
 from potok.services import notifications as service
 from potok.services import public_tracking
 
@@ -84,17 +92,97 @@ def opt_out(body: OptOutIn, uow: Uow, caller: Caller) -> OptOutOut:
     )
 
 
+MediumName = Annotated[
+    Literal["email", "sms"], Query(description="email (subject, text, HTML) or sms (one text)")
+]
+
+
+@router.get(
+    "/notification-templates",
+    response_model=list[TemplateOut],
+    summary="Every message template in force: per topic, language and medium",
+    description="An administrator's stored version where there is one, else the shipped "
+    "template (version 0).",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def list_templates(uow: Uow) -> list[TemplateOut]:
+    return [render_template(t) for t in templates.list_templates(uow)]
+
+
 @router.get(
     "/notification-templates/{topic}/{language}",
     response_model=PreviewOut,
-    summary="A message template rendered against a sample order",
+    summary="The template in force rendered against a sample order",
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
 )
 def preview_template(
-    topic: Annotated[TopicName, Path()], language: Annotated[Literal["ru", "en"], Path()]
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    uow: Uow,
+    medium: MediumName = "email",
 ) -> PreviewOut:
-    subject, text, html = service.preview(Topic(topic), Language(language))
-    return PreviewOut(topic=topic, language=language, subject=subject, text=text, html=html)
+    key = templates.parse_key(topic, language, medium)
+    shown = templates.preview_in_force(uow, *key)
+    return PreviewOut(
+        topic=topic, language=language, subject=shown.subject, text=shown.text, html=shown.html
+    )
+
+
+@router.put(
+    "/notification-templates/{topic}/{language}",
+    response_model=TemplateOut,
+    summary="Change a message template (a new version), or go back to the shipped one",
+    description="The template is checked first (parsed in Jinja's sandbox, only the "
+    "variables a message has, rendered against a sample order into the parts its medium "
+    "needs); a refused one is not stored. Every save is a new version: see `/versions`.",
+    responses=responses(InvalidInput, TemplateRefused),
+    dependencies=[needs(Permission.NOTIFICATIONS_MANAGE), reach(Reach.NETWORK)],
+)
+def put_template(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    body: TemplateIn,
+    uow: Uow,
+    caller: Caller,
+) -> TemplateOut:
+    key = templates.parse_key(topic, language, body.medium)
+    saved = templates.save_template(uow, *key, body.source, caller.actor)
+    return render_template(saved)
+
+
+@router.post(
+    "/notification-templates/{topic}/{language}/preview",
+    response_model=PreviewOut,
+    summary="A draft template checked and rendered against a sample order (not stored)",
+    responses=responses(InvalidInput, TemplateRefused),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def preview_draft(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    body: DraftIn,
+) -> PreviewOut:
+    key = templates.parse_key(topic, language, body.medium)
+    shown = templates.preview_source(*key, body.source)
+    return PreviewOut(
+        topic=topic, language=language, subject=shown.subject, text=shown.text, html=shown.html
+    )
+
+
+@router.get(
+    "/notification-templates/{topic}/{language}/versions",
+    response_model=list[TemplateVersionOut],
+    summary="Every stored version of a template, newest first, with who saved it",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def template_versions(
+    topic: Annotated[TopicName, Path()],
+    language: Annotated[Literal["ru", "en"], Path()],
+    uow: Uow,
+    medium: MediumName = "email",
+) -> list[TemplateVersionOut]:
+    key = templates.parse_key(topic, language, medium)
+    return [render_version(v) for v in templates.template_history(uow, *key)]
 
 
 @router.post(

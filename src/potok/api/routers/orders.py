@@ -11,6 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from potok.api.deps import ExpectedVersion, Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import JSON, json_response, plain
 from potok.api.schemas.order_filters import (
@@ -285,24 +286,44 @@ def cancel_order(
     status_code=201,
     response_model=HoldOut,
     summary="Put an order on hold (payment, fraud, address or manual)",
-    responses=responses(*_ACTION_ERRORS, HoldAlreadyActive),
+    responses=responses(*_ACTION_ERRORS, HoldAlreadyActive, IdempotencyKeyReused),
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.ORDER)],
 )
 def place_hold(
     order_id: OrderIdPath,
     body: HoldIn,
+    request: Request,
     uow: Uow,
     caller: Caller,
     version: ExpectedVersion,
-    response: Response,
-) -> HoldOut:
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_visible(uow, caller, order_id)
-    view, hold = order_service.place_hold(
-        uow, PlaceHold(order_id, body.type, body.reason, body.expires_at, version), caller.actor
+    versions: list[int] = []
+
+    def render(placed: tuple[order_service.OrderView, Hold]) -> tuple[int, object]:
+        view, hold = placed
+        versions.append(view.order.version)
+        return 201, HoldOut.model_validate(_hold_dict(hold)).model_dump(mode="json")
+
+    answered = answer(
+        request,
+        "place-hold",
+        caller,
+        idempotency_key,
+        f"{version}\n{body.model_dump_json()}",
+        lambda once: order_service.place_hold(
+            uow,
+            PlaceHold(order_id, body.type, body.reason, body.expires_at, version),
+            caller.actor,
+            once=once,
+        ),
+        render,
+        lambda hold: {"Location": f"{router.prefix}/{order_id}/holds/{hold['hold_no']}"},
     )
-    response.headers["ETag"] = f'"{view.order.version}"'
-    response.headers["Location"] = f"{router.prefix}/{order_id}/holds/{hold.hold_no}"
-    return HoldOut.model_validate(_hold_dict(hold))
+    if versions and "idempotent-replayed" not in answered.headers:
+        answered.headers["ETag"] = f'"{versions[-1]}"'
+    return answered
 
 
 def _hold_dict(hold: Hold) -> dict[str, Any]:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.rerouting import AlertOut, AlertPageOut, HeldOut, ShortageIn, ShortageOut
 from potok.api.scope import (
@@ -24,6 +25,7 @@ from potok.domain.alerts import AlertAlreadyAcknowledged, AlertNotFound, AlertSt
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.commands import ReportShortage
+from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import alerts as alert_service
 from potok.services import rerouting
 from potok.services.read_models import OrderFilter
@@ -47,19 +49,36 @@ AlertIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
         "loses its reservation to the smaller stock. Orders nothing covers are backordered "
         "and an alert is raised. One transaction; the order's history says why."
     ),
-    responses=responses(OrderNotFound, InvalidInput),
+    responses=responses(OrderNotFound, InvalidInput, IdempotencyKeyReused),
     dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.ORDER)],
 )
 def report_shortage(
-    order_id: OrderIdPath, body: ShortageIn, uow: Uow, caller: Caller
-) -> ShortageOut:
+    order_id: OrderIdPath,
+    body: ShortageIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     ensure_warehouses(caller, {body.warehouse})
     ensure_visible(uow, caller, order_id)
-    outcome = rerouting.report_shortage(
-        uow,
-        ReportShortage(order_id, body.warehouse, body.sku, body.missing, body.lot, body.note),
-        caller.actor,
+    return answer(
+        request,
+        "report-shortage",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: rerouting.report_shortage(
+            uow,
+            ReportShortage(order_id, body.warehouse, body.sku, body.missing, body.lot, body.note),
+            caller.actor,
+            once=once,
+        ),
+        lambda outcome: (201, _shortage_out(outcome).model_dump(mode="json")),
     )
+
+
+def _shortage_out(outcome: rerouting.ShortageOutcome) -> ShortageOut:
     order = outcome.order
     assert order.id is not None
     return ShortageOut(

@@ -186,6 +186,12 @@ def list_returns(
         Query(max_length=32, description="requested, approved, declined, received, ..."),
     ] = None,
     order_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    warehouse: Annotated[
+        str | None, Query(max_length=64, description="Received at this warehouse (its code).")
+    ] = None,
+    reason: Annotated[
+        str | None, Query(max_length=40, description="A line gives this reason.")
+    ] = None,
     cursor: Cursor = None,
     limit: Limit = 50,
 ) -> ReturnPageOut:
@@ -195,6 +201,8 @@ def list_returns(
         order_id=order_id,
         channels=[caller.channel] if caller.channel is not None else None,
         warehouses=caller.warehouses,
+        received_at=warehouse,
+        reason=reason,
         cursor=cursor,
         limit=limit,
     )
@@ -336,14 +344,31 @@ def settle_refund(number: NumberPath, body: RefundIn, uow: Uow, caller: Caller) 
     "like any other; it is linked as `exchange_order_id` and its worth is taken off the "
     "refund. The replacement's external id is `exchange-<number>`: asking again after a "
     "failure finds it rather than placing a second one.",
-    responses=responses(ReturnNotFound, ExchangeNotPossible, NetworkCannotCover, InvalidInput),
+    responses=responses(
+        ReturnNotFound, ExchangeNotPossible, NetworkCannotCover, InvalidInput, IdempotencyKeyReused
+    ),
     dependencies=[needs(Permission.ORDERS_MANAGE), _RECORD],
 )
-def exchange_return(number: NumberPath, body: ExchangeIn, uow: Uow, caller: Caller) -> ReturnOut:
-    done = exchanges.exchange_return(
-        uow,
-        number,
-        caller.actor,
-        lines=[exchanges.ExchangeLine(line.sku, line.quantity) for line in body.lines],
+def exchange_return(
+    number: NumberPath,
+    body: ExchangeIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "exchange-return",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: exchanges.exchange_return(
+            uow,
+            number,
+            caller.actor,
+            lines=[exchanges.ExchangeLine(line.sku, line.quantity) for line in body.lines],
+            once=once,
+        ),
+        lambda done: (201, render_return(done.ret).model_dump(mode="json")),
     )
-    return render_return(done.ret)

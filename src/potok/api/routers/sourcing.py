@@ -9,13 +9,14 @@ from decimal import Decimal
 from math import inf
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from potok.api.body_guard import is_json
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.routers.orders import OrderIdPath
 from potok.api.schemas.common import Code
@@ -44,7 +45,7 @@ from potok.domain.access.model import OutOfScope
 from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.network.model import WarehouseNotFound
-from potok.domain.orders.errors import OrderNotFound
+from potok.domain.orders.errors import IdempotencyKeyReused, OrderNotFound
 from potok.domain.sourcing import SourcingRecord, Tariff
 from potok.domain.sourcing import setup as sourcing_setup
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE
@@ -416,21 +417,37 @@ def _replan_scope(caller: Principal, body: ReplanIn) -> tuple[str | None, str | 
     "decision (trigger `batch re-plan`). An order or stock that changed meanwhile is "
     "skipped and keeps its plan. `apply: false` is a dry run that changes nothing. Every "
     "run is kept in the run log; an applied one announces `sourcing.replanned`.",
-    responses=responses(InvalidInput, ChannelNotFound, WarehouseNotFound, OutOfScope),
+    responses=responses(
+        InvalidInput, ChannelNotFound, WarehouseNotFound, OutOfScope, IdempotencyKeyReused
+    ),
     dependencies=[needs(Permission.SOURCING_WRITE), reach(Reach.NAMED)],
 )
-def post_replan(body: ReplanIn, uow: Uow, caller: Caller) -> ReplanRunOut:
+def post_replan(
+    body: ReplanIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     channel, warehouse = _replan_scope(caller, body)
-    run = replanning.replan(
-        uow,
-        channel=channel,
-        warehouse=warehouse,
-        limit=body.limit,
-        time_limit_s=body.time_limit_s,
-        apply=body.apply,
-        actor=caller.actor,
+    return answer(
+        request,
+        "replan",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: replanning.replan(
+            uow,
+            channel=channel,
+            warehouse=warehouse,
+            limit=body.limit,
+            time_limit_s=body.time_limit_s,
+            apply=body.apply,
+            actor=caller.actor,
+            once=once,
+        ),
+        lambda run: (201, _run_out(run).model_dump(mode="json")),
     )
-    return _run_out(run)
 
 
 @router.get(

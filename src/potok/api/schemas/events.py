@@ -7,8 +7,10 @@ from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
-from potok.api.schemas.common import AwareDatetime, Code, Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, AwareDatetime, Code, Out, Page, Schema
 from potok.domain.webhooks import Delivery, Replay, Subscription
+
+MAX_GRACE_S = 7 * 86_400
 
 Sequence = Annotated[
     str,
@@ -56,6 +58,34 @@ class SubscriptionIn(Schema):
         examples=[["order.*", "stock.changed"]],
     )
     description: str | None = Field(default=None, max_length=200)
+    channels: list[Code] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Only events about orders (and their shipments, returns, reservations) "
+        "of these sales channels, and the channels' own events; empty: every event.",
+        examples=[["web"]],
+    )
+    warehouses: list[Code] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Only events that name one of these locations (stock, reservations, "
+        "shipments, transfers, ...); empty: every event.",
+        examples=[["MSK-1"]],
+    )
+
+
+class SecretRotationIn(Schema):
+    keep_old_for_s: Annotated[int, Field(ge=0, le=MAX_GRACE_S), JSON_INTEGER] = Field(
+        default=86_400,
+        description="Seconds the old secret keeps signing beside the new one (every delivery "
+        "carries both signatures meanwhile); 0 drops it at once. At most 7 days.",
+    )
+
+
+class SecretRotationOut(Out):
+    subscription: SubscriptionOut
+    secret: str = Field(description="The new signing secret ('whsec_...'), shown once.")
+    old_secret_until: datetime = Field(description="The old secret signs too until then.")
 
 
 class SubscriptionOut(Out):
@@ -80,6 +110,11 @@ class SubscriptionOut(Out):
     )
     failing_since: datetime | None
     replaying: bool = Field(description="A replay of past events is under way.")
+    channels: list[str] = Field(description="Its channel filter (empty: none).")
+    warehouses: list[str] = Field(description="Its warehouse filter (empty: none).")
+    old_secret_until: datetime | None = Field(
+        description="After a rotation: the old secret signs deliveries too until then."
+    )
 
 
 class NewSubscriptionOut(Out):
@@ -183,6 +218,9 @@ def render_subscription(subscription: Subscription) -> SubscriptionOut:
         consecutive_failures=subscription.failures,
         failing_since=subscription.failing_since,
         replaying=subscription.replaying,
+        channels=list(subscription.channels),
+        warehouses=list(subscription.warehouses),
+        old_secret_until=subscription.old_secret_until,
     )
 
 

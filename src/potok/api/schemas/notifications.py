@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
 from potok.api.schemas.common import Flag, Out, Page, Schema
+from potok.domain.notifications.templates import MAX_SOURCE, TemplateVersion
 from potok.services.notification_ports import SentRecord
+from potok.services.notification_templates import TemplateInForce
 
 
 class OptOutIn(Schema):
@@ -73,4 +76,60 @@ def render_sent(record: SentRecord) -> SentOut:
         attempt=record.attempt,
         error=record.error,
         created_at=record.created_at,
+    )
+
+
+class TemplateOut(Out):
+    topic: str
+    language: str
+    medium: str = Field(description="email (subject, text, HTML) or sms (one text)")
+    overridden: bool = Field(description="Whether an administrator's version is in force.")
+    version: int = Field(description="The stored version in force; 0: never changed.")
+    source: str = Field(description="The Jinja2 template in force (the shipped one if none).")
+    changed_at: datetime | None
+    changed_by: str | None
+
+
+class TemplateIn(Schema):
+    medium: Literal["email", "sms"] = "email"
+    source: str | None = Field(
+        max_length=MAX_SOURCE,
+        description="The Jinja2 template; `null` goes back to the shipped one. Checked "
+        "against a sample order before it is stored: a syntax error, an unknown variable or "
+        "a sandbox breach is `422 template-refused` naming the line and column.",
+    )
+
+
+class DraftIn(Schema):
+    medium: Literal["email", "sms"] = "email"
+    source: str = Field(min_length=1, max_length=MAX_SOURCE)
+
+
+class TemplateVersionOut(Out):
+    version: int
+    source: str | None = Field(description="`null`: back to the shipped template.")
+    created_at: datetime
+    created_by: str
+
+
+def render_template(found: TemplateInForce) -> TemplateOut:
+    stored = found.stored
+    return TemplateOut(
+        topic=found.topic.value,
+        language=found.language.value,
+        medium=found.medium.value,
+        overridden=found.overridden,
+        version=stored.version if stored else 0,
+        source=found.source,
+        changed_at=stored.created_at if stored else None,
+        changed_by=stored.created_by if stored else None,
+    )
+
+
+def render_version(version: TemplateVersion) -> TemplateVersionOut:
+    return TemplateVersionOut(
+        version=version.version,
+        source=version.source,
+        created_at=version.created_at,
+        created_by=version.created_by,
     )

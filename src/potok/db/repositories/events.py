@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.tables import (
+    channels,
     event_consumers,
     orders,
     outbox_events,
@@ -92,6 +93,17 @@ class EventLog:
             query = query.where(_EVENTS.occurred_at <= until)
         low, high = self.connection.execute(query).one()
         return None if low is None else (int(low), int(high))
+
+    def channels_of(self, order_ids: Sequence[int]) -> dict[int, str]:
+        """The channel code of each of these orders (for subscriptions filtered by channel)."""
+        if not order_ids:
+            return {}
+        rows = self.connection.execute(
+            sa.select(orders.c.id, channels.c.code)
+            .join(channels, channels.c.id == orders.c.channel_id)
+            .where(orders.c.id.in_(sorted(set(order_ids))))
+        )
+        return {int(r.id): r.code for r in rows}
 
     def waiting(self) -> bool:
         """Whether any committed event still lacks a position (a cheap read)."""
@@ -297,6 +309,9 @@ class WebhookRepository:
         description: str | None,
         at: datetime,
         by: str,
+        *,
+        channels: Sequence[str] = (),
+        warehouses: Sequence[str] = (),
     ) -> int:
         return int(
             self.connection.execute(
@@ -308,6 +323,8 @@ class WebhookRepository:
                     description=description,
                     created_at=at,
                     created_by=by,
+                    channels=list(channels) or None,
+                    warehouses=list(warehouses) or None,
                 )
                 .returning(_SUBS.id)
             ).scalar_one()
@@ -339,12 +356,32 @@ class WebhookRepository:
     def all(self) -> list[Subscription]:
         return [_subscription(r) for r in self.connection.execute(self._query().order_by(_SUBS.id))]
 
-    def secrets(self, subscription_id: int) -> list[str]:
-        sealed = self.connection.execute(
-            sa.select(_SUBS.secret).where(_SUBS.id == subscription_id)
-        ).scalar()
-        opened = self.protector.decrypt(sealed) if sealed is not None else None
-        return [opened] if opened else []
+    def secrets(self, subscription_id: int, at: datetime) -> list[str]:
+        """The secrets that sign deliveries at ``at``: the current one, and after a rotation
+        the old one until its grace period ends."""
+        row = self.connection.execute(
+            sa.select(_SUBS.secret, _SUBS.previous_secret, _SUBS.previous_secret_until).where(
+                _SUBS.id == subscription_id
+            )
+        ).first()
+        if row is None:
+            return []
+        sealed = [row.secret]
+        if row.previous_secret and row.previous_secret_until and row.previous_secret_until > at:
+            sealed.append(row.previous_secret)
+        return [opened for opened in (self.protector.decrypt(s) for s in sealed) if opened]
+
+    def rotate(self, subscription_id: int, secret: str, old_until: datetime) -> None:
+        """A new signing secret; the current one keeps signing until ``old_until``."""
+        self.connection.execute(
+            sa.update(webhook_subscriptions)
+            .where(_SUBS.id == subscription_id)
+            .values(
+                previous_secret=_SUBS.secret,
+                previous_secret_until=old_until,
+                secret=self.protector.encrypt(secret),
+            )
+        )
 
     def pause(
         self,
@@ -533,6 +570,9 @@ def _subscription(row: Any) -> Subscription:
         failures=int(row.failures or 0),
         failing_since=row.failing_since,
         replaying=bool(row.replaying),
+        channels=tuple(row.channels or ()),
+        warehouses=tuple(row.warehouses or ()),
+        old_secret_until=row.previous_secret_until if row.previous_secret else None,
     )
 
 

@@ -175,12 +175,24 @@ class ReturnRepository:
         warehouses_in: Collection[WarehouseId] | None,
         cursor: str | None,
         limit: int,
+        received_at: str | None = None,
+        reason: str | None = None,
     ) -> tuple[list[Return], str | None]:
         """Newest first. ``channels_in`` keeps returns of orders of those channels;
-        ``warehouses_in`` those received at, or of orders shipped from, those warehouses."""
+        ``warehouses_in`` those received at, or of orders shipped from, those warehouses;
+        ``received_at`` those received at the warehouse of that code; ``reason`` those with
+        a line giving it."""
         query = self._select().order_by(returns.c.id.desc()).limit(limit + 1)
         if status:
             query = query.where(returns.c.status == status)
+        if received_at:
+            query = query.where(warehouses.c.code == received_at)
+        if reason:
+            query = query.where(
+                sa.select(return_lines.c.return_id)
+                .where(return_lines.c.return_id == returns.c.id, return_lines.c.reason == reason)
+                .exists()
+            )
         if order_id is not None:
             query = query.where(returns.c.order_id == order_id)
         if channels_in is not None:

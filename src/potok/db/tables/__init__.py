@@ -2,6 +2,12 @@
 
 from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
 from potok.db.tables.alerts import operator_alerts
+from potok.db.tables.automation import (
+    automation_firings,
+    automation_rule_versions,
+    automation_rules,
+    order_tags,
+)
 from potok.db.tables.base import metadata
 from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
@@ -57,7 +63,11 @@ from potok.db.tables.marketplaces import (
     marketplace_journal,
     marketplace_orders,
 )
-from potok.db.tables.notifications import notification_opt_outs, notifications
+from potok.db.tables.notifications import (
+    notification_opt_outs,
+    notification_templates,
+    notifications,
+)
 from potok.db.tables.onec import (
     onec_groups,
     onec_items,
@@ -76,11 +86,15 @@ from potok.db.tables.sourcing import (
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
+from potok.db.tables.tasks import task_queues, tasks
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
     "api_keys",
     "audit_log",
+    "automation_firings",
+    "automation_rule_versions",
+    "automation_rules",
     "carrier_points",
     "channels",
     "customers",
@@ -98,6 +112,7 @@ __all__ = [
     "marketplace_orders",
     "metadata",
     "notification_opt_outs",
+    "notification_templates",
     "notifications",
     "onec_groups",
     "onec_items",
@@ -110,6 +125,7 @@ __all__ = [
     "order_history",
     "order_holds",
     "order_lines",
+    "order_tags",
     "orders",
     "outbox_events",
     "parcels",
@@ -140,6 +156,8 @@ __all__ = [
     "storage_locations",
     "store_receipts",
     "tariff_versions",
+    "task_queues",
+    "tasks",
     "tracking_links",
     "transfer_lines",
     "transfers",

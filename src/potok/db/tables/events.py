@@ -50,6 +50,11 @@ webhook_subscriptions = sa.Table(
     sa.Column("url", sa.String(2000), nullable=False),
     sa.Column("event_types", json_type(), nullable=False),  # patterns: "order.*", "*", exact
     sa.Column("secret", sa.String(500), nullable=False),  # sealed with the data keys
+    # after a rotation the old secret still signs until then (sealed too)
+    sa.Column("previous_secret", sa.String(500), nullable=True),
+    sa.Column("previous_secret_until", UtcDateTime(), nullable=True),
+    sa.Column("channels", json_type(), nullable=True),  # only events of these channels' orders
+    sa.Column("warehouses", json_type(), nullable=True),  # only events naming these locations
     sa.Column("description", sa.String(200), nullable=True),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("created_by", sa.String(200), nullable=False),

@@ -38,4 +38,19 @@ notification_opt_outs = sa.Table(
     sa.Column("created_by", sa.String(255), nullable=False),
 )
 
-__all__ = ["notification_opt_outs", "notifications"]
+
+notification_templates = sa.Table(
+    "notification_templates",
+    metadata,
+    id_column(),
+    sa.Column("topic", sa.String(32), nullable=False),
+    sa.Column("language", sa.String(2), nullable=False),
+    sa.Column("medium", sa.String(16), nullable=False),  # email, sms
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("source", sa.Text(), nullable=True),  # none: back to the shipped template
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.UniqueConstraint("topic", "language", "medium", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+)
+__all__ = ["notification_opt_outs", "notification_templates", "notifications"]

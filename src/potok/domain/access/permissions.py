@@ -29,6 +29,7 @@ class Permission(StrEnum):
     EVENTS_READ = "events:read"  # the change feed: every business event, in commit order
     WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
     METRICS_READ = "metrics:read"  # Prometheus metrics (operations figures, no business data)
+    NOTIFICATIONS_MANAGE = "notifications:manage"  # change customer message templates
     ERP_EXCHANGE = "erp:exchange"  # 1C's exchange: catalogue, prices and stock in, orders out
 
 

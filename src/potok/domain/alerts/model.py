@@ -17,6 +17,8 @@ class AlertKind(StrEnum):
     LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
     MARKETPLACE_ITEM_NOT_MAPPED = "marketplace_item_not_mapped"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
+    RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
+    TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
     WEBHOOK_PAUSED = "webhook_paused"
 
 

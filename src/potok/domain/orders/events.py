@@ -120,3 +120,24 @@ class OrderEdited(OrderEvent):
     released: list[dict[str, Any]] | None = None
     reserved: list[dict[str, Any]] | None = None
     shipment_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderPriorityChanged(OrderEvent):
+    from_priority: int
+    to_priority: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderNoteAdded(OrderEvent):
+    """Someone (or a rule) left a note for the people who handle the order."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderTagged(OrderEvent):
+    """Tags were put on or taken off the order."""
+
+    added: list[str]
+    removed: list[str]

@@ -867,6 +867,43 @@ class Order:
         self._record(at, actor, "edited", reason, **details)
         self._emit(ev.OrderEdited(occurred_at=at, order_id=self._id(), reason=reason, **details))
 
+    # ----------------------------------------------------------------- notes
+
+    def set_priority(
+        self, priority: int, at: datetime, actor: str, reason: str | None, **details: Any
+    ) -> None:
+        """A new priority (higher goes first in sourcing and picking)."""
+        before = self.priority
+        self.priority = priority
+        self._record(
+            at, actor, "priority_changed", reason, before=before, after=priority, **details
+        )
+        self._emit(
+            ev.OrderPriorityChanged(
+                occurred_at=at, order_id=self._id(), from_priority=before, to_priority=priority
+            )
+        )
+
+    def add_note(self, text: str, at: datetime, actor: str, **details: Any) -> None:
+        """A note for the people who handle the order, kept in its history."""
+        self._record(at, actor, "note_added", text, **details)
+        self._emit(ev.OrderNoteAdded(occurred_at=at, order_id=self._id(), text=text))
+
+    def note_rule(self, at: datetime, actor: str, reason: str, **details: Any) -> None:
+        """An automation rule acted on the order (what it did is in the entries around it)."""
+        self._record(at, actor, "rule_fired", reason, **details)
+
+    def note_tags(
+        self, added: Sequence[str], removed: Sequence[str], at: datetime, actor: str, **details: Any
+    ) -> None:
+        """Tags put on or taken off the order (they are kept beside it)."""
+        self._record(at, actor, "tagged", None, added=list(added), removed=list(removed), **details)
+        self._emit(
+            ev.OrderTagged(
+                occurred_at=at, order_id=self._id(), added=list(added), removed=list(removed)
+            )
+        )
+
     # ----------------------------------------------------------------- holds
 
     def place_hold(

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from potok.domain.access import events as access_events
 from potok.domain.alerts import events as alert_events
+from potok.domain.automation import events as automation_events
 from potok.domain.catalogue import events as catalogue_events
 from potok.domain.channels import events as channel_events
 from potok.domain.customers import events as customer_events
@@ -21,11 +22,13 @@ from potok.domain.orders import events as order_events
 from potok.domain.returns import events as return_events
 from potok.domain.sourcing import events as sourcing_events
 from potok.domain.stores import events as store_events
+from potok.domain.tasks import events as task_events
 from potok.domain.webhooks.model import INTERNAL_AGGREGATES
 
 MODULES = (
     access_events,
     alert_events,
+    automation_events,
     catalogue_events,
     channel_events,
     customer_events,
@@ -39,6 +42,7 @@ MODULES = (
     return_events,
     sourcing_events,
     store_events,
+    task_events,
 )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import ClassVar
 
 from potok.domain.events import DomainEvent
@@ -32,6 +33,12 @@ class WebhookUnsubscribed(WebhookEvent):
 class WebhookPaused(WebhookEvent):
     url: str
     reason: str | None = None  # set when Potok paused it after prolonged failure
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookSecretRotated(WebhookEvent):
+    url: str
+    old_until: datetime  # the old secret signs too until then (never the secrets themselves)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

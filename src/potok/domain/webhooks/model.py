@@ -4,7 +4,7 @@ delivery went."""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -58,6 +58,49 @@ def wants(patterns: Sequence[str], event_type: str) -> bool:
     return False
 
 
+def event_order(event: StoredEvent) -> int | None:
+    """The order an event is about, when it is about one (its own, a shipment's, a
+    return's, a reservation's)."""
+    if event.aggregate_type == "order" and event.aggregate_id.isdigit():
+        return int(event.aggregate_id)
+    order_id = event.payload.get("order_id")
+    return order_id if isinstance(order_id, int) and not isinstance(order_id, bool) else None
+
+
+def event_channel(event: StoredEvent, channel_of: Mapping[int, str]) -> str | None:
+    """The sales channel an event belongs to: its order's, or the channel itself for
+    ``channel.*``; None for events of no channel (stock, products, ...)."""
+    if event.aggregate_type == "channel":
+        return event.aggregate_id
+    order_id = event_order(event)
+    return None if order_id is None else channel_of.get(order_id)
+
+
+WAREHOUSE_KEYS = ("warehouse", "from_warehouse", "to_warehouse")
+WAREHOUSE_LISTS = ("items", "reservations", "released", "lines")
+
+
+def named_warehouses(event: StoredEvent) -> set[str]:
+    """The locations an event names: its ``warehouse`` (or a transfer's both ends), those of
+    its items, reservations and releases, or the location itself for ``warehouse.*``."""
+    found: set[str] = set()
+    if event.aggregate_type == "warehouse":
+        found.add(event.aggregate_id)
+    payload = event.payload
+    for key in WAREHOUSE_KEYS:
+        if isinstance(payload.get(key), str):
+            found.add(payload[key])
+    for key in WAREHOUSE_LISTS:
+        items = payload.get(key)
+        if isinstance(items, list):
+            found.update(
+                i["warehouse"]
+                for i in items
+                if isinstance(i, dict) and isinstance(i.get("warehouse"), str)
+            )
+    return found
+
+
 @dataclass(frozen=True, slots=True)
 class Subscription:
     """A receiver outside Potok and the event types it takes."""
@@ -77,6 +120,18 @@ class Subscription:
     failures: int = 0  # failed attempts since the last delivery that went through
     failing_since: datetime | None = None
     replaying: bool = False  # a replay of past events is under way
+    channels: tuple[str, ...] = ()  # only events about orders of these channels (empty: all)
+    warehouses: tuple[str, ...] = ()  # only events naming these locations (empty: all)
+    old_secret_until: datetime | None = None  # after a rotation, the old secret signs until
+
+    def takes(self, event: StoredEvent, channel_of: Mapping[int, str]) -> bool:
+        """Whether this subscription receives the event: its types, and its channel and
+        warehouse filters when set (``channel_of``: the channel of each order in play)."""
+        if not wants(self.event_types, event.type):
+            return False
+        if self.channels and event_channel(event, channel_of) not in self.channels:
+            return False
+        return not self.warehouses or not named_warehouses(event).isdisjoint(self.warehouses)
 
     @property
     def consumer(self) -> str:

@@ -36,7 +36,7 @@ from potok.domain.orders import DeliveryMethod, Order
 from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
-from potok.services.idempotency import Once
+from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -94,9 +94,12 @@ def book_shipment(
     actor: Actor,
     *,
     clock: Clock = utc_now,
+    once: Once[Shipment] | None = None,
 ) -> Shipment:
     """Book a packed shipment with a carrier: its tracking number, label and tariff are
-    recorded (the expected date follows at hand-over). Booking twice is refused."""
+    recorded (the expected date follows at hand-over). Booking twice is refused; a repeat
+    with the first request's Idempotency-Key gets the first answer, the carrier asked once."""
+    answered_before(uow, once)
     carrier = carriers.get(carrier_code)
 
     def read(uow: UnitOfWork) -> _ToBook:
@@ -139,7 +142,7 @@ def book_shipment(
         return shipment
 
     try:
-        return atomically(uow, record)
+        return atomically_once(uow, once, record)
     except Exception:
         _call_off(carrier, booking)
         raise

@@ -19,9 +19,10 @@ from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrde
 from potok.domain.returns import Return
 from potok.domain.returns.model import MAX_LINES
 from potok.services.fulfilment.common import order_of
+from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.intake import Placement, place_order
 from potok.services.returns.common import locked, note_on_order, return_of
-from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.services.unit_of_work import UnitOfWork, reading
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +90,7 @@ def exchange_return(
     *,
     lines: Sequence[ExchangeLine] | None = None,
     clock: Clock = utc_now,
+    once: Once[Exchange] | None = None,
 ) -> Exchange:
     """Send a replacement for a return (default: the same SKUs and quantities), once it is
     approved; its worth is taken off the return's refund."""
@@ -97,6 +99,7 @@ def exchange_return(
         ret = return_of(uow, number)
         return ret, order_of(uow, ret.order_id, lock=False)
 
+    answered_before(uow, once)
     ret, order = reading(uow, read)
     ret.ensure_exchangeable()  # checked again when linked
     placed = place_order(uow, _command(order, ret, _lines(ret, lines)), actor, clock=clock)
@@ -104,7 +107,7 @@ def exchange_return(
     replacement = placed.order
     assert replacement.id is not None
 
-    def link(uow: UnitOfWork) -> Return:
+    def link(uow: UnitOfWork) -> Exchange:
         at = clock()
         original, ret = locked(uow, number)
         ret.exchange(replacement.id or 0, replacement.subtotal.amount, at, str(actor))
@@ -119,6 +122,6 @@ def exchange_return(
             f"replacement order {replacement.id} for return {ret.number}",
             exchange_order_id=replacement.id,
         )
-        return ret
+        return Exchange(ret, replacement, placed.created)
 
-    return Exchange(atomically(uow, link), replacement, placed.created)
+    return atomically_once(uow, once, link)

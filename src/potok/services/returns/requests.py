@@ -400,10 +400,13 @@ def list_returns(
     order_id: int | None = None,
     channels: Collection[str] | None = None,
     warehouses: Collection[WarehouseId] | None = None,
+    received_at: str | None = None,
+    reason: str | None = None,
     cursor: str | None = None,
     limit: int = 50,
 ) -> ReturnPage:
-    """Newest first; ``channels`` and ``warehouses`` narrow to what a limited caller sees."""
+    """Newest first; ``channels`` and ``warehouses`` narrow to what a limited caller sees,
+    ``received_at`` (a warehouse's code) and ``reason`` to what the reader asks for."""
     require_choice("status", status, ReturnStatus, "unknown-status")
 
     def work(uow: UnitOfWork) -> ReturnPage:
@@ -412,6 +415,8 @@ def list_returns(
             order_id=order_id,
             channels_in=channels,
             warehouses_in=warehouses,
+            received_at=received_at,
+            reason=reason,
             cursor=cursor,
             limit=limit,
         )

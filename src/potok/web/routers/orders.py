@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 
+from potok.api.routers.returns import policy as return_policy
 from potok.api.schemas.orders import render_order, render_summary
 from potok.api.scope import Reach, limited, narrow, reach, visible
 from potok.api.scope import sees_shipment as shipment_visible
@@ -25,12 +26,14 @@ from potok.domain.orders.actions import (
     payment_targets,
 )
 from potok.domain.orders.edits import Change, allows
+from potok.domain.returns.states import COUNTED
 from potok.services import documents as document_service
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
 from potok.services.fulfilment import reads as shipment_reads
 from potok.services.read_models import OrderFilter
+from potok.services.returns import requests as return_requests
 from potok.web.i18n import console_zone
 from potok.web.pages import PageRoute, console_uow, render
 from potok.web.routers.live import live_context
@@ -152,6 +155,15 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
         )
         for line in order.lines
     }
+    returns = return_requests.returns_of_order(uow, order_id)
+    asked_back: dict[int, int] = {}
+    for ret in returns:
+        if ret.status in COUNTED:
+            for rl in ret.lines:
+                asked_back[rl.order_line_no] = asked_back.get(rl.order_line_no, 0) + rl.quantity
+    returnable = {
+        n: left for n, done in shipped.items() if (left := done - asked_back.get(n, 0)) > 0
+    }
     pending = {s.shipment.warehouse_code for s in shipments if s.shipment.status.value == "pending"}
     release_to = sorted(
         {r.warehouse_code for r in order.open_reservations if r.shipment_id is None} - pending
@@ -180,6 +192,9 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "to_issue": [k.value for k in DocumentKind if k not in issued]
             if manage and order.status is not OrderStatus.CANCELLED
             else [],
+            "returns": returns,
+            "returnable": returnable if manage else {},
+            "return_reasons": [r for r in return_policy(request).reasons if r != "unclaimed"],
             **live,
         },
     )

@@ -1,4 +1,5 @@
-"""Settings for administrators: locations, channels, users, API keys, routing and tariffs.
+"""Settings for administrators: locations, channels, users, API keys, routing, tariffs,
+webhooks and the customer message templates.
 
 Each tab reads through the service the API's GET route uses, behind the same permission;
 its forms send changes to the API (users, keys, warehouses, channels, rules, tariffs).
@@ -17,6 +18,8 @@ from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import KEY_SCOPES, Permission, Role
 from potok.domain.access.model import NotPermitted
+from potok.domain.notifications import Language, Topic
+from potok.domain.notifications.templates import Medium
 from potok.domain.webhooks.catalogue import event_kinds
 from potok.services import access, catalogue
 from potok.services import events as event_service
@@ -35,6 +38,7 @@ TABS: list[tuple[str, Permission]] = [
     ("routing", Permission.SOURCING_READ),
     ("tariffs", Permission.SOURCING_READ),
     ("webhooks", Permission.WEBHOOKS_MANAGE),
+    ("notifications", Permission.ORDERS_READ),
 ]
 
 
@@ -149,5 +153,38 @@ def webhooks(request: Request, caller: Caller) -> Response:
             "head": live_service.feed_head(uow),
             "types": [k.type for k in kinds],
             "aggregates": sorted({k.aggregate for k in kinds}),
+        },
+    )
+
+
+@router.get(
+    "/settings/notifications",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
+)
+def notification_templates(
+    request: Request,
+    caller: Caller,
+    topic: Annotated[str, Query(max_length=32)] = "order_shipped",
+    language: Annotated[str, Query(max_length=2)] = "ru",
+    medium: Annotated[str, Query(max_length=16)] = "email",
+) -> Response:
+    """One message template in force, its history, and a form to preview and save a draft
+    (administrators); the list of every template and which ones are changed."""
+    from potok.services import notification_templates as templates
+
+    uow = console_uow(request)
+    key = templates.parse_key(topic, language, medium)
+    found = templates.template_in_force(uow, *key)
+    return _page(
+        request,
+        caller,
+        "notifications",
+        {
+            "chosen": found,
+            "history": templates.template_history(uow, *key),
+            "changed": [t for t in templates.list_templates(uow) if t.overridden],
+            "topics": [t.value for t in Topic],
+            "languages": [v.value for v in Language],
+            "media": [m.value for m in Medium],
         },
     )

@@ -173,7 +173,10 @@
       var field = form.dataset.field;
       if (target) {
         target.hidden = false;
-        target.querySelector("[data-fill]").textContent = field && result.data ? result.data[field] : JSON.stringify(result.data, null, 2);
+        // data-field="subject,text": those fields, one after another
+        target.querySelector("[data-fill]").textContent = field && result.data
+          ? field.split(",").map(function (f) { return result.data[f]; }).filter(Boolean).join("\n\n")
+          : JSON.stringify(result.data, null, 2);
         target.scrollIntoView();
       }
       if (done) { flash(done, "ok"); }
@@ -185,7 +188,8 @@
   // forms with repeated rows (order lines, transfer lines): each [data-row] under a
   // [data-rows="key"] becomes an object of its [data-key] fields plus the row's own fixed
   // values (JSON in data-row); empty rows are left out, and so are rows whose fields are
-  // unchanged (data-only-changed) or zero (data-skip-zero)
+  // unchanged (data-only-changed) or zero (data-skip-zero), or whose named field is empty
+  // or zero (data-skip-without="quantity")
   var builders = window.potokBuilders = window.potokBuilders || {};
   builders.rows = function (form, body) {
     Array.prototype.forEach.call(form.querySelectorAll("[data-rows]"), function (group) {
@@ -200,6 +204,10 @@
         if (group.dataset.skipZero !== undefined && filled.every(function (input) {
           return input.value === "0";
         })) { return; }
+        if (group.dataset.skipWithout) {  // a row counts only when this field says something
+          var needed = row.querySelector('[data-key="' + group.dataset.skipWithout + '"]');
+          if (!needed || needed.value === "" || needed.value === "0") { return; }
+        }
         var item = JSON.parse(row.dataset.row || "{}");
         filled.forEach(function (input) {
           var path = input.dataset.key.split(".");  // lot.number: {lot: {number: ...}}
@@ -213,6 +221,15 @@
     });
     return body;
   };
+
+  // the message template page: the text area's draft (to preview or save), or none (reset)
+  builders.templateDraft = function (form) {
+    var other = document.querySelector(form.id === "template-save" ? "[data-build=templateDraft] .errors" : "#template-save .errors");
+    if (other) { other.hidden = true; }  // one refusal shown at a time, the latest
+    return { medium: form.dataset.medium, source: document.getElementById("template-source").value };
+  };
+  builders.templateSave = builders.templateDraft;
+  builders.templateReset = function (form) { return { medium: form.dataset.medium, source: null }; };
 
   // an Idempotency-Key per request, kept for a retry of the same body until it is answered
   function onceKey(form, body) {
@@ -261,7 +278,12 @@
       if (built && typeof built.then === "function") { sending = built; } else { body = built; }
     }
     var once = form.dataset.once !== undefined ? onceKey(form, body) : undefined;
-    sending = sending || api(method, form.dataset.api, body, form.dataset.ifMatch, contentType, once);
+    // a path that names something chosen on the form: /api/v1/warehouses/{warehouse}/...
+    var url = form.dataset.api.replace(/\{(\w+)\}/g, function (_, key) {
+      var chosen = form.querySelector('[data-path="' + key + '"]');
+      return encodeURIComponent(chosen ? chosen.value : "");
+    });
+    sending = sending || api(method, url, body, form.dataset.ifMatch, contentType, once);
     sending.then(function (result) {
       // the server answered: the next submit is a new request; unanswered, a retry of the
       // same body carries the same key and cannot be done twice

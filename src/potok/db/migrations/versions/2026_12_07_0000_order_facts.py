@@ -4,7 +4,7 @@ the facts of the orders taken before)
 
 Revision ID: a7e1f0c7a001
 Revises: d1e2a7b0c001
-Create Date: 2026-12-07 00:10:00
+Create Date: 2026-12-07 00:00:00
 """
 
 from __future__ import annotations

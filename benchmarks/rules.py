@@ -1,0 +1,216 @@
+"""Automation rules benchmark: 200 active rules evaluated on every order taken.
+
+    python benchmarks/rules.py --db sqlite --orders 300
+    python benchmarks/rules.py --db postgresql --orders 300
+
+A fresh database (PostgreSQL: the database ``potok_bench_rules``; SQLite: a temporary
+file) gets a channel, two warehouses and 40 products with deep stock. Orders of 1-3 lines
+are taken in-process, first with no rules (the intake time per order), then with
+``--rules`` active rules waiting for ``order.created`` - conditions over the channel,
+total, SKUs, units, delivery, the customer's history, the hour; one matches every order
+and tags it, the others now and then -, after which the rules' reaction (what the worker runs after
+the commit, ``services/automation/running.py``) is run over every new order's event, and
+timed. The rules never sit in the intake request: ``intake_slowdown_pct`` is the rules'
+work per order over the intake's work per order, i.e. how much later work the rules add
+to each order taken. The last line:
+
+    rules active=200 orders=300 eval_us_per_order=... intake_slowdown_pct=...
+
+(``eval_us_per_order``: the whole reaction per order - reading the rules, the order and
+what conditions ask about it, evaluating every condition, acting for those that match).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from potok.bootstrap import Potok, bootstrap
+from potok.db import migrate
+from potok.domain.automation import RuleDraft
+from potok.domain.automation.expressions import compile_condition
+from potok.domain.automation.fields import read_fields
+from potok.domain.catalogue import ProductDraft
+from potok.domain.channels import ChannelDraft, ChannelType
+from potok.domain.inventory.commands import ReceiveStock
+from potok.domain.kernel import Actor, utc_now
+from potok.domain.network import WarehouseDraft, WarehouseType
+from potok.domain.orders import Address, DeliveryMethod
+from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
+from potok.services import catalogue, inventory
+from potok.services.automation import rules
+from potok.services.automation.acting import facts_of
+from potok.services.automation.running import apply_automation_rules
+from potok.services.intake import place_order
+from potok.services.outside import Outside
+from potok.services.unit_of_work import atomically, reading
+from potok.settings import DatabaseSettings, Settings
+
+ACTOR = Actor.system("bench")
+SKUS = [f"SKU{n:03d}" for n in range(40)]
+CITIES = ["Тверь", "Москва", "Казань", "Самара", "Пермь"]
+
+
+def database(kind: str, workdir: Path) -> str:
+    if kind == "sqlite":
+        return f"sqlite:///{workdir / 'rules.db'}"
+    base = os.environ.get("POTOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
+    admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sa.text("DROP DATABASE IF EXISTS potok_bench_rules WITH (FORCE)"))
+        connection.execute(sa.text("CREATE DATABASE potok_bench_rules"))
+    admin.dispose()
+    return f"{base}/potok_bench_rules"
+
+
+def seed(url: str) -> Potok:
+    potok = bootstrap(Settings(db=DatabaseSettings(url=url)))
+    migrate.upgrade(potok.engine)
+    catalogue.create_channel(potok.uow(), ChannelDraft("web", "Site", ChannelType.WEB))
+    for code, city, lat, lon in [("MSK", "Москва", 55.66, 37.86), ("SPB", "СПб", 59.8, 30.38)]:
+        catalogue.create_warehouse(
+            potok.uow(),
+            WarehouseDraft(code, code, WarehouseType.WAREHOUSE, city, lat, lon, channels=("web",)),
+        )
+    for index, sku in enumerate(SKUS):
+        price = Decimal(200 + 150 * index)
+        catalogue.create_product(
+            potok.uow(), ProductDraft(sku, sku, price, Decimal("22"), None, 500)
+        )
+        for warehouse in ("MSK", "SPB"):
+            inventory.receive_stock(potok.uow(), ReceiveStock(warehouse, sku, 1_000_000), ACTOR)
+    return potok
+
+
+def the_rules(count: int, rand: random.Random) -> list[RuleDraft]:
+    """``count`` rules of assorted shapes; the first matches every order."""
+    shapes = [
+        lambda k: f'channel == "web" and total > {90_000 + k * 1000} and customer.new',
+        lambda k: f'"{SKUS[k % 40]}" in skus and items >= {5 + k % 7}',
+        lambda k: f'delivery.city == "{CITIES[k % 5]}" and total > {60_000 + k * 10}',
+        lambda k: f"customer.returns > {3 + k % 5} or priority >= {900 + k % 90}",
+        lambda k: f'payment.status == "failed" and hour in [{k % 24}, {(k + 1) % 24}]',
+        lambda k: f'lines > {4 + k % 3} and not ("vip" in tags)',
+        lambda k: f'channel in ["mp", "app"] and total < {k + 1}',
+    ]
+    drafts = []
+    for k in range(count):
+        condition = "total > 0 and items >= 1" if k == 0 else rand.choice(shapes)(k)
+        drafts.append(
+            RuleDraft(
+                f"rule {k}",
+                "order.created",
+                condition,
+                [{"do": "add_tag", "tag": f"r{k}"}],
+            )
+        )
+    return drafts
+
+
+def order(rand: random.Random) -> PlaceOrder:
+    lines = [LineRequest(sku, rand.randint(1, 3)) for sku in rand.sample(SKUS, rand.randint(1, 3))]
+    address = Address(rand.choice(CITIES), "ул. Ленина, 1", latitude=56.86, longitude=35.92)
+    return PlaceOrder(
+        channel="web",
+        lines=lines,
+        delivery=DeliveryRequest(DeliveryMethod.COURIER, address=address),
+        customer_name="Покупатель",
+        customer_phone=f"+7999{rand.randint(0, 9_999_999):07d}",
+    )
+
+
+def take(potok: Potok, count: int, rand: random.Random) -> float:
+    """Take ``count`` orders; seconds spent."""
+    started = time.perf_counter()
+    for _ in range(count):
+        place_order(potok.uow(), order(rand), ACTOR)
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--orders", type=int, default=300)
+    parser.add_argument("--rules", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=7)
+    args = parser.parse_args()
+    rand = random.Random(args.seed)
+    with tempfile.TemporaryDirectory() as workdir:
+        potok = seed(database(args.db, Path(workdir)))
+        try:
+            take(potok, 20, rand)  # warm up: caches, plans, the first pages of the tables
+            plain_s = take(potok, args.orders, rand)
+            for draft in the_rules(args.rules, rand):
+                rules.add_rule(potok.uow(), draft, ACTOR)
+            while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
+                pass
+            last = reading(potok.uow(), lambda uow: uow.event_log.last_position())
+            with_rules_s = take(potok, args.orders, rand)
+            while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
+                pass  # the events get their places in commit order, as the worker gives them
+            events = [
+                e
+                for e in reading(potok.uow(), lambda uow: uow.event_log.after(last, 100_000))
+                if e.type == "order.created"
+            ]
+            outside = Outside(potok.uow, potok.carriers)
+            started = time.perf_counter()
+            for event in events:
+                apply_automation_rules(outside, event)
+            rules_s = time.perf_counter() - started
+
+            # the conditions alone, on orders already read (what evaluation itself costs)
+            conditions = [compile_condition(d.condition) for d in the_rules(args.rules, rand)]
+            sample = [int(e.aggregate_id) for e in events[:50]]
+            facts = reading(
+                potok.uow(),
+                lambda uow: [
+                    facts_of(uow, found, utc_now())
+                    for found in (uow.orders.get(i) for i in sample)
+                    if found is not None
+                ],
+            )
+            values = [read_fields(f) for f in facts]
+            started = time.perf_counter()
+            matched = sum(c.holds(v) for v in values for c in conditions)
+            pure_s = time.perf_counter() - started
+            fired = reading(
+                potok.uow(),
+                lambda uow: sum(
+                    len(uow.automation.firings_for_order(int(e.aggregate_id))) for e in events
+                ),
+            )
+        finally:
+            potok.close()
+    n = len(events)
+    intake_ms = 1000 * plain_s / args.orders
+    intake_rules_ms = 1000 * with_rules_s / args.orders
+    eval_us = 1_000_000 * rules_s / n
+    pure_us = 1_000_000 * pure_s / len(values)
+    slowdown = 100 * (rules_s / n) / (plain_s / args.orders)
+    print(f"db={args.db} orders={args.orders} rules={args.rules}")
+    print(f"intake without rules: {intake_ms:.2f} ms per order")
+    print(
+        f"intake with {args.rules} rules active: {intake_rules_ms:.2f} ms per order "
+        "(the rules run after the commit, not in the request)"
+    )
+    print(
+        f"the rules' reaction: {eval_us / 1000:.2f} ms per order; {fired} firings over {n} "
+        f"orders; conditions alone: {pure_us:.0f} us per order for {args.rules} "
+        f"({matched} matches in the sample)"
+    )
+    print(
+        f"rules active={args.rules} orders={n} eval_us_per_order={eval_us:.0f} "
+        f"intake_slowdown_pct={slowdown:.1f}"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,120 @@
+"""Automation rules in and out of the API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Field, StringConstraints
+
+from potok.api.schemas.common import JSON_INTEGER, Flag, Id, Schema
+from potok.domain.automation import Rule, RuleDraft
+
+Short = Annotated[str, StringConstraints(max_length=64)]
+Words = Annotated[str, StringConstraints(max_length=500)]
+
+
+class ActionIn(Schema):
+    """One thing the rule does; `do` says what, the other fields what it needs."""
+
+    do: Short = Field(
+        description="hold, release, confirm, cancel, set_priority, add_tag, remove_tag, "
+        "comment or assign"
+    )
+    hold_type: Short | None = Field(
+        None, description="hold, release: payment, fraud, address, manual"
+    )
+    reason: Words | None = Field(None, description="hold, cancel (needed), confirm, assign")
+    priority: Annotated[int, Field(ge=0, le=1000), JSON_INTEGER] | None = Field(
+        None, description="set_priority"
+    )
+    tag: Short | None = Field(None, description="add_tag, remove_tag")
+    text: Words | None = Field(None, description="comment")
+    queue: Short | None = Field(None, description="assign")
+    operator: Short | None = Field(None, description="assign: the operator to give the task to")
+
+
+class RuleIn(Schema):
+    name: Annotated[str, StringConstraints(max_length=120)]
+    trigger: Short = Field(description="The order event the rule waits for, e.g. order.created.")
+    condition: Annotated[str, StringConstraints(max_length=2000)] = Field(
+        description='When the rule acts, e.g. `channel == "shop" and total > 50000 and '
+        "customer.new`; `true` for every order."
+    )
+    actions: list[ActionIn] = Field(max_length=10)
+    stop: Flag = Field(False, description="Run no further rules after this one matched.")
+    active: Flag = True
+    position: Annotated[int, Field(ge=0, le=1_000_000), JSON_INTEGER] | None = Field(
+        None, description="Where among the rules it runs (lower first); the end when left out."
+    )
+
+    def draft(self) -> RuleDraft:
+        return RuleDraft(
+            name=self.name,
+            trigger=self.trigger,
+            condition=self.condition,
+            actions=[a.model_dump(exclude_none=True) for a in self.actions],
+            stop=self.stop,
+            active=self.active,
+            position=self.position,
+        )
+
+
+class RuleTrialIn(Schema):
+    rule: RuleIn
+    order_id: Id
+
+
+class RuleOut(BaseModel):
+    id: int
+    name: str
+    version: int
+    position: int
+    trigger: str
+    condition: str
+    actions: list[dict[str, Any]]
+    stop: bool
+    active: bool
+    disabled_reason: str | None
+    updated_at: datetime
+    updated_by: str
+
+    @classmethod
+    def of(cls, rule: Rule) -> RuleOut:
+        return cls(
+            id=rule.id,
+            name=rule.name,
+            version=rule.version,
+            position=rule.position,
+            trigger=rule.trigger,
+            condition=rule.condition.text,
+            actions=[a.summary() for a in rule.actions],
+            stop=rule.stop,
+            active=rule.active,
+            disabled_reason=rule.disabled_reason,
+            updated_at=rule.updated_at,
+            updated_by=rule.updated_by,
+        )
+
+
+class RuleVersionOut(BaseModel):
+    version: int
+    body: dict[str, Any]
+    saved_at: datetime
+    saved_by: str
+
+
+class TrialOut(BaseModel):
+    order_id: int
+    matches: bool
+    actions: list[dict[str, Any]]
+
+
+class FiringOut(BaseModel):
+    rule_id: int
+    rule_version: int
+    event_id: str
+    fired_at: datetime
+    outcome: str
+    actions: list[dict[str, Any]]
+    chain: list[int]

@@ -1,0 +1,304 @@
+"""Automation rules as data: when an order event arrives (the trigger), if the order meets
+the condition, do the actions - in the rules' order, until one says stop.
+
+A rule is checked whole when it is saved (:func:`check_rule`): an unknown field, a type
+mismatch, a condition that can never be true, an action its trigger cannot take are
+refused with the place named. Each save is a new version; firings name the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from potok.domain.automation.expressions import Condition, Mistake, compile_condition
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.orders import HoldType
+from potok.domain.validation import CODE_PATTERN
+
+MAX_ACTIONS = 10
+MAX_PRIORITY = 1000
+
+
+class Do(StrEnum):
+    """What a rule may do to the order it matched."""
+
+    HOLD = "hold"  # place a hold of a type
+    RELEASE = "release"  # release the active hold of a type
+    CONFIRM = "confirm"
+    CANCEL = "cancel"  # with a reason
+    SET_PRIORITY = "set_priority"
+    ADD_TAG = "add_tag"
+    REMOVE_TAG = "remove_tag"
+    COMMENT = "comment"  # a note in the order's history
+    ASSIGN = "assign"  # a task in a queue (to an operator, when named)
+
+
+CHANGES_STATE = frozenset({Do.HOLD, Do.RELEASE, Do.CONFIRM, Do.CANCEL, Do.SET_PRIORITY, Do.ASSIGN})
+"""Actions that change what happens to the order, not only what is noted about it."""
+
+TRIGGERS: Mapping[str, frozenset[Do]] = {
+    "order.created": frozenset(Do),
+    "order.payment_changed": frozenset(Do),
+    "order.status_changed": frozenset(Do),
+    "order.confirmed": frozenset(Do) - {Do.CONFIRM},
+    "order.hold_placed": frozenset(Do) - {Do.CONFIRM},
+    "order.hold_ended": frozenset(Do),
+    "order.backordered": frozenset(Do),
+    "order.reserved": frozenset(Do),
+    "order.edited": frozenset(Do),
+    "order.tagged": frozenset(Do),
+    "order.note_added": frozenset(Do),
+    "order.priority_changed": frozenset(Do),
+    "order.cancelled": frozenset(Do) - CHANGES_STATE,
+}
+"""The order events a rule may wait for, and what it may do on each (nothing but notes
+and tags on a cancelled order; no confirming an order that was just confirmed or held)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Action:
+    do: Do
+    hold_type: HoldType | None = None
+    reason: str | None = None
+    priority: int | None = None
+    tag: str | None = None
+    text: str | None = None
+    queue: str | None = None
+    operator: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        found: dict[str, Any] = {"do": self.do.value}
+        for name in ("hold_type", "reason", "priority", "tag", "text", "queue", "operator"):
+            value = getattr(self, name)
+            if value is not None:
+                found[name] = value.value if isinstance(value, StrEnum) else value
+        return found
+
+
+@dataclass(frozen=True, slots=True)
+class RuleDraft:
+    """A rule as its author writes it."""
+
+    name: str
+    trigger: str
+    condition: str
+    actions: Sequence[Mapping[str, Any]]
+    stop: bool = False
+    active: bool = True
+    position: int | None = None  # where among the rules (the end when omitted)
+
+
+@dataclass(slots=True)
+class Rule:
+    id: int
+    name: str
+    version: int
+    position: int
+    trigger: str
+    condition: Condition
+    actions: tuple[Action, ...]
+    stop: bool
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+    updated_by: str
+    disabled_reason: str | None = None
+
+    @property
+    def label(self) -> str:
+        """How the order's history names the rule: ``rule 3 v2 'Risky new orders'``."""
+        return f"rule {self.id} v{self.version} '{self.name}'"
+
+    def body(self) -> dict[str, Any]:
+        """The rule as stored in its version row."""
+        return {
+            "name": self.name,
+            "trigger": self.trigger,
+            "condition": self.condition.text,
+            "actions": [a.summary() for a in self.actions],
+            "stop": self.stop,
+            "active": self.active,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class CheckedRule:
+    name: str
+    trigger: str
+    condition: Condition
+    actions: tuple[Action, ...]
+    stop: bool
+    active: bool
+    position: int | None
+
+
+_ACTION_FIELDS: Mapping[Do, tuple[str, ...]] = {
+    Do.HOLD: ("hold_type", "reason"),
+    Do.RELEASE: ("hold_type",),
+    Do.CONFIRM: (),
+    Do.CANCEL: ("reason",),
+    Do.SET_PRIORITY: ("priority",),
+    Do.ADD_TAG: ("tag",),
+    Do.REMOVE_TAG: ("tag",),
+    Do.COMMENT: ("text",),
+    Do.ASSIGN: ("queue",),
+}
+_OPTIONAL: Mapping[Do, tuple[str, ...]] = {
+    Do.ASSIGN: ("operator", "reason"),
+    Do.CONFIRM: ("reason",),
+}
+
+
+def check_rule(draft: RuleDraft, queues: frozenset[str] | None = None) -> CheckedRule:
+    """The rule, checked whole; every mistake is listed with its place."""
+    errors: list[FieldError] = []
+    name = draft.name.strip()
+    if not name or len(name) > 120:
+        errors.append(FieldError("name", "give the rule a name of 1-120 characters", "required"))
+    allowed = TRIGGERS.get(draft.trigger)
+    if allowed is None:
+        errors.append(
+            FieldError(
+                "trigger",
+                f"'{draft.trigger}' is not an event a rule may wait for; use one of "
+                + ", ".join(sorted(TRIGGERS)),
+                "unknown-trigger",
+            )
+        )
+    condition: Condition | None = None
+    try:
+        condition = compile_condition(draft.condition)
+    except Mistake as mistake:
+        e = mistake.error
+        errors.append(
+            FieldError(
+                "condition", f"column {e.column}: {e.message}", e.code, at=e.column, end=e.end
+            )
+        )
+    actions: list[Action] = []
+    if not draft.actions:
+        errors.append(FieldError("actions", "a rule does at least one thing", "required"))
+    if len(draft.actions) > MAX_ACTIONS:
+        errors.append(FieldError("actions", f"at most {MAX_ACTIONS} actions", "too-many"))
+    for index, raw in enumerate(draft.actions[:MAX_ACTIONS]):
+        action = _action(f"actions[{index}]", raw, allowed, draft.trigger, queues, errors)
+        if action is not None:
+            actions.append(action)
+    _check_together(actions, errors)
+    if errors:
+        raise InvalidInput(errors)
+    assert condition is not None
+    return CheckedRule(
+        name, draft.trigger, condition, tuple(actions), draft.stop, draft.active, draft.position
+    )
+
+
+def _action(
+    where: str,
+    raw: Mapping[str, Any],
+    allowed: frozenset[Do] | None,
+    trigger: str,
+    queues: frozenset[str] | None,
+    errors: list[FieldError],
+) -> Action | None:
+    try:
+        do = Do(str(raw.get("do")))
+    except ValueError:
+        errors.append(
+            FieldError(
+                f"{where}.do",
+                f"'{raw.get('do')}' is not an action; use one of {', '.join(d.value for d in Do)}",
+                "unknown-action",
+            )
+        )
+        return None
+    if allowed is not None and do not in allowed:
+        errors.append(
+            FieldError(f"{where}.do", f"a rule on {trigger} cannot {do.value}", "not-on-trigger")
+        )
+    needed, optional = _ACTION_FIELDS[do], _OPTIONAL.get(do, ())
+    extra = sorted(set(raw) - {"do", *needed, *optional})
+    for name in extra:
+        errors.append(
+            FieldError(f"{where}.{name}", f"{do.value} takes no '{name}'", "unknown-field")
+        )
+    for name in needed:
+        if raw.get(name) in (None, ""):
+            errors.append(FieldError(f"{where}.{name}", f"{do.value} needs '{name}'", "required"))
+    values: dict[str, Any] = {}
+    for name in (*needed, *optional):
+        value = raw.get(name)
+        if value is None:
+            continue
+        checked = _value(f"{where}.{name}", name, value, queues, errors)
+        if checked is not None:
+            values[name] = checked
+    if len(errors) and any(e.field.startswith(where) for e in errors):
+        return None
+    return Action(do, **values)
+
+
+def _value(
+    where: str, name: str, value: Any, queues: frozenset[str] | None, errors: list[FieldError]
+) -> Any:
+    if name == "hold_type":
+        try:
+            return HoldType(value)
+        except ValueError:
+            types = ", ".join(t.value for t in HoldType)
+            errors.append(FieldError(where, f"use one of {types}", "unknown-hold-type"))
+            return None
+    if name == "priority":
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_PRIORITY:
+            errors.append(FieldError(where, f"a whole number 0-{MAX_PRIORITY}", "out-of-range"))
+            return None
+        return value
+    if not isinstance(value, str) or len(value) > 500 or not value.strip():
+        errors.append(FieldError(where, "text of 1-500 characters", "bad-text"))
+        return None
+    if name in ("tag", "queue", "operator") and not CODE_PATTERN.fullmatch(value):
+        errors.append(FieldError(where, "1-64 letters, digits, '.', '_', '-' or '/'", "bad-code"))
+        return None
+    if name == "queue" and queues is not None and value not in queues:
+        known = ", ".join(sorted(queues)) or "none yet"
+        errors.append(FieldError(where, f"no queue '{value}' (queues: {known})", "unknown-queue"))
+        return None
+    return value
+
+
+def _check_together(actions: list[Action], errors: list[FieldError]) -> None:
+    """Actions that undo each other in one rule are a mistake."""
+    dos = {a.do for a in actions}
+    if Do.CANCEL in dos and (dos & {Do.CONFIRM, Do.HOLD, Do.RELEASE}):
+        errors.append(
+            FieldError(
+                "actions",
+                "a rule that cancels cannot also confirm, hold or release",
+                "contradictory",
+            )
+        )
+    if Do.CONFIRM in dos and Do.HOLD in dos:
+        errors.append(FieldError("actions", "a rule cannot both hold and confirm", "contradictory"))
+    for tag in {a.tag for a in actions if a.do is Do.ADD_TAG}:
+        if any(a.do is Do.REMOVE_TAG and a.tag == tag for a in actions):
+            errors.append(
+                FieldError("actions", f"the rule adds and removes the tag '{tag}'", "contradictory")
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Firing:
+    """What one rule did (or would do) to one order on one event."""
+
+    rule_id: int
+    rule_version: int
+    order_id: int
+    event_id: str
+    fired_at: datetime
+    actions: tuple[dict[str, Any], ...]
+    outcome: str  # done, skipped (nothing to do), failed, loop-stopped
+    chain: tuple[int, ...] = field(default_factory=tuple)  # rules whose firings led here

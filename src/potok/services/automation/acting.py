@@ -1,0 +1,132 @@
+"""What a rule's actions do to an order, through the same steps the operators' use cases
+take (``services/orders.py``), inside the transaction that records the rule's firing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from potok.domain.automation.fields import OrderFacts
+from potok.domain.automation.model import Action, Do, Rule
+from potok.domain.orders import Order
+from potok.domain.orders.actions import Action as Allowed
+from potok.domain.orders.actions import available_actions
+from potok.domain.tasks import UNFINISHED
+from potok.services.orders import cancel_loaded, release_loaded
+from potok.services.tasks import create_task_loaded
+from potok.services.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """One action and what became of it: ``done`` or ``skipped`` (with why)."""
+
+    action: Action
+    outcome: str
+    why: str | None = None
+
+    def summary(self) -> dict[str, Any]:
+        found = self.action.summary() | {"outcome": self.outcome}
+        if self.why:
+            found["why"] = self.why
+        return found
+
+
+def facts_of(uow: UnitOfWork, order: Order, at: datetime) -> OrderFacts:
+    """The order and what a condition may ask about around it."""
+    assert order.id is not None
+    placed, returned = uow.automation.customer_counts(order.customer_id)
+    tasks = uow.tasks.find(queue=None, state=None, user=None, order_id=order.id, limit=100)
+    queues = frozenset(t.queue for t in tasks if t.state in UNFINISHED)
+    return OrderFacts(order, at, placed, returned, uow.automation.tags(order.id), queues)
+
+
+def plan(action: Action, facts: OrderFacts) -> Done:
+    """What the action would do to the order as it is: done, or skipped and why."""
+    order = facts.order
+    allowed = available_actions(order)
+    if action.do is Do.HOLD:
+        if any(h.type is action.hold_type for h in order.active_holds):
+            return Done(action, "skipped", "the order has this hold already")
+        if Allowed.HOLD not in allowed:
+            return Done(action, "skipped", f"a {order.status.value} order cannot be held")
+    elif action.do is Do.RELEASE:
+        if not any(h.type is action.hold_type for h in order.active_holds):
+            return Done(action, "skipped", "the order has no such hold")
+    elif action.do is Do.CONFIRM:
+        if Allowed.CONFIRM not in allowed:
+            return Done(action, "skipped", f"a {order.status.value} order cannot be confirmed")
+    elif action.do is Do.CANCEL:
+        if Allowed.CANCEL not in allowed:
+            return Done(action, "skipped", f"a {order.status.value} order cannot be cancelled")
+    elif action.do is Do.SET_PRIORITY:
+        if order.priority == action.priority:
+            return Done(action, "skipped", "the order has this priority already")
+    elif action.do is Do.ADD_TAG:
+        if action.tag in facts.tags:
+            return Done(action, "skipped", "the order has this tag already")
+    elif action.do is Do.REMOVE_TAG:
+        if action.tag not in facts.tags:
+            return Done(action, "skipped", "the order has no such tag")
+    elif action.do is Do.ASSIGN and action.queue in facts.queues:
+        return Done(action, "skipped", "the order has an unfinished task in this queue")
+    return Done(action, "done")
+
+
+def act(uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str) -> list[Done]:
+    """Do the rule's actions to the (locked) order; each change goes into its history with
+    the rule named, and its events into the outbox, in the caller's transaction."""
+    order = facts.order
+    assert order.id is not None
+    tags = set(facts.tags)
+    queues = facts.queues
+    results: list[Done] = []
+    for action in rule.actions:
+        now = OrderFacts(
+            order, at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
+        )
+        step = plan(action, now)
+        results.append(step)
+        if step.outcome != "done":
+            continue
+        why = f"{rule.label}" + (f": {action.reason}" if action.reason else "")
+        if action.do is Do.HOLD:
+            assert action.hold_type is not None
+            order.place_hold(action.hold_type, why, at, actor)
+        elif action.do is Do.RELEASE:
+            hold = next(h for h in order.active_holds if h.type is action.hold_type)
+            release_loaded(uow, order, hold.hold_no, at, actor, why)
+        elif action.do is Do.CONFIRM:
+            order.confirm(at, actor, automatically=True, reason=why)
+        elif action.do is Do.CANCEL:
+            cancel_loaded(uow, order, at, actor, why)
+        elif action.do is Do.SET_PRIORITY:
+            assert action.priority is not None
+            order.set_priority(action.priority, at, actor, why)
+        elif action.do is Do.ADD_TAG:
+            assert action.tag is not None
+            uow.automation.tag(order.id, [action.tag], at)
+            tags.add(action.tag)
+            order.note_tags([action.tag], [], at, actor, rule_id=rule.id)
+        elif action.do is Do.REMOVE_TAG:
+            assert action.tag is not None
+            uow.automation.untag(order.id, [action.tag])
+            tags.discard(action.tag)
+            order.note_tags([], [action.tag], at, actor, rule_id=rule.id)
+        elif action.do is Do.ASSIGN:
+            assert action.queue is not None
+            create_task_loaded(
+                uow,
+                action.queue,
+                order.id,
+                action.reason or rule.name,
+                at,
+                actor,
+                operator=action.operator,
+            )
+            queues = queues | {action.queue}
+        elif action.do is Do.COMMENT:
+            assert action.text is not None
+            order.add_note(action.text, at, actor, rule_id=rule.id, rule_version=rule.version)
+    return results

@@ -1,0 +1,134 @@
+"""Writing, reading and trying automation rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
+from potok.domain.automation.events import RuleSaved
+from potok.domain.automation.model import Firing
+from potok.domain.errors import StaleVersion
+from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.orders import OrderNotFound
+from potok.services.automation.acting import Done, facts_of, plan
+from potok.services.automation_ports import RuleVersion
+from potok.services.idempotency import Once, atomically_once
+from potok.services.tasks import queue_codes
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+
+def add_rule(
+    uow: UnitOfWork,
+    draft: RuleDraft,
+    actor: Actor,
+    *,
+    once: Once[Rule] | None = None,
+    clock: Clock = utc_now,
+) -> Rule:
+    """Check the rule whole and keep it as version 1."""
+    checked = check_rule(draft, queue_codes(uow))
+
+    def work(uow: UnitOfWork) -> Rule:
+        at = clock()
+        rule = uow.automation.add(checked, at, str(actor))
+        uow.record(_saved(rule, at))
+        return rule
+
+    return atomically_once(uow, once, work)
+
+
+def change_rule(
+    uow: UnitOfWork,
+    rule_id: int,
+    draft: RuleDraft,
+    actor: Actor,
+    *,
+    expected_version: int | None = None,
+    clock: Clock = utc_now,
+) -> Rule:
+    """A new version of the rule; the firings of older versions keep naming theirs."""
+    checked = check_rule(draft, queue_codes(uow))
+
+    def work(uow: UnitOfWork) -> Rule:
+        rule = uow.automation.get(rule_id, lock=True)
+        if rule is None:
+            raise RuleNotFound(rule_id=rule_id)
+        if expected_version is not None and expected_version != rule.version:
+            raise StaleVersion(expected=expected_version, actual=rule.version)
+        at = clock()
+        rule.name, rule.trigger, rule.condition = checked.name, checked.trigger, checked.condition
+        rule.actions, rule.stop, rule.active = checked.actions, checked.stop, checked.active
+        if checked.position is not None:
+            rule.position = checked.position
+        rule.disabled_reason = None
+        rule.version += 1
+        uow.automation.save(rule, at, str(actor))
+        uow.record(_saved(rule, at))
+        return rule
+
+    return atomically(uow, work)
+
+
+def _saved(rule: Rule, at: object) -> RuleSaved:
+    return RuleSaved(
+        occurred_at=at,  # type: ignore[arg-type]
+        rule_id=rule.id,
+        version=rule.version,
+        name=rule.name,
+        trigger=rule.trigger,
+        active=rule.active,
+    )
+
+
+def get_rule(uow: UnitOfWork, rule_id: int) -> Rule:
+    def work(uow: UnitOfWork) -> Rule:
+        rule = uow.automation.get(rule_id)
+        if rule is None:
+            raise RuleNotFound(rule_id=rule_id)
+        return rule
+
+    return reading(uow, work)
+
+
+def list_rules(uow: UnitOfWork) -> list[Rule]:
+    """Every rule, in the order they run."""
+    return reading(uow, lambda uow: uow.automation.all_rules())
+
+
+def rule_versions(uow: UnitOfWork, rule_id: int) -> list[RuleVersion]:
+    def work(uow: UnitOfWork) -> list[RuleVersion]:
+        if uow.automation.get(rule_id) is None:
+            raise RuleNotFound(rule_id=rule_id)
+        return uow.automation.versions(rule_id)
+
+    return reading(uow, work)
+
+
+def order_firings(uow: UnitOfWork, order_id: int) -> list[Firing]:
+    """What rules did to the order, oldest first."""
+    return reading(uow, lambda uow: uow.automation.firings_for_order(order_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Trial:
+    """What a rule would do to an order now: whether it matches, and each action's fate."""
+
+    order_id: int
+    matches: bool
+    actions: list[Done]
+
+
+def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
+    """Check a draft rule and say what it would do to the order, changing nothing."""
+    checked = check_rule(draft, queue_codes(uow))
+
+    def work(uow: UnitOfWork) -> Trial:
+        order = uow.orders.get(order_id)
+        if order is None:
+            raise OrderNotFound(order_id=order_id)
+        facts = facts_of(uow, order, clock())
+        if not checked.condition.holds(facts.values(checked.condition.fields)):
+            return Trial(order_id, False, [])
+        return Trial(order_id, True, [plan(a, facts) for a in checked.actions])
+
+    return reading(uow, work)

@@ -1,0 +1,345 @@
+"""Operators' work: queues with their policies and timers, tasks created by rules, by
+Potok or by people, given out, claimed, released, completed and escalated when late."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
+from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.orders import OrderNotFound
+from potok.domain.tasks import (
+    TASK,
+    UNFINISHED,
+    NoTaskWaiting,
+    Queue,
+    QueueDraft,
+    QueueNotFound,
+    Task,
+    TaskNotFound,
+    TaskState,
+    TaskTaken,
+    check_queue,
+    pick_assignee,
+)
+from potok.domain.tasks.events import (
+    TaskClaimed,
+    TaskCompleted,
+    TaskCreated,
+    TaskEscalated,
+    TaskReleased,
+)
+from potok.services.idempotency import Once, atomically_once
+from potok.services.task_ports import OperatorLoad, QueueFigures
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+MAX_TITLE = 500
+
+
+def _active_users(uow: UnitOfWork) -> frozenset[str]:
+    return frozenset(u.username for u in uow.users.list() if u.active)
+
+
+def put_queue(uow: UnitOfWork, draft: QueueDraft, *, clock: Clock = utc_now) -> Queue:
+    """Set up a queue, or change one: its members, policy, time (SLA) and supervisor."""
+
+    def work(uow: UnitOfWork) -> Queue:
+        check_queue(draft, _active_users(uow))
+        return uow.tasks.put_queue(draft, clock())
+
+    return atomically(uow, work)
+
+
+def list_queues(uow: UnitOfWork) -> list[Queue]:
+    return reading(uow, lambda uow: uow.tasks.queues())
+
+
+def queue_codes(uow: UnitOfWork) -> frozenset[str]:
+    return reading(uow, lambda uow: frozenset(q.code for q in uow.tasks.queues()))
+
+
+def create_task_loaded(
+    uow: UnitOfWork,
+    queue_code: str,
+    order_id: int | None,
+    title: str,
+    at: datetime,
+    created_by: str,
+    *,
+    operator: str | None = None,
+) -> Task:
+    """Put a task in a queue inside the caller's transaction, given out by the queue's
+    policy (or to ``operator`` when one is named)."""
+    queue = uow.tasks.queue(queue_code, lock=True)  # one assignment at a time per queue
+    if queue is None:
+        raise QueueNotFound(queue=queue_code)
+    assignee = operator
+    if assignee is None:
+        assignee = pick_assignee(queue, uow.tasks.loads(queue.members))
+        if assignee is not None:
+            uow.tasks.note_assigned(queue.id, assignee)
+    task = uow.tasks.add(queue, order_id, title[:MAX_TITLE], assignee, at, created_by)
+    uow.record(
+        TaskCreated(
+            occurred_at=at,
+            task_id=task.id,
+            queue=queue.code,
+            order_id=order_id,
+            title=task.title,
+            assignee=assignee,
+            due_at=task.due_at,
+            created_by=created_by,
+        )
+    )
+    return task
+
+
+def has_unfinished_task(uow: UnitOfWork, queue_code: str, order_id: int) -> bool:
+    return any(
+        t.state in UNFINISHED
+        for t in uow.tasks.find(
+            queue=queue_code, state=None, user=None, order_id=order_id, limit=50
+        )
+    )
+
+
+def create_task(
+    uow: UnitOfWork,
+    queue_code: str,
+    order_id: int | None,
+    title: str,
+    actor: Actor,
+    *,
+    operator: str | None = None,
+    once: Once[Task] | None = None,
+    clock: Clock = utc_now,
+) -> Task:
+    """A task put in a queue by a person."""
+    if not title.strip() or len(title) > MAX_TITLE:
+        raise InvalidInput([FieldError("title", f"1-{MAX_TITLE} characters", "required")])
+
+    def work(uow: UnitOfWork) -> Task:
+        if order_id is not None and uow.orders.get(order_id) is None:
+            raise OrderNotFound(order_id=order_id)
+        if operator is not None and operator not in _active_users(uow):
+            raise InvalidInput(
+                [FieldError("operator", f"no active user '{operator}'", "unknown-user")]
+            )
+        return create_task_loaded(
+            uow, queue_code, order_id, title, clock(), str(actor), operator=operator
+        )
+
+    return atomically_once(uow, once, work)
+
+
+def _changed(
+    uow: UnitOfWork,
+    task_id: int,
+    change: Callable[[UnitOfWork, Task, datetime], None],
+    clock: Clock,
+) -> Task:
+    def work(uow: UnitOfWork) -> Task:
+        task = uow.tasks.get(task_id, lock=True)
+        if task is None:
+            raise TaskNotFound(task_id=task_id)
+        change(uow, task, clock())
+        uow.tasks.save(task)
+        return task
+
+    return atomically(uow, work)
+
+
+def _taken(task: Task, user: str, action: str) -> TaskTaken:
+    whose = f" ({task.assignee}'s)" if task.assignee else ""
+    return TaskTaken(task_id=task.id, state=task.state.value, whose=whose, action=action, user=user)
+
+
+def claim_task(uow: UnitOfWork, task_id: int, user: str, *, clock: Clock = utc_now) -> Task:
+    """Take an open task that is nobody's or one's own; of two operators at the same
+    moment, one gets it and the other is told it is taken."""
+
+    def work(uow: UnitOfWork) -> Task:
+        at = clock()
+        if not uow.tasks.claim(task_id, user, at):
+            found = uow.tasks.get(task_id)
+            if found is None:
+                raise TaskNotFound(task_id=task_id)
+            raise _taken(found, user, "claimed")
+        task = uow.tasks.get(task_id)
+        assert task is not None
+        uow.record(
+            TaskClaimed(
+                occurred_at=at,
+                task_id=task.id,
+                queue=task.queue,
+                order_id=task.order_id,
+                assignee=user,
+            )
+        )
+        return task
+
+    return atomically(uow, work)
+
+
+def claim_next(uow: UnitOfWork, queue_code: str, user: str, *, clock: Clock = utc_now) -> Task:
+    """Take the next task of the queue: one's own or nobody's, the soonest due first."""
+
+    def work(uow: UnitOfWork) -> Task:
+        queue = uow.tasks.queue(queue_code)
+        if queue is None:
+            raise QueueNotFound(queue=queue_code)
+        task_id = uow.tasks.next_open(queue, user)
+        at = clock()
+        if task_id is None or not uow.tasks.claim(task_id, user, at):
+            raise NoTaskWaiting(queue=queue_code, user=user)
+        task = uow.tasks.get(task_id)
+        assert task is not None
+        uow.record(
+            TaskClaimed(
+                occurred_at=at,
+                task_id=task.id,
+                queue=task.queue,
+                order_id=task.order_id,
+                assignee=user,
+            )
+        )
+        return task
+
+    return atomically(uow, work)
+
+
+def release_task(uow: UnitOfWork, task_id: int, user: str, *, clock: Clock = utc_now) -> Task:
+    """Put a claimed task back in its queue, for anyone to claim."""
+
+    def change(uow: UnitOfWork, task: Task, at: datetime) -> None:
+        if task.state is not TaskState.CLAIMED or task.assignee != user:
+            raise _taken(task, user, "released")
+        task.state = TASK.check(task.state, TaskState.OPEN)
+        task.assignee, task.claimed_at = None, None
+        uow.record(
+            TaskReleased(
+                occurred_at=at,
+                task_id=task.id,
+                queue=task.queue,
+                order_id=task.order_id,
+                released_by=user,
+            )
+        )
+
+    return _changed(uow, task_id, change, clock)
+
+
+def complete_task(
+    uow: UnitOfWork, task_id: int, user: str, note: str | None, *, clock: Clock = utc_now
+) -> Task:
+    """Finish a task one has claimed."""
+    if note is not None and len(note) > 500:
+        raise InvalidInput([FieldError("note", "at most 500 characters", "too-long")])
+
+    def change(uow: UnitOfWork, task: Task, at: datetime) -> None:
+        if task.state is not TaskState.CLAIMED or task.assignee != user:
+            raise _taken(task, user, "completed")
+        task.state = TASK.check(task.state, TaskState.DONE)
+        task.done_at, task.note = at, note
+        uow.record(
+            TaskCompleted(
+                occurred_at=at,
+                task_id=task.id,
+                queue=task.queue,
+                order_id=task.order_id,
+                done_by=user,
+                late=at > task.due_at,
+                note=note,
+            )
+        )
+
+    return _changed(uow, task_id, change, clock)
+
+
+def list_tasks(
+    uow: UnitOfWork,
+    *,
+    queue: str | None = None,
+    state: TaskState | None = None,
+    user: str | None = None,
+    order_id: int | None = None,
+    limit: int = 100,
+) -> list[Task]:
+    """Tasks, soonest due first; ``user``: "my tasks" (given or escalated to them)."""
+    return reading(
+        uow,
+        lambda uow: uow.tasks.find(
+            queue=queue, state=state, user=user, order_id=order_id, limit=limit
+        ),
+    )
+
+
+def escalate_overdue_tasks(
+    uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200
+) -> list[int]:
+    """Tasks whose time is up go to their queue's supervisor, with an alert; once each.
+    Each task is its own transaction."""
+    due = reading(uow, lambda uow: uow.tasks.overdue(clock(), limit))
+    escalated: list[int] = []
+    for task_id in due:
+
+        def work(uow: UnitOfWork, task_id: int = task_id) -> bool:
+            at = clock()
+            task = uow.tasks.get(task_id, lock=True)
+            if task is None or not task.overdue(at) or task.escalated_at is not None:
+                return False
+            queue = uow.tasks.queue(task.queue)
+            assert queue is not None
+            task.escalated_at, task.escalated_to = at, queue.supervisor
+            uow.tasks.save(task)
+            uow.record(
+                TaskEscalated(
+                    occurred_at=at,
+                    task_id=task.id,
+                    queue=task.queue,
+                    order_id=task.order_id,
+                    escalated_to=queue.supervisor,
+                    assignee=task.assignee,
+                    due_at=task.due_at,
+                )
+            )
+            who = task.assignee or "nobody"
+            message = (
+                f"task {task.id} in queue '{queue.code}' ({task.title}) is overdue since "
+                f"{task.due_at:%Y-%m-%d %H:%M} UTC ({who} has it); "
+                f"escalated to {queue.supervisor or 'no supervisor'}"
+            )[:2000]
+            alert = uow.alerts.add(AlertKind.TASK_OVERDUE, task.order_id, message, at)
+            uow.record(
+                AlertRaised(
+                    occurred_at=at,
+                    alert_id=alert.id,
+                    kind=alert.kind.value,
+                    order_id=task.order_id,
+                    message=message,
+                )
+            )
+            return True
+
+        if atomically(uow, work):
+            escalated.append(task_id)
+    return escalated
+
+
+@dataclass(frozen=True, slots=True)
+class WorkFigures:
+    at: datetime
+    operators: list[OperatorLoad]
+    queues: list[QueueFigures]
+
+
+def work_figures(uow: UnitOfWork, *, clock: Clock = utc_now) -> WorkFigures:
+    """Workload and SLA figures per operator and per queue."""
+    at = clock()
+    return reading(
+        uow, lambda uow: WorkFigures(at, uow.tasks.operator_loads(at), uow.tasks.queue_figures(at))
+    )

@@ -1,0 +1,107 @@
+"""The conditions of automation rules: what reads, what is refused (with the place), and
+what a condition says of an order's fields."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from potok.domain.automation import RuleDraft, check_rule
+from potok.domain.automation.expressions import Mistake, compile_condition
+from potok.domain.errors import InvalidInput
+
+
+def mistake(text: str) -> tuple[int, int, str]:
+    with pytest.raises(Mistake) as caught:
+        compile_condition(text)
+    return caught.value.error.column, caught.value.error.end, caught.value.error.code
+
+
+def test_a_condition_reads_the_fields_it_names() -> None:
+    condition = compile_condition('channel == "web" and total > 5000 and customer.new')
+    assert condition.fields == {"channel", "total", "customer.new"}
+    base = {"channel": "web", "total": Decimal("7470.00"), "customer.new": True}
+    assert condition.holds(base)
+    assert not condition.holds(base | {"total": Decimal("5000")})
+    assert not condition.holds(base | {"customer.new": False})
+    assert not condition.holds(base | {"channel": "mp"})
+
+
+def test_lists_tags_and_missing_figures() -> None:
+    assert compile_condition('"vip" in tags').holds({"tags": frozenset({"vip"})})
+    assert compile_condition('channel in ["web", "app"]').holds({"channel": "app"})
+    assert compile_condition('"KET" not in skus').holds({"skus": frozenset({"MUG"})})
+    late = compile_condition("promised_in_hours < 24")
+    assert not late.holds({"promised_in_hours": None})  # nothing promised: not late
+    assert late.holds({"promised_in_hours": Decimal("-2")})
+    assert compile_condition("promised_in_hours == null").holds({"promised_in_hours": None})
+    assert compile_condition("not (total > 10 or priority >= 3)").holds(
+        {"total": Decimal(5), "priority": Decimal(0)}
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("totl > 5", (1, 4, "unknown-field")),
+        ('channel == "web" and totl > 5', (22, 25, "unknown-field")),
+        ('total > "5"', (9, 11, "type")),
+        ('payment.status == "paidd"', (19, 25, "never-true")),
+        ("total > 10 and total < 5", (1, 24, "never-true")),
+        ('channel == "web" and channel == "mp"', (1, 36, "never-true")),
+        ("total >", (8, 8, "syntax")),
+        ('__import__("os")', (1, 16, "unsupported")),
+        ("total.__class__ == 1", (1, 15, "unknown-field")),
+        ("1 < total < 3", (1, 13, "chain")),
+        ("tags", (1, 4, "type")),
+        ("channel < 3", (11, 11, "type")),
+        ("total + 1 > 3", (1, 9, "unsupported")),
+        ("channel == null", (1, 15, "never-true")),
+    ],
+)
+def test_a_mistake_is_refused_with_its_place(text: str, place: tuple[int, int, str]) -> None:
+    assert mistake(text) == place
+
+
+def test_a_rule_is_checked_whole_and_every_mistake_is_named() -> None:
+    draft = RuleDraft(
+        name="Bad",
+        trigger="order.cancelled",
+        condition="totl > 5",
+        actions=[
+            {"do": "hold", "hold_type": "maybe"},
+            {"do": "confirm"},
+            {"do": "explode"},
+            {"do": "add_tag", "tag": "x", "colour": "red"},
+            {"do": "assign", "queue": "fraud"},
+        ],
+    )
+    with pytest.raises(InvalidInput) as caught:
+        check_rule(draft, frozenset())
+    found = {(e.field, e.code) for e in caught.value.errors}
+    assert found == {
+        ("condition", "unknown-field"),
+        ("actions[0].do", "not-on-trigger"),
+        ("actions[0].hold_type", "unknown-hold-type"),
+        ("actions[0].reason", "required"),
+        ("actions[1].do", "not-on-trigger"),
+        ("actions[2].do", "unknown-action"),
+        ("actions[3].colour", "unknown-field"),
+        ("actions[4].do", "not-on-trigger"),
+        ("actions[4].queue", "unknown-queue"),
+    }
+    condition = next(e for e in caught.value.errors if e.field == "condition")
+    assert (condition.at, condition.end) == (1, 4)
+
+
+def test_actions_that_undo_each_other_are_refused() -> None:
+    draft = RuleDraft(
+        "Both",
+        "order.created",
+        "true",
+        [{"do": "add_tag", "tag": "a"}, {"do": "remove_tag", "tag": "a"}],
+    )
+    with pytest.raises(InvalidInput) as caught:
+        check_rule(draft, frozenset())
+    assert [e.code for e in caught.value.errors] == ["contradictory"]
