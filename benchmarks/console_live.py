@@ -14,6 +14,13 @@ moment the API answered the POST to the moment each page got the change, and a l
 machine-readable line:
 
     console_live listeners=L orders=N delivered=D missed=M p50_ms=... p99_ms=... max_ms=...
+        rate=... messages_per_page=... changes_per_page=... reloads=...
+
+``messages_per_page`` counts the server-sent events a page got and ``changes_per_page`` the
+changes they told: changes of one order that arrive together are told as one message
+(``types`` lists what happened), so messages stay near one per order however many events
+each order makes (a server without coalescing sends one per change); ``reloads`` counts the times a page fell so
+far behind that it was told to read itself again whole.
 """
 
 from __future__ import annotations
@@ -38,6 +45,9 @@ class Page:
     def __init__(self, base: str, key: str) -> None:
         self.base, self.key = base, key
         self.seen: dict[int, float] = {}  # order number -> when its creation arrived
+        self.messages = 0  # server-sent events received (one per thing changed, per batch)
+        self.changes = 0  # the changes they told (several when told as one)
+        self.reloads = 0  # "read the whole page again" ("*": the page fell behind)
         self.stop = threading.Event()
         self.ready = threading.Event()
         self.thread = threading.Thread(target=self.run, daemon=True)
@@ -58,7 +68,13 @@ class Page:
                                 last = line[4:]
                             elif line.startswith("data: "):
                                 change = json.loads(line[6:])
-                                if change["type"] == "order.created":
+                                self.messages += 1
+                                if change["topic"] == "*":
+                                    self.reloads += 1
+                                # several changes of one order may arrive told as one
+                                types = change.get("types") or [change["type"]]
+                                self.changes += len(types)
+                                if change["topic"] == "order" and "order.created" in types:
                                     self.seen.setdefault(int(change["id"]), time.monotonic())
                 except httpx.HTTPError:
                     time.sleep(0.2)
@@ -135,10 +151,19 @@ def main() -> None:
         print(f"database {options.db}, {options.listeners} pages listening, {rate:.1f} orders/s")
         print(f"changes delivered {len(delays)}, missed {missed}")
         print(f"delay from the API's answer to the page: p50 {p50:.0f} ms, p99 {p99:.0f} ms")
+        messages = sum(p.messages for p in pages) / max(len(pages), 1)
+        told = sum(p.changes for p in pages) / max(len(pages), 1)
+        reloads = sum(p.reloads for p in pages)
+        print(
+            f"messages per page {messages:.0f} telling {told:.0f} changes of "
+            f"{options.orders} orders ({messages / max(options.orders, 1):.2f} messages per "
+            f"order); whole-page reloads asked {reloads}"
+        )
         print(
             f"console_live listeners={options.listeners} orders={options.orders} "
             f"delivered={len(delays)} missed={missed} p50_ms={p50:.0f} p99_ms={p99:.0f} "
-            f"max_ms={max(delays, default=0):.0f}"
+            f"max_ms={max(delays, default=0):.0f} rate={rate:.1f} "
+            f"messages_per_page={messages:.0f} changes_per_page={told:.0f} reloads={reloads}"
         )
     finally:
         for page in pages:

@@ -157,6 +157,20 @@ class EventSettings(BaseModel):
         default=2, gt=0, le=3600, description="the first retry's delay; each next one doubles"
     )
     backoff_max_s: float = Field(default=600, gt=0, le=86_400)
+    retention_days: float = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="events every consumer has dealt with are pruned from the outbox once "
+        "this old (0: kept for ever); the newest event is always kept, so numbering goes on",
+    )
+    delivery_log_days: float = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        description="webhook delivery attempts are pruned from the log once this old (0: kept "
+        "for ever); never those of events a subscription has not got past",
+    )
     pause_after_failures: int = Field(
         default=50,
         ge=0,
@@ -352,6 +366,13 @@ class MarketplaceSettings(BaseModel):
     stock_events_batch: int = Field(
         default=5000, ge=1, le=100_000, description="stock events read for one push at most"
     )
+    catalogue_every_hours: float = Field(
+        default=6.0,
+        ge=0,
+        le=168,
+        description="the item map of connections whose marketplace lists its catalogue "
+        "(Ozon) is filled from it this often (and at a connection's first poll); 0 never",
+    )
 
 
 RETURN_REASONS = [
@@ -440,6 +461,53 @@ class NotificationSettings(BaseModel):
         max_length=500,
         description="the public address of Potok; messages link to <tracking_url>/track/<token>",
     )
+    media: list[str] = Field(
+        default_factory=lambda: ["email"],
+        max_length=2,
+        description="how customers are reached unless they chose: email, sms or both",
+    )
+    sms_url: str | None = Field(
+        default=None,
+        max_length=500,
+        description="the HTTP provider's endpoint for SMS and messenger messages (a JSON POST "
+        "per message); unset: no SMS",
+    )
+    sms_auth_header: str = Field(
+        default="Authorization", max_length=100, description="the header carrying the credential"
+    )
+    sms_auth_value: SecretStr | None = Field(
+        default=None, description="its value, e.g. `Bearer <token>`"
+    )
+    sms_body: str = Field(
+        default='{"to": "{to}", "text": "{text}", "sender": "{sender}", "id": "{message_id}"}',
+        max_length=4000,
+        description="the JSON body, in the provider's shape; strings may hold {to}, {text}, "
+        "{sender}, {message_id}, {topic}, {language}",
+    )
+    sms_sender: str = Field(default="", max_length=64, description="the sender name or number")
+    sms_timeout_s: float = Field(default=10, gt=0, le=120)
+    log_file: str | None = Field(
+        default=None,
+        max_length=1000,
+        description="without an SMTP host or SMS provider, messages are written to this file "
+        "(the demo's outbox)",
+    )
+
+    @field_validator("media")
+    @classmethod
+    def _media(cls, value: list[str]) -> list[str]:
+        for medium in value:
+            if medium not in ("email", "sms"):
+                raise ValueError(f"'{medium}' is not email or sms")
+        return value
+
+    @field_validator("sms_body")
+    @classmethod
+    def _sms_body(cls, value: str) -> str:
+        from potok.connectors.messaging.http_provider import check_body_template
+
+        check_body_template(value)
+        return value
 
     @field_validator("language_by_channel")
     @classmethod

@@ -1,5 +1,5 @@
 """The customer's tracking page in Chromium on a phone: a parcel waiting at the pickup point
-with its storage deadline, in Russian and in English; screenshots kept."""
+with its opening hours and storage deadline, in Russian and in English; screenshots kept."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from potok.services.fulfilment import tracking
 from tests.browser.conftest import PHONE
 from tests.conftest import LiveServer
 from tests.factories import build_world
+from tests.integration.test_pickup_hours import HOURS, _directory
 from tests.integration.test_returns import T0, Clock, _handed_over
 
 
@@ -22,6 +23,7 @@ def test_a_parcel_at_the_pickup_point_on_a_phone(
     browser: Browser, site: LiveServer, shot: Callable[[Page, str], Path]
 ) -> None:
     build_world(site.potok, {("MSK", "KET"): 3})
+    _directory(site.potok, "MSK-P", HOURS)  # the carriers' directory knows its hours
     order_id, _, number = _handed_over(
         site.potok,
         [("KET", 1)],
@@ -53,6 +55,7 @@ def test_a_parcel_at_the_pickup_point_on_a_phone(
         expect(parcel).to_contain_text("Забрать до")
         expect(parcel).to_contain_text("2026-11-28 09:00 UTC")
         expect(page.locator("body")).to_contain_text("Moscow pickup point")
+        expect(page.locator("[data-hours]")).to_have_text(f"Часы работы: {HOURS}")
         expect(page.locator("body")).not_to_contain_text("Смирнова")
         width = page.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"]  # nothing runs off a phone's screen
@@ -60,6 +63,7 @@ def test_a_parcel_at_the_pickup_point_on_a_phone(
         page.get_by_role("link", name="EN").click()
         expect(page.locator(".status")).to_have_text("On its way")
         expect(parcel).to_contain_text("Collect by")
+        expect(page.locator("[data-hours]")).to_have_text(f"Open: {HOURS}")
         shot(page, "en")
     finally:
         context.close()

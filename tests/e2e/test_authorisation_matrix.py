@@ -107,6 +107,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PUT", "/api/v1/rules/{rule_id}"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/rules/{rule_id}/versions"): ("orders:read", UNLIMITED),
     ("POST", "/api/v1/rule-trials"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/rule-dry-runs"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/orders/{order_id}/rule-firings"): ("orders:read", ORDER),
     ("PUT", "/api/v1/task-queues/{queue}"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/task-queues"): ("orders:read", UNLIMITED),
@@ -123,6 +124,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
     ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/customers/{customer_id}/notification-preference"): (
+        "orders:manage",
+        UNLIMITED,
+    ),
     ("PUT", "/api/v1/notification-templates/{topic}/{language}"): (
         "notifications:manage",
         NETWORK,
@@ -176,6 +181,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),

@@ -8,6 +8,7 @@ fresh SQLite files, since ``--fresh`` would drop the shared PostgreSQL test sche
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
@@ -253,6 +254,15 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
     assert shipped["delivered"] > 0, shipped  # the warehouses worked and the carrier delivered
     returned = Counter({row[0]: int(row[1]) for row in table_rows(returns_table)})
     assert returned["requested"] == returned["closed"] == returned["exchanged"] == 1, returned
+    # the customers' messages, written beside the database as they would read them
+    log = tmp_path / "sandbox-messages.log"
+    heads = re.findall(r"^=== .+ · (email|sms) · to (\S+) · (ru|en)/(\w+)$", log.read_text(), re.M)
+    assert f"{len(heads)} customer messages sent to {log}" in " ".join(result.stdout.split())
+    topics = Counter(topic for medium, _, _, topic in heads if medium == "email")
+    assert topics["order_accepted"] > 0, topics
+    assert topics["return_received"] > 0, topics
+    assert Counter(medium for medium, _, _, _ in heads)["sms"] > 0
+    assert all(re.fullmatch(r"\w\*\*\*@\S+|\+\d{4}\*+\d\d", to) for _, to, _, _ in heads)
     reconcile = potok_cli(url, "stock", "reconcile")
     assert reconcile.exit_code == 0, reconcile.output
     assert "no drift" in reconcile.stdout
@@ -262,6 +272,36 @@ def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
         assert_shipment_invariants(potok)
     finally:
         potok.close()
+
+
+def test_the_default_demo_shows_orders_in_every_stage_of_fulfilment(tmp_path: Path) -> None:
+    """What `potok demo` builds as it is (300 orders, seed 7): orders in fulfilment,
+    partially shipped, shipped, delivered; shipments at a pickup point and failed to be
+    delivered; every identifier a product may need captured at packing."""
+    url = sqlite_url(tmp_path / "sandbox.db")
+
+    result = potok_cli(url, "demo", "--no-serve")
+
+    assert result.exit_code == 0, result.output
+    orders_table, _, shipments_table = result.stdout.partition("shipment status")
+    shipments_table = shipments_table.partition("return made")[0]
+    orders = {row[0] for row in table_rows(orders_table)}
+    shipments = {row[0] for row in table_rows(shipments_table)}
+    assert {"in_fulfilment", "partially_shipped", "shipped", "delivered"} <= orders, orders
+    assert {
+        "picking",
+        "packed",
+        "in_transit",
+        "ready_for_pickup",
+        "delivered",
+        "failed_delivery",
+        "returning",
+        "returned_to_sender",
+    } <= shipments, shipments
+    kinds = scalar(url, "SELECT COUNT(DISTINCT kind) FROM shipment_codes")
+    assert kinds == 3  # marking codes, IMEI and UIN
+    reconcile = potok_cli(url, "stock", "reconcile")
+    assert "no drift" in reconcile.stdout
 
 
 def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(

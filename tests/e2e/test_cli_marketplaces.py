@@ -15,6 +15,7 @@ from potok.bootstrap import Potok
 from potok.cli.main import app
 from potok.settings import get_settings
 from tests.factories import build_world
+from tests.simulators.ozon import OzonSimulator
 from tests.simulators.wildberries import WildberriesSimulator
 
 runner = CliRunner()
@@ -193,3 +194,35 @@ def test_items_are_mapped_one_by_one_and_from_a_csv_file_naming_bad_lines(
         ("KET", "501", None),
         ("MUG", "502", "mug-wb"),
     ]
+
+
+def test_match_catalogue_fills_the_ozon_map_and_names_what_matched_nothing(
+    potok: Potok, database_url: str, ozon: OzonSimulator
+) -> None:
+    build_world(potok)
+    connect = ["marketplaces", "connect", "oz", "-m", "ozon", "--channel", "mp"]
+    connected = potok_cli(
+        database_url,
+        *connect,
+        "--client-id",
+        ozon.client_id,
+        "-w",
+        "22254230484000=MSK",
+        "--url",
+        ozon.url,
+        given=ozon.api_key + "\n",
+    )
+    assert connected.exit_code == 0, connected.output
+    ozon.list_product("KET", 1_480_000_001, 700_001)
+    ozon.list_product("NOPE", 1_480_000_002, 700_002)
+
+    matched = potok_cli(database_url, "marketplaces", "match-catalogue", "oz", "-o", "csv")
+    listed = potok_cli(database_url, "marketplaces", "items", "oz", "-o", "json")
+
+    assert matched.exit_code == 0, matched.output
+    assert "2 items listed, 1 mapped now, 0 already mapped, 1 match no SKU" in matched.output
+    assert "1480000002 (NOPE),no SKU has its article or barcode" in matched.output
+    assert [(r["sku"], r["item"], r["product"]) for r in json.loads(listed.output)] == [
+        ("KET", "1480000001", "700001")
+    ]
+    assert potok_cli(database_url, "marketplaces", "match-catalogue", "nope").exit_code == 4

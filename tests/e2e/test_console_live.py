@@ -8,10 +8,11 @@ import json
 import httpx
 import pytest
 
-from potok.domain.access import Permission, Role
+from potok.domain.access import Permission, Principal, Role
+from potok.domain.kernel import ActorKind
 from potok.domain.webhooks import StoredEvent
 from potok.services import intake
-from potok.web.live import Change, change_of
+from potok.web.live import EVERYTHING, Change, Listener, change_of
 from tests.auth import make_user, sign_in
 from tests.conftest import LiveServer, key_for
 from tests.factories import TESTER, build_world, order_command
@@ -128,3 +129,50 @@ def test_events_become_the_changes_pages_watch() -> None:
         7, "transfer", "T-1", "transfer.shipped", None, frozenset({"MSK", "SPB"})
     )
     assert change_of(stored("product", "product.updated", {"sku": "KET"})) is None
+
+
+def test_a_burst_about_one_order_reaches_an_open_page_as_one_message(
+    live: LiveServer, orders: dict[str, int]
+) -> None:
+    """Each order's creation, reservation and status change, waiting together, are told as
+    one message about that order (its last position, every type that happened)."""
+    secret = key_for(live.potok, Permission.ORDERS_READ, name="page")
+    headers = {"Authorization": f"Bearer {secret}", "Accept": "text/event-stream"}
+    messages: list[dict[str, object]] = []
+    ids: list[int] = []
+    wanted = {str(n) for n in orders.values()}
+    with (
+        live.client(headers=headers) as page,
+        page.stream("GET", "/live", params={"after": "0"}) as stream,
+    ):
+        for line in stream.iter_lines():
+            if line.startswith("id: "):
+                ids.append(int(line[4:]))
+            elif line.startswith("data: "):
+                messages.append(json.loads(line[6:]))
+            if {m["id"] for m in messages if m["topic"] == "order"} == wanted:
+                break
+    per_order = [m for m in messages if m["topic"] == "order"]
+    assert len(per_order) == 3  # one message per order, not one per event
+    for message in per_order:
+        types = message["types"]
+        assert isinstance(types, list)
+        assert {"order.created", "stock.reserved"} <= set(types)
+        assert message["type"] == types[-1]
+    assert ids == sorted(ids)  # positions still only go forward: Last-Event-ID holds
+
+
+def test_a_page_too_far_behind_is_told_to_read_itself_again() -> None:
+    listener = Listener(Principal(ActorKind.USER, "t", frozenset()), after=0, size=2)
+    for position, key in enumerate(["1", "1", "2", "1", "2"], start=1):
+        listener.offer(Change(position, "order", key, f"t{position}", int(key)))
+    told_now = listener.take()
+    assert [(c.key, c.position, c.types) for c in told_now] == [
+        ("1", 4, ("t1", "t2", "t4")),
+        ("2", 5, ("t3", "t5")),
+    ]
+    for position, key in enumerate(["1", "2", "3"], start=6):  # a third thing: too many
+        listener.offer(Change(position, "order", key, "t", int(key)))
+    assert [(c.topic, c.position) for c in listener.take()] == [(EVERYTHING, 8)]
+    listener.offer(Change(9, "order", "1", "t9", 1))  # told: change by change again
+    assert [c.position for c in listener.take()] == [9]

@@ -9,6 +9,7 @@ import httpx
 from tests.conftest import LiveServer, key_for
 from tests.factories import build_world_api
 from tests.problems import problem
+from tests.simulators.ozon import OzonSimulator
 from tests.simulators.wildberries import WildberriesSimulator
 
 
@@ -55,6 +56,10 @@ def test_connect_poll_and_read_health_over_http(
     order = api.get(f"/api/v1/orders/{outcome['imported'][0]}").json()
     assert (order["external_id"], order["channel"]) == (str(task), "mp")
     assert order["lines"][0]["unit_price"] == "2490.00"
+    assert order["ship_from"] == "MSK"  # the location mapped to WB's warehouse 658434
+    card = api.get(f"/orders/{outcome['imported'][0]}")
+    assert card.status_code == 200
+    assert "<dd data-ship-from>MSK</dd>" in card.text
 
     health = api.get("/api/v1/marketplaces/wb-main").json()
     assert (health["health"], health["imported"], health["kept_aside"]) == ("ok", 1, 1)
@@ -176,3 +181,39 @@ def test_the_item_map_is_managed_over_http_and_drives_import_and_stock(
         json={"items": [{"sku": "GHOST", "item": "73"}, {"sku": "KET", "item": "x"}]},
     )
     assert bad.status_code == 422
+
+
+def test_the_ozon_item_map_fills_itself_from_the_catalogue_over_http(
+    api: httpx.Client, ozon: OzonSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    made = api.post(
+        "/api/v1/marketplaces",
+        json={
+            "code": "oz-main",
+            "marketplace": "ozon",
+            "channel": "mp",
+            "token": ozon.api_key,
+            "client_id": ozon.client_id,
+            "base_url": ozon.url,
+            "warehouses": {"22254230484000": "MSK"},
+        },
+        headers={"Idempotency-Key": "connect-oz"},
+    )
+    assert made.status_code == 201, made.text
+    ozon.list_product("KET", 1_480_000_001, 700_001)
+    ozon.list_product("NOPE", 1_480_000_002, 700_002)
+
+    matched = api.post("/api/v1/marketplaces/oz-main/catalogue-matches")
+
+    assert matched.status_code == 200, matched.text
+    body = matched.json()
+    assert (body["listed"], body["mapped"], body["unmatched"], body["error"]) == (2, 1, 1, None)
+    assert body["unmatched_items"] == ["1480000002 (NOPE)"]
+    [item] = api.get("/api/v1/marketplaces/oz-main/items").json()["items"]
+    assert (item["sku"], item["item"], item["product"]) == ("KET", "1480000001", "700001")
+    problem(
+        api.post("/api/v1/marketplaces/nope/catalogue-matches"),
+        404,
+        "marketplace-connection-not-found",
+    )

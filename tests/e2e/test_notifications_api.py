@@ -30,7 +30,26 @@ def test_previews_opt_outs_and_the_log(live: LiveServer, api: httpx.Client) -> N
     problem(api.get("/api/v1/notification-templates/order_lost/ru"), 422, "invalid-input")
 
     out = api.post("/api/v1/notification-opt-outs", json={"email": "Anna@example.ru"})
-    assert out.json() == {"email": "A***@example.ru", "opted_out": True, "changed": True}
+    assert out.json() == {
+        "email": "A***@example.ru",
+        "phone": None,
+        "opted_out": True,
+        "changed": True,
+    }
+    by_phone = api.post("/api/v1/notification-opt-outs", json={"phone": "8 (916) 123-45-67"})
+    assert by_phone.json() == {
+        "email": None,
+        "phone": "+7916*****67",
+        "opted_out": True,
+        "changed": True,
+    }
+    problem(
+        api.post(
+            "/api/v1/notification-opt-outs", json={"email": "a@b.ru", "phone": "+79161234567"}
+        ),
+        422,
+        "invalid-input",
+    )
     again = api.post("/api/v1/notification-opt-outs", json={"email": "anna@example.ru"})
     assert again.json()["changed"] is False
     back = api.post(

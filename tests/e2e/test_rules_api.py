@@ -89,3 +89,19 @@ def test_trying_a_rule_on_an_order_changes_nothing(api: httpx.Client) -> None:
     assert api.get(f"/api/v1/orders/{order['id']}").json()["version"] == order["version"]
     missing = api.post("/api/v1/rule-trials", json={"rule": RISKY, "order_id": 999999})
     assert missing.status_code == 404
+
+
+def test_a_dry_run_over_the_api_lists_the_orders_a_draft_would_have_matched(
+    api: httpx.Client,
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 10})
+    big = api.post("/api/v1/orders", json=order_body([("KET", 3)])).json()
+    api.post("/api/v1/orders", json=order_body([("KET", 1)]))
+    draft = RISKY | {"condition": "total > 5000"}  # the two orders are one customer's
+    answer = api.post("/api/v1/rule-dry-runs", json={"rule": draft, "last": 10})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["looked_at"] == 2
+    assert [m["order_id"] for m in answer.json()["matched"]] == [big["id"]]
+    neither = api.post("/api/v1/rule-dry-runs", json={"rule": RISKY})
+    assert neither.status_code == 422
+    assert api.get("/api/v1/rules").json() == []

@@ -5,6 +5,7 @@ sets it off again; a rule that fails is switched off with an alert and the order
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import sqlalchemy as sa
 from potok.bootstrap import Potok
 from potok.domain.alerts import AlertKind
 from potok.domain.automation import RuleDraft
+from potok.domain.errors import InvalidInput
 from potok.domain.orders import HoldType, OrderStatus
 from potok.services import alerts, orders
 from potok.services.automation import rules
@@ -220,3 +222,29 @@ def test_a_changed_rule_is_a_new_version_and_firings_name_theirs(potok: Potok) -
         (2, [{"do": "add_tag", "tag": "two"}]),
         (1, [{"do": "add_tag", "tag": "one"}]),
     ]
+
+
+def test_a_dry_run_over_the_last_week_says_which_orders_the_rule_would_have_held(
+    potok: Potok,
+) -> None:
+    build_world(potok, {("MSK", "KET"): 20, ("MSK", "MUG"): 20})
+    big = place(potok, [("KET", 3)])
+    place(potok, [("MUG", 1)])
+    bigger = place(potok, [("KET", 4)])
+    versions = {i: orders.get_order(potok.uow(), i).order.version for i in (big, bigger)}
+
+    week = rules.dry_run(potok.uow(), RISKY, since=datetime.now(UTC) - timedelta(days=7))
+    last_two = rules.dry_run(potok.uow(), RISKY, last=2)
+
+    assert week.looked_at == 3
+    assert [t.order_id for t in week.matched] == [bigger, big]  # newest first
+    assert [(d.action.do.value, d.outcome) for d in week.matched[0].actions] == [
+        ("hold", "done"),
+        ("add_tag", "done"),
+        ("set_priority", "done"),
+    ]
+    assert (last_two.looked_at, [t.order_id for t in last_two.matched]) == (2, [bigger])
+    assert {i: orders.get_order(potok.uow(), i).order.version for i in versions} == versions
+    assert rules.list_rules(potok.uow()) == []  # a draft: nothing stored
+    with pytest.raises(InvalidInput):
+        rules.dry_run(potok.uow(), RISKY)  # neither the last N nor a period

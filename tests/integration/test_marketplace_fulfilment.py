@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from potok.bootstrap import Potok
 from potok.connectors.marketplaces import MarketplaceClients
+from potok.domain.alerts import AlertKind
 from potok.domain.catalogue import ProductDraft
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.domain.fulfilment.identifiers import UnitIdentifier
@@ -18,6 +19,7 @@ from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
 from potok.domain.orders.commands import CancelOrder
 from potok.services import catalogue, inventory
 from potok.services import orders as order_service
+from potok.services.alerts import list_alerts
 from potok.services.fulfilment import handover, packing, picking, reads, release
 from potok.services.fulfilment.picking import ScanInput
 from potok.services.marketplaces import connect_marketplace, poll_marketplace, read_journal
@@ -310,6 +312,12 @@ def test_a_marking_code_ozon_refuses_is_reported_and_the_posting_is_not_collecte
         in entry.detail
     )
     assert "oz-unit-1" not in entry.detail
+    again = poll_marketplace(potok.uow(), clients(), "oz")
+    assert again.push_failed == [number]
+    alerts = list_alerts(potok.uow()).items
+    assert [a.subject for a in alerts if a.kind is AlertKind.MARKETPLACE_UPDATE_REFUSED] == [
+        f"oz/{number}/pack"  # once, however often the poll tries again
+    ]
 
     del ozon.refused_marks[marking("oz-unit-2")]  # the code entered circulation
     retried = poll_marketplace(potok.uow(), clients(), "oz")

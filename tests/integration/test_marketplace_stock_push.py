@@ -14,16 +14,19 @@ from potok.bootstrap import Potok
 from potok.connectors.marketplaces import MarketplaceClients, StockLevel
 from potok.connectors.marketplaces.ozon import Ozon
 from potok.connectors.marketplaces.wildberries import Wildberries
+from potok.domain.alerts import AlertKind
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.marketplaces import ConnectionDraft, Credentials, ItemMapping, Marketplace
 from potok.services import intake, inventory
+from potok.services.alerts import list_alerts
 from potok.services.marketplaces import (
     connect_marketplace,
     list_items,
     map_items,
     push_stock,
     push_stock_changes,
+    read_journal,
 )
 from potok.services.unit_of_work import atomically
 from potok.settings import MarketplaceSettings
@@ -184,7 +187,9 @@ def test_ozon_takes_stock_by_product_id_and_its_per_item_errors_are_read_one_by_
     assert list(first.refused) == [f"{OZON_WAREHOUSE}/TOY"]
     assert "NOT_FOUND" in first.refused[f"{OZON_WAREHOUSE}/TOY"]
     assert again.accepted == 0
-    assert all("TOO_MANY_REQUESTS" in r for k, r in again.refused.items() if "TOY" not in k)
+    assert sorted(again.later) == [f"{OZON_WAREHOUSE}/KET", f"{OZON_WAREHOUSE}/MUG"]
+    assert all("TOO_MANY_REQUESTS" in r for r in again.later.values())
+    assert list(again.refused) == [f"{OZON_WAREHOUSE}/TOY"]  # too soon is not refused
     [request, _] = [c.body for c in ozon.calls("/v2/products/stocks")]
     assert request["stocks"][0] == {
         "product_id": KET_PRODUCT,
@@ -334,3 +339,76 @@ def test_the_mapping_refuses_unknown_skus_and_bad_ids_and_keeps_one_item_per_sku
         ("KET", "777"),
         ("MUG", str(MUG_CHRT)),
     ]
+
+
+def test_an_item_the_marketplace_refuses_is_journaled_and_alerted_once_with_what_to_fix(
+    world: Potok, ozon: OzonSimulator
+) -> None:
+    connect_ozon(world, ozon)  # TOY's product_id 900003 is not in the seller's Ozon catalogue
+    ozon.pair_interval_s = 0
+
+    push_stock(world.uow(), clients(), "ozon-main")
+    push_stock(world.uow(), clients(), "ozon-main")
+
+    [entry] = read_journal(world.uow(), "ozon-main")
+    assert (entry.external_id, entry.kind.value, entry.times_seen) == (
+        f"stock {OZON_WAREHOUSE}/TOY",
+        "stock-refused",
+        2,
+    )
+    assert "NOT_FOUND" in entry.detail
+    assert "potok marketplaces match-catalogue" in entry.detail  # what to fix
+    alerts = [
+        a for a in list_alerts(world.uow()).items if a.kind is AlertKind.MARKETPLACE_STOCK_REFUSED
+    ]
+    assert [a.subject for a in alerts] == [f"ozon-main/{OZON_WAREHOUSE}/TOY"]  # once
+
+    ozon.products.add(900_003)  # the product is restored on Ozon
+    fixed = push_stock(world.uow(), clients(), "ozon-main")
+    assert fixed.refused == {}
+    assert read_journal(world.uow(), "ozon-main") == []
+
+
+def test_figures_ozon_takes_only_later_are_pushed_again_with_their_latest_value(
+    world: Potok, ozon: OzonSimulator
+) -> None:
+    connect_ozon(world, ozon)
+    now = datetime.now(UTC)
+    sequence(world)
+    push_stock_changes(world.uow(), clients(), "ozon-main", "w1", every_s=0, clock=lambda: now)
+    receive(world, "MSK", "KET", 5)
+    sequence(world)
+
+    soon = push_stock_changes(
+        world.uow(), clients(), "ozon-main", "w1", every_s=0, clock=lambda: now
+    )
+    assert soon is not None
+    assert list(soon.later) == [f"{OZON_WAREHOUSE}/KET"]  # set less than 30 seconds ago
+    # not a refusal anyone must fix: only TOY (not on Ozon) is in the journal
+    assert [e.external_id for e in read_journal(world.uow(), "ozon-main")] == [
+        f"stock {OZON_WAREHOUSE}/TOY"
+    ]
+    receive(world, "MSK", "KET", 1)
+    sequence(world)
+    ozon.pair_interval_s = 0  # Ozon's 30 seconds have passed
+    early = push_stock_changes(
+        world.uow(),
+        clients(),
+        "ozon-main",
+        "w1",
+        every_s=0,
+        clock=lambda: now + timedelta(seconds=5),
+    )
+    later = push_stock_changes(
+        world.uow(),
+        clients(),
+        "ozon-main",
+        "w1",
+        every_s=0,
+        clock=lambda: now + timedelta(seconds=31),
+    )
+
+    assert early is None  # waiting for Ozon
+    assert later is not None
+    assert later.later == {}
+    assert ozon.stock_of(OZON_WAREHOUSE, KET_PRODUCT) == 24  # 20 + 5 + 1 less the buffer of 2

@@ -90,6 +90,7 @@ class OzonSimulator(SimulatedApi):
         self.buckets["stocks"] = Bucket(80, 0.75)  # 80 stock updates a minute
         self.warehouses = {22_254_230_484_000}
         self.products: set[int] = set()  # product_ids of the seller's catalogue
+        self.catalogue: dict[int, dict[str, Any]] = {}  # product_id -> offer_id, sku, ...
         self.stocks: dict[tuple[int, int], int] = {}  # (warehouse, product) -> stock
         self.pair_interval_s = 30.0  # one update of a product at a warehouse this often
         self._set_at: dict[tuple[int, int], float] = {}
@@ -174,6 +175,25 @@ class OzonSimulator(SimulatedApi):
         }
         self.changed_at[number] = now
         return number
+
+    def list_product(
+        self,
+        offer_id: str,
+        sku: int,
+        product_id: int,
+        *,
+        barcodes: tuple[str, ...] = (),
+        archived: bool = False,
+    ) -> None:
+        """The seller has this product on Ozon (``/v3/product/list``, ``/v3/product/info/list``)."""
+        with self.lock:
+            self.products.add(product_id)
+            self.catalogue[product_id] = {
+                "offer_id": offer_id,
+                "sku": sku,
+                "barcodes": list(barcodes),
+                "archived": archived,
+            }
 
     def set_status(self, number: str, status: str, **cancellation: Any) -> None:
         with self.lock:
@@ -277,6 +297,10 @@ class OzonSimulator(SimulatedApi):
             return Answer(200, {"result": REASONS})
         if path == "/v2/products/stocks":
             return self._stocks(body["stocks"])
+        if path == "/v3/product/list":
+            return self._product_list(body)
+        if path == "/v3/product/info/list":
+            return self._product_info(body)
         if path.startswith(("/v6/fbs/posting/product/exemplar/", "/v5/fbs/posting/product/")):
             return self._exemplar_call(path, body)
         return Answer(404, self.error_body(404))
@@ -432,3 +456,46 @@ class OzonSimulator(SimulatedApi):
         else:
             overall = "ship_available" if self._marks_passed(posting) else "ship_not_available"
         return Answer(200, {"posting_number": number, "status": overall, "products": products})
+
+    # ------------------------------------------------------------------ the catalogue
+
+    def _product_list(self, body: dict[str, Any]) -> Answer:
+        ids = sorted(self.catalogue)
+        start = int(body.get("last_id") or 0)
+        size = body.get("limit") or 100
+        if not 1 <= size <= 1000:
+            return Answer(400, {"code": 3, "message": "limit: 1..1000", "details": []})
+        page = ids[start : start + size]
+        items = [
+            {
+                "product_id": pid,
+                "offer_id": self.catalogue[pid]["offer_id"],
+                "archived": self.catalogue[pid]["archived"],
+                "has_fbo_stocks": False,
+                "has_fbs_stocks": bool(self.catalogue[pid]["sku"]),
+                "is_discounted": False,
+                "quants": [],
+            }
+            for pid in page
+        ]
+        after = str(start + len(page)) if page else ""
+        return Answer(200, {"result": {"items": items, "total": len(ids), "last_id": after}})
+
+    def _product_info(self, body: dict[str, Any]) -> Answer:
+        asked = [int(x) for x in body.get("product_id") or ()]
+        if len(asked) > 1000:
+            return Answer(400, {"code": 3, "message": "at most 1000 products", "details": []})
+        items = [
+            {
+                "id": pid,
+                "offer_id": self.catalogue[pid]["offer_id"],
+                "sku": self.catalogue[pid]["sku"],
+                "barcodes": self.catalogue[pid]["barcodes"],
+                "name": self.catalogue[pid]["offer_id"],
+                "currency_code": "RUB",
+                "is_archived": self.catalogue[pid]["archived"],
+            }
+            for pid in asked
+            if pid in self.catalogue
+        ]
+        return Answer(200, {"items": items})

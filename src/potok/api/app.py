@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute
 from potok import __version__, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
-from potok.api.hot_routes import HotRoutes
+from potok.api.hot_routes import HotRoutes, hot_threads
 from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
         yield
+        app.state.hot_threads.shutdown(wait=True)
         if owned:
             potok.close()
 
@@ -103,8 +104,12 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         docs_url="/docs",
         redoc_url="/redoc",
         lifespan=lifespan,
+        # FastAPI's own OpenTelemetry hooks asked for a tracer and a meter on every
+        # request; Potok measures itself (/metrics) and configures no OpenTelemetry
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.potok = potok
+    app.state.hot_threads = hot_threads(settings.api.threads)
     app.state.security = Security(
         potok, RateLimiter(), KeyCache(settings.security.key_cache_seconds), {}
     )

@@ -20,6 +20,7 @@ from potok.cli.serve import serve as serve_api
 
 if TYPE_CHECKING:
     from potok.bootstrap import Potok
+    from potok.services.unit_of_work import UnitOfWork
 
 SANDBOX_KEY = "sandbox"
 
@@ -34,6 +35,14 @@ def demo(
     serve: bool = typer.Option(True, "--serve/--no-serve", help="Serve the API afterwards."),
     port: int | None = typer.Option(
         None, help="Port to serve on (POTOK_API__PORT).", show_default="8000"
+    ),
+    messages: Path | None = typer.Option(
+        None,
+        "--messages",
+        help="Where the customer messages the sandbox's orders call for are written "
+        "(e-mails and SMS as customers would read them). Unless an SMTP host is set "
+        "(POTOK_NOTIFICATIONS__SMTP_HOST): then the e-mails go there.",
+        show_default="next to the SQLite database, or potok-demo-messages.log",
     ),
 ) -> None:
     """Create the sandbox: Russian warehouses, stores and pickup points, four channels, a
@@ -60,6 +69,7 @@ def demo(
                 highlight=False,
             )
         else:
+            _start_messages(potok)
             with Progress(
                 TextColumn("placing sandbox orders"),
                 BarColumn(),
@@ -93,6 +103,7 @@ def demo(
                 for stage, count in sorted(report.returns.items()):
                     returned.add_row(stage, str(count))
                 console.print(returned)
+            _send_messages(potok, messages, port)
             _sandbox_access(potok)
     finally:
         potok.close()
@@ -125,6 +136,65 @@ def _sandbox_access(potok: Potok) -> None:
             "send it as 'Authorization: Bearer <key>'"
         )
     console.print()
+
+
+def _start_messages(potok: Potok) -> None:
+    """The customer messages' cursor at the empty outbox: every sandbox event is heard."""
+    from potok.domain.kernel import utc_now
+    from potok.services.unit_of_work import atomically
+    from potok.worker.notifier import CONSUMER
+
+    def work(uow: UnitOfWork) -> None:
+        uow.consumers.ensure(CONSUMER, uow.event_log.last_position(), utc_now())
+
+    atomically(cli_uow(potok), work)
+
+
+def messages_path(url: str, given: Path | None) -> Path:
+    """Where the demo's messages go: as asked, else beside the SQLite file, else here."""
+    if given is not None:
+        return given
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        database = Path(str(parsed.database))
+        return database.with_name(database.stem + "-messages.log")
+    return Path("potok-demo-messages.log")
+
+
+def _send_messages(potok: Potok, given: Path | None, port: int | None) -> None:
+    """What the worker would send for the sandbox's orders, sent now: to the SMTP server
+    when one is set, else e-mails and SMS written to a file."""
+    from potok.worker.dispatcher import Dispatcher, new_client
+    from potok.worker.notifier import Notifier
+
+    settings = potok.settings.notifications
+    path = messages_path(potok.settings.db.url, given)
+    address = f"http://{potok.settings.api.host}:{port or potok.settings.api.port}"
+    local = settings.model_copy(
+        update={
+            "log_file": str(path),
+            "media": settings.media if settings.smtp_host else ["email", "sms"],
+            "tracking_url": settings.tracking_url or address,
+            "sms_url": None,
+        }
+    )
+    notifier = Notifier.from_settings(local)
+    if not settings.smtp_host:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("", encoding="utf-8")
+    sent = 0
+    with new_client() as client:
+        dispatcher = Dispatcher(potok, client, name="demo", notifier=notifier)
+        for _ in range(10_000):
+            report = dispatcher.run_round()
+            sent += report.notified
+            if not report.busy:
+                break
+        dispatcher.shut()
+    where = f"the SMTP server {settings.smtp_host}" if settings.smtp_host else str(path)
+    console.print(f"{sent} customer messages sent to {where}", highlight=False)
 
 
 def _wipe(potok: Potok) -> None:

@@ -399,3 +399,39 @@ def import_items(
     finally:
         potok.close()
     console.print(f"{code}: {mapped} SKUs mapped from {file.name}", highlight=False)
+
+
+@app.command("match-catalogue")
+@handles_errors
+def match_catalogue(
+    code: str = typer.Argument(..., help="The connection."),
+    output: Output = OUTPUT,
+) -> None:
+    """Fill the item map from the marketplace's catalogue (Ozon): each listed item mapped to
+    the SKU its article names, else to the product with one of its barcodes. The worker does
+    this every few hours and before a connection's first poll."""
+    from potok.services.marketplaces import map_from_catalogue
+
+    potok = open_potok()
+    try:
+        outcome = map_from_catalogue(cli_uow(potok), potok.marketplaces, code, cli_actor())
+    finally:
+        potok.close()
+    console.print(
+        f"{outcome.connection}: {outcome.listed} items listed, {outcome.mapped} mapped now, "
+        f"{outcome.unchanged} already mapped, {outcome.unmatched} match no SKU, "
+        f"{outcome.conflicts} left as they were",
+        highlight=False,
+    )
+    rows = [
+        {"item": text, "why": "no SKU has its article or barcode"}
+        for text in outcome.unmatched_items
+    ]
+    rows += [
+        {"item": text.split(":", 1)[0], "why": text.split(": ", 1)[-1]}
+        for text in outcome.conflict_notes
+    ]
+    if rows:
+        print_listing(rows, [Column("item"), Column("why")], output, empty="")
+    if outcome.error:
+        raise fail(outcome.error, 6)

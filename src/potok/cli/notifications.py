@@ -81,8 +81,8 @@ def list_notifications(
 
 @app.command("opt-out")
 @handles_errors
-def opt_out(email: str) -> None:
-    """The customer wants no more messages at this address."""
+def opt_out(email: str = typer.Argument(..., help="An e-mail address or a phone number.")) -> None:
+    """The customer wants no more messages at this address or number."""
     from potok.services import notifications
 
     potok = open_potok()
@@ -95,7 +95,7 @@ def opt_out(email: str) -> None:
 
 @app.command("opt-in")
 @handles_errors
-def opt_in(email: str) -> None:
+def opt_in(email: str = typer.Argument(..., help="An e-mail address or a phone number.")) -> None:
     """Messages may go to this address again."""
     from potok.services import notifications
 
@@ -105,6 +105,25 @@ def opt_in(email: str) -> None:
     finally:
         potok.close()
     console.print("opted in again" if changed else "had not opted out")
+
+
+@app.command("prefer")
+@handles_errors
+def prefer(
+    customer: int = typer.Argument(..., min=1, help="The customer's id."),
+    medium: list[str] = typer.Option(
+        [], "--medium", help="email or sms; repeat for both; none: no messages at all."
+    ),
+) -> None:
+    """How a customer wants to hear from the shop."""
+    from potok.services import notifications
+
+    potok = open_potok()
+    try:
+        media = notifications.set_preference(cli_uow(potok), customer, medium, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"customer {customer}: " + (", ".join(media) or "no messages"))
 
 
 @app.command("preview")

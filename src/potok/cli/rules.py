@@ -226,6 +226,51 @@ def try_rule(
         console.print(f"  {done.action.do.value}: {done.outcome}{why}")
 
 
+@app.command("dry-run")
+@handles_errors
+def dry_run(
+    path: Path = FILE,
+    last: int | None = typer.Option(
+        None, "--last", min=1, max=1000, metavar="N", help="The last N orders taken."
+    ),
+    days: int | None = typer.Option(
+        None, "--days", min=1, max=366, metavar="N", help="The orders of the last N days."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """What a draft rule would have done to the last N orders (or days), changing nothing."""
+    from datetime import timedelta
+
+    from potok.domain.kernel import utc_now
+    from potok.services.automation import rules
+
+    draft = _draft(path)
+    since = utc_now() - timedelta(days=days) if days is not None else None
+    potok = open_potok()
+    try:
+        found = rules.dry_run(cli_uow(potok), draft, last=last, since=since)
+    finally:
+        potok.close()
+    rows = [
+        {
+            "order_id": t.order_id,
+            "actions": "; ".join(
+                f"{d.action.do.value} {d.outcome}" + (f" ({d.why})" if d.why else "")
+                for d in t.actions
+            ),
+        }
+        for t in found.matched
+    ]
+    columns = [Column("order_id", "order", right=True), Column("actions", "would do")]
+    print_listing(
+        rows,
+        columns,
+        output,
+        title=f"{len(found.matched)} of {found.looked_at} orders matched",
+        empty=f"none of {found.looked_at} orders matched",
+    )
+
+
 @app.command("firings")
 @handles_errors
 def firings(

@@ -36,6 +36,7 @@ SAMPLE: dict[str, Any] = {
     "eta_on": "2026-12-10",
     "pickup_point": "MSK-P",
     "pickup_address": "Москва",
+    "pickup_hours": "пн-вс 10:00-21:00",
     "storage_until": "2026-12-17 21:00 UTC",
     "reason": "",
     "return_number": "RT-000001",

@@ -333,6 +333,7 @@ CATALOGUE: list[tuple[str, str, str, str, int]] = [
     ("GLU", "Клей-карандаш, 3 шт.", "150", "22", 70),
     ("SOC", "Носки хлопковые, 5 пар", "590", "22", 250),
     ("TSH", "Футболка хлопковая", "990", "22", 200),
+    ("JWL", "Кольцо, золото 585", "18990", "22", 4),
 ]
 
 FIRST_NAMES = [
@@ -407,6 +408,14 @@ CITIES: list[tuple[str, str, float, float, int, tuple[str, ...]]] = [
 MARKED = frozenset({"TSH", "SOC", "BED", "TWL", "MLK", "WTR"})
 """Goods that carry a Честный ЗНАК code per unit: clothes, linen, dairy, water."""
 WITH_IMEI = frozenset({"PHN"})
+WITH_UIN = frozenset({"JWL"})
+"""Jewellery: every piece has its ГИИС ДМДК number (UIN)."""
+HEAVY = frozenset({"MWV", "WTR"})
+"""Heavy goods travel in parcels of their own: a shipment of their own in each order."""
+
+
+def parcel_group_of(sku: str) -> str:
+    return "heavy" if sku.split("-", 1)[0] in HEAVY else ""
 
 
 def identifiers_of(sku: str) -> frozenset[UnitIdentifier]:
@@ -416,6 +425,8 @@ def identifiers_of(sku: str) -> frozenset[UnitIdentifier]:
         return frozenset({UnitIdentifier.MARKING})
     if prefix in WITH_IMEI:
         return frozenset({UnitIdentifier.IMEI})
+    if prefix in WITH_UIN:
+        return frozenset({UnitIdentifier.UIN})
     return frozenset()
 
 

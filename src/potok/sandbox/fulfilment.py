@@ -49,7 +49,9 @@ def work_the_warehouses(
     for back in range(days, -1, -1):  # mornings at the same time of day as now, a day apart
         morning = now - timedelta(days=back, hours=5)
         if first < morning < now:
-            _day(potok, rng, morning, now, clock)
+            # on the last day whose parcels leave, one shelf is surely found short: its order
+            # ships what it has and waits for the rest (partially shipped)
+            _day(potok, rng, morning, now, clock, short_for_sure=back == 1)
     at_now = clock(now)
     tracking.poll_carriers(potok.uow(), potok.carriers, clock=at_now)
     tracking.expire_pickups(potok.uow(), clock=at_now, limit=10_000)
@@ -69,25 +71,34 @@ def _day(
     morning: datetime,
     now: datetime,
     clock: Callable[[datetime], Callable[[], datetime]],
+    *,
+    short_for_sure: bool = False,
 ) -> None:
-    """One working day: a wave per warehouse of the orders placed before the cut-off,
-    picked, packed and (mostly) handed over."""
+    """One working day: first a wave per warehouse of the orders placed before the cut-off,
+    then each picked, packed and (mostly) handed over; what a short shelf re-sources to
+    another warehouse waits for tomorrow's wave there. ``short_for_sure``: the first wave
+    that can have a shelf found short has one."""
     lead = Actor(ActorKind.USER, "smena")
     with potok.uow().read() as uow:
         sites = sorted(w.code for w in uow.warehouses.list(active=True))
+    waves = []
     for code in sites:
         try:
-            view = release.create_wave(
-                potok.uow(),
-                code,
-                lead,
-                max_orders=60,
-                cutoff=morning - timedelta(hours=1),
-                clock=clock(morning),
+            waves.append(
+                release.create_wave(
+                    potok.uow(),
+                    code,
+                    lead,
+                    max_orders=60,
+                    cutoff=morning - timedelta(hours=1),
+                    clock=clock(morning),
+                )
             )
         except PotokError:
             continue  # nothing waits here today
-        _pick(potok, rng, view, morning, clock)
+    for view in waves:
+        if _pick(potok, rng, view, morning, clock, short_for_sure=short_for_sure):
+            short_for_sure = False
         _pack_and_hand_over(potok, rng, view.wave.number, morning, now, clock)
 
 
@@ -97,11 +108,16 @@ def _pick(
     view: reads.WaveView,
     morning: datetime,
     clock: Callable[[datetime], Callable[[], datetime]],
-) -> None:
+    *,
+    short_for_sure: bool = False,
+) -> bool:
+    """Pick the wave by scans, a unit short now and then; whether the sure one was."""
     picker = Actor(ActorKind.USER, rng.choice(PICKERS))
     moment = morning + timedelta(minutes=10)
     wave = view.wave.number
     items = {(s.id, i.item_no): i for s in view.shipments for i in s.items}
+    units = Counter({s.id: sum(i.quantity for i in s.items) for s in view.shipments})
+    found_short = False
     for line in view.lines:
         moment += timedelta(minutes=rng.randint(1, 4))
         at = clock(moment)
@@ -111,15 +127,21 @@ def _pick(
                     scan = ScanInput(line.sku, 1, line.location, line.lot, serial)
                     _try(picking.pick_in_wave, potok.uow(), wave, scan, picker, clock=at)
             continue
-        units = line.left
-        if rng.random() < SHORT_SHARE and line.sort:
+        left = line.left
+        # a short unit leaves the rest of its shipment to ship (for sure: something does)
+        sure = short_for_sure and not found_short and bool(line.sort)
+        if sure and units[line.sort[0].shipment_id] < 2:
+            sure = False
+        if (sure or rng.random() < SHORT_SHARE) and line.sort:
             target = line.sort[0]
             short = ShortPick(1, item_no=target.item_no, note="пустая ячейка")
             if _try(picking.short_pick, potok.uow(), target.shipment_id, short, picker, clock=at):
-                units -= 1
-        if units:
-            scan = ScanInput(line.sku, units, line.location, line.lot)
+                left -= 1
+                found_short = found_short or sure
+        if left:
+            scan = ScanInput(line.sku, left, line.location, line.lot)
             _try(picking.pick_in_wave, potok.uow(), wave, scan, picker, clock=at)
+    return found_short
 
 
 def _pack_and_hand_over(
@@ -168,6 +190,8 @@ def _parcel(rng: random.Random, shipment: Shipment) -> ParcelDraft:
                 codes.append((UnitIdentifier.MARKING, marking_code(rng, item.gtins)))
             if UnitIdentifier.IMEI in item.identifiers:
                 codes.append((UnitIdentifier.IMEI, imei(rng)))
+            if UnitIdentifier.UIN in item.identifiers:
+                codes.append((UnitIdentifier.UIN, uin(rng)))
         lines.append(ParcelLine(item.item_no, item.picked, tuple(codes)))
     weight = 300 + 400 * sum(line.quantity for line in lines)
     return ParcelDraft(weight, 400, 300, 200, tuple(lines))
@@ -185,6 +209,11 @@ def marking_code(rng: random.Random, gtins: frozenset[str]) -> str:
 def imei(rng: random.Random) -> str:
     body = "35" + "".join(str(rng.randint(0, 9)) for _ in range(12))
     return body + str(luhn_check_digit(body))
+
+
+def uin(rng: random.Random) -> str:
+    """A jewellery piece's ГИИС ДМДК number: 16 digits (fictitious)."""
+    return "64" + "".join(str(rng.randint(0, 9)) for _ in range(14))
 
 
 def _try(action: Callable[..., object], *args: Any, **kwargs: Any) -> bool:

@@ -104,6 +104,7 @@ def seed(
             code,
             weight,
             unit_identifiers=data.identifiers_of(sku),
+            parcel_group=data.parcel_group_of(sku),
         )
         catalogue.create_product(potok.uow(), draft, clock=clock)
         report.products += 1

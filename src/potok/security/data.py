@@ -109,8 +109,12 @@ class DataProtector:
     def encrypt(self, value: str | None) -> str | None:
         if value is None:
             return None
+        return self.encrypt_bytes(value.encode())
+
+    def encrypt_bytes(self, value: bytes) -> str:
+        """:meth:`encrypt` of bytes (already encoded, or compressed): the same sealed form."""
         nonce = os.urandom(NONCE_BYTES)
-        sealed = self._ciphers[self.current_id].encrypt(nonce, value.encode(), None)
+        sealed = self._ciphers[self.current_id].encrypt(nonce, value, None)
         return f"{PREFIX}:{self.current_id}:{base64.b64encode(nonce + sealed).decode()}"
 
     def decrypt(self, stored: str | None) -> str | None:
@@ -118,6 +122,10 @@ class DataProtector:
             return None
         if not stored.startswith(PREFIX + ":"):
             return stored  # written before encryption was on; rotation encrypts it
+        return self.decrypt_bytes(stored).decode()
+
+    def decrypt_bytes(self, stored: str) -> bytes:
+        """What :meth:`encrypt_bytes` (or :meth:`encrypt`) sealed, as bytes."""
         _, key_id, payload = stored.split(":", 2)
         cipher = self._ciphers.get(key_id)
         if cipher is None:
@@ -125,7 +133,7 @@ class DataProtector:
             raise SealedUnderMissingKey(key_id)
         raw = base64.b64decode(payload)
         try:
-            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None).decode()
+            return cipher.decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], None)
         except InvalidTag:
             self.unreadable.add(key_id)
             raise SealedUnderMissingKey(key_id, same_id=True) from None

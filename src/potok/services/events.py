@@ -3,7 +3,7 @@ order, and webhook subscriptions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -440,3 +440,44 @@ def list_replays(uow: UnitOfWork, subscription_id: int) -> list[Replay]:
         return uow.webhooks.replays(subscription_id)
 
     return reading(uow, work)
+
+
+PRUNE_CHUNK = 5_000  # rows deleted per transaction
+PRUNE_CHUNKS = 20  # transactions per run at most; the next run carries on
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    events: int
+    deliveries: int
+
+
+def prune_delivered(
+    uow: UnitOfWork,
+    *,
+    keep_events: timedelta | None,
+    keep_log: timedelta | None,
+    clock: Clock = utc_now,
+) -> Pruned:
+    """Retention: delete events older than ``keep_events`` that every consumer has dealt
+    with (never the newest), and delivery attempts older than ``keep_log``; None keeps
+    them. Many small transactions, so that writers never wait behind a long one."""
+    now = clock()
+
+    def run(prune: Callable[[UnitOfWork], int]) -> int:
+        total = 0
+        for _ in range(PRUNE_CHUNKS):
+            done = atomically(uow, prune)
+            total += done
+            if done < PRUNE_CHUNK:
+                break
+        return total
+
+    events = deliveries = 0
+    if keep_events is not None:
+        before = now - keep_events
+        events = run(lambda uow: uow.event_log.prune(before, PRUNE_CHUNK))
+    if keep_log is not None:
+        log_before = now - keep_log
+        deliveries = run(lambda uow: uow.webhooks.prune_log(log_before, PRUNE_CHUNK))
+    return Pruned(events=events, deliveries=deliveries)

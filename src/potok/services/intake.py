@@ -134,14 +134,14 @@ def _place(
             existing, created=False, history=uow.orders.history(context.existing_order_id)
         )
     channel, lines, pickup_point = _validate(context, command)
-    ship_from = None
+    ship_from = ship_from_code = None
     if command.ship_from is not None:
         location = uow.warehouses.get_by_code(command.ship_from)
         if location is None:
             raise InvalidInput(
                 [FieldError("ship_from", f"there is no location '{command.ship_from}'", "unknown")]
             )
-        ship_from = location.id
+        ship_from, ship_from_code = location.id, location.code
 
     order = Order(
         id=context.fresh_order_id,
@@ -163,6 +163,7 @@ def _place(
         payment_due_at=_payment_due(channel, command.payment_status, at),
         comment=command.comment,
         ship_from=ship_from,
+        ship_from_code=ship_from_code,
     )
     who = str(actor)
     order.start_intake(who, channel=channel.code, external_id=command.external_id)

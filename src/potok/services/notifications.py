@@ -8,26 +8,26 @@ the message, sends it outside any transaction, and records the attempt with its 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from potok.domain.customers import CustomerNotFound, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.kernel import Actor, Clock, utc_now
-from potok.domain.notifications import Language, Message, Outcome, Topic, topic_for
-from potok.domain.notifications.templates import Medium
+from potok.domain.kernel import Actor, Clock, CustomerId, utc_now
+from potok.domain.notifications import Language, Medium, Message, Outcome, Topic, topic_for
 from potok.domain.orders import Order
 from potok.domain.webhooks import StoredEvent
-from potok.renderers.message_templates import render
-from potok.security.masking import mask_email
+from potok.renderers.message_templates import render, render_short
+from potok.security.masking import mask_email, mask_phone
 from potok.services.notification_ports import SentRecord
 from potok.services.notification_templates import stored_source
+from potok.services.pickup_places import pickup_place
 from potok.services.public_tracking import ensure_token
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
-MEDIUM = "email"
 MAX_ADDRESS = 254
 
 
@@ -41,6 +41,8 @@ class NotificationPolicy:
     channels_off: frozenset[str] = frozenset()
     shop: str = "Potok"
     tracking_url: str | None = None  # the public base address, for tracking links
+    media: tuple[str, ...] = ("email",)  # how customers are reached unless they chose
+    available: frozenset[str] = frozenset({"email"})  # the media a provider is set up for
 
     def language_for(self, channel: str) -> Language:
         return self.by_channel.get(channel, self.language)
@@ -56,10 +58,12 @@ class Draft:
     order_id: int | None
     message: Message | None
     skipped: str | None = None
+    medium: Medium = Medium.EMAIL
 
     @property
     def template(self) -> str:
-        return f"{self.language.value}/{self.topic.value}"
+        name = f"{self.language.value}/{self.topic.value}"
+        return name if self.medium is Medium.EMAIL else f"{self.medium.value}/{name}"
 
 
 def _money(amount: Any) -> str:
@@ -98,11 +102,10 @@ def _context(
         context["storage_until"] = _moment(payload.get("storage_until"))
         code = order.delivery.pickup_point_code
         if code:
-            point = uow.warehouses.get_by_code(code)
-            context["pickup_point"] = point.name if point else code
-            context["pickup_address"] = (
-                ", ".join(p for p in (point.city, point.address) if p) if point else ""
-            )
+            place = pickup_place(uow, code, payload.get("carrier") or None)
+            context["pickup_point"] = place.name if place else code
+            context["pickup_address"] = place.where if place else ""
+            context["pickup_hours"] = place.hours if place else ""
     if topic in (Topic.RETURN_RECEIVED, Topic.REFUND_PAID):
         context["return_number"] = payload.get("number") or ""
         context["refund_amount"] = _money(payload.get("refund_amount") or 0)
@@ -118,41 +121,73 @@ def tracking_link(uow: UnitOfWork, order: Order, policy: NotificationPolicy) -> 
     return f"{policy.tracking_url.rstrip('/')}/track/{token}"
 
 
-def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> Draft | None:
-    """The message an event calls for, a draft saying why none is sent, or None when the
-    event is not for customers at all. (A write transaction: the order's tracking token may
-    be made for the link.)"""
+def _media(uow: UnitOfWork, order: Order, policy: NotificationPolicy) -> tuple[Medium, ...]:
+    """The customer's chosen media the shop can send by, else the shop's own choice."""
+    chosen = (
+        uow.notifications.preferred_media(order.customer_id)
+        if order.customer_id is not None
+        else None
+    )
+    if chosen is not None:
+        usable = tuple(Medium(m) for m in chosen if m in policy.available)
+        if usable or not chosen:
+            return usable
+    return tuple(Medium(m) for m in policy.media if m in policy.available)
+
+
+def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> list[Draft]:
+    """The messages an event calls for, one per medium the customer is reached by (each
+    a draft saying why none is sent where none is); empty when the event is not for
+    customers at all. (A write transaction: the order's tracking token may be made for
+    the link.)"""
     topic = topic_for(event.type, event.payload)
     if topic is None:
-        return None
+        return []
 
-    def work(uow: UnitOfWork) -> Draft:
+    def work(uow: UnitOfWork) -> list[Draft]:
         order_id = event.payload.get("order_id")
         order = uow.orders.get(int(order_id)) if order_id is not None else None
         language = policy.language_for(order.channel_code if order else "")
-        draft = Draft(event, topic, language, order.id if order else None, None)
+        known = order.id if order else None
 
-        def skip(why: str) -> Draft:
-            return Draft(event, topic, language, draft.order_id, None, why)
+        def skip(why: str, medium: Medium = Medium.EMAIL) -> Draft:
+            return Draft(event, topic, language, known, None, why, medium)
 
         if order is None:
-            return skip("the order is gone")
+            return [skip("the order is gone")]
         if topic.value in policy.topics_off:
-            return skip(f"{topic.value} is turned off")
+            return [skip(f"{topic.value} is turned off")]
         if order.channel_code in policy.channels_off:
-            return skip(f"channel {order.channel_code} sends no notifications")
-        address = order.contact.email
-        if not address:
-            return skip("the order has no e-mail address")
-        if uow.notifications.opted_out(address):
-            return skip("the customer opted out")
-        stored = stored_source(uow, topic, language, Medium.EMAIL)
-        subject, text, html = render(
-            topic, language, _context(uow, order, topic, event.payload, policy), source=stored
-        )
-        return Draft(
-            event, topic, language, order.id, Message(topic, language, address, subject, text, html)
-        )
+            return [skip(f"channel {order.channel_code} sends no notifications")]
+        media = _media(uow, order, policy)
+        if not media:
+            return [skip("the customer asked for no messages")]
+        context = _context(uow, order, topic, event.payload, policy)
+        drafts = []
+        for medium in media:
+            if medium is Medium.SMS:
+                address = normalise_phone(order.contact.phone or "")
+                missing = "the order has no phone number"
+            else:
+                address = order.contact.email
+                missing = "the order has no e-mail address"
+            if not address:
+                drafts.append(skip(missing, medium))
+                continue
+            if uow.notifications.opted_out(address):
+                drafts.append(skip("the customer opted out", medium))
+                continue
+            stored = stored_source(uow, topic, language, medium)
+            if medium is Medium.SMS:
+                text = render_short(topic, language, context, source=stored)
+                message = Message(topic, language, address, "", text, "", medium, event.event_id)
+            else:
+                subject, text, html = render(topic, language, context, source=stored)
+                message = Message(
+                    topic, language, address, subject, text, html, medium, event.event_id
+                )
+            drafts.append(Draft(event, topic, language, order.id, message, None, medium))
+        return drafts
 
     return atomically(uow, work)
 
@@ -162,13 +197,16 @@ def attempt_record(
 ) -> SentRecord:
     """The log entry of one attempt, the address masked."""
     message = draft.message
+    masked = None
+    if message is not None:
+        masked = mask_phone(message.to) if draft.medium is Medium.SMS else mask_email(message.to)
     return SentRecord(
         event_id=draft.event.event_id,
         event_type=draft.event.type,
         topic=draft.topic.value,
-        medium=MEDIUM,
+        medium=draft.medium.value,
         order_id=draft.order_id,
-        recipient=mask_email(message.to) if message else None,
+        recipient=masked,
         language=draft.language.value,
         template=draft.template,
         subject=message.subject if message else "",
@@ -183,10 +221,41 @@ def attempt_record(
 
 
 def _address(address: str) -> str:
+    """An e-mail address as written, or a phone number in its international form."""
     address = address.strip()
+    if "@" not in address:
+        phone = normalise_phone(address) if len(address) <= 40 else None
+        if phone is not None:
+            return phone
     if not 3 <= len(address) <= MAX_ADDRESS or "@" not in address:
-        raise InvalidInput([FieldError("email", "an e-mail address", "invalid-email")])
+        raise InvalidInput(
+            [FieldError("email", "an e-mail address or a phone number", "invalid-email")]
+        )
     return address
+
+
+def set_preference(
+    uow: UnitOfWork,
+    customer_id: int,
+    media: Sequence[str],
+    actor: Actor,
+    *,
+    clock: Clock = utc_now,
+) -> tuple[str, ...]:
+    """How a customer wants to hear from the shop (``email``, ``sms``, both; none: no
+    messages at all); it wins over the shop's default wherever a provider is set up."""
+    unknown = [m for m in media if m not in {v.value for v in Medium}]
+    if unknown:
+        raise InvalidInput([FieldError("media", "email or sms", "unknown-medium")])
+    chosen = tuple(m.value for m in Medium if m.value in media)
+
+    def work(uow: UnitOfWork) -> tuple[str, ...]:
+        if uow.customers.get(CustomerId(customer_id)) is None:
+            raise CustomerNotFound(customer_id=customer_id)
+        uow.notifications.set_preference(customer_id, chosen, clock(), str(actor))
+        return chosen
+
+    return atomically(uow, work)
 
 
 def opt_out(uow: UnitOfWork, address: str, actor: Actor, *, clock: Clock = utc_now) -> bool:

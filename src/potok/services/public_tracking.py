@@ -1,7 +1,7 @@
 """The customer's public tracking page: each order's unguessable token, and what the page
 may show - the status timeline, the parcels (carrier, tracking number, expected date, the
-pickup point and its storage deadline) and the returns - with no personal data beyond the
-delivery city and the customer's first name."""
+pickup point with its opening hours and storage deadline) and the returns - with no
+personal data beyond the delivery city and the customer's first name."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from potok.domain.errors import NotFound
 from potok.domain.fulfilment.states import SHIPPED, ShipmentStatus
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.orders import DeliveryMethod, OrderNotFound
+from potok.services.pickup_places import pickup_place
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 TOKEN_BYTES = 24  # 192 random bits, 32 URL-safe characters
@@ -89,6 +90,7 @@ class TrackingView:
     pickup: bool
     pickup_point: str | None = None
     pickup_address: str | None = None
+    pickup_hours: str | None = None  # from the carriers' pickup-point directory
     steps: list[Step] = field(default_factory=list)
     parcels: list[ParcelView] = field(default_factory=list)
     returns: list[ReturnView] = field(default_factory=list)
@@ -136,7 +138,8 @@ def public_view(uow: UnitOfWork, token: str) -> TrackingView:
         delivery = order.delivery
         point = None
         if delivery.method is DeliveryMethod.PICKUP and delivery.pickup_point_code:
-            point = uow.warehouses.get_by_code(delivery.pickup_point_code)
+            carrier = next((p.carrier for p in parcels if p.carrier), None)
+            point = pickup_place(uow, delivery.pickup_point_code, carrier)
         city = (
             point.city
             if point is not None
@@ -150,9 +153,8 @@ def public_view(uow: UnitOfWork, token: str) -> TrackingView:
             currency=order.currency,
             pickup=delivery.method is DeliveryMethod.PICKUP,
             pickup_point=point.name if point else None,
-            pickup_address=", ".join(p for p in (point.city, point.address) if p)
-            if point
-            else None,
+            pickup_address=point.where if point else None,
+            pickup_hours=point.hours if point and point.hours else None,
             steps=steps,
             parcels=parcels,
             returns=returns,

@@ -49,12 +49,32 @@ class Change:
     order_id: int | None = None
     warehouses: frozenset[str] = frozenset()
     status: str | None = None
+    types: tuple[str, ...] = ()  # when several changes of one thing were told as one
+
+    def merged(self, later: Change) -> Change:
+        """This change and a later one of the same thing, told as one: the later position,
+        type and status (the status only when it says one), every type that happened."""
+        types = self.types or (self.type,)
+        if later.type not in types:
+            types = (*types, later.type)
+        return Change(
+            later.position,
+            self.topic,
+            self.key,
+            later.type,
+            later.order_id if later.order_id is not None else self.order_id,
+            self.warehouses | later.warehouses,
+            later.status or self.status,
+            types if len(types) > 1 else (),
+        )
 
     def message(self) -> bytes:
         """The change as one server-sent event."""
         data: dict[str, Any] = {"topic": self.topic, "id": self.key, "type": self.type}
         if self.status:
             data["status"] = self.status
+        if self.types:
+            data["types"] = list(self.types)
         return b"id: %d\nevent: change\ndata: %s\n\n" % (self.position, orjson.dumps(data))
 
 
@@ -120,28 +140,44 @@ def may_see(principal: Principal, change: Change, orders: Mapping[int, Order]) -
 
 
 class Listener:
-    """One open page: what it may see, and the changes waiting to be sent to it."""
+    """One open page: what it may see, and the changes waiting to be sent to it - one per
+    thing that changed (an order, a warehouse's stock ...), however often it changed since
+    the page was last told: a burst of events about one order is one message, and a page
+    falls behind only when more things changed than it keeps (then it reads itself again)."""
 
     def __init__(self, principal: Principal, after: int, size: int) -> None:
         self.principal = principal
         self.after = after
-        self.queue: asyncio.Queue[Change] = asyncio.Queue(maxsize=size)
+        self.size = size
+        self.pending: dict[tuple[str, str], Change] = {}
+        self.ready = asyncio.Event()
         self.lost = False
 
     def offer(self, change: Change) -> None:
         if self.lost or change.position <= self.after:
             return
-        try:
-            self.queue.put_nowait(change)
-        except asyncio.QueueFull:
+        key = (change.topic, change.key)
+        before = self.pending.pop(key, None)
+        if before is None and len(self.pending) >= self.size:
             self.lose(change.position)
+            return
+        self.pending[key] = change if before is None else before.merged(change)
+        self.ready.set()
 
     def lose(self, position: int) -> None:
         """Too far behind to be told change by change: the page reads itself again."""
         self.lost = True
-        while not self.queue.empty():
-            self.queue.get_nowait()
-        self.queue.put_nowait(Change(position, EVERYTHING, ""))
+        self.pending = {(EVERYTHING, ""): Change(position, EVERYTHING, "")}
+        self.ready.set()
+
+    def take(self) -> list[Change]:
+        """What is waiting, in the order of each thing's last change; the page is told it
+        all at once, so it is no longer behind."""
+        changes = sorted(self.pending.values(), key=lambda c: c.position)
+        self.pending = {}
+        self.ready.clear()
+        self.lost = False
+        return changes
 
 
 class LiveHub:

@@ -78,7 +78,7 @@ class Dispatcher:
         if self.notifier is None and settings.enabled:
             from potok.worker.notifier import Notifier
 
-            self.notifier = Notifier.from_settings(settings)
+            self.notifier = Notifier.from_settings(settings, self.client)
 
     def uow(self) -> UnitOfWork:
         return self.potok.uow(AuditContext(actor=str(Actor.system("dispatcher")), via="worker"))
@@ -266,15 +266,21 @@ class Dispatcher:
         position, attempts, events = claimed
         try:
             for event in events:
-                tried = notifier.handle(self.uow(), event)
+                results = notifier.handle(self.uow(), event)
                 tries = attempts + 1
-                outcome = tried.outcome
-                if outcome is Outcome.FAILED and tries >= notifier.max_attempts:
-                    outcome = Outcome.DEAD
+                outcomes: list[tuple[Tried, Outcome | None]] = []
+                for tried in results:
+                    outcome = tried.outcome
+                    if outcome is Outcome.FAILED and tries >= notifier.max_attempts:
+                        outcome = Outcome.DEAD
+                    if outcome is Outcome.SKIPPED and tries > 1:
+                        outcome = None  # said in the first round already
+                    outcomes.append((tried, outcome))
+                failed = [t for t, o in outcomes if o is Outcome.FAILED]
                 at = self.clock()
                 next_at = None
                 new_position, new_attempts = event.position, 0
-                if outcome is Outcome.FAILED:
+                if failed:
                     delay = retry_delay(
                         tries, notifier.backoff_s, notifier.backoff_max_s, self.rand
                     )
@@ -286,8 +292,7 @@ class Dispatcher:
                     expected: int = position,
                     moved: tuple[int, int] = (new_position, new_attempts),
                     next_at: datetime | None = next_at,
-                    tried: Tried = tried,
-                    outcome: Outcome | None = outcome,
+                    outcomes: list[tuple[Tried, Outcome | None]] = outcomes,
                     tries: int = tries,
                     at: datetime = at,
                 ) -> bool:
@@ -302,19 +307,21 @@ class Dispatcher:
                         lease=self.lease,
                     ):
                         return False
-                    if outcome is not None and tried.draft is not None:
-                        uow.notifications.log(
-                            attempt_record(tried.draft, outcome, tries, at, tried.error)
-                        )
+                    for tried, outcome in outcomes:
+                        if outcome is not None:
+                            uow.notifications.log(
+                                attempt_record(tried.draft, outcome, tries, at, tried.error)
+                            )
                     return True
 
                 if not atomically(self.uow(), work):
                     return  # lease lost
-                if outcome is Outcome.SENT:
-                    report.notified += 1
-                if outcome is Outcome.FAILED:
+                report.notified += sum(1 for _, o in outcomes if o is Outcome.SENT)
+                if failed:
                     report.notify_failed += 1
-                    log.warning("customer message for %s failed: %s", event.event_id, tried.error)
+                    log.warning(
+                        "customer message for %s failed: %s", event.event_id, failed[0].error
+                    )
                     return
                 position, attempts = new_position, new_attempts
         finally:

@@ -13,9 +13,15 @@ from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
-from potok.services.marketplaces import PollOutcome, poll_due
+from potok.services.marketplaces import (
+    CatalogueMatch,
+    PollOutcome,
+    map_catalogues_due,
+    poll_due,
+)
 from potok.services.orders import (
     expire_holds,
     expire_unpaid_orders,
@@ -48,7 +54,9 @@ class JobReport:
     pickups_failed: list[int] = field(default_factory=list)
     marketplaces: list[PollOutcome] = field(default_factory=list)
     points_synced: list[object] = field(default_factory=list)  # per carrier: outcome or error
+    catalogues: list[CatalogueMatch] = field(default_factory=list)
     escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
+    pruned: Pruned | None = None  # retention of the outbox and the delivery log
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -57,8 +65,8 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
-    marketplace connections whose schedule has come, and escalate operators' tasks whose
-    time is up."""
+    marketplace connections whose schedule has come, escalate operators' tasks whose
+    time is up, and prune delivered events and old delivery attempts (retention)."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -92,12 +100,25 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         clock=clock,
         batch=potok.settings.marketplaces.import_batch,
     )
+    catalogues: list[CatalogueMatch] = []
+    if _catalogues_due(potok, clock()):
+        catalogues = map_catalogues_due(
+            _uow(potok, "marketplace-catalogue"), potok.marketplaces, clock=clock
+        )
     synced: list[object] = []
     if _points_due(potok, clock()):
         from potok.services.carrier_points import sync_all
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
     escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
+    pruned = None
+    if _retention_due(potok, clock()):
+        pruned = prune_delivered(
+            _uow(potok, "retention"),
+            keep_events=_days(potok.settings.events.retention_days),
+            keep_log=_days(potok.settings.events.delivery_log_days),
+            clock=clock,
+        )
     return JobReport(
         expired,
         holds,
@@ -111,8 +132,30 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pickups,
         polled,
         synced,
+        catalogues,
         escalated,
+        pruned,
     )
+
+
+RETENTION_EVERY = timedelta(minutes=10)
+_LAST_PRUNE: dict[int, datetime] = {}
+
+
+def _retention_due(potok: Potok, now: datetime) -> bool:
+    """Old events and delivery attempts are pruned every ten minutes at most."""
+    settings = potok.settings.events
+    if not settings.retention_days and not settings.delivery_log_days:
+        return False
+    last = _LAST_PRUNE.get(id(potok))
+    if last is not None and now - last < RETENTION_EVERY:
+        return False
+    _LAST_PRUNE[id(potok)] = now
+    return True
+
+
+def _days(days: float) -> timedelta | None:
+    return timedelta(days=days) if days else None
 
 
 _LAST_POLL: dict[int, datetime] = {}
@@ -144,6 +187,22 @@ def _points_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(hours=every):
         return False
     _LAST_SYNC[id(potok)] = now
+    return True
+
+
+_LAST_CATALOGUE: dict[int, datetime] = {}
+
+
+def _catalogues_due(potok: Potok, now: datetime) -> bool:
+    """Marketplace catalogues are read every ``marketplaces.catalogue_every_hours`` by each
+    process (a second reading maps nothing new); 0 never."""
+    every = potok.settings.marketplaces.catalogue_every_hours
+    if every <= 0:
+        return False
+    last = _LAST_CATALOGUE.get(id(potok))
+    if last is not None and now - last < timedelta(hours=every):
+        return False
+    _LAST_CATALOGUE[id(potok)] = now
     return True
 
 
@@ -195,6 +254,12 @@ def _round(potok: Potok) -> None:
                     len(polled.cancelled),
                     len(polled.kept_aside),
                 )
+        if report.pruned is not None and (report.pruned.events or report.pruned.deliveries):
+            log.info(
+                "retention: pruned %d events and %d delivery attempts",
+                report.pruned.events,
+                report.pruned.deliveries,
+            )
         lapsed = report.lapsed_reservations
         if lapsed is not None and lapsed.orders:
             log.info(

@@ -1,15 +1,18 @@
 """The customer-notification consumer of the outbox: one cursor (``notifications``) over
-the events customers hear about; each message is sent outside any transaction, then its
-attempt is recorded and the cursor moved in one. A failing provider is tried again with
-backoff, in order, until the last attempt (then the message is given up, ``dead``, and
-the next one goes); an order's own change never waits for any of it."""
+the events customers hear about; each message (an e-mail, an SMS, or both, as the customer
+chose) is sent outside any transaction, then its attempt is recorded and the cursor moved
+in one. A failing provider is tried again with backoff, in order, until the last attempt
+(then the message is given up, ``dead``, and the next one goes); a medium that went out
+already is not sent again on the retry; an order's own change never waits for any of it."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from potok.connectors.messaging import LogSender, Sender, SendFailed, SmtpSender
-from potok.domain.notifications import Language, Outcome
+import httpx
+
+from potok.connectors.messaging import HttpSender, LogSender, Sender, SendFailed, SmtpSender
+from potok.domain.notifications import Language, Medium, Outcome
 from potok.domain.webhooks import StoredEvent
 from potok.services.notifications import Draft, NotificationPolicy, compose
 from potok.services.reactions import NOTIFY_CUSTOMERS
@@ -28,13 +31,14 @@ def policy_from(settings: NotificationSettings) -> NotificationPolicy:
         channels_off=frozenset(settings.channels_off),
         shop=settings.shop_name,
         tracking_url=settings.tracking_url,
+        media=tuple(settings.media),
     )
 
 
 def sender_from(settings: NotificationSettings) -> Sender:
-    """SMTP when a host is set, else the log."""
+    """SMTP when a host is set, else the log (or the log file)."""
     if not settings.smtp_host:
-        return LogSender()
+        return LogSender(path=settings.log_file)
     return SmtpSender(
         settings.smtp_host,
         settings.smtp_port,
@@ -46,45 +50,86 @@ def sender_from(settings: NotificationSettings) -> Sender:
     )
 
 
+def short_sender_from(
+    settings: NotificationSettings, client: httpx.Client | None = None
+) -> Sender | None:
+    """The HTTP provider when its address is set; the log file when only that is; else
+    none (no SMS)."""
+    if settings.sms_url:
+        auth = settings.sms_auth_value
+        return HttpSender(
+            settings.sms_url,
+            body_template=settings.sms_body,
+            sender=settings.sms_sender,
+            auth_header=settings.sms_auth_header,
+            auth_value=auth.get_secret_value() if auth else None,
+            timeout_s=settings.sms_timeout_s,
+            client=client,
+        )
+    if settings.log_file:
+        return LogSender(path=settings.log_file, medium=Medium.SMS.value)
+    return None
+
+
 @dataclass(frozen=True, slots=True)
 class Tried:
-    """One event handled: the draft (None: not for customers) and how sending went."""
+    """One message of one event: the draft and how sending went."""
 
-    draft: Draft | None
-    outcome: Outcome | None  # None: nothing to record (not for customers, sent before)
+    draft: Draft
+    outcome: Outcome | None  # None: nothing to record (sent before, in an earlier round)
     error: str | None = None
 
 
 @dataclass
 class Notifier:
-    """Composes and sends the message of one event at a time."""
+    """Composes and sends the messages of one event at a time."""
 
     sender: Sender
     policy: NotificationPolicy
     max_attempts: int
     backoff_s: float
     backoff_max_s: float
+    more: tuple[Sender, ...] = ()  # senders of other media (SMS)
+    senders: dict[str, Sender] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.senders = {s.medium: s for s in (self.sender, *self.more)}
+        self.policy = replace(self.policy, available=frozenset(self.senders))
 
     @classmethod
-    def from_settings(cls, settings: NotificationSettings) -> Notifier:
+    def from_settings(
+        cls, settings: NotificationSettings, client: httpx.Client | None = None
+    ) -> Notifier:
+        short = short_sender_from(settings, client)
         return cls(
             sender_from(settings),
             policy_from(settings),
             settings.max_attempts,
             settings.backoff_s,
             settings.backoff_max_s,
+            more=(short,) if short is not None else (),
         )
 
-    def handle(self, uow: UnitOfWork, event: StoredEvent) -> Tried:
-        draft = compose(uow, event, self.policy)
-        if draft is None:
-            return Tried(None, None)
-        if draft.message is None:
-            return Tried(draft, Outcome.SKIPPED)
-        if reading(uow, lambda uow: uow.notifications.was_sent(event.event_id, self.sender.medium)):
-            return Tried(draft, None)  # a repeated round: it went out before
-        try:
-            self.sender.send(draft.message)  # outside any transaction
-        except SendFailed as error:
-            return Tried(draft, Outcome.FAILED, str(error))
-        return Tried(draft, Outcome.SENT)
+    def handle(self, uow: UnitOfWork, event: StoredEvent) -> list[Tried]:
+        """Each message of ``event`` tried (none: not for customers)."""
+        results = []
+        for draft in compose(uow, event, self.policy):
+            message = draft.message
+            if message is None:
+                results.append(Tried(draft, Outcome.SKIPPED))
+                continue
+            medium = draft.medium.value
+
+            def sent_before(uow: UnitOfWork, medium: str = medium) -> bool:
+                return uow.notifications.was_sent(event.event_id, medium)
+
+            if reading(uow, sent_before):
+                results.append(Tried(draft, None))  # a repeated round: it went out before
+                continue
+            try:
+                self.senders[medium].send(message)  # outside any transaction
+            except SendFailed as error:
+                results.append(Tried(draft, Outcome.FAILED, str(error)))
+                continue
+            results.append(Tried(draft, Outcome.SENT))
+        return results

@@ -16,6 +16,7 @@ from potok.api.problems import responses
 from potok.api.responses import json_response
 from potok.api.schemas.common import Code
 from potok.api.schemas.marketplaces import (
+    CatalogueMatchOut,
     ConnectionIn,
     ConnectionOut,
     ConnectionPatch,
@@ -351,9 +352,40 @@ def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Re
             "positions": outcome.positions,
             "accepted": outcome.accepted,
             "refused": outcome.refused,
+            "later": outcome.later,
             "unmapped": outcome.unmapped,
             "requests": outcome.requests,
             "rate_limit_waits": outcome.rate_limit_waits,
+            "error": outcome.error,
+        }
+    )
+
+
+@router.post(
+    "/{code}/catalogue-matches",
+    response_model=CatalogueMatchOut,
+    summary="Fill the item map from the marketplace's catalogue now",
+    description="Reads the seller's items on the marketplace (Ozon: `/v3/product/list` and "
+    "`/v3/product/info/list`) and maps each to the SKU its article names, else to the "
+    "product with one of its barcodes; what a person mapped otherwise is kept and reported "
+    "in `conflict_notes`. Answers 200 also when the marketplace failed: `error` says how.",
+    responses=responses(ConnectionNotFound, TransientConflict),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+)
+def match_catalogue(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Response:
+    potok = security_of(request).potok
+    connection = _visible(uow, caller, code)
+    outcome = service.map_from_catalogue(uow, potok.marketplaces, connection.code, caller.actor)
+    return json_response(
+        {
+            "connection": outcome.connection,
+            "listed": outcome.listed,
+            "mapped": outcome.mapped,
+            "unchanged": outcome.unchanged,
+            "unmatched": outcome.unmatched,
+            "conflicts": outcome.conflicts,
+            "unmatched_items": outcome.unmatched_items,
+            "conflict_notes": outcome.conflict_notes,
             "error": outcome.error,
         }
     )

@@ -17,6 +17,8 @@ from potok.api.schemas.notifications import (
     DraftIn,
     OptOutIn,
     OptOutOut,
+    PreferenceIn,
+    PreferenceOut,
     PreviewOut,
     SentPageOut,
     TemplateIn,
@@ -30,10 +32,11 @@ from potok.api.schemas.notifications import (
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.errors import InvalidInput
+from potok.domain.customers import CustomerNotFound, normalise_phone
+from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.notifications.templates import TemplateRefused
 from potok.domain.orders import OrderNotFound
-from potok.security.masking import mask_email
+from potok.security.masking import mask_email, mask_phone
 from potok.services import notification_templates as templates
 from potok.services import notifications as service
 from potok.services import public_tracking
@@ -83,13 +86,40 @@ def list_notifications(
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def opt_out(body: OptOutIn, uow: Uow, caller: Caller) -> OptOutOut:
+    if (body.email is None) == (body.phone is None):
+        raise InvalidInput([FieldError("email", "an e-mail address or a phone, one", "one-of")])
+    address = (body.email or body.phone or "").strip()
     if body.opted_out:
-        changed = service.opt_out(uow, body.email, caller.actor)
+        changed = service.opt_out(uow, address, caller.actor)
     else:
-        changed = service.opt_in(uow, body.email)
-    return OptOutOut(
-        email=mask_email(body.email.strip()) or "", opted_out=body.opted_out, changed=changed
-    )
+        changed = service.opt_in(uow, address)
+    if body.phone is not None:
+        return OptOutOut(
+            email=None,
+            phone=mask_phone(normalise_phone(address) or address),
+            opted_out=body.opted_out,
+            changed=changed,
+        )
+    return OptOutOut(email=mask_email(address), opted_out=body.opted_out, changed=changed)
+
+
+@router.put(
+    "/customers/{customer_id}/notification-preference",
+    response_model=PreferenceOut,
+    summary="How a customer wants to hear from the shop: e-mail, SMS, both or nothing",
+    description="Wins over the shop's default (`POTOK_NOTIFICATIONS__MEDIA`) for every medium "
+    "a provider is set up for.",
+    responses=responses(InvalidInput, CustomerNotFound),
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def set_preference(
+    customer_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    body: PreferenceIn,
+    uow: Uow,
+    caller: Caller,
+) -> PreferenceOut:
+    media = service.set_preference(uow, customer_id, body.media, caller.actor)
+    return PreferenceOut(customer_id=customer_id, media=list(media))
 
 
 MediumName = Annotated[

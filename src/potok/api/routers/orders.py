@@ -6,14 +6,14 @@ import hashlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
-from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
 from potok.api.deps import ExpectedVersion, Uow
+from potok.api.hot_routes import off_the_loop
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
-from potok.api.responses import JSON, json_response, plain
+from potok.api.responses import JSON, dumps, json_response
 from potok.api.schemas.order_filters import (
     ChannelQuery,
     CreatedFromQuery,
@@ -124,7 +124,7 @@ async def place_order(request: Request) -> Response:
     without FastAPI's dependency machinery."""
     idempotency_key = request.headers.get("idempotency-key")
     body = await request.body()
-    rendered: list[tuple[intake.Placement, Any]] = []  # answers kept under the key
+    rendered: list[tuple[intake.Placement, bytes]] = []  # answers kept under the key
 
     def work() -> tuple[Principal, intake.Placement | intake.Replay]:
         principal = authorise(request, (Permission.ORDERS_WRITE,))  # before reading the body
@@ -147,14 +147,15 @@ async def place_order(request: Request) -> Response:
         command = payload.to_command(key, request_hash)
 
         def respond(placement: intake.Placement) -> tuple[int, Any]:
-            body = plain(render_order(placement.order, placement.history, mask=mask))
-            rendered.append((placement, body))
-            return (201 if placement.created else 200), body
+            # encoded once: these bytes are kept under the key and sent as the answer
+            encoded = dumps(render_order(placement.order, placement.history, mask=mask))
+            rendered.append((placement, encoded))
+            return (201 if placement.created else 200), encoded
 
         uow = uow_for(request, principal)
         return principal, intake.place_order(uow, command, principal.actor, respond=respond)
 
-    principal, result = await run_in_threadpool(work)
+    principal, result = await off_the_loop(request, work)
     if isinstance(result, intake.Replay):
         return json_response(
             result.body,
@@ -167,12 +168,13 @@ async def place_order(request: Request) -> Response:
         )
     order = result.order
     kept = rendered[-1] if rendered else None
-    return json_response(  # the answer kept under the key is sent as it was kept
+    return Response(  # the answer kept under the key is sent as it was kept
         kept[1]
         if kept is not None and kept[0] is result
-        else render_order(order, result.history, mask=not principal.sees_personal_data),
+        else dumps(render_order(order, result.history, mask=not principal.sees_personal_data)),
         201 if result.created else 200,
         {"Location": f"{router.prefix}/{order.id}", "ETag": f'"{order.version}"'},
+        media_type=JSON,
     )
 
 

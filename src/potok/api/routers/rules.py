@@ -11,6 +11,8 @@ from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.rules import (
+    DryRunIn,
+    DryRunOut,
     FiringOut,
     RuleIn,
     RuleOut,
@@ -144,6 +146,30 @@ def try_rule(body: RuleTrialIn, uow: Uow) -> TrialOut:
         order_id=trial.order_id,
         matches=trial.matches,
         actions=[d.summary() for d in trial.actions],
+    )
+
+
+@router.post(
+    "/rule-dry-runs",
+    response_model=DryRunOut,
+    summary="Run a draft rule over the last N orders or a period: what it would have done",
+    description="Give `last` (up to 1000) or `since`/`until`. Each order is seen as it is "
+    "now, with the time of day and `promised_in_hours` of the moment it was taken; `matched` "
+    "lists the orders the condition holds for, with each action done or skipped (and why). "
+    "Nothing is stored or changed.",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
+)
+def dry_run(body: DryRunIn, uow: Uow) -> DryRunOut:
+    found = rules.dry_run(
+        uow, body.rule.draft(), last=body.last, since=body.since, until=body.until
+    )
+    return DryRunOut(
+        looked_at=found.looked_at,
+        matched=[
+            TrialOut(order_id=t.order_id, matches=True, actions=[d.summary() for d in t.actions])
+            for t in found.matched
+        ],
     )
 
 

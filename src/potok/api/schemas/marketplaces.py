@@ -170,7 +170,23 @@ class StockPushOut(Out):
     positions: int = Field(description="Figures sent: (marketplace warehouse, item) pairs.")
     accepted: int
     refused: dict[str, str] = Field(description="`warehouse/SKU` → the marketplace's reason.")
+    later: dict[str, str] = Field(
+        description="`warehouse/SKU` the marketplace asked to be sent again later (Ozon: "
+        "less than 30 seconds since its last update); not a refusal."
+    )
     unmapped: list[str] = Field(description="SKUs asked for that have no marketplace item.")
     requests: int
     rate_limit_waits: int
+    error: str | None
+
+
+class CatalogueMatchOut(Out):
+    connection: str
+    listed: int = Field(description="Items the marketplace's catalogue lists (not archived).")
+    mapped: int = Field(description="Mappings stored now: new ones, or refreshed ids.")
+    unchanged: int
+    unmatched: int = Field(description="Listed items whose article and barcodes name no SKU.")
+    conflicts: int = Field(description="Left as a person mapped them, or ambiguous.")
+    unmatched_items: list[str] = Field(description="The first 100: `item (article)`.")
+    conflict_notes: list[str] = Field(description="The first 100, in words.")
     error: str | None

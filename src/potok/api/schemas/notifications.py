@@ -14,16 +14,38 @@ from potok.services.notification_templates import TemplateInForce
 
 
 class OptOutIn(Schema):
-    email: str = Field(min_length=3, max_length=254, examples=["anna@example.ru"])
+    email: str | None = Field(
+        default=None, min_length=3, max_length=254, examples=["anna@example.ru"]
+    )
+    phone: str | None = Field(
+        default=None,
+        min_length=5,
+        max_length=40,
+        examples=["+7 916 123-45-67"],
+        description="Opts the number out of SMS and messenger messages.",
+    )
     opted_out: Flag = Field(
         default=True, description="`false` takes an earlier opt-out back (messages resume)."
     )
 
 
 class OptOutOut(Out):
-    email: str = Field(description="The address, masked.")
+    email: str | None = Field(description="The address, masked.")
+    phone: str | None = Field(default=None, description="The number, masked.")
     opted_out: bool
     changed: bool = Field(description="Whether this request changed anything.")
+
+
+class PreferenceIn(Schema):
+    media: list[Literal["email", "sms"]] = Field(
+        max_length=2,
+        description="How the customer wants to hear from the shop; `[]`: no messages at all.",
+    )
+
+
+class PreferenceOut(Out):
+    customer_id: int
+    media: list[str]
 
 
 class SentOut(Out):

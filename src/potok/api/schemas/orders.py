@@ -271,6 +271,10 @@ class OrderOut(Out):
     holds: list[HoldOut]
     sourcing: SourcingOut
     promised_at: datetime | None
+    ship_from: str | None = Field(
+        description="The only location that may fulfil the order: for a marketplace's FBS "
+        "order, the Potok location mapped to the marketplace warehouse it came to."
+    )
     payment_due_at: datetime | None
     comment: str
     version: int
@@ -415,6 +419,7 @@ def render_order(
         ],
         "sourcing": {"explanation": explanation, "shortages": shortages},
         "promised_at": order.promised_at,
+        "ship_from": order.ship_from_code,
         "payment_due_at": order.payment_due_at,
         "comment": order.comment,
         "version": order.version,

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, Flag, Id, Schema
+from potok.api.schemas.common import JSON_INTEGER, AwareDatetime, Flag, Id, Schema
 from potok.domain.automation import Rule, RuleDraft
 
 Short = Annotated[str, StringConstraints(max_length=64)]
@@ -65,6 +65,26 @@ class RuleTrialIn(Schema):
     order_id: Id
 
 
+class TrialOut(BaseModel):
+    order_id: int
+    matches: bool
+    actions: list[dict[str, Any]]
+
+
+class DryRunIn(Schema):
+    rule: RuleIn
+    last: Annotated[int, Field(ge=1, le=1000), JSON_INTEGER] | None = Field(
+        None, description="The last N orders taken."
+    )
+    since: AwareDatetime | None = Field(None, description="Orders taken from this moment...")
+    until: AwareDatetime | None = Field(None, description="...until this one.")
+
+
+class DryRunOut(BaseModel):
+    looked_at: int
+    matched: list[TrialOut]
+
+
 class RuleOut(BaseModel):
     id: int
     name: str
@@ -102,12 +122,6 @@ class RuleVersionOut(BaseModel):
     body: dict[str, Any]
     saved_at: datetime
     saved_by: str
-
-
-class TrialOut(BaseModel):
-    order_id: int
-    matches: bool
-    actions: list[dict[str, Any]]
 
 
 class FiringOut(BaseModel):

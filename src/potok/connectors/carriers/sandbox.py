@@ -187,7 +187,7 @@ class SandboxCarrier:
                 steps.append(
                     (due, TrackingStatus.FAILED_DELIVERY, "Получатель отсутствовал", None, None)
                 )
-                again = due + timedelta(hours=44)  # tried again two days later
+                again = due + timedelta(hours=52)  # tried again two days later
                 steps.append(
                     (
                         again,

@@ -23,6 +23,7 @@ from potok.connectors.marketplaces.interface import (
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
+    ListedItem,
     Malformed,
     MarketplaceClient,
     MarketplaceError,
@@ -36,14 +37,20 @@ from potok.connectors.marketplaces.interface import (
     StockLevel,
     StockOutcome,
 )
-from potok.connectors.marketplaces.registry import MarketplaceClients, MarketplaceNotSupported
+from potok.connectors.marketplaces.registry import (
+    READS_CATALOGUE,
+    MarketplaceClients,
+    MarketplaceNotSupported,
+)
 
 __all__ = [
+    "READS_CATALOGUE",
     "CallStats",
     "CredentialsRefused",
     "IncomingAddress",
     "IncomingLine",
     "IncomingOrder",
+    "ListedItem",
     "Malformed",
     "MarketplaceClient",
     "MarketplaceClients",

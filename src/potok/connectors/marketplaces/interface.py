@@ -163,11 +163,24 @@ class StockLevel:
 @dataclass
 class StockOutcome:
     """What the marketplace took of a stock push: items accepted, items it refused (by
-    Potok SKU, with its reason), and requests sent."""
+    Potok SKU, with its reason), items it asked to be sent again later (Ozon: one update of
+    an item at a warehouse per 30 seconds), and requests sent."""
 
     accepted: int = 0
     refused: dict[str, str] = field(default_factory=dict)
+    later: dict[str, str] = field(default_factory=dict)
     requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ListedItem:
+    """One of the seller's items as the marketplace's catalogue lists it: what Potok needs to
+    map a SKU to it without anyone typing ids."""
+
+    article: str  # the seller's own article (Ozon offer_id)
+    item: str  # the id orders name (Ozon sku)
+    product: str  # the product card (Ozon product_id, what its stock method wants)
+    barcodes: tuple[str, ...] = ()
 
 
 @dataclass
@@ -217,6 +230,11 @@ class MarketplaceClient(Protocol):
         """Set the quantities the marketplace may sell from its warehouse ``warehouse``,
         in as few requests as its batch size allows; an item it refuses is reported in the
         outcome, not raised."""
+        ...
+
+    def catalogue(self) -> list[ListedItem]:
+        """The seller's items on the marketplace (not archived), for mapping them to SKUs;
+        raises :class:`MarketplaceRefused` where Potok cannot read the catalogue yet."""
         ...
 
     def close(self) -> None: ...

@@ -24,6 +24,7 @@ from potok.connectors.marketplaces.interface import (
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
+    ListedItem,
     Malformed,
     MarketplaceRefused,
     MarketplaceState,
@@ -59,6 +60,8 @@ PATHS = {
     "cancel": "/v2/posting/fbs/cancel",
     "cancel_reasons": "/v2/posting/fbs/cancel-reason/list",
     "stocks": "/v2/products/stocks",
+    "products": "/v3/product/list",
+    "product_info": "/v3/product/info/list",
     "exemplars": "/v6/fbs/posting/product/exemplar/create-or-get",
     "set_exemplars": "/v6/fbs/posting/product/exemplar/set",
     "exemplar_status": "/v5/fbs/posting/product/exemplar/status",
@@ -421,6 +424,55 @@ class Ozon:
             safe=False,
         )
 
+    def catalogue(self) -> list[ListedItem]:
+        """The seller's products not in the archive: ``/v3/product/list`` pages (by
+        ``last_id``) name each ``product_id`` with its ``offer_id``; ``/v3/product/info/list``
+        (1,000 a request) adds the ``sku`` orders name and the barcodes."""
+        ids: list[str] = []
+        last = ""
+        seen_pages: set[str] = set()
+        while True:
+            body = self._post(
+                PATHS["products"],
+                {"filter": {"visibility": "ALL"}, "last_id": last, "limit": PAGE},
+            )
+            result = body.get("result")
+            items = result.get("items") if isinstance(result, Mapping) else None
+            if not isinstance(result, Mapping) or not isinstance(items, list):
+                raise MarketplaceUnavailable(
+                    marketplace="Ozon", reason="the products' answer has no 'result.items'"
+                )
+            for item in items:
+                if (
+                    isinstance(item, Mapping)
+                    and isinstance(item.get("product_id"), int)
+                    and not item.get("archived")
+                ):
+                    ids.append(str(item["product_id"]))
+            last = str(result.get("last_id") or "")
+            if len(items) < PAGE or not last or last in seen_pages:
+                break
+            seen_pages.add(last)
+        listed: dict[str, ListedItem] = {}
+        for start in range(0, len(ids), PAGE):
+            body = self._post(PATHS["product_info"], {"product_id": ids[start : start + PAGE]})
+            for info in body.get("items") or ():
+                if not isinstance(info, Mapping):
+                    continue
+                product, sku = info.get("id"), info.get("sku")
+                if not isinstance(product, int) or not isinstance(sku, int) or not sku:
+                    continue  # a card Ozon has not given a SKU yet: nothing orders it
+                barcodes = info.get("barcodes")
+                listed[str(product)] = ListedItem(
+                    article=str(info.get("offer_id") or ""),
+                    item=str(sku),
+                    product=str(product),
+                    barcodes=tuple(str(b) for b in barcodes if b)
+                    if isinstance(barcodes, list)
+                    else (),
+                )
+        return list(listed.values())
+
     def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:
         """``/v2/products/stocks``, 100 product-warehouse pairs a request, each named by
         ``product_id`` alone (with ``offer_id`` too, Ozon would go by the article). Ozon
@@ -463,6 +515,8 @@ class Ozon:
                     outcome.refused[level.sku] = "Ozon's answer does not mention the product"
                 elif result.get("updated"):
                     outcome.accepted += 1
+                elif _only_too_soon(result):
+                    outcome.later[level.sku] = _item_errors(result)
                 else:
                     outcome.refused[level.sku] = _item_errors(result)
         return outcome
@@ -480,6 +534,18 @@ class Ozon:
                 marketplace="Ozon", reason="the answer is not a JSON object"
             )
         return data
+
+
+def _only_too_soon(result: Mapping[str, Any]) -> bool:
+    """Whether Ozon refused an item only because it was set less than 30 seconds ago
+    (``TOO_MANY_REQUESTS``): sent again later, not a refusal anyone must act on."""
+    errors = result.get("errors")
+    codes = {
+        str(e.get("code") or "")
+        for e in (errors if isinstance(errors, list) else ())
+        if isinstance(e, Mapping)
+    }
+    return codes == {"TOO_MANY_REQUESTS"}
 
 
 def _item_errors(result: Mapping[str, Any]) -> str:

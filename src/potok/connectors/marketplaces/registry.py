@@ -17,6 +17,9 @@ from potok.settings import MarketplaceSettings
 SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON})
 """The marketplaces a connection can be made to."""
 
+READS_CATALOGUE = frozenset({Marketplace.OZON})
+"""The marketplaces whose catalogue Potok reads to fill a connection's item map."""
+
 
 class MarketplaceNotSupported(Rejected):
     code = "marketplace-not-supported"

@@ -22,6 +22,7 @@ from potok.connectors.marketplaces.interface import (
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
+    ListedItem,
     Malformed,
     MarketplaceRefused,
     MarketplaceState,
@@ -268,6 +269,15 @@ class Wildberries:
 
     def cancel(self, external_id: str) -> None:
         self.http.call("PATCH", PATHS["cancel"].format(order=int(external_id)))
+
+    def catalogue(self) -> list[ListedItem]:
+        """WB's product cards live on another host (the content API) Potok does not call
+        yet: WB items are mapped by hand or by file."""
+        raise MarketplaceRefused(
+            marketplace="Wildberries",
+            reason="reading WB's product cards is not built yet; map items with "
+            "'potok marketplaces map' or 'import-items'",
+        )
 
     def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:
         """``PUT /api/v3/stocks/{warehouseId}``, 1,000 items a request. WB answers 204 when

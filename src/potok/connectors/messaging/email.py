@@ -6,12 +6,13 @@ from __future__ import annotations
 import logging
 import smtplib
 import ssl
+import threading
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import Protocol
 
 from potok.domain.notifications import Message
-from potok.security.masking import mask_email
+from potok.security.masking import mask_email, mask_phone
 
 log = logging.getLogger("potok.notifications")
 
@@ -29,16 +30,34 @@ class Sender(Protocol):
 
 
 class LogSender:
-    """Writes each message to the log (the recipient masked) instead of sending it."""
+    """Writes each message to the log (the recipient masked) instead of sending it; with a
+    ``path``, the whole message is appended to that file too, as the customer would read
+    it (the demo's outbox)."""
 
-    medium = "email"
-
-    def __init__(self) -> None:
+    def __init__(self, path: str | None = None, medium: str = "email") -> None:
+        self.medium = medium
+        self.path = path
         self.sent: list[Message] = []
+        self._lock = threading.Lock()
 
     def send(self, message: Message) -> None:
         self.sent.append(message)
-        log.info("message to %s: %s", mask_email(message.to), message.subject)
+        to = mask_phone(message.to) if message.medium.value == "sms" else mask_email(message.to)
+        log.info("message to %s: %s", to, message.subject or message.topic.value)
+        if self.path is None:
+            return
+        entry = (
+            f"=== {formatdate(localtime=False)} · {message.medium.value} · to {to} · "
+            f"{message.language.value}/{message.topic.value}\n"
+            + (f"Subject: {message.subject}\n\n" if message.subject else "")
+            + message.text.rstrip()
+            + "\n\n"
+        )
+        try:
+            with self._lock, open(self.path, "a", encoding="utf-8") as file:
+                file.write(entry)
+        except OSError as error:
+            raise SendFailed(f"the message log {self.path} cannot be written: {error}") from error
 
 
 class SmtpSender:

@@ -29,6 +29,10 @@ def _condition(text: str) -> Condition:
     return stored_condition(text)
 
 
+_KEPT: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Rule, ...]]] = {}
+"""The rules of each trigger as last read, by database and trigger, with their stamp."""
+
+
 def _action(raw: dict[str, Any]) -> Action:
     values = dict(raw)
     do = Do(values.pop("do"))
@@ -75,12 +79,29 @@ class AutomationRepository:
     # ------------------------------------------------------------------ rules
 
     def rules_for(self, trigger: str) -> list[Rule]:
+        """The active rules of a trigger, in order; kept per process while the rules'
+        stamp (how many, the sum of their versions, the last change) stays the same - every
+        change of a rule raises its version."""
+        rules = automation_rules.c
+        stamp = tuple(
+            self.connection.execute(
+                sa.select(
+                    sa.func.count(), sa.func.sum(rules.version), sa.func.max(rules.updated_at)
+                )
+            ).one()
+        )
+        key = (str(self.connection.engine.url), trigger)
+        kept = _KEPT.get(key)
+        if kept is not None and kept[0] == stamp:
+            return list(kept[1])
         rows = self.connection.execute(
             sa.select(automation_rules)
-            .where(automation_rules.c.trigger == trigger, automation_rules.c.active.is_(True))
-            .order_by(automation_rules.c.position, automation_rules.c.id)
+            .where(rules.trigger == trigger, rules.active.is_(True))
+            .order_by(rules.position, rules.id)
         ).all()
-        return [_rule(r) for r in rows]
+        found = [_rule(r) for r in rows]
+        _KEPT[key] = (stamp, tuple(found))
+        return found
 
     def all_rules(self) -> list[Rule]:
         rows = self.connection.execute(
@@ -237,6 +258,15 @@ class AutomationRepository:
                     order_tags.c.order_id == order_id, order_tags.c.tag.in_(wanted)
                 )
             )
+
+    def order_ids(self, *, since: datetime | None, until: datetime | None, limit: int) -> list[int]:
+        """Orders taken in ``[since, until]`` (either open), newest first, at most ``limit``."""
+        query = sa.select(orders.c.id).order_by(orders.c.created_at.desc(), orders.c.id.desc())
+        if since is not None:
+            query = query.where(orders.c.created_at >= since)
+        if until is not None:
+            query = query.where(orders.c.created_at <= until)
+        return [int(i) for i in self.connection.execute(query.limit(limit)).scalars()]
 
     def customer_counts(self, customer_id: int | None) -> tuple[int, int]:
         """The customer's orders and returns (an order of nobody known: its own, and none)."""

@@ -94,6 +94,28 @@ class EventLog:
         low, high = self.connection.execute(query).one()
         return None if low is None else (int(low), int(high))
 
+    def prune(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest events that happened before ``before`` and
+        that every consumer has dealt with; returns how many. The newest event is always
+        kept: positions continue from the highest stored one, so numbering never restarts
+        (and no reader's cursor is ever handed a position twice)."""
+        floor = self.last_position() - 1
+        slowest = self.connection.execute(sa.select(sa.func.min(_CONSUMERS.position))).scalar()
+        if slowest is not None:
+            floor = min(floor, int(slowest))
+        if floor <= 0:
+            return 0
+        oldest = (
+            sa.select(_EVENTS.id)
+            .where(_EVENTS.position <= floor, _EVENTS.occurred_at < before)
+            .order_by(_EVENTS.position)
+            .limit(limit)
+        )
+        ids = list(self.connection.execute(oldest).scalars())
+        if ids:
+            self.connection.execute(sa.delete(outbox_events).where(_EVENTS.id.in_(ids)))
+        return len(ids)
+
     def channels_of(self, order_ids: Sequence[int]) -> dict[int, str]:
         """The channel code of each of these orders (for subscriptions filtered by channel)."""
         if not order_ids:
@@ -423,6 +445,32 @@ class WebhookRepository:
             .returning(_SUBS.failures, _SUBS.failing_since)
         ).first()
         return (0, None) if row is None else (int(row.failures), row.failing_since)
+
+    def prune_log(self, before: datetime, limit: int) -> int:
+        """Delete up to ``limit`` of the oldest delivery attempts made before ``before``;
+        never those of events past a subscription's cursor (the dispatcher reads them to
+        know what it delivered there and how often it failed). Returns how many."""
+        cursor = (
+            sa.select(_CONSUMERS.position)
+            .where(
+                _CONSUMERS.name
+                == sa.literal("webhook:") + sa.cast(_DELIVERIES.subscription_id, sa.String)
+            )
+            .scalar_subquery()
+        )
+        oldest = (
+            sa.select(_DELIVERIES.id)
+            .where(
+                _DELIVERIES.attempted_at < before,
+                sa.or_(_DELIVERIES.replay_id.is_not(None), _DELIVERIES.position <= cursor),
+            )
+            .order_by(_DELIVERIES.id)
+            .limit(limit)
+        )
+        ids = list(self.connection.execute(oldest).scalars())
+        if ids:
+            self.connection.execute(sa.delete(webhook_deliveries).where(_DELIVERIES.id.in_(ids)))
+        return len(ids)
 
     # ------------------------------------------------------------------ replays
 

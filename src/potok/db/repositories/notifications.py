@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
-from potok.db.tables import notification_opt_outs, notifications
+from potok.db.tables import notification_opt_outs, notification_preferences, notifications
 from potok.security.data import DataProtector
 from potok.services.notification_ports import SentRecord
 
@@ -81,6 +81,31 @@ class NotificationRepository:
             )
         )
         return bool(done.rowcount)
+
+    def preferred_media(self, customer_id: int) -> tuple[str, ...] | None:
+        """The media the customer chose (empty: none at all), or None if they never did."""
+        found = self.connection.execute(
+            sa.select(notification_preferences.c.media).where(
+                notification_preferences.c.customer_id == customer_id
+            )
+        ).scalar_one_or_none()
+        if found is None:
+            return None
+        return tuple(m for m in found.split(",") if m)
+
+    def set_preference(
+        self, customer_id: int, media: tuple[str, ...], at: datetime, by: str
+    ) -> None:
+        values = {"media": ",".join(media), "updated_at": at, "updated_by": by[:255]}
+        done = self.connection.execute(
+            sa.update(notification_preferences)
+            .where(notification_preferences.c.customer_id == customer_id)
+            .values(**values)
+        )
+        if not done.rowcount:
+            self.connection.execute(
+                sa.insert(notification_preferences).values(customer_id=customer_id, **values)
+            )
 
     def list_page(
         self, *, order_id: int | None, outcome: str | None, cursor: str | None, limit: int

@@ -60,6 +60,7 @@ from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
 
 pickup_points = warehouses.alias("pickup_points")
+ship_from_locations = warehouses.alias("ship_from_locations")
 
 _EXISTING = (
     sa.select(orders.c.id)
@@ -118,9 +119,11 @@ _HEADER = (
         orders,
         channels.c.code.label("channel_code"),
         sa.func.coalesce(pickup_points.c.code, orders.c.carrier_point).label("pickup_point_code"),
+        ship_from_locations.c.code.label("ship_from_code"),
     )
     .join(channels, channels.c.id == orders.c.channel_id)
     .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
+    .outerjoin(ship_from_locations, ship_from_locations.c.id == orders.c.ship_from_id)
 )
 _CHUNK = 500  # orders per statement when many are read at once
 
@@ -799,5 +802,6 @@ def _order(
         reservations=order_reservations,
         fulfilment=FulfilmentProgress(row.fulfilment),
         ship_from=WarehouseId(row.ship_from_id) if row.ship_from_id else None,
+        ship_from_code=row.ship_from_code,
         returned=ReturnProgress(row.returned),
     )

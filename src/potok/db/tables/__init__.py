@@ -65,6 +65,7 @@ from potok.db.tables.marketplaces import (
 )
 from potok.db.tables.notifications import (
     notification_opt_outs,
+    notification_preferences,
     notification_templates,
     notifications,
 )
@@ -112,6 +113,7 @@ __all__ = [
     "marketplace_orders",
     "metadata",
     "notification_opt_outs",
+    "notification_preferences",
     "notification_templates",
     "notifications",
     "onec_groups",

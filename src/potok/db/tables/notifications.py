@@ -53,4 +53,23 @@ notification_templates = sa.Table(
     sa.UniqueConstraint("topic", "language", "medium", "version"),
     sa.CheckConstraint("version >= 1", name="version_positive"),
 )
-__all__ = ["notification_opt_outs", "notification_templates", "notifications"]
+notification_preferences = sa.Table(
+    "notification_preferences",
+    metadata,
+    sa.Column(
+        "customer_id",
+        id_type(),
+        sa.ForeignKey("customers.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("media", sa.String(32), nullable=False),  # "email,sms"; empty: no messages
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_by", sa.String(255), nullable=False),
+)
+
+__all__ = [
+    "notification_opt_outs",
+    "notification_preferences",
+    "notification_templates",
+    "notifications",
+]

@@ -16,6 +16,8 @@ class AlertKind(StrEnum):
     ORDER_BACKORDERED_AFTER_REROUTING = "order_backordered_after_rerouting"
     LOCATION_SHIPS_WITHOUT_TARIFF = "location_ships_without_tariff"
     MARKETPLACE_ITEM_NOT_MAPPED = "marketplace_item_not_mapped"
+    MARKETPLACE_STOCK_REFUSED = "marketplace_stock_refused"
+    MARKETPLACE_UPDATE_REFUSED = "marketplace_update_refused"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
     RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
     TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)

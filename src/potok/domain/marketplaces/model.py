@@ -200,6 +200,7 @@ class JournalKind(StrEnum):
     REFUSED = "refused"  # Potok's intake refused it (currency, inactive product, ...)
     MALFORMED = "malformed"  # the marketplace's payload could not be read
     PUSH_FAILED = "push-failed"  # the marketplace refused what Potok told it (packed, ...)
+    STOCK_REFUSED = "stock-refused"  # the marketplace refused an item's stock ("stock W/SKU")
 
 
 @dataclass(frozen=True, slots=True)

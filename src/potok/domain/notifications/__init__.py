@@ -3,10 +3,11 @@
 from potok.domain.notifications.model import (
     EVENT_TOPICS,
     Language,
+    Medium,
     Message,
     Outcome,
     Topic,
     topic_for,
 )
 
-__all__ = ["EVENT_TOPICS", "Language", "Message", "Outcome", "Topic", "topic_for"]
+__all__ = ["EVENT_TOPICS", "Language", "Medium", "Message", "Outcome", "Topic", "topic_for"]

@@ -22,6 +22,13 @@ class Topic(StrEnum):
     REFUND_PAID = "refund_paid"
 
 
+class Medium(StrEnum):
+    """How a message reaches the customer; each has its own templates."""
+
+    EMAIL = "email"  # a subject, a plain-text part and an HTML part
+    SMS = "sms"  # one short text (SMS and messengers, through the HTTP provider)
+
+
 class Language(StrEnum):
     RU = "ru"
     EN = "en"
@@ -65,6 +72,8 @@ class Message:
     topic: Topic
     language: Language
     to: str
-    subject: str
+    subject: str  # empty for SMS
     text: str
-    html: str
+    html: str  # empty for SMS
+    medium: Medium = Medium.EMAIL
+    key: str = ""  # the event it answers: the same on every attempt, for deduplication

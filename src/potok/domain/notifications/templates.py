@@ -7,18 +7,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 
-from potok.domain.errors import NotFound, Rejected
+from potok.domain.errors import Rejected
+from potok.domain.notifications.model import Medium
+
+__all__ = ["MAX_SOURCE", "Medium", "TemplateFault", "TemplateRefused", "TemplateVersion"]
 
 MAX_SOURCE = 20_000  # characters of one template
-
-
-class Medium(StrEnum):
-    """How a message reaches the customer; each has its own templates."""
-
-    EMAIL = "email"  # a subject, a plain-text part and an HTML part
-    SMS = "sms"  # one short text (SMS and messengers, through the HTTP provider)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +57,3 @@ class TemplateRefused(Rejected):
     code = "template-refused"
     title = "The template is refused"
     template = "{name}: line {line}, column {column}: {problem}"
-
-
-class TemplateVersionNotFound(NotFound):
-    code = "template-version-not-found"
-    title = "No such template version"
-    template = "{name} has no version {version}."

@@ -270,6 +270,7 @@ class Order:
     in_intake: bool = False
     fulfilment: FulfilmentProgress = FulfilmentProgress.NONE  # rolled up from its shipments
     ship_from: WarehouseId | None = None  # the only location that may fulfil it (FBS)
+    ship_from_code: str | None = None  # that location's code, as people read it
     returned: ReturnProgress = ReturnProgress.NONE  # rolled up from its returns
 
     # ----------------------------------------------------------------- reading

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
 from potok.domain.automation.events import RuleSaved
 from potok.domain.automation.model import Firing
-from potok.domain.errors import StaleVersion
+from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import OrderNotFound
+from potok.domain.validation import Problems
 from potok.services.automation.acting import Done, facts_of, plan
 from potok.services.automation_ports import RuleVersion
 from potok.services.idempotency import Once, atomically_once
@@ -130,5 +132,57 @@ def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock =
         if not checked.condition.holds(facts.values(checked.condition.fields)):
             return Trial(order_id, False, [])
         return Trial(order_id, True, [plan(a, facts) for a in checked.actions])
+
+    return reading(uow, work)
+
+
+MAX_DRY_RUN = 1000
+"""The most orders one dry run looks at."""
+
+
+@dataclass(frozen=True, slots=True)
+class DryRun:
+    """What a draft rule would have done: how many orders it looked at, and for each
+    order it matched, each action's fate."""
+
+    looked_at: int
+    matched: list[Trial]
+
+
+def dry_run(
+    uow: UnitOfWork,
+    draft: RuleDraft,
+    *,
+    last: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> DryRun:
+    """Run a draft rule over the last ``last`` orders, or those taken in a period, without
+    changing anything. Each order is seen as it is now, with the time of day (``hour``,
+    ``weekday``) and ``promised_in_hours`` of the moment it was taken."""
+    problems = Problems()
+    if (last is None) == (since is None and until is None):
+        problems.add("last", "give either the last N orders or a period (since/until)", "required")
+    if last is not None and not 1 <= last <= MAX_DRY_RUN:
+        problems.add("last", f"from 1 to {MAX_DRY_RUN} orders", "out-of-range")
+    if since is not None and until is not None and since > until:
+        problems.add("until", "the period ends before it starts", "never-true")
+    if problems:
+        raise InvalidInput(problems.errors)
+    checked = check_rule(draft, queue_codes(uow))
+
+    def work(uow: UnitOfWork) -> DryRun:
+        ids = uow.automation.order_ids(
+            since=since, until=until, limit=last if last is not None else MAX_DRY_RUN
+        )
+        matched: list[Trial] = []
+        for order_id in ids:
+            order = uow.orders.get(order_id)
+            if order is None:
+                continue
+            facts = facts_of(uow, order, order.created_at)
+            if checked.condition.holds(facts.values(checked.condition.fields)):
+                matched.append(Trial(order_id, True, [plan(a, facts) for a in checked.actions]))
+        return DryRun(len(ids), matched)
 
     return reading(uow, work)

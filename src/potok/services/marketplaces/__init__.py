@@ -1,5 +1,10 @@
 """Marketplaces: connecting accounts, importing their orders once, following their statuses."""
 
+from potok.services.marketplaces.catalogue import (
+    CatalogueMatch,
+    map_catalogues_due,
+    map_from_catalogue,
+)
 from potok.services.marketplaces.connections import (
     change_connection,
     connect_marketplace,
@@ -13,6 +18,7 @@ from potok.services.marketplaces.polling import poll_due, poll_marketplace
 from potok.services.marketplaces.stock import StockPush, push_stock, push_stock_changes
 
 __all__ = [
+    "CatalogueMatch",
     "PollOutcome",
     "StockPush",
     "change_connection",
@@ -20,6 +26,8 @@ __all__ = [
     "get_connection",
     "list_connections",
     "list_items",
+    "map_catalogues_due",
+    "map_from_catalogue",
     "map_items",
     "poll_due",
     "poll_marketplace",

@@ -21,6 +21,7 @@ class PollOutcome:
     push_failed: list[str] = field(default_factory=list)  # refused there: see the journal
     waiting: list[str] = field(default_factory=list)  # the marketplace is still checking
     cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
+    catalogue_mapped: int = 0  # items mapped from the catalogue before a first poll
     error: str | None = None
     refused: bool = False
     requests: int = 0

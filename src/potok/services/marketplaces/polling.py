@@ -12,6 +12,7 @@ the loser's transaction runs again and finds the link the winner committed.
 from __future__ import annotations
 
 from potok.connectors.marketplaces import (
+    READS_CATALOGUE,
     CredentialsRefused,
     IncomingLine,
     IncomingOrder,
@@ -34,6 +35,7 @@ from potok.domain.orders import Address, DeliveryMethod, OrderState, PaymentStat
 from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineRequest, PlaceOrder
 from potok.services.intake import place_within
 from potok.services.marketplace_ports import PollRecord
+from potok.services.marketplaces.catalogue import map_from_catalogue
 from potok.services.marketplaces.items import alert_unmapped_item
 from potok.services.marketplaces.journal import keep_aside
 from potok.services.marketplaces.outcome import PollOutcome
@@ -82,6 +84,11 @@ def poll_marketplace(
 
     connection, credentials = reading(uow, read)
     outcome = PollOutcome(connection.code)
+    first = None
+    if connection.last_poll_at is None and connection.marketplace in READS_CATALOGUE:
+        # a new connection: its item map is filled before its first orders come in
+        first = map_from_catalogue(uow, clients, code, actor_of(connection), clock=clock)
+        outcome.catalogue_mapped = first.mapped
     try:
         client = clients.build(connection, credentials)
     except MarketplaceNotSupported as error:
@@ -95,6 +102,10 @@ def poll_marketplace(
         outcome.requests = stats.requests
         outcome.rate_limit_waits = stats.rate_limit_waits
         outcome.waited_s = round(stats.waited_s, 3)
+    if first is not None:  # the catalogue's requests are the poll's too
+        outcome.requests += first.requests
+        outcome.rate_limit_waits += first.rate_limit_waits
+        outcome.waited_s = round(outcome.waited_s + first.waited_s, 3)
     record = PollRecord(
         at=clock(),
         error=outcome.error,

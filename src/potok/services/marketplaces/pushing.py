@@ -27,6 +27,7 @@ from potok.domain.marketplaces import Connection, JournalKind
 from potok.services.marketplace_ports import LinkedOrder
 from potok.services.marketplaces.journal import keep_aside
 from potok.services.marketplaces.outcome import PollOutcome
+from potok.services.marketplaces.refusals import alert_update_refused
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 PUSHED_AT_ONCE = 10_000
@@ -210,4 +211,5 @@ def _failed(
 ) -> None:
     detail = f"telling the marketplace '{step}' was refused: {reason}"
     keep_aside(uow, connection, external_id, JournalKind.PUSH_FAILED, detail, {}, clock)
+    alert_update_refused(uow, connection, external_id, step, reason, clock)
     outcome.push_failed.append(external_id)

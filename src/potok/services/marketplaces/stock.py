@@ -28,6 +28,7 @@ from potok.domain.kernel import Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, Credentials, ItemMapping
 from potok.domain.marketplaces.stock import MAP_CHANGED, STOCK_EVENTS
 from potok.domain.webhooks import StoredEvent, retry_delay
+from potok.services.marketplaces.refusals import note_stock_refusals
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 READ_AT_ONCE = 1000
@@ -35,6 +36,9 @@ READ_AT_ONCE = 1000
 SENT_AT_ONCE = 1000
 """Figures handed to the connector at once (WB's batch; ten of Ozon's): between two such
 slices a pushing worker renews its hold on the cursor."""
+LATER_S = 30.0
+"""The least pause before figures the marketplace asked to be sent later go again (Ozon
+takes one update of an item at a warehouse per 30 seconds)."""
 BACKOFF_S = 5.0
 BACKOFF_MAX_S = 600.0
 
@@ -53,6 +57,7 @@ class StockPush:
     positions: int = 0  # (marketplace warehouse, item) figures sent
     accepted: int = 0
     refused: dict[str, str] = field(default_factory=dict)  # "warehouse/SKU" -> reason
+    later: dict[str, str] = field(default_factory=dict)  # asked to be sent again later
     unmapped: list[str] = field(default_factory=list)  # SKUs asked for, with no item
     requests: int = 0
     rate_limit_waits: int = 0
@@ -81,10 +86,13 @@ def push_stock(
     skus: Collection[str] | None = None,
     reserve: int = 0,
     still_mine: Callable[[], bool] = lambda: True,
+    clock: Clock = utc_now,
 ) -> StockPush:
     """Send the marketplace the figures of these SKUs (every mapped SKU when None: a full
     re-sync) at every mapped warehouse. ``still_mine`` is asked between slices of the
-    figures (the outbox consumer renews its lease there); False stops the push."""
+    figures (the outbox consumer renews its lease there); False stops the push. Items the
+    marketplace refuses go to the connection's journal and alert the operators once; items
+    it asks to be sent later are in ``later``."""
     plan = reading(uow, lambda uow: _plan(uow, code, skus, reserve))
     outcome = StockPush(plan.connection.code, unmapped=plan.unmapped)
     if not any(plan.levels.values()):
@@ -94,6 +102,7 @@ def push_stock(
     except MarketplaceNotSupported as error:
         outcome.error = error.detail
         return outcome
+    taken: list[str] = []  # positions the marketplace took
     try:
         for warehouse, levels in plan.levels.items():
             for start in range(0, len(levels), SENT_AT_ONCE):
@@ -106,6 +115,13 @@ def push_stock(
                 outcome.requests += sent.requests
                 for sku, reason in sent.refused.items():
                     outcome.refused[f"{warehouse}/{sku}"] = reason
+                for sku, reason in sent.later.items():
+                    outcome.later[f"{warehouse}/{sku}"] = reason
+                taken += [
+                    f"{warehouse}/{level.sku}"
+                    for level in some
+                    if level.sku not in sent.refused and level.sku not in sent.later
+                ]
     except CredentialsRefused as error:
         outcome.error, outcome.credentials_refused = error.detail, True
     except MarketplaceError as error:
@@ -116,6 +132,7 @@ def push_stock(
         client.close()
     outcome.rate_limit_waits = client.stats.rate_limit_waits
     outcome.waited_s = round(client.stats.waited_s, 3)
+    note_stock_refusals(uow, plan.connection, outcome.refused, taken, clock)
     return outcome
 
 
@@ -221,13 +238,20 @@ def push_stock_changes(
         if not skus and not everything:
             _move(uow, name, worker, got.position, through, 0, None, at, lease)
             return None
-        outcome = push_stock(uow, clients, code, skus=None if everything else skus, reserve=reserve)
+        outcome = push_stock(
+            uow, clients, code, skus=None if everything else skus, reserve=reserve, clock=clock
+        )
         outcome.events = len(got.events)
         if outcome.error is not None:
             tries = got.attempts + 1
             pause = retry_delay(tries, BACKOFF_S, BACKOFF_MAX_S, random.random)
             retry_at = clock() + timedelta(seconds=pause)
             _move(uow, name, worker, got.position, got.position, tries, retry_at, clock(), lease)
+        elif outcome.later:
+            # the marketplace will take these figures only later (Ozon: 30 seconds after the
+            # last one): the same events are read again then, their latest figures pushed
+            retry_at = clock() + timedelta(seconds=max(every_s, LATER_S))
+            _move(uow, name, worker, got.position, got.position, 0, retry_at, clock(), lease)
         else:
             due = clock() + timedelta(seconds=every_s) if every_s else None
             _move(uow, name, worker, got.position, through, 0, due, clock(), lease)

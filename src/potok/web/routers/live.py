@@ -72,11 +72,11 @@ async def _stream(hub: LiveHub, listener: Listener) -> AsyncIterator[bytes]:
         yield b"retry: %d\n\n" % RETRY_MS
         while (left := closes - loop.time()) > 0:
             try:
-                change = await asyncio.wait_for(listener.queue.get(), min(HEARTBEAT_S, left))
+                await asyncio.wait_for(listener.ready.wait(), min(HEARTBEAT_S, left))
             except TimeoutError:
                 yield b": still here\n\n"
                 continue
-            yield change.message()
-            listener.lost = False  # told to read itself again: from now on, change by change
+            # everything that changed since the last write, one message per thing, in one write
+            yield b"".join(change.message() for change in listener.take())
     finally:
         hub.leave(listener)

@@ -343,8 +343,8 @@
       all[Math.max(0, Math.min(all.length - 1, index))].focus();
     }
     document.addEventListener("keydown", function (event) {
-      var tag = (event.target.tagName || "").toLowerCase();
-      var typing = tag === "input" || tag === "textarea" || tag === "select";
+      if (keysOpen()) { return; }
+      var typing = typingIn(event.target);
       if (event.key === "/" && !typing) {
         var box = document.querySelector("[data-search-box]");
         if (box) { event.preventDefault(); box.focus(); box.select(); }
@@ -354,13 +354,14 @@
       var all = rows();
       var current = all.indexOf(document.activeElement);
       var inList = current >= 0;
-      if (event.key === "j" || (event.key === "ArrowDown" && inList)) {
+      var key = keyOf(event);
+      if (key === "j" || (key === "ArrowDown" && inList)) {
         event.preventDefault(); focusRow(all, current + 1);
-      } else if (event.key === "k" || (event.key === "ArrowUp" && inList)) {
+      } else if (key === "k" || (key === "ArrowUp" && inList)) {
         event.preventDefault(); focusRow(all, current - 1);
-      } else if (event.key === "Enter" && inList) {
+      } else if (key === "Enter" && inList) {
         event.preventDefault(); window.location.assign(all[current].dataset.href);
-      } else if ((event.key === "x" || event.key === " ") && inList) {
+      } else if ((key === "x" || key === " ") && inList) {
         event.preventDefault();
         var box2 = all[current].querySelector("[data-select]");
         if (box2 && !box2.disabled) { box2.checked = !box2.checked; box2.dispatchEvent(new Event("change", { bubbles: true })); }
@@ -767,6 +768,144 @@
     if (first) { first.dispatchEvent(new Event("change", { bubbles: true })); }  // the count
   });
 
+  // ------------------------------------------------------------------ keyboard shortcuts
+
+  // A letter typed on another layout (Russian: "с" for c) counts as the key it sits on.
+  function keyOf(event) {
+    var key = event.key || "";
+    if (key.length === 1 && !/[a-z]/i.test(key) && /^Key[A-Z]$/.test(event.code || "")) {
+      var letter = event.code.slice(3);
+      return event.shiftKey ? letter : letter.toLowerCase();
+    }
+    return key;
+  }
+
+  function typingIn(el) {
+    var tag = (el && el.tagName || "").toLowerCase();
+    return tag === "input" || tag === "textarea" || tag === "select" || !!(el && el.isContentEditable);
+  }
+
+  function keysDialog() { return document.getElementById("keys"); }
+  function keysOpen() { var d = keysDialog(); return !!(d && d.open); }
+
+  // what the page offers by key: elements marked data-shortcut that can be reached now
+  function shortcutTargets() {
+    return Array.prototype.filter.call(document.querySelectorAll("#main [data-shortcut]"), function (el) {
+      return !el.disabled && el.getClientRects().length > 0;
+    });
+  }
+
+  function shortcutName(el) {
+    if (el.dataset.shortcutLabel) { return el.dataset.shortcutLabel; }
+    if (el.labels && el.labels.length) { return el.labels[0].textContent.trim(); }
+    return (el.getAttribute("aria-label") || el.textContent || "").replace(/\s+/g, " ").trim();
+  }
+
+  // a button is pressed, a <summary> opens its form with the cursor in its first field,
+  // a field takes the cursor, a link is followed
+  function activate(el) {
+    if (el.tagName === "SUMMARY") {
+      var details = el.parentElement;
+      details.open = true;
+      var first = details.querySelector("input:not([type=hidden]), select, textarea");
+      (first || el).focus();
+    } else if (typingIn(el)) {
+      el.focus();
+    } else {
+      el.click();
+    }
+  }
+
+  function keyCaps(key) {
+    var caps = /^[A-Z]$/.test(key) ? ["Shift", key.toLowerCase()] : [key];
+    var dt = document.createElement("dt");
+    caps.forEach(function (cap, i) {
+      if (i) { dt.appendChild(document.createTextNode(" + ")); }
+      var kbd = document.createElement("kbd");
+      kbd.textContent = cap;
+      dt.appendChild(kbd);
+    });
+    return dt;
+  }
+
+  var keysReturnTo = null;
+  function showKeys() {
+    var dialog = keysDialog();
+    if (!dialog || dialog.open) { return; }
+    var list = dialog.querySelector("[data-keys-page]");
+    list.innerHTML = "";
+    var seen = {};
+    shortcutTargets().forEach(function (el) {
+      var key = el.dataset.shortcut;
+      if (seen[key]) { return; }
+      seen[key] = true;
+      var dd = document.createElement("dd");
+      dd.textContent = shortcutName(el);
+      list.appendChild(keyCaps(key));
+      list.appendChild(dd);
+    });
+    if (!list.children.length) {
+      var none = document.createElement("dd");
+      none.className = "muted";
+      none.textContent = list.dataset.none;
+      list.appendChild(none);
+    }
+    keysReturnTo = document.activeElement;
+    dialog.showModal();
+    dialog.querySelector("[data-keys-close]").focus();
+  }
+
+  document.addEventListener("close", function (event) {
+    if (event.target === keysDialog() && keysReturnTo && keysReturnTo.focus) { keysReturnTo.focus(); }
+  }, true);
+
+  document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-keys-open]")) { showKeys(); }
+  });
+
+  // the list an order card was opened from, so j and k on the card go through it
+  function rememberList() {
+    var table = document.querySelector("[data-keyboard-list]");
+    if (!table) { return; }
+    var hrefs = Array.prototype.map.call(table.querySelectorAll("tbody tr[data-href]"), function (row) {
+      return row.dataset.href;
+    });
+    try {
+      sessionStorage.setItem("potok.list", JSON.stringify({ url: location.pathname + location.search, hrefs: hrefs }));
+    } catch (e) { /* private mode: no list to follow */ }
+  }
+
+  function rememberedList() {
+    try { return JSON.parse(sessionStorage.getItem("potok.list") || "null"); } catch (e) { return null; }
+  }
+
+  var goPending = 0;
+  var SECTIONS = { d: "/", o: "/orders", r: "/returns", s: "/stock" };
+  document.addEventListener("keydown", function (event) {
+    if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) { return; }
+    if (typingIn(event.target) || keysOpen() || !document.querySelector("header.top")) { return; }
+    var key = keyOf(event);
+    if (key === "?") { event.preventDefault(); showKeys(); return; }
+    if (goPending && Date.now() - goPending < 1500 && SECTIONS[key]) {
+      goPending = 0;
+      event.preventDefault();
+      window.location.assign(SECTIONS[key]);
+      return;
+    }
+    goPending = key === "g" ? Date.now() : 0;
+    if (key === "g") { return; }
+    var target = shortcutTargets().find(function (el) { return el.dataset.shortcut === key; });
+    if (target) { event.preventDefault(); activate(target); return; }
+    if (document.querySelector("[data-keyboard-list]")) { return; }  // the list has its own keys
+    var list = rememberedList();
+    if (!list || (key !== "j" && key !== "k" && key !== "u")) { return; }
+    var at = list.hrefs.indexOf(location.pathname);
+    if (key === "u") { event.preventDefault(); window.location.assign(list.url); return; }
+    if (at < 0) { return; }
+    var next = list.hrefs[at + (key === "j" ? 1 : -1)];
+    if (next) { event.preventDefault(); window.location.assign(next); }
+  });
+
   // ------------------------------------------------------------------ start
 
   function initPage() {
@@ -777,6 +916,7 @@
     var views = document.querySelector("[data-saved-views]");
     if (views) { initViews(views); }
     if (window.potokScan) { window.potokScan(); }
+    rememberList();
   }
 
   document.addEventListener("DOMContentLoaded", function () {
