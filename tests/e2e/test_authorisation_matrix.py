@@ -314,6 +314,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/language/{language}"): ("public", NETWORK),
     ("GET", "/live"): ("signed-in", LISTED),
     ("GET", "/orders"): ("orders:read", LISTED),
+    ("GET", "/reports"): ("orders:read", LISTED),
+    ("GET", "/reports/forecast"): ("stock:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/returns"): ("orders:read", LISTED),
     ("GET", "/returns/{number}"): ("orders:read", RECORD),

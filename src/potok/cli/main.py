@@ -18,6 +18,7 @@ from potok.cli import (
     documents,
     events,
     files,
+    forecast,
     marketplaces,
     notifications,
     orders,
@@ -67,6 +68,7 @@ app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(rules.app, name="rules")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(reports.app, name="reports")
+app.add_typer(forecast.app, name="forecast")
 app.command()(serve.serve)
 app.command()(demo.demo)
 app.command()(worker.worker)

@@ -210,3 +210,63 @@ def rebuild(
     finally:
         potok.close()
     console.print(f"order facts written for {done} orders")
+
+
+@app.command("stock")
+@handles_errors
+def stock_report(
+    until: str | None = UNTIL,
+    days: int = typer.Option(90, min=1, max=3650, help="Days of sales to judge by."),
+    expiring: int = typer.Option(30, min=0, max=3650, help="Lots expiring within these days."),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Only this warehouse."),
+    dead: bool = typer.Option(False, "--dead", help="Only dead stock (on hand, never asked for)."),
+    output: Output = OUTPUT,
+) -> None:
+    """Stock KPIs per SKU and warehouse: turnover and days of cover over the last DAYS,
+    dead stock, and the value on hand and in lots about to expire (at product prices)."""
+    from potok.services import stock_reports
+
+    last = _day(until, datetime.now(UTC).date(), "until")
+    potok = open_potok()
+    try:
+        found = stock_reports.stock_figures(
+            cli_uow(potok),
+            last,
+            days=days,
+            expiring_within=expiring,
+            warehouses=warehouse or None,
+        )
+    finally:
+        potok.close()
+    print_listing(
+        [
+            {
+                "warehouse": f.warehouse,
+                "sku": f.sku,
+                "on_hand": f.on_hand,
+                "sold": f.sold,
+                "turnover": f.turnover,
+                "days_of_cover": f.days_of_cover,
+                "dead": f.dead,
+                "value": f.value,
+                "expiring_units": f.expiring_units,
+                "expiring_value": f.expiring_value,
+            }
+            for f in found
+            if f.dead or not dead
+        ],
+        [
+            Column("warehouse"),
+            Column("sku"),
+            Column("on_hand", "on hand", right=True),
+            Column("sold", right=True),
+            Column("turnover", right=True),
+            Column("days_of_cover", "cover d", right=True),
+            Column("dead"),
+            Column("value", right=True),
+            Column("expiring_units", "expiring", right=True),
+            Column("expiring_value", "expiring value", right=True),
+        ],
+        output,
+        empty="no stock",
+    )

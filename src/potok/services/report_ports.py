@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Protocol
 
 from potok.domain.analytics import OrderFact, Period, PickScan
+
+
+@dataclass(frozen=True, slots=True)
+class DailyDemand:
+    sku: str
+    warehouse: str
+    day: date
+    units: int
+
+
+@dataclass(frozen=True, slots=True)
+class StockMove:
+    """A change of on-hand units; ``at`` None: everything before the period, summed."""
+
+    warehouse: str
+    sku: str
+    at: datetime | None
+    quantity: int
 
 
 class ReportStore(Protocol):
@@ -19,3 +39,8 @@ class ReportStore(Protocol):
     def pick_scans(
         self, period: Period, warehouses_: Sequence[str] | None = None
     ) -> list[PickScan]: ...
+    def demand(self, period: Period) -> list[DailyDemand]: ...
+    def stock_moves(self, period: Period) -> list[StockMove]: ...
+    def prices(self) -> dict[str, Decimal]:
+        """Each product's price, by SKU."""
+        ...

@@ -104,6 +104,7 @@ class OrderReport:
     period: Period
     dimension: Dimension
     rows: list[KpiRow]
+    totals: list[KpiRow]  # the whole period, one row per currency
 
 
 def order_report(
@@ -114,12 +115,18 @@ def order_report(
     channels: Sequence[str] | None = None,
     warehouses: Sequence[str] | None = None,
 ) -> OrderReport:
-    """Order KPIs per bucket (and per channel, warehouse or carrier) of the period."""
+    """Order KPIs per bucket (and per channel, warehouse or carrier) of the period, and the
+    period's totals."""
     facts = reading(uow, lambda u: u.reports.facts(period, channels))
     if warehouses is not None:
         allowed = set(warehouses)
         facts = [f for f in facts if f.warehouse in allowed]
-    return OrderReport(period, dimension, order_kpis(facts, period, dimension))
+    return OrderReport(
+        period,
+        dimension,
+        order_kpis(facts, period, dimension),
+        order_kpis(facts, period, whole=True),
+    )
 
 
 def reasons_report(

@@ -22,6 +22,7 @@ def install(app: FastAPI) -> None:
         live,
         movements,
         orders,
+        reports,
         returns,
         settings,
         stock,
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
         stock.router,
         movements.router,
         floor.router,
+        reports.router,
         settings.router,
         tracking.router,
     ):

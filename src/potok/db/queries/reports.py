@@ -18,6 +18,7 @@ from potok.db.tables import (
     order_history,
     order_lines,
     orders,
+    products,
     reservations,
     return_lines,
     returns,
@@ -25,9 +26,11 @@ from potok.db.tables import (
     shipment_steps,
     shipments,
     sourcing_decisions,
+    stock_movements,
     warehouses,
 )
 from potok.domain.analytics import OrderFact, Period, PickScan
+from potok.services.report_ports import DailyDemand, StockMove
 
 CHUNK = 500
 _f = order_facts
@@ -288,3 +291,54 @@ class Reports:
             PickScan(r.actor, r.code, r.occurred_at, int((r.details or {}).get("quantity", 0)))
             for r in self.connection.execute(query)
         ]
+
+    def demand(self, period: Period) -> list[DailyDemand]:
+        """Units ordered per SKU, warehouse and day of the period (orders not cancelled,
+        at the warehouse that took them)."""
+        query = (
+            sa.select(
+                order_lines.c.sku,
+                _f.c.warehouse,
+                _f.c.created_on,
+                sa.func.sum(order_lines.c.quantity).label("units"),
+            )
+            .join(_f, _f.c.order_id == order_lines.c.order_id)
+            .where(
+                _f.c.created_on >= period.since,
+                _f.c.created_on <= period.until,
+                _f.c.cancelled.is_(False),
+                _f.c.warehouse != "",
+            )
+            .group_by(order_lines.c.sku, _f.c.warehouse, _f.c.created_on)
+        )
+        return [
+            DailyDemand(r.sku, r.warehouse, r.created_on, int(r.units))
+            for r in self.connection.execute(query)
+        ]
+
+    def stock_moves(self, period: Period) -> list[StockMove]:
+        """Every change of on-hand stock per warehouse and SKU up to the period's end, the
+        ones before it summed into one opening move dated the day before."""
+        m = stock_movements
+        keys = (warehouses.c.code, products.c.sku)
+        joined = m.join(warehouses, warehouses.c.id == m.c.warehouse_id).join(
+            products, products.c.id == m.c.product_id
+        )
+        opening = self.connection.execute(
+            sa.select(*keys, sa.func.sum(m.c.quantity))
+            .select_from(joined)
+            .where(m.c.occurred_at < period.start)
+            .group_by(*keys)
+        )
+        found = [StockMove(code, sku, None, int(total or 0)) for code, sku, total in opening]
+        within = self.connection.execute(
+            sa.select(*keys, m.c.occurred_at, m.c.quantity)
+            .select_from(joined)
+            .where(m.c.occurred_at >= period.start, m.c.occurred_at < period.end)
+        )
+        found += [StockMove(code, sku, at, int(q)) for code, sku, at, q in within]
+        return found
+
+    def prices(self) -> dict[str, Decimal]:
+        query = sa.select(products.c.sku, products.c.price)
+        return {row.sku: row.price for row in self.connection.execute(query)}

@@ -203,11 +203,16 @@ def _add(row: KpiRow, fact: OrderFact) -> None:
 
 
 def order_kpis(
-    facts: Iterable[OrderFact], period: Period, dimension: Dimension = Dimension.NONE
+    facts: Iterable[OrderFact],
+    period: Period,
+    dimension: Dimension = Dimension.NONE,
+    *,
+    whole: bool = False,
 ) -> list[KpiRow]:
     """The KPIs per bucket and dimension value. Without a dimension every bucket of the
     period has a row, empty ones included (one per currency seen, the first currency for
-    empty buckets); with one, only the values that had orders."""
+    empty buckets); with one, only the values that had orders. ``whole``: the period as one
+    bucket (dated its first day), for the totals beside a series."""
     rows: dict[tuple[date, str, str], KpiRow] = {}
     seconds: dict[tuple[date, str, str], dict[str, list[float]]] = defaultdict(
         lambda: defaultdict(list)
@@ -216,7 +221,8 @@ def order_kpis(
     for fact in facts:
         if not period.since <= fact.created_on <= period.until:
             continue
-        key = (bucket(fact.created_on, period.grain), fact.key(dimension), fact.currency)
+        start = period.since if whole else bucket(fact.created_on, period.grain)
+        key = (start, fact.key(dimension), fact.currency)
         currencies.add(fact.currency)
         row = rows.get(key)
         if row is None:
@@ -226,8 +232,8 @@ def order_kpis(
             seconds[key][stage].append(spent)
     if dimension is Dimension.NONE:
         for currency in sorted(currencies) or ["RUB"]:
-            for start in period.buckets():
-                rows.setdefault((start, "", currency), KpiRow(start, "", currency))
+            for first in [period.since] if whole else period.buckets():
+                rows.setdefault((first, "", currency), KpiRow(first, "", currency))
     for key, row in rows.items():
         spent_by_stage = seconds.get(key, {})
         row.stages = [

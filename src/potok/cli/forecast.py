@@ -1,0 +1,229 @@
+"""``potok forecast``: daily demand forecasts per SKU and warehouse, their backtest against
+the seasonal naive, one SKU's history and forecast, and reorder points built on them."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import typer
+
+from potok.cli.common import (
+    OUTPUT,
+    Column,
+    Output,
+    cli_uow,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    print_listing,
+)
+
+app = typer.Typer(help="Demand forecasts, their accuracy and reorder points.", no_args_is_help=True)
+
+UNTIL = typer.Option(None, "--until", help="Last day of history (YYYY-MM-DD); today by default.")
+DAYS = typer.Option(365, "--days", min=14, max=3650, help="Days of history to learn from.")
+HORIZON = typer.Option(28, "--horizon", min=1, max=180, help="Days to forecast.")
+
+
+def _until(value: str | None) -> date:
+    if value is None:
+        return datetime.now(UTC).date()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        errors.print(f"[bold red]error:[/] --until {value!r}: give a date as YYYY-MM-DD")
+        raise typer.Exit(2) from None
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.3f}"
+
+
+@app.command("backtest")
+@handles_errors
+def backtest_command(
+    until: str | None = UNTIL,
+    days: int = DAYS,
+    horizon: int = HORIZON,
+    output: Output = OUTPUT,
+) -> None:
+    """Each series' method chosen on earlier origins and scored on the last HORIZON days it
+    never saw, against the seasonal naive: MASE, WAPE and bias per series and overall."""
+    from potok.services import forecasting
+
+    potok = open_potok()
+    try:
+        demand = forecasting.load_demand(cli_uow(potok), _until(until), days=days)
+    finally:
+        potok.close()
+    run = forecasting.forecast_demand(demand, horizon)
+    rows = [
+        {
+            "sku": s.sku,
+            "warehouse": s.warehouse,
+            "method": s.method,
+            "mase": s.accuracy.mase if s.accuracy else None,
+            "mase_seasonal_naive": s.baseline.mase if s.baseline else None,
+            "wape": s.accuracy.wape if s.accuracy else None,
+            "bias": s.accuracy.bias if s.accuracy else None,
+            "note": s.note,
+        }
+        for s in run.series
+    ]
+    print_listing(
+        rows,
+        [
+            Column("sku"),
+            Column("warehouse"),
+            Column("method"),
+            Column("mase", right=True, show=_num),
+            Column("mase_seasonal_naive", "naive mase", right=True, show=_num),
+            Column("wape", right=True, show=_num),
+            Column("bias", right=True, show=_num),
+            Column("note"),
+        ],
+        output,
+        empty="no demand in the period",
+    )
+    for note in run.notes:
+        errors.print(note, highlight=False)
+    if run.total is not None and run.total_baseline is not None:
+        t, b = run.total, run.total_baseline
+        errors.print(
+            f"overall, {len(run.series)} series, last {horizon} days unseen: "
+            f"mase {_num(t.mase)} (seasonal naive {_num(b.mase)}), "
+            f"wape {_num(t.wape)} (naive {_num(b.wape)}), bias {_num(t.bias)}",
+            highlight=False,
+        )
+
+
+@app.command("show")
+@handles_errors
+def show_command(
+    sku: str = typer.Argument(..., help="The SKU."),
+    warehouse: str | None = typer.Option(None, "--warehouse", "-w", help="Only this one."),
+    until: str | None = UNTIL,
+    days: int = DAYS,
+    horizon: int = HORIZON,
+    output: Output = OUTPUT,
+) -> None:
+    """One SKU's forecast per warehouse, day by day, with an 80 % interval."""
+    from datetime import timedelta
+
+    from potok.services import forecasting
+
+    potok = open_potok()
+    try:
+        demand = forecasting.load_demand(
+            cli_uow(potok),
+            _until(until),
+            days=days,
+            skus=[sku],
+            warehouses=[warehouse] if warehouse else None,
+        )
+    finally:
+        potok.close()
+    run = forecasting.forecast_demand(demand, horizon)
+    first = demand.day(demand.days)
+    rows = [
+        {
+            "warehouse": s.warehouse,
+            "day": first + timedelta(days=j),
+            "method": s.method,
+            "forecast": round(v, 2),
+            "low": round(max(0.0, v - 1.2816 * s.sigma), 2),
+            "high": round(v + 1.2816 * s.sigma, 2),
+        }
+        for s in run.series
+        for j, v in enumerate(s.forecast)
+    ]
+    print_listing(
+        rows,
+        [
+            Column("warehouse"),
+            Column("day"),
+            Column("method"),
+            Column("forecast", right=True),
+            Column("low", right=True),
+            Column("high", right=True),
+        ],
+        output,
+        empty=f"no demand for {sku} in the period",
+    )
+    for s in run.series:
+        if s.note:
+            errors.print(f"{s.warehouse}: {s.note}", highlight=False)
+    for note in run.notes:
+        errors.print(note, highlight=False)
+
+
+@app.command("reorder")
+@handles_errors
+def reorder_command(
+    until: str | None = UNTIL,
+    days: int = DAYS,
+    lead_days: int = typer.Option(7, "--lead-days", min=1, max=180, help="Lead time in days."),
+    review_days: int = typer.Option(7, "--review-days", min=1, max=180, help="Review period."),
+    service: float = typer.Option(
+        0.95, "--service-level", help="Target service level: 0.8, 0.9, 0.95, 0.98 or 0.99."
+    ),
+    all_: bool = typer.Option(False, "--all", help="Every series, not only those to order."),
+    output: Output = OUTPUT,
+) -> None:
+    """Reorder points and order-up-to levels from the forecast, beside the min/max rules,
+    with the suggested quantity and why."""
+    from potok.services import forecasting
+
+    if service not in forecasting.Z_FOR:
+        errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
+        raise typer.Exit(2)
+    potok = open_potok()
+    try:
+        uow = cli_uow(potok)
+        demand = forecasting.load_demand(uow, _until(until), days=days)
+        positions, rules = forecasting.stock_positions(uow)
+    finally:
+        potok.close()
+    run = forecasting.forecast_demand(demand, max(28, lead_days + review_days))
+    found = forecasting.reorder_suggestions(
+        run,
+        positions,
+        rules,
+        lead_days=lead_days,
+        review_days=review_days,
+        service_level=service,
+    )
+    print_listing(
+        [
+            {
+                "warehouse": s.warehouse,
+                "sku": s.sku,
+                "reorder_point": s.reorder_point,
+                "order_up_to": s.order_up_to,
+                "position": s.position,
+                "min": s.min_level,
+                "max": s.max_level,
+                "suggested_quantity": s.suggested_quantity,
+                "why": s.why,
+            }
+            for s in found
+            if all_ or s.suggested_quantity > 0
+        ],
+        [
+            Column("warehouse"),
+            Column("sku"),
+            Column("reorder_point", "rop", right=True),
+            Column("order_up_to", "up to", right=True),
+            Column("position", right=True),
+            Column("min", right=True),
+            Column("max", right=True),
+            Column("suggested_quantity", "order", right=True),
+            Column("why", table=False),
+        ],
+        output,
+        empty="nothing to order",
+    )
+    console.print(
+        f"{len(found)} series looked at", highlight=False
+    ) if output is Output.TABLE else None

@@ -1,0 +1,61 @@
+"""Stock KPIs: per SKU and warehouse, turnover and days of cover over a period, dead stock,
+and the value on hand and about to expire (at the products' prices)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+from potok.domain.analytics.stock import StockFigures
+from potok.services import expiry, forecasting, inventory
+from potok.services.unit_of_work import UnitOfWork, reading
+
+
+def stock_figures(
+    uow: UnitOfWork,
+    until: date,
+    *,
+    days: int = 90,
+    expiring_within: int = 30,
+    warehouses: list[str] | None = None,
+) -> list[StockFigures]:
+    """Every position on hand or sold in the ``days`` up to ``until``."""
+    demand = forecasting.load_demand(uow, until, days=days, warehouses=warehouses, all_stock=True)
+    prices = reading(uow, lambda u: u.reports.prices())
+    on_hand: dict[tuple[str, str], int] = defaultdict(int)
+    available: dict[tuple[str, str], int] = defaultdict(int)
+    cursor: str | None = None
+    while True:
+        page = inventory.list_levels(uow, cursor=cursor, limit=1000, within=warehouses)
+        for row in page.items:
+            on_hand[row.warehouse, row.sku] += row.on_hand
+            available[row.warehouse, row.sku] += row.available
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    expiring: dict[tuple[str, str], int] = defaultdict(int)
+    for lot in expiry.expiring_lots(uow, within_days=expiring_within, within=warehouses):
+        expiring[lot.warehouse, lot.sku] += lot.on_hand
+    index = {key: i for i, key in enumerate(demand.keys)}
+    found = []
+    for warehouse, sku in sorted({(w, s) for s, w in demand.keys} | set(on_hand)):
+        i = index.get((sku, warehouse))
+        sold = int(demand.units[i].sum()) if i is not None else 0
+        average = float(demand.on_hand[i].mean()) if i is not None else 0.0
+        price = prices.get(sku, Decimal("0.00"))
+        found.append(
+            StockFigures(
+                warehouse,
+                sku,
+                on_hand[warehouse, sku],
+                available[warehouse, sku],
+                sold,
+                round(average, 2),
+                days,
+                price * on_hand[warehouse, sku],
+                expiring[warehouse, sku],
+                price * expiring[warehouse, sku],
+            )
+        )
+    return found

@@ -1,0 +1,189 @@
+"""The reports page: the period's KPIs, orders and revenue per day, week or month as charts,
+the stage-time funnel, the figures as a table and as files. Printable as it is."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import Response
+
+from potok.api.scope import Reach, reach
+from potok.api.security import Caller, needs
+from potok.domain.access import Permission
+from potok.domain.analytics import STAGES, Dimension, Grain, Period
+from potok.domain.kernel import utc_now
+from potok.services import forecasting, reports
+from potok.web import charts
+from potok.web.i18n import Formats, console_language, console_zone, translations
+from potok.web.labels import N_
+from potok.web.pages import PageRoute, console_uow, render
+
+router = APIRouter(route_class=PageRoute, include_in_schema=False)
+
+STAGE_LABELS = {
+    "confirmed": N_("Confirmed"),
+    "picked": N_("Picked"),
+    "packed": N_("Packed"),
+    "handed_over": N_("Handed over"),
+    "delivered": N_("Delivered"),
+}
+
+GRAIN_LABELS = {"day": N_("Day"), "week": N_("Week"), "month": N_("Month")}
+DIMENSION_LABELS = {
+    "none": N_("Nothing"),
+    "channel": N_("Channel"),
+    "warehouse": N_("Warehouse"),
+    "carrier": N_("Carrier"),
+}
+
+
+def _hours(fmt: Formats, hours: float) -> str:
+    return fmt.number(Decimal(str(round(hours, 1))))
+
+
+@router.get("/reports", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
+def reports_page(
+    request: Request,
+    caller: Caller,
+    since: Annotated[date | None, Query()] = None,
+    until: Annotated[date | None, Query()] = None,
+    grain: Grain = Grain.DAY,
+    by: Dimension = Dimension.NONE,
+) -> Response:
+    last = until or utc_now().date()
+    period = Period(since or last - timedelta(days=29), last, grain)
+    found = reports.order_report(
+        console_uow(request),
+        period,
+        by,
+        channels=[caller.channel] if caller.channel is not None else None,
+        warehouses=list(caller.warehouse_codes) if caller.warehouses is not None else None,
+    )
+    language = console_language(request)
+    fmt = Formats(language, console_zone(request))
+    _ = translations(language).gettext
+    series = [r for r in found.rows if r.key == ""] if by is Dimension.NONE else []
+    total = found.totals[0]
+
+    def label(day: date) -> str:
+        return fmt.day(day, "d MMM") if grain is not Grain.MONTH else fmt.day(day, "LLL yyyy")
+
+    orders_chart = charts.line_chart(
+        [charts.Point(label(r.period), r.orders, fmt.number(r.orders)) for r in series],
+        title=_("Orders"),
+        description=_("Orders accepted per period, %(n)s in all") % {"n": fmt.number(total.orders)},
+        css="orders-chart",
+    )
+    revenue_chart = charts.bar_chart(
+        [
+            charts.Point(label(r.period), float(r.revenue), fmt.money(r.revenue, r.currency))
+            for r in series
+        ],
+        title=_("Revenue"),
+        description=_("Revenue per period, %(sum)s in all")
+        % {"sum": fmt.money(total.revenue, total.currency)},
+        css="revenue-chart",
+    )
+    stages = []
+    for stage in total.stages:
+        median = None if stage.median_s is None else stage.median_s / 3600
+        p90 = None if stage.p90_s is None else stage.p90_s / 3600
+        text = (
+            _("median %(m)s h, nine in ten within %(p)s h")
+            % {"m": _hours(fmt, median), "p": _hours(fmt, p90 or 0.0)}
+            if median is not None
+            else _("no orders passed it")
+        )
+        stages.append(charts.Stage(_(STAGE_LABELS[stage.stage]), median, p90, text))
+    funnel = charts.funnel(
+        stages,
+        title=_("Stage times"),
+        description=_("Median hours each stage took, from the stage before"),
+        css="funnel-chart",
+    )
+    return render(
+        request,
+        "reports/index.html",
+        {
+            "period": period,
+            "by": by,
+            "grains": list(Grain),
+            "dimensions": list(Dimension),
+            "report": found,
+            "total": total,
+            "orders_chart": orders_chart,
+            "revenue_chart": revenue_chart,
+            "funnel": funnel,
+            "stages": STAGES,
+            "stage_labels": STAGE_LABELS,
+            "grain_labels": GRAIN_LABELS,
+            "dimension_labels": DIMENSION_LABELS,
+        },
+    )
+
+
+@router.get("/reports/forecast", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
+def forecast_page(
+    request: Request,
+    caller: Caller,
+    sku: Annotated[str, Query(max_length=64)] = "",
+    warehouse: Annotated[str, Query(max_length=64)] = "",
+) -> Response:
+    """One SKU's daily demand of the last eight weeks, its forecast and 80 % interval."""
+    language = console_language(request)
+    fmt = Formats(language, console_zone(request))
+    _ = translations(language).gettext
+    own = list(caller.warehouse_codes) if caller.warehouses is not None else None
+    wanted = [warehouse] if warehouse else own
+    if own is not None and warehouse and warehouse not in own:
+        wanted = []
+    series = []
+    notes: list[str] = []
+    if sku and caller.channel is None:
+        demand = forecasting.load_demand(
+            console_uow(request), utc_now().date(), skus=[sku], warehouses=wanted
+        )
+        run = forecasting.forecast_demand(demand)
+        notes = run.notes
+        shown = 56
+        for i, s in enumerate(run.series):
+            history = [
+                charts.Point(
+                    fmt.day(demand.day(t), "d MMM"),
+                    float(demand.units[i, t]),
+                    fmt.number(int(demand.units[i, t])),
+                )
+                for t in range(max(0, demand.days - shown), demand.days)
+            ]
+            ahead = [
+                charts.Point(
+                    fmt.day(demand.day(demand.days + j), "d MMM"),
+                    v,
+                    fmt.number(Decimal(str(round(v, 1)))),
+                )
+                for j, v in enumerate(s.forecast)
+            ]
+            spread = 1.2816 * s.sigma
+            chart = charts.forecast_chart(
+                history,
+                ahead,
+                [max(0.0, v - spread) for v in s.forecast],
+                [v + spread for v in s.forecast],
+                title=_("Demand for %(sku)s at %(warehouse)s")
+                % {"sku": s.sku, "warehouse": s.warehouse},
+                description=_(
+                    "Units ordered per day for eight weeks, then the forecast (%(method)s) "
+                    "with its 80%% interval"
+                )
+                % {"method": s.method},
+                css=f"forecast-chart-{i}",
+            )
+            series.append({"forecast": s, "chart": chart})
+    return render(
+        request,
+        "reports/forecast.html",
+        {"sku": sku, "warehouse": warehouse, "series": series, "notes": notes},
+    )

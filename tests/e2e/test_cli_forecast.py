@@ -1,0 +1,66 @@
+"""`potok forecast` on a database: the backtest refuses politely when the history is short,
+`show` prints one SKU's days with their interval, `reorder` the suggestion and why."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from potok.cli.main import app
+from tests.conftest import LiveServer
+from tests.integration.test_forecasting import _history
+
+runner = CliRunner()
+
+
+def test_forecast_commands_on_a_short_history(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    backtest = runner.invoke(
+        app, ["forecast", "backtest", "--until", "2026-11-14", "--days", "14"], env=env
+    )
+    assert backtest.exit_code == 0, backtest.output
+    assert "too few for a backtest" in backtest.output
+    shown = runner.invoke(
+        app,
+        ["forecast", "show", "TOY", "--until", "2026-11-14", "--days", "14", "--output", "json"],
+        env=env,
+    )
+    assert shown.exit_code == 0, shown.output
+    days = json.loads(shown.stdout)
+    assert (days[0]["day"], days[0]["forecast"], days[0]["low"], days[0]["high"]) == (
+        "2026-11-15",
+        1.0,
+        1.0,
+        1.0,
+    )
+    assert len(days) == 28
+    reorder = runner.invoke(
+        app,
+        ["forecast", "reorder", "--until", "2026-11-14", "--days", "14", "--output", "json"],
+        env=env,
+    )
+    assert reorder.exit_code == 0, reorder.output
+    rows = {r["sku"]: r for r in json.loads(reorder.stdout)}
+    assert (rows["KET"]["suggested_quantity"], rows["TOY"]["suggested_quantity"]) == (16, 13)
+    assert rows["KET"]["why"].startswith("seasonal_naive: 14.0 units over 7 d")
+
+
+def test_the_stock_report_on_the_command_line(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    found = runner.invoke(
+        app,
+        ["reports", "stock", "--until", "2026-11-14", "--days", "14", "--output", "json"],
+        env=env,
+    )
+    assert found.exit_code == 0, found.output
+    rows = {r["sku"]: r for r in json.loads(found.stdout)}
+    assert (rows["KET"]["turnover"], rows["KET"]["days_of_cover"]) == (0.7, 6.0)
+    assert rows["KET"]["value"] == "99600.00"
+    table = runner.invoke(
+        app, ["reports", "stock", "--until", "2026-11-14", "--days", "14"], env=env
+    )
+    assert table.exit_code == 0
+    assert "TOY" in table.output
