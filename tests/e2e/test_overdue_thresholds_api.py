@@ -27,7 +27,8 @@ def stuck_for(live: LiveServer, api: httpx.Client, age: timedelta) -> int:
     placed = intake.place_order(
         live.potok.uow(), order_command([("KET", 1)], channel="web"), TESTER
     )
-    assert isinstance(placed, intake.Placement) and placed.order.id is not None
+    assert isinstance(placed, intake.Placement)
+    assert placed.order.id is not None
     made = api.post(f"/api/v1/orders/{placed.order.id}/shipments", json={"warehouse": "MSK"})
     assert made.status_code == 201, made.text
     with live.potok.engine.begin() as connection:  # as if nobody had touched it since
