@@ -116,7 +116,10 @@ def test_an_admin_turns_a_topic_and_a_channel_off_and_on(
         dispatcher.run_round()
         assert inbox.subjects()[2:] == [f"Order {fourth} accepted"]
 
-    listed = {(s["kind"], s["code"]): s for s in admin.get("/api/v1/notification-switches").json()}
+    listed = {
+        (s["kind"], s["code"]): s
+        for s in admin.request("GET", "/api/v1/notification-switches").json()
+    }
     assert len([k for k in listed if k[0] == "topic"]) == 8
     assert listed[("topic", "order_accepted")]["enabled"] is True
     assert listed[("topic", "order_shipped")]["enabled"] is None  # never switched
