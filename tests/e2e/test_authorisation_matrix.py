@@ -132,6 +132,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "notifications:manage",
         NETWORK,
     ),
+    ("GET", "/api/v1/notification-switches"): ("notifications:manage", UNLIMITED),
+    ("PUT", "/api/v1/notification-switches/{kind}/{code}"): (
+        "notifications:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
         "orders:read",
         NETWORK,
@@ -453,7 +458,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("sku", "username", "name", "carrier", "language", "topic"):
+    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -568,6 +573,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("code", "/api/v1/channels/"): (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         ("code", "/api/v1/warehouses/"): (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         ("code", "/api/v1/legal-entities/"): (BUYER["code"], BOTH),
+        ("code", "/api/v1/notification-switches/"): ("order_accepted", BOTH),
         ("number", "/api/v1/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/returns/"): (world.ret, BOTH),
         ("number", "/api/v1/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
@@ -604,6 +610,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "carrier": ("sandbox", none),
         "language": ("ru", none),
         "topic": ("order_accepted", none),
+        "kind": ("topic", none),
         "token": ("no-such-tracking-token-0000000000", none),
     }
     if param not in plain:
@@ -956,6 +963,7 @@ PLACEHOLDERS = {
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
     "topic": "order_accepted",
+    "kind": "topic",
     "token": "NOPE",
 }
 
