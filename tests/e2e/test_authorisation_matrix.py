@@ -134,6 +134,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "notifications:manage",
         NETWORK,
     ),
+    ("GET", "/api/v1/notification-switches"): ("notifications:manage", UNLIMITED),
+    ("PUT", "/api/v1/notification-switches/{kind}/{code}"): (
+        "notifications:manage",
+        UNLIMITED,
+    ),
     ("POST", "/api/v1/notification-templates/{topic}/{language}/preview"): (
         "orders:read",
         NETWORK,
@@ -457,7 +462,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("sku", "username", "name", "carrier", "language", "topic", "stage"):
+    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -572,6 +577,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         ("code", "/api/v1/channels/"): (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         ("code", "/api/v1/warehouses/"): (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         ("code", "/api/v1/legal-entities/"): (BUYER["code"], BOTH),
+        ("code", "/api/v1/notification-switches/"): ("order_accepted", BOTH),
         ("number", "/api/v1/transfers/"): (world.transfer, frozenset({WAREHOUSE_BOUND})),
         ("number", "/api/v1/returns/"): (world.ret, BOTH),
         ("number", "/api/v1/purchase-orders/"): (world.purchase, frozenset({WAREHOUSE_BOUND})),
@@ -609,6 +615,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "language": ("ru", none),
         "topic": ("order_accepted", none),
         "stage": ("packed", none),
+        "kind": ("topic", none),
         "token": ("no-such-tracking-token-0000000000", none),
     }
     if param not in plain:
@@ -962,6 +969,7 @@ PLACEHOLDERS = {
     "language": "ru",
     "topic": "order_accepted",
     "stage": "packed",
+    "kind": "topic",
     "token": "NOPE",
 }
 

@@ -1,5 +1,6 @@
 """``potok notifications``: the log of customer messages, opt-outs, the message templates
-(list, show, set, reset, history) and previews."""
+(list, show, set, reset, history), previews, and the on/off switches per topic and per
+sales channel."""
 
 from __future__ import annotations
 
@@ -302,3 +303,57 @@ def template_history(
         for v in found
     ]
     print_listing(rows, HISTORY_COLUMNS, output)
+
+
+SWITCH_COLUMNS = [
+    Column("kind"),
+    Column("code"),
+    Column("state"),
+    Column("changed_at", "changed"),
+    Column("changed_by", "by"),
+]
+
+
+@app.command("switches")
+@handles_errors
+def list_switches(output: Output = OUTPUT) -> None:
+    """Every topic and sales channel with its switch: on, off, or the settings decide."""
+    from potok.services import notification_switches as switches
+
+    potok = open_potok()
+    try:
+        found = switches.list_switches(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {
+            "kind": s.kind.value,
+            "code": s.code,
+            "state": ("on" if s.stored.enabled else "off") if s.stored else "settings",
+            "changed_at": s.stored.changed_at if s.stored else "",
+            "changed_by": s.stored.changed_by if s.stored else "",
+        }
+        for s in found
+    ]
+    print_listing(rows, SWITCH_COLUMNS, output)
+
+
+@app.command("switch")
+@handles_errors
+def switch(
+    kind: str = typer.Argument(..., help="topic or channel."),
+    code: str = typer.Argument(..., help="The topic (order_shipped, ...) or the channel's code."),
+    state: str = typer.Argument(..., help="on or off."),
+) -> None:
+    """Turn a topic's or a sales channel's customer messages on or off (kept in the history)."""
+    from potok.domain.errors import FieldError, InvalidInput
+    from potok.services import notification_switches as switches
+
+    if state not in ("on", "off"):
+        raise InvalidInput([FieldError("state", "on or off", "unknown-state")])
+    potok = open_potok()
+    try:
+        switches.set_switch(cli_uow(potok), kind, code, state == "on", cli_actor())
+    finally:
+        potok.close()
+    console.print(f"{kind} {code}: notifications {state}")

@@ -34,6 +34,7 @@ from potok.db.repositories.locations import LocationRepository
 from potok.db.repositories.marketplace_items import MarketplaceItemRepository
 from potok.db.repositories.marketplaces import MarketplaceRepository
 from potok.db.repositories.network import WarehouseRepository
+from potok.db.repositories.notification_switches import NotificationSwitchRepository
 from potok.db.repositories.notification_templates import NotificationTemplateRepository
 from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
@@ -163,6 +164,7 @@ class SqlUnitOfWork:
         self.tracking_links = TrackingLinkRepository(connection)
         self.notification_templates = NotificationTemplateRepository(connection)
         self.overdue_thresholds = OverdueThresholdRepository(connection)
+        self.notification_switches = NotificationSwitchRepository(connection)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)
         self.event_log = EventLog(connection)

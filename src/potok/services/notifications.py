@@ -18,11 +18,13 @@ from potok.domain.customers import CustomerNotFound, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, CustomerId, utc_now
 from potok.domain.notifications import Language, Medium, Message, Outcome, Topic, topic_for
+from potok.domain.notifications.switches import SwitchKind
 from potok.domain.orders import Order
 from potok.domain.webhooks import StoredEvent
 from potok.renderers.message_templates import render, render_short
 from potok.security.masking import mask_email, mask_phone
 from potok.services.notification_ports import SentRecord
+from potok.services.notification_switches import switch_off_reason, switched_on
 from potok.services.notification_templates import stored_source
 from potok.services.pickup_places import pickup_place
 from potok.services.public_tracking import ensure_token
@@ -155,9 +157,14 @@ def compose(uow: UnitOfWork, event: StoredEvent, policy: NotificationPolicy) -> 
 
         if order is None:
             return [skip("the order is gone")]
-        if topic.value in policy.topics_off:
+        switched_off = switch_off_reason(uow, topic.value, order.channel_code)
+        if switched_off is not None:  # an administrator's stored "off" wins
+            return [skip(switched_off)]
+        if topic.value in policy.topics_off and not switched_on(uow, SwitchKind.TOPIC, topic.value):
             return [skip(f"{topic.value} is turned off")]
-        if order.channel_code in policy.channels_off:
+        if order.channel_code in policy.channels_off and not switched_on(
+            uow, SwitchKind.CHANNEL, order.channel_code
+        ):
             return [skip(f"channel {order.channel_code} sends no notifications")]
         media = _media(uow, order, policy)
         if not media:

@@ -18,6 +18,7 @@ from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStor
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
 from potok.services.notification_ports import (
     NotificationStore,
+    SwitchStore,
     TemplateStore,
     TrackingLinkStore,
 )
@@ -173,6 +174,9 @@ class UnitOfWork(Protocol):
 
     @property
     def overdue_thresholds(self) -> ThresholdStore: ...
+
+    @property
+    def notification_switches(self) -> SwitchStore: ...
 
     @property
     def onec(self) -> OnecStore: ...

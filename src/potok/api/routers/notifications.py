@@ -21,11 +21,15 @@ from potok.api.schemas.notifications import (
     PreferenceOut,
     PreviewOut,
     SentPageOut,
+    SwitchIn,
+    SwitchOut,
     TemplateIn,
     TemplateOut,
     TemplateVersionOut,
     TrackingLinkOut,
+    render_change,
     render_sent,
+    render_switch,
     render_template,
     render_version,
 )
@@ -37,6 +41,7 @@ from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.notifications.templates import TemplateRefused
 from potok.domain.orders import OrderNotFound
 from potok.security.masking import mask_email, mask_phone
+from potok.services import notification_switches as switches
 from potok.services import notification_templates as templates
 from potok.services import notifications as service
 from potok.services import public_tracking
@@ -213,6 +218,38 @@ def template_versions(
 ) -> list[TemplateVersionOut]:
     key = templates.parse_key(topic, language, medium)
     return [render_version(v) for v in templates.template_history(uow, *key)]
+
+
+@router.get(
+    "/notification-switches",
+    response_model=list[SwitchOut],
+    summary="Every topic and sales channel with the administrator's on/off switch in force",
+    description="`enabled: null`: never switched; the deployment's settings decide.",
+    dependencies=[needs(Permission.NOTIFICATIONS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def list_switches(uow: Uow) -> list[SwitchOut]:
+    return [render_switch(s) for s in switches.list_switches(uow)]
+
+
+@router.put(
+    "/notification-switches/{kind}/{code}",
+    response_model=SwitchOut,
+    summary="Turn a topic's or a sales channel's customer messages on or off",
+    description="In force for the next event the notifier handles; a stored `false` wins "
+    "over the settings, a stored `true` over `POTOK_NOTIFICATIONS__TOPICS_OFF` / "
+    "`CHANNELS_OFF`. Every change is kept with who made it and when. An unknown topic or "
+    "channel is `422` naming the ones there are.",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.NOTIFICATIONS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def put_switch(
+    kind: Annotated[Literal["topic", "channel"], Path()],
+    code: Annotated[str, Path(min_length=1, max_length=64)],
+    body: SwitchIn,
+    uow: Uow,
+    caller: Caller,
+) -> SwitchOut:
+    return render_change(switches.set_switch(uow, kind, code, body.enabled, caller.actor))
 
 
 @router.post(

@@ -8,8 +8,10 @@ from typing import Literal
 from pydantic import Field
 
 from potok.api.schemas.common import Flag, Out, Page, Schema
+from potok.domain.notifications.switches import NotificationSwitch
 from potok.domain.notifications.templates import MAX_SOURCE, TemplateVersion
 from potok.services.notification_ports import SentRecord
+from potok.services.notification_switches import SwitchState
 from potok.services.notification_templates import TemplateInForce
 
 
@@ -154,4 +156,40 @@ def render_version(version: TemplateVersion) -> TemplateVersionOut:
         source=version.source,
         created_at=version.created_at,
         created_by=version.created_by,
+    )
+
+
+class SwitchIn(Schema):
+    enabled: Flag = Field(description="`false` turns the topic's or channel's messages off.")
+
+
+class SwitchOut(Out):
+    kind: str = Field(description="topic or channel")
+    code: str = Field(description="The topic (order_shipped, ...) or the sales channel's code.")
+    enabled: bool | None = Field(
+        description="The administrator's switch in force; `null`: never switched, the "
+        "deployment's settings decide (`POTOK_NOTIFICATIONS__TOPICS_OFF`, `CHANNELS_OFF`)."
+    )
+    changed_at: datetime | None
+    changed_by: str | None
+
+
+def render_switch(state: SwitchState) -> SwitchOut:
+    stored = state.stored
+    return SwitchOut(
+        kind=state.kind.value,
+        code=state.code,
+        enabled=stored.enabled if stored else None,
+        changed_at=stored.changed_at if stored else None,
+        changed_by=stored.changed_by if stored else None,
+    )
+
+
+def render_change(switch: NotificationSwitch) -> SwitchOut:
+    return SwitchOut(
+        kind=switch.kind.value,
+        code=switch.code,
+        enabled=switch.enabled,
+        changed_at=switch.changed_at,
+        changed_by=switch.changed_by,
     )

@@ -67,6 +67,7 @@ from potok.db.tables.marketplaces import (
 from potok.db.tables.notifications import (
     notification_opt_outs,
     notification_preferences,
+    notification_switches,
     notification_templates,
     notifications,
 )
@@ -115,6 +116,7 @@ __all__ = [
     "metadata",
     "notification_opt_outs",
     "notification_preferences",
+    "notification_switches",
     "notification_templates",
     "notifications",
     "onec_groups",

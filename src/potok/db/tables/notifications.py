@@ -67,9 +67,23 @@ notification_preferences = sa.Table(
     sa.Column("updated_by", sa.String(255), nullable=False),
 )
 
+notification_switches = sa.Table(
+    "notification_switches",
+    metadata,
+    id_column(),
+    sa.Column("kind", sa.String(16), nullable=False),  # topic, channel
+    sa.Column("code", sa.String(64), nullable=False),  # order_shipped, or a channel's code
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("changed_at", UtcDateTime(), nullable=False),
+    sa.Column("changed_by", sa.String(255), nullable=False),
+    sa.Index(None, "kind", "code", "id"),  # the newest change of a switch is in force
+    sa.CheckConstraint("kind IN ('topic', 'channel')", name="kind_known"),
+)
+
 __all__ = [
     "notification_opt_outs",
     "notification_preferences",
+    "notification_switches",
     "notification_templates",
     "notifications",
 ]

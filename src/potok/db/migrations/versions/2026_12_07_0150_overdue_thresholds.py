@@ -1,8 +1,8 @@
 """overdue thresholds: administrators' threshold per warehouse stage, every change kept
 
 Revision ID: b0e7d7e00001
-Revises: d5f1a0c7e302
-Create Date: 2026-12-07 01:30:00
+Revises: e3b7c1d90a15
+Create Date: 2026-12-07 01:50:00
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "b0e7d7e00001"
-down_revision: str | None = "d5f1a0c7e302"
+down_revision: str | None = "e3b7c1d90a15"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
