@@ -124,6 +124,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/notification-opt-outs"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notification-templates/{topic}/{language}"): ("orders:read", NETWORK),
     ("GET", "/api/v1/notification-templates"): ("orders:read", NETWORK),
+    ("GET", "/api/v1/overdue-thresholds"): ("orders:read", NETWORK),
+    ("PUT", "/api/v1/overdue-thresholds/{stage}"): ("settings:manage", NETWORK),
     ("PUT", "/api/v1/customers/{customer_id}/notification-preference"): (
         "orders:manage",
         UNLIMITED,
@@ -341,6 +343,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/settings/tariffs"): ("sourcing:read", NETWORK),
     ("GET", "/settings/webhooks"): ("webhooks:manage", UNLIMITED),
     ("GET", "/settings/notifications"): ("orders:read", NETWORK),
+    ("GET", "/settings/overdue"): ("orders:read", NETWORK),
 }
 
 # What each role holds, written out rather than read from the code under test: granting a
@@ -366,6 +369,7 @@ ROLES: dict[str, set[str]] = {
         "webhooks:manage",
         "metrics:read",
         "notifications:manage",
+        "settings:manage",
         "erp:exchange",
     },
     "manager": {
@@ -458,7 +462,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind"):
+    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -610,6 +614,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "carrier": ("sandbox", none),
         "language": ("ru", none),
         "topic": ("order_accepted", none),
+        "stage": ("packed", none),
         "kind": ("topic", none),
         "token": ("no-such-tracking-token-0000000000", none),
     }
@@ -963,6 +968,7 @@ PLACEHOLDERS = {
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",
     "topic": "order_accepted",
+    "stage": "packed",
     "kind": "topic",
     "token": "NOPE",
 }

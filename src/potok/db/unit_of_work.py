@@ -40,6 +40,7 @@ from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox
+from potok.db.repositories.overdue_thresholds import OverdueThresholdRepository
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
 from potok.db.repositories.returns import ReturnRepository
@@ -162,6 +163,7 @@ class SqlUnitOfWork:
         self.notifications = NotificationRepository(connection, self.protector)
         self.tracking_links = TrackingLinkRepository(connection)
         self.notification_templates = NotificationTemplateRepository(connection)
+        self.overdue_thresholds = OverdueThresholdRepository(connection)
         self.notification_switches = NotificationSwitchRepository(connection)
         self.legal_entities = LegalEntityRepository(connection)
         self.documents = DocumentRepository(connection, self.protector)

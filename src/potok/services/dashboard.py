@@ -5,26 +5,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from potok.domain.alerts import Alert, AlertState
 from potok.domain.fulfilment import Shipment, ShipmentStatus
+from potok.services.overdue_thresholds import thresholds_in
 from potok.services.read_models import OrderCount, OrderFilter
 from potok.services.replenishment import Suggestion, suggestion_for
 from potok.services.unit_of_work import UnitOfWork, reading
 
 NEEDS_ACTION = ("new", "on_hold", "backordered")
 """Statuses an operator has to move on: confirm by hand, release or settle, find stock."""
-
-OVERDUE_AFTER = timedelta(hours=24)
-"""How long a shipment may sit in one warehouse stage before the dashboard calls it overdue."""
-OVERDUE_STAGES = (
-    ShipmentStatus.PENDING.value,
-    ShipmentStatus.PICKING.value,
-    ShipmentStatus.PACKED.value,
-)
-"""The stages the warehouse moves a shipment through (waiting for picking, being picked,
-packed and waiting for the carrier)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +28,7 @@ class Dashboard:
     below_minimum_more: bool
     failed_deliveries: list[Shipment]  # shipments the carrier could not deliver, newest first
     failed_deliveries_more: bool
-    overdue: list[Shipment]  # shipments stuck in a warehouse stage for OVERDUE_AFTER, oldest first
+    overdue: list[Shipment]  # stuck in a stage past its threshold, oldest first
     overdue_more: bool
 
 
@@ -83,16 +74,25 @@ def dashboard(
             cursor=None,
             limit=limit,
         )
-        stuck = uow.shipments.list_page(
-            warehouses_in=warehouses,
-            statuses=list(OVERDUE_STAGES),
-            order_id=None,
-            channel=channel,
-            wave=None,
-            cursor=None,
-            limit=limit,
-            unchanged_since=(now or datetime.now(UTC)) - OVERDUE_AFTER,
-        )
+        moment = now or datetime.now(UTC)
+        stuck: list[Shipment] = []
+        stuck_more = False
+        for threshold in thresholds_in(uow):  # each stage with its own threshold
+            page = uow.shipments.list_page(
+                warehouses_in=warehouses,
+                statuses=[threshold.stage.value],
+                order_id=None,
+                channel=channel,
+                wave=None,
+                cursor=None,
+                limit=limit,
+                unchanged_since=moment - threshold.after,
+            )
+            stuck.extend(page.items)
+            stuck_more = stuck_more or page.next_cursor is not None
+        stuck.sort(key=lambda s: s.updated_at, reverse=True)  # the newest ``limit``, as before
+        stuck_more = stuck_more or len(stuck) > limit
+        del stuck[limit:]
         return Dashboard(
             today=today,
             waiting=waiting,
@@ -102,8 +102,8 @@ def dashboard(
             below_minimum_more=rules.next_cursor is not None,
             failed_deliveries=list(failed.items),
             failed_deliveries_more=failed.next_cursor is not None,
-            overdue=sorted(stuck.items, key=lambda s: s.updated_at),
-            overdue_more=stuck.next_cursor is not None,
+            overdue=sorted(stuck, key=lambda s: s.updated_at),
+            overdue_more=stuck_more,
         )
 
     return reading(uow, work)

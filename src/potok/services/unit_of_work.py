@@ -23,6 +23,7 @@ from potok.services.notification_ports import (
     TrackingLinkStore,
 )
 from potok.services.onec_ports import OnecStore
+from potok.services.overdue_ports import ThresholdStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -170,6 +171,9 @@ class UnitOfWork(Protocol):
 
     @property
     def notification_templates(self) -> TemplateStore: ...
+
+    @property
+    def overdue_thresholds(self) -> ThresholdStore: ...
 
     @property
     def notification_switches(self) -> SwitchStore: ...

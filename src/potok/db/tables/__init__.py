@@ -36,6 +36,7 @@ from potok.db.tables.events import (
     webhook_subscriptions,
 )
 from potok.db.tables.fulfilment import (
+    overdue_thresholds,
     parcels,
     shipment_codes,
     shipment_items,
@@ -132,6 +133,7 @@ __all__ = [
     "order_tags",
     "orders",
     "outbox_events",
+    "overdue_thresholds",
     "parcels",
     "product_barcodes",
     "products",

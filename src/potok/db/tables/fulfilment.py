@@ -156,3 +156,16 @@ shipment_codes = sa.Table(
 )
 
 __all__ = ["parcels", "shipment_codes", "shipment_items", "shipment_steps", "shipments", "waves"]
+overdue_thresholds = sa.Table(
+    "overdue_thresholds",
+    metadata,
+    id_column(),
+    sa.Column("stage", sa.String(32), nullable=False),  # a shipment status
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("minutes", sa.Integer(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("created_by", sa.String(255), nullable=False),
+    sa.UniqueConstraint("stage", "version"),
+    sa.CheckConstraint("version >= 1", name="version_positive"),
+    sa.CheckConstraint("minutes > 0", name="minutes_positive"),
+)

@@ -30,6 +30,7 @@ class Permission(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
     METRICS_READ = "metrics:read"  # Prometheus metrics (operations figures, no business data)
     NOTIFICATIONS_MANAGE = "notifications:manage"  # change customer message templates
+    SETTINGS_MANAGE = "settings:manage"  # change console settings: overdue thresholds
     ERP_EXCHANGE = "erp:exchange"  # 1C's exchange: catalogue, prices and stock in, orders out
 
 

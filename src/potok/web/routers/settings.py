@@ -1,5 +1,5 @@
 """Settings for administrators: locations, channels, users, API keys, routing, tariffs,
-webhooks and the customer message templates.
+webhooks, the customer message templates and the overdue thresholds.
 
 Each tab reads through the service the API's GET route uses, behind the same permission;
 its forms send changes to the API (users, keys, warehouses, channels, rules, tariffs).
@@ -39,6 +39,7 @@ TABS: list[tuple[str, Permission]] = [
     ("tariffs", Permission.SOURCING_READ),
     ("webhooks", Permission.WEBHOOKS_MANAGE),
     ("notifications", Permission.ORDERS_READ),
+    ("overdue", Permission.ORDERS_READ),
 ]
 
 
@@ -187,4 +188,23 @@ def notification_templates(
             "languages": [v.value for v in Language],
             "media": [m.value for m in Medium],
         },
+    )
+
+
+@router.get("/settings/overdue", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)])
+def overdue_thresholds(request: Request, caller: Caller) -> Response:
+    """Each warehouse stage's overdue threshold with its history, and a form to change it
+    (administrators)."""
+    from potok.domain.fulfilment.overdue import MAX_MINUTES, MIN_MINUTES
+    from potok.services import overdue_thresholds as thresholds
+
+    uow = console_uow(request)
+    found = [
+        (t, thresholds.threshold_history(uow, t.stage)) for t in thresholds.list_thresholds(uow)
+    ]
+    return _page(
+        request,
+        caller,
+        "overdue",
+        {"thresholds": found, "least": MIN_MINUTES, "most": MAX_MINUTES},
     )
