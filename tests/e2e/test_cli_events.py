@@ -65,13 +65,13 @@ def test_subscribe_deliver_read_the_log_and_unsubscribe_from_the_command_line(
         assert [d["outcome"] for d in json.loads(log.output)] == ["delivered", "delivered"]
         stats = potok_cli(database_url, "events", "stats", "-o", "json")
         assert sorted(json.loads(stats.output), key=lambda c: c["consumer"]) == [
-            {
-                "consumer": "reaction:call_off_carrier_booking",
-                "backlog": 0,
-                "oldest_undelivered": None,
-            },
-            {"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None},
-        ]
+            {"consumer": f"reaction:{name}", "backlog": 0, "oldest_undelivered": None}
+            for name in (
+                "apply_automation_rules",
+                "call_off_carrier_booking",
+                "refresh_order_facts",
+            )
+        ] + [{"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None}]
 
         removed = potok_cli(database_url, "webhooks", "remove", str(listed[0]["id"]))
         assert removed.exit_code == 0, removed.output
