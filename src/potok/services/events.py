@@ -382,6 +382,12 @@ def replay_subscription(
         raise InvalidInput(
             [FieldError("event_id", "name one of event_id, from_sequence or since", "one-of")]
         )
+    if wanted.to_position is not None and wanted.from_position is None:
+        raise InvalidInput(
+            [FieldError("to_sequence", "goes with from_sequence", "goes-with-from-sequence")]
+        )
+    if wanted.until is not None and wanted.since is None:
+        raise InvalidInput([FieldError("until", "goes with since", "goes-with-since")])
 
     def work(uow: UnitOfWork) -> Replay:
         found = uow.webhooks.get(subscription_id)
