@@ -205,11 +205,6 @@ def test_unsubscribing_ends_its_replays(
 # ---------------------------------------------------------------------- pausing by itself
 
 
-@pytest.mark.xfail(
-    reason="known bug on main (issue 11 follow-up): the run of failed attempts restarts at 1 "
-    "after a checkpoint (seen: 0, 1, 2, 3, then 1 for ever), so the pause never comes",
-    strict=False,
-)
 def test_a_receiver_that_keeps_failing_is_paused_with_an_alert_and_resuming_clears_it(
     potok: Potok, receiver: Receiver, dispatcher: Dispatcher
 ) -> None:
@@ -273,11 +268,6 @@ def test_a_delivery_that_goes_through_starts_the_count_again(
     assert alerts.list_alerts(potok.uow()).items == []
 
 
-@pytest.mark.xfail(
-    reason="known bug on main (issue 11 follow-up): the run of failed attempts restarts at 1 "
-    "after a checkpoint (seen: 0, 1, 2, 3, then 1 for ever), so the pause never comes",
-    strict=False,
-)
 def test_a_short_outage_is_not_paused_before_its_time(
     potok: Potok, receiver: Receiver, dispatcher: Dispatcher
 ) -> None:

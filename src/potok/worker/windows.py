@@ -323,6 +323,8 @@ class _WindowRun:
         """Keep the subscription's run of failed attempts, and pause it (with an operator
         alert) once its receiver has failed for long enough. No statement while all is well."""
         outcomes = [results[i].outcome for i in taken]
+        if not outcomes:
+            return  # no attempt since the last checkpoint: the run neither grows nor ends
         failed = sum(1 for o in outcomes if o is not DeliveryOutcome.DELIVERED)
         if not failed and not self.failing:
             return
