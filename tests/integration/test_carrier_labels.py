@@ -19,7 +19,7 @@ from potok.services.fulfilment.labels import LabelRun
 from tests.factories import TESTER
 from tests.integration.test_carriers import Clock, _clean
 from tests.integration.test_cdek_shipments import T0, _pickup_order
-from tests.integration.test_cdek_shipments import world as world  # noqa: F401 - the fixture
+from tests.integration.test_cdek_shipments import world as world
 from tests.simulators.cdek import CdekSimulator
 
 
@@ -58,7 +58,8 @@ def test_a_booking_made_while_cdek_is_down_is_retried_with_backoff_then_labelled
     assert label is not None
     assert (label.state, label.attempts) == (LabelState.WAITING, 1)
     assert label.next_attempt_at == T0 + timedelta(seconds=31 + 60)
-    assert label.last_error is not None and "cdek" in label.last_error
+    assert label.last_error is not None
+    assert "cdek" in label.last_error
 
     clock.moment = T0 + timedelta(seconds=92)  # СДЭК is back
     run = labels.retry_labels(potok.uow(), potok.carriers, clock=clock)
@@ -67,7 +68,8 @@ def test_a_booking_made_while_cdek_is_down_is_retried_with_backoff_then_labelled
     view = reads.get_shipment(potok.uow(), shipment_id)
     assert view.shipment.tracking_number is not None
     assert [s.action for s in view.steps][-2:] == ["booked", "carrier_label_ready"]
-    assert view.carrier_label is not None and view.carrier_label.state is LabelState.READY
+    assert view.carrier_label is not None
+    assert view.carrier_label.state is LabelState.READY
 
     printed = len(cdek.calls("/v2/print/barcodes"))
     code, number, pdf = labels.carrier_label(potok.uow(), potok.carriers, shipment_id)
