@@ -2,7 +2,7 @@
 (RetailCRM's order history record id)
 
 Revision ID: c4a1e2d70330
-Revises: b0e7d7e00001
+Revises: c4a1be1a0001
 Create Date: 2026-12-07 03:30:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "c4a1e2d70330"
-down_revision: str | None = "b0e7d7e00001"
+down_revision: str | None = "c4a1be1a0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
