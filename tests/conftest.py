@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
     from tests.simulators.pochta import PochtaSimulator
+    from tests.simulators.retailcrm import RetailCrmSimulator
     from tests.simulators.wildberries import WildberriesSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
@@ -290,6 +291,18 @@ def ozon() -> Iterator[OzonSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests refused by Ozon's OpenAPI document"
+
+
+@pytest.fixture
+def retailcrm() -> Iterator[RetailCrmSimulator]:
+    """A simulated RetailCRM account (API v5); every request must be in the form its API
+    documents (key header, form-encoded JSON bodies, allowed limits)."""
+    from tests.simulators.retailcrm import RetailCrmSimulator
+
+    simulator = RetailCrmSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests RetailCRM's API does not take in that form"
 
 
 # ---------------------------------------------------------------------- carrier simulators

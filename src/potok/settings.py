@@ -350,6 +350,47 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    retailcrm_url: str = Field(
+        default="",
+        max_length=500,
+        description="RetailCRM has a host per account (https://<account>.retailcrm.ru): "
+        "each connection names its own; this is the one used when it does not",
+    )
+    retailcrm_time_zone: str = Field(
+        default="Europe/Moscow",
+        max_length=64,
+        description="the RetailCRM account's time zone (its API gives times without one)",
+    )
+    retailcrm_packed_status: str = Field(
+        default="assembling-complete",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM status code Potok sets when an order is packed",
+    )
+    retailcrm_shipped_status: str = Field(
+        default="send-to-delivery",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM status code Potok sets when an order is handed over",
+    )
+    retailcrm_cancelled_status: str = Field(
+        default="cancel-other",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM status code Potok sets when it cancels an order",
+    )
+
+    @field_validator("retailcrm_time_zone")
+    @classmethod
+    def _known_crm_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"'{value}' is not a time zone such as Europe/Moscow") from None
+        return value
+
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     attempts: int = Field(
         default=5, ge=1, le=20, description="tries of one call through 429s, 5xx and timeouts"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from potok.bootstrap import Potok
 from potok.db.queries.incoming import incoming_by_position
 from potok.db.tables import products, purchase_order_lines, purchase_orders, warehouses
+from potok.domain.catalogue import ProductDraft
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.commands import (
     CountStock,
@@ -23,7 +25,7 @@ from potok.domain.inventory.commands import (
     WriteOffStock,
 )
 from potok.domain.inventory.replenishment import SetStockRule, StockRuleNotFound
-from potok.services import intake, inventory, replenishment
+from potok.services import catalogue, intake, inventory, replenishment
 from potok.worker.jobs import run_due_jobs
 from tests.factories import MOSCOW, TESTER, build_world, order_command
 from tests.racing import RACE_LIMIT, race
@@ -143,6 +145,25 @@ def test_counts_and_bulk_levels_check_the_minimum_in_the_same_transaction(potok:
         ("stock.back_above_minimum", "MSK/KET", 9),
         ("stock.below_minimum", "SPB/MUG", 3),
     ]
+
+
+def test_a_bulk_upload_of_many_positions_finds_the_one_rule_it_crossed(potok: Potok) -> None:
+    # over 100 positions: PostgreSQL looks the rules up by two arrays, not by a list of pairs
+    build_world(potok, {("MSK", "KET"): 10, ("SPB", "KET"): 10})
+    rule(potok, "MSK", "KET", 5, 20)
+    rule(potok, "SPB", "KET", 5, 20)
+    others = [
+        ProductDraft(f"BULK-{n:03d}", f"Item {n}", Decimal("10.00"), Decimal("22"), None, 100)
+        for n in range(150)
+    ]
+    for product in others:
+        catalogue.create_product(potok.uow(), product)
+    rows = [LevelRow("MSK", p.sku, 3) for p in others] + [LevelRow("MSK", "KET", 4)]
+
+    applied = inventory.set_levels(potok.uow(), SetLevels(rows, source="erp"), TESTER)
+
+    assert (applied.rows, applied.changed, applied.created) == (151, 151, 150)
+    assert crossings(potok) == [("stock.below_minimum", "MSK/KET", 4)]
 
 
 def test_a_new_rule_over_a_level_already_below_it_is_announced_at_once(potok: Potok) -> None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from openapi_core import OpenAPI
 from openapi_core.datatypes import RequestParameters
@@ -178,6 +178,9 @@ class SimulatedApi:
             body = json.loads(raw) if raw else None
         except ValueError:
             body = None
+        kind = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+        if raw and kind.startswith("application/x-www-form-urlencoded"):  # RetailCRM's POSTs
+            body = {k: v[-1] for k, v in parse_qs(raw.decode(), keep_blank_values=True).items()}
         with self.lock:
             self.received.append(Received(method, path, query, headers, body, time.monotonic()))
         problem = self._validate(method, path, query, headers, raw)

@@ -190,6 +190,46 @@ def test_an_empty_sheet_is_a_bad_file() -> None:
         read_table(workbook_bytes([]), FileFormat.XLSX)
 
 
+def _with_sheet_xml(rewrite: object) -> io.BytesIO:
+    """A workbook whose first sheet's XML is rewritten by ``rewrite(xml) -> xml``."""
+    assert callable(rewrite)
+    source = workbook_bytes([["warehouse", "sku"], ["MSK", "KET"]])
+    out = io.BytesIO()
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(out, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = rewrite(data)
+            new.writestr(item, data)
+    out.seek(0)
+    return out
+
+
+def test_a_sheet_declaring_entities_is_refused_before_any_expands() -> None:
+    laughs = (
+        b'<!DOCTYPE worksheet [<!ENTITY a "ha"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">'
+        b'<!ENTITY c "&b;&b;&b;&b;&b;&b;&b;&b;">]>'
+    )
+
+    def rewrite(xml: bytes) -> bytes:
+        at = xml.index(b"<worksheet")
+        body = xml[at:].replace(b"<sheetData>", b"<sheetData>&c;")
+        return xml[:at] + b"\n<!-- a comment first -->" + laughs + body
+
+    with pytest.raises(BadFile, match="DTD"):
+        records(_with_sheet_xml(rewrite), FileFormat.XLSX)
+
+
+def test_a_sheet_with_a_comment_before_its_root_is_read() -> None:
+    def rewrite(xml: bytes) -> bytes:
+        at = xml.index(b"<worksheet")
+        return xml[:at] + b"\n<!-- written by hand -->\n" + xml[at:]
+
+    header, rows = records(_with_sheet_xml(rewrite), FileFormat.XLSX)
+    assert header.cells == ["warehouse", "sku"]
+    assert [r.cells for r in rows] == [["MSK", "KET"]]
+
+
 # ---------------------------------------------------------------------- XLSX write
 
 

@@ -22,11 +22,12 @@ from potok.cli.common import (
 )
 
 app = typer.Typer(
-    help="Marketplace connections (Wildberries FBS): connect, health, poll now, journal.",
+    help="Marketplace connections (Wildberries, Ozon FBS, RetailCRM): connect, health, poll "
+    "now, journal.",
     no_args_is_help=True,
 )
 
-MARKETPLACES = ("wildberries", "ozon")
+MARKETPLACES = ("wildberries", "ozon", "retailcrm")
 
 
 def _warehouses(pairs: list[str]) -> dict[str, str]:
@@ -53,7 +54,9 @@ def _token(token_file: Path | None) -> str:
 @handles_errors
 def connect(
     code: str = typer.Argument(..., help="A name for the connection, e.g. wb-main."),
-    marketplace: str = typer.Option(..., "--marketplace", "-m", help="wildberries (ozon follows)."),
+    marketplace: str = typer.Option(
+        ..., "--marketplace", "-m", help="wildberries, ozon or retailcrm."
+    ),
     channel: str = typer.Option(..., help="The sales channel its orders join."),
     warehouse: list[str] = typer.Option(
         [],
@@ -63,10 +66,14 @@ def connect(
         "fulfils its orders; repeat for each warehouse.",
     ),
     url: str | None = typer.Option(
-        None, help="The marketplace's API host (a sandbox or simulator); its real one if omitted."
+        None,
+        help="The marketplace's API host (a sandbox or simulator); its real one if omitted. "
+        "RetailCRM: the account's address, https://<account>.retailcrm.ru.",
     ),
     every: int = typer.Option(60, help="Poll every so many seconds (10-86400)."),
-    client_id: str | None = typer.Option(None, help="Ozon's Client-Id."),
+    client_id: str | None = typer.Option(
+        None, help="Ozon's Client-Id; RetailCRM: the shop (site) code when the key has several."
+    ),
     token_file: Path | None = typer.Option(
         None,
         exists=True,

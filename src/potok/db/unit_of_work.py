@@ -68,6 +68,8 @@ from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
 
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
+DOCUMENT_FROM = 100
+"""Events flushed together from which PostgreSQL gets them as one JSON document."""
 
 
 class SqlUnitOfWork:
@@ -242,8 +244,12 @@ class SqlUnitOfWork:
             return
         try:
             payloads = [event.payload() for event in self._events]
-            self.outbox.add(self._events, payloads)
-            self.audit.add(audit_rows(self.context, self._events, payloads))
+            trail = audit_rows(self.context, self._events, payloads)
+            if self._pipelined and len(self._events) > DOCUMENT_FROM:
+                self.outbox.add_as_document(self._events, payloads, [(audit_log, trail)])
+            else:
+                self.outbox.add(self._events, payloads)
+                self.audit.add(trail)
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             raise translate_error(error) from error
         self._events.clear()

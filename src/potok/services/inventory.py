@@ -480,7 +480,7 @@ def set_levels(
         for start in range(0, len(movements), EVENT_BATCH):  # bounded memory per batch
             batch = movements[start : start + EVENT_BATCH]
             uow.stock.set_on_hand({m.stock_id: targets[m.stock_id] for m in batch}, at)
-            uow.stock.add_movements(batch)
+            uow.stock.append_movements(batch)
             changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
             if buckets_moved:  # reservations or the unavailable bucket moved too: read them
                 after = uow.stock.levels_for_keys(changed_keys)

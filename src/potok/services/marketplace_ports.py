@@ -53,6 +53,7 @@ class PollRecord:
     rate_limit_waits: int = 0
     rate_limit_wait_s: float = 0.0
     imported: int = 0
+    cursor: str | None = None  # the marketplace's change cursor after this poll, if it moved
 
 
 class MarketplaceStore(Protocol):

@@ -23,19 +23,26 @@ def _warehouse_ids_as_keys(schema: dict[str, Any]) -> None:
 
 class ConnectionIn(Schema):
     code: NewCode = Field(examples=["wb-main"])
-    marketplace: Literal["wildberries", "ozon"]
+    marketplace: Literal["wildberries", "ozon", "retailcrm"]
     channel: Code = Field(description="The sales channel its orders join.")
     token: str = Field(
         min_length=1,
         max_length=4096,
         description="The marketplace's API token; stored encrypted, never returned.",
     )
-    client_id: str | None = Field(default=None, min_length=1, max_length=64)
+    client_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="Ozon's Client-Id; RetailCRM: the shop (site) code when the key reaches "
+        "several shops.",
+    )
     base_url: str | None = Field(
         default=None,
         min_length=8,
         max_length=500,
-        description="The marketplace's API host (a sandbox or simulator); its real one if omitted.",
+        description="The marketplace's API host (a sandbox or simulator); its real one if "
+        "omitted. RetailCRM: the account's address, https://<account>.retailcrm.ru.",
     )
     warehouses: dict[WarehouseId, Code] = Field(
         default_factory=dict,

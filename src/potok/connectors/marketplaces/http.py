@@ -152,7 +152,8 @@ class MarketplaceHttp:
         path: str,
         *,
         json: Any = None,
-        params: Mapping[str, Any] | None = None,
+        data: Mapping[str, str] | None = None,
+        params: Any = None,  # a mapping, or (name, value) pairs for repeated names
         safe: bool = True,
         family: str = DEFAULT,
         answered: Collection[int] = (),
@@ -161,14 +162,15 @@ class MarketplaceHttp:
         as the marketplace asks (``X-Ratelimit-Retry``/``Retry-After``), then tried again; a
         5xx or a network failure is tried again with growing pauses when ``safe`` (sending
         it twice does no harm); what stays refused raises, except the statuses the caller
-        reads itself (``answered``: WB's 409 naming the refused items)."""
+        reads itself (``answered``: WB's 409 naming the refused items). ``data`` goes as an
+        ``application/x-www-form-urlencoded`` body (RetailCRM), ``json`` as JSON."""
         last = ""
         bucket = self._buckets[family]
         for attempt in range(1, self.attempts + 1):
             self.stats.waited_s += bucket.take()
             self.stats.requests += 1
             try:
-                answer = self._client.request(method, path, json=json, params=params)
+                answer = self._client.request(method, path, json=json, data=data, params=params)
             except httpx.TransportError as error:
                 last = f"{method} {path}: {type(error).__name__} {error}".strip()
                 if not safe or attempt == self.attempts or isinstance(error, httpx.ConnectError):
@@ -230,7 +232,7 @@ class MarketplaceHttp:
 
 def _reason(answer: httpx.Response) -> str:
     """The marketplace's own words from its error body (WB: title/detail or code/message;
-    Ozon: code/message), at most 300 characters."""
+    Ozon: code/message; RetailCRM: errorMsg and its errors by field), at most 300 characters."""
     try:
         body = answer.json()
     except ValueError:
@@ -239,7 +241,12 @@ def _reason(answer: httpx.Response) -> str:
         return str(body)[:300]
     parts = [
         str(body[key])
-        for key in ("code", "title", "message", "detail", "errorText")
+        for key in ("code", "title", "message", "detail", "errorText", "errorMsg")
         if body.get(key) not in (None, "")
     ]
+    errors = body.get("errors") if "errorMsg" in body else None
+    if isinstance(errors, dict):  # RetailCRM: {"field": "what is wrong"}
+        parts += [f"{k}: {v}" for k, v in errors.items()]
+    elif isinstance(errors, list):
+        parts += [str(e) for e in errors if isinstance(e, str | int)]
     return ("; ".join(parts) or answer.reason_phrase)[:300]

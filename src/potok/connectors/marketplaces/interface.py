@@ -202,6 +202,17 @@ class MarketplaceClient(Protocol):
     @property
     def stats(self) -> CallStats: ...
 
+    @property
+    def cursor(self) -> str | None:
+        """Where the next poll reads the marketplace's changes from (RetailCRM's history
+        record id); None for marketplaces that list what waits each time (WB, Ozon)."""
+        ...
+
+    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
+        """Start after ``cursor`` (what the last complete poll left), and offer the orders
+        kept aside before (``pending``) again: a cursor never shows them twice."""
+        ...
+
     def new_orders(self) -> list[IncomingOrder | Malformed]:
         """Orders waiting for the seller; the same order may come again and again."""
         ...

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from potok.connectors.marketplaces.http import BucketPool
 from potok.connectors.marketplaces.interface import MarketplaceClient
 from potok.connectors.marketplaces.ozon import Ozon
+from potok.connectors.marketplaces.retailcrm import CrmStatuses, RetailCrm
 from potok.connectors.marketplaces.wildberries import Wildberries
 from potok.domain.errors import Rejected
 from potok.domain.marketplaces import Connection, Credentials, Marketplace
 from potok.settings import MarketplaceSettings
 
-SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON})
+SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON, Marketplace.RETAILCRM})
 """The marketplaces a connection can be made to."""
 
 READS_CATALOGUE = frozenset({Marketplace.OZON})
@@ -40,6 +41,8 @@ class MarketplaceClients:
     def default_url(self, marketplace: Marketplace) -> str:
         if marketplace is Marketplace.WILDBERRIES:
             return self.settings.wildberries_url
+        if marketplace is Marketplace.RETAILCRM:
+            return self.settings.retailcrm_url
         return self.settings.ozon_url
 
     def build(self, connection: Connection, credentials: Credentials) -> MarketplaceClient:
@@ -56,6 +59,19 @@ class MarketplaceClients:
             return Wildberries.connect(connection.base_url, credentials, **options)
         if connection.marketplace is Marketplace.OZON:
             return Ozon.connect(connection.base_url, credentials, **options)
+        if connection.marketplace is Marketplace.RETAILCRM:
+            statuses = CrmStatuses(
+                packed=self.settings.retailcrm_packed_status,
+                shipped=self.settings.retailcrm_shipped_status,
+                cancelled=self.settings.retailcrm_cancelled_status,
+            )
+            return RetailCrm.connect(
+                connection.base_url,
+                credentials,
+                statuses=statuses,
+                time_zone=self.settings.retailcrm_time_zone,
+                **options,
+            )
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)
 
 

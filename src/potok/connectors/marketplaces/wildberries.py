@@ -173,6 +173,13 @@ class Wildberries:
     def stats(self) -> CallStats:
         return self.http.stats
 
+    @property
+    def cursor(self) -> str | None:
+        return None  # its list of what waits is read whole at every poll
+
+    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
+        pass  # orders kept aside come again in the list of what waits
+
     def close(self) -> None:
         self.http.close()
 

@@ -11,6 +11,7 @@ from collections.abc import Collection, Sequence
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from potok.db.tables import (
     order_lines,
@@ -100,9 +101,22 @@ def rule_figures(
     if rule_ids is not None:
         query = query.where(stock_rules.c.id.in_(sorted(rule_ids)))
     if keys is not None:
-        query = query.where(
-            sa.tuple_(stock_rules.c.warehouse_id, stock_rules.c.product_id).in_(sorted(set(keys)))
-        )
+        pairs = sorted(set(keys))
+        pair = sa.tuple_(stock_rules.c.warehouse_id, stock_rules.c.product_id)
+        if connection.dialect.name == "postgresql" and len(pairs) > 100:
+            # a bulk upload's thousands of pairs as two arrays, not as twice as many
+            # parameters for the driver to find in a statement as long as the list
+            given = (
+                sa.func.unnest(
+                    sa.bindparam("rule_ws", [w for w, _ in pairs], type_=ARRAY(sa.BigInteger())),
+                    sa.bindparam("rule_ps", [p for _, p in pairs], type_=ARRAY(sa.BigInteger())),
+                )
+                .table_valued("w", "p")
+                .render_derived()
+            )
+            query = query.where(pair.in_(sa.select(given.c.w, given.c.p)))
+        else:
+            query = query.where(pair.in_(pairs))
     if warehouse_codes is not None:
         query = query.where(warehouses.c.code.in_(list(warehouse_codes)))
     if sku:

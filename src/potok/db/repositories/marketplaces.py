@@ -79,6 +79,7 @@ def _connection(row: Any) -> Connection:
         rate_limit_wait_s=row.rate_limit_wait_s,
         imported=row.imported,
         open_journal=row.open_journal or 0,
+        cursor=row.cursor,
     )
 
 
@@ -165,6 +166,8 @@ class MarketplaceRepository:
             "rate_limit_wait_s": _c.c.rate_limit_wait_s + record.rate_limit_wait_s,
             "imported": _c.c.imported + record.imported,
         }
+        if record.cursor is not None:
+            values["cursor"] = record.cursor
         if record.error is None:
             values.update(last_success_at=record.at, failures=0, refused=False, last_error=None)
         else:

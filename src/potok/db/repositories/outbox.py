@@ -22,6 +22,8 @@ from potok.domain.errors import TransientConflict
 from potok.domain.events import DomainEvent
 
 _INSERT = sa.insert(outbox_events)
+PIPELINED_UP_TO = 1000
+"""Rows a commit still sends pipelined with its statement (one round trip); more go first."""
 
 
 class Outbox:
@@ -33,6 +35,18 @@ class Outbox:
     ) -> None:
         if events:
             self.connection.execute(_INSERT, _rows(events, payloads))
+
+    def add_as_document(
+        self,
+        events: Sequence[DomainEvent],
+        payloads: Sequence[dict[str, Any]],
+        also: Sequence[Section] = (),
+    ) -> None:
+        """PostgreSQL: many events (and ``also``, rows of other tables such as their audit
+        trail) in one statement whose rows travel as one JSON document: a bulk upload's
+        100,000 events are not 100,000 parameter sets for the driver to bind."""
+        with driver(self.connection).cursor() as cursor:
+            insert_document(cursor, [(outbox_events, _rows(events, payloads)), *also])
 
     def write_and_commit(
         self,
@@ -47,12 +61,23 @@ class Outbox:
         raw = driver(self.connection)
         sections = [*staged, (outbox_events, _rows(events, payloads))]
         try:
-            with raw.pipeline(), raw.cursor() as cursor:
-                insert_document(cursor, sections, reserving)
-                if raw.autocommit:  # the transaction was begun explicitly: no wait for COMMIT
-                    cursor.execute(b"COMMIT")
-                else:
+            if sum(len(rows) for _, rows in sections) > PIPELINED_UP_TO:
+                # a document of many thousand rows (a 20,000-product catalogue) sent in
+                # pipeline mode stalled for good: the server waited for the rest of the
+                # message while the driver waited for the COMMIT's answer
+                with raw.cursor() as cursor:
+                    insert_document(cursor, sections, reserving)
+                    if raw.autocommit:  # the transaction was begun explicitly
+                        cursor.execute(b"COMMIT")
+                if not raw.autocommit:
                     raw.commit()
+            else:
+                with raw.pipeline(), raw.cursor() as cursor:
+                    insert_document(cursor, sections, reserving)
+                    if raw.autocommit:  # the transaction was begun explicitly: no wait for COMMIT
+                        cursor.execute(b"COMMIT")
+                    else:
+                        raw.commit()
             end_explicit(raw)
         except psycopg.errors.CheckViolation as error:
             if error.diag.table_name != "stock" or error.diag.constraint_name not in STOCK_GUARDS:

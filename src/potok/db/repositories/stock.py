@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from potok.db.engine import is_sqlite
-from potok.db.pg import StagedReservation, driver
+from potok.db.pg import StagedReservation, driver, insert_document
 from potok.db.tables import (
     channels,
     lots,
@@ -306,6 +306,8 @@ class StockRepository:
         by_warehouse: dict[WarehouseId, list[ProductId]] = {}
         for warehouse_id, product_id in sorted(set(keys)):
             by_warehouse.setdefault(warehouse_id, []).append(product_id)
+        if not self.sqlite:
+            return self._levels_by_arrays(by_warehouse, lock=lock)
         for warehouse_id, product_ids in by_warehouse.items():
             for start in range(0, len(product_ids), 2000):
                 query = (
@@ -322,6 +324,40 @@ class StockRepository:
                 for row in self.connection.execute(query):
                     level = _level(row)
                     result[(level.warehouse_id, level.product_id)] = level
+        return result
+
+    def _levels_by_arrays(
+        self, by_warehouse: Mapping[WarehouseId, list[ProductId]], *, lock: bool
+    ) -> dict[tuple[WarehouseId, ProductId], StockLevel]:
+        """PostgreSQL: the keys travel as two arrays joined to the positions (BULK at a
+        time), in key order. Not thousands of parameters for the driver to find in a
+        statement as long as the list, and not ``= ANY(array)`` either: a filter the
+        planner tests row by row against the whole array when its statistics are young."""
+        keys = [(w, p) for w, products in by_warehouse.items() for p in products]
+        result: dict[tuple[WarehouseId, ProductId], StockLevel] = {}
+        for start in range(0, len(keys), BULK):
+            some = keys[start : start + BULK]
+            given = (
+                sa.func.unnest(
+                    _bigints("ws", [w for w, _ in some]), _bigints("ps", [p for _, p in some])
+                )
+                .table_valued("w", "p")
+                .render_derived()
+            )
+            query = (
+                self._level_query()
+                .join(
+                    given,
+                    sa.and_(stock.c.warehouse_id == given.c.w, stock.c.product_id == given.c.p),
+                )
+                .where(stock.c.lot_id.is_(None))
+                .order_by(stock.c.warehouse_id, stock.c.product_id)
+            )
+            if lock:
+                query = query.with_for_update(of=stock)
+            for row in self.connection.execute(query):
+                level = _level(row)
+                result[(level.warehouse_id, level.product_id)] = level
         return result
 
     def ensure_position(
@@ -369,6 +405,16 @@ class StockRepository:
         ]
         if not rows:
             return
+        if not self.sqlite and len(rows) > 100:  # one statement per BULK rows, arrays unnested
+            for start in range(0, len(rows), BULK):
+                some = rows[start : start + BULK]
+                given = {
+                    "ws": [r["warehouse_id"] for r in some],
+                    "ps": [r["product_id"] for r in some],
+                    "at": at,
+                }
+                self.connection.execute(_ENSURE_POSITIONS_MANY, given)
+            return
         insert = sqlite_dialect.insert(stock) if self.sqlite else postgresql.insert(stock)
         self.connection.execute(
             insert.on_conflict_do_nothing(
@@ -405,25 +451,22 @@ class StockRepository:
             sa.insert(stock_movements).returning(
                 stock_movements.c.id, sort_by_parameter_order=True
             ),
-            [
-                {
-                    "stock_id": m.stock_id,
-                    "warehouse_id": m.warehouse_id,
-                    "product_id": m.product_id,
-                    "lot_id": m.lot_id,
-                    "type": m.type.value,
-                    "quantity": m.quantity,
-                    "on_hand_after": m.on_hand_after,
-                    "unavailable_change": m.unavailable_change,
-                    "reason": m.reason,
-                    "reference": m.reference,
-                    "actor": m.actor,
-                    "occurred_at": m.occurred_at,
-                }
-                for m in movements
-            ],
+            [_movement_row(m) for m in movements],
         )
         return list(result.scalars())
+
+    def append_movements(self, movements: Sequence[Movement]) -> None:
+        """Append many entries to the ledger when their ids are not needed (bulk uploads):
+        on PostgreSQL one statement whose rows travel as one JSON document."""
+        if not movements:
+            return
+        if self.sqlite or len(movements) <= 100:
+            self.connection.execute(
+                sa.insert(stock_movements), [_movement_row(m) for m in movements]
+            )
+            return
+        with driver(self.connection).cursor() as cursor:
+            insert_document(cursor, [(stock_movements, [_movement_row(m) for m in movements])])
 
     # ------------------------------------------------------------------ lots, serials, expiry
 
@@ -711,6 +754,38 @@ def candidates_from_rows(rows: Iterable[Any]) -> tuple[list[Candidate], list[Pos
             )
         )
     return list(candidates.values()), positions
+
+
+BULK = 10_000
+"""Rows one bulk statement carries on PostgreSQL."""
+
+_ENSURE_POSITIONS_MANY = sa.text(
+    "INSERT INTO stock (warehouse_id, product_id, on_hand, reserved, updated_at) "
+    "SELECT given.w, given.p, 0, 0, :at "
+    "FROM unnest(CAST(:ws AS bigint[]), CAST(:ps AS bigint[])) AS given(w, p) "
+    "ON CONFLICT (warehouse_id, product_id) WHERE lot_id IS NULL DO NOTHING"
+).bindparams(sa.bindparam("at", type_=UtcDateTime()))
+
+
+def _bigints(name: str, values: Sequence[int]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, list(values), type_=postgresql.ARRAY(sa.BigInteger()))
+
+
+def _movement_row(m: Movement) -> dict[str, Any]:
+    return {
+        "stock_id": m.stock_id,
+        "warehouse_id": m.warehouse_id,
+        "product_id": m.product_id,
+        "lot_id": m.lot_id,
+        "type": m.type.value,
+        "quantity": m.quantity,
+        "on_hand_after": m.on_hand_after,
+        "unavailable_change": m.unavailable_change,
+        "reason": m.reason,
+        "reference": m.reference,
+        "actor": m.actor,
+        "occurred_at": m.occurred_at,
+    }
 
 
 _SET_ON_HAND_MANY = sa.text(

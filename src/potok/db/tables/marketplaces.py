@@ -31,6 +31,8 @@ marketplace_connections = sa.Table(
     sa.Column("rate_limit_waits", sa.Integer(), nullable=False, server_default="0"),
     sa.Column("rate_limit_wait_s", sa.Float(), nullable=False, server_default="0"),
     sa.Column("imported", sa.Integer(), nullable=False, server_default="0"),
+    # where the next poll reads the marketplace's changes from (RetailCRM's history id)
+    sa.Column("cursor", sa.String(64), nullable=True),
     *timestamps(),
     sa.CheckConstraint("poll_every_s > 0", name="poll_every_s_positive"),
 )

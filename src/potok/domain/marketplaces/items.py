@@ -14,9 +14,13 @@ from potok.domain.validation import Problems
 MAX_MAPPED_AT_ONCE = 10_000
 """The most rows one mapping request (or file) carries."""
 
-STOCK_KEY = {Marketplace.WILDBERRIES: "item", Marketplace.OZON: "product"}
+STOCK_KEY = {
+    Marketplace.WILDBERRIES: "item",
+    Marketplace.OZON: "product",
+    Marketplace.RETAILCRM: "item",
+}
 """The field each marketplace's stock method names an item by: WB ``chrtId`` (the item),
-Ozon ``product_id`` (the product card)."""
+Ozon ``product_id`` (the product card), RetailCRM the offer's ``id`` (the item)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,10 +37,14 @@ class ItemMapping:
         """Add what is wrong with this row to ``problems``."""
         problems.code("sku", self.sku)
         if not self.item.isdigit() or len(self.item) > 19:
-            what = "chrtId" if marketplace is Marketplace.WILDBERRIES else "sku"
+            what = {Marketplace.WILDBERRIES: "chrtId", Marketplace.OZON: "sku"}.get(
+                marketplace, "offer id"
+            )
             problems.add("item", f"the marketplace's {what}: 1-19 digits", "bad-item")
         if self.product is not None and (not self.product.isdigit() or len(self.product) > 19):
-            what = "nmId" if marketplace is Marketplace.WILDBERRIES else "product_id"
+            what = {Marketplace.WILDBERRIES: "nmId", Marketplace.OZON: "product_id"}.get(
+                marketplace, "product id"
+            )
             problems.add("product", f"the marketplace's {what}: 1-19 digits", "bad-product")
         if self.article is not None:
             problems.text("article", self.article, max_length=128)

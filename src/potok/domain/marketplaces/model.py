@@ -20,6 +20,7 @@ class Marketplace(StrEnum):
 
     WILDBERRIES = "wildberries"
     OZON = "ozon"
+    RETAILCRM = "retailcrm"  # a CRM whose orders Potok fulfils, polled like a marketplace
 
 
 class Health(StrEnum):
@@ -94,7 +95,11 @@ class ConnectionDraft:
             problems.add("token", "give the API token (1-4096 printable characters)", "required")
         if self.marketplace is Marketplace.OZON and not self.credentials.client_id:
             problems.add("client_id", "Ozon needs the Client-Id beside the API key", "required")
-        if not self.base_url.startswith(("http://", "https://")) or len(self.base_url) > 500:
+        if self.marketplace is Marketplace.RETAILCRM and not self.base_url:
+            problems.add(
+                "base_url", "give the account's address, https://<account>.retailcrm.ru", "required"
+            )
+        elif not self.base_url.startswith(("http://", "https://")) or len(self.base_url) > 500:
             problems.add("base_url", "must be an http(s) URL of at most 500 characters", "bad-url")
         if not 10 <= self.poll_every_s <= 86_400:
             problems.add("poll_every_s", "must be from 10 seconds to one day", "out-of-range")
@@ -170,6 +175,7 @@ class Connection:
     rate_limit_wait_s: float = 0.0
     imported: int = 0
     open_journal: int = 0
+    cursor: str | None = None  # where the next poll reads the marketplace's changes from
 
     @property
     def health(self) -> Health:

@@ -27,3 +27,4 @@ class PollOutcome:
     requests: int = 0
     rate_limit_waits: int = 0
     waited_s: float = 0.0
+    cursor: str | None = None  # where the next poll starts, when the marketplace has a cursor

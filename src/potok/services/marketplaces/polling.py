@@ -46,7 +46,17 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 FOLLOWED_AT_ONCE = 10_000
 """The most open orders whose statuses one poll asks about."""
 
-NAMES = {"wildberries": "Wildberries", "ozon": "Ozon"}
+NAMES = {"wildberries": "Wildberries", "ozon": "Ozon", "retailcrm": "RetailCRM"}
+PENDING_AT_ONCE = 1000
+"""The most orders kept aside that one poll offers again to a connector with a cursor."""
+_WAITING_KINDS = frozenset(
+    {
+        JournalKind.UNKNOWN_SKU,
+        JournalKind.UNKNOWN_WAREHOUSE,
+        JournalKind.REFUSED,
+        JournalKind.MALFORMED,
+    }
+)
 _CLOSING = {MarketplaceState.CANCELLED, MarketplaceState.DELIVERED, MarketplaceState.RETURNED}
 
 
@@ -113,6 +123,7 @@ def poll_marketplace(
         rate_limit_waits=outcome.rate_limit_waits,
         rate_limit_wait_s=outcome.waited_s,
         imported=len(outcome.imported),
+        cursor=outcome.cursor,
     )
     atomically(uow, lambda uow: uow.marketplaces.record_poll(connection.id, record))
     return outcome
@@ -127,16 +138,28 @@ def _poll(
     batch: int,
 ) -> None:
     try:
+        client.resume(connection.cursor, _waiting(uow, connection))
         incoming = client.new_orders()
         outcome.seen = len(incoming)
-        for item in _not_yet_imported(uow, connection, incoming, outcome)[:batch]:
+        fresh = _not_yet_imported(uow, connection, incoming, outcome)
+        for item in fresh[:batch]:
             _take(uow, connection, item, outcome, clock)
+        if len(fresh) <= batch:  # every order the cursor passed is imported or kept aside
+            outcome.cursor = client.cursor
         _follow(uow, connection, client, outcome, clock)
         push_progress(uow, connection, client, outcome, clock)
     except CredentialsRefused as error:
         outcome.error, outcome.refused = error.detail, True
     except MarketplaceError as error:
         outcome.error = str(error)
+
+
+def _waiting(uow: UnitOfWork, connection: Connection) -> list[str]:
+    """Orders kept aside that may be imported now (a SKU mapped since, a warehouse added)."""
+    entries = reading(
+        uow, lambda uow: uow.marketplaces.journal(connection.id, limit=PENDING_AT_ONCE)
+    )
+    return [e.external_id for e in entries if e.kind in _WAITING_KINDS]
 
 
 def _not_yet_imported(
@@ -219,7 +242,7 @@ def _import(
     if linked is not None:
         return linked.order_id, False
     name = NAMES.get(connection.marketplace.value, connection.marketplace.value)
-    if order.warehouse not in connection.warehouses:
+    if order.warehouse and order.warehouse not in connection.warehouses:
         raise _KeepAside(
             JournalKind.UNKNOWN_WAREHOUSE,
             f"{name} warehouse {order.warehouse} is not mapped to a Potok location "
@@ -248,7 +271,8 @@ def _import(
         promised_at=order.ship_by,
         payment_status=PaymentStatus.NOT_REQUIRED,  # the customer paid the marketplace
         comment=words[:2000],
-        ship_from=connection.warehouses[order.warehouse],  # FBS: from where it was sent to
+        # FBS: from where it was sent to; a CRM order without a store is sourced as any other
+        ship_from=connection.warehouses[order.warehouse] if order.warehouse else None,
     )
     placement = place_within(uow, command, actor_of(connection), at)
     order_id = placement.order.id

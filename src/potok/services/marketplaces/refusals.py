@@ -30,6 +30,12 @@ def what_to_fix(marketplace: Marketplace, reason: str) -> str:
             "the marketplace does not know this warehouse as the seller's: correct the "
             "connection's warehouse map (potok marketplaces update NAME -w ID=LOCATION)"
         )
+    if marketplace is Marketplace.RETAILCRM:
+        return (
+            "RetailCRM has no such offer, or no such store: check the SKU's offer id in the "
+            "connection's item map (potok marketplaces map NAME SKU OFFER_ID) and the store "
+            "code in its warehouse map"
+        )
     if marketplace is Marketplace.OZON:
         return (
             "Ozon does not take this product_id: correct the SKU's item in the connection's "
