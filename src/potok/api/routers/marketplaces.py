@@ -463,8 +463,11 @@ _OZON_ANSWERS: dict[int | str, dict[str, Any]] = {
         status: {"description": what, "content": {"application/json": {"schema": _OZON_ERROR}}}
         for status, what in (
             (400, "Not a notification (ERROR_PARAMETER_VALUE_MISSED)"),
-            (403, "Not from Ozon's networks, or the URL's secret does not match"),
-            (404, "No Ozon connection has this code"),
+            (
+                404,
+                "No Ozon connection has this code, the URL's secret does not match, or "
+                "the caller is not in Ozon's networks (the address exists for Ozon alone)",
+            ),
             (503, "Ozon could not be asked about the posting; Ozon sends it again"),
         )
     },
@@ -480,7 +483,7 @@ _NOTIFICATION_BODY = {
                     "properties": {
                         "message_type": {"type": "string", "minLength": 1, "maxLength": 64},
                         "posting_number": {"type": "string", "maxLength": 128},
-                        "seller_id": {"type": "integer"},
+                        "seller_id": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
                         "time": {"type": "string", "format": "date-time"},
                     },
                 }
@@ -507,7 +510,7 @@ def _ozon_error(status: int, code: str, message: str) -> Response:
     "it as a poll would (idempotent by `posting_number`); the poll stays the safety net.",
     responses=_OZON_ANSWERS,
     openapi_extra=_NOTIFICATION_BODY,
-    dependencies=[public(), reach(Reach.NETWORK)],
+    dependencies=[public(), reach(Reach.UNLIMITED)],  # Ozon calls without credentials
 )
 async def ozon_notification(
     code: CodePath,
@@ -518,11 +521,11 @@ async def ozon_notification(
     potok = security_of(request).potok
     allowed = networks(potok.settings.marketplaces.ozon_push_networks)
     if not from_ozon(client_ip(request), allowed):
-        return _ozon_error(403, UNKNOWN, "notifications are taken from Ozon's networks only")
+        return _ozon_error(404, UNKNOWN, "notifications are taken from Ozon's networks only")
     if secret is None or not hmac.compare_digest(
         secret.encode(), push_secret(potok.protector, code).encode()
     ):
-        return _ozon_error(403, UNKNOWN, "the URL's secret does not match the connection")
+        return _ozon_error(404, UNKNOWN, "the URL's secret does not match the connection")
     try:
         await run_in_threadpool(ozon_connection, uow, code)
     except ConnectionNotFound:

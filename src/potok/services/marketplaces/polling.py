@@ -263,7 +263,12 @@ def _import(
         state=order.state.value,
         status=order.status,
         items=[
-            {"line_no": number, "item": line.marketplace_sku, "article": line.article}
+            {
+                "line_no": number,
+                "item": line.marketplace_sku,
+                "article": line.article,
+                **({"meta": dict(order.meta)} if order.meta and number == 1 else {}),
+            }
             for number, line in enumerate(order.lines, start=1)
         ],
         at=at,
