@@ -391,6 +391,12 @@ class MarketplaceSettings(BaseModel):
             raise ValueError(f"'{value}' is not a time zone such as Europe/Moscow") from None
         return value
 
+    ozon_push_networks: str = Field(
+        default="195.34.21.0/24,185.73.192.0/22,91.223.93.0/24",
+        max_length=2000,
+        description="comma-separated networks Ozon's push notifications are taken from (the "
+        "ones Ozon publishes; a proxy in front of Potok must pass the caller's address on)",
+    )
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     attempts: int = Field(
         default=5, ge=1, le=20, description="tries of one call through 429s, 5xx and timeouts"

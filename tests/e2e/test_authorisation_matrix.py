@@ -183,6 +183,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"): ("public", UNLIMITED),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/items"): ("catalogue:read", RECORD),
     ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),

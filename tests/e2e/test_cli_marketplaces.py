@@ -226,3 +226,43 @@ def test_match_catalogue_fills_the_ozon_map_and_names_what_matched_nothing(
         ("KET", "1480000001", "700001")
     ]
     assert potok_cli(database_url, "marketplaces", "match-catalogue", "nope").exit_code == 4
+
+
+def test_push_url_prints_the_address_ozon_is_given(
+    potok: Potok, database_url: str, ozon: OzonSimulator
+) -> None:
+    from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+    from potok.services.marketplaces import connect_marketplace
+    from potok.services.marketplaces.notifications import push_path
+    from tests.factories import TESTER
+
+    build_world(potok, {})
+    connect_marketplace(
+        potok.uow(),
+        ConnectionDraft(
+            code="ozon-main",
+            marketplace=Marketplace.OZON,
+            channel="mp",
+            credentials=Credentials(ozon.api_key, ozon.client_id),
+            base_url=ozon.url,
+            warehouses={"22254230484000": "MSK"},
+        ),
+        TESTER,
+    )
+
+    shown = potok_cli(
+        database_url, "marketplaces", "push-url", "ozon-main", "--base", "https://potok.example/"
+    )
+    unknown = potok_cli(
+        database_url, "marketplaces", "push-url", "nope", "--base", "https://potok.example"
+    )
+    bad = potok_cli(database_url, "marketplaces", "push-url", "ozon-main", "--base", "potok")
+
+    assert shown.exit_code == 0, shown.output
+    path = push_path(potok.protector, "ozon-main")
+    assert shown.stdout.strip() == "https://potok.example" + path
+    assert path.startswith("/api/v1/marketplaces/ozon-main/ozon-notifications?secret=")
+    assert len(path.split("secret=")[1]) == 32
+    assert unknown.exit_code != 0
+    assert bad.exit_code == 2
+    assert "--base" in bad.output

@@ -132,6 +132,46 @@ def test_wb_hears_the_marking_code_the_supply_and_the_hand_over(
     assert len(wildberries.calls(f"/api/v3/supplies/{supply_id}/deliver")) == 1
 
 
+def test_wb_hears_the_gtin_of_a_task_that_asks_for_one_after_it_joined_the_supply(
+    potok: Potok, wildberries: WildberriesSimulator
+) -> None:
+    """Goods marked in Belarus: WB lists ``gtin`` in the task's meta and takes it (like every
+    meta) only from a task on assembly (``confirm``), i.e. after it joined the supply; the
+    GTIN is the task's own 13-digit barcode."""
+    shoes_world(potok)
+    connect(
+        potok,
+        "wb",
+        Marketplace.WILDBERRIES,
+        wildberries.url,
+        Credentials(wildberries.token),
+        658434,
+    )
+    asks = wildberries.add_order(
+        article="SHOE",
+        barcodes=["2000000000008", "4650000000010"],
+        price=599_000,
+        required_meta=["sgtin"],
+        optional_meta=["gtin"],
+    )
+    quiet = wildberries.add_order(article="KET", barcodes=["4601234567893"], price=249_000)
+    first, second = poll_marketplace(potok.uow(), clients(), "wb").imported
+
+    fulfil(potok, first, marking("wb-unit-7"), hand_over=False)
+    fulfil(potok, second, hand_over=False)
+    packed = poll_marketplace(potok.uow(), clients(), "wb")
+
+    assert sorted(packed.packed) == sorted([str(asks), str(quiet)])
+    assert packed.push_failed == []
+    assert wildberries.meta[asks] == {"sgtin": [marking("wb-unit-7")], "gtin": ["4650000000010"]}
+    assert quiet not in wildberries.meta
+    [supply] = wildberries.supplies.values()
+    assert sorted(supply["orders"]) == sorted([asks, quiet])
+    adds = [c.at for c in wildberries.received if c.path.endswith("/orders")]
+    metas = [c.at for c in wildberries.received if "/meta/" in c.path]
+    assert max(adds) < min(metas)  # meta only once the tasks are on assembly
+
+
 def test_cancelling_in_potok_cancels_the_wb_task(
     potok: Potok, wildberries: WildberriesSimulator
 ) -> None:

@@ -43,7 +43,7 @@ class WildberriesSimulator(SimulatedApi):
         self.statuses: dict[int, tuple[str, str]] = {}
         self.repeat_in_answer = False  # each new task twice in one answer
         self.supplies: dict[str, dict[str, Any]] = {}  # id -> {name, orders, done}
-        self.meta: dict[int, dict[str, list[str]]] = {}  # task -> sgtin/imei/uin
+        self.meta: dict[int, dict[str, list[str]]] = {}  # task -> sgtin/imei/uin/gtin
         self._supplies = itertools.count(1_234_567)
         self._ids = itertools.count(5_632_423)
         self.buckets["stocks"] = Bucket(20, 0.2)  # every stock method: its own 300 a minute
@@ -63,6 +63,7 @@ class WildberriesSimulator(SimulatedApi):
         order_uid: str | None = None,
         chrt_id: int = 987654321,
         required_meta: list[str] | None = None,
+        optional_meta: list[str] | None = None,
         address: dict[str, Any] | None = None,
         currency: int = 643,
         **fields: Any,
@@ -76,7 +77,7 @@ class WildberriesSimulator(SimulatedApi):
             "sellerDate": None,
             "salePrice": price + 500,
             "requiredMeta": required_meta or [],
-            "optionalMeta": [],
+            "optionalMeta": optional_meta or [],
             "deliveryType": "fbs",
             "comment": "",
             "scanPrice": None,
@@ -189,9 +190,14 @@ class WildberriesSimulator(SimulatedApi):
             tasks = body["orders"]
             if supply is None:
                 return Answer(404, self.error_body(404))
-            if supply["done"] or any(self.statuses.get(t, ("", ""))[0] != "new" for t in tasks):
+            if supply["done"] or any(
+                self.statuses.get(t, ("", ""))[0] not in ("new", "confirm") for t in tasks
+            ):
                 return Answer(409, {"code": "FailedToAddSupplyOrder", "message": "Не удалось"})
-            for task in tasks:
+            for task in tasks:  # a task on assembly moves between active supplies
+                for other in self.supplies.values():
+                    if task in other["orders"] and not other["done"]:
+                        other["orders"].remove(task)
                 supply["orders"].append(task)
                 self.statuses[task] = ("confirm", self.statuses[task][1])
             return Answer(204)
@@ -211,6 +217,12 @@ class WildberriesSimulator(SimulatedApi):
             if task not in self.tasks:
                 return Answer(404, self.error_body(404))
             kind = parts[5]
+            if self.statuses[task][0] != "confirm":  # the document: meta only on assembly
+                message = (
+                    "Failed to update assembly order metadata. Make sure the assembly order "
+                    "meets all the necessary requirements."
+                )  # the document's example FailedToUpdateMeta
+                return Answer(409, {"code": "FailedToUpdateMeta", "message": message})
             values = body["sgtins"] if kind == "sgtin" else [body[kind]]
             self.meta.setdefault(task, {}).setdefault(kind, []).extend(values)
             return Answer(204)

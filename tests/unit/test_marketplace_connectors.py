@@ -64,6 +64,25 @@ def test_a_wb_assembly_task_reads_as_one_unit_priced_from_minor_units() -> None:
 
 
 @pytest.mark.parametrize(
+    ("change", "meta"),
+    [
+        ({}, {}),  # WB does not ask for a GTIN
+        ({"optionalMeta": ["gtin"], "skus": ["4650000000010"]}, {"gtin": "4650000000010"}),
+        (
+            {"requiredMeta": ["gtin"], "skus": ["2000000000008", "4601234567893"]},
+            {"gtin": "4601234567893"},  # 2…: a shop's own number, not a GTIN
+        ),
+        ({"requiredMeta": ["gtin"], "skus": ["4650000000011"]}, {}),  # a wrong check digit
+        ({"requiredMeta": ["gtin"], "skus": ["04650000000010"]}, {}),  # 14 digits
+    ],
+)
+def test_a_task_asking_for_a_gtin_carries_its_gtin_13_barcode(
+    change: dict[str, Any], meta: dict[str, str]
+) -> None:
+    assert dict(read_order({**TASK, **change}).meta) == meta
+
+
+@pytest.mark.parametrize(
     ("change", "problem"),
     [
         ({"id": "13833711"}, "id is not an integer"),

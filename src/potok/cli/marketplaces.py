@@ -442,3 +442,26 @@ def match_catalogue(
         print_listing(rows, [Column("item"), Column("why")], output, empty="")
     if outcome.error:
         raise fail(outcome.error, 6)
+
+
+@app.command("push-url")
+@handles_errors
+def push_url(
+    code: str = typer.Argument(..., help="The Ozon connection."),
+    base: str = typer.Option(
+        ..., "--base", help="Potok's address as Ozon reaches it, e.g. https://potok.example.ru"
+    ),
+) -> None:
+    """The URL to give Ozon for its push notifications (Settings → Notifications in Ozon's
+    seller account), with the connection's secret in it."""
+    from potok.services.marketplaces.notifications import ozon_connection, push_path
+
+    if not base.startswith(("https://", "http://")):
+        raise fail("--base must start with https:// (or http:// for a test stand)", 2)
+    potok = open_potok()
+    try:
+        ozon_connection(cli_uow(potok), code)  # no such Ozon connection: a plain error
+        path = push_path(potok.protector, code)
+    finally:
+        potok.close()
+    console.print(base.rstrip("/") + path, highlight=False, soft_wrap=True)

@@ -5,11 +5,15 @@ A channel's API key sees the connections of its own channel only; others are 404
 
 from __future__ import annotations
 
+import hmac
+import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 
+from potok import __version__
 from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
@@ -28,8 +32,19 @@ from potok.api.schemas.marketplaces import (
     StockPushOut,
 )
 from potok.api.scope import Reach, reach
-from potok.api.security import Caller, needs, security_of
+from potok.api.security import Caller, client_ip, needs, public, security_of
 from potok.connectors.marketplaces import MarketplaceNotSupported
+from potok.connectors.marketplaces.ozon_push import (
+    MISSING,
+    PING,
+    UNKNOWN,
+    NotificationRefused,
+    error_answer,
+    from_ozon,
+    networks,
+    ping_answer,
+    read_notification,
+)
 from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import FieldError, InvalidInput, TransientConflict
@@ -46,6 +61,11 @@ from potok.domain.marketplaces import (
 )
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import marketplaces as service
+from potok.services.marketplaces.notifications import (
+    ozon_connection,
+    push_secret,
+    take_ozon_notification,
+)
 from potok.services.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1/marketplaces", tags=["marketplaces"])
@@ -389,3 +409,142 @@ def match_catalogue(code: CodePath, request: Request, uow: Uow, caller: Caller) 
             "error": outcome.error,
         }
     )
+
+
+# ---------------------------------------------------------------------- Ozon's notifications
+
+MAX_NOTIFICATION_BYTES = 100_000
+_OZON_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {
+                    "type": "string",
+                    "enum": ["ERROR_UNKNOWN", "ERROR_PARAMETER_VALUE_MISSED"],
+                },
+                "message": {"type": "string"},
+                "details": {"type": "string", "nullable": True},
+            },
+        }
+    },
+}
+_OZON_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": 'Taken (`{"result": true}`), or a ping answered '
+        '(`{"version", "name", "time"}`)',
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {
+                            "type": "object",
+                            "required": ["result"],
+                            "properties": {"result": {"type": "boolean"}},
+                        },
+                        {
+                            "type": "object",
+                            "required": ["version", "name", "time"],
+                            "properties": {
+                                "version": {"type": "string"},
+                                "name": {"type": "string"},
+                                "time": {"type": "string", "format": "date-time"},
+                            },
+                        },
+                    ]
+                }
+            }
+        },
+    },
+    **{
+        status: {"description": what, "content": {"application/json": {"schema": _OZON_ERROR}}}
+        for status, what in (
+            (400, "Not a notification (ERROR_PARAMETER_VALUE_MISSED)"),
+            (
+                404,
+                "No Ozon connection has this code, the URL's secret does not match, or "
+                "the caller is not in Ozon's networks (the address exists for Ozon alone)",
+            ),
+            (503, "Ozon could not be asked about the posting; Ozon sends it again"),
+        )
+    },
+}
+_NOTIFICATION_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["message_type"],
+                    "properties": {
+                        "message_type": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "posting_number": {"type": "string", "maxLength": 128},
+                        "seller_id": {"type": "integer", "minimum": 0, "maximum": 2**53 - 1},
+                        "time": {"type": "string", "format": "date-time"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+def _ozon_error(status: int, code: str, message: str) -> Response:
+    return json_response(error_answer(code, message), status)
+
+
+@router.post(
+    "/{code}/ozon-notifications",
+    response_model=None,
+    summary="Ozon's push notifications (new posting, cancellation, status change, ping)",
+    description="Called by Ozon, not by people, and answered in Ozon's formats: "
+    '`{"result": true}` when taken, `{"version", "name", "time"}` to `TYPE_PING`, '
+    '`{"error": {"code", "message", "details"}}` otherwise. Ozon signs nothing: a call '
+    "is taken only from Ozon's published networks (setting `marketplaces.ozon_push_networks`) "
+    "and with the connection's `secret` in the URL (`potok marketplaces push-url CODE`). A "
+    "posting's notification makes Potok read the posting back from Ozon and import or follow "
+    "it as a poll would (idempotent by `posting_number`); the poll stays the safety net.",
+    responses=_OZON_ANSWERS,
+    openapi_extra=_NOTIFICATION_BODY,
+    dependencies=[public(), reach(Reach.UNLIMITED)],  # Ozon calls without credentials
+)
+async def ozon_notification(
+    code: CodePath,
+    request: Request,
+    uow: Uow,
+    secret: Annotated[str | None, Query(max_length=200)] = None,
+) -> Response:
+    potok = security_of(request).potok
+    allowed = networks(potok.settings.marketplaces.ozon_push_networks)
+    if not from_ozon(client_ip(request), allowed):
+        return _ozon_error(404, UNKNOWN, "notifications are taken from Ozon's networks only")
+    if secret is None or not hmac.compare_digest(
+        secret.encode(), push_secret(potok.protector, code).encode()
+    ):
+        return _ozon_error(404, UNKNOWN, "the URL's secret does not match the connection")
+    try:
+        await run_in_threadpool(ozon_connection, uow, code)
+    except ConnectionNotFound:
+        return _ozon_error(404, UNKNOWN, f"no Ozon connection '{code}'")
+    raw = await request.body()
+    if len(raw) > MAX_NOTIFICATION_BYTES:
+        too_long = f"a notification carries at most {MAX_NOTIFICATION_BYTES} bytes"
+        return _ozon_error(400, MISSING, too_long)
+    try:
+        notification = read_notification(json.loads(raw) if raw else None)
+    except ValueError as error:  # not JSON, or NotificationRefused
+        code_ = error.code if isinstance(error, NotificationRefused) else MISSING
+        return _ozon_error(400, code_, str(error) or "the body is not JSON")
+    now = datetime.now(UTC)
+    if notification.kind == PING:
+        return json_response(ping_answer(__version__, now))
+    outcome = await run_in_threadpool(
+        take_ozon_notification, uow, potok.marketplaces, code, notification
+    )
+    if outcome.error is not None:
+        return _ozon_error(503, UNKNOWN, f"Ozon could not be asked: {outcome.error}")
+    return json_response({"result": True})

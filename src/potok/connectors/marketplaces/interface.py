@@ -95,6 +95,7 @@ class IncomingOrder:
     comment: str = ""
     ship_by: datetime | None = None
     required_meta: tuple[str, ...] = ()  # what must be sent at packing (sgtin, imei, ...)
+    meta: Mapping[str, str] = field(default_factory=dict)  # known at import (WB: gtin)
     raw: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -138,6 +139,7 @@ class Packed:
     marking_codes: tuple[str, ...] = ()
     imeis: tuple[str, ...] = ()
     uins: tuple[str, ...] = ()
+    meta: Mapping[str, str] = field(default_factory=dict)  # what the order came with (gtin)
 
 
 @dataclass

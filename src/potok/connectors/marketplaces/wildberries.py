@@ -34,6 +34,7 @@ from potok.connectors.marketplaces.interface import (
     StockOutcome,
 )
 from potok.domain.marketplaces import Credentials, Marketplace
+from potok.domain.validation import gtin_check_digit
 
 DEFAULT_URL = "https://marketplace-api.wildberries.ru"
 LIMIT = RateLimit(burst=20, interval_s=0.2, cost_of_conflict=10)
@@ -58,6 +59,7 @@ PATHS = {
     "sgtin": "/api/v3/orders/{order}/meta/sgtin",
     "imei": "/api/v3/orders/{order}/meta/imei",
     "uin": "/api/v3/orders/{order}/meta/uin",
+    "gtin": "/api/v3/orders/{order}/meta/gtin",
     "cancel": "/api/v3/orders/{order}/cancel",
     "stocks": "/api/v3/stocks/{warehouse}",  # keyed by chrtId (``sku`` is switched off)
 }
@@ -138,8 +140,31 @@ def read_order(data: Mapping[str, Any]) -> IncomingOrder:
         address=where,
         comment=str(data.get("comment") or "")[:300],
         required_meta=tuple(str(m) for m in data.get("requiredMeta") or ()),
+        meta=_gtin(data),
         raw=dict(data),
     )
+
+
+def _gtin(data: Mapping[str, Any]) -> dict[str, str]:
+    """The task's GTIN when WB asks for one (``gtin`` in ``requiredMeta`` or
+    ``optionalMeta``: goods marked in Belarus): the first of its barcodes (``skus``) that is
+    a GTIN-13, the form ``/meta/gtin`` takes - 13 digits, a right check digit, and not a
+    restricted-circulation number (GS1 prefixes 20-29: a shop's own codes, no GTIN)."""
+    asked = {str(m) for m in (data.get("requiredMeta") or ())} | {
+        str(m) for m in (data.get("optionalMeta") or ())
+    }
+    if "gtin" not in asked:
+        return {}
+    for barcode in data.get("skus") or ():
+        text = str(barcode)
+        if (
+            len(text) == 13
+            and text.isdigit()
+            and not text.startswith("2")
+            and gtin_check_digit(text[:12]) == int(text[12])
+        ):
+            return {"gtin": text}
+    return {}
 
 
 def _coordinate(value: Any) -> float | None:
@@ -219,15 +244,14 @@ class Wildberries:
         return seen
 
     def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
+        """The tasks join the open supply (a new one when there is none) by the batch
+        method, which puts them on assembly (``confirm``); then each task's meta is sent -
+        marking codes (``sgtin``), IMEI, UIN, GTIN - since WB takes meta only from tasks in
+        ``confirm``. A task WB refuses to add or whose meta it refuses is reported failed and
+        sent again at the next poll (adding a task to the supply it is in is allowed: the
+        batch method moves tasks between active supplies)."""
         outcome = PackOutcome(batch)
-        ready: list[int] = []
-        for order in orders:
-            try:
-                self._send_codes(order)
-            except MarketplaceRefused as refused:
-                outcome.failed[order.external_id] = refused.detail
-                continue
-            ready.append(int(order.external_id))
+        ready = [int(order.external_id) for order in orders if order.external_id.isdigit()]
         if not ready:
             return outcome
         if outcome.batch is None:
@@ -248,9 +272,17 @@ class Wildberries:
             except MarketplaceRefused as refused:
                 for task in chunk:
                     outcome.failed[str(task)] = refused.detail
+        for order in orders:  # WB takes meta only from tasks on assembly (confirm)
+            if order.external_id in outcome.failed:
+                continue
+            try:
+                self._send_codes(order)
+            except MarketplaceRefused as refused:
+                outcome.failed[order.external_id] = refused.detail
         return outcome
 
     def _send_codes(self, order: Packed) -> None:
+        task = int(order.external_id)
         for kind, codes in (
             ("sgtin", order.marking_codes),
             ("imei", order.imeis),
@@ -258,7 +290,7 @@ class Wildberries:
         ):
             if not codes:
                 continue
-            path = PATHS[kind].format(order=int(order.external_id))
+            path = PATHS[kind].format(order=task)
             if kind == "sgtin":
                 for start in range(0, len(codes), CODES_BATCH):
                     self.http.call(
@@ -266,6 +298,9 @@ class Wildberries:
                     )
             else:  # one IMEI / UIN per assembly task (one unit)
                 self.http.call("PUT", path, json={kind: codes[0]})
+        gtin = order.meta.get("gtin")
+        if gtin:  # one GTIN per task
+            self.http.call("PUT", PATHS["gtin"].format(order=task), json={"gtin": gtin})
 
     def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
         if batch is None:

@@ -22,6 +22,7 @@ from potok.connectors.marketplaces import (
     MarketplaceError,
     MarketplaceNotSupported,
     MarketplaceState,
+    StatusSeen,
 )
 from potok.domain.errors import InvalidInput, PotokError, TransientConflict
 from potok.domain.kernel import Actor, ActorKind, Clock, utc_now
@@ -34,7 +35,7 @@ from potok.domain.marketplaces import (
 from potok.domain.orders import Address, DeliveryMethod, OrderState, PaymentStatus
 from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineRequest, PlaceOrder
 from potok.services.intake import place_within
-from potok.services.marketplace_ports import PollRecord
+from potok.services.marketplace_ports import LinkedOrder, PollRecord
 from potok.services.marketplaces.catalogue import map_from_catalogue
 from potok.services.marketplaces.items import alert_unmapped_item
 from potok.services.marketplaces.journal import keep_aside
@@ -141,9 +142,9 @@ def _poll(
         client.resume(connection.cursor, _waiting(uow, connection))
         incoming = client.new_orders()
         outcome.seen = len(incoming)
-        fresh = _not_yet_imported(uow, connection, incoming, outcome)
+        fresh = not_yet_imported(uow, connection, incoming, outcome)
         for item in fresh[:batch]:
-            _take(uow, connection, item, outcome, clock)
+            take(uow, connection, item, outcome, clock)
         if len(fresh) <= batch:  # every order the cursor passed is imported or kept aside
             outcome.cursor = client.cursor
         _follow(uow, connection, client, outcome, clock)
@@ -162,7 +163,7 @@ def _waiting(uow: UnitOfWork, connection: Connection) -> list[str]:
     return [e.external_id for e in entries if e.kind in _WAITING_KINDS]
 
 
-def _not_yet_imported(
+def not_yet_imported(
     uow: UnitOfWork,
     connection: Connection,
     incoming: list[IncomingOrder | Malformed],
@@ -193,7 +194,7 @@ def poll_due(
 # ---------------------------------------------------------------------- import
 
 
-def _take(
+def take(
     uow: UnitOfWork,
     connection: Connection,
     item: IncomingOrder | Malformed,
@@ -286,7 +287,12 @@ def _import(
         state=order.state.value,
         status=order.status,
         items=[
-            {"line_no": number, "item": line.marketplace_sku, "article": line.article}
+            {
+                "line_no": number,
+                "item": line.marketplace_sku,
+                "article": line.article,
+                **({"meta": dict(order.meta)} if order.meta and number == 1 else {}),
+            }
             for number, line in enumerate(order.lines, start=1)
         ],
         at=at,
@@ -351,25 +357,39 @@ def _follow(
     seen = client.statuses(list(known), changed_since=connection.last_success_at)
     for status in seen:
         link = known.get(status.external_id)
-        if link is None or (link.state == status.state.value and link.status == status.status):
-            continue
-        if status.state is MarketplaceState.CANCELLED and _cancel(
-            uow, connection, link.order_id, status.status
-        ):
-            outcome.cancelled.append(link.order_id)
-        closed = status.state in _CLOSING
-        atomically(
-            uow,
-            lambda uow, s=status, c=closed: uow.marketplaces.follow(  # type: ignore[misc]
-                connection.id,
-                s.external_id,
-                state=s.state.value,
-                status=s.status,
-                closed=c,
-                at=clock(),
-            ),
-        )
-        outcome.followed += 1
+        if link is not None:
+            follow_one(uow, connection, link, status, outcome, clock)
+
+
+def follow_one(
+    uow: UnitOfWork,
+    connection: Connection,
+    link: LinkedOrder,
+    status: StatusSeen,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """What the marketplace now says about one imported order: recorded when it changed,
+    and a cancellation cancels the Potok order (its stock goes back)."""
+    if link.state == status.state.value and link.status == status.status:
+        return
+    if status.state is MarketplaceState.CANCELLED and _cancel(
+        uow, connection, link.order_id, status.status
+    ):
+        outcome.cancelled.append(link.order_id)
+    closed = status.state in _CLOSING
+    atomically(
+        uow,
+        lambda uow: uow.marketplaces.follow(
+            connection.id,
+            status.external_id,
+            state=status.state.value,
+            status=status.status,
+            closed=closed,
+            at=clock(),
+        ),
+    )
+    outcome.followed += 1
 
 
 def _cancel(uow: UnitOfWork, connection: Connection, order_id: int, status: str) -> bool:

@@ -142,6 +142,12 @@ def _packed(link: LinkedOrder, shipments: Sequence[Shipment]) -> Packed:
         marking_codes=tuple(c.value for c in codes if c.kind is UnitIdentifier.MARKING),
         imeis=tuple(c.value for c in codes if c.kind is UnitIdentifier.IMEI),
         uins=tuple(c.value for c in codes if c.kind is UnitIdentifier.UIN),
+        meta={
+            str(k): str(v)
+            for i in link.items
+            if isinstance(i.get("meta"), dict)
+            for k, v in i["meta"].items()
+        },
     )
 
 
