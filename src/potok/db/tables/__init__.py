@@ -80,7 +80,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
-from potok.db.tables.reports import order_facts
+from potok.db.tables.reports import order_days, order_facts, order_stage_days
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -128,10 +128,12 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_days",
     "order_facts",
     "order_history",
     "order_holds",
     "order_lines",
+    "order_stage_days",
     "order_tags",
     "orders",
     "outbox_events",

@@ -1,7 +1,7 @@
 """carrier labels: the worker fetches carriers' labels (and retries bookings) with backoff
 
 Revision ID: c4a1be1a0001
-Revises: b0e7d7e00001
+Revises: c5a1e0d20001
 Create Date: 2026-12-07 04:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "c4a1be1a0001"
-down_revision: str | None = "b0e7d7e00001"
+down_revision: str | None = "c5a1e0d20001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
