@@ -278,6 +278,12 @@ class CarrierSettings(BaseModel):
         max_length=500,
         description="Почта's tracking service (single access, SOAP)",
     )
+    pochta_point_cities: str = Field(
+        default="",
+        max_length=2000,
+        description="cities whose post offices the pickup-point directory keeps, comma "
+        "separated (Почта lists no offices country-wide; empty: none)",
+    )
     pochta_tracking_login: str = Field(default="", max_length=200)
     pochta_tracking_password: SecretStr = Field(default=SecretStr(""))
     cdek_url: str = Field(

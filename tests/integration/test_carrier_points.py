@@ -25,7 +25,9 @@ from potok.services.intake import Placement, place_order
 from potok.settings import get_settings
 from tests.factories import TESTER, build_world, order_command
 from tests.integration.test_cdek_connector import carrier_for
+from tests.integration.test_pochta import carrier_for as pochta_carrier
 from tests.simulators.cdek import CLIENT_ID, CLIENT_SECRET, CdekSimulator
+from tests.simulators.pochta import PochtaSimulator
 
 TVERSKAYA = (55.7575, 37.6135)
 
@@ -125,6 +127,36 @@ def test_a_point_that_cannot_take_the_orders_weight_is_refused_naming_its_limit(
     )
     assert isinstance(light, Placement)
     assert light.order.delivery.pickup_point_code == "MSK789"
+
+
+def test_pochtas_post_offices_are_found_beside_cdeks_points(
+    potok: Potok, cdek: CdekSimulator, pochta: PochtaSimulator
+) -> None:
+    offices = pochta_carrier(pochta)
+    offices.point_cities = ("Москва",)
+    potok.carriers = CarrierRegistry([carrier_for(cdek), offices])
+    synced = carrier_points.sync_all(potok.uow(), potok.carriers)
+    assert [(o.carrier, o.seen) for o in synced if isinstance(o, carrier_points.SyncOutcome)] == [
+        ("cdek", 5),
+        ("pochta", 2),  # Москва's two open offices; the closed one is left out
+    ]
+    near = carrier_points.find_points(potok.uow(), near=TVERSKAYA, radius_km=1)
+    assert [(f.point.carrier, f.point.code) for f in near] == [
+        ("cdek", "MSK123"),  # 65 m away
+        ("pochta", "125009"),  # 110 m away
+    ]
+    office = near[1].point
+    assert (office.city, office.address, office.storage_days) == ("Москва", "ул. Тверская, 7", 15)
+    assert office.hours.startswith("Пн 10:00-19:00")
+    in_city = carrier_points.find_points(potok.uow(), city="Москва", carrier="pochta")
+    assert sorted(f.point.code for f in in_city) == ["101000", "125009"]
+
+    build_world(potok, {("MSK", "KET"): 2})
+    placed = place_order(
+        potok.uow(), order_command([("KET", 1)], pickup_point="pochta:125009"), TESTER
+    )
+    assert isinstance(placed, Placement)
+    assert placed.order.delivery.destination == (55.7579, 37.6119)
 
 
 @pytest.fixture

@@ -34,6 +34,32 @@ ORDER_FIELDS = ("order-num", "index-to", "mass", "mail-type", "mail-category", "
 DATA = "http://russianpost.org/operationhistory/data"
 
 
+OFFICES = (  # postal code, settlement, region, address, latitude, longitude, closed
+    ("101000", "Москва", "г Москва", "ул. Мясницкая, 26А", 55.7626, 37.6357, False),
+    ("125009", "Москва", "г Москва", "ул. Тверская, 7", 55.7579, 37.6119, False),
+    ("119019", "Москва", "г Москва", "ул. Новый Арбат, 2", 55.7524, 37.5985, True),
+    ("170000", "Тверь", "Тверская обл", "ул. Советская, 31", 56.8597, 35.9002, False),
+)
+
+
+def _office(office: tuple[str, str, str, str, float, float, bool]) -> dict[str, Any]:
+    """An office as Почта answered searchPostOfficeByIndex, with this office's facts."""
+    code, settlement, region, address, latitude, longitude, closed = office
+    answer = observed("search-post-office-by-index-to")
+    answer.update(
+        {
+            "address-source": address,
+            "postal-code": code,
+            "settlement": settlement,
+            "region": region,
+            "latitude": latitude,
+            "longitude": longitude,
+            "is-closed": closed,
+        }
+    )
+    return answer
+
+
 def observed(name: str) -> Any:
     return json.loads((SPECS / f"{name}.response.json").read_text(encoding="utf-8"))
 
@@ -60,7 +86,10 @@ class PochtaSimulator(SimulatedApi):
             "search": schema("find-order-by-shop-id"),
             "batch": schema("create-batch"),
             "deleted": schema("delete-orders"),
+            "offices": schema("search-post-office-by-address"),
+            "office": schema("search-post-office-by-index-to"),
         }
+        self.offices = list(OFFICES)  # a test may close some
 
     # ------------------------------------------------------------------ scripting
 
@@ -104,6 +133,8 @@ class PochtaSimulator(SimulatedApi):
                 if missing or not isinstance(order["index-to"], int):
                     return f"an order without {missing} or a text index-to"
             return None
+        if path == "/postoffice/1.0/by-address" and not dict(parse_qsl(query)).get("address"):
+            return "searchPostOfficeByAddress without an address"
         if path in ("/1.0/backlog", "/1.0/user/shipment") and not (
             isinstance(body, list) and all(isinstance(i, int) for i in body)
         ):
@@ -136,6 +167,16 @@ class PochtaSimulator(SimulatedApi):
         if path == "/1.0/backlog" and method == "DELETE":
             gone = [i for i in body if self.orders.pop(i, None) is not None]
             return self._faithful("deleted", {"result-ids": gone})
+        if path == "/postoffice/1.0/by-address" and method == "GET":
+            words = params.get("address", "").casefold()
+            codes = [o[0] for o in self.offices if o[1].casefold() in words]
+            codes = codes[: int(params.get("top", "50"))]
+            return self._faithful("offices", {"is-matched": bool(codes), "postoffices": codes})
+        if path.startswith("/postoffice/1.0/") and method == "GET":
+            found = next((o for o in self.offices if o[0] == path.rsplit("/", 1)[1]), None)
+            if found is None:
+                return Answer(404, {"code": "404", "desc": "Отделение не найдено"})
+            return self._faithful("office", _office(found))
         if path == "/1.0/user/shipment" and method == "POST":
             return self._batch(body, params.get("sending-date", ""))
         return Answer(404, {"code": "404", "desc": path})

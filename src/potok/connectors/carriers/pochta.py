@@ -71,6 +71,7 @@ class PochtaCarrier:
         mail_type: str = "POSTAL_PARCEL",
         mail_category: str = "ORDINARY",
         storage_days: int = 15,
+        point_cities: Sequence[str] = (),
         timeout_s: float = 20.0,
         attempts: int = 3,
         sleep: Callable[[float], None] = time.sleep,
@@ -80,6 +81,7 @@ class PochtaCarrier:
         self.mail_type = mail_type
         self.mail_category = mail_category
         self.storage_days = storage_days
+        self.point_cities = tuple(point_cities)  # whose post offices the directory keeps
         self.attempts = attempts
         self.tracking_url = tracking_url
         self._tracking_login = tracking_login
@@ -311,7 +313,61 @@ class PochtaCarrier:
         raise CarrierRefused(carrier=CODE, reason="Почта sends no webhooks; it is polled")
 
     def pickup_points(self, *, city: str | None = None, limit: int = 100) -> list[PickupPoint]:
-        return []  # post offices are not synced yet: an order names the office's postal code
+        """Post offices of a city (else of every city in ``point_cities``): their postal
+        codes by ``GET /postoffice/1.0/by-address``, then each office by ``GET
+        /postoffice/1.0/{postal code}``; closed ones are left out. Почта lists no offices
+        country-wide, so only the cities named are synced."""
+        points: list[PickupPoint] = []
+        for name in [city] if city else list(self.point_cities):
+            found = self.call(
+                "GET", "/postoffice/1.0/by-address", params={"address": name, "top": "50"}
+            )
+            for index in found.get("postoffices") or []:
+                if len(points) >= limit:
+                    return points
+                office = self.call("GET", f"/postoffice/1.0/{index}")
+                point = post_office(office, self.storage_days)
+                if point is not None:
+                    points.append(point)
+        return points
+
+
+WEEKDAYS = ("Пн", "Вт", "Ср", "Чт", "Пт", "Сб", "Вс")
+
+
+def post_office(office: Mapping[str, Any], storage_days: int) -> PickupPoint | None:
+    """A post office (searchPostOfficeByIndex's answer) as a pickup point; None when it is
+    closed, or temporarily closed, or has no coordinates."""
+    if office.get("is-closed") or office.get("is-temporary-closed"):
+        return None
+    try:
+        latitude, longitude = float(office["latitude"]), float(office["longitude"])
+        code = str(office["postal-code"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    days = []
+    for number, day in enumerate(office.get("working-hours") or []):
+        begin, end = str(day.get("begin-worktime") or ""), str(day.get("end-worktime") or "")
+        if begin and end and number < len(WEEKDAYS):
+            days.append(f"{WEEKDAYS[number]} {begin[:5]}-{end[:5]}")
+    return PickupPoint(
+        code=code,
+        name=f"Отделение Почты России {code}",
+        city=str(office.get("settlement") or "")[:120],
+        address=str(office.get("address-source") or "")[:500],
+        latitude=latitude,
+        longitude=longitude,
+        storage_days=storage_days,
+        hours=", ".join(days)[:200],
+        extra={
+            "type": str(office.get("type-code") or "ОПС"),
+            # unverified: Почта's answer says nothing of payments or weights; a post office
+            # takes cash on delivery (наложенный платёж) and cards, and parcels up to 20 kg
+            "allowed_cod": "true",
+            "have_cashless": "true",
+            "weight_max_kg": "20",
+        },
+    )
 
 
 def read_history(barcode: str, xml: bytes) -> list[TrackingEvent]:

@@ -67,6 +67,7 @@ def pochta_from(settings: CarrierSettings) -> Carrier:
         tracking_password=settings.pochta_tracking_password.get_secret_value(),
         mail_type=settings.pochta_mail_type,
         mail_category=settings.pochta_mail_category,
+        point_cities=[c.strip() for c in settings.pochta_point_cities.split(",") if c.strip()],
         timeout_s=settings.cdek_timeout_s,
         attempts=settings.cdek_attempts,
     )
