@@ -44,6 +44,9 @@ TABS: list[tuple[str, Permission]] = [
 
 
 RECENT_DELIVERIES = 10
+RECENT_REPLAYS = 5
+GRACES = (0, 3600, 86_400, 7 * 86_400)
+"""How long the old signing secret may keep signing after a rotation: the choices offered."""
 
 
 def _tabs(caller: Caller) -> list[str]:
@@ -138,10 +141,15 @@ def tariffs(request: Request, caller: Caller) -> Response:
     "/settings/webhooks", dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)]
 )
 def webhooks(request: Request, caller: Caller) -> Response:
-    """Subscriptions with how far each has got and its latest delivery attempts."""
+    """Subscriptions with their filters, how far each has got, its latest delivery attempts
+    and its replays; forms to replay past events, rotate the signing secret, subscribe."""
     uow = console_uow(request)
     found = [
-        (s, event_service.list_deliveries(uow, s.id, limit=RECENT_DELIVERIES).items)
+        (
+            s,
+            event_service.list_deliveries(uow, s.id, limit=RECENT_DELIVERIES).items,
+            event_service.list_replays(uow, s.id)[-RECENT_REPLAYS:],
+        )
         for s in event_service.list_subscriptions(uow)
     ]
     kinds = event_kinds()
@@ -154,6 +162,9 @@ def webhooks(request: Request, caller: Caller) -> Response:
             "head": live_service.feed_head(uow),
             "types": [k.type for k in kinds],
             "aggregates": sorted({k.aggregate for k in kinds}),
+            "channels": [c.code for c in catalogue.list_channels(uow)],
+            "locations": [w.code for w in catalogue.list_warehouses(uow)],
+            "graces": GRACES,
         },
     )
 
