@@ -3,7 +3,7 @@ the clock - and the shape of its answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from potok.connectors.carriers.registry import CarrierRegistry
@@ -24,3 +24,7 @@ class Outside:
 
 
 EventHandler = Callable[[Outside, StoredEvent], Settle | None]
+
+BatchHandler = Callable[[Outside, Sequence[StoredEvent]], Settle | None]
+"""A reaction that deals with a run of events at once (their order kept): what it settles
+commits with its cursor moving past the last of them."""

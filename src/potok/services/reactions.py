@@ -17,7 +17,7 @@ No service module calls another area's reactions directly; a test holds the tree
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -40,9 +40,9 @@ from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
 from potok.services.fulfilment.bookings import call_off_carrier_booking
-from potok.services.outside import EventHandler, Outside, Settle
+from potok.services.outside import BatchHandler, EventHandler, Outside, Settle
 from potok.services.replenishment import CrossingSeen, check_minimums
-from potok.services.reports import FACT_EVENTS, refresh_order_facts
+from potok.services.reports import FACT_EVENTS, refresh_facts_of_many, refresh_order_facts
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -205,6 +205,11 @@ class EventReaction:
     does: str
     because: str
     handler: EventHandler | None = None
+    # a run of events at once instead of one by one: one transaction for the whole run
+    batch: BatchHandler | None = None
+    # of its types, those that have anything to do now (read once a round, after the
+    # events): the others are passed over without a transaction each
+    wanted: Callable[[UnitOfWork], Collection[str]] | None = None
 
     @property
     def name(self) -> str:
@@ -245,6 +250,11 @@ def apply_automation_rules(outside: Outside, event: StoredEvent) -> Settle | Non
     return run(outside, event)
 
 
+def triggers_with_rules(uow: UnitOfWork) -> Collection[str]:
+    """The order events some active automation rule waits for (the rest have nothing to do)."""
+    return uow.automation.triggers_in_use()
+
+
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
     tuple(sorted(TRIGGERS)),
@@ -254,6 +264,7 @@ APPLY_AUTOMATION_RULES = EventReaction(
     "change never waits for the rules nor fails because of one, and a rule's own changes "
     "are events that other rules may follow (with loops cut)",
     handler=apply_automation_rules,
+    wanted=triggers_with_rules,
 )
 
 REFRESH_ORDER_FACTS = EventReaction(
@@ -263,6 +274,7 @@ REFRESH_ORDER_FACTS = EventReaction(
     "reports may lag a moment behind an order's change, and an order's change must never "
     "wait for the reports or fail because of them",
     handler=refresh_order_facts,
+    batch=refresh_facts_of_many,
 )
 
 AFTER_COMMIT: tuple[EventReaction, ...] = (

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from potok.domain.webhooks import StoredEvent, retry_delay
@@ -47,14 +47,19 @@ def _run(
     at = dispatcher.clock()
     batch = dispatcher.potok.settings.events.batch_size
 
-    def look(uow: UnitOfWork) -> tuple[int, int, datetime | None, list[StoredEvent]] | None:
+    def look(
+        uow: UnitOfWork,
+    ) -> tuple[int, int, frozenset[str], list[StoredEvent]] | None:
         state = uow.consumers.state(name)
         if state is None:
             return None
         position, attempts, next_at = state
         if position >= last or (next_at is not None and next_at > at):
-            return position, attempts, next_at, []
-        return position, attempts, next_at, uow.event_log.after(position, batch)
+            return position, attempts, types, []
+        events = uow.event_log.after(position, batch)
+        # read after the events: a rule made before one of them committed is seen
+        wanted = types if reaction.wanted is None else types & frozenset(reaction.wanted(uow))
+        return position, attempts, wanted, events
 
     seen = reading(dispatcher.uow(), look)
     if seen is None:
@@ -63,7 +68,7 @@ def _run(
         atomically(dispatcher.uow(), lambda uow: uow.consumers.ensure(name, 0, at))
         seen = reading(dispatcher.uow(), look)
         assert seen is not None
-    position, attempts, _, events = seen
+    position, attempts, types, events = seen
     idle = not any(e.type in types for e in events) and len(events) < batch
     if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
         return  # nothing for it: its cursor is moved past such events once a second
@@ -76,6 +81,9 @@ def _run(
 
     if not atomically(dispatcher.uow(), claim):
         report.skipped_busy += 1
+        return
+    if reaction.batch is not None:
+        _run_batch(dispatcher, outside, reaction, types, position, attempts, events, report)
         return
     passed = position  # events of other types are passed over
     for event in events:
@@ -96,6 +104,56 @@ def _run(
     _move(dispatcher, name, position, passed, attempts=0, wait=None)
     dispatcher.reactions_moved[name] = time.monotonic()
     report.full = report.full or len(events) >= batch
+
+
+def _run_batch(
+    dispatcher: Dispatcher,
+    outside: Outside,
+    reaction: EventReaction,
+    types: frozenset[str],
+    position: int,
+    attempts: int,
+    events: list[StoredEvent],
+    report: Round,
+) -> None:
+    """A reaction that takes a run of events at once: its handler sees every event of its
+    types in the window, and what it settles commits with the cursor moving past the
+    window - one transaction, however many events. Fails as a whole: the cursor stays and
+    the whole run is tried again (its handler is idempotent, as every reaction's is)."""
+    assert reaction.batch is not None
+    taken = [e for e in events if e.type in types]
+    last = events[-1].position if events else position
+    settle = None
+    if taken:
+        try:
+            settle = reaction.batch(outside, taken)
+        except Exception as error:
+            _failed(dispatcher, reaction, taken[0], position, position, attempts + 1, error)
+            report.reactions_failed += 1
+            return
+    at = dispatcher.clock()
+
+    def work(uow: UnitOfWork) -> bool:
+        if not uow.consumers.move(
+            reaction.consumer,
+            dispatcher.name,
+            expected=position,
+            position=last,
+            attempts=0,
+            next_attempt_at=None,
+            at=at,
+            lease=dispatcher.lease,
+            release=True,
+        ):
+            return False  # the lease was lost: the other worker carries on
+        if settle is not None:
+            settle(uow)
+        return True
+
+    if atomically(dispatcher.uow(), work):
+        report.reactions_run += len(taken)
+        dispatcher.reactions_moved[reaction.consumer] = time.monotonic()
+        report.full = report.full or len(events) >= dispatcher.potok.settings.events.batch_size
 
 
 def _settle(

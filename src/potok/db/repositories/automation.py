@@ -103,6 +103,15 @@ class AutomationRepository:
         _KEPT[key] = (stamp, tuple(found))
         return found
 
+    def triggers_in_use(self) -> set[str]:
+        """The triggers that have at least one active rule."""
+        rules = automation_rules.c
+        return set(
+            self.connection.execute(
+                sa.select(rules.trigger).where(rules.active.is_(True)).distinct()
+            ).scalars()
+        )
+
     def all_rules(self) -> list[Rule]:
         rows = self.connection.execute(
             sa.select(automation_rules).order_by(automation_rules.c.position, automation_rules.c.id)
