@@ -130,3 +130,12 @@ def test_the_cli_prints_the_same_figures(live: LiveServer, api: httpx.Client) ->
     rebuilt = runner.invoke(app, ["reports", "rebuild"], env=env)
     assert rebuilt.exit_code == 0
     assert "3 orders" in rebuilt.output
+
+
+def test_a_day_written_as_a_number_is_refused_not_read_as_a_unix_timestamp(
+    api: httpx.Client,
+) -> None:
+    for path in ("orders", "reasons", "employees"):
+        refused = api.get(f"/api/v1/reports/{path}", params={"until": "0"})
+        assert refused.status_code == 422, path
+        assert "ISO 8601" in refused.text, path

@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from potok.bootstrap import Potok
-from potok.domain.errors import InvalidInput, PotokError, StaleVersion
+from potok.domain.errors import InvalidInput, PotokError, StaleVersion, VersionRequired
 from potok.domain.fulfilment import ParcelDraft, ParcelLine, ShipmentStatus
 from potok.domain.orders import DeliveryMethod, OrderStatus
 from potok.domain.orders.commands import DeliveryRequest
@@ -117,7 +117,7 @@ def test_an_edit_moves_only_the_difference(potok: Potok) -> None:
         edit_order(
             potok.uow(), EditOrder(order_id, version - 1, (LineChange(1, line_no=1),)), TESTER
         )
-    with pytest.raises(InvalidInput):
+    with pytest.raises(VersionRequired):
         edit_order(potok.uow(), EditOrder(order_id, None, (LineChange(1, line_no=1),)), TESTER)
     _clean(potok)
 

@@ -29,6 +29,7 @@ from potok.domain.errors import (
     TransientConflict,
     Unauthenticated,
     Unavailable,
+    VersionRequired,
 )
 
 log = logging.getLogger("potok.api")
@@ -42,6 +43,7 @@ STATUS_BY_KIND: list[tuple[type[PotokError], int]] = [
     (InvalidInput, 422),
     (NotFound, 404),
     (StaleVersion, 412),
+    (VersionRequired, 428),
     (Conflict, 409),
     (Rejected, 422),
     (TransientConflict, 503),

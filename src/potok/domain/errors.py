@@ -64,6 +64,17 @@ class StaleVersion(PotokError):
     template = "You sent version {expected}, the current version is {actual}; reload and retry."
 
 
+class VersionRequired(PotokError):
+    """A change that must name the version it was read at (If-Match) came without one."""
+
+    code = "version-required"
+    title = "Send the version you read (If-Match)"
+    template = (
+        "Send If-Match with the {what}'s ETag (read it with GET first), so a change made "
+        "meanwhile is not overwritten."
+    )
+
+
 class Rejected(PotokError):
     """A well-formed request that a business rule refuses."""
 

@@ -17,7 +17,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from potok.domain.errors import FieldError, InvalidInput, StaleVersion, TransientConflict
+from potok.domain.errors import (
+    FieldError,
+    InvalidInput,
+    StaleVersion,
+    TransientConflict,
+    VersionRequired,
+)
 from potok.domain.fulfilment.errors import ShipmentsLeftTheWarehouse
 from potok.domain.fulfilment.states import CANCELLABLE, ShipmentStatus, roll_up
 from potok.domain.inventory.events import StockReleased, StockReserved
@@ -134,9 +140,7 @@ def edit_order(
 ) -> OrderView:
     """Change lines, quantities and the delivery of an order no shipment has started."""
     if command.expected_version is None:
-        raise InvalidInput(
-            [FieldError("If-Match", "send the order's version (its ETag) to edit it", "required")]
-        )
+        raise VersionRequired(what="order")
     if not command.lines and command.delivery is None:
         raise InvalidInput([FieldError("body", "say what to change: lines or delivery", "empty")])
     if command.reason is not None and len(command.reason) > 500:

@@ -17,7 +17,7 @@ from potok.api.schemas.orders import OrderOut, render_order
 from potok.api.scope import Reach, ensure_shipment, ensure_visible, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
-from potok.domain.errors import InvalidInput, StaleVersion, TransientConflict
+from potok.domain.errors import InvalidInput, StaleVersion, TransientConflict, VersionRequired
 from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment.errors import ShipmentsLeftTheWarehouse
 from potok.domain.orders import OrderNotFound
@@ -44,7 +44,8 @@ def _answer(view: OrderView, principal: Principal) -> Response:
     "/orders/{order_id}",
     response_model=OrderOut,
     summary="Edit an order before picking starts: lines, quantities, the delivery",
-    description="Needs `If-Match` with the order's ETag (a stale one is `412`). Lines: "
+    description="Needs `If-Match` with the order's ETag (without one `428`, a stale one "
+    "`412`). Lines: "
     "`{line_no, quantity}` changes a quantity (`0` removes the line), `{sku, quantity}` "
     "adds one. Only the difference moves: fewer units give back what they held, more are "
     "reserved where the order already is when possible, else anywhere, else the edit is "
@@ -53,6 +54,7 @@ def _answer(view: OrderView, principal: Principal) -> Response:
     responses=responses(
         OrderNotFound,
         StaleVersion,
+        VersionRequired,
         OrderNotEditable,
         OrderClosed,
         NetworkCannotCover,

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Query, Response
 
 from potok.api.deps import Uow
 from potok.api.problems import responses
-from potok.api.schemas.common import Code
+from potok.api.schemas.common import Code, Day
 from potok.api.schemas.reports import (
     EmployeeOut,
     EmployeeReportOut,
@@ -36,10 +36,10 @@ from potok.spreadsheets.writing import write_table
 router = APIRouter(prefix="/api/v1/reports", tags=["reports"])
 
 Since = Annotated[
-    date | None, Query(description="First day of the period (UTC); 29 days before `until`.")
+    Day | None, Query(description="First day of the period (UTC); 29 days before `until`.")
 ]
 Until = Annotated[
-    date | None, Query(description="Last day of the period (UTC), included; today by default.")
+    Day | None, Query(description="Last day of the period (UTC), included; today by default.")
 ]
 Channels = Annotated[
     list[Code], Query(description="Only these channels (repeat for several).", max_length=100)
