@@ -25,6 +25,6 @@ class Outside:
 
 EventHandler = Callable[[Outside, StoredEvent], Settle | None]
 
-BatchHandler = Callable[[Outside, Sequence[StoredEvent]], Settle | None]
-"""A reaction that deals with a run of events at once (their order kept): what it settles
-commits with its cursor moving past the last of them."""
+WindowHandler = Callable[[Outside, Sequence[StoredEvent]], Settle | None]
+"""A reaction handed every event of its types in a window of the outbox at once (in
+commit order), so that it reads and writes once for all of them."""

@@ -10,13 +10,14 @@ from functools import partial
 
 from potok.domain.analytics import (
     STAGES,
+    BucketSums,
     Dimension,
     EmployeeFigures,
     KpiRow,
     Period,
     ReasonCount,
     employee_figures,
-    order_kpis,
+    kpi_rows,
     reason_counts,
 )
 from potok.domain.kernel import Clock, utc_now
@@ -54,16 +55,11 @@ FACT_EVENTS: tuple[str, ...] = (
 """The events after which an order's facts may read differently."""
 
 
-def refresh_order_facts(outside: Outside, event: StoredEvent) -> Settle | None:
-    """The order an event is about gets its facts written afresh (idempotent: the facts are
-    recomputed from what is stored, so a second run writes the same row)."""
-    return refresh_facts_of_many(outside, [event])
-
-
 def refresh_facts_of_many(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
-    """The orders a run of events is about get their facts written afresh, each once and
-    all in one statement per step, however many of the events name it (an order placed
-    and reserved a moment later is read once)."""
+    """The orders a window of events is about get their facts written afresh, each once
+    and all in one statement per step, however many of the events name it (an order
+    placed and reserved a moment later is read once). Idempotent: the facts are recomputed
+    from what is stored, so a second run writes the same rows."""
     ids = sorted(
         {
             int(event.payload[k])
@@ -90,6 +86,10 @@ def _refresh(uow: UnitOfWork, *, ids: list[int], at: datetime) -> int:
     return uow.reports.refresh(ids, at)
 
 
+def _clear(uow: UnitOfWork) -> None:
+    uow.reports.clear()
+
+
 def rebuild_order_facts(
     uow: UnitOfWork,
     *,
@@ -97,7 +97,9 @@ def rebuild_order_facts(
     clock: Clock = utc_now,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write every order's facts afresh from the history, a batch per transaction."""
+    """Write every order's facts and days afresh from the history, a batch per
+    transaction (the old ones are dropped first, in a transaction of their own)."""
+    atomically(uow, _clear)
     after, done = 0, 0
     while True:
         ids = reading(uow, partial(_next_ids, after=after, limit=batch))
@@ -126,16 +128,22 @@ def order_report(
     warehouses: Sequence[str] | None = None,
 ) -> OrderReport:
     """Order KPIs per bucket (and per channel, warehouse or carrier) of the period, and the
-    period's totals."""
-    facts = reading(uow, lambda u: u.reports.facts(period, channels))
-    if warehouses is not None:
-        allowed = set(warehouses)
-        facts = [f for f in facts if f.warehouse in allowed]
+    period's totals: read from the daily aggregates, so a year costs a few hundred days."""
+
+    def read(u: UnitOfWork) -> tuple[list[BucketSums], list[BucketSums]]:
+        return (
+            u.reports.sums(period, dimension, channels=channels, warehouses=warehouses),
+            u.reports.sums(
+                period, Dimension.NONE, channels=channels, warehouses=warehouses, whole=True
+            ),
+        )
+
+    series, totals = reading(uow, read)
     return OrderReport(
         period,
         dimension,
-        order_kpis(facts, period, dimension),
-        order_kpis(facts, period, whole=True),
+        kpi_rows(series, period, dimension),
+        kpi_rows(totals, period, whole=True),
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from potok.domain.webhooks import StoredEvent, retry_delay
@@ -31,7 +31,8 @@ def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
     """Give every after-commit reaction the events it has not had yet."""
     outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
     for reaction in AFTER_COMMIT:
-        if reaction.handler is not None:  # the others have runners of their own
+        if reaction.handler is not None or reaction.window_handler is not None:
+            # the others have runners of their own
             _run(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
 
 
@@ -47,19 +48,14 @@ def _run(
     at = dispatcher.clock()
     batch = dispatcher.potok.settings.events.batch_size
 
-    def look(
-        uow: UnitOfWork,
-    ) -> tuple[int, int, frozenset[str], list[StoredEvent]] | None:
+    def look(uow: UnitOfWork) -> tuple[int, int, datetime | None, list[StoredEvent]] | None:
         state = uow.consumers.state(name)
         if state is None:
             return None
         position, attempts, next_at = state
         if position >= last or (next_at is not None and next_at > at):
-            return position, attempts, types, []
-        events = uow.event_log.after(position, batch)
-        # read after the events: a rule made before one of them committed is seen
-        wanted = types if reaction.wanted is None else types & frozenset(reaction.wanted(uow))
-        return position, attempts, wanted, events
+            return position, attempts, next_at, []
+        return position, attempts, next_at, uow.event_log.after(position, batch)
 
     seen = reading(dispatcher.uow(), look)
     if seen is None:
@@ -68,7 +64,7 @@ def _run(
         atomically(dispatcher.uow(), lambda uow: uow.consumers.ensure(name, 0, at))
         seen = reading(dispatcher.uow(), look)
         assert seen is not None
-    position, attempts, types, events = seen
+    position, attempts, _, events = seen
     idle = not any(e.type in types for e in events) and len(events) < batch
     if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
         return  # nothing for it: its cursor is moved past such events once a second
@@ -82,8 +78,8 @@ def _run(
     if not atomically(dispatcher.uow(), claim):
         report.skipped_busy += 1
         return
-    if reaction.batch is not None:
-        _run_batch(dispatcher, outside, reaction, types, position, attempts, events, report)
+    if reaction.window_handler is not None:
+        _run_window(dispatcher, outside, reaction, types, position, attempts, events, report)
         return
     passed = position  # events of other types are passed over
     for event in events:
@@ -106,7 +102,7 @@ def _run(
     report.full = report.full or len(events) >= batch
 
 
-def _run_batch(
+def _run_window(
     dispatcher: Dispatcher,
     outside: Outside,
     reaction: EventReaction,
@@ -116,44 +112,26 @@ def _run_batch(
     events: list[StoredEvent],
     report: Round,
 ) -> None:
-    """A reaction that takes a run of events at once: its handler sees every event of its
-    types in the window, and what it settles commits with the cursor moving past the
-    window - one transaction, however many events. Fails as a whole: the cursor stays and
-    the whole run is tried again (its handler is idempotent, as every reaction's is)."""
-    assert reaction.batch is not None
+    """Hand the reaction the window's events of its types at once; its cursor moves past
+    the whole window with what it settled, or stays where it was when it fails."""
+    assert reaction.window_handler is not None
+    name = reaction.consumer
     taken = [e for e in events if e.type in types]
-    last = events[-1].position if events else position
-    settle = None
+    end = events[-1].position if events else position
     if taken:
         try:
-            settle = reaction.batch(outside, taken)
+            settle = reaction.window_handler(outside, taken)
         except Exception as error:
             _failed(dispatcher, reaction, taken[0], position, position, attempts + 1, error)
             report.reactions_failed += 1
             return
-    at = dispatcher.clock()
-
-    def work(uow: UnitOfWork) -> bool:
-        if not uow.consumers.move(
-            reaction.consumer,
-            dispatcher.name,
-            expected=position,
-            position=last,
-            attempts=0,
-            next_attempt_at=None,
-            at=at,
-            lease=dispatcher.lease,
-            release=True,
-        ):
-            return False  # the lease was lost: the other worker carries on
-        if settle is not None:
-            settle(uow)
-        return True
-
-    if atomically(dispatcher.uow(), work):
+        if not _settle(dispatcher, name, position, end, settle):
+            return  # the lease was lost: the other worker carries on from the cursor
         report.reactions_run += len(taken)
-        dispatcher.reactions_moved[reaction.consumer] = time.monotonic()
-        report.full = report.full or len(events) >= dispatcher.potok.settings.events.batch_size
+        position = end
+    _move(dispatcher, name, position, end, attempts=0, wait=None)
+    dispatcher.reactions_moved[name] = time.monotonic()
+    report.full = report.full or len(events) >= dispatcher.potok.settings.events.batch_size
 
 
 def _settle(
