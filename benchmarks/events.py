@@ -5,9 +5,9 @@ then every event id is checked against what the receiver got.
     python benchmarks/events.py --db sqlite --orders 600
     python benchmarks/events.py --db postgresql --orders 1500 --clients 8
 
-It makes a fresh database (SQLite: a temporary file; PostgreSQL: ``potok_bench_events``),
-a small network with plenty of stock, starts ``potok serve --no-jobs`` and a local
-receiver, and runs three phases of ``--orders`` orders each from ``--clients`` threads:
+It makes a fresh database (SQLite: a temporary file; PostgreSQL: ``--database-name``,
+by default ``potok_bench_events``), a small network with plenty of stock, starts ``potok
+serve --no-jobs`` and a local receiver, and runs three phases of ``--orders`` orders each from ``--clients`` threads:
 
 A. intake alone: no worker, no subscription;
 B. intake while ``potok worker`` delivers every event (``*``) to the receiver, which
@@ -126,16 +126,16 @@ class Receiver:
 # ---------------------------------------------------------------------- set-up
 
 
-def database(kind: str, workdir: Path) -> str:
+def database(kind: str, workdir: Path, name: str) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'events.db'}"
     base = os.environ.get("POTOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
     admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS potok_bench_events WITH (FORCE)"))
-        connection.execute(sa.text("CREATE DATABASE potok_bench_events"))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return f"{base}/potok_bench_events"
+    return f"{base}/{name}"
 
 
 def seed(url: str, env: dict[str, str]) -> str:
@@ -278,10 +278,15 @@ def main() -> None:
     parser.add_argument("--outage-s", type=float, default=3.0)
     parser.add_argument("--kills", type=int, default=2)
     parser.add_argument("--drain-timeout-s", type=float, default=180.0)
+    parser.add_argument(
+        "--database-name",
+        default="potok_bench_events",
+        help="PostgreSQL: the database made afresh for the run (one per person benchmarking)",
+    )
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="potok-events-bench-"))
-    url = database(options.db, workdir)
+    url = database(options.db, workdir, options.database_name)
     port, receiver_port = free_port(), free_port()
     env = {
         **os.environ,

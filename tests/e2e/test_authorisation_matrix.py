@@ -61,6 +61,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
     ("GET", "/api/v1/webhook-subscriptions"): ("webhooks:manage", UNLIMITED),
     ("GET", "/api/v1/webhook-subscriptions/{subscription_id}"): ("webhooks:manage", UNLIMITED),
+    ("PATCH", "/api/v1/webhook-subscriptions/{subscription_id}"): ("webhooks:manage", UNLIMITED),
+    ("GET", "/api/v1/event-readers"): ("webhooks:manage", UNLIMITED),
+    ("DELETE", "/api/v1/event-readers/{name:path}"): ("events:manage", UNLIMITED),
     ("DELETE", "/api/v1/webhook-subscriptions/{subscription_id}"): (
         "webhooks:manage",
         UNLIMITED,
@@ -369,6 +372,7 @@ ROLES: dict[str, set[str]] = {
         "audit:read",
         "events:read",
         "webhooks:manage",
+        "events:manage",
         "metrics:read",
         "notifications:manage",
         "settings:manage",
@@ -522,7 +526,7 @@ def test_every_route_declares_who_may_call_it_and_what_it_reaches(live: LiveServ
         declared[(route.method, route.path)] = (needed(route.requirement), route.reach)
     assert declared == EXPECTED
     for (method, path), (_, reach) in EXPECTED.items():
-        for param in re.findall(r"\{(\w+)\}", path):
+        for param in re.findall(r"\{(\w+)(?::path)?\}", path):
             allowed = reaches_allowed(method, path, param)
             assert allowed is None or reach in allowed, (method, path, reach, allowed)
 
@@ -634,7 +638,7 @@ def fill(world: World, path: str, *, own: bool = False) -> tuple[str, frozenset[
         foreign.update(to)
         return found
 
-    return re.sub(r"\{(\w+)\}", one, path), frozenset(foreign)
+    return re.sub(r"\{(\w+)(?::path)?\}", one, path), frozenset(foreign)
 
 
 # A change naming another's channel or warehouse in its body must be refused (403 or 404);
@@ -1004,7 +1008,7 @@ PLAIN: dict[str, tuple[str, str]] = {
 
 
 def concrete(path: str) -> str:
-    return re.sub(r"\{(\w+)\}", lambda m: PLACEHOLDERS[m.group(1)], path)
+    return re.sub(r"\{(\w+)(?::path)?\}", lambda m: PLACEHOLDERS[m.group(1)], path)
 
 
 def test_the_written_out_roles_are_every_role_there_is() -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from datetime import UTC, datetime
 
 import pytest
 from standardwebhooks.webhooks import Webhook
@@ -13,6 +14,8 @@ from typer.testing import CliRunner, Result
 
 from potok.bootstrap import Potok
 from potok.cli.main import app
+from potok.db.tables import event_consumers
+from potok.services import events
 from potok.settings import get_settings
 from tests.integration.test_event_delivery import emit
 from tests.receiver import Receiver
@@ -169,3 +172,50 @@ def test_rotate_a_secret_and_filter_by_channel_from_the_command_line(
     assert rotated.exit_code == 0, rotated.output
     assert "the old secret signs too until" in rotated.output
     assert rotated.output.split("shown once): ")[1].split()[0].startswith("whsec_")
+
+
+def test_change_a_subscription_list_readers_and_forget_one_from_the_command_line(
+    potok: Potok, database_url: str
+) -> None:
+    added = potok_cli(database_url, "webhooks", "add", "http://127.0.0.1:9/", "-t", "order.*")
+    number = added.output.split()[1]
+    wrong = potok_cli(database_url, "webhooks", "change", number, "-t", "no.pe")
+    assert wrong.exit_code != 0
+    assert "event_types[0]" in wrong.output
+    nothing = potok_cli(database_url, "webhooks", "change", number)
+    assert nothing.exit_code != 0
+    assert "name what to change" in nothing.output
+    changed = potok_cli(database_url, "webhooks", "change", number, "-t", "stock.*")
+    assert changed.exit_code == 0, changed.output
+    assert f"subscription {number}: stock.*" in changed.output
+    listed = potok_cli(database_url, "webhooks", "list", "--output", "json")
+    assert [s["event_types"] for s in json.loads(listed.output)] == ["stock.*"]
+
+    emit(potok, 5, 2)
+    events.sequence_events(potok.uow(), 100)  # as a worker does
+    # a stream's reader left behind when the stream was switched off, as a worker leaves it
+    with potok.engine.begin() as connection:
+        connection.execute(
+            event_consumers.insert().values(
+                name="nats", position=0, attempts=0, updated_at=datetime.now(UTC)
+            )
+        )
+    readers = potok_cli(database_url, "events", "readers", "--output", "json")
+    assert readers.exit_code == 0, readers.output
+    rows = json.loads(readers.output)
+    assert (rows[0]["name"], rows[0]["position"], rows[0]["holds_retention"]) == ("nats", 0, "yes")
+    assert f"webhook:{number}" in {r["name"] for r in rows}
+
+    refused = potok_cli(database_url, "events", "forget-reader", f"webhook:{number}")
+    assert refused.exit_code != 0
+    assert "unsubscribe it" in refused.output
+    unknown = potok_cli(database_url, "events", "forget-reader", "no-such-reader")
+    assert unknown.exit_code != 0
+    assert "No reader of the events is called 'no-such-reader'" in unknown.output
+    forgotten = potok_cli(
+        database_url, "events", "forget-reader", "nats", "--reason", "stream retired"
+    )
+    assert forgotten.exit_code == 0, forgotten.output
+    assert "reader nats forgotten (it stood at 0" in forgotten.output
+    after = json.loads(potok_cli(database_url, "events", "readers", "--output", "json").output)
+    assert "nats" not in {r["name"] for r in after}

@@ -160,6 +160,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         documents.router,
         events.feed,
         events.webhooks,
+        events.readers,
         files.router,
         reports.router,
         onec.router,

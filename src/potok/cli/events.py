@@ -79,6 +79,74 @@ def stats(output: Output = OUTPUT) -> None:
     )
 
 
+READER_COLUMNS = [
+    Column("name", "reader"),
+    Column("position", right=True),
+    Column("behind", right=True),
+    Column("oldest_waiting_at", "oldest waiting"),
+    Column("moved_at", "moved"),
+    Column("leased_by", "moving it"),
+    Column("failed_attempts", "failing", right=True),
+    Column("holds_retention", "holds retention"),
+]
+
+
+@app.command("readers")
+@handles_errors
+def readers(output: Output = OUTPUT) -> None:
+    """Every reader of the outbox (subscriptions, replays, reactions, customer messages,
+    marketplace stock, NATS) with where it stands, slowest first; retention keeps every
+    event after the slowest."""
+    from potok.services import events as event_service
+
+    potok = open_potok()
+    try:
+        found = event_service.list_readers(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {
+            "name": r.name,
+            "position": r.position,
+            "behind": r.behind,
+            "oldest_waiting_at": r.oldest_waiting_at,
+            "moved_at": r.moved_at,
+            "leased_by": r.leased_by,
+            "failed_attempts": r.attempts,
+            "holds_retention": "yes" if r.holds_retention else "",
+        }
+        for r in found
+    ]
+    print_listing(rows, READER_COLUMNS, output, empty="no readers of the outbox")
+
+
+@app.command("forget-reader")
+@handles_errors
+def forget_reader(
+    name: str = typer.Argument(..., help="The reader, as 'potok events readers' lists it."),
+    reason: str | None = typer.Option(None, help="Why, for the audit trail."),
+) -> None:
+    """Forget a reader that no longer moves (NATS turned off, customer messages disabled,
+    a marketplace connection closed), so that retention goes on; kept in the audit trail.
+    A webhook subscription's cursor is refused: unsubscribe it instead."""
+    from potok.services import events as event_service
+
+    if not 1 <= len(name) <= 64:
+        raise typer.BadParameter("a reader's name has 1 to 64 characters", param_hint="NAME")
+    if reason is not None and not 1 <= len(reason) <= 300:
+        raise typer.BadParameter("say it in 1 to 300 characters", param_hint="--reason")
+    potok = open_potok()
+    try:
+        reader = event_service.forget_reader(cli_uow(potok), name, cli_actor(), reason=reason)
+    finally:
+        potok.close()
+    console.print(
+        f"reader {reader.name} forgotten (it stood at {reader.position}, "
+        f"{reader.behind} events behind)",
+        highlight=False,
+    )
+
+
 @app.command("tail")
 @handles_errors
 def tail(
@@ -287,6 +355,58 @@ def add(
         potok.close()
     console.print(f"subscription {made.subscription.id} to {url}")
     console.print(f"signing secret (shown once): {made.secret}", highlight=False)
+
+
+@webhooks.command("change")
+@handles_errors
+def change(
+    subscription_id: int = typer.Argument(..., min=1, max=MAX_ID, help="The subscription."),
+    event_type: list[str] = typer.Option(
+        [], "--type", "-t", help="New patterns: '*', 'order.*' or exact types (repeatable)."
+    ),
+    channel: list[str] = typer.Option(
+        [], "--channel", "-c", help="A new channel filter (repeatable)."
+    ),
+    warehouse: list[str] = typer.Option(
+        [], "--warehouse", "-w", help="A new warehouse filter (repeatable)."
+    ),
+    any_channel: bool = typer.Option(False, "--any-channel", help="Drop the channel filter."),
+    any_warehouse: bool = typer.Option(False, "--any-warehouse", help="Drop the warehouse filter."),
+) -> None:
+    """Change what a subscription receives (what is not named stays as it is); checked as
+    when subscribing, kept in the audit trail; holds from its next event."""
+    from potok.services import events as event_service
+
+    for given, dropped, flag in (
+        (channel, any_channel, "--any-channel"),
+        (warehouse, any_warehouse, "--any-warehouse"),
+    ):
+        if given and dropped:
+            raise typer.BadParameter(f"name codes or give {flag}, not both", param_hint=flag)
+    if not (event_type or channel or warehouse or any_channel or any_warehouse):
+        raise typer.BadParameter(
+            "name what to change: --type, --channel, --warehouse, --any-channel or --any-warehouse",
+            param_hint="--type",
+        )
+    potok = open_potok()
+    try:
+        changed = event_service.change_subscription(
+            cli_uow(potok),
+            subscription_id,
+            event_types=event_type or None,
+            channels=[] if any_channel else (channel or None),
+            warehouses=[] if any_warehouse else (warehouse or None),
+        )
+    finally:
+        potok.close()
+    filters = [f"channel={c}" for c in changed.channels] + [
+        f"warehouse={w}" for w in changed.warehouses
+    ]
+    console.print(
+        f"subscription {subscription_id}: {' '.join(changed.event_types)}"
+        + (f" ({' '.join(filters)})" if filters else ""),
+        highlight=False,
+    )
 
 
 @webhooks.command("list")

@@ -10,6 +10,7 @@ from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
     OutboxFigures,
+    Reader,
     Replay,
     StoredEvent,
     Subscription,
@@ -73,6 +74,8 @@ class ConsumerStore(Protocol):
 
     def positions(self) -> dict[str, int]: ...
 
+    def readers(self, name: str | None = None) -> list[Reader]: ...
+
 
 class WebhookStore(Protocol):
     def add(
@@ -87,6 +90,15 @@ class WebhookStore(Protocol):
         channels: Sequence[str] = (),
         warehouses: Sequence[str] = (),
     ) -> int: ...
+
+    def change_filters(
+        self,
+        subscription_id: int,
+        *,
+        event_types: Sequence[str] | None = None,
+        channels: Sequence[str] | None = None,
+        warehouses: Sequence[str] | None = None,
+    ) -> None: ...
 
     def get(self, subscription_id: int) -> Subscription | None: ...
 

@@ -14,6 +14,10 @@ from potok.domain.webhooks import (
     DeliveryOutcome,
     NothingToReplay,
     OutboxFigures,
+    Reader,
+    ReaderInUse,
+    ReaderNotFound,
+    ReaderOfSubscription,
     Replay,
     StoredEvent,
     Subscription,
@@ -22,7 +26,9 @@ from potok.domain.webhooks import (
 )
 from potok.domain.webhooks.catalogue import event_types
 from potok.domain.webhooks.events import (
+    WebhookFiltersChanged,
     WebhookPaused,
+    WebhookReaderForgotten,
     WebhookReplayRequested,
     WebhookResumed,
     WebhookSecretRotated,
@@ -35,6 +41,7 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.services.webhook_targets import address_problem, url_problem
 
 MAX_PATTERNS = 50
+PLACED_ON_SUBSCRIBING = 100_000  # events committed before a subscription, placed at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,16 +136,8 @@ def subscribe(
     problem = url_problem(url) or address_problem(url, allow_private=allow_private)
     if problem is not None:
         raise InvalidInput([FieldError("url", f"the URL {problem}", "bad-webhook-url")])
-    if not patterns:
-        raise InvalidInput([FieldError("event_types", "name at least one event type", "empty")])
-    if len(patterns) > MAX_PATTERNS:
-        raise InvalidInput(
-            [FieldError("event_types", f"name at most {MAX_PATTERNS} patterns", "too-many")]
-        )
-    wanted = check_patterns(patterns, field="event_types")
-    for field, codes in (("channels", channels), ("warehouses", warehouses)):
-        if len(codes) > MAX_PATTERNS:
-            raise InvalidInput([FieldError(field, f"name at most {MAX_PATTERNS}", "too-many")])
+    wanted = _checked_types(patterns)
+    _check_filter_sizes(channels, warehouses)
     secret = new_secret()
 
     def work(uow: UnitOfWork) -> NewSubscription:
@@ -159,13 +158,147 @@ def subscribe(
                 occurred_at=at, subscription_id=subscription_id, url=url, event_types=wanted
             )
         )
-        # from the events placed so far on: what comes later is delivered
+        # from now on: what was committed before is placed first (the worker may be behind
+        # or stopped), and the cursor starts after it
+        uow.event_log.sequence(PLACED_ON_SUBSCRIBING)
         uow.consumers.ensure(consumer_name(subscription_id), uow.event_log.last_position(), at)
         found = uow.webhooks.get(subscription_id)
         assert found is not None
         return NewSubscription(found, secret)
 
     return atomically_once(uow, once, work)
+
+
+def _checked_types(patterns: Sequence[str]) -> list[str]:
+    """A subscription's event type patterns: at least one, at most ``MAX_PATTERNS``, each
+    known (422 naming the field)."""
+    if not patterns:
+        raise InvalidInput([FieldError("event_types", "name at least one event type", "empty")])
+    if len(patterns) > MAX_PATTERNS:
+        raise InvalidInput(
+            [FieldError("event_types", f"name at most {MAX_PATTERNS} patterns", "too-many")]
+        )
+    return check_patterns(patterns, field="event_types")
+
+
+def _check_filter_sizes(channels: Sequence[str], warehouses: Sequence[str]) -> None:
+    for field, codes in (("channels", channels), ("warehouses", warehouses)):
+        if len(codes) > MAX_PATTERNS:
+            raise InvalidInput([FieldError(field, f"name at most {MAX_PATTERNS}", "too-many")])
+
+
+def change_subscription(
+    uow: UnitOfWork,
+    subscription_id: int,
+    *,
+    event_types: Sequence[str] | None = None,
+    channels: Sequence[str] | None = None,
+    warehouses: Sequence[str] | None = None,
+    clock: Clock = utc_now,
+) -> Subscription:
+    """Change what a subscription receives: its event type patterns, its channel or its
+    warehouse filter (None leaves one as it is; an empty filter list drops that filter),
+    checked as when subscribing and kept in the audit trail with what they were. They hold
+    from the next event the subscription is handed: events it has got past stay got, and
+    its cursor does not move."""
+    wanted = None if event_types is None else _checked_types(event_types)
+    _check_filter_sizes(channels or (), warehouses or ())
+
+    def work(uow: UnitOfWork) -> Subscription:
+        found = uow.webhooks.get(subscription_id)
+        if found is None:
+            raise SubscriptionNotFound(subscription_id=subscription_id)
+        _check_codes(uow, channels or (), warehouses or ())
+        before = {
+            "event_types": list(found.event_types),
+            "channels": list(found.channels),
+            "warehouses": list(found.warehouses),
+        }
+        after = {
+            "event_types": before["event_types"] if wanted is None else wanted,
+            "channels": before["channels"] if channels is None else list(dict.fromkeys(channels)),
+            "warehouses": before["warehouses"]
+            if warehouses is None
+            else list(dict.fromkeys(warehouses)),
+        }
+        if after != before:
+            uow.webhooks.change_filters(
+                subscription_id,
+                event_types=after["event_types"],
+                channels=after["channels"],
+                warehouses=after["warehouses"],
+            )
+            uow.record(
+                WebhookFiltersChanged(
+                    occurred_at=clock(),
+                    subscription_id=subscription_id,
+                    url=found.url,
+                    before=before,
+                    after=after,
+                )
+            )
+        changed = uow.webhooks.get(subscription_id)
+        assert changed is not None
+        return changed
+
+    return atomically(uow, work)
+
+
+def list_readers(uow: UnitOfWork) -> list[Reader]:
+    """Every reader of the outbox with where it stands, slowest first."""
+    return reading(uow, lambda uow: uow.consumers.readers())
+
+
+def forget_reader(
+    uow: UnitOfWork,
+    name: str,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    clock: Clock = utc_now,
+) -> Reader:
+    """Drop a reader that no longer moves (the NATS stream turned off, customer messages
+    disabled, a marketplace connection closed), so that retention stops keeping events for
+    it; kept in the audit trail with where it stood. A replay's reader ends the replay. A
+    webhook subscription's cursor is refused (unsubscribe instead: forgetting it would skip
+    its waiting events), and so is a reader a worker holds now. Should the reader come back
+    (the stream turned on again), it starts from the newest event; an after-commit
+    reaction starts from the oldest event still kept."""
+
+    def work(uow: UnitOfWork) -> Reader:
+        found = uow.consumers.readers(name)
+        if not found:
+            raise ReaderNotFound(name=name)
+        reader = found[0]
+        at = clock()
+        subscription_id = reader.subscription_id
+        if subscription_id is not None and uow.webhooks.get(subscription_id) is not None:
+            raise ReaderOfSubscription(name=name, subscription_id=subscription_id)
+        if reader.leased_at(at):
+            until = reader.lease_expires_at
+            assert until is not None
+            raise ReaderInUse(
+                name=name,
+                worker=reader.leased_by,
+                until=until.isoformat(timespec="seconds").replace("+00:00", "Z"),
+            )
+        if reader.replay_id is not None:
+            uow.webhooks.finish_replay(reader.replay_id, at)  # its cursor goes with it
+        else:
+            uow.consumers.drop(name)
+        uow.record(
+            WebhookReaderForgotten(
+                occurred_at=at,
+                reader=name,
+                position=reader.position,
+                behind=reader.behind,
+                by=str(actor),
+                reason=reason,
+            )
+        )
+        return reader
+
+    return atomically(uow, work)
 
 
 def _check_codes(uow: UnitOfWork, channels: Sequence[str], warehouses: Sequence[str]) -> None:

@@ -42,7 +42,7 @@ from potok.services.allocation import resource, retry_backorders
 from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
-from potok.services.reports import FACT_EVENTS, refresh_order_facts
+from potok.services.reports import FACT_EVENTS, refresh_facts_of_many
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -263,7 +263,7 @@ REFRESH_ORDER_FACTS = EventReaction(
     "the order's row of the reports' read model (order facts) is written afresh",
     "reports may lag a moment behind an order's change, and an order's change must never "
     "wait for the reports or fail because of them",
-    handler=refresh_order_facts,
+    window_handler=refresh_facts_of_many,  # each order once a window, one transaction
 )
 
 AFTER_COMMIT: tuple[EventReaction, ...] = (

@@ -55,14 +55,19 @@ FACT_EVENTS: tuple[str, ...] = (
 """The events after which an order's facts may read differently."""
 
 
-def refresh_order_facts(outside: Outside, event: StoredEvent) -> Settle | None:
-    """The order an event is about gets its facts written afresh (idempotent: the facts are
-    recomputed from what is stored, so a second run writes the same row)."""
-    ids = [
-        int(event.payload[k])
-        for k in ("order_id", "exchange_order_id")
-        if event.payload.get(k) is not None
-    ]
+def refresh_facts_of_many(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
+    """The orders a window of events is about get their facts written afresh, each once
+    and all in one statement per step, however many of the events name it (an order
+    placed and reserved a moment later is read once). Idempotent: the facts are recomputed
+    from what is stored, so a second run writes the same rows."""
+    ids = sorted(
+        {
+            int(event.payload[k])
+            for event in events
+            for k in ("order_id", "exchange_order_id")
+            if event.payload.get(k) is not None
+        }
+    )
     if not ids:
         return None
     at = outside.clock()

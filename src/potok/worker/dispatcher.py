@@ -88,7 +88,15 @@ class Dispatcher:
         return timedelta(seconds=self.potok.settings.events.lease_s)
 
     def run_round(self) -> Round:
-        """Place newly committed events, then serve every subscription that is due."""
+        """One round of everything: place newly committed events, serve every subscription
+        that is due and the stream, then the after-commit reactions, customer messages and
+        marketplace stock (``run_forever`` runs the two halves side by side)."""
+        report = self.delivery_round()
+        return self.reaction_round(report)
+
+    def delivery_round(self) -> Round:
+        """Place newly committed events, then serve every subscription that is due and
+        the NATS stream."""
         settings = self.potok.settings.events
         report = Round()
         subscriptions, last, waiting = reading(
@@ -120,9 +128,17 @@ class Dispatcher:
                 until = serve_window(self, subscription, report)
                 if until is not None:
                     self._resting[subscription.id] = (last, until)
-        run_reactions(self, last, report)
         if settings.nats_url:
             self._stream_out(report)
+        return report
+
+    def reaction_round(self, report: Round | None = None) -> Round:
+        """Give the after-commit reactions, customer messages and marketplace stock pushes
+        the events placed so far. Apart from deliveries: a reaction's database work never
+        holds a webhook back."""
+        report = Round() if report is None else report
+        last = reading(self.uow(), lambda uow: uow.event_log.last_position())
+        run_reactions(self, last, report)
         if self.notifier is not None:
             self._notify(self.notifier, report)
         self._push_stock(report)
@@ -398,14 +414,32 @@ class Dispatcher:
     # ------------------------------------------------------------------ running
 
     def run_forever(self, stop: threading.Event) -> None:
-        """Rounds until ``stop`` is set. An idle round waits ``events.poll_s``; a round that
-        did not fill a window waits ``events.linger_s``, so that the next one carries a
-        batch rather than an event or two (fewer transactions beside the intake's)."""
+        """Rounds until ``stop`` is set, in two threads: deliveries (placing events, the
+        webhooks, the stream) and reactions (after-commit reactions, customer messages,
+        marketplace stock), so that neither waits for the other's work. An idle round
+        waits ``events.poll_s``; a round that did not fill a window waits
+        ``events.linger_s``, so that the next one carries a batch rather than an event or
+        two (fewer transactions beside the intake's)."""
+        reactions = threading.Thread(
+            target=self._rounds,
+            args=(stop, self.reaction_round),
+            name="potok-reactions",
+            daemon=True,
+        )
+        reactions.start()
+        try:
+            self._rounds(stop, self.delivery_round)
+        finally:
+            stop.set()  # the reactions' thread ends with the deliveries' (Ctrl+C too)
+            reactions.join()
+            self.shut()
+
+    def _rounds(self, stop: threading.Event, round_: Callable[[], Round]) -> None:
         poll = self.potok.settings.events.poll_s
         linger = self.potok.settings.events.linger_s
         while not stop.is_set():
             try:
-                report = self.run_round()
+                report = round_()
             except PotokError as error:
                 log.warning("dispatcher round failed: %s", error.detail)
                 report = Round()
@@ -416,7 +450,6 @@ class Dispatcher:
                 stop.wait(poll)
             elif not report.full and linger:
                 stop.wait(linger)
-        self.shut()
 
 
 def _first_bytes(response: httpx.Response, limit: int, read: int) -> str:

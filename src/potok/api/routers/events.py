@@ -17,13 +17,16 @@ from potok.api.schemas.events import (
     DeliveryPageOut,
     FeedOut,
     NewSubscriptionOut,
+    ReaderOut,
     ReplayIn,
     ReplayOut,
     SecretRotationIn,
     SecretRotationOut,
+    SubscriptionChangeIn,
     SubscriptionIn,
     SubscriptionOut,
     render_delivery,
+    render_reader,
     render_replay,
     render_subscription,
 )
@@ -36,6 +39,9 @@ from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.domain.webhooks import (
     DeliveryOutcome,
     NothingToReplay,
+    ReaderInUse,
+    ReaderNotFound,
+    ReaderOfSubscription,
     SubscriptionNotFound,
     cloud_event,
 )
@@ -43,11 +49,21 @@ from potok.services import events as event_service
 
 feed = APIRouter(prefix="/api/v1/events", tags=["events"])
 webhooks = APIRouter(prefix="/api/v1/webhook-subscriptions", tags=["events"])
+readers = APIRouter(prefix="/api/v1/event-readers", tags=["events"])
 
 MAX_WAIT_S = 30
 POLL_S = 0.2
 
 SubscriptionId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+ReaderName = Annotated[
+    str,
+    Path(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:/-]{1,64}$",
+        description="The reader's name, as listed ('nats', 'marketplace-stock/ozon', ...).",
+    ),
+]
 
 
 @feed.get(
@@ -146,6 +162,31 @@ def list_subscriptions(uow: Uow) -> list[SubscriptionOut]:
 )
 def get_subscription(subscription_id: SubscriptionId, uow: Uow) -> SubscriptionOut:
     return render_subscription(event_service.get_subscription(uow, subscription_id))
+
+
+@webhooks.patch(
+    "/{subscription_id}",
+    response_model=SubscriptionOut,
+    summary="Change what a subscription receives: event types, channel or warehouse filter",
+    description="Checked as when subscribing (a 422 problem names the field). A field left "
+    "out stays as it is; an empty `channels` or `warehouses` list drops that filter. The "
+    "change holds from the next event the subscription is handed (its cursor stays where "
+    "it is) and is kept in the audit trail with what it replaced.",
+    responses=responses(SubscriptionNotFound, InvalidInput, OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def change_subscription(
+    subscription_id: SubscriptionId, body: SubscriptionChangeIn, uow: Uow
+) -> SubscriptionOut:
+    return render_subscription(
+        event_service.change_subscription(
+            uow,
+            subscription_id,
+            event_types=body.event_types,
+            channels=body.channels,
+            warehouses=body.warehouses,
+        )
+    )
 
 
 @webhooks.delete(
@@ -300,3 +341,39 @@ def rotate_secret(
         ),
         render,
     )
+
+
+@readers.get(
+    "",
+    response_model=list[ReaderOut],
+    summary="Every reader of the outbox and where it stands, slowest first",
+    description="Webhook subscriptions, replays, after-commit reactions, customer messages, "
+    "marketplace stock pushes and the NATS stream each read the events with a cursor of "
+    "their own. Retention keeps every event after the slowest (`holds_retention`); one "
+    "that never moves again (a stream turned off, a connection closed) keeps them for ever "
+    "until it is forgotten.",
+    responses=responses(OutOfReach),
+    dependencies=[needs(Permission.WEBHOOKS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def list_readers(uow: Uow) -> list[ReaderOut]:
+    return [render_reader(r) for r in event_service.list_readers(uow)]
+
+
+@readers.delete(
+    "/{name:path}",
+    response_model=ReaderOut,
+    summary="Forget a reader that no longer moves, so that retention goes on",
+    description="Answers where the reader stood. Kept in the audit trail (with `reason`). "
+    "A replay's reader ends the replay. Refused (409) for a webhook subscription's own "
+    "cursor (unsubscribe instead) and for a reader a worker is moving now. Should the "
+    "reader come back (the stream turned on again), it starts from the newest event.",
+    responses=responses(ReaderNotFound, ReaderOfSubscription, ReaderInUse, OutOfReach),
+    dependencies=[needs(Permission.EVENTS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def forget_reader(
+    name: ReaderName,
+    uow: Uow,
+    caller: Caller,
+    reason: Annotated[str | None, Query(min_length=1, max_length=300)] = None,
+) -> ReaderOut:
+    return render_reader(event_service.forget_reader(uow, name, caller.actor, reason=reason))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import Field
 
 from potok.api.schemas.common import JSON_INTEGER, AwareDatetime, Code, Out, Page, Schema
-from potok.domain.webhooks import Delivery, Replay, Subscription
+from potok.domain.webhooks import Delivery, Reader, Replay, Subscription
 
 MAX_GRACE_S = 7 * 86_400
 
@@ -71,6 +71,65 @@ class SubscriptionIn(Schema):
         description="Only events that name one of these locations (stock, reservations, "
         "shipments, transfers, ...); empty: every event.",
         examples=[["MSK-1"]],
+    )
+
+
+class SubscriptionChangeIn(Schema):
+    """What to change; a field left out (or null) stays as it is."""
+
+    event_types: list[Code] | None = Field(
+        default=None,
+        min_length=1,
+        max_length=50,
+        description="New patterns: '*', '<aggregate>.*' (such as 'order.*') or exact types.",
+        examples=[["order.*"]],
+    )
+    channels: list[Code] | None = Field(
+        default=None,
+        max_length=50,
+        description="A new channel filter; an empty list drops it.",
+        examples=[["web"]],
+    )
+    warehouses: list[Code] | None = Field(
+        default=None,
+        max_length=50,
+        description="A new warehouse filter; an empty list drops it.",
+        examples=[[]],
+    )
+
+
+class ReaderOut(Out):
+    name: str = Field(
+        description="'webhook:<id>', 'replay:<id>', 'reaction:<name>', 'notifications', "
+        "'marketplace-stock/<connection>' or 'nats'."
+    )
+    position: str = Field(description="The last event it has dealt with, by its sequence.")
+    behind: int = Field(description="Events placed after it.")
+    oldest_waiting_at: datetime | None = Field(
+        description="When the next event it has to deal with happened (null: none waits)."
+    )
+    moved_at: datetime = Field(description="When its cursor or lease last changed.")
+    leased_by: str | None = Field(description="The worker moving it now, if any.")
+    lease_expires_at: datetime | None
+    failed_attempts: int = Field(description="Failed attempts at its next event.")
+    next_attempt_at: datetime | None
+    holds_retention: bool = Field(
+        description="It is the slowest reader: retention keeps every event after it."
+    )
+
+
+def render_reader(reader: Reader) -> ReaderOut:
+    return ReaderOut(
+        name=reader.name,
+        position=str(reader.position),
+        behind=reader.behind,
+        oldest_waiting_at=reader.oldest_waiting_at,
+        moved_at=reader.moved_at,
+        leased_by=reader.leased_by,
+        lease_expires_at=reader.lease_expires_at,
+        failed_attempts=reader.attempts,
+        next_attempt_at=reader.next_attempt_at,
+        holds_retention=reader.holds_retention,
     )
 
 

@@ -26,6 +26,7 @@ from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
     OutboxFigures,
+    Reader,
     Replay,
     StoredEvent,
     Subscription,
@@ -52,22 +53,24 @@ class EventLog:
         if self.connection.dialect.name == "postgresql":
             self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
         top = self.last_position()
-        ids = list(
-            self.connection.execute(
-                sa.select(_EVENTS.id)
-                .where(_EVENTS.position.is_(None))
-                .order_by(_EVENTS.id)
-                .limit(limit)
-            ).scalars()
-        )
-        if ids:
-            self.connection.execute(
-                sa.update(outbox_events)
-                .where(_EVENTS.id == sa.bindparam("row_id"))
-                .values(position=sa.bindparam("row_position")),
-                [{"row_id": i, "row_position": top + n} for n, i in enumerate(ids, 1)],
+        # one statement, however many: the next ``limit`` events without a place, numbered
+        # on from the top in id order
+        waiting = (
+            sa.select(
+                _EVENTS.id.label("row_id"),
+                sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
             )
-        return len(ids)
+            .where(_EVENTS.position.is_(None))
+            .order_by(_EVENTS.id)
+            .limit(limit)
+            .subquery()
+        )
+        placed = self.connection.execute(
+            sa.update(outbox_events)
+            .where(_EVENTS.id == waiting.c.row_id)
+            .values(position=top + waiting.c.n)
+        )
+        return int(placed.rowcount)
 
     def last_position(self) -> int:
         return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
@@ -306,6 +309,37 @@ class Consumers:
     def drop(self, name: str) -> None:
         self.connection.execute(sa.delete(event_consumers).where(_CONSUMERS.name == name))
 
+    def readers(self, name: str | None = None) -> list[Reader]:
+        """Every reader (or the one called ``name``) with how far behind it is, slowest
+        first; the slowest holds retention back unless it is at the end."""
+        last = EventLog(self.connection).last_position()
+        next_event = (
+            sa.select(_EVENTS.occurred_at)
+            .where(_EVENTS.position == _CONSUMERS.position + 1)
+            .scalar_subquery()
+        )
+        query = sa.select(event_consumers, next_event.label("oldest")).order_by(
+            _CONSUMERS.position, _CONSUMERS.name
+        )
+        slowest = self.connection.execute(sa.select(sa.func.min(_CONSUMERS.position))).scalar()
+        if name is not None:
+            query = query.where(_CONSUMERS.name == name)
+        return [
+            Reader(
+                name=r.name,
+                position=int(r.position),
+                behind=max(last - int(r.position), 0),
+                oldest_waiting_at=r.oldest,
+                moved_at=r.updated_at,
+                leased_by=r.leased_by,
+                lease_expires_at=r.lease_expires_at,
+                attempts=int(r.attempts),
+                next_attempt_at=r.next_attempt_at,
+                holds_retention=int(r.position) == slowest and int(r.position) < last - 1,
+            )
+            for r in self.connection.execute(query)
+        ]
+
     def positions(self) -> dict[str, int]:
         rows = self.connection.execute(sa.select(_CONSUMERS.name, _CONSUMERS.position))
         return {r.name: int(r.position) for r in rows}
@@ -351,6 +385,27 @@ class WebhookRepository:
                 .returning(_SUBS.id)
             ).scalar_one()
         )
+
+    def change_filters(
+        self,
+        subscription_id: int,
+        *,
+        event_types: Sequence[str] | None = None,
+        channels: Sequence[str] | None = None,
+        warehouses: Sequence[str] | None = None,
+    ) -> None:
+        """New event types or filters (None: unchanged; an empty list drops a filter)."""
+        values: dict[str, Any] = {}
+        if event_types is not None:
+            values["event_types"] = list(event_types)
+        if channels is not None:
+            values["channels"] = list(channels) or None
+        if warehouses is not None:
+            values["warehouses"] = list(warehouses) or None
+        if values:
+            self.connection.execute(
+                sa.update(webhook_subscriptions).where(_SUBS.id == subscription_id).values(**values)
+            )
 
     def _query(self) -> sa.Select[Any]:
         replaying = (

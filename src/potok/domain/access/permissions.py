@@ -28,6 +28,7 @@ class Permission(StrEnum):
     AUDIT_READ = "audit:read"
     EVENTS_READ = "events:read"  # the change feed: every business event, in commit order
     WEBHOOKS_MANAGE = "webhooks:manage"  # subscribe receivers, read their delivery logs
+    EVENTS_MANAGE = "events:manage"  # forget a reader of the outbox that no longer moves
     METRICS_READ = "metrics:read"  # Prometheus metrics (operations figures, no business data)
     NOTIFICATIONS_MANAGE = "notifications:manage"  # change customer message templates
     SETTINGS_MANAGE = "settings:manage"  # change console settings: overdue thresholds

@@ -51,3 +51,29 @@ class WebhookReplayRequested(WebhookEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class WebhookResumed(WebhookEvent):
     url: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookFiltersChanged(WebhookEvent):
+    """The event types or the channel or warehouse filters of a subscription changed; they
+    hold from the next event it is handed on (``before`` and ``after``: the three lists)."""
+
+    url: str
+    before: dict[str, list[str]]
+    after: dict[str, list[str]]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class WebhookReaderForgotten(DomainEvent):
+    """An operator forgot a reader of the outbox that no longer moved (its cursor is gone,
+    so retention stops keeping events for it)."""
+
+    aggregate_type: ClassVar[str] = "webhook"
+    reader: str
+    position: int  # where it stood
+    behind: int  # events it had not dealt with
+    by: str  # who forgot it
+    reason: str | None = None
+
+    def aggregate_id(self) -> str:
+        return self.reader

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from potok.domain.errors import NotFound, Rejected
+from potok.domain.errors import Conflict, NotFound, Rejected
 
 INTERNAL_AGGREGATES = frozenset({"user", "api_key", "webhook"})
 """Events of these aggregates (administration of accounts and subscriptions) stay in the
@@ -236,6 +236,44 @@ class ConsumerLag:
 
 
 @dataclass(frozen=True, slots=True)
+class Reader:
+    """One reader of the outbox (a webhook subscription, a replay, an after-commit
+    reaction, customer messages, a marketplace's stock push, the NATS stream) and where
+    it stands. ``holds_retention``: it is the slowest, so retention keeps every event after
+    it; a reader that never moves again keeps them for ever until it is forgotten."""
+
+    name: str
+    position: int  # the last event it has dealt with
+    behind: int  # events placed after it
+    oldest_waiting_at: datetime | None  # when the next event it has to deal with happened
+    moved_at: datetime  # when its cursor (or lease) last changed
+    leased_by: str | None  # the worker moving it now
+    lease_expires_at: datetime | None
+    attempts: int  # failed attempts at its next event
+    next_attempt_at: datetime | None
+    holds_retention: bool
+
+    @property
+    def subscription_id(self) -> int | None:
+        """The webhook subscription it belongs to (None: another kind of reader)."""
+        kind, _, rest = self.name.partition(":")
+        return int(rest) if kind == "webhook" and rest.isdigit() else None
+
+    @property
+    def replay_id(self) -> int | None:
+        kind, _, rest = self.name.partition(":")
+        return int(rest) if kind == "replay" and rest.isdigit() else None
+
+    def leased_at(self, at: datetime) -> bool:
+        """Whether a worker holds it (an unexpired lease) at ``at``."""
+        return (
+            self.leased_by is not None
+            and self.lease_expires_at is not None
+            and self.lease_expires_at > at
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OutboxFigures:
     orders_placed: int
     orders_backordered: int
@@ -249,6 +287,31 @@ class SubscriptionNotFound(NotFound):
     code = "webhook-subscription-not-found"
     title = "Webhook subscription not found"
     template = "No webhook subscription {subscription_id}."
+
+
+class ReaderNotFound(NotFound):
+    code = "event-reader-not-found"
+    title = "Reader of the events not found"
+    template = "No reader of the events is called '{name}'; 'potok events readers' lists them."
+
+
+class ReaderInUse(Conflict):
+    code = "event-reader-in-use"
+    title = "The reader is moving"
+    template = (
+        "The reader '{name}' is being moved by {worker} right now (its lease runs until "
+        "{until}): it is not stuck. Stop what feeds it first, or wait."
+    )
+
+
+class ReaderOfSubscription(Conflict):
+    code = "event-reader-of-a-subscription"
+    title = "The reader belongs to a webhook subscription"
+    template = (
+        "The reader '{name}' is webhook subscription {subscription_id}'s cursor: forgetting it "
+        "would skip its waiting events. Resume the subscription, or unsubscribe it (DELETE "
+        "/api/v1/webhook-subscriptions/{subscription_id}), which lets its events go."
+    )
 
 
 class NothingToReplay(Rejected):
