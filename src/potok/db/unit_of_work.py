@@ -21,6 +21,7 @@ from potok.db.repositories.access import ApiKeyRepository, SessionRepository, Us
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
 from potok.db.repositories.automation import AutomationRepository
+from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -179,6 +180,7 @@ class SqlUnitOfWork:
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
+        self.carrier_labels = CarrierLabelRepository(connection)
         self.automation = AutomationRepository(connection)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)

@@ -50,6 +50,7 @@ from potok.services.read_models import (
     OrderPage,
     PickLine,
     Rewrapped,
+    ShortOrderPage,
     WarehouseAvailability,
 )
 
@@ -567,6 +568,18 @@ class QueryStore(Protocol):
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage: ...
     def count_orders(self, flt: OrderFilter) -> list[OrderCount]: ...
+    def list_short_orders(
+        self,
+        flt: OrderFilter,
+        *,
+        sku: str | None,
+        warehouse: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> ShortOrderPage:
+        """Backordered orders, longest waiting first, with what they lack and what comes."""
+        ...
+
     def order_lines_after(
         self, flt: OrderFilter, *, after_id: int, orders_per_page: int, customer: bool
     ) -> tuple[list[OrderLineExport], int | None]: ...
