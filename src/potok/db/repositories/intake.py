@@ -225,9 +225,11 @@ class IntakeReads:
         for _ in range(3):
             channel = network.channels.get(channel_code)
             raw = driver(self.connection)
-            with raw.pipeline():  # BEGIN travels with the statement
+            # BEGIN, the statement and the Sync travel together; the row is read once the
+            # pipeline has ended (fetching inside it would cost a round trip of its own)
+            with raw.pipeline():
                 begin_with_next(raw)
-                row: Any = raw.execute(
+                cursor = raw.execute(
                     _PG_SNAPSHOT,
                     {
                         "skus": sorted(set(skus)),
@@ -244,7 +246,8 @@ class IntakeReads:
                         "idempotency_scope": idempotency[0] if idempotency else None,
                         "idempotency_key": idempotency[1] if idempotency else None,
                     },
-                ).fetchone()
+                )
+            row: Any = cursor.fetchone()
             if row[0] == network.token:
                 break
             network = self.network.reload(self.connection)  # changed meanwhile: read again
