@@ -2,7 +2,7 @@
 customer's orders and returns for every order event)
 
 Revision ID: c5a1e0d20001
-Revises: b0e7d7e00001
+Revises: c4a9d2e70310
 Create Date: 2026-12-07 03:40:00
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "c5a1e0d20001"
-down_revision: str | None = "b0e7d7e00001"
+down_revision: str | None = "c4a9d2e70310"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
