@@ -19,11 +19,12 @@ from potok.bootstrap import Potok, bootstrap
 from potok.cli.main import app
 from potok.db.tables import idempotency_keys
 from potok.domain.customers import CustomerNotFound
-from potok.domain.orders import Address, DeliveryMethod
-from potok.domain.orders.commands import DeliveryRequest, PlaceOrder
+from potok.domain.orders import Address, DeliveryMethod, HoldType
+from potok.domain.orders.commands import DeliveryRequest, PlaceHold, PlaceOrder
 from potok.security.data import DataKeyError
 from potok.services import customers, intake
 from potok.services import orders as order_service
+from potok.services.order_edits import EditOrder, edit_order
 from potok.services.read_models import OrderFilter
 from potok.settings import DatabaseSettings, SecuritySettings, Settings, get_settings
 from tests.conftest import TEST_INDEX_KEY
@@ -117,6 +118,43 @@ def test_the_tables_hold_no_plaintext_yet_the_order_reads_back_whole(world: Poto
         "кв. 17",
         "170100",
     )
+
+
+def test_a_change_that_leaves_the_contact_alone_keeps_its_sealed_columns_as_they_were(
+    world: Potok,
+) -> None:
+    """Saving an order writes back the contact's sealed columns as they were loaded (no
+    sealing afresh on every change); a new address is sealed anew and reads back."""
+    order_id = place(world, anna_order())
+    sealed = ("customer_name", "customer_phone", "customer_email", "address_line1")
+    query = f"SELECT {', '.join(sealed)}, version FROM orders WHERE id = {order_id}"
+    before = rows(world, query)[0]
+
+    order_service.place_hold(
+        world.uow(), PlaceHold(order_id, HoldType.MANUAL, "call the buyer"), TESTER
+    )
+    held = rows(world, query)[0]
+    assert held["version"] == before["version"] + 1
+    assert {c: held[c] for c in sealed} == {c: before[c] for c in sealed}
+
+    moved = replace(ADDRESS, line1="ул. Трёхсвятская, 5")
+    edit_order(
+        world.uow(),
+        EditOrder(
+            order_id,
+            held["version"],
+            delivery=DeliveryRequest(DeliveryMethod.COURIER, address=moved),
+        ),
+        TESTER,
+    )
+    edited = rows(world, query)[0]
+    assert edited["address_line1"] != before["address_line1"]
+    assert edited["address_line1"].startswith("pd1:")
+    assert "Трёхсвятская" not in raw_text(world, "orders")
+    order = order_service.get_order(world.uow(), order_id).order
+    assert order.delivery.address is not None
+    assert order.delivery.address.line1 == "ул. Трёхсвятская, 5"
+    assert order.contact.phone == "+79161234567"
 
 
 def test_the_stored_answer_to_an_idempotent_request_is_sealed_and_replays_whole(

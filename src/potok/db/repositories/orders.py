@@ -161,6 +161,9 @@ class OrderRepository:
         self.staged = staged
         self.protector = protector
         self.sqlite = is_sqlite(connection)
+        # each loaded order's contact and address with their columns as stored (sealed):
+        # a save that changed neither writes those back instead of sealing them afresh
+        self._sealed: dict[int, tuple[Contact, Address | None, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ intake
 
@@ -222,7 +225,7 @@ class OrderRepository:
         if not changes:
             return
         values = {
-            **_header(order, self.protector),
+            **_header(order, self.protector, self._kept_personal(order)),
             "fulfilment": order.fulfilment.value,
             "returned": order.returned.value,
             "version": order.version + 1,
@@ -420,8 +423,17 @@ class OrderRepository:
         for row in rows:
             order = _order(row, lines[row.id], holds[row.id], kept[row.id], self.protector)
             order.announced_status = order.status
+            personal = {name: getattr(row, name) for name in NO_CONTACT}
+            self._sealed[row.id] = (order.contact, order.delivery.address, personal)
             loaded.append(order)
         return loaded
+
+    def _kept_personal(self, order: Order) -> dict[str, Any] | None:
+        """The order's personal columns as loaded, if its contact and address are the same."""
+        kept = self._sealed.get(int(order.id)) if order.id is not None else None
+        if kept is None or kept[0] != order.contact or kept[1] != order.delivery.address:
+            return None
+        return kept[2]
 
     def history(self, order_id: int) -> list[HistoryEntry]:
         return [
@@ -724,7 +736,9 @@ def _history(order: Order, h: HistoryEntry) -> dict[str, Any]:
     }
 
 
-def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
+def _header(
+    order: Order, protector: DataProtector, personal: dict[str, Any] | None = None
+) -> dict[str, Any]:
     delivery = order.delivery
     address = delivery.address
     return {
@@ -741,7 +755,8 @@ def _header(order: Order, protector: DataProtector) -> dict[str, Any]:
         "vat_total": order.vat_total.amount,
         "total": order.total.amount,
         "customer_id": order.customer_id,
-        **contact_values(protector, order.contact, address),  # sealed, with their hashes
+        # sealed, with their hashes (as stored, when the caller has them and they still hold)
+        **(personal if personal is not None else contact_values(protector, order.contact, address)),
         "delivery_method": delivery.method.value,
         "address_country": address.country if address else None,
         "address_region": address.region if address else None,
