@@ -5,11 +5,14 @@
 
 A fresh PostgreSQL database (``POTOK_BENCH_DATABASE_URL``, default ``potok_bench``) is
 migrated; ``--orders`` orders spread over the year up to today are written in bulk by SQL
-(``generate_series``: one channel of three, one warehouse of three, one carrier of two; a
-twentieth cancelled, stage times of minutes to days), each with its row of order facts as
-the reaction would write it. Then the dashboard's questions are asked ``--runs`` times
-each through the reports service: the last 30 days by day, and the whole year by month
-(every fact of the year). It prints the p50/p95 of each and, as its last line:
+(``generate_series``: one channel of three, one warehouse of three, one carrier of two,
+all 18 combinations; a twentieth cancelled, stage times of minutes to days), each with
+its row of order facts as the reaction would write it; the daily aggregates are then
+summed from those facts by SQL (checked against the reaction's code on the last 46 days). Then the
+dashboard's questions are asked ``--runs`` times each through the reports service: the
+last 30 days by day (and by channel), the whole year by month, and the year by week and
+warehouse for a user who sees two warehouses. It prints the p50/p95 of each and, as its
+last line:
 
     reports orders=N dashboard_p95_ms=…
 
@@ -33,7 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from potok.bootstrap import Potok, bootstrap
 from potok.db import migrate
-from potok.domain.analytics import Dimension, Grain, Period
+from potok.domain.analytics import Dimension, Grain, Period, order_kpis
 from potok.services import reports
 from potok.settings import DatabaseSettings, SecuritySettings, Settings
 
@@ -54,8 +57,8 @@ INSERT INTO order_facts (order_id, channel, warehouse, carrier, currency, total,
     created_on, units_ordered, units_shipped, confirmed_at, picked_at, packed_at,
     handed_over_at, delivered_at, promised_at, cancelled, cancel_reason, backordered,
     returned, return_reason, shipping_cost, shipping_estimate, refreshed_at)
-SELECT o.id, c.code, (ARRAY['MSK','SPB','KZN'])[1 + o.id % 3],
-    (ARRAY['cdek','pochta'])[1 + o.id % 2], 'RUB', o.total, o.created_at,
+SELECT o.id, c.code, (ARRAY['MSK','SPB','KZN'])[1 + (o.id / 3) % 3],
+    (ARRAY['cdek','pochta'])[1 + (o.id / 9) % 2], 'RUB', o.total, o.created_at,
     (o.created_at AT TIME ZONE 'UTC')::date, 1 + o.id % 3, 1 + o.id % 3,
     o.created_at + interval '5 minutes',
     o.created_at + (30 + o.id % 300) * interval '1 minute',
@@ -67,6 +70,57 @@ SELECT o.id, c.code, (ARRAY['MSK','SPB','KZN'])[1 + o.id % 3],
     o.id % 30 = 0, CASE WHEN o.id % 30 = 0 THEN 'damaged' END, 350, 320, now()
 FROM orders o JOIN channels c ON c.id = o.channel_id
 """
+
+SHIPPED = "handed_over_at IS NOT NULL AND NOT cancelled"
+COSTED = "shipping_cost IS NOT NULL AND shipping_estimate IS NOT NULL"
+DAYS = f"""
+INSERT INTO order_days (created_on, channel, warehouse, carrier, currency, orders, cancelled,
+    revenue, delivered, delivered_promised, on_time, backordered, returned, units_ordered,
+    units_shipped, shipped_orders, shipping_cost, shipping_estimate, costed_orders)
+SELECT created_on, channel, warehouse, carrier, currency, count(*),
+    count(*) FILTER (WHERE cancelled), coalesce(sum(total) FILTER (WHERE NOT cancelled), 0),
+    count(delivered_at), count(*) FILTER (WHERE delivered_at IS NOT NULL
+        AND promised_at IS NOT NULL), count(*) FILTER (WHERE delivered_at <= promised_at),
+    count(*) FILTER (WHERE backordered), count(*) FILTER (WHERE {SHIPPED} AND returned),
+    coalesce(sum(units_ordered) FILTER (WHERE {SHIPPED}), 0),
+    coalesce(sum(units_shipped) FILTER (WHERE {SHIPPED}), 0), count(*) FILTER (WHERE {SHIPPED}),
+    coalesce(sum(shipping_cost) FILTER (WHERE {COSTED}), 0),
+    coalesce(sum(shipping_estimate) FILTER (WHERE {COSTED}), 0), count(*) FILTER (WHERE {COSTED})
+FROM order_facts GROUP BY created_on, channel, warehouse, carrier, currency
+"""
+# The stage-time histograms as potok.domain.analytics.rollup bins them, every grouping at
+# once (CUBE); the benchmark checks below that they add up as the reaction's would.
+STAGE_SPANS = """
+INSERT INTO order_stage_days (grouping, span, created_on, currency, channel, warehouse,
+    carrier, stage, bin, orders, ms)
+WITH spent AS (
+    SELECT {first} AS created_on, f.currency, f.channel, f.warehouse, f.carrier, s.stage,
+        greatest(extract(epoch FROM s.spent), 0) AS secs
+    FROM order_facts f CROSS JOIN LATERAL (VALUES
+        ('confirmed', f.confirmed_at - f.created_at), ('picked', f.picked_at - f.confirmed_at),
+        ('packed', f.packed_at - f.picked_at), ('handed_over', f.handed_over_at - f.packed_at),
+        ('delivered', f.delivered_at - f.handed_over_at)) AS s(stage, spent)
+    WHERE s.spent IS NOT NULL
+), binned AS (
+    SELECT *, floor(secs)::bigint AS whole, round(secs * 1000)::bigint AS ms FROM spent
+)
+SELECT CASE WHEN GROUPING(channel) = 0 THEN 'c' ELSE '-' END
+        || CASE WHEN GROUPING(warehouse) = 0 THEN 'w' ELSE '-' END
+        || CASE WHEN GROUPING(carrier) = 0 THEN 'k' ELSE '-' END,
+    '{span}', created_on, currency, CASE WHEN GROUPING(channel) = 0 THEN channel ELSE '*' END,
+    CASE WHEN GROUPING(warehouse) = 0 THEN warehouse ELSE '*' END,
+    CASE WHEN GROUPING(carrier) = 0 THEN carrier ELSE '*' END, stage,
+    CASE WHEN whole < 100 THEN whole ELSE 100 + (length(whole::text) - 3) * 90
+        + whole / (10 ^ (length(whole::text) - 2))::bigint - 10 END AS bin,
+    count(*), sum(ms)
+FROM binned
+GROUP BY created_on, currency, stage, bin, CUBE (channel, warehouse, carrier)
+"""
+SPANS = {
+    "d": "f.created_on",
+    "w": "date_trunc('week', f.created_on)::date",
+    "m": "date_trunc('month', f.created_on)::date",
+}
 
 
 def fresh_database() -> str:
@@ -126,8 +180,30 @@ def run(potok: Potok, orders: int, runs: int) -> None:
             )
         connection.execute(sa.text(ORDERS), {"start": start, "step": step, "count": orders})
         connection.execute(sa.text(FACTS))
-        connection.execute(sa.text("ANALYZE order_facts"))
     print(f"loaded {orders} orders and facts in {time.perf_counter() - loading:.0f} s")
+    summing = time.perf_counter()
+    with potok.engine.begin() as connection:
+        connection.execute(sa.text(DAYS))
+        for span, first in SPANS.items():
+            connection.execute(sa.text(STAGE_SPANS.format(span=span, first=first)))
+        for table in ("order_facts", "order_days", "order_stage_days"):
+            connection.execute(sa.text(f"ANALYZE {table}"))
+        counted = [
+            connection.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ("order_days", "order_stage_days")
+        ]
+    print(
+        f"daily aggregates written in {time.perf_counter() - summing:.0f} s:"
+        f" order_days={counted[0]} order_stage_days={counted[1]}"
+    )
+    check = Period(today - timedelta(days=45), today, Grain.WEEK)
+    with potok.uow() as uow:
+        from_facts = order_kpis(uow.reports.facts(check), check, Dimension.CARRIER)
+    from_days = reports.order_report(potok.uow(), check, Dimension.CARRIER).rows
+    same = [reports.flat(r) for r in from_days] == [reports.flat(r) for r in from_facts]
+    print(f"the last 46 days' KPIs by week from the days equal those from the facts: {same}")
+    if not same:
+        raise SystemExit("the SQL above does not add up the days as the reaction does")
     month = Period(today - timedelta(days=29), today, Grain.DAY)
     year = Period(today - timedelta(days=364), today, Grain.MONTH)
     p50_m, p95_m = timed(runs, lambda: reports.order_report(potok.uow(), month))
@@ -139,6 +215,14 @@ def run(potok: Potok, orders: int, runs: int) -> None:
     print(f"last 30 days by day and channel: p50_ms={p50_c:.0f} p95_ms={p95_c:.0f}")
     p50_y, p95_y = timed(runs, lambda: reports.order_report(potok.uow(), year))
     print(f"year by month: p50_ms={p50_y:.0f} p95_ms={p95_y:.0f}")
+    weeks = Period(today - timedelta(days=364), today, Grain.WEEK)
+    p50_w, p95_w = timed(
+        max(3, runs // 4),
+        lambda: reports.order_report(
+            potok.uow(), weeks, Dimension.WAREHOUSE, warehouses=["MSK", "SPB"]
+        ),
+    )
+    print(f"year by week and warehouse, two warehouses: p50_ms={p50_w:.0f} p95_ms={p95_w:.0f}")
     print(f"reports orders={orders} dashboard_p95_ms={p95_y:.0f}")
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Protocol
 
-from potok.domain.analytics import OrderFact, Period, PickScan
+from potok.domain.analytics import BucketSums, Dimension, OrderFact, Period, PickScan
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,24 @@ class ReportStore(Protocol):
         """Write the facts of these orders afresh; returns how many were written."""
         ...
 
+    def clear(self) -> None:
+        """Forget every order's facts and every day (before a rebuild)."""
+        ...
+
     def facts(self, period: Period, channels_: Sequence[str] | None = None) -> list[OrderFact]: ...
+    def sums(
+        self,
+        period: Period,
+        dimension: Dimension,
+        *,
+        channels: Sequence[str] | None = None,
+        warehouses: Sequence[str] | None = None,
+        whole: bool = False,
+    ) -> list[BucketSums]:
+        """The stored days summed per bucket (or the whole period), dimension value and
+        currency; only buckets that had orders."""
+        ...
+
     def pick_scans(
         self, period: Period, warehouses_: Sequence[str] | None = None
     ) -> list[PickScan]: ...

@@ -10,13 +10,14 @@ from functools import partial
 
 from potok.domain.analytics import (
     STAGES,
+    BucketSums,
     Dimension,
     EmployeeFigures,
     KpiRow,
     Period,
     ReasonCount,
     employee_figures,
-    order_kpis,
+    kpi_rows,
     reason_counts,
 )
 from potok.domain.kernel import Clock, utc_now
@@ -80,6 +81,10 @@ def _refresh(uow: UnitOfWork, *, ids: list[int], at: datetime) -> int:
     return uow.reports.refresh(ids, at)
 
 
+def _clear(uow: UnitOfWork) -> None:
+    uow.reports.clear()
+
+
 def rebuild_order_facts(
     uow: UnitOfWork,
     *,
@@ -87,7 +92,9 @@ def rebuild_order_facts(
     clock: Clock = utc_now,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Write every order's facts afresh from the history, a batch per transaction."""
+    """Write every order's facts and days afresh from the history, a batch per
+    transaction (the old ones are dropped first, in a transaction of their own)."""
+    atomically(uow, _clear)
     after, done = 0, 0
     while True:
         ids = reading(uow, partial(_next_ids, after=after, limit=batch))
@@ -116,16 +123,22 @@ def order_report(
     warehouses: Sequence[str] | None = None,
 ) -> OrderReport:
     """Order KPIs per bucket (and per channel, warehouse or carrier) of the period, and the
-    period's totals."""
-    facts = reading(uow, lambda u: u.reports.facts(period, channels))
-    if warehouses is not None:
-        allowed = set(warehouses)
-        facts = [f for f in facts if f.warehouse in allowed]
+    period's totals: read from the daily aggregates, so a year costs a few hundred days."""
+
+    def read(u: UnitOfWork) -> tuple[list[BucketSums], list[BucketSums]]:
+        return (
+            u.reports.sums(period, dimension, channels=channels, warehouses=warehouses),
+            u.reports.sums(
+                period, Dimension.NONE, channels=channels, warehouses=warehouses, whole=True
+            ),
+        )
+
+    series, totals = reading(uow, read)
     return OrderReport(
         period,
         dimension,
-        order_kpis(facts, period, dimension),
-        order_kpis(facts, period, whole=True),
+        kpi_rows(series, period, dimension),
+        kpi_rows(totals, period, whole=True),
     )
 
 

@@ -5,13 +5,14 @@ handful of statements, whatever the batch's size."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.queries.report_days import ReportDays
 from potok.db.tables import (
     channels,
     order_facts,
@@ -29,7 +30,7 @@ from potok.db.tables import (
     stock_movements,
     warehouses,
 )
-from potok.domain.analytics import OrderFact, Period, PickScan
+from potok.domain.analytics import BucketSums, Dimension, OrderFact, Period, PickScan
 from potok.services.report_ports import DailyDemand, StockMove
 
 CHUNK = 500
@@ -50,9 +51,24 @@ def _money(value: Any) -> Decimal | None:
         return None
 
 
+FACTS_LOCK = 1_900_019  # the lock space of the order facts' refreshes
+_LOCK_FACTS = sa.text(
+    "SELECT pg_advisory_xact_lock(:space, k) FROM"
+    " (SELECT DISTINCT (x % 2147483647)::int AS k FROM unnest(CAST(:ids AS bigint[])) AS x"
+    " ORDER BY k) AS keys"
+)
+_FACT_FIELDS = tuple(OrderFact.__dataclass_fields__)
+
+
+def _fact(row: Mapping[str, Any] | sa.RowMapping) -> OrderFact:
+    """A fact as the domain reads it, from a stored row or one about to be written."""
+    return OrderFact(**{name: row[name] for name in _FACT_FIELDS})
+
+
 class Reports:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
+        self.days = ReportDays(connection)
 
     # ------------------------------------------------------------------ writing
 
@@ -65,17 +81,35 @@ class Reports:
         )
 
     def refresh(self, order_ids: Sequence[int], at: datetime) -> int:
-        """Write the facts of these orders afresh from what is stored now; returns how many."""
+        """Write the facts of these orders afresh from what is stored now, and move their
+        days by the difference; returns how many were written."""
         done = 0
         ids = sorted(set(order_ids))
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
+            old = self._stored(chunk)
             rows = self._facts_of(chunk, at)
             self.connection.execute(_f.delete().where(_f.c.order_id.in_(chunk)))
             if rows:
                 self.connection.execute(_f.insert(), rows)
+            self.days.apply(old, [_fact(r) for r in rows])
             done += len(rows)
         return done
+
+    def clear(self) -> None:
+        """Forget every order's facts and every day (before a rebuild)."""
+        self.days.clear()
+        self.connection.execute(_f.delete())
+
+    def _stored(self, ids: list[int]) -> list[OrderFact]:
+        """The facts stored now for these orders. On PostgreSQL each order's refresh is
+        first made exclusive (a transaction lock per order, taken in id order): two
+        refreshes of one order take turns, and the second reads what the first wrote,
+        so neither takes the same old facts off its day twice. (SQLite runs one writer.)"""
+        if not self.days.sqlite:
+            self.connection.execute(_LOCK_FACTS, {"space": FACTS_LOCK, "ids": ids})
+        query = sa.select(_f).where(_f.c.order_id.in_(ids)).order_by(_f.c.order_id)
+        return [_fact(r._mapping) for r in self.connection.execute(query)]
 
     def _facts_of(self, ids: list[int], at: datetime) -> list[dict[str, Any]]:
         c = self.connection
@@ -242,33 +276,21 @@ class Reports:
         )
         if channels_ is not None:
             query = query.where(_f.c.channel.in_(list(channels_)))
-        return [
-            OrderFact(
-                order_id=r.order_id,
-                channel=r.channel,
-                warehouse=r.warehouse,
-                carrier=r.carrier,
-                currency=r.currency,
-                total=r.total,
-                created_at=r.created_at,
-                units_ordered=r.units_ordered,
-                units_shipped=r.units_shipped,
-                confirmed_at=r.confirmed_at,
-                picked_at=r.picked_at,
-                packed_at=r.packed_at,
-                handed_over_at=r.handed_over_at,
-                delivered_at=r.delivered_at,
-                promised_at=r.promised_at,
-                cancelled=r.cancelled,
-                cancel_reason=r.cancel_reason,
-                backordered=r.backordered,
-                returned=r.returned,
-                return_reason=r.return_reason,
-                shipping_cost=r.shipping_cost,
-                shipping_estimate=r.shipping_estimate,
-            )
-            for r in self.connection.execute(query)
-        ]
+        return [_fact(r._mapping) for r in self.connection.execute(query)]
+
+    def sums(
+        self,
+        period: Period,
+        dimension: Dimension,
+        *,
+        channels: Sequence[str] | None = None,
+        warehouses: Sequence[str] | None = None,
+        whole: bool = False,
+    ) -> list[BucketSums]:
+        """The stored days summed per bucket of the period (see ``ReportDays.sums``)."""
+        return self.days.sums(
+            period, dimension, channels=channels, warehouses=warehouses, whole=whole
+        )
 
     def pick_scans(
         self, period: Period, warehouses_: Sequence[str] | None = None

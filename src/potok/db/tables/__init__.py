@@ -9,6 +9,7 @@ from potok.db.tables.automation import (
     order_tags,
 )
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_labels import carrier_labels
 from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
@@ -79,7 +80,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
-from potok.db.tables.reports import order_facts
+from potok.db.tables.reports import order_days, order_facts, order_stage_days
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -98,6 +99,7 @@ __all__ = [
     "automation_firings",
     "automation_rule_versions",
     "automation_rules",
+    "carrier_labels",
     "carrier_points",
     "channels",
     "customers",
@@ -126,10 +128,12 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_days",
     "order_facts",
     "order_history",
     "order_holds",
     "order_lines",
+    "order_stage_days",
     "order_tags",
     "orders",
     "outbox_events",

@@ -15,8 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from itertools import pairwise
 
-from potok.domain.analytics.periods import Period, bucket
-from potok.domain.analytics.stats import percentile
+from potok.domain.analytics.periods import Period
 
 STAGES = ("confirmed", "picked", "packed", "handed_over", "delivered")
 """The stages an order passes after it is accepted; each stage's time runs from the one
@@ -175,77 +174,6 @@ class KpiRow:
         if self.costed_orders == 0:
             return None
         return (self.shipping_estimate / self.costed_orders).quantize(Decimal("0.01"))
-
-
-def _add(row: KpiRow, fact: OrderFact) -> None:
-    row.orders += 1
-    if fact.cancelled:
-        row.cancelled += 1
-    else:
-        row.revenue += fact.total
-    if fact.backordered:
-        row.backordered += 1
-    if fact.delivered_at is not None:
-        row.delivered += 1
-    on_time = fact.on_time()
-    if on_time is not None:
-        row.delivered_promised += 1
-        row.on_time += int(on_time)
-    if fact.handed_over_at is not None and not fact.cancelled:
-        row.shipped_orders += 1
-        row.units_ordered += fact.units_ordered
-        row.units_shipped += fact.units_shipped
-        row.returned += int(fact.returned)
-    if fact.shipping_cost is not None and fact.shipping_estimate is not None:
-        row.costed_orders += 1
-        row.shipping_cost += fact.shipping_cost
-        row.shipping_estimate += fact.shipping_estimate
-
-
-def order_kpis(
-    facts: Iterable[OrderFact],
-    period: Period,
-    dimension: Dimension = Dimension.NONE,
-    *,
-    whole: bool = False,
-) -> list[KpiRow]:
-    """The KPIs per bucket and dimension value. Without a dimension every bucket of the
-    period has a row, empty ones included (one per currency seen, the first currency for
-    empty buckets); with one, only the values that had orders. ``whole``: the period as one
-    bucket (dated its first day), for the totals beside a series."""
-    rows: dict[tuple[date, str, str], KpiRow] = {}
-    seconds: dict[tuple[date, str, str], dict[str, list[float]]] = defaultdict(
-        lambda: defaultdict(list)
-    )
-    currencies: set[str] = set()
-    for fact in facts:
-        if not period.since <= fact.created_on <= period.until:
-            continue
-        start = period.since if whole else bucket(fact.created_on, period.grain)
-        key = (start, fact.key(dimension), fact.currency)
-        currencies.add(fact.currency)
-        row = rows.get(key)
-        if row is None:
-            row = rows[key] = KpiRow(*key)
-        _add(row, fact)
-        for stage, spent in fact.stage_seconds().items():
-            seconds[key][stage].append(spent)
-    if dimension is Dimension.NONE:
-        for currency in sorted(currencies) or ["RUB"]:
-            for first in [period.since] if whole else period.buckets():
-                rows.setdefault((first, "", currency), KpiRow(first, "", currency))
-    for key, row in rows.items():
-        spent_by_stage = seconds.get(key, {})
-        row.stages = [
-            StageTime(
-                stage,
-                len(spent_by_stage.get(stage, [])),
-                percentile(spent_by_stage.get(stage, []), 0.5),
-                percentile(spent_by_stage.get(stage, []), 0.9),
-            )
-            for stage in STAGES
-        ]
-    return [rows[k] for k in sorted(rows)]
 
 
 @dataclass(frozen=True, slots=True)
