@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
@@ -240,7 +241,9 @@ def _security_schemes(schema: dict[str, Any], app: FastAPI) -> None:
     for route in api_routes(app.routes):
         requirement = requirement_of(route.dependencies)
         for method in (route.methods or set()) - {"HEAD"}:
-            operation = paths.get(route.path, {}).get(method.lower())
+            # the document writes a converted parameter ("{name:path}") as plain "{name}"
+            written = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+            operation = paths.get(written, {}).get(method.lower())
             if operation is None or requirement is None:
                 continue
             if requirement.public:
@@ -351,7 +354,9 @@ def _problems_every_route_may_answer(schema: dict[str, Any], app: FastAPI) -> No
     for route in api_routes(app.routes):
         requirement = requirement_of(route.dependencies)
         for method in (route.methods or set()) - {"HEAD"}:
-            operation = paths.get(route.path, {}).get(method.lower())
+            # the document writes a converted parameter ("{name:path}") as plain "{name}"
+            written = re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)
+            operation = paths.get(written, {}).get(method.lower())
             if operation is None:
                 continue
             statuses = ["422", "503"]
