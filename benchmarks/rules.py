@@ -8,16 +8,18 @@ file) gets a channel, two warehouses and 40 products with deep stock. Orders of 
 are taken in-process, first with no rules (the intake time per order), then with
 ``--rules`` active rules waiting for ``order.created`` - conditions over the channel,
 total, SKUs, units, delivery, the customer's history, the hour; one matches every order
-and tags it, the others now and then -, after which the rules' reaction (what the worker runs after
-the commit, ``services/automation/running.py``) is run over every new order's event, and
-timed. The rules never sit in the intake request: ``intake_slowdown_pct`` is the rules'
-work per order over the intake's work per order, i.e. how much later work the rules add
-to each order taken. The last line:
+and tags it, the others now and then -, after which the rules' reaction is run as the
+worker runs it (``worker/reactions.py``: the consumer's windows of the outbox, its
+cursor moved with each, ``services/automation/running.py`` acting) over every event the
+new orders made, and timed. The rules never sit in the intake request:
+``intake_slowdown_pct`` is the rules' work per order over the intake's work per order,
+i.e. how much later work the rules add to each order taken. The last line:
 
     rules active=200 orders=300 eval_us_per_order=... intake_slowdown_pct=...
 
-(``eval_us_per_order``: the whole reaction per order - reading the rules, the order and
-what conditions ask about it, evaluating every condition, acting for those that match).
+(``eval_us_per_order``: the whole reaction per order - reading the events, the rules, the
+orders and what conditions ask about them, evaluating every condition, acting for those
+that match, moving the reaction's cursor).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
+import httpx
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok, bootstrap
@@ -47,11 +50,14 @@ from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrde
 from potok.services import catalogue, inventory
 from potok.services.automation import rules
 from potok.services.automation.acting import facts_of
-from potok.services.automation.running import apply_automation_rules
 from potok.services.intake import place_order
 from potok.services.outside import Outside
+from potok.services.reactions import APPLY_AUTOMATION_RULES
 from potok.services.unit_of_work import atomically, reading
 from potok.settings import DatabaseSettings, Settings
+from potok.worker.dispatcher import Dispatcher
+from potok.worker.reactions import _run as run_reaction
+from potok.worker.windows import Round
 
 ACTOR = Actor.system("bench")
 SKUS = [f"SKU{n:03d}" for n in range(40)]
@@ -126,12 +132,38 @@ def order(rand: random.Random) -> PlaceOrder:
     )
 
 
+CPU: dict[str, float] = {}
+"""This process's CPU seconds per phase (the machine is shared: wall time drifts)."""
+
+
 def take(potok: Potok, count: int, rand: random.Random) -> float:
     """Take ``count`` orders; seconds spent."""
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for _ in range(count):
         place_order(potok.uow(), order(rand), ACTOR)
+    CPU["intake"] = time.process_time() - cpu
     return time.perf_counter() - started
+
+
+def catch_up(dispatcher: Dispatcher) -> int:
+    """Run the rules' reaction as the worker does until its cursor reaches the last
+    event, the events the rules' own changes made included; how many events it ran on."""
+    reaction = APPLY_AUTOMATION_RULES
+    outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
+    ran = 0
+    while True:
+        while atomically(dispatcher.uow(), lambda uow: uow.event_log.sequence(10_000)):
+            pass  # the events get their places in commit order, as the worker gives them
+        last = reading(dispatcher.uow(), lambda uow: uow.event_log.last_position())
+        state = reading(dispatcher.uow(), lambda uow: uow.consumers.state(reaction.consumer))
+        if state is not None and state[0] >= last:
+            return ran
+        report = Round()
+        dispatcher.reactions_moved.clear()
+        run_reaction(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
+        if report.reactions_failed:
+            raise RuntimeError("the rules' reaction failed")
+        ran += report.reactions_run
 
 
 def main() -> None:
@@ -145,26 +177,27 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as workdir:
         potok = seed(database(args.db, Path(workdir)))
         try:
+            dispatcher = Dispatcher(potok, httpx.Client())
             take(potok, 20, rand)  # warm up: caches, plans, the first pages of the tables
+            catch_up(dispatcher)
             plain_s = take(potok, args.orders, rand)
+            plain_cpu = CPU["intake"]
             for draft in the_rules(args.rules, rand):
                 rules.add_rule(potok.uow(), draft, ACTOR)
-            while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
-                pass
+            catch_up(dispatcher)  # past the orders and rules so far
             last = reading(potok.uow(), lambda uow: uow.event_log.last_position())
             with_rules_s = take(potok, args.orders, rand)
             while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
-                pass  # the events get their places in commit order, as the worker gives them
+                pass
             events = [
                 e
                 for e in reading(potok.uow(), lambda uow: uow.event_log.after(last, 100_000))
                 if e.type == "order.created"
             ]
-            outside = Outside(potok.uow, potok.carriers)
-            started = time.perf_counter()
-            for event in events:
-                apply_automation_rules(outside, event)
+            started, cpu = time.perf_counter(), time.process_time()
+            ran = catch_up(dispatcher)
             rules_s = time.perf_counter() - started
+            CPU["rules"] = time.process_time() - cpu
 
             # the conditions alone, on orders already read (what evaluation itself costs)
             conditions = [compile_condition(d.condition) for d in the_rules(args.rules, rand)]
@@ -202,9 +235,15 @@ def main() -> None:
         "(the rules run after the commit, not in the request)"
     )
     print(
-        f"the rules' reaction: {eval_us / 1000:.2f} ms per order; {fired} firings over {n} "
+        f"the rules' reaction: {eval_us / 1000:.2f} ms per order ({ran} events of its types "
+        f"run as the worker runs them); {fired} firings over {n} "
         f"orders; conditions alone: {pure_us:.0f} us per order for {args.rules} "
         f"({matched} matches in the sample)"
+    )
+    print(
+        f"this process's CPU per order: intake {1000 * plain_cpu / args.orders:.2f} ms, "
+        f"the rules' reaction {1000 * CPU['rules'] / n:.2f} ms "
+        f"({100 * CPU['rules'] / n / (plain_cpu / args.orders):.1f} %)"
     )
     print(
         f"rules active={args.rules} orders={n} eval_us_per_order={eval_us:.0f} "

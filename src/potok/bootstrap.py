@@ -16,6 +16,7 @@ from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.security.data import DataKeyError, DataProtector, protector_from
+from potok.services.carrier_prices import CarrierPrices, PriceBook
 from potok.services.ports import AuditContext
 from potok.settings import KEY_FILE_NAME, MarketplaceSettings, Settings, key_file_for
 
@@ -37,6 +38,7 @@ class Potok:
     marketplaces: MarketplaceClients = field(
         default_factory=lambda: MarketplaceClients(MarketplaceSettings())
     )
+    prices: CarrierPrices | None = None  # carriers asked for prices ahead of sourcing
 
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
@@ -51,6 +53,8 @@ class Potok:
         return KeyCheck(self.engine, self.protector, self.settings.security.key_check_seconds)
 
     def close(self) -> None:
+        if self.prices is not None:
+            self.prices.close()
         self.engine.dispose()
 
 
@@ -76,12 +80,22 @@ def bootstrap(settings: Settings) -> Potok:
                 "control; without it personal data cannot be read",
                 key_file,
             )
+    carriers = build_registry(settings.carriers)
+    book = PriceBook(ttl_s=settings.carriers.price_ttl_s)
+    network = NetworkCache(prices=book)
     return Potok(
         settings=settings,
         engine=engine,
         protector=protector,
-        carriers=build_registry(settings.carriers),
+        network=network,
+        carriers=carriers,
         marketplaces=MarketplaceClients(settings.marketplaces),
+        prices=CarrierPrices(
+            book,
+            carriers,
+            deadline_s=settings.carriers.price_deadline_s,
+            wanted=network.chooses_carriers,
+        ),
     )
 
 

@@ -328,6 +328,20 @@ class CarrierSettings(BaseModel):
     cdek_quote_ttl_s: float = Field(
         default=600.0, ge=0, le=86400, description="how long a СДЭК price is reused"
     )
+    price_ttl_s: float = Field(
+        default=600.0,
+        ge=0,
+        le=86400,
+        description="how long a carrier's price counts as live for sourcing by carrier "
+        "(after that it is a cached price, used while the carrier does not answer)",
+    )
+    price_deadline_s: float = Field(
+        default=2.0,
+        ge=0,
+        le=60,
+        description="how long sourcing waits for carriers' prices; a carrier slower than "
+        "this is priced by its cached price, else by Potok's tariff table",
+    )
 
 
 class MarketplaceSettings(BaseModel):

@@ -71,3 +71,47 @@ def test_a_shorter_threshold_puts_a_shipment_on_the_dashboard(
     expect(page.get_by_label("Waiting for picking, minutes")).to_have_value("120")
     expect(page.get_by_label("Waiting for picking, minutes")).to_have_attribute("readonly", "")
     expect(page.get_by_role("button", name="Save")).to_have_count(0)
+
+
+def test_a_parcel_stuck_with_the_carrier_is_named_until_its_stage_allows_longer(
+    site: LiveServer, page: Page, shot: Shot
+) -> None:
+    """In Russian: a parcel untouched in transit for eight days is late (a week); the
+    administrator allows ten days on the settings tab, and it is no longer named."""
+    world(site)
+    number = place(site, channel="web")
+    with api(site) as erp:
+        made = erp.post(f"/api/v1/orders/{number}/shipments", json={"warehouse": "MSK"})
+        assert made.status_code == 201, made.text
+    with site.potok.engine.begin() as connection:  # with the carrier, no news for eight days
+        connection.execute(
+            sa.update(shipments)
+            .where(shipments.c.order_id == number)
+            .values(status="in_transit", updated_at=datetime.now(UTC) - timedelta(days=8))
+        )
+    person(site, "admin", Role.ADMIN)
+    sign_in(page, "admin")
+    page.get_by_role("link", name="Русский").click()
+    expect(page.locator("[data-figure=overdue]")).to_have_text("0")  # not at the warehouse
+    expect(page.locator("[data-figure=late_with_carrier]")).to_have_text("1")
+    late = page.locator("[data-late]")
+    expect(late).to_contain_text(f"#{number}")
+    expect(late).to_contain_text("В пути")
+    expect(page.get_by_role("heading", name="Задерживаются у перевозчика")).to_be_visible()
+    shot(page, "late-with-the-carrier-ru")
+
+    page.goto(f"{site.url}/settings/overdue")
+    field = page.get_by_label("В пути, минут")
+    expect(field).to_have_value("10080")
+    state = page.locator("form[data-threshold=in_transit] [data-threshold-state]")
+    expect(state).to_have_text("по умолчанию: 10\xa0080 мин.")
+    field.fill(str(10 * 24 * 60))
+    page.locator("form[data-threshold=in_transit]").get_by_role("button", name="Сохранить").click()
+    expect(state).to_contain_text("изменил user:admin")
+    expect(page.locator("tr[data-threshold-change=in_transit]")).to_have_count(1)
+    assert run_axe(page) == []
+    shot(page, "carrier-thresholds-ru")
+
+    page.goto(site.url + "/")
+    expect(page.locator("[data-figure=late_with_carrier]")).to_have_text("0")
+    expect(page.locator("[data-late]")).to_have_count(0)

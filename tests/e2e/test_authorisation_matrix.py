@@ -326,6 +326,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/returns"): ("orders:read", LISTED),
     ("GET", "/returns/{number}"): ("orders:read", RECORD),
+    ("GET", "/shortages"): ("orders:read", LISTED),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),

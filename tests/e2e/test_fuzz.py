@@ -19,6 +19,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from potok.bootstrap import bootstrap
@@ -38,7 +39,11 @@ def _serve(url: str) -> tuple[LiveServer, str]:
     migrate.upgrade(potok.engine)
     empty_all_tables(potok)
     build_world(potok, {("MSK", "KET"): 50, ("SPB", "MUG"): 50})
-    return start_server(potok), key_for(potok, name="fuzz")
+    live = start_server(potok)
+    # the document is built on its first request; on a loaded machine that outlasted
+    # schemathesis's 10-second read timeout, so it is asked for once before the run
+    assert httpx.get(f"{live.url}/api/v1/openapi.json", timeout=300).status_code == 200
+    return live, key_for(potok, name="fuzz")
 
 
 @pytest.fixture

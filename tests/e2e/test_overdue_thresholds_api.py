@@ -56,10 +56,17 @@ def test_an_admin_changes_a_stage_threshold_and_the_dashboard_follows(
 
     listed = operator.request("GET", PATH)
     assert listed.status_code == 200, listed.text
-    assert [(t["stage"], t["minutes"], t["changed"], t["history"]) for t in listed.json()] == [
-        ("pending", 1440, False, []),
-        ("picking", 1440, False, []),
-        ("packed", 1440, False, []),
+    assert [
+        (t["stage"], t["minutes"], t["default"], t["changed"], t["history"]) for t in listed.json()
+    ] == [
+        ("pending", 1440, 1440, False, []),
+        ("picking", 1440, 1440, False, []),
+        ("packed", 1440, 1440, False, []),
+        ("handed_over", 2880, 2880, False, []),
+        ("in_transit", 10080, 10080, False, []),
+        ("ready_for_pickup", 10080, 10080, False, []),
+        ("failed_delivery", 2880, 2880, False, []),
+        ("returning", 20160, 20160, False, []),
     ]
     three_hours = stuck_for(live, api, timedelta(hours=3))
     two_days = stuck_for(live, api, timedelta(days=2))
@@ -93,4 +100,44 @@ def test_an_admin_changes_a_stage_threshold_and_the_dashboard_follows(
         (1, 120, "user:ada"),
     ]
     others = [t for t in api.get(PATH).json() if t["stage"] != "pending"]
-    assert [(t["minutes"], t["changed"]) for t in others] == [(1440, False), (1440, False)]
+    assert [(t["minutes"], t["changed"]) for t in others] == [
+        (1440, False),
+        (1440, False),
+        (2880, False),
+        (10080, False),
+        (10080, False),
+        (2880, False),
+        (20160, False),
+    ]
+
+
+def late_orders(live: LiveServer) -> list[int]:
+    found = dashboard(live.potok.uow(), OrderFilter(), since=datetime.now(UTC) - timedelta(days=1))
+    return [s.order_id for s in found.late_with_carrier]
+
+
+def test_the_later_stages_have_thresholds_of_their_own(live: LiveServer, api: httpx.Client) -> None:
+    """A parcel with the carrier for three days is not late in transit (a week), but is late
+    with no news since hand-over (two days) - until an administrator allows four days."""
+    build_world(live.potok, {("MSK", "KET"): 10})
+    make_user(live.potok, "ada", Role.ADMIN)
+    admin = sign_in(live.url, "ada")
+    in_transit, handed_over = (
+        stuck_for(live, api, timedelta(days=3)),
+        stuck_for(live, api, timedelta(days=3)),
+    )
+    with live.potok.engine.begin() as connection:  # moved on, and untouched for three days
+        for number, status in ((in_transit, "in_transit"), (handed_over, "handed_over")):
+            connection.execute(
+                sa.update(shipments).where(shipments.c.order_id == number).values(status=status)
+            )
+    assert overdue_orders(live) == []  # no longer at the warehouse
+    assert late_orders(live) == [handed_over]
+
+    saved = admin.request("PUT", f"{PATH}/handed_over", json={"minutes": 4 * 24 * 60})
+    assert saved.status_code == 200, saved.text
+    assert (saved.json()["minutes"], saved.json()["default"]) == (5760, 2880)
+    assert late_orders(live) == []
+    saved = admin.request("PUT", f"{PATH}/in_transit", json={"minutes": 2 * 24 * 60})
+    assert saved.status_code == 200, saved.text
+    assert late_orders(live) == [in_transit]

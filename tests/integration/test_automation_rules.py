@@ -15,10 +15,12 @@ from potok.bootstrap import Potok
 from potok.domain.alerts import AlertKind
 from potok.domain.automation import RuleDraft
 from potok.domain.errors import InvalidInput
+from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.orders import HoldType, OrderStatus
-from potok.services import alerts, orders
+from potok.services import alerts, inventory, orders
 from potok.services.automation import rules
 from potok.services.intake import Placement, place_order
+from potok.services.unit_of_work import reading
 from potok.worker.dispatcher import Dispatcher, new_client
 from tests.factories import TESTER, build_world, order_command
 
@@ -82,6 +84,43 @@ def test_a_rule_holds_a_risky_new_order_and_says_so_in_its_history(potok: Potok)
     assert not untouched.order.active_holds
     assert not [e for e in untouched.history if e.actor.startswith("system:rule-")]
     assert rules.order_firings(potok.uow(), small) == []
+
+
+def test_the_orders_of_one_window_are_acted_on_together_and_the_cursor_passes_the_rest(
+    potok: Potok,
+) -> None:
+    """The worker hands the rules every order event of a window at once: each risky order
+    is held once, the plain one left alone, and a window of events no rule takes (stock
+    received) still moves the rules' cursor to the end."""
+    build_world(potok, {("MSK", "KET"): 20, ("MSK", "MUG"): 10})
+    rule = rules.add_rule(potok.uow(), RISKY, TESTER)
+    risky = [
+        place(
+            potok, [("KET", 3)], customer_name=f"Покупатель {n}", customer_phone=f"+7999000001{n}"
+        )
+        for n in range(3)
+    ]
+    plain = place(potok, [("MUG", 1)], customer_name="Пётр", customer_phone="+79990000020")
+    drain(potok)
+
+    for order_id in risky:
+        held = orders.get_order(potok.uow(), order_id).order
+        assert [h.type for h in held.active_holds] == [HoldType.FRAUD], order_id
+        firings = rules.order_firings(potok.uow(), order_id)
+        assert [(f.rule_id, f.outcome) for f in firings] == [(rule.id, "done")]
+    assert rules.order_firings(potok.uow(), plain) == []
+
+    inventory.receive_stock(potok.uow(), ReceiveStock("MSK", "MUG", 5), TESTER)
+    drain(potok)
+    cursor, last = reading(
+        potok.uow(),
+        lambda uow: (
+            uow.consumers.state("reaction:apply_automation_rules"),
+            uow.event_log.last_position(),
+        ),
+    )
+    assert cursor is not None
+    assert cursor[0] == last
 
 
 def test_rules_run_in_their_order_and_one_may_stop_the_rest(potok: Potok) -> None:

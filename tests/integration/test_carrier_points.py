@@ -107,6 +107,26 @@ def test_an_order_names_a_point_only_the_directory_knows_and_ships_there(
     assert cdek.by_number(left.tracking_number or "").body["delivery_point"] == "MSK456"
 
 
+def test_a_point_that_cannot_take_the_orders_weight_is_refused_naming_its_limit(
+    directory: Potok, cdek: CdekSimulator
+) -> None:
+    build_world(directory, {("MSK", "KET"): 20})
+    carrier_points.sync_points(directory.uow(), directory.carriers, "cdek")
+    heavy = order_command([("KET", 13)], pickup_point="cdek:MSK789")  # 13 x 1.2 kg
+    with pytest.raises(InvalidInput) as refused:
+        place_order(directory.uow(), heavy, TESTER)
+    (error,) = refused.value.errors
+    assert (error.field, error.code) == ("delivery.pickup_point", "over-weight-limit")
+    assert "cdek point MSK789 takes parcels up to 15 kg; this order weighs 15.6 kg" in str(
+        error.message
+    )
+    light = place_order(
+        directory.uow(), order_command([("KET", 12)], pickup_point="cdek:MSK789"), TESTER
+    )
+    assert isinstance(light, Placement)
+    assert light.order.delivery.pickup_point_code == "MSK789"
+
+
 @pytest.fixture
 def cdek_environment(cdek: CdekSimulator) -> Iterator[dict[str, str]]:
     yield {

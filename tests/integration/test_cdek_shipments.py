@@ -117,6 +117,38 @@ def test_a_parcel_ships_through_cdek_to_a_pickup_point_by_webhooks(
     _clean(potok)
 
 
+def test_a_poll_corrects_the_storage_deadline_a_webhook_could_only_guess(
+    world: Potok, cdek: CdekSimulator
+) -> None:
+    potok = world
+    clock = Clock(T0)
+    _, shipment_id = _pickup_order(potok, clock)
+    left = tracking.hand_over_to(
+        potok.uow(), potok.carriers, shipment_id, TESTER, carrier="cdek", clock=clock
+    )
+    number = left.tracking_number or ""
+    carrier = potok.carriers.get("cdek")
+    arrived = T0 + timedelta(days=1)
+    body = cdek.advance(number, "ACCEPTED_AT_PICK_UP_POINT", at=arrived)
+    events = carrier.read_webhook({}, json.dumps(body).encode(), {"secret": SECRET})
+    assert tracking.apply_tracking(potok.uow(), "cdek", events).applied == 1
+    waiting = reads.get_shipment(potok.uow(), shipment_id).shipment
+    assert waiting.storage_until == arrived + timedelta(days=7)  # the usual period: a guess
+
+    cdek.keep_until(number, arrived + timedelta(days=3))  # a parcel locker keeps 3 days
+    assert tracking.poll_carriers(potok.uow(), potok.carriers).applied == 1
+    found = reads.get_shipment(potok.uow(), shipment_id)
+    assert found.shipment.storage_until == arrived + timedelta(days=3)
+    assert [s.action for s in found.steps][-1] == "storage_deadline_corrected"
+
+    replay = tracking.apply_tracking(potok.uow(), "cdek", events)  # the guess again
+    assert (replay.applied, replay.repeated) == (0, 1)
+    assert tracking.poll_carriers(potok.uow(), potok.carriers).applied == 0  # settled
+    kept = reads.get_shipment(potok.uow(), shipment_id).shipment
+    assert kept.storage_until == arrived + timedelta(days=3)
+    _clean(potok)
+
+
 def test_polling_moves_a_parcel_the_webhooks_missed_and_a_return_comes_back(
     world: Potok, cdek: CdekSimulator
 ) -> None:

@@ -10,8 +10,11 @@ import pytest
 
 from potok.bootstrap import Potok
 from potok.connectors.marketplaces import MarketplaceClients
+from potok.connectors.marketplaces.ozon import Ozon
+from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.marketplaces import ConnectionDraft, Credentials, Health, Marketplace
 from potok.domain.orders import OrderState
+from potok.services import inventory
 from potok.services import orders as order_service
 from potok.services.marketplaces import connect_marketplace, get_connection, poll_marketplace
 from potok.services.read_models import OrderFilter, OrderSummary
@@ -73,6 +76,61 @@ def test_a_posting_becomes_one_order_with_its_lines_once(world: Potok, ozon: Ozo
     ]
     assert order.promised_at is not None  # Ozon's shipment_date: picked in time
     assert order.state is OrderState.CONFIRMED
+
+
+def test_postings_are_listed_with_the_v4_methods_page_by_page(
+    world: Potok, ozon: OzonSimulator
+) -> None:
+    """Ozon switched the v3 lists off on 1 June 2026: 230 postings come in three pages of the
+    v4 list (100, 100, 30) by cursor, each imported once; their statuses come from the v4
+    list too, and no v3 list is ever asked."""
+    numbers = [
+        ozon.add_posting(products=[{"offer_id": "MUG", "sku": 7, "quantity": 1, "price": "1"}])
+        for _ in range(230)
+    ]
+    inventory.receive_stock(world.uow(), ReceiveStock("MSK", "MUG", 300), TESTER)
+
+    first = poll_marketplace(world.uow(), clients(), "ozon-main")
+    ozon.set_status(numbers[-1], "cancelled", cancellation_type="client")
+    second = poll_marketplace(world.uow(), clients(), "ozon-main")
+
+    assert first.error is None
+    assert len(first.imported) == 230
+    pages = ozon.calls("/v4/posting/fbs/unfulfilled/list")[:3]
+    assert [call.body["limit"] for call in pages] == [100, 100, 100]
+    assert [bool(call.body["cursor"]) for call in pages] == [False, True, True]
+    assert (len(second.imported), second.repeated) == (0, 229)
+    assert len(second.cancelled) == 1
+    assert ozon.calls("/v4/posting/fbs/list")
+    assert ozon.calls("/v3/posting/fbs/unfulfilled/list") == []
+    assert ozon.calls("/v3/posting/fbs/list") == []
+    assert sorted(s.external_id for s in mp_orders_all(world)) == sorted(numbers)
+
+
+def test_a_cursor_ozon_hands_out_twice_ends_the_listing(ozon: OzonSimulator) -> None:
+    for _ in range(250):
+        ozon.add_posting(products=[{"offer_id": "MUG", "sku": 7, "quantity": 1, "price": "1"}])
+    ozon.stuck_cursor = True
+    client = Ozon.connect(ozon.url, Credentials(ozon.api_key, ozon.client_id))
+
+    found = client.new_orders()
+
+    # page 1, then page 2, whose answer names page 2's cursor again: the listing stops there
+    assert len(ozon.calls("/v4/posting/fbs/unfulfilled/list")) == 2
+    assert len({o.external_id for o in found}) == 200
+
+
+def mp_orders_all(potok: Potok) -> list[OrderSummary]:
+    found: list[OrderSummary] = []
+    cursor = None
+    while True:
+        page = order_service.list_orders(
+            potok.uow(), OrderFilter(channels=["mp"]), limit=100, cursor=cursor
+        )
+        found.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            return found
 
 
 def test_an_offer_id_no_product_has_waits_in_the_journal(world: Potok, ozon: OzonSimulator) -> None:

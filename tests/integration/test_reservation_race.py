@@ -8,6 +8,7 @@ one or two SKUs in either order, so lock ordering is exercised as well as the gu
 from __future__ import annotations
 
 import random
+import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -15,6 +16,7 @@ from datetime import date, timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.domain.inventory.commands import ReceiveStock
@@ -202,3 +204,65 @@ def test_racing_connections_never_oversell_lots(potok: Potok) -> None:
         outcomes = list(pool.map(place, wishes))
 
     _check_outcome(potok, outcomes, wishes)
+
+
+def test_stock_that_goes_while_an_order_commits_is_sourced_again(
+    potok: Potok, backend: str
+) -> None:
+    """PostgreSQL reserves an order's stock in its commit statement, guarded by the
+    stock table's own CHECK. Here the order reads two kettles in Moscow, then another
+    transaction writes them off before the order's commit can lock the row: the commit
+    fails as a lost race and the order is sourced again, from St Petersburg."""
+    if backend != "postgresql":
+        pytest.skip("SQLite serialises writers: nothing can change between read and commit")
+    build_world(potok, {("MSK", "KET"): 2, ("SPB", "KET"): 5})
+    with potok.engine.connect() as other:
+        msk = other.execute(
+            sa.text(
+                "SELECT s.id, s.warehouse_id, s.product_id FROM stock s"
+                " JOIN warehouses w ON w.id = s.warehouse_id"
+                " JOIN products p ON p.id = s.product_id WHERE w.code = 'MSK' AND p.sku = 'KET'"
+            )
+        ).one()
+        other.execute(  # written off, not yet committed: the order still reads 2 available
+            sa.text("UPDATE stock SET on_hand = 0 WHERE id = :id"), {"id": msk.id}
+        )
+        other.execute(
+            sa.text(
+                "INSERT INTO stock_movements (stock_id, warehouse_id, product_id, type,"
+                " quantity, on_hand_after, reason, actor, occurred_at)"
+                " VALUES (:id, :w, :p, 'write_off', -2, 0, 'broken', 'test', now())"
+            ),
+            {"id": msk.id, "w": msk.warehouse_id, "p": msk.product_id},
+        )
+        with ThreadPoolExecutor(1) as pool:
+            placing = pool.submit(
+                intake.place_order, potok.uow(), order_command([("KET", 2)]), TESTER
+            )
+            try:
+                assert _waits_for_a_lock(potok), "the order never waited for the stock row"
+            finally:
+                other.commit()  # the write-off lands while the order waits to commit
+            placed = placing.result(timeout=120)
+    assert isinstance(placed, intake.Placement)
+    assert placed.order.status.value == "reserved"
+    assert {r.warehouse_code for r in placed.order.reservations} == {"SPB"}
+    assert reserved_units(potok, "KET") == 2
+    assert_stock_invariants(potok)
+
+
+def _waits_for_a_lock(potok: Potok) -> bool:
+    """Whether a session of the test database comes to wait for a lock (within 60 s),
+    asked in autocommit: statistics read inside a transaction do not change."""
+    with potok.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        for _ in range(600):
+            waiting = watcher.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting:
+                return True
+            time.sleep(0.1)
+    return False

@@ -135,6 +135,13 @@ class CdekSimulator(SimulatedApi):
                 self.post(url, body)
         return body
 
+    def keep_until(self, cdek_number: str, until: datetime) -> None:
+        """СДЭК keeps the parcel at its point until ``until`` (the point's own period, or an
+        extension the recipient asked for); its webhooks never say so, its order does."""
+        with self.lock:
+            order = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            order.keep_free_until = stamp(until)
+
     def send_back(self, cdek_number: str, *, at: datetime | None = None) -> str:
         """The customer did not take the parcel: NOT_DELIVERED, and a return order that
         carries it back (its СДЭК number is returned)."""

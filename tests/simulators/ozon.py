@@ -1,6 +1,8 @@
 """Ozon's Seller API (FBS postings) as a local server: postings appear, are shipped (or
 quietly not: a 200 that changed nothing, as Ozon warns), get cancelled, in the formats of
-``specs/ozon-fbs-subset.json``; stock set per product and warehouse
+``specs/ozon-fbs-subset.json`` (the posting lists in their v4 versions, cursor-paged, 100 a
+page, per ``specs/ozon-v4-posting-lists.json``; the v3 lists Ozon switched off on 1 June 2026
+answer 404); stock set per product and warehouse
 (``/v2/products/stocks``: 100 pairs a request, 80 requests a minute, one update of a pair
 per 30 seconds, errors item by item inside a 200); errors as ``{code, message, details}``;
 50 requests a second per Client-Id.
@@ -19,6 +21,7 @@ Ozon switched the field off on 26 June 2025 (the specs' README lists the defect)
 
 from __future__ import annotations
 
+import base64
 import itertools
 import json
 import time
@@ -29,9 +32,10 @@ from typing import Any
 
 from openapi_core import OpenAPI
 
-from tests.simulators.base import Answer, Bucket, SimulatedApi
+from tests.simulators.base import Answer, Bucket, SimulatedApi, openapi
 
 SPEC = Path(__file__).parent / "specs" / "ozon-fbs-subset.json"
+V4_LISTS = Path(__file__).parent / "specs" / "ozon-v4-posting-lists.json"
 REASONS = [
     {
         "id": 352,
@@ -53,6 +57,13 @@ REASONS = [
     },
 ]
 UNFULFILLED = {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
+PAGE = 100
+"""Postings a page of the v4 lists holds at most."""
+SWITCHED_OFF = {
+    "/v3/posting/fbs/unfulfilled/list": "/v4/posting/fbs/unfulfilled/list",
+    "/v3/posting/fbs/list": "/v4/posting/fbs/list",
+}
+"""The v3 lists Ozon switched off on 1 June 2026, and what replaced them."""
 CANCELLABLE = {r["id"] for r in REASONS if r["is_available_for_cancellation"]}
 _GRPC = {400: 3, 403: 7, 404: 5, 409: 9, 429: 8, 500: 13, 503: 14}
 STOCK_BATCH = 100
@@ -65,6 +76,18 @@ def _document() -> OpenAPI:
     item = spec["components"]["schemas"]["productv2ProductsStocksRequestStock"]
     item["required"] = [name for name in item["required"] if name != "quant_size"]
     return OpenAPI.from_dict(spec)
+
+
+def _v4(posting: dict[str, Any]) -> dict[str, Any]:
+    """A posting as the v4 lists give it: each product's price as ``{amount, currency}``."""
+    products = [
+        {
+            **{k: v for k, v in p.items() if k not in ("price", "currency_code")},
+            "price": {"amount": p["price"], "currency": p.get("currency_code", "RUB")},
+        }
+        for p in posting["products"]
+    ]
+    return {**posting, "products": products}
 
 
 def _stamp(moment: datetime) -> str:
@@ -85,6 +108,7 @@ class OzonSimulator(SimulatedApi):
         self.client_id, self.api_key = client_id, api_key
         self.postings: dict[str, dict[str, Any]] = {}
         self.changed_at: dict[str, datetime] = {}
+        self.stuck_cursor = False  # the v4 lists hand out the first page's cursor forever
         self.ship_quietly_fails = False  # /v4/posting/fbs/ship answers 200, changes nothing
         self._orders = itertools.count(39_268_230)
         self.buckets["stocks"] = Bucket(80, 0.75)  # 80 stock updates a minute
@@ -208,6 +232,8 @@ class OzonSimulator(SimulatedApi):
         return (headers.get("Client-Id"), headers.get("Api-Key")) == (self.client_id, self.api_key)
 
     def document(self, path: str) -> OpenAPI:
+        if path in {"/v4/posting/fbs/unfulfilled/list", "/v4/posting/fbs/list"}:
+            return openapi(str(V4_LISTS))
         return _document()
 
     def family(self, path: str) -> str | None:
@@ -233,18 +259,19 @@ class OzonSimulator(SimulatedApi):
         }
 
     def route(self, method: str, path: str, query: str, body: Any) -> Answer:
-        if path == "/v3/posting/fbs/unfulfilled/list":
-            low, high = _moment(body["filter"]["cutoff_from"]), _moment(body["filter"]["cutoff_to"])
+        if path in SWITCHED_OFF:
+            message = f"{path} is switched off, use {SWITCHED_OFF[path]}"
+            return Answer(404, {"code": 5, "message": message, "details": []})
+        if path == "/v4/posting/fbs/unfulfilled/list":
+            condition = body.get("filter") or {}
+            low, high = _moment(condition["cutoff_from"]), _moment(condition["cutoff_to"])
             found = [
                 p
                 for p in self.postings.values()
-                if p["status"]
-                in {"awaiting_packaging", "awaiting_deliver", "awaiting_registration"}
-                and low <= _moment(p["shipment_date"]) <= high
+                if p["status"] in UNFULFILLED and low <= _moment(p["shipment_date"]) <= high
             ]
-            page = found[body["offset"] : body["offset"] + body["limit"]]
-            return Answer(200, {"result": {"postings": page, "count": len(found)}})
-        if path == "/v3/posting/fbs/list":
+            return self._page(found, body, count=True)
+        if path == "/v4/posting/fbs/list":
             condition = body["filter"]
             changed = condition.get("last_changed_status_date")
             found = [
@@ -253,11 +280,7 @@ class OzonSimulator(SimulatedApi):
                 if changed is None
                 or _moment(changed["from"]) <= self.changed_at[number] <= _moment(changed["to"])
             ]
-            start, size = body["offset"], body["limit"]
-            page = found[start : start + size]
-            return Answer(
-                200, {"result": {"postings": page, "has_next": start + size < len(found)}}
-            )
+            return self._page(found, body, count=False)
         if path == "/v3/posting/fbs/get":
             posting = self.postings.get(body["posting_number"])
             if posting is None:
@@ -304,6 +327,28 @@ class OzonSimulator(SimulatedApi):
         if path.startswith(("/v6/fbs/posting/product/exemplar/", "/v5/fbs/posting/product/")):
             return self._exemplar_call(path, body)
         return Answer(404, self.error_body(404))
+
+    def _page(self, found: list[dict[str, Any]], body: dict[str, Any], *, count: bool) -> Answer:
+        """One page of a v4 list: ``limit`` (1..100) postings from where ``cursor`` points (an
+        opaque text to the client: here the offset in base64), the next cursor and
+        ``has_next``; products priced as v4 prices them (``{amount, currency}``)."""
+        size = body.get("limit") or PAGE
+        if not 1 <= size <= PAGE:
+            return Answer(400, {"code": 3, "message": f"limit: 1..{PAGE}", "details": []})
+        try:
+            start = int(base64.b64decode(body.get("cursor") or "MA==").decode())
+        except ValueError:
+            return Answer(400, {"code": 3, "message": "invalid cursor", "details": []})
+        page = [_v4(p) for p in found[start : start + size]]
+        after = size if self.stuck_cursor else start + len(page)
+        answer: dict[str, Any] = {
+            "postings": page,
+            "has_next": after < len(found),
+            "cursor": base64.b64encode(str(after).encode()).decode() if after < len(found) else "",
+        }
+        if count:
+            answer["count"] = len(found)
+        return Answer(200, answer)
 
     def _stocks(self, items: list[dict[str, Any]]) -> Answer:
         if len(items) > STOCK_BATCH:

@@ -253,6 +253,32 @@ def test_an_ozon_posting_reads_as_one_order_with_a_line_per_product() -> None:
     assert order.required_meta == ("mandatory_mark",)
 
 
+def test_a_v4_posting_prices_its_products_as_amount_and_currency() -> None:
+    v4 = {
+        **POSTING,
+        "products": [
+            {"offer_id": "KET", "sku": 1146425151, "quantity": 1, "price": {"amount": "2490.5"}},
+            {
+                "offer_id": "MUG",
+                "sku": 1146425152,
+                "quantity": 2,
+                "price": {"amount": "12.34", "currency": "KZT"},
+            },
+        ],
+    }
+
+    with pytest.raises(ValueError, match="several currencies"):
+        read_posting(v4)
+    v4["products"][1]["price"] = {"amount": "390", "currency": "RUB"}
+    order = read_posting(v4)
+
+    assert [(ln.article, ln.unit_price) for ln in order.lines] == [
+        ("KET", Decimal("2490.50")),
+        ("MUG", Decimal("390.00")),
+    ]
+    assert order.currency == "RUB"
+
+
 @pytest.mark.parametrize(
     ("change", "problem"),
     [

@@ -87,3 +87,40 @@ def test_the_sandbox_tariff_table_parses_and_prices_every_distribution_centre() 
         assert far is not None
         assert near.days < far.days
     assert table.find("MSK-P1", km=5) is None  # pickup points do not ship
+
+
+def test_a_carrier_choice_survives_a_round_trip_through_json() -> None:
+    data = {
+        "carriers": {
+            "among": ["cdek", "pochta"],
+            "choose": "fastest",
+            "by_region": {"Тверская область": "pochta"},
+        }
+    }
+    rules = rules_from_data(data)
+    assert rules.carriers is not None
+    assert rules.carriers.carriers_for("Тверская область") == ("pochta",)
+    assert rules.carriers.carriers_for("Москва") == ("cdek", "pochta")
+    assert rules_to_data(rules)["carriers"] == data["carriers"]
+    assert rules_from_data(rules_to_data(rules)) == rules
+    assert "carriers" not in rules_to_data(RoutingRules())  # the table, as before
+
+
+def test_a_bad_carrier_choice_names_each_field() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        rules_from_data(
+            {
+                "carriers": {
+                    "among": ["cdek", "cdek"],
+                    "choose": "prettiest",
+                    "by_region": {"Москва": "не код"},
+                    "colour": "red",
+                }
+            }
+        )
+    assert {e.field: e.code for e in caught.value.errors} == {
+        "carriers.among": "invalid",
+        "carriers.choose": "invalid",
+        "carriers.by_region.Москва": "invalid",
+        "carriers.colour": "unknown",
+    }

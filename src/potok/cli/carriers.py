@@ -80,20 +80,15 @@ def label(
     out: Path = typer.Option(..., "--out", help="where to write the PDF"),
 ) -> None:
     """A booked shipment's label as its carrier prints it (PDF)."""
-    from potok.connectors.carriers.interface import LabelPrinter
-    from potok.domain.fulfilment.errors import CarrierPrintsNoLabels
-    from potok.services.fulfilment import tracking
+    from potok.services.fulfilment import labels
 
     potok = open_potok()
     try:
-        code, booked = tracking.booking_of(cli_uow(potok), shipment_id)
-        adapter = potok.carriers.get(code)
-        if not isinstance(adapter, LabelPrinter):
-            raise CarrierPrintsNoLabels(carrier=code)
-        out.write_bytes(adapter.label_pdf(booked))
+        code, number, pdf = labels.carrier_label(cli_uow(potok), potok.carriers, shipment_id)
+        out.write_bytes(pdf)
     finally:
         potok.close()
-    console.print(f"{out}: {code} label of {booked.tracking_number}")
+    console.print(f"{out}: {code} label of {number}")
 
 
 POINT_COLUMNS = [

@@ -32,6 +32,7 @@ from potok.cli import (
     sourcing,
     stock,
     tasks,
+    thresholds,
     transfers,
     worker,
 )
@@ -67,6 +68,7 @@ app.add_typer(documents.entities, name="legal-entities")
 app.add_typer(marketplaces.app, name="marketplaces")
 app.add_typer(rules.app, name="rules")
 app.add_typer(tasks.app, name="tasks")
+app.add_typer(thresholds.app, name="thresholds")
 app.add_typer(reports.app, name="reports")
 app.add_typer(forecast.app, name="forecast")
 app.command()(serve.serve)

@@ -23,6 +23,7 @@ from potok.db.repositories.sourcing import SourcingRepository
 from potok.domain.channels import Channel, ChannelType
 from potok.domain.kernel import ChannelId, WarehouseId
 from potok.domain.network import Warehouse
+from potok.domain.sourcing.carriers import PriceLookup
 from potok.domain.sourcing.setup import SourcingSetup, build_setup
 
 
@@ -51,9 +52,15 @@ class Network:
 class NetworkCache:
     """The latest copy of the network this process has read; safe to share between threads."""
 
-    def __init__(self) -> None:
+    def __init__(self, prices: PriceLookup | None = None) -> None:
         self._network: Network | None = None
         self._lock = threading.Lock()
+        self.prices = prices  # carriers' prices this process remembers, for sourcing
+
+    def chooses_carriers(self) -> bool:
+        """Some routing rules in the latest copy price parcels by carriers (no read)."""
+        network = self._network
+        return network is not None and network.sourcing.chooses_carriers()
 
     def current(self, connection: sa.Connection) -> Network:
         network = self._network
@@ -77,6 +84,7 @@ class NetworkCache:
             sourcing.tariffs(version.version) if version is not None else (),
             sourcing.current_rules(),
             (c.id for c in channels.values() if c.type is ChannelType.MARKETPLACE),
+            self.prices,
         )
         network = Network(token, channels, warehouses, setup)
         with self._lock:

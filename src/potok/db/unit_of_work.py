@@ -14,13 +14,14 @@ from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.integrity import integrity_conflict
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
-from potok.db.pg import Section
+from potok.db.pg import Section, StagedReservation, driver, end_explicit
 from potok.db.queries import Queries
 from potok.db.queries.reports import Reports
 from potok.db.repositories.access import ApiKeyRepository, SessionRepository, UserRepository
 from potok.db.repositories.alerts import AlertRepository
 from potok.db.repositories.audit import AuditLog, audit_rows
 from potok.db.repositories.automation import AutomationRepository
+from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
@@ -98,6 +99,7 @@ class SqlUnitOfWork:
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
         self._staged: list[Section] = []
+        self._reserving = StagedReservation()
         self._setup: SourcingSetup | None = None
         self._write = True
 
@@ -129,12 +131,13 @@ class SqlUnitOfWork:
         self._connection = connection
         self._events = []
         self._staged = []
+        self._reserving = StagedReservation()
         self._setup = None
         self.products = ProductRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection)
+        self.stock = StockRepository(connection, self._reserving if self._pipelined else None)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
         self.idempotency = IdempotencyKeys(
@@ -177,6 +180,7 @@ class SqlUnitOfWork:
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
+        self.carrier_labels = CarrierLabelRepository(connection)
         self.automation = AutomationRepository(connection)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
@@ -195,6 +199,8 @@ class SqlUnitOfWork:
                 try:
                     if connection.in_transaction():
                         connection.rollback()
+                    if self._pipelined and not connection.invalidated:
+                        end_explicit(driver(connection))  # intake began its own transaction
                 except (sa.exc.DBAPIError, psycopg.Error) as lost:
                     # the connection died under the driver (a dropped session, a restarted
                     # server): never back into the pool, and the first failure is the one
@@ -249,9 +255,10 @@ class SqlUnitOfWork:
             trail = audit_rows(self.context, self._events, payloads)
             if self._pipelined:
                 self.outbox.write_and_commit(
-                    [*self._staged, (audit_log, trail)], self._events, payloads
+                    [*self._staged, (audit_log, trail)], self._events, payloads, self._reserving
                 )
                 self._staged.clear()
+                self._reserving.clear()
             else:
                 self.outbox.add(self._events, payloads)
                 self.audit.add(trail)

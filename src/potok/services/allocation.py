@@ -66,6 +66,7 @@ def allocate(
     trigger: str = "",
     setup: SourcingSetup | None = None,
     weights_kg: Mapping[ProductId, float] | None = None,
+    reserve_at_commit: bool = False,
 ) -> Decision | Shortfall:
     """Source the whole order by its channel's routing rules and the shipping tariffs, and
     reserve it, or backorder it with the lines that are short; the engine's full record
@@ -77,7 +78,9 @@ def allocate(
     ``weights_kg`` the rules, tariffs and product weights (intake reads them together with
     everything else). ``avoid`` leaves locations out of this decision (the one whose
     reservation expired, say); ``trigger`` says why the order is sourced now (kept with
-    the decision: "intake", "stock corrected", ...).
+    the decision: "intake", "stock corrected", ...). ``reserve_at_commit``: the stock is
+    reserved by the commit itself where the database can (a transaction that takes one
+    new order and reads none of its stock after).
     """
     product_ids = {line.product_id for line in order.lines}
     today = at.astimezone(UTC).date()
@@ -108,7 +111,7 @@ def allocate(
             if first_read is None:  # not a new order: its earlier plan may await transfers
                 drop_stale_transfers(uow, order, at, actor)
             return outcome
-        if uow.stock.reserve(outcome.quantities_by_stock(), at):
+        if uow.stock.reserve(outcome.quantities_by_stock(), at, at_commit=reserve_at_commit):
             assert order.id is not None
             codes = {c.warehouse_id: c.code for c in candidates}
             reservations = reservations_for(uow, order, outcome.allocations, codes, at)

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 from potok.domain.alerts import Alert, AlertState
 from potok.domain.fulfilment import Shipment, ShipmentStatus
+from potok.domain.fulfilment.overdue import WAREHOUSE_STAGES, Threshold
 from potok.services.overdue_thresholds import thresholds_in
 from potok.services.read_models import OrderCount, OrderFilter
 from potok.services.replenishment import Suggestion, suggestion_for
@@ -30,6 +31,8 @@ class Dashboard:
     failed_deliveries_more: bool
     overdue: list[Shipment]  # stuck in a stage past its threshold, oldest first
     overdue_more: bool
+    late_with_carrier: list[Shipment]  # handed over and stuck in a later stage, oldest first
+    late_with_carrier_more: bool
 
 
 def dashboard(
@@ -75,24 +78,23 @@ def dashboard(
             limit=limit,
         )
         moment = now or datetime.now(UTC)
-        stuck: list[Shipment] = []
-        stuck_more = False
-        for threshold in thresholds_in(uow):  # each stage with its own threshold
-            page = uow.shipments.list_page(
-                warehouses_in=warehouses,
-                statuses=[threshold.stage.value],
-                order_id=None,
-                channel=channel,
-                wave=None,
-                cursor=None,
-                limit=limit,
-                unchanged_since=moment - threshold.after,
-            )
-            stuck.extend(page.items)
-            stuck_more = stuck_more or page.next_cursor is not None
-        stuck.sort(key=lambda s: s.updated_at, reverse=True)  # the newest ``limit``, as before
-        stuck_more = stuck_more or len(stuck) > limit
-        del stuck[limit:]
+        in_force = thresholds_in(uow)
+        overdue, overdue_more = _stuck(
+            uow,
+            [t for t in in_force if t.stage in WAREHOUSE_STAGES],
+            moment,
+            warehouses=warehouses,
+            channel=channel,
+            limit=limit,
+        )
+        late, late_more = _stuck(
+            uow,
+            [t for t in in_force if t.stage not in WAREHOUSE_STAGES],
+            moment,
+            warehouses=warehouses,
+            channel=channel,
+            limit=limit,
+        )
         return Dashboard(
             today=today,
             waiting=waiting,
@@ -102,8 +104,42 @@ def dashboard(
             below_minimum_more=rules.next_cursor is not None,
             failed_deliveries=list(failed.items),
             failed_deliveries_more=failed.next_cursor is not None,
-            overdue=sorted(stuck, key=lambda s: s.updated_at),
-            overdue_more=stuck_more,
+            overdue=overdue,
+            overdue_more=overdue_more,
+            late_with_carrier=late,
+            late_with_carrier_more=late_more,
         )
 
     return reading(uow, work)
+
+
+def _stuck(
+    uow: UnitOfWork,
+    thresholds: Sequence[Threshold],
+    moment: datetime,
+    *,
+    warehouses: Sequence[str] | None,
+    channel: str | None,
+    limit: int,
+) -> tuple[list[Shipment], bool]:
+    """Shipments unchanged in one of these stages for longer than the stage's threshold: the
+    newest ``limit`` of them, shown oldest first, and whether there are more."""
+    stuck: list[Shipment] = []
+    more = False
+    for threshold in thresholds:  # each stage with its own threshold
+        page = uow.shipments.list_page(
+            warehouses_in=warehouses,
+            statuses=[threshold.stage.value],
+            order_id=None,
+            channel=channel,
+            wave=None,
+            cursor=None,
+            limit=limit,
+            unchanged_since=moment - threshold.after,
+        )
+        stuck.extend(page.items)
+        more = more or page.next_cursor is not None
+    stuck.sort(key=lambda s: s.updated_at, reverse=True)  # the newest ``limit``, as before
+    more = more or len(stuck) > limit
+    del stuck[limit:]
+    return sorted(stuck, key=lambda s: s.updated_at), more

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 
 from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
@@ -32,7 +32,12 @@ from potok.domain.sourcing import Decision, Shortfall
 from potok.domain.validation import MAX_AMOUNT, Problems
 from potok.services.allocation import allocate
 from potok.services.ports import IntakeContext
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+if TYPE_CHECKING:
+    from potok.domain.sourcing.carriers import Lane
+    from potok.services.carrier_point_ports import DirectoryPoint
+    from potok.services.carrier_prices import CarrierPrices
 
 IDEMPOTENCY_SCOPE = "orders.create"
 
@@ -66,12 +71,17 @@ def place_order(
     *,
     clock: Clock = utc_now,
     respond: Responder | None = None,
+    prices: CarrierPrices | None = None,
 ) -> Placement | Replay:
     """Validate, deduplicate, reserve and confirm per channel policy, in one transaction.
 
     With an Idempotency-Key, ``respond`` renders the answer that is stored with the
-    order, so that a replay returns exactly the first answer.
+    order, so that a replay returns exactly the first answer. With ``prices``, carriers
+    the channel's routing rules choose among are asked for their prices first, outside
+    the transaction (and only when some rules choose carriers).
     """
+    if prices is not None and prices.wanted():
+        prices.warm(reading(uow, lambda uow: carrier_lanes(uow, command, clock())))
 
     def work(uow: UnitOfWork) -> Placement | Replay:
         at = clock()
@@ -82,7 +92,7 @@ def place_order(
             if stored.request_hash != command.request_hash:
                 raise IdempotencyKeyReused(key=key)
             return Replay(stored.status_code, stored.response)
-        placement = _place(uow, command, actor, at, context)
+        placement = _place(uow, command, actor, at, context, one_order=True)
         if key is not None and respond is not None:
             status_code, body = respond(placement)
             # kept with the order's own rows, in the commit's round trip where it can be
@@ -92,6 +102,42 @@ def place_order(
         return placement
 
     return atomically(uow, work)
+
+
+def carrier_lanes(uow: UnitOfWork, command: PlaceOrder, at: datetime) -> list[Lane]:
+    """The lanes sourcing the order would price by carriers: every location that may
+    ship it, to its destination, by each carrier its channel's rules name; none when the
+    rules keep to the tariff table or the request is not good enough to price."""
+    channel = uow.channels.get_by_code(command.channel)
+    if channel is None or not command.lines:
+        return []
+    products = uow.products.get_many([line.sku for line in command.lines])
+    units = [
+        (products[line.sku].id, line.quantity) for line in command.lines if line.sku in products
+    ]
+    if not units:
+        return []
+    point: Warehouse | None = None
+    code = command.delivery.pickup_point
+    if command.delivery.method is DeliveryMethod.PICKUP and code:
+        point = uow.warehouses.get_by_code(code)
+        if point is None:
+            point = directory_point(uow, code)
+        if point is None:
+            return []
+    elif command.delivery.address is None:
+        return []
+    candidates, _ = uow.stock.candidates(
+        {p for p, _ in units}, channel.id, today=at.astimezone(UTC).date()
+    )
+    weights = {p.id: p.weight_g / 1000 for p in products.values() if p.weight_g}
+    return uow.sourcing_setup().lanes_for(
+        channel.id,
+        delivery_of(command.delivery, point),
+        units,
+        weights,
+        {c.code: (c.latitude, c.longitude) for c in candidates},
+    )
 
 
 def place_within(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:
@@ -118,14 +164,22 @@ def _load(
 
 
 def _place(
-    uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime, context: IntakeContext
+    uow: UnitOfWork,
+    command: PlaceOrder,
+    actor: Actor,
+    at: datetime,
+    context: IntakeContext,
+    *,
+    one_order: bool = False,
 ) -> Placement:
+    """``one_order``: the transaction takes this order alone, so its stock may be reserved
+    by the commit itself (one round trip less, stock rows locked only while committing)."""
     phone = normalise_phone(command.customer_phone) if command.customer_phone else None
     email = normalise_email(command.customer_email) if command.customer_email else None
     name = command.customer_name.strip()
     pickup = command.delivery.pickup_point
     if pickup and context.pickup_point is None and command.delivery.method is DeliveryMethod.PICKUP:
-        context = _with_directory_point(uow, context, pickup)
+        context = _with_directory_point(uow, context, pickup, command)
     if context.channel is not None and context.existing_order_id is not None:
         # a repeat of an order taken before is answered with it, whatever changed since
         existing = uow.orders.get(context.existing_order_id)
@@ -177,6 +231,7 @@ def _place(
         trigger="intake",
         setup=context.sourcing,
         weights_kg={p.id: p.weight_g / 1000 for p in context.products.values() if p.weight_g},
+        reserve_at_commit=one_order,
     )
     if isinstance(outcome, Shortfall) and channel.backorders is BackorderPolicy.REJECT:
         raise NetworkCannotCover(
@@ -339,31 +394,62 @@ def check_delivery(
     return None
 
 
-def _with_directory_point(uow: UnitOfWork, context: IntakeContext, code: str) -> IntakeContext:
+def _with_directory_point(
+    uow: UnitOfWork, context: IntakeContext, code: str, command: PlaceOrder
+) -> IntakeContext:
     """A pickup point that is no location of Potok's may be a carrier's point from the
-    directory (``MSK123``, or ``cdek:MSK123`` when several carriers use the code)."""
+    directory (``MSK123``, or ``cdek:MSK123`` when several carriers use the code); one
+    that cannot take the order's weight is refused, naming its limit."""
+    from potok.services.carrier_points import point_for_delivery
+
+    found = point_for_delivery(uow, code)
+    if found is None:
+        return context
+    limit = found.weight_max_g
+    if limit is not None:
+        weight = sum(
+            (p.weight_g or 0) * line.quantity
+            for line in command.lines
+            if (p := context.products.get(line.sku)) is not None
+        )
+        if weight > limit:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "delivery.pickup_point",
+                        f"{found.carrier} point {found.code} takes parcels up to "
+                        f"{limit / 1000:g} kg; this order weighs {weight / 1000:g} kg: "
+                        "choose another point or delivery by courier",
+                        "over-weight-limit",
+                    )
+                ]
+            )
+    return replace(context, pickup_point=_as_location(found))
+
+
+def directory_point(uow: UnitOfWork, code: str) -> Warehouse | None:
+    """A carrier's point from the directory, as the pickup point of an order."""
     from potok.services.carrier_points import point_for_delivery
 
     point = point_for_delivery(uow, code)
-    if point is None:
-        return context
-    return replace(
-        context,
-        pickup_point=Warehouse(
-            id=WarehouseId(0),  # not a location of Potok's: the order keeps no link to one
-            code=point.code,
-            name=point.name,
-            type=WarehouseType.PICKUP_POINT,
-            city=point.city,
-            address=point.address,
-            latitude=point.latitude,
-            longitude=point.longitude,
-            priority=0,
-            active=point.active,
-            channels=(),
-            created_at=point.synced_at,
-            updated_at=point.synced_at,
-        ),
+    return None if point is None else _as_location(point)
+
+
+def _as_location(point: DirectoryPoint) -> Warehouse:
+    return Warehouse(
+        id=WarehouseId(0),  # not a location of Potok's: the order keeps no link to one
+        code=point.code,
+        name=point.name,
+        type=WarehouseType.PICKUP_POINT,
+        city=point.city,
+        address=point.address,
+        latitude=point.latitude,
+        longitude=point.longitude,
+        priority=0,
+        active=point.active,
+        channels=(),
+        created_at=point.synced_at,
+        updated_at=point.synced_at,
     )
 
 

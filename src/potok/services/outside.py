@@ -3,7 +3,7 @@ the clock - and the shape of its answer."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from potok.connectors.carriers.registry import CarrierRegistry
@@ -24,3 +24,7 @@ class Outside:
 
 
 EventHandler = Callable[[Outside, StoredEvent], Settle | None]
+
+WindowHandler = Callable[[Outside, Sequence[StoredEvent]], Settle | None]
+"""A reaction handed every event of its types in a window of the outbox at once (in
+commit order), so that it reads and writes once for all of them."""

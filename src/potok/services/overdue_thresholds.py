@@ -1,18 +1,18 @@
 """Administrators' overdue thresholds: per warehouse stage, how long a shipment may sit in
-it before the dashboard names it (the newest stored change, else a day), saving a change
-and the history of changes."""
+it before the dashboard names it (the newest stored change, else the stage's default: a day
+in the warehouse, longer with the carrier), saving a change and the history of changes."""
 
 from __future__ import annotations
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import ShipmentStatus
 from potok.domain.fulfilment.overdue import (
-    DEFAULT_MINUTES,
     MAX_MINUTES,
     MIN_MINUTES,
     OVERDUE_STAGES,
     Threshold,
     ThresholdChange,
+    default_minutes,
 )
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -32,7 +32,7 @@ def thresholds_in(uow: UnitOfWork) -> list[Threshold]:
     found = []
     for stage in OVERDUE_STAGES:
         change = stored.get(stage)
-        found.append(Threshold(stage, change.minutes if change else DEFAULT_MINUTES, change))
+        found.append(Threshold(stage, change.minutes if change else default_minutes(stage), change))
     return found
 
 

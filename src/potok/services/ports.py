@@ -50,6 +50,7 @@ from potok.services.read_models import (
     OrderPage,
     PickLine,
     Rewrapped,
+    ShortOrderPage,
     WarehouseAvailability,
 )
 
@@ -342,7 +343,9 @@ class StockStore(Protocol):
         today: date,
         held: Collection[StockId] = (),
     ) -> tuple[list[Candidate], list[Position]]: ...
-    def reserve(self, quantities: Mapping[StockId, int], at: datetime) -> bool: ...
+    def reserve(
+        self, quantities: Mapping[StockId, int], at: datetime, *, at_commit: bool = False
+    ) -> bool: ...
     def release(self, quantities: Mapping[StockId, int], at: datetime) -> None: ...
     def holders(self, stock_id: StockId) -> list[Holder]: ...
     def level(
@@ -565,6 +568,18 @@ class QueryStore(Protocol):
         self, flt: OrderFilter, *, sort: str, cursor: str | None, limit: int
     ) -> OrderPage: ...
     def count_orders(self, flt: OrderFilter) -> list[OrderCount]: ...
+    def list_short_orders(
+        self,
+        flt: OrderFilter,
+        *,
+        sku: str | None,
+        warehouse: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> ShortOrderPage:
+        """Backordered orders, longest waiting first, with what they lack and what comes."""
+        ...
+
     def order_lines_after(
         self, flt: OrderFilter, *, after_id: int, orders_per_page: int, customer: bool
     ) -> tuple[list[OrderLineExport], int | None]: ...

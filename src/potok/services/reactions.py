@@ -17,7 +17,7 @@ No service module calls another area's reactions directly; a test holds the tree
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -40,7 +40,7 @@ from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
 from potok.services.fulfilment.bookings import call_off_carrier_booking
-from potok.services.outside import EventHandler, Outside, Settle
+from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.reports import FACT_EVENTS, refresh_order_facts
 from potok.services.unit_of_work import UnitOfWork
@@ -205,6 +205,7 @@ class EventReaction:
     does: str
     because: str
     handler: EventHandler | None = None
+    window_handler: WindowHandler | None = None  # instead of ``handler``: a window at once
 
     @property
     def name(self) -> str:
@@ -237,23 +238,23 @@ PUSH_MARKETPLACE_STOCK = EventReaction(
 )
 
 
-def apply_automation_rules(outside: Outside, event: StoredEvent) -> Settle | None:
-    """The automation rules waiting for this order event run, in their order."""
+def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
+    """The automation rules waiting for these order events run, in their order."""
     # imported here: the rules act through the order use cases, which reach this registry
     from potok.services.automation.running import apply_automation_rules as run
 
-    return run(outside, event)
+    return run(outside, events)
 
 
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
     tuple(sorted(TRIGGERS)),
-    "the automation rules waiting for the order event run in their order, each acting in a "
-    "transaction of its own (services/automation/running.py)",
+    "the automation rules waiting for the order events run in their order, a window of "
+    "events read at once and acting in one transaction (services/automation/running.py)",
     "a rule acts as an operator would, after the change that set it off is committed: the "
     "change never waits for the rules nor fails because of one, and a rule's own changes "
     "are events that other rules may follow (with loops cut)",
-    handler=apply_automation_rules,
+    window_handler=apply_automation_rules,
 )
 
 REFRESH_ORDER_FACTS = EventReaction(

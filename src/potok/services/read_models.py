@@ -299,3 +299,41 @@ class CountSummary:
 class CountPage:
     items: list[CountSummary]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """One line of a waiting order that the network could not cover when it went short."""
+
+    line_no: int
+    sku: str
+    name: str
+    requested: int
+    available: int  # what the network had for it then
+
+    @property
+    def missing(self) -> int:
+        return max(self.requested - self.available, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class ShortOrder:
+    """An order waiting for stock: what it lacks, since when, where it holds its other units,
+    and the transfers and purchase orders bringing the SKUs it lacks."""
+
+    order_id: int
+    external_id: str | None
+    channel: str
+    priority: int
+    promised_at: datetime | None
+    since: datetime  # when it went short (the latest backorder of the order)
+    why: str
+    lines: list[ShortLine]
+    holds_at: list[str]  # warehouses where it holds or has picked its other units
+    expected: list[IncomingRow]  # per warehouse and short SKU, earliest first
+
+
+@dataclass(frozen=True, slots=True)
+class ShortOrderPage:
+    items: list[ShortOrder]
+    next_cursor: str | None

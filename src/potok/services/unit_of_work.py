@@ -12,6 +12,7 @@ from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.domain.sourcing.setup import SourcingSetup
 from potok.services.automation_ports import AutomationStore
+from potok.services.carrier_label_ports import CarrierLabelStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
@@ -186,6 +187,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_points(self) -> CarrierPointStore: ...
+
+    @property
+    def carrier_labels(self) -> CarrierLabelStore: ...
 
     @property
     def automation(self) -> AutomationStore: ...

@@ -25,6 +25,7 @@ def install(app: FastAPI) -> None:
         reports,
         returns,
         settings,
+        shortages,
         stock,
         tracking,
     )
@@ -35,6 +36,7 @@ def install(app: FastAPI) -> None:
         live.router,
         orders.router,
         returns.router,
+        shortages.router,
         stock.router,
         movements.router,
         floor.router,

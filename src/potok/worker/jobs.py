@@ -16,6 +16,7 @@ from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.forecasting import StoredForecast, forecast_when_due
+from potok.services.fulfilment.labels import LabelRun, retry_labels
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
 from potok.services.marketplaces import (
     CatalogueMatch,
@@ -58,6 +59,7 @@ class JobReport:
     catalogues: list[CatalogueMatch] = field(default_factory=list)
     escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
+    labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
 
 
@@ -67,9 +69,10 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     expired lots unavailable (re-sourcing their reservations), source orders again whose
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
-    marketplace connections whose schedule has come, escalate operators' tasks whose
-    time is up, prune delivered events and old delivery attempts (retention), and run the
-    demand forecast when its schedule says so."""
+    marketplace connections whose schedule has come, book and fetch carriers' labels whose
+    retry is due, escalate operators' tasks whose time is up, prune delivered events and
+    old delivery attempts (retention), and run the demand forecast when its schedule says
+    so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -94,6 +97,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         time_limit_s=sourcing.replan_time_limit_s,
     )
     pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
+    labelled = retry_labels(_uow(potok, "carrier-labels"), potok.carriers, clock=clock, limit=batch)
     tracked = None
     if _tracking_due(potok, clock()):
         tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)
@@ -141,6 +145,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         catalogues,
         escalated,
         pruned,
+        labelled,
         forecast,
     )
 
@@ -272,6 +277,14 @@ def _round(potok: Potok) -> None:
                 "retention: pruned %d events and %d delivery attempts",
                 report.pruned.events,
                 report.pruned.deliveries,
+            )
+        labelled = report.labels
+        if labelled is not None and (labelled.ready or labelled.failed):
+            log.info(
+                "carrier labels: %d ready, %d refused, %d still waiting",
+                len(labelled.ready),
+                len(labelled.failed),
+                len(labelled.waiting),
             )
         lapsed = report.lapsed_reservations
         if lapsed is not None and lapsed.orders:

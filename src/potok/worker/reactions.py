@@ -31,7 +31,8 @@ def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
     """Give every after-commit reaction the events it has not had yet."""
     outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
     for reaction in AFTER_COMMIT:
-        if reaction.handler is not None:  # the others have runners of their own
+        if reaction.handler is not None or reaction.window_handler is not None:
+            # the others have runners of their own
             _run(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
 
 
@@ -77,6 +78,9 @@ def _run(
     if not atomically(dispatcher.uow(), claim):
         report.skipped_busy += 1
         return
+    if reaction.window_handler is not None:
+        _run_window(dispatcher, outside, reaction, types, position, attempts, events, report)
+        return
     passed = position  # events of other types are passed over
     for event in events:
         if event.type not in types:
@@ -96,6 +100,38 @@ def _run(
     _move(dispatcher, name, position, passed, attempts=0, wait=None)
     dispatcher.reactions_moved[name] = time.monotonic()
     report.full = report.full or len(events) >= batch
+
+
+def _run_window(
+    dispatcher: Dispatcher,
+    outside: Outside,
+    reaction: EventReaction,
+    types: frozenset[str],
+    position: int,
+    attempts: int,
+    events: list[StoredEvent],
+    report: Round,
+) -> None:
+    """Hand the reaction the window's events of its types at once; its cursor moves past
+    the whole window with what it settled, or stays where it was when it fails."""
+    assert reaction.window_handler is not None
+    name = reaction.consumer
+    taken = [e for e in events if e.type in types]
+    end = events[-1].position if events else position
+    if taken:
+        try:
+            settle = reaction.window_handler(outside, taken)
+        except Exception as error:
+            _failed(dispatcher, reaction, taken[0], position, position, attempts + 1, error)
+            report.reactions_failed += 1
+            return
+        if not _settle(dispatcher, name, position, end, settle):
+            return  # the lease was lost: the other worker carries on from the cursor
+        report.reactions_run += len(taken)
+        position = end
+    _move(dispatcher, name, position, end, attempts=0, wait=None)
+    dispatcher.reactions_moved[name] = time.monotonic()
+    report.full = report.full or len(events) >= dispatcher.potok.settings.events.batch_size
 
 
 def _settle(

@@ -105,3 +105,48 @@ def test_actions_that_undo_each_other_are_refused() -> None:
     with pytest.raises(InvalidInput) as caught:
         check_rule(draft, frozenset())
     assert [e.code for e in caught.value.errors] == ["contradictory"]
+
+
+_VALUE_SETS = [
+    {
+        "channel": channel,
+        "total": total,
+        "customer.new": new,
+        "tags": tags,
+        "promised_in_hours": promised,
+        "priority": Decimal(priority),
+        "skus": frozenset({"MUG", "KET"}),
+    }
+    for channel in ("web", "mp")
+    for total in (Decimal("0"), Decimal("5000"), Decimal("5000.01"))
+    for new in (True, False)
+    for tags in (frozenset(), frozenset({"vip"}))
+    for promised in (None, Decimal("-2"), Decimal("24"))
+    for priority in (0, 3)
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        'channel == "web" and total > 5000 and customer.new',
+        'channel != "web" or total <= 5000',
+        "total >= 5000 and total < 5000.01",
+        '"vip" in tags or not customer.new',
+        '"vip" not in tags and channel in ["web", "app"]',
+        'channel not in ["mp"] and "KET" in skus',
+        "promised_in_hours < 24",
+        "promised_in_hours >= 0 or promised_in_hours == null",
+        "promised_in_hours != null and not (total > 10 or priority >= 3)",
+        "customer.new == true and priority > 2",
+        "customer.new",
+        "not customer.new and (priority == 3 or total == 0)",
+        "5000 < total",
+    ],
+)
+def test_a_condition_run_as_functions_answers_as_its_tree_does(text: str) -> None:
+    condition = compile_condition(text)
+    answers = [condition.holds(values) for values in _VALUE_SETS]
+    assert answers == [condition.holds_walked(values) for values in _VALUE_SETS]
+    assert True in answers  # both answers occur: the comparison above can fail
+    assert False in answers

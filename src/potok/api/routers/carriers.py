@@ -27,7 +27,6 @@ from potok.api.schemas.fulfilment import (
 from potok.api.scope import Reach, ensure_shipment, reach
 from potok.api.security import Caller, needs, public, security_of
 from potok.connectors.carriers import CarrierNotFound, CarrierRefused, CarrierUnavailable
-from potok.connectors.carriers.interface import LabelPrinter
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
@@ -35,7 +34,7 @@ from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment import errors as fe
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import carrier_points
-from potok.services.fulfilment import tracking
+from potok.services.fulfilment import labels, tracking
 
 router = APIRouter(prefix="/api/v1", tags=["carriers"])
 
@@ -262,13 +261,10 @@ def carrier_label(
     shipment_id: ShipmentIdPath, request: Request, uow: Uow, caller: Caller
 ) -> Response:
     ensure_shipment(uow, caller, shipment_id)
-    code, booked = tracking.booking_of(uow, shipment_id)
-    carrier = registry(request).get(code)
-    if not isinstance(carrier, LabelPrinter):
-        raise fe.CarrierPrintsNoLabels(carrier=code)
-    name = f"label-{booked.tracking_number}.pdf"
+    _, number, pdf = labels.carrier_label(uow, registry(request), shipment_id)
+    name = f"label-{number}.pdf"
     return Response(
-        carrier.label_pdf(booked),
+        pdf,
         media_type="application/pdf",
         headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
     )

@@ -153,7 +153,10 @@ async def place_order(request: Request) -> Response:
             return (201 if placement.created else 200), encoded
 
         uow = uow_for(request, principal)
-        return principal, intake.place_order(uow, command, principal.actor, respond=respond)
+        prices = request.app.state.potok.prices
+        return principal, intake.place_order(
+            uow, command, principal.actor, respond=respond, prices=prices
+        )
 
     principal, result = await off_the_loop(request, work)
     if isinstance(result, intake.Replay):

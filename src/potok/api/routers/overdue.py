@@ -18,14 +18,25 @@ from potok.services import overdue_thresholds as service
 
 router = APIRouter(prefix="/api/v1", tags=["overdue thresholds"])
 
-StageName = Literal["pending", "picking", "packed"]
+StageName = Literal[
+    "pending",
+    "picking",
+    "packed",
+    "handed_over",
+    "in_transit",
+    "ready_for_pickup",
+    "failed_delivery",
+    "returning",
+]
 
 
 @router.get(
     "/overdue-thresholds",
     response_model=list[ThresholdOut],
-    summary="Every warehouse stage's overdue threshold, with its history",
-    description="A stage nobody changed has the default of 1440 minutes (a day) and no history.",
+    summary="Every shipment stage's overdue threshold, with its history",
+    description="A stage nobody changed has its default (`default`: 1440 minutes, a day, for "
+    "the warehouse stages; 2880 for handed_over and failed_delivery, 10080 for in_transit and "
+    "ready_for_pickup, 20160 for returning) and no history.",
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.NETWORK)],
 )
 def list_thresholds(uow: Uow) -> list[ThresholdOut]:

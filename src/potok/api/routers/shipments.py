@@ -117,7 +117,7 @@ def get_shipment(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Respo
     view = reads.get_shipment(uow, shipment_id)
     if not visible(uow, caller, view.shipment):
         raise ShipmentNotFound(shipment_id=shipment_id)
-    return json_response(render_shipment(view.shipment, view.steps))
+    return json_response(render_shipment(view.shipment, view.steps, view.carrier_label))
 
 
 @router.get(

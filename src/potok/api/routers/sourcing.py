@@ -286,6 +286,8 @@ def record_out(record: SourcingRecord) -> RecordOut:
                 units=s.units,
                 tariff=s.tariff,
                 estimate=s.estimate,
+                carrier=s.carrier or None,
+                price_source=s.price_source or None,
             )
             for s in record.shipments
         ],
@@ -322,7 +324,10 @@ def record_out(record: SourcingRecord) -> RecordOut:
     responses=responses(OrderNotFound),
     dependencies=[needs(Permission.SOURCING_READ), reach(Reach.ORDER)],
 )
-def get_order_sourcing(order_id: OrderIdPath, uow: Uow) -> OrderSourcingOut:
+def get_order_sourcing(order_id: OrderIdPath, uow: Uow, request: Request) -> OrderSourcingOut:
+    prices = request.app.state.potok.prices
+    if prices is not None and prices.wanted():  # carriers asked outside the read
+        prices.warm_for_order(uow, order_id)
     found = sourcing.explain_order(uow, order_id)
     return OrderSourcingOut(
         order_id=found.order_id,

@@ -20,6 +20,7 @@ from potok.domain.fulfilment import (
 from potok.domain.fulfilment.model import MAX_DIMENSION_MM, MAX_PARCEL_WEIGHT_G
 from potok.domain.fulfilment.picking import MAX_SCAN_QUANTITY, Take, WaveLine
 from potok.domain.fulfilment.waves import MAX_WAVE_ORDERS, Wave
+from potok.services.carrier_label_ports import LabelJob
 from potok.services.fulfilment.picking import ScanInput, ShortPick
 
 MAX_ITEM_NO = 100_000
@@ -258,6 +259,22 @@ class ShipmentOut(Out):
     steps: list[StepOut] | None = Field(
         default=None, description="Every step: when, who, what (on the shipment's own page)."
     )
+    carrier_label: CarrierLabelOut | None = Field(
+        default=None,
+        description="Where the carrier's own label stands (on the shipment's own page; null "
+        "when no carrier label was asked for).",
+    )
+
+
+class CarrierLabelOut(Out):
+    state: str = Field(
+        description="`waiting`: the worker books the shipment if need be and fetches the label "
+        "at `next_attempt_at` (the carrier was down or has not been asked yet); `ready`: kept, "
+        "printed without asking the carrier; `failed`: the carrier refused (`last_error`)."
+    )
+    attempts: int = Field(description="The worker's attempts so far.")
+    next_attempt_at: datetime | None
+    last_error: str | None = Field(description="The carrier's words at the last failure.")
 
 
 class ShipmentPageOut(Page):
@@ -350,8 +367,24 @@ class ShortageOut(Out):
 # ---------------------------------------------------------------------- rendering
 
 
-def render_shipment(shipment: Shipment, steps: list[ShipmentStep] | None = None) -> dict[str, Any]:
+def render_shipment(
+    shipment: Shipment,
+    steps: list[ShipmentStep] | None = None,
+    label: LabelJob | None = None,
+) -> dict[str, Any]:
     """A shipment as plain data (the shape of :class:`ShipmentOut`)."""
+    data = _shipment_data(shipment, steps)
+    if label is not None:
+        data["carrier_label"] = {
+            "state": label.state.value,
+            "attempts": label.attempts,
+            "next_attempt_at": label.next_attempt_at,
+            "last_error": label.last_error,
+        }
+    return data
+
+
+def _shipment_data(shipment: Shipment, steps: list[ShipmentStep] | None) -> dict[str, Any]:
     return {
         "id": shipment.id,
         "number": shipment.number,

@@ -29,8 +29,12 @@ class ThresholdChangeOut(Out):
 
 
 class ThresholdOut(Out):
-    stage: str = Field(description="The shipment status: pending, picking or packed.")
+    stage: str = Field(
+        description="The shipment status: pending, picking, packed (at the warehouse), "
+        "handed_over, in_transit, ready_for_pickup, failed_delivery, returning (the carrier)."
+    )
     minutes: int = Field(description="The threshold in force, in minutes.")
+    default: int = Field(description="The stage's threshold had nobody changed it, in minutes.")
     changed: bool = Field(description="Whether an administrator's value is in force.")
     history: list[ThresholdChangeOut] = Field(description="Every change, newest first.")
 
@@ -39,6 +43,7 @@ def render_threshold(threshold: Threshold, history: list[ThresholdChange]) -> Th
     return ThresholdOut(
         stage=threshold.stage.value,
         minutes=threshold.minutes,
+        default=threshold.default,
         changed=threshold.stored is not None,
         history=[
             ThresholdChangeOut(

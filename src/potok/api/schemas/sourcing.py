@@ -118,6 +118,18 @@ class ShipmentOut(Out):
         description="The cost is an estimate by the built-in distance bands: the tariff "
         "table has no row for this location.",
     )
+    carrier: str | None = Field(
+        default=None,
+        description="The carrier the routing rules chose for this shipment (`carriers` in "
+        "the rules); null when the rules price by Potok's tariff table.",
+    )
+    price_source: str | None = Field(
+        default=None,
+        description="Where the carrier's price came from: `live` (the carrier's tariff, "
+        "answered within its freshness window), `cached` (remembered from an earlier answer: "
+        "the carrier did not answer in time now) or `fallback` (Potok's tariff table: no "
+        "price of the carrier known).",
+    )
 
 
 class TransferPlanOut(Out):

@@ -389,9 +389,10 @@ class CdekCarrier:
                 storage_until=None,
             )
             if event is not None and event.status is TrackingStatus.READY_FOR_PICKUP:
-                # the webhook tells no deadline: the point's usual storage period
+                # the webhook tells no deadline: the point's usual storage period, until a
+                # poll reads СДЭК's own (keep_free_until) and corrects it
                 until = event.occurred_at + timedelta(days=self.storage_days)
-                event = replace(event, storage_until=until)
+                event = replace(event, storage_until=until, storage_estimated=True)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise CarrierRefused(
                 carrier=CODE, reason=f"the webhook's body is not valid: {error}"

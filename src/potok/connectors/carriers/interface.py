@@ -137,6 +137,7 @@ class TrackingEvent:
     location: str | None = None
     eta_on: date | None = None  # a new expected delivery date, when the carrier gives one
     storage_until: datetime | None = None  # at a pickup point: to be collected before
+    storage_estimated: bool = False  # storage_until is Potok's guess, not the carrier's word
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,14 @@ with JSON bodies, signed with ``Client-Id`` and ``Api-Key``; errors answer
 ``{code, message, details}``.
 
 The paths and versions of every call are in :data:`PATHS`: Ozon retires method versions
-(``/v3/posting/fbs/unfulfilled/list`` goes on 1 June 2026 in favour of v4), and a newer
-version is a change here.
+(the v3 posting lists were switched off on 1 June 2026; Potok lists postings with
+``/v4/posting/fbs/unfulfilled/list`` and ``/v4/posting/fbs/list``, paged by ``cursor``, 100
+a page, prices as ``{amount, currency}``), and a newer version is a change here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -47,14 +48,17 @@ STOCK_BATCH = 100
 """Product-warehouse pairs one stock request carries at most."""
 
 PAGE = 1000
+"""Products one catalogue request lists or describes."""
+POSTINGS_PAGE = 100
+"""Postings one page of the v4 posting lists holds at most."""
 LOOK_BACK = timedelta(days=30)
 """How far back postings are listed (cutoff dates, status changes)."""
 MARGIN = timedelta(minutes=10)
 """Status changes are asked for from a little before the last successful poll."""
 
 PATHS = {
-    "unfulfilled": "/v3/posting/fbs/unfulfilled/list",
-    "list": "/v3/posting/fbs/list",
+    "unfulfilled": "/v4/posting/fbs/unfulfilled/list",
+    "list": "/v4/posting/fbs/list",
     "get": "/v3/posting/fbs/get",
     "ship": "/v4/posting/fbs/ship",
     "cancel": "/v2/posting/fbs/cancel",
@@ -123,6 +127,15 @@ def _state(posting: Mapping[str, Any]) -> MarketplaceState:
     return state_of(str(posting.get("status") or ""), cancelled_after_ship=after)
 
 
+def _price(product: Mapping[str, Any]) -> tuple[str, str]:
+    """A product's unit price and currency: v4 lists give ``price: {amount, currency}``, the
+    v3 methods a decimal text with ``currency_code`` beside it."""
+    price = product["price"]
+    if isinstance(price, Mapping):
+        return str(price.get("amount")), str(price.get("currency") or "RUB")
+    return str(price), str(product.get("currency_code") or "RUB")
+
+
 def read_posting(data: Mapping[str, Any]) -> IncomingOrder:
     """An Ozon FBS posting as an incoming order; ValueError/KeyError/TypeError when unreadable."""
     number = data["posting_number"]
@@ -138,14 +151,15 @@ def read_posting(data: Mapping[str, Any]) -> IncomingOrder:
     lines = []
     currencies = set()
     for product in products:
+        amount, currency = _price(product)
         try:
-            price = Decimal(str(product["price"])).quantize(Decimal("0.01"))
+            price = Decimal(amount).quantize(Decimal("0.01"))
         except InvalidOperation as error:
-            raise ValueError(f"price {product.get('price')!r} is not a number") from error
+            raise ValueError(f"price {amount!r} is not a number") from error
         quantity = product["quantity"]
         if isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1:
             raise ValueError(f"quantity {quantity!r} is not a positive whole number")
-        currencies.add(str(product.get("currency_code") or "RUB"))
+        currencies.add(currency)
         lines.append(
             IncomingLine(
                 article=str(product.get("offer_id") or ""),
@@ -233,30 +247,9 @@ class Ozon:
     def new_orders(self) -> list[IncomingOrder | Malformed]:
         now = self._now()
         found: list[IncomingOrder | Malformed] = []
-        offset = 0
-        while True:
-            body = self._post(
-                PATHS["unfulfilled"],
-                {
-                    "dir": "ASC",
-                    "filter": {
-                        "cutoff_from": _stamp(now - LOOK_BACK),
-                        "cutoff_to": _stamp(now + LOOK_BACK),
-                    },
-                    "limit": PAGE,
-                    "offset": offset,
-                    "with": {"analytics_data": False, "financial_data": False},
-                },
-            )
-            result = body.get("result") or {}
-            postings = result.get("postings") if isinstance(result, Mapping) else None
-            if not isinstance(postings, list):
-                raise MarketplaceUnavailable(
-                    marketplace="Ozon", reason="the postings' answer has no 'result.postings'"
-                )
+        condition = {"cutoff_from": _stamp(now - LOOK_BACK), "cutoff_to": _stamp(now + LOOK_BACK)}
+        for postings in self._pages(PATHS["unfulfilled"], condition):
             for posting in postings:
-                if not isinstance(posting, Mapping):
-                    continue
                 try:
                     order = read_posting(posting)
                 except (KeyError, ValueError, TypeError) as error:
@@ -265,10 +258,7 @@ class Ozon:
                     continue
                 if order.state in (MarketplaceState.NEW, MarketplaceState.IN_WORK):
                     found.append(order)
-            offset += len(postings)
-            total = result.get("count")
-            if not postings or not isinstance(total, int) or offset >= total:
-                return found
+        return found
 
     def statuses(
         self, external_ids: Sequence[str], *, changed_since: datetime | None = None
@@ -285,29 +275,66 @@ class Ozon:
                 "to": until,
             }
         seen: dict[str, StatusSeen] = {}
-        offset = 0
-        while True:
-            body = self._post(
-                PATHS["list"],
-                {"dir": "ASC", "filter": condition, "limit": PAGE, "offset": offset},
-            )
-            result = body.get("result") or {}
-            postings = result.get("postings") if isinstance(result, Mapping) else None
-            if not isinstance(postings, list):
-                raise MarketplaceUnavailable(
-                    marketplace="Ozon", reason="the postings' answer has no 'result.postings'"
-                )
+        for postings in self._pages(PATHS["list"], condition):
             for posting in postings:
-                if isinstance(posting, Mapping) and posting.get("posting_number") in wanted:
+                if posting.get("posting_number") in wanted:
                     number = str(posting["posting_number"])
                     status = str(posting.get("status") or "")
                     substatus = str(posting.get("substatus") or "")
                     seen[number] = StatusSeen(
                         number, _state(posting), f"{status}/{substatus}" if substatus else status
                     )
-            offset += len(postings)
-            if not postings or not result.get("has_next"):
-                return list(seen.values())
+        return list(seen.values())
+
+    def posting(self, number: str) -> tuple[IncomingOrder | Malformed, StatusSeen] | None:
+        """One posting as Ozon has it now (``/v3/posting/fbs/get``): as an order to import
+        and as the status to follow; None when Ozon does not know it."""
+        try:
+            body = self._post(PATHS["get"], {"posting_number": number})
+        except MarketplaceRefused as refused:
+            if refused.context.get("status") == 404:
+                return None
+            raise
+        posting = body.get("result")
+        if not isinstance(posting, Mapping):
+            raise MarketplaceUnavailable(
+                marketplace="Ozon", reason="the posting's answer has no 'result'"
+            )
+        status = str(posting.get("status") or "")
+        substatus = str(posting.get("substatus") or "")
+        seen = StatusSeen(number, _state(posting), f"{status}/{substatus}" if substatus else status)
+        try:
+            return read_posting(posting), seen
+        except (KeyError, ValueError, TypeError) as error:
+            return Malformed(number, f"unreadable posting: {error}", posting), seen
+
+    def _pages(self, path: str, condition: Mapping[str, Any]) -> Iterator[list[Mapping[str, Any]]]:
+        """The postings of a v4 list, page by page: each answer names the ``cursor`` of the
+        next page and whether there is one (``has_next``). A cursor Ozon hands out twice
+        ends the listing rather than going round in circles."""
+        cursor = ""
+        given: set[str] = set()
+        while True:
+            body = self._post(
+                path,
+                {
+                    "cursor": cursor,
+                    "filter": condition,
+                    "limit": POSTINGS_PAGE,
+                    "sort_dir": "ASC",
+                    "with": {"analytics_data": False, "financial_data": False},
+                },
+            )
+            postings = body.get("postings")
+            if not isinstance(postings, list):
+                raise MarketplaceUnavailable(
+                    marketplace="Ozon", reason=f"the answer of {path} has no 'postings'"
+                )
+            yield [p for p in postings if isinstance(p, Mapping)]
+            cursor = str(body.get("cursor") or "")
+            if not body.get("has_next") or not cursor or cursor in given:
+                return
+            given.add(cursor)
 
     def pack(self, orders: Sequence[Packed], batch: str | None) -> PackOutcome:
         """Each posting's unit codes first (marking codes, IMEI, UIN: set on Ozon's units of

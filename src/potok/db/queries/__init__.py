@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from potok.db.queries import incoming as incoming_queries
 from potok.db.queries import order_exports
 from potok.db.queries import orders as order_queries
+from potok.db.queries import shortages as shortage_queries
 from potok.db.queries import stock as stock_queries
 from potok.security.data import DataProtector
 from potok.services.read_models import (
@@ -24,6 +25,7 @@ from potok.services.read_models import (
     OrderFilter,
     OrderLineExport,
     OrderPage,
+    ShortOrderPage,
     WarehouseAvailability,
 )
 
@@ -44,6 +46,19 @@ class Queries:
 
     def count_orders(self, flt: OrderFilter) -> list[OrderCount]:
         return order_queries.count_orders(self.connection, flt, self.protector)
+
+    def list_short_orders(
+        self,
+        flt: OrderFilter,
+        *,
+        sku: str | None,
+        warehouse: str | None,
+        cursor: str | None,
+        limit: int,
+    ) -> ShortOrderPage:
+        return shortage_queries.list_short_orders(
+            self.connection, flt, sku=sku, warehouse=warehouse, cursor=cursor, limit=limit
+        )
 
     def order_lines_after(
         self, flt: OrderFilter, *, after_id: int, orders_per_page: int, customer: bool

@@ -16,11 +16,57 @@ from potok.db.tables import (
     order_tags,
     orders,
     returns,
+    task_queues,
+    tasks,
 )
 from potok.domain.automation.expressions import Condition, stored_condition
 from potok.domain.automation.model import Action, CheckedRule, Do, Firing, Rule
 from potok.domain.orders import HoldType
-from potok.services.automation_ports import RuleVersion
+from potok.services.automation_ports import OrderContext, RuleVersion
+
+_UNFINISHED = ("open", "claimed")
+
+
+def _contexts() -> sa.CompoundSelect[Any]:
+    """Rows of (order, what, name, count) for the orders ``ids``: its customer's orders
+    and returns, its tags, the queues of its unfinished tasks (built once: the statement
+    runs on every order event that some rule waits for)."""
+    ids: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+    mine, theirs = orders.alias("mine"), orders.alias("theirs")
+    same_customer = theirs.c.customer_id == mine.c.customer_id
+    no_name = sa.cast(sa.null(), sa.String(64))
+    zero = sa.cast(sa.literal_column("0"), sa.Integer())
+    placed = (
+        sa.select(mine.c.id, sa.literal_column("'orders'"), no_name, sa.func.count())
+        .select_from(mine.join(theirs, same_customer))
+        .where(mine.c.id.in_(ids))
+        .group_by(mine.c.id)
+    )
+    returned = (
+        sa.select(mine.c.id, sa.literal_column("'returns'"), no_name, sa.func.count())
+        .select_from(
+            mine.join(theirs, same_customer).join(returns, returns.c.order_id == theirs.c.id)
+        )
+        .where(mine.c.id.in_(ids))
+        .group_by(mine.c.id)
+    )
+    tagged = sa.select(
+        order_tags.c.order_id, sa.literal_column("'tag'"), order_tags.c.tag, zero
+    ).where(order_tags.c.order_id.in_(ids))
+    queued = (
+        sa.select(tasks.c.order_id, sa.literal_column("'queue'"), task_queues.c.code, zero)
+        .select_from(tasks.join(task_queues, task_queues.c.id == tasks.c.queue_id))
+        .where(
+            tasks.c.order_id.in_(ids),
+            tasks.c.state.in_(sa.bindparam("unfinished", expanding=True)),
+        )
+    )
+    return sa.union_all(placed, returned, tagged, queued)
+
+
+_CONTEXTS = _contexts()
+_INSERT_TAGS = sa.insert(order_tags)
+_INSERT_FIRINGS = sa.insert(automation_firings)
 
 
 @lru_cache(maxsize=4096)
@@ -29,8 +75,8 @@ def _condition(text: str) -> Condition:
     return stored_condition(text)
 
 
-_KEPT: dict[tuple[str, str], tuple[tuple[Any, ...], tuple[Rule, ...]]] = {}
-"""The rules of each trigger as last read, by database and trigger, with their stamp."""
+_KEPT: dict[str, tuple[tuple[Any, ...], dict[str, tuple[Rule, ...]]]] = {}
+"""The active rules by trigger as last read, by database, with their stamp."""
 
 
 def _action(raw: dict[str, Any]) -> Action:
@@ -78,10 +124,10 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ rules
 
-    def rules_for(self, trigger: str) -> list[Rule]:
-        """The active rules of a trigger, in order; kept per process while the rules'
-        stamp (how many, the sum of their versions, the last change) stays the same - every
-        change of a rule raises its version."""
+    def active_rules(self) -> dict[str, tuple[Rule, ...]]:
+        """The active rules by trigger, each trigger's in order; kept per process while
+        the rules' stamp (how many, the sum of their versions, the last change) stays the
+        same - every change of a rule raises its version. One statement while it holds."""
         rules = automation_rules.c
         stamp = tuple(
             self.connection.execute(
@@ -90,18 +136,21 @@ class AutomationRepository:
                 )
             ).one()
         )
-        key = (str(self.connection.engine.url), trigger)
+        key = str(self.connection.engine.url)
         kept = _KEPT.get(key)
         if kept is not None and kept[0] == stamp:
-            return list(kept[1])
+            return kept[1]
         rows = self.connection.execute(
             sa.select(automation_rules)
-            .where(rules.trigger == trigger, rules.active.is_(True))
+            .where(rules.active.is_(True))
             .order_by(rules.position, rules.id)
         ).all()
-        found = [_rule(r) for r in rows]
-        _KEPT[key] = (stamp, tuple(found))
-        return found
+        found: dict[str, list[Rule]] = {}
+        for row in rows:
+            found.setdefault(row.trigger, []).append(_rule(row))
+        by_trigger = {trigger: tuple(each) for trigger, each in found.items()}
+        _KEPT[key] = (stamp, by_trigger)
+        return by_trigger
 
     def all_rules(self) -> list[Rule]:
         rows = self.connection.execute(
@@ -199,35 +248,52 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ firings
 
-    def fired(self, rule_id: int, event_id: str) -> bool:
-        found = self.connection.execute(
-            sa.select(automation_firings.c.id).where(
-                automation_firings.c.rule_id == rule_id, automation_firings.c.event_id == event_id
-            )
-        ).first()
-        return found is not None
-
-    def add_firing(self, firing: Firing) -> None:
-        self.connection.execute(
-            sa.insert(automation_firings).values(
-                rule_id=firing.rule_id,
-                rule_version=firing.rule_version,
-                order_id=firing.order_id,
-                event_id=firing.event_id,
-                fired_at=firing.fired_at,
-                outcome=firing.outcome,
-                actions=list(firing.actions),
-                chain=list(firing.chain),
-            )
-        )
-
-    def firings_at(self, order_id: int, at: datetime) -> list[Firing]:
+    def fired_already(
+        self, rule_ids: Iterable[int], event_ids: Iterable[str]
+    ) -> set[tuple[int, str]]:
+        """Which of these rules fired on which of these events (one statement)."""
+        rules, events = sorted(set(rule_ids)), sorted(set(event_ids))
+        if not rules or not events:
+            return set()
+        f = automation_firings.c
         rows = self.connection.execute(
-            sa.select(automation_firings).where(
-                automation_firings.c.order_id == order_id, automation_firings.c.fired_at == at
-            )
-        ).all()
-        return [_firing(r) for r in rows]
+            sa.select(f.rule_id, f.event_id).where(f.rule_id.in_(rules), f.event_id.in_(events))
+        )
+        return {(int(r.rule_id), r.event_id) for r in rows}
+
+    def add_firings(self, firings: Iterable[Firing]) -> None:
+        rows = [
+            {
+                "rule_id": f.rule_id,
+                "rule_version": f.rule_version,
+                "order_id": f.order_id,
+                "event_id": f.event_id,
+                "fired_at": f.fired_at,
+                "outcome": f.outcome,
+                "actions": list(f.actions),
+                "chain": list(f.chain),
+            }
+            for f in firings
+        ]
+        if rows:
+            self.connection.execute(_INSERT_FIRINGS, rows)
+
+    def firings_around(
+        self, order_ids: Iterable[int], times: Iterable[datetime]
+    ) -> dict[tuple[int, datetime], list[Firing]]:
+        """The firings of these orders at these instants, by order and instant."""
+        wanted, instants = sorted(set(order_ids)), sorted(set(times))
+        if not wanted or not instants:
+            return {}
+        found: dict[tuple[int, datetime], list[Firing]] = {}
+        f = automation_firings.c
+        rows = self.connection.execute(
+            sa.select(automation_firings).where(f.order_id.in_(wanted), f.fired_at.in_(instants))
+        )
+        for row in rows:
+            firing = _firing(row)
+            found.setdefault((firing.order_id, firing.fired_at), []).append(firing)
+        return found
 
     def firings_for_order(self, order_id: int) -> list[Firing]:
         rows = self.connection.execute(
@@ -239,16 +305,10 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ tags and context
 
-    def tags(self, order_id: int) -> frozenset[str]:
-        found = self.connection.execute(
-            sa.select(order_tags.c.tag).where(order_tags.c.order_id == order_id)
-        ).scalars()
-        return frozenset(found)
-
     def tag(self, order_id: int, tags: Iterable[str], at: datetime) -> None:
         rows = [{"order_id": order_id, "tag": t, "tagged_at": at} for t in sorted(set(tags))]
         if rows:
-            self.connection.execute(sa.insert(order_tags), rows)
+            self.connection.execute(_INSERT_TAGS, rows)
 
     def untag(self, order_id: int, tags: Iterable[str]) -> None:
         wanted = sorted(set(tags))
@@ -259,6 +319,32 @@ class AutomationRepository:
                 )
             )
 
+    def contexts(self, order_ids: Iterable[int]) -> dict[int, OrderContext]:
+        """What conditions ask about each order beyond the order itself - its customer's
+        orders and returns, its tags, the queues with an unfinished task of it - in one
+        statement for all of them."""
+        wanted = sorted(set(order_ids))
+        if not wanted:
+            return {}
+        counts: dict[int, dict[str, int]] = {i: {} for i in wanted}
+        names: dict[int, dict[str, set[str]]] = {i: {"tag": set(), "queue": set()} for i in wanted}
+        for order_id, what, name, number in self.connection.execute(
+            _CONTEXTS, {"ids": wanted, "unfinished": list(_UNFINISHED)}
+        ):
+            if what in ("orders", "returns"):
+                counts[int(order_id)][what] = int(number)
+            else:
+                names[int(order_id)][what].add(name)
+        return {
+            i: OrderContext(
+                customer_orders=counts[i].get("orders", 1),
+                customer_returns=counts[i].get("returns", 0),
+                tags=frozenset(names[i]["tag"]),
+                queues=frozenset(names[i]["queue"]),
+            )
+            for i in wanted
+        }
+
     def order_ids(self, *, since: datetime | None, until: datetime | None, limit: int) -> list[int]:
         """Orders taken in ``[since, until]`` (either open), newest first, at most ``limit``."""
         query = sa.select(orders.c.id).order_by(orders.c.created_at.desc(), orders.c.id.desc())
@@ -267,19 +353,3 @@ class AutomationRepository:
         if until is not None:
             query = query.where(orders.c.created_at <= until)
         return [int(i) for i in self.connection.execute(query.limit(limit)).scalars()]
-
-    def customer_counts(self, customer_id: int | None) -> tuple[int, int]:
-        """The customer's orders and returns (an order of nobody known: its own, and none)."""
-        if customer_id is None:
-            return 1, 0
-        placed = self.connection.execute(
-            sa.select(sa.func.count())
-            .select_from(orders)
-            .where(orders.c.customer_id == customer_id)
-        ).scalar_one()
-        returned = self.connection.execute(
-            sa.select(sa.func.count())
-            .select_from(returns.join(orders, returns.c.order_id == orders.c.id))
-            .where(orders.c.customer_id == customer_id)
-        ).scalar_one()
-        return int(placed), int(returned)

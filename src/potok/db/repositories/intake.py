@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
 from potok.db.personal import customer_values, open_json
-from potok.db.pg import driver
+from potok.db.pg import begin_with_next, driver
 from potok.db.repositories.catalogue import ProductRepository, _product
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -225,7 +225,8 @@ class IntakeReads:
         for _ in range(3):
             channel = network.channels.get(channel_code)
             raw = driver(self.connection)
-            with raw.pipeline():  # BEGIN travels with the statement: one round trip
+            with raw.pipeline():  # BEGIN travels with the statement
+                begin_with_next(raw)
                 row: Any = raw.execute(
                     _PG_SNAPSHOT,
                     {

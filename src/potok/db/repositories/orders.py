@@ -87,6 +87,26 @@ _INSERT_LINES = sa.insert(order_lines)
 _INSERT_RESERVATIONS = sa.insert(reservations)
 _INSERT_HOLDS = sa.insert(order_holds)
 _INSERT_HISTORY = sa.insert(order_history)
+_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+
+
+def _update_order(columns: tuple[str, ...]) -> sa.Update:
+    """The order's row written afresh if its version still holds, built once per set of
+    columns (building and caching a new statement on every save cost more than running
+    it)."""
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        statement = (
+            sa.update(orders)
+            .where(
+                orders.c.id == sa.bindparam("o_id"), orders.c.version == sa.bindparam("o_version")
+            )
+            .values({name: sa.bindparam(f"v_{name}") for name in columns})
+        )
+        _UPDATES[columns] = statement
+    return statement
+
+
 _UPDATE_RESERVATION = (  # a stored reservation, by its id
     sa.update(reservations)
     .where(reservations.c.id == sa.bindparam("r_id"))
@@ -201,15 +221,16 @@ class OrderRepository:
         changes = order.take_changes()
         if not changes:
             return
+        values = {
+            **_header(order, self.protector),
+            "fulfilment": order.fulfilment.value,
+            "returned": order.returned.value,
+            "version": order.version + 1,
+        }
         result = self.connection.execute(
-            sa.update(orders)
-            .where(orders.c.id == order.id, orders.c.version == order.version)
-            .values(
-                **_header(order, self.protector),
-                fulfilment=order.fulfilment.value,
-                returned=order.returned.value,
-                version=order.version + 1,
-            )
+            _update_order(tuple(values)),
+            {"o_id": order.id, "o_version": order.version}
+            | {f"v_{name}": value for name, value in values.items()},
         )
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")

@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
 from potok.db.engine import is_sqlite
-from potok.db.pg import driver
+from potok.db.pg import StagedReservation, driver
 from potok.db.tables import (
     channels,
     lots,
@@ -132,9 +132,12 @@ def sellable_from(today: date, min_shelf_life_days: int) -> date:
 
 
 class StockRepository:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(
+        self, connection: sa.Connection, reserving: StagedReservation | None = None
+    ) -> None:
         self.connection = connection
         self.sqlite = is_sqlite(connection)
+        self.reserving = reserving  # PostgreSQL's unit of work: stock reserved at commit
 
     # ------------------------------------------------------------------ sourcing
 
@@ -165,9 +168,18 @@ class StockRepository:
 
     # ------------------------------------------------------------------ reservations
 
-    def reserve(self, quantities: Mapping[StockId, int], at: datetime) -> bool:
-        """Add to ``reserved`` on every position, or on none when any lacks the units."""
+    def reserve(
+        self, quantities: Mapping[StockId, int], at: datetime, *, at_commit: bool = False
+    ) -> bool:
+        """Add to ``reserved`` on every position, or on none when any lacks the units.
+
+        ``at_commit`` (PostgreSQL): the units are added by the commit's own statement, and
+        a position short of them then fails the commit as a lost race; for a transaction
+        that reads nothing of these positions after, and reserves one order only."""
         if not quantities:
+            return True
+        if at_commit and self.reserving is not None:
+            self.reserving.add(quantities, at)
             return True
         ids = sorted(quantities)
         if not self.sqlite:

@@ -9,6 +9,7 @@ from potok.db.tables.automation import (
     order_tags,
 )
 from potok.db.tables.base import metadata
+from potok.db.tables.carrier_labels import carrier_labels
 from potok.db.tables.carrier_points import carrier_points
 from potok.db.tables.catalogue import (
     channels,
@@ -104,6 +105,7 @@ __all__ = [
     "automation_firings",
     "automation_rule_versions",
     "automation_rules",
+    "carrier_labels",
     "carrier_points",
     "channels",
     "customers",

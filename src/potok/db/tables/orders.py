@@ -65,6 +65,7 @@ orders = sa.Table(
     sa.Index(None, "customer_phone_hash"),
     sa.Index(None, "customer_email_hash"),
     sa.Index(None, "customer_name_hash"),
+    sa.Index(None, "customer_id"),  # the customer's orders, which rules count
     sa.Index(
         "ix_orders_backordered",
         "priority",

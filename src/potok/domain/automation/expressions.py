@@ -17,8 +17,9 @@ from __future__ import annotations
 
 import ast
 import difflib
-from collections.abc import Mapping
-from dataclasses import dataclass
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -111,20 +112,104 @@ class ConditionBroken(Exception):
 Node = Compare | BoolOp | Not | Ref | Literal | Broken
 
 
+Check = Callable[[Mapping[str, Any]], Any]
+
+
 @dataclass(frozen=True, slots=True)
 class Condition:
-    """A condition that passed every check: its text and its tree."""
+    """A condition that passed every check: its text and its tree (and the tree made
+    into nested Python functions once, which is what runs on every order)."""
 
     text: str
     tree: Node
+    fields: frozenset[str] = field(init=False, compare=False, repr=False)
+    _check: Check = field(init=False, compare=False, repr=False)
 
-    @property
-    def fields(self) -> frozenset[str]:
-        return frozenset(_fields(self.tree))
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "fields", frozenset(_fields(self.tree)))
+        object.__setattr__(self, "_check", _checker(self.tree))
 
     def holds(self, values: Mapping[str, Any]) -> bool:
         """Whether the condition is true of these field values (see ``fields.py``)."""
+        return bool(self._check(values))
+
+    def holds_walked(self, values: Mapping[str, Any]) -> bool:
+        """The same answer, found by walking the tree (what the functions are checked
+        against)."""
         return bool(_value(self.tree, values))
+
+
+def _checker(node: Node) -> Check:
+    """The node as a function of the field values; it answers as :func:`_value` does."""
+    if isinstance(node, Broken):
+        why = node.why
+
+        def broken(values: Mapping[str, Any]) -> Any:
+            raise ConditionBroken(f"the condition no longer reads: {why}")
+
+        return broken
+    if isinstance(node, Literal):
+        constant = node.value
+        return lambda values: constant
+    if isinstance(node, Ref):
+        name = node.field.name
+        return lambda values: values[name]
+    if isinstance(node, Not):
+        inner = _checker(node.part)
+        return lambda values: not inner(values)
+    if isinstance(node, BoolOp):
+        parts = tuple(_checker(p) for p in node.parts)
+        if node.op == "and":
+            # loops, not all()/any() over a generator: twice as fast on every order
+
+            def every(values: Mapping[str, Any]) -> bool:
+                for part in parts:  # noqa: SIM110
+                    if not part(values):
+                        return False
+                return True
+
+            return every
+
+        def some(values: Mapping[str, Any]) -> bool:
+            for part in parts:  # noqa: SIM110
+                if part(values):
+                    return True
+            return False
+
+        return some
+    if isinstance(node.left, Ref) and isinstance(node.right, Literal):
+        return _field_against_constant(node.left.field.name, node.op, node.right.value)
+    left, right, op = _checker(node.left), _checker(node.right), node.op
+    return lambda values: _apply(op, left(values), right(values))
+
+
+_ORDERING: dict[str, Callable[[Any, Any], Any]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _field_against_constant(name: str, op: str, constant: Any) -> Check:
+    """The commonest comparison (``total > 50000``), without the general dispatch."""
+    if op == "==":
+        return lambda values: values[name] == constant
+    if op == "!=":
+        return lambda values: values[name] != constant
+    if op == "in":
+        return lambda values: values[name] in constant
+    if op == "not in":
+        return lambda values: values[name] not in constant
+    if constant is None:
+        return lambda values: False  # an unknown figure is neither more nor less than anything
+    compare = _ORDERING[op]
+
+    def ordered(values: Mapping[str, Any]) -> Any:
+        value = values[name]
+        return value is not None and compare(value, constant)
+
+    return ordered
 
 
 def _fields(node: Node) -> list[str]:

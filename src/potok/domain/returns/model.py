@@ -332,16 +332,24 @@ class Return:
             ev.ReturnInspected(occurred_at=at, **self._base(before), lines=lines)
         )
 
+    def _why_not_exchangeable(self) -> str | None:
+        if self.status not in EXCHANGEABLE:
+            return "it is " + self.status.value
+        if self.refund_status is RefundStatus.PAID:
+            return "its refund was paid already"
+        if self.exchange_order_id is not None:
+            return f"order {self.exchange_order_id} replaces it already"
+        return None
+
+    @property
+    def exchangeable(self) -> bool:
+        """Whether a replacement may be sent now (see :meth:`ensure_exchangeable`)."""
+        return self._why_not_exchangeable() is None
+
     def ensure_exchangeable(self) -> None:
         """A replacement may be sent for an approved, received or inspected return whose
         refund was not paid and that has none yet."""
-        why = None
-        if self.status not in EXCHANGEABLE:
-            why = "it is " + self.status.value
-        elif self.refund_status is RefundStatus.PAID:
-            why = "its refund was paid already"
-        elif self.exchange_order_id is not None:
-            why = f"order {self.exchange_order_id} replaces it already"
+        why = self._why_not_exchangeable()
         if why is not None:
             raise ExchangeNotPossible(number=self.number, status=self.status.value, why=why)
 

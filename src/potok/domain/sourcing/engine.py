@@ -17,7 +17,7 @@ days are the slowest transfer, the hub's handling days and the hub's own transit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
@@ -207,8 +207,11 @@ def decide(
     tariffs: TariffTable,
     rules: RoutingRules,
     today: date,
+    shipping: Callable[[Candidate, float], Tariff | None] | None = None,
 ) -> Decision | Shortfall:
-    """Source one order by the rules, or say which lines cannot be covered, with the record."""
+    """Source one order by the rules, or say which lines cannot be covered, with the record.
+    ``shipping`` prices the parcel from a candidate (km away) when the rules choose a
+    carrier; without it the tariff table does."""
     demand: Load = {}
     for need in order.needs:
         demand[need.product_id] = demand.get(need.product_id, 0) + need.quantity
@@ -230,7 +233,7 @@ def decide(
     ctx = _Context(demand, unit_kg, promise, per_day, rules)
 
     notes: dict[WarehouseId, CandidateNote] = {}
-    options = _filter(order, candidates, held, tariffs, rules, notes)
+    options = _filter(order, candidates, held, tariffs, rules, notes, shipping)
     singles: list[tuple[float, str, _Plan]] = []
     network: Load = {}
     located = order.destination is not None
@@ -318,7 +321,7 @@ def decide(
             singles=[p for _, _, p in singles],
             partial=len(singles) < len(options),
         )
-    summary += wording.estimated(best)
+    summary += wording.estimated(best) + wording.carried(best)
     allocations = _allocate(order.needs, best.picks or best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
     chosen = ChosenPlan(
@@ -354,6 +357,7 @@ def _filter(
     tariffs: TariffTable,
     rules: RoutingRules,
     notes: dict[WarehouseId, CandidateNote],
+    shipping: Callable[[Candidate, float], Tariff | None] | None = None,
 ) -> list[_Option]:
     options: list[_Option] = []
     destination = order.destination
@@ -383,7 +387,11 @@ def _filter(
         elif c.code == order.pickup_at:
             tariff = ON_THE_SPOT
         else:
-            tariff = tariffs.find_or_estimate(c.code, km=km, region=order.region)
+            tariff = (
+                shipping(c, km)
+                if shipping is not None
+                else tariffs.find_or_estimate(c.code, km=km, region=order.region)
+            )
             if tariff is None:
                 reason = "no shipping tariff reaches the destination"
         if reason is not None or tariff is None or stock is None:
@@ -649,6 +657,8 @@ def _record(
                     sum(load.values()),
                     option.tariff.describe(),
                     option.tariff.estimate,
+                    option.tariff.carrier,
+                    option.tariff.source,
                 )
             )
         for leg in plan.legs:

@@ -54,6 +54,8 @@ class ShipmentNote:
     units: int
     tariff: str  # the destination the tariff covers, e.g. "100-700 km"
     estimate: bool = False  # priced by the built-in bands: no tariff for this location
+    carrier: str = ""  # the carrier the routing rules chose ("" when they keep to the table)
+    price_source: str = ""  # where the carrier's price came from: live, cached or fallback
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +129,7 @@ class SourcingRecord:
             ],
             "shipments": [
                 [s.code, str(s.cost), s.days, s.weight_kg, s.units, s.tariff, s.estimate]
+                + ([s.carrier, s.price_source] if s.carrier else [])
                 for s in self.shipments
             ],
             "total_cost": str(self.total_cost),
@@ -183,4 +186,5 @@ def _candidate(*row: Any) -> CandidateNote:
 def _shipment(*row: Any) -> ShipmentNote:
     code, cost, days, weight, units, tariff = row[:6]
     estimate = bool(row[6]) if len(row) > 6 else False
-    return ShipmentNote(code, Decimal(cost), days, weight, units, tariff, estimate)
+    carrier, source = (str(row[7]), str(row[8])) if len(row) > 8 else ("", "")
+    return ShipmentNote(code, Decimal(cost), days, weight, units, tariff, estimate, carrier, source)

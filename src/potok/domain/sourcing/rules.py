@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from potok.domain.errors import Rejected
+from potok.domain.sourcing.carriers import CarrierChoice
 
 
 class SplitPolicy(StrEnum):
@@ -82,6 +83,7 @@ class RoutingRules:
     default_unit_weight_kg: float = 1.0
     transfers: bool = True  # may bring missing units to one warehouse instead of splitting
     transfer_handling_days: int = 1  # days a hub needs to book arrivals in and repack
+    carriers: CarrierChoice | None = None  # price parcels by carriers' tariffs (None: the table)
 
     def __post_init__(self) -> None:
         if self.max_shipments < 1:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import ChannelId, ProductId
 from potok.domain.orders import Order
+from potok.domain.orders.model import Delivery
 from potok.domain.sourcing import (
     Candidate,
     Decision,
@@ -32,6 +34,18 @@ from potok.domain.sourcing import (
     TariffTable,
     Weights,
     decide,
+)
+from potok.domain.sourcing.carriers import (
+    SOURCE_WORDS,
+    CarrierChoice,
+    Destination,
+    Lane,
+    PriceLookup,
+    PriceSource,
+    choice_from_data,
+    choice_to_data,
+    lanes,
+    weight_band_g,
 )
 from potok.domain.sourcing.rules import InvalidRules
 from potok.domain.sourcing.tariffs import built_in_tariffs
@@ -106,6 +120,10 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
             )
         else:
             values["transfer_handling_days"] = number
+    if "carriers" in data:
+        choice = choice_from_data(data["carriers"], errors)
+        if choice is not None:
+            values["carriers"] = choice
     if "split" in data:
         try:
             values["split"] = SplitPolicy(data["split"])
@@ -135,7 +153,7 @@ def rules_from_data(data: Mapping[str, Any]) -> RoutingRules:
 
 def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
     """Routing rules in their JSON form."""
-    return {
+    data: dict[str, Any] = {
         "kinds_by_order_type": {t: sorted(k) for t, k in sorted(rules.kinds_by_order_type.items())},
         "max_distance_km": rules.max_distance_km,
         "excluded_regions": sorted(rules.excluded_regions),
@@ -148,6 +166,9 @@ def rules_to_data(rules: RoutingRules) -> dict[str, Any]:
         "transfers": rules.transfers,
         "transfer_handling_days": rules.transfer_handling_days,
     }
+    if rules.carriers is not None:
+        data["carriers"] = choice_to_data(rules.carriers)
+    return data
 
 
 def _is_number(value: object) -> bool:
@@ -190,6 +211,11 @@ class SourcingSetup:
     parsed: dict[tuple[ChannelId | None, str], RoutingRules] = field(
         default_factory=dict, compare=False
     )
+    prices: PriceLookup | None = field(default=None, compare=False)  # carriers' remembered
+
+    def chooses_carriers(self) -> bool:
+        """Some channel's rules price parcels by carriers' tariffs."""
+        return any("carriers" in found.rules for found in self.rules.values())
 
     def effective(self, channel_id: ChannelId | None, order_type: str) -> RulesVersion:
         """The rules in force: the channel's for this order type, else its rules for every
@@ -232,14 +258,59 @@ class SourcingSetup:
         rules = self.rules_for(order.channel_id, order_type)
         if uncovered:
             rules = dataclasses.replace(rules, transfers=False)
+        wanted = sourcing_order(order, order_type, weights_kg, uncovered=uncovered, whole=whole)
+        shipping = None
+        if rules.carriers is not None:
+            shipping = _by_carrier(
+                rules.carriers,
+                self.tariffs,
+                self.prices,
+                destination_of(order),
+                _weight_kg(order, weights_kg, rules),
+            )
         return decide(
-            sourcing_order(order, order_type, weights_kg, uncovered=uncovered, whole=whole),
+            wanted,
             candidates,
             positions,
             tariffs=self.tariffs,
             rules=rules,
             today=today,
+            shipping=shipping,
         )
+
+    def carrier_lanes(
+        self,
+        order: Order,
+        weights_kg: Mapping[ProductId, float],
+        origins: Mapping[str, tuple[float, float]],
+    ) -> list[Lane]:
+        """The lanes a decision on the order would price by carriers (none when its rules
+        keep to the tariff table): what to ask the carriers before deciding."""
+        rules = self.rules_for(order.channel_id, self.order_type(order))
+        if rules.carriers is None:
+            return []
+        units = [(li.product_id, li.quantity) for li in order.lines]
+        return self.lanes_for(order.channel_id, order.delivery, units, weights_kg, origins)
+
+    def lanes_for(
+        self,
+        channel_id: ChannelId,
+        delivery: Delivery,
+        units: Iterable[tuple[ProductId, int]],
+        weights_kg: Mapping[ProductId, float],
+        origins: Mapping[str, tuple[float, float]],
+    ) -> list[Lane]:
+        """The carrier lanes of an order not placed yet: its channel, delivery, units."""
+        order_type = (
+            OrderType.MARKETPLACE.value
+            if channel_id in self.marketplaces
+            else delivery.method.value
+        )
+        rules = self.rules_for(channel_id, order_type)
+        if rules.carriers is None:
+            return []
+        kg = sum(q * weights_kg.get(p, rules.default_unit_weight_kg) for p, q in units)
+        return lanes(rules.carriers, origins, _destination(delivery), kg)
 
     def order_type(self, order: Order) -> str:
         """Marketplace orders are their own type; others go by the delivery method."""
@@ -253,17 +324,21 @@ def build_setup(
     tariffs: Iterable[Tariff],
     rules: Iterable[tuple[ChannelId | None, RulesVersion]],
     marketplaces: Iterable[ChannelId] = (),
+    prices: PriceLookup | None = None,
 ) -> SourcingSetup:
     """The setup from what the database holds: the latest tariff import (the built-in
     distance bands before any) and the latest rules version of each channel and order
-    type."""
+    type; ``prices``: the carriers' prices this process remembers."""
     table = (
         TariffTable(tuple(tariffs), version=str(version.version))
         if version is not None
         else built_in_tariffs()
     )
     return SourcingSetup(
-        table, {(owner, r.order_type): r for owner, r in rules}, frozenset(marketplaces)
+        table,
+        {(owner, r.order_type): r for owner, r in rules},
+        frozenset(marketplaces),
+        prices=prices,
     )
 
 
@@ -304,3 +379,74 @@ def sourcing_order(
         reference=str(order.id),
         pickup_at=order.delivery.pickup_point_code,
     )
+
+
+def destination_of(order: Order) -> Destination:
+    """Where the order's parcel goes, as carriers price it."""
+    return _destination(order.delivery)
+
+
+def _destination(delivery: Delivery) -> Destination:
+    address = delivery.address
+    carrier_point = delivery.pickup_point_code if delivery.pickup_point_id is None else None
+    return Destination(
+        delivery.destination,
+        city=address.city or None if address is not None else None,
+        region=address.region or None if address is not None else None,
+        postal_code=address.postal_code or None if address is not None else None,
+        pickup_point=carrier_point or None,
+    )
+
+
+def _weight_kg(order: Order, weights: Mapping[ProductId, float], rules: RoutingRules) -> float:
+    """The whole order's weight: what a carrier's price for its parcel is asked for."""
+    return sum(
+        li.quantity * weights.get(li.product_id, rules.default_unit_weight_kg) for li in order.lines
+    )
+
+
+def _by_carrier(
+    choice: CarrierChoice,
+    table: TariffTable,
+    prices: PriceLookup | None,
+    to: Destination,
+    weight_kg: float,
+) -> Callable[[Candidate, float], Tariff | None]:
+    """The price of the order's parcel from a candidate by the carrier the rules pick: the
+    best known carrier price (live or cached), else Potok's table named as the fallback."""
+    grams = weight_band_g(weight_kg)
+    key = to.key()
+    carriers = choice.carriers_for(to.region)
+
+    def shipping(candidate: Candidate, km: float) -> Tariff | None:
+        origin = (candidate.latitude, candidate.longitude)
+        known = []
+        for carrier in carriers:
+            lane = Lane(carrier, candidate.code, key, grams, origin)
+            found = prices.look(lane) if prices is not None else None
+            if found is not None:
+                known.append(found)
+        if known:
+            best = choice.best(known)
+            return Tariff(
+                candidate.code,
+                best.price,
+                Decimal(0),
+                Decimal(0),
+                best.days,
+                label=best.words(),
+                carrier=best.carrier,
+                source=best.source.value,
+            )
+        fallback = table.find_or_estimate(candidate.code, km=km, region=to.region)
+        if fallback is None:
+            return None
+        carrier = carriers[0]
+        return dataclasses.replace(
+            fallback,
+            label=f"{carrier}: {fallback.describe()}, {SOURCE_WORDS[PriceSource.FALLBACK]}",
+            carrier=carrier,
+            source=PriceSource.FALLBACK.value,
+        )
+
+    return shipping

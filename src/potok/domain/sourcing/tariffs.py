@@ -53,6 +53,8 @@ class Tariff:
     max_km: float = inf
     label: str = ""  # a name for a tariff that is not a destination (handing over on the spot)
     estimate: bool = False  # a built-in band standing in for a location the table lacks
+    carrier: str = ""  # the carrier whose tariff this is, when chosen by the routing rules
+    source: str = ""  # where a carrier's price came from: live, cached or fallback
     _rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

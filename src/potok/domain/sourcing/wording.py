@@ -211,6 +211,17 @@ def estimated(plan: _Plan) -> str:
     )
 
 
+def carried(plan: _Plan) -> str:
+    """'; MSK-1 ships by cdek tariff 136 (Посылка), live price': the carrier the rules
+    chose for each shipment and where its price came from."""
+    said = [
+        f"{o.candidate.code} ships by {o.tariff.label}"
+        for o, _ in plan.shipments
+        if o.tariff.carrier
+    ]
+    return "; " + "; ".join(said) if said else ""
+
+
 def place(option: _Option) -> str:
     c = option.candidate
     return f"{c.code} ({c.city}, {option.km:.0f} km)"

@@ -12,7 +12,7 @@ from potok.domain.automation.model import Action, Do, Rule
 from potok.domain.orders import Order
 from potok.domain.orders.actions import Action as Allowed
 from potok.domain.orders.actions import available_actions
-from potok.domain.tasks import UNFINISHED
+from potok.services.automation_ports import OrderContext
 from potok.services.orders import cancel_loaded, release_loaded
 from potok.services.tasks import create_task_loaded
 from potok.services.unit_of_work import UnitOfWork
@@ -36,10 +36,19 @@ class Done:
 def facts_of(uow: UnitOfWork, order: Order, at: datetime) -> OrderFacts:
     """The order and what a condition may ask about around it."""
     assert order.id is not None
-    placed, returned = uow.automation.customer_counts(order.customer_id)
-    tasks = uow.tasks.find(queue=None, state=None, user=None, order_id=order.id, limit=100)
-    queues = frozenset(t.queue for t in tasks if t.state in UNFINISHED)
-    return OrderFacts(order, at, placed, returned, uow.automation.tags(order.id), queues)
+    return facts_with(order, at, uow.automation.contexts([order.id])[order.id])
+
+
+def facts_with(order: Order, at: datetime, context: OrderContext) -> OrderFacts:
+    """The order and its context (read for many orders at once) as a condition sees them."""
+    return OrderFacts(
+        order,
+        at,
+        context.customer_orders,
+        context.customer_returns,
+        context.tags,
+        context.queues,
+    )
 
 
 def plan(action: Action, facts: OrderFacts) -> Done:
@@ -74,9 +83,12 @@ def plan(action: Action, facts: OrderFacts) -> Done:
     return Done(action, "done")
 
 
-def act(uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str) -> list[Done]:
+def act(
+    uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str
+) -> tuple[list[Done], OrderFacts]:
     """Do the rule's actions to the (locked) order; each change goes into its history with
-    the rule named, and its events into the outbox, in the caller's transaction."""
+    the rule named, and its events into the outbox, in the caller's transaction. Returns
+    what each action did and the facts as they are after it."""
     order = facts.order
     assert order.id is not None
     tags = set(facts.tags)
@@ -129,4 +141,7 @@ def act(uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str
         elif action.do is Do.COMMENT:
             assert action.text is not None
             order.add_note(action.text, at, actor, rule_id=rule.id, rule_version=rule.version)
-    return results
+    after = OrderFacts(
+        order, facts.at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
+    )
+    return results, after

@@ -1,34 +1,41 @@
 """Automation rules run on order events after the commit (the after-commit reaction
-``reaction:apply_automation_rules`` in ``services/reactions.py``).
+``reaction:apply_automation_rules`` in ``services/reactions.py``), a window of the
+outbox at a time, as the worker hands it over.
 
-For each event, the active rules waiting for its type are evaluated in one read; those
-that match act in their order, together in one transaction that also writes each one's
-firing (unique per rule and event, so a second run of the same event does nothing twice)
-and ``rule.fired`` for the audit trail. A rule that stops further rules ends the run when
-it matched.
+Events whose type no active rule waits for cost one statement (the rules' stamp) and no
+write. For the others one transaction serves the whole window: the rules (kept per
+process while their stamp holds), the orders (locked, in id order) and what conditions
+ask about them (customer's orders and returns, tags, queues) each come in one statement
+for all of them; every condition is evaluated in memory, rule after rule in their order,
+each seeing what the rules before it did; the rules that match act, each firing is
+written (unique per rule and event, so a second run of the same window does nothing
+twice) with ``rule.fired`` for the audit trail, and each order is saved once. A rule
+that stops further rules ends its event's run when it matched.
 
 Loops are cut: a firing remembers the chain of rules whose firings led to it (found from
 the firings that made the event), and a rule never fires on an event its own firing - or
 one further up its chain - caused, nor deeper than :data:`MAX_CHAIN` rules.
 
-A rule that fails while it runs is switched off with an alert, what the event's rules did
+A rule that fails while it runs is switched off with an alert, what the window's rules did
 is undone and the others act again without it; the order goes on.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from collections.abc import Sequence
+from dataclasses import replace
 from functools import partial
 
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
+from potok.domain.automation.fields import OrderFacts, read_fields
 from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor
 from potok.domain.webhooks import StoredEvent
-from potok.services.automation.acting import act, facts_of
+from potok.services.automation.acting import act, facts_with
 from potok.services.outside import Outside, Settle
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -42,115 +49,126 @@ def rule_actor(rule: Rule) -> str:
     return str(Actor.system(f"rule-{rule.id}"))
 
 
-def apply_automation_rules(outside: Outside, event: StoredEvent) -> Settle | None:
-    """Run the rules waiting for this order event (see the module's docstring)."""
-    if event.aggregate_type != "order" or not event.aggregate_id.isdigit():
+def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
+    """Run the rules waiting for these order events (see the module's docstring)."""
+    wanted = [e for e in events if e.aggregate_type == "order" and e.aggregate_id.isdigit()]
+    if not wanted:
         return None
-    order_id = int(event.aggregate_id)
-    at = outside.clock()
-    candidates = reading(outside.uow(), lambda uow: _candidates(uow, order_id, event, at))
-    while candidates:
+    by_trigger = reading(outside.uow(), lambda uow: uow.automation.active_rules())
+    if not any(e.type in by_trigger for e in wanted):
+        return None  # no rule waits for these events: nothing is written
+    failed_rules: set[int] = set()
+    while True:
         try:
             atomically(
                 outside.uow(),
-                partial(_act, rules=candidates, order_id=order_id, event=event, outside=outside),
+                partial(_act, events=wanted, outside=outside, without=frozenset(failed_rules)),
             )
             return None
         except RuleFailed as failed:
-            # everything the rules did for this event is undone; the failing rule is
+            # everything the rules did for the window is undone; the failing rule is
             # switched off and the others act again without it
-            log.warning("rule failed on event %s: %s", event.event_id, failed)
+            log.warning("rule failed on order %s: %s", failed.order_id, failed)
             atomically(
                 outside.uow(),
                 partial(
                     _switch_off,
                     rule=failed.rule,
-                    order_id=order_id,
+                    order_id=failed.order_id,
                     error=failed.error,
                     outside=outside,
                 ),
             )
-            candidates = [r for r in candidates if r.id != failed.rule.id]
-    return None
+            failed_rules.add(failed.rule.id)
 
 
 class RuleFailed(Exception):
-    """A rule raised while it acted; the transaction of the event's rules is undone."""
+    """A rule raised while it acted; the transaction of the window's rules is undone."""
 
-    def __init__(self, rule: Rule, error: Exception) -> None:
+    def __init__(self, rule: Rule, order_id: int, error: Exception) -> None:
         super().__init__(f"rule {rule.id} failed: {error}")
-        self.rule, self.error = rule, error
+        self.rule, self.order_id, self.error = rule, order_id, error
 
 
 def _act(
-    uow: UnitOfWork, *, rules: list[Rule], order_id: int, event: StoredEvent, outside: Outside
+    uow: UnitOfWork, *, events: list[StoredEvent], outside: Outside, without: frozenset[int]
 ) -> None:
-    """The matching rules act, in their order, until one that stops the rest."""
-    for rule in rules:
-        try:
-            outcome = _fire(uow, rule, order_id, event, outside)
-        except (Unavailable, DuplicateRow):
-            raise  # the database: tried again, or the cursor stays
-        except Exception as error:  # the rule's own fault
-            raise RuleFailed(rule, error) from error
-        if outcome == "done" and rule.stop:
-            return
+    """Each event's rules, in their order, on its order as it is (locked), each seeing
+    what the rules before it did, until one that matched and stops the rest; each order
+    is saved once."""
+    by_trigger = uow.automation.active_rules()
+    plan = [
+        (event, [r for r in by_trigger.get(event.type, ()) if r.id not in without])
+        for event in events
+    ]
+    plan = [(event, waiting) for event, waiting in plan if waiting]
+    if not plan:
+        return
+    locked = uow.orders.get_many(sorted({int(e.aggregate_id) for e, _ in plan}), lock=True)
+    orders = {int(o.id): o for o in locked if o.id is not None}
+    known = list(orders)
+    contexts = uow.automation.contexts(known)
+    rule_ids = {r.id for _, waiting in plan for r in waiting}
+    fired = uow.automation.fired_already(rule_ids, [e.event_id for e, _ in plan])
+    causes = uow.automation.firings_around(known, [e.occurred_at for e, _ in plan])
+    facts: dict[int, OrderFacts] = {}
+    changed: set[int] = set()
+    firings: list[Firing] = []
+    for event, waiting in plan:
+        order_id = int(event.aggregate_id)
+        order = orders.get(order_id)
+        if order is None:
+            continue  # gone
+        at = outside.clock()
+        now = facts.get(order_id)
+        now = facts_with(order, at, contexts[order_id]) if now is None else replace(now, at=at)
+        chain = _chain(causes.get((order_id, event.occurred_at), []))
+        values = read_fields(now)  # read once, again only after a rule acted
+        for rule in waiting:
+            if (rule.id, event.event_id) in fired:
+                continue  # a second run of the same event
+            try:
+                if not rule.condition.holds(values):
+                    continue
+                firing, now = _fire(uow, rule, now, event, chain)
+            except (Unavailable, DuplicateRow):
+                raise  # the database: tried again, or the cursor stays
+            except Exception as error:  # the rule's own fault
+                raise RuleFailed(rule, order_id, error) from error
+            firings.append(firing)
+            if firing.outcome == "done":
+                changed.add(order_id)
+                values = read_fields(now)
+                if rule.stop:
+                    break
+        facts[order_id] = now
+    for order_id in sorted(changed):
+        uow.orders.save(orders[order_id])
+    uow.automation.add_firings(firings)
 
 
-def _candidates(uow: UnitOfWork, order_id: int, event: StoredEvent, at: datetime) -> list[Rule]:
-    """The rules waiting for the event whose condition holds for the order as the event
-    found it, in their order - read in one pass, so that only these open a transaction
-    to act (each checks its condition again on the order as it is by then)."""
-    rules = uow.automation.rules_for(event.type)
-    if not rules:
-        return []
-    order = uow.orders.get(order_id)
-    if order is None:
-        return []
-    facts = facts_of(uow, order, at)
-    found: list[Rule] = []
-    for rule in rules:
-        try:
-            holds = rule.condition.holds(facts.values(rule.condition.fields))
-        except Exception:  # met again when it acts, and switched off there
-            holds = True
-        if holds:
-            found.append(rule)
-    return found
-
-
-def _chain(uow: UnitOfWork, order_id: int, at: datetime) -> tuple[int, ...]:
+def _chain(causes: list[Firing]) -> tuple[int, ...]:
     """The rules, one after another, whose firings made the event (a firing's events
     occur at the instant it fired)."""
-    chains = [
-        (*cause.chain, cause.rule_id)
-        for cause in uow.automation.firings_at(order_id, at)
-        if cause.outcome == "done"
-    ]
+    chains = [(*cause.chain, cause.rule_id) for cause in causes if cause.outcome == "done"]
     return max(chains, key=len, default=())
 
 
-def _fire(uow: UnitOfWork, rule: Rule, order_id: int, event: StoredEvent, outside: Outside) -> str:
-    if uow.automation.fired(rule.id, event.event_id):
-        return "again"  # a second run of the same event
-    current = uow.automation.get(rule.id, lock=True)
-    if current is None or not current.active or current.version != rule.version:
-        return "changed"  # switched off or changed since the run began: the next event sees it
-    order = uow.orders.get(order_id, lock=True)
-    if order is None:
-        return "gone"
-    chain = _chain(uow, order_id, event.occurred_at)
-    at = outside.clock()
+def _fire(
+    uow: UnitOfWork, rule: Rule, facts: OrderFacts, event: StoredEvent, chain: tuple[int, ...]
+) -> tuple[Firing, OrderFacts]:
+    """The rule, whose condition holds, on the order as it is now: its firing and the
+    facts after it acted."""
+    order = facts.order
+    assert order.id is not None
+    at = facts.at
     if rule.id in chain or len(chain) >= MAX_CHAIN:
-        uow.automation.add_firing(
-            Firing(rule.id, rule.version, order_id, event.event_id, at, (), "loop-stopped", chain)
+        stopped = Firing(
+            rule.id, rule.version, order.id, event.event_id, at, (), "loop-stopped", chain
         )
-        return "loop-stopped"
-    facts = facts_of(uow, order, at)
-    if not rule.condition.holds(facts.values(rule.condition.fields)):
-        return "no-match"
+        return stopped, facts
     actor = rule_actor(rule)
-    done = act(uow, rule, facts, at, actor)
+    done, after = act(uow, rule, facts, at, actor)
     summary = tuple(d.summary() for d in done)
     order.note_rule(
         at,
@@ -161,21 +179,19 @@ def _fire(uow: UnitOfWork, rule: Rule, order_id: int, event: StoredEvent, outsid
         event_id=event.event_id,
         actions=list(summary),
     )
-    uow.orders.save(order)
-    uow.automation.add_firing(
-        Firing(rule.id, rule.version, order_id, event.event_id, at, summary, "done", chain)
-    )
     uow.record(
         RuleFired(
             occurred_at=at,
-            order_id=order_id,
+            order_id=order.id,
             rule_id=rule.id,
             rule_version=rule.version,
             cause_event_id=event.event_id,
             actions=list(summary),
         )
     )
-    return "done"
+    return Firing(
+        rule.id, rule.version, order.id, event.event_id, at, summary, "done", chain
+    ), after
 
 
 def _switch_off(

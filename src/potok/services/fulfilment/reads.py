@@ -11,6 +11,7 @@ from potok.domain.fulfilment import Shipment, ShipmentStatus, ShipmentStep, Wave
 from potok.domain.fulfilment.picking import Slot, WaveLine, merge
 from potok.domain.fulfilment.states import WaveStatus
 from potok.domain.fulfilment.waves import Wave
+from potok.services.carrier_label_ports import LabelJob
 from potok.services.fulfilment.common import order_of, shipment_of
 from potok.services.ports import ShipmentPage, WavePage
 from potok.services.unit_of_work import UnitOfWork, reading
@@ -22,6 +23,7 @@ class ShipmentView:
 
     shipment: Shipment
     steps: list[ShipmentStep]
+    carrier_label: LabelJob | None = None  # where the carrier's label stands (the worker)
 
 
 def with_open_items(uow: UnitOfWork, shipment: Shipment) -> Shipment:
@@ -36,7 +38,9 @@ def with_open_items(uow: UnitOfWork, shipment: Shipment) -> Shipment:
 def get_shipment(uow: UnitOfWork, shipment_id: int) -> ShipmentView:
     def work(uow: UnitOfWork) -> ShipmentView:
         shipment = with_open_items(uow, shipment_of(uow, shipment_id))
-        return ShipmentView(shipment, uow.shipments.steps(shipment_id))
+        return ShipmentView(
+            shipment, uow.shipments.steps(shipment_id), uow.carrier_labels.get(shipment_id)
+        )
 
     return reading(uow, work)
 

@@ -18,11 +18,13 @@ from potok.connectors.carriers.interface import (
     Carrier,
     CarrierRefused,
     CarrierUnavailable,
+    LabelPrinter,
     Parcel,
     Quote,
     QuoteRequest,
     Tracked,
     TrackingEvent,
+    TrackingStatus,
 )
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.alerts import AlertKind
@@ -36,6 +38,7 @@ from potok.domain.orders import DeliveryMethod, Order
 from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
+from potok.services.fulfilment.labels import ask_for_label, wait_after
 from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -95,10 +98,14 @@ def book_shipment(
     *,
     clock: Clock = utc_now,
     once: Once[Shipment] | None = None,
+    retry_later: bool = True,
 ) -> Shipment:
     """Book a packed shipment with a carrier: its tracking number, label and tariff are
     recorded (the expected date follows at hand-over). Booking twice is refused; a repeat
-    with the first request's Idempotency-Key gets the first answer, the carrier asked once."""
+    with the first request's Idempotency-Key gets the first answer, the carrier asked once.
+    A carrier that prints labels gets its label fetched by the worker; a carrier that is
+    down gets the booking retried by the worker (``retry_later``) - the error still goes
+    back to the caller."""
     answered_before(uow, once)
     carrier = carriers.get(carrier_code)
 
@@ -128,6 +135,10 @@ def book_shipment(
     except CarrierRefused as refused:
         _note_refusal(uow, shipment_id, carrier.code, str(refused), clock(), str(actor))
         raise
+    except CarrierUnavailable as down:
+        if retry_later:
+            _retry_later(uow, shipment_id, carrier.code, str(down), clock(), str(actor))
+        raise
 
     def record(uow: UnitOfWork) -> Shipment:
         shipment = shipment_of(uow, shipment_id, lock=True)
@@ -137,15 +148,39 @@ def book_shipment(
                 status=shipment.status.value,
                 action="it changed while the carrier booked it",
             )
-        _note_booking(shipment, carrier, booking, clock(), str(actor))
+        at = clock()
+        _note_booking(shipment, carrier, booking, at, str(actor))
         uow.shipments.save(shipment)
+        if isinstance(carrier, LabelPrinter):  # fetched and kept by the worker
+            ask_for_label(uow, shipment_id, carrier.code, at)
         return shipment
 
     try:
         return atomically_once(uow, once, record)
     except Exception:
-        _call_off(carrier, booking)
+        kept = reading(uow, lambda uow: shipment_of(uow, shipment_id).tracking_number)
+        if kept != booking.tracking_number:  # the carrier found the booking made meanwhile
+            _call_off(carrier, booking)
         raise
+
+
+def _retry_later(
+    uow: UnitOfWork, shipment_id: int, carrier: str, reason: str, at: datetime, actor: str
+) -> None:
+    """The carrier could not be reached: the worker books the shipment (and fetches its
+    label) later, with backoff; the shipment stays packed and says so."""
+    later = at + wait_after(0)
+
+    def work(uow: UnitOfWork) -> None:
+        shipment = shipment_of(uow, shipment_id, lock=True)
+        if shipment.status is not ShipmentStatus.PACKED or shipment.tracking_number:
+            return
+        ask_for_label(uow, shipment_id, carrier, later)
+        words = f"{reason}; the worker books it again from {later.isoformat()}"
+        shipment.note(at, actor, "booking_delayed", words[:500], carrier=carrier)
+        uow.shipments.save(shipment)
+
+    atomically(uow, work)
 
 
 def _note_refusal(
@@ -286,7 +321,11 @@ def apply_tracking(
             since = max(moved, default=None)
             for event in todo:
                 if event.event_id in seen:
-                    done.repeated += 1
+                    if _corrects_deadline(shipment, event):  # the carrier's word on a guess
+                        _correct_deadline(uow, shipment, event, actor)
+                        done.applied += 1
+                    else:
+                        done.repeated += 1
                     continue
                 seen.add(event.event_id)
                 if _apply(uow, order, shipment, event, actor, since=since):
@@ -304,6 +343,39 @@ def apply_tracking(
         outcome.refused += one.refused
         outcome.shipments.extend(one.shipments)
     return outcome
+
+
+def _corrects_deadline(shipment: Shipment, event: TrackingEvent) -> bool:
+    """An event seen before that now carries the carrier's own storage deadline (a poll
+    after a webhook that told none), different from the one the shipment keeps."""
+    return (
+        shipment.status is ShipmentStatus.READY_FOR_PICKUP
+        and event.status is TrackingStatus.READY_FOR_PICKUP
+        and event.storage_until is not None
+        and not event.storage_estimated
+        and (
+            shipment.storage_until is None
+            or _utc(shipment.storage_until) != _utc(event.storage_until)
+        )
+    )
+
+
+def _correct_deadline(
+    uow: UnitOfWork, shipment: Shipment, event: TrackingEvent, actor: str
+) -> None:
+    assert event.storage_until is not None
+    before = shipment.storage_until
+    shipment.storage_until = event.storage_until
+    was = f" (was {_utc(before).isoformat()})" if before is not None else ""
+    shipment.note(
+        _utc(event.occurred_at),
+        actor,
+        "storage_deadline_corrected",
+        f"to be collected before {_utc(event.storage_until).isoformat()}{was}",
+        corrects=event.event_id,
+        storage_until=_utc(event.storage_until).isoformat(),
+    )
+    uow.shipments.save(shipment)
 
 
 def _utc(moment: datetime) -> datetime:
@@ -337,7 +409,9 @@ def _apply(
     if target is shipment.status:
         if event.eta_on is not None:
             shipment.eta_on = event.eta_on
-        if event.storage_until is not None:
+        if event.storage_until is not None and (
+            not event.storage_estimated or shipment.storage_until is None
+        ):  # a guess never replaces the carrier's own deadline
             shipment.storage_until = event.storage_until
         shipment.note(at, actor, "tracking", event.description, **facts)
         uow.shipments.save(shipment)

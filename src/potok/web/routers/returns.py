@@ -14,7 +14,7 @@ from potok.api.schemas.returns import render_return
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.returns import RefundStatus, ReturnStatus
+from potok.domain.returns import RefundStatus, Return, ReturnStatus
 from potok.services.returns import requests
 from potok.web.pages import PageRoute, console_uow, render
 from potok.web.routers.movements import _warehouses
@@ -23,6 +23,15 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
 NumberPath = Annotated[str, Path(min_length=1, max_length=32)]
 OUTCOMES = ("restock", "unavailable", "write_off")
+
+
+def _same_again(ret: Return) -> list[tuple[str, int]]:
+    """What a replacement sends unless the operator changes it: each SKU asked back, with
+    as many units."""
+    same: dict[str, int] = {}
+    for line in ret.lines:
+        same[line.sku] = same.get(line.sku, 0) + line.quantity
+    return list(same.items())
 
 
 @router.get("/returns", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
@@ -79,6 +88,8 @@ def return_card(number: NumberPath, request: Request, caller: Caller) -> Respons
             "may_inspect": stock and ret.status is ReturnStatus.RECEIVED,
             "may_close": manage and ret.status is ReturnStatus.INSPECTED,
             "may_refund": manage and refund_open,
+            "may_exchange": manage and ret.exchangeable,
+            "exchange_lines": _same_again(ret),
             "warehouses": _warehouses(request, caller) if stock else [],
             "outcomes": OUTCOMES,
         },

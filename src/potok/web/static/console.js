@@ -113,6 +113,11 @@
     (problem.errors || []).forEach(function (error) {
       var name = String(error.field || "").split(/[.\[]/)[0];
       var input = name && form.querySelector('[name="' + name + '"], [name^="' + name + '."]');
+      var inRow = /^(\w+)\[(\d+)\]\.(\w+)$/.exec(String(error.field || ""));
+      if (!input && inRow && form.potokRows && form.potokRows[inRow[1]]) {
+        var row = form.potokRows[inRow[1]][Number(inRow[2])];  // a field of a row sent
+        input = row && row.querySelector('[data-key="' + inRow[3] + '"]');
+      }
       if (input) {
         input.setAttribute("aria-invalid", "true");
         var note = document.createElement("span");
@@ -192,8 +197,10 @@
   // or zero (data-skip-without="quantity")
   var builders = window.potokBuilders = window.potokBuilders || {};
   builders.rows = function (form, body) {
+    form.potokRows = {};  // the rows sent, so that a refusal of lines[1].sku finds its field
     Array.prototype.forEach.call(form.querySelectorAll("[data-rows]"), function (group) {
       var rows = [];
+      var sent = form.potokRows[group.dataset.rows] = [];
       Array.prototype.forEach.call(group.querySelectorAll("[data-row]"), function (row) {
         var inputs = Array.prototype.slice.call(row.querySelectorAll("[data-key]"));
         var filled = inputs.filter(function (input) { return input.value !== ""; });
@@ -216,6 +223,7 @@
           target[path[path.length - 1]] = fieldValue(input);
         });
         rows.push(item);
+        sent.push(row);
       });
       body[group.dataset.rows] = rows;
     });

@@ -2,7 +2,7 @@
 per channel when asked), written by `potok forecast run` and the worker's schedule
 
 Revision ID: d5b0e3f80420
-Revises: c4a9d2e70310
+Revises: c4a1be1a0001
 Create Date: 2026-12-07 04:20:00
 """
 
@@ -17,7 +17,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from potok.db.types import UtcDateTime
 
 revision: str = "d5b0e3f80420"
-down_revision: str | None = "c4a9d2e70310"
+down_revision: str | None = "c4a1be1a0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
