@@ -100,6 +100,12 @@ class WorkerSettings(BaseModel):
 
     interval_s: float = Field(default=30.0, gt=0)
     batch_size: int = Field(default=200, ge=1)
+    forecast_every_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=24 * 366,
+        description="demand forecasts are run and stored this often (0: never)",
+    )
 
 
 class EventSettings(BaseModel):

@@ -64,3 +64,37 @@ def test_the_stock_report_on_the_command_line(live: LiveServer) -> None:
     )
     assert table.exit_code == 0
     assert "TOY" in table.output
+
+
+def test_forecast_run_stores_the_run_per_channel(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    ran = runner.invoke(
+        app,
+        [
+            "forecast",
+            "run",
+            "--until",
+            "2026-11-14",
+            "--days",
+            "14",
+            "--by-channel",
+            "--output",
+            "json",
+        ],
+        env=env,
+    )
+    assert ran.exit_code == 0, ran.output
+    rows = json.loads(ran.stdout)
+    assert [(r["sku"], r["channel"], r["method"], r["next_7_days"]) for r in rows] == [
+        ("KET", "web", "seasonal_naive", 14.0),
+        ("TOY", "web", "seasonal_naive", 7.0),
+    ]
+    assert "run 1 stored: 2 series, 28 days ahead" in ran.stderr
+    with live.potok.uow() as uow:
+        head, series = uow.reports.latest_forecast()
+    assert head is not None
+    assert (head["actor"], head["by_channel"], len(series)) == ("cli", True, 2)
+    bad = runner.invoke(app, ["forecast", "run", "--until", "14.11.2026"], env=env)
+    assert bad.exit_code == 2
+    assert "give a date as YYYY-MM-DD" in bad.output

@@ -100,3 +100,73 @@ def test_stock_kpis_turnover_cover_dead_stock_and_value(potok: Potok) -> None:
     assert (mug.on_hand, mug.sold, mug.dead, mug.days_of_cover) == (5, 0, True, None)
     assert mug.value == Decimal("1950.00")
     assert (mug.expiring_units, mug.expiring_value) == (0, Decimal("0.00"))
+
+
+def test_a_run_per_channel_is_stored_and_the_schedule_runs_it_once_a_day(potok: Potok) -> None:
+    _history(potok)  # KET two a day on the web channel
+    clock = Clock(NOV_1 + timedelta(days=2, hours=1))
+    placed = place_order(
+        potok.uow(), order_command([("KET", 3)], channel="phone"), TESTER, clock=clock
+    )
+    assert isinstance(placed, Placement)
+    reports.rebuild_order_facts(potok.uow())
+    stored = forecasting.run_forecast(
+        potok.uow(),
+        date(2026, 11, 14),
+        days=14,
+        horizon=7,
+        by_channel=True,
+        clock=Clock(datetime(2026, 11, 14, 0, 0, tzinfo=UTC)),
+    )
+    assert [(s.sku, s.warehouse, s.channel) for s in stored.run.series] == [
+        ("KET", "MSK", "phone"),
+        ("KET", "MSK", "web"),
+        ("TOY", "MSK", "web"),
+    ]
+    with potok.uow() as uow:
+        head, series = uow.reports.latest_forecast("KET")
+    assert head is not None
+    assert (head["id"], head["by_channel"], head["series"], head["horizon"]) == (
+        stored.id,
+        True,
+        3,
+        7,
+    )
+    # the phone's one order was on day 3: its last week had none; the web's two a day
+    assert [(r["channel"], r["method"], r["forecast"]) for r in series] == [
+        ("phone", "seasonal_naive", [0.0] * 7),
+        ("web", "seasonal_naive", [2.0] * 7),
+    ]
+    together = forecasting.run_forecast(
+        potok.uow(), date(2026, 11, 14), days=14, horizon=7, clock=Clock(NOV_1)
+    )
+    ket = together.run.series[0]
+    assert (ket.channel, ket.forecast) == ("", [2.0] * 7)  # day 3's 5 units are two weeks back
+
+    morning = datetime(2026, 11, 15, 6, 0, tzinfo=UTC)  # newest run: Nov 14, 00:00
+    first = forecasting.forecast_when_due(potok.uow(), 24, clock=Clock(morning))
+    assert first is not None
+    assert (first.until, len(first.run.series)) == (date(2026, 11, 14), 2)
+    later = Clock(morning + timedelta(hours=23))
+    assert forecasting.forecast_when_due(potok.uow(), 24, clock=later) is None
+    next_day = Clock(morning + timedelta(hours=24))
+    again = forecasting.forecast_when_due(potok.uow(), 24, clock=next_day)
+    assert again is not None
+    assert again.id > first.id
+    never = Clock(morning + timedelta(days=9))
+    assert forecasting.forecast_when_due(potok.uow(), 0, clock=never) is None  # switched off
+
+
+def test_only_the_newest_runs_are_kept(potok: Potok) -> None:
+    _history(potok)
+    ids = [
+        forecasting.run_forecast(potok.uow(), date(2026, 11, 14), days=14, horizon=1).id
+        for _ in range(forecasting.FORECASTS_KEPT + 2)
+    ]
+    with potok.uow() as uow:
+        head, series = uow.reports.latest_forecast()
+        assert uow.reports.forget_forecasts(forecasting.FORECASTS_KEPT) == 0
+        assert uow.reports.forget_forecasts(1) == forecasting.FORECASTS_KEPT - 1  # not kept
+    assert head is not None
+    assert head["id"] == ids[-1]
+    assert len(series) == 2

@@ -40,6 +40,64 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.3f}"
 
 
+@app.command("run")
+@handles_errors
+def run_command(
+    until: str | None = UNTIL,
+    days: int = DAYS,
+    horizon: int = HORIZON,
+    by_channel: bool = typer.Option(
+        False, "--by-channel", help="A series per SKU, warehouse and sales channel."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """Forecast every series and store the run (as the worker does on its schedule): each
+    series' method, daily forecast and accuracy against the seasonal naive."""
+    from potok.services import forecasting
+
+    potok = open_potok()
+    try:
+        stored = forecasting.run_forecast(
+            cli_uow(potok), _until(until), days=days, horizon=horizon, by_channel=by_channel
+        )
+    finally:
+        potok.close()
+    run = stored.run
+    print_listing(
+        [
+            {
+                "sku": s.sku,
+                "warehouse": s.warehouse,
+                "channel": s.channel,
+                "method": s.method,
+                "next_7_days": round(sum(s.forecast[:7]), 2),
+                "mase": s.accuracy.mase if s.accuracy else None,
+                "mase_seasonal_naive": s.baseline.mase if s.baseline else None,
+                "note": s.note,
+            }
+            for s in run.series
+        ],
+        [
+            Column("sku"),
+            Column("warehouse"),
+            Column("channel"),
+            Column("method"),
+            Column("next_7_days", "next 7 days", right=True),
+            Column("mase", right=True, show=_num),
+            Column("mase_seasonal_naive", "naive mase", right=True, show=_num),
+            Column("note"),
+        ],
+        output,
+        empty="no demand in the period",
+    )
+    for note in run.notes:
+        errors.print(note, highlight=False)
+    summary = f"run {stored.id} stored: {len(run.series)} series, {horizon} days ahead"
+    if run.total is not None and run.total_baseline is not None:
+        summary += f"; mase {_num(run.total.mase)} (seasonal naive {_num(run.total_baseline.mase)})"
+    errors.print(summary, highlight=False)
+
+
 @app.command("backtest")
 @handles_errors
 def backtest_command(

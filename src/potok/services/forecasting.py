@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from math import sqrt
 from typing import Any
 
@@ -23,7 +23,8 @@ from potok.domain.analytics.forecast import (
     backtest,
     forecast_with,
 )
-from potok.services.unit_of_work import UnitOfWork, reading
+from potok.domain.kernel import Clock, utc_now
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 HISTORY_DAYS = 365
 Z_FOR = {0.8: 0.842, 0.9: 1.282, 0.95: 1.645, 0.98: 2.054, 0.99: 2.326}
@@ -39,6 +40,7 @@ class Demand:
     units: np.ndarray[Any, np.dtype[np.float64]]
     censored: np.ndarray[Any, np.dtype[np.bool_]]
     on_hand: np.ndarray[Any, np.dtype[np.float64]]  # as each day began
+    channels: list[str] = field(default_factory=list)  # per series, when asked per channel
 
     @property
     def days(self) -> int:
@@ -56,39 +58,49 @@ def load_demand(
     skus: Sequence[str] | None = None,
     warehouses: Sequence[str] | None = None,
     all_stock: bool = False,
+    by_channel: bool = False,
 ) -> Demand:
     """The demand of every series that had any in the ``days`` up to ``until`` (and with
     ``all_stock``, of every position the ledger knows); a day that began with nothing on
-    hand and sold nothing is censored (unknown, not zero)."""
+    hand and sold nothing is censored (unknown, not zero). ``by_channel``: a series per
+    SKU, warehouse and sales channel (the channels share the position's stock-outs)."""
     period = Period(until - timedelta(days=days - 1), until, Grain.DAY)
 
     def read(u: UnitOfWork) -> tuple[list[Any], list[Any]]:
-        return u.reports.demand(period), u.reports.stock_moves(period)
+        return u.reports.demand(period, by_channel=by_channel), u.reports.stock_moves(period)
 
     rows, moves = reading(uow, read)
     if skus is not None:
         rows = [r for r in rows if r.sku in skus]
     if warehouses is not None:
         rows = [r for r in rows if r.warehouse in warehouses]
-    if warehouses is not None:
         moves = [m for m in moves if m.warehouse in warehouses]
-    keys = sorted(
-        {(r.sku, r.warehouse) for r in rows}
-        | ({(m.sku, m.warehouse) for m in moves} if all_stock else set())
+    series = sorted(
+        {(r.sku, r.warehouse, r.channel) for r in rows}
+        | ({(m.sku, m.warehouse, "") for m in moves} if all_stock else set())
     )
-    index = {k: i for i, k in enumerate(keys)}
-    units = np.zeros((len(keys), days))
+    index = {k: i for i, k in enumerate(series)}
+    places: dict[tuple[str, str], list[int]] = defaultdict(list)  # the series of a position
+    for i, (sku, warehouse, _) in enumerate(series):
+        places[sku, warehouse].append(i)
+    units = np.zeros((len(series), days))
     for r in rows:
-        units[index[r.sku, r.warehouse], (r.day - period.since).days] += r.units
-    change = np.zeros((len(keys), days + 1))  # column 0: the opening balance
+        units[index[r.sku, r.warehouse, r.channel], (r.day - period.since).days] += r.units
+    change = np.zeros((len(series), days + 1))  # column 0: the opening balance
     for m in moves:
-        i = index.get((m.sku, m.warehouse))
-        if i is not None:
-            column = 0 if m.at is None else (m.at.date() - period.since).days + 1
+        column = 0 if m.at is None else (m.at.date() - period.since).days + 1
+        for i in places.get((m.sku, m.warehouse), ()):
             change[i, column] += m.quantity
     at_start = np.cumsum(change, axis=1)[:, :days]  # on hand as each day began
     censored = (at_start <= 0) & (units == 0)
-    return Demand(keys, period.since, units, censored, at_start)
+    return Demand(
+        [(sku, warehouse) for sku, warehouse, _ in series],
+        period.since,
+        units,
+        censored,
+        at_start,
+        [channel for *_, channel in series] if by_channel else [],
+    )
 
 
 @dataclass
@@ -101,6 +113,7 @@ class SeriesForecast:
     accuracy: Accuracy | None = None
     baseline: Accuracy | None = None
     note: str = ""
+    channel: str = ""  # "" when the series is every channel together
 
 
 @dataclass
@@ -157,6 +170,7 @@ def forecast_demand(demand: Demand, horizon: int = HORIZON) -> ForecastRun:
                 accuracy,
                 baseline,
                 note,
+                demand.channels[i] if demand.channels else "",
             )
         )
     return run
@@ -264,3 +278,90 @@ def stock_positions(
         if cursor is None:
             break
     return dict(positions), rules
+
+
+FORECASTS_KEPT = 14
+"""Stored runs kept; older ones are dropped when a new one is stored."""
+
+
+@dataclass(frozen=True, slots=True)
+class StoredForecast:
+    """A forecast run as stored: its id, when it ran and the forecasts themselves."""
+
+    id: int
+    ran_at: datetime
+    until: date
+    run: ForecastRun
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 4)
+
+
+def run_forecast(
+    uow: UnitOfWork,
+    until: date,
+    *,
+    days: int = HISTORY_DAYS,
+    horizon: int = HORIZON,
+    by_channel: bool = False,
+    actor: str = "cli",
+    clock: Clock = utc_now,
+) -> StoredForecast:
+    """Forecast every series from the history up to ``until`` (per channel too, if asked)
+    and store the run with each series' method, forecast and accuracy; the newest
+    ``FORECASTS_KEPT`` runs are kept."""
+    run = forecast_demand(load_demand(uow, until, days=days, by_channel=by_channel), horizon)
+    at = clock()
+    total, base = run.total, run.total_baseline
+    head = {
+        "ran_at": at,
+        "until_on": until,
+        "days": days,
+        "horizon": horizon,
+        "by_channel": by_channel,
+        "series": len(run.series),
+        "mase": _rounded(total.mase if total else None),
+        "mase_seasonal_naive": _rounded(base.mase if base else None),
+        "wape": _rounded(total.wape if total else None),
+        "bias": _rounded(total.bias if total else None),
+        "notes": run.notes,
+        "actor": actor,
+    }
+    series = [
+        {
+            "sku": s.sku,
+            "warehouse": s.warehouse,
+            "channel": s.channel,
+            "method": s.method,
+            "forecast": s.forecast,
+            "sigma": round(s.sigma, 4),
+            "mase": _rounded(s.accuracy.mase if s.accuracy else None),
+            "mase_seasonal_naive": _rounded(s.baseline.mase if s.baseline else None),
+            "wape": _rounded(s.accuracy.wape if s.accuracy else None),
+            "bias": _rounded(s.accuracy.bias if s.accuracy else None),
+            "note": s.note[:500],
+        }
+        for s in run.series
+    ]
+
+    def store(u: UnitOfWork) -> int:
+        run_id = u.reports.add_forecast(head, series)
+        u.reports.forget_forecasts(FORECASTS_KEPT)
+        return run_id
+
+    return StoredForecast(atomically(uow, store), at, until, run)
+
+
+def forecast_when_due(
+    uow: UnitOfWork, every_hours: float, *, clock: Clock = utc_now
+) -> StoredForecast | None:
+    """The scheduled run: forecast from the history up to yesterday (the last whole day)
+    when the newest stored run is at least ``every_hours`` old (0: never)."""
+    if every_hours <= 0:
+        return None
+    last = reading(uow, lambda u: u.reports.last_forecast_at())
+    now = clock()
+    if last is not None and now - last < timedelta(hours=every_hours):
+        return None
+    return run_forecast(uow, now.date() - timedelta(days=1), actor="schedule", clock=clock)

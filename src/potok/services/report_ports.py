@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Protocol
+from typing import Any, Protocol
 
 from potok.domain.analytics import BucketSums, Dimension, OrderFact, Period, PickScan
 
@@ -17,6 +17,7 @@ class DailyDemand:
     warehouse: str
     day: date
     units: int
+    channel: str = ""  # when asked per channel
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,13 @@ class ReportStore(Protocol):
     def pick_scans(
         self, period: Period, warehouses_: Sequence[str] | None = None
     ) -> list[PickScan]: ...
-    def demand(self, period: Period) -> list[DailyDemand]: ...
+    def demand(self, period: Period, *, by_channel: bool = False) -> list[DailyDemand]: ...
+    def add_forecast(self, run: dict[str, Any], series: list[dict[str, Any]]) -> int: ...
+    def forget_forecasts(self, keep: int) -> int: ...
+    def last_forecast_at(self) -> datetime | None: ...
+    def latest_forecast(
+        self, sku: str | None = None
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]: ...
     def stock_moves(self, period: Period) -> list[StockMove]: ...
     def prices(self) -> dict[str, Decimal]:
         """Each product's price, by SKU."""

@@ -15,6 +15,7 @@ from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
+from potok.services.forecasting import StoredForecast, forecast_when_due
 from potok.services.fulfilment.labels import LabelRun, retry_labels
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
 from potok.services.marketplaces import (
@@ -59,6 +60,7 @@ class JobReport:
     escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
     labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
+    forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -68,8 +70,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
-    retry is due, escalate operators' tasks whose time is up, and prune delivered events
-    and old delivery attempts (retention)."""
+    retry is due, escalate operators' tasks whose time is up, prune delivered events and
+    old delivery attempts (retention), and run the demand forecast when its schedule says
+    so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -115,6 +118,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
     escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
+    forecast = forecast_when_due(
+        _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
+    )
     pruned = None
     if _retention_due(potok, clock()):
         pruned = prune_delivered(
@@ -140,6 +146,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         escalated,
         pruned,
         labelled,
+        forecast,
     )
 
 
@@ -259,6 +266,12 @@ def _round(potok: Potok) -> None:
                     len(polled.cancelled),
                     len(polled.kept_aside),
                 )
+        if report.forecast is not None:
+            log.info(
+                "demand forecast %d stored: %d series",
+                report.forecast.id,
+                len(report.forecast.run.series),
+            )
         if report.pruned is not None and (report.pruned.events or report.pruned.deliveries):
             log.info(
                 "retention: pruned %d events and %d delivery attempts",

@@ -15,6 +15,8 @@ import sqlalchemy as sa
 from potok.db.queries.report_days import ReportDays
 from potok.db.tables import (
     channels,
+    forecast_runs,
+    forecast_series,
     order_facts,
     order_history,
     order_lines,
@@ -314,15 +316,16 @@ class Reports:
             for r in self.connection.execute(query)
         ]
 
-    def demand(self, period: Period) -> list[DailyDemand]:
-        """Units ordered per SKU, warehouse and day of the period (orders not cancelled,
-        at the warehouse that took them)."""
+    def demand(self, period: Period, *, by_channel: bool = False) -> list[DailyDemand]:
+        """Units ordered per SKU, warehouse (and channel, if asked) and day of the period
+        (orders not cancelled, at the warehouse that took them)."""
+        channel = _f.c.channel if by_channel else sa.literal("")
+        keys = (order_lines.c.sku, _f.c.warehouse, _f.c.created_on)
         query = (
             sa.select(
-                order_lines.c.sku,
-                _f.c.warehouse,
-                _f.c.created_on,
+                *keys,
                 sa.func.sum(order_lines.c.quantity).label("units"),
+                *([channel.label("channel")] if by_channel else []),
             )
             .join(_f, _f.c.order_id == order_lines.c.order_id)
             .where(
@@ -331,12 +334,67 @@ class Reports:
                 _f.c.cancelled.is_(False),
                 _f.c.warehouse != "",
             )
-            .group_by(order_lines.c.sku, _f.c.warehouse, _f.c.created_on)
+            .group_by(*keys, *([_f.c.channel] if by_channel else []))
         )
         return [
-            DailyDemand(r.sku, r.warehouse, r.created_on, int(r.units))
+            DailyDemand(
+                r.sku, r.warehouse, r.created_on, int(r.units), r.channel if by_channel else ""
+            )
             for r in self.connection.execute(query)
         ]
+
+    # ------------------------------------------------------------------ forecasts
+
+    def add_forecast(self, run: dict[str, Any], series: list[dict[str, Any]]) -> int:
+        """Store a forecast run and its series; returns the run's id."""
+        run_id = int(
+            self.connection.execute(
+                forecast_runs.insert().values(**run).returning(forecast_runs.c.id)
+            ).scalar_one()
+        )
+        if series:
+            self.connection.execute(
+                forecast_series.insert(), [row | {"run_id": run_id} for row in series]
+            )
+        return run_id
+
+    def forget_forecasts(self, keep: int) -> int:
+        """Drop every stored run but the newest ``keep``; returns how many went."""
+        newest = sa.select(forecast_runs.c.id).order_by(forecast_runs.c.id.desc()).limit(keep)
+        kept = list(self.connection.execute(newest).scalars())
+        old = sa.select(forecast_runs.c.id).where(forecast_runs.c.id.not_in(kept))
+        ids = list(self.connection.execute(old).scalars())
+        if ids:
+            self.connection.execute(
+                forecast_series.delete().where(forecast_series.c.run_id.in_(ids))
+            )
+            self.connection.execute(forecast_runs.delete().where(forecast_runs.c.id.in_(ids)))
+        return len(ids)
+
+    def last_forecast_at(self) -> datetime | None:
+        return self.connection.execute(sa.select(sa.func.max(forecast_runs.c.ran_at))).scalar()
+
+    def latest_forecast(
+        self, sku: str | None = None
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        """The newest stored run and its series (of one SKU, if named)."""
+        run = (
+            self.connection.execute(
+                sa.select(forecast_runs).order_by(forecast_runs.c.id.desc()).limit(1)
+            )
+            .mappings()
+            .first()
+        )
+        if run is None:
+            return None, []
+        query = (
+            sa.select(forecast_series)
+            .where(forecast_series.c.run_id == run["id"])
+            .order_by(forecast_series.c.sku, forecast_series.c.warehouse, forecast_series.c.channel)
+        )
+        if sku is not None:
+            query = query.where(forecast_series.c.sku == sku)
+        return dict(run), [dict(r) for r in self.connection.execute(query).mappings()]
 
     def stock_moves(self, period: Period) -> list[StockMove]:
         """Every change of on-hand stock per warehouse and SKU up to the period's end, the

@@ -80,7 +80,13 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
-from potok.db.tables.reports import order_days, order_facts, order_stage_days
+from potok.db.tables.reports import (
+    forecast_runs,
+    forecast_series,
+    order_days,
+    order_facts,
+    order_stage_days,
+)
 from potok.db.tables.returns import return_lines, return_steps, returns
 from potok.db.tables.sourcing import (
     replan_runs,
@@ -107,6 +113,8 @@ __all__ = [
     "document_files",
     "documents",
     "event_consumers",
+    "forecast_runs",
+    "forecast_series",
     "idempotency_keys",
     "legal_entities",
     "legal_entity_channels",

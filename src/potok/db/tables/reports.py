@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from potok.db.tables.base import metadata
-from potok.db.types import Amount, ScaledDecimal, UtcDateTime, id_type
+from potok.db.types import Amount, ScaledDecimal, UtcDateTime, id_type, json_type
 
 order_facts = sa.Table(
     "order_facts",
@@ -107,4 +107,49 @@ first day - and per grouping: per channel (c), warehouse (w) and carrier (k), or
 over them ('-', the column holds '*'), so that a report reads only the rows of the one
 grouping it asks, and whole weeks or months where its period has them."""
 
-__all__ = ["order_days", "order_facts", "order_stage_days"]
+
+forecast_runs = sa.Table(
+    "forecast_runs",
+    metadata,
+    sa.Column("id", id_type(), sa.Identity(), primary_key=True),
+    sa.Column("ran_at", UtcDateTime(), nullable=False),
+    sa.Column("until_on", sa.Date(), nullable=False),
+    sa.Column("days", sa.Integer(), nullable=False),
+    sa.Column("horizon", sa.Integer(), nullable=False),
+    sa.Column("by_channel", sa.Boolean(), nullable=False),
+    sa.Column("series", sa.Integer(), nullable=False),
+    sa.Column("mase", sa.Float(), nullable=True),
+    sa.Column("mase_seasonal_naive", sa.Float(), nullable=True),
+    sa.Column("wape", sa.Float(), nullable=True),
+    sa.Column("bias", sa.Float(), nullable=True),
+    sa.Column("notes", json_type(), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Index(None, "ran_at"),
+)
+"""Each stored forecast run (``potok forecast run`` or the worker's schedule): when, over
+what history, and how the chosen methods did against the seasonal naive."""
+
+forecast_series = sa.Table(
+    "forecast_series",
+    metadata,
+    sa.Column(
+        "run_id",
+        id_type(),
+        sa.ForeignKey("forecast_runs.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("sku", sa.String(64), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(64), primary_key=True),  # "" when all channels together
+    sa.Column("method", sa.String(32), nullable=False),
+    sa.Column("forecast", json_type(), nullable=False),  # units per day from until_on + 1
+    sa.Column("sigma", sa.Float(), nullable=False),
+    sa.Column("mase", sa.Float(), nullable=True),
+    sa.Column("mase_seasonal_naive", sa.Float(), nullable=True),
+    sa.Column("wape", sa.Float(), nullable=True),
+    sa.Column("bias", sa.Float(), nullable=True),
+    sa.Column("note", sa.String(500), nullable=False),
+)
+"""One series of a stored run: SKU x warehouse (x channel), its method and daily forecast."""
+
+__all__ = ["forecast_runs", "forecast_series", "order_days", "order_facts", "order_stage_days"]
