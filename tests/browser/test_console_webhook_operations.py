@@ -1,8 +1,8 @@
 """Settings → Webhooks in a real browser, the operations after subscribing: a subscription
-with a channel filter (shown read-only beside its events), past events delivered again -
-one event from the log, from a position, a time range - with a refusal in Russian, and the
-signing secret rotated with the old one still signing for a while (both verified with
-standardwebhooks). SQLite and PostgreSQL."""
+with a channel filter (shown beside its events), past events delivered again - one event
+from the log, from a position, a time range - with a refusal in Russian, the signing secret
+rotated with the old one still signing for a while (both verified with standardwebhooks),
+and the filters changed afterwards, from the next event on. SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -57,7 +57,6 @@ def test_an_administrator_replays_events_and_rotates_the_secret(
     expect(article.locator("[data-filter=types]")).to_have_text("order.created")
     expect(article.locator("[data-filter=channels]")).to_have_text("web")
     expect(article.locator("[data-filter=warehouses]")).to_have_text("every location")
-    expect(article.locator("[data-filters-note]")).to_be_visible()  # read-only for now
 
     first = place(site, channel="web")
     place(site, channel="phone", phone="+79035550001")  # filtered out
@@ -136,3 +135,21 @@ def test_an_administrator_replays_events_and_rotates_the_secret(
     assert Webhook(fresh).verify(got.body, got.headers)["type"] == "order.created"
     assert Webhook(old_secret).verify(got.body, got.headers)["type"] == "order.created"
     page.get_by_role("link", name="English").click()
+
+    # the filters changed: every channel from now on; a type that does not exist is refused
+    article.get_by_text("Change what it receives").click()
+    change = article.locator("details[data-filters-edit] form")
+    expect(change.get_by_label(re.compile("^Event types"))).to_have_value("order.created")
+    expect(change.get_by_label(re.compile("^Only these sales channels"))).to_have_value("web")
+    change.get_by_label(re.compile("^Event types")).fill("order.nonsense")
+    change.get_by_role("button", name="Save the filters").click()
+    expect(change.locator(".errors")).to_be_visible()
+    expect(article.locator("[data-filter=types]")).to_have_text("order.created")  # unchanged
+    change.get_by_label(re.compile("^Event types")).fill("order.created")
+    change.get_by_label(re.compile("^Only these sales channels")).fill("")
+    change.get_by_role("button", name="Save the filters").click()
+    expect(page.locator("#flash")).to_contain_text("Filters changed")
+    expect(article.locator("[data-filter=channels]")).to_have_text("every channel")
+    phone_order = place(site, channel="phone", phone="+79035550004")
+    deliver(site)
+    assert receiver.received[-1].event["data"]["order_id"] == phone_order

@@ -71,7 +71,7 @@
   function fieldValue(input) {
     if (input.type === "checkbox") { return input.checked; }
     var value = input.value;
-    if (value === "") { return undefined; }
+    if (value === "") { return input.dataset.emptyList !== undefined ? [] : undefined; }
     var kind = input.dataset.type;
     if (kind === "bool") { return value === "true"; }
     if (kind === "int") { var n = Number(value); return Number.isInteger(n) ? n : value; }
