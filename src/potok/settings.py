@@ -10,7 +10,7 @@ import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Self
+from typing import Literal, Self
 
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -361,6 +361,14 @@ class MarketplaceSettings(BaseModel):
     )
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
+    )
+    wildberries_sticker_type: Literal["png", "svg", "zplv", "zplh"] = Field(
+        default="png",
+        description="the format of WB's assembly task stickers Potok fetches (zplv/zplh: "
+        "vertical/horizontal ZPL for thermal printers)",
+    )
+    wildberries_sticker_size: Literal["58x40", "40x30"] = Field(
+        default="58x40", description="the size of WB's stickers, mm (the two WB prints)"
     )
     retailcrm_url: str = Field(
         default="",

@@ -305,6 +305,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/carriers/{carrier}/events"): ("public", NETWORK),
     ("GET", "/api/v1/shipments/{shipment_id}/quotes"): ("orders:read", SHIPMENT),
     ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
+    ("GET", "/api/v1/shipments/{shipment_id}/marketplace-sticker"): ("orders:read", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/legal-entities"): ("catalogue:write", UNLIMITED),
     ("GET", "/api/v1/legal-entities"): ("catalogue:read", LISTED),

@@ -217,3 +217,31 @@ def test_the_ozon_item_map_fills_itself_from_the_catalogue_over_http(
         404,
         "marketplace-connection-not-found",
     )
+
+
+def test_a_packed_wb_tasks_sticker_is_printed_from_its_shipment(
+    api: httpx.Client, live: LiveServer, wildberries: WildberriesSimulator
+) -> None:
+    from tests.integration.test_marketplace_fulfilment import fulfil
+
+    build_world_api(api, {("MSK", "KET"): 5})
+    task = wildberries.add_order(article="KET", barcodes=["4601234567893"], price=249_000)
+    assert api.post("/api/v1/marketplaces", json=connect_body(wildberries)).status_code == 201
+    [order_id] = api.post("/api/v1/marketplaces/wb-main/polls").json()["imported"]
+    fulfil(live.potok, order_id, hand_over=False)
+    [shipment] = api.get(f"/api/v1/orders/{order_id}/shipments").json()
+    path = f"/api/v1/shipments/{shipment['id']}/marketplace-sticker"
+    problem(api.get(path), 409, "marketplace-sticker-not-kept")
+    card = f"/floor/shipments/{shipment['id']}"
+    assert 'data-paper="marketplace-sticker"' not in api.get(card).text
+
+    polled = api.post("/api/v1/marketplaces/wb-main/polls").json()
+    sticker = api.get(path)
+
+    assert (polled["packed"], polled["stickers"]) == ([str(task)], [str(task)])
+    assert sticker.status_code == 200, sticker.text
+    assert sticker.headers["content-type"] == "image/png"
+    assert sticker.content == f"png:58x40:sticker of {task}".encode()
+    assert f"sticker-{task}.png" in sticker.headers["content-disposition"]
+    assert f'href="{path}"' in api.get(card).text  # printed from the shipment's screen
+    problem(api.get("/api/v1/shipments/999999/marketplace-sticker"), 404, "shipment-not-found")

@@ -8,11 +8,13 @@ others: code, message)."""
 
 from __future__ import annotations
 
+import base64
 import itertools
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 from openapi_core import OpenAPI
 
@@ -50,6 +52,8 @@ class WildberriesSimulator(SimulatedApi):
         self.warehouses = {658434}  # the seller's warehouses WB knows
         self.stocks: dict[int, dict[int, int]] = {}  # warehouse -> chrtId -> amount
         self.unknown_chrt: set[int] = set()  # sizes WB refuses (409 NotFound naming them)
+        self.stickers_given: list[int] = []  # every task a sticker was answered for
+        self.sticker_faults: list[int] = []  # statuses the next sticker requests answer with
 
     # ------------------------------------------------------------------ the world changes
 
@@ -162,6 +166,8 @@ class WildberriesSimulator(SimulatedApi):
             if self.repeat_in_answer:
                 fresh = fresh + fresh
             return Answer(200, {"orders": fresh})
+        if (method, path) == ("POST", "/api/v3/orders/stickers"):
+            return self._stickers(query, body["orders"])
         if (method, path) == ("POST", "/api/v3/orders/status"):
             ids = body["orders"]
             return Answer(
@@ -235,6 +241,40 @@ class WildberriesSimulator(SimulatedApi):
             self.statuses[task] = ("cancel", "canceled")
             return Answer(204)
         return Answer(404, self.error_body(404))
+
+    def sticker_file(self, task: int, kind: str, width: int, height: int) -> bytes:
+        """The bytes of a task's sticker in ``kind`` and size (not a real picture: distinct
+        per task, format and size, so a test sees which one it got)."""
+        return f"{kind}:{width}x{height}:sticker of {task}".encode()
+
+    def _stickers(self, query: str, tasks: list[int]) -> Answer:
+        if self.sticker_faults:
+            status = self.sticker_faults.pop(0)
+            return Answer(status, self.error_body(status))
+        asked = parse_qs(query)
+        kind, width, height = asked["type"][0], int(asked["width"][0]), int(asked["height"][0])
+        if len(tasks) > 100 or (width, height) not in ((58, 40), (40, 30)):
+            return Answer(400, self.error_body(400))
+        # the document: stickers of tasks on assembly or in delivery only (others left out)
+        tasks = [t for t in tasks if self.statuses.get(t, ("", ""))[0] in ("confirm", "complete")]
+        self.stickers_given.extend(tasks)
+        return Answer(
+            200,
+            {
+                "stickers": [
+                    {
+                        "orderId": t,
+                        "partA": str(t // 10_000),
+                        "partB": str(t % 10_000),
+                        "barcode": f"!{t:x}",
+                        "file": base64.b64encode(
+                            self.sticker_file(t, kind, width, height)
+                        ).decode(),
+                    }
+                    for t in tasks
+                ]
+            },
+        )
 
     def _stocks(self, method: str, warehouse: int, body: Any) -> Answer:
         if warehouse not in self.warehouses:

@@ -32,9 +32,11 @@ from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.fulfilment import ShipmentNotFound
 from potok.domain.fulfilment import errors as fe
+from potok.domain.marketplaces import StickerNotKept
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import carrier_points
 from potok.services.fulfilment import labels, tracking
+from potok.services.marketplaces import stickers
 
 router = APIRouter(prefix="/api/v1", tags=["carriers"])
 
@@ -266,5 +268,36 @@ def carrier_label(
     return Response(
         pdf,
         media_type="application/pdf",
+        headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
+    )
+
+
+STICKER_EXTENSIONS = {"image/png": "png", "image/svg+xml": "svg", "application/x-zpl": "zpl"}
+
+
+@router.get(
+    "/shipments/{shipment_id}/marketplace-sticker",
+    tags=["fulfilment"],
+    summary="The marketplace's sticker of a shipment's order (WB's assembly task sticker)",
+    description="The file as the marketplace sent it, in the format and size of the settings "
+    "(`POTOK_MARKETPLACES__WILDBERRIES_STICKER_TYPE`, `__WILDBERRIES_STICKER_SIZE`: PNG "
+    "58x40 unless set); fetched once, at the first poll after the order was packed there.",
+    response_class=Response,
+    responses={
+        200: {
+            "content": {media: {} for media in STICKER_EXTENSIONS},
+            "description": "The sticker.",
+        },
+        **responses(ShipmentNotFound, StickerNotKept),
+    },
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.SHIPMENT)],
+)
+def marketplace_sticker(shipment_id: ShipmentIdPath, uow: Uow, caller: Caller) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    sticker = stickers.sticker_of_shipment(uow, shipment_id)
+    name = f"sticker-{sticker.external_id}.{STICKER_EXTENSIONS.get(sticker.media_type, 'bin')}"
+    return Response(
+        sticker.file,
+        media_type=sticker.media_type,
         headers={"Content-Disposition": f"inline; filename*=UTF-8''{quote(name)}"},
     )

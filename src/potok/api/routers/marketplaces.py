@@ -236,6 +236,7 @@ def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Resp
             "cancelled_there": outcome.cancelled_there,
             "push_failed": outcome.push_failed,
             "waiting": outcome.waiting,
+            "stickers": outcome.stickers,
             "error": outcome.error,
             "refused": outcome.refused,
             "requests": outcome.requests,

@@ -109,6 +109,7 @@ class PollOut(Out):
     cancelled_there: list[str]
     push_failed: list[str]
     waiting: list[str]
+    stickers: list[str]
     error: str | None
     refused: bool
     requests: int

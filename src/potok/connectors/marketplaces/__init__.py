@@ -34,16 +34,19 @@ from potok.connectors.marketplaces.interface import (
     PackedItem,
     PackOutcome,
     StatusSeen,
+    Sticker,
     StockLevel,
     StockOutcome,
 )
 from potok.connectors.marketplaces.registry import (
+    PRINTS_STICKERS,
     READS_CATALOGUE,
     MarketplaceClients,
     MarketplaceNotSupported,
 )
 
 __all__ = [
+    "PRINTS_STICKERS",
     "READS_CATALOGUE",
     "CallStats",
     "CredentialsRefused",
@@ -65,6 +68,7 @@ __all__ = [
     "PackedItem",
     "RateLimit",
     "StatusSeen",
+    "Sticker",
     "StockLevel",
     "StockOutcome",
 ]

@@ -154,6 +154,19 @@ class PackOutcome:
 
 
 @dataclass(frozen=True, slots=True)
+class Sticker:
+    """The label the marketplace wants on an order's parcel (WB: one per assembly task), as
+    it prints it: the file, its media type, and what is printed under the barcode."""
+
+    external_id: str
+    media_type: str
+    file: bytes
+    part_a: str = ""
+    part_b: str = ""
+    barcode: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StockLevel:
     """How many units of an item the marketplace may sell from one of its warehouses."""
 
@@ -237,6 +250,11 @@ class MarketplaceClient(Protocol):
 
     def cancel(self, external_id: str) -> None:
         """The seller cancels the order on the marketplace."""
+        ...
+
+    def stickers(self, external_ids: Sequence[str]) -> list[Sticker]:
+        """The marketplace's stickers of these packed orders (WB's assembly task stickers);
+        an empty list where the marketplace has none of its own."""
         ...
 
     def push_stock(self, warehouse: str, levels: Sequence[StockLevel]) -> StockOutcome:

@@ -33,6 +33,7 @@ from potok.connectors.marketplaces.interface import (
     Packed,
     PackOutcome,
     StatusSeen,
+    Sticker,
     StockLevel,
     StockOutcome,
 )
@@ -434,6 +435,9 @@ class Ozon:
 
     def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
         """Ozon's courier takes collected postings: nothing to send."""
+
+    def stickers(self, external_ids: Sequence[str]) -> list[Sticker]:
+        return []  # Ozon has no per-order sticker Potok fetches
 
     def cancel(self, external_id: str) -> None:
         reasons = self._post(PATHS["cancel_reasons"], {}).get("result") or []

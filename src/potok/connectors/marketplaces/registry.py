@@ -21,6 +21,9 @@ SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON, Marketplace.RE
 READS_CATALOGUE = frozenset({Marketplace.OZON})
 """The marketplaces whose catalogue Potok reads to fill a connection's item map."""
 
+PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES})
+"""The marketplaces whose per-order sticker Potok fetches once an order is packed there."""
+
 
 class MarketplaceNotSupported(Rejected):
     code = "marketplace-not-supported"
@@ -56,7 +59,13 @@ class MarketplaceClients:
         if self.sleep is not None:
             options["sleep"] = self.sleep
         if connection.marketplace is Marketplace.WILDBERRIES:
-            return Wildberries.connect(connection.base_url, credentials, **options)
+            return Wildberries.connect(
+                connection.base_url,
+                credentials,
+                sticker_type=self.settings.wildberries_sticker_type,
+                sticker_size=self.settings.wildberries_sticker_size,
+                **options,
+            )
         if connection.marketplace is Marketplace.OZON:
             return Ozon.connect(connection.base_url, credentials, **options)
         if connection.marketplace is Marketplace.RETAILCRM:

@@ -40,6 +40,7 @@ from potok.connectors.marketplaces.interface import (
     Packed,
     PackOutcome,
     StatusSeen,
+    Sticker,
     StockLevel,
     StockOutcome,
 )
@@ -333,6 +334,9 @@ class RetailCrm:
     def hand_over(self, batch: str | None, external_ids: Sequence[str]) -> None:
         for external_id in external_ids:
             self._set_status(external_id, self.crm_statuses.shipped)
+
+    def stickers(self, external_ids: Sequence[str]) -> list[Sticker]:
+        return []  # RetailCRM has no per-order sticker Potok fetches
 
     def cancel(self, external_id: str) -> None:
         self._set_status(external_id, self.crm_statuses.cancelled)

@@ -11,6 +11,8 @@ method is a one-line change.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -30,6 +32,7 @@ from potok.connectors.marketplaces.interface import (
     Packed,
     PackOutcome,
     StatusSeen,
+    Sticker,
     StockLevel,
     StockOutcome,
 )
@@ -61,9 +64,18 @@ PATHS = {
     "uin": "/api/v3/orders/{order}/meta/uin",
     "gtin": "/api/v3/orders/{order}/meta/gtin",
     "cancel": "/api/v3/orders/{order}/cancel",
+    "stickers": "/api/v3/orders/stickers",
     "stocks": "/api/v3/stocks/{warehouse}",  # keyed by chrtId (``sku`` is switched off)
 }
 SUPPLY_BATCH = 100
+STICKER_BATCH = 100
+"""Stickers one request asks for at most (``maxItems`` of ``POST /api/v3/orders/stickers``)."""
+STICKER_MEDIA = {
+    "png": "image/png",
+    "svg": "image/svg+xml",
+    "zplv": "application/x-zpl",
+    "zplh": "application/x-zpl",
+}
 CODES_BATCH = 100
 
 CURRENCIES = {643: "RUB", 933: "BYN", 398: "KZT", 51: "AMD", 417: "KGS", 860: "UZS", 156: "CNY"}
@@ -174,11 +186,23 @@ def _coordinate(value: Any) -> float | None:
 class Wildberries:
     """A WB seller account (FBS)."""
 
-    def __init__(self, http: MarketplaceHttp) -> None:
+    def __init__(
+        self, http: MarketplaceHttp, *, sticker_type: str = "png", sticker_size: str = "58x40"
+    ) -> None:
         self.http = http
+        self.sticker_type = sticker_type
+        self.sticker_size = sticker_size
 
     @classmethod
-    def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Wildberries:
+    def connect(
+        cls,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        sticker_type: str = "png",
+        sticker_size: str = "58x40",
+        **options: Any,
+    ) -> Wildberries:
         return cls(
             MarketplaceHttp(
                 marketplace="Wildberries",
@@ -187,7 +211,9 @@ class Wildberries:
                 limit=LIMIT,
                 limits={"stocks": STOCK_LIMIT},
                 **options,
-            )
+            ),
+            sticker_type=sticker_type,
+            sticker_size=sticker_size,
         )
 
     @property
@@ -308,6 +334,41 @@ class Wildberries:
                 marketplace="Wildberries", reason="orders leave in a supply; this one has none"
             )
         self.http.call("PATCH", PATHS["deliver_supply"].format(supply=batch))
+
+    def stickers(self, external_ids: Sequence[str]) -> list[Sticker]:
+        """The stickers of tasks on assembly or in delivery (WB gives none before), at most
+        100 a request, in the format and size of the settings; a sticker WB leaves out of
+        its answer is simply not returned (asked again at the next poll)."""
+        ids = [int(i) for i in external_ids if i.isdigit()]
+        width, height = self.sticker_size.split("x")
+        query = {"type": self.sticker_type, "width": width, "height": height}
+        media = STICKER_MEDIA[self.sticker_type]
+        found: list[Sticker] = []
+        for start in range(0, len(ids), STICKER_BATCH):
+            chunk = ids[start : start + STICKER_BATCH]
+            body = self._json(
+                self.http.call("POST", PATHS["stickers"], params=query, json={"orders": chunk})
+            )
+            for item in body.get("stickers") or ():
+                if not isinstance(item, Mapping) or "orderId" not in item:
+                    continue
+                try:
+                    data = base64.b64decode(str(item.get("file") or ""), validate=True)
+                except (binascii.Error, ValueError):
+                    continue
+                if not data:
+                    continue
+                found.append(
+                    Sticker(
+                        str(item["orderId"]),
+                        media,
+                        data,
+                        part_a=str(item.get("partA") or "")[:32],
+                        part_b=str(item.get("partB") or "")[:32],
+                        barcode=str(item.get("barcode") or "")[:64],
+                    )
+                )
+        return found
 
     def cancel(self, external_id: str) -> None:
         self.http.call("PATCH", PATHS["cancel"].format(order=int(external_id)))

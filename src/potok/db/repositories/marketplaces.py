@@ -12,12 +12,15 @@ from typing import Any
 
 import orjson
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 
+from potok.connectors.marketplaces.interface import Sticker
 from potok.db.pg import Section
 from potok.db.tables import (
     channels,
     marketplace_connections,
     marketplace_journal,
+    marketplace_stickers,
     orders,
     shipments,
 )
@@ -248,6 +251,85 @@ class MarketplaceRepository:
             sa.update(links)
             .where(links.c.connection_id == connection_id, links.c.external_id.in_(external_ids))
             .values(values)
+        )
+
+    def without_sticker(self, connection_id: int, limit: int) -> Sequence[str]:
+        kept = marketplace_stickers.c
+        return list(
+            self.connection.execute(
+                sa.select(links.c.external_id)
+                .outerjoin(
+                    marketplace_stickers,
+                    sa.and_(
+                        kept.connection_id == links.c.connection_id,
+                        kept.external_id == links.c.external_id,
+                    ),
+                )
+                .where(
+                    links.c.connection_id == connection_id,
+                    sa.not_(links.c.closed),
+                    links.c.pushed.in_(("packed", "shipped")),
+                    kept.external_id.is_(None),
+                )
+                .order_by(links.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+
+    def keep_stickers(self, connection_id: int, stickers: Sequence[Sticker], at: datetime) -> None:
+        ids = [s.external_id for s in stickers]
+        if not ids:
+            return
+        order_of = {
+            row.external_id: row.order_id
+            for row in self.connection.execute(
+                sa.select(links.c.external_id, links.c.order_id).where(
+                    links.c.connection_id == connection_id, links.c.external_id.in_(ids)
+                )
+            )
+        }
+        rows = [
+            {
+                "connection_id": connection_id,
+                "external_id": s.external_id,
+                "order_id": order_of[s.external_id],
+                "media_type": s.media_type,
+                "part_a": s.part_a,
+                "part_b": s.part_b,
+                "barcode": s.barcode,
+                "file": s.file,
+                "fetched_at": at,
+            }
+            for s in {s.external_id: s for s in stickers}.values()
+            if s.external_id in order_of
+        ]
+        if not rows:
+            return
+        dialect: Any = postgresql if self.connection.dialect.name == "postgresql" else sqlite
+        statement = dialect.insert(marketplace_stickers).on_conflict_do_nothing(
+            index_elements=["connection_id", "external_id"]
+        )  # another poll kept it meanwhile: the first one stays
+        self.connection.execute(statement, rows)
+
+    def sticker_of_order(self, order_id: int) -> Sticker | None:
+        kept = marketplace_stickers.c
+        row = self.connection.execute(
+            sa.select(
+                kept.external_id, kept.media_type, kept.file, kept.part_a, kept.part_b, kept.barcode
+            )
+            .where(kept.order_id == order_id)
+            .order_by(kept.fetched_at.desc())
+            .limit(1)
+        ).first()
+        if row is None:
+            return None
+        return Sticker(
+            row.external_id,
+            row.media_type,
+            bytes(row.file),
+            part_a=row.part_a,
+            part_b=row.part_b,
+            barcode=row.barcode,
         )
 
     def open_supply(self, connection_id: int) -> str | None:

@@ -64,6 +64,7 @@ from potok.db.tables.marketplaces import (
     marketplace_items,
     marketplace_journal,
     marketplace_orders,
+    marketplace_stickers,
 )
 from potok.db.tables.notifications import (
     notification_opt_outs,
@@ -123,6 +124,7 @@ __all__ = [
     "marketplace_items",
     "marketplace_journal",
     "marketplace_orders",
+    "marketplace_stickers",
     "metadata",
     "notification_opt_outs",
     "notification_preferences",

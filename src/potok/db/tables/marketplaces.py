@@ -99,3 +99,21 @@ marketplace_items = sa.Table(
     sa.UniqueConstraint("connection_id", "product_id"),
     sa.UniqueConstraint("connection_id", "item"),
 )
+
+marketplace_stickers = sa.Table(
+    "marketplace_stickers",
+    metadata,
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    sa.Column("external_id", sa.String(128), nullable=False),
+    fk("order_id", "orders.id", ondelete="CASCADE"),
+    sa.Column("media_type", sa.String(32), nullable=False),  # image/png, image/svg+xml, ...
+    sa.Column("part_a", sa.String(32), nullable=False),  # WB: the number printed on it
+    sa.Column("part_b", sa.String(32), nullable=False),
+    sa.Column("barcode", sa.String(64), nullable=False),
+    sa.Column("file", sa.LargeBinary(), nullable=False),
+    sa.Column("fetched_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "external_id"),
+    sa.Index(None, "order_id"),
+)
+"""The marketplace's sticker of each order it wants on the parcel (WB: one per assembly
+task), fetched once after the order was packed there."""

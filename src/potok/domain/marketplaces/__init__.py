@@ -12,6 +12,7 @@ from potok.domain.marketplaces.model import (
     JournalEntry,
     JournalKind,
     Marketplace,
+    StickerNotKept,
 )
 
 __all__ = [
@@ -27,4 +28,5 @@ __all__ = [
     "JournalEntry",
     "JournalKind",
     "Marketplace",
+    "StickerNotKept",
 ]

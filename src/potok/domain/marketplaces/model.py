@@ -67,6 +67,18 @@ class ConnectionNotFound(NotFound):
     template = "There is no marketplace connection '{connection}'."
 
 
+class StickerNotKept(Conflict):
+    """The shipment exists; its marketplace sticker is not (yet) there."""
+
+    code = "marketplace-sticker-not-kept"
+    title = "Marketplace sticker not kept"
+    template = (
+        "Shipment {shipment_id} has no marketplace sticker yet: it comes from a marketplace "
+        "that prints one (Wildberries) and is fetched at the first poll after the order was "
+        "packed there."
+    )
+
+
 class ConnectionCodeTaken(Conflict):
     code = "marketplace-connection-taken"
     title = "The connection code already exists"

@@ -20,6 +20,7 @@ class PollOutcome:
     cancelled_there: list[str] = field(default_factory=list)  # cancelled on the marketplace
     push_failed: list[str] = field(default_factory=list)  # refused there: see the journal
     waiting: list[str] = field(default_factory=list)  # the marketplace is still checking
+    stickers: list[str] = field(default_factory=list)  # stickers fetched and kept
     cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
     catalogue_mapped: int = 0  # items mapped from the catalogue before a first poll
     error: str | None = None

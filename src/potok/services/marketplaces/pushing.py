@@ -1,7 +1,8 @@
 """Telling the marketplace what happened in Potok: an imported order packed (WB: added to
 the open supply with its marking codes, IMEI and UIN; Ozon: collected and read back), handed
 over (WB: its supply goes to delivery once every order in it has left), cancelled in Potok
-(cancelled there too, Ozon with a reason from its list).
+(cancelled there too, Ozon with a reason from its list); the sticker of each order told
+'packed' is fetched once and kept (WB's assembly task sticker).
 
 What was told is kept on the order's link (``pushed``), so each step is sent once and a
 step the marketplace refused is tried again at the next poll, its reason in the journal.
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from potok.connectors.marketplaces import (
+    PRINTS_STICKERS,
+    CredentialsRefused,
     MarketplaceClient,
     MarketplaceRefused,
     MarketplaceState,
@@ -31,6 +34,7 @@ from potok.services.marketplaces.refusals import alert_update_refused
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 PUSHED_AT_ONCE = 10_000
+STICKERS_AT_ONCE = 1_000
 
 _CANCELLABLE_THERE = {MarketplaceState.NEW.value, MarketplaceState.IN_WORK.value}
 
@@ -82,6 +86,47 @@ def push_progress(
             )
             plan.hand_over.extend(link for link in links if link is not None)
     _hand_over(uow, connection, client, plan.hand_over, outcome, clock)
+    _fetch_stickers(uow, connection, client, outcome, clock)
+
+
+def _fetch_stickers(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """The marketplace's sticker of every order told 'packed' (or further) whose sticker is
+    not kept yet: fetched once and kept; one the marketplace refused or left out is asked
+    for again at the next poll."""
+    if connection.marketplace not in PRINTS_STICKERS:
+        return
+    wanted = reading(
+        uow, lambda uow: uow.marketplaces.without_sticker(connection.id, STICKERS_AT_ONCE)
+    )
+    if not wanted:
+        return
+    try:
+        stickers = client.stickers(wanted)
+    except CredentialsRefused:
+        raise  # the connection turns red, not each order
+    except MarketplaceRefused as refused:
+        for external_id in wanted:
+            _failed(uow, connection, external_id, "stickers", refused.detail, outcome, clock)
+        return
+    asked = set(wanted)
+    stickers = [s for s in stickers if s.external_id in asked]
+    if not stickers:
+        return
+
+    def keep(uow: UnitOfWork) -> None:
+        at = clock()
+        uow.marketplaces.keep_stickers(connection.id, stickers, at)
+        for sticker in stickers:  # a refusal of an earlier poll is over
+            uow.marketplaces.resolve(connection.id, sticker.external_id, at)
+
+    atomically(uow, keep)
+    outcome.stickers.extend(s.external_id for s in stickers)
 
 
 def _plan(uow: UnitOfWork, connection: Connection) -> _Plan:

@@ -19,6 +19,7 @@ from potok.domain.fulfilment.states import WaveStatus
 from potok.domain.network import WarehouseType
 from potok.services.catalogue import list_warehouses
 from potok.services.fulfilment import reads
+from potok.services.marketplaces.stickers import sticker_kept
 from potok.web.pages import PageRoute, console_uow, render
 from potok.web.routers.live import live_context
 
@@ -186,5 +187,6 @@ def floor_shipment(shipment_id: ShipmentIdPath, request: Request, caller: Caller
             "box": PACKING_BOX_MM,
             "carriers": list(security_of(request).potok.carriers.codes),
             "may_work": caller.may(Permission.STOCK_WRITE),
+            "sticker": sticker_kept(uow, shipment.order_id),
         },
     )
