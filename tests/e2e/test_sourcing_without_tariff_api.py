@@ -84,6 +84,8 @@ def test_a_new_warehouse_without_tariff_rows_ships_at_an_estimate_with_one_alert
             "units": 1,
             "tariff": "estimate: no tariff for this location, built-in band 0-50 km",
             "estimate": True,
+            "carrier": None,  # the channel's rules choose no carrier
+            "price_source": None,
         }
     ]
     [vlg] = [c for c in record["candidates"] if c["warehouse"] == "VLG"]
