@@ -307,6 +307,7 @@ def caught_up(url: str, timeout_s: float) -> float:
     subscription) is at the end; the seconds it took."""
     engine = sa.create_engine(url)
     started = time.monotonic()
+    behind: list[tuple[str, int]] = []
     try:
         while time.monotonic() - started < timeout_s:
             with engine.connect() as connection:
@@ -314,17 +315,24 @@ def caught_up(url: str, timeout_s: float) -> float:
                     sa.select(sa.func.count()).where(outbox_events.c.position.is_(None))
                 ).scalar_one()
                 last = connection.execute(sa.select(sa.func.max(outbox_events.c.position))).scalar()
-                slowest = connection.execute(
-                    sa.select(sa.func.min(event_consumers.c.position)).where(
-                        event_consumers.c.name.not_like("replay:%")
+                behind = [
+                    (r.name, int(r.position))
+                    for r in connection.execute(
+                        sa.select(event_consumers.c.name, event_consumers.c.position).where(
+                            event_consumers.c.name.not_like("replay:%"),
+                            event_consumers.c.position < (last or 0),
+                        )
                     )
-                ).scalar()
-            if not unplaced and (slowest is None or last is None or slowest >= last):
+                ]
+            if not unplaced and not behind:
                 return time.monotonic() - started
             time.sleep(0.2)
     finally:
         engine.dispose()
-    print(f"(the worker had not caught up after {timeout_s:.0f} s; going on)")
+    print(
+        f"(the worker had not caught up after {timeout_s:.0f} s: {unplaced} events unplaced, "
+        f"last position {last}, behind it {behind}; going on)"
+    )
     return time.monotonic() - started
 
 
