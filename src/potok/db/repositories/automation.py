@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.pg import Section
 from potok.db.tables import (
     automation_firings,
     automation_rule_versions,
@@ -119,8 +120,9 @@ def _firing(row: sa.Row[Any]) -> Firing:
 
 
 class AutomationRepository:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, staged: list[Section] | None = None) -> None:
         self.connection = connection
+        self.staged = staged  # PostgreSQL: rows written with the commit's own statement
 
     # ------------------------------------------------------------------ rules
 
@@ -275,7 +277,11 @@ class AutomationRepository:
             }
             for f in firings
         ]
-        if rows:
+        if not rows:
+            return
+        if self.staged is not None:
+            self.staged.append((automation_firings, rows))
+        else:
             self.connection.execute(_INSERT_FIRINGS, rows)
 
     def firings_around(
@@ -305,19 +311,32 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ tags and context
 
-    def tag(self, order_id: int, tags: Iterable[str], at: datetime) -> None:
-        rows = [{"order_id": order_id, "tag": t, "tagged_at": at} for t in sorted(set(tags))]
-        if rows:
-            self.connection.execute(_INSERT_TAGS, rows)
-
-    def untag(self, order_id: int, tags: Iterable[str]) -> None:
-        wanted = sorted(set(tags))
-        if wanted:
+    def retag(self, tags: Mapping[int, tuple[Set[str], Set[str]]], at: datetime) -> None:
+        """Each order's tags from what they were (first) to what they are (second): the
+        tags gained in one insert - staged on PostgreSQL, to go with the commit -, those
+        lost in one delete."""
+        gained = [
+            {"order_id": order_id, "tag": tag, "tagged_at": at}
+            for order_id, (before, after) in sorted(tags.items())
+            for tag in sorted(after - before)
+        ]
+        lost = [
+            (order_id, tag)
+            for order_id, (before, after) in sorted(tags.items())
+            for tag in sorted(before - after)
+        ]
+        if lost:
             self.connection.execute(
                 sa.delete(order_tags).where(
-                    order_tags.c.order_id == order_id, order_tags.c.tag.in_(wanted)
+                    sa.tuple_(order_tags.c.order_id, order_tags.c.tag).in_(lost)
                 )
             )
+        if not gained:
+            return
+        if self.staged is not None:
+            self.staged.append((order_tags, gained))
+        else:
+            self.connection.execute(_INSERT_TAGS, gained)
 
     def contexts(self, order_ids: Iterable[int]) -> dict[int, OrderContext]:
         """What conditions ask about each order beyond the order itself - its customer's

@@ -9,8 +9,11 @@ ask about them (customer's orders and returns, tags, queues) each come in one st
 for all of them; every condition is evaluated in memory, rule after rule in their order,
 each seeing what the rules before it did; the rules that match act, each firing is
 written (unique per rule and event, so a second run of the same window does nothing
-twice) with ``rule.fired`` for the audit trail, and each order is saved once. A rule
-that stops further rules ends its event's run when it matched.
+twice) with ``rule.fired`` for the audit trail, and each order is saved once. What the
+window wrote does not grow statements with its orders: the orders' rows go in one
+UPDATE run, their history, tags and the firings in one insert each (on PostgreSQL with
+the commit's own statement). A rule that stops further rules ends its event's run when
+it matched.
 
 Loops are cut: a firing remembers the chain of rules whose firings led to it (found from
 the firings that made the event), and a rule never fires on an event its own firing - or
@@ -30,7 +33,7 @@ from functools import partial
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
-from potok.domain.automation.fields import OrderFacts, read_fields
+from potok.domain.automation.fields import LazyValues, OrderFacts
 from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor
@@ -97,8 +100,10 @@ def _act(
     what the rules before it did, until one that matched and stops the rest; each order
     is saved once."""
     by_trigger = uow.automation.active_rules()
-    plan = [
+    plan: list[tuple[StoredEvent, Sequence[Rule]]] = [
         (event, [r for r in by_trigger.get(event.type, ()) if r.id not in without])
+        if without
+        else (event, by_trigger.get(event.type, ()))
         for event in events
     ]
     plan = [(event, waiting) for event, waiting in plan if waiting]
@@ -123,7 +128,7 @@ def _act(
         now = facts.get(order_id)
         now = facts_with(order, at, contexts[order_id]) if now is None else replace(now, at=at)
         chain = _chain(causes.get((order_id, event.occurred_at), []))
-        values = read_fields(now)  # read once, again only after a rule acted
+        values = LazyValues(now)  # each field read once, again only after a rule acted
         for rule in waiting:
             if (rule.id, event.event_id) in fired:
                 continue  # a second run of the same event
@@ -138,12 +143,19 @@ def _act(
             firings.append(firing)
             if firing.outcome == "done":
                 changed.add(order_id)
-                values = read_fields(now)
+                values = LazyValues(now)
                 if rule.stop:
                     break
         facts[order_id] = now
-    for order_id in sorted(changed):
-        uow.orders.save(orders[order_id])
+    uow.automation.retag(
+        {
+            i: (contexts[i].tags, facts[i].tags)
+            for i in sorted(changed)
+            if contexts[i].tags != facts[i].tags
+        },
+        outside.clock(),
+    )
+    uow.orders.save_many([orders[i] for i in sorted(changed)])
     uow.automation.add_firings(firings)
 
 
