@@ -250,18 +250,32 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ firings
 
-    def fired_already(
-        self, rule_ids: Iterable[int], event_ids: Iterable[str]
-    ) -> set[tuple[int, str]]:
-        """Which of these rules fired on which of these events (one statement)."""
-        rules, events = sorted(set(rule_ids)), sorted(set(event_ids))
-        if not rules or not events:
-            return set()
+    def firings_of(
+        self, order_ids: Iterable[int], event_ids: Iterable[str], times: Iterable[datetime]
+    ) -> tuple[set[tuple[int, str]], dict[tuple[int, datetime], list[Firing]]]:
+        """For these orders, in one statement: which rules fired on which of these events
+        already, and the firings at these instants (by order and instant) - those that
+        made the events."""
+        wanted, events = sorted(set(order_ids)), sorted(set(event_ids))
+        instants = sorted(set(times))
+        if not wanted or not (events or instants):
+            return set(), {}
         f = automation_firings.c
         rows = self.connection.execute(
-            sa.select(f.rule_id, f.event_id).where(f.rule_id.in_(rules), f.event_id.in_(events))
+            sa.select(automation_firings).where(
+                f.order_id.in_(wanted), sa.or_(f.event_id.in_(events), f.fired_at.in_(instants))
+            )
         )
-        return {(int(r.rule_id), r.event_id) for r in rows}
+        fired: set[tuple[int, str]] = set()
+        around: dict[tuple[int, datetime], list[Firing]] = {}
+        chosen, at = set(events), set(instants)
+        for row in rows:
+            firing = _firing(row)
+            if firing.event_id in chosen:
+                fired.add((firing.rule_id, firing.event_id))
+            if firing.fired_at in at:
+                around.setdefault((firing.order_id, firing.fired_at), []).append(firing)
+        return fired, around
 
     def add_firings(self, firings: Iterable[Firing]) -> None:
         rows = [
@@ -283,23 +297,6 @@ class AutomationRepository:
             self.staged.append((automation_firings, rows))
         else:
             self.connection.execute(_INSERT_FIRINGS, rows)
-
-    def firings_around(
-        self, order_ids: Iterable[int], times: Iterable[datetime]
-    ) -> dict[tuple[int, datetime], list[Firing]]:
-        """The firings of these orders at these instants, by order and instant."""
-        wanted, instants = sorted(set(order_ids)), sorted(set(times))
-        if not wanted or not instants:
-            return {}
-        found: dict[tuple[int, datetime], list[Firing]] = {}
-        f = automation_firings.c
-        rows = self.connection.execute(
-            sa.select(automation_firings).where(f.order_id.in_(wanted), f.fired_at.in_(instants))
-        )
-        for row in rows:
-            firing = _firing(row)
-            found.setdefault((firing.order_id, firing.fired_at), []).append(firing)
-        return found
 
     def firings_for_order(self, order_id: int) -> list[Firing]:
         rows = self.connection.execute(

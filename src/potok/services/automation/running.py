@@ -26,7 +26,7 @@ is undone and the others act again without it; the order goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
@@ -65,7 +65,13 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
         try:
             atomically(
                 outside.uow(),
-                partial(_act, events=wanted, outside=outside, without=frozenset(failed_rules)),
+                partial(
+                    _act,
+                    events=wanted,
+                    rules=by_trigger,
+                    outside=outside,
+                    without=frozenset(failed_rules),
+                ),
             )
             return None
         except RuleFailed as failed:
@@ -94,12 +100,17 @@ class RuleFailed(Exception):
 
 
 def _act(
-    uow: UnitOfWork, *, events: list[StoredEvent], outside: Outside, without: frozenset[int]
+    uow: UnitOfWork,
+    *,
+    events: list[StoredEvent],
+    rules: Mapping[str, Sequence[Rule]],
+    outside: Outside,
+    without: frozenset[int],
 ) -> None:
     """Each event's rules, in their order, on its order as it is (locked), each seeing
     what the rules before it did, until one that matched and stops the rest; each order
     is saved once."""
-    by_trigger = uow.automation.active_rules()
+    by_trigger = rules  # as read just before (a rule saved meanwhile counts from the next window)
     plan: list[tuple[StoredEvent, Sequence[Rule]]] = [
         (event, [r for r in by_trigger.get(event.type, ()) if r.id not in without])
         if without
@@ -113,9 +124,9 @@ def _act(
     orders = {int(o.id): o for o in locked if o.id is not None}
     known = list(orders)
     contexts = uow.automation.contexts(known)
-    rule_ids = {r.id for _, waiting in plan for r in waiting}
-    fired = uow.automation.fired_already(rule_ids, [e.event_id for e, _ in plan])
-    causes = uow.automation.firings_around(known, [e.occurred_at for e, _ in plan])
+    fired, causes = uow.automation.firings_of(
+        known, [e.event_id for e, _ in plan], [e.occurred_at for e, _ in plan]
+    )
     facts: dict[int, OrderFacts] = {}
     changed: set[int] = set()
     firings: list[Firing] = []
