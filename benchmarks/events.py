@@ -314,7 +314,12 @@ def caught_up(url: str, timeout_s: float) -> float:
                 unplaced = connection.execute(
                     sa.select(sa.func.count()).where(outbox_events.c.position.is_(None))
                 ).scalar_one()
-                last = connection.execute(sa.select(sa.func.max(outbox_events.c.position))).scalar()
+                # readers skip account administration (a subscription's own events)
+                last = connection.execute(
+                    sa.select(sa.func.max(outbox_events.c.position)).where(
+                        outbox_events.c.aggregate_type.not_in(INTERNAL)
+                    )
+                ).scalar()
                 behind = [
                     (r.name, int(r.position))
                     for r in connection.execute(

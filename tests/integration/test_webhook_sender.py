@@ -129,9 +129,7 @@ def test_a_short_answer_is_read_whole_and_its_connection_kept(
     assert server.connections == 1
 
 
-def test_a_receiver_slower_than_the_time_limit_is_a_failure(
-    server: Server, sender: Sender
-) -> None:
+def test_a_receiver_slower_than_the_time_limit_is_a_failure(server: Server, sender: Sender) -> None:
     server.delay_s = 2.0
     with pytest.raises(SendError, match="Timeout"):
         sender.post(server.url, b"{}", HEADERS, timeout=0.3, read=100)
