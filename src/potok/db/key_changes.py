@@ -22,6 +22,7 @@ import sqlalchemy as sa
 log = logging.getLogger("potok.db.key_changes")
 
 CHANNEL = "potok_api_keys"
+APPLICATION = "potok-key-changes"  # the listening connection, in pg_stat_activity
 CHECK_S = 1.0  # how often the listening connection is checked (and a stop noticed)
 
 
@@ -64,7 +65,11 @@ class KeyChangeListener:
         while not self._stop.is_set():
             try:
                 with psycopg.connect(
-                    self.conninfo, autocommit=True, connect_timeout=10, keepalives_idle=10
+                    self.conninfo,
+                    autocommit=True,
+                    connect_timeout=10,
+                    keepalives_idle=10,
+                    application_name=APPLICATION,
                 ) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening(True)
