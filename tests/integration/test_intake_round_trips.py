@@ -9,9 +9,11 @@ direction from frontend to backend messages), a statement is an Execute message.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -26,35 +28,33 @@ from tests.factories import build_world_api, order_body
 def protocol_trace(engine: sa.Engine) -> Iterator[list[str]]:
     """Every protocol message of the connections checked out meanwhile, in order per
     connection; the list is filled when the block ends."""
-    files: list[Any] = []
-    traced: list[psycopg.Connection[Any]] = []
+    with tempfile.TemporaryDirectory() as folder:
+        traces: list[tuple[int, Path]] = []
 
-    def checkout(dbapi_connection: Any, *_: Any) -> None:
-        file = tempfile.TemporaryFile()
-        files.append(file)
-        traced.append(dbapi_connection)
-        dbapi_connection.pgconn.trace(file.fileno())
-        dbapi_connection.pgconn.set_trace_flags(
-            psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
-        )
+        def checkout(dbapi_connection: Any, *_: Any) -> None:
+            path = Path(folder) / f"{len(traces)}.trace"
+            descriptor = os.open(path, os.O_CREAT | os.O_WRONLY)
+            traces.append((descriptor, path))
+            dbapi_connection.pgconn.trace(descriptor)
+            dbapi_connection.pgconn.set_trace_flags(
+                psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+            )
 
-    def checkin(dbapi_connection: Any, *_: Any) -> None:
-        if dbapi_connection in traced:
+        def checkin(dbapi_connection: Any, *_: Any) -> None:
             dbapi_connection.pgconn.untrace()
 
-    sa.event.listen(engine, "checkout", checkout)
-    sa.event.listen(engine, "checkin", checkin)
-    lines: list[str] = []
-    try:
-        yield lines
-    finally:
-        sa.event.remove(engine, "checkout", checkout)
-        sa.event.remove(engine, "checkin", checkin)
-        for file in files:
-            file.seek(0)
-            lines.extend(file.read().decode().splitlines())
-            lines.append("-- next connection")
-            file.close()
+        sa.event.listen(engine, "checkout", checkout)
+        sa.event.listen(engine, "checkin", checkin)
+        lines: list[str] = []
+        try:
+            yield lines
+        finally:
+            sa.event.remove(engine, "checkout", checkout)
+            sa.event.remove(engine, "checkin", checkin)
+            for descriptor, path in traces:
+                os.close(descriptor)
+                lines.extend(path.read_text().splitlines())
+                lines.append("-- next connection")
 
 
 def round_trips(lines: list[str]) -> int:
