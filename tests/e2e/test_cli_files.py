@@ -235,9 +235,7 @@ def test_orders_exported_edited_in_excel_and_imported_back(
     report = tmp_path / "итог.csv"
 
     tried = potok_cli(database_url, "files", "import", "orders", "--dry-run", str(file))
-    done = potok_cli(
-        database_url, "files", "import", "orders", str(file), "--report", str(report)
-    )
+    done = potok_cli(database_url, "files", "import", "orders", str(file), "--report", str(report))
     again = potok_cli(database_url, "files", "import", "orders", str(file))
 
     assert tried.exit_code == 0, tried.output

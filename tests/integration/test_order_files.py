@@ -42,9 +42,7 @@ def outcomes(done: OrderImport) -> list[tuple[int, str | None, str]]:
 
 def order_count(potok: Potok) -> int:
     with potok.engine.connect() as connection:
-        return connection.execute(
-            sa.select(sa.func.count()).select_from(orders_table)
-        ).scalar_one()
+        return connection.execute(sa.select(sa.func.count()).select_from(orders_table)).scalar_one()
 
 
 def refused(potok: Potok, text: str) -> list[tuple[int, str | None]]:
@@ -55,9 +53,9 @@ def refused(potok: Potok, text: str) -> list[tuple[int, str | None]]:
 
 TWO_ORDERS = (
     HEADER + "\n"
-    "web,W-1,KET,1,2390.00,Тверь,\"ул. Советская, 1\",Анна Смирнова,+7 916 123-45-67\n"
+    'web,W-1,KET,1,2390.00,Тверь,"ул. Советская, 1",Анна Смирнова,+7 916 123-45-67\n'
     "web,W-1,MUG,2,,,,,\n"
-    "phone,P-7,MUG,1,,Москва,\"Тверская, 7\",Олег,\n"
+    'phone,P-7,MUG,1,,Москва,"Тверская, 7",Олег,\n'
 )
 
 
@@ -89,7 +87,7 @@ def test_a_file_of_new_orders_is_taken_through_intake_once(potok: Potok) -> None
 
 def test_a_dry_run_takes_nothing_and_says_what_would_be_taken(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 5, ("MSK", "MUG"): 5})
-    import_csv(potok, HEADER + "\nweb,W-1,KET,1,,Тверь,\"Советская, 1\",,\n")
+    import_csv(potok, HEADER + '\nweb,W-1,KET,1,,Тверь,"Советская, 1",,\n')
 
     done = import_csv(potok, TWO_ORDERS, dry_run=True)
 
@@ -190,7 +188,7 @@ def test_two_imports_of_one_file_racing_take_each_order_once(potok: Potok) -> No
         try:
             start.wait()
             results.append(import_csv(potok, text))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:  # reported below
             errors.append(error)
 
     threads = [threading.Thread(target=run) for _ in range(3)]
