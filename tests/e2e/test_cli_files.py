@@ -239,11 +239,11 @@ def test_orders_exported_edited_in_excel_and_imported_back(
     again = potok_cli(database_url, "files", "import", "orders", str(file))
 
     assert tried.exit_code == 0, tried.output
-    assert "1 orders would be taken, 1 are in Potok already" in tried.stdout
+    assert "1 orders would be taken, 0 changed, 1 are in Potok as the file says" in tried.stdout
     assert done.exit_code == 0, done.output
-    assert "1 orders taken, 1 in Potok already, 0 refused" in done.stdout
+    assert "1 orders taken, 0 changed, 1 in Potok as the file says, 0 refused" in done.stdout
     assert again.exit_code == 0, again.output
-    assert "0 orders taken, 2 in Potok already" in again.stdout
+    assert "0 orders taken, 0 changed, 2 in Potok as the file says" in again.stdout
     with report.open("rb") as handle:
         outcomes = [r.cells[:4] for r in read_table(handle, FileFormat.CSV)]
     assert outcomes == [["2", "web", "W-1", "existing"], ["3", "web", "W-2", "taken"]]

@@ -14,9 +14,9 @@ import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.db.tables import orders as orders_table
-from potok.services import file_exports, order_files
+from potok.services import file_exports, order_imports
 from potok.services.file_imports import FileRejected
-from potok.services.order_files import OrderImport, Outcome
+from potok.services.order_imports import OrderImport, Outcome
 from potok.services.orders import get_order
 from potok.services.read_models import OrderFilter
 from potok.spreadsheets import FileFormat, read_table
@@ -31,7 +31,7 @@ def csv(text: str) -> io.BytesIO:
 
 
 def import_csv(potok: Potok, text: str, *, dry_run: bool = False) -> OrderImport:
-    return order_files.import_orders(
+    return order_imports.import_orders(
         potok.uow(), csv(text), FileFormat.CSV, TESTER, dry_run=dry_run
     )
 
@@ -87,7 +87,7 @@ def test_a_file_of_new_orders_is_taken_through_intake_once(potok: Potok) -> None
 
 def test_a_dry_run_takes_nothing_and_says_what_would_be_taken(potok: Potok) -> None:
     build_world(potok, {("MSK", "KET"): 5, ("MSK", "MUG"): 5})
-    import_csv(potok, HEADER + '\nweb,W-1,KET,1,,Тверь,"Советская, 1",,\n')
+    import_csv(potok, "".join(TWO_ORDERS.splitlines(keepends=True)[:3]))  # W-1 alone
 
     done = import_csv(potok, TWO_ORDERS, dry_run=True)
 
@@ -208,24 +208,50 @@ def test_two_imports_of_one_file_racing_take_each_order_once(potok: Potok) -> No
 # ---------------------------------------------------------------------- round trip
 
 
-def test_orders_round_trip_through_excel(potok: Potok) -> None:
-    """Export, add an order in Excel, import: the new order is taken, the exported ones
-    are recognised and left alone; the same file again takes nothing."""
-    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
-    import_csv(potok, TWO_ORDERS)
+def exported_sheet(potok: Potok) -> tuple[openpyxl.Workbook, dict[str, int]]:
+    """The order export as a workbook, with its columns by name (and ``address`` and
+    ``customer_name`` added at the end, which an export leaves out)."""
     exported = io.BytesIO()
     file_exports.export_orders(potok.uow(), exported, FileFormat.XLSX, OrderFilter())
     exported.seek(0)
-
     book = openpyxl.load_workbook(exported)
     sheet = book.active
     assert sheet is not None
     header = [c.value for c in sheet[1]]
-    assert sheet.max_row == 4  # three lines of two orders
     for extra in ("address", "customer_name"):
         header.append(extra)
         sheet.cell(1, len(header)).value = extra
-    at = {name: header.index(name) + 1 for name in header}
+    return book, {str(name): header.index(name) + 1 for name in header}
+
+
+def saved(book: openpyxl.Workbook) -> bytes:
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def import_xlsx(potok: Potok, content: bytes) -> OrderImport:
+    return order_imports.import_orders(potok.uow(), io.BytesIO(content), FileFormat.XLSX, TESTER)
+
+
+def test_orders_round_trip_through_excel(potok: Potok) -> None:
+    """Export, change a quantity, take a line off, add an order in Excel, import: the
+    edits are made through the order-edit use case, the new order is taken, nothing is
+    duplicated; the same file again changes nothing."""
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    web_id = first.outcomes[0].order_id or 0
+    book, at = exported_sheet(potok)
+    sheet = book.active
+    assert sheet is not None
+    rows = [[c.value for c in r] for r in sheet.iter_rows(min_row=2)]
+    assert [(r[at["external_id"] - 1], r[at["sku"] - 1]) for r in rows] == [
+        ("W-1", "KET"),
+        ("W-1", "MUG"),
+        ("P-7", "MUG"),
+    ]
+    sheet.cell(2, at["quantity"]).value = 3  # W-1's kettles: 1 -> 3
+    sheet.cell(3, at["quantity"]).value = 0  # W-1's mugs: off
     for line_no, (sku, quantity) in enumerate([("MUG", 4), ("KET", 1)], start=1):
         row = sheet.max_row + 1
         values = {
@@ -240,33 +266,113 @@ def test_orders_round_trip_through_excel(potok: Potok) -> None:
         }
         for name, value in values.items():
             sheet.cell(row, at[name]).value = value
-    edited = io.BytesIO()
-    book.save(edited)
+    edited = saved(book)
 
-    done = order_files.import_orders(
-        potok.uow(), io.BytesIO(edited.getvalue()), FileFormat.XLSX, TESTER
-    )
-    again = order_files.import_orders(
-        potok.uow(), io.BytesIO(edited.getvalue()), FileFormat.XLSX, TESTER
-    )
+    done = import_xlsx(potok, edited)
+    again = import_xlsx(potok, edited)
 
-    assert outcomes(done) == [(2, "W-1", "existing"), (4, "P-7", "existing"), (5, "W-NEW", "taken")]
+    assert outcomes(done) == [(2, "W-1", "changed"), (4, "P-7", "existing"), (5, "W-NEW", "taken")]
     assert outcomes(again) == [
         (2, "W-1", "existing"),
         (4, "P-7", "existing"),
         (5, "W-NEW", "existing"),
     ]
     assert order_count(potok) == 3
+    web = get_order(potok.uow(), web_id)
+    assert [(ln.line_no, ln.sku, ln.quantity) for ln in web.order.lines] == [(1, "KET", 3)]
+    assert web.history[-1].reason == "changed by file"
     new = get_order(potok.uow(), done.outcomes[2].order_id or 0).order
     assert [(ln.sku, ln.quantity) for ln in new.lines] == [("MUG", 4), ("KET", 1)]
     assert new.contact.name == "Вера"
+    assert_stock_invariants(potok)
     report = io.BytesIO()
-    order_files.write_outcomes(report, FileFormat.XLSX, done)
+    order_imports.write_outcomes(report, FileFormat.XLSX, done)
     report.seek(0)
     table = read_table(report, FileFormat.XLSX)
-    assert table.header.cells == list(order_files.REPORT_HEADER)
-    assert [r.cells[:4] for r in table] == [
-        ["2", "web", "W-1", "existing"],
-        ["4", "phone", "P-7", "existing"],
-        ["5", "web", "W-NEW", "taken"],
+    assert table.header.cells == list(order_imports.REPORT_HEADER)
+    assert [r.cells[:5] for r in table] == [
+        ["2", "web", "W-1", "changed", str(web_id)],
+        ["4", "phone", "P-7", "existing", str(first.outcomes[1].order_id)],
+        ["5", "web", "W-NEW", "taken", str(done.outcomes[2].order_id)],
     ]
+
+
+def test_an_export_of_an_order_changed_since_is_refused_by_its_version(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    import_csv(potok, TWO_ORDERS)
+    book, at = exported_sheet(potok)
+    sheet = book.active
+    assert sheet is not None
+    sheet.cell(2, at["quantity"]).value = 2
+    import_csv(potok, "channel,external_id,sku,quantity\nweb,W-1,KET,4\n")  # meanwhile
+
+    with pytest.raises(FileRejected) as caught:
+        import_xlsx(potok, saved(book))
+
+    assert [(p.row, p.column) for p in caught.value.problems] == [(2, "version")]
+    with potok.uow().read() as uow:
+        web = uow.channels.get_by_code("web")
+        assert web is not None
+        (order_id,) = uow.orders.ids_by_external(web.id, ["W-1"]).values()
+    assert [ln.quantity for ln in get_order(potok.uow(), order_id).order.lines] == [4, 2]
+
+
+def test_rows_of_an_order_potok_has_may_only_change_quantities_and_add_lines(
+    potok: Potok,
+) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10, ("MSK", "TOY"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    web_id = first.outcomes[0].order_id
+    text = (
+        "order_id,channel,line_no,sku,quantity,unit_price\n"
+        f"{web_id},web,1,MUG,1,\n"  # line 1 is the kettle
+        f"{web_id},web,2,MUG,2,1.00\n"  # its price stays
+        f"{web_id},web,7,MUG,1,\n"  # no such line
+        f"{web_id},phone,,TOY,1,\n"  # says another channel than its first row
+        "999999,web,,TOY,1,\n"  # no such order
+    )
+
+    assert refused(potok, text) == [
+        (2, "sku"),
+        (3, "unit_price"),
+        (4, "line_no"),
+        (5, "channel"),
+        (6, "order_id"),
+    ]
+
+
+def test_a_line_added_by_file_to_an_order_potok_has_is_reserved(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10, ("MSK", "TOY"): 10})
+    import_csv(potok, TWO_ORDERS)
+
+    done = import_csv(
+        potok,
+        "channel,external_id,sku,quantity\nweb,W-1,KET,1\nweb,W-1,MUG,2\nweb,W-1,TOY,3\n",
+    )
+
+    assert outcomes(done) == [(2, "W-1", "changed")]
+    order = get_order(potok.uow(), done.outcomes[0].order_id or 0).order
+    assert [(ln.line_no, ln.sku, ln.quantity) for ln in order.lines] == [
+        (1, "KET", 1),
+        (2, "MUG", 2),
+        (3, "TOY", 3),
+    ]
+    assert order.status.value == "reserved"
+    assert_stock_invariants(potok)
+
+
+def test_an_edit_of_a_cancelled_order_is_refused_and_the_rest_applied(potok: Potok) -> None:
+    from potok.domain.orders.commands import CancelOrder
+    from potok.services.orders import cancel_order
+
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    cancel_order(potok.uow(), CancelOrder(first.outcomes[0].order_id or 0, "test"), TESTER)
+
+    done = import_csv(
+        potok,
+        "channel,external_id,sku,quantity\nweb,W-1,KET,2\nphone,P-7,MUG,3\n",
+    )
+
+    assert outcomes(done) == [(2, "W-1", "refused"), (3, "P-7", "changed")]
+    assert "cancelled" in done.outcomes[0].problem

@@ -20,7 +20,7 @@ from potok.cli.common import cli_actor, cli_uow, console, errors, fail, handles_
 
 if TYPE_CHECKING:
     from potok.services.file_imports import ImportSummary, RowProblem
-    from potok.services.order_files import OrderImport
+    from potok.services.order_imports import OrderImport
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
@@ -132,14 +132,16 @@ def import_orders(
     address, customer_name, customer_phone, customer_email, payment_status, comment, ...]
     (or канал, внешний номер, артикул, количество, ...).
 
-    The whole file is checked first (any bad cell and nothing is taken); then each new
-    order goes through intake as the API takes it. Orders Potok has (same channel and
-    external id, or an export's order_id) are left alone, so the same file twice takes
-    nothing the second time. Exits 3 when an order is refused.
+    The whole file is checked first (any bad cell and nothing changes); then each new
+    order goes through intake as the API takes it. An order Potok has (same channel and
+    external id, or an export's order_id) has its lines changed where the file's
+    quantities differ (0 takes a line off; a row without line_no for another SKU adds
+    one), else is left alone, so the same file twice changes nothing the second time.
+    Exits 3 when an order is refused.
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-    from potok.services import order_files
+    from potok.services import order_files, order_imports
     from potok.services.file_imports import FileRejected, open_table
 
     fmt = _format(file)
@@ -165,9 +167,11 @@ def import_orders(
 
                 rows = order_files.read_orders(table, progress=advance)
                 bar.update(task, description="checking", total=None)
-                plan = order_files.plan_orders(cli_uow(potok), rows)
-                bar.update(task, description="taking", completed=0, total=len(plan.new))
-                done = order_files.take_orders(
+                plan = order_imports.plan_orders(cli_uow(potok), rows)
+                bar.update(
+                    task, description="taking", completed=0, total=len(plan.new) + len(plan.edits)
+                )
+                done = order_imports.take_orders(
                     cli_uow(potok), plan, cli_actor(), dry_run=dry_run, progress=advance
                 )
             except FileRejected as error:
@@ -184,16 +188,16 @@ def import_orders(
     _show_outcomes(done)
     if report is not None and report_format is not None:
         with _replacing(report) as out:
-            order_files.write_outcomes(out, report_format, done)
+            order_imports.write_outcomes(out, report_format, done)
         console.print(f"each order's outcome is in {report}", highlight=False)
-    if done.count(order_files.Outcome.REFUSED):
+    if done.count(order_imports.Outcome.REFUSED):
         raise typer.Exit(BAD_FILE_EXIT)
 
 
 def _show_outcomes(done: OrderImport) -> None:
     from rich.table import Table
 
-    from potok.services.order_files import Outcome
+    from potok.services.order_imports import Outcome
 
     refused = [o for o in done.outcomes if o.outcome is Outcome.REFUSED]
     if refused:
@@ -206,13 +210,15 @@ def _show_outcomes(done: OrderImport) -> None:
     if done.dry_run:
         console.print(
             f"dry run, nothing taken: {done.count(Outcome.WOULD_TAKE)} orders would be taken, "
-            f"{done.count(Outcome.EXISTING)} are in Potok already ({done.rows} rows)",
+            f"{done.count(Outcome.WOULD_CHANGE)} changed, {done.count(Outcome.EXISTING)} are "
+            f"in Potok as the file says ({done.rows} rows)",
             highlight=False,
         )
         return
     console.print(
-        f"{done.count(Outcome.TAKEN)} orders taken, {done.count(Outcome.EXISTING)} in Potok "
-        f"already, {len(refused)} refused ({done.rows} rows)",
+        f"{done.count(Outcome.TAKEN)} orders taken, {done.count(Outcome.CHANGED)} changed, "
+        f"{done.count(Outcome.EXISTING)} in Potok as the file says, {len(refused)} refused "
+        f"({done.rows} rows)",
         highlight=False,
     )
 

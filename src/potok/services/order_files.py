@@ -1,16 +1,17 @@
-"""Orders from CSV and XLSX files: one row per order line, each new order taken through
-intake exactly as ``POST /orders`` takes it, once per channel and external id.
+"""Orders in CSV and XLSX files, read: one row per order line, grouped into orders by
+channel and external id (or by ``order_id``, an order Potok has); what is done with them
+is :mod:`potok.services.order_imports`.
 
 The first row names the columns, in English or Russian, in any order:
 
 - ``channel`` / ``канал``, ``sku`` / ``артикул``, ``quantity`` / ``количество`` (required)
 - ``external_id`` / ``внешний номер``: the order's number in its channel; required for a
   new order, and what makes the file safe to send twice
-- ``order_id`` / ``номер заказа``: an order Potok has (an export's rows carry it); such rows
-  are left as they are
+- ``order_id`` / ``номер заказа``: an order Potok has (an export's rows carry it), with
+  ``version`` / ``версия``, the order's version the file was made at
 - ``line_no`` / ``номер строки``, ``unit_price`` / ``цена``, ``vat_rate`` / ``ставка ндс``
   (the catalogue's when empty)
-- the order's own cells, on its first row (later rows may repeat them or leave them
+- a new order's own cells, on its first row (later rows may repeat them or leave them
   empty, never contradict them): ``currency``, ``delivery_method`` (courier or pickup),
   ``pickup_point``, ``city``, ``region``, ``postal_code``, ``address``, ``address_line2``,
   ``latitude``, ``longitude``, ``delivery_price``, ``delivery_vat_rate``, ``customer_name``,
@@ -18,45 +19,26 @@ The first row names the columns, in English or Russian, in any order:
   ``comment``
 
 Other columns are ignored, so an order export goes back in as it is.
-
-A file is checked whole before any order is taken: a bad cell, an unknown channel,
-product or pickup point, a row contradicting its order's first row refuse the file, and
-nothing is taken. Then each new order is taken in its own transaction (an order is what
-intake takes at once; a file of thousands must not hold the stock rows of every order
-until its last), so an import cut short is finished by sending the same file again:
-orders taken before are recognised by channel and external id and taken nothing twice. An
-order intake refuses on its own merits (a channel that refuses backorders and has no
-stock) is reported as refused, the others are taken.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from enum import StrEnum
-from typing import IO
 
-from potok.domain.catalogue import Product
-from potok.domain.channels import Channel
-from potok.domain.errors import FieldError, InvalidInput, PotokError
 from potok.domain.inventory.model import MAX_QUANTITY
-from potok.domain.kernel import Actor, Clock, utc_now
-from potok.domain.network import Warehouse
 from potok.domain.orders import Address, DeliveryMethod, PaymentStatus
 from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
 from potok.services.file_imports import (
     Cells,
-    FileRejected,
     Progress,
-    RowProblem,
     Rows,
     parse_moment,
     read_rows,
 )
-from potok.services.unit_of_work import UnitOfWork
-from potok.spreadsheets import Column, FileFormat, write_table
+from potok.spreadsheets import Column
 from potok.spreadsheets.reading import Table
 
 KIND = "orders"
@@ -90,9 +72,11 @@ HEAD_COLUMNS = (
     Column("priority", ("приоритет",)),
     Column("promised_at", ("обещано к", "обещанная дата")),
     Column("comment", ("комментарий",)),
+    Column("version", ("версия",)),
 )
 COLUMNS = LINE_COLUMNS + HEAD_COLUMNS
-HEAD_NAMES = tuple(c.name for c in HEAD_COLUMNS)
+COMPARED = ("channel", "external_id", *(c.name for c in HEAD_COLUMNS))
+"""The cells every row of one order must give alike (or leave empty)."""
 METHODS = {
     "courier": DeliveryMethod.COURIER,
     "курьер": DeliveryMethod.COURIER,
@@ -148,38 +132,7 @@ class OrderRow:
     line_no: int | None
     line: LineRequest
     head: Head | None
-
-
-class Outcome(StrEnum):
-    TAKEN = "taken"  # a new order, taken now
-    EXISTING = "existing"  # Potok had it already: nothing taken
-    REFUSED = "refused"  # intake refused it (the problem says why); nothing taken
-    WOULD_TAKE = "would_take"  # a dry run: it would be taken
-
-
-@dataclass(frozen=True, slots=True)
-class OrderOutcome:
-    """What became of one order of the file (``row``: its first row)."""
-
-    row: int
-    channel: str
-    external_id: str | None
-    outcome: Outcome
-    order_id: int | None = None
-    status: str | None = None
-    problem: str = ""
-
-
-@dataclass(slots=True)
-class OrderImport:
-    """What an orders file did (or, in a dry run, would do)."""
-
-    rows: int
-    dry_run: bool
-    outcomes: list[OrderOutcome] = field(default_factory=list)
-
-    def count(self, outcome: Outcome) -> int:
-        return sum(1 for o in self.outcomes if o.outcome is outcome)
+    version: int | None = None  # the order's version the file was made at (first row)
 
 
 @dataclass(slots=True)
@@ -191,13 +144,11 @@ class FileOrder:
     external_id: str | None
     first_row: int
     head: Head | None
+    version: int | None = None
     lines: list[tuple[int, int | None, LineRequest]] = field(default_factory=list)
 
-    @property
-    def line_rows(self) -> list[int]:
-        return [row for row, _, _ in self._sorted()]
-
-    def _sorted(self) -> list[tuple[int, int | None, LineRequest]]:
+    def sorted_lines(self) -> list[tuple[int, int | None, LineRequest]]:
+        """``(row, line_no, line)`` in the order's order."""
         # lines numbered in the file go in their numbers' order, the others after them
         return sorted(self.lines, key=lambda x: (x[1] is None, x[1] or 0, x[0]))
 
@@ -206,7 +157,7 @@ class FileOrder:
         head = self.head
         return PlaceOrder(
             channel=self.channel,
-            lines=[line for _, _, line in self._sorted()],
+            lines=[line for _, _, line in self.sorted_lines()],
             delivery=head.delivery,
             currency=head.currency,
             external_id=self.external_id,
@@ -218,15 +169,6 @@ class FileOrder:
             payment_status=head.payment_status,
             comment=head.comment,
         )
-
-
-@dataclass(slots=True)
-class Plan:
-    """A checked file: the orders to take and those Potok has (by id), in file order."""
-
-    rows: int
-    new: list[FileOrder]
-    existing: list[OrderOutcome]
 
 
 # ---------------------------------------------------------------------- reading
@@ -327,9 +269,7 @@ def row_parser() -> Callable[[Cells], OrderRow | None]:
         if cells.text("line_no"):
             line_no = cells.whole("line_no", maximum=10_000)
         sku = cells.required("sku")
-        quantity = cells.whole("quantity", maximum=MAX_QUANTITY)
-        if quantity == 0:
-            cells.bad("quantity", "must be at least 1")
+        quantity = cells.whole("quantity", maximum=MAX_QUANTITY)  # 0 takes a line off
         unit_price = _optional_decimal(cells, "unit_price")
         vat_rate = _optional_decimal(cells, "vat_rate")
         if order_id is not None:
@@ -338,21 +278,24 @@ def row_parser() -> Callable[[Cells], OrderRow | None]:
             key = (channel, external_id)
         else:
             return None
-        texts = tuple(cells.text(name) for name in HEAD_NAMES)
-        head = None
+        texts = tuple(cells.text(name) for name in COMPARED)
+        head, version = None, None
         first = firsts.get(key)
         if first is None:
             firsts[key] = (cells.record.number, texts)
-            head = _head(cells)
+            if order_id is None:  # an order Potok has keeps its own cells
+                head = _head(cells)
+            if cells.text("version"):
+                version = cells.whole("version", maximum=2**31 - 1)
         else:
-            for name, given, expected in zip(HEAD_NAMES, texts, first[1], strict=True):
+            for name, given, expected in zip(COMPARED, texts, first[1], strict=True):
                 if given and given != expected:
                     cells.bad(
                         name,
                         f"row {first[0]} gives this order '{expected}'; the rows of one "
                         "order must agree (or leave the cell empty)",
                     )
-        if cells.problems or quantity is None or not quantity:
+        if cells.problems or quantity is None:
             return None
         return OrderRow(
             cells.record.number,
@@ -362,6 +305,7 @@ def row_parser() -> Callable[[Cells], OrderRow | None]:
             line_no,
             LineRequest(sku, quantity, unit_price, vat_rate),
             head,
+            version,
         )
 
     return parse
@@ -383,290 +327,7 @@ def group(rows: Rows[OrderRow]) -> list[FileOrder]:
         order = orders.get(row.key)
         if order is None:
             order = orders[row.key] = FileOrder(
-                row.key, row.channel, row.external_id, number, row.head
+                row.key, row.channel, row.external_id, number, row.head, row.version
             )
         order.lines.append((number, row.line_no, row.line))
     return list(orders.values())
-
-
-# ---------------------------------------------------------------------- checking
-
-FIELD_COLUMNS = {
-    "channel": "channel",
-    "currency": "currency",
-    "external_id": "external_id",
-    "customer.name": "customer_name",
-    "customer.phone": "customer_phone",
-    "customer.email": "customer_email",
-    "comment": "comment",
-    "priority": "priority",
-    "promised_at": "promised_at",
-    "payment_status": "payment_status",
-    "delivery.price": "delivery_price",
-    "delivery.vat_rate": "delivery_vat_rate",
-    "delivery.address": "address",
-    "delivery.address.city": "city",
-    "delivery.address.line1": "address",
-    "delivery.address.line2": "address_line2",
-    "delivery.address.region": "region",
-    "delivery.address.postal_code": "postal_code",
-    "delivery.address.latitude": "latitude",
-    "delivery.address.longitude": "longitude",
-    "delivery.pickup_point": "pickup_point",
-    "ship_from": None,
-    "lines": None,
-}
-
-
-def problems_of(errors: Iterable[FieldError], order: FileOrder) -> list[RowProblem]:
-    """Intake's field errors (``lines[2].sku``, ``delivery.address.city``) as problems of
-    the file's rows and columns."""
-    line_rows = order.line_rows
-    lines = [line for _, _, line in order._sorted()]
-    found = []
-    for error in errors:
-        head, _, rest = error.field.partition(".")
-        if head.startswith("lines[") and head.endswith("]"):
-            index = int(head[6:-1])
-            row = line_rows[index] if index < len(line_rows) else order.first_row
-            column = rest.split("[")[0] or None
-            value = ""
-            if index < len(lines) and column in ("sku", "quantity", "unit_price", "vat_rate"):
-                shown = getattr(lines[index], column)
-                value = "" if shown is None else str(shown)
-            found.append(RowProblem(row, column, error.message, value))
-            continue
-        column = FIELD_COLUMNS.get(error.field, error.field.replace(".", "_"))
-        value = order.channel if column == "channel" else ""
-        if column == "pickup_point" and order.head is not None:
-            value = order.head.delivery.pickup_point or ""
-        found.append(RowProblem(order.first_row, column, error.message, value))
-    return found
-
-
-def plan_orders(uow: UnitOfWork, rows: Rows[OrderRow]) -> Plan:
-    """Check every order of a file against what Potok has, as intake would, before any is
-    taken; raises :class:`FileRejected` naming every bad row and column."""
-    problems = list(rows.problems)
-    orders = group(rows)
-    new = [o for o in orders if o.key[0] != "id"]
-    known = [o for o in orders if o.key[0] == "id"]
-    existing: list[OrderOutcome] = []
-    taking: list[FileOrder] = []
-    with uow.read():
-        channels: dict[str, Channel | None] = {
-            code: uow.channels.get_by_code(code) for code in sorted({o.channel for o in orders})
-        }
-        found_ids: dict[tuple[str, str], int] = {}
-        for code, channel in channels.items():
-            if channel is None:
-                continue
-            wanted = [o.external_id for o in new if o.channel == code and o.external_id]
-            for external_id, order_id in uow.orders.ids_by_external(channel.id, wanted).items():
-                found_ids[(code, external_id)] = order_id
-        statuses = _known(
-            uow,
-            [int(o.key[1]) for o in known] + list(found_ids.values()),
-        )
-        for order in known:
-            had = statuses.get(int(order.key[1]))
-            if had is None:
-                problems.append(
-                    RowProblem(
-                        order.first_row,
-                        "order_id",
-                        f"there is no order {order.key[1]}; leave order_id empty for a new order",
-                        str(order.key[1]),
-                    )
-                )
-            elif had.channel != order.channel:
-                problems.append(
-                    RowProblem(
-                        order.first_row,
-                        "channel",
-                        f"order {order.key[1]} is of channel '{had.channel}'",
-                        order.channel,
-                    )
-                )
-            else:
-                existing.append(_existing(order, had))
-        points: dict[str, Warehouse | None] = {}
-        for start in range(0, len(new), READ_CHUNK):
-            chunk = new[start : start + READ_CHUNK]
-            products = uow.products.get_many(
-                sorted({line.sku for o in chunk for _, _, line in o.lines})
-            )
-            for order in chunk:
-                had_id = found_ids.get((order.channel, order.external_id or ""))
-                if had_id is not None and had_id in statuses:
-                    existing.append(_existing(order, statuses[had_id]))
-                    continue
-                found = _check(uow, order, channels.get(order.channel), products, points)
-                problems.extend(found)
-                if not found:
-                    taking.append(order)
-    if problems:
-        raise FileRejected(problems, rows=rows.count)
-    return Plan(rows.count, taking, existing)
-
-
-@dataclass(frozen=True, slots=True)
-class Known:
-    """An order Potok has, as far as a report needs it."""
-
-    order_id: int
-    channel: str
-    external_id: str | None
-    status: str
-
-
-def _known(uow: UnitOfWork, order_ids: Sequence[int]) -> dict[int, Known]:
-    """The orders with these ids, a chunk at a time (a whole order is not kept)."""
-    found: dict[int, Known] = {}
-    wanted = sorted(set(order_ids))
-    for start in range(0, len(wanted), READ_CHUNK):
-        for order in uow.orders.get_many(wanted[start : start + READ_CHUNK]):
-            assert order.id is not None
-            found[order.id] = Known(
-                order.id, order.channel_code, order.external_id, order.status.value
-            )
-    return found
-
-
-def _existing(order: FileOrder, had: Known) -> OrderOutcome:
-    return OrderOutcome(
-        order.first_row,
-        order.channel,
-        had.external_id,
-        Outcome.EXISTING,
-        had.order_id,
-        had.status,
-    )
-
-
-def _check(
-    uow: UnitOfWork,
-    order: FileOrder,
-    channel: Channel | None,
-    products: dict[str, Product],
-    points: dict[str, Warehouse | None],
-) -> list[RowProblem]:
-    """What intake would refuse in the order's request (read-only)."""
-    from potok.services.intake import directory_point, validate_request
-
-    command = order.command()
-    code = command.delivery.pickup_point
-    point = None
-    if command.delivery.method is DeliveryMethod.PICKUP and code:
-        if code not in points:
-            points[code] = uow.warehouses.get_by_code(code) or directory_point(uow, code)
-        point = points[code]
-    if channel is not None and not channel.active:
-        return [
-            RowProblem(
-                order.first_row,
-                "channel",
-                f"channel '{channel.code}' is deactivated and takes no orders",
-                channel.code,
-            )
-        ]
-    wanted = {line.sku: products[line.sku] for line in command.lines if line.sku in products}
-    try:
-        validate_request(command, channel, wanted, point)
-    except InvalidInput as error:
-        return problems_of(error.errors, order)
-    return []
-
-
-# ---------------------------------------------------------------------- taking
-
-
-def take_orders(
-    uow: UnitOfWork,
-    plan: Plan,
-    actor: Actor,
-    *,
-    dry_run: bool = False,
-    clock: Clock = utc_now,
-    progress: Progress | None = None,
-) -> OrderImport:
-    """Take each new order of a checked file through intake, one transaction each (none in
-    a dry run); an order taken meanwhile (a racing import of the same file) is existing."""
-    from potok.services.intake import Placement, place_order
-
-    done = OrderImport(plan.rows, dry_run)
-    outcomes: list[OrderOutcome] = list(plan.existing)
-    for count, order in enumerate(plan.new, start=1):
-        if dry_run:
-            outcomes.append(
-                OrderOutcome(order.first_row, order.channel, order.external_id, Outcome.WOULD_TAKE)
-            )
-            continue
-        try:
-            placed = place_order(uow, order.command(), actor, clock=clock)
-        except InvalidInput as error:
-            problem = "; ".join(str(p) for p in problems_of(error.errors, order))
-            outcomes.append(_refused(order, problem))
-        except PotokError as error:
-            outcomes.append(_refused(order, error.detail))
-        else:
-            assert isinstance(placed, Placement)
-            outcomes.append(
-                OrderOutcome(
-                    order.first_row,
-                    order.channel,
-                    order.external_id,
-                    Outcome.TAKEN if placed.created else Outcome.EXISTING,
-                    placed.order.id,
-                    placed.order.status.value,
-                )
-            )
-        if progress is not None and count % 100 == 0:
-            progress(count)
-    if progress is not None:
-        progress(len(plan.new))
-    done.outcomes = sorted(outcomes, key=lambda o: o.row)
-    return done
-
-
-def _refused(order: FileOrder, problem: str) -> OrderOutcome:
-    return OrderOutcome(
-        order.first_row, order.channel, order.external_id, Outcome.REFUSED, problem=problem
-    )
-
-
-def import_orders(
-    uow: UnitOfWork,
-    source: IO[bytes],
-    fmt: FileFormat,
-    actor: Actor,
-    *,
-    dry_run: bool = False,
-    clock: Clock = utc_now,
-) -> OrderImport:
-    """Read, check and take a file of orders (see the module's description)."""
-    from potok.services.file_imports import open_table
-
-    rows = read_orders(open_table(source, fmt, COLUMNS))
-    return take_orders(uow, plan_orders(uow, rows), actor, dry_run=dry_run, clock=clock)
-
-
-# ---------------------------------------------------------------------- the report
-
-REPORT_HEADER = ("row", "channel", "external_id", "outcome", "order_id", "status", "problem")
-
-
-def report_rows(outcomes: Iterable[OrderOutcome]) -> Iterator[tuple[object, ...]]:
-    for o in outcomes:
-        yield o.row, o.channel, o.external_id, o.outcome.value, o.order_id, o.status, o.problem
-
-
-def write_outcomes(out: IO[bytes], fmt: FileFormat, done: OrderImport) -> int:
-    """What became of each order, a row each, in the file's own format."""
-    return write_table(
-        out,
-        fmt,
-        REPORT_HEADER,
-        report_rows(done.outcomes),  # type: ignore[arg-type]
-        title="Orders imported" if not done.dry_run else "Orders to import",
-    )

@@ -48,6 +48,7 @@ from potok.services import (
     catalogue_files,
     file_exports,
     order_files,
+    order_imports,
     rule_files,
     stock_files,
     store_files,
@@ -444,20 +445,22 @@ SHOWN_OUTCOMES = 1000
 @router.put(
     "/orders",
     response_model=OrderImportOut,
-    summary="Import orders from a CSV or XLSX file: each new one through intake, once",
+    summary="Import orders from a CSV or XLSX file: new ones through intake, once; edits",
     description="One row per order line. Columns (first row, English or Russian, any "
     "order): `channel`, `sku`, `quantity` (required), `external_id` (required for a new "
-    "order), `order_id` (an order Potok has: left as it is, so an export goes back in), "
-    "`line_no`, `unit_price`, `vat_rate`, and the order's own cells on its first row: "
+    "order), `order_id` and `version` (an order Potok has, as an export writes them), "
+    "`line_no`, `unit_price`, `vat_rate`, and a new order's own cells on its first row: "
     "`currency`, `delivery_method`, `pickup_point`, `city`, `region`, `postal_code`, "
     "`address`, `address_line2`, `latitude`, `longitude`, `delivery_price`, "
     "`delivery_vat_rate`, `customer_name`, `customer_phone`, `customer_email`, "
     "`payment_status`, `priority`, `promised_at`, `comment`. The whole file is checked "
-    "first (422 `invalid-import-file` naming every bad row and column, nothing taken); "
-    "then each new order is taken as `POST /orders` takes it, in its own transaction. An "
-    "order Potok has (same channel and external id) is not taken again, so the same file "
-    "twice takes nothing the second time. `dry_run=true` checks and says what would be "
-    "taken. With `Accept: text/csv` or the XLSX media type the answer is the report file "
+    "first (422 `invalid-import-file` naming every bad row and column, nothing changed); "
+    "then each new order is taken as `POST /orders` takes it, and each order Potok has "
+    "(same channel and external id, or `order_id`) whose quantities or lines the file "
+    "changes is edited as `PATCH /orders/{order_id}` edits it, one transaction per order. "
+    "Nothing is taken twice: the same file twice changes nothing the second time. "
+    "`dry_run=true` checks and says what would change. With `Accept: text/csv` or the XLSX "
+    "media type the answer is the report file "
     "(`row,channel,external_id,outcome,order_id,status,problem`).",
     responses={**_import_responses(), **_file_response("import report")},
     openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
@@ -471,12 +474,12 @@ async def import_orders(
         bool, Query(description="Check the file and say what would be taken; take nothing.")
     ] = False,
 ) -> Response | OrderImportOut:
-    def work(body: IO[bytes], fmt: FileFormat) -> order_files.OrderImport:
+    def work(body: IO[bytes], fmt: FileFormat) -> order_imports.OrderImport:
         rows = order_files.read_orders(open_table(body, fmt, order_files.COLUMNS))
         for channel in sorted({row.channel for _, row in rows.good}):
             ensure_channel(caller, channel)
-        plan = order_files.plan_orders(uow, rows)
-        return order_files.take_orders(uow, plan, caller.actor, dry_run=dry_run)
+        plan = order_imports.plan_orders(uow, rows)
+        return order_imports.take_orders(uow, plan, caller.actor, dry_run=dry_run)
 
     done = await _run_file(request, work)
     if isinstance(done, Response):
@@ -484,17 +487,19 @@ async def import_orders(
     report = _report_format(request)
     if report is not None:
         return await _stream(
-            lambda out: order_files.write_outcomes(out, report, done), report, "orders-report"
+            lambda out: order_imports.write_outcomes(out, report, done), report, "orders-report"
         )
     return OrderImportOut(
-        kind=order_files.KIND,
+        kind=order_imports.KIND,
         dry_run=done.dry_run,
         rows=done.rows,
         orders=len(done.outcomes),
-        taken=done.count(order_files.Outcome.TAKEN),
-        existing=done.count(order_files.Outcome.EXISTING),
-        refused=done.count(order_files.Outcome.REFUSED),
-        would_take=done.count(order_files.Outcome.WOULD_TAKE),
+        taken=done.count(order_imports.Outcome.TAKEN),
+        existing=done.count(order_imports.Outcome.EXISTING),
+        changed=done.count(order_imports.Outcome.CHANGED),
+        refused=done.count(order_imports.Outcome.REFUSED),
+        would_take=done.count(order_imports.Outcome.WOULD_TAKE),
+        would_change=done.count(order_imports.Outcome.WOULD_CHANGE),
         outcomes=[
             OrderOutcomeOut(
                 row=o.row,

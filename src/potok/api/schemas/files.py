@@ -20,8 +20,10 @@ class OrderOutcomeOut(Out):
     channel: str
     external_id: str | None
     outcome: str = Field(
-        description="`taken` (new, taken now), `existing` (Potok had it: nothing taken), "
-        "`refused` (intake refused it: see `problem`), `would_take` (a dry run)",
+        description="`taken` (new, taken now), `changed` (Potok has it: its lines changed "
+        "as the file says), `existing` (Potok has it as the file says: nothing changed), "
+        "`refused` (intake or the edit refused it: see `problem`), `would_take` and "
+        "`would_change` (a dry run)",
         examples=["taken"],
     )
     order_id: int | None
@@ -35,9 +37,11 @@ class OrderImportOut(Out):
     rows: int = Field(description="Rows read, the header not counted.")
     orders: int = Field(description="Orders the file lists.")
     taken: int = Field(description="New orders taken (none in a dry run).")
-    existing: int = Field(description="Orders Potok had already: nothing taken twice.")
+    changed: int = Field(description="Orders Potok has whose lines the file changed.")
+    existing: int = Field(description="Orders Potok has as the file says: nothing changed.")
     refused: int = Field(description="Orders intake refused (see their `problem`).")
     would_take: int = Field(description="In a dry run: the orders an import would take.")
+    would_change: int = Field(description="In a dry run: the orders an import would edit.")
     outcomes: list[OrderOutcomeOut] = Field(
         description="Each order, by its first row; at most the first 1,000 (ask for the "
         "report file with `Accept: text/csv` or the XLSX media type to have them all)."
