@@ -211,8 +211,8 @@ def test_a_store_day_of_receipts_imported_twice_moves_its_stock_once(
 def test_orders_exported_edited_in_excel_and_imported_back(
     potok: Potok, database_url: str, tmp_path: Path
 ) -> None:
-    """The operator's round trip: export, add an order to the sheet, dry run, import, and
-    the same file again takes nothing."""
+    """The operator's round trip: export, change a quantity and add an order in the sheet,
+    dry run, import, and the same file again changes nothing."""
     build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
     seed = write_csv(
         tmp_path,
@@ -227,6 +227,7 @@ def test_orders_exported_edited_in_excel_and_imported_back(
     assert sheet is not None
     header = [c.value for c in sheet[1]] + ["address"]
     sheet.cell(1, len(header)).value = "address"
+    sheet.cell(2, header.index("quantity") + 1).value = 4  # W-1's kettles: 1 -> 4
     row = sheet.max_row + 1
     new = {"channel": "web", "external_id": "W-2", "sku": "MUG", "quantity": 3}
     for name, value in {**new, "city": "Тверь", "address": "Советская 2"}.items():
@@ -239,19 +240,21 @@ def test_orders_exported_edited_in_excel_and_imported_back(
     again = potok_cli(database_url, "files", "import", "orders", str(file))
 
     assert tried.exit_code == 0, tried.output
-    assert "1 orders would be taken, 0 changed, 1 are in Potok as the file says" in tried.stdout
+    assert "1 orders would be taken, 1 changed, 0 are in Potok as the file says" in tried.stdout
     assert done.exit_code == 0, done.output
-    assert "1 orders taken, 0 changed, 1 in Potok as the file says, 0 refused" in done.stdout
+    assert "1 orders taken, 1 changed, 0 in Potok as the file says, 0 refused" in done.stdout
     assert again.exit_code == 0, again.output
     assert "0 orders taken, 0 changed, 2 in Potok as the file says" in again.stdout
     with report.open("rb") as handle:
         outcomes = [r.cells[:4] for r in read_table(handle, FileFormat.CSV)]
-    assert outcomes == [["2", "web", "W-1", "existing"], ["3", "web", "W-2", "taken"]]
+    assert outcomes == [["2", "web", "W-1", "changed"], ["3", "web", "W-2", "taken"]]
     with potok.uow().read() as uow:
         web = uow.channels.get_by_code("web")
         assert web is not None
         taken = uow.orders.ids_by_external(web.id, ["W-1", "W-2"])
+        (kettles,) = uow.orders.get(taken["W-1"]).lines  # type: ignore[union-attr]
     assert sorted(taken) == ["W-1", "W-2"]
+    assert kettles.quantity == 4
 
 
 def test_a_bad_orders_file_is_listed_by_row_and_column_and_takes_nothing(

@@ -287,3 +287,28 @@ def test_a_bad_orders_file_takes_nothing_and_names_the_cells(api: httpx.Client) 
     found = problem(answer, 422, "invalid-import-file")
     assert [(p["row"], p["column"]) for p in found["problems"]] == [(3, "sku")]
     assert api.get("/api/v1/orders").json()["items"] == []
+
+
+def test_orders_round_trip_through_excel_over_http(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = api.put("/api/v1/files/orders", content=ORDERS, headers={"Content-Type": "text/csv"})
+    order_id = first.json()["outcomes"][0]["order_id"]
+    exported = api.get("/api/v1/files/orders", params={"format": "xlsx"})
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    sheet.cell(3, header.index("quantity") + 1).value = 5  # F-1's mugs: 1 -> 5
+    edited = io.BytesIO()
+    book.save(edited)
+
+    answer = api.put(
+        "/api/v1/files/orders", content=edited.getvalue(), headers={"Content-Type": XLSX}
+    )
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["changed"], body["existing"], body["taken"]) == (1, 1, 0)
+    order = api.get(f"/api/v1/orders/{order_id}").json()
+    assert [(ln["sku"], ln["quantity"]) for ln in order["lines"]] == [("KET", 2), ("MUG", 5)]
+    assert len(api.get("/api/v1/orders").json()["items"]) == 2
