@@ -2,8 +2,8 @@
 each channel takes
 
 Revision ID: f1a2c3d40700
-Revises: e5f1c7e20510
-Create Date: 2026-12-07 07:00:00
+Revises: 7a1c2e90b3d4
+Create Date: 2026-12-07 07:10:00
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f1a2c3d40700"
-down_revision: str | None = "e5f1c7e20510"
+down_revision: str | None = "7a1c2e90b3d4"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
