@@ -22,7 +22,8 @@ APP = next(c for c in CHANNELS if c.code == "app")  # confirms paid orders; 30 m
 
 
 def _placed(potok: Potok, **extra: object) -> Placement:
-    placed = place_order(potok.uow(), order_command([("KET", 1)], **extra), TESTER)  # type: ignore[arg-type]
+    command = order_command([("KET", 1)], **extra)
+    placed = place_order(potok.uow(), command, TESTER)
     assert isinstance(placed, Placement)
     return placed
 
@@ -41,7 +42,9 @@ def test_an_order_keeps_how_it_is_paid_and_one_paid_on_delivery_does_not_wait_fo
         online_order = stored.orders.get(online.order.id or 0)
         unsaid_order = stored.orders.get(unsaid.order.id or 0)
         created = stored.orders.history(cod.order.id or 0)[0]
-    assert cod_order is not None and online_order is not None and unsaid_order is not None
+    assert cod_order is not None
+    assert online_order is not None
+    assert unsaid_order is not None
     assert cod_order.payment_method is PaymentMethod.CASH_ON_DELIVERY
     assert (online_order.payment_method, unsaid_order.payment_method) == (
         PaymentMethod.ONLINE,
@@ -90,9 +93,7 @@ def test_a_point_that_collects_no_payment_refuses_an_order_paid_on_delivery(
     build_world(potok, {("MSK", "KET"): 5})
     carrier_points.sync_points(potok.uow(), potok.carriers, "cdek")
     with pytest.raises(InvalidInput) as locker:  # MSK789 is a locker: no cash on delivery
-        _placed(
-            potok, pickup_point="cdek:MSK789", payment_method=PaymentMethod.CASH_ON_DELIVERY
-        )
+        _placed(potok, pickup_point="cdek:MSK789", payment_method=PaymentMethod.CASH_ON_DELIVERY)
     (error,) = locker.value.errors
     assert (error.field, error.code) == ("payment_method", "point-takes-no-cash-on-delivery")
     assert "MSK789" in error.message
