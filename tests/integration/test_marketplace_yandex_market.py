@@ -25,8 +25,8 @@ from potok.services import orders as order_service
 from potok.services.marketplaces import (
     connect_marketplace,
     get_connection,
-    read_journal,
     poll_marketplace,
+    read_journal,
 )
 from potok.services.read_models import OrderFilter, OrderSummary
 from potok.settings import MarketplaceSettings

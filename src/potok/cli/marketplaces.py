@@ -350,7 +350,9 @@ def items(
 def map_item(
     code: str = typer.Argument(..., help="The connection."),
     sku: str = typer.Argument(..., help="The Potok SKU."),
-    item: str = typer.Argument(..., help="The marketplace's item: WB chrtId, Ozon sku, Market offerId."),
+    item: str = typer.Argument(
+        ..., help="The marketplace's item: WB chrtId, Ozon sku, Market offerId."
+    ),
     product: str | None = typer.Option(
         None, help="The product card: WB nmId, Ozon product_id (Ozon's stock needs it)."
     ),
