@@ -128,7 +128,7 @@ REPORT_FILES = {
 # says the marketplace reads back), errors included: never a problem document.
 OWN_FORMAT = {
     ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"),
-    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{secret}/notification"),
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"),
 }
 # ... except what Potok's guards refuse before any route runs (a body too large or of another
 # media type, a malformed query or path): those stay problem documents everywhere.

@@ -187,7 +187,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"): ("public", UNLIMITED),
-    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{secret}/notification"): (
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"): (
         "public",
         UNLIMITED,
     ),

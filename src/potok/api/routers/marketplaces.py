@@ -57,7 +57,7 @@ from potok.connectors.marketplaces.yandex_market_push import (
 )
 from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
-from potok.domain.errors import FieldError, InvalidInput, TransientConflict
+from potok.domain.errors import FieldError, InvalidInput, TransientConflict, Unavailable
 from potok.domain.marketplaces import (
     Connection,
     ConnectionChanges,
@@ -608,6 +608,7 @@ _MARKET_ANSWERS: dict[int | str, dict[str, Any]] = {
                 "No Yandex Market connection has this code, or the URL's secret does not match",
             ),
             (500, "Market could not be asked about the order (UNKNOWN); Market sends it again"),
+            (503, "Potok cannot take it now (UNKNOWN: its database); Market sends it again"),
         )
     },
 }
@@ -631,7 +632,8 @@ _MARKET_BODY = {
     }
 }
 SecretPath = Annotated[
-    str, Path(min_length=1, max_length=64, description="The connection's URL secret.")
+    str,
+    Path(min_length=1, max_length=64, description="The connection's URL secret (push-url)."),
 ]
 
 
@@ -640,7 +642,7 @@ def _market_error(status: int, kind: str, message: str) -> Response:
 
 
 @router.post(
-    "/{code}/yandex-market/{secret}/notification",
+    "/{code}/yandex-market/{token}/notification",
     response_model=None,
     summary="Yandex Market's API notifications (new order, cancelled, status changed, "
     "cancellation requested, returns, ping)",
@@ -656,14 +658,14 @@ def _market_error(status: int, kind: str, message: str) -> Response:
     dependencies=[public(), reach(Reach.UNLIMITED)],  # Market calls without credentials
 )
 async def market_notification(
-    code: CodePath, secret: SecretPath, request: Request, uow: Uow
+    code: CodePath, token: SecretPath, request: Request, uow: Uow
 ) -> Response:
     potok = security_of(request).potok
     allowed = networks(potok.settings.marketplaces.yandex_market_push_networks)
     if not from_ozon(client_ip(request), allowed):
         return _market_error(403, MARKET_UNKNOWN, "notifications are taken from Market's networks")
     expected = push_secret(potok.protector, code, Marketplace.YANDEX_MARKET)
-    if not hmac.compare_digest(secret.encode(), expected.encode()):
+    if not hmac.compare_digest(token.encode(), expected.encode()):
         return _market_error(404, MARKET_UNKNOWN, "the URL's secret does not match the connection")
     try:
         await run_in_threadpool(pushing_connection, uow, code, Marketplace.YANDEX_MARKET)
@@ -680,9 +682,12 @@ async def market_notification(
         kind = error.kind if isinstance(error, MarketNotificationRefused) else MARKET_WRONG_FORMAT
         return _market_error(400, kind, str(error) or "the body is not JSON")
     if notification.about_order:
-        outcome = await run_in_threadpool(
-            take_market_notification, uow, potok.marketplaces, code, notification
-        )
+        try:
+            outcome = await run_in_threadpool(
+                take_market_notification, uow, potok.marketplaces, code, notification
+            )
+        except (Unavailable, TransientConflict) as busy:
+            return _market_error(503, MARKET_UNKNOWN, f"Potok cannot take it now: {busy}")
         if outcome.error is not None:
             return _market_error(500, MARKET_UNKNOWN, f"Market could not be asked: {outcome.error}")
     return json_response(market_answer(__version__, now))
