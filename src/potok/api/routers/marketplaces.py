@@ -600,12 +600,9 @@ _MARKET_ANSWERS: dict[int | str, dict[str, Any]] = {
         for status, what in (
             (400, "Not a notification Market sends (WRONG_EVENT_FORMAT)"),
             (
-                403,
-                "The caller is not in Market's networks (the address exists for Market alone)",
-            ),
-            (
                 404,
-                "No Yandex Market connection has this code, or the URL's secret does not match",
+                "No Yandex Market connection has this code, the URL's secret does not match, "
+                "or the caller is not in Market's networks (the address exists for Market alone)",
             ),
             (500, "Market could not be asked about the order (UNKNOWN); Market sends it again"),
             (503, "Potok cannot take it now (UNKNOWN: its database); Market sends it again"),
@@ -663,7 +660,7 @@ async def market_notification(
     potok = security_of(request).potok
     allowed = networks(potok.settings.marketplaces.yandex_market_push_networks)
     if not from_ozon(client_ip(request), allowed):
-        return _market_error(403, MARKET_UNKNOWN, "notifications are taken from Market's networks")
+        return _market_error(404, MARKET_UNKNOWN, "notifications are taken from Market's networks")
     expected = push_secret(potok.protector, code, Marketplace.YANDEX_MARKET)
     if not hmac.compare_digest(token.encode(), expected.encode()):
         return _market_error(404, MARKET_UNKNOWN, "the URL's secret does not match the connection")
