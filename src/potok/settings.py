@@ -380,6 +380,11 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    yandex_market_url: str = Field(
+        default="https://api.partner.market.yandex.ru",
+        max_length=500,
+        description="Yandex Market's Partner API (orders, boxes, labels, stocks)",
+    )
     wildberries_sticker_type: Literal["png", "svg", "zplv", "zplh"] = Field(
         default="png",
         description="the format of WB's assembly task stickers Potok fetches (zplv/zplh: "
@@ -434,6 +439,12 @@ class MarketplaceSettings(BaseModel):
         max_length=2000,
         description="comma-separated networks Ozon's push notifications are taken from (the "
         "ones Ozon publishes; a proxy in front of Potok must pass the caller's address on)",
+    )
+    yandex_market_push_networks: str = Field(
+        default="5.45.207.0/25,141.8.142.0/25,5.255.253.0/25",
+        max_length=2000,
+        description="comma-separated networks Yandex Market's API notifications are taken from "
+        "(the ones Market publishes; a proxy in front of Potok must pass the caller's address on)",
     )
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     attempts: int = Field(
