@@ -1,7 +1,7 @@
 """stock priced for the orders still to come: the pricing runs and the latest prices
 
 Revision ID: 5b8e0c4d7f21
-Revises: 7a1c2e90b3d4
+Revises: f1a2c3d40700
 Create Date: 2026-12-07 08:00:00
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 from potok.db.types import ScaledDecimal, UtcDateTime
 
 revision: str = "5b8e0c4d7f21"
-down_revision: str | None = "7a1c2e90b3d4"
+down_revision: str | None = "f1a2c3d40700"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
