@@ -101,6 +101,8 @@ from potok.db.tables.sourcing import (
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
+    stock_prices,
+    stock_pricing_runs,
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
@@ -180,6 +182,8 @@ __all__ = [
     "stock_count_lines",
     "stock_counts",
     "stock_movements",
+    "stock_prices",
+    "stock_pricing_runs",
     "stock_rules",
     "storage_locations",
     "store_receipts",
