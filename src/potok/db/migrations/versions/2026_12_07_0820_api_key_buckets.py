@@ -1,8 +1,8 @@
 """per-key rate-limit buckets shared by every API process
 
 Revision ID: 8b2d4f61c0e5
-Revises: 7a1c2e90b3d4
-Create Date: 2026-12-07 08:00:00
+Revises: 5b8e0c4d7f21
+Create Date: 2026-12-07 08:20:00
 
 With several API processes on one PostgreSQL, each key's token bucket lives in the
 database and the processes take tokens from it a few at a time (``db/rate_limits.py``).
@@ -18,7 +18,7 @@ from alembic import op
 from potok.db.types import UtcDateTime, id_type
 
 revision: str = "8b2d4f61c0e5"
-down_revision: str | None = "7a1c2e90b3d4"
+down_revision: str | None = "5b8e0c4d7f21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
