@@ -127,7 +127,10 @@ REPORT_FILES = {
 }
 # A route a marketplace calls answers in that marketplace's own format (what its documentation
 # says the marketplace reads back), errors included: never a problem document.
-OWN_FORMAT = {("POST", "/api/v1/marketplaces/{code}/ozon-notifications")}
+OWN_FORMAT = {
+    ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"),
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"),
+}
 # ... except what Potok's guards refuse before any route runs (a body too large or of another
 # media type, a malformed query or path): those stay problem documents everywhere.
 BEFORE_THE_ROUTE = {"413", "415", "422"}

@@ -188,6 +188,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"): ("public", UNLIMITED),
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"): (
+        "public",
+        UNLIMITED,
+    ),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/items"): ("catalogue:read", RECORD),
     ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
