@@ -2,6 +2,7 @@
 
     python benchmarks/sourcing.py            # 50,000 orders, batch of 10,000, exact subset of 300
     python benchmarks/sourcing.py --quick    # 5,000 orders, batch of 1,000, exact subset of 100
+    python benchmarks/sourcing.py --network zones   # the zone-priced network (sourcing_zones.py)
 
 The network: 10 distribution centres and 15 stores in Russian cities at their real
 coordinates, each with its own shipping tariffs (distance bands plus a cheap local rate in
@@ -25,23 +26,29 @@ priced by the same tariffs:
   (d) batch    - the optimiser re-plans the last ``--open`` orders of (c) (their stock
                  counted back) and applies only cheaper plans that keep promised dates;
   (e) exact    - on ``--subset`` orders with scarce stock, the proven MIP optimum against
-                 the engine run order by order on the same stock.
+                 the engine run order by order on the same stock;
+  (f) stream   - the first ``--window`` orders of the day on stock of 1.2 times their
+                 demand, spread over the sites as the network spreads its stock: the engine
+                 order by order as they arrive, against the optimum with hindsight (the
+                 same orders planned together by the MIP).
 
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 
@@ -61,6 +68,10 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
+from potok.domain.sourcing.stock_value import Horizon, stock_values
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks import sourcing_zones as zones
 
 TODAY = date(2026, 3, 2)
 
@@ -160,6 +171,48 @@ class Network:
 
 def money(x: float) -> Decimal:
     return Decimal(str(round(x, 2)))
+
+
+def build_zone_network(n_orders: int, n_skus: int, seed: int) -> Network:
+    """The network of ``sourcing_zones``: zone and hub tariffs, tight stock."""
+    rng = np.random.default_rng(seed)
+    candidates = zones.zone_candidates()
+    table = zones.zone_tariffs(CITIES)
+    raw, demand, weights = zones.zone_orders(n_orders, n_skus, rng, CITIES)
+    stock = zones.zone_stock(candidates, CITIES, demand, rng)
+    orders = zones.zone_sourcing_orders(raw, weights, CITIES, candidates, table, stock, TODAY)
+    return Network(candidates, table, weights, stock, orders)
+
+
+def window_stock(
+    net: Network, orders: Sequence[SourcingOrder], cover: float = 1.2
+) -> dict[tuple[WarehouseId, ProductId], int]:
+    """``cover`` times the demand of ``orders``, SKU by SKU, spread over the sites in the
+    proportions the network keeps that SKU (largest remainders rounded up)."""
+    demand: dict[ProductId, int] = {}
+    for o in orders:
+        for n in o.needs:
+            demand[n.product_id] = demand.get(n.product_id, 0) + n.quantity
+    where: dict[ProductId, list[tuple[WarehouseId, int]]] = {}
+    for (w, p), q in net.stock.items():
+        if p in demand and q > 0:
+            where.setdefault(p, []).append((w, q))
+    stock: dict[tuple[WarehouseId, ProductId], int] = {}
+    for p, d in demand.items():
+        sites = where.get(p, [])
+        held = sum(q for _, q in sites)
+        if not held:
+            continue
+        total = round(d * cover)
+        shares = [(w, total * q / held) for w, q in sites]
+        given = {w: int(x) for w, x in shares}
+        rest = total - sum(given.values())
+        for w, _ in sorted(shares, key=lambda wx: wx[1] - int(wx[1]), reverse=True)[:rest]:
+            given[w] += 1
+        for w, q in given.items():
+            if q:
+                stock[(w, p)] = q
+    return stock
 
 
 def build_network(n_orders: int, n_skus: int, seed: int) -> Network:
@@ -277,6 +330,7 @@ class Outcome:
     shipments: dict[int, list[tuple[WarehouseId, float, int]]] = field(default_factory=dict)
     seconds: float = 0.0
     decide_seconds: float = 0.0
+    job_seconds: float = 0.0  # refreshing stock values, apart from deciding
     decided: int = 0
 
     def served(self) -> set[int]:
@@ -401,7 +455,11 @@ def units_of(decision: Decision) -> dict[WarehouseId, dict[ProductId, int]]:
 def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
                 choose: Callable[[SourcingOrder, list[Candidate], list[Position]], Decision | Shortfall],
                 orders: Sequence[SourcingOrder] | None = None,
-                stock: dict[tuple[WarehouseId, ProductId], int] | None = None) -> tuple[Outcome, dict[int, dict[WarehouseId, dict[ProductId, int]]]]:  # fmt: skip
+                stock: dict[tuple[WarehouseId, ProductId], int] | None = None,
+                before: Callable[[int, dict[tuple[WarehouseId, ProductId], int]], None] | None = None,
+                ) -> tuple[Outcome, dict[int, dict[WarehouseId, dict[ProductId, int]]]]:  # fmt: skip
+    """Source the orders one by one; ``before(i, stock)`` runs ahead of the i-th (a job
+    refreshing what the engine reads, its time counted apart)."""
     out = Outcome(name)
     stock = dict(net.stock if stock is None else stock)
     decisions: dict[int, dict[WarehouseId, dict[ProductId, int]]] = {}  # kept compact, as a
@@ -409,6 +467,10 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
     started = time.perf_counter()
     in_decide = 0.0
     for i, order in enumerate(net.orders if orders is None else orders):
+        if before is not None:
+            t_job = time.perf_counter()
+            before(i, stock)
+            out.job_seconds += time.perf_counter() - t_job
         sites = list(net.candidates)
         positions = positions_for(order, stock, [c.warehouse_id for c in net.candidates])
         t0 = time.perf_counter()
@@ -419,10 +481,60 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
             apply(out, i, order, decisions[i], stock, pricer)
             if outcome.transfers:  # one parcel from the hub, transfers included
                 out.shipments[i] = [pricer.consolidated(order, outcome, rules)]
-    out.seconds = time.perf_counter() - started
+    out.seconds = time.perf_counter() - started - out.job_seconds
     out.decide_seconds = in_decide
     out.decided = len(net.orders if orders is None else orders)
     return out, decisions
+
+
+PARCEL_UNITS = 1.5  # units in an average parcel: the fixed fee a unit carries is its share
+
+
+class StockPricing:
+    """The job that prices stock for the orders still to come: every ``every`` orders, the
+    expected demand of the rest of the day (a forecast learned from another day of the same
+    shop, per product and region) against the stock left, by ``stock_value``."""
+
+    def __init__(
+        self, net: Network, forecast: Sequence[SourcingOrder], total: int, every: int
+    ) -> None:
+        self.net, self.total, self.every = net, total, every
+        self.values: dict[tuple[WarehouseId, ProductId], float] = {}
+        self.refreshes = 0
+        rate: dict[ProductId, dict[str, float]] = {}
+        for o in forecast:
+            for n in o.needs:
+                here = rate.setdefault(n.product_id, {})
+                here[o.region or ""] = here.get(o.region or "", 0.0) + n.quantity / len(forecast)
+        self.rate = rate
+        point: dict[str, tuple[float, float]] = {}
+        for city in CITIES:
+            point.setdefault(city[1], (city[3], city[4]))
+        self.point = point
+        self.site = {c.warehouse_id: c for c in net.candidates}
+        self.lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
+
+    def lane(self, w: WarehouseId, region: str, p: ProductId) -> float | None:
+        key = (w, region)
+        if key not in self.lanes:
+            c = self.site[w]
+            km = distance_km((c.latitude, c.longitude), self.point[region])
+            t = self.net.tariffs.find(c.code, km=km, region=region)
+            self.lanes[key] = None if t is None else (
+                t.cost_estimate(0.0, km) / PARCEL_UNITS, t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0)
+            )  # fmt: skip
+        lane = self.lanes[key]
+        if lane is None:
+            return None
+        return lane[0] + lane[1] * float(self.net.weights[int(p) - 1])
+
+    def __call__(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
+        if i % self.every:
+            return
+        left = self.total - i
+        demand = {p: {r: q * left for r, q in by.items()} for p, by in self.rate.items()}
+        self.values = stock_values(Horizon(demand, stock), self.lane)
+        self.refreshes += 1
 
 
 @dataclass
@@ -459,19 +571,37 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=55.0, help="batch optimiser budget, s")
     parser.add_argument("--seed", type=int, default=20260302)
     parser.add_argument("--quick", action="store_true", help="5,000 orders, 1,000 open, 100 exact")
+    parser.add_argument(
+        "--network",
+        choices=("distance", "zones"),
+        default="distance",
+        help="distance-band tariffs (the first network) or zone and hub tariffs",
+    )
+    parser.add_argument(
+        "--window", type=int, default=1_000, help="first orders of the stream solved in hindsight"
+    )
+    parser.add_argument("--window-time-limit", type=float, default=120.0, help="its MIP budget, s")
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        default=0,
+        help="orders between stock-value refreshes (0: 1/20 of them)",
+    )
     args = parser.parse_args()
     if args.quick:
-        args.orders, args.open, args.subset = 5_000, 1_000, 100
+        args.orders, args.open, args.subset, args.window = 5_000, 1_000, 100, 300
     args.open = min(args.open, args.orders)
     args.subset = min(args.subset, args.open)
 
     t0 = time.perf_counter()
-    net = build_network(args.orders, args.skus, args.seed)
+    build = build_zone_network if args.network == "zones" else build_network
+    net = build(args.orders, args.skus, args.seed)
     rules = RoutingRules(version="bench-default")
     pricer = Pricer(net)
     gc.collect()
     gc.freeze()  # the generated network lives for the whole run: keep it out of GC passes
-    print(f"network            {sum(c.kind == 'warehouse' for c in net.candidates)} centres and "
+    print(f"network            {args.network}: "
+          f"{sum(c.kind == 'warehouse' for c in net.candidates)} centres and "
           f"{sum(c.kind == 'store' for c in net.candidates)} stores, {args.skus} SKUs, "
           f"{sum(net.stock.values()):,} units in stock, {len(net.tariffs.tariffs)} tariffs")  # fmt: skip
     demand_units = sum(n.quantity for o in net.orders for n in o.needs)
@@ -488,11 +618,24 @@ def main() -> None:
         return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY)
 
     engine, decisions = run_decider("engine (decide)", net, rules, pricer, engine_choose)
-    common = naive.served() & nearest.served() & engine.served()
+    forecast = build(args.orders, args.skus, args.seed + 1).orders  # another day of the shop
+    pricing = StockPricing(
+        net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20)
+    )
+
+    def valued_choose(
+        o: SourcingOrder, c: list[Candidate], p: list[Position]
+    ) -> Decision | Shortfall:
+        return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY,
+                      stock_values=pricing.values)  # fmt: skip
+
+    valued, _ = run_decider("engine, stock priced", net, rules, pricer, valued_choose,
+                            before=pricing)  # fmt: skip
+    common = naive.served() & nearest.served() & engine.served() & valued.served()
     print()
     print(f"{'strategy':<26}{'served':>8}{'cost ₽ (common)':>18}{'₽/order':>10}{'shipm./order':>14}{'on time':>9}{'decisions/s':>13}")  # fmt: skip
     table: dict[str, Figures] = {}
-    for out in (naive, nearest, engine):
+    for out in (naive, nearest, engine, valued):
         f = figures(out, net.orders, common)
         table[out.name] = f
         rate = out.decided / (out.decide_seconds or out.seconds)
@@ -503,8 +646,13 @@ def main() -> None:
     vs_nearest = 100 * (1 - eng.cost / table[nearest.name].cost)
     decide_rate = engine.decided / engine.decide_seconds
     loop_rate = engine.decided / engine.seconds
+    val = table[valued.name]
+    valued_vs_nearest = 100 * (1 - val.cost / table[nearest.name].cost)
     print(f"engine vs naive    {savings:.1f} % cheaper; vs nearest {vs_nearest:.1f} % cheaper "
-          f"(on the {len(common):,} orders all three served)")  # fmt: skip
+          f"(on the {len(common):,} orders all four served)")  # fmt: skip
+    print(f"stock priced       vs nearest {valued_vs_nearest:.1f} % cheaper, "
+          f"{val.on_time:.1f} % on time; {pricing.refreshes} refreshes of the stock values in "
+          f"{valued.job_seconds:.1f} s, {len(pricing.values):,} positions priced at the last")  # fmt: skip
     print(f"engine speed       {decide_rate:,.0f} decide() calls/s in-process; "
           f"{loop_rate:,.0f}/s including reading positions and booking stock")  # fmt: skip
 
@@ -575,6 +723,59 @@ def main() -> None:
           f"({exact.method}, {exact.seconds:.1f} s), engine {eng_cost:,.0f} ₽ -> gap {gap:.2f} %; "
           f"served: engine {len(sub_engine.served())}, optimum {len(sub_orders) - len(exact.unplanned)}")  # fmt: skip
 
+    # (f) the stream's first orders against the optimum with hindsight on their own stock
+    window = net.orders[: args.window]
+    w_stock = window_stock(net, window)
+    w_engine, _ = run_decider("engine on the window", net, rules, pricer, engine_choose,
+                              orders=window, stock=w_stock)  # fmt: skip
+    hindsight = optimise([OpenOrder(str(j), o) for j, o in enumerate(window)], net.candidates,
+                         w_stock, tariffs=net.tariffs, rules=rules, today=TODAY,
+                         time_limit_s=args.window_time_limit, max_options=None)  # fmt: skip
+    w_both = {j for j in w_engine.served() if str(j) not in hindsight.unplanned}
+    w_eng = sum(c for j in w_both for _, c, _ in w_engine.shipments[j])
+    w_opt = sum(hindsight.plans[str(j)].cost for j in w_both)
+    stream_gap = 100 * (w_eng / w_opt - 1) if w_opt else 0.0
+    w_fig = figures(w_engine, window, w_both)
+    w_pricing = StockPricing(net, forecast, len(window), max(1, len(window) // 20))
+
+    def window_choose(
+        o: SourcingOrder, c: list[Candidate], p: list[Position]
+    ) -> Decision | Shortfall:
+        return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY,
+                      stock_values=w_pricing.values)  # fmt: skip
+
+    w_valued, _ = run_decider("stock priced on the window", net, rules, pricer, window_choose,
+                              orders=window, stock=w_stock, before=w_pricing)  # fmt: skip
+    v_both = {j for j in w_valued.served() if str(j) not in hindsight.unplanned}
+    v_eng = sum(c for j in v_both for _, c, _ in w_valued.shipments[j])
+    v_opt = sum(hindsight.plans[str(j)].cost for j in v_both)
+    priced_gap = 100 * (v_eng / v_opt - 1) if v_opt else 0.0
+    v_fig = figures(w_valued, window, v_both)
+    opt_on_time = 100 * sum(
+        1 for j in w_both
+        if (pr := window[j].promised_on) is None or TODAY + timedelta(days=hindsight.plans[str(j)].days) <= pr
+    ) / max(1, len(w_both))  # fmt: skip
+    print(f"stream window      first {len(window):,} orders on {sum(w_stock.values()):,} units: "
+          f"hindsight optimum {w_opt:,.0f} ₽ ({hindsight.method}"
+          f"{'' if hindsight.mip_gap is None else f', MIP gap {100 * hindsight.mip_gap:.2f} %'}, "
+          f"{hindsight.seconds:.1f} s, {opt_on_time:.1f} % on time), engine {w_eng:,.0f} ₽ "
+          f"({w_fig.on_time:.1f} % on time) -> gap {stream_gap:.2f} %; served: engine "
+          f"{len(w_engine.served())}, optimum {len(window) - len(hindsight.unplanned)}")  # fmt: skip
+    print(f"                   stock priced: {v_eng:,.0f} ₽ ({v_fig.on_time:.1f} % on time) -> gap "
+          f"{priced_gap:.2f} %; served {len(w_valued.served())}")  # fmt: skip
+
+    # the engine's lead over nearest, fifth by fifth of the stream: does it hold as stock runs low?
+    fifths = []
+    for k in range(5):
+        lo, hi = k * len(net.orders) // 5, (k + 1) * len(net.orders) // 5
+        part = {i for i in common if lo <= i < hi}
+        e, n = figures(engine, net.orders, part).cost, figures(nearest, net.orders, part).cost
+        v = figures(valued, net.orders, part).cost
+        fifths.append((100 * (1 - e / n) if n else 0.0, 100 * (1 - v / n) if n else 0.0))
+    print("vs nearest, by fifth of the stream: engine "
+          + ", ".join(f"{x:+.1f} %" for x, _ in fifths) + "; stock priced "
+          + ", ".join(f"{y:+.1f} %" for _, y in fifths))  # fmt: skip
+
     print()
     targets = [
         ("engine >= 15 % cheaper than naive", savings >= 15),
@@ -586,7 +787,10 @@ def main() -> None:
         print(f"target             {'met   ' if ok else 'MISSED'} {name}")
     print(f"sourcing orders={args.orders} savings_vs_naive_pct={savings:.1f} gap_to_optimum_pct={gap:.1f} "
           f"decisions_per_s={decide_rate:.0f} batch_{args.open // 1000}k_s={batch.seconds:.0f} "
-          f"on_time_pct={eng.on_time:.1f}")  # fmt: skip
+          f"on_time_pct={eng.on_time:.1f} network={args.network} vs_nearest_pct={vs_nearest:.1f} "
+          f"stream_gap_pct={stream_gap:.1f} stream_on_time_pct={w_fig.on_time:.1f} "
+          f"priced_vs_nearest_pct={valued_vs_nearest:.1f} priced_on_time_pct={val.on_time:.1f} "
+          f"priced_stream_gap_pct={priced_gap:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -68,6 +68,9 @@ def test_an_operator_sends_a_replacement_from_the_return_card(
     replacement = page.locator("[data-replacement] a")
     expect(replacement).to_have_text(re.compile(r"Заказ №?\s*#?\d+"))
     expect(page.locator("[data-exchange]")).to_have_count(0)  # one replacement only
+    step = page.locator(".timeline li").filter(has_text="Отправлена замена")
+    expect(step).to_contain_text(re.compile(r"Заказ №?\s*#?\d+"))  # not "replaced by order"
+    expect(step).not_to_contain_text("replaced")
     shot(page, "replaced-ru")
 
     href = replacement.get_attribute("href")

@@ -333,3 +333,43 @@ def test_two_receipts_of_one_return_book_its_units_once(potok: Potok) -> None:
 def _has(potok: Potok, warehouse: str) -> bool:
     levels = inventory.list_levels(potok.uow(), warehouse=warehouse).items
     return any(r.sku == "KET" and r.on_hand for r in levels)
+
+
+def test_an_exchange_takes_its_own_vat_off_the_refunds_vat(potok: Potok) -> None:
+    """A return of a kettle pair and a mug, the mug replaced: the refund is the kettles and
+    so is its VAT; a replacement worth more than the return leaves nothing, VAT included."""
+    from potok.services.returns import exchanges
+
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    clock = Clock(T0)
+    order_id, _, number = _handed_over(potok, [("KET", 3), ("MUG", 2)], clock)
+    _track(potok, number, TrackingStatus.DELIVERED, T0 + timedelta(days=1), "d1")
+    clock.moment = T0 + timedelta(days=2)
+    lines = [ReturnLineRequest(1, 2, "wrong_size"), ReturnLineRequest(2, 1, "defective")]
+    ret = requests.request_return(potok.uow(), RequestReturn(order_id, lines), TESTER, clock=clock)
+    assert ret.refund_amount == Decimal("5370.00")  # 2 x 2490.00 + 390.00
+    assert ret.refund_vat == Decimal("968.36")  # 898.03 + 70.33, 22 % inside each line
+    requests.approve_return(potok.uow(), ret.number, TESTER, clock=clock)
+
+    swap = exchanges.exchange_return(
+        potok.uow(), ret.number, TESTER, lines=[exchanges.ExchangeLine("MUG", 1)], clock=clock
+    )
+    again = requests.get_return(potok.uow(), ret.number)
+    assert (swap.ret.exchange_value, swap.ret.exchange_vat) == (Decimal("390.00"), Decimal("70.33"))
+    assert (again.refund_amount, again.refund_vat) == (Decimal("4980.00"), Decimal("898.03"))
+    assert again.exchange_vat == Decimal("70.33")  # stored, not only computed
+
+    # a second return of the last kettle, replaced by three: worth more than it, nothing owed
+    other = requests.request_return(
+        potok.uow(),
+        RequestReturn(order_id, [ReturnLineRequest(1, 1, "wrong_size")]),
+        TESTER,
+        clock=clock,
+    )
+    requests.approve_return(potok.uow(), other.number, TESTER, clock=clock)
+    bigger = exchanges.exchange_return(
+        potok.uow(), other.number, TESTER, lines=[exchanges.ExchangeLine("KET", 3)], clock=clock
+    )
+    assert bigger.ret.exchange_value == Decimal("7470.00")
+    assert (bigger.ret.refund_amount, bigger.ret.refund_vat) == (Decimal("0.00"), Decimal("0.00"))
+    _clean(potok)

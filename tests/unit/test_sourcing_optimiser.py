@@ -250,3 +250,43 @@ def test_an_order_with_no_plan_in_reach_keeps_its_own_and_the_rest_is_still_solv
     assert result.plans["movable"].shipments[0].warehouse_id == WarehouseId(2)
     assert result.plans["stranded"].shipments[0].warehouse_id == WarehouseId(9)
     assert result.unplanned == ("nowhere",)
+
+
+def test_an_order_moved_only_to_free_stock_for_another_is_moved_too() -> None:
+    """A costs the same from W1 and W2; B is dear from W3 and from W2, cheap from W1, whose
+    unit A holds. The optimum moves A to W2's free unit so that B takes W1's: A's move saves
+    A nothing, yet without it B's plan would take a unit A still holds."""
+    candidates = sites(3)
+    tariffs = TariffTable(
+        [
+            Tariff("W1", Decimal(100), Decimal(0), Decimal(0), 1, "A-land"),
+            Tariff("W2", Decimal(100), Decimal(0), Decimal(0), 1, "A-land"),
+            Tariff("W1", Decimal(100), Decimal(0), Decimal(0), 1, "B-land"),
+            Tariff("W2", Decimal(400), Decimal(0), Decimal(0), 1, "B-land"),
+            Tariff("W3", Decimal(300), Decimal(0), Decimal(0), 1, "B-land"),
+        ]
+    )
+    a = OpenOrder(
+        "a",
+        open_order("x", {1: 1}, region="A-land").order,
+        (Shipment(WarehouseId(1), ((ProductId(1), 1),), 100.0, 1),),
+    )
+    b = OpenOrder(
+        "b",
+        open_order("x", {1: 1}, region="B-land").order,
+        (Shipment(WarehouseId(3), ((ProductId(1), 1),), 300.0, 1),),
+    )
+    free = as_stock({(1, 1): 1})  # one free unit, at W2; W1's and W3's are held by a and b
+    for use_solver in (True, False):
+        result = optimise(
+            [a, b], candidates, free, tariffs=tariffs, rules=RoutingRules(), today=TODAY,
+            use_solver=use_solver,
+        )  # fmt: skip
+        held = {**free, (WarehouseId(1), ProductId(1)): 1, (WarehouseId(3), ProductId(1)): 1}
+        assert_within_stock(result, held)
+        if use_solver:
+            assert result.method == "mip-optimal"
+            assert sorted(result.changed) == ["a", "b"]
+            assert result.plans["a"].shipments[0].warehouse_id == WarehouseId(2)
+            assert result.plans["b"].shipments[0].warehouse_id == WarehouseId(1)
+            assert result.cost_after == 200

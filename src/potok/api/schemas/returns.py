@@ -144,7 +144,10 @@ class ReturnOut(Out):
         description="Owed to the customer: the lines at the prices paid (what arrived, once "
         "received) and the delivery fee when the policy gives it back."
     )
-    refund_vat: MoneyOut = Field(description="The VAT inside the lines' refund, line by line.")
+    refund_vat: MoneyOut = Field(
+        description="The VAT inside the lines' refund, line by line, less the VAT of a "
+        "replacement sent instead."
+    )
     refund_shipping: MoneyOut
     refund_status: str = Field(description="none, pending, paid or failed")
     comment: str
@@ -156,6 +159,9 @@ class ReturnOut(Out):
     closed_at: datetime | None
     exchange_order_id: int | None = Field(description="The replacement order, if any.")
     exchange_value: MoneyOut = Field(description="What it is worth, taken off the refund.")
+    exchange_vat: MoneyOut = Field(
+        description="The VAT inside that worth, taken off the refund's VAT."
+    )
     lines: list[ReturnLineOut]
     steps: list[ReturnStepOut]
 
@@ -220,6 +226,7 @@ def render_return(ret: Return) -> ReturnOut:
         closed_at=ret.closed_at,
         exchange_order_id=ret.exchange_order_id,
         exchange_value=ret.exchange_value,
+        exchange_vat=ret.exchange_vat,
         lines=[_line(line) for line in ret.lines],
         steps=[_step(step) for step in ret.steps],
     )

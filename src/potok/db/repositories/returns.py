@@ -291,6 +291,7 @@ class ReturnRepository:
                 comment=row.comment,
                 exchange_order_id=row.exchange_order_id,
                 exchange_value=row.exchange_value,
+                exchange_vat=row.exchange_vat,
                 version=row.version,
                 steps=steps.get(row.id, []),
             )
@@ -313,6 +314,7 @@ def _header(ret: Return) -> dict[str, Any]:
         "comment": ret.comment,
         "exchange_order_id": ret.exchange_order_id,
         "exchange_value": ret.exchange_value,
+        "exchange_vat": ret.exchange_vat,
         "received_at": ret.received_at,
         "inspected_at": ret.inspected_at,
         "closed_at": ret.closed_at,

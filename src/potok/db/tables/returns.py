@@ -26,6 +26,7 @@ returns = sa.Table(
     sa.Column("comment", sa.String(500), nullable=False, server_default=""),
     fk("exchange_order_id", "orders.id", nullable=True),  # the replacement, for an exchange
     sa.Column("exchange_value", Amount(), nullable=False, server_default="0"),
+    sa.Column("exchange_vat", Amount(), nullable=False, server_default="0"),
     sa.Column("created_by", sa.String(255), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=True),
     sa.Column("inspected_at", UtcDateTime(), nullable=True),

@@ -302,10 +302,14 @@ class Order:
         return Money(self.subtotal.amount + self.delivery.price, self.currency)
 
     @property
+    def lines_vat(self) -> Money:
+        """The VAT inside the lines (the subtotal's VAT), each line at its own rate."""
+        return Money(sum((line.vat_amount for line in self.lines), Decimal("0.00")), self.currency)
+
+    @property
     def vat_total(self) -> Money:
-        lines_vat = sum((line.vat_amount for line in self.lines), Decimal("0.00"))
         delivery_vat = vat_included(self.delivery.price, self.delivery.vat_rate)
-        return Money(lines_vat + delivery_vat, self.currency)
+        return Money(self.lines_vat.amount + delivery_vat, self.currency)
 
     @property
     def waits_for_payment(self) -> bool:

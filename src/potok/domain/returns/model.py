@@ -138,6 +138,7 @@ class Return:
     comment: str = ""
     exchange_order_id: int | None = None  # the replacement order, for an exchange
     exchange_value: Decimal = ZERO  # what the replacement is worth, taken off the refund
+    exchange_vat: Decimal = ZERO  # the VAT inside that worth, taken off the refund's VAT
     version: int = 1
     steps: list[ReturnStep] = field(default_factory=list)
     changes: ReturnChanges = field(default_factory=ReturnChanges)
@@ -158,7 +159,11 @@ class Return:
 
     @property
     def refund_vat(self) -> Decimal:
-        return lines_vat(line.priced for line in self.lines)
+        """The VAT inside the lines' refund, line by line at each line's rate, less the VAT of
+        a replacement sent instead; nothing when nothing is refunded."""
+        if self.refund_amount == ZERO:
+            return ZERO
+        return max(ZERO, lines_vat(line.priced for line in self.lines) - self.exchange_vat)
 
     @property
     def units(self) -> int:
@@ -353,18 +358,21 @@ class Return:
         if why is not None:
             raise ExchangeNotPossible(number=self.number, status=self.status.value, why=why)
 
-    def exchange(self, order_id: int, value: Decimal, at: datetime, actor: str) -> None:
+    def exchange(
+        self, order_id: int, value: Decimal, vat: Decimal, at: datetime, actor: str
+    ) -> None:
         """A replacement order takes the units' place (possibly before they arrive); what it
-        is worth is no longer refunded."""
+        is worth (``vat`` of it VAT) is no longer refunded."""
         self.ensure_exchangeable()
         self.exchange_order_id = order_id
         self.exchange_value = value
+        self.exchange_vat = vat
         self._step(
             at,
             actor,
             "exchanged",
             reason=f"replaced by order {order_id}",
-            details={"order_id": order_id, "value": str(value)},
+            details={"order_id": order_id, "value": str(value), "vat": str(vat)},
         )
         self.changes.events.append(
             ev.ReturnExchanged(

@@ -154,23 +154,7 @@ def optimise(
     if plans is None:
         method = "greedy"
         plans = _greedy(prepared, capacity)
-    final: dict[str, OrderPlan] = {}
-    changed: list[str] = []
-    unplanned: list[str] = []
-    for o in prepared:
-        key = o.oo.key
-        new = plans.get(key)
-        if o.oo.current:
-            old = before[key]
-            if new is not None and new.layout() != old.layout() and new.cost < old.cost - 0.005:
-                final[key] = new
-                changed.append(key)
-            else:
-                final[key] = old
-        elif new is not None:
-            final[key] = new
-        else:
-            unplanned.append(key)
+    final, changed, unplanned = _settle(prepared, plans, before, capacity)
     return BatchResult(
         method,
         final,
@@ -183,6 +167,57 @@ def optimise(
         gap,
         tuple(notes),
     )
+
+
+def _settle(
+    prepared: Sequence[_Order],
+    plans: Mapping[str, OrderPlan],
+    before: Mapping[str, OrderPlan],
+    capacity: Mapping[tuple[WarehouseId, ProductId], int],
+) -> tuple[dict[str, OrderPlan], list[str], list[str]]:
+    """The plans to apply: today's plan stays unless the new one is cheaper - except where
+    the solver moved an order at no saving of its own to free the units another order's
+    cheaper plan takes; that move is applied too, or the two plans together would take more
+    than the stock holds. (The solver's plans fit the stock all together, so taking every
+    such move is always enough.)"""
+    final: dict[str, OrderPlan] = {}
+    changed: list[str] = []
+    unplanned: list[str] = []
+    moved_for_others: dict[str, OrderPlan] = {}
+    for o in prepared:
+        key = o.oo.key
+        new = plans.get(key)
+        if o.oo.current:
+            old = before[key]
+            if new is not None and new.layout() != old.layout():
+                if new.cost < old.cost - 0.005:
+                    final[key] = new
+                    changed.append(key)
+                    continue
+                moved_for_others[key] = new
+            final[key] = old
+        elif new is not None:
+            final[key] = new
+        else:
+            unplanned.append(key)
+    while moved_for_others:
+        used: dict[tuple[WarehouseId, ProductId], int] = {}
+        for plan in final.values():
+            for s in plan.shipments:
+                for p, q in s.units:
+                    used[(s.warehouse_id, p)] = used.get((s.warehouse_id, p), 0) + q
+        over = {k for k, q in used.items() if q > capacity.get(k, 0)}
+        if not over:
+            break
+        for key, new in moved_for_others.items():
+            if any((s.warehouse_id, p) in over for s in final[key].shipments for p, _ in s.units):
+                final[key] = new
+                changed.append(key)
+                del moved_for_others[key]
+                break
+        else:
+            break
+    return final, changed, unplanned
 
 
 def _distances(orders: Sequence[OpenOrder], cands: Sequence[Candidate]) -> np.ndarray:

@@ -110,7 +110,13 @@ def exchange_return(
     def link(uow: UnitOfWork) -> Exchange:
         at = clock()
         original, ret = locked(uow, number)
-        ret.exchange(replacement.id or 0, replacement.subtotal.amount, at, str(actor))
+        ret.exchange(
+            replacement.id or 0,
+            replacement.subtotal.amount,
+            replacement.lines_vat.amount,
+            at,
+            str(actor),
+        )
         uow.returns.save(ret)
         note_on_order(
             uow,
