@@ -61,9 +61,7 @@ def postgres_url() -> str:
     if not worker:
         return url
     parsed = sa.engine.make_url(url)
-    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(
-        hide_password=False
-    )
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
 
 
 def _ensure_postgres_database(url: str) -> str | None:
