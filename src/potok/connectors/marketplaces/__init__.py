@@ -39,6 +39,7 @@ from potok.connectors.marketplaces.interface import (
     StockOutcome,
 )
 from potok.connectors.marketplaces.registry import (
+    ANSWERS_CANCELLATIONS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
     MarketplaceClients,
@@ -46,6 +47,7 @@ from potok.connectors.marketplaces.registry import (
 )
 
 __all__ = [
+    "ANSWERS_CANCELLATIONS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
     "CallStats",

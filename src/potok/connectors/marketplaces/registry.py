@@ -24,8 +24,12 @@ SUPPORTED = frozenset(
 READS_CATALOGUE = frozenset({Marketplace.OZON})
 """The marketplaces whose catalogue Potok reads to fill a connection's item map."""
 
-PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES})
-"""The marketplaces whose per-order sticker Potok fetches once an order is packed there."""
+PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES, Marketplace.YANDEX_MARKET})
+"""The marketplaces whose per-order sticker Potok fetches once an order is packed there
+(Market: the order's labels, a PDF with one per box)."""
+
+ANSWERS_CANCELLATIONS = frozenset({Marketplace.YANDEX_MARKET})
+"""The marketplaces where a customer asks to cancel and the seller accepts or refuses."""
 
 
 class MarketplaceNotSupported(Rejected):
