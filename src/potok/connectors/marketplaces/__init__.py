@@ -40,6 +40,7 @@ from potok.connectors.marketplaces.interface import (
 )
 from potok.connectors.marketplaces.registry import (
     ANSWERS_CANCELLATIONS,
+    CONFIRMS_ORDERS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
     MarketplaceClients,
@@ -48,6 +49,7 @@ from potok.connectors.marketplaces.registry import (
 
 __all__ = [
     "ANSWERS_CANCELLATIONS",
+    "CONFIRMS_ORDERS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
     "CallStats",

@@ -17,6 +17,7 @@ from functools import partial
 
 from potok.connectors.marketplaces import (
     ANSWERS_CANCELLATIONS,
+    CONFIRMS_ORDERS,
     PRINTS_STICKERS,
     CredentialsRefused,
     MarketplaceClient,
@@ -58,6 +59,7 @@ def push_progress(
 ) -> None:
     """Send the marketplace every step Potok took since the last poll."""
     answered = _answer_cancellations(uow, connection, client, outcome, clock)
+    _confirm(uow, connection, client, outcome, clock)
     plan = reading(uow, lambda uow: _plan(uow, connection))
     for external_id in plan.cancel:
         if external_id in answered:
@@ -92,6 +94,38 @@ def push_progress(
             plan.hand_over.extend(link for link in links if link is not None)
     _hand_over(uow, connection, client, plan.hand_over, outcome, clock)
     _fetch_stickers(uow, connection, client, outcome, clock)
+
+
+WAITING_CONFIRMATION = "on_confirmation"
+"""Avito's status of an order the seller has not confirmed yet."""
+
+
+def _confirm(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """Confirm on the marketplace each imported order it still waits to be confirmed (Avito:
+    the seller takes it, within its ``confirmTill``); an order Potok cancelled meanwhile is
+    cancelled there instead, by the plan. The next poll reads the new status back."""
+    if connection.marketplace not in CONFIRMS_ORDERS:
+        return
+    confirm = getattr(client, "confirm", None)
+    progress = reading(uow, lambda uow: uow.marketplaces.progress(connection.id, PUSHED_AT_ONCE))
+    for item in progress:
+        link = item.link
+        if item.cancelled or link.status != WAITING_CONFIRMATION or confirm is None:
+            continue
+        try:
+            confirm(link.external_id)
+        except CredentialsRefused:
+            raise
+        except MarketplaceRefused as refused:
+            _failed(uow, connection, link.external_id, "confirm", refused.detail, outcome, clock)
+            continue
+        outcome.confirmed.append(link.external_id)
 
 
 CANCEL_REQUESTED = "/cancel-requested"
