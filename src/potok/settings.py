@@ -219,7 +219,8 @@ class EventSettings(BaseModel):
 
 
 class SourcingSettings(BaseModel):
-    """The batch optimiser's schedule: how often the worker re-plans open orders."""
+    """The batch optimiser's schedule (how often the worker re-plans open orders) and the
+    stock pricing job's (what a unit is worth to the orders still to come)."""
 
     replan_every_minutes: float = Field(
         default=0,
@@ -230,6 +231,23 @@ class SourcingSettings(BaseModel):
     )
     replan_time_limit_s: float = Field(
         default=30, ge=1, le=300, description="the solver's time budget of a scheduled run"
+    )
+    price_stock_every_hours: float = Field(
+        default=0,
+        ge=0,
+        le=7 * 24,
+        description="price stock for the orders still to come when the latest run is at "
+        "least this old (0: never on a schedule; run `potok sourcing price-stock`)",
+    )
+    stock_history_days: int = Field(
+        default=28, ge=1, le=365, description="days of orders the stock prices learn demand from"
+    )
+    stock_horizon_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="days ahead the stock prices look: demand over them against the stock and "
+        "what arrives within them",
     )
 
 

@@ -123,6 +123,7 @@ REPORT_FILES = {
     ("PUT", "/api/v1/files/stock-rules", "422"),
     ("PUT", "/api/v1/files/products", "422"),
     ("PUT", "/api/v1/files/store-receipts", "422"),
+    ("PUT", "/api/v1/files/orders", "422"),
 }
 # A route a marketplace calls answers in that marketplace's own format (what its documentation
 # says the marketplace reads back), errors included: never a problem document.
