@@ -35,6 +35,7 @@ from potok.settings import DatabaseSettings, SecuritySettings, Settings, normali
 from tests.environment import missing
 
 if TYPE_CHECKING:
+    from tests.simulators.avito import AvitoSimulator
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
     from tests.simulators.pochta import PochtaSimulator
@@ -343,6 +344,18 @@ def yandex_market() -> Iterator[YandexMarketSimulator]:
     simulator.stop()
     assert simulator.invalid == [], "requests refused by Market's OpenAPI document"
     assert simulator.unfaithful == [], "answers to notifications unlike Market's document"
+
+
+@pytest.fixture
+def avito() -> Iterator[AvitoSimulator]:
+    """A simulated Avito (order-management, stock-management, token); every request must
+    be valid against Avito's published documents."""
+    from tests.simulators.avito import AvitoSimulator
+
+    simulator = AvitoSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by Avito's OpenAPI documents"
 
 
 # ---------------------------------------------------------------------- carrier simulators

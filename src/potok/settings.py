@@ -380,6 +380,11 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    avito_url: str = Field(
+        default="https://api.avito.ru",
+        max_length=500,
+        description="Avito's API (order-management, stock-management, token)",
+    )
     yandex_market_url: str = Field(
         default="https://api.partner.market.yandex.ru",
         max_length=500,
