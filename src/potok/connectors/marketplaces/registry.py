@@ -41,6 +41,9 @@ ANSWERS_CANCELLATIONS = frozenset({Marketplace.YANDEX_MARKET})
 CONFIRMS_ORDERS = frozenset({Marketplace.AVITO})
 """The marketplaces where the seller confirms each new order it takes."""
 
+MIRRORS_ORDERS = frozenset({Marketplace.RETAILCRM})
+"""CRMs told Potok's orders of other channels (their clients are :class:`OrderMirror`)."""
+
 
 class MarketplaceNotSupported(Rejected):
     code = "marketplace-not-supported"
@@ -99,13 +102,16 @@ class MarketplaceClients:
                 shipped=self.settings.retailcrm_shipped_status,
                 cancelled=self.settings.retailcrm_cancelled_status,
             )
-            return RetailCrm.connect(
+            crm = RetailCrm.connect(
                 connection.base_url,
                 credentials,
                 statuses=statuses,
                 time_zone=self.settings.retailcrm_time_zone,
                 **options,
             )
+            crm.mirror_statuses.update(self.settings.retailcrm_mirror_statuses)
+            crm.payment_type = self.settings.retailcrm_payment_type
+            return crm
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)
 
 
