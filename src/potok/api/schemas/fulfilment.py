@@ -123,7 +123,14 @@ class ParcelIn(Strict):
 
 
 class BookingIn(Strict):
-    carrier: str = Field(min_length=1, max_length=32, examples=["sandbox"])
+    carrier: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        examples=["sandbox"],
+        description="The carrier to book with; left out, the one sourcing chose "
+        "(`planned_carrier`). Another one replaces that choice, in the shipment's steps.",
+    )
 
 
 class CarrierOut(Out):
@@ -241,6 +248,9 @@ class ShipmentOut(Out):
     status: ShipmentStatus
     wave: str | None
     carrier: str | None
+    planned_carrier: str | None = Field(
+        description="The carrier to book it with: the one sourcing chose, or an operator since."
+    )
     tracking_number: str | None
     label: str | None
     promised_on: date | None
@@ -394,6 +404,7 @@ def _shipment_data(shipment: Shipment, steps: list[ShipmentStep] | None) -> dict
         "status": shipment.status.value,
         "wave": shipment.wave,
         "carrier": shipment.carrier,
+        "planned_carrier": shipment.planned_carrier,
         "tracking_number": shipment.tracking_number,
         "label": shipment.label,
         "promised_on": shipment.promised_on,
