@@ -162,6 +162,9 @@ class DirectoryPointOut(Out):
     cash_on_delivery: bool
     cards: bool
     weight_max_g: int | None
+    cells: str = Field(
+        description="a locker's cells, `LxWxH` in mm each, `;` between them; empty: any size"
+    )
     distance_km: float | None = Field(description="from the search's coordinates, if given")
 
 
