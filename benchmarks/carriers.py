@@ -8,7 +8,7 @@ its ORDER_STATUS webhooks, with polling as the safety net.
 It creates a fresh database (PostgreSQL: ``POTOK_BENCH_DATABASE_URL``, by default the
 database ``potok_bench``; SQLite: a temporary file), a warehouse with stock, syncs СДЭК's
 delivery points into the directory, places ``--shipments`` one-line orders (half to a СДЭК
-point, half to a door in Tver), releases, picks and packs each, then per shipment: asks
+point, half to a door in Tver; half of each paid on delivery), releases, picks and packs each, then per shipment: asks
 every carrier's quote (СДЭК live: its price cache is off, so the figure is the carrier's),
 hands it over (booked: tariff list, look-up by number, order, reads until registered),
 fetches СДЭК's label PDF, and lets СДЭК post four statuses to delivery; the webhook bodies go
@@ -52,7 +52,7 @@ from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.domain.inventory.commands import LevelRow, SetLevels
 from potok.domain.kernel import Actor, ActorKind
 from potok.domain.network import WarehouseDraft, WarehouseType
-from potok.domain.orders import Address, DeliveryMethod
+from potok.domain.orders import Address, DeliveryMethod, PaymentMethod
 from potok.domain.orders.commands import DeliveryRequest, LineRequest, PlaceOrder
 from potok.services import carrier_points, catalogue, intake, inventory
 from potok.services.fulfilment import packing, picking, release, tracking
@@ -97,6 +97,8 @@ def setup(potok: Potok, cdek: CdekCarrier, shipments: int) -> list[int]:
                 delivery=delivery,
                 customer_name="Анна Петрова",
                 customer_phone="+79161234567",
+                # half pay on delivery: their СДЭК orders carry the money to collect
+                payment_method=PaymentMethod.CASH_ON_DELIVERY if index % 4 in (1, 2) else None,
             ),
             BENCH,
         )
@@ -111,6 +113,8 @@ def setup(potok: Potok, cdek: CdekCarrier, shipments: int) -> list[int]:
             BENCH,
         )
         ids.append(shipment_id)
+        if len(ids) % 500 == 0:
+            print(f"... {len(ids)} shipments packed", file=sys.stderr, flush=True)
     return ids
 
 
@@ -139,7 +143,10 @@ def main() -> None:
         quotes_ms: list[float] = []
         created = labels = 0
         started = time.perf_counter()
-        for shipment_id in shipments:
+        for done, shipment_id in enumerate(shipments, start=1):
+            if done % 500 == 0:  # a long run shows where it stands
+                so_far = time.perf_counter() - started
+                print(f"... {done} shipments in {so_far:.0f} s", file=sys.stderr, flush=True)
             at = time.perf_counter()
             tracking.quotes(potok.uow(), potok.carriers, shipment_id)
             quotes_ms.append((time.perf_counter() - at) * 1000)

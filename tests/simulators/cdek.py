@@ -39,6 +39,11 @@ TARIFFS = (
 MAX_WEIGHT_G = 30_000
 
 # code, city, city code, address, latitude, longitude, type
+LOCKER_CELLS = [  # a parcel locker's cells, in cm (OfficeCellDimensionsDto)
+    {"width": 40, "height": 10, "depth": 60},
+    {"width": 40, "height": 20, "depth": 60},
+    {"width": 40, "height": 40, "depth": 60},
+]
 OFFICES = (
     ("MSK123", "Москва", 44, "ул. Тверская, 7", 55.7580, 37.6140, "PVZ"),
     ("MSK456", "Москва", 44, "ул. Большая Якиманка, 26", 55.7350, 37.6120, "PVZ"),
@@ -295,8 +300,10 @@ class CdekSimulator(SimulatedApi):
         if "latitude" not in end or "latitude" not in start:
             return {"tariff_codes": [], "errors": [_error("v2_location_not_found", "Куда?")]}
         km = _km(start, end)
-        weight_kg = sum(float(p.get("weight") or 0) for p in body["packages"]) / 1000
-        if weight_kg * 1000 > MAX_WEIGHT_G:
+        if sum(float(p.get("weight") or 0) for p in body["packages"]) > MAX_WEIGHT_G:
+            return {"tariff_codes": [], "errors": [_error("v2_weight_limit", "> 30 кг")]}
+        weight_kg = sum(_charged_kg(p) for p in body["packages"])
+        if weight_kg * 1000 > MAX_WEIGHT_G * 2:
             return {"tariff_codes": [], "errors": [_error("v2_weight_limit", "> 30 кг")]}
         days = 1 + int(km // 700)
         base = 190 + km * 0.08 + max(0.0, weight_kg - 1) * 45
@@ -478,6 +485,7 @@ class CdekSimulator(SimulatedApi):
                 "allowed_cod": kind == "PVZ",
                 "weight_min": 0,
                 "weight_max": 30 if kind == "PVZ" else 15,
+                **({} if kind == "PVZ" else {"dimensions": LOCKER_CELLS}),
                 "status": "ACTIVE",
                 "work_time_list": [{"day": d, "time": "10:00/20:00"} for d in range(1, 6)],
                 "location": {
@@ -496,6 +504,17 @@ class CdekSimulator(SimulatedApi):
             if "city_code" not in params or str(city_code) == params["city_code"]
         ]
         return found[page * size : (page + 1) * size]
+
+
+def _charged_kg(package: dict[str, Any]) -> float:
+    """What СДЭК charges a box for: its weight, or its volume weight (length × width ×
+    height in cm / 5000) when that is more."""
+    weight = float(package.get("weight") or 0) / 1000
+    sides = [package.get(k) for k in ("length", "width", "height")]
+    if all(isinstance(side, int) for side in sides):
+        length, width, height = (int(side) for side in sides)  # type: ignore[arg-type]
+        return max(weight, length * width * height / 5000)
+    return weight
 
 
 def _collects(body: dict[str, Any]) -> bool:

@@ -28,6 +28,27 @@ class DirectoryPoint:
     weight_max_g: int | None
     active: bool
     synced_at: datetime
+    cells: str = ""  # a locker's cells, "LxWxH" in mm each, ";" between; "": any size
+
+    def cell_sizes(self) -> list[tuple[int, int, int]]:
+        """The locker's cells, each side largest first (none: sizes are not limited)."""
+        found = []
+        for cell in self.cells.split(";"):
+            sides = [int(side) for side in cell.split("x") if side.isdigit()]
+            if len(sides) == 3:
+                a, b, c = sorted(sides, reverse=True)
+                found.append((a, b, c))
+        return found
+
+    def fits(self, length_mm: int, width_mm: int, height_mm: int) -> bool:
+        """Whether a box of these sides fits one of its cells (turned any way)."""
+        cells = self.cell_sizes()
+        if not cells:
+            return True
+        box = sorted((length_mm, width_mm, height_mm), reverse=True)
+        return any(
+            all(side <= room for side, room in zip(box, cell, strict=True)) for cell in cells
+        )
 
 
 @dataclass(frozen=True, slots=True)

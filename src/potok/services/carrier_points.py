@@ -155,6 +155,7 @@ def _directory(carrier: str, point: PickupPoint, at: datetime) -> DirectoryPoint
         cash_on_delivery=extra.get("allowed_cod") == "true",
         cards=extra.get("have_cashless") == "true",
         weight_max_g=int(float(weight) * 1000) if weight else None,
+        cells=extra.get("cells_mm", "")[:500],
         active=True,
         synced_at=at,
     )

@@ -169,10 +169,15 @@ class CarrierPrices:
                 return []
             today = clock().date()
             products = {li.product_id for li in order.lines}
-            candidates, _ = uow.stock.candidates(products, order.channel_id, today=today)
+            from potok.services.intake import held_by_code
+
+            candidates, positions = uow.stock.candidates(products, order.channel_id, today=today)
             origins = {c.code: (c.latitude, c.longitude) for c in candidates}
             return uow.sourcing_setup().carrier_lanes(
-                order, uow.sourcing.weights_kg(products), origins
+                order,
+                uow.sourcing.weights_kg(products),
+                origins,
+                held=held_by_code(candidates, positions),
             )
 
         return self.warm(reading(uow, work))

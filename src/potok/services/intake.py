@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.kernel import CENT, Actor, Clock, WarehouseId, as_utc, utc_now
+from potok.domain.kernel import CENT, Actor, Clock, ProductId, WarehouseId, as_utc, utc_now
 from potok.domain.network import Warehouse, WarehouseType
 from potok.domain.orders import (
     AllocationState,
@@ -31,6 +31,7 @@ from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, PlaceOrder
 from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
 from potok.domain.orders.states import ON_DELIVERY, PAID_ENOUGH
 from potok.domain.sourcing import Decision, Shortfall
+from potok.domain.sourcing.planner import Candidate, Position
 from potok.domain.validation import MAX_AMOUNT, Problems
 from potok.services.allocation import allocate
 from potok.services.ports import IntakeContext
@@ -129,7 +130,7 @@ def carrier_lanes(uow: UnitOfWork, command: PlaceOrder, at: datetime) -> list[La
             return []
     elif command.delivery.address is None:
         return []
-    candidates, _ = uow.stock.candidates(
+    candidates, positions = uow.stock.candidates(
         {p for p, _ in units}, channel.id, today=at.astimezone(UTC).date()
     )
     weights = {p.id: p.weight_g / 1000 for p in products.values() if p.weight_g}
@@ -139,7 +140,23 @@ def carrier_lanes(uow: UnitOfWork, command: PlaceOrder, at: datetime) -> list[La
         units,
         weights,
         {c.code: (c.latitude, c.longitude) for c in candidates},
+        held=held_by_code(candidates, positions),
     )
+
+
+def held_by_code(
+    candidates: Iterable[Candidate], positions: Iterable[Position]
+) -> dict[str, dict[ProductId, int]]:
+    """What each candidate holds of the order's products: a split's parcels are priced by
+    the part each may carry."""
+    codes = {c.warehouse_id: c.code for c in candidates}
+    held: dict[str, dict[ProductId, int]] = {}
+    for position in positions:
+        code = codes.get(position.warehouse_id)
+        if code is not None and position.available > 0:
+            have = held.setdefault(code, {})
+            have[position.product_id] = have.get(position.product_id, 0) + position.available
+    return held
 
 
 def place_within(uow: UnitOfWork, command: PlaceOrder, actor: Actor, at: datetime) -> Placement:

@@ -133,6 +133,7 @@ def directory_points(
                 "cash_on_delivery": f.point.cash_on_delivery,
                 "cards": f.point.cards,
                 "weight_max_g": f.point.weight_max_g,
+                "cells": f.point.cells,
                 "distance_km": round(f.distance_km, 3) if f.distance_km is not None else None,
             }
             for f in found

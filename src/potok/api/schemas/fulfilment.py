@@ -123,7 +123,14 @@ class ParcelIn(Strict):
 
 
 class BookingIn(Strict):
-    carrier: str = Field(min_length=1, max_length=32, examples=["sandbox"])
+    carrier: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=32,
+        examples=["sandbox"],
+        description="The carrier to book with; left out, the one sourcing chose "
+        "(`planned_carrier`). Another one replaces that choice, in the shipment's steps.",
+    )
 
 
 class CarrierOut(Out):
@@ -155,6 +162,9 @@ class DirectoryPointOut(Out):
     cash_on_delivery: bool
     cards: bool
     weight_max_g: int | None
+    cells: str = Field(
+        description="a locker's cells, `LxWxH` in mm each, `;` between them; empty: any size"
+    )
     distance_km: float | None = Field(description="from the search's coordinates, if given")
 
 
@@ -241,6 +251,9 @@ class ShipmentOut(Out):
     status: ShipmentStatus
     wave: str | None
     carrier: str | None
+    planned_carrier: str | None = Field(
+        description="The carrier to book it with: the one sourcing chose, or an operator since."
+    )
     tracking_number: str | None
     label: str | None
     promised_on: date | None
@@ -394,6 +407,7 @@ def _shipment_data(shipment: Shipment, steps: list[ShipmentStep] | None) -> dict
         "status": shipment.status.value,
         "wave": shipment.wave,
         "carrier": shipment.carrier,
+        "planned_carrier": shipment.planned_carrier,
         "tracking_number": shipment.tracking_number,
         "label": shipment.label,
         "promised_on": shipment.promised_on,

@@ -56,6 +56,7 @@ WEBHOOK_SECRET = "secret"  # noqa: S105 - the name of the webhook URL's query pa
 MAX_EVENTS = 1000
 PAGE = 1000  # delivery points per page
 KOPECK = Decimal("0.01")
+SIDES = ("depth", "width", "height")
 
 
 class CdekCarrier:
@@ -102,6 +103,7 @@ class CdekCarrier:
             request.weight_g,
             request.city,
             request.pickup_point,
+            tuple((p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in request.parcels),
         )
         with self._lock:
             cached = self._quotes.get(key)
@@ -122,7 +124,16 @@ class CdekCarrier:
             "type": ONLINE_SHOP,
             "from_location": _location(request.origin, None),
             "to_location": _location(request.destination, request.city),
-            "packages": [{"weight": max(request.weight_g, 1)}],
+            "packages": [
+                {
+                    "weight": max(p.weight_g, 1),
+                    "length": _cm(p.length_mm),
+                    "width": _cm(p.width_mm),
+                    "height": _cm(p.height_mm),
+                }
+                for p in request.parcels
+            ]
+            or [{"weight": max(request.weight_g, 1)}],  # before packing: the weight alone
         }
         if self.shipment_point:
             body["shipment_point"] = self.shipment_point
@@ -205,6 +216,7 @@ class CdekCarrier:
                 weight,
                 city=request.city,
                 pickup_point=request.pickup_point,
+                parcels=tuple(request.parcels),
             )
         )
         if request.tariff:
@@ -231,9 +243,9 @@ class CdekCarrier:
                 {
                     "number": f"{request.reference}-{index}"[:30],
                     "weight": parcel.weight_g,
-                    "length": max(1, round(parcel.length_mm / 10)),
-                    "width": max(1, round(parcel.width_mm / 10)),
-                    "height": max(1, round(parcel.height_mm / 10)),
+                    "length": _cm(parcel.length_mm),
+                    "width": _cm(parcel.width_mm),
+                    "height": _cm(parcel.height_mm),
                     "items": items,
                 }
                 for index, (parcel, items) in enumerate(_package_items(request), start=1)
@@ -450,6 +462,13 @@ def office_point(office: Mapping[str, Any], storage_days: int) -> PickupPoint | 
     }
     if office.get("weight_max") is not None:
         extra["weight_max_kg"] = str(office["weight_max"])
+    cells = [  # a locker's cells (OfficeCellDimensionsDto, in cm)
+        f"{int(c['depth']) * 10}x{int(c['width']) * 10}x{int(c['height']) * 10}"
+        for c in office.get("dimensions") or []
+        if isinstance(c, Mapping) and all(isinstance(c.get(k), int) for k in SIDES)
+    ]
+    if cells:
+        extra["cells_mm"] = ";".join(cells)
     return PickupPoint(
         code=str(office["code"]),
         name=str(office.get("name") or office["code"])[:200],
@@ -575,6 +594,11 @@ def _money(value: Decimal, vat_rate: Decimal | None) -> dict[str, Any]:
         money["vat_rate"] = int(vat_rate)
         money["vat_sum"] = _number(vat_included(value, vat_rate))
     return money
+
+
+def _cm(mm: int) -> int:
+    """A side in whole centimetres, as СДЭК takes them (at least one)."""
+    return max(1, round(mm / 10))
 
 
 def _number(amount: Decimal) -> float:

@@ -57,6 +57,14 @@ class CashOnDeliveryRefused(CarrierRefused):
     title = "Cash on delivery is not allowed for this order"
 
 
+class PointCannotTakeParcels(CarrierRefused):
+    """Potok will not send boxes to a carrier's pickup point that cannot take them as packed
+    (heavier than its limit, or bigger than every cell of a locker)."""
+
+    code = "point-cannot-take-parcels"
+    title = "The pickup point cannot take the parcels as packed"
+
+
 @dataclass(frozen=True, slots=True)
 class ParcelItem:
     """Units of one product in a box, as the carrier's papers and its receipt list them."""
@@ -92,6 +100,7 @@ class QuoteRequest:
     city: str | None = None
     pickup_point: str | None = None  # the carrier's code of the point, when delivered there
     postal_code: str | None = None  # the recipient's (Почта prices by postal codes)
+    parcels: tuple[Parcel, ...] = ()  # the boxes as packed, when they are: their sizes count
 
 
 @dataclass(frozen=True, slots=True)

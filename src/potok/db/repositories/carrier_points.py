@@ -24,6 +24,7 @@ FIELDS = (
     "cash_on_delivery",
     "cards",
     "weight_max_g",
+    "cells",
     "active",
     "synced_at",
 )
@@ -135,6 +136,7 @@ def _point(row: sa.Row[Any]) -> DirectoryPoint:
         cash_on_delivery=bool(row.cash_on_delivery),
         cards=bool(row.cards),
         weight_max_g=row.weight_max_g,
+        cells=row.cells or "",
         active=bool(row.active),
         synced_at=row.synced_at,
     )

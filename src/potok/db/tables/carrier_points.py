@@ -25,6 +25,8 @@ carrier_points = sa.Table(
     sa.Column("cash_on_delivery", sa.Boolean(), nullable=False, server_default=sa.text("false")),
     sa.Column("cards", sa.Boolean(), nullable=False, server_default=sa.text("false")),
     sa.Column("weight_max_g", sa.Integer(), nullable=True),
+    # a locker's cells, "LxWxH" in mm each, ";" between them; "" when sizes are not limited
+    sa.Column("cells", sa.String(500), nullable=False, server_default=""),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     sa.Column("synced_at", UtcDateTime(), nullable=False),
     sa.UniqueConstraint("carrier", "code"),

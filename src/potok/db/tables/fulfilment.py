@@ -39,6 +39,8 @@ shipments = sa.Table(
     sa.Column("status", sa.String(24), nullable=False),
     fk("wave_id", "waves.id", nullable=True),
     sa.Column("carrier", sa.String(32), nullable=True),
+    # the carrier to book it with: sourcing's choice, or the operator's since
+    sa.Column("planned_carrier", sa.String(32), nullable=True),
     sa.Column("carrier_ref", sa.String(64), nullable=True),
     sa.Column("tracking_number", sa.String(64), nullable=True),
     sa.Column("label", sa.String(500), nullable=True),

@@ -180,7 +180,7 @@ class Shipment:
     items: list[ShipmentItem] = field(default_factory=list)
     parcels: list[Parcel] = field(default_factory=list)
     codes: list[PackedCode] = field(default_factory=list)
-    carrier: str | None = None
+    carrier: str | None = None  # the carrier that booked it (or took it by hand)
     carrier_ref: str | None = None  # the carrier's own id of the shipment
     tracking_number: str | None = None
     label: str | None = None  # where the carrier's label can be fetched
@@ -193,6 +193,7 @@ class Shipment:
     version: int = 1
     steps: list[ShipmentStep] = field(default_factory=list)
     changes: ShipmentChanges = field(default_factory=ShipmentChanges)
+    planned_carrier: str | None = None  # the carrier to book: sourcing's choice, or an operator's
 
     # ----------------------------------------------------------------- reading
 
@@ -596,6 +597,20 @@ class Shipment:
     def note(self, at: datetime, actor: str, action: str, reason: str, **details: Any) -> None:
         """A step that changes no status (a carrier's label, a new expected date)."""
         self._step(at, actor, action, reason=reason, details=details)
+
+    def plan_carrier(
+        self, carrier: str, at: datetime, actor: str, reason: str, **details: Any
+    ) -> None:
+        """The carrier this shipment is to be booked with, until it is booked; a change of
+        an earlier plan says what it was."""
+        before = self.planned_carrier
+        if before == carrier:
+            return
+        self.planned_carrier = carrier
+        action = "carrier_planned" if before is None else "carrier_changed"
+        if before is not None:
+            details = {"from_carrier": before, **details}
+        self._step(at, actor, action, reason=reason, details={"carrier": carrier, **details})
 
     def cancel(self, at: datetime, actor: str, reason: str) -> None:
         """Until hand-over: the units go back on the shelf; its codes are free again."""

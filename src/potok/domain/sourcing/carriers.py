@@ -172,6 +172,34 @@ def lanes(
     ]
 
 
+def part_weights(
+    demand: Mapping[Any, int],
+    held: Mapping[str, Mapping[Any, int]],
+    unit_kg: Mapping[Any, float],
+) -> dict[str, set[float]]:
+    """The weights a warehouse's parcel may have when the order is split: all it holds of
+    the order, and what is left for it once another warehouse took all it holds; the whole
+    order's weight is left out (it is priced anyway)."""
+    whole = sum(q * unit_kg.get(p, 0.0) for p, q in demand.items())
+
+    def kg(load: Mapping[Any, int]) -> float:
+        return sum(q * unit_kg.get(p, 0.0) for p, q in load.items())
+
+    found: dict[str, set[float]] = {}
+    for code, have in held.items():
+        own = {p: min(q, have.get(p, 0)) for p, q in demand.items()}
+        weights = {kg(own)}
+        for other, theirs in held.items():
+            if other == code:
+                continue
+            rest = {p: q - min(q, theirs.get(p, 0)) for p, q in demand.items()}
+            weights.add(kg({p: min(q, have.get(p, 0)) for p, q in rest.items()}))
+        parts = {w for w in weights if 0 < w < whole}
+        if parts:
+            found[code] = parts
+    return found
+
+
 class PriceLookup(Protocol):
     """Carriers' prices this process remembers (memory only: nothing is asked here)."""
 

@@ -37,6 +37,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.carriers import (
     SOURCE_WORDS,
+    WEIGHT_STEP_G,
     CarrierChoice,
     Destination,
     Lane,
@@ -45,11 +46,15 @@ from potok.domain.sourcing.carriers import (
     choice_from_data,
     choice_to_data,
     lanes,
+    part_weights,
     weight_band_g,
 )
 from potok.domain.sourcing.rules import InvalidRules
 from potok.domain.sourcing.tariffs import built_in_tariffs
 from potok.domain.sourcing.versions import RulesVersion, TariffVersion
+
+MAX_BANDS = 200
+"""The lightest parcels of an order priced by a carrier's bands: up to 100 kg in 500 g."""
 
 DEFAULT_CHANNEL = "default"
 """The channel name that stands for the whole network's default rules."""
@@ -287,6 +292,8 @@ class SourcingSetup:
         order: Order,
         weights_kg: Mapping[ProductId, float],
         origins: Mapping[str, tuple[float, float]],
+        *,
+        held: Mapping[str, Mapping[ProductId, int]] | None = None,
     ) -> list[Lane]:
         """The lanes a decision on the order would price by carriers (none when its rules
         keep to the tariff table): what to ask the carriers before deciding."""
@@ -294,7 +301,9 @@ class SourcingSetup:
         if rules.carriers is None:
             return []
         units = [(li.product_id, li.quantity) for li in order.lines]
-        return self.lanes_for(order.channel_id, order.delivery, units, weights_kg, origins)
+        return self.lanes_for(
+            order.channel_id, order.delivery, units, weights_kg, origins, held=held
+        )
 
     def lanes_for(
         self,
@@ -303,8 +312,11 @@ class SourcingSetup:
         units: Iterable[tuple[ProductId, int]],
         weights_kg: Mapping[ProductId, float],
         origins: Mapping[str, tuple[float, float]],
+        *,
+        held: Mapping[str, Mapping[ProductId, int]] | None = None,
     ) -> list[Lane]:
-        """The carrier lanes of an order not placed yet: its channel, delivery, units."""
+        """The carrier lanes of an order not placed yet: its channel, delivery, units; with
+        what each warehouse ``held``, also the lanes of the parcels a split would send."""
         order_type = (
             OrderType.MARKETPLACE.value
             if channel_id in self.marketplaces
@@ -313,8 +325,19 @@ class SourcingSetup:
         rules = self.rules_for(channel_id, order_type)
         if rules.carriers is None:
             return []
-        kg = sum(q * weights_kg.get(p, rules.default_unit_weight_kg) for p, q in units)
-        return lanes(rules.carriers, origins, _destination(delivery), kg)
+        demand: dict[ProductId, int] = {}
+        for p, q in units:
+            demand[p] = demand.get(p, 0) + q
+        unit_kg = {p: weights_kg.get(p, rules.default_unit_weight_kg) for p in demand}
+        kg = sum(q * unit_kg[p] for p, q in demand.items())
+        to = _destination(delivery)
+        found = lanes(rules.carriers, origins, to, kg)
+        parts = part_weights(demand, held or {}, unit_kg)
+        for code, weights in sorted(parts.items()):
+            if code in origins:
+                for part in sorted(weights):
+                    found += lanes(rules.carriers, {code: origins[code]}, to, part)
+        return list(dict.fromkeys(found))
 
     def order_type(self, order: Order) -> str:
         """Marketplace orders are their own type; others go by the delivery method."""
@@ -421,6 +444,7 @@ def _by_carrier(
     """The price of the order's parcel from a candidate by the carrier the rules pick: the
     best known carrier price (live or cached), else Potok's table named as the fallback."""
     grams = weight_band_g(weight_kg)
+    bands = range(WEIGHT_STEP_G, grams, WEIGHT_STEP_G)[-MAX_BANDS:]  # lighter parcels
     key = to.key()
     carriers = choice.carriers_for(to.region)
 
@@ -434,6 +458,13 @@ def _by_carrier(
                 known.append(found)
         if known:
             best = choice.best(known)
+            lighter = [  # the same carrier's prices for a part of the order, where known
+                (band, found.price)
+                for band in bands
+                if prices is not None
+                and (found := prices.look(Lane(best.carrier, candidate.code, key, band, origin)))
+                is not None
+            ]
             return Tariff(
                 candidate.code,
                 best.price,
@@ -443,6 +474,7 @@ def _by_carrier(
                 label=best.words(),
                 carrier=best.carrier,
                 source=best.source.value,
+                by_band=(*lighter, (grams, best.price)) if lighter else (),
             )
         fallback = table.find_or_estimate(candidate.code, km=km, region=to.region)
         if fallback is None:

@@ -24,6 +24,7 @@ from decimal import Decimal
 from math import inf
 
 from potok.domain.errors import Rejected
+from potok.domain.sourcing.carriers import weight_band_g
 from potok.domain.sourcing.geo import distance_km
 
 ANY_WAREHOUSE = "*"
@@ -55,6 +56,10 @@ class Tariff:
     estimate: bool = False  # a built-in band standing in for a location the table lacks
     carrier: str = ""  # the carrier whose tariff this is, when chosen by the routing rules
     source: str = ""  # where a carrier's price came from: live, cached or fallback
+    # the carrier's own prices by weight band (grams the band ends at, price), lightest
+    # first: a parcel costs its band's price (the next known band's, if its own is not
+    # known); ``fixed`` stands for the heaviest parcel, the whole order's
+    by_band: tuple[tuple[int, Decimal], ...] = ()
     _rates: tuple[float, float, float] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -72,6 +77,8 @@ class Tariff:
 
     def cost(self, weight_kg: float, km: float) -> Decimal:
         """The price of one shipment, in roubles to the kopeck."""
+        if self.by_band:
+            return self._band_price(weight_kg)
         amount = (
             self.fixed
             + self.per_kg * Decimal(repr(float(weight_kg)))
@@ -81,8 +88,19 @@ class Tariff:
 
     def cost_estimate(self, weight_kg: float, km: float) -> float:
         """The same price as a float, for ranking many options quickly."""
+        if self.by_band:
+            return float(self._band_price(weight_kg))
         fixed, per_kg, per_km = self._rates
         return fixed + per_kg * weight_kg + per_km * km
+
+    def _band_price(self, weight_kg: float) -> Decimal:
+        """A carrier's price for a parcel of this weight: its band's, else the next
+        heavier band known, else the whole order's (``fixed``)."""
+        grams = weight_band_g(weight_kg)
+        for band, price in self.by_band:
+            if band >= grams:
+                return price
+        return self.fixed
 
     def describe(self) -> str:
         """The destination this tariff covers, as an operator reads it."""

@@ -69,12 +69,34 @@ def release(
         )
         uow.shipments.add(shipment)
         shipment.released(at, actor)
+        planned = sourcing_carrier(uow, item.order_id, site.code)
+        if planned is not None:
+            carrier, words = planned
+            shipment.plan_carrier(carrier, at, actor, words, by="sourcing")
         uow.shipments.save(shipment)
         _note(order, shipment, at, actor)
         made.append(shipment)
     for order in orders.values():
         uow.orders.save(order)
     return made
+
+
+def sourcing_carrier(uow: UnitOfWork, order_id: int, warehouse: str) -> tuple[str, str] | None:
+    """The carrier the order's last sourcing chose for its parcel from this warehouse, and
+    the words of that choice (its price and where it came from); None when the routing
+    rules keep to the tariff table."""
+    for decision in reversed(uow.sourcing.decisions(order_id)):
+        if decision.outcome != "reserved":
+            continue
+        for note in decision.record.shipments:
+            if note.code == warehouse and note.carrier:
+                source = f", {note.price_source} price" if note.price_source else ""
+                return note.carrier, (
+                    f"chosen by sourcing: {note.carrier} from {warehouse}, "
+                    f"{note.cost} ₽, {note.days} d{source}"
+                )
+        return None
+    return None
 
 
 def _note(order: Order, shipment: Shipment, at: datetime, actor: str) -> None:

@@ -23,6 +23,7 @@ from potok.connectors.carriers.interface import (
     LabelPrinter,
     Parcel,
     ParcelItem,
+    PointCannotTakeParcels,
     Quote,
     QuoteRequest,
     Tracked,
@@ -58,7 +59,9 @@ class _ToBook:
     request: BookingRequest
     status: ShipmentStatus
     booked: bool
-    refusal: str | None = None  # why Potok will not book it (cash on delivery not allowed)
+    carrier: str | None  # the one to book with: the caller's, else the shipment's planned
+    planned: str | None
+    refusal: CarrierRefused | None = None  # why Potok will not ask the carrier at all
 
 
 def _booking_request(
@@ -145,52 +148,94 @@ def _carries_delivery_charge(uow: UnitOfWork, shipment: Shipment) -> bool:
     return shipment.seq == min(live, default=shipment.seq)
 
 
-def _cash_refusal(uow: UnitOfWork, order: Order) -> str | None:
-    """Why the carrier may not collect the order's money, when the channel no longer lets
-    it (it stopped taking payment on delivery after the order came)."""
-    if not order.pays_on_delivery or order.payment_method is None:
+def _refusal(
+    uow: UnitOfWork, carrier: str, shipment: Shipment, order: Order
+) -> CarrierRefused | None:
+    """Why Potok will not ask the carrier to take the shipment, if it will not: the order's
+    channel no longer lets it be paid on delivery, or the carrier's pickup point it goes to
+    cannot take the boxes as packed (their weight, or a box no cell of a locker holds)."""
+    if order.pays_on_delivery and order.payment_method is not None:
+        channel = uow.channels.get(order.channel_id)
+        if channel is not None and not channel.takes(order.payment_method):
+            return CashOnDeliveryRefused(
+                carrier=carrier,
+                reason=f"channel '{channel.code}' no longer takes "
+                f"{order.payment_method.value}: record the order's payment, or let the "
+                "channel take it again, before it ships",
+            )
+    delivery = order.delivery
+    if delivery.method is not DeliveryMethod.PICKUP or delivery.pickup_point_id is not None:
         return None
-    channel = uow.channels.get(order.channel_id)
-    if channel is None or channel.takes(order.payment_method):
+    point = uow.carrier_points.get(carrier, delivery.pickup_point_code or "")
+    if point is None:
         return None
-    return (
-        f"channel '{channel.code}' no longer takes {order.payment_method.value}: record the "
-        "order's payment, or let the channel take it again, before it ships"
-    )
+    where = f"{carrier} point {point.code}"
+    weight = sum(p.weight_g for p in shipment.parcels)
+    if point.weight_max_g is not None and weight > point.weight_max_g:
+        return PointCannotTakeParcels(
+            carrier=carrier,
+            reason=f"{where} takes up to {point.weight_max_g / 1000:g} kg; the packed boxes "
+            f"weigh {weight / 1000:g} kg: choose another point or courier delivery",
+        )
+    for box in shipment.parcels:
+        if not point.fits(box.length_mm, box.width_mm, box.height_mm):
+            cells = ", ".join("×".join(f"{side / 10:g}" for side in c) for c in point.cell_sizes())
+            return PointCannotTakeParcels(
+                carrier=carrier,
+                reason=f"box {box.parcel_no} "
+                f"({box.length_mm / 10:g}×{box.width_mm / 10:g}×{box.height_mm / 10:g} cm) "
+                f"fits no cell of {where} ({cells} cm): repack it, or choose another point",
+            )
+    return None
 
 
 def book_shipment(
     uow: UnitOfWork,
     carriers: CarrierRegistry,
     shipment_id: int,
-    carrier_code: str,
+    carrier_code: str | None,
     actor: Actor,
     *,
     clock: Clock = utc_now,
     once: Once[Shipment] | None = None,
     retry_later: bool = True,
 ) -> Shipment:
-    """Book a packed shipment with a carrier: its tracking number, label and tariff are
-    recorded (the expected date follows at hand-over). Booking twice is refused; a repeat
-    with the first request's Idempotency-Key gets the first answer, the carrier asked once.
+    """Book a packed shipment with a carrier - the one named, else the one sourcing chose for
+    it (a named one that differs replaces that choice, in its steps): its tracking number,
+    label and tariff are recorded (the expected date follows at hand-over). Booking twice is
+    refused; a repeat with the first request's Idempotency-Key gets the first answer, the
+    carrier asked once.
     A carrier that prints labels gets its label fetched by the worker; a carrier that is
     down gets the booking retried by the worker (``retry_later``) - the error still goes
     back to the caller."""
     answered_before(uow, once)
-    carrier = carriers.get(carrier_code)
 
     def read(uow: UnitOfWork) -> _ToBook:
         shipment = shipment_of(uow, shipment_id)
         order = uow.orders.get(shipment.order_id)
         assert order is not None
+        chosen = carrier_code or shipment.planned_carrier
         return _ToBook(
             _booking_request(uow, shipment, order, clock()),
             shipment.status,
             shipment.tracking_number is not None,
-            _cash_refusal(uow, order),
+            chosen,
+            shipment.planned_carrier,
+            _refusal(uow, chosen, shipment, order) if chosen else None,
         )
 
     planned = reading(uow, read)
+    if planned.carrier is None:
+        raise InvalidInput(
+            [
+                FieldError(
+                    "carrier",
+                    f"name a carrier: sourcing chose none for shipment {shipment_id}",
+                    "required",
+                )
+            ]
+        )
+    carrier = carriers.get(planned.carrier)
     if planned.status is not ShipmentStatus.PACKED:
         raise ShipmentNotStarted(
             shipment_id=shipment_id,
@@ -202,11 +247,9 @@ def book_shipment(
             [FieldError("carrier", f"shipment {shipment_id} is booked already", "booked")]
         )
     if planned.refusal is not None:  # refused before the carrier is asked
-        refused = CashOnDeliveryRefused(carrier=carrier.code, reason=planned.refusal)
-        _note_refusal(
-            uow, shipment_id, carrier.code, planned.refusal, clock(), str(actor), by_potok=True
-        )
-        raise refused
+        reason = str(planned.refusal.context.get("reason", planned.refusal))
+        _note_refusal(uow, shipment_id, carrier.code, reason, clock(), str(actor), by_potok=True)
+        raise planned.refusal
     try:
         booking = carrier.book(planned.request)  # outside any transaction
     except CarrierRefused as refused:
@@ -226,6 +269,10 @@ def book_shipment(
                 action="it changed while the carrier booked it",
             )
         at = clock()
+        if shipment.planned_carrier not in (None, carrier.code):  # the operator's choice
+            shipment.plan_carrier(
+                carrier.code, at, str(actor), f"booked with {carrier.code} instead", by="booking"
+            )
         _note_booking(shipment, carrier, booking, at, str(actor))
         uow.shipments.save(shipment)
         if isinstance(carrier, LabelPrinter):  # fetched and kept by the worker
@@ -336,14 +383,21 @@ def hand_over_to(
     clock: Clock = utc_now,
     once: Once[Shipment] | None = None,
 ) -> Shipment:
-    """Hand a packed shipment over. To a carrier Potok knows that has not booked it yet, it
-    is booked first; another name is recorded as given (a courier of one's own, the
-    customer at the counter). The expected delivery date is the hand-over day plus the
-    booked tariff's days, or the shipping tariff's days from the warehouse."""
-    if carrier is not None and carrier in carriers and tracking_number is None:
+    """Hand a packed shipment over. To a carrier Potok knows that has not booked it yet (the
+    one named, else the one sourcing chose), it is booked first; another name is recorded as
+    given (a courier of one's own, the customer at the counter). The expected delivery date
+    is the hand-over day plus the booked tariff's days, or the shipping tariff's days from
+    the warehouse."""
+    if tracking_number is None and (carrier is None or carrier in carriers):
         current = reading(uow, lambda uow: shipment_of(uow, shipment_id))
-        if current.tracking_number is None and current.status is ShipmentStatus.PACKED:
-            book_shipment(uow, carriers, shipment_id, carrier, actor, clock=clock)
+        chosen = carrier or current.planned_carrier
+        if (
+            chosen is not None
+            and chosen in carriers
+            and current.tracking_number is None
+            and current.status is ShipmentStatus.PACKED
+        ):
+            book_shipment(uow, carriers, shipment_id, chosen, actor, clock=clock)
     return hand_over(
         uow,
         shipment_id,
@@ -638,8 +692,9 @@ def expire_pickups(uow: UnitOfWork, *, clock: Clock = utc_now, limit: int = 200)
 def quotes(
     uow: UnitOfWork, carriers: CarrierRegistry, shipment_id: int
 ) -> list[tuple[str, list[Quote]]]:
-    """What each carrier would charge for the shipment (by its parcels' weight, or its
-    products' while unpacked); carriers that cannot be reached are left out."""
+    """What each carrier would charge for the shipment (by its boxes as packed - weights and
+    sizes -, or its products' weight while unpacked); carriers that cannot be reached are
+    left out."""
 
     def read(uow: UnitOfWork) -> QuoteRequest:
         shipment = shipment_of(uow, shipment_id)
@@ -657,6 +712,7 @@ def quotes(
             city=request.city,
             pickup_point=request.pickup_point,
             postal_code=request.postal_code,
+            parcels=tuple(request.parcels),  # packed: the boxes' own weights and sizes
         )
 
     request = reading(uow, read)
