@@ -1,14 +1,17 @@
 """XLSX (Office Open XML workbooks) read and written as a stream of rows.
 
-A workbook is a zip of XML parts. Reading walks the first sheet's XML with the C
-pull parser (about five times faster than openpyxl's read-only mode) and keeps only the
-shared strings and the cell styles in memory; writing emits the sheet's XML row by row
-into the zip with inline strings. Both follow ECMA-376 Part 1 (SpreadsheetML) for what a
-table needs: text, numbers, booleans, dates, formulas (refused on reading), merged cells.
-Uploaded parts are parsed with defusedxml (no DTD, no entity expansion), except the sheet
-itself: its rows go through the standard library's C parser, whose events cost a fifth
-of defusedxml's Python ones, once its prolog is seen to declare no DTD (entities can only
-be declared there, so without one nothing can expand).
+A workbook is a zip of XML parts. Reading walks the first sheet's XML with lxml's
+``iterparse`` asking for ``row`` (and ``mergeCell``) elements only, each let go of once
+read, and keeps only the shared strings and the cell styles in memory; writing emits the
+sheet's XML row by row into the zip with inline strings. Both follow ECMA-376 Part 1
+(SpreadsheetML) for what a table needs: text, numbers, booleans, dates, formulas (refused
+on reading), merged cells. Uploaded parts are parsed with defusedxml (no DTD, no entity
+expansion), except the sheet itself, whose prolog must first be seen to declare no DTD
+(entities can only be declared there, so without one nothing can expand) and which lxml
+then reads with no DTD loaded, no entity resolved and no network (a UTF-16 sheet, which
+no spreadsheet program writes, goes through defusedxml). Handing over rows only, lxml
+reads 100,000 rows in less than half the time of the standard library's pull parser,
+which made a Python event of every start and end of every cell.
 """
 
 from __future__ import annotations
