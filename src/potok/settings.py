@@ -91,7 +91,8 @@ class SecuritySettings(BaseModel):
         ge=0,
         le=60,
         description="how long a process trusts a key it verified before asking the database "
-        "again; a key revoked elsewhere is refused after at most this long (0: every request)",
+        "again (0: every request); on PostgreSQL a key revoked in another process is "
+        "forgotten at once (LISTEN/NOTIFY)",
     )
 
 
@@ -379,6 +380,11 @@ class MarketplaceSettings(BaseModel):
     )
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
+    )
+    avito_url: str = Field(
+        default="https://api.avito.ru",
+        max_length=500,
+        description="Avito's API (order-management, stock-management, token)",
     )
     yandex_market_url: str = Field(
         default="https://api.partner.market.yandex.ru",

@@ -43,6 +43,8 @@ from potok.connectors.marketplaces.interface import (
     StockOutcome,
 )
 from potok.connectors.marketplaces.registry import (
+    ANSWERS_CANCELLATIONS,
+    CONFIRMS_ORDERS,
     MIRRORS_ORDERS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
@@ -51,6 +53,8 @@ from potok.connectors.marketplaces.registry import (
 )
 
 __all__ = [
+    "ANSWERS_CANCELLATIONS",
+    "CONFIRMS_ORDERS",
     "MIRRORS_ORDERS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
