@@ -230,6 +230,31 @@ def test_a_sheet_with_a_comment_before_its_root_is_read() -> None:
     assert [r.cells for r in rows] == [["MSK", "KET"]]
 
 
+def test_cells_written_by_hand_are_read_by_their_references_or_in_turn() -> None:
+    """A sheet another program wrote: cells without a reference follow the one before,
+    a reference skipping columns leaves them empty, inline and rich text, a shared-formula
+    cell is a flaw, and a number written as 1E3 is a number."""
+    main = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    sheet = (
+        f'<worksheet xmlns="{main}"><sheetData>'
+        '<row r="1"><c t="inlineStr"><is><t>warehouse</t></is></c>'
+        '<c t="inlineStr"><is><r><t>s</t></r><r><t>ku</t></r></is></c>'
+        '<c r="D1" t="inlineStr"><is><t>on_hand</t></is></c></row>'
+        '<row><c t="inlineStr"><is><t>MSK</t></is></c><c r="B2" t="inlineStr"><is><t>KET'
+        '</t></is></c><c r="D2"><f>1+1</f><v>2</v></c></row>'
+        '<row r="5"><c r="A5" t="inlineStr"><is><t>SPB</t></is></c><c r="D5"><v>1E3</v></c>'
+        "</row></sheetData></worksheet>"
+    ).encode()
+
+    header, rows = records(_with_sheet_xml(lambda _: sheet), FileFormat.XLSX)
+
+    assert header.cells == ["warehouse", "sku", "", "on_hand"]
+    assert [(r.number, r.cells, r.flaws) for r in rows] == [
+        (2, ["MSK", "KET", "", "2"], [(3, FORMULA)]),
+        (5, ["SPB", "", "", "1000"], []),
+    ]
+
+
 # ---------------------------------------------------------------------- XLSX write
 
 

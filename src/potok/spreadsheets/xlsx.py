@@ -1,14 +1,17 @@
 """XLSX (Office Open XML workbooks) read and written as a stream of rows.
 
-A workbook is a zip of XML parts. Reading walks the first sheet's XML with the C
-pull parser (about five times faster than openpyxl's read-only mode) and keeps only the
-shared strings and the cell styles in memory; writing emits the sheet's XML row by row
-into the zip with inline strings. Both follow ECMA-376 Part 1 (SpreadsheetML) for what a
-table needs: text, numbers, booleans, dates, formulas (refused on reading), merged cells.
-Uploaded parts are parsed with defusedxml (no DTD, no entity expansion), except the sheet
-itself: its rows go through the standard library's C parser, whose events cost a fifth
-of defusedxml's Python ones, once its prolog is seen to declare no DTD (entities can only
-be declared there, so without one nothing can expand).
+A workbook is a zip of XML parts. Reading walks the first sheet's XML with lxml's
+``iterparse`` asking for ``row`` (and ``mergeCell``) elements only, each let go of once
+read, and keeps only the shared strings and the cell styles in memory; writing emits the
+sheet's XML row by row into the zip with inline strings. Both follow ECMA-376 Part 1
+(SpreadsheetML) for what a table needs: text, numbers, booleans, dates, formulas (refused
+on reading), merged cells. Uploaded parts are parsed with defusedxml (no DTD, no entity
+expansion), except the sheet itself, whose prolog must first be seen to declare no DTD
+(entities can only be declared there, so without one nothing can expand) and which lxml
+then reads with no DTD loaded, no entity resolved and no network (a UTF-16 sheet, which
+no spreadsheet program writes, goes through defusedxml). Handing over rows only, lxml
+reads 100,000 rows in less than half the time of the standard library's pull parser,
+which made a Python event of every start and end of every cell.
 """
 
 from __future__ import annotations
@@ -30,7 +33,9 @@ PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
 _M = "{" + MAIN + "}"
 DATE_FORMAT_IDS = frozenset({*range(14, 23), *range(27, 37), 45, 46, 47, *range(50, 59)})
 _NOT_DATE_PARTS = re.compile(r'"[^"]*"|\[[^\]]*\]|\\.|_.|\*.')
-_CELL_REF = re.compile(r"([A-Z]+)(\d+)")
+_LETTERS = re.compile(r"[A-Z]{1,3}")
+_DIGITS = "0123456789"
+_V, _F, _IS, _T = (_M + name for name in ("v", "f", "is", "t"))
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 FORMULA = "holds a formula; paste its value instead (Paste Special → Values)"
 CHUNK = 1 << 16
@@ -222,6 +227,7 @@ class Sheet:
         except (zipfile.BadZipFile, KeyError, ValueError, SyntaxError) as error:
             raise NotAWorkbook(str(error) or type(error).__name__) from None
         self.merged: list[str] = []
+        self._columns: dict[str, int] = {}  # a cell reference's letters -> column position
 
     def _dimension_rows(self) -> int | None:
         """The row count the sheet's ``<dimension>`` claims (read from the part's start)."""
@@ -238,53 +244,111 @@ class Sheet:
             part = self.archive.open(self.path)
         except KeyError:
             raise NotAWorkbook(f"it has no {self.path}") from None
+        with part:
+            head = part.read(CHUNK)
+            if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16: the slow, defused way
+                yield from self._rows_from(_sheet_events(_Prefixed(head, part)))  # type: ignore[arg-type]
+                return
+            if _declares_dtd(head):
+                raise NotAWorkbook("the sheet declares a DTD, which a workbook never needs")
+            yield from self._rows_of(_Prefixed(head, part))
+
+    def _rows_of(self, part: _Prefixed) -> Iterator[tuple[int, list[str], list[tuple[int, str]]]]:
+        """Rows by lxml's parser, which hands over only the elements asked for (rows and
+        merged ranges), each let go of once read: a third of the C pull parser's time,
+        whose every start and end of every cell was a Python event. No DTD is loaded, no
+        entity resolved, nothing fetched."""
+        from lxml import etree
+
+        number = 0
+        try:
+            for _, element in etree.iterparse(
+                part,
+                events=("end",),
+                tag=(_M + "row", _M + "mergeCell"),
+                resolve_entities=False,
+                load_dtd=False,
+                no_network=True,
+            ):
+                if element.tag == _M + "row":
+                    number = int(element.get("r") or number + 1)
+                    yield (number, *self._cells(element))
+                    element.clear()
+                    parent = element.getparent()
+                    while parent is not None and element.getprevious() is not None:
+                        del parent[0]  # read rows are let go of, not kept empty
+                else:
+                    self.merged.append(element.get("ref", ""))
+        except etree.XMLSyntaxError as error:
+            raise NotAWorkbook(f"the sheet is not well-formed XML ({error})") from None
+
+    def _rows_from(
+        self, events: Iterator[tuple[str, Element]]
+    ) -> Iterator[tuple[int, list[str], list[tuple[int, str]]]]:
         number = 0
         rows_parent: Element | None = None
-        with part:
-            try:
-                for event, element in _sheet_events(part):
-                    tag = element.tag
-                    if event == "start":
-                        if tag == _M + "sheetData":
-                            rows_parent = element
-                    elif tag == _M + "row":
-                        number = int(element.get("r") or number + 1)
-                        yield (number, *self._cells(element))
-                        if rows_parent is not None:  # read rows are let go of, not kept empty
-                            rows_parent.remove(element)
-                    elif tag == _M + "mergeCell":
-                        self.merged.append(element.get("ref", ""))
-            except SyntaxError as error:
-                raise NotAWorkbook(f"the sheet is not well-formed XML ({error})") from None
+        try:
+            for event, element in events:
+                tag = element.tag
+                if event == "start":
+                    if tag == _M + "sheetData":
+                        rows_parent = element
+                elif tag == _M + "row":
+                    number = int(element.get("r") or number + 1)
+                    yield (number, *self._cells(element))
+                    if rows_parent is not None:  # read rows are let go of, not kept empty
+                        rows_parent.remove(element)
+                elif tag == _M + "mergeCell":
+                    self.merged.append(element.get("ref", ""))
+        except SyntaxError as error:
+            raise NotAWorkbook(f"the sheet is not well-formed XML ({error})") from None
 
     def _cells(self, row: Element) -> tuple[list[str], list[tuple[int, str]]]:
         cells: list[str] = []
         flaws: list[tuple[int, str]] = []
+        columns = self._columns
         for cell in row:
             ref = cell.get("r")
-            found = _CELL_REF.match(ref) if ref else None
-            position = column_index(found.group(1)) if found else len(cells)
+            if ref:
+                letters = ref.rstrip(_DIGITS)
+                position = columns.get(letters)
+                if position is None:
+                    if _LETTERS.fullmatch(letters) and len(letters) < len(ref):
+                        position = columns[letters] = column_index(letters)
+                    else:  # not a reference Potok can read: the next column
+                        position = len(cells)
+            else:
+                position = len(cells)
             while len(cells) < position:
                 cells.append("")
             kind = cell.get("t", "n")
-            value = cell.find(_M + "v")
-            raw = value.text or "" if value is not None else ""
+            raw, formula, inline = "", False, None
+            for part in cell:  # <v>, <f>, <is>: one pass instead of a search for each
+                tag = part.tag
+                if tag == _V:
+                    raw = part.text or ""
+                elif tag == _F:
+                    formula = True
+                elif tag == _IS:
+                    inline = part
             if kind == "s":
                 text = self.strings[int(raw)] if raw else ""
             elif kind == "inlineStr":
-                text = "".join(t.text or "" for t in cell.iter(_M + "t"))
+                text = "".join(t.text or "" for t in inline.iter(_T)) if inline is not None else ""
             elif kind == "b":
                 text = "true" if raw == "1" else "false" if raw else ""
             elif kind == "e":
                 text = raw
                 flaws.append((position, f"holds the error {raw}"))
-            elif kind in ("n", "d") and raw and int(cell.get("s", "0")) in self.dates:
+            elif (
+                kind in ("n", "d") and raw and self.dates and int(cell.get("s", "0")) in self.dates
+            ):
                 text = _excel_date(float(raw), self.date1904).isoformat() if kind == "n" else raw
             elif kind == "n":
-                text = _number_text(raw)
+                text = raw if raw.isdigit() else _number_text(raw)  # a count, as most are
             else:  # str (a formula's text), d (an ISO date)
                 text = raw
-            if cell.find(_M + "f") is not None:
+            if formula:
                 flaws.append((position, FORMULA))
             cells.append(text.strip())
         return cells, flaws
