@@ -51,6 +51,17 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "Период отчёта заканчивается раньше, чем начинается",
         "Период начинается {since} и заканчивается {until}: 'until' не может быть раньше.",
     ),
+    "no-forecast-run": (
+        "Прогноз спроса ещё не сохранён",
+        "Сохранённого прогноза нет: выполните 'potok forecast run' или дождитесь, когда его "
+        "запустит обработчик по расписанию (POTOK_WORKER__FORECAST_EVERY_HOURS).",
+    ),
+    "forecast-too-short": (
+        "Сохранённый прогноз не заглядывает так далеко",
+        "Срок поставки {lead_days} дн. и период пересмотра {review_days} дн. требуют прогноза "
+        "на {needed} дн.; прогноз {run} рассчитан на {horizon} дн.: сократите их или сохраните "
+        "прогноз командой 'potok forecast run --horizon {needed}'.",
+    ),
     "legal-entity-not-found": ("Юрлицо не найдено", "Юрлица '{code}' нет."),
     "legal-entity-exists": ("Юрлицо уже зарегистрировано", None),
     "channel-has-seller": (

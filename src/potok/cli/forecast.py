@@ -4,6 +4,7 @@ the seasonal naive, one SKU's history and forecast, and reorder points built on 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -12,12 +13,14 @@ from potok.cli.common import (
     Column,
     Output,
     cli_uow,
-    console,
     errors,
     handles_errors,
     open_potok,
     print_listing,
 )
+
+if TYPE_CHECKING:
+    from potok.services.forecasting import StoredForecast
 
 app = typer.Typer(help="Demand forecasts, their accuracy and reorder points.", no_args_is_help=True)
 
@@ -156,50 +159,52 @@ def backtest_command(
         )
 
 
+def _from_run(stored: StoredForecast) -> str:
+    return (
+        f"from run {stored.id} of {stored.ran_at:%Y-%m-%d %H:%M} UTC "
+        f"(history up to {stored.until}, {stored.run.horizon} days ahead)"
+    )
+
+
 @app.command("show")
 @handles_errors
 def show_command(
     sku: str = typer.Argument(..., help="The SKU."),
     warehouse: str | None = typer.Option(None, "--warehouse", "-w", help="Only this one."),
-    until: str | None = UNTIL,
-    days: int = DAYS,
-    horizon: int = HORIZON,
     output: Output = OUTPUT,
 ) -> None:
-    """One SKU's forecast per warehouse, day by day, with an 80 % interval."""
+    """One SKU's forecast per warehouse (and channel), day by day, with an 80 % interval:
+    read from the newest stored run, not forecast again."""
     from datetime import timedelta
 
-    from potok.services import forecasting
+    from potok.services import stored_forecasts
 
     potok = open_potok()
     try:
-        demand = forecasting.load_demand(
-            cli_uow(potok),
-            _until(until),
-            days=days,
-            skus=[sku],
-            warehouses=[warehouse] if warehouse else None,
+        stored = stored_forecasts.latest_forecast(
+            cli_uow(potok), sku=sku, warehouses=[warehouse] if warehouse else None
         )
     finally:
         potok.close()
-    run = forecasting.forecast_demand(demand, horizon)
-    first = demand.day(demand.days)
+    first = stored.until + timedelta(days=1)
     rows = [
         {
             "warehouse": s.warehouse,
+            "channel": s.channel,
             "day": first + timedelta(days=j),
             "method": s.method,
             "forecast": round(v, 2),
             "low": round(max(0.0, v - 1.2816 * s.sigma), 2),
             "high": round(v + 1.2816 * s.sigma, 2),
         }
-        for s in run.series
+        for s in stored.run.series
         for j, v in enumerate(s.forecast)
     ]
     print_listing(
         rows,
         [
             Column("warehouse"),
+            Column("channel"),
             Column("day"),
             Column("method"),
             Column("forecast", right=True),
@@ -207,51 +212,44 @@ def show_command(
             Column("high", right=True),
         ],
         output,
-        empty=f"no demand for {sku} in the period",
+        empty=f"no forecast of {sku} in the stored run",
     )
-    for s in run.series:
+    for s in stored.run.series:
         if s.note:
             errors.print(f"{s.warehouse}: {s.note}", highlight=False)
-    for note in run.notes:
-        errors.print(note, highlight=False)
+    errors.print(_from_run(stored), highlight=False)
 
 
 @app.command("reorder")
 @handles_errors
 def reorder_command(
-    until: str | None = UNTIL,
-    days: int = DAYS,
     lead_days: int = typer.Option(7, "--lead-days", min=1, max=180, help="Lead time in days."),
     review_days: int = typer.Option(7, "--review-days", min=1, max=180, help="Review period."),
     service: float = typer.Option(
         0.95, "--service-level", help="Target service level: 0.8, 0.9, 0.95, 0.98 or 0.99."
     ),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Only this warehouse."),
     all_: bool = typer.Option(False, "--all", help="Every series, not only those to order."),
     output: Output = OUTPUT,
 ) -> None:
-    """Reorder points and order-up-to levels from the forecast, beside the min/max rules,
-    with the suggested quantity and why."""
-    from potok.services import forecasting
+    """Reorder points and order-up-to levels from the newest stored forecast run and the
+    stock now, beside the min/max rules, with the suggested quantity and why."""
+    from potok.services import forecasting, stored_forecasts
 
     if service not in forecasting.Z_FOR:
         errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
         raise typer.Exit(2)
     potok = open_potok()
     try:
-        uow = cli_uow(potok)
-        demand = forecasting.load_demand(uow, _until(until), days=days)
-        positions, rules = forecasting.stock_positions(uow)
+        stored, found = stored_forecasts.reorder_from_latest(
+            cli_uow(potok),
+            lead_days=lead_days,
+            review_days=review_days,
+            service_level=service,
+            warehouses=warehouse or None,
+        )
     finally:
         potok.close()
-    run = forecasting.forecast_demand(demand, max(28, lead_days + review_days))
-    found = forecasting.reorder_suggestions(
-        run,
-        positions,
-        rules,
-        lead_days=lead_days,
-        review_days=review_days,
-        service_level=service,
-    )
     print_listing(
         [
             {
@@ -282,6 +280,4 @@ def reorder_command(
         output,
         empty="nothing to order",
     )
-    console.print(
-        f"{len(found)} series looked at", highlight=False
-    ) if output is Output.TABLE else None
+    errors.print(f"{len(found)} series looked at, {_from_run(stored)}", highlight=False)

@@ -1,0 +1,111 @@
+"""Stock KPIs and the stored forecast over HTTP: the stock report a page at a time, the
+newest run with one SKU's days, and reorder suggestions read from the stored run (not
+forecast again) against the stock now; 404 before any run, a problem when the run does
+not reach far enough, nothing for a key bound to a channel.
+
+The history (tests.integration.test_forecasting): KET 40 on hand, two sold a day for 14
+days; TOY none until day 5, then 10, one sold a day. Figures worked out there by hand."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import httpx
+
+from potok.domain.inventory.commands import ReceiveStock
+from potok.services import forecasting, inventory
+from tests.conftest import LiveServer, key_for
+from tests.factories import TESTER
+from tests.integration.test_forecasting import _history
+
+SUGGESTIONS = "/api/v1/forecasts/latest/reorder-suggestions"
+
+
+def test_the_stock_report_a_page_at_a_time(live: LiveServer, api: httpx.Client) -> None:
+    _history(live.potok)
+    inventory.receive_stock(live.potok.uow(), ReceiveStock("MSK", "MUG", 5), TESTER)
+    params = {"until": "2026-11-14", "days": 14, "limit": 2}
+    first = api.get("/api/v1/reports/stock", params=params)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert [(i["warehouse"], i["sku"]) for i in body["items"]] == [("MSK", "KET"), ("MSK", "MUG")]
+    ket = body["items"][0]
+    assert (ket["sold"], ket["turnover"], ket["days_of_cover"], ket["value"]) == (
+        28,
+        0.7,
+        6.0,
+        "99600.00",
+    )
+    second = api.get("/api/v1/reports/stock", params={**params, "cursor": body["next_cursor"]})
+    assert [i["sku"] for i in second.json()["items"]] == ["TOY"]
+    assert second.json()["next_cursor"] is None
+    dead = api.get("/api/v1/reports/stock", params={**params, "dead": "true"}).json()
+    assert [(i["sku"], i["dead"]) for i in dead["items"]] == [("MUG", True)]
+    bad = api.get("/api/v1/reports/stock", params={"cursor": "not-a-cursor"})
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "cursor"
+    shop = live.client(
+        headers={"Authorization": f"Bearer {key_for(live.potok, channel='web', name='shop')}"}
+    )
+    assert shop.get("/api/v1/reports/stock", params=params).json()["items"] == []
+
+
+def test_reorder_suggestions_read_the_stored_run(live: LiveServer, api: httpx.Client) -> None:
+    _history(live.potok)
+    before = api.get(SUGGESTIONS)
+    assert before.status_code == 404
+    assert before.json()["code"] == "no-forecast-run"
+    stored = forecasting.run_forecast(live.potok.uow(), date(2026, 11, 14), days=14)
+
+    found = api.get(SUGGESTIONS)
+    assert found.status_code == 200, found.text
+    body = found.json()
+    assert (body["run"]["id"], body["run"]["until"], body["run"]["horizon"]) == (
+        stored.id,
+        "2026-11-14",
+        28,
+    )
+    assert body["run"]["series"] == 2
+    assert [
+        (i["sku"], i["reorder_point"], i["order_up_to"], i["position"], i["suggested_quantity"])
+        for i in body["items"]
+    ] == [("KET", 14, 28, 12, 16), ("TOY", 7, 14, 1, 13)]
+
+    # the stock moves, the stored run does not: KET's position 12 + 20 covers its point
+    inventory.receive_stock(live.potok.uow(), ReceiveStock("MSK", "KET", 20), TESTER)
+    again = api.get(SUGGESTIONS).json()
+    assert [i["sku"] for i in again["items"]] == ["TOY"]
+    every = api.get(SUGGESTIONS, params={"all": "true"}).json()["items"]
+    assert [(i["sku"], i["position"], i["suggested_quantity"]) for i in every] == [
+        ("KET", 32, 0),
+        ("TOY", 1, 13),
+    ]
+
+    too_far = api.get(SUGGESTIONS, params={"lead_days": 30})
+    assert too_far.status_code == 422
+    assert too_far.json()["code"] == "forecast-too-short"
+    bad_level = api.get(SUGGESTIONS, params={"service_level": "0.5"})
+    assert bad_level.status_code == 422
+
+    shop = live.client(
+        headers={"Authorization": f"Bearer {key_for(live.potok, channel='web', name='shop')}"}
+    )
+    assert shop.get(SUGGESTIONS).json()["items"] == []
+
+
+def test_the_newest_run_with_one_skus_days(live: LiveServer, api: httpx.Client) -> None:
+    _history(live.potok)
+    assert api.get("/api/v1/forecasts/latest").status_code == 404
+    forecasting.run_forecast(live.potok.uow(), date(2026, 11, 14), days=14)
+    head = api.get("/api/v1/forecasts/latest").json()
+    assert (head["run"]["series"], head["series"]) == (2, [])
+    assert "too few for a backtest" in head["run"]["notes"][0]
+    toy = api.get("/api/v1/forecasts/latest", params={"sku": "TOY"}).json()
+    (series,) = toy["series"]
+    assert (series["warehouse"], series["method"], len(series["days"])) == (
+        "MSK",
+        "seasonal_naive",
+        28,
+    )
+    assert series["days"][0] == {"day": "2026-11-15", "units": 1.0, "low": 1.0, "high": 1.0}
+    assert series["note"] == "9 days of known demand: the baseline, not a fitted method"
