@@ -67,6 +67,11 @@ def stock_figures(
 class StockPage:
     items: list[StockFigures]
     next_cursor: str | None
+    positions: int = 0  # on every page, as the totals below
+    value: Decimal = Decimal("0.00")
+    dead: int = 0
+    dead_value: Decimal = Decimal("0.00")
+    expiring_value: Decimal = Decimal("0.00")
 
 
 def stock_report(
@@ -90,4 +95,13 @@ def stock_report(
     if dead_only:
         found = [f for f in found if f.dead]
     items, next_cursor = page_after(found, lambda f: (f.warehouse, f.sku), cursor, limit)
-    return StockPage(items, next_cursor)
+    zero = Decimal("0.00")
+    return StockPage(
+        items,
+        next_cursor,
+        len(found),
+        sum((f.value for f in found), zero),
+        sum(1 for f in found if f.dead),
+        sum((f.value for f in found if f.dead), zero),
+        sum((f.expiring_value for f in found), zero),
+    )
