@@ -5,7 +5,9 @@ sets it off again; a rule that fails is switched off with an alert and the order
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 import pytest
@@ -17,10 +19,14 @@ from potok.domain.automation import RuleDraft
 from potok.domain.errors import InvalidInput
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.orders import HoldType, OrderStatus
+from potok.domain.webhooks import StoredEvent
 from potok.services import alerts, inventory, orders
 from potok.services.automation import rules
+from potok.services.automation.running import apply_automation_rules
+from potok.services.automation_ports import OrderContext
 from potok.services.intake import Placement, place_order
-from potok.services.unit_of_work import reading
+from potok.services.outside import Outside
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.worker.dispatcher import Dispatcher, new_client
 from tests.factories import TESTER, build_world, order_command
 
@@ -287,3 +293,78 @@ def test_a_dry_run_over_the_last_week_says_which_orders_the_rule_would_have_held
     assert rules.list_rules(potok.uow()) == []  # a draft: nothing stored
     with pytest.raises(InvalidInput):
         rules.dry_run(potok.uow(), RISKY)  # neither the last N nor a period
+
+
+def _window(potok: Potok, after: int) -> tuple[list[StoredEvent], int]:
+    """The order events committed after position ``after``, and the last position."""
+    while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
+        pass
+    events = reading(potok.uow(), lambda uow: uow.event_log.after(after, 1000))
+    last = events[-1].position if events else after
+    return [e for e in events if e.aggregate_type == "order"], last
+
+
+def _contexts(uow: UnitOfWork, *, ids: list[int]) -> dict[int, OrderContext]:
+    return uow.automation.contexts(ids)
+
+
+def _writes(potok: Potok, events: list[StoredEvent]) -> Counter[str]:
+    """The writes the rules' reaction makes for these events, by table."""
+    seen: Counter[str] = Counter()
+
+    def count(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        words = statement.split()
+        if words[0] in ("INSERT", "UPDATE", "DELETE"):
+            seen[f"{words[0]} {words[2] if words[0] != 'UPDATE' else words[1]}"] += 1
+
+    sa.event.listen(potok.engine, "before_cursor_execute", count)
+    try:
+        apply_automation_rules(Outside(potok.uow, potok.carriers), events)
+    finally:
+        sa.event.remove(potok.engine, "before_cursor_execute", count)
+    return seen
+
+
+def test_a_window_is_written_in_the_same_few_statements_whatever_its_number_of_orders(
+    potok: Potok,
+) -> None:
+    """The rules' writes for a window do not grow with its orders: the orders' rows in one
+    UPDATE run, their tags, history and the firings in one insert each (on PostgreSQL
+    they travel with the commit's own statement, which no statement listener sees). Tags
+    that rules gain and lose one after another are stored as the last rule left them.
+    (Saving each order on its own, as before, made 2 and then 6 UPDATEs here.)"""
+    build_world(potok, {("MSK", "MUG"): 50})
+    rules.add_rule(
+        potok.uow(),
+        RuleDraft(
+            "Check",
+            "order.created",
+            "true",
+            [{"do": "add_tag", "tag": "check"}, {"do": "add_tag", "tag": "new"}],
+        ),
+        TESTER,
+    )
+    rules.add_rule(
+        potok.uow(),
+        RuleDraft(
+            "Checked",
+            "order.created",
+            '"check" in tags',
+            [{"do": "remove_tag", "tag": "check"}, {"do": "add_tag", "tag": "checked"}],
+        ),
+        TESTER,
+    )
+    _, position = _window(potok, 0)
+    writes = []
+    for count in (2, 6):
+        placed = [place(potok, [("MUG", 1)]) for _ in range(count)]
+        events, position = _window(potok, position)
+        writes.append(_writes(potok, events))
+        stored = reading(potok.uow(), partial(_contexts, ids=placed))
+        assert {i: set(c.tags) for i, c in stored.items()} == {
+            i: {"new", "checked"} for i in placed
+        }
+        assert [len(rules.order_firings(potok.uow(), i)) for i in placed] == [2] * count
+
+    assert writes[0]["UPDATE orders"] == 1
+    assert writes[0] == writes[1]

@@ -183,7 +183,9 @@ class SqlUnitOfWork:
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         self.carrier_labels = CarrierLabelRepository(connection)
-        self.automation = AutomationRepository(connection)
+        self.automation = AutomationRepository(
+            connection, self._staged if self._pipelined else None
+        )
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
         return self

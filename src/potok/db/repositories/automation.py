@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Set
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.pg import Section
 from potok.db.tables import (
     automation_firings,
     automation_rule_versions,
@@ -119,8 +120,9 @@ def _firing(row: sa.Row[Any]) -> Firing:
 
 
 class AutomationRepository:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, staged: list[Section] | None = None) -> None:
         self.connection = connection
+        self.staged = staged  # PostgreSQL: rows written with the commit's own statement
 
     # ------------------------------------------------------------------ rules
 
@@ -248,18 +250,32 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ firings
 
-    def fired_already(
-        self, rule_ids: Iterable[int], event_ids: Iterable[str]
-    ) -> set[tuple[int, str]]:
-        """Which of these rules fired on which of these events (one statement)."""
-        rules, events = sorted(set(rule_ids)), sorted(set(event_ids))
-        if not rules or not events:
-            return set()
+    def firings_of(
+        self, order_ids: Iterable[int], event_ids: Iterable[str], times: Iterable[datetime]
+    ) -> tuple[set[tuple[int, str]], dict[tuple[int, datetime], list[Firing]]]:
+        """For these orders, in one statement: which rules fired on which of these events
+        already, and the firings at these instants (by order and instant) - those that
+        made the events."""
+        wanted, events = sorted(set(order_ids)), sorted(set(event_ids))
+        instants = sorted(set(times))
+        if not wanted or not (events or instants):
+            return set(), {}
         f = automation_firings.c
         rows = self.connection.execute(
-            sa.select(f.rule_id, f.event_id).where(f.rule_id.in_(rules), f.event_id.in_(events))
+            sa.select(automation_firings).where(
+                f.order_id.in_(wanted), sa.or_(f.event_id.in_(events), f.fired_at.in_(instants))
+            )
         )
-        return {(int(r.rule_id), r.event_id) for r in rows}
+        fired: set[tuple[int, str]] = set()
+        around: dict[tuple[int, datetime], list[Firing]] = {}
+        chosen, at = set(events), set(instants)
+        for row in rows:
+            firing = _firing(row)
+            if firing.event_id in chosen:
+                fired.add((firing.rule_id, firing.event_id))
+            if firing.fired_at in at:
+                around.setdefault((firing.order_id, firing.fired_at), []).append(firing)
+        return fired, around
 
     def add_firings(self, firings: Iterable[Firing]) -> None:
         rows = [
@@ -275,25 +291,12 @@ class AutomationRepository:
             }
             for f in firings
         ]
-        if rows:
+        if not rows:
+            return
+        if self.staged is not None:
+            self.staged.append((automation_firings, rows))
+        else:
             self.connection.execute(_INSERT_FIRINGS, rows)
-
-    def firings_around(
-        self, order_ids: Iterable[int], times: Iterable[datetime]
-    ) -> dict[tuple[int, datetime], list[Firing]]:
-        """The firings of these orders at these instants, by order and instant."""
-        wanted, instants = sorted(set(order_ids)), sorted(set(times))
-        if not wanted or not instants:
-            return {}
-        found: dict[tuple[int, datetime], list[Firing]] = {}
-        f = automation_firings.c
-        rows = self.connection.execute(
-            sa.select(automation_firings).where(f.order_id.in_(wanted), f.fired_at.in_(instants))
-        )
-        for row in rows:
-            firing = _firing(row)
-            found.setdefault((firing.order_id, firing.fired_at), []).append(firing)
-        return found
 
     def firings_for_order(self, order_id: int) -> list[Firing]:
         rows = self.connection.execute(
@@ -305,19 +308,32 @@ class AutomationRepository:
 
     # ------------------------------------------------------------------ tags and context
 
-    def tag(self, order_id: int, tags: Iterable[str], at: datetime) -> None:
-        rows = [{"order_id": order_id, "tag": t, "tagged_at": at} for t in sorted(set(tags))]
-        if rows:
-            self.connection.execute(_INSERT_TAGS, rows)
-
-    def untag(self, order_id: int, tags: Iterable[str]) -> None:
-        wanted = sorted(set(tags))
-        if wanted:
+    def retag(self, tags: Mapping[int, tuple[Set[str], Set[str]]], at: datetime) -> None:
+        """Each order's tags from what they were (first) to what they are (second): the
+        tags gained in one insert - staged on PostgreSQL, to go with the commit -, those
+        lost in one delete."""
+        gained = [
+            {"order_id": order_id, "tag": tag, "tagged_at": at}
+            for order_id, (before, after) in sorted(tags.items())
+            for tag in sorted(after - before)
+        ]
+        lost = [
+            (order_id, tag)
+            for order_id, (before, after) in sorted(tags.items())
+            for tag in sorted(before - after)
+        ]
+        if lost:
             self.connection.execute(
                 sa.delete(order_tags).where(
-                    order_tags.c.order_id == order_id, order_tags.c.tag.in_(wanted)
+                    sa.tuple_(order_tags.c.order_id, order_tags.c.tag).in_(lost)
                 )
             )
+        if not gained:
+            return
+        if self.staged is not None:
+            self.staged.append((order_tags, gained))
+        else:
+            self.connection.execute(_INSERT_TAGS, gained)
 
     def contexts(self, order_ids: Iterable[int]) -> dict[int, OrderContext]:
         """What conditions ask about each order beyond the order itself - its customer's

@@ -179,3 +179,19 @@ def read_fields(facts: OrderFacts, names: frozenset[str] | None = None) -> dict[
     return {
         name: field.read(facts) for name, field in FIELDS.items() if names is None or name in names
     }
+
+
+class LazyValues(dict[str, Any]):
+    """The values a condition sees, each read from the facts the first time a condition
+    asks for it (most rules ask about two or three fields, and some fields - the total,
+    the units - cost a walk over the lines)."""
+
+    __slots__ = ("facts",)
+
+    def __init__(self, facts: OrderFacts) -> None:
+        super().__init__()
+        self.facts = facts
+
+    def __missing__(self, name: str) -> Any:
+        value = self[name] = FIELDS[name].read(self.facts)
+        return value

@@ -88,7 +88,8 @@ def act(
 ) -> tuple[list[Done], OrderFacts]:
     """Do the rule's actions to the (locked) order; each change goes into its history with
     the rule named, and its events into the outbox, in the caller's transaction. Returns
-    what each action did and the facts as they are after it."""
+    what each action did and the facts as they are after it (the tags there are the
+    caller's to write: see ``AutomationStore.retag``)."""
     order = facts.order
     assert order.id is not None
     tags = set(facts.tags)
@@ -118,12 +119,10 @@ def act(
             order.set_priority(action.priority, at, actor, why)
         elif action.do is Do.ADD_TAG:
             assert action.tag is not None
-            uow.automation.tag(order.id, [action.tag], at)
-            tags.add(action.tag)
+            tags.add(action.tag)  # written with the window's other tags (``running.py``)
             order.note_tags([action.tag], [], at, actor, rule_id=rule.id)
         elif action.do is Do.REMOVE_TAG:
             assert action.tag is not None
-            uow.automation.untag(order.id, [action.tag])
             tags.discard(action.tag)
             order.note_tags([], [action.tag], at, actor, rule_id=rule.id)
         elif action.do is Do.ASSIGN:

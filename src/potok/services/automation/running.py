@@ -9,8 +9,11 @@ ask about them (customer's orders and returns, tags, queues) each come in one st
 for all of them; every condition is evaluated in memory, rule after rule in their order,
 each seeing what the rules before it did; the rules that match act, each firing is
 written (unique per rule and event, so a second run of the same window does nothing
-twice) with ``rule.fired`` for the audit trail, and each order is saved once. A rule
-that stops further rules ends its event's run when it matched.
+twice) with ``rule.fired`` for the audit trail, and each order is saved once. What the
+window wrote does not grow statements with its orders: the orders' rows go in one
+UPDATE run, their history, tags and the firings in one insert each (on PostgreSQL with
+the commit's own statement). A rule that stops further rules ends its event's run when
+it matched.
 
 Loops are cut: a firing remembers the chain of rules whose firings led to it (found from
 the firings that made the event), and a rule never fires on an event its own firing - or
@@ -23,14 +26,14 @@ is undone and the others act again without it; the order goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
-from potok.domain.automation.fields import OrderFacts, read_fields
+from potok.domain.automation.fields import LazyValues, OrderFacts
 from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor
@@ -62,7 +65,13 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
         try:
             atomically(
                 outside.uow(),
-                partial(_act, events=wanted, outside=outside, without=frozenset(failed_rules)),
+                partial(
+                    _act,
+                    events=wanted,
+                    rules=by_trigger,
+                    outside=outside,
+                    without=frozenset(failed_rules),
+                ),
             )
             return None
         except RuleFailed as failed:
@@ -91,14 +100,21 @@ class RuleFailed(Exception):
 
 
 def _act(
-    uow: UnitOfWork, *, events: list[StoredEvent], outside: Outside, without: frozenset[int]
+    uow: UnitOfWork,
+    *,
+    events: list[StoredEvent],
+    rules: Mapping[str, Sequence[Rule]],
+    outside: Outside,
+    without: frozenset[int],
 ) -> None:
     """Each event's rules, in their order, on its order as it is (locked), each seeing
     what the rules before it did, until one that matched and stops the rest; each order
     is saved once."""
-    by_trigger = uow.automation.active_rules()
-    plan = [
+    by_trigger = rules  # as read just before (a rule saved meanwhile counts from the next window)
+    plan: list[tuple[StoredEvent, Sequence[Rule]]] = [
         (event, [r for r in by_trigger.get(event.type, ()) if r.id not in without])
+        if without
+        else (event, by_trigger.get(event.type, ()))
         for event in events
     ]
     plan = [(event, waiting) for event, waiting in plan if waiting]
@@ -108,9 +124,9 @@ def _act(
     orders = {int(o.id): o for o in locked if o.id is not None}
     known = list(orders)
     contexts = uow.automation.contexts(known)
-    rule_ids = {r.id for _, waiting in plan for r in waiting}
-    fired = uow.automation.fired_already(rule_ids, [e.event_id for e, _ in plan])
-    causes = uow.automation.firings_around(known, [e.occurred_at for e, _ in plan])
+    fired, causes = uow.automation.firings_of(
+        known, [e.event_id for e, _ in plan], [e.occurred_at for e, _ in plan]
+    )
     facts: dict[int, OrderFacts] = {}
     changed: set[int] = set()
     firings: list[Firing] = []
@@ -123,7 +139,7 @@ def _act(
         now = facts.get(order_id)
         now = facts_with(order, at, contexts[order_id]) if now is None else replace(now, at=at)
         chain = _chain(causes.get((order_id, event.occurred_at), []))
-        values = read_fields(now)  # read once, again only after a rule acted
+        values = LazyValues(now)  # each field read once, again only after a rule acted
         for rule in waiting:
             if (rule.id, event.event_id) in fired:
                 continue  # a second run of the same event
@@ -138,12 +154,19 @@ def _act(
             firings.append(firing)
             if firing.outcome == "done":
                 changed.add(order_id)
-                values = read_fields(now)
+                values = LazyValues(now)
                 if rule.stop:
                     break
         facts[order_id] = now
-    for order_id in sorted(changed):
-        uow.orders.save(orders[order_id])
+    uow.automation.retag(
+        {
+            i: (contexts[i].tags, facts[i].tags)
+            for i in sorted(changed)
+            if contexts[i].tags != facts[i].tags
+        },
+        outside.clock(),
+    )
+    uow.orders.save_many([orders[i] for i in sorted(changed)])
     uow.automation.add_firings(firings)
 
 
