@@ -72,3 +72,16 @@ def test_a_buyer_reads_the_stock_kpis_and_what_to_reorder(
     )
     shot(page, "stock-kpis-ru")
     assert run_axe(page) == []
+
+    # one step: the ticked positions become a purchase order; TOY left unticked
+    page.goto("/stock/reorder")
+    page.locator("tr[data-suggestion='MSK/TOY'] [data-pick]").uncheck()
+    page.locator("[data-reorder-po] input[name=supplier]").fill("ООО Чайники")
+    page.locator("[data-reorder-po] button[type=submit]").click()
+    expect(page).to_have_url(re.compile(r"/stock/purchase-orders/PO-\d+$"))
+    expect(page.get_by_text("ООО Чайники").first).to_be_visible()
+    shot(page, "purchase-order-from-suggestions")
+    page.goto("/stock/reorder")
+    expect(page.locator("tr[data-suggestion='MSK/KET']")).to_have_count(0)  # ordered: 12 + 16
+    expect(page.locator("tr[data-suggestion='MSK/TOY'] [data-quantity]")).to_have_text("13")
+    assert run_axe(page) == []

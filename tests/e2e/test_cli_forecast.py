@@ -101,3 +101,27 @@ def test_forecast_run_stores_the_run_per_channel(live: LiveServer) -> None:
     bad = runner.invoke(app, ["forecast", "run", "--until", "14.11.2026"], env=env)
     assert bad.exit_code == 2
     assert "give a date as YYYY-MM-DD" in bad.output
+
+
+def test_purchase_orders_and_transfers_from_the_suggestions(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    ran = runner.invoke(app, ["forecast", "run", "--until", "2026-11-14", "--days", "14"], env=env)
+    assert ran.exit_code == 0, ran.output
+    order = runner.invoke(
+        app,
+        ["forecast", "order", "-w", "MSK", "--supplier", "ООО Чайники", "--sku", "KET"],
+        env=env,
+    )
+    assert order.exit_code == 0, order.output
+    assert "to ООО Чайники for MSK: KET 16" in order.output
+    again = runner.invoke(
+        app,
+        ["forecast", "order", "-w", "MSK", "--supplier", "ООО Чайники", "--sku", "KET"],
+        env=env,
+    )
+    assert again.exit_code != 0
+    assert "suggests ordering none of KET at MSK" in again.output
+    moved = runner.invoke(app, ["forecast", "transfer", "-w", "MSK", "--from", "SPB"], env=env)
+    assert moved.exit_code != 0  # SPB holds nothing
+    assert "suggests ordering none of any SKU at MSK" in moved.output

@@ -109,3 +109,66 @@ def test_the_newest_run_with_one_skus_days(live: LiveServer, api: httpx.Client) 
     )
     assert series["days"][0] == {"day": "2026-11-15", "units": 1.0, "low": 1.0, "high": 1.0}
     assert series["note"] == "9 days of known demand: the baseline, not a fitted method"
+
+
+POS = "/api/v1/forecasts/latest/purchase-orders"
+TRANSFERS = "/api/v1/forecasts/latest/transfers"
+
+
+def test_a_purchase_order_from_the_suggestions_once(live: LiveServer, api: httpx.Client) -> None:
+    """KET wants 16 (up to 28 from 12), TOY 13 (up to 14 from 1): one order for both; the
+    same again finds them ordered; the same key answers with the first order."""
+    _history(live.potok)
+    body = {"supplier": "ООО Чайники", "warehouse": "MSK"}
+    assert api.post(POS, json=body).json()["code"] == "no-forecast-run"
+    forecasting.run_forecast(live.potok.uow(), date(2026, 11, 14), days=14)
+
+    made = api.post(POS, json=body, headers={"Idempotency-Key": "po-1"})
+    assert made.status_code == 201, made.text
+    order = made.json()
+    assert (order["supplier"], order["warehouse"]) == ("ООО Чайники", "MSK")
+    assert [(line["sku"], line["quantity"]) for line in order["lines"]] == [
+        ("KET", 16),
+        ("TOY", 13),
+    ]
+    replay = api.post(POS, json=body, headers={"Idempotency-Key": "po-1"})
+    assert replay.status_code == 201
+    assert replay.json()["number"] == order["number"]
+    assert replay.headers["Idempotent-Replayed"] == "true"
+    again = api.post(POS, json=body)
+    assert again.status_code == 422
+    assert again.json()["code"] == "nothing-to-reorder"
+    listed = api.get("/api/v1/purchase-orders", params={"warehouse": "MSK"}).json()["items"]
+    assert [o["number"] for o in listed] == [order["number"]]
+    # what the order brings now counts in the suggestions: nothing left to order
+    assert api.get(SUGGESTIONS).json()["items"] == []
+
+
+def test_a_transfer_from_the_suggestions_moves_what_the_source_has(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    """SPB holds 10 KET and no TOY: the transfer to MSK asks for 10 of KET's 16, and says
+    the rest and TOY's 13 were lacking; asked again, the requested transfer counts."""
+    _history(live.potok)
+    inventory.receive_stock(live.potok.uow(), ReceiveStock("SPB", "KET", 10), TESTER)
+    forecasting.run_forecast(live.potok.uow(), date(2026, 11, 14), days=14)
+    body = {"warehouse": "MSK", "from_warehouse": "SPB"}
+    made = api.post(TRANSFERS, json=body)
+    assert made.status_code == 201, made.text
+    transfer = made.json()
+    assert (transfer["from_warehouse"], transfer["to_warehouse"], transfer["status"]) == (
+        "SPB",
+        "MSK",
+        "requested",
+    )
+    assert [(line["sku"], line["quantity"]) for line in transfer["lines"]] == [("KET", 10)]
+    assert transfer["comment"] == "from reorder suggestions; SPB lacked: KET 6, TOY 13"
+    again = api.post(TRANSFERS, json={**body, "skus": ["KET"]})
+    assert again.status_code == 422  # 16 wanted, 10 requested: 6 more, and SPB has none
+    assert again.json()["code"] == "nothing-to-reorder"
+    same = api.post(TRANSFERS, json={"warehouse": "MSK", "from_warehouse": "MSK"})
+    assert same.status_code == 422
+    assert same.json()["errors"][0]["field"] == "from_warehouse"
+    twice = api.post(TRANSFERS, json={**body, "skus": ["KET", "KET"]})
+    assert twice.status_code == 422
+    assert twice.json()["errors"][0]["field"] == "skus[1]"

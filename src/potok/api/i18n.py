@@ -62,6 +62,12 @@ RU_PROBLEMS: dict[str, tuple[str, str | None]] = {
         "на {needed} дн.; прогноз {run} рассчитан на {horizon} дн.: сократите их или сохраните "
         "прогноз командой 'potok forecast run --horizon {needed}'.",
     ),
+    "nothing-to-reorder": (
+        "Из этого заказывать нечего",
+        "По последнему прогнозу на складе {warehouse} сейчас не нужно заказывать ничего из "
+        "{skus}: их позиции покрывают точки заказа (возможно, их уже везёт заказ или "
+        "перемещение).",
+    ),
     "legal-entity-not-found": ("Юрлицо не найдено", "Юрлица '{code}' нет."),
     "legal-entity-exists": ("Юрлицо уже зарегистрировано", None),
     "channel-has-seller": (

@@ -12,7 +12,9 @@ from potok.cli.common import (
     OUTPUT,
     Column,
     Output,
+    cli_actor,
     cli_uow,
+    console,
     errors,
     handles_errors,
     open_potok,
@@ -21,6 +23,7 @@ from potok.cli.common import (
 
 if TYPE_CHECKING:
     from potok.services.forecasting import StoredForecast
+    from potok.services.reorders import Reorder
 
 app = typer.Typer(help="Demand forecasts, their accuracy and reorder points.", no_args_is_help=True)
 
@@ -281,3 +284,90 @@ def reorder_command(
         empty="nothing to order",
     )
     errors.print(f"{len(found)} series looked at, {_from_run(stored)}", highlight=False)
+
+
+def _reorder_of(
+    warehouse: str,
+    skus: list[str],
+    lead_days: int,
+    review_days: int,
+    service: float,
+    expected_on: str | None,
+) -> Reorder:
+    from potok.services.reorders import Reorder
+
+    expected = None
+    if expected_on is not None:
+        try:
+            expected = date.fromisoformat(expected_on)
+        except ValueError:
+            errors.print(f"[bold red]error:[/] --expected-on {expected_on!r}: give YYYY-MM-DD")
+            raise typer.Exit(2) from None
+    return Reorder(warehouse, skus, lead_days, review_days, service, expected)
+
+
+SKUS = typer.Option([], "--sku", "-s", help="Only these SKUs (repeat); all to order by default.")
+LEAD = typer.Option(7, "--lead-days", min=1, max=180, help="Lead time in days.")
+REVIEW = typer.Option(7, "--review-days", min=1, max=180, help="Review period in days.")
+SERVICE = typer.Option(0.95, "--service-level", help="0.8, 0.9, 0.95, 0.98 or 0.99.")
+EXPECTED = typer.Option(None, "--expected-on", help="When it should arrive (YYYY-MM-DD).")
+
+
+@app.command("order")
+@handles_errors
+def order_command(
+    warehouse: str = typer.Option(..., "--warehouse", "-w", help="The warehouse to restock."),
+    supplier: str = typer.Option(..., "--supplier", help="Who the purchase order goes to."),
+    sku: list[str] = SKUS,
+    lead_days: int = LEAD,
+    review_days: int = REVIEW,
+    service: float = SERVICE,
+    expected_on: str | None = EXPECTED,
+) -> None:
+    """Record a purchase order for the suggested quantities of a warehouse's positions to
+    order (as `reorder` shows them); run again, it finds them ordered."""
+    from potok.services import reorders
+    from potok.services.forecasting import Z_FOR
+
+    if service not in Z_FOR:
+        errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
+        raise typer.Exit(2)
+    reorder = _reorder_of(warehouse, sku, lead_days, review_days, service, expected_on)
+    potok = open_potok()
+    try:
+        order = reorders.order_suggested(cli_uow(potok), reorder, supplier, cli_actor())
+    finally:
+        potok.close()
+    lines = ", ".join(f"{line.sku} {line.quantity}" for line in order.lines)
+    console.print(f"created {order.number} to {order.supplier} for {order.warehouse}: {lines}")
+
+
+@app.command("transfer")
+@handles_errors
+def transfer_command(
+    warehouse: str = typer.Option(..., "--warehouse", "-w", help="The warehouse to restock."),
+    from_warehouse: str = typer.Option(..., "--from", help="Where the stock comes from."),
+    sku: list[str] = SKUS,
+    lead_days: int = LEAD,
+    review_days: int = REVIEW,
+    service: float = SERVICE,
+    expected_on: str | None = EXPECTED,
+) -> None:
+    """Request a transfer of the suggested quantities from another warehouse, at most what
+    it has available; run again, it finds them on their way."""
+    from potok.services import reorders
+    from potok.services.forecasting import Z_FOR
+
+    if service not in Z_FOR:
+        errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
+        raise typer.Exit(2)
+    reorder = _reorder_of(warehouse, sku, lead_days, review_days, service, expected_on)
+    potok = open_potok()
+    try:
+        made = reorders.transfer_suggested(cli_uow(potok), reorder, from_warehouse, cli_actor())
+    finally:
+        potok.close()
+    lines = ", ".join(f"{line.sku} {line.quantity}" for line in made.lines)
+    console.print(f"requested {made.number} {made.from_warehouse} -> {made.to_warehouse}: {lines}")
+    if made.comment:
+        console.print(made.comment, highlight=False)

@@ -5,12 +5,12 @@ bound to a channel sees no forecasts (stock spans channels); warehouse users see
 from __future__ import annotations
 
 from datetime import timedelta
-from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.common import Code
 from potok.api.schemas.forecasts import (
@@ -18,28 +18,31 @@ from potok.api.schemas.forecasts import (
     ForecastRunOut,
     ForecastSeriesOut,
     ReorderPageOut,
+    ReorderPurchaseIn,
     ReorderSuggestionOut,
+    ReorderTransferIn,
+    ServiceLevel,
     StoredForecastOut,
 )
-from potok.api.scope import NOTHING, Reach, reach
+from potok.api.schemas.transfers import (
+    PurchaseOrderOut,
+    TransferOut,
+    render_purchase_order,
+    render_transfer,
+)
+from potok.api.scope import NOTHING, Reach, ensure_warehouses, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
-from potok.domain.analytics import ForecastTooShort, NoForecastRun
+from potok.domain.access.model import OutOfScope
+from potok.domain.analytics import ForecastTooShort, NoForecastRun, NothingToReorder
 from potok.domain.errors import InvalidInput
-from potok.services import stored_forecasts
+from potok.domain.orders.errors import IdempotencyKeyReused
+from potok.services import reorders, stored_forecasts
 from potok.services.forecasting import StoredForecast
 
 router = APIRouter(prefix="/api/v1/forecasts", tags=["reports"])
 
 Z_80 = 1.2816  # the 80 % interval: forecast +- 1.28 sigma
-
-
-class ServiceLevel(StrEnum):
-    p80 = "0.8"
-    p90 = "0.9"
-    p95 = "0.95"
-    p98 = "0.98"
-    p99 = "0.99"
 
 
 def _warehouses(caller: Principal, wanted: list[str]) -> list[str] | None:
@@ -178,4 +181,94 @@ def reorder_suggestions(
             for s in page.items
         ],
         next_cursor=page.next_cursor,
+    )
+
+
+def _reorder(body: ReorderPurchaseIn | ReorderTransferIn) -> reorders.Reorder:
+    return reorders.Reorder(
+        warehouse=body.warehouse,
+        skus=list(body.skus),
+        lead_days=body.lead_days,
+        review_days=body.review_days,
+        service_level=float(body.service_level.value),
+        expected_on=body.expected_on,
+    )
+
+
+_MADE_PROBLEMS = responses(
+    NoForecastRun,
+    ForecastTooShort,
+    NothingToReorder,
+    InvalidInput,
+    OutOfScope,
+    IdempotencyKeyReused,
+)
+
+
+@router.post(
+    "/latest/purchase-orders",
+    status_code=201,
+    response_model=PurchaseOrderOut,
+    summary="A purchase order for the suggested quantities of chosen positions",
+    description="Works out the reorder suggestions of `warehouse` from the newest stored run "
+    "and the stock now (as `GET .../reorder-suggestions` with the same figures) and records "
+    "one purchase order to `supplier` for those of `skus` to order (every one to order when "
+    "`skus` is empty), as `POST /api/v1/purchase-orders` would. Asked again, the order "
+    "already counts as incoming: nothing is left to order (422 `nothing-to-reorder`); with "
+    "the same Idempotency-Key, the first answer.",
+    responses=_MADE_PROBLEMS,
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
+)
+def order_suggested(
+    body: ReorderPurchaseIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    ensure_warehouses(caller, {body.warehouse})
+    return answer(
+        request,
+        "reorder-purchase-order",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: reorders.order_suggested(
+            uow, _reorder(body), body.supplier, caller.actor, once=once
+        ),
+        lambda order: (201, render_purchase_order(order).model_dump(mode="json")),
+    )
+
+
+@router.post(
+    "/latest/transfers",
+    status_code=201,
+    response_model=TransferOut,
+    summary="A transfer of the suggested quantities of chosen positions from another warehouse",
+    description="As the purchase order beside it, but requests a transfer from "
+    "`from_warehouse`: each SKU's suggested quantity, less what transfers still only "
+    "requested to `warehouse` already ask for, at most what the source has available (the "
+    "transfer's comment says what it lacked). Asked again: nothing left (422 "
+    "`nothing-to-reorder`); with the same Idempotency-Key, the first answer.",
+    responses=_MADE_PROBLEMS,
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.NAMED)],
+)
+def transfer_suggested(
+    body: ReorderTransferIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    ensure_warehouses(caller, {body.warehouse, body.from_warehouse})
+    return answer(
+        request,
+        "reorder-transfer",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: reorders.transfer_suggested(
+            uow, _reorder(body), body.from_warehouse, caller.actor, once=once
+        ),
+        lambda made: (201, render_transfer(made).model_dump(mode="json")),
     )

@@ -4,10 +4,12 @@ reorder suggestions built on the run."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from enum import StrEnum
 
 from pydantic import Field
 
-from potok.api.schemas.common import Out, Page
+from potok.api.schemas.common import Code, Day, Out, Page, Schema
+from potok.api.schemas.transfers import PurchaseOrderOut
 
 
 class ForecastRunOut(Out):
@@ -68,3 +70,48 @@ class ReorderSuggestionOut(Out):
 class ReorderPageOut(Page):
     run: ForecastRunOut
     items: list[ReorderSuggestionOut]
+
+
+class ServiceLevel(StrEnum):
+    """A target cycle service level the reorder points are worked out for."""
+
+    p80 = "0.8"
+    p90 = "0.9"
+    p95 = "0.95"
+    p98 = "0.98"
+    p99 = "0.99"
+
+
+class _ReorderIn(Schema):
+    warehouse: Code = Field(description="The warehouse to restock.", examples=["MSK"])
+    skus: list[Code] = Field(
+        default_factory=list,
+        max_length=1000,
+        description="The positions to act on; empty: every one of the warehouse to order.",
+    )
+    lead_days: int = Field(default=7, ge=1, le=180)
+    review_days: int = Field(default=7, ge=1, le=180)
+    service_level: ServiceLevel = ServiceLevel.p95
+    expected_on: Day | None = Field(default=None, description="When it should arrive.")
+
+
+class ReorderPurchaseIn(_ReorderIn):
+    supplier: str = Field(min_length=1, max_length=255, examples=["ООО Чайники"])
+
+
+class ReorderTransferIn(_ReorderIn):
+    from_warehouse: Code = Field(description="Where the stock comes from.", examples=["SPB"])
+
+
+__all__ = [
+    "ForecastDayOut",
+    "ForecastRunOut",
+    "ForecastSeriesOut",
+    "PurchaseOrderOut",
+    "ReorderPageOut",
+    "ReorderPurchaseIn",
+    "ReorderSuggestionOut",
+    "ReorderTransferIn",
+    "ServiceLevel",
+    "StoredForecastOut",
+]

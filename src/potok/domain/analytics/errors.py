@@ -23,3 +23,12 @@ class ForecastTooShort(Rejected):
         "forecast; run {run} forecast {horizon} days: shorten them, or store a run with "
         "'potok forecast run --horizon {needed}'."
     )
+
+
+class NothingToReorder(Rejected):
+    code = "nothing-to-reorder"
+    title = "Nothing of that is to be ordered"
+    template = (
+        "The newest forecast run suggests ordering none of {skus} at {warehouse} now: their "
+        "positions cover their reorder points (an order or transfer may already bring them)."
+    )

@@ -11,12 +11,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from potok.api.i18n import translate_problem
-from potok.api.routers.forecasts import ServiceLevel
+from potok.api.schemas.forecasts import ServiceLevel
 from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
 from potok.domain.analytics import ForecastTooShort, NoForecastRun
+from potok.domain.network import WarehouseType
 from potok.services import stored_forecasts
+from potok.services.catalogue import list_warehouses
+from potok.services.stored_forecasts import ReorderPage
 from potok.web.i18n import console_language
 from potok.web.pages import PageRoute, console_uow, render
 
@@ -66,4 +69,20 @@ def reorder_page(
         )
     except (NoForecastRun, ForecastTooShort) as refused:
         context["missing"] = translate_problem(refused, console_language(request))
+    page = context["page"]
+    shown = {s.warehouse for s in page.items} if isinstance(page, ReorderPage) else set()
+    may_write = caller.may(Permission.STOCK_WRITE)
+    # one step for one warehouse: the one chosen, or the only one there is to order for
+    ordering = warehouse if warehouse and chosen != [NOTHING] else None
+    if ordering is None and len(shown) == 1:
+        ordering = next(iter(shown))
+    context["may_write"] = may_write
+    context["ordering"] = ordering if may_write and shown else None
+    context["sources"] = [
+        w.code
+        for w in list_warehouses(console_uow(request))
+        if w.code != ordering
+        and w.type is not WarehouseType.PICKUP_POINT
+        and (own is None or w.code in own)
+    ]
     return render(request, "stock/reorder.html", context)
