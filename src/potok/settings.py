@@ -423,6 +423,27 @@ class MarketplaceSettings(BaseModel):
         description="the RetailCRM status code Potok sets when it cancels an order",
     )
 
+    retailcrm_mirror_statuses: dict[str, str] = Field(
+        default_factory=dict,
+        description="the RetailCRM status codes of Potok's orders of other channels told to "
+        'the CRM, by Potok\'s status (JSON, e.g. {"reserved": "prepayed"}); a status '
+        "not named keeps RetailCRM's default code (new, availability-confirmed, assembling, "
+        "send-to-delivery, complete, cancel-other)",
+    )
+    retailcrm_payment_type: str = Field(
+        default="bank-card",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM payment type code of the payment of an order Potok tells it",
+    )
+    crm_push_every_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="the least pause between two pushes of changed orders to a CRM (many "
+        "changes of an order in between go as one)",
+    )
+
     @field_validator("retailcrm_time_zone")
     @classmethod
     def _known_crm_zone(cls, value: str) -> str:

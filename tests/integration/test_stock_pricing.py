@@ -105,3 +105,20 @@ def test_bad_windows_are_refused_by_name(potok: Potok) -> None:
     with pytest.raises(InvalidInput) as refused:
         stock_pricing.price_stock(potok.uow(), history_days=0, horizon_days=91)
     assert {e.field for e in refused.value.errors} == {"history_days", "horizon_days"}
+
+
+def test_the_worker_prices_stock_on_its_schedule_only(shop: Potok) -> None:
+    from potok.worker.jobs import run_due_jobs
+
+    assert run_due_jobs(shop, clock=lambda: T).stock_prices is None  # off by default
+    assert stock_pricing.priced_positions(shop.uow()) == []
+
+    shop.settings.sourcing.price_stock_every_hours = 6
+    first = run_due_jobs(shop, clock=lambda: T).stock_prices
+    assert first is not None
+    assert (first.actor, first.priced, first.horizon_days) == ("schedule", 1, 7)
+    assert stock_pricing.priced_positions(shop.uow()) == [("MSK", "KET", Decimal("186.67"))]
+    assert run_due_jobs(shop, clock=lambda: T + timedelta(hours=5)).stock_prices is None
+    later = run_due_jobs(shop, clock=lambda: T + timedelta(hours=6, minutes=1)).stock_prices
+    assert later is not None
+    assert (first.id or 0) < (later.id or 0)

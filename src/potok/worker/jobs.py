@@ -283,6 +283,13 @@ def _round(potok: Potok) -> None:
                 report.forecast.id,
                 len(report.forecast.run.series),
             )
+        if report.stock_prices is not None:
+            log.info(
+                "stock priced for the orders still to come: %d positions (run %s, %.1f s)",
+                report.stock_prices.priced,
+                report.stock_prices.id,
+                report.stock_prices.seconds,
+            )
         if report.pruned is not None and (report.pruned.events or report.pruned.deliveries):
             log.info(
                 "retention: pruned %d events and %d delivery attempts",

@@ -30,6 +30,10 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    MirroredLine,
+    MirroredOrder,
+    MirrorOutcome,
+    OrderMirror,
     Packed,
     PackedItem,
     PackOutcome,
@@ -39,6 +43,7 @@ from potok.connectors.marketplaces.interface import (
     StockOutcome,
 )
 from potok.connectors.marketplaces.registry import (
+    MIRRORS_ORDERS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
     MarketplaceClients,
@@ -46,6 +51,7 @@ from potok.connectors.marketplaces.registry import (
 )
 
 __all__ = [
+    "MIRRORS_ORDERS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
     "CallStats",
@@ -63,6 +69,10 @@ __all__ = [
     "MarketplaceRefused",
     "MarketplaceState",
     "MarketplaceUnavailable",
+    "MirrorOutcome",
+    "MirroredLine",
+    "MirroredOrder",
+    "OrderMirror",
     "PackOutcome",
     "Packed",
     "PackedItem",

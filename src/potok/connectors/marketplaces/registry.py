@@ -27,6 +27,9 @@ READS_CATALOGUE = frozenset({Marketplace.OZON})
 PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES})
 """The marketplaces whose per-order sticker Potok fetches once an order is packed there."""
 
+MIRRORS_ORDERS = frozenset({Marketplace.RETAILCRM})
+"""CRMs told Potok's orders of other channels (their clients are :class:`OrderMirror`)."""
+
 
 class MarketplaceNotSupported(Rejected):
     code = "marketplace-not-supported"
@@ -81,13 +84,16 @@ class MarketplaceClients:
                 shipped=self.settings.retailcrm_shipped_status,
                 cancelled=self.settings.retailcrm_cancelled_status,
             )
-            return RetailCrm.connect(
+            crm = RetailCrm.connect(
                 connection.base_url,
                 credentials,
                 statuses=statuses,
                 time_zone=self.settings.retailcrm_time_zone,
                 **options,
             )
+            crm.mirror_statuses.update(self.settings.retailcrm_mirror_statuses)
+            crm.payment_type = self.settings.retailcrm_payment_type
+            return crm
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)
 
 
