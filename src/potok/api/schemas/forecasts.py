@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import Field
 
-from potok.api.schemas.common import Code, Day, Out, Page, Schema
+from potok.api.schemas.common import JSON_INTEGER, Code, Day, Out, Page, Schema
 from potok.api.schemas.transfers import PurchaseOrderOut
 
 
@@ -89,8 +90,8 @@ class _ReorderIn(Schema):
         max_length=1000,
         description="The positions to act on; empty: every one of the warehouse to order.",
     )
-    lead_days: int = Field(default=7, ge=1, le=180)
-    review_days: int = Field(default=7, ge=1, le=180)
+    lead_days: Annotated[int, Field(ge=1, le=180), JSON_INTEGER] = 7
+    review_days: Annotated[int, Field(ge=1, le=180), JSON_INTEGER] = 7
     service_level: ServiceLevel = ServiceLevel.p95
     expected_on: Day | None = Field(default=None, description="When it should arrive.")
 
