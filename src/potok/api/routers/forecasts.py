@@ -85,9 +85,8 @@ Warehouses = Annotated[
     summary="The newest stored forecast run, with one SKU's daily forecast and interval",
     description="Reads the run `potok forecast run` or the worker's schedule stored; nothing "
     "is forecast again. With `sku`, that SKU's series (per warehouse, and per channel when "
-    "the run was), each day's forecast with its 80 % interval. 404 `no-forecast-run` until "
-    "a run is stored.",
-    responses=responses(NoForecastRun),
+    "the run was), each day's forecast with its 80 % interval. `run` is null until a run "
+    "is stored.",
     dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def latest_forecast(
@@ -97,7 +96,10 @@ def latest_forecast(
     warehouse: Warehouses = [],  # noqa: B006 - FastAPI copies the default
 ) -> StoredForecastOut:
     wanted = _warehouses(caller, warehouse) if sku else [NOTHING]
-    stored = stored_forecasts.latest_forecast(uow, sku=sku or NOTHING, warehouses=wanted)
+    try:
+        stored = stored_forecasts.latest_forecast(uow, sku=sku or NOTHING, warehouses=wanted)
+    except NoForecastRun:
+        return StoredForecastOut(run=None, series=[])
     first = stored.until + timedelta(days=1)
     series = [
         ForecastSeriesOut(
@@ -134,7 +136,7 @@ def latest_forecast(
     "`suggested_quantity` brings the position up to the reorder point plus the forecast over "
     "`review_days`. The min/max rule stands beside it. By default only the positions to "
     "order; `all=true` for every one.",
-    responses=responses(NoForecastRun, ForecastTooShort, InvalidInput),
+    responses=responses(ForecastTooShort, InvalidInput),
     dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
 )
 def reorder_suggestions(
@@ -149,17 +151,20 @@ def reorder_suggestions(
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ReorderPageOut:
-    page = stored_forecasts.reorder_page(
-        uow,
-        lead_days=lead_days,
-        review_days=review_days,
-        service_level=float(service_level.value),
-        warehouses=_warehouses(caller, warehouse),
-        sku=sku,
-        to_order_only=not all,
-        cursor=cursor,
-        limit=limit,
-    )
+    try:
+        page = stored_forecasts.reorder_page(
+            uow,
+            lead_days=lead_days,
+            review_days=review_days,
+            service_level=float(service_level.value),
+            warehouses=_warehouses(caller, warehouse),
+            sku=sku,
+            to_order_only=not all,
+            cursor=cursor,
+            limit=limit,
+        )
+    except NoForecastRun:
+        return ReorderPageOut(run=None, items=[], next_cursor=None)
     return ReorderPageOut(
         run=_run_out(page.run),
         items=[

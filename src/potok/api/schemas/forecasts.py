@@ -48,7 +48,7 @@ class ForecastSeriesOut(Out):
 
 
 class StoredForecastOut(Out):
-    run: ForecastRunOut
+    run: ForecastRunOut | None = Field(description="Null until a run is stored.")
     series: list[ForecastSeriesOut] = Field(description="The series of the SKU asked for.")
 
 
@@ -69,7 +69,7 @@ class ReorderSuggestionOut(Out):
 
 
 class ReorderPageOut(Page):
-    run: ForecastRunOut
+    run: ForecastRunOut | None = Field(description="Null until a run is stored.")
     items: list[ReorderSuggestionOut]
 
 
