@@ -182,6 +182,11 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/reports/orders/file"): ("orders:read", LISTED),
     ("GET", "/api/v1/reports/reasons"): ("orders:read", LISTED),
     ("GET", "/api/v1/reports/employees"): ("stock:read", LISTED),
+    ("GET", "/api/v1/reports/stock"): ("stock:read", LISTED),
+    ("GET", "/api/v1/forecasts/latest"): ("stock:read", LISTED),
+    ("GET", "/api/v1/forecasts/latest/reorder-suggestions"): ("stock:read", LISTED),
+    ("POST", "/api/v1/forecasts/latest/purchase-orders"): ("stock:write", NAMED),
+    ("POST", "/api/v1/forecasts/latest/transfers"): ("stock:write", NAMED),
     ("POST", "/api/v1/marketplaces"): ("catalogue:write", NAMED),
     ("GET", "/api/v1/marketplaces"): ("catalogue:read", LISTED),
     ("GET", "/api/v1/marketplaces/{code}"): ("catalogue:read", RECORD),
@@ -333,6 +338,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/orders"): ("orders:read", LISTED),
     ("GET", "/reports"): ("orders:read", LISTED),
     ("GET", "/reports/forecast"): ("stock:read", LISTED),
+    ("GET", "/reports/stock"): ("stock:read", LISTED),
+    ("GET", "/stock/reorder"): ("stock:read", LISTED),
     ("GET", "/orders/{order_id}"): ("orders:read", ORDER),
     ("GET", "/returns"): ("orders:read", LISTED),
     ("GET", "/returns/{number}"): ("orders:read", RECORD),
@@ -726,6 +733,14 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
         },
     ),
     ("POST", "/api/v1/waves"): (WAREHOUSE_BOUND, {"warehouse": FOREIGN_WAREHOUSE}),
+    ("POST", "/api/v1/forecasts/latest/purchase-orders"): (
+        WAREHOUSE_BOUND,
+        {"supplier": "ООО Игрушки", "warehouse": FOREIGN_WAREHOUSE},
+    ),
+    ("POST", "/api/v1/forecasts/latest/transfers"): (
+        WAREHOUSE_BOUND,
+        {"warehouse": "KZN", "from_warehouse": FOREIGN_WAREHOUSE},
+    ),
 }
 
 

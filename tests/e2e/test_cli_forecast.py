@@ -1,5 +1,6 @@
 """`potok forecast` on a database: the backtest refuses politely when the history is short,
-`show` prints one SKU's days with their interval, `reorder` the suggestion and why."""
+`show` prints one SKU's days with their interval and `reorder` the suggestion and why, both
+from the stored run (and say so when there is none)."""
 
 from __future__ import annotations
 
@@ -22,11 +23,12 @@ def test_forecast_commands_on_a_short_history(live: LiveServer) -> None:
     )
     assert backtest.exit_code == 0, backtest.output
     assert "too few for a backtest" in backtest.output
-    shown = runner.invoke(
-        app,
-        ["forecast", "show", "TOY", "--until", "2026-11-14", "--days", "14", "--output", "json"],
-        env=env,
-    )
+    before = runner.invoke(app, ["forecast", "show", "TOY"], env=env)
+    assert before.exit_code != 0
+    assert "No forecast run is stored" in before.output
+    ran = runner.invoke(app, ["forecast", "run", "--until", "2026-11-14", "--days", "14"], env=env)
+    assert ran.exit_code == 0, ran.output
+    shown = runner.invoke(app, ["forecast", "show", "TOY", "--output", "json"], env=env)
     assert shown.exit_code == 0, shown.output
     days = json.loads(shown.stdout)
     assert (days[0]["day"], days[0]["forecast"], days[0]["low"], days[0]["high"]) == (
@@ -36,15 +38,16 @@ def test_forecast_commands_on_a_short_history(live: LiveServer) -> None:
         1.0,
     )
     assert len(days) == 28
-    reorder = runner.invoke(
-        app,
-        ["forecast", "reorder", "--until", "2026-11-14", "--days", "14", "--output", "json"],
-        env=env,
-    )
+    assert "from run 1 of " in shown.stderr
+    assert "history up to 2026-11-14" in shown.stderr
+    reorder = runner.invoke(app, ["forecast", "reorder", "--output", "json"], env=env)
     assert reorder.exit_code == 0, reorder.output
     rows = {r["sku"]: r for r in json.loads(reorder.stdout)}
     assert (rows["KET"]["suggested_quantity"], rows["TOY"]["suggested_quantity"]) == (16, 13)
     assert rows["KET"]["why"].startswith("seasonal_naive: 14.0 units over 7 d")
+    too_far = runner.invoke(app, ["forecast", "reorder", "--lead-days", "30"], env=env)
+    assert too_far.exit_code != 0
+    assert "need 37 days of forecast" in too_far.output
 
 
 def test_the_stock_report_on_the_command_line(live: LiveServer) -> None:
@@ -98,3 +101,27 @@ def test_forecast_run_stores_the_run_per_channel(live: LiveServer) -> None:
     bad = runner.invoke(app, ["forecast", "run", "--until", "14.11.2026"], env=env)
     assert bad.exit_code == 2
     assert "give a date as YYYY-MM-DD" in bad.output
+
+
+def test_purchase_orders_and_transfers_from_the_suggestions(live: LiveServer) -> None:
+    _history(live.potok)
+    env = {"POTOK_DB__URL": live.potok.settings.db.url}
+    ran = runner.invoke(app, ["forecast", "run", "--until", "2026-11-14", "--days", "14"], env=env)
+    assert ran.exit_code == 0, ran.output
+    order = runner.invoke(
+        app,
+        ["forecast", "order", "-w", "MSK", "--supplier", "ООО Чайники", "--sku", "KET"],
+        env=env,
+    )
+    assert order.exit_code == 0, order.output
+    assert "to ООО Чайники for MSK: KET 16" in order.output
+    again = runner.invoke(
+        app,
+        ["forecast", "order", "-w", "MSK", "--supplier", "ООО Чайники", "--sku", "KET"],
+        env=env,
+    )
+    assert again.exit_code != 0
+    assert "suggests ordering none of KET at MSK" in again.output
+    moved = runner.invoke(app, ["forecast", "transfer", "-w", "MSK", "--from", "SPB"], env=env)
+    assert moved.exit_code != 0  # SPB holds nothing
+    assert "suggests ordering none of any SKU at MSK" in moved.output

@@ -4,6 +4,7 @@ the seasonal naive, one SKU's history and forecast, and reorder points built on 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -11,6 +12,7 @@ from potok.cli.common import (
     OUTPUT,
     Column,
     Output,
+    cli_actor,
     cli_uow,
     console,
     errors,
@@ -18,6 +20,10 @@ from potok.cli.common import (
     open_potok,
     print_listing,
 )
+
+if TYPE_CHECKING:
+    from potok.services.forecasting import StoredForecast
+    from potok.services.reorders import Reorder
 
 app = typer.Typer(help="Demand forecasts, their accuracy and reorder points.", no_args_is_help=True)
 
@@ -156,50 +162,52 @@ def backtest_command(
         )
 
 
+def _from_run(stored: StoredForecast) -> str:
+    return (
+        f"from run {stored.id} of {stored.ran_at:%Y-%m-%d %H:%M} UTC "
+        f"(history up to {stored.until}, {stored.run.horizon} days ahead)"
+    )
+
+
 @app.command("show")
 @handles_errors
 def show_command(
     sku: str = typer.Argument(..., help="The SKU."),
     warehouse: str | None = typer.Option(None, "--warehouse", "-w", help="Only this one."),
-    until: str | None = UNTIL,
-    days: int = DAYS,
-    horizon: int = HORIZON,
     output: Output = OUTPUT,
 ) -> None:
-    """One SKU's forecast per warehouse, day by day, with an 80 % interval."""
+    """One SKU's forecast per warehouse (and channel), day by day, with an 80 % interval:
+    read from the newest stored run, not forecast again."""
     from datetime import timedelta
 
-    from potok.services import forecasting
+    from potok.services import stored_forecasts
 
     potok = open_potok()
     try:
-        demand = forecasting.load_demand(
-            cli_uow(potok),
-            _until(until),
-            days=days,
-            skus=[sku],
-            warehouses=[warehouse] if warehouse else None,
+        stored = stored_forecasts.latest_forecast(
+            cli_uow(potok), sku=sku, warehouses=[warehouse] if warehouse else None
         )
     finally:
         potok.close()
-    run = forecasting.forecast_demand(demand, horizon)
-    first = demand.day(demand.days)
+    first = stored.until + timedelta(days=1)
     rows = [
         {
             "warehouse": s.warehouse,
+            "channel": s.channel,
             "day": first + timedelta(days=j),
             "method": s.method,
             "forecast": round(v, 2),
             "low": round(max(0.0, v - 1.2816 * s.sigma), 2),
             "high": round(v + 1.2816 * s.sigma, 2),
         }
-        for s in run.series
+        for s in stored.run.series
         for j, v in enumerate(s.forecast)
     ]
     print_listing(
         rows,
         [
             Column("warehouse"),
+            Column("channel"),
             Column("day"),
             Column("method"),
             Column("forecast", right=True),
@@ -207,51 +215,44 @@ def show_command(
             Column("high", right=True),
         ],
         output,
-        empty=f"no demand for {sku} in the period",
+        empty=f"no forecast of {sku} in the stored run",
     )
-    for s in run.series:
+    for s in stored.run.series:
         if s.note:
             errors.print(f"{s.warehouse}: {s.note}", highlight=False)
-    for note in run.notes:
-        errors.print(note, highlight=False)
+    errors.print(_from_run(stored), highlight=False)
 
 
 @app.command("reorder")
 @handles_errors
 def reorder_command(
-    until: str | None = UNTIL,
-    days: int = DAYS,
     lead_days: int = typer.Option(7, "--lead-days", min=1, max=180, help="Lead time in days."),
     review_days: int = typer.Option(7, "--review-days", min=1, max=180, help="Review period."),
     service: float = typer.Option(
         0.95, "--service-level", help="Target service level: 0.8, 0.9, 0.95, 0.98 or 0.99."
     ),
+    warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Only this warehouse."),
     all_: bool = typer.Option(False, "--all", help="Every series, not only those to order."),
     output: Output = OUTPUT,
 ) -> None:
-    """Reorder points and order-up-to levels from the forecast, beside the min/max rules,
-    with the suggested quantity and why."""
-    from potok.services import forecasting
+    """Reorder points and order-up-to levels from the newest stored forecast run and the
+    stock now, beside the min/max rules, with the suggested quantity and why."""
+    from potok.services import forecasting, stored_forecasts
 
     if service not in forecasting.Z_FOR:
         errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
         raise typer.Exit(2)
     potok = open_potok()
     try:
-        uow = cli_uow(potok)
-        demand = forecasting.load_demand(uow, _until(until), days=days)
-        positions, rules = forecasting.stock_positions(uow)
+        stored, found = stored_forecasts.reorder_from_latest(
+            cli_uow(potok),
+            lead_days=lead_days,
+            review_days=review_days,
+            service_level=service,
+            warehouses=warehouse or None,
+        )
     finally:
         potok.close()
-    run = forecasting.forecast_demand(demand, max(28, lead_days + review_days))
-    found = forecasting.reorder_suggestions(
-        run,
-        positions,
-        rules,
-        lead_days=lead_days,
-        review_days=review_days,
-        service_level=service,
-    )
     print_listing(
         [
             {
@@ -282,6 +283,91 @@ def reorder_command(
         output,
         empty="nothing to order",
     )
-    console.print(
-        f"{len(found)} series looked at", highlight=False
-    ) if output is Output.TABLE else None
+    errors.print(f"{len(found)} series looked at, {_from_run(stored)}", highlight=False)
+
+
+def _reorder_of(
+    warehouse: str,
+    skus: list[str],
+    lead_days: int,
+    review_days: int,
+    service: float,
+    expected_on: str | None,
+) -> Reorder:
+    from potok.services.reorders import Reorder
+
+    expected = None
+    if expected_on is not None:
+        try:
+            expected = date.fromisoformat(expected_on)
+        except ValueError:
+            errors.print(f"[bold red]error:[/] --expected-on {expected_on!r}: give YYYY-MM-DD")
+            raise typer.Exit(2) from None
+    return Reorder(warehouse, skus, lead_days, review_days, service, expected)
+
+
+SKUS = typer.Option([], "--sku", "-s", help="Only these SKUs (repeat); all to order by default.")
+LEAD = typer.Option(7, "--lead-days", min=1, max=180, help="Lead time in days.")
+REVIEW = typer.Option(7, "--review-days", min=1, max=180, help="Review period in days.")
+SERVICE = typer.Option(0.95, "--service-level", help="0.8, 0.9, 0.95, 0.98 or 0.99.")
+EXPECTED = typer.Option(None, "--expected-on", help="When it should arrive (YYYY-MM-DD).")
+
+
+@app.command("order")
+@handles_errors
+def order_command(
+    warehouse: str = typer.Option(..., "--warehouse", "-w", help="The warehouse to restock."),
+    supplier: str = typer.Option(..., "--supplier", help="Who the purchase order goes to."),
+    sku: list[str] = SKUS,
+    lead_days: int = LEAD,
+    review_days: int = REVIEW,
+    service: float = SERVICE,
+    expected_on: str | None = EXPECTED,
+) -> None:
+    """Record a purchase order for the suggested quantities of a warehouse's positions to
+    order (as `reorder` shows them); run again, it finds them ordered."""
+    from potok.services import reorders
+    from potok.services.forecasting import Z_FOR
+
+    if service not in Z_FOR:
+        errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
+        raise typer.Exit(2)
+    reorder = _reorder_of(warehouse, sku, lead_days, review_days, service, expected_on)
+    potok = open_potok()
+    try:
+        order = reorders.order_suggested(cli_uow(potok), reorder, supplier, cli_actor())
+    finally:
+        potok.close()
+    lines = ", ".join(f"{line.sku} {line.quantity}" for line in order.lines)
+    console.print(f"created {order.number} to {order.supplier} for {order.warehouse}: {lines}")
+
+
+@app.command("transfer")
+@handles_errors
+def transfer_command(
+    warehouse: str = typer.Option(..., "--warehouse", "-w", help="The warehouse to restock."),
+    from_warehouse: str = typer.Option(..., "--from", help="Where the stock comes from."),
+    sku: list[str] = SKUS,
+    lead_days: int = LEAD,
+    review_days: int = REVIEW,
+    service: float = SERVICE,
+    expected_on: str | None = EXPECTED,
+) -> None:
+    """Request a transfer of the suggested quantities from another warehouse, at most what
+    it has available; run again, it finds them on their way."""
+    from potok.services import reorders
+    from potok.services.forecasting import Z_FOR
+
+    if service not in Z_FOR:
+        errors.print(f"[bold red]error:[/] --service-level {service}: one of 0.8, 0.9, ...")
+        raise typer.Exit(2)
+    reorder = _reorder_of(warehouse, sku, lead_days, review_days, service, expected_on)
+    potok = open_potok()
+    try:
+        made = reorders.transfer_suggested(cli_uow(potok), reorder, from_warehouse, cli_actor())
+    finally:
+        potok.close()
+    lines = ", ".join(f"{line.sku} {line.quantity}" for line in made.lines)
+    console.print(f"requested {made.number} {made.from_warehouse} -> {made.to_warehouse}: {lines}")
+    if made.comment:
+        console.print(made.comment, highlight=False)

@@ -292,6 +292,8 @@ class StoredForecast:
     ran_at: datetime
     until: date
     run: ForecastRun
+    by_channel: bool = False
+    series: int = 0  # in the whole run (``run.series`` may hold one SKU's only)
 
 
 def _rounded(value: float | None) -> float | None:
@@ -350,7 +352,7 @@ def run_forecast(
         u.reports.forget_forecasts(FORECASTS_KEPT)
         return run_id
 
-    return StoredForecast(atomically(uow, store), at, until, run)
+    return StoredForecast(atomically(uow, store), at, until, run, by_channel, len(run.series))
 
 
 def forecast_when_due(

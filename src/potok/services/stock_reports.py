@@ -4,11 +4,13 @@ and the value on hand and about to expire (at the products' prices)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from potok.domain.analytics.stock import StockFigures
 from potok.services import expiry, forecasting, inventory
+from potok.services.pages import page_after
 from potok.services.unit_of_work import UnitOfWork, reading
 
 
@@ -59,3 +61,47 @@ def stock_figures(
             )
         )
     return found
+
+
+@dataclass(frozen=True, slots=True)
+class StockPage:
+    items: list[StockFigures]
+    next_cursor: str | None
+    positions: int = 0  # on every page, as the totals below
+    value: Decimal = Decimal("0.00")
+    dead: int = 0
+    dead_value: Decimal = Decimal("0.00")
+    expiring_value: Decimal = Decimal("0.00")
+
+
+def stock_report(
+    uow: UnitOfWork,
+    until: date,
+    *,
+    days: int = 90,
+    expiring_within: int = 30,
+    warehouses: list[str] | None = None,
+    dead_only: bool = False,
+    cursor: str | None = None,
+    limit: int = 100,
+) -> StockPage:
+    """The stock figures a page at a time, in (warehouse, SKU) order; ``dead_only``: only
+    what lay there unasked for."""
+    found = stock_figures(
+        uow, until, days=days, expiring_within=expiring_within, warehouses=warehouses
+    )
+    if warehouses is not None:
+        found = [f for f in found if f.warehouse in warehouses]
+    if dead_only:
+        found = [f for f in found if f.dead]
+    items, next_cursor = page_after(found, lambda f: (f.warehouse, f.sku), cursor, limit)
+    zero = Decimal("0.00")
+    return StockPage(
+        items,
+        next_cursor,
+        len(found),
+        sum((f.value for f in found), zero),
+        sum(1 for f in found if f.dead),
+        sum((f.value for f in found if f.dead), zero),
+        sum((f.expiring_value for f in found), zero),
+    )

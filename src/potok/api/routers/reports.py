@@ -22,14 +22,17 @@ from potok.api.schemas.reports import (
     ReasonOut,
     ReasonReportOut,
     StageTimeOut,
+    StockFiguresOut,
+    StockReportOut,
 )
-from potok.api.scope import Reach, reach
+from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.analytics import Dimension, Grain, Period, PeriodTooLong
 from potok.domain.analytics.periods import PeriodReversed
+from potok.domain.errors import InvalidInput
 from potok.domain.kernel import utc_now
-from potok.services import reports
+from potok.services import reports, stock_reports
 from potok.spreadsheets.formats import FileFormat
 from potok.spreadsheets.writing import write_table
 
@@ -227,4 +230,70 @@ def employee_report(
             )
             for f in found
         ],
+    )
+
+
+@router.get(
+    "/stock",
+    response_model=StockReportOut,
+    summary="Stock KPIs per SKU and warehouse: turnover, days of cover, dead stock, value",
+    description="Over the `days` up to `until`: units sold (ordered, orders not cancelled), "
+    "the average on hand from the stock ledger, turnover (sold over average on hand), days "
+    "of cover (available at the period's daily demand), dead stock (on hand, never asked "
+    "for), and the value on hand and in lots expiring within `expiring_within_days`, at the "
+    "products' prices. In (warehouse, SKU) order, a page at a time. Warehouse users see "
+    "their warehouses; a key bound to a channel sees none (stock spans channels).",
+    responses=responses(InvalidInput),
+    dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)],
+)
+def stock_report(
+    uow: Uow,
+    caller: Caller,
+    until: Until = None,
+    days: Annotated[int, Query(ge=1, le=3650, description="Days of sales to judge by.")] = 90,
+    expiring_within_days: Annotated[int, Query(ge=0, le=3650)] = 30,
+    warehouse: Annotated[
+        list[Code], Query(description="Only these warehouses (repeat).", max_length=100)
+    ] = [],  # noqa: B006 - FastAPI copies the default
+    dead: Annotated[bool, Query(description="Only dead stock.")] = False,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> StockReportOut:
+    last = until or utc_now().date()
+    own = _warehouses(caller)
+    chosen = [w for w in warehouse if own is None or w in own] if warehouse else own
+    if caller.channel is not None or chosen == []:
+        chosen = [NOTHING]
+    page = stock_reports.stock_report(
+        uow,
+        last,
+        days=days,
+        expiring_within=expiring_within_days,
+        warehouses=chosen,
+        dead_only=dead,
+        cursor=cursor,
+        limit=limit,
+    )
+    return StockReportOut(
+        until=last,
+        days=days,
+        expiring_within_days=expiring_within_days,
+        items=[
+            StockFiguresOut(
+                warehouse=f.warehouse,
+                sku=f.sku,
+                on_hand=f.on_hand,
+                available=f.available,
+                sold=f.sold,
+                average_on_hand=f.average_on_hand,
+                turnover=f.turnover,
+                days_of_cover=f.days_of_cover,
+                dead=f.dead,
+                value=f.value,
+                expiring_units=f.expiring_units,
+                expiring_value=f.expiring_value,
+            )
+            for f in page.items
+        ],
+        next_cursor=page.next_cursor,
     )

@@ -77,3 +77,33 @@ class EmployeeReportOut(Out):
     since: date
     until: date
     items: list[EmployeeOut]
+
+
+class StockFiguresOut(Out):
+    warehouse: str
+    sku: str
+    on_hand: int
+    available: int
+    sold: int = Field(description="Units ordered in the period (orders not cancelled).")
+    average_on_hand: float = Field(description="Units on hand, averaged over the period's days.")
+    turnover: float | None = Field(
+        description="Units sold over the average on hand; null when nothing lay there."
+    )
+    days_of_cover: float | None = Field(
+        description="Days the available units last at the period's daily demand; null "
+        "when nothing sold."
+    )
+    dead: bool = Field(description="On hand and not asked for once in the period.")
+    value: Decimal = Field(description="On hand at the product's price.")
+    expiring_units: int = Field(description="In lots expiring within the horizon (or expired).")
+    expiring_value: Decimal
+
+
+class StockReportOut(Out):
+    until: date
+    days: int
+    expiring_within_days: int
+    items: list[StockFiguresOut]
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` to get the next page; null on the last page."
+    )

@@ -1,6 +1,7 @@
 """Analytics: the figures managers read - order KPIs by period and dimension, stage times,
 per-employee work - computed from the order facts read model, free of storage."""
 
+from potok.domain.analytics.errors import ForecastTooShort, NoForecastRun, NothingToReorder
 from potok.domain.analytics.kpis import (
     STAGES,
     Dimension,
@@ -51,9 +52,12 @@ __all__ = [
     "BucketSums",
     "Dimension",
     "EmployeeFigures",
+    "ForecastTooShort",
     "Grain",
     "Histogram",
     "KpiRow",
+    "NoForecastRun",
+    "NothingToReorder",
     "OrderFact",
     "Period",
     "PeriodTooLong",

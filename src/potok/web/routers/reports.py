@@ -10,12 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
-from potok.api.scope import Reach, reach
+from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.analytics import STAGES, Dimension, Grain, Period
+from potok.domain.analytics import STAGES, Dimension, Grain, NoForecastRun, Period
 from potok.domain.kernel import utc_now
-from potok.services import forecasting, reports
+from potok.services import forecasting, reports, stock_reports, stored_forecasts
+from potok.services.unit_of_work import UnitOfWork
 from potok.web import charts
 from potok.web.i18n import Formats, console_language, console_zone, translations
 from potok.web.labels import N_
@@ -125,6 +126,20 @@ def reports_page(
     )
 
 
+def _stored_or_fresh(
+    uow: UnitOfWork, demand: forecasting.Demand, sku: str, warehouses: list[str] | None
+) -> tuple[forecasting.ForecastRun, date, forecasting.StoredForecast | None]:
+    """The SKU's series of the newest stored run (channels added up), and the first day it
+    forecasts; without a stored run holding the SKU, a forecast made now from ``demand``."""
+    try:
+        stored = stored_forecasts.latest_forecast(uow, sku=sku, warehouses=warehouses)
+    except NoForecastRun:
+        stored = None
+    if stored is not None and stored.run.series:
+        return stored_forecasts.per_position(stored.run), stored.until + timedelta(days=1), stored
+    return forecasting.forecast_demand(demand), demand.day(demand.days), None
+
+
 @router.get("/reports/forecast", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
 def forecast_page(
     request: Request,
@@ -143,24 +158,36 @@ def forecast_page(
     series = []
     notes: list[str] = []
     if sku and caller.channel is None:
-        demand = forecasting.load_demand(
-            console_uow(request), utc_now().date(), skus=[sku], warehouses=wanted
-        )
-        run = forecasting.forecast_demand(demand)
+        uow = console_uow(request)
+        demand = forecasting.load_demand(uow, utc_now().date(), skus=[sku], warehouses=wanted)
+        run, first, stored = _stored_or_fresh(uow, demand, sku, wanted)
         notes = run.notes
+        if stored is not None:
+            notes = [
+                _("The forecast of run %(id)s, stored %(at)s from the history up to %(until)s.")
+                % {
+                    "id": stored.id,
+                    "at": fmt.moment(stored.ran_at),
+                    "until": fmt.day(stored.until),
+                },
+                *notes,
+            ]
         shown = 56
+        rows = {key: i for i, key in enumerate(demand.keys)}
         for i, s in enumerate(run.series):
+            row = rows.get((s.sku, s.warehouse))
             history = [
                 charts.Point(
                     fmt.day(demand.day(t), "d MMM"),
-                    float(demand.units[i, t]),
-                    fmt.number(int(demand.units[i, t])),
+                    float(demand.units[row, t]),
+                    fmt.number(int(demand.units[row, t])),
                 )
                 for t in range(max(0, demand.days - shown), demand.days)
+                if row is not None
             ]
             ahead = [
                 charts.Point(
-                    fmt.day(demand.day(demand.days + j), "d MMM"),
+                    fmt.day(first + timedelta(days=j), "d MMM"),
                     v,
                     fmt.number(Decimal(str(round(v, 1)))),
                 )
@@ -186,4 +213,46 @@ def forecast_page(
         request,
         "reports/forecast.html",
         {"sku": sku, "warehouse": warehouse, "series": series, "notes": notes},
+    )
+
+
+STOCK_DAYS = (30, 90, 180, 365)
+
+
+@router.get("/reports/stock", dependencies=[needs(Permission.STOCK_READ), reach(Reach.LISTED)])
+def stock_page(
+    request: Request,
+    caller: Caller,
+    days: Annotated[int, Query(ge=1, le=3650)] = 90,
+    warehouse: Annotated[str, Query(max_length=64)] = "",
+    dead: Annotated[bool, Query()] = False,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """Stock KPIs per SKU and warehouse: what turned, what lies dead, what is about to expire."""
+    own = list(caller.warehouse_codes) if caller.warehouses is not None else None
+    chosen = own
+    if warehouse:
+        chosen = [warehouse] if own is None or warehouse in own else [NOTHING]
+    if caller.channel is not None:
+        chosen = [NOTHING]
+    page = stock_reports.stock_report(
+        console_uow(request),
+        utc_now().date(),
+        days=days,
+        warehouses=chosen,
+        dead_only=dead,
+        cursor=cursor,
+        limit=200,
+    )
+    return render(
+        request,
+        "reports/stock.html",
+        {
+            "items": page.items,
+            "next_cursor": page.next_cursor,
+            "chosen": {"days": days, "warehouse": warehouse, "dead": dead},
+            "day_choices": sorted({*STOCK_DAYS, days}),
+            "page": page,
+            "decimal": lambda v: Decimal(str(v)),
+        },
     )

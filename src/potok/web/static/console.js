@@ -234,6 +234,14 @@
     return body;
   };
 
+  // the reorder page: the positions ticked in its table ([data-pick]) become the body's
+  // skus, whichever of its forms (purchase order, transfer) is sent
+  builders.reorderPick = function (form, body) {
+    body.skus = Array.prototype.map.call(
+      document.querySelectorAll("[data-pick]:checked"), function (box) { return box.value; });
+    return body;
+  };
+
   // the message template page: the text area's draft (to preview or save), or none (reset)
   builders.templateDraft = function (form) {
     var other = document.querySelector(form.id === "template-save" ? "[data-build=templateDraft] .errors" : "#template-save .errors");
