@@ -99,5 +99,9 @@ def test_an_order_takes_two_round_trips_and_two_statements(
             response = client.post("/api/v1/orders", json=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "reserved"
+    # the order's own connection (on a loaded machine the API key's cached check may
+    # expire between the warm-up and this order and be read again on another one)
+    connections = "\n".join(trace).split("-- next connection")
+    trace = next(c for c in connections if "INSERT INTO orders" in c).strip().splitlines()
     assert statements(trace) == 2, "\n".join(trace)
     assert round_trips(trace) == 2, "\n".join(trace)
