@@ -506,7 +506,10 @@ def count_statements(
 
             return connect
 
+        import sqlite3.dbapi2
+
         patch(sqlite3, "connect", traced)
+        patch(sqlite3.dbapi2, "connect", traced)  # what SQLAlchemy's pysqlite dialect calls
     else:
         import psycopg
         from psycopg.pq import TransactionStatus

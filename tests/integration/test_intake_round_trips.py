@@ -76,11 +76,13 @@ def statements(lines: list[str]) -> int:
 
 
 @pytest.mark.parametrize("keyed", [True, False], ids=["with-idempotency-key", "without-key"])
-def test_an_order_takes_two_round_trips_and_four_statements(
+def test_an_order_takes_two_round_trips_and_two_statements(
     live: LiveServer, backend: str, keyed: bool
 ) -> None:
-    """BEGIN travels with the read of everything intake needs; the order's rows, its
-    events, audit, stock reservation and COMMIT travel together in the second."""
+    """One statement reads everything intake needs (writing nothing, it runs outside any
+    transaction); the second writes the order's rows, its events, audit, the new
+    customer, the stock reservation and the answer kept under the key, and is the whole
+    transaction: no BEGIN, no COMMIT."""
     if backend != "postgresql":
         pytest.skip("SQLite runs in process: no round trips")
     secret = key_for(live.potok)
@@ -97,5 +99,9 @@ def test_an_order_takes_two_round_trips_and_four_statements(
             response = client.post("/api/v1/orders", json=body, headers=headers)
     assert response.status_code == 201, response.text
     assert response.json()["status"] == "reserved"
-    assert statements(trace) == 4, "\n".join(trace)
+    # the order's own connection (on a loaded machine the API key's cached check may
+    # expire between the warm-up and this order and be read again on another one)
+    connections = "\n".join(trace).split("-- next connection")
+    trace = next(c for c in connections if "INSERT INTO orders" in c).strip().splitlines()
+    assert statements(trace) == 2, "\n".join(trace)
     assert round_trips(trace) == 2, "\n".join(trace)

@@ -53,34 +53,36 @@ def driver(connection: sa.Connection) -> psycopg.Connection[tuple[object, ...]]:
 
 
 @contextmanager
-def pipeline_beginning(raw: psycopg.Connection[Any]) -> Iterator[None]:
-    """A pipeline whose statements open the transaction themselves when the connection is
-    idle: BEGIN is queued in front of them and travels in their round trip (then
-    :func:`end_explicit` must follow the transaction's COMMIT or ROLLBACK).
+def outside_transaction(raw: psycopg.Connection[Any]) -> Iterator[bool]:
+    """Statements of a unit of work that has not read or written anything yet run outside
+    any transaction (each one its own, as autocommit), without the BEGIN psycopg would
+    send first; yields whether they do. Inside a transaction they simply join it.
 
-    psycopg opens a transaction itself before the first statement and, in pipeline mode,
-    waits for that BEGIN's answer: a round trip of its own. Here psycopg is told to
-    leave transactions to the caller (autocommit) and the BEGIN is queued in front of
-    the statement instead. Every later statement of the unit of work then runs inside
-    that transaction all the same: psycopg sends a BEGIN of its own only to an idle
-    connection, and this one is not idle until its COMMIT or ROLLBACK.
-
-    Autocommit is switched before the pipeline starts: switching it inside one makes
-    psycopg sync the pipeline first to learn the transaction's state, a round trip of
-    its own (libpq's trace showed three per order instead of two).
+    The unit of work's transaction then begins, as psycopg's own, with the next statement
+    run after the block; a commit that finds none begun (:func:`alone`) may send its one
+    statement on its own too: the statement is then the whole transaction, atomic as any.
+    Intake is made of one read and one write that way: two statements, no BEGIN and no
+    COMMIT, and no pipeline (whose bookkeeping cost the driver more than the statements).
     """
-    begin = not raw.autocommit and raw.info.transaction_status is _IDLE
-    if begin:
-        raw.autocommit = True  # idle and outside a pipeline: nothing is sent
-    with raw.pipeline():
-        if begin:
-            raw.execute(b"BEGIN")
-        yield
+    outside = alone(raw)
+    if outside:
+        raw.autocommit = True  # idle: nothing is sent
+    try:
+        yield outside
+    finally:
+        if outside and raw.info.transaction_status is _IDLE:
+            raw.autocommit = False
+
+
+def alone(raw: psycopg.Connection[Any]) -> bool:
+    """Nothing has run in the connection's transaction yet (psycopg has not begun it)."""
+    return not raw.autocommit and raw.info.transaction_status is _IDLE
 
 
 def end_explicit(raw: psycopg.Connection[Any]) -> None:
-    """After the COMMIT or ROLLBACK of a transaction :func:`pipeline_beginning` opened: the
-    connection back to psycopg's own transactions, as the pool expects it."""
+    """After a transaction begun explicitly (autocommit with a BEGIN of its own) ended, or
+    a block of :func:`outside_transaction` failed: the connection back to psycopg's own
+    transactions, as the pool expects it."""
     if raw.autocommit and raw.info.transaction_status is _IDLE:
         raw.autocommit = False
 

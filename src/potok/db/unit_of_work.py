@@ -147,7 +147,7 @@ class SqlUnitOfWork:
         )
         self.queries = Queries(connection, self.protector)
         self.intake = IntakeReads(
-            connection, self.orders, self.customers, self.network, self.idempotency
+            connection, self.orders, self.customers, self.network, self.idempotency, self._staged
         )
         self.personal_data = PersonalData(connection, self.protector)
         self.users = UserRepository(connection)

@@ -17,6 +17,14 @@ from potok.domain.errors import TransientConflict
 from potok.security.data import DataProtector
 from potok.services.ports import StoredAnswer
 
+_GET = sa.select(
+    idempotency_keys.c.request_hash, idempotency_keys.c.status_code, idempotency_keys.c.response
+).where(
+    idempotency_keys.c.scope == sa.bindparam("scope"),
+    idempotency_keys.c.key == sa.bindparam("key"),
+)
+_ADD = sa.insert(idempotency_keys)  # statements built once: building one per call cost more
+
 
 class IdempotencyKeys:
     def __init__(
@@ -30,13 +38,7 @@ class IdempotencyKeys:
         self.staged = staged
 
     def get(self, scope: str, key: str) -> StoredAnswer | None:
-        row = self.connection.execute(
-            sa.select(
-                idempotency_keys.c.request_hash,
-                idempotency_keys.c.status_code,
-                idempotency_keys.c.response,
-            ).where(idempotency_keys.c.scope == scope, idempotency_keys.c.key == key)
-        ).first()
+        row = self.connection.execute(_GET, {"scope": scope, "key": key}).first()
         if row is None:
             return None
         return StoredAnswer(
@@ -48,14 +50,15 @@ class IdempotencyKeys:
     ) -> None:
         try:
             self.connection.execute(
-                sa.insert(idempotency_keys).values(
-                    scope=scope,
-                    key=key,
-                    request_hash=request_hash,
-                    status_code=status_code,
-                    response=seal_json(self.protector, response),
-                    created_at=at,
-                )
+                _ADD,
+                {
+                    "scope": scope,
+                    "key": key,
+                    "request_hash": request_hash,
+                    "status_code": status_code,
+                    "response": seal_json(self.protector, response),
+                    "created_at": at,
+                },
             )
         except sa.exc.IntegrityError as error:
             # the same key arrived twice at once: retrying replays the first answer

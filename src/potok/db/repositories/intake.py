@@ -1,9 +1,12 @@
 """What intake reads before it decides, in one go.
 
 On PostgreSQL the channel, the products, a fresh order id (or the duplicate's id), the
-customer (found or added), the pickup point and the stock candidates come from one
-statement: one round trip instead of six, and little work for the driver. On SQLite, in
-process, the same reads run one after another through the ordinary repositories.
+customer (found, or a fresh id for a new one), the pickup point and the stock candidates
+come from one statement: one round trip instead of six, and little work for the driver.
+The statement writes nothing (a new customer is written with the order's rows, at the
+commit), so when it opens the unit of work it runs outside any transaction: an order is
+then two statements in all, this read and the commit's. On SQLite, in process, the same
+reads run one after another through the ordinary repositories.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import sqlalchemy as sa
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
 from potok.db.personal import customer_values, open_json
-from potok.db.pg import driver, pipeline_beginning
+from potok.db.pg import Section, driver, outside_transaction
 from potok.db.repositories.catalogue import ProductRepository, _product
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -27,6 +30,7 @@ from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.stock import StockRepository, sellable_from
+from potok.db.tables import customers as customer_rows
 from potok.domain.errors import TransientConflict
 from potok.domain.kernel import CustomerId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
@@ -40,12 +44,6 @@ _PG_SNAPSHOT = """
            AND (phone_hash = %(phone_hash)s OR email_hash = %(email_hash)s)
          ORDER BY (phone_hash = %(phone_hash)s) DESC NULLS LAST, id
          LIMIT 1
-    ), added AS (
-        INSERT INTO customers (name, phone, email, phone_hash, email_hash, created_at, updated_at)
-        SELECT %(name)s, %(phone)s, %(email)s, %(phone_hash)s, %(email_hash)s, %(at)s, %(at)s
-         WHERE %(with_customer)s AND NOT EXISTS (SELECT 1 FROM found)
-        ON CONFLICT DO NOTHING
-        RETURNING id
     )
     SELECT
         (SELECT token FROM reference_versions WHERE name = 'network') AS network,
@@ -53,7 +51,9 @@ _PG_SNAPSHOT = """
         (SELECT o.id FROM orders o
           WHERE o.channel_id = %(channel_id)s AND o.external_id = %(external_id)s) AS existing,
         nextval(pg_get_serial_sequence('orders', 'id')) AS fresh,
-        (SELECT id FROM found UNION ALL SELECT id FROM added LIMIT 1) AS customer_id,
+        (SELECT id FROM found) AS customer_id,
+        CASE WHEN %(with_customer)s AND NOT EXISTS (SELECT 1 FROM found)
+             THEN nextval(pg_get_serial_sequence('customers', 'id')) END AS new_customer_id,
         (SELECT json_agg(json_build_array(s.id, s.warehouse_id, s.product_id,
                                           s.on_hand - s.reserved - s.unavailable,
                                           s.lot_id, l.number, l.expires_on, s.received_at,
@@ -145,8 +145,10 @@ class IntakeReads:
         customers: CustomerRepository,
         network: NetworkCache,
         idempotency: IdempotencyKeys,
+        staged: list[Section],
     ) -> None:
         self.connection = connection
+        self.staged = staged  # rows written with the commit (PostgreSQL)
         self.orders = orders
         self.customers = customers
         self.network = network
@@ -219,16 +221,17 @@ class IntakeReads:
         at: datetime,
         idempotency: tuple[str, str] | None,
     ) -> IntakeContext:
-        name, phone, email = customer if customer is not None else ("", None, None)
-        sealed = customer_values(self.customers.protector, name, phone, email)
+        phone, email = (customer[1], customer[2]) if customer is not None else (None, None)
+        protector = self.customers.protector
         network = self.network.current(self.connection)
+        raw = driver(self.connection)
         for _ in range(3):
             channel = network.channels.get(channel_code)
-            raw = driver(self.connection)
-            # BEGIN, the statement and the Sync travel together; the row is read once the
-            # pipeline has ended (fetching inside it would cost a round trip of its own)
-            with pipeline_beginning(raw):
-                cursor = raw.execute(
+            # nothing read or written in this transaction yet: the read runs on its own
+            # (no BEGIN, no COMMIT; it writes nothing) and the commit's one statement is
+            # then the whole transaction (see Outbox.write_and_commit)
+            with outside_transaction(raw):
+                row: Any = raw.execute(
                     _PG_SNAPSHOT,
                     {
                         "skus": sorted(set(skus)),
@@ -240,31 +243,46 @@ class IntakeReads:
                             at.astimezone(UTC).date(),
                             channel.min_shelf_life_days if channel else 0,
                         ),
-                        **sealed,
-                        "at": at,
+                        "phone_hash": protector.index(phone),
+                        "email_hash": protector.index(email),
                         "idempotency_scope": idempotency[0] if idempotency else None,
                         "idempotency_key": idempotency[1] if idempotency else None,
                     },
-                )
-            row: Any = cursor.fetchone()
+                ).fetchone()
             if row[0] == network.token:
                 break
             network = self.network.reload(self.connection)  # changed meanwhile: read again
         else:
             raise TransientConflict(detail="the network kept changing while an order was taken")
-        if row[6] is not None:
-            request_hash, status_code, response = json.loads(row[6])
-            protector = self.customers.protector
+        if row[7] is not None:
+            request_hash, status_code, response = json.loads(row[7])
             return _replay(StoredAnswer(request_hash, status_code, open_json(protector, response)))
-        if customer is not None and row[4] is None:
-            raise TransientConflict(detail="the same new customer arrived twice at once")
-        candidates, positions = _candidates(row[5], network)
+        customer_id = row[4]
+        if customer is not None and row[5] is not None:
+            # a new customer, written with the order's rows at the commit under the id
+            # drawn now (the same new customer sent twice at once: one commit fails on
+            # the unique hashes as a duplicate and is retried, then finds the other's)
+            customer_id = row[5]
+            self.staged.append(
+                (
+                    customer_rows,
+                    [
+                        {
+                            "id": customer_id,
+                            **customer_values(protector, *customer),
+                            "created_at": at,
+                            "updated_at": at,
+                        }
+                    ],
+                )
+            )
+        candidates, positions = _candidates(row[6], network)
         return IntakeContext(
             channel=channel,
             products={p.sku: _product(p) for p in _rows(row[1])},
             existing_order_id=OrderId(row[2]) if row[2] is not None else None,
             fresh_order_id=OrderId(row[3]),
-            customer_id=CustomerId(row[4]) if row[4] is not None else None,
+            customer_id=CustomerId(customer_id) if customer_id is not None else None,
             pickup_point=network.by_code.get(pickup_code) if pickup_code else None,
             candidates=candidates,
             positions=positions,

@@ -13,9 +13,10 @@ from potok.db.pg import (
     STOCK_GUARDS,
     Section,
     StagedReservation,
+    alone,
     driver,
-    end_explicit,
     insert_document,
+    outside_transaction,
 )
 from potok.db.tables import outbox_events
 from potok.domain.errors import TransientConflict
@@ -56,29 +57,28 @@ class Outbox:
         reserving: StagedReservation | None = None,
     ) -> None:
         """PostgreSQL: the staged rows, the events, the stock reserved at commit and the
-        COMMIT in one round trip. Stock that another order took meanwhile fails it all as
-        a :class:`TransientConflict`: the use case runs again on fresh figures."""
+        COMMIT in one round trip. When nothing has run in the transaction yet (intake,
+        whose read ran outside it), the one statement is sent on its own: it is the whole
+        transaction, without BEGIN and COMMIT. Stock that another order took meanwhile
+        fails it all as a :class:`TransientConflict`: the use case runs again on fresh
+        figures."""
         raw = driver(self.connection)
         sections = [*staged, (outbox_events, _rows(events, payloads))]
         try:
-            if sum(len(rows) for _, rows in sections) > PIPELINED_UP_TO:
+            if alone(raw):
+                with outside_transaction(raw), raw.cursor() as cursor:
+                    insert_document(cursor, sections, reserving)
+            elif sum(len(rows) for _, rows in sections) > PIPELINED_UP_TO:
                 # a document of many thousand rows (a 20,000-product catalogue) sent in
                 # pipeline mode stalled for good: the server waited for the rest of the
                 # message while the driver waited for the COMMIT's answer
                 with raw.cursor() as cursor:
                     insert_document(cursor, sections, reserving)
-                    if raw.autocommit:  # the transaction was begun explicitly
-                        cursor.execute(b"COMMIT")
-                if not raw.autocommit:
-                    raw.commit()
+                raw.commit()
             else:
                 with raw.pipeline(), raw.cursor() as cursor:
                     insert_document(cursor, sections, reserving)
-                    if raw.autocommit:  # the transaction was begun explicitly: no wait for COMMIT
-                        cursor.execute(b"COMMIT")
-                    else:
-                        raw.commit()
-            end_explicit(raw)
+                    raw.commit()
         except psycopg.errors.CheckViolation as error:
             if error.diag.table_name != "stock" or error.diag.constraint_name not in STOCK_GUARDS:
                 raise

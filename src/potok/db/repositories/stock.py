@@ -131,6 +131,22 @@ def sellable_from(today: date, min_shelf_life_days: int) -> date:
     return today + timedelta(days=max(1, min_shelf_life_days))
 
 
+_SQLITE_AVAILABLE = sa.select(
+    stock.c.id, stock.c.on_hand - stock.c.reserved - stock.c.unavailable
+).where(stock.c.id.in_(sa.bindparam("ids", expanding=True)))
+_SQLITE_RESERVE = (  # built once: building them per call cost more than running them
+    sa.update(stock)
+    .where(
+        stock.c.id == sa.bindparam("sid"),
+        stock.c.on_hand - stock.c.reserved - stock.c.unavailable >= sa.bindparam("qty"),
+    )
+    .values(reserved=stock.c.reserved + sa.bindparam("qty"), updated_at=sa.bindparam("at"))
+)
+_MIN_SHELF_LIFE = sa.select(channels.c.min_shelf_life_days).where(
+    channels.c.id == sa.bindparam("channel_id")
+)
+
+
 class StockRepository:
     def __init__(
         self, connection: sa.Connection, reserving: StagedReservation | None = None
@@ -153,9 +169,7 @@ class StockRepository:
         one position per lot, leaving out lots expired or too short-dated for the channel.
         Positions in ``held`` (an order's own reservations) are read even with nothing
         left available."""
-        min_days = self.connection.execute(
-            sa.select(channels.c.min_shelf_life_days).where(channels.c.id == channel_id)
-        ).scalar()
+        min_days = self.connection.execute(_MIN_SHELF_LIFE, {"channel_id": channel_id}).scalar()
         parameters: dict[str, object] = {
             "product_ids": sorted(product_ids),
             "channel_id": channel_id,
@@ -192,23 +206,11 @@ class StockRepository:
                 .fetchall()
             )
             return len(updated) == len(ids)
-        available = dict(
-            self.connection.execute(
-                sa.select(
-                    stock.c.id, stock.c.on_hand - stock.c.reserved - stock.c.unavailable
-                ).where(stock.c.id.in_(ids))
-            ).all()
-        )
+        available = dict(self.connection.execute(_SQLITE_AVAILABLE, {"ids": ids}).all())
         if any(available.get(i, 0) < quantities[i] for i in ids):
             return False
         result = self.connection.execute(
-            sa.update(stock)
-            .where(
-                stock.c.id == sa.bindparam("sid"),
-                stock.c.on_hand - stock.c.reserved - stock.c.unavailable >= sa.bindparam("qty"),
-            )
-            .values(reserved=stock.c.reserved + sa.bindparam("qty"), updated_at=at),
-            [{"sid": i, "qty": quantities[i]} for i in ids],
+            _SQLITE_RESERVE, [{"sid": i, "qty": quantities[i], "at": at} for i in ids]
         )
         if result.rowcount != len(ids):  # cannot happen under SQLite's write lock
             raise RuntimeError("stock changed under the write lock")
