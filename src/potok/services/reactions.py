@@ -25,7 +25,7 @@ from typing import Any
 from potok.domain.alerts import Alert
 from potok.domain.automation.model import TRIGGERS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
-from potok.domain.notifications import EVENT_TOPICS
+from potok.domain.notifications import EVENT_TOPICS, RULE_NOTICE
 from potok.domain.orders import Order
 from potok.domain.triggers import (
     OrdersDisplaced,
@@ -214,8 +214,9 @@ class EventReaction:
 
 NOTIFY_CUSTOMERS = EventReaction(
     "notifications",
-    tuple(sorted(EVENT_TOPICS)),
-    "the customer gets an e-mail of the step (worker/notifier.py)",
+    tuple(sorted({*EVENT_TOPICS, RULE_NOTICE})),
+    "the customer gets an e-mail of the step, or of the template an automation rule named "
+    "(worker/notifier.py)",
     "it calls the outside world (an SMTP server) and may wait and be retried; an order's "
     "change must never wait for it or fail because of it",
 )

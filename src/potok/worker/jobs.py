@@ -13,6 +13,7 @@ from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.services.automation.schedules import ScheduledRun, run_scheduled_rules
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.forecasting import StoredForecast, forecast_when_due
@@ -61,6 +62,7 @@ class JobReport:
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
     labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
+    scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -70,7 +72,8 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
-    retry is due, escalate operators' tasks whose time is up, prune delivered events and
+    retry is due, escalate operators' tasks whose time is up, run the automation rules
+    whose schedule has come, prune delivered events and
     old delivery attempts (retention), and run the demand forecast when its schedule says
     so."""
     batch = potok.settings.worker.batch_size
@@ -118,6 +121,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
     escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
+    scheduled = run_scheduled_rules(_uow(potok, "rule-schedule"), clock=clock)
     forecast = forecast_when_due(
         _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
     )
@@ -147,6 +151,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pruned,
         labelled,
         forecast,
+        scheduled,
     )
 
 

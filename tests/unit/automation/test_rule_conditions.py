@@ -9,6 +9,7 @@ import pytest
 
 from potok.domain.automation import RuleDraft, check_rule
 from potok.domain.automation.expressions import Mistake, compile_condition
+from potok.domain.automation.model import Known
 from potok.domain.errors import InvalidInput
 
 
@@ -78,7 +79,7 @@ def test_a_rule_is_checked_whole_and_every_mistake_is_named() -> None:
         ],
     )
     with pytest.raises(InvalidInput) as caught:
-        check_rule(draft, frozenset())
+        check_rule(draft, Known(queues=frozenset()))
     found = {(e.field, e.code) for e in caught.value.errors}
     assert found == {
         ("condition", "unknown-field"),
@@ -103,7 +104,7 @@ def test_actions_that_undo_each_other_are_refused() -> None:
         [{"do": "add_tag", "tag": "a"}, {"do": "remove_tag", "tag": "a"}],
     )
     with pytest.raises(InvalidInput) as caught:
-        check_rule(draft, frozenset())
+        check_rule(draft, Known(queues=frozenset()))
     assert [e.code for e in caught.value.errors] == ["contradictory"]
 
 
