@@ -23,7 +23,7 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
-from potok.domain.automation.model import TRIGGERS
+from potok.domain.automation.model import SCHEDULE, TRIGGERS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS, RULE_NOTICE
 from potok.domain.orders import Order
@@ -249,7 +249,7 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
 
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
-    tuple(sorted(TRIGGERS)),
+    tuple(sorted(set(TRIGGERS) - {SCHEDULE})),
     "the automation rules waiting for the order events run in their order, a window of "
     "events read at once and acting in one transaction (services/automation/running.py)",
     "a rule acts as an operator would, after the change that set it off is committed: the "
