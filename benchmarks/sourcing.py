@@ -35,7 +35,7 @@ priced by the same tariffs:
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2
 """
 
 from __future__ import annotations
@@ -68,6 +68,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
+from potok.domain.sourcing.stock_value import Horizon, stock_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import sourcing_zones as zones
@@ -329,6 +330,7 @@ class Outcome:
     shipments: dict[int, list[tuple[WarehouseId, float, int]]] = field(default_factory=dict)
     seconds: float = 0.0
     decide_seconds: float = 0.0
+    job_seconds: float = 0.0  # refreshing stock values, apart from deciding
     decided: int = 0
 
     def served(self) -> set[int]:
@@ -453,7 +455,11 @@ def units_of(decision: Decision) -> dict[WarehouseId, dict[ProductId, int]]:
 def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
                 choose: Callable[[SourcingOrder, list[Candidate], list[Position]], Decision | Shortfall],
                 orders: Sequence[SourcingOrder] | None = None,
-                stock: dict[tuple[WarehouseId, ProductId], int] | None = None) -> tuple[Outcome, dict[int, dict[WarehouseId, dict[ProductId, int]]]]:  # fmt: skip
+                stock: dict[tuple[WarehouseId, ProductId], int] | None = None,
+                before: Callable[[int, dict[tuple[WarehouseId, ProductId], int]], None] | None = None,
+                ) -> tuple[Outcome, dict[int, dict[WarehouseId, dict[ProductId, int]]]]:  # fmt: skip
+    """Source the orders one by one; ``before(i, stock)`` runs ahead of the i-th (a job
+    refreshing what the engine reads, its time counted apart)."""
     out = Outcome(name)
     stock = dict(net.stock if stock is None else stock)
     decisions: dict[int, dict[WarehouseId, dict[ProductId, int]]] = {}  # kept compact, as a
@@ -461,6 +467,10 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
     started = time.perf_counter()
     in_decide = 0.0
     for i, order in enumerate(net.orders if orders is None else orders):
+        if before is not None:
+            t_job = time.perf_counter()
+            before(i, stock)
+            out.job_seconds += time.perf_counter() - t_job
         sites = list(net.candidates)
         positions = positions_for(order, stock, [c.warehouse_id for c in net.candidates])
         t0 = time.perf_counter()
@@ -471,10 +481,60 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
             apply(out, i, order, decisions[i], stock, pricer)
             if outcome.transfers:  # one parcel from the hub, transfers included
                 out.shipments[i] = [pricer.consolidated(order, outcome, rules)]
-    out.seconds = time.perf_counter() - started
+    out.seconds = time.perf_counter() - started - out.job_seconds
     out.decide_seconds = in_decide
     out.decided = len(net.orders if orders is None else orders)
     return out, decisions
+
+
+PARCEL_UNITS = 1.5  # units in an average parcel: the fixed fee a unit carries is its share
+
+
+class StockPricing:
+    """The job that prices stock for the orders still to come: every ``every`` orders, the
+    expected demand of the rest of the day (a forecast learned from another day of the same
+    shop, per product and region) against the stock left, by ``stock_value``."""
+
+    def __init__(
+        self, net: Network, forecast: Sequence[SourcingOrder], total: int, every: int
+    ) -> None:
+        self.net, self.total, self.every = net, total, every
+        self.values: dict[tuple[WarehouseId, ProductId], float] = {}
+        self.refreshes = 0
+        rate: dict[ProductId, dict[str, float]] = {}
+        for o in forecast:
+            for n in o.needs:
+                here = rate.setdefault(n.product_id, {})
+                here[o.region or ""] = here.get(o.region or "", 0.0) + n.quantity / len(forecast)
+        self.rate = rate
+        point: dict[str, tuple[float, float]] = {}
+        for city in CITIES:
+            point.setdefault(city[1], (city[3], city[4]))
+        self.point = point
+        self.site = {c.warehouse_id: c for c in net.candidates}
+        self.lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
+
+    def lane(self, w: WarehouseId, region: str, p: ProductId) -> float | None:
+        key = (w, region)
+        if key not in self.lanes:
+            c = self.site[w]
+            km = distance_km((c.latitude, c.longitude), self.point[region])
+            t = self.net.tariffs.find(c.code, km=km, region=region)
+            self.lanes[key] = None if t is None else (
+                t.cost_estimate(0.0, km) / PARCEL_UNITS, t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0)
+            )  # fmt: skip
+        lane = self.lanes[key]
+        if lane is None:
+            return None
+        return lane[0] + lane[1] * float(self.net.weights[int(p) - 1])
+
+    def __call__(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
+        if i % self.every:
+            return
+        left = self.total - i
+        demand = {p: {r: q * left for r, q in by.items()} for p, by in self.rate.items()}
+        self.values = stock_values(Horizon(demand, stock), self.lane)
+        self.refreshes += 1
 
 
 @dataclass
@@ -521,6 +581,12 @@ def main() -> None:
         "--window", type=int, default=1_000, help="first orders of the stream solved in hindsight"
     )
     parser.add_argument("--window-time-limit", type=float, default=120.0, help="its MIP budget, s")
+    parser.add_argument(
+        "--refresh",
+        type=int,
+        default=0,
+        help="orders between stock-value refreshes (0: 1/20 of them)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.orders, args.open, args.subset, args.window = 5_000, 1_000, 100, 300
@@ -552,11 +618,24 @@ def main() -> None:
         return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY)
 
     engine, decisions = run_decider("engine (decide)", net, rules, pricer, engine_choose)
-    common = naive.served() & nearest.served() & engine.served()
+    forecast = build(args.orders, args.skus, args.seed + 1).orders  # another day of the shop
+    pricing = StockPricing(
+        net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20)
+    )
+
+    def valued_choose(
+        o: SourcingOrder, c: list[Candidate], p: list[Position]
+    ) -> Decision | Shortfall:
+        return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY,
+                      stock_values=pricing.values)  # fmt: skip
+
+    valued, _ = run_decider("engine, stock priced", net, rules, pricer, valued_choose,
+                            before=pricing)  # fmt: skip
+    common = naive.served() & nearest.served() & engine.served() & valued.served()
     print()
     print(f"{'strategy':<26}{'served':>8}{'cost ₽ (common)':>18}{'₽/order':>10}{'shipm./order':>14}{'on time':>9}{'decisions/s':>13}")  # fmt: skip
     table: dict[str, Figures] = {}
-    for out in (naive, nearest, engine):
+    for out in (naive, nearest, engine, valued):
         f = figures(out, net.orders, common)
         table[out.name] = f
         rate = out.decided / (out.decide_seconds or out.seconds)
@@ -567,8 +646,13 @@ def main() -> None:
     vs_nearest = 100 * (1 - eng.cost / table[nearest.name].cost)
     decide_rate = engine.decided / engine.decide_seconds
     loop_rate = engine.decided / engine.seconds
+    val = table[valued.name]
+    valued_vs_nearest = 100 * (1 - val.cost / table[nearest.name].cost)
     print(f"engine vs naive    {savings:.1f} % cheaper; vs nearest {vs_nearest:.1f} % cheaper "
-          f"(on the {len(common):,} orders all three served)")  # fmt: skip
+          f"(on the {len(common):,} orders all four served)")  # fmt: skip
+    print(f"stock priced       vs nearest {valued_vs_nearest:.1f} % cheaper, "
+          f"{val.on_time:.1f} % on time; {pricing.refreshes} refreshes of the stock values in "
+          f"{valued.job_seconds:.1f} s, {len(pricing.values):,} positions priced at the last")  # fmt: skip
     print(f"engine speed       {decide_rate:,.0f} decide() calls/s in-process; "
           f"{loop_rate:,.0f}/s including reading positions and booking stock")  # fmt: skip
 
@@ -652,6 +736,21 @@ def main() -> None:
     w_opt = sum(hindsight.plans[str(j)].cost for j in w_both)
     stream_gap = 100 * (w_eng / w_opt - 1) if w_opt else 0.0
     w_fig = figures(w_engine, window, w_both)
+    w_pricing = StockPricing(net, forecast, len(window), max(1, len(window) // 20))
+
+    def window_choose(
+        o: SourcingOrder, c: list[Candidate], p: list[Position]
+    ) -> Decision | Shortfall:
+        return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY,
+                      stock_values=w_pricing.values)  # fmt: skip
+
+    w_valued, _ = run_decider("stock priced on the window", net, rules, pricer, window_choose,
+                              orders=window, stock=w_stock, before=w_pricing)  # fmt: skip
+    v_both = {j for j in w_valued.served() if str(j) not in hindsight.unplanned}
+    v_eng = sum(c for j in v_both for _, c, _ in w_valued.shipments[j])
+    v_opt = sum(hindsight.plans[str(j)].cost for j in v_both)
+    priced_gap = 100 * (v_eng / v_opt - 1) if v_opt else 0.0
+    v_fig = figures(w_valued, window, v_both)
     opt_on_time = 100 * sum(
         1 for j in w_both
         if (pr := window[j].promised_on) is None or TODAY + timedelta(days=hindsight.plans[str(j)].days) <= pr
@@ -662,6 +761,8 @@ def main() -> None:
           f"{hindsight.seconds:.1f} s, {opt_on_time:.1f} % on time), engine {w_eng:,.0f} ₽ "
           f"({w_fig.on_time:.1f} % on time) -> gap {stream_gap:.2f} %; served: engine "
           f"{len(w_engine.served())}, optimum {len(window) - len(hindsight.unplanned)}")  # fmt: skip
+    print(f"                   stock priced: {v_eng:,.0f} ₽ ({v_fig.on_time:.1f} % on time) -> gap "
+          f"{priced_gap:.2f} %; served {len(w_valued.served())}")  # fmt: skip
 
     # the engine's lead over nearest, fifth by fifth of the stream: does it hold as stock runs low?
     fifths = []
@@ -669,8 +770,11 @@ def main() -> None:
         lo, hi = k * len(net.orders) // 5, (k + 1) * len(net.orders) // 5
         part = {i for i in common if lo <= i < hi}
         e, n = figures(engine, net.orders, part).cost, figures(nearest, net.orders, part).cost
-        fifths.append(100 * (1 - e / n) if n else 0.0)
-    print("vs nearest, by fifth of the stream: " + ", ".join(f"{x:+.1f} %" for x in fifths))
+        v = figures(valued, net.orders, part).cost
+        fifths.append((100 * (1 - e / n) if n else 0.0, 100 * (1 - v / n) if n else 0.0))
+    print("vs nearest, by fifth of the stream: engine "
+          + ", ".join(f"{x:+.1f} %" for x, _ in fifths) + "; stock priced "
+          + ", ".join(f"{y:+.1f} %" for _, y in fifths))  # fmt: skip
 
     print()
     targets = [
@@ -684,7 +788,9 @@ def main() -> None:
     print(f"sourcing orders={args.orders} savings_vs_naive_pct={savings:.1f} gap_to_optimum_pct={gap:.1f} "
           f"decisions_per_s={decide_rate:.0f} batch_{args.open // 1000}k_s={batch.seconds:.0f} "
           f"on_time_pct={eng.on_time:.1f} network={args.network} vs_nearest_pct={vs_nearest:.1f} "
-          f"stream_gap_pct={stream_gap:.1f} stream_on_time_pct={w_fig.on_time:.1f}")  # fmt: skip
+          f"stream_gap_pct={stream_gap:.1f} stream_on_time_pct={w_fig.on_time:.1f} "
+          f"priced_vs_nearest_pct={valued_vs_nearest:.1f} priced_on_time_pct={val.on_time:.1f} "
+          f"priced_stream_gap_pct={priced_gap:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

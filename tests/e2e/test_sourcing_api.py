@@ -183,7 +183,14 @@ def test_the_dry_run_ships_from_the_cheaper_warehouse_under_cost_heavy_rules(
     spb, msk = candidate(body, "SPB"), candidate(body, "MSK")
     assert (spb["chosen"], msk["chosen"]) == (True, False)
     assert (msk["cost_rub"], msk["days"]) == ("924.00", 1)
-    assert set(spb["score_parts"]) == {"cost", "distance", "time", "last_units", "priority"}
+    assert set(spb["score_parts"]) == {
+        "cost",
+        "distance",
+        "time",
+        "last_units",
+        "priority",
+        "needed_later",
+    }
     assert candidate(body, "MSK-S")["excluded"] == "a store does not serve courier orders"
     assert "SPB" in dry["explanation"]
 

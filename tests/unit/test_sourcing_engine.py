@@ -248,7 +248,14 @@ def test_the_record_lists_every_candidate_with_score_parts_cost_and_days() -> No
     assert notes["A"].chosen
     assert notes["A"].cost == Decimal("100.00")
     assert notes["A"].days == 1
-    assert set(notes["A"].breakdown()) == {"cost", "distance", "time", "last_units", "priority"}
+    assert set(notes["A"].breakdown()) == {
+        "cost",
+        "distance",
+        "time",
+        "last_units",
+        "priority",
+        "needed_later",
+    }
     assert notes["B"].score is not None
     assert notes["A"].score is not None
     assert notes["B"].score > notes["A"].score
@@ -413,3 +420,64 @@ def test_a_star_tariff_prices_every_location_so_none_is_estimated() -> None:
     estimate = TariffTable([tariff("DC", "300")]).find_or_estimate("NEW", km=80.0)
     assert estimate is not None
     assert (estimate.estimate, estimate.fixed, estimate.days) == (True, Decimal(350), 2)
+
+
+def test_units_needed_later_cost_what_they_are_worth_to_the_orders_still_to_come() -> None:
+    """HUB ships for 100 ₽, LOCAL for 150 ₽; HUB's last units are worth 80 ₽ each to the
+    orders still to come (nobody else ships cheaply to them), LOCAL's nothing: LOCAL ships,
+    and the record says what HUB's units would have cost beyond shipping."""
+    sites = [site(1, "HUB", 10), site(2, "LOCAL", 20)]
+    positions = [stock(1, 1, 5), stock(2, 1, 5)]
+    tariffs = [tariff("HUB", "100"), tariff("LOCAL", "150")]
+    values = {(WarehouseId(1), ProductId(1)): 80.0}
+    plain = decided(run(order((1, 1)), sites, positions, tariffs))
+    assert plain.warehouses == ("HUB",)  # without a price on stock, the cheapest ships
+    d = decided(
+        decide(
+            order((1, 1)),
+            sites,
+            positions,
+            tariffs=TariffTable(tariffs, version="t-1"),
+            rules=RoutingRules(version="r-7"),
+            today=TODAY,
+            stock_values=values,
+        )
+    )
+    assert d.warehouses == ("LOCAL",)
+    assert d.record is not None
+    notes = {n.code: n for n in d.record.candidates}
+    assert notes["HUB"].breakdown()["needed_later"] == 80.0
+    assert notes["LOCAL"].breakdown()["needed_later"] == 0.0
+    assert "the orders still to come need its units less" in d.explanation
+    assert "costs those orders 0.00 ₽, against 80.00 ₽ at HUB" in d.explanation
+    assert notes["HUB"].why_not is not None
+    assert "worth more to the orders still to come" in notes["HUB"].why_not
+
+    two = decided(
+        decide(
+            order((1, 2)),
+            sites,
+            positions,
+            tariffs=TariffTable(tariffs, version="t-1"),
+            rules=RoutingRules(version="r-7"),
+            today=TODAY,
+            stock_values={(WarehouseId(1), ProductId(1)): 20.0},
+        )
+    )
+    assert two.warehouses == ("HUB",)  # 100 + 2 units x 20 = 140 against LOCAL's 150
+    assert two.record is not None
+    hub = next(n for n in two.record.candidates if n.code == "HUB")
+    assert hub.breakdown()["needed_later"] == 40.0
+
+
+def test_a_decision_recorded_before_stock_had_a_price_still_reads() -> None:
+    from potok.domain.sourcing.explanation import CandidateNote
+
+    old = CandidateNote("A", "City", "warehouse", 10.0, parts=(100.0, 1.0, 2.0, 0.0, -0.0))
+    assert old.breakdown() == {
+        "cost": 100.0,
+        "distance": 1.0,
+        "time": 2.0,
+        "last_units": 0.0,
+        "priority": 0.0,
+    }

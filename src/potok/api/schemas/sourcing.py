@@ -84,7 +84,8 @@ class CandidateOut(Out):
     days: int | None
     score: float | None = Field(description="Lower is better; roubles as the rules count them.")
     score_parts: dict[str, float] = Field(
-        description="cost, distance, time, last_units and priority: what the score adds up."
+        description="cost, distance, time, last_units, priority and needed_later (what the "
+        "units taken are worth to the orders still to come): what the score adds up.",
     )
     chosen: bool
     coverage: str = Field(

@@ -77,6 +77,7 @@ class _Option:
     stock: dict[ProductId, list[Position]]
     have: dict[ProductId, int]
     reserve: int  # units of each product it keeps for local demand
+    value: dict[ProductId, float] | None = None  # what a unit here is worth to later orders
 
 
 @dataclass(slots=True)
@@ -94,7 +95,7 @@ class _Leg:
 class _Plan:
     shipments: list[tuple[_Option, Load]]
     score: float
-    parts: tuple[float, float, float, float, float]  # see explanation.PARTS
+    parts: tuple[float, float, float, float, float, float]  # see explanation.PARTS
     costs: list[float]  # per shipment, then per transfer
     days: int
     late: int
@@ -104,6 +105,18 @@ class _Plan:
 
 HUBS = 3
 """Warehouses (those holding most of the order) tried as the hub of a consolidation."""
+
+
+def _worth(option: _Option, load: Load) -> float:
+    """What the units of a load are worth to the orders still to come (their stock's
+    opportunity cost), in roubles."""
+    value = option.value
+    if not value:
+        return 0.0
+    worth = 0.0
+    for p, q in load.items():
+        worth += q * value.get(p, 0.0)
+    return worth
 
 
 def _dips(option: _Option, load: Load) -> int:
@@ -132,10 +145,12 @@ class _Context:
     def score(self, shipments: list[tuple[_Option, Load]]) -> _Plan:
         w = self.rules.weights
         unit_kg = self.unit_kg
-        cost = distance = last = priority = 0.0
+        cost = distance = last = priority = later = 0.0
         costs: list[float] = []
         days = 0
         for option, load in shipments:
+            if option.value:
+                later += _worth(option, load)
             kg = 0.0
             for p, q in load.items():
                 kg += q * unit_kg[p]
@@ -161,6 +176,7 @@ class _Context:
             self.per_day * days + w.late_day * late,
             w.last_unit * last,
             -w.priority * priority,
+            w.cost * later,
         )
         return _Plan(shipments, sum(parts), parts, costs, days, late)
 
@@ -174,6 +190,7 @@ class _Context:
         costs = [shipped]
         cost, distance = shipped, hub.km
         last = _dips(hub, take)
+        later = _worth(hub, take)
         priority = float(hub.candidate.priority)
         transit = 0
         for leg in legs:
@@ -181,6 +198,7 @@ class _Context:
             cost += leg.cost
             distance += leg.km
             last += _dips(leg.source, leg.load)
+            later += _worth(leg.source, leg.load)
             priority += leg.source.candidate.priority
             transit = max(transit, leg.tariff.days)
         days = transit + self.rules.transfer_handling_days + hub.tariff.days
@@ -193,6 +211,7 @@ class _Context:
             self.per_day * days + w.late_day * late,
             w.last_unit * last,
             -w.priority * priority,
+            w.cost * later,
         )
         picks = [(hub, take), *((leg.source, leg.load) for leg in legs)]
         shipments: list[tuple[_Option, Load]] = [(hub, dict(self.demand))]
@@ -208,10 +227,13 @@ def decide(
     rules: RoutingRules,
     today: date,
     shipping: Callable[[Candidate, float], Tariff | None] | None = None,
+    stock_values: Mapping[tuple[WarehouseId, ProductId], float] | None = None,
 ) -> Decision | Shortfall:
     """Source one order by the rules, or say which lines cannot be covered, with the record.
     ``shipping`` prices the parcel from a candidate (km away) when the rules choose a
-    carrier; without it the tariff table does."""
+    carrier; without it the tariff table does. ``stock_values`` prices a unit of a product
+    at a warehouse for the orders still to come (see ``stock_value``): taking it now costs
+    that much on top of shipping, so cheap-now is weighed against needed-later."""
     demand: Load = {}
     for need in order.needs:
         demand[need.product_id] = demand.get(need.product_id, 0) + need.quantity
@@ -234,6 +256,11 @@ def decide(
 
     notes: dict[WarehouseId, CandidateNote] = {}
     options = _filter(order, candidates, held, tariffs, rules, notes, shipping)
+    if stock_values:
+        for option in options:
+            wid = option.candidate.warehouse_id
+            priced = {p: v for p in demand if (v := stock_values.get((wid, p), 0.0)) > 0}
+            option.value = priced or None
     singles: list[tuple[float, str, _Plan]] = []
     network: Load = {}
     located = order.destination is not None

@@ -9,8 +9,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
-PARTS = ("cost", "distance", "time", "last_units", "priority")
-"""The criteria a score adds up, in the order ``CandidateNote.parts`` lists them."""
+PARTS = ("cost", "distance", "time", "last_units", "priority", "needed_later")
+"""The criteria a score adds up, in the order ``CandidateNote.parts`` lists them
+(``needed_later``: what the units taken are worth to the orders still to come; decisions
+recorded before it existed list the first five only)."""
 
 
 class CandidateNote(NamedTuple):
@@ -40,7 +42,7 @@ class CandidateNote(NamedTuple):
         """The score's parts by criterion name, rounded to the kopeck (none when excluded)."""
         if not self.parts:
             return {}
-        return {name: round(value, 2) for name, value in zip(PARTS, self.parts, strict=True)}
+        return {name: round(value, 2) for name, value in zip(PARTS, self.parts, strict=False)}
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ _WORSE_ON = {
     "time": "slower",
     "last_units": "it would take units a store keeps for its walk-in customers",
     "priority": "lower warehouse priority",
+    "needed_later": "its units are worth more to the orders still to come",
 }
 
 
@@ -79,7 +80,7 @@ def why_not(note: CandidateNote, plan: ChosenPlan | None, lacks: str = "") -> st
         return f"ties with {chosen} on the rules' scale; the first by code was taken"
     gaps = [
         (mine - theirs, name)
-        for name, mine, theirs in zip(PARTS, note.parts, plan.parts, strict=True)
+        for name, mine, theirs in zip(PARTS, note.parts, plan.parts, strict=False)
     ]
     gap, part = max(gaps)
     where = f": {_WORSE_ON[part]}" if gap > TIE else ""

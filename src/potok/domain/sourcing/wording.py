@@ -76,7 +76,7 @@ def chosen_because(
     if behind <= TIE:
         return f"; chosen over {other} on a tie on the rules' scale, the first by code{tail})"
     tail += f", {rub(behind)} worse on the rules' scale)"
-    gains = [(r - b, name) for name, r, b in zip(PARTS, runner_up.parts, best.parts, strict=True)]
+    gains = [(r - b, name) for name, r, b in zip(PARTS, runner_up.parts, best.parts, strict=False)]
     part = max(gains, key=lambda g: g[0])[1]
     rivals = [p for p in singles if p is not best]
     among = " of the warehouses that have every line" if partial else ""
@@ -101,6 +101,11 @@ def chosen_because(
             "it does not take the last units a store keeps for its own customers"
             if best.parts[3] <= TIE
             else f"it takes fewer of the last units a store keeps than {other}"
+        )
+    elif part == "needed_later":
+        why = (
+            f"the orders still to come need its units less: taking them costs those orders "
+            f"{rub(best.parts[5])}, against {rub(runner_up.parts[5])} at {other}"
         )
     else:
         why = f"it has a higher priority than {other}"
