@@ -27,6 +27,7 @@ from potok.domain.automation.model import SCHEDULE, TRIGGERS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS, RULE_NOTICE
 from potok.domain.orders import Order
+from potok.domain.tasks.system import SYSTEM_QUEUES
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
@@ -43,6 +44,7 @@ from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.reports import FACT_EVENTS, refresh_facts_of_many
+from potok.services.tasks import open_system_task
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -258,6 +260,17 @@ APPLY_AUTOMATION_RULES = EventReaction(
     window_handler=apply_automation_rules,
 )
 
+OPEN_SYSTEM_TASKS = EventReaction(
+    "reaction:open_system_tasks",
+    tuple(sorted(SYSTEM_QUEUES)),
+    "a task for a person in the queue of a fixed code when the shop has it: a failed "
+    "delivery, a return to inspect, a backordered order, a connector's refusal "
+    "(domain/tasks/system.py)",
+    "the change that needs a person is done already; the task is written once with the "
+    "reaction's cursor, and a missing queue or a busy one never holds the change back",
+    handler=open_system_task,
+)
+
 REFRESH_ORDER_FACTS = EventReaction(
     "reaction:refresh_order_facts",
     FACT_EVENTS,
@@ -272,6 +285,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     CALL_OFF_BOOKINGS,
     PUSH_MARKETPLACE_STOCK,
     APPLY_AUTOMATION_RULES,
+    OPEN_SYSTEM_TASKS,
     REFRESH_ORDER_FACTS,
 )
 
