@@ -596,6 +596,7 @@ def main() -> None:
     t0 = time.perf_counter()
     build = build_zone_network if args.network == "zones" else build_network
     net = build(args.orders, args.skus, args.seed)
+    forecast = build(args.orders, args.skus, args.seed + 1).orders  # another day of the shop
     rules = RoutingRules(version="bench-default")
     pricer = Pricer(net)
     gc.collect()
@@ -618,7 +619,6 @@ def main() -> None:
         return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY)
 
     engine, decisions = run_decider("engine (decide)", net, rules, pricer, engine_choose)
-    forecast = build(args.orders, args.skus, args.seed + 1).orders  # another day of the shop
     pricing = StockPricing(
         net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20)
     )

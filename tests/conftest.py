@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from tests.simulators.pochta import PochtaSimulator
     from tests.simulators.retailcrm import RetailCrmSimulator
     from tests.simulators.wildberries import WildberriesSimulator
+    from tests.simulators.yandex_market import YandexMarketSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
 
@@ -303,6 +304,19 @@ def retailcrm() -> Iterator[RetailCrmSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests RetailCRM's API does not take in that form"
+
+
+@pytest.fixture
+def yandex_market() -> Iterator[YandexMarketSimulator]:
+    """A simulated Yandex Market Partner API; every request must be valid against Market's
+    published document, and every answer Potok gave its notifications too."""
+    from tests.simulators.yandex_market import YandexMarketSimulator
+
+    simulator = YandexMarketSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by Market's OpenAPI document"
+    assert simulator.unfaithful == [], "answers to notifications unlike Market's document"
 
 
 # ---------------------------------------------------------------------- carrier simulators

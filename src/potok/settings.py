@@ -219,7 +219,8 @@ class EventSettings(BaseModel):
 
 
 class SourcingSettings(BaseModel):
-    """The batch optimiser's schedule: how often the worker re-plans open orders."""
+    """The batch optimiser's schedule (how often the worker re-plans open orders) and the
+    stock pricing job's (what a unit is worth to the orders still to come)."""
 
     replan_every_minutes: float = Field(
         default=0,
@@ -230,6 +231,23 @@ class SourcingSettings(BaseModel):
     )
     replan_time_limit_s: float = Field(
         default=30, ge=1, le=300, description="the solver's time budget of a scheduled run"
+    )
+    price_stock_every_hours: float = Field(
+        default=0,
+        ge=0,
+        le=7 * 24,
+        description="price stock for the orders still to come when the latest run is at "
+        "least this old (0: never on a schedule; run `potok sourcing price-stock`)",
+    )
+    stock_history_days: int = Field(
+        default=28, ge=1, le=365, description="days of orders the stock prices learn demand from"
+    )
+    stock_horizon_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="days ahead the stock prices look: demand over them against the stock and "
+        "what arrives within them",
     )
 
 
@@ -362,6 +380,11 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    yandex_market_url: str = Field(
+        default="https://api.partner.market.yandex.ru",
+        max_length=500,
+        description="Yandex Market's Partner API (orders, boxes, labels, stocks)",
+    )
     wildberries_sticker_type: Literal["png", "svg", "zplv", "zplh"] = Field(
         default="png",
         description="the format of WB's assembly task stickers Potok fetches (zplv/zplh: "
@@ -416,6 +439,12 @@ class MarketplaceSettings(BaseModel):
         max_length=2000,
         description="comma-separated networks Ozon's push notifications are taken from (the "
         "ones Ozon publishes; a proxy in front of Potok must pass the caller's address on)",
+    )
+    yandex_market_push_networks: str = Field(
+        default="5.45.207.0/25,141.8.142.0/25,5.255.253.0/25",
+        max_length=2000,
+        description="comma-separated networks Yandex Market's API notifications are taken from "
+        "(the ones Market publishes; a proxy in front of Potok must pass the caller's address on)",
     )
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     attempts: int = Field(

@@ -11,11 +11,14 @@ from potok.connectors.marketplaces.interface import MarketplaceClient
 from potok.connectors.marketplaces.ozon import Ozon
 from potok.connectors.marketplaces.retailcrm import CrmStatuses, RetailCrm
 from potok.connectors.marketplaces.wildberries import Wildberries
+from potok.connectors.marketplaces.yandex_market import YandexMarket
 from potok.domain.errors import Rejected
 from potok.domain.marketplaces import Connection, Credentials, Marketplace
 from potok.settings import MarketplaceSettings
 
-SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON, Marketplace.RETAILCRM})
+SUPPORTED = frozenset(
+    {Marketplace.WILDBERRIES, Marketplace.OZON, Marketplace.RETAILCRM, Marketplace.YANDEX_MARKET}
+)
 """The marketplaces a connection can be made to."""
 
 READS_CATALOGUE = frozenset({Marketplace.OZON})
@@ -46,6 +49,8 @@ class MarketplaceClients:
             return self.settings.wildberries_url
         if marketplace is Marketplace.RETAILCRM:
             return self.settings.retailcrm_url
+        if marketplace is Marketplace.YANDEX_MARKET:
+            return self.settings.yandex_market_url
         return self.settings.ozon_url
 
     def build(self, connection: Connection, credentials: Credentials) -> MarketplaceClient:
@@ -68,6 +73,8 @@ class MarketplaceClients:
             )
         if connection.marketplace is Marketplace.OZON:
             return Ozon.connect(connection.base_url, credentials, **options)
+        if connection.marketplace is Marketplace.YANDEX_MARKET:
+            return YandexMarket.connect(connection.base_url, credentials, **options)
         if connection.marketplace is Marketplace.RETAILCRM:
             statuses = CrmStatuses(
                 packed=self.settings.retailcrm_packed_status,

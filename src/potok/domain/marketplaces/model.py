@@ -21,6 +21,7 @@ class Marketplace(StrEnum):
     WILDBERRIES = "wildberries"
     OZON = "ozon"
     RETAILCRM = "retailcrm"  # a CRM whose orders Potok fulfils, polled like a marketplace
+    YANDEX_MARKET = "yandex_market"  # FBS: the seller's campaigns (stores) and their orders
 
 
 class Health(StrEnum):
@@ -39,7 +40,7 @@ class Credentials:
 
     def __init__(self, token: str, client_id: str | None = None) -> None:
         self._token = token
-        self.client_id = client_id  # Ozon's Client-Id (not secret on its own)
+        self.client_id = client_id  # Ozon's Client-Id, Market's businessId (not secret)
 
     def reveal(self) -> str:
         """The token itself, for the one header that carries it."""
@@ -107,6 +108,15 @@ class ConnectionDraft:
             problems.add("token", "give the API token (1-4096 printable characters)", "required")
         if self.marketplace is Marketplace.OZON and not self.credentials.client_id:
             problems.add("client_id", "Ozon needs the Client-Id beside the API key", "required")
+        if (
+            self.marketplace is Marketplace.YANDEX_MARKET
+            and not (self.credentials.client_id or "").isdigit()
+        ):
+            problems.add(
+                "client_id",
+                "Yandex Market needs the cabinet's businessId (digits) beside the Api-Key",
+                "required",
+            )
         if self.marketplace is Marketplace.RETAILCRM and not self.base_url:
             problems.add(
                 "base_url", "give the account's address, https://<account>.retailcrm.ru", "required"

@@ -3,8 +3,8 @@
 each schedule once)
 
 Revision ID: d7e2a4c10800
-Revises: 7a1c2e90b3d4
-Create Date: 2026-12-07 08:00:00
+Revises: 5b8e0c4d7f21
+Create Date: 2026-12-07 08:20:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "d7e2a4c10800"
-down_revision: str | None = "7a1c2e90b3d4"
+down_revision: str | None = "5b8e0c4d7f21"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
