@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from potok.domain.orders import HoldType, Order, OrderStatus, PaymentStatus
+from potok.domain.orders import HoldType, Order, OrderStatus, PaymentMethod, PaymentStatus
 from potok.domain.orders.model import DeliveryMethod
 
 
@@ -105,6 +105,14 @@ _FIELDS = (
         "the payment's state",
         lambda f: f.order.payment_status.value,
         _values(PaymentStatus),
+    ),
+    Field(
+        "payment.method",
+        Kind.TEXT,
+        "how the customer pays (null when the channel did not say)",
+        lambda f: f.order.payment_method.value if f.order.payment_method else None,
+        _values(PaymentMethod),
+        optional=True,
     ),
     Field(
         "delivery.method",
