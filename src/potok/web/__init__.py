@@ -28,6 +28,7 @@ def install(app: FastAPI) -> None:
         shortages,
         stock,
         tracking,
+        work,
     )
 
     app.state.live = LiveHub(app.state.potok)
@@ -37,6 +38,7 @@ def install(app: FastAPI) -> None:
         orders.router,
         returns.router,
         shortages.router,
+        work.router,
         stock.router,
         movements.router,
         floor.router,
