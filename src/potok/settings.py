@@ -91,7 +91,8 @@ class SecuritySettings(BaseModel):
         ge=0,
         le=60,
         description="how long a process trusts a key it verified before asking the database "
-        "again; a key revoked elsewhere is refused after at most this long (0: every request)",
+        "again (0: every request); on PostgreSQL a key revoked in another process is "
+        "forgotten at once (LISTEN/NOTIFY)",
     )
 
 
@@ -380,6 +381,11 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    avito_url: str = Field(
+        default="https://api.avito.ru",
+        max_length=500,
+        description="Avito's API (order-management, stock-management, token)",
+    )
     yandex_market_url: str = Field(
         default="https://api.partner.market.yandex.ru",
         max_length=500,
@@ -421,6 +427,27 @@ class MarketplaceSettings(BaseModel):
         min_length=1,
         max_length=100,
         description="the RetailCRM status code Potok sets when it cancels an order",
+    )
+
+    retailcrm_mirror_statuses: dict[str, str] = Field(
+        default_factory=dict,
+        description="the RetailCRM status codes of Potok's orders of other channels told to "
+        'the CRM, by Potok\'s status (JSON, e.g. {"reserved": "prepayed"}); a status '
+        "not named keeps RetailCRM's default code (new, availability-confirmed, assembling, "
+        "send-to-delivery, complete, cancel-other)",
+    )
+    retailcrm_payment_type: str = Field(
+        default="bank-card",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM payment type code of the payment of an order Potok tells it",
+    )
+    crm_push_every_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="the least pause between two pushes of changed orders to a CRM (many "
+        "changes of an order in between go as one)",
     )
 
     @field_validator("retailcrm_time_zone")

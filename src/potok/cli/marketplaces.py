@@ -22,12 +22,12 @@ from potok.cli.common import (
 )
 
 app = typer.Typer(
-    help="Marketplace connections (Wildberries, Ozon FBS, Yandex Market FBS, RetailCRM): "
+    help="Marketplace connections (Wildberries, Ozon FBS, Yandex Market FBS, Avito, RetailCRM): "
     "connect, health, poll now, journal.",
     no_args_is_help=True,
 )
 
-MARKETPLACES = ("wildberries", "ozon", "retailcrm", "yandex_market")
+MARKETPLACES = ("wildberries", "ozon", "retailcrm", "yandex_market", "avito")
 
 
 def _warehouses(pairs: list[str]) -> dict[str, str]:
@@ -55,7 +55,7 @@ def _token(token_file: Path | None) -> str:
 def connect(
     code: str = typer.Argument(..., help="A name for the connection, e.g. wb-main."),
     marketplace: str = typer.Option(
-        ..., "--marketplace", "-m", help="wildberries, ozon, yandex_market or retailcrm."
+        ..., "--marketplace", "-m", help="wildberries, ozon, yandex_market, avito or retailcrm."
     ),
     channel: str = typer.Option(..., help="The sales channel its orders join."),
     warehouse: list[str] = typer.Option(
@@ -73,8 +73,8 @@ def connect(
     every: int = typer.Option(60, help="Poll every so many seconds (10-86400)."),
     client_id: str | None = typer.Option(
         None,
-        help="Ozon's Client-Id; Yandex Market: the businessId; RetailCRM: the shop (site) "
-        "code when the key has several.",
+        help="Ozon's Client-Id; Yandex Market: the businessId; Avito: the Client ID (the "
+        "token is the Client Secret); RetailCRM: the shop (site) code when the key has several.",
     ),
     token_file: Path | None = typer.Option(
         None,

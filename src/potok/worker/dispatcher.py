@@ -146,6 +146,7 @@ class Dispatcher:
         if self.notifier is not None:
             self._notify(self.notifier, report)
         self._push_stock(report)
+        self._push_crm_orders(report)
         return report
 
     # ------------------------------------------------------------------ marketplace stock
@@ -183,6 +184,43 @@ class Dispatcher:
             elif pushed.refused:
                 log.warning(
                     "stock push to %s: %d items refused, e.g. %s",
+                    connection.code,
+                    len(pushed.refused),
+                    next(iter(pushed.refused.items())),
+                )
+
+    def _push_crm_orders(self, report: Round) -> None:
+        """Each active CRM connection is told the orders of other channels the events
+        changed (``services/marketplaces/crm_orders.py``)."""
+        from potok.connectors.marketplaces import MIRRORS_ORDERS
+        from potok.services.marketplaces import push_order_changes
+
+        settings = self.potok.settings.marketplaces
+        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
+        for connection in connections:
+            if not connection.active or connection.marketplace not in MIRRORS_ORDERS:
+                continue
+            try:
+                pushed = push_order_changes(
+                    self.uow(),
+                    self.potok.marketplaces,
+                    connection.code,
+                    self.name,
+                    every_s=settings.crm_push_every_s,
+                    lease=self.lease,
+                    clock=self.clock,
+                )
+            except PotokError as error:
+                log.warning("order push to %s failed: %s", connection.code, error.detail)
+                continue
+            if pushed is None:
+                continue
+            report.crm_orders_pushed += len(pushed.created) + len(pushed.updated)
+            if pushed.error:
+                log.warning("order push to %s: %s", connection.code, pushed.error)
+            elif pushed.refused:
+                log.warning(
+                    "order push to %s: %d orders refused, e.g. %s",
                     connection.code,
                     len(pushed.refused),
                     next(iter(pushed.refused.items())),

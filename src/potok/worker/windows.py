@@ -49,6 +49,7 @@ class Round:
     dead: int = 0
     skipped_busy: int = 0  # subscriptions (or reactions) another worker was serving
     stock_pushed: int = 0  # figures sent to marketplaces
+    crm_orders_pushed: int = 0  # orders told to CRMs
     notified: int = 0  # customer messages sent
     notify_failed: int = 0  # customer messages that failed this time
     reactions_run: int = 0  # after-commit reactions to an event
@@ -64,6 +65,7 @@ class Round:
             or self.failed
             or self.dead
             or self.stock_pushed
+            or self.crm_orders_pushed
             or self.notified
             or self.reactions_run
         )

@@ -23,7 +23,7 @@ def _warehouse_ids_as_keys(schema: dict[str, Any]) -> None:
 
 class ConnectionIn(Schema):
     code: NewCode = Field(examples=["wb-main"])
-    marketplace: Literal["wildberries", "ozon", "retailcrm", "yandex_market"]
+    marketplace: Literal["wildberries", "ozon", "retailcrm", "yandex_market", "avito"]
     channel: Code = Field(description="The sales channel its orders join.")
     token: str = Field(
         min_length=1,
@@ -34,8 +34,9 @@ class ConnectionIn(Schema):
         default=None,
         min_length=1,
         max_length=64,
-        description="Ozon's Client-Id; Yandex Market: the cabinet's businessId; RetailCRM: the "
-        "shop (site) code when the key reaches several shops.",
+        description="Ozon's Client-Id; Yandex Market: the cabinet's businessId; Avito: the "
+        "Client ID (the token is its Client Secret); RetailCRM: the shop (site) code when the "
+        "key reaches several shops.",
     )
     base_url: str | None = Field(
         default=None,

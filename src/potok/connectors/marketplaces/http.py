@@ -92,6 +92,21 @@ class BucketPool:
     def __init__(self) -> None:
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def token(self, account: str) -> str | None:
+        """The access token an account signed in with, while it lives (Avito's bearer)."""
+        with self._lock:
+            found = self._tokens.get(account)
+        return found[0] if found is not None and found[1] > time.monotonic() else None
+
+    def keep_token(self, account: str, token: str | None, lives_s: float = 0.0) -> None:
+        """Keep an account's access token for ``lives_s`` seconds (None forgets it)."""
+        with self._lock:
+            if token is None:
+                self._tokens.pop(account, None)
+            else:
+                self._tokens[account] = (token, time.monotonic() + lives_s)
 
     def bucket(self, key: tuple[str, str, str], limit: RateLimit, *, sleep: Sleep) -> TokenBucket:
         with self._lock:
@@ -149,6 +164,14 @@ class MarketplaceHttp:
 
     def close(self) -> None:
         self._client.close()
+
+    def sign(self, header: str, value: str | None) -> None:
+        """Send this header with every request from now on (Avito's bearer token, which
+        the connector gets and renews itself); None stops sending it."""
+        if value is None:
+            self._client.headers.pop(header, None)
+        else:
+            self._client.headers[header] = value
 
     def call(
         self,

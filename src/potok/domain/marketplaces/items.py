@@ -19,6 +19,7 @@ STOCK_KEY = {
     Marketplace.OZON: "product",
     Marketplace.RETAILCRM: "item",
     Marketplace.YANDEX_MARKET: "item",
+    Marketplace.AVITO: "item",
 }
 """The field each marketplace's stock method names an item by: WB ``chrtId`` (the item),
 Ozon ``product_id`` (the product card), RetailCRM the offer's ``id`` (the item), Yandex

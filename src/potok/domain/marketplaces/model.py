@@ -22,6 +22,7 @@ class Marketplace(StrEnum):
     OZON = "ozon"
     RETAILCRM = "retailcrm"  # a CRM whose orders Potok fulfils, polled like a marketplace
     YANDEX_MARKET = "yandex_market"  # FBS: the seller's campaigns (stores) and their orders
+    AVITO = "avito"  # a seller account: orders polled, its listings' stock
 
 
 class Health(StrEnum):
@@ -116,6 +117,10 @@ class ConnectionDraft:
                 "client_id",
                 "Yandex Market needs the cabinet's businessId (digits) beside the Api-Key",
                 "required",
+            )
+        if self.marketplace is Marketplace.AVITO and not self.credentials.client_id:
+            problems.add(
+                "client_id", "Avito needs the Client ID beside the Client Secret", "required"
             )
         if self.marketplace is Marketplace.RETAILCRM and not self.base_url:
             problems.add(

@@ -52,6 +52,7 @@ NAMES = {
     "ozon": "Ozon",
     "retailcrm": "RetailCRM",
     "yandex_market": "Yandex Market",
+    "avito": "Avito",
 }
 PENDING_AT_ONCE = 1000
 """The most orders kept aside that one poll offers again to a connector with a cursor."""

@@ -3,8 +3,8 @@
 each schedule once)
 
 Revision ID: d7e2a4c10800
-Revises: 5b8e0c4d7f21
-Create Date: 2026-12-07 08:20:00
+Revises: 8b2d4f61c0e5
+Create Date: 2026-12-07 08:50:00
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "d7e2a4c10800"
-down_revision: str | None = "5b8e0c4d7f21"
+down_revision: str | None = "8b2d4f61c0e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -4,7 +4,7 @@ history (a task is opened for what happens from now on, not for every past event
 
 Revision ID: d7e2a4c10810
 Revises: d7e2a4c10800
-Create Date: 2026-12-07 08:21:00
+Create Date: 2026-12-07 08:51:00
 """
 
 from __future__ import annotations
