@@ -344,6 +344,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/returns"): ("orders:read", LISTED),
     ("GET", "/returns/{number}"): ("orders:read", RECORD),
     ("GET", "/shortages"): ("orders:read", LISTED),
+    ("GET", "/tasks"): ("orders:read", UNLIMITED),
+    ("GET", "/rules"): ("orders:read", UNLIMITED),
     ("GET", "/stock"): ("stock:read", LISTED),
     ("GET", "/floor"): ("stock:read", LISTED),
     ("GET", "/stock/transfers"): ("stock:read", LISTED),

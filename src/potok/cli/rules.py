@@ -50,7 +50,7 @@ FILE = typer.Option(
     dir_okay=False,
     readable=True,
     help="The rule as JSON: name, trigger, condition, actions, and optionally stop, "
-    "active, position (as the API takes it).",
+    "active, position, every_minutes (a schedule rule; as the API takes it).",
 )
 MAX_FILE = 100_000
 
@@ -71,7 +71,8 @@ def _draft(path: Path) -> RuleDraft:
     if not isinstance(raw, dict):
         raise refuse("write the rule as one JSON object")
     unknown = sorted(
-        set(raw) - {"name", "trigger", "condition", "actions", "stop", "active", "position"}
+        set(raw)
+        - {"name", "trigger", "condition", "actions", "stop", "active", "position", "every_minutes"}
     )
     if unknown:
         raise refuse(f"unknown keys: {', '.join(unknown)}")
@@ -84,8 +85,10 @@ def _draft(path: Path) -> RuleDraft:
     stop, active, position = raw.get("stop", False), raw.get("active", True), raw.get("position")
     if not isinstance(stop, bool) or not isinstance(active, bool):
         raise refuse("stop and active are true or false")
-    if position is not None and (isinstance(position, bool) or not isinstance(position, int)):
-        raise refuse("position is a whole number")
+    every = raw.get("every_minutes")
+    for key, value in (("position", position), ("every_minutes", every)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
+            raise refuse(f"{key} is a whole number")
     return RuleDraft(
         name=str(texts["name"]),
         trigger=str(texts["trigger"]),
@@ -94,6 +97,7 @@ def _draft(path: Path) -> RuleDraft:
         stop=stop,
         active=active,
         position=position,
+        every_minutes=every,
     )
 
 

@@ -23,11 +23,12 @@ from enum import StrEnum
 from typing import Any
 
 from potok.domain.alerts import Alert
-from potok.domain.automation.model import TRIGGERS
+from potok.domain.automation.model import SCHEDULE, TRIGGERS
 from potok.domain.marketplaces.crm import CRM_ORDER_EVENTS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
-from potok.domain.notifications import EVENT_TOPICS
+from potok.domain.notifications import EVENT_TOPICS, RULE_NOTICE
 from potok.domain.orders import Order
+from potok.domain.tasks.system import SYSTEM_QUEUES
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
@@ -44,6 +45,7 @@ from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
 from potok.services.reports import FACT_EVENTS, refresh_facts_of_many
+from potok.services.tasks import open_system_task
 from potok.services.unit_of_work import UnitOfWork
 
 
@@ -215,8 +217,9 @@ class EventReaction:
 
 NOTIFY_CUSTOMERS = EventReaction(
     "notifications",
-    tuple(sorted(EVENT_TOPICS)),
-    "the customer gets an e-mail of the step (worker/notifier.py)",
+    tuple(sorted({*EVENT_TOPICS, RULE_NOTICE})),
+    "the customer gets an e-mail of the step, or of the template an automation rule named "
+    "(worker/notifier.py)",
     "it calls the outside world (an SMTP server) and may wait and be retried; an order's "
     "change must never wait for it or fail because of it",
 )
@@ -260,13 +263,24 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
 
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
-    tuple(sorted(TRIGGERS)),
+    tuple(sorted(set(TRIGGERS) - {SCHEDULE})),
     "the automation rules waiting for the order events run in their order, a window of "
     "events read at once and acting in one transaction (services/automation/running.py)",
     "a rule acts as an operator would, after the change that set it off is committed: the "
     "change never waits for the rules nor fails because of one, and a rule's own changes "
     "are events that other rules may follow (with loops cut)",
     window_handler=apply_automation_rules,
+)
+
+OPEN_SYSTEM_TASKS = EventReaction(
+    "reaction:open_system_tasks",
+    tuple(sorted(SYSTEM_QUEUES)),
+    "a task for a person in the queue of a fixed code when the shop has it: a failed "
+    "delivery, a return to inspect, a backordered order, a connector's refusal "
+    "(domain/tasks/system.py)",
+    "the change that needs a person is done already; the task is written once with the "
+    "reaction's cursor, and a missing queue or a busy one never holds the change back",
+    handler=open_system_task,
 )
 
 REFRESH_ORDER_FACTS = EventReaction(
@@ -284,6 +298,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     PUSH_MARKETPLACE_STOCK,
     PUSH_CRM_ORDERS,
     APPLY_AUTOMATION_RULES,
+    OPEN_SYSTEM_TASKS,
     REFRESH_ORDER_FACTS,
 )
 

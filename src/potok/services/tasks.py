@@ -33,7 +33,10 @@ from potok.domain.tasks.events import (
     TaskEscalated,
     TaskReleased,
 )
+from potok.domain.tasks.system import system_task
+from potok.domain.webhooks import StoredEvent
 from potok.services.idempotency import Once, atomically_once
+from potok.services.outside import Outside, Settle
 from potok.services.task_ports import OperatorLoad, QueueFigures
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
@@ -343,3 +346,29 @@ def work_figures(uow: UnitOfWork, *, clock: Clock = utc_now) -> WorkFigures:
     return reading(
         uow, lambda uow: WorkFigures(at, uow.tasks.operator_loads(at), uow.tasks.queue_figures(at))
     )
+
+
+SYSTEM_ACTOR = str(Actor.system("potok"))
+
+
+def open_system_task(outside: Outside, event: StoredEvent) -> Settle | None:
+    """The task the event calls for (``domain/tasks/system.py``), put in its queue with
+    the reaction's cursor moving past the event - when the shop has that queue, and the
+    order has no unfinished task there yet."""
+    wanted = system_task(event.type, event.payload)
+    if wanted is None:
+        return None
+
+    def settle(uow: UnitOfWork) -> None:
+        if uow.tasks.queue(wanted.queue) is None:
+            return  # the shop has not set this queue up
+        if wanted.order_id is not None:
+            if uow.orders.get(wanted.order_id) is None:
+                return  # the order is gone
+            if has_unfinished_task(uow, wanted.queue, wanted.order_id):
+                return
+        create_task_loaded(
+            uow, wanted.queue, wanted.order_id, wanted.title, outside.clock(), SYSTEM_ACTOR
+        )
+
+    return settle

@@ -29,6 +29,7 @@ def install(app: FastAPI) -> None:
         shortages,
         stock,
         tracking,
+        work,
     )
 
     app.state.live = LiveHub(app.state.potok)
@@ -38,6 +39,7 @@ def install(app: FastAPI) -> None:
         orders.router,
         returns.router,
         shortages.router,
+        work.router,
         stock.router,
         movements.router,
         reorder.router,

@@ -260,3 +260,17 @@ def label(table: dict[str, str], code: str | None) -> str:
     if code is None:
         return ""
     return table.get(code, code)
+
+
+TASK_STATE = {
+    "open": N_("Waiting"),
+    "claimed": N_("Taken"),
+    "done": N_("Done"),
+    "cancelled": N_("Cancelled"),
+}
+
+QUEUE_POLICY = {
+    "round_robin": N_("In turn"),
+    "least_loaded": N_("To the least loaded"),
+    "claim": N_("Operators take them"),
+}

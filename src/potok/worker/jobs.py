@@ -14,6 +14,7 @@ from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.sourcing.stock_value import StockPricingRun
+from potok.services.automation.schedules import ScheduledRun, run_scheduled_rules
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.forecasting import StoredForecast, forecast_when_due
@@ -64,6 +65,7 @@ class JobReport:
     labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
+    scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -73,9 +75,10 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
-    retry is due, escalate operators' tasks whose time is up, prune delivered events and
-    old delivery attempts (retention), and run the demand forecast and price stock for the
-    orders still to come when their schedules say so."""
+    retry is due, escalate operators' tasks whose time is up, run the automation rules
+    whose schedule has come, prune delivered events and old delivery attempts (retention),
+    and run the demand forecast and price stock for the orders still to come when their
+    schedules say so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -121,6 +124,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
     escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
+    scheduled = run_scheduled_rules(_uow(potok, "rule-schedule"), clock=clock)
     forecast = forecast_when_due(
         _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
     )
@@ -158,6 +162,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         labelled,
         forecast,
         priced,
+        scheduled,
     )
 
 

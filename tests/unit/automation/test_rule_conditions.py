@@ -9,6 +9,7 @@ import pytest
 
 from potok.domain.automation import RuleDraft, check_rule
 from potok.domain.automation.expressions import Mistake, compile_condition
+from potok.domain.automation.model import Known
 from potok.domain.errors import InvalidInput
 
 
@@ -78,7 +79,7 @@ def test_a_rule_is_checked_whole_and_every_mistake_is_named() -> None:
         ],
     )
     with pytest.raises(InvalidInput) as caught:
-        check_rule(draft, frozenset())
+        check_rule(draft, Known(queues=frozenset()))
     found = {(e.field, e.code) for e in caught.value.errors}
     assert found == {
         ("condition", "unknown-field"),
@@ -103,7 +104,7 @@ def test_actions_that_undo_each_other_are_refused() -> None:
         [{"do": "add_tag", "tag": "a"}, {"do": "remove_tag", "tag": "a"}],
     )
     with pytest.raises(InvalidInput) as caught:
-        check_rule(draft, frozenset())
+        check_rule(draft, Known(queues=frozenset()))
     assert [e.code for e in caught.value.errors] == ["contradictory"]
 
 
@@ -150,3 +151,41 @@ def test_a_condition_run_as_functions_answers_as_its_tree_does(text: str) -> Non
     assert answers == [condition.holds_walked(values) for values in _VALUE_SETS]
     assert True in answers  # both answers occur: the comparison above can fail
     assert False in answers
+
+
+def test_payment_method_and_age_read_as_conditions_see_them() -> None:
+    cod = compile_condition('payment.method in ["cash_on_delivery", "card_on_delivery"]')
+    assert cod.holds({"payment.method": "cash_on_delivery"})
+    assert not cod.holds({"payment.method": None})  # the channel did not say
+    assert compile_condition("payment.method == null").holds({"payment.method": None})
+    assert mistake('payment.method == "cash"')[2] == "never-true"
+    day = compile_condition("age_hours >= 24")
+    assert day.holds({"age_hours": Decimal("24.5")})
+    assert not day.holds({"age_hours": Decimal("23.99")})
+
+
+def test_a_schedule_rule_needs_its_interval_and_an_event_rule_refuses_one() -> None:
+    every = RuleDraft("s", "schedule", "true", [{"do": "add_tag", "tag": "x"}], every_minutes=30)
+    assert check_rule(every).every_minutes == 30
+    for draft, code in [
+        (RuleDraft("s", "schedule", "true", [{"do": "add_tag", "tag": "x"}]), "required"),
+        (
+            RuleDraft("s", "schedule", "true", [{"do": "add_tag", "tag": "x"}], every_minutes=4),
+            "out-of-range",
+        ),
+        (
+            RuleDraft("e", "order.created", "true", [{"do": "confirm"}], every_minutes=30),
+            "not-on-trigger",
+        ),
+        (
+            RuleDraft("n", "order.created", "true", [{"do": "notify", "template": "hi"}]),
+            "unknown-template",
+        ),
+        (
+            RuleDraft("w", "order.created", "true", [{"do": "webhook", "subscription": 7}]),
+            "unknown-subscription",
+        ),
+    ]:
+        with pytest.raises(InvalidInput) as refused:
+            check_rule(draft, Known(queues=frozenset(), subscriptions=frozenset({3})))
+        assert [e.code for e in refused.value.errors] == [code], draft.name

@@ -19,7 +19,7 @@ class ActionIn(Schema):
 
     do: Short = Field(
         description="hold, release, confirm, cancel, set_priority, add_tag, remove_tag, "
-        "comment or assign"
+        "comment, assign, notify or webhook"
     )
     hold_type: Short | None = Field(
         None, description="hold, release: payment, fraud, address, manual"
@@ -32,11 +32,22 @@ class ActionIn(Schema):
     text: Words | None = Field(None, description="comment")
     queue: Short | None = Field(None, description="assign")
     operator: Short | None = Field(None, description="assign: the operator to give the task to")
+    template: Short | None = Field(
+        None,
+        description="notify: the notification template (topic) the customer gets after the "
+        "commit, e.g. order_confirmed",
+    )
+    subscription: Id | None = Field(
+        None, description="webhook: the webhook subscription that gets order.webhook_requested"
+    )
 
 
 class RuleIn(Schema):
     name: Annotated[str, StringConstraints(max_length=120)]
-    trigger: Short = Field(description="The order event the rule waits for, e.g. order.created.")
+    trigger: Short = Field(
+        description="The order event the rule waits for, e.g. order.created; or schedule "
+        "(every `every_minutes` over the open orders, once per order and version)."
+    )
     condition: Annotated[str, StringConstraints(max_length=2000)] = Field(
         description='When the rule acts, e.g. `channel == "shop" and total > 50000 and '
         "customer.new`; `true` for every order."
@@ -46,6 +57,9 @@ class RuleIn(Schema):
     active: Flag = True
     position: Annotated[int, Field(ge=0, le=1_000_000), JSON_INTEGER] | None = Field(
         None, description="Where among the rules it runs (lower first); the end when left out."
+    )
+    every_minutes: Annotated[int, Field(ge=1, le=100_000), JSON_INTEGER] | None = Field(
+        None, description="A schedule rule: how often it runs, 5 minutes to a week."
     )
 
     def draft(self) -> RuleDraft:
@@ -57,6 +71,7 @@ class RuleIn(Schema):
             stop=self.stop,
             active=self.active,
             position=self.position,
+            every_minutes=self.every_minutes,
         )
 
 
@@ -98,6 +113,7 @@ class RuleOut(BaseModel):
     disabled_reason: str | None
     updated_at: datetime
     updated_by: str
+    every_minutes: int | None = None
 
     @classmethod
     def of(cls, rule: Rule) -> RuleOut:
@@ -114,6 +130,7 @@ class RuleOut(BaseModel):
             disabled_reason=rule.disabled_reason,
             updated_at=rule.updated_at,
             updated_by=rule.updated_by,
+            every_minutes=rule.every_minutes,
         )
 
 

@@ -21,7 +21,7 @@ from potok.db.tables import (
     tasks,
 )
 from potok.domain.automation.expressions import Condition, stored_condition
-from potok.domain.automation.model import Action, CheckedRule, Do, Firing, Rule
+from potok.domain.automation.model import SCHEDULE, Action, CheckedRule, Do, Firing, Rule
 from potok.domain.orders import HoldType
 from potok.services.automation_ports import OrderContext, RuleVersion
 
@@ -103,6 +103,7 @@ def _rule(row: sa.Row[Any]) -> Rule:
         updated_at=row.updated_at,
         updated_by=row.updated_by,
         disabled_reason=row.disabled_reason,
+        every_minutes=row.every_minutes,
     )
 
 
@@ -188,6 +189,7 @@ class AutomationRepository:
                 created_at=at,
                 updated_at=at,
                 updated_by=actor,
+                every_minutes=rule.every_minutes,
             )
             .returning(automation_rules.c.id)
         ).scalar_one()
@@ -204,6 +206,7 @@ class AutomationRepository:
             created_at=at,
             updated_at=at,
             updated_by=actor,
+            every_minutes=rule.every_minutes,
         )
         self._keep_version(stored, at, actor)
         return stored
@@ -225,6 +228,8 @@ class AutomationRepository:
                 disabled_reason=rule.disabled_reason,
                 updated_at=at,
                 updated_by=actor,
+                every_minutes=rule.every_minutes,
+                next_run_at=None,  # a changed schedule runs at the next round of the jobs
             )
         )
         self._keep_version(rule, at, actor)
@@ -236,6 +241,47 @@ class AutomationRepository:
                 rule_id=rule.id, version=rule.version, body=body, saved_at=at, saved_by=actor
             )
         )
+
+    def due_schedules(self, now: datetime) -> list[tuple[Rule, datetime | None]]:
+        """The active schedule rules whose time has come, in their order, each with the
+        moment it was due (None: never run since it was saved)."""
+        rules = automation_rules.c
+        rows = self.connection.execute(
+            sa.select(automation_rules)
+            .where(
+                rules.active.is_(True),
+                rules.trigger == SCHEDULE,
+                sa.or_(rules.next_run_at.is_(None), rules.next_run_at <= now),
+            )
+            .order_by(rules.position, rules.id)
+        ).all()
+        return [(_rule(row), row.next_run_at) for row in rows]
+
+    def claim_schedule(
+        self, rule_id: int, version: int, due: datetime | None, next_run_at: datetime
+    ) -> bool:
+        """Move the rule's next run on, if it is still the version and the moment read
+        (compare-and-set): of several processes only one wins each run."""
+        rules = automation_rules.c
+        was = rules.next_run_at.is_(None) if due is None else rules.next_run_at == due
+        result = self.connection.execute(
+            sa.update(automation_rules)
+            .where(rules.id == rule_id, rules.version == version, rules.active.is_(True), was)
+            .values(next_run_at=next_run_at)
+        )
+        return result.rowcount == 1
+
+    def open_order_ids(self, *, after: int, limit: int, closed: Iterable[str]) -> list[int]:
+        """Orders not in these (closed) statuses, by id after ``after``, at most ``limit``."""
+        return [
+            int(i)
+            for i in self.connection.execute(
+                sa.select(orders.c.id)
+                .where(orders.c.id > after, orders.c.status.not_in(sorted(closed)))
+                .order_by(orders.c.id)
+                .limit(limit)
+            ).scalars()
+        ]
 
     def versions(self, rule_id: int) -> list[RuleVersion]:
         rows = self.connection.execute(

@@ -24,6 +24,8 @@ automation_rules = sa.Table(
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
     sa.Column("updated_by", sa.String(255), nullable=False),
+    sa.Column("every_minutes", sa.Integer(), nullable=True),  # a schedule rule: how often
+    sa.Column("next_run_at", UtcDateTime(), nullable=True),  # a schedule rule: when next
     sa.CheckConstraint("version >= 1", name="version_positive"),
     sa.Index(None, "trigger", "position"),
 )

@@ -52,3 +52,36 @@ class RuleFired(DomainEvent):
 
     def aggregate_id(self) -> str:
         return str(self.order_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderNotificationRequested(DomainEvent):
+    """A rule asked for the customer to get the message of a notification template (a
+    topic); it is sent after the commit, as any customer notification is."""
+
+    aggregate_type: ClassVar[str] = "order"
+    order_id: int
+    rule_id: int
+    rule_version: int
+    template: str
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OrderWebhookRequested(DomainEvent):
+    """A rule called a webhook: this event goes to the one subscription the rule names
+    (whatever event types it takes), signed and retried as every delivery is."""
+
+    aggregate_type: ClassVar[str] = "order"
+    order_id: int
+    rule_id: int
+    rule_version: int
+    subscription_id: int
+    status: str
+    total: str
+    tags: list[str]
+
+    def aggregate_id(self) -> str:
+        return str(self.order_id)

@@ -10,7 +10,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from potok.domain.orders import HoldType, Order, OrderStatus, PaymentStatus
+from potok.domain.orders import HoldType, Order, OrderStatus, PaymentMethod, PaymentStatus
 from potok.domain.orders.model import DeliveryMethod
 
 
@@ -60,6 +60,10 @@ def _hours_to_promise(facts: OrderFacts) -> Decimal | None:
     return Decimal(int((promised - facts.at).total_seconds() // 60)) / 60
 
 
+def _age_hours(facts: OrderFacts) -> Decimal:
+    return Decimal(int((facts.at - facts.order.created_at).total_seconds() // 60)) / 60
+
+
 def _region(facts: OrderFacts) -> str:
     address = facts.order.delivery.address
     return address.region if address is not None else ""
@@ -103,6 +107,14 @@ _FIELDS = (
         _values(PaymentStatus),
     ),
     Field(
+        "payment.method",
+        Kind.TEXT,
+        "how the customer pays (null when the channel did not say)",
+        lambda f: f.order.payment_method.value if f.order.payment_method else None,
+        _values(PaymentMethod),
+        optional=True,
+    ),
+    Field(
         "delivery.method",
         Kind.TEXT,
         "courier or pickup",
@@ -123,6 +135,12 @@ _FIELDS = (
         "hours until the promised date (negative when late; null when none was promised)",
         _hours_to_promise,
         optional=True,
+    ),
+    Field(
+        "age_hours",
+        Kind.NUMBER,
+        "hours since the order was taken (for rules on a schedule: 'age_hours > 24')",
+        _age_hours,
     ),
     Field(
         "holds",

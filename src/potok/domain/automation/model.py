@@ -16,11 +16,14 @@ from typing import Any
 
 from potok.domain.automation.expressions import Condition, Mistake, compile_condition
 from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.notifications import Topic
 from potok.domain.orders import HoldType
 from potok.domain.validation import CODE_PATTERN
 
 MAX_ACTIONS = 10
 MAX_PRIORITY = 1000
+SCHEDULE = "schedule"
+"""The trigger of a rule that runs on a schedule rather than on an order event."""
 
 
 class Do(StrEnum):
@@ -35,6 +38,8 @@ class Do(StrEnum):
     REMOVE_TAG = "remove_tag"
     COMMENT = "comment"  # a note in the order's history
     ASSIGN = "assign"  # a task in a queue (to an operator, when named)
+    NOTIFY = "notify"  # the customer gets a message of a template, after the commit
+    WEBHOOK = "webhook"  # a webhook subscription gets the order's event, after the commit
 
 
 CHANGES_STATE = frozenset({Do.HOLD, Do.RELEASE, Do.CONFIRM, Do.CANCEL, Do.SET_PRIORITY, Do.ASSIGN})
@@ -54,9 +59,13 @@ TRIGGERS: Mapping[str, frozenset[Do]] = {
     "order.note_added": frozenset(Do),
     "order.priority_changed": frozenset(Do),
     "order.cancelled": frozenset(Do) - CHANGES_STATE,
+    SCHEDULE: frozenset(Do),
 }
-"""The order events a rule may wait for, and what it may do on each (nothing but notes
-and tags on a cancelled order; no confirming an order that was just confirmed or held)."""
+"""The order events a rule may wait for (or ``schedule``: every ``every_minutes`` over the
+open orders), and what it may do on each (nothing but notes, tags, messages and webhooks
+on a cancelled order; no confirming an order that was just confirmed or held)."""
+
+MIN_EVERY_MINUTES, MAX_EVERY_MINUTES = 5, 7 * 24 * 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,14 +78,29 @@ class Action:
     text: str | None = None
     queue: str | None = None
     operator: str | None = None
+    template: str | None = None  # notify: the notification topic whose template is sent
+    subscription: int | None = None  # webhook: the subscription that gets the event
 
     def summary(self) -> dict[str, Any]:
         found: dict[str, Any] = {"do": self.do.value}
-        for name in ("hold_type", "reason", "priority", "tag", "text", "queue", "operator"):
+        for name in _NAMES:
             value = getattr(self, name)
             if value is not None:
                 found[name] = value.value if isinstance(value, StrEnum) else value
         return found
+
+
+_NAMES = (
+    "hold_type",
+    "reason",
+    "priority",
+    "tag",
+    "text",
+    "queue",
+    "operator",
+    "template",
+    "subscription",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +114,7 @@ class RuleDraft:
     stop: bool = False
     active: bool = True
     position: int | None = None  # where among the rules (the end when omitted)
+    every_minutes: int | None = None  # a ``schedule`` rule: how often it runs
 
 
 @dataclass(slots=True)
@@ -107,6 +132,7 @@ class Rule:
     updated_at: datetime
     updated_by: str
     disabled_reason: str | None = None
+    every_minutes: int | None = None  # a ``schedule`` rule: how often it runs
 
     @property
     def label(self) -> str:
@@ -122,7 +148,7 @@ class Rule:
             "actions": [a.summary() for a in self.actions],
             "stop": self.stop,
             "active": self.active,
-        }
+        } | ({"every_minutes": self.every_minutes} if self.every_minutes is not None else {})
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +160,11 @@ class CheckedRule:
     stop: bool
     active: bool
     position: int | None
+    every_minutes: int | None = None
 
+
+TOPICS = frozenset(t.value for t in Topic)
+"""The notification templates (by topic) a rule may send."""
 
 _ACTION_FIELDS: Mapping[Do, tuple[str, ...]] = {
     Do.HOLD: ("hold_type", "reason"),
@@ -146,6 +176,8 @@ _ACTION_FIELDS: Mapping[Do, tuple[str, ...]] = {
     Do.REMOVE_TAG: ("tag",),
     Do.COMMENT: ("text",),
     Do.ASSIGN: ("queue",),
+    Do.NOTIFY: ("template",),
+    Do.WEBHOOK: ("subscription",),
 }
 _OPTIONAL: Mapping[Do, tuple[str, ...]] = {
     Do.ASSIGN: ("operator", "reason"),
@@ -153,8 +185,18 @@ _OPTIONAL: Mapping[Do, tuple[str, ...]] = {
 }
 
 
-def check_rule(draft: RuleDraft, queues: frozenset[str] | None = None) -> CheckedRule:
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What a rule may name that lives in the database: queues, webhook subscriptions
+    (None: not checked)."""
+
+    queues: frozenset[str] | None = None
+    subscriptions: frozenset[int] | None = None
+
+
+def check_rule(draft: RuleDraft, known: Known | None = None) -> CheckedRule:
     """The rule, checked whole; every mistake is listed with its place."""
+    known = known or Known()
     errors: list[FieldError] = []
     name = draft.name.strip()
     if not name or len(name) > 120:
@@ -169,6 +211,7 @@ def check_rule(draft: RuleDraft, queues: frozenset[str] | None = None) -> Checke
                 "unknown-trigger",
             )
         )
+    _check_schedule(draft, errors)
     condition: Condition | None = None
     try:
         condition = compile_condition(draft.condition)
@@ -185,7 +228,7 @@ def check_rule(draft: RuleDraft, queues: frozenset[str] | None = None) -> Checke
     if len(draft.actions) > MAX_ACTIONS:
         errors.append(FieldError("actions", f"at most {MAX_ACTIONS} actions", "too-many"))
     for index, raw in enumerate(draft.actions[:MAX_ACTIONS]):
-        action = _action(f"actions[{index}]", raw, allowed, draft.trigger, queues, errors)
+        action = _action(f"actions[{index}]", raw, allowed, draft.trigger, known, errors)
         if action is not None:
             actions.append(action)
     _check_together(actions, errors)
@@ -193,8 +236,41 @@ def check_rule(draft: RuleDraft, queues: frozenset[str] | None = None) -> Checke
         raise InvalidInput(errors)
     assert condition is not None
     return CheckedRule(
-        name, draft.trigger, condition, tuple(actions), draft.stop, draft.active, draft.position
+        name,
+        draft.trigger,
+        condition,
+        tuple(actions),
+        draft.stop,
+        draft.active,
+        draft.position,
+        draft.every_minutes,
     )
+
+
+def _check_schedule(draft: RuleDraft, errors: list[FieldError]) -> None:
+    every = draft.every_minutes
+    if draft.trigger != SCHEDULE:
+        if every is not None:
+            errors.append(
+                FieldError(
+                    "every_minutes",
+                    f"only a rule on '{SCHEDULE}' runs every so many minutes",
+                    "not-on-trigger",
+                )
+            )
+        return
+    if every is None:
+        errors.append(
+            FieldError("every_minutes", "say how often the rule runs, in minutes", "required")
+        )
+    elif isinstance(every, bool) or not MIN_EVERY_MINUTES <= every <= MAX_EVERY_MINUTES:
+        errors.append(
+            FieldError(
+                "every_minutes",
+                f"from {MIN_EVERY_MINUTES} minutes to {MAX_EVERY_MINUTES} (a week)",
+                "out-of-range",
+            )
+        )
 
 
 def _action(
@@ -202,7 +278,7 @@ def _action(
     raw: Mapping[str, Any],
     allowed: frozenset[Do] | None,
     trigger: str,
-    queues: frozenset[str] | None,
+    known: Known,
     errors: list[FieldError],
 ) -> Action | None:
     try:
@@ -234,7 +310,7 @@ def _action(
         value = raw.get(name)
         if value is None:
             continue
-        checked = _value(f"{where}.{name}", name, value, queues, errors)
+        checked = _value(f"{where}.{name}", name, value, known, errors)
         if checked is not None:
             values[name] = checked
     if len(errors) and any(e.field.startswith(where) for e in errors):
@@ -242,9 +318,7 @@ def _action(
     return Action(do, **values)
 
 
-def _value(
-    where: str, name: str, value: Any, queues: frozenset[str] | None, errors: list[FieldError]
-) -> Any:
+def _value(where: str, name: str, value: Any, known: Known, errors: list[FieldError]) -> Any:
     if name == "hold_type":
         try:
             return HoldType(value)
@@ -257,15 +331,33 @@ def _value(
             errors.append(FieldError(where, f"a whole number 0-{MAX_PRIORITY}", "out-of-range"))
             return None
         return value
+    if name == "subscription":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            errors.append(FieldError(where, "a webhook subscription's id", "out-of-range"))
+            return None
+        if known.subscriptions is not None and value not in known.subscriptions:
+            errors.append(
+                FieldError(where, f"no webhook subscription {value}", "unknown-subscription")
+            )
+            return None
+        return value
+    if name == "template":
+        if value not in TOPICS:
+            errors.append(
+                FieldError(where, f"use one of {', '.join(sorted(TOPICS))}", "unknown-template")
+            )
+            return None
+        return value
     if not isinstance(value, str) or len(value) > 500 or not value.strip():
         errors.append(FieldError(where, "text of 1-500 characters", "bad-text"))
         return None
     if name in ("tag", "queue", "operator") and not CODE_PATTERN.fullmatch(value):
         errors.append(FieldError(where, "1-64 letters, digits, '.', '_', '-' or '/'", "bad-code"))
         return None
+    queues = known.queues
     if name == "queue" and queues is not None and value not in queues:
-        known = ", ".join(sorted(queues)) or "none yet"
-        errors.append(FieldError(where, f"no queue '{value}' (queues: {known})", "unknown-queue"))
+        named = ", ".join(sorted(queues)) or "none yet"
+        errors.append(FieldError(where, f"no queue '{value}' (queues: {named})", "unknown-queue"))
         return None
     return value
 

@@ -2,6 +2,7 @@
 
 from potok.domain.notifications.model import (
     EVENT_TOPICS,
+    RULE_NOTICE,
     Language,
     Medium,
     Message,
@@ -10,4 +11,13 @@ from potok.domain.notifications.model import (
     topic_for,
 )
 
-__all__ = ["EVENT_TOPICS", "Language", "Medium", "Message", "Outcome", "Topic", "topic_for"]
+__all__ = [
+    "EVENT_TOPICS",
+    "RULE_NOTICE",
+    "Language",
+    "Medium",
+    "Message",
+    "Outcome",
+    "Topic",
+    "topic_for",
+]

@@ -56,9 +56,18 @@ EVENT_TOPICS: Mapping[str, Topic] = {
 """The outbox events that may reach a customer, and their topics."""
 
 
+RULE_NOTICE = "order.notification_requested"
+"""The event of an automation rule's ``notify`` action: its payload names the topic."""
+
+
 def topic_for(event_type: str, payload: Mapping[str, Any]) -> Topic | None:
     """The topic of an event, or None when this one is not for the customer (a refund that
     is not paid yet, a status change of intake)."""
+    if event_type == RULE_NOTICE:
+        try:
+            return Topic(str(payload.get("template")))
+        except ValueError:
+            return None
     topic = EVENT_TOPICS.get(event_type)
     if topic is Topic.REFUND_PAID and payload.get("refund_status") != "paid":
         return None

@@ -126,7 +126,10 @@ class Subscription:
 
     def takes(self, event: StoredEvent, channel_of: Mapping[int, str]) -> bool:
         """Whether this subscription receives the event: its types, and its channel and
-        warehouse filters when set (``channel_of``: the channel of each order in play)."""
+        warehouse filters when set (``channel_of``: the channel of each order in play).
+        An automation rule's webhook call goes to the subscription it names, and only."""
+        if event.type == RULE_WEBHOOK:
+            return event.payload.get("subscription_id") == self.id
         if not wants(self.event_types, event.type):
             return False
         if self.channels and event_channel(event, channel_of) not in self.channels:
@@ -137,6 +140,10 @@ class Subscription:
     def consumer(self) -> str:
         """The name of its cursor among the outbox's consumers."""
         return consumer_name(self.id)
+
+
+RULE_WEBHOOK = "order.webhook_requested"
+"""The event of an automation rule's ``webhook`` action (it names its subscription)."""
 
 
 def consumer_name(subscription_id: int) -> str:

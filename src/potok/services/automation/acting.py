@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from potok.domain.automation.events import OrderNotificationRequested, OrderWebhookRequested
 from potok.domain.automation.fields import OrderFacts
 from potok.domain.automation.model import Action, Do, Rule
 from potok.domain.orders import Order
@@ -140,6 +141,31 @@ def act(
         elif action.do is Do.COMMENT:
             assert action.text is not None
             order.add_note(action.text, at, actor, rule_id=rule.id, rule_version=rule.version)
+        elif action.do is Do.NOTIFY:
+            assert action.template is not None
+            uow.record(
+                OrderNotificationRequested(
+                    occurred_at=at,
+                    order_id=order.id,
+                    rule_id=rule.id,
+                    rule_version=rule.version,
+                    template=action.template,
+                )
+            )
+        elif action.do is Do.WEBHOOK:
+            assert action.subscription is not None
+            uow.record(
+                OrderWebhookRequested(
+                    occurred_at=at,
+                    order_id=order.id,
+                    rule_id=rule.id,
+                    rule_version=rule.version,
+                    subscription_id=action.subscription,
+                    status=order.status.value,
+                    total=str(order.total.amount),
+                    tags=sorted(tags),
+                )
+            )
     after = OrderFacts(
         order, facts.at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
     )

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
 from potok.domain.automation.events import RuleSaved
-from potok.domain.automation.model import Firing
+from potok.domain.automation.model import SCHEDULE, Firing, Known
 from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import OrderNotFound
@@ -15,8 +15,17 @@ from potok.domain.validation import Problems
 from potok.services.automation.acting import Done, facts_of, plan
 from potok.services.automation_ports import RuleVersion
 from potok.services.idempotency import Once, atomically_once
-from potok.services.tasks import queue_codes
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+
+def known_to_rules(uow: UnitOfWork) -> Known:
+    """The queues and webhook subscriptions a rule may name."""
+
+    def work(uow: UnitOfWork) -> Known:
+        queues = frozenset(q.code for q in uow.tasks.queues())
+        return Known(queues, frozenset(s.id for s in uow.webhooks.all()))
+
+    return reading(uow, work)
 
 
 def add_rule(
@@ -28,7 +37,7 @@ def add_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """Check the rule whole and keep it as version 1."""
-    checked = check_rule(draft, queue_codes(uow))
+    checked = check_rule(draft, known_to_rules(uow))
 
     def work(uow: UnitOfWork) -> Rule:
         at = clock()
@@ -49,7 +58,7 @@ def change_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """A new version of the rule; the firings of older versions keep naming theirs."""
-    checked = check_rule(draft, queue_codes(uow))
+    checked = check_rule(draft, known_to_rules(uow))
 
     def work(uow: UnitOfWork) -> Rule:
         rule = uow.automation.get(rule_id, lock=True)
@@ -60,6 +69,7 @@ def change_rule(
         at = clock()
         rule.name, rule.trigger, rule.condition = checked.name, checked.trigger, checked.condition
         rule.actions, rule.stop, rule.active = checked.actions, checked.stop, checked.active
+        rule.every_minutes = checked.every_minutes
         if checked.position is not None:
             rule.position = checked.position
         rule.disabled_reason = None
@@ -122,7 +132,7 @@ class Trial:
 
 def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
     """Check a draft rule and say what it would do to the order, changing nothing."""
-    checked = check_rule(draft, queue_codes(uow))
+    checked = check_rule(draft, known_to_rules(uow))
 
     def work(uow: UnitOfWork) -> Trial:
         order = uow.orders.get(order_id)
@@ -156,10 +166,12 @@ def dry_run(
     last: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    clock: Clock = utc_now,
 ) -> DryRun:
     """Run a draft rule over the last ``last`` orders, or those taken in a period, without
     changing anything. Each order is seen as it is now, with the time of day (``hour``,
-    ``weekday``) and ``promised_in_hours`` of the moment it was taken."""
+    ``weekday``), ``promised_in_hours`` and ``age_hours`` of the moment it was taken - or,
+    for a rule on a schedule, of now."""
     problems = Problems()
     if (last is None) == (since is None and until is None):
         problems.add("last", "give either the last N orders or a period (since/until)", "required")
@@ -169,7 +181,9 @@ def dry_run(
         problems.add("until", "the period ends before it starts", "never-true")
     if problems:
         raise InvalidInput(problems.errors)
-    checked = check_rule(draft, queue_codes(uow))
+    checked = check_rule(draft, known_to_rules(uow))
+
+    now = clock()
 
     def work(uow: UnitOfWork) -> DryRun:
         ids = uow.automation.order_ids(
@@ -180,7 +194,9 @@ def dry_run(
             order = uow.orders.get(order_id)
             if order is None:
                 continue
-            facts = facts_of(uow, order, order.created_at)
+            # a schedule rule looks at the order as it is now; an event rule as it was taken
+            at = now if checked.trigger == SCHEDULE else order.created_at
+            facts = facts_of(uow, order, at)
             if checked.condition.holds(facts.values(checked.condition.fields)):
                 matched.append(Trial(order_id, True, [plan(a, facts) for a in checked.actions]))
         return DryRun(len(ids), matched)

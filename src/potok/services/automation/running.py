@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from datetime import datetime
 from functools import partial
 
 from potok.domain.alerts import AlertKind
@@ -36,7 +37,7 @@ from potok.domain.automation.events import RuleFired, RuleSwitchedOff
 from potok.domain.automation.fields import LazyValues, OrderFacts
 from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
-from potok.domain.kernel import Actor
+from potok.domain.kernel import Actor, Clock
 from potok.domain.webhooks import StoredEvent
 from potok.services.automation.acting import act, facts_with
 from potok.services.outside import Outside, Settle
@@ -81,11 +82,11 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
             atomically(
                 outside.uow(),
                 partial(
-                    _switch_off,
+                    switch_off,
                     rule=failed.rule,
                     order_id=failed.order_id,
                     error=failed.error,
-                    outside=outside,
+                    clock=outside.clock,
                 ),
             )
             failed_rules.add(failed.rule.id)
@@ -99,6 +100,16 @@ class RuleFailed(Exception):
         self.rule, self.order_id, self.error = rule, order_id, error
 
 
+@dataclass(frozen=True, slots=True)
+class Cause:
+    """What sets rules off for an order: one of its events, or a schedule's run."""
+
+    order_id: int
+    key: str  # the event's id, or the schedule's key for the order (one firing per rule and key)
+    type: str  # the event's type, or ``schedule``
+    occurred_at: datetime | None = None  # the event's instant (None: a schedule)
+
+
 def _act(
     uow: UnitOfWork,
     *,
@@ -107,46 +118,56 @@ def _act(
     outside: Outside,
     without: frozenset[int],
 ) -> None:
-    """Each event's rules, in their order, on its order as it is (locked), each seeing
+    """Each event's rules (as read just before: a rule saved meanwhile counts from the next
+    window) on its order - see :func:`_apply`."""
+    plan: list[tuple[Cause, Sequence[Rule]]] = []
+    for event in events:
+        waiting = rules.get(event.type, ())
+        if without:
+            waiting = [r for r in waiting if r.id not in without]
+        if waiting:
+            cause = Cause(int(event.aggregate_id), event.event_id, event.type, event.occurred_at)
+            plan.append((cause, waiting))
+    apply_rules(uow, plan, outside.clock)
+
+
+def apply_rules(
+    uow: UnitOfWork, plan: Sequence[tuple[Cause, Sequence[Rule]]], clock: Clock
+) -> None:
+    """Each cause's rules, in their order, on its order as it is (locked), each seeing
     what the rules before it did, until one that matched and stops the rest; each order
     is saved once."""
-    by_trigger = rules  # as read just before (a rule saved meanwhile counts from the next window)
-    plan: list[tuple[StoredEvent, Sequence[Rule]]] = [
-        (event, [r for r in by_trigger.get(event.type, ()) if r.id not in without])
-        if without
-        else (event, by_trigger.get(event.type, ()))
-        for event in events
-    ]
-    plan = [(event, waiting) for event, waiting in plan if waiting]
     if not plan:
         return
-    locked = uow.orders.get_many(sorted({int(e.aggregate_id) for e, _ in plan}), lock=True)
+    locked = uow.orders.get_many(sorted({c.order_id for c, _ in plan}), lock=True)
     orders = {int(o.id): o for o in locked if o.id is not None}
     known = list(orders)
     contexts = uow.automation.contexts(known)
     fired, causes = uow.automation.firings_of(
-        known, [e.event_id for e, _ in plan], [e.occurred_at for e, _ in plan]
+        known,
+        [c.key for c, _ in plan],
+        [c.occurred_at for c, _ in plan if c.occurred_at is not None],
     )
     facts: dict[int, OrderFacts] = {}
     changed: set[int] = set()
     firings: list[Firing] = []
-    for event, waiting in plan:
-        order_id = int(event.aggregate_id)
+    for cause, waiting in plan:
+        order_id = cause.order_id
         order = orders.get(order_id)
         if order is None:
             continue  # gone
-        at = outside.clock()
+        at = clock()
         now = facts.get(order_id)
         now = facts_with(order, at, contexts[order_id]) if now is None else replace(now, at=at)
-        chain = _chain(causes.get((order_id, event.occurred_at), []))
+        chain = _chain(causes.get((order_id, cause.occurred_at), [])) if cause.occurred_at else ()
         values = LazyValues(now)  # each field read once, again only after a rule acted
         for rule in waiting:
-            if (rule.id, event.event_id) in fired:
-                continue  # a second run of the same event
+            if (rule.id, cause.key) in fired:
+                continue  # a second run of the same event (or the order seen by the schedule)
             try:
                 if not rule.condition.holds(values):
                     continue
-                firing, now = _fire(uow, rule, now, event, chain)
+                firing, now = _fire(uow, rule, now, cause, chain)
             except (Unavailable, DuplicateRow):
                 raise  # the database: tried again, or the cursor stays
             except Exception as error:  # the rule's own fault
@@ -164,7 +185,7 @@ def _act(
             for i in sorted(changed)
             if contexts[i].tags != facts[i].tags
         },
-        outside.clock(),
+        clock(),
     )
     uow.orders.save_many([orders[i] for i in sorted(changed)])
     uow.automation.add_firings(firings)
@@ -178,7 +199,7 @@ def _chain(causes: list[Firing]) -> tuple[int, ...]:
 
 
 def _fire(
-    uow: UnitOfWork, rule: Rule, facts: OrderFacts, event: StoredEvent, chain: tuple[int, ...]
+    uow: UnitOfWork, rule: Rule, facts: OrderFacts, cause: Cause, chain: tuple[int, ...]
 ) -> tuple[Firing, OrderFacts]:
     """The rule, whose condition holds, on the order as it is now: its firing and the
     facts after it acted."""
@@ -186,9 +207,7 @@ def _fire(
     assert order.id is not None
     at = facts.at
     if rule.id in chain or len(chain) >= MAX_CHAIN:
-        stopped = Firing(
-            rule.id, rule.version, order.id, event.event_id, at, (), "loop-stopped", chain
-        )
+        stopped = Firing(rule.id, rule.version, order.id, cause.key, at, (), "loop-stopped", chain)
         return stopped, facts
     actor = rule_actor(rule)
     done, after = act(uow, rule, facts, at, actor)
@@ -196,10 +215,10 @@ def _fire(
     order.note_rule(
         at,
         actor,
-        f"{rule.label} matched on {event.type}",
+        f"{rule.label} matched on {cause.type}",
         rule_id=rule.id,
         rule_version=rule.version,
-        event_id=event.event_id,
+        event_id=cause.key,
         actions=list(summary),
     )
     uow.record(
@@ -208,22 +227,21 @@ def _fire(
             order_id=order.id,
             rule_id=rule.id,
             rule_version=rule.version,
-            cause_event_id=event.event_id,
+            cause_event_id=cause.key,
             actions=list(summary),
         )
     )
-    return Firing(
-        rule.id, rule.version, order.id, event.event_id, at, summary, "done", chain
-    ), after
+    return Firing(rule.id, rule.version, order.id, cause.key, at, summary, "done", chain), after
 
 
-def _switch_off(
-    uow: UnitOfWork, *, rule: Rule, order_id: int, error: Exception, outside: Outside
+def switch_off(
+    uow: UnitOfWork, *, rule: Rule, order_id: int, error: Exception, clock: Clock
 ) -> None:
+    """Switch the rule off (a new version saying why) with an alert for the operators."""
     current = uow.automation.get(rule.id, lock=True)
     if current is None or not current.active:
         return
-    at = outside.clock()
+    at = clock()
     why = f"{type(error).__name__}: {error}"[:400]
     if isinstance(error, PotokError):
         why = f"{error.code}: {error.detail}"[:400]
