@@ -277,7 +277,10 @@ def live(backend: str, database_url: str, _servers: dict[str, LiveServer]) -> Li
                 old = _servers.pop(key)
                 old.stop()
                 old.potok.close()
-        potok = bootstrap(_settings(database_url, pool_size=40, max_overflow=10))
+        # up to 50 connections at once, as for a test's own Potok; only 10 are kept open
+        # between requests for the rest of the session (a race through the API would leave
+        # 40 idle ones, and two workers' servers would fill PostgreSQL's 100 connections)
+        potok = bootstrap(_settings(database_url, pool_size=10, max_overflow=40))
         server = _servers[database_url] = start_server(potok)
     empty_all_tables(server.potok)
     return server
