@@ -35,11 +35,13 @@ from potok.settings import DatabaseSettings, SecuritySettings, Settings, normali
 from tests.environment import missing
 
 if TYPE_CHECKING:
+    from tests.simulators.avito import AvitoSimulator
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
     from tests.simulators.pochta import PochtaSimulator
     from tests.simulators.retailcrm import RetailCrmSimulator
     from tests.simulators.wildberries import WildberriesSimulator
+    from tests.simulators.yandex_market import YandexMarketSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
 
@@ -356,6 +358,31 @@ def retailcrm() -> Iterator[RetailCrmSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests RetailCRM's API does not take in that form"
+
+
+@pytest.fixture
+def yandex_market() -> Iterator[YandexMarketSimulator]:
+    """A simulated Yandex Market Partner API; every request must be valid against Market's
+    published document, and every answer Potok gave its notifications too."""
+    from tests.simulators.yandex_market import YandexMarketSimulator
+
+    simulator = YandexMarketSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by Market's OpenAPI document"
+    assert simulator.unfaithful == [], "answers to notifications unlike Market's document"
+
+
+@pytest.fixture
+def avito() -> Iterator[AvitoSimulator]:
+    """A simulated Avito (order-management, stock-management, token); every request must
+    be valid against Avito's published documents."""
+    from tests.simulators.avito import AvitoSimulator
+
+    simulator = AvitoSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by Avito's OpenAPI documents"
 
 
 # ---------------------------------------------------------------------- carrier simulators

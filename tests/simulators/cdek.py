@@ -327,6 +327,13 @@ class CdekSimulator(SimulatedApi):
             o[0] for o in self.offices
         }:
             order.refusal = ("v2_pvz_not_found", f"ПВЗ {body['delivery_point']} не найден")
+        elif _collects(body) and body.get("delivery_point") in {
+            o[0] for o in self.offices if o[6] != "PVZ"
+        }:  # lockers take no cash on delivery (the offices' allowed_cod)
+            order.refusal = (
+                "v2_cod_not_allowed",
+                f"Наложенный платеж запрещен для ПВЗ {body['delivery_point']}",
+            )
         elif any(
             o.body.get("number") == body.get("number") and o.state != "INVALID" and not _gone(o)
             for o in self.orders.values()
@@ -489,6 +496,16 @@ class CdekSimulator(SimulatedApi):
             if "city_code" not in params or str(city_code) == params["city_code"]
         ]
         return found[page * size : (page + 1) * size]
+
+
+def _collects(body: dict[str, Any]) -> bool:
+    """Whether the order asks СДЭК to collect money from the recipient."""
+    goods = any(
+        float((item.get("payment") or {}).get("value") or 0) > 0
+        for package in body.get("packages") or []
+        for item in package.get("items") or []
+    )
+    return goods or float((body.get("delivery_recipient_cost") or {}).get("value") or 0) > 0
 
 
 def _request(order: SimOrder, kind: str) -> dict[str, Any]:

@@ -202,10 +202,12 @@ class PochtaSimulator(SimulatedApi):
         errors: list[dict[str, Any]] = []
         for position, order in enumerate(body):
             taken = any(o["order-num"] == order["order-num"] for o in self.orders.values())
-            if self.refusals or taken:
-                code, words = (
-                    self.refusals.pop(0) if self.refusals else ("DUPLICATE_ORDER", "Дубль")
-                )
+            cod = _cash_on_delivery_problem(order)
+            if self.refusals or taken or cod:
+                if self.refusals:
+                    code, words = self.refusals.pop(0)
+                else:
+                    code, words = cod or ("DUPLICATE_ORDER", "Дубль")
                 errors.append(
                     {"error-codes": [{"code": code, "description": words}], "position": position}
                 )
@@ -302,3 +304,20 @@ def _fault(reason: str) -> bytes:
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+def _cash_on_delivery_problem(order: dict[str, Any]) -> tuple[str, str] | None:
+    """Почта's rule for money collected on delivery («наложенный платёж»), from its
+    published enums (no observed answer shows it): the category says so, and the money is
+    no more than the declared value. The error code is the simulator's own."""
+    payment = order.get("payment")
+    if payment is None:
+        return None
+    if order.get("mail-category") != "WITH_DECLARED_VALUE_AND_CASH_ON_DELIVERY":
+        return (
+            "ILLEGAL_MAIL_CATEGORY",
+            "Наложенный платёж требует категории с объявленной ценностью и наложенным платежом",
+        )
+    if int(order.get("insr-value") or 0) < int(payment):
+        return ("ILLEGAL_PAYMENT", "Наложенный платёж больше объявленной ценности")
+    return None

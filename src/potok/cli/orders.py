@@ -151,7 +151,8 @@ def show(
     order = view.order
     console.print(
         f"[bold]Order {order.id}[/] ({order.channel_code} {order.external_id or ''}) "
-        f"- [bold]{order.status.value}[/], payment {order.payment_status.value}, "
+        f"- [bold]{order.status.value}[/], payment {order.payment_status.value}"
+        f"{f' ({order.payment_method.value})' if order.payment_method else ''}, "
         f"total {order.total}"
     )
     lines = Table("#", "sku", "name", "qty", "price", "reserved")

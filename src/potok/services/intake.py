@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from potok.domain.catalogue import Product
 from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
@@ -22,12 +23,13 @@ from potok.domain.orders import (
     Order,
     OrderLine,
     OrderState,
+    PaymentMethod,
     PaymentStatus,
     Shortage,
 )
 from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, PlaceOrder
 from potok.domain.orders.errors import IdempotencyKeyReused, NetworkCannotCover
-from potok.domain.orders.states import PAID_ENOUGH
+from potok.domain.orders.states import ON_DELIVERY, PAID_ENOUGH
 from potok.domain.sourcing import Decision, Shortfall
 from potok.domain.validation import MAX_AMOUNT, Problems
 from potok.services.allocation import allocate
@@ -209,18 +211,20 @@ def _place(
         state=OrderState.NEW,
         allocation=AllocationState.UNALLOCATED,
         payment_status=command.payment_status,
+        payment_method=command.payment_method,
         created_at=at,
         updated_at=at,
         customer_id=context.customer_id,
         priority=command.priority,
         promised_at=as_utc(command.promised_at) if command.promised_at else None,
-        payment_due_at=_payment_due(channel, command.payment_status, at),
+        payment_due_at=_payment_due(channel, command.payment_status, command.payment_method, at),
         comment=command.comment,
         ship_from=ship_from,
         ship_from_code=ship_from_code,
     )
     who = str(actor)
-    order.start_intake(who, channel=channel.code, external_id=command.external_id)
+    paid_by = {"payment_method": command.payment_method.value} if command.payment_method else {}
+    order.start_intake(who, channel=channel.code, external_id=command.external_id, **paid_by)
     _confirm_by_policy(order, channel, at, who)
     outcome = allocate(
         uow,
@@ -268,19 +272,37 @@ def _place(
 def _validate(
     context: IntakeContext, command: PlaceOrder
 ) -> tuple[Channel, list[OrderLine], Warehouse | None]:
-    """Everything wrong with the request at once, each error naming its field."""
+    return validate_request(command, context.channel, context.products, context.pickup_point)
+
+
+def validate_request(
+    command: PlaceOrder,
+    channel: Channel | None,
+    products: Mapping[str, Product],
+    point: Warehouse | None,
+) -> tuple[Channel, list[OrderLine], Warehouse | None]:
+    """Everything wrong with the request at once, each error naming its field; ``channel``,
+    ``products`` and ``point`` are what its codes name (None, or left out, when unknown)."""
     problems = Problems()
-    channel = context.channel
     if channel is None:
         problems.add("channel", f"there is no channel '{command.channel}'", "unknown-channel")
     elif not channel.active:
         raise ChannelInactive(channel=channel.code)
-    elif command.currency is not None and command.currency != channel.currency:
-        problems.add(
-            "currency",
-            f"must be {channel.currency}, the currency of channel '{channel.code}'",
-            "currency-mismatch",
-        )
+    else:
+        if command.currency is not None and command.currency != channel.currency:
+            problems.add(
+                "currency",
+                f"must be {channel.currency}, the currency of channel '{channel.code}'",
+                "currency-mismatch",
+            )
+        method = command.payment_method
+        if method is not None and not channel.takes(method):
+            taken = ", ".join(m.value for m in channel.payment_methods)
+            problems.add(
+                "payment_method",
+                f"channel '{channel.code}' does not take {method.value} (it takes {taken})",
+                "payment-method-not-taken",
+            )
     if not command.lines:
         problems.add("lines", "an order needs at least one line", "required")
     elif len(command.lines) > MAX_LINES:
@@ -300,7 +322,6 @@ def _validate(
     if not 0 <= command.priority <= 9:
         problems.add("priority", "must be from 0 (normal) to 9 (most urgent)", "out-of-range")
 
-    products = context.products
     lines: list[OrderLine] = []
     for index, request in enumerate(command.lines):
         field = f"lines[{index}]."
@@ -336,7 +357,7 @@ def _validate(
             )
         )
 
-    pickup_point = check_delivery(context.pickup_point, command.delivery, problems)
+    pickup_point = check_delivery(point, command.delivery, problems)
     total = sum((line.unit_price * line.quantity for line in lines), command.delivery.price)
     if not problems and total >= MAX_AMOUNT:
         problems.add(
@@ -405,6 +426,9 @@ def _with_directory_point(
     found = point_for_delivery(uow, code)
     if found is None:
         return context
+    refusal = _payment_refusal(found, command.payment_method)
+    if refusal is not None:
+        raise InvalidInput([FieldError("payment_method", *refusal)])
     limit = found.weight_max_g
     if limit is not None:
         weight = sum(
@@ -425,6 +449,27 @@ def _with_directory_point(
                 ]
             )
     return replace(context, pickup_point=_as_location(found))
+
+
+def _payment_refusal(point: DirectoryPoint, method: PaymentMethod | None) -> tuple[str, str] | None:
+    """Why a carrier's point cannot take an order paid this way (message, code), if it
+    cannot: one paid on delivery needs a point that collects cash on delivery, by card a
+    point with a card terminal."""
+    if method not in ON_DELIVERY:
+        return None
+    where = f"{point.carrier} point {point.code}"
+    if not point.cash_on_delivery:
+        return (
+            f"{where} does not collect payment on delivery: choose another point, "
+            "or have the order paid before it ships",
+            "point-takes-no-cash-on-delivery",
+        )
+    if method is PaymentMethod.CARD_ON_DELIVERY and not point.cards:
+        return (
+            f"{where} takes no cards: choose another point, or cash on delivery",
+            "point-takes-no-cards",
+        )
+    return None
 
 
 def directory_point(uow: UnitOfWork, code: str) -> Warehouse | None:
@@ -477,8 +522,13 @@ def delivery_of(request: DeliveryRequest, pickup_point: Warehouse | None) -> Del
     )
 
 
-def _payment_due(channel: Channel, payment: PaymentStatus, at: datetime) -> datetime | None:
+def _payment_due(
+    channel: Channel, payment: PaymentStatus, method: PaymentMethod | None, at: datetime
+) -> datetime | None:
+    """When an unpaid order's reservations lapse; never for one paid on delivery."""
     if channel.payment_deadline_minutes is None or payment in PAID_ENOUGH:
+        return None
+    if method in ON_DELIVERY and payment is PaymentStatus.PENDING:
         return None
     return at + timedelta(minutes=channel.payment_deadline_minutes)
 

@@ -36,6 +36,15 @@ PAYMENT = {
     "failed": N_("Failed"),
 }
 
+PAYMENT_METHOD = {
+    "online": N_("Paid online"),
+    "cash_on_delivery": N_("Cash on delivery"),
+    "card_on_delivery": N_("Card on delivery"),
+    "invoice": N_("By invoice"),
+    "marketplace": N_("Paid to the marketplace"),
+    "in_store": N_("At the till"),
+}
+
 HOLD = {
     "payment": N_("Payment"),
     "fraud": N_("Fraud check"),

@@ -38,6 +38,7 @@ from potok.domain.fulfilment import UnitIdentifier
 from potok.domain.kernel import RemovalStrategy, Tracking
 from potok.domain.network import WarehouseDraft, WarehouseType
 from potok.domain.network.model import MAX_RESERVATION_HOURS
+from potok.domain.orders import PaymentMethod
 
 WeightG = Annotated[int, Field(ge=0, le=10_000_000), JSON_INTEGER]
 MinShelfLifeDays = Annotated[int, Field(ge=0, le=3650), JSON_INTEGER]
@@ -173,6 +174,14 @@ class ChannelIn(Schema):
         default=0,
         description="Lots with fewer days of shelf life left are not sold through the channel.",
     )
+    payment_methods: list[PaymentMethod] = Field(
+        default_factory=lambda: list(PaymentMethod),
+        min_length=1,
+        max_length=len(PaymentMethod),
+        description="How its orders may be paid (every method when left out); an order "
+        "naming another is refused. Leave out `cash_on_delivery` and `card_on_delivery` "
+        "for a channel whose orders must be paid before they ship.",
+    )
 
     def draft(self) -> ChannelDraft:
         return ChannelDraft(
@@ -186,6 +195,7 @@ class ChannelIn(Schema):
             self.payment_deadline_minutes,
             self.active,
             self.min_shelf_life_days,
+            payment_methods=tuple(dict.fromkeys(self.payment_methods)),
         )
 
 
@@ -201,6 +211,9 @@ class ChannelPatch(Patch):
     payment_deadline_minutes: PaymentDeadlineMinutes | None = None
     active: Flag | None = None
     min_shelf_life_days: MinShelfLifeDays | None = None
+    payment_methods: list[PaymentMethod] | None = Field(
+        default=None, min_length=1, max_length=len(PaymentMethod)
+    )
 
 
 class ChannelOut(Out):
@@ -214,6 +227,7 @@ class ChannelOut(Out):
     payment_deadline_minutes: int | None
     active: bool
     min_shelf_life_days: int
+    payment_methods: list[PaymentMethod]
     created_at: datetime
     updated_at: datetime
 

@@ -34,6 +34,7 @@ from potok.domain.orders import (
     HoldType,
     Order,
     OrderStatus,
+    PaymentMethod,
     PaymentStatus,
 )
 from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, LineRequest, PlaceOrder
@@ -103,6 +104,12 @@ class OrderIn(Schema):
         default=None, description="When the customer was promised the order."
     )
     payment_status: Literal["pending", "authorized", "paid", "not_required"] = "pending"
+    payment_method: PaymentMethod | None = Field(
+        default=None,
+        description="How the customer pays; one the channel takes. `cash_on_delivery` and "
+        "`card_on_delivery`: the carrier collects the order's amount when it delivers "
+        "(the order ships unpaid).",
+    )
     comment: str = Field(default="", max_length=2000)
 
     def to_command(self, idempotency_key: str | None, request_hash: str | None) -> PlaceOrder:
@@ -127,6 +134,7 @@ class OrderIn(Schema):
             priority=self.priority,
             promised_at=self.promised_at,
             payment_status=PaymentStatus(self.payment_status),
+            payment_method=self.payment_method,
             comment=self.comment,
             idempotency_key=idempotency_key,
             request_hash=request_hash,
@@ -261,6 +269,9 @@ class OrderOut(Out):
     state: str
     allocation: str
     payment_status: str
+    payment_method: PaymentMethod | None = Field(
+        description="How the customer pays (none: the channel did not say)."
+    )
     priority: int
     currency: str
     customer: CustomerOut
@@ -354,6 +365,7 @@ def render_order(
         "state": order.state.value,
         "allocation": order.allocation.value,
         "payment_status": order.payment_status.value,
+        "payment_method": order.payment_method.value if order.payment_method else None,
         "priority": order.priority,
         "currency": order.currency,
         "customer": {

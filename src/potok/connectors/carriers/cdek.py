@@ -36,6 +36,8 @@ from potok.connectors.carriers.interface import (
     BookingRequest,
     CarrierRefused,
     CarrierUnavailable,
+    Parcel,
+    ParcelItem,
     PickupPoint,
     Quote,
     QuoteRequest,
@@ -43,6 +45,7 @@ from potok.connectors.carriers.interface import (
     TrackingEvent,
     TrackingStatus,
 )
+from potok.domain.kernel import vat_included
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.tariffs import built_in_tariffs
 
@@ -52,6 +55,7 @@ TO_POINT = {False: (2, 6), True: (4, 7)}
 WEBHOOK_SECRET = "secret"  # noqa: S105 - the name of the webhook URL's query parameter
 MAX_EVENTS = 1000
 PAGE = 1000  # delivery points per page
+KOPECK = Decimal("0.01")
 
 
 class CdekCarrier:
@@ -211,7 +215,6 @@ class CdekCarrier:
         return quotes[0].tariff, quotes[0]
 
     def _order_body(self, request: BookingRequest, tariff: str) -> dict[str, Any]:
-        count = len(request.parcels)
         body: dict[str, Any] = {
             "type": ONLINE_SHOP,
             "number": request.reference[:40],
@@ -231,20 +234,15 @@ class CdekCarrier:
                     "length": max(1, round(parcel.length_mm / 10)),
                     "width": max(1, round(parcel.width_mm / 10)),
                     "height": max(1, round(parcel.height_mm / 10)),
-                    "items": [
-                        {
-                            "name": f"Заказ {request.reference}, место {index}"[:255],
-                            "ware_key": f"{request.reference}-{index}"[:50],
-                            "payment": {"value": float(_share(request.cash_on_delivery, count))},
-                            "cost": float(_share(request.declared_value, count)),
-                            "weight": parcel.weight_g,
-                            "amount": 1,
-                        }
-                    ],
+                    "items": items,
                 }
-                for index, parcel in enumerate(request.parcels, start=1)
+                for index, (parcel, items) in enumerate(_package_items(request), start=1)
             ],
         }
+        if request.delivery_to_collect > 0:  # the delivery charge, collected with the goods
+            body["delivery_recipient_cost"] = _money(
+                request.delivery_to_collect, request.delivery_vat_rate
+            )
         if self.shipment_point:
             body["shipment_point"] = self.shipment_point
         else:
@@ -530,8 +528,67 @@ def _location(point: tuple[float, float] | None, city: str | None) -> dict[str, 
     return where
 
 
-def _share(total: Decimal, parts: int) -> Decimal:
-    return (total / parts).quantize(Decimal("0.01"))
+CDEK_VAT_RATES = frozenset({0, 5, 7, 10, 16, 22})  # what СДЭК's MoneyDto.vat_rate takes
+
+
+def _package_items(request: BookingRequest) -> list[tuple[Parcel, list[dict[str, Any]]]]:
+    """Each box with the goods in it as СДЭК lists them («товары»): the products Potok
+    packed, each unit's value and what is collected for it; a box packed without its
+    contents stands as one item carrying its share of the value and of the money to collect,
+    the shares adding up to the kopeck."""
+    values = _split(request.declared_value, len(request.parcels))
+    collect = _split(request.cash_on_delivery - request.delivery_to_collect, len(request.parcels))
+    packed = []
+    for index, parcel in enumerate(request.parcels, start=1):
+        if parcel.items:
+            items = [_item(i) for i in parcel.items]
+        else:
+            items = [
+                {
+                    "name": f"Заказ {request.reference}, место {index}"[:255],
+                    "ware_key": f"{request.reference}-{index}"[:50],
+                    "payment": _money(collect[index - 1], None),
+                    "cost": _number(values[index - 1]),
+                    "weight": parcel.weight_g,
+                    "amount": 1,
+                }
+            ]
+        packed.append((parcel, items))
+    return packed
+
+
+def _item(item: ParcelItem) -> dict[str, Any]:
+    return {
+        "name": item.name[:255] or item.sku[:255],
+        "ware_key": item.sku[:50],
+        "payment": _money(item.unit_to_collect, item.vat_rate),
+        "cost": _number(item.unit_value),
+        "weight": max(item.unit_weight_g, 1),
+        "amount": item.quantity,
+    }
+
+
+def _money(value: Decimal, vat_rate: Decimal | None) -> dict[str, Any]:
+    """СДЭК's ``MoneyDto``: an amount with the VAT in it, when the rate is one it knows."""
+    money: dict[str, Any] = {"value": _number(value)}
+    if value > 0 and vat_rate is not None and vat_rate in CDEK_VAT_RATES:
+        money["vat_rate"] = int(vat_rate)
+        money["vat_sum"] = _number(vat_included(value, vat_rate))
+    return money
+
+
+def _number(amount: Decimal) -> float:
+    """Roubles and kopecks as the JSON number СДЭК's document asks for: the float nearest
+    the Decimal prints back as the same two decimals (under 2^53 kopecks)."""
+    return float(amount.quantize(KOPECK))
+
+
+def _split(total: Decimal, parts: int) -> list[Decimal]:
+    """``total`` in ``parts`` shares to the kopeck, adding up to it exactly (the first
+    shares take the odd kopecks)."""
+    kopecks = int((total / KOPECK).to_integral_value())
+    share, odd = divmod(kopecks, max(parts, 1))
+    return [(share + (1 if n < odd else 0)) * KOPECK for n in range(max(parts, 1))]
 
 
 def _not_live(quote: Quote, why: str) -> Quote:

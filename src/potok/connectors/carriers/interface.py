@@ -49,14 +49,36 @@ class CarrierUnavailable(CarrierError, Unavailable):
     template = "{carrier}: {reason}"
 
 
+class CashOnDeliveryRefused(CarrierRefused):
+    """Potok will not ask a carrier to collect money the order's channel does not let it
+    collect (the channel stopped taking payment on delivery after the order came)."""
+
+    code = "cash-on-delivery-refused"
+    title = "Cash on delivery is not allowed for this order"
+
+
+@dataclass(frozen=True, slots=True)
+class ParcelItem:
+    """Units of one product in a box, as the carrier's papers and its receipt list them."""
+
+    sku: str
+    name: str
+    quantity: int
+    unit_value: Decimal  # the declared value of one unit (its price, VAT included)
+    unit_to_collect: Decimal = Decimal("0.00")  # what the carrier collects for one unit
+    vat_rate: Decimal | None = None  # percent; None: no VAT
+    unit_weight_g: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Parcel:
-    """One box as the carrier sees it."""
+    """One box as the carrier sees it (with its contents, when Potok packed it)."""
 
     weight_g: int
     length_mm: int
     width_mm: int
     height_mm: int
+    items: tuple[ParcelItem, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +120,9 @@ class BookingRequest:
     pickup_point: str | None
     parcels: Sequence[Parcel]
     declared_value: Decimal
-    cash_on_delivery: Decimal = Decimal("0.00")
+    cash_on_delivery: Decimal = Decimal("0.00")  # all the carrier collects, delivery included
+    delivery_to_collect: Decimal = Decimal("0.00")  # of which the delivery charge
+    delivery_vat_rate: Decimal | None = None
     tariff: str | None = None
     handed_over_at: datetime | None = None  # when the parcels leave (now, usually)
     postal_code: str | None = None

@@ -45,6 +45,7 @@ from potok.connectors.carriers.interface import (
 
 CODE = "pochta"
 KOPECKS = Decimal("0.01")
+CASH_ON_DELIVERY_CATEGORY = "WITH_DECLARED_VALUE_AND_CASH_ON_DELIVERY"
 SOAP = "http://www.w3.org/2003/05/soap-envelope"
 HISTORY = "http://russianpost.org/operationhistory"
 DATA = "http://russianpost.org/operationhistory/data"
@@ -246,9 +247,14 @@ class PochtaCarrier:
         if digits:
             body["tel-address"] = int(digits[-11:])
         if request.declared_value:
-            body["insr-value"] = int(request.declared_value * 100)
-        if request.cash_on_delivery:
-            body["payment"] = int(request.cash_on_delivery * 100)
+            body["insr-value"] = _kopecks(request.declared_value)
+        if request.cash_on_delivery > 0:
+            # unverified: from Почта's published enums, not an observed answer - an order
+            # the post office collects money for is "with declared value and cash on
+            # delivery", the money (in kopecks) no more than the declared value
+            body["mail-category"] = CASH_ON_DELIVERY_CATEGORY
+            body["payment"] = _kopecks(request.cash_on_delivery)
+            body["insr-value"] = max(body.get("insr-value", 0), body["payment"])
         return body
 
     def cancel(self, booking: Booking | Tracked) -> None:
@@ -420,6 +426,11 @@ def _status(kind: int, attr: int | None, *, returning: bool) -> TrackingStatus:
     if kind == PROCESSED and attr == ARRIVED_FOR_HANDING:
         return TrackingStatus.READY_FOR_PICKUP
     return TrackingStatus.IN_TRANSIT  # accepted, sorted, left, arrived, customs, ...
+
+
+def _kopecks(amount: Decimal) -> int:
+    """Roubles as Почта's whole kopecks, exactly."""
+    return int((amount / KOPECKS).to_integral_value())
 
 
 def _text(record: Any, path: str) -> str:

@@ -19,6 +19,7 @@ from potok.domain.channels import (
     ConfirmationPolicy,
 )
 from potok.domain.kernel import ChannelId
+from potok.domain.orders import PaymentMethod
 
 
 def _channel(row: Any) -> Channel:
@@ -36,6 +37,7 @@ def _channel(row: Any) -> Channel:
         created_at=row.created_at,
         updated_at=row.updated_at,
         min_shelf_life_days=row.min_shelf_life_days,
+        payment_methods=tuple(PaymentMethod(m) for m in row.payment_methods.split(",") if m),
     )
 
 
@@ -116,4 +118,5 @@ def _values(draft: ChannelDraft) -> dict[str, Any]:
         "payment_deadline_minutes": draft.payment_deadline_minutes,
         "active": draft.active,
         "min_shelf_life_days": draft.min_shelf_life_days,
+        "payment_methods": ",".join(m.value for m in draft.payment_methods),
     }

@@ -50,6 +50,7 @@ from potok.domain.orders import (
     Order,
     OrderLine,
     OrderState,
+    PaymentMethod,
     PaymentStatus,
     Reservation,
     ReservationStatus,
@@ -181,6 +182,22 @@ class OrderRepository:
         if row.existing is not None:
             return OrderId(row.existing), False
         return OrderId(row.fresh), True
+
+    def ids_by_external(
+        self, channel_id: ChannelId, external_ids: Collection[str]
+    ) -> dict[str, OrderId]:
+        """The orders of a channel that have these external ids, by external id."""
+        wanted = sorted(set(external_ids))
+        found: dict[str, OrderId] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self.connection.execute(
+                sa.select(orders.c.external_id, orders.c.id).where(
+                    orders.c.channel_id == channel_id,
+                    orders.c.external_id.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            found.update((row.external_id, OrderId(row.id)) for row in rows)
+        return found
 
     def add(self, order: Order) -> None:
         """Write a new order with its lines, reservations, holds and history.
@@ -786,6 +803,7 @@ def _header(
         "state": order.state.value,
         "allocation": order.allocation.value,
         "payment_status": order.payment_status.value,
+        "payment_method": order.payment_method.value if order.payment_method else None,
         "status": order.status.value,
         "currency": order.currency,
         "subtotal": order.subtotal.amount,
@@ -862,6 +880,7 @@ def _order(
         state=OrderState(row.state),
         allocation=AllocationState(row.allocation),
         payment_status=PaymentStatus(row.payment_status),
+        payment_method=PaymentMethod(row.payment_method) if row.payment_method else None,
         created_at=row.created_at,
         updated_at=row.updated_at,
         customer_id=CustomerId(row.customer_id) if row.customer_id else None,

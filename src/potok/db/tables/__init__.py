@@ -94,6 +94,8 @@ from potok.db.tables.sourcing import (
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
+    stock_prices,
+    stock_pricing_runs,
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
@@ -172,6 +174,8 @@ __all__ = [
     "stock_count_lines",
     "stock_counts",
     "stock_movements",
+    "stock_prices",
+    "stock_pricing_runs",
     "stock_rules",
     "storage_locations",
     "store_receipts",

@@ -61,6 +61,13 @@ channels = sa.Table(
     sa.Column("payment_deadline_minutes", sa.Integer(), nullable=True),
     # goods with fewer days of shelf life left are not sold through this channel
     sa.Column("min_shelf_life_days", sa.Integer(), nullable=False, server_default="0"),
+    # the payment methods its orders may use, comma-separated
+    sa.Column(
+        "payment_methods",
+        sa.String(255),
+        nullable=False,
+        server_default="online,cash_on_delivery,card_on_delivery,invoice,marketplace,in_store",
+    ),
     sa.Column("active", sa.Boolean(), nullable=False, server_default=sa.text("true")),
     *timestamps(),
     sa.CheckConstraint("safety_buffer >= 0", name="safety_buffer_not_negative"),

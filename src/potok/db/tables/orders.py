@@ -16,6 +16,7 @@ orders = sa.Table(
     sa.Column("state", sa.String(20), nullable=False),
     sa.Column("allocation", sa.String(20), nullable=False),
     sa.Column("payment_status", sa.String(24), nullable=False),
+    sa.Column("payment_method", sa.String(24), nullable=True),  # None: the channel did not say
     sa.Column("status", sa.String(24), nullable=False),  # derived; kept for filtering
     # rolled up from the order's shipments: none, in_fulfilment, ..., delivered
     sa.Column("fulfilment", sa.String(24), nullable=False, server_default="none"),

@@ -1,6 +1,7 @@
 """Sales channels: the own site, marketplaces, apps, stores' tills, and their policies."""
 
 from potok.domain.channels.model import (
+    EVERY_PAYMENT_METHOD,
     PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
     Channel,
@@ -11,6 +12,7 @@ from potok.domain.channels.model import (
 )
 
 __all__ = [
+    "EVERY_PAYMENT_METHOD",
     "PAYMENT_DEADLINE_MAX_MINUTES",
     "BackorderPolicy",
     "Channel",

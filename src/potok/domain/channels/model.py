@@ -8,10 +8,14 @@ from enum import StrEnum
 
 from potok.domain.errors import Conflict, InvalidInput, NotFound, Rejected
 from potok.domain.kernel import ChannelId
+from potok.domain.orders import PaymentMethod
 from potok.domain.validation import Problems
 
 PAYMENT_DEADLINE_MAX_MINUTES = 60 * 24 * 30
 """The longest a channel lets an order wait for its payment: 30 days."""
+
+EVERY_PAYMENT_METHOD = tuple(PaymentMethod)
+"""What a channel takes unless it says otherwise: every payment method."""
 
 
 class ChannelType(StrEnum):
@@ -76,6 +80,7 @@ class ChannelDraft:
     payment_deadline_minutes: int | None = None
     active: bool = True
     min_shelf_life_days: int = 0
+    payment_methods: tuple[PaymentMethod, ...] = EVERY_PAYMENT_METHOD
 
     def validate(self) -> None:
         problems = Problems()
@@ -92,6 +97,10 @@ class ChannelDraft:
             )
         if not 0 <= self.min_shelf_life_days <= 3650:
             problems.add("min_shelf_life_days", "must be from 0 to 3650 days", "out-of-range")
+        if not self.payment_methods:
+            problems.add(
+                "payment_methods", "a channel takes at least one payment method", "required"
+            )
         if problems:
             raise InvalidInput(problems.errors)
 
@@ -113,3 +122,8 @@ class Channel:
     created_at: datetime
     updated_at: datetime
     min_shelf_life_days: int = 0  # lots with fewer days left are not sold here
+    payment_methods: tuple[PaymentMethod, ...] = EVERY_PAYMENT_METHOD  # what orders may use
+
+    def takes(self, method: PaymentMethod) -> bool:
+        """Whether orders from this channel may be paid this way."""
+        return method in self.payment_methods

@@ -19,6 +19,7 @@ from potok.domain.orders.states import (
     HoldState,
     HoldType,
     OrderState,
+    PaymentMethod,
     PaymentStatus,
 )
 from potok.domain.orders.status import OrderStatus, derive_status
@@ -38,6 +39,7 @@ __all__ = [
     "OrderNotFound",
     "OrderState",
     "OrderStatus",
+    "PaymentMethod",
     "PaymentStatus",
     "Reservation",
     "ReservationStatus",

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from potok.domain.orders.model import Address, DeliveryMethod
-from potok.domain.orders.states import HoldType, PaymentStatus
+from potok.domain.orders.states import HoldType, PaymentMethod, PaymentStatus
 
 MAX_LINES = 500
 """The most lines one order may have."""
@@ -45,6 +45,7 @@ class PlaceOrder:
     priority: int = 0
     promised_at: datetime | None = None
     payment_status: PaymentStatus = PaymentStatus.PENDING
+    payment_method: PaymentMethod | None = None  # the channel did not say when None
     comment: str = ""
     idempotency_key: str | None = None
     request_hash: str | None = None

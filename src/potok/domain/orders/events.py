@@ -29,6 +29,7 @@ class OrderCreated(OrderEvent):
     total: Decimal
     lines: list[dict[str, Any]]
     reservations: list[dict[str, Any]]
+    payment_method: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -33,6 +33,7 @@ from potok.domain.orders.errors import (
 from potok.domain.orders.states import (
     ALLOCATION,
     HOLD,
+    ON_DELIVERY,
     ORDER,
     PAID_ENOUGH,
     PAYMENT,
@@ -40,6 +41,7 @@ from potok.domain.orders.states import (
     HoldState,
     HoldType,
     OrderState,
+    PaymentMethod,
     PaymentStatus,
 )
 from potok.domain.orders.status import OrderStatus, derive_status
@@ -272,6 +274,7 @@ class Order:
     ship_from: WarehouseId | None = None  # the only location that may fulfil it (FBS)
     ship_from_code: str | None = None  # that location's code, as people read it
     returned: ReturnProgress = ReturnProgress.NONE  # rolled up from its returns
+    payment_method: PaymentMethod | None = None  # None: the channel did not say
 
     # ----------------------------------------------------------------- reading
 
@@ -313,7 +316,16 @@ class Order:
 
     @property
     def waits_for_payment(self) -> bool:
+        """Whether the order waits for money before it may ship; one paid on delivery
+        does not (its carrier collects the money)."""
+        if self.pays_on_delivery:
+            return False
         return self.payment_status not in PAID_ENOUGH
+
+    @property
+    def pays_on_delivery(self) -> bool:
+        """The carrier is to collect the money: paid on delivery and not paid otherwise since."""
+        return self.payment_method in ON_DELIVERY and self.payment_status is PaymentStatus.PENDING
 
     @property
     def free_reservations(self) -> list[Reservation]:
@@ -426,6 +438,7 @@ class Order:
                 status=self.status.value,
                 allocation=self.allocation.value,
                 payment_status=self.payment_status.value,
+                payment_method=self.payment_method.value if self.payment_method else None,
                 currency=self.currency,
                 total=self.total.amount,
                 lines=[

@@ -25,6 +25,17 @@ class PaymentStatus(StrEnum):
     FAILED = "failed"
 
 
+class PaymentMethod(StrEnum):
+    """How the customer pays: before the parcel leaves, or to the carrier when it arrives."""
+
+    ONLINE = "online"  # by card, SBP or a wallet at the checkout, before shipping
+    CASH_ON_DELIVERY = "cash_on_delivery"  # in cash to the courier or at the pickup point
+    CARD_ON_DELIVERY = "card_on_delivery"  # by card to the courier or at the pickup point
+    INVOICE = "invoice"  # a bank transfer against Potok's invoice (companies)
+    MARKETPLACE = "marketplace"  # to the marketplace the order came from
+    IN_STORE = "in_store"  # at the store's till
+
+
 class HoldType(StrEnum):
     PAYMENT = "payment"
     FRAUD = "fraud"
@@ -99,3 +110,7 @@ ALLOCATION = StateMachine[AllocationState](
 
 PAID_ENOUGH = frozenset({PaymentStatus.AUTHORIZED, PaymentStatus.PAID, PaymentStatus.NOT_REQUIRED})
 """Payment states in which an order no longer waits for money."""
+
+ON_DELIVERY = frozenset({PaymentMethod.CASH_ON_DELIVERY, PaymentMethod.CARD_ON_DELIVERY})
+"""Payment methods the carrier collects when it delivers (cash on delivery, наложенный
+платёж): such an order ships unpaid, and its carrier is told the amount to collect."""

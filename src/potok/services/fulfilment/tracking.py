@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from potok.connectors.carriers.interface import (
     Booking,
@@ -18,8 +19,10 @@ from potok.connectors.carriers.interface import (
     Carrier,
     CarrierRefused,
     CarrierUnavailable,
+    CashOnDeliveryRefused,
     LabelPrinter,
     Parcel,
+    ParcelItem,
     Quote,
     QuoteRequest,
     Tracked,
@@ -32,6 +35,7 @@ from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
+from potok.domain.fulfilment.model import Parcel as PackedParcel
 from potok.domain.fulfilment.states import CARRIER_STEPS, SHIPMENT, WITH_CARRIER
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import DeliveryMethod, Order
@@ -54,6 +58,7 @@ class _ToBook:
     request: BookingRequest
     status: ShipmentStatus
     booked: bool
+    refusal: str | None = None  # why Potok will not book it (cash on delivery not allowed)
 
 
 def _booking_request(
@@ -67,6 +72,10 @@ def _booking_request(
         (order.line(i.line_no).unit_price * i.quantity for i in shipment.items if i.quantity),
         start=order.subtotal.amount * 0,
     )
+    collect = order.pays_on_delivery
+    parcels = [_parcel(p, shipment, order, collect=collect) for p in shipment.parcels]
+    goods = sum((i.unit_to_collect * i.quantity for p in parcels for i in p.items), value * 0)
+    charge = delivery.price if collect and _carries_delivery_charge(uow, shipment) else value * 0
     return BookingRequest(
         reference=shipment.number,
         from_warehouse=shipment.warehouse_code,
@@ -79,13 +88,74 @@ def _booking_request(
         pickup_point=delivery.pickup_point_code
         if delivery.method is DeliveryMethod.PICKUP
         else None,
-        parcels=[
-            Parcel(p.weight_g, p.length_mm, p.width_mm, p.height_mm) for p in shipment.parcels
-        ],
+        parcels=parcels,
         declared_value=value,
+        cash_on_delivery=goods + charge,
+        delivery_to_collect=charge,
+        delivery_vat_rate=delivery.vat_rate if charge else None,
         handed_over_at=at,
         postal_code=address.postal_code or None if address else None,
         region=address.region or None if address else None,
+    )
+
+
+def _parcel(packed: PackedParcel, shipment: Shipment, order: Order, *, collect: bool) -> Parcel:
+    """A packed box with the goods in it, each unit's price what the carrier collects for
+    it when the order is paid on delivery."""
+    items = {i.item_no: i for i in shipment.items}
+    units = sum(packed.contents.values())
+    each_g = max(packed.weight_g // units, 1) if units else 0
+    merged: dict[tuple[str, Decimal, Decimal], int] = {}
+    names: dict[str, str] = {}
+    for item_no, quantity in sorted(packed.contents.items()):
+        item = items.get(item_no)
+        if item is None or quantity <= 0:
+            continue
+        line = order.line(item.line_no)
+        key = (line.sku, line.unit_price, line.vat_rate)
+        merged[key] = merged.get(key, 0) + quantity
+        names[line.sku] = line.name
+    return Parcel(
+        packed.weight_g,
+        packed.length_mm,
+        packed.width_mm,
+        packed.height_mm,
+        tuple(
+            ParcelItem(
+                sku=sku,
+                name=names[sku],
+                quantity=quantity,
+                unit_value=price,
+                unit_to_collect=price if collect else price * 0,
+                vat_rate=vat_rate,
+                unit_weight_g=each_g,
+            )
+            for (sku, price, vat_rate), quantity in merged.items()
+        ),
+    )
+
+
+def _carries_delivery_charge(uow: UnitOfWork, shipment: Shipment) -> bool:
+    """The order's delivery price is collected once, with its first live shipment."""
+    live = [
+        s.seq
+        for s in uow.shipments.for_order(shipment.order_id)
+        if s.status is not ShipmentStatus.CANCELLED
+    ]
+    return shipment.seq == min(live, default=shipment.seq)
+
+
+def _cash_refusal(uow: UnitOfWork, order: Order) -> str | None:
+    """Why the carrier may not collect the order's money, when the channel no longer lets
+    it (it stopped taking payment on delivery after the order came)."""
+    if not order.pays_on_delivery or order.payment_method is None:
+        return None
+    channel = uow.channels.get(order.channel_id)
+    if channel is None or channel.takes(order.payment_method):
+        return None
+    return (
+        f"channel '{channel.code}' no longer takes {order.payment_method.value}: record the "
+        "order's payment, or let the channel take it again, before it ships"
     )
 
 
@@ -117,6 +187,7 @@ def book_shipment(
             _booking_request(uow, shipment, order, clock()),
             shipment.status,
             shipment.tracking_number is not None,
+            _cash_refusal(uow, order),
         )
 
     planned = reading(uow, read)
@@ -130,6 +201,12 @@ def book_shipment(
         raise InvalidInput(
             [FieldError("carrier", f"shipment {shipment_id} is booked already", "booked")]
         )
+    if planned.refusal is not None:  # refused before the carrier is asked
+        refused = CashOnDeliveryRefused(carrier=carrier.code, reason=planned.refusal)
+        _note_refusal(
+            uow, shipment_id, carrier.code, planned.refusal, clock(), str(actor), by_potok=True
+        )
+        raise refused
     try:
         booking = carrier.book(planned.request)  # outside any transaction
     except CarrierRefused as refused:
@@ -184,17 +261,26 @@ def _retry_later(
 
 
 def _note_refusal(
-    uow: UnitOfWork, shipment_id: int, carrier: str, reason: str, at: datetime, actor: str
+    uow: UnitOfWork,
+    shipment_id: int,
+    carrier: str,
+    reason: str,
+    at: datetime,
+    actor: str,
+    *,
+    by_potok: bool = False,
 ) -> None:
-    """The carrier refused the booking: the shipment stays packed with the carrier's reason
-    as a step, and the operators get an alert to fix the order and hand it over again."""
+    """The carrier refused the booking (or Potok did, ``by_potok``, before asking it): the
+    shipment stays packed with the reason as a step, and the operators get an alert to fix
+    the order and hand it over again."""
 
     def work(uow: UnitOfWork) -> None:
         shipment = shipment_of(uow, shipment_id, lock=True)
         shipment.note(at, actor, "booking_refused", reason[:500], carrier=carrier)
         uow.shipments.save(shipment)
+        who = f"not booked with {carrier}" if by_potok else f"{carrier} refused the booking"
         message = (
-            f"shipment {shipment.number}: {carrier} refused the booking - {reason}; the "
+            f"shipment {shipment.number}: {who} - {reason}; the "
             "shipment stays packed: correct the order and hand it over again"
         )[:2000]
         alert = uow.alerts.add(AlertKind.CARRIER_REFUSED_BOOKING, shipment.order_id, message, at)

@@ -20,6 +20,7 @@ from potok.domain.access import KEY_SCOPES, Permission, Role
 from potok.domain.access.model import NotPermitted
 from potok.domain.notifications import Language, Topic
 from potok.domain.notifications.templates import Medium
+from potok.domain.orders import PaymentMethod
 from potok.domain.webhooks.catalogue import event_kinds
 from potok.services import access, catalogue
 from potok.services import events as event_service
@@ -80,7 +81,9 @@ def channels(request: Request, caller: Caller) -> Response:
     found = [
         c for c in catalogue.list_channels(console_uow(request)) if caller.channel in (None, c.code)
     ]
-    return _page(request, caller, "channels", {"channels": found})
+    return _page(
+        request, caller, "channels", {"channels": found, "payment_methods": list(PaymentMethod)}
+    )
 
 
 @router.get("/settings/users", dependencies=[needs(Permission.USERS_MANAGE), reach(Reach.NETWORK)])

@@ -69,7 +69,11 @@
   }
 
   function fieldValue(input) {
-    if (input.type === "checkbox") { return input.checked; }
+    if (input.type === "checkbox") {
+      // one of several boxes sending a list: its value when ticked (none ticked sends [])
+      if (input.dataset.repeat !== undefined) { return input.checked ? input.value : undefined; }
+      return input.checked;
+    }
     var value = input.value;
     if (value === "") { return input.dataset.emptyList !== undefined ? [] : undefined; }
     var kind = input.dataset.type;
