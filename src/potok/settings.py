@@ -91,7 +91,8 @@ class SecuritySettings(BaseModel):
         ge=0,
         le=60,
         description="how long a process trusts a key it verified before asking the database "
-        "again; a key revoked elsewhere is refused after at most this long (0: every request)",
+        "again (0: every request); on PostgreSQL a key revoked in another process is "
+        "forgotten at once (LISTEN/NOTIFY)",
     )
 
 

@@ -1,6 +1,13 @@
 """Every table, on one MetaData that Alembic compares against."""
 
-from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
+from potok.db.tables.access import (
+    api_key_buckets,
+    api_keys,
+    audit_log,
+    sessions,
+    user_warehouses,
+    users,
+)
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.automation import (
     automation_firings,
@@ -103,6 +110,7 @@ from potok.db.tables.tasks import task_queues, tasks
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
+    "api_key_buckets",
     "api_keys",
     "audit_log",
     "automation_firings",
