@@ -107,9 +107,16 @@ def _settings(url: str, **db: object) -> Settings:
 
 @pytest.fixture(scope="session")
 def migrated_postgres(postgres_ready: str) -> str:
-    """The PostgreSQL test database, emptied and migrated once per session."""
+    """The PostgreSQL test database, emptied and migrated once per session.
+
+    Its sessions commit without waiting for the WAL to reach the disk (``synchronous_commit
+    = off``): what a commit makes visible, and when, is the same; only a crash of the server
+    could lose the last commits, which no test does. It spares the suite a disk flush per
+    commit (tens of thousands of them)."""
     potok = bootstrap(_settings(postgres_ready))
     with potok.engine.begin() as connection:
+        name = connection.execute(sa.text("SELECT current_database()")).scalar_one()
+        connection.execute(sa.text(f'ALTER DATABASE "{name}" SET synchronous_commit = off'))
         connection.execute(sa.text("DROP SCHEMA public CASCADE"))
         connection.execute(sa.text("CREATE SCHEMA public"))
     migrate.upgrade(potok.engine)
@@ -170,13 +177,29 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def database_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty database of the parametrised backend."""
+    """A migrated, empty database of the parametrised backend.
+
+    On SQLite each test gets its own copy of the template, except the tests of a live server:
+    they share one file for the session, emptied before each, as every PostgreSQL test shares
+    its database, so that the server (and the OpenAPI document it builds on its first body
+    that is not JSON, about a second) is started once per session rather than per test."""
     if backend == "postgresql":
         url: str = request.getfixturevalue("migrated_postgres")
         return url
+    if "live" in request.fixturenames:
+        shared: str = request.getfixturevalue("_live_sqlite")
+        return shared
     template: Path = request.getfixturevalue("sqlite_template")
     path = tmp_path / "potok.db"
     path.write_bytes(template.read_bytes())
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def _live_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The SQLite file the live server of the session serves (a copy of the template)."""
+    path = tmp_path_factory.mktemp("live") / "potok.db"
+    path.write_bytes(sqlite_template.read_bytes())
     return f"sqlite:///{path}"
 
 
@@ -247,15 +270,19 @@ def _servers() -> Iterator[dict[str, LiveServer]]:
 
 @pytest.fixture
 def live(backend: str, database_url: str, _servers: dict[str, LiveServer]) -> LiveServer:
-    """A real HTTP server on an empty database of each backend (one server per database)."""
+    """A real HTTP server on an empty database of each backend (one server per database for
+    the session)."""
     server = _servers.get(database_url)
     if server is None:
-        if backend == "sqlite":  # each SQLite test has its own file: stop the previous server
+        if backend == "sqlite":  # a test that reached the server by another path: one at a time
             for key in [k for k in _servers if k.startswith("sqlite")]:
                 old = _servers.pop(key)
                 old.stop()
                 old.potok.close()
-        potok = bootstrap(_settings(database_url, pool_size=40, max_overflow=10))
+        # up to 50 connections at once, as for a test's own Potok; only 10 are kept open
+        # between requests for the rest of the session (a race through the API would leave
+        # 40 idle ones, and two workers' servers would fill PostgreSQL's 100 connections)
+        potok = bootstrap(_settings(database_url, pool_size=10, max_overflow=40))
         server = _servers[database_url] = start_server(potok)
     empty_all_tables(server.potok)
     return server

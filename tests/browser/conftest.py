@@ -77,7 +77,7 @@ def site(
             path = tmp_path_factory.mktemp("console") / "console.db"
             path.write_bytes(template.read_bytes())
             url = f"sqlite:///{path}"
-        potok = bootstrap(_settings(url, pool_size=20, max_overflow=10))
+        potok = bootstrap(_settings(url, pool_size=5, max_overflow=25))  # 30 at once, 5 kept
         server = _console_servers[backend] = start_server(potok)
     empty_all_tables(server.potok)
     return server

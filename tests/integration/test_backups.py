@@ -37,6 +37,9 @@ from potok.settings import get_settings
 from tests.conftest import _ensure_postgres_database, _settings, empty_all_tables
 from tests.factories import TESTER, build_world, order_command
 
+# verification's scratch databases (potok_verify_*) live on the server beside every worker's
+# test database; each test checks it left none behind, so all of them run on one worker
+pytestmark = pytest.mark.xdist_group("postgresql-scratch-databases")
 runner = CliRunner()
 STOCK = {("MSK", "KET"): 40, ("SPB", "KET"): 10, ("MSK", "MUG"): 25, ("KZN", "TOY"): 8}
 
