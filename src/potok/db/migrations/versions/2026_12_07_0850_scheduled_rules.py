@@ -3,7 +3,7 @@
 each schedule once)
 
 Revision ID: d7e2a4c10800
-Revises: 8b2d4f61c0e5
+Revises: f2b3d4e50800
 Create Date: 2026-12-07 08:50:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from potok.db.types import UtcDateTime
 
 revision: str = "d7e2a4c10800"
-down_revision: str | None = "8b2d4f61c0e5"
+down_revision: str | None = "f2b3d4e50800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

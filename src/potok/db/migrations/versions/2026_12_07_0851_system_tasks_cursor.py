@@ -3,7 +3,7 @@ returns to inspect, backordered orders and connector refusals starts at the end 
 history (a task is opened for what happens from now on, not for every past event)
 
 Revision ID: d7e2a4c10810
-Revises: f2b3d4e50800
+Revises: d7e2a4c10800
 Create Date: 2026-12-07 08:51:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "d7e2a4c10810"
-down_revision: str | None = "f2b3d4e50800"
+down_revision: str | None = "d7e2a4c10800"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
