@@ -1,5 +1,5 @@
-"""Marketplace connectors benchmark: orders appearing on simulated Wildberries and Ozon
-(real HTTP servers speaking their published formats, checking every request against their
+"""Marketplace connectors benchmark: orders appearing on simulated Wildberries, Ozon and
+Yandex Market (real HTTP servers speaking their published formats, checking every request against their
 documents) imported by polling, with the simulators failing and limiting on purpose.
 
     python benchmarks/connectors.py --db sqlite --orders 2000
@@ -7,13 +7,14 @@ documents) imported by polling, with the simulators failing and limiting on purp
 
 It creates a fresh database (PostgreSQL: ``POTOK_BENCH_DATABASE_URL``, by default the
 database ``potok_bench``; SQLite: a temporary file) with ``--skus`` products in stock at one
-warehouse, connects a WB and an Ozon account to two marketplace channels, puts ``--orders``
-orders on the marketplaces (half each; WB one unit a task, Ozon 1-3 products a posting),
-scripts a 500 and a 429 on each, then polls both until nothing new is left - and once more,
-which must import nothing. It counts Potok orders against the marketplaces'.
+warehouse, connects a WB, an Ozon and a Yandex Market account to three marketplace
+channels, puts ``--orders`` orders on the marketplaces (a third each; WB one unit a task,
+Ozon 1-3 products a posting, Market 1-3 offers an order), scripts a 500 and a rate-limit
+answer on each (Market's is a 420), then polls them until nothing new is left - and once
+more, which must import nothing. It counts Potok orders against the marketplaces'.
 
-Then stock: ``--stock-skus`` SKUs are mapped on both connections, each with three
-marketplace warehouses mapped to three Potok locations. The dispatcher's first round
+Then stock: ``--stock-skus`` SKUs are mapped on the three connections, each with three
+marketplace warehouses (Market: campaigns) mapped to three Potok locations. The dispatcher's first round
 pushes every figure (a new cursor: a full re-sync; ``stock_items_pushed`` counts the
 figures the simulators took), then ``--stock-rounds`` rounds each receive stock of one
 SKU and run one dispatcher round; ``push_latency_p95_ms`` is the 95th percentile from a
@@ -42,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests.simulators.ozon import OzonSimulator
 from tests.simulators.wildberries import WildberriesSimulator
+from tests.simulators.yandex_market import YandexMarketSimulator
 
 from benchmarks.intake import bench_settings, fresh_database
 from potok.bootstrap import Potok, bootstrap
@@ -66,13 +68,16 @@ OZON_WAREHOUSE = 22_254_230_484_000
 LOCATIONS = ("MSK", "SPB", "KZN")
 WB_WAREHOUSES = {str(WB_WAREHOUSE + n): code for n, code in enumerate(LOCATIONS)}
 OZON_WAREHOUSES = {str(OZON_WAREHOUSE + n): code for n, code in enumerate(LOCATIONS)}
+YM_CAMPAIGN = 21_000_001
+YM_CAMPAIGNS = {str(YM_CAMPAIGN + n): code for n, code in enumerate(LOCATIONS)}
 WB_CHRT, OZON_ITEM, OZON_PRODUCT = 2_000_000, 5_000_000, 3_000_000
+CHANNELS = ("wb", "ozon", "ym")
 
 
 def setup(potok: Potok, skus: int) -> list[tuple[str, str]]:
     """Channels, a warehouse serving them, products with barcodes, plenty of stock; returns
     (sku, barcode) pairs."""
-    for code in ("wb", "ozon"):
+    for code in CHANNELS:
         catalogue.create_channel(potok.uow(), ChannelDraft(code, code, ChannelType.MARKETPLACE))
     for n, code in enumerate(LOCATIONS):
         catalogue.create_warehouse(
@@ -84,7 +89,7 @@ def setup(potok: Potok, skus: int) -> list[tuple[str, str]]:
                 "Москва",
                 55.66 + n,
                 37.86,
-                channels=("wb", "ozon"),
+                channels=CHANNELS,
             ),
         )
     products = []
@@ -112,6 +117,7 @@ def measure_stock(
     potok: Potok,
     wb: WildberriesSimulator,
     ozon: OzonSimulator,
+    ym: YandexMarketSimulator,
     skus: list[str],
     rounds: int,
     rng: random.Random,
@@ -134,7 +140,8 @@ def measure_stock(
         ],
         BENCH,
     )
-    latencies: dict[str, list[float]] = {"wb": [], "ozon": []}
+    map_items(potok.uow(), "ym", [ItemMapping(s, f"offer-{s}") for s in skus], BENCH)
+    latencies: dict[str, list[float]] = {"wb": [], "ozon": [], "ym": []}
     while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
         pass  # the set-up's events in commit order first: the cursors start after them
     with new_client() as http:
@@ -142,14 +149,14 @@ def measure_stock(
         started = time.perf_counter()
         dispatcher.run_round()  # new cursors: a full push to both
         full_s = time.perf_counter() - started
-        taken = sum(len(v) for v in wb.stocks.values()) + len(ozon.stocks)
+        taken = sum(len(v) for v in wb.stocks.values()) + len(ozon.stocks) + len(ym.stocks)
         for _ in range(rounds):
             changed = rng.sample(skus, 1)  # one change, then the dispatcher's next round
             committed: dict[str, float] = {}
             for sku in changed:
                 inventory.receive_stock(potok.uow(), ReceiveStock("MSK", sku, 1), BENCH)
                 committed[sku] = time.monotonic()
-            seen = len(wb.received), len(ozon.received)
+            seen = len(wb.received), len(ozon.received), len(ym.received)
             dispatcher.run_round()
             for call in wb.received[seen[0] :]:
                 for item in (call.body or {}).get("stocks", ()):
@@ -161,6 +168,11 @@ def measure_stock(
                     sku = skus[item["product_id"] - OZON_PRODUCT]
                     if sku in committed:
                         latencies["ozon"].append(call.at - committed[sku])
+            for call in ym.received[seen[2] :]:
+                for item in (call.body or {}).get("skus", ()):
+                    sku = item["sku"].removeprefix("offer-")
+                    if sku in committed:
+                        latencies["ym"].append(call.at - committed[sku])
     return taken, full_s, latencies
 
 
@@ -187,7 +199,8 @@ def main() -> None:
     products = setup(potok, max(args.skus, args.stock_skus))
     stock_skus = [sku for sku, _ in products[: args.stock_skus]]
     products = products[: args.skus]
-    wb, ozon = WildberriesSimulator(), OzonSimulator()
+    wb, ozon, ym = WildberriesSimulator(), OzonSimulator(), YandexMarketSimulator()
+    ym.campaigns = {int(c) for c in YM_CAMPAIGNS}
     try:
         for code, kind, sim, creds, warehouse in (
             ("wb", Marketplace.WILDBERRIES, wb, Credentials(wb.token), WB_WAREHOUSES),
@@ -198,17 +211,33 @@ def main() -> None:
                 Credentials(ozon.api_key, ozon.client_id),
                 OZON_WAREHOUSES,
             ),
+            (
+                "ym",
+                Marketplace.YANDEX_MARKET,
+                ym,
+                Credentials(ym.api_key, ym.business_id),
+                YM_CAMPAIGNS,
+            ),
         ):
             connect_marketplace(
                 potok.uow(),
                 ConnectionDraft(code, kind, code, creds, sim.url, warehouse),
                 BENCH,
             )
-        on_wb = args.orders // 2
+        on_wb = args.orders // 3
+        on_ym = args.orders // 3
         for _ in range(on_wb):
             sku, barcode = rng.choice(products)
             wb.add_order(article=sku, barcodes=[barcode], price=99_000)
-        for _ in range(args.orders - on_wb):
+        for _ in range(on_ym):
+            chosen = rng.sample(products, rng.randint(1, 3))
+            ym.add_order(
+                items=[
+                    {"offerId": sku, "count": rng.randint(1, 2), "price": 990} for sku, _ in chosen
+                ],
+                campaign=YM_CAMPAIGN + rng.randrange(len(LOCATIONS)),
+            )
+        for _ in range(args.orders - on_wb - on_ym):
             chosen = rng.sample(products, rng.randint(1, 3))
             ozon.add_posting(
                 products=[
@@ -221,14 +250,14 @@ def main() -> None:
                     for i, (sku, _) in enumerate(chosen)
                 ]
             )
-        for sim in (wb, ozon):
+        for sim in (wb, ozon, ym):
             sim.fail(1, status=500)
             sim.limit(1, retry_s=1)
         clients = MarketplaceClients(MarketplaceSettings())
         batch = 1000
         imported = repeated = 0
         started = time.perf_counter()
-        for code in ("wb", "ozon"):
+        for code in CHANNELS:
             for _ in range(args.orders // batch + 10):  # faults cost a poll or two
                 outcome = poll_marketplace(potok.uow(), clients, code, batch=batch)
                 if outcome.error:
@@ -241,7 +270,7 @@ def main() -> None:
         elapsed = time.perf_counter() - started
         again = sum(
             len(poll_marketplace(potok.uow(), clients, code, batch=args.orders).imported)
-            for code in ("wb", "ozon")
+            for code in CHANNELS
         )
         with potok.engine.connect() as connection:
             stored = connection.execute(
@@ -250,19 +279,20 @@ def main() -> None:
         duplicates = stored[0] - stored[1] + again
         lost = args.orders - stored[1]
         pushed, full_s, by_marketplace = measure_stock(
-            potok, wb, ozon, stock_skus, args.stock_rounds, rng
+            potok, wb, ozon, ym, stock_skus, args.stock_rounds, rng
         )
-        latencies = sorted(by_marketplace["wb"] + by_marketplace["ozon"])
+        latencies = sorted(by_marketplace["wb"] + by_marketplace["ozon"] + by_marketplace["ym"])
         p95 = percentile_ms(latencies)
-        rejected = wb.rejected + ozon.rejected
-        invalid = len(wb.invalid) + len(ozon.invalid)
+        rejected = wb.rejected + ozon.rejected + ym.rejected
+        invalid = len(wb.invalid) + len(ozon.invalid) + len(ym.invalid)
         print(
             f"{args.db}: {args.orders} orders on the marketplaces, {imported} imported in "
             f"{elapsed:.1f} s ({repeated} sent again and skipped), {invalid} requests the "
             f"documents refused; stock: {pushed} figures pushed in {full_s:.1f} s, "
             f"{len(latencies)} changes timed, p95 WB "
             f"{percentile_ms(sorted(by_marketplace['wb']))} ms, Ozon "
-            f"{percentile_ms(sorted(by_marketplace['ozon']))} ms",
+            f"{percentile_ms(sorted(by_marketplace['ozon']))} ms, Market "
+            f"{percentile_ms(sorted(by_marketplace['ym']))} ms",
             file=sys.stderr,
         )
         print(
@@ -274,6 +304,7 @@ def main() -> None:
     finally:
         wb.stop()
         ozon.stop()
+        ym.stop()
         potok.close()
 
 

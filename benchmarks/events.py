@@ -7,19 +7,25 @@ then every event id is checked against what the receiver got.
 
 It makes a fresh database (SQLite: a temporary file; PostgreSQL: ``--database-name``,
 by default ``potok_bench_events``), a small network with plenty of stock, starts ``potok
-serve --no-jobs`` and a local receiver, and runs three phases of ``--orders`` orders each from ``--clients`` threads:
+serve --no-jobs``, ``potok worker --no-jobs`` and a local receiver, and runs four phases of
+``--orders`` orders each from ``--clients`` threads:
 
-A. intake alone: no worker, no subscription;
-B. intake while ``potok worker`` delivers every event (``*``) to the receiver, which
-   answers 503 to ``--fail-share`` of requests, is down for ``--outage-s`` seconds in the
-   middle, while the worker is killed with SIGKILL ``--kills`` times and started again;
-A again, the worker stopped, once B's events have all arrived: intake slows as the
-   database grows, so B is compared with the mean of the two As.
+A. intake while ``potok worker`` runs its after-commit reactions, with no subscription:
+   webhook deliveries off;
+H. intake with a subscription to every event (``*``) at a healthy receiver: deliveries
+   on. The delivery lag (from the event's time to its first arrival) is measured here;
+B. the faults: the receiver answers 503 to ``--fail-share`` of requests and is down for
+   ``--outage-s`` seconds in the middle, while the worker is killed with SIGKILL
+   ``--kills`` times and started again;
+A again, once B's events have all arrived and the subscription is gone: intake slows as
+   the database grows, so H is compared with the mean of the two As.
 
-Then it waits until the receiver has every event of phase B that the outbox holds, and
-prints the throughput of the phases, the delivery lag (from the event's time to its
-arrival, over events that arrived at the first attempt outside the outage and the
-worker's downtime), and a last machine-readable line:
+The worker runs from the start (its start-up is not in any phase), and each phase begins
+once the worker has caught up with the one before (every event placed, every reaction's
+and the subscription's cursor at the end), so no phase pays for another's backlog.
+
+Then it checks every event id of phases H and B against what the receiver got, and prints
+the throughput of the phases, the lag, and a last machine-readable line:
 
     events emitted=N delivered=N lost=0 duplicates=D p50_lag_ms=... p99_lag_ms=... worker_kills=K outages=O
 """
@@ -31,7 +37,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,9 +52,12 @@ from typing import Any
 import httpx
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.intake import backend_pids, pids_cpu, process_tree_cpu
 from potok.bootstrap import bootstrap
 from potok.db import migrate
-from potok.db.tables import outbox_events
+from potok.db.tables import event_consumers, outbox_events
 from potok.domain.access import KEY_SCOPES
 from potok.domain.catalogue import ProductDraft
 from potok.domain.channels import ChannelDraft, ChannelType
@@ -259,6 +267,80 @@ def last_id(url: str) -> int:
     return int(found or 0)
 
 
+@dataclass
+class Meter:
+    """CPU seconds of the server, the worker, the receiver and the database's backends,
+    taken at the start and the end of a phase."""
+
+    url: str
+    server: subprocess.Popen[bytes]
+    receiver: Receiver
+    worker: subprocess.Popen[bytes] | None = None
+
+    def read(self) -> dict[str, float]:
+        backends = pids_cpu(backend_pids(self.url))
+        taken = {
+            "server": process_tree_cpu(self.server.pid),
+            "worker": process_tree_cpu(self.worker.pid) if self.worker is not None else 0.0,
+            "receiver": (
+                process_tree_cpu(self.receiver.process.pid)
+                if self.receiver.process is not None
+                else 0.0
+            ),
+        }
+        return {**taken, **{f"pg{pid}": cpu for pid, cpu in backends.items()}}
+
+    @staticmethod
+    def spent(before: dict[str, float], after: dict[str, float], orders: int) -> str:
+        """Milliseconds of CPU per order, by process, between two readings."""
+        per = {
+            name: 1000 * (after.get(name, 0.0) - before.get(name, 0.0)) / orders
+            for name in ("server", "worker", "receiver")
+        }
+        db = sum(v - before.get(k, 0.0) for k, v in after.items() if k.startswith("pg"))
+        per["database"] = 1000 * db / orders
+        return ", ".join(f"{name} {ms:.2f}" for name, ms in per.items())
+
+
+def caught_up(url: str, timeout_s: float) -> float:
+    """Wait until the worker has placed every event and every cursor (reactions, the
+    subscription) is at the end; the seconds it took."""
+    engine = sa.create_engine(url)
+    started = time.monotonic()
+    behind: list[tuple[str, int]] = []
+    try:
+        while time.monotonic() - started < timeout_s:
+            with engine.connect() as connection:
+                unplaced = connection.execute(
+                    sa.select(sa.func.count()).where(outbox_events.c.position.is_(None))
+                ).scalar_one()
+                # readers skip account administration (a subscription's own events)
+                last = connection.execute(
+                    sa.select(sa.func.max(outbox_events.c.position)).where(
+                        outbox_events.c.aggregate_type.not_in(INTERNAL)
+                    )
+                ).scalar()
+                behind = [
+                    (r.name, int(r.position))
+                    for r in connection.execute(
+                        sa.select(event_consumers.c.name, event_consumers.c.position).where(
+                            event_consumers.c.name.not_like("replay:%"),
+                            event_consumers.c.position < (last or 0),
+                        )
+                    )
+                ]
+            if not unplaced and not behind:
+                return time.monotonic() - started
+            time.sleep(0.2)
+    finally:
+        engine.dispose()
+    print(
+        f"(the worker had not caught up after {timeout_s:.0f} s: {unplaced} events unplaced, "
+        f"last position {last}, behind it {behind}; going on)"
+    )
+    return time.monotonic() - started
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -306,37 +388,63 @@ def main() -> None:
     base = f"http://127.0.0.1:{port}"
     log = workdir / "processes.log"
     server = start(["serve", "--no-jobs", "--no-access-log"], env, log)
-    receiver = Receiver(receiver_port, options.fail_share, workdir / "received.log")
+    receiver = Receiver(receiver_port, 0.0, workdir / "received.log")
     worker: subprocess.Popen[bytes] | None = None
+    api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60)
+    settle = options.drain_timeout_s
     try:
         wait_ready(base)
-        print(f"database {options.db}, {options.orders} orders a phase, {options.clients} clients")
-
-        # A: intake alone
-        rate_a = place(base, key, list(range(options.orders)), options.clients)
-        print(f"A intake alone:            {rate_a:8.1f} orders/s")
-
-        # B: intake with deliveries, failures, an outage and killed workers
-        receiver.start()
-        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {key}"}) as api:
-            api.post(
-                "/api/v1/webhook-subscriptions",
-                json={"url": f"http://127.0.0.1:{receiver_port}/potok", "event_types": ["*"]},
-            ).raise_for_status()
-        first = last_id(url)
         worker = start(["worker", "--no-jobs"], env, log)
         starts = 1
-        wait_started(log, starts)  # its start-up is not delivery lag
+        wait_started(log, starts)  # its start-up is in no phase
+        receiver.start()
+        meter = Meter(url, server, receiver, worker)
+        print(f"database {options.db}, {options.orders} orders a phase, {options.clients} clients")
+        phase = iter(range(0, 10 * options.orders, options.orders))
+
+        def numbers() -> list[int]:
+            first = next(phase)
+            return list(range(first, first + options.orders))
+
+        # A: intake, the worker reacting, no subscription
+        before = meter.read()
+        rate_a = place(base, key, numbers(), options.clients)
+        print(f"A deliveries off:          {rate_a:8.1f} orders/s")
+        caught_up(url, settle)
+        print(
+            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
+        )
+
+        # H: intake with deliveries to a healthy receiver
+        created = api.post(
+            "/api/v1/webhook-subscriptions",
+            json={"url": f"http://127.0.0.1:{receiver_port}/potok", "event_types": ["*"]},
+        )
+        created.raise_for_status()
+        subscription = created.json()["subscription"]["id"]
+        first_h = last_id(url)
+        before = meter.read()
+        rate_h = place(base, key, numbers(), options.clients)
+        print(f"H deliveries on, healthy:  {rate_h:8.1f} orders/s")
+        emitted_h = outbox_after(url, first_h)
+        caught_up(url, settle)
+        print(
+            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
+        )
+
+        # B: a failing receiver, an outage, killed workers
+        receiver.stop()
+        receiver.fail_share = options.fail_share
+        receiver.start()
+        first_b = last_id(url)
         downtime: list[tuple[float, float]] = []
         kills = outages = 0
-        done = threading.Event()
-        numbers = list(range(options.orders, 2 * options.orders))
         rate_b = 0.0
+        load_b = numbers()
 
         def load() -> None:
             nonlocal rate_b
-            rate_b = place(base, key, numbers, options.clients)
-            done.set()
+            rate_b = place(base, key, load_b, options.clients)
 
         loader = threading.Thread(target=load)
         started = time.time()
@@ -361,20 +469,16 @@ def main() -> None:
                 assert worker is not None
                 worker.send_signal(signal.SIGKILL)
                 worker.wait()
-                down = time.time()
                 kills += 1
                 time.sleep(0.5)
-                restarted = time.time()
                 worker = start(["worker", "--no-jobs"], env, log)
+                meter.worker = worker
                 starts += 1
                 wait_started(log, starts)
-                # a new worker takes the subscription over once it runs and the lease has
-                # run out
-                lease = float(env["POTOK_EVENTS__LEASE_S"])
-                downtime.append((down, max(time.time(), restarted + lease)))
         loader.join()
-        emitted = outbox_after(url, first)
-        deadline = time.monotonic() + options.drain_timeout_s
+        print(f"B faults:                  {rate_b:8.1f} orders/s")
+        emitted = {**emitted_h, **outbox_after(url, first_b)}
+        deadline = time.monotonic() + settle
         while time.monotonic() < deadline:
             first_seen, failed_ids, arrivals = receiver.read()
             if not set(emitted) - set(first_seen):
@@ -384,35 +488,32 @@ def main() -> None:
         first_seen, failed_ids, arrivals = receiver.read()
         delivered = {i for i in emitted if i in first_seen}
         duplicates = sum(c - 1 for i, c in arrivals.items() if i in emitted)
-        healthy = [
-            (first_seen[i] - emitted[i]) * 1000
-            for i in delivered
-            if i not in failed_ids and not any(a - 1 <= emitted[i] <= b + 1 for a, b in downtime)
-        ]
+        healthy = [(first_seen[i] - emitted_h[i]) * 1000 for i in emitted_h if i in first_seen]
         lost = len(emitted) - len(delivered)
 
-        # A again, the worker stopped: the database has grown since A, and B ran in
-        # between; comparing B with the mean of both As cancels that drift
-        assert worker is not None
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-        again = list(range(2 * options.orders, 3 * options.orders))
-        rate_a2 = place(base, key, again, options.clients)
+        # A again, the subscription gone: the database has grown since A
+        api.delete(f"/api/v1/webhook-subscriptions/{subscription}").raise_for_status()
+        caught_up(url, settle)
+        before = meter.read()
+        rate_a2 = place(base, key, numbers(), options.clients)
         alone = (rate_a + rate_a2) / 2
-        print(f"A again, worker stopped:   {rate_a2:8.1f} orders/s (mean of A: {alone:.1f})")
+        print(f"A again, deliveries off:   {rate_a2:8.1f} orders/s (mean of A: {alone:.1f})")
+        caught_up(url, settle)
         print(
-            f"B intake with deliveries:  {rate_b:8.1f} orders/s "
-            f"({(rate_b / alone - 1) * 100:+.1f} % against the mean of A)"
+            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
         )
         print(
-            f"events {len(emitted)}, delivered {len(delivered)}, lost {lost}, "
-            f"duplicates {duplicates}, failed attempts answered 503 for "
+            f"H against the mean of A:   {(rate_h / alone - 1) * 100:+.1f} % "
+            f"(B with its faults: {(rate_b / alone - 1) * 100:+.1f} %)"
+        )
+        print(
+            f"events {len(emitted)} (H {len(emitted_h)}), delivered {len(delivered)}, "
+            f"lost {lost}, duplicates {duplicates}, failed attempts answered 503 for "
             f"{len(failed_ids)} events"
         )
         print(
-            f"lag (healthy, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "
+            f"lag (H, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "
             f"p99 {percentile(healthy, 0.99):.0f} ms, max {max(healthy, default=0):.0f} ms"
-            f"; median of all {statistics.median(healthy) if healthy else 0:.0f} ms"
         )
         print(
             f"events emitted={len(emitted)} delivered={len(delivered)} lost={lost} "
@@ -420,6 +521,7 @@ def main() -> None:
             f"p99_lag_ms={percentile(healthy, 0.99):.0f} worker_kills={kills} outages={outages}"
         )
     finally:
+        api.close()
         for process in (worker, server):
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)

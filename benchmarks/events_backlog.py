@@ -125,6 +125,12 @@ class Writer:
         return max((max(v) for v in self.latencies.values() if v), default=0.0)
 
 
+def process_cpu(pid: int) -> float:
+    """User+system CPU seconds of a process (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def unplaced(potok: Potok) -> int:
     with potok.engine.connect() as connection:
         return int(
@@ -187,6 +193,8 @@ def main() -> None:
             writer.phase = "deliver"
             delivered = rounds = 0
             started = time.perf_counter()
+            cpu = time.process_time()
+            receiver_cpu = process_cpu(receiver.pid)
             while time.perf_counter() - started < options.deliver_s:
                 report = dispatcher.delivery_round()
                 dispatcher.reaction_round(report)
@@ -194,8 +202,13 @@ def main() -> None:
                 rounds += 1
             deliver_s = time.perf_counter() - started
             deliver_rate = delivered / deliver_s
+            cpu = time.process_time() - cpu
+            receiver_cpu = process_cpu(receiver.pid) - receiver_cpu
             print(
                 f"delivered {delivered} in {deliver_s:.1f} s ({deliver_rate:.0f}/s, {rounds} rounds)"
+                f"; CPU per delivery: dispatcher {1000 * cpu / max(delivered, 1):.2f} ms "
+                f"(with the reactions' rounds and the writer), receiver "
+                f"{1000 * receiver_cpu / max(delivered, 1):.2f} ms"
             )
             dispatcher.shut()
 

@@ -582,6 +582,12 @@ def main() -> None:
     )
     parser.add_argument("--window-time-limit", type=float, default=120.0, help="its MIP budget, s")
     parser.add_argument(
+        "--forecast-days",
+        type=int,
+        default=1,
+        help="days of history (other days of the same shop) the stock prices' forecast learns from",
+    )
+    parser.add_argument(
         "--refresh",
         type=int,
         default=0,
@@ -596,6 +602,9 @@ def main() -> None:
     t0 = time.perf_counter()
     build = build_zone_network if args.network == "zones" else build_network
     net = build(args.orders, args.skus, args.seed)
+    forecast = build(
+        args.orders * args.forecast_days, args.skus, args.seed + 1
+    ).orders  # other days of the shop
     rules = RoutingRules(version="bench-default")
     pricer = Pricer(net)
     gc.collect()
@@ -618,7 +627,6 @@ def main() -> None:
         return decide(o, c, p, tariffs=net.tariffs, rules=rules, today=TODAY)
 
     engine, decisions = run_decider("engine (decide)", net, rules, pricer, engine_choose)
-    forecast = build(args.orders, args.skus, args.seed + 1).orders  # another day of the shop
     pricing = StockPricing(
         net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20)
     )

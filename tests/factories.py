@@ -111,6 +111,7 @@ def order_command(
     to: tuple[float, float] | None = TVER,
     external_id: str | None = None,
     pickup_point: str | None = None,
+    region: str = "",
     **extra: Any,
 ) -> PlaceOrder:
     if pickup_point is not None:
@@ -119,6 +120,7 @@ def order_command(
         address = Address(
             "Тверь",
             "ул. Советская, 1",
+            region=region,
             latitude=to[0] if to else None,
             longitude=to[1] if to else None,
         )

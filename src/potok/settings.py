@@ -91,7 +91,8 @@ class SecuritySettings(BaseModel):
         ge=0,
         le=60,
         description="how long a process trusts a key it verified before asking the database "
-        "again; a key revoked elsewhere is refused after at most this long (0: every request)",
+        "again (0: every request); on PostgreSQL a key revoked in another process is "
+        "forgotten at once (LISTEN/NOTIFY)",
     )
 
 
@@ -219,7 +220,8 @@ class EventSettings(BaseModel):
 
 
 class SourcingSettings(BaseModel):
-    """The batch optimiser's schedule: how often the worker re-plans open orders."""
+    """The batch optimiser's schedule (how often the worker re-plans open orders) and the
+    stock pricing job's (what a unit is worth to the orders still to come)."""
 
     replan_every_minutes: float = Field(
         default=0,
@@ -230,6 +232,23 @@ class SourcingSettings(BaseModel):
     )
     replan_time_limit_s: float = Field(
         default=30, ge=1, le=300, description="the solver's time budget of a scheduled run"
+    )
+    price_stock_every_hours: float = Field(
+        default=0,
+        ge=0,
+        le=7 * 24,
+        description="price stock for the orders still to come when the latest run is at "
+        "least this old (0: never on a schedule; run `potok sourcing price-stock`)",
+    )
+    stock_history_days: int = Field(
+        default=28, ge=1, le=365, description="days of orders the stock prices learn demand from"
+    )
+    stock_horizon_days: int = Field(
+        default=7,
+        ge=1,
+        le=90,
+        description="days ahead the stock prices look: demand over them against the stock and "
+        "what arrives within them",
     )
 
 
@@ -362,6 +381,16 @@ class MarketplaceSettings(BaseModel):
     ozon_url: str = Field(
         default="https://api-seller.ozon.ru", max_length=500, description="Ozon's Seller API"
     )
+    avito_url: str = Field(
+        default="https://api.avito.ru",
+        max_length=500,
+        description="Avito's API (order-management, stock-management, token)",
+    )
+    yandex_market_url: str = Field(
+        default="https://api.partner.market.yandex.ru",
+        max_length=500,
+        description="Yandex Market's Partner API (orders, boxes, labels, stocks)",
+    )
     wildberries_sticker_type: Literal["png", "svg", "zplv", "zplh"] = Field(
         default="png",
         description="the format of WB's assembly task stickers Potok fetches (zplv/zplh: "
@@ -400,6 +429,27 @@ class MarketplaceSettings(BaseModel):
         description="the RetailCRM status code Potok sets when it cancels an order",
     )
 
+    retailcrm_mirror_statuses: dict[str, str] = Field(
+        default_factory=dict,
+        description="the RetailCRM status codes of Potok's orders of other channels told to "
+        'the CRM, by Potok\'s status (JSON, e.g. {"reserved": "prepayed"}); a status '
+        "not named keeps RetailCRM's default code (new, availability-confirmed, assembling, "
+        "send-to-delivery, complete, cancel-other)",
+    )
+    retailcrm_payment_type: str = Field(
+        default="bank-card",
+        min_length=1,
+        max_length=100,
+        description="the RetailCRM payment type code of the payment of an order Potok tells it",
+    )
+    crm_push_every_s: float = Field(
+        default=10.0,
+        ge=0,
+        le=3600,
+        description="the least pause between two pushes of changed orders to a CRM (many "
+        "changes of an order in between go as one)",
+    )
+
     @field_validator("retailcrm_time_zone")
     @classmethod
     def _known_crm_zone(cls, value: str) -> str:
@@ -416,6 +466,12 @@ class MarketplaceSettings(BaseModel):
         max_length=2000,
         description="comma-separated networks Ozon's push notifications are taken from (the "
         "ones Ozon publishes; a proxy in front of Potok must pass the caller's address on)",
+    )
+    yandex_market_push_networks: str = Field(
+        default="5.45.207.0/25,141.8.142.0/25,5.255.253.0/25",
+        max_length=2000,
+        description="comma-separated networks Yandex Market's API notifications are taken from "
+        "(the ones Market publishes; a proxy in front of Potok must pass the caller's address on)",
     )
     timeout_s: float = Field(default=30.0, gt=0, le=300)
     attempts: int = Field(

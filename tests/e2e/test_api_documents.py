@@ -123,10 +123,14 @@ REPORT_FILES = {
     ("PUT", "/api/v1/files/stock-rules", "422"),
     ("PUT", "/api/v1/files/products", "422"),
     ("PUT", "/api/v1/files/store-receipts", "422"),
+    ("PUT", "/api/v1/files/orders", "422"),
 }
 # A route a marketplace calls answers in that marketplace's own format (what its documentation
 # says the marketplace reads back), errors included: never a problem document.
-OWN_FORMAT = {("POST", "/api/v1/marketplaces/{code}/ozon-notifications")}
+OWN_FORMAT = {
+    ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"),
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"),
+}
 # ... except what Potok's guards refuse before any route runs (a body too large or of another
 # media type, a malformed query or path): those stay problem documents everywhere.
 BEFORE_THE_ROUTE = {"413", "415", "422"}

@@ -177,6 +177,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/files/stock-rules"): ("stock:read", LISTED),
     ("GET", "/api/v1/files/movements"): ("stock:read", LISTED),
     ("GET", "/api/v1/files/orders"): ("orders:read", LISTED),
+    ("PUT", "/api/v1/files/orders"): ("orders:write", NAMED),
     ("GET", "/api/v1/reports/orders"): ("orders:read", LISTED),
     ("GET", "/api/v1/reports/orders/file"): ("orders:read", LISTED),
     ("GET", "/api/v1/reports/reasons"): ("orders:read", LISTED),
@@ -187,6 +188,10 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/polls"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/ozon-notifications"): ("public", UNLIMITED),
+    ("POST", "/api/v1/marketplaces/{code}/yandex-market/{token}/notification"): (
+        "public",
+        UNLIMITED,
+    ),
     ("GET", "/api/v1/marketplaces/{code}/journal"): ("catalogue:read", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/items"): ("catalogue:read", RECORD),
     ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
@@ -648,6 +653,11 @@ NAMED_BODIES: dict[tuple[str, str], tuple[str, dict[str, Any] | str]] = {
     ("PUT", "/api/v1/files/store-receipts"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,
         f"store,receipt,sku,quantity,price\n{FOREIGN_WAREHOUSE},R-1,TOY,1,1.00\n",
+    ),
+    ("PUT", "/api/v1/files/orders"): (  # a CSV file, not JSON
+        CHANNEL_BOUND,
+        f"channel,external_id,sku,quantity,city,address\n{FOREIGN_CHANNEL},zz-file,TOY,1,Выборг,"
+        "Ленина 1\n",
     ),
     ("PUT", "/api/v1/files/stock-levels"): (  # a CSV file, not JSON
         WAREHOUSE_BOUND,

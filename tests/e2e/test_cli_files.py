@@ -206,3 +206,75 @@ def test_a_store_day_of_receipts_imported_twice_moves_its_stock_once(
         assert result.exit_code == 0, result.output
     assert levels(potok) == {("MSK-S", "KET"): 2, ("MSK-S", "MUG"): 6}
     assert_stock_invariants(potok)
+
+
+def test_orders_exported_edited_in_excel_and_imported_back(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    """The operator's round trip: export, change a quantity and add an order in the sheet,
+    dry run, import, and the same file again changes nothing."""
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    seed = write_csv(
+        tmp_path,
+        "channel,external_id,sku,quantity,city,address\nweb,W-1,KET,1,Тверь,Советская 1\n",
+        "seed.csv",
+    )
+    assert potok_cli(database_url, "files", "import", "orders", str(seed)).exit_code == 0
+    file = tmp_path / "заказы.xlsx"
+    assert potok_cli(database_url, "files", "export", "orders", str(file)).exit_code == 0
+    book = openpyxl.load_workbook(file)
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]] + ["address"]
+    sheet.cell(1, len(header)).value = "address"
+    sheet.cell(2, header.index("quantity") + 1).value = 4  # W-1's kettles: 1 -> 4
+    row = sheet.max_row + 1
+    new = {"channel": "web", "external_id": "W-2", "sku": "MUG", "quantity": 3}
+    for name, value in {**new, "city": "Тверь", "address": "Советская 2"}.items():
+        sheet.cell(row, header.index(name) + 1).value = value
+    book.save(file)
+    report = tmp_path / "итог.csv"
+
+    tried = potok_cli(database_url, "files", "import", "orders", "--dry-run", str(file))
+    done = potok_cli(database_url, "files", "import", "orders", str(file), "--report", str(report))
+    again = potok_cli(database_url, "files", "import", "orders", str(file))
+
+    assert tried.exit_code == 0, tried.output
+    assert "1 orders would be taken, 1 changed, 0 are in Potok as the file says" in tried.stdout
+    assert done.exit_code == 0, done.output
+    assert "1 orders taken, 1 changed, 0 in Potok as the file says, 0 refused" in done.stdout
+    assert again.exit_code == 0, again.output
+    assert "0 orders taken, 0 changed, 2 in Potok as the file says" in again.stdout
+    with report.open("rb") as handle:
+        outcomes = [r.cells[:4] for r in read_table(handle, FileFormat.CSV)]
+    assert outcomes == [["2", "web", "W-1", "changed"], ["3", "web", "W-2", "taken"]]
+    with potok.uow().read() as uow:
+        web = uow.channels.get_by_code("web")
+        assert web is not None
+        taken = uow.orders.ids_by_external(web.id, ["W-1", "W-2"])
+        (kettles,) = uow.orders.get(taken["W-1"]).lines  # type: ignore[union-attr]
+    assert sorted(taken) == ["W-1", "W-2"]
+    assert kettles.quantity == 4
+
+
+def test_a_bad_orders_file_is_listed_by_row_and_column_and_takes_nothing(
+    potok: Potok, database_url: str, tmp_path: Path
+) -> None:
+    build_world(potok, {("MSK", "KET"): 10})
+    file = write_csv(
+        tmp_path,
+        "channel,external_id,sku,quantity,city,address\n"
+        "web,W-1,KET,1,Тверь,Советская 1\n"
+        "web,W-2,KET,many,Тверь,Советская 1\n",
+        "orders.csv",
+    )
+
+    result = potok_cli(database_url, "files", "import", "orders", str(file))
+
+    assert result.exit_code == 3, result.output
+    assert [(row[0], row[1]) for row in table_rows(result.stderr)] == [("3", "quantity")]
+    assert "nothing taken" in result.stderr
+    with potok.uow().read() as uow:
+        web = uow.channels.get_by_code("web")
+        assert web is not None
+        assert uow.orders.ids_by_external(web.id, ["W-1"]) == {}

@@ -266,3 +266,36 @@ def test_push_url_prints_the_address_ozon_is_given(
     assert unknown.exit_code != 0
     assert bad.exit_code == 2
     assert "--base" in bad.output
+
+
+def test_push_url_prints_the_address_yandex_market_is_given(
+    potok: Potok, database_url: str
+) -> None:
+    from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+    from potok.services.marketplaces import connect_marketplace
+    from potok.services.marketplaces.notifications import push_path
+    from tests.factories import TESTER
+
+    build_world(potok, {})
+    connect_marketplace(
+        potok.uow(),
+        ConnectionDraft(
+            code="ym-main",
+            marketplace=Marketplace.YANDEX_MARKET,
+            channel="mp",
+            credentials=Credentials("ACMA:key", "8880001"),
+            base_url="https://api.partner.market.yandex.ru",
+            warehouses={"21000001": "MSK"},
+        ),
+        TESTER,
+    )
+
+    shown = potok_cli(
+        database_url, "marketplaces", "push-url", "ym-main", "--base", "https://potok.example"
+    )
+
+    assert shown.exit_code == 0, shown.output
+    path = push_path(potok.protector, "ym-main", Marketplace.YANDEX_MARKET)
+    assert shown.stdout.strip() == "https://potok.example" + path
+    assert path.startswith("/api/v1/marketplaces/ym-main/yandex-market/")
+    assert path != push_path(potok.protector, "ym-main")  # not Ozon's secret

@@ -177,3 +177,34 @@ def test_explain_gives_every_candidate_not_chosen_its_reason_and_shows_coverage(
     assert "chosen because it is the cheapest to ship of the warehouses that have every line" in (
         " ".join(result.stdout.split())
     )
+
+
+def test_price_stock_prices_the_hubs_last_unit_and_lists_it(
+    potok: Potok, database_url: str
+) -> None:
+    from tests.integration.test_stock_pricing import HEADER as TARIFF_HEADER
+    from tests.integration.test_stock_pricing import KOMI, TARIFFS
+    from tests.integration.test_stock_pricing import place as place_to
+
+    build_world(potok, {("MSK", "KET"): 13, ("SPB", "KET"): 10, ("KZN", "KET"): 10})
+    sourcing.import_tariffs(potok.uow(), "\n".join([TARIFF_HEADER, *TARIFFS]), TESTER)
+    sourcing.set_rules(
+        potok.uow(), "default", {"kinds_by_order_type": {"courier": ["warehouse"]}}, TESTER
+    )
+    from datetime import UTC, datetime
+
+    from tests.factories import TVER
+
+    now = datetime.now(UTC)
+    for i in range(12):
+        region, to = ("Тверская область", TVER) if i % 2 else ("Республика Коми", KOMI)
+        place_to(potok, region, to, now)
+
+    result = potok_cli(database_url, "sourcing", "price-stock", "--horizon-days", "7")
+    assert result.exit_code == 0, result.output
+    assert "Stock priced: 1 position(s) of 1 product(s)" in result.stdout
+    assert table_rows(result.stdout) == [["MSK", "KET", "186.67"]]
+
+    bad = potok_cli(database_url, "sourcing", "price-stock", "--horizon-days", "0")
+    assert bad.exit_code == 2
+    assert "--horizon-days" in bad.output

@@ -229,3 +229,86 @@ def test_stock_rules_are_imported_from_csv_and_exported(api: httpx.Client) -> No
     assert imported.json()["created"] == 1
     rows = [r.cells[:5] for r in read_table(io.BytesIO(exported.content), FileFormat.CSV)]
     assert rows == [["MSK", "KET", "2", "10", "0"]]
+
+
+ORDERS = (
+    "канал;внешний номер;артикул;количество;город;адрес;покупатель\n"
+    "web;F-1;KET;2;Тверь;Советская 1;Анна\n"
+    "web;F-1;MUG;1;;;\n"
+    "web;F-2;MUG;1;Тверь;Советская 2;Олег\n"
+)
+
+
+def test_orders_are_imported_from_a_file_once_and_reported(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+
+    tried = api.put(
+        "/api/v1/files/orders",
+        params={"dry_run": "true"},
+        content=ORDERS,
+        headers={"Content-Type": "text/csv"},
+    )
+    first = api.put("/api/v1/files/orders", content=ORDERS, headers={"Content-Type": "text/csv"})
+    again = api.put(
+        "/api/v1/files/orders",
+        content=ORDERS,
+        headers={"Content-Type": "text/csv", "Accept": "text/csv"},
+    )
+
+    assert tried.status_code == 200, tried.text
+    assert (tried.json()["would_take"], tried.json()["taken"]) == (2, 0)
+    assert first.status_code == 200, first.text
+    body = first.json()
+    assert (body["rows"], body["orders"], body["taken"], body["existing"]) == (3, 2, 2, 0)
+    assert [(o["row"], o["external_id"], o["outcome"]) for o in body["outcomes"]] == [
+        (2, "F-1", "taken"),
+        (4, "F-2", "taken"),
+    ]
+    order = api.get(f"/api/v1/orders/{body['outcomes'][0]['order_id']}").json()
+    assert [(ln["sku"], ln["quantity"]) for ln in order["lines"]] == [("KET", 2), ("MUG", 1)]
+    assert again.status_code == 200
+    assert again.headers["content-type"].startswith("text/csv")
+    report = [r.cells[:5] for r in read_table(io.BytesIO(again.content), FileFormat.CSV)]
+    assert report == [
+        ["2", "web", "F-1", "existing", str(body["outcomes"][0]["order_id"])],
+        ["4", "web", "F-2", "existing", str(body["outcomes"][1]["order_id"])],
+    ]
+    listed = api.get("/api/v1/orders").json()["items"]
+    assert len(listed) == 2
+
+
+def test_a_bad_orders_file_takes_nothing_and_names_the_cells(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 10})
+    body = "channel,external_id,sku,quantity,city,address\nweb,F-1,KET,1,Тверь,Советская 1\n"
+    body += "web,F-2,NOPE,1,Тверь,Советская 1\n"
+
+    answer = api.put("/api/v1/files/orders", content=body, headers={"Content-Type": "text/csv"})
+
+    found = problem(answer, 422, "invalid-import-file")
+    assert [(p["row"], p["column"]) for p in found["problems"]] == [(3, "sku")]
+    assert api.get("/api/v1/orders").json()["items"] == []
+
+
+def test_orders_round_trip_through_excel_over_http(api: httpx.Client) -> None:
+    build_world_api(api, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = api.put("/api/v1/files/orders", content=ORDERS, headers={"Content-Type": "text/csv"})
+    order_id = first.json()["outcomes"][0]["order_id"]
+    exported = api.get("/api/v1/files/orders", params={"format": "xlsx"})
+    book = openpyxl.load_workbook(io.BytesIO(exported.content))
+    sheet = book.active
+    assert sheet is not None
+    header = [c.value for c in sheet[1]]
+    sheet.cell(3, header.index("quantity") + 1).value = 5  # F-1's mugs: 1 -> 5
+    edited = io.BytesIO()
+    book.save(edited)
+
+    answer = api.put(
+        "/api/v1/files/orders", content=edited.getvalue(), headers={"Content-Type": XLSX}
+    )
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert (body["changed"], body["existing"], body["taken"]) == (1, 1, 0)
+    order = api.get(f"/api/v1/orders/{order_id}").json()
+    assert [(ln["sku"], ln["quantity"]) for ln in order["lines"]] == [("KET", 2), ("MUG", 5)]
+    assert len(api.get("/api/v1/orders").json()["items"]) == 2

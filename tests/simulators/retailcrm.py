@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 from zoneinfo import ZoneInfo
 
 from tests.simulators.base import Answer, SimulatedApi
@@ -59,6 +59,7 @@ class RetailCrmSimulator(SimulatedApi):
         self.inventory: dict[tuple[int, str], int] = {}  # (offer id, store) -> available
         self._orders = itertools.count(6722)
         self._records = itertools.count(7038)
+        self._payments = itertools.count(4326)
         self._clock = datetime(2026, 12, 7, 10, 0, tzinfo=MOSCOW)
 
     # ------------------------------------------------------------------ the world changes
@@ -203,12 +204,24 @@ class RetailCrmSimulator(SimulatedApi):
             if not kind.startswith("application/x-www-form-urlencoded"):
                 return f"{where}: the body must be form-encoded, not {kind or 'missing'}"
             form = parse_qs(raw.decode(), keep_blank_values=True)
-            for name in ("order", "offers"):
+            sent: dict[str, Any] = {}
+            for name in ("order", "offers", "orders", "payment"):
                 if name in form:
                     try:
-                        json.loads(form[name][-1])
+                        sent[name] = json.loads(form[name][-1])
                     except ValueError:
                         return f"{where}: '{name}' is not a JSON string"
+            if path == "/api/v5/orders/upload":
+                return _upload_problem(where, sent.get("orders"))
+            if path.endswith("/edit") and path.startswith("/api/v5/orders/payments/"):
+                return _payment_problem(where, sent.get("payment"), create=False)
+            if path == "/api/v5/orders/payments/create":
+                return _payment_problem(where, sent.get("payment"), create=True)
+            if path.endswith("/edit") and "order" in sent:
+                by = params.get("by", ["externalId"])[-1]
+                if by not in ("id", "externalId"):
+                    return f"{where}: by must be id or externalId, not {by}"
+                return _order_problem(where, sent["order"], create=False)
         return None
 
     def route(self, method: str, path: str, query: str, body: Any) -> Answer:
@@ -219,8 +232,14 @@ class RetailCrmSimulator(SimulatedApi):
             return self._list(params)
         if (method, path) == ("GET", "/api/v5/orders/statuses"):
             return self._statuses(params)
+        if (method, path) == ("POST", "/api/v5/orders/upload"):
+            return self._upload(body or {})
+        if (method, path) == ("POST", "/api/v5/orders/payments/create"):
+            return self._create_payment(body or {})
+        if method == "POST" and path.startswith("/api/v5/orders/payments/"):
+            return self._edit_payment(unquote(path.split("/")[5]), body or {})
         if method == "POST" and path.startswith("/api/v5/orders/") and path.endswith("/edit"):
-            return self._edit(path.split("/")[4], params, body or {})
+            return self._edit(unquote(path.split("/")[4]), params, body or {})
         if (method, path) == ("POST", "/api/v5/store/inventories/upload"):
             return self._inventories(body or {})
         return Answer(404, {"success": False, "errorMsg": "API method not found"})
@@ -309,6 +328,11 @@ class RetailCrmSimulator(SimulatedApi):
                 {"success": False, "errorMsg": "Parameter 'order' is missing"},
             )
         changes = json.loads(sent)
+        if "items" in changes:
+            order["items"] = _items(changes["items"], order["items"], order["id"])
+        for name in ("firstName", "phone", "email", "number", "customFields", "delivery"):
+            if name in changes:
+                order[name] = changes[name]
         status = changes.get("status")
         if status is not None and status not in self.groups:
             return Answer(
@@ -324,6 +348,116 @@ class RetailCrmSimulator(SimulatedApi):
             order["status"] = status
             self._record(order, "status", {"code": old}, {"code": status}, current=True)
         return Answer(200, {"success": True, "id": order["id"], "order": copy.deepcopy(order)})
+
+    # ------------------------------------------------------------------ orders from outside
+
+    def by_external(self, external_id: str) -> dict[str, Any] | None:
+        """The order an outside system (Potok) named ``external_id``."""
+        with self.lock:
+            return next(
+                (
+                    copy.deepcopy(o)
+                    for o in self.orders.values()
+                    if o.get("externalId") == external_id
+                ),
+                None,
+            )
+
+    def _upload(self, form: dict[str, Any]) -> Answer:
+        sent = json.loads(form["orders"])
+        uploaded, failed, errors, made = [], [], [], []
+        for data in sent:
+            external_id = data["externalId"]
+            if any(o.get("externalId") == external_id for o in self.orders.values()):
+                failed.append({"externalId": external_id})
+                errors.append(f"Order with externalId {external_id} already exists.")
+                continue
+            status = data.get("status", "new")
+            if status not in self.groups:
+                failed.append({"externalId": external_id})
+                errors.append(f"Order {external_id}: status '{status}' does not exist")
+                continue
+            order_id = next(self._orders)
+            at = self._now()
+            order = {
+                "id": order_id,
+                "slug": order_id,
+                "externalId": external_id,
+                "number": data.get("number") or f"{order_id}A",
+                "site": form.get("site") or self.site,
+                "status": status,
+                "createdAt": data.get("createdAt") or at,
+                "statusUpdatedAt": at,
+                "currency": "RUB",
+                "firstName": data.get("firstName", ""),
+                "phone": data.get("phone"),
+                "email": data.get("email"),
+                "customFields": data.get("customFields", {}),
+                "delivery": data.get("delivery", {}),
+                "items": _items(data.get("items", []), [], order_id),
+                "payments": {},
+                "fromApi": True,
+            }
+            for payment in data.get("payments", []):
+                self._add_payment(order, payment)
+            self.orders[order_id] = order
+            self._record(order, "status", None, {"code": status}, created=True, current=True)
+            uploaded.append({"id": order_id, "externalId": external_id})
+            made.append(copy.deepcopy(order))
+        body: dict[str, Any] = {
+            "success": not failed,
+            "uploadedOrders": uploaded,
+            "orders": made,
+        }
+        if failed:
+            body.update(
+                errorMsg="Orders are loaded with errors", errors=errors, failedOrders=failed
+            )
+            return Answer(460, body)
+        return Answer(200, body)
+
+    def _add_payment(self, order: dict[str, Any], payment: dict[str, Any]) -> int:
+        payment_id = next(self._payments)
+        order["payments"][str(payment_id)] = {
+            "id": payment_id,
+            "externalId": payment.get("externalId"),
+            "type": payment["type"],
+            "status": payment.get("status", "not-paid"),
+            "amount": payment.get("amount", 0),
+        }
+        return payment_id
+
+    def payment_of(self, external_id: str) -> dict[str, Any] | None:
+        with self.lock:
+            for order in self.orders.values():
+                for payment in (order.get("payments") or {}).values():
+                    if isinstance(payment, dict) and payment.get("externalId") == external_id:
+                        return copy.deepcopy(payment)
+        return None
+
+    def _edit_payment(self, named: str, form: dict[str, Any]) -> Answer:
+        changes = json.loads(form["payment"])
+        for order in self.orders.values():
+            payments = order.get("payments")
+            if not isinstance(payments, dict):
+                continue
+            for payment in payments.values():
+                if payment.get("externalId") == named:
+                    payment.update(
+                        {k: v for k, v in changes.items() if k in ("status", "amount", "type")}
+                    )
+                    return Answer(200, {"success": True, "id": payment["id"]})
+        return Answer(404, {"success": False, "errorMsg": "Payment not found"})
+
+    def _create_payment(self, form: dict[str, Any]) -> Answer:
+        sent = json.loads(form["payment"])
+        named = sent["order"].get("externalId")
+        order = next((o for o in self.orders.values() if o.get("externalId") == named), None)
+        if order is None:
+            return Answer(404, {"success": False, "errorMsg": "Order not found"})
+        if not isinstance(order.get("payments"), dict):
+            order["payments"] = {}
+        return Answer(201, {"success": True, "id": self._add_payment(order, sent)})
 
     def _inventories(self, form: dict[str, Any]) -> Answer:
         sent = form.get("offers")
@@ -370,4 +504,105 @@ def _header(headers: dict[str, str], name: str) -> str | None:
     for key, value in headers.items():
         if key.lower() == name.lower():
             return value
+    return None
+
+
+def _items(
+    sent: list[dict[str, Any]], kept: list[dict[str, Any]], order_id: int
+) -> list[dict[str, Any]]:
+    """An order's items after an upload or an edit: the items sent, each keeping the id of
+    the item it names by its ``externalIds`` (RetailCRM matches them so)."""
+    by_key = {(e["code"], e["value"]): item for item in kept for e in item.get("externalIds") or ()}
+    ids = itertools.count(order_id * 100 + len(kept) + 1)
+    found = []
+    for item in sent:
+        keys = [(e["code"], e["value"]) for e in item.get("externalIds") or ()]
+        same = next((by_key[k] for k in keys if k in by_key), None)
+        found.append({**item, "id": same["id"] if same else next(ids)})
+    return found
+
+
+_NUMBER = (int, float)
+
+
+def _order_problem(where: str, order: Any, *, create: bool) -> str | None:
+    """What RetailCRM's API description says an ``order`` object may not be."""
+    if not isinstance(order, dict):
+        return f"{where}: an order must be a JSON object"
+    if create and not isinstance(order.get("externalId"), str):
+        return f"{where}: an uploaded order names its externalId (a string)"
+    if "createdAt" in order:
+        try:
+            datetime.strptime(str(order["createdAt"]), "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return f"{where}: createdAt must be Y-m-d H:i:s, not {order['createdAt']}"
+    for name in ("status", "firstName", "phone", "email", "number"):
+        if name in order and not isinstance(order[name], str):
+            return f"{where}: {name} must be a string"
+    items = order.get("items")
+    if items is not None:
+        if not isinstance(items, list):
+            return f"{where}: items must be a list"
+        for item in items:
+            if not isinstance(item, dict):
+                return f"{where}: an item must be an object"
+            quantity, price = item.get("quantity"), item.get("initialPrice")
+            if not isinstance(quantity, _NUMBER) or isinstance(quantity, bool) or quantity <= 0:
+                return f"{where}: an item's quantity must be a positive number"
+            if not isinstance(price, _NUMBER) or isinstance(price, bool) or price < 0:
+                return f"{where}: an item's initialPrice must be a number, not {price!r}"
+            offer = item.get("offer")
+            if not (isinstance(offer, dict) and offer) and not item.get("productName"):
+                return f"{where}: an item names its offer or its productName"
+            for external in item.get("externalIds") or ():
+                if not (
+                    isinstance(external, dict)
+                    and isinstance(external.get("code"), str)
+                    and isinstance(external.get("value"), str)
+                ):
+                    return f"{where}: externalIds are {{code, value}} strings"
+    delivery = order.get("delivery")
+    if delivery is not None:
+        cost = delivery.get("cost") if isinstance(delivery, dict) else None
+        if not isinstance(delivery, dict) or ("cost" in delivery and not isinstance(cost, _NUMBER)):
+            return f"{where}: delivery must be an object with a numeric cost"
+    payments = order.get("payments")
+    if payments is not None:
+        if not create:
+            return f"{where}: payments are not changed by orders/edit (orders/payments/*)"
+        for payment in payments:
+            problem = _payment_problem(where, payment, create=False)
+            if problem:
+                return problem
+    return None
+
+
+def _upload_problem(where: str, orders: Any) -> str | None:
+    if not isinstance(orders, list) or not orders:
+        return f"{where}: 'orders' must be a non-empty JSON list"
+    if len(orders) > 50:
+        return f"{where}: at most 50 orders an upload, not {len(orders)}"
+    for order in orders:
+        problem = _order_problem(where, order, create=True)
+        if problem:
+            return problem
+    return None
+
+
+def _payment_problem(where: str, payment: Any, *, create: bool) -> str | None:
+    if not isinstance(payment, dict):
+        return f"{where}: a payment must be a JSON object"
+    if "amount" in payment and (
+        not isinstance(payment["amount"], _NUMBER) or isinstance(payment["amount"], bool)
+    ):
+        return f"{where}: a payment's amount must be a number"
+    for name in ("type", "status", "externalId"):
+        if name in payment and not isinstance(payment[name], str):
+            return f"{where}: a payment's {name} must be a string"
+    if create and not (
+        isinstance(payment.get("order"), dict) and payment["order"].get("externalId")
+    ):
+        return f"{where}: a new payment names its order"
+    if create and not payment.get("type"):
+        return f"{where}: a new payment has a type"
     return None

@@ -125,3 +125,9 @@ def test_an_after_commit_reaction_to_an_unknown_event_is_refused_at_start_up() -
         check_registry(after_commit=(*AFTER_COMMIT, wrong))
     with pytest.raises(ValueError, match="share a cursor"):
         check_registry(after_commit=(*AFTER_COMMIT, call_off))
+
+
+def test_orders_are_told_to_a_crm_after_commit_on_a_cursor_per_connection() -> None:
+    [push] = [r for r in AFTER_COMMIT if r.consumer.startswith("crm-orders/")]
+    assert {"order.created", "order.status_changed", "order.payment_changed"} <= set(push.types)
+    assert push.handler is None  # the dispatcher pushes it (services/marketplaces/crm_orders.py)

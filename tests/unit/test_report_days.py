@@ -6,15 +6,20 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from potok.domain.analytics import (
+    QUANTILES,
     Dimension,
     Grain,
+    Histogram,
     OrderFact,
     Period,
     bin_percentile,
     day_deltas,
     full_spans,
+    near_ranks,
     order_kpis,
     percentile,
     stage_bin,
@@ -141,3 +146,35 @@ def test_a_period_is_read_as_its_whole_months_or_weeks_and_the_days_around_them(
     two_days = Period(date(2026, 11, 20), date(2026, 11, 21))
     assert full_spans(two_days, "w") == [("d", date(2026, 11, 20), date(2026, 11, 21))]
     assert full_spans(two_days, "d") == [("d", date(2026, 11, 20), date(2026, 11, 21))]
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 400), st.integers(0, 40), st.integers(0, 10**9)),
+        min_size=0,
+        max_size=60,
+    )
+)
+def test_the_bins_near_the_quantiles_ranks_give_what_every_bin_gives(
+    raw: list[tuple[int, int, int]],
+) -> None:
+    """The database sends only the bins overlapping ``near_ranks``; the median and the 90th
+    percentile read from them are those read from the whole histogram."""
+    bins = list({b: (b, n, ms * n) for b, n, ms in raw}.values())  # one entry per bin
+    whole = Histogram.of(bins)
+    near = near_ranks(whole.total)
+    kept = [
+        (end, n, ms)
+        for end, n, ms in whole.cells
+        if any(end - 1 >= first and end - n <= last for first, last in near)
+    ]
+    assert Histogram(whole.total, kept).quantiles(QUANTILES) == whole.quantiles(QUANTILES)
+    assert len(kept) <= 8  # a handful of bins, however many there are
+
+
+def test_the_ranks_near_a_quantile_are_worked_out_in_whole_numbers() -> None:
+    # 11 orders: the median reads rank 5, the 90th percentile rank 9 (0.9 x 10)
+    assert near_ranks(11) == [(4, 7), (8, 11)]
+    # 31 orders: the median reads rank 15, the 90th percentile rank 27 (0.9 x 30)
+    assert near_ranks(31) == [(14, 17), (26, 29)]
+    assert near_ranks(1) == [(-1, 2), (-1, 2)]

@@ -61,6 +61,7 @@ from potok.api.security import (
     KeyCache,
     RateLimiter,
     Security,
+    SharedRateLimiter,
     public,
     requirement_of,
 )
@@ -89,10 +90,20 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     potok = potok or bootstrap(settings)
     mask_access_log()  # query strings may carry a customer's phone or e-mail
 
+    several = potok.engine.dialect.name == "postgresql"  # API processes may be many
+    keys = KeyCache(settings.security.key_cache_seconds, trusted=not several)
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = settings.api.threads
+        listener = None
+        if several:
+            from potok.db.key_changes import KeyChangeListener
+
+            listener = KeyChangeListener(potok.engine.url, keys.forget, keys.hearing).start()
         yield
+        if listener is not None:
+            listener.stop()
         app.state.hot_threads.shutdown(wait=True)
         if owned:
             potok.close()
@@ -112,9 +123,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
     )
     app.state.potok = potok
     app.state.hot_threads = hot_threads(settings.api.threads)
-    app.state.security = Security(
-        potok, RateLimiter(), KeyCache(settings.security.key_cache_seconds), {}
-    )
+    limiter = SharedRateLimiter(potok.engine) if several else RateLimiter()
+    app.state.security = Security(potok, limiter, keys, {})
     app.state.problem_base_uri = settings.api.problem_base_uri
     app.state.max_bulk_rows = settings.api.max_bulk_rows
     problems.install(app)

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from sqlalchemy.engine import Engine
 
 from potok.bootstrap import Potok
 from potok.domain.access import ApiKey, Permission, Principal
@@ -60,18 +61,64 @@ class RateLimiter:
             return (1 - tokens) / rate
 
 
+class SharedRateLimiter:
+    """Per-key limits held across every API process (PostgreSQL): the buckets live in the
+    database (``db/rate_limits.py``); this process takes tokens from them about a second's
+    worth at a time and spends them here, so a busy key costs a statement per batch."""
+
+    HOLD_S = 1.0  # tokens taken and not spent within this long go back with the next take
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self._held: dict[int, tuple[float, float]] = {}  # key id -> (tokens, taken at)
+        self._lock = threading.Lock()
+
+    def take(self, key: ApiKey, now: float | None = None) -> float:
+        """0 when the request may go, else the seconds to wait."""
+        from potok.db import rate_limits
+
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, taken_at = self._held.pop(key.id, (0.0, now))
+            if tokens >= 1 and now - taken_at < self.HOLD_S:
+                self._held[key.id] = (tokens - 1, taken_at)
+                return 0.0
+        capacity = float(key.rate_limit_per_minute)
+        per_second = capacity / 60.0
+        with self.engine.begin() as connection:
+            granted, left = rate_limits.take(
+                connection,
+                key.id,
+                capacity=capacity,
+                per_second=per_second,
+                wanted=int(min(100.0, max(1.0, per_second))),
+                returned=tokens,  # what is left of an older batch goes back first
+            )
+        if granted < 1:
+            return max(0.0, 1 - left) / per_second
+        with self._lock:
+            held, _ = self._held.get(key.id, (0.0, now))
+            self._held[key.id] = (held + granted - 1, now)
+        return 0.0
+
+
 class KeyCache:
     """API keys this process verified in the last ``ttl`` seconds, so that a busy
     integration does not cost a database transaction per request. A key revoked through
-    this process is forgotten at once; one revoked elsewhere, after at most ``ttl``."""
+    this process is forgotten at once. On PostgreSQL one revoked through any other process
+    is too (``db/key_changes.py``), and while this process cannot hear of such changes it
+    trusts no key it remembers (``trusted``); elsewhere (SQLite: one process) it is."""
 
-    def __init__(self, ttl: float, size: int = 4096) -> None:
+    def __init__(self, ttl: float, size: int = 4096, *, trusted: bool = True) -> None:
         self.ttl = ttl
         self.size = size
+        self.trusted = trusted
         self._entries: dict[bytes, tuple[float, Principal, ApiKey]] = {}
+        self._lock = threading.Lock()
+        self._forgets = 0  # how often keys were forgotten: a lookup begun before is stale
 
     def get(self, presented: str, now: float | None = None) -> tuple[Principal, ApiKey] | None:
-        if self.ttl <= 0:
+        if self.ttl <= 0 or not self.trusted:
             return None
         entry = self._entries.get(self._id(presented))
         if entry is None:
@@ -81,15 +128,43 @@ class KeyCache:
             return None
         return principal, key
 
-    def put(self, presented: str, principal: Principal, key: ApiKey) -> None:
-        if self.ttl <= 0:
+    def stamp(self) -> int:
+        """Taken before a key is looked up in the database, handed to :meth:`put`."""
+        return self._forgets
+
+    def put(self, presented: str, principal: Principal, key: ApiKey, stamp: int) -> None:
+        """Remember a key looked up since ``stamp`` - unless keys were forgotten meanwhile
+        (the lookup may have read the key just before it was revoked)."""
+        if self.ttl <= 0 or not self.trusted:
             return
-        if len(self._entries) >= self.size:
-            self._entries.clear()  # a flood of distinct keys only costs lookups again
-        self._entries[self._id(presented)] = (time.monotonic() + self.ttl, principal, key)
+        with self._lock:
+            if stamp != self._forgets:
+                return
+            if len(self._entries) >= self.size:
+                self._entries.clear()  # a flood of distinct keys only costs lookups again
+            self._entries[self._id(presented)] = (time.monotonic() + self.ttl, principal, key)
+
+    def forget(self, key_id: int | None = None) -> None:
+        """Forget one key (changed somewhere), or every key (None)."""
+        with self._lock:
+            self._forgets += 1
+            if key_id is None:
+                self._entries.clear()
+            else:
+                for name, (_, _, key) in list(self._entries.items()):
+                    if key.id == key_id:
+                        del self._entries[name]
 
     def clear(self) -> None:
-        self._entries.clear()
+        self.forget(None)
+
+    def hearing(self, listening: bool) -> None:
+        """Whether this process now hears of every key changed elsewhere: until it does
+        again, it remembers nothing."""
+        with self._lock:
+            self._forgets += 1
+            self._entries.clear()
+            self.trusted = listening
 
     @staticmethod
     def _id(presented: str) -> bytes:
@@ -102,7 +177,7 @@ class Security:
     was last noted as used."""
 
     potok: Potok
-    limiter: RateLimiter
+    limiter: RateLimiter | SharedRateLimiter
     keys: KeyCache
     touched: dict[int, float]
 
@@ -127,9 +202,10 @@ def resolve(request: Request) -> Principal | None:
     if presented is not None:
         found = security.keys.get(presented)
         if found is None:
+            stamp = security.keys.stamp()
             found = access.key_principal(security.potok.uow(), presented)
             if found is not None:
-                security.keys.put(presented, *found)
+                security.keys.put(presented, *found, stamp)
         if found is not None:
             principal, key = found
             _limit(security, key)
@@ -177,9 +253,10 @@ def resolve_basic(request: Request) -> Principal | None:
     security = security_of(request)
     found = security.keys.get(presented)
     if found is None:
+        stamp = security.keys.stamp()
         found = access.key_principal(security.potok.uow(), presented)
         if found is not None:
-            security.keys.put(presented, *found)
+            security.keys.put(presented, *found, stamp)
     if found is None or found[1].name != name:
         raise BadCredentials()
     principal, key = found

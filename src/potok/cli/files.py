@@ -20,6 +20,7 @@ from potok.cli.common import cli_actor, cli_uow, console, errors, fail, handles_
 
 if TYPE_CHECKING:
     from potok.services.file_imports import ImportSummary, RowProblem
+    from potok.services.order_imports import OrderImport
     from potok.spreadsheets import FileFormat
 
 app = typer.Typer(
@@ -109,6 +110,117 @@ def import_store_receipts(file: Path = SOURCE_FILE, report: Path | None = REPORT
     sold_at, till, marking_codes] (or магазин, чек, артикул, количество, цена, ...), one
     row per receipt line. All rows or none; receipts Potok has already are left alone."""
     run_import(ImportKind.STORE_RECEIPTS, file, skip_bad=False, report=report)
+
+
+@imports.command("orders")
+@handles_errors
+def import_orders(
+    file: Path = SOURCE_FILE,
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="Check the file and say what would be taken; take nothing."
+    ),
+    report: Path | None = typer.Option(
+        None,
+        "--report",
+        dir_okay=False,
+        help="Write what became of each order (or, for a refused file, the bad rows) to "
+        "this file (.csv or .xlsx).",
+    ),
+) -> None:
+    """Take new orders: one row per line, columns channel, external_id, sku, quantity
+    [, order_id, line_no, unit_price, vat_rate, delivery_method, pickup_point, city,
+    address, customer_name, customer_phone, customer_email, payment_status, comment, ...]
+    (or канал, внешний номер, артикул, количество, ...).
+
+    The whole file is checked first (any bad cell and nothing changes); then each new
+    order goes through intake as the API takes it. An order Potok has (same channel and
+    external id, or an export's order_id) has its lines changed where the file's
+    quantities differ (0 takes a line off; a row without line_no for another SKU adds
+    one), else is left alone, so the same file twice changes nothing the second time.
+    Exits 3 when an order is refused.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from potok.services import order_files, order_imports
+    from potok.services.file_imports import FileRejected, open_table
+
+    fmt = _format(file)
+    report_format = _format(report) if report is not None else None
+    potok = open_potok()
+    try:
+        with (
+            file.open("rb") as handle,
+            Progress(
+                TextColumn("{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                transient=True,
+            ) as bar,
+        ):
+            try:
+                table = open_table(handle, fmt, order_files.COLUMNS)
+                task = bar.add_task("reading", total=table.total)
+
+                def advance(done: int) -> None:
+                    bar.update(task, completed=done)
+
+                rows = order_files.read_orders(table, progress=advance)
+                bar.update(task, description="checking", total=None)
+                plan = order_imports.plan_orders(cli_uow(potok), rows)
+                bar.update(
+                    task, description="taking", completed=0, total=len(plan.new) + len(plan.edits)
+                )
+                done = order_imports.take_orders(
+                    cli_uow(potok), plan, cli_actor(), dry_run=dry_run, progress=advance
+                )
+            except FileRejected as error:
+                bar.stop()
+                _show_problems(error.problems, report, report_format)
+                errors.print(
+                    f"nothing taken: {error.context['bad_rows']} bad rows of "
+                    f"{error.context['rows']}; fix them and import the file again",
+                    highlight=False,
+                )
+                raise typer.Exit(BAD_FILE_EXIT) from None
+    finally:
+        potok.close()
+    _show_outcomes(done)
+    if report is not None and report_format is not None:
+        with _replacing(report) as out:
+            order_imports.write_outcomes(out, report_format, done)
+        console.print(f"each order's outcome is in {report}", highlight=False)
+    if done.count(order_imports.Outcome.REFUSED):
+        raise typer.Exit(BAD_FILE_EXIT)
+
+
+def _show_outcomes(done: OrderImport) -> None:
+    from rich.table import Table
+
+    from potok.services.order_imports import Outcome
+
+    refused = [o for o in done.outcomes if o.outcome is Outcome.REFUSED]
+    if refused:
+        table = Table("row", "order", "problem", title=f"{len(refused)} orders refused")
+        for outcome in refused[:SHOWN_PROBLEMS]:
+            table.add_row(
+                str(outcome.row), f"{outcome.channel}/{outcome.external_id}", outcome.problem
+            )
+        errors.print(table)
+    if done.dry_run:
+        console.print(
+            f"dry run, nothing taken: {done.count(Outcome.WOULD_TAKE)} orders would be taken, "
+            f"{done.count(Outcome.WOULD_CHANGE)} changed, {done.count(Outcome.EXISTING)} are "
+            f"in Potok as the file says ({done.rows} rows)",
+            highlight=False,
+        )
+        return
+    console.print(
+        f"{done.count(Outcome.TAKEN)} orders taken, {done.count(Outcome.CHANGED)} changed, "
+        f"{done.count(Outcome.EXISTING)} in Potok as the file says, {len(refused)} refused "
+        f"({done.rows} rows)",
+        highlight=False,
+    )
 
 
 def run_import(

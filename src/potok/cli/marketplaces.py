@@ -22,12 +22,12 @@ from potok.cli.common import (
 )
 
 app = typer.Typer(
-    help="Marketplace connections (Wildberries, Ozon FBS, RetailCRM): connect, health, poll "
-    "now, journal.",
+    help="Marketplace connections (Wildberries, Ozon FBS, Yandex Market FBS, Avito, RetailCRM): "
+    "connect, health, poll now, journal.",
     no_args_is_help=True,
 )
 
-MARKETPLACES = ("wildberries", "ozon", "retailcrm")
+MARKETPLACES = ("wildberries", "ozon", "retailcrm", "yandex_market", "avito")
 
 
 def _warehouses(pairs: list[str]) -> dict[str, str]:
@@ -55,7 +55,7 @@ def _token(token_file: Path | None) -> str:
 def connect(
     code: str = typer.Argument(..., help="A name for the connection, e.g. wb-main."),
     marketplace: str = typer.Option(
-        ..., "--marketplace", "-m", help="wildberries, ozon or retailcrm."
+        ..., "--marketplace", "-m", help="wildberries, ozon, yandex_market, avito or retailcrm."
     ),
     channel: str = typer.Option(..., help="The sales channel its orders join."),
     warehouse: list[str] = typer.Option(
@@ -72,7 +72,9 @@ def connect(
     ),
     every: int = typer.Option(60, help="Poll every so many seconds (10-86400)."),
     client_id: str | None = typer.Option(
-        None, help="Ozon's Client-Id; RetailCRM: the shop (site) code when the key has several."
+        None,
+        help="Ozon's Client-Id; Yandex Market: the businessId; Avito: the Client ID (the "
+        "token is the Client Secret); RetailCRM: the shop (site) code when the key has several.",
     ),
     token_file: Path | None = typer.Option(
         None,
@@ -348,7 +350,9 @@ def items(
 def map_item(
     code: str = typer.Argument(..., help="The connection."),
     sku: str = typer.Argument(..., help="The Potok SKU."),
-    item: str = typer.Argument(..., help="The marketplace's item: WB chrtId, Ozon sku."),
+    item: str = typer.Argument(
+        ..., help="The marketplace's item: WB chrtId, Ozon sku, Market offerId."
+    ),
     product: str | None = typer.Option(
         None, help="The product card: WB nmId, Ozon product_id (Ozon's stock needs it)."
     ),
@@ -447,21 +451,28 @@ def match_catalogue(
 @app.command("push-url")
 @handles_errors
 def push_url(
-    code: str = typer.Argument(..., help="The Ozon connection."),
+    code: str = typer.Argument(..., help="The Ozon or Yandex Market connection."),
     base: str = typer.Option(
-        ..., "--base", help="Potok's address as Ozon reaches it, e.g. https://potok.example.ru"
+        ...,
+        "--base",
+        help="Potok's address as the marketplace reaches it, e.g. https://potok.example.ru",
     ),
 ) -> None:
-    """The URL to give Ozon for its push notifications (Settings → Notifications in Ozon's
-    seller account), with the connection's secret in it."""
-    from potok.services.marketplaces.notifications import ozon_connection, push_path
+    """The URL to give the marketplace for its notifications (Ozon: Settings →
+    Notifications; Yandex Market: Settings → API and modules → API notifications, Market
+    calls POST <URL>/notification), with the connection's secret in it."""
+    from potok.domain.marketplaces import ConnectionNotFound, Marketplace
+    from potok.services.marketplaces import get_connection
+    from potok.services.marketplaces.notifications import push_path
 
     if not base.startswith(("https://", "http://")):
         raise fail("--base must start with https:// (or http:// for a test stand)", 2)
     potok = open_potok()
     try:
-        ozon_connection(cli_uow(potok), code)  # no such Ozon connection: a plain error
-        path = push_path(potok.protector, code)
+        connection = get_connection(cli_uow(potok), code)
+        if connection.marketplace not in (Marketplace.OZON, Marketplace.YANDEX_MARKET):
+            raise ConnectionNotFound(connection=code)  # no notifications: a plain error
+        path = push_path(potok.protector, code, connection.marketplace)
     finally:
         potok.close()
     console.print(base.rstrip("/") + path, highlight=False, soft_wrap=True)

@@ -400,3 +400,59 @@ def replans(
         empty="no re-plan runs yet: run one with `potok sourcing replan`",
         more="more runs exist; raise --limit" if page.next_cursor else None,
     )
+
+
+PRICE_COLUMNS = [
+    Column("warehouse", "warehouse"),
+    Column("sku", "SKU"),
+    Column("price", "₽ a unit", right=True, show="{:.2f}".format),
+]
+
+
+@app.command("price-stock")
+@handles_errors
+def price_stock(
+    history_days: int = typer.Option(
+        28, "--history-days", min=1, max=365, help="Days of orders to learn demand from."
+    ),
+    horizon_days: int = typer.Option(
+        7, "--horizon-days", min=1, max=90, help="Days ahead: their demand against the stock."
+    ),
+    show: int = typer.Option(
+        20, "--show", min=0, max=10_000, help="List this many of the dearest positions."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """Price stock for the orders still to come: what one unit at each location is worth to
+    the demand of the next days (their shipping, were it gone). Sourcing adds the price to
+    taking the unit now, so a hub's last units are left to the orders only it serves
+    cheaply; plentiful stock, or stock replenished in time, costs nothing."""
+    from potok.services import stock_pricing
+
+    potok = open_potok()
+    try:
+        with console.status("pricing stock..."):
+            run = stock_pricing.price_stock(
+                cli_uow(potok),
+                history_days=history_days,
+                horizon_days=horizon_days,
+                actor=str(cli_actor()),
+            )
+        top = stock_pricing.priced_positions(potok.uow(), show) if show else []
+    finally:
+        potok.close()
+    console.print(
+        f"Stock priced: {run.priced} position(s) of {run.products} product(s) with demand in "
+        f"the last {run.history_days} days, for the next {run.horizon_days}, in "
+        f"{run.seconds:.1f} s."
+    )
+    if show:
+        rows = [{"warehouse": w, "sku": sku, "price": price} for w, sku, price in top]
+        print_listing(
+            rows,
+            PRICE_COLUMNS,
+            output,
+            title="Dearest positions",
+            empty="no position is scarce for the horizon: every unit costs its shipping only",
+            more="more positions are priced; raise --show" if run.priced > show else None,
+        )

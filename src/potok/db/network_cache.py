@@ -85,6 +85,7 @@ class NetworkCache:
             sourcing.current_rules(),
             (c.id for c in channels.values() if c.type is ChannelType.MARKETPLACE),
             self.prices,
+            sourcing.stock_prices(),
         )
         network = Network(token, channels, warehouses, setup)
         with self._lock:

@@ -4,7 +4,8 @@ intake, and the one-statement insert of many tables' rows that they use."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -51,9 +52,11 @@ def driver(connection: sa.Connection) -> psycopg.Connection[tuple[object, ...]]:
     return cast(psycopg.Connection[tuple[object, ...]], connection.connection.driver_connection)
 
 
-def begin_with_next(raw: psycopg.Connection[Any]) -> bool:
-    """Open the transaction with the next statement, in its round trip, when the connection
-    is idle; returns whether it did (then :func:`commit_with` must end the transaction).
+@contextmanager
+def pipeline_beginning(raw: psycopg.Connection[Any]) -> Iterator[None]:
+    """A pipeline whose statements open the transaction themselves when the connection is
+    idle: BEGIN is queued in front of them and travels in their round trip (then
+    :func:`end_explicit` must follow the transaction's COMMIT or ROLLBACK).
 
     psycopg opens a transaction itself before the first statement and, in pipeline mode,
     waits for that BEGIN's answer: a round trip of its own. Here psycopg is told to
@@ -61,16 +64,22 @@ def begin_with_next(raw: psycopg.Connection[Any]) -> bool:
     the statement instead. Every later statement of the unit of work then runs inside
     that transaction all the same: psycopg sends a BEGIN of its own only to an idle
     connection, and this one is not idle until its COMMIT or ROLLBACK.
+
+    Autocommit is switched before the pipeline starts: switching it inside one makes
+    psycopg sync the pipeline first to learn the transaction's state, a round trip of
+    its own (libpq's trace showed three per order instead of two).
     """
-    if raw.autocommit or raw.info.transaction_status is not _IDLE:
-        return False
-    raw.autocommit = True
-    raw.execute(b"BEGIN")
-    return True
+    begin = not raw.autocommit and raw.info.transaction_status is _IDLE
+    if begin:
+        raw.autocommit = True  # idle and outside a pipeline: nothing is sent
+    with raw.pipeline():
+        if begin:
+            raw.execute(b"BEGIN")
+        yield
 
 
 def end_explicit(raw: psycopg.Connection[Any]) -> None:
-    """After the COMMIT or ROLLBACK of a transaction :func:`begin_with_next` opened: the
+    """After the COMMIT or ROLLBACK of a transaction :func:`pipeline_beginning` opened: the
     connection back to psycopg's own transactions, as the pool expects it."""
     if raw.autocommit and raw.info.transaction_status is _IDLE:
         raw.autocommit = False

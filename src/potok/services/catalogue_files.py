@@ -205,6 +205,8 @@ def product_of(before: Product, draft: ProductDraft, at: datetime) -> Product:
 
 
 NEW = ProductDraft("", "", Decimal(0), Decimal(0))
+EVENT_BATCH = 2000
+"""Product events written to the outbox at a time, so that memory stays bounded."""
 
 
 def apply_products(
@@ -227,21 +229,25 @@ def apply_products(
         planned = [(line, draft) for line, draft in planned if line not in bad]
         at = clock()
         new = [draft for _, draft in planned if draft.sku not in current]
-        for product in uow.products.add_many(new, at):
+        for count, product in enumerate(uow.products.add_many(new, at), start=1):
             uow.record(ProductCreated(occurred_at=at, sku=product.sku, product=plain(product)))
+            if count % EVENT_BATCH == 0:
+                uow.flush_events()  # a big catalogue's events are not all held until the commit
         replaced = [
             (before, draft)
             for _, draft in planned
             if (before := current.get(draft.sku)) is not None and draft_of(before) != draft
         ]
         uow.products.replace_many([(before.id, draft) for before, draft in replaced], at)
-        for before, draft in replaced:
+        for count, (before, draft) in enumerate(replaced, start=1):
             product = product_of(before, draft, at)
             uow.record(
                 ProductUpdated(
                     occurred_at=at, sku=draft.sku, product=plain(product), before=plain(before)
                 )
             )
+            if count % EVENT_BATCH == 0:
+                uow.flush_events()
         changed = len(replaced)
         summary = ImportSummary(KIND, rows.count, changed + len(new), len(new), skipped=len(bad))
         return summary, in_order(problems)

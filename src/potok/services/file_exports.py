@@ -67,6 +67,7 @@ ORDER_HEADER = (
     "unit_price",
     "vat_rate",
     "line_total",
+    "version",
 )
 CUSTOMER_HEADER = ("customer_name", "customer_phone", "customer_email")
 ORDERS_PER_PAGE = 500
@@ -103,6 +104,7 @@ def order_rows(
                 line.unit_price,
                 line.vat_rate,
                 line.line_total,
+                line.version,
             )
             if customer:
                 row = (*row, line.customer_name, line.customer_phone, line.customer_email)

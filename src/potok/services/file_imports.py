@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, ClassVar, Generic, TypeVar
 
@@ -182,6 +182,27 @@ def parse_date(text: str) -> date | None:
         return date.fromisoformat(text)
     except ValueError:
         return None
+
+
+MOMENT_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
+
+
+def parse_moment(text: str) -> datetime | None:
+    """An instant as ISO 8601, ``YYYY-MM-DD HH:MM[:SS]`` or ``DD.MM.YYYY HH:MM[:SS]``, in
+    UTC unless it carries an offset; None for anything else."""
+    try:
+        found = datetime.fromisoformat(text)
+    except ValueError:
+        found = None
+        for pattern in MOMENT_FORMATS:
+            try:
+                found = datetime.strptime(text, pattern)
+                break
+            except ValueError:
+                continue
+    if found is None:
+        return None
+    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def _at(cells: Sequence[str], position: int) -> str:

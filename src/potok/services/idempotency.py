@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from potok.domain.errors import PotokError
 from potok.domain.kernel import utc_now
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -61,7 +62,13 @@ def answered_before(uow: UnitOfWork, once: Once[T] | None) -> None:
 def atomically_once(uow: UnitOfWork, once: Once[T] | None, work: Callable[[UnitOfWork], T]) -> T:
     """``atomically(work)``, keeping the answer under the key; a replayed key raises
     :class:`Replayed` with the first answer, the same key with another request is
-    refused (409)."""
+    refused (409).
+
+    The same request sent twice at once (a client that retried before the first answer
+    came) runs twice side by side; the key's unique row lets one commit. The other either
+    fails that insert (and its retry replays) or is refused earlier by what its twin just
+    changed (a transfer already received): then too, once the key is answered, the twin's
+    answer is the answer."""
     if once is None:
         return atomically(uow, work)
 
@@ -74,4 +81,8 @@ def atomically_once(uow: UnitOfWork, once: Once[T] | None, work: Callable[[UnitO
         )
         return result
 
-    return atomically(uow, wrapped)
+    try:
+        return atomically(uow, wrapped)
+    except PotokError:
+        answered_before(uow, once)  # raises Replayed when a twin committed meanwhile
+        raise

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from potok.domain.catalogue import Product
 from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
@@ -288,9 +289,18 @@ def _place(
 def _validate(
     context: IntakeContext, command: PlaceOrder
 ) -> tuple[Channel, list[OrderLine], Warehouse | None]:
-    """Everything wrong with the request at once, each error naming its field."""
+    return validate_request(command, context.channel, context.products, context.pickup_point)
+
+
+def validate_request(
+    command: PlaceOrder,
+    channel: Channel | None,
+    products: Mapping[str, Product],
+    point: Warehouse | None,
+) -> tuple[Channel, list[OrderLine], Warehouse | None]:
+    """Everything wrong with the request at once, each error naming its field; ``channel``,
+    ``products`` and ``point`` are what its codes name (None, or left out, when unknown)."""
     problems = Problems()
-    channel = context.channel
     if channel is None:
         problems.add("channel", f"there is no channel '{command.channel}'", "unknown-channel")
     elif not channel.active:
@@ -329,7 +339,6 @@ def _validate(
     if not 0 <= command.priority <= 9:
         problems.add("priority", "must be from 0 (normal) to 9 (most urgent)", "out-of-range")
 
-    products = context.products
     lines: list[OrderLine] = []
     for index, request in enumerate(command.lines):
         field = f"lines[{index}]."
@@ -365,7 +374,7 @@ def _validate(
             )
         )
 
-    pickup_point = check_delivery(context.pickup_point, command.delivery, problems)
+    pickup_point = check_delivery(point, command.delivery, problems)
     total = sum((line.unit_price * line.quantity for line in lines), command.delivery.price)
     if not problems and total >= MAX_AMOUNT:
         problems.add(

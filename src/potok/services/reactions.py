@@ -24,6 +24,7 @@ from typing import Any
 
 from potok.domain.alerts import Alert
 from potok.domain.automation.model import TRIGGERS
+from potok.domain.marketplaces.crm import CRM_ORDER_EVENTS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS
 from potok.domain.orders import Order
@@ -238,6 +239,17 @@ PUSH_MARKETPLACE_STOCK = EventReaction(
 )
 
 
+PUSH_CRM_ORDERS = EventReaction(
+    "crm-orders/{connection}",
+    CRM_ORDER_EVENTS,
+    "each CRM connection (RetailCRM) is told the orders of other channels the events "
+    "touched, each order once per interval as it is then (services/marketplaces/"
+    "crm_orders.py)",
+    "it calls the CRM, which limits the rate and fails; an order's change must never wait "
+    "for it or fail because of it",
+)
+
+
 def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
     """The automation rules waiting for these order events run, in their order."""
     # imported here: the rules act through the order use cases, which reach this registry
@@ -270,6 +282,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     NOTIFY_CUSTOMERS,
     CALL_OFF_BOOKINGS,
     PUSH_MARKETPLACE_STOCK,
+    PUSH_CRM_ORDERS,
     APPLY_AUTOMATION_RULES,
     REFRESH_ORDER_FACTS,
 )

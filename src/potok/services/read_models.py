@@ -83,6 +83,7 @@ class OrderLineExport:
     unit_price: Decimal
     vat_rate: Decimal
     line_total: Decimal
+    version: int = 1  # the order's, which an edit by file must still find
     customer_name: str | None = None  # only when the export asks for personal data
     customer_phone: str | None = None
     customer_email: str | None = None

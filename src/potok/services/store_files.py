@@ -17,7 +17,7 @@ twice changes nothing the second time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import IO
 
 from potok.domain.errors import InvalidInput, PotokError
@@ -33,6 +33,7 @@ from potok.services.file_imports import (
     RowProblem,
     Rows,
     open_table,
+    parse_moment,
     read_rows,
 )
 from potok.services.unit_of_work import UnitOfWork
@@ -57,7 +58,6 @@ KINDS = {
     "return": ReceiptKind.RETURN,
     "возврат": ReceiptKind.RETURN,
 }
-FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,22 +68,6 @@ class ReceiptRow:
     sold_at: datetime | None
     till: str
     line: ReceiptLine
-
-
-def _moment(text: str) -> datetime | None:
-    try:
-        found = datetime.fromisoformat(text)
-    except ValueError:
-        found = None
-        for pattern in FORMATS:
-            try:
-                found = datetime.strptime(text, pattern)
-                break
-            except ValueError:
-                continue
-    if found is None:
-        return None
-    return found if found.tzinfo else found.replace(tzinfo=UTC)
 
 
 def receipt_row(cells: Cells) -> ReceiptRow | None:
@@ -97,7 +81,7 @@ def receipt_row(cells: Cells) -> ReceiptRow | None:
         cells.bad("kind", "must be sale or return (продажа, возврат)")
     sold_at = None
     if cells.text("sold_at"):
-        sold_at = _moment(cells.text("sold_at"))
+        sold_at = parse_moment(cells.text("sold_at"))
         if sold_at is None:
             cells.bad("sold_at", "write it as YYYY-MM-DD HH:MM or DD.MM.YYYY HH:MM")
     quantity = cells.whole("quantity", maximum=MAX_QUANTITY)

@@ -40,6 +40,7 @@ from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.worker.reactions import run_reactions
 from potok.worker.replays import serve_replays
+from potok.worker.sender import Sender, SendError
 from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
@@ -52,7 +53,8 @@ STREAM_CONSUMER = "nats"
 
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
-ANSWER_READ = 16_384  # bytes of an answer read, at most (to keep its connection open)
+ANSWER_READ = 16_384  # bytes of an answer read, at most: one read to its end keeps its
+# connection open for the next delivery, a longer one is cut off with its connection
 
 
 @dataclass
@@ -67,6 +69,8 @@ class Dispatcher:
     notifier: Notifier | None = None
     _sink: NatsSink | None = None
     _pool: ThreadPoolExecutor | None = None
+    # webhook deliveries' own HTTP client (``client`` serves customer messages and the rest)
+    sender: Sender = field(default_factory=Sender)
     # subscriptions whose every undelivered event waits for a retry: the last position
     # seen then, and when the first retry is due
     _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
@@ -142,6 +146,7 @@ class Dispatcher:
         if self.notifier is not None:
             self._notify(self.notifier, report)
         self._push_stock(report)
+        self._push_crm_orders(report)
         return report
 
     # ------------------------------------------------------------------ marketplace stock
@@ -184,6 +189,43 @@ class Dispatcher:
                     next(iter(pushed.refused.items())),
                 )
 
+    def _push_crm_orders(self, report: Round) -> None:
+        """Each active CRM connection is told the orders of other channels the events
+        changed (``services/marketplaces/crm_orders.py``)."""
+        from potok.connectors.marketplaces import MIRRORS_ORDERS
+        from potok.services.marketplaces import push_order_changes
+
+        settings = self.potok.settings.marketplaces
+        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
+        for connection in connections:
+            if not connection.active or connection.marketplace not in MIRRORS_ORDERS:
+                continue
+            try:
+                pushed = push_order_changes(
+                    self.uow(),
+                    self.potok.marketplaces,
+                    connection.code,
+                    self.name,
+                    every_s=settings.crm_push_every_s,
+                    lease=self.lease,
+                    clock=self.clock,
+                )
+            except PotokError as error:
+                log.warning("order push to %s failed: %s", connection.code, error.detail)
+                continue
+            if pushed is None:
+                continue
+            report.crm_orders_pushed += len(pushed.created) + len(pushed.updated)
+            if pushed.error:
+                log.warning("order push to %s: %s", connection.code, pushed.error)
+            elif pushed.refused:
+                log.warning(
+                    "order push to %s: %d orders refused, e.g. %s",
+                    connection.code,
+                    len(pushed.refused),
+                    next(iter(pushed.refused.items())),
+                )
+
     def close(self) -> None:
         """Let go of the NATS connection (it is made again on the next round)."""
         if self._sink is not None:
@@ -191,11 +233,13 @@ class Dispatcher:
             self._sink = None
 
     def shut(self) -> None:
-        """Let go of everything: the stream's connection and the delivery threads."""
+        """Let go of everything: the stream's connection, the delivery threads and their
+        connections."""
         self.close()
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        self.sender.close()
 
     # ------------------------------------------------------------------ the NATS stream
 
@@ -391,25 +435,23 @@ class Dispatcher:
         }
         started = time.perf_counter()
         try:
-            with self.client.stream(
-                "POST",
+            answer = self.sender.post(
                 subscription.url,
-                content=body,
-                headers=headers,
+                body,
+                headers,
                 timeout=settings.timeout_s,
-                follow_redirects=False,
-            ) as response:
-                status = response.status_code
-                latency = int((time.perf_counter() - started) * 1000)
-                answer = _first_bytes(response, BODY_KEPT, ANSWER_READ)
-                if 200 <= status < 300:
-                    return Attempt(DeliveryOutcome.DELIVERED, status, latency)
-                error = f"the receiver answered {status}" + (f": {answer}" if answer else "")
-                return Attempt(DeliveryOutcome.FAILED, status, latency, error[:MAX_ERROR])
-        except httpx.HTTPError as problem:
+                read=ANSWER_READ,
+            )
+        except SendError as problem:
             latency = int((time.perf_counter() - started) * 1000)
-            error = f"{type(problem).__name__}: {problem}"[:MAX_ERROR]
-            return Attempt(DeliveryOutcome.FAILED, None, latency, error)
+            return Attempt(DeliveryOutcome.FAILED, None, latency, str(problem)[:MAX_ERROR])
+        latency = int((time.perf_counter() - started) * 1000)
+        status = answer.status
+        if 200 <= status < 300:
+            return Attempt(DeliveryOutcome.DELIVERED, status, latency)
+        kept = " ".join(answer.start[:BODY_KEPT].decode("utf-8", "replace").split())
+        error = f"the receiver answered {status}" + (f": {kept}" if kept else "")
+        return Attempt(DeliveryOutcome.FAILED, status, latency, error[:MAX_ERROR])
 
     # ------------------------------------------------------------------ running
 
@@ -450,18 +492,6 @@ class Dispatcher:
                 stop.wait(poll)
             elif not report.full and linger:
                 stop.wait(linger)
-
-
-def _first_bytes(response: httpx.Response, limit: int, read: int) -> str:
-    """The first ``limit`` characters of the answer. At most ``read`` bytes are read: an
-    answer read to its end leaves the connection open for the next delivery, a longer one
-    is cut off with its connection - a receiver cannot make us read more."""
-    taken = b""
-    for chunk in response.iter_bytes():
-        taken += chunk
-        if len(taken) > read:
-            break
-    return " ".join(taken[:limit].decode("utf-8", "replace").split())
 
 
 def new_client() -> httpx.Client:

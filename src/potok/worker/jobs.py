@@ -13,6 +13,7 @@ from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.sourcing.stock_value import StockPricingRun
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.forecasting import StoredForecast, forecast_when_due
@@ -33,6 +34,7 @@ from potok.services.ports import AuditContext, ReplanRun
 from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
+from potok.services.stock_pricing import price_stock_when_due
 from potok.services.tasks import escalate_overdue_tasks
 from potok.services.unit_of_work import atomically
 from potok.worker.leadership import Leadership
@@ -61,6 +63,7 @@ class JobReport:
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
     labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
+    stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -71,8 +74,8 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
     retry is due, escalate operators' tasks whose time is up, prune delivered events and
-    old delivery attempts (retention), and run the demand forecast when its schedule says
-    so."""
+    old delivery attempts (retention), and run the demand forecast and price stock for the
+    orders still to come when their schedules say so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -121,6 +124,13 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     forecast = forecast_when_due(
         _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
     )
+    priced = price_stock_when_due(
+        _uow(potok, "stock-prices"),
+        sourcing.price_stock_every_hours,
+        history_days=sourcing.stock_history_days,
+        horizon_days=sourcing.stock_horizon_days,
+        clock=clock,
+    )
     pruned = None
     if _retention_due(potok, clock()):
         pruned = prune_delivered(
@@ -147,6 +157,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         pruned,
         labelled,
         forecast,
+        priced,
     )
 
 
@@ -271,6 +282,13 @@ def _round(potok: Potok) -> None:
                 "demand forecast %d stored: %d series",
                 report.forecast.id,
                 len(report.forecast.run.series),
+            )
+        if report.stock_prices is not None:
+            log.info(
+                "stock priced for the orders still to come: %d positions (run %s, %.1f s)",
+                report.stock_prices.priced,
+                report.stock_prices.id,
+                report.stock_prices.seconds,
             )
         if report.pruned is not None and (report.pruned.events or report.pruned.deliveries):
             log.info(

@@ -49,6 +49,7 @@ class Round:
     dead: int = 0
     skipped_busy: int = 0  # subscriptions (or reactions) another worker was serving
     stock_pushed: int = 0  # figures sent to marketplaces
+    crm_orders_pushed: int = 0  # orders told to CRMs
     notified: int = 0  # customer messages sent
     notify_failed: int = 0  # customer messages that failed this time
     reactions_run: int = 0  # after-commit reactions to an event
@@ -64,6 +65,7 @@ class Round:
             or self.failed
             or self.dead
             or self.stock_pushed
+            or self.crm_orders_pushed
             or self.notified
             or self.reactions_run
         )
@@ -166,6 +168,7 @@ class _WindowRun:
         self.results: dict[str, Attempt] = {}
         self.by_id = {e.event_id: e for e in window.events}
         self.unlogged: list[str] = []  # attempts made since the last checkpoint
+        self.ended = 0  # lanes that have ended
         self.changed = threading.Condition()
         self.permits = threading.Semaphore(self.settings.max_unconfirmed)
         self.stopped = threading.Event()
@@ -206,30 +209,30 @@ class _WindowRun:
         pool = self.dispatcher.lanes()
         running = [pool.submit(self._lane, lane) for lane in ready]
         every = self.settings.checkpoint_s
+        most = self.settings.max_unconfirmed
         last = time.monotonic()
         try:
             while True:
+                # woken when a lane ends or enough attempts wait for their checkpoint (not
+                # at every attempt: a window of a hundred would wake it a hundred times)
                 with self.changed:
-                    finished = all(f.done() for f in running)
-                    full = len(self.unlogged) >= self.settings.max_unconfirmed
-                    if not (finished or full):
+                    if self.ended < len(running) and len(self.unlogged) < most:
                         self.changed.wait(max(0.0, last + every - time.monotonic()))
-                    finished = all(f.done() for f in running)
+                    finished = self.ended >= len(running)
                 if finished:
                     for future in running:
                         future.result()  # a lane that raised raises here
                     self._checkpoint(final=True)
                     return
                 if self.unlogged and (
-                    len(self.unlogged) >= self.settings.max_unconfirmed
-                    or time.monotonic() >= last + every
+                    len(self.unlogged) >= most or time.monotonic() >= last + every
                 ):
                     if not self._checkpoint(final=False):
                         return  # the lease was lost: another worker carries on
                     last = time.monotonic()
         finally:
             self.stopped.set()
-            self.permits.release(len(running) + self.settings.max_unconfirmed)
+            self.permits.release(len(running) + most)
             for future in running:
                 future.exception()  # wait for every lane before leaving
 
@@ -255,6 +258,7 @@ class _WindowRun:
                     return  # in order: nothing of this aggregate goes before it
         finally:
             with self.changed:
+                self.ended += 1
                 self.changed.notify_all()
 
     def _record(self, event: StoredEvent, attempt: Attempt) -> Attempt:
@@ -265,7 +269,8 @@ class _WindowRun:
         with self.changed:
             self.results[event.event_id] = attempt
             self.unlogged.append(event.event_id)
-            self.changed.notify_all()
+            if len(self.unlogged) == self.settings.max_unconfirmed:
+                self.changed.notify_all()  # time for a checkpoint
         return attempt
 
     def _checkpoint(self, *, final: bool) -> bool:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator
 from enum import StrEnum
-from typing import IO, Annotated, Any
+from typing import IO, Annotated, Any, TypeVar
 
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from potok.api.deps import Uow
 from potok.api.problems import PROBLEM_JSON, responses
 from potok.api.schemas.common import AwareDatetime, Code
-from potok.api.schemas.files import ImportSummaryOut
+from potok.api.schemas.files import ImportSummaryOut, OrderImportOut, OrderOutcomeOut
 from potok.api.schemas.order_filters import (
     ChannelQuery,
     CreatedFromQuery,
@@ -31,12 +31,28 @@ from potok.api.schemas.order_filters import (
     StatusQuery,
     WarehouseQuery,
 )
-from potok.api.scope import NOTHING, Reach, ensure_warehouses, narrow, own_warehouses, reach
+from potok.api.scope import (
+    NOTHING,
+    Reach,
+    ensure_channel,
+    ensure_warehouses,
+    narrow,
+    own_warehouses,
+    reach,
+)
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission, Principal
 from potok.domain.access.model import NotPermitted, OutOfScope
 from potok.domain.errors import InvalidInput
-from potok.services import catalogue_files, file_exports, rule_files, stock_files, store_files
+from potok.services import (
+    catalogue_files,
+    file_exports,
+    order_files,
+    order_imports,
+    rule_files,
+    stock_files,
+    store_files,
+)
 from potok.services.file_imports import (
     FileRejected,
     ImportSummary,
@@ -49,6 +65,7 @@ from potok.spreadsheets import FileFormat
 from potok.spreadsheets.formats import MEDIA_TYPES
 
 router = APIRouter(prefix="/api/v1/files", tags=["files"])
+T = TypeVar("T")
 
 MEMORY_BYTES = 8 * 1024 * 1024
 """A file larger than this is kept on disk while it is read or written."""
@@ -159,13 +176,13 @@ def _summary_out(summary: ImportSummary) -> ImportSummaryOut:
     )
 
 
-async def _run_import(
-    request: Request, work: Callable[[IO[bytes], FileFormat], ImportSummary]
-) -> Response | ImportSummaryOut:
+async def _run_file(request: Request, work: Callable[[IO[bytes], FileFormat], T]) -> Response | T:
+    """Run an import on the request's file; a refused file is answered as a report file
+    when the caller's Accept asks for one (else the problem document is raised)."""
     fmt = _format_of_body(request)
     body = await _spooled_body(request)
     try:
-        summary = await run_in_threadpool(work, body, fmt)
+        return await run_in_threadpool(work, body, fmt)
     except FileRejected as error:
         report = _report_format(request)
         if report is None:
@@ -179,7 +196,13 @@ async def _run_import(
         )
     finally:
         body.close()
-    return _summary_out(summary)
+
+
+async def _run_import(
+    request: Request, work: Callable[[IO[bytes], FileFormat], ImportSummary]
+) -> Response | ImportSummaryOut:
+    done = await _run_file(request, work)
+    return done if isinstance(done, Response) else _summary_out(done)
 
 
 async def _stream(
@@ -413,6 +436,82 @@ async def export_orders(
         lambda out: file_exports.export_orders(uow, out, fmt, flt, customer=customer),
         fmt,
         "orders",
+    )
+
+
+SHOWN_OUTCOMES = 1000
+
+
+@router.put(
+    "/orders",
+    response_model=OrderImportOut,
+    summary="Import orders from a CSV or XLSX file: new ones through intake, once; edits",
+    description="One row per order line. Columns (first row, English or Russian, any "
+    "order): `channel`, `sku`, `quantity` (required), `external_id` (required for a new "
+    "order), `order_id` and `version` (an order Potok has, as an export writes them), "
+    "`line_no`, `unit_price`, `vat_rate`, and a new order's own cells on its first row: "
+    "`currency`, `delivery_method`, `pickup_point`, `city`, `region`, `postal_code`, "
+    "`address`, `address_line2`, `latitude`, `longitude`, `delivery_price`, "
+    "`delivery_vat_rate`, `customer_name`, `customer_phone`, `customer_email`, "
+    "`payment_status`, `priority`, `promised_at`, `comment`. The whole file is checked "
+    "first (422 `invalid-import-file` naming every bad row and column, nothing changed); "
+    "then each new order is taken as `POST /orders` takes it, and each order Potok has "
+    "(same channel and external id, or `order_id`) whose quantities or lines the file "
+    "changes is edited as `PATCH /orders/{order_id}` edits it, one transaction per order. "
+    "Nothing is taken twice: the same file twice changes nothing the second time. "
+    "`dry_run=true` checks and says what would change. With `Accept: text/csv` or the XLSX "
+    "media type the answer is the report file "
+    "(`row,channel,external_id,outcome,order_id,status,problem`).",
+    responses={**_import_responses(), **_file_response("import report")},
+    openapi_extra=_file_body("A CSV (UTF-8 or Windows-1251) or XLSX file."),
+    dependencies=[needs(Permission.ORDERS_WRITE), reach(Reach.NAMED)],
+)
+async def import_orders(
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    dry_run: Annotated[
+        bool, Query(description="Check the file and say what would be taken; take nothing.")
+    ] = False,
+) -> Response | OrderImportOut:
+    def work(body: IO[bytes], fmt: FileFormat) -> order_imports.OrderImport:
+        rows = order_files.read_orders(open_table(body, fmt, order_files.COLUMNS))
+        for channel in sorted({row.channel for _, row in rows.good}):
+            ensure_channel(caller, channel)
+        plan = order_imports.plan_orders(uow, rows)
+        return order_imports.take_orders(uow, plan, caller.actor, dry_run=dry_run)
+
+    done = await _run_file(request, work)
+    if isinstance(done, Response):
+        return done
+    report = _report_format(request)
+    if report is not None:
+        return await _stream(
+            lambda out: order_imports.write_outcomes(out, report, done), report, "orders-report"
+        )
+    return OrderImportOut(
+        kind=order_imports.KIND,
+        dry_run=done.dry_run,
+        rows=done.rows,
+        orders=len(done.outcomes),
+        taken=done.count(order_imports.Outcome.TAKEN),
+        existing=done.count(order_imports.Outcome.EXISTING),
+        changed=done.count(order_imports.Outcome.CHANGED),
+        refused=done.count(order_imports.Outcome.REFUSED),
+        would_take=done.count(order_imports.Outcome.WOULD_TAKE),
+        would_change=done.count(order_imports.Outcome.WOULD_CHANGE),
+        outcomes=[
+            OrderOutcomeOut(
+                row=o.row,
+                channel=o.channel,
+                external_id=o.external_id,
+                outcome=o.outcome.value,
+                order_id=o.order_id,
+                status=o.status,
+                problem=o.problem,
+            )
+            for o in done.outcomes[:SHOWN_OUTCOMES]
+        ],
     )
 
 

@@ -45,9 +45,19 @@ from potok.connectors.marketplaces.ozon_push import (
     ping_answer,
     read_notification,
 )
+from potok.connectors.marketplaces.yandex_market_push import UNKNOWN as MARKET_UNKNOWN
+from potok.connectors.marketplaces.yandex_market_push import WRONG_FORMAT as MARKET_WRONG_FORMAT
+from potok.connectors.marketplaces.yandex_market_push import (
+    NotificationRefused as MarketNotificationRefused,
+)
+from potok.connectors.marketplaces.yandex_market_push import answer as market_answer
+from potok.connectors.marketplaces.yandex_market_push import error_answer as market_error_answer
+from potok.connectors.marketplaces.yandex_market_push import (
+    read_notification as read_market_notification,
+)
 from potok.domain.access import Permission, Principal
 from potok.domain.channels import ChannelNotFound
-from potok.domain.errors import FieldError, InvalidInput, TransientConflict
+from potok.domain.errors import FieldError, InvalidInput, TransientConflict, Unavailable
 from potok.domain.marketplaces import (
     Connection,
     ConnectionChanges,
@@ -64,6 +74,8 @@ from potok.services import marketplaces as service
 from potok.services.marketplaces.notifications import (
     ozon_connection,
     push_secret,
+    pushing_connection,
+    take_market_notification,
     take_ozon_notification,
 )
 from potok.services.unit_of_work import UnitOfWork
@@ -549,3 +561,130 @@ async def ozon_notification(
     if outcome.error is not None:
         return _ozon_error(503, UNKNOWN, f"Ozon could not be asked: {outcome.error}")
     return json_response({"result": True})
+
+
+# ---------------------------------------------------------------------- Market's notifications
+
+_MARKET_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string", "enum": [MARKET_WRONG_FORMAT, MARKET_UNKNOWN]},
+                "message": {"type": "string"},
+            },
+        }
+    },
+}
+_MARKET_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "Taken (Market's `SendNotificationResponse`: `version`, `name`, `time`)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["version", "name", "time"],
+                    "properties": {
+                        "version": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 100},
+                        "time": {"type": "string", "format": "date-time"},
+                    },
+                }
+            }
+        },
+    },
+    **{
+        status: {"description": what, "content": {"application/json": {"schema": _MARKET_ERROR}}}
+        for status, what in (
+            (400, "Not a notification Market sends (WRONG_EVENT_FORMAT)"),
+            (
+                404,
+                "No Yandex Market connection has this code, the URL's secret does not match, "
+                "or the caller is not in Market's networks (the address exists for Market alone)",
+            ),
+            (500, "Market could not be asked about the order (UNKNOWN); Market sends it again"),
+            (503, "Potok cannot take it now (UNKNOWN: its database); Market sends it again"),
+        )
+    },
+}
+_MARKET_BODY = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["notificationType"],
+                    "properties": {
+                        "notificationType": {"type": "string", "minLength": 1, "maxLength": 64},
+                        "orderId": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                        "campaignId": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1},
+                        "time": {"type": "string", "format": "date-time"},
+                    },
+                }
+            }
+        },
+    }
+}
+SecretPath = Annotated[
+    str,
+    Path(min_length=1, max_length=64, description="The connection's URL secret (push-url)."),
+]
+
+
+def _market_error(status: int, kind: str, message: str) -> Response:
+    return json_response(market_error_answer(kind, message), status)
+
+
+@router.post(
+    "/{code}/yandex-market/{token}/notification",
+    response_model=None,
+    summary="Yandex Market's API notifications (new order, cancelled, status changed, "
+    "cancellation requested, returns, ping)",
+    description="Called by Yandex Market, not by people, and answered in Market's formats "
+    "(its notification API document): `{version, name, time}` when taken, "
+    '`{"error": {"type", "message"}}` otherwise. Market signs nothing: a call is taken only '
+    "from Market's published networks (setting `marketplaces.yandex_market_push_networks`) "
+    "and with the connection's secret in the URL (`potok marketplaces push-url CODE`). An "
+    "order's notification makes Potok read the order back from Market and import or follow "
+    "it as a poll would (idempotent by `orderId`); the poll stays the safety net.",
+    responses=_MARKET_ANSWERS,
+    openapi_extra=_MARKET_BODY,
+    dependencies=[public(), reach(Reach.UNLIMITED)],  # Market calls without credentials
+)
+async def market_notification(
+    code: CodePath, token: SecretPath, request: Request, uow: Uow
+) -> Response:
+    potok = security_of(request).potok
+    allowed = networks(potok.settings.marketplaces.yandex_market_push_networks)
+    if not from_ozon(client_ip(request), allowed):
+        return _market_error(404, MARKET_UNKNOWN, "notifications are taken from Market's networks")
+    expected = push_secret(potok.protector, code, Marketplace.YANDEX_MARKET)
+    if not hmac.compare_digest(token.encode(), expected.encode()):
+        return _market_error(404, MARKET_UNKNOWN, "the URL's secret does not match the connection")
+    try:
+        await run_in_threadpool(pushing_connection, uow, code, Marketplace.YANDEX_MARKET)
+    except ConnectionNotFound:
+        return _market_error(404, MARKET_UNKNOWN, f"no Yandex Market connection '{code}'")
+    now = datetime.now(UTC)
+    raw = await request.body()
+    if len(raw) > MAX_NOTIFICATION_BYTES:
+        too_long = f"a notification carries at most {MAX_NOTIFICATION_BYTES} bytes"
+        return _market_error(400, MARKET_WRONG_FORMAT, too_long)
+    try:
+        notification = read_market_notification(json.loads(raw) if raw else None)
+    except ValueError as error:  # not JSON, or NotificationRefused
+        kind = error.kind if isinstance(error, MarketNotificationRefused) else MARKET_WRONG_FORMAT
+        return _market_error(400, kind, str(error) or "the body is not JSON")
+    if notification.about_order:
+        try:
+            outcome = await run_in_threadpool(
+                take_market_notification, uow, potok.marketplaces, code, notification
+            )
+        except (Unavailable, TransientConflict) as busy:
+            return _market_error(503, MARKET_UNKNOWN, f"Potok cannot take it now: {busy}")
+        if outcome.error is not None:
+            return _market_error(500, MARKET_UNKNOWN, f"Market could not be asked: {outcome.error}")
+    return json_response(market_answer(__version__, now))

@@ -101,7 +101,7 @@ class SubscriptionChangeIn(Schema):
 class ReaderOut(Out):
     name: str = Field(
         description="'webhook:<id>', 'replay:<id>', 'reaction:<name>', 'notifications', "
-        "'marketplace-stock/<connection>' or 'nats'."
+        "'marketplace-stock/<connection>', 'crm-orders/<connection>' or 'nats'."
     )
     position: str = Field(description="The last event it has dealt with, by its sequence.")
     behind: int = Field(description="Events placed after it.")

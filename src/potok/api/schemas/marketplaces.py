@@ -23,7 +23,7 @@ def _warehouse_ids_as_keys(schema: dict[str, Any]) -> None:
 
 class ConnectionIn(Schema):
     code: NewCode = Field(examples=["wb-main"])
-    marketplace: Literal["wildberries", "ozon", "retailcrm"]
+    marketplace: Literal["wildberries", "ozon", "retailcrm", "yandex_market", "avito"]
     channel: Code = Field(description="The sales channel its orders join.")
     token: str = Field(
         min_length=1,
@@ -34,8 +34,9 @@ class ConnectionIn(Schema):
         default=None,
         min_length=1,
         max_length=64,
-        description="Ozon's Client-Id; RetailCRM: the shop (site) code when the key reaches "
-        "several shops.",
+        description="Ozon's Client-Id; Yandex Market: the cabinet's businessId; Avito: the "
+        "Client ID (the token is its Client Secret); RetailCRM: the shop (site) code when the "
+        "key reaches several shops.",
     )
     base_url: str | None = Field(
         default=None,
@@ -133,10 +134,18 @@ MarketplaceNumber = Annotated[
 """A marketplace's numeric id, as text (WB chrtId and nmId, Ozon sku and product_id)."""
 
 
+OfferId = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]{1,64}$")
+]
+"""The id a marketplace's orders name an item by: digits for WB and Ozon (checked by the
+service), the seller's own offerId on Yandex Market."""
+
+
 class ItemIn(Schema):
     sku: Code = Field(description="The Potok SKU.", examples=["KET"])
-    item: MarketplaceNumber = Field(
-        description="The id the marketplace's orders name: WB `chrtId`, Ozon `sku`.",
+    item: OfferId = Field(
+        description="The id the marketplace's orders name: WB `chrtId`, Ozon `sku` (digits), "
+        "Yandex Market the seller's `offerId`.",
         examples=["12345678"],
     )
     product: MarketplaceNumber | None = Field(

@@ -30,6 +30,10 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    MirroredLine,
+    MirroredOrder,
+    MirrorOutcome,
+    OrderMirror,
     Packed,
     PackedItem,
     PackOutcome,
@@ -39,6 +43,9 @@ from potok.connectors.marketplaces.interface import (
     StockOutcome,
 )
 from potok.connectors.marketplaces.registry import (
+    ANSWERS_CANCELLATIONS,
+    CONFIRMS_ORDERS,
+    MIRRORS_ORDERS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
     MarketplaceClients,
@@ -46,6 +53,9 @@ from potok.connectors.marketplaces.registry import (
 )
 
 __all__ = [
+    "ANSWERS_CANCELLATIONS",
+    "CONFIRMS_ORDERS",
+    "MIRRORS_ORDERS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
     "CallStats",
@@ -63,6 +73,10 @@ __all__ = [
     "MarketplaceRefused",
     "MarketplaceState",
     "MarketplaceUnavailable",
+    "MirrorOutcome",
+    "MirroredLine",
+    "MirroredOrder",
+    "OrderMirror",
     "PackOutcome",
     "Packed",
     "PackedItem",

@@ -25,7 +25,9 @@ from potok.connectors.marketplaces.interface import (
 )
 
 Sleep = Callable[[float], None]
-RETRY_HEADERS = ("X-Ratelimit-Retry", "Retry-After")
+RETRY_HEADERS = ("X-Ratelimit-Retry", "Retry-After", "X-RateLimit-Resource-Until")
+"""Where a marketplace says how long to wait: seconds (WB, most), or an HTTP date (Yandex
+Market: when the resource's hourly limit opens again)."""
 MARGIN = 1.05
 """Requests are spaced 5 % wider than the limit: the network's jitter must not push two of
 them closer together than the marketplace counts."""
@@ -90,6 +92,21 @@ class BucketPool:
     def __init__(self) -> None:
         self._buckets: dict[tuple[str, str, str], TokenBucket] = {}
         self._lock = threading.Lock()
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def token(self, account: str) -> str | None:
+        """The access token an account signed in with, while it lives (Avito's bearer)."""
+        with self._lock:
+            found = self._tokens.get(account)
+        return found[0] if found is not None and found[1] > time.monotonic() else None
+
+    def keep_token(self, account: str, token: str | None, lives_s: float = 0.0) -> None:
+        """Keep an account's access token for ``lives_s`` seconds (None forgets it)."""
+        with self._lock:
+            if token is None:
+                self._tokens.pop(account, None)
+            else:
+                self._tokens[account] = (token, time.monotonic() + lives_s)
 
     def bucket(self, key: tuple[str, str, str], limit: RateLimit, *, sleep: Sleep) -> TokenBucket:
         with self._lock:
@@ -122,8 +139,10 @@ class MarketplaceHttp:
         longest_wait_s: float = 120.0,
         sleep: Sleep = time.sleep,
         transport: httpx.BaseTransport | None = None,
+        rate_limited: Collection[int] = (429,),
     ) -> None:
         self.marketplace = marketplace
+        self.rate_limited = frozenset(rate_limited)  # Yandex Market says 420, not 429
         self.stats = CallStats()
         self.attempts = attempts
         self.longest_wait_s = longest_wait_s
@@ -146,6 +165,14 @@ class MarketplaceHttp:
     def close(self) -> None:
         self._client.close()
 
+    def sign(self, header: str, value: str | None) -> None:
+        """Send this header with every request from now on (Avito's bearer token, which
+        the connector gets and renews itself); None stops sending it."""
+        if value is None:
+            self._client.headers.pop(header, None)
+        else:
+            self._client.headers[header] = value
+
     def call(
         self,
         method: str,
@@ -158,12 +185,13 @@ class MarketplaceHttp:
         family: str = DEFAULT,
         answered: Collection[int] = (),
     ) -> httpx.Response:
-        """Send a request and return the successful answer. A 429 is waited out for as long
-        as the marketplace asks (``X-Ratelimit-Retry``/``Retry-After``), then tried again; a
-        5xx or a network failure is tried again with growing pauses when ``safe`` (sending
-        it twice does no harm); what stays refused raises, except the statuses the caller
-        reads itself (``answered``: WB's 409 naming the refused items). ``data`` goes as an
-        ``application/x-www-form-urlencoded`` body (RetailCRM), ``json`` as JSON."""
+        """Send a request and return the successful answer. A 429 (Market: 420) is waited
+        out for as long as the marketplace asks (``X-Ratelimit-Retry``/``Retry-After``),
+        then tried again; a 5xx or a network failure is tried again with growing pauses
+        when ``safe`` (sending it twice does no harm); what stays refused raises, except the
+        statuses the caller reads itself (``answered``: WB's 409 naming the refused items).
+        ``data`` goes as an ``application/x-www-form-urlencoded`` body (RetailCRM), ``json``
+        as JSON."""
         last = ""
         bucket = self._buckets[family]
         for attempt in range(1, self.attempts + 1):
@@ -181,9 +209,9 @@ class MarketplaceHttp:
                 bucket.charge(bucket.limit.cost_of_conflict - 1)
             if answer.status_code < 400 or answer.status_code in answered:
                 return answer
-            if answer.status_code == 429:
+            if answer.status_code in self.rate_limited:
                 wait = self._retry_after(answer) or self._backoff(attempt)
-                last = f"{method} {path}: 429 {_reason(answer)}"
+                last = f"{method} {path}: {answer.status_code} {_reason(answer)}"
                 if attempt == self.attempts or wait > self.longest_wait_s:
                     break
                 self.stats.rate_limit_waits += 1
@@ -249,4 +277,11 @@ def _reason(answer: httpx.Response) -> str:
         parts += [f"{k}: {v}" for k, v in errors.items()]
     elif isinstance(errors, list):
         parts += [str(e) for e in errors if isinstance(e, str | int)]
+    listed = body.get("errors") if body.get("status") == "ERROR" else None
+    if isinstance(listed, list):  # Yandex Market: {"status": "ERROR", "errors": [{code, message}]}
+        parts += [
+            ": ".join(str(e[k]) for k in ("code", "message") if e.get(k))
+            for e in listed
+            if isinstance(e, dict)
+        ]
     return ("; ".join(parts) or answer.reason_phrase)[:300]

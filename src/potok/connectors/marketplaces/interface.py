@@ -208,6 +208,61 @@ class CallStats:
     waited_s: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class MirroredLine:
+    """A line of a Potok order as a CRM keeps it (``key`` names it across edits)."""
+
+    key: str
+    sku: str
+    name: str
+    quantity: int
+    unit_price: Decimal
+    vat_rate: Decimal
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredOrder:
+    """A Potok order of another channel as a CRM is told it, whole, each time it changes
+    (so telling it twice, or out of order, leaves the CRM right)."""
+
+    external_id: str  # Potok's order number: the order's id in the CRM's eyes
+    number: str
+    channel: str
+    created_at: datetime
+    status: str  # Potok's status (the connector maps it to the CRM's)
+    payment_status: str
+    total: Decimal
+    customer_name: str
+    phone: str | None
+    email: str | None
+    city: str | None
+    address: str | None
+    delivery_price: Decimal
+    lines: tuple[MirroredLine, ...]
+
+
+@dataclass
+class MirrorOutcome:
+    """What a CRM took of the orders it was told: each order by its external id."""
+
+    created: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    refused: dict[str, str] = field(default_factory=dict)  # external id -> the CRM's reason
+    requests: int = 0
+
+
+class OrderMirror(Protocol):
+    """A CRM that keeps a copy of Potok's orders (RetailCRM)."""
+
+    def mirror_orders(
+        self, new: Sequence[MirroredOrder], changed: Sequence[MirroredOrder]
+    ) -> MirrorOutcome:
+        """Create ``new`` orders and bring ``changed`` ones up to date (an order the CRM
+        does not have yet is created, one it has already is updated, whichever list it
+        came in); an order the CRM refuses is in the outcome, not raised."""
+        ...
+
+
 class MarketplaceClient(Protocol):
     """A marketplace account as Potok uses it."""
 

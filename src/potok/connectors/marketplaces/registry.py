@@ -6,23 +6,43 @@ import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from potok.connectors.marketplaces.avito import Avito
 from potok.connectors.marketplaces.http import BucketPool
 from potok.connectors.marketplaces.interface import MarketplaceClient
 from potok.connectors.marketplaces.ozon import Ozon
 from potok.connectors.marketplaces.retailcrm import CrmStatuses, RetailCrm
 from potok.connectors.marketplaces.wildberries import Wildberries
+from potok.connectors.marketplaces.yandex_market import YandexMarket
 from potok.domain.errors import Rejected
 from potok.domain.marketplaces import Connection, Credentials, Marketplace
 from potok.settings import MarketplaceSettings
 
-SUPPORTED = frozenset({Marketplace.WILDBERRIES, Marketplace.OZON, Marketplace.RETAILCRM})
+SUPPORTED = frozenset(
+    {
+        Marketplace.WILDBERRIES,
+        Marketplace.OZON,
+        Marketplace.RETAILCRM,
+        Marketplace.YANDEX_MARKET,
+        Marketplace.AVITO,
+    }
+)
 """The marketplaces a connection can be made to."""
 
 READS_CATALOGUE = frozenset({Marketplace.OZON})
 """The marketplaces whose catalogue Potok reads to fill a connection's item map."""
 
-PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES})
-"""The marketplaces whose per-order sticker Potok fetches once an order is packed there."""
+PRINTS_STICKERS = frozenset({Marketplace.WILDBERRIES, Marketplace.YANDEX_MARKET, Marketplace.AVITO})
+"""The marketplaces whose per-order sticker Potok fetches once an order is packed there
+(Market: the order's labels, a PDF with one per box)."""
+
+ANSWERS_CANCELLATIONS = frozenset({Marketplace.YANDEX_MARKET})
+"""The marketplaces where a customer asks to cancel and the seller accepts or refuses."""
+
+CONFIRMS_ORDERS = frozenset({Marketplace.AVITO})
+"""The marketplaces where the seller confirms each new order it takes."""
+
+MIRRORS_ORDERS = frozenset({Marketplace.RETAILCRM})
+"""CRMs told Potok's orders of other channels (their clients are :class:`OrderMirror`)."""
 
 
 class MarketplaceNotSupported(Rejected):
@@ -46,6 +66,10 @@ class MarketplaceClients:
             return self.settings.wildberries_url
         if marketplace is Marketplace.RETAILCRM:
             return self.settings.retailcrm_url
+        if marketplace is Marketplace.YANDEX_MARKET:
+            return self.settings.yandex_market_url
+        if marketplace is Marketplace.AVITO:
+            return self.settings.avito_url
         return self.settings.ozon_url
 
     def build(self, connection: Connection, credentials: Credentials) -> MarketplaceClient:
@@ -68,19 +92,26 @@ class MarketplaceClients:
             )
         if connection.marketplace is Marketplace.OZON:
             return Ozon.connect(connection.base_url, credentials, **options)
+        if connection.marketplace is Marketplace.YANDEX_MARKET:
+            return YandexMarket.connect(connection.base_url, credentials, **options)
+        if connection.marketplace is Marketplace.AVITO:
+            return Avito.connect(connection.base_url, credentials, **options)
         if connection.marketplace is Marketplace.RETAILCRM:
             statuses = CrmStatuses(
                 packed=self.settings.retailcrm_packed_status,
                 shipped=self.settings.retailcrm_shipped_status,
                 cancelled=self.settings.retailcrm_cancelled_status,
             )
-            return RetailCrm.connect(
+            crm = RetailCrm.connect(
                 connection.base_url,
                 credentials,
                 statuses=statuses,
                 time_zone=self.settings.retailcrm_time_zone,
                 **options,
             )
+            crm.mirror_statuses.update(self.settings.retailcrm_mirror_statuses)
+            crm.payment_type = self.settings.retailcrm_payment_type
+            return crm
         raise MarketplaceNotSupported(marketplace=connection.marketplace.value)
 
 

@@ -8,7 +8,10 @@ one; orders created since then are read whole (``GET /api/v5/orders?filter[ids][
 imported once each (their CRM ``id`` is the external id). Their statuses are followed with
 ``GET /api/v5/orders/statuses`` by the CRM's fixed status groups; packing, hand-over and a
 cancellation in Potok set the order's status in the CRM (``POST /api/v5/orders/{id}/edit``);
-stock goes to the CRM's stores (``POST /api/v5/store/inventories/upload``).
+stock goes to the CRM's stores (``POST /api/v5/store/inventories/upload``). Potok's orders
+of other channels are told to the CRM whole (:meth:`RetailCrm.mirror_orders`: ``orders/
+upload``, ``orders/{externalId}/edit``, ``orders/payments/{externalId}/edit``); history
+records Potok's own key made (``apiKey.current``) are not read as the CRM's new orders.
 
 RetailCRM signs requests with the ``X-API-KEY`` header; POST bodies are form-encoded with
 the nested object as a JSON string (``order=<json>&site=<code>``); answers carry
@@ -24,6 +27,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
@@ -37,6 +41,8 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    MirroredOrder,
+    MirrorOutcome,
     Packed,
     PackOutcome,
     StatusSeen,
@@ -56,7 +62,37 @@ PATHS = {
     "statuses": "/api/v5/orders/statuses",
     "edit": "/api/v5/orders/{order}/edit",
     "inventories": "/api/v5/store/inventories/upload",
+    "upload": "/api/v5/orders/upload",
+    "payment_create": "/api/v5/orders/payments/create",
+    "payment_edit": "/api/v5/orders/payments/{payment}/edit",
 }
+UPLOAD_BATCH = 50
+"""Orders one ``orders/upload`` carries at most (RetailCRM's limit)."""
+PARTLY_UPLOADED = 460
+"""RetailCRM's answer to an upload some of whose orders it did not take."""
+MIRROR_STATUSES = {
+    "new": "new",
+    "confirmed": "availability-confirmed",
+    "on_hold": "new",
+    "backordered": "new",
+    "reserved": "availability-confirmed",
+    "in_fulfilment": "assembling",
+    "partially_shipped": "send-to-delivery",
+    "shipped": "send-to-delivery",
+    "delivered": "complete",
+    "returned_to_sender": "cancel-other",
+    "partially_returned": "complete",
+    "returned": "complete",
+    "cancelled": "cancel-other",
+}
+"""The CRM status of a Potok order of another channel, by Potok's status (RetailCRM's
+default status codes; an account with its own overrides them in the settings)."""
+PAYMENT_STATUSES = {
+    "paid": "paid",
+    "partially_refunded": "paid",
+    "refunded": "returned",
+}
+"""The CRM payment status by Potok's; any other is ``not-paid``."""
 HISTORY_PAGE = 100
 """History records one request reads (the most RetailCRM gives)."""
 HISTORY_PAGES = 20
@@ -175,6 +211,55 @@ def read_order(data: Mapping[str, Any], zone: ZoneInfo) -> IncomingOrder:
     )
 
 
+def mirror_payload(
+    order: MirroredOrder, zone: ZoneInfo, statuses: Mapping[str, str], *, payment: bool
+) -> dict[str, Any]:
+    """A Potok order as RetailCRM's ``order`` object (``orders/upload``, ``orders/{externalId}
+    /edit``): whole, so sending it again sets the same. Lines carry Potok's key among their
+    ``externalIds``, by which an edit matches them; money goes as JSON numbers (RetailCRM
+    has no other), two decimals exact in a float. ``payment``: with the order's payment
+    (an upload; an edit leaves payments to their own method)."""
+    data: dict[str, Any] = {
+        "externalId": order.external_id,
+        "number": order.number,
+        "createdAt": order.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+        "status": statuses.get(order.status, MIRROR_STATUSES.get(order.status, "new")),
+        "firstName": order.customer_name[:255],
+        "customFields": {"potok_channel": order.channel},
+        "items": [
+            {
+                "externalIds": [{"code": "potok", "value": line.key}],
+                "offer": {"externalId": line.sku},
+                "productName": line.name[:255],
+                "quantity": line.quantity,
+                "initialPrice": float(line.unit_price),
+                "vatRate": str(line.vat_rate.normalize()) if line.vat_rate else "none",
+            }
+            for line in order.lines
+        ],
+        "delivery": {"cost": float(order.delivery_price)},
+    }
+    if order.phone:
+        data["phone"] = order.phone
+    if order.email:
+        data["email"] = order.email
+    if order.city or order.address:
+        data["delivery"]["address"] = {"city": order.city or "", "text": order.address or ""}
+    if payment:
+        data["payments"] = [payment_payload(order)]
+    return data
+
+
+def payment_payload(order: MirroredOrder, payment_type: str = "bank-card") -> dict[str, Any]:
+    """The order's one payment as RetailCRM keeps it, named by Potok's external id."""
+    return {
+        "externalId": f"potok-{order.external_id}",
+        "type": payment_type,
+        "status": PAYMENT_STATUSES.get(order.payment_status, "not-paid"),
+        "amount": float(order.total),
+    }
+
+
 class RetailCrm:
     """A RetailCRM account (one shop of it when ``site`` is given)."""
 
@@ -185,10 +270,14 @@ class RetailCrm:
         site: str | None = None,
         statuses: CrmStatuses = CrmStatuses(),
         zone: ZoneInfo | None = None,
+        mirror_statuses: Mapping[str, str] | None = None,
+        payment_type: str = "bank-card",
     ) -> None:
         self.http = http
         self.site = site
         self.crm_statuses = statuses
+        self.mirror_statuses = {**MIRROR_STATUSES, **(mirror_statuses or {})}
+        self.payment_type = payment_type
         self.zone = zone or ZoneInfo("Europe/Moscow")
         self._since: str | None = None
         self._pending: list[str] = []
@@ -262,6 +351,9 @@ class RetailCrm:
                     continue
                 since = str(record["id"])
                 order = record.get("order")
+                key = record.get("apiKey")
+                if isinstance(key, Mapping) and key.get("current") is True:
+                    continue  # made by Potok's own key: an order Potok told the CRM
                 created_here = record.get("created") and isinstance(order, Mapping)
                 if created_here and isinstance(order.get("id"), int):  # type: ignore[union-attr]
                     created[order["id"]] = None  # type: ignore[index]
@@ -372,6 +464,109 @@ class RetailCrm:
                 else:
                     outcome.accepted += 1
         return outcome
+
+    # ------------------------------------------------------------------ Potok's orders out
+
+    def mirror_orders(
+        self, new: Sequence[MirroredOrder], changed: Sequence[MirroredOrder]
+    ) -> MirrorOutcome:
+        """``new`` orders go by ``POST /api/v5/orders/upload`` (50 a request), with their
+        payment; one the CRM has already (an upload told twice) is edited instead.
+        ``changed`` ones go by ``POST /api/v5/orders/{externalId}/edit?by=externalId``, their
+        payment by ``orders/payments/{externalId}/edit``; one the CRM does not have (told
+        before the connection, or refused then) is uploaded instead."""
+        outcome = MirrorOutcome()
+        uploads = list(new)
+        for order in changed:
+            try:
+                self._edit_mirrored(order, outcome)
+            except MarketplaceRefused as refused:
+                if refused.context.get("status") == 404:
+                    uploads.append(order)
+                else:
+                    outcome.refused[order.external_id] = refused.detail
+            else:
+                outcome.updated.append(order.external_id)
+        for start in range(0, len(uploads), UPLOAD_BATCH):
+            chunk = uploads[start : start + UPLOAD_BATCH]
+            failed = self._upload(chunk, outcome)
+            for order in chunk:
+                if order.external_id not in failed:
+                    outcome.created.append(order.external_id)
+                    continue
+                try:  # most often: the CRM has it already (told before, answer lost)
+                    self._edit_mirrored(order, outcome)
+                except MarketplaceRefused as refused:
+                    reason = failed[order.external_id] or refused.detail
+                    outcome.refused[order.external_id] = reason
+                else:
+                    outcome.updated.append(order.external_id)
+        return outcome
+
+    def _upload(self, orders: Sequence[MirroredOrder], outcome: MirrorOutcome) -> dict[str, str]:
+        """Upload orders; the external ids the CRM did not take, with its words for each."""
+        payloads = [
+            mirror_payload(o, self.zone, self.mirror_statuses, payment=True) for o in orders
+        ]
+        for payload in payloads:
+            payload["payments"][0]["type"] = self.payment_type
+        form = {"orders": json.dumps(payloads, ensure_ascii=False)}
+        if self.site:
+            form["site"] = self.site
+        answer = self.http.call("POST", PATHS["upload"], data=form, answered=(PARTLY_UPLOADED,))
+        outcome.requests += 1
+        try:
+            body = answer.json()
+        except ValueError:
+            body = None
+        if not isinstance(body, Mapping):
+            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
+        words = [str(e) for e in body.get("errors") or () if isinstance(e, str)]
+        failed: dict[str, str] = {}
+        for item in body.get("failedOrders") or ():
+            if isinstance(item, Mapping) and item.get("externalId") is not None:
+                external_id = str(item["externalId"])
+                failed[external_id] = next((w for w in words if external_id in w), "")[:300]
+        if answer.status_code != PARTLY_UPLOADED and body.get("success") is False:
+            reason = str(body.get("errorMsg") or "success: false")[:300]
+            raise MarketplaceRefused(marketplace=NAME, reason=reason, status=answer.status_code)
+        return failed
+
+    def _edit_mirrored(self, order: MirroredOrder, outcome: MirrorOutcome) -> None:
+        params = {"by": "externalId"}
+        if self.site:
+            params["site"] = self.site
+        path = PATHS["edit"].format(order=quote(order.external_id, safe=""))
+        payload = mirror_payload(order, self.zone, self.mirror_statuses, payment=False)
+        form = {"order": json.dumps(payload, ensure_ascii=False)}
+        outcome.requests += 1
+        self._json(self.http.call("POST", path, params=params, data=form))
+        payment = payment_payload(order, self.payment_type)
+        external = str(payment.pop("externalId"))
+        path = PATHS["payment_edit"].format(payment=quote(external, safe=""))
+        outcome.requests += 1
+        try:
+            self._json(
+                self.http.call(
+                    "POST",
+                    path,
+                    params=params,
+                    data={"payment": json.dumps(payment, ensure_ascii=False)},
+                )
+            )
+        except MarketplaceRefused as refused:
+            if refused.context.get("status") != 404:
+                raise
+            payment = {
+                **payment,
+                "externalId": external,
+                "order": {"externalId": order.external_id},
+            }
+            form = {"payment": json.dumps(payment, ensure_ascii=False)}
+            if self.site:
+                form["site"] = self.site
+            outcome.requests += 1
+            self._json(self.http.call("POST", PATHS["payment_create"], data=form))
 
     def catalogue(self) -> list[ListedItem]:
         raise MarketplaceRefused(

@@ -24,6 +24,7 @@ _ORDER_COLUMNS = (
     orders.c.address_city,
     orders.c.delivery_price,
     orders.c.total,
+    orders.c.version,
 )
 _CUSTOMER_COLUMNS = (orders.c.customer_name, orders.c.customer_phone, orders.c.customer_email)
 
@@ -95,6 +96,7 @@ def order_lines_after(
                 unit_price=line.unit_price,
                 vat_rate=line.vat_rate,
                 line_total=line.total,
+                version=head.version,
                 customer_name=customer_name,
                 customer_phone=phone,
                 customer_email=email,

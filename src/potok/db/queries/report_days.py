@@ -22,9 +22,11 @@ from potok.domain.analytics import (
     BIN_KEYS,
     COUNTERS,
     DAY_KEYS,
+    SPANS,
     BucketSums,
     Dimension,
     Grain,
+    Histogram,
     OrderFact,
     Period,
     day_deltas,
@@ -95,27 +97,123 @@ class ReportDays:
             found[key] = BucketSums(*key, counts={n: row._mapping[n] for n in COUNTERS})
         kept = grouping(dimension, channels=channels is not None, warehouses=warehouses is not None)
         span = "m" if whole or period.grain is Grain.MONTH else period.grain.value[0]
-        bins: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
-        for part, since, until in full_spans(period, span):
-            query = self._summed(
-                _s, Period(since, until, period.grain), dimension, whole, channels, warehouses
-            )
-            query = (
-                query.add_columns(
-                    _s.c.stage, _s.c.bin, sa.func.sum(_s.c.orders), sa.func.sum(_s.c.ms)
-                )
-                .where(_s.c.grouping == kept, _s.c.span == part)
-                .group_by(_s.c.stage, _s.c.bin)
-            )
-            for row in self.connection.execute(query).all():
-                cell = bins[(self._key(row, period, dimension, whole), row.stage, row.bin)]
-                cell[0] += int(row[-2])
-                cell[1] += int(row[-1])
-        for (key, stage, b), (n, ms) in bins.items():
-            sums = found.get(key)
-            if sums is not None and n:
-                sums.stages[stage].append((b, n, ms))
+        query = self._stage_cells(
+            period,
+            full_spans(period, span),
+            dimension,
+            whole,
+            channels,
+            warehouses,
+            kept=kept,
+        )
+        cells: dict[tuple[Any, ...], list[tuple[int, int, int]]] = defaultdict(list)
+        totals: dict[tuple[Any, ...], int] = {}
+        for first, key, currency, stage, upto, n, ms, total in self.connection.execute(query):
+            where = (period.since if whole else first, key, currency, stage)
+            cells[where].append((upto, n, ms))
+            totals[where] = total
+        for (first, key, currency, stage), kept_cells in cells.items():
+            sums = found.get((first, key, currency))
+            if sums is not None:
+                sums.stages[stage] = Histogram(totals[first, key, currency, stage], kept_cells)
         return [found[k] for k in sorted(found)]
+
+    def _stage_cells(
+        self,
+        period: Period,
+        parts: list[tuple[str, date, date]],
+        dimension: Dimension,
+        whole: bool,
+        channels: Sequence[str] | None,
+        warehouses: Sequence[str] | None,
+        *,
+        kept: str,
+    ) -> sa.Select[Any]:
+        """The stage-time histograms of the period's buckets, read from the stored rows of one
+        grouping (whole weeks or months where the period has them, days around them): per
+        bucket, dimension value, currency and stage, only the bins the median and the 90th
+        percentile read (:func:`near_ranks`), each with the rank just past it and the
+        histogram's total - a year by week is a few rows per week, not every bin.
+
+        Each part of the period is read on its own (so the key's index finds it), and summed
+        only where several stored rows fall into one bin: days into a week or month, and
+        every channel's (or warehouse's) row when a report filters by it but is not cut by
+        it; a whole week's row of the same grouping is a bin as it stands."""
+        key = None if dimension is Dimension.NONE else _s.c[dimension.value]
+        cut_alike = kept == grouping(dimension, channels=False, warehouses=False)
+        selects = []
+        for span, since, until in parts:
+            same_grain = SPANS[span] is period.grain
+            bucket = _s.c.created_on if same_grain else self._bucket(_s.c.created_on, period.grain)
+            shown = [
+                (sa.null() if whole else bucket).label("first"),
+                (sa.literal_column("''") if key is None else key).label("key"),
+                _s.c.currency.label("currency"),
+                _s.c.stage.label("stage"),
+                _s.c.bin.label("bin"),
+            ]
+            if whole or (same_grain and cut_alike):  # whole: summed once, below
+                part = sa.select(*shown, _s.c.orders.label("n"), _s.c.ms.label("ms"))
+                part = part.where(_s.c.orders > 0)
+            else:
+                grouped = [c for c in (bucket, key) if c is not None]
+                part = (
+                    sa.select(
+                        *shown,
+                        sa.cast(sa.func.sum(_s.c.orders), sa.BigInteger).label("n"),
+                        sa.cast(sa.func.sum(_s.c.ms), sa.BigInteger).label("ms"),
+                    )
+                    .group_by(*grouped, _s.c.currency, _s.c.stage, _s.c.bin)
+                    .having(sa.func.sum(_s.c.orders) > 0)
+                )
+            part = part.where(
+                _s.c.grouping == kept,
+                _s.c.span == span,
+                _s.c.created_on >= since,
+                _s.c.created_on <= until,
+            )
+            if channels is not None:
+                part = part.where(_s.c.channel.in_(list(channels)))
+            if warehouses is not None:
+                part = part.where(_s.c.warehouse.in_(list(warehouses)))
+            selects.append(part)
+        cells = (selects[0] if len(selects) == 1 else sa.union_all(*selects)).subquery("cells")
+        c = cells.c
+        if whole:
+            summed = [sa.null().label("first"), c.key, c.currency, c.stage, c.bin]
+            cells = (
+                sa.select(
+                    *summed,
+                    sa.cast(sa.func.sum(c.n), sa.BigInteger).label("n"),
+                    sa.cast(sa.func.sum(c.ms), sa.BigInteger).label("ms"),
+                )
+                .group_by(c.key, c.currency, c.stage, c.bin)
+                .subquery("summed")
+            )
+            c = cells.c
+        histogram = [c.first, c.key, c.currency, c.stage]
+        used = (not whole, key is not None, True, True)
+        per = [column for column, use in zip(histogram, used, strict=True) if use]
+        ranked = sa.select(
+            *histogram,
+            c.n,
+            c.ms,
+            sa.cast(
+                sa.func.sum(c.n).over(partition_by=per, order_by=c.bin, rows=(None, 0)),
+                sa.BigInteger,
+            ).label("upto"),
+            sa.cast(sa.func.sum(c.n).over(partition_by=per), sa.BigInteger).label("total"),
+        ).subquery("ranked")
+        r = ranked.c
+        near = sa.or_(
+            *(
+                sa.and_(r.upto >= low + 1, r.upto - r.n <= high)
+                for low, high in _near_ranks(r.total)
+            )
+        )
+        return sa.select(r.first, r.key, r.currency, r.stage, r.upto, r.n, r.ms, r.total).where(
+            near
+        )
 
     def _summed(
         self,
@@ -157,3 +255,8 @@ class ReportDays:
         first = period.since if whole else row.first
         key = "" if dimension is Dimension.NONE else row.key
         return (first, key, row.currency)
+
+
+def _near_ranks(total: sa.ColumnElement[int]) -> list[tuple[Any, Any]]:
+    """:func:`near_ranks` in SQL: the same whole-number arithmetic on a histogram's total."""
+    return [(low - 1, low + 2) for low in ((total - 1) // 2, (9 * (total - 1)) // 10)]

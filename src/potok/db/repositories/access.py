@@ -8,6 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db import key_changes
 from potok.db.tables import api_keys, channels, sessions, user_warehouses, users, warehouses
 from potok.domain.access import ApiKey, Permission, Role, User
 from potok.domain.kernel import ChannelId, WarehouseId
@@ -217,11 +218,13 @@ class ApiKeyRepository:
         return [_key(row).key for row in rows]
 
     def revoke(self, key_id: int, at: datetime, by: str) -> None:
+        """Revoke the key; every API process forgets it when this commits."""
         self.connection.execute(
             sa.update(api_keys)
             .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
             .values(revoked_at=at, revoked_by=by)
         )
+        key_changes.announce(self.connection, key_id)
 
     def touch(self, key_id: int, at: datetime) -> None:
         self.connection.execute(

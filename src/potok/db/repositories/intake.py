@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
 from potok.db.personal import customer_values, open_json
-from potok.db.pg import begin_with_next, driver
+from potok.db.pg import driver, pipeline_beginning
 from potok.db.repositories.catalogue import ProductRepository, _product
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
@@ -227,8 +227,7 @@ class IntakeReads:
             raw = driver(self.connection)
             # BEGIN, the statement and the Sync travel together; the row is read once the
             # pipeline has ended (fetching inside it would cost a round trip of its own)
-            with raw.pipeline():
-                begin_with_next(raw)
+            with pipeline_beginning(raw):
                 cursor = raw.execute(
                     _PG_SNAPSHOT,
                     {

@@ -183,6 +183,22 @@ class OrderRepository:
             return OrderId(row.existing), False
         return OrderId(row.fresh), True
 
+    def ids_by_external(
+        self, channel_id: ChannelId, external_ids: Collection[str]
+    ) -> dict[str, OrderId]:
+        """The orders of a channel that have these external ids, by external id."""
+        wanted = sorted(set(external_ids))
+        found: dict[str, OrderId] = {}
+        for start in range(0, len(wanted), _CHUNK):
+            rows = self.connection.execute(
+                sa.select(orders.c.external_id, orders.c.id).where(
+                    orders.c.channel_id == channel_id,
+                    orders.c.external_id.in_(wanted[start : start + _CHUNK]),
+                )
+            )
+            found.update((row.external_id, OrderId(row.id)) for row in rows)
+        return found
+
     def add(self, order: Order) -> None:
         """Write a new order with its lines, reservations, holds and history.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Collection, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from math import inf
 from typing import Any
@@ -16,16 +16,31 @@ from potok.db.queries.pagination import decode_int_cursor, encode_cursor
 from potok.db.reference_versions import bump_network
 from potok.db.tables import (
     channels,
+    order_lines,
+    orders,
     products,
+    purchase_order_lines,
+    purchase_orders,
     replan_runs,
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
+    stock,
+    stock_prices,
+    stock_pricing_runs,
     tariff_versions,
+    transfer_lines,
+    transfers,
     warehouses,
 )
 from potok.domain.kernel import ChannelId, ProductId, WarehouseId
 from potok.domain.sourcing import SourcingRecord
+from potok.domain.sourcing.stock_value import (
+    PricingInputs,
+    RegionDemand,
+    Site,
+    StockPricingRun,
+)
 from potok.domain.sourcing.tariffs import ANY_WAREHOUSE, Tariff
 from potok.domain.sourcing.versions import RulesVersion, TariffVersion
 from potok.services.ports import (
@@ -314,6 +329,159 @@ class SourcingRepository:
         return self.connection.execute(
             sa.select(sa.func.max(replan_runs.c.started_at)).where(replan_runs.c.applied.is_(True))
         ).scalar()
+
+    # ------------------------------------------------------------------ stock prices
+
+    def pricing_inputs(self, *, since: datetime, until: date) -> PricingInputs:
+        """What the pricing job needs: the active locations, the demand per product and
+        region since ``since`` (orders not cancelled, with a delivery point), the free
+        stock, and what open purchase orders and shipped transfers bring by ``until``."""
+        c = self.connection
+        sites = tuple(
+            Site(WarehouseId(r.id), r.code, r.latitude, r.longitude)
+            for r in c.execute(
+                sa.select(
+                    warehouses.c.id,
+                    warehouses.c.code,
+                    warehouses.c.latitude,
+                    warehouses.c.longitude,
+                ).where(warehouses.c.active.is_(True))
+            )
+        )
+        region = sa.func.coalesce(orders.c.address_region, "")
+        rows = c.execute(
+            sa.select(
+                order_lines.c.product_id,
+                region.label("region"),
+                sa.func.sum(order_lines.c.quantity).label("units"),
+                sa.func.avg(orders.c.destination_latitude).label("latitude"),
+                sa.func.avg(orders.c.destination_longitude).label("longitude"),
+                products.c.weight_g,
+            )
+            .select_from(
+                order_lines.join(orders, orders.c.id == order_lines.c.order_id).join(
+                    products, products.c.id == order_lines.c.product_id
+                )
+            )
+            .where(
+                orders.c.created_at >= since,
+                orders.c.state != "cancelled",
+                orders.c.destination_latitude.is_not(None),
+                orders.c.destination_longitude.is_not(None),
+            )
+            .group_by(order_lines.c.product_id, region, products.c.weight_g)
+        )
+        demand = tuple(
+            RegionDemand(
+                ProductId(r.product_id),
+                r.region,
+                int(r.units),
+                float(r.latitude),
+                float(r.longitude),
+                r.weight_g / 1000 if r.weight_g else 1.0,
+            )
+            for r in rows
+        )
+        free_units = stock.c.on_hand - stock.c.reserved - stock.c.unavailable
+        free = {
+            (WarehouseId(r.warehouse_id), ProductId(r.product_id)): int(r.units)
+            for r in c.execute(
+                sa.select(
+                    stock.c.warehouse_id,
+                    stock.c.product_id,
+                    sa.func.sum(free_units).label("units"),
+                )
+                .join(warehouses, warehouses.c.id == stock.c.warehouse_id)
+                .where(warehouses.c.active.is_(True))
+                .group_by(stock.c.warehouse_id, stock.c.product_id)
+                .having(sa.func.sum(free_units) > 0)
+            )
+        }
+        incoming: dict[tuple[WarehouseId, ProductId], int] = {}
+        bought = c.execute(
+            sa.select(
+                purchase_orders.c.warehouse_id,
+                purchase_order_lines.c.product_id,
+                sa.func.sum(
+                    purchase_order_lines.c.quantity - purchase_order_lines.c.received_quantity
+                ).label("units"),
+            )
+            .join(purchase_orders, purchase_orders.c.id == purchase_order_lines.c.purchase_order_id)
+            .where(purchase_orders.c.status == "open", purchase_orders.c.expected_on <= until)
+            .group_by(purchase_orders.c.warehouse_id, purchase_order_lines.c.product_id)
+        )
+        moving = c.execute(
+            sa.select(
+                transfers.c.to_warehouse_id.label("warehouse_id"),
+                transfer_lines.c.product_id,
+                sa.func.sum(
+                    sa.func.coalesce(transfer_lines.c.shipped_quantity, transfer_lines.c.quantity)
+                ).label("units"),
+            )
+            .join(transfers, transfers.c.id == transfer_lines.c.transfer_id)
+            .where(transfers.c.status == "shipped", transfers.c.expected_on <= until)
+            .group_by(transfers.c.to_warehouse_id, transfer_lines.c.product_id)
+        )
+        for r in (*bought, *moving):
+            if r.units and r.units > 0:
+                key = (WarehouseId(r.warehouse_id), ProductId(r.product_id))
+                incoming[key] = incoming.get(key, 0) + int(r.units)
+        return PricingInputs(sites, demand, free, incoming)
+
+    def replace_stock_prices(
+        self, prices: Mapping[tuple[WarehouseId, ProductId], Decimal], run: StockPricingRun
+    ) -> StockPricingRun:
+        """The new prices in place of the old, and the run kept; every process's copy of
+        the network is read again (the prices travel with it)."""
+        c = self.connection
+        c.execute(stock_prices.delete())
+        if prices:
+            c.execute(
+                stock_prices.insert(),
+                [{"warehouse_id": w, "product_id": p, "price": v} for (w, p), v in prices.items()],
+            )
+        values = dataclasses.asdict(run)
+        del values["id"]
+        run_id = c.execute(
+            stock_pricing_runs.insert().values(**values).returning(stock_pricing_runs.c.id)
+        ).scalar_one()
+        bump_network(c)
+        return dataclasses.replace(run, id=int(run_id))
+
+    def stock_prices(self) -> dict[tuple[WarehouseId, ProductId], float]:
+        """The latest prices, as the engine reads them."""
+        return {
+            (WarehouseId(r.warehouse_id), ProductId(r.product_id)): float(r.price)
+            for r in self.connection.execute(sa.select(stock_prices))
+        }
+
+    def priced_positions(self, limit: int) -> list[tuple[str, str, Decimal]]:
+        """The dearest positions first: (warehouse code, SKU, price)."""
+        rows = self.connection.execute(
+            sa.select(warehouses.c.code, products.c.sku, stock_prices.c.price)
+            .join(warehouses, warehouses.c.id == stock_prices.c.warehouse_id)
+            .join(products, products.c.id == stock_prices.c.product_id)
+            .order_by(stock_prices.c.price.desc(), warehouses.c.code, products.c.sku)
+            .limit(limit)
+        )
+        return [(r.code, r.sku, r.price) for r in rows]
+
+    def last_stock_pricing(self) -> StockPricingRun | None:
+        row = self.connection.execute(
+            sa.select(stock_pricing_runs).order_by(stock_pricing_runs.c.id.desc()).limit(1)
+        ).first()
+        if row is None:
+            return None
+        return StockPricingRun(
+            row.id,
+            row.computed_at,
+            row.history_days,
+            row.horizon_days,
+            row.products,
+            row.priced,
+            row.seconds,
+            row.actor,
+        )
 
 
 def _change_data(change: ReplanChange) -> dict[str, Any]:

@@ -1,6 +1,13 @@
 """Every table, on one MetaData that Alembic compares against."""
 
-from potok.db.tables.access import api_keys, audit_log, sessions, user_warehouses, users
+from potok.db.tables.access import (
+    api_key_buckets,
+    api_keys,
+    audit_log,
+    sessions,
+    user_warehouses,
+    users,
+)
 from potok.db.tables.alerts import operator_alerts
 from potok.db.tables.automation import (
     automation_firings,
@@ -94,6 +101,8 @@ from potok.db.tables.sourcing import (
     routing_rules,
     shipping_tariffs,
     sourcing_decisions,
+    stock_prices,
+    stock_pricing_runs,
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
@@ -101,6 +110,7 @@ from potok.db.tables.tasks import task_queues, tasks
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
+    "api_key_buckets",
     "api_keys",
     "audit_log",
     "automation_firings",
@@ -172,6 +182,8 @@ __all__ = [
     "stock_count_lines",
     "stock_counts",
     "stock_movements",
+    "stock_prices",
+    "stock_pricing_runs",
     "stock_rules",
     "storage_locations",
     "store_receipts",

@@ -70,6 +70,22 @@ api_keys = sa.Table(
     sa.CheckConstraint("rate_limit_per_minute > 0", name="rate_limit_positive"),
 )
 
+api_key_buckets = sa.Table(
+    # each key's rate-limit bucket, shared by every API process (PostgreSQL): the tokens
+    # left when it was last refilled, and how many the last take granted
+    "api_key_buckets",
+    metadata,
+    sa.Column(
+        "key_id",
+        id_type(),
+        sa.ForeignKey("api_keys.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("tokens", sa.Float(), nullable=False),
+    sa.Column("granted", sa.Float(), nullable=False),
+    sa.Column("refilled_at", UtcDateTime(), nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

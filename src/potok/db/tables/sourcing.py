@@ -94,3 +94,29 @@ replan_runs = sa.Table(
     ),
     sa.Index(None, "started_at"),
 )
+
+stock_pricing_runs = sa.Table(
+    "stock_pricing_runs",
+    metadata,
+    id_column(),
+    sa.Column("computed_at", UtcDateTime(), nullable=False),
+    sa.Column("history_days", sa.Integer(), nullable=False),
+    sa.Column("horizon_days", sa.Integer(), nullable=False),
+    sa.Column("products", sa.Integer(), nullable=False),  # products with demand in the history
+    sa.Column("priced", sa.Integer(), nullable=False),  # positions with a price above zero
+    sa.Column("seconds", sa.Float(), nullable=False),
+    sa.Column("actor", sa.String(255), nullable=False),
+    sa.Index(None, "computed_at"),
+)
+
+# what one unit of a product at a warehouse is worth to the orders still to come (roubles),
+# from the latest pricing run; no row: nothing (see potok.domain.sourcing.stock_value)
+stock_prices = sa.Table(
+    "stock_prices",
+    metadata,
+    fk("warehouse_id", "warehouses.id", ondelete="CASCADE"),
+    fk("product_id", "products.id", ondelete="CASCADE"),
+    sa.Column("price", ScaledDecimal(14, 2), nullable=False),
+    sa.PrimaryKeyConstraint("warehouse_id", "product_id"),
+    sa.CheckConstraint("price > 0", name="price_positive"),
+)

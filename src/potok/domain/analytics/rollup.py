@@ -190,44 +190,74 @@ def day_deltas(removed: Iterable[OrderFact], added: Iterable[OrderFact]) -> tupl
 
 
 Bin = tuple[int, int, int]  # bin, orders, milliseconds
+Cell = tuple[int, int, int]  # the rank just past a bin, its orders, its milliseconds
+
+QUANTILES = (0.5, 0.9)
+"""The stage-time quantiles a KPI row carries: the median and the 90th percentile."""
+
+
+@dataclass(frozen=True, slots=True)
+class Histogram:
+    """The bins of one stage's times that a quantile may read, in bin order, each as the rank
+    just past it (how many orders its bin and the bins before it hold), its orders and
+    milliseconds; ``total`` orders in all. Every bin, or only those around the ranks the
+    quantiles fall on: the database reads them so (:func:`near_ranks`)."""
+
+    total: int
+    cells: list[Cell] = field(default_factory=list)
+
+    @classmethod
+    def of(cls, bins: Iterable[Bin]) -> Histogram:
+        """The histogram of whole bins, in any order (emptied ones left out)."""
+        ordered = sorted((b, n, ms) for b, n, ms in bins if n > 0)
+        ends = list(accumulate(n for _, n, _ in ordered))
+        cells = [(end, n, ms) for end, (_, n, ms) in zip(ends, ordered, strict=True)]
+        return cls(ends[-1] if ends else 0, cells)
+
+    def quantiles(self, qs: Sequence[float]) -> list[float | None]:
+        """The q-th quantiles by linear interpolation between closest ranks, each rank read
+        as the mean time of the bin it falls in; None when no order is counted."""
+        if self.total <= 0:
+            return [None] * len(qs)
+        ends = [end for end, _, _ in self.cells]
+
+        def at(index: int) -> float:
+            _, n, ms = self.cells[bisect_right(ends, index)]
+            return ms / n / 1000
+
+        found: list[float | None] = []
+        for q in qs:
+            rank = q * (self.total - 1)
+            low = int(rank)
+            below = at(low)
+            found.append(below + (at(min(low + 1, self.total - 1)) - below) * (rank - low))
+        return found
+
+
+def near_ranks(total: int) -> list[tuple[int, int]]:
+    """The ranks (first, last) around those each of ``QUANTILES`` reads in a histogram of
+    ``total`` orders, in whole numbers: a bin overlapping one of them is all a quantile
+    needs. One rank wider each way than the arithmetic asks, so that a float rounding
+    either way still finds its bin; ``0.9 x (total - 1)`` floored is ``9 x (total - 1) // 10``
+    (the database computes these the same way)."""
+    return [(low - 1, low + 2) for low in ((total - 1) // 2, 9 * (total - 1) // 10)]
 
 
 def bin_percentile(bins: Sequence[Bin], q: float) -> float | None:
     """The q-th quantile by linear interpolation between closest ranks, each rank read as
     the mean time of the bin it falls in; None when no order is counted."""
-    return bin_percentiles(bins, (q,))[0]
-
-
-def bin_percentiles(bins: Sequence[Bin], qs: Sequence[float]) -> list[float | None]:
-    """Several quantiles of the same bins at once (one sort, one running count)."""
-    ordered = sorted((b, n, ms) for b, n, ms in bins if n > 0)
-    if not ordered:
-        return [None] * len(qs)
-    ends = list(accumulate(n for _, n, _ in ordered))  # the rank after each bin
-    means = [ms / n / 1000 for _, n, ms in ordered]
-    total = ends[-1]
-
-    def at(index: int) -> float:
-        return means[bisect_right(ends, index)]
-
-    found: list[float | None] = []
-    for q in qs:
-        rank = q * (total - 1)
-        low = int(rank)
-        below = at(low)
-        found.append(below + (at(min(low + 1, total - 1)) - below) * (rank - low))
-    return found
+    return Histogram.of(bins).quantiles((q,))[0]
 
 
 @dataclass
 class BucketSums:
-    """One bucket of one dimension value in one currency: summed counters and stage bins."""
+    """One bucket of one dimension value in one currency: summed counters and stage times."""
 
     period: date
     key: str
     currency: str
     counts: dict[str, int | Decimal] = field(default_factory=dict)
-    stages: dict[str, list[Bin]] = field(default_factory=lambda: defaultdict(list))
+    stages: dict[str, Histogram] = field(default_factory=dict)
 
 
 def kpi_rows(
@@ -260,12 +290,12 @@ def kpi_rows(
     return [rows[k] for k in sorted(rows)]
 
 
-def _stage_times(stages: Mapping[str, Sequence[Bin]]) -> list[StageTime]:
+def _stage_times(stages: Mapping[str, Histogram]) -> list[StageTime]:
     found = []
     for stage in STAGES:
-        bins = stages.get(stage, ())
-        median, p90 = bin_percentiles(bins, (0.5, 0.9))
-        found.append(StageTime(stage, sum(n for _, n, _ in bins), median, p90))
+        histogram = stages.get(stage) or Histogram(0)
+        median, p90 = histogram.quantiles(QUANTILES)
+        found.append(StageTime(stage, histogram.total, median, p90))
     return found
 
 
@@ -296,8 +326,10 @@ def sum_facts(
             kept[0] += 1
             kept[1] += ms
     for key, sums in found.items():
+        per_stage: dict[str, list[Bin]] = defaultdict(list)
         for (stage, b), (n, ms) in bins[key].items():
-            sums.stages[stage].append((b, n, ms))
+            per_stage[stage].append((b, n, ms))
+        sums.stages = {stage: Histogram.of(kept) for stage, kept in per_stage.items()}
     return list(found.values())
 
 

@@ -18,9 +18,12 @@ STOCK_KEY = {
     Marketplace.WILDBERRIES: "item",
     Marketplace.OZON: "product",
     Marketplace.RETAILCRM: "item",
+    Marketplace.YANDEX_MARKET: "item",
+    Marketplace.AVITO: "item",
 }
 """The field each marketplace's stock method names an item by: WB ``chrtId`` (the item),
-Ozon ``product_id`` (the product card), RetailCRM the offer's ``id`` (the item)."""
+Ozon ``product_id`` (the product card), RetailCRM the offer's ``id`` (the item), Yandex
+Market the seller's ``offerId`` (the item: Market's orders name it too)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,7 +39,10 @@ class ItemMapping:
     def check(self, problems: Problems, marketplace: Marketplace) -> None:
         """Add what is wrong with this row to ``problems``."""
         problems.code("sku", self.sku)
-        if not self.item.isdigit() or len(self.item) > 19:
+        if marketplace is Marketplace.YANDEX_MARKET:
+            if not self.item.strip() or len(self.item) > 64 or not self.item.isprintable():
+                problems.add("item", "Market's offerId: 1-64 printable characters", "bad-item")
+        elif not self.item.isdigit() or len(self.item) > 19:
             what = {Marketplace.WILDBERRIES: "chrtId", Marketplace.OZON: "sku"}.get(
                 marketplace, "offer id"
             )

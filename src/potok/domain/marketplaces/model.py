@@ -21,6 +21,8 @@ class Marketplace(StrEnum):
     WILDBERRIES = "wildberries"
     OZON = "ozon"
     RETAILCRM = "retailcrm"  # a CRM whose orders Potok fulfils, polled like a marketplace
+    YANDEX_MARKET = "yandex_market"  # FBS: the seller's campaigns (stores) and their orders
+    AVITO = "avito"  # a seller account: orders polled, its listings' stock
 
 
 class Health(StrEnum):
@@ -39,7 +41,7 @@ class Credentials:
 
     def __init__(self, token: str, client_id: str | None = None) -> None:
         self._token = token
-        self.client_id = client_id  # Ozon's Client-Id (not secret on its own)
+        self.client_id = client_id  # Ozon's Client-Id, Market's businessId (not secret)
 
     def reveal(self) -> str:
         """The token itself, for the one header that carries it."""
@@ -107,6 +109,19 @@ class ConnectionDraft:
             problems.add("token", "give the API token (1-4096 printable characters)", "required")
         if self.marketplace is Marketplace.OZON and not self.credentials.client_id:
             problems.add("client_id", "Ozon needs the Client-Id beside the API key", "required")
+        if (
+            self.marketplace is Marketplace.YANDEX_MARKET
+            and not (self.credentials.client_id or "").isdigit()
+        ):
+            problems.add(
+                "client_id",
+                "Yandex Market needs the cabinet's businessId (digits) beside the Api-Key",
+                "required",
+            )
+        if self.marketplace is Marketplace.AVITO and not self.credentials.client_id:
+            problems.add(
+                "client_id", "Avito needs the Client ID beside the Client Secret", "required"
+            )
         if self.marketplace is Marketplace.RETAILCRM and not self.base_url:
             problems.add(
                 "base_url", "give the account's address, https://<account>.retailcrm.ru", "required"

@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
-from potok.domain.kernel import ChannelId, ProductId
+from potok.domain.kernel import ChannelId, ProductId, WarehouseId
 from potok.domain.orders import Order
 from potok.domain.orders.model import Delivery
 from potok.domain.sourcing import (
@@ -217,6 +217,9 @@ class SourcingSetup:
         default_factory=dict, compare=False
     )
     prices: PriceLookup | None = field(default=None, compare=False)  # carriers' remembered
+    stock_values: Mapping[tuple[WarehouseId, ProductId], float] = field(
+        default_factory=dict, compare=False
+    )  # what a unit is worth to the orders still to come (the pricing job's latest run)
 
     def chooses_carriers(self) -> bool:
         """Some channel's rules price parcels by carriers' tariffs."""
@@ -281,6 +284,7 @@ class SourcingSetup:
             rules=rules,
             today=today,
             shipping=shipping,
+            stock_values=self.stock_values or None,
         )
 
     def carrier_lanes(
@@ -348,6 +352,7 @@ def build_setup(
     rules: Iterable[tuple[ChannelId | None, RulesVersion]],
     marketplaces: Iterable[ChannelId] = (),
     prices: PriceLookup | None = None,
+    stock_values: Mapping[tuple[WarehouseId, ProductId], float] | None = None,
 ) -> SourcingSetup:
     """The setup from what the database holds: the latest tariff import (the built-in
     distance bands before any) and the latest rules version of each channel and order
@@ -362,6 +367,7 @@ def build_setup(
         {(owner, r.order_type): r for owner, r in rules},
         frozenset(marketplaces),
         prices=prices,
+        stock_values=dict(stock_values or {}),
     )
 
 

@@ -18,10 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
 
 import numpy as np
 
 from potok.domain.kernel import ProductId, WarehouseId
+from potok.domain.sourcing.geo import distance_km
+from potok.domain.sourcing.tariffs import TariffTable
 
 Lane = Callable[[WarehouseId, str, ProductId], float | None]
 """The cost of shipping one unit of a product from a warehouse to a region (None: no lane)."""
@@ -153,3 +157,102 @@ class _Solver:
         duals = np.asarray(self._h.getSolution().row_dual)[n_regions:]
         out: np.ndarray = np.maximum(0.0, -duals)
         return out
+
+
+# ---------------------------------------------------------------------- from the shop's data
+
+PARCEL_UNITS = 1.5
+"""Units in an average parcel: the share of a parcel's fixed fee one unit carries."""
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    """A warehouse or store that holds stock, where it is."""
+
+    warehouse_id: WarehouseId
+    code: str
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True, slots=True)
+class RegionDemand:
+    """Units of a product ordered to one region over the history, and where they went."""
+
+    product_id: ProductId
+    region: str  # "" when the orders named none
+    units: int
+    latitude: float  # the mean delivery point
+    longitude: float
+    unit_weight_kg: float
+
+
+@dataclass(frozen=True, slots=True)
+class PricingInputs:
+    sites: tuple[Site, ...]
+    demand: tuple[RegionDemand, ...]
+    free: Mapping[tuple[WarehouseId, ProductId], int]  # on hand, less reserved and set aside
+    incoming: Mapping[tuple[WarehouseId, ProductId], int]  # arriving within the horizon
+
+
+@dataclass(frozen=True, slots=True)
+class StockPricingRun:
+    """One run of the pricing job: when, over what, what came of it."""
+
+    id: int | None
+    computed_at: datetime
+    history_days: int
+    horizon_days: int
+    products: int  # products with demand in the history
+    priced: int  # positions priced above zero
+    seconds: float
+    actor: str
+
+
+def price_network(
+    inputs: PricingInputs, tariffs: TariffTable, *, history_days: int, horizon_days: int
+) -> dict[tuple[WarehouseId, ProductId], Decimal]:
+    """The price of a unit at each position: the history's daily demand per product and
+    region, times the horizon, against the free stock and what arrives within it, each
+    unit shipped by the tariff table at its share of a parcel."""
+    demand: dict[ProductId, dict[str, float]] = {}
+    weight: dict[ProductId, float] = {}
+    where: dict[str, list[float]] = {}  # region: units, sum of latitudes, sum of longitudes
+    for d in inputs.demand:
+        demand.setdefault(d.product_id, {})[d.region] = d.units / history_days * horizon_days
+        weight[d.product_id] = d.unit_weight_kg
+        acc = where.setdefault(d.region, [0.0, 0.0, 0.0])
+        acc[0] += d.units
+        acc[1] += d.units * d.latitude
+        acc[2] += d.units * d.longitude
+    point = {r: (a[1] / a[0], a[2] / a[0]) for r, a in where.items() if a[0] > 0}
+    stock = dict(inputs.free)
+    for key, q in inputs.incoming.items():
+        stock[key] = stock.get(key, 0) + q
+    sites = {s.warehouse_id: s for s in inputs.sites}
+    lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
+
+    def lane(w: WarehouseId, region: str, p: ProductId) -> float | None:
+        key = (w, region)
+        if key not in lanes:
+            site = sites.get(w)
+            if site is None or region not in point:
+                lanes[key] = None
+            else:
+                km = distance_km((site.latitude, site.longitude), point[region])
+                t = tariffs.find_or_estimate(site.code, km=km, region=region or None)
+                lanes[key] = (
+                    None
+                    if t is None
+                    else (
+                        t.cost_estimate(0.0, km) / PARCEL_UNITS,
+                        t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0),
+                    )
+                )
+        found = lanes[key]
+        if found is None:
+            return None
+        return found[0] + found[1] * weight.get(p, 1.0)
+
+    values = stock_values(Horizon(demand, stock), lane)
+    return {k: Decimal(f"{v:.2f}") for k, v in values.items() if round(v, 2) > 0}

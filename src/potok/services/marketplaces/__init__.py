@@ -12,6 +12,7 @@ from potok.services.marketplaces.connections import (
     list_connections,
     read_journal,
 )
+from potok.services.marketplaces.crm_orders import CrmPush, push_order_changes, push_orders
 from potok.services.marketplaces.items import list_items, map_items, unmap_items
 from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.marketplaces.polling import poll_due, poll_marketplace
@@ -19,6 +20,7 @@ from potok.services.marketplaces.stock import StockPush, push_stock, push_stock_
 
 __all__ = [
     "CatalogueMatch",
+    "CrmPush",
     "PollOutcome",
     "StockPush",
     "change_connection",
@@ -31,6 +33,8 @@ __all__ = [
     "map_items",
     "poll_due",
     "poll_marketplace",
+    "push_order_changes",
+    "push_orders",
     "push_stock",
     "push_stock_changes",
     "read_journal",

@@ -15,6 +15,7 @@ class PollOutcome:
     repeated: int = 0  # orders the marketplace sent again, already imported
     kept_aside: list[str] = field(default_factory=list)  # external ids put in the journal
     followed: int = 0  # status changes recorded
+    confirmed: list[str] = field(default_factory=list)  # told the marketplace: taken (Avito)
     packed: list[str] = field(default_factory=list)  # told the marketplace: packed
     handed_over: list[str] = field(default_factory=list)  # told: left the seller
     cancelled_there: list[str] = field(default_factory=list)  # cancelled on the marketplace

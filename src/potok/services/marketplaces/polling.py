@@ -47,7 +47,13 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 FOLLOWED_AT_ONCE = 10_000
 """The most open orders whose statuses one poll asks about."""
 
-NAMES = {"wildberries": "Wildberries", "ozon": "Ozon", "retailcrm": "RetailCRM"}
+NAMES = {
+    "wildberries": "Wildberries",
+    "ozon": "Ozon",
+    "retailcrm": "RetailCRM",
+    "yandex_market": "Yandex Market",
+    "avito": "Avito",
+}
 PENDING_AT_ONCE = 1000
 """The most orders kept aside that one poll offers again to a connector with a cursor."""
 _WAITING_KINDS = frozenset(

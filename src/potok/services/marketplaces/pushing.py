@@ -13,8 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from potok.connectors.marketplaces import (
+    ANSWERS_CANCELLATIONS,
+    CONFIRMS_ORDERS,
     PRINTS_STICKERS,
     CredentialsRefused,
     MarketplaceClient,
@@ -55,8 +58,12 @@ def push_progress(
     clock: Clock,
 ) -> None:
     """Send the marketplace every step Potok took since the last poll."""
+    answered = _answer_cancellations(uow, connection, client, outcome, clock)
+    _confirm(uow, connection, client, outcome, clock)
     plan = reading(uow, lambda uow: _plan(uow, connection))
     for external_id in plan.cancel:
+        if external_id in answered:
+            continue  # the customer's request accepted: Market cancels it itself
         try:
             client.cancel(external_id)
         except MarketplaceRefused as refused:
@@ -87,6 +94,122 @@ def push_progress(
             plan.hand_over.extend(link for link in links if link is not None)
     _hand_over(uow, connection, client, plan.hand_over, outcome, clock)
     _fetch_stickers(uow, connection, client, outcome, clock)
+
+
+WAITING_CONFIRMATION = "on_confirmation"
+"""Avito's status of an order the seller has not confirmed yet."""
+
+
+def _confirm(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """Confirm on the marketplace each imported order it still waits to be confirmed (Avito:
+    the seller takes it, within its ``confirmTill``); an order Potok cancelled meanwhile is
+    cancelled there instead, by the plan. The next poll reads the new status back."""
+    if connection.marketplace not in CONFIRMS_ORDERS:
+        return
+    confirm = getattr(client, "confirm", None)
+    progress = reading(uow, lambda uow: uow.marketplaces.progress(connection.id, PUSHED_AT_ONCE))
+    for item in progress:
+        link = item.link
+        if item.cancelled or link.status != WAITING_CONFIRMATION or confirm is None:
+            continue
+        try:
+            confirm(link.external_id)
+        except CredentialsRefused:
+            raise
+        except MarketplaceRefused as refused:
+            _failed(uow, connection, link.external_id, "confirm", refused.detail, outcome, clock)
+            continue
+        outcome.confirmed.append(link.external_id)
+
+
+CANCEL_REQUESTED = "/cancel-requested"
+"""How a marketplace's status words say a customer asked to cancel (Market's
+``cancelRequested``)."""
+
+
+def _answer_cancellations(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> set[str]:
+    """Answer each customer's request to cancel by where the Potok order stands: while no
+    parcel of it has left, the Potok order is cancelled (its stock goes back) and the
+    request accepted; once one has left, the request is refused (``ORDER_IN_DELIVERY``).
+    Returns the orders whose request was accepted."""
+    if connection.marketplace not in ANSWERS_CANCELLATIONS:
+        return set()
+    answer = getattr(client, "answer_cancellation", None)
+    links = reading(uow, lambda uow: uow.marketplaces.open_links(connection.id, PUSHED_AT_ONCE))
+    asked = [link for link in links if link.status.endswith(CANCEL_REQUESTED)]
+    accepted: set[str] = set()
+    if answer is None or not asked:
+        return accepted
+    for link in asked:
+        left = reading(uow, partial(_left, order_id=link.order_id))
+        agree = not left and _cancelled_here(uow, connection, link.order_id)
+        try:
+            if agree:
+                answer(link.external_id, accepted=True)
+            else:
+                answer(link.external_id, accepted=False, reason="ORDER_IN_DELIVERY")
+        except CredentialsRefused:
+            raise
+        except MarketplaceRefused as refused:
+            step = "accept cancellation" if agree else "refuse cancellation"
+            _failed(uow, connection, link.external_id, step, refused.detail, outcome, clock)
+            continue
+        if agree:
+            _record(uow, connection, [link.external_id], "cancelled", clock)
+            accepted.add(link.external_id)
+            outcome.cancelled_there.append(link.external_id)
+    return accepted
+
+
+def _left(uow: UnitOfWork, *, order_id: int) -> bool:
+    """Whether a parcel of the order has left the warehouse."""
+    return any(s.status.value in _LEFT for s in uow.shipments.for_order(order_id))
+
+
+def _cancelled_here(uow: UnitOfWork, connection: Connection, order_id: int) -> bool:
+    """Cancel the Potok order at the customer's request; whether it is cancelled now."""
+    from potok.domain.errors import PotokError, TransientConflict
+    from potok.domain.orders import OrderState
+    from potok.domain.orders.commands import CancelOrder
+    from potok.services.marketplaces.polling import actor_of
+    from potok.services.orders import cancel_order, get_order
+
+    if get_order(uow, order_id).order.state is OrderState.CANCELLED:
+        return True
+    try:
+        view = cancel_order(
+            uow,
+            CancelOrder(order_id=order_id, reason="the customer asked Market to cancel"),
+            actor_of(connection),
+        )
+    except TransientConflict:
+        raise
+    except PotokError:
+        return False
+    return view.order.state is OrderState.CANCELLED
+
+
+_LEFT = {
+    "handed_over",
+    "in_transit",
+    "ready_for_pickup",
+    "delivered",
+    "failed_delivery",
+    "returning",
+    "returned_to_sender",
+}
 
 
 def _fetch_stickers(

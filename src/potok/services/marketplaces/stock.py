@@ -228,7 +228,7 @@ def push_stock_changes(
             return None
         if not got.events and not got.fresh:
             if got.last > got.position:  # nothing about stock: pass over the rest
-                _move(uow, name, worker, got.position, got.last, 0, None, at, lease)
+                move_cursor(uow, name, worker, got.position, got.last, 0, None, at, lease)
             return None
         through = got.events[-1].position if got.events else got.position
         if len(got.events) < batch:
@@ -236,7 +236,7 @@ def push_stock_changes(
         skus, everything = _touched(got.events, code)
         everything = everything or got.fresh
         if not skus and not everything:
-            _move(uow, name, worker, got.position, through, 0, None, at, lease)
+            move_cursor(uow, name, worker, got.position, through, 0, None, at, lease)
             return None
         outcome = push_stock(
             uow, clients, code, skus=None if everything else skus, reserve=reserve, clock=clock
@@ -246,15 +246,17 @@ def push_stock_changes(
             tries = got.attempts + 1
             pause = retry_delay(tries, BACKOFF_S, BACKOFF_MAX_S, random.random)
             retry_at = clock() + timedelta(seconds=pause)
-            _move(uow, name, worker, got.position, got.position, tries, retry_at, clock(), lease)
+            move_cursor(
+                uow, name, worker, got.position, got.position, tries, retry_at, clock(), lease
+            )
         elif outcome.later:
             # the marketplace will take these figures only later (Ozon: 30 seconds after the
             # last one): the same events are read again then, their latest figures pushed
             retry_at = clock() + timedelta(seconds=max(every_s, LATER_S))
-            _move(uow, name, worker, got.position, got.position, 0, retry_at, clock(), lease)
+            move_cursor(uow, name, worker, got.position, got.position, 0, retry_at, clock(), lease)
         else:
             due = clock() + timedelta(seconds=every_s) if every_s else None
-            _move(uow, name, worker, got.position, through, 0, due, clock(), lease)
+            move_cursor(uow, name, worker, got.position, through, 0, due, clock(), lease)
         return outcome
     finally:
         atomically(uow, lambda uow: uow.consumers.release(name, worker))
@@ -282,7 +284,7 @@ def _touched(events: Sequence[StoredEvent], code: str) -> tuple[set[str], bool]:
     return skus, False
 
 
-def _move(
+def move_cursor(
     uow: UnitOfWork,
     name: str,
     worker: str,
@@ -293,6 +295,7 @@ def _move(
     at: datetime,
     lease: timedelta,
 ) -> None:
+    """Move a worker's outbox cursor (held under its lease) in a transaction of its own."""
     atomically(
         uow,
         lambda uow: uow.consumers.move(

@@ -2,8 +2,8 @@
 a parcel locker's cell sizes are kept with the pickup-point directory
 
 Revision ID: f2b3d4e50800
-Revises: f1a2c3d40700
-Create Date: 2026-12-07 08:00:00
+Revises: 8b2d4f61c0e5
+Create Date: 2026-12-07 08:30:00
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "f2b3d4e50800"
-down_revision: str | None = "f1a2c3d40700"
+down_revision: str | None = "8b2d4f61c0e5"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
