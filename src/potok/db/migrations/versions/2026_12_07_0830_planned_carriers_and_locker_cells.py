@@ -3,7 +3,7 @@ a parcel locker's cell sizes are kept with the pickup-point directory
 
 Revision ID: f2b3d4e50800
 Revises: 8b2d4f61c0e5
-Create Date: 2026-12-07 08:00:00
+Create Date: 2026-12-07 08:30:00
 """
 
 from __future__ import annotations
