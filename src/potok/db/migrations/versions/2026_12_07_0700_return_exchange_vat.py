@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from potok.db.migration_ops import drop_plain_columns
 from potok.db.types import Amount
 
 revision: str = "7a1c2e90b3d4"
@@ -35,5 +36,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("returns") as table:
-        table.drop_column("exchange_vat")
+    drop_plain_columns("returns", "exchange_vat")

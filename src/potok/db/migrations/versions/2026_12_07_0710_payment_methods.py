@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from potok.db.migration_ops import drop_plain_columns
+
 revision: str = "f1a2c3d40700"
 down_revision: str | None = "7a1c2e90b3d4"
 branch_labels: str | Sequence[str] | None = None
@@ -36,7 +38,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("channels") as batch_op:
-        batch_op.drop_column("payment_methods")
-    with op.batch_alter_table("orders") as batch_op:
-        batch_op.drop_column("payment_method")
+    drop_plain_columns("channels", "payment_methods")
+    drop_plain_columns("orders", "payment_method")

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from potok.db.migration_ops import drop_plain_columns
+
 revision: str = "f2b3d4e50800"
 down_revision: str | None = "8b2d4f61c0e5"
 branch_labels: str | Sequence[str] | None = None
@@ -29,7 +31,5 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("carrier_points") as batch_op:
-        batch_op.drop_column("cells")
-    with op.batch_alter_table("shipments") as batch_op:
-        batch_op.drop_column("planned_carrier")
+    drop_plain_columns("carrier_points", "cells")
+    drop_plain_columns("shipments", "planned_carrier")

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from potok.db.migration_ops import drop_plain_columns
 from potok.db.types import UtcDateTime
 
 revision: str = "d7e2a4c10800"
@@ -29,6 +30,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("automation_rules", schema=None) as batch_op:
-        batch_op.drop_column("next_run_at")
-        batch_op.drop_column("every_minutes")
+    drop_plain_columns("automation_rules", "next_run_at", "every_minutes")
