@@ -70,7 +70,9 @@ class SharedRateLimiter:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self._held: dict[int, tuple[float, float]] = {}  # key id -> (tokens, taken at)
+        # (key id, its prefix) -> (tokens, taken at); the prefix tells apart two keys that
+        # had the same id in two databases (a test's, a restored backup's)
+        self._held: dict[tuple[int, str], tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def take(self, key: ApiKey, now: float | None = None) -> float:
@@ -78,10 +80,11 @@ class SharedRateLimiter:
         from potok.db import rate_limits
 
         now = time.monotonic() if now is None else now
+        mine = (key.id, key.prefix)
         with self._lock:
-            tokens, taken_at = self._held.pop(key.id, (0.0, now))
+            tokens, taken_at = self._held.pop(mine, (0.0, now))
             if tokens >= 1 and now - taken_at < self.HOLD_S:
-                self._held[key.id] = (tokens - 1, taken_at)
+                self._held[mine] = (tokens - 1, taken_at)
                 return 0.0
         capacity = float(key.rate_limit_per_minute)
         per_second = capacity / 60.0
@@ -97,8 +100,8 @@ class SharedRateLimiter:
         if granted < 1:
             return max(0.0, 1 - left) / per_second
         with self._lock:
-            held, _ = self._held.get(key.id, (0.0, now))
-            self._held[key.id] = (held + granted - 1, now)
+            held, _ = self._held.get(mine, (0.0, now))
+            self._held[mine] = (held + granted - 1, now)
         return 0.0
 
 
