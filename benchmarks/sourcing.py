@@ -68,7 +68,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
-from potok.domain.sourcing.stock_value import Horizon, stock_values
+from potok.domain.sourcing.stock_value import PARCEL_UNITS, Horizon, stock_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import sourcing_zones as zones
@@ -485,9 +485,6 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
     out.decide_seconds = in_decide
     out.decided = len(net.orders if orders is None else orders)
     return out, decisions
-
-
-PARCEL_UNITS = 1.5  # units in an average parcel: the fixed fee a unit carries is its share
 
 
 class StockPricing:
