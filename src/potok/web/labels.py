@@ -206,6 +206,7 @@ ALERT = {
     "marketplace_stock_refused": N_("Marketplace refused an item's stock"),
     "marketplace_update_refused": N_("Marketplace refused an order update"),
     "webhook_paused": N_("Webhook paused after failures"),
+    "fiscal_receipt_failed": N_("Fiscal receipt failed"),
 }
 
 
