@@ -35,8 +35,8 @@ from potok.settings import DatabaseSettings, SecuritySettings, Settings, normali
 from tests.environment import missing
 
 if TYPE_CHECKING:
-    from tests.simulators.avito import AvitoSimulator
     from tests.simulators.atol import AtolSimulator
+    from tests.simulators.avito import AvitoSimulator
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
     from tests.simulators.pochta import PochtaSimulator

@@ -252,7 +252,7 @@ def test_two_workers_racing_send_each_receipt_once(shop: Potok, atol: AtolSimula
             start.wait()
             for _ in range(3):
                 work(shop, clock)
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             errors.append(error)
 
     threads = [threading.Thread(target=worker) for _ in range(2)]

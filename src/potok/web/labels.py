@@ -236,6 +236,22 @@ REFUND = {
     "failed": N_("Failed"),
 }
 
+RECEIPT_KIND = {
+    "sale": N_("Sale (full prepayment)"),
+    "settlement": N_("Full settlement"),
+    "refund": N_("Refund"),
+    "correction": N_("Correction"),
+}
+
+RECEIPT_STATE = {
+    "queued": N_("Queued"),
+    "sent": N_("Sent to the register"),
+    "wait": N_("Printing"),
+    "done": N_("Registered"),
+    "failed": N_("Failed"),
+    "skipped": N_("Not ours to print"),
+}
+
 OUTCOME = {
     "restock": N_("Back to stock"),
     "unavailable": N_("Unavailable"),
