@@ -31,9 +31,9 @@ from potok.services import documents as document_service
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
+from potok.services.fiscal import reading as fiscal_reading
 from potok.services.fulfilment import reads as shipment_reads
 from potok.services.read_models import OrderFilter
-from potok.services.fiscal import reading as fiscal_reading
 from potok.services.returns import requests as return_requests
 from potok.web.i18n import console_zone
 from potok.web.pages import PageRoute, console_uow, render
