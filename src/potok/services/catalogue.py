@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from potok.domain.catalogue import (
+    CategoryNotFound,
     Product,
     ProductDraft,
     ProductNotFound,
@@ -48,6 +49,7 @@ def create_product(
         if uow.products.get_by_sku(draft.sku) is not None:
             raise SkuTaken(sku=draft.sku)
         _barcode_free(uow, draft, None)
+        _category_known(uow, draft)
         product = uow.products.add(draft, clock())
         uow.record(
             ProductCreated(occurred_at=product.created_at, sku=product.sku, product=plain(product))
@@ -72,6 +74,7 @@ def replace_product(
         if current is None:
             raise ProductNotFound(sku=sku)
         _barcode_free(uow, draft, current)
+        _category_known(uow, draft)
         if draft.tracking is not current.tracking and uow.products.has_stock(current.id):
             raise TrackingLocked(sku=sku, current=current.tracking, requested=draft.tracking)
         product = uow.products.replace(current.id, draft, clock())
@@ -95,6 +98,13 @@ def _barcode_free(uow: UnitOfWork, draft: ProductDraft, current: Product | None)
         owner = owners.get(barcode)
         if owner is not None and owner != draft.sku:
             raise BarcodeTaken(barcode=barcode, sku=owner)
+
+
+def _category_known(uow: UnitOfWork, draft: ProductDraft) -> None:
+    if draft.category is not None and not uow.categories.known([draft.category]):
+        raise InvalidInput(
+            [FieldError("category", f"there is no category '{draft.category}'", "unknown-category")]
+        )
 
 
 def delete_product(uow: UnitOfWork, sku: str, *, clock: Clock = utc_now) -> None:
@@ -128,13 +138,22 @@ def list_products(
     limit: int = 100,
     search: str | None = None,
     active: bool | None = None,
+    category: str | None = None,
 ) -> Sequence[Product]:
-    return reading(
-        uow,
-        lambda uow: uow.products.list(
-            after_sku=after_sku, limit=limit, search=search, active=active
-        ),
-    )
+    """Products in SKU order; ``category``: those of that category and the ones below it."""
+
+    def work(uow: UnitOfWork) -> Sequence[Product]:
+        branch = None
+        if category is not None:
+            root = uow.categories.get_by_code(category)
+            if root is None:
+                raise CategoryNotFound(category=category)
+            branch = [c.code for c in uow.categories.list(under=root)]
+        return uow.products.list(
+            after_sku=after_sku, limit=limit, search=search, active=active, categories=branch
+        )
+
+    return reading(uow, work)
 
 
 # ---------------------------------------------------------------------- channels

@@ -29,6 +29,7 @@ from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
     AuditStore,
+    CategoryStore,
     ChannelStore,
     CustomerStore,
     IdempotencyStore,
@@ -66,6 +67,9 @@ class UnitOfWork(Protocol):
 
     @property
     def products(self) -> ProductStore: ...
+
+    @property
+    def categories(self) -> CategoryStore: ...
 
     @property
     def channels(self) -> ChannelStore: ...
