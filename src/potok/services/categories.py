@@ -136,3 +136,46 @@ def unknown_categories(uow: UnitOfWork, codes: Collection[str]) -> list[str]:
     """Those of these codes that name no category (in the caller's transaction)."""
     wanted = {c for c in codes if c}
     return sorted(wanted - uow.categories.known(wanted)) if wanted else []
+
+
+def sync_categories(
+    uow: UnitOfWork, wanted: Sequence[CategoryDraft], *, clock: Clock = utc_now
+) -> int:
+    """Make the tree hold these categories (parents listed before their children) as given:
+    missing ones created, renamed or moved ones changed, the rest left alone - in one
+    transaction, with an event for each change. Returns how many changed (an ERP's groups
+    imported twice change nothing the second time)."""
+    for draft in wanted:
+        draft.validate()
+
+    def work(uow: UnitOfWork) -> int:
+        uow.categories.lock_tree()
+        changed = 0
+        at = clock()
+        for draft in wanted:
+            current = uow.categories.get_by_code(draft.code)
+            if current is not None and (current.name, current.parent) == (
+                draft.name,
+                draft.parent,
+            ):
+                continue
+            parent = _parent(uow, draft)
+            if current is None:
+                made = uow.categories.add(
+                    draft.code, draft.name, parent, check_move(draft.code, parent, 1), at
+                )
+                uow.record(CategoryCreated(occurred_at=at, code=made.code, category=plain(made)))
+            else:
+                path = current.path
+                if draft.parent != current.parent:
+                    path = check_move(draft.code, parent, uow.categories.height(current))
+                made = uow.categories.replace(current, draft.name, parent, path, at)
+                uow.record(
+                    CategoryUpdated(
+                        occurred_at=at, code=made.code, category=plain(made), before=plain(current)
+                    )
+                )
+            changed += 1
+        return changed
+
+    return atomically(uow, work)
