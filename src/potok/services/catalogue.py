@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from potok.domain.catalogue import (
@@ -105,6 +106,41 @@ def _category_known(uow: UnitOfWork, draft: ProductDraft) -> None:
         raise InvalidInput(
             [FieldError("category", f"there is no category '{draft.category}'", "unknown-category")]
         )
+
+
+def assign_category(
+    uow: UnitOfWork, category: str | None, skus: Sequence[str], *, clock: Clock = utc_now
+) -> int:
+    """Put these products into a category (None: into none), all or none of them, each
+    change with a ``product.updated`` event; returns how many changed."""
+    from potok.services.catalogue_files import draft_of, product_of
+
+    def work(uow: UnitOfWork) -> int:
+        if category is not None and not uow.categories.known([category]):
+            raise CategoryNotFound(category=category)
+        found = uow.products.get_many(skus)
+        missing = sorted(set(skus) - set(found))
+        if missing:
+            raise ProductNotFound(sku=missing[0])
+        at = clock()
+        changes = [
+            (p, dataclasses.replace(draft_of(p), category=category))
+            for p in found.values()
+            if p.category != category
+        ]
+        uow.products.replace_many([(p.id, draft) for p, draft in changes], at)
+        for before, draft in changes:
+            uow.record(
+                ProductUpdated(
+                    occurred_at=at,
+                    sku=before.sku,
+                    product=plain(product_of(before, draft, at)),
+                    before=plain(before),
+                )
+            )
+        return len(changes)
+
+    return atomically(uow, work)
 
 
 def delete_product(uow: UnitOfWork, sku: str, *, clock: Clock = utc_now) -> None:

@@ -238,49 +238,53 @@ def list_categories(
 
 
 @categories.get(
-    "/{code}",
+    "/{category}",
     response_model=CategoryOut,
     summary="A category",
     responses=responses(CategoryNotFound),
     dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
-def get_category(code: Code, uow: Uow) -> CategoryOut:
-    return CategoryOut.model_validate(category_service.get_category(uow, code))
+def get_category(category: Code, uow: Uow) -> CategoryOut:
+    return CategoryOut.model_validate(category_service.get_category(uow, category))
 
 
 @categories.put(
-    "/{code}",
+    "/{category}",
     response_model=CategoryOut,
     summary="Rename a category or move it with its branch",
     responses=responses(CategoryNotFound, InvalidInput, CategoryLoop, CategoryTooDeep),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
-def replace_category(code: Code, body: CategoryIn, uow: Uow) -> CategoryOut:
-    return CategoryOut.model_validate(category_service.replace_category(uow, code, body.draft()))
+def replace_category(category: Code, body: CategoryIn, uow: Uow) -> CategoryOut:
+    return CategoryOut.model_validate(
+        category_service.replace_category(uow, category, body.draft())
+    )
 
 
 @categories.patch(
-    "/{code}",
+    "/{category}",
     response_model=CategoryOut,
     summary="Rename a category or move it (`parent`) with its branch",
     responses=responses(CategoryNotFound, InvalidInput, CategoryLoop, CategoryTooDeep),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
-def patch_category(code: Code, body: CategoryPatch, uow: Uow) -> CategoryOut:
-    current = CategoryOut.model_validate(category_service.get_category(uow, code))
+def patch_category(category: Code, body: CategoryPatch, uow: Uow) -> CategoryOut:
+    current = CategoryOut.model_validate(category_service.get_category(uow, category))
     merged = merge(CategoryIn, current, body, derived=frozenset({"path"}))
-    return CategoryOut.model_validate(category_service.replace_category(uow, code, merged.draft()))
+    return CategoryOut.model_validate(
+        category_service.replace_category(uow, category, merged.draft())
+    )
 
 
 @categories.delete(
-    "/{code}",
+    "/{category}",
     status_code=204,
     summary="Delete a category with no products and nothing below it",
     responses=responses(CategoryNotFound, CategoryInUse),
     dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
 )
-def delete_category(code: Code, uow: Uow) -> Response:
-    category_service.delete_category(uow, code)
+def delete_category(category: Code, uow: Uow) -> Response:
+    category_service.delete_category(uow, category)
     return Response(status_code=204)
 
 

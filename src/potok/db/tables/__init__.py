@@ -93,6 +93,7 @@ from potok.db.tables.orders import order_history, order_holds, order_lines, orde
 from potok.db.tables.reports import (
     forecast_runs,
     forecast_series,
+    order_category_days,
     order_days,
     order_facts,
     order_stage_days,
@@ -150,6 +151,7 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_category_days",
     "order_days",
     "order_facts",
     "order_history",
