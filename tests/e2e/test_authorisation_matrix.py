@@ -1001,6 +1001,7 @@ PLACEHOLDERS = {
     "hold_no": "1",
     "alert_id": "999999",
     "sku": "NOPE",
+    "category": "NOPE",
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",
