@@ -2,7 +2,7 @@
 category (one at most)
 
 Revision ID: c4a7e1b21030
-Revises: d7e2a4c10810
+Revises: b362dc2fbb0d
 Create Date: 2026-12-07 10:30:00
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "c4a7e1b21030"
-down_revision: str | None = "d7e2a4c10810"
+down_revision: str | None = "b362dc2fbb0d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
