@@ -195,11 +195,9 @@ def work(potok: Potok, atol: AtolSimulator) -> int:
             raise SystemExit("the receipts never closed")
 
 
-def postgres_cpu_s() -> float:
-    """CPU seconds (user + system) of every postgres process on this machine, from /proc
-    (other users of the server count too: read it beside the load average)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
+def postgres_ticks() -> dict[int, int]:
+    """CPU ticks (user + system) of each postgres process on this machine, from /proc."""
+    found: dict[int, int] = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             with open(f"/proc/{pid}/stat") as f:
@@ -209,8 +207,23 @@ def postgres_cpu_s() -> float:
         except OSError:
             continue
         if name.startswith("postgres"):
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
+            found[int(pid)] = int(fields[11]) + int(fields[12])
+    return found
+
+
+class PostgresCpu:
+    """PostgreSQL's CPU seconds since the last look: the processes alive now, less what
+    each had then (a process that ended meanwhile is left out rather than counted
+    negative; other users of the server count too - read it beside the load average)."""
+
+    def __init__(self) -> None:
+        self.last = postgres_ticks()
+
+    def since(self) -> float:
+        now = postgres_ticks()
+        used = sum(ticks - self.last.get(pid, 0) for pid, ticks in now.items())
+        self.last = now
+        return max(used, 0) / os.sysconf("SC_CLK_TCK")
 
 
 def main() -> None:
@@ -231,7 +244,8 @@ def main() -> None:
         migrate.upgrade(potok.engine)
         setup(potok, atol, args.sales * 4 + 10)
         load = os.getloadavg()[0]
-        cpu0, pg0, wall0 = time.process_time(), postgres_cpu_s(), time.perf_counter()
+        pg = PostgresCpu()
+        cpu0, wall0 = time.process_time(), time.perf_counter()
         orders = []
         for index in range(args.sales):
             orders.append(place(potok, index))
@@ -242,11 +256,11 @@ def main() -> None:
             ship_and_refund(potok, order_id, index, now)
             if (index + 1) % 200 == 0:
                 print(f"... {index + 1} orders refunded", file=sys.stderr, flush=True)
-        cpu1, pg1, wall1 = time.process_time(), postgres_cpu_s(), time.perf_counter()
+        cpu1, pg_made, wall1 = time.process_time(), pg.since(), time.perf_counter()
         rounds = drain(potok)
-        cpu2, pg2, wall2 = time.process_time(), postgres_cpu_s(), time.perf_counter()
+        cpu2, pg_queued, wall2 = time.process_time(), pg.since(), time.perf_counter()
         runs = work(potok, atol)
-        cpu3, pg3, wall3 = time.process_time(), postgres_cpu_s(), time.perf_counter()
+        cpu3, pg_sent, wall3 = time.process_time(), pg.since(), time.perf_counter()
 
         with potok.engine.connect() as c:
             rows = c.execute(
@@ -263,22 +277,22 @@ def main() -> None:
     duplicated = atol.counters.repeats + sum(n - 1 for n in bases.values() if n > 1)
     schema_invalid = len(atol.invalid) + len(atol.mismatched)
     receipts = len(rows)
-    queue_cpu = (cpu2 - cpu1) + (pg2 - pg1) if args.db == "postgresql" else cpu2 - cpu1
-    send_cpu = (cpu3 - cpu2) + (pg3 - pg2) if args.db == "postgresql" else cpu3 - cpu2
+    queue_cpu = (cpu2 - cpu1) + pg_queued if args.db == "postgresql" else cpu2 - cpu1
+    send_cpu = (cpu3 - cpu2) + pg_sent if args.db == "postgresql" else cpu3 - cpu2
     print(f"database {args.db}; load average {load:.1f} at the start (2 cores, shared)")
     print(
         f"orders and refunds made: {wall1 - wall0:.1f} s wall, {cpu1 - cpu0:.1f} s Potok CPU, "
-        f"{pg1 - pg0:.1f} s PostgreSQL CPU"
+        f"{pg_made:.1f} s PostgreSQL CPU"
     )
     print(
         f"receipts queued by the reaction ({rounds} dispatcher rounds, every reaction ran): "
-        f"{wall2 - wall1:.1f} s wall, {cpu2 - cpu1:.1f} s Potok CPU, {pg2 - pg1:.1f} s "
+        f"{wall2 - wall1:.1f} s wall, {cpu2 - cpu1:.1f} s Potok CPU, {pg_queued:.1f} s "
         f"PostgreSQL CPU; {1000 * queue_cpu / max(receipts, 1):.2f} ms CPU per receipt"
     )
     print(
         f"receipts sent and read ({runs} worker runs, the simulator in this process): "
         f"{wall3 - wall2:.1f} s wall, {cpu3 - cpu2:.1f} s CPU (Potok and simulator), "
-        f"{pg3 - pg2:.1f} s PostgreSQL CPU; {1000 * send_cpu / max(receipts, 1):.2f} ms CPU "
+        f"{pg_sent:.1f} s PostgreSQL CPU; {1000 * send_cpu / max(receipts, 1):.2f} ms CPU "
         f"per receipt; АТОЛ saw {atol.counters.tokens} token(s), "
         f"{atol.counters.registrations} registrations, {atol.counters.reports} reports"
     )
