@@ -77,6 +77,7 @@ def test_the_order_card_shows_the_receipts_and_corrects_a_failed_one(
         expect(page.get_by_role("heading", name=re.compile("Фискальные чеки"))).to_be_visible()
         expect(registered).to_contain_text("Зарегистрирован")
         expect(section.locator("tr[data-receipt-state='queued']")).to_contain_text("В очереди")
+        expect(page.get_by_text("Чек исправлен")).to_be_visible()  # the order's history
         shot(page, "receipts-ru")
     finally:
         potok.fiscal = FiscalDesk(rules=FiscalRules(enabled=False))

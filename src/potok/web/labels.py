@@ -137,6 +137,8 @@ HISTORY = {
     "return_closed": N_("Return closed"),
     "refund_paid": N_("Refund paid"),
     "refund_failed": N_("Refund failed"),
+    "receipt_corrected": N_("Receipt corrected"),
+    "receipt_resent": N_("Receipt sent again"),
 }
 
 SHIPMENT = {
