@@ -112,7 +112,10 @@ def create_month(connection: sa.Connection, table: str, month: date) -> bool:
     low, high = _bound(month), _bound(add_months(month, 1))
     default = default_name(table)
     column: sa.ColumnClause[datetime] = sa.column(key)
-    in_month = sa.and_(column >= sa.literal(low), column < sa.literal(high))
+    stamp = sa.DateTime(timezone=True)
+    in_month = sa.and_(
+        column >= sa.cast(sa.literal(low), stamp), column < sa.cast(sa.literal(high), stamp)
+    )
     waiting = connection.execute(
         sa.select(sa.exists().select_from(sa.table(default)).where(in_month))
     ).scalar()
@@ -173,3 +176,26 @@ def partition_names(connection: sa.Connection) -> set[str]:
             )
         ).scalars()
     )
+
+
+_MAINTENANCE_LOCK = 0x706F746F6B02  # one process at a time makes or drops months
+
+
+def maintain(
+    engine: sa.Engine, today: date, *, ahead: int, keep: dict[str, int]
+) -> tuple[list[str], list[str]]:
+    """Make every table's months up to ``ahead`` months on and drop those older than its
+    ``keep`` months (0 or missing: kept); one process at a time, and never waiting long
+    for a lock behind the writes (it is tried again on the next run). Returns the names
+    made and dropped."""
+    with engine.begin() as connection:
+        if connection.dialect.name != "postgresql":
+            return [], []
+        connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_MAINTENANCE_LOCK)))
+        connection.execute(sa.text("SET LOCAL lock_timeout = '5s'"))
+        made = create_ahead(connection, today, ahead)
+        dropped = []
+        for table, months in keep.items():
+            if months > 0 and is_partitioned(connection, table):
+                dropped += drop_before(connection, table, months, today)
+    return made, dropped

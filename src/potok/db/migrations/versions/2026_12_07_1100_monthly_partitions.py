@@ -118,9 +118,9 @@ def _rebuild(table: str, *, partitioned: bool) -> None:
         oldest: datetime | None = bind.execute(
             sa.select(sa.func.min(sa.column(key))).select_from(sa.table(old))
         ).scalar()
-        month = _month(today, -BACK)
-        if oldest is not None and oldest.date() > month:
-            month = _month(oldest.date())
+        month = _month(today)
+        if oldest is not None:
+            month = max(_month(oldest.date()), _month(today, -BACK))
         while month <= _month(today, AHEAD):
             op.execute(
                 f"CREATE TABLE {table}_{month:%Y_%m} PARTITION OF {table}"
