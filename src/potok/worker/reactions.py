@@ -65,6 +65,8 @@ def _run(
         seen = reading(dispatcher.uow(), look)
         assert seen is not None
     position, attempts, _, read = seen
+    if not read.events and read.through <= position:
+        return  # at the end (or waiting for a retry): nothing to hand over or pass
     events = read.events
     idle = not any(e.type in types for e in events) and len(events) < batch
     if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
