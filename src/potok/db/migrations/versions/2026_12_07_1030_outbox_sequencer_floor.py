@@ -4,7 +4,7 @@ from the start of the partial index of unplaced events (which walks an entry for
 event placed since the last vacuum: quadratic on a large backlog)
 
 Revision ID: e3a9c51d1030
-Revises: d7e2a4c10810
+Revises: c4a7e1b21040
 Create Date: 2026-12-07 10:30:00
 """
 
@@ -18,7 +18,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "e3a9c51d1030"
-down_revision: str | None = "d7e2a4c10810"
+down_revision: str | None = "c4a7e1b21040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
