@@ -291,6 +291,17 @@ class Meter:
         return {**taken, **{f"pg{pid}": cpu for pid, cpu in backends.items()}}
 
     @staticmethod
+    def potok_ms(before: dict[str, float], after: dict[str, float], orders: int) -> float:
+        """Milliseconds of CPU per order of Potok's side: server, worker and database (the
+        receiver is the integrator's)."""
+        spent = sum(
+            v - before.get(k, 0.0)
+            for k, v in after.items()
+            if k.startswith("pg") or k in ("server", "worker")
+        )
+        return 1000 * spent / orders
+
+    @staticmethod
     def spent(before: dict[str, float], after: dict[str, float], orders: int) -> str:
         """Milliseconds of CPU per order, by process, between two readings."""
         per = {
@@ -411,9 +422,9 @@ def main() -> None:
         rate_a = place(base, key, numbers(), options.clients)
         print(f"A deliveries off:          {rate_a:8.1f} orders/s")
         caught_up(url, settle)
-        print(
-            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
-        )
+        after = meter.read()
+        cpu_a = [meter.potok_ms(before, after, options.orders)]
+        print(f"  CPU ms per order (until caught up): {meter.spent(before, after, options.orders)}")
 
         # H: intake with deliveries to a healthy receiver
         created = api.post(
@@ -424,13 +435,15 @@ def main() -> None:
         subscription = created.json()["subscription"]["id"]
         first_h = last_id(url)
         before = meter.read()
+        load_h = os.getloadavg()[0]
         rate_h = place(base, key, numbers(), options.clients)
         print(f"H deliveries on, healthy:  {rate_h:8.1f} orders/s")
         emitted_h = outbox_after(url, first_h)
         caught_up(url, settle)
-        print(
-            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
-        )
+        load_h = (load_h + os.getloadavg()[0]) / 2
+        after = meter.read()
+        cpu_h = meter.potok_ms(before, after, options.orders)
+        print(f"  CPU ms per order (until caught up): {meter.spent(before, after, options.orders)}")
 
         # B: a failing receiver, an outage, killed workers
         receiver.stop()
@@ -499,8 +512,16 @@ def main() -> None:
         alone = (rate_a + rate_a2) / 2
         print(f"A again, deliveries off:   {rate_a2:8.1f} orders/s (mean of A: {alone:.1f})")
         caught_up(url, settle)
+        after = meter.read()
+        cpu_a.append(meter.potok_ms(before, after, options.orders))
+        print(f"  CPU ms per order (until caught up): {meter.spent(before, after, options.orders)}")
+        # what a quiet machine turns into throughput: the CPU an order costs Potok with
+        # deliveries and without (wall-clock orders/s follow the machine's load)
+        without = sum(cpu_a) / len(cpu_a)
         print(
-            f"  CPU ms per order (until caught up): {meter.spent(before, meter.read(), options.orders)}"
+            f"CPU per order (server + worker + database, until caught up): without deliveries"
+            f" {without:.2f} ms (mean of the As), with {cpu_h:.2f} ms:"
+            f" {(cpu_h / without - 1) * 100:+.1f} %"
         )
         print(
             f"H against the mean of A:   {(rate_h / alone - 1) * 100:+.1f} % "
@@ -513,7 +534,9 @@ def main() -> None:
         )
         print(
             f"lag (H, {len(healthy)} events): p50 {percentile(healthy, 0.5):.0f} ms, "
-            f"p99 {percentile(healthy, 0.99):.0f} ms, max {max(healthy, default=0):.0f} ms"
+            f"p99 {percentile(healthy, 0.99):.0f} ms, max {max(healthy, default=0):.0f} ms, "
+            f"at a load average of {load_h:.1f} on {os.cpu_count()} cores (wall time: a quiet "
+            "machine confirms the target)"
         )
         print(
             f"events emitted={len(emitted)} delivered={len(delivered)} lost={lost} "

@@ -131,6 +131,26 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def backend_cpu(potok: Potok) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of the benchmark's database (the
+    sequencer's and the writer's; Linux /proc, the server on this machine)."""
+    with potok.engine.connect() as connection:
+        pids = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = [int(p) for p in pids]
+    total = 0.0
+    for pid in found:
+        try:
+            total += process_cpu(pid)
+        except OSError:
+            continue
+    return total
+
+
 def unplaced(potok: Potok) -> int:
     with potok.engine.connect() as connection:
         return int(
@@ -145,6 +165,15 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--deliver-s", type=float, default=30.0)
     parser.add_argument("--database-name", default="potok_bench_backlog")
+    parser.add_argument(
+        "--hold-snapshot",
+        action="store_true",
+        help="Keep a read-only transaction open while placing, as a backup (pg_dump) or a "
+        "long report does: dead index entries cannot be skipped meanwhile.",
+    )
+    parser.add_argument(
+        "--place-only", action="store_true", help="Stop after placing (an A/B of the sequencer)."
+    )
     options = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="potok-backlog-bench-"))
@@ -178,16 +207,39 @@ def main() -> None:
         with new_client() as client:
             dispatcher = Dispatcher(potok, client, name="bench")
 
-            # 1. placing the backlog in commit order
+            # 1. placing the backlog in commit order, until a batch is not full (the
+            # writer's trickle alone would keep every call busy)
             writer.phase = "place"
+            held = None
+            if options.hold_snapshot:
+                held = potok.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+                held.execute(sa.select(sa.func.count()).select_from(event_consumers))
+            most = settings.events.batch_size * 10
             started = time.perf_counter()
-            while events.sequence_events(potok.uow(), settings.events.batch_size * 10):
-                pass
+            db_before = backend_cpu(potok)
+            batches: list[float] = []
+            while True:
+                took = time.perf_counter()
+                placed = events.sequence_events(potok.uow(), most)
+                batches.append(time.perf_counter() - took)
+                if placed < most:
+                    break
             place_s = time.perf_counter() - started
+            place_db_cpu = backend_cpu(potok) - db_before
+            if held is not None:
+                held.close()
             left = unplaced(potok)
+            tenth = max(len(batches) // 10, 1)
+            first_ms = 1000 * sum(batches[:tenth]) / tenth
+            last_ms = 1000 * sum(batches[-tenth - 1 : -1] or batches[-1:]) / tenth
             print(
-                f"placed in {place_s:.1f} s ({options.events / place_s:.0f} events/s), {left} left"
+                f"placed in {place_s:.1f} s ({options.events / place_s:.0f} events/s), {left} left;"
+                f" PostgreSQL CPU {1000 * place_db_cpu / options.events:.3f} ms per event;"
+                f" a batch of {most}: {first_ms:.0f} ms in the first tenth, {last_ms:.0f} ms in"
+                " the last"
             )
+            if options.place_only:
+                return
 
             # 2. delivering from the head of the backlog, the reactions reading beside
             writer.phase = "deliver"

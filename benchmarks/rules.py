@@ -191,7 +191,7 @@ def main() -> None:
                 pass
             events = [
                 e
-                for e in reading(potok.uow(), lambda uow: uow.event_log.after(last, 100_000))
+                for e in reading(potok.uow(), lambda uow: uow.event_log.after(last, 100_000)).events
                 if e.type == "order.created"
             ]
             started, cpu = time.perf_counter(), time.process_time()

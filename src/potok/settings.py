@@ -19,6 +19,26 @@ DEFAULT_DATABASE_URL = "sqlite:///potok.db"
 KEY_FILE_NAME = "potok-keys.json"
 
 
+class PartitionSettings(BaseModel):
+    """PostgreSQL's monthly partitions of the append-only tables: how many months are made
+    ahead, and how many whole months before the current one each table keeps (0: all)."""
+
+    ahead_months: int = Field(default=2, ge=1, le=24)
+    history_months: int = Field(default=0, ge=0, le=1200)
+    audit_months: int = Field(default=0, ge=0, le=1200)
+    ledger_months: int = Field(default=0, ge=0, le=1200)
+    decisions_months: int = Field(default=0, ge=0, le=1200)
+
+    def keep(self) -> dict[str, int]:
+        """Months kept per partitioned table (0: all)."""
+        return {
+            "order_history": self.history_months,
+            "audit_log": self.audit_months,
+            "stock_movements": self.ledger_months,
+            "sourcing_decisions": self.decisions_months,
+        }
+
+
 class DatabaseSettings(BaseModel):
     """Where the data lives and how many connections a process keeps."""
 
@@ -27,6 +47,7 @@ class DatabaseSettings(BaseModel):
     max_overflow: int = Field(default=4, ge=0, le=256)
     pool_timeout_s: float = Field(default=30.0, gt=0)
     echo: bool = False
+    partitions: PartitionSettings = Field(default_factory=PartitionSettings)
 
     @field_validator("url")
     @classmethod

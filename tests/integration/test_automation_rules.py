@@ -299,7 +299,7 @@ def _window(potok: Potok, after: int) -> tuple[list[StoredEvent], int]:
     """The order events committed after position ``after``, and the last position."""
     while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
         pass
-    events = reading(potok.uow(), lambda uow: uow.event_log.after(after, 1000))
+    events = reading(potok.uow(), lambda uow: uow.event_log.after(after, 1000)).events
     last = events[-1].position if events else after
     return [e for e in events if e.aggregate_type == "order"], last
 

@@ -180,7 +180,9 @@ def test_an_order_told_twice_is_in_the_crm_once(
     web = place(world, [("KET", 1)], channel="web", external_id="W-1")
     push(world)
     # the answer of that upload was lost: the same events are told again
-    events = reading(world.uow(), lambda uow: uow.event_log.after(0, 100, types=CRM_ORDER_EVENTS))
+    events = reading(
+        world.uow(), lambda uow: uow.event_log.after(0, 100, types=CRM_ORDER_EVENTS).events
+    )
 
     outcome = push_orders(world.uow(), clients(), "crm", events)
 

@@ -155,3 +155,50 @@ def test_a_subscription_s_cursor_and_a_reader_being_moved_are_not_forgotten(
             events.forget_reader(potok.uow(), name, OPERATOR)
     finally:
         receiver.stop()
+
+
+def test_readers_pass_administration_events_at_the_end_of_the_outbox(
+    potok: Potok, dispatcher: Dispatcher
+) -> None:
+    receiver = Receiver().start()
+    try:
+        made = events.subscribe(potok.uow(), receiver.url, ["order.*"], ADMIN, allow_private=True)
+        emit(potok, 1, 2)
+        drain(dispatcher)
+        # the last events are account and subscription administration, handed to no reader
+        events.rotate_secret(potok.uow(), made.subscription.id, keep_old_for=DAY)
+        events.rotate_secret(potok.uow(), made.subscription.id, keep_old_for=DAY)
+        drain(dispatcher)
+        dispatcher.reactions_moved.clear()  # a second later: reactions pass what is not theirs
+        drain(dispatcher)
+        end = last(potok)
+
+        readers = events.list_readers(potok.uow())
+        assert [(r.name, r.position, r.behind) for r in readers if r.position != end] == []
+        assert {r.name for r in readers} >= {f"webhook:{made.subscription.id}"}
+        figures = events.outbox_figures(potok.uow())
+        assert [(lag.consumer, lag.events) for lag in figures.consumers if lag.events] == []
+        assert len(receiver.received) == 2
+
+        # nothing new: no reader claims an empty window again (its cursor is not touched)
+        with potok.engine.connect() as look:
+            moved = {
+                r.name: r.updated_at
+                for r in look.execute(
+                    sa.select(event_consumers.c.name, event_consumers.c.updated_at)
+                )
+            }
+        assert not dispatcher.run_round().busy
+        with potok.engine.connect() as look:
+            again = {
+                r.name: r.updated_at
+                for r in look.execute(
+                    sa.select(event_consumers.c.name, event_consumers.c.updated_at)
+                )
+            }
+        assert again == moved
+        # the change feed's cursor passes them too
+        page = events.read_feed(potok.uow(), end - 2)
+        assert (page.items, page.cursor) == ([], end)
+    finally:
+        receiver.stop()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from potok.db.tables import metadata
 
@@ -45,11 +46,25 @@ def head_revision(engine: Engine) -> str | None:
     return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
 
 
+def not_a_partition(connection: Connection) -> Callable[[str | None, str, Any], bool]:
+    """Autogenerate's filter: a month of a partitioned table (PostgreSQL) is not a table
+    of its own in the code."""
+    from potok.db.partitions import partition_names
+
+    months = partition_names(connection)
+    return lambda name, kind, _parent: not (kind == "table" and name in months)
+
+
 def schema_drift(engine: Engine) -> list[Any]:
     """Differences between the migrated database and the tables in code; empty when in step."""
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "compare_server_default": False}
+            connection,
+            opts={
+                "compare_type": True,
+                "compare_server_default": False,
+                "include_name": not_a_partition(connection),
+            },
         )
         return list(compare_metadata(context, metadata))
 

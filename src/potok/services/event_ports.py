@@ -9,6 +9,7 @@ from typing import Any, Protocol
 from potok.domain.webhooks import (
     Delivery,
     DeliveryOutcome,
+    EventBatch,
     OutboxFigures,
     Reader,
     Replay,
@@ -44,7 +45,7 @@ class EventLogStore(Protocol):
 
     def after(
         self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
-    ) -> list[StoredEvent]: ...
+    ) -> EventBatch: ...
 
 
 class ConsumerStore(Protocol):

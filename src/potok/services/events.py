@@ -47,7 +47,7 @@ PLACED_ON_SUBSCRIBING = 100_000  # events committed before a subscription, place
 @dataclass(frozen=True, slots=True)
 class FeedPage:
     items: list[StoredEvent]
-    cursor: int  # the position to ask after next time (unchanged when nothing was new)
+    cursor: int  # the position to ask after next time (past events of other types too)
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,8 +88,8 @@ def read_feed(
         exact, prefixes = [], []
 
     def work(uow: UnitOfWork) -> FeedPage:
-        items = uow.event_log.after(after, limit, types=exact, prefixes=prefixes)
-        return FeedPage(items, items[-1].position if items else after)
+        batch = uow.event_log.after(after, limit, types=exact, prefixes=prefixes)
+        return FeedPage(batch.events, batch.through)
 
     return reading(uow, work)
 

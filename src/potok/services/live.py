@@ -24,9 +24,9 @@ def catch_up(uow: UnitOfWork, after: int, *, limit: int, place: int = 1000) -> t
         atomically(uow, lambda uow: uow.event_log.sequence(place))
 
     def work(uow: UnitOfWork) -> tuple[FeedPage, int]:
-        items = uow.event_log.after(after, limit)
+        batch = uow.event_log.after(after, limit)
         head = uow.event_log.last_position()
-        return FeedPage(items, items[-1].position if items else after), head
+        return FeedPage(batch.events, batch.through), head
 
     return reading(uow, work)
 

@@ -30,6 +30,7 @@ from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.webhooks import (
     DeliveryOutcome,
+    EventBatch,
     StoredEvent,
     Subscription,
     cloud_event,
@@ -252,9 +253,12 @@ class Dispatcher:
         if claimed is None:
             report.skipped_busy += 1
             return
-        position, attempts, batch = claimed
+        position, attempts, read = claimed
+        batch = read.events
         try:
             if not batch:
+                if read.through > position:  # nothing for the stream: pass over the rest
+                    self._move(name, position, read.through, 0, None)
                 return
             try:
                 if self._sink is None:
@@ -277,7 +281,7 @@ class Dispatcher:
                 self._move(name, position, position, tries, self.clock() + timedelta(seconds=delay))
                 report.failed += 1
                 return
-            if self._move(name, position, batch[-1].position, 0, None):
+            if self._move(name, position, read.through, 0, None):
                 report.published += len(batch)
         finally:
             atomically(self.uow(), lambda uow: uow.consumers.release(name, self.name))
@@ -288,13 +292,13 @@ class Dispatcher:
         limit: int,
         subscription_id: int | None = None,
         types: tuple[str, ...] = (),
-    ) -> tuple[int, int, list[StoredEvent]] | None:
+    ) -> tuple[int, int, EventBatch] | None:
         """Take the consumer's lease (made at the current end of the outbox if new) and read
         its next events; None when another worker holds it (or the subscription is gone),
         no events while backing off."""
         at = self.clock()
 
-        def claim(uow: UnitOfWork) -> tuple[int, int, list[StoredEvent]] | None:
+        def claim(uow: UnitOfWork) -> tuple[int, int, EventBatch] | None:
             if subscription_id is not None and uow.webhooks.get(subscription_id) is None:
                 return None  # unsubscribed since the round began
             uow.consumers.ensure(name, uow.event_log.last_position(), at)
@@ -304,7 +308,7 @@ class Dispatcher:
             assert state is not None
             position, attempts, next_at = state
             if next_at is not None and next_at > at:
-                return (position, attempts, [])
+                return (position, attempts, EventBatch([], position))
             return position, attempts, uow.event_log.after(position, limit, types=types)
 
         return atomically(self.uow(), claim)
@@ -323,9 +327,9 @@ class Dispatcher:
         if claimed is None:
             report.skipped_busy += 1
             return
-        position, attempts, events = claimed
+        position, attempts, read = claimed
         try:
-            for event in events:
+            for event in read.events:
                 results = notifier.handle(self.uow(), event)
                 tries = attempts + 1
                 outcomes: list[tuple[Tried, Outcome | None]] = []
@@ -384,6 +388,8 @@ class Dispatcher:
                     )
                     return
                 position, attempts = new_position, new_attempts
+            if read.through > position:  # past events customers do not hear about
+                self._move(CONSUMER, position, read.through, 0, None)
         finally:
             atomically(self.uow(), lambda uow: uow.consumers.release(CONSUMER, self.name))
 

@@ -9,6 +9,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+import sqlalchemy as sa
+
 from potok.bootstrap import Potok
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.domain.errors import PotokError
@@ -68,6 +70,8 @@ class JobReport:
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
     scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
     fiscal: FiscalRun | None = None  # fiscal receipts sent and their results read
+    # PostgreSQL's monthly partitions made ahead and dropped per retention, once a day
+    partitions: tuple[list[str], list[str]] | None = None
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -147,6 +151,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
             keep_log=_days(potok.settings.events.delivery_log_days),
             clock=clock,
         )
+    months = None
+    if _partitions_due(potok, clock()):
+        months = _maintain_partitions(potok, clock())
     return JobReport(
         expired,
         holds,
@@ -168,6 +175,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         priced,
         scheduled,
         fiscal,
+        months,
     )
 
 
@@ -185,6 +193,41 @@ def _retention_due(potok: Potok, now: datetime) -> bool:
         return False
     _LAST_PRUNE[id(potok)] = now
     return True
+
+
+PARTITIONS_EVERY = timedelta(hours=24)
+_LAST_PARTITIONS: dict[int, datetime] = {}
+
+
+def _partitions_due(potok: Potok, now: datetime) -> bool:
+    """Months are made ahead and old ones dropped once a day by each process (from its
+    start), on PostgreSQL."""
+    if potok.engine.dialect.name != "postgresql":
+        return False
+    last = _LAST_PARTITIONS.get(id(potok))
+    if last is not None and now - last < PARTITIONS_EVERY:
+        return False
+    _LAST_PARTITIONS[id(potok)] = now
+    return True
+
+
+def _maintain_partitions(potok: Potok, now: datetime) -> tuple[list[str], list[str]] | None:
+    from potok.db.partitions import maintain
+
+    settings = potok.settings.db.partitions
+    try:
+        made, dropped = maintain(
+            potok.engine, now.date(), ahead=settings.ahead_months, keep=settings.keep()
+        )
+    except sa.exc.OperationalError as error:  # a lock not had in time: the next round again
+        log.warning("partitions not maintained this time: %s", error)
+        _LAST_PARTITIONS.pop(id(potok), None)
+        return None
+    for name in made:
+        log.info("partition %s made", name)
+    for name in dropped:
+        log.info("partition %s dropped per retention", name)
+    return made, dropped
 
 
 def _days(days: float) -> timedelta | None:

@@ -13,7 +13,7 @@ import time
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from potok.domain.webhooks import StoredEvent, retry_delay
+from potok.domain.webhooks import EventBatch, StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
 from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -50,13 +50,13 @@ def _run(
     at = dispatcher.clock()
     batch = dispatcher.potok.settings.events.batch_size
 
-    def look(uow: UnitOfWork) -> tuple[int, int, datetime | None, list[StoredEvent]] | None:
+    def look(uow: UnitOfWork) -> tuple[int, int, datetime | None, EventBatch] | None:
         state = uow.consumers.state(name)
         if state is None:
             return None
         position, attempts, next_at = state
         if position >= last or (next_at is not None and next_at > at):
-            return position, attempts, next_at, []
+            return position, attempts, next_at, EventBatch([], position)
         return position, attempts, next_at, uow.event_log.after(position, batch)
 
     seen = reading(dispatcher.uow(), look)
@@ -66,7 +66,10 @@ def _run(
         atomically(dispatcher.uow(), lambda uow: uow.consumers.ensure(name, 0, at))
         seen = reading(dispatcher.uow(), look)
         assert seen is not None
-    position, attempts, _, events = seen
+    position, attempts, _, read = seen
+    if not read.events and read.through <= position:
+        return  # at the end (or waiting for a retry): nothing to hand over or pass
+    events = read.events
     idle = not any(e.type in types for e in events) and len(events) < batch
     if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
         return  # nothing for it: its cursor is moved past such events once a second
@@ -81,7 +84,7 @@ def _run(
         report.skipped_busy += 1
         return
     if reaction.window_handler is not None:
-        _run_window(dispatcher, outside, reaction, types, position, attempts, events, report)
+        _run_window(dispatcher, outside, reaction, types, position, attempts, read, report)
         return
     passed = position  # events of other types are passed over
     for event in events:
@@ -99,6 +102,7 @@ def _run(
             return  # the lease was lost: the other worker carries on from the cursor
         position = passed = event.position
         report.reactions_run += 1
+    passed = max(passed, read.through)  # past what the read skipped (administration events)
     _move(dispatcher, name, position, passed, attempts=0, wait=None)
     dispatcher.reactions_moved[name] = time.monotonic()
     report.full = report.full or len(events) >= batch
@@ -111,15 +115,16 @@ def _run_window(
     types: frozenset[str],
     position: int,
     attempts: int,
-    events: list[StoredEvent],
+    read: EventBatch,
     report: Round,
 ) -> None:
     """Hand the reaction the window's events of its types at once; its cursor moves past
     the whole window with what it settled, or stays where it was when it fails."""
     assert reaction.window_handler is not None
     name = reaction.consumer
+    events = read.events
     taken = [e for e in events if e.type in types]
-    end = events[-1].position if events else position
+    end = max(read.through, position)
     if taken:
         try:
             settle = reaction.window_handler(outside, taken)

@@ -46,7 +46,7 @@ def _serve(
 
     def claim(
         uow: UnitOfWork,
-    ) -> tuple[int, int, list[StoredEvent], list[str], dict[int, str]] | None:
+    ) -> tuple[int, int, list[StoredEvent], int, list[str], dict[int, str]] | None:
         uow.consumers.ensure(name, replay.after_position, at)
         if not uow.consumers.claim(name, dispatcher.name, at, dispatcher.lease):
             return None
@@ -54,20 +54,19 @@ def _serve(
         assert state is not None
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
-            return position, attempts, [], [], {}
-        batch = [
-            e
-            for e in uow.event_log.after(position, settings.batch_size)
-            if e.position <= replay.until_position
-        ]
+            return position, attempts, [], position, [], {}
+        read = uow.event_log.after(position, settings.batch_size)
+        batch = [e for e in read.events if e.position <= replay.until_position]
+        through = min(read.through, replay.until_position)
         secrets = uow.webhooks.secrets(subscription.id, at)
-        return position, attempts, batch, secrets, channels_in_play(uow, subscription, batch)
+        channel_of = channels_in_play(uow, subscription, batch)
+        return position, attempts, batch, through, secrets, channel_of
 
     claimed = atomically(dispatcher.uow(), claim)
     if claimed is None:
         report.skipped_busy += 1
         return
-    position, attempts, batch, secrets, channel_of = claimed
+    position, attempts, batch, through, secrets, channel_of = claimed
     if not batch and position < replay.until_position and attempts:
         _release(dispatcher, name)  # waiting for a retry
         return
@@ -100,6 +99,8 @@ def _serve(
         else:
             report.dead += 1
         position, attempts = event.position, 0
+    else:  # all dealt with: past what the read skipped too (administration events)
+        position = max(position, through)
     finished = position >= replay.until_position or (
         not batch and retry is None and position == claimed[0]
     )

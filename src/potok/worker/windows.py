@@ -87,6 +87,7 @@ class Window:
     position: int
     attempts: int
     events: list[StoredEvent]
+    through: int  # where the cursor goes once every event is settled (past others' events)
     secrets: list[str]
     done: set[str] = field(default_factory=set)  # delivered or dead earlier, past a failure
     failed: dict[str, tuple[int, datetime]] = field(default_factory=dict)  # how often, last
@@ -145,10 +146,12 @@ def _claim(dispatcher: Dispatcher, subscription: Subscription) -> Window | None:
         position, attempts, _ = state
         done, failed = uow.webhooks.settled_after(subscription.id, position)
         limit = min(batch + len(done), batch * LOOKAHEAD)
-        events = uow.event_log.after(position, limit)
+        read = uow.event_log.after(position, limit)
         secrets = uow.webhooks.secrets(subscription.id, at)
-        channel_of = channels_in_play(uow, subscription, events)
-        return Window(name, position, attempts, events, secrets, done, failed, channel_of)
+        channel_of = channels_in_play(uow, subscription, read.events)
+        return Window(
+            name, position, attempts, read.events, read.through, secrets, done, failed, channel_of
+        )
 
     return atomically(dispatcher.uow(), claim)
 
@@ -294,6 +297,8 @@ class _WindowRun:
             if not settled:
                 break
             position = event.position
+        else:  # all settled: past what the read skipped too (administration events)
+            position = max(position, window.through)
         attempts, next_at = self._waiting(position, results, at) if final else (0, None)
         rows = [self._row(i, results[i], at) for i in taken]
 

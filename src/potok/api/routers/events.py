@@ -92,6 +92,7 @@ def read_feed(
         page = event_service.read_feed(uow, cursor, types=type or (), limit=limit)
         if page.items or time.monotonic() >= deadline:
             break
+        cursor = page.cursor  # past events of other types that came meanwhile
         time.sleep(min(POLL_S, max(deadline - time.monotonic(), 0)))
     return json_response(
         {"items": [cloud_event(e, source) for e in page.items], "next_cursor": str(page.cursor)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
+from potok.db.migrate import not_a_partition
 from potok.db.tables import metadata
 
 config = context.config
@@ -21,6 +22,7 @@ def run_migrations() -> None:
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
             user_module_prefix="potok.db.types.",
+            include_name=not_a_partition(connection),
         )
         with context.begin_transaction():
             context.run_migrations()

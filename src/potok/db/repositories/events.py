@@ -3,6 +3,7 @@ webhook subscriptions and their delivery log."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,6 +17,7 @@ from potok.db.tables import (
     event_consumers,
     orders,
     outbox_events,
+    outbox_sequencer,
     webhook_deliveries,
     webhook_replays,
     webhook_subscriptions,
@@ -25,6 +27,7 @@ from potok.domain.webhooks import (
     ConsumerLag,
     Delivery,
     DeliveryOutcome,
+    EventBatch,
     OutboxFigures,
     Reader,
     Replay,
@@ -34,8 +37,13 @@ from potok.domain.webhooks import (
 )
 from potok.security.data import DataProtector
 
+log = logging.getLogger("potok.events")
+
 _SEQUENCER_LOCK = 0x706F746F6B  # "potok": one sequencer at a time on PostgreSQL
+SEQUENCER_GRACE = timedelta(seconds=1)  # an id drawn is in its transaction within this
+SEQUENCER_SWEEP = timedelta(minutes=1)  # how often the sequencer looks from the start
 _EVENTS = outbox_events.c
+_SEQUENCER = outbox_sequencer.c
 _CONSUMERS = event_consumers.c
 
 
@@ -51,26 +59,134 @@ class EventLog:
         anyway), so positions become visible in increasing order and a reader that has
         seen position P never later finds a smaller one appear."""
         if self.connection.dialect.name == "postgresql":
-            self.connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
+            return self._sequence_from_floor(limit)
         top = self.last_position()
-        # one statement, however many: the next ``limit`` events without a place, numbered
-        # on from the top in id order
+        placed = self.connection.execute(self._placing(limit, top, 0))
+        return int(placed.rowcount)
+
+    def _placing(self, limit: int, top: int, floor: int) -> sa.Update:
+        """One statement, however many: the next ``limit`` events without a place from id
+        ``floor`` on, numbered on from ``top`` in id order."""
         waiting = (
             sa.select(
                 _EVENTS.id.label("row_id"),
                 sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
             )
-            .where(_EVENTS.position.is_(None))
+            .where(_EVENTS.position.is_(None), _EVENTS.id >= floor)
             .order_by(_EVENTS.id)
             .limit(limit)
             .subquery()
         )
-        placed = self.connection.execute(
+        return (
             sa.update(outbox_events)
             .where(_EVENTS.id == waiting.c.row_id)
             .values(position=top + waiting.c.n)
         )
-        return int(placed.rowcount)
+
+    def _sequence_from_floor(self, limit: int) -> int:
+        """PostgreSQL: look for events to place from the floor (``outbox_sequencer``), not
+        from the start of the partial index, whose entries of events placed since the last
+        vacuum would be walked on every call (a million-event backlog placed at 500 a
+        second). The floor moves to just past a remembered id once every transaction that
+        was writing when it was seen has ended (no event at or below it can still commit:
+        the cluster's oldest running transaction is past them, or none of this database
+        that began before is still open), and past what was placed when a batch is full;
+        once a minute the search starts from the very beginning, for an event whose id
+        was drawn just before its transaction began writing (the one case those facts do
+        not cover: its insert's first row between drawing the id and writing it)."""
+        c = self.connection
+        c.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
+        snapshot = sa.func.pg_current_snapshot()
+        activity = sa.table(
+            "pg_stat_activity",
+            sa.column("pid"),
+            sa.column("datname"),
+            sa.column("backend_xid"),
+            sa.column("xact_start"),
+        )
+        # a transaction of this database that was writing when the mark was made (other
+        # databases of the cluster hold its xmin back, not this outbox)
+        held = (
+            sa.select(activity.c.pid)
+            .where(
+                activity.c.datname == sa.func.current_database(),
+                activity.c.backend_xid.is_not(None),
+                activity.c.xact_start <= _SEQUENCER.marked_at,
+                activity.c.pid != sa.func.pg_backend_pid(),
+            )
+            .exists()
+        )
+        state = c.execute(
+            sa.select(
+                _SEQUENCER.floor_id,
+                _SEQUENCER.settled_id,
+                _SEQUENCER.mark_id,
+                _SEQUENCER.mark_xmax,
+                _SEQUENCER.marked_at,
+                _SEQUENCER.swept_at,
+                sa.cast(sa.cast(sa.func.pg_snapshot_xmin(snapshot), sa.Text), sa.BigInteger).label(
+                    "xmin"
+                ),
+                sa.cast(sa.cast(sa.func.pg_snapshot_xmax(snapshot), sa.Text), sa.BigInteger).label(
+                    "xmax"
+                ),
+                sa.func.clock_timestamp().label("now"),
+                held.label("held"),
+                sa.select(sa.func.max(_EVENTS.id)).scalar_subquery().label("top_id"),
+                sa.select(sa.func.max(_EVENTS.position)).scalar_subquery().label("top"),
+            )
+            .select_from(sa.select(sa.literal(1).label("one")).subquery())
+            .outerjoin(outbox_sequencer, _SEQUENCER.id == 1)
+        ).one()
+        now: datetime = state.now
+        floor, settled = int(state.floor_id or 0), int(state.settled_id or 0)
+        sweep = state.swept_at is None or now - state.swept_at >= SEQUENCER_SWEEP
+        mark = (state.mark_id, state.mark_xmax, state.marked_at)
+        if state.mark_id is None:
+            mark = (state.top_id, state.xmax, now)
+        elif (state.xmin >= state.mark_xmax or not state.held) and (
+            now - state.marked_at >= SEQUENCER_GRACE
+        ):
+            settled = max(settled, int(state.mark_id))  # nothing up to it can commit now
+            mark = (state.top_id, state.xmax, now)
+        placed = [
+            int(i)
+            for i in c.execute(
+                self._placing(limit, int(state.top or 0), 0 if sweep else floor).returning(
+                    _EVENTS.id
+                )
+            ).scalars()
+        ]
+        full = len(placed) >= limit  # then more may wait just past the last one placed
+        moved = min(settled + 1, max(placed) + 1) if full else settled + 1
+        if sweep:
+            late = sum(1 for i in placed if i < floor)
+            if late:
+                log.info("the sequencer found %d events committed below its floor", late)
+        values = {
+            "floor_id": moved,
+            "settled_id": settled,
+            "mark_id": mark[0],
+            "mark_xmax": mark[1],
+            "marked_at": mark[2],
+            # a full batch in a sweep that did not reach the floor lowered the floor to
+            # where it stopped: what is left is found from there
+            "swept_at": now if sweep else state.swept_at,
+        }
+        c.execute(
+            postgresql.insert(outbox_sequencer)
+            .values(id=1, **values)
+            .on_conflict_do_update(index_elements=[_SEQUENCER.id], set_=values)
+        )
+        return len(placed)
+
+    def _floor(self) -> sa.ColumnElement[int]:
+        """Below this id every event has its position (0 on SQLite, which needs none)."""
+        if self.connection.dialect.name != "postgresql":
+            return sa.literal(0)
+        return sa.func.coalesce(
+            sa.select(_SEQUENCER.floor_id).where(_SEQUENCER.id == 1).scalar_subquery(), 0
+        )
 
     def last_position(self) -> int:
         return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
@@ -131,37 +247,60 @@ class EventLog:
         return {int(r.id): r.code for r in rows}
 
     def waiting(self) -> bool:
-        """Whether any committed event still lacks a position (a cheap read)."""
-        return (
+        """Whether any committed event still lacks a position (a cheap read), or the
+        sequencer is due to look from the very start (PostgreSQL, once a minute)."""
+        found = (
             self.connection.execute(
-                sa.select(_EVENTS.id).where(_EVENTS.position.is_(None)).limit(1)
+                sa.select(_EVENTS.id)
+                .where(_EVENTS.position.is_(None), _EVENTS.id >= self._floor())
+                .limit(1)
             ).first()
             is not None
         )
+        if found or self.connection.dialect.name != "postgresql":
+            return found
+        swept = (
+            sa.select(_SEQUENCER.id)
+            .where(
+                _SEQUENCER.id == 1,
+                _SEQUENCER.swept_at > sa.func.clock_timestamp() - SEQUENCER_SWEEP,
+            )
+            .exists()
+        )
+        return not self.connection.execute(sa.select(swept)).scalar()
 
     def oldest_unplaced_at(self) -> datetime | None:
         """When the oldest committed event still waiting for its position happened."""
         oldest: datetime | None = self.connection.execute(
-            sa.select(sa.func.min(_EVENTS.occurred_at)).where(_EVENTS.position.is_(None))
+            sa.select(sa.func.min(_EVENTS.occurred_at)).where(
+                _EVENTS.position.is_(None), _EVENTS.id >= self._floor()
+            )
         ).scalar()
         return oldest
 
     def unsequenced(self) -> int:
         return int(
             self.connection.execute(
-                sa.select(sa.func.count()).where(_EVENTS.position.is_(None))
+                sa.select(sa.func.count()).where(
+                    _EVENTS.position.is_(None), _EVENTS.id >= self._floor()
+                )
             ).scalar_one()
         )
 
     def after(
         self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
-    ) -> list[StoredEvent]:
+    ) -> EventBatch:
         """Events after ``position``, in commit order, of these exact types or type
-        prefixes (``order.``) when any are given; never account administration."""
+        prefixes (``order.``) when any are given; never account administration. The batch
+        says how far the read went, so a reader's cursor passes the events it skipped."""
+        top = self.last_position()  # read first: every position up to it is visible below
+        if top <= position:
+            return EventBatch([], position)
         query = (
             sa.select(outbox_events)
             .where(
                 _EVENTS.position > position,
+                _EVENTS.position <= top,
                 _EVENTS.aggregate_type.not_in(sorted(INTERNAL_AGGREGATES)),
             )
             .order_by(_EVENTS.position)
@@ -171,7 +310,8 @@ class EventLog:
         wanted += [_EVENTS.type.startswith(p, autoescape=True) for p in prefixes]
         if wanted:
             query = query.where(sa.or_(*wanted))
-        return [_event(row) for row in self.connection.execute(query)]
+        events = [_event(row) for row in self.connection.execute(query)]
+        return EventBatch(events, events[-1].position if len(events) >= limit else top)
 
     def figures(self) -> OutboxFigures:
         """What operations watch: orders placed and waiting for stock, events not yet
@@ -185,7 +325,7 @@ class EventLog:
         ).scalar_one()
         unplaced, oldest = c.execute(
             sa.select(sa.func.count(), sa.func.min(_EVENTS.occurred_at)).where(
-                _EVENTS.position.is_(None)
+                _EVENTS.position.is_(None), _EVENTS.id >= self._floor()
             )
         ).one()
         last = self.last_position()

@@ -30,6 +30,26 @@ outbox_events = sa.Table(
     sa.Index(None, "aggregate_type", "aggregate_id"),
 )
 
+outbox_sequencer = sa.Table(
+    "outbox_sequencer",
+    metadata,
+    sa.Column("id", sa.Integer(), primary_key=True, autoincrement=False),  # one row: 1
+    # every event with a smaller id has its position, and none can still commit (PostgreSQL):
+    # the sequencer looks for events to place from here, not from the start of its index,
+    # which keeps an entry for every event placed since the last vacuum
+    sa.Column("floor_id", sa.BigInteger(), nullable=False),
+    # every event with an id up to this one has committed, or never will
+    sa.Column("settled_id", sa.BigInteger(), nullable=False),
+    # the highest id seen at a moment, with the transactions running then (the snapshot's
+    # xmax): once all of them have ended, no event at or below it can still commit
+    sa.Column("mark_id", sa.BigInteger(), nullable=True),
+    sa.Column("mark_xmax", sa.BigInteger(), nullable=True),
+    sa.Column("marked_at", UtcDateTime(), nullable=True),
+    sa.Column("swept_at", UtcDateTime(), nullable=True),  # last looked from the very start
+    sa.CheckConstraint("id = 1", name="one_row"),
+)
+"""Where the sequencer of PostgreSQL looks for events to place (SQLite has no need)."""
+
 event_consumers = sa.Table(
     "event_consumers",
     metadata,

@@ -30,6 +30,16 @@ class StoredEvent:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class EventBatch:
+    """A reader's next events, and how far the read went: every event up to ``through``
+    that is not in ``events`` is not for this reader (another type, account
+    administration), so once it has dealt with ``events`` its cursor may move there."""
+
+    events: list[StoredEvent]
+    through: int
+
+
 def cloud_event(event: StoredEvent, source: str) -> dict[str, Any]:
     """The one envelope every road out uses: a CloudEvents 1.0 JSON document. ``sequence``
     (the CloudEvents sequence extension) is the event's place in commit order."""

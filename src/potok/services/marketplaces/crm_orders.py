@@ -70,7 +70,7 @@ class _Claimed:
     position: int
     attempts: int
     events: list[StoredEvent] | None  # None: not due yet
-    last: int
+    last: int  # how far the read went (the end of the outbox when not due)
 
 
 def push_order_changes(
@@ -105,9 +105,8 @@ def push_order_changes(
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
             return _Claimed(position, attempts, None, last)
-        return _Claimed(
-            position, attempts, uow.event_log.after(position, batch, prefixes=("order.",)), last
-        )
+        read = uow.event_log.after(position, batch, prefixes=("order.",))
+        return _Claimed(position, attempts, read.events, read.through)
 
     got = atomically(uow, claim)
     if got is None:
@@ -115,9 +114,7 @@ def push_order_changes(
     try:
         if got.events is None:
             return None
-        through = got.events[-1].position if got.events else got.position
-        if len(got.events) < batch:
-            through = max(through, got.last)
+        through = got.last
         outcome = push_orders(uow, clients, code, got.events, clock=clock)
         if outcome is None:
             if through > got.position:

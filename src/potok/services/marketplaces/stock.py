@@ -180,7 +180,7 @@ class _Claimed:
     position: int
     attempts: int
     events: list[StoredEvent] | None  # None: not due yet
-    last: int
+    last: int  # how far the read went (the end of the outbox when not due)
     fresh: bool = False  # the cursor was made now: everything is pushed once
 
 
@@ -217,8 +217,8 @@ def push_stock_changes(
         position, attempts, next_at = state
         if next_at is not None and next_at > at:
             return _Claimed(position, attempts, None, last)
-        events = uow.event_log.after(position, batch, types=(*STOCK_EVENTS, MAP_CHANGED))
-        return _Claimed(position, attempts, events, last, fresh)
+        read = uow.event_log.after(position, batch, types=(*STOCK_EVENTS, MAP_CHANGED))
+        return _Claimed(position, attempts, read.events, read.through, fresh)
 
     got = atomically(uow, claim)
     if got is None:
@@ -230,9 +230,7 @@ def push_stock_changes(
             if got.last > got.position:  # nothing about stock: pass over the rest
                 move_cursor(uow, name, worker, got.position, got.last, 0, None, at, lease)
             return None
-        through = got.events[-1].position if got.events else got.position
-        if len(got.events) < batch:
-            through = max(through, got.last)
+        through = got.last
         skus, everything = _touched(got.events, code)
         everything = everything or got.fresh
         if not skus and not everything:
