@@ -202,37 +202,24 @@ class OrderRepository:
     def add(self, order: Order) -> None:
         """Write a new order with its lines, reservations, holds and history.
 
-        On PostgreSQL the rows are staged and written with the commit, in the same
-        statement as the outbox (a duplicate external id then fails at commit, as a
-        :class:`TransientConflict`); nothing in the transaction reads them back before.
+        The rows are staged and written with the commit (PostgreSQL: in the same statement
+        as the outbox; SQLite: one statement per table), so a duplicate external id fails
+        at commit, as a duplicate the use case is run again for; nothing in the
+        transaction reads them back before.
         """
         changes = order.take_changes()
-        if not self.sqlite:
-            header = {"id": order.id, "version": order.version, **_header(order, self.protector)}
-            self.staged.extend(
-                [
-                    (orders, [header]),
-                    (order_lines, [_line(order, li) for li in order.lines]),
-                    (reservations, [_reservation(order, r) for r in changes.new_reservations]),
-                    (order_holds, [_hold(order, h) for h in changes.new_holds]),
-                    (order_history, [_history(order, h) for h in changes.history]),
-                    (sourcing_decisions, [_decision(order, d) for d in changes.decisions]),
-                ]
-            )
-            order.history.extend(changes.history)
-            self.events.extend(changes.events)
-            return
-        try:
-            self.connection.execute(
-                _INSERT_ORDER, {"id": order.id, **_header(order, self.protector)}
-            )
-        except sa.exc.IntegrityError as error:
-            if "external_id" in str(error.orig) or "uq_orders" in str(error.orig):
-                # the same external id arrived twice at once: retrying finds the first one
-                raise TransientConflict(detail="the same order arrived twice at once") from error
-            raise
-        self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
-        self._write_children(order, changes)
+        header = {"id": order.id, "version": order.version, **_header(order, self.protector)}
+        self.staged.extend(
+            [
+                (orders, [header]),
+                (order_lines, [_line(order, li) for li in order.lines]),
+                (reservations, [_reservation(order, r) for r in changes.new_reservations]),
+                (order_holds, [_hold(order, h) for h in changes.new_holds]),
+                (order_history, [_history(order, h) for h in changes.history]),
+                (sourcing_decisions, [_decision(order, d) for d in changes.decisions]),
+            ]
+        )
+        order.history.extend(changes.history)
         self.events.extend(changes.events)
 
     # ------------------------------------------------------------------ changes
