@@ -64,27 +64,6 @@ from potok.services.read_models import CustomerOrder
 pickup_points = warehouses.alias("pickup_points")
 ship_from_locations = warehouses.alias("ship_from_locations")
 
-_EXISTING = (
-    sa.select(orders.c.id)
-    .where(
-        orders.c.channel_id == sa.bindparam("channel_id"),
-        orders.c.external_id == sa.bindparam("external_id"),
-    )
-    .scalar_subquery()
-)
-_NEXT_ID = {
-    True: sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1).scalar_subquery(),
-    False: sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id")),
-}
-_CLAIM = {
-    (sqlite, with_external): sa.select(
-        (_EXISTING if with_external else sa.null()).label("existing"),
-        _NEXT_ID[sqlite].label("fresh"),
-    )
-    for sqlite in (True, False)
-    for with_external in (True, False)
-}
-_INSERT_ORDER = sa.insert(orders)
 _INSERT_LINES = sa.insert(order_lines)
 _INSERT_RESERVATIONS = sa.insert(reservations)
 _INSERT_HOLDS = sa.insert(order_holds)
@@ -168,20 +147,6 @@ class OrderRepository:
         self._sealed: dict[int, tuple[Contact, Address | None, dict[str, Any]]] = {}
 
     # ------------------------------------------------------------------ intake
-
-    def claim(self, channel_id: ChannelId, external_id: str | None) -> tuple[OrderId, bool]:
-        """A fresh id for a new order, or the id of the order that already has this external id.
-
-        Returns ``(id, True)`` for a new order and ``(existing_id, False)`` for a duplicate.
-        One round trip either way.
-        """
-        statement = _CLAIM[(self.sqlite, external_id is not None)]
-        row = self.connection.execute(
-            statement, {"channel_id": channel_id, "external_id": external_id}
-        ).one()
-        if row.existing is not None:
-            return OrderId(row.existing), False
-        return OrderId(row.fresh), True
 
     def ids_by_external(
         self, channel_id: ChannelId, external_ids: Collection[str]
