@@ -25,10 +25,12 @@ from potok.db.repositories.automation import AutomationRepository
 from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
+from potok.db.repositories.categories import CategoryRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
+from potok.db.repositories.fiscal import FiscalRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
@@ -137,6 +139,7 @@ class SqlUnitOfWork:
         self._reserving = StagedReservation()
         self._setup = None
         self.products = ProductRepository(connection)
+        self.categories = CategoryRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
@@ -183,6 +186,7 @@ class SqlUnitOfWork:
         self.automation = AutomationRepository(connection, self._staged)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
+        self.fiscal = FiscalRepository(connection)
         return self
 
     def __exit__(
