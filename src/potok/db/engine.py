@@ -8,9 +8,11 @@ process writers also queue on a lock, so they wait without SQLite's busy polling
 
 from __future__ import annotations
 
+import json
 import threading
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -49,6 +51,7 @@ def _sqlite_engine(settings: DatabaseSettings) -> Engine:
         pool_timeout=settings.pool_timeout_s,
         echo=settings.echo,
         connect_args={"check_same_thread": False, "timeout": 60},
+        json_serializer=json_text,
     )
 
     @event.listens_for(engine, "connect")
@@ -72,6 +75,17 @@ def _sqlite_engine(settings: DatabaseSettings) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' text on SQLite: orjson's (several times faster than the standard
+    library's, which an order's history, decision, outbox and audit rows all went
+    through), with the standard library's answer where orjson refuses a value (an integer
+    wider than 64 bits); keys that are not strings become strings, as they did."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def _lower(value: object) -> object:

@@ -10,6 +10,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from potok.db import lite
 from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.integrity import integrity_conflict
 from potok.db.network_cache import NetworkCache
@@ -42,7 +43,7 @@ from potok.db.repositories.notification_templates import NotificationTemplateRep
 from potok.db.repositories.notifications import NotificationRepository
 from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
-from potok.db.repositories.outbox import Outbox
+from potok.db.repositories.outbox import Outbox, outbox_rows
 from potok.db.repositories.overdue_thresholds import OverdueThresholdRepository
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
@@ -56,7 +57,7 @@ from potok.db.repositories.stores import StoreReceiptRepository
 from potok.db.repositories.tasks import TaskRepository
 from potok.db.repositories.tracking_links import TrackingLinkRepository
 from potok.db.repositories.transfers import TransferRepository
-from potok.db.tables import audit_log
+from potok.db.tables import audit_log, outbox_events
 from potok.domain.errors import (
     PotokError,
     SchemaNotReady,
@@ -142,12 +143,10 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving if self._pipelined else None)
+        self.stock = StockRepository(connection, self._reserving)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
-        self.idempotency = IdempotencyKeys(
-            connection, self.protector, self._staged if self._pipelined else None
-        )
+        self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
         self.queries = Queries(connection, self.protector)
         self.intake = IntakeReads(
             connection, self.orders, self.customers, self.network, self.idempotency, self._staged
@@ -178,17 +177,13 @@ class SqlUnitOfWork:
         self.event_log = EventLog(connection)
         self.consumers = Consumers(connection)
         self.webhooks = WebhookRepository(connection, self.protector)
-        self.marketplaces = MarketplaceRepository(
-            connection, self.protector, self._staged if self._pipelined else None
-        )
+        self.marketplaces = MarketplaceRepository(connection, self.protector, self._staged)
         self.marketplace_items = MarketplaceItemRepository(connection)
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         self.carrier_labels = CarrierLabelRepository(connection)
-        self.automation = AutomationRepository(
-            connection, self._staged if self._pipelined else None
-        )
+        self.automation = AutomationRepository(connection, self._staged)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
         self.fiscal = FiscalRepository(connection)
@@ -269,12 +264,19 @@ class SqlUnitOfWork:
                 self.outbox.write_and_commit(
                     [*self._staged, (audit_log, trail)], self._events, payloads, self._reserving
                 )
-                self._staged.clear()
-                self._reserving.clear()
-            else:
-                self.outbox.add(self._events, payloads)
-                self.audit.add(trail)
+            else:  # SQLite: each table's rows in one statement, then COMMIT
+                lite.write_document(
+                    connection,
+                    [
+                        *self._staged,
+                        (outbox_events, outbox_rows(self._events, payloads)),
+                        (audit_log, trail),
+                    ],
+                    self._reserving,
+                )
                 connection.commit()
+            self._staged.clear()
+            self._reserving.clear()
             self._events.clear()
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             raise translate_error(error) from error

@@ -514,7 +514,6 @@ class WaveStore(Protocol):
 
 
 class OrderStore(Protocol):
-    def claim(self, channel_id: ChannelId, external_id: str | None) -> tuple[OrderId, bool]: ...
     def ids_by_external(
         self, channel_id: ChannelId, external_ids: Collection[str]
     ) -> dict[str, OrderId]: ...

@@ -11,6 +11,7 @@ reads run one after another through the ordinary repositories.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Collection
 from datetime import UTC, date, datetime
@@ -18,25 +19,35 @@ from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 
+from potok.db import lite
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
 from potok.db.personal import customer_values, open_json
-from potok.db.pg import Section, driver, outside_transaction
-from potok.db.repositories.catalogue import ProductRepository, _product
-from potok.db.repositories.channels import ChannelRepository
+from potok.db.pg import (
+    Section,
+    driver,
+    execute_raw,
+    int_array,
+    numbered,
+    outside_transaction,
+    text_array,
+)
+from potok.db.repositories.catalogue import _product
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
-from potok.db.repositories.network import WarehouseRepository
 from potok.db.repositories.orders import OrderRepository
-from potok.db.repositories.stock import StockRepository, sellable_from
+from potok.db.repositories.stock import sellable_from
 from potok.db.tables import customers as customer_rows
+from potok.db.tables import products as product_rows
+from potok.domain.channels import Channel
 from potok.domain.errors import TransientConflict
 from potok.domain.kernel import CustomerId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import IntakeContext, StoredAnswer
 
-_PG_SNAPSHOT = """
+_PG_SNAPSHOT = numbered("""
     WITH p AS MATERIALIZED (SELECT * FROM products WHERE sku = ANY(CAST(%(skus)s AS text[]))),
     found AS (
         SELECT id FROM customers
@@ -68,7 +79,44 @@ _PG_SNAPSHOT = """
         (SELECT json_build_array(k.request_hash, k.status_code, k.response)::text
            FROM idempotency_keys k
           WHERE k.scope = %(idempotency_scope)s AND k.key = %(idempotency_key)s) AS stored
-"""
+""")
+
+
+_SQLITE_SNAPSHOT = """
+    WITH p AS MATERIALIZED (
+        SELECT * FROM products WHERE sku IN (SELECT value FROM json_each(:skus))
+    ),
+    found AS (
+        SELECT id FROM customers
+         WHERE :with_customer
+           AND (phone_hash = :phone_hash OR email_hash = :email_hash)
+         ORDER BY CASE WHEN phone_hash = :phone_hash THEN 0 ELSE 1 END, id
+         LIMIT 1
+    )
+    SELECT
+        (SELECT token FROM reference_versions WHERE name = 'network') AS network,
+        (SELECT json_group_array(json_array({product_columns})) FROM p) AS products,
+        (SELECT o.id FROM orders o
+          WHERE o.channel_id = :channel_id AND o.external_id = :external_id) AS existing,
+        (SELECT coalesce(max(id), 0) + 1 FROM orders) AS fresh,
+        (SELECT id FROM found) AS customer_id,
+        CASE WHEN :with_customer AND NOT EXISTS (SELECT 1 FROM found)
+             THEN (SELECT coalesce(max(id), 0) + 1 FROM customers) END AS new_customer_id,
+        (SELECT json_group_array(json_array(s.id, s.warehouse_id, s.product_id,
+                                            s.on_hand - s.reserved - s.unavailable,
+                                            s.lot_id, l.number, l.expires_on, s.received_at,
+                                            p.removal_strategy, p.tracking))
+           FROM p CROSS JOIN stock s  -- the order's few products first, then their stock
+           LEFT JOIN lots l ON l.id = s.lot_id
+          WHERE s.product_id = p.id
+            AND s.warehouse_id IN (SELECT value FROM json_each(:warehouses))
+            AND s.on_hand > s.reserved + s.unavailable
+            AND (l.expires_on IS NULL OR l.expires_on >= :sell_until)
+        ) AS positions,
+        (SELECT json_array(k.request_hash, k.status_code, json(k.response))
+           FROM idempotency_keys k
+          WHERE k.scope = :idempotency_scope AND k."key" = :idempotency_key) AS stored
+""".replace("{product_columns}", ", ".join(f'"{c.name}"' for c in product_rows.c))
 
 
 class _Row(dict[str, Any]):
@@ -92,6 +140,28 @@ def _row(item: dict[str, Any]) -> _Row:
         elif key in ("latitude", "longitude") and isinstance(value, Decimal):
             item[key] = float(value)
     return _Row(item)
+
+
+def _sqlite_products(text: str | None, dialect: Dialect) -> list[_Row]:
+    """Products from SQLite's arrays of their columns (as stored), each value read by its
+    column's own SQLAlchemy processor, as a select through SQLAlchemy would read it."""
+    names, readers = _product_readers(dialect)
+    return [
+        _Row(
+            {
+                name: value if read is None else read(value)
+                for name, read, value in zip(names, readers, values, strict=True)
+            }
+        )
+        for values in json.loads(text or "[]")
+    ]
+
+
+@functools.cache
+def _product_readers(dialect: Dialect) -> tuple[list[str], list[Any]]:
+    return [c.name for c in product_rows.c], [
+        c.type._cached_result_processor(dialect, None) for c in product_rows.c
+    ]
 
 
 def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], list[Position]]:
@@ -124,12 +194,17 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
                 LotId(lot_id) if lot_id is not None else None,
                 lot,
                 date.fromisoformat(expires) if expires else None,
-                datetime.fromisoformat(received) if received else None,
+                _utc(datetime.fromisoformat(received)) if received else None,
                 removal or w.removal_strategy.value,
                 tracking == "serial",
             )
         )
     return list(candidates.values()), positions
+
+
+def _utc(moment: datetime) -> datetime:
+    """SQLite keeps UTC times without their zone."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _replay(stored: StoredAnswer) -> IntakeContext:
@@ -170,16 +245,14 @@ class IntakeReads:
         kept under it, if any, comes back as ``stored_answer`` (read in the same round trip
         on PostgreSQL)."""
         if is_sqlite(self.connection):
-            if idempotency is not None:
-                stored = self.idempotency.get(*idempotency)
-                if stored is not None:  # a replay needs nothing else
-                    return _replay(stored)
-            return self._load_one_by_one(channel, skus, external_id, customer, pickup_point, at)
+            return self._load_sqlite(
+                channel, skus, external_id, customer, pickup_point, at, idempotency
+            )
         return self._load_pipelined(
             channel, skus, external_id, customer, pickup_point, at, idempotency
         )
 
-    def _load_one_by_one(
+    def _load_sqlite(
         self,
         channel_code: str,
         skus: Collection[str],
@@ -187,29 +260,46 @@ class IntakeReads:
         customer: tuple[str, str | None, str | None] | None,
         pickup_code: str | None,
         at: datetime,
+        idempotency: tuple[str, str] | None,
     ) -> IntakeContext:
-        channel = ChannelRepository(self.connection).get_by_code(channel_code)
-        products = ProductRepository(self.connection).get_many(skus)
-        existing, fresh = None, OrderId(0)
-        if channel is not None:
-            found, is_fresh = self.orders.claim(channel.id, external_id)
-            existing, fresh = (None, found) if is_fresh else (found, OrderId(0))
-        customer_id = None
-        if customer is not None:
-            customer_id = self.customers.find_or_add(*customer, at)
-        pickup = (
-            WarehouseRepository(self.connection).get_by_code(pickup_code) if pickup_code else None
-        )
-        candidates: list[Candidate] = []
-        positions: list[Position] = []
-        if channel is not None and products:
-            candidates, positions = StockRepository(self.connection).candidates(
-                {p.id for p in products.values()}, channel.id, today=at.astimezone(UTC).date()
-            )
-        setup = self.network.fresh(self.connection).sourcing
-        return IntakeContext(
-            channel, products, existing, fresh, customer_id, pickup, candidates, positions, setup
-        )
+        """SQLite: the same reads in one statement (JSON1), on the sqlite3 connection
+        inside the unit of work's write transaction (nothing can change under it)."""
+        phone, email = (customer[1], customer[2]) if customer is not None else (None, None)
+        protector = self.customers.protector
+        network = self.network.current(self.connection)
+        cursor = lite.raw(self.connection).cursor()
+        try:
+            for _ in range(2):
+                channel = network.channels.get(channel_code)
+                cursor.execute(
+                    _SQLITE_SNAPSHOT,
+                    {
+                        "skus": json.dumps(sorted(set(skus))),
+                        "channel_id": channel.id if channel else None,
+                        "external_id": external_id,
+                        "warehouses": json.dumps(
+                            network.serving.get(channel.id, []) if channel else []
+                        ),
+                        "with_customer": customer is not None,
+                        "sell_until": sellable_from(
+                            at.astimezone(UTC).date(),
+                            channel.min_shelf_life_days if channel else 0,
+                        ).isoformat(),
+                        "phone_hash": protector.index(phone),
+                        "email_hash": protector.index(email),
+                        "idempotency_scope": idempotency[0] if idempotency else None,
+                        "idempotency_key": idempotency[1] if idempotency else None,
+                    },
+                )
+                row = cursor.fetchone()
+                if row[0] == network.token:
+                    break
+                network = self.network.reload(self.connection)  # changed: read again
+            else:  # cannot happen: the write transaction holds the database
+                raise TransientConflict(detail="the network changed while an order was taken")
+        finally:
+            cursor.close()
+        return self._context(row, channel, network, customer, pickup_code, at, sqlite=True)
 
     def _load_pipelined(
         self,
@@ -231,13 +321,16 @@ class IntakeReads:
             # (no BEGIN, no COMMIT; it writes nothing) and the commit's one statement is
             # then the whole transaction (see Outbox.write_and_commit)
             with outside_transaction(raw):
-                row: Any = raw.execute(
+                row: Any = execute_raw(
+                    raw,
                     _PG_SNAPSHOT,
                     {
-                        "skus": sorted(set(skus)),
+                        "skus": text_array(sorted(set(skus))),
                         "channel_id": channel.id if channel else None,
                         "external_id": external_id,
-                        "warehouses": network.serving.get(channel.id, []) if channel else [],
+                        "warehouses": int_array(network.serving.get(channel.id, []))
+                        if channel
+                        else "{}",
                         "with_customer": customer is not None,
                         "sell_until": sellable_from(
                             at.astimezone(UTC).date(),
@@ -248,12 +341,27 @@ class IntakeReads:
                         "idempotency_scope": idempotency[0] if idempotency else None,
                         "idempotency_key": idempotency[1] if idempotency else None,
                     },
-                ).fetchone()
+                )
             if row[0] == network.token:
                 break
             network = self.network.reload(self.connection)  # changed meanwhile: read again
         else:
             raise TransientConflict(detail="the network kept changing while an order was taken")
+        return self._context(row, channel, network, customer, pickup_code, at)
+
+    def _context(
+        self,
+        row: Any,
+        channel: Channel | None,
+        network: Network,
+        customer: tuple[str, str | None, str | None] | None,
+        pickup_code: str | None,
+        at: datetime,
+        *,
+        sqlite: bool = False,
+    ) -> IntakeContext:
+        """The snapshot's row as intake's context; a new customer's row staged."""
+        protector = self.customers.protector
         if row[7] is not None:
             request_hash, status_code, response = json.loads(row[7])
             return _replay(StoredAnswer(request_hash, status_code, open_json(protector, response)))
@@ -277,9 +385,10 @@ class IntakeReads:
                 )
             )
         candidates, positions = _candidates(row[6], network)
+        found = _sqlite_products(row[1], self.connection.dialect) if sqlite else _rows(row[1])
         return IntakeContext(
             channel=channel,
-            products={p.sku: _product(p) for p in _rows(row[1])},
+            products={p.sku: _product(p) for p in found},
             existing_order_id=OrderId(row[2]) if row[2] is not None else None,
             fresh_order_id=OrderId(row[3]),
             customer_id=CustomerId(customer_id) if customer_id is not None else None,

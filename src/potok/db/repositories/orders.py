@@ -64,27 +64,6 @@ from potok.services.read_models import CustomerOrder
 pickup_points = warehouses.alias("pickup_points")
 ship_from_locations = warehouses.alias("ship_from_locations")
 
-_EXISTING = (
-    sa.select(orders.c.id)
-    .where(
-        orders.c.channel_id == sa.bindparam("channel_id"),
-        orders.c.external_id == sa.bindparam("external_id"),
-    )
-    .scalar_subquery()
-)
-_NEXT_ID = {
-    True: sa.select(sa.func.coalesce(sa.func.max(orders.c.id), 0) + 1).scalar_subquery(),
-    False: sa.func.nextval(sa.func.pg_get_serial_sequence("orders", "id")),
-}
-_CLAIM = {
-    (sqlite, with_external): sa.select(
-        (_EXISTING if with_external else sa.null()).label("existing"),
-        _NEXT_ID[sqlite].label("fresh"),
-    )
-    for sqlite in (True, False)
-    for with_external in (True, False)
-}
-_INSERT_ORDER = sa.insert(orders)
 _INSERT_LINES = sa.insert(order_lines)
 _INSERT_RESERVATIONS = sa.insert(reservations)
 _INSERT_HOLDS = sa.insert(order_holds)
@@ -169,20 +148,6 @@ class OrderRepository:
 
     # ------------------------------------------------------------------ intake
 
-    def claim(self, channel_id: ChannelId, external_id: str | None) -> tuple[OrderId, bool]:
-        """A fresh id for a new order, or the id of the order that already has this external id.
-
-        Returns ``(id, True)`` for a new order and ``(existing_id, False)`` for a duplicate.
-        One round trip either way.
-        """
-        statement = _CLAIM[(self.sqlite, external_id is not None)]
-        row = self.connection.execute(
-            statement, {"channel_id": channel_id, "external_id": external_id}
-        ).one()
-        if row.existing is not None:
-            return OrderId(row.existing), False
-        return OrderId(row.fresh), True
-
     def ids_by_external(
         self, channel_id: ChannelId, external_ids: Collection[str]
     ) -> dict[str, OrderId]:
@@ -202,37 +167,24 @@ class OrderRepository:
     def add(self, order: Order) -> None:
         """Write a new order with its lines, reservations, holds and history.
 
-        On PostgreSQL the rows are staged and written with the commit, in the same
-        statement as the outbox (a duplicate external id then fails at commit, as a
-        :class:`TransientConflict`); nothing in the transaction reads them back before.
+        The rows are staged and written with the commit (PostgreSQL: in the same statement
+        as the outbox; SQLite: one statement per table), so a duplicate external id fails
+        at commit, as a duplicate the use case is run again for; nothing in the
+        transaction reads them back before.
         """
         changes = order.take_changes()
-        if not self.sqlite:
-            header = {"id": order.id, "version": order.version, **_header(order, self.protector)}
-            self.staged.extend(
-                [
-                    (orders, [header]),
-                    (order_lines, [_line(order, li) for li in order.lines]),
-                    (reservations, [_reservation(order, r) for r in changes.new_reservations]),
-                    (order_holds, [_hold(order, h) for h in changes.new_holds]),
-                    (order_history, [_history(order, h) for h in changes.history]),
-                    (sourcing_decisions, [_decision(order, d) for d in changes.decisions]),
-                ]
-            )
-            order.history.extend(changes.history)
-            self.events.extend(changes.events)
-            return
-        try:
-            self.connection.execute(
-                _INSERT_ORDER, {"id": order.id, **_header(order, self.protector)}
-            )
-        except sa.exc.IntegrityError as error:
-            if "external_id" in str(error.orig) or "uq_orders" in str(error.orig):
-                # the same external id arrived twice at once: retrying finds the first one
-                raise TransientConflict(detail="the same order arrived twice at once") from error
-            raise
-        self.connection.execute(_INSERT_LINES, [_line(order, line) for line in order.lines])
-        self._write_children(order, changes)
+        header = {"id": order.id, "version": order.version, **_header(order, self.protector)}
+        self.staged.extend(
+            [
+                (orders, [header]),
+                (order_lines, [_line(order, li) for li in order.lines]),
+                (reservations, [_reservation(order, r) for r in changes.new_reservations]),
+                (order_holds, [_hold(order, h) for h in changes.new_holds]),
+                (order_history, [_history(order, h) for h in changes.history]),
+                (sourcing_decisions, [_decision(order, d) for d in changes.decisions]),
+            ]
+        )
+        order.history.extend(changes.history)
         self.events.extend(changes.events)
 
     # ------------------------------------------------------------------ changes

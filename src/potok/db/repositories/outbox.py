@@ -35,7 +35,7 @@ class Outbox:
         self, events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]] | None = None
     ) -> None:
         if events:
-            self.connection.execute(_INSERT, _rows(events, payloads))
+            self.connection.execute(_INSERT, outbox_rows(events, payloads))
 
     def add_as_document(
         self,
@@ -46,8 +46,9 @@ class Outbox:
         """PostgreSQL: many events (and ``also``, rows of other tables such as their audit
         trail) in one statement whose rows travel as one JSON document: a bulk upload's
         100,000 events are not 100,000 parameter sets for the driver to bind."""
-        with driver(self.connection).cursor() as cursor:
-            insert_document(cursor, [(outbox_events, _rows(events, payloads)), *also])
+        insert_document(
+            driver(self.connection), [(outbox_events, outbox_rows(events, payloads)), *also]
+        )
 
     def write_and_commit(
         self,
@@ -63,21 +64,20 @@ class Outbox:
         fails it all as a :class:`TransientConflict`: the use case runs again on fresh
         figures."""
         raw = driver(self.connection)
-        sections = [*staged, (outbox_events, _rows(events, payloads))]
+        sections = [*staged, (outbox_events, outbox_rows(events, payloads))]
         try:
             if alone(raw):
-                with outside_transaction(raw), raw.cursor() as cursor:
-                    insert_document(cursor, sections, reserving)
+                with outside_transaction(raw):
+                    insert_document(raw, sections, reserving)
             elif sum(len(rows) for _, rows in sections) > PIPELINED_UP_TO:
                 # a document of many thousand rows (a 20,000-product catalogue) sent in
                 # pipeline mode stalled for good: the server waited for the rest of the
                 # message while the driver waited for the COMMIT's answer
-                with raw.cursor() as cursor:
-                    insert_document(cursor, sections, reserving)
+                insert_document(raw, sections, reserving)
                 raw.commit()
             else:
-                with raw.pipeline(), raw.cursor() as cursor:
-                    insert_document(cursor, sections, reserving)
+                with raw.pipeline():
+                    insert_document(raw, sections, reserving)
                     raw.commit()
         except psycopg.errors.CheckViolation as error:
             if error.diag.table_name != "stock" or error.diag.constraint_name not in STOCK_GUARDS:
@@ -88,7 +88,7 @@ class Outbox:
         self.connection.commit()  # the driver has committed; this settles SQLAlchemy's state
 
 
-def _rows(
+def outbox_rows(
     events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]] | None
 ) -> list[dict[str, Any]]:
     return [

@@ -467,8 +467,9 @@ class StockRepository:
                 sa.insert(stock_movements), [_movement_row(m) for m in movements]
             )
             return
-        with driver(self.connection).cursor() as cursor:
-            insert_document(cursor, [(stock_movements, [_movement_row(m) for m in movements])])
+        insert_document(
+            driver(self.connection), [(stock_movements, [_movement_row(m) for m in movements])]
+        )
 
     # ------------------------------------------------------------------ lots, serials, expiry
 
