@@ -15,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from potok.connectors.marketplaces.http import BucketPool, MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import (
+    BucketPool,
+    HttpConnector,
+    MarketplaceHttp,
+    RateLimit,
+)
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     CredentialsRefused,
     IncomingAddress,
     IncomingLine,
@@ -159,8 +163,13 @@ def read_order(data: Mapping[str, Any]) -> IncomingOrder:
     )
 
 
-class Avito:
+class Avito(HttpConnector):
     """An Avito seller account."""
+
+    MARKETPLACE = Marketplace.AVITO
+    NAME = NAME
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"list": LIST_LIMIT, "stocks": STOCK_LIMIT}
 
     def __init__(
         self,
@@ -181,37 +190,12 @@ class Avito:
     @classmethod
     def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Avito:
         return cls(
-            MarketplaceHttp(
-                marketplace=NAME,
-                base_url=base_url,
-                headers={},
-                limit=LIMIT,
-                limits={"list": LIST_LIMIT, "stocks": STOCK_LIMIT},
-                **options,
-            ),
+            cls._client(base_url, {}, **options),
             credentials.client_id or "",
             credentials.reveal(),
             pool=options.get("pool"),
             account=str(options.get("account") or ""),
         )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.AVITO
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # the orders waiting for the seller are listed whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass
-
-    def close(self) -> None:
-        self.http.close()
 
     # ------------------------------------------------------------------ signing in
 
@@ -257,14 +241,7 @@ class Avito:
         raise AssertionError("unreachable")
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Mapping[str, Any]:
-        answer = self._call(method, path, **kwargs)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, Mapping):
-            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
-        return data
+        return self._object(self._call(method, path, **kwargs))
 
     # ------------------------------------------------------------------ orders in
 

@@ -19,13 +19,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from potok import __version__
-from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     CredentialsRefused,
     IncomingAddress,
     IncomingLine,
@@ -237,8 +236,14 @@ def _seen(order: Mapping[str, Any]) -> StatusSeen:
     return StatusSeen(str(order["orderId"]), state_of(status, substatus), words_of(order))
 
 
-class YandexMarket:
+class YandexMarket(HttpConnector):
     """A Yandex Market cabinet (business) and its FBS campaigns."""
+
+    MARKETPLACE = Marketplace.YANDEX_MARKET
+    NAME = NAME
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"stocks": STOCK_LIMIT}
+    RATE_LIMITED = (420, 429)  # Market answers its limit 420
 
     def __init__(self, http: MarketplaceHttp, business: str, *, now: Any = None) -> None:
         self.http = http
@@ -248,39 +253,8 @@ class YandexMarket:
 
     @classmethod
     def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> YandexMarket:
-        return cls(
-            MarketplaceHttp(
-                marketplace=NAME,
-                base_url=base_url,
-                headers={
-                    "Api-Key": credentials.reveal(),
-                    "X-Market-Integration": f"Potok/{__version__}",
-                },
-                limit=LIMIT,
-                limits={"stocks": STOCK_LIMIT},
-                rate_limited=(420, 429),
-                **options,
-            ),
-            credentials.client_id or "",
-        )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.YANDEX_MARKET
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # the orders waiting for the seller are listed whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass  # orders kept aside come again in the list of what waits
-
-    def close(self) -> None:
-        self.http.close()
+        headers = {"Api-Key": credentials.reveal(), "X-Market-Integration": f"Potok/{__version__}"}
+        return cls(cls._client(base_url, headers, **options), credentials.client_id or "")
 
     # ------------------------------------------------------------------ orders in
 
@@ -610,10 +584,4 @@ class YandexMarket:
         family: str = "default",
     ) -> Mapping[str, Any]:
         answer = self.http.call(method, path, json=json, params=params, safe=safe, family=family)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, Mapping):
-            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
-        return data
+        return self._object(answer)
