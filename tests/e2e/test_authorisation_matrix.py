@@ -203,6 +203,27 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments"): ("orders:read", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}"): (
+        "orders:read",
+        RECORD,
+    ),
+    (
+        "POST",
+        "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/confirmation",
+    ): ("orders:manage", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/act"): (
+        "orders:read",
+        RECORD,
+    ),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/waybill"): (
+        "orders:read",
+        RECORD,
+    ),
+    (
+        "POST",
+        "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/order-transfers",
+    ): ("orders:manage", RECORD),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -483,6 +504,8 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
+    if param in ("campaign", "shipment"):
+        return None  # Market's, inside a connection already scoped (its code)
     if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
@@ -638,6 +661,8 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "stage": ("packed", none),
         "kind": ("topic", none),
         "token": ("no-such-tracking-token-0000000000", none),
+        "campaign": ("21000001", none),  # Yandex Market's campaign of a connection
+        "shipment": ("900101", none),  # Market's first-mile shipment
     }
     if param not in plain:
         pytest.fail(f"{path}: new path parameter '{param}': say here what stands for it")
@@ -1005,6 +1030,8 @@ PLACEHOLDERS = {
     "stage": "packed",
     "kind": "topic",
     "token": "NOPE",
+    "campaign": "21000001",
+    "shipment": "900101",
 }
 
 # API keys as callers: one with every scope a key may hold, bound to the channel 'web', and

@@ -207,3 +207,66 @@ class CatalogueMatchOut(Out):
     unmatched_items: list[str] = Field(description="The first 100: `item (article)`.")
     conflict_notes: list[str] = Field(description="The first 100, in words.")
     error: str | None
+
+
+MarketNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$")]
+"""A Yandex Market number (an order, a campaign): digits, as Market writes them."""
+
+
+class FirstMileShipmentOut(Out):
+    id: int = Field(description="Market's shipment id.")
+    campaign: str = Field(description="The FBS campaign it belongs to.")
+    status: str = Field(
+        description="Market's status: OUTBOUND_CREATED, OUTBOUND_READY_FOR_CONFIRMATION, "
+        "OUTBOUND_CONFIRMED, OUTBOUND_SIGNED, FINISHED, ACCEPTED, ACCEPTED_WITH_DISCREPANCIES, "
+        "ERROR."
+    )
+    status_description: str
+    plan_from: datetime = Field(description="When the parcels are to be handed over, from.")
+    plan_to: datetime
+    kind: str = Field(
+        description="IMPORT: the seller brings the parcels; WITHDRAW: Market collects them "
+        "(then a transport waybill is printed too)."
+    )
+    orders: list[str] = Field(description="Market's order numbers in the shipment.")
+    draft_count: int
+    planned_count: int
+    fact_count: int
+    signed: bool = Field(description="Whether the acceptance act is signed electronically.")
+    warehouse: str
+    warehouse_to: str = Field(description="The sorting centre or point that takes them.")
+    delivery_service: str
+    external_id: str = Field(description="The seller's own id of the shipment, if given.")
+    actions: list[str] | None = Field(
+        description="What Market allows now (CONFIRM, DOWNLOAD_ACT, "
+        "DOWNLOAD_TRANSPORTATION_WAYBILL, ...); null in listings, where Market does not say."
+    )
+
+
+class FirstMileConfirmIn(Schema):
+    external_id: str = Field(
+        default="",
+        max_length=64,
+        description="The seller's own id for the shipment, printed on the act.",
+    )
+    signatory: str = Field(
+        default="",
+        max_length=64,
+        pattern=r"^[0-9A-Za-z._-]*$",
+        description="The Yandex ID login that signs the act electronically (without @yandex.ru).",
+    )
+
+
+class FirstMileTransferIn(Schema):
+    orders: list[MarketNumber] = Field(
+        min_length=1,
+        max_length=500,
+        description="Market's order numbers to move to the next shipment.",
+    )
+
+
+class FirstMileTransferOut(Out):
+    orders: list[str] = Field(description="Market's order numbers moved.")
+    potok_orders: list[int] = Field(
+        description="The Potok orders they were imported as; each has a note in its history."
+    )

@@ -9,7 +9,8 @@ seller's own ``offerId`` (shop SKU), which is what the item map and the stock pu
 Orders are listed with ``POST /v1/businesses/{businessId}/orders`` (``getBusinessOrders``,
 50 a page, ``pageToken``): the per-campaign ``GET /v2/campaigns/{id}/orders`` and
 ``.../orders/{orderId}`` are deprecated in Market's document and not used. Every path is in
-:data:`PATHS`. Calls are signed with the ``Api-Key`` header; errors answer
+:data:`PATHS` (first-mile shipments' and returns' in their own modules). Calls are signed
+with the ``Api-Key`` header; errors answer
 ``{"status": "ERROR", "errors": [{code, message}]}``; the rate limit is answered **420**
 (not 429), with the hour's limit's end in ``X-RateLimit-Resource-Until``.
 """
@@ -41,6 +42,8 @@ from potok.connectors.marketplaces.interface import (
     StockLevel,
     StockOutcome,
 )
+from potok.connectors.marketplaces.yandex_market_first_mile import FirstMile
+from potok.connectors.marketplaces.yandex_market_returns import MarketReturns
 from potok.domain.marketplaces import Credentials, Marketplace
 
 DEFAULT_URL = "https://api.partner.market.yandex.ru"
@@ -351,7 +354,7 @@ class YandexMarket(HttpConnector):
             params: dict[str, Any] = {"limit": PAGE}
             if token:
                 params["pageToken"] = token
-            body = self._json("POST", path, json=condition, params=params)
+            body = self.send("POST", path, json=condition, params=params)
             orders = body.get("orders")
             if not isinstance(orders, list):
                 raise MarketplaceUnavailable(
@@ -395,7 +398,7 @@ class YandexMarket(HttpConnector):
                 continue
             campaign = str(data["campaignId"])
             try:
-                self._json(
+                self.send(
                     "PUT",
                     PATHS["boxes"].format(campaign=campaign, order=order.external_id),
                     json={"boxes": [box], "allowRemove": False},
@@ -441,7 +444,7 @@ class YandexMarket(HttpConnector):
     ) -> dict[str, str]:
         """Orders of one campaign moved to ``PROCESSING/substatus``; those Market did not
         move, with its words."""
-        body = self._json(
+        body = self.send(
             "POST",
             PATHS["statuses"].format(campaign=campaign),
             json={
@@ -476,7 +479,7 @@ class YandexMarket(HttpConnector):
     def cancel(self, external_id: str) -> None:
         """``CANCELLED/SHOP_FAILED``: the seller cannot fulfil the order."""
         campaign = self._campaign(external_id)
-        self._json(
+        self.send(
             "PUT",
             PATHS["status"].format(campaign=campaign, order=external_id),
             json={"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}},
@@ -490,7 +493,7 @@ class YandexMarket(HttpConnector):
         body: dict[str, Any] = {"accepted": accepted}
         if not accepted:
             body["reason"] = reason or "ORDER_IN_DELIVERY"
-        self._json(
+        self.send(
             "PUT",
             PATHS["cancellation"].format(campaign=campaign, order=external_id),
             json=body,
@@ -550,7 +553,7 @@ class YandexMarket(HttpConnector):
                 ]
             }
             try:
-                self._json(
+                self.send(
                     "PUT",
                     PATHS["stocks"].format(campaign=warehouse),
                     json=body,
@@ -573,15 +576,36 @@ class YandexMarket(HttpConnector):
             "potok marketplaces map, or name products by the same SKU",
         )
 
-    def _json(
+    @property
+    def first_mile(self) -> FirstMile:
+        """The campaigns' first-mile shipments (отгрузки): list, confirm, acts, transfers."""
+        return FirstMile(self)
+
+    @property
+    def returns(self) -> MarketReturns:
+        """The campaigns' returns and unredeemed orders."""
+        return MarketReturns(self)
+
+    def send(
         self,
         method: str,
         path: str,
         *,
-        json: Any,
-        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        params: Any = None,
         safe: bool = True,
         family: str = "default",
     ) -> Mapping[str, Any]:
+        """A call whose answer is a JSON object (Market's ``{status, result}``)."""
         answer = self.http.call(method, path, json=json, params=params, safe=safe, family=family)
         return self._object(answer)
+
+    def document(self, path: str, kinds: Sequence[bytes]) -> bytes:
+        """A document Market makes (a PDF act, an Excel waybill): its bytes, which must
+        begin with one of ``kinds``' signatures."""
+        answer = self.http.call("GET", path)
+        if not any(answer.content.startswith(kind) for kind in kinds):
+            raise MarketplaceUnavailable(
+                marketplace=NAME, reason=f"GET {path}: the answer is not the document asked for"
+            )
+        return answer.content
