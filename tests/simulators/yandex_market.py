@@ -400,11 +400,12 @@ class YandexMarketSimulator(SimulatedApi):
 
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
         path = target.split("?", 1)[0]
+        parts = path.strip("/").split("/")
         if (
             method == "GET"
-            and path.startswith("/v2/campaigns/")
-            and "/orders" in path
-            and (path.endswith("/orders") or path.rsplit("/", 1)[-1].isdigit())
+            and parts[:2] == ["v2", "campaigns"]
+            and parts[3:4] == ["orders"]
+            and (len(parts) == 4 or (len(parts) == 5 and parts[4].isdigit()))
         ):
             with self.lock:  # getOrders / getOrder: deprecated in Market's document
                 self.invalid.append(f"{method} {path}: a deprecated method")

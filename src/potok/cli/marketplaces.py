@@ -225,7 +225,8 @@ def poll(code: str = typer.Argument(..., help="The connection.")) -> None:
         f"{len(outcome.kept_aside)} kept aside, {len(outcome.cancelled)} cancelled, "
         f"{len(outcome.packed)} told packed, {len(outcome.handed_over)} told handed over, "
         f"{len(outcome.push_failed)} refused there, {len(outcome.waiting)} waiting, "
-        f"{outcome.rate_limit_waits} rate-limit waits",
+        f"{len(outcome.returns_opened)} returns opened, {outcome.rate_limit_waits} rate-limit "
+        "waits",
         highlight=False,
     )
     if outcome.error:

@@ -249,6 +249,8 @@ def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Resp
             "push_failed": outcome.push_failed,
             "waiting": outcome.waiting,
             "stickers": outcome.stickers,
+            "returns_opened": outcome.returns_opened,
+            "returns_followed": outcome.returns_followed,
             "error": outcome.error,
             "refused": outcome.refused,
             "requests": outcome.requests,

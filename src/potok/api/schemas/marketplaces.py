@@ -111,6 +111,12 @@ class PollOut(Out):
     push_failed: list[str]
     waiting: list[str]
     stickers: list[str]
+    returns_opened: list[str] = Field(
+        description="Potok returns made of the marketplace's returns (Yandex Market)."
+    )
+    returns_followed: int = Field(
+        description="The marketplace's returns whose change was taken (approved, declined)."
+    )
     error: str | None
     refused: bool
     requests: int
