@@ -203,6 +203,18 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/orders/{external_id}/courier-intervals"): (
+        "orders:read",
+        RECORD,
+    ),
+    ("PUT", "/api/v1/marketplaces/{code}/orders/{external_id}/courier-interval"): (
+        "orders:manage",
+        RECORD,
+    ),
+    ("PUT", "/api/v1/marketplaces/{code}/orders/{external_id}/pickup-details"): (
+        "orders:manage",
+        RECORD,
+    ),
     ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments"): ("orders:read", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}"): (
         "orders:read",
@@ -504,8 +516,8 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("campaign", "shipment"):
-        return None  # Market's, inside a connection already scoped (its code)
+    if param in ("campaign", "shipment", "external_id"):
+        return None  # the marketplace's, inside a connection already scoped (its code)
     if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
@@ -663,6 +675,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "token": ("no-such-tracking-token-0000000000", none),
         "campaign": ("21000001", none),  # Yandex Market's campaign of a connection
         "shipment": ("900101", none),  # Market's first-mile shipment
+        "external_id": ("70000000000000001", none),  # a marketplace's order number
     }
     if param not in plain:
         pytest.fail(f"{path}: new path parameter '{param}': say here what stands for it")
@@ -1032,6 +1045,7 @@ PLACEHOLDERS = {
     "token": "NOPE",
     "campaign": "21000001",
     "shipment": "900101",
+    "external_id": "70000000000000001",
 }
 
 # API keys as callers: one with every scope a key may hold, bound to the channel 'web', and

@@ -22,6 +22,7 @@ from potok.api.hot_routes import HotRoutes, hot_threads
 from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
+    avito_delivery,
     carriers,
     catalogue,
     customers,
@@ -171,6 +172,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         carriers.router,
         marketplaces.router,
         first_mile.router,
+        avito_delivery.router,
         documents.router,
         events.feed,
         events.webhooks,

@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, Code, Flag, NewCode, Out, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    AwareDatetime,
+    Code,
+    Flag,
+    NewCode,
+    Out,
+    Schema,
+)
 
 WAREHOUSE_ID_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"
 WarehouseId = Annotated[str, StringConstraints(pattern=WAREHOUSE_ID_PATTERN)]
@@ -276,3 +284,35 @@ class FirstMileTransferOut(Out):
     potok_orders: list[int] = Field(
         description="The Potok orders they were imported as; each has a note in its history."
     )
+
+
+class CourierIntervalOut(Out):
+    start: datetime
+    end: datetime
+    title: str = Field(description="As Avito shows it, e.g. `10:00-14:00`.")
+    kind: str = Field(description="Avito's interval type.")
+
+
+class CourierIntervalsOut(Out):
+    address: str = Field(description="Where the courier comes, as Avito holds it.")
+    name: str
+    phone: str
+    intervals: list[CourierIntervalOut]
+
+
+class CourierIntervalIn(Schema):
+    start: AwareDatetime = Field(description="An offered interval's start (or now, for asap).")
+    end: AwareDatetime
+    interval: Literal["fixed", "asap"] = Field(
+        default="fixed", description="`fixed`: an interval Avito offered; `asap`: soonest."
+    )
+    address: str = Field(min_length=1, max_length=500)
+    address_details: str = Field(default="", max_length=500)
+    name: str = Field(min_length=1, max_length=200, description="Who hands the parcel over.")
+    phone: str = Field(pattern=r"^\+?[0-9]{10,15}$")
+
+
+class PickupDetailsIn(Schema):
+    booking_days: int = Field(ge=1, le=30, description="How many days the order is kept.")
+    address: str = Field(default="", max_length=500, description="Where it is collected.")
+    details: str = Field(default="", max_length=1000, description="A word for the customer.")
