@@ -40,7 +40,8 @@ from potok.services.marketplaces import first_mile as service
 router = APIRouter(prefix="/api/v1/marketplaces", tags=["marketplaces"])
 
 CampaignPath = Annotated[
-    str, Path(pattern=r"^[1-9][0-9]{0,18}$", description="Market's FBS campaign.")
+    str,
+    Path(pattern=r"^[1-9][0-9]{0,18}$", max_length=19, description="Market's FBS campaign."),
 ]
 ShipmentPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Market's shipment id.")]
 FAILURES = (
@@ -93,7 +94,8 @@ def list_first_mile(
     since: Annotated[Day | None, Query(description="From this day (today unless given).")] = None,
     until: Annotated[Day | None, Query(description="To this day, at most 30 after.")] = None,
     campaign: Annotated[
-        str | None, Query(pattern=r"^[1-9][0-9]{0,18}$", description="Only this campaign.")
+        str | None,
+        Query(pattern=r"^[1-9][0-9]{0,18}$", max_length=19, description="Only this campaign."),
     ] = None,
 ) -> Response:
     connection = visible(uow, caller, code)

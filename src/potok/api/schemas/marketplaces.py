@@ -223,7 +223,7 @@ class CatalogueMatchOut(Out):
     error: str | None
 
 
-MarketNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$")]
+MarketNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$", max_length=19)]
 """A Yandex Market number (an order, a campaign): digits, as Market writes them."""
 
 
@@ -309,10 +309,12 @@ class CourierIntervalIn(Schema):
     address: str = Field(min_length=1, max_length=500)
     address_details: str = Field(default="", max_length=500)
     name: str = Field(min_length=1, max_length=200, description="Who hands the parcel over.")
-    phone: str = Field(pattern=r"^\+?[0-9]{10,15}$")
+    phone: str = Field(pattern=r"^\+?[0-9]{10,15}$", max_length=16)
 
 
 class PickupDetailsIn(Schema):
-    booking_days: int = Field(ge=1, le=30, description="How many days the order is kept.")
+    booking_days: Annotated[int, Field(ge=1, le=30), JSON_INTEGER] = Field(
+        description="How many days the order is kept."
+    )
     address: str = Field(default="", max_length=500, description="Where it is collected.")
     details: str = Field(default="", max_length=1000, description="A word for the customer.")
