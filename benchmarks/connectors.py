@@ -51,7 +51,7 @@ from tests.simulators.ozon import OzonSimulator
 from tests.simulators.wildberries import WildberriesSimulator
 from tests.simulators.yandex_market import YandexMarketSimulator
 
-from benchmarks.intake import bench_settings, fresh_database
+from benchmarks.intake import backend_pids, bench_settings, fresh_database, pids_cpu
 from potok.bootstrap import Potok, bootstrap
 from potok.connectors.marketplaces import MarketplaceClients
 from potok.db import migrate
@@ -319,6 +319,8 @@ def main() -> None:
         batch = 1000
         imported = repeated = 0
         started = time.perf_counter()
+        own_before = time.process_time()
+        backends = pids_cpu(backend_pids(url)) if args.db == "postgresql" else {}
         for code in CHANNELS:
             for _ in range(args.orders // batch + 10):  # faults cost a poll or two
                 outcome = poll_marketplace(potok.uow(), clients, code, batch=batch)
@@ -330,6 +332,12 @@ def main() -> None:
                 if not outcome.imported and not outcome.kept_aside:
                     break
         elapsed = time.perf_counter() - started
+        own_cpu = time.process_time() - own_before
+        db_cpu = (
+            sum(c - backends.get(p, 0.0) for p, c in pids_cpu(backend_pids(url)).items())
+            if args.db == "postgresql"
+            else 0.0
+        )
         again = sum(
             len(poll_marketplace(potok.uow(), clients, code, batch=args.orders).imported)
             for code in CHANNELS
@@ -352,7 +360,9 @@ def main() -> None:
         print(
             f"{args.db}: {args.orders} orders on the marketplaces, {imported} imported in "
             f"{elapsed:.1f} s ({by_channel}; {repeated} sent again and skipped), "
-            f"{len(av.transitions)} confirmed on Avito, {invalid} requests the "
+            f"{len(av.transitions)} confirmed on Avito; CPU per order imported: this process "
+            f"(Potok and the four simulators) {1000 * own_cpu / max(imported, 1):.1f} ms, "
+            f"PostgreSQL backends {1000 * db_cpu / max(imported, 1):.1f} ms; {invalid} requests the "
             f"documents refused; stock: {pushed} figures pushed in {full_s:.1f} s, "
             f"{len(latencies)} changes timed, p95 WB "
             f"{percentile_ms(sorted(by_marketplace['wb']))} ms, Ozon "
