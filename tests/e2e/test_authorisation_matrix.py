@@ -239,6 +239,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
         "POST",
         "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/order-transfers",
     ): ("orders:manage", RECORD),
+    ("POST", "/api/v1/categories"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/categories"): ("catalogue:read", NETWORK),
+    ("GET", "/api/v1/categories/{category}"): ("catalogue:read", NETWORK),
+    ("PUT", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("PATCH", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("DELETE", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -521,7 +527,17 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # the unguessable token is the key to its one order
     if param in ("campaign", "shipment", "external_id"):
         return None  # the marketplace's, inside a connection already scoped (its code)
-    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
+    if param in (
+        "sku",
+        "category",
+        "username",
+        "name",
+        "carrier",
+        "language",
+        "topic",
+        "kind",
+        "stage",
+    ):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -668,6 +684,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "hold_no": ("1", none),
         "parcel_no": ("1", none),
         "sku": ("TOY", none),
+        "category": ("nope", none),
         "location_code": ("ZZ-01", none),
         "username": ("nobody", none),
         "name": ("nokey", none),
@@ -1026,6 +1043,7 @@ PLACEHOLDERS = {
     "hold_no": "1",
     "alert_id": "999999",
     "sku": "NOPE",
+    "category": "NOPE",
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",

@@ -1,7 +1,7 @@
 """marketplace returns: Yandex Market's returns and unredeemed orders as Potok returns
 
 Revision ID: e3c5a7b90211
-Revises: b362dc2fbb0d
+Revises: c4a7e1b21040
 Create Date: 2026-12-07 11:00:00
 
 One row per marketplace return that became a Potok return; the unique (connection,
@@ -18,7 +18,7 @@ from alembic import op
 from potok.db.types import UtcDateTime, id_type
 
 revision: str = "e3c5a7b90211"
-down_revision: str | None = "b362dc2fbb0d"
+down_revision: str | None = "c4a7e1b21040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
