@@ -209,6 +209,39 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/orders/{external_id}/courier-intervals"): (
+        "orders:read",
+        RECORD,
+    ),
+    ("PUT", "/api/v1/marketplaces/{code}/orders/{external_id}/courier-interval"): (
+        "orders:manage",
+        RECORD,
+    ),
+    ("PUT", "/api/v1/marketplaces/{code}/orders/{external_id}/pickup-details"): (
+        "orders:manage",
+        RECORD,
+    ),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments"): ("orders:read", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}"): (
+        "orders:read",
+        RECORD,
+    ),
+    (
+        "POST",
+        "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/confirmation",
+    ): ("orders:manage", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/act"): (
+        "orders:read",
+        RECORD,
+    ),
+    ("GET", "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/waybill"): (
+        "orders:read",
+        RECORD,
+    ),
+    (
+        "POST",
+        "/api/v1/marketplaces/{code}/first-mile-shipments/{campaign}/{shipment}/order-transfers",
+    ): ("orders:manage", RECORD),
     ("POST", "/api/v1/categories"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/categories"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/categories/{category}"): ("catalogue:read", NETWORK),
@@ -495,6 +528,8 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
+    if param in ("campaign", "shipment", "external_id"):
+        return None  # the marketplace's, inside a connection already scoped (its code)
     if param in (
         "sku",
         "category",
@@ -662,6 +697,9 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "stage": ("packed", none),
         "kind": ("topic", none),
         "token": ("no-such-tracking-token-0000000000", none),
+        "campaign": ("21000001", none),  # Yandex Market's campaign of a connection
+        "shipment": ("900101", none),  # Market's first-mile shipment
+        "external_id": ("70000000000000001", none),  # a marketplace's order number
     }
     if param not in plain:
         pytest.fail(f"{path}: new path parameter '{param}': say here what stands for it")
@@ -1031,6 +1069,9 @@ PLACEHOLDERS = {
     "stage": "packed",
     "kind": "topic",
     "token": "NOPE",
+    "campaign": "21000001",
+    "shipment": "900101",
+    "external_id": "70000000000000001",
 }
 
 # API keys as callers: one with every scope a key may hold, bound to the channel 'web', and

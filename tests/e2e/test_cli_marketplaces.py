@@ -17,6 +17,7 @@ from potok.settings import get_settings
 from tests.factories import build_world
 from tests.simulators.ozon import OzonSimulator
 from tests.simulators.wildberries import WildberriesSimulator
+from tests.simulators.yandex_market import ACT, YandexMarketSimulator, days_from_now
 
 runner = CliRunner()
 
@@ -299,3 +300,73 @@ def test_push_url_prints_the_address_yandex_market_is_given(
     assert shown.stdout.strip() == "https://potok.example" + path
     assert path.startswith("/api/v1/marketplaces/ym-main/yandex-market/")
     assert path != push_path(potok.protector, "ym-main")  # not Ozon's secret
+
+
+def test_market_shipments_are_listed_confirmed_printed_and_orders_moved(
+    potok: Potok, database_url: str, tmp_path: Path, yandex_market: YandexMarketSimulator
+) -> None:
+    from potok.domain.marketplaces import ConnectionDraft, Credentials, Marketplace
+    from potok.services.marketplaces import connect_marketplace
+    from tests.factories import TESTER
+
+    build_world(potok, {})
+    connect_marketplace(
+        potok.uow(),
+        ConnectionDraft(
+            code="ym-main",
+            marketplace=Marketplace.YANDEX_MARKET,
+            channel="mp",
+            credentials=Credentials(yandex_market.api_key, yandex_market.business_id),
+            base_url=yandex_market.url,
+            warehouses={"21000001": "MSK"},
+        ),
+        TESTER,
+    )
+    day = days_from_now(1).isoformat()
+    order = yandex_market.add_order(items=[{"offerId": "KET", "count": 1, "price": 2490}])
+    shipment = yandex_market.add_shipment([order])
+
+    listed = potok_cli(
+        database_url, "marketplaces", "shipments", "ym-main", "--since", day, "-o", "json"
+    )
+    moved = potok_cli(
+        database_url,
+        "marketplaces",
+        "transfer-orders",
+        "ym-main",
+        "21000001",
+        str(shipment),
+        str(order),
+    )
+    confirmed = potok_cli(
+        database_url, "marketplaces", "confirm-shipment", "ym-main", "21000001", str(shipment)
+    )
+    act = tmp_path / "act.pdf"
+    printed = potok_cli(
+        database_url,
+        "marketplaces",
+        "shipment-document",
+        "ym-main",
+        "21000001",
+        str(shipment),
+        "-o",
+        str(act),
+    )
+    wrong = potok_cli(database_url, "marketplaces", "shipments", "ym-main", "--since", "8 dec")
+
+    assert listed.exit_code == 0, listed.output
+    [row] = json.loads(listed.stdout)
+    assert (row["id"], row["status"], row["orders"]) == (
+        shipment,
+        "OUTBOUND_READY_FOR_CONFIRMATION",
+        1,
+    )
+    assert moved.exit_code == 0, moved.output
+    assert "1 orders moved to the next shipment; Potok orders noted: none" in moved.stdout
+    assert confirmed.exit_code == 0, confirmed.output
+    assert f"shipment {shipment}: OUTBOUND_CONFIRMED; may now: DOWNLOAD_ACT" in confirmed.stdout
+    assert printed.exit_code == 0, printed.output
+    assert act.read_bytes() == ACT
+    assert wrong.exit_code == 2
+    assert "--since and --until are days: YYYY-MM-DD" in wrong.output
+    assert yandex_market.invalid == []

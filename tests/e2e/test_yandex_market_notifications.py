@@ -231,3 +231,36 @@ def test_callers_outside_markets_networks_or_without_the_secret_are_refused(
     assert "networks" in outside.json()["error"]["message"]
     assert ym_orders(live) == []
     assert yandex_market.calls(orders_path(yandex_market)) == []
+
+
+def test_a_return_told_becomes_one_potok_return_however_often_and_the_poll_agrees(
+    stand: str, live: LiveServer, yandex_market: YandexMarketSimulator
+) -> None:
+    from potok.services.returns import requests as returns_service
+    from tests.integration.test_marketplace_fulfilment import fulfil
+
+    number = yandex_market.add_order(items=kettle())
+    yandex_market.notify(stand, yandex_market.notification("ORDER_CREATED", number))
+    [summary] = ym_orders(live)
+    fulfil(live.potok, summary.id, hand_over=True)
+    back = yandex_market.add_return(number, reason="WRONG_ITEM")
+    told = yandex_market.notification("ORDER_RETURN_CREATED", number, returnId=back)
+
+    answers = [yandex_market.notify(stand, told) for _ in range(2)]
+    poll = poll_marketplace(live.potok.uow(), live.potok.marketplaces, "ym-main")
+    yandex_market.move_return(back, shipment_status="READY_FOR_PICKUP")
+    moved = yandex_market.notify(
+        stand, yandex_market.notification("ORDER_RETURN_STATUS_UPDATED", number, returnId=back)
+    )
+
+    assert [a.status_code for a in (*answers, moved)] == [200, 200, 200]
+    assert poll.returns_opened == []  # the notification made it; the poll found it made
+    [made] = returns_service.returns_of_order(live.potok.uow(), summary.id)
+    assert [(line.sku, line.quantity, line.reason) for line in made.lines] == [
+        ("KET", 1, "wrong_item")
+    ]
+    assert made.status.value == "approved"  # Market has the parcel: it is on its way back
+    reads = yandex_market.calls(f"/v2/campaigns/{CAMPAIGN}/orders/{number}/returns/{back}")
+    assert len(reads) == 3  # each notification read the return back
+    assert yandex_market.unfaithful == []
+    assert yandex_market.invalid == []

@@ -5,8 +5,10 @@ gathered into one call per interval - on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 
@@ -412,3 +414,50 @@ def test_figures_ozon_takes_only_later_are_pushed_again_with_their_latest_value(
     assert later is not None
     assert later.later == {}
     assert ozon.stock_of(OZON_WAREHOUSE, KET_PRODUCT) == 24  # 20 + 5 + 1 less the buffer of 2
+
+
+def test_a_slow_marketplace_holds_back_only_its_own_pushes(
+    world: Potok,
+    wildberries: WildberriesSimulator,
+    ozon: OzonSimulator,
+    dispatcher: Dispatcher,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """WB's stock method hangs (a slow host): Ozon still hears the change, and the reaction
+    round is not held up by WB; once WB answers, its lane takes the next push."""
+    connect_wb(world, wildberries)
+    connect_ozon(world, ozon)
+    now = datetime.now(UTC)
+    dispatcher.clock = lambda: now
+    dispatcher.run_round()  # new cursors: the full push to both
+    dispatcher.clock = lambda: now + timedelta(seconds=31)  # the next push is due
+    released = threading.Event()
+    answer = wildberries.answer
+
+    answered: list[str] = []
+
+    def hanging(method: str, target: str, headers: dict[str, str], raw: bytes) -> Any:
+        if target.startswith("/api/v3/stocks/"):
+            released.wait(60)
+            answered.append(target)
+        return answer(method, target, headers, raw)
+
+    monkeypatch.setattr(wildberries, "answer", hanging)
+    heard = len(ozon.calls("/v2/products/stocks"))
+    receive(world, "MSK", "KET", 5)
+    try:
+        dispatcher.delivery_round()
+        dispatcher.reaction_round(wait_for_pushes=False)  # returns while WB still hangs
+        for _ in range(600):  # Ozon's lane pushes on its own (up to a minute)
+            if len(ozon.calls("/v2/products/stocks")) > heard:
+                break
+            threading.Event().wait(0.1)
+        assert len(ozon.calls("/v2/products/stocks")) == heard + 1
+        assert answered == []  # WB still had not answered when Ozon heard
+        dispatcher.reaction_round(wait_for_pushes=False)  # WB's lane is busy: left alone
+    finally:
+        released.set()
+    dispatcher.run_round()  # waits for every lane
+    stocks = wildberries.calls(f"/api/v3/stocks/{WB_WAREHOUSE}")
+    assert stocks[-1].body == {"stocks": [{"chrtId": KET_CHRT, "amount": 23}]}
+    assert len(stocks) == 2  # the full push, then the change once

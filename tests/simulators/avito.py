@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
@@ -64,7 +65,11 @@ class AvitoSimulator(SimulatedApi):
         self.tasks: dict[str, list[str]] = {}
         self.stocks: dict[int, int] = {}  # listing -> quantity
         self.listings: set[int] = set()  # the seller's listings: others' stock is refused
+        self.tracking: dict[str, str] = {}  # order -> tracking number (DBS)
+        self.courier_visits: dict[str, dict[str, Any]] = {}  # order -> the chosen interval
+        self.pickup_details: dict[str, dict[str, Any]] = {}  # order -> cncSetDetails body
         self.buckets["stocks"] = Bucket(100, 0.6)
+        self.kinds: dict[str, str] = {}  # order -> pvz, dbs, courier or cnc
 
     # ------------------------------------------------------------------ the world changes
 
@@ -76,7 +81,10 @@ class AvitoSimulator(SimulatedApi):
         service: str = "pvz",
     ) -> str:
         """A customer buys; ``items`` are dicts with avitoId, count, price, and the seller's
-        own ``id`` when the listing has one."""
+        own ``id`` when the listing has one. ``service``: ``pvz`` (Avito's delivery),
+        ``dbs`` (the seller's partner carries it: a tracking number is wanted), ``courier``
+        (Avito's courier collects it at an interval the seller chooses), ``cnc`` (the
+        customer collects it from the seller)."""
         number = str(next(self._ids))
         now = datetime.now(UTC)
         self.orders[number] = {
@@ -103,7 +111,7 @@ class AvitoSimulator(SimulatedApi):
             ],
             "prices": {"price": sum(i["price"] * i.get("count", 1) for i in items), "total": 0},
             "delivery": {
-                "serviceType": service,
+                "serviceType": {"courier": "pvz", "cnc": "rdbs"}.get(service, service),
                 "serviceName": "Авито Доставка",
                 "dispatchNumber": f"D{number[-8:]}",
                 "trackingNumber": f"T{number[-8:]}",
@@ -114,7 +122,22 @@ class AvitoSimulator(SimulatedApi):
             },
             "availableActions": [{"name": "confirm", "required": True}, {"name": "reject"}],
         }
+        self.kinds[number] = service
         return number
+
+    def _actions(self, order: dict[str, Any]) -> list[dict[str, Any]]:
+        """What the seller may do with the order now, as Avito lists them."""
+        kind, status, number = self.kinds[order["id"]], order["status"], order["id"]
+        if status == "on_confirmation":
+            return [{"name": "confirm", "required": True}, {"name": "reject"}]
+        if status != "ready_to_ship":
+            return []
+        found: list[dict[str, Any]] = [{"name": "reject"}]
+        if kind == "dbs" and number not in self.tracking:
+            found.append({"name": "setTrackNumber", "required": True})
+        if kind == "cnc" and number not in self.pickup_details:
+            found.append({"name": "setCNCDetails", "required": True})
+        return found
 
     def set_status(self, number: str, status: str) -> None:
         with self.lock:
@@ -185,7 +208,89 @@ class AvitoSimulator(SimulatedApi):
             return Answer(200, LABEL, {"Content-Type": "application/pdf"})
         if path == "/stock-management/1/stocks":
             return self._stocks(body)
+        if path == "/order-management/1/order/setTrackingNumber":
+            return self._tracking(body)
+        if path == "/order-management/1/order/getCourierDeliveryRange":
+            return self._courier_ranges(dict(parse_qsl(query)))
+        if path == "/order-management/1/order/setCourierDeliveryRange":
+            return self._courier_range(body)
+        if path == "/order-management/1/order/cncSetDetails":
+            return self._pickup(body)
         return Answer(404, self.error_body(404))
+
+    def _tracking(self, body: dict[str, Any]) -> Answer:
+        order = self.orders.get(body.get("orderId") or "")
+        if order is None:
+            return Answer(404, self.error_body(404))
+        number = body.get("trackingNumber") or ""
+        if self.kinds[order["id"]] != "dbs" or order["status"] != "ready_to_ship":
+            return Answer(400, {"code": 400, "message": "the order takes no tracking number"})
+        if not re.fullmatch(r"[A-Z0-9-]{6,40}", number):
+            error = {"code": "incorrect_number", "message": "Некорректный трек-номер"}
+            return Answer(200, {"success": False, "error": error})
+        if any(n == number and o != order["id"] for o, n in self.tracking.items()):
+            error = {"code": "already_set", "message": "Трек-номер уже зарегистрирован"}
+            return Answer(200, {"success": False, "error": error})
+        with self.lock:
+            self.tracking[order["id"]] = number
+        return Answer(200, {"success": True})
+
+    def offered_intervals(self) -> list[tuple[str, str]]:
+        """The courier's intervals Avito offers: tomorrow 10-14 and 14-18, Moscow time."""
+        day = (datetime.now(UTC) + timedelta(days=1)).date().isoformat()
+        return [
+            (f"{day}T07:00:00Z", f"{day}T11:00:00Z"),
+            (f"{day}T11:00:00Z", f"{day}T15:00:00Z"),
+        ]
+
+    def _courier_ranges(self, params: dict[str, str]) -> Answer:
+        order = self.orders.get(params.get("orderId", ""))
+        if order is None or self.kinds[order["id"]] != "courier":
+            return Answer(400, {"code": 400, "message": "no courier for this order"})
+        offered = self.offered_intervals()
+        result = {
+            "address": params.get("address") or "Москва, Складская 1",
+            "name": "Продавец",
+            "phone": "+79990000000",
+            "startDate": offered[0][0],
+            "endDate": offered[-1][1],
+            "dateOptions": [
+                {
+                    "date": offered[0][0][:10] + "T00:00:00Z",
+                    "timeIntervals": [
+                        {
+                            "startDate": a,
+                            "endDate": b,
+                            "title": f"{a[11:16]}-{b[11:16]}",
+                            "type": "fixed",
+                        }
+                        for a, b in offered
+                    ],
+                }
+            ],
+        }
+        return Answer(200, {"status": "ok", "result": result})
+
+    def _courier_range(self, body: dict[str, Any]) -> Answer:
+        order = self.orders.get(body["orderId"])
+        if order is None or self.kinds[order["id"]] != "courier":
+            return Answer(400, {"code": 400, "message": "no courier for this order"})
+        chosen = (body["startDate"], body["endDate"])
+        if body["intervalType"] == "fixed" and chosen not in self.offered_intervals():
+            return Answer(200, {"success": False})
+        with self.lock:
+            self.courier_visits[order["id"]] = dict(body)
+        return Answer(200, {"success": True})
+
+    def _pickup(self, body: dict[str, Any]) -> Answer:
+        order = self.orders.get(body["id"])
+        if order is None or self.kinds[order["id"]] != "cnc":
+            return Answer(400, {"code": 400, "message": "not a click-and-collect order"})
+        if body["marketplaceId"] != order["marketplaceId"] or body["bookingPeriod"] < 1:
+            return Answer(200, {"status": "error", "result": {"success": False}})
+        with self.lock:
+            self.pickup_details[order["id"]] = dict(body)
+        return Answer(200, {"status": "ok", "result": {"success": True}})
 
     def _list(self, params: list[tuple[str, str]]) -> Answer:
         statuses = {v for k, v in params if k == "statuses"}
@@ -198,7 +303,7 @@ class AvitoSimulator(SimulatedApi):
             if (not statuses or o["status"] in statuses) and (not ids or o["id"] in ids)
         ]
         start = (page - 1) * limit
-        chosen = found[start : start + limit]
+        chosen = [{**o, "availableActions": self._actions(o)} for o in found[start : start + limit]]
         return Answer(200, {"orders": chosen, "hasMore": start + limit < len(found)})
 
     def _transition(self, body: dict[str, Any]) -> Answer:

@@ -43,6 +43,10 @@ NOTIFICATIONS = Path(__file__).parent / "specs" / "yandex-market-notification-ap
 PAGE = 50
 DEPRECATED = ("/orders",)
 LABEL = b"%PDF-1.4\n% Yandex Market label (simulated)\n%%EOF\n"
+ACT = b"%PDF-1.4\n% Yandex Market acceptance act (simulated)\n%%EOF\n"
+WAYBILL = b"PK\x03\x04 Yandex Market transport waybill (simulated xlsx)"
+SHIPMENTS_PAGE = 30
+RETURNS_PAGE = 100
 
 
 @cache
@@ -112,6 +116,11 @@ class YandexMarketSimulator(SimulatedApi):
         self._items = itertools.count(7_700_001)
         self._tokens: dict[str, int] = {}
         self.buckets["stocks"] = Bucket(50, 1.2)
+        self.shipments: dict[int, dict[str, Any]] = {}  # first-mile shipments by id
+        self.transfers: list[tuple[int, list[int]]] = []  # (shipment, orders) transferred
+        self.returns: dict[int, dict[str, Any]] = {}  # ReturnDTO by id
+        self._shipment_ids = itertools.count(900_101)
+        self._return_ids = itertools.count(3_300_001)
 
     # ------------------------------------------------------------------ the world changes
 
@@ -192,6 +201,102 @@ class YandexMarketSimulator(SimulatedApi):
         self.orders[number]["updateDate"] = _stamp(now)
         self.changed_at[number] = now
 
+    def add_shipment(
+        self,
+        orders: list[int],
+        *,
+        campaign: int = 21_000_001,
+        day: date | None = None,
+        status: str = "OUTBOUND_READY_FOR_CONFIRMATION",
+        kind: str = "IMPORT",
+    ) -> int:
+        """Market forms a first-mile shipment of these orders for ``day`` (tomorrow),
+        12:00–14:00 Moscow time."""
+        number = next(self._shipment_ids)
+        day = day or days_from_now(1)
+        with self.lock:
+            self.shipments[number] = {
+                "id": number,
+                "campaignId": campaign,
+                "planIntervalFrom": f"{day.isoformat()}T12:00:00+03:00",
+                "planIntervalTo": f"{day.isoformat()}T14:00:00+03:00",
+                "shipmentType": kind,
+                "warehouse": {"id": 300_501, "name": "Склад продавца", "address": "Москва"},
+                "warehouseTo": {"id": 48_339, "name": "СЦ Маркета Софьино"},
+                "deliveryService": {"id": 1_005_486, "name": "Маркет Курьер"},
+                "orderIds": list(orders),
+                "draftCount": 0,
+                "plannedCount": len(orders),
+                "factCount": 0,
+                "signature": {"signed": False},
+                "status": status,
+                "statusDescription": "Отгрузка сформирована",
+                "statusUpdateTime": _stamp(datetime.now(UTC)),
+            }
+        return number
+
+    def _actions(self, shipment: dict[str, Any]) -> list[str]:
+        status = shipment["status"]
+        if status == "OUTBOUND_READY_FOR_CONFIRMATION":
+            return ["CONFIRM"]
+        if status in ("OUTBOUND_CONFIRMED", "OUTBOUND_SIGNED"):
+            found = ["DOWNLOAD_ACT"]
+            if shipment["shipmentType"] == "WITHDRAW":
+                found.append("DOWNLOAD_TRANSPORTATION_WAYBILL")
+            return found
+        return []
+
+    def add_return(
+        self,
+        order: int,
+        *,
+        kind: str = "RETURN",
+        items: list[dict[str, Any]] | None = None,
+        refund_status: str = "STARTED_BY_USER",
+        shipment_status: str = "CREATED",
+        reason: str = "BAD_QUALITY",
+    ) -> int:
+        """The customer returns (or did not collect) items of ``order``: by default every
+        item of the order; ``items`` are dicts with offerId and count."""
+        number = next(self._return_ids)
+        with self.lock:
+            placed = self.orders[order]
+            chosen = items or [
+                {"offerId": i["offerId"], "count": i["count"]} for i in placed["items"]
+            ]
+            lines = []
+            for item in chosen:
+                line: dict[str, Any] = {"shopSku": item["offerId"], "count": item["count"]}
+                if kind == "RETURN":
+                    line["decisions"] = [{"count": item["count"], "reasonType": reason}]
+                if item.get("cis"):
+                    line["instances"] = [{"cis": c, "status": "CREATED"} for c in item["cis"]]
+                lines.append(line)
+            now = _stamp(datetime.now(UTC))
+            self.returns[number] = {
+                "id": number,
+                "orderId": order,
+                "creationDate": now,
+                "updateDate": now,
+                "refundStatus": refund_status,
+                "shipmentStatus": shipment_status,
+                "amount": {"value": 2490, "currencyId": "RUR"},
+                "items": lines,
+                "returnType": kind,
+            }
+        return number
+
+    def move_return(
+        self, number: int, *, refund_status: str | None = None, shipment_status: str | None = None
+    ) -> None:
+        with self.lock:
+            found = self.returns[number]
+            if refund_status:
+                found["refundStatus"] = refund_status
+            if shipment_status:
+                found["shipmentStatus"] = shipment_status
+            found["updateDate"] = _stamp(datetime.now(UTC))
+
     def stock_of(self, campaign: int, offer: str) -> int | None:
         with self.lock:
             return self.stocks.get((campaign, offer))
@@ -219,9 +324,24 @@ class YandexMarketSimulator(SimulatedApi):
         elif kind == "ORDER_CANCELLATION_REQUEST":
             body.update(requestedAt=now)
         elif kind == "ORDER_RETURN_CREATED":
+            number_of = extra.pop("returnId", 1)
+            made = self.returns.get(number_of)
+            if made is not None:
+                items = [{"offerId": i["shopSku"], "count": i["count"]} for i in made["items"]]
             body.update(
-                returnId=extra.pop("returnId", 1), returnType="RETURN", items=items, createdAt=now
+                returnId=number_of,
+                returnType=made["returnType"] if made else "RETURN",
+                items=items,
+                createdAt=now,
             )
+        elif kind == "ORDER_RETURN_STATUS_UPDATED":
+            number_of = extra.pop("returnId", 1)
+            made = self.returns.get(number_of) or {}
+            statuses = {
+                "refundStatus": made.get("refundStatus", "REFUND_IN_PROGRESS"),
+                "shipmentStatus": made.get("shipmentStatus", "IN_TRANSIT"),
+            }
+            body.update(returnId=number_of, statuses=statuses, updatedAt=now)
         body.update(extra)
         return body
 
@@ -280,11 +400,12 @@ class YandexMarketSimulator(SimulatedApi):
 
     def answer(self, method: str, target: str, headers: dict[str, str], raw: bytes) -> Answer:
         path = target.split("?", 1)[0]
+        parts = path.strip("/").split("/")
         if (
             method == "GET"
-            and path.startswith("/v2/campaigns/")
-            and "/orders" in path
-            and (path.endswith("/orders") or path.rsplit("/", 1)[-1].isdigit())
+            and parts[:2] == ["v2", "campaigns"]
+            and parts[3:4] == ["orders"]
+            and (len(parts) == 4 or (len(parts) == 5 and parts[4].isdigit()))
         ):
             with self.lock:  # getOrders / getOrder: deprecated in Market's document
                 self.invalid.append(f"{method} {path}: a deprecated method")
@@ -301,6 +422,18 @@ class YandexMarketSimulator(SimulatedApi):
         if campaign not in self.campaigns:
             return self._error(403, "FORBIDDEN", f"campaign {campaign} is not the seller's")
         rest = parts[3:]
+        if rest[:2] == ["first-mile", "shipments"]:
+            return self._first_mile(method, campaign, rest[2:], dict(parse_qsl(query)), body)
+        if rest == ["returns"] and method == "GET":
+            return self._returns(campaign, dict(parse_qsl(query)))
+        if len(rest) == 4 and rest[0] == "orders" and rest[2] == "returns" and method == "GET":
+            found = self.returns.get(int(rest[3]))
+            order = self.orders.get(int(rest[1]))
+            if found is None or order is None or found["orderId"] != order["orderId"]:
+                return self._error(404, "NOT_FOUND", f"return {rest[3]} not found")
+            if order["campaignId"] != campaign:
+                return self._error(404, "NOT_FOUND", f"return {rest[3]} not found")
+            return Answer(200, {"status": "OK", "result": found})
         if rest == ["offers", "stocks"] and method == "PUT":
             return self._stocks(campaign, body)
         if rest == ["orders", "status-update"]:
@@ -321,6 +454,104 @@ class YandexMarketSimulator(SimulatedApi):
                     return self._error(400, "BAD_REQUEST", "labels are for orders ready to ship")
                 return Answer(200, LABEL, {"Content-Type": "application/pdf"})
         return Answer(404, self.error_body(404))
+
+    def _first_mile(
+        self,
+        method: str,
+        campaign: int,
+        rest: list[str],
+        params: dict[str, str],
+        body: Any,
+    ) -> Answer:
+        if not rest and method == "PUT":  # searchShipments
+            low, high = date.fromisoformat(body["dateFrom"]), date.fromisoformat(body["dateTo"])
+            found = [
+                s
+                for s in sorted(self.shipments.values(), key=lambda s: s["id"])
+                if s["campaignId"] == campaign
+                and low <= date.fromisoformat(s["planIntervalFrom"][:10]) <= high
+                and (not body.get("orderIds") or set(body["orderIds"]) & set(s["orderIds"]))
+            ]
+            start = int(params.get("pageToken", "0") or 0)
+            limit = min(int(params.get("limit", SHIPMENTS_PAGE)), SHIPMENTS_PAGE)
+            page = found[start : start + limit]
+            result: dict[str, Any] = {
+                "shipments": [
+                    {k: v for k, v in s.items() if k not in ("campaignId",)} for s in page
+                ]
+            }
+            if start + limit < len(found):
+                result["paging"] = {"nextPageToken": str(start + limit)}
+            return Answer(200, {"status": "OK", "result": result})
+        shipment = self.shipments.get(int(rest[0])) if rest and rest[0].isdigit() else None
+        if shipment is None or shipment["campaignId"] != campaign:
+            return self._error(404, "NOT_FOUND", "shipment not found")
+        what = rest[1:]
+        if not what and method == "GET":
+            shown = {
+                k: v
+                for k, v in shipment.items()
+                if k not in ("campaignId", "status", "statusDescription", "statusUpdateTime")
+            }
+            shown["currentStatus"] = {
+                "status": shipment["status"],
+                "updateTime": shipment["statusUpdateTime"],
+            }
+            shown["availableActions"] = self._actions(shipment)
+            return Answer(200, {"status": "OK", "result": shown})
+        if what == ["confirm"] and method == "POST":
+            if "CONFIRM" not in self._actions(shipment):
+                if shipment["status"] in ("OUTBOUND_CONFIRMED", "OUTBOUND_SIGNED"):
+                    return Answer(200, {"status": "OK"})  # confirmed already
+                return self._error(
+                    400, "BAD_REQUEST", "Cutoff time for shipments has not been reached yet"
+                )
+            with self.lock:
+                shipment["status"] = "OUTBOUND_CONFIRMED"
+                shipment["statusDescription"] = "Отгрузка подтверждена"
+                shipment["statusUpdateTime"] = _stamp(datetime.now(UTC))
+                if (body or {}).get("externalShipmentId"):
+                    shipment["externalId"] = body["externalShipmentId"]
+            return Answer(200, {"status": "OK"})
+        if what == ["act"] and method == "GET":
+            if "DOWNLOAD_ACT" not in self._actions(shipment):
+                return self._error(400, "BAD_REQUEST", "confirm the shipment first")
+            return Answer(200, ACT, {"Content-Type": "application/pdf"})
+        if what == ["transportation-waybill"] and method == "GET":
+            if "DOWNLOAD_TRANSPORTATION_WAYBILL" not in self._actions(shipment):
+                return self._error(400, "BAD_REQUEST", "no waybill: the seller brings the parcels")
+            return Answer(200, WAYBILL, {"Content-Type": "application/vnd.ms-excel"})
+        if what == ["orders", "transfer"] and method == "POST":
+            if shipment["status"] not in ("OUTBOUND_CREATED", "OUTBOUND_READY_FOR_CONFIRMATION"):
+                return self._error(400, "BAD_REQUEST", "the shipment is confirmed already")
+            moved = list(body["orderIds"])
+            if not set(moved) <= set(shipment["orderIds"]):
+                return self._error(400, "BAD_REQUEST", "an order is not in the shipment")
+            with self.lock:
+                shipment["orderIds"] = [o for o in shipment["orderIds"] if o not in moved]
+                shipment["plannedCount"] = len(shipment["orderIds"])
+                self.transfers.append((shipment["id"], moved))
+            later = date.fromisoformat(shipment["planIntervalFrom"][:10]) + timedelta(days=1)
+            self.add_shipment(moved, campaign=campaign, day=later, status="OUTBOUND_CREATED")
+            return Answer(200, {"status": "OK"})
+        return Answer(404, self.error_body(404))
+
+    def _returns(self, campaign: int, params: dict[str, str]) -> Answer:
+        low = date.fromisoformat(params["fromDate"]) if params.get("fromDate") else date.min
+        high = date.fromisoformat(params["toDate"]) if params.get("toDate") else date.max
+        found = [
+            r
+            for r in sorted(self.returns.values(), key=lambda r: r["id"])
+            if self.orders[r["orderId"]]["campaignId"] == campaign
+            and low <= _moment(r["updateDate"]).date() <= high
+            and (not params.get("type") or r["returnType"] == params["type"])
+        ]
+        start = int(params.get("pageToken", "0") or 0)
+        limit = min(int(params.get("limit", RETURNS_PAGE)), RETURNS_PAGE)
+        result: dict[str, Any] = {"returns": found[start : start + limit]}
+        if start + limit < len(found):
+            result["paging"] = {"nextPageToken": str(start + limit)}
+        return Answer(200, {"status": "OK", "result": result})
 
     def _list(self, params: dict[str, str], body: dict[str, Any]) -> Answer:
         found = sorted(self.orders.values(), key=lambda o: o["orderId"])

@@ -23,12 +23,14 @@ from potok.api.hot_routes import HotRoutes, hot_threads
 from potok.api.metrics import MeasureRequests, Metrics
 from potok.api.routers import (
     access,
+    avito_delivery,
     carriers,
     catalogue,
     customers,
     documents,
     events,
     files,
+    first_mile,
     fiscal,
     forecasts,
     health,
@@ -184,6 +186,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         warehouse_papers.router,
         carriers.router,
         marketplaces.router,
+        first_mile.router,
+        avito_delivery.router,
         documents.router,
         events.feed,
         events.webhooks,

@@ -225,7 +225,8 @@ def poll(code: str = typer.Argument(..., help="The connection.")) -> None:
         f"{len(outcome.kept_aside)} kept aside, {len(outcome.cancelled)} cancelled, "
         f"{len(outcome.packed)} told packed, {len(outcome.handed_over)} told handed over, "
         f"{len(outcome.push_failed)} refused there, {len(outcome.waiting)} waiting, "
-        f"{outcome.rate_limit_waits} rate-limit waits",
+        f"{len(outcome.returns_opened)} returns opened, {outcome.rate_limit_waits} rate-limit "
+        "waits",
         highlight=False,
     )
     if outcome.error:
@@ -476,3 +477,138 @@ def push_url(
     finally:
         potok.close()
     console.print(base.rstrip("/") + path, highlight=False, soft_wrap=True)
+
+
+@app.command("shipments")
+@handles_errors
+def first_mile_shipments(
+    code: str = typer.Argument(..., help="A Yandex Market connection."),
+    since: str = typer.Option("", "--since", help="From this day, YYYY-MM-DD (today)."),
+    until: str = typer.Option("", "--until", help="To this day, at most 30 after (--since)."),
+    campaign: str = typer.Option("", "--campaign", help="Only this campaign."),
+    output: Output = OUTPUT,
+) -> None:
+    """Yandex Market's first-mile shipments planned for those days, read from Market now."""
+    from datetime import date
+
+    from potok.services.marketplaces.first_mile import list_first_mile
+
+    try:
+        first = date.fromisoformat(since) if since else date.today()
+        last = date.fromisoformat(until) if until else first
+    except ValueError:
+        raise fail("--since and --until are days: YYYY-MM-DD", 2) from None
+    potok = open_potok()
+    try:
+        found = list_first_mile(
+            cli_uow(potok), potok.marketplaces, code, first, last, campaign=campaign or None
+        )
+    finally:
+        potok.close()
+    rows = [
+        {
+            "id": s.id,
+            "campaign": s.campaign,
+            "status": s.status,
+            "plan_from": s.plan_from,
+            "plan_to": s.plan_to,
+            "kind": s.kind,
+            "orders": len(s.order_ids),
+            "signed": s.signed,
+            "warehouse_to": s.warehouse_to,
+        }
+        for s in found
+    ]
+    columns = [
+        Column("id", "shipment"),
+        Column("campaign"),
+        Column("status"),
+        Column("plan_from", "from"),
+        Column("plan_to", "to"),
+        Column("kind"),
+        Column("orders", right=True),
+        Column("signed"),
+        Column("warehouse_to", "to where"),
+    ]
+    print_listing(rows, columns, output, empty="No shipments planned for those days.")
+
+
+@app.command("confirm-shipment")
+@handles_errors
+def confirm_shipment(
+    code: str = typer.Argument(..., help="A Yandex Market connection."),
+    campaign: str = typer.Argument(..., help="The shipment's campaign."),
+    shipment: int = typer.Argument(..., min=1, help="Market's shipment id."),
+    external_id: str = typer.Option("", "--external-id", help="Your own id for it."),
+    signatory: str = typer.Option("", "--signatory", help="The Yandex ID login that signs."),
+) -> None:
+    """Confirm a first-mile shipment to Yandex Market (once its cutoff has come)."""
+    from potok.services.marketplaces.first_mile import confirm_first_mile
+
+    potok = open_potok()
+    try:
+        found = confirm_first_mile(
+            cli_uow(potok),
+            potok.marketplaces,
+            code,
+            campaign,
+            shipment,
+            external_id=external_id,
+            signatory=signatory,
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"shipment {found.id}: {found.status}; may now: {', '.join(found.actions or ()) or '-'}",
+        highlight=False,
+    )
+
+
+@app.command("shipment-document")
+@handles_errors
+def shipment_document(
+    code: str = typer.Argument(..., help="A Yandex Market connection."),
+    campaign: str = typer.Argument(..., help="The shipment's campaign."),
+    shipment: int = typer.Argument(..., min=1, help="Market's shipment id."),
+    kind: str = typer.Option("act", "--kind", help="act (PDF) or waybill (Excel)."),
+    to: Path = typer.Option(..., "--to", "-o", help="Where to write the file."),
+) -> None:
+    """Save a confirmed shipment's acceptance act or transport waybill, as Market makes it."""
+    from potok.services.marketplaces.first_mile import first_mile_document
+
+    if kind not in ("act", "waybill"):
+        raise fail("--kind is act or waybill", 2)
+    potok = open_potok()
+    try:
+        data = first_mile_document(
+            cli_uow(potok), potok.marketplaces, code, campaign, shipment, kind
+        )
+    finally:
+        potok.close()
+    to.write_bytes(data)
+    console.print(f"{kind} of shipment {shipment}: {len(data)} bytes to {to}", highlight=False)
+
+
+@app.command("transfer-orders")
+@handles_errors
+def transfer_orders(
+    code: str = typer.Argument(..., help="A Yandex Market connection."),
+    campaign: str = typer.Argument(..., help="The shipment's campaign."),
+    shipment: int = typer.Argument(..., min=1, help="Market's shipment id."),
+    orders: list[str] = typer.Argument(..., help="Market's order numbers."),
+) -> None:
+    """Move orders that cannot be packed in time to the next first-mile shipment."""
+    from potok.services.marketplaces.first_mile import transfer_first_mile
+
+    potok = open_potok()
+    try:
+        moved = transfer_first_mile(
+            cli_uow(potok), potok.marketplaces, code, campaign, shipment, orders, cli_actor()
+        )
+    finally:
+        potok.close()
+    console.print(
+        f"{len(orders)} orders moved to the next shipment; Potok orders noted: "
+        f"{', '.join(str(m) for m in moved) or 'none'}",
+        highlight=False,
+    )

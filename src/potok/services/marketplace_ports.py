@@ -45,6 +45,18 @@ class OrderProgress:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkedReturn:
+    """A marketplace return that became a Potok return, and what the marketplace last said."""
+
+    external_id: str
+    order_external_id: str
+    campaign: str
+    return_number: str  # the Potok return's
+    kind: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
 class PollRecord:
     """What one poll of a connection found, for its health view."""
 
@@ -114,6 +126,14 @@ class MarketplaceStore(Protocol):
         status: str,
         closed: bool,
         at: datetime,
+    ) -> None: ...
+
+    def linked_return(self, connection_id: int, external_id: str) -> LinkedReturn | None: ...
+    def link_return(
+        self, connection_id: int, link: LinkedReturn, return_id: int, at: datetime
+    ) -> None: ...
+    def follow_return(
+        self, connection_id: int, external_id: str, status: str, at: datetime
     ) -> None: ...
 
     def keep_aside(

@@ -17,7 +17,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
@@ -45,6 +45,7 @@ from potok.worker.sender import Sender, SendError
 from potok.worker.windows import Attempt, Round, serve_window
 
 if TYPE_CHECKING:
+    from potok.domain.marketplaces import Connection
     from potok.worker.nats_sink import NatsSink
     from potok.worker.notifier import Notifier, Tried
 
@@ -54,6 +55,8 @@ STREAM_CONSUMER = "nats"
 
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
+PUSH_LANES = 8
+"""Marketplace connections one worker pushes to side by side."""
 ANSWER_READ = 16_384  # bytes of an answer read, at most: one read to its end keeps its
 # connection open for the next delivery, a longer one is cut off with its connection
 
@@ -77,6 +80,11 @@ class Dispatcher:
     _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
     # when each after-commit reaction's cursor last moved (monotonic seconds)
     reactions_moved: dict[str, float] = field(default_factory=dict)
+    # each marketplace connection's push in flight (stock, then orders to a CRM): one lane
+    # per connection, so a slow marketplace holds back its own pushes only
+    _pushing: dict[str, Future[None]] = field(default_factory=dict)
+    _pushers: ThreadPoolExecutor | None = None
+    _counting: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
         settings = self.potok.settings.notifications
@@ -137,95 +145,126 @@ class Dispatcher:
             self._stream_out(report)
         return report
 
-    def reaction_round(self, report: Round | None = None) -> Round:
-        """Give the after-commit reactions, customer messages and marketplace stock pushes
-        the events placed so far. Apart from deliveries: a reaction's database work never
-        holds a webhook back."""
+    def reaction_round(self, report: Round | None = None, *, wait_for_pushes: bool = True) -> Round:
+        """Give the after-commit reactions, customer messages and marketplace pushes the
+        events placed so far. Apart from deliveries: a reaction's database work never holds
+        a webhook back. Each marketplace connection pushes in a lane of its own; the round
+        waits for them unless ``wait_for_pushes`` is False (``run_forever``: the next
+        round's reactions need not wait for a slow marketplace, whose lane is skipped until
+        its push is done)."""
         report = Round() if report is None else report
         last = reading(self.uow(), lambda uow: uow.event_log.last_position())
         run_reactions(self, last, report)
         if self.notifier is not None:
             self._notify(self.notifier, report)
-        self._push_stock(report)
-        self._push_crm_orders(report)
+        self._push_marketplaces(report, wait_for_pushes=wait_for_pushes)
         return report
 
-    # ------------------------------------------------------------------ marketplace stock
+    # ------------------------------------------------------------------ marketplace pushes
 
-    def _push_stock(self, report: Round) -> None:
-        """Each active marketplace connection's stock push reads the stock events since
-        its cursor and sends the figures they moved (``services/marketplaces/stock.py``)."""
-        from potok.services.marketplaces import push_stock_changes
+    @property
+    def pushers(self) -> ThreadPoolExecutor:
+        """The threads that push to the marketplaces, a connection at a time each."""
+        if self._pushers is None:
+            self._pushers = ThreadPoolExecutor(
+                max_workers=PUSH_LANES, thread_name_prefix="potok-marketplace"
+            )
+        return self._pushers
 
-        settings = self.potok.settings.marketplaces
+    def _push_marketplaces(self, report: Round, *, wait_for_pushes: bool) -> None:
+        """Start a push on each active connection whose lane is free: its stock, then (a
+        CRM) the orders of other channels. A lane still busy with an earlier round's push
+        is left alone: what moved since is read by its next push, from its cursor."""
         connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
         for connection in connections:
             if not connection.active:
                 continue
-            try:
-                pushed = push_stock_changes(
-                    self.uow(),
-                    self.potok.marketplaces,
-                    connection.code,
-                    self.name,
-                    every_s=settings.stock_push_every_s,
-                    reserve=settings.stock_reserve,
-                    batch=settings.stock_events_batch,
-                    lease=self.lease,
-                    clock=self.clock,
-                )
-            except PotokError as error:
-                log.warning("stock push to %s failed: %s", connection.code, error.detail)
+            running = self._pushing.get(connection.code)
+            if running is not None and not running.done():
                 continue
-            if pushed is None:
-                continue
-            report.stock_pushed += pushed.positions
-            if pushed.error:
-                log.warning("stock push to %s: %s", connection.code, pushed.error)
-            elif pushed.refused:
-                log.warning(
-                    "stock push to %s: %d items refused, e.g. %s",
-                    connection.code,
-                    len(pushed.refused),
-                    next(iter(pushed.refused.items())),
-                )
+            self._pushing[connection.code] = self.pushers.submit(
+                self._push_connection, connection, report
+            )
+        if wait_for_pushes:
+            wait(list(self._pushing.values()))
 
-    def _push_crm_orders(self, report: Round) -> None:
-        """Each active CRM connection is told the orders of other channels the events
-        changed (``services/marketplaces/crm_orders.py``)."""
+    def _push_connection(self, connection: Connection, report: Round) -> None:
         from potok.connectors.marketplaces import MIRRORS_ORDERS
+
+        try:
+            self._push_stock(connection, report)
+            if connection.marketplace in MIRRORS_ORDERS:
+                self._push_crm_orders(connection, report)
+        except Exception:  # a lane must not die silently: the next round tries again
+            log.exception("push to %s failed", connection.code)
+
+    def _push_stock(self, connection: Connection, report: Round) -> None:
+        """The connection's stock push reads the stock events since its cursor and sends
+        the figures they moved (``services/marketplaces/stock.py``)."""
+        from potok.services.marketplaces import push_stock_changes
+
+        settings = self.potok.settings.marketplaces
+        try:
+            pushed = push_stock_changes(
+                self.uow(),
+                self.potok.marketplaces,
+                connection.code,
+                self.name,
+                every_s=settings.stock_push_every_s,
+                reserve=settings.stock_reserve,
+                batch=settings.stock_events_batch,
+                lease=self.lease,
+                clock=self.clock,
+            )
+        except PotokError as error:
+            log.warning("stock push to %s failed: %s", connection.code, error.detail)
+            return
+        if pushed is None:
+            return
+        with self._counting:
+            report.stock_pushed += pushed.positions
+        if pushed.error:
+            log.warning("stock push to %s: %s", connection.code, pushed.error)
+        elif pushed.refused:
+            log.warning(
+                "stock push to %s: %d items refused, e.g. %s",
+                connection.code,
+                len(pushed.refused),
+                next(iter(pushed.refused.items())),
+            )
+
+    def _push_crm_orders(self, connection: Connection, report: Round) -> None:
+        """A CRM connection is told the orders of other channels the events changed
+        (``services/marketplaces/crm_orders.py``)."""
         from potok.services.marketplaces import push_order_changes
 
         settings = self.potok.settings.marketplaces
-        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
-        for connection in connections:
-            if not connection.active or connection.marketplace not in MIRRORS_ORDERS:
-                continue
-            try:
-                pushed = push_order_changes(
-                    self.uow(),
-                    self.potok.marketplaces,
-                    connection.code,
-                    self.name,
-                    every_s=settings.crm_push_every_s,
-                    lease=self.lease,
-                    clock=self.clock,
-                )
-            except PotokError as error:
-                log.warning("order push to %s failed: %s", connection.code, error.detail)
-                continue
-            if pushed is None:
-                continue
+        try:
+            pushed = push_order_changes(
+                self.uow(),
+                self.potok.marketplaces,
+                connection.code,
+                self.name,
+                every_s=settings.crm_push_every_s,
+                lease=self.lease,
+                clock=self.clock,
+            )
+        except PotokError as error:
+            log.warning("order push to %s failed: %s", connection.code, error.detail)
+            return
+        if pushed is None:
+            return
+        with self._counting:
             report.crm_orders_pushed += len(pushed.created) + len(pushed.updated)
-            if pushed.error:
-                log.warning("order push to %s: %s", connection.code, pushed.error)
-            elif pushed.refused:
-                log.warning(
-                    "order push to %s: %d orders refused, e.g. %s",
-                    connection.code,
-                    len(pushed.refused),
-                    next(iter(pushed.refused.items())),
-                )
+        if pushed.error:
+            log.warning("order push to %s: %s", connection.code, pushed.error)
+        elif pushed.refused:
+            log.warning(
+                "order push to %s: %d orders refused, e.g. %s",
+                connection.code,
+                len(pushed.refused),
+                next(iter(pushed.refused.items())),
+            )
 
     def close(self) -> None:
         """Let go of the NATS connection (it is made again on the next round)."""
@@ -240,6 +279,9 @@ class Dispatcher:
         if self._pool is not None:
             self._pool.shutdown(wait=True)
             self._pool = None
+        if self._pushers is not None:
+            self._pushers.shutdown(wait=True)
+            self._pushers = None
         self.sender.close()
 
     # ------------------------------------------------------------------ the NATS stream
@@ -470,7 +512,7 @@ class Dispatcher:
         two (fewer transactions beside the intake's)."""
         reactions = threading.Thread(
             target=self._rounds,
-            args=(stop, self.reaction_round),
+            args=(stop, lambda: self.reaction_round(wait_for_pushes=False)),
             name="potok-reactions",
             daemon=True,
         )

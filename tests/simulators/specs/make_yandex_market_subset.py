@@ -28,6 +28,12 @@ PATHS = (
     "/v2/campaigns/{campaignId}/offers/stocks",
     "/v2/campaigns/{campaignId}/first-mile/shipments",
     "/v2/campaigns/{campaignId}/first-mile/shipments/{shipmentId}/confirm",
+    "/v2/campaigns/{campaignId}/first-mile/shipments/{shipmentId}",
+    "/v2/campaigns/{campaignId}/first-mile/shipments/{shipmentId}/act",
+    "/v2/campaigns/{campaignId}/first-mile/shipments/{shipmentId}/transportation-waybill",
+    "/v2/campaigns/{campaignId}/first-mile/shipments/{shipmentId}/orders/transfer",
+    "/v2/campaigns/{campaignId}/returns",
+    "/v2/campaigns/{campaignId}/orders/{orderId}/returns/{returnId}",
 )
 _REF = re.compile(r'"#/components/([a-zA-Z]+)/([^"]+)"')
 

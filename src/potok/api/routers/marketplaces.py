@@ -109,7 +109,7 @@ def render(connection: Connection) -> dict[str, object]:
     }
 
 
-def _visible(uow: UnitOfWork, caller: Principal, code: str) -> Connection:
+def visible(uow: UnitOfWork, caller: Principal, code: str) -> Connection:
     connection = service.get_connection(uow, code)
     if caller.channel is not None and connection.channel_code != caller.channel:
         raise ConnectionNotFound(connection=code)
@@ -187,10 +187,10 @@ def list_connections(uow: Uow, caller: Caller) -> Response:
     response_model=ConnectionOut,
     summary="One connection: last success, lag, errors, rate-limit waits",
     responses=responses(ConnectionNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=visible)],
 )
 def get_connection(code: CodePath, uow: Uow, caller: Caller) -> Response:
-    return json_response(render(_visible(uow, caller, code)))
+    return json_response(render(visible(uow, caller, code)))
 
 
 @router.patch(
@@ -199,10 +199,10 @@ def get_connection(code: CodePath, uow: Uow, caller: Caller) -> Response:
     summary="Change a connection: a new token, the host, the warehouse map, the schedule, "
     "pause or resume",
     responses=responses(ConnectionNotFound, InvalidInput, TransientConflict),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def change_connection(code: CodePath, body: ConnectionPatch, uow: Uow, caller: Caller) -> Response:
-    current = _visible(uow, caller, code)
+    current = visible(uow, caller, code)
     if body.client_id is not None and body.token is None:
         raise InvalidInput(
             [FieldError("client_id", "send the token with a new client_id", "token-required")]
@@ -226,11 +226,11 @@ def change_connection(code: CodePath, body: ConnectionPatch, uow: Uow, caller: C
     description="Answers 200 with what the poll did also when the marketplace failed: "
     "`error` says how (and `refused` whether it refused the token).",
     responses=responses(ConnectionNotFound, TransientConflict),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Response:
     potok = security_of(request).potok
-    _visible(uow, caller, code)
+    visible(uow, caller, code)
     outcome = service.poll_marketplace(
         uow, potok.marketplaces, code, batch=potok.settings.marketplaces.import_batch
     )
@@ -249,6 +249,8 @@ def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Resp
             "push_failed": outcome.push_failed,
             "waiting": outcome.waiting,
             "stickers": outcome.stickers,
+            "returns_opened": outcome.returns_opened,
+            "returns_followed": outcome.returns_followed,
             "error": outcome.error,
             "refused": outcome.refused,
             "requests": outcome.requests,
@@ -263,7 +265,7 @@ def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Resp
     response_model=list[JournalEntryOut],
     summary="Orders the connection kept aside, and why",
     responses=responses(ConnectionNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=visible)],
 )
 def journal(
     code: CodePath,
@@ -272,7 +274,7 @@ def journal(
     resolved: Annotated[bool, Query(description="Resolved entries too.")] = False,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     entries = service.read_journal(uow, connection.code, open_only=not resolved, limit=limit)
     return json_response(
         [
@@ -298,7 +300,7 @@ def journal(
     response_model=ItemPage,
     summary="The connection's item map: Potok SKU to the marketplace's item, in SKU order",
     responses=responses(ConnectionNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=visible)],
 )
 def list_items(
     code: CodePath,
@@ -307,7 +309,7 @@ def list_items(
     after: Annotated[str | None, Query(max_length=64, description="The last SKU seen.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     found = service.list_items(uow, connection.code, after=after, limit=limit + 1)
     page = found[:limit]
     return json_response(
@@ -334,10 +336,10 @@ def list_items(
     description="A SKU or an item mapped before is mapped anew. Every row is checked first; "
     "nothing is stored unless all are right (`422` lists each row's problem).",
     responses=responses(ConnectionNotFound, InvalidInput, TransientConflict),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def map_items(code: CodePath, body: ItemsIn, uow: Uow, caller: Caller) -> Response:
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     rows = [
         ItemMapping(r.sku, r.item, product=r.product, article=r.article, barcode=r.barcode)
         for r in body.items
@@ -350,10 +352,10 @@ def map_items(code: CodePath, body: ItemsIn, uow: Uow, caller: Caller) -> Respon
     status_code=204,
     summary="Forget the marketplace item of a SKU",
     responses=responses(ConnectionNotFound, ItemNotMapped),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def unmap_item(code: CodePath, sku: Code, uow: Uow, caller: Caller) -> Response:
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     if not service.unmap_items(uow, connection.code, [sku], caller.actor):
         raise ItemNotMapped(
             sku=sku, marketplace=connection.marketplace.value, connection=connection.code
@@ -368,11 +370,11 @@ def unmap_item(code: CodePath, sku: Code, uow: Uow, caller: Caller) -> Response:
     description="Answers 200 with what was sent also when the marketplace failed: `error` "
     "says how; `refused` names the items the marketplace turned down, with its words.",
     responses=responses(ConnectionNotFound, TransientConflict),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Response:
     potok = security_of(request).potok
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     outcome = service.push_stock(
         uow,
         potok.marketplaces,
@@ -403,11 +405,11 @@ def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Re
     "product with one of its barcodes; what a person mapped otherwise is kept and reported "
     "in `conflict_notes`. Answers 200 also when the marketplace failed: `error` says how.",
     responses=responses(ConnectionNotFound, TransientConflict),
-    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=_visible)],
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
 )
 def match_catalogue(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Response:
     potok = security_of(request).potok
-    connection = _visible(uow, caller, code)
+    connection = visible(uow, caller, code)
     outcome = service.map_from_catalogue(uow, potok.marketplaces, connection.code, caller.actor)
     return json_response(
         {

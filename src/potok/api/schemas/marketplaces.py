@@ -7,7 +7,15 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, Code, Flag, NewCode, Out, Schema
+from potok.api.schemas.common import (
+    JSON_INTEGER,
+    AwareDatetime,
+    Code,
+    Flag,
+    NewCode,
+    Out,
+    Schema,
+)
 
 WAREHOUSE_ID_PATTERN = r"^[0-9A-Za-z._-]{1,64}$"
 WarehouseId = Annotated[str, StringConstraints(pattern=WAREHOUSE_ID_PATTERN)]
@@ -111,6 +119,12 @@ class PollOut(Out):
     push_failed: list[str]
     waiting: list[str]
     stickers: list[str]
+    returns_opened: list[str] = Field(
+        description="Potok returns made of the marketplace's returns (Yandex Market)."
+    )
+    returns_followed: int = Field(
+        description="The marketplace's returns whose change was taken (approved, declined)."
+    )
     error: str | None
     refused: bool
     requests: int
@@ -207,3 +221,100 @@ class CatalogueMatchOut(Out):
     unmatched_items: list[str] = Field(description="The first 100: `item (article)`.")
     conflict_notes: list[str] = Field(description="The first 100, in words.")
     error: str | None
+
+
+MarketNumber = Annotated[str, StringConstraints(pattern=r"^[1-9][0-9]{0,18}$", max_length=19)]
+"""A Yandex Market number (an order, a campaign): digits, as Market writes them."""
+
+
+class FirstMileShipmentOut(Out):
+    id: int = Field(description="Market's shipment id.")
+    campaign: str = Field(description="The FBS campaign it belongs to.")
+    status: str = Field(
+        description="Market's status: OUTBOUND_CREATED, OUTBOUND_READY_FOR_CONFIRMATION, "
+        "OUTBOUND_CONFIRMED, OUTBOUND_SIGNED, FINISHED, ACCEPTED, ACCEPTED_WITH_DISCREPANCIES, "
+        "ERROR."
+    )
+    status_description: str
+    plan_from: datetime = Field(description="When the parcels are to be handed over, from.")
+    plan_to: datetime
+    kind: str = Field(
+        description="IMPORT: the seller brings the parcels; WITHDRAW: Market collects them "
+        "(then a transport waybill is printed too)."
+    )
+    orders: list[str] = Field(description="Market's order numbers in the shipment.")
+    draft_count: int
+    planned_count: int
+    fact_count: int
+    signed: bool = Field(description="Whether the acceptance act is signed electronically.")
+    warehouse: str
+    warehouse_to: str = Field(description="The sorting centre or point that takes them.")
+    delivery_service: str
+    external_id: str = Field(description="The seller's own id of the shipment, if given.")
+    actions: list[str] | None = Field(
+        description="What Market allows now (CONFIRM, DOWNLOAD_ACT, "
+        "DOWNLOAD_TRANSPORTATION_WAYBILL, ...); null in listings, where Market does not say."
+    )
+
+
+class FirstMileConfirmIn(Schema):
+    external_id: str = Field(
+        default="",
+        max_length=64,
+        description="The seller's own id for the shipment, printed on the act.",
+    )
+    signatory: str = Field(
+        default="",
+        max_length=64,
+        pattern=r"^[0-9A-Za-z._-]*$",
+        description="The Yandex ID login that signs the act electronically (without @yandex.ru).",
+    )
+
+
+class FirstMileTransferIn(Schema):
+    orders: list[MarketNumber] = Field(
+        min_length=1,
+        max_length=500,
+        description="Market's order numbers to move to the next shipment.",
+    )
+
+
+class FirstMileTransferOut(Out):
+    orders: list[str] = Field(description="Market's order numbers moved.")
+    potok_orders: list[int] = Field(
+        description="The Potok orders they were imported as; each has a note in its history."
+    )
+
+
+class CourierIntervalOut(Out):
+    start: datetime
+    end: datetime
+    title: str = Field(description="As Avito shows it, e.g. `10:00-14:00`.")
+    kind: str = Field(description="Avito's interval type.")
+
+
+class CourierIntervalsOut(Out):
+    address: str = Field(description="Where the courier comes, as Avito holds it.")
+    name: str
+    phone: str
+    intervals: list[CourierIntervalOut]
+
+
+class CourierIntervalIn(Schema):
+    start: AwareDatetime = Field(description="An offered interval's start (or now, for asap).")
+    end: AwareDatetime
+    interval: Literal["fixed", "asap"] = Field(
+        default="fixed", description="`fixed`: an interval Avito offered; `asap`: soonest."
+    )
+    address: str = Field(min_length=1, max_length=500)
+    address_details: str = Field(default="", max_length=500)
+    name: str = Field(min_length=1, max_length=200, description="Who hands the parcel over.")
+    phone: str = Field(pattern=r"^\+?[0-9]{10,15}$", max_length=16)
+
+
+class PickupDetailsIn(Schema):
+    booking_days: Annotated[int, Field(ge=1, le=30), JSON_INTEGER] = Field(
+        description="How many days the order is kept."
+    )
+    address: str = Field(default="", max_length=500, description="Where it is collected.")
+    details: str = Field(default="", max_length=1000, description="A word for the customer.")

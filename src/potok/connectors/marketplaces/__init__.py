@@ -48,6 +48,7 @@ from potok.connectors.marketplaces.registry import (
     MIRRORS_ORDERS,
     PRINTS_STICKERS,
     READS_CATALOGUE,
+    TELLS_TRACKING,
     MarketplaceClients,
     MarketplaceNotSupported,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "MIRRORS_ORDERS",
     "PRINTS_STICKERS",
     "READS_CATALOGUE",
+    "TELLS_TRACKING",
     "CallStats",
     "CredentialsRefused",
     "IncomingAddress",

@@ -15,13 +15,17 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
-from potok.connectors.marketplaces.http import BucketPool, MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import (
+    BucketPool,
+    HttpConnector,
+    MarketplaceHttp,
+    RateLimit,
+)
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     CredentialsRefused,
     IncomingAddress,
     IncomingLine,
@@ -66,6 +70,9 @@ PATHS = {
     "labels": "/order-management/1/orders/labels",
     "label": "/order-management/1/orders/labels/{task}/download",
     "tracking": "/order-management/1/order/setTrackingNumber",
+    "courier_ranges": "/order-management/1/order/getCourierDeliveryRange",
+    "courier_range": "/order-management/1/order/setCourierDeliveryRange",
+    "cnc": "/order-management/1/order/cncSetDetails",
     "stocks": "/stock-management/1/stocks",
 }
 
@@ -159,8 +166,13 @@ def read_order(data: Mapping[str, Any]) -> IncomingOrder:
     )
 
 
-class Avito:
+class Avito(HttpConnector):
     """An Avito seller account."""
+
+    MARKETPLACE = Marketplace.AVITO
+    NAME = NAME
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"list": LIST_LIMIT, "stocks": STOCK_LIMIT}
 
     def __init__(
         self,
@@ -181,37 +193,12 @@ class Avito:
     @classmethod
     def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Avito:
         return cls(
-            MarketplaceHttp(
-                marketplace=NAME,
-                base_url=base_url,
-                headers={},
-                limit=LIMIT,
-                limits={"list": LIST_LIMIT, "stocks": STOCK_LIMIT},
-                **options,
-            ),
+            cls._client(base_url, {}, **options),
             credentials.client_id or "",
             credentials.reveal(),
             pool=options.get("pool"),
             account=str(options.get("account") or ""),
         )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.AVITO
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # the orders waiting for the seller are listed whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass
-
-    def close(self) -> None:
-        self.http.close()
 
     # ------------------------------------------------------------------ signing in
 
@@ -257,14 +244,7 @@ class Avito:
         raise AssertionError("unreachable")
 
     def _json(self, method: str, path: str, **kwargs: Any) -> Mapping[str, Any]:
-        answer = self._call(method, path, **kwargs)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, Mapping):
-            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
-        return data
+        return self._object(self._call(method, path, **kwargs))
 
     # ------------------------------------------------------------------ orders in
 
@@ -378,7 +358,111 @@ class Avito:
         if body.get("success") is False:
             error = body.get("error")
             said = error.get("message") if isinstance(error, Mapping) else None
-            raise MarketplaceRefused(marketplace=NAME, reason=str(said or "tracking refused"))
+            code = error.get("code") if isinstance(error, Mapping) else None
+            reason = f"{code}: {said}" if code and said else str(said or code or "refused")
+            raise MarketplaceRefused(marketplace=NAME, reason=f"tracking number {reason}")
+
+    def tell_tracking(self, numbers: Mapping[str, str]) -> dict[str, str]:
+        """Each order's tracking number, where Avito asks for one (``availableActions``
+        ``setTrackNumber`` or ``fixTrackNumber``: the seller's own partner carries it, DBS);
+        orders Avito's own delivery carries are left alone. Returns the orders Avito refused
+        the number of, with its words (``incorrect_number``, ``already_set``)."""
+        wanted = {k: v for k, v in numbers.items() if v}
+        refused: dict[str, str] = {}
+        for number, actions in self._actions(sorted(wanted)).items():
+            if not actions & {"setTrackNumber", "fixTrackNumber"}:
+                continue
+            try:
+                self.set_tracking_number(number, wanted[number])
+            except CredentialsRefused:
+                raise
+            except MarketplaceRefused as error:
+                refused[number] = error.detail
+        return refused
+
+    def _actions(self, external_ids: Sequence[str]) -> dict[str, set[str]]:
+        """What Avito allows the seller to do with each order now (``availableActions``)."""
+        found: dict[str, set[str]] = {}
+        for start in range(0, len(external_ids), IDS_AT_ONCE):
+            chosen = [("ids", i) for i in external_ids[start : start + IDS_AT_ONCE]]
+            for orders in self._pages(chosen):
+                for data in orders:
+                    listed = data.get("availableActions") or ()
+                    found[str(data.get("id"))] = {
+                        str(a.get("name")) for a in listed if isinstance(a, Mapping)
+                    }
+        return found
+
+    def order(self, external_id: str) -> Mapping[str, Any] | None:
+        """One order as Avito has it now; None when Avito does not know it."""
+        for orders in self._pages([("ids", external_id)]):
+            for data in orders:
+                if str(data.get("id")) == external_id:
+                    return data
+        return None
+
+    def courier_ranges(self, external_id: str, address: str = "") -> Mapping[str, Any]:
+        """When Avito's courier can come for the parcel (``getCourierDeliveryRange``):
+        ``result`` with the seller's address, name, phone and ``dateOptions``."""
+        params = [("orderId", external_id)]
+        if address:
+            params.append(("address", address))
+        body = self._json("GET", PATHS["courier_ranges"], params=params)
+        result = body.get("result")
+        if not isinstance(result, Mapping):
+            raise MarketplaceUnavailable(marketplace=NAME, reason="no 'result' in the answer")
+        return result
+
+    def choose_courier_range(
+        self,
+        external_id: str,
+        *,
+        start: datetime,
+        end: datetime,
+        interval: str,
+        address: str,
+        address_details: str,
+        name: str,
+        phone: str,
+    ) -> None:
+        """The courier's visit (``setCourierDeliveryRange``): an offered interval
+        (``fixed``) or as soon as possible (``asap``); again to change it before pick-up."""
+        body: dict[str, Any] = {
+            "orderId": external_id,
+            "address": address,
+            "startDate": _avito_time(start),
+            "endDate": _avito_time(end),
+            "intervalType": interval,
+            "name": name,
+            "phone": phone,
+        }
+        if address_details:
+            body["addressDetails"] = address_details
+        answer = self._json("POST", PATHS["courier_range"], json=body, safe=True)
+        if answer.get("success") is False:
+            raise MarketplaceRefused(marketplace=NAME, reason="Avito did not take the interval")
+
+    def set_pickup_details(
+        self, external_id: str, *, booking_days: int, address: str, details: str
+    ) -> None:
+        """A click-and-collect order prepared (``cncSetDetails``): where the customer
+        collects it, how many days it is kept, a message for the customer."""
+        found = self.order(external_id)
+        if found is None:
+            raise MarketplaceRefused(marketplace=NAME, reason=f"Avito has no order {external_id}")
+        body: dict[str, Any] = {
+            "id": external_id,
+            "marketplaceId": str(found.get("marketplaceId") or external_id),
+            "bookingPeriod": booking_days,
+        }
+        if address:
+            body["address"] = address
+        if details:
+            body["details"] = details
+        answer = self._json("POST", PATHS["cnc"], json=body, safe=True)
+        result = answer.get("result")
+        if isinstance(result, Mapping) and result.get("success") is False:
+            raise MarketplaceRefused(marketplace=NAME, reason="Avito did not take the details")
 
     def stickers(self, external_ids: Sequence[str]) -> list[Sticker]:
         """The label of each order: a generation task per order (``/orders/labels``), its
@@ -439,6 +523,10 @@ class Avito:
             marketplace=NAME,
             reason="map Avito's listings to SKUs with potok marketplaces map",
         )
+
+
+def _avito_time(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _tens(codes: Sequence[str]) -> Iterator[Sequence[str]]:

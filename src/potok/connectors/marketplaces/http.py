@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 
@@ -23,6 +23,7 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceUnavailable,
 )
+from potok.domain.marketplaces import Marketplace
 
 Sleep = Callable[[float], None]
 RETRY_HEADERS = ("X-Ratelimit-Retry", "Retry-After", "X-RateLimit-Resource-Until")
@@ -256,6 +257,68 @@ class MarketplaceHttp:
                 continue
             return max(0.0, moment.timestamp() - time.time())
         return None
+
+
+class HttpConnector:
+    """What every connector over :class:`MarketplaceHttp` shares: its client built from the
+    class's own name, limits and rate-limit statuses, the calls' statistics, no cursor of its
+    own (what waits is listed whole at every poll), and answers read as JSON objects.
+
+    A connector names :attr:`MARKETPLACE`, :attr:`NAME` (its words in errors) and
+    :attr:`LIMIT`, and :attr:`LIMITS` for families of methods with limits of their own."""
+
+    MARKETPLACE: ClassVar[Marketplace]
+    NAME: ClassVar[str]
+    LIMIT: ClassVar[RateLimit]
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {}
+    RATE_LIMITED: ClassVar[tuple[int, ...]] = (429,)
+
+    http: MarketplaceHttp
+
+    @classmethod
+    def _client(cls, base_url: str, headers: Mapping[str, str], **options: Any) -> MarketplaceHttp:
+        """The account's HTTP client (``options``: timeouts, attempts, the bucket pool and
+        the account's name in it, a sleep for tests)."""
+        return MarketplaceHttp(
+            marketplace=cls.NAME,
+            base_url=base_url,
+            headers=headers,
+            limit=cls.LIMIT,
+            limits=cls.LIMITS,
+            rate_limited=cls.RATE_LIMITED,
+            **options,
+        )
+
+    @property
+    def marketplace(self) -> Marketplace:
+        return self.MARKETPLACE
+
+    @property
+    def stats(self) -> CallStats:
+        return self.http.stats
+
+    @property
+    def cursor(self) -> str | None:
+        return None  # the orders waiting for the seller are listed whole at every poll
+
+    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
+        pass  # orders kept aside come again in the list of what waits
+
+    def close(self) -> None:
+        self.http.close()
+
+    @classmethod
+    def _object(cls, answer: httpx.Response) -> Mapping[str, Any]:
+        """The answer's JSON object; :class:`MarketplaceUnavailable` when it is not one."""
+        try:
+            data = answer.json()
+        except ValueError:
+            data = None
+        if not isinstance(data, Mapping):
+            raise MarketplaceUnavailable(
+                marketplace=cls.NAME, reason="the answer is not a JSON object"
+            )
+        return data
 
 
 def _reason(answer: httpx.Response) -> str:

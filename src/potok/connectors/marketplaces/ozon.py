@@ -17,11 +17,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 
-from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
@@ -211,8 +210,13 @@ def read_posting(data: Mapping[str, Any]) -> IncomingOrder:
     )
 
 
-class Ozon:
+class Ozon(HttpConnector):
     """An Ozon seller account (FBS)."""
+
+    MARKETPLACE = Marketplace.OZON
+    NAME = "Ozon"
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"stocks": STOCK_LIMIT}
 
     def __init__(self, http: MarketplaceHttp, *, now: Any = None) -> None:
         self.http = http
@@ -220,37 +224,8 @@ class Ozon:
 
     @classmethod
     def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> Ozon:
-        return cls(
-            MarketplaceHttp(
-                marketplace="Ozon",
-                base_url=base_url,
-                headers={
-                    "Client-Id": credentials.client_id or "",
-                    "Api-Key": credentials.reveal(),
-                },
-                limit=LIMIT,
-                limits={"stocks": STOCK_LIMIT},
-                **options,
-            )
-        )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.OZON
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # its list of what waits is read whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass  # orders kept aside come again in the list of what waits
-
-    def close(self) -> None:
-        self.http.close()
+        headers = {"Client-Id": credentials.client_id or "", "Api-Key": credentials.reveal()}
+        return cls(cls._client(base_url, headers, **options))
 
     def new_orders(self) -> list[IncomingOrder | Malformed]:
         now = self._now()

@@ -41,6 +41,10 @@ ANSWERS_CANCELLATIONS = frozenset({Marketplace.YANDEX_MARKET})
 CONFIRMS_ORDERS = frozenset({Marketplace.AVITO})
 """The marketplaces where the seller confirms each new order it takes."""
 
+TELLS_TRACKING = frozenset({Marketplace.AVITO})
+"""The marketplaces told the tracking number of a parcel the seller's own carrier takes
+(Avito's DBS orders), when it is handed over."""
+
 MIRRORS_ORDERS = frozenset({Marketplace.RETAILCRM})
 """CRMs told Potok's orders of other channels (their clients are :class:`OrderMirror`)."""
 

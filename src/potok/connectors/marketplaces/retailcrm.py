@@ -30,9 +30,8 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
@@ -260,8 +259,12 @@ def payment_payload(order: MirroredOrder, payment_type: str = "bank-card") -> di
     }
 
 
-class RetailCrm:
+class RetailCrm(HttpConnector):
     """A RetailCRM account (one shop of it when ``site`` is given)."""
+
+    MARKETPLACE = Marketplace.RETAILCRM
+    NAME = NAME
+    LIMIT = LIMIT
 
     def __init__(
         self,
@@ -296,25 +299,11 @@ class RetailCrm:
         """The account at ``base_url`` (``https://<account>.retailcrm.ru``); the
         connection's ``client_id`` names the shop (``site``) when the key reaches several."""
         return cls(
-            MarketplaceHttp(
-                marketplace=NAME,
-                base_url=base_url,
-                headers={"X-API-KEY": credentials.reveal()},
-                limit=LIMIT,
-                **options,
-            ),
+            cls._client(base_url, {"X-API-KEY": credentials.reveal()}, **options),
             site=credentials.client_id or None,
             statuses=statuses,
             zone=ZoneInfo(time_zone),
         )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.RETAILCRM
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
 
     @property
     def cursor(self) -> str | None:
@@ -325,9 +314,6 @@ class RetailCrm:
         self._since = cursor
         self._next = cursor
         self._pending = [p for p in pending if p.isdigit()]
-
-    def close(self) -> None:
-        self.http.close()
 
     # ------------------------------------------------------------------ orders in
 
@@ -575,14 +561,9 @@ class RetailCrm:
             "'potok marketplaces map' or 'import-items'",
         )
 
-    @staticmethod
-    def _json(answer: Any) -> Mapping[str, Any]:
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, Mapping):
-            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
+    @classmethod
+    def _json(cls, answer: Any) -> Mapping[str, Any]:
+        body = cls._object(answer)
         if body.get("success") is False:  # a refusal inside a 200 (RetailCRM's envelope)
             reason = str(body.get("errorMsg") or "success: false")
             raise MarketplaceRefused(marketplace=NAME, reason=reason[:300], status=200)

@@ -16,11 +16,10 @@ import binascii
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
-from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
@@ -183,8 +182,13 @@ def _coordinate(value: Any) -> float | None:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-class Wildberries:
+class Wildberries(HttpConnector):
     """A WB seller account (FBS)."""
+
+    MARKETPLACE = Marketplace.WILDBERRIES
+    NAME = "Wildberries"
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"stocks": STOCK_LIMIT}
 
     def __init__(
         self, http: MarketplaceHttp, *, sticker_type: str = "png", sticker_size: str = "58x40"
@@ -204,38 +208,13 @@ class Wildberries:
         **options: Any,
     ) -> Wildberries:
         return cls(
-            MarketplaceHttp(
-                marketplace="Wildberries",
-                base_url=base_url,
-                headers={"Authorization": credentials.reveal()},
-                limit=LIMIT,
-                limits={"stocks": STOCK_LIMIT},
-                **options,
-            ),
+            cls._client(base_url, {"Authorization": credentials.reveal()}, **options),
             sticker_type=sticker_type,
             sticker_size=sticker_size,
         )
 
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.WILDBERRIES
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # its list of what waits is read whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass  # orders kept aside come again in the list of what waits
-
-    def close(self) -> None:
-        self.http.close()
-
     def new_orders(self) -> list[IncomingOrder | Malformed]:
-        body = self._json(self.http.call("GET", PATHS["new_orders"]))
+        body = self._object(self.http.call("GET", PATHS["new_orders"]))
         tasks = body.get("orders")
         if not isinstance(tasks, list):
             raise MarketplaceUnavailable(
@@ -260,7 +239,7 @@ class Wildberries:
         seen: list[StatusSeen] = []
         for start in range(0, len(ids), STATUS_BATCH):
             chunk = ids[start : start + STATUS_BATCH]
-            body = self._json(self.http.call("POST", PATHS["statuses"], json={"orders": chunk}))
+            body = self._object(self.http.call("POST", PATHS["statuses"], json={"orders": chunk}))
             for item in body.get("orders") or ():
                 if not isinstance(item, Mapping) or "id" not in item:
                     continue
@@ -282,7 +261,7 @@ class Wildberries:
             return outcome
         if outcome.batch is None:
             name = f"Potok {datetime.now(UTC):%Y-%m-%d %H:%M}"
-            created = self._json(
+            created = self._object(
                 self.http.call("POST", PATHS["create_supply"], json={"name": name}, safe=False)
             )
             outcome.batch = str(created.get("id") or "")
@@ -346,7 +325,7 @@ class Wildberries:
         found: list[Sticker] = []
         for start in range(0, len(ids), STICKER_BATCH):
             chunk = ids[start : start + STICKER_BATCH]
-            body = self._json(
+            body = self._object(
                 self.http.call("POST", PATHS["stickers"], params=query, json={"orders": chunk})
             )
             for item in body.get("stickers") or ():
@@ -423,18 +402,6 @@ class Wildberries:
                 for level in chunk:
                     outcome.refused[level.sku] = "WB refused the stock update twice"
         return outcome
-
-    @staticmethod
-    def _json(answer: Any) -> Mapping[str, Any]:
-        try:
-            body = answer.json()
-        except ValueError:
-            body = None
-        if not isinstance(body, Mapping):
-            raise MarketplaceUnavailable(
-                marketplace="Wildberries", reason="the answer is not a JSON object"
-            )
-        return body
 
 
 def _refused_items(answer: Any) -> tuple[set[str], str]:

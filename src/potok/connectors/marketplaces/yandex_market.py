@@ -9,7 +9,8 @@ seller's own ``offerId`` (shop SKU), which is what the item map and the stock pu
 Orders are listed with ``POST /v1/businesses/{businessId}/orders`` (``getBusinessOrders``,
 50 a page, ``pageToken``): the per-campaign ``GET /v2/campaigns/{id}/orders`` and
 ``.../orders/{orderId}`` are deprecated in Market's document and not used. Every path is in
-:data:`PATHS`. Calls are signed with the ``Api-Key`` header; errors answer
+:data:`PATHS` (first-mile shipments' and returns' in their own modules). Calls are signed
+with the ``Api-Key`` header; errors answer
 ``{"status": "ERROR", "errors": [{code, message}]}``; the rate limit is answered **420**
 (not 429), with the hour's limit's end in ``X-RateLimit-Resource-Until``.
 """
@@ -19,13 +20,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from potok import __version__
-from potok.connectors.marketplaces.http import MarketplaceHttp, RateLimit
+from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
-    CallStats,
     CredentialsRefused,
     IncomingAddress,
     IncomingLine,
@@ -42,6 +42,8 @@ from potok.connectors.marketplaces.interface import (
     StockLevel,
     StockOutcome,
 )
+from potok.connectors.marketplaces.yandex_market_first_mile import FirstMile
+from potok.connectors.marketplaces.yandex_market_returns import MarketReturns
 from potok.domain.marketplaces import Credentials, Marketplace
 
 DEFAULT_URL = "https://api.partner.market.yandex.ru"
@@ -237,8 +239,14 @@ def _seen(order: Mapping[str, Any]) -> StatusSeen:
     return StatusSeen(str(order["orderId"]), state_of(status, substatus), words_of(order))
 
 
-class YandexMarket:
+class YandexMarket(HttpConnector):
     """A Yandex Market cabinet (business) and its FBS campaigns."""
+
+    MARKETPLACE = Marketplace.YANDEX_MARKET
+    NAME = NAME
+    LIMIT = LIMIT
+    LIMITS: ClassVar[Mapping[str, RateLimit]] = {"stocks": STOCK_LIMIT}
+    RATE_LIMITED = (420, 429)  # Market answers its limit 420
 
     def __init__(self, http: MarketplaceHttp, business: str, *, now: Any = None) -> None:
         self.http = http
@@ -248,39 +256,8 @@ class YandexMarket:
 
     @classmethod
     def connect(cls, base_url: str, credentials: Credentials, **options: Any) -> YandexMarket:
-        return cls(
-            MarketplaceHttp(
-                marketplace=NAME,
-                base_url=base_url,
-                headers={
-                    "Api-Key": credentials.reveal(),
-                    "X-Market-Integration": f"Potok/{__version__}",
-                },
-                limit=LIMIT,
-                limits={"stocks": STOCK_LIMIT},
-                rate_limited=(420, 429),
-                **options,
-            ),
-            credentials.client_id or "",
-        )
-
-    @property
-    def marketplace(self) -> Marketplace:
-        return Marketplace.YANDEX_MARKET
-
-    @property
-    def stats(self) -> CallStats:
-        return self.http.stats
-
-    @property
-    def cursor(self) -> str | None:
-        return None  # the orders waiting for the seller are listed whole at every poll
-
-    def resume(self, cursor: str | None, pending: Sequence[str]) -> None:
-        pass  # orders kept aside come again in the list of what waits
-
-    def close(self) -> None:
-        self.http.close()
+        headers = {"Api-Key": credentials.reveal(), "X-Market-Integration": f"Potok/{__version__}"}
+        return cls(cls._client(base_url, headers, **options), credentials.client_id or "")
 
     # ------------------------------------------------------------------ orders in
 
@@ -377,7 +354,7 @@ class YandexMarket:
             params: dict[str, Any] = {"limit": PAGE}
             if token:
                 params["pageToken"] = token
-            body = self._json("POST", path, json=condition, params=params)
+            body = self.send("POST", path, json=condition, params=params)
             orders = body.get("orders")
             if not isinstance(orders, list):
                 raise MarketplaceUnavailable(
@@ -421,7 +398,7 @@ class YandexMarket:
                 continue
             campaign = str(data["campaignId"])
             try:
-                self._json(
+                self.send(
                     "PUT",
                     PATHS["boxes"].format(campaign=campaign, order=order.external_id),
                     json={"boxes": [box], "allowRemove": False},
@@ -467,7 +444,7 @@ class YandexMarket:
     ) -> dict[str, str]:
         """Orders of one campaign moved to ``PROCESSING/substatus``; those Market did not
         move, with its words."""
-        body = self._json(
+        body = self.send(
             "POST",
             PATHS["statuses"].format(campaign=campaign),
             json={
@@ -502,7 +479,7 @@ class YandexMarket:
     def cancel(self, external_id: str) -> None:
         """``CANCELLED/SHOP_FAILED``: the seller cannot fulfil the order."""
         campaign = self._campaign(external_id)
-        self._json(
+        self.send(
             "PUT",
             PATHS["status"].format(campaign=campaign, order=external_id),
             json={"order": {"status": "CANCELLED", "substatus": "SHOP_FAILED"}},
@@ -516,7 +493,7 @@ class YandexMarket:
         body: dict[str, Any] = {"accepted": accepted}
         if not accepted:
             body["reason"] = reason or "ORDER_IN_DELIVERY"
-        self._json(
+        self.send(
             "PUT",
             PATHS["cancellation"].format(campaign=campaign, order=external_id),
             json=body,
@@ -576,7 +553,7 @@ class YandexMarket:
                 ]
             }
             try:
-                self._json(
+                self.send(
                     "PUT",
                     PATHS["stocks"].format(campaign=warehouse),
                     json=body,
@@ -599,21 +576,36 @@ class YandexMarket:
             "potok marketplaces map, or name products by the same SKU",
         )
 
-    def _json(
+    @property
+    def first_mile(self) -> FirstMile:
+        """The campaigns' first-mile shipments (отгрузки): list, confirm, acts, transfers."""
+        return FirstMile(self)
+
+    @property
+    def returns(self) -> MarketReturns:
+        """The campaigns' returns and unredeemed orders."""
+        return MarketReturns(self)
+
+    def send(
         self,
         method: str,
         path: str,
         *,
-        json: Any,
-        params: Mapping[str, Any] | None = None,
+        json: Any = None,
+        params: Any = None,
         safe: bool = True,
         family: str = "default",
     ) -> Mapping[str, Any]:
+        """A call whose answer is a JSON object (Market's ``{status, result}``)."""
         answer = self.http.call(method, path, json=json, params=params, safe=safe, family=family)
-        try:
-            data = answer.json()
-        except ValueError:
-            data = None
-        if not isinstance(data, Mapping):
-            raise MarketplaceUnavailable(marketplace=NAME, reason="the answer is not a JSON object")
-        return data
+        return self._object(answer)
+
+    def document(self, path: str, kinds: Sequence[bytes]) -> bytes:
+        """A document Market makes (a PDF act, an Excel waybill): its bytes, which must
+        begin with one of ``kinds``' signatures."""
+        answer = self.http.call("GET", path)
+        if not any(answer.content.startswith(kind) for kind in kinds):
+            raise MarketplaceUnavailable(
+                marketplace=NAME, reason=f"GET {path}: the answer is not the document asked for"
+            )
+        return answer.content

@@ -40,6 +40,8 @@ ORDER_KINDS = frozenset(
     }
 )
 """The kinds about one order: each makes Potok read the order back from Market."""
+RETURN_KINDS = frozenset({"ORDER_RETURN_CREATED", "ORDER_RETURN_STATUS_UPDATED"})
+"""The kinds about a return of an order: Potok reads the return back too."""
 OTHER_KINDS = frozenset(
     {
         "GOODS_FEEDBACK_CREATED",
@@ -74,6 +76,7 @@ class Notification:
     kind: str  # notificationType
     order_id: str | None = None  # the order kinds
     campaign_id: str | None = None
+    return_id: str | None = None  # the return kinds
 
     @property
     def about_order(self) -> bool:
@@ -98,7 +101,10 @@ def read_notification(body: Any) -> Notification:
         return Notification(kind)
     if kind not in ORDER_KINDS:
         raise NotificationRefused(WRONG_FORMAT, f"unknown notificationType '{kind[:64]}'")
-    return Notification(kind, _id(body, "orderId", kind), _id(body, "campaignId", kind))
+    order, campaign = _id(body, "orderId", kind), _id(body, "campaignId", kind)
+    if kind in RETURN_KINDS:
+        return Notification(kind, order, campaign, _id(body, "returnId", kind))
+    return Notification(kind, order, campaign)
 
 
 def answer(version: str, now: datetime) -> dict[str, str]:

@@ -20,8 +20,10 @@ from potok.db.tables import (
     channels,
     marketplace_connections,
     marketplace_journal,
+    marketplace_returns,
     marketplace_stickers,
     orders,
+    returns,
     shipments,
 )
 from potok.db.tables import marketplace_orders as links
@@ -35,7 +37,12 @@ from potok.domain.marketplaces import (
     Marketplace,
 )
 from potok.security.data import DataProtector
-from potok.services.marketplace_ports import LinkedOrder, OrderProgress, PollRecord
+from potok.services.marketplace_ports import (
+    LinkedOrder,
+    LinkedReturn,
+    OrderProgress,
+    PollRecord,
+)
 
 _LEFT = (
     "handed_over",
@@ -49,6 +56,7 @@ _LEFT = (
 _PACKED = ("packed", *_LEFT)
 _c = marketplace_connections
 _j = marketplace_journal
+_r = marketplace_returns
 
 _OPEN_JOURNAL = (
     sa.select(sa.func.count())
@@ -420,6 +428,51 @@ class MarketplaceRepository:
             sa.update(links)
             .where(links.c.connection_id == connection_id, links.c.external_id == external_id)
             .values(state=state, status=status[:100], closed=closed, updated_at=at)
+        )
+
+    # ------------------------------------------------------------------ returns
+
+    def linked_return(self, connection_id: int, external_id: str) -> LinkedReturn | None:
+        row = self.connection.execute(
+            sa.select(_r, returns.c.number)
+            .join(returns, returns.c.id == _r.c.return_id)
+            .where(_r.c.connection_id == connection_id, _r.c.external_id == external_id)
+        ).first()
+        if row is None:
+            return None
+        return LinkedReturn(
+            external_id=row.external_id,
+            order_external_id=row.order_external_id,
+            campaign=row.campaign,
+            return_number=row.number,
+            kind=row.kind,
+            status=row.status,
+        )
+
+    def link_return(
+        self, connection_id: int, link: LinkedReturn, return_id: int, at: datetime
+    ) -> None:
+        self.connection.execute(
+            sa.insert(_r).values(
+                connection_id=connection_id,
+                external_id=link.external_id[:64],
+                order_external_id=link.order_external_id[:128],
+                campaign=link.campaign[:64],
+                return_id=return_id,
+                kind=link.kind[:20],
+                status=link.status[:100],
+                created_at=at,
+                updated_at=at,
+            )
+        )
+
+    def follow_return(
+        self, connection_id: int, external_id: str, status: str, at: datetime
+    ) -> None:
+        self.connection.execute(
+            sa.update(_r)
+            .where(_r.c.connection_id == connection_id, _r.c.external_id == external_id)
+            .values(status=status[:100], updated_at=at)
         )
 
     # ------------------------------------------------------------------ journal

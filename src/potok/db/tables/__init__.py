@@ -75,6 +75,7 @@ from potok.db.tables.marketplaces import (
     marketplace_items,
     marketplace_journal,
     marketplace_orders,
+    marketplace_returns,
     marketplace_stickers,
 )
 from potok.db.tables.notifications import (
@@ -140,6 +141,7 @@ __all__ = [
     "marketplace_items",
     "marketplace_journal",
     "marketplace_orders",
+    "marketplace_returns",
     "marketplace_stickers",
     "metadata",
     "notification_opt_outs",

@@ -117,3 +117,21 @@ marketplace_stickers = sa.Table(
 )
 """The marketplace's sticker of each order it wants on the parcel (WB: one per assembly
 task), fetched once after the order was packed there."""
+
+marketplace_returns = sa.Table(
+    "marketplace_returns",
+    metadata,
+    id_column(),
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    sa.Column("external_id", sa.String(64), nullable=False),  # the marketplace's return id
+    sa.Column("order_external_id", sa.String(128), nullable=False),
+    sa.Column("campaign", sa.String(64), nullable=False),  # Market: the campaign it came to
+    fk("return_id", "returns.id", ondelete="CASCADE"),
+    sa.Column("kind", sa.String(20), nullable=False),  # Market: RETURN or UNREDEEMED
+    sa.Column("status", sa.String(100), nullable=False),  # the marketplace's own words
+    *timestamps(),
+    sa.UniqueConstraint("connection_id", "external_id"),
+    sa.Index(None, "return_id"),
+)
+"""The marketplace's returns (Market's returns and unredeemed orders) that became Potok
+returns, one each: the unique pair makes two pollers racing on one return make one."""

@@ -33,6 +33,7 @@ from potok.connectors.marketplaces.yandex_market_push import Notification as Mar
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, Credentials, Marketplace
 from potok.security.data import DataProtector
+from potok.services.marketplaces.market_returns import read_return
 from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.marketplaces.polling import follow_one, not_yet_imported, take
 from potok.services.unit_of_work import UnitOfWork, reading
@@ -129,7 +130,56 @@ def take_market_notification(
         assert isinstance(client, YandexMarket)  # a Market connection builds this client
         return client.one(number)
 
-    return _take(uow, clients, code, Marketplace.YANDEX_MARKET, number, fetch, clock)
+    outcome = _take(uow, clients, code, Marketplace.YANDEX_MARKET, number, fetch, clock)
+    if notification.return_id is not None and outcome.error is None:
+        _take_market_return(uow, clients, code, notification, outcome, clock)
+    return outcome
+
+
+def _take_market_return(
+    uow: UnitOfWork,
+    clients: MarketplaceClients,
+    code: str,
+    notification: MarketNotification,
+    outcome: PollOutcome,
+    clock: Clock,
+) -> None:
+    """The return a notification names, read back from Market and taken as a poll would."""
+    order, campaign, number = (
+        notification.order_id,
+        notification.campaign_id,
+        notification.return_id,
+    )
+    if order is None or campaign is None or number is None:
+        return
+    connection, credentials = reading(uow, lambda uow: _connection(uow, code))
+    if not connection.active:
+        return
+    client = clients.build(connection, credentials)
+    try:
+        assert isinstance(client, YandexMarket)  # a Market connection builds this client
+        read_return(
+            uow,
+            connection,
+            client,
+            campaign,
+            order,
+            number,
+            outcome,
+            clock=clock,
+        )
+    except CredentialsRefused as error:
+        outcome.error, outcome.refused = error.detail, True
+    finally:
+        client.close()
+        outcome.requests += client.stats.requests
+
+
+def _connection(uow: UnitOfWork, code: str) -> tuple[Connection, Credentials]:
+    connection = uow.marketplaces.get_by_code(code)
+    if connection is None or connection.marketplace is not Marketplace.YANDEX_MARKET:
+        raise ConnectionNotFound(connection=code)
+    return connection, uow.marketplaces.credentials(connection.id)
 
 
 def _take(

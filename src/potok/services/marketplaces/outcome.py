@@ -23,6 +23,8 @@ class PollOutcome:
     waiting: list[str] = field(default_factory=list)  # the marketplace is still checking
     stickers: list[str] = field(default_factory=list)  # stickers fetched and kept
     cancelled: list[int] = field(default_factory=list)  # Potok orders cancelled
+    returns_opened: list[str] = field(default_factory=list)  # Potok returns made (Market's)
+    returns_followed: int = 0  # Market's returns whose change was taken
     catalogue_mapped: int = 0  # items mapped from the catalogue before a first poll
     error: str | None = None
     refused: bool = False

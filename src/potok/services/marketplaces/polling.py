@@ -24,6 +24,7 @@ from potok.connectors.marketplaces import (
     MarketplaceState,
     StatusSeen,
 )
+from potok.connectors.marketplaces.yandex_market import YandexMarket
 from potok.domain.errors import InvalidInput, PotokError, TransientConflict
 from potok.domain.kernel import Actor, ActorKind, Clock, utc_now
 from potok.domain.marketplaces import (
@@ -39,6 +40,7 @@ from potok.services.marketplace_ports import LinkedOrder, PollRecord
 from potok.services.marketplaces.catalogue import map_from_catalogue
 from potok.services.marketplaces.items import alert_unmapped_item
 from potok.services.marketplaces.journal import keep_aside
+from potok.services.marketplaces.market_returns import poll_returns
 from potok.services.marketplaces.outcome import PollOutcome
 from potok.services.marketplaces.pushing import push_progress
 from potok.services.orders import cancel_order
@@ -155,6 +157,8 @@ def _poll(
             outcome.cursor = client.cursor
         _follow(uow, connection, client, outcome, clock)
         push_progress(uow, connection, client, outcome, clock)
+        if isinstance(client, YandexMarket):
+            poll_returns(uow, connection, client, outcome, clock=clock)
     except CredentialsRefused as error:
         outcome.error, outcome.refused = error.detail, True
     except MarketplaceError as error:

@@ -19,6 +19,7 @@ from potok.connectors.marketplaces import (
     ANSWERS_CANCELLATIONS,
     CONFIRMS_ORDERS,
     PRINTS_STICKERS,
+    TELLS_TRACKING,
     CredentialsRefused,
     MarketplaceClient,
     MarketplaceRefused,
@@ -329,8 +330,9 @@ def _hand_over(
 ) -> None:
     """Orders that left, a batch (WB supply) at a time: a supply goes once all its orders
     have left."""
+    refused = _tell_tracking(uow, connection, client, links, outcome, clock)
     by_batch: dict[str | None, list[str]] = {}
-    for link in links:
+    for link in (link for link in links if link.external_id not in refused):
         by_batch.setdefault(link.supply, []).append(link.external_id)
     for batch, external_ids in by_batch.items():
         if batch is not None:
@@ -345,6 +347,40 @@ def _hand_over(
             continue
         _record(uow, connection, external_ids, "shipped", clock)
         outcome.handed_over.extend(external_ids)
+
+
+def _tell_tracking(
+    uow: UnitOfWork,
+    connection: Connection,
+    client: MarketplaceClient,
+    links: Sequence[LinkedOrder],
+    outcome: PollOutcome,
+    clock: Clock,
+) -> set[str]:
+    """The tracking number of each order's parcel, where the marketplace wants it (Avito's
+    DBS orders); an order whose number was refused is not told handed over either, and is
+    tried again at the next poll (Avito then asks to fix it)."""
+    tell = getattr(client, "tell_tracking", None)
+    if connection.marketplace not in TELLS_TRACKING or tell is None or not links:
+        return set()
+
+    def numbers(uow: UnitOfWork) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for link in links:
+            shipments = uow.shipments.for_order(link.order_id)
+            tracked = [
+                s.tracking_number
+                for s in shipments
+                if s.tracking_number and s.status is not ShipmentStatus.CANCELLED
+            ]
+            if tracked:
+                found[link.external_id] = tracked[0]
+        return found
+
+    refused: dict[str, str] = tell(reading(uow, numbers))
+    for external_id, reason in refused.items():
+        _failed(uow, connection, external_id, "tracking number", reason, outcome, clock)
+    return set(refused)
 
 
 def _in_supply(uow: UnitOfWork, connection: Connection, supply: str) -> set[str]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal
 
 from potok.domain.errors import FieldError, InvalidInput
@@ -191,73 +192,85 @@ def request_return(
     (at most those handed over and not already on another return), the reason from the
     shop's list, and optionally which units (serials, marking codes)."""
     _check_shape(command, policy)
+    return atomically_once(
+        uow, once, lambda uow: request_within(uow, command, actor, clock(), policy=policy)
+    )
 
-    def work(uow: UnitOfWork) -> Return:
-        at = clock()
-        who = str(actor)
-        order = order_of(uow, command.order_id)
-        assert order.id is not None
-        shipped = sources(uow, uow.shipments.for_order(order.id))
-        _returnable(order, shipped)
-        existing = uow.returns.for_order(order.id)
-        taken = claimed(existing)
-        taken_units = claimed_units(existing)
-        lines: list[ReturnLine] = []
-        for request in command.lines:
-            try:
-                ordered = order.line(request.line_no)
-            except KeyError:
-                raise InvalidInput(
-                    [
-                        FieldError(
-                            "line_no",
-                            f"order {order.id} has no line {request.line_no}",
-                            "unknown-line",
-                        )
-                    ]
-                ) from None
-            for claim in _claims(order, request, shipped, taken, taken_units):
-                lines.append(
-                    ReturnLine(
-                        line_no=len(lines) + 1,
-                        order_line_no=request.line_no,
-                        product_id=ordered.product_id,
-                        sku=ordered.sku,
-                        quantity=claim.quantity,
-                        unit_price=ordered.unit_price,
-                        vat_rate=ordered.vat_rate,
-                        reason=request.reason,
-                        lot_id=claim.source.lot_id,
-                        lot=claim.source.lot,
-                        units=tuple(claim.units),
-                        note=request.note,
+
+def request_within(
+    uow: UnitOfWork,
+    command: RequestReturn,
+    actor: Actor,
+    at: datetime,
+    *,
+    policy: ReturnPolicy = DEFAULT_POLICY,
+    source: ReturnSource = ReturnSource.CUSTOMER,
+) -> Return:
+    """:func:`request_return` in the caller's transaction (a marketplace's return is
+    requested together with its link to the marketplace's)."""
+    _check_shape(command, policy)
+    who = str(actor)
+    order = order_of(uow, command.order_id)
+    assert order.id is not None
+    shipped = sources(uow, uow.shipments.for_order(order.id))
+    _returnable(order, shipped)
+    existing = uow.returns.for_order(order.id)
+    taken = claimed(existing)
+    taken_units = claimed_units(existing)
+    lines: list[ReturnLine] = []
+    for request in command.lines:
+        try:
+            ordered = order.line(request.line_no)
+        except KeyError:
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "line_no",
+                        f"order {order.id} has no line {request.line_no}",
+                        "unknown-line",
                     )
+                ]
+            ) from None
+        for claim in _claims(order, request, shipped, taken, taken_units):
+            lines.append(
+                ReturnLine(
+                    line_no=len(lines) + 1,
+                    order_line_no=request.line_no,
+                    product_id=ordered.product_id,
+                    sku=ordered.sku,
+                    quantity=claim.quantity,
+                    unit_price=ordered.unit_price,
+                    vat_rate=ordered.vat_rate,
+                    reason=request.reason,
+                    lot_id=claim.source.lot_id,
+                    lot=claim.source.lot,
+                    units=tuple(claim.units),
+                    note=request.note,
                 )
-        ret = Return(
-            id=None,
-            number="",
-            order_id=order.id,
-            channel=order.channel_code,
-            currency=order.currency,
-            source=ReturnSource.CUSTOMER,
-            status=ReturnStatus.REQUESTED,
-            lines=lines,
-            created_at=at,
-            updated_at=at,
-            created_by=who,
-            comment=command.comment,
-        )
-        uow.returns.add(ret)
-        ret.requested(at, who, command.comment or None)
-        if command.approve:
-            ret.approve(at, who)
-        uow.returns.save(ret)
-        note_on_order(
-            uow, order, ret, at, who, "return_requested", command.comment or None, units=ret.units
-        )
-        return ret
-
-    return atomically_once(uow, once, work)
+            )
+    ret = Return(
+        id=None,
+        number="",
+        order_id=order.id,
+        channel=order.channel_code,
+        currency=order.currency,
+        source=source,
+        status=ReturnStatus.REQUESTED,
+        lines=lines,
+        created_at=at,
+        updated_at=at,
+        created_by=who,
+        comment=command.comment,
+    )
+    uow.returns.add(ret)
+    ret.requested(at, who, command.comment or None)
+    if command.approve:
+        ret.approve(at, who)
+    uow.returns.save(ret)
+    note_on_order(
+        uow, order, ret, at, who, "return_requested", command.comment or None, units=ret.units
+    )
+    return ret
 
 
 def approve_return(
