@@ -4,9 +4,10 @@ the clock - and the shape of its answer."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from potok.connectors.carriers.registry import CarrierRegistry
+from potok.connectors.payments.registry import Gateways
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.webhooks import StoredEvent
 from potok.services.unit_of_work import UnitOfWork
@@ -21,6 +22,7 @@ class Outside:
     uow: Callable[[], UnitOfWork]
     carriers: CarrierRegistry
     clock: Clock = utc_now
+    gateways: Gateways = field(default_factory=Gateways)  # payment gateways (ЮKassa)
 
 
 EventHandler = Callable[[Outside, StoredEvent], Settle | None]

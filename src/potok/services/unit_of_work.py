@@ -25,6 +25,7 @@ from potok.services.notification_ports import (
 )
 from potok.services.onec_ports import OnecStore
 from potok.services.overdue_ports import ThresholdStore
+from potok.services.payment_ports import PaymentStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -199,6 +200,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportStore: ...
+
+    @property
+    def payments(self) -> PaymentStore: ...
 
     def __enter__(self) -> Self: ...
 

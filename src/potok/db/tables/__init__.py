@@ -88,6 +88,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.payments import gateway_payments, gateway_refunds, payment_accounts
 from potok.db.tables.reports import (
     forecast_runs,
     forecast_series,
@@ -126,6 +127,8 @@ __all__ = [
     "event_consumers",
     "forecast_runs",
     "forecast_series",
+    "gateway_payments",
+    "gateway_refunds",
     "idempotency_keys",
     "legal_entities",
     "legal_entity_channels",
@@ -159,6 +162,7 @@ __all__ = [
     "outbox_events",
     "overdue_thresholds",
     "parcels",
+    "payment_accounts",
     "product_barcodes",
     "products",
     "purchase_order_lines",

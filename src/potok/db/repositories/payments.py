@@ -1,0 +1,254 @@
+"""Gateway accounts, gateway payments and their refunds, in and out of the tables.
+
+The account's secret key is sealed like personal data (``pd1:...``) and opened only by
+:meth:`PaymentRepository.key`, for the connector's one call."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from potok.db.tables import channels, gateway_payments, gateway_refunds, orders, payment_accounts
+from potok.domain.events import DomainEvent
+from potok.domain.payments import GatewayPayment, GatewayRefund, GatewayStatus, RefundState
+from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
+from potok.security.data import DataProtector
+
+_a = payment_accounts
+_p = gateway_payments
+_r = gateway_refunds
+
+_ACCOUNTS = sa.select(_a, channels.c.code.label("channel_code")).select_from(
+    _a.join(channels, channels.c.id == _a.c.channel_id)
+)
+_PAYMENTS = sa.select(_p, channels.c.code.label("channel_code")).select_from(
+    _p.join(orders, orders.c.id == _p.c.order_id).join(
+        channels, channels.c.id == orders.c.channel_id
+    )
+)
+
+
+def _account(row: Any) -> PaymentAccount:
+    return PaymentAccount(
+        channel_id=row.channel_id,
+        channel_code=row.channel_code,
+        gateway=row.gateway,
+        shop_id=row.shop_id,
+        return_url=row.return_url,
+        active=row.active,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _refund(row: Any) -> GatewayRefund:
+    return GatewayRefund(
+        return_number=row.return_number,
+        amount=row.amount,
+        status=RefundState(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        gateway_id=row.gateway_id,
+        id=row.id,
+        last_error=row.last_error,
+    )
+
+
+def _payment(row: Any, refunds: list[GatewayRefund]) -> GatewayPayment:
+    return GatewayPayment(
+        order_id=row.order_id,
+        channel_code=row.channel_code,
+        gateway=row.gateway,
+        amount=row.amount,
+        currency=row.currency,
+        status=GatewayStatus(row.status),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        id=row.id,
+        gateway_id=row.gateway_id,
+        confirmation_url=row.confirmation_url,
+        captured_amount=row.captured_amount,
+        authorized_at=row.authorized_at,
+        captured_at=row.captured_at,
+        canceled_at=row.canceled_at,
+        cancel_reason=row.cancel_reason,
+        last_error=row.last_error,
+        refunds=refunds,
+    )
+
+
+class PaymentRepository:
+    def __init__(
+        self, connection: sa.Connection, events: list[DomainEvent], protector: DataProtector
+    ) -> None:
+        self.connection = connection
+        self.events = events
+        self.protector = protector
+
+    # ------------------------------------------------------------------ accounts
+
+    def account(self, channel_id: int) -> PaymentAccount | None:
+        row = self.connection.execute(_ACCOUNTS.where(_a.c.channel_id == channel_id)).first()
+        return _account(row) if row else None
+
+    def accounts(self) -> Sequence[PaymentAccount]:
+        return [_account(r) for r in self.connection.execute(_ACCOUNTS.order_by(channels.c.code))]
+
+    def key(self, channel_id: int) -> AccountKey:
+        row = self.connection.execute(
+            sa.select(_a.c.shop_id, _a.c.credentials).where(_a.c.channel_id == channel_id)
+        ).one()
+        return AccountKey(row.shop_id, self.protector.decrypt(row.credentials) or "")
+
+    def put_account(self, draft: AccountDraft, channel_id: int, at: datetime) -> None:
+        """Connect the channel, or change its account (an empty secret keeps the old one)."""
+        values: dict[str, Any] = {
+            "gateway": draft.gateway,
+            "shop_id": draft.shop_id.strip(),
+            "return_url": draft.return_url.strip(),
+            "active": draft.active,
+            "updated_at": at,
+        }
+        if draft.secret_key.strip():
+            values["credentials"] = self.protector.encrypt(draft.secret_key.strip())
+        changed = self.connection.execute(
+            sa.update(_a).where(_a.c.channel_id == channel_id).values(values)
+        ).rowcount
+        if not changed:
+            self.connection.execute(
+                sa.insert(_a).values(channel_id=channel_id, created_at=at, **values)
+            )
+
+    # ------------------------------------------------------------------ payments
+
+    def for_order(self, order_id: int, *, lock: bool = False) -> GatewayPayment | None:
+        query = _PAYMENTS.where(_p.c.order_id == order_id)
+        if lock:
+            query = query.with_for_update(of=_p)
+        row = self.connection.execute(query).first()
+        return self._whole(row) if row else None
+
+    def by_gateway_id(self, gateway: str, gateway_id: str) -> GatewayPayment | None:
+        row = self.connection.execute(
+            _PAYMENTS.where(_p.c.gateway == gateway, _p.c.gateway_id == gateway_id)
+        ).first()
+        return self._whole(row) if row else None
+
+    def add(self, payment: GatewayPayment) -> None:
+        payment.id = self.connection.execute(
+            sa.insert(_p).values(**self._values(payment)).returning(_p.c.id)
+        ).scalar_one()
+        self._write_refunds(payment)
+        self.events.extend(payment.take_events())
+
+    def save(self, payment: GatewayPayment) -> None:
+        assert payment.id is not None
+        self.connection.execute(
+            sa.update(_p).where(_p.c.id == payment.id).values(**self._values(payment))
+        )
+        self._write_refunds(payment)
+        self.events.extend(payment.take_events())
+
+    def mark_checked(self, order_ids: Sequence[int], at: datetime) -> None:
+        if order_ids:
+            self.connection.execute(
+                sa.update(_p).where(_p.c.order_id.in_(order_ids)).values(checked_at=at)
+            )
+
+    def in_flight(self, before: datetime, limit: int) -> list[GatewayPayment]:
+        """Payments the gateway may have moved on its own, least recently read first."""
+        pending_refund = sa.exists().where(
+            _r.c.payment_id == _p.c.id, _r.c.status == RefundState.PENDING.value
+        )
+        query = (
+            _PAYMENTS.where(
+                sa.or_(
+                    _p.c.status.in_(
+                        [GatewayStatus.PENDING.value, GatewayStatus.WAITING_FOR_CAPTURE.value]
+                    ),
+                    pending_refund,
+                ),
+                sa.or_(_p.c.checked_at.is_(None), _p.c.checked_at < before),
+                _p.c.gateway_id.is_not(None),
+            )
+            .order_by(_p.c.checked_at.asc().nulls_first(), _p.c.id)
+            .limit(limit)
+        )
+        return [self._whole(r) for r in self.connection.execute(query).all()]
+
+    def list_page(
+        self, *, status: str | None, cursor: int | None, limit: int
+    ) -> tuple[list[GatewayPayment], int | None]:
+        """Newest first; the cursor is the last id seen."""
+        query = _PAYMENTS.order_by(_p.c.id.desc()).limit(limit + 1)
+        if status is not None:
+            query = query.where(_p.c.status == status)
+        if cursor is not None:
+            query = query.where(_p.c.id < cursor)
+        rows = self.connection.execute(query).all()
+        found = [self._whole(r) for r in rows[:limit]]
+        more = len(rows) > limit
+        return found, (found[-1].id if more and found else None)
+
+    def between(self, start: datetime, end: datetime) -> list[GatewayPayment]:
+        """Payments created or moved in the window (for reconciliation)."""
+        query = _PAYMENTS.where(
+            sa.or_(
+                sa.and_(_p.c.created_at >= start, _p.c.created_at < end),
+                sa.and_(_p.c.updated_at >= start, _p.c.updated_at < end),
+            )
+        ).order_by(_p.c.order_id)
+        return [self._whole(r) for r in self.connection.execute(query).all()]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _whole(self, row: Any) -> GatewayPayment:
+        refunds = [
+            _refund(r)
+            for r in self.connection.execute(
+                sa.select(_r).where(_r.c.payment_id == row.id).order_by(_r.c.id)
+            )
+        ]
+        return _payment(row, refunds)
+
+    @staticmethod
+    def _values(payment: GatewayPayment) -> dict[str, Any]:
+        return {
+            "order_id": payment.order_id,
+            "gateway": payment.gateway,
+            "gateway_id": payment.gateway_id,
+            "status": payment.status.value,
+            "currency": payment.currency,
+            "amount": payment.amount,
+            "captured_amount": payment.captured_amount,
+            "confirmation_url": payment.confirmation_url,
+            "authorized_at": payment.authorized_at,
+            "captured_at": payment.captured_at,
+            "canceled_at": payment.canceled_at,
+            "cancel_reason": (payment.cancel_reason or None) and payment.cancel_reason[:200],
+            "last_error": payment.last_error,
+            "created_at": payment.created_at,
+            "updated_at": payment.updated_at,
+        }
+
+    def _write_refunds(self, payment: GatewayPayment) -> None:
+        for refund in payment.refunds:
+            values = {
+                "payment_id": payment.id,
+                "return_number": refund.return_number,
+                "gateway_id": refund.gateway_id,
+                "status": refund.status.value,
+                "amount": refund.amount,
+                "last_error": refund.last_error,
+                "created_at": refund.created_at,
+                "updated_at": refund.updated_at,
+            }
+            if refund.id is None:
+                refund.id = self.connection.execute(
+                    sa.insert(_r).values(**values).returning(_r.c.id)
+                ).scalar_one()
+            else:
+                self.connection.execute(sa.update(_r).where(_r.c.id == refund.id).values(values))

@@ -1,0 +1,39 @@
+"""What the payment use cases need from storage: the channels' gateway accounts and the
+orders' gateway payments with their refunds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from potok.domain.payments import GatewayPayment
+from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
+
+
+class PaymentStore(Protocol):
+    def account(self, channel_id: int) -> PaymentAccount | None: ...
+
+    def accounts(self) -> Sequence[PaymentAccount]: ...
+
+    def key(self, channel_id: int) -> AccountKey: ...
+
+    def put_account(self, draft: AccountDraft, channel_id: int, at: datetime) -> None: ...
+
+    def for_order(self, order_id: int, *, lock: bool = False) -> GatewayPayment | None: ...
+
+    def by_gateway_id(self, gateway: str, gateway_id: str) -> GatewayPayment | None: ...
+
+    def add(self, payment: GatewayPayment) -> None: ...
+
+    def save(self, payment: GatewayPayment) -> None: ...
+
+    def mark_checked(self, order_ids: Sequence[int], at: datetime) -> None: ...
+
+    def in_flight(self, before: datetime, limit: int) -> list[GatewayPayment]: ...
+
+    def list_page(
+        self, *, status: str | None, cursor: int | None, limit: int
+    ) -> tuple[list[GatewayPayment], int | None]: ...
+
+    def between(self, start: datetime, end: datetime) -> list[GatewayPayment]: ...
