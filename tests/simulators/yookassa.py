@@ -41,7 +41,7 @@ import httpx
 from tests.simulators.base import Answer, SimulatedApi
 
 SHOP_ID = "506751"
-SECRET_KEY = "test_secret_key_for_the_simulator"  # noqa: S105 - a test shop's key
+SECRET_KEY = "test_secret_key_for_the_simulator"
 VALUE = re.compile(r"^\d{1,10}\.\d{2}$")
 MAX_KEY = 64
 DELIVERIES = 7  # ЮKassa's tries of one notification
@@ -92,7 +92,9 @@ class YooKassaSimulator(SimulatedApi):
         self.shop_id, self.secret_key = shop_id, secret_key
         self.payments: dict[str, Payment] = {}
         self.refunds: dict[str, Refund] = {}
-        self.keys: dict[str, tuple[str, str, Any, Answer]] = {}  # key -> (method, path, body, answer)
+        self.keys: dict[
+            str, tuple[str, str, Any, Answer]
+        ] = {}  # key -> (method, path, body, answer)
         self.refunds_pending = False  # new refunds wait for finish_refund
         self.processing = 0  # the next POSTs are answered 202 ("still processing")
         self.notification_url: str | None = None
@@ -166,7 +168,9 @@ class YooKassaSimulator(SimulatedApi):
                 return "POST /payments: capture must be a boolean"
             confirmation = body.get("confirmation")
             if not isinstance(confirmation, dict) or confirmation.get("type") != "redirect":
-                return "POST /payments: Missing confirmation type for payment method type: bank_card"
+                return (
+                    "POST /payments: Missing confirmation type for payment method type: bank_card"
+                )
             if not str(confirmation.get("return_url") or "").startswith(("http://", "https://")):
                 return "POST /payments: Return url is missing"
             if len(str(body.get("description", ""))) > 128:
@@ -262,9 +266,7 @@ class YooKassaSimulator(SimulatedApi):
                 return Answer(200, self.payment_body(payment))
             return Answer(
                 400,
-                self._error(
-                    "invalid_request", "Payment can not be captured in current status."
-                ),
+                self._error("invalid_request", "Payment can not be captured in current status."),
             )
         amount = Decimal(body["amount"]["value"]) if "amount" in body else payment.amount
         if "amount" in body and body["amount"]["currency"] != payment.currency:
@@ -307,8 +309,11 @@ class YooKassaSimulator(SimulatedApi):
         if body["amount"]["currency"] != payment.currency:
             return Answer(400, self._error("invalid_request", "Currencies do not match", "amount"))
         asked = sum(
-            (r.amount for r in self.refunds.values() if r.payment_id == payment.id
-             and r.status != "canceled"),
+            (
+                r.amount
+                for r in self.refunds.values()
+                if r.payment_id == payment.id and r.status != "canceled"
+            ),
             Decimal("0.00"),
         )
         if payment.amount - asked <= 0:
@@ -358,8 +363,12 @@ class YooKassaSimulator(SimulatedApi):
                 "id": payment.id,
                 "saved": False,
                 "title": "Bank card *4444",
-                "card": {"last4": "4444", "expiry_month": "12", "expiry_year": "2030",
-                         "card_type": "MasterCard"},
+                "card": {
+                    "last4": "4444",
+                    "expiry_month": "12",
+                    "expiry_year": "2030",
+                    "card_type": "MasterCard",
+                },
             }
         if payment.status == "waiting_for_capture":
             body["expires_at"] = _stamp(payment.created_at + timedelta(days=7))

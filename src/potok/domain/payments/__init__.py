@@ -9,6 +9,8 @@ from potok.domain.payments.errors import (
     GatewayRefusedAction,
     GatewayUnreachable,
     MarketplaceTakesNoGateway,
+    NotificationMalformed,
+    NotificationNotFromGateway,
     PaymentNotCancellable,
     PaymentNotCapturable,
 )
@@ -31,6 +33,8 @@ __all__ = [
     "GatewayStatus",
     "GatewayUnreachable",
     "MarketplaceTakesNoGateway",
+    "NotificationMalformed",
+    "NotificationNotFromGateway",
     "PaymentActionFailed",
     "PaymentCreated",
     "PaymentNotCancellable",

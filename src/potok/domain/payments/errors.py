@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from potok.domain.errors import Conflict, NotFound, Rejected, Unavailable
+from potok.domain.errors import Conflict, Forbidden, NotFound, Rejected, Unavailable
 
 __all__ = [
     "AccountNotFound",
@@ -11,6 +11,8 @@ __all__ = [
     "GatewayRefusedAction",
     "GatewayUnreachable",
     "MarketplaceTakesNoGateway",
+    "NotificationMalformed",
+    "NotificationNotFromGateway",
     "PaymentNotCancellable",
     "PaymentNotCapturable",
 ]
@@ -71,3 +73,18 @@ class GatewayUnreachable(Unavailable):
     code = "gateway-unavailable"
     title = "The payment gateway cannot be reached"
     template = "{gateway} could not be reached: {reason}"
+
+
+class NotificationNotFromGateway(Forbidden):
+    code = "notification-not-from-gateway"
+    title = "Notifications are taken from the gateway's networks only"
+    template = (
+        "{address} is not in the networks {gateway} sends notifications from "
+        "(setting payments.yookassa_networks)."
+    )
+
+
+class NotificationMalformed(Rejected):
+    code = "notification-malformed"
+    title = "This is not a notification the gateway sends"
+    template = "{why}"

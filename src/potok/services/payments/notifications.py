@@ -16,6 +16,7 @@ from typing import Any
 
 from potok.connectors.payments import GatewayDown, GatewayRefused
 from potok.connectors.payments.yookassa import CODE as YOOKASSA
+from potok.domain.payments import NotificationMalformed
 from potok.services.outside import Outside
 from potok.services.payments.applying import apply_payment_seen, apply_refund_seen
 from potok.services.payments.flow import Plan
@@ -24,10 +25,6 @@ from potok.services.unit_of_work import UnitOfWork, atomically, reading
 PAYMENT_EVENTS = frozenset({"payment.waiting_for_capture", "payment.succeeded", "payment.canceled"})
 REFUND_EVENTS = frozenset({"refund.succeeded"})
 MAX_ID = 64
-
-
-class NotificationMalformed(ValueError):
-    """The body is not a notification ЮKassa sends."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,17 +48,17 @@ class Taken:
 def read_notification(body: Any) -> Notification:
     """The parts of a notification Potok needs; NotificationMalformed otherwise."""
     if not isinstance(body, dict) or body.get("type") != "notification":
-        raise NotificationMalformed('not a notification: "type" must be "notification"')
+        raise NotificationMalformed(why='not a notification: "type" must be "notification"')
     event = body.get("event")
     found = body.get("object")
     if not isinstance(event, str) or not isinstance(found, dict):
-        raise NotificationMalformed('a notification carries an "event" and an "object"')
+        raise NotificationMalformed(why='a notification carries an "event" and an "object"')
     object_id = found.get("id")
     if not isinstance(object_id, str) or not 1 <= len(object_id) <= MAX_ID:
-        raise NotificationMalformed('the notification\'s object has no "id"')
+        raise NotificationMalformed(why='the notification\'s object has no "id"')
     payment_id = found.get("payment_id") if event in REFUND_EVENTS else object_id
     if not isinstance(payment_id, str) or not 1 <= len(payment_id) <= MAX_ID:
-        raise NotificationMalformed('the refund\'s object has no "payment_id"')
+        raise NotificationMalformed(why='the refund\'s object has no "payment_id"')
     return Notification(event, object_id, payment_id)
 
 
