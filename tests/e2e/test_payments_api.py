@@ -68,7 +68,8 @@ def test_the_shop_gets_the_payment_link_and_notifications_move_the_payment_once(
         Dispatcher(shop.potok, client, name="payments").run_round()
     link = api.get(f"/api/v1/orders/{order_id}/payment")
     assert link.status_code == 200, link.text
-    payment = link.json()
+    assert link.json()["gateway_state"] == "created"
+    payment = link.json()["gateway_payment"]
     assert payment["status"] == "pending"
     assert payment["amount"] == "2490.00"
     assert payment["confirmation_url"].startswith("https://yoomoney.ru/checkout/")
@@ -89,7 +90,7 @@ def test_the_shop_gets_the_payment_link_and_notifications_move_the_payment_once(
     # ЮKassa repeats a delivered notification: nothing happens twice
     assert yookassa.notify("payment.waiting_for_capture", gateway_id) == [200]
     assert history_of_payment(api, order_id) == ["authorized"]
-    held = api.get(f"/api/v1/orders/{order_id}/payment").json()
+    held = api.get(f"/api/v1/orders/{order_id}/payment").json()["gateway_payment"]
     assert held["status"] == "waiting_for_capture"
     assert held["confirmation_url"] is None
     listed = api.get("/api/v1/payments", params={"status": "waiting_for_capture"}).json()
@@ -116,5 +117,5 @@ def test_notifications_from_elsewhere_or_malformed_are_refused(
     shop.potok.settings.payments = PaymentSettings(
         yookassa_url=yookassa.url, yookassa_networks="185.71.76.0/27"
     )
-    problem(anonymous.post(NOTIFICATIONS, json=unknown), 403, "notification-not-from-gateway")
+    problem(anonymous.post(NOTIFICATIONS, json=unknown), 404, "notification-not-from-gateway")
     assert yookassa.received == []  # nothing was asked of ЮKassa for any of them

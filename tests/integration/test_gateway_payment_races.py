@@ -29,7 +29,8 @@ def test_racing_notifications_and_polls_apply_a_status_once(
         order_id = place(shop, [("KET", 1)])
         Dispatcher(shop, client, name="payments").run_round()
     payment = payment_of(shop, order_id)
-    assert payment is not None and payment.gateway_id is not None
+    assert payment is not None
+    assert payment.gateway_id is not None
     yookassa.pay(payment.gateway_id)
     body = yookassa.notification("payment.waiting_for_capture", payment.gateway_id)
     notification = read_notification(body)

@@ -17,8 +17,9 @@ from potok.connectors.payments.registry import Gateways
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.domain.orders import PaymentStatus
 from potok.domain.orders.commands import CancelOrder
-from potok.domain.payments import GatewayStatus
+from potok.domain.payments import GatewayStatus, RefundState
 from potok.domain.payments.accounts import AccountDraft
+from potok.domain.returns import RefundStatus
 from potok.services import orders as order_service
 from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput
@@ -27,6 +28,8 @@ from potok.services.order_edits import CancelLines, cancel_lines
 from potok.services.outside import Outside
 from potok.services.payments.accounts import connect_channel
 from potok.services.payments.polling import poll_payments
+from potok.services.returns import handling, requests
+from potok.services.returns.requests import RequestReturn, ReturnLineRequest
 from potok.services.unit_of_work import reading
 from potok.settings import PaymentSettings
 from potok.worker.dispatcher import Dispatcher, new_client
@@ -241,3 +244,103 @@ def test_the_account_refuses_marketplaces_and_keeps_the_key_sealed(
     assert stored is not None
     assert SECRET_KEY not in stored
     assert stored.startswith("pd1:")
+
+
+def paid_and_shipped(shop: Potok, yookassa: YooKassaSimulator, dispatcher: Dispatcher) -> int:
+    """An own-shop order of two kettles and a mug, paid, captured at hand-over."""
+    order_id = place(shop, [("KET", 2), ("MUG", 1)])
+    dispatcher.run_round()
+    payment = payment_of(shop, order_id)
+    yookassa.pay(payment.gateway_id)
+    poll_payments(outside(shop), every_s=0, limit=10)
+    ship(shop, order_id)
+    dispatcher.run_round()
+    assert order_payment(shop, order_id) is PaymentStatus.PAID
+    return order_id
+
+
+def returned(shop: Potok, order_id: int, kettles: int) -> str:
+    ret = requests.request_return(
+        shop.uow(),
+        RequestReturn(order_id, [ReturnLineRequest(1, kettles, "defective")], approve=True),
+        TESTER,
+    )
+    handling.receive_return(shop.uow(), ret.number, "MSK", TESTER)
+    return ret.number
+
+
+def test_a_return_is_refunded_through_the_gateway_and_its_refund_paid_in_potok(
+    shop: Potok, yookassa: YooKassaSimulator
+) -> None:
+    with new_client() as client:
+        dispatcher = Dispatcher(shop, client, name="payments")
+        order_id = paid_and_shipped(shop, yookassa, dispatcher)
+        number = returned(shop, order_id, 1)
+        dispatcher.run_round()
+    payment = payment_of(shop, order_id)
+    (refund,) = payment.refunds
+    assert (refund.return_number, refund.amount, refund.status) == (
+        number,
+        Decimal("2490.00"),
+        RefundState.SUCCEEDED,
+    )
+    (asked,) = yookassa.calls("/refunds")
+    assert asked.body["payment_id"] == payment.gateway_id
+    assert asked.body["amount"] == {"value": "2490.00", "currency": "RUB"}
+    assert yookassa.refunds[refund.gateway_id].status == "succeeded"
+    ret = reading(shop.uow(), lambda uow: uow.returns.get(number))
+    assert ret is not None
+    assert ret.refund_status is RefundStatus.PAID
+    assert order_payment(shop, order_id) is PaymentStatus.PARTIALLY_REFUNDED
+    assert payment.refunded_amount == Decimal("2490.00")
+
+
+def test_a_refund_the_gateway_settles_later_is_paid_when_it_succeeds(
+    shop: Potok, yookassa: YooKassaSimulator
+) -> None:
+    yookassa.refunds_pending = True
+    with new_client() as client:
+        dispatcher = Dispatcher(shop, client, name="payments")
+        order_id = paid_and_shipped(shop, yookassa, dispatcher)
+        number = returned(shop, order_id, 2)
+        dispatcher.run_round()
+    (refund,) = payment_of(shop, order_id).refunds
+    assert refund.status is RefundState.PENDING
+    ret = reading(shop.uow(), lambda uow: uow.returns.get(number))
+    assert ret is not None
+    assert ret.refund_status is RefundStatus.PENDING
+    yookassa.finish_refund(refund.gateway_id)
+    run = poll_payments(outside(shop), every_s=0, limit=10)
+    assert run.changed == [order_id]
+    ret = reading(shop.uow(), lambda uow: uow.returns.get(number))
+    assert ret is not None
+    assert ret.refund_status is RefundStatus.PAID
+    assert order_payment(shop, order_id) is PaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_a_refund_the_gateway_refuses_is_left_for_an_operator(
+    shop: Potok, yookassa: YooKassaSimulator
+) -> None:
+    with new_client() as client:
+        dispatcher = Dispatcher(shop, client, name="payments")
+        order_id = paid_and_shipped(shop, yookassa, dispatcher)
+        yookassa.fail(
+            1,
+            400,
+            {
+                "type": "error",
+                "id": "x",
+                "code": "invalid_request",
+                "description": "Refunds are disabled by settings",
+            },
+        )
+        number = returned(shop, order_id, 1)
+        dispatcher.run_round()
+    payment = payment_of(shop, order_id)
+    (refund,) = payment.refunds
+    assert refund.status is RefundState.CANCELED
+    assert payment.last_error == "refund: Refunds are disabled by settings"
+    ret = reading(shop.uow(), lambda uow: uow.returns.get(number))
+    assert ret is not None
+    assert ret.refund_status is RefundStatus.FAILED
+    assert order_payment(shop, order_id) is PaymentStatus.PAID  # nothing was given back

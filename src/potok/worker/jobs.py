@@ -31,6 +31,8 @@ from potok.services.orders import (
     expire_unpaid_orders,
     retry_backorders_everywhere,
 )
+from potok.services.outside import Outside
+from potok.services.payments.polling import PollRun, poll_payments
 from potok.services.ports import AuditContext, ReplanRun
 from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
@@ -66,6 +68,7 @@ class JobReport:
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
     scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
+    payments: PollRun | None = None  # gateway payments in flight read back, when due
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -76,9 +79,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
     retry is due, escalate operators' tasks whose time is up, run the automation rules
-    whose schedule has come, prune delivered events and old delivery attempts (retention),
-    and run the demand forecast and price stock for the orders still to come when their
-    schedules say so."""
+    whose schedule has come, read back the gateway payments still in flight, prune delivered
+    events and old delivery attempts (retention), and run the demand forecast and price
+    stock for the orders still to come when their schedules say so."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -143,6 +146,13 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
             keep_log=_days(potok.settings.events.delivery_log_days),
             clock=clock,
         )
+    payments = None
+    if _payments_due(potok, clock()):
+        payments = poll_payments(
+            Outside(lambda: _uow(potok, "payments-poll"), potok.carriers, clock, potok.gateways),
+            every_s=potok.settings.payments.poll_every_s,
+            limit=potok.settings.payments.poll_batch,
+        )
     return JobReport(
         expired,
         holds,
@@ -163,6 +173,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         forecast,
         priced,
         scheduled,
+        payments,
     )
 
 
@@ -199,6 +210,19 @@ def _tracking_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(minutes=every):
         return False
     _LAST_POLL[id(potok)] = now
+    return True
+
+
+_LAST_PAYMENTS_POLL: dict[int, datetime] = {}
+
+
+def _payments_due(potok: Potok, now: datetime) -> bool:
+    """Gateway payments in flight are read back every ``payments.poll_every_s`` by each
+    process (applying the same status twice changes nothing) - when a channel takes them."""
+    last = _LAST_PAYMENTS_POLL.get(id(potok))
+    if last is not None and now - last < timedelta(seconds=potok.settings.payments.poll_every_s):
+        return False
+    _LAST_PAYMENTS_POLL[id(potok)] = now
     return True
 
 

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response
-from potok.api.schemas.payments import GatewayPaymentOut, GatewayPaymentPageOut
+from potok.api.schemas.payments import GatewayPaymentOut, GatewayPaymentPageOut, OrderPaymentOut
 from potok.api.scope import Reach, reach
 from potok.api.security import client_ip, needs, public, security_of
 from potok.connectors.marketplaces.ozon_push import from_ozon as from_networks
@@ -21,7 +21,6 @@ from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.payments import (
-    GatewayPaymentNotFound,
     GatewayUnreachable,
     NotificationMalformed,
     NotificationNotFromGateway,
@@ -38,18 +37,24 @@ MAX_NOTIFICATION_BYTES = 64 * 1024
 
 @router.get(
     "/orders/{order_id}/payment",
-    response_model=GatewayPaymentOut,
-    summary="The order's payment at the gateway",
+    response_model=OrderPaymentOut,
+    summary="The order's payment, and its payment at the gateway",
     description="For an order of a channel connected to a payment gateway (ЮKassa): the "
     "two-stage payment Potok created after the order was taken, with the `confirmation_url` "
     "to send the customer to while it is `pending`. It is created right after the intake "
-    "commits (the intake never waits for the gateway): until then this answers 404 "
-    "`gateway-payment-not-found` saying so - ask again in a moment.",
-    responses=responses(OrderNotFound, GatewayPaymentNotFound),
+    "commits (the intake never waits for the gateway): until then `gateway_state` is "
+    "`creating` - ask again in a moment.",
+    responses=responses(OrderNotFound),
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.ORDER)],
 )
-def get_order_payment(order_id: OrderIdPath, uow: Uow) -> GatewayPaymentOut:
-    return GatewayPaymentOut.of(reads.payment_of_order(uow, order_id))
+def get_order_payment(order_id: OrderIdPath, uow: Uow) -> OrderPaymentOut:
+    found = reads.order_payment(uow, order_id)
+    return OrderPaymentOut(
+        order_id=found.order_id,
+        payment_status=found.payment_status,
+        gateway_state=found.state,
+        gateway_payment=GatewayPaymentOut.of(found.payment) if found.payment else None,
+    )
 
 
 @router.get(

@@ -84,3 +84,14 @@ class GatewayPaymentOut(BaseModel):
 class GatewayPaymentPageOut(BaseModel):
     items: list[GatewayPaymentOut]
     next_cursor: str | None
+
+
+class OrderPaymentOut(BaseModel):
+    order_id: int
+    payment_status: str = Field(description="Potok's payment status of the order.")
+    gateway_state: str = Field(
+        description="none: the order's channel takes no gateway payments (or it was paid "
+        "another way); creating: the payment is being created at the gateway after the "
+        "intake - ask again in a moment; created: see `gateway_payment`."
+    )
+    gateway_payment: GatewayPaymentOut | None

@@ -171,7 +171,7 @@ class PaymentRepository:
                     ),
                     pending_refund,
                 ),
-                sa.or_(_p.c.checked_at.is_(None), _p.c.checked_at < before),
+                sa.or_(_p.c.checked_at.is_(None), _p.c.checked_at <= before),
                 _p.c.gateway_id.is_not(None),
             )
             .order_by(_p.c.checked_at.asc().nulls_first(), _p.c.id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from potok.domain.errors import Conflict, Forbidden, NotFound, Rejected, Unavailable
+from potok.domain.errors import Conflict, NotFound, Rejected, Unavailable
 
 __all__ = [
     "AccountNotFound",
@@ -75,7 +75,9 @@ class GatewayUnreachable(Unavailable):
     template = "{gateway} could not be reached: {reason}"
 
 
-class NotificationNotFromGateway(Forbidden):
+class NotificationNotFromGateway(NotFound):
+    """A 404, as for a path that is not there: strangers learn nothing of the endpoint."""
+
     code = "notification-not-from-gateway"
     title = "Notifications are taken from the gateway's networks only"
     template = (
