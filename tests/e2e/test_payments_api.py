@@ -58,10 +58,10 @@ def test_the_shop_gets_the_payment_link_and_notifications_move_the_payment_once(
         TESTER,
     )
     order_id = place(api, [("KET", 1)])["id"]
-    waiting = problem(
-        api.get(f"/api/v1/orders/{order_id}/payment"), 404, "gateway-payment-not-found"
-    )
-    assert "being created" in waiting["detail"]
+    waiting = api.get(f"/api/v1/orders/{order_id}/payment").json()
+    assert (waiting["gateway_state"], waiting["gateway_payment"]) == ("creating", None)
+    phone = place(api, [("KET", 1)], channel="phone")["id"]  # a channel without a gateway
+    assert api.get(f"/api/v1/orders/{phone}/payment").json()["gateway_state"] == "none"
     assert yookassa.received == []  # the intake answered without the gateway
 
     with new_client() as client:

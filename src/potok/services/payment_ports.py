@@ -9,6 +9,7 @@ from typing import Protocol
 
 from potok.domain.payments import GatewayPayment
 from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
+from potok.domain.payments.reconciliation import OrderFacts
 
 
 class PaymentStore(Protocol):
@@ -37,3 +38,5 @@ class PaymentStore(Protocol):
     ) -> tuple[list[GatewayPayment], int | None]: ...
 
     def between(self, start: datetime, end: datetime) -> list[GatewayPayment]: ...
+
+    def reconciliation(self, start: datetime, end: datetime) -> list[OrderFacts]: ...

@@ -4,6 +4,7 @@ list for operators, and ЮKassa's notifications."""
 from __future__ import annotations
 
 import json
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request, Response
@@ -12,12 +13,21 @@ from starlette.concurrency import run_in_threadpool
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response
-from potok.api.schemas.payments import GatewayPaymentOut, GatewayPaymentPageOut, OrderPaymentOut
+from potok.api.schemas.common import Day
+from potok.api.schemas.payments import (
+    DifferenceOut,
+    GatewayPaymentOut,
+    GatewayPaymentPageOut,
+    OrderPaymentOut,
+    ReconciledOut,
+    ReconciliationOut,
+)
 from potok.api.scope import Reach, reach
 from potok.api.security import client_ip, needs, public, security_of
 from potok.connectors.marketplaces.ozon_push import from_ozon as from_networks
 from potok.connectors.marketplaces.ozon_push import networks
 from potok.domain.access import Permission
+from potok.domain.analytics.periods import PeriodReversed, PeriodTooLong
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.payments import (
@@ -25,8 +35,10 @@ from potok.domain.payments import (
     NotificationMalformed,
     NotificationNotFromGateway,
 )
+from potok.domain.payments.reconciliation import ZERO, Reconciled
 from potok.services.outside import Outside
 from potok.services.payments import reads
+from potok.services.payments import reconciliation as reconciliation_service
 from potok.services.payments.notifications import read_notification, take_notification
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
@@ -133,3 +145,82 @@ async def yookassa_notification(request: Request) -> Response:
     if taken.outcome == "unavailable":
         raise GatewayUnreachable(gateway="ЮKassa", reason=taken.detail)
     return json_response({"outcome": taken.outcome, "order_id": taken.order_id})
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+_RECONCILIATION_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The report: JSON, or CSV (one row per order) with `format=csv`.",
+        "content": {"text/csv": {"schema": {"type": "string"}}},
+    },
+    **responses(PeriodTooLong, PeriodReversed),
+}
+
+
+@router.get(
+    "/reports/reconciliation",
+    response_model=ReconciliationOut,
+    summary="Reconciliation: paid and refunded orders against the gateway and the receipts",
+    description="Every order paid or refunded in the period (its payment moved, its gateway "
+    "payment was captured, or a refund of it was paid, on those UTC days) set against its "
+    "gateway payment and refunds (ЮKassa) and, when fiscal receipts are kept, its receipts; "
+    "each difference listed with a code and a sentence (paid but no receipt, receipt amount "
+    "not what was paid, refund without a refund receipt, captured at the gateway but not "
+    "paid in Potok, ...). `only_differences` leaves out the orders that match.",
+    responses=_RECONCILIATION_ANSWERS,
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
+)
+def reconciliation(
+    request: Request,
+    uow: Uow,
+    since: Annotated[Day, Query(alias="from", description="First day (UTC).")],
+    until: Annotated[Day, Query(alias="to", description="Last day (UTC), included.")],
+    format: ReportFormat = ReportFormat.json,
+    only_differences: bool = False,
+) -> Response:
+    potok = security_of(request).potok
+    report = reconciliation_service.reconciliation_report(
+        uow,
+        since,
+        until,
+        receipts=reconciliation_service.receipts_reader(potok.settings),
+        only_differences=only_differences,
+    )
+    if format is ReportFormat.csv:
+        name = f"reconciliation-{report.since}-{report.until}.csv"
+        return Response(
+            reconciliation_service.as_csv(report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
+    body = ReconciliationOut(
+        since=report.since,
+        until=report.until,
+        receipts_checked=report.receipts_checked,
+        orders=len(report.rows),
+        with_differences=len(report.with_differences),
+        rows=[_reconciled(r) for r in report.rows],
+    )
+    return json_response(body.model_dump(mode="json", by_alias=True))
+
+
+def _reconciled(row: Reconciled) -> ReconciledOut:
+    facts, gateway, receipts = row.facts, row.facts.gateway, row.facts.receipts
+    return ReconciledOut(
+        order_id=facts.order_id,
+        channel=facts.channel,
+        payment_status=facts.payment_status,
+        paid=row.paid,
+        refunded=row.refunded,
+        currency=facts.currency,
+        gateway_status=gateway.status if gateway else None,
+        gateway_captured=gateway.captured if gateway else None,
+        gateway_refunded=gateway.refunded if gateway else None,
+        receipts_sold=receipts.sold if receipts else None,
+        receipts_refunded=sum(receipts.refunded.values(), ZERO) if receipts else None,
+        differences=[DifferenceOut(code=d.code.value, detail=d.detail) for d in row.differences],
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 from pydantic import BaseModel, Field
@@ -95,3 +95,39 @@ class OrderPaymentOut(BaseModel):
         "intake - ask again in a moment; created: see `gateway_payment`."
     )
     gateway_payment: GatewayPaymentOut | None
+
+
+class DifferenceOut(BaseModel):
+    code: str = Field(
+        description="gateway_succeeded_not_paid, paid_not_captured, captured_differs, "
+        "refund_not_at_gateway, gateway_refund_not_paid, refund_amount_differs, "
+        "paid_without_receipt, receipt_amount_differs, refund_without_receipt, "
+        "refund_receipt_differs, receipt_failed, marketplace_receipt"
+    )
+    detail: str
+
+
+class ReconciledOut(BaseModel):
+    order_id: int
+    channel: str
+    payment_status: str
+    paid: Decimal = Field(description="What the order owes, once paid (else 0).")
+    refunded: Decimal = Field(description="Refunds paid in Potok.")
+    currency: str
+    gateway_status: str | None
+    gateway_captured: Decimal | None
+    gateway_refunded: Decimal | None
+    receipts_sold: Decimal | None = Field(description="Sale receipts' total (null: not kept).")
+    receipts_refunded: Decimal | None
+    differences: list[DifferenceOut]
+
+
+class ReconciliationOut(BaseModel):
+    since: date = Field(serialization_alias="from")
+    until: date = Field(serialization_alias="to")
+    receipts_checked: bool = Field(
+        description="Whether fiscal receipts were set against the payments (fiscal receipts on)."
+    )
+    orders: int
+    with_differences: int
+    rows: list[ReconciledOut]

@@ -7,14 +7,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
 
-from potok.db.tables import channels, gateway_payments, gateway_refunds, orders, payment_accounts
+from potok.db.tables import (
+    channels,
+    gateway_payments,
+    gateway_refunds,
+    order_history,
+    orders,
+    payment_accounts,
+    returns,
+)
 from potok.domain.events import DomainEvent
 from potok.domain.payments import GatewayPayment, GatewayRefund, GatewayStatus, RefundState
 from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
+from potok.domain.payments.reconciliation import GatewayFacts, OrderFacts
 from potok.security.data import DataProtector
 
 _a = payment_accounts
@@ -193,6 +203,9 @@ class PaymentRepository:
         more = len(rows) > limit
         return found, (found[-1].id if more and found else None)
 
+    def reconciliation(self, start: datetime, end: datetime) -> list[OrderFacts]:
+        return reconciliation_facts(self.connection, start, end)
+
     def between(self, start: datetime, end: datetime) -> list[GatewayPayment]:
         """Payments created or moved in the window (for reconciliation)."""
         query = _PAYMENTS.where(
@@ -252,3 +265,95 @@ class PaymentRepository:
                 ).scalar_one()
             else:
                 self.connection.execute(sa.update(_r).where(_r.c.id == refund.id).values(values))
+
+
+# ---------------------------------------------------------------------- reconciliation
+
+_PAID = ("paid", "partially_refunded", "refunded")
+
+
+def reconciliation_facts(
+    connection: sa.Connection, start: datetime, end: datetime
+) -> list[OrderFacts]:
+    """Every order paid or refunded in [start, end) - its payment moved then, its gateway
+    payment was captured or refunded then, or one of its refunds was paid then - with what
+    Potok and the gateway hold of it (receipts are added by the caller)."""
+    moved = sa.select(order_history.c.order_id).where(
+        order_history.c.action == "payment_changed",
+        order_history.c.occurred_at >= start,
+        order_history.c.occurred_at < end,
+    )
+    created_paid = sa.select(orders.c.id).where(
+        orders.c.created_at >= start,
+        orders.c.created_at < end,
+        orders.c.payment_status.in_(_PAID),
+    )
+    at_gateway = sa.select(_p.c.order_id).where(
+        _p.c.status == GatewayStatus.SUCCEEDED.value,
+        sa.or_(
+            sa.and_(_p.c.captured_at >= start, _p.c.captured_at < end),
+            sa.and_(_p.c.updated_at >= start, _p.c.updated_at < end),
+        ),
+    )
+    refunded = sa.select(returns.c.order_id).where(
+        returns.c.refund_paid_at >= start, returns.c.refund_paid_at < end
+    )
+    ids = sa.union(moved, created_paid, at_gateway, refunded).subquery()
+    rows = connection.execute(
+        sa.select(
+            orders.c.id,
+            orders.c.payment_status,
+            orders.c.payment_method,
+            orders.c.total,
+            orders.c.currency,
+            channels.c.code.label("channel"),
+            channels.c.type.label("channel_type"),
+        )
+        .select_from(orders.join(channels, channels.c.id == orders.c.channel_id))
+        .where(orders.c.id.in_(sa.select(ids.c[0])))
+        .order_by(orders.c.id)
+    ).all()
+    found = list(rows)
+    order_ids = [r.id for r in found]
+    refunds: dict[int, dict[str, Decimal]] = {}
+    gateway: dict[int, GatewayFacts] = {}
+    for start_at in range(0, len(order_ids), 500):
+        chunk = order_ids[start_at : start_at + 500]
+        for row in connection.execute(
+            sa.select(returns.c.order_id, returns.c.number, returns.c.refund_amount).where(
+                returns.c.order_id.in_(chunk), returns.c.refund_status == "paid"
+            )
+        ):
+            refunds.setdefault(row.order_id, {})[row.number] = row.refund_amount
+        payments = {
+            row.id: row for row in connection.execute(sa.select(_p).where(_p.c.order_id.in_(chunk)))
+        }
+        asked: dict[int, dict[str, tuple[str, Decimal]]] = {}
+        if payments:
+            for row in connection.execute(sa.select(_r).where(_r.c.payment_id.in_(list(payments)))):
+                asked.setdefault(row.payment_id, {})[row.return_number] = (row.status, row.amount)
+        for payment_id, row in payments.items():
+            by_return = asked.get(payment_id, {})
+            gateway[row.order_id] = GatewayFacts(
+                status=row.status,
+                captured=row.captured_amount,
+                refunded=sum(
+                    (a for s, a in by_return.values() if s == RefundState.SUCCEEDED.value),
+                    Decimal("0.00"),
+                ),
+                refunds=by_return,
+            )
+    return [
+        OrderFacts(
+            order_id=row.id,
+            channel=row.channel,
+            marketplace=row.channel_type == "marketplace" or row.payment_method == "marketplace",
+            payment_status=row.payment_status,
+            payment_method=row.payment_method,
+            total=row.total,
+            currency=row.currency,
+            refunds=refunds.get(row.id, {}),
+            gateway=gateway.get(row.id),
+        )
+        for row in found
+    ]
