@@ -103,6 +103,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/orders/{order_id}/payment"): ("orders:read", ORDER),
     ("GET", "/api/v1/payments"): ("orders:read", UNLIMITED),
     ("POST", "/api/v1/payments/yookassa/notifications"): ("public", UNLIMITED),
+    ("GET", "/api/v1/reports/reconciliation"): ("orders:read", UNLIMITED),
     ("PATCH", "/api/v1/orders/{order_id}"): ("orders:manage", ORDER),
     ("POST", "/api/v1/orders/{order_id}/line-cancellations"): ("orders:manage", ORDER),
     ("POST", "/api/v1/shipments/{shipment_id}/cancellation"): ("orders:manage", SHIPMENT),

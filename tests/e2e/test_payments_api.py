@@ -96,6 +96,29 @@ def test_the_shop_gets_the_payment_link_and_notifications_move_the_payment_once(
     listed = api.get("/api/v1/payments", params={"status": "waiting_for_capture"}).json()
     assert [p["order_id"] for p in listed["items"]] == [order_id]
 
+    report = api.get("/api/v1/reports/reconciliation", params={"from": "2026-01-01"})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["from"], body["orders"], body["with_differences"]) == ("2026-01-01", 1, 0)
+    (row,) = body["rows"]
+    assert (row["order_id"], row["payment_status"], row["gateway_status"]) == (
+        order_id,
+        "authorized",
+        "waiting_for_capture",
+    )
+    as_csv = api.get(
+        "/api/v1/reports/reconciliation", params={"from": "2026-01-01", "format": "csv"}
+    )
+    assert as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.text.splitlines()[1].startswith(f"{order_id},web,authorized,0")
+    problem(
+        api.get(
+            "/api/v1/reports/reconciliation", params={"from": "2026-02-01", "to": "2026-01-01"}
+        ),
+        422,
+        "report-period-reversed",
+    )
+
 
 def test_notifications_from_elsewhere_or_malformed_are_refused(
     api: httpx.Client, anonymous: httpx.Client, shop: LiveServer, yookassa: YooKassaSimulator

@@ -28,6 +28,7 @@ from potok.services.order_edits import CancelLines, cancel_lines
 from potok.services.outside import Outside
 from potok.services.payments.accounts import connect_channel
 from potok.services.payments.polling import poll_payments
+from potok.services.payments.reconciliation import as_csv, reconciliation_report
 from potok.services.returns import handling, requests
 from potok.services.returns.requests import RequestReturn, ReturnLineRequest
 from potok.services.unit_of_work import reading
@@ -37,6 +38,7 @@ from tests.factories import TESTER, build_world, order_command
 from tests.simulators.yookassa import SECRET_KEY, SHOP_ID, YooKassaSimulator
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
+DAY_BEFORE = T0.date() - timedelta(days=1)
 
 
 class Clock:
@@ -344,3 +346,38 @@ def test_a_refund_the_gateway_refuses_is_left_for_an_operator(
     assert ret is not None
     assert ret.refund_status is RefundStatus.FAILED
     assert order_payment(shop, order_id) is PaymentStatus.PAID  # nothing was given back
+
+
+def test_the_reconciliation_report_finds_nothing_missing_then_a_refund_paid_by_hand(
+    shop: Potok, yookassa: YooKassaSimulator
+) -> None:
+    with new_client() as client:
+        dispatcher = Dispatcher(shop, client, name="payments")
+        order_id = paid_and_shipped(shop, yookassa, dispatcher)
+        returned(shop, order_id, 1)
+        dispatcher.run_round()
+        clean = reconciliation_report(shop.uow(), DAY_BEFORE, datetime.now(UTC).date())
+        assert [(r.facts.order_id, r.differences) for r in clean.rows] == [(order_id, ())]
+        (row,) = clean.rows
+        assert (row.paid, row.refunded) == (Decimal("5370.00"), Decimal("2490.00"))
+        assert row.facts.gateway is not None
+        assert row.facts.gateway.captured == Decimal("5370.00")
+
+        # the second kettle's refund is paid by hand before the gateway is asked
+        second = returned(shop, order_id, 1)
+        requests.settle_refund(shop.uow(), second, RefundStatus.PAID, TESTER)
+        dispatcher.run_round()  # the reaction finds the refund settled: nothing asked
+    assert len(yookassa.refunds) == 1
+    report = reconciliation_report(
+        shop.uow(), DAY_BEFORE, datetime.now(UTC).date(), only_differences=True
+    )
+    (found,) = report.rows
+    assert [(d.code.value, d.detail) for d in found.differences] == [
+        (
+            "refund_not_at_gateway",
+            f"return {second}: 2490.00 RUB paid in Potok, at the gateway not asked",
+        )
+    ]
+    csv_text = as_csv(report)
+    assert csv_text.splitlines()[0].startswith("order_id,channel,payment_status,paid")
+    assert "refund_not_at_gateway" in csv_text

@@ -4,6 +4,7 @@ list for operators, and ЮKassa's notifications."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -177,16 +178,21 @@ _RECONCILIATION_ANSWERS: dict[int | str, dict[str, Any]] = {
 def reconciliation(
     request: Request,
     uow: Uow,
-    since: Annotated[Day, Query(alias="from", description="First day (UTC).")],
-    until: Annotated[Day, Query(alias="to", description="Last day (UTC), included.")],
+    since: Annotated[
+        Day | None, Query(alias="from", description="First day (UTC); 29 days before `to`.")
+    ] = None,
+    until: Annotated[
+        Day | None, Query(alias="to", description="Last day (UTC), included; today by default.")
+    ] = None,
     format: ReportFormat = ReportFormat.json,
     only_differences: bool = False,
 ) -> Response:
     potok = security_of(request).potok
+    last = until or datetime.now(UTC).date()
     report = reconciliation_service.reconciliation_report(
         uow,
-        since,
-        until,
+        since or last - timedelta(days=29),
+        last,
         receipts=reconciliation_service.receipts_reader(potok.settings),
         only_differences=only_differences,
     )
