@@ -9,7 +9,7 @@ from typing import Protocol
 
 from potok.domain.payments import GatewayPayment
 from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
-from potok.domain.payments.reconciliation import OrderFacts
+from potok.domain.payments.reconciliation import OrderFacts, ReceiptFacts
 
 
 class PaymentStore(Protocol):
@@ -40,3 +40,5 @@ class PaymentStore(Protocol):
     def between(self, start: datetime, end: datetime) -> list[GatewayPayment]: ...
 
     def reconciliation(self, start: datetime, end: datetime) -> list[OrderFacts]: ...
+
+    def receipt_facts(self, order_ids: Sequence[int]) -> dict[int, ReceiptFacts]: ...

@@ -24,7 +24,7 @@ from potok.db.tables import (
 from potok.domain.events import DomainEvent
 from potok.domain.payments import GatewayPayment, GatewayRefund, GatewayStatus, RefundState
 from potok.domain.payments.accounts import AccountDraft, AccountKey, PaymentAccount
-from potok.domain.payments.reconciliation import GatewayFacts, OrderFacts
+from potok.domain.payments.reconciliation import GatewayFacts, OrderFacts, ReceiptFacts
 from potok.security.data import DataProtector
 
 _a = payment_accounts
@@ -206,6 +206,9 @@ class PaymentRepository:
     def reconciliation(self, start: datetime, end: datetime) -> list[OrderFacts]:
         return reconciliation_facts(self.connection, start, end)
 
+    def receipt_facts(self, order_ids: Sequence[int]) -> dict[int, ReceiptFacts]:
+        return receipt_facts(self.connection, order_ids)
+
     def between(self, start: datetime, end: datetime) -> list[GatewayPayment]:
         """Payments created or moved in the window (for reconciliation)."""
         query = _PAYMENTS.where(
@@ -357,3 +360,64 @@ def reconciliation_facts(
         )
         for row in found
     ]
+
+
+# the fiscal receipts table (issue 23's fiscal half), read by name: only the columns the
+# report sums - what was sold and refunded, and what failed or was left to a marketplace
+_receipts = sa.table(
+    "fiscal_receipts",
+    sa.column("order_id", sa.BigInteger),
+    sa.column("kind", sa.String),
+    sa.column("state", sa.String),
+    sa.column("payment_type", sa.String),
+    sa.column("total", sa.Numeric),
+    sa.column("return_number", sa.String),
+    sa.column("reason", sa.String),
+)
+COUNTED = frozenset({"queued", "sent", "wait", "done"})
+"""Receipt states that count: printed, or on their way to the register."""
+
+
+def receipt_facts(connection: sa.Connection, order_ids: Sequence[int]) -> dict[int, ReceiptFacts]:
+    """The orders' fiscal receipts summed per order: sales (a sale receipt, or a settlement
+    that is not the offset of a prepayment), refunds per return, failures, skips."""
+    sold: dict[int, Decimal] = {}
+    refunded: dict[int, dict[str, Decimal]] = {}
+    failed: dict[int, list[str]] = {}
+    skipped: set[int] = set()
+    count: dict[int, int] = {}
+    ids = list(dict.fromkeys(order_ids))
+    for start_at in range(0, len(ids), 500):
+        rows = connection.execute(
+            sa.select(_receipts).where(_receipts.c.order_id.in_(ids[start_at : start_at + 500]))
+        )
+        for row in rows:
+            order_id = int(row.order_id)
+            count[order_id] = count.get(order_id, 0) + 1
+            total = Decimal(row.total).quantize(Decimal("0.01"))
+            if row.state == "skipped":
+                skipped.add(order_id)
+            elif row.state == "failed":
+                failed.setdefault(order_id, []).append(
+                    f"{row.kind} receipt failed: {row.reason or 'no reason given'}"
+                )
+            elif row.state in COUNTED:
+                if row.kind == "sale" or (
+                    row.kind == "settlement" and row.payment_type != "prepaid"
+                ):
+                    sold[order_id] = sold.get(order_id, Decimal("0.00")) + total
+                elif row.kind == "refund" and row.return_number:
+                    by_return = refunded.setdefault(order_id, {})
+                    by_return[row.return_number] = (
+                        by_return.get(row.return_number, Decimal("0.00")) + total
+                    )
+    return {
+        order_id: ReceiptFacts(
+            sold=sold.get(order_id, Decimal("0.00")),
+            refunded=refunded.get(order_id, {}),
+            failed=tuple(failed.get(order_id, ())),
+            skipped=order_id in skipped,
+            count=number,
+        )
+        for order_id, number in count.items()
+    }

@@ -32,9 +32,12 @@ class ReconciliationReport:
 
 
 def receipts_reader(settings: Settings) -> ReceiptReader | None:
-    """How to read the orders' fiscal receipts, when this installation keeps them."""
-    del settings
-    return None
+    """How to read the orders' fiscal receipts, when this installation prints them
+    (``fiscal.enabled``); None otherwise - the report then says receipts were not checked."""
+    fiscal = getattr(settings, "fiscal", None)
+    if fiscal is None or not getattr(fiscal, "enabled", False):
+        return None
+    return lambda uow, order_ids: uow.payments.receipt_facts(order_ids)
 
 
 def reconciliation_report(
