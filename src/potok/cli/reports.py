@@ -315,7 +315,7 @@ def reconciliation_report(
             cli_uow(potok),
             period.since,
             period.until,
-            receipts=reconciliation.receipts_reader(potok.settings),
+            receipts=reconciliation.receipts_reader(potok.fiscal.rules.enabled),
             only_differences=only_differences,
         )
     finally:

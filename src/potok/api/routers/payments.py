@@ -193,7 +193,7 @@ def reconciliation(
         uow,
         since or last - timedelta(days=29),
         last,
-        receipts=reconciliation_service.receipts_reader(potok.settings),
+        receipts=reconciliation_service.receipts_reader(potok.fiscal.rules.enabled),
         only_differences=only_differences,
     )
     if format is ReportFormat.csv:

@@ -43,6 +43,7 @@ from potok.db.tables.events import (
     webhook_replays,
     webhook_subscriptions,
 )
+from potok.db.tables.fiscal import fiscal_receipts
 from potok.db.tables.fulfilment import (
     overdue_thresholds,
     parcels,
@@ -125,6 +126,7 @@ __all__ = [
     "document_files",
     "documents",
     "event_consumers",
+    "fiscal_receipts",
     "forecast_runs",
     "forecast_series",
     "gateway_payments",

@@ -13,7 +13,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from potok.domain.analytics import Period
 from potok.domain.payments.reconciliation import OrderFacts, ReceiptFacts, Reconciled, reconcile
 from potok.services.unit_of_work import UnitOfWork, reading
-from potok.settings import Settings
 
 ReceiptReader = Callable[[UnitOfWork, Sequence[int]], dict[int, ReceiptFacts]]
 """The fiscal receipts of these orders, summed per order (absent: the order has none)."""
@@ -31,11 +30,10 @@ class ReconciliationReport:
         return [r for r in self.rows if r.differences]
 
 
-def receipts_reader(settings: Settings) -> ReceiptReader | None:
+def receipts_reader(prints_receipts: bool) -> ReceiptReader | None:
     """How to read the orders' fiscal receipts, when this installation prints them
     (``fiscal.enabled``); None otherwise - the report then says receipts were not checked."""
-    fiscal = getattr(settings, "fiscal", None)
-    if fiscal is None or not getattr(fiscal, "enabled", False):
+    if not prints_receipts:
         return None
     return lambda uow, order_ids: uow.payments.receipt_facts(order_ids)
 

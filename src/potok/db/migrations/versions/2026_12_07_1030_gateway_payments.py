@@ -4,7 +4,7 @@ the reaction that drives them starts at the end of the history (orders placed be
 existed are not sent to a gateway)
 
 Revision ID: 9a7e3c1f1030
-Revises: d7e2a4c10810
+Revises: b362dc2fbb0d
 Create Date: 2026-12-07 10:30:00
 """
 
@@ -19,7 +19,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "9a7e3c1f1030"
-down_revision: str | None = "d7e2a4c10810"
+down_revision: str | None = "b362dc2fbb0d"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
