@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from potok.db.tables import (
     channels,
+    fiscal_receipts,
     gateway_payments,
     gateway_refunds,
     order_history,
@@ -362,18 +363,7 @@ def reconciliation_facts(
     ]
 
 
-# the fiscal receipts table (issue 23's fiscal half), read by name: only the columns the
-# report sums - what was sold and refunded, and what failed or was left to a marketplace
-_receipts = sa.table(
-    "fiscal_receipts",
-    sa.column("order_id", sa.BigInteger),
-    sa.column("kind", sa.String),
-    sa.column("state", sa.String),
-    sa.column("payment_type", sa.String),
-    sa.column("total", sa.Numeric),
-    sa.column("return_number", sa.String),
-    sa.column("reason", sa.String),
-)
+_receipts = fiscal_receipts  # issue 23's fiscal half: the report sums its rows
 COUNTED = frozenset({"queued", "sent", "wait", "done"})
 """Receipt states that count: printed, or on their way to the register."""
 
@@ -394,7 +384,7 @@ def receipt_facts(connection: sa.Connection, order_ids: Sequence[int]) -> dict[i
         for row in rows:
             order_id = int(row.order_id)
             count[order_id] = count.get(order_id, 0) + 1
-            total = Decimal(row.total).quantize(Decimal("0.01"))
+            total = row.total
             if row.state == "skipped":
                 skipped.add(order_id)
             elif row.state == "failed":
