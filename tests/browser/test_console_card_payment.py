@@ -52,7 +52,7 @@ def test_the_order_page_shows_the_card_payment(
     card = page.locator("section[data-gateway-payment]")
     expect(card.get_by_role("heading", name="Card payment (ЮKassa)")).to_be_visible()
     expect(card.locator("[data-gateway-status]")).to_contain_text("Waiting for the customer")
-    expect(card.get_by_role("link", name=re.compile("yoomoney.ru/checkout"))).to_be_visible()
+    expect(card.get_by_role("link", name=re.compile(r"yoomoney\.ru"))).to_be_visible()
     shot(page, "waiting")
 
     yookassa.pay(yookassa.only_payment().id)
