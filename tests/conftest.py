@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from tests.simulators.retailcrm import RetailCrmSimulator
     from tests.simulators.wildberries import WildberriesSimulator
     from tests.simulators.yandex_market import YandexMarketSimulator
+    from tests.simulators.yookassa import YooKassaSimulator
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/potok_test"
 
@@ -412,6 +413,18 @@ def atol() -> Iterator[AtolSimulator]:
     simulator.stop()
     assert simulator.invalid == [], "requests refused by АТОЛ's JSON Schemas"
     assert simulator.mismatched == [], "receipts whose sums do not add up"
+
+
+@pytest.fixture
+def yookassa() -> Iterator[YooKassaSimulator]:
+    """A simulated ЮKassa; every request Potok sent must be one ЮKassa takes (its
+    documentation's rules, checked by the simulator)."""
+    from tests.simulators.yookassa import YooKassaSimulator
+
+    simulator = YooKassaSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests ЮKassa would refuse"
 
 
 @pytest.fixture

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from potok.connectors.carriers.registry import CarrierRegistry, build_registry
 from potok.connectors.fiscal.registry import build_desk
 from potok.connectors.marketplaces.registry import MarketplaceClients
+from potok.connectors.payments.registry import Gateways
 from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
@@ -41,6 +42,7 @@ class Potok:
         default_factory=lambda: MarketplaceClients(MarketplaceSettings())
     )
     prices: CarrierPrices | None = None  # carriers asked for prices ahead of sourcing
+    gateways: Gateways = field(default_factory=Gateways)  # payment gateways (ЮKassa)
     fiscal: FiscalDesk = field(default_factory=FiscalDesk)  # receipts' settings and registers
 
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
@@ -58,6 +60,7 @@ class Potok:
     def close(self) -> None:
         if self.prices is not None:
             self.prices.close()
+        self.gateways.close()
         self.engine.dispose()
 
 
@@ -93,6 +96,7 @@ def bootstrap(settings: Settings) -> Potok:
         network=network,
         carriers=carriers,
         marketplaces=MarketplaceClients(settings.marketplaces),
+        gateways=Gateways(settings.payments),
         prices=CarrierPrices(
             book,
             carriers,

@@ -739,6 +739,46 @@ class OnecSettings(BaseModel):
         return value
 
 
+class PaymentSettings(BaseModel):
+    """Card payments through a gateway (ЮKassa) for the channels connected to one."""
+
+    yookassa_url: str = Field(
+        default="https://api.yookassa.ru/v3",
+        max_length=500,
+        description="ЮKassa's API (a simulator or a proxy may stand in)",
+    )
+    yookassa_networks: str = Field(
+        default="185.71.76.0/27,185.71.77.0/27,77.75.153.0/25,77.75.154.128/25,"
+        "2a02:5180:0:1509::/64,2a02:5180:0:2655::/64,2a02:5180:0:1533::/64,"
+        "2a02:5180:0:2669::/64",
+        max_length=2000,
+        description="comma-separated networks ЮKassa's notifications are taken from (the ones "
+        "ЮKassa publishes; a proxy in front of Potok must pass the caller's address on)",
+    )
+    timeout_s: float = Field(default=20.0, gt=0, le=300)
+    attempts: int = Field(
+        default=3, ge=1, le=10, description="tries of one call (same idempotence key)"
+    )
+    poll_every_s: float = Field(
+        default=300.0,
+        gt=0,
+        le=86_400,
+        description="how often payments and refunds still in flight are read back from the "
+        "gateway (the safety net behind its notifications)",
+    )
+    poll_batch: int = Field(default=100, ge=1, le=10_000)
+
+    @field_validator("yookassa_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        import ipaddress
+
+        for part in value.split(","):
+            if part.strip():
+                ipaddress.ip_network(part.strip())
+        return value
+
+
 class FiscalAccountSettings(BaseModel):
     """One account (a group of cash registers) at the cloud cash-register provider."""
 
@@ -848,6 +888,7 @@ class Settings(BaseSettings):
     returns: ReturnSettings = ReturnSettings()
     notifications: NotificationSettings = NotificationSettings()
     onec: OnecSettings = OnecSettings()
+    payments: PaymentSettings = PaymentSettings()
     fiscal: FiscalSettings = FiscalSettings()
 
 

@@ -72,6 +72,7 @@ def test_subscribe_deliver_read_the_log_and_unsubscribe_from_the_command_line(
             for name in (
                 "apply_automation_rules",
                 "call_off_carrier_booking",
+                "gateway_payments",
                 "open_system_tasks",
                 "queue_fiscal_receipts",
                 "refresh_order_facts",

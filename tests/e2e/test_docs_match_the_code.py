@@ -22,7 +22,13 @@ from typer.testing import CliRunner
 from potok.cli.main import app
 
 ROOT = Path(__file__).resolve().parents[2]
-DOCUMENTS = ["README.md", "docs/operators.md", "docs/integrators.md", "docs/architecture.md"]
+DOCUMENTS = [
+    "README.md",
+    "docs/operators.md",
+    "docs/integrators.md",
+    "docs/architecture.md",
+    "docs/payments.md",
+]
 runner = CliRunner()
 
 FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)

@@ -23,6 +23,7 @@ from potok.cli import (
     marketplaces,
     notifications,
     orders,
+    payments,
     picking,
     receipts,
     reports,
@@ -74,6 +75,7 @@ app.add_typer(rules.app, name="rules")
 app.add_typer(tasks.app, name="tasks")
 app.add_typer(thresholds.app, name="thresholds")
 app.add_typer(reports.app, name="reports")
+app.add_typer(payments.app, name="payments")
 app.add_typer(forecast.app, name="forecast")
 app.command()(serve.serve)
 app.command()(demo.demo)

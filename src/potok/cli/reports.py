@@ -274,3 +274,66 @@ def stock_report(
         output,
         empty="no stock",
     )
+
+
+RECONCILIATION_COLUMNS = [
+    Column("order_id", "order", right=True),
+    Column("channel"),
+    Column("payment_status", "payment"),
+    Column("paid", right=True),
+    Column("refunded", right=True),
+    Column("currency", table=False),
+    Column("gateway_status", "gateway"),
+    Column("gateway_captured", "captured", right=True),
+    Column("gateway_refunded", "refunded at gateway", right=True),
+    Column("receipts_sold", "receipts", right=True),
+    Column("receipts_refunded", "refund receipts", right=True),
+    Column("differences"),
+    Column("details", table=False),
+]
+
+
+@app.command("reconciliation")
+@handles_errors
+def reconciliation_report(
+    since: str | None = typer.Option(
+        None, "--from", help="First day (YYYY-MM-DD, UTC); 29 days before --to."
+    ),
+    until: str | None = typer.Option(
+        None, "--to", help="Last day (YYYY-MM-DD, UTC), included; today by default."
+    ),
+    only_differences: bool = typer.Option(
+        False, "--only-differences", help="Only the orders where something does not match."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """Every order paid or refunded in the period against its gateway payment (ЮKassa) and
+    its fiscal receipts, the differences listed (codes in the table, sentences in JSON and
+    CSV); exits 1 when there is any."""
+    from potok.services.payments import reconciliation
+
+    period = _period(since, until)
+    potok = open_potok()
+    try:
+        found = reconciliation.reconciliation_report(
+            cli_uow(potok),
+            period.since,
+            period.until,
+            receipts=reconciliation.receipts_reader(potok.fiscal.rules.enabled),
+            only_differences=only_differences,
+        )
+    finally:
+        potok.close()
+    print_listing(
+        [reconciliation.flat(row) for row in found.rows],
+        RECONCILIATION_COLUMNS,
+        output,
+        title=f"Reconciliation {found.since} - {found.until}",
+        empty="no order was paid or refunded in the period",
+    )
+    if output is Output.TABLE:
+        missing = len(found.with_differences)
+        checked = "" if found.receipts_checked else " (fiscal receipts are not kept: not checked)"
+        console.print(f"{len(found.rows)} orders, {missing} with differences{checked}")
+    if found.with_differences:
+        raise typer.Exit(1)

@@ -45,6 +45,7 @@ from potok.db.repositories.onec import OnecRepository
 from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.outbox import Outbox, outbox_rows
 from potok.db.repositories.overdue_thresholds import OverdueThresholdRepository
+from potok.db.repositories.payments import PaymentRepository
 from potok.db.repositories.positions import PositionRepository
 from potok.db.repositories.purchasing import PurchaseOrderRepository
 from potok.db.repositories.returns import ReturnRepository
@@ -186,6 +187,7 @@ class SqlUnitOfWork:
         self.automation = AutomationRepository(connection, self._staged)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
+        self.payments = PaymentRepository(connection, self._events, self.protector)
         self.fiscal = FiscalRepository(connection)
         return self
 

@@ -152,10 +152,23 @@ def record_payment(
     """A new payment state; a paid order of a ``when_paid`` channel is confirmed at once."""
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
-        order.record_payment(command.status, at, str(actor), command.reason)
-        _confirm_if_paid(uow, order, at, str(actor))
+        record_loaded_payment(uow, order, command.status, at, str(actor), command.reason)
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
+
+
+def record_loaded_payment(
+    uow: UnitOfWork,
+    order: Order,
+    status: PaymentStatus,
+    at: datetime,
+    actor: str,
+    reason: str | None,
+) -> None:
+    """A new payment state of an order loaded (and locked) in this unit of work; a paid
+    order of a ``when_paid`` channel is confirmed at once."""
+    order.record_payment(status, at, actor, reason)
+    _confirm_if_paid(uow, order, at, actor)
 
 
 def _confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:

@@ -4,10 +4,11 @@ the clock - and the shape of its answer."""
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from potok.connectors.carriers.registry import CarrierRegistry
+from potok.connectors.payments.registry import Gateways
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.webhooks import StoredEvent
 from potok.services.unit_of_work import UnitOfWork
@@ -25,6 +26,7 @@ class Outside:
     uow: Callable[[], UnitOfWork]
     carriers: CarrierRegistry
     clock: Clock = utc_now
+    gateways: Gateways = field(default_factory=Gateways)  # payment gateways (ЮKassa)
     fiscal: FiscalDesk | None = None  # the fiscal settings and cash registers
 
 

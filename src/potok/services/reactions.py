@@ -294,6 +294,28 @@ REFRESH_ORDER_FACTS = EventReaction(
     window_handler=refresh_facts_of_many,  # each order once a window, one transaction
 )
 
+
+def drive_gateway_payments(outside: Outside, event: StoredEvent) -> Settle | None:
+    """The payment gateway is asked what the event calls for (services/payments/flow.py)."""
+    # imported here: the flow applies what the gateway says through the order and return
+    # use cases, which reach this registry themselves
+    from potok.services.payments.flow import drive_gateway_payments as drive
+
+    return drive(outside, event)
+
+
+DRIVE_GATEWAY_PAYMENTS = EventReaction(
+    "reaction:gateway_payments",
+    ("order.cancelled", "order.created", "return.refund_changed", "shipment.handed_over"),
+    "an own-shop order's payment at the gateway (ЮKassa) is created at intake, captured at "
+    "hand-over (partly, when lines were cancelled), cancelled with the order, and refunded "
+    "for a return's refund (services/payments/flow.py)",
+    "it calls the gateway, which may be slow or down; the intake answers without waiting "
+    "for it, a failure is retried with the reaction's cursor held, and what the gateway "
+    "answers is applied once",
+    handler=drive_gateway_payments,
+)
+
 QUEUE_FISCAL_RECEIPTS = EventReaction(
     "reaction:queue_fiscal_receipts",
     FISCAL_EVENTS,
@@ -314,6 +336,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     APPLY_AUTOMATION_RULES,
     OPEN_SYSTEM_TASKS,
     REFRESH_ORDER_FACTS,
+    DRIVE_GATEWAY_PAYMENTS,
     QUEUE_FISCAL_RECEIPTS,
 )
 

@@ -26,6 +26,7 @@ from potok.services.notification_ports import (
 )
 from potok.services.onec_ports import OnecStore
 from potok.services.overdue_ports import ThresholdStore
+from potok.services.payment_ports import PaymentStore
 from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
@@ -204,6 +205,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportStore: ...
+
+    @property
+    def payments(self) -> PaymentStore: ...
 
     @property
     def fiscal(self) -> FiscalStore: ...

@@ -254,6 +254,19 @@ RECEIPT_STATE = {
     "skipped": N_("Not ours to print"),
 }
 
+GATEWAY = {
+    "pending": N_("Waiting for the customer"),
+    "waiting_for_capture": N_("Authorised: money held"),
+    "succeeded": N_("Captured"),
+    "canceled": N_("Cancelled"),
+}
+
+GATEWAY_REFUND = {
+    "pending": N_("Pending"),
+    "succeeded": N_("Refunded"),
+    "canceled": N_("Refused"),
+}
+
 OUTCOME = {
     "restock": N_("Back to stock"),
     "unavailable": N_("Unavailable"),

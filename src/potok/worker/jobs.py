@@ -34,6 +34,8 @@ from potok.services.orders import (
     expire_unpaid_orders,
     retry_backorders_everywhere,
 )
+from potok.services.outside import Outside
+from potok.services.payments.polling import PollRun, poll_payments
 from potok.services.ports import AuditContext, ReplanRun
 from potok.services.replanning import replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
@@ -72,6 +74,7 @@ class JobReport:
     fiscal: FiscalRun | None = None  # fiscal receipts sent and their results read
     # PostgreSQL's monthly partitions made ahead and dropped per retention, once a day
     partitions: tuple[list[str], list[str]] | None = None
+    payments: PollRun | None = None  # gateway payments in flight read back, when due
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -82,10 +85,10 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
     retry is due, escalate operators' tasks whose time is up, run the automation rules
-    whose schedule has come, prune delivered events and old delivery attempts (retention),
-    run the demand forecast and price stock for the orders still to come when their
-    schedules say so, and send the queued fiscal receipts and read the results of the sent
-    ones."""
+    whose schedule has come, read back the gateway payments still in flight, prune delivered
+    events and old delivery attempts (retention), run the demand forecast and price stock for
+    the orders still to come when their schedules say so, send the queued fiscal receipts and
+    read the results of the sent ones, and keep PostgreSQL's monthly partitions."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -154,6 +157,13 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     months = None
     if _partitions_due(potok, clock()):
         months = _maintain_partitions(potok, clock())
+    payments = None
+    if _payments_due(potok, clock()):
+        payments = poll_payments(
+            Outside(lambda: _uow(potok, "payments-poll"), potok.carriers, clock, potok.gateways),
+            every_s=potok.settings.payments.poll_every_s,
+            limit=potok.settings.payments.poll_batch,
+        )
     return JobReport(
         expired,
         holds,
@@ -176,6 +186,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         scheduled,
         fiscal,
         months,
+        payments,
     )
 
 
@@ -247,6 +258,19 @@ def _tracking_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(minutes=every):
         return False
     _LAST_POLL[id(potok)] = now
+    return True
+
+
+_LAST_PAYMENTS_POLL: dict[int, datetime] = {}
+
+
+def _payments_due(potok: Potok, now: datetime) -> bool:
+    """Gateway payments in flight are read back every ``payments.poll_every_s`` by each
+    process (applying the same status twice changes nothing) - when a channel takes them."""
+    last = _LAST_PAYMENTS_POLL.get(id(potok))
+    if last is not None and now - last < timedelta(seconds=potok.settings.payments.poll_every_s):
+        return False
+    _LAST_PAYMENTS_POLL[id(potok)] = now
     return True
 
 

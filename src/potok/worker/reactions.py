@@ -30,7 +30,11 @@ PASS_S = 1.0  # how often a reaction's cursor is moved past events it does not t
 def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
     """Give every after-commit reaction the events it has not had yet."""
     outside = Outside(
-        dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock, dispatcher.potok.fiscal
+        dispatcher.uow,
+        dispatcher.potok.carriers,
+        dispatcher.clock,
+        gateways=dispatcher.potok.gateways,
+        fiscal=dispatcher.potok.fiscal,
     )
     for reaction in AFTER_COMMIT:
         if reaction.handler is not None or reaction.window_handler is not None:

@@ -93,6 +93,7 @@ from potok.db.tables.onec import (
     onec_uploads,
 )
 from potok.db.tables.orders import order_history, order_holds, order_lines, orders, reservations
+from potok.db.tables.payments import gateway_payments, gateway_refunds, payment_accounts
 from potok.db.tables.reports import (
     forecast_runs,
     forecast_series,
@@ -133,6 +134,8 @@ __all__ = [
     "fiscal_receipts",
     "forecast_runs",
     "forecast_series",
+    "gateway_payments",
+    "gateway_refunds",
     "idempotency_keys",
     "legal_entities",
     "legal_entity_channels",
@@ -169,6 +172,7 @@ __all__ = [
     "outbox_sequencer",
     "overdue_thresholds",
     "parcels",
+    "payment_accounts",
     "product_barcodes",
     "product_categories",
     "product_category_links",

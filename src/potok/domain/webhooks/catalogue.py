@@ -20,6 +20,7 @@ from potok.domain.inventory import events as inventory_events
 from potok.domain.inventory import purchasing, transfers
 from potok.domain.network import events as network_events
 from potok.domain.orders import events as order_events
+from potok.domain.payments import events as payment_events
 from potok.domain.returns import events as return_events
 from potok.domain.sourcing import events as sourcing_events
 from potok.domain.stores import events as store_events
@@ -41,6 +42,7 @@ MODULES = (
     transfers,
     network_events,
     order_events,
+    payment_events,
     return_events,
     sourcing_events,
     store_events,

@@ -344,34 +344,46 @@ def settle_refund(
         raise InvalidInput([FieldError("status", "paid or failed", "unknown-status")])
 
     def work(uow: UnitOfWork) -> Return:
-        at = clock()
-        who = str(actor)
         order, ret = locked(uow, number)
-        if status is RefundStatus.PAID and ret.refund_status is not RefundStatus.NONE:
-            left = _left_to_refund(uow, order, ret)
-            if ret.refund_amount > left:
-                raise RefundAbovePaid(
-                    order_id=order.id,
-                    amount=ret.refund_amount,
-                    left=left,
-                    currency=order.currency,
-                )
-        ret.settle_refund(status, at, who, note)
-        uow.returns.save(ret)
-        if status is RefundStatus.PAID:
-            left = _left_to_refund(uow, order, ret)
-            order.record_payment(
-                PaymentStatus.REFUNDED if left == 0 else PaymentStatus.PARTIALLY_REFUNDED,
-                at,
-                who,
-                f"refund of return {ret.number}: {ret.refund_amount} {order.currency}",
-            )
-        note_on_order(
-            uow, order, ret, at, who, f"refund_{status.value}", note, amount=str(ret.refund_amount)
-        )
+        settle_loaded_refund(uow, order, ret, status, clock(), str(actor), note)
         return ret
 
     return atomically(uow, work)
+
+
+def settle_loaded_refund(
+    uow: UnitOfWork,
+    order: Order,
+    ret: Return,
+    status: RefundStatus,
+    at: datetime,
+    who: str,
+    note: str | None,
+) -> None:
+    """Settle the refund of a return loaded (and locked, its order first) in this unit of
+    work: the refund paid (the order's payment partially refunded or refunded) or failed."""
+    if status is RefundStatus.PAID and ret.refund_status is not RefundStatus.NONE:
+        left = _left_to_refund(uow, order, ret)
+        if ret.refund_amount > left:
+            raise RefundAbovePaid(
+                order_id=order.id,
+                amount=ret.refund_amount,
+                left=left,
+                currency=order.currency,
+            )
+    ret.settle_refund(status, at, who, note)
+    uow.returns.save(ret)
+    if status is RefundStatus.PAID:
+        left = _left_to_refund(uow, order, ret)
+        order.record_payment(
+            PaymentStatus.REFUNDED if left == 0 else PaymentStatus.PARTIALLY_REFUNDED,
+            at,
+            who,
+            f"refund of return {ret.number}: {ret.refund_amount} {order.currency}",
+        )
+    note_on_order(
+        uow, order, ret, at, who, f"refund_{status.value}", note, amount=str(ret.refund_amount)
+    )
 
 
 def _left_to_refund(uow: UnitOfWork, order: Order, ret: Return) -> Decimal:

@@ -33,6 +33,7 @@ from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
 from potok.services.fiscal import reading as fiscal_reading
 from potok.services.fulfilment import reads as shipment_reads
+from potok.services.payments import reads as payment_reads
 from potok.services.read_models import OrderFilter
 from potok.services.returns import requests as return_requests
 from potok.web.i18n import console_zone
@@ -199,6 +200,7 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             "may_correct": manage,
             "returnable": returnable if manage else {},
             "return_reasons": [r for r in return_policy(request).reasons if r != "unclaimed"],
+            "gateway_payment": payment_reads.payment_or_none(uow, order_id),
             **live,
         },
     )
