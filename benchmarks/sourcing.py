@@ -68,7 +68,7 @@ from potok.domain.sourcing import (
 )
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
-from potok.domain.sourcing.stock_value import PARCEL_UNITS, Horizon, stock_values
+from potok.domain.sourcing.stock_value import PARCEL_UNITS, Horizon, Lanes, stock_values
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import sourcing_zones as zones
@@ -510,6 +510,7 @@ class StockPricing:
         self.point = point
         self.site = {c.warehouse_id: c for c in net.candidates}
         self.lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
+        self._table: Lanes | None = None
 
     def lane(self, w: WarehouseId, region: str, p: ProductId) -> float | None:
         key = (w, region)
@@ -525,12 +526,29 @@ class StockPricing:
             return None
         return lane[0] + lane[1] * float(self.net.weights[int(p) - 1])
 
+    def table(self) -> Lanes:
+        """The lanes as tables, every site to every region, for pricing in one pass."""
+        sites = tuple(self.site)
+        regions = tuple(self.point)
+        base = np.full((len(sites), len(regions)), np.nan)
+        per_kg = np.full((len(sites), len(regions)), np.nan)
+        for i, w in enumerate(sites):
+            for j, r in enumerate(regions):
+                self.lane(w, r, ProductId(1))
+                lane = self.lanes[(w, r)]
+                if lane is not None:
+                    base[i, j], per_kg[i, j] = lane
+        kg = {ProductId(k + 1): float(x) for k, x in enumerate(self.net.weights)}
+        return Lanes(sites, regions, base, per_kg, kg)
+
     def __call__(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
         if i % self.every:
             return
         left = self.total - i
         demand = {p: {r: q * left for r, q in by.items()} for p, by in self.rate.items()}
-        self.values = stock_values(Horizon(demand, stock), self.lane)
+        if self._table is None:
+            self._table = self.table()
+        self.values = stock_values(Horizon(demand, stock), self._table)
         self.refreshes += 1
 
 
