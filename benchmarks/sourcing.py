@@ -492,62 +492,77 @@ def run_decider(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
 class StockPricing:
     """The job that prices stock for the orders still to come: every ``every`` orders, the
     expected demand of the rest of the day (a forecast learned from another day of the same
-    shop, per product and region) against the stock left, by ``stock_value``."""
+    shop, per product, region and the days its promise allows) against the stock left, by
+    ``stock_value``. A destination is a region and the days its orders allow: a lane's cost
+    adds the engine's weights for the days in transit and the days late, a parcel's share
+    of them per unit, so stock that arrives in time is worth more to the orders that need
+    it fast (``late=False``: per region, shipping cost alone)."""
 
     def __init__(
-        self, net: Network, forecast: Sequence[SourcingOrder], total: int, every: int
+        self,
+        net: Network,
+        forecast: Sequence[SourcingOrder],
+        total: int,
+        every: int,
+        *,
+        rules: RoutingRules | None = None,
+        late: bool = True,
     ) -> None:
         self.net, self.total, self.every = net, total, every
         self.values: dict[tuple[WarehouseId, ProductId], float] = {}
         self.refreshes = 0
-        rate: dict[ProductId, dict[str, float]] = {}
+        self.weights = (rules or RoutingRules()).weights
+        self.late = late
+        rate: dict[ProductId, dict[tuple[str, int], float]] = {}
         for o in forecast:
+            allowed = (o.promised_on - TODAY).days if late and o.promised_on is not None else -1
+            key = (o.region or "", allowed)
             for n in o.needs:
                 here = rate.setdefault(n.product_id, {})
-                here[o.region or ""] = here.get(o.region or "", 0.0) + n.quantity / len(forecast)
+                here[key] = here.get(key, 0.0) + n.quantity / len(forecast)
         self.rate = rate
         point: dict[str, tuple[float, float]] = {}
         for city in CITIES:
             point.setdefault(city[1], (city[3], city[4]))
         self.point = point
         self.site = {c.warehouse_id: c for c in net.candidates}
-        self.lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
+        self.classes = sorted({k for by in rate.values() for k in by})
         self._table: Lanes | None = None
 
-    def lane(self, w: WarehouseId, region: str, p: ProductId) -> float | None:
-        key = (w, region)
-        if key not in self.lanes:
-            c = self.site[w]
-            km = distance_km((c.latitude, c.longitude), self.point[region])
-            t = self.net.tariffs.find(c.code, km=km, region=region)
-            self.lanes[key] = None if t is None else (
-                t.cost_estimate(0.0, km) / PARCEL_UNITS, t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0)
-            )  # fmt: skip
-        lane = self.lanes[key]
-        if lane is None:
-            return None
-        return lane[0] + lane[1] * float(self.net.weights[int(p) - 1])
+    @staticmethod
+    def name(region: str, allowed: int) -> str:
+        return region if allowed < 0 else f"{region}|{allowed}"
 
     def table(self) -> Lanes:
-        """The lanes as tables, every site to every region, for pricing in one pass."""
+        """The lanes as tables, every site to every destination, for pricing in one pass."""
         sites = tuple(self.site)
-        regions = tuple(self.point)
-        base = np.full((len(sites), len(regions)), np.nan)
-        per_kg = np.full((len(sites), len(regions)), np.nan)
-        for i, w in enumerate(sites):
-            for j, r in enumerate(regions):
-                self.lane(w, r, ProductId(1))
-                lane = self.lanes[(w, r)]
-                if lane is not None:
-                    base[i, j], per_kg[i, j] = lane
+        w = self.weights
+        base = np.full((len(sites), len(self.classes)), np.nan)
+        per_kg = np.full((len(sites), len(self.classes)), np.nan)
+        for i, wid in enumerate(sites):
+            c = self.site[wid]
+            for j, (region, allowed) in enumerate(self.classes):
+                km = distance_km((c.latitude, c.longitude), self.point[region])
+                t = self.net.tariffs.find(c.code, km=km, region=region)
+                if t is None:
+                    continue
+                days = 0.0
+                if allowed >= 0:
+                    days = w.day * t.days + w.late_day * max(0, t.days - allowed)
+                base[i, j] = (t.cost_estimate(0.0, km) + days) / PARCEL_UNITS
+                per_kg[i, j] = t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0)
         kg = {ProductId(k + 1): float(x) for k, x in enumerate(self.net.weights)}
-        return Lanes(sites, regions, base, per_kg, kg)
+        names = tuple(self.name(r, a) for r, a in self.classes)
+        return Lanes(sites, names, base, per_kg, kg)
 
     def __call__(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
         if i % self.every:
             return
         left = self.total - i
-        demand = {p: {r: q * left for r, q in by.items()} for p, by in self.rate.items()}
+        demand = {
+            p: {self.name(r, a): q * left for (r, a), q in by.items()}
+            for p, by in self.rate.items()
+        }
         if self._table is None:
             self._table = self.table()
         self.values = stock_values(Horizon(demand, stock), self._table)
@@ -610,6 +625,11 @@ def main() -> None:
         default=0,
         help="orders between stock-value refreshes (0: 1/20 of them)",
     )
+    parser.add_argument(
+        "--no-late",
+        action="store_true",
+        help="price stock per region by shipping cost alone, not per region and promise",
+    )
     args = parser.parse_args()
     if args.quick:
         args.orders, args.open, args.subset, args.window = 5_000, 1_000, 100, 300
@@ -645,8 +665,9 @@ def main() -> None:
 
     engine, decisions = run_decider("engine (decide)", net, rules, pricer, engine_choose)
     pricing = StockPricing(
-        net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20)
-    )
+        net, forecast, len(net.orders), args.refresh or max(1, len(net.orders) // 20),
+        rules=rules, late=not args.no_late,
+    )  # fmt: skip
 
     def valued_choose(
         o: SourcingOrder, c: list[Candidate], p: list[Position]
@@ -721,9 +742,8 @@ def main() -> None:
             for p, q in s.units:
                 pool[(s.warehouse_id, p)] += q
     for plan_ in batch.plans.values():
-        for s in plan_.shipments:
-            for p, q in s.units:
-                pool[(s.warehouse_id, p)] = pool.get((s.warehouse_id, p), 0) - q
+        for key, q in plan_.taken().items():
+            pool[key] = pool.get(key, 0) - q
     oversold = sum(-q for q in pool.values() if q < 0)
     print(
         f"                   promised dates broken by re-planning: {late_after}; units oversold: {oversold}"
@@ -765,7 +785,8 @@ def main() -> None:
     w_opt = sum(hindsight.plans[str(j)].cost for j in w_both)
     stream_gap = 100 * (w_eng / w_opt - 1) if w_opt else 0.0
     w_fig = figures(w_engine, window, w_both)
-    w_pricing = StockPricing(net, forecast, len(window), max(1, len(window) // 20))
+    w_pricing = StockPricing(net, forecast, len(window), max(1, len(window) // 20),
+                             rules=rules, late=not args.no_late)  # fmt: skip
 
     def window_choose(
         o: SourcingOrder, c: list[Candidate], p: list[Position]

@@ -43,18 +43,24 @@ def sourcing_order(lines: dict[ProductId, int], **kwargs: object) -> SourcingOrd
 
 
 def engine(
-    o: SourcingOrder, sites: Sequence[Candidate], stock: Stock, table: TariffTable, rules: RoutingRules
+    o: SourcingOrder,
+    sites: Sequence[Candidate],
+    stock: Stock,
+    table: TariffTable,
+    rules: RoutingRules,
 ) -> Decision:
-    positions = [
-        Position(StockId(w * 100 + p), w, p, q) for (w, p), q in stock.items() if q > 0
-    ]
+    positions = [Position(StockId(w * 100 + p), w, p, q) for (w, p), q in stock.items() if q > 0]
     decision = decide(o, sites, positions, tariffs=table, rules=rules, today=TODAY)
     assert isinstance(decision, Decision)
     return decision
 
 
 def optimum(
-    o: SourcingOrder, sites: Sequence[Candidate], stock: Stock, table: TariffTable, rules: RoutingRules
+    o: SourcingOrder,
+    sites: Sequence[Candidate],
+    stock: Stock,
+    table: TariffTable,
+    rules: RoutingRules,
 ) -> OrderPlan:
     result = optimise([OpenOrder("o", o)], sites, stock, tariffs=table, rules=rules,
                       today=TODAY, max_options=None)  # fmt: skip
@@ -62,7 +68,9 @@ def optimum(
     return result.plans["o"]
 
 
-def test_an_order_no_warehouse_holds_is_consolidated_as_the_engine_does_with_its_lead_time() -> None:
+def test_an_order_no_warehouse_holds_is_consolidated_as_the_engine_does_with_its_lead_time() -> (
+    None
+):
     # W1 holds P1 and ships to the customer for 300 in 1 day; W2 holds P2, ships for 900 in
     # 3 days, and brings units to W1 (its region) for 120 in 2 days; no split allowed
     table = TariffTable([
@@ -76,7 +84,9 @@ def test_an_order_no_warehouse_holds_is_consolidated_as_the_engine_does_with_its
     assert decision.warehouses == ("W1",)
     assert [(t.from_code, t.product_id, t.quantity) for t in decision.transfers] == [("W2", P2, 1)]
     assert [s.warehouse_id for s in plan.shipments] == [W1.warehouse_id]
-    assert [(t.from_warehouse_id, t.units) for t in plan.transfers] == [(W2.warehouse_id, ((P2, 1),))]
+    assert [(t.from_warehouse_id, t.units) for t in plan.transfers] == [
+        (W2.warehouse_id, ((P2, 1),))
+    ]
     # the same cost and days as the engine's record: 300 + 120, transfer 2 + handling 1 + 1
     assert decision.record is not None
     assert plan.cost == float(decision.record.total_cost) == 420.0
@@ -99,8 +109,10 @@ def test_a_consolidation_that_would_break_the_promise_loses_to_a_split_on_time()
     o = sourcing_order({P1: 1, P2: 1}, promised_on=TODAY + timedelta(days=2))
     decision = engine(o, [W1, W2], stock, table, rules)
     plan = optimum(o, [W1, W2], stock, table, rules)
-    assert sorted(decision.warehouses) == ["W1", "W2"] and not decision.transfers
-    assert sorted(s.warehouse_id for s in plan.shipments) == [1, 2] and not plan.transfers
+    assert sorted(decision.warehouses) == ["W1", "W2"]
+    assert not decision.transfers
+    assert sorted(s.warehouse_id for s in plan.shipments) == [1, 2]
+    assert not plan.transfers
     assert plan.cost == 700.0
 
 
@@ -118,9 +130,11 @@ def test_the_slowest_parcel_is_late_once_not_once_per_parcel() -> None:
     decision = engine(o, [W1, W2, W3], stock, table, rules)
     plan = optimum(o, [W1, W2, W3], stock, table, rules)
     assert decision.warehouses == ("W3",)
-    assert decision.record is not None and decision.record.total_cost == 1500
+    assert decision.record is not None
+    assert decision.record.total_cost == 1500
     assert sorted(s.warehouse_id for s in plan.shipments) == [1, 2]
-    assert plan.cost == 300.0 and plan.days == 3
+    assert plan.cost == 300.0
+    assert plan.days == 3
 
 
 def test_an_express_order_pays_for_every_day_in_transit_as_in_the_engine() -> None:

@@ -175,6 +175,7 @@ class _Order:
     late_day: float = 0.0
     hubs: list[_Hub] = field(default_factory=list)
     max_legs: int = 0
+    single: bool = True  # one warehouse holds the whole order (before the others take theirs)
 
     def penalty(self, days: int) -> float:
         """What the engine adds for the order's slowest parcel taking ``days``."""
@@ -385,6 +386,7 @@ def _prepare(
             ships = rules.max_shipments
         o.max_ships = max(ships, len(oo.current))
         o.opts = [t[2] for t in scored]
+        o.single = any_single
         if oo.current:
             o.cap = _recost(o, oo.current).cost
         out.append(o)
@@ -397,21 +399,23 @@ def _add_hubs(
     tariffs: TariffTable,
     rules: RoutingRules,
 ) -> None:
-    """Consolidation for the orders without a plan that have two units or more: as the
-    engine, the ``HUBS`` options holding most of the order (then the nearest), each with
-    the other options that hold some of it as sources (the ``SOURCES`` cheapest to reach)."""
+    """Consolidation for the orders without a plan that have two units or more, where the
+    engine weighs it: when a split is on the table - no single warehouse holds the whole
+    order, or the rules split whenever cheaper. As in the engine, the ``HUBS`` options
+    holding most of the order (then the nearest) are the hubs, each with the other options
+    that hold some of it as sources (the ``SOURCES`` cheapest to reach)."""
     w = rules.weights
     routes: dict[tuple[WarehouseId, WarehouseId], tuple[float, float, float, int] | None] = {}
+    every = rules.split is SplitPolicy.WHEN_CHEAPER
     for o in prepared:
-        if o.oo.current or sum(o.demand.values()) < 2:
+        if o.oo.current or sum(o.demand.values()) < 2 or (o.single and not every):
             continue
         usable = [k for k, opt in enumerate(o.opts) if opt.candidate is not None]
-
-        def held(k: int) -> int:
-            wid = o.opts[k].wid
-            return sum(min(q, capacity.get((wid, p), 0)) for p, q in o.demand.items())
-
-        ranked = sorted(usable, key=lambda k: (-held(k), o.opts[k].km, o.opts[k].wid))
+        held = {
+            k: sum(min(q, capacity.get((o.opts[k].wid, p), 0)) for p, q in o.demand.items())
+            for k in usable
+        }
+        ranked = sorted(usable, key=lambda k: (-held[k], o.opts[k].km, o.opts[k].wid))
         total_kg = sum(q * o.kg[p] for p, q in o.demand.items())
         for k in ranked[:HUBS]:
             hub = o.opts[k]
@@ -424,7 +428,9 @@ def _add_hubs(
                     continue
                 key = (source.warehouse_id, to.warehouse_id)
                 if key not in routes:
-                    km = distance_km((source.latitude, source.longitude), (to.latitude, to.longitude))
+                    km = distance_km(
+                        (source.latitude, source.longitude), (to.latitude, to.longitude)
+                    )
                     t = tariffs.find_or_estimate(source.code, km=km, region=to.region)
                     routes[key] = (
                         None
@@ -440,9 +446,7 @@ def _add_hubs(
                 if route is None:
                     continue
                 real, per_kg, km, days = route
-                score = (
-                    w.cost * real + w.transfer + w.distance * km - w.priority * source.priority
-                )
+                score = w.cost * real + w.transfer + w.distance * km - w.priority * source.priority
                 ways.append(_Route(s, score, real, per_kg, days))
             ways.sort(key=lambda r: r.open_cost)
             if not ways:
@@ -656,8 +660,12 @@ def _solve(
             row([*ys, *zs], [1.0] * (len(ys) + len(zs)), 0.0, float(o.max_ships))
         if o.cap is not None:
             row(cap_cols, cap_vals, -np.inf, o.cap + 0.005)
-    guarded = {c.warehouse_id for o in prepared for opt in o.opts
-               if (c := opt.candidate) is not None and c.kind in rules.keep_last_units_kinds}  # fmt: skip
+    guarded = {
+        c.warehouse_id
+        for o in prepared
+        for opt in o.opts
+        if (c := opt.candidate) is not None and c.kind in rules.keep_last_units_kinds
+    }
     for key, cols in stock_cols.items():
         coefs = [stock_coef.get((c, key[0], key[1]), 1.0) for c in cols]
         have = capacity.get(key, 0)

@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -152,7 +152,9 @@ def _callable_costs(
     return costs
 
 
-def _single_site_value(costs: np.ndarray, demand: np.ndarray, supply: float, penalty: float) -> float:
+def _single_site_value(
+    costs: np.ndarray, demand: np.ndarray, supply: float, penalty: float
+) -> float:
     """One site's stock short of its demand: its units go to the destinations it serves
     cheapest, and one unit less leaves the first destination it would still have served
     unserved, which costs the shortage less that destination's lane."""
@@ -339,30 +341,16 @@ def price_network(
     stock = dict(inputs.free)
     for key, q in inputs.incoming.items():
         stock[key] = stock.get(key, 0) + q
-    sites = {s.warehouse_id: s for s in inputs.sites}
-    lanes: dict[tuple[WarehouseId, str], tuple[float, float] | None] = {}
-
-    def lane(w: WarehouseId, region: str, p: ProductId) -> float | None:
-        key = (w, region)
-        if key not in lanes:
-            site = sites.get(w)
-            if site is None or region not in point:
-                lanes[key] = None
-            else:
-                km = distance_km((site.latitude, site.longitude), point[region])
-                t = tariffs.find_or_estimate(site.code, km=km, region=region or None)
-                lanes[key] = (
-                    None
-                    if t is None
-                    else (
-                        t.cost_estimate(0.0, km) / PARCEL_UNITS,
-                        t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0),
-                    )
-                )
-        found = lanes[key]
-        if found is None:
-            return None
-        return found[0] + found[1] * weight.get(p, 1.0)
-
+    regions = tuple(point)
+    base = np.full((len(inputs.sites), len(regions)), np.nan)
+    per_kg = np.full((len(inputs.sites), len(regions)), np.nan)
+    for i, site in enumerate(inputs.sites):
+        for j, region in enumerate(regions):
+            km = distance_km((site.latitude, site.longitude), point[region])
+            t = tariffs.find_or_estimate(site.code, km=km, region=region or None)
+            if t is not None:
+                base[i, j] = t.cost_estimate(0.0, km) / PARCEL_UNITS
+                per_kg[i, j] = t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0)
+    lane = Lanes(tuple(s.warehouse_id for s in inputs.sites), regions, base, per_kg, weight)
     values = stock_values(Horizon(demand, stock), lane)
     return {k: Decimal(f"{v:.2f}") for k, v in values.items() if round(v, 2) > 0}
