@@ -297,6 +297,7 @@ class RegionDemand:
     latitude: float  # the mean delivery point
     longitude: float
     unit_weight_kg: float
+    sku: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,16 +323,29 @@ class StockPricingRun:
 
 
 def price_network(
-    inputs: PricingInputs, tariffs: TariffTable, *, history_days: int, horizon_days: int
+    inputs: PricingInputs,
+    tariffs: TariffTable,
+    *,
+    history_days: int,
+    horizon_days: int,
+    forecast: Mapping[str, float] | None = None,
 ) -> dict[tuple[WarehouseId, ProductId], Decimal]:
     """The price of a unit at each position: the history's daily demand per product and
     region, times the horizon, against the free stock and what arrives within it, each
-    unit shipped by the tariff table at its share of a parcel."""
+    unit shipped by the tariff table at its share of a parcel. ``forecast`` (units over the
+    horizon per SKU, from a stored forecast run) replaces the history's total of the SKUs
+    it names; the history still says which regions they go to."""
     demand: dict[ProductId, dict[str, float]] = {}
     weight: dict[ProductId, float] = {}
     where: dict[str, list[float]] = {}  # region: units, sum of latitudes, sum of longitudes
+    sold: dict[ProductId, int] = {}
     for d in inputs.demand:
-        demand.setdefault(d.product_id, {})[d.region] = d.units / history_days * horizon_days
+        sold[d.product_id] = sold.get(d.product_id, 0) + d.units
+    for d in inputs.demand:
+        expected = d.units / history_days * horizon_days
+        if forecast is not None and d.sku in forecast:
+            expected = forecast[d.sku] * d.units / sold[d.product_id]
+        demand.setdefault(d.product_id, {})[d.region] = expected
         weight[d.product_id] = d.unit_weight_kg
         acc = where.setdefault(d.region, [0.0, 0.0, 0.0])
         acc[0] += d.units
