@@ -153,6 +153,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
+    ("GET", "/api/v1/orders/{order_id}/receipts"): ("orders:read", ORDER),
+    ("GET", "/api/v1/receipts"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/receipts/{receipt_id}"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/receipts/{receipt_id}/correction"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/receipts/{receipt_id}/resending"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/fiscal/atol/callback"): ("public", NETWORK),
     ("GET", "/api/v1/returns/{number}"): ("orders:read", RECORD),
     ("POST", "/api/v1/returns/{number}/approval"): ("orders:manage", RECORD),
     ("POST", "/api/v1/returns/{number}/refusal"): ("orders:manage", RECORD),
@@ -203,6 +209,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/categories"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/categories"): ("catalogue:read", NETWORK),
+    ("GET", "/api/v1/categories/{category}"): ("catalogue:read", NETWORK),
+    ("PUT", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("PATCH", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("DELETE", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -475,7 +487,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {CHANNEL, UNLIMITED}
     if param == "warehouse" or (param == "code" and path.startswith("/api/v1/warehouses/")):
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
-    if param in ("number", "document_id", "alert_id", "run_id", "code"):
+    if param in ("number", "document_id", "alert_id", "run_id", "code", "receipt_id"):
         return {RECORD, UNLIMITED}
     if param in ("customer_id", "subscription_id", "rule_id", "task_id", "queue"):
         return {UNLIMITED}
@@ -483,7 +495,17 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
+    if param in (
+        "sku",
+        "category",
+        "username",
+        "name",
+        "carrier",
+        "language",
+        "topic",
+        "kind",
+        "stage",
+    ):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -623,12 +645,14 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "subscription_id": ("999999", BOTH),
         "rule_id": ("999999", BOTH),
         "task_id": ("999999", BOTH),
+        "receipt_id": ("999999", BOTH),
         "queue": ("nope", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
         "hold_no": ("1", none),
         "parcel_no": ("1", none),
         "sku": ("TOY", none),
+        "category": ("nope", none),
         "location_code": ("ZZ-01", none),
         "username": ("nobody", none),
         "name": ("nokey", none),
@@ -984,6 +1008,7 @@ PLACEHOLDERS = {
     "hold_no": "1",
     "alert_id": "999999",
     "sku": "NOPE",
+    "category": "NOPE",
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",
@@ -998,6 +1023,7 @@ PLACEHOLDERS = {
     "subscription_id": "999999",
     "rule_id": "999999",
     "task_id": "999999",
+    "receipt_id": "999999",
     "queue": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",

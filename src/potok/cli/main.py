@@ -13,6 +13,7 @@ from potok.cli import (
     alerts,
     backup,
     carriers,
+    categories,
     db,
     demo,
     documents,
@@ -23,6 +24,7 @@ from potok.cli import (
     notifications,
     orders,
     picking,
+    receipts,
     reports,
     returns,
     rules,
@@ -49,6 +51,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
 app.add_typer(files.app, name="files")
+app.add_typer(categories.app, name="categories")
 app.add_typer(orders.app, name="orders")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(transfers.purchase_orders, name="purchase-orders")
@@ -60,6 +63,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(returns.app, name="returns")
+app.add_typer(receipts.app, name="receipts")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(carriers.app, name="carriers")
 app.add_typer(picking.app, name="picking")

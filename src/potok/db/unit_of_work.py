@@ -24,10 +24,12 @@ from potok.db.repositories.automation import AutomationRepository
 from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
+from potok.db.repositories.categories import CategoryRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
+from potok.db.repositories.fiscal import FiscalRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
@@ -136,6 +138,7 @@ class SqlUnitOfWork:
         self._reserving = StagedReservation()
         self._setup = None
         self.products = ProductRepository(connection)
+        self.categories = CategoryRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
@@ -188,6 +191,7 @@ class SqlUnitOfWork:
         )
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
+        self.fiscal = FiscalRepository(connection)
         return self
 
     def __exit__(

@@ -16,6 +16,7 @@ from potok.services.carrier_label_ports import CarrierLabelStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
+from potok.services.fiscal_ports import FiscalStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
 from potok.services.notification_ports import (
     NotificationStore,
@@ -29,6 +30,7 @@ from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
     AuditStore,
+    CategoryStore,
     ChannelStore,
     CustomerStore,
     IdempotencyStore,
@@ -66,6 +68,9 @@ class UnitOfWork(Protocol):
 
     @property
     def products(self) -> ProductStore: ...
+
+    @property
+    def categories(self) -> CategoryStore: ...
 
     @property
     def channels(self) -> ChannelStore: ...
@@ -199,6 +204,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportStore: ...
+
+    @property
+    def fiscal(self) -> FiscalStore: ...
 
     def __enter__(self) -> Self: ...
 

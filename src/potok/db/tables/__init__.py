@@ -22,6 +22,8 @@ from potok.db.tables.catalogue import (
     channels,
     customers,
     product_barcodes,
+    product_categories,
+    product_category_links,
     products,
     reference_versions,
     warehouse_channels,
@@ -43,6 +45,7 @@ from potok.db.tables.events import (
     webhook_replays,
     webhook_subscriptions,
 )
+from potok.db.tables.fiscal import fiscal_receipts
 from potok.db.tables.fulfilment import (
     overdue_thresholds,
     parcels,
@@ -91,6 +94,7 @@ from potok.db.tables.orders import order_history, order_holds, order_lines, orde
 from potok.db.tables.reports import (
     forecast_runs,
     forecast_series,
+    order_category_days,
     order_days,
     order_facts,
     order_stage_days,
@@ -124,6 +128,7 @@ __all__ = [
     "document_files",
     "documents",
     "event_consumers",
+    "fiscal_receipts",
     "forecast_runs",
     "forecast_series",
     "idempotency_keys",
@@ -148,6 +153,7 @@ __all__ = [
     "onec_uploads",
     "operator_alerts",
     "order_buyers",
+    "order_category_days",
     "order_days",
     "order_facts",
     "order_history",
@@ -160,6 +166,8 @@ __all__ = [
     "overdue_thresholds",
     "parcels",
     "product_barcodes",
+    "product_categories",
+    "product_category_links",
     "products",
     "purchase_order_lines",
     "purchase_orders",
