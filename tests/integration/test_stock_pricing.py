@@ -16,6 +16,7 @@ from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.inventory.purchasing import CreatePurchaseOrder, PurchaseLineRequest
 from potok.services import intake, inventory, purchasing, sourcing, stock_pricing
 from potok.services import orders as order_service
+from potok.services.unit_of_work import atomically
 from tests.factories import TESTER, TVER, build_world, order_command
 
 T = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -122,3 +123,67 @@ def test_the_worker_prices_stock_on_its_schedule_only(shop: Potok) -> None:
     later = run_due_jobs(shop, clock=lambda: T + timedelta(hours=6, minutes=1)).stock_prices
     assert later is not None
     assert (first.id or 0) < (later.id or 0)
+
+
+def store_forecast(potok: Potok, until: date, per_day: float, days: int = 14) -> None:
+    """A stored forecast run (as ``potok forecast run`` leaves it): kettles per day at MSK."""
+    run = {
+        "ran_at": T,
+        "until_on": until,
+        "days": 28,
+        "horizon": days,
+        "by_channel": False,
+        "series": 1,
+        "mase": None,
+        "mase_seasonal_naive": None,
+        "wape": None,
+        "bias": None,
+        "notes": [],
+        "actor": "tester",
+    }
+    series = [
+        {
+            "sku": "KET",
+            "warehouse": "MSK",
+            "channel": "",
+            "method": "ses",
+            "forecast": [per_day] * days,
+            "sigma": 0.1,
+            "mase": None,
+            "mase_seasonal_naive": None,
+            "wape": None,
+            "bias": None,
+            "note": "",
+        }
+    ]
+    atomically(potok.uow(), lambda uow: uow.reports.add_forecast(run, series))
+
+
+def test_a_stored_forecast_run_sets_the_demand_the_history_spreads_over_the_regions(
+    shop: Potok,
+) -> None:
+    # the history says 1.5 kettles to Komi this week (its last unit at the hub: 186.67 ₽);
+    # the stored forecast says 0.1 a day: 0.7 in the week, 0.35 to Komi and 0.35 to Tver -
+    # the hub's one unit is enough for both, and is worth nothing more than its shipping
+    store_forecast(shop, until=date(2026, 3, 1), per_day=0.1)
+    run = stock_pricing.price_stock(shop.uow(), history_days=28, horizon_days=7, clock=lambda: T)
+    assert run.priced == 0
+    assert stock_pricing.priced_positions(shop.uow()) == []
+
+    # a run that ended too long ago to cover the week (its 14 days end on 15 February) is
+    # not trusted: the history prices the kettle again
+    store_forecast(shop, until=date(2026, 2, 1), per_day=0.1)
+    stock_pricing.price_stock(shop.uow(), history_days=28, horizon_days=7, clock=lambda: T)
+    assert stock_pricing.priced_positions(shop.uow()) == [("MSK", "KET", Decimal("186.67"))]
+
+
+def test_the_forecast_counts_the_days_of_the_horizon_from_today() -> None:
+    head = {"until_on": date(2026, 3, 1)}
+    series = [
+        {"sku": "A", "forecast": [1.0, 2.0, 3.0, 4.0]},
+        {"sku": "A", "forecast": [0.5, 0.5, 0.5, 0.5]},  # another warehouse
+        {"sku": "B", "forecast": [1.0, 1.0]},  # too short for the horizon
+    ]
+    assert stock_pricing.forecast_units(head, series, date(2026, 3, 2), 3) == {"A": 7.5}
+    assert stock_pricing.forecast_units(head, series, date(2026, 3, 3), 3) == {"A": 10.5}
+    assert stock_pricing.forecast_units(None, [], date(2026, 3, 3), 3) == {}

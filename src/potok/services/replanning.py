@@ -17,7 +17,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -379,10 +379,11 @@ def _plan_group(
         candidates,
         free,
         tariffs=tariffs,
-        rules=rules,
+        rules=replace(rules, keep_last_units=0),  # the stores' last units are kept out above
         today=today,
         time_limit_s=max(seconds_left, 0.05),
         use_solver=seconds_left > 0.05,
+        transfers=False,  # a re-plan moves reservations; it books no transfers
     )
     if METHOD_RANK.get(result.method, 3) > METHOD_RANK.get(plan.method, 0):
         plan.method = result.method

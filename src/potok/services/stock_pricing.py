@@ -1,13 +1,16 @@
 """The job that prices stock for the orders still to come (see
 ``potok.domain.sourcing.stock_value``): from the order history's demand per product and
-region, the free stock and what arrives within the horizon, and the tariffs; the engine
+region (each SKU's total taken from the latest stored forecast run when it covers the
+horizon), the free stock and what arrives within the horizon, and the tariffs; the engine
 reads the prices with the rest of the network and weighs them in every decision."""
 
 from __future__ import annotations
 
 import time
-from datetime import timedelta
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Clock, utc_now
@@ -42,11 +45,18 @@ def price_stock(
     now = clock()
     since, until = now - timedelta(days=history_days), (now + timedelta(days=horizon_days)).date()
 
-    def read(uow: UnitOfWork) -> tuple[TariffTable, PricingInputs]:
-        return uow.sourcing_setup().tariffs, uow.sourcing.pricing_inputs(since=since, until=until)
+    def read(uow: UnitOfWork) -> tuple[TariffTable, PricingInputs, dict[str, float]]:
+        head, series = uow.reports.latest_forecast()
+        return (
+            uow.sourcing_setup().tariffs,
+            uow.sourcing.pricing_inputs(since=since, until=until),
+            forecast_units(head, series, now.date(), horizon_days),
+        )
 
-    tariffs, inputs = reading(uow, read)
-    prices = price_network(inputs, tariffs, history_days=history_days, horizon_days=horizon_days)
+    tariffs, inputs, forecast = reading(uow, read)
+    prices = price_network(
+        inputs, tariffs, history_days=history_days, horizon_days=horizon_days, forecast=forecast
+    )
     run = StockPricingRun(
         None,
         now,
@@ -58,6 +68,29 @@ def price_stock(
         actor,
     )
     return atomically(uow, lambda uow: uow.sourcing.replace_stock_prices(prices, run))
+
+
+def forecast_units(
+    head: Mapping[str, Any] | None,
+    series: Sequence[Mapping[str, Any]],
+    today: date,
+    horizon_days: int,
+) -> dict[str, float]:
+    """Units per SKU over the ``horizon_days`` from ``today`` by the stored forecast run
+    (every warehouse and channel added up); SKUs whose series do not reach the horizon's end
+    (an old run, or a short one) are left out, and the history prices them."""
+    if head is None:
+        return {}
+    start = max(0, (today - head["until_on"]).days - 1)  # the series start the day after
+    out: dict[str, float] = {}
+    short: set[str] = set()
+    for row in series:
+        days = row["forecast"][start : start + horizon_days]
+        if len(days) < horizon_days:
+            short.add(row["sku"])
+            continue
+        out[row["sku"]] = out.get(row["sku"], 0.0) + sum(float(v) for v in days)
+    return {sku: units for sku, units in out.items() if sku not in short}
 
 
 def price_stock_when_due(

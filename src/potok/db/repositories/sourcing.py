@@ -357,6 +357,7 @@ class SourcingRepository:
                 sa.func.avg(orders.c.destination_latitude).label("latitude"),
                 sa.func.avg(orders.c.destination_longitude).label("longitude"),
                 products.c.weight_g,
+                products.c.sku,
             )
             .select_from(
                 order_lines.join(orders, orders.c.id == order_lines.c.order_id).join(
@@ -369,7 +370,7 @@ class SourcingRepository:
                 orders.c.destination_latitude.is_not(None),
                 orders.c.destination_longitude.is_not(None),
             )
-            .group_by(order_lines.c.product_id, region, products.c.weight_g)
+            .group_by(order_lines.c.product_id, region, products.c.weight_g, products.c.sku)
         )
         demand = tuple(
             RegionDemand(
@@ -379,6 +380,7 @@ class SourcingRepository:
                 float(r.latitude),
                 float(r.longitude),
                 r.weight_g / 1000 if r.weight_g else 1.0,
+                r.sku,
             )
             for r in rows
         )

@@ -9,7 +9,17 @@ Model, per order o, candidate warehouse w and product p:
 When an order already has a plan, only options that keep its promised date (or arrive no
 later than today's plan) are offered, its new cost may not exceed today's, and leaving
 today's warehouses costs a kopeck, so a re-plan is applied only where it is cheaper.
-Without a plan, lateness costs ``Weights.late_day`` per day instead.
+
+The objective is the engine's score, rule for rule (``RoutingRules``): shipping at
+``Weights.cost``, kilometres, the priority bonus per shipment, a store's last units
+(``keep_last_units``, each unit below them at ``last_unit``), and per order the days of its
+slowest shipment at ``day`` (``express_day``) plus the days past the promise at
+``late_day`` - one variable per order holds the dearest of these, as the engine counts
+the last parcel, not each. With ``transfers`` (the rules' own by default) an order may also
+be consolidated as the engine consolidates: its units gathered at one of the ``HUBS``
+warehouses holding most of it, by at most ``max_shipments`` transfers (each its tariff,
+the ``transfer`` weight, and its days before the hub's handling days and transit), then
+one shipment of the whole order from there.
 """
 
 from __future__ import annotations
@@ -26,7 +36,8 @@ from typing import Any
 import numpy as np
 
 from potok.domain.kernel import ProductId, WarehouseId
-from potok.domain.sourcing.engine import SourcingOrder
+from potok.domain.sourcing.engine import HUBS, SourcingOrder
+from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.planner import Candidate
 from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
 from potok.domain.sourcing.tariffs import TariffTable
@@ -47,22 +58,50 @@ class Shipment:
 
 
 @dataclass(frozen=True, slots=True)
+class Transfer:
+    """Units that travel from one warehouse to the hub that ships a consolidated order."""
+
+    from_warehouse_id: WarehouseId
+    to_warehouse_id: WarehouseId
+    units: tuple[tuple[ProductId, int], ...]
+    cost: float = 0.0
+    days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPlan:
-    """Where an order's units come from, what that costs and when the last one arrives."""
+    """Where an order's units come from, what that costs and when the last one arrives. A
+    consolidated order has one shipment (the hub's, its days counting the transfers)."""
 
     shipments: tuple[Shipment, ...]
+    transfers: tuple[Transfer, ...] = ()
 
     @property
     def cost(self) -> float:
-        return sum(s.cost for s in self.shipments)
+        return sum(s.cost for s in self.shipments) + sum(t.cost for t in self.transfers)
 
     @property
     def days(self) -> int:
         return max((s.days for s in self.shipments), default=0)
 
-    def layout(self) -> frozenset[tuple[WarehouseId, ProductId, int]]:
-        """The plan as a set, to tell whether two plans move the same units."""
-        return frozenset((s.warehouse_id, p, q) for s in self.shipments for p, q in s.units)
+    def taken(self) -> dict[tuple[WarehouseId, ProductId], int]:
+        """The units the plan takes from each warehouse's stock (a transfer's at its source)."""
+        out: dict[tuple[WarehouseId, ProductId], int] = {}
+        for s in self.shipments:
+            for p, q in s.units:
+                out[(s.warehouse_id, p)] = out.get((s.warehouse_id, p), 0) + q
+        for t in self.transfers:
+            for p, q in t.units:
+                out[(t.to_warehouse_id, p)] -= q
+                out[(t.from_warehouse_id, p)] = out.get((t.from_warehouse_id, p), 0) + q
+        return {k: q for k, q in out.items() if q}
+
+    def layout(self) -> frozenset[tuple[object, ...]]:
+        """The plan as a set, to tell whether two plans move the same units the same way."""
+        return frozenset(
+            [("take", w, p, q) for (w, p), q in self.taken().items()]
+            + [("ship", s.warehouse_id) for s in self.shipments]
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,10 +132,34 @@ class BatchResult:
 @dataclass(slots=True)
 class _Opt:
     wid: WarehouseId
-    open_cost: float  # fixed + per_km * km (+ late penalty, + change penalty)
+    open_cost: float  # the score of opening it: fixed + per_km * km, km, priority, change
     per_kg: float
     days: int
     real_open: float  # fixed + per_km * km, the shipping cost alone
+    candidate: Candidate | None = None
+    km: float = 0.0
+
+
+@dataclass(slots=True)
+class _Route:
+    """A transfer's way from a source option to a hub."""
+
+    source: int  # index in the order's options
+    open_cost: float  # the score of the transfer: fixed + per_km * km, transfer weight, ...
+    real_open: float
+    per_kg: float
+    days: int
+
+
+@dataclass(slots=True)
+class _Hub:
+    """An option the order may be consolidated at, and the ways units come to it."""
+
+    option: int  # index in the order's options
+    open_cost: float  # the score of shipping the whole order from it
+    real_cost: float  # its shipping cost alone
+    days: int  # handling and its own transit, before the slowest transfer
+    routes: list[_Route]
 
 
 @dataclass(slots=True)
@@ -107,6 +170,17 @@ class _Order:
     opts: list[_Opt]
     max_ships: int
     cap: float | None  # today's cost, when the order has a plan
+    per_day: float = 0.0
+    allowed: int | None = None  # days the promise allows
+    late_day: float = 0.0
+    hubs: list[_Hub] = field(default_factory=list)
+    max_legs: int = 0
+    single: bool = True  # one warehouse holds the whole order (before the others take theirs)
+
+    def penalty(self, days: int) -> float:
+        """What the engine adds for the order's slowest parcel taking ``days``."""
+        late = max(0, days - self.allowed) if self.allowed is not None else 0
+        return self.per_day * days + self.late_day * late
 
 
 def optimise(
@@ -120,9 +194,11 @@ def optimise(
     time_limit_s: float = 45.0,
     max_options: int | None = 8,
     use_solver: bool = True,
+    transfers: bool | None = None,
 ) -> BatchResult:
     """Re-plan the orders for least total cost; ``stock`` is free stock, not counting what
-    these orders hold today. ``max_options`` keeps each order's cheapest warehouses only."""
+    these orders hold today. ``max_options`` keeps each order's cheapest warehouses only.
+    ``transfers`` lets orders without a plan be consolidated (default: as the rules say)."""
     started = time.perf_counter()
     cands = list(candidates)
     capacity: dict[tuple[WarehouseId, ProductId], int] = dict(stock)
@@ -130,7 +206,10 @@ def optimise(
         for s in oo.current:
             for p, q in s.units:
                 capacity[(s.warehouse_id, p)] = capacity.get((s.warehouse_id, p), 0) + q
+    consolidate = rules.transfers if transfers is None else transfers
     prepared = _prepare(orders, cands, capacity, tariffs, rules, today, max_options)
+    if consolidate:
+        _add_hubs(prepared, capacity, tariffs, rules)
     before = {o.oo.key: _recost(o, o.oo.current) for o in prepared if o.oo.current}
     build_seconds = time.perf_counter() - started
     notes: list[str] = []
@@ -142,7 +221,7 @@ def optimise(
         if left <= 0:
             notes.append("no time left for the solver after building the model")
         else:
-            solved = _solve(prepared, capacity, left)
+            solved = _solve(prepared, capacity, left, rules)
             if solved is None:
                 notes.append("the solver found no plan within the time budget")
             else:
@@ -203,14 +282,13 @@ def _settle(
     while moved_for_others:
         used: dict[tuple[WarehouseId, ProductId], int] = {}
         for plan in final.values():
-            for s in plan.shipments:
-                for p, q in s.units:
-                    used[(s.warehouse_id, p)] = used.get((s.warehouse_id, p), 0) + q
+            for k, q in plan.taken().items():
+                used[k] = used.get(k, 0) + q
         over = {k for k, q in used.items() if q > capacity.get(k, 0)}
         if not over:
             break
         for key, new in moved_for_others.items():
-            if any((s.warehouse_id, p) in over for s in final[key].shipments for p, _ in s.units):
+            if any(k in over for k in final[key].taken()):
                 final[key] = new
                 changed.append(key)
                 del moved_for_others[key]
@@ -248,7 +326,7 @@ def _prepare(
 ) -> list[_Order]:
     km_all = _distances(orders, cands).tolist() if orders and cands else []
     out: list[_Order] = []
-    late_day = rules.weights.late_day
+    w = rules.weights
     for i, oo in enumerate(orders):
         order = oo.order
         demand: dict[ProductId, int] = {}
@@ -261,6 +339,8 @@ def _prepare(
         allowed = promise
         if oo.current and promise is not None:
             allowed = max(promise, max(s.days for s in oo.current))
+        o = _Order(oo, demand, kg, [], 1, None, w.express_day if order.express else w.day,
+                   allowed, w.late_day, max_legs=rules.max_shipments)  # fmt: skip
         scored: list[tuple[int, float, _Opt]] = []
         for j, c in enumerate(cands):
             km = km_all[i][j]
@@ -281,17 +361,16 @@ def _prepare(
                 per_kg = tariff.cost_estimate(1.0, 0.0) - fixed
                 per_km_cost = tariff.cost_estimate(0.0, km) - fixed
                 real = fixed + per_km_cost
-                opt = _Opt(c.warehouse_id, real, per_kg, tariff.days, real)
-            if allowed is not None and opt.days > allowed and not mine:
-                if oo.current:
-                    continue
-                opt.open_cost += late_day * (opt.days - allowed)
+                score = w.cost * real + w.distance * km - w.priority * c.priority
+                opt = _Opt(c.warehouse_id, score, per_kg, tariff.days, real, c, km)
+            if allowed is not None and opt.days > allowed and not mine and oo.current:
+                continue
             if oo.current and not mine:
                 opt.open_cost += CHANGE_PENALTY
             covers = holds == len(demand) and all(
                 capacity.get((c.warehouse_id, p), 0) >= q for p, q in demand.items()
             )
-            whole = opt.open_cost + opt.per_kg * total_kg
+            whole = opt.open_cost + w.cost * opt.per_kg * total_kg + o.penalty(opt.days)
             scored.append((0 if mine else (1 if covers else 2), whole, opt))
         scored.sort(key=lambda t: (t[0], t[1]))
         if max_options is not None:
@@ -305,12 +384,87 @@ def _prepare(
             ships = 1 if any_single and len(oo.current) <= 1 else rules.max_shipments
         else:
             ships = rules.max_shipments
-        ships = max(ships, len(oo.current))
-        o = _Order(oo, demand, kg, [t[2] for t in scored], ships, None)
+        o.max_ships = max(ships, len(oo.current))
+        o.opts = [t[2] for t in scored]
+        o.single = any_single
         if oo.current:
             o.cap = _recost(o, oo.current).cost
         out.append(o)
     return out
+
+
+def _add_hubs(
+    prepared: Sequence[_Order],
+    capacity: Mapping[tuple[WarehouseId, ProductId], int],
+    tariffs: TariffTable,
+    rules: RoutingRules,
+) -> None:
+    """Consolidation for the orders without a plan that have two units or more, where the
+    engine weighs it: when a split is on the table - no single warehouse holds the whole
+    order, or the rules split whenever cheaper. As in the engine, the ``HUBS`` options
+    holding most of the order (then the nearest) are the hubs, each with the other options
+    that hold some of it as sources (the ``SOURCES`` cheapest to reach)."""
+    w = rules.weights
+    routes: dict[tuple[WarehouseId, WarehouseId], tuple[float, float, float, int] | None] = {}
+    every = rules.split is SplitPolicy.WHEN_CHEAPER
+    for o in prepared:
+        if o.oo.current or sum(o.demand.values()) < 2 or (o.single and not every):
+            continue
+        usable = [k for k, opt in enumerate(o.opts) if opt.candidate is not None]
+        held = {
+            k: sum(min(q, capacity.get((o.opts[k].wid, p), 0)) for p, q in o.demand.items())
+            for k in usable
+        }
+        ranked = sorted(usable, key=lambda k: (-held[k], o.opts[k].km, o.opts[k].wid))
+        total_kg = sum(q * o.kg[p] for p, q in o.demand.items())
+        for k in ranked[:HUBS]:
+            hub = o.opts[k]
+            to = hub.candidate
+            assert to is not None
+            ways: list[_Route] = []
+            for s in usable:
+                source = o.opts[s].candidate
+                if s == k or source is None:
+                    continue
+                key = (source.warehouse_id, to.warehouse_id)
+                if key not in routes:
+                    km = distance_km(
+                        (source.latitude, source.longitude), (to.latitude, to.longitude)
+                    )
+                    t = tariffs.find_or_estimate(source.code, km=km, region=to.region)
+                    routes[key] = (
+                        None
+                        if t is None
+                        else (
+                            t.cost_estimate(0.0, km),
+                            t.cost_estimate(1.0, 0.0) - t.cost_estimate(0.0, 0.0),
+                            km,
+                            t.days,
+                        )
+                    )
+                route = routes[key]
+                if route is None:
+                    continue
+                real, per_kg, km, days = route
+                score = w.cost * real + w.transfer + w.distance * km - w.priority * source.priority
+                ways.append(_Route(s, score, real, per_kg, days))
+            ways.sort(key=lambda r: r.open_cost)
+            if not ways:
+                continue
+            real = hub.real_open + hub.per_kg * total_kg
+            o.hubs.append(
+                _Hub(
+                    k,
+                    hub.open_cost + w.cost * hub.per_kg * total_kg,
+                    real,
+                    rules.transfer_handling_days + hub.days,
+                    ways[:SOURCES],
+                )
+            )
+
+
+SOURCES = 8
+"""Sources of transfers offered per hub of an order: the cheapest to reach."""
 
 
 def _eligible(c: Candidate, order: SourcingOrder, km: float, rules: RoutingRules) -> bool:
@@ -369,25 +523,34 @@ def _solve(
     prepared: Sequence[_Order],
     capacity: Mapping[tuple[WarehouseId, ProductId], int],
     time_limit_s: float,
+    rules: RoutingRules,
 ) -> tuple[dict[str, OrderPlan], str, float | None] | None:
     try:
         import highspy
     except ImportError:  # pragma: no cover - highspy is a dependency, but keep the fallback
         return None
+    w = rules.weights
     cost: list[float] = []
     upper: list[float] = []
+    integral: list[int] = []
     rows_i: list[int] = []
     rows_j: list[int] = []
     rows_v: list[float] = []
     row_lo: list[float] = []
     row_hi: list[float] = []
-    x_index: list[tuple[int, int, ProductId]] = []  # (order, option, product) per x column
-    y_index: list[tuple[int, int]] = []  # (order, option) per y column
-    col_kind: list[int] = []  # 0: y, 1: x, 2: keep today's plan, or leave unplanned
+    x_cols: dict[int, tuple[int, int, ProductId]] = {}  # column: (order, option, product)
+    u_cols: dict[int, tuple[int, int, int, ProductId]] = {}  # (order, hub, source, product)
+    z_cols: dict[int, tuple[int, int]] = {}  # column: (order, hub)
     slack: list[tuple[int, int]] = []  # (column, order) per keep-or-unplanned column
     stock_coef: dict[tuple[int, WarehouseId, ProductId], float] = {}  # keep columns' units
     stock_cols: dict[tuple[WarehouseId, ProductId], list[int]] = {}
     stock_ub: dict[tuple[WarehouseId, ProductId], int] = {}
+
+    def column(c: float, ub: float, whole: bool = True) -> int:
+        cost.append(c)
+        upper.append(ub)
+        integral.append(1 if whole else 0)
+        return len(cost) - 1
 
     def row(cols: Sequence[int], vals: Sequence[float], lo: float, hi: float) -> None:
         r = len(row_lo)
@@ -397,37 +560,74 @@ def _solve(
         row_lo.append(lo)
         row_hi.append(hi)
 
+    def takes(col: int, wid: WarehouseId, p: ProductId, ub: int) -> None:
+        stock_cols.setdefault((wid, p), []).append(col)
+        stock_ub[(wid, p)] = stock_ub.get((wid, p), 0) + ub
+
     for oi, o in enumerate(prepared):
         ys: list[int] = []
-        x_by_product: dict[ProductId, list[int]] = {p: [] for p in o.demand}
+        by_product: dict[ProductId, list[int]] = {p: [] for p in o.demand}
         cap_cols: list[int] = []
         cap_vals: list[float] = []
+        slowest = column(1.0, np.inf, whole=False)  # the penalty of the order's last parcel
         for k, opt in enumerate(o.opts):
-            y = len(cost)
-            cost.append(opt.open_cost)
-            upper.append(1.0)
-            col_kind.append(0)
-            y_index.append((oi, k))
+            y = column(opt.open_cost, 1.0)
             ys.append(y)
             cap_cols.append(y)
             cap_vals.append(opt.real_open)
+            if o.penalty(opt.days) > 0:
+                row([slowest, y], [1.0, -o.penalty(opt.days)], 0.0, np.inf)
             for p, d in o.demand.items():
                 have = capacity.get((opt.wid, p), 0)
                 if have <= 0:
                     continue
-                x = len(cost)
-                unit_cost = opt.per_kg * o.kg[p]
-                cost.append(unit_cost)
                 ub = min(d, have)
-                upper.append(float(ub))
-                col_kind.append(1)
-                x_index.append((oi, k, p))
-                x_by_product[p].append(x)
+                x = column(w.cost * opt.per_kg * o.kg[p], float(ub))
+                x_cols[x] = (oi, k, p)
+                by_product[p].append(x)
                 row([x, y], [1.0, -float(d)], -np.inf, 0.0)
-                stock_cols.setdefault((opt.wid, p), []).append(x)
-                stock_ub[(opt.wid, p)] = stock_ub.get((opt.wid, p), 0) + ub
+                takes(x, opt.wid, p, ub)
                 cap_cols.append(x)
-                cap_vals.append(unit_cost)
+                cap_vals.append(opt.per_kg * o.kg[p])
+        zs: list[int] = []
+        for h, hub in enumerate(o.hubs):
+            z = column(hub.open_cost, 1.0)
+            z_cols[z] = (oi, h)
+            zs.append(z)
+            if o.penalty(hub.days) > 0:
+                row([slowest, z], [1.0, -o.penalty(hub.days)], 0.0, np.inf)
+            at_hub: dict[ProductId, list[int]] = {p: [] for p in o.demand}
+            legs: list[int] = []
+            for r, route in enumerate([None, *hub.routes]):
+                k = hub.option if route is None else route.source
+                wid = o.opts[k].wid
+                gate = z
+                if route is not None:
+                    gate = column(route.open_cost, 1.0)
+                    legs.append(gate)
+                    days = route.days + hub.days
+                    row([gate, z], [1.0, -1.0], -np.inf, 0.0)  # no transfer without the hub
+                    if o.penalty(days) > 0:
+                        row([slowest, gate], [1.0, -o.penalty(days)], 0.0, np.inf)
+                for p, d in o.demand.items():
+                    have = capacity.get((wid, p), 0)
+                    if have <= 0:
+                        continue
+                    ub = min(d, have)
+                    per_kg = 0.0 if route is None else w.cost * route.per_kg * o.kg[p]
+                    u = column(per_kg, float(ub))
+                    u_cols[u] = (oi, h, r, p)
+                    at_hub[p].append(u)
+                    by_product[p].append(u)
+                    takes(u, wid, p, ub)
+                    if route is not None:
+                        row([u, gate], [1.0, -float(d)], -np.inf, 0.0)
+            for p, d in o.demand.items():  # the hub ships all of the order, or none of it
+                row([*at_hub[p], z], [*([1.0] * len(at_hub[p])), -float(d)], 0.0, 0.0)
+            if len(legs) > o.max_legs:
+                row(legs, [1.0] * len(legs), 0.0, float(o.max_legs))
+        if len(zs) > 1:
+            row(zs, [1.0] * len(zs), 0.0, 1.0)
         # One more way out, so that an order with no plan within its limits (its promise,
         # today's cost, the stock) cannot make the whole model infeasible and send the
         # batch to the greedy fallback: an order whose plan the options cannot rebuild may
@@ -440,33 +640,42 @@ def _solve(
         )
         if rebuildable:
             for p, d in o.demand.items():
-                row(x_by_product[p], [1.0] * len(x_by_product[p]), float(d), float(d))
+                row(by_product[p], [1.0] * len(by_product[p]), float(d), float(d))
         else:
-            out = len(cost)
-            slack.append((out, oi))
-            upper.append(1.0)
-            col_kind.append(2)
             if o.oo.current:
-                cost.append(o.cap if o.cap is not None else 0.0)
+                days = max(sh.days for sh in o.oo.current)
+                out = column((o.cap or 0.0) + o.penalty(days), 1.0)
                 for sh in o.oo.current:
                     for p, q in sh.units:
                         key = (sh.warehouse_id, p)
-                        stock_cols.setdefault(key, []).append(out)
                         stock_coef[(out, *key)] = float(q)
-                        stock_ub[key] = stock_ub.get(key, 0) + q
+                        takes(out, sh.warehouse_id, p, q)
             else:
-                cost.append(UNPLANNED_UNIT_COST * sum(o.demand.values()))
+                out = column(UNPLANNED_UNIT_COST * sum(o.demand.values()), 1.0)
+            slack.append((out, oi))
             for p, d in o.demand.items():
-                cols = [*x_by_product[p], out]
-                row(cols, [*([1.0] * len(x_by_product[p])), float(d)], float(d), float(d))
-        if len(ys) > o.max_ships:
-            row(ys, [1.0] * len(ys), 0.0, float(o.max_ships))
+                cols = [*by_product[p], out]
+                row(cols, [*([1.0] * len(by_product[p])), float(d)], float(d), float(d))
+        if len(ys) + len(zs) > o.max_ships:
+            row([*ys, *zs], [1.0] * (len(ys) + len(zs)), 0.0, float(o.max_ships))
         if o.cap is not None:
             row(cap_cols, cap_vals, -np.inf, o.cap + 0.005)
+    guarded = {
+        c.warehouse_id
+        for o in prepared
+        for opt in o.opts
+        if (c := opt.candidate) is not None and c.kind in rules.keep_last_units_kinds
+    }
     for key, cols in stock_cols.items():
-        if stock_ub[key] > capacity.get(key, 0):
-            coefs = [stock_coef.get((c, key[0], key[1]), 1.0) for c in cols]
-            row(cols, coefs, 0.0, float(capacity.get(key, 0)))
+        coefs = [stock_coef.get((c, key[0], key[1]), 1.0) for c in cols]
+        have = capacity.get(key, 0)
+        if stock_ub[key] > have:
+            row(cols, coefs, 0.0, float(have))
+        kept = min(have, rules.keep_last_units) if key[0] in guarded else 0
+        if kept and w.last_unit and stock_ub[key] > have - kept:
+            # a store's last units: each one taken costs ``last_unit``, as the engine's dips
+            dip = column(w.last_unit, float(kept), whole=False)
+            row([*cols, dip], [*coefs, -1.0], -np.inf, float(have - kept))
 
     n = len(cost)
     if n == 0:
@@ -500,8 +709,9 @@ def _solve(
         np.asarray(rows_j, dtype=np.int32)[order],
         np.asarray(rows_v, dtype=np.float64)[order],
     )
-    integer = np.full(n, highspy.HighsVarType.kInteger)
-    h.changeColsIntegrality(n, np.arange(n, dtype=np.int32), integer)
+    whole = np.flatnonzero(np.asarray(integral, dtype=bool)).astype(np.int32)
+    kinds = np.full(len(whole), highspy.HighsVarType.kInteger)
+    h.changeColsIntegrality(len(whole), whole, kinds)
     h.run()
     status = h.getModelStatus()
     info = h.getInfo()
@@ -509,18 +719,29 @@ def _solve(
         return None
     method = "mip-optimal" if status == highspy.HighsModelStatus.kOptimal else "mip-time-limit"
     values = np.asarray(h.getSolution().col_value)
-    kept = {oi for j, oi in slack if round(float(values[j])) > 0}
+    kept_plan = {oi for j, oi in slack if round(float(values[j])) > 0}
     units: dict[tuple[int, int], dict[ProductId, int]] = {}
-    x_cols = [j for j in range(n) if col_kind[j] == 1]
-    for j, (oi, k, p) in zip(x_cols, x_index, strict=True):
+    for j, (oi, k, p) in x_cols.items():
         q = round(float(values[j]))
         if q > 0:
             units.setdefault((oi, k), {})[p] = q
+    hubbed: dict[int, int] = {}
+    for j, (oi, hi) in z_cols.items():
+        if round(float(values[j])) > 0:
+            hubbed[oi] = hi
+    gathered: dict[tuple[int, int], dict[ProductId, int]] = {}
+    for j, (oi, hi, r, p) in u_cols.items():
+        q = round(float(values[j]))
+        if q > 0 and hubbed.get(oi) == hi:
+            gathered.setdefault((oi, r), {})[p] = q
     plans: dict[str, OrderPlan] = {}
     for oi, o in enumerate(prepared):
-        if oi in kept:
+        if oi in kept_plan:
             if o.oo.current:
                 plans[o.oo.key] = _recost(o, o.oo.current)
+            continue
+        if oi in hubbed:
+            plans[o.oo.key] = _hub_plan(o, o.hubs[hubbed[oi]], gathered, oi)
             continue
         ships = []
         for k, opt in enumerate(o.opts):
@@ -540,6 +761,32 @@ def _solve(
     return plans, method, gap
 
 
+def _hub_plan(
+    o: _Order, hub: _Hub, gathered: Mapping[tuple[int, int], dict[ProductId, int]], oi: int
+) -> OrderPlan:
+    """A consolidated order's plan: the transfers the solver chose, then the hub's shipment
+    of the whole order, its days after the slowest transfer."""
+    to = o.opts[hub.option].wid
+    moved: list[Transfer] = []
+    for r, route in enumerate(hub.routes, start=1):
+        got = gathered.get((oi, r))
+        if not got:
+            continue
+        kg = sum(q * o.kg[p] for p, q in got.items())
+        moved.append(
+            Transfer(
+                o.opts[route.source].wid,
+                to,
+                tuple(sorted(got.items())),
+                route.real_open + route.per_kg * kg,
+                route.days,
+            )
+        )
+    days = hub.days + max((t.days for t in moved), default=0)
+    units = tuple(sorted(o.demand.items()))
+    return OrderPlan((Shipment(to, units, hub.real_cost, days),), tuple(moved))
+
+
 def _check(
     prepared: Sequence[_Order],
     plans: Mapping[str, OrderPlan],
@@ -553,10 +800,9 @@ def _check(
                 return f"order {o.oo.key} has no plan"
             continue  # left unplanned: it holds nothing
         got: dict[ProductId, int] = {}
-        for s in plan.shipments:
-            for p, q in s.units:
-                got[p] = got.get(p, 0) + q
-                used[(s.warehouse_id, p)] = used.get((s.warehouse_id, p), 0) + q
+        for (wid, p), q in plan.taken().items():
+            got[p] = got.get(p, 0) + q
+            used[(wid, p)] = used.get((wid, p), 0) + q
         if got != o.demand:
             return f"order {o.oo.key} is not covered"
         if len(plan.shipments) > o.max_ships:
@@ -587,9 +833,8 @@ def _greedy(
             if plan is None or plan.cost >= old.cost - 0.005:
                 plan = old
         if plan is not None:
-            for s in plan.shipments:
-                for p, q in s.units:
-                    left[(s.warehouse_id, p)] -= q
+            for k, q in plan.taken().items():
+                left[k] -= q
             plans[o.oo.key] = plan
     return plans
 
@@ -599,7 +844,7 @@ def _cheapest(o: _Order, left: Mapping[tuple[WarehouseId, ProductId], int]) -> O
     best: tuple[float, _Opt] | None = None
     for opt in o.opts:
         if all(left.get((opt.wid, p), 0) >= q for p, q in o.demand.items()):
-            score = opt.open_cost + opt.per_kg * total_kg
+            score = opt.open_cost + opt.per_kg * total_kg + o.penalty(opt.days)
             if best is None or score < best[0]:
                 best = (score, opt)
     if best is not None:
@@ -622,7 +867,8 @@ def _cheapest(o: _Order, left: Mapping[tuple[WarehouseId, ProductId], int]) -> O
             if not load:
                 continue
             kg = sum(q * o.kg[p] for p, q in load.items())
-            ratio = (opt.open_cost + opt.per_kg * kg) / (kg or sum(load.values()))
+            score = opt.open_cost + opt.per_kg * kg + o.penalty(opt.days)
+            ratio = score / (kg or sum(load.values()))
             if pick is None or ratio < pick[0]:
                 pick = (ratio, opt, load)
         if pick is None:
