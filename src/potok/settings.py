@@ -270,6 +270,13 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    booking_alert_after: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="failed attempts of the worker to book a shipment with a carrier (30 s, "
+        "1, 2, 4, 8 min apart) before the operators get an alert and a task (0: never)",
+    )
     points_sync_hours: float = Field(
         default=24,
         ge=0,

@@ -88,6 +88,8 @@ class CdekSimulator(SimulatedApi):
         self.posted: list[tuple[str, int]] = []  # webhook URL, Potok's answer
         self.refusals: list[tuple[str, str]] = []  # the next orders are refused so
         self.offices = list(OFFICES)  # a test may close some
+        self.numbered: dict[str, SimOrder] = {}  # by СДЭК number, once registered
+        self.by_reference: dict[str, list[SimOrder]] = {}  # by the shop's number, oldest first
         self._numbers = itertools.count(1_100_285_492)
 
     # ------------------------------------------------------------------ scripting
@@ -104,7 +106,7 @@ class CdekSimulator(SimulatedApi):
 
     def by_number(self, cdek_number: str) -> SimOrder:
         with self.lock:
-            return next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            return self.numbered[cdek_number]
 
     def advance(
         self,
@@ -120,7 +122,7 @@ class CdekSimulator(SimulatedApi):
         is returned too, for replays)."""
         moment = at or datetime.now(UTC)
         with self.lock:
-            order = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            order = self.numbered[cdek_number]
             status = {
                 "code": code,
                 "name": code,
@@ -144,7 +146,7 @@ class CdekSimulator(SimulatedApi):
         """СДЭК keeps the parcel at its point until ``until`` (the point's own period, or an
         extension the recipient asked for); its webhooks never say so, its order does."""
         with self.lock:
-            order = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            order = self.numbered[cdek_number]
             order.keep_free_until = stamp(until)
 
     def send_back(self, cdek_number: str, *, at: datetime | None = None) -> str:
@@ -153,17 +155,18 @@ class CdekSimulator(SimulatedApi):
         moment = at or datetime.now(UTC)
         self.advance(cdek_number, "NOT_DELIVERED", at=moment, reason_code="11")
         with self.lock:
-            direct = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            direct = self.numbered[cdek_number]
             back = SimOrder(str(uuids.uuid4()), dict(direct.body), 0, is_return=True)
             back.state = "SUCCESSFUL"
             back.cdek_number = str(next(self._numbers))
+            self.numbered[back.cdek_number] = back
             back.related = [
                 {"type": "direct_order", "uuid": direct.uuid, "cdek_number": cdek_number}
             ]
             direct.related.append(
                 {"type": "return_order", "uuid": back.uuid, "cdek_number": back.cdek_number}
             )
-            self.orders[back.uuid] = back
+            self._keep(back)
         return back.cdek_number
 
     def webhook_body(self, order: SimOrder, status: dict[str, Any]) -> dict[str, Any]:
@@ -342,14 +345,14 @@ class CdekSimulator(SimulatedApi):
                 f"Наложенный платеж запрещен для ПВЗ {body['delivery_point']}",
             )
         elif any(
-            o.body.get("number") == body.get("number") and o.state != "INVALID" and not _gone(o)
-            for o in self.orders.values()
+            o.state != "INVALID" and not _gone(o)
+            for o in self.by_reference.get(str(body.get("number")), ())
         ):
             order.refusal = (
                 "error_validate_im_dep_number_has_already_had_integration",
                 "Заказ с таким номером ИМ уже существует",
             )
-        self.orders[order.uuid] = order
+        self._keep(order)
         return Answer(
             202, {"entity": {"uuid": order.uuid}, "requests": [_request(order, "CREATE")]}
         )
@@ -365,6 +368,7 @@ class CdekSimulator(SimulatedApi):
             return
         order.state = "SUCCESSFUL"
         order.cdek_number = str(next(self._numbers))
+        self.numbered[order.cdek_number] = order
         order.statuses.append(
             {"code": "CREATED", "name": "Создан", "date_time": stamp(datetime.now(UTC))}
         )
@@ -400,9 +404,13 @@ class CdekSimulator(SimulatedApi):
             "related_entities": order.related,
         }
 
+    def _keep(self, order: SimOrder) -> None:
+        self.orders[order.uuid] = order
+        self.by_reference.setdefault(str(order.body.get("number")), []).append(order)
+
     def _find(self, number: str) -> Answer:
-        for order in reversed(list(self.orders.values())):
-            if order.body.get("number") == number and not order.is_return:
+        for order in reversed(self.by_reference.get(number, [])):
+            if not order.is_return:
                 return Answer(200, self._order_answer(order, read=True))
         return Answer(
             400, self.error_body(400, "v2_entity_not_found_im_number", f"Заказ {number} не найден")

@@ -103,7 +103,13 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         time_limit_s=sourcing.replan_time_limit_s,
     )
     pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
-    labelled = retry_labels(_uow(potok, "carrier-labels"), potok.carriers, clock=clock, limit=batch)
+    labelled = retry_labels(
+        _uow(potok, "carrier-labels"),
+        potok.carriers,
+        clock=clock,
+        limit=batch,
+        alert_after=potok.settings.carriers.booking_alert_after,
+    )
     tracked = None
     if _tracking_due(potok, clock()):
         tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)

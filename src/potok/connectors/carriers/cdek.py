@@ -23,7 +23,7 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -57,6 +57,7 @@ MAX_EVENTS = 1000
 PAGE = 1000  # delivery points per page
 KOPECK = Decimal("0.01")
 SIDES = ("depth", "width", "height")
+FIRST_CHECK_S = 0.25  # the first look at a request СДЭК handles asynchronously
 
 
 class CdekCarrier:
@@ -274,8 +275,8 @@ class CdekCarrier:
     def _registered(self, uuid: str) -> dict[str, Any]:
         """Read the order until СДЭК registered it (its number given) or refused it."""
         deadline = self._clock() + self.booking_wait_s
-        while True:
-            self._sleep(self.check_every_s)
+        for pause in self._pauses():
+            self._sleep(pause)
             answer = self.http.call("GET", f"/v2/orders/{uuid}").json()
             order = answer.get("entity") or {}
             states = [r.get("state") for r in answer.get("requests") or []]
@@ -291,6 +292,19 @@ class CdekCarrier:
                     reason=f"СДЭК has not registered order {uuid} within "
                     f"{self.booking_wait_s:g} s; booking again finds it",
                 )
+        raise AssertionError("unreachable: the pauses never end")  # pragma: no cover
+
+    def _pauses(self, *, at_once: bool = False) -> Iterator[float]:
+        """The waits before each check of a request СДЭК handles asynchronously: none
+        (``at_once``) or a short one first - it usually answers within a second -, then
+        doubling up to ``check_every_s``: a booking no longer waits a whole interval before
+        its first look, nor between its first looks."""
+        if at_once:
+            yield 0.0
+        pause = min(FIRST_CHECK_S, self.check_every_s)
+        while True:
+            yield pause
+            pause = min(pause * 2, self.check_every_s)
 
     def cancel(self, booking: Booking | Tracked) -> None:
         """Delete the order at СДЭК (before it reached СДЭК's warehouse)."""
@@ -331,7 +345,9 @@ class CdekCarrier:
         if not uuid:
             raise CarrierRefused(carrier=CODE, reason=errors_in(answer) or "no label uuid")
         deadline = self._clock() + self.booking_wait_s
-        while True:
+        for pause in self._pauses(at_once=True):
+            if pause:
+                self._sleep(pause)
             printed = self.http.call("GET", f"/v2/print/barcodes/{uuid}").json()
             codes = [s.get("code") for s in (printed.get("entity") or {}).get("statuses") or []]
             if "INVALID" in codes or "REMOVED" in codes:
@@ -342,7 +358,6 @@ class CdekCarrier:
                 break
             if self._clock() >= deadline:
                 raise CarrierUnavailable(carrier=CODE, reason=f"label {uuid} is not ready yet")
-            self._sleep(self.check_every_s)
         return self.http.call("GET", f"/v2/print/barcodes/{uuid}.pdf").content
 
     # ------------------------------------------------------------------ tracking
