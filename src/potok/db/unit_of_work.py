@@ -25,6 +25,7 @@ from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.channels import ChannelRepository
+from potok.db.repositories.cod_remittances import CodRemittanceRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
@@ -183,6 +184,7 @@ class SqlUnitOfWork:
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         self.carrier_labels = CarrierLabelRepository(connection)
+        self.cod_remittances = CodRemittanceRepository(connection)
         self.automation = AutomationRepository(
             connection, self._staged if self._pipelined else None
         )

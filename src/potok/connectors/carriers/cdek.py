@@ -11,6 +11,8 @@
   reference booked before is found by its number (``GET /v2/orders?im_number=``);
 - labels: ``POST /v2/print/barcodes``, read until ready, then its PDF;
 - cancel (``DELETE /v2/orders/{uuid}``) before hand-over, refusal after;
+- cash on delivery remitted: ``GET /v2/registries?date=`` lists the registries СДЭК paid
+  that day, each parcel with what was collected, withheld and transferred;
 - tracking: the ``ORDER_STATUS`` webhook (authenticated by a secret in its URL: СДЭК signs
   nothing) and polling of ``GET /v2/orders/{uuid}`` (and of its return order), both giving
   the same event ids, so either may come first.
@@ -25,7 +27,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +43,7 @@ from potok.connectors.carriers.interface import (
     PickupPoint,
     Quote,
     QuoteRequest,
+    Remittance,
     Tracked,
     TrackingEvent,
     TrackingStatus,
@@ -424,6 +427,36 @@ class CdekCarrier:
             ) from None
         return [event] if event is not None else []
 
+    # ------------------------------------------------------------------ cash remitted
+
+    def remittances(self, day: date) -> list[Remittance]:
+        """The parcels of every cash-on-delivery registry СДЭК paid on ``day``
+        (``RegistriesResponseDto``): collected from the buyer (``payment_sum``), kept as
+        СДЭК's fee (``agent_commission_sum``), transferred (``transfer_sum``)."""
+        answer = self.http.call("GET", "/v2/registries", params={"date": day.isoformat()}).json()
+        found = []
+        for registry in answer.get("registries") or []:
+            number = str(registry.get("registry_number") or "")
+            paid_on = registry.get("payment_date")
+            payment_order = registry.get("payment_order_number")
+            for parcel in registry.get("orders") or []:
+                if not number or not parcel.get("cdek_number"):
+                    continue
+                if (parcel.get("basis_type") or "ORDER") != "ORDER":
+                    continue  # fulfilment services sold through СДЭК, not a parcel's cash
+                found.append(
+                    Remittance(
+                        registry_number=number,
+                        tracking_number=str(parcel["cdek_number"]),
+                        collected=_amount(parcel.get("payment_sum")),
+                        commission=_amount(parcel.get("agent_commission_sum")),
+                        transferred=_amount(parcel.get("transfer_sum")),
+                        paid_on=date.fromisoformat(str(paid_on)[:10]) if paid_on else None,
+                        payment_order=str(payment_order)[:40] if payment_order else None,
+                    )
+                )
+        return found
+
     # ------------------------------------------------------------------ webhooks, points
 
     def subscribe(self, url: str) -> str:
@@ -609,6 +642,11 @@ def _money(value: Decimal, vat_rate: Decimal | None) -> dict[str, Any]:
         money["vat_rate"] = int(vat_rate)
         money["vat_sum"] = _number(vat_included(value, vat_rate))
     return money
+
+
+def _amount(value: Any) -> Decimal:
+    """One of СДЭК's float sums, to the kopeck."""
+    return Decimal(str(value or 0)).quantize(KOPECK)
 
 
 def _cm(mm: int) -> int:

@@ -102,6 +102,19 @@ def _booking_request(
     )
 
 
+def cash_to_collect(uow: UnitOfWork, shipment: Shipment, order: Order) -> Decimal:
+    """What the carrier is asked to collect for the shipment when its order is paid on
+    delivery: each packed unit at its price, and the order's delivery charge with its first
+    live shipment (as :func:`book_shipment` books it)."""
+    parcels = [_parcel(p, shipment, order, collect=True) for p in shipment.parcels]
+    goods = sum(
+        (i.unit_to_collect * i.quantity for p in parcels for i in p.items),
+        order.subtotal.amount * 0,
+    )
+    charge = order.delivery.price if _carries_delivery_charge(uow, shipment) else goods * 0
+    return goods + charge
+
+
 def _parcel(packed: PackedParcel, shipment: Shipment, order: Order, *, collect: bool) -> Parcel:
     """A packed box with the goods in it, each unit's price what the carrier collects for
     it when the order is paid on delivery."""
