@@ -45,6 +45,9 @@ PRODUCT_HEADER = (
     "removal_strategy",
     "unit_identifiers",
     "parcel_group",
+    "length_mm",
+    "width_mm",
+    "height_mm",
 )
 
 
@@ -313,6 +316,9 @@ def product_rows(uow: UnitOfWork, *, active: bool | None = None) -> Iterator[tup
                 product.removal_strategy.value if product.removal_strategy else None,
                 ";".join(sorted(k.value for k in product.unit_identifiers)),
                 product.parcel_group,
+                product.length_mm,
+                product.width_mm,
+                product.height_mm,
             )
         if len(page) < PAGE:
             break

@@ -27,6 +27,7 @@ from potok.api.schemas.common import (
     Schema,
 )
 from potok.domain.catalogue import ProductDraft
+from potok.domain.catalogue.model import MAX_SIDE_MM
 from potok.domain.channels import (
     PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
@@ -41,6 +42,11 @@ from potok.domain.network.model import MAX_RESERVATION_HOURS
 from potok.domain.orders import PaymentMethod
 
 WeightG = Annotated[int, Field(ge=0, le=10_000_000), JSON_INTEGER]
+SideMm = Annotated[
+    int,
+    Field(ge=0, le=MAX_SIDE_MM, description="One unit as it ships, in mm; 0: not known."),
+    JSON_INTEGER,
+]
 MinShelfLifeDays = Annotated[int, Field(ge=0, le=3650), JSON_INTEGER]
 Priority = Annotated[int, Field(ge=-1000, le=1000), JSON_INTEGER]
 PaymentDeadlineMinutes = Annotated[int, Field(ge=1, le=PAYMENT_DEADLINE_MAX_MINUTES), JSON_INTEGER]
@@ -85,6 +91,9 @@ class ProductIn(Schema):
         description="Goods of another group (e.g. `bulky`, `chilled`) ship in their own "
         "shipment from the same warehouse.",
     )
+    length_mm: SideMm = 0
+    width_mm: SideMm = 0
+    height_mm: SideMm = 0
 
     def draft(self) -> ProductDraft:
         return ProductDraft(
@@ -100,6 +109,9 @@ class ProductIn(Schema):
             tuple(self.barcodes),
             frozenset(self.unit_identifiers),
             self.parcel_group,
+            self.length_mm,
+            self.width_mm,
+            self.height_mm,
         )
 
 
@@ -117,6 +129,9 @@ class ProductPatch(Patch):
     barcodes: list[Barcode] | None = Field(default=None, max_length=20)
     unit_identifiers: list[UnitIdentifier] | None = Field(default=None, max_length=3)
     parcel_group: str | None = Field(default=None, max_length=32)
+    length_mm: SideMm | None = None
+    width_mm: SideMm | None = None
+    height_mm: SideMm | None = None
 
 
 class ProductOut(Out):
@@ -132,6 +147,9 @@ class ProductOut(Out):
     barcodes: list[str]
     unit_identifiers: list[str]
     parcel_group: str
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
     created_at: datetime
     updated_at: datetime
 

@@ -32,6 +32,9 @@ def _product(row: Any) -> Product:
         barcodes=tuple(row.barcodes or ()),
         unit_identifiers=parse_identifiers(row.unit_identifiers or ""),
         parcel_group=row.parcel_group or "",
+        length_mm=row.length_mm,
+        width_mm=row.width_mm,
+        height_mm=row.height_mm,
     )
 
 
@@ -238,4 +241,7 @@ def _values(draft: ProductDraft) -> dict[str, Any]:
         "barcodes": list(draft.barcodes),
         "unit_identifiers": format_identifiers(draft.unit_identifiers),
         "parcel_group": draft.parcel_group,
+        "length_mm": draft.length_mm,
+        "width_mm": draft.width_mm,
+        "height_mm": draft.height_mm,
     }

@@ -33,6 +33,7 @@ from potok.connectors.carriers.interface import (
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
+from potok.domain.catalogue.model import unpacked_box
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
@@ -718,6 +719,10 @@ def quotes(
             int(uow.sourcing.weights_kg({i.product_id}).get(i.product_id, 0) * 1000) * i.quantity
             for i in shipment.items
         )
+        parcels = tuple(request.parcels)  # packed: the boxes' own weights and sizes
+        if not parcels:  # not yet: one box of the products' own sizes, when all are known
+            box = _unpacked_box(uow, shipment)
+            parcels = (Parcel(max(weight, 1), *box),) if box is not None else ()
         return QuoteRequest(
             request.origin,
             request.destination,
@@ -725,7 +730,7 @@ def quotes(
             city=request.city,
             pickup_point=request.pickup_point,
             postal_code=request.postal_code,
-            parcels=tuple(request.parcels),  # packed: the boxes' own weights and sizes
+            parcels=parcels,
         )
 
     request = reading(uow, read)
@@ -736,6 +741,22 @@ def quotes(
         except CarrierUnavailable:
             continue
     return found
+
+
+def _unpacked_box(uow: UnitOfWork, shipment: Shipment) -> tuple[int, int, int] | None:
+    """The box an unpacked shipment's units would need, by the catalogue's dimensions; None
+    while a product's are not known (carriers then price the weight alone)."""
+    products = uow.products.get_many({i.sku for i in shipment.items if i.quantity})
+    units = []
+    for item in shipment.items:
+        if not item.quantity:
+            continue
+        found = products.get(item.sku)
+        sides = found.sides_mm if found is not None else None
+        if sides is None:
+            return None
+        units.append((sides, item.quantity))
+    return unpacked_box(units) if units else None
 
 
 def booking_of(uow: UnitOfWork, shipment_id: int) -> tuple[str, Tracked]:

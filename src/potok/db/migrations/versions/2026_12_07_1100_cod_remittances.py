@@ -1,4 +1,6 @@
-"""cash on delivery remitted by carriers: one row per carrier, registry and parcel
+"""cash on delivery remitted by carriers: one row per carrier, registry and parcel; orders
+of marketplace and till channels that did not say how they are paid are paid their
+channel's way (marketplace, in_store), as intake now records them
 
 Revision ID: c0d4e1a21100
 Revises: d7e2a4c10810
@@ -18,6 +20,8 @@ revision: str = "c0d4e1a21100"
 down_revision: str | None = "d7e2a4c10810"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+CHANNEL_METHODS = (("marketplace", "marketplace"), ("pos", "in_store"))
 
 
 def upgrade() -> None:
@@ -62,9 +66,18 @@ def upgrade() -> None:
     op.create_index(
         op.f("ix_cod_remittances_order_id"), "cod_remittances", ["order_id"], unique=False
     )
+    for channel_type, method in CHANNEL_METHODS:
+        op.execute(
+            sa.text(
+                "UPDATE orders SET payment_method = :method WHERE payment_method IS NULL "
+                "AND channel_id IN (SELECT id FROM channels WHERE type = :type "
+                "AND ',' || payment_methods || ',' LIKE :taken)"
+            ).bindparams(method=method, type=channel_type, taken=f"%,{method},%")
+        )
 
 
 def downgrade() -> None:
+    # the payment methods filled in stay: they are true, and the code before reads them
     op.drop_index(op.f("ix_cod_remittances_order_id"), table_name="cod_remittances")
     op.drop_index(op.f("ix_cod_remittances_shipment_id"), table_name="cod_remittances")
     op.drop_table("cod_remittances")
