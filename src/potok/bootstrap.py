@@ -11,12 +11,14 @@ from typing import TYPE_CHECKING
 from sqlalchemy.engine import Engine
 
 from potok.connectors.carriers.registry import CarrierRegistry, build_registry
+from potok.connectors.fiscal.registry import build_desk
 from potok.connectors.marketplaces.registry import MarketplaceClients
 from potok.db.engine import create_engine
 from potok.db.network_cache import NetworkCache
 from potok.db.unit_of_work import SqlUnitOfWork
 from potok.security.data import DataKeyError, DataProtector, protector_from
 from potok.services.carrier_prices import CarrierPrices, PriceBook
+from potok.services.fiscal.desk import FiscalDesk
 from potok.services.ports import AuditContext
 from potok.settings import KEY_FILE_NAME, MarketplaceSettings, Settings, key_file_for
 
@@ -39,6 +41,7 @@ class Potok:
         default_factory=lambda: MarketplaceClients(MarketplaceSettings())
     )
     prices: CarrierPrices | None = None  # carriers asked for prices ahead of sourcing
+    fiscal: FiscalDesk = field(default_factory=FiscalDesk)  # receipts' settings and registers
 
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
@@ -96,6 +99,7 @@ def bootstrap(settings: Settings) -> Potok:
             deadline_s=settings.carriers.price_deadline_s,
             wanted=network.chooses_carriers,
         ),
+        fiscal=build_desk(settings.fiscal),
     )
 
 

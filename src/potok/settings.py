@@ -738,6 +738,97 @@ class OnecSettings(BaseModel):
         return value
 
 
+class FiscalAccountSettings(BaseModel):
+    """One account (a group of cash registers) at the cloud cash-register provider."""
+
+    provider: str = Field(default="atol", pattern="^atol$", description="АТОЛ Онлайн (v5)")
+    url: str = Field(
+        default="https://online.atol.ru/possystem/v5",
+        max_length=500,
+        description="the provider's API (АТОЛ's test stand: https://testonline.atol.ru/"
+        "possystem/v5)",
+    )
+    login: str = Field(max_length=200, description="from the account's integration settings")
+    password: SecretStr = Field(description="and its password")
+    group_code: str = Field(max_length=200, description="the group of registers that prints")
+    timeout_s: float = Field(default=20.0, gt=0, le=300)
+
+
+class FiscalEntitySettings(BaseModel):
+    """A legal entity's fiscal settings (its ИНН comes from the entity in Potok)."""
+
+    account: str = Field(max_length=64, description="the provider account that prints for it")
+    taxation: str = Field(
+        default="osn",
+        pattern="^(osn|usn_income|usn_income_outcome|esn|patent)$",
+        description="the taxation system (СНО) printed on its receipts",
+    )
+    payment_address: str = Field(
+        max_length=256, description="where the sale happens: the shop's site for a web sale"
+    )
+    email: str = Field(max_length=64, description="the sender's e-mail on the receipt")
+
+
+class FiscalAgentSettings(BaseModel):
+    """A channel whose sales the seller makes as an agent (commission) for a supplier."""
+
+    type: str = Field(
+        default="commission_agent",
+        pattern="^(bank_paying_agent|bank_paying_subagent|paying_agent|paying_subagent|"
+        "attorney|commission_agent|another)$",
+    )
+    supplier_inn: str = Field(pattern=r"^(\d{10}|\d{12})$")
+    supplier_name: str = Field(default="", max_length=256)
+    supplier_phones: list[str] = Field(default_factory=list, max_length=5)
+
+
+class FiscalSettings(BaseModel):
+    """Fiscal receipts (54-ФЗ): which channels are fiscalised when, which legal entity
+    prints through which provider account, and how often the worker works the queue."""
+
+    enabled: bool = Field(
+        default=False, description="Potok prints receipts (off: no receipt is queued)"
+    )
+    mode: str = Field(
+        default="at_payment",
+        pattern="^(at_payment|at_handover|marketplace|off)$",
+        description="when a channel not named below is fiscalised (marketplace channels "
+        "default to `marketplace`: their receipts are the marketplace's)",
+    )
+    modes_by_channel: dict[str, str] = Field(default_factory=dict, max_length=1000)
+    entities: dict[str, FiscalEntitySettings] = Field(default_factory=dict, max_length=100)
+    accounts: dict[str, FiscalAccountSettings] = Field(default_factory=dict, max_length=100)
+    agents_by_channel: dict[str, FiscalAgentSettings] = Field(default_factory=dict, max_length=1000)
+    callback_url: str = Field(
+        default="",
+        max_length=256,
+        description="Potok's address of `/api/v1/fiscal/atol/callback` as the provider "
+        "reaches it (empty: results are polled only)",
+    )
+    poll_after_s: float = Field(
+        default=5.0, ge=0, le=3600, description="first look at a sent receipt's result"
+    )
+    batch: int = Field(default=200, ge=1, le=10_000, description="receipts a worker run takes")
+
+    @field_validator("modes_by_channel")
+    @classmethod
+    def _modes(cls, value: dict[str, str]) -> dict[str, str]:
+        for channel, mode in value.items():
+            if mode not in ("at_payment", "at_handover", "marketplace", "off"):
+                raise ValueError(
+                    f"channel '{channel}': '{mode}' is not at_payment, at_handover, "
+                    "marketplace or off"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _accounts_known(self) -> FiscalSettings:
+        for code, entity in self.entities.items():
+            if entity.account not in self.accounts:
+                raise ValueError(f"legal entity '{code}' prints through an unknown account")
+        return self
+
+
 class Settings(BaseSettings):
     """All of Potok's configuration, read once by an entry point."""
 
@@ -756,6 +847,7 @@ class Settings(BaseSettings):
     returns: ReturnSettings = ReturnSettings()
     notifications: NotificationSettings = NotificationSettings()
     onec: OnecSettings = OnecSettings()
+    fiscal: FiscalSettings = FiscalSettings()
 
 
 def key_file_for(settings: Settings) -> Path | None:

@@ -153,6 +153,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/returns"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/returns"): ("orders:read", ORDER),
     ("GET", "/api/v1/returns"): ("orders:read", LISTED),
+    ("GET", "/api/v1/orders/{order_id}/receipts"): ("orders:read", ORDER),
+    ("GET", "/api/v1/receipts"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/receipts/{receipt_id}"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/returns/{number}"): ("orders:read", RECORD),
     ("POST", "/api/v1/returns/{number}/approval"): ("orders:manage", RECORD),
     ("POST", "/api/v1/returns/{number}/refusal"): ("orders:manage", RECORD),
@@ -476,7 +479,7 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return {CHANNEL, UNLIMITED}
     if param == "warehouse" or (param == "code" and path.startswith("/api/v1/warehouses/")):
         return {WAREHOUSE, UNLIMITED} | ({NETWORK} if (method, path) in MASTER_DATA else set())
-    if param in ("number", "document_id", "alert_id", "run_id", "code"):
+    if param in ("number", "document_id", "alert_id", "run_id", "code", "receipt_id"):
         return {RECORD, UNLIMITED}
     if param in ("customer_id", "subscription_id", "rule_id", "task_id", "queue"):
         return {UNLIMITED}
@@ -624,6 +627,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "subscription_id": ("999999", BOTH),
         "rule_id": ("999999", BOTH),
         "task_id": ("999999", BOTH),
+        "receipt_id": ("999999", BOTH),
         "queue": ("nope", BOTH),
         "channel": (FOREIGN_CHANNEL, frozenset({CHANNEL_BOUND})),
         "warehouse": (FOREIGN_WAREHOUSE, frozenset({WAREHOUSE_BOUND})),
@@ -999,6 +1003,7 @@ PLACEHOLDERS = {
     "subscription_id": "999999",
     "rule_id": "999999",
     "task_id": "999999",
+    "receipt_id": "999999",
     "queue": "NOPE",
     "warehouse": "MSK",  # the warehouse user's own: the scope test tries another's
     "language": "ru",

@@ -73,6 +73,7 @@ def test_subscribe_deliver_read_the_log_and_unsubscribe_from_the_command_line(
                 "apply_automation_rules",
                 "call_off_carrier_booking",
                 "open_system_tasks",
+                "queue_fiscal_receipts",
                 "refresh_order_facts",
             )
         ] + [{"consumer": f"webhook:{listed[0]['id']}", "backlog": 0, "oldest_undelivered": None}]

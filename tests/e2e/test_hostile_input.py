@@ -410,3 +410,17 @@ def test_a_wrong_method_names_every_method_of_the_path(api: httpx.Client) -> Non
 
     problem(response, 405, "method-not-allowed")
     assert {m.strip() for m in response.headers["allow"].split(",")} == {"GET", "HEAD", "POST"}
+
+
+def test_a_wrong_method_with_a_body_of_any_type_is_405_not_415(api: httpx.Client) -> None:
+    # the body's type is judged only for an operation that exists: 1C's exchange takes files
+    # by POST, so a PUT of an image there is a wrong method, not a wrong body (found by the
+    # fuzzer's coverage phase)
+    response = api.put(
+        "/api/v1/exchange/1c?type=catalog&mode=checkauth",
+        content=b"\x89PNG\r\n\x1a\n",
+        headers={"content-type": "application/octet-stream"},
+    )
+
+    problem(response, 405, "method-not-allowed")
+    assert "POST" in {m.strip() for m in response.headers["allow"].split(",")}

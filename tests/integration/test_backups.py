@@ -26,6 +26,7 @@ from typer.testing import CliRunner, Result
 
 from potok import backup
 from potok.backup.archive import MANIFEST_NAME
+from potok.backup.postgres import SCRATCH_PREFIX
 from potok.bootstrap import Potok, bootstrap
 from potok.cli.main import app
 from potok.db import migrate
@@ -37,9 +38,9 @@ from potok.settings import get_settings
 from tests.conftest import _ensure_postgres_database, _settings, empty_all_tables
 from tests.factories import TESTER, build_world, order_command
 
-# verification's scratch databases (potok_verify_*) live on the server beside every worker's
-# test database; each test checks it left none behind, so all of them run on one worker
-pytestmark = pytest.mark.xdist_group("postgresql-scratch-databases")
+# verification's scratch databases (potok_verify_<pid>_*) live on the server beside every
+# worker's test database and other processes' scratch databases; each test checks that its own
+# process left none behind
 runner = CliRunner()
 STOCK = {("MSK", "KET"): 40, ("SPB", "KET"): 10, ("MSK", "MUG"): 25, ("KZN", "TOY"): 8}
 
@@ -61,7 +62,8 @@ def _scratch_databases(url: str) -> set[str]:
     try:
         with engine.connect() as connection:
             names = connection.execute(
-                sa.text("SELECT datname FROM pg_database WHERE datname LIKE 'potok_verify_%'")
+                sa.text("SELECT datname FROM pg_database WHERE datname LIKE :ours"),
+                {"ours": f"{SCRATCH_PREFIX}{os.getpid()}\\_%"},
             ).scalars()
             return set(names)
     finally:

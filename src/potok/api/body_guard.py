@@ -50,22 +50,35 @@ class OtherMediaTypes:
     def __init__(self, document: Callable[[], dict[str, Any]]) -> None:
         self._document = document
         self._found: list[tuple[re.Pattern[str], str, tuple[str, ...]]] | None = None
+        self._paths: list[tuple[re.Pattern[str], frozenset[str]]] = []
 
     def _rules(self) -> list[tuple[re.Pattern[str], str, tuple[str, ...]]]:
         if self._found is not None:
             return self._found
         found = []
+        paths = []
         for path, operations in self._document().get("paths", {}).items():
             pattern = re.compile("^" + re.sub(r"\{[^}/]+\}", "[^/]+", path) + "$")
+            methods = []
             for method, operation in operations.items():
                 if not isinstance(operation, dict):
                     continue
+                methods.append(method.upper())
                 content = operation.get("requestBody", {}).get("content", {})
                 others = tuple(t for t in content if not is_json(t))
                 if others:
                     found.append((pattern, method.upper(), others))
+            paths.append((pattern, frozenset(methods)))
+        self._paths = paths
         self._found = found
         return found
+
+    def undeclared(self, method: str, path: str) -> bool:
+        """Whether ``path`` is an operation's path that ``method`` is not declared on: the
+        router answers that with 405 and ``Allow``, whatever the body."""
+        self._rules()
+        matching = [methods for pattern, methods in self._paths if pattern.match(path)]
+        return bool(matching) and not any(method in methods for methods in matching)
 
     def allowed(self, method: str, path: str) -> tuple[str, ...]:
         for pattern, rule_method, others in self._rules():
@@ -93,7 +106,11 @@ class GuardBodies:
             too_large = BodyTooLarge(self.limit)
             await _refuse(scope, receive, send, too_large, "too-large", "The body is too large")
             return
-        if (length or chunked) and not is_json(media_type):
+        if (
+            (length or chunked)
+            and not is_json(media_type)
+            and not self.others.undeclared(scope["method"], scope["path"])
+        ):
             accepted = self.others.allowed(scope["method"], scope["path"])
             # a body sent with no type is a stream of bytes (RFC 9110, section 8.3)
             untyped = not media_type and "application/octet-stream" in accepted

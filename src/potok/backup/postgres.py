@@ -179,10 +179,17 @@ def sums_of(engine: Engine, names: Sequence[str], progress: Progress) -> dict[st
         return table_sums(reader, names, progress)
 
 
+SCRATCH_PREFIX = "potok_verify_"
+
+
 @contextmanager
 def scratch_database(server: Engine) -> Iterator[Engine]:
-    """A new empty database on the server of ``server``, dropped again on leaving."""
-    name = f"potok_verify_{secrets.token_hex(6)}"
+    """A new empty database on the server of ``server``, dropped again on leaving.
+
+    Its name carries the creating process's id, so that an operator (or a test) sharing the
+    server with other processes can tell which one left a scratch database behind.
+    """
+    name = f"{SCRATCH_PREFIX}{os.getpid()}_{secrets.token_hex(6)}"
     admin = server.execution_options(isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

@@ -23,6 +23,7 @@ from potok.cli import (
     notifications,
     orders,
     picking,
+    receipts,
     reports,
     returns,
     rules,
@@ -60,6 +61,7 @@ app.add_typer(events.app, name="events")
 app.add_typer(events.webhooks, name="webhooks")
 app.add_typer(shipments.app, name="shipments")
 app.add_typer(returns.app, name="returns")
+app.add_typer(receipts.app, name="receipts")
 app.add_typer(notifications.app, name="notifications")
 app.add_typer(carriers.app, name="carriers")
 app.add_typer(picking.app, name="picking")

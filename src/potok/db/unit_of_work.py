@@ -29,6 +29,7 @@ from potok.db.repositories.cod_remittances import CodRemittanceRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
+from potok.db.repositories.fiscal import FiscalRepository
 from potok.db.repositories.idempotency import IdempotencyKeys
 from potok.db.repositories.intake import IntakeReads
 from potok.db.repositories.legal_entities import LegalEntityRepository
@@ -190,6 +191,7 @@ class SqlUnitOfWork:
         )
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)
+        self.fiscal = FiscalRepository(connection)
         return self
 
     def __exit__(

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.kernel import Clock, utc_now
 from potok.domain.webhooks import StoredEvent
 from potok.services.unit_of_work import UnitOfWork
+
+if TYPE_CHECKING:
+    from potok.services.fiscal.desk import FiscalDesk
 
 Settle = Callable[[UnitOfWork], None]
 """What a reaction writes once its outside calls are made; it commits together with the
@@ -21,6 +25,7 @@ class Outside:
     uow: Callable[[], UnitOfWork]
     carriers: CarrierRegistry
     clock: Clock = utc_now
+    fiscal: FiscalDesk | None = None  # the fiscal settings and cash registers
 
 
 EventHandler = Callable[[Outside, StoredEvent], Settle | None]

@@ -41,6 +41,8 @@ from potok.domain.webhooks import StoredEvent
 from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
+from potok.services.fiscal.queueing import EVENTS as FISCAL_EVENTS
+from potok.services.fiscal.queueing import queue_fiscal_receipts
 from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
@@ -292,6 +294,18 @@ REFRESH_ORDER_FACTS = EventReaction(
     window_handler=refresh_facts_of_many,  # each order once a window, one transaction
 )
 
+QUEUE_FISCAL_RECEIPTS = EventReaction(
+    "reaction:queue_fiscal_receipts",
+    FISCAL_EVENTS,
+    "the fiscal receipts (54-ФЗ) a payment, a hand-over, a delivery paid on delivery or a "
+    "paid refund calls for are queued for the worker to send, or recorded as skipped with "
+    "why (services/fiscal/queueing.py)",
+    "a receipt is printed by a cash-register provider that may be down or slow; the "
+    "payment, hand-over or refund is done and must never wait for it or fail because of "
+    "it, whoever made it (the gateway, the API, a CRM, an operator)",
+    handler=queue_fiscal_receipts,
+)
+
 AFTER_COMMIT: tuple[EventReaction, ...] = (
     NOTIFY_CUSTOMERS,
     CALL_OFF_BOOKINGS,
@@ -300,6 +314,7 @@ AFTER_COMMIT: tuple[EventReaction, ...] = (
     APPLY_AUTOMATION_RULES,
     OPEN_SYSTEM_TASKS,
     REFRESH_ORDER_FACTS,
+    QUEUE_FISCAL_RECEIPTS,
 )
 
 

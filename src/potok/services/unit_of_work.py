@@ -17,6 +17,7 @@ from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.cod_remittance_ports import RemittanceStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
+from potok.services.fiscal_ports import FiscalStore
 from potok.services.marketplace_ports import MarketplaceItemStore, MarketplaceStore
 from potok.services.notification_ports import (
     NotificationStore,
@@ -203,6 +204,9 @@ class UnitOfWork(Protocol):
 
     @property
     def reports(self) -> ReportStore: ...
+
+    @property
+    def fiscal(self) -> FiscalStore: ...
 
     def __enter__(self) -> Self: ...
 

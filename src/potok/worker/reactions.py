@@ -29,7 +29,9 @@ PASS_S = 1.0  # how often a reaction's cursor is moved past events it does not t
 
 def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
     """Give every after-commit reaction the events it has not had yet."""
-    outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
+    outside = Outside(
+        dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock, dispatcher.potok.fiscal
+    )
     for reaction in AFTER_COMMIT:
         if reaction.handler is not None or reaction.window_handler is not None:
             # the others have runners of their own

@@ -44,6 +44,7 @@ from potok.db.tables.events import (
     webhook_replays,
     webhook_subscriptions,
 )
+from potok.db.tables.fiscal import fiscal_receipts
 from potok.db.tables.fulfilment import (
     overdue_thresholds,
     parcels,
@@ -126,6 +127,7 @@ __all__ = [
     "document_files",
     "documents",
     "event_consumers",
+    "fiscal_receipts",
     "forecast_runs",
     "forecast_series",
     "idempotency_keys",

@@ -14,6 +14,7 @@ from potok.domain.channels import events as channel_events
 from potok.domain.customers import events as customer_events
 from potok.domain.documents import events as document_events
 from potok.domain.events import DomainEvent
+from potok.domain.fiscal import events as fiscal_events
 from potok.domain.fulfilment import events as fulfilment_events
 from potok.domain.inventory import events as inventory_events
 from potok.domain.inventory import purchasing, transfers
@@ -33,6 +34,7 @@ MODULES = (
     channel_events,
     customer_events,
     document_events,
+    fiscal_events,
     fulfilment_events,
     inventory_events,
     purchasing,

@@ -1,0 +1,443 @@
+"""Receipts queued for what happened to an order, whoever made it happen (the gateway,
+the API, a CRM, an operator): a sale receipt when a prepaid order is paid, a settlement
+when its goods are handed over (the prepayment's offset) or delivered and paid on delivery,
+a refund receipt when a refund is paid. After the commit, from the dispatcher; each receipt
+once (its basis is unique), never more than was paid and fiscalised given back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from potok.domain.channels.model import ChannelType
+from potok.domain.fiscal import (
+    Company,
+    FiscalRules,
+    Operation,
+    PaymentMethodTag,
+    PaymentType,
+    Receipt,
+    ReceiptKind,
+    ReceiptLine,
+    ReceiptState,
+)
+from potok.domain.fiscal.compose import (
+    Goods,
+    cut_to,
+    delivery_line,
+    goods_lines,
+    refundable,
+)
+from potok.domain.fiscal.policy import SKIP_REASONS, SKIPPING, FiscalMode
+from potok.domain.fiscal.states import COUNTED, PaymentObject
+from potok.domain.fulfilment.identifiers import UnitIdentifier
+from potok.domain.orders import Order, OrderState, PaymentMethod, PaymentStatus
+from potok.domain.orders.states import ON_DELIVERY
+from potok.domain.returns.model import Return
+from potok.domain.webhooks import StoredEvent
+from potok.services.fiscal.desk import FiscalDesk
+from potok.services.outside import Outside, Settle
+from potok.services.unit_of_work import UnitOfWork
+
+EVENTS = (
+    "order.created",
+    "order.payment_changed",
+    "shipment.handed_over",
+    "shipment.delivered",
+    "return.refund_changed",
+)
+"""The events whose receipts are queued here."""
+
+MARK = "gs1m"  # a Честный ЗНАК DataMatrix code, as ФФД 1.2 names its kind
+
+
+def queue_fiscal_receipts(outside: Outside, event: StoredEvent) -> Settle | None:
+    """The receipts the event calls for are queued (or recorded as skipped, with why),
+    with the cursor's move: once per event."""
+    desk = outside.fiscal
+    if desk is None or not desk.rules.enabled or not _wants(event):
+        return None
+
+    def settle(uow: UnitOfWork) -> None:
+        queue_for_event(uow, desk, event, outside.clock())
+
+    return settle
+
+
+def _wants(event: StoredEvent) -> bool:
+    p = event.payload
+    if event.type == "order.created":
+        return p.get("payment_status") == PaymentStatus.PAID.value
+    if event.type == "order.payment_changed":
+        return p.get("to_status") in (PaymentStatus.PAID.value, PaymentStatus.REFUNDED.value)
+    if event.type == "return.refund_changed":
+        return p.get("refund_status") == "paid"
+    return event.type in ("shipment.handed_over", "shipment.delivered")
+
+
+def queue_for_event(
+    uow: UnitOfWork, desk: FiscalDesk, event: StoredEvent, at: datetime
+) -> list[Receipt]:
+    """Inside the caller's transaction: store the receipts the event calls for."""
+    p = event.payload
+    if event.type in ("order.created", "order.payment_changed"):
+        order = uow.orders.get(int(p["order_id"]))
+        if order is None:
+            return []
+        if p.get("to_status", p.get("payment_status")) == PaymentStatus.REFUNDED.value:
+            return _store(uow, at, _cancelled_refund(uow, desk.rules, order, at))
+        return _store(uow, at, _paid(uow, desk.rules, order, at))
+    if event.type in ("shipment.handed_over", "shipment.delivered"):
+        shipment_id = int(p["shipment_id"])
+        order = uow.orders.get(int(p["order_id"]))
+        if order is None:
+            return []
+        handed = event.type == "shipment.handed_over"
+        return _store(uow, at, _goods_reached(uow, desk.rules, order, shipment_id, at, handed))
+    if event.type == "return.refund_changed":
+        ret = uow.returns.get(str(p["number"]))
+        order = uow.orders.get(int(p["order_id"]))
+        if ret is None or order is None:
+            return []
+        return _store(uow, at, _refund(uow, desk.rules, order, ret, at))
+    return []
+
+
+def _store(uow: UnitOfWork, at: datetime, receipts: Iterable[Receipt]) -> list[Receipt]:
+    stored = []
+    for receipt in receipts:
+        if uow.fiscal.has_basis(receipt.basis):
+            continue  # queued before (an event seen twice, a payment that failed and came)
+        uow.fiscal.add(receipt)
+        if receipt.state is ReceiptState.FAILED:
+            receipt.failed_at_once(at)
+        else:
+            receipt.announce(at)
+        uow.record(*receipt.take_events())
+        stored.append(receipt)
+    return stored
+
+
+# ---------------------------------------------------------------------- the cases
+
+
+@dataclass(frozen=True, slots=True)
+class _Seller:
+    company: Company | None
+    vat_payer: bool
+    problem: str | None  # why no receipt can be printed for it
+
+
+def _mode(uow: UnitOfWork, rules: FiscalRules, order: Order) -> FiscalMode:
+    channel = uow.channels.get_by_code(order.channel_code)
+    marketplace = order.payment_method is PaymentMethod.MARKETPLACE or (
+        channel is not None and channel.type is ChannelType.MARKETPLACE
+    )
+    return rules.mode_of(order.channel_code, marketplace=marketplace)
+
+
+def seller_of(uow: UnitOfWork, rules: FiscalRules, channel: str) -> _Seller:
+    """The legal entity that sells on the channel, with its fiscal settings."""
+    entity = uow.legal_entities.seller_for_channel(channel)
+    if entity is None:
+        return _Seller(None, True, f"no seller (legal entity) serves channel '{channel}'")
+    profile = rules.profiles.get(entity.code)
+    if profile is None:
+        return _Seller(
+            None, entity.vat_payer, f"legal entity '{entity.code}' has no fiscal settings"
+        )
+    if not entity.inn:
+        return _Seller(None, entity.vat_payer, f"legal entity '{entity.code}' has no ИНН")
+    company = Company(
+        legal_entity=entity.code,
+        account=profile.account,
+        inn=entity.inn,
+        taxation=profile.taxation,
+        payment_address=profile.payment_address,
+        email=profile.email,
+    )
+    return _Seller(company, entity.vat_payer, None)
+
+
+def _receipt(
+    order: Order,
+    seller: _Seller,
+    at: datetime,
+    *,
+    kind: ReceiptKind,
+    operation: Operation,
+    basis: str,
+    payment_type: PaymentType,
+    lines: list[ReceiptLine],
+    **more: object,
+) -> Receipt:
+    receipt = Receipt(
+        id=None,
+        order_id=order.id or 0,
+        kind=kind,
+        operation=operation,
+        basis=basis,
+        state=ReceiptState.QUEUED,
+        channel=order.channel_code,
+        currency=order.currency,
+        payment_type=payment_type,
+        lines=tuple(lines),
+        created_at=at,
+        updated_at=at,
+        company=seller.company,
+        **more,  # type: ignore[arg-type]
+    )
+    if seller.problem is not None:
+        receipt.state = ReceiptState.FAILED
+        receipt.reason = seller.problem
+    elif not lines:
+        receipt.state = ReceiptState.FAILED
+        receipt.reason = "the receipt has no lines"
+    return receipt
+
+
+def _skipped(order: Order, mode: FiscalMode, at: datetime, kind: ReceiptKind) -> Receipt:
+    """The order's receipts are not Potok's to print: said once, with why."""
+    return Receipt(
+        id=None,
+        order_id=order.id or 0,
+        kind=kind,
+        operation=Operation.SELL,
+        basis=f"skipped:order:{order.id}",
+        state=ReceiptState.SKIPPED,
+        channel=order.channel_code,
+        currency=order.currency,
+        payment_type=PaymentType.ELECTRONIC,
+        lines=(),
+        created_at=at,
+        updated_at=at,
+        company=None,
+        reason=SKIP_REASONS[mode],
+    )
+
+
+def _order_goods(order: Order) -> list[Goods]:
+    return [
+        Goods(line.line_no, line.sku, line.name, line.quantity, line.unit_price, line.vat_rate)
+        for line in order.lines
+    ]
+
+
+def _paid(uow: UnitOfWork, rules: FiscalRules, order: Order, at: datetime) -> list[Receipt]:
+    """A prepaid order paid: a full-prepayment receipt of the whole order (at_payment)."""
+    mode = _mode(uow, rules, order)
+    if mode in SKIPPING:
+        return [_skipped(order, mode, at, ReceiptKind.SALE)]
+    if mode is not FiscalMode.AT_PAYMENT or order.payment_method in ON_DELIVERY:
+        return []  # fiscalised when the goods are handed over, or delivered and paid
+    seller = seller_of(uow, rules, order.channel_code)
+    method = PaymentMethodTag.FULL_PREPAYMENT
+    agent = rules.agents.get(order.channel_code)
+    lines = goods_lines(_order_goods(order), method, vat_payer=seller.vat_payer, agent=agent)
+    lines += delivery_line(
+        order.delivery.price, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
+    )
+    return [
+        _receipt(
+            order,
+            seller,
+            at,
+            kind=ReceiptKind.SALE,
+            operation=Operation.SELL,
+            basis=f"payment:order:{order.id}",
+            payment_type=PaymentType.ELECTRONIC,
+            lines=lines,
+        )
+    ]
+
+
+def _goods_reached(
+    uow: UnitOfWork,
+    rules: FiscalRules,
+    order: Order,
+    shipment_id: int,
+    at: datetime,
+    handed_over: bool,
+) -> list[Receipt]:
+    """Goods handed over (a prepayment's offset; a sale fiscalised at hand-over) or
+    delivered (paid on delivery): a full-payment receipt of the shipment's units, with
+    the marking code of each marked unit."""
+    mode = _mode(uow, rules, order)
+    if mode in SKIPPING:
+        return [_skipped(order, mode, at, ReceiptKind.SETTLEMENT)]
+    earlier = uow.fiscal.of_order(order.id or 0)
+    # a sale that failed is still the order's prepayment: its fix comes, and the offset too
+    prepaid = any(
+        r.kind is ReceiptKind.SALE and r.state is not ReceiptState.SKIPPED for r in earlier
+    )
+    on_delivery = order.payment_method in ON_DELIVERY and not prepaid
+    if handed_over:
+        if on_delivery:
+            return []  # the money comes when it is delivered
+        if prepaid:
+            payment_type = PaymentType.PREPAID
+        elif mode is FiscalMode.AT_HANDOVER and order.payment_status is PaymentStatus.PAID:
+            payment_type = PaymentType.ELECTRONIC
+        else:
+            return []  # not paid: nothing to print yet
+    else:
+        if not on_delivery:
+            return []
+        payment_type = (
+            PaymentType.CASH
+            if order.payment_method is PaymentMethod.CASH_ON_DELIVERY
+            else PaymentType.ELECTRONIC
+        )
+    shipment = uow.shipments.get(shipment_id)
+    if shipment is None:
+        return []
+    seller = seller_of(uow, rules, order.channel_code)
+    method = PaymentMethodTag.FULL_PAYMENT
+    marks: dict[int, list[tuple[str, str]]] = {}
+    for packed in shipment.codes:
+        if packed.code.kind is UnitIdentifier.MARKING:
+            marks.setdefault(packed.item_no, []).append((MARK, packed.code.value))
+    goods = []
+    for item in shipment.items:
+        if not item.quantity:
+            continue
+        line = order.line(item.line_no)
+        goods.append(
+            Goods(
+                line.line_no,
+                line.sku,
+                line.name,
+                item.quantity,
+                line.unit_price,
+                line.vat_rate,
+                tuple(marks.get(item.item_no, ())),
+            )
+        )
+    agent = rules.agents.get(order.channel_code)
+    lines = goods_lines(goods, method, vat_payer=seller.vat_payer, agent=agent)
+    delivery_settled = any(
+        r.kind is ReceiptKind.SETTLEMENT
+        and r.state in COUNTED
+        and any(line.payment_object is PaymentObject.SERVICE for line in r.lines)
+        for r in earlier
+    )
+    if not delivery_settled:
+        lines += delivery_line(
+            order.delivery.price, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
+        )
+    basis = f"{'handover' if handed_over else 'delivery'}:shipment:{shipment_id}"
+    return [
+        _receipt(
+            order,
+            seller,
+            at,
+            kind=ReceiptKind.SETTLEMENT,
+            operation=Operation.SELL,
+            basis=basis,
+            payment_type=payment_type,
+            lines=lines,
+            shipment_id=shipment_id,
+        )
+    ]
+
+
+def _refund(
+    uow: UnitOfWork, rules: FiscalRules, order: Order, ret: Return, at: datetime
+) -> list[Receipt]:
+    """A refund paid: a refund receipt of the units back (and the delivery fee when it is
+    given back), brought down to the refund, never above what was paid and fiscalised."""
+    mode = _mode(uow, rules, order)
+    if mode in SKIPPING:
+        return [_skipped(order, mode, at, ReceiptKind.REFUND)]
+    earlier = uow.fiscal.of_order(order.id or 0)
+    seller = seller_of(uow, rules, order.channel_code)
+    method = PaymentMethodTag.FULL_PAYMENT
+    goods = []
+    for line in ret.lines:
+        counted = line.counted
+        if counted <= 0:
+            continue
+        name = order.line(line.order_line_no).name
+        marks = tuple((MARK, unit) for unit in line.units if _is_marking(unit))
+        goods.append(
+            Goods(
+                line.order_line_no,
+                line.sku,
+                name,
+                counted,
+                line.unit_price,
+                line.vat_rate,
+                marks,
+            )
+        )
+    agent = rules.agents.get(order.channel_code)
+    lines = goods_lines(goods, method, vat_payer=seller.vat_payer, agent=agent)
+    lines += delivery_line(
+        ret.refund_shipping, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
+    )
+    lines = cut_to(lines, ret.refund_amount)
+    receipt = _receipt(
+        order,
+        seller,
+        at,
+        kind=ReceiptKind.REFUND,
+        operation=Operation.SELL_REFUND,
+        basis=f"refund:return:{ret.number}",
+        payment_type=_refund_payment(order),
+        lines=lines,
+        return_number=ret.number,
+    )
+    _cap(receipt, refundable(earlier))
+    return [receipt]
+
+
+def _cancelled_refund(
+    uow: UnitOfWork, rules: FiscalRules, order: Order, at: datetime
+) -> list[Receipt]:
+    """A prepaid order cancelled and its money given back: the prepayment's receipt is
+    refunded whole (nothing was handed over to offset it)."""
+    if order.state is not OrderState.CANCELLED:
+        return []  # refunds of shipped goods go through returns
+    earlier = uow.fiscal.of_order(order.id or 0)
+    sales = [r for r in earlier if r.kind is ReceiptKind.SALE and r.state in COUNTED]
+    if not sales or any(r.kind is ReceiptKind.SETTLEMENT for r in earlier):
+        return []
+    seller = seller_of(uow, rules, order.channel_code)
+    lines = [line for sale in sales for line in sale.lines]
+    receipt = _receipt(
+        order,
+        seller,
+        at,
+        kind=ReceiptKind.REFUND,
+        operation=Operation.SELL_REFUND,
+        basis=f"cancellation:order:{order.id}",
+        payment_type=PaymentType.ELECTRONIC,
+        lines=lines,
+    )
+    _cap(receipt, refundable(earlier))
+    return [receipt]
+
+
+def _cap(receipt: Receipt, left: Decimal) -> None:
+    """A refund receipt above what was paid and fiscalised (less what was refunded) is
+    not sent: operators are told, with both amounts."""
+    if receipt.state is ReceiptState.QUEUED and receipt.total > left:
+        receipt.state = ReceiptState.FAILED
+        receipt.reason = (
+            f"the refund of {receipt.total} {receipt.currency} exceeds what was paid and "
+            f"fiscalised and not refunded yet ({left} {receipt.currency})"
+        )
+
+
+def _refund_payment(order: Order) -> PaymentType:
+    if order.payment_method is PaymentMethod.CASH_ON_DELIVERY:
+        return PaymentType.CASH
+    return PaymentType.ELECTRONIC
+
+
+def _is_marking(unit: str) -> bool:
+    """A unit named on a return line by its marking code (GTIN 01 + serial 21), not a
+    serial number or IMEI."""
+    return unit.startswith("01") and len(unit) > 18 and unit[16:18] == "21"
