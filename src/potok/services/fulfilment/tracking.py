@@ -33,7 +33,6 @@ from potok.connectors.carriers.interface import (
 from potok.connectors.carriers.registry import CarrierRegistry
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
-from potok.domain.catalogue.model import unpacked_box
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotBooked, ShipmentNotStarted
@@ -45,6 +44,7 @@ from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
 from potok.services.fulfilment.labels import ask_for_label, wait_after
+from potok.services.fulfilment.packing import box_for
 from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -721,7 +721,7 @@ def quotes(
         )
         parcels = tuple(request.parcels)  # packed: the boxes' own weights and sizes
         if not parcels:  # not yet: one box of the products' own sizes, when all are known
-            box = _unpacked_box(uow, shipment)
+            box = box_for(uow, [(i.sku, i.quantity) for i in shipment.items])
             parcels = (Parcel(max(weight, 1), *box),) if box is not None else ()
         return QuoteRequest(
             request.origin,
@@ -741,22 +741,6 @@ def quotes(
         except CarrierUnavailable:
             continue
     return found
-
-
-def _unpacked_box(uow: UnitOfWork, shipment: Shipment) -> tuple[int, int, int] | None:
-    """The box an unpacked shipment's units would need, by the catalogue's dimensions; None
-    while a product's are not known (carriers then price the weight alone)."""
-    products = uow.products.get_many({i.sku for i in shipment.items if i.quantity})
-    units = []
-    for item in shipment.items:
-        if not item.quantity:
-            continue
-        found = products.get(item.sku)
-        sides = found.sides_mm if found is not None else None
-        if sides is None:
-            return None
-        units.append((sides, item.quantity))
-    return unpacked_box(units) if units else None
 
 
 def booking_of(uow: UnitOfWork, shipment_id: int) -> tuple[str, Tracked]:
