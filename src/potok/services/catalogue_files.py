@@ -14,6 +14,7 @@ it. New products need ``name``, ``price`` and ``vat_rate``.
 - ``unit_identifiers`` / ``идентификаторы``: marking, imei, uin (маркировка, imei, уин),
   separated by ``;``
 - ``parcel_group`` / ``группа посылок``
+- ``category`` / ``категория``: the code of an existing category (empty: in none)
 - ``length_mm``, ``width_mm``, ``height_mm`` / ``длина, мм``, ``ширина, мм``, ``высота, мм``:
   one unit as it ships (all three, or none: empty or 0)
 
@@ -36,6 +37,7 @@ from potok.domain.errors import InvalidInput
 from potok.domain.events import plain
 from potok.domain.fulfilment import UnitIdentifier
 from potok.domain.kernel import Clock, RemovalStrategy, Tracking, utc_now
+from potok.services.categories import unknown_categories
 from potok.services.file_imports import (
     Cells,
     FileRejected,
@@ -64,6 +66,7 @@ COLUMNS = (
     Column("removal_strategy", ("стратегия отбора",)),
     Column("unit_identifiers", ("идентификаторы", "идентификаторы единиц")),
     Column("parcel_group", ("группа посылок",)),
+    Column("category", ("категория", "код категории")),
     Column("length_mm", ("длина, мм", "длина мм", "длина")),
     Column("width_mm", ("ширина, мм", "ширина мм", "ширина")),
     Column("height_mm", ("высота, мм", "высота мм", "высота")),
@@ -117,6 +120,8 @@ def product_row(cells: Cells) -> ProductRow | None:
             fields[name] = cells.decimal(name) if cells.required(name) else None
     if cells.has("barcode"):
         fields["barcode"] = cells.text("barcode") or None
+    if cells.has("category"):
+        fields["category"] = cells.text("category") or None
     if cells.has("barcodes"):
         barcodes = _split(cells.text("barcodes"))
         if len(barcodes) > MAX_BARCODES:
@@ -191,6 +196,7 @@ def draft_of(product: Product) -> ProductDraft:
         product.barcodes,
         product.unit_identifiers,
         product.parcel_group,
+        product.category,
         product.length_mm,
         product.width_mm,
         product.height_mm,
@@ -212,6 +218,7 @@ def product_of(before: Product, draft: ProductDraft, at: datetime) -> Product:
         barcodes=draft.barcodes,
         unit_identifiers=draft.unit_identifiers,
         parcel_group=draft.parcel_group,
+        category=draft.category,
         length_mm=draft.length_mm,
         width_mm=draft.width_mm,
         height_mm=draft.height_mm,
@@ -287,6 +294,8 @@ def _plan(
     the catalogue, tracking against the stock."""
     planned: list[tuple[int, ProductDraft]] = []
     first_with: dict[str, tuple[int, str]] = {}
+    named = {value for _, row in good for name, value in row.fields if name == "category"}
+    missing = set(unknown_categories(uow, [c for c in named if c]))
     for line, row in good:
         given = dict(row.fields)
         before = current.get(row.sku)
@@ -301,6 +310,10 @@ def _plan(
                     )
                 )
                 continue
+        if given.get("category") in missing:
+            category = given["category"]
+            problem(RowProblem(line, "category", f"there is no category '{category}'", category))
+            continue
         draft = dataclasses.replace(draft_of(before) if before else NEW, sku=row.sku, **given)
         try:
             draft.validate()

@@ -61,6 +61,7 @@ class ProductDraft:
     barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()  # recorded per unit at packing
     parcel_group: str = ""  # goods of another group ship in their own shipment
+    category: str | None = None  # the code of the category it belongs to
     length_mm: int = 0  # one unit as it ships (in its own packaging); 0: not known
     width_mm: int = 0
     height_mm: int = 0
@@ -105,6 +106,8 @@ class ProductDraft:
                 "use up to 32 lower-case letters, digits, '_' or '-' (or leave it empty)",
                 "bad-code",
             )
+        if self.category is not None:
+            problems.code("category", self.category)
         if problems:
             raise InvalidInput(problems.errors)
 
@@ -143,6 +146,7 @@ class Product:
     barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()
     parcel_group: str = ""
+    category: str | None = None
     length_mm: int = 0  # one unit as it ships; 0: not known
     width_mm: int = 0
     height_mm: int = 0

@@ -3,7 +3,7 @@ of marketplace and till channels that did not say how they are paid are paid the
 channel's way (marketplace, in_store), as intake now records them
 
 Revision ID: c0d4e1a21100
-Revises: b362dc2fbb0d
+Revises: c4a7e1b21040
 Create Date: 2026-12-07 11:00:00
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from potok.db.types import Amount, UtcDateTime, id_type
 
 revision: str = "c0d4e1a21100"
-down_revision: str | None = "b362dc2fbb0d"
+down_revision: str | None = "c4a7e1b21040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
