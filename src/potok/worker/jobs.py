@@ -18,6 +18,7 @@ from potok.services.automation.schedules import ScheduledRun, run_scheduled_rule
 from potok.services.cod_remittances import RemittanceRun, read_remittances
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
+from potok.services.fiscal.sending import FiscalRun, work_the_queue
 from potok.services.forecasting import StoredForecast, forecast_when_due
 from potok.services.fulfilment.labels import LabelRun, retry_labels
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
@@ -68,6 +69,7 @@ class JobReport:
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
     scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
+    fiscal: FiscalRun | None = None  # fiscal receipts sent and their results read
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -79,9 +81,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
     retry is due, read the carriers' cash-on-delivery registries when their schedule says
     so, escalate operators' tasks whose time is up, run the automation rules whose schedule
-    has come, prune delivered events and old delivery attempts (retention),
-    and run the demand forecast and price stock for the orders still to come when their
-    schedules say so."""
+    has come, prune delivered events and old delivery attempts (retention), run the demand
+    forecast and price stock for the orders still to come when their schedules say so, and
+    send the queued fiscal receipts and read the results of the sent ones."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -113,6 +115,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         limit=batch,
         alert_after=potok.settings.carriers.booking_alert_after,
     )
+    fiscal = work_the_queue(lambda: _uow(potok, "fiscal-receipts"), potok.fiscal, clock=clock)
     tracked = None
     if _tracking_due(potok, clock()):
         tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)
@@ -181,6 +184,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         forecast,
         priced,
         scheduled,
+        fiscal,
     )
 
 
@@ -343,6 +347,15 @@ def _round(potok: Potok) -> None:
                 len(labelled.ready),
                 len(labelled.failed),
                 len(labelled.waiting),
+            )
+        fiscal = report.fiscal
+        if fiscal is not None and (fiscal.busy or fiscal.waiting):
+            log.info(
+                "fiscal receipts: %d sent, %d registered, %d failed, %d waiting",
+                len(fiscal.sent),
+                len(fiscal.done),
+                len(fiscal.failed),
+                len(fiscal.waiting),
             )
         lapsed = report.lapsed_reservations
         if lapsed is not None and lapsed.orders:

@@ -913,6 +913,12 @@ class Order:
         registry)."""
         self._record(at, actor, "cod_remitted", reason, **details)
 
+    def note_fiscal(
+        self, at: datetime, actor: str, action: str, reason: str, **details: Any
+    ) -> None:
+        """An operator acted on one of the order's fiscal receipts (corrected, sent again)."""
+        self._record(at, actor, action, reason, **details)
+
     def note_rule(self, at: datetime, actor: str, reason: str, **details: Any) -> None:
         """An automation rule acted on the order (what it did is in the entries around it)."""
         self._record(at, actor, "rule_fired", reason, **details)
