@@ -291,6 +291,26 @@ class CarrierSettings(BaseModel):
         le=24 * 60,
         description="the worker asks carriers for tracking events this often (0: never)",
     )
+    remittances_every_hours: float = Field(
+        default=6,
+        ge=0,
+        le=24 * 7,
+        description="the worker reads the carriers' cash-on-delivery registries this often "
+        "(0: never; `potok carriers remittances` reads them at once)",
+    )
+    remittance_days: int = Field(
+        default=3,
+        ge=1,
+        le=31,
+        description="the days of registries each reading asks for (today and the days before)",
+    )
+    booking_alert_after: int = Field(
+        default=5,
+        ge=0,
+        le=100,
+        description="failed attempts of the worker to book a shipment with a carrier (30 s, "
+        "1, 2, 4, 8 min apart) before the operators get an alert and a task (0: never)",
+    )
     points_sync_hours: float = Field(
         default=24,
         ge=0,

@@ -218,3 +218,32 @@ def test_the_floor_speaks_russian_and_keeps_other_warehouses_out(
         answer = phone.goto(path)
         assert answer is not None
         assert answer.status == 404
+
+
+def test_a_packer_changes_the_carrier_to_book_before_handing_over(
+    site: LiveServer, phone: Page, shot: Shot
+) -> None:
+    """The shipment page offers the carrier to book with until the shipment is booked: the
+    change is a step of the shipment, and the hand-over then offers that carrier first."""
+    build_world(site.potok, {("MSK", "KET"): 2})
+    placed = intake.place_order(site.potok.uow(), order_command([("KET", 1)]), TESTER)
+    assert isinstance(placed, intake.Placement)
+    (shipment,) = release.release_order(site.potok.uow(), placed.order.id or 0, "MSK", TESTER)
+    person(site, "petrov", Role.WAREHOUSE, ("MSK",))
+    sign_in(phone, "petrov", path=f"/floor/shipments/{shipment.id}")
+    expect(phone.get_by_role("heading", name="Carrier to book")).to_be_visible()
+    phone.get_by_label("Book with").select_option("sandbox")
+    phone.get_by_label("Why").fill("the courier comes at five")
+    phone.get_by_role("button", name="Change the carrier").click()
+    expect(phone.locator("#flash")).to_contain_text("Carrier changed")
+    expect(phone.get_by_label("Book with")).to_have_value("sandbox")
+    view = reads.get_shipment(site.potok.uow(), shipment.id or 0)
+    assert view.shipment.planned_carrier == "sandbox"
+    step = view.steps[-1]
+    assert (step.action, step.reason, step.details["by"]) == (
+        "carrier_planned",
+        "the courier comes at five",
+        "operator",
+    )
+    assert run_axe(phone) == []
+    shot(phone, "carrier-planned")

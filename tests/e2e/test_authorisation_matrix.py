@@ -366,6 +366,7 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/shipments/{shipment_id}/carrier-label"): ("orders:read", SHIPMENT),
     ("GET", "/api/v1/shipments/{shipment_id}/marketplace-sticker"): ("orders:read", SHIPMENT),
     ("POST", "/api/v1/shipments/{shipment_id}/booking"): ("stock:write", SHIPMENT),
+    ("PUT", "/api/v1/shipments/{shipment_id}/planned-carrier"): ("stock:write", SHIPMENT),
     ("POST", "/api/v1/legal-entities"): ("catalogue:write", UNLIMITED),
     ("GET", "/api/v1/legal-entities"): ("catalogue:read", LISTED),
     ("GET", "/api/v1/legal-entities/{code}"): ("catalogue:read", RECORD),

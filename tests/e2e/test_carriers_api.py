@@ -103,3 +103,24 @@ def test_booking_needs_a_packed_shipment(api: httpx.Client) -> None:
     assert booked.status_code == 201, booked.text
     twice = api.post(f"/api/v1/shipments/{packed}/booking", json={"carrier": "sandbox"})
     problem(twice, 422, "invalid-input")
+
+
+def test_the_planned_carrier_is_changed_without_booking_until_the_shipment_is_booked(
+    api: httpx.Client,
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 2})
+    _, shipment_id = packed_shipment(api)
+    url = f"/api/v1/shipments/{shipment_id}/planned-carrier"
+    planned = api.put(url, json={"carrier": "sandbox", "reason": "the courier comes at 5"})
+    assert planned.status_code == 200, planned.text
+    shipment = planned.json()
+    assert (shipment["planned_carrier"], shipment["tracking_number"]) == ("sandbox", None)
+    step = api.get(f"/api/v1/shipments/{shipment_id}").json()["steps"][-1]
+    assert (step["action"], step["reason"]) == ("carrier_planned", "the courier comes at 5")
+    assert step["details"] == {"carrier": "sandbox", "by": "operator"}
+    unknown = problem(api.put(url, json={"carrier": "dhl"}), 404, "carrier-not-found")
+    assert "sandbox" in unknown["detail"]
+    problem(api.put(url, json={}), 422, "invalid-input")
+    left = api.post(f"/api/v1/shipments/{shipment_id}/handover", json={})
+    assert (left.status_code, left.json()["carrier"]) == (200, "sandbox")
+    problem(api.put(url, json={"carrier": "sandbox"}), 409, "shipment-not-picking")

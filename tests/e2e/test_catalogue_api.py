@@ -576,3 +576,22 @@ def test_channel_and_warehouse_problems_carry_their_problem_code(
     build_world_api(api)
 
     problem(act(api), status, code)
+
+
+def test_a_products_dimensions_are_all_three_sides_or_none(api: httpx.Client) -> None:
+    sized = api.post(
+        "/api/v1/products", json=product_body(length_mm=300, width_mm=200, height_mm=150)
+    )
+    assert sized.status_code == 201, sized.text
+    read = api.get("/api/v1/products/LAMP").json()
+    assert (read["length_mm"], read["width_mm"], read["height_mm"]) == (300, 200, 150)
+    cleared = api.patch(
+        "/api/v1/products/LAMP", json={"length_mm": 0, "width_mm": 0, "height_mm": 0}
+    )
+    assert (cleared.status_code, cleared.json()["height_mm"]) == (200, 0)
+    partial = api.patch("/api/v1/products/LAMP", json={"height_mm": 150})
+    assert field_codes(problem(partial, 422, "invalid-input")) == {
+        "length_mm": "partial-dimensions"
+    }
+    huge = api.post("/api/v1/products", json=product_body("BIG", length_mm=3001))
+    problem(huge, 422, "invalid-input")

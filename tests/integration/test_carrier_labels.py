@@ -1,7 +1,7 @@
 """Carriers' labels in the background, on SQLite and PostgreSQL, against the СДЭК simulator:
 a booking made while СДЭК is down is retried by the worker with growing waits, then booked
 once and labelled; the label is kept and printed without asking СДЭК again; workers racing
-for the same request book it once."""
+for the same request book it once; a booking failing too long alerts the operators once."""
 
 from __future__ import annotations
 
@@ -12,7 +12,10 @@ import pytest
 
 from potok.bootstrap import Potok
 from potok.connectors.carriers import CarrierUnavailable
+from potok.domain.alerts import AlertKind
 from potok.domain.fulfilment import ShipmentStatus
+from potok.domain.tasks.system import CONNECTOR_ERRORS, system_task
+from potok.services import alerts
 from potok.services.carrier_label_ports import LabelState
 from potok.services.fulfilment import labels, reads, tracking
 from potok.services.fulfilment.labels import LabelRun
@@ -111,4 +114,52 @@ def test_workers_racing_for_one_label_request_book_it_once(
     assert len(cdek.orders) == 1
     shipment = reads.get_shipment(potok.uow(), shipment_id).shipment
     assert shipment.tracking_number == next(iter(cdek.orders.values())).cdek_number
+    _clean(potok)
+
+
+def test_a_booking_failing_five_attempts_alerts_the_operators_once(
+    world: Potok, cdek: CdekSimulator
+) -> None:
+    """The worker's fifth failed attempt to book raises one alert (with a step), which
+    opens a task in the connector-errors queue; the sixth raises none, and the retries go
+    on until СДЭК is back."""
+    potok = world
+    clock = Clock(T0)
+    shipment_id = _down_at_hand_over(potok, cdek, clock)
+    alerted: list[list[int]] = []
+    for attempt in range(1, 7):
+        label = reads.get_shipment(potok.uow(), shipment_id).carrier_label
+        assert label is not None
+        assert label.attempts == attempt - 1
+        assert label.next_attempt_at is not None
+        clock.moment = label.next_attempt_at + timedelta(seconds=1)
+        cdek.fail(60, 503)
+        run = labels.retry_labels(potok.uow(), potok.carriers, clock=clock)
+        cdek.faults.clear()
+        assert run.waiting == [shipment_id]
+        alerted.append(run.alerted)
+    assert alerted == [[], [], [], [], [shipment_id], []]
+    (alert,) = alerts.list_alerts(potok.uow()).items
+    view = reads.get_shipment(potok.uow(), shipment_id)
+    assert (alert.kind, alert.order_id) == (
+        AlertKind.CARRIER_BOOKING_FAILING,
+        view.shipment.order_id,
+    )
+    assert f"shipment {view.shipment.number}: cdek could not book it in 5 attempts" in (
+        alert.message
+    )
+    failing = [s for s in view.steps if s.action == "booking_failing"]
+    assert len(failing) == 1
+    assert failing[0].details["attempts"] == 5
+    task = system_task("alert.raised", {"kind": alert.kind.value, "message": alert.message})
+    assert task is not None
+    assert (task.queue, task.title) == (CONNECTOR_ERRORS, alert.message)
+
+    label = view.carrier_label
+    assert label is not None
+    assert label.next_attempt_at is not None
+    clock.moment = label.next_attempt_at + timedelta(seconds=1)  # СДЭК is back
+    run = labels.retry_labels(potok.uow(), potok.carriers, clock=clock)
+    assert (run.ready, run.alerted) == ([shipment_id], [])
+    assert len(cdek.orders) == 1
     _clean(potok)

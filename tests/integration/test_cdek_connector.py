@@ -117,6 +117,26 @@ def test_an_order_is_registered_asynchronously_and_booking_again_finds_it(
     assert len(cdek.calls("/v2/orders")) == 3  # two look-ups by number, one creation
 
 
+def test_a_booking_looks_soon_then_less_often_up_to_the_interval() -> None:
+    """СДЭК registers an order within a second or so: a booking's first look comes after a
+    quarter second, then the pauses double up to the configured interval (it used to wait
+    the whole interval, 2 s by default, before its first look)."""
+    sim = CdekSimulator(reads_before_registered=5)
+    slept: list[float] = []
+    try:
+        http = CdekHttp(base_url=sim.url, client_id=CLIENT_ID, client_secret=CLIENT_SECRET)
+        carrier = CdekCarrier(http, check_every_s=2.0, sleep=slept.append)
+        booked = carrier.book(booking())
+        assert booked.tracking_number.isdigit()
+        assert slept == [0.25, 0.5, 1.0, 2.0, 2.0, 2.0]  # six looks: five ACCEPTED, then its number
+        slept.clear()
+        carrier.label_pdf(Tracked(booked.tracking_number, booked.carrier_ref))
+        assert slept == [0.25]  # a label: looked at once (not ready), then after a quarter second
+        assert sim.invalid == []
+    finally:
+        sim.stop()
+
+
 def test_a_refused_order_raises_with_cdeks_reason(cdek: CdekSimulator) -> None:
     carrier = carrier_for(cdek)
     cdek.refuse_next_order("v2_recipient_address_invalid", "Адрес получателя не найден")

@@ -1,6 +1,7 @@
 """The carrier sourcing chose, carried to the shipment, on SQLite and PostgreSQL against the
 СДЭК and Почта simulators: the shipment is released planned for it, the hand-over books it
-there unless an operator names another (the change kept in its steps); the boxes as packed
+there unless an operator names another, at booking or before it (the change kept in its
+steps); the boxes as packed
 are what carriers price and what a pickup point's limits are checked against at booking -
 a box no locker cell holds, or boxes heavier than the point takes, are refused before the
 carrier is asked."""
@@ -10,12 +11,14 @@ from __future__ import annotations
 import pytest
 
 from potok.bootstrap import Potok
+from potok.connectors.carriers import CarrierNotFound
 from potok.connectors.carriers.interface import PointCannotTakeParcels
 from potok.domain.alerts import AlertKind
 from potok.domain.fulfilment import ParcelDraft, ParcelLine, ShipmentStatus
+from potok.domain.fulfilment.errors import ShipmentNotStarted
 from potok.services import alerts, carrier_points
 from potok.services.carrier_prices import CarrierPrices
-from potok.services.fulfilment import packing, picking, reads, release, tracking
+from potok.services.fulfilment import carrier_plans, packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput
 from potok.services.intake import Placement, place_order
 from tests.factories import TESTER, order_command
@@ -137,3 +140,42 @@ def test_a_point_refuses_boxes_it_cannot_take_as_packed_before_the_carrier_is_as
     )
     booked = tracking.book_shipment(potok.uow(), potok.carriers, shipment_id, "cdek", TESTER)
     assert cdek.by_number(booked.tracking_number or "").body["delivery_point"] == "MSK789"
+
+
+def test_an_operator_changes_the_planned_carrier_without_booking(
+    choosing: Setup,  # noqa: F811
+    cdek: CdekSimulator,
+    pochta: PochtaSimulator,
+) -> None:
+    potok, prices, _ = choosing
+    _set_rules(potok, {"carriers": {"among": ["cdek", "pochta"], "choose": "cheapest"}})
+    shipment_id = _packed(potok, _placed(potok, prices, "replanned-1"))
+    asked = len(cdek.received), len(pochta.received)
+    planned = carrier_plans.plan_carrier(
+        potok.uow(), potok.carriers, shipment_id, "pochta", TESTER, reason="СДЭК is late in Tver"
+    )
+    assert (planned.planned_carrier, planned.carrier, planned.tracking_number) == (
+        "pochta",
+        None,
+        None,
+    )
+    assert (len(cdek.received), len(pochta.received)) == asked  # no carrier asked
+    changed = reads.get_shipment(potok.uow(), shipment_id).steps[-1]
+    assert (changed.action, changed.reason, changed.actor) == (
+        "carrier_changed",
+        "СДЭК is late in Tver",
+        str(TESTER),
+    )
+    assert changed.details == {"carrier": "pochta", "from_carrier": "cdek", "by": "operator"}
+    again = carrier_plans.plan_carrier(potok.uow(), potok.carriers, shipment_id, "pochta", TESTER)
+    assert again.planned_carrier == "pochta"
+    steps = reads.get_shipment(potok.uow(), shipment_id).steps
+    assert [s.action for s in steps].count("carrier_changed") == 1  # the same again: nothing
+    with pytest.raises(CarrierNotFound):
+        carrier_plans.plan_carrier(potok.uow(), potok.carriers, shipment_id, "dhl", TESTER)
+
+    left = tracking.hand_over_to(potok.uow(), potok.carriers, shipment_id, TESTER)
+    assert (left.status, left.carrier) == (ShipmentStatus.HANDED_OVER, "pochta")
+    with pytest.raises(ShipmentNotStarted):
+        carrier_plans.plan_carrier(potok.uow(), potok.carriers, shipment_id, "cdek", TESTER)
+    assert reads.get_shipment(potok.uow(), shipment_id).shipment.planned_carrier == "pochta"

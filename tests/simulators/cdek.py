@@ -4,7 +4,8 @@ that expire, tariffs by distance and weight, orders registered asynchronously (t
 reads say ACCEPTED, then SUCCESSFUL with a СДЭК number, or INVALID with the reason),
 labels printed asynchronously as PDF, cancellation and refusal, statuses moved by the test
 and posted to the subscribed webhook URLs as СДЭК's ``ORDER_STATUS`` bodies, delivery
-points, its error bodies and its 200-a-second limit."""
+points, cash-on-delivery registries paid on a day (``/v2/registries``), its error bodies and
+its 200-a-second limit."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ import itertools
 import math
 import uuid as uuids
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -88,7 +90,11 @@ class CdekSimulator(SimulatedApi):
         self.posted: list[tuple[str, int]] = []  # webhook URL, Potok's answer
         self.refusals: list[tuple[str, str]] = []  # the next orders are refused so
         self.offices = list(OFFICES)  # a test may close some
+        self.numbered: dict[str, SimOrder] = {}  # by СДЭК number, once registered
+        self.by_reference: dict[str, list[SimOrder]] = {}  # by the shop's number, oldest first
         self._numbers = itertools.count(1_100_285_492)
+        self.registries: dict[date, list[dict[str, Any]]] = {}  # paid on a day
+        self._registry_numbers = itertools.count(4_200_001)
 
     # ------------------------------------------------------------------ scripting
 
@@ -104,7 +110,7 @@ class CdekSimulator(SimulatedApi):
 
     def by_number(self, cdek_number: str) -> SimOrder:
         with self.lock:
-            return next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            return self.numbered[cdek_number]
 
     def advance(
         self,
@@ -120,7 +126,7 @@ class CdekSimulator(SimulatedApi):
         is returned too, for replays)."""
         moment = at or datetime.now(UTC)
         with self.lock:
-            order = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            order = self.numbered[cdek_number]
             status = {
                 "code": code,
                 "name": code,
@@ -144,8 +150,47 @@ class CdekSimulator(SimulatedApi):
         """СДЭК keeps the parcel at its point until ``until`` (the point's own period, or an
         extension the recipient asked for); its webhooks never say so, its order does."""
         with self.lock:
-            order = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            order = self.numbered[cdek_number]
             order.keep_free_until = stamp(until)
+
+    def remit(
+        self,
+        paid_on: date,
+        parcels: dict[str, Decimal | None],
+        *,
+        commission_pct: Decimal = Decimal("3"),
+    ) -> str:
+        """СДЭК pays a registry of cash on delivery on ``paid_on``: for each parcel (by its
+        СДЭК number) what it collected - the order's own cash on delivery when None, less
+        for a short payment -, less its fee. Returns the registry's number."""
+        number = next(self._registry_numbers)
+        lines = []
+        with self.lock:
+            for cdek_number, given in parcels.items():
+                order = self.numbered[cdek_number]
+                collected = _to_collect(order.body) if given is None else given
+                fee = (collected * commission_pct / 100).quantize(Decimal("0.01"))
+                lines.append(
+                    {
+                        "cdek_number": cdek_number,
+                        "payment_sum": float(collected),
+                        "agent_commission_sum": float(fee),
+                        "total_sum_without_agent": float(collected),
+                        "transfer_sum": float(collected - fee),
+                        "basis_type": "ORDER",
+                    }
+                )
+            self.registries.setdefault(paid_on, []).append(
+                {
+                    "registry_number": number,
+                    "payment_date": paid_on.isoformat(),
+                    "sum": float(sum(Decimal(str(o["transfer_sum"])) for o in lines)),
+                    "payment_order_number": f"ПП-{number}",
+                    "orders": lines,
+                    "date_created": stamp(datetime.combine(paid_on, datetime.min.time(), UTC)),
+                }
+            )
+        return str(number)
 
     def send_back(self, cdek_number: str, *, at: datetime | None = None) -> str:
         """The customer did not take the parcel: NOT_DELIVERED, and a return order that
@@ -153,17 +198,18 @@ class CdekSimulator(SimulatedApi):
         moment = at or datetime.now(UTC)
         self.advance(cdek_number, "NOT_DELIVERED", at=moment, reason_code="11")
         with self.lock:
-            direct = next(o for o in self.orders.values() if o.cdek_number == cdek_number)
+            direct = self.numbered[cdek_number]
             back = SimOrder(str(uuids.uuid4()), dict(direct.body), 0, is_return=True)
             back.state = "SUCCESSFUL"
             back.cdek_number = str(next(self._numbers))
+            self.numbered[back.cdek_number] = back
             back.related = [
                 {"type": "direct_order", "uuid": direct.uuid, "cdek_number": cdek_number}
             ]
             direct.related.append(
                 {"type": "return_order", "uuid": back.uuid, "cdek_number": back.cdek_number}
             )
-            self.orders[back.uuid] = back
+            self._keep(back)
         return back.cdek_number
 
     def webhook_body(self, order: SimOrder, status: dict[str, Any]) -> dict[str, Any]:
@@ -268,6 +314,9 @@ class CdekSimulator(SimulatedApi):
             return self._webhooks(method, body)
         if path == "/v2/deliverypoints":
             return Answer(200, self._offices(params))
+        if path == "/v2/registries":
+            paid = self.registries.get(date.fromisoformat(params["date"]), [])
+            return Answer(200, {"registries": paid})
         return Answer(404, self.error_body(404, "v2_not_found", path))
 
     # ------------------------------------------------------------------ answers
@@ -342,14 +391,14 @@ class CdekSimulator(SimulatedApi):
                 f"Наложенный платеж запрещен для ПВЗ {body['delivery_point']}",
             )
         elif any(
-            o.body.get("number") == body.get("number") and o.state != "INVALID" and not _gone(o)
-            for o in self.orders.values()
+            o.state != "INVALID" and not _gone(o)
+            for o in self.by_reference.get(str(body.get("number")), ())
         ):
             order.refusal = (
                 "error_validate_im_dep_number_has_already_had_integration",
                 "Заказ с таким номером ИМ уже существует",
             )
-        self.orders[order.uuid] = order
+        self._keep(order)
         return Answer(
             202, {"entity": {"uuid": order.uuid}, "requests": [_request(order, "CREATE")]}
         )
@@ -365,6 +414,7 @@ class CdekSimulator(SimulatedApi):
             return
         order.state = "SUCCESSFUL"
         order.cdek_number = str(next(self._numbers))
+        self.numbered[order.cdek_number] = order
         order.statuses.append(
             {"code": "CREATED", "name": "Создан", "date_time": stamp(datetime.now(UTC))}
         )
@@ -400,9 +450,13 @@ class CdekSimulator(SimulatedApi):
             "related_entities": order.related,
         }
 
+    def _keep(self, order: SimOrder) -> None:
+        self.orders[order.uuid] = order
+        self.by_reference.setdefault(str(order.body.get("number")), []).append(order)
+
     def _find(self, number: str) -> Answer:
-        for order in reversed(list(self.orders.values())):
-            if order.body.get("number") == number and not order.is_return:
+        for order in reversed(self.by_reference.get(number, [])):
+            if not order.is_return:
                 return Answer(200, self._order_answer(order, read=True))
         return Answer(
             400, self.error_body(400, "v2_entity_not_found_im_number", f"Заказ {number} не найден")
@@ -515,6 +569,20 @@ def _charged_kg(package: dict[str, Any]) -> float:
         length, width, height = (int(side) for side in sides)  # type: ignore[arg-type]
         return max(weight, length * width * height / 5000)
     return weight
+
+
+def _to_collect(body: dict[str, Any]) -> Decimal:
+    """The money the order asks СДЭК to collect: its items' and the delivery charge."""
+    goods = sum(
+        (
+            Decimal(str((item.get("payment") or {}).get("value") or 0)) * int(item["amount"])
+            for package in body.get("packages") or []
+            for item in package.get("items") or []
+        ),
+        Decimal("0"),
+    )
+    charge = Decimal(str((body.get("delivery_recipient_cost") or {}).get("value") or 0))
+    return (goods + charge).quantize(Decimal("0.01"))
 
 
 def _collects(body: dict[str, Any]) -> bool:

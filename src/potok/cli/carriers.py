@@ -14,6 +14,7 @@ from potok.cli.common import (
     Output,
     cli_uow,
     console,
+    fail,
     handles_errors,
     open_potok,
     print_listing,
@@ -21,7 +22,7 @@ from potok.cli.common import (
 
 app = typer.Typer(
     help="Carriers: list them, subscribe to their webhooks, fetch their labels, sync and "
-    "search their pickup points.",
+    "search their pickup points, read their cash-on-delivery registries.",
     no_args_is_help=True,
 )
 
@@ -133,6 +134,43 @@ def sync_points(
             )
         else:
             console.print(f"{outcome[0]}: not synced - {outcome[1]}")  # type: ignore[index]
+
+
+@app.command("remittances")
+@handles_errors
+def remittances(
+    on: str | None = typer.Option(
+        None, "--date", help="the registries paid on this day (YYYY-MM-DD) only"
+    ),
+    days: int = typer.Option(
+        3, "--days", min=1, max=31, help="without --date: today and the days before it"
+    ),
+) -> None:
+    """Read the carriers' cash-on-delivery registries (the worker does it on a schedule):
+    orders paid on delivery whose parcels were all remitted in full become paid; a short
+    payment raises an alert."""
+    from datetime import date
+
+    from potok.services.cod_remittances import read_remittances
+
+    day = None
+    if on is not None:
+        try:
+            day = date.fromisoformat(on)
+        except ValueError:
+            raise fail(f"--date {on!r}: give a date as YYYY-MM-DD", 2) from None
+    potok = open_potok()
+    try:
+        run = read_remittances(cli_uow(potok), potok.carriers, days=days, day=day)
+    finally:
+        potok.close()
+    console.print(
+        f"{run.listed} parcels listed: {len(run.recorded)} remitted, {run.repeated} read "
+        f"before, {len(run.unknown)} unknown; {len(run.paid)} orders paid, "
+        f"{len(run.short)} short paid (alerts raised)"
+    )
+    for carrier, error in sorted(run.errors.items()):
+        console.print(f"{carrier}: not read - {error}")
 
 
 @app.command("points")

@@ -49,6 +49,7 @@ COLUMNS = [
     Column("external_id", "external id"),
     Column("status", show=lambda status: styled(STATUS_STYLE.get(status, ""), status)),
     Column("payment_status", table=False),
+    Column("payment_method", "paid by"),
     Column("customer", data=False),
     Column("customer_name", table=False),
     Column("customer_phone", table=False),
@@ -78,6 +79,12 @@ def list_orders(
     status: list[str] = typer.Option([], "--status", "-s", help="Repeat for several."),
     channel: list[str] = typer.Option([], "--channel", "-c", help="Repeat for several."),
     warehouse: list[str] = typer.Option([], "--warehouse", "-w", help="Reserved at."),
+    payment_method: list[str] = typer.Option(
+        [],
+        "--payment-method",
+        help="How it is paid: online, cash_on_delivery, card_on_delivery, invoice, "
+        "marketplace, in_store. Repeat for several.",
+    ),
     search: str | None = typer.Option(
         None, "--search", "-q", help="Number, external id, phone, e-mail or full name."
     ),
@@ -95,7 +102,13 @@ def list_orders(
     try:
         page = order_service.list_orders(
             cli_uow(potok),
-            OrderFilter(statuses=status, channels=channel, warehouses=warehouse, text=search),
+            OrderFilter(
+                statuses=status,
+                channels=channel,
+                warehouses=warehouse,
+                payment_methods=payment_method,
+                text=search,
+            ),
             sort=sort,
             limit=limit,
         )
@@ -108,6 +121,7 @@ def list_orders(
             "external_id": o.external_id,
             "status": o.status,
             "payment_status": o.payment_status,
+            "payment_method": o.payment_method or "",
             "customer": _customer(o),
             "customer_name": o.customer_name,
             "customer_phone": o.customer_phone,

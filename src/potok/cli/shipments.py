@@ -330,3 +330,24 @@ def handover(
     finally:
         potok.close()
     console.print(f"shipment {shipment.number} {shipment.status.value}")
+
+
+@app.command("plan-carrier")
+@handles_errors
+def plan_carrier(
+    shipment_id: int = typer.Argument(..., min=1),
+    carrier: str = typer.Argument(..., help="a carrier of `potok carriers list`"),
+    reason: str | None = typer.Option(None, "--reason", help="why, kept in its steps"),
+) -> None:
+    """Change the carrier a shipment is to be booked with, before it is booked (nothing is
+    asked of the carrier; the hand-over books with it)."""
+    from potok.services.fulfilment.carrier_plans import plan_carrier as plan
+
+    potok = open_potok()
+    try:
+        shipment = plan(
+            cli_uow(potok), potok.carriers, shipment_id, carrier, cli_actor(), reason=reason
+        )
+    finally:
+        potok.close()
+    console.print(f"shipment {shipment.number} is to be booked with {shipment.planned_carrier}")

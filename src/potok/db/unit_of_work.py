@@ -27,6 +27,7 @@ from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.categories import CategoryRepository
 from potok.db.repositories.channels import ChannelRepository
+from potok.db.repositories.cod_remittances import CodRemittanceRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
@@ -184,6 +185,7 @@ class SqlUnitOfWork:
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)
         self.carrier_labels = CarrierLabelRepository(connection)
+        self.cod_remittances = CodRemittanceRepository(connection)
         self.automation = AutomationRepository(connection, self._staged)
         self.tasks = TaskRepository(connection)
         self.reports = Reports(connection)

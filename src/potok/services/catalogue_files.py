@@ -15,6 +15,8 @@ it. New products need ``name``, ``price`` and ``vat_rate``.
   separated by ``;``
 - ``parcel_group`` / ``группа посылок``
 - ``category`` / ``категория``: the code of an existing category (empty: in none)
+- ``length_mm``, ``width_mm``, ``height_mm`` / ``длина, мм``, ``ширина, мм``, ``высота, мм``:
+  one unit as it ships (all three, or none: empty or 0)
 
 A row that changes nothing changes nothing: the same file twice is imported once.
 """
@@ -30,7 +32,7 @@ from typing import IO, Any
 
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.catalogue.events import ProductCreated, ProductUpdated
-from potok.domain.catalogue.model import MAX_BARCODES
+from potok.domain.catalogue.model import MAX_BARCODES, MAX_SIDE_MM
 from potok.domain.errors import InvalidInput
 from potok.domain.events import plain
 from potok.domain.fulfilment import UnitIdentifier
@@ -65,8 +67,12 @@ COLUMNS = (
     Column("unit_identifiers", ("идентификаторы", "идентификаторы единиц")),
     Column("parcel_group", ("группа посылок",)),
     Column("category", ("категория", "код категории")),
+    Column("length_mm", ("длина, мм", "длина мм", "длина")),
+    Column("width_mm", ("ширина, мм", "ширина мм", "ширина")),
+    Column("height_mm", ("высота, мм", "высота мм", "высота")),
 )
 HEADER = tuple(c.name for c in COLUMNS)
+SIDES = ("length_mm", "width_mm", "height_mm")
 TRACKING_WORDS = {
     "": Tracking.NONE,
     "none": Tracking.NONE,
@@ -125,6 +131,9 @@ def product_row(cells: Cells) -> ProductRow | None:
         fields["weight_g"] = (
             cells.whole("weight_g", maximum=10_000_000) if cells.text("weight_g") else 0
         )
+    for side in SIDES:
+        if cells.has(side):
+            fields[side] = cells.whole(side, maximum=MAX_SIDE_MM) if cells.text(side) else 0
     if cells.has("active"):
         fields["active"] = cells.flag("active") if cells.text("active") else True
     if cells.has("tracking"):
@@ -188,6 +197,9 @@ def draft_of(product: Product) -> ProductDraft:
         product.unit_identifiers,
         product.parcel_group,
         product.category,
+        product.length_mm,
+        product.width_mm,
+        product.height_mm,
     )
 
 
@@ -207,6 +219,9 @@ def product_of(before: Product, draft: ProductDraft, at: datetime) -> Product:
         unit_identifiers=draft.unit_identifiers,
         parcel_group=draft.parcel_group,
         category=draft.category,
+        length_mm=draft.length_mm,
+        width_mm=draft.width_mm,
+        height_mm=draft.height_mm,
         updated_at=at,
     )
 

@@ -46,6 +46,9 @@ PRODUCT_HEADER = (
     "unit_identifiers",
     "parcel_group",
     "category",
+    "length_mm",
+    "width_mm",
+    "height_mm",
 )
 
 
@@ -315,6 +318,9 @@ def product_rows(uow: UnitOfWork, *, active: bool | None = None) -> Iterator[tup
                 ";".join(sorted(k.value for k in product.unit_identifiers)),
                 product.parcel_group,
                 product.category,
+                product.length_mm,
+                product.width_mm,
+                product.height_mm,
             )
         if len(page) < PAGE:
             break

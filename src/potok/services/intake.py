@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from potok.domain.catalogue import Product
-from potok.domain.channels import BackorderPolicy, Channel, ConfirmationPolicy
+from potok.domain.channels import BackorderPolicy, Channel, ChannelType, ConfirmationPolicy
 from potok.domain.channels.model import ChannelInactive
 from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import FieldError, InvalidInput
@@ -207,6 +207,7 @@ def _place(
             existing, created=False, history=uow.orders.history(context.existing_order_id)
         )
     channel, lines, pickup_point = _validate(context, command)
+    method = method_of(channel, command.payment_method)
     ship_from = ship_from_code = None
     if command.ship_from is not None:
         location = uow.warehouses.get_by_code(command.ship_from)
@@ -228,19 +229,19 @@ def _place(
         state=OrderState.NEW,
         allocation=AllocationState.UNALLOCATED,
         payment_status=command.payment_status,
-        payment_method=command.payment_method,
+        payment_method=method,
         created_at=at,
         updated_at=at,
         customer_id=context.customer_id,
         priority=command.priority,
         promised_at=as_utc(command.promised_at) if command.promised_at else None,
-        payment_due_at=_payment_due(channel, command.payment_status, command.payment_method, at),
+        payment_due_at=_payment_due(channel, command.payment_status, method, at),
         comment=command.comment,
         ship_from=ship_from,
         ship_from_code=ship_from_code,
     )
     who = str(actor)
-    paid_by = {"payment_method": command.payment_method.value} if command.payment_method else {}
+    paid_by = {"payment_method": method.value} if method else {}
     order.start_intake(who, channel=channel.code, external_id=command.external_id, **paid_by)
     _confirm_by_policy(order, channel, at, who)
     outcome = allocate(
@@ -437,7 +438,8 @@ def _with_directory_point(
 ) -> IntakeContext:
     """A pickup point that is no location of Potok's may be a carrier's point from the
     directory (``MSK123``, or ``cdek:MSK123`` when several carriers use the code); one
-    that cannot take the order's weight is refused, naming its limit."""
+    that cannot take the order's weight is refused, naming its limit, and a locker none of
+    whose cells holds one of the order's products (by the catalogue's dimensions)."""
     from potok.services.carrier_points import point_for_delivery
 
     found = point_for_delivery(uow, code)
@@ -462,6 +464,23 @@ def _with_directory_point(
                         f"{limit / 1000:g} kg; this order weighs {weight / 1000:g} kg: "
                         "choose another point or delivery by courier",
                         "over-weight-limit",
+                    )
+                ]
+            )
+    for line in command.lines:
+        product = context.products.get(line.sku)
+        sides = product.sides_mm if product is not None else None
+        if sides is not None and not found.fits(*sides):
+            cells = ", ".join("×".join(f"{s / 10:g}" for s in c) for c in found.cell_sizes())
+            size = "×".join(f"{s / 10:g}" for s in sides)
+            raise InvalidInput(
+                [
+                    FieldError(
+                        "delivery.pickup_point",
+                        f"{line.sku} ({size} cm) fits no cell of {found.carrier} locker "
+                        f"{found.code} ({cells} cm): choose another point or delivery by "
+                        "courier",
+                        "does-not-fit-cells",
                     )
                 ]
             )
@@ -537,6 +556,23 @@ def delivery_of(request: DeliveryRequest, pickup_point: Warehouse | None) -> Del
         latitude=address.latitude if address else None,
         longitude=address.longitude if address else None,
     )
+
+
+CHANNEL_METHODS = {
+    ChannelType.MARKETPLACE: PaymentMethod.MARKETPLACE,  # the buyer paid the marketplace
+    ChannelType.POS: PaymentMethod.IN_STORE,  # taken at the till, by card or in cash
+}
+"""How an order that does not say is paid, by its channel's type: lists and reports then
+show marketplace and till orders paid their own way rather than unknown."""
+
+
+def method_of(channel: Channel, given: PaymentMethod | None) -> PaymentMethod | None:
+    """The order's payment method: the one it names, else its channel's own way (a
+    marketplace's, a till's) when the channel takes it; None when neither says."""
+    if given is not None:
+        return given
+    own = CHANNEL_METHODS.get(channel.type)
+    return own if own is not None and channel.takes(own) else None
 
 
 def _payment_due(

@@ -17,6 +17,7 @@ from potok.domain.orders import (
     OrderNotFound,
     OrderState,
     OrderStatus,
+    PaymentMethod,
     PaymentStatus,
 )
 from potok.domain.orders.commands import (
@@ -217,6 +218,14 @@ def check_filter(flt: OrderFilter) -> None:
                 "status",
                 f"'{value}' is not a status; use one of {', '.join(known)}",
                 "unknown-status",
+            )
+    methods = {m.value for m in PaymentMethod}
+    for value in flt.payment_methods:
+        if value not in methods:
+            problems.add(
+                "payment_method",
+                f"'{value}' is not a payment method; use one of {', '.join(sorted(methods))}",
+                "unknown-payment-method",
             )
     payments = {s.value for s in PaymentStatus}
     for value in flt.payment_statuses:

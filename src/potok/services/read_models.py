@@ -15,6 +15,7 @@ class OrderFilter:
     channels: Sequence[str] = ()
     warehouses: Sequence[str] = ()
     payment_statuses: Sequence[str] = ()
+    payment_methods: Sequence[str] = ()
     created_from: datetime | None = None
     created_to: datetime | None = None
     text: str | None = None
@@ -43,6 +44,7 @@ class OrderSummary:
     version: int = 0  # for If-Match on actions taken from a list
     personal_data: str = "available"  # "unavailable": sealed under a key this process lacks
     missing_key: str | None = None  # the key it was sealed under, when unavailable
+    payment_method: str | None = None  # how it is paid; None: the order did not say
 
 
 @dataclass(frozen=True, slots=True)

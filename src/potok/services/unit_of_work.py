@@ -14,6 +14,7 @@ from potok.domain.sourcing.setup import SourcingSetup
 from potok.services.automation_ports import AutomationStore
 from potok.services.carrier_label_ports import CarrierLabelStore
 from potok.services.carrier_point_ports import CarrierPointStore
+from potok.services.cod_remittance_ports import RemittanceStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.fiscal_ports import FiscalStore
@@ -196,6 +197,9 @@ class UnitOfWork(Protocol):
 
     @property
     def carrier_labels(self) -> CarrierLabelStore: ...
+
+    @property
+    def cod_remittances(self) -> RemittanceStore: ...
 
     @property
     def automation(self) -> AutomationStore: ...

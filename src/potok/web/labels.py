@@ -205,6 +205,8 @@ ALERT = {
     "location_ships_without_tariff": N_("Ships without a tariff"),
     "marketplace_item_not_mapped": N_("Marketplace item not mapped"),
     "carrier_refused_booking": N_("Carrier refused a booking"),
+    "carrier_booking_failing": N_("Carrier booking keeps failing"),
+    "cod_short_paid": N_("Carrier remitted less cash on delivery"),
     "marketplace_stock_refused": N_("Marketplace refused an item's stock"),
     "marketplace_update_refused": N_("Marketplace refused an order update"),
     "webhook_paused": N_("Webhook paused after failures"),

@@ -17,6 +17,7 @@ from potok.domain.errors import PotokError
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.sourcing.stock_value import StockPricingRun
 from potok.services.automation.schedules import ScheduledRun, run_scheduled_rules
+from potok.services.cod_remittances import RemittanceRun, read_remittances
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
 from potok.services.fiscal.sending import FiscalRun, work_the_queue
@@ -68,6 +69,7 @@ class JobReport:
     escalated_tasks: list[int] = field(default_factory=list)  # operators' tasks past their SLA
     pruned: Pruned | None = None  # retention of the outbox and the delivery log
     labels: LabelRun | None = None  # carriers' labels fetched, bookings retried
+    remittances: RemittanceRun | None = None  # carriers' cash-on-delivery registries read
     forecast: StoredForecast | None = None  # the demand forecast, when its schedule came
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
     scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
@@ -84,11 +86,12 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     reservation outlived its location's reservation hours, forget old idempotency keys,
     re-plan open orders with the batch optimiser when its schedule says so, poll the
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
-    retry is due, escalate operators' tasks whose time is up, run the automation rules
-    whose schedule has come, read back the gateway payments still in flight, prune delivered
-    events and old delivery attempts (retention), run the demand forecast and price stock for
-    the orders still to come when their schedules say so, send the queued fiscal receipts and
-    read the results of the sent ones, and keep PostgreSQL's monthly partitions."""
+    retry is due, read the carriers' cash-on-delivery registries when their schedule says
+    so, escalate operators' tasks whose time is up, run the automation rules whose schedule
+    has come, read back the gateway payments still in flight, prune delivered events and old
+    delivery attempts (retention), run the demand forecast and price stock for the orders
+    still to come when their schedules say so, send the queued fiscal receipts and read the
+    results of the sent ones, and keep PostgreSQL's monthly partitions."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -113,7 +116,13 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         time_limit_s=sourcing.replan_time_limit_s,
     )
     pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
-    labelled = retry_labels(_uow(potok, "carrier-labels"), potok.carriers, clock=clock, limit=batch)
+    labelled = retry_labels(
+        _uow(potok, "carrier-labels"),
+        potok.carriers,
+        clock=clock,
+        limit=batch,
+        alert_after=potok.settings.carriers.booking_alert_after,
+    )
     fiscal = work_the_queue(lambda: _uow(potok, "fiscal-receipts"), potok.fiscal, clock=clock)
     tracked = None
     if _tracking_due(potok, clock()):
@@ -134,6 +143,14 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         from potok.services.carrier_points import sync_all
 
         synced = list(sync_all(_uow(potok, "pickup-points"), potok.carriers, clock=clock))
+    remitted = None
+    if _remittances_due(potok, clock()):
+        remitted = read_remittances(
+            _uow(potok, "cod-remittances"),
+            potok.carriers,
+            days=potok.settings.carriers.remittance_days,
+            clock=clock,
+        )
     escalated = escalate_overdue_tasks(_uow(potok, "task-timers"), clock=clock, limit=batch)
     scheduled = run_scheduled_rules(_uow(potok, "rule-schedule"), clock=clock)
     forecast = forecast_when_due(
@@ -181,6 +198,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         escalated,
         pruned,
         labelled,
+        remitted,
         forecast,
         priced,
         scheduled,
@@ -287,6 +305,23 @@ def _points_due(potok: Potok, now: datetime) -> bool:
     if last is not None and now - last < timedelta(hours=every):
         return False
     _LAST_SYNC[id(potok)] = now
+    return True
+
+
+_LAST_REMITTANCES: dict[int, datetime] = {}
+
+
+def _remittances_due(potok: Potok, now: datetime) -> bool:
+    """The carriers' cash-on-delivery registries are read every
+    ``carriers.remittances_every_hours`` by each process (a registry read again settles
+    nothing twice); 0 never."""
+    every = potok.settings.carriers.remittances_every_hours
+    if every <= 0:
+        return False
+    last = _LAST_REMITTANCES.get(id(potok))
+    if last is not None and now - last < timedelta(hours=every):
+        return False
+    _LAST_REMITTANCES[id(potok)] = now
     return True
 
 

@@ -27,6 +27,7 @@ PATHS = (
     "/v2/webhooks",
     "/v2/webhooks/{uuid}",
     "/v2/deliverypoints",
+    "/v2/registries",
 )
 TEMPLATES = {"yyyy-MM-dd'T'HH:mm:ssZ", "<HH:mm>", "HH:mm"}
 

@@ -19,6 +19,7 @@ from potok.api.schemas.fulfilment import (
     CarrierOut,
     DirectoryPointOut,
     PickupPointOut,
+    PlannedCarrierIn,
     QuoteOut,
     ShipmentOut,
     TrackingOutcomeOut,
@@ -35,7 +36,7 @@ from potok.domain.fulfilment import errors as fe
 from potok.domain.marketplaces import StickerNotKept
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import carrier_points
-from potok.services.fulfilment import labels, tracking
+from potok.services.fulfilment import carrier_plans, labels, tracking
 from potok.services.marketplaces import stickers
 
 router = APIRouter(prefix="/api/v1", tags=["carriers"])
@@ -240,6 +241,38 @@ def book(
         ),
         lambda shipment: (201, render_shipment(shipment)),
     )
+
+
+@router.put(
+    "/shipments/{shipment_id}/planned-carrier",
+    response_model=ShipmentOut,
+    tags=["fulfilment"],
+    summary="Change the carrier a shipment is to be booked with, without booking it",
+    description="Until the shipment is booked (pending, picking or packed): sourcing's "
+    "choice (`planned_carrier`) is replaced, a `carrier_changed` step says from which, by "
+    "whom and why; the booking and the hand-over then use it. No carrier is asked. The same "
+    "carrier again changes nothing.",
+    responses=responses(
+        ShipmentNotFound,
+        CarrierNotFound,
+        fe.ShipmentNotStarted,
+        InvalidInput,
+        TransientConflict,
+    ),
+    dependencies=[needs(Permission.STOCK_WRITE), reach(Reach.SHIPMENT)],
+)
+def plan_carrier(
+    shipment_id: ShipmentIdPath,
+    body: PlannedCarrierIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+) -> Response:
+    ensure_shipment(uow, caller, shipment_id)
+    shipment = carrier_plans.plan_carrier(
+        uow, registry(request), shipment_id, body.carrier, caller.actor, reason=body.reason
+    )
+    return json_response(render_shipment(shipment))
 
 
 @router.get(

@@ -27,6 +27,7 @@ from potok.api.schemas.common import (
     Schema,
 )
 from potok.domain.catalogue import CategoryDraft, ProductDraft
+from potok.domain.catalogue.model import MAX_SIDE_MM
 from potok.domain.channels import (
     PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
@@ -41,6 +42,11 @@ from potok.domain.network.model import MAX_RESERVATION_HOURS
 from potok.domain.orders import PaymentMethod
 
 WeightG = Annotated[int, Field(ge=0, le=10_000_000), JSON_INTEGER]
+SideMm = Annotated[
+    int,
+    Field(ge=0, le=MAX_SIDE_MM, description="One unit as it ships, in mm; 0: not known."),
+    JSON_INTEGER,
+]
 MinShelfLifeDays = Annotated[int, Field(ge=0, le=3650), JSON_INTEGER]
 Priority = Annotated[int, Field(ge=-1000, le=1000), JSON_INTEGER]
 PaymentDeadlineMinutes = Annotated[int, Field(ge=1, le=PAYMENT_DEADLINE_MAX_MINUTES), JSON_INTEGER]
@@ -91,6 +97,9 @@ class ProductIn(Schema):
         description="The code of the product's category (see `/api/v1/categories`); null: "
         "in none. Rules' `items.categories` and the reports by category read it.",
     )
+    length_mm: SideMm = 0
+    width_mm: SideMm = 0
+    height_mm: SideMm = 0
 
     def draft(self) -> ProductDraft:
         return ProductDraft(
@@ -107,6 +116,9 @@ class ProductIn(Schema):
             frozenset(self.unit_identifiers),
             self.parcel_group,
             self.category,
+            self.length_mm,
+            self.width_mm,
+            self.height_mm,
         )
 
 
@@ -125,6 +137,9 @@ class ProductPatch(Patch):
     unit_identifiers: list[UnitIdentifier] | None = Field(default=None, max_length=3)
     parcel_group: str | None = Field(default=None, max_length=32)
     category: Code | None = None
+    length_mm: SideMm | None = None
+    width_mm: SideMm | None = None
+    height_mm: SideMm | None = None
 
 
 class ProductOut(Out):
@@ -141,6 +156,9 @@ class ProductOut(Out):
     unit_identifiers: list[str]
     parcel_group: str
     category: str | None
+    length_mm: int = 0
+    width_mm: int = 0
+    height_mm: int = 0
     created_at: datetime
     updated_at: datetime
 

@@ -133,6 +133,18 @@ class BookingIn(Strict):
     )
 
 
+class PlannedCarrierIn(Strict):
+    carrier: str = Field(
+        min_length=1,
+        max_length=32,
+        examples=["cdek"],
+        description="The carrier to book the shipment with (a code of `GET /api/v1/carriers`).",
+    )
+    reason: str | None = Field(
+        default=None, max_length=500, description="Why: kept in the shipment's steps."
+    )
+
+
 class CarrierOut(Out):
     code: str
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import Query
 
 from potok.api.schemas.common import AwareDatetime, Code
-from potok.domain.orders import OrderStatus, PaymentStatus
+from potok.domain.orders import OrderStatus, PaymentMethod, PaymentStatus
 
 StatusQuery = Annotated[
     list[OrderStatus] | None, Query(max_length=20, description="Any of these statuses.")
@@ -19,6 +19,10 @@ WarehouseQuery = Annotated[
     Query(max_length=100, description="Orders with stock reserved at these warehouses."),
 ]
 PaymentStatusQuery = Annotated[list[PaymentStatus] | None, Query(max_length=10)]
+PaymentMethodQuery = Annotated[
+    list[PaymentMethod] | None,
+    Query(max_length=10, description="Any of these payment methods (how the order is paid)."),
+]
 CreatedFromQuery = Annotated[
     AwareDatetime | None, Query(description="Inclusive; with a time zone.")
 ]

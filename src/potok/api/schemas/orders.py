@@ -304,6 +304,7 @@ class OrderSummaryOut(Out):
     status: str
     allocation: str
     payment_status: str
+    payment_method: str | None = None
     priority: int
     customer_name: str
     customer_phone: str | None

@@ -11,6 +11,8 @@
   reference booked before is found by its number (``GET /v2/orders?im_number=``);
 - labels: ``POST /v2/print/barcodes``, read until ready, then its PDF;
 - cancel (``DELETE /v2/orders/{uuid}``) before hand-over, refusal after;
+- cash on delivery remitted: ``GET /v2/registries?date=`` lists the registries СДЭК paid
+  that day, each parcel with what was collected, withheld and transferred;
 - tracking: the ``ORDER_STATUS`` webhook (authenticated by a secret in its URL: СДЭК signs
   nothing) and polling of ``GET /v2/orders/{uuid}`` (and of its return order), both giving
   the same event ids, so either may come first.
@@ -23,9 +25,9 @@ import hmac
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -41,6 +43,7 @@ from potok.connectors.carriers.interface import (
     PickupPoint,
     Quote,
     QuoteRequest,
+    Remittance,
     Tracked,
     TrackingEvent,
     TrackingStatus,
@@ -57,6 +60,7 @@ MAX_EVENTS = 1000
 PAGE = 1000  # delivery points per page
 KOPECK = Decimal("0.01")
 SIDES = ("depth", "width", "height")
+FIRST_CHECK_S = 0.25  # the first look at a request СДЭК handles asynchronously
 
 
 class CdekCarrier:
@@ -274,8 +278,8 @@ class CdekCarrier:
     def _registered(self, uuid: str) -> dict[str, Any]:
         """Read the order until СДЭК registered it (its number given) or refused it."""
         deadline = self._clock() + self.booking_wait_s
-        while True:
-            self._sleep(self.check_every_s)
+        for pause in self._pauses():
+            self._sleep(pause)
             answer = self.http.call("GET", f"/v2/orders/{uuid}").json()
             order = answer.get("entity") or {}
             states = [r.get("state") for r in answer.get("requests") or []]
@@ -291,6 +295,19 @@ class CdekCarrier:
                     reason=f"СДЭК has not registered order {uuid} within "
                     f"{self.booking_wait_s:g} s; booking again finds it",
                 )
+        raise AssertionError("unreachable: the pauses never end")  # pragma: no cover
+
+    def _pauses(self, *, at_once: bool = False) -> Iterator[float]:
+        """The waits before each check of a request СДЭК handles asynchronously: none
+        (``at_once``) or a short one first - it usually answers within a second -, then
+        doubling up to ``check_every_s``: a booking no longer waits a whole interval before
+        its first look, nor between its first looks."""
+        if at_once:
+            yield 0.0
+        pause = min(FIRST_CHECK_S, self.check_every_s)
+        while True:
+            yield pause
+            pause = min(pause * 2, self.check_every_s)
 
     def cancel(self, booking: Booking | Tracked) -> None:
         """Delete the order at СДЭК (before it reached СДЭК's warehouse)."""
@@ -331,7 +348,9 @@ class CdekCarrier:
         if not uuid:
             raise CarrierRefused(carrier=CODE, reason=errors_in(answer) or "no label uuid")
         deadline = self._clock() + self.booking_wait_s
-        while True:
+        for pause in self._pauses(at_once=True):
+            if pause:
+                self._sleep(pause)
             printed = self.http.call("GET", f"/v2/print/barcodes/{uuid}").json()
             codes = [s.get("code") for s in (printed.get("entity") or {}).get("statuses") or []]
             if "INVALID" in codes or "REMOVED" in codes:
@@ -342,7 +361,6 @@ class CdekCarrier:
                 break
             if self._clock() >= deadline:
                 raise CarrierUnavailable(carrier=CODE, reason=f"label {uuid} is not ready yet")
-            self._sleep(self.check_every_s)
         return self.http.call("GET", f"/v2/print/barcodes/{uuid}.pdf").content
 
     # ------------------------------------------------------------------ tracking
@@ -408,6 +426,36 @@ class CdekCarrier:
                 carrier=CODE, reason=f"the webhook's body is not valid: {error}"
             ) from None
         return [event] if event is not None else []
+
+    # ------------------------------------------------------------------ cash remitted
+
+    def remittances(self, day: date) -> list[Remittance]:
+        """The parcels of every cash-on-delivery registry СДЭК paid on ``day``
+        (``RegistriesResponseDto``): collected from the buyer (``payment_sum``), kept as
+        СДЭК's fee (``agent_commission_sum``), transferred (``transfer_sum``)."""
+        answer = self.http.call("GET", "/v2/registries", params={"date": day.isoformat()}).json()
+        found = []
+        for registry in answer.get("registries") or []:
+            number = str(registry.get("registry_number") or "")
+            paid_on = registry.get("payment_date")
+            payment_order = registry.get("payment_order_number")
+            for parcel in registry.get("orders") or []:
+                if not number or not parcel.get("cdek_number"):
+                    continue
+                if (parcel.get("basis_type") or "ORDER") != "ORDER":
+                    continue  # fulfilment services sold through СДЭК, not a parcel's cash
+                found.append(
+                    Remittance(
+                        registry_number=number,
+                        tracking_number=str(parcel["cdek_number"]),
+                        collected=_amount(parcel.get("payment_sum")),
+                        commission=_amount(parcel.get("agent_commission_sum")),
+                        transferred=_amount(parcel.get("transfer_sum")),
+                        paid_on=date.fromisoformat(str(paid_on)[:10]) if paid_on else None,
+                        payment_order=str(payment_order)[:40] if payment_order else None,
+                    )
+                )
+        return found
 
     # ------------------------------------------------------------------ webhooks, points
 
@@ -594,6 +642,11 @@ def _money(value: Decimal, vat_rate: Decimal | None) -> dict[str, Any]:
         money["vat_rate"] = int(vat_rate)
         money["vat_sum"] = _number(vat_included(value, vat_rate))
     return money
+
+
+def _amount(value: Any) -> Decimal:
+    """One of СДЭК's float sums, to the kopeck."""
+    return Decimal(str(value or 0)).quantize(KOPECK)
 
 
 def _cm(mm: int) -> int:

@@ -234,3 +234,26 @@ class LabelPrinter(Protocol):
     def label_pdf(self, shipment: Tracked) -> bytes:
         """The carrier's label of every parcel of a booked shipment, as PDF."""
         ...
+
+
+@dataclass(frozen=True, slots=True)
+class Remittance:
+    """One parcel of a carrier's cash-on-delivery registry: what it collected from the
+    buyer, kept as its fee and transferred to the shop, under which registry and when."""
+
+    registry_number: str
+    tracking_number: str
+    collected: Decimal
+    commission: Decimal
+    transferred: Decimal
+    paid_on: date | None = None
+    payment_order: str | None = None  # the bank's payment order the registry was paid by
+
+
+@runtime_checkable
+class RemittanceReader(Protocol):
+    """A carrier that lists the cash on delivery it remitted (its payment registries)."""
+
+    def remittances(self, day: date) -> list[Remittance]:
+        """Every parcel of the registries the carrier paid on ``day``."""
+        ...

@@ -126,6 +126,7 @@ def _summary(
         version=r.version,
         personal_data=open_.personal_data,
         missing_key=open_.missing_key,
+        payment_method=r.payment_method,
     )
 
 
@@ -156,6 +157,8 @@ def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnEle
         conditions.append(orders.c.status.in_(list(flt.statuses)))
     if flt.payment_statuses:
         conditions.append(orders.c.payment_status.in_(list(flt.payment_statuses)))
+    if flt.payment_methods:
+        conditions.append(orders.c.payment_method.in_(list(flt.payment_methods)))
     conditions.extend(_reach_conditions(flt))
     if flt.created_from is not None:
         conditions.append(orders.c.created_at >= flt.created_from)

@@ -41,6 +41,9 @@ def _product(row: Any, category: str | None = None) -> Product:
         unit_identifiers=parse_identifiers(row.unit_identifiers or ""),
         parcel_group=row.parcel_group or "",
         category=_category_of(row, category),
+        length_mm=row.length_mm,
+        width_mm=row.width_mm,
+        height_mm=row.height_mm,
     )
 
 
@@ -281,4 +284,7 @@ def _values(draft: ProductDraft) -> dict[str, Any]:
         "barcodes": list(draft.barcodes),
         "unit_identifiers": format_identifiers(draft.unit_identifiers),
         "parcel_group": draft.parcel_group,
+        "length_mm": draft.length_mm,
+        "width_mm": draft.width_mm,
+        "height_mm": draft.height_mm,
     }

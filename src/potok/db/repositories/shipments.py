@@ -586,6 +586,13 @@ class ShipmentRepository:
             )
         ).scalar_one_or_none()
 
+    def order_id_of(self, shipment_id: int) -> int | None:
+        """The order a shipment belongs to (one indexed read, nothing else loaded)."""
+        return self.connection.execute(_ORDER_OF, {"id": shipment_id}).scalar_one_or_none()
+
+
+_ORDER_OF = sa.select(shipments.c.order_id).where(shipments.c.id == sa.bindparam("id"))
+
 
 class WaveRepository:
     def __init__(self, connection: sa.Connection, events: list[DomainEvent]) -> None:

@@ -29,6 +29,7 @@ from potok.db.tables.catalogue import (
     warehouse_channels,
     warehouses,
 )
+from potok.db.tables.cod_remittances import cod_remittances
 from potok.db.tables.documents import (
     document_counters,
     document_files,
@@ -126,6 +127,7 @@ __all__ = [
     "carrier_labels",
     "carrier_points",
     "channels",
+    "cod_remittances",
     "customers",
     "document_counters",
     "document_files",

@@ -41,6 +41,10 @@ products = sa.Table(
     sa.Column("unit_identifiers", sa.String(40), nullable=False, server_default=""),
     # goods of another parcel group ship apart (bulky, chilled, ...)
     sa.Column("parcel_group", sa.String(32), nullable=False, server_default=""),
+    # one unit as it ships, in millimetres; 0: not known
+    sa.Column("length_mm", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("width_mm", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("height_mm", sa.Integer(), nullable=False, server_default="0"),
     *timestamps(),
     sa.CheckConstraint("price >= 0", name="price_not_negative"),
     sa.CheckConstraint("vat_rate >= 0", name="vat_rate_not_negative"),

@@ -19,6 +19,8 @@ class AlertKind(StrEnum):
     MARKETPLACE_STOCK_REFUSED = "marketplace_stock_refused"
     MARKETPLACE_UPDATE_REFUSED = "marketplace_update_refused"
     CARRIER_REFUSED_BOOKING = "carrier_refused_booking"
+    CARRIER_BOOKING_FAILING = "carrier_booking_failing"  # retries kept failing: carrier down
+    COD_SHORT_PAID = "cod_short_paid"  # a carrier remitted less than it was to collect
     RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
     TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
     WEBHOOK_PAUSED = "webhook_paused"

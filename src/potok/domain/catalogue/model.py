@@ -1,8 +1,9 @@
-"""Products: what is sold, at what price and VAT rate, and how much it weighs."""
+"""Products: what is sold, at what price and VAT rate, how much it weighs and how big it is."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 from potok.domain.validation import Problems, gtin_check_digit
 
 MAX_BARCODES = 20
+MAX_SIDE_MM = 3000  # a unit's side: 3 m at most (carriers take far less)
 PARCEL_GROUP = re.compile(r"[a-z0-9][a-z0-9_\-]{0,31}")
 
 
@@ -60,6 +62,9 @@ class ProductDraft:
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()  # recorded per unit at packing
     parcel_group: str = ""  # goods of another group ship in their own shipment
     category: str | None = None  # the code of the category it belongs to
+    length_mm: int = 0  # one unit as it ships (in its own packaging); 0: not known
+    width_mm: int = 0
+    height_mm: int = 0
 
     @property
     def all_barcodes(self) -> tuple[str, ...]:
@@ -73,6 +78,20 @@ class ProductDraft:
         problems.vat_rate("vat_rate", self.vat_rate)
         if self.weight_g < 0:
             problems.add("weight_g", "must not be negative", "negative")
+        sides = {
+            "length_mm": self.length_mm,
+            "width_mm": self.width_mm,
+            "height_mm": self.height_mm,
+        }
+        for side, value in sides.items():
+            if not 0 <= value <= MAX_SIDE_MM:
+                problems.add(side, f"must be 0-{MAX_SIDE_MM} mm (0: not known)", "out-of-range")
+        if 0 in sides.values() and any(sides.values()):
+            problems.add(
+                "length_mm",
+                "give all three sides, or none (0): a box is priced and fitted by all three",
+                "partial-dimensions",
+            )
         if self.barcode is not None:
             check_barcode(problems, self.barcode)
         if len(self.barcodes) > MAX_BARCODES:
@@ -128,12 +147,33 @@ class Product:
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()
     parcel_group: str = ""
     category: str | None = None
+    length_mm: int = 0  # one unit as it ships; 0: not known
+    width_mm: int = 0
+    height_mm: int = 0
 
     @property
     def all_barcodes(self) -> tuple[str, ...]:
         return ((self.barcode,) if self.barcode else ()) + self.barcodes
 
     @property
+    def sides_mm(self) -> tuple[int, int, int] | None:
+        """One unit's sides, largest first; None when they are not known."""
+        if not (self.length_mm and self.width_mm and self.height_mm):
+            return None
+        a, b, c = sorted((self.length_mm, self.width_mm, self.height_mm), reverse=True)
+        return a, b, c
+
+    @property
     def gtins(self) -> frozenset[str]:
         """The product's GTIN barcodes as 14 digits (what marking codes carry)."""
         return frozenset(g for g in map(gtin14, self.all_barcodes) if g is not None)
+
+
+def unpacked_box(units: Sequence[tuple[tuple[int, int, int], int]]) -> tuple[int, int, int]:
+    """A box the units (each unit's sides largest first, and how many) would be packed in
+    before anyone packs them: as long and as wide as the largest of them, the units stacked
+    flat on each other - what carriers are asked to price until the parcel is packed."""
+    length = max((sides[0] for sides, _ in units), default=0)
+    width = max((sides[1] for sides, _ in units), default=0)
+    height = sum(sides[2] * count for sides, count in units)
+    return length, width, height

@@ -907,6 +907,12 @@ class Order:
         self._record(at, actor, "note_added", text, **details)
         self._emit(ev.OrderNoteAdded(occurred_at=at, order_id=self._id(), text=text))
 
+    def note_remittance(self, at: datetime, actor: str, reason: str, **details: Any) -> None:
+        """A carrier's cash-on-delivery registry remitted money for one of the order's
+        parcels (how much was asked, collected, withheld and transferred, under which
+        registry)."""
+        self._record(at, actor, "cod_remitted", reason, **details)
+
     def note_fiscal(
         self, at: datetime, actor: str, action: str, reason: str, **details: Any
     ) -> None:
@@ -1014,8 +1020,15 @@ class Order:
     # ----------------------------------------------------------------- payment
 
     def record_payment(
-        self, status: PaymentStatus, at: datetime, actor: str, reason: str | None
+        self,
+        status: PaymentStatus,
+        at: datetime,
+        actor: str,
+        reason: str | None,
+        **details: Any,
     ) -> None:
+        """A new payment state (``details``, e.g. the carrier's registry that remitted the
+        money, go into the history step with it)."""
         before = self.payment_status
         self.payment_status = PAYMENT.check(before, status)
         if not self.waits_for_payment and self.payment_due_at is not None:
@@ -1024,7 +1037,13 @@ class Order:
             for reservation in self.open_reservations:
                 reservation.expires_at = None
         self._record(
-            at, actor, "payment_changed", reason, from_payment=before.value, to_payment=status.value
+            at,
+            actor,
+            "payment_changed",
+            reason,
+            from_payment=before.value,
+            to_payment=status.value,
+            **details,
         )
         self._emit(
             ev.OrderPaymentChanged(

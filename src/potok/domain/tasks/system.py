@@ -40,6 +40,7 @@ CONNECTOR_ALERTS = frozenset(
         AlertKind.MARKETPLACE_STOCK_REFUSED,
         AlertKind.MARKETPLACE_UPDATE_REFUSED,
         AlertKind.CARRIER_REFUSED_BOOKING,
+        AlertKind.CARRIER_BOOKING_FAILING,
         AlertKind.FISCAL_RECEIPT_FAILED,
     }
 )

@@ -25,9 +25,12 @@ def shipment_of(uow: UnitOfWork, shipment_id: int, *, lock: bool = False) -> Shi
 
 
 def locked(uow: UnitOfWork, shipment_id: int) -> tuple[Order, Shipment]:
-    """The shipment and its order, both locked - the order first, as everywhere."""
-    peek = shipment_of(uow, shipment_id)
-    order = order_of(uow, peek.order_id)
+    """The shipment and its order, both locked - the order first, as everywhere (the
+    shipment is loaded once, under its lock; only its order's id is read before)."""
+    order_id = uow.shipments.order_id_of(shipment_id)
+    if order_id is None:
+        raise ShipmentNotFound(shipment_id=shipment_id)
+    order = order_of(uow, order_id)
     return order, shipment_of(uow, shipment_id, lock=True)
 
 

@@ -7,8 +7,10 @@ booked yet - carriers find a booking made before under the same reference, so a 
 never makes a second carrier order - then fetches the label and keeps it, so printing
 never waits for the carrier. A carrier still down is asked again later, each wait twice the
 last (``BACKOFF``, up to ``LONGEST_WAIT``); a carrier that refuses ends the request with its
-reason (the booking's refusal raises an operator alert). Every outcome is a step of the
-shipment, so the operator sees where its label stands.
+reason (the booking's refusal raises an operator alert); a booking still failing after
+``alert_after`` attempts of the worker raises an alert once (and, through the reactions
+registry, a task in the connector-errors queue), while the retries go on. Every outcome is a
+step of the shipment, so the operator sees where its label stands.
 """
 
 from __future__ import annotations
@@ -24,6 +26,8 @@ from potok.connectors.carriers.interface import (
     Tracked,
 )
 from potok.connectors.carriers.registry import CarrierRegistry
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import InvalidInput
 from potok.domain.fulfilment import ShipmentStatus
 from potok.domain.fulfilment.errors import ShipmentNotStarted
@@ -36,6 +40,7 @@ BACKOFF = timedelta(seconds=30)
 LONGEST_WAIT = timedelta(minutes=30)
 LEASE = timedelta(minutes=10)  # a taken request that never reports back is due again then
 WORKER = Actor.system("carrier-labels")
+ALERT_AFTER = 5  # failed attempts of the worker to book before the operators hear of it
 
 
 def wait_after(attempts: int) -> timedelta:
@@ -53,6 +58,7 @@ class LabelRun:
     ready: list[int] = field(default_factory=list)  # shipments booked and labelled
     waiting: list[int] = field(default_factory=list)  # the carrier is still down: later
     failed: list[int] = field(default_factory=list)  # refused: an operator acts
+    alerted: list[int] = field(default_factory=list)  # bookings failing too long: alerts
 
 
 def ask_for_label(uow: UnitOfWork, shipment_id: int, carrier: str, at: datetime) -> None:
@@ -62,17 +68,23 @@ def ask_for_label(uow: UnitOfWork, shipment_id: int, carrier: str, at: datetime)
 
 
 def retry_labels(
-    uow: UnitOfWork, carriers: CarrierRegistry, *, clock: Clock = utc_now, limit: int = 50
+    uow: UnitOfWork,
+    carriers: CarrierRegistry,
+    *,
+    clock: Clock = utc_now,
+    limit: int = 50,
+    alert_after: int = ALERT_AFTER,
 ) -> LabelRun:
     """Take every due label request (each by one worker only), book and fetch outside any
-    transaction, and record the outcome."""
+    transaction, and record the outcome; the ``alert_after``-th failed attempt to book
+    raises an operator alert (0: never)."""
     run = LabelRun()
     now = clock()
     for job in reading(uow, lambda uow: uow.carrier_labels.due(now, limit)):
         if not atomically(uow, functools.partial(_claim, job=job, now=now)):
             continue  # another worker has it
         run.taken += 1
-        _attempt(uow, carriers, job, run, clock)
+        _attempt(uow, carriers, job, run, clock, alert_after)
     return run
 
 
@@ -81,7 +93,12 @@ def _claim(uow: UnitOfWork, *, job: LabelJob, now: datetime) -> bool:
 
 
 def _attempt(
-    uow: UnitOfWork, carriers: CarrierRegistry, job: LabelJob, run: LabelRun, clock: Clock
+    uow: UnitOfWork,
+    carriers: CarrierRegistry,
+    job: LabelJob,
+    run: LabelRun,
+    clock: Clock,
+    alert_after: int = ALERT_AFTER,
 ) -> None:
     from potok.services.fulfilment.tracking import book_shipment
 
@@ -115,8 +132,19 @@ def _attempt(
             pdf = carrier.label_pdf(Tracked(shipment.tracking_number, shipment.carrier_ref))
     except CarrierUnavailable as down:
         later, error = clock() + wait_after(job.attempts + 1), str(down)
-        atomically(uow, lambda uow: uow.carrier_labels.retry_at(shipment_id, later, error, clock()))
+        # this attempt is the claim's: its number is the same for every worker that saw the
+        # job, and only one claimed it, so the alert is raised once
+        failing = shipment.tracking_number is None and job.attempts + 1 == alert_after
+
+        def wait(uow: UnitOfWork) -> None:
+            uow.carrier_labels.retry_at(shipment_id, later, error, clock())
+            if failing:
+                _alert_failing(uow, job, error, later, clock())
+
+        atomically(uow, wait)
         run.waiting.append(shipment_id)
+        if failing:
+            run.alerted.append(shipment_id)
         return
     except CarrierRefused as refused:
         _fail(uow, job, str(refused), run, clock)
@@ -136,6 +164,33 @@ def _attempt(
 
     atomically(uow, keep)
     run.ready.append(shipment_id)
+
+
+def _alert_failing(
+    uow: UnitOfWork, job: LabelJob, error: str, later: datetime, at: datetime
+) -> None:
+    """The operators hear that a shipment's booking keeps failing (the worker goes on)."""
+    found = shipment_of(uow, job.shipment_id, lock=True)
+    attempts = job.attempts + 1
+    message = (
+        f"shipment {found.number}: {job.carrier} could not book it in {attempts} attempts "
+        f"of the worker ({error}); the worker tries again from {later.isoformat()} - hand "
+        "the parcel to another carrier, or wait for this one"
+    )[:2000]
+    found.note(
+        at, str(WORKER), "booking_failing", message[:500], carrier=job.carrier, attempts=attempts
+    )
+    uow.shipments.save(found)
+    alert = uow.alerts.add(AlertKind.CARRIER_BOOKING_FAILING, found.order_id, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=found.order_id,
+            message=message,
+        )
+    )
 
 
 def _fail(uow: UnitOfWork, job: LabelJob, reason: str, run: LabelRun, clock: Clock) -> None:

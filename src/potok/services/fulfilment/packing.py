@@ -3,13 +3,16 @@ identifiers its product requires (marking code, IMEI, UIN); a parcel can be open
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from potok.domain.catalogue.model import unpacked_box
 from potok.domain.errors import InvalidInput
 from potok.domain.fulfilment import Parcel, ParcelDraft, Shipment
 from potok.domain.fulfilment.identifiers import UnitIdentifier, read_code
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services.fulfilment.common import shipment_of
 from potok.services.idempotency import Once, atomically_once
-from potok.services.unit_of_work import UnitOfWork, atomically
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
 def _keys(draft: ParcelDraft) -> set[tuple[UnitIdentifier, str]]:
@@ -59,3 +62,25 @@ def open_parcel(
         return shipment
 
     return atomically(uow, work)
+
+
+def box_for(uow: UnitOfWork, units: Sequence[tuple[str, int]]) -> tuple[int, int, int] | None:
+    """Inside the caller's read: the box these units (SKU, how many) would be packed in, by
+    the catalogue's dimensions (as long and wide as the largest, the units stacked); None
+    while a product's dimensions are not known."""
+    wanted = [(sku, count) for sku, count in units if count > 0]
+    products = uow.products.get_many({sku for sku, _ in wanted})
+    sized = []
+    for sku, count in wanted:
+        found = products.get(sku)
+        sides = found.sides_mm if found is not None else None
+        if sides is None:
+            return None
+        sized.append((sides, count))
+    return unpacked_box(sized) if sized else None
+
+
+def suggested_box(uow: UnitOfWork, shipment: Shipment) -> tuple[int, int, int] | None:
+    """The box the units still to pack need, by the catalogue's dimensions (None: not known)."""
+    units = [(i.sku, i.picked - i.packed) for i in shipment.items]
+    return reading(uow, lambda uow: box_for(uow, units))

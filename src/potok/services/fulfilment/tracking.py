@@ -44,6 +44,7 @@ from potok.domain.triggers import ParcelCameBack
 from potok.services.fulfilment.common import locked, roll_up_order, shipment_of
 from potok.services.fulfilment.handover import hand_over
 from potok.services.fulfilment.labels import ask_for_label, wait_after
+from potok.services.fulfilment.packing import box_for
 from potok.services.idempotency import Once, answered_before, atomically_once
 from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
@@ -100,6 +101,19 @@ def _booking_request(
         postal_code=address.postal_code or None if address else None,
         region=address.region or None if address else None,
     )
+
+
+def cash_to_collect(uow: UnitOfWork, shipment: Shipment, order: Order) -> Decimal:
+    """What the carrier is asked to collect for the shipment when its order is paid on
+    delivery: each packed unit at its price, and the order's delivery charge with its first
+    live shipment (as :func:`book_shipment` books it)."""
+    parcels = [_parcel(p, shipment, order, collect=True) for p in shipment.parcels]
+    goods = sum(
+        (i.unit_to_collect * i.quantity for p in parcels for i in p.items),
+        order.subtotal.amount * 0,
+    )
+    charge = order.delivery.price if _carries_delivery_charge(uow, shipment) else goods * 0
+    return goods + charge
 
 
 def _parcel(packed: PackedParcel, shipment: Shipment, order: Order, *, collect: bool) -> Parcel:
@@ -705,6 +719,10 @@ def quotes(
             int(uow.sourcing.weights_kg({i.product_id}).get(i.product_id, 0) * 1000) * i.quantity
             for i in shipment.items
         )
+        parcels = tuple(request.parcels)  # packed: the boxes' own weights and sizes
+        if not parcels:  # not yet: one box of the products' own sizes, when all are known
+            box = box_for(uow, [(i.sku, i.quantity) for i in shipment.items])
+            parcels = (Parcel(max(weight, 1), *box),) if box is not None else ()
         return QuoteRequest(
             request.origin,
             request.destination,
@@ -712,7 +730,7 @@ def quotes(
             city=request.city,
             pickup_point=request.pickup_point,
             postal_code=request.postal_code,
-            parcels=tuple(request.parcels),  # packed: the boxes' own weights and sizes
+            parcels=parcels,
         )
 
     request = reading(uow, read)

@@ -18,7 +18,7 @@ from potok.domain.fulfilment.picking import WaveLine
 from potok.domain.fulfilment.states import WaveStatus
 from potok.domain.network import WarehouseType
 from potok.services.catalogue import list_warehouses
-from potok.services.fulfilment import reads
+from potok.services.fulfilment import packing, reads
 from potok.services.marketplaces.stickers import sticker_kept
 from potok.web.pages import PageRoute, console_uow, render
 from potok.web.routers.live import live_context
@@ -28,7 +28,7 @@ router = APIRouter(route_class=PageRoute, include_in_schema=False)
 ShipmentIdPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 WavePath = Annotated[str, Path(min_length=1, max_length=32)]
 WORKING_WAVES = (WaveStatus.OPEN.value, WaveStatus.PICKING.value)
-PACKING_BOX_MM = (300, 200, 150)  # a usual box, the packer changes it when it is another
+PACKING_BOX_MM = (300, 200, 150)  # a usual box, unless the products give theirs
 
 
 def _my_warehouses(request: Request, caller: Principal) -> list[str]:
@@ -184,7 +184,8 @@ def floor_shipment(shipment_id: ShipmentIdPath, request: Request, caller: Caller
             "pick_url": f"/api/v1/shipments/{shipment_id}/picks",
             "in_wave": False,
             "to_pack": to_pack,
-            "box": PACKING_BOX_MM,
+            "box": (packing.suggested_box(uow, shipment) if step == "pack" else None)
+            or PACKING_BOX_MM,
             "carriers": list(security_of(request).potok.carriers.codes),
             "may_work": caller.may(Permission.STOCK_WRITE),
             "sticker": sticker_kept(uow, shipment.order_id),

@@ -18,7 +18,7 @@ from potok.domain.access import Permission
 from potok.domain.documents.model import DocumentKind
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.fulfilment.states import CANCELLABLE
-from potok.domain.orders import OrderNotFound, OrderStatus, PaymentStatus
+from potok.domain.orders import OrderNotFound, OrderStatus, PaymentMethod, PaymentStatus
 from potok.domain.orders.actions import (
     Action,
     available_actions,
@@ -68,6 +68,7 @@ def order_list(
     channel: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query()] = None,
     warehouse: Annotated[list[Annotated[str, Query(max_length=64)]] | None, Query()] = None,
     payment_status: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query()] = None,
+    payment_method: Annotated[list[Annotated[str, Query(max_length=32)]] | None, Query()] = None,
     created_from: Annotated[str | None, Query(max_length=10)] = None,
     created_to: Annotated[str | None, Query(max_length=10)] = None,
     q: Annotated[str | None, Query(max_length=200)] = None,
@@ -83,6 +84,7 @@ def order_list(
         channels=[c for c in channel or [] if c],
         warehouses=[w for w in warehouse or [] if w],
         payment_statuses=[p for p in payment_status or [] if p],
+        payment_methods=[m for m in payment_method or [] if m],
         created_from=_day(created_from, "created_from", request),
         created_to=until + timedelta(days=1) if until else None,  # the whole day typed
         text=q.strip() if q and q.strip() else None,
@@ -105,12 +107,14 @@ def order_list(
             "next_cursor": page.next_cursor,
             "statuses": list(OrderStatus),
             "payment_statuses": list(PaymentStatus),
+            "payment_methods": list(PaymentMethod),
             "channels": channels,
             "chosen": {
                 "status": flt.statuses,
                 "channel": flt.channels,
                 "warehouse": flt.warehouses,
                 "payment_status": flt.payment_statuses,
+                "payment_method": flt.payment_methods,
                 "created_from": created_from or "",
                 "created_to": created_to or "",
                 "q": q or "",
