@@ -143,7 +143,7 @@ def release_loaded(
     """Release a hold of an order loaded in this unit of work; a paid order of a
     ``when_paid`` channel that nothing holds any more is confirmed."""
     order.release_hold(hold_no, at, actor, reason)
-    _confirm_if_paid(uow, order, at, actor)
+    confirm_if_paid(uow, order, at, actor)
 
 
 def record_payment(
@@ -153,12 +153,12 @@ def record_payment(
 
     def change(uow: UnitOfWork, order: Order, at: datetime) -> None:
         order.record_payment(command.status, at, str(actor), command.reason)
-        _confirm_if_paid(uow, order, at, str(actor))
+        confirm_if_paid(uow, order, at, str(actor))
 
     return _change(uow, command.order_id, command.expected_version, change, clock)
 
 
-def _confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:
+def confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:
     """A new, paid, unheld order of a ``when_paid`` channel is confirmed at once."""
     if order.state is not OrderState.NEW or order.waits_for_payment or order.active_holds:
         return
