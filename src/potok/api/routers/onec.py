@@ -155,8 +155,14 @@ async def exchange_get(
                 "application/zip": {
                     "schema": {"type": "string", "format": "binary", "maxLength": 1024**3}
                 },
-                "application/xml": {"schema": {"type": "string", "maxLength": 1024**3}},
-                "text/xml": {"schema": {"type": "string", "maxLength": 1024**3}},
+                # a part of a file, cut anywhere (even inside a character): bytes, checked
+                # as XML only once the file is whole, at mode=import
+                "application/xml": {
+                    "schema": {"type": "string", "format": "binary", "maxLength": 1024**3}
+                },
+                "text/xml": {
+                    "schema": {"type": "string", "format": "binary", "maxLength": 1024**3}
+                },
             },
         }
     },
