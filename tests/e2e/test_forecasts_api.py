@@ -192,8 +192,7 @@ def test_a_transfer_from_the_suggestions_never_takes_the_source_below_its_reorde
     assert made.status_code == 201, made.text
     assert [(line["sku"], line["quantity"]) for line in made.json()["lines"]] == [("KET", 4)]
     assert made.json()["comment"] == (
-        "from reorder suggestions; SPB lacked: KET 12, TOY 13; "
-        "SPB keeps its reorder point: KET 6"
+        "from reorder suggestions; SPB lacked: KET 12, TOY 13; SPB keeps its reorder point: KET 6"
     )
     again = api.post(TRANSFERS, json={"warehouse": "MSK", "from_warehouse": "SPB"})
     assert again.json()["code"] == "nothing-to-reorder"  # the 4 requested count as promised
