@@ -137,6 +137,8 @@ HISTORY = {
     "return_closed": N_("Return closed"),
     "refund_paid": N_("Refund paid"),
     "refund_failed": N_("Refund failed"),
+    "receipt_corrected": N_("Receipt corrected"),
+    "receipt_resent": N_("Receipt sent again"),
 }
 
 SHIPMENT = {
@@ -206,6 +208,7 @@ ALERT = {
     "marketplace_stock_refused": N_("Marketplace refused an item's stock"),
     "marketplace_update_refused": N_("Marketplace refused an order update"),
     "webhook_paused": N_("Webhook paused after failures"),
+    "fiscal_receipt_failed": N_("Fiscal receipt failed"),
 }
 
 
@@ -233,6 +236,22 @@ REFUND = {
     "pending": N_("Owed"),
     "paid": N_("Paid"),
     "failed": N_("Failed"),
+}
+
+RECEIPT_KIND = {
+    "sale": N_("Sale (full prepayment)"),
+    "settlement": N_("Full settlement"),
+    "refund": N_("Refund"),
+    "correction": N_("Correction"),
+}
+
+RECEIPT_STATE = {
+    "queued": N_("Queued"),
+    "sent": N_("Sent to the register"),
+    "wait": N_("Printing"),
+    "done": N_("Registered"),
+    "failed": N_("Failed"),
+    "skipped": N_("Not ours to print"),
 }
 
 OUTCOME = {
