@@ -172,3 +172,27 @@ def test_a_transfer_from_the_suggestions_moves_what_the_source_has(
     twice = api.post(TRANSFERS, json={**body, "skus": ["KET", "KET"]})
     assert twice.status_code == 422
     assert twice.json()["errors"][0]["field"] == "skus[1]"
+
+
+def test_a_transfer_from_the_suggestions_never_takes_the_source_below_its_reorder_point(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    """SPB holds 10 KET and keeps at least 6 (its min/max rule): 4 go, and the comment
+    says why the rest stayed."""
+    from potok.domain.inventory.replenishment import SetStockRule
+    from potok.services import replenishment
+
+    _history(live.potok)
+    inventory.receive_stock(live.potok.uow(), ReceiveStock("SPB", "KET", 10), TESTER)
+    replenishment.set_rule(live.potok.uow(), SetStockRule("SPB", "KET", 6, 20), TESTER)
+    forecasting.run_forecast(live.potok.uow(), date(2026, 11, 14), days=14)
+
+    made = api.post(TRANSFERS, json={"warehouse": "MSK", "from_warehouse": "SPB"})
+
+    assert made.status_code == 201, made.text
+    assert [(line["sku"], line["quantity"]) for line in made.json()["lines"]] == [("KET", 4)]
+    assert made.json()["comment"] == (
+        "from reorder suggestions; SPB lacked: KET 12, TOY 13; SPB keeps its reorder point: KET 6"
+    )
+    again = api.post(TRANSFERS, json={"warehouse": "MSK", "from_warehouse": "SPB"})
+    assert again.json()["code"] == "nothing-to-reorder"  # the 4 requested count as promised

@@ -133,3 +133,30 @@ def test_once_picking_starts_the_lines_stay_and_a_shipment_is_cancelled_before_i
     assert found[("MSK", "KET")] == (2, 0)
     assert found[("SPB", "MUG")] == (3, 1)
     no_drift(api)
+
+
+def test_the_customers_contact_changes_under_if_match_and_the_history_names_only_which(
+    api: httpx.Client,
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 3})
+    order_id = place(api, [("KET", 1)])["id"]
+    url = f"/api/v1/orders/{order_id}"
+    body = {"customer": {"name": "Анна", "phone": "8 (916) 000-11-22", "email": "A@Example.ru"}}
+
+    edited = api.patch(url, json=body, headers={"If-Match": etag(api, order_id)})
+
+    assert edited.status_code == 200, edited.text
+    customer = edited.json()["customer"]
+    assert (customer["name"], customer["phone"], customer["email"]) == (
+        "Анна",
+        "+79160001122",
+        "a@example.ru",
+    )
+    (entry,) = [h for h in edited.json()["history"] if h["action"] == "edited"]
+    assert sorted(entry["details"]["contact"]) == ["email", "name", "phone"]
+    assert "9160001122" not in str(entry)
+    bad = {"customer": {"name": "Анна", "phone": "12"}}
+    refused = problem(
+        api.patch(url, json=bad, headers={"If-Match": etag(api, order_id)}), 422, "invalid-input"
+    )
+    assert field_codes(refused) == {"customer.phone": "bad-phone"}

@@ -376,3 +376,81 @@ def test_an_edit_of_a_cancelled_order_is_refused_and_the_rest_applied(potok: Pot
 
     assert outcomes(done) == [(2, "W-1", "refused"), (3, "P-7", "changed")]
     assert "cancelled" in done.outcomes[0].problem
+
+
+def test_a_file_changes_the_delivery_customer_and_payment_of_an_order_potok_has(
+    potok: Potok,
+) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    web_id = first.outcomes[0].order_id or 0
+    version = get_order(potok.uow(), web_id).order.version
+    text = (
+        "order_id,channel,sku,quantity,city,address,customer_phone,payment_status,version\n"
+        f'{web_id},web,KET,1,Москва,"Тверская, 1",+7 999 000-00-01,paid,{version}\n'
+    )
+
+    done = import_csv(potok, text)
+
+    assert outcomes(done) == [(2, None, "changed")]  # named by its id alone
+    view = get_order(potok.uow(), web_id)
+    order = view.order
+    assert order.delivery.address is not None
+    assert (order.delivery.address.city, order.delivery.address.line1) == ("Москва", "Тверская, 1")
+    assert (order.contact.name, order.contact.phone) == ("Анна Смирнова", "+79990000001")
+    assert order.payment_status.value == "paid"
+    assert [ln.quantity for ln in order.lines] == [1, 2]  # lines not named stay
+    assert order.version == version + 1  # one edit, one version
+    edited = [h for h in view.history if h.action in ("edited", "payment_changed")]
+    assert [(h.action, h.reason) for h in edited] == [
+        ("edited", "changed by file"),
+        ("payment_changed", "changed by file"),
+    ]
+    assert edited[0].details["contact"] == ["phone"]  # which, never the number
+    assert "9990000001" not in str(edited[0].details)
+    assert outcomes(import_csv(potok, text.replace(f",{version}\n", ",\n"))) == [
+        (2, "W-1", "existing")
+    ]  # the same cells again: nothing to do
+
+
+def test_order_cells_that_cannot_change_are_refused_by_row_and_column(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    web_id, phone_id = (o.order_id or 0 for o in first.outcomes)
+    before = get_order(potok.uow(), web_id).order
+    text = (
+        "order_id,channel,sku,quantity,currency,comment,customer_phone,pickup_point,"
+        "payment_status\n"
+        f"{web_id},web,KET,1,USD,call me,12,MSK-PVZ,refunded\n"
+        f"{phone_id},phone,MUG,1,,,,,paid\n"
+    )
+
+    problems = refused(potok, text)
+
+    assert problems == [
+        (2, "comment"),
+        (2, "currency"),
+        (2, "customer_phone"),
+        (2, "payment_status"),  # pending cannot become refunded
+        (2, "pickup_point"),  # a courier order has no pickup point
+    ]
+    after = get_order(potok.uow(), web_id).order
+    assert (after.version, after.payment_status) == (before.version, before.payment_status)
+    assert get_order(potok.uow(), phone_id).order.payment_status.value == "pending"
+
+
+def test_the_delivery_of_a_cancelled_order_is_refused_at_its_cell(potok: Potok) -> None:
+    from potok.domain.orders.commands import CancelOrder
+    from potok.services.orders import cancel_order
+
+    build_world(potok, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    first = import_csv(potok, TWO_ORDERS)
+    web_id = first.outcomes[0].order_id or 0
+    cancel_order(potok.uow(), CancelOrder(web_id, "test"), TESTER)
+
+    with pytest.raises(FileRejected) as caught:
+        import_csv(potok, f"order_id,channel,sku,quantity,city\n{web_id},web,KET,1,Москва\n")
+
+    (problem,) = caught.value.problems
+    assert (problem.row, problem.column, problem.value) == (2, "city", "Москва")
+    assert "cancelled: its delivery can no longer change" in problem.message

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
+from potok.domain.customers import normalise_email, normalise_phone
 from potok.domain.errors import (
     FieldError,
     InvalidInput,
@@ -34,11 +35,13 @@ from potok.domain.orders import (
     OrderLine,
     OrderNotFound,
     OrderState,
+    PaymentStatus,
     Reservation,
 )
 from potok.domain.orders.commands import DeliveryRequest
 from potok.domain.orders.edits import Change, LineInFulfilment, OrderNotEditable, allows
 from potok.domain.orders.errors import NetworkCannotCover
+from potok.domain.orders.model import Contact
 from potok.domain.sourcing import Decision
 from potok.domain.triggers import StockFreed
 from potok.domain.validation import Problems
@@ -51,7 +54,7 @@ from potok.services.allocation import (
 from potok.services.fulfilment.cancelling import stop_fulfilment
 from potok.services.fulfilment.common import shipment_of
 from potok.services.intake import check_delivery, delivery_of
-from potok.services.orders import OrderView
+from potok.services.orders import OrderView, confirm_if_paid
 from potok.services.reactions import react
 from potok.services.unit_of_work import UnitOfWork, atomically
 
@@ -70,12 +73,24 @@ class LineChange:
 
 
 @dataclass(frozen=True, slots=True)
+class ContactChange:
+    """The customer's contact on the order as it should read (the customer record it
+    belongs to stays)."""
+
+    name: str
+    phone: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class EditOrder:
     order_id: int
     expected_version: int | None
     lines: tuple[LineChange, ...] = ()
     delivery: DeliveryRequest | None = None
     reason: str | None = None
+    contact: ContactChange | None = None
+    payment_status: PaymentStatus | None = None  # a new payment state, as the payment route
 
 
 def _locked(uow: UnitOfWork, order_id: int, expected: int | None) -> Order:
@@ -138,11 +153,25 @@ def _shrink(order: Order, line_no: int, by: int, at: datetime) -> list[Reservati
 def edit_order(
     uow: UnitOfWork, command: EditOrder, actor: Actor, *, clock: Clock = utc_now
 ) -> OrderView:
-    """Change lines, quantities and the delivery of an order no shipment has started."""
+    """Change lines, quantities and the delivery of an order no shipment has started, the
+    customer's contact on it until it is delivered, and its payment state as the payment
+    state machine allows - all in one transaction under one version."""
     if command.expected_version is None:
         raise VersionRequired(what="order")
-    if not command.lines and command.delivery is None:
-        raise InvalidInput([FieldError("body", "say what to change: lines or delivery", "empty")])
+    if (
+        not command.lines
+        and command.delivery is None
+        and command.contact is None
+        and command.payment_status is None
+    ):
+        raise InvalidInput(
+            [
+                FieldError(
+                    "body", "say what to change: lines, delivery, customer or payment", "empty"
+                )
+            ]
+        )
+    contact = _checked_contact(command.contact) if command.contact is not None else None
     if command.reason is not None and len(command.reason) > 500:
         raise InvalidInput([FieldError("reason", "must be at most 500 characters", "too-long")])
 
@@ -165,6 +194,15 @@ def edit_order(
         if command.delivery is not None:
             _require(order, Change.DELIVERY, "delivery")
             details["delivery"] = _change_delivery(uow, order, command.delivery)
+        if contact is not None and contact != order.contact:
+            _require(order, Change.CONTACT, "contact")
+            changed = [
+                name
+                for name in ("name", "phone", "email")
+                if getattr(contact, name) != getattr(order.contact, name)
+            ]
+            order.contact = contact
+            details["contact"] = changed  # which, never the personal data itself
         if command.lines:
             reserved = _cover(uow, order, at, who)
         order.settle_allocation()
@@ -172,7 +210,11 @@ def edit_order(
             details["released"] = [r.summary() for r in released]
         if reserved:
             details["reserved"] = [r.summary() for r in reserved]
-        order.note_edit(at, who, command.reason, **details)
+        if details:
+            order.note_edit(at, who, command.reason, **details)
+        if command.payment_status is not None and command.payment_status != order.payment_status:
+            order.record_payment(command.payment_status, at, who, command.reason)
+            confirm_if_paid(uow, order, at, who)
         _give_back(uow, order, released, at, f"order {order.id} edited")
         uow.orders.save(order)
         if released:
@@ -262,6 +304,25 @@ def _new_lines(
         if quantities[no] < by_no[no].quantity
     }
     return lines, shrinks
+
+
+def _checked_contact(change: ContactChange) -> Contact:
+    """The contact as intake would store it: phone digits, e-mail lower-cased."""
+    problems = Problems()
+    phone = normalise_phone(change.phone) if change.phone else None
+    if change.phone and phone is None:
+        problems.add(
+            "customer.phone",
+            "is not a phone number (7-15 digits, e.g. +7 916 123-45-67)",
+            "bad-phone",
+        )
+    email = normalise_email(change.email) if change.email else None
+    if change.email and email is None:
+        problems.add("customer.email", "is not an e-mail address", "bad-email")
+    problems.text("customer.name", change.name, required=False)
+    if problems:
+        raise InvalidInput(problems.errors)
+    return Contact(change.name.strip(), phone, email)
 
 
 def _change_delivery(uow: UnitOfWork, order: Order, request: DeliveryRequest) -> dict[str, Any]:

@@ -76,6 +76,8 @@ HEAD_COLUMNS = (
 )
 COLUMNS = LINE_COLUMNS + HEAD_COLUMNS
 COMPARED = ("channel", "external_id", *(c.name for c in HEAD_COLUMNS))
+ORDER_CELLS = tuple(c.name for c in HEAD_COLUMNS if c.name != "version")
+"""The order's own cells (not its lines')."""
 """The cells every row of one order must give alike (or leave empty)."""
 METHODS = {
     "courier": DeliveryMethod.COURIER,
@@ -133,6 +135,7 @@ class OrderRow:
     line: LineRequest
     head: Head | None
     version: int | None = None  # the order's version the file was made at (first row)
+    given: tuple[tuple[str, str], ...] = ()  # the first row's filled order cells
 
 
 @dataclass(slots=True)
@@ -146,6 +149,9 @@ class FileOrder:
     head: Head | None
     version: int | None = None
     lines: list[tuple[int, int | None, LineRequest]] = field(default_factory=list)
+    given: tuple[tuple[str, str], ...] = ()
+    """The order's own cells its first row fills (of the columns the file has): what an
+    order Potok has is compared with."""
 
     def sorted_lines(self) -> list[tuple[int, int | None, LineRequest]]:
         """``(row, line_no, line)`` in the order's order."""
@@ -280,10 +286,16 @@ def row_parser() -> Callable[[Cells], OrderRow | None]:
             return None
         texts = tuple(cells.text(name) for name in COMPARED)
         head, version = None, None
+        filled: tuple[tuple[str, str], ...] = ()
         first = firsts.get(key)
         if first is None:
             firsts[key] = (cells.record.number, texts)
-            if order_id is None:  # an order Potok has keeps its own cells
+            filled = tuple(
+                (name, cells.text(name))
+                for name in ORDER_CELLS
+                if cells.has(name) and cells.text(name)
+            )
+            if order_id is None:  # an order Potok has is compared cell by cell instead
                 head = _head(cells)
             if cells.text("version"):
                 version = cells.whole("version", maximum=2**31 - 1)
@@ -306,6 +318,7 @@ def row_parser() -> Callable[[Cells], OrderRow | None]:
             LineRequest(sku, quantity, unit_price, vat_rate),
             head,
             version,
+            filled,
         )
 
     return parse
@@ -327,7 +340,13 @@ def group(rows: Rows[OrderRow]) -> list[FileOrder]:
         order = orders.get(row.key)
         if order is None:
             order = orders[row.key] = FileOrder(
-                row.key, row.channel, row.external_id, number, row.head, row.version
+                row.key,
+                row.channel,
+                row.external_id,
+                number,
+                row.head,
+                row.version,
+                given=row.given,
             )
         order.lines.append((number, row.line_no, row.line))
     return list(orders.values())

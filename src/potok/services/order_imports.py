@@ -9,7 +9,8 @@ What the file may say and how it is read is in :mod:`potok.services.order_files`
   are matched to its lines - by ``line_no``, else by SKU - to know what would change. Any
   problem and the file is refused whole (:class:`FileRejected`), nothing changed.
 - **taking**: each new order is taken by ``place_order`` (as ``POST /orders`` takes it); an
-  order Potok has whose lines the file changes is edited by ``edit_order`` under the
+  order Potok has whose lines or own cells (delivery, customer, payment: see
+  :mod:`potok.services.order_file_changes`) the file changes is edited by ``edit_order`` under the
   version the file was made at (an export's ``version`` column) or read at checking, so a
   change made meanwhile is never overwritten. An order intake or the edit refuses on its own
   merits (no stock for a channel that takes no backorders; picking started) is reported
@@ -32,6 +33,7 @@ from potok.domain.network import Warehouse
 from potok.domain.orders import DeliveryMethod
 from potok.services.file_imports import FileRejected, Progress, RowProblem, Rows, open_table
 from potok.services.order_edits import EditOrder, LineChange
+from potok.services.order_file_changes import HeadChanges, KnownHead, head_changes
 from potok.services.order_files import (
     COLUMNS,
     READ_CHUNK,
@@ -100,17 +102,20 @@ class Known:
     status: str
     version: int
     lines: tuple[KnownLine, ...]
+    head: KnownHead | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Edit:
-    """An order Potok has whose lines the file changes: the changes, each with its row."""
+    """An order Potok has that the file changes: its lines' changes (each with its row) and
+    its own cells' (delivery, customer, payment)."""
 
     order: FileOrder
     known: Known
     changes: tuple[LineChange, ...]
     rows: tuple[int, ...]
     version: int
+    head: HeadChanges = field(default_factory=HeadChanges)
 
 
 @dataclass(slots=True)
@@ -341,9 +346,11 @@ def _match(order: FileOrder, had: Known, plan: Plan) -> list[RowProblem]:
         had.order_id,
         had.status,
     )
+    head = head_changes(order, had.order_id, had.head) if had.head else HeadChanges()
+    problems.extend(head.problems)
     if problems:
         return problems
-    if not changes:
+    if not changes and not head.any:
         plan.unchanged.append(unchanged)
         return []
     if order.version is not None and order.version != had.version:
@@ -356,7 +363,7 @@ def _match(order: FileOrder, had: Known, plan: Plan) -> list[RowProblem]:
                 str(order.version),
             )
         ]
-    plan.edits.append(Edit(order, had, tuple(changes), tuple(rows), had.version))
+    plan.edits.append(Edit(order, had, tuple(changes), tuple(rows), had.version, head))
     return []
 
 
@@ -376,6 +383,16 @@ def _known(uow: UnitOfWork, order_ids: Sequence[int]) -> dict[int, Known]:
                 tuple(
                     KnownLine(ln.line_no, ln.sku, ln.quantity, ln.unit_price, ln.vat_rate)
                     for ln in order.lines
+                ),
+                KnownHead(
+                    order.status,
+                    order.currency,
+                    order.delivery,
+                    order.contact,
+                    order.payment_status,
+                    order.priority,
+                    order.promised_at,
+                    order.comment,
                 ),
             )
     return found
@@ -476,7 +493,15 @@ def _edit(
     known = edit.known
     if dry_run:
         return _outcome(edit.order, Outcome.WOULD_CHANGE, known.order_id, known.status)
-    command = EditOrder(known.order_id, edit.version, edit.changes, reason="changed by file")
+    command = EditOrder(
+        known.order_id,
+        edit.version,
+        edit.changes,
+        delivery=edit.head.delivery,
+        reason="changed by file",
+        contact=edit.head.contact,
+        payment_status=edit.head.payment_status,
+    )
     try:
         view = edit_order(uow, command, actor, clock=clock)
     except InvalidInput as error:

@@ -144,7 +144,7 @@ def release_loaded(
     """Release a hold of an order loaded in this unit of work; a paid order of a
     ``when_paid`` channel that nothing holds any more is confirmed."""
     order.release_hold(hold_no, at, actor, reason)
-    _confirm_if_paid(uow, order, at, actor)
+    confirm_if_paid(uow, order, at, actor)
 
 
 def record_payment(
@@ -169,10 +169,10 @@ def record_loaded_payment(
     """A new payment state of an order loaded (and locked) in this unit of work; a paid
     order of a ``when_paid`` channel is confirmed at once."""
     order.record_payment(status, at, actor, reason)
-    _confirm_if_paid(uow, order, at, actor)
+    confirm_if_paid(uow, order, at, actor)
 
 
-def _confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:
+def confirm_if_paid(uow: UnitOfWork, order: Order, at: datetime, actor: str) -> None:
     """A new, paid, unheld order of a ``when_paid`` channel is confirmed at once."""
     if order.state is not OrderState.NEW or order.waits_for_payment or order.active_holds:
         return

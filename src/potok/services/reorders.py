@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from potok.domain.analytics import NothingToReorder
-from potok.domain.errors import FieldError, InvalidInput
+from potok.domain.errors import FieldError, InvalidInput, PotokError
 from potok.domain.inventory.purchasing import (
     CreatePurchaseOrder,
     PurchaseLineRequest,
@@ -28,7 +28,7 @@ from potok.domain.inventory.transfers import (
 )
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.services import inventory, purchasing, stored_forecasts, transfers
-from potok.services.forecasting import ReorderSuggestion
+from potok.services.forecasting import ReorderSuggestion, stock_positions
 from potok.services.idempotency import Once, answered_before
 from potok.services.unit_of_work import UnitOfWork
 
@@ -121,14 +121,20 @@ def _plan(uow: UnitOfWork, reorder: Reorder, from_warehouse: str) -> RequestTran
         cursor = page.next_cursor
         if cursor is None:
             break
-    lines, short = [], {}
+    floors, positions = _source_floors(uow, reorder, from_warehouse)
+    lines, short, kept = [], {}, {}
     for s in chosen:
         wanted = s.suggested_quantity - asked.get(s.sku, 0)
         if wanted <= 0:
             continue
-        moved = min(wanted, max(0, available.get(s.sku, 0) - promised.get(s.sku, 0)))
+        on_shelf = available.get(s.sku, 0) - promised.get(s.sku, 0)
+        floor = floors.get(s.sku, 0)
+        spare = positions.get(s.sku, 0) - promised.get(s.sku, 0) - floor
+        moved = max(0, min(wanted, on_shelf, spare))
         if moved < wanted:
             short[s.sku] = wanted - moved
+            if floor and spare < on_shelf:
+                kept[s.sku] = floor
         if moved > 0:
             lines.append(TransferLineRequest(s.sku, moved))
     if not lines:
@@ -137,6 +143,9 @@ def _plan(uow: UnitOfWork, reorder: Reorder, from_warehouse: str) -> RequestTran
     if short:
         lacked = ", ".join(f"{sku} {units}" for sku, units in sorted(short.items()))
         comment += f"; {from_warehouse} lacked: {lacked}"
+    if kept:
+        floor_text = ", ".join(f"{sku} {units}" for sku, units in sorted(kept.items()))
+        comment += f"; {from_warehouse} keeps its reorder point: {floor_text}"
     return RequestTransfer(
         from_warehouse=from_warehouse,
         to_warehouse=reorder.warehouse,
@@ -161,6 +170,30 @@ def transfer_suggested(
     answered_before(uow, once)
     command = _plan(uow, reorder, from_warehouse)
     return transfers.request_transfer(uow, command, actor, clock=clock, once=once)
+
+
+def _source_floors(
+    uow: UnitOfWork, reorder: Reorder, source: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """The source's own reorder point per SKU - the higher of its forecast's and its min/max
+    rule's minimum - which a transfer never takes it below, and its stock positions."""
+    positions, rules = stock_positions(uow)
+    floors = {sku: low for (where, sku), (low, _) in rules.items() if where == source}
+    try:
+        _, theirs = stored_forecasts.reorder_from_latest(
+            uow,
+            lead_days=reorder.lead_days,
+            review_days=reorder.review_days,
+            service_level=reorder.service_level,
+            warehouses=[source],
+        )
+    except PotokError:  # no forecast of the source: its rules alone
+        theirs = []
+    for suggestion in theirs:
+        if suggestion.warehouse == source:
+            floors[suggestion.sku] = max(floors.get(suggestion.sku, 0), suggestion.reorder_point)
+    mine = {sku: units for (where, sku), units in positions.items() if where == source}
+    return floors, mine
 
 
 def _requested(uow: UnitOfWork, warehouse: str, *, inbound: bool) -> dict[str, int]:

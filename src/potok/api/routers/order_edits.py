@@ -43,14 +43,16 @@ def _answer(view: OrderView, principal: Principal) -> Response:
 @router.patch(
     "/orders/{order_id}",
     response_model=OrderOut,
-    summary="Edit an order before picking starts: lines, quantities, the delivery",
+    summary="Edit an order: lines, quantities, the delivery before picking starts; the "
+    "customer's contact until it is delivered",
     description="Needs `If-Match` with the order's ETag (without one `428`, a stale one "
     "`412`). Lines: "
     "`{line_no, quantity}` changes a quantity (`0` removes the line), `{sku, quantity}` "
     "adds one. Only the difference moves: fewer units give back what they held, more are "
     "reserved where the order already is when possible, else anywhere, else the edit is "
     "refused (`insufficient-stock`) and nothing changes. A new address or pickup point "
-    "keeps the reservations. Refused once picking has started (`order-not-editable`).",
+    "keeps the reservations. Refused once picking has started (`order-not-editable`); "
+    "`customer` may change until the order is delivered.",
     responses=responses(
         OrderNotFound,
         StaleVersion,
@@ -75,6 +77,7 @@ def edit_order(
             tuple(line.change() for line in body.lines),
             body.delivery_request(),
             body.reason,
+            contact=body.contact(),
         ),
         caller.actor,
     )

@@ -7,10 +7,10 @@ from typing import Annotated
 from pydantic import ConfigDict, Field
 
 from potok.api.schemas.common import JSON_INTEGER, MoneyIn, Schema
-from potok.api.schemas.orders import DeliveryIn
+from potok.api.schemas.orders import CustomerIn, DeliveryIn
 from potok.domain.orders import Address
 from potok.domain.orders.commands import DeliveryRequest
-from potok.services.order_edits import LineChange
+from potok.services.order_edits import ContactChange, LineChange
 
 MAX_QUANTITY = 1_000_000_000
 MAX_LINE_NO = 10_000
@@ -41,7 +41,17 @@ class LineEditIn(Strict):
 class OrderEditIn(Strict):
     lines: list[LineEditIn] = Field(default_factory=list, max_length=500)
     delivery: DeliveryIn | None = None
+    customer: CustomerIn | None = Field(
+        default=None,
+        description="The customer's name, phone and e-mail on the order as they should read "
+        "(until it is delivered); the history names which changed, never their values.",
+    )
     reason: str | None = Field(default=None, max_length=500, examples=["звонок покупателя"])
+
+    def contact(self) -> ContactChange | None:
+        if self.customer is None:
+            return None
+        return ContactChange(self.customer.name, self.customer.phone, self.customer.email)
 
     def delivery_request(self) -> DeliveryRequest | None:
         if self.delivery is None:

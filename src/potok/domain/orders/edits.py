@@ -15,6 +15,7 @@ class Change(StrEnum):
     CANCEL_LINES = "cancel_lines"  # cancel units of lines (those no shipment has started)
     CANCEL_SHIPMENT = "cancel_shipment"  # cancel a shipment's units before it leaves
     CANCEL = "cancel"  # the whole order
+    CONTACT = "contact"  # the customer's name, phone and e-mail on the order
 
 
 _BEFORE_PICKING = frozenset(Change)
@@ -26,11 +27,13 @@ ALLOWED: dict[OrderStatus, frozenset[Change]] = {
     OrderStatus.RESERVED: _BEFORE_PICKING,
     # picking has started: only what no shipment holds, or a whole shipment, may go
     OrderStatus.IN_FULFILMENT: frozenset(
-        {Change.CANCEL_LINES, Change.CANCEL_SHIPMENT, Change.CANCEL}
+        {Change.CANCEL_LINES, Change.CANCEL_SHIPMENT, Change.CANCEL, Change.CONTACT}
     ),
     # something has left: the order stays, what has not left may still be called off
-    OrderStatus.PARTIALLY_SHIPPED: frozenset({Change.CANCEL_LINES, Change.CANCEL_SHIPMENT}),
-    OrderStatus.SHIPPED: frozenset(),  # tracking and returns only
+    OrderStatus.PARTIALLY_SHIPPED: frozenset(
+        {Change.CANCEL_LINES, Change.CANCEL_SHIPMENT, Change.CONTACT}
+    ),
+    OrderStatus.SHIPPED: frozenset({Change.CONTACT}),  # tracking, returns, the courier's call
     OrderStatus.DELIVERED: frozenset(),
     # everything came back: the order may be closed
     OrderStatus.RETURNED_TO_SENDER: frozenset({Change.CANCEL}),

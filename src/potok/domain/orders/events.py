@@ -121,6 +121,7 @@ class OrderEdited(OrderEvent):
     released: list[dict[str, Any]] | None = None
     reserved: list[dict[str, Any]] | None = None
     shipment_id: int | None = None
+    contact: list[str] | None = None  # which of name, phone, email changed (never their values)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
