@@ -35,6 +35,7 @@ from potok.settings import DatabaseSettings, SecuritySettings, Settings, normali
 from tests.environment import missing
 
 if TYPE_CHECKING:
+    from tests.simulators.atol import AtolSimulator
     from tests.simulators.avito import AvitoSimulator
     from tests.simulators.cdek import CdekSimulator
     from tests.simulators.ozon import OzonSimulator
@@ -411,6 +412,19 @@ def yookassa() -> Iterator[YooKassaSimulator]:
     yield simulator
     simulator.stop()
     assert simulator.invalid == [], "requests ЮKassa would refuse"
+
+
+@pytest.fixture
+def atol() -> Iterator[AtolSimulator]:
+    """A simulated АТОЛ Онлайн (v5); every request Potok sent must be valid against АТОЛ's
+    JSON Schemas and add up (items, payments, total, VAT)."""
+    from tests.simulators.atol import AtolSimulator
+
+    simulator = AtolSimulator()
+    yield simulator
+    simulator.stop()
+    assert simulator.invalid == [], "requests refused by АТОЛ's JSON Schemas"
+    assert simulator.mismatched == [], "receipts whose sums do not add up"
 
 
 @pytest.fixture

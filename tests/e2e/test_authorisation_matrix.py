@@ -160,6 +160,9 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/orders/{order_id}/receipts"): ("orders:read", ORDER),
     ("GET", "/api/v1/receipts"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/receipts/{receipt_id}"): ("orders:read", UNLIMITED),
+    ("POST", "/api/v1/receipts/{receipt_id}/correction"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/receipts/{receipt_id}/resending"): ("orders:manage", UNLIMITED),
+    ("POST", "/api/v1/fiscal/atol/callback"): ("public", NETWORK),
     ("GET", "/api/v1/returns/{number}"): ("orders:read", RECORD),
     ("POST", "/api/v1/returns/{number}/approval"): ("orders:manage", RECORD),
     ("POST", "/api/v1/returns/{number}/refusal"): ("orders:manage", RECORD),
@@ -210,6 +213,12 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/categories"): ("catalogue:write", NETWORK),
+    ("GET", "/api/v1/categories"): ("catalogue:read", NETWORK),
+    ("GET", "/api/v1/categories/{category}"): ("catalogue:read", NETWORK),
+    ("PUT", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("PATCH", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
+    ("DELETE", "/api/v1/categories/{category}"): ("catalogue:write", NETWORK),
     ("POST", "/api/v1/products"): ("catalogue:write", NETWORK),
     ("GET", "/api/v1/products"): ("catalogue:read", NETWORK),
     ("GET", "/api/v1/products/{sku}"): ("catalogue:read", NETWORK),
@@ -490,7 +499,17 @@ def reaches_allowed(method: str, path: str, param: str) -> set[str] | None:
         return None  # inside an order, a shipment or a warehouse already scoped
     if param == "token":
         return None  # the unguessable token is the key to its one order
-    if param in ("sku", "username", "name", "carrier", "language", "topic", "kind", "stage"):
+    if param in (
+        "sku",
+        "category",
+        "username",
+        "name",
+        "carrier",
+        "language",
+        "topic",
+        "kind",
+        "stage",
+    ):
         return None  # of the whole network
     pytest.fail(f"{method} {path}: new path parameter '{param}': say here what it reaches")
 
@@ -637,6 +656,7 @@ def value(world: World, path: str, param: str, *, own: bool = False) -> tuple[st
         "hold_no": ("1", none),
         "parcel_no": ("1", none),
         "sku": ("TOY", none),
+        "category": ("nope", none),
         "location_code": ("ZZ-01", none),
         "username": ("nobody", none),
         "name": ("nokey", none),
@@ -992,6 +1012,7 @@ PLACEHOLDERS = {
     "hold_no": "1",
     "alert_id": "999999",
     "sku": "NOPE",
+    "category": "NOPE",
     "code": "NOPE",
     "username": "nobody",
     "name": "nokey",

@@ -12,6 +12,7 @@ from tests.conftest import LiveServer
 from tests.e2e.test_cli import potok_cli, table_rows
 from tests.integration.test_fiscal_receipts import desk, drain
 from tests.integration.test_returns import T0, Clock, _handed_over
+from tests.simulators.atol import AtolSimulator
 
 
 def test_an_orders_receipts_are_read_with_their_lines_and_filtered(
@@ -113,3 +114,141 @@ def test_the_cli_lists_and_shows_receipts(potok: Potok, database_url: str) -> No
     missing = potok_cli(database_url, "receipts", "show", "999999")
     assert missing.exit_code != 0
     assert "There is no fiscal receipt 999999." in missing.output
+
+
+def test_atols_callback_is_checked_against_its_report_and_corrections_are_queued(
+    live: LiveServer, api: httpx.Client, anonymous: httpx.Client, atol: AtolSimulator
+) -> None:
+    from potok.domain.fiscal import FiscalRules
+    from potok.services import legal_entities
+    from potok.services.fiscal import reading, sending
+    from potok.services.fiscal.desk import FiscalDesk
+    from tests.documents_support import SELLER
+    from tests.factories import build_world
+    from tests.integration.test_fiscal_sending import atol_desk
+
+    potok: Potok = live.potok
+    build_world(potok, {("MSK", "KET"): 5})
+    legal_entities.create_legal_entity(potok.uow(), SELLER)
+    atol.reads_before_done = 100  # only the callback's prompt makes Potok look again
+    potok.fiscal = atol_desk(atol, callback_url=f"{live.url}/api/v1/fiscal/atol/callback")
+    clock = Clock(T0)
+    try:
+        order_id, _, _ = _handed_over(potok, [("KET", 1)], clock)
+        drain(potok)
+        sending.work_the_queue(potok.uow, potok.fiscal, clock=clock)
+        sale, offset = reading.receipts_of_order(potok.uow(), order_id)
+        assert (sale.state.value, offset.state.value) == ("wait", "wait")
+
+        forged = anonymous.post(
+            "/api/v1/fiscal/atol/callback",
+            json={"uuid": sale.provider_uuid, "status": "done", "payload": {"fn_number": "1"}},
+        )
+        assert forged.status_code == 200
+        assert forged.json() == {"receipt_id": sale.id, "state": "wait"}  # АТОЛ says wait
+        unknown = anonymous.post("/api/v1/fiscal/atol/callback", json={"uuid": "nope"})
+        assert (unknown.status_code, unknown.json()["code"]) == (404, "receipt-not-found")
+        broken = anonymous.post(
+            "/api/v1/fiscal/atol/callback",
+            content=b"{not json",
+            headers={"Content-Type": "application/json"},
+        )
+        assert broken.status_code == 422
+
+        assert atol.process() == 2  # both printed; АТОЛ calls back, Potok reads the reports
+        assert atol.counters.callbacks == 2
+        assert atol.counters.callback_failures == 0
+        shown = api.get(f"/api/v1/orders/{order_id}/receipts").json()
+        assert [r["state"] for r in shown] == ["done", "done"]
+        assert shown[0]["fiscal"]["fn_number"] == "9999078902004312"
+
+        wrong = shown[0]["id"]
+        refused = api.post(f"/api/v1/receipts/{wrong}/correction", json={})
+        assert (refused.status_code, refused.json()["code"]) == (409, "receipt-not-correctable")
+        body = {
+            "type": "instruction",
+            "basis_date": "2026-12-01",
+            "basis_number": "12-34/5",
+            "reverse": True,
+        }
+        made = api.post(
+            f"/api/v1/receipts/{wrong}/correction", json=body, headers={"Idempotency-Key": "c1"}
+        )
+        assert made.status_code == 201, made.text
+        again = api.post(
+            f"/api/v1/receipts/{wrong}/correction", json=body, headers={"Idempotency-Key": "c1"}
+        )
+        assert again.headers["Idempotent-Replayed"] == "true"
+        assert again.json()["id"] == made.json()["id"]
+        assert (made.json()["operation"], made.json()["corrects_id"], made.json()["state"]) == (
+            "sell_refund_correction",
+            wrong,
+            "queued",
+        )
+        no_number = api.post(
+            f"/api/v1/receipts/{wrong}/correction", json={"type": "instruction", "reverse": True}
+        )
+        assert [e["field"] for e in no_number.json()["errors"]] == ["basis_number"]
+        sending.work_the_queue(potok.uow, potok.fiscal, clock=clock)
+        atol.process()
+        assert api.get(f"/api/v1/receipts/{made.json()['id']}").json()["state"] == "done"
+
+        not_failed = api.post(f"/api/v1/receipts/{wrong}/resending")
+        assert not_failed.status_code == 409
+    finally:
+        potok.fiscal = FiscalDesk(rules=FiscalRules(enabled=False))
+
+
+def test_the_cli_corrects_and_resends_a_failed_receipt(potok: Potok, database_url: str) -> None:
+    from potok.cli.main import app
+    from potok.domain.fiscal import FiscalRules
+    from potok.services import legal_entities
+    from potok.services.fiscal import reading
+    from potok.services.fiscal.desk import FiscalDesk
+    from tests.documents_support import SELLER
+    from tests.e2e.test_cli import runner
+    from tests.factories import build_world
+
+    build_world(potok, {("MSK", "KET"): 5})
+    legal_entities.create_legal_entity(potok.uow(), SELLER)
+    potok.fiscal = FiscalDesk(rules=FiscalRules(enabled=True))  # no settings for the seller
+    order_id, _, _ = _handed_over(potok, [("KET", 1)], Clock(T0))
+    drain(potok)
+    sale, offset = reading.receipts_of_order(potok.uow(), order_id)
+    assert (sale.state.value, offset.state.value) == ("failed", "failed")
+
+    unfixed = potok_cli(database_url, "receipts", "resend", str(sale.id))
+    assert unfixed.exit_code != 0
+    assert "legal entity 'potok' has no fiscal settings" in unfixed.output
+
+    settings = {
+        "COLUMNS": "200",
+        "POTOK_FISCAL__ENABLED": "true",
+        "POTOK_FISCAL__ENTITIES": '{"potok": {"account": "atol-main", "taxation": "osn", '
+        '"payment_address": "https://shop.example.ru", "email": "shop@example.ru"}}',
+        "POTOK_FISCAL__ACCOUNTS": '{"atol-main": {"login": "l", "password": "p", '
+        '"group_code": "g", "url": "http://127.0.0.1:9/possystem/v5"}}',
+    }
+    resent = runner.invoke(
+        app, ["--db", database_url, "receipts", "resend", str(sale.id)], env=settings
+    )
+    assert resent.exit_code == 0, resent.output
+    assert f"queued again as potok-receipt-{sale.id}-1" in resent.output
+    corrected = runner.invoke(
+        app,
+        ["--db", database_url, "receipts", "correct", str(offset.id), "--basis-date", "2026-12-01"],
+        env=settings,
+    )
+    assert corrected.exit_code == 0, corrected.output
+    assert f"corrects receipt {offset.id}" in corrected.output
+    kinds = [
+        (r.kind.value, r.state.value) for r in reading.receipts_of_order(potok.uow(), order_id)
+    ]
+    assert kinds == [("sale", "queued"), ("settlement", "failed"), ("correction", "queued")]
+    bad = runner.invoke(
+        app,
+        ["--db", database_url, "receipts", "correct", str(offset.id), "--basis-date", "1.12"],
+        env=settings,
+    )
+    assert bad.exit_code != 0
+    assert "write YYYY-MM-DD" in bad.output

@@ -16,6 +16,7 @@ from potok.settings import OnecSettings
 from tests.conftest import LiveServer, key_for
 from tests.e2e.test_stock_api import levels, movements
 from tests.factories import build_world, order_body
+from tests.integration.test_file_imports import events
 from tests.simulators.onec import (
     Exchange,
     Item,
@@ -135,6 +136,40 @@ def test_1c_sends_its_catalogue_and_offers_and_potok_takes_them_once(
         "offers.xml: 0 products created, 0 changed, 0 stock levels changed",
     ]
     assert [m["id"] for m in movements(api, sku="KT-200")] == [m["id"] for m in moved]
+
+
+def categories(api: httpx.Client) -> list[tuple[str, str, list[str]]]:
+    return [(c["code"], c["name"], c["path"]) for c in api.get("/api/v1/categories").json()]
+
+
+def test_1c_groups_become_the_category_tree_and_products_go_into_them(
+    onec: OneC, api: httpx.Client, live: LiveServer
+) -> None:
+    onec_potok = live.potok
+    onec.send_catalogue(files())
+
+    assert categories(api) == [
+        ("g-kitchen", "Кухня", ["g-kitchen"]),
+        ("g-kettles", "Чайники", ["g-kitchen", "g-kettles"]),
+    ]
+    assert [product(api, sku)["category"] for sku in ("KET", "KT-200", "BOOK-1")] == [
+        "g-kettles",
+        "g-kettles",
+        "g-kitchen",
+    ]
+    assert events(onec_potok, "category.created") == 2
+    renamed = [("g-kitchen", "Кухня и дом", None), ("g-kettles", "Электрочайники", None)]
+    onec.send_catalogue(
+        [("import.xml", catalogue_xml(ITEMS, groups=renamed, properties=PROPERTIES))]
+    )
+    assert categories(api) == [
+        ("g-kettles", "Электрочайники", ["g-kettles"]),
+        ("g-kitchen", "Кухня и дом", ["g-kitchen"]),
+    ]
+    onec.send_catalogue(
+        [("import.xml", catalogue_xml(ITEMS, groups=renamed, properties=PROPERTIES))]
+    )
+    assert events(onec_potok, "category.updated") == 2  # the same groups again: no change
 
 
 def test_an_upload_broken_off_is_sent_again_and_applied_once(onec: OneC, api: httpx.Client) -> None:

@@ -105,3 +105,36 @@ def test_a_dry_run_over_the_api_lists_the_orders_a_draft_would_have_matched(
     neither = api.post("/api/v1/rule-dry-runs", json={"rule": RISKY})
     assert neither.status_code == 422
     assert api.get("/api/v1/rules").json() == []
+
+
+def test_a_rule_on_the_items_categories_holds_orders_of_a_branch_and_names_unknown_ones(
+    live: LiveServer, api: httpx.Client
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 10, ("MSK", "MUG"): 10})
+    for code, parent in (("home", None), ("kitchen", "home"), ("kettles", "kitchen")):
+        api.post(
+            "/api/v1/categories", json={"code": code, "name": code.title(), "parent": parent}
+        ).raise_for_status()
+    api.patch("/api/v1/products/KET", json={"category": "kettles"}).raise_for_status()
+    rule = RISKY | {"condition": '"kitchen" in items.categories', "actions": RISKY["actions"][1:]}
+
+    refused = api.post(
+        "/api/v1/rules",
+        json=rule | {"condition": '"kitchen" in items.categories or "kitchn" in items.categories'},
+    )
+
+    assert refused.status_code == 422, refused.text
+    errors = [(e["field"], e["code"], e["at"], e["end"]) for e in refused.json()["errors"]]
+    assert errors == [("condition", "unknown-category", 34, 41)]
+    assert "there is no category 'kitchn'" in refused.json()["errors"][0]["message"]
+    made = api.post("/api/v1/rules", json=rule)
+    assert made.status_code == 201, made.text
+    kettle = api.post("/api/v1/orders", json=order_body([("KET", 1), ("MUG", 1)])).json()
+    mug = api.post("/api/v1/orders", json=order_body([("MUG", 1)])).json()
+    drain(live.potok)
+
+    fired = {
+        o["id"]: [f["outcome"] for f in api.get(f"/api/v1/orders/{o['id']}/rule-firings").json()]
+        for o in (kettle, mug)
+    }
+    assert fired == {kettle["id"]: ["done"], mug["id"]: []}

@@ -13,8 +13,16 @@ import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.db.tables import outbox_events as outbox
+from potok.domain.catalogue import CategoryDraft
 from potok.domain.kernel import Tracking
-from potok.services import catalogue, catalogue_files, file_exports, inventory, stock_files
+from potok.services import (
+    catalogue,
+    catalogue_files,
+    categories,
+    file_exports,
+    inventory,
+    stock_files,
+)
 from potok.services.file_imports import FileRejected, RowProblem
 from potok.spreadsheets import FileFormat, read_table
 from tests.factories import TESTER, build_world
@@ -324,6 +332,46 @@ def test_a_catalogue_export_imports_back_unchanged(potok: Potok) -> None:
 
         assert problems == []
         assert (summary.rows, summary.changed) == (6, 0)
+
+
+def test_a_catalogue_file_puts_products_in_categories_and_names_unknown_ones(
+    potok: Potok,
+) -> None:
+    build_world(potok)
+    for code, parent in (("appliances", None), ("kettles", "appliances")):
+        categories.create_category(potok.uow(), CategoryDraft(code, code.title(), parent))
+    text = "артикул;категория\nKET;kettles\nMUG;appliances\n"
+
+    summary, _ = catalogue_files.import_products(potok.uow(), csv(text), FileFormat.CSV)
+
+    assert (summary.changed, summary.created) == (2, 0)
+    assert catalogue.get_product(potok.uow(), "KET").category == "kettles"
+    assert [p.sku for p in catalogue.list_products(potok.uow(), category="appliances")] == [
+        "KET",
+        "MUG",
+    ]
+    bad = "sku,category\nKET,\nMUG,kitchen\nTOY,kettles\n"
+    with pytest.raises(FileRejected) as caught:
+        catalogue_files.import_products(potok.uow(), csv(bad), FileFormat.CSV)
+    assert caught.value.problems == [
+        RowProblem(3, "category", "there is no category 'kitchen'", "kitchen")
+    ]
+    assert catalogue.get_product(potok.uow(), "KET").category == "kettles"  # nothing applied
+    for fmt in FileFormat:
+        out = io.BytesIO()
+        file_exports.export_products(potok.uow(), out, fmt)
+        exported = out.getvalue()
+        table = read_table(io.BytesIO(exported), fmt)
+        column = table.header.cells.index("category")
+        rows = {r.cells[0]: (r.cells + [""] * 20)[column] for r in table}
+        assert (rows["KET"], rows["MUG"], rows["TOY"]) == ("kettles", "appliances", "")
+        again = catalogue_files.import_products(potok.uow(), io.BytesIO(exported), fmt)
+        assert again[0].changed == 0
+    emptied, _ = catalogue_files.import_products(
+        potok.uow(), csv("sku,category\nKET,\n"), FileFormat.CSV
+    )
+    assert emptied.changed == 1
+    assert catalogue.get_product(potok.uow(), "KET").category is None
 
 
 def test_many_products_are_created_in_one_go(potok: Potok) -> None:

@@ -18,11 +18,12 @@ from potok.connectors.carriers.interface import TrackingEvent, TrackingStatus
 from potok.db import migrate
 from potok.db.queries.reports import Reports
 from potok.domain.analytics import Dimension, Grain, Period, PeriodTooLong, order_kpis
+from potok.domain.catalogue import CategoryDraft
 from potok.domain.fulfilment import ParcelDraft, ParcelLine
 from potok.domain.kernel import Actor, ActorKind
 from potok.domain.orders.commands import CancelOrder
+from potok.services import catalogue, categories, reports
 from potok.services import orders as order_service
-from potok.services import reports
 from potok.services.fulfilment import handover, packing, picking, release, tracking
 from potok.services.fulfilment.picking import ScanInput
 from potok.services.intake import Placement, place_order
@@ -318,3 +319,34 @@ def test_the_upgrade_fills_the_days_from_the_facts_already_stored(
             _agree(potok, Period(november.since, november.until, grain), dimension=dimension)
     assert _agree(potok, november, dimension=Dimension.CHANNEL) == before
     assert [(r["key"], r["orders"]) for r in before] == [("web", 4)]
+
+
+def test_orders_by_category_count_each_order_under_its_categories_and_those_above(
+    potok: Potok, world: dict[str, int]
+) -> None:
+    for code, parent in (("home", None), ("kitchen", "home"), ("kettles", "kitchen")):
+        categories.create_category(potok.uow(), CategoryDraft(code, code.title(), parent))
+    categories.create_category(potok.uow(), CategoryDraft("toys", "Toys"))
+    catalogue.assign_category(potok.uow(), "kettles", ["KET"])
+    catalogue.assign_category(potok.uow(), "toys", ["TOY"])
+    reports.rebuild_order_facts(potok.uow())
+
+    found = reports.order_report(potok.uow(), Period(FRIDAY, SATURDAY), Dimension.CATEGORY)
+
+    rows = [(r.period, r.key, r.orders, r.cancelled, r.revenue, r.backordered) for r in found.rows]
+    toy = catalogue.get_product(potok.uow(), "TOY").price
+    assert rows == [
+        (FRIDAY, "home", 3, 1, Decimal("7470.00"), 0),
+        (FRIDAY, "kettles", 3, 1, Decimal("7470.00"), 0),
+        (FRIDAY, "kitchen", 3, 1, Decimal("7470.00"), 0),
+        (SATURDAY, "toys", 1, 0, toy, 1),
+    ]
+    assert all(s.median_s is None for r in found.rows for s in r.stages)  # not cut by category
+    for grain in Grain:
+        _agree(potok, Period(FRIDAY, SATURDAY, grain), dimension=Dimension.CATEGORY)
+    catalogue.assign_category(potok.uow(), "toys", ["KET"])  # filed elsewhere: a rebuild
+    reports.rebuild_order_facts(potok.uow())  # files its history again
+    week = reports.order_report(
+        potok.uow(), Period(FRIDAY, SATURDAY, Grain.WEEK), Dimension.CATEGORY
+    ).rows
+    assert [(r.key, r.orders, r.revenue) for r in week] == [("toys", 4, Decimal("7470.00") + toy)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
@@ -74,9 +75,25 @@ def _fact(order_id: int, channel: str, *, cancelled: bool = False) -> OrderFact:
     )
 
 
+def test_a_fact_counts_under_each_of_its_categories_with_the_worth_of_their_lines() -> None:
+    filed = replace(
+        _fact(1, "web"),
+        categories=(("home", Decimal("100.00")), ("kettles", Decimal("60.00"))),
+    )
+    moved = replace(filed, categories=(("home", Decimal("100.00")),), cancelled=True)
+
+    _, _, kinds = day_deltas([filed], [moved])
+
+    day = date(2026, 3, 2)
+    assert [(k, v["orders"], v["cancelled"], v["revenue"]) for k, v in kinds] == [
+        ((day, "home", "web", "MSK", "RUB"), 0, 1, Decimal("-100.00")),
+        ((day, "kettles", "web", "MSK", "RUB"), -1, 0, Decimal("-60.00")),
+    ]
+
+
 def test_replacing_a_fact_moves_its_day_by_the_difference_only() -> None:
     before, after = _fact(1, "web"), _fact(1, "web", cancelled=True)
-    days, cells = day_deltas([before], [after])
+    days, cells, kinds = day_deltas([before], [after])
     assert days == [
         (
             (date(2026, 3, 2), "web", "MSK", "cdek", "RUB"),
@@ -104,8 +121,9 @@ def test_replacing_a_fact_moves_its_day_by_the_difference_only() -> None:
         )
     ]
     assert cells == []  # the stage times did not change
-    assert day_deltas([before], [before]) == ([], [])
-    _, added = day_deltas([], [before])
+    assert kinds == []  # in no category
+    assert day_deltas([before], [before]) == ([], [], [])
+    _, added, _ = day_deltas([], [before])
     # the confirmation (300 s) in each of the eight groupings, for its day, week and month
     assert len(added) == 24
     assert {k[0] for k, _ in added} == {"cwk", "cw-", "c-k", "c--", "-wk", "-w-", "--k", "---"}

@@ -150,6 +150,7 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
         order_edits.router,
         customers.router,
         catalogue.products,
+        catalogue.categories,
         catalogue.channels,
         catalogue.warehouses,
         stock.router,

@@ -13,6 +13,7 @@ from potok.cli import (
     alerts,
     backup,
     carriers,
+    categories,
     db,
     demo,
     documents,
@@ -51,6 +52,7 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(stock.app, name="stock")
 app.add_typer(files.app, name="files")
+app.add_typer(categories.app, name="categories")
 app.add_typer(orders.app, name="orders")
 app.add_typer(transfers.app, name="transfers")
 app.add_typer(transfers.purchase_orders, name="purchase-orders")

@@ -11,6 +11,7 @@ from potok.cli.common import (
     OUTPUT,
     Column,
     Output,
+    cli_actor,
     cli_uow,
     console,
     handles_errors,
@@ -153,3 +154,61 @@ def _print(r: Receipt) -> None:
             (line.mark_code or "")[:31],
         )
     console.print(table)
+
+
+@app.command("correct")
+@handles_errors
+def correct_receipt(
+    receipt: int = typer.Argument(..., min=1, max=2**63 - 1, help="The receipt to correct."),
+    type_: str = typer.Option(
+        "self", "--type", help="self (the seller's own finding) or instruction (an order)."
+    ),
+    basis_date: str | None = typer.Option(
+        None, help="The date of the finding or the order, YYYY-MM-DD (default: today)."
+    ),
+    basis_number: str | None = typer.Option(None, help="The order's number."),
+    reverse: bool = typer.Option(False, "--reverse", help="Undo a receipt registered wrong."),
+) -> None:
+    """Queue a correction receipt for a failed receipt (or undo a wrong one, --reverse)."""
+    from datetime import date
+
+    from potok.domain.errors import FieldError, InvalidInput
+    from potok.services.fiscal.corrections import CorrectReceipt
+    from potok.services.fiscal.corrections import correct_receipt as correct
+
+    basis_on = None
+    if basis_date is not None:
+        try:
+            basis_on = date.fromisoformat(basis_date)
+        except ValueError:
+            raise InvalidInput(
+                [FieldError("basis_date", f"'{basis_date}': write YYYY-MM-DD", "invalid")]
+            ) from None
+    command = CorrectReceipt(
+        receipt, type=type_, basis_on=basis_on, basis_number=basis_number, reverse=reverse
+    )
+    potok = open_potok()
+    try:
+        made = correct(cli_uow(potok), potok.fiscal, command, cli_actor())
+    finally:
+        potok.close()
+    console.print(
+        f"receipt {made.id} ({made.operation.value}, {money(made.total)} {made.currency}) "
+        f"queued: corrects receipt {receipt}"
+    )
+
+
+@app.command("resend")
+@handles_errors
+def resend_receipt(
+    receipt: int = typer.Argument(..., min=1, max=2**63 - 1, help="The failed receipt."),
+) -> None:
+    """Send a failed receipt again as it is (once its seller's settings are fixed)."""
+    from potok.services.fiscal.corrections import resend_receipt as resend
+
+    potok = open_potok()
+    try:
+        again = resend(cli_uow(potok), potok.fiscal, receipt, cli_actor())
+    finally:
+        potok.close()
+    console.print(f"receipt {again.id} queued again as {again.external_id}")

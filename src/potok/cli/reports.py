@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Reports and KPIs: orders, reasons, employees.", no_args_is_help=True)
 
 GRAINS = ("day", "week", "month")
-DIMENSIONS = ("none", "channel", "warehouse", "carrier")
+DIMENSIONS = ("none", "channel", "warehouse", "carrier", "category")
 
 
 def _day(value: str | None, default: date, name: str) -> date:
@@ -96,7 +96,11 @@ def orders_report(
     since: str | None = SINCE,
     until: str | None = UNTIL,
     grain: str = typer.Option("day", help="Cut the period by day, week or month."),
-    by: str = typer.Option("none", help="And by channel, warehouse or carrier."),
+    by: str = typer.Option(
+        "none",
+        help="And by channel, warehouse, carrier or category (every order under each "
+        "category of its products and those above them; revenue the category's lines).",
+    ),
     channel: list[str] = typer.Option([], "--channel", "-c", help="Only this channel (repeat)."),
     output: Output = OUTPUT,
 ) -> None:

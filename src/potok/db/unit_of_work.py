@@ -24,6 +24,7 @@ from potok.db.repositories.automation import AutomationRepository
 from potok.db.repositories.carrier_labels import CarrierLabelRepository
 from potok.db.repositories.carrier_points import CarrierPointRepository
 from potok.db.repositories.catalogue import ProductRepository
+from potok.db.repositories.categories import CategoryRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
@@ -138,6 +139,7 @@ class SqlUnitOfWork:
         self._reserving = StagedReservation()
         self._setup = None
         self.products = ProductRepository(connection)
+        self.categories = CategoryRepository(connection)
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)

@@ -27,6 +27,7 @@ class OrderContext:
     customer_returns: int
     tags: frozenset[str]
     queues: frozenset[str]  # queues holding an unfinished task of the order
+    categories: frozenset[str] = frozenset()  # of its products, with those above them
 
 
 class AutomationStore(Protocol):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from potok.domain.catalogue import (
+    CategoryNotFound,
     Product,
     ProductDraft,
     ProductNotFound,
@@ -48,6 +50,7 @@ def create_product(
         if uow.products.get_by_sku(draft.sku) is not None:
             raise SkuTaken(sku=draft.sku)
         _barcode_free(uow, draft, None)
+        _category_known(uow, draft)
         product = uow.products.add(draft, clock())
         uow.record(
             ProductCreated(occurred_at=product.created_at, sku=product.sku, product=plain(product))
@@ -72,6 +75,7 @@ def replace_product(
         if current is None:
             raise ProductNotFound(sku=sku)
         _barcode_free(uow, draft, current)
+        _category_known(uow, draft)
         if draft.tracking is not current.tracking and uow.products.has_stock(current.id):
             raise TrackingLocked(sku=sku, current=current.tracking, requested=draft.tracking)
         product = uow.products.replace(current.id, draft, clock())
@@ -95,6 +99,48 @@ def _barcode_free(uow: UnitOfWork, draft: ProductDraft, current: Product | None)
         owner = owners.get(barcode)
         if owner is not None and owner != draft.sku:
             raise BarcodeTaken(barcode=barcode, sku=owner)
+
+
+def _category_known(uow: UnitOfWork, draft: ProductDraft) -> None:
+    if draft.category is not None and not uow.categories.known([draft.category]):
+        raise InvalidInput(
+            [FieldError("category", f"there is no category '{draft.category}'", "unknown-category")]
+        )
+
+
+def assign_category(
+    uow: UnitOfWork, category: str | None, skus: Sequence[str], *, clock: Clock = utc_now
+) -> int:
+    """Put these products into a category (None: into none), all or none of them, each
+    change with a ``product.updated`` event; returns how many changed."""
+    from potok.services.catalogue_files import draft_of, product_of
+
+    def work(uow: UnitOfWork) -> int:
+        if category is not None and not uow.categories.known([category]):
+            raise CategoryNotFound(category=category)
+        found = uow.products.get_many(skus)
+        missing = sorted(set(skus) - set(found))
+        if missing:
+            raise ProductNotFound(sku=missing[0])
+        at = clock()
+        changes = [
+            (p, dataclasses.replace(draft_of(p), category=category))
+            for p in found.values()
+            if p.category != category
+        ]
+        uow.products.replace_many([(p.id, draft) for p, draft in changes], at)
+        for before, draft in changes:
+            uow.record(
+                ProductUpdated(
+                    occurred_at=at,
+                    sku=before.sku,
+                    product=plain(product_of(before, draft, at)),
+                    before=plain(before),
+                )
+            )
+        return len(changes)
+
+    return atomically(uow, work)
 
 
 def delete_product(uow: UnitOfWork, sku: str, *, clock: Clock = utc_now) -> None:
@@ -128,13 +174,22 @@ def list_products(
     limit: int = 100,
     search: str | None = None,
     active: bool | None = None,
+    category: str | None = None,
 ) -> Sequence[Product]:
-    return reading(
-        uow,
-        lambda uow: uow.products.list(
-            after_sku=after_sku, limit=limit, search=search, active=active
-        ),
-    )
+    """Products in SKU order; ``category``: those of that category and the ones below it."""
+
+    def work(uow: UnitOfWork) -> Sequence[Product]:
+        branch = None
+        if category is not None:
+            root = uow.categories.get_by_code(category)
+            if root is None:
+                raise CategoryNotFound(category=category)
+            branch = [c.code for c in uow.categories.list(under=root)]
+        return uow.products.list(
+            after_sku=after_sku, limit=limit, search=search, active=active, categories=branch
+        )
+
+    return reading(uow, work)
 
 
 # ---------------------------------------------------------------------- channels

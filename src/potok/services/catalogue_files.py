@@ -14,6 +14,7 @@ it. New products need ``name``, ``price`` and ``vat_rate``.
 - ``unit_identifiers`` / ``идентификаторы``: marking, imei, uin (маркировка, imei, уин),
   separated by ``;``
 - ``parcel_group`` / ``группа посылок``
+- ``category`` / ``категория``: the code of an existing category (empty: in none)
 
 A row that changes nothing changes nothing: the same file twice is imported once.
 """
@@ -34,6 +35,7 @@ from potok.domain.errors import InvalidInput
 from potok.domain.events import plain
 from potok.domain.fulfilment import UnitIdentifier
 from potok.domain.kernel import Clock, RemovalStrategy, Tracking, utc_now
+from potok.services.categories import unknown_categories
 from potok.services.file_imports import (
     Cells,
     FileRejected,
@@ -62,6 +64,7 @@ COLUMNS = (
     Column("removal_strategy", ("стратегия отбора",)),
     Column("unit_identifiers", ("идентификаторы", "идентификаторы единиц")),
     Column("parcel_group", ("группа посылок",)),
+    Column("category", ("категория", "код категории")),
 )
 HEADER = tuple(c.name for c in COLUMNS)
 TRACKING_WORDS = {
@@ -111,6 +114,8 @@ def product_row(cells: Cells) -> ProductRow | None:
             fields[name] = cells.decimal(name) if cells.required(name) else None
     if cells.has("barcode"):
         fields["barcode"] = cells.text("barcode") or None
+    if cells.has("category"):
+        fields["category"] = cells.text("category") or None
     if cells.has("barcodes"):
         barcodes = _split(cells.text("barcodes"))
         if len(barcodes) > MAX_BARCODES:
@@ -182,6 +187,7 @@ def draft_of(product: Product) -> ProductDraft:
         product.barcodes,
         product.unit_identifiers,
         product.parcel_group,
+        product.category,
     )
 
 
@@ -200,6 +206,7 @@ def product_of(before: Product, draft: ProductDraft, at: datetime) -> Product:
         barcodes=draft.barcodes,
         unit_identifiers=draft.unit_identifiers,
         parcel_group=draft.parcel_group,
+        category=draft.category,
         updated_at=at,
     )
 
@@ -272,6 +279,8 @@ def _plan(
     the catalogue, tracking against the stock."""
     planned: list[tuple[int, ProductDraft]] = []
     first_with: dict[str, tuple[int, str]] = {}
+    named = {value for _, row in good for name, value in row.fields if name == "category"}
+    missing = set(unknown_categories(uow, [c for c in named if c]))
     for line, row in good:
         given = dict(row.fields)
         before = current.get(row.sku)
@@ -286,6 +295,10 @@ def _plan(
                     )
                 )
                 continue
+        if given.get("category") in missing:
+            category = given["category"]
+            problem(RowProblem(line, "category", f"there is no category '{category}'", category))
+            continue
         draft = dataclasses.replace(draft_of(before) if before else NEW, sku=row.sku, **given)
         try:
             draft.validate()

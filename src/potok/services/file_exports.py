@@ -45,6 +45,7 @@ PRODUCT_HEADER = (
     "removal_strategy",
     "unit_identifiers",
     "parcel_group",
+    "category",
 )
 
 
@@ -313,6 +314,7 @@ def product_rows(uow: UnitOfWork, *, active: bool | None = None) -> Iterator[tup
                 product.removal_strategy.value if product.removal_strategy else None,
                 ";".join(sorted(k.value for k in product.unit_identifiers)),
                 product.parcel_group,
+                product.category,
             )
         if len(page) < PAGE:
             break

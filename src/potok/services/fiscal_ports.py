@@ -49,8 +49,11 @@ class FiscalStore(Protocol):
         """Newest first."""
         ...
 
-    def due(self, states: Sequence[ReceiptState], now: datetime, limit: int) -> list[Receipt]:
-        """Receipts in these states whose next attempt has come, oldest first."""
+    def due(
+        self, states: Sequence[ReceiptState], now: datetime | None, limit: int
+    ) -> list[Receipt]:
+        """Receipts in these states whose next attempt has come (any, when ``now`` is
+        None), oldest first."""
         ...
 
     def claim(self, receipt: Receipt, until: datetime, now: datetime) -> bool:

@@ -12,6 +12,7 @@ alone, so the same file twice changes nothing the second time.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -21,6 +22,8 @@ from decimal import Decimal
 from typing import NoReturn
 
 from potok.domain.access import Principal
+from potok.domain.catalogue import CategoryDraft
+from potok.domain.catalogue.categories import MAX_DEPTH
 from potok.domain.erp import (
     Catalogue,
     CatalogueItem,
@@ -34,8 +37,9 @@ from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, SetLevels
 from potok.domain.inventory.errors import BulkRejected
 from potok.domain.kernel import Actor, Clock, utc_now
+from potok.domain.validation import CODE_PATTERN
 from potok.security.tokens import digest, new_token
-from potok.services import catalogue_files
+from potok.services import catalogue_files, categories
 from potok.services.catalogue_files import ProductRow
 from potok.services.file_imports import FileRejected, Rows
 from potok.services.onec_ports import ExchangeSession, GroupLink, ItemLink
@@ -196,6 +200,7 @@ def import_catalogue(
         existing = uow.products.ids_for({_sku(item, links) for item in items})
     known_groups |= {g.onec_id for g in catalogue.groups}
     known_properties |= {p.onec_id for p in catalogue.properties}
+    categories = _categories_of(uow, catalogue, file=file, clock=clock)
     seen: dict[str, CatalogueItem] = {}
     rows: list[tuple[int, ProductRow]] = []
     for item in items:
@@ -217,6 +222,8 @@ def import_catalogue(
             fields["barcode"] = item.barcode
         if item.vat_rate is not None:
             fields["vat_rate"] = item.vat_rate
+        if item.groups:  # a product is in one category: its first group's
+            fields["category"] = category_code(item.groups[0])
         if sku not in existing:
             fields.setdefault("vat_rate", rules.default_vat_rate)
             fields["price"] = Decimal(0)  # offers.xml brings the price
@@ -246,8 +253,61 @@ def import_catalogue(
         "catalogue",
         products_created=summary.created,
         products_changed=summary.changed - summary.created,
-        links_changed=changed_links,
+        links_changed=changed_links + categories,
     )
+
+
+def category_code(onec_id: str) -> str:
+    """The code of the category a 1C group becomes: its Ид (a GUID), or a digest of it when
+    the Ид is not a code Potok takes."""
+    if CODE_PATTERN.fullmatch(onec_id):
+        return onec_id
+    return "1c-" + hashlib.sha1(onec_id.encode(), usedforsecurity=False).hexdigest()[:24]
+
+
+def _categories_of(uow: UnitOfWork, catalogue: Catalogue, *, file: str, clock: Clock) -> int:
+    """The classifier's groups as the category tree (with the groups of earlier exchanges
+    that this one's products name), before the products are put in them."""
+    with uow.read():
+        stored = {g.onec_id: g for g in uow.onec.groups("group")}
+    lines: dict[str, int] = {}
+    groups: dict[str, tuple[str, str | None]] = {
+        g.onec_id: (g.name, g.parent) for g in stored.values()
+    }
+    for group in catalogue.groups:
+        groups[group.onec_id] = (group.name, group.parent)
+        lines[group.onec_id] = group.line
+    named = {g for item in catalogue.items for g in item.groups[:1]}
+    wanted: dict[str, CategoryDraft] = {}
+
+    def depth(onec_id: str) -> int:
+        levels, parent = 1, groups[onec_id][1]
+        while parent in groups and levels <= MAX_DEPTH:
+            levels, parent = levels + 1, groups[parent][1]
+        return levels
+
+    def add(onec_id: str) -> None:
+        if onec_id in wanted or onec_id not in groups:
+            return
+        name, parent = groups[onec_id]
+        if depth(onec_id) > MAX_DEPTH:
+            _refuse(
+                file,
+                lines.get(onec_id, 1),
+                "Группа",
+                f"group {onec_id} lies deeper than {MAX_DEPTH} levels, the most Potok keeps",
+            )
+        if parent is not None:
+            add(parent)
+        code = category_code(onec_id)
+        wanted[onec_id] = CategoryDraft(
+            code, name.strip()[:255] or code, category_code(parent) if parent in groups else None
+        )
+
+    for onec_id in [g.onec_id for g in catalogue.groups] + sorted(named):
+        add(onec_id)
+    # parents first: ``add`` put each parent in before its child
+    return categories.sync_categories(uow, list(wanted.values()), clock=clock)
 
 
 def _sku(item: CatalogueItem, links: Mapping[str, ItemLink]) -> str:

@@ -31,6 +31,7 @@ from potok.services.ports import (
     AlertStore,
     ApiKeyStore,
     AuditStore,
+    CategoryStore,
     ChannelStore,
     CustomerStore,
     IdempotencyStore,
@@ -68,6 +69,9 @@ class UnitOfWork(Protocol):
 
     @property
     def products(self) -> ProductStore: ...
+
+    @property
+    def categories(self) -> CategoryStore: ...
 
     @property
     def channels(self) -> ChannelStore: ...

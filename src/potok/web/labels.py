@@ -206,6 +206,7 @@ ALERT = {
     "marketplace_stock_refused": N_("Marketplace refused an item's stock"),
     "marketplace_update_refused": N_("Marketplace refused an order update"),
     "webhook_paused": N_("Webhook paused after failures"),
+    "fiscal_receipt_failed": N_("Fiscal receipt failed"),
 }
 
 
@@ -246,6 +247,22 @@ GATEWAY_REFUND = {
     "pending": N_("Pending"),
     "succeeded": N_("Refunded"),
     "canceled": N_("Refused"),
+}
+
+RECEIPT_KIND = {
+    "sale": N_("Sale (full prepayment)"),
+    "settlement": N_("Full settlement"),
+    "refund": N_("Refund"),
+    "correction": N_("Correction"),
+}
+
+RECEIPT_STATE = {
+    "queued": N_("Queued"),
+    "sent": N_("Sent to the register"),
+    "wait": N_("Printing"),
+    "done": N_("Registered"),
+    "failed": N_("Failed"),
+    "skipped": N_("Not ours to print"),
 }
 
 OUTCOME = {

@@ -17,6 +17,7 @@ from potok.domain.sourcing.stock_value import StockPricingRun
 from potok.services.automation.schedules import ScheduledRun, run_scheduled_rules
 from potok.services.events import Pruned, prune_delivered
 from potok.services.expiry import ExpiryRun, expire_lots
+from potok.services.fiscal.sending import FiscalRun, work_the_queue
 from potok.services.forecasting import StoredForecast, forecast_when_due
 from potok.services.fulfilment.labels import LabelRun, retry_labels
 from potok.services.fulfilment.tracking import TrackingOutcome, expire_pickups, poll_carriers
@@ -69,6 +70,7 @@ class JobReport:
     stock_prices: StockPricingRun | None = None  # stock priced anew, when its schedule came
     scheduled_rules: ScheduledRun | None = None  # automation rules run on their schedule
     payments: PollRun | None = None  # gateway payments in flight read back, when due
+    fiscal: FiscalRun | None = None  # fiscal receipts sent and their results read
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -80,8 +82,9 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     marketplace connections whose schedule has come, book and fetch carriers' labels whose
     retry is due, escalate operators' tasks whose time is up, run the automation rules
     whose schedule has come, read back the gateway payments still in flight, prune delivered
-    events and old delivery attempts (retention), and run the demand forecast and price
-    stock for the orders still to come when their schedules say so."""
+    events and old delivery attempts (retention), run the demand forecast and price stock
+    for the orders still to come when their schedules say so, and send the queued fiscal
+    receipts and read the results of the sent ones."""
     batch = potok.settings.worker.batch_size
     expired = expire_unpaid_orders(_uow(potok, "payment-deadline"), clock=clock, limit=batch)
     holds = expire_holds(_uow(potok, "hold-expiry"), clock=clock, limit=batch)
@@ -107,6 +110,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     )
     pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
     labelled = retry_labels(_uow(potok, "carrier-labels"), potok.carriers, clock=clock, limit=batch)
+    fiscal = work_the_queue(lambda: _uow(potok, "fiscal-receipts"), potok.fiscal, clock=clock)
     tracked = None
     if _tracking_due(potok, clock()):
         tracked = poll_carriers(_uow(potok, "carrier-tracking"), potok.carriers, clock=clock)
@@ -174,6 +178,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         priced,
         scheduled,
         payments,
+        fiscal,
     )
 
 
@@ -332,6 +337,15 @@ def _round(potok: Potok) -> None:
                 len(labelled.ready),
                 len(labelled.failed),
                 len(labelled.waiting),
+            )
+        fiscal = report.fiscal
+        if fiscal is not None and (fiscal.busy or fiscal.waiting):
+            log.info(
+                "fiscal receipts: %d sent, %d registered, %d failed, %d waiting",
+                len(fiscal.sent),
+                len(fiscal.done),
+                len(fiscal.failed),
+                len(fiscal.waiting),
             )
         lapsed = report.lapsed_reservations
         if lapsed is not None and lapsed.orders:

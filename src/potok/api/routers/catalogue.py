@@ -12,6 +12,9 @@ from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.catalogue import (
+    CategoryIn,
+    CategoryOut,
+    CategoryPatch,
     ChannelIn,
     ChannelOut,
     ChannelPatch,
@@ -27,7 +30,16 @@ from potok.api.schemas.common import Code
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
-from potok.domain.catalogue import ProductNotFound, SkuInUse, TrackingLocked
+from potok.domain.catalogue import (
+    CategoryCodeTaken,
+    CategoryInUse,
+    CategoryLoop,
+    CategoryNotFound,
+    CategoryTooDeep,
+    ProductNotFound,
+    SkuInUse,
+    TrackingLocked,
+)
 from potok.domain.catalogue.model import SkuTaken
 from potok.domain.channels import ChannelNotFound
 from potok.domain.channels.model import ChannelCodeTaken, ChannelInUse
@@ -36,17 +48,21 @@ from potok.domain.network import WarehouseNotFound
 from potok.domain.network.model import WarehouseCodeTaken, WarehouseInUse
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import catalogue
+from potok.services import categories as category_service
 from potok.services.catalogue import BarcodeTaken
 
 In = TypeVar("In", bound=BaseModel)
 
 
-def merge(model: type[In], current: BaseModel, patch: BaseModel) -> In:
-    """A full body from the current representation and the fields a PATCH sets."""
+def merge(
+    model: type[In], current: BaseModel, patch: BaseModel, *, derived: frozenset[str] = frozenset()
+) -> In:
+    """A full body from the current representation (less its ``derived`` fields) and the
+    fields a PATCH sets."""
     try:
         return model.model_validate(
             {
-                **current.model_dump(exclude={"created_at", "updated_at"}),
+                **current.model_dump(exclude={"created_at", "updated_at", *derived}),
                 **patch.model_dump(exclude_unset=True),
             }
         )
@@ -57,6 +73,7 @@ def merge(model: type[In], current: BaseModel, patch: BaseModel) -> In:
 
 
 products = APIRouter(prefix="/api/v1/products", tags=["products"])
+categories = APIRouter(prefix="/api/v1/categories", tags=["products"])
 channels = APIRouter(prefix="/api/v1/channels", tags=["channels"])
 warehouses = APIRouter(prefix="/api/v1/warehouses", tags=["warehouses"])
 
@@ -95,6 +112,7 @@ def create_product(
     "",
     response_model=ProductPageOut,
     summary="List products by SKU",
+    responses=responses(CategoryNotFound),
     dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
 )
 def list_products(
@@ -103,10 +121,20 @@ def list_products(
         str | None, Query(max_length=200, description="Part of SKU or name, or a barcode.")
     ] = None,
     active: bool | None = None,
+    category: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=64,
+            description="Only the products of this category and the categories below it.",
+        ),
+    ] = None,
     cursor: Annotated[str | None, Query(max_length=64, description="The last SKU seen.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> ProductPageOut:
-    found = catalogue.list_products(uow, after_sku=cursor, limit=limit + 1, search=q, active=active)
+    found = catalogue.list_products(
+        uow, after_sku=cursor, limit=limit + 1, search=q, active=active, category=category
+    )
     items = [ProductOut.model_validate(p) for p in found[:limit]]
     return ProductPageOut(items=items, next_cursor=items[-1].sku if len(found) > limit else None)
 
@@ -155,6 +183,108 @@ def patch_product(sku: Code, body: ProductPatch, uow: Uow) -> ProductOut:
 )
 def delete_product(sku: Code, uow: Uow) -> Response:
     catalogue.delete_product(uow, sku)
+    return Response(status_code=204)
+
+
+# ---------------------------------------------------------------------- categories
+
+
+@categories.post(
+    "",
+    status_code=201,
+    response_model=CategoryOut,
+    summary="Add a product category",
+    description="A top-level category, or one under `parent`; the tree is at most eight "
+    "levels deep.",
+    responses=responses(InvalidInput, CategoryCodeTaken, CategoryTooDeep, IdempotencyKeyReused),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
+)
+def create_category(
+    body: CategoryIn,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    return answer(
+        request,
+        "create-category",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: category_service.create_category(uow, body.draft(), once=once),
+        lambda made: (201, CategoryOut.model_validate(made).model_dump(mode="json")),
+        lambda made: {"Location": f"{categories.prefix}/{made['code']}"},
+    )
+
+
+@categories.get(
+    "",
+    response_model=list[CategoryOut],
+    summary="The category tree, a parent before its children",
+    responses=responses(CategoryNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
+)
+def list_categories(
+    uow: Uow,
+    under: Annotated[
+        str | None,
+        Query(min_length=1, max_length=64, description="Only this category's branch."),
+    ] = None,
+) -> list[CategoryOut]:
+    return [
+        CategoryOut.model_validate(c) for c in category_service.list_categories(uow, under=under)
+    ]
+
+
+@categories.get(
+    "/{category}",
+    response_model=CategoryOut,
+    summary="A category",
+    responses=responses(CategoryNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.NETWORK)],
+)
+def get_category(category: Code, uow: Uow) -> CategoryOut:
+    return CategoryOut.model_validate(category_service.get_category(uow, category))
+
+
+@categories.put(
+    "/{category}",
+    response_model=CategoryOut,
+    summary="Rename a category or move it with its branch",
+    responses=responses(CategoryNotFound, InvalidInput, CategoryLoop, CategoryTooDeep),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
+)
+def replace_category(category: Code, body: CategoryIn, uow: Uow) -> CategoryOut:
+    return CategoryOut.model_validate(
+        category_service.replace_category(uow, category, body.draft())
+    )
+
+
+@categories.patch(
+    "/{category}",
+    response_model=CategoryOut,
+    summary="Rename a category or move it (`parent`) with its branch",
+    responses=responses(CategoryNotFound, InvalidInput, CategoryLoop, CategoryTooDeep),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
+)
+def patch_category(category: Code, body: CategoryPatch, uow: Uow) -> CategoryOut:
+    current = CategoryOut.model_validate(category_service.get_category(uow, category))
+    merged = merge(CategoryIn, current, body, derived=frozenset({"path"}))
+    return CategoryOut.model_validate(
+        category_service.replace_category(uow, category, merged.draft())
+    )
+
+
+@categories.delete(
+    "/{category}",
+    status_code=204,
+    summary="Delete a category with no products and nothing below it",
+    responses=responses(CategoryNotFound, CategoryInUse),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.NETWORK)],
+)
+def delete_category(category: Code, uow: Uow) -> Response:
+    category_service.delete_category(uow, category)
     return Response(status_code=204)
 
 

@@ -6,21 +6,28 @@ receipts of its own orders (through the order), the list spans every channel.
 
 from __future__ import annotations
 
+import json
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
 
 from potok.api.deps import Uow
+from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
-from potok.api.schemas.fiscal import ReceiptOut, ReceiptPageOut, render_receipt
+from potok.api.responses import json_response
+from potok.api.schemas.fiscal import CorrectionIn, ReceiptOut, ReceiptPageOut, render_receipt
 from potok.api.scope import Reach, reach
-from potok.api.security import needs
+from potok.api.security import Caller, needs, public
 from potok.domain.access import Permission
 from potok.domain.errors import InvalidInput
-from potok.domain.fiscal import ReceiptNotFound
+from potok.domain.fiscal import ReceiptNotCorrectable, ReceiptNotFound
+from potok.domain.machine import IllegalTransition
 from potok.domain.orders import OrderNotFound
-from potok.services.fiscal import reading
+from potok.domain.orders.errors import IdempotencyKeyReused
+from potok.services.fiscal import corrections, reading, sending
+from potok.services.fiscal.desk import FiscalDesk
 from potok.services.fiscal_ports import ReceiptFilter
 
 router = APIRouter(prefix="/api/v1", tags=["fiscal receipts"])
@@ -29,6 +36,13 @@ OrderPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 ReceiptPath = Annotated[int, Path(ge=1, le=2**63 - 1)]
 Cursor = Annotated[str | None, Query(max_length=200)]
 Limit = Annotated[int, Query(ge=1, le=500)]
+MAX_CALLBACK_BYTES = 100_000
+
+
+def desk(request: Request) -> FiscalDesk:
+    """The fiscal settings and registers of this process."""
+    found: FiscalDesk = request.app.state.potok.fiscal
+    return found
 
 
 @router.get(
@@ -95,3 +109,85 @@ def list_receipts(
 )
 def get_receipt(receipt_id: ReceiptPath, uow: Uow) -> ReceiptOut:
     return render_receipt(reading.get_receipt(uow, receipt_id))
+
+
+@router.post(
+    "/receipts/{receipt_id}/correction",
+    status_code=201,
+    response_model=ReceiptOut,
+    summary="Correct a failed or wrong receipt",
+    description="A receipt the provider refused gets a correction receipt of the same "
+    "direction and lines (`sell_correction`, `sell_refund_correction`) under the seller's "
+    "current settings; a receipt registered wrong is undone with `reverse` (a correction of "
+    "the opposite direction). The correction is queued and sent like any receipt.",
+    responses=responses(ReceiptNotFound, ReceiptNotCorrectable, InvalidInput, IdempotencyKeyReused),
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def correct_receipt(
+    receipt_id: ReceiptPath,
+    body: CorrectionIn,
+    uow: Uow,
+    caller: Caller,
+    request: Request,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    command = corrections.CorrectReceipt(
+        receipt_id,
+        type=body.type,
+        basis_on=body.basis_date,
+        basis_number=body.basis_number,
+        reverse=body.reverse,
+    )
+    return answer(
+        request,
+        "receipt-correction",
+        caller,
+        idempotency_key,
+        body.model_dump_json(),
+        lambda once: corrections.correct_receipt(
+            uow, desk(request), command, caller.actor, once=once
+        ),
+        lambda receipt: (201, render_receipt(receipt).model_dump(mode="json")),
+    )
+
+
+@router.post(
+    "/receipts/{receipt_id}/resending",
+    response_model=ReceiptOut,
+    summary="Send a failed receipt again, as it is",
+    description="For a receipt that never reached the register because of Potok's own "
+    "settings (no fiscal settings for its seller, a wrong account): once fixed, it is "
+    "queued again under a new external id.",
+    responses=responses(ReceiptNotFound, ReceiptNotCorrectable, IllegalTransition),
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def resend_receipt(
+    receipt_id: ReceiptPath, uow: Uow, caller: Caller, request: Request
+) -> ReceiptOut:
+    return render_receipt(corrections.resend_receipt(uow, desk(request), receipt_id, caller.actor))
+
+
+@router.post(
+    "/fiscal/atol/callback",
+    summary="АТОЛ Онлайн's callback: a receipt's result is ready",
+    description="Called by АТОЛ, not by people, at the `callback_url` of each receipt. The "
+    "body is never taken for the result: Potok reads the receipt's report from АТОЛ itself "
+    "(`GET /report/{uuid}`) and keeps what АТОЛ says there, so a forged or repeated call "
+    "changes nothing. Answers 200 for a receipt Potok sent, 404 for any other uuid.",
+    responses=responses(ReceiptNotFound, InvalidInput),
+    dependencies=[public(), reach(Reach.NETWORK)],
+)
+async def atol_callback(request: Request) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_CALLBACK_BYTES:
+        raise InvalidInput([], detail=f"a callback carries at most {MAX_CALLBACK_BYTES} bytes")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        body = None
+    uuid = body.get("uuid") if isinstance(body, dict) else None
+    if not isinstance(uuid, str) or not 1 <= len(uuid) <= 128:
+        raise InvalidInput([], detail="a callback names the receipt's uuid")
+    potok = request.app.state.potok
+    receipt = await run_in_threadpool(sending.check_receipt, potok.uow, potok.fiscal, uuid)
+    return json_response({"receipt_id": receipt.id, "state": receipt.state.value})

@@ -90,12 +90,15 @@ def _order_report(
 @router.get(
     "/orders",
     response_model=OrderReportOut,
-    summary="Order KPIs per day, week or month, optionally by channel, warehouse or carrier",
+    summary="Order KPIs per day, week or month, optionally by channel, warehouse, carrier or "
+    "category",
     description="Orders count in the bucket of the day they were accepted. Every bucket of "
     "the period has a row when `by` is `none` (an empty period gives rows of zeros); with "
     "`by`, the values that had orders. Stage times run from the stage before "
     "(accepted -> confirmed -> picked -> packed -> handed_over -> delivered). A period over "
-    "ten years or 1,000 buckets is refused with a problem saying why.",
+    "ten years or 1,000 buckets is refused with a problem saying why. By `category`, an "
+    "order counts under each category of its products and every category above them, its "
+    "revenue there being the worth of those lines; stage times are not cut by category.",
     responses=_PERIOD_PROBLEMS,
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)],
 )

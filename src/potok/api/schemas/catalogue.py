@@ -26,7 +26,7 @@ from potok.api.schemas.common import (
     RateIn,
     Schema,
 )
-from potok.domain.catalogue import ProductDraft
+from potok.domain.catalogue import CategoryDraft, ProductDraft
 from potok.domain.channels import (
     PAYMENT_DEADLINE_MAX_MINUTES,
     BackorderPolicy,
@@ -85,6 +85,12 @@ class ProductIn(Schema):
         description="Goods of another group (e.g. `bulky`, `chilled`) ship in their own "
         "shipment from the same warehouse.",
     )
+    category: Code | None = Field(
+        default=None,
+        examples=["kettles"],
+        description="The code of the product's category (see `/api/v1/categories`); null: "
+        "in none. Rules' `items.categories` and the reports by category read it.",
+    )
 
     def draft(self) -> ProductDraft:
         return ProductDraft(
@@ -100,11 +106,12 @@ class ProductIn(Schema):
             tuple(self.barcodes),
             frozenset(self.unit_identifiers),
             self.parcel_group,
+            self.category,
         )
 
 
 class ProductPatch(Patch):
-    nullable = frozenset({"barcode", "removal_strategy"})
+    nullable = frozenset({"barcode", "removal_strategy", "category"})
 
     name: str | None = Field(default=None, min_length=1, max_length=255)
     price: MoneyIn | None = None
@@ -117,6 +124,7 @@ class ProductPatch(Patch):
     barcodes: list[Barcode] | None = Field(default=None, max_length=20)
     unit_identifiers: list[UnitIdentifier] | None = Field(default=None, max_length=3)
     parcel_group: str | None = Field(default=None, max_length=32)
+    category: Code | None = None
 
 
 class ProductOut(Out):
@@ -132,6 +140,7 @@ class ProductOut(Out):
     barcodes: list[str]
     unit_identifiers: list[str]
     parcel_group: str
+    category: str | None
     created_at: datetime
     updated_at: datetime
 
@@ -145,6 +154,36 @@ class ProductOut(Out):
 
 class ProductPageOut(Page):
     items: list[ProductOut]
+
+
+class CategoryIn(Schema):
+    code: NewCode = Field(examples=["kettles"], description="Never changes once given.")
+    name: str = Field(min_length=1, max_length=255, examples=["Чайники"])
+    parent: Code | None = Field(
+        default=None,
+        examples=["appliances"],
+        description="The code of the category above it; null: a top-level category. "
+        "Changing it moves the category with everything below it.",
+    )
+
+    def draft(self) -> CategoryDraft:
+        return CategoryDraft(self.code, self.name, self.parent)
+
+
+class CategoryPatch(Patch):
+    nullable = frozenset({"parent"})
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    parent: Code | None = None
+
+
+class CategoryOut(Out):
+    code: str
+    name: str
+    parent: str | None
+    path: list[str] = Field(description="The codes from the top-level category down to it.")
+    created_at: datetime
+    updated_at: datetime
 
 
 class ChannelIn(Schema):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import Field
 
-from potok.api.schemas.common import MoneyOut, Out, Page
+from potok.api.schemas.common import Day, Flag, MoneyOut, Out, Page, Schema
 from potok.domain.fiscal import Receipt, ReceiptLine
 
 
@@ -69,6 +70,24 @@ class ReceiptOut(Out):
     lines: list[ReceiptLineOut]
     created_at: datetime
     updated_at: datetime
+
+
+class CorrectionIn(Schema):
+    type: Literal["self", "instruction"] = Field(
+        default="self",
+        description="`self`: the seller found the error; `instruction`: a tax office's order.",
+    )
+    basis_date: Day | None = Field(
+        default=None, description="The date of the finding or the order; today when left out."
+    )
+    basis_number: str | None = Field(
+        default=None, min_length=1, max_length=32, description="The order's number."
+    )
+    reverse: Flag = Field(
+        default=False,
+        description="Undo a receipt registered wrong (a correction of the opposite direction "
+        "with the lines it printed).",
+    )
 
 
 class ReceiptPageOut(Page):

@@ -21,6 +21,8 @@ from potok.db.tables import (
     order_history,
     order_lines,
     orders,
+    product_categories,
+    product_category_links,
     products,
     reservations,
     return_lines,
@@ -33,6 +35,7 @@ from potok.db.tables import (
     warehouses,
 )
 from potok.domain.analytics import BucketSums, Dimension, OrderFact, Period, PickScan
+from potok.domain.catalogue.categories import path_of
 from potok.services.report_ports import DailyDemand, StockMove
 
 CHUNK = 500
@@ -64,7 +67,9 @@ _FACT_FIELDS = tuple(OrderFact.__dataclass_fields__)
 
 def _fact(row: Mapping[str, Any] | sa.RowMapping) -> OrderFact:
     """A fact as the domain reads it, from a stored row or one about to be written."""
-    return OrderFact(**{name: row[name] for name in _FACT_FIELDS})
+    values = {name: row[name] for name in _FACT_FIELDS}
+    values["categories"] = tuple((code, Decimal(worth)) for code, worth in row["categories"])
+    return OrderFact(**values)
 
 
 class Reports:
@@ -138,6 +143,7 @@ class Reports:
                 .group_by(order_lines.c.order_id)
             ).all()
         )
+        kinds = self._categories_of(ids)
         backordered = set(
             c.execute(
                 sa.select(order_history.c.order_id)
@@ -202,9 +208,32 @@ class Reports:
                     "shipping_cost": sum(costs, Decimal("0.00")) if costs else None,
                     "shipping_estimate": estimates.get(h.id),
                     "refreshed_at": at,
+                    "categories": kinds.get(h.id, []),
                 }
             )
         return facts
+
+    def _categories_of(self, ids: list[int]) -> dict[int, list[list[str]]]:
+        """Per order, each category of its products and every one above them, with the
+        worth of its lines there: ``[[code, "123.40"], ...]`` in code order (as stored)."""
+        worth: dict[int, dict[str, Decimal]] = defaultdict(lambda: defaultdict(Decimal))
+        for order_id, path, total in self.connection.execute(
+            sa.select(order_lines.c.order_id, product_categories.c.path, order_lines.c.total)
+            .join(
+                product_category_links,
+                product_category_links.c.product_id == order_lines.c.product_id,
+            )
+            .join(
+                product_categories, product_categories.c.code == product_category_links.c.category
+            )
+            .where(order_lines.c.order_id.in_(ids))
+        ):
+            for code in path_of(path):
+                worth[order_id][code] += total
+        return {
+            order_id: [[code, str(amount)] for code, amount in sorted(kinds.items())]
+            for order_id, kinds in worth.items()
+        }
 
     def _shipments_of(self, ids: list[int]) -> dict[int, list[dict[str, Any]]]:
         c = self.connection

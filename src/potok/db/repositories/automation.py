@@ -14,14 +14,18 @@ from potok.db.tables import (
     automation_firings,
     automation_rule_versions,
     automation_rules,
+    order_lines,
     order_tags,
     orders,
+    product_categories,
+    product_category_links,
     returns,
     task_queues,
     tasks,
 )
 from potok.domain.automation.expressions import Condition, stored_condition
 from potok.domain.automation.model import SCHEDULE, Action, CheckedRule, Do, Firing, Rule
+from potok.domain.catalogue.categories import with_ancestors
 from potok.domain.orders import HoldType
 from potok.services.automation_ports import OrderContext, RuleVersion
 
@@ -62,7 +66,25 @@ def _contexts() -> sa.CompoundSelect[Any]:
             tasks.c.state.in_(sa.bindparam("unfinished", expanding=True)),
         )
     )
-    return sa.union_all(placed, returned, tagged, queued)
+    categorised = (
+        sa.select(
+            order_lines.c.order_id,
+            sa.literal_column("'category'"),
+            product_categories.c.path,
+            zero,
+        )
+        .select_from(
+            order_lines.join(
+                product_category_links,
+                product_category_links.c.product_id == order_lines.c.product_id,
+            ).join(
+                product_categories,
+                product_categories.c.code == product_category_links.c.category,
+            )
+        )
+        .where(order_lines.c.order_id.in_(ids))
+    )
+    return sa.union_all(placed, returned, tagged, queued, categorised)
 
 
 _CONTEXTS = _contexts()
@@ -389,7 +411,9 @@ class AutomationRepository:
         if not wanted:
             return {}
         counts: dict[int, dict[str, int]] = {i: {} for i in wanted}
-        names: dict[int, dict[str, set[str]]] = {i: {"tag": set(), "queue": set()} for i in wanted}
+        names: dict[int, dict[str, set[str]]] = {
+            i: {"tag": set(), "queue": set(), "category": set()} for i in wanted
+        }
         for order_id, what, name, number in self.connection.execute(
             _CONTEXTS, {"ids": wanted, "unfinished": list(_UNFINISHED)}
         ):
@@ -403,6 +427,7 @@ class AutomationRepository:
                 customer_returns=counts[i].get("returns", 0),
                 tags=frozenset(names[i]["tag"]),
                 queues=frozenset(names[i]["queue"]),
+                categories=with_ancestors(list(names[i]["category"])),
             )
             for i in wanted
         }

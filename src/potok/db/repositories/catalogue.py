@@ -9,13 +9,21 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.integrity import still_held
-from potok.db.tables import order_lines, product_barcodes, products, stock
+from potok.db.tables import (
+    order_lines,
+    product_barcodes,
+    product_category_links,
+    products,
+    stock,
+)
 from potok.domain.catalogue import Product, ProductDraft
 from potok.domain.fulfilment.identifiers import format_identifiers, parse_identifiers
 from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
 
 
-def _product(row: Any) -> Product:
+def _product(row: Any, category: str | None = None) -> Product:
+    """A product from a row of :data:`_PRODUCTS` (with its category) or of the table alone
+    (the category given apart)."""
     return Product(
         id=ProductId(row.id),
         sku=row.sku,
@@ -32,10 +40,23 @@ def _product(row: Any) -> Product:
         barcodes=tuple(row.barcodes or ()),
         unit_identifiers=parse_identifiers(row.unit_identifiers or ""),
         parcel_group=row.parcel_group or "",
+        category=_category_of(row, category),
     )
 
 
-_BY_SKUS = sa.select(products).where(products.c.sku.in_(sa.bindparam("skus", expanding=True)))
+def _category_of(row: Any, given: str | None) -> str | None:
+    try:
+        return row.category  # type: ignore[no-any-return]
+    except (AttributeError, KeyError):  # a row of the products table alone
+        return given
+
+
+_links = product_category_links
+_PRODUCTS = sa.select(products, _links.c.category).select_from(
+    products.outerjoin(_links, _links.c.product_id == products.c.id)
+)
+"""Products with the code of their category."""
+_BY_SKUS = _PRODUCTS.where(products.c.sku.in_(sa.bindparam("skus", expanding=True)))
 
 
 class ProductRepository:
@@ -43,15 +64,15 @@ class ProductRepository:
         self.connection = connection
 
     def get_by_sku(self, sku: str) -> Product | None:
-        row = self.connection.execute(sa.select(products).where(products.c.sku == sku)).first()
+        row = self.connection.execute(_PRODUCTS.where(products.c.sku == sku)).first()
         return _product(row) if row else None
 
     def get_by_barcode(self, barcode: str) -> Product | None:
         """The product any of whose barcodes this is."""
         row = self.connection.execute(
-            sa.select(products)
-            .join(product_barcodes, product_barcodes.c.product_id == products.c.id)
-            .where(product_barcodes.c.barcode == barcode)
+            _PRODUCTS.join(product_barcodes, product_barcodes.c.product_id == products.c.id).where(
+                product_barcodes.c.barcode == barcode
+            )
         ).first()
         return _product(row) if row else None
 
@@ -91,8 +112,9 @@ class ProductRepository:
         limit: int = 100,
         search: str | None = None,
         active: bool | None = None,
+        categories: Collection[str] | None = None,
     ) -> Sequence[Product]:
-        query = sa.select(products).order_by(products.c.sku).limit(limit)
+        query = _PRODUCTS.order_by(products.c.sku).limit(limit)
         if after_sku is not None:
             query = query.where(products.c.sku > after_sku)
         if search:
@@ -110,6 +132,8 @@ class ProductRepository:
             )
         if active is not None:
             query = query.where(products.c.active == active)
+        if categories is not None:
+            query = query.where(_links.c.category.in_(sorted(categories)))
         return [_product(row) for row in self.connection.execute(query)]
 
     def add(self, draft: ProductDraft, at: datetime) -> Product:
@@ -119,7 +143,8 @@ class ProductRepository:
             .returning(products)
         ).one()
         self._index_barcodes(ProductId(row.id), draft)
-        return _product(row)
+        self._link([(ProductId(row.id), draft.category)], fresh=True)
+        return _product(row, draft.category)
 
     def add_many(self, drafts: Sequence[ProductDraft], at: datetime) -> Sequence[Product]:
         """Insert many products with two statements (a file import), in the drafts' order."""
@@ -129,10 +154,11 @@ class ProductRepository:
             sa.insert(products).returning(products, sort_by_parameter_order=True),
             [{**_values(d), "created_at": at, "updated_at": at} for d in drafts],
         ).all()
-        added = [_product(row) for row in rows]
+        added = [_product(row, d.category) for row, d in zip(rows, drafts, strict=True)]
         barcodes = [{"barcode": b, "product_id": p.id} for p in added for b in p.all_barcodes]
         if barcodes:
             self.connection.execute(sa.insert(product_barcodes), barcodes)
+        self._link([(p.id, p.category) for p in added], fresh=True)
         return added
 
     def replace_many(self, changes: Sequence[tuple[ProductId, ProductDraft]], at: datetime) -> None:
@@ -162,6 +188,7 @@ class ProductRepository:
         ]
         if barcodes:
             self.connection.execute(sa.insert(product_barcodes), barcodes)
+        self._link([(pid, draft.category) for pid, draft in changes])
 
     def replace(self, product_id: ProductId, draft: ProductDraft, at: datetime) -> Product:
         row = self.connection.execute(
@@ -171,7 +198,23 @@ class ProductRepository:
             .returning(products)
         ).one()
         self._index_barcodes(product_id, draft)
-        return _product(row)
+        self._link([(product_id, draft.category)])
+        return _product(row, draft.category)
+
+    def _link(
+        self, categories: Sequence[tuple[ProductId, str | None]], *, fresh: bool = False
+    ) -> None:
+        """Put the products in these categories (None: in none); ``fresh`` products have no
+        link yet."""
+        if not fresh:
+            ids = [pid for pid, _ in categories]
+            for start in range(0, len(ids), 1000):
+                self.connection.execute(
+                    _links.delete().where(_links.c.product_id.in_(ids[start : start + 1000]))
+                )
+        rows = [{"product_id": pid, "category": code} for pid, code in categories if code]
+        if rows:
+            self.connection.execute(_links.insert(), rows)
 
     def _index_barcodes(self, product_id: ProductId, draft: ProductDraft) -> None:
         self.connection.execute(

@@ -87,16 +87,13 @@ class FiscalRepository:
         more = len(rows) > limit and items and items[-1].id is not None
         return ReceiptPage(items, encode_cursor(items[-1].id) if more else None)
 
-    def due(self, states: Sequence[ReceiptState], now: datetime, limit: int) -> list[Receipt]:
-        rows = self.connection.execute(
-            sa.select(fiscal_receipts)
-            .where(
-                T.state.in_([s.value for s in states]),
-                sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now),
-            )
-            .order_by(T.id)
-            .limit(limit)
-        )
+    def due(
+        self, states: Sequence[ReceiptState], now: datetime | None, limit: int
+    ) -> list[Receipt]:
+        query = sa.select(fiscal_receipts).where(T.state.in_([s.value for s in states]))
+        if now is not None:
+            query = query.where(sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now))
+        rows = self.connection.execute(query.order_by(T.id).limit(limit))
         return [_receipt(row) for row in rows]
 
     def claim(self, receipt: Receipt, until: datetime, now: datetime) -> bool:

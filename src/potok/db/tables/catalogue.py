@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from potok.db.tables.base import id_column, metadata, timestamps
+from potok.db.tables.base import fk, id_column, metadata, timestamps
 from potok.db.types import Amount, Percent, UtcDateTime, json_type
+
+product_categories = sa.Table(
+    "product_categories",
+    metadata,
+    id_column(),
+    sa.Column("code", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", sa.String(255), nullable=False),
+    fk("parent_id", "product_categories.id", nullable=True),
+    # the codes from the root down to this one, joined by '>' (see domain.catalogue.categories)
+    sa.Column("path", sa.String(600), nullable=False),
+    *timestamps(),
+    sa.Index(None, "parent_id"),
+)
 
 products = sa.Table(
     "products",
@@ -45,6 +58,20 @@ product_barcodes = sa.Table(
         nullable=False,
     ),
     sa.Index(None, "product_id"),
+)
+
+product_category_links = sa.Table(
+    "product_category_links",
+    metadata,
+    sa.Column(
+        "product_id",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        sa.ForeignKey("products.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),  # a product is in one category at most
+    # the category's code (codes never change): a category with products cannot be deleted
+    sa.Column("category", sa.String(64), sa.ForeignKey("product_categories.code"), nullable=False),
+    sa.Index(None, "category"),
 )
 
 channels = sa.Table(
@@ -142,6 +169,8 @@ __all__ = [
     "channels",
     "customers",
     "product_barcodes",
+    "product_categories",
+    "product_category_links",
     "products",
     "reference_versions",
     "warehouse_channels",

@@ -37,6 +37,8 @@ order_facts = sa.Table(
     sa.Column("shipping_cost", Amount(), nullable=True),
     sa.Column("shipping_estimate", Amount(), nullable=True),
     sa.Column("refreshed_at", UtcDateTime(), nullable=False),
+    # [[category, worth of its lines], ...]: every category of its products and above them
+    sa.Column("categories", json_type(), nullable=False, server_default=sa.text("'[]'")),
     sa.Index(None, "created_on", "channel"),
 )
 
@@ -72,6 +74,20 @@ order_days = sa.Table(
 )
 """The order facts summed per day of acceptance, channel, warehouse, carrier and
 currency: the counters of the KPIs (kept by the same refresh that writes the facts)."""
+
+order_category_days = sa.Table(
+    "order_category_days",
+    metadata,
+    sa.Column("created_on", sa.Date(), primary_key=True),
+    sa.Column("category", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(64), primary_key=True),
+    sa.Column("warehouse", sa.String(64), primary_key=True),
+    sa.Column("currency", sa.String(3), primary_key=True),
+    *_counts(),
+)
+"""The order facts summed per day, category (each order under every category of its
+products and those above them), channel, warehouse and currency: revenue is the worth of
+the category's lines, the other counters the orders' own."""
 
 order_stage_days = sa.Table(
     "order_stage_days",
@@ -152,4 +168,11 @@ forecast_series = sa.Table(
 )
 """One series of a stored run: SKU x warehouse (x channel), its method and daily forecast."""
 
-__all__ = ["forecast_runs", "forecast_series", "order_days", "order_facts", "order_stage_days"]
+__all__ = [
+    "forecast_runs",
+    "forecast_series",
+    "order_category_days",
+    "order_days",
+    "order_facts",
+    "order_stage_days",
+]

@@ -22,6 +22,7 @@ class AlertKind(StrEnum):
     RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
     TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
     WEBHOOK_PAUSED = "webhook_paused"
+    FISCAL_RECEIPT_FAILED = "fiscal_receipt_failed"  # the provider refused a receipt
 
 
 class AlertState(StrEnum):

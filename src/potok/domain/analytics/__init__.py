@@ -18,6 +18,7 @@ from potok.domain.analytics.periods import Grain, Period, PeriodTooLong, bucket
 from potok.domain.analytics.rollup import (
     ALL,
     BIN_KEYS,
+    CATEGORY_KEYS,
     COUNTERS,
     DAY_KEYS,
     GROUPINGS,
@@ -26,6 +27,7 @@ from potok.domain.analytics.rollup import (
     BucketSums,
     Histogram,
     bin_percentile,
+    category_counters,
     counters,
     day_deltas,
     fact_key,
@@ -43,6 +45,7 @@ from potok.domain.analytics.stats import percentile
 __all__ = [
     "ALL",
     "BIN_KEYS",
+    "CATEGORY_KEYS",
     "COUNTERS",
     "DAY_KEYS",
     "GROUPINGS",
@@ -66,6 +69,7 @@ __all__ = [
     "StageTime",
     "bin_percentile",
     "bucket",
+    "category_counters",
     "counters",
     "day_deltas",
     "employee_figures",

@@ -31,6 +31,7 @@ class Dimension(StrEnum):
     CHANNEL = "channel"
     WAREHOUSE = "warehouse"
     CARRIER = "carrier"
+    CATEGORY = "category"  # an order counts under each category of its products (and above)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +60,9 @@ class OrderFact:
     return_reason: str | None = None
     shipping_cost: Decimal | None = None  # what carriers booked it for
     shipping_estimate: Decimal | None = None  # what the sourcing engine expected
+    categories: tuple[tuple[str, Decimal], ...] = ()
+    """Each category of its products and every category above them, with the worth of its
+    lines there (an order counts once under each)."""
 
     @property
     def created_on(self) -> date:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -115,6 +115,7 @@ def fact_key(fact: OrderFact, kept: str) -> tuple[str, str, str]:
 
 
 DAY_KEYS = ("created_on", "channel", "warehouse", "carrier", "currency")
+CATEGORY_KEYS = ("created_on", "category", "channel", "warehouse", "currency")
 BIN_KEYS = (
     "grouping",
     "span",
@@ -163,17 +164,34 @@ def _next(first: date, grain: Grain) -> date:
 Changes = list[tuple[tuple[Any, ...], dict[str, Any]]]
 
 
-def day_deltas(removed: Iterable[OrderFact], added: Iterable[OrderFact]) -> tuple[Changes, Changes]:
-    """How the stored days change when facts are replaced: the counters per ``DAY_KEYS``
-    and the histogram cells (orders, ms) per ``BIN_KEYS``, in key order, changes only."""
+def category_counters(fact: OrderFact) -> Iterator[tuple[str, dict[str, int | Decimal]]]:
+    """What one order adds to the day of each of its categories: the order's counters, its
+    revenue being the worth of the category's lines."""
+    base = counters(fact)
+    for category, worth in fact.categories:
+        yield category, base | {"revenue": Decimal("0.00") if fact.cancelled else worth}
+
+
+def day_deltas(
+    removed: Iterable[OrderFact], added: Iterable[OrderFact]
+) -> tuple[Changes, Changes, Changes]:
+    """How the stored days change when facts are replaced: the counters per ``DAY_KEYS``,
+    the histogram cells (orders, ms) per ``BIN_KEYS`` and the counters per category
+    (``CATEGORY_KEYS``), in key order, changes only."""
     days: dict[tuple[Any, ...], dict[str, Any]] = {}
     bins: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    kinds: dict[tuple[Any, ...], dict[str, Any]] = {}
     for sign, facts in ((-1, removed), (1, added)):
         for fact in facts:
             key = (fact.created_on, fact.channel, fact.warehouse, fact.carrier, fact.currency)
             row = days.setdefault(key, dict.fromkeys(COUNTERS, 0))
             for name, value in counters(fact).items():
                 row[name] += sign * value
+            for category, counted in category_counters(fact):
+                filed = (fact.created_on, category, fact.channel, fact.warehouse, fact.currency)
+                kind = kinds.setdefault(filed, dict.fromkeys(COUNTERS, 0))
+                for name, value in counted.items():
+                    kind[name] += sign * value
             marks = stage_marks(fact)
             for kept in GROUPINGS:
                 cut = (fact.currency, *fact_key(fact, kept))
@@ -186,6 +204,7 @@ def day_deltas(removed: Iterable[OrderFact], added: Iterable[OrderFact]) -> tupl
     return (
         [(k, v) for k, v in sorted(days.items()) if any(v.values())],
         [(k, {"orders": n, "ms": ms}) for k, (n, ms) in sorted(bins.items()) if n or ms],
+        [(k, v) for k, v in sorted(kinds.items()) if any(v.values())],
     )
 
 
@@ -315,6 +334,13 @@ def sum_facts(
         if not period.since <= fact.created_on <= period.until:
             continue
         first = period.since if whole else bucket(fact.created_on, period.grain)
+        if dimension is Dimension.CATEGORY:  # counters only: stage times are per order
+            for category, counted in category_counters(fact):
+                filed = (first, category, fact.currency)
+                under = found.setdefault(filed, BucketSums(*filed))
+                for name, value in counted.items():
+                    under.counts[name] = under.counts.get(name, 0) + value
+            continue
         key = (first, fact.key(dimension), fact.currency)
         sums = found.get(key)
         if sums is None:

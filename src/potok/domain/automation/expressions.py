@@ -250,6 +250,31 @@ def compile_condition(text: str) -> Condition:
     return Condition(text, tree)
 
 
+def named_values(text: str, name: str) -> list[tuple[str, int, int]]:
+    """The texts a condition compares the field ``name`` with, each with its first and
+    last column (as :class:`ConditionError` counts them): ``'toys' in items.categories``
+    names 'toys'. Empty when the text does not read."""
+    try:
+        parsed = ast.parse(f"({text})", mode="eval")
+    except SyntaxError:
+        return []
+    found: list[tuple[str, int, int]] = []
+    for node in ast.walk(parsed):
+        if not isinstance(node, ast.Compare) or len(node.comparators) != 1:
+            continue
+        sides = (node.left, node.comparators[0])
+        if not any(_dotted(side) == name for side in sides):
+            continue
+        for side in sides:
+            values = side.elts if isinstance(side, ast.List | ast.Tuple) else [side]
+            for value in values:
+                if isinstance(value, ast.Constant) and isinstance(value.value, str):
+                    column = max(value.col_offset, 1)
+                    end = max((value.end_col_offset or column + 1) - 1, column)
+                    found.append((value.value, column, end))
+    return found
+
+
 def _is_flag(node: Node) -> bool:
     if isinstance(node, Ref):
         return node.field.kind is Kind.FLAG

@@ -33,6 +33,7 @@ class OrderFacts:
     customer_returns: int  # returns the customer opened before
     tags: frozenset[str]
     queues: frozenset[str] = frozenset()  # queues holding an unfinished task of the order
+    categories: frozenset[str] = frozenset()  # of its products, and every one above them
 
     def values(self, names: frozenset[str] | None = None) -> dict[str, Any]:
         """The values a condition sees (only ``names`` when given)."""
@@ -90,6 +91,13 @@ _FIELDS = (
         Kind.TEXTS,
         "the SKUs ordered",
         lambda f: frozenset(line.sku for line in f.order.lines),
+    ),
+    Field(
+        "items.categories",
+        Kind.TEXTS,
+        "the categories of the ordered products, and every category above them "
+        "('kettles' in items.categories holds for a kettle and for anything below kettles)",
+        lambda f: f.categories,
     ),
     Field(
         "status",

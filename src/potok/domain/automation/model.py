@@ -14,7 +14,12 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from potok.domain.automation.expressions import Condition, Mistake, compile_condition
+from potok.domain.automation.expressions import (
+    Condition,
+    Mistake,
+    compile_condition,
+    named_values,
+)
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.notifications import Topic
 from potok.domain.orders import HoldType
@@ -185,6 +190,10 @@ _OPTIONAL: Mapping[Do, tuple[str, ...]] = {
 }
 
 
+CATEGORIES_FIELD = "items.categories"
+"""The field whose values name categories (checked against the tree on save)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Known:
     """What a rule may name that lives in the database: queues, webhook subscriptions
@@ -192,6 +201,7 @@ class Known:
 
     queues: frozenset[str] | None = None
     subscriptions: frozenset[int] | None = None
+    categories: frozenset[str] | None = None  # those of the ones the condition names
 
 
 def check_rule(draft: RuleDraft, known: Known | None = None) -> CheckedRule:
@@ -222,6 +232,18 @@ def check_rule(draft: RuleDraft, known: Known | None = None) -> CheckedRule:
                 "condition", f"column {e.column}: {e.message}", e.code, at=e.column, end=e.end
             )
         )
+    if condition is not None and known.categories is not None:
+        for code, column, end in named_values(draft.condition, CATEGORIES_FIELD):
+            if code not in known.categories:
+                errors.append(
+                    FieldError(
+                        "condition",
+                        f"column {column}: there is no category '{code}'",
+                        "unknown-category",
+                        at=column,
+                        end=end,
+                    )
+                )
     actions: list[Action] = []
     if not draft.actions:
         errors.append(FieldError("actions", "a rule does at least one thing", "required"))

@@ -1,5 +1,15 @@
-"""The catalogue: products (SKUs) that orders are made of and stock is kept for."""
+"""The catalogue: products (SKUs) that orders are made of and stock is kept for, and the
+tree of categories they belong to."""
 
+from potok.domain.catalogue.categories import (
+    Category,
+    CategoryCodeTaken,
+    CategoryDraft,
+    CategoryInUse,
+    CategoryLoop,
+    CategoryNotFound,
+    CategoryTooDeep,
+)
 from potok.domain.catalogue.model import (
     Product,
     ProductDraft,
@@ -8,4 +18,17 @@ from potok.domain.catalogue.model import (
     TrackingLocked,
 )
 
-__all__ = ["Product", "ProductDraft", "ProductNotFound", "SkuInUse", "TrackingLocked"]
+__all__ = [
+    "Category",
+    "CategoryCodeTaken",
+    "CategoryDraft",
+    "CategoryInUse",
+    "CategoryLoop",
+    "CategoryNotFound",
+    "CategoryTooDeep",
+    "Product",
+    "ProductDraft",
+    "ProductNotFound",
+    "SkuInUse",
+    "TrackingLocked",
+]

@@ -32,3 +32,29 @@ class ProductUpdated(ProductEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ProductDeleted(ProductEvent):
     pass
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryEvent(DomainEvent):
+    aggregate_type: ClassVar[str] = "category"
+    code: str
+
+    def aggregate_id(self) -> str:
+        return self.code
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryCreated(CategoryEvent):
+    category: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryUpdated(CategoryEvent):
+    category: dict[str, Any]
+    before: dict[str, Any]
+    """The category as it was (a move changes the paths of those below it too)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CategoryDeleted(CategoryEvent):
+    pass

@@ -59,6 +59,7 @@ class ProductDraft:
     barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()  # recorded per unit at packing
     parcel_group: str = ""  # goods of another group ship in their own shipment
+    category: str | None = None  # the code of the category it belongs to
 
     @property
     def all_barcodes(self) -> tuple[str, ...]:
@@ -86,6 +87,8 @@ class ProductDraft:
                 "use up to 32 lower-case letters, digits, '_' or '-' (or leave it empty)",
                 "bad-code",
             )
+        if self.category is not None:
+            problems.code("category", self.category)
         if problems:
             raise InvalidInput(problems.errors)
 
@@ -124,6 +127,7 @@ class Product:
     barcodes: tuple[str, ...] = ()  # more barcodes besides ``barcode``
     unit_identifiers: frozenset[UnitIdentifier] = frozenset()
     parcel_group: str = ""
+    category: str | None = None
 
     @property
     def all_barcodes(self) -> tuple[str, ...]:

@@ -229,6 +229,7 @@ class Receipt:
         self.sent_at = at
         self.reason = None
         self.error_code = None
+        self.attempts = 0  # from here on the attempts count looks at its result
 
     def waiting(self, at: datetime) -> None:
         """The provider's register has not printed it yet."""

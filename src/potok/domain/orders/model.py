@@ -907,6 +907,12 @@ class Order:
         self._record(at, actor, "note_added", text, **details)
         self._emit(ev.OrderNoteAdded(occurred_at=at, order_id=self._id(), text=text))
 
+    def note_fiscal(
+        self, at: datetime, actor: str, action: str, reason: str, **details: Any
+    ) -> None:
+        """An operator acted on one of the order's fiscal receipts (corrected, sent again)."""
+        self._record(at, actor, action, reason, **details)
+
     def note_rule(self, at: datetime, actor: str, reason: str, **details: Any) -> None:
         """An automation rule acted on the order (what it did is in the entries around it)."""
         self._record(at, actor, "rule_fired", reason, **details)

@@ -40,9 +40,11 @@ CONNECTOR_ALERTS = frozenset(
         AlertKind.MARKETPLACE_STOCK_REFUSED,
         AlertKind.MARKETPLACE_UPDATE_REFUSED,
         AlertKind.CARRIER_REFUSED_BOOKING,
+        AlertKind.FISCAL_RECEIPT_FAILED,
     }
 )
-"""Alerts about a marketplace or carrier refusing Potok: a connector error to look into."""
+"""Alerts about a marketplace, carrier or cash-register provider refusing Potok: a
+connector error to look into."""
 
 
 def system_task(event_type: str, payload: Mapping[str, Any]) -> SystemTask | None:

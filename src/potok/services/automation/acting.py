@@ -49,6 +49,7 @@ def facts_with(order: Order, at: datetime, context: OrderContext) -> OrderFacts:
         context.customer_returns,
         context.tags,
         context.queues,
+        context.categories,
     )
 
 
@@ -98,7 +99,13 @@ def act(
     results: list[Done] = []
     for action in rule.actions:
         now = OrderFacts(
-            order, at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
+            order,
+            at,
+            facts.customer_orders,
+            facts.customer_returns,
+            frozenset(tags),
+            queues,
+            facts.categories,
         )
         step = plan(action, now)
         results.append(step)
@@ -167,6 +174,12 @@ def act(
                 )
             )
     after = OrderFacts(
-        order, facts.at, facts.customer_orders, facts.customer_returns, frozenset(tags), queues
+        order,
+        facts.at,
+        facts.customer_orders,
+        facts.customer_returns,
+        frozenset(tags),
+        queues,
+        facts.categories,
     )
     return results, after

@@ -7,7 +7,8 @@ from datetime import datetime
 
 from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
 from potok.domain.automation.events import RuleSaved
-from potok.domain.automation.model import SCHEDULE, Firing, Known
+from potok.domain.automation.expressions import named_values
+from potok.domain.automation.model import CATEGORIES_FIELD, SCHEDULE, Firing, Known
 from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import OrderNotFound
@@ -18,12 +19,15 @@ from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
-def known_to_rules(uow: UnitOfWork) -> Known:
-    """The queues and webhook subscriptions a rule may name."""
+def known_to_rules(uow: UnitOfWork, draft: RuleDraft | None = None) -> Known:
+    """The queues and webhook subscriptions a rule may name, and which of the categories
+    the draft's condition names exist."""
+    named = {v for v, _, _ in named_values(draft.condition, CATEGORIES_FIELD)} if draft else set()
 
     def work(uow: UnitOfWork) -> Known:
         queues = frozenset(q.code for q in uow.tasks.queues())
-        return Known(queues, frozenset(s.id for s in uow.webhooks.all()))
+        categories = frozenset(uow.categories.known(named)) if named else frozenset()
+        return Known(queues, frozenset(s.id for s in uow.webhooks.all()), categories)
 
     return reading(uow, work)
 
@@ -37,7 +41,7 @@ def add_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """Check the rule whole and keep it as version 1."""
-    checked = check_rule(draft, known_to_rules(uow))
+    checked = check_rule(draft, known_to_rules(uow, draft))
 
     def work(uow: UnitOfWork) -> Rule:
         at = clock()
@@ -58,7 +62,7 @@ def change_rule(
     clock: Clock = utc_now,
 ) -> Rule:
     """A new version of the rule; the firings of older versions keep naming theirs."""
-    checked = check_rule(draft, known_to_rules(uow))
+    checked = check_rule(draft, known_to_rules(uow, draft))
 
     def work(uow: UnitOfWork) -> Rule:
         rule = uow.automation.get(rule_id, lock=True)
@@ -132,7 +136,7 @@ class Trial:
 
 def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
     """Check a draft rule and say what it would do to the order, changing nothing."""
-    checked = check_rule(draft, known_to_rules(uow))
+    checked = check_rule(draft, known_to_rules(uow, draft))
 
     def work(uow: UnitOfWork) -> Trial:
         order = uow.orders.get(order_id)
@@ -181,7 +185,7 @@ def dry_run(
         problems.add("until", "the period ends before it starts", "never-true")
     if problems:
         raise InvalidInput(problems.errors)
-    checked = check_rule(draft, known_to_rules(uow))
+    checked = check_rule(draft, known_to_rules(uow, draft))
 
     now = clock()
 

@@ -38,6 +38,7 @@ from potok.domain.orders.states import ON_DELIVERY
 from potok.domain.returns.model import Return
 from potok.domain.webhooks import StoredEvent
 from potok.services.fiscal.desk import FiscalDesk
+from potok.services.fiscal.sending import raise_failure_alert
 from potok.services.outside import Outside, Settle
 from potok.services.unit_of_work import UnitOfWork
 
@@ -116,6 +117,8 @@ def _store(uow: UnitOfWork, at: datetime, receipts: Iterable[Receipt]) -> list[R
         else:
             receipt.announce(at)
         uow.record(*receipt.take_events())
+        if receipt.state is ReceiptState.FAILED:
+            raise_failure_alert(uow, receipt, at)
         stored.append(receipt)
     return stored
 

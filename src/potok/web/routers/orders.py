@@ -31,6 +31,7 @@ from potok.services import documents as document_service
 from potok.services import orders as order_service
 from potok.services import sourcing as sourcing_service
 from potok.services.catalogue import list_channels
+from potok.services.fiscal import reading as fiscal_reading
 from potok.services.fulfilment import reads as shipment_reads
 from potok.services.payments import reads as payment_reads
 from potok.services.read_models import OrderFilter
@@ -157,6 +158,7 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
         for line in order.lines
     }
     returns = return_requests.returns_of_order(uow, order_id)
+    receipts = fiscal_reading.receipts_of_order(uow, order_id)
     asked_back: dict[int, int] = {}
     for ret in returns:
         if ret.status in COUNTED:
@@ -194,6 +196,8 @@ def order_card(order_id: OrderIdPath, request: Request, caller: Caller) -> Respo
             if manage and order.status is not OrderStatus.CANCELLED
             else [],
             "returns": returns,
+            "receipts": receipts,
+            "may_correct": manage,
             "returnable": returnable if manage else {},
             "return_reasons": [r for r in return_policy(request).reasons if r != "unclaimed"],
             "gateway_payment": payment_reads.payment_or_none(uow, order_id),

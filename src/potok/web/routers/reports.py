@@ -38,6 +38,7 @@ DIMENSION_LABELS = {
     "channel": N_("Channel"),
     "warehouse": N_("Warehouse"),
     "carrier": N_("Carrier"),
+    "category": N_("Category"),
 }
 
 

@@ -117,7 +117,7 @@ def upgrade() -> None:
                 )
             )
         ]
-        counted, cells = day_deltas([], stored)
+        counted, cells, _ = day_deltas([], stored)  # no categories before 2026-12-07 10:40
         rows = [dict(zip(DAY_KEYS, k, strict=True)) | v for k, v in counted]
         if rows:
             bind.execute(days.insert(), rows)

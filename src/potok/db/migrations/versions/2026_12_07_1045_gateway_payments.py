@@ -4,8 +4,8 @@ the reaction that drives them starts at the end of the history (orders placed be
 existed are not sent to a gateway)
 
 Revision ID: 9a7e3c1f1030
-Revises: b362dc2fbb0d
-Create Date: 2026-12-07 10:30:00
+Revises: c4a7e1b21040
+Create Date: 2026-12-07 10:45:00
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from alembic import op
 import potok.db.types
 
 revision: str = "9a7e3c1f1030"
-down_revision: str | None = "b362dc2fbb0d"
+down_revision: str | None = "c4a7e1b21040"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

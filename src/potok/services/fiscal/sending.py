@@ -1,0 +1,245 @@
+"""Receipts sent to the cash-register provider by the worker, in order, each once.
+
+The worker takes the queued receipts oldest first. Each is claimed with a conditional
+update (its state and attempts as read), so of two workers racing over it one sends it;
+its external id makes a repeat after a lost answer name the same receipt at the provider,
+never print a second one. A provider that is down (or answers that it cannot take
+receipts now) keeps the receipt queued and is asked again later, each wait twice the last;
+the receipts after it on the same account wait for it, so they reach the register in the
+order they were queued. A refusal fails the receipt with the provider's reason and raises
+an operator alert. A sent receipt's result is read (``report``) until it is done - its
+fiscal attributes are kept - or failed; the provider's callback only makes that read
+happen sooner (:func:`check_receipt`)."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from potok.connectors.fiscal.interface import (
+    CashRegister,
+    Customer,
+    FiscalRefused,
+    FiscalUnavailable,
+    Outcome,
+    Progress,
+    Refusal,
+)
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
+from potok.domain.fiscal import Receipt, ReceiptNotFound, ReceiptState
+from potok.domain.kernel import Clock, utc_now
+from potok.services.fiscal.desk import FiscalDesk
+from potok.services.unit_of_work import UnitOfWork, atomically, reading
+
+BACKOFF = timedelta(seconds=30)
+LONGEST_WAIT = timedelta(minutes=30)
+LEASE = timedelta(minutes=5)  # a taken receipt that never reports back is due again then
+
+Uows = Callable[[], UnitOfWork]
+
+
+def wait_after(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min, … up to ``LONGEST_WAIT``, after ``attempts`` failed attempts."""
+    wait: timedelta = BACKOFF * 2 ** min(max(attempts - 1, 0), 16)
+    return min(wait, LONGEST_WAIT)
+
+
+@dataclass(slots=True)
+class FiscalRun:
+    """What one run of the worker did."""
+
+    sent: list[int] = field(default_factory=list)  # taken by the provider
+    done: list[int] = field(default_factory=list)  # registered: attributes kept
+    failed: list[int] = field(default_factory=list)  # refused: an operator acts
+    waiting: list[int] = field(default_factory=list)  # the provider is down or still printing
+    held: set[str] = field(default_factory=set)  # accounts whose queue waits for its head
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.sent or self.done or self.failed)
+
+
+def work_the_queue(uows: Uows, desk: FiscalDesk, *, clock: Clock = utc_now) -> FiscalRun:
+    """Send what is queued, then read the results of what was sent."""
+    run = FiscalRun()
+    if not desk.rules.enabled:
+        return run
+    send_queued(uows, desk, run, clock=clock)
+    read_results(uows, desk, run, clock=clock)
+    return run
+
+
+def send_queued(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -> None:
+    now = clock()
+    queued = reading(uows(), lambda uow: uow.fiscal.due([ReceiptState.QUEUED], None, desk.batch))
+    for receipt in queued:
+        account = receipt.company.account if receipt.company is not None else ""
+        if account in run.held:
+            continue  # an earlier receipt of the account waits: this one goes after it
+        if receipt.next_attempt_at is not None and receipt.next_attempt_at > now:
+            run.held.add(account)  # the head of the account's queue waits for its turn
+            continue
+        register = desk.registers.get(account)
+        if register is None:
+            _fail(uows, receipt, Refusal(None, f"no provider account '{account}' is set up"), clock)
+            run.failed.append(receipt.id or 0)
+            continue
+        if not atomically(uows(), functools.partial(_claim, receipt=receipt, now=now)):
+            run.held.add(account)  # another worker has it: the rest of the account waits
+            continue
+        _send(uows, register, receipt, run, desk, clock)
+
+
+def _claim(uow: UnitOfWork, *, receipt: Receipt, now: datetime) -> bool:
+    return uow.fiscal.claim(receipt, now + LEASE, now)
+
+
+def _send(
+    uows: Uows,
+    register: CashRegister,
+    receipt: Receipt,
+    run: FiscalRun,
+    desk: FiscalDesk,
+    clock: Clock,
+) -> None:
+    receipt_id = receipt.id or 0
+    customer = reading(uows(), lambda uow: _customer(uow, receipt.order_id))
+    try:
+        outcome = register.register(receipt, customer, clock())
+    except FiscalUnavailable as down:
+        _later(uows, receipt, str(down.detail), clock)
+        run.held.add(register.name)
+        run.waiting.append(receipt_id)
+        return
+    except FiscalRefused as refused:
+        _fail(uows, receipt, refused.refusal, clock)
+        run.failed.append(receipt_id)
+        return
+
+    def keep(uow: UnitOfWork) -> None:
+        at = clock()
+        found = uow.fiscal.get(receipt_id, lock=True)
+        if found is None or found.state is not ReceiptState.QUEUED:
+            return  # a callback or another worker got there first
+        found.sent(outcome.uuid, at)
+        found.next_attempt_at = at + timedelta(seconds=desk.poll_after_s)
+        uow.fiscal.save(found)
+
+    atomically(uows(), keep)
+    run.sent.append(receipt_id)
+
+
+def read_results(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -> None:
+    now = clock()
+    sent = reading(
+        uows(),
+        lambda uow: uow.fiscal.due([ReceiptState.SENT, ReceiptState.WAIT], now, desk.batch),
+    )
+    for receipt in sent:
+        account = receipt.company.account if receipt.company is not None else ""
+        register = desk.registers.get(account)
+        if register is None or receipt.provider_uuid is None:
+            continue
+        if not atomically(uows(), functools.partial(_claim, receipt=receipt, now=now)):
+            continue
+        _read(uows, register, receipt, run, clock)
+
+
+def check_receipt(uows: Uows, desk: FiscalDesk, uuid: str, *, clock: Clock = utc_now) -> Receipt:
+    """The provider says a receipt's result is ready (its callback): read it from the
+    provider - the callback's body is never taken for the result - and keep it."""
+    receipt = reading(uows(), lambda uow: uow.fiscal.get_by_uuid(uuid))
+    if receipt is None:
+        raise ReceiptNotFound(receipt=uuid)
+    if receipt.state in (ReceiptState.SENT, ReceiptState.WAIT) and receipt.company is not None:
+        register = desk.registers.get(receipt.company.account)
+        if register is not None:
+            _read(uows, register, receipt, FiscalRun(), clock)
+    found = reading(uows(), lambda uow: uow.fiscal.get(receipt.id or 0))
+    assert found is not None
+    return found
+
+
+def _read(
+    uows: Uows, register: CashRegister, receipt: Receipt, run: FiscalRun, clock: Clock
+) -> None:
+    receipt_id = receipt.id or 0
+    assert receipt.provider_uuid is not None
+    try:
+        outcome = register.report(receipt.provider_uuid)
+    except FiscalUnavailable as down:
+        _later(uows, receipt, str(down.detail), clock)
+        run.waiting.append(receipt_id)
+        return
+    if outcome.progress is Progress.FAIL:
+        _fail(uows, receipt, outcome.refusal or Refusal(None, "no reason given"), clock)
+        run.failed.append(receipt_id)
+        return
+    atomically(
+        uows(), functools.partial(_apply, receipt_id=receipt_id, outcome=outcome, clock=clock)
+    )
+    (run.done if outcome.progress is Progress.DONE else run.waiting).append(receipt_id)
+
+
+def _apply(uow: UnitOfWork, *, receipt_id: int, outcome: Outcome, clock: Clock) -> None:
+    at = clock()
+    found = uow.fiscal.get(receipt_id, lock=True)
+    if found is None or found.state not in (ReceiptState.SENT, ReceiptState.WAIT):
+        return  # kept already (a callback and the poll at once)
+    if outcome.progress is Progress.DONE and outcome.attributes is not None:
+        found.registered(outcome.attributes, at)
+    else:
+        found.waiting(at)
+        found.next_attempt_at = at + wait_after(found.attempts)
+    uow.fiscal.save(found)
+    uow.record(*found.take_events())
+
+
+def _later(uows: Uows, receipt: Receipt, why: str, clock: Clock) -> None:
+    at = clock()
+    later = at + wait_after(receipt.attempts)
+    atomically(uows(), lambda uow: uow.fiscal.retry_at(receipt.id or 0, later, why, at))
+
+
+def _fail(uows: Uows, receipt: Receipt, refusal: Refusal, clock: Clock) -> None:
+    def work(uow: UnitOfWork) -> None:
+        at = clock()
+        found = uow.fiscal.get(receipt.id or 0, lock=True)
+        if found is None or found.state in (ReceiptState.DONE, ReceiptState.FAILED):
+            return
+        found.failed(refusal.text, refusal.code, at)
+        uow.fiscal.save(found)
+        uow.record(*found.take_events())
+        raise_failure_alert(uow, found, at)
+
+    atomically(uows(), work)
+
+
+def raise_failure_alert(uow: UnitOfWork, receipt: Receipt, at: datetime) -> None:
+    """Operators are told which receipt of which order failed, and the provider's words."""
+    code = f" (code {receipt.error_code})" if receipt.error_code is not None else ""
+    message = (
+        f"fiscal receipt {receipt.id} ({receipt.kind.value}, {receipt.total} "
+        f"{receipt.currency}) failed{code}: {receipt.reason}; correct it "
+        f"(potok receipts correct {receipt.id}) or send it again once fixed"
+    )[:2000]
+    alert = uow.alerts.add(AlertKind.FISCAL_RECEIPT_FAILED, receipt.order_id, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=receipt.order_id,
+            message=message,
+        )
+    )
+
+
+def _customer(uow: UnitOfWork, order_id: int) -> Customer:
+    order = uow.orders.get(order_id)
+    if order is None:
+        return Customer(None, None)
+    return Customer(order.contact.email or None, order.contact.phone or None)
