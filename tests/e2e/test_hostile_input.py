@@ -105,10 +105,16 @@ def test_nothing_is_coerced_into_a_number(
 
 
 @pytest.mark.parametrize("since", ["0.5", "1700000000", "yesterday"])
-def test_a_moment_is_iso_8601_text_not_a_timestamp(api: httpx.Client, since: str) -> None:
-    response = api.get("/api/v1/stock/movements", params={"since": since})
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [("/api/v1/stock/movements", "since"), ("/api/v1/receipts", "created_to")],
+)
+def test_a_moment_is_iso_8601_text_not_a_timestamp(
+    api: httpx.Client, since: str, path: str, name: str
+) -> None:
+    response = api.get(path, params={name: since})
 
-    assert field_codes(problem(response, 422, "invalid-input")) == {"since": "iso_8601"}
+    assert field_codes(problem(response, 422, "invalid-input")) == {name: "iso_8601"}
 
 
 def test_a_flag_is_true_or_false_only(api: httpx.Client) -> None:

@@ -11,12 +11,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 
 from potok.api.deps import Uow
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import json_response
+from potok.api.schemas.common import AwareDatetime
 from potok.api.schemas.fiscal import CorrectionIn, ReceiptOut, ReceiptPageOut, render_receipt
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs, public
