@@ -610,7 +610,7 @@ def test_orders_list_finds_orders_by_phone_and_by_status(potok: Potok, database_
     for result in (everyone, by_phone, waiting):
         assert result.exit_code == 0, result.output
     assert [int(r[0]) for r in table_rows(everyone.stdout)] == [vera, boris, anna]
-    assert [(int(r[0]), r[4]) for r in table_rows(by_phone.stdout)] == [(anna, "Анна")]
+    assert [(int(r[0]), r[5]) for r in table_rows(by_phone.stdout)] == [(anna, "Анна")]
     assert [(int(r[0]), r[3]) for r in table_rows(waiting.stdout)] == [(vera, "backordered")]
 
 
