@@ -192,7 +192,7 @@ def test_a_running_back_fill_is_not_started_twice_and_has_one_runner(
     assert same.started_at == first.started_at
     assert same.total == 4
     finished = [o for o in outcomes if o is not None]
-    assert len(finished) >= 1
+    assert len(finished) == 1  # the other found it held, or done
     assert all(o.state == "done" and o.sent == 4 for o in finished)
     assert len(retailcrm.orders) == 4
     uploaded = [o["externalId"] for c in retailcrm.calls(UPLOAD) for o in _orders_of(c)]

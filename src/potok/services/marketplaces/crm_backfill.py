@@ -110,7 +110,8 @@ def get_backfill(uow: UnitOfWork, code: str) -> BackfillView:
 class _Batch:
     orders: list[MirroredOrder]
     customers: list[MirroredCustomer]
-    last: int
+    last: int  # the highest order id in it
+    count: int  # orders it was read for
 
 
 def run_backfill(
@@ -154,31 +155,18 @@ def run_backfill(
     try:
         done = 0
         while batches is None or done < batches:
-            state = reading(uow, lambda uow: uow.crm_sync.backfill(connection.id))
-            if state is None or state.state != "running" or state.worker != worker:
+            found = reading(uow, lambda uow: _next(uow, connection.id, channel_id, worker, batch))
+            if found is None:
+                break  # done, restarted, or somebody else's now
+            state, told = found
+            if told is None:
+                end = BackfillStep(state.through_order_id)
+                _advance(uow, connection, worker, end, True, lease, clock)
                 break
-            ids = reading(
-                uow,
-                lambda uow, s=state: uow.crm_sync.orders_to_tell(  # type: ignore[misc]
-                    channel_id, after=s.after_order_id, through=s.through_order_id, limit=batch
-                ),
-            )
-            if not ids:
-                _advance(
-                    uow,
-                    connection,
-                    worker,
-                    BackfillStep(state.through_order_id),
-                    True,
-                    lease,
-                    clock,
-                )
-                break
-            told = reading(uow, lambda uow, ids=ids: _gather(uow, ids))  # type: ignore[misc]
             step = _tell(uow, connection, worker, client, told, clock)
             if step is None:  # the CRM could not be reached: the cursor stays
                 break
-            finished = len(ids) < batch or told.last >= state.through_order_id
+            finished = told.count < batch or told.last >= state.through_order_id
             if not _advance(uow, connection, worker, step, finished, lease, clock):
                 break  # somebody restarted it, or took it over after our lease ran out
             done += 1
@@ -192,6 +180,19 @@ def run_backfill(
         client.close()
         _release(uow, connection.id, worker)
     return reading(uow, lambda uow: uow.crm_sync.backfill(connection.id))
+
+
+def _next(
+    uow: UnitOfWork, connection_id: int, channel_id: int, worker: str, size: int
+) -> tuple[Backfill, _Batch | None] | None:
+    """The back-fill while ``worker`` runs it, and its next batch (None: nothing is left)."""
+    state = uow.crm_sync.backfill(connection_id)
+    if state is None or state.state != "running" or state.worker != worker:
+        return None
+    ids = uow.crm_sync.orders_to_tell(
+        channel_id, after=state.after_order_id, through=state.through_order_id, limit=size
+    )
+    return state, (_gather(uow, ids) if ids else None)
 
 
 def _gather(uow: UnitOfWork, ids: Sequence[int]) -> _Batch:
@@ -215,7 +216,7 @@ def _gather(uow: UnitOfWork, ids: Sequence[int]) -> _Batch:
         mirrored(o, customer=str(o.customer_id) if o.customer_id in customers else None)
         for o in sorted(orders, key=lambda o: o.id or 0)
     ]
-    return _Batch(told, list(customers.values()), max(ids))
+    return _Batch(told, list(customers.values()), max(ids), len(ids))
 
 
 def _tell(
