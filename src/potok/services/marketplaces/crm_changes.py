@@ -6,11 +6,12 @@ by Potok's own key are not changes to take (they are what Potok told the CRM: re
 back must not apply them again). What a record asks is done as an operator's action does it,
 with its history entry and outbox event, under the connection's system actor:
 
-- a **status**, by the CRM's fixed status group: ``cancel`` cancels the order (its stock
-  goes back) while it may still be cancelled; ``approval`` confirms a new order; ``new``
-  and the groups Potok's warehouses and carriers drive (``assembling``, ``delivery``,
-  ``complete``) are taken only when the order already stands there - otherwise the change
-  is refused, never forced;
+- a **status** of an order Potok told the CRM, by the CRM's fixed status group (the
+  CRM's own orders keep having their statuses followed by group, a cancellation
+  cancelling): ``cancel`` cancels the order (its stock goes back) while it may still be
+  cancelled; ``approval`` confirms a new order; ``new`` and the groups Potok's warehouses
+  and carriers drive (``assembling``, ``delivery``, ``complete``) are taken only when the
+  order already stands there - otherwise the change is refused, never forced;
 - the **customer** (first/last name, patronymic, phone, e-mail) and the **delivery address**
   as the CRM's order has them now, by the order-edit use case (``PATCH /orders/{id}``), so
   its rules hold: an address no longer changes once picking started;
@@ -98,11 +99,14 @@ def apply_crm_changes(
     changes = client.changes
     if not changes:
         return
-    orders = _potok_orders(uow, connection, changes)
+    orders, told = _potok_orders(uow, connection, changes)
     by_order: dict[int, list[HistoryChange]] = {}
     for change in changes:
-        if change.order in orders:
-            by_order.setdefault(change.order, []).append(change)
+        if change.order not in orders:
+            continue
+        if change.field == "status" and change.order not in told:
+            continue  # the CRM's own order: its statuses are followed by their groups
+        by_order.setdefault(change.order, []).append(change)
     plans = {crm_id: steps_of(found) for crm_id, found in by_order.items()}
     wanted = [
         i for i, steps in plans.items() if any(s.kind in ("contact", "delivery") for s in steps)
@@ -127,12 +131,12 @@ def apply_crm_changes(
 
 def _potok_orders(
     uow: UnitOfWork, connection: Connection, changes: Sequence[HistoryChange]
-) -> dict[int, int]:
+) -> tuple[dict[int, int], set[int]]:
     """CRM order id -> Potok order id, for the orders Potok has: its own the CRM was told
-    (their external id is Potok's order id, and Potok noted telling them), and the CRM's
-    orders Potok imported."""
+    (their external id is Potok's order id, and Potok noted telling them: the second
+    member names their CRM ids), and the CRM's orders Potok imported."""
 
-    def work(uow: UnitOfWork) -> dict[int, int]:
+    def work(uow: UnitOfWork) -> tuple[dict[int, int], set[int]]:
         named = {
             c.order: int(c.external_id)
             for c in changes
@@ -140,11 +144,12 @@ def _potok_orders(
         }
         told = uow.crm_sync.told(connection.id, set(named.values()))
         found = {crm_id: order_id for crm_id, order_id in named.items() if order_id in told}
+        ours = set(found)
         for crm_id in {c.order for c in changes} - found.keys():
             link = uow.marketplaces.linked(connection.id, str(crm_id))
             if link is not None:
                 found[crm_id] = link.order_id
-        return found
+        return found, ours
 
     return reading(uow, work)
 
