@@ -174,8 +174,10 @@ class CrmSyncRepository:
             for i in sorted(set(order_ids))
         ]
         if rows:
-            statement = self._insert(crm_orders).on_conflict_do_nothing(
-                index_elements=["connection_id", "order_id"]
+            statement = self._insert(crm_orders)
+            statement = statement.on_conflict_do_update(
+                index_elements=["connection_id", "order_id"],
+                set_={"told_at": sa.func.coalesce(_k.told_at, statement.excluded.told_at)},
             )
             self.connection.execute(statement, rows)
 
