@@ -90,6 +90,7 @@ def history(potok: Potok, order_id: int) -> list[tuple[str, str, str | None]]:
 
 
 def events_of(potok: Potok, order_id: int) -> list[str]:
+    atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000))  # committed: in order
     found = reading(potok.uow(), lambda uow: uow.event_log.after(0, 10_000).events)
     return [e.type for e in found if e.payload.get("order_id") == order_id]
 
@@ -185,6 +186,7 @@ def test_what_potok_told_the_crm_is_not_read_back_as_a_change(
     world: Potok, retailcrm: RetailCrmSimulator
 ) -> None:
     order_id, _ = told(world, retailcrm, external_id="W-1")
+    assert poll(world).imported == []  # its upload, Potok's own, read past
     version = order_service.get_order(world.uow(), order_id).order.version
     order_service.place_hold(
         world.uow(),
