@@ -212,6 +212,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("PATCH", "/api/v1/marketplaces/{code}/items"): ("catalogue:write", RECORD),
     ("DELETE", "/api/v1/marketplaces/{code}/items/{sku}"): ("catalogue:write", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/stock-pushes"): ("catalogue:write", RECORD),
+    ("POST", "/api/v1/marketplaces/{code}/crm-backfills"): ("catalogue:write", RECORD),
+    ("GET", "/api/v1/marketplaces/{code}/crm-backfill"): ("catalogue:read", RECORD),
     ("POST", "/api/v1/marketplaces/{code}/catalogue-matches"): ("catalogue:write", RECORD),
     ("GET", "/api/v1/marketplaces/{code}/orders/{external_id}/courier-intervals"): (
         "orders:read",

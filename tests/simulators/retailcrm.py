@@ -57,6 +57,8 @@ class RetailCrmSimulator(SimulatedApi):
         self.offers: set[int] = set()  # offers the account has (others: notFoundOffers)
         self.stores = {"main"}
         self.inventory: dict[tuple[int, str], int] = {}  # (offer id, store) -> available
+        self.customers: dict[str, dict[str, Any]] = {}  # by externalId
+        self._customers = itertools.count(978)
         self._orders = itertools.count(6722)
         self._records = itertools.count(7038)
         self._payments = itertools.count(4326)
@@ -132,6 +134,30 @@ class RetailCrmSimulator(SimulatedApi):
             order["statusUpdatedAt"] = self._now()
             self._record(order, "status", {"code": old}, {"code": status}, current=by_us)
 
+    def change(self, order_id: int, field: str, value: Any, *, by_us: bool = False) -> None:
+        """A manager changes a field of an order as RetailCRM's history names it
+        (``first_name``, ``phone``, ``delivery_address.city``, ``manager_comment``, ...)."""
+        names = {
+            "first_name": "firstName",
+            "last_name": "lastName",
+            "patronymic": "patronymic",
+            "phone": "phone",
+            "email": "email",
+            "customer_comment": "customerComment",
+            "manager_comment": "managerComment",
+        }
+        with self.lock:
+            order = self.orders[order_id]
+            if field.startswith("delivery_address."):
+                address = order.setdefault("delivery", {}).setdefault("address", {})
+                key = field.removeprefix("delivery_address.")
+                old = address.get(key)
+                address[key] = value
+            else:
+                old = order.get(names[field])
+                order[names[field]] = value
+            self._record(order, field, old, value, current=by_us)
+
     def _record(
         self,
         order: dict[str, Any],
@@ -156,6 +182,8 @@ class RetailCrmSimulator(SimulatedApi):
             record["order"] = copy.deepcopy(order)
         else:
             record["order"] = {"id": order["id"], "site": order["site"], "status": order["status"]}
+            if order.get("externalId") is not None:
+                record["order"]["externalId"] = order["externalId"]
         self.history.append(record)
 
     def status_of(self, order_id: int) -> str:
@@ -205,7 +233,7 @@ class RetailCrmSimulator(SimulatedApi):
                 return f"{where}: the body must be form-encoded, not {kind or 'missing'}"
             form = parse_qs(raw.decode(), keep_blank_values=True)
             sent: dict[str, Any] = {}
-            for name in ("order", "offers", "orders", "payment"):
+            for name in ("order", "offers", "orders", "payment", "customers"):
                 if name in form:
                     try:
                         sent[name] = json.loads(form[name][-1])
@@ -213,6 +241,8 @@ class RetailCrmSimulator(SimulatedApi):
                         return f"{where}: '{name}' is not a JSON string"
             if path == "/api/v5/orders/upload":
                 return _upload_problem(where, sent.get("orders"))
+            if path == "/api/v5/customers/upload":
+                return _customers_problem(where, sent.get("customers"))
             if path.endswith("/edit") and path.startswith("/api/v5/orders/payments/"):
                 return _payment_problem(where, sent.get("payment"), create=False)
             if path == "/api/v5/orders/payments/create":
@@ -232,6 +262,10 @@ class RetailCrmSimulator(SimulatedApi):
             return self._list(params)
         if (method, path) == ("GET", "/api/v5/orders/statuses"):
             return self._statuses(params)
+        if (method, path) == ("GET", "/api/v5/reference/statuses"):
+            return Answer(200, copy.deepcopy(fixture("v5_reference_statuses.response.json")))
+        if (method, path) == ("POST", "/api/v5/customers/upload"):
+            return self._upload_customers(body or {})
         if (method, path) == ("POST", "/api/v5/orders/upload"):
             return self._upload(body or {})
         if (method, path) == ("POST", "/api/v5/orders/payments/create"):
@@ -330,7 +364,25 @@ class RetailCrmSimulator(SimulatedApi):
         changes = json.loads(sent)
         if "items" in changes:
             order["items"] = _items(changes["items"], order["items"], order["id"])
-        for name in ("firstName", "phone", "email", "number", "customFields", "delivery"):
+        # what an edit changes is in the history as the key's own (apiKey.current)
+        for name, field in (("firstName", "first_name"), ("phone", "phone"), ("email", "email")):
+            if name in changes and changes[name] != order.get(name):
+                self._record(order, field, order.get(name), changes[name], current=True)
+        had = (order.get("delivery") or {}).get("address") or {}
+        sent_address = (changes.get("delivery") or {}).get("address") or {}
+        for key in ("city", "text"):
+            if key in sent_address and sent_address[key] != had.get(key):
+                field = f"delivery_address.{key}"
+                self._record(order, field, had.get(key), sent_address[key], current=True)
+        for name in (
+            "firstName",
+            "phone",
+            "email",
+            "number",
+            "customFields",
+            "delivery",
+            "customer",
+        ):
             if name in changes:
                 order[name] = changes[name]
         status = changes.get("status")
@@ -377,6 +429,11 @@ class RetailCrmSimulator(SimulatedApi):
                 failed.append({"externalId": external_id})
                 errors.append(f"Order {external_id}: status '{status}' does not exist")
                 continue
+            named = (data.get("customer") or {}).get("externalId")
+            if named is not None and named not in self.customers:
+                failed.append({"externalId": external_id})
+                errors.append(f"Order {external_id}: customer with externalId {named} not found")
+                continue
             order_id = next(self._orders)
             at = self._now()
             order = {
@@ -394,6 +451,7 @@ class RetailCrmSimulator(SimulatedApi):
                 "email": data.get("email"),
                 "customFields": data.get("customFields", {}),
                 "delivery": data.get("delivery", {}),
+                "customer": copy.deepcopy(self.customers[named]) if named else None,
                 "items": _items(data.get("items", []), [], order_id),
                 "payments": {},
                 "fromApi": True,
@@ -412,6 +470,35 @@ class RetailCrmSimulator(SimulatedApi):
         if failed:
             body.update(
                 errorMsg="Orders are loaded with errors", errors=errors, failedOrders=failed
+            )
+            return Answer(460, body)
+        return Answer(200, body)
+
+    def _upload_customers(self, form: dict[str, Any]) -> Answer:
+        sent = json.loads(form["customers"])
+        uploaded, failed, errors = [], [], []
+        for data in sent:
+            external_id = data["externalId"]
+            if external_id in self.customers:
+                failed.append({"externalId": external_id})
+                errors.append(f"Customer with externalId {external_id} already exists.")
+                continue
+            customer_id = next(self._customers)
+            self.customers[external_id] = {
+                "type": "customer",
+                "id": customer_id,
+                "externalId": external_id,
+                "site": form.get("site") or self.site,
+                "firstName": data.get("firstName", ""),
+                "phones": data.get("phones", []),
+                "email": data.get("email"),
+                "createdAt": data.get("createdAt") or self._now(),
+            }
+            uploaded.append({"id": customer_id, "externalId": external_id})
+        body: dict[str, Any] = {"success": not failed, "uploadedCustomers": uploaded}
+        if failed:
+            body.update(
+                errorMsg="Customers are loaded with errors", errors=errors, failedCustomers=failed
             )
             return Answer(460, body)
         return Answer(200, body)
@@ -566,6 +653,11 @@ def _order_problem(where: str, order: Any, *, create: bool) -> str | None:
         cost = delivery.get("cost") if isinstance(delivery, dict) else None
         if not isinstance(delivery, dict) or ("cost" in delivery and not isinstance(cost, _NUMBER)):
             return f"{where}: delivery must be an object with a numeric cost"
+    customer = order.get("customer")
+    if customer is not None and not (
+        isinstance(customer, dict) and isinstance(customer.get("externalId") or "", str)
+    ):
+        return f"{where}: customer must be an object naming its externalId (a string)"
     payments = order.get("payments")
     if payments is not None:
         if not create:
@@ -586,6 +678,33 @@ def _upload_problem(where: str, orders: Any) -> str | None:
         problem = _order_problem(where, order, create=True)
         if problem:
             return problem
+    return None
+
+
+def _customers_problem(where: str, customers: Any) -> str | None:
+    """What RetailCRM's API description says ``customers/upload`` may not carry."""
+    if not isinstance(customers, list) or not customers:
+        return f"{where}: 'customers' must be a non-empty JSON list"
+    if len(customers) > 50:
+        return f"{where}: at most 50 customers an upload, not {len(customers)}"
+    for customer in customers:
+        if not isinstance(customer, dict):
+            return f"{where}: a customer must be a JSON object"
+        if not isinstance(customer.get("externalId"), str):
+            return f"{where}: an uploaded customer names its externalId (a string)"
+        for name in ("firstName", "lastName", "email"):
+            if name in customer and not isinstance(customer[name], str):
+                return f"{where}: a customer's {name} must be a string"
+        if "createdAt" in customer:
+            try:
+                datetime.strptime(str(customer["createdAt"]), "%Y-%m-%d %H:%M:%S")
+            except ValueError:
+                return f"{where}: createdAt must be Y-m-d H:i:s, not {customer['createdAt']}"
+        phones = customer.get("phones", [])
+        if not isinstance(phones, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("number"), str) for p in phones
+        ):
+            return f"{where}: phones are [{{number}}] objects with a string number"
     return None
 
 

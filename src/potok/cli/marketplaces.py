@@ -229,6 +229,12 @@ def poll(code: str = typer.Argument(..., help="The connection.")) -> None:
         "waits",
         highlight=False,
     )
+    if outcome.crm_changes or outcome.crm_refused:
+        console.print(
+            f"changes made in the CRM: {len(outcome.crm_changes)} taken, "
+            f"{len(outcome.crm_refused)} refused (see the journal)",
+            highlight=False,
+        )
     if outcome.error:
         raise fail(outcome.error, 6 if not outcome.refused else 3)
 
@@ -612,3 +618,111 @@ def transfer_orders(
         f"{', '.join(str(m) for m in moved) or 'none'}",
         highlight=False,
     )
+
+
+def _backfill_listing(code: str, state: object, output: Output) -> None:
+    from potok.services.crm_ports import Backfill
+
+    assert isinstance(state, Backfill)
+    rows = [
+        {
+            "connection": code,
+            "state": state.state,
+            "done_percent": state.percent,
+            "sent": state.sent,
+            "total": state.total,
+            "created": state.created,
+            "updated": state.updated,
+            "refused": state.refused,
+            "customers": state.customers,
+            "after_order_id": state.after_order_id,
+            "through_order_id": state.through_order_id,
+            "last_error": state.last_error,
+            "updated_at": state.updated_at,
+        }
+    ]
+    columns = [
+        Column("connection"),
+        Column("state"),
+        Column("done_percent", "done %", right=True),
+        Column("sent", right=True),
+        Column("total", right=True),
+        Column("created", right=True),
+        Column("updated", right=True),
+        Column("refused", right=True),
+        Column("customers", right=True),
+        Column("after_order_id", "told up to order", right=True),
+        Column("through_order_id", "last order", right=True),
+        Column("last_error", "last error"),
+        Column("updated_at", "updated"),
+    ]
+    print_listing(rows, columns, output)
+
+
+@app.command()
+@handles_errors
+def backfill(
+    code: str = typer.Argument(..., help="The CRM connection (RetailCRM)."),
+    restart: bool = typer.Option(
+        False, "--restart", help="Start from the first order again (the CRM keeps one of each)."
+    ),
+    output: Output = OUTPUT,
+) -> None:
+    """Tell the CRM every order of the other channels Potok has (with their customers), in
+    batches of 50, with a progress bar; one cut off (or started from the API) goes on from
+    where it stopped."""
+    import os
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from potok.services.marketplaces import get_backfill, run_backfill, start_backfill
+
+    potok = open_potok()
+    try:
+        uow = cli_uow(potok)
+        started = start_backfill(uow, code, restart=restart)
+        worker = f"cli/{cli_actor()}/{os.getpid()}"  # one runner: this process
+        with Progress(
+            TextColumn(f"telling {code} Potok's orders"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            console=console,
+            disable=output is not Output.TABLE,
+        ) as bar:
+            task = bar.add_task("orders", total=started.backfill.total)
+            bar.update(task, completed=started.backfill.sent)
+            state = run_backfill(
+                uow,
+                potok.marketplaces,
+                code,
+                worker,
+                progress=lambda now: bar.update(task, completed=now.sent),
+            )
+        found = state if state is not None else get_backfill(uow, code).backfill
+    finally:
+        potok.close()
+    _backfill_listing(code, found, output)
+    if state is None and found.state == "running":
+        raise fail(
+            f"another runner holds the back-fill of {code} (worker {found.worker}) until "
+            f"{found.lease_until}; see 'potok marketplaces backfill-status {code}'",
+            4,
+        )
+    if found.last_error:
+        raise fail(f"the CRM could not be told: {found.last_error}; run it again to go on", 6)
+
+
+@app.command("backfill-status")
+@handles_errors
+def backfill_status(
+    code: str = typer.Argument(..., help="The CRM connection."), output: Output = OUTPUT
+) -> None:
+    """Where the connection's back-fill stands: told so far, created, updated, refused."""
+    from potok.services.marketplaces import get_backfill
+
+    potok = open_potok()
+    try:
+        view = get_backfill(cli_uow(potok), code)
+    finally:
+        potok.close()
+    _backfill_listing(view.connection, view.backfill, output)

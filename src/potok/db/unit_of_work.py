@@ -28,6 +28,7 @@ from potok.db.repositories.catalogue import ProductRepository
 from potok.db.repositories.categories import CategoryRepository
 from potok.db.repositories.channels import ChannelRepository
 from potok.db.repositories.cod_remittances import CodRemittanceRepository
+from potok.db.repositories.crm_sync import CrmSyncRepository
 from potok.db.repositories.customers import CustomerRepository
 from potok.db.repositories.documents import DocumentRepository
 from potok.db.repositories.events import Consumers, EventLog, WebhookRepository
@@ -181,6 +182,7 @@ class SqlUnitOfWork:
         self.webhooks = WebhookRepository(connection, self.protector)
         self.marketplaces = MarketplaceRepository(connection, self.protector, self._staged)
         self.marketplace_items = MarketplaceItemRepository(connection)
+        self.crm_sync = CrmSyncRepository(connection)
         self.onec = OnecRepository(connection)
         self.store_receipts = StoreReceiptRepository(connection)
         self.carrier_points = CarrierPointRepository(connection)

@@ -176,53 +176,68 @@ def edit_order(
         raise InvalidInput([FieldError("reason", "must be at most 500 characters", "too-long")])
 
     def work(uow: UnitOfWork) -> OrderView:
-        at = clock()
-        who = str(actor)
         order = _locked(uow, command.order_id, command.expected_version)
-        details: dict[str, Any] = {}
-        released: list[Reservation] = []
-        reserved: list[Reservation] = []
-        if command.lines:
-            _require(order, Change.LINES, "lines")
-            before = list(order.lines)
-            new_lines, shrinks = _new_lines(uow, order, command.lines)
-            for line_no, by in shrinks.items():
-                released.extend(_shrink(order, line_no, by, at))
-            order.replace_lines(new_lines)
-            details["lines_before"] = _lines_view(before)
-            details["lines_after"] = _lines_view(new_lines)
-        if command.delivery is not None:
-            _require(order, Change.DELIVERY, "delivery")
-            details["delivery"] = _change_delivery(uow, order, command.delivery)
-        if contact is not None and contact != order.contact:
-            _require(order, Change.CONTACT, "contact")
-            changed = [
-                name
-                for name in ("name", "phone", "email")
-                if getattr(contact, name) != getattr(order.contact, name)
-            ]
-            order.contact = contact
-            details["contact"] = changed  # which, never the personal data itself
-        if command.lines:
-            reserved = _cover(uow, order, at, who)
-        order.settle_allocation()
-        if released:
-            details["released"] = [r.summary() for r in released]
-        if reserved:
-            details["reserved"] = [r.summary() for r in reserved]
-        if details:
-            order.note_edit(at, who, command.reason, **details)
-        if command.payment_status is not None and command.payment_status != order.payment_status:
-            order.record_payment(command.payment_status, at, who, command.reason)
-            confirm_if_paid(uow, order, at, who)
-        _give_back(uow, order, released, at, f"order {order.id} edited")
-        uow.orders.save(order)
-        if released:
-            freed = {r.product_id for r in released}
-            react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
+        edit_loaded(uow, order, command, clock(), str(actor), contact=contact)
         return OrderView(order, uow.orders.history(command.order_id))
 
     return atomically(uow, work)
+
+
+def edit_loaded(
+    uow: UnitOfWork,
+    order: Order,
+    command: EditOrder,
+    at: datetime,
+    who: str,
+    *,
+    contact: Contact | None = None,
+) -> None:
+    """Edit an order loaded (and locked) in this unit of work, as :func:`edit_order` does;
+    a change the order's status no longer allows is refused (``order-not-editable``) and
+    the caller's transaction rolls back. ``contact``: the command's, checked already."""
+    if contact is None and command.contact is not None:
+        contact = _checked_contact(command.contact)
+    details: dict[str, Any] = {}
+    released: list[Reservation] = []
+    reserved: list[Reservation] = []
+    if command.lines:
+        _require(order, Change.LINES, "lines")
+        before = list(order.lines)
+        new_lines, shrinks = _new_lines(uow, order, command.lines)
+        for line_no, by in shrinks.items():
+            released.extend(_shrink(order, line_no, by, at))
+        order.replace_lines(new_lines)
+        details["lines_before"] = _lines_view(before)
+        details["lines_after"] = _lines_view(new_lines)
+    if command.delivery is not None:
+        _require(order, Change.DELIVERY, "delivery")
+        details["delivery"] = _change_delivery(uow, order, command.delivery)
+    if contact is not None and contact != order.contact:
+        _require(order, Change.CONTACT, "contact")
+        changed = [
+            name
+            for name in ("name", "phone", "email")
+            if getattr(contact, name) != getattr(order.contact, name)
+        ]
+        order.contact = contact
+        details["contact"] = changed  # which, never the personal data itself
+    if command.lines:
+        reserved = _cover(uow, order, at, who)
+    order.settle_allocation()
+    if released:
+        details["released"] = [r.summary() for r in released]
+    if reserved:
+        details["reserved"] = [r.summary() for r in reserved]
+    if details:
+        order.note_edit(at, who, command.reason, **details)
+    if command.payment_status is not None and command.payment_status != order.payment_status:
+        order.record_payment(command.payment_status, at, who, command.reason)
+        confirm_if_paid(uow, order, at, who)
+    _give_back(uow, order, released, at, f"order {order.id} edited")
+    uow.orders.save(order)
+    if released:
+        freed = {r.product_id for r in released}
+        react(uow, StockFreed(at=at, product_ids=freed, actor=str(Actor.system("backorders"))))
 
 
 def _new_lines(

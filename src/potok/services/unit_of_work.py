@@ -15,6 +15,7 @@ from potok.services.automation_ports import AutomationStore
 from potok.services.carrier_label_ports import CarrierLabelStore
 from potok.services.carrier_point_ports import CarrierPointStore
 from potok.services.cod_remittance_ports import RemittanceStore
+from potok.services.crm_ports import CrmSyncStore
 from potok.services.document_ports import DocumentStore, LegalEntityStore
 from potok.services.event_ports import ConsumerStore, EventLogStore, WebhookStore
 from potok.services.fiscal_ports import FiscalStore
@@ -167,6 +168,9 @@ class UnitOfWork(Protocol):
 
     @property
     def marketplace_items(self) -> MarketplaceItemStore: ...
+
+    @property
+    def crm_sync(self) -> CrmSyncStore: ...
 
     @property
     def returns(self) -> ReturnStore: ...

@@ -56,6 +56,7 @@ STREAM_CONSUMER = "nats"
 MAX_ERROR = 500
 BODY_KEPT = 200  # characters of a failing receiver's answer kept in the log
 PUSH_LANES = 8
+BACKFILL_BATCHES = 20  # a CRM back-fill's batches (50 orders each) told per round, at most
 """Marketplace connections one worker pushes to side by side."""
 ANSWER_READ = 16_384  # bytes of an answer read, at most: one read to its end keeps its
 # connection open for the next delivery, a longer one is cut off with its connection
@@ -195,6 +196,7 @@ class Dispatcher:
             self._push_stock(connection, report)
             if connection.marketplace in MIRRORS_ORDERS:
                 self._push_crm_orders(connection, report)
+                self._run_crm_backfill(connection)
         except Exception:  # a lane must not die silently: the next round tries again
             log.exception("push to %s failed", connection.code)
 
@@ -265,6 +267,26 @@ class Dispatcher:
                 len(pushed.refused),
                 next(iter(pushed.refused.items())),
             )
+
+    def _run_crm_backfill(self, connection: Connection) -> None:
+        """A CRM connection's back-fill started from the API goes on, a few batches a round
+        (``services/marketplaces/crm_backfill.py``); nothing when none is running."""
+        from potok.services.marketplaces import run_backfill
+
+        try:
+            state = run_backfill(
+                self.uow(),
+                self.potok.marketplaces,
+                connection.code,
+                self.name,
+                batches=BACKFILL_BATCHES,
+                clock=self.clock,
+            )
+        except PotokError as error:
+            log.warning("back-fill of %s failed: %s", connection.code, error.detail)
+            return
+        if state is not None and state.last_error:
+            log.warning("back-fill of %s: %s", connection.code, state.last_error)
 
     def close(self) -> None:
         """Let go of the NATS connection (it is made again on the next round)."""

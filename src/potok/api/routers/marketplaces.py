@@ -20,6 +20,8 @@ from potok.api.problems import responses
 from potok.api.responses import json_response
 from potok.api.schemas.common import Code
 from potok.api.schemas.marketplaces import (
+    BackfillIn,
+    BackfillOut,
     CatalogueMatchOut,
     ConnectionIn,
     ConnectionOut,
@@ -69,6 +71,7 @@ from potok.domain.marketplaces import (
     ItemNotMapped,
     Marketplace,
 )
+from potok.domain.marketplaces.crm import BackfillNotFound, NotACrm
 from potok.domain.orders.errors import IdempotencyKeyReused
 from potok.services import marketplaces as service
 from potok.services.marketplaces.notifications import (
@@ -251,6 +254,8 @@ def poll_now(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Resp
             "stickers": outcome.stickers,
             "returns_opened": outcome.returns_opened,
             "returns_followed": outcome.returns_followed,
+            "crm_changes": outcome.crm_changes,
+            "crm_refused": outcome.crm_refused,
             "error": outcome.error,
             "refused": outcome.refused,
             "requests": outcome.requests,
@@ -394,6 +399,75 @@ def push_stock(code: CodePath, request: Request, uow: Uow, caller: Caller) -> Re
             "error": outcome.error,
         }
     )
+
+
+def render_backfill(view: service.BackfillView) -> dict[str, object]:
+    state = view.backfill
+    return {
+        "connection": view.connection,
+        "state": state.state,
+        "done_percent": state.percent,
+        "total": state.total,
+        "sent": state.sent,
+        "created": state.created,
+        "updated": state.updated,
+        "refused": state.refused,
+        "customers": state.customers,
+        "requests": state.requests,
+        "after_order_id": state.after_order_id,
+        "through_order_id": state.through_order_id,
+        "last_error": state.last_error,
+        "started_at": state.started_at,
+        "updated_at": state.updated_at,
+        "finished_at": state.finished_at,
+    }
+
+
+@router.post(
+    "/{code}/crm-backfills",
+    status_code=202,
+    response_model=BackfillOut,
+    summary="Tell the CRM every order Potok has of the other channels (a back-fill)",
+    description="Starts telling a CRM connection (RetailCRM) the orders of the other channels "
+    "up to the newest one now, with their customers, 50 a request; the worker tells them, a "
+    "few batches a round, resuming where it stopped. A back-fill that is running is answered "
+    "as it stands (`restart` starts it over). Follow it with `GET .../crm-backfill`.",
+    responses=responses(
+        ConnectionNotFound, NotACrm, InvalidInput, IdempotencyKeyReused, TransientConflict
+    ),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.RECORD, "code", finder=visible)],
+)
+def start_backfill(
+    code: CodePath,
+    request: Request,
+    uow: Uow,
+    caller: Caller,
+    body: BackfillIn | None = None,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    visible(uow, caller, code)
+    given = body or BackfillIn()
+    return answer(
+        request,
+        "crm-backfill",
+        caller,
+        idempotency_key,
+        given.model_dump_json(),
+        lambda once: service.start_backfill(uow, code, restart=given.restart, once=once),
+        lambda view: (202, render_backfill(view)),
+    )
+
+
+@router.get(
+    "/{code}/crm-backfill",
+    response_model=BackfillOut,
+    summary="Where the CRM connection's back-fill stands",
+    responses=responses(ConnectionNotFound, NotACrm, BackfillNotFound),
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.RECORD, "code", finder=visible)],
+)
+def backfill_progress(code: CodePath, uow: Uow, caller: Caller) -> Response:
+    visible(uow, caller, code)
+    return json_response(render_backfill(service.get_backfill(uow, code)))
 
 
 @router.post(

@@ -125,6 +125,14 @@ class PollOut(Out):
     returns_followed: int = Field(
         description="The marketplace's returns whose change was taken (approved, declined)."
     )
+    crm_changes: list[str] = Field(
+        description="Changes made in the CRM (RetailCRM) taken into Potok's orders, each "
+        "`<order id>:<status|contact|delivery|comment>`."
+    )
+    crm_refused: list[str] = Field(
+        description="Changes made in the CRM that Potok refused, by their journal entry "
+        "(`crm/<history record id>`, kind `change-refused`)."
+    )
     error: str | None
     refused: bool
     requests: int
@@ -318,3 +326,32 @@ class PickupDetailsIn(Schema):
     )
     address: str = Field(default="", max_length=500, description="Where it is collected.")
     details: str = Field(default="", max_length=1000, description="A word for the customer.")
+
+
+class BackfillIn(Schema):
+    restart: Flag = Field(
+        default=False,
+        description="Start from the first order again, even when a back-fill is running "
+        "(harmless: the CRM keeps one order per external id).",
+    )
+
+
+class BackfillOut(Out):
+    connection: str
+    state: Literal["running", "done"]
+    done_percent: int = Field(description="How much is told, in whole per cent.")
+    total: int = Field(description="Orders of the other channels it tells.")
+    sent: int = Field(description="Orders told so far.")
+    created: int = Field(description="Orders the CRM created.")
+    updated: int = Field(description="Orders the CRM had already, brought up to date.")
+    refused: int = Field(description="Orders the CRM refused: see the connection's journal.")
+    customers: int = Field(description="Customers the CRM created.")
+    requests: int
+    after_order_id: int = Field(description="Told so far: the orders up to this id.")
+    through_order_id: int = Field(description="The last order it tells (the newest at start).")
+    last_error: str | None = Field(
+        description="Why the last batch could not be told (the CRM down): it is told again."
+    )
+    started_at: datetime
+    updated_at: datetime
+    finished_at: datetime | None

@@ -239,6 +239,40 @@ class MirroredOrder:
     address: str | None
     delivery_price: Decimal
     lines: tuple[MirroredLine, ...]
+    customer: str | None = None  # the CRM customer's external id, when it was told it
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredCustomer:
+    """A Potok customer as a CRM is told it (named by Potok's customer id)."""
+
+    external_id: str
+    name: str
+    phone: str | None
+    email: str | None
+    created_at: datetime
+
+
+@dataclass
+class CustomersOutcome:
+    """What a CRM took of the customers it was told, each by its external id."""
+
+    created: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)  # it had them already
+    refused: dict[str, str] = field(default_factory=dict)
+    requests: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryChange:
+    """One record of a CRM's order history: a field of an order changed there (by a
+    manager, or another integration - never by Potok's own key)."""
+
+    record: int  # the history record's id: the cursor's unit
+    order: int  # the CRM's id of the order
+    external_id: str | None  # the order's external id (Potok's order id when Potok told it)
+    field: str  # the CRM's name of the field: status, phone, delivery_address.city, ...
+    new: Any  # the value it has now (status: the status code)
 
 
 @dataclass
@@ -260,6 +294,10 @@ class OrderMirror(Protocol):
         """Create ``new`` orders and bring ``changed`` ones up to date (an order the CRM
         does not have yet is created, one it has already is updated, whichever list it
         came in); an order the CRM refuses is in the outcome, not raised."""
+        ...
+
+    def mirror_customers(self, customers: Sequence[MirroredCustomer]) -> CustomersOutcome:
+        """Create the customers the CRM does not have yet (one it has is left as it is)."""
         ...
 
 

@@ -10,8 +10,14 @@ imported once each (their CRM ``id`` is the external id). Their statuses are fol
 cancellation in Potok set the order's status in the CRM (``POST /api/v5/orders/{id}/edit``);
 stock goes to the CRM's stores (``POST /api/v5/store/inventories/upload``). Potok's orders
 of other channels are told to the CRM whole (:meth:`RetailCrm.mirror_orders`: ``orders/
-upload``, ``orders/{externalId}/edit``, ``orders/payments/{externalId}/edit``); history
-records Potok's own key made (``apiKey.current``) are not read as the CRM's new orders.
+upload``, ``orders/{externalId}/edit``, ``orders/payments/{externalId}/edit``), and with
+their customers (:meth:`RetailCrm.mirror_customers`: ``customers/upload``) by a back-fill;
+history records Potok's own key made (``apiKey.current``) are not read as the CRM's new
+orders nor as changes. The same history read gives the changes the CRM's managers made to
+orders Potok has (:attr:`RetailCrm.changes`: status, customer, address, comments), which
+``services/marketplaces/crm_changes.py`` takes back with the orders as they are now
+(:meth:`RetailCrm.orders_by_id`) and the account's status groups
+(:meth:`RetailCrm.status_groups`: ``GET /api/v5/reference/statuses``).
 
 RetailCRM signs requests with the ``X-API-KEY`` header; POST bodies are form-encoded with
 the nested object as a JSON string (``order=<json>&site=<code>``); answers carry
@@ -32,6 +38,8 @@ from zoneinfo import ZoneInfo
 
 from potok.connectors.marketplaces.http import HttpConnector, MarketplaceHttp, RateLimit
 from potok.connectors.marketplaces.interface import (
+    CustomersOutcome,
+    HistoryChange,
     IncomingAddress,
     IncomingLine,
     IncomingOrder,
@@ -40,6 +48,7 @@ from potok.connectors.marketplaces.interface import (
     MarketplaceRefused,
     MarketplaceState,
     MarketplaceUnavailable,
+    MirroredCustomer,
     MirroredOrder,
     MirrorOutcome,
     Packed,
@@ -64,9 +73,26 @@ PATHS = {
     "upload": "/api/v5/orders/upload",
     "payment_create": "/api/v5/orders/payments/create",
     "payment_edit": "/api/v5/orders/payments/{payment}/edit",
+    "customers_upload": "/api/v5/customers/upload",
+    "reference_statuses": "/api/v5/reference/statuses",
 }
 UPLOAD_BATCH = 50
-"""Orders one ``orders/upload`` carries at most (RetailCRM's limit)."""
+"""Orders (and customers) one ``orders/upload`` (``customers/upload``) carries at most
+(RetailCRM's limit)."""
+CHANGED_FIELDS = frozenset(
+    {
+        "status",
+        "first_name",
+        "last_name",
+        "patronymic",
+        "phone",
+        "email",
+        "customer_comment",
+        "manager_comment",
+    }
+)
+"""History fields whose changes made in the CRM Potok takes (with ``delivery_address.*``)."""
+ADDRESS_FIELD = "delivery_address."
 PARTLY_UPLOADED = 460
 """RetailCRM's answer to an upload some of whose orders it did not take."""
 MIRROR_STATUSES = {
@@ -244,8 +270,24 @@ def mirror_payload(
         data["email"] = order.email
     if order.city or order.address:
         data["delivery"]["address"] = {"city": order.city or "", "text": order.address or ""}
+    if order.customer:
+        data["customer"] = {"externalId": order.customer}
     if payment:
         data["payments"] = [payment_payload(order)]
+    return data
+
+
+def customer_payload(customer: MirroredCustomer, zone: ZoneInfo) -> dict[str, Any]:
+    """A Potok customer as RetailCRM's ``customer`` object (``customers/upload``)."""
+    data: dict[str, Any] = {
+        "externalId": customer.external_id,
+        "firstName": customer.name[:255],
+        "createdAt": customer.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    if customer.phone:
+        data["phones"] = [{"number": customer.phone}]
+    if customer.email:
+        data["email"] = customer.email
     return data
 
 
@@ -285,6 +327,9 @@ class RetailCrm(HttpConnector):
         self._since: str | None = None
         self._pending: list[str] = []
         self._next: str | None = None
+        self._changes: list[HistoryChange] = []
+        self._created: set[int] = set()
+        self._groups: dict[str, str] | None = None
 
     @classmethod
     def connect(
@@ -339,14 +384,65 @@ class RetailCrm(HttpConnector):
                 order = record.get("order")
                 key = record.get("apiKey")
                 if isinstance(key, Mapping) and key.get("current") is True:
-                    continue  # made by Potok's own key: an order Potok told the CRM
-                created_here = record.get("created") and isinstance(order, Mapping)
-                if created_here and isinstance(order.get("id"), int):  # type: ignore[union-attr]
-                    created[order["id"]] = None  # type: ignore[index]
+                    continue  # made by Potok's own key: what Potok told the CRM
+                if not isinstance(order, Mapping) or not isinstance(order.get("id"), int):
+                    continue
+                if record.get("created"):
+                    created[order["id"]] = None
+                    self._created.add(order["id"])
+                    continue
+                field = str(record.get("field") or "")
+                if field in CHANGED_FIELDS or field.startswith(ADDRESS_FIELD):
+                    new = record.get("newValue")
+                    if isinstance(new, Mapping) and field == "status":
+                        new = new.get("code")
+                    external = order.get("externalId")
+                    self._changes.append(
+                        HistoryChange(
+                            record=record["id"],
+                            order=order["id"],
+                            external_id=str(external) if external is not None else None,
+                            field=field,
+                            new=new,
+                        )
+                    )
             if len(records) < HISTORY_PAGE:
                 break
         self._next = since
         return self._read_orders(list(created))
+
+    @property
+    def changes(self) -> list[HistoryChange]:
+        """Changes made in the CRM to orders it did not create in the history just read
+        (read by :meth:`new_orders`), oldest first; those of Potok's own key are not here."""
+        return [c for c in self._changes if c.order not in self._created]
+
+    def orders_by_id(self, ids: Sequence[int]) -> dict[int, Mapping[str, Any]]:
+        """The CRM's orders as they are now, by their CRM ids (``GET /api/v5/orders``)."""
+        found: dict[int, Mapping[str, Any]] = {}
+        unique = sorted(set(ids))
+        for start in range(0, len(unique), ORDERS_PAGE):
+            params: list[tuple[str, Any]] = [("limit", ORDERS_PAGE)]
+            params += [("filter[ids][]", i) for i in unique[start : start + ORDERS_PAGE]]
+            body = self._json(self.http.call("GET", PATHS["orders"], params=params))
+            for data in body.get("orders") or ():
+                if isinstance(data, Mapping) and isinstance(data.get("id"), int):
+                    found[data["id"]] = data
+        return found
+
+    def status_groups(self) -> dict[str, str]:
+        """The account's status codes and the fixed group of each
+        (``GET /api/v5/reference/statuses``), read once per client."""
+        if self._groups is None:
+            body = self._json(self.http.call("GET", PATHS["reference_statuses"]))
+            listed = body.get("statuses")
+            values = listed.values() if isinstance(listed, Mapping) else listed or ()
+            self._groups = {
+                str(s["code"]): str(s.get("group") or "")
+                for s in values
+                if isinstance(s, Mapping) and s.get("code") is not None
+            }
+        return self._groups
 
     def _read_orders(self, ids: list[int]) -> list[IncomingOrder | Malformed]:
         found: list[IncomingOrder | Malformed] = []
@@ -553,6 +649,42 @@ class RetailCrm(HttpConnector):
                 form["site"] = self.site
             outcome.requests += 1
             self._json(self.http.call("POST", PATHS["payment_create"], data=form))
+
+    def mirror_customers(self, customers: Sequence[MirroredCustomer]) -> CustomersOutcome:
+        """``POST /api/v5/customers/upload``, 50 a request; a customer the CRM has already
+        (told before) is ``known``, not refused."""
+        outcome = CustomersOutcome()
+        for start in range(0, len(customers), UPLOAD_BATCH):
+            chunk = customers[start : start + UPLOAD_BATCH]
+            payloads = [customer_payload(c, self.zone) for c in chunk]
+            form = {"customers": json.dumps(payloads, ensure_ascii=False)}
+            if self.site:
+                form["site"] = self.site
+            answer = self.http.call(
+                "POST", PATHS["customers_upload"], data=form, answered=(PARTLY_UPLOADED,)
+            )
+            outcome.requests += 1
+            body = self._object(answer)
+            words = [str(e) for e in body.get("errors") or () if isinstance(e, str)]
+            failed = {
+                str(item["externalId"])
+                for item in body.get("failedCustomers") or ()
+                if isinstance(item, Mapping) and item.get("externalId") is not None
+            }
+            if answer.status_code != PARTLY_UPLOADED and body.get("success") is False:
+                reason = str(body.get("errorMsg") or "success: false")[:300]
+                raise MarketplaceRefused(marketplace=NAME, reason=reason, status=answer.status_code)
+            for customer in chunk:
+                name = customer.external_id
+                if name not in failed:
+                    outcome.created.append(name)
+                    continue
+                said = next((w for w in words if name in w), "")[:300]
+                if "already exists" in said:
+                    outcome.known.append(name)
+                else:
+                    outcome.refused[name] = said or "refused"
+        return outcome
 
     def catalogue(self) -> list[ListedItem]:
         raise MarketplaceRefused(

@@ -72,6 +72,8 @@ from potok.db.tables.inventory import (
     transfers,
 )
 from potok.db.tables.marketplaces import (
+    crm_backfills,
+    crm_orders,
     marketplace_connections,
     marketplace_items,
     marketplace_journal,
@@ -128,6 +130,8 @@ __all__ = [
     "carrier_points",
     "channels",
     "cod_remittances",
+    "crm_backfills",
+    "crm_orders",
     "customers",
     "document_counters",
     "document_files",

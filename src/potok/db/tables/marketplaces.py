@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from potok.db.tables.base import fk, id_column, metadata, timestamps
-from potok.db.types import UtcDateTime, json_type
+from potok.db.types import UtcDateTime, id_type, json_type
 
 marketplace_connections = sa.Table(
     "marketplace_connections",
@@ -135,3 +135,47 @@ marketplace_returns = sa.Table(
 )
 """The marketplace's returns (Market's returns and unredeemed orders) that became Potok
 returns, one each: the unique pair makes two pollers racing on one return make one."""
+
+crm_backfills = sa.Table(
+    "crm_backfills",
+    metadata,
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    sa.Column("state", sa.String(20), nullable=False),  # running or done
+    # the orders it tells: every one of other channels with an id up to this one
+    sa.Column("through_order_id", id_type(), nullable=False),
+    sa.Column("after_order_id", id_type(), nullable=False),  # told so far: up to this id
+    sa.Column("total", sa.Integer(), nullable=False),
+    sa.Column("sent", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("created", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("updated", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("refused", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("customers", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("requests", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("last_error", sa.String(1000), nullable=True),
+    sa.Column("worker", sa.String(200), nullable=True),  # who runs it now, until lease_until
+    sa.Column("lease_until", UtcDateTime(), nullable=True),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.PrimaryKeyConstraint("connection_id"),
+    sa.CheckConstraint("state IN ('running', 'done')", name="state_known"),
+    sa.CheckConstraint("after_order_id <= through_order_id", name="after_within_through"),
+)
+"""A CRM connection's back-fill: Potok's orders (and their customers) from before the
+connection told to the CRM in batches, resumable from ``after_order_id``."""
+
+crm_orders = sa.Table(
+    "crm_orders",
+    metadata,
+    fk("connection_id", "marketplace_connections.id", ondelete="CASCADE"),
+    fk("order_id", "orders.id", ondelete="CASCADE"),
+    # the last record of the CRM's order history applied to the order (0: none yet)
+    sa.Column("history_id", sa.BigInteger(), nullable=False, server_default="0"),
+    sa.Column("told_at", UtcDateTime(), nullable=True),  # Potok told the CRM the order
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint("connection_id", "order_id"),
+    sa.Index(None, "order_id"),
+)
+"""Potok's orders the CRM knows (told by Potok, or made there), and how far the CRM's
+history of each has been applied: read under the order's lock, so that two pollers reading
+the same history apply each record once."""

@@ -234,6 +234,7 @@ class JournalKind(StrEnum):
     MALFORMED = "malformed"  # the marketplace's payload could not be read
     PUSH_FAILED = "push-failed"  # the marketplace refused what Potok told it (packed, ...)
     STOCK_REFUSED = "stock-refused"  # the marketplace refused an item's stock ("stock W/SKU")
+    CHANGE_REFUSED = "change-refused"  # Potok refused a change made in the CRM ("crm/<record>")
 
 
 @dataclass(frozen=True, slots=True)

@@ -205,8 +205,9 @@ def _plan(uow: UnitOfWork, code: str, events: Sequence[StoredEvent]) -> _Plan:
     return _Plan(connection, credentials, new, changed, held)
 
 
-def mirrored(order: Order) -> MirroredOrder:
-    """An order as a CRM is told it."""
+def mirrored(order: Order, *, customer: str | None = None) -> MirroredOrder:
+    """An order as a CRM is told it (``customer``: the CRM customer it belongs to, when
+    the CRM was told the customer)."""
     assert order.id is not None
     delivery = order.delivery
     address = delivery.address
@@ -235,6 +236,7 @@ def mirrored(order: Order) -> MirroredOrder:
             MirroredLine(str(ln.line_no), ln.sku, ln.name, ln.quantity, ln.unit_price, ln.vat_rate)
             for ln in order.lines
         ),
+        customer=customer,
     )
 
 
@@ -255,11 +257,14 @@ def _note(uow: UnitOfWork, plan: _Plan, outcome: CrmPush, clock: Clock) -> None:
         for i in (*outcome.created, *outcome.updated)
         if JOURNAL_PREFIX + i in plan.held
     ]
-    if taken:
+    told = [int(i) for i in (*outcome.created, *outcome.updated) if i.isdigit()]
+    if taken or told:
         at = clock()
 
         def close(uow: UnitOfWork) -> None:
             for name in taken:
                 uow.marketplaces.resolve(plan.connection.id, name, at)
+            # the CRM has these from Potok: changes made there to them are taken back
+            uow.crm_sync.note_told(plan.connection.id, told, at)
 
         atomically(uow, close)

@@ -26,6 +26,8 @@ class PollOutcome:
     returns_opened: list[str] = field(default_factory=list)  # Potok returns made (Market's)
     returns_followed: int = 0  # Market's returns whose change was taken
     catalogue_mapped: int = 0  # items mapped from the catalogue before a first poll
+    crm_changes: list[str] = field(default_factory=list)  # "<order id>:<what>" taken from a CRM
+    crm_refused: list[str] = field(default_factory=list)  # CRM changes refused: see the journal
     error: str | None = None
     refused: bool = False
     requests: int = 0

@@ -24,6 +24,7 @@ from potok.connectors.marketplaces import (
     MarketplaceState,
     StatusSeen,
 )
+from potok.connectors.marketplaces.retailcrm import RetailCrm
 from potok.connectors.marketplaces.yandex_market import YandexMarket
 from potok.domain.errors import InvalidInput, PotokError, TransientConflict
 from potok.domain.kernel import Actor, ActorKind, Clock, utc_now
@@ -38,6 +39,7 @@ from potok.domain.orders.commands import CancelOrder, DeliveryRequest, LineReque
 from potok.services.intake import place_within
 from potok.services.marketplace_ports import LinkedOrder, PollRecord
 from potok.services.marketplaces.catalogue import map_from_catalogue
+from potok.services.marketplaces.crm_changes import apply_crm_changes
 from potok.services.marketplaces.items import alert_unmapped_item
 from potok.services.marketplaces.journal import keep_aside
 from potok.services.marketplaces.market_returns import poll_returns
@@ -153,6 +155,8 @@ def _poll(
         fresh = not_yet_imported(uow, connection, incoming, outcome)
         for item in fresh[:batch]:
             take(uow, connection, item, outcome, clock)
+        if isinstance(client, RetailCrm):  # changes made there to orders Potok has
+            apply_crm_changes(uow, connection, client, outcome, actor_of(connection), clock)
         if len(fresh) <= batch:  # every order the cursor passed is imported or kept aside
             outcome.cursor = client.cursor
         _follow(uow, connection, client, outcome, clock)
