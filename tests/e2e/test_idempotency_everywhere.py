@@ -26,7 +26,6 @@ from tests.integration.test_returns import T0, Clock, _handed_over, _track
 from tests.invariants import assert_stock_invariants
 from tests.problems import problem
 
-
 CREATED = {"201", "202"}  # what a POST that makes something answers
 NOT_KEYED = {  # creating POSTs that take no key, and why none is needed
     "/api/v1/session": "signing in again is a new session; a kept answer would hand its"
