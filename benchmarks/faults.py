@@ -1,24 +1,30 @@
-"""Faults survived: orders from many clients while processes die and connections drop.
+"""Faults survived: orders from many clients while processes die, connections drop and
+PostgreSQL restarts.
 
-    python benchmarks/faults.py --clients 16 --seconds 60
+    python benchmarks/faults.py --own-postgres --clients 16 --seconds 120
 
-A fresh PostgreSQL database (``POTOK_BENCH_DATABASE_URL``, default ``potok_bench``) gets
-the intake benchmark's network and catalogue; ``potok serve`` (2 API processes) and
-``potok worker`` (the outbox dispatcher) start against it, and a webhook subscription
-sends every event to a receiver inside this script. Clients then place orders, each
-under its own ``Idempotency-Key`` and without an external id (so that only the key stands
-between a retry and a second order); a request that fails in any way (refused
-connection, reset, timeout, 5xx, 409, 429) is sent again, same key, same body, until it
-is answered. Meanwhile, in turn, the script:
+A fresh PostgreSQL database gets the intake benchmark's network and catalogue. With
+``--own-postgres`` it lives in a cluster of the benchmark's own (``initdb`` in a temporary
+folder, on a free port), which is restarted for real as one of the faults; without it, the
+database is ``POTOK_BENCH_DATABASE_URL`` (default ``potok_bench``) on a server shared with
+other work, which is not restarted unless ``--restart-postgres CMD`` says how
+(``pg_restarts`` stays 0).
 
-- kills one API process with SIGKILL (the server's supervisor starts another), and in
-  another turn the whole server (its process group: the supervisor and both API
-  processes), starting it again on the same port;
-- terminates every database connection of Potok's (``pg_terminate_backend``: what the
-  processes see when PostgreSQL restarts; the server itself is shared with other work on
-  a development machine, so it is not restarted here: ``pg_restarts`` stays 0 unless
-  ``--restart-postgres CMD`` gives a command that restarts it);
-- kills the worker with SIGKILL and starts it again.
+``--apis`` API servers (2; each ``potok serve`` of one process on its own port, as on a
+host of its own) and ``--workers`` workers (2; ``potok worker``, the outbox dispatcher)
+start against the one database - on this one machine: the hosts are stood in for by
+processes, which share nothing but the database. A webhook subscription sends every event
+to a receiver inside this script. Clients then place orders, each under its own
+``Idempotency-Key`` and without an external id (so that only the key stands between a
+retry and a second order), each through its own API server; a request that fails in any
+way (refused connection, reset, timeout, 5xx, 409, 429) is sent again, same key, same
+body, to the next server, until it is answered. Meanwhile, in turn, the script:
+
+- kills one API server with SIGKILL (each in turn) and starts it again on its port;
+- terminates every database connection of Potok's (``pg_terminate_backend``);
+- kills one worker with SIGKILL (each in turn) and starts it again;
+- restarts PostgreSQL (``pg_ctl restart -m immediate``: no checkpoint, as a crash; the
+  next start recovers from the WAL) when it is the benchmark's own.
 
 Then it checks, from the database: every order acknowledged with 2xx is stored exactly
 once (each order carries its key in its comment), every answer to one key names the same
@@ -54,7 +60,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from intake import free_port, fresh_database, seed, start_server
+from intake import free_port, fresh_database, seed
 from potok.bootstrap import bootstrap
 from potok.domain.kernel import Actor
 from potok.services import events
@@ -91,13 +97,20 @@ class Receiver:
 
 
 class Processes:
-    """The API server and the worker, killed and started again on demand."""
+    """API servers (each a host of its own: one process on its own port) and workers on
+    one database, each killed and started again on demand, as a host's process manager
+    would."""
 
-    def __init__(self, url: str, workdir: Path, port: int) -> None:
-        self.url, self.workdir, self.port = url, workdir, port
-        self.server = start_server(url, workdir, port, 2, 8)
-        self.command = self.server.args
-        self.worker = self._start_worker()
+    def __init__(self, url: str, workdir: Path, apis: int, workers: int) -> None:
+        self.url, self.workdir = url, workdir
+        self.ports = [free_port() for _ in range(apis)]
+        self.servers = [self._start_api(n) for n in range(apis)]
+        for port in self.ports:
+            _wait_answering(port)
+        self.workers: list[subprocess.Popen[bytes]] = []
+        for _ in range(workers):
+            self.workers.append(self._start_worker())
+        self.turn = 0
 
     def _env(self) -> dict[str, str]:
         return {
@@ -106,51 +119,61 @@ class Processes:
             "POTOK_SECURITY__KEY_FILE": str(self.workdir / "potok-keys.json"),
             "POTOK_DB__POOL_SIZE": "8",
             "POTOK_DB__MAX_OVERFLOW": "0",
+            "POTOK_API__THREADS": "8",
             "POTOK_EVENTS__ALLOW_PRIVATE_ADDRESSES": "true",
         }
 
-    def _start_worker(self) -> subprocess.Popen[bytes]:
+    def _log(self, name: str) -> Any:
+        """Where a process writes (kept when the benchmark fails)."""
+        return (self.workdir / f"{name}.log").open("ab")
+
+    def _start_worker(self, n: int | None = None) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             [str(Path(sys.executable).with_name("potok")), "worker", "--no-jobs"],
             env=self._env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self._log(f"worker{len(self.workers) if n is None else n}"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
-    def kill_api_process(self) -> bool:
-        """SIGKILL one of the API processes; the server's supervisor starts another while
-        the other goes on answering."""
-        children = [
-            pid
-            for pid in _children(self.server.pid)
-            if "resource_tracker" not in _command_line(pid)
-        ]
-        if not children:
-            return False
-        os.kill(random.choice(children), signal.SIGKILL)
-        return True
-
-    def kill_api_server(self) -> None:
-        """SIGKILL the whole server (the supervisor and its API processes) and start it
-        again, not waiting for it: the clients find out when it answers."""
-        os.killpg(self.server.pid, signal.SIGKILL)
-        self.server.wait()
-        self.server = subprocess.Popen(
-            self.command,
+    def _start_api(self, n: int) -> subprocess.Popen[bytes]:
+        command = [str(Path(sys.executable).with_name("potok")), "serve", "--port"]
+        return subprocess.Popen(
+            [*command, str(self.ports[n]), "--workers", "1", "--no-jobs", "--no-access-log"],
             env=self._env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=self._log(f"api{n}"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def kill_api(self) -> None:
+        """SIGKILL one API server (each in turn) and start it again on its port, not
+        waiting for it: the clients go to the others meanwhile."""
+        n = self.turn % len(self.servers)
+        self.turn += 1
+        os.killpg(self.servers[n].pid, signal.SIGKILL)
+        self.servers[n].wait()
+        self.servers[n] = self._start_api(n)
 
     def kill_worker(self) -> None:
-        os.killpg(self.worker.pid, signal.SIGKILL)
-        self.worker.wait()
-        self.worker = self._start_worker()
+        """SIGKILL one worker (each in turn) and start it again."""
+        n = self.turn % len(self.workers)
+        self.turn += 1
+        os.killpg(self.workers[n].pid, signal.SIGKILL)
+        self.workers[n].wait()
+        self.workers[n] = self._start_worker(n)
+
+    def exited(self) -> list[str]:
+        """The processes that ended by themselves (not killed here): none should."""
+        return [
+            f"{kind} {n} (exit {process.returncode})"
+            for kind, processes in (("API server", self.servers), ("worker", self.workers))
+            for n, process in enumerate(processes)
+            if process.poll() is not None
+        ]
 
     def stop(self) -> None:
-        for process in (self.server, self.worker):
+        for process in [*self.servers, *self.workers]:
             if process.poll() is None:
                 os.killpg(process.pid, signal.SIGTERM)
                 try:
@@ -160,24 +183,86 @@ class Processes:
                     process.wait()
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                found.append(int(entry.name))
-    return found
+def _wait_answering(port: int) -> None:
+    deadline = time.monotonic() + 300  # a loaded machine starts a server slowly
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            connection.request("GET", "/api/v1/health")
+            if connection.getresponse().status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"the API server on port {port} did not start: see its log")
 
 
-def _command_line(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
+class OwnPostgres:
+    """A PostgreSQL cluster of the benchmark's own (initdb in a temporary folder, a free
+    port), so that it can be restarted for real: ``pg_ctl restart -m immediate`` stops it
+    as a crash or a power cut does (no checkpoint; the next start recovers from the WAL).
+    Run as the ``postgres`` user when this script runs as root (PostgreSQL refuses root)."""
+
+    def __init__(self) -> None:
+        found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+        pg_ctl = shutil.which("pg_ctl") or (str(found[-1]) if found else None)
+        if pg_ctl is None:
+            raise SystemExit("--own-postgres needs PostgreSQL's pg_ctl and initdb")
+        self.bin = Path(pg_ctl).parent
+        self.folder = Path(tempfile.mkdtemp(prefix="potok-faults-pg-"))
+        self.data = self.folder / "data"
+        self.port = free_port()
+        self.as_user: list[str] = []
+        if os.geteuid() == 0:
+            self.as_user = ["runuser", "-u", "postgres", "--"]
+            shutil.chown(self.folder, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust", "-E", "UTF8")
+        self.options = (
+            f"-c port={self.port} -c listen_addresses=127.0.0.1 "
+            f"-c unix_socket_directories={self.folder} -c max_connections=200"
+        )
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-o",
+            self.options,
+            "-w",
+            "-l",
+            str(self.folder / "log"),
+            "start",
+        )
+
+    @property
+    def url(self) -> str:
+        return f"postgresql://postgres@127.0.0.1:{self.port}/potok_faults"
+
+    def _run(self, program: str, *arguments: str) -> None:
+        subprocess.run(
+            [*self.as_user, str(self.bin / program), *arguments],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+
+    def restart(self) -> None:
+        """Stop at once, as a crash does, and start again (recovering from the WAL)."""
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-m",
+            "immediate",
+            "-w",
+            "-o",
+            self.options,
+            "-l",
+            str(self.folder / "log"),
+            "restart",
+        )
+
+    def stop(self) -> None:
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+        shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def drop_connections(url: str) -> int:
@@ -198,8 +283,8 @@ def drop_connections(url: str) -> int:
 class Clients:
     """Threads placing orders, each retried under its key until it is answered."""
 
-    def __init__(self, port: int, key: str, skus: int, hot: int) -> None:
-        self.port, self.key, self.skus, self.hot = port, key, skus, hot
+    def __init__(self, ports: list[int], key: str, skus: int, hot: int) -> None:
+        self.ports, self.key, self.skus, self.hot = ports, key, skus, hot
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.answers: dict[str, list[int]] = defaultdict(list)  # key -> order ids answered
@@ -237,18 +322,23 @@ class Clients:
                     "lines": lines,
                 }
             )
-            self._until_answered(key, body)
+            self._until_answered(key, body, index)
 
-    def _until_answered(self, key: str, body: str) -> None:
+    def _until_answered(self, key: str, body: str, index: int) -> None:
+        """Send until answered: to this client's API server first, and after a failure to
+        the next (as a load balancer does when a host stops answering)."""
         headers = {
             "Content-Type": "application/json",
             "Authorization": f"Bearer {self.key}",
             "Idempotency-Key": key,
         }
         deadline = time.monotonic() + RETRY_FOR_S
+        attempt = 0
         while time.monotonic() < deadline:
+            port = self.ports[(index + attempt) % len(self.ports)]
+            attempt += 1
             try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
                 connection.request("POST", "/api/v1/orders", body, headers)
                 response = connection.getresponse()
                 answer = response.read()
@@ -336,10 +426,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=60.0, help="how long orders are sent")
     parser.add_argument("--every", type=float, default=6.0, help="seconds between faults")
+    parser.add_argument("--apis", type=int, default=2, help="API servers (one process each)")
+    parser.add_argument("--workers", type=int, default=2, help="worker processes")
     parser.add_argument("--skus", type=int, default=2000)
     parser.add_argument("--hot", type=int, default=20)
     parser.add_argument("--history", type=int, default=5000)
-    parser.add_argument(
+    restart = parser.add_mutually_exclusive_group()
+    restart.add_argument(
+        "--own-postgres",
+        action="store_true",
+        help="run on a PostgreSQL cluster of the benchmark's own (initdb, a free port) and "
+        "restart it for real as one of the faults",
+    )
+    restart.add_argument(
         "--restart-postgres",
         metavar="CMD",
         help="a shell command that restarts PostgreSQL (only on a machine of your own)",
@@ -348,58 +447,63 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
 
     workdir = Path(tempfile.mkdtemp(prefix="potok-faults-"))
-    print(f"preparing a fresh database in {workdir} ...", flush=True)
-    url = fresh_database("postgresql", workdir)
-    _, key = seed(
-        url, workdir, skus=args.skus, hot=args.hot, history=args.history, rng=random.Random(3)
-    )
-    receiver = Receiver()
-    potok = bootstrap(
-        Settings(
-            db=DatabaseSettings(url=url),
-            security=SecuritySettings(key_file=str(workdir / "potok-keys.json")),
-        )
-    )
-    events.sequence_events(potok.uow(), 1_000_000)  # the seed's events are history
-    events.subscribe(
-        potok.uow(),
-        f"http://127.0.0.1:{receiver.port}/hooks",
-        ["order.created"],
-        Actor.system("faults"),
-        allow_private=True,
-    )
-    potok.close()
-    port = free_port()
-    processes = Processes(url, workdir, port)
-    clients = Clients(port, key, args.skus, args.hot)
-    faults = Counter[str]()
-    threads = [
-        threading.Thread(target=clients.run, args=(i,), daemon=True) for i in range(args.clients)
-    ]
+    own = OwnPostgres() if args.own_postgres else None
+    if own is not None:
+        os.environ["POTOK_BENCH_DATABASE_URL"] = own.url  # where the intake's helpers look
+        print(f"a PostgreSQL cluster of its own on port {own.port}", flush=True)
+    processes: Processes | None = None
     try:
+        print(f"preparing a fresh database in {workdir} ...", flush=True)
+        url = fresh_database("postgresql", workdir)
+        _, key = seed(
+            url, workdir, skus=args.skus, hot=args.hot, history=args.history, rng=random.Random(3)
+        )
+        receiver = Receiver()
+        potok = bootstrap(
+            Settings(
+                db=DatabaseSettings(url=url),
+                security=SecuritySettings(key_file=str(workdir / "potok-keys.json")),
+            )
+        )
+        events.sequence_events(potok.uow(), 1_000_000)  # the seed's events are history
+        events.subscribe(
+            potok.uow(),
+            f"http://127.0.0.1:{receiver.port}/hooks",
+            ["order.created"],
+            Actor.system("faults"),
+            allow_private=True,
+        )
+        potok.close()
+        processes = Processes(url, workdir, args.apis, args.workers)
+        clients = Clients(processes.ports, key, args.skus, args.hot)
+        faults = Counter[str]()
+        threads = [
+            threading.Thread(target=clients.run, args=(i,), daemon=True)
+            for i in range(args.clients)
+        ]
         for thread in threads:
             thread.start()
         print(
-            f"placing orders from {args.clients} clients for {args.seconds:.0f} s, "
-            f"a fault every {args.every:.0f} s ...",
+            f"placing orders from {args.clients} clients through {args.apis} API servers"
+            f" ({args.workers} workers) for {args.seconds:.0f} s,"
+            f" a fault every {args.every:.0f} s ...",
             flush=True,
         )
         started = time.monotonic()
         turn = 0
         while time.monotonic() - started < args.seconds:
             time.sleep(args.every)
-            kind = ("api", "connections", "worker", "api_server", "postgres")[turn % 5]
+            kind = ("api", "connections", "worker", "postgres")[turn % 4]
             turn += 1
             if kind == "api":
-                if not processes.kill_api_process():
-                    continue
-            elif kind == "api_server":
-                processes.kill_api_server()
+                processes.kill_api()
             elif kind == "connections":
                 faults["connection_drops"] += 0 if drop_connections(url) == 0 else 1
                 continue
             elif kind == "worker":
                 processes.kill_worker()
+            elif own is not None:
+                own.restart()
             elif args.restart_postgres:
                 subprocess.run(shlex.split(args.restart_postgres), check=True)
             else:
@@ -413,8 +517,12 @@ def main() -> None:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not found["event_ids"] <= receiver.ids:
             time.sleep(1)
+        exited = processes.exited()
     finally:
-        processes.stop()
+        if processes is not None:
+            processes.stop()
+        if own is not None:
+            own.stop()
     undelivered = len(found["event_ids"] - receiver.ids)
     print()
     print(f"answered           {sum(len(v) for v in clients.answers.values())} 2xx answers")
@@ -422,6 +530,7 @@ def main() -> None:
     print(f"refused            {dict(clients.refused)}  abandoned {clients.abandoned}")
     print(f"answers disagreeing with each other for one key: {found['inconsistent']}")
     print(f"stored without an acknowledgement: {found['unacknowledged_stored']}")
+    print(f"processes that ended by themselves: {', '.join(exited) or 'none'}")
     print(
         f"events             {len(found['event_ids'])} order.created, "
         f"{receiver.deliveries} deliveries received, {undelivered} undelivered"
@@ -430,11 +539,10 @@ def main() -> None:
         f"faults acknowledged={found['acknowledged']} stored={found['stored']} "
         f"lost={found['lost']} duplicated={found['duplicated']} oversold={found['oversold']} "
         f"reconcile_drift={found['reconcile_drift']} "
-        f"api_kills={faults['api'] + faults['api_server']} "
+        f"api_kills={faults['api']} "
         f"pg_restarts={faults['postgres']} worker_kills={faults['worker']} "
         f"connection_drops={faults['connection_drops']} undelivered={undelivered}"
     )
-    shutil.rmtree(workdir, ignore_errors=True)
     bad = (
         found["lost"]
         or found["duplicated"]
@@ -443,9 +551,14 @@ def main() -> None:
         or found["inconsistent"]
         or undelivered
         or clients.abandoned
+        or exited
     )
     if bad:
-        raise SystemExit("faults were not survived: see the figures above")
+        raise SystemExit(
+            f"faults were not survived: see the figures above, and the logs of the API servers"
+            f" (restarted ones) and the workers in {workdir}"
+        )
+    shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -2,9 +2,11 @@
 gets the first answer (``Idempotent-Replayed: true``) and creates nothing a second time; the
 same key with another body is refused with a 409 problem and changes nothing.
 
-Receipts, moves, transfers, orders, returns and the rest have their own tests; here are
-users, API keys, the catalogue, storage locations, holds, picking shortages, re-plans,
-carrier bookings and exchanges."""
+The API's own document says which POSTs create (a 201 or 202 answer): each of them must
+declare the header, or a new creating route without it fails here. Receipts, moves,
+transfers, orders, returns and the rest have their own tests of the replay; here are users,
+API keys, the catalogue, storage locations, holds, picking shortages, re-plans, carrier
+bookings and exchanges."""
 
 from __future__ import annotations
 
@@ -23,6 +25,32 @@ from tests.factories import build_world, build_world_api
 from tests.integration.test_returns import T0, Clock, _handed_over, _track
 from tests.invariants import assert_stock_invariants
 from tests.problems import problem
+
+CREATED = {"201", "202"}  # what a POST that makes something answers
+NOT_KEYED = {  # creating POSTs that take no key, and why none is needed
+    "/api/v1/session": "signing in again is a new session; a kept answer would hand its"
+    " cookie and CSRF token to whoever sends the key again",
+}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])  # one document, whatever the database
+def test_every_creating_post_takes_an_idempotency_key(api: httpx.Client) -> None:
+    document = api.get("/api/v1/openapi.json").json()
+    creating = {
+        path: operation
+        for path, item in document["paths"].items()
+        if (operation := item.get("post")) is not None and CREATED & set(operation["responses"])
+    }
+    assert len(creating) > 30  # the document was read: orders, stock, returns, ...
+
+    without = sorted(
+        path
+        for path, operation in creating.items()
+        if "idempotency-key"
+        not in {p["name"].lower() for p in operation.get("parameters", []) if p["in"] == "header"}
+    )
+
+    assert without == sorted(NOT_KEYED)
 
 
 def twice(

@@ -141,12 +141,17 @@ def test_two_apis_and_two_workers_take_every_order_once_and_deliver_every_event(
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", ["postgresql"])
 def test_one_keys_rate_limit_holds_across_both_api_processes(potok: Potok, fleet: Fleet) -> None:
+    """Eight callers at once, half through each process: together they get no more than
+    the key's one bucket holds."""
     secret = key_for(potok, Permission.ORDERS_READ, rate_limit=30)
     auth = {"Authorization": f"Bearer {secret}"}
     clients = [httpx.Client(base_url=url, headers=auth, timeout=60) for url in fleet.apis]
     started = time.monotonic()
     try:
-        answers = [clients[n % 2].get("/api/v1/orders").status_code for n in range(90)]
+        with ThreadPoolExecutor(8) as pool:
+            answers = list(
+                pool.map(lambda n: clients[n % 2].get("/api/v1/orders").status_code, range(90))
+            )
     finally:
         for client in clients:
             client.close()
@@ -155,7 +160,6 @@ def test_one_keys_rate_limit_holds_across_both_api_processes(potok: Potok, fleet
     # one bucket of 30, refilled at one every two seconds, whichever process is asked (each
     # process alone would let 30 through: 60 together)
     assert set(answers) == {200, 429}
-    assert answers[:2] == [200, 200]
     assert 30 <= answers.count(200) <= 30 + int(took / 2) + 1
 
 

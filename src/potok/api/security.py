@@ -77,8 +77,6 @@ class SharedRateLimiter:
 
     def take(self, key: ApiKey, now: float | None = None) -> float:
         """0 when the request may go, else the seconds to wait."""
-        from potok.db import rate_limits
-
         now = time.monotonic() if now is None else now
         mine = (key.id, key.prefix)
         with self._lock:
@@ -88,21 +86,41 @@ class SharedRateLimiter:
                 return 0.0
         capacity = float(key.rate_limit_per_minute)
         per_second = capacity / 60.0
-        with self.engine.begin() as connection:
-            granted, left = rate_limits.take(
-                connection,
-                key.id,
-                capacity=capacity,
-                per_second=per_second,
-                wanted=int(min(100.0, max(1.0, per_second))),
-                returned=tokens,  # what is left of an older batch goes back first
-            )
+        granted, left = self._take(key.id, capacity, per_second, tokens)
         if granted < 1:
             return max(0.0, 1 - left) / per_second
         with self._lock:
             held, _ = self._held.get(mine, (0.0, now))
             self._held[mine] = (held + granted - 1, now)
         return 0.0
+
+    def _take(
+        self, key_id: int, capacity: float, per_second: float, returned: float
+    ) -> tuple[int, float]:
+        """Tokens from the key's bucket in the database. A pooled connection found dead (the
+        database restarted; the pool forgets the others with it) is replaced once; a
+        database that cannot be reached is :class:`Unavailable` (503), as in a use case."""
+        import sqlalchemy as sa
+
+        from potok.db import rate_limits
+        from potok.db.unit_of_work import translate_error
+
+        for attempt in (1, 2):
+            try:
+                with self.engine.begin() as connection:
+                    return rate_limits.take(
+                        connection,
+                        key_id,
+                        capacity=capacity,
+                        per_second=per_second,
+                        wanted=int(min(100.0, max(1.0, per_second))),
+                        returned=returned,  # what is left of an older batch goes back first
+                    )
+            except sa.exc.DBAPIError as error:
+                if attempt == 1 and error.connection_invalidated:
+                    continue
+                raise translate_error(error) from error
+        raise AssertionError("unreachable")
 
 
 class KeyCache:

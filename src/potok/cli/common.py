@@ -204,6 +204,38 @@ def open_potok(*, create: bool = False) -> Potok:
     return bootstrap(config)
 
 
+def schema_current_once_reachable(potok: Potok, wait_s: float) -> bool:
+    """Whether the database's schema is current, asked until the database answers or
+    ``wait_s`` has passed: a process started while the database restarts (or is not up yet)
+    waits for it instead of exiting; past the wait, the error is raised as before."""
+    import time
+
+    import sqlalchemy as sa
+
+    from potok.db import migrate
+
+    deadline = time.monotonic() + wait_s
+    told = False
+    while True:
+        try:
+            return migrate.is_up_to_date(potok.engine)
+        except sa.exc.OperationalError as error:
+            if time.monotonic() >= deadline:
+                raise
+            if not told:
+                first = str(error.orig or error).strip().splitlines()[0]
+                errors.print(
+                    f"waiting for the database (up to {wait_s:.0f} s): {first}", highlight=False
+                )
+                told = True
+            time.sleep(1.0)
+
+
+WAIT_FOR_DATABASE_HELP = (
+    "Seconds to wait at start for a database that cannot be reached yet (0: fail at once)."
+)
+
+
 def open_engine(*, create: bool = False) -> Engine:
     """Only the configured database, without Potok's data keys (backups need none)."""
     from potok.db.engine import create_engine

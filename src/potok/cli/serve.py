@@ -7,7 +7,15 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from potok.cli.common import console, errors, handles_errors, open_potok, settings
+from potok.cli.common import (
+    WAIT_FOR_DATABASE_HELP,
+    console,
+    errors,
+    handles_errors,
+    open_potok,
+    schema_current_once_reachable,
+    settings,
+)
 
 if TYPE_CHECKING:
     from potok.bootstrap import Potok
@@ -32,11 +40,11 @@ def serve(
     access_log: bool = typer.Option(
         True, "--access-log/--no-access-log", help="One log line per request."
     ),
+    wait_for_database: float = typer.Option(60.0, min=0, max=3600, help=WAIT_FOR_DATABASE_HELP),
 ) -> None:
     """Serve the API with its interactive documentation at /docs."""
     import uvicorn
 
-    from potok.db import migrate
     from potok.security.access_log import mask_access_log
     from potok.worker.dispatcher import start_in_background as start_dispatcher
     from potok.worker.jobs import start_in_background
@@ -47,7 +55,7 @@ def serve(
     workers = workers or config.api.workers
     potok = open_potok()
     try:
-        if not migrate.is_up_to_date(potok.engine):
+        if not schema_current_once_reachable(potok, wait_for_database):
             errors.print(
                 "[bold red]error:[/] the database schema is not current; run "
                 "'potok db upgrade' first",

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 import typer
 
-from potok.cli.common import console, errors, open_potok
+from potok.cli.common import (
+    WAIT_FOR_DATABASE_HELP,
+    console,
+    errors,
+    open_potok,
+    schema_current_once_reachable,
+)
 
 
 def worker(
@@ -15,17 +21,17 @@ def worker(
     once: bool = typer.Option(
         False, "--once", help="One round of deliveries, then exit (for scripts and checks)."
     ),
+    wait_for_database: float = typer.Option(60.0, min=0, max=3600, help=WAIT_FOR_DATABASE_HELP),
 ) -> None:
     """Deliver events to webhook subscriptions until stopped (SIGTERM or Ctrl+C)."""
     import signal
     import threading
 
-    from potok.db import migrate
     from potok.worker.dispatcher import Dispatcher, new_client
 
     potok = open_potok()
     try:
-        if not migrate.is_up_to_date(potok.engine):
+        if not schema_current_once_reachable(potok, wait_for_database):
             errors.print(
                 "[bold red]error:[/] the database schema is not current; run "
                 "'potok db upgrade' first",

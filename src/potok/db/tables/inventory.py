@@ -68,6 +68,8 @@ stock = sa.Table(
     ),
     sa.Index(None, "product_id"),
     sa.Index(None, "lot_id"),
+    # the stock levels' page order: one warehouse's positions from a cursor on, a page at a time
+    sa.Index(None, "warehouse_id", "product_id", "id"),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     sa.CheckConstraint("unavailable >= 0", name="unavailable_not_negative"),
