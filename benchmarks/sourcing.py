@@ -30,12 +30,18 @@ priced by the same tariffs:
   (f) stream   - the first ``--window`` orders of the day on stock of 1.2 times their
                  demand, spread over the sites as the network spreads its stock: the engine
                  order by order as they arrive, against the optimum with hindsight (the
-                 same orders planned together by the MIP).
+                 same orders planned together by the MIP; an order that no warehouse
+                 can ship whole in its plan may split, as the engine splits one when the
+                 stock left holds it nowhere whole, so both serve the same orders);
+  (g) waves    - the same window, the stock-priced engine deciding each order as it
+                 arrives, but the orders held and released to the warehouses in waves:
+                 every ``--wave`` orders the last ``--hold`` are planned again together
+                 by the optimiser, their units priced for the orders still to come.
 
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330 waves_stream_gap_pct=1.0 waves_stream_on_time_pct=95.0 wave=50 hold=100 wave_replan_cpu_ms=12.0
 """
 
 from __future__ import annotations

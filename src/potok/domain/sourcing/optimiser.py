@@ -553,7 +553,7 @@ def _solve(
     capacity: Mapping[tuple[WarehouseId, ProductId], int],
     time_limit_s: float,
     rules: RoutingRules,
-    values: Mapping[tuple[WarehouseId, ProductId], float],
+    worth_of: Mapping[tuple[WarehouseId, ProductId], float],
 ) -> tuple[dict[str, OrderPlan], str, float | None] | None:
     try:
         import highspy
@@ -612,7 +612,7 @@ def _solve(
                 if have <= 0:
                     continue
                 ub = min(d, have)
-                worth = values.get((opt.wid, p), 0.0)
+                worth = worth_of.get((opt.wid, p), 0.0)
                 x = column(w.cost * (opt.per_kg * o.kg[p] + worth), float(ub))
                 x_cols[x] = (oi, k, p)
                 by_product[p].append(x)
@@ -646,7 +646,7 @@ def _solve(
                         continue
                     ub = min(d, have)
                     per_kg = 0.0 if route is None else route.per_kg * o.kg[p]
-                    u = column(w.cost * (per_kg + values.get((wid, p), 0.0)), float(ub))
+                    u = column(w.cost * (per_kg + worth_of.get((wid, p), 0.0)), float(ub))
                     u_cols[u] = (oi, h, r, p)
                     at_hub[p].append(u)
                     by_product[p].append(u)
@@ -676,7 +676,7 @@ def _solve(
             if o.oo.current:
                 days = max(sh.days for sh in o.oo.current)
                 worth = sum(
-                    q * values.get((sh.warehouse_id, p), 0.0)
+                    q * worth_of.get((sh.warehouse_id, p), 0.0)
                     for sh in o.oo.current
                     for p, q in sh.units
                 )
