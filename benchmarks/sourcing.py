@@ -30,12 +30,18 @@ priced by the same tariffs:
   (f) stream   - the first ``--window`` orders of the day on stock of 1.2 times their
                  demand, spread over the sites as the network spreads its stock: the engine
                  order by order as they arrive, against the optimum with hindsight (the
-                 same orders planned together by the MIP).
+                 same orders planned together by the MIP; an order that no warehouse
+                 can ship whole in its plan may split, as the engine splits one when the
+                 stock left holds it nowhere whole, so both serve the same orders);
+  (g) waves    - the same window, the stock-priced engine deciding each order as it
+                 arrives, but the orders held and released to the warehouses in waves:
+                 every ``--wave`` orders the last ``--hold`` are planned again together
+                 by the optimiser, their units priced for the orders still to come.
 
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330 waves_stream_gap_pct=1.0 waves_stream_on_time_pct=95.0 wave=50 hold=100 wave_replan_cpu_ms=12.0
 """
 
 from __future__ import annotations
@@ -558,6 +564,10 @@ class StockPricing:
     def __call__(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
         if i % self.every:
             return
+        self.refresh(i, stock)
+
+    def refresh(self, i: int, stock: dict[tuple[WarehouseId, ProductId], int]) -> None:
+        """Price the stock for the orders after the first ``i``."""
         left = self.total - i
         demand = {
             p: {self.name(r, a): q * left for (r, a), q in by.items()}
@@ -567,6 +577,100 @@ class StockPricing:
             self._table = self.table()
         self.values = stock_values(Horizon(demand, stock), self._table)
         self.refreshes += 1
+
+
+@dataclass
+class Waves:
+    """What holding orders for waves did: the re-plans' CPU and the orders they moved."""
+
+    replans: int = 0
+    cpu_seconds: float = 0.0
+    moved: int = 0
+
+
+def run_waves(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
+              pricing: StockPricing, every: int, hold: int, orders: Sequence[SourcingOrder],
+              stock: dict[tuple[WarehouseId, ProductId], int], time_limit_s: float = 60.0,
+              ) -> tuple[Outcome, Waves]:  # fmt: skip
+    """The stock-priced engine decides each order as it arrives and reserves its units, but
+    the warehouses get the orders in waves: every ``every`` orders, the orders of the last
+    ``hold`` not yet released are planned again together by the optimiser - their units
+    given back first, every unit priced for the orders still to come as ``decide`` prices
+    it, transfers and split rules as the engine's - and those that will have waited
+    ``hold`` orders by the next wave are released as planned (a rolling horizon: with
+    ``hold`` twice ``every``, each order is planned again twice). The re-plans' CPU is
+    counted apart from the decisions'."""
+    out = Outcome(name)
+    waves = Waves()
+    stock = dict(stock)
+    wids = [c.warehouse_id for c in net.candidates]
+    held: dict[int, dict[tuple[WarehouseId, ProductId], int]] = {}
+
+    def take(units: dict[tuple[WarehouseId, ProductId], int], sign: int = 1) -> None:
+        for k, q in units.items():
+            stock[k] = stock.get(k, 0) - sign * q
+            assert stock[k] >= 0, "oversold"
+
+    def source(i: int, order: SourcingOrder) -> None:
+        positions = positions_for(order, stock, wids)
+        c0 = time.process_time()
+        outcome = decide(order, net.candidates, positions, tariffs=net.tariffs, rules=rules,
+                         today=TODAY, stock_values=pricing.values)  # fmt: skip
+        out.decide_cpu_seconds += time.process_time() - c0
+        if not isinstance(outcome, Decision):
+            return
+        taken = units_of(outcome)
+        held[i] = {(w, p): q for w, units in taken.items() for p, q in units.items()}
+        take(held[i])
+        if outcome.transfers:
+            out.shipments[i] = [pricer.consolidated(order, outcome, rules)]
+        else:
+            out.shipments[i] = [(w, *pricer.ship(order, w, u)) for w, u in taken.items()]
+
+    started = time.perf_counter()
+    for i, order in enumerate(orders):
+        t_job = time.perf_counter()
+        pricing(i, stock)
+        out.job_seconds += time.perf_counter() - t_job
+        source(i, order)
+        if (i + 1) % every and i + 1 < len(orders):
+            continue
+        c0 = time.process_time()
+        pricing.refresh(i + 1, stock)  # what the rest of the day needs, these orders served
+        keys = sorted(j for j in held if j > i - hold)
+        for j in keys:
+            take(held[j], -1)
+        batch = optimise([OpenOrder(str(j), orders[j]) for j in keys], net.candidates, stock,
+                         tariffs=net.tariffs, rules=rules, today=TODAY,
+                         time_limit_s=time_limit_s, max_options=None,
+                         stock_values=pricing.values)  # fmt: skip
+        again = []
+        for j in keys:
+            plan_ = batch.plans.get(str(j))
+            if plan_ is None:  # the optimiser left it out: back to the engine's own plan
+                again.append(j)
+                continue
+            taken_now = plan_.taken()
+            waves.moved += taken_now != held[j]
+            take(taken_now)
+            held[j] = taken_now
+            if plan_.transfers:
+                out.shipments[j] = [(plan_.shipments[0].warehouse_id, plan_.cost, plan_.days)]
+            else:
+                out.shipments[j] = [(s.warehouse_id, s.cost, s.days) for s in plan_.shipments]
+        for j in again:
+            if all(stock.get(k, 0) >= q for k, q in held[j].items()):
+                take(held[j])
+            else:
+                del out.shipments[j], held[j]
+                source(j, orders[j])
+        for j in [j for j in held if j <= i - hold + every]:
+            del held[j]  # released to the warehouses
+        waves.replans += 1
+        waves.cpu_seconds += time.process_time() - c0
+    out.seconds = time.perf_counter() - started - out.job_seconds
+    out.decided = len(orders)
+    return out, waves
 
 
 @dataclass
@@ -624,6 +728,18 @@ def main() -> None:
         type=int,
         default=0,
         help="orders between stock-value refreshes (0: 1/20 of them)",
+    )
+    parser.add_argument(
+        "--wave",
+        type=int,
+        default=0,
+        help="orders held before release in the window's waves, re-planned together (0: 1/20)",
+    )
+    parser.add_argument(
+        "--hold",
+        type=int,
+        default=0,
+        help="orders kept open for re-planning at each wave (0: twice --wave)",
     )
     parser.add_argument(
         "--no-late",
@@ -779,7 +895,8 @@ def main() -> None:
                               orders=window, stock=w_stock)  # fmt: skip
     hindsight = optimise([OpenOrder(str(j), o) for j, o in enumerate(window)], net.candidates,
                          w_stock, tariffs=net.tariffs, rules=rules, today=TODAY,
-                         time_limit_s=args.window_time_limit, max_options=None)  # fmt: skip
+                         time_limit_s=args.window_time_limit, max_options=None,
+                         split_short=True)  # fmt: skip
     w_both = {j for j in w_engine.served() if str(j) not in hindsight.unplanned}
     w_eng = sum(c for j in w_both for _, c, _ in w_engine.shipments[j])
     w_opt = sum(hindsight.plans[str(j)].cost for j in w_both)
@@ -801,6 +918,17 @@ def main() -> None:
     v_opt = sum(hindsight.plans[str(j)].cost for j in v_both)
     priced_gap = 100 * (v_eng / v_opt - 1) if v_opt else 0.0
     v_fig = figures(w_valued, window, v_both)
+    wave = args.wave or max(1, len(window) // 20)
+    h_pricing = StockPricing(net, forecast, len(window), max(1, len(window) // 20),
+                             rules=rules, late=not args.no_late)  # fmt: skip
+    hold = args.hold or 2 * wave
+    w_held, waves = run_waves("held for waves on the window", net, rules, pricer, h_pricing, wave,
+                              hold, window, w_stock)  # fmt: skip
+    h_both = {j for j in w_held.served() if str(j) not in hindsight.unplanned}
+    h_eng = sum(c for j in h_both for _, c, _ in w_held.shipments[j])
+    h_opt = sum(hindsight.plans[str(j)].cost for j in h_both)
+    waves_gap = 100 * (h_eng / h_opt - 1) if h_opt else 0.0
+    h_fig = figures(w_held, window, h_both)
     opt_on_time = 100 * sum(
         1 for j in w_both
         if (pr := window[j].promised_on) is None or TODAY + timedelta(days=hindsight.plans[str(j)].days) <= pr
@@ -813,6 +941,10 @@ def main() -> None:
           f"{len(w_engine.served())}, optimum {len(window) - len(hindsight.unplanned)}")  # fmt: skip
     print(f"                   stock priced: {v_eng:,.0f} ₽ ({v_fig.on_time:.1f} % on time) -> gap "
           f"{priced_gap:.2f} %; served {len(w_valued.served())}")  # fmt: skip
+    print(f"                   held, re-planned together every {wave} orders (the last {hold}): "
+          f"{h_eng:,.0f} ₽ ({h_fig.on_time:.1f} % on time) -> gap {waves_gap:.2f} %; served "
+          f"{len(w_held.served())}; {waves.replans} re-plans moved {waves.moved} orders in "
+          f"{waves.cpu_seconds:.1f} s CPU ({1e3 * waves.cpu_seconds / len(window):.1f} ms an order)")  # fmt: skip
 
     # the engine's lead over nearest, fifth by fifth of the stream: does it hold as stock runs low?
     fifths = []
@@ -841,7 +973,9 @@ def main() -> None:
           f"stream_gap_pct={stream_gap:.1f} stream_on_time_pct={w_fig.on_time:.1f} "
           f"priced_vs_nearest_pct={valued_vs_nearest:.1f} priced_on_time_pct={val.on_time:.1f} "
           f"priced_stream_gap_pct={priced_gap:.1f} decide_cpu_us={decide_us:.0f} "
-          f"priced_decide_cpu_us={priced_us:.0f}")  # fmt: skip
+          f"priced_decide_cpu_us={priced_us:.0f} waves_stream_gap_pct={waves_gap:.1f} "
+          f"waves_stream_on_time_pct={h_fig.on_time:.1f} wave={wave} hold={hold} "
+          f"wave_replan_cpu_ms={1e3 * waves.cpu_seconds / len(window):.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

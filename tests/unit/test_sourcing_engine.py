@@ -450,6 +450,11 @@ def test_units_needed_later_cost_what_they_are_worth_to_the_orders_still_to_come
     assert notes["LOCAL"].breakdown()["needed_later"] == 0.0
     assert "the orders still to come need its units less" in d.explanation
     assert "costs those orders 0.00 ₽, against 80.00 ₽ at HUB" in d.explanation
+    assert d.explanation.endswith(
+        "; the stock it takes is worth 0.00 ₽ to the orders still to come "
+        "(its opportunity cost, weighed with the shipping)"
+    )
+    assert "opportunity cost" not in plain.explanation  # no prices, nothing to say
     assert notes["HUB"].why_not is not None
     assert "worth more to the orders still to come" in notes["HUB"].why_not
 
@@ -465,6 +470,7 @@ def test_units_needed_later_cost_what_they_are_worth_to_the_orders_still_to_come
         )
     )
     assert two.warehouses == ("HUB",)  # 100 + 2 units x 20 = 140 against LOCAL's 150
+    assert "the stock it takes is worth 40.00 ₽ to the orders still to come" in two.explanation
     assert two.record is not None
     hub = next(n for n in two.record.candidates if n.code == "HUB")
     assert hub.breakdown()["needed_later"] == 40.0

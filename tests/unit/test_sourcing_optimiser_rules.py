@@ -175,3 +175,52 @@ def test_the_split_policy_and_max_shipments_hold_in_the_optimum() -> None:
     assert result.unplanned == ("o",)  # three parcels needed, two allowed
     three = RoutingRules(split=SplitPolicy.WHEN_CHEAPER, max_shipments=3, transfers=False)
     assert len(optimum(o, [W1, W2, W3], stock, table, three).shipments) == 3
+
+
+def test_stock_priced_for_later_orders_weighs_in_the_optimum_as_in_the_engine() -> None:
+    # W1 ships for 300, W2 for 350; a unit of P1 at W1 is worth 80 to the orders still to
+    # come: the engine and the optimiser both ship from W2 (350 < 300 + 80), and both from W1
+    # once the unit is worth 40 (300 + 40 < 350)
+    table = TariffTable([tariff("W1", 300, 1), tariff("W2", 350, 1)])
+    stock = {(W1.warehouse_id, P1): 5, (W2.warehouse_id, P1): 5}
+    rules = RoutingRules()
+    o = sourcing_order({P1: 1})
+    positions = [Position(StockId(w * 100 + p), w, p, q) for (w, p), q in stock.items()]
+    for worth, where in ((80.0, W2), (40.0, W1)):
+        values = {(W1.warehouse_id, P1): worth}
+        decision = decide(o, [W1, W2], positions, tariffs=table, rules=rules, today=TODAY,
+                          stock_values=values)  # fmt: skip
+        assert isinstance(decision, Decision)
+        result = optimise([OpenOrder("o", o)], [W1, W2], stock, tariffs=table, rules=rules,
+                          today=TODAY, max_options=None, stock_values=values)  # fmt: skip
+        assert decision.warehouses == (where.code,)
+        assert [s.warehouse_id for s in result.plans["o"].shipments] == [where.warehouse_id]
+        assert result.plans["o"].cost == (350.0 if where is W2 else 300.0)  # shipping alone
+
+
+def test_an_order_no_warehouse_can_ship_whole_in_the_plan_splits_as_the_engine_would() -> None:
+    # W1 holds one of each product, W2 one P1, W3 one P2; two orders want one of each. In
+    # sequence the engine ships the first from W1 and splits the second (W2 + W3): no single
+    # warehouse holds it any more. The optimiser sees W1 holding each order whole, so the
+    # rule "split only when needed" holds both to one shipment and one stays unplanned -
+    # unless ``split_short`` lets the one W1 cannot take split, as the engine did.
+    table = TariffTable([tariff("W1", 300, 1), tariff("W2", 300, 1), tariff("W3", 300, 1)])
+    stock = {
+        (W1.warehouse_id, P1): 1,
+        (W1.warehouse_id, P2): 1,
+        (W2.warehouse_id, P1): 1,
+        (W3.warehouse_id, P2): 1,
+    }
+    rules = RoutingRules(transfers=False)
+    orders = [OpenOrder(k, sourcing_order({P1: 1, P2: 1})) for k in ("a", "b")]
+    strict = optimise(orders, [W1, W2, W3], stock, tariffs=table, rules=rules, today=TODAY,
+                      max_options=None)  # fmt: skip
+    assert len(strict.unplanned) == 1
+    short = optimise(orders, [W1, W2, W3], stock, tariffs=table, rules=rules, today=TODAY,
+                     max_options=None, split_short=True)  # fmt: skip
+    assert short.unplanned == ()
+    assert sorted(len(p.shipments) for p in short.plans.values()) == [1, 2]
+    assert short.cost_after == 900.0  # W1 whole, then W2 and W3
+    assert short.notes == (
+        "1 order(s) no warehouse could ship whole in the plan were allowed to split",
+    )

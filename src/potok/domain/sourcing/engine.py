@@ -349,6 +349,8 @@ def decide(
             partial=len(singles) < len(options),
         )
     summary += wording.estimated(best) + wording.carried(best)
+    if any(option.value for option in options):
+        summary += wording.opportunity(best)
     allocations = _allocate(order.needs, best.picks or best.shipments)
     chosen_ids = {o.candidate.warehouse_id for o, _ in best.shipments}
     chosen = ChosenPlan(

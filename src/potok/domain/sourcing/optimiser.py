@@ -195,10 +195,19 @@ def optimise(
     max_options: int | None = 8,
     use_solver: bool = True,
     transfers: bool | None = None,
+    stock_values: Mapping[tuple[WarehouseId, ProductId], float] | None = None,
+    split_short: bool = False,
 ) -> BatchResult:
     """Re-plan the orders for least total cost; ``stock`` is free stock, not counting what
     these orders hold today. ``max_options`` keeps each order's cheapest warehouses only.
-    ``transfers`` lets orders without a plan be consolidated (default: as the rules say)."""
+    ``transfers`` lets orders without a plan be consolidated (default: as the rules say).
+    ``stock_values`` prices a unit taken from a warehouse for the orders still to come, as
+    ``decide`` does (see ``stock_value``): a unit the plans take costs that on top of its
+    shipping, so a batch leaves the stock later orders need most. ``split_short``: an
+    order without a plan that the split rules held to one shipment (a single warehouse held
+    it whole before the others took their share) but that the plan cannot ship whole may
+    split after all - as the engine splits an order when the stock left holds it nowhere
+    whole - and the model is solved again."""
     started = time.perf_counter()
     cands = list(candidates)
     capacity: dict[tuple[WarehouseId, ProductId], int] = dict(stock)
@@ -221,7 +230,27 @@ def optimise(
         if left <= 0:
             notes.append("no time left for the solver after building the model")
         else:
-            solved = _solve(prepared, capacity, left, rules)
+            solved = _solve(prepared, capacity, left, rules, stock_values or {})
+            if solved is not None and split_short:
+                held = [
+                    o
+                    for o in prepared
+                    if o.oo.key not in solved[0] and not o.oo.current and o.max_ships == 1
+                ]
+                ships = rules.shipments_allowed()
+                left = time_limit_s - (time.perf_counter() - started)
+                if held and ships > 1 and left > 0:
+                    for o in held:
+                        o.max_ships, o.single = ships, False
+                    if consolidate:
+                        _add_hubs(held, capacity, tariffs, rules)
+                    again = _solve(prepared, capacity, left, rules, stock_values or {})
+                    if again is not None:
+                        solved = again
+                        notes.append(
+                            f"{len(held)} order(s) no warehouse could ship whole in the plan "
+                            "were allowed to split"
+                        )
             if solved is None:
                 notes.append("the solver found no plan within the time budget")
             else:
@@ -524,6 +553,7 @@ def _solve(
     capacity: Mapping[tuple[WarehouseId, ProductId], int],
     time_limit_s: float,
     rules: RoutingRules,
+    worth_of: Mapping[tuple[WarehouseId, ProductId], float],
 ) -> tuple[dict[str, OrderPlan], str, float | None] | None:
     try:
         import highspy
@@ -582,7 +612,8 @@ def _solve(
                 if have <= 0:
                     continue
                 ub = min(d, have)
-                x = column(w.cost * opt.per_kg * o.kg[p], float(ub))
+                worth = worth_of.get((opt.wid, p), 0.0)
+                x = column(w.cost * (opt.per_kg * o.kg[p] + worth), float(ub))
                 x_cols[x] = (oi, k, p)
                 by_product[p].append(x)
                 row([x, y], [1.0, -float(d)], -np.inf, 0.0)
@@ -614,8 +645,8 @@ def _solve(
                     if have <= 0:
                         continue
                     ub = min(d, have)
-                    per_kg = 0.0 if route is None else w.cost * route.per_kg * o.kg[p]
-                    u = column(per_kg, float(ub))
+                    per_kg = 0.0 if route is None else route.per_kg * o.kg[p]
+                    u = column(w.cost * (per_kg + worth_of.get((wid, p), 0.0)), float(ub))
                     u_cols[u] = (oi, h, r, p)
                     at_hub[p].append(u)
                     by_product[p].append(u)
@@ -644,7 +675,12 @@ def _solve(
         else:
             if o.oo.current:
                 days = max(sh.days for sh in o.oo.current)
-                out = column((o.cap or 0.0) + o.penalty(days), 1.0)
+                worth = sum(
+                    q * worth_of.get((sh.warehouse_id, p), 0.0)
+                    for sh in o.oo.current
+                    for p, q in sh.units
+                )
+                out = column((o.cap or 0.0) + w.cost * worth + o.penalty(days), 1.0)
                 for sh in o.oo.current:
                     for p, q in sh.units:
                         key = (sh.warehouse_id, p)

@@ -216,6 +216,16 @@ def estimated(plan: _Plan) -> str:
     )
 
 
+def opportunity(plan: _Plan) -> str:
+    """'; the stock it takes is worth 40.00 ₽ to the orders still to come (its opportunity
+    cost, weighed with the shipping)': said whenever some warehouse's units of the order
+    had a price for later orders, so the roubles the choice counted are on the record."""
+    return (
+        f"; the stock it takes is worth {rub(plan.parts[5])} to the orders still to come "
+        "(its opportunity cost, weighed with the shipping)"
+    )
+
+
 def carried(plan: _Plan) -> str:
     """'; MSK-1 ships by cdek tariff 136 (Посылка), live price': the carrier the rules
     chose for each shipment and where its price came from."""
