@@ -458,7 +458,14 @@ class Consumers:
                 _CONSUMERS.position < position,
                 self._free(worker, at),
             )
-            .values(position=position, leased_by=None, lease_expires_at=None, updated_at=at)
+            .values(
+                position=position,
+                attempts=0,  # an event that failed before is behind it: nothing waits
+                next_attempt_at=None,
+                leased_by=None,
+                lease_expires_at=None,
+                updated_at=at,
+            )
         )
 
     def move(
