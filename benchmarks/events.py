@@ -352,6 +352,41 @@ def caught_up(url: str, timeout_s: float) -> float:
     return time.monotonic() - started
 
 
+def stop_worker(worker: subprocess.Popen[bytes]) -> None:
+    """Stop the worker as an operator does (SIGTERM): it prints what its reactions cost."""
+    worker.send_signal(signal.SIGTERM)
+    try:
+        worker.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        worker.kill()
+        worker.wait()
+
+
+def print_reaction_costs(log: Path, since: int, orders: int) -> None:
+    """The reactions' costs the last worker printed when it stopped, per order of the
+    phase it served (``reaction <name> events=... cpu_ms=... statements=...``)."""
+    with log.open("rb") as text:
+        text.seek(since)
+        lines = text.read().decode(errors="replace").splitlines()
+    found = []
+    for line in lines:
+        if not line.startswith("reaction "):
+            continue
+        name, *pairs = line.split()[1:]
+        figures = dict(pair.split("=", 1) for pair in pairs)
+        found.append((name, {k: float(v) for k, v in figures.items()}))
+    if not found:
+        print("  (the worker printed no reaction costs)")
+        return
+    print("  what each reaction cost the worker in that phase, per order (CPU of its thread):")
+    for name, f in found:
+        print(
+            f"    {name:40} {f['cpu_ms'] / orders:6.2f} ms  "
+            f"{f['statements'] / orders:5.2f} statements  "
+            f"{f['transactions'] / orders:5.2f} transactions  ({f['events']:.0f} events)"
+        )
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -504,9 +539,17 @@ def main() -> None:
         healthy = [(first_seen[i] - emitted_h[i]) * 1000 for i in emitted_h if i in first_seen]
         lost = len(emitted) - len(delivered)
 
-        # A again, the subscription gone: the database has grown since A
+        # A again, the subscription gone: the database has grown since A. A worker started
+        # afresh (before the phase) says what each reaction cost it when it stops
         api.delete(f"/api/v1/webhook-subscriptions/{subscription}").raise_for_status()
         caught_up(url, settle)
+        assert worker is not None
+        stop_worker(worker)
+        marker = log.stat().st_size
+        worker = start(["worker", "--no-jobs"], env, log)
+        meter.worker = worker
+        starts += 1
+        wait_started(log, starts)
         before = meter.read()
         rate_a2 = place(base, key, numbers(), options.clients)
         alone = (rate_a + rate_a2) / 2
@@ -515,6 +558,8 @@ def main() -> None:
         after = meter.read()
         cpu_a.append(meter.potok_ms(before, after, options.orders))
         print(f"  CPU ms per order (until caught up): {meter.spent(before, after, options.orders)}")
+        stop_worker(worker)
+        print_reaction_costs(log, marker, options.orders)
         # what a quiet machine turns into throughput: the CPU an order costs Potok with
         # deliveries and without (wall-clock orders/s follow the machine's load)
         without = sum(cpu_a) / len(cpu_a)

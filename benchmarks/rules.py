@@ -51,12 +51,11 @@ from potok.services import catalogue, inventory
 from potok.services.automation import rules
 from potok.services.automation.acting import facts_of
 from potok.services.intake import place_order
-from potok.services.outside import Outside
 from potok.services.reactions import APPLY_AUTOMATION_RULES
 from potok.services.unit_of_work import atomically, reading
 from potok.settings import DatabaseSettings, Settings
 from potok.worker.dispatcher import Dispatcher
-from potok.worker.reactions import _run as run_reaction
+from potok.worker.reactions import run_reactions
 from potok.worker.windows import Round
 
 ACTOR = Actor.system("bench")
@@ -149,7 +148,6 @@ def catch_up(dispatcher: Dispatcher) -> int:
     """Run the rules' reaction as the worker does until its cursor reaches the last
     event, the events the rules' own changes made included; how many events it ran on."""
     reaction = APPLY_AUTOMATION_RULES
-    outside = Outside(dispatcher.uow, dispatcher.potok.carriers, dispatcher.clock)
     ran = 0
     while True:
         while atomically(dispatcher.uow(), lambda uow: uow.event_log.sequence(10_000)):
@@ -159,8 +157,7 @@ def catch_up(dispatcher: Dispatcher) -> int:
         if state is not None and state[0] >= last:
             return ran
         report = Round()
-        dispatcher.reactions_moved.clear()
-        run_reaction(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
+        run_reactions(dispatcher, last, report, reactions=(reaction,))
         if report.reactions_failed:
             raise RuntimeError("the rules' reaction failed")
         ran += report.reactions_run

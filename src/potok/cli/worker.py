@@ -3,6 +3,8 @@ process of their own; several may run at once on PostgreSQL."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from potok.cli.common import (
@@ -12,6 +14,9 @@ from potok.cli.common import (
     open_potok,
     schema_current_once_reachable,
 )
+
+if TYPE_CHECKING:
+    from potok.worker.dispatcher import Dispatcher
 
 
 def worker(
@@ -61,5 +66,18 @@ def worker(
                 stop.set()
             finally:
                 dispatcher.shut()
+                _print_costs(dispatcher)
     finally:
         potok.close()
+
+
+def _print_costs(dispatcher: Dispatcher) -> None:
+    """What each after-commit reaction cost this worker since it started, dearest first
+    (one plain line each, for people and for ``benchmarks/events.py``)."""
+    from potok.worker.costs import cost_lines
+
+    lines = cost_lines(dispatcher.costs.snapshot())
+    if lines:
+        console.print("what the reactions cost this worker since it started:", highlight=False)
+        for line in lines:
+            console.print(line, highlight=False, soft_wrap=True)

@@ -55,6 +55,14 @@ class ConsumerStore(Protocol):
 
     def state(self, name: str) -> tuple[int, int, datetime | None] | None: ...
 
+    def states(self, names: Sequence[str]) -> dict[str, tuple[int, int, datetime | None]]: ...
+
+    def claim_at(
+        self, names: Sequence[str], worker: str, position: int, at: datetime, lease: timedelta
+    ) -> set[str]: ...
+
+    def pass_over(self, names: Sequence[str], worker: str, position: int, at: datetime) -> None: ...
+
     def move(
         self,
         name: str,

@@ -28,7 +28,7 @@ from potok.domain.marketplaces.crm import CRM_ORDER_EVENTS
 from potok.domain.marketplaces.stock import STOCK_EVENTS
 from potok.domain.notifications import EVENT_TOPICS, RULE_NOTICE
 from potok.domain.orders import Order
-from potok.domain.tasks.system import SYSTEM_QUEUES
+from potok.domain.tasks.system import SYSTEM_QUEUES, system_task
 from potok.domain.triggers import (
     OrdersDisplaced,
     OrdersLeftShort,
@@ -42,7 +42,7 @@ from potok.domain.webhooks.catalogue import event_types
 from potok.services.alerts import raise_alerts
 from potok.services.allocation import resource, retry_backorders
 from potok.services.fiscal.queueing import EVENTS as FISCAL_EVENTS
-from potok.services.fiscal.queueing import queue_fiscal_receipts
+from potok.services.fiscal.queueing import fiscal_events, queue_fiscal_receipts
 from potok.services.fulfilment.bookings import call_off_carrier_booking
 from potok.services.outside import EventHandler, Outside, Settle, WindowHandler
 from potok.services.replenishment import CrossingSeen, check_minimums
@@ -83,6 +83,10 @@ class Effects:
 
 
 Handler = Callable[[UnitOfWork, Any, Effects], None]
+
+Selector = Callable[[Outside, UnitOfWork, Sequence[StoredEvent]], list[StoredEvent]]
+"""Of a window's events of a reaction's types, the ones its handler may act on (inside the
+dispatcher's read of the window): the handler would do nothing with the others."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +215,10 @@ class EventReaction:
     because: str
     handler: EventHandler | None = None
     window_handler: WindowHandler | None = None  # instead of ``handler``: a window at once
+    # of a window's events of its types, those that may call for work, found before the
+    # lease is taken (from the payloads, or in a read or two for the whole window); when
+    # none is left the cursor is passed over them with the others' in one statement
+    selects: Selector | None = None
 
     @property
     def name(self) -> str:
@@ -263,6 +271,19 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
     return run(outside, events)
 
 
+def events_rules_wait_for(
+    outside: Outside, uow: UnitOfWork, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    """The order events some active rule waits for (the rules are kept per process while
+    their stamp holds: one statement)."""
+    rules = uow.automation.active_rules()
+    return [
+        e
+        for e in events
+        if e.type in rules and e.aggregate_type == "order" and e.aggregate_id.isdigit()
+    ]
+
+
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
     tuple(sorted(set(TRIGGERS) - {SCHEDULE})),
@@ -272,7 +293,17 @@ APPLY_AUTOMATION_RULES = EventReaction(
     "change never waits for the rules nor fails because of one, and a rule's own changes "
     "are events that other rules may follow (with loops cut)",
     window_handler=apply_automation_rules,
+    selects=events_rules_wait_for,
 )
+
+
+def events_calling_for_tasks(
+    outside: Outside, uow: UnitOfWork, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    """The events that call for a task, from their payloads (an order placed with its
+    stock is not one)."""
+    return [e for e in events if system_task(e.type, e.payload) is not None]
+
 
 OPEN_SYSTEM_TASKS = EventReaction(
     "reaction:open_system_tasks",
@@ -283,6 +314,7 @@ OPEN_SYSTEM_TASKS = EventReaction(
     "the change that needs a person is done already; the task is written once with the "
     "reaction's cursor, and a missing queue or a busy one never holds the change back",
     handler=open_system_task,
+    selects=events_calling_for_tasks,
 )
 
 REFRESH_ORDER_FACTS = EventReaction(
@@ -304,6 +336,16 @@ def drive_gateway_payments(outside: Outside, event: StoredEvent) -> Settle | Non
     return drive(outside, event)
 
 
+def events_for_gateways(
+    outside: Outside, uow: UnitOfWork, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    """The events of orders a payment gateway may have to hear of (services/payments/
+    flow.py): one read of the active accounts, one of the orders with a payment."""
+    from potok.services.payments.flow import gateway_events
+
+    return gateway_events(outside, uow, events)
+
+
 DRIVE_GATEWAY_PAYMENTS = EventReaction(
     "reaction:gateway_payments",
     ("order.cancelled", "order.created", "return.refund_changed", "shipment.handed_over"),
@@ -314,6 +356,7 @@ DRIVE_GATEWAY_PAYMENTS = EventReaction(
     "for it, a failure is retried with the reaction's cursor held, and what the gateway "
     "answers is applied once",
     handler=drive_gateway_payments,
+    selects=events_for_gateways,
 )
 
 QUEUE_FISCAL_RECEIPTS = EventReaction(
@@ -326,6 +369,7 @@ QUEUE_FISCAL_RECEIPTS = EventReaction(
     "payment, hand-over or refund is done and must never wait for it or fail because of "
     "it, whoever made it (the gateway, the API, a CRM, an operator)",
     handler=queue_fiscal_receipts,
+    selects=fiscal_events,
 )
 
 AFTER_COMMIT: tuple[EventReaction, ...] = (

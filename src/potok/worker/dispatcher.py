@@ -16,7 +16,7 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -39,7 +39,8 @@ from potok.domain.webhooks import (
 )
 from potok.services.ports import AuditContext
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
-from potok.worker.reactions import run_reactions
+from potok.worker.costs import SHARED, ReactionCosts, watch
+from potok.worker.reactions import State, reaction_names, run_reactions
 from potok.worker.replays import serve_replays
 from potok.worker.sender import Sender, SendError
 from potok.worker.windows import Attempt, Round, serve_window
@@ -79,8 +80,8 @@ class Dispatcher:
     # subscriptions whose every undelivered event waits for a retry: the last position
     # seen then, and when the first retry is due
     _resting: dict[int, tuple[int, datetime]] = field(default_factory=dict)
-    # when each after-commit reaction's cursor last moved (monotonic seconds)
-    reactions_moved: dict[str, float] = field(default_factory=dict)
+    # what each after-commit reaction has cost this worker (``potok worker`` prints it)
+    costs: ReactionCosts = field(default_factory=ReactionCosts)
     # each marketplace connection's push in flight (stock, then orders to a CRM): one lane
     # per connection, so a slow marketplace holds back its own pushes only
     _pushing: dict[str, Future[None]] = field(default_factory=dict)
@@ -88,6 +89,7 @@ class Dispatcher:
     _counting: threading.Lock = field(default_factory=threading.Lock)
 
     def __post_init__(self) -> None:
+        watch(self.potok.engine)
         settings = self.potok.settings.notifications
         if self.notifier is None and settings.enabled:
             from potok.worker.notifier import Notifier
@@ -154,11 +156,23 @@ class Dispatcher:
         round's reactions need not wait for a slow marketplace, whose lane is skipped until
         its push is done)."""
         report = Round() if report is None else report
-        last = reading(self.uow(), lambda uow: uow.event_log.last_position())
-        run_reactions(self, last, report)
-        if self.notifier is not None:
-            self._notify(self.notifier, report)
-        self._push_marketplaces(report, wait_for_pushes=wait_for_pushes)
+        from potok.worker.notifier import CONSUMER as NOTIFYING
+
+        names = [*reaction_names(), NOTIFYING]
+
+        def look(uow: UnitOfWork) -> tuple[int, dict[str, State], Sequence[Connection]]:
+            return (
+                uow.event_log.last_position(),
+                uow.consumers.states(names),
+                uow.marketplaces.list(),
+            )
+
+        with self.costs.measure(SHARED):
+            last, states, connections = reading(self.uow(), look)
+        run_reactions(self, last, report, states)
+        if self.notifier is not None and _due(states.get(NOTIFYING), last, self.clock()):
+            self._notify(self.notifier, report, states.get(NOTIFYING))
+        self._push_marketplaces(report, connections, wait_for_pushes=wait_for_pushes)
         return report
 
     # ------------------------------------------------------------------ marketplace pushes
@@ -172,11 +186,12 @@ class Dispatcher:
             )
         return self._pushers
 
-    def _push_marketplaces(self, report: Round, *, wait_for_pushes: bool) -> None:
+    def _push_marketplaces(
+        self, report: Round, connections: Sequence[Connection], *, wait_for_pushes: bool
+    ) -> None:
         """Start a push on each active connection whose lane is free: its stock, then (a
         CRM) the orders of other channels. A lane still busy with an earlier round's push
         is left alone: what moved since is read by its next push, from its cursor."""
-        connections = reading(self.uow(), lambda uow: uow.marketplaces.list())
         for connection in connections:
             if not connection.active:
                 continue
@@ -379,7 +394,7 @@ class Dispatcher:
 
     # ------------------------------------------------------------------ customer messages
 
-    def _notify(self, notifier: Notifier, report: Round) -> None:
+    def _notify(self, notifier: Notifier, report: Round, state: State | None = None) -> None:
         """Send the messages of the next events customers hear about, in order; a failed
         one is tried again after a backoff (nothing after it goes first), until its last
         attempt."""
@@ -387,7 +402,21 @@ class Dispatcher:
         from potok.services.notifications import attempt_record
         from potok.worker.notifier import CONSUMER, TYPES
 
-        claimed = self._claim(CONSUMER, self.potok.settings.events.batch_size, types=TYPES)
+        batch = self.potok.settings.events.batch_size
+        if state is not None:  # a look first: past events customers do not hear about
+            # in one statement, without taking the lease
+            position = state[0]
+            read = reading(
+                self.uow(), lambda uow: uow.event_log.after(position, batch, types=TYPES)
+            )
+            if not read.events:
+                at = self.clock()
+                atomically(
+                    self.uow(),
+                    lambda uow: uow.consumers.pass_over([CONSUMER], self.name, read.through, at),
+                )
+                return
+        claimed = self._claim(CONSUMER, batch, types=TYPES)
         if claimed is None:
             report.skipped_busy += 1
             return
@@ -562,6 +591,15 @@ class Dispatcher:
                 stop.wait(poll)
             elif not report.full and linger:
                 stop.wait(linger)
+
+
+def _due(state: State | None, last: int, now: datetime) -> bool:
+    """Whether a consumer has events to look at: none yet (it is made at the end), or
+    some past its cursor and no retry to wait for."""
+    if state is None:
+        return True
+    position, _, next_at = state
+    return position < last and (next_at is None or next_at <= now)
 
 
 def new_client() -> httpx.Client:

@@ -4,12 +4,25 @@ types in commit order. Its outside calls are made with no transaction open; what
 writes commits together with its cursor moving past the event, so two workers never run
 it for the same event at once and its writes happen once. A reaction that fails is tried
 again, doubling its wait, and its cursor stays put: nothing after it goes first, nothing
-is lost, and ``potok events stats`` shows the consumer's failed attempts."""
+is lost, and ``potok events stats`` shows the consumer's failed attempts.
+
+What a round costs does not grow with the reactions: the reactions whose cursors stand at
+the same place (all of them, once they have caught up) share one read of the window -
+only events of their types, each payload decoded once - in one read-only transaction
+that also asks each reaction which of its events call for work (``EventReaction.selects``:
+from the payloads, or one read for the whole window). Then one transaction takes the
+leases of the reactions with work and passes the others' cursors over the window in one
+statement. A reaction's own transactions are those that write what it settled; an event
+it had nothing to do with moves its cursor with the next write, not one of its own.
+A worker whose cursors are all at the end reads three figures a round and writes nothing.
+"""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -17,6 +30,7 @@ from potok.domain.webhooks import EventBatch, StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
 from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.worker.costs import SHARED
 
 if TYPE_CHECKING:
     from potok.worker.dispatcher import Dispatcher
@@ -24,11 +38,61 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("potok.worker.reactions")
 
-PASS_S = 1.0  # how often a reaction's cursor is moved past events it does not take
+RUN_BY_THE_RUNNER: tuple[EventReaction, ...] = tuple(
+    r for r in AFTER_COMMIT if r.handler is not None or r.window_handler is not None
+)
+"""The reactions this module runs (the others have runners of their own)."""
+
+State = tuple[int, int, datetime | None]  # position, failed attempts, next attempt due
 
 
-def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
-    """Give every after-commit reaction the events it has not had yet."""
+@dataclass(frozen=True, slots=True)
+class _Member:
+    reaction: EventReaction
+    types: frozenset[str]
+    attempts: int
+
+
+def reaction_names() -> list[str]:
+    return [r.consumer for r in RUN_BY_THE_RUNNER]
+
+
+def run_reactions(
+    dispatcher: Dispatcher,
+    last: int,
+    report: Round,
+    states: dict[str, State] | None = None,
+    *,
+    reactions: Sequence[EventReaction] = RUN_BY_THE_RUNNER,
+) -> None:
+    """Give every after-commit reaction (or these) the events it has not had yet
+    (``states``: the cursors as just read, when the caller has them)."""
+    costs = dispatcher.costs
+    at = dispatcher.clock()
+    names = [r.consumer for r in reactions]
+    with costs.measure(SHARED):
+        if states is None:
+            states = reading(dispatcher.uow(), lambda uow: uow.consumers.states(names))
+        missing = [n for n in names if n not in states]
+        if missing:
+            # no cursor: a database made since (its migration starts the cursor of a
+            # reaction at the end of the history it did not exist for) - everything is
+            # new to it
+            def ensure(uow: UnitOfWork) -> dict[str, State]:
+                for name in missing:
+                    uow.consumers.ensure(name, 0, at)
+                return uow.consumers.states(names)
+
+            states = atomically(dispatcher.uow(), ensure)
+    groups: dict[int, list[_Member]] = {}
+    for reaction in reactions:
+        position, attempts, next_at = states[reaction.consumer]
+        if position >= last or (next_at is not None and next_at > at):
+            continue  # at the end, or waiting for a retry
+        member = _Member(reaction, frozenset(reaction.types), attempts)
+        groups.setdefault(position, []).append(member)
+    if not groups:
+        return
     outside = Outside(
         dispatcher.uow,
         dispatcher.potok.carriers,
@@ -36,117 +100,139 @@ def run_reactions(dispatcher: Dispatcher, last: int, report: Round) -> None:
         gateways=dispatcher.potok.gateways,
         fiscal=dispatcher.potok.fiscal,
     )
-    for reaction in AFTER_COMMIT:
-        if reaction.handler is not None or reaction.window_handler is not None:
-            # the others have runners of their own
-            _run(dispatcher, outside, reaction, frozenset(reaction.types), last, report)
+    for position, members in sorted(groups.items()):
+        _run_group(dispatcher, outside, position, members, report)
 
 
-def _run(
+def _run_group(
     dispatcher: Dispatcher,
     outside: Outside,
-    reaction: EventReaction,
-    types: frozenset[str],
-    last: int,
+    position: int,
+    members: list[_Member],
     report: Round,
 ) -> None:
-    name = reaction.consumer
-    at = dispatcher.clock()
+    """The reactions whose cursors stand at ``position``: one read of the window for all,
+    one transaction for their leases and passes, then each with work runs."""
+    costs = dispatcher.costs
     batch = dispatcher.potok.settings.events.batch_size
+    at = dispatcher.clock()
+    types = sorted({t for m in members for t in m.types})
 
-    def look(uow: UnitOfWork) -> tuple[int, int, datetime | None, EventBatch] | None:
-        state = uow.consumers.state(name)
-        if state is None:
-            return None
-        position, attempts, next_at = state
-        if position >= last or (next_at is not None and next_at > at):
-            return position, attempts, next_at, EventBatch([], position)
-        return position, attempts, next_at, uow.event_log.after(position, batch)
+    def look(uow: UnitOfWork) -> tuple[EventBatch, dict[str, list[StoredEvent]]]:
+        read = uow.event_log.after(position, batch, types=types)
+        chosen: dict[str, list[StoredEvent]] = {}
+        for member in members:
+            mine = [e for e in read.events if e.type in member.types]
+            selects = member.reaction.selects
+            if mine and selects is not None:
+                with costs.measure(member.reaction.consumer):
+                    mine = selects(outside, uow, mine)
+            chosen[member.reaction.consumer] = mine
+        return read, chosen
 
-    seen = reading(dispatcher.uow(), look)
-    if seen is None:
-        # no cursor: a database made since (its migration starts the cursor of a reaction
-        # at the end of the history it did not exist for) - everything is new to it
-        atomically(dispatcher.uow(), lambda uow: uow.consumers.ensure(name, 0, at))
-        seen = reading(dispatcher.uow(), look)
-        assert seen is not None
-    position, attempts, _, read = seen
-    if not read.events and read.through <= position:
-        return  # at the end (or waiting for a retry): nothing to hand over or pass
-    events = read.events
-    idle = not any(e.type in types for e in events) and len(events) < batch
-    if idle and time.monotonic() - dispatcher.reactions_moved.get(name, -PASS_S) < PASS_S:
-        return  # nothing for it: its cursor is moved past such events once a second
+    with costs.measure(SHARED):
+        read, chosen = reading(dispatcher.uow(), look)
+    end = max(read.through, position)
+    working = [m for m in members if chosen[m.reaction.consumer]]
+    idle = [m.reaction.consumer for m in members if not chosen[m.reaction.consumer]]
+    if not working and end <= position:
+        return  # nothing placed past them yet
 
-    def claim(uow: UnitOfWork) -> bool:
-        if not uow.consumers.claim(name, dispatcher.name, at, dispatcher.lease):
-            return False
-        state = uow.consumers.state(name)
-        return state is not None and state[0] == position  # nobody moved it meanwhile
+    def take(uow: UnitOfWork) -> set[str]:
+        if end > position:
+            uow.consumers.pass_over(idle, dispatcher.name, end, at)
+        return uow.consumers.claim_at(
+            [m.reaction.consumer for m in working], dispatcher.name, position, at, dispatcher.lease
+        )
 
-    if not atomically(dispatcher.uow(), claim):
-        report.skipped_busy += 1
-        return
-    if reaction.window_handler is not None:
-        _run_window(dispatcher, outside, reaction, types, position, attempts, read, report)
-        return
-    passed = position  # events of other types are passed over
+    with costs.measure(SHARED):
+        taken = atomically(dispatcher.uow(), take)
+    report.skipped_busy += len(working) - len(taken)
+    for member in working:
+        name = member.reaction.consumer
+        if name not in taken:
+            continue  # another worker holds it, or moved it meanwhile
+        events = chosen[name]
+        with costs.measure(name, len(events)):
+            if member.reaction.window_handler is not None:
+                _run_window(dispatcher, outside, member, position, end, events, report)
+            else:
+                _run_each(dispatcher, outside, member, position, end, events, report)
+    report.full = report.full or len(read.events) >= batch
+
+
+def _run_each(
+    dispatcher: Dispatcher,
+    outside: Outside,
+    member: _Member,
+    position: int,
+    end: int,
+    events: Sequence[StoredEvent],
+    report: Round,
+) -> None:
+    """Hand the reaction its events one at a time; what one settles commits with the
+    cursor moving past it. Events it had nothing to write for move the cursor with the
+    next write (or the last), and at least every third of the lease, which renews it."""
+    reaction = member.reaction
+    assert reaction.handler is not None
+    name = reaction.consumer
+    passed = position  # how far it got; the cursor stands at ``position``
+    renew_s = dispatcher.lease.total_seconds() / 3
+    written = time.monotonic()
     for event in events:
-        if event.type not in types:
-            passed = event.position
-            continue
         try:
-            assert reaction.handler is not None
             settle = reaction.handler(outside, event)
         except Exception as error:
-            _failed(dispatcher, reaction, event, position, passed, attempts + 1, error)
+            # the events before it are done (positions are consecutive): the cursor waits
+            # just before this one
+            tries = member.attempts + 1 if passed == position else 1
+            before = max(passed, event.position - 1)
+            _failed(dispatcher, reaction, event, position, before, tries, error)
             report.reactions_failed += 1
             return
-        if not _settle(dispatcher, name, position, event.position, settle):
-            return  # the lease was lost: the other worker carries on from the cursor
-        position = passed = event.position
+        passed = event.position
         report.reactions_run += 1
-    passed = max(passed, read.through)  # past what the read skipped (administration events)
-    _move(dispatcher, name, position, passed, attempts=0, wait=None)
-    dispatcher.reactions_moved[name] = time.monotonic()
-    report.full = report.full or len(events) >= batch
+        if settle is None and time.monotonic() - written < renew_s:
+            continue  # nothing to write: the cursor moves with the next write
+        if not _settle(dispatcher, name, position, passed, settle):
+            return  # the lease was lost: the other worker carries on from the cursor
+        position, written = passed, time.monotonic()
+    _move(dispatcher, name, position, end, attempts=0, wait=None)
 
 
 def _run_window(
     dispatcher: Dispatcher,
     outside: Outside,
-    reaction: EventReaction,
-    types: frozenset[str],
+    member: _Member,
     position: int,
-    attempts: int,
-    read: EventBatch,
+    end: int,
+    taken: Sequence[StoredEvent],
     report: Round,
 ) -> None:
     """Hand the reaction the window's events of its types at once; its cursor moves past
-    the whole window with what it settled, or stays where it was when it fails."""
+    the whole window with what it settled (and its lease goes), or stays where it was
+    when it fails."""
+    reaction = member.reaction
     assert reaction.window_handler is not None
-    name = reaction.consumer
-    events = read.events
-    taken = [e for e in events if e.type in types]
-    end = max(read.through, position)
-    if taken:
-        try:
-            settle = reaction.window_handler(outside, taken)
-        except Exception as error:
-            _failed(dispatcher, reaction, taken[0], position, position, attempts + 1, error)
-            report.reactions_failed += 1
-            return
-        if not _settle(dispatcher, name, position, end, settle):
-            return  # the lease was lost: the other worker carries on from the cursor
+    try:
+        settle = reaction.window_handler(outside, taken)
+    except Exception as error:
+        before = max(position, taken[0].position - 1)
+        _failed(dispatcher, reaction, taken[0], position, before, member.attempts + 1, error)
+        report.reactions_failed += 1
+        return
+    if _settle(dispatcher, reaction.consumer, position, end, settle, release=True):
         report.reactions_run += len(taken)
-        position = end
-    _move(dispatcher, name, position, end, attempts=0, wait=None)
-    dispatcher.reactions_moved[name] = time.monotonic()
-    report.full = report.full or len(events) >= dispatcher.potok.settings.events.batch_size
 
 
 def _settle(
-    dispatcher: Dispatcher, name: str, expected: int, position: int, settle: Settle | None
+    dispatcher: Dispatcher,
+    name: str,
+    expected: int,
+    position: int,
+    settle: Settle | None,
+    *,
+    release: bool = False,
 ) -> bool:
     """Move the reaction's cursor past the event and write what it settled, together."""
     at = dispatcher.clock()
@@ -161,6 +247,7 @@ def _settle(
             next_attempt_at=None,
             at=at,
             lease=dispatcher.lease,
+            release=release,
         ):
             return False
         if settle is not None:

@@ -405,6 +405,69 @@ class Consumers:
         ).first()
         return None if row is None else (int(row.position), int(row.attempts), row.next_attempt_at)
 
+    def states(self, names: Sequence[str]) -> dict[str, tuple[int, int, datetime | None]]:
+        """:meth:`state` of several consumers in one statement (those that exist)."""
+        if not names:
+            return {}
+        rows = self.connection.execute(
+            sa.select(
+                _CONSUMERS.name,
+                _CONSUMERS.position,
+                _CONSUMERS.attempts,
+                _CONSUMERS.next_attempt_at,
+            ).where(_CONSUMERS.name.in_(sorted(set(names))))
+        )
+        return {r.name: (int(r.position), int(r.attempts), r.next_attempt_at) for r in rows}
+
+    def _free(self, worker: str, at: datetime) -> sa.ColumnElement[bool]:
+        return sa.or_(
+            _CONSUMERS.leased_by.is_(None),
+            _CONSUMERS.leased_by == worker,
+            _CONSUMERS.lease_expires_at < at,
+        )
+
+    def claim_at(
+        self, names: Sequence[str], worker: str, position: int, at: datetime, lease: timedelta
+    ) -> set[str]:
+        """Take the lease of each of these consumers that is still at ``position`` and that
+        no other worker holds, in one statement; the names taken."""
+        if not names:
+            return set()
+        taken = self.connection.execute(
+            sa.update(event_consumers)
+            .where(
+                _CONSUMERS.name.in_(sorted(set(names))),
+                _CONSUMERS.position == position,
+                self._free(worker, at),
+            )
+            .values(leased_by=worker, lease_expires_at=at + lease, updated_at=at)
+            .returning(_CONSUMERS.name)
+        )
+        return set(taken.scalars())
+
+    def pass_over(self, names: Sequence[str], worker: str, position: int, at: datetime) -> None:
+        """Move these consumers' cursors forward to ``position`` (never back) past events
+        none of them takes, in one statement, without a lease of their own: a consumer
+        another worker holds is left to it."""
+        if not names:
+            return
+        self.connection.execute(
+            sa.update(event_consumers)
+            .where(
+                _CONSUMERS.name.in_(sorted(set(names))),
+                _CONSUMERS.position < position,
+                self._free(worker, at),
+            )
+            .values(
+                position=position,
+                attempts=0,  # an event that failed before is behind it: nothing waits
+                next_attempt_at=None,
+                leased_by=None,
+                lease_expires_at=None,
+                updated_at=at,
+            )
+        )
+
     def move(
         self,
         name: str,

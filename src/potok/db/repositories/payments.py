@@ -108,6 +108,24 @@ class PaymentRepository:
     def accounts(self) -> Sequence[PaymentAccount]:
         return [_account(r) for r in self.connection.execute(_ACCOUNTS.order_by(channels.c.code))]
 
+    def active_channel_codes(self) -> set[str]:
+        """The codes of the channels whose gateway account is active (one small read)."""
+        rows = self.connection.execute(
+            sa.select(channels.c.code)
+            .select_from(_a.join(channels, channels.c.id == _a.c.channel_id))
+            .where(_a.c.active.is_(True))
+        )
+        return set(rows.scalars())
+
+    def orders_with_payment(self, order_ids: Sequence[int]) -> set[int]:
+        """Which of these orders have a payment at a gateway."""
+        if not order_ids:
+            return set()
+        rows = self.connection.execute(
+            sa.select(_p.c.order_id).where(_p.c.order_id.in_(sorted(set(order_ids))))
+        )
+        return {int(i) for i in rows.scalars()}
+
     def key(self, channel_id: int) -> AccountKey:
         row = self.connection.execute(
             sa.select(_a.c.shop_id, _a.c.credentials).where(_a.c.channel_id == channel_id)

@@ -6,7 +6,7 @@ once (its basis is unique), never more than was paid and fiscalised given back."
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -65,6 +65,17 @@ def queue_fiscal_receipts(outside: Outside, event: StoredEvent) -> Settle | None
         queue_for_event(uow, desk, event, outside.clock())
 
     return settle
+
+
+def fiscal_events(
+    outside: Outside, uow: UnitOfWork, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    """The events that may call for a receipt, from their payloads (none while receipts
+    are off)."""
+    desk = outside.fiscal
+    if desk is None or not desk.rules.enabled:
+        return []
+    return [e for e in events if _wants(e)]
 
 
 def _wants(event: StoredEvent) -> bool:

@@ -18,7 +18,7 @@ reached raises: the reaction's cursor stays put and it is tried again, doubling 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -68,6 +68,30 @@ def drive_gateway_payments(outside: Outside, event: StoredEvent) -> Settle | Non
     if event.type == "return.refund_changed" and payload.get("refund_status") == "pending":
         return _refund(outside, event, int(payload["order_id"]), str(payload["number"]))
     return None
+
+
+def gateway_events(
+    outside: Outside, uow: UnitOfWork, events: Sequence[StoredEvent]
+) -> list[StoredEvent]:
+    """Of a window's events, those the gateway may have to hear of, found in one read or
+    two before the reaction's lease is taken: orders placed on a channel whose gateway
+    account is active, and the later steps of orders with a payment at a gateway. The
+    rest would be read one by one to learn that nothing is to be done."""
+    placed = [e for e in events if e.type == "order.created"]
+    later = [e for e in events if e.type != "order.created"]
+    active = uow.payments.active_channel_codes() if placed else set()
+    paid = uow.payments.orders_with_payment(
+        [int(e.payload["order_id"]) for e in later if e.payload.get("order_id") is not None]
+    )
+
+    def wanted(event: StoredEvent) -> bool:
+        if event.type == "order.created":
+            channel = event.payload.get("channel")
+            return channel is None or channel in active
+        order_id = event.payload.get("order_id")
+        return order_id is None or int(order_id) in paid
+
+    return [e for e in events if wanted(e)]
 
 
 def idempotence_key(action: str, event: StoredEvent) -> str:
