@@ -141,12 +141,7 @@ def rule_versions(rule_id: RuleIdPath, uow: Uow) -> list[RuleVersionOut]:
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
 )
 def try_rule(body: RuleTrialIn, uow: Uow) -> TrialOut:
-    trial = rules.try_rule(uow, body.rule.draft(), body.order_id)
-    return TrialOut(
-        order_id=trial.order_id,
-        matches=trial.matches,
-        actions=[d.summary() for d in trial.actions],
-    )
+    return TrialOut.of(rules.try_rule(uow, body.rule.draft(), body.order_id))
 
 
 @router.post(
@@ -164,13 +159,7 @@ def dry_run(body: DryRunIn, uow: Uow) -> DryRunOut:
     found = rules.dry_run(
         uow, body.rule.draft(), last=body.last, since=body.since, until=body.until
     )
-    return DryRunOut(
-        looked_at=found.looked_at,
-        matched=[
-            TrialOut(order_id=t.order_id, matches=True, actions=[d.summary() for d in t.actions])
-            for t in found.matched
-        ],
-    )
+    return DryRunOut(looked_at=found.looked_at, matched=[TrialOut.of(t) for t in found.matched])
 
 
 @router.get(

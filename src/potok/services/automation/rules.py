@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
 from potok.domain.automation.events import RuleSaved
@@ -11,7 +12,7 @@ from potok.domain.automation.expressions import named_values
 from potok.domain.automation.model import CATEGORIES_FIELD, SCHEDULE, Firing, Known
 from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
-from potok.domain.orders import OrderNotFound
+from potok.domain.orders import Order, OrderNotFound
 from potok.domain.validation import Problems
 from potok.services.automation.acting import Done, facts_of, plan
 from potok.services.automation_ports import RuleVersion
@@ -126,12 +127,36 @@ def order_firings(uow: UnitOfWork, order_id: int) -> list[Firing]:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """The order a trial looked at, as a person recognises it in a list."""
+
+    external_id: str | None
+    channel: str
+    status: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> Seen:
+        return cls(
+            order.external_id,
+            order.channel_code,
+            order.status.value,
+            order.total.amount,
+            order.currency,
+            order.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Trial:
     """What a rule would do to an order now: whether it matches, and each action's fate."""
 
     order_id: int
     matches: bool
     actions: list[Done]
+    seen: Seen | None = None
 
 
 def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
@@ -144,8 +169,8 @@ def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock =
             raise OrderNotFound(order_id=order_id)
         facts = facts_of(uow, order, clock())
         if not checked.condition.holds(facts.values(checked.condition.fields)):
-            return Trial(order_id, False, [])
-        return Trial(order_id, True, [plan(a, facts) for a in checked.actions])
+            return Trial(order_id, False, [], Seen.of(order))
+        return Trial(order_id, True, [plan(a, facts) for a in checked.actions], Seen.of(order))
 
     return reading(uow, work)
 
@@ -202,7 +227,8 @@ def dry_run(
             at = now if checked.trigger == SCHEDULE else order.created_at
             facts = facts_of(uow, order, at)
             if checked.condition.holds(facts.values(checked.condition.fields)):
-                matched.append(Trial(order_id, True, [plan(a, facts) for a in checked.actions]))
+                actions = [plan(a, facts) for a in checked.actions]
+                matched.append(Trial(order_id, True, actions, Seen.of(order)))
         return DryRun(len(ids), matched)
 
     return reading(uow, work)
