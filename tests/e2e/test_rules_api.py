@@ -111,6 +111,10 @@ def test_a_dry_run_over_the_api_lists_the_orders_a_draft_would_have_matched(
     )
     neither = api.post("/api/v1/rule-dry-runs", json={"rule": RISKY})
     assert neither.status_code == 422
+    mistaken = RISKY | {"condition": "totl > 5000"}
+    wrong = api.post("/api/v1/rule-dry-runs", json={"rule": mistaken, "last": 5})
+    assert wrong.status_code == 422
+    assert [(e["field"], e.get("at")) for e in wrong.json()["errors"]] == [("rule.condition", 1)]
     assert api.get("/api/v1/rules").json() == []
 
 

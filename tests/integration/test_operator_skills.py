@@ -190,7 +190,7 @@ def test_a_rule_asks_for_a_skill_when_it_assigns(potok: Potok) -> None:
     ]
 
 
-def test_bad_skills_are_refused_with_their_place(potok: Potok) -> None:
+def test_bad_skills_and_unknown_operators_are_refused_with_their_place(potok: Potok) -> None:
     staff(potok, anna="")
     with pytest.raises(InvalidInput) as caught:
         queue(potok, Policy.CLAIM, ("anna",), skills=["fraud", "two words", "fraud"])
@@ -213,6 +213,20 @@ def test_bad_skills_are_refused_with_their_place(potok: Potok) -> None:
             TESTER,
         )
     assert [(e.field, e.code) for e in caught.value.errors] == [("actions[0].skill", "bad-skill")]
+    with pytest.raises(InvalidInput) as caught:  # nobody could ever take such a task
+        rules.add_rule(
+            potok.uow(),
+            RuleDraft(
+                "X",
+                "order.created",
+                "true",
+                [{"do": "assign", "queue": "fraud", "operator": "ghost"}],
+            ),
+            TESTER,
+        )
+    assert [(e.field, e.code) for e in caught.value.errors] == [
+        ("actions[0].operator", "unknown-user")
+    ]
 
 
 @RACE_LIMIT

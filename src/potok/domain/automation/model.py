@@ -199,12 +199,13 @@ CATEGORIES_FIELD = "items.categories"
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What a rule may name that lives in the database: queues, webhook subscriptions
-    (None: not checked)."""
+    """What a rule may name that lives in the database: queues, webhook subscriptions,
+    categories, operators (None: not checked)."""
 
     queues: frozenset[str] | None = None
     subscriptions: frozenset[int] | None = None
     categories: frozenset[str] | None = None  # those of the ones the condition names
+    operators: frozenset[str] | None = None  # the active users a task may be given to
 
 
 def check_rule(draft: RuleDraft, known: Known | None = None) -> CheckedRule:
@@ -389,6 +390,10 @@ def _value(where: str, name: str, value: Any, known: Known, errors: list[FieldEr
         return value
     if name in ("tag", "queue", "operator") and not CODE_PATTERN.fullmatch(value):
         errors.append(FieldError(where, "1-64 letters, digits, '.', '_', '-' or '/'", "bad-code"))
+        return None
+    operators = known.operators
+    if name == "operator" and operators is not None and value not in operators:
+        errors.append(FieldError(where, f"no active user '{value}'", "unknown-user"))
         return None
     queues = known.queues
     if name == "queue" and queues is not None and value not in queues:

@@ -14,21 +14,22 @@ from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import Order, OrderNotFound
 from potok.domain.validation import Problems
-from potok.services.automation.acting import Done, facts_of, plan
+from potok.services.automation.acting import Done, facts_of, facts_with, plan
 from potok.services.automation_ports import RuleVersion
 from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
 def known_to_rules(uow: UnitOfWork, draft: RuleDraft | None = None) -> Known:
-    """The queues and webhook subscriptions a rule may name, and which of the categories
-    the draft's condition names exist."""
+    """The queues, webhook subscriptions and operators a rule may name, and which of the
+    categories the draft's condition names exist."""
     named = {v for v, _, _ in named_values(draft.condition, CATEGORIES_FIELD)} if draft else set()
 
     def work(uow: UnitOfWork) -> Known:
         queues = frozenset(q.code for q in uow.tasks.queues())
         categories = frozenset(uow.categories.known(named)) if named else frozenset()
-        return Known(queues, frozenset(s.id for s in uow.webhooks.all()), categories)
+        operators = frozenset(u.username for u in uow.users.list() if u.active)
+        return Known(queues, frozenset(s.id for s in uow.webhooks.all()), categories, operators)
 
     return reading(uow, work)
 
@@ -219,13 +220,13 @@ def dry_run(
             since=since, until=until, limit=last if last is not None else MAX_DRY_RUN
         )
         matched: list[Trial] = []
-        for order_id in ids:
-            order = uow.orders.get(order_id)
-            if order is None:
-                continue
+        found = uow.orders.get_many(ids)  # a few statements for them all, not a few each
+        contexts = uow.automation.contexts([int(o.id) for o in found if o.id is not None])
+        for order in found:
+            order_id = int(order.id) if order.id is not None else 0
             # a schedule rule looks at the order as it is now; an event rule as it was taken
             at = now if checked.trigger == SCHEDULE else order.created_at
-            facts = facts_of(uow, order, at)
+            facts = facts_with(order, at, contexts[order_id])
             if checked.condition.holds(facts.values(checked.condition.fields)):
                 actions = [plan(a, facts) for a in checked.actions]
                 matched.append(Trial(order_id, True, actions, Seen.of(order)))
