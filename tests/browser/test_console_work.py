@@ -267,3 +267,23 @@ def test_operators_skills_are_set_on_the_tasks_page_and_route_the_queues_tasks(
     assert given.assignee == "orlov"
     page.reload()
     expect(page.locator(f"tr[data-task='{given.id}'] [data-state]")).to_contain_text("orlov")
+
+    # a queue set up from the page, asking a skill and the order's channel
+    page.get_by_text("Set up a queue").click()
+    form = page.locator("[data-new-queue] form")
+    form.get_by_label("Code").fill("address")
+    form.get_by_label("Name").fill("Address check")
+    form.get_by_label("Policy").select_option("least_loaded")
+    form.get_by_label("Members, separated by commas").fill("orlov, ivanova")
+    form.get_by_label("Minutes per task").fill("45")
+    form.get_by_label("Skills every task needs, separated by commas").fill("ru")
+    form.get_by_label("A task about an order also needs its channel").check()
+    form.get_by_role("button", name="Save the queue").click()
+    expect(page.locator("tr[data-queue=address] [data-needs]")).to_contain_text("needs ru")
+    (address,) = [q for q in tasks.list_queues(uow()) if q.code == "address"]
+    assert (address.policy, address.members, address.sla_minutes) == (
+        Policy.LEAST_LOADED,
+        ("orlov", "ivanova"),
+        45,
+    )
+    assert (address.skills, address.by_channel) == (("ru",), True)
