@@ -145,9 +145,7 @@ def test_a_draft_rule_is_dry_run_from_the_rules_page_before_it_is_switched_on(
         place_order(site.potok.uow(), order_command(lines), TESTER)
         for lines in ([("KET", 3)], [("MUG", 1)], [("KET", 4)])
     ]
-    big = [
-        p.order.id for p in placed if isinstance(p, Placement) and p.order.lines[0].sku == "KET"
-    ]
+    big = [p.order.id for p in placed if isinstance(p, Placement) and p.order.lines[0].sku == "KET"]
     risky = rules.add_rule(
         site.potok.uow(),
         RuleDraft("Risky", "order.created", "total > 100000", [{"do": "add_tag", "tag": "big"}]),
@@ -240,7 +238,11 @@ def test_operators_skills_are_set_on_the_tasks_page_and_route_the_queues_tasks(
     tasks.put_queue(
         uow(),
         QueueDraft(
-            "fraud", "Fraud review", Policy.LEAST_LOADED, ("ivanova", "orlov"), 30,
+            "fraud",
+            "Fraud review",
+            Policy.LEAST_LOADED,
+            ("ivanova", "orlov"),
+            30,
             skills=("fraud",),
         ),
     )

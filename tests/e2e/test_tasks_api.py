@@ -81,7 +81,12 @@ def test_operators_skills_decide_who_gets_a_task_and_who_may_take_it(
     make_user(live.potok, "boris", Role.OPERATOR)
     skilled = api.put("/api/v1/operators/anna/skills", json={"skills": ["fraud", "en"]})
     assert skilled.status_code == 200, skilled.text
-    assert skilled.json() == {"user": "anna", "skills": ["en", "fraud"], "queues": [], "unfinished": 0}
+    assert skilled.json() == {
+        "user": "anna",
+        "skills": ["en", "fraud"],
+        "queues": [],
+        "unfinished": 0,
+    }
     api.put("/api/v1/operators/boris/skills", json={"skills": ["fraud"]})
     made = api.put(
         "/api/v1/task-queues/fraud",

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from potok.bootstrap import Potok
-from potok.domain.access import Role, UserNotFound
+from potok.domain.access import Role
+from potok.domain.access.model import UserNotFound
 from potok.domain.alerts import AlertKind
 from potok.domain.automation import RuleDraft
 from potok.domain.errors import InvalidInput
@@ -109,9 +110,7 @@ def test_a_task_nobody_has_the_skills_for_waits_unassigned_and_escalates_on_time
     assert (task.assignee, task.state, task.skills) == (None, TaskState.OPEN, ("zh",))
 
     raised = [
-        a
-        for a in alerts.list_alerts(potok.uow()).items
-        if a.kind is AlertKind.TASK_UNASSIGNABLE
+        a for a in alerts.list_alerts(potok.uow()).items if a.kind is AlertKind.TASK_UNASSIGNABLE
     ]
     assert len(raised) == 1
     assert f"task {task.id} in queue 'fraud'" in raised[0].message
@@ -126,9 +125,7 @@ def test_a_task_nobody_has_the_skills_for_waits_unassigned_and_escalates_on_time
     assert tasks.escalate_overdue_tasks(potok.uow(), clock=clock) == [task.id]
     (escalated,) = tasks.list_tasks(potok.uow(), user="olga")
     assert (escalated.id, escalated.assignee, escalated.escalated_to) == (task.id, None, "olga")
-    overdue = [
-        a for a in alerts.list_alerts(potok.uow()).items if a.kind is AlertKind.TASK_OVERDUE
-    ]
+    overdue = [a for a in alerts.list_alerts(potok.uow()).items if a.kind is AlertKind.TASK_OVERDUE]
     assert len(overdue) == 1
     assert "nobody has it; it needs zh" in overdue[0].message
 
@@ -145,9 +142,7 @@ def test_a_claim_queue_passes_over_tasks_one_lacks_the_skills_for(potok: Potok) 
     plain = tasks.create_task(potok.uow(), "fraud", None, "plain", BOSS)
     # a member has the skill: no alert
     assert not [
-        a
-        for a in alerts.list_alerts(potok.uow()).items
-        if a.kind is AlertKind.TASK_UNASSIGNABLE
+        a for a in alerts.list_alerts(potok.uow()).items if a.kind is AlertKind.TASK_UNASSIGNABLE
     ]
     assert tasks.claim_next(potok.uow(), "fraud", "anna").id == plain.id  # english skipped
     with pytest.raises(NoTaskWaiting):

@@ -7,11 +7,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from potok.domain.access.model import UserNotFound
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
-from potok.domain.access import UserNotFound
 from potok.domain.orders import OrderNotFound
 from potok.domain.tasks import (
     TASK,

@@ -38,7 +38,9 @@ class Rule:
 
 
 RULES = [Rule(compile_condition(text)) for text in CONDITIONS]
-TOTALS = [Decimal(v) for v in ("0", "10", "300", "300.01", "999.99", "1000", "2000", "5000", "9000")]
+TOTALS = [
+    Decimal(v) for v in ("0", "10", "300", "300.01", "999.99", "1000", "2000", "5000", "9000")
+]
 
 
 def some_values(rand: random.Random) -> dict[str, Any]:

@@ -24,7 +24,8 @@ from potok.api.schemas.tasks import (
 )
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
-from potok.domain.access import Permission, UserNotFound
+from potok.domain.access import Permission
+from potok.domain.access.model import UserNotFound
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused

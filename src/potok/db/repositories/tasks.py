@@ -229,7 +229,7 @@ class TaskRepository:
         found = self.connection.execute(query).scalar()
         return None if found is None else int(found)
 
-    def _needs_within(self, skills: frozenset[str]) -> sa.ColumnElement[bool]:
+    def _needs_within(self, skills: frozenset[str]) -> sa.ColumnElement[bool] | sa.TextClause:
         """The task needs no skill beyond ``skills``."""
         mine = sorted(skills)
         if is_sqlite(self.connection):

@@ -18,7 +18,8 @@ task_queues = sa.Table(
     sa.Column("sla_minutes", sa.Integer(), nullable=False),
     sa.Column("supervisor", sa.String(64), nullable=True),  # told when a task is overdue
     sa.Column("last_assigned", sa.String(64), nullable=True),  # round robin's place
-    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),  # every task needs
+    # the skills every task of the queue needs
+    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),
     # a task about an order needs the skill channel:<the order's channel> too
     sa.Column("by_channel", sa.Boolean(), nullable=False, server_default=sa.text("false")),
     *timestamps(),
@@ -42,7 +43,8 @@ tasks = sa.Table(
     sa.Column("escalated_at", UtcDateTime(), nullable=True),
     sa.Column("escalated_to", sa.String(64), nullable=True),
     sa.Column("note", sa.String(500), nullable=True),
-    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),  # who may take it
+    # what whoever takes it must be able to do
+    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),
     sa.CheckConstraint("state IN ('open', 'claimed', 'done', 'cancelled')", name="state_known"),
     sa.CheckConstraint("state != 'claimed' OR assignee IS NOT NULL", name="claimed_has_assignee"),
     sa.Index(None, "queue_id", "state", "due_at"),
