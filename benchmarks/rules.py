@@ -3,8 +3,8 @@
     python benchmarks/rules.py --db sqlite --orders 300
     python benchmarks/rules.py --db postgresql --orders 300
 
-A fresh database (PostgreSQL: the database ``potok_bench_rules``; SQLite: a temporary
-file) gets a channel, two warehouses and 40 products with deep stock. Orders of 1-3 lines
+A fresh database (PostgreSQL: the database ``potok_bench_rules``, or the one
+``POTOK_BENCH_RULES_DATABASE`` names; SQLite: a temporary file) gets a channel, two warehouses and 40 products with deep stock. Orders of 1-3 lines
 are taken in-process, first with no rules (the intake time per order), then with
 ``--rules`` active rules waiting for ``order.created`` - conditions over the channel,
 total, SKUs, units, delivery, the customer's history, the hour; one matches every order
@@ -67,12 +67,13 @@ def database(kind: str, workdir: Path) -> str:
     if kind == "sqlite":
         return f"sqlite:///{workdir / 'rules.db'}"
     base = os.environ.get("POTOK_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432")
+    name = os.environ.get("POTOK_BENCH_RULES_DATABASE", "potok_bench_rules")
     admin = sa.create_engine(f"{base}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        connection.execute(sa.text("DROP DATABASE IF EXISTS potok_bench_rules WITH (FORCE)"))
-        connection.execute(sa.text("CREATE DATABASE potok_bench_rules"))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
-    return f"{base}/potok_bench_rules"
+    return f"{base}/{name}"
 
 
 def seed(url: str) -> Potok:

@@ -125,6 +125,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/tasks/{task_id}/release"): ("orders:manage", UNLIMITED),
     ("POST", "/api/v1/tasks/{task_id}/completion"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/task-figures"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/operators"): ("orders:read", UNLIMITED),
+    ("PUT", "/api/v1/operators/{username}/skills"): ("orders:manage", UNLIMITED),
     ("GET", "/api/v1/notifications"): ("orders:manage", UNLIMITED),
     ("POST", "/api/v1/orders/{order_id}/tracking-link"): ("orders:read", ORDER),
     ("GET", "/track/{token}"): ("public", NETWORK),

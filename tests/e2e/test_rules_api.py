@@ -102,8 +102,19 @@ def test_a_dry_run_over_the_api_lists_the_orders_a_draft_would_have_matched(
     assert answer.status_code == 200, answer.text
     assert answer.json()["looked_at"] == 2
     assert [m["order_id"] for m in answer.json()["matched"]] == [big["id"]]
+    (seen,) = answer.json()["matched"]
+    assert (seen["channel"], seen["total"], seen["currency"], seen["status"]) == (
+        "web",
+        big["totals"]["total"],
+        "RUB",
+        big["status"],
+    )
     neither = api.post("/api/v1/rule-dry-runs", json={"rule": RISKY})
     assert neither.status_code == 422
+    mistaken = RISKY | {"condition": "totl > 5000"}
+    wrong = api.post("/api/v1/rule-dry-runs", json={"rule": mistaken, "last": 5})
+    assert wrong.status_code == 422
+    assert [(e["field"], e.get("at")) for e in wrong.json()["errors"]] == [("rule.condition", 1)]
     assert api.get("/api/v1/rules").json() == []
 
 

@@ -34,6 +34,7 @@ TASK_COLUMNS = [
     Column("assignee"),
     Column("due_at", "due"),
     Column("escalated_to", "escalated to"),
+    Column("skills", "needs"),
 ]
 
 
@@ -48,21 +49,30 @@ def put_queue(
         60, "--sla-minutes", min=1, max=43_200, help="How long a task may wait."
     ),
     supervisor: str | None = typer.Option(None, "--supervisor", help="Told of late tasks."),
+    skills: str = typer.Option(
+        "", "--skills", help="Skills every task needs, comma-separated (given by them)."
+    ),
+    by_channel: bool = typer.Option(
+        False, "--by-channel", help="A task about an order needs channel:<its channel> too."
+    ),
 ) -> None:
     """Set up a task queue, or change one."""
     from potok.domain.tasks import QueueDraft
     from potok.services import tasks
 
     people = tuple(m.strip() for m in members.split(",") if m.strip())
-    draft = QueueDraft(code, name, policy, people, sla_minutes, supervisor)
+    needs = tuple(s.strip() for s in skills.split(",") if s.strip())
+    draft = QueueDraft(code, name, policy, people, sla_minutes, supervisor, needs, by_channel)
     potok = open_potok()
     try:
         queue = tasks.put_queue(cli_uow(potok), draft)
     finally:
         potok.close()
+    asks = f", needs {', '.join(queue.skills)}" if queue.skills else ""
+    asks += ", by channel" if queue.by_channel else ""
     console.print(
         f"queue {queue.code}: {queue.policy.value}, {len(queue.members)} members, "
-        f"{queue.sla_minutes} min"
+        f"{queue.sla_minutes} min{asks}"
     )
 
 
@@ -85,6 +95,7 @@ def list_queues(output: Output = OUTPUT) -> None:
             "members": ", ".join(q.members),
             "sla_minutes": q.sla_minutes,
             "supervisor": q.supervisor,
+            "skills": ", ".join(q.skills) + (" +channel" if q.by_channel else ""),
         }
         for q in found
     ]
@@ -95,6 +106,7 @@ def list_queues(output: Output = OUTPUT) -> None:
         Column("members"),
         Column("sla_minutes", "SLA min", right=True),
         Column("supervisor"),
+        Column("skills", "needs"),
     ]
     print_listing(rows, columns, output, empty="no task queues yet")
 
@@ -106,18 +118,27 @@ def add_task(
     title: str = typer.Option(..., "--title", help="What is to be done."),
     order_id: int | None = typer.Option(None, "--order", min=1, max=MAX_ID, metavar="ID"),
     operator: str | None = typer.Option(None, "--to", help="Give it to this user."),
+    skills: str = typer.Option(
+        "", "--skills", help="Skills whoever takes it must have, comma-separated."
+    ),
 ) -> None:
     """Put a task in a queue (given out by its policy unless --to names someone)."""
     from potok.services import tasks
 
+    needs = tuple(s.strip() for s in skills.split(",") if s.strip())
     potok = open_potok()
     try:
         task = tasks.create_task(
-            cli_uow(potok), queue, order_id, title, cli_actor(), operator=operator
+            cli_uow(potok), queue, order_id, title, cli_actor(), operator=operator, skills=needs
         )
     finally:
         potok.close()
-    console.print(f"task {task.id} in {task.queue} for {task.assignee or 'whoever claims it'}")
+    whom = task.assignee or (
+        f"whoever has {', '.join(task.skills)} and claims it (no member has them)"
+        if task.skills
+        else "whoever claims it"
+    )
+    console.print(f"task {task.id} in {task.queue} for {whom}")
 
 
 @app.command("list")
@@ -147,6 +168,7 @@ def list_tasks(
             "assignee": t.assignee,
             "due_at": t.due_at,
             "escalated_to": t.escalated_to,
+            "skills": ", ".join(t.skills),
         }
         for t in found
     ]
@@ -258,3 +280,52 @@ def figures(output: Output = OUTPUT) -> None:
         Column("done_late", "done late", right=True),
     ]
     print_listing(rows, columns, output, empty="no tasks given out yet")
+
+
+@app.command("skills")
+@handles_errors
+def set_skills(
+    user: str = typer.Argument(..., help="The operator (a user's name)."),
+    skills: str = typer.Argument(
+        "", help="What they can do, comma-separated (fraud,en,channel:ozon); empty: none."
+    ),
+) -> None:
+    """Say what an operator can do: queues give them the tasks that need it."""
+    from potok.services import tasks
+
+    given = tuple(s.strip() for s in skills.split(",") if s.strip())
+    potok = open_potok()
+    try:
+        operator = tasks.set_operator_skills(cli_uow(potok), user, given)
+    finally:
+        potok.close()
+    console.print(f"{operator.user}: {', '.join(operator.skills) or 'no skills'}")
+
+
+@app.command("operators")
+@handles_errors
+def operators(output: Output = OUTPUT) -> None:
+    """Every active user with their skills, queues and unfinished tasks."""
+    from potok.services import tasks
+
+    potok = open_potok()
+    try:
+        found = tasks.list_operators(cli_uow(potok))
+    finally:
+        potok.close()
+    rows = [
+        {
+            "user": o.user,
+            "skills": ", ".join(o.skills),
+            "queues": ", ".join(o.queues),
+            "unfinished": o.unfinished,
+        }
+        for o in found
+    ]
+    columns = [
+        Column("user"),
+        Column("skills"),
+        Column("queues"),
+        Column("unfinished", right=True),
+    ]
+    print_listing(rows, columns, output, empty="no active users")

@@ -3,10 +3,11 @@ Potok or by people, given out, claimed, released, completed and escalated when l
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from potok.domain.access.model import UserNotFound
 from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import FieldError, InvalidInput
@@ -20,11 +21,14 @@ from potok.domain.tasks import (
     QueueDraft,
     QueueNotFound,
     Task,
+    TaskNeedsSkill,
     TaskNotFound,
     TaskState,
     TaskTaken,
     check_queue,
+    check_skills,
     pick_assignee,
+    qualified,
 )
 from potok.domain.tasks.events import (
     TaskClaimed,
@@ -74,18 +78,26 @@ def create_task_loaded(
     created_by: str,
     *,
     operator: str | None = None,
+    skills: Sequence[str] = (),
+    channel: str | None = None,
 ) -> Task:
     """Put a task in a queue inside the caller's transaction, given out by the queue's
-    policy (or to ``operator`` when one is named)."""
+    policy to a member with every skill it needs (the queue's, ``skills``, and the
+    order's ``channel`` when the queue routes by channel) - or to ``operator`` when one
+    is named. When no member has them, the task waits unassigned (anyone with the skills
+    may claim it), an alert says so, and its time runs as any task's."""
     queue = uow.tasks.queue(queue_code, lock=True)  # one assignment at a time per queue
     if queue is None:
         raise QueueNotFound(queue=queue_code)
+    needs = queue.needs(skills, channel)
+    known = uow.tasks.skills_of(queue.members) if needs else {}
     assignee = operator
     if assignee is None:
-        assignee = pick_assignee(queue, uow.tasks.loads(queue.members))
+        loads = uow.tasks.loads(queue.members)
+        assignee = pick_assignee(queue, loads, needs=needs, skills=known)
         if assignee is not None:
             uow.tasks.note_assigned(queue.id, assignee)
-    task = uow.tasks.add(queue, order_id, title[:MAX_TITLE], assignee, at, created_by)
+    task = uow.tasks.add(queue, order_id, title[:MAX_TITLE], assignee, at, created_by, needs)
     uow.record(
         TaskCreated(
             occurred_at=at,
@@ -96,9 +108,32 @@ def create_task_loaded(
             assignee=assignee,
             due_at=task.due_at,
             created_by=created_by,
+            skills=list(needs),
         )
     )
+    able = any(qualified(known.get(m, frozenset()), needs) for m in queue.members)
+    if assignee is None and needs and queue.members and not able:
+        _nobody_qualified(uow, queue, task, at)
     return task
+
+
+def _nobody_qualified(uow: UnitOfWork, queue: Queue, task: Task, at: datetime) -> None:
+    """An alert: the task needs skills no member of its queue has, so it waits."""
+    message = (
+        f"task {task.id} in queue '{queue.code}' ({task.title}) needs "
+        f"{', '.join(task.skills)}: no member of the queue has them; it waits unassigned "
+        f"for someone with them to take it, and is escalated at {task.due_at:%Y-%m-%d %H:%M} UTC"
+    )[:2000]
+    alert = uow.alerts.add(AlertKind.TASK_UNASSIGNABLE, task.order_id, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=task.order_id,
+            message=message,
+        )
+    )
 
 
 def has_unfinished_task(uow: UnitOfWork, queue_code: str, order_id: int) -> bool:
@@ -118,22 +153,40 @@ def create_task(
     actor: Actor,
     *,
     operator: str | None = None,
+    skills: Sequence[str] = (),
     once: Once[Task] | None = None,
     clock: Clock = utc_now,
 ) -> Task:
-    """A task put in a queue by a person."""
+    """A task put in a queue by a person; ``skills``: what whoever takes it must have,
+    besides what its queue asks."""
+    errors: list[FieldError] = []
     if not title.strip() or len(title) > MAX_TITLE:
-        raise InvalidInput([FieldError("title", f"1-{MAX_TITLE} characters", "required")])
+        errors.append(FieldError("title", f"1-{MAX_TITLE} characters", "required"))
+    check_skills("skills", skills, errors)
+    if errors:
+        raise InvalidInput(errors)
 
     def work(uow: UnitOfWork) -> Task:
-        if order_id is not None and uow.orders.get(order_id) is None:
-            raise OrderNotFound(order_id=order_id)
+        channel = None
+        if order_id is not None:
+            order = uow.orders.get(order_id)
+            if order is None:
+                raise OrderNotFound(order_id=order_id)
+            channel = order.channel_code
         if operator is not None and operator not in _active_users(uow):
             raise InvalidInput(
                 [FieldError("operator", f"no active user '{operator}'", "unknown-user")]
             )
         return create_task_loaded(
-            uow, queue_code, order_id, title, clock(), str(actor), operator=operator
+            uow,
+            queue_code,
+            order_id,
+            title,
+            clock(),
+            str(actor),
+            operator=operator,
+            skills=skills,
+            channel=channel,
         )
 
     return atomically_once(uow, once, work)
@@ -167,6 +220,18 @@ def claim_task(uow: UnitOfWork, task_id: int, user: str, *, clock: Clock = utc_n
 
     def work(uow: UnitOfWork) -> Task:
         at = clock()
+        wanted = uow.tasks.get(task_id)
+        if wanted is None:
+            raise TaskNotFound(task_id=task_id)
+        if wanted.assignee != user and wanted.skills:
+            has = uow.tasks.skills_of([user]).get(user, frozenset())
+            if not qualified(has, wanted.skills):
+                raise TaskNeedsSkill(
+                    task_id=task_id,
+                    needs=", ".join(wanted.skills),
+                    user=user,
+                    has=", ".join(sorted(has)) or "no skills",
+                )
         if not uow.tasks.claim(task_id, user, at):
             found = uow.tasks.get(task_id)
             if found is None:
@@ -195,7 +260,8 @@ def claim_next(uow: UnitOfWork, queue_code: str, user: str, *, clock: Clock = ut
         queue = uow.tasks.queue(queue_code)
         if queue is None:
             raise QueueNotFound(queue=queue_code)
-        task_id = uow.tasks.next_open(queue, user)
+        has = uow.tasks.skills_of([user]).get(user, frozenset())
+        task_id = uow.tasks.next_open(queue, user, has)
         at = clock()
         if task_id is None or not uow.tasks.claim(task_id, user, at):
             raise NoTaskWaiting(queue=queue_code, user=user)
@@ -311,9 +377,10 @@ def escalate_overdue_tasks(
                 )
             )
             who = task.assignee or "nobody"
+            needs = f"; it needs {', '.join(task.skills)}" if task.skills else ""
             message = (
                 f"task {task.id} in queue '{queue.code}' ({task.title}) is overdue since "
-                f"{task.due_at:%Y-%m-%d %H:%M} UTC ({who} has it); "
+                f"{task.due_at:%Y-%m-%d %H:%M} UTC ({who} has it{needs}); "
                 f"escalated to {queue.supervisor or 'no supervisor'}"
             )[:2000]
             alert = uow.alerts.add(AlertKind.TASK_OVERDUE, task.order_id, message, at)
@@ -331,6 +398,55 @@ def escalate_overdue_tasks(
         if atomically(uow, work):
             escalated.append(task_id)
     return escalated
+
+
+@dataclass(frozen=True, slots=True)
+class Operator:
+    """An operator as work distribution sees them: their skills and their load."""
+
+    user: str
+    skills: tuple[str, ...]
+    queues: tuple[str, ...]  # the queues they are a member of
+    unfinished: int
+
+
+def set_operator_skills(
+    uow: UnitOfWork, user: str, skills: Sequence[str], *, clock: Clock = utc_now
+) -> Operator:
+    """Say what an operator can do; queues give them the tasks that need it from then on
+    (tasks given out before are not moved)."""
+    errors: list[FieldError] = []
+    check_skills("skills", skills, errors)
+    if errors:
+        raise InvalidInput(errors)
+
+    def work(uow: UnitOfWork) -> Operator:
+        if user not in _active_users(uow):
+            raise UserNotFound(username=user)
+        uow.tasks.set_skills(user, skills, clock())
+        return _operators(uow, [user])[0]
+
+    return atomically(uow, work)
+
+
+def _operators(uow: UnitOfWork, users: Sequence[str]) -> list[Operator]:
+    queues = uow.tasks.queues()
+    skills = uow.tasks.skills_of(users)
+    loads = uow.tasks.loads(users)
+    return [
+        Operator(
+            user,
+            tuple(sorted(skills.get(user, ()))),
+            tuple(q.code for q in queues if user in q.members),
+            loads.get(user, 0),
+        )
+        for user in users
+    ]
+
+
+def list_operators(uow: UnitOfWork) -> list[Operator]:
+    """Every active user with their skills, queues and unfinished tasks."""
+    return reading(uow, lambda uow: _operators(uow, sorted(_active_users(uow))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -362,13 +478,22 @@ def open_system_task(outside: Outside, event: StoredEvent) -> Settle | None:
     def settle(uow: UnitOfWork) -> None:
         if uow.tasks.queue(wanted.queue) is None:
             return  # the shop has not set this queue up
+        channel = None
         if wanted.order_id is not None:
-            if uow.orders.get(wanted.order_id) is None:
+            order = uow.orders.get(wanted.order_id)
+            if order is None:
                 return  # the order is gone
             if has_unfinished_task(uow, wanted.queue, wanted.order_id):
                 return
+            channel = order.channel_code
         create_task_loaded(
-            uow, wanted.queue, wanted.order_id, wanted.title, outside.clock(), SYSTEM_ACTOR
+            uow,
+            wanted.queue,
+            wanted.order_id,
+            wanted.title,
+            outside.clock(),
+            SYSTEM_ACTOR,
+            channel=channel,
         )
 
     return settle

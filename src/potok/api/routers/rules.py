@@ -3,6 +3,9 @@ order, and see what rules did to an order."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Path, Request, Response
@@ -141,12 +144,8 @@ def rule_versions(rule_id: RuleIdPath, uow: Uow) -> list[RuleVersionOut]:
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
 )
 def try_rule(body: RuleTrialIn, uow: Uow) -> TrialOut:
-    trial = rules.try_rule(uow, body.rule.draft(), body.order_id)
-    return TrialOut(
-        order_id=trial.order_id,
-        matches=trial.matches,
-        actions=[d.summary() for d in trial.actions],
-    )
+    with _in_rule():
+        return TrialOut.of(rules.try_rule(uow, body.rule.draft(), body.order_id))
 
 
 @router.post(
@@ -161,16 +160,29 @@ def try_rule(body: RuleTrialIn, uow: Uow) -> TrialOut:
     dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
 )
 def dry_run(body: DryRunIn, uow: Uow) -> DryRunOut:
-    found = rules.dry_run(
-        uow, body.rule.draft(), last=body.last, since=body.since, until=body.until
-    )
-    return DryRunOut(
-        looked_at=found.looked_at,
-        matched=[
-            TrialOut(order_id=t.order_id, matches=True, actions=[d.summary() for d in t.actions])
-            for t in found.matched
-        ],
-    )
+    with _in_rule():
+        found = rules.dry_run(
+            uow, body.rule.draft(), last=body.last, since=body.since, until=body.until
+        )
+    return DryRunOut(looked_at=found.looked_at, matched=[TrialOut.of(t) for t in found.matched])
+
+
+_OUTSIDE_THE_RULE = frozenset({"last", "since", "until", "order_id"})
+
+
+@contextmanager
+def _in_rule() -> Iterator[None]:
+    """A mistake in the rule of a trial or a dry run is named where it is in the body:
+    ``rule.condition``, ``rule.actions[0].queue``."""
+    try:
+        yield
+    except InvalidInput as mistake:
+        raise InvalidInput(
+            [
+                e if e.field in _OUTSIDE_THE_RULE else replace(e, field=f"rule.{e.field}")
+                for e in mistake.errors
+            ]
+        ) from mistake
 
 
 @router.get(

@@ -12,9 +12,11 @@ from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.schemas.tasks import (
     OperatorLoadOut,
+    OperatorOut,
     QueueFiguresOut,
     QueueIn,
     QueueOut,
+    SkillsIn,
     TaskDoneIn,
     TaskIn,
     TaskOut,
@@ -23,6 +25,7 @@ from potok.api.schemas.tasks import (
 from potok.api.scope import Reach, reach
 from potok.api.security import Caller, needs
 from potok.domain.access import Permission
+from potok.domain.access.model import UserNotFound
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.orders.errors import IdempotencyKeyReused
@@ -30,6 +33,7 @@ from potok.domain.tasks import (
     NoTaskWaiting,
     QueueDraft,
     QueueNotFound,
+    TaskNeedsSkill,
     TaskNotFound,
     TaskState,
     TaskTaken,
@@ -40,6 +44,7 @@ router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
 QueuePath = Annotated[str, Path(min_length=1, max_length=64, description="The queue's code.")]
 TaskIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="The task's number.")]
+UserPath = Annotated[str, Path(min_length=1, max_length=64, description="The user's name.")]
 
 
 @router.put(
@@ -47,13 +52,23 @@ TaskIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="The task's num
     response_model=QueueOut,
     summary="Set up a task queue, or change one",
     description="Members are users, in the order round robin gives them tasks. Every task "
-    "gets `sla_minutes` to be done; a late one is escalated to `supervisor` with an alert.",
+    "gets `sla_minutes` to be done; a late one is escalated to `supervisor` with an alert. "
+    "A task is given only to a member with every skill it needs (the queue's `skills`, "
+    "`channel:<channel>` when `by_channel`, and its own); when none has them it waits "
+    "unassigned, with an alert, for someone with them to take it.",
     responses=responses(InvalidInput),
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def put_queue(queue: QueuePath, body: QueueIn, uow: Uow) -> QueueOut:
     draft = QueueDraft(
-        queue, body.name, body.policy, body.members, body.sla_minutes, body.supervisor
+        queue,
+        body.name,
+        body.policy,
+        body.members,
+        body.sla_minutes,
+        body.supervisor,
+        body.skills,
+        body.by_channel,
     )
     return QueueOut.of(tasks.put_queue(uow, draft))
 
@@ -97,6 +112,7 @@ def create_task(
             body.title,
             caller.actor,
             operator=body.operator,
+            skills=body.skills,
             once=once,
         ),
         lambda task: (201, TaskOut.of(task).model_dump(mode="json")),
@@ -134,7 +150,9 @@ def list_tasks(
     "/tasks/{task_id}/claim",
     response_model=TaskOut,
     summary="Take a task: it must be open and nobody's or the caller's",
-    responses=responses(TaskNotFound, TaskTaken),
+    description="A task that needs skills (`skills`) is taken only by someone who has them "
+    "all (422 `task-needs-skill` otherwise), unless it was given to the caller.",
+    responses=responses(TaskNotFound, TaskTaken, TaskNeedsSkill),
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
 )
 def claim_task(task_id: TaskIdPath, uow: Uow, caller: Caller) -> TaskOut:
@@ -145,6 +163,7 @@ def claim_task(task_id: TaskIdPath, uow: Uow, caller: Caller) -> TaskOut:
     "/task-queues/{queue}/next-task",
     response_model=TaskOut,
     summary="Take the next task of a queue (the caller's own or nobody's, soonest due first)",
+    description="Nobody's tasks that need a skill the caller lacks are passed over.",
     responses=responses(QueueNotFound, NoTaskWaiting),
     dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
 )
@@ -184,7 +203,13 @@ def task_figures(uow: Uow) -> WorkFiguresOut:
     figures = tasks.work_figures(uow)
     return WorkFiguresOut(
         at=figures.at,
-        operators=[OperatorLoadOut(**vars_of(o)) for o in figures.operators],
+        operators=[
+            OperatorLoadOut(
+                **vars_of(o),
+                in_time_pct=round(100 * (o.done - o.done_late) / o.done, 1) if o.done else None,
+            )
+            for o in figures.operators
+        ],
         queues=[
             QueueFiguresOut(
                 **vars_of(q),
@@ -193,6 +218,29 @@ def task_figures(uow: Uow) -> WorkFiguresOut:
             for q in figures.queues
         ],
     )
+
+
+@router.get(
+    "/operators",
+    response_model=list[OperatorOut],
+    summary="Every active user with their skills, the queues they are in and their load",
+    dependencies=[needs(Permission.ORDERS_READ), reach(Reach.UNLIMITED)],
+)
+def list_operators(uow: Uow) -> list[OperatorOut]:
+    return [OperatorOut.of(o) for o in tasks.list_operators(uow)]
+
+
+@router.put(
+    "/operators/{username}/skills",
+    response_model=OperatorOut,
+    summary="Say what an operator can do: the skills queues give tasks by",
+    description="The whole list replaces the one before. Queues give an operator new tasks "
+    "that need these skills from then on; tasks given out before stay where they are.",
+    responses=responses(UserNotFound, InvalidInput),
+    dependencies=[needs(Permission.ORDERS_MANAGE), reach(Reach.UNLIMITED)],
+)
+def set_skills(username: UserPath, body: SkillsIn, uow: Uow) -> OperatorOut:
+    return OperatorOut.of(tasks.set_operator_skills(uow, username, body.skills))
 
 
 def vars_of(figures: object) -> dict[str, object]:

@@ -7,8 +7,9 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, AwareDatetime, Flag, Id, Schema
+from potok.api.schemas.common import JSON_INTEGER, AwareDatetime, Flag, Id, MoneyOut, Schema
 from potok.domain.automation import Rule, RuleDraft
+from potok.services.automation.rules import Trial
 
 Short = Annotated[str, StringConstraints(max_length=64)]
 Words = Annotated[str, StringConstraints(max_length=500)]
@@ -32,6 +33,11 @@ class ActionIn(Schema):
     text: Words | None = Field(None, description="comment")
     queue: Short | None = Field(None, description="assign")
     operator: Short | None = Field(None, description="assign: the operator to give the task to")
+    skill: Annotated[str, StringConstraints(max_length=80)] | None = Field(
+        None,
+        description="assign: a skill whoever takes the task must have (e.g. en), besides "
+        "what its queue asks",
+    )
     template: Short | None = Field(
         None,
         description="notify: the notification template (topic) the customer gets after the "
@@ -84,6 +90,27 @@ class TrialOut(BaseModel):
     order_id: int
     matches: bool
     actions: list[dict[str, Any]]
+    external_id: str | None = None
+    channel: str | None = None
+    status: str | None = Field(None, description="The order's status now.")
+    total: MoneyOut | None = None
+    currency: str | None = None
+    created_at: datetime | None = None
+
+    @classmethod
+    def of(cls, trial: Trial) -> TrialOut:
+        seen = trial.seen
+        return cls(
+            order_id=trial.order_id,
+            matches=trial.matches,
+            actions=[d.summary() for d in trial.actions],
+            external_id=seen.external_id if seen else None,
+            channel=seen.channel if seen else None,
+            status=seen.status if seen else None,
+            total=seen.total if seen else None,
+            currency=seen.currency if seen else None,
+            created_at=seen.created_at if seen else None,
+        )
 
 
 class DryRunIn(Schema):

@@ -7,10 +7,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from potok.api.schemas.common import JSON_INTEGER, Id, Schema
+from potok.api.schemas.common import JSON_INTEGER, Flag, Id, Schema
 from potok.domain.tasks import Policy, Queue, Task
+from potok.services.tasks import Operator
 
 Short = Annotated[str, StringConstraints(max_length=64)]
+Skill = Annotated[str, StringConstraints(max_length=80)]
+Skills = Annotated[list[Skill], Field(max_length=30)]
 
 
 class QueueIn(Schema):
@@ -24,6 +27,16 @@ class QueueIn(Schema):
         description="How long a task may wait before it is escalated."
     )
     supervisor: Short | None = Field(None, description="The user told when a task is late.")
+    skills: Skills = Field(
+        default_factory=list,
+        description="Skills every task of the queue needs: it is given only to members who "
+        "have them all (see PUT /api/v1/operators/{username}/skills).",
+    )
+    by_channel: Flag = Field(
+        False,
+        description="A task about an order also needs the skill channel:<the order's "
+        "channel>, e.g. channel:ozon.",
+    )
 
 
 class QueueOut(BaseModel):
@@ -33,6 +46,8 @@ class QueueOut(BaseModel):
     members: list[str]
     sla_minutes: int
     supervisor: str | None
+    skills: list[str]
+    by_channel: bool
 
     @classmethod
     def of(cls, queue: Queue) -> QueueOut:
@@ -43,6 +58,8 @@ class QueueOut(BaseModel):
             members=list(queue.members),
             sla_minutes=queue.sla_minutes,
             supervisor=queue.supervisor,
+            skills=list(queue.skills),
+            by_channel=queue.by_channel,
         )
 
 
@@ -51,6 +68,10 @@ class TaskIn(Schema):
     title: Annotated[str, StringConstraints(max_length=500)]
     order_id: Id | None = None
     operator: Short | None = Field(None, description="Give it to this user, not by policy.")
+    skills: Skills = Field(
+        default_factory=list,
+        description="Skills whoever takes it must have, besides what its queue asks.",
+    )
 
 
 class TaskDoneIn(Schema):
@@ -72,6 +93,7 @@ class TaskOut(BaseModel):
     escalated_at: datetime | None
     escalated_to: str | None
     note: str | None
+    skills: list[str]
 
     @classmethod
     def of(cls, task: Task) -> TaskOut:
@@ -90,6 +112,7 @@ class TaskOut(BaseModel):
             escalated_at=task.escalated_at,
             escalated_to=task.escalated_to,
             note=task.note,
+            skills=list(task.skills),
         )
 
 
@@ -100,6 +123,7 @@ class OperatorLoadOut(BaseModel):
     overdue: int
     done: int
     done_late: int
+    in_time_pct: float | None
 
 
 class QueueFiguresOut(BaseModel):
@@ -116,3 +140,27 @@ class WorkFiguresOut(BaseModel):
     at: datetime
     operators: list[OperatorLoadOut]
     queues: list[QueueFiguresOut]
+
+
+class SkillsIn(Schema):
+    skills: Skills = Field(
+        description="What the operator can do, as codes: fraud, returns, en (a language), "
+        "channel:ozon (a channel a queue routing by channel asks for). The whole list: "
+        "it replaces the one before."
+    )
+
+
+class OperatorOut(BaseModel):
+    user: str
+    skills: list[str]
+    queues: list[str]
+    unfinished: int
+
+    @classmethod
+    def of(cls, operator: Operator) -> OperatorOut:
+        return cls(
+            user=operator.user,
+            skills=list(operator.skills),
+            queues=list(operator.queues),
+            unfinished=operator.unfinished,
+        )

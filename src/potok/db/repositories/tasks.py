@@ -3,14 +3,16 @@ get one task."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from potok.db.engine import is_sqlite
-from potok.db.tables import task_queues, tasks
+from potok.db.tables import operator_skills, task_queues, tasks
 from potok.domain.tasks import Policy, Queue, QueueDraft, Task, TaskState
 from potok.services.task_ports import OperatorLoad, QueueFigures
 
@@ -27,6 +29,8 @@ def _queue(row: sa.Row[Any]) -> Queue:
         sla_minutes=row.sla_minutes,
         supervisor=row.supervisor,
         last_assigned=row.last_assigned,
+        skills=tuple(row.skills or ()),
+        by_channel=bool(row.by_channel),
     )
 
 
@@ -49,6 +53,7 @@ def _task(row: sa.Row[Any]) -> Task:
         escalated_at=row.escalated_at,
         escalated_to=row.escalated_to,
         note=row.note,
+        skills=tuple(row.skills or ()),
     )
 
 
@@ -82,6 +87,8 @@ class TaskRepository:
             "members": list(draft.members),
             "sla_minutes": draft.sla_minutes,
             "supervisor": draft.supervisor,
+            "skills": sorted(set(draft.skills)),
+            "by_channel": draft.by_channel,
             "updated_at": at,
         }
         found = self.queue(draft.code, lock=True)
@@ -112,6 +119,33 @@ class TaskRepository:
         )
         return {r[0]: int(r[1]) for r in rows}
 
+    # ------------------------------------------------------------------ skills
+
+    def skills_of(self, users: Sequence[str]) -> dict[str, frozenset[str]]:
+        """Each named operator's skills (none: no entry)."""
+        if not users:
+            return {}
+        rows = self.connection.execute(
+            sa.select(operator_skills.c.username, operator_skills.c.skills).where(
+                operator_skills.c.username.in_(list(users))
+            )
+        )
+        return {r[0]: frozenset(r[1] or ()) for r in rows}
+
+    def all_skills(self) -> dict[str, frozenset[str]]:
+        rows = self.connection.execute(
+            sa.select(operator_skills.c.username, operator_skills.c.skills)
+        )
+        return {r[0]: frozenset(r[1] or ()) for r in rows}
+
+    def set_skills(self, user: str, skills: Sequence[str], at: datetime) -> None:
+        values = {"skills": sorted(set(skills)), "updated_at": at}
+        changed = self.connection.execute(
+            sa.update(operator_skills).where(operator_skills.c.username == user).values(**values)
+        )
+        if changed.rowcount == 0:
+            self.connection.execute(sa.insert(operator_skills).values(username=user, **values))
+
     # ------------------------------------------------------------------ tasks
 
     def add(
@@ -122,7 +156,9 @@ class TaskRepository:
         assignee: str | None,
         at: datetime,
         created_by: str,
+        skills: Sequence[str] = (),
     ) -> Task:
+        needs = tuple(sorted(set(skills)))
         task_id = self.connection.execute(
             sa.insert(tasks)
             .values(
@@ -134,6 +170,7 @@ class TaskRepository:
                 created_at=at,
                 created_by=created_by,
                 due_at=queue.due(at),
+                skills=list(needs),
             )
             .returning(tasks.c.id)
         ).scalar_one()
@@ -147,6 +184,7 @@ class TaskRepository:
             at,
             created_by,
             queue.due(at),
+            skills=needs,
         )
 
     def get(self, task_id: int, *, lock: bool = False) -> Task | None:
@@ -169,16 +207,19 @@ class TaskRepository:
         )
         return result.rowcount == 1
 
-    def next_open(self, queue: Queue, user: str) -> int | None:
-        """The open task the user should take next in the queue (theirs or nobody's, the
-        soonest due first), locked; on PostgreSQL tasks another operator is taking are
-        passed over rather than waited for."""
+    def next_open(self, queue: Queue, user: str, skills: frozenset[str]) -> int | None:
+        """The open task the user should take next in the queue (theirs, or nobody's that
+        needs no skill beyond ``skills``; the soonest due first), locked; on PostgreSQL
+        tasks another operator is taking are passed over rather than waited for."""
         query = (
             sa.select(tasks.c.id)
             .where(
                 tasks.c.queue_id == queue.id,
                 tasks.c.state == TaskState.OPEN.value,
-                sa.or_(tasks.c.assignee.is_(None), tasks.c.assignee == user),
+                sa.or_(
+                    tasks.c.assignee == user,
+                    sa.and_(tasks.c.assignee.is_(None), self._needs_within(skills)),
+                ),
             )
             .order_by(tasks.c.due_at, tasks.c.id)
             .limit(1)
@@ -187,6 +228,16 @@ class TaskRepository:
             query = query.with_for_update(skip_locked=True)
         found = self.connection.execute(query).scalar()
         return None if found is None else int(found)
+
+    def _needs_within(self, skills: frozenset[str]) -> sa.ColumnElement[bool] | sa.TextClause:
+        """The task needs no skill beyond ``skills``."""
+        mine = sorted(skills)
+        if is_sqlite(self.connection):
+            return sa.text(
+                "NOT EXISTS (SELECT 1 FROM json_each(tasks.skills) AS needed "
+                "WHERE needed.value NOT IN (SELECT value FROM json_each(:mine)))"
+            ).bindparams(mine=json.dumps(mine))
+        return tasks.c.skills.op("<@")(sa.literal(mine, type_=postgresql.JSONB))
 
     def save(self, task: Task) -> None:
         self.connection.execute(

@@ -116,7 +116,7 @@ from potok.db.tables.sourcing import (
     tariff_versions,
 )
 from potok.db.tables.stores import store_receipts
-from potok.db.tables.tasks import task_queues, tasks
+from potok.db.tables.tasks import operator_skills, task_queues, tasks
 from potok.db.tables.tracking import tracking_links
 
 __all__ = [
@@ -164,6 +164,7 @@ __all__ = [
     "onec_sessions",
     "onec_uploads",
     "operator_alerts",
+    "operator_skills",
     "order_buyers",
     "order_category_days",
     "order_days",

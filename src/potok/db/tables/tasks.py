@@ -18,6 +18,10 @@ task_queues = sa.Table(
     sa.Column("sla_minutes", sa.Integer(), nullable=False),
     sa.Column("supervisor", sa.String(64), nullable=True),  # told when a task is overdue
     sa.Column("last_assigned", sa.String(64), nullable=True),  # round robin's place
+    # the skills every task of the queue needs
+    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),
+    # a task about an order needs the skill channel:<the order's channel> too
+    sa.Column("by_channel", sa.Boolean(), nullable=False, server_default=sa.text("false")),
     *timestamps(),
     sa.CheckConstraint("sla_minutes > 0", name="sla_positive"),
 )
@@ -39,10 +43,20 @@ tasks = sa.Table(
     sa.Column("escalated_at", UtcDateTime(), nullable=True),
     sa.Column("escalated_to", sa.String(64), nullable=True),
     sa.Column("note", sa.String(500), nullable=True),
+    # what whoever takes it must be able to do
+    sa.Column("skills", json_type(), nullable=False, server_default=sa.text("'[]'")),
     sa.CheckConstraint("state IN ('open', 'claimed', 'done', 'cancelled')", name="state_known"),
     sa.CheckConstraint("state != 'claimed' OR assignee IS NOT NULL", name="claimed_has_assignee"),
     sa.Index(None, "queue_id", "state", "due_at"),
     sa.Index(None, "assignee", "state"),
     sa.Index(None, "state", "due_at"),
     sa.Index(None, "order_id"),
+)
+
+operator_skills = sa.Table(
+    "operator_skills",
+    metadata,
+    sa.Column("username", sa.String(64), primary_key=True),
+    sa.Column("skills", json_type(), nullable=False),  # codes: fraud, en, channel:ozon
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
 )

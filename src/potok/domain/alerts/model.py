@@ -23,6 +23,7 @@ class AlertKind(StrEnum):
     COD_SHORT_PAID = "cod_short_paid"  # a carrier remitted less than it was to collect
     RULE_SWITCHED_OFF = "rule_switched_off"  # an automation rule failed while it ran
     TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
+    TASK_UNASSIGNABLE = "task_unassignable"  # no member of its queue has the skills it needs
     WEBHOOK_PAUSED = "webhook_paused"
     FISCAL_RECEIPT_FAILED = "fiscal_receipt_failed"  # the provider refused a receipt
 

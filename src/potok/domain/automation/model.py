@@ -23,6 +23,7 @@ from potok.domain.automation.expressions import (
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.notifications import Topic
 from potok.domain.orders import HoldType
+from potok.domain.tasks import SKILL_PATTERN
 from potok.domain.validation import CODE_PATTERN
 
 MAX_ACTIONS = 10
@@ -85,6 +86,7 @@ class Action:
     operator: str | None = None
     template: str | None = None  # notify: the notification topic whose template is sent
     subscription: int | None = None  # webhook: the subscription that gets the event
+    skill: str | None = None  # assign: what whoever takes the task must be able to do
 
     def summary(self) -> dict[str, Any]:
         found: dict[str, Any] = {"do": self.do.value}
@@ -105,6 +107,7 @@ _NAMES = (
     "operator",
     "template",
     "subscription",
+    "skill",
 )
 
 
@@ -185,7 +188,7 @@ _ACTION_FIELDS: Mapping[Do, tuple[str, ...]] = {
     Do.WEBHOOK: ("subscription",),
 }
 _OPTIONAL: Mapping[Do, tuple[str, ...]] = {
-    Do.ASSIGN: ("operator", "reason"),
+    Do.ASSIGN: ("operator", "reason", "skill"),
     Do.CONFIRM: ("reason",),
 }
 
@@ -196,12 +199,13 @@ CATEGORIES_FIELD = "items.categories"
 
 @dataclass(frozen=True, slots=True)
 class Known:
-    """What a rule may name that lives in the database: queues, webhook subscriptions
-    (None: not checked)."""
+    """What a rule may name that lives in the database: queues, webhook subscriptions,
+    categories, operators (None: not checked)."""
 
     queues: frozenset[str] | None = None
     subscriptions: frozenset[int] | None = None
     categories: frozenset[str] | None = None  # those of the ones the condition names
+    operators: frozenset[str] | None = None  # the active users a task may be given to
 
 
 def check_rule(draft: RuleDraft, known: Known | None = None) -> CheckedRule:
@@ -373,8 +377,23 @@ def _value(where: str, name: str, value: Any, known: Known, errors: list[FieldEr
     if not isinstance(value, str) or len(value) > 500 or not value.strip():
         errors.append(FieldError(where, "text of 1-500 characters", "bad-text"))
         return None
+    if name == "skill":
+        if not SKILL_PATTERN.fullmatch(value):
+            errors.append(
+                FieldError(
+                    where,
+                    "a skill is 1-80 letters, digits, '.', '_', ':', '-' or '/', e.g. en",
+                    "bad-skill",
+                )
+            )
+            return None
+        return value
     if name in ("tag", "queue", "operator") and not CODE_PATTERN.fullmatch(value):
         errors.append(FieldError(where, "1-64 letters, digits, '.', '_', '-' or '/'", "bad-code"))
+        return None
+    operators = known.operators
+    if name == "operator" and operators is not None and value not in operators:
+        errors.append(FieldError(where, f"no active user '{value}'", "unknown-user"))
         return None
     queues = known.queues
     if name == "queue" and queues is not None and value not in queues:

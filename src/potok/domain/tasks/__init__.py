@@ -1,7 +1,15 @@
 """Operators' work: queues of tasks, their policies and timers."""
 
-from potok.domain.tasks.errors import NoTaskWaiting, QueueNotFound, TaskNotFound, TaskTaken
+from potok.domain.tasks.errors import (
+    NoTaskWaiting,
+    QueueNotFound,
+    TaskNeedsSkill,
+    TaskNotFound,
+    TaskTaken,
+)
 from potok.domain.tasks.model import (
+    CHANNEL_SKILL,
+    SKILL_PATTERN,
     TASK,
     UNFINISHED,
     Policy,
@@ -10,10 +18,14 @@ from potok.domain.tasks.model import (
     Task,
     TaskState,
     check_queue,
+    check_skills,
     pick_assignee,
+    qualified,
 )
 
 __all__ = [
+    "CHANNEL_SKILL",
+    "SKILL_PATTERN",
     "TASK",
     "UNFINISHED",
     "NoTaskWaiting",
@@ -22,9 +34,12 @@ __all__ = [
     "QueueDraft",
     "QueueNotFound",
     "Task",
+    "TaskNeedsSkill",
     "TaskNotFound",
     "TaskState",
     "TaskTaken",
     "check_queue",
+    "check_skills",
     "pick_assignee",
+    "qualified",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from potok.domain.errors import Conflict, NotFound
+from potok.domain.errors import Conflict, NotFound, Rejected
 
 
 class QueueNotFound(NotFound):
@@ -27,3 +27,12 @@ class NoTaskWaiting(NotFound):
     code = "no-task-waiting"
     title = "No task is waiting in the queue"
     template = "Queue '{queue}' has no open task for {user}."
+
+
+class TaskNeedsSkill(Rejected):
+    code = "task-needs-skill"
+    title = "The task needs a skill the operator does not have"
+    template = (
+        "Task {task_id} needs {needs}; {user} has {has}. Give {user} the skill "
+        "(PUT /api/v1/operators/{user}/skills) or leave the task to someone who has it."
+    )

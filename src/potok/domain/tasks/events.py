@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import ClassVar
 
@@ -23,12 +23,14 @@ class TaskEvent(DomainEvent):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TaskCreated(TaskEvent):
     """A task was put in a queue (by a rule, by Potok or by a person), given to
-    ``assignee`` by the queue's policy (or to nobody, to be claimed)."""
+    ``assignee`` by the queue's policy (or to nobody: to be claimed, or because no member
+    has the ``skills`` it needs)."""
 
     title: str
     assignee: str | None
     due_at: datetime
     created_by: str
+    skills: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -4,7 +4,8 @@ completed, and escalated to the queue's supervisor when its time (the queue's SL
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -15,6 +16,13 @@ from potok.domain.validation import CODE_PATTERN
 
 MAX_MEMBERS = 200
 MAX_SLA_MINUTES = 60 * 24 * 30
+MAX_SKILLS = 30
+SKILL_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/\-]{0,79}")
+"""A skill is a code the shop chooses: what an operator can do (``fraud``, ``returns``),
+a language they speak (``en``), a channel they know (``channel:ozon``)."""
+CHANNEL_SKILL = "channel:"
+"""A queue that routes by channel asks, for a task about an order, the skill
+``channel:<the order's channel>``."""
 
 
 class Policy(StrEnum):
@@ -51,6 +59,8 @@ class QueueDraft:
     members: Sequence[str]
     sla_minutes: int
     supervisor: str | None = None
+    skills: Sequence[str] = ()  # every task of the queue needs these
+    by_channel: bool = False  # a task about an order needs its channel's skill too
 
 
 @dataclass(slots=True)
@@ -63,9 +73,38 @@ class Queue:
     sla_minutes: int
     supervisor: str | None
     last_assigned: str | None
+    skills: tuple[str, ...] = ()
+    by_channel: bool = False
 
     def due(self, at: datetime) -> datetime:
         return at + timedelta(minutes=self.sla_minutes)
+
+    def needs(self, asked: Iterable[str] = (), channel: str | None = None) -> tuple[str, ...]:
+        """The skills a new task of this queue needs: the queue's own, those asked for
+        the task (by a rule or a person), and its order's channel when the queue routes
+        by channel."""
+        wanted = {*self.skills, *asked}
+        if self.by_channel and channel is not None:
+            wanted.add(f"{CHANNEL_SKILL}{channel}")
+        return tuple(sorted(wanted))
+
+
+def check_skills(field: str, skills: Sequence[str], errors: list[FieldError]) -> None:
+    """Skills must be codes, each once, not too many; each mistake is named by place."""
+    if len(skills) > MAX_SKILLS:
+        errors.append(FieldError(field, f"at most {MAX_SKILLS} skills", "too-many"))
+    if len(set(skills)) != len(skills):
+        errors.append(FieldError(field, "each skill once", "duplicate"))
+    for index, skill in enumerate(skills[:MAX_SKILLS]):
+        if not isinstance(skill, str) or not SKILL_PATTERN.fullmatch(skill):
+            errors.append(
+                FieldError(
+                    f"{field}[{index}]",
+                    "a skill is 1-80 letters, digits, '.', '_', ':', '-' or '/', "
+                    "e.g. fraud, en, channel:ozon",
+                    "bad-skill",
+                )
+            )
 
 
 def check_queue(draft: QueueDraft, known_users: frozenset[str]) -> None:
@@ -96,22 +135,42 @@ def check_queue(draft: QueueDraft, known_users: frozenset[str]) -> None:
         errors.append(
             FieldError("supervisor", f"no active user '{draft.supervisor}'", "unknown-user")
         )
+    check_skills("skills", draft.skills, errors)
     if errors:
         raise InvalidInput(errors)
 
 
-def pick_assignee(queue: Queue, loads: Mapping[str, int]) -> str | None:
-    """Whom the queue's policy gives a new task to (None: it waits to be claimed).
-    ``loads``: each member's unfinished tasks."""
+def qualified(skills: Iterable[str], needs: Iterable[str]) -> bool:
+    """Whether an operator with ``skills`` may take a task that ``needs`` these."""
+    return set(needs) <= set(skills)
+
+
+def pick_assignee(
+    queue: Queue,
+    loads: Mapping[str, int],
+    *,
+    needs: Sequence[str] = (),
+    skills: Mapping[str, frozenset[str]] | None = None,
+) -> str | None:
+    """Whom the queue's policy gives a new task to (None: it waits to be claimed, or no
+    member has the skills it ``needs``). ``loads``: each member's unfinished tasks;
+    ``skills``: each member's skills. Only members who have every skill needed are
+    considered: round robin takes the next of them after the last one given a task,
+    least loaded the one of them with the fewest unfinished tasks."""
     if queue.policy is Policy.CLAIM or not queue.members:
+        return None
+    known = skills or {}
+    able = [m for m in queue.members if qualified(known.get(m, frozenset()), needs)]
+    if not able:
         return None
     if queue.policy is Policy.ROUND_ROBIN:
         if queue.last_assigned in queue.members:
-            after = queue.members.index(queue.last_assigned) + 1
-            return queue.members[after % len(queue.members)]
-        return queue.members[0]
+            start = queue.members.index(queue.last_assigned) + 1
+            turn = queue.members[start:] + queue.members[:start]
+            return next(m for m in turn if m in able)
+        return able[0]
     order = {m: i for i, m in enumerate(queue.members)}
-    return min(queue.members, key=lambda m: (loads.get(m, 0), order[m]))
+    return min(able, key=lambda m: (loads.get(m, 0), order[m]))
 
 
 @dataclass(slots=True)
@@ -130,6 +189,7 @@ class Task:
     escalated_at: datetime | None = None
     escalated_to: str | None = None
     note: str | None = None
+    skills: tuple[str, ...] = ()  # what whoever takes it must be able to do
 
     def overdue(self, at: datetime) -> bool:
         return self.state in UNFINISHED and self.due_at <= at

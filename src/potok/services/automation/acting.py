@@ -143,6 +143,8 @@ def act(
                 at,
                 actor,
                 operator=action.operator,
+                skills=(action.skill,) if action.skill else (),
+                channel=order.channel_code,
             )
             queues = queues | {action.queue}
         elif action.do is Do.COMMENT:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from potok.domain.automation import Rule, RuleDraft, RuleNotFound, check_rule
 from potok.domain.automation.events import RuleSaved
@@ -11,23 +12,24 @@ from potok.domain.automation.expressions import named_values
 from potok.domain.automation.model import CATEGORIES_FIELD, SCHEDULE, Firing, Known
 from potok.domain.errors import InvalidInput, StaleVersion
 from potok.domain.kernel import Actor, Clock, utc_now
-from potok.domain.orders import OrderNotFound
+from potok.domain.orders import Order, OrderNotFound
 from potok.domain.validation import Problems
-from potok.services.automation.acting import Done, facts_of, plan
+from potok.services.automation.acting import Done, facts_of, facts_with, plan
 from potok.services.automation_ports import RuleVersion
 from potok.services.idempotency import Once, atomically_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
 def known_to_rules(uow: UnitOfWork, draft: RuleDraft | None = None) -> Known:
-    """The queues and webhook subscriptions a rule may name, and which of the categories
-    the draft's condition names exist."""
+    """The queues, webhook subscriptions and operators a rule may name, and which of the
+    categories the draft's condition names exist."""
     named = {v for v, _, _ in named_values(draft.condition, CATEGORIES_FIELD)} if draft else set()
 
     def work(uow: UnitOfWork) -> Known:
         queues = frozenset(q.code for q in uow.tasks.queues())
         categories = frozenset(uow.categories.known(named)) if named else frozenset()
-        return Known(queues, frozenset(s.id for s in uow.webhooks.all()), categories)
+        operators = frozenset(u.username for u in uow.users.list() if u.active)
+        return Known(queues, frozenset(s.id for s in uow.webhooks.all()), categories, operators)
 
     return reading(uow, work)
 
@@ -126,12 +128,36 @@ def order_firings(uow: UnitOfWork, order_id: int) -> list[Firing]:
 
 
 @dataclass(frozen=True, slots=True)
+class Seen:
+    """The order a trial looked at, as a person recognises it in a list."""
+
+    external_id: str | None
+    channel: str
+    status: str
+    total: Decimal
+    currency: str
+    created_at: datetime
+
+    @classmethod
+    def of(cls, order: Order) -> Seen:
+        return cls(
+            order.external_id,
+            order.channel_code,
+            order.status.value,
+            order.total.amount,
+            order.currency,
+            order.created_at,
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class Trial:
     """What a rule would do to an order now: whether it matches, and each action's fate."""
 
     order_id: int
     matches: bool
     actions: list[Done]
+    seen: Seen | None = None
 
 
 def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock = utc_now) -> Trial:
@@ -144,8 +170,8 @@ def try_rule(uow: UnitOfWork, draft: RuleDraft, order_id: int, *, clock: Clock =
             raise OrderNotFound(order_id=order_id)
         facts = facts_of(uow, order, clock())
         if not checked.condition.holds(facts.values(checked.condition.fields)):
-            return Trial(order_id, False, [])
-        return Trial(order_id, True, [plan(a, facts) for a in checked.actions])
+            return Trial(order_id, False, [], Seen.of(order))
+        return Trial(order_id, True, [plan(a, facts) for a in checked.actions], Seen.of(order))
 
     return reading(uow, work)
 
@@ -194,15 +220,16 @@ def dry_run(
             since=since, until=until, limit=last if last is not None else MAX_DRY_RUN
         )
         matched: list[Trial] = []
-        for order_id in ids:
-            order = uow.orders.get(order_id)
-            if order is None:
-                continue
+        found = uow.orders.get_many(ids)  # a few statements for them all, not a few each
+        contexts = uow.automation.contexts([int(o.id) for o in found if o.id is not None])
+        for order in found:
+            order_id = int(order.id) if order.id is not None else 0
             # a schedule rule looks at the order as it is now; an event rule as it was taken
             at = now if checked.trigger == SCHEDULE else order.created_at
-            facts = facts_of(uow, order, at)
+            facts = facts_with(order, at, contexts[order_id])
             if checked.condition.holds(facts.values(checked.condition.fields)):
-                matched.append(Trial(order_id, True, [plan(a, facts) for a in checked.actions]))
+                actions = [plan(a, facts) for a in checked.actions]
+                matched.append(Trial(order_id, True, actions, Seen.of(order)))
         return DryRun(len(ids), matched)
 
     return reading(uow, work)

@@ -35,6 +35,7 @@ from potok.domain.alerts import AlertKind
 from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
 from potok.domain.automation.fields import LazyValues, OrderFacts
+from potok.domain.automation.index import RuleIndex
 from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor, Clock
@@ -161,7 +162,14 @@ def apply_rules(
         now = facts_with(order, at, contexts[order_id]) if now is None else replace(now, at=at)
         chain = _chain(causes.get((order_id, cause.occurred_at), [])) if cause.occurred_at else ()
         values = LazyValues(now)  # each field read once, again only after a rule acted
-        for rule in waiting:
+        index = rule_index(waiting)
+        # only the rules whose guard holds are evaluated (``domain/automation/index.py``);
+        # after a rule acted the order is not what it was, and they are found again
+        pending, next_one = index.candidates(values), 0
+        while next_one < len(pending):
+            position = pending[next_one]
+            next_one += 1
+            rule = waiting[position]
             if (rule.id, cause.key) in fired:
                 continue  # a second run of the same event (or the order seen by the schedule)
             try:
@@ -178,6 +186,7 @@ def apply_rules(
                 values = LazyValues(now)
                 if rule.stop:
                     break
+                pending, next_one = index.candidates(values, after=position), 0
         facts[order_id] = now
     uow.automation.retag(
         {
@@ -189,6 +198,26 @@ def apply_rules(
     )
     uow.orders.save_many([orders[i] for i in sorted(changed)])
     uow.automation.add_firings(firings)
+
+
+_INDEXES: dict[int, tuple[Sequence[Rule], RuleIndex]] = {}
+"""The index of each trigger's rules, kept with the rules it was made of while they are
+the ones read (the active rules are kept per process while their stamp holds)."""
+
+
+def rule_index(rules: Sequence[Rule]) -> RuleIndex:
+    """The rules under their guards, made once per list of rules read (a few rules are
+    simply all evaluated)."""
+    if len(rules) < 8:
+        return RuleIndex(rules, always=list(range(len(rules))))
+    kept = _INDEXES.get(id(rules))
+    if kept is not None and kept[0] is rules:
+        return kept[1]
+    if len(_INDEXES) > 64:
+        _INDEXES.clear()  # rules read again since: the old lists are gone
+    index = RuleIndex.of(rules)
+    _INDEXES[id(rules)] = (rules, index)
+    return index
 
 
 def _chain(causes: list[Firing]) -> tuple[int, ...]:

@@ -42,6 +42,7 @@ def task_list(
     ]
     listed.sort(key=lambda t: (t.due_at, t.id))
     figures = tasks.work_figures(uow)
+    operators = tasks.list_operators(uow)
     return render(
         request,
         "work/tasks.html",
@@ -51,7 +52,9 @@ def task_list(
             "queues": queues,
             "chosen": chosen,
             "figures": {f.queue: f for f in figures.queues},
-            "loads": figures.operators,
+            "loads": {o.user: o for o in figures.operators},
+            "operators": operators,
+            "my_skills": next((o.skills for o in operators if o.user == caller.name), ()),
             "now": figures.at,
             "manage": caller.may(Permission.ORDERS_MANAGE),
             "me_name": caller.name,

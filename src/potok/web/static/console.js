@@ -251,6 +251,99 @@
   builders.templateSave = builders.templateDraft;
   builders.templateReset = function (form) { return { medium: form.dataset.medium, source: null }; };
 
+  // the rules page: a dry run sends the rule as written in its text area (data-rule names
+  // it) with the last N orders, or the period when a date is filled in
+  builders.ruleDryRun = function (form, body) {
+    var source = document.getElementById(form.dataset.rule);
+    var rule;
+    try { rule = JSON.parse(source.value); } catch (e) {
+      showProblem(form, { title: lang === "ru" ? "Это не JSON" : "This is not JSON", detail: String(e.message) }, 422);
+      return null;
+    }
+    body.rule = rule;
+    if (body.since !== undefined || body.until !== undefined) { delete body.last; }
+    var shown = document.getElementById(form.dataset.result);
+    if (shown) { shown.hidden = true; }
+    return body;
+  };
+
+  // ... and what it would have done, in a table under the form
+  function cell(row, text, tag) {
+    var td = document.createElement(tag || "td");
+    if (text instanceof Node) { td.appendChild(text); } else { td.textContent = text; }
+    row.appendChild(td);
+    return td;
+  }
+
+  function showDryRun(box, data) {
+    box.innerHTML = "";
+    var summary = document.createElement("p");
+    summary.dataset.dryRunSummary = "";
+    summary.textContent = box.dataset.summary.replace("{n}", data.looked_at).replace("{m}", data.matched.length);
+    box.appendChild(summary);
+    if (!data.matched.length) {
+      var none = document.createElement("p");
+      none.className = "muted";
+      none.textContent = box.dataset.none;
+      box.appendChild(none);
+      box.hidden = false;
+      return;
+    }
+    var wrap = document.createElement("div");
+    wrap.className = "table-wrap";
+    var table = document.createElement("table");
+    table.className = "compact";
+    table.dataset.dryRunMatched = "";
+    var head = table.createTHead().insertRow();
+    box.dataset.columns.split("|").forEach(function (title) { cell(head, title, "th").scope = "col"; });
+    var rows = table.createTBody();
+    data.matched.forEach(function (trial) {
+      var row = rows.insertRow();
+      row.dataset.order = trial.order_id;
+      var link = document.createElement("a");
+      link.href = "/orders/" + encodeURIComponent(trial.order_id);
+      link.textContent = "#" + trial.order_id + (trial.external_id ? " (" + trial.external_id + ")" : "");
+      cell(row, link);
+      cell(row, trial.created_at ? new Date(trial.created_at).toLocaleString(lang) : "");
+      cell(row, trial.channel || "");
+      cell(row, trial.total === null || trial.total === undefined ? "" : Number(trial.total).toLocaleString(lang, { minimumFractionDigits: 2 }) + " " + (trial.currency || ""));
+      cell(row, trial.status || "");
+      var did = cell(row, "");
+      did.dataset.actions = "";
+      trial.actions.forEach(function (action) {
+        var line = document.createElement("div");
+        line.dataset.outcome = action.outcome;
+        var code = document.createElement("code");
+        code.textContent = action["do"];
+        line.appendChild(code);
+        Object.keys(action).forEach(function (key) {
+          if (key === "do" || key === "outcome" || key === "why") { return; }
+          var part = document.createElement("span");
+          part.className = "muted small";
+          part.textContent = " " + key + "=" + action[key];
+          line.appendChild(part);
+        });
+        var fate = document.createElement("span");
+        fate.className = action.outcome === "done" ? "small" : "small late";
+        fate.textContent = " - " + (action.outcome === "done" ? box.dataset.would : box.dataset.skipped + (action.why ? ": " + action.why : ""));
+        line.appendChild(fate);
+        did.appendChild(line);
+      });
+    });
+    wrap.appendChild(table);
+    box.appendChild(wrap);
+    box.hidden = false;
+  }
+
+  document.addEventListener("potok:done", function (event) {
+    var form = event.target;
+    if (!form.dataset || form.dataset.build !== "ruleDryRun") { return; }
+    var box = document.getElementById(form.dataset.result);
+    var errors = form.querySelector(".errors");
+    if (errors) { errors.hidden = true; }
+    if (box && event.detail && event.detail.data) { showDryRun(box, event.detail.data); }
+  });
+
   // an Idempotency-Key per request, kept for a retry of the same body until it is answered
   function onceKey(form, body) {
     var text = JSON.stringify(body === undefined ? null : body);
