@@ -11,14 +11,17 @@ its row of order facts as the reaction would write it; the daily aggregates are 
 summed from those facts by SQL (checked against the reaction's code on the last 46 days). Then the
 dashboard's questions are asked ``--runs`` times each through the reports service: the
 last 30 days by day (and by channel), the year by month and channel, the year by week and
-warehouse for a user who sees two warehouses, and the whole year by month. It prints the p50/p95 of each, with the CPU
-one report took in this process and in the PostgreSQL backends serving it (means; on a
-shared machine the wall times swing with the load, the CPU much less), and, as its last
-line:
+warehouse for a user who sees two warehouses, and the whole year by month. It prints the
+p50/p95 of each, with the CPU one report took in this process and in the PostgreSQL
+backends serving it, the SQL statements it sent and the database CPU per statement (means;
+on a shared machine the wall times swing with the load, the CPU much less: the CPU is what
+to compare between runs), and, as its last line:
 
-    reports orders=N dashboard_p95_ms=…
+    reports orders=N dashboard_p95_ms=… dashboard_db_cpu_ms=… dashboard_statements=…
 
-``dashboard_p95_ms`` is the year-by-month view's p95. ``--reuse`` asks again a database
+``dashboard_p95_ms`` is the year-by-month view's p95, ``dashboard_db_cpu_ms`` the database
+CPU one asking of it took (a mean: the kernel counts in ticks of 10 ms) and
+``dashboard_statements`` the statements it sent. ``--reuse`` asks again a database
 a previous run filled (for before/after figures without filling it twice).
 """
 
@@ -30,6 +33,7 @@ import statistics
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -165,23 +169,49 @@ def backend_cpu(engine: sa.Engine) -> float:
     return total
 
 
-def timed(engine: sa.Engine, runs: int, ask: object) -> tuple[float, str]:
-    """``runs`` askings: the wall p95, and a line with the p50/p95 and the mean CPU of one
-    asking here and in the database (the kernel counts CPU in ticks of 10 ms: a mean over
-    the runs, not one asking's)."""
-    took, cpu, db = [], [], []
+@dataclass
+class Timing:
+    p95_ms: float
+    db_cpu_ms: float  # the database's CPU for one asking (a mean over the runs)
+    statements: float  # SQL statements one asking sent (a mean)
+    line: str
+
+
+class Statements:
+    """Counts the SQL statements an engine sends (an executemany counts once)."""
+
+    def __init__(self, engine: sa.Engine) -> None:
+        self.count = 0
+        sa.event.listen(engine, "before_cursor_execute", self._seen)
+
+    def _seen(self, *_: object) -> None:
+        self.count += 1
+
+
+def timed(engine: sa.Engine, sent: Statements, runs: int, ask: object) -> Timing:
+    """``runs`` askings: the wall p50/p95, the mean CPU of one asking here and in the
+    database, the statements it sent and the database CPU per statement (the kernel counts
+    CPU in ticks of 10 ms: a mean over the runs, not one asking's)."""
+    took, cpu, db, statements = [], [], [], []
     for _ in range(runs):
         db_before = backend_cpu(engine)
+        sent_before = sent.count
         started, cpu_before = time.perf_counter(), time.process_time()
         ask()  # type: ignore[operator]
         took.append((time.perf_counter() - started) * 1000)
         cpu.append((time.process_time() - cpu_before) * 1000)
+        statements.append(sent.count - sent_before)
         db.append((backend_cpu(engine) - db_before) * 1000)
     took.sort()
     p95 = took[max(0, round(0.95 * len(took)) - 1)]
-    return p95, (
+    db_cpu, sent_mean = statistics.fmean(db), statistics.fmean(statements)
+    return Timing(
+        p95,
+        db_cpu,
+        sent_mean,
         f"p50_ms={statistics.median(took):.0f} p95_ms={p95:.0f} "
-        f"cpu_ms={statistics.fmean(cpu):.1f} db_cpu_ms={statistics.fmean(db):.1f}"
+        f"cpu_ms={statistics.fmean(cpu):.1f} db_cpu_ms={db_cpu:.1f} "
+        f"statements={sent_mean:.1f} db_cpu_per_statement_ms={db_cpu / max(sent_mean, 1):.2f}",
     )
 
 
@@ -270,21 +300,27 @@ def ask(potok: Potok, runs: int) -> None:
         ("year by week and warehouse, two warehouses", weeks, Dimension.WAREHOUSE, ["MSK", "SPB"]),
         ("year by month", year, Dimension.NONE, None),
     ]
-    p95 = 0.0
+    last = None
     watching = sa.create_engine(potok.engine.url, poolclass=sa.pool.NullPool)
+    sent = Statements(potok.engine)
     for name, period, dimension, warehouses in views:
-        p95, line = timed(
+        last = timed(
             watching,
+            sent,
             runs,
             lambda p=period, d=dimension, w=warehouses: reports.order_report(
                 potok.uow(), p, d, warehouses=w
             ),
         )
-        print(f"{name}: {line}", flush=True)
+        print(f"{name}: {last.line}", flush=True)
     watching.dispose()
+    assert last is not None
     with potok.engine.connect() as connection:
         orders = connection.execute(sa.text("SELECT count(*) FROM orders")).scalar_one()
-    print(f"reports orders={orders} dashboard_p95_ms={p95:.0f}")
+    print(
+        f"reports orders={orders} dashboard_p95_ms={last.p95_ms:.0f} "
+        f"dashboard_db_cpu_ms={last.db_cpu_ms:.1f} dashboard_statements={last.statements:.0f}"
+    )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ import re
 import sqlite3
 from collections import Counter
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -230,7 +230,9 @@ def test_db_upgrade_of_an_unreachable_database_exits_6_without_a_traceback(
 def test_demo_builds_a_sandbox_that_reconciles(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "sandbox.db")
 
-    result = potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3")
+    result = potok_cli(
+        url, "demo", "--no-serve", "--orders", "40", "--seed", "3", "--history-days", "0"
+    )
 
     assert result.exit_code == 0, result.output
     orders_table, _, shipments_table = result.stdout.partition("shipment status")
@@ -302,13 +304,36 @@ def test_the_default_demo_shows_orders_in_every_stage_of_fulfilment(tmp_path: Pa
     assert kinds == 3  # marking codes, IMEI and UIN
     reconcile = potok_cli(url, "stock", "reconcile")
     assert "no drift" in reconcile.stdout
+    # and the year before the fortnight: its orders, stock moves and the reports' facts
+    past = re.search(
+        r"history from (\S+) to (\S+): (\d+) orders \((\d+) cancelled, (\d+) returned\), "
+        r"(\d+) stock movements",
+        " ".join(result.stdout.split()),
+    )
+    assert past is not None, result.stdout
+    first, last = date.fromisoformat(past[1]), date.fromisoformat(past[2])
+    assert (last - first).days >= 345
+    assert int(past[3]) > 4000
+    assert int(past[4]) > 0
+    assert int(past[5]) > 0
+    assert scalar(url, "SELECT COUNT(*) FROM orders") > int(past[3])
+    facts = scalar(url, "SELECT COUNT(*) FROM order_facts")
+    assert facts == scalar(url, "SELECT COUNT(*) FROM orders")  # the fortnight's by reactions
+    potok = open_potok(url)
+    try:
+        assert_stock_invariants(potok)
+        assert_shipment_invariants(potok)
+    finally:
+        potok.close()
 
 
 def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = sqlite_url(tmp_path / "potok-demo.db")
-    assert potok_cli(url, "demo", "--no-serve", "--orders", "5").exit_code == 0
+    assert (
+        potok_cli(url, "demo", "--no-serve", "--orders", "5", "--history-days", "0").exit_code == 0
+    )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     monkeypatch.chdir(elsewhere)  # where an operator might be when they paste it
@@ -328,16 +353,25 @@ def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_prin
 
 def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "sandbox.db")
-    assert potok_cli(url, "demo", "--no-serve", "--orders", "40", "--seed", "3").exit_code == 0
+    assert (
+        potok_cli(
+            url, "demo", "--no-serve", "--orders", "40", "--seed", "3", "--history-days", "0"
+        ).exit_code
+        == 0
+    )
     first = order_statuses(url)
 
-    again = potok_cli(url, "demo", "--no-serve", "--orders", "5", "--seed", "9")
+    again = potok_cli(
+        url, "demo", "--no-serve", "--orders", "5", "--seed", "9", "--history-days", "0"
+    )
 
     assert again.exit_code == 0, again.output
     assert "already has data" in again.stdout
     assert order_statuses(url) == first
 
-    fresh = potok_cli(url, "demo", "--fresh", "--no-serve", "--orders", "5", "--seed", "9")
+    fresh = potok_cli(
+        url, "demo", "--fresh", "--no-serve", "--orders", "5", "--seed", "9", "--history-days", "0"
+    )
 
     assert fresh.exit_code == 0, fresh.output
     rebuilt = order_statuses(url)
@@ -351,7 +385,12 @@ def test_demo_keeps_an_existing_sandbox_and_fresh_rebuilds_it(tmp_path: Path) ->
 def test_the_same_seed_builds_the_same_sandbox(tmp_path: Path) -> None:
     urls = [sqlite_url(tmp_path / f"sandbox-{n}.db") for n in (1, 2)]
     for url in urls:
-        assert potok_cli(url, "demo", "--no-serve", "--orders", "20", "--seed", "11").exit_code == 0
+        assert (
+            potok_cli(
+                url, "demo", "--no-serve", "--orders", "20", "--seed", "11", "--history-days", "0"
+            ).exit_code
+            == 0
+        )
 
     def orders(url: str) -> list[tuple[Any, ...]]:
         engine = sa.create_engine(url)

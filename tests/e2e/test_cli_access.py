@@ -281,7 +281,9 @@ def test_demo_prints_the_admin_password_and_a_key_for_the_authorize_button(
 ) -> None:
     url = f"sqlite:///{tmp_path / 'sandbox.db'}"
 
-    result = potok_cli(url, "demo", "--no-serve", "--orders", "5", "--seed", "3")
+    result = potok_cli(
+        url, "demo", "--no-serve", "--orders", "5", "--seed", "3", "--history-days", "0"
+    )
     again = potok_cli(url, "demo", "--no-serve")
 
     password = one_time_password(result)

@@ -99,7 +99,9 @@ def test_bad_input_is_a_message_and_a_non_zero_exit(
 
 def test_every_document_of_a_shipped_demo_order_renders(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sandbox.db'}"
-    built = potok_cli(url, "demo", "--no-serve", "--orders", "60", "--seed", "3")
+    built = potok_cli(
+        url, "demo", "--no-serve", "--orders", "60", "--seed", "3", "--history-days", "0"
+    )
     assert built.exit_code == 0, built.output
     engine = sa.create_engine(url)
     with engine.connect() as connection:

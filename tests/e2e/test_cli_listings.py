@@ -76,7 +76,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A small demo sandbox: users, a key, orders, lots, rules, tariffs, alerts."""
     where = tmp_path_factory.mktemp("listings")
     url = f"sqlite:///{where / 'sandbox.db'}"
-    built = runner.invoke(app, ["--db", url, "demo", "--no-serve", "--orders", "40"])
+    built = runner.invoke(
+        app, ["--db", url, "demo", "--no-serve", "--orders", "40", "--history-days", "0"]
+    )
     assert built.exit_code == 0, built.output
     levels = json.loads(
         potok_cli(url, "stock", "levels", "--warehouse", "MSK-1", "-o", "json").stdout

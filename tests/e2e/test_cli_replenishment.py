@@ -158,7 +158,9 @@ def test_the_replenishment_report_as_a_table_and_as_json(potok: Potok, database_
 
 def test_the_sandbox_has_rules_and_something_to_reorder(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'sandbox.db'}"
-    demo = potok_cli(url, "demo", "--no-serve", "--orders", "30", "--seed", "3")
+    demo = potok_cli(
+        url, "demo", "--no-serve", "--orders", "30", "--seed", "3", "--history-days", "0"
+    )
     assert demo.exit_code == 0, demo.output
 
     result = potok_cli(url, "stock", "replenishment", "--json")

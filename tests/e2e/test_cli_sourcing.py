@@ -79,7 +79,9 @@ def test_rules_set_and_show_with_their_history(
 
 def test_explain_shows_the_stored_decision_and_a_dry_run_on_the_sandbox(tmp_path: Path) -> None:
     url = sqlite_url(tmp_path / "sandbox.db")
-    built = potok_cli(url, "demo", "--no-serve", "--orders", "15", "--seed", "3")
+    built = potok_cli(
+        url, "demo", "--no-serve", "--orders", "15", "--seed", "3", "--history-days", "0"
+    )
     assert built.exit_code == 0, built.output
     listed = potok_cli(url, "sourcing", "tariffs", "list")
     assert len(table_rows(listed.stdout)) == 48

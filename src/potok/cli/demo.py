@@ -29,6 +29,14 @@ SANDBOX_KEY = "sandbox"
 def demo(
     orders: int = typer.Option(300, min=0, max=100_000, help="How many orders to place."),
     random_seed: int = typer.Option(7, "--seed", help="The same seed gives the same sandbox."),
+    history_days: int = typer.Option(
+        365,
+        "--history-days",
+        min=0,
+        max=730,
+        help="Days of order history up to today, for the reports, charts and forecast: the "
+        "days before the placed orders' fortnight, written in bulk (14 or fewer: none).",
+    ),
     fresh: bool = typer.Option(
         False, "--fresh", help="Start from an empty database (deletes Potok's tables!)."
     ),
@@ -46,7 +54,8 @@ def demo(
     ),
 ) -> None:
     """Create the sandbox: Russian warehouses, stores and pickup points, four channels, a
-    catalogue with stock, and a few hundred orders in assorted states; then serve the API."""
+    catalogue with stock, a year of order history, and a few hundred orders of the last
+    fortnight in assorted states; then serve the API."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
     from rich.table import Table
 
@@ -70,6 +79,8 @@ def demo(
             )
         else:
             _start_messages(potok)
+            if history_days > 14:
+                console.print("writing the order history before the last fortnight…")
             with Progress(
                 TextColumn("placing sandbox orders"),
                 BarColumn(),
@@ -81,6 +92,7 @@ def demo(
                     potok,
                     orders=orders,
                     seed=random_seed,
+                    history_days=history_days if history_days > 14 else 0,
                     progress=lambda done: bar.update(task, completed=done),
                 )
             table = Table("status", "orders", title="Sandbox ready", title_justify="left")
@@ -92,6 +104,14 @@ def demo(
                 f"{report.orders} orders "
                 f"({report.refused} refused by a channel that rejects backorders)"
             )
+            if report.history is not None:
+                past = report.history
+                console.print(
+                    f"history from {past.first} to {past.last}: {past.orders} orders "
+                    f"({past.cancelled} cancelled, {past.returned} returned), "
+                    f"{past.moves} stock movements",
+                    highlight=False,
+                )
             console.print(table)
             if report.shipments:
                 shipped = Table("shipment status", "shipments", title_justify="left")

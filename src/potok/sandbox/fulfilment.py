@@ -56,10 +56,11 @@ def work_the_warehouses(
     tracking.poll_carriers(potok.uow(), potok.carriers, clock=at_now)
     tracking.expire_pickups(potok.uow(), clock=at_now, limit=10_000)
     statuses: Counter[str] = Counter()
+    ours = {order_id for order_id, _ in placed}  # not the past year's, if it has one
     cursor = None
     while True:
         page = reads.list_shipments(potok.uow(), cursor=cursor, limit=500)
-        statuses.update(s.status.value for s in page.items)
+        statuses.update(s.status.value for s in page.items if s.order_id in ours)
         cursor = page.next_cursor
         if cursor is None:
             return statuses

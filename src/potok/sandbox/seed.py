@@ -8,7 +8,7 @@ import random
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from potok.bootstrap import Potok
@@ -55,6 +55,19 @@ class SeedReport:
     statuses: Counter[str] = field(default_factory=Counter)
     shipments: Counter[str] = field(default_factory=Counter)
     returns: Counter[str] = field(default_factory=Counter)
+    history: History | None = None  # the year before the fortnight, when one was made
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """The past year the sandbox was given: from and to which day, what it holds."""
+
+    first: date
+    last: date
+    orders: int
+    cancelled: int
+    returned: int
+    moves: int
 
 
 class _Clock:
@@ -78,13 +91,18 @@ def seed(
     orders: int = 300,
     seed: int = 7,
     now: datetime | None = None,
+    history_days: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> SeedReport:
-    """Create the sandbox; ``progress`` is told of every order placed."""
+    """Create the sandbox; ``progress`` is told of every order placed. ``history_days``:
+    the days up to now that get a past (those before the fortnight of placed orders)."""
     rng = random.Random(seed)
     now = now or utc_now()
     start = now - timedelta(days=14)
-    clock = _Clock(start - timedelta(days=1))
+    # the network and catalogue exist before the past year; the stock counted, the rules
+    # and tariffs set just before the fortnight (without a past: the day before it)
+    setup = start - (timedelta(hours=2) if history_days else timedelta(days=1))
+    clock = _Clock(now - timedelta(days=history_days + 1) if history_days else setup)
     admin = Actor(ActorKind.SYSTEM, "sandbox")
     report = SeedReport()
 
@@ -109,9 +127,13 @@ def seed(
         catalogue.create_product(potok.uow(), draft, clock=clock)
         report.products += 1
 
+    past: set[tuple[str, str]] = set()
+    if history_days:
+        report.history, past = _past(potok, now, history_days, setup, seed)
+    clock.moment = setup
     skus = [p[0] for p in products]
     scarce = set(rng.sample(skus, max(1, int(len(skus) * SCARCE_SHARE))))
-    report.stock_rows = _stock(potok, rng, skus, scarce, clock, admin)
+    report.stock_rows = _stock(potok, rng, skus, scarce, clock, admin, past)
     report.products += _lots_and_serials(potok, now, clock, admin)
     depth = [p[0] for p in data.LOT_TRACKED] + [p[0] for p in data.SERIALISED]
     report.rules = _rules(potok, random.Random(seed + 1), skus, scarce, clock, admin)
@@ -174,6 +196,31 @@ def seed(
     return report
 
 
+def _past(
+    potok: Potok, now: datetime, days: int, setup: datetime, seed: int
+) -> tuple[History, set[tuple[str, str]]]:
+    """The year before the fortnight written in bulk, every move before ``setup``; the
+    reports' read model rebuilt from it. Returns it and the positions it stocked."""
+    from potok.db.sandbox_history import write_year
+    from potok.sandbox.history import past_year
+    from potok.services import reports
+
+    first = (now - timedelta(days=days - 1)).date()
+    last = (setup - timedelta(days=1, hours=17)).date()  # its hand-overs before ``setup``
+    year = past_year(first, last, until=setup, seed=seed + 3)
+    write_year(potok.engine, potok.protector, year)
+    reports.rebuild_order_facts(potok.uow(), batch=2000)
+    closing = year.closing()
+    return History(
+        first,
+        last,
+        len(year.orders),
+        sum(1 for o in year.orders if o.cancelled_at is not None),
+        sum(1 for o in year.orders if o.returned is not None),
+        len(year.moves),
+    ), set(closing)
+
+
 def _lots_and_serials(potok: Potok, now: datetime, clock: _Clock, actor: Actor) -> int:
     """Groceries and cosmetics kept by lot (one lot nearly expired), and serialised
     electronics with their serial numbers."""
@@ -223,7 +270,10 @@ def _stock(
     scarce: set[str],
     clock: _Clock,
     actor: Actor,
+    past: set[tuple[str, str]],
 ) -> int:
+    """The stock counted at the start of the fortnight: a position the past year stocked
+    and the sandbox leaves out is counted empty."""
     rows: list[LevelRow] = []
     for warehouse in data.NETWORK:
         if warehouse.type is data.P:
@@ -236,11 +286,12 @@ def _stock(
                 quantity = rng.choice([0, 0, 2, 4, 6, 10])
             else:
                 quantity = rng.randint(0, 5) if rng.random() < 0.15 else rng.randint(15, 180)
-            if quantity or rng.random() < 0.3:
+            if quantity or rng.random() < 0.3 or (warehouse.code, sku) in past:
                 rows.append(LevelRow(warehouse.code, sku, quantity))
+    reference = "stock count" if past else "initial stock"
     inventory.set_levels(
         potok.uow(),
-        SetLevels(rows, source="sandbox", reference="initial stock", movement=MovementType.IMPORT),
+        SetLevels(rows, source="sandbox", reference=reference, movement=MovementType.IMPORT),
         actor,
         clock=clock,
     )

@@ -67,7 +67,10 @@ def load_demand(
     period = Period(until - timedelta(days=days - 1), until, Grain.DAY)
 
     def read(u: UnitOfWork) -> tuple[list[Any], list[Any]]:
-        return u.reports.demand(period, by_channel=by_channel), u.reports.stock_moves(period)
+        return (
+            u.reports.demand(period, by_channel=by_channel, skus=skus, warehouses_=warehouses),
+            u.reports.stock_moves(period, skus=skus, warehouses_=warehouses),
+        )
 
     rows, moves = reading(uow, read)
     if skus is not None:

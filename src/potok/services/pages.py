@@ -1,5 +1,6 @@
-"""Pages of a list worked out in memory (a report computed whole, then shown a page at a
-time): ordered by a key of strings, the cursor the last key shown, opaque to the caller."""
+"""Pages of a list ordered by a key of strings, the cursor the last key shown, opaque to the
+caller: worked out in memory (a report computed whole, then shown a page at a time), or by
+the database from the key a cursor carries (``key_of``/``cursor_after``)."""
 
 from __future__ import annotations
 
@@ -25,8 +26,31 @@ def page_after(
     shown = ordered[:limit]
     if len(ordered) <= limit:
         return shown, None
-    raw = json.dumps(list(key(shown[-1])), separators=(",", ":")).encode()
-    return shown, base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    return shown, cursor_after(key(shown[-1]))
+
+
+def cursor_after(key: tuple[str, ...]) -> str:
+    """The cursor of the page that follows the item with this key."""
+    raw = json.dumps(list(key), separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def key_of(cursor: str, size: int) -> tuple[str, ...]:
+    """The key a cursor carries (``size`` strings), or a bad-cursor problem."""
+    key = _decoded(cursor)
+    if len(key) != size:
+        raise _bad_cursor()
+    return key
+
+
+def _bad_cursor() -> InvalidInput:
+    return InvalidInput(
+        [
+            FieldError(
+                "cursor", "is not a cursor this list gave out; start again without it", "bad-cursor"
+            )
+        ]
+    )
 
 
 def _decoded(cursor: str) -> tuple[str, ...]:
@@ -35,13 +59,5 @@ def _decoded(cursor: str) -> tuple[str, ...]:
     except (ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-        raise InvalidInput(
-            [
-                FieldError(
-                    "cursor",
-                    "is not a cursor this list gave out; start again without it",
-                    "bad-cursor",
-                )
-            ]
-        )
+        raise _bad_cursor()
     return tuple(values)

@@ -86,10 +86,11 @@ def line_chart(
     )
     if path:
         body.append(f'<path class="line" d="{path}"/>')
+    radius = 3 if len(points) <= 60 else 1.5  # a year of days: dots that do not overlap
     for i, p in enumerate(points):
         body.append(
-            f'<circle class="dot" cx="{_x(i, len(points)):.1f}" cy="{_y(p.value, top):.1f}" r="3">'
-            f"<title>{escape(p.label)}: {escape(p.text)}</title></circle>"
+            f'<circle class="dot" cx="{_x(i, len(points)):.1f}" cy="{_y(p.value, top):.1f}" '
+            f'r="{radius}"><title>{escape(p.label)}: {escape(p.text)}</title></circle>'
         )
     return _frame(title, description, body, css)
 

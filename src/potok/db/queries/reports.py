@@ -13,6 +13,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.queries.report_days import ReportDays
+from potok.db.queries.stock_kpis import StockKpis
 from potok.db.tables import (
     channels,
     forecast_runs,
@@ -36,7 +37,7 @@ from potok.db.tables import (
 )
 from potok.domain.analytics import BucketSums, Dimension, OrderFact, Period, PickScan
 from potok.domain.catalogue.categories import path_of
-from potok.services.report_ports import DailyDemand, StockMove
+from potok.services.report_ports import DailyDemand, PositionRow, PositionTotals, StockMove
 
 CHUNK = 500
 _f = order_facts
@@ -76,6 +77,7 @@ class Reports:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
         self.days = ReportDays(connection)
+        self.stock_kpis = StockKpis(connection)
 
     # ------------------------------------------------------------------ writing
 
@@ -345,9 +347,17 @@ class Reports:
             for r in self.connection.execute(query)
         ]
 
-    def demand(self, period: Period, *, by_channel: bool = False) -> list[DailyDemand]:
+    def demand(
+        self,
+        period: Period,
+        *,
+        by_channel: bool = False,
+        skus: Sequence[str] | None = None,
+        warehouses_: Sequence[str] | None = None,
+    ) -> list[DailyDemand]:
         """Units ordered per SKU, warehouse (and channel, if asked) and day of the period
-        (orders not cancelled, at the warehouse that took them)."""
+        (orders not cancelled, at the warehouse that took them); of these SKUs and
+        warehouses only, when named."""
         channel = _f.c.channel if by_channel else sa.literal("")
         keys = (order_lines.c.sku, _f.c.warehouse, _f.c.created_on)
         query = (
@@ -365,6 +375,10 @@ class Reports:
             )
             .group_by(*keys, *([_f.c.channel] if by_channel else []))
         )
+        if skus is not None:
+            query = query.where(order_lines.c.sku.in_(list(skus)))
+        if warehouses_ is not None:
+            query = query.where(_f.c.warehouse.in_(list(warehouses_)))
         return [
             DailyDemand(
                 r.sku, r.warehouse, r.created_on, int(r.units), r.channel if by_channel else ""
@@ -425,28 +439,60 @@ class Reports:
             query = query.where(forecast_series.c.sku == sku)
         return dict(run), [dict(r) for r in self.connection.execute(query).mappings()]
 
-    def stock_moves(self, period: Period) -> list[StockMove]:
+    def stock_moves(
+        self,
+        period: Period,
+        *,
+        skus: Sequence[str] | None = None,
+        warehouses_: Sequence[str] | None = None,
+    ) -> list[StockMove]:
         """Every change of on-hand stock per warehouse and SKU up to the period's end, the
-        ones before it summed into one opening move dated the day before."""
+        ones before it summed into one opening move dated the day before; of these SKUs
+        and warehouses only, when named."""
         m = stock_movements
         keys = (warehouses.c.code, products.c.sku)
         joined = m.join(warehouses, warehouses.c.id == m.c.warehouse_id).join(
             products, products.c.id == m.c.product_id
         )
+        scope: list[sa.ColumnElement[bool]] = []
+        if skus is not None:
+            scope.append(products.c.sku.in_(list(skus)))
+        if warehouses_ is not None:
+            scope.append(warehouses.c.code.in_(list(warehouses_)))
         opening = self.connection.execute(
             sa.select(*keys, sa.func.sum(m.c.quantity))
             .select_from(joined)
-            .where(m.c.occurred_at < period.start)
+            .where(m.c.occurred_at < period.start, *scope)
             .group_by(*keys)
         )
         found = [StockMove(code, sku, None, int(total or 0)) for code, sku, total in opening]
         within = self.connection.execute(
             sa.select(*keys, m.c.occurred_at, m.c.quantity)
             .select_from(joined)
-            .where(m.c.occurred_at >= period.start, m.c.occurred_at < period.end)
+            .where(m.c.occurred_at >= period.start, m.c.occurred_at < period.end, *scope)
         )
         found += [StockMove(code, sku, at, int(q)) for code, sku, at, q in within]
         return found
+
+    def stock_positions(
+        self,
+        period: Period,
+        *,
+        warehouses_: Sequence[str] | None = None,
+        dead_only: bool = False,
+        after: tuple[str, str] | None = None,
+        limit: int | None = None,
+    ) -> list[PositionRow]:
+        """See ``StockKpis.positions``."""
+        return self.stock_kpis.positions(
+            period, warehouses_=warehouses_, dead_only=dead_only, after=after, limit=limit
+        )
+
+    def stock_totals(
+        self, period: Period, *, warehouses_: Sequence[str] | None = None, dead_only: bool = False
+    ) -> PositionTotals:
+        """See ``StockKpis.totals``."""
+        return self.stock_kpis.totals(period, warehouses_=warehouses_, dead_only=dead_only)
 
     def prices(self) -> dict[str, Decimal]:
         query = sa.select(products.c.sku, products.c.price)

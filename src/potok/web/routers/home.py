@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
@@ -11,11 +11,16 @@ from fastapi.responses import RedirectResponse, Response
 from potok.api.scope import Reach, narrow, reach
 from potok.api.security import Caller, needs, public
 from potok.domain.access import Permission
+from potok.domain.analytics import Dimension, Grain, Period
+from potok.domain.kernel import utc_now
 from potok.services import dashboard as dashboard_service
+from potok.services import reports
 from potok.services.read_models import OrderFilter
-from potok.web.i18n import LANGUAGE_COOKIE, console_zone
+from potok.services.unit_of_work import UnitOfWork
+from potok.web.i18n import LANGUAGE_COOKIE, Formats, console_language, console_zone, translations
 from potok.web.pages import PageRoute, console_uow, render
 from potok.web.routers.live import live_context
+from potok.web.routers.reports import period_charts
 
 router = APIRouter(route_class=PageRoute, include_in_schema=False)
 
@@ -50,9 +55,31 @@ def dashboard(request: Request, caller: Caller) -> Response:
             "channels": channels,
             "total_today": sum(statuses.values()),
             "may_see_stock": caller.may(Permission.STOCK_READ),
+            "year": _year(request, uow, caller),
             **live,
         },
     )
+
+
+def _year(request: Request, uow: UnitOfWork, caller: Caller) -> dict[str, object]:
+    """The last 12 months by week, as the reports page draws them: the totals, orders and
+    revenue (read from the daily aggregates: a few hundred rows however many orders)."""
+    today = utc_now().date()
+    found = reports.order_report(
+        uow,
+        Period(today - timedelta(days=364), today, Grain.WEEK),
+        Dimension.NONE,
+        channels=[caller.channel] if caller.channel is not None else None,
+        warehouses=list(caller.warehouse_codes) if caller.warehouses is not None else None,
+    )
+    language = console_language(request)
+    fmt = Formats(language, console_zone(request))
+    _ = translations(language).gettext
+    return {
+        "period": found.period,
+        "total": found.totals[0],
+        "charts": period_charts(found, fmt, _, prefix="year-"),
+    }
 
 
 @router.get("/language/{language}", dependencies=[public(), reach(Reach.NETWORK)])

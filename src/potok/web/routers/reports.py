@@ -3,12 +3,14 @@ the stage-time funnel, the figures as a table and as files. Printable as it is."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
+from markupsafe import Markup
 
 from potok.api.scope import NOTHING, Reach, reach
 from potok.api.security import Caller, needs
@@ -46,6 +48,41 @@ def _hours(fmt: Formats, hours: float) -> str:
     return fmt.number(Decimal(str(round(hours, 1))))
 
 
+def period_charts(
+    found: reports.OrderReport, fmt: Formats, _: Callable[[str], str], *, prefix: str
+) -> dict[str, Markup]:
+    """The orders of each bucket of the report's period as a line, its revenue as bars
+    (every bucket, those without orders at nought); ``prefix`` keeps two pages' ids apart."""
+    period = found.period
+    series = [r for r in found.rows if r.key == ""] if found.dimension is Dimension.NONE else []
+    total = found.totals[0]
+
+    def label(day: date) -> str:
+        if period.grain is Grain.MONTH:
+            return fmt.day(day, "LLL yyyy")
+        return fmt.day(day, "d MMM")
+
+    return {
+        "orders": charts.line_chart(
+            [charts.Point(label(r.period), r.orders, fmt.number(r.orders)) for r in series],
+            title=_("Orders"),
+            description=_("Orders accepted per period, %(n)s in all")
+            % {"n": fmt.number(total.orders)},
+            css=f"{prefix}orders-chart",
+        ),
+        "revenue": charts.bar_chart(
+            [
+                charts.Point(label(r.period), float(r.revenue), fmt.money(r.revenue, r.currency))
+                for r in series
+            ],
+            title=_("Revenue"),
+            description=_("Revenue per period, %(sum)s in all")
+            % {"sum": fmt.money(total.revenue, total.currency)},
+            css=f"{prefix}revenue-chart",
+        ),
+    }
+
+
 @router.get("/reports", dependencies=[needs(Permission.ORDERS_READ), reach(Reach.LISTED)])
 def reports_page(
     request: Request,
@@ -67,28 +104,8 @@ def reports_page(
     language = console_language(request)
     fmt = Formats(language, console_zone(request))
     _ = translations(language).gettext
-    series = [r for r in found.rows if r.key == ""] if by is Dimension.NONE else []
     total = found.totals[0]
-
-    def label(day: date) -> str:
-        return fmt.day(day, "d MMM") if grain is not Grain.MONTH else fmt.day(day, "LLL yyyy")
-
-    orders_chart = charts.line_chart(
-        [charts.Point(label(r.period), r.orders, fmt.number(r.orders)) for r in series],
-        title=_("Orders"),
-        description=_("Orders accepted per period, %(n)s in all") % {"n": fmt.number(total.orders)},
-        css="orders-chart",
-    )
-    revenue_chart = charts.bar_chart(
-        [
-            charts.Point(label(r.period), float(r.revenue), fmt.money(r.revenue, r.currency))
-            for r in series
-        ],
-        title=_("Revenue"),
-        description=_("Revenue per period, %(sum)s in all")
-        % {"sum": fmt.money(total.revenue, total.currency)},
-        css="revenue-chart",
-    )
+    drawn = period_charts(found, fmt, _, prefix="")
     stages = []
     for stage in total.stages:
         median = None if stage.median_s is None else stage.median_s / 3600
@@ -111,13 +128,14 @@ def reports_page(
         "reports/index.html",
         {
             "period": period,
+            "year_since": utc_now().date() - timedelta(days=364),
             "by": by,
             "grains": list(Grain),
             "dimensions": list(Dimension),
             "report": found,
             "total": total,
-            "orders_chart": orders_chart,
-            "revenue_chart": revenue_chart,
+            "orders_chart": drawn["orders"],
+            "revenue_chart": drawn["revenue"],
             "funnel": funnel,
             "stages": STAGES,
             "stage_labels": STAGE_LABELS,
