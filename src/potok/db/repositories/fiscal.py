@@ -10,7 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
-from potok.db.tables import fiscal_receipts
+from potok.db.tables import fiscal_receipts, outbox_events
 from potok.domain.fiscal import (
     Company,
     FiscalAttributes,
@@ -63,6 +63,20 @@ class FiscalRepository:
         )
         return [_receipt(row) for row in rows]
 
+    def handed_over_after(self, shipment_ids: Sequence[int], position: int) -> set[int]:
+        if not shipment_ids:
+            return set()
+        e = outbox_events.c
+        rows = self.connection.execute(
+            sa.select(e.aggregate_id, e.position).where(
+                e.aggregate_type == "shipment",
+                e.aggregate_id.in_([str(i) for i in shipment_ids]),
+                e.type == "shipment.handed_over",
+            )
+        )
+        # a hand-over whose event was pruned long ago came before anything read now
+        return {int(r.aggregate_id) for r in rows if r.position is None or r.position > position}
+
     def page(self, where: ReceiptFilter, cursor: str | None, limit: int) -> ReceiptPage:
         query = sa.select(fiscal_receipts).order_by(T.id.desc()).limit(limit + 1)
         if where.state:
@@ -96,21 +110,47 @@ class FiscalRepository:
         rows = self.connection.execute(query.order_by(T.id).limit(limit))
         return [_receipt(row) for row in rows]
 
-    def claim(self, receipt: Receipt, until: datetime, now: datetime) -> bool:
-        taken = self.connection.execute(
+    def claim_many(self, receipts: Sequence[Receipt], until: datetime, now: datetime) -> set[int]:
+        if not receipts:
+            return set()
+        still_due = (
+            T.state.in_(sorted({r.state.value for r in receipts})),
+            sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now),
+        )
+        # locked in one order, skipping those another worker is taking right now
+        # (PostgreSQL; SQLite writes one at a time), then taken if still due
+        locked = (
+            sa.select(T.id)
+            .where(T.id.in_([r.id for r in receipts]), *still_due)
+            .order_by(T.id)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [int(row[0]) for row in self.connection.execute(locked)]
+        taken: set[int] = set()
+        if ids:
+            taken = {
+                int(row[0])
+                for row in self.connection.execute(
+                    sa.update(fiscal_receipts)
+                    .where(T.id.in_(ids), *still_due)
+                    .values(attempts=T.attempts + 1, next_attempt_at=until, updated_at=now)
+                    .returning(T.id)
+                )
+            }
+        for receipt in receipts:
+            if receipt.id in taken:
+                receipt.attempts += 1
+                receipt.next_attempt_at = until
+        return taken
+
+    def release(self, receipt_ids: Sequence[int], now: datetime) -> None:
+        if not receipt_ids:
+            return
+        self.connection.execute(
             sa.update(fiscal_receipts)
-            .where(
-                T.id == receipt.id,
-                T.state == receipt.state.value,
-                T.attempts == receipt.attempts,
-                sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now),
-            )
-            .values(attempts=T.attempts + 1, next_attempt_at=until, updated_at=now)
-        ).rowcount
-        if taken:
-            receipt.attempts += 1
-            receipt.next_attempt_at = until
-        return bool(taken)
+            .where(T.id.in_(list(receipt_ids)))
+            .values(attempts=T.attempts - 1, next_attempt_at=None, updated_at=now)
+        )
 
     def save(self, receipt: Receipt) -> None:
         self.connection.execute(

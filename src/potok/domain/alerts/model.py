@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     TASK_OVERDUE = "task_overdue"  # an operator's task outlived its queue's time (SLA)
     WEBHOOK_PAUSED = "webhook_paused"
     FISCAL_RECEIPT_FAILED = "fiscal_receipt_failed"  # the provider refused a receipt
+    REFUND_REFUSED = "refund_refused"  # the payment gateway did not refund: still owed
 
 
 class AlertState(StrEnum):
