@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -74,6 +74,11 @@ class FiscalStore(Protocol):
 
     def save(self, receipt: Receipt) -> None:
         """Write the receipt's state, attempts, provider ids, reason and attributes."""
+        ...
+
+    def save_moved(self, receipt: Receipt, was: Collection[ReceiptState]) -> bool:
+        """Write a receipt's step at the provider (state, ids, attributes, attempts, reason)
+        if it still stands where it was read (``was``); whether it did."""
         ...
 
     def retry_at(self, receipt_id: int, at: datetime, error: str, now: datetime) -> None:

@@ -3,7 +3,7 @@ update so that two workers never send the same receipt at once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -34,9 +34,7 @@ class FiscalRepository:
     def add(self, receipt: Receipt) -> Receipt:
         values = _values(receipt)
         values["created_at"] = receipt.created_at
-        new_id = self.connection.execute(
-            sa.insert(fiscal_receipts).values(**values).returning(T.id)
-        ).scalar_one()
+        new_id = self.connection.execute(_INSERT, values).scalar_one()
         receipt.id = int(new_id)
         return receipt
 
@@ -157,6 +155,14 @@ class FiscalRepository:
             sa.update(fiscal_receipts).where(T.id == receipt.id).values(**_values(receipt))
         )
 
+    def save_moved(self, receipt: Receipt, was: Collection[ReceiptState]) -> bool:
+        values = {k: v for k, v in _values(receipt).items() if k in _MOVING}
+        moved = self.connection.execute(
+            _MOVE,
+            {**values, "b_id": receipt.id, "b_was": sorted(s.value for s in was)},
+        ).rowcount
+        return bool(moved)
+
     def retry_at(self, receipt_id: int, at: datetime, error: str, now: datetime) -> None:
         self.connection.execute(
             sa.update(fiscal_receipts)
@@ -169,6 +175,35 @@ class FiscalRepository:
             sa.select(T.state, sa.func.count()).group_by(T.state).order_by(T.state)
         )
         return {row[0]: int(row[1]) for row in rows}
+
+
+_INSERT = sa.insert(fiscal_receipts).returning(T.id)
+
+_MOVING = (
+    "state",
+    "reason",
+    "error_code",
+    "provider_uuid",
+    "attempts",
+    "next_attempt_at",
+    "sent_at",
+    "fn_number",
+    "fiscal_document_number",
+    "fiscal_document_attribute",
+    "fiscal_receipt_number",
+    "shift_number",
+    "registered_at",
+    "register_number",
+    "ofd_receipt_url",
+    "updated_at",
+)
+"""The columns a receipt's step at the provider changes (its lines, seller and basis stay)."""
+
+_MOVE = (
+    sa.update(fiscal_receipts)
+    .where(T.id == sa.bindparam("b_id"), T.state.in_(sa.bindparam("b_was", expanding=True)))
+    .values({name: sa.bindparam(name) for name in _MOVING})
+)
 
 
 def _values(r: Receipt) -> dict[str, Any]:

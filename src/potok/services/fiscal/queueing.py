@@ -18,7 +18,7 @@ once (the receipts name the shipments they settled)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -90,8 +90,11 @@ def queue_fiscal_receipts(outside: Outside, events: Sequence[StoredEvent]) -> Se
 
     def settle(uow: UnitOfWork) -> None:
         at = outside.clock()
+        # the orders are read once for the window (this reaction changes none of them)
+        ids = {int(e.payload["order_id"]) for e in wanted if "order_id" in e.payload}
+        orders = {o.id or 0: o for o in uow.orders.get_many(sorted(ids))}
         for event in wanted:
-            queue_for_event(uow, desk, event, at)
+            queue_for_event(uow, desk, event, at, orders=orders)
 
     return settle
 
@@ -108,12 +111,23 @@ def _wants(event: StoredEvent) -> bool:
 
 
 def queue_for_event(
-    uow: UnitOfWork, desk: FiscalDesk, event: StoredEvent, at: datetime
+    uow: UnitOfWork,
+    desk: FiscalDesk,
+    event: StoredEvent,
+    at: datetime,
+    *,
+    orders: Mapping[int, Order] | None = None,
 ) -> list[Receipt]:
-    """Inside the caller's transaction: store the receipts the event calls for."""
+    """Inside the caller's transaction: store the receipts the event calls for (``orders``:
+    the orders read already)."""
     p = event.payload
+
+    def order_of(order_id: int) -> Order | None:
+        found = (orders or {}).get(order_id)
+        return found if found is not None else uow.orders.get(order_id)
+
     if event.type in ("order.created", "order.payment_changed"):
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if order is None:
             return []
         if p.get("to_status", p.get("payment_status")) == PaymentStatus.REFUNDED.value:
@@ -121,14 +135,14 @@ def queue_for_event(
         return _store(uow, at, _paid(uow, desk.rules, order, at, event.position))
     if event.type in ("shipment.handed_over", "shipment.delivered"):
         shipment_id = int(p["shipment_id"])
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if order is None:
             return []
         handed = event.type == "shipment.handed_over"
         return _store(uow, at, _goods_reached(uow, desk.rules, order, shipment_id, at, handed))
     if event.type == "return.refund_changed":
         ret = uow.returns.get(str(p["number"]))
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if ret is None or order is None:
             return []
         return _store(uow, at, _refund(uow, desk.rules, order, ret, at))

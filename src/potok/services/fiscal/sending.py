@@ -16,7 +16,7 @@ happen sooner (:func:`check_receipt`)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from potok.connectors.fiscal.interface import (
@@ -96,7 +96,7 @@ def send_queued(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -
         return
     orders = {r.order_id for r in taken}
     customers = reading(uows(), lambda uow: _customers(uow, orders))
-    kept: list[tuple[int, str]] = []  # (receipt, the provider's uuid)
+    kept: list[tuple[Receipt, str]] = []  # (receipt, the provider's uuid)
     later: list[tuple[Receipt, str]] = []
     refused: list[tuple[Receipt, Refusal]] = []
     put_back: list[int] = []  # taken, but behind one the provider could not take now
@@ -118,18 +118,16 @@ def send_queued(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -
             refused.append((receipt, error.refusal))
             run.failed.append(receipt_id)
             continue
-        kept.append((receipt_id, outcome.uuid))
+        kept.append((receipt, outcome.uuid))
         run.sent.append(receipt_id)
 
     def keep(uow: UnitOfWork) -> None:
         at = clock()
-        for receipt_id, uuid in kept:
-            found = uow.fiscal.get(receipt_id, lock=True)
-            if found is None or found.state is not ReceiptState.QUEUED:
-                continue  # a callback or another worker got there first
-            found.sent(uuid, at)
-            found.next_attempt_at = at + timedelta(seconds=desk.poll_after_s)
-            uow.fiscal.save(found)
+        for receipt, uuid in kept:
+            sent = replace(receipt, events=[])
+            sent.sent(uuid, at)
+            sent.next_attempt_at = at + timedelta(seconds=desk.poll_after_s)
+            uow.fiscal.save_moved(sent, [ReceiptState.QUEUED])  # unless moved meanwhile
         for receipt, why in later:
             uow.fiscal.retry_at(receipt.id or 0, at + wait_after(receipt.attempts), why, at)
         uow.fiscal.release(put_back, at)
@@ -195,7 +193,7 @@ def read_results(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) 
     def keep(uow: UnitOfWork) -> None:
         at = clock()
         for receipt, outcome in outcomes:
-            _kept(uow, receipt.id or 0, outcome, at)
+            _kept(uow, receipt, outcome, at)
         for receipt, why in later:
             uow.fiscal.retry_at(receipt.id or 0, at + wait_after(receipt.attempts), why, at)
 
@@ -228,25 +226,26 @@ def _read(
         _later(uows, receipt, str(down.detail), clock)
         run.waiting.append(receipt.id or 0)
         return
-    atomically(uows(), lambda uow: _kept(uow, receipt.id or 0, outcome, clock()))
+    atomically(uows(), lambda uow: _kept(uow, receipt, outcome, clock()))
 
 
-def _kept(uow: UnitOfWork, receipt_id: int, outcome: Outcome, at: datetime) -> None:
-    """What the provider says of a sent receipt, kept: done with its fiscal attributes,
-    failed with its reason (operators told), or still waiting (looked at again later)."""
+def _kept(uow: UnitOfWork, receipt: Receipt, outcome: Outcome, at: datetime) -> None:
+    """What the provider says of a sent receipt (as read), kept: done with its fiscal
+    attributes, failed with its reason (operators told), or still waiting (looked at again
+    later) - unless it moved meanwhile (a callback and the poll at once)."""
     if outcome.progress is Progress.FAIL:
-        _failed(uow, receipt_id, outcome.refusal or Refusal(None, "no reason given"), at)
+        _failed(uow, receipt.id or 0, outcome.refusal or Refusal(None, "no reason given"), at)
         return
-    found = uow.fiscal.get(receipt_id, lock=True)
-    if found is None or found.state not in (ReceiptState.SENT, ReceiptState.WAIT):
-        return  # kept already (a callback and the poll at once)
+    if receipt.state not in (ReceiptState.SENT, ReceiptState.WAIT):
+        return
+    found = replace(receipt, events=[])
     if outcome.progress is Progress.DONE and outcome.attributes is not None:
         found.registered(outcome.attributes, at)
     else:
         found.waiting(at)
         found.next_attempt_at = at + wait_after(found.attempts)
-    uow.fiscal.save(found)
-    uow.record(*found.take_events())
+    if uow.fiscal.save_moved(found, [ReceiptState.SENT, ReceiptState.WAIT]):
+        uow.record(*found.take_events())
 
 
 def _later(uows: Uows, receipt: Receipt, why: str, clock: Clock) -> None:
