@@ -103,7 +103,6 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("GET", "/api/v1/orders/{order_id}/payment"): ("orders:read", ORDER),
     ("GET", "/api/v1/payments"): ("orders:read", UNLIMITED),
     ("GET", "/api/v1/payment-accounts"): ("catalogue:read", LISTED),
-    ("GET", "/api/v1/channels/{code}/payment-account"): ("catalogue:read", CHANNEL),
     ("PUT", "/api/v1/channels/{code}/payment-account"): ("catalogue:write", CHANNEL),
     ("POST", "/api/v1/payments/yookassa/notifications"): ("public", UNLIMITED),
     ("GET", "/api/v1/reports/reconciliation"): ("orders:read", UNLIMITED),

@@ -35,7 +35,6 @@ from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.payments import (
-    AccountNotFound,
     GatewayUnreachable,
     MarketplaceTakesNoGateway,
     NotificationMalformed,
@@ -68,17 +67,6 @@ def list_payment_accounts(uow: Uow, caller: Caller) -> list[PaymentAccountOut]:
         for a in accounts.list_accounts(uow)
         if caller.channel in (None, a.channel_code)
     ]
-
-
-@router.get(
-    "/channels/{code}/payment-account",
-    response_model=PaymentAccountOut,
-    summary="The channel's payment gateway account",
-    responses=responses(ChannelNotFound, AccountNotFound),
-    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.CHANNEL)],
-)
-def get_payment_account(code: Code, uow: Uow) -> PaymentAccountOut:
-    return PaymentAccountOut.of(accounts.account_of(uow, code))
 
 
 @router.put(
