@@ -787,6 +787,14 @@ class PaymentSettings(BaseModel):
         "gateway (the safety net behind its notifications)",
     )
     poll_batch: int = Field(default=100, ge=1, le=10_000)
+    capture_held_after_h: float = Field(
+        default=156.0,
+        gt=0,
+        le=168,
+        description="a payment held this many hours and not captured yet (its goods not "
+        "handed over) is captured by the poller before ЮKassa lets the hold go (7 days for "
+        "cards): the money is then a prepayment, fiscalised as one",
+    )
 
     @field_validator("yookassa_networks")
     @classmethod

@@ -102,6 +102,8 @@ EXPECTED: dict[tuple[str, str], tuple[str, str]] = {
     ("POST", "/api/v1/orders/{order_id}/payment"): ("orders:manage", ORDER),
     ("GET", "/api/v1/orders/{order_id}/payment"): ("orders:read", ORDER),
     ("GET", "/api/v1/payments"): ("orders:read", UNLIMITED),
+    ("GET", "/api/v1/payment-accounts"): ("catalogue:read", LISTED),
+    ("PUT", "/api/v1/channels/{code}/payment-account"): ("catalogue:write", CHANNEL),
     ("POST", "/api/v1/payments/yookassa/notifications"): ("public", UNLIMITED),
     ("GET", "/api/v1/reports/reconciliation"): ("orders:read", UNLIMITED),
     ("PATCH", "/api/v1/orders/{order_id}"): ("orders:manage", ORDER),

@@ -142,3 +142,48 @@ def test_notifications_from_elsewhere_or_malformed_are_refused(
     )
     problem(anonymous.post(NOTIFICATIONS, json=unknown), 404, "notification-not-from-gateway")
     assert yookassa.received == []  # nothing was asked of ЮKassa for any of them
+
+
+def test_a_channel_is_connected_to_its_gateway_account_through_the_api(
+    api: httpx.Client, shop: LiveServer, yookassa: YooKassaSimulator
+) -> None:
+    build_world_api(api, {("MSK", "KET"): 5})
+    account = "/api/v1/channels/web/payment-account"
+    assert api.get("/api/v1/payment-accounts").json() == []
+    no_key = api.put(account, json={"shop_id": SHOP_ID, "return_url": "https://shop.example.ru/"})
+    assert [e["field"] for e in problem(no_key, 422, "invalid-input")["errors"]] == ["secret_key"]
+
+    body = {
+        "shop_id": SHOP_ID,
+        "secret_key": SECRET_KEY,
+        "return_url": "https://shop.example.ru/thanks",
+    }
+    connected = api.put(account, json=body)
+    assert connected.status_code == 200, connected.text
+    shown = connected.json()
+    assert {k: shown[k] for k in ("channel", "gateway", "shop_id", "return_url", "active")} == {
+        "channel": "web",
+        "gateway": "yookassa",
+        "shop_id": SHOP_ID,
+        "return_url": "https://shop.example.ru/thanks",
+        "active": True,
+    }
+    assert SECRET_KEY not in connected.text
+
+    # a new return page, the key left out: the stored one is kept and still opens ЮKassa
+    changed = api.put(account, json={**body, "secret_key": None, "return_url": "https://x.ru/ok"})
+    assert changed.status_code == 200, changed.text
+    listed = api.get("/api/v1/payment-accounts").json()
+    assert [(a["channel"], a["return_url"]) for a in listed] == [("web", "https://x.ru/ok")]
+    order_id = place(api, [("KET", 1)])["id"]
+    with new_client() as client:
+        Dispatcher(shop.potok, client, name="tests").run_round()
+    link = api.get(f"/api/v1/orders/{order_id}/payment").json()["gateway_payment"]
+    assert link["status"] == "pending"
+    (created,) = yookassa.calls("/payments")
+    assert created.body["confirmation"]["return_url"] == "https://x.ru/ok"
+
+    refused = api.put("/api/v1/channels/mp/payment-account", json=body)
+    problem(refused, 422, "marketplace-takes-no-gateway")
+    bad = api.put(account, json={**body, "shop_id": "shop-1"})
+    assert [e["field"] for e in problem(bad, 422, "invalid-input")["errors"]] == ["shop_id"]

@@ -1,8 +1,9 @@
 """Fiscal receipts queued after the commit, on both databases, whoever moved the order: a
 prepaid order's sale receipt when it is paid and its offset when handed over (with the
-marking codes), a refund receipt when a return's refund is paid, a settlement when a
-cash-on-delivery parcel is delivered; a marketplace's order recorded as skipped; a refund
-above what was fiscalised, or a seller with no fiscal settings, raised as failed."""
+marking codes), a settlement when it is paid after the hand-over, a refund receipt when a
+return's refund is paid, a settlement when a cash-on-delivery parcel is delivered; a
+marketplace's order recorded as skipped; a refund above what was fiscalised, or a seller
+with no fiscal settings, raised as failed."""
 
 from __future__ import annotations
 
@@ -193,11 +194,18 @@ def test_a_seller_without_fiscal_settings_gets_a_failed_receipt_with_why(shop: P
     assert offset.state is ReceiptState.FAILED  # the offset of that prepayment, raised too
 
 
-def test_a_payment_recorded_twice_queues_one_sale(shop: Potok) -> None:
+def test_a_payment_recorded_after_the_hand_over_is_one_settlement_once(shop: Potok) -> None:
     clock = Clock(T0)
-    order_id, _, _ = _handed_over(shop, [("MUG", 1)], clock, paid=False)
+    order_id, shipment_id, _ = _handed_over(shop, [("MUG", 1)], clock, paid=False)
     order_service.record_payment(shop.uow(), RecordPayment(order_id, PaymentStatus.FAILED), TESTER)
     order_service.record_payment(shop.uow(), RecordPayment(order_id, PaymentStatus.PAID), TESTER)
     drain(shop)
-    kinds = [r.kind for r in receipts(shop, order_id)]
-    assert kinds == [ReceiptKind.SALE]
+    # paid for goods the customer has already: settled in full, no advance to offset
+    (settled,) = receipts(shop, order_id)
+    assert (settled.kind, settled.payment_type, settled.basis) == (
+        ReceiptKind.SETTLEMENT,
+        PaymentType.ELECTRONIC,
+        f"payment:order:{order_id}",
+    )
+    assert shape(settled) == [("MUG", "390.00", 1, "vat22", "full_payment", "commodity")]
+    assert [line.shipment_id for line in settled.lines] == [shipment_id]

@@ -315,15 +315,18 @@ def inspect_return(
 @handles_errors
 def settle_refund(
     number: str,
-    status: str = typer.Argument(..., help="paid or failed."),
+    status: str = typer.Argument(
+        ..., help="paid, failed, or pending (a failed refund owed again: the gateway is asked)."
+    ),
     note: str | None = typer.Option(None),
 ) -> None:
-    """The refund was paid (within what the order's payment has left), or failed."""
+    """The refund was paid (within what the order's payment has left), or failed, or - a
+    failed one - is owed again."""
     from potok.domain.returns import RefundStatus
     from potok.services.returns import requests
 
-    if status not in ("paid", "failed"):
-        raise InvalidInput([FieldError("status", "paid or failed", "unknown-status")])
+    if status not in ("paid", "failed", "pending"):
+        raise InvalidInput([FieldError("status", "paid, failed or pending", "unknown-status")])
     potok = open_potok()
     try:
         _print(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
@@ -45,6 +45,11 @@ class FiscalStore(Protocol):
         """The order's receipts, oldest first."""
         ...
 
+    def handed_over_after(self, shipment_ids: Sequence[int], position: int) -> set[int]:
+        """Of these shipments, those whose hand-over came after the event at ``position`` in
+        commit order (or has no place in it yet): they were not handed over at that moment."""
+        ...
+
     def page(self, where: ReceiptFilter, cursor: str | None, limit: int) -> ReceiptPage:
         """Newest first."""
         ...
@@ -56,14 +61,24 @@ class FiscalStore(Protocol):
         None), oldest first."""
         ...
 
-    def claim(self, receipt: Receipt, until: datetime, now: datetime) -> bool:
-        """Take a due receipt for one attempt, if nobody took it since it was read (same
-        state, same attempts); it is due again at ``until`` should the attempt never
-        report back."""
+    def claim_many(self, receipts: Sequence[Receipt], until: datetime, now: datetime) -> set[int]:
+        """Take the due receipts for one attempt each, in one statement: those nobody took
+        since they were read (the same state, their next attempt come); each is due again at
+        ``until`` should its attempt never report back. Answers the ids taken."""
+        ...
+
+    def release(self, receipt_ids: Sequence[int], now: datetime) -> None:
+        """Let taken receipts go unsent (due at once, the attempt not counted): they were
+        behind one the provider could not take."""
         ...
 
     def save(self, receipt: Receipt) -> None:
         """Write the receipt's state, attempts, provider ids, reason and attributes."""
+        ...
+
+    def save_moved(self, receipt: Receipt, was: Collection[ReceiptState]) -> bool:
+        """Write a receipt's step at the provider (state, ids, attributes, attempts, reason)
+        if it still stands where it was read (``was``); whether it did."""
         ...
 
     def retry_at(self, receipt_id: int, at: datetime, error: str, now: datetime) -> None:

@@ -368,7 +368,7 @@ QUEUE_FISCAL_RECEIPTS = EventReaction(
     "a receipt is printed by a cash-register provider that may be down or slow; the "
     "payment, hand-over or refund is done and must never wait for it or fail because of "
     "it, whoever made it (the gateway, the API, a CRM, an operator)",
-    handler=queue_fiscal_receipts,
+    window_handler=queue_fiscal_receipts,  # a window in one transaction, in commit order
     selects=fiscal_events,
 )
 

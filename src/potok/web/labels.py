@@ -211,6 +211,7 @@ ALERT = {
     "marketplace_update_refused": N_("Marketplace refused an order update"),
     "webhook_paused": N_("Webhook paused after failures"),
     "fiscal_receipt_failed": N_("Fiscal receipt failed"),
+    "refund_refused": N_("Payment gateway refused a refund"),
 }
 
 

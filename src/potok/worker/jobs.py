@@ -180,6 +180,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
             Outside(lambda: _uow(potok, "payments-poll"), potok.carriers, clock, potok.gateways),
             every_s=potok.settings.payments.poll_every_s,
             limit=potok.settings.payments.poll_batch,
+            capture_after=timedelta(hours=potok.settings.payments.capture_held_after_h),
         )
     return JobReport(
         expired,

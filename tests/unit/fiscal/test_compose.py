@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,7 +19,18 @@ from potok.domain.fiscal import (
     Vat,
     vat_of,
 )
-from potok.domain.fiscal.compose import Goods, cut_to, delivery_line, goods_lines, refundable
+from potok.domain.fiscal.compose import (
+    Goods,
+    HandedOver,
+    cut_to,
+    delivery_line,
+    delivery_settled,
+    goods_lines,
+    payment_kind,
+    payment_lines,
+    refundable,
+    settled_shipments,
+)
 from potok.domain.machine import IllegalTransition
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
@@ -100,13 +112,65 @@ def _receipt(kind: ReceiptKind, state: ReceiptState, amount: str) -> Receipt:
 
 def test_refundable_is_what_was_fiscalised_less_what_was_refunded() -> None:
     sale = _receipt(ReceiptKind.SALE, ReceiptState.DONE, "1000.00")
-    offset = _receipt(ReceiptKind.SETTLEMENT, ReceiptState.QUEUED, "1000.00")
+    offset = replace(
+        _receipt(ReceiptKind.SETTLEMENT, ReceiptState.QUEUED, "1000.00"),
+        payment_type=PaymentType.PREPAID,  # the advance offset: no new money
+    )
     refund = _receipt(ReceiptKind.REFUND, ReceiptState.WAIT, "300.00")
     failed = _receipt(ReceiptKind.REFUND, ReceiptState.FAILED, "500.00")
     assert refundable([sale, offset, refund, failed]) == Decimal("700.00")
     cod = _receipt(ReceiptKind.SETTLEMENT, ReceiptState.DONE, "800.00")
     assert refundable([cod]) == Decimal("800.00")
     assert refundable([]) == Decimal("0.00")
+
+
+KETTLES = Goods(1, "KET", "Kettle", 2, Decimal("2490.00"), Decimal("22"))
+TOYS = Goods(2, "TOY", "Toy bear", 3, Decimal("990.00"), Decimal("10"), (("gs1m", "T1"),))
+DELIVERY = (Decimal("300.00"), Decimal("22"))
+
+
+def _methods(lines: list) -> list[tuple[str | None, int, str, int | None]]:  # type: ignore[type-arg]
+    return [(x.sku, x.quantity, x.payment_method.value, x.shipment_id) for x in lines]
+
+
+def test_money_taken_before_any_hand_over_is_an_advance_for_everything() -> None:
+    lines = payment_lines([KETTLES, TOYS], [], DELIVERY, vat_payer=True)
+    assert _methods(lines) == [
+        ("KET", 2, "full_prepayment", None),
+        ("TOY", 3, "full_prepayment", None),  # marked units are named at the offset
+        (None, 1, "full_prepayment", None),
+    ]
+    assert payment_kind(lines) is ReceiptKind.SALE
+    assert sum(x.amount for x in lines) == Decimal("8250.00")
+
+
+def test_money_taken_after_a_hand_over_settles_those_goods_and_prepays_the_rest() -> None:
+    handed = HandedOver(7, (KETTLES, replace(TOYS, quantity=1)))
+    lines = payment_lines([KETTLES, TOYS], [handed], DELIVERY, vat_payer=True)
+    assert _methods(lines) == [
+        ("KET", 2, "full_payment", 7),
+        ("TOY", 1, "full_payment", 7),  # the marked toy that went, with its code
+        ("TOY", 2, "full_prepayment", None),
+        (None, 1, "full_payment", None),  # the delivery with the first goods settled
+    ]
+    assert lines[1].mark_code == "T1"
+    assert payment_kind(lines) is ReceiptKind.SALE
+    everything = HandedOver(7, (KETTLES, TOYS))
+    settled = payment_lines([KETTLES, TOYS], [everything], DELIVERY, vat_payer=True)
+    assert payment_kind(settled) is ReceiptKind.SETTLEMENT
+    assert sum(x.amount for x in settled) == sum(x.amount for x in lines)
+
+
+def test_receipts_say_which_shipments_and_whether_the_delivery_they_settled() -> None:
+    lines = payment_lines([KETTLES, TOYS], [HandedOver(7, (KETTLES,))], DELIVERY, vat_payer=True)
+    money = replace(_receipt(ReceiptKind.SALE, ReceiptState.FAILED, "1.00"), lines=tuple(lines))
+    assert settled_shipments([money]) == {7}  # failed: its fix comes, it still stands
+    assert delivery_settled([money])
+    offset = replace(_receipt(ReceiptKind.SETTLEMENT, ReceiptState.QUEUED, "1.00"), shipment_id=8)
+    skipped = replace(offset, state=ReceiptState.SKIPPED, shipment_id=9)
+    assert settled_shipments([money, offset, skipped]) == {7, 8}
+    advance = payment_lines([KETTLES], [], DELIVERY, vat_payer=True)
+    assert not delivery_settled([replace(money, lines=tuple(advance))])
 
 
 def test_a_receipt_moves_only_as_its_table_says() -> None:

@@ -1,5 +1,5 @@
-"""Gateway payments: an order's payment at ЮKassa (its confirmation URL for the shop), the
-list for operators, and ЮKassa's notifications."""
+"""Gateway payments: a channel's account at ЮKassa, an order's payment there (its
+confirmation URL for the shop), the list for operators, and ЮKassa's notifications."""
 
 from __future__ import annotations
 
@@ -14,31 +14,36 @@ from starlette.concurrency import run_in_threadpool
 from potok.api.deps import Uow
 from potok.api.problems import responses
 from potok.api.responses import json_response
-from potok.api.schemas.common import Day
+from potok.api.schemas.common import Code, Day
 from potok.api.schemas.payments import (
     DifferenceOut,
     GatewayPaymentOut,
     GatewayPaymentPageOut,
     OrderPaymentOut,
+    PaymentAccountIn,
+    PaymentAccountOut,
     ReconciledOut,
     ReconciliationOut,
 )
 from potok.api.scope import Reach, reach
-from potok.api.security import client_ip, needs, public, security_of
+from potok.api.security import Caller, client_ip, needs, public, security_of
 from potok.connectors.marketplaces.ozon_push import from_ozon as from_networks
 from potok.connectors.marketplaces.ozon_push import networks
 from potok.domain.access import Permission
 from potok.domain.analytics.periods import PeriodReversed, PeriodTooLong
+from potok.domain.channels import ChannelNotFound
 from potok.domain.errors import InvalidInput
 from potok.domain.orders import OrderNotFound
 from potok.domain.payments import (
     GatewayUnreachable,
+    MarketplaceTakesNoGateway,
     NotificationMalformed,
     NotificationNotFromGateway,
 )
+from potok.domain.payments.accounts import AccountDraft
 from potok.domain.payments.reconciliation import ZERO, Reconciled
 from potok.services.outside import Outside
-from potok.services.payments import reads
+from potok.services.payments import accounts, reads
 from potok.services.payments import reconciliation as reconciliation_service
 from potok.services.payments.notifications import read_notification, take_notification
 
@@ -46,6 +51,49 @@ router = APIRouter(prefix="/api/v1", tags=["payments"])
 
 OrderIdPath = Annotated[int, Path(ge=1, le=2**63 - 1, description="Potok's order number.")]
 MAX_NOTIFICATION_BYTES = 64 * 1024
+
+
+@router.get(
+    "/payment-accounts",
+    response_model=list[PaymentAccountOut],
+    summary="The channels connected to a payment gateway, and their accounts",
+    description="The shop id, return page and whether new orders get a gateway payment; "
+    "the secret key is never returned. A channel-bound key sees its own channel's only.",
+    dependencies=[needs(Permission.CATALOGUE_READ), reach(Reach.LISTED)],
+)
+def list_payment_accounts(uow: Uow, caller: Caller) -> list[PaymentAccountOut]:
+    return [
+        PaymentAccountOut.of(a)
+        for a in accounts.list_accounts(uow)
+        if caller.channel in (None, a.channel_code)
+    ]
+
+
+@router.put(
+    "/channels/{code}/payment-account",
+    response_model=PaymentAccountOut,
+    summary="Connect an own-shop channel to its payment gateway account, or change it",
+    description="The orders of the channel taken from now on (paid `online`, or not saying) "
+    "get a two-stage payment at ЮKassa. `secret_key` is required to connect and stored "
+    "sealed; left out when changing, the stored one is kept. `active: false` stops new "
+    "payments (those made go on). A marketplace's channel is refused "
+    "(`marketplace-takes-no-gateway`): its orders are paid to the marketplace. Putting the "
+    "same account again changes nothing but its time.",
+    responses=responses(ChannelNotFound, MarketplaceTakesNoGateway, InvalidInput),
+    dependencies=[needs(Permission.CATALOGUE_WRITE), reach(Reach.CHANNEL)],
+)
+def put_payment_account(
+    code: Code, body: PaymentAccountIn, uow: Uow, caller: Caller
+) -> PaymentAccountOut:
+    draft = AccountDraft(
+        channel_code=code,
+        shop_id=body.shop_id,
+        secret_key=body.secret_key or "",
+        return_url=body.return_url,
+        gateway=body.gateway,
+        active=body.active,
+    )
+    return PaymentAccountOut.of(accounts.connect_channel(uow, draft, caller.actor))
 
 
 @router.get(

@@ -319,10 +319,12 @@ def close_return(number: NumberPath, body: NoteIn, uow: Uow, caller: Caller) -> 
 @router.post(
     "/returns/{number}/refund",
     response_model=ReturnOut,
-    summary="The refund was paid, or failed",
+    summary="The refund was paid, or failed, or is owed again",
     description="Set by the channel or an operator once the return is received. `paid` "
     "never exceeds what the order's payment has left (`refund-above-paid`) and moves the "
-    "order's payment to `partially_refunded` or `refunded`; `failed` may be paid later.",
+    "order's payment to `partially_refunded` or `refunded`; `failed` may be paid later, "
+    "or made `pending` again - a refund the payment gateway refused is then asked of it "
+    "once more.",
     responses=responses(ReturnNotFound, RefundNotDue, RefundAbovePaid, IllegalTransition),
     dependencies=[needs(Permission.ORDERS_MANAGE), _RECORD],
 )

@@ -25,6 +25,9 @@ class ReceiptLineOut(Out):
     mark_code: str | None = Field(description="The marking code of the unit, if marked.")
     agent_type: str | None = Field(description="The agent's type, for an agent's sale.")
     supplier_inn: str | None
+    shipment_id: int | None = Field(
+        description="Goods settled in full: the shipment that took them."
+    )
 
 
 class FiscalAttributesOut(Out):
@@ -107,6 +110,7 @@ def _line(line: ReceiptLine) -> ReceiptLineOut:
         payment_method=line.payment_method.value,
         payment_object=line.payment_object.value,
         mark_code=line.mark_code,
+        shipment_id=line.shipment_id,
         agent_type=line.agent.type if line.agent else None,
         supplier_inn=line.agent.supplier_inn if line.agent else None,
     )

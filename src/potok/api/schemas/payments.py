@@ -4,10 +4,58 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from potok.api.schemas.common import Flag, Schema
 from potok.domain.payments import GatewayPayment, GatewayRefund, GatewayStatus, RefundState
+from potok.domain.payments.accounts import PaymentAccount
+
+
+class PaymentAccountIn(Schema):
+    gateway: Literal["yookassa"] = "yookassa"
+    shop_id: str = Field(
+        min_length=1, max_length=20, examples=["506751"], description="The shop id ЮKassa shows."
+    )
+    secret_key: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="The shop's secret key; stored sealed, never returned. Required to "
+        "connect; left out when changing, the stored one is kept.",
+    )
+    return_url: str = Field(
+        min_length=8,
+        max_length=2000,
+        examples=["https://shop.example.ru/thanks"],
+        description="Where ЮKassa sends the customer back after paying.",
+    )
+    active: Flag = Field(
+        default=True, description="`false`: new orders of the channel get no gateway payment."
+    )
+
+
+class PaymentAccountOut(BaseModel):
+    channel: str
+    gateway: str
+    shop_id: str
+    return_url: str
+    active: bool
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, account: PaymentAccount) -> PaymentAccountOut:
+        return cls(
+            channel=account.channel_code,
+            gateway=account.gateway,
+            shop_id=account.shop_id,
+            return_url=account.return_url,
+            active=account.active,
+            created_at=account.created_at,
+            updated_at=account.updated_at,
+        )
 
 
 class GatewayRefundOut(BaseModel):

@@ -89,7 +89,10 @@ class InspectionIn(Schema):
 
 
 class RefundIn(Schema):
-    status: Literal["paid", "failed"]
+    status: Literal["paid", "failed", "pending"] = Field(
+        description="`paid`, `failed`, or `pending`: a failed refund owed again (the "
+        "payment gateway is asked once more)."
+    )
     note: Note | None = Field(default=None, examples=["paid back to the card"])
 
 

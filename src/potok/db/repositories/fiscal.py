@@ -3,14 +3,14 @@ update so that two workers never send the same receipt at once."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
 from potok.db.queries.pagination import decode_int_cursor, encode_cursor
-from potok.db.tables import fiscal_receipts
+from potok.db.tables import fiscal_receipts, outbox_events
 from potok.domain.fiscal import (
     Company,
     FiscalAttributes,
@@ -34,9 +34,7 @@ class FiscalRepository:
     def add(self, receipt: Receipt) -> Receipt:
         values = _values(receipt)
         values["created_at"] = receipt.created_at
-        new_id = self.connection.execute(
-            sa.insert(fiscal_receipts).values(**values).returning(T.id)
-        ).scalar_one()
+        new_id = self.connection.execute(_INSERT, values).scalar_one()
         receipt.id = int(new_id)
         return receipt
 
@@ -62,6 +60,20 @@ class FiscalRepository:
             sa.select(fiscal_receipts).where(T.order_id == order_id).order_by(T.id)
         )
         return [_receipt(row) for row in rows]
+
+    def handed_over_after(self, shipment_ids: Sequence[int], position: int) -> set[int]:
+        if not shipment_ids:
+            return set()
+        e = outbox_events.c
+        rows = self.connection.execute(
+            sa.select(e.aggregate_id, e.position).where(
+                e.aggregate_type == "shipment",
+                e.aggregate_id.in_([str(i) for i in shipment_ids]),
+                e.type == "shipment.handed_over",
+            )
+        )
+        # a hand-over whose event was pruned long ago came before anything read now
+        return {int(r.aggregate_id) for r in rows if r.position is None or r.position > position}
 
     def page(self, where: ReceiptFilter, cursor: str | None, limit: int) -> ReceiptPage:
         query = sa.select(fiscal_receipts).order_by(T.id.desc()).limit(limit + 1)
@@ -96,26 +108,60 @@ class FiscalRepository:
         rows = self.connection.execute(query.order_by(T.id).limit(limit))
         return [_receipt(row) for row in rows]
 
-    def claim(self, receipt: Receipt, until: datetime, now: datetime) -> bool:
-        taken = self.connection.execute(
+    def claim_many(self, receipts: Sequence[Receipt], until: datetime, now: datetime) -> set[int]:
+        if not receipts:
+            return set()
+        still_due = (
+            T.state.in_(sorted({r.state.value for r in receipts})),
+            sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now),
+        )
+        # locked in one order, skipping those another worker is taking right now
+        # (PostgreSQL; SQLite writes one at a time), then taken if still due
+        locked = (
+            sa.select(T.id)
+            .where(T.id.in_([r.id for r in receipts]), *still_due)
+            .order_by(T.id)
+            .with_for_update(skip_locked=True)
+        )
+        ids = [int(row[0]) for row in self.connection.execute(locked)]
+        taken: set[int] = set()
+        if ids:
+            taken = {
+                int(row[0])
+                for row in self.connection.execute(
+                    sa.update(fiscal_receipts)
+                    .where(T.id.in_(ids), *still_due)
+                    .values(attempts=T.attempts + 1, next_attempt_at=until, updated_at=now)
+                    .returning(T.id)
+                )
+            }
+        for receipt in receipts:
+            if receipt.id in taken:
+                receipt.attempts += 1
+                receipt.next_attempt_at = until
+        return taken
+
+    def release(self, receipt_ids: Sequence[int], now: datetime) -> None:
+        if not receipt_ids:
+            return
+        self.connection.execute(
             sa.update(fiscal_receipts)
-            .where(
-                T.id == receipt.id,
-                T.state == receipt.state.value,
-                T.attempts == receipt.attempts,
-                sa.or_(T.next_attempt_at.is_(None), T.next_attempt_at <= now),
-            )
-            .values(attempts=T.attempts + 1, next_attempt_at=until, updated_at=now)
-        ).rowcount
-        if taken:
-            receipt.attempts += 1
-            receipt.next_attempt_at = until
-        return bool(taken)
+            .where(T.id.in_(list(receipt_ids)))
+            .values(attempts=T.attempts - 1, next_attempt_at=None, updated_at=now)
+        )
 
     def save(self, receipt: Receipt) -> None:
         self.connection.execute(
             sa.update(fiscal_receipts).where(T.id == receipt.id).values(**_values(receipt))
         )
+
+    def save_moved(self, receipt: Receipt, was: Collection[ReceiptState]) -> bool:
+        values = {k: v for k, v in _values(receipt).items() if k in _MOVING}
+        moved = self.connection.execute(
+            _MOVE,
+            {**values, "b_id": receipt.id, "b_was": sorted(s.value for s in was)},
+        ).rowcount
+        return bool(moved)
 
     def retry_at(self, receipt_id: int, at: datetime, error: str, now: datetime) -> None:
         self.connection.execute(
@@ -129,6 +175,35 @@ class FiscalRepository:
             sa.select(T.state, sa.func.count()).group_by(T.state).order_by(T.state)
         )
         return {row[0]: int(row[1]) for row in rows}
+
+
+_INSERT = sa.insert(fiscal_receipts).returning(T.id)
+
+_MOVING = (
+    "state",
+    "reason",
+    "error_code",
+    "provider_uuid",
+    "attempts",
+    "next_attempt_at",
+    "sent_at",
+    "fn_number",
+    "fiscal_document_number",
+    "fiscal_document_attribute",
+    "fiscal_receipt_number",
+    "shift_number",
+    "registered_at",
+    "register_number",
+    "ofd_receipt_url",
+    "updated_at",
+)
+"""The columns a receipt's step at the provider changes (its lines, seller and basis stay)."""
+
+_MOVE = (
+    sa.update(fiscal_receipts)
+    .where(T.id == sa.bindparam("b_id"), T.state.in_(sa.bindparam("b_was", expanding=True)))
+    .values({name: sa.bindparam(name) for name in _MOVING})
+)
 
 
 def _values(r: Receipt) -> dict[str, Any]:

@@ -26,6 +26,7 @@ class AlertKind(StrEnum):
     TASK_UNASSIGNABLE = "task_unassignable"  # no member of its queue has the skills it needs
     WEBHOOK_PAUSED = "webhook_paused"
     FISCAL_RECEIPT_FAILED = "fiscal_receipt_failed"  # the provider refused a receipt
+    REFUND_REFUSED = "refund_refused"  # the payment gateway did not refund: still owed
 
 
 class AlertState(StrEnum):

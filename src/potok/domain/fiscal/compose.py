@@ -1,20 +1,30 @@
 """The lines of a receipt, from what the customer bought, received or sent back: each
 order line at the price paid and its VAT (or «без НДС» for a seller that pays none), one
 line per marked unit with its marking code, the delivery as a service, and the agent data
-of a channel whose sales the seller makes for someone else."""
+of a channel whose sales the seller makes for someone else.
+
+When the money is taken (54-ФЗ asks for the receipt at that moment) the goods already
+handed over are settled in full (``full_payment``) and the rest is an advance for goods to
+come (``full_prepayment``), each line with its own method; the advance is offset, shipment
+by shipment, when those goods are handed over. So a payment captured at hand-over prints
+one ``full_payment`` receipt, a prepayment prints its receipt and then the offsets, and no
+goods are settled twice: the receipts say which shipments they settled."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from potok.domain.fiscal.model import ZERO, AgentInfo, Receipt, ReceiptLine, vat_of
 from potok.domain.fiscal.states import (
     COUNTED,
+    Operation,
     PaymentMethodTag,
     PaymentObject,
+    PaymentType,
     ReceiptKind,
+    ReceiptState,
 )
 from potok.domain.kernel import round_money
 
@@ -35,14 +45,29 @@ class Goods:
     marks: tuple[tuple[str, str], ...] = ()  # (kind, code) of each marked unit
 
 
+@dataclass(frozen=True, slots=True)
+class HandedOver:
+    """The goods of one shipment the carrier (or the customer at the counter) took."""
+
+    shipment_id: int
+    goods: tuple[Goods, ...]
+
+
+def payment_basis(order_id: int) -> str:
+    """The basis of the receipt printed when an order's money is taken: one per order."""
+    return f"payment:order:{order_id}"
+
+
 def goods_lines(
     goods: Iterable[Goods],
     method: PaymentMethodTag,
     *,
     vat_payer: bool,
     agent: AgentInfo | None = None,
+    shipment_id: int | None = None,
 ) -> list[ReceiptLine]:
-    """A line per order line, and a line of its own for each marked unit."""
+    """A line per order line, and a line of its own for each marked unit; goods settled
+    in full name the shipment that took them."""
     lines: list[ReceiptLine] = []
     for item in goods:
         vat = vat_of(item.vat_rate if vat_payer else None)
@@ -62,6 +87,7 @@ def goods_lines(
                     mark_kind=kind,
                     mark_code=code,
                     agent=agent,
+                    shipment_id=shipment_id,
                 )
             )
         rest = item.quantity - len(marks)
@@ -77,9 +103,51 @@ def goods_lines(
                     sku=item.sku,
                     order_line_no=item.order_line_no,
                     agent=agent,
+                    shipment_id=shipment_id,
                 )
             )
     return lines
+
+
+def payment_lines(
+    ordered: Sequence[Goods],
+    handed: Sequence[HandedOver],
+    delivery: tuple[Decimal, Decimal],
+    *,
+    vat_payer: bool,
+    agent: AgentInfo | None = None,
+) -> list[ReceiptLine]:
+    """The lines of the receipt printed when the money is taken: the goods of the shipments
+    handed over by then settled in full (``full_payment``, with their marking codes), the
+    rest of the order paid in advance (``full_prepayment``), the delivery (price, VAT rate)
+    settled with the first goods - or paid in advance with the rest."""
+    full, advance = PaymentMethodTag.FULL_PAYMENT, PaymentMethodTag.FULL_PREPAYMENT
+    lines: list[ReceiptLine] = []
+    shipped: dict[int, int] = {}
+    for shipment in handed:
+        lines += goods_lines(
+            shipment.goods, full, vat_payer=vat_payer, agent=agent, shipment_id=shipment.shipment_id
+        )
+        for item in shipment.goods:
+            shipped[item.order_line_no] = shipped.get(item.order_line_no, 0) + item.quantity
+    rest = [
+        replace(item, quantity=item.quantity - shipped.get(item.order_line_no, 0), marks=())
+        for item in ordered
+        if item.quantity > shipped.get(item.order_line_no, 0)
+    ]
+    lines += goods_lines(rest, advance, vat_payer=vat_payer, agent=agent)
+    settled_some = any(line.payment_method is full for line in lines)
+    price, vat_rate = delivery
+    lines += delivery_line(price, vat_rate, full if settled_some else advance, vat_payer=vat_payer)
+    return lines
+
+
+def payment_kind(lines: Sequence[ReceiptLine]) -> ReceiptKind:
+    """A receipt of money taken for goods the customer already has is a settlement; one
+    that is (partly) an advance is a sale."""
+    if lines and all(line.payment_method is PaymentMethodTag.FULL_PAYMENT for line in lines):
+        return ReceiptKind.SETTLEMENT
+    return ReceiptKind.SALE
 
 
 def delivery_line(
@@ -124,19 +192,71 @@ def cut_to(lines: Sequence[ReceiptLine], amount: Decimal) -> list[ReceiptLine]:
 
 
 def _with(line: ReceiptLine, price: Decimal, quantity: int) -> ReceiptLine:
-    from dataclasses import replace
-
     return replace(line, price=round_money(price), quantity=quantity)
 
 
+def brings_money(receipt: Receipt) -> bool:
+    """A sale or settlement receipt of money paid (cash or electronically); the offset of
+    a prepayment brings none."""
+    return (
+        receipt.operation is Operation.SELL
+        and receipt.kind in (ReceiptKind.SALE, ReceiptKind.SETTLEMENT)
+        and receipt.payment_type is not PaymentType.PREPAID
+    )
+
+
 def fiscalised(receipts: Iterable[Receipt]) -> Decimal:
-    """What the order's receipts say was paid: the sale (prepayment) receipts, or where
-    there are none the settlements (paid on delivery, or fiscalised at hand-over); the
-    offsets of a prepayment bring no new money."""
-    counted = [r for r in receipts if r.state in COUNTED]
-    sales = [r for r in counted if r.kind is ReceiptKind.SALE]
-    taken = sales or [r for r in counted if r.kind is ReceiptKind.SETTLEMENT]
-    return sum((r.total for r in taken), ZERO)
+    """What the order's receipts say was paid: the receipts of money taken (at payment,
+    at hand-over, on delivery), never the offsets of a prepayment."""
+    return sum(
+        (r.total for r in receipts if r.state in COUNTED and brings_money(r)),
+        ZERO,
+    )
+
+
+def _standing(receipts: Iterable[Receipt]) -> list[Receipt]:
+    """Sell receipts printed or to be printed: a failed one is fixed (sent again or
+    corrected) and still stands for what it settles."""
+    return [
+        r
+        for r in receipts
+        if r.state is not ReceiptState.SKIPPED
+        and r.operation is Operation.SELL
+        and r.kind in (ReceiptKind.SALE, ReceiptKind.SETTLEMENT)
+    ]
+
+
+def payment_receipt(receipts: Iterable[Receipt], order_id: int) -> Receipt | None:
+    """The receipt printed when the order's money was taken (at_payment), if any."""
+    basis = payment_basis(order_id)
+    for receipt in _standing(receipts):
+        if receipt.basis == basis:
+            return receipt
+    return None
+
+
+def settled_shipments(receipts: Iterable[Receipt]) -> set[int]:
+    """The shipments whose goods some receipt settled in full already."""
+    settled: set[int] = set()
+    for receipt in _standing(receipts):
+        if receipt.kind is ReceiptKind.SETTLEMENT and receipt.shipment_id is not None:
+            settled.add(receipt.shipment_id)
+        settled.update(
+            line.shipment_id
+            for line in receipt.lines
+            if line.shipment_id is not None and line.payment_method is PaymentMethodTag.FULL_PAYMENT
+        )
+    return settled
+
+
+def delivery_settled(receipts: Iterable[Receipt]) -> bool:
+    """Whether a receipt settled the delivery in full already (it goes on one receipt)."""
+    return any(
+        line.payment_object is PaymentObject.SERVICE
+        and line.payment_method is PaymentMethodTag.FULL_PAYMENT
+        for receipt in _standing(receipts)
+        for line in receipt.lines
+    )
 
 
 def refunded(receipts: Iterable[Receipt]) -> Decimal:

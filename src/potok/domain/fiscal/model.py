@@ -56,6 +56,7 @@ class ReceiptLine:
     mark_kind: str | None = None  # the kind of marking code (gs1m, ean13, short, …)
     mark_code: str | None = None
     agent: AgentInfo | None = None
+    shipment_id: int | None = None  # goods settled in full: the shipment that took them
 
     @property
     def amount(self) -> Decimal:
@@ -82,6 +83,8 @@ class ReceiptLine:
             "sku": self.sku,
             "order_line_no": self.order_line_no,
         }
+        if self.shipment_id is not None:
+            data["shipment_id"] = self.shipment_id
         if self.mark_code is not None:
             data["mark_kind"] = self.mark_kind
             data["mark_code"] = self.mark_code
@@ -108,6 +111,7 @@ class ReceiptLine:
             order_line_no=data.get("order_line_no"),
             mark_kind=data.get("mark_kind"),
             mark_code=data.get("mark_code"),
+            shipment_id=data.get("shipment_id"),
             agent=None
             if agent is None
             else AgentInfo(

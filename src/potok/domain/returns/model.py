@@ -399,7 +399,8 @@ class Return:
     def settle_refund(
         self, status: RefundStatus, at: datetime, actor: str, note: str | None
     ) -> None:
-        """The channel or an operator says the refund was paid, or failed."""
+        """The channel or an operator says the refund was paid, or failed, or - a failed
+        one - is owed again."""
         if self.refund_status is RefundStatus.NONE:
             raise RefundNotDue(
                 number=self.number,

@@ -42,10 +42,11 @@ CONNECTOR_ALERTS = frozenset(
         AlertKind.CARRIER_REFUSED_BOOKING,
         AlertKind.CARRIER_BOOKING_FAILING,
         AlertKind.FISCAL_RECEIPT_FAILED,
+        AlertKind.REFUND_REFUSED,
     }
 )
-"""Alerts about a marketplace, carrier or cash-register provider refusing Potok: a
-connector error to look into."""
+"""Alerts about a marketplace, carrier, cash-register provider or payment gateway refusing
+Potok: a connector error to look into."""
 
 
 def system_task(event_type: str, payload: Mapping[str, Any]) -> SystemTask | None:

@@ -1,12 +1,24 @@
 """Receipts queued for what happened to an order, whoever made it happen (the gateway,
-the API, a CRM, an operator): a sale receipt when a prepaid order is paid, a settlement
-when its goods are handed over (the prepayment's offset) or delivered and paid on delivery,
-a refund receipt when a refund is paid. After the commit, from the dispatcher; each receipt
-once (its basis is unique), never more than was paid and fiscalised given back."""
+the API, a CRM, an operator), at the moment 54-ФЗ asks for them:
+
+- the money taken (``at_payment``): one receipt, the goods handed over by then settled in
+  full and the rest paid in advance - a payment captured at hand-over is one
+  ``full_payment`` settlement, a prepayment a ``full_prepayment`` sale;
+- goods handed over after their prepayment: the advance offset (``full_payment``, paid by
+  the prepayment); ``at_handover``: one ``full_payment`` settlement per shipment once it is
+  both handed over and paid, whichever came first;
+- cash or card on delivery: a settlement when the shipment is delivered;
+- a refund paid: a refund receipt, never more than was paid and fiscalised given back.
+
+"Handed over by then" is read in commit order, the order every consumer of the events
+sees: the shipments whose hand-over event came before the payment's. So however late
+the reaction runs, it prints what would have been printed on time. After the commit, from
+the dispatcher; each receipt once (its basis is unique) and each shipment's goods settled
+once (the receipts name the shipments they settled)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -25,16 +37,25 @@ from potok.domain.fiscal import (
 )
 from potok.domain.fiscal.compose import (
     Goods,
+    HandedOver,
     cut_to,
     delivery_line,
+    delivery_settled,
     goods_lines,
+    payment_basis,
+    payment_kind,
+    payment_lines,
+    payment_receipt,
     refundable,
+    settled_shipments,
 )
 from potok.domain.fiscal.policy import SKIP_REASONS, SKIPPING, FiscalMode
-from potok.domain.fiscal.states import COUNTED, PaymentObject
+from potok.domain.fiscal.states import COUNTED
+from potok.domain.fulfilment import Shipment
 from potok.domain.fulfilment.identifiers import UnitIdentifier
 from potok.domain.orders import Order, OrderState, PaymentMethod, PaymentStatus
 from potok.domain.orders.states import ON_DELIVERY
+from potok.domain.payments import GatewayStatus
 from potok.domain.returns.model import Return
 from potok.domain.webhooks import StoredEvent
 from potok.services.fiscal.desk import FiscalDesk
@@ -52,17 +73,28 @@ EVENTS = (
 """The events whose receipts are queued here."""
 
 MARK = "gs1m"  # a Честный ЗНАК DataMatrix code, as ФФД 1.2 names its kind
+PAID = frozenset({PaymentStatus.PAID, PaymentStatus.PARTIALLY_REFUNDED})
+"""An order whose money was taken (some of it may have been given back since)."""
 
 
-def queue_fiscal_receipts(outside: Outside, event: StoredEvent) -> Settle | None:
-    """The receipts the event calls for are queued (or recorded as skipped, with why),
-    with the cursor's move: once per event."""
+def queue_fiscal_receipts(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
+    """The receipts a window of events calls for are queued (or recorded as skipped, with
+    why), event after event in commit order, in one transaction with the cursor's move past
+    the window: once per event (each sees what the ones before it queued)."""
     desk = outside.fiscal
-    if desk is None or not desk.rules.enabled or not _wants(event):
+    if desk is None or not desk.rules.enabled:
+        return None
+    wanted = [event for event in events if _wants(event)]
+    if not wanted:
         return None
 
     def settle(uow: UnitOfWork) -> None:
-        queue_for_event(uow, desk, event, outside.clock())
+        at = outside.clock()
+        # the orders are read once for the window (this reaction changes none of them)
+        ids = {int(e.payload["order_id"]) for e in wanted if "order_id" in e.payload}
+        orders = {o.id or 0: o for o in uow.orders.get_many(sorted(ids))}
+        for event in wanted:
+            queue_for_event(uow, desk, event, at, orders=orders)
 
     return settle
 
@@ -90,27 +122,38 @@ def _wants(event: StoredEvent) -> bool:
 
 
 def queue_for_event(
-    uow: UnitOfWork, desk: FiscalDesk, event: StoredEvent, at: datetime
+    uow: UnitOfWork,
+    desk: FiscalDesk,
+    event: StoredEvent,
+    at: datetime,
+    *,
+    orders: Mapping[int, Order] | None = None,
 ) -> list[Receipt]:
-    """Inside the caller's transaction: store the receipts the event calls for."""
+    """Inside the caller's transaction: store the receipts the event calls for (``orders``:
+    the orders read already)."""
     p = event.payload
+
+    def order_of(order_id: int) -> Order | None:
+        found = (orders or {}).get(order_id)
+        return found if found is not None else uow.orders.get(order_id)
+
     if event.type in ("order.created", "order.payment_changed"):
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if order is None:
             return []
         if p.get("to_status", p.get("payment_status")) == PaymentStatus.REFUNDED.value:
             return _store(uow, at, _cancelled_refund(uow, desk.rules, order, at))
-        return _store(uow, at, _paid(uow, desk.rules, order, at))
+        return _store(uow, at, _paid(uow, desk.rules, order, at, event.position))
     if event.type in ("shipment.handed_over", "shipment.delivered"):
         shipment_id = int(p["shipment_id"])
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if order is None:
             return []
         handed = event.type == "shipment.handed_over"
         return _store(uow, at, _goods_reached(uow, desk.rules, order, shipment_id, at, handed))
     if event.type == "return.refund_changed":
         ret = uow.returns.get(str(p["number"]))
-        order = uow.orders.get(int(p["order_id"]))
+        order = order_of(int(p["order_id"]))
         if ret is None or order is None:
             return []
         return _store(uow, at, _refund(uow, desk.rules, order, ret, at))
@@ -239,32 +282,71 @@ def _order_goods(order: Order) -> list[Goods]:
     ]
 
 
-def _paid(uow: UnitOfWork, rules: FiscalRules, order: Order, at: datetime) -> list[Receipt]:
-    """A prepaid order paid: a full-prepayment receipt of the whole order (at_payment)."""
+def _paid(
+    uow: UnitOfWork, rules: FiscalRules, order: Order, at: datetime, position: int
+) -> list[Receipt]:
+    """The order's money taken (the event at ``position``): ``at_payment``, one receipt of
+    it - the goods handed over by then settled in full, the rest an advance; ``at_handover``,
+    a settlement of each shipment handed over by then."""
     mode = _mode(uow, rules, order)
     if mode in SKIPPING:
         return [_skipped(order, mode, at, ReceiptKind.SALE)]
-    if mode is not FiscalMode.AT_PAYMENT or order.payment_method in ON_DELIVERY:
-        return []  # fiscalised when the goods are handed over, or delivered and paid
+    if order.payment_method in ON_DELIVERY:
+        return []  # fiscalised when delivered and paid to the carrier
+    # the order is loaded with its reservations: none taken by a shipment, none went yet
+    started = any(r.shipment_id is not None for r in order.reservations)
+    earlier = uow.fiscal.of_order(order.id or 0) if started else []
+    handed = _handed_over_by(uow, order, position, settled_shipments(earlier)) if started else []
+    if mode is FiscalMode.AT_HANDOVER:
+        made: list[Receipt] = []
+        for shipment in handed:
+            made += _settlement(uow, rules, order, shipment, [*earlier, *made], at)
+        return made
     seller = seller_of(uow, rules, order.channel_code)
-    method = PaymentMethodTag.FULL_PREPAYMENT
-    agent = rules.agents.get(order.channel_code)
-    lines = goods_lines(_order_goods(order), method, vat_payer=seller.vat_payer, agent=agent)
-    lines += delivery_line(
-        order.delivery.price, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
+    lines = payment_lines(
+        _order_goods(order),
+        [HandedOver(s.id or 0, tuple(_shipment_goods(order, s))) for s in handed],
+        (order.delivery.price, order.delivery.vat_rate),
+        vat_payer=seller.vat_payer,
+        agent=rules.agents.get(order.channel_code),
     )
+    taken = _money_taken(uow, order)
+    if taken is not None and taken < sum((line.amount for line in lines), Decimal("0.00")):
+        lines = cut_to(lines, taken)  # captured less than the order's worth: what was taken
     return [
         _receipt(
             order,
             seller,
             at,
-            kind=ReceiptKind.SALE,
+            kind=payment_kind(lines),
             operation=Operation.SELL,
-            basis=f"payment:order:{order.id}",
+            basis=payment_basis(order.id or 0),
             payment_type=PaymentType.ELECTRONIC,
             lines=lines,
         )
     ]
+
+
+def _handed_over_by(
+    uow: UnitOfWork, order: Order, position: int, settled: set[int]
+) -> list[Shipment]:
+    """The order's shipments handed over before the event at ``position`` (in commit order)
+    whose goods no receipt settled yet."""
+    taken = [
+        s
+        for s in uow.shipments.for_order(order.id or 0)
+        if s.handed_over_at is not None and s.id is not None and s.id not in settled
+    ]
+    later = uow.fiscal.handed_over_after([s.id or 0 for s in taken], position)
+    return [s for s in taken if s.id not in later]
+
+
+def _money_taken(uow: UnitOfWork, order: Order) -> Decimal | None:
+    """What the payment gateway captured for the order, when it took the money."""
+    payment = uow.payments.for_order(order.id or 0)
+    if payment is None or payment.status is not GatewayStatus.SUCCEEDED:
+        return None
+    return payment.captured_amount
 
 
 def _goods_reached(
@@ -275,27 +357,28 @@ def _goods_reached(
     at: datetime,
     handed_over: bool,
 ) -> list[Receipt]:
-    """Goods handed over (a prepayment's offset; a sale fiscalised at hand-over) or
-    delivered (paid on delivery): a full-payment receipt of the shipment's units, with
-    the marking code of each marked unit."""
+    """Goods handed over (the offset of their prepayment; ``at_handover``, their settlement
+    once paid) or delivered (paid on delivery): a full-payment receipt of the shipment's
+    units, with the marking code of each marked unit. Goods handed over before their money
+    was taken are settled by the receipt of that money instead."""
     mode = _mode(uow, rules, order)
     if mode in SKIPPING:
         return [_skipped(order, mode, at, ReceiptKind.SETTLEMENT)]
     earlier = uow.fiscal.of_order(order.id or 0)
-    # a sale that failed is still the order's prepayment: its fix comes, and the offset too
-    prepaid = any(
-        r.kind is ReceiptKind.SALE and r.state is not ReceiptState.SKIPPED for r in earlier
-    )
+    if shipment_id in settled_shipments(earlier):
+        return []  # settled by the receipt of the money taken after it was handed over
+    # a payment receipt that failed is still the order's: its fix comes, and the offset too
+    prepaid = payment_receipt(earlier, order.id or 0) is not None
     on_delivery = order.payment_method in ON_DELIVERY and not prepaid
     if handed_over:
         if on_delivery:
             return []  # the money comes when it is delivered
         if prepaid:
             payment_type = PaymentType.PREPAID
-        elif mode is FiscalMode.AT_HANDOVER and order.payment_status is PaymentStatus.PAID:
+        elif mode is FiscalMode.AT_HANDOVER and order.payment_status in PAID:
             payment_type = PaymentType.ELECTRONIC
         else:
-            return []  # not paid: nothing to print yet
+            return []  # not paid yet: the receipt of the money settles these goods
     else:
         if not on_delivery:
             return []
@@ -307,8 +390,54 @@ def _goods_reached(
     shipment = uow.shipments.get(shipment_id)
     if shipment is None:
         return []
+    return _settlement(
+        uow, rules, order, shipment, earlier, at, payment_type=payment_type, handed_over=handed_over
+    )
+
+
+def _settlement(
+    uow: UnitOfWork,
+    rules: FiscalRules,
+    order: Order,
+    shipment: Shipment,
+    earlier: list[Receipt],
+    at: datetime,
+    *,
+    payment_type: PaymentType = PaymentType.ELECTRONIC,
+    handed_over: bool = True,
+) -> list[Receipt]:
+    """A full-payment receipt of one shipment's units (the delivery on the first one)."""
     seller = seller_of(uow, rules, order.channel_code)
     method = PaymentMethodTag.FULL_PAYMENT
+    lines = goods_lines(
+        _shipment_goods(order, shipment),
+        method,
+        vat_payer=seller.vat_payer,
+        agent=rules.agents.get(order.channel_code),
+        shipment_id=shipment.id,
+    )
+    if not delivery_settled(earlier):
+        lines += delivery_line(
+            order.delivery.price, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
+        )
+    basis = f"{'handover' if handed_over else 'delivery'}:shipment:{shipment.id}"
+    return [
+        _receipt(
+            order,
+            seller,
+            at,
+            kind=ReceiptKind.SETTLEMENT,
+            operation=Operation.SELL,
+            basis=basis,
+            payment_type=payment_type,
+            lines=lines,
+            shipment_id=shipment.id,
+        )
+    ]
+
+
+def _shipment_goods(order: Order, shipment: Shipment) -> list[Goods]:
+    """The shipment's units at the prices paid, each marked one with its code."""
     marks: dict[int, list[tuple[str, str]]] = {}
     for packed in shipment.codes:
         if packed.code.kind is UnitIdentifier.MARKING:
@@ -329,32 +458,7 @@ def _goods_reached(
                 tuple(marks.get(item.item_no, ())),
             )
         )
-    agent = rules.agents.get(order.channel_code)
-    lines = goods_lines(goods, method, vat_payer=seller.vat_payer, agent=agent)
-    delivery_settled = any(
-        r.kind is ReceiptKind.SETTLEMENT
-        and r.state in COUNTED
-        and any(line.payment_object is PaymentObject.SERVICE for line in r.lines)
-        for r in earlier
-    )
-    if not delivery_settled:
-        lines += delivery_line(
-            order.delivery.price, order.delivery.vat_rate, method, vat_payer=seller.vat_payer
-        )
-    basis = f"{'handover' if handed_over else 'delivery'}:shipment:{shipment_id}"
-    return [
-        _receipt(
-            order,
-            seller,
-            at,
-            kind=ReceiptKind.SETTLEMENT,
-            operation=Operation.SELL,
-            basis=basis,
-            payment_type=payment_type,
-            lines=lines,
-            shipment_id=shipment_id,
-        )
-    ]
+    return goods
 
 
 def _refund(
@@ -415,11 +519,11 @@ def _cancelled_refund(
     if order.state is not OrderState.CANCELLED:
         return []  # refunds of shipped goods go through returns
     earlier = uow.fiscal.of_order(order.id or 0)
-    sales = [r for r in earlier if r.kind is ReceiptKind.SALE and r.state in COUNTED]
-    if not sales or any(r.kind is ReceiptKind.SETTLEMENT for r in earlier):
-        return []
+    sale = payment_receipt(earlier, order.id or 0)
+    if sale is None or sale.state not in COUNTED or settled_shipments(earlier):
+        return []  # nothing paid and fiscalised, or goods went: returns refund those
     seller = seller_of(uow, rules, order.channel_code)
-    lines = [line for sale in sales for line in sale.lines]
+    lines = list(sale.lines)
     receipt = _receipt(
         order,
         seller,

@@ -1,7 +1,9 @@
 """Receipts sent to the cash-register provider by the worker, in order, each once.
 
-The worker takes the queued receipts oldest first. Each is claimed with a conditional
-update (its state and attempts as read), so of two workers racing over it one sends it;
+The worker takes the queued receipts oldest first, a batch at a time: claimed together (a
+row lock and a conditional update: still in the state read, its next attempt come), so of
+two workers racing over a receipt one sends it; what the provider answered for the batch is
+kept in one transaction;
 its external id makes a repeat after a lost answer name the same receipt at the provider,
 never print a second one. A provider that is down (or answers that it cannot take
 receipts now) keeps the receipt queued and is asked again later, each wait twice the last;
@@ -13,9 +15,8 @@ happen sooner (:func:`check_receipt`)."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from potok.connectors.fiscal.interface import (
@@ -73,79 +74,130 @@ def work_the_queue(uows: Uows, desk: FiscalDesk, *, clock: Clock = utc_now) -> F
 
 
 def send_queued(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -> None:
+    """The queued receipts whose turn has come, taken in one claim, sent one by one in
+    order, what each answered kept in one transaction."""
     now = clock()
     queued = reading(uows(), lambda uow: uow.fiscal.due([ReceiptState.QUEUED], None, desk.batch))
+    turn: list[Receipt] = []
     for receipt in queued:
-        account = receipt.company.account if receipt.company is not None else ""
+        account = _account(receipt)
         if account in run.held:
             continue  # an earlier receipt of the account waits: this one goes after it
         if receipt.next_attempt_at is not None and receipt.next_attempt_at > now:
             run.held.add(account)  # the head of the account's queue waits for its turn
             continue
-        register = desk.registers.get(account)
-        if register is None:
+        if account not in desk.registers:
             _fail(uows, receipt, Refusal(None, f"no provider account '{account}' is set up"), clock)
             run.failed.append(receipt.id or 0)
             continue
-        if not atomically(uows(), functools.partial(_claim, receipt=receipt, now=now)):
-            run.held.add(account)  # another worker has it: the rest of the account waits
+        turn.append(receipt)
+    taken = _claim_in_order(uows, turn, now, run)
+    if not taken:
+        return
+    orders = {r.order_id for r in taken}
+    customers = reading(uows(), lambda uow: _customers(uow, orders))
+    kept: list[tuple[Receipt, str]] = []  # (receipt, the provider's uuid)
+    later: list[tuple[Receipt, str]] = []
+    refused: list[tuple[Receipt, Refusal]] = []
+    put_back: list[int] = []  # taken, but behind one the provider could not take now
+    for receipt in taken:
+        register = desk.registers[_account(receipt)]
+        receipt_id = receipt.id or 0
+        if register.name in run.held:
+            put_back.append(receipt_id)
             continue
-        _send(uows, register, receipt, run, desk, clock)
-
-
-def _claim(uow: UnitOfWork, *, receipt: Receipt, now: datetime) -> bool:
-    return uow.fiscal.claim(receipt, now + LEASE, now)
-
-
-def _send(
-    uows: Uows,
-    register: CashRegister,
-    receipt: Receipt,
-    run: FiscalRun,
-    desk: FiscalDesk,
-    clock: Clock,
-) -> None:
-    receipt_id = receipt.id or 0
-    customer = reading(uows(), lambda uow: _customer(uow, receipt.order_id))
-    try:
-        outcome = register.register(receipt, customer, clock())
-    except FiscalUnavailable as down:
-        _later(uows, receipt, str(down.detail), clock)
-        run.held.add(register.name)
-        run.waiting.append(receipt_id)
-        return
-    except FiscalRefused as refused:
-        _fail(uows, receipt, refused.refusal, clock)
-        run.failed.append(receipt_id)
-        return
+        customer = customers.get(receipt.order_id, Customer(None, None))
+        try:
+            outcome = register.register(receipt, customer, clock())
+        except FiscalUnavailable as down:
+            later.append((receipt, str(down.detail)))
+            run.held.add(register.name)
+            run.waiting.append(receipt_id)
+            continue
+        except FiscalRefused as error:
+            refused.append((receipt, error.refusal))
+            run.failed.append(receipt_id)
+            continue
+        kept.append((receipt, outcome.uuid))
+        run.sent.append(receipt_id)
 
     def keep(uow: UnitOfWork) -> None:
         at = clock()
-        found = uow.fiscal.get(receipt_id, lock=True)
-        if found is None or found.state is not ReceiptState.QUEUED:
-            return  # a callback or another worker got there first
-        found.sent(outcome.uuid, at)
-        found.next_attempt_at = at + timedelta(seconds=desk.poll_after_s)
-        uow.fiscal.save(found)
+        for receipt, uuid in kept:
+            sent = replace(receipt, events=[])
+            sent.sent(uuid, at)
+            sent.next_attempt_at = at + timedelta(seconds=desk.poll_after_s)
+            uow.fiscal.save_moved(sent, [ReceiptState.QUEUED])  # unless moved meanwhile
+        for receipt, why in later:
+            uow.fiscal.retry_at(receipt.id or 0, at + wait_after(receipt.attempts), why, at)
+        uow.fiscal.release(put_back, at)
+        for receipt, refusal in refused:
+            _failed(uow, receipt.id or 0, refusal, at)
 
     atomically(uows(), keep)
-    run.sent.append(receipt_id)
+
+
+def _claim_in_order(
+    uows: Uows, turn: list[Receipt], now: datetime, run: FiscalRun
+) -> list[Receipt]:
+    """Take the receipts in one claim. Of each account, only those before the first one
+    another worker holds are kept (they go in order); the rest are let go again."""
+    if not turn:
+        return []
+    claimed = atomically(uows(), lambda uow: uow.fiscal.claim_many(turn, now + LEASE, now))
+    taken: list[Receipt] = []
+    put_back: list[int] = []
+    for receipt in turn:
+        account = _account(receipt)
+        if receipt.id not in claimed:
+            run.held.add(account)  # another worker has it: the rest of the account waits
+        elif account in run.held:
+            put_back.append(receipt.id or 0)
+        else:
+            taken.append(receipt)
+    if put_back:
+        atomically(uows(), lambda uow: uow.fiscal.release(put_back, now))
+    return taken
 
 
 def read_results(uows: Uows, desk: FiscalDesk, run: FiscalRun, *, clock: Clock) -> None:
+    """The results of the sent receipts whose look is due, taken in one claim, read one
+    by one, kept in one transaction."""
     now = clock()
     sent = reading(
         uows(),
         lambda uow: uow.fiscal.due([ReceiptState.SENT, ReceiptState.WAIT], now, desk.batch),
     )
-    for receipt in sent:
-        account = receipt.company.account if receipt.company is not None else ""
-        register = desk.registers.get(account)
-        if register is None or receipt.provider_uuid is None:
+    turn = [r for r in sent if r.provider_uuid is not None and _account(r) in desk.registers]
+    if not turn:
+        return
+    claimed = atomically(uows(), lambda uow: uow.fiscal.claim_many(turn, now + LEASE, now))
+    outcomes: list[tuple[Receipt, Outcome]] = []
+    later: list[tuple[Receipt, str]] = []
+    for receipt in turn:
+        if receipt.id not in claimed:
             continue
-        if not atomically(uows(), functools.partial(_claim, receipt=receipt, now=now)):
+        assert receipt.provider_uuid is not None
+        try:
+            outcome = desk.registers[_account(receipt)].report(receipt.provider_uuid)
+        except FiscalUnavailable as down:
+            later.append((receipt, str(down.detail)))
+            run.waiting.append(receipt.id or 0)
             continue
-        _read(uows, register, receipt, run, clock)
+        outcomes.append((receipt, outcome))
+        if outcome.progress is Progress.FAIL:
+            run.failed.append(receipt.id or 0)
+        else:
+            (run.done if outcome.progress is Progress.DONE else run.waiting).append(receipt.id or 0)
+
+    def keep(uow: UnitOfWork) -> None:
+        at = clock()
+        for receipt, outcome in outcomes:
+            _kept(uow, receipt, outcome, at)
+        for receipt, why in later:
+            uow.fiscal.retry_at(receipt.id or 0, at + wait_after(receipt.attempts), why, at)
+
+    atomically(uows(), keep)
 
 
 def check_receipt(uows: Uows, desk: FiscalDesk, uuid: str, *, clock: Clock = utc_now) -> Receipt:
@@ -166,36 +218,34 @@ def check_receipt(uows: Uows, desk: FiscalDesk, uuid: str, *, clock: Clock = utc
 def _read(
     uows: Uows, register: CashRegister, receipt: Receipt, run: FiscalRun, clock: Clock
 ) -> None:
-    receipt_id = receipt.id or 0
+    """Read one receipt's result now (the provider's callback said it is ready)."""
     assert receipt.provider_uuid is not None
     try:
         outcome = register.report(receipt.provider_uuid)
     except FiscalUnavailable as down:
         _later(uows, receipt, str(down.detail), clock)
-        run.waiting.append(receipt_id)
+        run.waiting.append(receipt.id or 0)
         return
+    atomically(uows(), lambda uow: _kept(uow, receipt, outcome, clock()))
+
+
+def _kept(uow: UnitOfWork, receipt: Receipt, outcome: Outcome, at: datetime) -> None:
+    """What the provider says of a sent receipt (as read), kept: done with its fiscal
+    attributes, failed with its reason (operators told), or still waiting (looked at again
+    later) - unless it moved meanwhile (a callback and the poll at once)."""
     if outcome.progress is Progress.FAIL:
-        _fail(uows, receipt, outcome.refusal or Refusal(None, "no reason given"), clock)
-        run.failed.append(receipt_id)
+        _failed(uow, receipt.id or 0, outcome.refusal or Refusal(None, "no reason given"), at)
         return
-    atomically(
-        uows(), functools.partial(_apply, receipt_id=receipt_id, outcome=outcome, clock=clock)
-    )
-    (run.done if outcome.progress is Progress.DONE else run.waiting).append(receipt_id)
-
-
-def _apply(uow: UnitOfWork, *, receipt_id: int, outcome: Outcome, clock: Clock) -> None:
-    at = clock()
-    found = uow.fiscal.get(receipt_id, lock=True)
-    if found is None or found.state not in (ReceiptState.SENT, ReceiptState.WAIT):
-        return  # kept already (a callback and the poll at once)
+    if receipt.state not in (ReceiptState.SENT, ReceiptState.WAIT):
+        return
+    found = replace(receipt, events=[])
     if outcome.progress is Progress.DONE and outcome.attributes is not None:
         found.registered(outcome.attributes, at)
     else:
         found.waiting(at)
         found.next_attempt_at = at + wait_after(found.attempts)
-    uow.fiscal.save(found)
-    uow.record(*found.take_events())
+    if uow.fiscal.save_moved(found, [ReceiptState.SENT, ReceiptState.WAIT]):
+        uow.record(*found.take_events())
 
 
 def _later(uows: Uows, receipt: Receipt, why: str, clock: Clock) -> None:
@@ -205,17 +255,21 @@ def _later(uows: Uows, receipt: Receipt, why: str, clock: Clock) -> None:
 
 
 def _fail(uows: Uows, receipt: Receipt, refusal: Refusal, clock: Clock) -> None:
-    def work(uow: UnitOfWork) -> None:
-        at = clock()
-        found = uow.fiscal.get(receipt.id or 0, lock=True)
-        if found is None or found.state in (ReceiptState.DONE, ReceiptState.FAILED):
-            return
-        found.failed(refusal.text, refusal.code, at)
-        uow.fiscal.save(found)
-        uow.record(*found.take_events())
-        raise_failure_alert(uow, found, at)
+    atomically(uows(), lambda uow: _failed(uow, receipt.id or 0, refusal, clock()))
 
-    atomically(uows(), work)
+
+def _failed(uow: UnitOfWork, receipt_id: int, refusal: Refusal, at: datetime) -> None:
+    found = uow.fiscal.get(receipt_id, lock=True)
+    if found is None or found.state in (ReceiptState.DONE, ReceiptState.FAILED):
+        return
+    found.failed(refusal.text, refusal.code, at)
+    uow.fiscal.save(found)
+    uow.record(*found.take_events())
+    raise_failure_alert(uow, found, at)
+
+
+def _account(receipt: Receipt) -> str:
+    return receipt.company.account if receipt.company is not None else ""
 
 
 def raise_failure_alert(uow: UnitOfWork, receipt: Receipt, at: datetime) -> None:
@@ -238,8 +292,9 @@ def raise_failure_alert(uow: UnitOfWork, receipt: Receipt, at: datetime) -> None
     )
 
 
-def _customer(uow: UnitOfWork, order_id: int) -> Customer:
-    order = uow.orders.get(order_id)
-    if order is None:
-        return Customer(None, None)
-    return Customer(order.contact.email or None, order.contact.phone or None)
+def _customers(uow: UnitOfWork, order_ids: set[int]) -> dict[int, Customer]:
+    """Where the provider sends each order's customer their copy."""
+    return {
+        order.id or 0: Customer(order.contact.email or None, order.contact.phone or None)
+        for order in uow.orders.get_many(sorted(order_ids))
+    }

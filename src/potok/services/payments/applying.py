@@ -12,6 +12,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from potok.connectors.payments import PaymentSeen, RefundSeen
+from potok.domain.alerts import AlertKind
+from potok.domain.alerts.events import AlertRaised
 from potok.domain.kernel import Actor
 from potok.domain.orders import OrderState, PaymentStatus
 from potok.domain.orders.states import PAYMENT
@@ -92,16 +94,43 @@ def apply_refund_seen(
         gateway_id=seen.id if seen is not None else None,
         error=refused or (seen.cancellation_reason if seen is not None else None),
     )
-    if refund is None:
-        return False
+    if refund is None and not (refused and ret.refund_status is RefundStatus.PENDING):
+        return False  # nothing new (a refusal of a refund asked again is news, though)
     if refused:
         payment.failed("refund", refused, at)
     uow.payments.save(payment)
-    if state is RefundState.SUCCEEDED and ret.refund_status is not RefundStatus.PAID:
+    if (
+        refund is not None
+        and state is RefundState.SUCCEEDED
+        and ret.refund_status is not RefundStatus.PAID
+    ):
         note = f"refunded at {payment.gateway} (refund {refund.gateway_id})"
         settle_loaded_refund(uow, order, ret, RefundStatus.PAID, at, actor, note)
     elif state is RefundState.CANCELED and ret.refund_status is RefundStatus.PENDING:
         why = refused or (seen.cancellation_reason if seen is not None else None) or "cancelled"
         note = f"{payment.gateway} did not refund: {why}"[:500]
         settle_loaded_refund(uow, order, ret, RefundStatus.FAILED, at, actor, note)
+        _still_owed(uow, order_id, return_number, f"{ret.refund_amount} {ret.currency}", note, at)
     return True
+
+
+def _still_owed(
+    uow: UnitOfWork, order_id: int, number: str, amount: str, why: str, at: datetime
+) -> None:
+    """Operators are told (an alert, and a task in the connector errors' queue) that a
+    refund was not paid: the customer is still owed, and what to do."""
+    message = (
+        f"the refund of return {number} ({amount}) was not paid - {why}. The customer is "
+        f"still owed: ask again (potok returns refund {number} pending) or pay it another "
+        f"way and record it (potok returns refund {number} paid)"
+    )[:2000]
+    alert = uow.alerts.add(AlertKind.REFUND_REFUSED, order_id, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=order_id,
+            message=message,
+        )
+    )

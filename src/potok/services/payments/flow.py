@@ -107,6 +107,13 @@ def gateway_of(outside: Outside, plan: Plan) -> PaymentGateway:
 
 
 def _create(outside: Outside, event: StoredEvent, order_id: int) -> Settle | None:
+    said = event.payload
+    method = said.get("payment_method")
+    if said.get("payment_status", PaymentStatus.PENDING.value) != PaymentStatus.PENDING.value:
+        return None  # taken paid (or not to be paid): nothing to ask the gateway
+    if method is not None and PaymentMethod(method) not in GATEWAY_METHODS:
+        return None  # paid another way: cash or card on delivery, an invoice, the marketplace
+
     def look(uow: UnitOfWork) -> Plan | None:
         order = uow.orders.get(order_id)
         if order is None or order.payment_method not in GATEWAY_METHODS:

@@ -339,9 +339,10 @@ def settle_refund(
 ) -> Return:
     """The channel or an operator says the refund was paid (never more than the order's
     payment has left: the order's payment becomes partially refunded or refunded) or that
-    it failed (it may be paid later)."""
-    if status not in (RefundStatus.PAID, RefundStatus.FAILED):
-        raise InvalidInput([FieldError("status", "paid or failed", "unknown-status")])
+    it failed (it may be paid later); a failed one may be owed again (``pending``: the
+    payment gateway is asked once more)."""
+    if status not in (RefundStatus.PAID, RefundStatus.FAILED, RefundStatus.PENDING):
+        raise InvalidInput([FieldError("status", "paid, failed or pending", "unknown-status")])
 
     def work(uow: UnitOfWork) -> Return:
         order, ret = locked(uow, number)
