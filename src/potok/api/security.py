@@ -12,6 +12,7 @@ import binascii
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -74,32 +75,48 @@ class SharedRateLimiter:
         # had the same id in two databases (a test's, a restored backup's)
         self._held: dict[tuple[int, str], tuple[float, float]] = {}
         self._lock = threading.Lock()
+        self._refilling = _stripes()
 
     def take(self, key: ApiKey, now: float | None = None) -> float:
-        """0 when the request may go, else the seconds to wait."""
+        """0 when the request may go, else the seconds to wait. One thread of the process
+        at a time takes a key's next batch; the others wait for it and spend from it (when
+        a batch ran out, every thread in flight went to the database for a batch of its
+        own: a statement per thread, and the read-back of tokens they did not need)."""
         now = time.monotonic() if now is None else now
         mine = (key.id, key.prefix)
         with self._lock:
-            tokens, taken_at = self._held.pop(mine, (0.0, now))
-            if tokens >= 1 and now - taken_at < self.HOLD_S:
-                self._held[mine] = (tokens - 1, taken_at)
+            if self._spend(mine, now):
                 return 0.0
-        capacity = float(key.rate_limit_per_minute)
-        per_second = capacity / 60.0
-        granted, left = self._take(key.id, capacity, per_second, tokens)
-        if granted < 1:
-            return max(0.0, 1 - left) / per_second
-        with self._lock:
-            held, _ = self._held.get(mine, (0.0, now))
-            self._held[mine] = (held + granted - 1, now)
-        return 0.0
+        with _stripe(self._refilling, mine):
+            with self._lock:
+                if self._spend(mine, now):  # another thread took a batch meanwhile
+                    return 0.0
+                tokens, _ = self._held.pop(mine, (0.0, now))
+            capacity = float(key.rate_limit_per_minute)
+            per_second = capacity / 60.0
+            granted, left = self._take(key.id, capacity, per_second, tokens)
+            if granted < 1:
+                return max(0.0, 1 - left) / per_second
+            with self._lock:
+                self._held[mine] = (granted - 1, now)
+            return 0.0
+
+    def _spend(self, mine: tuple[int, str], now: float) -> bool:
+        """Spend a token of the batch held for the key, if one is left and fresh."""
+        tokens, taken_at = self._held.get(mine, (0.0, now))
+        if tokens >= 1 and now - taken_at < self.HOLD_S:
+            self._held[mine] = (tokens - 1, taken_at)
+            return True
+        return False
 
     def _take(
         self, key_id: int, capacity: float, per_second: float, returned: float
     ) -> tuple[int, float]:
-        """Tokens from the key's bucket in the database. A pooled connection found dead (the
-        database restarted; the pool forgets the others with it) is replaced once; a
-        database that cannot be reached is :class:`Unavailable` (503), as in a use case."""
+        """Tokens from the key's bucket in the database, by one statement outside any
+        transaction. A pooled connection found dead (the database restarted; the pool forgets
+        the others with it) is replaced once; a database that cannot be reached is
+        :class:`Unavailable` (503), as in a use case."""
+        import psycopg
         import sqlalchemy as sa
 
         from potok.db import rate_limits
@@ -107,20 +124,40 @@ class SharedRateLimiter:
 
         for attempt in (1, 2):
             try:
-                with self.engine.begin() as connection:
-                    return rate_limits.take(
-                        connection,
-                        key_id,
-                        capacity=capacity,
-                        per_second=per_second,
-                        wanted=int(min(100.0, max(1.0, per_second))),
-                        returned=returned,  # what is left of an older batch goes back first
-                    )
+                with self.engine.connect() as connection:
+                    try:
+                        return rate_limits.take(
+                            connection,
+                            key_id,
+                            capacity=capacity,
+                            per_second=per_second,
+                            wanted=int(min(100.0, max(1.0, per_second))),
+                            returned=returned,  # what is left of an older batch goes back first
+                        )
+                    except psycopg.OperationalError:
+                        connection.invalidate()  # sent on the raw connection: the pool is told
+                        raise
+            except psycopg.OperationalError as error:
+                if attempt == 1:
+                    continue
+                raise translate_error(error) from error
             except sa.exc.DBAPIError as error:
                 if attempt == 1 and error.connection_invalidated:
                     continue
                 raise translate_error(error) from error
         raise AssertionError("unreachable")
+
+
+STRIPES = 64
+"""Locks a per-key wait is spread over (a lock per key would grow with every key sent)."""
+
+
+def _stripes() -> list[threading.Lock]:
+    return [threading.Lock() for _ in range(STRIPES)]
+
+
+def _stripe(locks: list[threading.Lock], name: object) -> threading.Lock:
+    return locks[hash(name) % len(locks)]
 
 
 class KeyCache:
@@ -137,6 +174,25 @@ class KeyCache:
         self._entries: dict[bytes, tuple[float, Principal, ApiKey]] = {}
         self._lock = threading.Lock()
         self._forgets = 0  # how often keys were forgotten: a lookup begun before is stale
+        self._looking = _stripes()
+
+    def fetch(
+        self, presented: str, look_up: Callable[[], tuple[Principal, ApiKey] | None]
+    ) -> tuple[Principal, ApiKey] | None:
+        """The key remembered, else looked up (``look_up``: the database) and remembered.
+        One thread at a time looks a key up; the others wait and find it remembered (when
+        a busy key's entry expired, every request in flight looked it up at once)."""
+        found = self.get(presented)
+        if found is not None:
+            return found
+        with _stripe(self._looking, self._id(presented)):
+            found = self.get(presented)
+            if found is None:
+                stamp = self.stamp()
+                found = look_up()
+                if found is not None:
+                    self.put(presented, *found, stamp)
+        return found
 
     def get(self, presented: str, now: float | None = None) -> tuple[Principal, ApiKey] | None:
         if self.ttl <= 0 or not self.trusted:
@@ -221,12 +277,9 @@ def resolve(request: Request) -> Principal | None:
     principal: Principal | None = None
     presented = _presented_key(request)
     if presented is not None:
-        found = security.keys.get(presented)
-        if found is None:
-            stamp = security.keys.stamp()
-            found = access.key_principal(security.potok.uow(), presented)
-            if found is not None:
-                security.keys.put(presented, *found, stamp)
+        found = security.keys.fetch(
+            presented, lambda: access.key_principal(security.potok.uow(), presented)
+        )
         if found is not None:
             principal, key = found
             _limit(security, key)
@@ -272,12 +325,9 @@ def resolve_basic(request: Request) -> Principal | None:
         return None
     name, presented = credentials
     security = security_of(request)
-    found = security.keys.get(presented)
-    if found is None:
-        stamp = security.keys.stamp()
-        found = access.key_principal(security.potok.uow(), presented)
-        if found is not None:
-            security.keys.put(presented, *found, stamp)
+    found = security.keys.fetch(
+        presented, lambda: access.key_principal(security.potok.uow(), presented)
+    )
     if found is None or found[1].name != name:
         raise BadCredentials()
     principal, key = found

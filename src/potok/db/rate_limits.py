@@ -7,16 +7,31 @@ since, at the key's rate, up to its minute's limit). So the processes together n
 more through than the key's limit, and a busy key costs a statement per batch, not per
 request. A batch is about a second of the key's rate (1 to 100 tokens); tokens a process
 took and did not spend within a second go back to the bucket with its next take.
+
+The statement is its own transaction (no BEGIN or COMMIT around it: one round trip), sent
+with numbered parameters on the raw connection, prepared by the driver after a few takes.
 """
 
 from __future__ import annotations
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
-from potok.db.tables import api_key_buckets
+from potok.db.pg import driver, execute_raw, numbered, outside_transaction
 
-_B = api_key_buckets.c
+_AVAILABLE = (
+    "least(%(capacity)s, b.tokens + %(returned)s + greatest(0.0, "
+    "CAST(extract(epoch FROM now() - b.refilled_at) AS double precision)) * %(per_second)s)"
+)
+_GRANTED = f"least(%(wanted)s, floor({_AVAILABLE}))"
+_TAKE = numbered(
+    """
+    INSERT INTO api_key_buckets AS b (key_id, tokens, granted, refilled_at)
+    VALUES (%(key_id)s, %(capacity)s - %(first)s, %(first)s, now())
+    ON CONFLICT (key_id) DO UPDATE
+       SET tokens = {available} - {granted}, granted = {granted}, refilled_at = now()
+    RETURNING granted, tokens
+""".replace("{granted}", _GRANTED).replace("{available}", _AVAILABLE)
+)
 
 
 def take(
@@ -30,23 +45,20 @@ def take(
 ) -> tuple[int, float]:
     """Take up to ``wanted`` whole tokens from the key's bucket, giving back ``returned``
     unspent ones first: how many were granted, and how many are left (a fraction short of
-    one says how long until the next)."""
-    elapsed = sa.func.greatest(0.0, sa.extract("epoch", sa.func.now() - _B.refilled_at))
-    available = sa.func.least(capacity, _B.tokens + returned + elapsed * per_second)
-    granted = sa.func.least(float(wanted), sa.func.floor(available))
-    first = min(float(wanted), capacity)
-    statement = (
-        postgresql.insert(api_key_buckets)
-        .values(key_id=key_id, tokens=capacity - first, granted=first, refilled_at=sa.func.now())
-        .on_conflict_do_update(
-            index_elements=[_B.key_id],
-            set_={
-                "tokens": available - granted,
-                "granted": granted,
-                "refilled_at": sa.func.now(),
+    one says how long until the next). ``connection`` has nothing begun yet."""
+    raw = driver(connection)
+    with outside_transaction(raw):
+        row = execute_raw(
+            raw,
+            _TAKE,
+            {
+                "key_id": int(key_id),
+                "capacity": float(capacity),
+                "per_second": float(per_second),
+                "wanted": float(wanted),
+                "returned": float(returned),
+                "first": min(float(wanted), float(capacity)),
             },
         )
-        .returning(_B.granted, _B.tokens)
-    )
-    row = connection.execute(statement).one()
-    return int(row.granted), float(row.tokens)
+    assert row is not None
+    return int(row[0]), float(row[1])

@@ -110,6 +110,7 @@ class SqlUnitOfWork:
         self._reserving = StagedReservation()
         self._setup: SourcingSetup | None = None
         self._write = True
+        self._read_only = False  # this transaction reads only (begun READ ONLY on PostgreSQL)
 
     # ------------------------------------------------------------------ transaction
 
@@ -129,6 +130,13 @@ class SqlUnitOfWork:
             self._held_lock = self._write_lock
         try:
             connection = self.engine.connect().execution_options(**{WRITE_OPTION: write})
+            self._read_only = not write and self._pipelined
+            if self._read_only:
+                # psycopg begins it READ ONLY (nothing is sent now), so that it may end
+                # with COMMIT: a ROLLBACK makes psycopg drop every statement it prepared
+                # on the connection - intake's two were planned afresh for a while
+                # after each read-only transaction on the connection (a key's look-up)
+                driver(connection).read_only = True
             connection.begin()
         except sa.exc.DBAPIError as error:
             self._release_lock()
@@ -207,9 +215,15 @@ class SqlUnitOfWork:
             if connection is not None:
                 try:
                     if connection.in_transaction():
-                        connection.rollback()
+                        if self._read_only and (exc is None or isinstance(exc, PotokError)):
+                            connection.commit()  # read only: the same as a rollback
+                        else:
+                            connection.rollback()
                     if self._pipelined and not connection.invalidated:
-                        end_explicit(driver(connection))  # intake began its own transaction
+                        raw = driver(connection)
+                        end_explicit(raw)  # intake began its own transaction
+                        if self._read_only:
+                            raw.read_only = None
                 except (sa.exc.DBAPIError, psycopg.Error) as lost:
                     # the connection died under the driver (a dropped session, a restarted
                     # server): never back into the pool, and the first failure is the one
