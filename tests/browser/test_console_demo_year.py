@@ -8,14 +8,12 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
 from potok.domain.access import Role
 from potok.domain.kernel import utc_now
 from potok.sandbox.seed import seed
 from potok.services import forecasting
-from potok.services.unit_of_work import atomically
 from potok.web.charts import BOTTOM, HEIGHT
 from tests.browser.conftest import person, run_axe, sign_in
 from tests.browser.test_console_live import Shot
@@ -34,14 +32,6 @@ def test_the_director_sees_the_demo_year_and_the_buyer_what_to_reorder(
     site: LiveServer, page: Page, shot: Shot
 ) -> None:
     report = seed(site.potok, orders=30, history_days=365)
-    # the fortnight's facts, as the worker's reaction would write them (the year's are)
-    with site.potok.engine.connect() as connection:
-        waiting = list(
-            connection.execute(
-                sa.text("SELECT id FROM orders WHERE id NOT IN (SELECT order_id FROM order_facts)")
-            ).scalars()
-        )
-    atomically(site.potok.uow(), lambda uow: uow.reports.refresh(waiting, utc_now()))
     assert report.history is not None
     assert report.history.orders > 4000
     today = utc_now().date()

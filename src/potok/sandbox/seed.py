@@ -34,7 +34,7 @@ from potok.domain.orders.errors import NetworkCannotCover
 from potok.sandbox import data, legal
 from potok.sandbox.fulfilment import work_the_warehouses
 from potok.sandbox.returns import take_back
-from potok.services import catalogue, intake, inventory, replenishment, sourcing
+from potok.services import catalogue, intake, inventory, replenishment, reports, sourcing
 from potok.services import orders as order_service
 from potok.services.orders import expire_unpaid_orders
 
@@ -188,6 +188,8 @@ def seed(
     expire_unpaid_orders(potok.uow(), clock=clock, limit=10_000)
     legal.register(potok, placed, random.Random(seed + 2), clock, admin)
 
+    if report.history is not None:  # the reports show the fortnight beside its past at once
+        reports.refresh_order_facts(potok.uow(), placed, clock=clock)
     with potok.uow().read() as uow:
         for order_id in placed:
             order = uow.orders.get(order_id)
@@ -203,7 +205,6 @@ def _past(
     reports' read model rebuilt from it. Returns it and the positions it stocked."""
     from potok.db.sandbox_history import write_year
     from potok.sandbox.history import past_year
-    from potok.services import reports
 
     first = (now - timedelta(days=days - 1)).date()
     last = (setup - timedelta(days=1, hours=17)).date()  # its hand-overs before ``setup``

@@ -90,6 +90,14 @@ def _clear(uow: UnitOfWork) -> None:
     uow.reports.clear()
 
 
+def refresh_order_facts(
+    uow: UnitOfWork, order_ids: Sequence[int], *, clock: Clock = utc_now
+) -> int:
+    """Write these orders' facts and days afresh now, as the reaction would after their
+    events (idempotent); returns how many were written."""
+    return atomically(uow, partial(_refresh, ids=list(order_ids), at=clock()))
+
+
 def rebuild_order_facts(
     uow: UnitOfWork,
     *,
