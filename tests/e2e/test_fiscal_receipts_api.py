@@ -56,6 +56,7 @@ def test_an_orders_receipts_are_read_with_their_lines_and_filtered(
             "mark_code": None,
             "agent_type": None,
             "supplier_inn": None,
+            "shipment_id": None,  # a prepayment names no shipment; a settlement names its own
         }
     ]
     assert (sale["company_inn"], sale["taxation"], sale["account"]) == (
