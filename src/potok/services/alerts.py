@@ -31,6 +31,25 @@ class AlertPage:
     next_cursor: str | None
 
 
+def raise_alert(
+    uow: UnitOfWork, kind: AlertKind, order_id: int | None, message: str, at: datetime
+) -> Alert:
+    """An alert for operators, with its event in the same transaction (the message cut to
+    what an alert keeps)."""
+    message = message[:MAX_MESSAGE]
+    alert = uow.alerts.add(kind, order_id, message, at)
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=order_id,
+            message=message,
+        )
+    )
+    return alert
+
+
 def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: str) -> list[Alert]:
     """Re-routing left these orders backordered: tell the operators, saying why and what is
     short. ``why`` names the trigger ("warehouse MSK-1 deactivated")."""

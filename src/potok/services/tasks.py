@@ -9,7 +9,6 @@ from datetime import datetime
 
 from potok.domain.access.model import UserNotFound
 from potok.domain.alerts import AlertKind
-from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import FieldError, InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.orders import OrderNotFound
@@ -39,6 +38,7 @@ from potok.domain.tasks.events import (
 )
 from potok.domain.tasks.system import system_task
 from potok.domain.webhooks import StoredEvent
+from potok.services.alerts import raise_alert
 from potok.services.idempotency import Once, atomically_once
 from potok.services.outside import Outside, Settle
 from potok.services.task_ports import OperatorLoad, QueueFigures
@@ -123,17 +123,8 @@ def _nobody_qualified(uow: UnitOfWork, queue: Queue, task: Task, at: datetime) -
         f"task {task.id} in queue '{queue.code}' ({task.title}) needs "
         f"{', '.join(task.skills)}: no member of the queue has them; it waits unassigned "
         f"for someone with them to take it, and is escalated at {task.due_at:%Y-%m-%d %H:%M} UTC"
-    )[:2000]
-    alert = uow.alerts.add(AlertKind.TASK_UNASSIGNABLE, task.order_id, message, at)
-    uow.record(
-        AlertRaised(
-            occurred_at=at,
-            alert_id=alert.id,
-            kind=alert.kind.value,
-            order_id=task.order_id,
-            message=message,
-        )
     )
+    raise_alert(uow, AlertKind.TASK_UNASSIGNABLE, task.order_id, message, at)
 
 
 def has_unfinished_task(uow: UnitOfWork, queue_code: str, order_id: int) -> bool:
@@ -382,17 +373,8 @@ def escalate_overdue_tasks(
                 f"task {task.id} in queue '{queue.code}' ({task.title}) is overdue since "
                 f"{task.due_at:%Y-%m-%d %H:%M} UTC ({who} has it{needs}); "
                 f"escalated to {queue.supervisor or 'no supervisor'}"
-            )[:2000]
-            alert = uow.alerts.add(AlertKind.TASK_OVERDUE, task.order_id, message, at)
-            uow.record(
-                AlertRaised(
-                    occurred_at=at,
-                    alert_id=alert.id,
-                    kind=alert.kind.value,
-                    order_id=task.order_id,
-                    message=message,
-                )
             )
+            raise_alert(uow, AlertKind.TASK_OVERDUE, task.order_id, message, at)
             return True
 
         if atomically(uow, work):

@@ -13,12 +13,12 @@ from datetime import datetime
 
 from potok.connectors.payments import PaymentSeen, RefundSeen
 from potok.domain.alerts import AlertKind
-from potok.domain.alerts.events import AlertRaised
 from potok.domain.kernel import Actor
 from potok.domain.orders import OrderState, PaymentStatus
 from potok.domain.orders.states import PAYMENT
 from potok.domain.payments import GatewayStatus, RefundState
 from potok.domain.returns import RefundStatus
+from potok.services.alerts import raise_alert
 from potok.services.orders import record_loaded_payment
 from potok.services.unit_of_work import UnitOfWork
 
@@ -123,14 +123,5 @@ def _still_owed(
         f"the refund of return {number} ({amount}) was not paid - {why}. The customer is "
         f"still owed: ask again (potok returns refund {number} pending) or pay it another "
         f"way and record it (potok returns refund {number} paid)"
-    )[:2000]
-    alert = uow.alerts.add(AlertKind.REFUND_REFUSED, order_id, message, at)
-    uow.record(
-        AlertRaised(
-            occurred_at=at,
-            alert_id=alert.id,
-            kind=alert.kind.value,
-            order_id=order_id,
-            message=message,
-        )
     )
+    raise_alert(uow, AlertKind.REFUND_REFUSED, order_id, message, at)
