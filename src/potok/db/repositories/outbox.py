@@ -63,9 +63,9 @@ class Outbox:
         COMMIT in one round trip. When nothing has run in the transaction yet (intake,
         whose read ran outside it), the one statement is sent on its own: it is the whole
         transaction, without BEGIN and COMMIT - or, with ``group``, merged with other
-        threads' commits of the same moment into one (``db/group_commit.py``). Stock that another order took meanwhile
-        fails it all as a :class:`TransientConflict`: the use case runs again on fresh
-        figures."""
+        threads' commits of the same moment into one (``db/group_commit.py``). Stock that
+        another order took meanwhile fails it all as a :class:`TransientConflict`: the use
+        case runs again on fresh figures."""
         raw = driver(self.connection)
         sections = [*staged, (outbox_events, outbox_rows(events, payloads))]
         try:
