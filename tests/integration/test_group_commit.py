@@ -13,11 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.db.group_commit import GroupCommit, group_commit
+from potok.db.tables import outbox_events
 from potok.services import intake
 from potok.services.unit_of_work import reading
 from tests.factories import TESTER, build_world, order_command
@@ -114,3 +116,54 @@ def test_an_order_that_fails_in_a_batch_leaves_the_others_stored(potok: Potok) -
     assert reserved_units(potok, "MUG") == 4
     assert _count(potok, "SELECT count(*) FROM orders") == 6
     assert_stock_invariants(potok)
+
+
+def _three_commits(potok: Potok, group: GroupCommit) -> list[BaseException | None]:
+    """Three commits of one row each, held into one batch on real connections; what each
+    raised."""
+    connections = [potok.engine.raw_connection() for _ in range(3)]
+    try:
+        with ThreadPoolExecutor(3) as pool:
+            with group.held():
+                futures = [
+                    pool.submit(
+                        group.commit,
+                        connection.driver_connection,  # type: ignore[arg-type]
+                        [(outbox_events, [{"event_id": f"e-{n}"}])],
+                        None,
+                    )
+                    for n, connection in enumerate(connections)
+                ]
+                _wait_for(group, 3)
+            return [future.exception(timeout=RACE_TIMEOUT) for future in futures]
+    finally:
+        for connection in connections:
+            connection.invalidate()  # closed by a test's send: never back into the pool
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_a_batch_whose_connection_is_lost_is_not_sent_again(potok: Potok) -> None:
+    """A batch whose connection went on the way may have committed: its orders fail (503,
+    as one order alone then) instead of being sent again, which would store an order
+    without an external id twice. One the server refused is sent again, order by order."""
+    sent: list[int] = []
+
+    def losing(raw: psycopg.Connection[Any], sections: Any, reserving: Any) -> None:
+        rows = sum(len(r) for _, r in sections)
+        if rows > 1:
+            raw.close()
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        sent.append(rows)
+
+    errors = _three_commits(potok, GroupCommit(losing))
+    assert all(isinstance(e, psycopg.OperationalError) for e in errors), errors
+    assert sent == []
+
+    def refusing(raw: psycopg.Connection[Any], sections: Any, reserving: Any) -> None:
+        rows = sum(len(r) for _, r in sections)
+        if rows > 1:
+            raise psycopg.errors.UniqueViolation("duplicate key value")
+        sent.append(rows)
+
+    assert _three_commits(potok, GroupCommit(refusing)) == [None, None, None]
+    assert sent == [1, 1, 1]

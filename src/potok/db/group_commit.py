@@ -9,15 +9,17 @@ thread whose statement comes back first takes the queue and sends the queued ord
 rows and reservations merged into one statement (a batch), on its own connection. Each
 order's thread waits for its batch and answers only after the batch has committed.
 
-A batch is atomic as any transaction: it commits whole or not at all. When it fails for
-any reason - one order's stock taken meanwhile (the CHECK), a duplicate key or external
-id, a lost connection - nothing of it was written, and every order of it is then sent
-again alone, by its own thread on its own connection, exactly as without batching: the
-order at fault fails as it would have (and is retried by ``atomically`` where that
-applies), the others commit. Idempotency, the stock guard and every constraint are the
-database's, unchanged; a batch only saves what a statement and a commit cost once (the
-executor's start over a dozen tables and their indexes, the commit record and its WAL
-flush, a round trip).
+A batch is atomic as any transaction: it commits whole or not at all. When the server
+refuses it - one order's stock taken meanwhile (the CHECK), a duplicate key or external
+id - nothing of it was written, and every order of it is then sent again alone, by its
+own thread on its own connection, exactly as without batching: the order at fault fails
+as it would have (and is retried by ``atomically`` where that applies), the others
+commit. When the connection is lost on the way, whether the batch committed is unknown:
+every order of it fails as one order alone fails then (the database is unavailable, 503),
+and clients retry under their Idempotency-Keys. Idempotency, the stock guard and every
+constraint are the database's, unchanged; a batch only saves what a statement and a
+commit cost once (the executor's start over a dozen tables and their indexes, the commit
+record and its WAL flush, a round trip).
 """
 
 from __future__ import annotations
@@ -40,7 +42,7 @@ Send = Callable[[psycopg.Connection[Any], Sequence[Section], StagedReservation |
 MAX_BATCH = 32
 """Orders sent in one statement at most (a process has a few dozen threads at most)."""
 
-_WAITING, _WRITTEN, _ALONE = 0, 1, 2
+_WAITING, _WRITTEN, _ALONE, _LOST = 0, 1, 2, 3
 
 
 @dataclass(eq=False)
@@ -86,6 +88,8 @@ class GroupCommit:
         if mine.state == _ALONE:
             self._alone(raw, mine)
             return
+        if mine.state == _LOST:
+            raise _lost(mine.error)
         try:
             if len(batch) == 1:
                 self._alone(raw, mine)
@@ -100,6 +104,8 @@ class GroupCommit:
                 self._changed.notify_all()
         if mine.state == _ALONE:
             self._alone(raw, mine)
+        elif mine.state == _LOST:
+            raise _lost(mine.error)
 
     @contextmanager
     def held(self) -> Iterator[None]:
@@ -131,11 +137,25 @@ class GroupCommit:
         try:
             with outside_transaction(raw):
                 self._send(raw, sections, reserving)
-        except psycopg.Error:
-            return  # nothing was written: each goes alone (see the finally in commit)
+        except psycopg.Error as error:
+            if raw.broken or raw.closed or error.sqlstate is None:
+                # the connection went while the batch was on its way: it may have
+                # committed, its answer lost. Sent again, an order without an external
+                # id would be stored twice; each fails instead, as one order alone
+                # fails then (503), and its client retries under its Idempotency-Key
+                for commit in batch:
+                    commit.state, commit.error = _LOST, error
+            return  # the server refused it: nothing was written, each goes alone
         for commit in batch:
             commit.state = _WRITTEN
         self.batches += 1
+
+
+def _lost(error: BaseException | None) -> psycopg.OperationalError:
+    """A batch's lost connection, as each of its orders' own failure."""
+    lost = psycopg.OperationalError(f"the connection was lost while committing: {error}")
+    lost.__cause__ = error
+    return lost
 
 
 def merged(batch: Sequence[_Commit]) -> tuple[list[Section], StagedReservation | None]:
