@@ -154,7 +154,7 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving)
+        self.stock = StockRepository(connection, self._reserving, self.context)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection)
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)

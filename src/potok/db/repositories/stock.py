@@ -36,7 +36,18 @@ from potok.db.types import UtcDateTime
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
-from potok.services.ports import Holder, LotDates, SerialPick, StoredLot
+from potok.db.repositories import stock_uploads
+from potok.services.ports import (
+    AuditContext,
+    Holder,
+    LotDates,
+    SerialPick,
+    StoredLot,
+    UploadApplied,
+    UploadChange,
+    UploadPlan,
+    UploadRows,
+)
 
 _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     """
@@ -149,11 +160,27 @@ _MIN_SHELF_LIFE = sa.select(channels.c.min_shelf_life_days).where(
 
 class StockRepository:
     def __init__(
-        self, connection: sa.Connection, reserving: StagedReservation | None = None
+        self,
+        connection: sa.Connection,
+        reserving: StagedReservation | None = None,
+        context: AuditContext | None = None,
     ) -> None:
         self.connection = connection
         self.sqlite = is_sqlite(connection)
         self.reserving = reserving  # PostgreSQL's unit of work: stock reserved at commit
+        self.context = context or AuditContext(actor="system:potok", via="system")
+
+    # ------------------------------------------------------------------ bulk uploads
+
+    @property
+    def uploads_in_bulk(self) -> bool:
+        return not self.sqlite
+
+    def plan_upload(self, rows: UploadRows) -> UploadPlan:
+        return stock_uploads.plan_upload(self.connection, rows)
+
+    def apply_upload(self, rows: UploadRows, change: UploadChange) -> UploadApplied:
+        return stock_uploads.apply_upload(self.connection, rows, change, self.context)
 
     # ------------------------------------------------------------------ sourcing
 
