@@ -488,19 +488,7 @@ def _set_in_bulk(
         tight_keys = [keys[i] for i in plan.tight]
         levels = uow.stock.levels_for_keys(tight_keys, lock=True)
         done = _set_by_row(uow, command, [(rows[i], keys[i]) for i in plan.tight], levels, at, who)
-        tight = set(plan.tight)
-        upload = UploadRows(
-            *(
-                [column[i] for i in upload.indexes if i not in tight]
-                for column in (
-                    upload.indexes,
-                    upload.warehouse_ids,
-                    upload.product_ids,
-                    upload.on_hand,
-                    upload.expected,
-                )
-            )
-        )
+        upload = upload.without(set(plan.tight))
     applied = uow.stock.apply_upload(
         upload,
         UploadChange(

@@ -464,6 +464,17 @@ class UploadRows:
     def __len__(self) -> int:
         return len(self.indexes)
 
+    def without(self, left_out: set[int]) -> UploadRows:
+        """The rows but those at these places."""
+        kept = [n for n, index in enumerate(self.indexes) if index not in left_out]
+        return UploadRows(
+            [self.indexes[n] for n in kept],
+            [self.warehouse_ids[n] for n in kept],
+            [self.product_ids[n] for n in kept],
+            [self.on_hand[n] for n in kept],
+            [self.expected[n] for n in kept],
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class UploadPlan:

@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from potok.db import lite
 from potok.db.engine import is_sqlite
 from potok.db.pg import StagedReservation, driver, insert_document
+from potok.db.repositories import stock_uploads
 from potok.db.tables import (
     channels,
     lots,
@@ -36,7 +38,6 @@ from potok.db.types import UtcDateTime
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
-from potok.db.repositories import stock_uploads
 from potok.services.ports import (
     AuditContext,
     Holder,
@@ -456,6 +457,9 @@ class StockRepository:
         """Set absolute on-hand quantities (counts and uploads), in key order."""
         if not levels:
             return
+        if self.sqlite and len(levels) > 100:  # one statement, the pairs as one JSON array
+            lite.set_on_hand(self.connection, levels, at)
+            return
         if not self.sqlite and len(levels) > 100:
             # one statement per 10,000 rows (arrays unnested) instead of one per row; the
             # rows are locked already (levels_for_keys), so their order does not matter
@@ -486,17 +490,18 @@ class StockRepository:
 
     def append_movements(self, movements: Sequence[Movement]) -> None:
         """Append many entries to the ledger when their ids are not needed (bulk uploads):
-        on PostgreSQL one statement whose rows travel as one JSON document."""
+        one statement whose rows travel as one JSON document."""
         if not movements:
             return
-        if self.sqlite or len(movements) <= 100:
+        if len(movements) <= 100:
             self.connection.execute(
                 sa.insert(stock_movements), [_movement_row(m) for m in movements]
             )
             return
-        insert_document(
-            driver(self.connection), [(stock_movements, [_movement_row(m) for m in movements])]
-        )
+        if self.sqlite:  # the rows as one JSON document, as a commit writes them
+            lite.write_document(self.connection, [(stock_movements, _movement_rows(movements))])
+            return
+        insert_document(driver(self.connection), [(stock_movements, _movement_rows(movements))])
 
     # ------------------------------------------------------------------ lots, serials, expiry
 
@@ -799,6 +804,10 @@ _ENSURE_POSITIONS_MANY = sa.text(
 
 def _bigints(name: str, values: Sequence[int]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, list(values), type_=postgresql.ARRAY(sa.BigInteger()))
+
+
+def _movement_rows(movements: Sequence[Movement]) -> list[dict[str, Any]]:
+    return [_movement_row(m) for m in movements]
 
 
 def _movement_row(m: Movement) -> dict[str, Any]:

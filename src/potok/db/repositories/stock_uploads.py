@@ -58,11 +58,10 @@ _APPLY = numbered(
     """
     WITH g AS (
         SELECT * FROM unnest(CAST(%(ws)s AS bigint[]), CAST(%(ps)s AS bigint[]),
-                             CAST(%(targets)s AS integer[]), CAST(%(idx)s AS integer[]))
-                   AS g(w, p, target, i)
+                             CAST(%(targets)s AS integer[])) AS g(w, p, target)
     ), old AS MATERIALIZED (
         SELECT s.id, s.warehouse_id AS w, s.product_id AS p, s.on_hand, s.reserved,
-               s.unavailable, g.target, g.i
+               s.unavailable, g.target
           FROM stock s JOIN g ON s.warehouse_id = g.w AND s.product_id = g.p
          WHERE s.lot_id IS NULL
     ), ins AS (
@@ -76,15 +75,12 @@ _APPLY = numbered(
         UPDATE stock s SET on_hand = old.target, updated_at = %(at)s
           FROM old
          WHERE s.id = old.id AND old.target <> old.on_hand
-        RETURNING s.id
+        RETURNING s.id, old.w, old.p, old.target AS on_hand, old.target - old.on_hand AS quantity,
+                  old.reserved, old.unavailable
     ), changed AS MATERIALIZED (
-        SELECT old.id, old.w, old.p, old.target AS on_hand, old.target - old.on_hand AS quantity,
-               old.reserved, old.unavailable, old.i
-          FROM old JOIN upd ON upd.id = old.id
+        SELECT * FROM upd
         UNION ALL
-        SELECT ins.id, ins.w, ins.p, ins.on_hand, ins.on_hand, 0, 0, g.i
-          FROM ins JOIN g ON g.w = ins.w AND g.p = ins.p
-         WHERE ins.on_hand <> 0
+        SELECT id, w, p, on_hand, on_hand, 0, 0 FROM ins WHERE on_hand <> 0
     ), told AS MATERIALIZED (
         SELECT c.*, wh.code || '/' || pr.sku AS aggregate_id,
                jsonb_build_object(
@@ -106,25 +102,26 @@ _APPLY = numbered(
           FROM changed c
           JOIN warehouses wh ON wh.id = c.w
           JOIN products pr ON pr.id = c.p
+         ORDER BY c.w, c.p
     ), mv AS (
         INSERT INTO stock_movements (stock_id, warehouse_id, product_id, type, quantity,
                                      on_hand_after, unavailable_change, reason, reference,
                                      actor, occurred_at)
         SELECT id, w, p, %(movement)s, quantity, on_hand, 0, %(reason)s, %(reference)s,
                %(actor)s, %(at)s
-          FROM told ORDER BY i
+          FROM told
     ), ev AS (
         INSERT INTO outbox_events (event_id, type, aggregate_type, aggregate_id, payload,
                                    occurred_at)
         SELECT CAST(gen_random_uuid() AS text), %(event_type)s, %(aggregate_type)s,
                aggregate_id, payload, %(at)s
-          FROM told ORDER BY i
+          FROM told
     ), au AS (
         INSERT INTO audit_log (occurred_at, actor, via, ip, request_id, action, entity_type,
                                entity_id, before, after)
         SELECT %(at)s, %(audit_actor)s, %(via)s, %(ip)s, %(request_id)s, %(event_type)s,
                %(aggregate_type)s, aggregate_id, NULL, payload
-          FROM told ORDER BY i
+          FROM told
     )
     SELECT (SELECT count(*) FROM g) - (SELECT count(*) FROM old),
            (SELECT count(*) FROM ins),
@@ -132,6 +129,11 @@ _APPLY = numbered(
            (SELECT array_agg(DISTINCT p) FROM changed WHERE quantity > 0)
     """
 )
+
+
+_MORE_MEMORY = "SET LOCAL work_mem = '32MB'"
+"""Memory the writing statement's sorts and hashes may take (PostgreSQL's default, 4 MB,
+sent 100,000 rows' events to disk)."""
 
 
 def plan_upload(connection: sa.Connection, rows: UploadRows) -> UploadPlan:
@@ -167,7 +169,6 @@ def apply_upload(
         "ws": int_array(rows.warehouse_ids),
         "ps": int_array(rows.product_ids),
         "targets": int_array(rows.on_hand),
-        "idx": int_array(rows.indexes),
         "at": change.at,
         "at_text": change.at.isoformat(),
         "movement": change.movement,
@@ -181,7 +182,10 @@ def apply_upload(
         "ip": context.ip,
         "request_id": context.request_id,
     }
+    raw = driver(connection)
+    raw.execute(_MORE_MEMORY)  # the statement's sorts and hashes kept off the disk
     missing, created, changed, grown = _run(connection, _APPLY, values)[0]
+    raw.execute("SET LOCAL work_mem TO DEFAULT")
     if created != missing:
         raise TransientConflict(detail="a stock position was created meanwhile; retry the upload")
     return UploadApplied(created, changed, [ProductId(p) for p in grown or ()])
