@@ -86,7 +86,7 @@ def test_two_held_orders_swap_warehouses_when_the_pair_costs_less(potok: Potok) 
     )
     assert history[-1].details["saved_rub"] == "-280.28"
     mine = order_service.get_order(potok.uow(), moscow).history[-1]
-    assert mine.reason is not None and "602.33 ₽ saved on this order" in mine.reason
+    assert "602.33 ₽ saved on this order" in (mine.reason or "")
     assert mine.details["saved_rub"] == "602.33"
     with potok.engine.connect() as connection:
         types = connection.execute(sa.select(outbox_events.c.type)).scalars().all()
@@ -152,7 +152,7 @@ def test_released_and_older_orders_are_left_alone(potok: Potok) -> None:
 
 
 def test_the_worker_re_plans_held_orders_in_waves_only_when_set(potok: Potok) -> None:
-    tver, moscow = swap_case(potok)
+    tver, _ = swap_case(potok)
     assert run_due_jobs(potok, clock=at(LATER)).held_replan is None  # off by default
     assert held_at(potok, tver) == {"MSK": 1}
 
@@ -167,7 +167,8 @@ def test_the_worker_re_plans_held_orders_in_waves_only_when_set(potok: Potok) ->
     assert later.orders_considered == 2
     # past the holding time the orders are no longer held
     gone = run_due_jobs(potok, clock=at(LATER + timedelta(minutes=40))).held_replan
-    assert gone is not None and gone.orders_considered == 0
+    assert gone is not None
+    assert gone.orders_considered == 0
 
 
 def price_stock(potok: Potok, warehouse: str, sku: str, price: Decimal) -> None:

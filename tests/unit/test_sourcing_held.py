@@ -35,9 +35,8 @@ TABLE = TariffTable([
 
 
 def held(key: str, region: str, at: Candidate, product: ProductId = P1, **kw: object) -> OpenOrder:
-    order = SourcingOrder(
-        (Need(1, product, f"SKU-{product}", 1),), (55.76, 37.62), region, **kw  # type: ignore[arg-type]
-    )
+    needs = (Need(1, product, f"SKU-{product}", 1),)
+    order = SourcingOrder(needs, (55.76, 37.62), region, **kw)  # type: ignore[arg-type]
     cost = {("W1", "Tver"): 100, ("W1", "Moscow"): 100, ("W2", "Tver"): 150}.get(
         (at.code, region), 400
     )

@@ -173,9 +173,7 @@ def eligible(order: Order) -> bool:
     return order.allocation is AllocationState.BACKORDERED
 
 
-def _take(
-    uow: UnitOfWork, order: Order, step: Step, at: datetime
-) -> tuple[Allocation, ...] | None:
+def _take(uow: UnitOfWork, order: Order, step: Step, at: datetime) -> tuple[Allocation, ...] | None:
     """Reserve the plan's units at its warehouses' positions, all or none."""
     product_ids = {line.product_id for line in order.lines}
     today = at.astimezone(UTC).date()
@@ -194,9 +192,7 @@ def _held(order: Order) -> dict[StockId, int]:
     return held
 
 
-def _move(
-    uow: UnitOfWork, order: Order, step: Step, at: datetime, actor: str, today: date
-) -> bool:
+def _move(uow: UnitOfWork, order: Order, step: Step, at: datetime, actor: str, today: date) -> bool:
     """Move the order's reservations to the step's plan; False (and the order untouched)
     when the stock is not there."""
     held = _held(order)

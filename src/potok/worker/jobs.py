@@ -178,12 +178,16 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     forecast = forecast_when_due(
         _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
     )
-    priced = refreshed[0] if refreshed else price_stock_when_due(
-        _uow(potok, "stock-prices"),
-        sourcing.price_stock_every_hours,
-        history_days=sourcing.stock_history_days,
-        horizon_days=sourcing.stock_horizon_days,
-        clock=clock,
+    priced = (
+        refreshed[0]
+        if refreshed
+        else price_stock_when_due(
+            _uow(potok, "stock-prices"),
+            sourcing.price_stock_every_hours,
+            history_days=sourcing.stock_history_days,
+            horizon_days=sourcing.stock_horizon_days,
+            clock=clock,
+        )
     )
     pruned = None
     if _retention_due(potok, clock()):
