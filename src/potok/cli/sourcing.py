@@ -323,6 +323,7 @@ def replan(
                 limit=limit,
                 time_limit_s=time_limit,
                 apply=not dry_run,
+                held_minutes=held,
                 actor=cli_actor(),
             )
     finally:
