@@ -6,6 +6,7 @@ sets it off again; a rule that fails is switched off with an alert and the order
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -15,14 +16,19 @@ import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.domain.alerts import AlertKind
-from potok.domain.automation import RuleDraft
+from potok.domain.automation import Action, Do, Rule, RuleDraft
+from potok.domain.automation.expressions import compile_condition
+from potok.domain.automation.fields import FIELDS, read_fields
+from potok.domain.automation.model import TOUCHES
 from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.orders import HoldType, OrderStatus
+from potok.domain.tasks import Policy, QueueDraft
 from potok.domain.webhooks import StoredEvent
-from potok.services import alerts, inventory, orders
+from potok.services import alerts, inventory, orders, tasks
 from potok.services.automation import rules
-from potok.services.automation.running import apply_automation_rules
+from potok.services.automation.acting import act, facts_of
+from potok.services.automation.running import apply_automation_rules, rule_actor
 from potok.services.automation_ports import OrderContext
 from potok.services.intake import Placement, place_order
 from potok.services.outside import Outside
@@ -477,3 +483,56 @@ def test_a_save_of_a_stale_order_fails_though_it_writes_other_columns(
     kept = orders.get_order(potok.uow(), order_id)
     assert kept.order.priority == 9
     assert [e.reason for e in kept.history if e.action == "note_added"] == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        Action(Do.ADD_TAG, tag="new"),
+        Action(Do.REMOVE_TAG, tag="old"),
+        Action(Do.SET_PRIORITY, priority=8),
+        Action(Do.ASSIGN, queue="fraud"),
+        Action(Do.COMMENT, text="looked at"),
+        Action(Do.NOTIFY, template="order.confirmed"),
+        Action(Do.WEBHOOK, subscription=1),
+    ],
+    ids=lambda a: a.do.value,
+)
+def test_an_action_changes_only_the_condition_fields_it_says_it_may(
+    potok: Potok, action: Action
+) -> None:
+    """The rules' window reads again, after a rule acted, only the fields its actions may
+    change (``TOUCHES``): each such action, done on an order, changes no other field a
+    condition can read."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    tasks.put_queue(potok.uow(), QueueDraft("fraud", "Fraud review", Policy.CLAIM, (), 30))
+    order_id = place(potok, [("MUG", 1)])
+    at = datetime.now(UTC)
+    rule = Rule(
+        1,
+        "Try",
+        1,
+        10,
+        "order.created",
+        compile_condition("true"),
+        (action,),
+        False,
+        True,
+        at,
+        at,
+        "user:tester",
+    )
+
+    def check(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id, lock=True)
+        assert order is not None
+        facts = replace(facts_of(uow, order, at), tags=frozenset({"old"}))
+        before = read_fields(facts)
+        done, after = act(uow, rule, facts, at, rule_actor(rule))
+        assert [d.outcome for d in done] == ["done"]
+        now = read_fields(after)
+        changed = {name for name in FIELDS if now[name] != before[name]}
+        assert changed == TOUCHES[action.do]
+
+    with potok.uow() as uow:  # not committed: nothing is kept
+        check(uow)
