@@ -173,10 +173,10 @@ def _conditions(flt: OrderFilter, protector: DataProtector) -> list[sa.ColumnEle
 def _literal(values: Sequence[str]) -> sa.BindParameter[list[str]]:
     """Values written into the statement's text rather than sent apart: the order's few
     statuses, so that the planner sees them. A prepared statement's generic plan, made
-    without its values (``plan_cache_mode``), guessed a third of the table for each status
-    and read every order to count the handful waiting for an operator; with the values in
-    the text the statistics say how rare they are, and the partial index of the waiting
-    statuses (``ix_orders_waiting``) serves a count of them alone."""
+    without its values (``plan_cache_mode``), took three statuses for a fifth of the table
+    and read every order to count the few waiting for an operator (the dashboard); with
+    the values in the text the statistics say how rare they are, and the partial index of
+    the waiting statuses (``ix_orders_waiting``) serves their count alone."""
     return sa.bindparam(
         None, sorted({str(v) for v in values}), expanding=True, literal_execute=True
     )
