@@ -40,7 +40,7 @@ def test_shipments_stuck_for_a_day_are_named_on_the_dashboard(site: LiveServer, 
 
     # warehouse staff elsewhere do not see Moscow's shipments
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # signed out
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # signed out first
     person(site, "spb", Role.WAREHOUSE, ("SPB",))
     sign_in(page, "spb")
     expect(page.locator("[data-figure=overdue]")).to_have_text("0")

@@ -66,7 +66,7 @@ def test_a_shorter_threshold_puts_a_shipment_on_the_dashboard(
 
     # an operator sees the thresholds but has no way to change them
     page.get_by_role("button", name="Sign out").click()
-    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # signed out
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()  # signed out first
     person(site, "ivanova", Role.OPERATOR)
     sign_in(page, "ivanova", path="/settings/overdue")
     expect(page.get_by_label("Waiting for picking, minutes")).to_have_value("120")
