@@ -540,7 +540,10 @@ class OrderRepository:
         ids = [
             OrderId(i)
             for i in self.connection.execute(
-                sa.select(orders.c.id).where(orders.c.customer_id == customer_id).with_for_update()
+                sa.select(orders.c.id)
+                .where(orders.c.customer_id == customer_id)
+                .order_by(orders.c.id)  # oldest first, as the export; and locked in that order
+                .with_for_update()
             ).scalars()
         ]
         if ids:
