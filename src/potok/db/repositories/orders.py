@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,6 +147,9 @@ class OrderRepository:
         # each loaded order's contact and address with their columns as stored (sealed):
         # a save that changed neither writes those back instead of sealing them afresh
         self._sealed: dict[int, tuple[Contact, Address | None, dict[str, Any]]] = {}
+        # each loaded order's row as read (then as last written): a save writes only the
+        # columns whose values differ from it, with the version that guards them all
+        self._stored: dict[int, Mapping[str, Any]] = {}
 
     # ------------------------------------------------------------------ intake
 
@@ -196,7 +199,8 @@ class OrderRepository:
         changes = order.take_changes()
         if not changes:
             return
-        values = self._row(order)
+        row = self._row(order)
+        values = self._changed(order, row)
         result = self.connection.execute(
             _update_order(tuple(values)),
             {"o_id": order.id, "o_version": order.version}
@@ -205,6 +209,7 @@ class OrderRepository:
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
         order.version += 1
+        self._stored[int(order.id or 0)] = row
         self._write_changes(order, changes)
 
     def save_many(self, many: Collection[Order]) -> None:
@@ -216,8 +221,11 @@ class OrderRepository:
         if not saving:
             return
         rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: list[dict[str, Any]] = []
         for order, _ in saving:
-            values = self._row(order)
+            row = self._row(order)
+            written.append(row)
+            values = self._changed(order, row)
             rows.setdefault(tuple(values), []).append(
                 {"o_id": order.id, "o_version": order.version}
                 | {f"v_{name}": value for name, value in values.items()}
@@ -227,7 +235,8 @@ class OrderRepository:
             if result.rowcount != len(parameters):
                 raise TransientConflict(detail="an order changed while it was being updated")
         history: list[dict[str, Any]] = []
-        for order, changes in saving:
+        for (order, changes), row in zip(saving, written, strict=True):
+            self._stored[int(order.id or 0)] = row
             order.version += 1
             history.extend(_history(order, h) for h in changes.history)
             order.history.extend(changes.history)
@@ -236,6 +245,20 @@ class OrderRepository:
             self.connection.execute(_INSERT_HISTORY, history)
         else:
             self.staged.append((order_history, history))
+
+    def _changed(self, order: Order, row: dict[str, Any]) -> dict[str, Any]:
+        """Of the order's row as it is now, the columns to write: those whose values differ
+        from the row as read (or last written) - the version always -, all of them for an
+        order not read here. What is left out holds in the database as read: the version
+        in the UPDATE's condition fails it if anyone wrote the row since."""
+        stored = self._stored.get(int(order.id)) if order.id is not None else None
+        if stored is None:
+            return row
+        return {
+            name: value
+            for name, value in row.items()
+            if name == "version" or name not in stored or stored[name] != value
+        }
 
     def _row(self, order: Order) -> dict[str, Any]:
         """The order's row as it is now, its version one up."""
@@ -435,6 +458,7 @@ class OrderRepository:
             order.announced_status = order.status
             personal = {name: getattr(row, name) for name in NO_CONTACT}
             self._sealed[row.id] = (order.contact, order.delivery.address, personal)
+            self._stored[row.id] = row._mapping
             loaded.append(order)
         return loaded
 
@@ -516,7 +540,10 @@ class OrderRepository:
         ids = [
             OrderId(i)
             for i in self.connection.execute(
-                sa.select(orders.c.id).where(orders.c.customer_id == customer_id).with_for_update()
+                sa.select(orders.c.id)
+                .where(orders.c.customer_id == customer_id)
+                .order_by(orders.c.id)  # oldest first, as the export; and locked in that order
+                .with_for_update()
             ).scalars()
         ]
         if ids:
