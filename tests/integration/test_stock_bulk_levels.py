@@ -13,17 +13,19 @@ import io
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.db.tables import audit_log, outbox_events, products, stock_movements, warehouses
+from potok.domain.catalogue import ProductDraft
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, SetLevels
 from potok.domain.inventory.errors import BulkRejected
 from potok.domain.orders import AllocationState
-from potok.services import inventory, orders, stock_files
+from potok.services import catalogue, inventory, orders, stock_files
 from potok.services.file_imports import FileRejected
 from potok.services.intake import Placement, place_order
 from potok.spreadsheets import FileFormat
@@ -256,4 +258,25 @@ def test_two_files_expecting_the_same_level_race_and_only_one_sets_it(
             sa.select(stock_movements.c.on_hand_after).where(stock_movements.c.type == "import")
         ).all()
     assert [r.on_hand_after for r in imports] == [won]
+    assert_stock_invariants(potok)
+
+
+def test_an_upload_of_many_products_gives_a_waiting_order_its_stock(potok: Potok) -> None:
+    # over 100 products grew: PostgreSQL looks the waiting orders up by one array
+    build_world(potok)
+    waiting = place_order(potok.uow(), order_command([("KET", 2)]), TESTER)
+    assert isinstance(waiting, Placement)
+    assert waiting.order.allocation is AllocationState.BACKORDERED
+    for n in range(101):
+        catalogue.create_product(
+            potok.uow(),
+            ProductDraft(f"BULK-{n:03d}", f"Item {n}", Decimal("10.00"), Decimal("22"), None, 100),
+        )
+    rows = [LevelRow("SPB", f"BULK-{n:03d}", 1) for n in range(101)] + [LevelRow("MSK", "KET", 2)]
+
+    applied = upload(potok, rows)
+
+    assert (applied.changed, applied.created) == (102, 102)
+    assert applied.backorders_reserved == [waiting.order.id]
+    assert levels(potok)[("MSK", "KET")] == (2, 2)
     assert_stock_invariants(potok)

@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from potok.db.engine import is_sqlite
 from potok.db.personal import NO_CONTACT, RecordOpener, contact_values
-from potok.db.pg import Section
+from potok.db.pg import Section, int_array
 from potok.db.tables import (
     channels,
     lots,
@@ -62,6 +63,8 @@ from potok.domain.returns.states import ReturnProgress
 from potok.security.data import DataProtector
 from potok.services.ports import LapsedReservation
 from potok.services.read_models import CustomerOrder
+
+_BIGINTS = ARRAY(sa.BigInteger())
 
 pickup_points = warehouses.alias("pickup_points")
 ship_from_locations = warehouses.alias("ship_from_locations")
@@ -571,11 +574,15 @@ class OrderRepository:
             .limit(limit)
         )
         if product_ids is not None:
-            waiting = waiting.where(
-                sa.exists().where(
-                    order_lines.c.order_id == orders.c.id,
-                    order_lines.c.product_id.in_(sorted(product_ids)),
+            wanted: sa.ColumnElement[bool]
+            if is_sqlite(self.connection) or len(product_ids) <= 100:
+                wanted = order_lines.c.product_id.in_(sorted(product_ids))
+            else:  # a bulk upload's thousands of products as one array, not as many params
+                wanted = order_lines.c.product_id == sa.any_(
+                    sa.cast(sa.bindparam("product_ids", int_array(sorted(product_ids))), _BIGINTS)
                 )
+            waiting = waiting.where(
+                sa.exists().where(order_lines.c.order_id == orders.c.id, wanted)
             )
         return [OrderId(r.id) for r in self.connection.execute(waiting)]
 
