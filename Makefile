@@ -10,9 +10,9 @@ DEMO_DB ?= sqlite:///potok-demo.db
 demo: $(VENV)/.installed
 	$(BIN)/potok --db $(DEMO_DB) demo
 
-## test: install the test tools and run the whole suite (SQLite and PostgreSQL)
+## test: install the test tools and run the whole suite (SQLite and PostgreSQL) on two workers
 test: $(VENV)/.installed-test
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadgroup
 
 ## check: lint, types and tests, as CI runs them
 check: lint test
