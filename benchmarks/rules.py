@@ -19,7 +19,11 @@ i.e. how much later work the rules add to each order taken. The last line:
 
 (``eval_us_per_order``: the whole reaction per order - reading the events, the rules, the
 orders and what conditions ask about them, evaluating every condition, acting for those
-that match, moving the reaction's cursor).
+that match, moving the reaction's cursor). Both are wall times, true on a quiet machine;
+on a shared one the line before it gives the CPU per order of this process and - on
+PostgreSQL - of the database's backends (the scheduler's count in /proc, the server on this
+machine) for the intake and for the rules' reaction, with the statements each sent, and
+the last line ends with ``cpu_slowdown_pct``: the same ratio from that CPU.
 """
 
 from __future__ import annotations
@@ -134,14 +138,66 @@ def order(rand: random.Random) -> PlaceOrder:
 
 CPU: dict[str, float] = {}
 """This process's CPU seconds per phase (the machine is shared: wall time drifts)."""
+DATABASE_CPU: dict[str, float] = {}
+"""The database backends' CPU seconds per phase (PostgreSQL on this machine; SQLite: 0)."""
+STATEMENTS: dict[str, int] = {}
+"""Statements sent per phase as SQLAlchemy sees them (intake's own path on PostgreSQL and
+the rows a commit carries in its own statement are not seen: shown for the rules only)."""
+
+
+def backend_cpu(potok: Potok) -> float:
+    """CPU seconds used so far by the PostgreSQL backends of the benchmark's database
+    (Linux /proc/PID/schedstat: nanoseconds), asked on a connection of its own so that
+    none of Potok's pooled ones is left out; 0 on SQLite (in-process)."""
+    if potok.engine.dialect.name != "postgresql":
+        return 0.0
+    asking = sa.create_engine(potok.engine.url, poolclass=sa.pool.NullPool)
+    with asking.connect() as connection:
+        pids = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity "
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        ).scalars()
+        found = [int(p) for p in pids]
+    asking.dispose()
+    total = 0.0
+    for pid in found:
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
+
+
+class Phase:
+    """Measures a phase: this process's CPU, the database's, and the statements seen."""
+
+    def __init__(self, potok: Potok, name: str) -> None:
+        self.potok, self.name, self.sent = potok, name, 0
+
+    def _count(self, *_args: object) -> None:
+        self.sent += 1
+
+    def __enter__(self) -> Phase:
+        self.database = backend_cpu(self.potok)
+        sa.event.listen(self.potok.engine, "before_cursor_execute", self._count)
+        self.cpu = time.process_time()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        CPU[self.name] = time.process_time() - self.cpu
+        sa.event.remove(self.potok.engine, "before_cursor_execute", self._count)
+        DATABASE_CPU[self.name] = backend_cpu(self.potok) - self.database
+        STATEMENTS[self.name] = self.sent
 
 
 def take(potok: Potok, count: int, rand: random.Random) -> float:
     """Take ``count`` orders; seconds spent."""
-    started, cpu = time.perf_counter(), time.process_time()
-    for _ in range(count):
-        place_order(potok.uow(), order(rand), ACTOR)
-    CPU["intake"] = time.process_time() - cpu
+    started = time.perf_counter()
+    with Phase(potok, "intake"):
+        for _ in range(count):
+            place_order(potok.uow(), order(rand), ACTOR)
     return time.perf_counter() - started
 
 
@@ -179,7 +235,7 @@ def main() -> None:
             take(potok, 20, rand)  # warm up: caches, plans, the first pages of the tables
             catch_up(dispatcher)
             plain_s = take(potok, args.orders, rand)
-            plain_cpu = CPU["intake"]
+            plain_cpu, plain_db = CPU["intake"], DATABASE_CPU["intake"]
             for draft in the_rules(args.rules, rand):
                 rules.add_rule(potok.uow(), draft, ACTOR)
             catch_up(dispatcher)  # past the orders and rules so far
@@ -192,10 +248,10 @@ def main() -> None:
                 for e in reading(potok.uow(), lambda uow: uow.event_log.after(last, 100_000)).events
                 if e.type == "order.created"
             ]
-            started, cpu = time.perf_counter(), time.process_time()
-            ran = catch_up(dispatcher)
+            started = time.perf_counter()
+            with Phase(potok, "rules"):
+                ran = catch_up(dispatcher)
             rules_s = time.perf_counter() - started
-            CPU["rules"] = time.process_time() - cpu
 
             # the conditions alone, on orders already read (what evaluation itself costs)
             conditions = [compile_condition(d.condition) for d in the_rules(args.rules, rand)]
@@ -238,14 +294,18 @@ def main() -> None:
         f"orders; conditions alone: {pure_us:.0f} us per order for {args.rules} "
         f"({matched} matches in the sample)"
     )
+    intake_cpu = (plain_cpu + plain_db) / args.orders
+    rules_cpu = (CPU["rules"] + DATABASE_CPU["rules"]) / n
     print(
-        f"this process's CPU per order: intake {1000 * plain_cpu / args.orders:.2f} ms, "
-        f"the rules' reaction {1000 * CPU['rules'] / n:.2f} ms "
-        f"({100 * CPU['rules'] / n / (plain_cpu / args.orders):.1f} %)"
+        f"CPU per order, this process + the database: intake {1000 * plain_cpu / args.orders:.2f}"
+        f" + {1000 * plain_db / args.orders:.2f} ms,"
+        f" the rules' reaction {1000 * CPU['rules'] / n:.2f} + {1000 * DATABASE_CPU['rules'] / n:.2f}"
+        f" ms ({STATEMENTS['rules'] / n:.2f} statements)"
+        f" ({100 * rules_cpu / intake_cpu:.1f} %)"
     )
     print(
         f"rules active={args.rules} orders={n} eval_us_per_order={eval_us:.0f} "
-        f"intake_slowdown_pct={slowdown:.1f}"
+        f"intake_slowdown_pct={slowdown:.1f} cpu_slowdown_pct={100 * rules_cpu / intake_cpu:.1f}"
     )
 
 

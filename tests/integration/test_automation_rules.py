@@ -6,6 +6,7 @@ sets it off again; a rule that fails is switched off with an alert and the order
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
@@ -15,14 +16,19 @@ import sqlalchemy as sa
 
 from potok.bootstrap import Potok
 from potok.domain.alerts import AlertKind
-from potok.domain.automation import RuleDraft
-from potok.domain.errors import InvalidInput
+from potok.domain.automation import Action, Do, Rule, RuleDraft
+from potok.domain.automation.expressions import compile_condition
+from potok.domain.automation.fields import FIELDS, read_fields
+from potok.domain.automation.model import TOUCHES
+from potok.domain.errors import InvalidInput, TransientConflict
 from potok.domain.inventory.commands import ReceiveStock
 from potok.domain.orders import HoldType, OrderStatus
+from potok.domain.tasks import Policy, QueueDraft
 from potok.domain.webhooks import StoredEvent
-from potok.services import alerts, inventory, orders
+from potok.services import alerts, inventory, orders, tasks
 from potok.services.automation import rules
-from potok.services.automation.running import apply_automation_rules
+from potok.services.automation.acting import act, facts_of
+from potok.services.automation.running import apply_automation_rules, rule_actor
 from potok.services.automation_ports import OrderContext
 from potok.services.intake import Placement, place_order
 from potok.services.outside import Outside
@@ -368,3 +374,165 @@ def test_a_window_is_written_in_the_same_few_statements_whatever_its_number_of_o
 
     assert writes[0]["UPDATE orders"] == 1
     assert writes[0] == writes[1]
+
+
+def test_rules_after_one_that_acted_see_its_change_among_many(potok: Potok) -> None:
+    """With enough rules to be looked up by their guards, the rules after one that acted
+    are found again when its change meets a guard (priority, tags) and not otherwise - and
+    each sees the order as the rules before it left it."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    drafts = [
+        RuleDraft("Bump", "order.created", "true", [{"do": "set_priority", "priority": 9}]),
+        RuleDraft("Mark", "order.created", "true", [{"do": "add_tag", "tag": "seen"}]),
+        RuleDraft("Note", "order.created", "true", [{"do": "comment", "text": "looked at"}]),
+        RuleDraft("High", "order.created", "priority >= 9", [{"do": "add_tag", "tag": "high"}]),
+        RuleDraft("Seen", "order.created", '"seen" in tags', [{"do": "add_tag", "tag": "twice"}]),
+        RuleDraft("Low", "order.created", "priority < 9", [{"do": "add_tag", "tag": "low"}]),
+        *[
+            RuleDraft(f"Other {n}", "order.created", f'channel == "mp{n}"', [{"do": "confirm"}])
+            for n in range(6)
+        ],
+    ]
+    added = [rules.add_rule(potok.uow(), d, TESTER) for d in drafts]
+    order_id = place(potok, [("MUG", 1)])
+    drain(potok)
+
+    fired = [f.rule_id for f in rules.order_firings(potok.uow(), order_id)]
+    assert fired == [added[i].id for i in (0, 1, 2, 3, 4)]
+    stored = reading(potok.uow(), partial(_contexts, ids=[order_id]))[order_id]
+    assert set(stored.tags) == {"seen", "high", "twice"}
+    assert orders.get_order(potok.uow(), order_id).order.priority == 9
+
+
+def test_an_order_saved_writes_the_columns_that_changed_and_keeps_the_rest(
+    potok: Potok,
+) -> None:
+    """A loaded order saved after a change writes its version and the columns whose values
+    changed (the sealed contact and every other column stay as they were); an order not
+    read in the transaction is written whole."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    order_id = place(potok, [("MUG", 1)], customer_name="Иван", customer_phone="+79990000001")
+    before = orders.get_order(potok.uow(), order_id).order
+    written: list[str] = []
+
+    def seen(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        if statement.startswith("UPDATE orders SET"):
+            written.append(statement.split(" SET ", 1)[1].split(" WHERE ", 1)[0])
+
+    def bump(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        order.set_priority(7, datetime.now(UTC), "user:tester", "urgent")
+        uow.orders.save(order)
+
+    sa.event.listen(potok.engine, "before_cursor_execute", seen)
+    try:
+        atomically(potok.uow(), bump)
+    finally:
+        sa.event.remove(potok.engine, "before_cursor_execute", seen)
+
+    assert len(written) == 1
+    columns = sorted(part.split("=")[0].strip() for part in written[0].split(","))
+    assert columns == ["priority", "updated_at", "version"]
+    after = orders.get_order(potok.uow(), order_id).order
+    assert (after.priority, after.version) == (7, before.version + 1)
+    assert (after.contact, after.delivery, after.total) == (
+        before.contact,
+        before.delivery,
+        before.total,
+    )
+
+
+def test_a_save_of_a_stale_order_fails_though_it_writes_other_columns(
+    potok: Potok, backend: str
+) -> None:
+    """Two connections have the same order; the first changes its priority and commits,
+    then the second adds a note to the order as it read it before: its save names other
+    columns than the first wrote, but the version guards the whole row, so it fails as a
+    lost race (tried again on the order as it is) and nothing the first wrote is undone.
+    On PostgreSQL the second connection reads the order while the first is yet to write;
+    SQLite's writers take turns, so there the second reads it before the first writes (a
+    read-only transaction) and saves it after. (With the version taken out of the
+    UPDATE's condition the second save passes and this test fails.)"""
+    build_world(potok, {("MSK", "MUG"): 10})
+    order_id = place(potok, [("MUG", 1)])
+    at = datetime.now(UTC)
+
+    def bump(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id)
+        assert order is not None
+        order.set_priority(9, at, "user:first", "first")
+        uow.orders.save(order)
+
+    if backend == "sqlite":
+        reader = potok.uow()
+        with reader.read():
+            stale = reader.orders.get(order_id)
+        atomically(potok.uow(), bump)
+    second = potok.uow()
+    with second:
+        if backend == "postgresql":
+            stale = second.orders.get(order_id)  # the second connection reads it first
+            atomically(potok.uow(), bump)  # the first writes it and commits
+        else:
+            second.orders.get(order_id)  # the row as it is now, beside the stale order
+        assert stale is not None
+        stale.add_note("second", at, "user:second")
+        with pytest.raises(TransientConflict):
+            second.orders.save(stale)
+    kept = orders.get_order(potok.uow(), order_id)
+    assert kept.order.priority == 9
+    assert [e.reason for e in kept.history if e.action == "note_added"] == []
+
+
+@pytest.mark.parametrize(
+    "action",
+    [
+        Action(Do.ADD_TAG, tag="new"),
+        Action(Do.REMOVE_TAG, tag="old"),
+        Action(Do.SET_PRIORITY, priority=8),
+        Action(Do.ASSIGN, queue="fraud"),
+        Action(Do.COMMENT, text="looked at"),
+        Action(Do.NOTIFY, template="order.confirmed"),
+        Action(Do.WEBHOOK, subscription=1),
+    ],
+    ids=lambda a: a.do.value,
+)
+def test_an_action_changes_only_the_condition_fields_it_says_it_may(
+    potok: Potok, action: Action
+) -> None:
+    """The rules' window reads again, after a rule acted, only the fields its actions may
+    change (``TOUCHES``): each such action, done on an order, changes no other field a
+    condition can read."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    tasks.put_queue(potok.uow(), QueueDraft("fraud", "Fraud review", Policy.CLAIM, (), 30))
+    order_id = place(potok, [("MUG", 1)])
+    at = datetime.now(UTC)
+    rule = Rule(
+        1,
+        "Try",
+        1,
+        10,
+        "order.created",
+        compile_condition("true"),
+        (action,),
+        False,
+        True,
+        at,
+        at,
+        "user:tester",
+    )
+
+    def check(uow: UnitOfWork) -> None:
+        order = uow.orders.get(order_id, lock=True)
+        assert order is not None
+        facts = replace(facts_of(uow, order, at), tags=frozenset({"old"}))
+        before = read_fields(facts)
+        done, after = act(uow, rule, facts, at, rule_actor(rule))
+        assert [d.outcome for d in done] == ["done"]
+        now = read_fields(after)
+        changed = {name for name in FIELDS if now[name] != before[name]}
+        assert changed == TOUCHES[action.do]
+
+    with potok.uow() as uow:  # not committed: nothing is kept
+        check(uow)

@@ -156,7 +156,7 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving)
+        self.stock = StockRepository(connection, self._reserving, self.context)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection, self._group)
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
@@ -270,6 +270,11 @@ class SqlUnitOfWork:
             trail = audit_rows(self.context, self._events, payloads)
             if self._pipelined and len(self._events) > DOCUMENT_FROM:
                 self.outbox.add_as_document(self._events, payloads, [(audit_log, trail)])
+            elif len(self._events) > DOCUMENT_FROM:  # SQLite: each table's rows at once
+                lite.write_document(
+                    self.connection,
+                    [(outbox_events, outbox_rows(self._events, payloads)), (audit_log, trail)],
+                )
             else:
                 self.outbox.add(self._events, payloads)
                 self.audit.add(trail)

@@ -103,3 +103,24 @@ def test_an_order_of_another_channel_does_not_look_at_the_web_rules() -> None:
         "hour": Decimal(3),
     }
     assert index.candidates(values) == [4, 5, 6, 7, 8, 9, 11, 12]
+
+
+def test_the_rules_found_stay_when_a_change_meets_no_guard() -> None:
+    """After a rule acted, the rules after it are looked up again only when its change
+    may meet a field a guard names (here: channel, skus, total, priority, payment.method,
+    hour, tags) - not for a change of queues, nor for none."""
+    index = RuleIndex.of(RULES)
+    assert index.guarded == {
+        "channel",
+        "skus",
+        "total",
+        "priority",
+        "payment.method",
+        "hour",
+        "tags",
+    }
+    assert index.same_after(frozenset({"queues"}))
+    assert index.same_after(frozenset())
+    assert not index.same_after(frozenset({"tags"}))
+    assert not index.same_after(frozenset({"priority", "queues"}))
+    assert not index.same_after(None)  # a hold, a confirmation...: anything may change

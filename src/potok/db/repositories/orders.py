@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,8 +22,10 @@ from potok.db.tables import (
     products,
     reservations,
     serials,
+    shipments,
     sourcing_decisions,
     stock,
+    transfers,
     warehouses,
 )
 from potok.domain.errors import TransientConflict
@@ -145,6 +147,9 @@ class OrderRepository:
         # each loaded order's contact and address with their columns as stored (sealed):
         # a save that changed neither writes those back instead of sealing them afresh
         self._sealed: dict[int, tuple[Contact, Address | None, dict[str, Any]]] = {}
+        # each loaded order's row as read (then as last written): a save writes only the
+        # columns whose values differ from it, with the version that guards them all
+        self._stored: dict[int, Mapping[str, Any]] = {}
 
     # ------------------------------------------------------------------ intake
 
@@ -194,7 +199,8 @@ class OrderRepository:
         changes = order.take_changes()
         if not changes:
             return
-        values = self._row(order)
+        row = self._row(order)
+        values = self._changed(order, row)
         result = self.connection.execute(
             _update_order(tuple(values)),
             {"o_id": order.id, "o_version": order.version}
@@ -203,6 +209,7 @@ class OrderRepository:
         if result.rowcount != 1:
             raise TransientConflict(detail=f"order {order.id} changed while it was being updated")
         order.version += 1
+        self._stored[int(order.id or 0)] = row
         self._write_changes(order, changes)
 
     def save_many(self, many: Collection[Order]) -> None:
@@ -214,8 +221,11 @@ class OrderRepository:
         if not saving:
             return
         rows: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+        written: list[dict[str, Any]] = []
         for order, _ in saving:
-            values = self._row(order)
+            row = self._row(order)
+            written.append(row)
+            values = self._changed(order, row)
             rows.setdefault(tuple(values), []).append(
                 {"o_id": order.id, "o_version": order.version}
                 | {f"v_{name}": value for name, value in values.items()}
@@ -225,7 +235,8 @@ class OrderRepository:
             if result.rowcount != len(parameters):
                 raise TransientConflict(detail="an order changed while it was being updated")
         history: list[dict[str, Any]] = []
-        for order, changes in saving:
+        for (order, changes), row in zip(saving, written, strict=True):
+            self._stored[int(order.id or 0)] = row
             order.version += 1
             history.extend(_history(order, h) for h in changes.history)
             order.history.extend(changes.history)
@@ -234,6 +245,20 @@ class OrderRepository:
             self.connection.execute(_INSERT_HISTORY, history)
         else:
             self.staged.append((order_history, history))
+
+    def _changed(self, order: Order, row: dict[str, Any]) -> dict[str, Any]:
+        """Of the order's row as it is now, the columns to write: those whose values differ
+        from the row as read (or last written) - the version always -, all of them for an
+        order not read here. What is left out holds in the database as read: the version
+        in the UPDATE's condition fails it if anyone wrote the row since."""
+        stored = self._stored.get(int(order.id)) if order.id is not None else None
+        if stored is None:
+            return row
+        return {
+            name: value
+            for name, value in row.items()
+            if name == "version" or name not in stored or stored[name] != value
+        }
 
     def _row(self, order: Order) -> dict[str, Any]:
         """The order's row as it is now, its version one up."""
@@ -433,6 +458,7 @@ class OrderRepository:
             order.announced_status = order.status
             personal = {name: getattr(row, name) for name in NO_CONTACT}
             self._sealed[row.id] = (order.contact, order.delivery.address, personal)
+            self._stored[row.id] = row._mapping
             loaded.append(order)
         return loaded
 
@@ -514,7 +540,10 @@ class OrderRepository:
         ids = [
             OrderId(i)
             for i in self.connection.execute(
-                sa.select(orders.c.id).where(orders.c.customer_id == customer_id).with_for_update()
+                sa.select(orders.c.id)
+                .where(orders.c.customer_id == customer_id)
+                .order_by(orders.c.id)  # oldest first, as the export; and locked in that order
+                .with_for_update()
             ).scalars()
         ]
         if ids:
@@ -551,11 +580,18 @@ class OrderRepository:
         return [OrderId(r.id) for r in self.connection.execute(waiting)]
 
     def open_for_replan(
-        self, channel_id: ChannelId | None, warehouse_id: WarehouseId | None, limit: int
+        self,
+        channel_id: ChannelId | None,
+        warehouse_id: WarehouseId | None,
+        limit: int,
+        *,
+        placed_since: datetime | None = None,
     ) -> list[OrderId]:
         """Confirmed orders not on hold that are reserved (every reservation still open,
-        nothing picked yet) or backordered, for the batch optimiser: most urgent, then
-        oldest, first. ``warehouse_id`` keeps the orders holding stock there."""
+        nothing picked yet) or backordered, not released to a warehouse and with no transfer
+        under way for them, for the batch optimiser: most urgent, then oldest, first.
+        ``warehouse_id`` keeps the orders holding stock there; ``placed_since`` those placed
+        since then (the held orders)."""
         on_hold = sa.exists().where(
             order_holds.c.order_id == orders.c.id,
             order_holds.c.state == HoldState.ACTIVE.value,
@@ -569,10 +605,13 @@ class OrderRepository:
                 ),
                 orders.c.fulfilment == FulfilmentProgress.NONE.value,
                 ~on_hold,
+                ~_released(),
             )
             .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
             .limit(limit)
         )
+        if placed_since is not None:
+            query = query.where(orders.c.created_at >= placed_since)
         if channel_id is not None:
             query = query.where(orders.c.channel_id == channel_id)
         if warehouse_id is not None:
@@ -584,6 +623,16 @@ class OrderRepository:
                 )
             )
         return [OrderId(r.id) for r in self.connection.execute(query)]
+
+    def released_among(self, order_ids: Collection[int]) -> set[OrderId]:
+        """Those of the orders released to a warehouse (a shipment not cancelled) or waiting
+        for a transfer: a re-plan must not move them."""
+        if not order_ids:
+            return set()
+        rows = self.connection.execute(
+            sa.select(orders.c.id).where(orders.c.id.in_(sorted(order_ids)), _released())
+        )
+        return {OrderId(r.id) for r in rows}
 
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]:
         """Unpaid orders whose payment deadline has passed."""
@@ -851,3 +900,15 @@ def _order(
         ship_from_code=row.ship_from_code,
         returned=ReturnProgress(row.returned),
     )
+
+
+def _released() -> sa.ColumnElement[bool]:
+    """The order has a shipment (released to a warehouse, whatever came of it since, unless
+    cancelled) or a transfer requested or under way for it."""
+    shipped = sa.exists().where(
+        shipments.c.order_id == orders.c.id, shipments.c.status != "cancelled"
+    )
+    travelling = sa.exists().where(
+        transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
+    )
+    return sa.or_(shipped, travelling)

@@ -221,3 +221,11 @@ class LazyValues(dict[str, Any]):
     def __missing__(self, name: str) -> Any:
         value = self[name] = FIELDS[name].read(self.facts)
         return value
+
+    def after(self, facts: OrderFacts, touched: frozenset[str] | None) -> LazyValues:
+        """The values of the facts after an action that may have changed the ``touched``
+        fields (None: any): the others, read already, are kept."""
+        fresh = LazyValues(facts)
+        if touched is not None:
+            fresh.update((name, value) for name, value in self.items() if name not in touched)
+        return fresh

@@ -80,6 +80,12 @@ class RuleIndex:
     holding: dict[str, dict[Any, list[int]]] = field(default_factory=dict)
     above: dict[str, _Thresholds] = field(default_factory=dict)
     below: dict[str, _Thresholds] = field(default_factory=dict)
+    guarded: frozenset[str] = frozenset()  # the fields the guards name
+
+    def same_after(self, touched: frozenset[str] | None) -> bool:
+        """Whether the rules found stay the same after a change of the ``touched`` fields
+        (None: any): none of them is named by a guard."""
+        return touched is not None and self.guarded.isdisjoint(touched)
 
     @classmethod
     def of(cls, rules: Sequence[Any]) -> RuleIndex:
@@ -110,6 +116,7 @@ class RuleIndex:
                 target[name] = _Thresholds(
                     [e[0] for e in entries], [e[1] for e in entries], [e[2] for e in entries]
                 )
+        index.guarded = frozenset([*index.equal, *index.holding, *index.above, *index.below])
         return index
 
     def candidates(self, values: Mapping[str, Any], after: int = -1) -> list[int]:

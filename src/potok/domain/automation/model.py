@@ -27,7 +27,8 @@ from potok.domain.tasks import SKILL_PATTERN
 from potok.domain.validation import CODE_PATTERN
 
 MAX_ACTIONS = 10
-MAX_PRIORITY = 1000
+MAX_PRIORITY = 9
+"""An order's priority runs 0-9 (the orders table's CHECK): a rule may set no other."""
 SCHEDULE = "schedule"
 """The trigger of a rule that runs on a schedule rather than on an order event."""
 
@@ -50,6 +51,32 @@ class Do(StrEnum):
 
 CHANGES_STATE = frozenset({Do.HOLD, Do.RELEASE, Do.CONFIRM, Do.CANCEL, Do.SET_PRIORITY, Do.ASSIGN})
 """Actions that change what happens to the order, not only what is noted about it."""
+
+TOUCHES: Mapping[Do, frozenset[str]] = {
+    Do.ADD_TAG: frozenset({"tags"}),
+    Do.REMOVE_TAG: frozenset({"tags"}),
+    Do.SET_PRIORITY: frozenset({"priority"}),
+    Do.ASSIGN: frozenset({"queues"}),
+    Do.COMMENT: frozenset(),
+    Do.NOTIFY: frozenset(),
+    Do.WEBHOOK: frozenset(),
+}
+"""The condition fields (``fields.FIELDS``) each of these actions may change; an action
+not named here (a hold, a release, confirming, cancelling) may change any of them. After
+a rule acted, the fields it cannot have changed are not read again, and the rules after it
+are not looked up again when none of the fields their guards name changed."""
+
+
+def touched_by(actions: Sequence[Action]) -> frozenset[str] | None:
+    """The condition fields these actions may change together (None: any of them)."""
+    found: set[str] = set()
+    for action in actions:
+        fields = TOUCHES.get(action.do)
+        if fields is None:
+            return None
+        found |= fields
+    return frozenset(found)
+
 
 TRIGGERS: Mapping[str, frozenset[Do]] = {
     "order.created": frozenset(Do),
@@ -141,6 +168,11 @@ class Rule:
     updated_by: str
     disabled_reason: str | None = None
     every_minutes: int | None = None  # a ``schedule`` rule: how often it runs
+
+    @property
+    def touches(self) -> frozenset[str] | None:
+        """The condition fields the rule's actions may change (None: any)."""
+        return touched_by(self.actions)
 
     @property
     def label(self) -> str:

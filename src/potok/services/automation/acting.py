@@ -56,20 +56,21 @@ def facts_with(order: Order, at: datetime, context: OrderContext) -> OrderFacts:
 def plan(action: Action, facts: OrderFacts) -> Done:
     """What the action would do to the order as it is: done, or skipped and why."""
     order = facts.order
-    allowed = available_actions(order)
+    # what the order's states allow is asked only by the actions that change its state
+    # (a tag, a note or a priority does not need it: most rules do only those)
     if action.do is Do.HOLD:
         if any(h.type is action.hold_type for h in order.active_holds):
             return Done(action, "skipped", "the order has this hold already")
-        if Allowed.HOLD not in allowed:
+        if Allowed.HOLD not in available_actions(order):
             return Done(action, "skipped", f"a {order.status.value} order cannot be held")
     elif action.do is Do.RELEASE:
         if not any(h.type is action.hold_type for h in order.active_holds):
             return Done(action, "skipped", "the order has no such hold")
     elif action.do is Do.CONFIRM:
-        if Allowed.CONFIRM not in allowed:
+        if Allowed.CONFIRM not in available_actions(order):
             return Done(action, "skipped", f"a {order.status.value} order cannot be confirmed")
     elif action.do is Do.CANCEL:
-        if Allowed.CANCEL not in allowed:
+        if Allowed.CANCEL not in available_actions(order):
             return Done(action, "skipped", f"a {order.status.value} order cannot be cancelled")
     elif action.do is Do.SET_PRIORITY:
         if order.priority == action.priority:

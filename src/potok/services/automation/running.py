@@ -164,7 +164,8 @@ def apply_rules(
         values = LazyValues(now)  # each field read once, again only after a rule acted
         index = rule_index(waiting)
         # only the rules whose guard holds are evaluated (``domain/automation/index.py``);
-        # after a rule acted the order is not what it was, and they are found again
+        # after a rule acted the order is not what it was: the fields its actions may have
+        # changed are read again, and the rules are found again if a guard names one
         pending, next_one = index.candidates(values), 0
         while next_one < len(pending):
             position = pending[next_one]
@@ -183,10 +184,12 @@ def apply_rules(
             firings.append(firing)
             if firing.outcome == "done":
                 changed.add(order_id)
-                values = LazyValues(now)
+                touched = rule.touches  # what its actions may have changed (None: anything)
+                values = values.after(now, touched)
                 if rule.stop:
                     break
-                pending, next_one = index.candidates(values, after=position), 0
+                if not index.same_after(touched):
+                    pending, next_one = index.candidates(values, after=position), 0
         facts[order_id] = now
     uow.automation.retag(
         {
