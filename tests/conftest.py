@@ -22,6 +22,7 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import uvicorn
+from argon2 import PasswordHasher
 from pydantic import SecretStr
 
 from potok.api.app import create_app
@@ -30,6 +31,7 @@ from potok.db import audit_guard, document_guard, migrate
 from potok.db.tables import metadata
 from potok.domain.access import KEY_SCOPES, Permission
 from potok.domain.kernel import Actor
+from potok.security import passwords
 from potok.services import access
 from potok.settings import DatabaseSettings, SecuritySettings, Settings, normalise_database_url
 from tests.environment import missing
@@ -54,6 +56,17 @@ TEST_INDEX_KEY = base64.b64encode(b"i" * 32).decode()
 os.environ.setdefault("POTOK_SECURITY__DATA_KEYS", TEST_DATA_KEYS)
 os.environ.setdefault("POTOK_SECURITY__INDEX_KEY", TEST_INDEX_KEY)
 BACKENDS = ["sqlite", "postgresql"]
+
+# Passwords are hashed with Argon2id at its lowest work factor in the tests (one pass over
+# 8 KiB instead of three over 64 MiB: microseconds instead of 0.2 s of CPU a hash). Every
+# user made, password changed and sign-in tried hashes or verifies at least once - thousands
+# in a run, minutes of CI - and the work factor changes no answer: the same code hashes,
+# verifies and refuses, only faster. The product's own hasher is kept here and checked by
+# tests/unit/test_passwords.py (its work factor, and that it verifies what the tests' made).
+# Processes the tests start (`potok serve`, ...) hash at the product's cost.
+PRODUCT_PASSWORD_HASHER = passwords._HASHER
+passwords._HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+passwords._DUMMY = passwords._HASHER.hash("no such user, but spend the same time")
 
 
 def postgres_url() -> str:

@@ -10,6 +10,14 @@ with ``POTOK_FUZZ_SEED=<seed>``. The run is bounded by cases, not by time, so th
 loaded machine runs the same test as a fast one: the coverage phase runs to its end, and the
 examples and fuzzing phases take ``POTOK_FUZZ_EXAMPLES`` cases per operation (default 5);
 ``POTOK_FUZZ_PHASES`` picks phases for a local replay.
+
+On PostgreSQL every case is generated: valid requests, and invalid ones that must be refused.
+On SQLite only the valid ones (``--mode positive``, all four phases): an invalid request is
+refused by the request models before any query, by the same code on either database, so
+PostgreSQL's run proves that. What SQLite adds is how it stores, finds and answers with
+what a valid request carries, at the edges of the document's constraints too: its valid cases
+in every phase still reach that. It makes the SQLite run about 7,700 cases instead of
+19,300 (one seed), less than half its CPU.
 """
 
 from __future__ import annotations
@@ -63,7 +71,7 @@ def fuzz_target(
     live.potok.close()
 
 
-def schemathesis_command(url: str, secret: str, report: Path) -> list[str]:
+def schemathesis_command(url: str, secret: str, report: Path, mode: str = "all") -> list[str]:
     return [
         str(Path(sys.executable).parent / "schemathesis"),
         "--config-file",
@@ -76,6 +84,8 @@ def schemathesis_command(url: str, secret: str, report: Path) -> list[str]:
         "all",
         "--phases",
         PHASES,
+        "--mode",
+        mode,
         "--seed",
         str(SEED),
         "--max-examples",
@@ -97,7 +107,7 @@ def schemathesis_command(url: str, secret: str, report: Path) -> list[str]:
 # other's CPU
 @pytest.mark.xdist_group("fuzz")
 def test_schemathesis_finds_nothing_wrong(
-    fuzz_target: tuple[LiveServer, str], tmp_path: Path
+    fuzz_target: tuple[LiveServer, str], backend: str, tmp_path: Path
 ) -> None:
     live, secret = fuzz_target
     report = tmp_path / "schemathesis.xml"
@@ -109,7 +119,9 @@ def test_schemathesis_finds_nothing_wrong(
     }
 
     finished = subprocess.run(  # noqa: S603 - our own virtualenv's schemathesis, no shell
-        schemathesis_command(live.url, secret, report),
+        schemathesis_command(
+            live.url, secret, report, mode="all" if backend == "postgresql" else "positive"
+        ),
         capture_output=True,
         text=True,
         env=environment,

@@ -10,12 +10,13 @@ from datetime import UTC, datetime
 from potok.domain.alerts import Alert, AlertState
 from potok.domain.fulfilment import Shipment, ShipmentStatus
 from potok.domain.fulfilment.overdue import WAREHOUSE_STAGES, Threshold
+from potok.domain.orders import NEEDS_ACTION as WAITING
 from potok.services.overdue_thresholds import thresholds_in
 from potok.services.read_models import OrderCount, OrderFilter
 from potok.services.replenishment import Suggestion, suggestion_for
 from potok.services.unit_of_work import UnitOfWork, reading
 
-NEEDS_ACTION = ("new", "on_hold", "backordered")
+NEEDS_ACTION = tuple(status.value for status in WAITING)
 """Statuses an operator has to move on: confirm by hand, release or settle, find stock."""
 
 

@@ -189,3 +189,19 @@ def test_a_schedule_rule_needs_its_interval_and_an_event_rule_refuses_one() -> N
         with pytest.raises(InvalidInput) as refused:
             check_rule(draft, Known(queues=frozenset(), subscriptions=frozenset({3})))
         assert [e.code for e in refused.value.errors] == [code], draft.name
+
+
+def test_a_rule_may_set_only_a_priority_an_order_can_have() -> None:
+    """An order's priority is 0-9: a rule setting 10 would pass its save and then fail every
+    window of the rules' reaction at the database's CHECK, stopping all rules."""
+    good = RuleDraft("p", "order.created", "true", [{"do": "set_priority", "priority": 9}])
+    assert check_rule(good).actions[0].priority == 9
+    for priority in (10, -1, 1000):
+        draft = RuleDraft(
+            "p", "order.created", "true", [{"do": "set_priority", "priority": priority}]
+        )
+        with pytest.raises(InvalidInput) as caught:
+            check_rule(draft)
+        assert [(e.field, e.code) for e in caught.value.errors] == [
+            ("actions[0].priority", "out-of-range")
+        ]

@@ -26,8 +26,8 @@ class ActionIn(Schema):
         None, description="hold, release: payment, fraud, address, manual"
     )
     reason: Words | None = Field(None, description="hold, cancel (needed), confirm, assign")
-    priority: Annotated[int, Field(ge=0, le=1000), JSON_INTEGER] | None = Field(
-        None, description="set_priority"
+    priority: Annotated[int, Field(ge=0, le=9), JSON_INTEGER] | None = Field(
+        None, description="set_priority: 0-9, as an order's priority"
     )
     tag: Short | None = Field(None, description="add_tag, remove_tag")
     text: Words | None = Field(None, description="comment")

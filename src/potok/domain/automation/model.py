@@ -27,7 +27,8 @@ from potok.domain.tasks import SKILL_PATTERN
 from potok.domain.validation import CODE_PATTERN
 
 MAX_ACTIONS = 10
-MAX_PRIORITY = 1000
+MAX_PRIORITY = 9
+"""An order's priority runs 0-9 (the orders table's CHECK): a rule may set no other."""
 SCHEDULE = "schedule"
 """The trigger of a rule that runs on a schedule rather than on an order event."""
 

@@ -22,9 +22,10 @@ from potok.domain.orders.states import (
     PaymentMethod,
     PaymentStatus,
 )
-from potok.domain.orders.status import OrderStatus, derive_status
+from potok.domain.orders.status import NEEDS_ACTION, OrderStatus, derive_status
 
 __all__ = [
+    "NEEDS_ACTION",
     "Address",
     "AllocationState",
     "Contact",

@@ -31,6 +31,11 @@ class OrderStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+NEEDS_ACTION = (OrderStatus.NEW, OrderStatus.ON_HOLD, OrderStatus.BACKORDERED)
+"""Statuses an operator has to move on: confirm by hand, release or settle, find stock (the
+dashboard counts them over every day; a partial index keeps that count off the rest)."""
+
+
 _BY_PROGRESS = {
     FulfilmentProgress.IN_FULFILMENT: OrderStatus.IN_FULFILMENT,
     FulfilmentProgress.PARTIALLY_SHIPPED: OrderStatus.PARTIALLY_SHIPPED,
