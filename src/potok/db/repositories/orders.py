@@ -132,6 +132,35 @@ _HEADER = (
     .outerjoin(ship_from_locations, ship_from_locations.c.id == orders.c.ship_from_id)
 )
 _CHUNK = 500  # orders per statement when many are read at once
+# what loading orders reads, built once with the ids as one expanding parameter (building
+# a statement with an IN of a few hundred literals cost more than running it)
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_HEADERS = _HEADER.where(orders.c.id.in_(_IDS))
+_HEADERS_LOCKED = _HEADERS.order_by(orders.c.id).with_for_update(of=orders)
+_LINES = (
+    sa.select(order_lines)
+    .where(order_lines.c.order_id.in_(_IDS))
+    .order_by(order_lines.c.order_id, order_lines.c.line_no)
+)
+_HOLDS = (
+    sa.select(order_holds)
+    .where(order_holds.c.order_id.in_(_IDS))
+    .order_by(order_holds.c.order_id, order_holds.c.hold_no)
+)
+_SERIALS = (
+    sa.select(serials.c.order_id, serials.c.line_no, serials.c.stock_id, serials.c.serial)
+    .where(serials.c.order_id.in_(_IDS), serials.c.status == "reserved")
+    .order_by(serials.c.id)
+)
+_RESERVATIONS = (
+    sa.select(reservations, warehouses.c.code, products.c.sku, lots.c.number.label("lot"))
+    .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+    .join(products, products.c.id == reservations.c.product_id)
+    .join(stock, stock.c.id == reservations.c.stock_id)
+    .outerjoin(lots, lots.c.id == stock.c.lot_id)
+    .where(reservations.c.order_id.in_(_IDS))
+    .order_by(reservations.c.id)
+)
 
 
 class OrderRepository:
@@ -371,21 +400,15 @@ class OrderRepository:
         found: dict[int, Order] = {}
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            query = _HEADER.where(orders.c.id.in_(chunk))
-            if lock:
-                query = query.order_by(orders.c.id).with_for_update(of=orders)
-            rows = list(self.connection.execute(query))
+            query = _HEADERS_LOCKED if lock else _HEADERS
+            rows = list(self.connection.execute(query, {"ids": chunk}))
             found.update((o.id, o) for o in self._load(rows) if o.id is not None)
         return [found[i] for i in wanted if i in found]
 
     def _load(self, rows: list[Any]) -> list[Order]:
         ids = [row.id for row in rows]
         lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            sa.select(order_lines)
-            .where(order_lines.c.order_id.in_(ids))
-            .order_by(order_lines.c.order_id, order_lines.c.line_no)
-        ):
+        for r in self.connection.execute(_LINES, {"ids": ids}):
             lines[r.order_id].append(
                 OrderLine(
                     line_no=r.line_no,
@@ -398,11 +421,7 @@ class OrderRepository:
                 )
             )
         holds: dict[int, list[Hold]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            sa.select(order_holds)
-            .where(order_holds.c.order_id.in_(ids))
-            .order_by(order_holds.c.order_id, order_holds.c.hold_no)
-        ):
+        for r in self.connection.execute(_HOLDS, {"ids": ids}):
             holds[r.order_id].append(
                 Hold(
                     hold_no=r.hold_no,
@@ -418,22 +437,10 @@ class OrderRepository:
                 )
             )
         held: dict[tuple[int, int, int], list[str]] = {}
-        for s in self.connection.execute(
-            sa.select(serials.c.order_id, serials.c.line_no, serials.c.stock_id, serials.c.serial)
-            .where(serials.c.order_id.in_(ids), serials.c.status == "reserved")
-            .order_by(serials.c.id)
-        ):
+        for s in self.connection.execute(_SERIALS, {"ids": ids}):
             held.setdefault((s.order_id, s.line_no, s.stock_id), []).append(s.serial)
         kept: dict[int, list[Reservation]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            sa.select(reservations, warehouses.c.code, products.c.sku, lots.c.number.label("lot"))
-            .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
-            .join(products, products.c.id == reservations.c.product_id)
-            .join(stock, stock.c.id == reservations.c.stock_id)
-            .outerjoin(lots, lots.c.id == stock.c.lot_id)
-            .where(reservations.c.order_id.in_(ids))
-            .order_by(reservations.c.id)
-        ):
+        for r in self.connection.execute(_RESERVATIONS, {"ids": ids}):
             kept[r.order_id].append(
                 Reservation(
                     id=r.id,

@@ -2,18 +2,18 @@
 ``reaction:apply_automation_rules`` in ``services/reactions.py``), a window of the
 outbox at a time, as the worker hands it over.
 
-Events whose type no active rule waits for cost one statement (the rules' stamp) and no
-write. For the others one transaction serves the whole window: the rules (kept per
-process while their stamp holds), the orders (locked, in id order) and what conditions
-ask about them (customer's orders and returns, tags, queues) each come in one statement
-for all of them; every condition is evaluated in memory, rule after rule in their order,
-each seeing what the rules before it did; the rules that match act, each firing is
-written (unique per rule and event, so a second run of the same window does nothing
-twice) with ``rule.fired`` for the audit trail, and each order is saved once. What the
-window wrote does not grow statements with its orders: the orders' rows go in one
-UPDATE run, their history, tags and the firings in one insert each (on PostgreSQL with
-the commit's own statement). A rule that stops further rules ends its event's run when
-it matched.
+The worker hands over only the events some active rule waits for (the reaction's
+selection, before any lease is taken). One transaction serves the whole window: the
+rules (kept per process while their stamp holds: one statement), the orders (locked, in
+id order) and what conditions ask about them (customer's orders and returns, tags,
+queues) each come in one statement for all of them; every condition is evaluated in
+memory, rule after rule in their order, each seeing what the rules before it did; the
+rules that match act, each firing is written (unique per rule and event, so a second run
+of the same window does nothing twice) with ``rule.fired`` for the audit trail, and each
+order is saved once. What the window wrote does not grow statements with its orders: the
+orders' rows go in one UPDATE run (the columns that changed), their history, tags and
+the firings in one insert each (on PostgreSQL with the commit's own statement). A rule
+that stops further rules ends its event's run when it matched.
 
 Loops are cut: a firing remembers the chain of rules whose firings led to it (found from
 the firings that made the event), and a rule never fires on an event its own firing - or
@@ -26,7 +26,7 @@ is undone and the others act again without it; the order goes on.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -42,7 +42,7 @@ from potok.domain.kernel import Actor, Clock
 from potok.domain.webhooks import StoredEvent
 from potok.services.automation.acting import act, facts_with
 from potok.services.outside import Outside, Settle
-from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.services.unit_of_work import UnitOfWork, atomically
 
 log = logging.getLogger("potok.automation")
 
@@ -59,21 +59,12 @@ def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> S
     wanted = [e for e in events if e.aggregate_type == "order" and e.aggregate_id.isdigit()]
     if not wanted:
         return None
-    by_trigger = reading(outside.uow(), lambda uow: uow.automation.active_rules())
-    if not any(e.type in by_trigger for e in wanted):
-        return None  # no rule waits for these events: nothing is written
     failed_rules: set[int] = set()
     while True:
         try:
             atomically(
                 outside.uow(),
-                partial(
-                    _act,
-                    events=wanted,
-                    rules=by_trigger,
-                    outside=outside,
-                    without=frozenset(failed_rules),
-                ),
+                partial(_act, events=wanted, outside=outside, without=frozenset(failed_rules)),
             )
             return None
         except RuleFailed as failed:
@@ -115,15 +106,15 @@ def _act(
     uow: UnitOfWork,
     *,
     events: list[StoredEvent],
-    rules: Mapping[str, Sequence[Rule]],
     outside: Outside,
     without: frozenset[int],
 ) -> None:
-    """Each event's rules (as read just before: a rule saved meanwhile counts from the next
-    window) on its order - see :func:`_apply`."""
+    """Each event's rules (the active ones, read in this transaction: kept per process
+    while their stamp holds, so one statement) on its order - see :func:`apply_rules`."""
+    rules = uow.automation.active_rules()
     plan: list[tuple[Cause, Sequence[Rule]]] = []
     for event in events:
-        waiting = rules.get(event.type, ())
+        waiting: Sequence[Rule] = rules.get(event.type, ())
         if without:
             waiting = [r for r in waiting if r.id not in without]
         if waiting:
