@@ -8,7 +8,7 @@ over a year reads days, not orders."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from functools import lru_cache
 from typing import Any
@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from potok.db.bulk import Prepared, prepare, run
 from potok.db.engine import is_sqlite
 from potok.db.tables import order_category_days, order_days, order_stage_days
 from potok.domain.analytics import (
@@ -39,17 +40,13 @@ from potok.domain.analytics import (
 _d, _s, _k = order_days, order_stage_days, order_category_days
 _CELL = ("orders", "ms")
 
-Processor = Callable[[Any], Any] | None
-
 
 @lru_cache(maxsize=16)
 def _upsert(
     dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...], amounts: tuple[str, ...]
-) -> tuple[str, tuple[int, ...] | None, tuple[Processor, ...]]:
-    """The upsert of rows of ``keys`` then ``amounts`` (added to a stored row's) as the
-    dialect's SQL; for a positional paramstyle, where each value of a row goes in it; each
-    value's bind processor (None: the driver takes it as it is), or none at all."""
-    names = (*keys, *amounts)
+) -> Prepared:
+    """The upsert of rows of ``keys`` then ``amounts``, the amounts added to a stored
+    row's, compiled for the dialect."""
     insert = (
         postgresql.insert(table) if dialect.name == "postgresql" else sqlite_dialect.insert(table)
     )
@@ -57,13 +54,7 @@ def _upsert(
         index_elements=list(keys),
         set_={name: table.c[name] + insert.excluded[name] for name in amounts},
     )
-    compiled = statement.compile(dialect=dialect, column_keys=list(names))
-    order = None
-    if compiled.positional:
-        position = {name: i for i, name in enumerate(names)}
-        order = tuple(position[bind] for bind in compiled.positiontup or ())
-    processors = tuple(table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names)
-    return compiled.string, order, processors if any(processors) else ()
+    return prepare(dialect, statement, table, (*keys, *amounts))
 
 
 class ReportDays:
@@ -95,24 +86,11 @@ class ReportDays:
         amounts: Sequence[str],
     ) -> None:
         """Upsert rows of ``keys`` then ``amounts`` values, adding the amounts to a stored
-        row's. A rebuild writes hundreds of thousands of histogram cells: the statement is
-        compiled once and the driver is handed the rows as they are, each value through
-        its column type's own bind processor (the Core path builds every row's parameters
-        one by one, most of a rebuild's time)."""
-        if not rows:
-            return
-        dialect = self.connection.dialect
-        sql, order, processors = _upsert(dialect, table, tuple(keys), tuple(amounts))
-        if processors:
-            rows = [
-                tuple(v if p is None else p(v) for v, p in zip(row, processors, strict=True))
-                for row in rows
-            ]
-        if order is None:  # a named paramstyle (psycopg): the rows as mappings
-            names = (*keys, *amounts)
-            self.connection.exec_driver_sql(sql, [dict(zip(names, r, strict=True)) for r in rows])
-        else:
-            self.connection.exec_driver_sql(sql, [tuple(r[i] for i in order) for r in rows])
+        row's. A rebuild writes hundreds of thousands of histogram cells: one compiled
+        statement takes them all (``potok.db.bulk``)."""
+        if rows:
+            prepared = _upsert(self.connection.dialect, table, tuple(keys), tuple(amounts))
+            run(self.connection, prepared, rows)
 
     # ------------------------------------------------------------------ reading
 
