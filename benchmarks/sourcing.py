@@ -36,7 +36,11 @@ priced by the same tariffs:
   (g) waves    - the same window, the stock-priced engine deciding each order as it
                  arrives, but the orders held and released to the warehouses in waves:
                  every ``--wave`` orders the last ``--hold`` are planned again together
-                 by the optimiser, their units priced for the orders still to come.
+                 by the optimiser, their units priced for the orders still to come - as
+                 Potok's re-plan of held orders does it (``--waves held``: the plans in
+                 force, no promise they keep broken, no transfers, a trade of orders moved
+                 when its shipping plus stock value falls; ``--waves free``: planned afresh
+                 as if new).
 
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
@@ -73,6 +77,7 @@ from potok.domain.sourcing import (
     plan,
 )
 from potok.domain.sourcing.geo import distance_km
+from potok.domain.sourcing.held import as_planned, replan_held
 from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
 from potok.domain.sourcing.stock_value import PARCEL_UNITS, Horizon, Lanes, stock_values
 
@@ -591,20 +596,24 @@ class Waves:
 def run_waves(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
               pricing: StockPricing, every: int, hold: int, orders: Sequence[SourcingOrder],
               stock: dict[tuple[WarehouseId, ProductId], int], time_limit_s: float = 60.0,
-              ) -> tuple[Outcome, Waves]:  # fmt: skip
+              free: bool = False) -> tuple[Outcome, Waves]:  # fmt: skip
     """The stock-priced engine decides each order as it arrives and reserves its units, but
     the warehouses get the orders in waves: every ``every`` orders, the orders of the last
-    ``hold`` not yet released are planned again together by the optimiser - their units
-    given back first, every unit priced for the orders still to come as ``decide`` prices
-    it, transfers and split rules as the engine's - and those that will have waited
+    ``hold`` not yet released are planned again together - and those that will have waited
     ``hold`` orders by the next wave are released as planned (a rolling horizon: with
-    ``hold`` twice ``every``, each order is planned again twice). The re-plans' CPU is
-    counted apart from the decisions'."""
+    ``hold`` twice ``every``, each order is planned again twice). By default as Potok's
+    re-plan of held orders does it (``held.replan_held``, ``potok sourcing replan --held``):
+    each order's plan in force, no promise it keeps broken, no transfers (orders the engine
+    consolidated stay as they are), the stock priced for the orders still to come, and a
+    trade of orders applied when its shipping plus stock value falls. ``free``: the first
+    version, the held orders planned afresh as if new (transfers, no promise kept). The
+    re-plans' CPU is counted apart from the decisions'."""
     out = Outcome(name)
     waves = Waves()
     stock = dict(stock)
     wids = [c.warehouse_id for c in net.candidates]
     held: dict[int, dict[tuple[WarehouseId, ProductId], int]] = {}
+    current: dict[int, tuple[Shipment, ...]] = {}  # the plans in force of orders not consolidated
 
     def take(units: dict[tuple[WarehouseId, ProductId], int], sign: int = 1) -> None:
         for k, q in units.items():
@@ -624,20 +633,15 @@ def run_waves(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
         take(held[i])
         if outcome.transfers:
             out.shipments[i] = [pricer.consolidated(order, outcome, rules)]
+            current.pop(i, None)
         else:
             out.shipments[i] = [(w, *pricer.ship(order, w, u)) for w, u in taken.items()]
+            current[i] = tuple(
+                Shipment(w, tuple(sorted(u.items())), *pricer.ship(order, w, u))
+                for w, u in taken.items()
+            )
 
-    started = time.perf_counter()
-    for i, order in enumerate(orders):
-        t_job = time.perf_counter()
-        pricing(i, stock)
-        out.job_seconds += time.perf_counter() - t_job
-        source(i, order)
-        if (i + 1) % every and i + 1 < len(orders):
-            continue
-        c0 = time.process_time()
-        pricing.refresh(i + 1, stock)  # what the rest of the day needs, these orders served
-        keys = sorted(j for j in held if j > i - hold)
+    def replan_free(keys: list[int]) -> None:
         for j in keys:
             take(held[j], -1)
         batch = optimise([OpenOrder(str(j), orders[j]) for j in keys], net.candidates, stock,
@@ -664,8 +668,43 @@ def run_waves(name: str, net: Network, rules: RoutingRules, pricer: Pricer,
             else:
                 del out.shipments[j], held[j]
                 source(j, orders[j])
+
+    def replan_held_orders(keys: list[int]) -> None:
+        keys = [j for j in keys if j in current]  # consolidated orders have transfers booked
+        opens = [OpenOrder(str(j), as_planned(orders[j], current[j], TODAY), current[j])
+                 for j in keys]  # fmt: skip
+        result = replan_held(opens, net.candidates, stock, tariffs=net.tariffs, rules=rules,
+                             today=TODAY, stock_values=pricing.values,
+                             time_limit_s=time_limit_s, max_options=None)  # fmt: skip
+        for trade in result.kept:
+            for k in trade.keys:
+                take(held[int(k)], -1)
+            for k in trade.keys:
+                j, plan_ = int(k), result.batch.plans[k]
+                held[j] = plan_.taken()
+                take(held[j])
+                current[j] = plan_.shipments
+                out.shipments[j] = [(s.warehouse_id, s.cost, s.days) for s in plan_.shipments]
+                waves.moved += 1
+
+    started = time.perf_counter()
+    for i, order in enumerate(orders):
+        t_job = time.perf_counter()
+        pricing(i, stock)
+        out.job_seconds += time.perf_counter() - t_job
+        source(i, order)
+        if (i + 1) % every and i + 1 < len(orders):
+            continue
+        c0 = time.process_time()
+        pricing.refresh(i + 1, stock)  # what the rest of the day needs, these orders served
+        keys = sorted(j for j in held if j > i - hold)
+        if free:
+            replan_free(keys)
+        else:
+            replan_held_orders(keys)
         for j in [j for j in held if j <= i - hold + every]:
             del held[j]  # released to the warehouses
+            current.pop(j, None)
         waves.replans += 1
         waves.cpu_seconds += time.process_time() - c0
     out.seconds = time.perf_counter() - started - out.job_seconds
@@ -740,6 +779,14 @@ def main() -> None:
         type=int,
         default=0,
         help="orders kept open for re-planning at each wave (0: twice --wave)",
+    )
+    parser.add_argument(
+        "--waves",
+        choices=("held", "free"),
+        default="held",
+        help="held: the waves as Potok's re-plan of held orders does them (plans in force, "
+        "promises kept, no transfers, trades kept when shipping plus stock value falls); "
+        "free: the held orders planned afresh as if new",
     )
     parser.add_argument(
         "--no-late",
@@ -923,7 +970,7 @@ def main() -> None:
                              rules=rules, late=not args.no_late)  # fmt: skip
     hold = args.hold or 2 * wave
     w_held, waves = run_waves("held for waves on the window", net, rules, pricer, h_pricing, wave,
-                              hold, window, w_stock)  # fmt: skip
+                              hold, window, w_stock, free=args.waves == "free")  # fmt: skip
     h_both = {j for j in w_held.served() if str(j) not in hindsight.unplanned}
     h_eng = sum(c for j in h_both for _, c, _ in w_held.shipments[j])
     h_opt = sum(hindsight.plans[str(j)].cost for j in h_both)
@@ -941,7 +988,7 @@ def main() -> None:
           f"{len(w_engine.served())}, optimum {len(window) - len(hindsight.unplanned)}")  # fmt: skip
     print(f"                   stock priced: {v_eng:,.0f} ₽ ({v_fig.on_time:.1f} % on time) -> gap "
           f"{priced_gap:.2f} %; served {len(w_valued.served())}")  # fmt: skip
-    print(f"                   held, re-planned together every {wave} orders (the last {hold}): "
+    print(f"                   held ({args.waves}), re-planned together every {wave} orders (the last {hold}): "
           f"{h_eng:,.0f} ₽ ({h_fig.on_time:.1f} % on time) -> gap {waves_gap:.2f} %; served "
           f"{len(w_held.served())}; {waves.replans} re-plans moved {waves.moved} orders in "
           f"{waves.cpu_seconds:.1f} s CPU ({1e3 * waves.cpu_seconds / len(window):.1f} ms an order)")  # fmt: skip

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import pytest
+import sqlalchemy as sa
 
 T = TypeVar("T")
 
@@ -63,3 +64,21 @@ def race(calls: Sequence[Callable[[], T]], *, timeout: float = RACE_TIMEOUT) -> 
         first = next((e for e in errors if not isinstance(e, threading.BrokenBarrierError)), None)
         raise RacerFailed(f"{len(errors)} of {len(calls)} racers failed") from (first or errors[0])
     return results  # type: ignore[return-value]  # every racer finished and set its result
+
+
+def sessions_wait_for_locks(engine: sa.Engine, count: int = 1) -> bool:
+    """Whether ``count`` sessions of the engine's PostgreSQL database come to wait for a
+    lock (within 60 s), asked in autocommit: statistics read inside a transaction do not
+    change."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
+        for _ in range(600):
+            waiting = watcher.execute(
+                sa.text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND wait_event_type = 'Lock'"
+                )
+            ).scalar_one()
+            if waiting >= count:
+                return True
+            time.sleep(0.1)
+    return False

@@ -254,6 +254,22 @@ class SourcingSettings(BaseModel):
     replan_time_limit_s: float = Field(
         default=30, ge=1, le=300, description="the solver's time budget of a scheduled run"
     )
+    hold_minutes: float = Field(
+        default=0,
+        ge=0,
+        le=24 * 60,
+        description="orders placed within this many minutes and not yet released to a "
+        "warehouse are re-planned together in waves, with the stock priced for the orders "
+        "still to come (0: never; set it to the time an order waits before its warehouse "
+        "releases it for picking)",
+    )
+    wave_minutes: float = Field(
+        default=0,
+        ge=0,
+        le=24 * 60,
+        description="how often the held orders are re-planned together (0: every half of "
+        "`hold_minutes`, so each order is planned again twice before release)",
+    )
     price_stock_every_hours: float = Field(
         default=0,
         ge=0,

@@ -129,6 +129,13 @@ def test_replan_moves_an_order_to_the_cheaper_warehouse_and_lists_the_run(
     bad = potok_cli(database_url, "sourcing", "replan", "--time-limit", "0")
     assert bad.exit_code == 2  # refused by the command line, before the database is opened
     assert "--time-limit" in bad.output
+    held = potok_cli(database_url, "sourcing", "replan", "--held", "30", "--dry-run")
+    assert held.exit_code == 0, held.output
+    assert "1 orders considered, 0 would change" in held.stdout  # placed just now, held
+    assert "held orders: 0 trade(s) proposed" in held.stdout
+    too_long = potok_cli(database_url, "sourcing", "replan", "--held", "2000")
+    assert too_long.exit_code == 2
+    assert "--held" in too_long.output
 
 
 def held_at(potok: Potok, order_id: int) -> set[str]:

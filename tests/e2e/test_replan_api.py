@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from potok.db.tables import outbox_events
 from tests.conftest import LiveServer
-from tests.factories import build_world_api, order_body
+from tests.factories import MOSCOW, build_world_api, order_body
 from tests.invariants import assert_stock_invariants
 from tests.problems import field_codes, problem
 
@@ -24,6 +24,7 @@ NEAR_IS_CHEAP = "\n".join(  # to Tver: MSK is near and cheap, SPB and KZN far an
 FAST_IS_DEAR = "\n".join(  # MSK arrives tomorrow but costs three times as much
     [HEADER, "MSK,,0,,900,20,0,1", "SPB,,0,,300,20,0,3", "KZN,,0,,950,20,0,4"]
 )
+BY_KM = "\n".join([HEADER, "MSK,,0,,100,0,1,1", "SPB,,0,,100,0,1,1"])  # 100 ₽ + 1 ₽/km
 COST_HEAVY = {
     "weights": {"cost": 1, "distance": 0, "day": 0, "priority": 0},
     "kinds_by_order_type": {"courier": ["warehouse"]},
@@ -215,14 +216,41 @@ def test_a_backordered_order_is_reserved_when_the_plan_can_cover_it(
     assert_stock_invariants(live.potok)
 
 
+def test_held_orders_swap_warehouses_when_the_pair_costs_less(
+    api: httpx.Client, live: LiveServer
+) -> None:
+    setup(api, {("MSK", "KET"): 1, ("SPB", "KET"): 1}, BY_KM)
+    tver = place(api, [("KET", 1)])  # takes Moscow's only kettle
+    moscow = place(api, [("KET", 1)], to=MOSCOW)  # ships from St Petersburg
+    assert run(api)["orders_changed"] == 0  # capped: neither order alone gets cheaper
+
+    result = run(api, held_minutes=30)
+
+    assert (result["scope"]["held_minutes"], result["orders_changed"]) == (30, 2)
+    by_order = {c["order_id"]: c for c in result["changes"]}
+    assert (by_order[tver["id"]]["cost_before_rub"], by_order[tver["id"]]["cost_after_rub"]) == (
+        "279.31",
+        "559.59",
+    )
+    assert held_at(order(api, tver["id"])) == {"SPB"}
+    assert held_at(order(api, moscow["id"])) == {"MSK"}
+    assert (result["cost_before_rub"], result["cost_after_rub"]) == ("1000.21", "678.16")
+    stored = api.get(f"/api/v1/orders/{moscow['id']}/sourcing").json()["stored"]
+    assert stored[-1]["trigger"] == "re-plan of held orders"
+    assert_stock_invariants(live.potok)
+
+
 def test_bad_replan_requests_are_problems_naming_the_field(api: httpx.Client) -> None:
     build_world_api(api)
     bad = problem(
-        api.post("/api/v1/sourcing/replans", json={"time_limit_s": 0, "limit": 100_001}),
+        api.post(
+            "/api/v1/sourcing/replans",
+            json={"time_limit_s": 0, "limit": 100_001, "held_minutes": 0},
+        ),
         422,
         "invalid-input",
     )
-    assert set(field_codes(bad)) == {"time_limit_s", "limit"}
+    assert set(field_codes(bad)) == {"time_limit_s", "limit", "held_minutes"}
     problem(
         api.post("/api/v1/sourcing/replans", json={"channel": "nope"}), 404, "channel-not-found"
     )

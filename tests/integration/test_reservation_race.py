@@ -8,7 +8,6 @@ one or two SKUs in either order, so lock ordering is exercised as well as the gu
 from __future__ import annotations
 
 import random
-import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -34,7 +33,7 @@ from tests.factories import (
     order_command,
 )
 from tests.invariants import assert_stock_invariants, reserved_units
-from tests.racing import RACE_LIMIT, start_line
+from tests.racing import RACE_LIMIT, sessions_wait_for_locks, start_line
 
 RACERS = 40
 LAST_UNITS = {("MSK", "KET"): 7, ("SPB", "KET"): 5, ("KZN", "MUG"): 6, ("MSK", "MUG"): 3}
@@ -240,7 +239,7 @@ def test_stock_that_goes_while_an_order_commits_is_sourced_again(
                 intake.place_order, potok.uow(), order_command([("KET", 2)]), TESTER
             )
             try:
-                assert _waits_for_a_lock(potok), "the order never waited for the stock row"
+                assert sessions_wait_for_locks(potok.engine), "the order never waited for the row"
             finally:
                 other.commit()  # the write-off lands while the order waits to commit
             placed = placing.result(timeout=120)
@@ -249,20 +248,3 @@ def test_stock_that_goes_while_an_order_commits_is_sourced_again(
     assert {r.warehouse_code for r in placed.order.reservations} == {"SPB"}
     assert reserved_units(potok, "KET") == 2
     assert_stock_invariants(potok)
-
-
-def _waits_for_a_lock(potok: Potok) -> bool:
-    """Whether a session of the test database comes to wait for a lock (within 60 s),
-    asked in autocommit: statistics read inside a transaction do not change."""
-    with potok.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as watcher:
-        for _ in range(600):
-            waiting = watcher.execute(
-                sa.text(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                    " AND wait_event_type = 'Lock'"
-                )
-            ).scalar_one()
-            if waiting:
-                return True
-            time.sleep(0.1)
-    return False

@@ -243,3 +243,46 @@ def test_serials_are_split_on_semicolons() -> None:
         (2, LevelRow("MSK", "PHN", 2, None, None, ("A1", "A2"))),
         (3, LevelRow("MSK", "TEA", 1)),
     ]
+
+
+# ----------------------------------------------------------------- plain rows read quickly
+
+
+def test_rows_read_quickly_are_what_the_full_reading_makes_of_them() -> None:
+    """A whole count's plain rows skip the per-cell problem collection
+    (``plain_levels``); every row, plain or not, comes out as the full reading has it."""
+    header = "Склад;артикул;остаток;ожидаемый остаток;партия;годен до;note\n"
+    lines = [
+        "MSK;TEA-1;10;;;;a",  # plain
+        "MSK;TEA-2;4;4;;;",  # plain, with the expected level
+        "MSK;TEA-1;3;;;;",  # repeats row 2
+        "SPB;TEA-1;007;;;;",  # leading zeros
+        "SPB;TEA-2;x;;;;",  # not a number
+        f"SPB;TEA-3;{MAX_QUANTITY + 1};;;;",  # too many
+        f"SPB;TEA-4;1;{MAX_QUANTITY + 1};;;",  # expected too many
+        "SPB;TEA-5;1;y;;;",  # expected not a number
+        ";TEA-6;1;;;;",  # no warehouse
+        "KZN;;1;;;;",  # no SKU
+        "KZN;TEA-7;2;;L-1;31.12.2027;",  # a lot: the full reading
+        "KZN;TEA-8;2;;;2027-12-31;",  # a date without a lot
+        "KZN;TEA-9;²;;;;",  # a superscript digit
+        "KZN;TEA-10;5",  # short of cells
+        "KZN;TEA-11;5;;;;;extra",
+    ]
+    text = header + "\n".join(lines) + "\n"
+
+    def read(quick: bool) -> tuple[list[object], list[object]]:
+        from potok.services.file_imports import read_rows
+        from potok.services.stock_files import COLUMNS, _key, level_row, plain_levels
+        from potok.spreadsheets import FileFormat, read_table
+
+        table = read_table(io.BytesIO(text.encode()), FileFormat.CSV)
+        rows = read_rows(table, COLUMNS, level_row, _key, quick=plain_levels if quick else None)
+        return list(rows.good), list(rows.problems)
+
+    quickly, fully = read(quick=True), read(quick=False)
+    assert quickly == fully
+    good_lines = [number for number, _ in quickly[0]]
+    assert good_lines == [2, 3, 5, 12, 16]
+    assert (2, LevelRow("MSK", "TEA-1", 10)) in quickly[0]
+    assert (3, LevelRow("MSK", "TEA-2", 4, 4)) in quickly[0]

@@ -297,16 +297,25 @@ def replan(
     limit: int = typer.Option(
         10_000, "--limit", min=1, max=100_000, help="At most this many orders, most urgent first."
     ),
+    held: float | None = typer.Option(
+        None,
+        "--held",
+        min=1,
+        max=24 * 60,
+        help="Re-plan the held orders instead: those placed within this many minutes and not "
+        "released, together, with the stock priced; one may get dearer when its trade saves.",
+    ),
 ) -> None:
     """Re-plan open orders for the least shipping cost with the batch optimiser; move only
-    the ones it can ship for less while keeping their promised date."""
+    the ones it can ship for less while keeping their promised date (with --held: the held
+    orders together, trades kept when shipping plus stock value falls)."""
     from rich.table import Table
 
     from potok.services import replanning
 
     potok = open_potok()
     try:
-        with console.status("re-planning open orders..."):
+        with console.status(f"re-planning {'held' if held else 'open'} orders..."):
             run = replanning.replan(
                 cli_uow(potok),
                 channel=channel,
@@ -314,6 +323,7 @@ def replan(
                 limit=limit,
                 time_limit_s=time_limit,
                 apply=not dry_run,
+                held_minutes=held,
                 actor=cli_actor(),
             )
     finally:
@@ -331,7 +341,7 @@ def replan(
                 ", ".join(c.to_warehouses),
                 "" if c.cost_before is None else f"{c.cost_before:.2f}",
                 "" if c.cost_after is None else f"{c.cost_after:.2f}",
-                c.note if c.outcome == "skipped" else "",
+                c.note if c.outcome == "skipped" or held else "",
             )
         console.print(table)
     console.print(

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import functools
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
 
@@ -26,6 +27,7 @@ from sqlalchemy.engine import Dialect
 from potok.db.pg import STOCK_GUARDS, Section, StagedReservation
 from potok.db.tables import stock
 from potok.domain.errors import TransientConflict
+from potok.domain.kernel import StockId
 
 Convert = Callable[[Any], Any] | None
 
@@ -97,6 +99,29 @@ def _reserve(cursor: sqlite3.Cursor, dialect: Dialect, reserving: StagedReservat
     if cursor.rowcount != len(ids):
         raise TransientConflict(detail="a stock position went away; retry the request")
 
+
+def set_on_hand(connection: sa.Connection, levels: Mapping[StockId, int], at: datetime) -> None:
+    """Absolute on-hand quantities of many positions by one UPDATE (bulk uploads): the
+    pairs travel as one JSON array, as a commit's rows do."""
+    convert = _bind(stock.c.updated_at, connection.dialect)
+    cursor = raw(connection).cursor()
+    try:
+        _execute(
+            cursor,
+            _SET_ON_HAND,
+            (
+                convert(at) if convert is not None else at,
+                _text([[i, levels[i]] for i in sorted(levels)]),
+            ),
+        )
+    finally:
+        cursor.close()
+
+
+_SET_ON_HAND = (
+    "UPDATE stock SET on_hand = (r.value ->> 1), updated_at = ? "
+    "FROM json_each(?) AS r WHERE stock.id = (r.value ->> 0)"
+)
 
 _RESERVE = (
     "UPDATE stock SET reserved = stock.reserved + (r.value ->> 1), updated_at = ? "

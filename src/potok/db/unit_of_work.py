@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from potok.db import lite
 from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.group_commit import group_commit
 from potok.db.integrity import integrity_conflict
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
@@ -103,6 +104,7 @@ class SqlUnitOfWork:
         self.context = context or AuditContext(actor="system:potok", via="system")
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
+        self._group = group_commit(engine) if self._pipelined else None
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
@@ -154,9 +156,9 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving)
+        self.stock = StockRepository(connection, self._reserving, self.context)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
-        self.outbox = Outbox(connection)
+        self.outbox = Outbox(connection, self._group)
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
         self.queries = Queries(connection, self.protector)
         self.intake = IntakeReads(
@@ -268,6 +270,11 @@ class SqlUnitOfWork:
             trail = audit_rows(self.context, self._events, payloads)
             if self._pipelined and len(self._events) > DOCUMENT_FROM:
                 self.outbox.add_as_document(self._events, payloads, [(audit_log, trail)])
+            elif len(self._events) > DOCUMENT_FROM:  # SQLite: each table's rows at once
+                lite.write_document(
+                    self.connection,
+                    [(outbox_events, outbox_rows(self._events, payloads)), (audit_log, trail)],
+                )
             else:
                 self.outbox.add(self._events, payloads)
                 self.audit.add(trail)

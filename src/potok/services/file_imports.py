@@ -209,6 +209,12 @@ def _at(cells: Sequence[str], position: int) -> str:
     return cells[position] if position < len(cells) else ""
 
 
+QuickParse = Callable[[ColumnMap], Callable[[Record], T | None] | None]
+"""Given a file's header, a parser of plain rows straight from their cells (None: none for
+this header): it returns what ``parse`` would for a row it takes, and None for any row it
+leaves to ``parse`` (one with a problem, or with cells it does not read)."""
+
+
 def read_rows(
     table: Table,
     columns: Sequence[Column],
@@ -216,6 +222,7 @@ def read_rows(
     key: Callable[[T], object],
     *,
     progress: Progress | None = None,
+    quick: QuickParse[T] | None = None,
 ) -> Rows[T]:
     """Every row of a table parsed, bad ones as problems; a key seen twice is a problem too."""
     header = map_header(table.header.cells, columns)
@@ -228,6 +235,7 @@ def read_rows(
         raise FileRejected(header_problems, rows=0)
     found: Rows[T] = Rows([], [], 0)
     seen: dict[object, int] = {}
+    plain = quick(header) if quick is not None else None
     for record in table:
         if record.late:
             found.problems.extend(Cells(record, header, names).problems)
@@ -237,6 +245,13 @@ def read_rows(
         found.count += 1
         if progress is not None and found.count % 1000 == 0:
             progress(found.count)
+        quickly = plain(record) if plain is not None else None
+        if quickly is not None:
+            row_key = key(quickly)
+            if row_key not in seen:
+                seen[row_key] = record.number
+                found.good.append((record.number, quickly))
+                continue
         cells = Cells(record, header, names)
         parsed = parse(cells)
         if parsed is not None and not cells.problems:

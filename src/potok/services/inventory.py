@@ -46,12 +46,13 @@ from potok.domain.kernel import (
     utc_now,
 )
 from potok.domain.network import WarehouseNotFound
+from potok.domain.orders import Order
 from potok.domain.triggers import OrdersDisplaced, StockFiguresMoved, StockFreed
 from potok.domain.validation import Problems
 from potok.services.allocation import make_room
 from potok.services.expiry import expire_position
 from potok.services.idempotency import Once, atomically_once
-from potok.services.ports import LotDates
+from potok.services.ports import LotDates, UploadChange, UploadRows
 from potok.services.reactions import react
 from potok.services.read_models import (
     ChannelPromise,
@@ -405,119 +406,202 @@ def set_levels(
         warehouse_ids = uow.warehouses.ids_for(sorted({r.warehouse for r in command.rows}))
         product_ids = uow.products.ids_for({r.sku for r in command.rows})
         errors = _check_rows(command, warehouse_ids, product_ids)
-        keys = (
-            [(warehouse_ids[r.warehouse], product_ids[r.sku]) for r in command.rows]
-            if not errors
-            else []
-        )
-        before = uow.stock.levels_for_keys(keys, lock=True) if keys else {}
-        if not errors:
-            for index, row in enumerate(command.rows):
-                level = before.get((warehouse_ids[row.warehouse], product_ids[row.sku]))
-                current = level.on_hand if level else 0
-                if row.expected_on_hand is not None and row.expected_on_hand != current:
-                    errors.append(
-                        FieldError(
-                            f"rows[{index}].expected_on_hand",
-                            f"Potok has {current} on hand, not {row.expected_on_hand}; re-read and "
-                            "send again",
-                            "count-mismatch",
-                        )
-                    )
         if errors:
-            raise BulkRejected(
-                errors,
-                rows=len(command.rows),
-                bad_rows=len({e.field.split("]")[0] for e in errors}),
-            )
-
-        missing = [k for k in keys if k not in before]
-        uow.stock.ensure_positions(missing, at)
-        levels = before | uow.stock.levels_for_keys(missing, lock=True) if missing else before
-        displaced = []
-        buckets_moved = False
-        targets: dict[StockId, int] = {}
-        movements: list[Movement] = []
-        for row, key in zip(command.rows, keys, strict=True):
-            level = levels[key]
-            if row.on_hand == level.on_hand:
-                continue
-            unavailable_change = 0
-            if row.on_hand < level.reserved + level.unavailable:
-                # read again: an order released for an earlier row may have held stock here
-                fresh = uow.positions.get(level.stock_id, lock=True)
-                assert fresh is not None
-                if row.on_hand < fresh.reserved:
-                    displaced.extend(
-                        make_room(uow, fresh, row.on_hand, at, who, f"{command.source} level")
-                    )
-                    fresh = uow.positions.get(level.stock_id)
-                    assert fresh is not None
-                # what the reservations leave shrinks the unavailable bucket, before on-hand
-                unavailable = min(fresh.unavailable, row.on_hand - fresh.reserved)
-                if unavailable != fresh.unavailable:
-                    uow.positions.set_buckets(
-                        level.stock_id, on_hand=fresh.on_hand, unavailable=unavailable, at=at
-                    )
-                    unavailable_change = unavailable - fresh.unavailable
-                buckets_moved = True
-            targets[level.stock_id] = row.on_hand
-            movements.append(
-                Movement(
-                    stock_id=level.stock_id,
-                    warehouse_id=level.warehouse_id,
-                    product_id=level.product_id,
-                    type=command.movement,
-                    quantity=row.on_hand - level.on_hand,
-                    on_hand_after=row.on_hand,
-                    reason=f"{command.source} level",
-                    reference=command.reference,
-                    actor=who,
-                    occurred_at=at,
-                    unavailable_change=unavailable_change,
-                )
-            )
-        for start in range(0, len(movements), EVENT_BATCH):  # bounded memory per batch
-            batch = movements[start : start + EVENT_BATCH]
-            uow.stock.set_on_hand({m.stock_id: targets[m.stock_id] for m in batch}, at)
-            uow.stock.append_movements(batch)
-            changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
-            if buckets_moved:  # reservations or the unavailable bucket moved too: read them
-                after = uow.stock.levels_for_keys(changed_keys)
-            else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
-                after = {
-                    key: replace(levels[key], on_hand=targets[levels[key].stock_id])
-                    for key in changed_keys
-                }
-            for movement in batch:
-                _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
-            if len(movements) > EVENT_BATCH:
-                uow.flush_events()  # 100,000 rows' events are not all held until the commit
+            raise _rejected(command, errors)
+        keys = [(warehouse_ids[r.warehouse], product_ids[r.sku]) for r in command.rows]
+        if uow.stock.uploads_in_bulk:
+            done = _set_in_bulk(uow, command, keys, at, who)
+        else:
+            done = _set_read_first(uow, command, keys, at, who)
         uow.record(
             StockSynced(
-                occurred_at=at,
-                source=command.source,
-                rows=len(command.rows),
-                changed=len(movements),
+                occurred_at=at, source=command.source, rows=len(command.rows), changed=done.changed
             )
         )
         why = f"{command.source} stock levels set"
-        grown = {m.product_id for m in movements if m.quantity > 0}
         backorders = react(
             uow,
-            OrdersDisplaced(at=at, orders=displaced, actor=who, why=why),
-            StockFreed(at=at, product_ids=grown, actor=who),
+            OrdersDisplaced(at=at, orders=done.displaced, actor=who, why=why),
+            StockFreed(at=at, product_ids=done.grown, actor=who),
             StockFiguresMoved(at=at, positions=keys),
         ).reserved
         return LevelsApplied(
             rows=len(command.rows),
-            changed=len(movements),
-            created=len(missing),
+            changed=done.changed,
+            created=done.created,
             backorders_reserved=backorders,
-            orders_resourced=[o.id for o in displaced if o.id],
+            orders_resourced=[o.id for o in done.displaced if o.id],
         )
 
     return atomically(uow, work)
+
+
+@dataclass(slots=True)
+class _LevelsSet:
+    """What setting a bulk upload's levels did, for its reactions and its answer."""
+
+    changed: int
+    created: int
+    grown: set[ProductId]
+    displaced: list[Order]
+
+
+def _rejected(command: SetLevels, errors: list[FieldError]) -> BulkRejected:
+    return BulkRejected(
+        errors, rows=len(command.rows), bad_rows=len({e.field.split("]")[0] for e in errors})
+    )
+
+
+def _stale(index: int, current: int, expected: int | None) -> FieldError:
+    return FieldError(
+        f"rows[{index}].expected_on_hand",
+        f"Potok has {current} on hand, not {expected}; re-read and send again",
+        "count-mismatch",
+    )
+
+
+def _set_in_bulk(
+    uow: UnitOfWork,
+    command: SetLevels,
+    keys: list[tuple[WarehouseId, ProductId]],
+    at: datetime,
+    who: str,
+) -> _LevelsSet:
+    """PostgreSQL: the positions locked and checked by one statement, the levels set with
+    their ledger, events and audit by another; only rows that go under what is reserved
+    or unavailable are set one by one (they take reservations back)."""
+    rows = command.rows
+    upload = UploadRows(
+        indexes=list(range(len(rows))),
+        warehouse_ids=[w for w, _ in keys],
+        product_ids=[p for _, p in keys],
+        on_hand=[r.on_hand for r in rows],
+        expected=[r.expected_on_hand for r in rows],
+    )
+    plan = uow.stock.plan_upload(upload)
+    if plan.stale:
+        raise _rejected(
+            command, [_stale(i, current, rows[i].expected_on_hand) for i, current in plan.stale]
+        )
+    done = _LevelsSet(0, 0, set(), [])
+    if plan.tight:
+        tight_keys = [keys[i] for i in plan.tight]
+        levels = uow.stock.levels_for_keys(tight_keys, lock=True)
+        done = _set_by_row(uow, command, [(rows[i], keys[i]) for i in plan.tight], levels, at, who)
+        upload = upload.without(set(plan.tight))
+    applied = uow.stock.apply_upload(
+        upload,
+        UploadChange(
+            at=at,
+            movement=command.movement.value,
+            reason=f"{command.source} level",
+            reference=command.reference,
+            actor=who,
+        ),
+    )
+    done.changed += applied.changed
+    done.created += applied.created
+    done.grown.update(applied.grown)
+    return done
+
+
+def _set_read_first(
+    uow: UnitOfWork,
+    command: SetLevels,
+    keys: list[tuple[WarehouseId, ProductId]],
+    at: datetime,
+    who: str,
+) -> _LevelsSet:
+    """SQLite: the positions read, checked (compare-and-set), created when missing, then
+    set row by row in batches."""
+    before = uow.stock.levels_for_keys(keys, lock=True)
+    errors = []
+    for index, row in enumerate(command.rows):
+        level = before.get(keys[index])
+        current = level.on_hand if level else 0
+        if row.expected_on_hand is not None and row.expected_on_hand != current:
+            errors.append(_stale(index, current, row.expected_on_hand))
+    if errors:
+        raise _rejected(command, errors)
+    missing = [k for k in keys if k not in before]
+    uow.stock.ensure_positions(missing, at)
+    levels = before | uow.stock.levels_for_keys(missing, lock=True) if missing else before
+    done = _set_by_row(uow, command, list(zip(command.rows, keys, strict=True)), levels, at, who)
+    done.created = len(missing)
+    return done
+
+
+def _set_by_row(
+    uow: UnitOfWork,
+    command: SetLevels,
+    rows: list[tuple[LevelRow, tuple[WarehouseId, ProductId]]],
+    levels: dict[tuple[WarehouseId, ProductId], StockLevel],
+    at: datetime,
+    who: str,
+) -> _LevelsSet:
+    """Set the rows' levels on their (locked) positions: a movement and an event each, a
+    level under what is reserved taking reservations back first."""
+    displaced: list[Order] = []
+    buckets_moved = False
+    targets: dict[StockId, int] = {}
+    movements: list[Movement] = []
+    for row, key in rows:
+        level = levels[key]
+        if row.on_hand == level.on_hand:
+            continue
+        unavailable_change = 0
+        if row.on_hand < level.reserved + level.unavailable:
+            # read again: an order released for an earlier row may have held stock here
+            fresh = uow.positions.get(level.stock_id, lock=True)
+            assert fresh is not None
+            if row.on_hand < fresh.reserved:
+                displaced.extend(
+                    make_room(uow, fresh, row.on_hand, at, who, f"{command.source} level")
+                )
+                fresh = uow.positions.get(level.stock_id)
+                assert fresh is not None
+            # what the reservations leave shrinks the unavailable bucket, before on-hand
+            unavailable = min(fresh.unavailable, row.on_hand - fresh.reserved)
+            if unavailable != fresh.unavailable:
+                uow.positions.set_buckets(
+                    level.stock_id, on_hand=fresh.on_hand, unavailable=unavailable, at=at
+                )
+                unavailable_change = unavailable - fresh.unavailable
+            buckets_moved = True
+        targets[level.stock_id] = row.on_hand
+        movements.append(
+            Movement(
+                stock_id=level.stock_id,
+                warehouse_id=level.warehouse_id,
+                product_id=level.product_id,
+                type=command.movement,
+                quantity=row.on_hand - level.on_hand,
+                on_hand_after=row.on_hand,
+                reason=f"{command.source} level",
+                reference=command.reference,
+                actor=who,
+                occurred_at=at,
+                unavailable_change=unavailable_change,
+            )
+        )
+    for start in range(0, len(movements), EVENT_BATCH):  # bounded memory per batch
+        batch = movements[start : start + EVENT_BATCH]
+        uow.stock.set_on_hand({m.stock_id: targets[m.stock_id] for m in batch}, at)
+        uow.stock.append_movements(batch)
+        changed_keys = [(m.warehouse_id, m.product_id) for m in batch]
+        if buckets_moved:  # reservations or the unavailable bucket moved too: read them
+            after = uow.stock.levels_for_keys(changed_keys)
+        else:  # only on-hand changed, to the targets (a big upload reads nothing twice)
+            after = {
+                key: replace(levels[key], on_hand=targets[levels[key].stock_id])
+                for key in changed_keys
+            }
+        for movement in batch:
+            _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+        if len(movements) > EVENT_BATCH:
+            uow.flush_events()  # 100,000 rows' events are not all held until the commit
+    grown = {m.product_id for m in movements if m.quantity > 0}
+    return _LevelsSet(len(movements), 0, grown, displaced)
 
 
 def _check_rows(

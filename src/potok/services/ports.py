@@ -433,6 +433,76 @@ class StockStore(Protocol):
     def expired(self, today: date) -> list[StockLevel]: ...
     def set_unavailable(self, levels: Mapping[StockId, int], at: datetime) -> None: ...
 
+    # bulk uploads set in one statement (PostgreSQL)
+    @property
+    def uploads_in_bulk(self) -> bool:
+        """Whether :meth:`plan_upload` and :meth:`apply_upload` may be used (PostgreSQL)."""
+        ...
+
+    def plan_upload(self, rows: UploadRows) -> UploadPlan:
+        """Lock the rows' positions (key order) and say which rows cannot be set in bulk."""
+        ...
+
+    def apply_upload(self, rows: UploadRows, change: UploadChange) -> UploadApplied:
+        """Set the rows' levels, creating missing positions, with a ledger movement, a
+        ``stock.changed`` outbox event and an audit row for each row that changed."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class UploadRows:
+    """Levels of a bulk upload as columns (one list each, not an object per row): the
+    row's place in the upload, its position's warehouse and product, the on-hand to set,
+    and the on-hand the sender believes is there (compare-and-set), if it says."""
+
+    indexes: list[int]
+    warehouse_ids: list[WarehouseId]
+    product_ids: list[ProductId]
+    on_hand: list[int]
+    expected: list[int | None]
+
+    def __len__(self) -> int:
+        return len(self.indexes)
+
+    def without(self, left_out: set[int]) -> UploadRows:
+        """The rows but those at these places."""
+        kept = [n for n, index in enumerate(self.indexes) if index not in left_out]
+        return UploadRows(
+            [self.indexes[n] for n in kept],
+            [self.warehouse_ids[n] for n in kept],
+            [self.product_ids[n] for n in kept],
+            [self.on_hand[n] for n in kept],
+            [self.expected[n] for n in kept],
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class UploadPlan:
+    """What the locked positions say of an upload: rows whose expected on-hand is stale
+    (index, on-hand now), and rows that go under what is reserved or unavailable (they
+    take reservations back: set one by one)."""
+
+    stale: list[tuple[int, int]]
+    tight: list[int]
+
+
+@dataclass(frozen=True, slots=True)
+class UploadChange:
+    """The ledger's words for every movement of a bulk upload."""
+
+    at: datetime
+    movement: str
+    reason: str
+    reference: str | None
+    actor: str
+
+
+@dataclass(frozen=True, slots=True)
+class UploadApplied:
+    created: int  # positions created
+    changed: int  # rows whose on-hand moved
+    grown: list[ProductId]  # products whose on-hand grew somewhere
+
 
 @dataclass(frozen=True, slots=True)
 class Releasable:
@@ -531,8 +601,14 @@ class OrderStore(Protocol):
     ) -> list[OrderId]: ...
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]: ...
     def open_for_replan(
-        self, channel_id: ChannelId | None, warehouse_id: WarehouseId | None, limit: int
+        self,
+        channel_id: ChannelId | None,
+        warehouse_id: WarehouseId | None,
+        limit: int,
+        *,
+        placed_since: datetime | None = None,
     ) -> list[OrderId]: ...
+    def released_among(self, order_ids: Collection[int]) -> set[OrderId]: ...
     def holds_due(self, now: datetime, limit: int) -> list[tuple[OrderId, int]]: ...
     def holding_at(self, warehouse_id: WarehouseId) -> list[OrderId]: ...
     def reservations_lapsed(self, now: datetime, limit: int) -> list[LapsedReservation]: ...
@@ -931,7 +1007,7 @@ class SourcingStore(Protocol):
         channel: str | None = None,
         warehouses: Sequence[str] | None = None,
     ) -> ReplanRunPage: ...
-    def last_replan_at(self) -> datetime | None: ...
+    def last_replan_at(self, *, held: bool = False) -> datetime | None: ...
     def pricing_inputs(self, *, since: datetime, until: date) -> PricingInputs: ...
     def replace_stock_prices(
         self, prices: Mapping[tuple[WarehouseId, ProductId], Decimal], run: StockPricingRun

@@ -9,48 +9,47 @@ order. When stock moved in the meantime the order keeps (re-reserves) what it ha
 counted as skipped. Backordered orders the plan can now cover are reserved. Every run,
 dry runs included, is kept in the run log; an applied one announces
 ``sourcing.replanned``.
+
+The re-plan of held orders (``held_minutes``) takes the orders placed within that many
+minutes and not yet released to a warehouse, and plans them together with the stock priced
+for the orders still to come (the stock pricing job's latest prices): one may become dearer
+when the orders it trades stock with save more (shipping plus stock value), no promise
+today's plan keeps is broken, and each trade is moved all together or not at all (see
+``potok.domain.sourcing.held`` and ``replan_moves``).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import math
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from potok.domain.channels import ChannelNotFound
-from potok.domain.errors import FieldError, InvalidInput, NotFound, TransientConflict
-from potok.domain.inventory.events import StockReleased, StockReserved
-from potok.domain.kernel import Actor, ChannelId, Clock, ProductId, StockId, WarehouseId, utc_now
+from potok.domain.errors import FieldError, InvalidInput, NotFound
+from potok.domain.kernel import Actor, ChannelId, Clock, ProductId, WarehouseId, utc_now
 from potok.domain.network.model import WarehouseNotFound
-from potok.domain.orders import AllocationState, Order, OrderState, ReservationStatus
-from potok.domain.sourcing import Allocation, Candidate, RoutingRules, SourcingOrder
+from potok.domain.orders import Order
+from potok.domain.sourcing import Candidate, RoutingRules, SourcingOrder
 from potok.domain.sourcing.events import SourcingReplanned
-from potok.domain.sourcing.optimiser import OpenOrder, Shipment, optimise
-from potok.domain.sourcing.replan import (
-    TRIGGER,
-    Priced,
-    covered_sentence,
-    moved_sentence,
-    place_units,
-    price,
-    record_of,
-    total,
-)
+from potok.domain.sourcing.held import as_planned, replan_held
+from potok.domain.sourcing.optimiser import BatchResult, OpenOrder, Shipment, optimise
+from potok.domain.sourcing.replan import Priced, price, rub, total
 from potok.domain.sourcing.setup import SourcingSetup, sourcing_order
-from potok.services.allocation import reservations_for
+from potok.services import replan_moves as moves
 from potok.services.idempotency import Once, answered_before, atomically_once
-from potok.services.ports import ReplanChange, ReplanRun, ReplanRunPage
+from potok.services.ports import ReplanRun, ReplanRunPage
+from potok.services.replan_moves import Step, eligible
 from potok.services.unit_of_work import UnitOfWork, reading
 
 MAX_ORDERS = 100_000
 MAX_TIME_LIMIT_S = 300.0
-APPLY_PASSES = 3
-"""Rounds of moves: an order whose new warehouse is freed by another move goes next round."""
+MAX_HELD_MINUTES = 24 * 60
 SCHEDULE_ACTOR = Actor.system("replan")
+HELD_ACTOR = Actor.system("replan-held")
 METHOD_RANK = {"none": 0, "mip-optimal": 1, "mip-time-limit": 2, "greedy": 3}
 
 
@@ -60,41 +59,14 @@ class ReplanRunNotFound(NotFound):
     template = "There is no re-plan run {run_id}."
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
-    """One order the plan changes: moved to other warehouses, or a backorder covered."""
-
-    order_id: int
-    version: int
-    order: SourcingOrder
-    before: tuple[Priced, ...]  # empty for a backorder
-    after: tuple[Priced, ...]
-    rules_version: str
-    tariffs_version: str
-
-    @property
-    def saving(self) -> Decimal:
-        return total(self.before) - total(self.after) if self.before else Decimal(0)
-
-    def change(self, outcome: str, note: str = "") -> ReplanChange:
-        return ReplanChange(
-            self.order_id,
-            outcome,
-            _codes(self.before),
-            _codes(self.after),
-            total(self.before) if self.before else None,
-            total(self.after),
-            note,
-        )
-
-
 @dataclass(slots=True)
 class _Plan:
     considered: int = 0
     cost_before: Decimal = Decimal(0)
+    trades: int = 0  # held re-plan: trades the optimiser proposed
     method: str = "none"
     notes: list[str] = field(default_factory=list)
-    steps: list[_Step] = field(default_factory=list)
+    steps: list[Step] = field(default_factory=list)
 
 
 def replan(
@@ -105,6 +77,7 @@ def replan(
     limit: int = 10_000,
     time_limit_s: float = 30.0,
     apply: bool = True,
+    held_minutes: float | None = None,
     actor: Actor,
     clock: Clock = utc_now,
     once: Once[ReplanRun] | None = None,
@@ -112,30 +85,45 @@ def replan(
     """Re-plan the open orders (of one channel, or holding stock at one warehouse) for the
     least total shipping cost under the stock limits, and apply only what is cheaper and
     keeps every promised date; ``apply=False`` reports what it would do and changes
-    nothing but the run log."""
-    _check(limit, time_limit_s)
+    nothing but the run log. ``held_minutes``: the re-plan of held orders - only those
+    placed within that many minutes and not released, planned together with the stock
+    priced, trades kept when their shipping plus stock value falls."""
+    _check(limit, time_limit_s, held_minutes)
     answered_before(uow, once)  # a repeat does not plan again
-    scope = {
+    scope: dict[str, Any] = {
         "channel": channel,
         "warehouse": warehouse,
         "limit": limit,
         "time_limit_s": time_limit_s,
     }
+    if held_minutes is not None:
+        scope["held_minutes"] = held_minutes
     started = clock()
     timer = time.perf_counter()
     today = started.astimezone(UTC).date()
-    plan = reading(uow, lambda uow: _plan(uow, channel, warehouse, limit, time_limit_s, today))
+    since = None if held_minutes is None else started - timedelta(minutes=held_minutes)
+    plan = reading(
+        uow, lambda uow: _plan(uow, channel, warehouse, limit, time_limit_s, today, since)
+    )
 
     def work(uow: UnitOfWork) -> ReplanRun:
         at = clock()
         if apply:
-            changes = _apply(uow, plan.steps, at, str(actor), today)
+            changes = moves.apply(uow, plan.steps, at, str(actor), today)
         else:
-            changes = [s.change("reserved" if not s.before else "moved") for s in plan.steps]
+            changes = [
+                s.change(
+                    "reserved" if not s.before else "moved",
+                    s.sentence(today) if s.before and s.trade is not None else "",
+                )
+                for s in plan.steps
+            ]
         done = {c.order_id for c in changes if c.outcome != "skipped"}
         saved = sum((s.saving for s in plan.steps if s.order_id in done), Decimal(0))
         skipped = [c for c in changes if c.outcome == "skipped"]
         notes = list(plan.notes)
+        if held_minutes is not None:
+            notes.extend(_held_notes(plan, done))
         if skipped:
             notes.append(
                 f"{len(skipped)} order(s) skipped: they or the stock they needed changed "
@@ -231,30 +219,57 @@ def replan_when_due(
 # ---------------------------------------------------------------------- planning
 
 
-def _check(limit: int, time_limit_s: float) -> None:
+def replan_held_when_due(
+    uow: UnitOfWork,
+    held_minutes: float,
+    every_minutes: float,
+    *,
+    clock: Clock = utc_now,
+    time_limit_s: float = 30.0,
+    before: Callable[[], object] | None = None,
+) -> ReplanRun | None:
+    """The scheduled re-plan of held orders: the orders placed within ``held_minutes`` and
+    not yet released, planned together when the latest such run started at least
+    ``every_minutes`` ago (``held_minutes`` 0: never); ``before`` runs first when one is due
+    (the worker refreshes the stock prices there)."""
+    if held_minutes <= 0:
+        return None
+    last = reading(uow, lambda uow: uow.sourcing.last_replan_at(held=True))
+    now = clock()
+    if last is not None and (now - last).total_seconds() < every_minutes * 60:
+        return None
+    if before is not None:
+        before()
+    return replan(
+        uow, held_minutes=held_minutes, time_limit_s=time_limit_s, actor=HELD_ACTOR, clock=clock
+    )
+
+
+def _held_notes(plan: _Plan, done: set[int]) -> list[str]:
+    moved = [s for s in plan.steps if s.before and s.order_id in done]
+    trades = {s.trade for s in moved}
+    before = sum((total(s.before) + s.worth_before for s in moved), Decimal(0))
+    after = sum((total(s.after) + s.worth_after for s in moved), Decimal(0))
+    dearer = sum(1 for s in moved if s.value_saving < 0)
+    return [
+        f"held orders: {plan.trades} trade(s) proposed, {len(trades)} moved ({len(moved)} "
+        f"order(s), {dearer} of them dearer for the others' sake); shipping plus stock value "
+        f"of the orders moved {rub(before)} → {rub(after)}, {rub(before - after)} saved"
+    ]
+
+
+def _check(limit: int, time_limit_s: float, held_minutes: float | None = None) -> None:
     errors = []
     if isinstance(limit, bool) or not 1 <= limit <= MAX_ORDERS:
         errors.append(FieldError("limit", f"must be a whole number from 1 to {MAX_ORDERS}"))
     if not math.isfinite(time_limit_s) or not 1 <= time_limit_s <= MAX_TIME_LIMIT_S:
         errors.append(FieldError("time_limit_s", "must be from 1 to 300 seconds"))
+    if held_minutes is not None and (
+        not math.isfinite(held_minutes) or not 1 <= held_minutes <= MAX_HELD_MINUTES
+    ):
+        errors.append(FieldError("held_minutes", f"must be from 1 to {MAX_HELD_MINUTES} minutes"))
     if errors:
         raise InvalidInput(errors)
-
-
-def eligible(order: Order) -> bool:
-    """Confirmed, not on hold, free to move (not bound to one location, as a marketplace's
-    FBS order is), and reserved (nothing picked or shipped) or backordered."""
-    if order.state is not OrderState.CONFIRMED or order.active_holds:
-        return False
-    if order.ship_from is not None:
-        return False
-    if any(r.status is ReservationStatus.CONSUMED for r in order.reservations):
-        return False
-    if any(r.shipment_id is not None for r in order.reservations):
-        return False  # picking has started on it
-    if order.allocation is AllocationState.RESERVED:
-        return bool(order.open_reservations)
-    return order.allocation is AllocationState.BACKORDERED
 
 
 def _plan(
@@ -264,6 +279,7 @@ def _plan(
     limit: int,
     time_limit_s: float,
     today: date,
+    since: datetime | None = None,
 ) -> _Plan:
     started = time.perf_counter()
     channel_id: ChannelId | None = None
@@ -278,7 +294,7 @@ def _plan(
         if site is None:
             raise WarehouseNotFound(warehouse=warehouse)
         warehouse_id = site.id
-    ids = uow.orders.open_for_replan(channel_id, warehouse_id, limit)
+    ids = uow.orders.open_for_replan(channel_id, warehouse_id, limit, placed_since=since)
     orders = [order for order in uow.orders.get_many(ids) if eligible(order)]
     plan = _Plan(considered=len(orders))
     if len(ids) == limit:
@@ -287,7 +303,7 @@ def _plan(
             "wait for another run"
         )
     if not orders:
-        plan.notes.append("no open orders to re-plan")
+        plan.notes.append(f"no {'held' if since else 'open'} orders to re-plan")
         return plan
     setup = uow.sourcing_setup()
     product_ids = {line.product_id for o in orders for line in o.lines}
@@ -309,7 +325,9 @@ def _plan(
     shift: dict[tuple[WarehouseId, ProductId], int] = {}  # what earlier groups take or free
     for key, members in groups.items():
         left = time_limit_s - (time.perf_counter() - started)
-        _plan_group(uow, plan, key[0], members, rules_of[key], setup, sites, shift, today, left)
+        _plan_group(
+            uow, plan, key[0], members, rules_of[key], setup, sites, shift, today, left, since
+        )
     if len(groups) > 1:
         plan.notes.append(f"planned in {len(groups)} groups (channel and routing rules)")
     return plan
@@ -326,6 +344,7 @@ def _plan_group(
     shift: dict[tuple[WarehouseId, ProductId], int],
     today: date,
     seconds_left: float,
+    since: datetime | None = None,
 ) -> None:
     product_ids = {line.product_id for order, _ in members for line in order.lines}
     candidates, positions = uow.stock.candidates(product_ids, channel_id, today=today)
@@ -373,7 +392,11 @@ def _plan_group(
             Shipment(p.candidate.warehouse_id, p.units, float(p.cost or 0), p.days or 0)
             for p in priced
         )
-        opens.append(OpenOrder(key, _as_planned(wanted, shipments, today), shipments))
+        opens.append(OpenOrder(key, as_planned(wanted, shipments, today), shipments))
+    if since is not None:
+        wave = _Held(plan, orders, current, by_id, rules, setup, shift)
+        wave.plan(opens, candidates, free, today, seconds_left)
+        return
     result = optimise(
         opens,
         candidates,
@@ -385,9 +408,7 @@ def _plan_group(
         use_solver=seconds_left > 0.05,
         transfers=False,  # a re-plan moves reservations; it books no transfers
     )
-    if METHOD_RANK.get(result.method, 3) > METHOD_RANK.get(plan.method, 0):
-        plan.method = result.method
-    plan.notes.extend(result.notes)
+    _note_method(plan, result)
     covered = [
         k for k, p in result.plans.items() if not current.get(k) and p.shipments and k in orders
     ]
@@ -402,168 +423,131 @@ def _plan_group(
             continue  # cheaper by the optimiser's estimate, not to the kopeck
         assert order.id is not None
         plan.steps.append(
-            _Step(order.id, order.version, wanted, before, after, rules.version, tariffs.version)
+            Step(order.id, order.version, wanted, before, after, rules.version, tariffs.version)
         )
-        for p in before:
+        _shift(shift, before, after)
+
+
+def _note_method(plan: _Plan, result: BatchResult) -> None:
+    if METHOD_RANK.get(result.method, 3) > METHOD_RANK.get(plan.method, 0):
+        plan.method = result.method
+    plan.notes.extend(result.notes)
+
+
+def _shift(
+    shift: dict[tuple[WarehouseId, ProductId], int],
+    before: Iterable[Priced],
+    after: Iterable[Priced],
+) -> None:
+    """What a planned change frees and takes, for the groups planned after it."""
+    for p in before:
+        for product_id, q in p.units:
+            k = (p.candidate.warehouse_id, product_id)
+            shift[k] = shift.get(k, 0) + q
+    for p in after:
+        for product_id, q in p.units:
+            k = (p.candidate.warehouse_id, product_id)
+            shift[k] = shift.get(k, 0) - q
+
+
+@dataclass(slots=True)
+class _Held:
+    """One group's held orders planned together, and the trades kept as steps."""
+
+    out: _Plan
+    orders: Mapping[str, tuple[Order, SourcingOrder]]
+    current: Mapping[str, tuple[Priced, ...]]
+    by_id: Mapping[WarehouseId, Candidate]
+    rules: RoutingRules
+    setup: SourcingSetup
+    shift: dict[tuple[WarehouseId, ProductId], int]
+
+    def plan(
+        self,
+        opens: Sequence[OpenOrder],
+        candidates: Sequence[Candidate],
+        free: Mapping[tuple[WarehouseId, ProductId], int],
+        today: date,
+        seconds_left: float,
+    ) -> None:
+        values = self.setup.stock_values
+        result = replan_held(
+            opens,
+            candidates,
+            free,
+            tariffs=self.setup.tariffs,
+            rules=replace(self.rules, keep_last_units=0),  # the stores' last units: kept out
+            today=today,
+            stock_values=values,
+            time_limit_s=max(seconds_left, 0.05),
+            max_options=None,
+            use_solver=seconds_left > 0.05,
+        )
+        _note_method(self.out, result.batch)
+        self.out.trades += len(result.trades)
+        for trade in result.trades:  # kept when the total falls to the kopeck, not by estimate
+            legs = [self._leg(key, result.batch.plans[key].shipments) for key in trade.keys]
+            before = sum((total(b) + wb for _, b, _, wb, _ in legs), Decimal(0))
+            after = sum((total(a) + wa for _, _, a, _, wa in legs), Decimal(0))
+            if after >= before:
+                continue
+            number = sum(1 for s in {s.trade for s in self.out.steps} if s) + 1
+            for order, b, a, wb, wa in legs:
+                self._step(order, b, a, number, wb, wa, len(legs), before - after)
+        for key in result.covered:
+            if key in self.orders and not self.current.get(key):
+                order, _ = self.orders[key]
+                _, _, a, _, _ = self._leg(key, result.batch.plans[key].shipments)
+                self._step(order, (), a, 0)
+
+    def _leg(
+        self, key: str, shipments: Iterable[Shipment]
+    ) -> tuple[Order, tuple[Priced, ...], tuple[Priced, ...], Decimal, Decimal]:
+        order, wanted = self.orders[key]
+        kg = self.rules.default_unit_weight_kg
+        after = tuple(
+            price(wanted, self.by_id[s.warehouse_id], dict(s.units), self.setup.tariffs, kg)
+            for s in shipments
+        )
+        before = self.current.get(key, ())
+        return order, before, after, self._worth(before), self._worth(after)
+
+    def _worth(self, shipments: Iterable[Priced]) -> Decimal:
+        values = self.setup.stock_values
+        out = Decimal(0)
+        for p in shipments:
             for product_id, q in p.units:
-                k = (p.candidate.warehouse_id, product_id)
-                shift[k] = shift.get(k, 0) + q
-        for p in after:
-            for product_id, q in p.units:
-                k = (p.candidate.warehouse_id, product_id)
-                shift[k] = shift.get(k, 0) - q
+                value = values.get((p.candidate.warehouse_id, product_id), 0.0)
+                out += q * Decimal(str(round(value, 2)))
+        return out
 
-
-def _as_planned(wanted: SourcingOrder, current: Sequence[Shipment], today: date) -> SourcingOrder:
-    """The order as the optimiser is to see it: an express order may not arrive later than
-    today's plan brings it, promised date or not."""
-    if not wanted.express or not current:
-        return wanted
-    now = today + timedelta(days=max(s.days for s in current))
-    promise = now if wanted.promised_on is None else min(wanted.promised_on, now)
-    return dataclasses.replace(wanted, promised_on=promise)
-
-
-# ---------------------------------------------------------------------- applying
-
-
-def _apply(
-    uow: UnitOfWork, steps: Sequence[_Step], at: datetime, actor: str, today: date
-) -> list[ReplanChange]:
-    changes: dict[int, ReplanChange] = {}
-    versions = {s.order_id: s.version for s in steps}
-    locked: dict[int, Order] = {  # every order to change, locked at once in id order
-        o.id: o
-        for o in uow.orders.get_many(sorted(versions), lock=True)
-        if o.id is not None and o.version == versions[o.id] and eligible(o)
-    }
-
-    def load(step: _Step) -> Order | None:
-        return locked.get(step.order_id)
-
-    pending = sorted((s for s in steps if s.before), key=lambda s: s.order_id)
-    for _ in range(APPLY_PASSES):
-        waiting: list[_Step] = []
-        for step in pending:
-            order = load(step)
-            if order is None or order.allocation is not AllocationState.RESERVED:
-                changes[step.order_id] = step.change("skipped", "the order changed")
-            elif _move(uow, order, step, at, actor, today):
-                changes[step.order_id] = step.change("moved", _moved_note(step, today))
-            else:
-                waiting.append(step)
-        if len(waiting) == len(pending):
-            break
-        pending = waiting
-    for step in pending:
-        changes[step.order_id] = step.change("skipped", "the stock it needed is taken")
-    for step in sorted((s for s in steps if not s.before), key=lambda s: s.order_id):
-        order = load(step)
-        if order is None or order.allocation is not AllocationState.BACKORDERED:
-            changes[step.order_id] = step.change("skipped", "the order changed")
-        elif _cover(uow, order, step, at, actor):
-            changes[step.order_id] = step.change(
-                "reserved", covered_sentence(step.order, step.after)
+    def _step(
+        self,
+        order: Order,
+        before: tuple[Priced, ...],
+        after: tuple[Priced, ...],
+        trade: int,
+        worth_before: Decimal = Decimal(0),
+        worth_after: Decimal = Decimal(0),
+        trade_orders: int = 0,
+        trade_saving: Decimal = Decimal(0),
+    ) -> None:
+        assert order.id is not None
+        _, wanted = self.orders[str(order.id)]
+        self.out.steps.append(
+            Step(
+                order.id,
+                order.version,
+                wanted,
+                before,
+                after,
+                self.rules.version,
+                self.setup.tariffs.version,
+                trade,
+                worth_before,
+                worth_after,
+                trade_orders,
+                trade_saving,
             )
-        else:
-            changes[step.order_id] = step.change("skipped", "the stock it needed is taken")
-    return [changes[s.order_id] for s in steps if s.order_id in changes]
-
-
-def _moved_note(step: _Step, today: date) -> str:
-    return moved_sentence(step.order, step.before, step.after, today)
-
-
-def _take(
-    uow: UnitOfWork, order: Order, step: _Step, at: datetime
-) -> tuple[Allocation, ...] | None:
-    """Reserve the plan's units at its warehouses' positions, all or none."""
-    product_ids = {line.product_id for line in order.lines}
-    today = at.astimezone(UTC).date()
-    _, positions = uow.stock.candidates(product_ids, order.channel_id, today=today)
-    shipments = [(p.candidate.warehouse_id, p.units) for p in step.after]
-    allocations = place_units(step.order.needs, shipments, positions)
-    if allocations is None or not uow.stock.reserve(_by_stock(allocations), at):
-        return None
-    return allocations
-
-
-def _move(
-    uow: UnitOfWork, order: Order, step: _Step, at: datetime, actor: str, today: date
-) -> bool:
-    """Move the order's reservations to the step's plan; False (and the order untouched)
-    when the stock is not there."""
-    assert order.id is not None
-    old = order.open_reservations
-    held: dict[StockId, int] = {}
-    for r in old:
-        held[r.stock_id] = held.get(r.stock_id, 0) + r.quantity
-    uow.stock.release(held, at)
-    allocations = _take(uow, order, step, at)
-    if allocations is None:
-        if not uow.stock.reserve(held, at):  # what it just gave back, under our locks
-            raise TransientConflict(detail=f"order {order.id}'s stock changed during a re-plan")
-        return False
-    if any(r.serials for r in old):
-        uow.stock.free_serials(order.id, held.keys(), at)
-    codes = {p.candidate.warehouse_id: p.code for p in step.after}
-    reservations = reservations_for(uow, order, allocations, codes, at)
-    sentence = moved_sentence(step.order, step.before, step.after, today)
-    record = record_of(
-        step.order,
-        step.before,
-        step.after,
-        rules_version=step.rules_version,
-        tariffs_version=step.tariffs_version,
-        today=today,
-        summary=sentence,
-    )
-    released = order.replan(reservations, at, actor, sentence, record=record, trigger=TRIGGER)
-    uow.record(
-        StockReleased(
-            occurred_at=at,
-            order_id=order.id,
-            items=[r.summary() for r in released],
-            reason=sentence,
-        ),
-        StockReserved(occurred_at=at, order_id=order.id, items=[r.summary() for r in reservations]),
-    )
-    uow.orders.save(order)
-    return True
-
-
-def _cover(uow: UnitOfWork, order: Order, step: _Step, at: datetime, actor: str) -> bool:
-    """Reserve a backordered order by the step's plan; False when the stock is not there."""
-    assert order.id is not None
-    allocations = _take(uow, order, step, at)
-    if allocations is None:
-        return False
-    codes = {p.candidate.warehouse_id: p.code for p in step.after}
-    reservations = reservations_for(uow, order, allocations, codes, at)
-    sentence = covered_sentence(step.order, step.after)
-    record = record_of(
-        step.order,
-        (),
-        step.after,
-        rules_version=step.rules_version,
-        tariffs_version=step.tariffs_version,
-        today=at.astimezone(UTC).date(),
-        summary=sentence,
-    )
-    order.reserve(reservations, at, actor, sentence, record=record, trigger=TRIGGER)
-    uow.record(
-        StockReserved(occurred_at=at, order_id=order.id, items=[r.summary() for r in reservations])
-    )
-    uow.orders.save(order)
-    return True
-
-
-def _by_stock(allocations: Iterable[Allocation]) -> dict[StockId, int]:
-    totals: dict[StockId, int] = {}
-    for a in allocations:
-        totals[a.stock_id] = totals.get(a.stock_id, 0) + a.quantity
-    return totals
-
-
-def _codes(shipments: Iterable[Priced]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(p.code for p in shipments))
+        )
+        _shift(self.shift, before, after)

@@ -17,7 +17,7 @@ Other columns are ignored, so a stock export goes back in as it is.
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
@@ -40,7 +40,7 @@ from potok.services.file_imports import (
     read_rows,
 )
 from potok.services.unit_of_work import UnitOfWork
-from potok.spreadsheets import Column, FileFormat, Record
+from potok.spreadsheets import Column, ColumnMap, FileFormat, Record
 from potok.spreadsheets.reading import Table, short_row
 
 KIND = "stock-levels"
@@ -83,9 +83,43 @@ def _key(row: LevelRow) -> tuple[str, str, str]:
     return (row.warehouse, row.sku, row.lot.number if row.lot else "")
 
 
+def plain_levels(header: ColumnMap) -> Callable[[Record], LevelRow | None]:
+    """Rows naming a warehouse, a SKU, an on-hand and perhaps the expected one, and no
+    lot or serial numbers - a whole stock count - read straight from their cells: what
+    :func:`level_row` makes of them, without collecting problems there are none of. Any
+    other row (one with a problem too) is left to :func:`level_row`."""
+    at = header.index
+    warehouse, sku, on_hand = at["warehouse"], at["sku"], at["on_hand"]
+    expected = at.get("expected_on_hand")
+    others = [at[name] for name in ("lot", "produced_on", "expires_on", "serials") if name in at]
+    width = max(warehouse, sku, on_hand, expected or 0)
+
+    def parse(record: Record) -> LevelRow | None:
+        cells = record.cells
+        if record.flaws or len(cells) <= width:
+            return None
+        count = cells[on_hand]
+        if not (cells[warehouse] and cells[sku] and count.isascii() and count.isdigit()):
+            return None
+        level = int(count)
+        believed = None
+        if expected is not None and cells[expected]:
+            text = cells[expected]
+            if not (text.isascii() and text.isdigit()):
+                return None
+            believed = int(text)
+            if believed > MAX_QUANTITY:
+                return None
+        if level > MAX_QUANTITY or any(p < len(cells) and cells[p] for p in others):
+            return None
+        return LevelRow(cells[warehouse], cells[sku], level, believed)
+
+    return parse
+
+
 def read_levels(table: Table, *, progress: Progress | None = None) -> Rows[LevelRow]:
     """The levels a table asks for, and the problems of its bad rows."""
-    return read_rows(table, COLUMNS, level_row, _key, progress=progress)
+    return read_rows(table, COLUMNS, level_row, _key, progress=progress, quick=plain_levels)
 
 
 def import_levels(

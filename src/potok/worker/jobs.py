@@ -38,7 +38,7 @@ from potok.services.orders import (
 from potok.services.outside import Outside
 from potok.services.payments.polling import PollRun, poll_payments
 from potok.services.ports import AuditContext, ReplanRun
-from potok.services.replanning import replan_when_due
+from potok.services.replanning import replan_held_when_due, replan_when_due
 from potok.services.replenishment import CrossingSeen, announce_crossings
 from potok.services.rerouting import Rerouted, expire_reservations
 from potok.services.stock_pricing import price_stock_when_due
@@ -77,6 +77,7 @@ class JobReport:
     # PostgreSQL's monthly partitions made ahead and dropped per retention, once a day
     partitions: tuple[list[str], list[str]] | None = None
     payments: PollRun | None = None  # gateway payments in flight read back, when due
+    held_replan: ReplanRun | None = None  # the held orders re-planned together, a wave due
 
 
 def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
@@ -114,6 +115,27 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         sourcing.replan_every_minutes,
         clock=clock,
         time_limit_s=sourcing.replan_time_limit_s,
+    )
+    wave_minutes = sourcing.wave_minutes or sourcing.hold_minutes / 2
+    refreshed: list[StockPricingRun] = []
+
+    def price_for_wave() -> None:  # the wave plans with prices no older than a wave
+        run = price_stock_when_due(
+            _uow(potok, "stock-prices"),
+            wave_minutes / 60,
+            history_days=sourcing.stock_history_days,
+            horizon_days=sourcing.stock_horizon_days,
+            clock=clock,
+        )
+        refreshed.extend([run] if run is not None else [])
+
+    held = replan_held_when_due(
+        _uow(potok, "replan-held"),
+        sourcing.hold_minutes,
+        wave_minutes,
+        clock=clock,
+        time_limit_s=sourcing.replan_time_limit_s,
+        before=price_for_wave,
     )
     pickups = expire_pickups(_uow(potok, "pickup-deadline"), clock=clock, limit=batch)
     labelled = retry_labels(
@@ -156,12 +178,16 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
     forecast = forecast_when_due(
         _uow(potok, "forecast"), potok.settings.worker.forecast_every_hours, clock=clock
     )
-    priced = price_stock_when_due(
-        _uow(potok, "stock-prices"),
-        sourcing.price_stock_every_hours,
-        history_days=sourcing.stock_history_days,
-        horizon_days=sourcing.stock_horizon_days,
-        clock=clock,
+    priced = (
+        refreshed[0]
+        if refreshed
+        else price_stock_when_due(
+            _uow(potok, "stock-prices"),
+            sourcing.price_stock_every_hours,
+            history_days=sourcing.stock_history_days,
+            horizon_days=sourcing.stock_horizon_days,
+            clock=clock,
+        )
     )
     pruned = None
     if _retention_due(potok, clock()):
@@ -206,6 +232,7 @@ def run_due_jobs(potok: Potok, *, clock: Clock = utc_now) -> JobReport:
         fiscal,
         months,
         payments,
+        held,
     )
 
 
@@ -372,6 +399,14 @@ def _round(potok: Potok) -> None:
                 report.replan.orders_changed,
                 report.replan.orders_skipped,
                 report.replan.id,
+            )
+        if report.held_replan is not None:
+            log.info(
+                "re-planned %d held orders together: %d changed, %d skipped (run %s)",
+                report.held_replan.orders_considered,
+                report.held_replan.orders_changed,
+                report.held_replan.orders_skipped,
+                report.held_replan.id,
             )
         if report.expired_orders or report.expired_holds:
             log.info(

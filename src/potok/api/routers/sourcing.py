@@ -421,7 +421,13 @@ def _replan_scope(caller: Principal, body: ReplanIn) -> tuple[str | None, str | 
     "cover are reserved. Each moved order gets a history entry and a stored sourcing "
     "decision (trigger `batch re-plan`). An order or stock that changed meanwhile is "
     "skipped and keeps its plan. `apply: false` is a dry run that changes nothing. Every "
-    "run is kept in the run log; an applied one announces `sourcing.replanned`.",
+    "run is kept in the run log; an applied one announces `sourcing.replanned`. With "
+    "`held_minutes`, the re-plan of held orders: only the orders placed within that many "
+    "minutes and not released to a warehouse, planned together with the stock priced for the "
+    "orders still to come; an order may become dearer when the orders it trades stock with "
+    "save more (shipping plus stock value), and each trade moves all together or not at all "
+    "(trigger `re-plan of held orders`; the history entry says what the order and its trade "
+    "saved).",
     responses=responses(
         InvalidInput, ChannelNotFound, WarehouseNotFound, OutOfScope, IdempotencyKeyReused
     ),
@@ -448,6 +454,7 @@ def post_replan(
             limit=body.limit,
             time_limit_s=body.time_limit_s,
             apply=body.apply,
+            held_minutes=body.held_minutes,
             actor=caller.actor,
             once=once,
         ),

@@ -227,12 +227,24 @@ class ReplanIn(Schema):
         description="The solver's time budget, in seconds.",
     )
     limit: Limit = Field(default=10_000, description="At most this many orders, most urgent first.")
+    held_minutes: StrictFloat | None = Field(
+        default=None,
+        ge=1,
+        le=24 * 60,
+        allow_inf_nan=False,
+        description="Re-plan the held orders instead: those placed within this many minutes "
+        "and not yet released to a warehouse, planned together with the stock priced for the "
+        "orders still to come. One may become dearer when the orders it trades stock with "
+        "save more (shipping plus stock value); no promise the current plan keeps is broken; "
+        "each trade moves all together or not at all.",
+    )
 
 
 class ReplanChangeOut(Out):
     order_id: int
     outcome: str = Field(
-        description="`moved` (to a cheaper plan), `reserved` (a backorder covered) or "
+        description="`moved` (to a cheaper plan, or - held orders - in a trade that costs "
+        "less in all), `reserved` (a backorder covered) or "
         "`skipped` (the order or its stock changed meanwhile; it keeps its plan)."
     )
     from_warehouses: list[str]

@@ -8,7 +8,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.engine import is_sqlite
 from potok.db.integrity import still_held
+from potok.db.pg import text_array
 from potok.db.tables import (
     order_lines,
     product_barcodes,
@@ -62,6 +64,18 @@ _PRODUCTS = sa.select(products, _links.c.category).select_from(
 _BY_SKUS = _PRODUCTS.where(products.c.sku.in_(sa.bindparam("skus", expanding=True)))
 
 
+_ARRAY_SKUS = 50_000
+"""SKUs one look-up statement carries as an array on PostgreSQL."""
+_IDS_BY_ARRAY = sa.text(
+    "SELECT p.sku, p.id FROM unnest(CAST(:skus AS text[])) AS given(sku) "
+    "JOIN products p ON p.sku = given.sku"
+)
+_TRACKED_BY_ARRAY = sa.text(
+    "SELECT p.sku, p.tracking FROM unnest(CAST(:skus AS text[])) AS given(sku) "
+    "JOIN products p ON p.sku = given.sku WHERE p.tracking <> :none"
+)
+
+
 class ProductRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
@@ -100,6 +114,13 @@ class ProductRepository:
         """SKU to id for many SKUs at once (bulk stock uploads)."""
         result: dict[str, ProductId] = {}
         unique = sorted(set(skus))
+        if not is_sqlite(self.connection):  # one array, not thousands of placeholders
+            for start in range(0, len(unique), _ARRAY_SKUS):
+                rows = self.connection.execute(
+                    _IDS_BY_ARRAY, {"skus": text_array(unique[start : start + _ARRAY_SKUS])}
+                )
+                result.update({sku: ProductId(id_) for sku, id_ in rows})
+            return result
         for start in range(0, len(unique), 5000):
             chunk = unique[start : start + 5000]
             rows = self.connection.execute(
@@ -236,6 +257,17 @@ class ProductRepository:
         """The tracking of those of these SKUs that are kept by lot or serial number."""
         result: dict[str, Tracking] = {}
         unique = sorted(set(skus))
+        if not is_sqlite(self.connection):  # one array, not thousands of placeholders
+            for start in range(0, len(unique), _ARRAY_SKUS):
+                rows = self.connection.execute(
+                    _TRACKED_BY_ARRAY,
+                    {
+                        "skus": text_array(unique[start : start + _ARRAY_SKUS]),
+                        "none": Tracking.NONE.value,
+                    },
+                )
+                result.update({sku: Tracking(tracking) for sku, tracking in rows})
+            return result
         for start in range(0, len(unique), 5000):
             rows = self.connection.execute(
                 sa.select(products.c.sku, products.c.tracking).where(

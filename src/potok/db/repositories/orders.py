@@ -22,8 +22,10 @@ from potok.db.tables import (
     products,
     reservations,
     serials,
+    shipments,
     sourcing_decisions,
     stock,
+    transfers,
     warehouses,
 )
 from potok.domain.errors import TransientConflict
@@ -551,11 +553,18 @@ class OrderRepository:
         return [OrderId(r.id) for r in self.connection.execute(waiting)]
 
     def open_for_replan(
-        self, channel_id: ChannelId | None, warehouse_id: WarehouseId | None, limit: int
+        self,
+        channel_id: ChannelId | None,
+        warehouse_id: WarehouseId | None,
+        limit: int,
+        *,
+        placed_since: datetime | None = None,
     ) -> list[OrderId]:
         """Confirmed orders not on hold that are reserved (every reservation still open,
-        nothing picked yet) or backordered, for the batch optimiser: most urgent, then
-        oldest, first. ``warehouse_id`` keeps the orders holding stock there."""
+        nothing picked yet) or backordered, not released to a warehouse and with no transfer
+        under way for them, for the batch optimiser: most urgent, then oldest, first.
+        ``warehouse_id`` keeps the orders holding stock there; ``placed_since`` those placed
+        since then (the held orders)."""
         on_hold = sa.exists().where(
             order_holds.c.order_id == orders.c.id,
             order_holds.c.state == HoldState.ACTIVE.value,
@@ -569,10 +578,13 @@ class OrderRepository:
                 ),
                 orders.c.fulfilment == FulfilmentProgress.NONE.value,
                 ~on_hold,
+                ~_released(),
             )
             .order_by(orders.c.priority.desc(), orders.c.created_at, orders.c.id)
             .limit(limit)
         )
+        if placed_since is not None:
+            query = query.where(orders.c.created_at >= placed_since)
         if channel_id is not None:
             query = query.where(orders.c.channel_id == channel_id)
         if warehouse_id is not None:
@@ -584,6 +596,16 @@ class OrderRepository:
                 )
             )
         return [OrderId(r.id) for r in self.connection.execute(query)]
+
+    def released_among(self, order_ids: Collection[int]) -> set[OrderId]:
+        """Those of the orders released to a warehouse (a shipment not cancelled) or waiting
+        for a transfer: a re-plan must not move them."""
+        if not order_ids:
+            return set()
+        rows = self.connection.execute(
+            sa.select(orders.c.id).where(orders.c.id.in_(sorted(order_ids)), _released())
+        )
+        return {OrderId(r.id) for r in rows}
 
     def due_for_payment(self, now: datetime, limit: int) -> list[OrderId]:
         """Unpaid orders whose payment deadline has passed."""
@@ -851,3 +873,15 @@ def _order(
         ship_from_code=row.ship_from_code,
         returned=ReturnProgress(row.returned),
     )
+
+
+def _released() -> sa.ColumnElement[bool]:
+    """The order has a shipment (released to a warehouse, whatever came of it since, unless
+    cancelled) or a transfer requested or under way for it."""
+    shipped = sa.exists().where(
+        shipments.c.order_id == orders.c.id, shipments.c.status != "cancelled"
+    )
+    travelling = sa.exists().where(
+        transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
+    )
+    return sa.or_(shipped, travelling)

@@ -324,10 +324,15 @@ class SourcingRepository:
             [_replan_run(r) for r in rows], encode_cursor(rows[-1].id) if more else None
         )
 
-    def last_replan_at(self) -> datetime | None:
-        """When the latest applied run started (dry runs do not count)."""
+    def last_replan_at(self, *, held: bool = False) -> datetime | None:
+        """When the latest applied run started (dry runs do not count): of the re-plans of
+        held orders with ``held``, of the others without."""
+        minutes = replan_runs.c.scope["held_minutes"].as_string()
+        kind = minutes.is_not(None) if held else minutes.is_(None)
         return self.connection.execute(
-            sa.select(sa.func.max(replan_runs.c.started_at)).where(replan_runs.c.applied.is_(True))
+            sa.select(sa.func.max(replan_runs.c.started_at)).where(
+                replan_runs.c.applied.is_(True), kind
+            )
         ).scalar()
 
     # ------------------------------------------------------------------ stock prices

@@ -18,8 +18,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from potok.db import lite
 from potok.db.engine import is_sqlite
 from potok.db.pg import StagedReservation, driver, insert_document
+from potok.db.repositories import stock_uploads
 from potok.db.tables import (
     channels,
     lots,
@@ -36,7 +38,17 @@ from potok.db.types import UtcDateTime
 from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
-from potok.services.ports import Holder, LotDates, SerialPick, StoredLot
+from potok.services.ports import (
+    AuditContext,
+    Holder,
+    LotDates,
+    SerialPick,
+    StoredLot,
+    UploadApplied,
+    UploadChange,
+    UploadPlan,
+    UploadRows,
+)
 
 _PG_RESERVE = (  # psycopg placeholders: sent on the driver connection
     """
@@ -149,11 +161,27 @@ _MIN_SHELF_LIFE = sa.select(channels.c.min_shelf_life_days).where(
 
 class StockRepository:
     def __init__(
-        self, connection: sa.Connection, reserving: StagedReservation | None = None
+        self,
+        connection: sa.Connection,
+        reserving: StagedReservation | None = None,
+        context: AuditContext | None = None,
     ) -> None:
         self.connection = connection
         self.sqlite = is_sqlite(connection)
         self.reserving = reserving  # PostgreSQL's unit of work: stock reserved at commit
+        self.context = context or AuditContext(actor="system:potok", via="system")
+
+    # ------------------------------------------------------------------ bulk uploads
+
+    @property
+    def uploads_in_bulk(self) -> bool:
+        return not self.sqlite
+
+    def plan_upload(self, rows: UploadRows) -> UploadPlan:
+        return stock_uploads.plan_upload(self.connection, rows)
+
+    def apply_upload(self, rows: UploadRows, change: UploadChange) -> UploadApplied:
+        return stock_uploads.apply_upload(self.connection, rows, change, self.context)
 
     # ------------------------------------------------------------------ sourcing
 
@@ -429,6 +457,9 @@ class StockRepository:
         """Set absolute on-hand quantities (counts and uploads), in key order."""
         if not levels:
             return
+        if self.sqlite and len(levels) > 100:  # one statement, the pairs as one JSON array
+            lite.set_on_hand(self.connection, levels, at)
+            return
         if not self.sqlite and len(levels) > 100:
             # one statement per 10,000 rows (arrays unnested) instead of one per row; the
             # rows are locked already (levels_for_keys), so their order does not matter
@@ -459,17 +490,18 @@ class StockRepository:
 
     def append_movements(self, movements: Sequence[Movement]) -> None:
         """Append many entries to the ledger when their ids are not needed (bulk uploads):
-        on PostgreSQL one statement whose rows travel as one JSON document."""
+        one statement whose rows travel as one JSON document."""
         if not movements:
             return
-        if self.sqlite or len(movements) <= 100:
+        if len(movements) <= 100:
             self.connection.execute(
                 sa.insert(stock_movements), [_movement_row(m) for m in movements]
             )
             return
-        insert_document(
-            driver(self.connection), [(stock_movements, [_movement_row(m) for m in movements])]
-        )
+        if self.sqlite:  # the rows as one JSON document, as a commit writes them
+            lite.write_document(self.connection, [(stock_movements, _movement_rows(movements))])
+            return
+        insert_document(driver(self.connection), [(stock_movements, _movement_rows(movements))])
 
     # ------------------------------------------------------------------ lots, serials, expiry
 
@@ -772,6 +804,10 @@ _ENSURE_POSITIONS_MANY = sa.text(
 
 def _bigints(name: str, values: Sequence[int]) -> sa.BindParameter[Any]:
     return sa.bindparam(name, list(values), type_=postgresql.ARRAY(sa.BigInteger()))
+
+
+def _movement_rows(movements: Sequence[Movement]) -> list[dict[str, Any]]:
+    return [_movement_row(m) for m in movements]
 
 
 def _movement_row(m: Movement) -> dict[str, Any]:

@@ -578,11 +578,13 @@ class Order:
         *,
         record: SourcingRecord | None = None,
         trigger: str = "",
+        saved_rub: Decimal | None = None,
     ) -> list[Reservation]:
         """Move a reserved order's stock to a new plan in one step: the open reservations
         end, the new ones (already set aside by the service) take their place, and the
         status stays ``reserved``. Returns the reservations released, for stock to take
-        back."""
+        back. ``saved_rub``: what the move saved (negative: what it added), kept in the
+        history entry."""
         self._require_open("replanned")
         if self.allocation is not AllocationState.RESERVED:
             raise OrderNotReserved(order_id=self._id(), order_status=self.status.value)
@@ -593,7 +595,10 @@ class Order:
         self.changes.new_reservations.extend(reservations)
         before = [r.summary() for r in released]
         after = [r.summary() for r in reservations]
-        self._record(at, actor, "replanned", explanation, released=before, reservations=after)
+        extra = {} if saved_rub is None else {"saved_rub": str(saved_rub)}
+        self._record(
+            at, actor, "replanned", explanation, released=before, reservations=after, **extra
+        )
         if record is not None:
             codes = tuple(dict.fromkeys(r.warehouse_code for r in reservations))
             self.changes.decisions.append(

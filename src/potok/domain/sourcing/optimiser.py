@@ -176,6 +176,7 @@ class _Order:
     hubs: list[_Hub] = field(default_factory=list)
     max_legs: int = 0
     single: bool = True  # one warehouse holds the whole order (before the others take theirs)
+    capped: bool = True  # its new plan may not cost more than today's (``cap``)
 
     def penalty(self, days: int) -> float:
         """What the engine adds for the order's slowest parcel taking ``days``."""
@@ -197,6 +198,7 @@ def optimise(
     transfers: bool | None = None,
     stock_values: Mapping[tuple[WarehouseId, ProductId], float] | None = None,
     split_short: bool = False,
+    capped: bool = True,
 ) -> BatchResult:
     """Re-plan the orders for least total cost; ``stock`` is free stock, not counting what
     these orders hold today. ``max_options`` keeps each order's cheapest warehouses only.
@@ -207,7 +209,11 @@ def optimise(
     order without a plan that the split rules held to one shipment (a single warehouse held
     it whole before the others took their share) but that the plan cannot ship whole may
     split after all - as the engine splits an order when the stock left holds it nowhere
-    whole - and the model is solved again."""
+    whole - and the model is solved again. ``capped``: an order with a plan may not become
+    dearer than today, and only its cheaper plans are taken; without it the batch is planned
+    as a whole - one order may get dearer so that others get cheaper - and every plan that
+    differs from today's comes back as changed (``held.replan_held`` then keeps only the
+    trades whose total falls)."""
     started = time.perf_counter()
     cands = list(candidates)
     capacity: dict[tuple[WarehouseId, ProductId], int] = dict(stock)
@@ -217,6 +223,8 @@ def optimise(
                 capacity[(s.warehouse_id, p)] = capacity.get((s.warehouse_id, p), 0) + q
     consolidate = rules.transfers if transfers is None else transfers
     prepared = _prepare(orders, cands, capacity, tariffs, rules, today, max_options)
+    for o in prepared:
+        o.capped = capped
     if consolidate:
         _add_hubs(prepared, capacity, tariffs, rules)
     before = {o.oo.key: _recost(o, o.oo.current) for o in prepared if o.oo.current}
@@ -262,7 +270,10 @@ def optimise(
     if plans is None:
         method = "greedy"
         plans = _greedy(prepared, capacity)
-    final, changed, unplanned = _settle(prepared, plans, before, capacity)
+    if capped:
+        final, changed, unplanned = _settle(prepared, plans, before, capacity)
+    else:
+        final, changed, unplanned = _settle_whole(prepared, plans, before)
     return BatchResult(
         method,
         final,
@@ -324,6 +335,31 @@ def _settle(
                 break
         else:
             break
+    return final, changed, unplanned
+
+
+def _settle_whole(
+    prepared: Sequence[_Order], plans: Mapping[str, OrderPlan], before: Mapping[str, OrderPlan]
+) -> tuple[dict[str, OrderPlan], list[str], list[str]]:
+    """The plans of a batch planned as a whole: each order's new plan where it differs from
+    today's (dearer or not), today's where the solver kept it or found none."""
+    final: dict[str, OrderPlan] = {}
+    changed: list[str] = []
+    unplanned: list[str] = []
+    for o in prepared:
+        key = o.oo.key
+        new = plans.get(key)
+        if key in before:
+            old = before[key]
+            if new is not None and new.layout() != old.layout():
+                final[key] = new
+                changed.append(key)
+            else:
+                final[key] = old
+        elif new is not None:
+            final[key] = new
+        else:
+            unplanned.append(key)
     return final, changed, unplanned
 
 
@@ -694,7 +730,7 @@ def _solve(
                 row(cols, [*([1.0] * len(by_product[p])), float(d)], float(d), float(d))
         if len(ys) + len(zs) > o.max_ships:
             row([*ys, *zs], [1.0] * (len(ys) + len(zs)), 0.0, float(o.max_ships))
-        if o.cap is not None:
+        if o.cap is not None and o.capped:
             row(cap_cols, cap_vals, -np.inf, o.cap + 0.005)
     guarded = {
         c.warehouse_id

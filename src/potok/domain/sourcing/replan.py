@@ -17,6 +17,8 @@ from potok.domain.sourcing.tariffs import TariffTable
 
 TRIGGER = "batch re-plan"
 """What the stored decisions of a re-plan say made the order be sourced again."""
+HELD_TRIGGER = "re-plan of held orders"
+"""The trigger of a decision the re-plan of held orders made (see ``held``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +151,42 @@ def moved_sentence(
     )
 
 
+def held_sentence(
+    order: SourcingOrder,
+    before: Sequence[Priced],
+    after: Sequence[Priced],
+    today: date,
+    *,
+    worth_before: Decimal,
+    worth_after: Decimal,
+    trade_orders: int,
+    trade_saving: Decimal,
+) -> str:
+    """'Re-planned with the orders held for release: from MSK to SPB, shipping 300.00 ₽ →
+    350.00 ₽, its stock worth 120.00 ₽ → 0.00 ₽ to the orders still to come, 70.00 ₽ saved
+    on this order; with 1 other held order 150.00 ₽ saved in all; promised date 2026-03-03
+    kept'. An order made dearer says so, and what the orders planned with it save."""
+    mine = (total(before) + worth_before) - (total(after) + worth_after)
+    own = f"{rub(mine)} saved on this order" if mine >= 0 else f"{rub(-mine)} dearer for this order"
+    text = (
+        f"Re-planned with the orders held for release: from {_codes(before)} to {_codes(after)}, "
+        f"shipping {rub(total(before))} → {rub(total(after))}"
+    )
+    if worth_before or worth_after:
+        text += (
+            f", its stock worth {rub(worth_before)} → {rub(worth_after)} to the orders still "
+            "to come"
+        )
+    text += f", {own}"
+    others = trade_orders - 1
+    if others > 0:
+        text += (
+            f"; with {others} other held order{'s' if others != 1 else ''} "
+            f"{rub(trade_saving)} saved in all"
+        )
+    return f"{text}; {_promise(order, after, today)}"
+
+
 def covered_sentence(order: SourcingOrder, after: Sequence[Priced]) -> str:
     """'Reserved by the batch optimiser: SPB ships the order for 324.00 ₽ in 3 days, ...'."""
     days = _days(after)
@@ -171,6 +209,7 @@ def record_of(
     tariffs_version: str,
     today: date,
     summary: str,
+    why_left: str = "the plan before the re-plan, which ships the order for less",
 ) -> SourcingRecord:
     """The stored decision of a re-plan: the plan left and the plan taken as candidates,
     the new shipments with their costs, and the sentence."""
@@ -189,9 +228,7 @@ def record_of(
             days=s.days,
             chosen=s.code in chosen,
             estimate=s.estimate,
-            why_not=None
-            if s.code in chosen
-            else "the plan before the re-plan, which ships the order for less",
+            why_not=None if s.code in chosen else why_left,
         )
     days = _days(after)
     on_time = None if order.promised_on is None else _arrives(today, days) <= order.promised_on
