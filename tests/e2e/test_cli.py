@@ -327,6 +327,28 @@ def test_the_default_demo_shows_orders_in_every_stage_of_fulfilment(tmp_path: Pa
         potok.close()
 
 
+def test_the_demo_serves_afterwards_with_every_option_of_serve_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`make demo` serves after the sandbox is built: the demo calls `potok serve`'s function
+    itself, so an option it leaves out would arrive as typer's OptionInfo, not its default
+    (a new --wait-for-database once broke the README's first command so)."""
+    import inspect
+
+    from potok.cli import demo, serve
+
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(demo, "serve_api", lambda **options: given.update(options))
+    url = sqlite_url(tmp_path / "potok-demo.db")
+
+    result = potok_cli(url, "demo", "--orders", "0", "--history-days", "0", "--port", "8123")
+
+    assert result.exit_code == 0, result.output
+    assert set(given) == set(inspect.signature(serve.serve).parameters)
+    assert given["port"] == 8123
+    assert given["wait_for_database"] == 60.0
+
+
 def test_a_second_demo_names_its_database_in_the_hint_and_the_hint_works_as_printed(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -128,7 +128,14 @@ def demo(
     finally:
         potok.close()
     if serve:
-        serve_api(host=None, port=port, workers=None, jobs=True, access_log=True)
+        serve_api(
+            host=None,
+            port=port,
+            workers=None,
+            jobs=True,
+            access_log=True,
+            wait_for_database=60.0,  # every option given: a default is typer's OptionInfo here
+        )
 
 
 def _sandbox_access(potok: Potok) -> None:

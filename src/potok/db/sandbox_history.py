@@ -19,6 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from potok.db.bulk import insert_rows
 from potok.db.personal import contact_values
 from potok.db.tables import (
     channels,
@@ -58,7 +59,7 @@ def _batches(rows: Sequence[dict[str, Any]]) -> Iterator[Sequence[dict[str, Any]
 
 def _insert(connection: sa.Connection, table: sa.Table, rows: Sequence[dict[str, Any]]) -> None:
     for batch in _batches(rows):
-        connection.execute(table.insert(), list(batch))
+        insert_rows(connection, table, batch)
 
 
 def _insert_ids(

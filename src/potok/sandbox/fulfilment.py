@@ -24,6 +24,7 @@ from potok.domain.fulfilment import (
 )
 from potok.domain.fulfilment.identifiers import GS, gtin14, luhn_check_digit
 from potok.domain.kernel import Actor, ActorKind
+from potok.domain.network import WarehouseType
 from potok.services.fulfilment import packing, picking, reads, release, tracking
 from potok.services.fulfilment.picking import ScanInput, ShortPick
 
@@ -55,15 +56,17 @@ def work_the_warehouses(
     at_now = clock(now)
     tracking.poll_carriers(potok.uow(), potok.carriers, clock=at_now)
     tracking.expire_pickups(potok.uow(), clock=at_now, limit=10_000)
+    return shipment_statuses(potok, [order_id for order_id, _ in placed])
+
+
+def shipment_statuses(potok: Potok, orders: Sequence[int]) -> Counter[str]:
+    """The shipments of these orders by status, read per order (not the past year's
+    thousands of shipments, when the sandbox has one)."""
     statuses: Counter[str] = Counter()
-    ours = {order_id for order_id, _ in placed}  # not the past year's, if it has one
-    cursor = None
-    while True:
-        page = reads.list_shipments(potok.uow(), cursor=cursor, limit=500)
-        statuses.update(s.status.value for s in page.items if s.order_id in ours)
-        cursor = page.next_cursor
-        if cursor is None:
-            return statuses
+    with potok.uow().read() as uow:
+        for order_id in orders:
+            statuses.update(s.value for s in uow.shipments.statuses(order_id).values())
+    return statuses
 
 
 def _day(
@@ -80,8 +83,12 @@ def _day(
     another warehouse waits for tomorrow's wave there. ``short_for_sure``: the first wave
     that can have a shelf found short has one."""
     lead = Actor(ActorKind.USER, "smena")
-    with potok.uow().read() as uow:
-        sites = sorted(w.code for w in uow.warehouses.list(active=True))
+    with potok.uow().read() as uow:  # pickup points hold no stock: no waves there
+        sites = sorted(
+            w.code
+            for w in uow.warehouses.list(active=True)
+            if w.type is not WarehouseType.PICKUP_POINT
+        )
     waves = []
     for code in sites:
         try:

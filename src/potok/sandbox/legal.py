@@ -18,9 +18,9 @@ from potok.domain.documents import (
     SignatoryRole,
 )
 from potok.domain.errors import PotokError
+from potok.domain.fulfilment import ShipmentStatus
 from potok.domain.kernel import Actor, Clock
 from potok.services import documents, legal_entities
-from potok.services.fulfilment import reads
 
 SELLER = LegalEntityDraft(
     code="potok-demo",
@@ -116,19 +116,28 @@ def register(
     return sold
 
 
-SHIPPED = ["handed_over", "in_transit", "ready_for_pickup", "delivered"]
+SHIPPED = frozenset(
+    {
+        ShipmentStatus.HANDED_OVER,
+        ShipmentStatus.IN_TRANSIT,
+        ShipmentStatus.READY_FOR_PICKUP,
+        ShipmentStatus.DELIVERED,
+    }
+)
 
 
 def _first_shipped(potok: Potok, orders: Sequence[int]) -> tuple[int, int] | None:
-    """The first order (and its shipment) a carrier took with a tracking number."""
-    found = None
-    cursor = None
-    wanted = set(orders)
-    while True:
-        page = reads.list_shipments(potok.uow(), statuses=SHIPPED, cursor=cursor, limit=500)
-        for shipment in page.items:  # newest first: the last one seen is the first
-            if shipment.order_id in wanted and shipment.tracking_number and shipment.id:
-                found = (int(shipment.order_id), shipment.id)
-        cursor = page.next_cursor
-        if cursor is None:
-            return found
+    """The first order (and its shipment) a carrier took with a tracking number: of these
+    orders' shipments handed over, the one made first that has one."""
+    with potok.uow().read() as uow:
+        shipped = sorted(
+            (shipment_id, order_id)
+            for order_id in orders
+            for shipment_id, status in uow.shipments.statuses(order_id).items()
+            if status in SHIPPED
+        )
+        for shipment_id, order_id in shipped:
+            shipment = uow.shipments.get(shipment_id)
+            if shipment is not None and shipment.tracking_number:
+                return order_id, shipment_id
+    return None

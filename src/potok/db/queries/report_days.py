@@ -10,12 +10,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects import sqlite as sqlite_dialect
 
+from potok.db.bulk import Prepared, prepare, run
 from potok.db.engine import is_sqlite
 from potok.db.tables import order_category_days, order_days, order_stage_days
 from potok.domain.analytics import (
@@ -36,6 +38,23 @@ from potok.domain.analytics import (
 )
 
 _d, _s, _k = order_days, order_stage_days, order_category_days
+_CELL = ("orders", "ms")
+
+
+@lru_cache(maxsize=16)
+def _upsert(
+    dialect: sa.Dialect, table: sa.Table, keys: tuple[str, ...], amounts: tuple[str, ...]
+) -> Prepared:
+    """The upsert of rows of ``keys`` then ``amounts``, the amounts added to a stored
+    row's, compiled for the dialect."""
+    insert = (
+        postgresql.insert(table) if dialect.name == "postgresql" else sqlite_dialect.insert(table)
+    )
+    statement = insert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={name: table.c[name] + insert.excluded[name] for name in amounts},
+    )
+    return prepare(dialect, statement, table, (*keys, *amounts))
 
 
 class ReportDays:
@@ -49,12 +68,9 @@ class ReportDays:
         """Take what the removed facts counted off their days, add what the added count.
         Rows are written in key order, so two refreshes lock shared days in one order."""
         days, bins, kinds = day_deltas(removed, added)
-        day_rows = [dict(zip(DAY_KEYS, k, strict=True)) | v for k, v in days]
-        stage_rows = [dict(zip(BIN_KEYS, k, strict=True)) | v for k, v in bins]
-        kind_rows = [dict(zip(CATEGORY_KEYS, k, strict=True)) | v for k, v in kinds]
-        self._add(_d, day_rows, DAY_KEYS, COUNTERS)
-        self._add(_s, stage_rows, BIN_KEYS, ("orders", "ms"))
-        self._add(_k, kind_rows, CATEGORY_KEYS, COUNTERS)
+        self._add(_d, [(*k, *(v[n] for n in COUNTERS)) for k, v in days], DAY_KEYS, COUNTERS)
+        self._add(_s, [(*k, v["orders"], v["ms"]) for k, v in bins], BIN_KEYS, _CELL)
+        self._add(_k, [(*k, *(v[n] for n in COUNTERS)) for k, v in kinds], CATEGORY_KEYS, COUNTERS)
 
     def clear(self) -> None:
         """Forget every day (a rebuild writes them again with the facts)."""
@@ -65,18 +81,16 @@ class ReportDays:
     def _add(
         self,
         table: sa.Table,
-        rows: list[dict[str, Any]],
+        rows: list[tuple[Any, ...]],
         keys: Sequence[str],
         amounts: Sequence[str],
     ) -> None:
-        if not rows:
-            return
-        insert = sqlite_dialect.insert(table) if self.sqlite else postgresql.insert(table)
-        statement = insert.on_conflict_do_update(
-            index_elements=list(keys),
-            set_={name: table.c[name] + insert.excluded[name] for name in amounts},
-        )
-        self.connection.execute(statement, rows)
+        """Upsert rows of ``keys`` then ``amounts`` values, adding the amounts to a stored
+        row's. A rebuild writes hundreds of thousands of histogram cells: one compiled
+        statement takes them all (``potok.db.bulk``)."""
+        if rows:
+            prepared = _upsert(self.connection.dialect, table, tuple(keys), tuple(amounts))
+            run(self.connection, prepared, rows)
 
     # ------------------------------------------------------------------ reading
 

@@ -179,28 +179,39 @@ def day_deltas(
     the histogram cells (orders, ms) per ``BIN_KEYS`` and the counters per category
     (``CATEGORY_KEYS``), in key order, changes only."""
     days: dict[tuple[Any, ...], dict[str, Any]] = {}
-    bins: dict[tuple[Any, ...], list[int]] = defaultdict(lambda: [0, 0])
+    bins: dict[tuple[Any, ...], list[int]] = {}
     kinds: dict[tuple[Any, ...], dict[str, Any]] = {}
+    spans = tuple(SPANS.items())
     for sign, facts in ((-1, removed), (1, added)):
         for fact in facts:
-            key = (fact.created_on, fact.channel, fact.warehouse, fact.carrier, fact.currency)
+            created_on = fact.created_on
+            key = (created_on, fact.channel, fact.warehouse, fact.carrier, fact.currency)
             row = days.setdefault(key, dict.fromkeys(COUNTERS, 0))
             for name, value in counters(fact).items():
                 row[name] += sign * value
             for category, counted in category_counters(fact):
-                filed = (fact.created_on, category, fact.channel, fact.warehouse, fact.currency)
+                filed = (created_on, category, fact.channel, fact.warehouse, fact.currency)
                 kind = kinds.setdefault(filed, dict.fromkeys(COUNTERS, 0))
                 for name, value in counted.items():
                     kind[name] += sign * value
-            marks = stage_marks(fact)
+            marks = [(stage, b, sign * ms) for stage, (b, ms) in stage_marks(fact).items()]
+            if not marks:
+                continue
+            # each stage in each grouping, for its day, week and month (the hot loop of a
+            # rebuild: the keys are made once per grouping and span, not per stage)
+            firsts = [(span, bucket(created_on, grain)) for span, grain in spans]
             for kept in GROUPINGS:
                 cut = (fact.currency, *fact_key(fact, kept))
-                for span, grain in SPANS.items():
-                    where = (kept, span, bucket(fact.created_on, grain), *cut)
-                    for stage, (b, ms) in marks.items():
-                        cell = bins[(*where, stage, b)]
-                        cell[0] += sign
-                        cell[1] += sign * ms
+                for span, first in firsts:
+                    where = (kept, span, first, *cut)
+                    for stage, b, ms in marks:
+                        cell_key = (*where, stage, b)
+                        cell = bins.get(cell_key)
+                        if cell is None:
+                            bins[cell_key] = [sign, ms]
+                        else:
+                            cell[0] += sign
+                            cell[1] += ms
     return (
         [(k, v) for k, v in sorted(days.items()) if any(v.values())],
         [(k, {"orders": n, "ms": ms}) for k, (n, ms) in sorted(bins.items()) if n or ms],
