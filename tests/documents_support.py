@@ -136,6 +136,9 @@ def first_page_image(pdf: bytes, name: str, *, scale: float = 2.0) -> Path:
         image = document[0].render(scale=scale).to_pil()
     finally:
         document.close()
-    path = folder / f"{name}.png"
+    # under pytest-xdist the other worker may render the same document for the other
+    # database at the same moment: each worker keeps its own file
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    path = folder / (f"{name}-{worker}.png" if worker else f"{name}.png")
     image.save(path)
     return path
