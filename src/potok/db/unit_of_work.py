@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from potok.db import lite
 from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.group_commit import group_commit
 from potok.db.integrity import integrity_conflict
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
@@ -103,6 +104,7 @@ class SqlUnitOfWork:
         self.context = context or AuditContext(actor="system:potok", via="system")
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
+        self._group = group_commit(engine) if self._pipelined else None
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
@@ -156,7 +158,7 @@ class SqlUnitOfWork:
         self.customers = CustomerRepository(connection, self.protector)
         self.stock = StockRepository(connection, self._reserving, self.context)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
-        self.outbox = Outbox(connection)
+        self.outbox = Outbox(connection, self._group)
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
         self.queries = Queries(connection, self.protector)
         self.intake = IntakeReads(

@@ -9,6 +9,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from potok.db.group_commit import GroupCommit
 from potok.db.pg import (
     STOCK_GUARDS,
     Section,
@@ -28,8 +29,9 @@ PIPELINED_UP_TO = 1000
 
 
 class Outbox:
-    def __init__(self, connection: sa.Connection) -> None:
+    def __init__(self, connection: sa.Connection, group: GroupCommit | None = None) -> None:
         self.connection = connection
+        self.group = group  # PostgreSQL: concurrent intake commits sent together
 
     def add(
         self, events: Sequence[DomainEvent], payloads: Sequence[dict[str, Any]] | None = None
@@ -60,13 +62,16 @@ class Outbox:
         """PostgreSQL: the staged rows, the events, the stock reserved at commit and the
         COMMIT in one round trip. When nothing has run in the transaction yet (intake,
         whose read ran outside it), the one statement is sent on its own: it is the whole
-        transaction, without BEGIN and COMMIT. Stock that another order took meanwhile
-        fails it all as a :class:`TransientConflict`: the use case runs again on fresh
-        figures."""
+        transaction, without BEGIN and COMMIT - or, with ``group``, merged with other
+        threads' commits of the same moment into one (``db/group_commit.py``). Stock that
+        another order took meanwhile fails it all as a :class:`TransientConflict`: the use
+        case runs again on fresh figures."""
         raw = driver(self.connection)
         sections = [*staged, (outbox_events, outbox_rows(events, payloads))]
         try:
-            if alone(raw):
+            if alone(raw) and self.group is not None:
+                self.group.commit(raw, sections, reserving)
+            elif alone(raw):
                 with outside_transaction(raw):
                     insert_document(raw, sections, reserving)
             elif sum(len(rows) for _, rows in sections) > PIPELINED_UP_TO:
