@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import sys
 import tempfile
 import time
 from decimal import Decimal
@@ -39,6 +40,9 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.intake import backend_pids
 from potok.bootstrap import Potok, bootstrap
 from potok.db import migrate
 from potok.domain.automation import RuleDraft
@@ -147,22 +151,12 @@ the rows a commit carries in its own statement are not seen: shown for the rules
 
 def backend_cpu(potok: Potok) -> float:
     """CPU seconds used so far by the PostgreSQL backends of the benchmark's database
-    (Linux /proc/PID/schedstat: nanoseconds), asked on a connection of its own so that
+    (Linux /proc/PID/schedstat: nanoseconds), found on a connection of its own so that
     none of Potok's pooled ones is left out; 0 on SQLite (in-process)."""
     if potok.engine.dialect.name != "postgresql":
         return 0.0
-    asking = sa.create_engine(potok.engine.url, poolclass=sa.pool.NullPool)
-    with asking.connect() as connection:
-        pids = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalars()
-        found = [int(p) for p in pids]
-    asking.dispose()
     total = 0.0
-    for pid in found:
+    for pid in backend_pids(potok.engine.url.render_as_string(hide_password=False)):
         try:
             total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
         except (OSError, ValueError, IndexError):
