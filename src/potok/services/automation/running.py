@@ -32,7 +32,6 @@ from datetime import datetime
 from functools import partial
 
 from potok.domain.alerts import AlertKind
-from potok.domain.alerts.events import AlertRaised
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
 from potok.domain.automation.fields import LazyValues, OrderFacts
 from potok.domain.automation.index import RuleIndex
@@ -40,6 +39,7 @@ from potok.domain.automation.model import Firing, Rule
 from potok.domain.errors import DuplicateRow, PotokError, Unavailable
 from potok.domain.kernel import Actor, Clock
 from potok.domain.webhooks import StoredEvent
+from potok.services.alerts import raise_alert
 from potok.services.automation.acting import act, facts_with
 from potok.services.outside import Outside, Settle
 from potok.services.unit_of_work import UnitOfWork, atomically
@@ -278,13 +278,4 @@ def switch_off(
         )
     )
     message = f"{rule.label} was switched off: it failed on order {order_id} ({why})"
-    alert = uow.alerts.add(AlertKind.RULE_SWITCHED_OFF, order_id, message, at)
-    uow.record(
-        AlertRaised(
-            occurred_at=at,
-            alert_id=alert.id,
-            kind=alert.kind.value,
-            order_id=order_id,
-            message=message,
-        )
-    )
+    raise_alert(uow, AlertKind.RULE_SWITCHED_OFF, order_id, message, at)
