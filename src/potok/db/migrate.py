@@ -56,9 +56,9 @@ def not_a_partition(connection: Connection) -> Callable[[str | None, str, Any], 
 
 
 def not_replaced(connection: Connection) -> Callable[[Any, str | None, str, bool, Any], bool]:
-    """Autogenerate's filter: PostgreSQL checks some references with triggers instead of
-    the foreign keys that the tables in code declare (``db/reference_guard.py``)."""
-    from potok.db.reference_guard import REPLACED
+    """Autogenerate's filter: PostgreSQL holds a reservation's references by one key where
+    the tables in code declare three (``db/reservation_keys.py``)."""
+    from potok.db.reservation_keys import REPLACED
 
     replaced = REPLACED if connection.dialect.name == "postgresql" else frozenset()
     return lambda _object, name, kind, _reflected, _other: (

@@ -70,7 +70,7 @@ stock = sa.Table(
     sa.Index(None, "lot_id"),
     # the stock levels' page order: one warehouse's positions from a cursor on, a page at a
     # time; unique, so that a reservation's key on PostgreSQL can name its position's
-    # warehouse and product too (db/reference_guard.py)
+    # warehouse and product too (db/reservation_keys.py)
     sa.Index(None, "warehouse_id", "product_id", "id", unique=True),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),

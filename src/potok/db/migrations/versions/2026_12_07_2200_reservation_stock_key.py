@@ -1,9 +1,7 @@
-"""the stock positions' page index unique, reservations without a shipment left out of the
-index of their shipments; on PostgreSQL a reservation's key to its stock
-row carries the row's warehouse and product (one check instead of three), and an order's
-channel and an order line's product are checked once per statement by triggers instead
-of row by row by foreign keys that locked the parent rows (``db/reference_guard.py``);
-SQLite keeps its foreign keys
+"""on PostgreSQL a reservation's key to its stock row carries the row's warehouse and
+product (one check instead of three, db/reservation_keys.py), for which the stock
+positions' page index becomes unique; reservations without a shipment left out of the
+index of their shipments
 
 Revision ID: f162a3b030d7
 Revises: 5b1e9d3a1815
@@ -17,7 +15,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from potok.db import reference_guard
+from potok.db import reservation_keys
 
 revision: str = "f162a3b030d7"
 down_revision: str | None = "5b1e9d3a1815"
@@ -40,11 +38,11 @@ def upgrade() -> None:
         postgresql_where=sa.text(WITH_SHIPMENT),
         sqlite_where=sa.text(WITH_SHIPMENT),
     )
-    reference_guard.install(op.get_bind())
+    reservation_keys.install(op.get_bind())
 
 
 def downgrade() -> None:
-    reference_guard.uninstall(op.get_bind())
+    reservation_keys.uninstall(op.get_bind())
     op.drop_index(SHIPMENT, table_name="reservations")
     op.create_index(SHIPMENT, "reservations", ["shipment_id"])
     op.drop_index(PAGE_ORDER, table_name="stock")
