@@ -221,6 +221,73 @@ _BY_TRACKING = sa.select(shipments.c.id).where(
 )
 
 
+_WAREHOUSE_ID: sa.BindParameter[Any] = sa.bindparam("warehouse_id")
+_RELEASABLE: dict[tuple[bool, bool], sa.Select[tuple[int, str]]] = {}
+
+
+def _releasable(by_order: bool, before_cutoff: bool) -> sa.Select[tuple[int, str]]:
+    """What ``ShipmentRepository.releasable`` reads, built once for each of its four shapes
+    (given orders or not, a cutoff or not), the warehouse and the limit as parameters."""
+    found = _RELEASABLE.get((by_order, before_cutoff))
+    if found is not None:
+        return found
+    free = (
+        sa.select(
+            reservations.c.order_id,
+            products.c.parcel_group,
+        )
+        .join(products, products.c.id == reservations.c.product_id)
+        .where(
+            reservations.c.warehouse_id == _WAREHOUSE_ID,
+            reservations.c.status == "open",
+            reservations.c.shipment_id.is_(None),
+        )
+        .distinct()
+        .subquery()
+    )
+    pending = sa.exists().where(
+        shipments.c.order_id == free.c.order_id,
+        shipments.c.warehouse_id == _WAREHOUSE_ID,
+        shipments.c.parcel_group == free.c.parcel_group,
+        shipments.c.status == ShipmentStatus.PENDING.value,
+    )
+    on_hold = sa.exists().where(
+        order_holds.c.order_id == orders.c.id, order_holds.c.state == HoldState.ACTIVE.value
+    )
+    travelling = sa.exists().where(
+        transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
+    )
+    query = (
+        sa.select(orders.c.id, free.c.parcel_group)
+        .join(free, free.c.order_id == orders.c.id)
+        .where(
+            orders.c.state == OrderState.CONFIRMED.value,
+            orders.c.allocation == AllocationState.RESERVED.value,
+            # a prepaid order waits for its money; others pay on delivery
+            orders.c.payment_due_at.is_(None),
+            orders.c.payment_status != PaymentStatus.FAILED.value,
+            ~on_hold,
+            ~travelling,
+            ~pending,
+        )
+        .order_by(
+            orders.c.priority.desc(),
+            sa.case((orders.c.promised_at.is_(None), 1), else_=0),
+            orders.c.promised_at,
+            orders.c.created_at,
+            orders.c.id,
+            free.c.parcel_group,
+        )
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+    if by_order:
+        query = query.where(orders.c.id.in_(sa.bindparam("order_ids", expanding=True)))
+    if before_cutoff:
+        query = query.where(orders.c.created_at < sa.bindparam("cutoff"))
+    _RELEASABLE[(by_order, before_cutoff)] = query
+    return query
+
+
 class ShipmentRepository:
     def __init__(self, connection: sa.Connection, events: list[DomainEvent]) -> None:
         self.connection = connection
@@ -419,60 +486,14 @@ class ShipmentRepository:
         not on hold, paid or not needing it, no transfer still bringing their units, with
         open reservations here that neither a started nor a pending shipment holds; one row
         per parcel group."""
-        free = (
-            sa.select(
-                reservations.c.order_id,
-                products.c.parcel_group,
-            )
-            .join(products, products.c.id == reservations.c.product_id)
-            .where(
-                reservations.c.warehouse_id == warehouse_id,
-                reservations.c.status == "open",
-                reservations.c.shipment_id.is_(None),
-            )
-            .distinct()
-            .subquery()
-        )
-        pending = sa.exists().where(
-            shipments.c.order_id == free.c.order_id,
-            shipments.c.warehouse_id == warehouse_id,
-            shipments.c.parcel_group == free.c.parcel_group,
-            shipments.c.status == ShipmentStatus.PENDING.value,
-        )
-        on_hold = sa.exists().where(
-            order_holds.c.order_id == orders.c.id, order_holds.c.state == HoldState.ACTIVE.value
-        )
-        travelling = sa.exists().where(
-            transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
-        )
-        query = (
-            sa.select(orders.c.id, free.c.parcel_group)
-            .join(free, free.c.order_id == orders.c.id)
-            .where(
-                orders.c.state == OrderState.CONFIRMED.value,
-                orders.c.allocation == AllocationState.RESERVED.value,
-                # a prepaid order waits for its money; others pay on delivery
-                orders.c.payment_due_at.is_(None),
-                orders.c.payment_status != PaymentStatus.FAILED.value,
-                ~on_hold,
-                ~travelling,
-                ~pending,
-            )
-            .order_by(
-                orders.c.priority.desc(),
-                sa.case((orders.c.promised_at.is_(None), 1), else_=0),
-                orders.c.promised_at,
-                orders.c.created_at,
-                orders.c.id,
-                free.c.parcel_group,
-            )
-            .limit(limit)
-        )
+        query = _releasable(order_ids is not None, cutoff is not None)
+        parameters: dict[str, Any] = {"warehouse_id": warehouse_id, "limit": limit}
         if order_ids is not None:
-            query = query.where(orders.c.id.in_(sorted(order_ids)))
+            parameters["order_ids"] = sorted(order_ids)
         if cutoff is not None:
-            query = query.where(orders.c.created_at < cutoff)
-        return [Releasable(OrderId(r.id), r.parcel_group) for r in self.connection.execute(query)]
+            parameters["cutoff"] = cutoff
+        rows = self.connection.execute(query, parameters)
+        return [Releasable(OrderId(r.id), r.parcel_group) for r in rows]
 
     def why_not_releasable(self, order_id: int) -> str | None:
         """What keeps an order from the warehouse, in words (None: nothing)."""
