@@ -92,6 +92,7 @@ class Rows(Generic[T]):
     good: list[tuple[int, T]]
     problems: list[RowProblem]
     count: int
+    sha256: str | None = None  # the file's digest
 
     @property
     def bad_rows(self) -> set[int]:
@@ -233,7 +234,7 @@ def read_rows(
     ]
     if header_problems:
         raise FileRejected(header_problems, rows=0)
-    found: Rows[T] = Rows([], [], 0)
+    found: Rows[T] = Rows([], [], 0, table.sha256)
     seen: dict[object, int] = {}
     plain = quick(header) if quick is not None else None
     for record in table:

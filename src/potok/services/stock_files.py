@@ -168,6 +168,7 @@ def apply_levels(
                     source=origin,
                     reference=reference[:200],
                     movement=MovementType.IMPORT,
+                    file_sha256=rows.sha256,
                 ),
                 actor,
             )
