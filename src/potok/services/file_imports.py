@@ -239,8 +239,35 @@ def read_rows(
     found: Rows[T] = Rows([], [], 0, table.sha256)
     seen: dict[object, int] = {}
     plain = quick(header) if quick is not None else None
-    with collector_paused():
-        _read_into(found, seen, table, header, names, parse, key, progress, plain)
+    with collector_paused():  # the rows make no cycles: see collector_paused
+        for record in table:
+            if record.late:
+                found.problems.extend(Cells(record, header, names).problems)
+                continue
+            if not any(record.cells) and not record.flaws:
+                continue
+            found.count += 1
+            if progress is not None and found.count % 1000 == 0:
+                progress(found.count)
+            quickly = plain(record) if plain is not None else None
+            if quickly is not None:
+                row_key = key(quickly)
+                if row_key not in seen:
+                    seen[row_key] = record.number
+                    found.good.append((record.number, quickly))
+                    continue
+            cells = Cells(record, header, names)
+            parsed = parse(cells)
+            if parsed is not None and not cells.problems:
+                row_key = key(parsed)
+                if row_key in seen:
+                    cells.bad(None, f"repeats row {seen[row_key]} for {_shown(row_key)}")
+                else:
+                    seen[row_key] = record.number
+            if cells.problems:
+                found.problems.extend(cells.problems)
+            elif parsed is not None:
+                found.good.append((record.number, parsed))
     if progress is not None:
         progress(found.count)
     if found.problems:
@@ -249,52 +276,12 @@ def read_rows(
     return found
 
 
-def _read_into(
-    found: Rows[T],
-    seen: dict[object, int],
-    table: Table,
-    header: ColumnMap,
-    names: dict[int, str],
-    parse: Callable[[Cells], T | None],
-    key: Callable[[T], object],
-    progress: Progress | None,
-    plain: Callable[[Record], T | None] | None,
-) -> None:
-    for record in table:
-        if record.late:
-            found.problems.extend(Cells(record, header, names).problems)
-            continue
-        if not any(record.cells) and not record.flaws:
-            continue
-        found.count += 1
-        if progress is not None and found.count % 1000 == 0:
-            progress(found.count)
-        quickly = plain(record) if plain is not None else None
-        if quickly is not None:
-            row_key = key(quickly)
-            if row_key not in seen:
-                seen[row_key] = record.number
-                found.good.append((record.number, quickly))
-                continue
-        cells = Cells(record, header, names)
-        parsed = parse(cells)
-        if parsed is not None and not cells.problems:
-            row_key = key(parsed)
-            if row_key in seen:
-                cells.bad(None, f"repeats row {seen[row_key]} for {_shown(row_key)}")
-            else:
-                seen[row_key] = record.number
-        if cells.problems:
-            found.problems.extend(cells.problems)
-        elif parsed is not None:
-            found.good.append((record.number, parsed))
-
-
 @contextmanager
 def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a file's rows are read: they make no cycles, and
-    with 100,000 rows kept the collector walked them again and again (a fifth of the
-    reading's CPU). Collection resumes after, as it was (a paused one stays paused)."""
+    """No cyclic garbage collection while a file's rows are read (or applied): they make no
+    cycles, and with 100,000 rows held the collector walked them again and again (a fifth
+    of the reading's CPU, and as much again while applying them). Collection resumes
+    after, as it was (one paused already stays paused)."""
     was_on = gc.isenabled()
     gc.disable()
     try:
