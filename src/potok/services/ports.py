@@ -444,8 +444,9 @@ class StockStore(Protocol):
         ...
 
     def apply_upload(self, rows: UploadRows, change: UploadChange) -> UploadApplied:
-        """Set the rows' levels, creating missing positions, with a ledger movement, a
-        ``stock.changed`` outbox event and an audit row for each row that changed."""
+        """Set the rows' levels, creating missing positions, with a ledger movement and a
+        ``stock.changed`` outbox event for each row that changed (unaudited: the upload's
+        ``stock.synced`` is its row in the audit trail)."""
         ...
 
 
