@@ -30,6 +30,7 @@ from potok.domain.webhooks import EventBatch, StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
 from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.worker.collector import collector_held
 from potok.worker.costs import SHARED
 
 if TYPE_CHECKING:
@@ -209,13 +210,14 @@ def _run_window(
     taken: Sequence[StoredEvent],
     report: Round,
 ) -> None:
-    """Hand the reaction the window's events of its types at once; its cursor moves past
-    the whole window with what it settled (and its lease goes), or stays where it was
-    when it fails."""
+    """Hand the reaction the window's events of its types at once, with Python's cycle
+    collector held off meanwhile; its cursor moves past the whole window with what it
+    settled (and its lease goes), or stays where it was when it fails."""
     reaction = member.reaction
     assert reaction.window_handler is not None
     try:
-        settle = reaction.window_handler(outside, taken)
+        with collector_held():  # the window's objects go with it (``worker/collector.py``)
+            settle = reaction.window_handler(outside, taken)
     except Exception as error:
         before = max(position, taken[0].position - 1)
         _failed(dispatcher, reaction, taken[0], position, before, member.attempts + 1, error)
