@@ -47,6 +47,97 @@ _SEQUENCER = outbox_sequencer.c
 _CONSUMERS = event_consumers.c
 
 
+def _placing() -> sa.Update:
+    """One statement, however many: the next ``limit`` events without a place from id
+    ``floor`` on, numbered on from ``top`` in id order."""
+    waiting = (
+        sa.select(
+            _EVENTS.id.label("row_id"),
+            sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
+        )
+        .where(
+            _EVENTS.position.is_(None), _EVENTS.id >= sa.bindparam("floor", type_=sa.BigInteger())
+        )
+        .order_by(_EVENTS.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .subquery()
+    )
+    return (
+        sa.update(outbox_events)
+        .where(_EVENTS.id == waiting.c.row_id)
+        .values(position=sa.bindparam("top", type_=sa.BigInteger()) + waiting.c.n)
+    )
+
+
+def _sequencer_state() -> sa.Select[Any]:
+    """The sequencer's row (or nulls) with what it decides by: the snapshot's bounds, the
+    time, whether a writing transaction older than its mark is still open, and the last
+    event's id and position."""
+    snapshot = sa.func.pg_current_snapshot()
+    activity = sa.table(
+        "pg_stat_activity",
+        sa.column("pid"),
+        sa.column("datname"),
+        sa.column("backend_xid"),
+        sa.column("xact_start"),
+    )
+    # a transaction of this database that was writing when the mark was made (other
+    # databases of the cluster hold its xmin back, not this outbox)
+    held = (
+        sa.select(activity.c.pid)
+        .where(
+            activity.c.datname == sa.func.current_database(),
+            activity.c.backend_xid.is_not(None),
+            activity.c.xact_start <= _SEQUENCER.marked_at,
+            activity.c.pid != sa.func.pg_backend_pid(),
+        )
+        .exists()
+    )
+    return (
+        sa.select(
+            _SEQUENCER.floor_id,
+            _SEQUENCER.settled_id,
+            _SEQUENCER.mark_id,
+            _SEQUENCER.mark_xmax,
+            _SEQUENCER.marked_at,
+            _SEQUENCER.swept_at,
+            sa.cast(sa.cast(sa.func.pg_snapshot_xmin(snapshot), sa.Text), sa.BigInteger).label(
+                "xmin"
+            ),
+            sa.cast(sa.cast(sa.func.pg_snapshot_xmax(snapshot), sa.Text), sa.BigInteger).label(
+                "xmax"
+            ),
+            sa.func.clock_timestamp().label("now"),
+            held.label("held"),
+            sa.select(sa.func.max(_EVENTS.id)).scalar_subquery().label("top_id"),
+            sa.select(sa.func.max(_EVENTS.position)).scalar_subquery().label("top"),
+        )
+        .select_from(sa.select(sa.literal(1).label("one")).subquery())
+        .outerjoin(outbox_sequencer, _SEQUENCER.id == 1)
+    )
+
+
+def _sequencer_saved() -> sa.Insert:
+    """The sequencer's row written (made the first time)."""
+    saved = postgresql.insert(outbox_sequencer).values(
+        id=1, **{name: sa.bindparam(name) for name in _SEQUENCER_COLUMNS}
+    )
+    return saved.on_conflict_do_update(
+        index_elements=[_SEQUENCER.id],
+        set_={name: saved.excluded[name] for name in _SEQUENCER_COLUMNS},
+    )
+
+
+# the sequencer's statements, built once: it runs every round of every worker, and
+# building them cost it more than running them
+_SEQUENCER_COLUMNS = ("floor_id", "settled_id", "mark_id", "mark_xmax", "marked_at", "swept_at")
+_PLACING = _placing()
+_PLACED = _PLACING.returning(_EVENTS.id)
+_SEQUENCER_LOCKED = sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK))
+_SEQUENCER_STATE = _sequencer_state()
+_SEQUENCER_SAVED = _sequencer_saved()
+
+
 class EventLog:
     """Outbox rows in the order they became visible."""
 
@@ -61,27 +152,8 @@ class EventLog:
         if self.connection.dialect.name == "postgresql":
             return self._sequence_from_floor(limit)
         top = self.last_position()
-        placed = self.connection.execute(self._placing(limit, top, 0))
+        placed = self.connection.execute(_PLACING, {"limit": limit, "top": top, "floor": 0})
         return int(placed.rowcount)
-
-    def _placing(self, limit: int, top: int, floor: int) -> sa.Update:
-        """One statement, however many: the next ``limit`` events without a place from id
-        ``floor`` on, numbered on from ``top`` in id order."""
-        waiting = (
-            sa.select(
-                _EVENTS.id.label("row_id"),
-                sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
-            )
-            .where(_EVENTS.position.is_(None), _EVENTS.id >= floor)
-            .order_by(_EVENTS.id)
-            .limit(limit)
-            .subquery()
-        )
-        return (
-            sa.update(outbox_events)
-            .where(_EVENTS.id == waiting.c.row_id)
-            .values(position=top + waiting.c.n)
-        )
 
     def _sequence_from_floor(self, limit: int) -> int:
         """PostgreSQL: look for events to place from the floor (``outbox_sequencer``), not
@@ -95,49 +167,8 @@ class EventLog:
         was drawn just before its transaction began writing (the one case those facts do
         not cover: its insert's first row between drawing the id and writing it)."""
         c = self.connection
-        c.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
-        snapshot = sa.func.pg_current_snapshot()
-        activity = sa.table(
-            "pg_stat_activity",
-            sa.column("pid"),
-            sa.column("datname"),
-            sa.column("backend_xid"),
-            sa.column("xact_start"),
-        )
-        # a transaction of this database that was writing when the mark was made (other
-        # databases of the cluster hold its xmin back, not this outbox)
-        held = (
-            sa.select(activity.c.pid)
-            .where(
-                activity.c.datname == sa.func.current_database(),
-                activity.c.backend_xid.is_not(None),
-                activity.c.xact_start <= _SEQUENCER.marked_at,
-                activity.c.pid != sa.func.pg_backend_pid(),
-            )
-            .exists()
-        )
-        state = c.execute(
-            sa.select(
-                _SEQUENCER.floor_id,
-                _SEQUENCER.settled_id,
-                _SEQUENCER.mark_id,
-                _SEQUENCER.mark_xmax,
-                _SEQUENCER.marked_at,
-                _SEQUENCER.swept_at,
-                sa.cast(sa.cast(sa.func.pg_snapshot_xmin(snapshot), sa.Text), sa.BigInteger).label(
-                    "xmin"
-                ),
-                sa.cast(sa.cast(sa.func.pg_snapshot_xmax(snapshot), sa.Text), sa.BigInteger).label(
-                    "xmax"
-                ),
-                sa.func.clock_timestamp().label("now"),
-                held.label("held"),
-                sa.select(sa.func.max(_EVENTS.id)).scalar_subquery().label("top_id"),
-                sa.select(sa.func.max(_EVENTS.position)).scalar_subquery().label("top"),
-            )
-            .select_from(sa.select(sa.literal(1).label("one")).subquery())
-            .outerjoin(outbox_sequencer, _SEQUENCER.id == 1)
-        ).one()
+        c.execute(_SEQUENCER_LOCKED)
+        state = c.execute(_SEQUENCER_STATE).one()
         now: datetime = state.now
         floor, settled = int(state.floor_id or 0), int(state.settled_id or 0)
         sweep = state.swept_at is None or now - state.swept_at >= SEQUENCER_SWEEP
@@ -149,14 +180,8 @@ class EventLog:
         ):
             settled = max(settled, int(state.mark_id))  # nothing up to it can commit now
             mark = (state.top_id, state.xmax, now)
-        placed = [
-            int(i)
-            for i in c.execute(
-                self._placing(limit, int(state.top or 0), 0 if sweep else floor).returning(
-                    _EVENTS.id
-                )
-            ).scalars()
-        ]
+        given = {"limit": limit, "top": int(state.top or 0), "floor": 0 if sweep else floor}
+        placed = [int(i) for i in c.execute(_PLACED, given).scalars()]
         full = len(placed) >= limit  # then more may wait just past the last one placed
         moved = min(settled + 1, max(placed) + 1) if full else settled + 1
         if sweep:
@@ -173,11 +198,7 @@ class EventLog:
             # where it stopped: what is left is found from there
             "swept_at": now if sweep else state.swept_at,
         }
-        c.execute(
-            postgresql.insert(outbox_sequencer)
-            .values(id=1, **values)
-            .on_conflict_do_update(index_elements=[_SEQUENCER.id], set_=values)
-        )
+        c.execute(_SEQUENCER_SAVED, values)
         return len(placed)
 
     def _floor(self) -> sa.ColumnElement[int]:
