@@ -9,12 +9,15 @@ is lost, and ``potok events stats`` shows the consumer's failed attempts.
 What a round costs does not grow with the reactions: the reactions whose cursors stand at
 the same place (all of them, once they have caught up) share one read of the window -
 only events of their types, each payload decoded once - in one read-only transaction
-that also asks each reaction which of its events call for work (``EventReaction.selects``:
-from the payloads, or one read for the whole window). Then one transaction takes the
-leases of the reactions with work and passes the others' cursors over the window in one
-statement. A reaction's own transactions are those that write what it settled; an event
-it had nothing to do with moves its cursor with the next write, not one of its own.
-A worker whose cursors are all at the end reads three figures a round and writes nothing.
+that also asks each reaction which of its types may call for work now
+(``EventReaction.narrows``: the rules' reaction does not read back the tags and notes its
+rules made when no rule waits for one) and which of its events do
+(``EventReaction.selects``: from the payloads, or one read for the whole window). Then one
+transaction takes the leases of the reactions with work and passes the others' cursors
+over the window in one statement. A reaction's own transactions are those that write what
+it settled; an event it had nothing to do with moves its cursor with the next write, not
+one of its own. A worker whose cursors are all at the end reads three figures a round and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -117,13 +120,17 @@ def _run_group(
     costs = dispatcher.costs
     batch = dispatcher.potok.settings.events.batch_size
     at = dispatcher.clock()
-    types = sorted({t for m in members for t in m.types})
 
     def look(uow: UnitOfWork) -> tuple[EventBatch, dict[str, list[StoredEvent]]]:
-        read = uow.event_log.after(position, batch, types=types)
+        wanted = {m.reaction.consumer: _types_now(uow, m) for m in members}
+        types = sorted({t for each in wanted.values() for t in each})
+        if types:
+            read = uow.event_log.after(position, batch, types=types)
+        else:  # none of them may act on anything now: the cursors pass over the window
+            read = EventBatch([], uow.event_log.last_position())
         chosen: dict[str, list[StoredEvent]] = {}
         for member in members:
-            mine = [e for e in read.events if e.type in member.types]
+            mine = [e for e in read.events if e.type in wanted[member.reaction.consumer]]
             selects = member.reaction.selects
             if mine and selects is not None:
                 with costs.measure(member.reaction.consumer):
@@ -160,6 +167,14 @@ def _run_group(
             else:
                 _run_each(dispatcher, outside, member, position, end, events, report)
     report.full = report.full or len(read.events) >= batch
+
+
+def _types_now(uow: UnitOfWork, member: _Member) -> frozenset[str]:
+    """Of the reaction's types, those it may act on now (``EventReaction.narrows``)."""
+    narrows = member.reaction.narrows
+    if narrows is None:
+        return member.types
+    return member.types & frozenset(narrows(uow))
 
 
 def _run_each(
