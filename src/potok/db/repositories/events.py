@@ -198,7 +198,9 @@ class EventLog:
             # where it stopped: what is left is found from there
             "swept_at": now if sweep else state.swept_at,
         }
-        c.execute(_SEQUENCER_SAVED, values)
+        if placed or any(values[name] != getattr(state, name) for name in _SEQUENCER_COLUMNS):
+            # an idle call that moved nothing writes nothing: no WAL, no flush at commit
+            c.execute(_SEQUENCER_SAVED, values)
         return len(placed)
 
     def _floor(self) -> sa.ColumnElement[int]:
