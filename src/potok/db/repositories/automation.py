@@ -118,6 +118,11 @@ _FIRINGS_ARRAY = sa.select(automation_firings).where(
         == sa.any_(sa.bindparam("instants", type_=ARRAY(sa.DateTime(timezone=True)))),
     ),
 )
+_STAMP = sa.select(  # what changes whenever a rule does (every change raises its version)
+    sa.func.count(),
+    sa.func.sum(automation_rules.c.version),
+    sa.func.max(automation_rules.c.updated_at),
+)
 _INSERT_TAGS = sa.insert(order_tags)
 _INSERT_FIRINGS = sa.insert(automation_firings)
 
@@ -176,21 +181,22 @@ class AutomationRepository:
     def __init__(self, connection: sa.Connection, staged: list[Section] | None = None) -> None:
         self.connection = connection
         self.staged = staged  # PostgreSQL: rows written with the commit's own statement
+        self._active: dict[str, tuple[Rule, ...]] | None = None  # as read in this transaction
 
     # ------------------------------------------------------------------ rules
 
     def active_rules(self) -> dict[str, tuple[Rule, ...]]:
         """The active rules by trigger, each trigger's in order; kept per process while
         the rules' stamp (how many, the sum of their versions, the last change) stays the
-        same - every change of a rule raises its version. One statement while it holds."""
+        same - every change of a rule raises its version. One statement while it holds,
+        none when asked again in the same transaction (unless it changed a rule)."""
+        if self._active is None:
+            self._active = self._active_rules()
+        return self._active
+
+    def _active_rules(self) -> dict[str, tuple[Rule, ...]]:
         rules = automation_rules.c
-        stamp = tuple(
-            self.connection.execute(
-                sa.select(
-                    sa.func.count(), sa.func.sum(rules.version), sa.func.max(rules.updated_at)
-                )
-            ).one()
-        )
+        stamp = tuple(self.connection.execute(_STAMP).one())
         key = str(self.connection.engine.url)
         kept = _KEPT.get(key)
         if kept is not None and kept[0] == stamp:
@@ -221,6 +227,7 @@ class AutomationRepository:
         return _rule(row) if row is not None else None
 
     def add(self, rule: CheckedRule, at: datetime, actor: str) -> Rule:
+        self._active = None
         position = rule.position
         if position is None:
             last = self.connection.execute(
@@ -265,6 +272,7 @@ class AutomationRepository:
 
     def save(self, rule: Rule, at: datetime, actor: str) -> None:
         """Write the rule as its next version (its number already raised by the caller)."""
+        self._active = None
         self.connection.execute(
             sa.update(automation_rules)
             .where(automation_rules.c.id == rule.id)
