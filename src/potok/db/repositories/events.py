@@ -212,7 +212,7 @@ class EventLog:
         )
 
     def last_position(self) -> int:
-        return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
+        return int(self.connection.execute(_LAST_POSITION).scalar() or 0)
 
     def first_position(self) -> int:
         """The position of the oldest event still kept (0: none)."""
@@ -388,6 +388,64 @@ def _event(row: Any) -> StoredEvent:
     )
 
 
+def _free() -> sa.ColumnElement[bool]:
+    """The consumer's lease is nobody's, the ``worker``'s own, or over at ``at``."""
+    return sa.or_(
+        _CONSUMERS.leased_by.is_(None),
+        _CONSUMERS.leased_by == sa.bindparam("worker"),
+        _CONSUMERS.lease_expires_at < sa.bindparam("at"),
+    )
+
+
+# a worker's every round reads and moves cursors: their statements are built once
+_LAST_POSITION = sa.select(sa.func.max(_EVENTS.position))
+_STATE = sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
+    _CONSUMERS.name == sa.bindparam("name")
+)
+_NAMES = sa.bindparam("names", expanding=True)
+_STATES = sa.select(
+    _CONSUMERS.name, _CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at
+).where(_CONSUMERS.name.in_(_NAMES))
+_CLAIM_AT = (
+    sa.update(event_consumers)
+    .where(_CONSUMERS.name.in_(_NAMES), _CONSUMERS.position == sa.bindparam("at_position"), _free())
+    .values(
+        leased_by=sa.bindparam("worker"),
+        lease_expires_at=sa.bindparam("until"),
+        updated_at=sa.bindparam("at"),
+    )
+    .returning(_CONSUMERS.name)
+)
+_PASS_OVER = (
+    sa.update(event_consumers)
+    .where(_CONSUMERS.name.in_(_NAMES), _CONSUMERS.position < sa.bindparam("to_position"), _free())
+    .values(
+        position=sa.bindparam("to_position"),
+        attempts=0,  # an event that failed before is behind it: nothing waits
+        next_attempt_at=None,
+        leased_by=None,
+        lease_expires_at=None,
+        updated_at=sa.bindparam("at"),
+    )
+)
+_MOVE = (
+    sa.update(event_consumers)
+    .where(
+        _CONSUMERS.name == sa.bindparam("consumer"),
+        _CONSUMERS.leased_by == sa.bindparam("worker"),
+        _CONSUMERS.position == sa.bindparam("expected"),
+    )
+    .values(
+        position=sa.bindparam("to_position"),
+        attempts=sa.bindparam("to_attempts"),
+        next_attempt_at=sa.bindparam("next_at"),
+        leased_by=sa.bindparam("holder"),
+        lease_expires_at=sa.bindparam("until"),
+        updated_at=sa.bindparam("at"),
+    )
+)
+
+
 class Consumers:
     """Each consumer's cursor, and the lease that lets one worker at a time move it."""
 
@@ -421,33 +479,15 @@ class Consumers:
 
     def state(self, name: str) -> tuple[int, int, datetime | None] | None:
         """Position, failed attempts at the next event, and when to try it again."""
-        row = self.connection.execute(
-            sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
-                _CONSUMERS.name == name
-            )
-        ).first()
+        row = self.connection.execute(_STATE, {"name": name}).first()
         return None if row is None else (int(row.position), int(row.attempts), row.next_attempt_at)
 
     def states(self, names: Sequence[str]) -> dict[str, tuple[int, int, datetime | None]]:
         """:meth:`state` of several consumers in one statement (those that exist)."""
         if not names:
             return {}
-        rows = self.connection.execute(
-            sa.select(
-                _CONSUMERS.name,
-                _CONSUMERS.position,
-                _CONSUMERS.attempts,
-                _CONSUMERS.next_attempt_at,
-            ).where(_CONSUMERS.name.in_(sorted(set(names))))
-        )
+        rows = self.connection.execute(_STATES, {"names": sorted(set(names))})
         return {r.name: (int(r.position), int(r.attempts), r.next_attempt_at) for r in rows}
-
-    def _free(self, worker: str, at: datetime) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            _CONSUMERS.leased_by.is_(None),
-            _CONSUMERS.leased_by == worker,
-            _CONSUMERS.lease_expires_at < at,
-        )
 
     def claim_at(
         self, names: Sequence[str], worker: str, position: int, at: datetime, lease: timedelta
@@ -457,14 +497,14 @@ class Consumers:
         if not names:
             return set()
         taken = self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name.in_(sorted(set(names))),
-                _CONSUMERS.position == position,
-                self._free(worker, at),
-            )
-            .values(leased_by=worker, lease_expires_at=at + lease, updated_at=at)
-            .returning(_CONSUMERS.name)
+            _CLAIM_AT,
+            {
+                "names": sorted(set(names)),
+                "at_position": position,
+                "worker": worker,
+                "at": at,
+                "until": at + lease,
+            },
         )
         return set(taken.scalars())
 
@@ -475,20 +515,8 @@ class Consumers:
         if not names:
             return
         self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name.in_(sorted(set(names))),
-                _CONSUMERS.position < position,
-                self._free(worker, at),
-            )
-            .values(
-                position=position,
-                attempts=0,  # an event that failed before is behind it: nothing waits
-                next_attempt_at=None,
-                leased_by=None,
-                lease_expires_at=None,
-                updated_at=at,
-            )
+            _PASS_OVER,
+            {"names": sorted(set(names)), "to_position": position, "worker": worker, "at": at},
         )
 
     def move(
@@ -508,20 +536,18 @@ class Consumers:
         lease go when ``release``; False when the lease was lost to another worker, which
         then owns the cursor."""
         result = self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name == name,
-                _CONSUMERS.leased_by == worker,
-                _CONSUMERS.position == expected,
-            )
-            .values(
-                position=position,
-                attempts=attempts,
-                next_attempt_at=next_attempt_at,
-                leased_by=None if release else worker,
-                lease_expires_at=None if release else at + lease,
-                updated_at=at,
-            )
+            _MOVE,
+            {
+                "consumer": name,
+                "worker": worker,
+                "expected": expected,
+                "to_position": position,
+                "to_attempts": attempts,
+                "next_at": next_attempt_at,
+                "holder": None if release else worker,
+                "until": None if release else at + lease,
+                "at": at,
+            },
         )
         return result.rowcount == 1
 
