@@ -293,8 +293,8 @@ def events_rules_wait_for(
 
 
 def types_rules_wait_for(uow: UnitOfWork) -> frozenset[str]:
-    """The event types some active rule waits for (the rules' own changes - a tag, a note
-    - are events no rule may wait for: then they are not read back for the rules)."""
+    """The event types some active rule waits for: the rules' own changes (a tag, a note)
+    are events too, read back for the rules only while a rule waits for their type."""
     return frozenset(uow.automation.active_rules())
 
 
