@@ -402,7 +402,7 @@ _LAST_POSITION = sa.select(sa.func.max(_EVENTS.position))
 _STATE = sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
     _CONSUMERS.name == sa.bindparam("name")
 )
-_NAMES = sa.bindparam("names", expanding=True)
+_NAMES: sa.BindParameter[Any] = sa.bindparam("names", expanding=True)
 _STATES = sa.select(
     _CONSUMERS.name, _CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at
 ).where(_CONSUMERS.name.in_(_NAMES))
