@@ -6,8 +6,8 @@ three foreign keys, and each key is a query per row at the end of the statement 
 also locks the row it finds (``FOR KEY SHARE``): for every order, its products' rows
 and one of the ten warehouses' rows, which every concurrent order locked too, each lock
 a WAL record. On PostgreSQL the three are one key, ``(warehouse_id, product_id,
-stock_id)`` to the stock row's ``(warehouse_id, product_id, id)`` (unique by the stock
-levels' page index, which has those columns): one check, on the stock row the reserving
+stock_id)`` to the stock row's ``(warehouse_id, product_id, id)`` (unique for the stock
+ledger's key, which has the same form): one check, on the stock row the reserving
 statement has locked already. It holds more than the three did - a reservation names its
 own stock row's warehouse and product, never another's - and the product and warehouse
 still cannot be deleted under a reservation: the stock row's own keys hold them, and the

@@ -1,10 +1,10 @@
 """on PostgreSQL a reservation's key to its stock row carries the row's warehouse and
-product (one check instead of three, db/reservation_keys.py), for which the stock
-positions' page index becomes unique; reservations without a shipment left out of the
-index of their shipments
+product (one check instead of three, db/reservation_keys.py; the positions' unique key
+on the three is the ledger's); reservations without a shipment left out of the index of
+their shipments
 
 Revision ID: f162a3b030d7
-Revises: 5b1e9d3a1815
+Revises: 9c4e2f7b2130
 Create Date: 2026-12-07 22:00:00
 """
 
@@ -18,18 +18,15 @@ from alembic import op
 from potok.db import reservation_keys
 
 revision: str = "f162a3b030d7"
-down_revision: str | None = "5b1e9d3a1815"
+down_revision: str | None = "9c4e2f7b2130"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-PAGE_ORDER = "ix_stock_warehouse_id_product_id_id"
 SHIPMENT = "ix_reservations_shipment_id"
 WITH_SHIPMENT = "shipment_id IS NOT NULL"
 
 
 def upgrade() -> None:
-    op.drop_index(PAGE_ORDER, table_name="stock")
-    op.create_index(PAGE_ORDER, "stock", ["warehouse_id", "product_id", "id"], unique=True)
     op.drop_index(SHIPMENT, table_name="reservations")
     op.create_index(
         SHIPMENT,
@@ -45,5 +42,3 @@ def downgrade() -> None:
     reservation_keys.uninstall(op.get_bind())
     op.drop_index(SHIPMENT, table_name="reservations")
     op.create_index(SHIPMENT, "reservations", ["shipment_id"])
-    op.drop_index(PAGE_ORDER, table_name="stock")
-    op.create_index(PAGE_ORDER, "stock", ["warehouse_id", "product_id", "id"])
