@@ -104,7 +104,9 @@ def place_order(
             )
         return placement
 
-    return atomically(uow, work)
+    # on SQLite all of it is done before the write lock, and the commit reads the
+    # snapshot again under it: nothing else read here may change what is written
+    return atomically(uow, work, optimistic=True)
 
 
 def carrier_lanes(uow: UnitOfWork, command: PlaceOrder, at: datetime) -> list[Lane]:
