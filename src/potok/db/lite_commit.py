@@ -3,9 +3,10 @@
 SQLite takes one writer at a time; in one process that writer held the write lock for
 everything an order costs - the snapshot, validation, sourcing, the rows and their JSON,
 the rendered answer - while the other threads waited. An order prepared this way
-(:meth:`~potok.db.unit_of_work.SqlUnitOfWork.optimistic`) does all of that first, on a
-read transaction (WAL: a snapshot no writer disturbs) with writes refused
-(``PRAGMA query_only``), and takes the lock only to write:
+(:meth:`~potok.db.unit_of_work.SqlUnitOfWork.optimistic`) does all of that first, with
+writes refused (``PRAGMA query_only``) and no transaction open - intake's snapshot is
+one statement, so one consistent view of the database (WAL: no writer disturbs it) -
+and takes the lock only to write:
 
 1. under the lock (``BEGIN IMMEDIATE``) the intake snapshot is read again with the same
    parameters (:class:`Recheck`); only when it answers exactly as before - the network's

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from potok.db import lite
-from potok.db.engine import WRITE_OPTION, write_lock
+from potok.db.engine import PREPARING_OPTION, WRITE_OPTION, write_lock
 from potok.db.group_commit import group_commit
 from potok.db.integrity import integrity_conflict
 from potok.db.lite_commit import Prepared, Recheck, StalePreparation, lite_intake
@@ -132,9 +132,9 @@ class SqlUnitOfWork:
 
     def optimistic(self) -> Self:
         """Use as ``with uow.optimistic():`` for a write transaction whose work is done
-        before the write lock is taken (SQLite; see ``db/lite_commit.py``): its reads run
-        on a snapshot, writing outside the commit is refused, and the commit checks again
-        under the lock what intake's snapshot read; when anything changed it fails with
+        before the write lock is taken (SQLite; see ``db/lite_commit.py``): no transaction
+        is begun (each read is its own), writing outside the commit is refused, and the
+        commit checks again under the lock what intake's snapshot read; when anything changed it fails with
         :class:`~potok.db.lite_commit.StalePreparation` and nothing is written. On
         PostgreSQL, whose intake reads before its transaction already, the same as
         ``with uow:``."""
@@ -151,7 +151,7 @@ class SqlUnitOfWork:
             self._held_lock = self._write_lock
         try:
             connection = self.engine.connect().execution_options(
-                **{WRITE_OPTION: write and not preparing}
+                **{WRITE_OPTION: write, PREPARING_OPTION: preparing}
             )
             self._read_only = not write and self._pipelined
             if self._read_only:
@@ -295,7 +295,7 @@ class SqlUnitOfWork:
             raise StalePreparation(detail="the order is placed again under the write lock")
         sections.insert(-1, (outbox_events, outbox_rows(self._events, payloads)))
         statements = lite.prepare(sections, connection.dialect)
-        connection.rollback()  # the snapshot's transaction: it wrote nothing
+        connection.rollback()  # no BEGIN was sent: only SQLAlchemy's own transaction ends
         raw = lite.raw(connection)
         raw.execute("PRAGMA query_only = OFF")
         self._preparing = False
