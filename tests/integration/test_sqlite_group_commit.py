@@ -10,9 +10,9 @@ way) until every racer's commit is queued, then let go.
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest

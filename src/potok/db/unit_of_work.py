@@ -134,8 +134,9 @@ class SqlUnitOfWork:
         """Use as ``with uow.optimistic():`` for a write transaction whose work is done
         before the write lock is taken (SQLite; see ``db/lite_commit.py``): no transaction
         is begun (each read is its own), writing outside the commit is refused, and the
-        commit checks again under the lock what intake's snapshot read; when anything changed it fails with
-        :class:`~potok.db.lite_commit.StalePreparation` and nothing is written. On
+        commit checks again under the lock what intake's snapshot read; when anything
+        changed it fails with :class:`~potok.db.lite_commit.StalePreparation` and nothing
+        is written. On
         PostgreSQL, whose intake reads before its transaction already, the same as
         ``with uow:``."""
         self._optimistic = self._lite is not None
