@@ -20,9 +20,6 @@ from sqlalchemy.engine import Engine
 from potok.settings import DatabaseSettings
 
 WRITE_OPTION = "potok_write"
-PREPARING_OPTION = "potok_preparing"
-"""A unit of work preparing an order before the write lock: no BEGIN at all (its one
-read, intake's snapshot, is one statement and so one snapshot of its own)."""
 _write_locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -74,10 +71,7 @@ def _sqlite_engine(settings: DatabaseSettings) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: sa.Connection) -> None:
-        options = connection.get_execution_options()
-        if options.get(PREPARING_OPTION, False):
-            return
-        write = options.get(WRITE_OPTION, True)
+        write = connection.get_execution_options().get(WRITE_OPTION, True)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine

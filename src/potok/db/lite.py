@@ -26,7 +26,6 @@ from sqlalchemy.engine import Dialect
 
 from potok.db.pg import STOCK_GUARDS, Section, StagedReservation
 from potok.db.tables import stock
-from potok.db.tables.base import metadata
 from potok.domain.errors import TransientConflict
 from potok.domain.kernel import StockId
 
@@ -38,10 +37,6 @@ def raw(connection: sa.Connection) -> sqlite3.Connection:
     return cast(sqlite3.Connection, connection.connection.driver_connection)
 
 
-Statement = tuple[sa.Table, str, str]
-"""One table's insert, prepared: the table, the statement and its rows as JSON text."""
-
-
 def write_document(
     connection: sa.Connection,
     sections: Sequence[Section],
@@ -50,66 +45,29 @@ def write_document(
     """The staged stock reservation, then every table's rows in one statement each (in the
     order given: a row's parents first), all inside the connection's transaction. A
     position short of the units fails with :class:`TransientConflict` (its CHECK)."""
+    dialect = connection.dialect
     cursor = raw(connection).cursor()
     try:
-        write_prepared(cursor, connection.dialect, prepare(sections, connection.dialect), reserving)
+        if reserving is not None and reserving.quantities:
+            _reserve(cursor, dialect, reserving)
+        for table, rows in sections:
+            if not rows:
+                continue
+            columns = tuple(rows[0])
+            statement, converters = _insert(table, columns, dialect)
+            values = [
+                [
+                    value if convert is None else convert(value)
+                    for value, convert in zip([row[c] for c in columns], converters, strict=True)
+                ]
+                for row in rows
+            ]
+            _execute(cursor, statement, (_text(values),))
     finally:
         cursor.close()
 
 
-def prepare(sections: Sequence[Section], dialect: Dialect) -> list[Statement]:
-    """Each table's insert with its rows converted and encoded (work that needs no
-    transaction: done before the write lock is taken, where it can be)."""
-    prepared: list[Statement] = []
-    for table, rows in sections:
-        if not rows:
-            continue
-        columns = tuple(rows[0])
-        statement, converters = _insert(table, columns, dialect)
-        values = [
-            [
-                value if convert is None else convert(value)
-                for value, convert in zip([row[c] for c in columns], converters, strict=True)
-            ]
-            for row in rows
-        ]
-        prepared.append((table, statement, _text(values)))
-    return prepared
-
-
-def write_prepared(
-    cursor: sqlite3.Cursor,
-    dialect: Dialect,
-    statements: Sequence[Statement],
-    reserving: StagedReservation | None = None,
-) -> None:
-    """:func:`write_document` of rows :func:`prepare` made, on ``cursor``'s transaction."""
-    if reserving is not None and reserving.quantities:
-        _reserve(cursor, dialect, reserving)
-    for _table, statement, text in statements:
-        execute(cursor, statement, (text,))
-
-
-def merged(documents: Sequence[Sequence[Statement]]) -> list[Statement]:
-    """Several commits' prepared inserts as one per statement: each table's rows together
-    (every commit's in its order), tables with their parents first."""
-    texts: dict[str, list[str]] = {}
-    tables: dict[str, sa.Table] = {}
-    for document in documents:
-        for table, statement, text in document:
-            texts.setdefault(statement, []).append(text[1:-1])  # a JSON array's items
-            tables[statement] = table
-    order = _table_order()
-    keys = sorted(texts, key=lambda s: order.get(tables[s].name, len(order)))  # stable
-    return [(tables[s], s, "[" + ",".join(texts[s]) + "]") for s in keys]
-
-
-@functools.cache
-def _table_order() -> dict[str, int]:
-    return {table.name: rank for rank, table in enumerate(metadata.sorted_tables)}
-
-
-def execute(cursor: sqlite3.Cursor, statement: str, parameters: Any) -> None:
+def _execute(cursor: sqlite3.Cursor, statement: str, parameters: tuple[Any, ...]) -> None:
     """Run a statement; SQLite's errors leave as SQLAlchemy's (the unit of work's
     translation names the table and the rule from them)."""
     try:
@@ -124,7 +82,7 @@ def _reserve(cursor: sqlite3.Cursor, dialect: Dialect, reserving: StagedReservat
     ids = sorted(reserving.quantities)
     at = _bind(stock.c.updated_at, dialect)
     try:
-        execute(
+        _execute(
             cursor,
             _RESERVE,
             (
@@ -148,7 +106,7 @@ def set_on_hand(connection: sa.Connection, levels: Mapping[StockId, int], at: da
     convert = _bind(stock.c.updated_at, connection.dialect)
     cursor = raw(connection).cursor()
     try:
-        execute(
+        _execute(
             cursor,
             _SET_ON_HAND,
             (

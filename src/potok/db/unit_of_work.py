@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import threading
 from types import TracebackType
-from typing import Any, Self
+from typing import Self
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from potok.db import lite
-from potok.db.engine import PREPARING_OPTION, WRITE_OPTION, write_lock
+from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.group_commit import group_commit
 from potok.db.integrity import integrity_conflict
-from potok.db.lite_commit import Prepared, Recheck, StalePreparation, lite_intake
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
 from potok.db.pg import Section, StagedReservation, driver, end_explicit
@@ -106,7 +105,6 @@ class SqlUnitOfWork:
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
         self._group = group_commit(engine) if self._pipelined else None
-        self._lite = lite_intake(engine, self._write_lock) if self._write_lock is not None else None
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
@@ -115,10 +113,6 @@ class SqlUnitOfWork:
         self._setup: SourcingSetup | None = None
         self._write = True
         self._read_only = False  # this transaction reads only (begun READ ONLY on PostgreSQL)
-        self._optimistic = False  # next write transaction: prepared before the lock (SQLite)
-        self._preparing = False  # this one is (its reads on a snapshot, writes refused)
-        self._rechecks: list[Recheck] = []
-        self._fresh_ids: list[tuple[str, int]] = []
 
     # ------------------------------------------------------------------ transaction
 
@@ -130,30 +124,14 @@ class SqlUnitOfWork:
         self._write = False
         return self
 
-    def optimistic(self) -> Self:
-        """Use as ``with uow.optimistic():`` for a write transaction whose work is done
-        before the write lock is taken (SQLite; see ``db/lite_commit.py``): no transaction
-        is begun (each read is its own), writing outside the commit is refused, and the
-        commit checks again under the lock what intake's snapshot read; when anything
-        changed it fails with :class:`~potok.db.lite_commit.StalePreparation` and nothing
-        is written. On
-        PostgreSQL, whose intake reads before its transaction already, the same as
-        ``with uow:``."""
-        self._optimistic = self._lite is not None
-        return self
-
     def _begin(self, *, write: bool) -> Self:
         write = write and self._write
         self._write = True
-        preparing = write and self._optimistic
-        self._optimistic = False
-        if write and self._write_lock is not None and not preparing:
+        if write and self._write_lock is not None:
             self._write_lock.acquire()
             self._held_lock = self._write_lock
         try:
-            connection = self.engine.connect().execution_options(
-                **{WRITE_OPTION: write, PREPARING_OPTION: preparing}
-            )
+            connection = self.engine.connect().execution_options(**{WRITE_OPTION: write})
             self._read_only = not write and self._pipelined
             if self._read_only:
                 # psycopg begins it READ ONLY (nothing is sent now), so that it may end
@@ -162,8 +140,6 @@ class SqlUnitOfWork:
                 # after each read-only transaction on the connection (a key's look-up)
                 driver(connection).read_only = True
             connection.begin()
-            if preparing:
-                lite.raw(connection).execute("PRAGMA query_only = ON")
         except sa.exc.DBAPIError as error:
             self._release_lock()
             raise translate_error(error) from error
@@ -175,9 +151,6 @@ class SqlUnitOfWork:
         self._staged = []
         self._reserving = StagedReservation()
         self._setup = None
-        self._preparing = preparing
-        self._rechecks = []
-        self._fresh_ids = []
         self.products = ProductRepository(connection)
         self.categories = CategoryRepository(connection)
         self.channels = ChannelRepository(connection)
@@ -189,15 +162,7 @@ class SqlUnitOfWork:
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
         self.queries = Queries(connection, self.protector)
         self.intake = IntakeReads(
-            connection,
-            self.orders,
-            self.customers,
-            self.network,
-            self.idempotency,
-            self._staged,
-            self._lite.ids if self._lite is not None else None,
-            self._fresh_ids,
-            self._rechecks if preparing else None,
+            connection, self.orders, self.customers, self.network, self.idempotency, self._staged
         )
         self.personal_data = PersonalData(connection, self.protector)
         self.users = UserRepository(connection)
@@ -248,18 +213,9 @@ class SqlUnitOfWork:
     ) -> None:
         connection = self._connection
         self._connection = None
-        if self._lite is not None:
-            for table, taken in self._fresh_ids:  # drawn, not written (written: no matter)
-                self._lite.ids.give_back(table, taken)
-            self._fresh_ids.clear()
         try:
             if connection is not None:
                 try:
-                    if self._preparing:
-                        self._preparing = False
-                        if connection.in_transaction():
-                            connection.rollback()
-                        lite.raw(connection).execute("PRAGMA query_only = OFF")
                     if connection.in_transaction():
                         if self._read_only and (exc is None or isinstance(exc, PotokError)):
                             connection.commit()  # read only: the same as a rollback
@@ -285,23 +241,6 @@ class SqlUnitOfWork:
             raise translate_error(exc) from exc
         if isinstance(exc, OverflowError):  # SQLite: a number wider than 64 bits
             raise ValueOutOfRange(where=_first_line(str(exc))) from exc
-
-    def _commit_prepared(
-        self, connection: sa.Connection, sections: list[Section], payloads: list[dict[str, Any]]
-    ) -> None:
-        """SQLite, prepared: the rows made ready here, then written under the lock in a
-        group with other threads' orders, after intake's snapshot was read again."""
-        assert self._lite is not None
-        if not self._rechecks:  # nothing says what the work depended on: do it under the lock
-            raise StalePreparation(detail="the order is placed again under the write lock")
-        sections.insert(-1, (outbox_events, outbox_rows(self._events, payloads)))
-        statements = lite.prepare(sections, connection.dialect)
-        connection.rollback()  # no BEGIN was sent: only SQLAlchemy's own transaction ends
-        raw = lite.raw(connection)
-        raw.execute("PRAGMA query_only = OFF")
-        self._preparing = False
-        prepared = Prepared(statements, self._reserving, self._rechecks)
-        self._lite.group.commit(raw, connection.dialect, prepared)
 
     def _release_lock(self) -> None:
         if self._held_lock is not None:
@@ -352,8 +291,6 @@ class SqlUnitOfWork:
                 self.outbox.write_and_commit(
                     [*self._staged, (audit_log, trail)], self._events, payloads, self._reserving
                 )
-            elif self._preparing:
-                self._commit_prepared(connection, [*self._staged, (audit_log, trail)], payloads)
             else:  # SQLite: each table's rows in one statement, then COMMIT
                 lite.write_document(
                     connection,
@@ -368,7 +305,6 @@ class SqlUnitOfWork:
             self._staged.clear()
             self._reserving.clear()
             self._events.clear()
-            self._fresh_ids.clear()  # written: the database's max(id) covers them now
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             raise translate_error(error) from error
 
@@ -380,10 +316,6 @@ def translate_error(error: sa.exc.DBAPIError | psycopg.Error) -> PotokError:
     message = str(original)
     if sqlstate in ("42P01", "42703") or "no such table" in message or "no such column" in message:
         return SchemaNotReady()
-    if "attempt to write a readonly database" in message:
-        # SQLite, a prepared order (PRAGMA query_only) writing outside its commit: nothing
-        # was written; run it again the ordinary way, under the write lock
-        return StalePreparation(detail="the order is placed again under the write lock")
     if sqlstate in _RETRYABLE_SQLSTATES:
         return TransientConflict(detail=f"concurrent change ({sqlstate}); retry the request")
     if isinstance(

@@ -104,9 +104,7 @@ def place_order(
             )
         return placement
 
-    # on SQLite all of it is done before the write lock, and the commit reads the
-    # snapshot again under it: nothing else read here may change what is written
-    return atomically(uow, work, optimistic=True)
+    return atomically(uow, work)
 
 
 def carrier_lanes(uow: UnitOfWork, command: PlaceOrder, at: datetime) -> list[Lane]:

@@ -231,12 +231,6 @@ class UnitOfWork(Protocol):
 
     def read(self) -> Self: ...
 
-    def optimistic(self) -> Self:
-        """A write transaction whose work may be done before the database's write lock
-        is taken, checked again under it at the commit (which then fails with a
-        :class:`TransientConflict` when what the work read has changed)."""
-        ...
-
     def record(self, *events: DomainEvent) -> None: ...
 
     def flush_events(self) -> None:
@@ -247,26 +241,22 @@ class UnitOfWork(Protocol):
     def commit(self) -> None: ...
 
 
-def atomically(uow: UnitOfWork, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
+def atomically(uow: UnitOfWork, work: Callable[[UnitOfWork], T]) -> T:
     """Run ``work`` in a write transaction and commit; run it afresh when a race was lost.
 
     Lost races (deadlocks, a duplicate arriving at the same moment) roll the whole
-    transaction back; the next attempt sees what the winner committed. ``optimistic``:
-    the first attempt is :meth:`UnitOfWork.optimistic` (``work`` reads nothing that the
-    commit does not check again; intake); the next ones are ordinary.
+    transaction back; the next attempt sees what the winner committed.
     """
     for attempt in range(1, ATTEMPTS + 1):
-        prepared = optimistic and attempt == 1
         try:
-            with uow.optimistic() if prepared else uow:
+            with uow:
                 result = work(uow)
                 uow.commit()
                 return result
         except (TransientConflict, DuplicateRow):  # a duplicate may be a race lost too
             if attempt == ATTEMPTS:
                 raise
-            if not prepared:  # the next attempt queues on the write lock anyway
-                time.sleep(random.uniform(0, 0.005 * 2**attempt))
+            time.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
 
 

@@ -23,7 +23,6 @@ from sqlalchemy.engine import Dialect
 
 from potok.db import lite
 from potok.db.engine import is_sqlite
-from potok.db.lite_commit import FreshIds, Recheck, compared
 from potok.db.network_cache import Network, NetworkCache
 from potok.db.personal import customer_values, open_json
 from potok.db.pg import (
@@ -222,15 +221,9 @@ class IntakeReads:
         network: NetworkCache,
         idempotency: IdempotencyKeys,
         staged: list[Section],
-        ids: FreshIds | None = None,
-        taken: list[tuple[str, int]] | None = None,
-        rechecks: list[Recheck] | None = None,
     ) -> None:
         self.connection = connection
-        self.staged = staged  # rows written with the commit
-        self.ids = ids  # SQLite: fresh ids past those of orders being prepared meanwhile
-        self.taken = taken if taken is not None else []  # ids drawn by this transaction
-        self.rechecks = rechecks  # SQLite, prepared before the write lock: reads to repeat
+        self.staged = staged  # rows written with the commit (PostgreSQL)
         self.orders = orders
         self.customers = customers
         self.network = network
@@ -269,10 +262,8 @@ class IntakeReads:
         at: datetime,
         idempotency: tuple[str, str] | None,
     ) -> IntakeContext:
-        """SQLite: the same reads in one statement (JSON1), on the sqlite3 connection inside
-        the unit of work's write transaction (nothing can change under it) or, for an order
-        prepared before the write lock, on its read snapshot: the commit then reads the
-        same again under the lock (``rechecks``, see ``db/lite_commit.py``)."""
+        """SQLite: the same reads in one statement (JSON1), on the sqlite3 connection
+        inside the unit of work's write transaction (nothing can change under it)."""
         phone, email = (customer[1], customer[2]) if customer is not None else (None, None)
         protector = self.customers.protector
         network = self.network.current(self.connection)
@@ -280,48 +271,35 @@ class IntakeReads:
         try:
             for _ in range(2):
                 channel = network.channels.get(channel_code)
-                parameters = {
-                    "skus": json.dumps(sorted(set(skus))),
-                    "channel_id": channel.id if channel else None,
-                    "external_id": external_id,
-                    "warehouses": json.dumps(
-                        network.serving.get(channel.id, []) if channel else []
-                    ),
-                    "with_customer": customer is not None,
-                    "sell_until": sellable_from(
-                        at.astimezone(UTC).date(),
-                        channel.min_shelf_life_days if channel else 0,
-                    ).isoformat(),
-                    "phone_hash": protector.index(phone),
-                    "email_hash": protector.index(email),
-                    "idempotency_scope": idempotency[0] if idempotency else None,
-                    "idempotency_key": idempotency[1] if idempotency else None,
-                }
-                cursor.execute(_SQLITE_SNAPSHOT, parameters)
+                cursor.execute(
+                    _SQLITE_SNAPSHOT,
+                    {
+                        "skus": json.dumps(sorted(set(skus))),
+                        "channel_id": channel.id if channel else None,
+                        "external_id": external_id,
+                        "warehouses": json.dumps(
+                            network.serving.get(channel.id, []) if channel else []
+                        ),
+                        "with_customer": customer is not None,
+                        "sell_until": sellable_from(
+                            at.astimezone(UTC).date(),
+                            channel.min_shelf_life_days if channel else 0,
+                        ).isoformat(),
+                        "phone_hash": protector.index(phone),
+                        "email_hash": protector.index(email),
+                        "idempotency_scope": idempotency[0] if idempotency else None,
+                        "idempotency_key": idempotency[1] if idempotency else None,
+                    },
+                )
                 row = cursor.fetchone()
                 if row[0] == network.token:
                     break
                 network = self.network.reload(self.connection)  # changed: read again
-            else:  # cannot happen: the transaction reads one snapshot of the database
+            else:  # cannot happen: the write transaction holds the database
                 raise TransientConflict(detail="the network changed while an order was taken")
         finally:
             cursor.close()
-        if self.rechecks is not None:
-            self.rechecks.append(
-                Recheck(_SQLITE_SNAPSHOT, parameters, compared(row), frozenset(skus))
-            )
-        if self.ids is not None:
-            row = list(row)
-            row[3] = self._take("orders", row[3])
-            if row[5] is not None:
-                row[5] = self._take("customers", row[5])
         return self._context(row, channel, network, customer, pickup_code, at, sqlite=True)
-
-    def _take(self, table: str, fresh: int) -> int:
-        assert self.ids is not None
-        taken = self.ids.take(table, fresh)
-        self.taken.append((table, taken))
-        return taken
 
     def _load_pipelined(
         self,
