@@ -58,7 +58,14 @@ def plain(value: Any) -> Any:
 
 
 def _plain(value: Any) -> Any:
-    if value is None or isinstance(value, str | int | float):
+    kind = type(value)  # the plain kinds first, by their exact type: most of every payload
+    if kind is str or kind is int or value is None:
+        return value
+    if kind is dict:
+        return {str(k): _plain(v) for k, v in value.items()}
+    if kind is list:
+        return [_plain(v) for v in value]
+    if isinstance(value, str | int | float):
         return value
     if isinstance(value, Enum):
         return value.value
