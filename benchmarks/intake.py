@@ -471,6 +471,21 @@ def backend_pids(url: str) -> set[int]:
     return found
 
 
+def backends_cpu(url: str) -> float:
+    """CPU seconds used so far by the PostgreSQL backends serving ``url``'s database, found
+    by :func:`backend_pids` on a connection of its own, so that none of the benchmark's
+    pooled connections is left out (Linux /proc/PID/schedstat: the scheduler's count in
+    nanoseconds, where /proc/PID/stat counts in 10 ms ticks; the server on this machine).
+    The other benchmarks' database CPU is read here."""
+    total = 0.0
+    for pid in backend_pids(url):
+        try:
+            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
+        except (OSError, ValueError, IndexError):
+            continue  # the backend ended meanwhile
+    return total
+
+
 def pids_cpu(pids: set[int]) -> dict[int, float]:
     tick = os.sysconf("SC_CLK_TCK")
     found: dict[int, float] = {}

@@ -88,7 +88,9 @@ class SqlUnitOfWork:
     reference, uniqueness or check as an :class:`IntegrityConflict` naming the rule (a
     duplicate is retried too, as it may be a race lost), an unreachable database as
     :class:`Unavailable`. Customers' personal data is sealed with ``protector``
-    on the way in and opened on the way out.
+    on the way in and opened on the way out. ``grouped``: on PostgreSQL, intake's
+    commits join the process's group commit (``db/group_commit.py``); off, each commits
+    alone (``POTOK_DB__GROUP_COMMIT``).
     """
 
     def __init__(
@@ -97,6 +99,8 @@ class SqlUnitOfWork:
         protector: DataProtector,
         network: NetworkCache | None = None,
         context: AuditContext | None = None,
+        *,
+        grouped: bool = True,
     ) -> None:
         self.engine = engine
         self.protector = protector
@@ -104,7 +108,7 @@ class SqlUnitOfWork:
         self.context = context or AuditContext(actor="system:potok", via="system")
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
-        self._group = group_commit(engine) if self._pipelined else None
+        self._group = group_commit(engine) if self._pipelined and grouped else None
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
