@@ -223,7 +223,10 @@ def seed(
                 for i, (w, p, q) in enumerate(rows)
             ],
         )
-        _history(c, history, skus, hot, now)
+        positions: dict[int, tuple[int, int]] = {}  # a product's first stock row and its place
+        for i, (w, p, _) in enumerate(rows):
+            positions.setdefault(p, (i + 1, w))
+        _history(c, history, skus, hot, now, positions)
     if potok.engine.dialect.name == "postgresql":
         with potok.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
             c.execute(sa.text("VACUUM ANALYZE"))
@@ -239,8 +242,16 @@ def seed(
     return [f"SKU-{n:05d}" for n in range(1, hot + 1)], key
 
 
-def _history(c: sa.Connection, count: int, skus: int, hot: int, now: datetime) -> None:
-    """Past, fulfilled orders: the tables are never empty in production."""
+def _history(
+    c: sa.Connection,
+    count: int,
+    skus: int,
+    hot: int,
+    now: datetime,
+    positions: dict[int, tuple[int, int]],
+) -> None:
+    """Past, fulfilled orders: the tables are never empty in production. Their
+    reservations name the stock row of their product (``positions``), as real ones do."""
     batch = 5000
     for start in range(1, count + 1, batch):
         ids = range(start, min(count, start + batch - 1) + 1)
@@ -301,9 +312,9 @@ def _history(c: sa.Connection, count: int, skus: int, hot: int, now: datetime) -
                 {
                     "order_id": i,
                     "line_no": n,
-                    "stock_id": 1,
-                    "warehouse_id": 1,
-                    "product_id": hot + 1 + (i * 7 + n * 13) % (skus - hot),
+                    "stock_id": positions[product][0],
+                    "warehouse_id": positions[product][1],
+                    "product_id": product,
                     "quantity": 1,
                     "status": "consumed",
                     "created_at": t,
@@ -311,6 +322,7 @@ def _history(c: sa.Connection, count: int, skus: int, hot: int, now: datetime) -
                 }
                 for i, t in zip(ids, created, strict=True)
                 for n in (1, 2, 3)
+                if (product := hot + 1 + (i * 7 + n * 13) % (skus - hot)) in positions
             ],
         )
         c.execute(

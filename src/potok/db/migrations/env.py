@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import context
 
-from potok.db.migrate import not_a_partition
+from potok.db.migrate import not_a_partition, not_replaced
 from potok.db.tables import metadata
 
 config = context.config
@@ -23,6 +23,7 @@ def run_migrations() -> None:
             compare_type=True,
             user_module_prefix="potok.db.types.",
             include_name=not_a_partition(connection),
+            include_object=not_replaced(connection),
         )
         with context.begin_transaction():
             context.run_migrations()

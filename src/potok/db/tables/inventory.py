@@ -69,7 +69,8 @@ stock = sa.Table(
     sa.Index(None, "product_id"),
     sa.Index(None, "lot_id"),
     # the stock levels' page order: one warehouse's positions from a cursor on, a page at a
-    # time; unique (id alone is) so that a ledger row can name its position by all three
+    # time; unique (id alone is) so that a ledger row, and on PostgreSQL a reservation
+    # (db/reservation_keys.py), can name its position by all three
     sa.Index(
         "uq_stock_warehouse_id_product_id_id", "warehouse_id", "product_id", "id", unique=True
     ),
