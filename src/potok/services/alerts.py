@@ -50,6 +50,37 @@ def raise_alert(
     return alert
 
 
+def raise_alert_once(
+    uow: UnitOfWork,
+    kind: AlertKind,
+    subject: str,
+    message: str,
+    at: datetime,
+    *,
+    order_id: int | None = None,
+    warehouse_id: int | None = None,
+) -> Alert | None:
+    """An alert about ``subject`` (a location, a marketplace item...) unless one of this kind
+    about it is already open, with its event in the same transaction; None when it was
+    (the subject and the message cut to what an alert keeps)."""
+    message = message[:MAX_MESSAGE]
+    alert = uow.alerts.add_once(
+        kind, subject[:255], order_id, message, at, warehouse_id=warehouse_id
+    )
+    if alert is None:
+        return None
+    uow.record(
+        AlertRaised(
+            occurred_at=at,
+            alert_id=alert.id,
+            kind=alert.kind.value,
+            order_id=order_id,
+            message=message,
+        )
+    )
+    return alert
+
+
 def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: str) -> list[Alert]:
     """Re-routing left these orders backordered: tell the operators, saying why and what is
     short. ``why`` names the trigger ("warehouse MSK-1 deactivated")."""
@@ -59,17 +90,9 @@ def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: st
         message = f"order {order.id}: re-routing after {why} found no stock for {_short(order)}"
         if len(message) > MAX_MESSAGE:
             message = message[: MAX_MESSAGE - 1] + "…"
-        alert = uow.alerts.add(AlertKind.ORDER_BACKORDERED_AFTER_REROUTING, order.id, message, at)
-        uow.record(
-            AlertRaised(
-                occurred_at=at,
-                alert_id=alert.id,
-                kind=alert.kind.value,
-                order_id=order.id,
-                message=message,
-            )
+        raised.append(
+            raise_alert(uow, AlertKind.ORDER_BACKORDERED_AFTER_REROUTING, order.id, message, at)
         )
-        raised.append(alert)
     return raised
 
 
@@ -91,26 +114,16 @@ def alert_estimated_tariffs(
             f"an estimate in their sourcing records (first: order {order.id}). Import a tariff "
             f"table that prices {code}."
         )
-        alert = uow.alerts.add_once(
+        alert = raise_alert_once(  # about the location; the order (maybe not stored yet)
+            uow,  # is named in words
             AlertKind.LOCATION_SHIPS_WITHOUT_TARIFF,
-            f"{code} (tariffs {version})"[:255],
-            None,  # about the location; the order (maybe not stored yet) is named in words
-            message[:MAX_MESSAGE],
+            f"{code} (tariffs {version})",
+            message,
             at,
             warehouse_id=locations.get(code),
         )
-        if alert is None:
-            continue
-        uow.record(
-            AlertRaised(
-                occurred_at=at,
-                alert_id=alert.id,
-                kind=alert.kind.value,
-                order_id=None,
-                message=alert.message,
-            )
-        )
-        raised.append(alert)
+        if alert is not None:
+            raised.append(alert)
     return raised
 
 

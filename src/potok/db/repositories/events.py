@@ -45,6 +45,22 @@ SEQUENCER_SWEEP = timedelta(minutes=1)  # how often the sequencer looks from the
 _EVENTS = outbox_events.c
 _SEQUENCER = outbox_sequencer.c
 _CONSUMERS = event_consumers.c
+_MOVE = (  # a cursor moved by the worker that holds its lease (each reaction round's step)
+    sa.update(event_consumers)
+    .where(
+        _CONSUMERS.name == sa.bindparam("c_name"),
+        _CONSUMERS.leased_by == sa.bindparam("c_worker"),
+        _CONSUMERS.position == sa.bindparam("c_expected"),
+    )
+    .values(
+        position=sa.bindparam("v_position"),
+        attempts=sa.bindparam("v_attempts"),
+        next_attempt_at=sa.bindparam("v_next_attempt_at"),
+        leased_by=sa.bindparam("v_leased_by"),
+        lease_expires_at=sa.bindparam("v_lease_expires_at"),
+        updated_at=sa.bindparam("v_updated_at"),
+    )
+)
 
 
 class EventLog:
@@ -485,20 +501,18 @@ class Consumers:
         lease go when ``release``; False when the lease was lost to another worker, which
         then owns the cursor."""
         result = self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name == name,
-                _CONSUMERS.leased_by == worker,
-                _CONSUMERS.position == expected,
-            )
-            .values(
-                position=position,
-                attempts=attempts,
-                next_attempt_at=next_attempt_at,
-                leased_by=None if release else worker,
-                lease_expires_at=None if release else at + lease,
-                updated_at=at,
-            )
+            _MOVE,
+            {
+                "c_name": name,
+                "c_worker": worker,
+                "c_expected": expected,
+                "v_position": position,
+                "v_attempts": attempts,
+                "v_next_attempt_at": next_attempt_at,
+                "v_leased_by": None if release else worker,
+                "v_lease_expires_at": None if release else at + lease,
+                "v_updated_at": at,
+            },
         )
         return result.rowcount == 1
 

@@ -137,6 +137,13 @@ _CHUNK = 500  # orders per statement when many are read at once
 _IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
 _HEADERS = _HEADER.where(orders.c.id.in_(_IDS))
 _HEADERS_LOCKED = _HEADERS.order_by(orders.c.id).with_for_update(of=orders)
+_ONE = _HEADER.where(orders.c.id == sa.bindparam("order_id"))
+_ONE_LOCKED = _ONE.with_for_update(of=orders)
+_HISTORY = (
+    sa.select(order_history)
+    .where(order_history.c.order_id == sa.bindparam("order_id"))
+    .order_by(order_history.c.id)
+)
 _LINES = (
     sa.select(order_lines)
     .where(order_lines.c.order_id.in_(_IDS))
@@ -384,10 +391,8 @@ class OrderRepository:
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         """The order with lines, holds and reservations (history is read separately)."""
-        query = _HEADER.where(orders.c.id == order_id)
-        if lock:
-            query = query.with_for_update(of=orders)
-        row = self.connection.execute(query).first()
+        query = _ONE_LOCKED if lock else _ONE
+        row = self.connection.execute(query, {"order_id": order_id}).first()
         if row is None:
             return None
         return self._load([row])[0]
@@ -490,11 +495,7 @@ class OrderRepository:
                 to_status=r.to_status,
                 details=r.details,
             )
-            for r in self.connection.execute(
-                sa.select(order_history)
-                .where(order_history.c.order_id == order_id)
-                .order_by(order_history.c.id)
-            )
+            for r in self.connection.execute(_HISTORY, {"order_id": order_id})
         ]
 
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]:

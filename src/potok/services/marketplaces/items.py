@@ -6,13 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from potok.domain.alerts import AlertKind
-from potok.domain.alerts.events import AlertRaised
 from potok.domain.errors import InvalidInput
 from potok.domain.kernel import Actor, Clock, utc_now
 from potok.domain.marketplaces import Connection, ConnectionNotFound, ItemMapping
 from potok.domain.marketplaces.events import MarketplaceItemsMapped
 from potok.domain.marketplaces.items import MAX_MAPPED_AT_ONCE
 from potok.domain.validation import Problems
+from potok.services.alerts import raise_alert_once
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 
 
@@ -128,22 +128,8 @@ def alert_unmapped_item(
             f"{connection.code}: marketplace item {item} has no Potok SKU; its orders wait in "
             f"the connection's journal. {detail}"
         )[:2000]
-        alert = uow.alerts.add_once(
-            AlertKind.MARKETPLACE_ITEM_NOT_MAPPED,
-            f"{connection.code}/{item}"[:255],
-            None,
-            message,
-            at,
+        raise_alert_once(
+            uow, AlertKind.MARKETPLACE_ITEM_NOT_MAPPED, f"{connection.code}/{item}", message, at
         )
-        if alert is not None:
-            uow.record(
-                AlertRaised(
-                    occurred_at=at,
-                    alert_id=alert.id,
-                    kind=alert.kind.value,
-                    order_id=None,
-                    message=message,
-                )
-            )
 
     atomically(uow, work)

@@ -7,12 +7,11 @@ marketplace takes again is resolved. Alerts are raised once per item (or order a
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
 
 from potok.domain.alerts import AlertKind
-from potok.domain.alerts.events import AlertRaised
 from potok.domain.kernel import Clock
 from potok.domain.marketplaces import Connection, JournalKind, Marketplace
+from potok.services.alerts import raise_alert_once
 from potok.services.unit_of_work import UnitOfWork, atomically
 
 STOCK_PREFIX = "stock "
@@ -74,7 +73,7 @@ def note_stock_refusals(
                 {"position": position, "reason": reason[:500]},
                 at,
             )
-            _alert_once(
+            raise_alert_once(
                 uow,
                 AlertKind.MARKETPLACE_STOCK_REFUSED,
                 f"{connection.code}/{position}",
@@ -112,7 +111,7 @@ def alert_update_refused(
     )[:2000]
     atomically(
         uow,
-        lambda uow: _alert_once(
+        lambda uow: raise_alert_once(
             uow,
             AlertKind.MARKETPLACE_UPDATE_REFUSED,
             f"{connection.code}/{external_id}/{step}",
@@ -120,17 +119,3 @@ def alert_update_refused(
             clock(),
         ),
     )
-
-
-def _alert_once(uow: UnitOfWork, kind: AlertKind, subject: str, message: str, at: datetime) -> None:
-    alert = uow.alerts.add_once(kind, subject[:255], None, message, at)
-    if alert is not None:
-        uow.record(
-            AlertRaised(
-                occurred_at=at,
-                alert_id=alert.id,
-                kind=alert.kind.value,
-                order_id=None,
-                message=message,
-            )
-        )
