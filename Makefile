@@ -33,8 +33,8 @@ messages: $(VENV)/.installed-test
 	rm console.pot
 
 # install ARGS into the venv: with uv (itself from PyPI, into the venv), which fetches and
-# unpacks the packages side by side - the same packages, about N times sooner than pip one
-# after another -, else with pip (also when uv cannot be had or fails)
+# unpacks the packages side by side and leaves their bytecode to first use (README, quick
+# start: the figures), else with pip (also when uv cannot be had or fails)
 install = { [ -x $(BIN)/uv ] || $(BIN)/pip install --quiet uv; } \
 	&& $(BIN)/uv pip install --quiet --python $(BIN)/python $(1) \
 	|| { $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet $(1); }

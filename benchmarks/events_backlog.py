@@ -40,6 +40,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.intake import backends_cpu
 from potok.bootstrap import Potok, bootstrap
 from potok.db import migrate
 from potok.db.tables import event_consumers, outbox_events
@@ -133,22 +136,8 @@ def process_cpu(pid: int) -> float:
 
 def backend_cpu(potok: Potok) -> float:
     """CPU seconds used so far by the PostgreSQL backends of the benchmark's database (the
-    sequencer's and the writer's; Linux /proc, the server on this machine)."""
-    with potok.engine.connect() as connection:
-        pids = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalars()
-        found = [int(p) for p in pids]
-    total = 0.0
-    for pid in found:
-        try:
-            total += process_cpu(pid)
-        except OSError:
-            continue
-    return total
+    sequencer's and the writer's; :func:`benchmarks.intake.backends_cpu`)."""
+    return backends_cpu(potok.engine.url.render_as_string(hide_password=False))
 
 
 def unplaced(potok: Potok) -> int:

@@ -60,6 +60,7 @@ from psycopg.sql import Literal
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.intake import backends_cpu
 from potok.bootstrap import Potok, bootstrap
 from potok.db import migrate
 from potok.db.personal import name_hash
@@ -243,24 +244,9 @@ def fill(potok: Potok, orders: int, skus: int) -> None:
 
 
 def backend_cpu(engine: sa.Engine) -> float:
-    """CPU seconds used so far by the PostgreSQL backends of the benchmark's database but
-    the one asking (Linux /proc, the server on this machine: the scheduler's count in
-    nanoseconds, where /proc/PID/stat counts in 10 ms ticks)."""
-    with engine.connect() as connection:
-        pids = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalars()
-        found = [int(p) for p in pids]
-    total = 0.0
-    for pid in found:
-        try:
-            total += int(Path(f"/proc/{pid}/schedstat").read_text().split()[0]) / 1e9
-        except (OSError, ValueError, IndexError):
-            continue
-    return total
+    """CPU seconds used so far by the PostgreSQL backends of the benchmark's database
+    (:func:`benchmarks.intake.backends_cpu`: every backend but the one asking)."""
+    return backends_cpu(engine.url.render_as_string(hide_password=False))
 
 
 Ask = tuple[str, Callable[[], object]]  # what is asked (a name of its kind), and the asking

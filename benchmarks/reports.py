@@ -41,6 +41,7 @@ import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.intake import backends_cpu
 from potok.bootstrap import Potok, bootstrap
 from potok.db import migrate
 from potok.domain.analytics import Dimension, Grain, Period, order_kpis
@@ -147,26 +148,10 @@ def database(*, fresh: bool) -> str:
 
 
 def backend_cpu(engine: sa.Engine) -> float:
-    """CPU seconds used so far by the PostgreSQL backends serving the benchmark's database,
-    but the one asking (``engine`` opens a connection of its own each time, apart from the
-    reports' pool; Linux /proc, the server on this machine)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    with engine.connect() as connection:
-        pids = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).scalars()
-        found = [int(p) for p in pids]
-    total = 0.0
-    for pid in found:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        total += (int(fields[11]) + int(fields[12])) / tick
-    return total
+    """CPU seconds used so far by the PostgreSQL backends serving the benchmark's database
+    (:func:`benchmarks.intake.backends_cpu`: every backend but the one asking, the reports'
+    pool included)."""
+    return backends_cpu(engine.url.render_as_string(hide_password=False))
 
 
 @dataclass

@@ -48,7 +48,13 @@ class Potok:
     def uow(self, context: AuditContext | None = None) -> SqlUnitOfWork:
         """A fresh unit of work; use one per request or command. ``context`` says who acts
         and from where, for the audit trail."""
-        return SqlUnitOfWork(self.engine, self.protector, self.network, context)
+        return SqlUnitOfWork(
+            self.engine,
+            self.protector,
+            self.network,
+            context,
+            grouped=self.settings.db.group_commit,
+        )
 
     @functools.cached_property
     def key_check(self) -> KeyCheck:

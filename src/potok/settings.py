@@ -47,6 +47,11 @@ class DatabaseSettings(BaseModel):
     max_overflow: int = Field(default=4, ge=0, le=256)
     pool_timeout_s: float = Field(default=30.0, gt=0)
     echo: bool = False
+    group_commit: bool = Field(
+        default=True,
+        description="PostgreSQL: intake commits of the same moment in one process sent as one "
+        "statement (off: each order commits alone)",
+    )
     partitions: PartitionSettings = Field(default_factory=PartitionSettings)
 
     @field_validator("url")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from tests.factories import MOSCOW, VYBORG, build_world_api, order_body
+from tests.problems import field_codes, problem
 
 
 def test_an_order_is_reserved_at_the_nearest_warehouse_that_has_every_line(
@@ -133,6 +134,26 @@ def test_what_the_schema_refuses_is_listed_at_once_before_any_lookup(api: httpx.
         "lines[0].quantity": "greater_than_equal",
         "lines[1].quantity": "int_type",
     }
+
+
+def test_a_nul_character_anywhere_in_an_order_is_refused_and_its_escape_as_text_is_not(
+    api: httpx.Client,
+) -> None:
+    """The order's body is checked for NUL once, as bytes; the per-field check runs only
+    when the body may hold one (docs/architecture.md, the intake path)."""
+    build_world_api(api, {("MSK", "KET"): 5})
+    body = order_body([("KET", 1)])
+    body["customer"]["name"] = "Анна\x00Смирнова"
+    body["delivery"]["address"]["line1"] = "ул. Советская,\x00 1"
+    refused = api.post("/api/v1/orders", json=body)
+    assert field_codes(problem(refused, 422, "invalid-input")) == {
+        "customer.name": "nul_character",
+        "delivery.address.line1": "nul_character",
+    }
+    as_text = order_body([("KET", 1)], comment="a backslash and u0000: \\u0000")
+    taken = api.post("/api/v1/orders", json=as_text)
+    assert taken.status_code == 201, taken.text
+    assert taken.json()["comment"] == "a backslash and u0000: \\u0000"
 
 
 def test_a_malformed_body_is_a_problem_document(api: httpx.Client) -> None:

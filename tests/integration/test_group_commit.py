@@ -17,11 +17,12 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from potok.bootstrap import Potok
+from potok.bootstrap import Potok, bootstrap
 from potok.db.group_commit import GroupCommit, group_commit
 from potok.db.tables import outbox_events
 from potok.services import intake
 from potok.services.unit_of_work import reading
+from potok.settings import Settings
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants, reserved_units
 from tests.racing import RACE_LIMIT, RACE_TIMEOUT
@@ -167,3 +168,39 @@ def test_a_batch_whose_connection_is_lost_is_not_sent_again(potok: Potok) -> Non
 
     assert _three_commits(potok, GroupCommit(refusing)) == [None, None, None]
     assert sent == [1, 1, 1]
+
+
+@RACE_LIMIT
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_group_commit_switched_off_commits_each_order_alone(
+    potok: Potok, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``POTOK_DB__GROUP_COMMIT=false``: no order waits for the group, even while it is
+    held (as behind a statement on its way); each commits alone, at once."""
+    build_world(potok, {("MSK", "KET"): 100})
+    monkeypatch.setenv("POTOK_DB__GROUP_COMMIT", "false")
+    settings = Settings(security=potok.settings.security)
+    assert settings.db.group_commit is False
+    db = potok.settings.db.model_copy(update={"group_commit": settings.db.group_commit})
+    off = bootstrap(potok.settings.model_copy(update={"db": db}))
+    try:
+        group = group_commit(off.engine)
+        reading(off.uow(), lambda uow: uow.network.current(uow.connection))
+        with ThreadPoolExecutor(4) as pool, group.held():
+            futures = [
+                pool.submit(
+                    intake.place_order,
+                    off.uow(),
+                    order_command([("KET", 1)], external_id=f"off-{n}"),
+                    TESTER,
+                )
+                for n in range(4)
+            ]
+            placed = [future.result(timeout=RACE_TIMEOUT) for future in futures]
+            assert group.waiting() == 0
+        assert all(isinstance(p, intake.Placement) and p.created for p in placed)
+        assert group.batches == 0
+        assert reserved_units(potok, "KET") == 4
+        assert_stock_invariants(potok)
+    finally:
+        off.close()

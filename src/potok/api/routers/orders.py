@@ -14,6 +14,7 @@ from potok.api.hot_routes import off_the_loop
 from potok.api.idempotency import IdempotencyKey, answer
 from potok.api.problems import responses
 from potok.api.responses import JSON, dumps, json_response
+from potok.api.schemas.common import nul_free
 from potok.api.schemas.order_filters import (
     ChannelQuery,
     CreatedFromQuery,
@@ -134,7 +135,7 @@ async def place_order(request: Request) -> Response:
                 [FieldError("Idempotency-Key", "must be 1-255 characters", "bad-idempotency-key")]
             )
         try:
-            payload = OrderIn.model_validate_json(body)
+            payload = OrderIn.model_validate_json(body, context=nul_free(body))
         except ValidationError as error:
             raise RequestValidationError(
                 [{**e, "loc": ("body", *e["loc"])} for e in error.errors()]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
@@ -251,6 +252,18 @@ Country = Annotated[
 """An ISO 3166-1 alpha-2 country (RU, KZ, BY ...)."""
 
 
+NUL_FREE: Mapping[str, bool] = MappingProxyType({"nul_free": True})
+"""Validation context of a JSON body that cannot hold a NUL character (:func:`nul_free`)."""
+
+
+def nul_free(body: bytes) -> Mapping[str, bool] | None:
+    """:data:`NUL_FREE` for a JSON body in which no text can carry NUL, else None: JSON
+    writes NUL in a string only as the escape ``\\u0000`` (a raw one is no JSON at all), so
+    a body without that sequence and without a raw NUL byte has none. The check per
+    field is then skipped (for an order it was half of validating the body)."""
+    return NUL_FREE if b"\\u0000" not in body and b"\x00" not in body else None
+
+
 def _has_nul(value: object) -> bool:
     if isinstance(value, str):
         return "\x00" in value
@@ -271,7 +284,9 @@ class Schema(BaseModel):
 
     @field_validator("*", mode="after")
     @classmethod
-    def _no_nul_characters(cls, value: Any) -> Any:
+    def _no_nul_characters(cls, value: Any, info: ValidationInfo) -> Any:
+        if info.context is NUL_FREE:  # validated from a body known to have none
+            return value
         if _has_nul(value):
             raise PydanticCustomError(
                 "nul_character", "text must not contain NUL (\\u0000) characters"

@@ -169,12 +169,14 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
     product id, available, lot id, lot, expires on, received at, product's removal
     strategy, product's tracking] arrays."""
     candidates: dict[int, Candidate] = {}
+    removal_by: dict[int, str] = {}  # each warehouse's own removal strategy, read once
     positions: list[Position] = []
     for sid, wid, pid, available, lot_id, lot, expires, received, removal, tracking in json.loads(
         text or "[]"
     ):
-        w = network.warehouses[WarehouseId(wid)]
         if wid not in candidates:
+            w = network.warehouses[WarehouseId(wid)]
+            removal_by[wid] = w.removal_strategy.value
             candidates[wid] = Candidate(
                 w.id,
                 w.code,
@@ -195,7 +197,7 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
                 lot,
                 date.fromisoformat(expires) if expires else None,
                 _utc(datetime.fromisoformat(received)) if received else None,
-                removal or w.removal_strategy.value,
+                removal or removal_by[wid],
                 tracking == "serial",
             )
         )
