@@ -32,14 +32,20 @@ messages: $(VENV)/.installed-test
 	$(BIN)/pybabel update -i console.pot -d src/potok/web/locale -l ru -D console --no-fuzzy-matching --ignore-obsolete
 	rm console.pot
 
+# install ARGS into the venv: with uv (itself from PyPI, into the venv), which fetches and
+# unpacks the packages side by side and leaves their bytecode to first use (README, quick
+# start: the figures), else with pip (also when uv cannot be had or fails)
+install = { [ -x $(BIN)/uv ] || $(BIN)/pip install --quiet uv; } \
+	&& $(BIN)/uv pip install --quiet --python $(BIN)/python $(1) \
+	|| { $(BIN)/pip install --quiet --upgrade pip && $(BIN)/pip install --quiet $(1); }
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e .
+	$(call install,-e .)
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(call install,-e '.[test]')
 	if command -v npm >/dev/null 2>&1; then npm ci --prefix tests/browser --no-audit --no-fund --silent; fi
 	touch $@
 

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from potok.bootstrap import Potok
+from potok.db.tables import stock
 from potok.domain.alerts import AlertKind
 from potok.domain.automation import Action, Do, Rule, RuleDraft
 from potok.domain.automation.expressions import compile_condition
@@ -32,8 +33,11 @@ from potok.services.automation.running import apply_automation_rules, rule_actor
 from potok.services.automation_ports import OrderContext
 from potok.services.intake import Placement, place_order
 from potok.services.outside import Outside
+from potok.services.reactions import APPLY_AUTOMATION_RULES
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
 from potok.worker.dispatcher import Dispatcher, new_client
+from potok.worker.reactions import run_reactions
+from potok.worker.windows import Round
 from tests.factories import TESTER, build_world, order_command
 
 RISKY = RuleDraft(
@@ -46,6 +50,9 @@ RISKY = RuleDraft(
         {"do": "set_priority", "priority": 5},
     ],
 )
+
+
+RULES = APPLY_AUTOMATION_RULES.consumer
 
 
 def drain(potok: Potok) -> None:
@@ -536,3 +543,151 @@ def test_an_action_changes_only_the_condition_fields_it_says_it_may(
 
     with potok.uow() as uow:  # not committed: nothing is kept
         check(uow)
+
+
+def _stock_reserved(potok: Potok) -> int:
+    with potok.engine.connect() as look:
+        return int(look.execute(sa.select(sa.func.sum(stock.c.reserved))).scalar() or 0)
+
+
+def _reads(potok: Potok, events: list[StoredEvent]) -> list[str]:
+    """The tables the rules' reaction reads for these events (``FROM`` of each SELECT)."""
+    seen: list[str] = []
+
+    def look(_c: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+        words = statement.split()
+        if words[0] == "SELECT" and "FROM" in words:
+            seen.append(words[words.index("FROM") + 1])
+
+    sa.event.listen(potok.engine, "before_cursor_execute", look)
+    try:
+        apply_automation_rules(Outside(potok.uow, potok.carriers), events)
+    finally:
+        sa.event.remove(potok.engine, "before_cursor_execute", look)
+    return seen
+
+
+def test_a_window_of_rules_that_only_tag_reads_no_reservations_and_keeps_them(
+    potok: Potok,
+) -> None:
+    """Rules that only tag, note, set a priority or assign never touch reservations: the
+    window reads none (nor serials), and the orders it saves keep theirs as they were."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    rules.add_rule(
+        potok.uow(),
+        RuleDraft("Seen", "order.created", "true", [{"do": "add_tag", "tag": "seen"}]),
+        TESTER,
+    )
+    _, position = _window(potok, 0)
+    placed = [place(potok, [("MUG", 2)]) for _ in range(2)]
+    events, _ = _window(potok, position)
+    before = {i: orders.get_order(potok.uow(), i).order.open_reservations for i in placed}
+
+    read = _reads(potok, events)
+
+    assert "orders" in read
+    assert "reservations" not in read
+    assert "serials" not in read
+    for order_id in placed:
+        after = orders.get_order(potok.uow(), order_id).order
+        assert [(r.id, r.quantity, r.status) for r in after.open_reservations] == [
+            (r.id, r.quantity, r.status) for r in before[order_id]
+        ]
+        assert [(r.quantity) for r in after.open_reservations] == [2]
+        assert "seen" in reading(potok.uow(), partial(_contexts, ids=[order_id]))[order_id].tags
+    assert _stock_reserved(potok) == 4
+
+
+def test_a_window_with_a_rule_that_cancels_reads_the_reservations_and_releases_them(
+    potok: Potok,
+) -> None:
+    """One rule of the window may cancel: the orders are read whole and the cancelled
+    one's stock goes back. (With the reservations left unread whatever the rules, the
+    order was cancelled with its three units still reserved.)"""
+    build_world(potok, {("MSK", "MUG"): 10})
+    rules.add_rule(
+        potok.uow(),
+        RuleDraft("Seen", "order.created", "true", [{"do": "add_tag", "tag": "seen"}]),
+        TESTER,
+    )
+    rules.add_rule(
+        potok.uow(),
+        RuleDraft(
+            "Too many",
+            "order.created",
+            "items >= 3",
+            [{"do": "cancel", "reason": "too many for one buyer"}],
+        ),
+        TESTER,
+    )
+    _, position = _window(potok, 0)
+    kept = place(potok, [("MUG", 2)])
+    cancelled = place(potok, [("MUG", 3)])
+    events, _ = _window(potok, position)
+    assert _stock_reserved(potok) == 5
+
+    read = _reads(potok, events)
+
+    assert "reservations" in read
+    gone = orders.get_order(potok.uow(), cancelled).order
+    assert gone.status is OrderStatus.CANCELLED
+    assert gone.open_reservations == []
+    assert [r.quantity for r in orders.get_order(potok.uow(), kept).order.open_reservations] == [2]
+    assert _stock_reserved(potok) == 2
+
+
+def _rules_round(potok: Potok) -> None:
+    """The rules' reaction alone, as the worker runs it, up to the last event placed."""
+    with new_client() as client:
+        dispatcher = Dispatcher(potok, client, name="tests")
+        for _ in range(10):
+            while atomically(potok.uow(), lambda uow: uow.event_log.sequence(10_000)):
+                pass  # the rules' own events placed too, before the cursor is looked at
+            last = reading(potok.uow(), lambda uow: uow.event_log.last_position())
+            state = reading(potok.uow(), lambda uow: uow.consumers.state(RULES))
+            if state is not None and state[0] >= last:
+                return
+            run_reactions(dispatcher, last, Round(), reactions=(APPLY_AUTOMATION_RULES,))
+        raise AssertionError("the rules' reaction did not reach the last event")
+
+
+def test_the_rules_read_back_only_the_events_a_rule_waits_for(potok: Potok) -> None:
+    """The rules' own changes are events (a tag here); while no rule waits for a tag, the
+    rules' read of the window asks for order creations only - once one does, for tags
+    too, and that rule fires on the tag."""
+    build_world(potok, {("MSK", "MUG"): 10})
+    seen = rules.add_rule(
+        potok.uow(),
+        RuleDraft("Seen", "order.created", "true", [{"do": "add_tag", "tag": "seen"}]),
+        TESTER,
+    )
+    _rules_round(potok)
+    asked: list[list[str]] = []
+
+    def look(_c: Any, _cursor: Any, statement: str, parameters: Any, *_rest: Any) -> None:
+        if "FROM outbox_events" in statement and "ORDER BY outbox_events.position" in statement:
+            given = parameters.values() if isinstance(parameters, dict) else parameters
+            asked.append(sorted(str(v) for v in given if str(v).startswith("order.")))
+
+    sa.event.listen(potok.engine, "before_cursor_execute", look)
+    try:
+        first = place(potok, [("MUG", 1)])
+        _rules_round(potok)
+        seen_first = list(asked)
+        echo = rules.add_rule(
+            potok.uow(),
+            RuleDraft("Tagged", "order.tagged", '"seen" in tags', [{"do": "comment", "text": "x"}]),
+            TESTER,
+        )
+        asked.clear()
+        second = place(potok, [("MUG", 1)])
+        _rules_round(potok)
+    finally:
+        sa.event.remove(potok.engine, "before_cursor_execute", look)
+
+    assert seen_first
+    assert all(types == ["order.created"] for types in seen_first)
+    assert asked
+    assert all(types == ["order.created", "order.tagged"] for types in asked)
+    assert [f.rule_id for f in rules.order_firings(potok.uow(), first)] == [seen.id]
+    assert [f.rule_id for f in rules.order_firings(potok.uow(), second)] == [seen.id, echo.id]

@@ -187,3 +187,33 @@ def test_an_administrators_template_is_what_the_customer_receives(
     assert inbox.subjects() == [f"We have your order {placed.order.id}"]
     assert "Thank you, <Anna>." in inbox.text(0)
     assert "<p>Thank you, <b>&lt;Anna&gt;</b>.</p>" in inbox.html(0)
+
+
+def test_a_message_that_cannot_be_made_holds_back_itself_and_what_follows_only(
+    potok: Potok, mail: tuple[Inbox, Dispatcher, Clock], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A window's messages are composed together; when that fails, each is composed alone,
+    so the messages before the failing one still go (in order, as one at a time did)."""
+    inbox, dispatcher, _ = mail
+    build_world(potok, {("MSK", "KET"): 5})
+    placed = [
+        place_order(potok.uow(), order_command([("KET", 1)], **CUSTOMER), TESTER) for _ in range(3)
+    ]
+    ids = [p.order.id for p in placed if isinstance(p, Placement)]
+    compose_alone = notifications._drafts
+
+    def fails_for_the_second(*args: object) -> object:
+        order = args[3]
+        if getattr(order, "id", None) == ids[1]:
+            raise RuntimeError("cannot make this message")
+        return compose_alone(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(notifications, "_drafts", fails_for_the_second)
+
+    with pytest.raises(RuntimeError, match="cannot make this message"):
+        dispatcher.run_round()
+
+    assert inbox.subjects() == [f"Order {ids[0]} accepted"]
+    monkeypatch.undo()
+    dispatcher.run_round()
+    assert inbox.subjects() == [f"Order {i} accepted" for i in ids]  # the first not twice

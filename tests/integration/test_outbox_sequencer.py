@@ -15,6 +15,7 @@ from potok.bootstrap import Potok
 from potok.db.repositories.events import SEQUENCER_GRACE
 from potok.db.tables import outbox_events, outbox_sequencer
 from potok.services import events
+from potok.services.unit_of_work import UnitOfWork, atomically
 
 pytestmark = pytest.mark.parametrize("backend", ["postgresql"])
 
@@ -149,3 +150,28 @@ def test_an_event_found_below_the_floor_is_placed_by_the_next_sweep(potok: Potok
         assert uow.event_log.waiting()  # a sweep is due: the dispatcher calls the sequencer
     assert events.sequence_events(potok.uow(), 100) == 1
     assert placed(potok) == [2, 3, 4, 9]
+
+
+def test_a_call_with_nothing_to_place_or_move_writes_nothing(potok: Potok) -> None:
+    """A worker calls the sequencer every round: when nothing waits and its floor and mark
+    stay (the mark made a moment ago), the call writes nothing - its transaction gets no
+    id, so its commit flushes nothing. (Writing the sequencer's row on every call, as
+    before, gave each idle call a transaction id.)"""
+    commit(potok, 1, 2)
+    assert events.sequence_events(potok.uow(), 100) == 2
+    with potok.engine.begin() as connection:  # the mark stays this side of its grace
+        connection.execute(
+            sa.update(outbox_sequencer).values(marked_at=datetime.now(UTC) + timedelta(hours=1))
+        )
+    before = state(potok)
+
+    def idle(uow: UnitOfWork) -> tuple[int, object]:
+        placed_now = uow.event_log.sequence(100)
+        written = uow.connection.execute(sa.select(sa.func.pg_current_xact_id_if_assigned()))
+        return placed_now, written.scalar()
+
+    assert atomically(potok.uow(), idle) == (0, None)
+    assert state(potok) == before
+    commit(potok, 3)
+    assert events.sequence_events(potok.uow(), 100) == 1  # what waits is still placed
+    assert placed(potok) == [1, 2, 3]

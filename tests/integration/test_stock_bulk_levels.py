@@ -1,10 +1,10 @@
 """Bulk stock levels (``PUT /stock/levels`` and stock files) on SQLite and PostgreSQL.
 
-PostgreSQL sets an upload's levels with two statements that write the ledger, the outbox
-and the audit trail themselves; SQLite records a ``StockChanged`` per row as every other
-use case does. These tests hold both to the same rows, written out here: the same
-movement, event payload and audit row for each change, the same refusal of a stale
-expected level, also when two uploads race for one position.
+PostgreSQL sets an upload's levels with two statements that write the ledger and the
+outbox themselves; SQLite records a ``StockChanged`` per row as every other use case does.
+These tests hold both to the same rows, written out here: the same movement and event
+payload for each change, one audit row for the whole upload (``stock.synced``), the same
+refusal of a stale expected level, also when two uploads race for one position.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from potok.domain.orders import AllocationState
 from potok.services import catalogue, inventory, orders, stock_files
 from potok.services.file_imports import FileRejected
 from potok.services.intake import Placement, place_order
+from potok.services.ports import AuditContext
 from potok.spreadsheets import FileFormat
 from tests.factories import TESTER, build_world, order_command
 from tests.invariants import assert_stock_invariants
@@ -41,23 +42,42 @@ def levels(potok: Potok) -> dict[tuple[str, str], tuple[int, int]]:
     return {(r.warehouse, r.sku): (r.on_hand, r.reserved) for r in page.items}
 
 
-def changes(potok: Potok) -> list[tuple[dict[str, object], str, dict[str, object] | None]]:
-    """Every ``stock.changed`` event in outbox order: payload, aggregate id, and the
-    ``after`` of the audit row of the same change made at ``AT``."""
+def changes(potok: Potok) -> list[tuple[dict[str, object], str]]:
+    """Every ``stock.changed`` event in outbox order: payload and aggregate id."""
     with potok.engine.connect() as connection:
         events = connection.execute(
             sa.select(outbox_events.c.payload, outbox_events.c.aggregate_id)
             .where(outbox_events.c.type == "stock.changed")
             .order_by(outbox_events.c.id)
         ).all()
-        audit = dict(
-            connection.execute(
-                sa.select(audit_log.c.entity_id, audit_log.c.after).where(
-                    audit_log.c.action == "stock.changed", audit_log.c.occurred_at == AT
-                )
-            ).all()
-        )
-    return [(e.payload, e.aggregate_id, audit.get(e.aggregate_id)) for e in events]
+    return [(e.payload, e.aggregate_id) for e in events]
+
+
+def audit_trail(potok: Potok) -> list[tuple[str, str, str, dict[str, object] | None]]:
+    """The audit rows of changes made at ``AT``: actor, action, entity and ``after``."""
+    with potok.engine.connect() as connection:
+        rows = connection.execute(
+            sa.select(
+                audit_log.c.actor, audit_log.c.action, audit_log.c.entity_id, audit_log.c.after
+            )
+            .where(audit_log.c.occurred_at == AT)
+            .order_by(audit_log.c.id)
+        ).all()
+    return [tuple(r) for r in rows]  # type: ignore[misc]
+
+
+def synced(rows: int, changed: int, created: int, sha256: str | None = None) -> dict[str, object]:
+    """The ``after`` of an upload's one audit row (the ``stock.synced`` payload)."""
+    return {
+        "occurred_at": "2026-12-07T10:30:00+00:00",
+        "source": "file",
+        "rows": rows,
+        "changed": changed,
+        "created": created,
+        "movement": "import",
+        "reference": "count.xlsx",
+        "file_sha256": sha256,
+    }
 
 
 def ledger(potok: Potok) -> list[tuple[str, str, str, int, int, str, str | None, str]]:
@@ -107,7 +127,7 @@ def upload(potok: Potok, rows: list[LevelRow]) -> inventory.LevelsApplied:
     return inventory.set_levels(potok.uow(), command, TESTER, clock=lambda: AT)
 
 
-def test_each_change_leaves_its_movement_event_and_audit_row_alike_on_both_databases(
+def test_each_change_leaves_its_movement_and_event_and_the_upload_one_audit_row(
     potok: Potok,
 ) -> None:
     build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 2})
@@ -124,10 +144,7 @@ def test_each_change_leaves_its_movement_event_and_audit_row_alike_on_both_datab
 
     assert (applied.rows, applied.changed, applied.created) == (4, 2, 2)
     expected = [payload("MSK", "KET", 4, 7), payload("KZN", "TOY", 4, 4)]
-    assert changes(potok)[-2:] == [
-        (expected[0], "MSK/KET", expected[0]),
-        (expected[1], "KZN/TOY", expected[1]),
-    ]
+    assert changes(potok)[-2:] == [(expected[0], "MSK/KET"), (expected[1], "KZN/TOY")]
     assert ledger(potok) == [
         ("MSK", "KET", "import", 4, 7, "file level", "count.xlsx", "user:tester"),
         ("KZN", "TOY", "import", 4, 4, "file level", "count.xlsx", "user:tester"),
@@ -138,8 +155,11 @@ def test_each_change_leaves_its_movement_event_and_audit_row_alike_on_both_datab
         ("KZN", "TOY"): (4, 0),
         ("KZN", "KET"): (0, 0),
     }
+    # the audit trail: one row for the upload, none for each of its changes
+    assert audit_trail(potok) == [("system:potok", "stock.synced", "file", synced(4, 2, 2))]
     assert upload(potok, [LevelRow("MSK", "KET", 7), LevelRow("KZN", "TOY", 4)]).changed == 0
     assert len(ledger(potok)) == 2
+    assert audit_trail(potok)[-1] == ("system:potok", "stock.synced", "file", synced(2, 0, 0))
     assert_stock_invariants(potok)
 
 
@@ -176,9 +196,13 @@ def test_a_level_under_what_is_reserved_takes_it_back_beside_rows_set_in_bulk(
         ("MSK", "KET", "import", -1, 0),
         ("MSK", "MUG", "import", 5, 6),
     ]
-    told = {aggregate: body for body, aggregate, _ in changes(potok)[-3:]}
+    told = {aggregate: body for body, aggregate in changes(potok)[-3:]}
     assert told["MSK/KET"] == payload("MSK", "KET", -1, 0)
     assert told["MSK/MUG"] == payload("MSK", "MUG", 5, 6)
+    # the row set one by one is audited by the upload's row too, not on its own
+    actions = [action for _, action, _, _ in audit_trail(potok)]
+    assert actions.count("stock.synced") == 1
+    assert "stock.changed" not in actions
     assert_stock_invariants(potok)
 
 
@@ -280,3 +304,82 @@ def test_an_upload_of_many_products_gives_a_waiting_order_its_stock(potok: Potok
     assert applied.backorders_reserved == [waiting.order.id]
     assert levels(potok)[("MSK", "KET")] == (2, 2)
     assert_stock_invariants(potok)
+
+
+def test_a_file_upload_is_audited_once_with_the_file_digest(potok: Potok) -> None:
+    build_world(potok, {("MSK", "KET"): 3})
+    text = b"warehouse,sku,on_hand\nMSK,KET,5\nKZN,MUG,2\n"
+
+    operator = AuditContext(actor="user:anna", via="cli")
+    summary, _ = stock_files.import_levels(
+        potok.uow(operator), io.BytesIO(text), FileFormat.CSV, TESTER, reference="count.csv"
+    )
+
+    assert (summary.changed, summary.created) == (2, 1)
+    with potok.engine.connect() as connection:
+        trail = connection.execute(
+            sa.select(audit_log.c.actor, audit_log.c.entity_id, audit_log.c.after)
+            .where(audit_log.c.action.in_(["stock.synced", "stock.changed"]))
+            .order_by(audit_log.c.id)
+        ).all()
+    # the receipt of build_world is audited on its own; the upload has one row
+    assert [(r.actor, r.entity_id) for r in trail] == [
+        ("system:potok", "MSK/KET"),
+        ("user:anna", "file"),
+    ]
+    after = dict(trail[-1].after)
+    assert after.pop("occurred_at")
+    assert after == {
+        "source": "file",
+        "rows": 2,
+        "changed": 2,
+        "created": 1,
+        "movement": "import",
+        "reference": "count.csv",
+        "file_sha256": "d14f6830d78bf8a1fca405a885130701ab5187e5d841fad9a93e61d865fc3f24",
+    }
+    # the pointer holds: the upload's ledger entries are its type and reference
+    with potok.engine.connect() as connection:
+        moved = connection.execute(
+            sa.select(sa.func.count()).where(
+                stock_movements.c.type == "import", stock_movements.c.reference == "count.csv"
+            )
+        ).scalar_one()
+    assert moved == 2
+
+
+def test_the_ledger_takes_a_movement_only_for_a_position_as_it_is(potok: Potok) -> None:
+    """One key guards a movement's position, warehouse and product at once: a movement
+    that names a position with another warehouse or product, or no position at all, is
+    refused by the database itself."""
+    build_world(potok, {("MSK", "KET"): 3, ("SPB", "MUG"): 1})
+    with potok.engine.connect() as connection:
+        ids = dict(connection.execute(sa.select(warehouses.c.code, warehouses.c.id)).all())
+        skus = dict(connection.execute(sa.select(products.c.sku, products.c.id)).all())
+        position = connection.execute(
+            sa.text("SELECT id FROM stock WHERE warehouse_id = :w AND product_id = :p"),
+            {"w": ids["MSK"], "p": skus["KET"]},
+        ).scalar_one()
+
+    def movement(stock_id: int, warehouse: str, sku: str) -> dict[str, object]:
+        return {
+            "stock_id": stock_id,
+            "warehouse_id": ids[warehouse],
+            "product_id": skus[sku],
+            "type": "import",
+            "quantity": 1,
+            "on_hand_after": 4,
+            "actor": "user:tester",
+            "occurred_at": AT,
+        }
+
+    for wrong in (
+        movement(position, "SPB", "KET"),  # another warehouse than the position's
+        movement(position, "MSK", "MUG"),  # another product
+        movement(position + 1000, "MSK", "KET"),  # no such position
+    ):
+        with potok.engine.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+            connection.execute(sa.insert(stock_movements), [wrong])
+    with potok.engine.begin() as connection:
+        connection.execute(sa.insert(stock_movements), [movement(position, "MSK", "KET")])
+    assert ledger(potok)[-1][:5] == ("MSK", "KET", "import", 1, 4)

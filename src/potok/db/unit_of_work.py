@@ -112,6 +112,7 @@ class SqlUnitOfWork:
         self._held_lock: threading.Lock | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
+        self._unaudited: set[int] = set()  # ids of recorded events that get no audit row
         self._staged: list[Section] = []
         self._reserving = StagedReservation()
         self._setup: SourcingSetup | None = None
@@ -152,6 +153,7 @@ class SqlUnitOfWork:
             raise Unavailable(detail="every database connection is busy; retry shortly") from error
         self._connection = connection
         self._events = []
+        self._unaudited = set()
         self._staged = []
         self._reserving = StagedReservation()
         self._setup = None
@@ -160,7 +162,7 @@ class SqlUnitOfWork:
         self.channels = ChannelRepository(connection)
         self.warehouses = WarehouseRepository(connection)
         self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving, self.context)
+        self.stock = StockRepository(connection, self._reserving)
         self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
         self.outbox = Outbox(connection, self._group)
         self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
@@ -262,16 +264,20 @@ class SqlUnitOfWork:
             self._setup = self.network.fresh(self.connection).sourcing
         return self._setup
 
-    def record(self, *events: DomainEvent) -> None:
-        """Events to write to the outbox with this transaction."""
+    def record(self, *events: DomainEvent, audited: bool = True) -> None:
+        """Events to write to the outbox with this transaction, each with its audit row
+        unless ``audited`` is False (a bulk upload's changes: one event of the upload's
+        own speaks for them in the audit trail)."""
         self._events.extend(events)
+        if not audited:
+            self._unaudited.update(id(event) for event in events)
 
     def flush_events(self) -> None:
         if not self._events:
             return
         try:
             payloads = [event.payload() for event in self._events]
-            trail = audit_rows(self.context, self._events, payloads)
+            trail = audit_rows(self.context, self._events, payloads, self._unaudited)
             if self._pipelined and len(self._events) > DOCUMENT_FROM:
                 self.outbox.add_as_document(self._events, payloads, [(audit_log, trail)])
             elif len(self._events) > DOCUMENT_FROM:  # SQLite: each table's rows at once
@@ -285,12 +291,13 @@ class SqlUnitOfWork:
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             raise translate_error(error) from error
         self._events.clear()
+        self._unaudited.clear()
 
     def commit(self) -> None:
         connection = self.connection
         try:
             payloads = [event.payload() for event in self._events]  # made once for both
-            trail = audit_rows(self.context, self._events, payloads)
+            trail = audit_rows(self.context, self._events, payloads, self._unaudited)
             if self._pipelined:
                 self.outbox.write_and_commit(
                     [*self._staged, (audit_log, trail)], self._events, payloads, self._reserving
@@ -309,6 +316,7 @@ class SqlUnitOfWork:
             self._staged.clear()
             self._reserving.clear()
             self._events.clear()
+            self._unaudited.clear()
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             raise translate_error(error) from error
 

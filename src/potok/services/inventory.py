@@ -159,7 +159,9 @@ def _known_lot(
     return lot_id
 
 
-def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
+def _announce(
+    uow: UnitOfWork, level: StockLevel, movement: Movement, *, audited: bool = True
+) -> None:
     uow.record(
         StockChanged(
             occurred_at=movement.occurred_at,
@@ -176,7 +178,8 @@ def _announce(uow: UnitOfWork, level: StockLevel, movement: Movement) -> None:
             unavailable_change=movement.unavailable_change,
             lot=level.lot,
             expires_on=level.expires_on.isoformat() if level.expires_on else None,
-        )
+        ),
+        audited=audited,
     )
 
 
@@ -189,8 +192,12 @@ def apply_level(
     reference: str | None,
     at: datetime,
     actor: str,
+    *,
+    audited: bool = True,
 ) -> StockChange:
-    """Write one position's new on-hand with its movement; settle reservations and backorders."""
+    """Write one position's new on-hand with its movement; settle reservations and backorders
+    (``audited``: False when a bulk upload's own event speaks for the change in the audit
+    trail)."""
     displaced = (
         make_room(uow, level, new_on_hand, at, actor, reason)
         if new_on_hand < level.reserved
@@ -224,7 +231,7 @@ def apply_level(
         unavailable_change=unavailable - held.unavailable,
     )
     (movement_id,) = uow.stock.add_movements([movement])
-    _announce(uow, after, movement)
+    _announce(uow, after, movement, audited=audited)
     why = f"{reason}: {level.sku} at {level.warehouse_code} fell to {new_on_hand}"
     backorders = react(
         uow,
@@ -413,11 +420,7 @@ def set_levels(
             done = _set_in_bulk(uow, command, keys, at, who)
         else:
             done = _set_read_first(uow, command, keys, at, who)
-        uow.record(
-            StockSynced(
-                occurred_at=at, source=command.source, rows=len(command.rows), changed=done.changed
-            )
-        )
+        uow.record(_synced(command, at, done.changed, done.created))
         why = f"{command.source} stock levels set"
         backorders = react(
             uow,
@@ -596,8 +599,9 @@ def _set_by_row(
                 key: replace(levels[key], on_hand=targets[levels[key].stock_id])
                 for key in changed_keys
             }
-        for movement in batch:
-            _announce(uow, after[(movement.warehouse_id, movement.product_id)], movement)
+        for movement in batch:  # audited by the upload's own event, not one by one
+            key = (movement.warehouse_id, movement.product_id)
+            _announce(uow, after[key], movement, audited=False)
         if len(movements) > EVENT_BATCH:
             uow.flush_events()  # 100,000 rows' events are not all held until the commit
     grown = {m.product_id for m in movements if m.quantity > 0}
@@ -718,16 +722,30 @@ def _set_levels_by_row(
             command.reference,
             at,
             who,
+            audited=False,  # the upload's own event audits it
         )
         if row.on_hand > level.on_hand:
             uow.stock.mark_received(level.stock_id, at)
         changed += 1
         backorders.extend(change.backorders_reserved)
         resourced.extend(change.orders_resourced)
-    uow.record(
-        StockSynced(occurred_at=at, source=command.source, rows=len(command.rows), changed=changed)
-    )
+    uow.record(_synced(command, at, changed, 0))
     return LevelsApplied(len(command.rows), changed, 0, backorders, resourced)
+
+
+def _synced(command: SetLevels, at: datetime, changed: int, created: int) -> StockSynced:
+    """The upload's one event, and its one row in the audit trail: who, when, which file,
+    how many rows, and where its ledger entries are (type and reference, at ``at``)."""
+    return StockSynced(
+        occurred_at=at,
+        source=command.source,
+        rows=len(command.rows),
+        changed=changed,
+        created=created,
+        movement=command.movement.value,
+        reference=command.reference,
+        file_sha256=command.file_sha256,
+    )
 
 
 def _serial_problems(

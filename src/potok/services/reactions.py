@@ -17,7 +17,7 @@ No service module calls another area's reactions directly; a test holds the tree
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -87,6 +87,10 @@ Handler = Callable[[UnitOfWork, Any, Effects], None]
 Selector = Callable[[Outside, UnitOfWork, Sequence[StoredEvent]], list[StoredEvent]]
 """Of a window's events of a reaction's types, the ones its handler may act on (inside the
 dispatcher's read of the window): the handler would do nothing with the others."""
+
+Narrower = Callable[[UnitOfWork], Collection[str]]
+"""Of a reaction's types, those it may act on at all now (inside the dispatcher's read of
+the window, before the events are read)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +223,10 @@ class EventReaction:
     # lease is taken (from the payloads, or in a read or two for the whole window); when
     # none is left the cursor is passed over them with the others' in one statement
     selects: Selector | None = None
+    # of its types, those that may call for work at all now (read in the transaction that
+    # reads the window, before it): events of the others are not read for it - its cursor
+    # passes over them - rather than read, decoded and left out by ``selects``
+    narrows: Narrower | None = None
 
     @property
     def name(self) -> str:
@@ -284,6 +292,12 @@ def events_rules_wait_for(
     ]
 
 
+def types_rules_wait_for(uow: UnitOfWork) -> frozenset[str]:
+    """The event types some active rule waits for: the rules' own changes (a tag, a note)
+    are events too, read back for the rules only while a rule waits for their type."""
+    return frozenset(uow.automation.active_rules())
+
+
 APPLY_AUTOMATION_RULES = EventReaction(
     "reaction:apply_automation_rules",
     tuple(sorted(set(TRIGGERS) - {SCHEDULE})),
@@ -294,6 +308,7 @@ APPLY_AUTOMATION_RULES = EventReaction(
     "are events that other rules may follow (with loops cut)",
     window_handler=apply_automation_rules,
     selects=events_rules_wait_for,
+    narrows=types_rules_wait_for,
 )
 
 

@@ -200,7 +200,7 @@ def import_rules(
                 rows=len(rows),
                 bad_rows=len({e.field.split("]")[0] for e in errors}),
             )
-        before = {(s.warehouse_id, s.product_id): s for s in _states_for(uow, keys)}
+        before = {(s.warehouse_id, s.product_id): s for s in uow.stock_rules.states(keys=keys)}
         uow.stock_rules.put(
             [
                 (w, p, row.min_level, row.max_level, row.safety_stock)
@@ -272,13 +272,6 @@ def _check_rows(
     return errors, keys
 
 
-def _states_for(uow: UnitOfWork, keys: Sequence[tuple[WarehouseId, ProductId]]) -> list[RuleState]:
-    found: list[RuleState] = []
-    for start in range(0, len(keys), 2000):
-        found.extend(uow.stock_rules.states(keys=keys[start : start + 2000]))
-    return found
-
-
 # ---------------------------------------------------------------------- the report
 
 
@@ -323,12 +316,11 @@ def check_minimums(
     Cheap when nothing crossed: one read of the rules' figures; only rules that changed side
     are locked, read again and marked.
     """
-    keys = sorted(set(keys))
     if not keys:
         return []
     moved = [
         s.id
-        for s in _states_for(uow, keys)
+        for s in uow.stock_rules.states(keys=keys)  # one statement for a whole upload's keys
         if crossing(rule_of(s), projected(s), was_below=s.below_minimum) is not None
     ]
     return _announce(uow, moved, at)

@@ -231,7 +231,10 @@ class UnitOfWork(Protocol):
 
     def read(self) -> Self: ...
 
-    def record(self, *events: DomainEvent) -> None: ...
+    def record(self, *events: DomainEvent, audited: bool = True) -> None:
+        """Events for the outbox, written with this transaction; each gets an audit row
+        unless ``audited`` is False (one event of a bulk upload speaks for its changes)."""
+        ...
 
     def flush_events(self) -> None:
         """Write the events recorded so far to the outbox now, in this transaction (a bulk

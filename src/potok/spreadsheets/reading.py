@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import hashlib
 import io
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -44,6 +45,7 @@ class Table:
         self.header = header
         self._rows = rows
         self.total = total  # about how many rows follow the header, for progress bars
+        self.sha256: str | None = None  # the file's digest, when read from a file
 
     def __iter__(self) -> Iterator[Record]:
         return self._rows
@@ -51,9 +53,20 @@ class Table:
 
 def read_table(source: IO[bytes], fmt: FileFormat) -> Table:
     """The table in a seekable binary file; raises :class:`BadFile` when there is none."""
-    if fmt is FileFormat.XLSX:
-        return _read_xlsx(source)
-    return _read_csv(source)
+    digest = _sha256(source)
+    table = _read_xlsx(source) if fmt is FileFormat.XLSX else _read_csv(source)
+    table.sha256 = digest
+    return table
+
+
+def _sha256(source: IO[bytes]) -> str:
+    """The file's SHA-256 (for the audit trail), read from where it stands, then rewound."""
+    start = source.tell()
+    digest = hashlib.sha256()
+    while chunk := source.read(1 << 20):
+        digest.update(chunk)
+    source.seek(start)
+    return digest.hexdigest()
 
 
 # ---------------------------------------------------------------------- CSV

@@ -422,8 +422,8 @@ class Dispatcher:
             return
         position, attempts, read = claimed
         try:
-            for event in read.events:
-                results = notifier.handle(self.uow(), event)
+            handled = notifier.handle_window(self.uow(), read.events)
+            for event, results in zip(read.events, handled, strict=False):
                 tries = attempts + 1
                 outcomes: list[tuple[Tried, Outcome | None]] = []
                 for tried in results:

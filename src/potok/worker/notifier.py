@@ -7,6 +7,7 @@ already is not sent again on the retry; an order's own change never waits for an
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -14,13 +15,22 @@ import httpx
 from potok.connectors.messaging import HttpSender, LogSender, Sender, SendFailed, SmtpSender
 from potok.domain.notifications import Language, Medium, Outcome
 from potok.domain.webhooks import StoredEvent
-from potok.services.notifications import Draft, NotificationPolicy, compose
+from potok.services.notifications import (
+    Composed,
+    Draft,
+    NotificationPolicy,
+    compose,
+    compose_window,
+)
 from potok.services.reactions import NOTIFY_CUSTOMERS
 from potok.services.unit_of_work import UnitOfWork, reading
 from potok.settings import NotificationSettings
 
 CONSUMER = NOTIFY_CUSTOMERS.consumer
 TYPES = NOTIFY_CUSTOMERS.types
+COMPOSED_AT_ONCE = 50
+"""Events whose messages one transaction composes: a window's orders read together, the
+write lock (SQLite) held for no more than a few dozen renderings."""
 
 
 def policy_from(settings: NotificationSettings) -> NotificationPolicy:
@@ -112,22 +122,49 @@ class Notifier:
 
     def handle(self, uow: UnitOfWork, event: StoredEvent) -> list[Tried]:
         """Each message of ``event`` tried (none: not for customers)."""
+        drafts = compose(uow, event, self.policy)
+
+        def sent_before(uow: UnitOfWork) -> frozenset[Medium]:
+            return frozenset(
+                d.medium
+                for d in drafts
+                if d.message is not None
+                and uow.notifications.was_sent(event.event_id, d.medium.value)
+            )
+
+        return self._send(Composed(drafts, reading(uow, sent_before)))
+
+    def handle_window(
+        self, uow: UnitOfWork, events: Sequence[StoredEvent]
+    ) -> Iterator[list[Tried]]:
+        """:meth:`handle` for each event in turn (the caller may stop after any), their
+        messages composed a few dozen events at a time in one transaction; should that
+        fail, each of those events is composed alone, so that the ones before the event
+        that fails still go."""
+        for start in range(0, len(events), COMPOSED_AT_ONCE):
+            chunk = events[start : start + COMPOSED_AT_ONCE]
+            try:
+                composed = compose_window(uow, chunk, self.policy)
+            except Exception:  # raised again below, by the event it comes from
+                for event in chunk:
+                    yield self.handle(uow, event)
+                continue
+            for each in composed:
+                yield self._send(each)
+
+    def _send(self, composed: Composed) -> list[Tried]:
+        """Each composed message sent, outside any transaction, unless it went out before."""
         results = []
-        for draft in compose(uow, event, self.policy):
+        for draft in composed.drafts:
             message = draft.message
             if message is None:
                 results.append(Tried(draft, Outcome.SKIPPED))
                 continue
-            medium = draft.medium.value
-
-            def sent_before(uow: UnitOfWork, medium: str = medium) -> bool:
-                return uow.notifications.was_sent(event.event_id, medium)
-
-            if reading(uow, sent_before):
+            if draft.medium in composed.sent_before:
                 results.append(Tried(draft, None))  # a repeated round: it went out before
                 continue
             try:
-                self.senders[medium].send(message)  # outside any transaction
+                self.senders[draft.medium.value].send(message)
             except SendFailed as error:
                 results.append(Tried(draft, Outcome.FAILED, str(error)))
                 continue

@@ -9,12 +9,15 @@ is lost, and ``potok events stats`` shows the consumer's failed attempts.
 What a round costs does not grow with the reactions: the reactions whose cursors stand at
 the same place (all of them, once they have caught up) share one read of the window -
 only events of their types, each payload decoded once - in one read-only transaction
-that also asks each reaction which of its events call for work (``EventReaction.selects``:
-from the payloads, or one read for the whole window). Then one transaction takes the
-leases of the reactions with work and passes the others' cursors over the window in one
-statement. A reaction's own transactions are those that write what it settled; an event
-it had nothing to do with moves its cursor with the next write, not one of its own.
-A worker whose cursors are all at the end reads three figures a round and writes nothing.
+that also asks each reaction which of its types may call for work now
+(``EventReaction.narrows``: the rules' reaction does not read back the tags and notes its
+rules made when no rule waits for one) and which of its events do
+(``EventReaction.selects``: from the payloads, or one read for the whole window). Then one
+transaction takes the leases of the reactions with work and passes the others' cursors
+over the window in one statement. A reaction's own transactions are those that write what
+it settled; an event it had nothing to do with moves its cursor with the next write, not
+one of its own. A worker whose cursors are all at the end reads three figures a round and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from potok.domain.webhooks import EventBatch, StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
 from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
+from potok.worker.collector import collector_held
 from potok.worker.costs import SHARED
 
 if TYPE_CHECKING:
@@ -116,13 +120,17 @@ def _run_group(
     costs = dispatcher.costs
     batch = dispatcher.potok.settings.events.batch_size
     at = dispatcher.clock()
-    types = sorted({t for m in members for t in m.types})
 
     def look(uow: UnitOfWork) -> tuple[EventBatch, dict[str, list[StoredEvent]]]:
-        read = uow.event_log.after(position, batch, types=types)
+        wanted = {m.reaction.consumer: _types_now(uow, m) for m in members}
+        types = sorted({t for each in wanted.values() for t in each})
+        if types:
+            read = uow.event_log.after(position, batch, types=types)
+        else:  # none of them may act on anything now: the cursors pass over the window
+            read = EventBatch([], uow.event_log.last_position())
         chosen: dict[str, list[StoredEvent]] = {}
         for member in members:
-            mine = [e for e in read.events if e.type in member.types]
+            mine = [e for e in read.events if e.type in wanted[member.reaction.consumer]]
             selects = member.reaction.selects
             if mine and selects is not None:
                 with costs.measure(member.reaction.consumer):
@@ -159,6 +167,14 @@ def _run_group(
             else:
                 _run_each(dispatcher, outside, member, position, end, events, report)
     report.full = report.full or len(read.events) >= batch
+
+
+def _types_now(uow: UnitOfWork, member: _Member) -> frozenset[str]:
+    """Of the reaction's types, those it may act on now (``EventReaction.narrows``)."""
+    narrows = member.reaction.narrows
+    if narrows is None:
+        return member.types
+    return member.types & frozenset(narrows(uow))
 
 
 def _run_each(
@@ -209,13 +225,14 @@ def _run_window(
     taken: Sequence[StoredEvent],
     report: Round,
 ) -> None:
-    """Hand the reaction the window's events of its types at once; its cursor moves past
-    the whole window with what it settled (and its lease goes), or stays where it was
-    when it fails."""
+    """Hand the reaction the window's events of its types at once, with Python's cycle
+    collector held off meanwhile; its cursor moves past the whole window with what it
+    settled (and its lease goes), or stays where it was when it fails."""
     reaction = member.reaction
     assert reaction.window_handler is not None
     try:
-        settle = reaction.window_handler(outside, taken)
+        with collector_held():  # the window's objects go with it (``worker/collector.py``)
+            settle = reaction.window_handler(outside, taken)
     except Exception as error:
         before = max(position, taken[0].position - 1)
         _failed(dispatcher, reaction, taken[0], position, before, member.attempts + 1, error)

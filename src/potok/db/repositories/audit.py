@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -21,11 +21,15 @@ def audit_rows(
     context: AuditContext,
     events: Sequence[DomainEvent],
     payloads: Sequence[dict[str, Any]] | None = None,
+    unaudited: Collection[int] = (),
 ) -> list[dict[str, Any]]:
     """One audit row per event: who, from where, what, and the data before and after
-    (``payloads``: the events' payloads when the caller has them already)."""
+    (``payloads``: the events' payloads when the caller has them already; ``unaudited``:
+    the ids of events recorded without an audit row of their own)."""
     rows = []
     for index, event in enumerate(events):
+        if unaudited and id(event) in unaudited:
+            continue
         payload = dict(payloads[index]) if payloads is not None else event.payload()
         before = payload.pop("before", None)
         after = payload.pop("after", payload)  # an event with before/after: the two views

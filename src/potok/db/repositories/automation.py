@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Set
+from collections.abc import Callable, Iterable, Mapping, Set
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
-from potok.db.pg import Section
+from potok.db.engine import is_sqlite
+from potok.db.pg import Section, int_array, text_array
 from potok.db.tables import (
     automation_firings,
     automation_rule_versions,
@@ -30,13 +32,22 @@ from potok.domain.orders import HoldType
 from potok.services.automation_ports import OrderContext, RuleVersion
 
 _UNFINISHED = ("open", "claimed")
+_BIGINTS = ARRAY(sa.BigInteger())
+_TEXTS = ARRAY(sa.Text())
+Among = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
+"""Chooses the rows of the orders asked for, by a column holding their ids."""
 
 
-def _contexts() -> sa.CompoundSelect[Any]:
-    """Rows of (order, what, name, count) for the orders ``ids``: its customer's orders
-    and returns, its tags, the queues of its unfinished tasks (built once: the statement
-    runs on every order event that some rule waits for)."""
-    ids: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+def _array(name: str, kind: ARRAY[Any]) -> sa.Cast[Any]:
+    """A parameter given as PostgreSQL's text form of an array (``int_array``,
+    ``text_array``: cheaper for the driver than adapting a list), cast to ``kind``."""
+    return sa.cast(sa.bindparam(name, type_=sa.Text()), kind)
+
+
+def _contexts(among: Among) -> sa.CompoundSelect[Any]:
+    """Rows of (order, what, name, count) for the orders ``among`` chooses: its
+    customer's orders and returns, its tags, the queues of its unfinished tasks (built
+    once: the statement runs on every order event that some rule waits for)."""
     mine, theirs = orders.alias("mine"), orders.alias("theirs")
     same_customer = theirs.c.customer_id == mine.c.customer_id
     no_name = sa.cast(sa.null(), sa.String(64))
@@ -44,7 +55,7 @@ def _contexts() -> sa.CompoundSelect[Any]:
     placed = (
         sa.select(mine.c.id, sa.literal_column("'orders'"), no_name, sa.func.count())
         .select_from(mine.join(theirs, same_customer))
-        .where(mine.c.id.in_(ids))
+        .where(among(mine.c.id))
         .group_by(mine.c.id)
     )
     returned = (
@@ -52,18 +63,18 @@ def _contexts() -> sa.CompoundSelect[Any]:
         .select_from(
             mine.join(theirs, same_customer).join(returns, returns.c.order_id == theirs.c.id)
         )
-        .where(mine.c.id.in_(ids))
+        .where(among(mine.c.id))
         .group_by(mine.c.id)
     )
     tagged = sa.select(
         order_tags.c.order_id, sa.literal_column("'tag'"), order_tags.c.tag, zero
-    ).where(order_tags.c.order_id.in_(ids))
+    ).where(among(order_tags.c.order_id))
     queued = (
         sa.select(tasks.c.order_id, sa.literal_column("'queue'"), task_queues.c.code, zero)
         .select_from(tasks.join(task_queues, task_queues.c.id == tasks.c.queue_id))
         .where(
-            tasks.c.order_id.in_(ids),
-            tasks.c.state.in_(sa.bindparam("unfinished", expanding=True)),
+            among(tasks.c.order_id),
+            tasks.c.state.in_(_UNFINISHED),
         )
     )
     categorised = (
@@ -82,12 +93,36 @@ def _contexts() -> sa.CompoundSelect[Any]:
                 product_categories.c.code == product_category_links.c.category,
             )
         )
-        .where(order_lines.c.order_id.in_(ids))
+        .where(among(order_lines.c.order_id))
     )
     return sa.union_all(placed, returned, tagged, queued, categorised)
 
 
-_CONTEXTS = _contexts()
+# SQLite: the ids as one expanding parameter; PostgreSQL: as one array (``= ANY``), the
+# statement's text the same whatever the count, so the driver prepares it once and the
+# server keeps its plan (``db/repositories/orders.py`` reads orders the same way)
+_CONTEXTS = _contexts(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
+_CONTEXTS_ARRAY = _contexts(lambda column: column == sa.any_(_array("ids", _BIGINTS)))
+_FIRINGS = sa.select(automation_firings).where(
+    automation_firings.c.order_id.in_(sa.bindparam("orders", expanding=True)),
+    sa.or_(
+        automation_firings.c.event_id.in_(sa.bindparam("events", expanding=True)),
+        automation_firings.c.fired_at.in_(sa.bindparam("instants", expanding=True)),
+    ),
+)
+_FIRINGS_ARRAY = sa.select(automation_firings).where(
+    automation_firings.c.order_id == sa.any_(_array("orders", _BIGINTS)),
+    sa.or_(
+        automation_firings.c.event_id == sa.any_(_array("events", _TEXTS)),
+        automation_firings.c.fired_at
+        == sa.any_(sa.bindparam("instants", type_=ARRAY(sa.DateTime(timezone=True)))),
+    ),
+)
+_STAMP = sa.select(  # what changes whenever a rule does (every change raises its version)
+    sa.func.count(),
+    sa.func.sum(automation_rules.c.version),
+    sa.func.max(automation_rules.c.updated_at),
+)
 _INSERT_TAGS = sa.insert(order_tags)
 _INSERT_FIRINGS = sa.insert(automation_firings)
 
@@ -146,21 +181,22 @@ class AutomationRepository:
     def __init__(self, connection: sa.Connection, staged: list[Section] | None = None) -> None:
         self.connection = connection
         self.staged = staged  # PostgreSQL: rows written with the commit's own statement
+        self._active: dict[str, tuple[Rule, ...]] | None = None  # as read in this transaction
 
     # ------------------------------------------------------------------ rules
 
     def active_rules(self) -> dict[str, tuple[Rule, ...]]:
         """The active rules by trigger, each trigger's in order; kept per process while
         the rules' stamp (how many, the sum of their versions, the last change) stays the
-        same - every change of a rule raises its version. One statement while it holds."""
+        same - every change of a rule raises its version. One statement while it holds,
+        none when asked again in the same transaction (unless it changed a rule)."""
+        if self._active is None:
+            self._active = self._active_rules()
+        return self._active
+
+    def _active_rules(self) -> dict[str, tuple[Rule, ...]]:
         rules = automation_rules.c
-        stamp = tuple(
-            self.connection.execute(
-                sa.select(
-                    sa.func.count(), sa.func.sum(rules.version), sa.func.max(rules.updated_at)
-                )
-            ).one()
-        )
+        stamp = tuple(self.connection.execute(_STAMP).one())
         key = str(self.connection.engine.url)
         kept = _KEPT.get(key)
         if kept is not None and kept[0] == stamp:
@@ -191,6 +227,7 @@ class AutomationRepository:
         return _rule(row) if row is not None else None
 
     def add(self, rule: CheckedRule, at: datetime, actor: str) -> Rule:
+        self._active = None
         position = rule.position
         if position is None:
             last = self.connection.execute(
@@ -235,6 +272,7 @@ class AutomationRepository:
 
     def save(self, rule: Rule, at: datetime, actor: str) -> None:
         """Write the rule as its next version (its number already raised by the caller)."""
+        self._active = None
         self.connection.execute(
             sa.update(automation_rules)
             .where(automation_rules.c.id == rule.id)
@@ -328,12 +366,13 @@ class AutomationRepository:
         instants = sorted(set(times))
         if not wanted or not (events or instants):
             return set(), {}
-        f = automation_firings.c
-        rows = self.connection.execute(
-            sa.select(automation_firings).where(
-                f.order_id.in_(wanted), sa.or_(f.event_id.in_(events), f.fired_at.in_(instants))
+        if is_sqlite(self.connection):
+            rows = self.connection.execute(
+                _FIRINGS, {"orders": wanted, "events": events, "instants": instants}
             )
-        )
+        else:
+            given = {"orders": int_array(wanted), "events": text_array(events)}
+            rows = self.connection.execute(_FIRINGS_ARRAY, given | {"instants": instants})
         fired: set[tuple[int, str]] = set()
         around: dict[tuple[int, datetime], list[Firing]] = {}
         chosen, at = set(events), set(instants)
@@ -414,9 +453,11 @@ class AutomationRepository:
         names: dict[int, dict[str, set[str]]] = {
             i: {"tag": set(), "queue": set(), "category": set()} for i in wanted
         }
-        for order_id, what, name, number in self.connection.execute(
-            _CONTEXTS, {"ids": wanted, "unfinished": list(_UNFINISHED)}
-        ):
+        if is_sqlite(self.connection):
+            rows = self.connection.execute(_CONTEXTS, {"ids": wanted})
+        else:
+            rows = self.connection.execute(_CONTEXTS_ARRAY, {"ids": int_array(wanted)})
+        for order_id, what, name, number in rows:
             if what in ("orders", "returns"):
                 counts[int(order_id)][what] = int(number)
             else:

@@ -62,6 +62,10 @@ _PRODUCTS = sa.select(products, _links.c.category).select_from(
 )
 """Products with the code of their category."""
 _BY_SKUS = _PRODUCTS.where(products.c.sku.in_(sa.bindparam("skus", expanding=True)))
+_BY_SKU = _PRODUCTS.where(products.c.sku == sa.bindparam("sku"))
+_BY_BARCODE = _PRODUCTS.join(
+    product_barcodes, product_barcodes.c.product_id == products.c.id
+).where(product_barcodes.c.barcode == sa.bindparam("barcode"))
 
 
 _ARRAY_SKUS = 50_000
@@ -81,16 +85,12 @@ class ProductRepository:
         self.connection = connection
 
     def get_by_sku(self, sku: str) -> Product | None:
-        row = self.connection.execute(_PRODUCTS.where(products.c.sku == sku)).first()
+        row = self.connection.execute(_BY_SKU, {"sku": sku}).first()
         return _product(row) if row else None
 
     def get_by_barcode(self, barcode: str) -> Product | None:
         """The product any of whose barcodes this is."""
-        row = self.connection.execute(
-            _PRODUCTS.join(product_barcodes, product_barcodes.c.product_id == products.c.id).where(
-                product_barcodes.c.barcode == barcode
-            )
-        ).first()
+        row = self.connection.execute(_BY_BARCODE, {"barcode": barcode}).first()
         return _product(row) if row else None
 
     def owners_of(self, barcodes: Collection[str]) -> dict[str, str]:

@@ -47,6 +47,97 @@ _SEQUENCER = outbox_sequencer.c
 _CONSUMERS = event_consumers.c
 
 
+def _placing() -> sa.Update:
+    """One statement, however many: the next ``limit`` events without a place from id
+    ``floor`` on, numbered on from ``top`` in id order."""
+    waiting = (
+        sa.select(
+            _EVENTS.id.label("row_id"),
+            sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
+        )
+        .where(
+            _EVENTS.position.is_(None), _EVENTS.id >= sa.bindparam("floor", type_=sa.BigInteger())
+        )
+        .order_by(_EVENTS.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+        .subquery()
+    )
+    return (
+        sa.update(outbox_events)
+        .where(_EVENTS.id == waiting.c.row_id)
+        .values(position=sa.bindparam("top", type_=sa.BigInteger()) + waiting.c.n)
+    )
+
+
+def _sequencer_state() -> sa.Select[Any]:
+    """The sequencer's row (or nulls) with what it decides by: the snapshot's bounds, the
+    time, whether a writing transaction older than its mark is still open, and the last
+    event's id and position."""
+    snapshot = sa.func.pg_current_snapshot()
+    activity = sa.table(
+        "pg_stat_activity",
+        sa.column("pid"),
+        sa.column("datname"),
+        sa.column("backend_xid"),
+        sa.column("xact_start"),
+    )
+    # a transaction of this database that was writing when the mark was made (other
+    # databases of the cluster hold its xmin back, not this outbox)
+    held = (
+        sa.select(activity.c.pid)
+        .where(
+            activity.c.datname == sa.func.current_database(),
+            activity.c.backend_xid.is_not(None),
+            activity.c.xact_start <= _SEQUENCER.marked_at,
+            activity.c.pid != sa.func.pg_backend_pid(),
+        )
+        .exists()
+    )
+    return (
+        sa.select(
+            _SEQUENCER.floor_id,
+            _SEQUENCER.settled_id,
+            _SEQUENCER.mark_id,
+            _SEQUENCER.mark_xmax,
+            _SEQUENCER.marked_at,
+            _SEQUENCER.swept_at,
+            sa.cast(sa.cast(sa.func.pg_snapshot_xmin(snapshot), sa.Text), sa.BigInteger).label(
+                "xmin"
+            ),
+            sa.cast(sa.cast(sa.func.pg_snapshot_xmax(snapshot), sa.Text), sa.BigInteger).label(
+                "xmax"
+            ),
+            sa.func.clock_timestamp().label("now"),
+            held.label("held"),
+            sa.select(sa.func.max(_EVENTS.id)).scalar_subquery().label("top_id"),
+            sa.select(sa.func.max(_EVENTS.position)).scalar_subquery().label("top"),
+        )
+        .select_from(sa.select(sa.literal(1).label("one")).subquery())
+        .outerjoin(outbox_sequencer, _SEQUENCER.id == 1)
+    )
+
+
+def _sequencer_saved() -> sa.Insert:
+    """The sequencer's row written (made the first time)."""
+    saved = postgresql.insert(outbox_sequencer).values(
+        id=1, **{name: sa.bindparam(name) for name in _SEQUENCER_COLUMNS}
+    )
+    return saved.on_conflict_do_update(
+        index_elements=[_SEQUENCER.id],
+        set_={name: saved.excluded[name] for name in _SEQUENCER_COLUMNS},
+    )
+
+
+# the sequencer's statements, built once: it runs every round of every worker, and
+# building them cost it more than running them
+_SEQUENCER_COLUMNS = ("floor_id", "settled_id", "mark_id", "mark_xmax", "marked_at", "swept_at")
+_PLACING = _placing()
+_PLACED = _PLACING.returning(_EVENTS.id)
+_SEQUENCER_LOCKED = sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK))
+_SEQUENCER_STATE = _sequencer_state()
+_SEQUENCER_SAVED = _sequencer_saved()
+
+
 class EventLog:
     """Outbox rows in the order they became visible."""
 
@@ -61,27 +152,8 @@ class EventLog:
         if self.connection.dialect.name == "postgresql":
             return self._sequence_from_floor(limit)
         top = self.last_position()
-        placed = self.connection.execute(self._placing(limit, top, 0))
+        placed = self.connection.execute(_PLACING, {"limit": limit, "top": top, "floor": 0})
         return int(placed.rowcount)
-
-    def _placing(self, limit: int, top: int, floor: int) -> sa.Update:
-        """One statement, however many: the next ``limit`` events without a place from id
-        ``floor`` on, numbered on from ``top`` in id order."""
-        waiting = (
-            sa.select(
-                _EVENTS.id.label("row_id"),
-                sa.func.row_number().over(order_by=_EVENTS.id).label("n"),
-            )
-            .where(_EVENTS.position.is_(None), _EVENTS.id >= floor)
-            .order_by(_EVENTS.id)
-            .limit(limit)
-            .subquery()
-        )
-        return (
-            sa.update(outbox_events)
-            .where(_EVENTS.id == waiting.c.row_id)
-            .values(position=top + waiting.c.n)
-        )
 
     def _sequence_from_floor(self, limit: int) -> int:
         """PostgreSQL: look for events to place from the floor (``outbox_sequencer``), not
@@ -95,49 +167,8 @@ class EventLog:
         was drawn just before its transaction began writing (the one case those facts do
         not cover: its insert's first row between drawing the id and writing it)."""
         c = self.connection
-        c.execute(sa.select(sa.func.pg_advisory_xact_lock(_SEQUENCER_LOCK)))
-        snapshot = sa.func.pg_current_snapshot()
-        activity = sa.table(
-            "pg_stat_activity",
-            sa.column("pid"),
-            sa.column("datname"),
-            sa.column("backend_xid"),
-            sa.column("xact_start"),
-        )
-        # a transaction of this database that was writing when the mark was made (other
-        # databases of the cluster hold its xmin back, not this outbox)
-        held = (
-            sa.select(activity.c.pid)
-            .where(
-                activity.c.datname == sa.func.current_database(),
-                activity.c.backend_xid.is_not(None),
-                activity.c.xact_start <= _SEQUENCER.marked_at,
-                activity.c.pid != sa.func.pg_backend_pid(),
-            )
-            .exists()
-        )
-        state = c.execute(
-            sa.select(
-                _SEQUENCER.floor_id,
-                _SEQUENCER.settled_id,
-                _SEQUENCER.mark_id,
-                _SEQUENCER.mark_xmax,
-                _SEQUENCER.marked_at,
-                _SEQUENCER.swept_at,
-                sa.cast(sa.cast(sa.func.pg_snapshot_xmin(snapshot), sa.Text), sa.BigInteger).label(
-                    "xmin"
-                ),
-                sa.cast(sa.cast(sa.func.pg_snapshot_xmax(snapshot), sa.Text), sa.BigInteger).label(
-                    "xmax"
-                ),
-                sa.func.clock_timestamp().label("now"),
-                held.label("held"),
-                sa.select(sa.func.max(_EVENTS.id)).scalar_subquery().label("top_id"),
-                sa.select(sa.func.max(_EVENTS.position)).scalar_subquery().label("top"),
-            )
-            .select_from(sa.select(sa.literal(1).label("one")).subquery())
-            .outerjoin(outbox_sequencer, _SEQUENCER.id == 1)
-        ).one()
+        c.execute(_SEQUENCER_LOCKED)
+        state = c.execute(_SEQUENCER_STATE).one()
         now: datetime = state.now
         floor, settled = int(state.floor_id or 0), int(state.settled_id or 0)
         sweep = state.swept_at is None or now - state.swept_at >= SEQUENCER_SWEEP
@@ -149,14 +180,8 @@ class EventLog:
         ):
             settled = max(settled, int(state.mark_id))  # nothing up to it can commit now
             mark = (state.top_id, state.xmax, now)
-        placed = [
-            int(i)
-            for i in c.execute(
-                self._placing(limit, int(state.top or 0), 0 if sweep else floor).returning(
-                    _EVENTS.id
-                )
-            ).scalars()
-        ]
+        given = {"limit": limit, "top": int(state.top or 0), "floor": 0 if sweep else floor}
+        placed = [int(i) for i in c.execute(_PLACED, given).scalars()]
         full = len(placed) >= limit  # then more may wait just past the last one placed
         moved = min(settled + 1, max(placed) + 1) if full else settled + 1
         if sweep:
@@ -173,11 +198,9 @@ class EventLog:
             # where it stopped: what is left is found from there
             "swept_at": now if sweep else state.swept_at,
         }
-        c.execute(
-            postgresql.insert(outbox_sequencer)
-            .values(id=1, **values)
-            .on_conflict_do_update(index_elements=[_SEQUENCER.id], set_=values)
-        )
+        if placed or any(values[name] != getattr(state, name) for name in _SEQUENCER_COLUMNS):
+            # an idle call that moved nothing writes nothing: no WAL, no flush at commit
+            c.execute(_SEQUENCER_SAVED, values)
         return len(placed)
 
     def _floor(self) -> sa.ColumnElement[int]:
@@ -189,7 +212,7 @@ class EventLog:
         )
 
     def last_position(self) -> int:
-        return int(self.connection.execute(sa.select(sa.func.max(_EVENTS.position))).scalar() or 0)
+        return int(self.connection.execute(_LAST_POSITION).scalar() or 0)
 
     def first_position(self) -> int:
         """The position of the oldest event still kept (0: none)."""
@@ -365,6 +388,64 @@ def _event(row: Any) -> StoredEvent:
     )
 
 
+def _free() -> sa.ColumnElement[bool]:
+    """The consumer's lease is nobody's, the ``worker``'s own, or over at ``at``."""
+    return sa.or_(
+        _CONSUMERS.leased_by.is_(None),
+        _CONSUMERS.leased_by == sa.bindparam("worker"),
+        _CONSUMERS.lease_expires_at < sa.bindparam("at"),
+    )
+
+
+# a worker's every round reads and moves cursors: their statements are built once
+_LAST_POSITION = sa.select(sa.func.max(_EVENTS.position))
+_STATE = sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
+    _CONSUMERS.name == sa.bindparam("name")
+)
+_NAMES: sa.BindParameter[Any] = sa.bindparam("names", expanding=True)
+_STATES = sa.select(
+    _CONSUMERS.name, _CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at
+).where(_CONSUMERS.name.in_(_NAMES))
+_CLAIM_AT = (
+    sa.update(event_consumers)
+    .where(_CONSUMERS.name.in_(_NAMES), _CONSUMERS.position == sa.bindparam("at_position"), _free())
+    .values(
+        leased_by=sa.bindparam("worker"),
+        lease_expires_at=sa.bindparam("until"),
+        updated_at=sa.bindparam("at"),
+    )
+    .returning(_CONSUMERS.name)
+)
+_PASS_OVER = (
+    sa.update(event_consumers)
+    .where(_CONSUMERS.name.in_(_NAMES), _CONSUMERS.position < sa.bindparam("to_position"), _free())
+    .values(
+        position=sa.bindparam("to_position"),
+        attempts=0,  # an event that failed before is behind it: nothing waits
+        next_attempt_at=None,
+        leased_by=None,
+        lease_expires_at=None,
+        updated_at=sa.bindparam("at"),
+    )
+)
+_MOVE = (
+    sa.update(event_consumers)
+    .where(
+        _CONSUMERS.name == sa.bindparam("consumer"),
+        _CONSUMERS.leased_by == sa.bindparam("worker"),
+        _CONSUMERS.position == sa.bindparam("expected"),
+    )
+    .values(
+        position=sa.bindparam("to_position"),
+        attempts=sa.bindparam("to_attempts"),
+        next_attempt_at=sa.bindparam("next_at"),
+        leased_by=sa.bindparam("holder"),
+        lease_expires_at=sa.bindparam("until"),
+        updated_at=sa.bindparam("at"),
+    )
+)
+
+
 class Consumers:
     """Each consumer's cursor, and the lease that lets one worker at a time move it."""
 
@@ -398,33 +479,15 @@ class Consumers:
 
     def state(self, name: str) -> tuple[int, int, datetime | None] | None:
         """Position, failed attempts at the next event, and when to try it again."""
-        row = self.connection.execute(
-            sa.select(_CONSUMERS.position, _CONSUMERS.attempts, _CONSUMERS.next_attempt_at).where(
-                _CONSUMERS.name == name
-            )
-        ).first()
+        row = self.connection.execute(_STATE, {"name": name}).first()
         return None if row is None else (int(row.position), int(row.attempts), row.next_attempt_at)
 
     def states(self, names: Sequence[str]) -> dict[str, tuple[int, int, datetime | None]]:
         """:meth:`state` of several consumers in one statement (those that exist)."""
         if not names:
             return {}
-        rows = self.connection.execute(
-            sa.select(
-                _CONSUMERS.name,
-                _CONSUMERS.position,
-                _CONSUMERS.attempts,
-                _CONSUMERS.next_attempt_at,
-            ).where(_CONSUMERS.name.in_(sorted(set(names))))
-        )
+        rows = self.connection.execute(_STATES, {"names": sorted(set(names))})
         return {r.name: (int(r.position), int(r.attempts), r.next_attempt_at) for r in rows}
-
-    def _free(self, worker: str, at: datetime) -> sa.ColumnElement[bool]:
-        return sa.or_(
-            _CONSUMERS.leased_by.is_(None),
-            _CONSUMERS.leased_by == worker,
-            _CONSUMERS.lease_expires_at < at,
-        )
 
     def claim_at(
         self, names: Sequence[str], worker: str, position: int, at: datetime, lease: timedelta
@@ -434,14 +497,14 @@ class Consumers:
         if not names:
             return set()
         taken = self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name.in_(sorted(set(names))),
-                _CONSUMERS.position == position,
-                self._free(worker, at),
-            )
-            .values(leased_by=worker, lease_expires_at=at + lease, updated_at=at)
-            .returning(_CONSUMERS.name)
+            _CLAIM_AT,
+            {
+                "names": sorted(set(names)),
+                "at_position": position,
+                "worker": worker,
+                "at": at,
+                "until": at + lease,
+            },
         )
         return set(taken.scalars())
 
@@ -452,20 +515,8 @@ class Consumers:
         if not names:
             return
         self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name.in_(sorted(set(names))),
-                _CONSUMERS.position < position,
-                self._free(worker, at),
-            )
-            .values(
-                position=position,
-                attempts=0,  # an event that failed before is behind it: nothing waits
-                next_attempt_at=None,
-                leased_by=None,
-                lease_expires_at=None,
-                updated_at=at,
-            )
+            _PASS_OVER,
+            {"names": sorted(set(names)), "to_position": position, "worker": worker, "at": at},
         )
 
     def move(
@@ -485,20 +536,18 @@ class Consumers:
         lease go when ``release``; False when the lease was lost to another worker, which
         then owns the cursor."""
         result = self.connection.execute(
-            sa.update(event_consumers)
-            .where(
-                _CONSUMERS.name == name,
-                _CONSUMERS.leased_by == worker,
-                _CONSUMERS.position == expected,
-            )
-            .values(
-                position=position,
-                attempts=attempts,
-                next_attempt_at=next_attempt_at,
-                leased_by=None if release else worker,
-                lease_expires_at=None if release else at + lease,
-                updated_at=at,
-            )
+            _MOVE,
+            {
+                "consumer": name,
+                "worker": worker,
+                "expected": expected,
+                "to_position": position,
+                "to_attempts": attempts,
+                "next_at": next_attempt_at,
+                "holder": None if release else worker,
+                "until": None if release else at + lease,
+                "at": at,
+            },
         )
         return result.rowcount == 1
 

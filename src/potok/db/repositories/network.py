@@ -14,34 +14,39 @@ from potok.db.tables import channels, orders, stock, warehouse_channels, warehou
 from potok.domain.kernel import ChannelId, RemovalStrategy, WarehouseId
 from potok.domain.network import Warehouse, WarehouseDraft, WarehouseType
 
+# what every release, hand-over and tracking step reads (a location by its code), built once
+_ALL = sa.select(warehouses).order_by(warehouses.c.code)
+_BY_CODE = _ALL.where(warehouses.c.code == sa.bindparam("code"))
+_BY_ACTIVE = _ALL.where(warehouses.c.active == sa.bindparam("active"))
+_LINKS = (
+    sa.select(warehouse_channels.c.warehouse_id, channels.c.code)
+    .join(channels, channels.c.id == warehouse_channels.c.channel_id)
+    .where(warehouse_channels.c.warehouse_id.in_(sa.bindparam("ids", expanding=True)))
+    .order_by(channels.c.code)
+)
+
 
 class WarehouseRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
-    def _load(self, where: sa.ColumnElement[bool] | None = None) -> list[Warehouse]:
-        query = sa.select(warehouses).order_by(warehouses.c.code)
-        if where is not None:
-            query = query.where(where)
-        rows = list(self.connection.execute(query))
+    def _load(self, query: sa.Select[Any], parameters: dict[str, Any]) -> list[Warehouse]:
+        rows = list(self.connection.execute(query, parameters))
         if not rows:
             return []
         links: dict[int, list[str]] = {}
-        for link in self.connection.execute(
-            sa.select(warehouse_channels.c.warehouse_id, channels.c.code)
-            .join(channels, channels.c.id == warehouse_channels.c.channel_id)
-            .where(warehouse_channels.c.warehouse_id.in_([r.id for r in rows]))
-            .order_by(channels.c.code)
-        ):
+        for link in self.connection.execute(_LINKS, {"ids": [r.id for r in rows]}):
             links.setdefault(link.warehouse_id, []).append(link.code)
         return [_warehouse(row, tuple(links.get(row.id, ()))) for row in rows]
 
     def get_by_code(self, code: str) -> Warehouse | None:
-        found = self._load(warehouses.c.code == code)
+        found = self._load(_BY_CODE, {"code": code})
         return found[0] if found else None
 
     def list(self, *, active: bool | None = None) -> Sequence[Warehouse]:
-        return self._load(None if active is None else warehouses.c.active == active)
+        if active is None:
+            return self._load(_ALL, {})
+        return self._load(_BY_ACTIVE, {"active": active})
 
     def ids_for(self, codes: Sequence[str]) -> dict[str, WarehouseId]:
         if not codes:

@@ -20,17 +20,20 @@ def _switch(row: Any) -> NotificationSwitch:
     )
 
 
+_CURRENT = (  # the newest change of one switch
+    sa.select(t)
+    .where(t.c.kind == sa.bindparam("kind"), t.c.code == sa.bindparam("code"))
+    .order_by(t.c.id.desc())
+    .limit(1)
+)
+
+
 class NotificationSwitchRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
     def current(self, kind: SwitchKind, code: str) -> NotificationSwitch | None:
-        row = self.connection.execute(
-            sa.select(t)
-            .where(t.c.kind == kind.value, t.c.code == code)
-            .order_by(t.c.id.desc())
-            .limit(1)
-        ).first()
+        row = self.connection.execute(_CURRENT, {"kind": kind.value, "code": code}).first()
         return _switch(row) if row is not None else None
 
     def all_current(self) -> list[NotificationSwitch]:

@@ -22,16 +22,25 @@ def _version(row: Any) -> TemplateVersion:
     )
 
 
+_CURRENT = (  # the newest version of one template
+    sa.select(t)
+    .where(
+        t.c.topic == sa.bindparam("topic"),
+        t.c.language == sa.bindparam("language"),
+        t.c.medium == sa.bindparam("medium"),
+    )
+    .order_by(t.c.version.desc())
+    .limit(1)
+)
+
+
 class NotificationTemplateRepository:
     def __init__(self, connection: sa.Connection) -> None:
         self.connection = connection
 
     def current(self, topic: str, language: str, medium: str) -> TemplateVersion | None:
         row = self.connection.execute(
-            sa.select(t)
-            .where(t.c.topic == topic, t.c.language == language, t.c.medium == medium)
-            .order_by(t.c.version.desc())
-            .limit(1)
+            _CURRENT, {"topic": topic, "language": language, "medium": medium}
         ).first()
         return _version(row) if row is not None else None
 

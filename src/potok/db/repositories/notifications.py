@@ -13,6 +13,20 @@ from potok.db.tables import notification_opt_outs, notification_preferences, not
 from potok.security.data import DataProtector
 from potok.services.notification_ports import SentRecord
 
+# what each customer message reads and writes, built once
+_INSERT = sa.insert(notifications)
+_SENT = sa.select(notifications.c.id).where(
+    notifications.c.event_id == sa.bindparam("event_id"),
+    notifications.c.medium == sa.bindparam("medium"),
+    notifications.c.outcome == "sent",
+)
+_OPTED_OUT = sa.select(notification_opt_outs.c.address_hash).where(
+    notification_opt_outs.c.address_hash == sa.bindparam("digest")
+)
+_PREFERRED = sa.select(notification_preferences.c.media).where(
+    notification_preferences.c.customer_id == sa.bindparam("customer_id")
+)
+
 
 def _normal(address: str) -> str:
     return address.strip().lower()
@@ -25,41 +39,32 @@ class NotificationRepository:
 
     def log(self, record: SentRecord) -> None:
         self.connection.execute(
-            sa.insert(notifications).values(
-                event_id=record.event_id,
-                event_type=record.event_type,
-                topic=record.topic,
-                medium=record.medium,
-                order_id=record.order_id,
-                recipient=record.recipient,
-                language=record.language,
-                template=record.template,
-                subject=record.subject[:255],
-                outcome=record.outcome,
-                attempt=record.attempt,
-                error=record.error[:500] if record.error else None,
-                created_at=record.created_at,
-            )
+            _INSERT,
+            {
+                "event_id": record.event_id,
+                "event_type": record.event_type,
+                "topic": record.topic,
+                "medium": record.medium,
+                "order_id": record.order_id,
+                "recipient": record.recipient,
+                "language": record.language,
+                "template": record.template,
+                "subject": record.subject[:255],
+                "outcome": record.outcome,
+                "attempt": record.attempt,
+                "error": record.error[:500] if record.error else None,
+                "created_at": record.created_at,
+            },
         )
 
     def was_sent(self, event_id: str, medium: str) -> bool:
         """Whether a message answering this event went out already (a round repeated)."""
-        found = self.connection.execute(
-            sa.select(notifications.c.id).where(
-                notifications.c.event_id == event_id,
-                notifications.c.medium == medium,
-                notifications.c.outcome == "sent",
-            )
-        ).first()
+        found = self.connection.execute(_SENT, {"event_id": event_id, "medium": medium}).first()
         return found is not None
 
     def opted_out(self, address: str) -> bool:
         digest = self.protector.index(_normal(address))
-        found = self.connection.execute(
-            sa.select(notification_opt_outs.c.address_hash).where(
-                notification_opt_outs.c.address_hash == digest
-            )
-        ).first()
+        found = self.connection.execute(_OPTED_OUT, {"digest": digest}).first()
         return found is not None
 
     def opt_out(self, address: str, at: datetime, by: str) -> bool:
@@ -85,9 +90,7 @@ class NotificationRepository:
     def preferred_media(self, customer_id: int) -> tuple[str, ...] | None:
         """The media the customer chose (empty: none at all), or None if they never did."""
         found = self.connection.execute(
-            sa.select(notification_preferences.c.media).where(
-                notification_preferences.c.customer_id == customer_id
-            )
+            _PREFERRED, {"customer_id": customer_id}
         ).scalar_one_or_none()
         if found is None:
             return None

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
-from dataclasses import replace
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -131,35 +131,67 @@ _HEADER = (
     .outerjoin(pickup_points, pickup_points.c.id == orders.c.pickup_point_id)
     .outerjoin(ship_from_locations, ship_from_locations.c.id == orders.c.ship_from_id)
 )
+_UNSET = object()  # a column the row as read did not have
 _CHUNK = 500  # orders per statement when many are read at once
-# what loading orders reads, built once with the ids as one expanding parameter (building
-# a statement with an IN of a few hundred literals cost more than running it)
-_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
-_HEADERS = _HEADER.where(orders.c.id.in_(_IDS))
-_HEADERS_LOCKED = _HEADERS.order_by(orders.c.id).with_for_update(of=orders)
-_LINES = (
-    sa.select(order_lines)
-    .where(order_lines.c.order_id.in_(_IDS))
-    .order_by(order_lines.c.order_id, order_lines.c.line_no)
+# one order by id and its history, built once
+_ONE = _HEADER.where(orders.c.id == sa.bindparam("order_id"))
+_ONE_LOCKED = _ONE.with_for_update(of=orders)
+_HISTORY = (
+    sa.select(order_history)
+    .where(order_history.c.order_id == sa.bindparam("order_id"))
+    .order_by(order_history.c.id)
 )
-_HOLDS = (
-    sa.select(order_holds)
-    .where(order_holds.c.order_id.in_(_IDS))
-    .order_by(order_holds.c.order_id, order_holds.c.hold_no)
-)
-_SERIALS = (
-    sa.select(serials.c.order_id, serials.c.line_no, serials.c.stock_id, serials.c.serial)
-    .where(serials.c.order_id.in_(_IDS), serials.c.status == "reserved")
-    .order_by(serials.c.id)
-)
-_RESERVATIONS = (
-    sa.select(reservations, warehouses.c.code, products.c.sku, lots.c.number.label("lot"))
-    .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
-    .join(products, products.c.id == reservations.c.product_id)
-    .join(stock, stock.c.id == reservations.c.stock_id)
-    .outerjoin(lots, lots.c.id == stock.c.lot_id)
-    .where(reservations.c.order_id.in_(_IDS))
-    .order_by(reservations.c.id)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reads:
+    """What loading orders reads, each statement built once with the ids as one parameter
+    (building a statement with an IN of a few hundred literals cost more than running it)."""
+
+    headers: sa.Select[Any]
+    headers_locked: sa.Select[Any]
+    lines: sa.Select[Any]
+    holds: sa.Select[Any]
+    serials: sa.Select[Any]
+    reservations: sa.Select[Any]
+
+
+def _reads(among: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]) -> _Reads:
+    """The loading statements with ``among(column)`` choosing the orders asked for."""
+    headers = _HEADER.where(among(orders.c.id))
+    return _Reads(
+        headers=headers,
+        headers_locked=headers.order_by(orders.c.id).with_for_update(of=orders),
+        lines=sa.select(order_lines)
+        .where(among(order_lines.c.order_id))
+        .order_by(order_lines.c.order_id, order_lines.c.line_no),
+        holds=sa.select(order_holds)
+        .where(among(order_holds.c.order_id))
+        .order_by(order_holds.c.order_id, order_holds.c.hold_no),
+        serials=sa.select(
+            serials.c.order_id, serials.c.line_no, serials.c.stock_id, serials.c.serial
+        )
+        .where(among(serials.c.order_id), serials.c.status == "reserved")
+        .order_by(serials.c.id),
+        reservations=sa.select(
+            reservations, warehouses.c.code, products.c.sku, lots.c.number.label("lot")
+        )
+        .join(warehouses, warehouses.c.id == reservations.c.warehouse_id)
+        .join(products, products.c.id == reservations.c.product_id)
+        .join(stock, stock.c.id == reservations.c.stock_id)
+        .outerjoin(lots, lots.c.id == stock.c.lot_id)
+        .where(among(reservations.c.order_id))
+        .order_by(reservations.c.id),
+    )
+
+
+# SQLite: the ids as one expanding parameter (a statement per count of ids, cached);
+# PostgreSQL: as one array (``= ANY``), so each statement's text is always the same -
+# the driver prepares it once and the server keeps its plan, where an IN of N
+# parameters was a new statement for both whenever N changed
+_EXPANDING = _reads(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
+_ARRAY = _reads(
+    lambda column: column == sa.any_(sa.cast(sa.bindparam("ids", type_=sa.Text()), _BIGINTS))
 )
 
 
@@ -286,10 +318,12 @@ class OrderRepository:
         stored = self._stored.get(int(order.id)) if order.id is not None else None
         if stored is None:
             return row
+        # a row as read is a RowMapping, whose look-ups cost four times a dict's
+        kept = stored if isinstance(stored, dict) else dict(stored)
         return {
             name: value
             for name, value in row.items()
-            if name == "version" or name not in stored or stored[name] != value
+            if name == "version" or kept.get(name, _UNSET) != value
         }
 
     def _row(self, order: Order) -> dict[str, Any]:
@@ -384,31 +418,45 @@ class OrderRepository:
 
     def get(self, order_id: int, *, lock: bool = False) -> Order | None:
         """The order with lines, holds and reservations (history is read separately)."""
-        query = _HEADER.where(orders.c.id == order_id)
-        if lock:
-            query = query.with_for_update(of=orders)
-        row = self.connection.execute(query).first()
+        query = _ONE_LOCKED if lock else _ONE
+        row = self.connection.execute(query, {"order_id": order_id}).first()
         if row is None:
             return None
         return self._load([row])[0]
 
-    def get_many(self, order_ids: Collection[int], *, lock: bool = False) -> list[Order]:
+    def get_many(
+        self, order_ids: Collection[int], *, lock: bool = False, reservations: bool = True
+    ) -> list[Order]:
         """Many orders at once, in the order asked for (missing ones left out), each read
         as ``get`` reads it; a few statements per thousand orders instead of per order.
-        ``lock`` locks them in id order."""
+        ``lock`` locks them in id order. ``reservations=False`` leaves their reservations
+        (and serials) unread, for a caller whose changes never touch them (a tag, a note,
+        a priority): such an order must not be cancelled, confirmed or re-sourced."""
         wanted = list(dict.fromkeys(order_ids))
         found: dict[int, Order] = {}
+        reads = self._reads
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            query = _HEADERS_LOCKED if lock else _HEADERS
-            rows = list(self.connection.execute(query, {"ids": chunk}))
-            found.update((o.id, o) for o in self._load(rows) if o.id is not None)
+            query = reads.headers_locked if lock else reads.headers
+            rows = list(self.connection.execute(query, {"ids": self._ids(chunk)}))
+            loaded = self._load(rows, reservations=reservations)
+            found.update((o.id, o) for o in loaded if o.id is not None)
         return [found[i] for i in wanted if i in found]
 
-    def _load(self, rows: list[Any]) -> list[Order]:
+    @property
+    def _reads(self) -> _Reads:
+        return _EXPANDING if self.sqlite else _ARRAY
+
+    def _ids(self, ids: list[int]) -> list[int] | str:
+        """The ids as the loading statements take them (see :data:`_ARRAY`)."""
+        return ids if self.sqlite else int_array(ids)
+
+    def _load(self, rows: list[Any], *, reservations: bool = True) -> list[Order]:
+        reads = self._reads
         ids = [row.id for row in rows]
+        asked = {"ids": self._ids(ids)}
         lines: dict[int, list[OrderLine]] = {i: [] for i in ids}
-        for r in self.connection.execute(_LINES, {"ids": ids}):
+        for r in self.connection.execute(reads.lines, asked):
             lines[r.order_id].append(
                 OrderLine(
                     line_no=r.line_no,
@@ -421,7 +469,7 @@ class OrderRepository:
                 )
             )
         holds: dict[int, list[Hold]] = {i: [] for i in ids}
-        for r in self.connection.execute(_HOLDS, {"ids": ids}):
+        for r in self.connection.execute(reads.holds, asked):
             holds[r.order_id].append(
                 Hold(
                     hold_no=r.hold_no,
@@ -436,11 +484,28 @@ class OrderRepository:
                     end_reason=r.end_reason,
                 )
             )
-        held: dict[tuple[int, int, int], list[str]] = {}
-        for s in self.connection.execute(_SERIALS, {"ids": ids}):
-            held.setdefault((s.order_id, s.line_no, s.stock_id), []).append(s.serial)
         kept: dict[int, list[Reservation]] = {i: [] for i in ids}
-        for r in self.connection.execute(_RESERVATIONS, {"ids": ids}):
+        if reservations:
+            self._load_reservations(asked, kept)
+        loaded = []
+        for row in rows:
+            order = _order(row, lines[row.id], holds[row.id], kept[row.id], self.protector)
+            order.announced_status = order.status
+            personal = {name: getattr(row, name) for name in NO_CONTACT}
+            self._sealed[row.id] = (order.contact, order.delivery.address, personal)
+            self._stored[row.id] = row._mapping
+            loaded.append(order)
+        return loaded
+
+    def _load_reservations(
+        self, asked: Mapping[str, Any], kept: dict[int, list[Reservation]]
+    ) -> None:
+        """The orders' reservations, with the serials of their open ones, into ``kept``."""
+        reads = self._reads
+        held: dict[tuple[int, int, int], list[str]] = {}
+        for s in self.connection.execute(reads.serials, asked):
+            held.setdefault((s.order_id, s.line_no, s.stock_id), []).append(s.serial)
+        for r in self.connection.execute(reads.reservations, asked):
             kept[r.order_id].append(
                 Reservation(
                     id=r.id,
@@ -462,15 +527,6 @@ class OrderRepository:
                     shipment_id=r.shipment_id,
                 )
             )
-        loaded = []
-        for row in rows:
-            order = _order(row, lines[row.id], holds[row.id], kept[row.id], self.protector)
-            order.announced_status = order.status
-            personal = {name: getattr(row, name) for name in NO_CONTACT}
-            self._sealed[row.id] = (order.contact, order.delivery.address, personal)
-            self._stored[row.id] = row._mapping
-            loaded.append(order)
-        return loaded
 
     def _kept_personal(self, order: Order) -> dict[str, Any] | None:
         """The order's personal columns as loaded, if its contact and address are the same."""
@@ -490,11 +546,7 @@ class OrderRepository:
                 to_status=r.to_status,
                 details=r.details,
             )
-            for r in self.connection.execute(
-                sa.select(order_history)
-                .where(order_history.c.order_id == order_id)
-                .order_by(order_history.c.id)
-            )
+            for r in self.connection.execute(_HISTORY, {"order_id": order_id})
         ]
 
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]:

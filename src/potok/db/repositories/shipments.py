@@ -76,6 +76,217 @@ _ITEMS = (
 )
 _CHUNK = 500
 
+# What a shipment's use cases run over and over (a scan, a pack, a hand-over: each a
+# transaction), built once with their values as parameters: building a statement and its
+# cache key afresh cost more than running it on SQLite.
+_IDS: sa.BindParameter[Any] = sa.bindparam("ids", expanding=True)
+_HEADERS = _HEADER.where(shipments.c.id.in_(_IDS))
+_HEADERS_LOCKED = _HEADERS.order_by(shipments.c.id).with_for_update(of=shipments)
+_ITEMS_OF = _ITEMS.where(shipment_items.c.shipment_id.in_(_IDS)).order_by(
+    shipment_items.c.shipment_id, shipment_items.c.item_no
+)
+_PARCELS_OF = (
+    sa.select(parcels)
+    .where(parcels.c.shipment_id.in_(_IDS))
+    .order_by(parcels.c.shipment_id, parcels.c.parcel_no)
+)
+_CODES_OF = (
+    sa.select(shipment_codes)
+    .where(shipment_codes.c.shipment_id.in_(_IDS))
+    .order_by(shipment_codes.c.id)
+)
+_INSERT = sa.insert(shipments).returning(shipments.c.id)
+_UPDATES: dict[tuple[str, ...], sa.Update] = {}
+
+
+def _update(columns: tuple[str, ...]) -> sa.Update:
+    """The shipment's row written afresh if its version still holds (built once per set of
+    columns: the columns of ``_header``)."""
+    statement = _UPDATES.get(columns)
+    if statement is None:
+        statement = _UPDATES[columns] = (
+            sa.update(shipments)
+            .where(
+                shipments.c.id == sa.bindparam("s_id"),
+                shipments.c.version == sa.bindparam("s_version"),
+            )
+            .values({name: sa.bindparam(f"v_{name}") for name in columns})
+        )
+    return statement
+
+
+_DELETE_ITEMS = sa.delete(shipment_items).where(
+    shipment_items.c.shipment_id == sa.bindparam("s_id"),
+    shipment_items.c.item_no.in_(sa.bindparam("numbers", expanding=True)),
+)
+_DELETE_CODES = sa.delete(shipment_codes).where(
+    shipment_codes.c.shipment_id == sa.bindparam("s_id"),
+    shipment_codes.c.parcel_no.in_(sa.bindparam("numbers", expanding=True)),
+)
+_DELETE_PARCELS = sa.delete(parcels).where(
+    parcels.c.shipment_id == sa.bindparam("s_id"),
+    parcels.c.parcel_no.in_(sa.bindparam("numbers", expanding=True)),
+)
+_INSERT_ITEMS = sa.insert(shipment_items)
+_INSERT_PARCELS = sa.insert(parcels)
+_INSERT_CODES = sa.insert(shipment_codes)
+_INSERT_STEPS = sa.insert(shipment_steps)
+_ORDER_ID: sa.BindParameter[Any] = sa.bindparam("order_id")
+_NEXT_SEQ = sa.select(sa.func.max(shipments.c.seq)).where(shipments.c.order_id == _ORDER_ID)
+_OF_ORDER = (
+    sa.select(shipments.c.id).where(shipments.c.order_id == _ORDER_ID).order_by(shipments.c.id)
+)
+_STATUSES = sa.select(shipments.c.id, shipments.c.status).where(shipments.c.order_id == _ORDER_ID)
+_PENDING = sa.select(shipments.c.id).where(
+    shipments.c.order_id == _ORDER_ID,
+    shipments.c.warehouse_id == sa.bindparam("warehouse_id"),
+    shipments.c.parcel_group == sa.bindparam("parcel_group"),
+    shipments.c.status == ShipmentStatus.PENDING.value,
+)
+_STEPS = (
+    sa.select(shipment_steps)
+    .where(shipment_steps.c.shipment_id == sa.bindparam("shipment_id"))
+    .order_by(shipment_steps.c.id)
+)
+
+_OPEN_ITEMS = (  # a pending shipment's items: open reservations no started shipment holds
+    sa.select(
+        reservations.c.line_no,
+        reservations.c.product_id,
+        reservations.c.stock_id,
+        sa.func.sum(reservations.c.quantity).label("quantity"),
+        products.c.sku,
+        products.c.name,
+        products.c.unit_identifiers,
+        products.c.barcode,
+        products.c.barcodes,
+        lots.c.number.label("lot"),
+        storage_locations.c.code.label("location"),
+        storage_locations.c.zone,
+        storage_locations.c.pick_sequence,
+    )
+    .join(products, products.c.id == reservations.c.product_id)
+    .join(stock, stock.c.id == reservations.c.stock_id)
+    .outerjoin(lots, lots.c.id == stock.c.lot_id)
+    .outerjoin(storage_locations, storage_locations.c.id == stock.c.location_id)
+    .where(
+        reservations.c.order_id == _ORDER_ID,
+        reservations.c.warehouse_id == sa.bindparam("warehouse_id"),
+        reservations.c.status == "open",
+        reservations.c.shipment_id.is_(None),
+        products.c.parcel_group == sa.bindparam("parcel_group"),
+    )
+    .group_by(
+        reservations.c.line_no,
+        reservations.c.product_id,
+        reservations.c.stock_id,
+        products.c.sku,
+        products.c.name,
+        products.c.unit_identifiers,
+        products.c.barcode,
+        products.c.barcodes,
+        lots.c.number,
+        storage_locations.c.code,
+        storage_locations.c.zone,
+        storage_locations.c.pick_sequence,
+    )
+    .order_by(reservations.c.line_no, reservations.c.stock_id)
+)
+_SERIALS_HELD = (
+    sa.select(serials.c.line_no, serials.c.stock_id, serials.c.serial)
+    .where(serials.c.order_id == _ORDER_ID, serials.c.status == "reserved")
+    .order_by(serials.c.id)
+)
+_WAVE_ID: sa.BindParameter[Any] = sa.bindparam("wave_id")
+_OPEN_IN_WAVE = (
+    sa.select(shipments.c.id)
+    .join(shipment_items, shipment_items.c.shipment_id == shipments.c.id)
+    .where(
+        shipments.c.wave_id == _WAVE_ID,
+        shipments.c.status == ShipmentStatus.PICKING.value,
+        shipment_items.c.product_id == sa.bindparam("product_id"),
+        shipment_items.c.picked < shipment_items.c.quantity,
+    )
+    .distinct()
+    .order_by(shipments.c.id)
+)
+_LEFT_IN_WAVE = (
+    sa.select(sa.func.coalesce(sa.func.sum(shipment_items.c.quantity - shipment_items.c.picked), 0))
+    .join(shipments, shipments.c.id == shipment_items.c.shipment_id)
+    .where(shipments.c.wave_id == _WAVE_ID, shipments.c.status == ShipmentStatus.PICKING.value)
+)
+_BY_TRACKING = sa.select(shipments.c.id).where(
+    shipments.c.carrier == sa.bindparam("carrier"),
+    shipments.c.tracking_number == sa.bindparam("tracking_number"),
+)
+
+
+_WAREHOUSE_ID: sa.BindParameter[Any] = sa.bindparam("warehouse_id")
+_RELEASABLE: dict[tuple[bool, bool], sa.Select[tuple[int, str]]] = {}
+
+
+def _releasable(by_order: bool, before_cutoff: bool) -> sa.Select[tuple[int, str]]:
+    """What ``ShipmentRepository.releasable`` reads, built once for each of its four shapes
+    (given orders or not, a cutoff or not), the warehouse and the limit as parameters."""
+    found = _RELEASABLE.get((by_order, before_cutoff))
+    if found is not None:
+        return found
+    free = (
+        sa.select(
+            reservations.c.order_id,
+            products.c.parcel_group,
+        )
+        .join(products, products.c.id == reservations.c.product_id)
+        .where(
+            reservations.c.warehouse_id == _WAREHOUSE_ID,
+            reservations.c.status == "open",
+            reservations.c.shipment_id.is_(None),
+        )
+        .distinct()
+        .subquery()
+    )
+    pending = sa.exists().where(
+        shipments.c.order_id == free.c.order_id,
+        shipments.c.warehouse_id == _WAREHOUSE_ID,
+        shipments.c.parcel_group == free.c.parcel_group,
+        shipments.c.status == ShipmentStatus.PENDING.value,
+    )
+    on_hold = sa.exists().where(
+        order_holds.c.order_id == orders.c.id, order_holds.c.state == HoldState.ACTIVE.value
+    )
+    travelling = sa.exists().where(
+        transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
+    )
+    query = (
+        sa.select(orders.c.id, free.c.parcel_group)
+        .join(free, free.c.order_id == orders.c.id)
+        .where(
+            orders.c.state == OrderState.CONFIRMED.value,
+            orders.c.allocation == AllocationState.RESERVED.value,
+            # a prepaid order waits for its money; others pay on delivery
+            orders.c.payment_due_at.is_(None),
+            orders.c.payment_status != PaymentStatus.FAILED.value,
+            ~on_hold,
+            ~travelling,
+            ~pending,
+        )
+        .order_by(
+            orders.c.priority.desc(),
+            sa.case((orders.c.promised_at.is_(None), 1), else_=0),
+            orders.c.promised_at,
+            orders.c.created_at,
+            orders.c.id,
+            free.c.parcel_group,
+        )
+        .limit(sa.bindparam("limit", type_=sa.Integer()))
+    )
+    if by_order:
+        query = query.where(orders.c.id.in_(sa.bindparam("order_ids", expanding=True)))
+    if before_cutoff:
+        query = query.where(orders.c.created_at < sa.bindparam("cutoff"))
+    _RELEASABLE[(by_order, before_cutoff)] = query
+    return query
+
 
 class ShipmentRepository:
     def __init__(self, connection: sa.Connection, events: list[DomainEvent]) -> None:
@@ -86,14 +297,10 @@ class ShipmentRepository:
 
     def add(self, shipment: Shipment) -> None:
         """Store a new (pending) shipment; it gets its id."""
-        shipment.id = self.connection.execute(
-            sa.insert(shipments).values(**_header(shipment)).returning(shipments.c.id)
-        ).scalar_one()
+        shipment.id = self.connection.execute(_INSERT, _header(shipment)).scalar_one()
 
     def next_seq(self, order_id: OrderId) -> int:
-        last = self.connection.execute(
-            sa.select(sa.func.max(shipments.c.seq)).where(shipments.c.order_id == order_id)
-        ).scalar_one_or_none()
+        last = self.connection.execute(_NEXT_SEQ, {"order_id": order_id}).scalar_one_or_none()
         return int(last or 0) + 1
 
     def save(self, shipment: Shipment) -> None:
@@ -101,51 +308,33 @@ class ShipmentRepository:
         changes = shipment.take_changes()
         if not changes:
             return
+        row = _header(shipment) | {"version": shipment.version + 1}
         result = self.connection.execute(
-            sa.update(shipments)
-            .where(shipments.c.id == shipment.id, shipments.c.version == shipment.version)
-            .values(**_header(shipment), version=shipment.version + 1)
+            _update(tuple(row)),
+            {"s_id": shipment.id, "s_version": shipment.version}
+            | {f"v_{name}": value for name, value in row.items()},
         )
         if result.rowcount != 1:
             raise TransientConflict(detail=f"shipment {shipment.id} changed meanwhile")
         shipment.version += 1
         if changes.items:
             numbers = sorted(changes.items)
+            self.connection.execute(_DELETE_ITEMS, {"s_id": shipment.id, "numbers": numbers})
             self.connection.execute(
-                sa.delete(shipment_items).where(
-                    shipment_items.c.shipment_id == shipment.id,
-                    shipment_items.c.item_no.in_(numbers),
-                )
-            )
-            self.connection.execute(
-                sa.insert(shipment_items),
-                [_item(shipment, shipment.item(n)) for n in numbers],
+                _INSERT_ITEMS, [_item(shipment, shipment.item(n)) for n in numbers]
             )
         if changes.removed_parcels:
-            self.connection.execute(
-                sa.delete(shipment_codes).where(
-                    shipment_codes.c.shipment_id == shipment.id,
-                    shipment_codes.c.parcel_no.in_(changes.removed_parcels),
-                )
-            )
-            self.connection.execute(
-                sa.delete(parcels).where(
-                    parcels.c.shipment_id == shipment.id,
-                    parcels.c.parcel_no.in_(changes.removed_parcels),
-                )
-            )
+            removed = {"s_id": shipment.id, "numbers": list(changes.removed_parcels)}
+            self.connection.execute(_DELETE_CODES, removed)
+            self.connection.execute(_DELETE_PARCELS, removed)
         if changes.parcels:
             self.connection.execute(
-                sa.insert(parcels), [_parcel(shipment, p) for p in changes.parcels]
+                _INSERT_PARCELS, [_parcel(shipment, p) for p in changes.parcels]
             )
         if changes.codes:
-            self.connection.execute(
-                sa.insert(shipment_codes), [_code(shipment, c) for c in changes.codes]
-            )
+            self.connection.execute(_INSERT_CODES, [_code(shipment, c) for c in changes.codes])
         if changes.steps:
-            self.connection.execute(
-                sa.insert(shipment_steps), [_step(shipment, s) for s in changes.steps]
-            )
+            self.connection.execute(_INSERT_STEPS, [_step(shipment, s) for s in changes.steps])
             shipment.steps.extend(changes.steps)
         self.events.extend(changes.events)
 
@@ -189,36 +378,23 @@ class ShipmentRepository:
         found: dict[int, Shipment] = {}
         for start in range(0, len(wanted), _CHUNK):
             chunk = wanted[start : start + _CHUNK]
-            query = _HEADER.where(shipments.c.id.in_(chunk))
-            if lock:
-                query = query.order_by(shipments.c.id).with_for_update(of=shipments)
-            rows = list(self.connection.execute(query))
+            query = _HEADERS_LOCKED if lock else _HEADERS
+            rows = list(self.connection.execute(query, {"ids": chunk}))
             found.update((s.id, s) for s in self._load(rows) if s.id is not None)
         return [found[i] for i in wanted if i in found]
 
     def for_order(self, order_id: int, *, lock: bool = False) -> list[Shipment]:
-        ids = self.connection.execute(
-            sa.select(shipments.c.id)
-            .where(shipments.c.order_id == order_id)
-            .order_by(shipments.c.id)
-        ).scalars()
+        ids = self.connection.execute(_OF_ORDER, {"order_id": order_id}).scalars()
         return self.get_many(list(ids), lock=lock)
 
     def statuses(self, order_id: int) -> dict[int, ShipmentStatus]:
         """Every shipment of the order and its status, for the order's progress."""
-        rows = self.connection.execute(
-            sa.select(shipments.c.id, shipments.c.status).where(shipments.c.order_id == order_id)
-        )
+        rows = self.connection.execute(_STATUSES, {"order_id": order_id})
         return {r.id: ShipmentStatus(r.status) for r in rows}
 
     def pending(self, order_id: int, warehouse_id: WarehouseId, group: str) -> Shipment | None:
         found = self.connection.execute(
-            sa.select(shipments.c.id).where(
-                shipments.c.order_id == order_id,
-                shipments.c.warehouse_id == warehouse_id,
-                shipments.c.parcel_group == group,
-                shipments.c.status == ShipmentStatus.PENDING.value,
-            )
+            _PENDING, {"order_id": order_id, "warehouse_id": warehouse_id, "parcel_group": group}
         ).scalar_one_or_none()
         return self.get(found) if found is not None else None
 
@@ -227,11 +403,7 @@ class ShipmentRepository:
             ShipmentStep(
                 r.occurred_at, r.actor, r.action, r.from_status, r.to_status, r.reason, r.details
             )
-            for r in self.connection.execute(
-                sa.select(shipment_steps)
-                .where(shipment_steps.c.shipment_id == shipment_id)
-                .order_by(shipment_steps.c.id)
-            )
+            for r in self.connection.execute(_STEPS, {"shipment_id": shipment_id})
         ]
 
     def _load(self, rows: list[Any]) -> list[Shipment]:
@@ -239,18 +411,10 @@ class ShipmentRepository:
         if not ids:
             return []
         items: dict[int, list[ShipmentItem]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            _ITEMS.where(shipment_items.c.shipment_id.in_(ids)).order_by(
-                shipment_items.c.shipment_id, shipment_items.c.item_no
-            )
-        ):
+        for r in self.connection.execute(_ITEMS_OF, {"ids": ids}):
             items[r.shipment_id].append(_item_from(r))
         boxes: dict[int, list[Parcel]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            sa.select(parcels)
-            .where(parcels.c.shipment_id.in_(ids))
-            .order_by(parcels.c.shipment_id, parcels.c.parcel_no)
-        ):
+        for r in self.connection.execute(_PARCELS_OF, {"ids": ids}):
             boxes[r.shipment_id].append(
                 Parcel(
                     r.parcel_no,
@@ -264,11 +428,7 @@ class ShipmentRepository:
                 )
             )
         codes: dict[int, list[PackedCode]] = {i: [] for i in ids}
-        for r in self.connection.execute(
-            sa.select(shipment_codes)
-            .where(shipment_codes.c.shipment_id.in_(ids))
-            .order_by(shipment_codes.c.id)
-        ):
+        for r in self.connection.execute(_CODES_OF, {"ids": ids}):
             codes[r.shipment_id].append(
                 PackedCode(
                     r.parcel_no,
@@ -286,54 +446,10 @@ class ShipmentRepository:
         """The order's open reservations at the warehouse that no started shipment holds, of
         products of this parcel group: a pending shipment's items (numbered from 1)."""
         rows = self.connection.execute(
-            sa.select(
-                reservations.c.line_no,
-                reservations.c.product_id,
-                reservations.c.stock_id,
-                sa.func.sum(reservations.c.quantity).label("quantity"),
-                products.c.sku,
-                products.c.name,
-                products.c.unit_identifiers,
-                products.c.barcode,
-                products.c.barcodes,
-                lots.c.number.label("lot"),
-                storage_locations.c.code.label("location"),
-                storage_locations.c.zone,
-                storage_locations.c.pick_sequence,
-            )
-            .join(products, products.c.id == reservations.c.product_id)
-            .join(stock, stock.c.id == reservations.c.stock_id)
-            .outerjoin(lots, lots.c.id == stock.c.lot_id)
-            .outerjoin(storage_locations, storage_locations.c.id == stock.c.location_id)
-            .where(
-                reservations.c.order_id == order_id,
-                reservations.c.warehouse_id == warehouse_id,
-                reservations.c.status == "open",
-                reservations.c.shipment_id.is_(None),
-                products.c.parcel_group == group,
-            )
-            .group_by(
-                reservations.c.line_no,
-                reservations.c.product_id,
-                reservations.c.stock_id,
-                products.c.sku,
-                products.c.name,
-                products.c.unit_identifiers,
-                products.c.barcode,
-                products.c.barcodes,
-                lots.c.number,
-                storage_locations.c.code,
-                storage_locations.c.zone,
-                storage_locations.c.pick_sequence,
-            )
-            .order_by(reservations.c.line_no, reservations.c.stock_id)
+            _OPEN_ITEMS, {"order_id": order_id, "warehouse_id": warehouse_id, "parcel_group": group}
         ).all()
         held: dict[tuple[int, int], list[str]] = {}
-        for s in self.connection.execute(
-            sa.select(serials.c.line_no, serials.c.stock_id, serials.c.serial)
-            .where(serials.c.order_id == order_id, serials.c.status == "reserved")
-            .order_by(serials.c.id)
-        ):
+        for s in self.connection.execute(_SERIALS_HELD, {"order_id": order_id}):
             held.setdefault((s.line_no, s.stock_id), []).append(s.serial)
         items = []
         for number, r in enumerate(rows, start=1):
@@ -370,60 +486,14 @@ class ShipmentRepository:
         not on hold, paid or not needing it, no transfer still bringing their units, with
         open reservations here that neither a started nor a pending shipment holds; one row
         per parcel group."""
-        free = (
-            sa.select(
-                reservations.c.order_id,
-                products.c.parcel_group,
-            )
-            .join(products, products.c.id == reservations.c.product_id)
-            .where(
-                reservations.c.warehouse_id == warehouse_id,
-                reservations.c.status == "open",
-                reservations.c.shipment_id.is_(None),
-            )
-            .distinct()
-            .subquery()
-        )
-        pending = sa.exists().where(
-            shipments.c.order_id == free.c.order_id,
-            shipments.c.warehouse_id == warehouse_id,
-            shipments.c.parcel_group == free.c.parcel_group,
-            shipments.c.status == ShipmentStatus.PENDING.value,
-        )
-        on_hold = sa.exists().where(
-            order_holds.c.order_id == orders.c.id, order_holds.c.state == HoldState.ACTIVE.value
-        )
-        travelling = sa.exists().where(
-            transfers.c.order_id == orders.c.id, transfers.c.status.in_(["requested", "shipped"])
-        )
-        query = (
-            sa.select(orders.c.id, free.c.parcel_group)
-            .join(free, free.c.order_id == orders.c.id)
-            .where(
-                orders.c.state == OrderState.CONFIRMED.value,
-                orders.c.allocation == AllocationState.RESERVED.value,
-                # a prepaid order waits for its money; others pay on delivery
-                orders.c.payment_due_at.is_(None),
-                orders.c.payment_status != PaymentStatus.FAILED.value,
-                ~on_hold,
-                ~travelling,
-                ~pending,
-            )
-            .order_by(
-                orders.c.priority.desc(),
-                sa.case((orders.c.promised_at.is_(None), 1), else_=0),
-                orders.c.promised_at,
-                orders.c.created_at,
-                orders.c.id,
-                free.c.parcel_group,
-            )
-            .limit(limit)
-        )
+        query = _releasable(order_ids is not None, cutoff is not None)
+        parameters: dict[str, Any] = {"warehouse_id": warehouse_id, "limit": limit}
         if order_ids is not None:
-            query = query.where(orders.c.id.in_(sorted(order_ids)))
+            parameters["order_ids"] = sorted(order_ids)
         if cutoff is not None:
-            query = query.where(orders.c.created_at < cutoff)
-        return [Releasable(OrderId(r.id), r.parcel_group) for r in self.connection.execute(query)]
+            parameters["cutoff"] = cutoff
+        rows = self.connection.execute(query, parameters)
+        return [Releasable(OrderId(r.id), r.parcel_group) for r in rows]
 
     def why_not_releasable(self, order_id: int) -> str | None:
         """What keeps an order from the warehouse, in words (None: nothing)."""
@@ -511,35 +581,13 @@ class ShipmentRepository:
         """Shipments of a wave being picked with units of the product left to pick."""
         return list(
             self.connection.execute(
-                sa.select(shipments.c.id)
-                .join(shipment_items, shipment_items.c.shipment_id == shipments.c.id)
-                .where(
-                    shipments.c.wave_id == wave_id,
-                    shipments.c.status == ShipmentStatus.PICKING.value,
-                    shipment_items.c.product_id == product_id,
-                    shipment_items.c.picked < shipment_items.c.quantity,
-                )
-                .distinct()
-                .order_by(shipments.c.id)
+                _OPEN_IN_WAVE, {"wave_id": wave_id, "product_id": product_id}
             ).scalars()
         )
 
     def left_in_wave(self, wave_id: int) -> int:
         """Units still to pick in a wave's shipments being picked."""
-        return int(
-            self.connection.execute(
-                sa.select(
-                    sa.func.coalesce(
-                        sa.func.sum(shipment_items.c.quantity - shipment_items.c.picked), 0
-                    )
-                )
-                .join(shipments, shipments.c.id == shipment_items.c.shipment_id)
-                .where(
-                    shipments.c.wave_id == wave_id,
-                    shipments.c.status == ShipmentStatus.PICKING.value,
-                )
-            ).scalar_one()
-        )
+        return int(self.connection.execute(_LEFT_IN_WAVE, {"wave_id": wave_id}).scalar_one())
 
     def due_at_pickup_points(self, now: datetime, limit: int) -> list[int]:
         """Shipments waiting at a pickup point past their storage deadline."""
@@ -581,9 +629,7 @@ class ShipmentRepository:
 
     def by_tracking(self, carrier: str, tracking_number: str) -> int | None:
         return self.connection.execute(
-            sa.select(shipments.c.id).where(
-                shipments.c.carrier == carrier, shipments.c.tracking_number == tracking_number
-            )
+            _BY_TRACKING, {"carrier": carrier, "tracking_number": tracking_number}
         ).scalar_one_or_none()
 
     def order_id_of(self, shipment_id: int) -> int | None:
@@ -592,6 +638,15 @@ class ShipmentRepository:
 
 
 _ORDER_OF = sa.select(shipments.c.order_id).where(shipments.c.id == sa.bindparam("id"))
+_WAVE = (
+    sa.select(waves, warehouses.c.code.label("warehouse_code"))
+    .join(warehouses, warehouses.c.id == waves.c.warehouse_id)
+    .where(waves.c.number == sa.bindparam("number"))
+)
+_WAVE_LOCKED = _WAVE.with_for_update(of=waves)
+_WAVE_MEMBERS = (
+    sa.select(shipments.c.id).where(shipments.c.wave_id == _WAVE_ID).order_by(shipments.c.id)
+)
 
 
 class WaveRepository:
@@ -622,23 +677,11 @@ class WaveRepository:
         wave.events.clear()
 
     def get(self, number: str, *, lock: bool = False) -> Wave | None:
-        query = (
-            sa.select(waves, warehouses.c.code.label("warehouse_code"))
-            .join(warehouses, warehouses.c.id == waves.c.warehouse_id)
-            .where(waves.c.number == number)
-        )
-        if lock:
-            query = query.with_for_update(of=waves)
-        row = self.connection.execute(query).first()
+        query = _WAVE_LOCKED if lock else _WAVE
+        row = self.connection.execute(query, {"number": number}).first()
         if row is None:
             return None
-        members = list(
-            self.connection.execute(
-                sa.select(shipments.c.id)
-                .where(shipments.c.wave_id == row.id)
-                .order_by(shipments.c.id)
-            ).scalars()
-        )
+        members = list(self.connection.execute(_WAVE_MEMBERS, {"wave_id": row.id}).scalars())
         return _wave(row, members)
 
     def list_page(

@@ -39,7 +39,6 @@ from potok.domain.inventory import Movement, StockLevel
 from potok.domain.kernel import ChannelId, LotId, OrderId, ProductId, StockId, WarehouseId
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import (
-    AuditContext,
     Holder,
     LotDates,
     SerialPick,
@@ -164,12 +163,10 @@ class StockRepository:
         self,
         connection: sa.Connection,
         reserving: StagedReservation | None = None,
-        context: AuditContext | None = None,
     ) -> None:
         self.connection = connection
         self.sqlite = is_sqlite(connection)
         self.reserving = reserving  # PostgreSQL's unit of work: stock reserved at commit
-        self.context = context or AuditContext(actor="system:potok", via="system")
 
     # ------------------------------------------------------------------ bulk uploads
 
@@ -181,7 +178,7 @@ class StockRepository:
         return stock_uploads.plan_upload(self.connection, rows)
 
     def apply_upload(self, rows: UploadRows, change: UploadChange) -> UploadApplied:
-        return stock_uploads.apply_upload(self.connection, rows, change, self.context)
+        return stock_uploads.apply_upload(self.connection, rows, change)
 
     # ------------------------------------------------------------------ sourcing
 

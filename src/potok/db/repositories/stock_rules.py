@@ -23,6 +23,7 @@ from potok.domain.kernel import ProductId, WarehouseId
 from potok.services.ports import RulePage, RuleState
 
 BATCH = 1000  # rules read at a time when a filter on their figures has to look at each
+KEYS_A_STATEMENT = 2000  # SQLite: (warehouse, product) pairs looked up by one statement
 
 
 class StockRuleRepository:
@@ -106,9 +107,21 @@ class StockRuleRepository:
         rule_ids: Collection[int] | None = None,
         keys: Collection[tuple[WarehouseId, ProductId]] | None = None,
     ) -> list[RuleState]:
-        """Rules with their figures (all of them when neither ids nor keys are given)."""
+        """Rules with their figures (all of them when neither ids nor keys are given), for
+        any number of keys: one statement on PostgreSQL (the keys go as two arrays), a few
+        thousand keys a statement on SQLite (bound by its parameters)."""
         if (rule_ids is not None and not rule_ids) or (keys is not None and not keys):
             return []
+        if keys is not None and self.sqlite and len(keys) > KEYS_A_STATEMENT:
+            listed = sorted(set(keys))
+            rows = [
+                row
+                for start in range(0, len(listed), KEYS_A_STATEMENT)
+                for row in rule_figures(
+                    self.connection, keys=listed[start : start + KEYS_A_STATEMENT]
+                )
+            ]
+            return self._with_incoming(rows)
         return self._with_incoming(rule_figures(self.connection, rule_ids=rule_ids, keys=keys))
 
     def unsettled(self, limit: int) -> list[int]:

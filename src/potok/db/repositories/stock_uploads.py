@@ -10,10 +10,11 @@ does the rest in two statements:
    (compare-and-set, refused as ``PUT /stock/levels`` refuses it), or a level under what is
    reserved or unavailable (the caller sets those one by one: they take reservations back).
 2. :data:`_APPLY` creates the missing positions at their level, sets the others, and for
-   every row whose on-hand moved appends the ledger movement, the ``stock.changed`` event
-   to the outbox and its audit row - the same rows the unit of work writes for a
-   :class:`~potok.domain.inventory.events.StockChanged` recorded by the use case (the
-   payload is built here from the same fields; a test compares the two).
+   every row whose on-hand moved appends the ledger movement and the ``stock.changed``
+   event to the outbox - the same rows the unit of work writes for a
+   :class:`~potok.domain.inventory.events.StockChanged` the use case records unaudited (the
+   payload is built here from the same fields; a test compares the two). The audit trail
+   gets one row for the whole upload, from the use case's ``stock.synced``.
 
 Both run inside the unit of work's transaction, so the upload stays all or nothing.
 """
@@ -30,7 +31,7 @@ from potok.db.pg import driver, int_array, numbered
 from potok.domain.errors import TransientConflict
 from potok.domain.inventory.events import StockChanged
 from potok.domain.kernel import ProductId
-from potok.services.ports import AuditContext, UploadApplied, UploadChange, UploadPlan, UploadRows
+from potok.services.ports import UploadApplied, UploadChange, UploadPlan, UploadRows
 
 _PLAN = numbered(
     """
@@ -116,12 +117,6 @@ _APPLY = numbered(
         SELECT CAST(gen_random_uuid() AS text), %(event_type)s, %(aggregate_type)s,
                aggregate_id, payload, %(at)s
           FROM told
-    ), au AS (
-        INSERT INTO audit_log (occurred_at, actor, via, ip, request_id, action, entity_type,
-                               entity_id, before, after)
-        SELECT %(at)s, %(audit_actor)s, %(via)s, %(ip)s, %(request_id)s, %(event_type)s,
-               %(aggregate_type)s, aggregate_id, NULL, payload
-          FROM told
     )
     SELECT (SELECT count(*) FROM g) - (SELECT count(*) FROM old),
            (SELECT count(*) FROM ins),
@@ -158,11 +153,12 @@ def plan_upload(connection: sa.Connection, rows: UploadRows) -> UploadPlan:
 
 
 def apply_upload(
-    connection: sa.Connection, rows: UploadRows, change: UploadChange, context: AuditContext
+    connection: sa.Connection, rows: UploadRows, change: UploadChange
 ) -> UploadApplied:
-    """Set the levels (positions locked by :func:`plan_upload`), with their ledger, outbox
-    and audit rows. A position that another transaction created meanwhile fails the upload
-    as a :class:`TransientConflict` (the use case runs again and finds it)."""
+    """Set the levels (positions locked by :func:`plan_upload`), with their ledger and
+    outbox rows (the use case's ``stock.synced`` is the upload's row in the audit trail).
+    A position that another transaction created meanwhile fails the upload as a
+    :class:`TransientConflict` (the use case runs again and finds it)."""
     if not len(rows):
         return UploadApplied(0, 0, [])
     values = {
@@ -177,10 +173,6 @@ def apply_upload(
         "actor": change.actor,
         "event_type": StockChanged.event_type(),
         "aggregate_type": StockChanged.aggregate_type,
-        "audit_actor": context.actor,
-        "via": context.via,
-        "ip": context.ip,
-        "request_id": context.request_id,
     }
     raw = driver(connection)
     raw.execute(_MORE_MEMORY)  # the statement's sorts and hashes kept off the disk

@@ -68,8 +68,11 @@ stock = sa.Table(
     ),
     sa.Index(None, "product_id"),
     sa.Index(None, "lot_id"),
-    # the stock levels' page order: one warehouse's positions from a cursor on, a page at a time
-    sa.Index(None, "warehouse_id", "product_id", "id"),
+    # the stock levels' page order: one warehouse's positions from a cursor on, a page at a
+    # time; unique (id alone is) so that a ledger row can name its position by all three
+    sa.Index(
+        "uq_stock_warehouse_id_product_id_id", "warehouse_id", "product_id", "id", unique=True
+    ),
     sa.CheckConstraint("on_hand >= 0", name="on_hand_not_negative"),
     sa.CheckConstraint("reserved >= 0", name="reserved_not_negative"),
     sa.CheckConstraint("unavailable >= 0", name="unavailable_not_negative"),
@@ -83,9 +86,9 @@ stock_movements = sa.Table(
     "stock_movements",
     metadata,
     id_column(),
-    fk("stock_id", "stock.id"),
-    fk("warehouse_id", "warehouses.id"),
-    fk("product_id", "products.id"),
+    sa.Column("stock_id", id_type(), nullable=False),
+    sa.Column("warehouse_id", id_type(), nullable=False),
+    sa.Column("product_id", id_type(), nullable=False),
     fk("lot_id", "lots.id", nullable=True),
     sa.Column("type", sa.String(20), nullable=False),
     sa.Column("quantity", sa.Integer(), nullable=False),  # change of on_hand
@@ -99,6 +102,12 @@ stock_movements = sa.Table(
     sa.Index(None, "stock_id", "id"),
     sa.Index(None, "occurred_at"),
     sa.CheckConstraint("on_hand_after >= 0", name="on_hand_after_not_negative"),
+    # one key for the movement's position, warehouse and product: one check per movement,
+    # and a movement's warehouse and product are always its position's (they have keys)
+    sa.ForeignKeyConstraint(
+        ["warehouse_id", "product_id", "stock_id"],
+        ["stock.warehouse_id", "stock.product_id", "stock.id"],
+    ),
 )
 
 serials = sa.Table(

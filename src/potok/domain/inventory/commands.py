@@ -68,3 +68,4 @@ class SetLevels:
     source: str
     reference: str | None = None
     movement: MovementType = MovementType.SYNC
+    file_sha256: str | None = None  # the uploaded file's digest, for the audit trail

@@ -57,12 +57,19 @@ class StockReleased(StockReserved):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StockSynced(DomainEvent):
-    """A bulk upload set many levels at once; one event for the batch."""
+    """A bulk upload set many levels at once; one event for the batch, and its one row in
+    the audit trail: the ledger entries of its changes are those of type ``movement``
+    with its ``reference`` at its time (their ``stock.changed`` events are not audited
+    one by one)."""
 
     aggregate_type: ClassVar[str] = "stock"
     source: str
     rows: int
     changed: int
+    created: int = 0  # positions the upload created
+    movement: str | None = None
+    reference: str | None = None
+    file_sha256: str | None = None  # the file's SHA-256, for an upload from a file
 
     def aggregate_id(self) -> str:
         return self.source

@@ -20,13 +20,17 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from potok.domain.kernel import ProductId, WarehouseId
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.tariffs import TariffTable
+
+if TYPE_CHECKING:  # numpy is imported where prices are computed: every process that merely
+    # reads these types (the API, each command, the demo) starts without it
+    import numpy as np
+
+    _Costs = tuple[list[tuple[WarehouseId, int]], np.ndarray, np.ndarray]
 
 Lane = Callable[[WarehouseId, str, ProductId], float | None]
 """The cost of shipping one unit of a product from a warehouse to a region (None: no lane)."""
@@ -66,6 +70,8 @@ def stock_values(
     left unserved costs (default: twice the dearest lane, so that serving from far away is
     always better than not serving). Products held at one site are priced by hand (the
     marginal destination it cannot serve); the rest in one linear program, a block each."""
+    import numpy as np
+
     by_product: dict[ProductId, list[tuple[WarehouseId, int]]] = {}
     for (w, p), q in horizon.stock.items():
         if q > 0:
@@ -105,12 +111,11 @@ def stock_values(
     return out
 
 
-_Costs = tuple[list[tuple[WarehouseId, int]], np.ndarray, np.ndarray]
-
-
 def _table_costs(
     lanes: Lanes,
 ) -> Callable[[ProductId, list[tuple[WarehouseId, int]], Mapping[str, float]], _Costs | None]:
+    import numpy as np
+
     site_at = {w: i for i, w in enumerate(lanes.sites)}
     dest_at = {d: j for j, d in enumerate(lanes.destinations)}
 
@@ -135,6 +140,8 @@ def _table_costs(
 def _callable_costs(
     lane: Lane,
 ) -> Callable[[ProductId, list[tuple[WarehouseId, int]], Mapping[str, float]], _Costs | None]:
+    import numpy as np
+
     def costs(
         p: ProductId, sites: list[tuple[WarehouseId, int]], regions: Mapping[str, float]
     ) -> _Costs | None:
@@ -158,6 +165,8 @@ def _single_site_value(
     """One site's stock short of its demand: its units go to the destinations it serves
     cheapest, and one unit less leaves the first destination it would still have served
     unserved, which costs the shortage less that destination's lane."""
+    import numpy as np
+
     reach = ~np.isnan(costs)
     order = np.argsort(np.where(reach, costs, np.inf), kind="stable")
     served = 0.0
@@ -218,6 +227,8 @@ def _solve_batch(
     """min sum c x + penalty u  s.t.  sum_w x[w,r] + u[r] = d[r],  sum_r x[w,r] <= s[w], for
     the batch's products together (each its own rows and columns: the blocks do not touch);
     the price of a unit at w is minus the dual of its supply row."""
+    import numpy as np
+
     costs: list[np.ndarray] = []
     rows: list[np.ndarray] = []
     row_lo: list[np.ndarray] = []
@@ -335,6 +346,8 @@ def price_network(
     unit shipped by the tariff table at its share of a parcel. ``forecast`` (units over the
     horizon per SKU, from a stored forecast run) replaces the history's total of the SKUs
     it names; the history still says which regions they go to."""
+    import numpy as np
+
     demand: dict[ProductId, dict[str, float]] = {}
     weight: dict[ProductId, float] = {}
     where: dict[str, list[float]] = {}  # region: units, sum of latitudes, sum of longitudes

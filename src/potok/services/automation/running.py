@@ -131,7 +131,13 @@ def apply_rules(
     is saved once."""
     if not plan:
         return
-    locked = uow.orders.get_many(sorted({c.order_id for c, _ in plan}), lock=True)
+    # reservations are read only when a rule may cancel, confirm, hold or release (its
+    # actions may change anything): a tag, a note, a priority or a task never needs them
+    lists = {id(waiting): waiting for _, waiting in plan}.values()
+    whole = any(rule.touches is None for waiting in lists for rule in waiting)
+    locked = uow.orders.get_many(
+        sorted({c.order_id for c, _ in plan}), lock=True, reservations=whole
+    )
     orders = {int(o.id): o for o in locked if o.id is not None}
     known = list(orders)
     contexts = uow.automation.contexts(known)
