@@ -386,22 +386,26 @@ def start_server(
         "POTOK_API__THREADS": str(pool),
     }
     potok = potok or Path(sys.executable).with_name("potok")
-    server = subprocess.Popen(
-        [
-            str(potok),
-            "serve",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--no-jobs",
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    # the server's own messages go to a file, never to a pipe nobody reads while it runs
+    # (a server logging many errors filled the pipe and hung the benchmark)
+    log = workdir / "server.log"
+    with log.open("wb") as written:
+        server = subprocess.Popen(
+            [
+                str(potok),
+                "serve",
+                "--port",
+                str(port),
+                "--workers",
+                str(workers),
+                "--no-jobs",
+                "--no-access-log",
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=written,
+            start_new_session=True,
+        )
     deadline = time.monotonic() + 300  # a loaded machine starts two workers slowly
     while time.monotonic() < deadline:
         try:
@@ -411,10 +415,9 @@ def start_server(
                 return server
         except OSError:
             time.sleep(0.2)
-    os.killpg(server.pid, signal.SIGKILL)  # the workers too: they hold stderr open
-    raise SystemExit(
-        f"the server did not start: {server.stderr.read().decode() if server.stderr else ''}"
-    )
+    os.killpg(server.pid, signal.SIGKILL)  # the workers too
+    said = log.read_text(errors="replace")[-4000:]
+    raise SystemExit(f"the server did not start (its log: {log}):\n{said}")
 
 
 def process_tree_cpu(root: int) -> float:

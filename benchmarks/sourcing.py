@@ -41,11 +41,15 @@ priced by the same tariffs:
                  force, no promise they keep broken, no transfers, a trade of orders moved
                  when its shipping plus stock value falls; ``--waves free``: planned afresh
                  as if new).
+  (h) bound    - how many promises any plan at all could keep (``sourcing_bounds``: a
+                 linear program that splits lines freely and ignores cost): on the whole
+                 stream, of the orders with every line in stock; on the window, among plans
+                 serving as many orders as the stock-priced engine served.
 
 Savings are measured on the orders every strategy could serve. The last line is
 machine-readable:
 
-    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330 waves_stream_gap_pct=1.0 waves_stream_on_time_pct=95.0 wave=50 hold=100 wave_replan_cpu_ms=12.0
+    sourcing orders=50000 savings_vs_naive_pct=17.2 gap_to_optimum_pct=1.4 decisions_per_s=3100 batch_10k_s=41 on_time_pct=95.1 network=distance vs_nearest_pct=2.0 stream_gap_pct=3.1 stream_on_time_pct=94.0 priced_vs_nearest_pct=2.5 priced_on_time_pct=94.2 priced_stream_gap_pct=1.2 decide_cpu_us=310 priced_decide_cpu_us=330 waves_stream_gap_pct=1.0 waves_stream_on_time_pct=95.0 wave=50 hold=100 wave_replan_cpu_ms=12.0 on_time_bound_pct=97.0 window_on_time_bound_pct=96.0
 """
 
 from __future__ import annotations
@@ -83,6 +87,7 @@ from potok.domain.sourcing.stock_value import PARCEL_UNITS, Horizon, Lanes, stoc
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from benchmarks import sourcing_zones as zones
+from benchmarks.sourcing_bounds import on_time_bound
 
 TODAY = date(2026, 3, 2)
 
@@ -1005,6 +1010,17 @@ def main() -> None:
           + ", ".join(f"{x:+.1f} %" for x, _ in fifths) + "; stock priced "
           + ", ".join(f"{y:+.1f} %" for _, y in fifths))  # fmt: skip
 
+    # how many promises any plan at all could keep (``sourcing_bounds``): on the window among
+    # plans serving as many orders as the stock-priced engine did; on the whole stream of
+    # the orders with every line in stock somewhere (the larger program is left out there)
+    day_bound = on_time_bound(net.orders, net.stock, net.candidates, net.tariffs, rules, TODAY)
+    w_bound = on_time_bound(window, w_stock, net.candidates, net.tariffs, rules, TODAY,
+                            serve=len(w_valued.served()))  # fmt: skip
+    print(f"on time, any plan  the stream: at most {day_bound.on_time:,.0f} of the "
+          f"{day_bound.servable:,} orders with every line in stock ({day_bound.pct:.1f} %); the "
+          f"window: at most {w_bound.on_time:,.0f} of {w_bound.serve:,} served ({w_bound.pct:.1f} %); "
+          f"{day_bound.never:,} and {w_bound.never:,} have a line no stock could bring in time even alone")  # fmt: skip
+
     print()
     targets = [
         ("engine >= 15 % cheaper than naive", savings >= 15),
@@ -1022,7 +1038,8 @@ def main() -> None:
           f"priced_stream_gap_pct={priced_gap:.1f} decide_cpu_us={decide_us:.0f} "
           f"priced_decide_cpu_us={priced_us:.0f} waves_stream_gap_pct={waves_gap:.1f} "
           f"waves_stream_on_time_pct={h_fig.on_time:.1f} wave={wave} hold={hold} "
-          f"wave_replan_cpu_ms={1e3 * waves.cpu_seconds / len(window):.1f}")  # fmt: skip
+          f"wave_replan_cpu_ms={1e3 * waves.cpu_seconds / len(window):.1f} "
+          f"on_time_bound_pct={day_bound.pct:.1f} window_on_time_bound_pct={w_bound.pct:.1f}")  # fmt: skip
 
 
 if __name__ == "__main__":

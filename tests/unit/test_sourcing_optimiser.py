@@ -139,6 +139,38 @@ def test_the_optimiser_matches_brute_force_on_tiny_networks(case: dict[str, obje
     assert all(len(p.shipments) <= rules.shipments_allowed() for p in result.plans.values())
 
 
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances)
+def test_an_order_that_must_stay_unplanned_does_not_loosen_the_others_optimum(
+    case: dict[str, object],
+) -> None:
+    # 1,000 units of a product no warehouse holds: the order stays unplanned, and its
+    # penalty must not widen the tolerance the rest of the batch is solved to
+    rates: list[tuple[int, int]] = case["rates"]  # type: ignore[assignment]
+    orders: list[dict[int, int]] = case["orders"]  # type: ignore[assignment]
+    levels: list[int] = case["stock"]  # type: ignore[assignment]
+    split: SplitPolicy = case["split"]  # type: ignore[assignment]
+    stock = {(w, p): levels[w * 2 + p - 1] for w in range(len(rates)) for p in (1, 2)}
+    rules = RoutingRules(split=split, max_shipments=2)
+    best = brute_force(orders, rates, stock, rules.shipments_allowed())
+    assume(best is not None)
+    batch = [open_order(f"o{i}", o) for i, o in enumerate(orders)]
+    result = optimise(
+        [*batch, open_order("nowhere", {9: 1000})],
+        sites(len(rates)),
+        as_stock(stock),
+        tariffs=table(rates),
+        rules=rules,
+        today=TODAY,
+        max_options=None,
+    )
+    assert result.unplanned == ("nowhere",)
+    assert result.method == "mip-optimal"
+    assert abs(result.cost_after - best) < 1e-6
+    assert result.mip_gap is not None
+    assert result.mip_gap <= 1e-4
+
+
 @settings(max_examples=40, deadline=None)
 @given(instances)
 def test_the_greedy_fallback_never_oversells(case: dict[str, object]) -> None:

@@ -39,7 +39,7 @@ from potok.domain.kernel import ProductId, WarehouseId
 from potok.domain.sourcing.engine import HUBS, SourcingOrder
 from potok.domain.sourcing.geo import distance_km
 from potok.domain.sourcing.planner import Candidate
-from potok.domain.sourcing.rules import RoutingRules, SplitPolicy
+from potok.domain.sourcing.rules import RoutingRules, SplitPolicy, Weights
 from potok.domain.sourcing.tariffs import TariffTable
 
 CHANGE_PENALTY = 0.01  # roubles: ties keep today's plan
@@ -238,7 +238,9 @@ def optimise(
         if left <= 0:
             notes.append("no time left for the solver after building the model")
         else:
-            solved = _solve(prepared, capacity, left, rules, stock_values or {})
+            # with ``split_short`` a second solve may follow: the first leaves it half the time
+            first = left / 2 if split_short and rules.shipments_allowed() > 1 else left
+            solved = _solve(prepared, capacity, first, rules, stock_values or {})
             if solved is not None and split_short:
                 held = [
                     o
@@ -608,6 +610,7 @@ def _solve(
     u_cols: dict[int, tuple[int, int, int, ProductId]] = {}  # (order, hub, source, product)
     z_cols: dict[int, tuple[int, int]] = {}  # column: (order, hub)
     slack: list[tuple[int, int]] = []  # (column, order) per keep-or-unplanned column
+    left_out: list[int] = []  # the unplanned columns among them
     stock_coef: dict[tuple[int, WarehouseId, ProductId], float] = {}  # keep columns' units
     stock_cols: dict[tuple[WarehouseId, ProductId], list[int]] = {}
     stock_ub: dict[tuple[WarehouseId, ProductId], int] = {}
@@ -724,6 +727,7 @@ def _solve(
                         takes(out, sh.warehouse_id, p, q)
             else:
                 out = column(UNPLANNED_UNIT_COST * sum(o.demand.values()), 1.0)
+                left_out.append(out)
             slack.append((out, oi))
             for p, d in o.demand.items():
                 cols = [*by_product[p], out]
@@ -755,7 +759,11 @@ def _solve(
     h = _new_highs(highspy)
     h.setOptionValue("output_flag", False)
     h.setOptionValue("time_limit", float(max(0.05, time_limit_s)))
-    h.setOptionValue("mip_rel_gap", 1e-4)
+    # Stop within 0.01 % of the plans' own score. HiGHS's relative gap is taken on the whole
+    # objective, where an order that must stay unplanned weighs UNPLANNED_UNIT_COST a unit:
+    # with a few of them, 0.01 % of that would let the plans be far from their best.
+    h.setOptionValue("mip_rel_gap", 0.0)
+    h.setOptionValue("mip_abs_gap", max(1e-6, 1e-4 * _scale(prepared, w)))
     h.setOptionValue("threads", 1)
     empty_i = np.zeros(0, dtype=np.int32)
     h.addCols(
@@ -829,8 +837,24 @@ def _solve(
                     )
                 )
         plans[o.oo.key] = OrderPlan(tuple(ships))
-    gap = float(info.mip_gap) if info.mip_gap < 1e30 else None
+    gap: float | None = None
+    if abs(info.mip_dual_bound) < 1e30:  # the gap on the plans' own score, not the whole
+        own = info.objective_function_value - sum(cost[j] * values[j] for j in left_out)
+        gap = max(0.0, info.objective_function_value - info.mip_dual_bound) / max(abs(own), 1e-9)
     return plans, method, gap
+
+
+def _scale(prepared: Sequence[_Order], w: Weights) -> float:
+    """What the orders' plans score at least, about: each order's best single option."""
+    total = 0.0
+    for o in prepared:
+        kg = sum(q * o.kg[p] for p, q in o.demand.items())
+        best = min(
+            (opt.open_cost + w.cost * opt.per_kg * kg + o.penalty(opt.days) for opt in o.opts),
+            default=0.0,
+        )
+        total += abs(best)
+    return total
 
 
 def _hub_plan(
