@@ -38,15 +38,7 @@ def raise_alert(
     what an alert keeps)."""
     message = message[:MAX_MESSAGE]
     alert = uow.alerts.add(kind, order_id, message, at)
-    uow.record(
-        AlertRaised(
-            occurred_at=at,
-            alert_id=alert.id,
-            kind=alert.kind.value,
-            order_id=order_id,
-            message=message,
-        )
-    )
+    _announce(uow, alert, at)
     return alert
 
 
@@ -61,7 +53,7 @@ def raise_alert_once(
     warehouse_id: int | None = None,
 ) -> Alert | None:
     """An alert about ``subject`` (a location, a marketplace item...) unless one of this kind
-    about it is already open, with its event in the same transaction; None when it was
+    about it was ever raised, with its event in the same transaction; None when one was
     (the subject and the message cut to what an alert keeps)."""
     message = message[:MAX_MESSAGE]
     alert = uow.alerts.add_once(
@@ -69,16 +61,21 @@ def raise_alert_once(
     )
     if alert is None:
         return None
+    _announce(uow, alert, at)
+    return alert
+
+
+def _announce(uow: UnitOfWork, alert: Alert, at: datetime) -> None:
+    """The alert's event, in the transaction that raised it."""
     uow.record(
         AlertRaised(
             occurred_at=at,
             alert_id=alert.id,
             kind=alert.kind.value,
-            order_id=order_id,
-            message=message,
+            order_id=alert.order_id,
+            message=alert.message,
         )
     )
-    return alert
 
 
 def raise_alerts(uow: UnitOfWork, orders: Iterable[Order], at: datetime, why: str) -> list[Alert]:
