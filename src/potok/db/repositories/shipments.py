@@ -56,19 +56,20 @@ _HEADER = (
     .join(warehouses, warehouses.c.id == shipments.c.warehouse_id)
     .outerjoin(waves, waves.c.id == shipments.c.wave_id)
 )
+# what picking and packing show of an item: its product, lot and storage place
+_ITEM_DETAILS = (
+    products.c.sku,
+    products.c.name,
+    products.c.unit_identifiers,
+    products.c.barcode,
+    products.c.barcodes,
+    lots.c.number.label("lot"),
+    storage_locations.c.code.label("location"),
+    storage_locations.c.zone,
+    storage_locations.c.pick_sequence,
+)
 _ITEMS = (
-    sa.select(
-        shipment_items,
-        products.c.sku,
-        products.c.name,
-        products.c.unit_identifiers,
-        products.c.barcode,
-        products.c.barcodes,
-        lots.c.number.label("lot"),
-        storage_locations.c.code.label("location"),
-        storage_locations.c.zone,
-        storage_locations.c.pick_sequence,
-    )
+    sa.select(shipment_items, *_ITEM_DETAILS)
     .join(products, products.c.id == shipment_items.c.product_id)
     .join(stock, stock.c.id == shipment_items.c.stock_id)
     .outerjoin(lots, lots.c.id == stock.c.lot_id)
@@ -155,15 +156,7 @@ _OPEN_ITEMS = (  # a pending shipment's items: open reservations no started ship
         reservations.c.product_id,
         reservations.c.stock_id,
         sa.func.sum(reservations.c.quantity).label("quantity"),
-        products.c.sku,
-        products.c.name,
-        products.c.unit_identifiers,
-        products.c.barcode,
-        products.c.barcodes,
-        lots.c.number.label("lot"),
-        storage_locations.c.code.label("location"),
-        storage_locations.c.zone,
-        storage_locations.c.pick_sequence,
+        *_ITEM_DETAILS,
     )
     .join(products, products.c.id == reservations.c.product_id)
     .join(stock, stock.c.id == reservations.c.stock_id)
