@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from potok.worker.collector import collector_held
+from potok.collector import collector_held
 
 
 @pytest.fixture(autouse=True)

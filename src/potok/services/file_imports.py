@@ -9,14 +9,13 @@ what to fix, so an operator fixes the same spreadsheet line by line.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import IO, ClassVar, Generic, TypeVar
 
+from potok.collector import collector_held
 from potok.domain.errors import FieldError, Rejected
 from potok.spreadsheets import Column, ColumnMap, FileFormat, Record, map_header, write_table
 from potok.spreadsheets.reading import BadFile, Table
@@ -239,7 +238,7 @@ def read_rows(
     found: Rows[T] = Rows([], [], 0, table.sha256)
     seen: dict[object, int] = {}
     plain = quick(header) if quick is not None else None
-    with collector_paused():  # the rows make no cycles: see collector_paused
+    with collector_held():  # the rows make no cycles: see potok/collector.py
         for record in table:
             if record.late:
                 found.problems.extend(Cells(record, header, names).problems)
@@ -274,21 +273,6 @@ def read_rows(
         bad = found.bad_rows
         found.good = [(number, row) for number, row in found.good if number not in bad]
     return found
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cyclic garbage collection while a file's rows are read (or applied): they make no
-    cycles, and with 100,000 rows held the collector walked them again and again (a fifth
-    of the reading's CPU, and as much again while applying them). Collection resumes
-    after, as it was (one paused already stays paused)."""
-    was_on = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_on:
-            gc.enable()
 
 
 def _shown(key: object) -> str:

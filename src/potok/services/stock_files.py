@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
+from potok.collector import collector_held
 from potok.domain.inventory import MovementType
 from potok.domain.inventory.commands import LevelRow, SetLevels
 from potok.domain.inventory.errors import BulkRejected
@@ -34,7 +35,6 @@ from potok.services.file_imports import (
     Progress,
     RowProblem,
     Rows,
-    collector_paused,
     in_order,
     open_table,
     problems_from,
@@ -153,7 +153,7 @@ def apply_levels(
     """Apply read levels through the bulk path of ``PUT /stock/levels`` (all or nothing),
     with the cyclic garbage collector paused as while reading them (its full passes walked
     the 100,000 rows held, a second of CPU)."""
-    with collector_paused():
+    with collector_held():
         return _apply_levels(uow, rows, actor, reference, origin, skip_bad)
 
 

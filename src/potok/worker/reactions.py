@@ -29,11 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from potok.collector import collector_held
 from potok.domain.webhooks import EventBatch, StoredEvent, retry_delay
 from potok.services.outside import Outside, Settle
 from potok.services.reactions import AFTER_COMMIT, EventReaction
 from potok.services.unit_of_work import UnitOfWork, atomically, reading
-from potok.worker.collector import collector_held
 from potok.worker.costs import SHARED
 
 if TYPE_CHECKING:
@@ -231,7 +231,7 @@ def _run_window(
     reaction = member.reaction
     assert reaction.window_handler is not None
     try:
-        with collector_held():  # the window's objects go with it (``worker/collector.py``)
+        with collector_held():  # the window's objects go with it (``potok/collector.py``)
             settle = reaction.window_handler(outside, taken)
     except Exception as error:
         before = max(position, taken[0].position - 1)
