@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
-from potok import __version__, web
+from potok import __version__, timing, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.hot_routes import HotRoutes, hot_threads
@@ -118,7 +120,16 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
 
             listener = KeyChangeListener(potok.engine.url, keys.forget, keys.hearing).start()
         settle_start_up_objects()
+        timing.watch_collector()
+        spreading = bool(os.environ.get("POTOK_API_SPREAD_TABLE"))
+        if spreading:  # one of several worker processes (potok serve --workers N)
+            from potok.api import spread
+
+            spread.start(asyncio.get_running_loop())
         yield
+        if spreading:
+            spread.stop()
+        timing.flush()
         if listener is not None:
             listener.stop()
         app.state.hot_threads.shutdown(wait=True)
