@@ -53,7 +53,7 @@ class SameThread(Executor):
         future: Future[Any] = Future()
         try:
             future.set_result(fn(*args, **kwargs))
-        except BaseException as error:  # noqa: BLE001 - handed to the awaiting side
+        except BaseException as error:  # handed to the awaiting side
             future.set_exception(error)
         return future
 
