@@ -75,6 +75,7 @@ from potok.api.security import (
 )
 from potok.api.url_guard import RefuseNulInUrl
 from potok.bootstrap import Potok, bootstrap
+from potok.db.lite_writers import hand_over_sooner
 from potok.security.access_log import mask_access_log
 from potok.services import events as event_service
 from potok.settings import Settings, get_settings
@@ -110,7 +111,7 @@ def settle_what_first_requests_built(passes: int = FROZEN_AFTER_FULL_PASSES) -> 
     document the body guard reads, compiled statements, the network copy, prepared
     statements' records): each full collection afterwards walked them again, 26-33 ms of
     CPU with the GIL held, two or three times per process in a benchmark run - a stall of
-    every request in flight (docs/architecture.md, intake note 25). So the process's first
+    every request in flight (docs/architecture.md, intake note 26). So the process's first
     ``passes`` full collections each freeze what they leave: right after a full pass every
     object alive has just been found reachable and sits in the oldest generation. Cyclic
     garbage made later is collected as before; objects frozen then that become cyclic
@@ -156,6 +157,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
             from potok.api import spread
 
             spread.start(asyncio.get_running_loop())
+        if not several:  # SQLite: the writer holding the database gets the GIL back sooner
+            hand_over_sooner()
         yield
         if spreading:
             spread.stop()
