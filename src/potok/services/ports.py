@@ -33,6 +33,7 @@ from potok.domain.kernel import (
 )
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
+from potok.domain.quick_init import quick_init
 from potok.domain.sourcing import Candidate, Position, SourcingRecord, Tariff
 from potok.domain.sourcing.stock_value import PricingInputs, StockPricingRun
 from potok.domain.sourcing.versions import RulesVersion, TariffVersion
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from potok.domain.sourcing.setup import SourcingSetup
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class IntakeContext:
     """Everything intake reads before it decides, fetched in one go."""
