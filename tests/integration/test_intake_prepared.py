@@ -15,10 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from potok.api.security import KeyCache, SharedRateLimiter
 from potok.bootstrap import Potok, bootstrap
 from potok.db import rate_limits
+from potok.db.repositories.intake import PG_ID_SEQUENCES
 from potok.domain.access import Permission
 from potok.services import access, intake
 from potok.services.unit_of_work import reading
@@ -54,6 +56,16 @@ def test_a_read_only_unit_of_work_keeps_the_prepared_statements(potok: Potok) ->
         assert prepared() >= before
     finally:
         alone.close()
+
+
+@pytest.mark.parametrize("backend", ["postgresql"])
+def test_the_snapshot_names_the_identity_sequences_of_its_tables(potok: Potok) -> None:
+    with potok.engine.connect() as connection:
+        for table, sequence in PG_ID_SEQUENCES.items():
+            found = connection.execute(
+                sa.select(sa.func.pg_get_serial_sequence(table, "id"))
+            ).scalar_one()
+            assert found == f"public.{sequence}"
 
 
 @RACE_LIMIT

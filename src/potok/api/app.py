@@ -111,7 +111,7 @@ def settle_what_first_requests_built(passes: int = FROZEN_AFTER_FULL_PASSES) -> 
     document the body guard reads, compiled statements, the network copy, prepared
     statements' records): each full collection afterwards walked them again, 26-33 ms of
     CPU with the GIL held, two or three times per process in a benchmark run - a stall of
-    every request in flight (docs/architecture.md, intake note 26). So the process's first
+    every request in flight (docs/architecture.md, intake note 28). So the process's first
     ``passes`` full collections each freeze what they leave: right after a full pass every
     object alive has just been found reachable and sits in the oldest generation. Cyclic
     garbage made later is collected as before; objects frozen then that become cyclic

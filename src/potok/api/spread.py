@@ -6,7 +6,7 @@ connection then stays with it for good. Thirty-two clients connecting at once we
 20/12 (or worse) between two processes, and each process answers its own connections at
 about the same rate, so a process's latency grows with its share of the connections: in
 one benchmark run the process with 20 answered in 150 ms at the median and 338 ms at the
-99th percentile, the one with 12 in 71 and 214 ms (docs/architecture.md, intake note 25).
+99th percentile, the one with 12 in 71 and 214 ms (docs/architecture.md, intake note 27).
 
 Each process publishes how many connections it has open in a small table shared by the
 processes (a file mapped into memory, one slot per process: its pid, its open

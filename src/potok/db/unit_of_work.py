@@ -319,6 +319,10 @@ class SqlUnitOfWork:
         if not audited:
             self._unaudited.update(id(event) for event in events)
 
+    def unaudited(self, *events: DomainEvent) -> None:
+        # by identity: each event object lives until the transaction writes it
+        self._unaudited.update(id(event) for event in events)
+
     def flush_events(self) -> None:
         if not self._events:
             return

@@ -237,6 +237,13 @@ class UnitOfWork(Protocol):
         unless ``audited`` is False (one event of a bulk upload speaks for its changes)."""
         ...
 
+    def unaudited(self, *events: DomainEvent) -> None:
+        """These events - recorded already, or to be with an aggregate's save - go to the
+        outbox without an audit row of their own: another event of the transaction speaks
+        for them in the audit trail (an automation rule's ``rule.fired`` for the tags and
+        notes it made)."""
+        ...
+
     def flush_events(self) -> None:
         """Write the events recorded so far to the outbox now, in this transaction (a bulk
         change records many: memory stays bounded; the commit writes the rest)."""

@@ -126,7 +126,18 @@ class OrderIn(Schema):
             ],
             delivery=DeliveryRequest(
                 method=self.delivery.method,
-                address=Address(**address.model_dump()) if address else None,
+                address=Address(  # field by field: model_dump() cost more than the rest
+                    address.city,
+                    address.line1,
+                    address.line2,
+                    address.region,
+                    address.postal_code,
+                    address.country,
+                    address.latitude,
+                    address.longitude,
+                )
+                if address
+                else None,
                 pickup_point=self.delivery.pickup_point,
                 price=self.delivery.price,
                 vat_rate=self.delivery.vat_rate,

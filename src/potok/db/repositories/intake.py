@@ -50,7 +50,13 @@ from potok.domain.kernel import CustomerId, OrderId, RemovalStrategy, Tracking
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import IntakeContext, StoredAnswer
 
-_PG_SNAPSHOT = numbered("""
+PG_ID_SEQUENCES = {"orders": "orders_id_seq", "customers": "customers_id_seq"}
+"""The identity sequences the snapshot draws from, named in its text: a name is resolved once
+when the statement is prepared, where ``pg_get_serial_sequence`` looked it up in the catalogue
+on every order (``tests/integration/test_intake_prepared.py`` checks the names)."""
+
+_PG_SNAPSHOT = numbered(
+    """
     WITH p AS MATERIALIZED (SELECT * FROM products WHERE sku = ANY(CAST(%(skus)s AS text[]))),
     found AS (
         SELECT id FROM customers
@@ -64,10 +70,10 @@ _PG_SNAPSHOT = numbered("""
         (SELECT json_agg(p)::text FROM p) AS products,
         (SELECT o.id FROM orders o
           WHERE o.channel_id = %(channel_id)s AND o.external_id = %(external_id)s) AS existing,
-        nextval(pg_get_serial_sequence('orders', 'id')) AS fresh,
+        nextval('{orders}') AS fresh,
         (SELECT id FROM found) AS customer_id,
         CASE WHEN %(with_customer)s AND NOT EXISTS (SELECT 1 FROM found)
-             THEN nextval(pg_get_serial_sequence('customers', 'id')) END AS new_customer_id,
+             THEN nextval('{customers}') END AS new_customer_id,
         (SELECT json_agg(json_build_array(s.id, s.warehouse_id, s.product_id,
                                           s.on_hand - s.reserved - s.unavailable,
                                           s.lot_id, l.number, l.expires_on, s.received_at,
@@ -82,7 +88,10 @@ _PG_SNAPSHOT = numbered("""
         (SELECT json_build_array(k.request_hash, k.status_code, k.response)::text
            FROM idempotency_keys k
           WHERE k.scope = %(idempotency_scope)s AND k.key = %(idempotency_key)s) AS stored
-""")
+""".replace("{orders}", PG_ID_SEQUENCES["orders"]).replace(
+        "{customers}", PG_ID_SEQUENCES["customers"]
+    )
+)
 
 
 _SQLITE_SNAPSHOT = """

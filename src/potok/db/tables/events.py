@@ -20,7 +20,9 @@ outbox_events = sa.Table(
     # the place in commit order, given by the sequencer once the row is visible; the change
     # feed and every consumer read by it (ids are handed out before commit, so out of order)
     sa.Column("position", sa.BigInteger(), nullable=True),
-    sa.Index(None, "position", unique=True),
+    # events are written without one: on PostgreSQL only sequenced events have an entry
+    # (SQLite would not use a partial index for the sequencer's max(position))
+    sa.Index(None, "position", unique=True, postgresql_where=sa.text("position IS NOT NULL")),
     sa.Index(
         "ix_outbox_events_unsequenced",
         "id",

@@ -68,8 +68,19 @@ orders = sa.Table(
     sa.UniqueConstraint("channel_id", "external_id"),
     sa.Index(None, "created_at"),
     sa.Index(None, "status", "created_at"),
-    sa.Index(None, "customer_phone_hash"),
-    sa.Index(None, "customer_email_hash"),
+    # orders without a phone or an e-mail (marketplaces', most web orders') cost no entry
+    sa.Index(
+        None,
+        "customer_phone_hash",
+        postgresql_where=sa.text("customer_phone_hash IS NOT NULL"),
+        sqlite_where=sa.text("customer_phone_hash IS NOT NULL"),
+    ),
+    sa.Index(
+        None,
+        "customer_email_hash",
+        postgresql_where=sa.text("customer_email_hash IS NOT NULL"),
+        sqlite_where=sa.text("customer_email_hash IS NOT NULL"),
+    ),
     sa.Index(None, "customer_name_hash"),
     sa.Index(None, "customer_id"),  # the customer's orders, which rules count
     sa.Index(

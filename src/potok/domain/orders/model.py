@@ -929,10 +929,12 @@ class Order:
             )
         )
 
-    def add_note(self, text: str, at: datetime, actor: str, **details: Any) -> None:
-        """A note for the people who handle the order, kept in its history."""
+    def add_note(self, text: str, at: datetime, actor: str, **details: Any) -> ev.OrderNoteAdded:
+        """A note for the people who handle the order, kept in its history; its event."""
         self._record(at, actor, "note_added", text, **details)
-        self._emit(ev.OrderNoteAdded(occurred_at=at, order_id=self._id(), text=text))
+        event = ev.OrderNoteAdded(occurred_at=at, order_id=self._id(), text=text)
+        self._emit(event)
+        return event
 
     def note_remittance(self, at: datetime, actor: str, reason: str, **details: Any) -> None:
         """A carrier's cash-on-delivery registry remitted money for one of the order's
@@ -952,14 +954,14 @@ class Order:
 
     def note_tags(
         self, added: Sequence[str], removed: Sequence[str], at: datetime, actor: str, **details: Any
-    ) -> None:
-        """Tags put on or taken off the order (they are kept beside it)."""
+    ) -> ev.OrderTagged:
+        """Tags put on or taken off the order (they are kept beside it); its event."""
         self._record(at, actor, "tagged", None, added=list(added), removed=list(removed), **details)
-        self._emit(
-            ev.OrderTagged(
-                occurred_at=at, order_id=self._id(), added=list(added), removed=list(removed)
-            )
+        event = ev.OrderTagged(
+            occurred_at=at, order_id=self._id(), added=list(added), removed=list(removed)
         )
+        self._emit(event)
+        return event
 
     # ----------------------------------------------------------------- holds
 

@@ -90,7 +90,9 @@ def act(
     uow: UnitOfWork, rule: Rule, facts: OrderFacts, at: datetime, actor: str
 ) -> tuple[list[Done], OrderFacts]:
     """Do the rule's actions to the (locked) order; each change goes into its history with
-    the rule named, and its events into the outbox, in the caller's transaction. Returns
+    the rule named, and its events into the outbox, in the caller's transaction - a tag's
+    and a note's without an audit row of their own: the firing's ``rule.fired`` row lists
+    them with the rule and its version. Returns
     what each action did and the facts as they are after it (the tags there are the
     caller's to write: see ``AutomationStore.retag``)."""
     order = facts.order
@@ -129,11 +131,11 @@ def act(
         elif action.do is Do.ADD_TAG:
             assert action.tag is not None
             tags.add(action.tag)  # written with the window's other tags (``running.py``)
-            order.note_tags([action.tag], [], at, actor, rule_id=rule.id)
+            uow.unaudited(order.note_tags([action.tag], [], at, actor, rule_id=rule.id))
         elif action.do is Do.REMOVE_TAG:
             assert action.tag is not None
             tags.discard(action.tag)
-            order.note_tags([], [action.tag], at, actor, rule_id=rule.id)
+            uow.unaudited(order.note_tags([], [action.tag], at, actor, rule_id=rule.id))
         elif action.do is Do.ASSIGN:
             assert action.queue is not None
             create_task_loaded(
@@ -150,7 +152,10 @@ def act(
             queues = queues | {action.queue}
         elif action.do is Do.COMMENT:
             assert action.text is not None
-            order.add_note(action.text, at, actor, rule_id=rule.id, rule_version=rule.version)
+            note = order.add_note(
+                action.text, at, actor, rule_id=rule.id, rule_version=rule.version
+            )
+            uow.unaudited(note)
         elif action.do is Do.NOTIFY:
             assert action.template is not None
             uow.record(

@@ -29,7 +29,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 
 from potok.domain.alerts import AlertKind
 from potok.domain.automation.events import RuleFired, RuleSwitchedOff
@@ -51,7 +51,13 @@ MAX_CHAIN = 5
 
 
 def rule_actor(rule: Rule) -> str:
-    return str(Actor.system(f"rule-{rule.id}"))
+    return _actor(rule.id)
+
+
+@lru_cache(maxsize=4096)
+def _actor(rule_id: int) -> str:
+    """A rule's actor, made once per rule (it is written with every firing)."""
+    return str(Actor.system(f"rule-{rule_id}"))
 
 
 def apply_automation_rules(outside: Outside, events: Sequence[StoredEvent]) -> Settle | None:
