@@ -24,6 +24,7 @@ from potok.domain.channels import Channel, ChannelType
 from potok.domain.kernel import ChannelId, WarehouseId
 from potok.domain.network import Warehouse
 from potok.domain.sourcing.carriers import PriceLookup
+from potok.domain.sourcing.planner import Candidate
 from potok.domain.sourcing.setup import SourcingSetup, build_setup
 
 
@@ -35,9 +36,32 @@ class Network:
     sourcing: SourcingSetup
     by_code: dict[str, Warehouse] = field(init=False)
     serving: dict[ChannelId, list[WarehouseId]] = field(init=False)
+    candidates: dict[WarehouseId, tuple[Candidate, str]] = field(init=False)
+    """Each location as intake's candidate, with its removal strategy's value: made once
+    per copy rather than once per order (they are immutable)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "by_code", {w.code: w for w in self.warehouses.values()})
+        object.__setattr__(
+            self,
+            "candidates",
+            {
+                w.id: (
+                    Candidate(
+                        w.id,
+                        w.code,
+                        w.city,
+                        w.priority,
+                        w.latitude,
+                        w.longitude,
+                        w.type.value,
+                        w.region,
+                    ),
+                    w.removal_strategy.value,
+                )
+                for w in self.warehouses.values()
+            },
+        )
         serving: dict[ChannelId, list[WarehouseId]] = {c.id: [] for c in self.channels.values()}
         for warehouse in self.warehouses.values():
             if not warehouse.active:

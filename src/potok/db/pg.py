@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from typing import Any, cast
@@ -53,11 +52,10 @@ def driver(connection: sa.Connection) -> psycopg.Connection[tuple[object, ...]]:
     return cast(psycopg.Connection[tuple[object, ...]], connection.connection.driver_connection)
 
 
-@contextmanager
-def outside_transaction(raw: psycopg.Connection[Any]) -> Iterator[bool]:
+def outside_transaction(raw: psycopg.Connection[Any]) -> _Outside:
     """Statements of a unit of work that has not read or written anything yet run outside
     any transaction (each one its own, as autocommit), without the BEGIN psycopg would
-    send first; yields whether they do. Inside a transaction they simply join it.
+    send first; ``with`` gives whether they do. Inside a transaction they simply join it.
 
     The unit of work's transaction then begins, as psycopg's own, with the next statement
     run after the block; a commit that finds none begun (:func:`alone`) may send its one
@@ -65,26 +63,42 @@ def outside_transaction(raw: psycopg.Connection[Any]) -> Iterator[bool]:
     Intake is made of one read and one write that way: two statements, no BEGIN and no
     COMMIT, and no pipeline (whose bookkeeping cost the driver more than the statements).
     """
-    outside = alone(raw)
-    if outside:
-        raw.autocommit = True  # idle: nothing is sent
-    try:
-        yield outside
-    finally:
-        if outside and raw.info.transaction_status is _IDLE:
+    return _Outside(raw)
+
+
+class _Outside:
+    """The block of :func:`outside_transaction` (a class: a generator-based context
+    manager cost several times more, twice per order)."""
+
+    __slots__ = ("outside", "raw")
+
+    def __init__(self, raw: psycopg.Connection[Any]) -> None:
+        self.raw = raw
+        self.outside = False
+
+    def __enter__(self) -> bool:
+        self.outside = outside = alone(self.raw)
+        if outside:
+            self.raw.autocommit = True  # idle: nothing is sent
+        return outside
+
+    def __exit__(self, *_: object) -> None:
+        raw = self.raw
+        if self.outside and raw.pgconn.transaction_status == _IDLE:
             raw.autocommit = False
 
 
 def alone(raw: psycopg.Connection[Any]) -> bool:
     """Nothing has run in the connection's transaction yet (psycopg has not begun it)."""
-    return not raw.autocommit and raw.info.transaction_status is _IDLE
+    # the libpq connection's status, not `raw.info`'s: that makes an object and an enum
+    return not raw.autocommit and raw.pgconn.transaction_status == _IDLE
 
 
 def end_explicit(raw: psycopg.Connection[Any]) -> None:
     """After a transaction begun explicitly (autocommit with a BEGIN of its own) ended, or
     a block of :func:`outside_transaction` failed: the connection back to psycopg's own
     transactions, as the pool expects it."""
-    if raw.autocommit and raw.info.transaction_status is _IDLE:
+    if raw.autocommit and raw.pgconn.transaction_status == _IDLE:
         raw.autocommit = False
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Self
+from typing import Generic, Self, TypeVar, overload
 
 import psycopg
 import sqlalchemy as sa
@@ -74,9 +75,39 @@ from potok.domain.sourcing.setup import SourcingSetup
 from potok.security.data import DataProtector
 from potok.services.ports import AuditContext
 
+T = TypeVar("T")
+
 _RETRYABLE_SQLSTATES = {"40001", "40P01", "55P03"}
 DOCUMENT_FROM = 100
 """Events flushed together from which PostgreSQL gets them as one JSON document."""
+
+
+class _Made(Generic[T]):
+    """A repository of the unit of work, made when its transaction first uses it and kept
+    for the rest of that transaction (in the instance's dictionary, where a look-up finds
+    it before this descriptor). A new transaction starts without them: a unit of work
+    offers some fifty repositories, and an order's intake uses eight."""
+
+    def __init__(self, make: Callable[[SqlUnitOfWork], T]) -> None:
+        self.make = make
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> Self: ...
+
+    @overload
+    def __get__(self, uow: SqlUnitOfWork, owner: type) -> T: ...
+
+    def __get__(self, uow: SqlUnitOfWork | None, owner: type) -> T | Self:
+        if uow is None:
+            return self
+        made = self.make(uow)
+        uow.__dict__[self.name] = made
+        uow._made.append(self.name)
+        return made
 
 
 class SqlUnitOfWork:
@@ -118,6 +149,67 @@ class SqlUnitOfWork:
         self._setup: SourcingSetup | None = None
         self._write = True
         self._read_only = False  # this transaction reads only (begun READ ONLY on PostgreSQL)
+        self._made: list[str] = []  # the repositories made in this transaction
+
+    # the repositories, each made when a transaction first uses it (intake uses a few)
+    products = _Made(lambda uow: ProductRepository(uow.connection))
+    categories = _Made(lambda uow: CategoryRepository(uow.connection))
+    channels = _Made(lambda uow: ChannelRepository(uow.connection))
+    warehouses = _Made(lambda uow: WarehouseRepository(uow.connection))
+    customers = _Made(lambda uow: CustomerRepository(uow.connection, uow.protector))
+    stock = _Made(lambda uow: StockRepository(uow.connection, uow._reserving))
+    orders = _Made(
+        lambda uow: OrderRepository(uow.connection, uow._events, uow._staged, uow.protector)
+    )
+    outbox = _Made(lambda uow: Outbox(uow.connection, uow._group))
+    idempotency = _Made(lambda uow: IdempotencyKeys(uow.connection, uow.protector, uow._staged))
+    queries = _Made(lambda uow: Queries(uow.connection, uow.protector))
+    intake = _Made(
+        lambda uow: IntakeReads(
+            uow.connection, uow.orders, uow.customers, uow.network, uow.idempotency, uow._staged
+        )
+    )
+    personal_data = _Made(lambda uow: PersonalData(uow.connection, uow.protector))
+    users = _Made(lambda uow: UserRepository(uow.connection))
+    sessions = _Made(lambda uow: SessionRepository(uow.connection))
+    api_keys = _Made(lambda uow: ApiKeyRepository(uow.connection))
+    audit = _Made(lambda uow: AuditLog(uow.connection))
+    stock_rules = _Made(lambda uow: StockRuleRepository(uow.connection))
+    sourcing = _Made(lambda uow: SourcingRepository(uow.connection))
+    positions = _Made(lambda uow: PositionRepository(uow.connection))
+    locations = _Made(lambda uow: LocationRepository(uow.connection))
+    stock_counts = _Made(lambda uow: StockCountRepository(uow.connection))
+    transfers = _Made(lambda uow: TransferRepository(uow.connection))
+    purchase_orders = _Made(lambda uow: PurchaseOrderRepository(uow.connection))
+    alerts = _Made(lambda uow: AlertRepository(uow.connection))
+    shipments = _Made(lambda uow: ShipmentRepository(uow.connection, uow._events))
+    waves = _Made(lambda uow: WaveRepository(uow.connection, uow._events))
+    returns = _Made(lambda uow: ReturnRepository(uow.connection, uow._events))
+    notifications = _Made(lambda uow: NotificationRepository(uow.connection, uow.protector))
+    tracking_links = _Made(lambda uow: TrackingLinkRepository(uow.connection))
+    notification_templates = _Made(lambda uow: NotificationTemplateRepository(uow.connection))
+    overdue_thresholds = _Made(lambda uow: OverdueThresholdRepository(uow.connection))
+    notification_switches = _Made(lambda uow: NotificationSwitchRepository(uow.connection))
+    legal_entities = _Made(lambda uow: LegalEntityRepository(uow.connection))
+    documents = _Made(lambda uow: DocumentRepository(uow.connection, uow.protector))
+    event_log = _Made(lambda uow: EventLog(uow.connection))
+    consumers = _Made(lambda uow: Consumers(uow.connection))
+    webhooks = _Made(lambda uow: WebhookRepository(uow.connection, uow.protector))
+    marketplaces = _Made(
+        lambda uow: MarketplaceRepository(uow.connection, uow.protector, uow._staged)
+    )
+    marketplace_items = _Made(lambda uow: MarketplaceItemRepository(uow.connection))
+    crm_sync = _Made(lambda uow: CrmSyncRepository(uow.connection))
+    onec = _Made(lambda uow: OnecRepository(uow.connection))
+    store_receipts = _Made(lambda uow: StoreReceiptRepository(uow.connection))
+    carrier_points = _Made(lambda uow: CarrierPointRepository(uow.connection))
+    carrier_labels = _Made(lambda uow: CarrierLabelRepository(uow.connection))
+    cod_remittances = _Made(lambda uow: CodRemittanceRepository(uow.connection))
+    automation = _Made(lambda uow: AutomationRepository(uow.connection, uow._staged))
+    tasks = _Made(lambda uow: TaskRepository(uow.connection))
+    reports = _Made(lambda uow: Reports(uow.connection))
+    payments = _Made(lambda uow: PaymentRepository(uow.connection, uow._events, uow.protector))
+    fiscal = _Made(lambda uow: FiscalRepository(uow.connection))
 
     # ------------------------------------------------------------------ transaction
 
@@ -151,64 +243,16 @@ class SqlUnitOfWork:
         except sa.exc.TimeoutError as error:  # the pool had no free connection in time
             self._release_lock()
             raise Unavailable(detail="every database connection is busy; retry shortly") from error
+        made = self.__dict__
+        for name in self._made:  # the last transaction's repositories
+            del made[name]
+        self._made.clear()
         self._connection = connection
         self._events = []
         self._unaudited = set()
         self._staged = []
         self._reserving = StagedReservation()
         self._setup = None
-        self.products = ProductRepository(connection)
-        self.categories = CategoryRepository(connection)
-        self.channels = ChannelRepository(connection)
-        self.warehouses = WarehouseRepository(connection)
-        self.customers = CustomerRepository(connection, self.protector)
-        self.stock = StockRepository(connection, self._reserving)
-        self.orders = OrderRepository(connection, self._events, self._staged, self.protector)
-        self.outbox = Outbox(connection, self._group)
-        self.idempotency = IdempotencyKeys(connection, self.protector, self._staged)
-        self.queries = Queries(connection, self.protector)
-        self.intake = IntakeReads(
-            connection, self.orders, self.customers, self.network, self.idempotency, self._staged
-        )
-        self.personal_data = PersonalData(connection, self.protector)
-        self.users = UserRepository(connection)
-        self.sessions = SessionRepository(connection)
-        self.api_keys = ApiKeyRepository(connection)
-        self.audit = AuditLog(connection)
-        self.stock_rules = StockRuleRepository(connection)
-        self.sourcing = SourcingRepository(connection)
-        self.positions = PositionRepository(connection)
-        self.locations = LocationRepository(connection)
-        self.stock_counts = StockCountRepository(connection)
-        self.transfers = TransferRepository(connection)
-        self.purchase_orders = PurchaseOrderRepository(connection)
-        self.alerts = AlertRepository(connection)
-        self.shipments = ShipmentRepository(connection, self._events)
-        self.waves = WaveRepository(connection, self._events)
-        self.returns = ReturnRepository(connection, self._events)
-        self.notifications = NotificationRepository(connection, self.protector)
-        self.tracking_links = TrackingLinkRepository(connection)
-        self.notification_templates = NotificationTemplateRepository(connection)
-        self.overdue_thresholds = OverdueThresholdRepository(connection)
-        self.notification_switches = NotificationSwitchRepository(connection)
-        self.legal_entities = LegalEntityRepository(connection)
-        self.documents = DocumentRepository(connection, self.protector)
-        self.event_log = EventLog(connection)
-        self.consumers = Consumers(connection)
-        self.webhooks = WebhookRepository(connection, self.protector)
-        self.marketplaces = MarketplaceRepository(connection, self.protector, self._staged)
-        self.marketplace_items = MarketplaceItemRepository(connection)
-        self.crm_sync = CrmSyncRepository(connection)
-        self.onec = OnecRepository(connection)
-        self.store_receipts = StoreReceiptRepository(connection)
-        self.carrier_points = CarrierPointRepository(connection)
-        self.carrier_labels = CarrierLabelRepository(connection)
-        self.cod_remittances = CodRemittanceRepository(connection)
-        self.automation = AutomationRepository(connection, self._staged)
-        self.tasks = TaskRepository(connection)
-        self.reports = Reports(connection)
-        self.payments = PaymentRepository(connection, self._events, self.protector)
-        self.fiscal = FiscalRepository(connection)
         return self
 
     def __exit__(

@@ -10,6 +10,7 @@ from enum import StrEnum
 from typing import NewType
 
 from potok.domain.errors import Rejected
+from potok.domain.quick_init import quick_init
 
 OrderId = NewType("OrderId", int)
 ProductId = NewType("ProductId", int)
@@ -50,6 +51,7 @@ class CurrencyMismatch(Rejected):
     template = "Cannot combine {left} with {right}."
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Money:
     """An amount of one currency; never a float."""
@@ -100,6 +102,7 @@ class ActorKind(StrEnum):
     SYSTEM = "system"
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Actor:
     """The one who made a change, as history and audit show it."""

@@ -33,6 +33,7 @@ from potok.domain.kernel import (
 )
 from potok.domain.network import Warehouse, WarehouseDraft
 from potok.domain.orders import HistoryEntry, Order
+from potok.domain.quick_init import quick_init
 from potok.domain.sourcing import Candidate, Position, SourcingRecord, Tariff
 from potok.domain.sourcing.stock_value import PricingInputs, StockPricingRun
 from potok.domain.sourcing.versions import RulesVersion, TariffVersion
@@ -77,6 +78,7 @@ if TYPE_CHECKING:
     from potok.domain.sourcing.setup import SourcingSetup
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class IntakeContext:
     """Everything intake reads before it decides, fetched in one go."""
@@ -594,7 +596,12 @@ class OrderStore(Protocol):
     def save_many(self, many: Collection[Order]) -> None: ...
     def get(self, order_id: int, *, lock: bool = False) -> Order | None: ...
     def get_many(
-        self, order_ids: Collection[int], *, lock: bool = False, reservations: bool = True
+        self,
+        order_ids: Collection[int],
+        *,
+        lock: bool = False,
+        reservations: bool = True,
+        personal: bool = True,
     ) -> list[Order]: ...
     def history(self, order_id: int) -> list[HistoryEntry]: ...
     def list_for_customer(self, customer_id: int) -> list[CustomerOrder]: ...

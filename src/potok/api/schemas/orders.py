@@ -27,15 +27,18 @@ from potok.api.schemas.common import (
     RateIn,
     Schema,
 )
+from potok.domain.kernel import vat_included
 from potok.domain.orders import (
     Address,
     DeliveryMethod,
     HistoryEntry,
     HoldType,
     Order,
+    OrderState,
     OrderStatus,
     PaymentMethod,
     PaymentStatus,
+    ReservationStatus,
 )
 from potok.domain.orders.commands import MAX_LINES, DeliveryRequest, LineRequest, PlaceOrder
 from potok.security.masking import mask_email, mask_name, mask_phone, mask_text
@@ -340,10 +343,15 @@ def render_order(
     contact = order.contact
     explanation, shortages = _sourcing(order, history)
     hide: Callable[[str | None], str | None] = mask_text if mask else _same
-    cancelled = order.state.value == "cancelled"
+    cancelled = order.state is OrderState.CANCELLED
+    reserved_by_line: dict[int, int] = {}
+    for r in order.reservations:
+        if r.status is ReservationStatus.OPEN:
+            reserved_by_line[r.line_no] = reserved_by_line.get(r.line_no, 0) + r.quantity
     lines = []
     for line in order.lines:
-        reserved = order.reserved_quantity(line.line_no)
+        reserved = reserved_by_line.get(line.line_no, 0)
+        total = line.total
         lines.append(
             {
                 "line_no": line.line_no,
@@ -352,21 +360,22 @@ def render_order(
                 "quantity": line.quantity,
                 "unit_price": _money(line.unit_price),
                 "vat_rate": str(line.vat_rate),
-                "total": _money(line.total),
-                "vat_amount": _money(line.vat_amount),
+                "total": _money(total),
+                "vat_amount": _money(vat_included(total, line.vat_rate)),
                 "reserved_quantity": reserved,
                 "short_quantity": 0 if cancelled else line.quantity - reserved,
             }
         )
-    return {
+    subtotal, vat_total, order_total = order.amounts()
+    return {  # enums by `_value_`: `value` is slow on Python 3.11
         "id": order.id or 0,
         "external_id": order.external_id,
         "channel": order.channel_code,
-        "status": order.status.value,
-        "state": order.state.value,
-        "allocation": order.allocation.value,
-        "payment_status": order.payment_status.value,
-        "payment_method": order.payment_method.value if order.payment_method else None,
+        "status": order.status._value_,
+        "state": order.state._value_,
+        "allocation": order.allocation._value_,
+        "payment_status": order.payment_status._value_,
+        "payment_method": order.payment_method._value_ if order.payment_method else None,
         "priority": order.priority,
         "currency": order.currency,
         "customer": {
@@ -376,7 +385,7 @@ def render_order(
             "email": mask_email(contact.email) if mask else contact.email,
         },
         "delivery": {
-            "method": delivery.method.value,
+            "method": delivery.method._value_,
             "address": None
             if address is None
             else {
@@ -395,10 +404,10 @@ def render_order(
         },
         "lines": lines,
         "totals": {
-            "subtotal": _money(order.subtotal.amount),
+            "subtotal": _money(subtotal),
             "delivery": _money(delivery.price),
-            "vat": _money(order.vat_total.amount),
-            "total": _money(order.total.amount),
+            "vat": _money(vat_total),
+            "total": _money(order_total),
         },
         "reservations": [
             {
@@ -406,7 +415,7 @@ def render_order(
                 "warehouse": r.warehouse_code,
                 "sku": r.sku,
                 "quantity": r.quantity,
-                "status": r.status.value,
+                "status": r.status._value_,
                 "created_at": r.created_at,
                 "expires_at": r.expires_at,
                 "ended_at": r.ended_at,

@@ -41,9 +41,11 @@ from potok.db.repositories.orders import OrderRepository
 from potok.db.repositories.stock import sellable_from
 from potok.db.tables import customers as customer_rows
 from potok.db.tables import products as product_rows
+from potok.domain.catalogue import Product
 from potok.domain.channels import Channel
 from potok.domain.errors import TransientConflict
-from potok.domain.kernel import CustomerId, LotId, OrderId, ProductId, StockId, WarehouseId
+from potok.domain.fulfilment.identifiers import parse_identifiers
+from potok.domain.kernel import CustomerId, OrderId, RemovalStrategy, Tracking
 from potok.domain.sourcing import Candidate, Position
 from potok.services.ports import IntakeContext, StoredAnswer
 
@@ -120,26 +122,10 @@ _SQLITE_SNAPSHOT = """
 
 
 class _Row(dict[str, Any]):
-    """A JSON object read back from PostgreSQL, with attribute access like a result row."""
+    """A product row read back from SQLite's JSON, with attribute access like a result row."""
 
     def __getattr__(self, name: str) -> Any:
         return self[name]
-
-
-def _rows(text: str | None) -> list[_Row]:
-    if text is None:
-        return []
-    data = json.loads(text, parse_float=Decimal)
-    return [_row(item) for item in (data if isinstance(data, list) else [data])]
-
-
-def _row(item: dict[str, Any]) -> _Row:
-    for key, value in item.items():
-        if key.endswith("_at") and isinstance(value, str):
-            item[key] = datetime.fromisoformat(value)
-        elif key in ("latitude", "longitude") and isinstance(value, Decimal):
-            item[key] = float(value)
-    return _Row(item)
 
 
 def _sqlite_products(text: str | None, dialect: Dialect) -> list[_Row]:
@@ -168,32 +154,23 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
     """Candidates (from the network copy) and positions from [stock id, warehouse id,
     product id, available, lot id, lot, expires on, received at, product's removal
     strategy, product's tracking] arrays."""
+    made = network.candidates
     candidates: dict[int, Candidate] = {}
-    removal_by: dict[int, str] = {}  # each warehouse's own removal strategy, read once
+    removal_by: dict[int, str] = {}  # each warehouse's own removal strategy
     positions: list[Position] = []
+    add = positions.append
     for sid, wid, pid, available, lot_id, lot, expires, received, removal, tracking in json.loads(
         text or "[]"
     ):
         if wid not in candidates:
-            w = network.warehouses[WarehouseId(wid)]
-            removal_by[wid] = w.removal_strategy.value
-            candidates[wid] = Candidate(
-                w.id,
-                w.code,
-                w.city,
-                w.priority,
-                w.latitude,
-                w.longitude,
-                w.type.value,
-                w.region,
-            )
-        positions.append(
+            candidates[wid], removal_by[wid] = made[wid]
+        add(
             Position(
-                StockId(sid),
-                WarehouseId(wid),
-                ProductId(pid),
+                sid,
+                wid,
+                pid,
                 available,
-                LotId(lot_id) if lot_id is not None else None,
+                lot_id,
                 lot,
                 date.fromisoformat(expires) if expires else None,
                 _utc(datetime.fromisoformat(received)) if received else None,
@@ -202,6 +179,46 @@ def _candidates(text: str | None, network: Network) -> tuple[list[Candidate], li
             )
         )
     return list(candidates.values()), positions
+
+
+def _json_products(text: str | None) -> dict[str, Product]:
+    """The order's products from the snapshot's JSON rows (every column of the table), by
+    SKU: the same products as :func:`~potok.db.repositories.catalogue._product` makes of
+    the table's rows, without a row object in between."""
+    if text is None:
+        return {}
+    data = json.loads(text, parse_float=Decimal)
+    found: dict[str, Product] = {}
+    for item in data if isinstance(data, list) else [data]:
+        created, updated = item["created_at"], item["updated_at"]
+        removal = item["removal_strategy"]
+        product = Product(
+            item["id"],
+            item["sku"],
+            item["name"],
+            item["price"],
+            item["vat_rate"],
+            item["barcode"],
+            item["weight_g"],
+            item["active"],
+            datetime.fromisoformat(created) if isinstance(created, str) else created,
+            datetime.fromisoformat(updated) if isinstance(updated, str) else updated,
+            _TRACKING.get(item["tracking"]) or Tracking(item["tracking"]),
+            _REMOVAL.get(removal) or RemovalStrategy(removal) if removal else None,
+            tuple(item["barcodes"] or ()),
+            parse_identifiers(item["unit_identifiers"] or ""),
+            item["parcel_group"] or "",
+            item.get("category"),
+            item["length_mm"],
+            item["width_mm"],
+            item["height_mm"],
+        )
+        found[product.sku] = product
+    return found
+
+
+_TRACKING = {t.value: t for t in Tracking}
+_REMOVAL = {r.value: r for r in RemovalStrategy}
 
 
 def _utc(moment: datetime) -> datetime:
@@ -387,10 +404,15 @@ class IntakeReads:
                 )
             )
         candidates, positions = _candidates(row[6], network)
-        found = _sqlite_products(row[1], self.connection.dialect) if sqlite else _rows(row[1])
+        if sqlite:
+            products = {
+                p.sku: _product(p) for p in _sqlite_products(row[1], self.connection.dialect)
+            }
+        else:
+            products = _json_products(row[1])
         return IntakeContext(
             channel=channel,
-            products={p.sku: _product(p) for p in found},
+            products=products,
             existing_order_id=OrderId(row[2]) if row[2] is not None else None,
             fresh_order_id=OrderId(row[3]),
             customer_id=CustomerId(customer_id) if customer_id is not None else None,

@@ -11,6 +11,7 @@ from decimal import Decimal
 from potok.domain.errors import Conflict, InvalidInput, NotFound
 from potok.domain.fulfilment.identifiers import UnitIdentifier, gtin14
 from potok.domain.kernel import ProductId, RemovalStrategy, Tracking
+from potok.domain.quick_init import quick_init
 from potok.domain.validation import Problems, gtin_check_digit
 
 MAX_BARCODES = 20
@@ -127,6 +128,7 @@ def check_barcode(problems: Problems, barcode: str, field: str = "barcode") -> N
             )
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Product:
     """A sellable item identified by its SKU."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from potok.domain.events import DomainEvent
+from potok.domain.quick_init import quick_init
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +37,7 @@ class StockChanged(StockEvent):
     expires_on: str | None = None  # the lot's expiry date (ISO), when it has one
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class StockReserved(DomainEvent):
     """Stock was set aside for an order; ``items`` say where and how much."""

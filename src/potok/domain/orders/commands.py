@@ -8,11 +8,13 @@ from decimal import Decimal
 
 from potok.domain.orders.model import Address, DeliveryMethod
 from potok.domain.orders.states import HoldType, PaymentMethod, PaymentStatus
+from potok.domain.quick_init import quick_init
 
 MAX_LINES = 500
 """The most lines one order may have."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class LineRequest:
     sku: str
@@ -21,6 +23,7 @@ class LineRequest:
     vat_rate: Decimal | None = None  # the product's rate when omitted
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeliveryRequest:
     method: DeliveryMethod
@@ -30,6 +33,7 @@ class DeliveryRequest:
     vat_rate: Decimal = Decimal("0")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class PlaceOrder:
     """Take an order from a channel: validate, deduplicate, reserve, confirm per policy."""

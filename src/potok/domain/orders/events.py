@@ -7,6 +7,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from potok.domain.events import DomainEvent
+from potok.domain.quick_init import quick_init
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -18,6 +19,7 @@ class OrderEvent(DomainEvent):
         return str(self.order_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderCreated(OrderEvent):
     channel: str
@@ -32,6 +34,7 @@ class OrderCreated(OrderEvent):
     payment_method: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderStatusChanged(OrderEvent):
     from_status: str
@@ -39,6 +42,7 @@ class OrderStatusChanged(OrderEvent):
     reason: str | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderConfirmed(OrderEvent):
     automatically: bool
@@ -50,12 +54,14 @@ class OrderCancelled(OrderEvent):
     released: list[dict[str, Any]]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderReserved(OrderEvent):
     reservations: list[dict[str, Any]]
     explanation: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OrderBackordered(OrderEvent):
     shortages: list[dict[str, Any]]

@@ -45,6 +45,7 @@ from potok.domain.orders.states import (
     PaymentStatus,
 )
 from potok.domain.orders.status import OrderStatus, derive_status
+from potok.domain.quick_init import quick_init
 from potok.domain.returns.states import ReturnProgress
 from potok.domain.sourcing.explanation import SourcingRecord
 
@@ -65,6 +66,7 @@ MAX_REASON = 1000
 """The longest reason a history entry keeps (what its column holds)."""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Address:
     city: str
@@ -77,6 +79,7 @@ class Address:
     longitude: float | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Where the order goes: a courier address or a pickup point of the network."""
@@ -98,6 +101,7 @@ class Delivery:
         return (self.latitude, self.longitude)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Contact:
     """The customer's contact as the order gave it (a snapshot, not the customer record)."""
@@ -107,6 +111,7 @@ class Contact:
     email: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OrderLine:
     line_no: int
@@ -174,6 +179,7 @@ class Hold:
     end_reason: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
     """One change of the order: when, who, what, why (at most ``MAX_REASON`` characters:
@@ -188,6 +194,7 @@ class HistoryEntry:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Shortage:
     """A line the network could not cover, with what the network had for it."""
@@ -206,6 +213,7 @@ class Shortage:
         }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourcingNote:
     """A sourcing decision taken for the order, to keep with its full record."""
@@ -314,6 +322,20 @@ class Order:
         delivery_vat = vat_included(self.delivery.price, self.delivery.vat_rate)
         return Money(self.lines_vat.amount + delivery_vat, self.currency)
 
+    def amounts(self) -> tuple[Decimal, Decimal, Decimal]:
+        """The subtotal, the VAT and the total, the amounts of :attr:`subtotal`,
+        :attr:`vat_total` and :attr:`total`, worked out in one pass over the lines (each
+        of those properties goes over them again; writing and rendering an order needs
+        all three)."""
+        subtotal = lines_vat = Decimal("0.00")
+        for line in self.lines:
+            total = round_money(line.unit_price * line.quantity)
+            subtotal += total
+            lines_vat += vat_included(total, line.vat_rate)
+        delivery = self.delivery
+        vat = lines_vat + vat_included(delivery.price, delivery.vat_rate)
+        return subtotal, vat, subtotal + delivery.price
+
     @property
     def waits_for_payment(self) -> bool:
         """Whether the order waits for money before it may ship; one paid on delivery
@@ -390,8 +412,8 @@ class Order:
                 actor=actor,
                 action=action,
                 reason=reason,
-                from_status=before.value if before else None,
-                to_status=after.value,
+                from_status=before._value_ if before else None,  # `value` is slow on 3.11
+                to_status=after._value_,
                 details=details,
             )
         )
@@ -435,12 +457,12 @@ class Order:
                 order_id=self._id(),
                 channel=self.channel_code,
                 external_id=self.external_id,
-                status=self.status.value,
-                allocation=self.allocation.value,
-                payment_status=self.payment_status.value,
-                payment_method=self.payment_method.value if self.payment_method else None,
+                status=self.status._value_,
+                allocation=self.allocation._value_,
+                payment_status=self.payment_status._value_,
+                payment_method=self.payment_method._value_ if self.payment_method else None,
                 currency=self.currency,
-                total=self.total.amount,
+                total=self.amounts()[2],
                 lines=[
                     {
                         "line_no": line.line_no,

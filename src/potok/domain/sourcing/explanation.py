@@ -9,6 +9,8 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
 
+from potok.domain.quick_init import quick_init
+
 PARTS = ("cost", "distance", "time", "last_units", "priority", "needed_later")
 """The criteria a score adds up, in the order ``CandidateNote.parts`` lists them
 (``needed_later``: what the units taken are worth to the orders still to come; decisions
@@ -45,6 +47,7 @@ class CandidateNote(NamedTuple):
         return {name: round(value, 2) for name, value in zip(PARTS, self.parts, strict=False)}
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ShipmentNote:
     """One shipment of the decision: where from, what it costs and when it arrives."""
@@ -74,6 +77,7 @@ class TransferNote:
     estimate: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SourcingRecord:
     """Everything needed to show, later, why an order was sourced as it was."""

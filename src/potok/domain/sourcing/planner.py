@@ -17,6 +17,7 @@ from math import comb, inf
 from typing import TYPE_CHECKING
 
 from potok.domain.kernel import LotId, ProductId, StockId, WarehouseId
+from potok.domain.quick_init import quick_init
 from potok.domain.sourcing.geo import distance_km
 
 if TYPE_CHECKING:
@@ -40,6 +41,7 @@ class Candidate:
     region: str | None = None  # the region it stands in, for region tariffs and exclusions
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Position:
     """Sellable stock of one product (of one lot, when kept by lot) at one candidate, as
@@ -77,6 +79,7 @@ class Position:
         return (self.expires_on or date.max, received.replace(tzinfo=None), self.stock_id)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Need:
     line_no: int
@@ -85,6 +88,7 @@ class Need:
     quantity: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Allocation:
     line_no: int
@@ -114,6 +118,7 @@ class TransferLeg:
     days: int = 0
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """Where each line's units come from, and the reason in an operator's words."""

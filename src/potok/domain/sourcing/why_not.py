@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from potok.domain.quick_init import quick_init
 from potok.domain.sourcing.explanation import PARTS, CandidateNote
 
 TIE = 0.005
@@ -23,6 +24,7 @@ _WORSE_ON = {
 }
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ChosenPlan:
     """The figures of the plan that won, as every loser is compared with it."""
