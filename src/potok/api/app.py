@@ -119,8 +119,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
 
             listener = KeyChangeListener(potok.engine.url, keys.forget, keys.hearing).start()
         settle_start_up_objects()
-        if not several:  # SQLite: the writer holding the database gets the GIL back sooner
-            hand_over_sooner()
+        if not several and settings.api.workers > 1:
+            hand_over_sooner()  # SQLite, several processes: the writer gets the GIL sooner
         yield
         if listener is not None:
             listener.stop()
