@@ -23,7 +23,9 @@ change to the order path):
 other databases' work on a shared machine; 0 for SQLite, whose work is the server's);
 ``statements_per_order`` is counted in-process after the run, on the same HTTP path, by
 counting every statement psycopg (or sqlite3) sends, BEGIN and COMMIT included;
-``share_of_ceiling_pct`` needs ``--ceiling`` (``-`` otherwise). ``--potok PATH`` serves
+``share_of_ceiling_pct`` needs ``--ceiling`` (``-`` otherwise). ``--workers`` is the
+number of server processes: 2 on PostgreSQL and 1 on SQLite unless given (several on one
+SQLite file queue for its write lock, ``db/lite_writers.py``). ``--potok PATH`` serves
 with another installation's ``potok`` (an A/B against another checkout with the same
 schema).
 """
@@ -904,7 +906,9 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=32)
     parser.add_argument("--orders", type=int, default=5000)
     parser.add_argument("--warmup", type=int, default=1000, help="orders sent before measuring")
-    parser.add_argument("--workers", type=int, default=2, help="server processes")
+    parser.add_argument(
+        "--workers", type=int, help="server processes (default: 2 on PostgreSQL, 1 on SQLite)"
+    )
     parser.add_argument(
         "--pool", type=int, default=8, help="database connections per server process"
     )
@@ -942,7 +946,7 @@ def main() -> None:
     client = args.client
     if client == "auto":
         client = "wrk" if shutil.which("wrk") else "python"
-    workers = 1 if args.db == "sqlite" else args.workers
+    workers = args.workers or (1 if args.db == "sqlite" else 2)
     rng = random.Random(42)
     workdir = Path(tempfile.mkdtemp(prefix="potok-bench-"))
     print(f"preparing a fresh {args.db} database in {workdir} ...", flush=True)

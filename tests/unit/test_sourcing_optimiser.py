@@ -210,6 +210,36 @@ def test_a_tiny_time_budget_falls_back_to_greedy() -> None:
     assert_within_stock(result, stock)
 
 
+def test_a_cpu_budget_stops_the_solver_whatever_the_wall_clock_allows() -> None:
+    # two lines an order, four sites with fixed fees: the relaxation is fractional, so the
+    # solver branches, and a spent CPU budget interrupts it (a wall-clock budget of an hour
+    # would have let it prove the optimum, as the second call shows)
+    orders = [open_order(f"o{i}", {1 + i % 3: 1, 4 + i % 2: 1}) for i in range(12)]
+    stock = as_stock({(w, p): 9 + (w * p) % 5 for w in range(4) for p in range(1, 6)})
+
+    def run(cpu: float | None) -> BatchResult:
+        return optimise(
+            orders,
+            sites(4),
+            stock,
+            tariffs=table([(100, 3), (150, 1), (90, 7), (200, 0)]),
+            rules=RoutingRules(split=SplitPolicy.WHEN_CHEAPER),
+            today=TODAY,
+            max_options=None,
+            time_limit_s=3600.0,
+            cpu_time_limit_s=cpu,
+        )
+
+    stopped = run(0.0)
+    assert stopped.method == "greedy"
+    assert stopped.notes == ("the solver found no plan within the time budget",)
+    assert_within_stock(stopped, stock)
+    assert len(stopped.plans) == 12
+    solved = run(None)
+    assert solved.method == "mip-optimal"
+    assert solved.cost_after == 1248
+
+
 def test_a_replan_applies_only_where_it_is_cheaper_and_keeps_the_promised_date() -> None:
     candidates = sites(3)
     tariffs = TariffTable(

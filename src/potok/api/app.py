@@ -73,6 +73,7 @@ from potok.api.security import (
 )
 from potok.api.url_guard import RefuseNulInUrl
 from potok.bootstrap import Potok, bootstrap
+from potok.db.lite_writers import hand_over_sooner
 from potok.security.access_log import mask_access_log
 from potok.services import events as event_service
 from potok.settings import Settings, get_settings
@@ -118,6 +119,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
 
             listener = KeyChangeListener(potok.engine.url, keys.forget, keys.hearing).start()
         settle_start_up_objects()
+        if not several:  # SQLite: the writer holding the database gets the GIL back sooner
+            hand_over_sooner()
         yield
         if listener is not None:
             listener.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -17,10 +18,11 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from potok.db.lite_writers import WritersQueue
 from potok.settings import DatabaseSettings
 
 WRITE_OPTION = "potok_write"
-_write_locks: dict[int, threading.Lock] = {}
+_write_locks: dict[int, WritersQueue] = {}
 _locks_guard = threading.Lock()
 
 
@@ -96,9 +98,23 @@ def is_sqlite(engine: Engine | sa.Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def write_lock(engine: Engine) -> threading.Lock | None:
-    """The in-process queue for SQLite writers; PostgreSQL needs none."""
+def write_lock(engine: Engine) -> WritersQueue | None:
+    """The queue of SQLite's writers, across this process's threads and every process on
+    the same database file (``db/lite_writers.py``); PostgreSQL needs none."""
     if not is_sqlite(engine):
         return None
     with _locks_guard:
-        return _write_locks.setdefault(id(engine), threading.Lock())
+        queue = _write_locks.get(id(engine))
+        if queue is None:
+            queue = _write_locks[id(engine)] = WritersQueue(_writers_file(engine))
+        return queue
+
+
+def _writers_file(engine: Engine) -> Path | None:
+    """``<database>-writers`` beside a SQLite file; None for an in-memory database."""
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    if engine.url.query.get("uri") or engine.url.query.get("mode") == "memory":
+        return None
+    return Path(f"{database}-writers")

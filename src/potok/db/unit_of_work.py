@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from types import TracebackType
 from typing import Generic, Self, TypeVar, overload
@@ -15,6 +14,7 @@ from potok.db import lite
 from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.group_commit import group_commit
 from potok.db.integrity import integrity_conflict
+from potok.db.lite_writers import WritersQueue
 from potok.db.network_cache import NetworkCache
 from potok.db.personal import PersonalData
 from potok.db.pg import Section, StagedReservation, driver, end_explicit
@@ -140,7 +140,7 @@ class SqlUnitOfWork:
         self._pipelined = engine.dialect.name == "postgresql"
         self._write_lock = write_lock(engine)
         self._group = group_commit(engine) if self._pipelined and grouped else None
-        self._held_lock: threading.Lock | None = None
+        self._held_lock: WritersQueue | None = None
         self._connection: sa.Connection | None = None
         self._events: list[DomainEvent] = []
         self._unaudited: set[int] = set()  # ids of recorded events that get no audit row
@@ -276,6 +276,7 @@ class SqlUnitOfWork:
                         end_explicit(raw)  # intake began its own transaction
                         if self._read_only:
                             raw.read_only = None
+                    self._release_lock()  # SQLite: the next writer need not wait for the pool
                 except (sa.exc.DBAPIError, psycopg.Error) as lost:
                     # the connection died under the driver (a dropped session, a restarted
                     # server): never back into the pool, and the first failure is the one

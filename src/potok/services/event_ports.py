@@ -44,7 +44,13 @@ class EventLogStore(Protocol):
     def unsequenced(self) -> int: ...
 
     def after(
-        self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
+        self,
+        position: int,
+        limit: int,
+        *,
+        types: Sequence[str] = (),
+        prefixes: Sequence[str] = (),
+        payloads: bool = True,
     ) -> EventBatch: ...
 
 

@@ -227,6 +227,9 @@ class EventReaction:
     # reads the window, before it): events of the others are not read for it - its cursor
     # passes over them - rather than read, decoded and left out by ``selects``
     narrows: Narrower | None = None
+    # whether its handlers read the events' payloads: a window read for reactions none of
+    # which does leaves them out (neither sent by the server nor decoded)
+    payloads: bool = True
 
     @property
     def name(self) -> str:
@@ -309,6 +312,7 @@ APPLY_AUTOMATION_RULES = EventReaction(
     window_handler=apply_automation_rules,
     selects=events_rules_wait_for,
     narrows=types_rules_wait_for,
+    payloads=False,  # the rules read the order, not the event's payload
 )
 
 

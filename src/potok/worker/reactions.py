@@ -8,7 +8,8 @@ is lost, and ``potok events stats`` shows the consumer's failed attempts.
 
 What a round costs does not grow with the reactions: the reactions whose cursors stand at
 the same place (all of them, once they have caught up) share one read of the window -
-only events of their types, each payload decoded once - in one read-only transaction
+only events of their types, each payload decoded once (or not read at all when none of them
+reads payloads: ``EventReaction.payloads``) - in one read-only transaction
 that also asks each reaction which of its types may call for work now
 (``EventReaction.narrows``: the rules' reaction does not read back the tags and notes its
 rules made when no rule waits for one) and which of its events do
@@ -125,7 +126,8 @@ def _run_group(
         wanted = {m.reaction.consumer: _types_now(uow, m) for m in members}
         types = sorted({t for each in wanted.values() for t in each})
         if types:
-            read = uow.event_log.after(position, batch, types=types)
+            payloads = any(m.reaction.payloads for m in members)
+            read = uow.event_log.after(position, batch, types=types, payloads=payloads)
         else:  # none of them may act on anything now: the cursors pass over the window
             read = EventBatch([], uow.event_log.last_position())
         chosen: dict[str, list[StoredEvent]] = {}

@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from potok.db.arrays import TEXTS, array_parameter
 from potok.db.engine import is_sqlite
 from potok.db.pg import Section, int_array, text_array
 from potok.db.tables import (
@@ -32,16 +33,8 @@ from potok.domain.orders import HoldType
 from potok.services.automation_ports import OrderContext, RuleVersion
 
 _UNFINISHED = ("open", "claimed")
-_BIGINTS = ARRAY(sa.BigInteger())
-_TEXTS = ARRAY(sa.Text())
 Among = Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]
 """Chooses the rows of the orders asked for, by a column holding their ids."""
-
-
-def _array(name: str, kind: ARRAY[Any]) -> sa.Cast[Any]:
-    """A parameter given as PostgreSQL's text form of an array (``int_array``,
-    ``text_array``: cheaper for the driver than adapting a list), cast to ``kind``."""
-    return sa.cast(sa.bindparam(name, type_=sa.Text()), kind)
 
 
 def _contexts(among: Among) -> sa.CompoundSelect[Any]:
@@ -102,7 +95,7 @@ def _contexts(among: Among) -> sa.CompoundSelect[Any]:
 # statement's text the same whatever the count, so the driver prepares it once and the
 # server keeps its plan (``db/repositories/orders.py`` reads orders the same way)
 _CONTEXTS = _contexts(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
-_CONTEXTS_ARRAY = _contexts(lambda column: column == sa.any_(_array("ids", _BIGINTS)))
+_CONTEXTS_ARRAY = _contexts(lambda column: column == sa.any_(array_parameter("ids")))
 _FIRINGS = sa.select(automation_firings).where(
     automation_firings.c.order_id.in_(sa.bindparam("orders", expanding=True)),
     sa.or_(
@@ -111,9 +104,9 @@ _FIRINGS = sa.select(automation_firings).where(
     ),
 )
 _FIRINGS_ARRAY = sa.select(automation_firings).where(
-    automation_firings.c.order_id == sa.any_(_array("orders", _BIGINTS)),
+    automation_firings.c.order_id == sa.any_(array_parameter("orders")),
     sa.or_(
-        automation_firings.c.event_id == sa.any_(_array("events", _TEXTS)),
+        automation_firings.c.event_id == sa.any_(array_parameter("events", TEXTS)),
         automation_firings.c.fired_at
         == sa.any_(sa.bindparam("instants", type_=ARRAY(sa.DateTime(timezone=True)))),
     ),

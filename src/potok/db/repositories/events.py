@@ -311,16 +311,25 @@ class EventLog:
         )
 
     def after(
-        self, position: int, limit: int, *, types: Sequence[str] = (), prefixes: Sequence[str] = ()
+        self,
+        position: int,
+        limit: int,
+        *,
+        types: Sequence[str] = (),
+        prefixes: Sequence[str] = (),
+        payloads: bool = True,
     ) -> EventBatch:
         """Events after ``position``, in commit order, of these exact types or type
         prefixes (``order.``) when any are given; never account administration. The batch
-        says how far the read went, so a reader's cursor passes the events it skipped."""
+        says how far the read went, so a reader's cursor passes the events it skipped.
+        ``payloads=False``: the events come with empty payloads, for a reader that needs
+        only what happened to which aggregate, when (the payload is neither sent nor
+        decoded)."""
         top = self.last_position()  # read first: every position up to it is visible below
         if top <= position:
             return EventBatch([], position)
         query = (
-            sa.select(outbox_events)
+            sa.select(*(_WITH_PAYLOADS if payloads else _WITHOUT_PAYLOADS))
             .where(
                 _EVENTS.position > position,
                 _EVENTS.position <= top,
@@ -333,7 +342,8 @@ class EventLog:
         wanted += [_EVENTS.type.startswith(p, autoescape=True) for p in prefixes]
         if wanted:
             query = query.where(sa.or_(*wanted))
-        events = [_event(row) for row in self.connection.execute(query)]
+        make = _event if payloads else _bare_event
+        events = [make(row) for row in self.connection.execute(query)]
         return EventBatch(events, events[-1].position if len(events) >= limit else top)
 
     def figures(self) -> OutboxFigures:
@@ -376,6 +386,10 @@ class EventLog:
         return OutboxFigures(int(placed), int(waiting), int(unplaced), oldest, lags, outcomes)
 
 
+_WITH_PAYLOADS = tuple(outbox_events.c)
+_WITHOUT_PAYLOADS = tuple(c for c in outbox_events.c if c.name != "payload")
+
+
 def _event(row: Any) -> StoredEvent:
     return StoredEvent(
         position=int(row.position),
@@ -385,6 +399,19 @@ def _event(row: Any) -> StoredEvent:
         aggregate_id=row.aggregate_id,
         occurred_at=row.occurred_at,
         payload=row.payload,
+    )
+
+
+def _bare_event(row: Any) -> StoredEvent:
+    """An event read without its payload (``EventLog.after(payloads=False)``)."""
+    return StoredEvent(
+        position=int(row.position),
+        event_id=row.event_id,
+        type=row.type,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        occurred_at=row.occurred_at,
+        payload={},
     )
 
 

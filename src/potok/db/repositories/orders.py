@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from potok.db.arrays import array_parameter
 from potok.db.engine import is_sqlite
 from potok.db.personal import NO_CONTACT, RecordOpener, contact_values
 from potok.db.pg import Section, int_array
@@ -132,6 +133,20 @@ _HEADER = (
     .outerjoin(ship_from_locations, ship_from_locations.c.id == orders.c.ship_from_id)
 )
 _UNSET = object()  # a column the row as read did not have
+
+
+class PersonalDataNotRead(RuntimeError):
+    """An order read with its personal data unopened was to be saved with its contact or
+    address changed (a caller's mistake: it should have read the order whole)."""
+
+    def __init__(self, order_id: int) -> None:
+        super().__init__(
+            f"order {order_id} was read without its personal data; its contact or address "
+            "cannot be saved"
+        )
+        self.order_id = order_id
+
+
 _CHUNK = 500  # orders per statement when many are read at once
 # one order by id and its history, built once
 _ONE = _HEADER.where(orders.c.id == sa.bindparam("order_id"))
@@ -190,9 +205,7 @@ def _reads(among: Callable[[sa.ColumnElement[Any]], sa.ColumnElement[bool]]) -> 
 # the driver prepares it once and the server keeps its plan, where an IN of N
 # parameters was a new statement for both whenever N changed
 _EXPANDING = _reads(lambda column: column.in_(sa.bindparam("ids", expanding=True)))
-_ARRAY = _reads(
-    lambda column: column == sa.any_(sa.cast(sa.bindparam("ids", type_=sa.Text()), _BIGINTS))
-)
+_ARRAY = _reads(lambda column: column == sa.any_(array_parameter("ids")))  # db/arrays.py
 
 
 class OrderRepository:
@@ -214,6 +227,8 @@ class OrderRepository:
         # each loaded order's row as read (then as last written): a save writes only the
         # columns whose values differ from it, with the version that guards them all
         self._stored: dict[int, Mapping[str, Any]] = {}
+        # the orders loaded with their personal data unopened (``get_many(personal=False)``)
+        self._unopened: set[int] = set()
 
     # ------------------------------------------------------------------ intake
 
@@ -425,13 +440,23 @@ class OrderRepository:
         return self._load([row])[0]
 
     def get_many(
-        self, order_ids: Collection[int], *, lock: bool = False, reservations: bool = True
+        self,
+        order_ids: Collection[int],
+        *,
+        lock: bool = False,
+        reservations: bool = True,
+        personal: bool = True,
     ) -> list[Order]:
         """Many orders at once, in the order asked for (missing ones left out), each read
         as ``get`` reads it; a few statements per thousand orders instead of per order.
         ``lock`` locks them in id order. ``reservations=False`` leaves their reservations
         (and serials) unread, for a caller whose changes never touch them (a tag, a note,
-        a priority): such an order must not be cancelled, confirmed or re-sourced."""
+        a priority): such an order must not be cancelled, confirmed or re-sourced.
+        ``personal=False`` leaves the contact and the address's sealed lines unopened (the
+        contact reads as empty, the address as its city, region and country), for a
+        caller that neither reads nor changes them: saving such an order writes its sealed
+        columns back as they were, and refuses (:class:`PersonalDataNotRead`) if its
+        contact or address was changed."""
         wanted = list(dict.fromkeys(order_ids))
         found: dict[int, Order] = {}
         reads = self._reads
@@ -439,7 +464,7 @@ class OrderRepository:
             chunk = wanted[start : start + _CHUNK]
             query = reads.headers_locked if lock else reads.headers
             rows = list(self.connection.execute(query, {"ids": self._ids(chunk)}))
-            loaded = self._load(rows, reservations=reservations)
+            loaded = self._load(rows, reservations=reservations, personal=personal)
             found.update((o.id, o) for o in loaded if o.id is not None)
         return [found[i] for i in wanted if i in found]
 
@@ -451,7 +476,9 @@ class OrderRepository:
         """The ids as the loading statements take them (see :data:`_ARRAY`)."""
         return ids if self.sqlite else int_array(ids)
 
-    def _load(self, rows: list[Any], *, reservations: bool = True) -> list[Order]:
+    def _load(
+        self, rows: list[Any], *, reservations: bool = True, personal: bool = True
+    ) -> list[Order]:
         reads = self._reads
         ids = [row.id for row in rows]
         asked = {"ids": self._ids(ids)}
@@ -489,11 +516,14 @@ class OrderRepository:
             self._load_reservations(asked, kept)
         loaded = []
         for row in rows:
-            order = _order(row, lines[row.id], holds[row.id], kept[row.id], self.protector)
+            protector = self.protector if personal else None
+            order = _order(row, lines[row.id], holds[row.id], kept[row.id], protector)
             order.announced_status = order.status
-            personal = {name: getattr(row, name) for name in NO_CONTACT}
-            self._sealed[row.id] = (order.contact, order.delivery.address, personal)
+            stored = {name: getattr(row, name) for name in NO_CONTACT}
+            self._sealed[row.id] = (order.contact, order.delivery.address, stored)
             self._stored[row.id] = row._mapping
+            if not personal:
+                self._unopened.add(row.id)
             loaded.append(order)
         return loaded
 
@@ -532,6 +562,10 @@ class OrderRepository:
         """The order's personal columns as loaded, if its contact and address are the same."""
         kept = self._sealed.get(int(order.id)) if order.id is not None else None
         if kept is None or kept[0] != order.contact or kept[1] != order.delivery.address:
+            if order.id is not None and int(order.id) in self._unopened:
+                # read with its personal data unopened: sealing what it holds now would
+                # write empty lines over the customer's contact and address
+                raise PersonalDataNotRead(order_id=int(order.id))
             return None
         return kept[2]
 
@@ -908,9 +942,11 @@ def _order(
     lines: list[OrderLine],
     holds: list[Hold],
     order_reservations: list[Reservation],
-    protector: DataProtector,
+    protector: DataProtector | None,
 ) -> Order:
-    open_ = protector.decrypt
+    """The order from its rows; with no ``protector`` its sealed values are left unopened
+    (read as empty: ``get_many(personal=False)``)."""
+    open_ = protector.decrypt if protector is not None else _unopened
     address = None
     if row.address_city is not None:
         address = Address(
@@ -967,6 +1003,10 @@ def _order(
         ship_from_code=row.ship_from_code,
         returned=ReturnProgress(row.returned),
     )
+
+
+def _unopened(_sealed: str | None) -> None:
+    return None
 
 
 def _released() -> sa.ColumnElement[bool]:

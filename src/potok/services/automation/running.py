@@ -131,12 +131,14 @@ def apply_rules(
     is saved once."""
     if not plan:
         return
-    # reservations are read only when a rule may cancel, confirm, hold or release (its
-    # actions may change anything): a tag, a note, a priority or a task never needs them
+    # the orders are read whole only when a rule may cancel, confirm, hold or release
+    # (its actions may change anything): a tag, a note, a priority, a task, a notice or a
+    # webhook never needs their reservations, and neither they nor any condition field
+    # reads the customer's contact or the address's sealed lines - left unopened
     lists = {id(waiting): waiting for _, waiting in plan}.values()
     whole = any(rule.touches is None for waiting in lists for rule in waiting)
     locked = uow.orders.get_many(
-        sorted({c.order_id for c, _ in plan}), lock=True, reservations=whole
+        sorted({c.order_id for c, _ in plan}), lock=True, reservations=whole, personal=whole
     )
     orders = {int(o.id): o for o in locked if o.id is not None}
     known = list(orders)
