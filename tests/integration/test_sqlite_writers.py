@@ -8,6 +8,7 @@ moment it is free instead of sleeping in SQLite's busy handler. Correctness stil
 
 from __future__ import annotations
 
+import asyncio
 import multiprocessing
 import random
 import subprocess
@@ -20,9 +21,10 @@ from typing import Any
 
 import pytest
 
+from potok.api.app import create_app
 from potok.bootstrap import Potok, bootstrap
 from potok.db.engine import write_lock
-from potok.db.lite_writers import WritersQueue
+from potok.db.lite_writers import SWITCH_S, WritersQueue
 from potok.services import intake
 from tests.conftest import _settings
 from tests.factories import TESTER, build_world, order_command
@@ -36,7 +38,7 @@ _HOLDER = """
 import sys
 from pathlib import Path
 from typing import Any
-from potok.db.lite_writers import WritersQueue
+from potok.db.lite_writers import SWITCH_S, WritersQueue
 queue = WritersQueue(Path(sys.argv[1]))
 queue.acquire()
 print("held", flush=True)
@@ -76,6 +78,29 @@ def test_a_writer_waits_while_another_process_holds_the_queue(tmp_path: Path) ->
         holder.kill()
 
 
+def test_the_lock_file_takes_the_database_files_permissions(tmp_path: Path) -> None:
+    database = tmp_path / "shop.db"
+    database.write_bytes(b"")
+    database.chmod(0o640)
+    queue = WritersQueue(tmp_path / "shop.db-writers")
+    queue.acquire()
+    queue.release()
+    assert (tmp_path / "shop.db-writers").stat().st_mode & 0o777 == 0o640
+
+
+def test_a_lock_file_that_cannot_be_opened_leaves_the_queue_to_the_threads(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    queue = WritersQueue(tmp_path / "no-such-directory" / "shop.db-writers")
+    assert queue.acquire()
+    assert not queue._threads.acquire(blocking=False)  # the process's writers still queue
+    queue.release()
+    assert queue.acquire()  # and it can be taken again
+    queue.release()
+    assert "cannot open" in caplog.text
+    assert not (tmp_path / "no-such-directory").exists()
+
+
 def test_the_queue_of_a_database_file_is_a_file_beside_it(potok: Potok, backend: str) -> None:
     if backend != "sqlite":
         pytest.skip("PostgreSQL's writers need no queue")
@@ -83,6 +108,28 @@ def test_the_queue_of_a_database_file_is_a_file_beside_it(potok: Potok, backend:
     assert queue is not None
     assert queue.path == Path(f"{potok.engine.url.database}-writers")
     assert write_lock(potok.engine) is queue  # one per engine
+
+
+@pytest.mark.parametrize(("workers", "interval"), [(1, None), (2, SWITCH_S)])
+def test_an_api_process_on_sqlite_hands_the_gil_over_sooner_when_one_of_several(
+    potok: Potok, backend: str, workers: int, interval: float | None
+) -> None:
+    if backend != "sqlite":
+        pytest.skip("SQLite's API processes only")
+    before = sys.getswitchinterval()
+    potok.settings.api.workers = workers
+    app = create_app(potok=potok)
+    seen: list[float] = []
+
+    async def serve() -> None:
+        async with app.router.lifespan_context(app):  # what uvicorn runs at start and stop
+            seen.append(sys.getswitchinterval())
+
+    try:
+        asyncio.run(serve())
+    finally:
+        sys.setswitchinterval(before)
+    assert seen == [interval or before]
 
 
 def _wishes(seed: int) -> list[list[tuple[str, int]]]:

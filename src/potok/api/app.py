@@ -157,8 +157,8 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
             from potok.api import spread
 
             spread.start(asyncio.get_running_loop())
-        if not several:  # SQLite: the writer holding the database gets the GIL back sooner
-            hand_over_sooner()
+        if not several and settings.api.workers > 1:
+            hand_over_sooner()  # SQLite, several processes: the writer gets the GIL sooner
         yield
         if spreading:
             spread.stop()

@@ -75,6 +75,7 @@ def serve(
             f"{potok.engine.url.render_as_string(hide_password=True)})"
         )
         os.environ.setdefault("POTOK_DB__URL", config.db.url)
+        os.environ["POTOK_API__WORKERS"] = str(workers)  # each API process knows it is one of N
         mask_access_log()  # the API processes install it too, in create_app
         spread = _connection_table(workers)  # several processes: connections kept even
         uvicorn.run(

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from potok.db.lite_writers import SUFFIX as WRITERS_SUFFIX
 from potok.db.lite_writers import WritersQueue
 from potok.settings import DatabaseSettings
 
@@ -117,4 +118,4 @@ def _writers_file(engine: Engine) -> Path | None:
         return None
     if engine.url.query.get("uri") or engine.url.query.get("mode") == "memory":
         return None
-    return Path(f"{database}-writers")
+    return Path(f"{database}{WRITERS_SUFFIX}")
