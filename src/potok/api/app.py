@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
+import os
 import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
@@ -16,7 +18,7 @@ from fastapi.routing import APIRoute
 from fastapi_offline import FastAPIOffline
 from starlette.routing import BaseRoute
 
-from potok import __version__, web
+from potok import __version__, timing, web
 from potok.api import problems
 from potok.api.body_guard import GuardBodies, OtherMediaTypes
 from potok.api.hot_routes import HotRoutes, hot_threads
@@ -100,6 +102,35 @@ def settle_start_up_objects() -> None:
     gc.freeze()
 
 
+FROZEN_AFTER_FULL_PASSES = 3
+_freezing = False
+
+
+def settle_what_first_requests_built(passes: int = FROZEN_AFTER_FULL_PASSES) -> None:
+    """The first requests build more that lives as long as the process (the OpenAPI
+    document the body guard reads, compiled statements, the network copy, prepared
+    statements' records): each full collection afterwards walked them again, 26-33 ms of
+    CPU with the GIL held, two or three times per process in a benchmark run - a stall of
+    every request in flight (docs/architecture.md, intake note 28). So the process's first
+    ``passes`` full collections each freeze what they leave: right after a full pass every
+    object alive has just been found reachable and sits in the oldest generation. Cyclic
+    garbage made later is collected as before; objects frozen then that become cyclic
+    garbage afterwards are not (a few in-flight requests' worth, ``passes`` times)."""
+    global _freezing
+    if _freezing:  # once per process (a test process builds many applications)
+        return
+    _freezing = True
+    left = passes
+
+    def after(phase: str, info: dict[str, Any]) -> None:
+        nonlocal left
+        if left and phase == "stop" and info.get("generation") == 2:
+            gc.freeze()
+            left -= 1
+
+    gc.callbacks.append(after)
+
+
 def create_app(settings: Settings | None = None, potok: Potok | None = None) -> FastAPI:
     """The API for these settings (or an already built Potok, which the caller then owns)."""
     settings = settings or (potok.settings if potok else get_settings())
@@ -119,9 +150,19 @@ def create_app(settings: Settings | None = None, potok: Potok | None = None) -> 
 
             listener = KeyChangeListener(potok.engine.url, keys.forget, keys.hearing).start()
         settle_start_up_objects()
+        settle_what_first_requests_built()
+        timing.watch_collector()
+        spreading = bool(os.environ.get("POTOK_API_SPREAD_TABLE"))
+        if spreading:  # one of several worker processes (potok serve --workers N)
+            from potok.api import spread
+
+            spread.start(asyncio.get_running_loop())
         if not several and settings.api.workers > 1:
             hand_over_sooner()  # SQLite, several processes: the writer gets the GIL sooner
         yield
+        if spreading:
+            spread.stop()
+        timing.flush()
         if listener is not None:
             listener.stop()
         app.state.hot_threads.shutdown(wait=True)

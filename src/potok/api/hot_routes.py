@@ -30,6 +30,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from potok import timing
 from potok.api.scope import CHECKED_HERE, ReachCheck
 from potok.api.security import Requirement
 
@@ -51,8 +52,21 @@ async def off_the_loop(request: Request, work: Callable[[], T]) -> T:
     without anyio's capacity limiter, cancel scope and task lookups around it: those were
     a sixth of the event loop's time per order (py-spy with ``--gil``)."""
     pool: ThreadPoolExecutor = request.app.state.hot_threads
+    timing.mark("queued")
     context = contextvars.copy_context()
+    if timing.ENABLED:
+        result = await asyncio.get_running_loop().run_in_executor(pool, context.run, _marked, work)
+        timing.mark("back")
+        return result
     return await asyncio.get_running_loop().run_in_executor(pool, context.run, work)
+
+
+def _marked(work: Callable[[], T]) -> T:
+    timing.mark("thread")
+    try:
+        return work()
+    finally:
+        timing.mark("done")
 
 
 class HotRoutes:
@@ -84,6 +98,7 @@ class HotRoutes:
             await self.app(scope, receive, send)
             return
         scope["route"] = route
+        record = timing.begin(scope["client"][1] if scope.get("client") else None)
         request = Request(scope, receive, send)
         endpoint: Endpoint = route.endpoint
         try:
@@ -95,6 +110,7 @@ class HotRoutes:
             answer = handler(request, error)
             response = await answer if inspect.isawaitable(answer) else answer
         await response(scope, receive, send)
+        timing.finish(record)
 
     def _handler_for(self, error: Exception) -> Callable[[Request, Exception], Any] | None:
         handlers = self.fastapi_app.exception_handlers

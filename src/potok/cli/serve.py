@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import shutil
+import tempfile
 from typing import TYPE_CHECKING
 
 import typer
@@ -74,6 +77,7 @@ def serve(
         os.environ.setdefault("POTOK_DB__URL", config.db.url)
         os.environ["POTOK_API__WORKERS"] = str(workers)  # each API process knows it is one of N
         mask_access_log()  # the API processes install it too, in create_app
+        spread = _connection_table(workers)  # several processes: connections kept even
         uvicorn.run(
             "potok.api.app:create_app",
             factory=True,
@@ -83,9 +87,26 @@ def serve(
             access_log=access_log,
             log_level="info",
             timeout_graceful_shutdown=10,
+            http="potok.api.spread:SpreadHttp" if spread else "auto",
         )
     finally:
         potok.close()
+        if spread:
+            shutil.rmtree(spread, ignore_errors=True)
+
+
+def _connection_table(workers: int) -> str | None:
+    """For several worker processes, the directory of the table in which they share their
+    connection counts (``potok/api/spread.py``), named to them in the environment."""
+    if workers < 2 or importlib.util.find_spec("httptools") is None:
+        return None
+    from potok.api import spread
+
+    directory = tempfile.mkdtemp(prefix="potok-spread-")  # the processes' user's alone
+    path = os.path.join(directory, "connections")
+    spread.make_table(path, slots=2 * workers)  # room for replacements of dead workers
+    os.environ[spread.ENVIRONMENT] = path
+    return directory
 
 
 def _report_missing_keys(potok: Potok) -> None:

@@ -35,6 +35,7 @@ from typing import Any
 import psycopg
 import sqlalchemy as sa
 
+from potok import timing
 from potok.db.pg import Section, StagedReservation, insert_document, outside_transaction
 
 Send = Callable[[psycopg.Connection[Any], Sequence[Section], StagedReservation | None], None]
@@ -74,6 +75,7 @@ class GroupCommit:
         """Write ``sections`` and reserve ``reserving`` as one transaction, alone or in a
         batch with other threads' commits; raises what the statement alone would raise."""
         mine = _Commit(sections, reserving)
+        timing.mark("commit_queued")
         with self._changed:
             self._queue.append(mine)
             while mine.state == _WAITING and self._sending:
@@ -83,6 +85,7 @@ class GroupCommit:
                 self._queue.remove(mine)
                 batch = [mine, *self._queue[: self._max_batch - 1]]
                 del self._queue[: self._max_batch - 1]
+        timing.mark("commit_turn", mine.state)
         if mine.state == _WRITTEN:
             return
         if mine.state == _ALONE:
@@ -96,6 +99,7 @@ class GroupCommit:
             else:
                 self._batch(raw, batch)
         finally:
+            timing.mark("commit_sent", len(batch))
             with self._changed:
                 for other in batch:
                     if other.state == _WAITING:  # the batch failed (or this thread's own did)
@@ -103,6 +107,7 @@ class GroupCommit:
                 self._sending = False
                 self._changed.notify_all()
         if mine.state == _ALONE:
+            timing.mark("commit_refused")
             self._alone(raw, mine)
         elif mine.state == _LOST:
             raise _lost(mine.error)
@@ -131,6 +136,7 @@ class GroupCommit:
         mine.state = _WRITTEN
         with outside_transaction(raw):
             self._send(raw, mine.sections, mine.reserving)
+        timing.mark("alone_sent")
 
     def _batch(self, raw: psycopg.Connection[Any], batch: list[_Commit]) -> None:
         sections, reserving = merged(batch)

@@ -10,6 +10,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from potok import timing
 from potok.db import lite
 from potok.db.engine import WRITE_OPTION, write_lock
 from potok.db.group_commit import group_commit
@@ -229,6 +230,7 @@ class SqlUnitOfWork:
             self._held_lock = self._write_lock
         try:
             connection = self.engine.connect().execution_options(**{WRITE_OPTION: write})
+            timing.mark("connected")
             self._read_only = not write and self._pipelined
             if self._read_only:
                 # psycopg begins it READ ONLY (nothing is sent now), so that it may end

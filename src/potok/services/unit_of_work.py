@@ -8,6 +8,7 @@ from collections.abc import Callable
 from types import TracebackType
 from typing import Protocol, Self, TypeVar
 
+from potok import timing
 from potok.domain.errors import DuplicateRow, TransientConflict
 from potok.domain.events import DomainEvent
 from potok.domain.sourcing.setup import SourcingSetup
@@ -263,9 +264,10 @@ def atomically(uow: UnitOfWork, work: Callable[[UnitOfWork], T]) -> T:
                 result = work(uow)
                 uow.commit()
                 return result
-        except (TransientConflict, DuplicateRow):  # a duplicate may be a race lost too
+        except (TransientConflict, DuplicateRow) as lost:  # a duplicate may be a race lost too
             if attempt == ATTEMPTS:
                 raise
+            timing.mark("retry", type(lost).__name__)
             time.sleep(random.uniform(0, 0.005 * 2**attempt))
     raise AssertionError("unreachable")
 

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
+from potok import timing
 from potok.api.deps import ExpectedVersion, Uow
 from potok.api.hot_routes import off_the_loop
 from potok.api.idempotency import IdempotencyKey, answer
@@ -130,6 +131,7 @@ async def place_order(request: Request) -> Response:
 
     def work() -> tuple[Principal, intake.Placement | intake.Replay]:
         principal = authorise(request, (Permission.ORDERS_WRITE,))  # before reading the body
+        timing.mark("authorised")
         if idempotency_key is not None and not 1 <= len(idempotency_key) <= 255:
             raise InvalidInput(
                 [FieldError("Idempotency-Key", "must be 1-255 characters", "bad-idempotency-key")]
@@ -147,6 +149,7 @@ async def place_order(request: Request) -> Response:
         mask = not principal.sees_personal_data
         key = f"{principal.actor}:{idempotency_key}" if idempotency_key is not None else None
         command = payload.to_command(key, request_hash)
+        timing.mark("validated")
 
         def respond(placement: intake.Placement) -> tuple[int, Any]:
             # encoded once: these bytes are kept under the key and sent as the answer

@@ -21,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
+from potok import timing
 from potok.db import lite
 from potok.db.engine import is_sqlite
 from potok.db.network_cache import Network, NetworkCache
@@ -349,6 +350,7 @@ class IntakeReads:
             # (no BEGIN, no COMMIT; it writes nothing) and the commit's one statement is
             # then the whole transaction (see Outbox.write_and_commit)
             with outside_transaction(raw):
+                timing.mark("snapshot_sent")
                 row: Any = execute_raw(
                     raw,
                     _PG_SNAPSHOT,
@@ -370,6 +372,7 @@ class IntakeReads:
                         "idempotency_key": idempotency[1] if idempotency else None,
                     },
                 )
+                timing.mark("snapshot")
             if row[0] == network.token:
                 break
             network = self.network.reload(self.connection)  # changed meanwhile: read again
