@@ -125,8 +125,22 @@ def test_an_api_process_on_sqlite_hands_the_gil_over_sooner_when_one_of_several(
         async with app.router.lifespan_context(app):  # what uvicorn runs at start and stop
             seen.append(sys.getswitchinterval())
 
+    # in a thread of its own: a browser test before may have left an event loop running in
+    # this thread (Playwright's), where asyncio.run refuses to start
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(serve())
+        except BaseException as error:  # handed to the test's thread
+            errors.append(error)
+
     try:
-        asyncio.run(serve())
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=60)
+        if errors:
+            raise errors[0]
     finally:
         sys.setswitchinterval(before)
     assert seen == [interval or before]
