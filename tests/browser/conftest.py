@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
 from potok.bootstrap import bootstrap
 from potok.domain.access import Role
@@ -35,6 +35,9 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1366, "height": 900}
 PHONE = {"width": 360, "height": 740}
+# assertions wait as long as actions do: on a loaded CI machine a page's answer can take
+# longer than the default 5 s (a bulk action's results did once)
+expect.set_options(timeout=15_000)
 
 
 def _missing(what: str) -> None:
